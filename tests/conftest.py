@@ -1,0 +1,42 @@
+"""Fixtures shared by every test: a clean environment and a project directory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tether.core.config import TetherConfig
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No TETHER_* variable or .env file from the machine leaks into a test."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("TETHER_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    """An approved directory with a little project in it."""
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "app.py").write_text("print('hello')\n")
+    (project / "README.md").write_text("# demo\n")
+    return project
+
+
+@pytest.fixture
+def config(project_dir: Path, tmp_path: Path) -> TetherConfig:
+    """Settings for a test: the project approved, the audit log in the test's directory."""
+    return TetherConfig(
+        approved_directories=(project_dir,),
+        audit_log_path=tmp_path / "audit.jsonl",
+        storage_path=tmp_path / "tether.db",
+    )

@@ -1,0 +1,89 @@
+"""The agent seam: what the engine needs from a coding agent.
+
+An agent runs one prompt in a session and reports back. Every tool call the
+agent wants to make is first put to `can_use_tool`, which the engine binds to
+the gatekeeper; the agent must not run a tool the gate did not allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from tether.core.safety.gatekeeper import GateDecision
+from tether.core.session import Session
+
+__all__ = [
+    "AgentResponse",
+    "BaseAgent",
+    "CanUseTool",
+    "OnText",
+    "OnToolActivity",
+    "ToolActivity",
+]
+
+
+class ToolActivity(BaseModel):
+    """A tool the agent is using, for a live activity line (`🔧 Bash: pytest -q`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tool_name: str
+    summary: str
+    tool_use_id: str | None = None
+
+
+CanUseTool = Callable[[str, dict[str, Any]], Awaitable[GateDecision]]
+"""Awaited for every tool call with (tool_name, tool_input); returns the gate's decision."""
+
+OnText = Callable[[str], Awaitable[None]]
+"""Called with each new piece of the agent's text, as it arrives."""
+
+OnToolActivity = Callable[[ToolActivity], Awaitable[None]]
+"""Called when the agent starts using a tool."""
+
+
+class AgentResponse(BaseModel):
+    """What one `execute` produced."""
+
+    model_config = ConfigDict(frozen=True)
+
+    content: str
+    session_id: str | None = None
+    """The agent's own conversation id (Claude's session id), kept for resume."""
+    cost: float = 0.0
+    duration_ms: int = 0
+    num_turns: int = 0
+    tools_used: tuple[str, ...] = ()
+    is_error: bool = False
+
+
+@runtime_checkable
+class BaseAgent(Protocol):
+    """A coding agent Tether can drive. See docs/agents.md."""
+
+    async def execute(
+        self,
+        prompt: str,
+        session: Session,
+        *,
+        can_use_tool: CanUseTool,
+        on_text: OnText | None = None,
+        on_tool_activity: OnToolActivity | None = None,
+    ) -> AgentResponse:
+        """Run `prompt` in `session` (its working directory, its conversation).
+
+        Raises:
+            AgentError: the agent could not run; the message says how to fix it.
+        """
+        ...
+
+    async def cancel(self, session_id: str) -> bool:
+        """Interrupt the request running for Tether session `session_id`; False if none."""
+        ...
+
+    async def shutdown(self) -> None:
+        """Stop every agent process this agent started."""
+        ...

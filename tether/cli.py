@@ -1,0 +1,51 @@
+"""The `tether` command: `tether` runs Tether; subcommands check, inspect and explain."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from tether import __version__
+from tether.commands import check, plugins, run
+from tether.exceptions import TetherError
+from tether.log import configure_logging
+
+__all__ = ["build_parser", "main"]
+
+_EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tether",
+        description="Drive a local AI coding agent from a terminal or Telegram. Every tool "
+        "call passes the sandbox, the policy and, when needed, your approval.",
+        epilog="Settings come from TETHER_* environment variables or a .env file; "
+        "see docs/configuration.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"tether {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    run.register(subparsers)
+    check.register(subparsers)
+    plugins.register(subparsers)
+    parser.set_defaults(handler=run.run)
+    run.add_run_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `tether` command; returns the exit status (2 for a user error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # Quiet until a command knows the configured level: subcommands print
+    # results on stdout, and only problems belong on stderr.
+    configure_logging("WARNING")
+    try:
+        status: int = args.handler(args)
+    except TetherError as error:
+        print(f"tether: {error}", file=sys.stderr)
+        return _EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+    return status

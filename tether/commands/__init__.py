@@ -1,0 +1,1 @@
+"""The `tether` subcommands, one module each, each with `register(subparsers)`."""

@@ -1,0 +1,165 @@
+"""Tether's settings: environment variables with the `TETHER_` prefix, or a `.env` file.
+
+`load_config()` is the entry point the command line uses: it turns pydantic's
+validation errors into one `ConfigError` that names the variable, the value and
+what is expected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tether.exceptions import ConfigError
+
+__all__ = ["ENV_PREFIX", "TetherConfig", "load_config"]
+
+ENV_PREFIX = "TETHER_"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def _split_commas(value: Any) -> Any:
+    """Environment variables carry lists as `a,b,c`; code may pass real lists."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, (Path, int)):
+        return [value]
+    return value
+
+
+class TetherConfig(BaseSettings):
+    """Every setting Tether reads, with its environment variable `TETHER_<NAME>`.
+
+    Lists are comma-separated in the environment (`TETHER_PLUGINS=a,b`).
+    Construct it directly in tests (`TetherConfig(approved_directories=[tmp])`);
+    the `tether` command uses `load_config()`.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        validate_default=True,
+    )
+
+    # Where the agent may work. Defaults to the directory Tether was started in.
+    approved_directories: Annotated[tuple[Path, ...], NoDecode] = Field(
+        default_factory=lambda: (Path.cwd(),),
+        validation_alias=AliasChoices(
+            "approved_directories",
+            "TETHER_APPROVED_DIRECTORIES",
+            "TETHER_APPROVED_DIRECTORY",
+        ),
+    )
+    audit_log_path: Path = Path("audit.jsonl")
+    audit_fsync: bool = False
+    policy_files: Annotated[tuple[str, ...], NoDecode] = ("default",)
+    approval_timeout_seconds: float = Field(default=300.0, gt=0)
+    log_level: LogLevel = "INFO"
+    log_dir: Path | None = None
+    storage_backend: Literal["memory", "sqlite"] = "memory"
+    storage_path: Path = Path("tether.db")
+    allowed_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    rate_limit_rpm: int = Field(default=20, ge=1)
+    rate_limit_burst: int = Field(default=5, ge=1)
+    event_handler_timeout_seconds: float = Field(default=5.0, gt=0)
+    plugins: Annotated[tuple[str, ...], NoDecode] = ()
+    telegram_bot_token: SecretStr | None = None
+    streaming_throttle_seconds: float = Field(default=1.5, ge=0)
+
+    # The coding agent.
+    claude_cli_path: Path | None = None
+    claude_model: str | None = None
+    claude_max_turns: int = Field(default=25, ge=1)
+    claude_system_prompt: str | None = None
+    claude_allowed_tools: Annotated[tuple[str, ...], NoDecode] = ()
+    claude_disallowed_tools: Annotated[tuple[str, ...], NoDecode] = ()
+    agent_timeout_seconds: float = Field(default=1800.0, gt=0)
+
+    @field_validator(
+        "approved_directories",
+        "policy_files",
+        "allowed_user_ids",
+        "plugins",
+        "claude_allowed_tools",
+        "claude_disallowed_tools",
+        mode="before",
+    )
+    @classmethod
+    def _lists_from_commas(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("approved_directories", mode="after")
+    @classmethod
+    def _directories_exist(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
+        if not value:
+            raise ValueError("at least one directory is needed")
+        resolved: list[Path] = []
+        for directory in value:
+            path = directory.expanduser().resolve()
+            if not path.is_dir():
+                raise ValueError(f"{str(directory)!r} is not an existing directory")
+            resolved.append(path)
+        return tuple(dict.fromkeys(resolved))
+
+    @field_validator("policy_files", mode="after")
+    @classmethod
+    def _at_least_one_policy(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("at least one policy (a preset name or a YAML path) is needed")
+        return value
+
+
+_EXPECTATIONS: dict[str, str] = {
+    "approved_directories": "comma-separated paths of existing directories",
+    "allowed_user_ids": "comma-separated numeric user ids, e.g. 12345,67890",
+    "storage_backend": "'memory' or 'sqlite'",
+    "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+    "policy_files": "comma-separated preset names (default, strict, permissive, dev-tools) "
+    "or YAML paths",
+}
+
+
+def _variable_name(field: str) -> str:
+    if field == "approved_directories":
+        return f"{ENV_PREFIX}APPROVED_DIRECTORIES (or {ENV_PREFIX}APPROVED_DIRECTORY)"
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors(include_url=False):
+        location = problem.get("loc") or ("?",)
+        field = str(location[0])
+        value = problem.get("input")
+        message = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
+        line = f"{_variable_name(field)}={value!r} is invalid: {message}"
+        if field in _EXPECTATIONS:
+            line += f"; expected {_EXPECTATIONS[field]}"
+        lines.append(line)
+    return "; ".join(lines)
+
+
+def load_config(**overrides: Any) -> TetherConfig:
+    """Read the settings from the environment and `.env`, with `overrides` on top.
+
+    Raises:
+        ConfigError: a value is invalid; the message names the variable, the value
+            and what is expected.
+    """
+    try:
+        return TetherConfig(**overrides)
+    except ValidationError as err:
+        raise ConfigError(_describe(err)) from err

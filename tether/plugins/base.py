@@ -1,0 +1,66 @@
+"""The plugin contract: what a plugin is, what it is told about, and what it receives.
+
+A plugin is any object with a `meta: PluginMeta` and three async methods,
+`initialize(context)`, `start()` and `stop()`. It can be a plain class (the
+protocol is structural), or it can name `TetherPlugin` as its base and override
+only what it needs: the base supplies no-op `start` and `stop`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from tether.core.config import TetherConfig
+from tether.core.events import EventBus
+
+__all__ = ["PluginContext", "PluginMeta", "TetherPlugin"]
+
+
+class PluginMeta(BaseModel):
+    """Who a plugin is: its unique `name`, its `version`, and one line of `description`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    description: str = ""
+
+
+class PluginContext(BaseModel):
+    """What a plugin receives in `initialize`: the engine's event bus and configuration."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    event_bus: EventBus
+    config: TetherConfig
+
+
+@runtime_checkable
+class TetherPlugin(Protocol):
+    """A Tether plugin.
+
+    Lifecycle, driven by the engine: `initialize(context)` once at start-up
+    (subscribe to events here), `start()` once every plugin is initialized,
+    `stop()` at shutdown, in reverse registration order. A plugin that raises in
+    `initialize` or `start` stops the engine's start-up with a `PluginError`; one
+    that raises in `stop` is logged and the others still stop.
+
+    Subclassing is optional: a class that names `TetherPlugin` as a base inherits
+    no-op `start` and `stop` and must define `meta` and `initialize`.
+    """
+
+    meta: PluginMeta
+
+    async def initialize(self, context: PluginContext) -> None:
+        """Receive the engine's context; subscribe to events here."""
+        ...
+
+    async def start(self) -> None:
+        """Begin work (background tasks, connections) once every plugin is initialized."""
+        return None
+
+    async def stop(self) -> None:
+        """Release what `start` acquired; called at shutdown, last registered first."""
+        return None
