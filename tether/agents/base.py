@@ -33,6 +33,8 @@ class ToolActivity(BaseModel):
     tool_name: str
     summary: str
     tool_use_id: str | None = None
+    parent_tool_use_id: str | None = None
+    """Set when a sub-agent makes the call: the id of the tool call that started it."""
 
 
 CanUseTool = Callable[[str, dict[str, Any]], Awaitable[GateDecision]]
@@ -57,7 +59,12 @@ class AgentResponse(BaseModel):
     duration_ms: int = 0
     num_turns: int = 0
     tools_used: tuple[str, ...] = ()
+    """Tools the gate allowed during this request, in the order first used."""
     is_error: bool = False
+    cancelled: bool = False
+    """True when `cancel` stopped the request; `content` holds what came before."""
+    notice: str | None = None
+    """Something the person should know besides the reply ("started a fresh conversation")."""
 
 
 @runtime_checkable
@@ -75,15 +82,27 @@ class BaseAgent(Protocol):
     ) -> AgentResponse:
         """Run `prompt` in `session` (its working directory, its conversation).
 
+        Every tool call is put to `can_use_tool` first, and runs only if the
+        decision allows it, with `updated_input` when the gate set one; a
+        denied call is reported to the model with the decision's reason.
+        `on_text` gets the reply's text in pieces as it is written (their
+        concatenation is `content`), `on_tool_activity` each tool call as it
+        starts. The returned `session_id` is what the next `execute` of this
+        session finds in `session.claude_session_id` to resume.
+
         Raises:
             AgentError: the agent could not run; the message says how to fix it.
         """
         ...
 
     async def cancel(self, session_id: str) -> bool:
-        """Interrupt the request running for Tether session `session_id`; False if none."""
+        """Interrupt the request running for Tether session `session_id`; False if none.
+
+        Returns without waiting; the `execute` in progress then returns
+        promptly with `cancelled=True` and `is_error=True`.
+        """
         ...
 
     async def shutdown(self) -> None:
-        """Stop every agent process this agent started."""
+        """Stop every agent process this agent started; running requests return cancelled."""
         ...

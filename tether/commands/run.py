@@ -1,21 +1,100 @@
-"""`tether` / `tether run`: start Tether (Telegram when a bot token is set, else the REPL)."""
+"""`tether` / `tether run`: start Tether — Telegram when a bot token is set, else the REPL."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+from typing import Any
 
-__all__ = ["add_run_arguments", "register", "run"]
+from tether.app import build_connector, build_engine
+from tether.connectors.cli import CliConnector
+from tether.core.config import TetherConfig, load_config
+from tether.core.engine import Engine
+from tether.log import configure_logging
+
+__all__ = ["add_run_arguments", "register", "run", "startup_summary"]
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dir", dest="directory", help="the approved directory to work in")
+    parser.add_argument(
+        "--dir",
+        dest="directory",
+        metavar="PATH",
+        help="the approved directory to work in (default: TETHER_APPROVED_DIRECTORIES, "
+        "else the current directory)",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("run", help="start Tether (the default command)")
+    parser = subparsers.add_parser(
+        "run",
+        help="start Tether (the default command): Telegram if a bot token is set, else a REPL",
+    )
     add_run_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("filled in by the agent runtime")
+    overrides: dict[str, Any] = {}
+    if getattr(args, "directory", None):
+        overrides["approved_directories"] = (Path(args.directory),)
+    config = load_config(**overrides)
+    interactive = config.telegram_bot_token is None
+    # In the REPL, log lines would tear through the conversation: only problems
+    # reach the terminal unless a log directory is set.
+    level = config.log_level
+    if interactive and config.log_dir is None and level in ("DEBUG", "INFO"):
+        level = "WARNING"
+    configure_logging(level, config.log_dir)
+    connector = build_connector(config)
+    engine = build_engine(config, connector=connector)
+    asyncio.run(_serve(engine, connector))
+    return 0
+
+
+def startup_summary(engine: Engine) -> str:
+    """What this run loaded: directory, policies, plugins, storage, connector."""
+    config: TetherConfig = engine.config
+    storage = (
+        f"sqlite ({config.storage_path})"
+        if config.storage_backend == "sqlite"
+        else "memory (sessions end when Tether stops)"
+    )
+    plugins = ", ".join(f"{info.name} {info.version}" for info in engine.plugins.describe())
+    connector = engine.connector.name if engine.connector is not None else "none"
+    return "\n".join(
+        (
+            "Tether is running.",
+            f"  directory: {', '.join(str(d) for d in config.approved_directories)}",
+            f"  policies:  {', '.join(config.policy_files)}",
+            f"  plugins:   {plugins}",
+            f"  storage:   {storage}",
+            f"  audit log: {config.audit_log_path}",
+            f"  connector: {connector}",
+        )
+    )
+
+
+async def _serve(engine: Engine, connector: Any) -> None:
+    async with engine:
+        summary = startup_summary(engine)
+        if isinstance(connector, CliConnector):
+            await connector.serve(
+                banner=f"{summary}\n\nType a request, /help for commands, Ctrl-C to cancel a "
+                "request, Ctrl-D to quit."
+            )
+            return
+        print(summary + "\nPress Ctrl-C to stop.", flush=True)
+        await _wait_for_stop_signal()
+
+
+async def _wait_for_stop_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -52,8 +52,10 @@ class TetherConfig(BaseSettings):
     # Where the agent may work. Defaults to the directory Tether was started in.
     approved_directories: Annotated[tuple[Path, ...], NoDecode] = Field(
         default_factory=lambda: (Path.cwd(),),
+        # Only the prefixed names: an unprefixed alias would make pydantic-settings
+        # read a stray APPROVED_DIRECTORIES variable into the sandbox's roots.
+        # Code still passes `approved_directories=` (populate_by_name).
         validation_alias=AliasChoices(
-            "approved_directories",
             "TETHER_APPROVED_DIRECTORIES",
             "TETHER_APPROVED_DIRECTORY",
         ),
@@ -132,6 +134,13 @@ _EXPECTATIONS: dict[str, str] = {
 }
 
 
+# Errors on an aliased field are located by its alias, not by the field's name.
+_FIELD_BY_ALIAS = {
+    f"{ENV_PREFIX}APPROVED_DIRECTORIES": "approved_directories",
+    f"{ENV_PREFIX}APPROVED_DIRECTORY": "approved_directories",
+}
+
+
 def _variable_name(field: str) -> str:
     if field == "approved_directories":
         return f"{ENV_PREFIX}APPROVED_DIRECTORIES (or {ENV_PREFIX}APPROVED_DIRECTORY)"
@@ -142,7 +151,7 @@ def _describe(error: ValidationError) -> str:
     lines = []
     for problem in error.errors(include_url=False):
         location = problem.get("loc") or ("?",)
-        field = str(location[0])
+        field = _FIELD_BY_ALIAS.get(str(location[0]).upper(), str(location[0]))
         value = problem.get("input")
         message = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
         line = f"{_variable_name(field)}={value!r} is invalid: {message}"

@@ -3,33 +3,69 @@
 The engine routes; it decides nothing about safety (the gatekeeper does) and
 carries nothing (connectors do). It receives every collaborator ready-made from
 `build_engine()`.
+
+Every way in (a message, a /command, an approval answer) passes the same
+middleware (auth, rate limit) before anything else happens. Messages for one
+chat run one at a time, in arrival order; different chats run in parallel.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import structlog
 
+from tether.agents.base import AgentResponse, BaseAgent, OnText, OnToolActivity, ToolActivity
+from tether.connectors.base import ApprovalAnswer, ApprovalChoice, BaseConnector, IncomingMessage
+from tether.core.commands import CommandContext, SlashCommands
 from tether.core.config import TetherConfig
-from tether.core.events import ENGINE_STARTED, ENGINE_STOPPED, Event, EventBus
+from tether.core.events import (
+    ENGINE_STARTED,
+    ENGINE_STOPPED,
+    MESSAGE_IN,
+    MESSAGE_OUT,
+    Event,
+    EventBus,
+)
+from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
+from tether.core.safety.gatekeeper import GateDecision, ToolGatekeeper
+from tether.core.session import Session, SessionManager
+from tether.core.types import ChatId, UserId
+from tether.exceptions import AgentError, TetherError
+from tether.middleware.base import MessageContext, MiddlewareChain
 from tether.plugins.base import PluginContext
 from tether.plugins.registry import PluginRegistry
+from tether.storage.base import SessionStore
 
 __all__ = ["Engine"]
 
 logger = structlog.get_logger(__name__)
 
+_QUEUED_NOTICE = "⏳ Queued — I'll start on this when the current request finishes."
+
+
+@dataclass(eq=False)
+class _ChatState:
+    """What the engine tracks for one chat: its queue and its running request."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    waiting: int = 0
+    running: asyncio.Task[Any] | None = None
+    session_id: str | None = None
+
 
 class Engine:
     """One running Tether: plugins, event bus, safety pipeline, agent and connector.
 
-    `startup()` initializes and starts the plugins and emits `engine.started`;
-    `shutdown()` emits `engine.stopped`, stops the plugins (last first) and
-    releases everything else. Both are idempotent, shutdown is safe after a
-    failed startup, and `async with engine:` does both.
+    `startup()` initializes and starts the plugins, emits `engine.started` and
+    starts the connector; `shutdown()` stops them in reverse. Both are
+    idempotent, shutdown is safe after a failed startup, and `async with
+    engine:` does both.
     """
 
     def __init__(
@@ -39,41 +75,90 @@ class Engine:
         event_bus: EventBus,
         plugins: PluginRegistry,
         audit_logger: AuditLogger,
+        gatekeeper: ToolGatekeeper,
+        approvals: ApprovalCoordinator,
+        store: SessionStore,
+        sessions: SessionManager,
+        middleware: MiddlewareChain,
+        agent: BaseAgent | None = None,
+        connector: BaseConnector | None = None,
     ) -> None:
         self.config = config
         self.event_bus = event_bus
         self.plugins = plugins
         self.audit_logger = audit_logger
+        self.gatekeeper = gatekeeper
+        self.approvals = approvals
+        self.store = store
+        self.sessions = sessions
+        self.middleware = middleware
+        self.agent = agent
+        self.connector = connector
+        self.commands = SlashCommands()
+        self._chats: dict[ChatId, _ChatState] = {}
         self._started = False
         self._stopped = False
+        self._store_open = False
+        self._connector_started = False
 
     @property
     def is_running(self) -> bool:
         return self._started and not self._stopped
 
+    # -- lifecycle ---------------------------------------------------------
+
     async def startup(self) -> None:
-        """Initialize and start every plugin, then emit `engine.started`.
+        """Open storage, initialize and start every plugin, emit `engine.started`,
+        then start the connector.
 
         Raises:
             PluginError: a plugin failed; the plugins already started are stopped.
+            StorageError: the session store could not be opened.
         """
         if self._started:
             return
         self._started = True
         self._stopped = False
+        await self.store.initialize()
+        self._store_open = True
         await self.plugins.init_all(PluginContext(event_bus=self.event_bus, config=self.config))
         await self.plugins.start_all()
         await self.event_bus.emit(Event(name=ENGINE_STARTED))
+        if self.connector is not None:
+            self.connector.set_handlers(
+                on_message=self._on_connector_message,
+                on_command=self._on_connector_command,
+                on_approval=self.handle_approval,
+            )
+            await self.connector.start()
+            self._connector_started = True
         logger.info("engine_started", plugins=[p.meta.name for p in self.plugins.plugins])
 
     async def shutdown(self) -> None:
-        """Emit `engine.stopped`, stop the plugins, flush the audit log. Never raises twice."""
+        """Stop the connector and running requests, emit `engine.stopped`, stop the
+        plugins (last first), close storage and the agent, flush the audit log.
+
+        Safe after a failed or partial startup; keeps going when one part fails.
+        """
         if not self._started or self._stopped:
             return
         self._stopped = True
-        await self.event_bus.emit(Event(name=ENGINE_STOPPED))
-        await self.plugins.stop_all()
-        await self.audit_logger.close()
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        if self._connector_started and self.connector is not None:
+            steps.append(("connector", self.connector.stop))
+        steps.append(("requests", self._cancel_all_requests))
+        steps.append(("events", lambda: self.event_bus.emit(Event(name=ENGINE_STOPPED))))
+        steps.append(("plugins", self.plugins.stop_all))
+        if self.agent is not None:
+            steps.append(("agent", self.agent.shutdown))
+        if self._store_open:
+            steps.append(("storage", self.store.close))
+        steps.append(("audit", self.audit_logger.close))
+        for name, step in steps:
+            try:
+                await step()
+            except Exception as error:  # noqa: BLE001 - shutdown goes on whatever one part does
+                logger.error("shutdown_step_failed", step=name, error=repr(error))
         logger.info("engine_stopped")
 
     async def __aenter__(self) -> Self:
@@ -87,3 +172,264 @@ class Engine:
         traceback: TracebackType | None,
     ) -> None:
         await self.shutdown()
+
+    # -- messages ----------------------------------------------------------
+
+    async def handle_message(
+        self,
+        user_id: UserId,
+        text: str,
+        chat_id: ChatId,
+        *,
+        on_text: OnText | None = None,
+        on_tool_activity: OnToolActivity | None = None,
+        local: bool = False,
+        username: str | None = None,
+    ) -> str:
+        """Handle one message from a person and return the reply text.
+
+        Emits `message.in` first, runs the middleware (a refusal is the reply),
+        then the chat's session on the agent with every tool call gated, and
+        emits `message.out` with the reply. A `/command` is run as a command.
+        Messages for a chat that is busy wait their turn, in order.
+        """
+        await self.event_bus.emit(
+            Event(name=MESSAGE_IN, data={"user_id": user_id, "chat_id": chat_id, "text": text})
+        )
+        is_command = text.startswith("/")
+        context = MessageContext(
+            user_id=user_id,
+            chat_id=chat_id,
+            text=text,
+            kind="command" if is_command else "message",
+            local=local,
+            username=username,
+        )
+        refusal = await self.middleware.check(context)
+        if refusal is not None:
+            # A quiet refusal (the person was told moments ago) has no reply: "".
+            reply = refusal.reply or ""
+        elif is_command:
+            name, _, rest = text[1:].partition(" ")
+            reply = await self._run_command(context, name.split("@", 1)[0], tuple(rest.split()))
+        else:
+            reply = await self._run_in_chat(context, on_text, on_tool_activity)
+        await self.event_bus.emit(
+            Event(name=MESSAGE_OUT, data={"user_id": user_id, "chat_id": chat_id, "text": reply})
+        )
+        return reply
+
+    async def handle_approval(self, answer: ApprovalAnswer) -> str:
+        """Apply a person's answer to an approval request; returns the outcome to show.
+
+        The answer passes the same middleware as a message. A refused, repeated,
+        expired or foreign answer changes nothing and says why.
+        """
+        context = MessageContext(
+            user_id=answer.user_id,
+            chat_id=answer.chat_id,
+            text=f"approval {answer.approval_id} {answer.choice.value}",
+            kind="approval",
+            local=answer.local,
+            username=answer.username,
+        )
+        refusal = await self.middleware.check(context)
+        if refusal is not None:
+            return refusal.reply or "Not allowed."
+        approved = answer.choice is not ApprovalChoice.REJECT
+        result = await self.approvals.resolve(answer.approval_id, approved, answer.user_id)
+        if not result.accepted:
+            return result.message
+        who = f"@{answer.username}" if answer.username else "you"
+        if answer.choice is ApprovalChoice.ALWAYS and result.tool_name:
+            self.gatekeeper.auto_approve(answer.chat_id, result.tool_name)
+            return f"✅ Approved by {who}; {result.tool_name} is auto-approved in this chat"
+        return f"✅ Approved by {who}" if approved else f"❌ Rejected by {who}"
+
+    async def cancel(self, chat_id: ChatId) -> bool:
+        """Stop the request running in `chat_id` and deny its pending approvals."""
+        state = self._chats.get(chat_id)
+        await self.approvals.cancel_pending(chat_id)
+        if state is None or state.running is None:
+            return False
+        if self.agent is not None and state.session_id is not None:
+            await self.agent.cancel(state.session_id)
+        return True
+
+    def is_busy(self, chat_id: ChatId) -> bool:
+        state = self._chats.get(chat_id)
+        return state is not None and state.running is not None
+
+    async def _run_in_chat(
+        self,
+        context: MessageContext,
+        on_text: OnText | None,
+        on_tool_activity: OnToolActivity | None,
+    ) -> str:
+        state = self._chats.setdefault(context.chat_id, _ChatState())
+        if state.lock.locked():
+            state.waiting += 1
+            await self._notify(context.chat_id, _QUEUED_NOTICE)
+        try:
+            async with state.lock:
+                state.running = asyncio.current_task()
+                try:
+                    return await self._run_agent(context, state, on_text, on_tool_activity)
+                finally:
+                    state.running = None
+                    state.session_id = None
+        finally:
+            if state.waiting:
+                state.waiting -= 1
+
+    async def _run_agent(
+        self,
+        context: MessageContext,
+        state: _ChatState,
+        on_text: OnText | None,
+        on_tool_activity: OnToolActivity | None,
+    ) -> str:
+        if self.agent is None:
+            return "No agent is configured for this Tether."
+        session = await self.sessions.get_or_create(context.user_id, context.chat_id)
+        state.session_id = session.session_id
+        log = logger.bind(session_id=session.session_id, chat_id=context.chat_id)
+
+        async def can_use_tool(tool_name: str, tool_input: dict[str, Any]) -> GateDecision:
+            return await self.gatekeeper.check(
+                tool_name,
+                tool_input,
+                session.session_id,
+                context.chat_id,
+                user_id=context.user_id,
+                cwd=session.working_directory,
+            )
+
+        try:
+            async with asyncio.timeout(self.config.agent_timeout_seconds):
+                response = await self.agent.execute(
+                    context.text,
+                    session,
+                    can_use_tool=can_use_tool,
+                    on_text=on_text,
+                    on_tool_activity=on_tool_activity,
+                )
+        except TimeoutError:
+            await self.approvals.cancel_pending(context.chat_id)
+            await self.agent.cancel(session.session_id)
+            limit = self.config.agent_timeout_seconds
+            log.warning("agent_timeout", timeout_seconds=limit)
+            await self.sessions.record_message(session, context.text, error="timeout")
+            return (
+                f"⏱ The request ran longer than {limit:.0f} s and was stopped "
+                "(TETHER_AGENT_TIMEOUT_SECONDS)."
+            )
+        except asyncio.CancelledError:
+            await self.approvals.cancel_pending(context.chat_id)
+            raise
+        except AgentError as error:
+            await self.approvals.cancel_pending(context.chat_id)
+            log.warning("agent_failed", error=str(error))
+            await self.sessions.record_message(session, context.text, error=str(error))
+            return f"⚠️ {error}"
+        except Exception as error:  # noqa: BLE001 - one failed request must not end the chat
+            await self.approvals.cancel_pending(context.chat_id)
+            log.error("agent_crashed", error=repr(error), exc_info=error)
+            await self.sessions.record_message(session, context.text, error=repr(error))
+            return (
+                f"⚠️ The agent stopped with an unexpected error ({type(error).__name__}). "
+                "Details are in Tether's log; send your message again to retry."
+            )
+        await self.sessions.record_message(session, context.text, response=response)
+        return _reply_text(response)
+
+    # -- commands ----------------------------------------------------------
+
+    async def _run_command(self, context: MessageContext, name: str, args: tuple[str, ...]) -> str:
+        try:
+            return await self.commands.run(
+                name, CommandContext(engine=self, message=context, args=args)
+            )
+        except TetherError as error:
+            return f"⚠️ {error}"
+
+    # -- connector handlers ------------------------------------------------
+
+    async def _on_connector_message(self, message: IncomingMessage) -> None:
+        connector = self.connector
+        assert connector is not None
+        reply = connector.open_reply(message.chat_id)
+
+        async def on_text(text: str) -> None:
+            await reply.update(text)
+
+        async def on_tool_activity(activity: ToolActivity) -> None:
+            await reply.activity(f"🔧 {activity.summary}")
+
+        text = await self.handle_message(
+            message.user_id,
+            message.text,
+            message.chat_id,
+            on_text=_accumulate(on_text),
+            on_tool_activity=on_tool_activity,
+            local=message.local,
+            username=message.username,
+        )
+        if text:
+            await reply.finish(text)
+
+    async def _on_connector_command(
+        self, message: IncomingMessage, name: str, args: tuple[str, ...]
+    ) -> None:
+        connector = self.connector
+        assert connector is not None
+        text = "/" + " ".join((name, *args))
+        reply = await self.handle_message(
+            message.user_id,
+            text,
+            message.chat_id,
+            local=message.local,
+            username=message.username,
+        )
+        if reply:
+            await connector.send_message(message.chat_id, reply)
+
+    async def _notify(self, chat_id: ChatId, text: str) -> None:
+        if self.connector is None:
+            logger.info("chat_notice", chat_id=chat_id, text=text)
+            return
+        try:
+            await self.connector.send_message(chat_id, text)
+        except Exception as error:  # noqa: BLE001 - a notice that fails must not fail the request
+            logger.warning("notice_failed", chat_id=chat_id, error=repr(error))
+
+    async def _cancel_all_requests(self) -> None:
+        for chat_id, state in list(self._chats.items()):
+            if state.running is not None:
+                await self.cancel(chat_id)
+            else:
+                await self.approvals.cancel_pending(chat_id)
+
+    def session_for(self, user_id: UserId, chat_id: ChatId) -> Awaitable[Session]:
+        return self.sessions.get_or_create(user_id, chat_id)
+
+
+def _accumulate(on_text: OnText) -> OnText:
+    """Agents report text piece by piece; reply streams want the whole text so far."""
+    parts: list[str] = []
+
+    async def collect(piece: str) -> None:
+        parts.append(piece)
+        await on_text("".join(parts))
+
+    return collect
+
+
+def _reply_text(response: AgentResponse) -> str:
+    text = response.content.strip() or "(The agent finished without a reply.)"
+    notice = getattr(response, "notice", None)
+    if notice:
+        text = f"ℹ️ {notice}\n\n{text}"
+    if response.is_error:
+        text = f"⚠️ {text}"
+    return text

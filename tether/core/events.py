@@ -61,7 +61,7 @@ ENGINE_STOPPED = "engine.stopped"
 
 WILDCARD = "*"
 
-# Handler time is measured on one emit in 16: a clock read per handler would
+# Handler time is measured on every 16th emit of each event name: a clock read per handler would
 # double the cost of emit (it is the dominant per-handler cost), and a sample
 # still shows which handler is slow. Handlers that suspend are always timed.
 _TIMING_SAMPLE_MASK = 15
@@ -109,16 +109,46 @@ class _Subscription:
     timed_calls: int = 0
     timed_seconds: float = 0.0
 
-    def snapshot(self) -> HandlerStats:
-        estimate = self.timed_seconds / self.timed_calls * self.calls if self.timed_calls else 0.0
+    def snapshot(self, uncounted_calls: int = 0) -> HandlerStats:
+        calls = self.calls + uncounted_calls
+        estimate = self.timed_seconds / self.timed_calls * calls if self.timed_calls else 0.0
         return HandlerStats(
             handler=self.name,
             pattern=self.pattern,
-            calls=self.calls,
+            calls=calls,
             errors=self.errors,
             timeouts=self.timeouts,
             total_seconds=estimate,
         )
+
+
+@dataclass(eq=False, slots=True)
+class _Route:
+    """The subscriptions one event name reaches, and how many emits went through them.
+
+    Every emit calls each handler of its route exactly once, so calls are counted
+    once per emit here and added to the subscriptions when the route is dropped:
+    a per-handler increment was a tenth of the cost of an emit.
+    """
+
+    subscriptions: tuple[_Subscription, ...]
+    handlers: tuple[EventHandler, ...]
+    emits: int = 0
+
+    def taken(self, remaining: Iterator[Any], handler: EventHandler) -> _Subscription:
+        """The subscription of `handler`, which an iterator over this route yielded."""
+        position = len(self.handlers) - length_hint(remaining) - 1
+        if self.handlers[position] is handler:
+            return self.subscriptions[position]
+        # The iterator moved on while the handler waited (another driver took
+        # the rest): find it by identity instead.
+        for subscription in self.subscriptions:
+            if subscription.handler is handler:
+                return subscription
+        raise LookupError(f"{handler!r} is not on this route")
+
+
+_Failure = tuple[_Subscription, Event, BaseException]
 
 
 def _handler_name(handler: Callable[..., Any]) -> str:
@@ -150,13 +180,22 @@ class _Resume:
     sends and throws (cancellation) exactly as `await` would.
     """
 
-    __slots__ = ("_coro", "_first")
+    __slots__ = ("_coro", "_first", "_on_finish")
 
-    def __init__(self, coro: Coroutine[Any, Any, Any], first: Any) -> None:
+    def __init__(
+        self, coro: Coroutine[Any, Any, Any], first: Any, on_finish: Callable[[], None]
+    ) -> None:
         self._coro = coro
         self._first = first
+        self._on_finish = on_finish
 
     def __await__(self) -> Generator[Any, Any, None]:
+        try:
+            yield from self._relay()
+        finally:
+            self._on_finish()
+
+    def _relay(self) -> Generator[Any, Any, None]:
         pending = self._first
         while True:
             try:
@@ -191,9 +230,12 @@ class EventBus:
         self._subscriptions: list[_Subscription] = []
         # name -> the subscriptions it reaches; rebuilt lazily after (un)subscribe,
         # so emit never filters patterns on the hot path.
-        self._routes: dict[str, tuple[_Subscription, ...]] = {}
+        self._routes: dict[str, _Route] = {}
+        # Handler failures wait here until every handler of the emit has run:
+        # logging one formats a traceback (~80 µs), which the handlers after it
+        # must not pay for.
+        self._failures: list[_Failure] = []
         self._background: set[asyncio.Task[None]] = set()
-        self._emits = 0
 
     @property
     def handler_timeout(self) -> float:
@@ -213,7 +255,7 @@ class EventBus:
                 "event handlers must be 'async def handler(event) -> None'"
             )
         self._subscriptions.append(_Subscription(pattern, handler, _handler_name(handler)))
-        self._routes.clear()
+        self._drop_routes()
 
     def unsubscribe(self, pattern: str, handler: EventHandler) -> bool:
         """Remove one subscription of `handler` to `pattern`; False when there was none.
@@ -224,24 +266,50 @@ class EventBus:
         for index, subscription in enumerate(self._subscriptions):
             if subscription.pattern == pattern and subscription.handler == handler:
                 del self._subscriptions[index]
-                self._routes.clear()
+                self._drop_routes()
                 return True
         return False
 
     def handlers_for(self, name: str) -> tuple[EventHandler, ...]:
         """The handlers an event called `name` would reach, in subscription order."""
-        return tuple(sub.handler for sub in self._route(name))
+        return self._route(name).handlers
 
     def stats(self) -> list[HandlerStats]:
         """Counters for every subscription: calls, errors, timeouts, time spent."""
-        return [subscription.snapshot() for subscription in self._subscriptions]
+        uncounted: dict[_Subscription, int] = {}
+        for route in self._routes.values():
+            for subscription in route.subscriptions:
+                uncounted[subscription] = uncounted.get(subscription, 0) + route.emits
+        return [
+            subscription.snapshot(uncounted.get(subscription, 0))
+            for subscription in self._subscriptions
+        ]
 
-    def _route(self, name: str) -> tuple[_Subscription, ...]:
+    def _route(self, name: str) -> _Route:
         route = self._routes.get(name)
         if route is None:
-            route = tuple(sub for sub in self._subscriptions if _matches(sub.pattern, name))
+            reached = tuple(sub for sub in self._subscriptions if _matches(sub.pattern, name))
+            route = _Route(reached, tuple(sub.handler for sub in reached))
             self._routes[name] = route
         return route
+
+    def _drop_routes(self) -> None:
+        for route in self._routes.values():
+            for subscription in route.subscriptions:
+                subscription.calls += route.emits
+        self._routes.clear()
+
+    def _log_failures(self) -> None:
+        failures = list(self._failures)
+        self._failures.clear()
+        for subscription, event, error in failures:
+            logger.error(
+                "event_handler_failed",
+                handler=subscription.name,
+                event_name=event.name,
+                error=repr(error),
+                exc_info=error,
+            )
 
     async def emit(self, event: Event) -> None:
         """Deliver `event` to every matching handler and wait until all have finished.
@@ -252,34 +320,52 @@ class EventBus:
         route = self._routes.get(event.name)
         if route is None:
             route = self._route(event.name)
-        if not route:
+        if not route.handlers:
             return
-        self._emits += 1
-        drain = _drain if self._emits & _TIMING_SAMPLE_MASK else _drain_timed
+        route.emits += 1
+        failures = self._failures
         # One iterator shared by every driver of this emit: a driver resumed after
         # its handler suspended finds it exhausted, so each handler runs once.
-        handlers = iter(route)
+        # The untimed drain walks the handlers themselves, the timed one (one emit
+        # in 16) their subscriptions; both in the same order.
+        drain: _Drain
+        remaining: Iterator[Any]
+        if route.emits & _TIMING_SAMPLE_MASK:
+            drain, remaining = _drain, iter(route.handlers)
+        else:
+            drain, remaining = _drain_timed, iter(route.subscriptions)
         suspended: list[tuple[_Subscription, asyncio.Task[None]]] | None = None
         while True:
-            driver = drain(handlers, event)
+            driver = drain(remaining, route, event, failures)
             try:
                 waiting_on = driver.send(None)
             except StopIteration:
                 break
             # The handler just taken suspended: it finishes in a task of its own
             # while a fresh driver takes the handlers after it.
-            position = len(route) - length_hint(handlers) - 1
-            task = asyncio.ensure_future(_Resume(driver, waiting_on))
+            subscription = route.subscriptions[len(route.handlers) - length_hint(remaining) - 1]
+            task = asyncio.ensure_future(_Resume(driver, waiting_on, self._log_failures))
+            if drain is _drain:
+                # Unsampled emits still time the handlers that wait: those are the slow ones.
+                task.add_done_callback(_Stopwatch(subscription))
             if suspended is None:
                 suspended = []
-            suspended.append((route[position], task))
+            suspended.append((subscription, task))
+        if failures:
+            self._log_failures()
         if suspended:
             await self._finish_suspended(event, suspended)
 
     async def _finish_suspended(
         self, event: Event, suspended: list[tuple[_Subscription, asyncio.Task[None]]]
     ) -> None:
-        _, pending = await asyncio.wait([task for _, task in suspended], timeout=self._timeout)
+        try:
+            _, pending = await asyncio.wait([task for _, task in suspended], timeout=self._timeout)
+        except asyncio.CancelledError:
+            # The emitter was cancelled: its handlers go with it rather than run unbounded.
+            for _, task in suspended:
+                task.cancel()
+            raise
         if not pending:
             return
         for task in pending:
@@ -304,38 +390,70 @@ class EventBus:
                 task.add_done_callback(self._background.discard)
 
 
-async def _drain(handlers: Iterator[_Subscription], event: Event) -> None:
-    for subscription in handlers:
-        subscription.calls += 1
+class _Stopwatch:
+    """Done-callback charging a suspended handler's task with the time it took."""
+
+    __slots__ = ("_started", "_subscription")
+
+    def __init__(self, subscription: _Subscription) -> None:
+        self._subscription = subscription
+        self._started = time.perf_counter()
+
+    def __call__(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return  # a timed-out handler is charged the timeout by the bus
+        self._subscription.timed_calls += 1
+        self._subscription.timed_seconds += time.perf_counter() - self._started
+
+
+async def _drain(
+    remaining: Iterator[EventHandler], route: _Route, event: Event, failures: list[_Failure]
+) -> None:
+    for handler in remaining:
         try:
-            await subscription.handler(event)
+            await handler(event)
+        except asyncio.CancelledError as error:
+            _contain_cancellation(error)
+            _fail(route.taken(remaining, handler), event, error, failures)
         except Exception as error:  # noqa: BLE001 - containing a handler's failure is the job
-            _record_error(subscription, event, error)
+            _fail(route.taken(remaining, handler), event, error, failures)
 
 
-async def _drain_timed(handlers: Iterator[_Subscription], event: Event) -> None:
+async def _drain_timed(
+    remaining: Iterator[_Subscription], route: _Route, event: Event, failures: list[_Failure]
+) -> None:
     # _drain plus a clock read per handler; kept apart so that the untimed
     # emits pay nothing for it.
     clock = time.perf_counter
     started = clock()
-    for subscription in handlers:
-        subscription.calls += 1
+    for subscription in remaining:
         subscription.timed_calls += 1
         try:
             await subscription.handler(event)
+        except asyncio.CancelledError as error:
+            _contain_cancellation(error)
+            _fail(subscription, event, error, failures)
         except Exception as error:  # noqa: BLE001 - containing a handler's failure is the job
-            _record_error(subscription, event, error)
+            _fail(subscription, event, error, failures)
         now = clock()
         subscription.timed_seconds += now - started
         started = now
 
 
-def _record_error(subscription: _Subscription, event: Event, error: BaseException) -> None:
+_Drain = Callable[[Iterator[Any], _Route, Event, list[_Failure]], Coroutine[Any, Any, None]]
+
+
+def _contain_cancellation(error: asyncio.CancelledError) -> None:
+    # Cancelled from outside (the timeout, a cancelled emitter): let it unwind.
+    # Raised by the handler itself (it awaited something that was cancelled):
+    # that is the handler's failure, and must not cancel the emitter.
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise error
+
+
+def _fail(
+    subscription: _Subscription, event: Event, error: BaseException, failures: list[_Failure]
+) -> None:
     subscription.errors += 1
-    logger.error(
-        "event_handler_failed",
-        handler=subscription.name,
-        event_name=event.name,
-        error=repr(error),
-        exc_info=error,
-    )
+    failures.append((subscription, event, error))

@@ -69,6 +69,13 @@ class PluginInfo(BaseModel):
 
 
 def _check_shape(plugin: object) -> PluginMeta:
+    if isinstance(plugin, type):
+        # A class has the same meta and methods as its instances, so it would pass
+        # the checks below and fail later, in initialize, with a confusing TypeError.
+        raise PluginError(
+            f"{plugin.__qualname__} is a plugin class, not a plugin; "
+            f"register an instance: {plugin.__qualname__}()"
+        )
     kind = type(plugin).__qualname__
     meta = getattr(plugin, "meta", None)
     if not isinstance(meta, PluginMeta):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import stat
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,8 @@ logger = structlog.get_logger(__name__)
 
 MAX_STRING_LENGTH = 500
 _TAIL_CHUNK = 64 * 1024
+# Set by the log on every entry; a caller's field of the same name would break `seq`.
+_RESERVED_FIELDS = frozenset({"seq", "timestamp", "event_type"})
 
 
 def truncate_strings(value: Any, limit: int = MAX_STRING_LENGTH) -> Any:
@@ -165,7 +168,7 @@ class AuditLogger:
             risk_level=risk_level,
         )
 
-    async def log(self, event_type: str, **fields: Any) -> int:
+    async def log(self, event_type: str, /, **fields: Any) -> int:
         """Record an entry of `event_type` with `fields`; returns its `seq`.
 
         Raises:
@@ -173,6 +176,12 @@ class AuditLogger:
         """
         if self._closed:
             raise AuditError(f"audit log {self._path} is closed; entry {event_type!r} not written")
+        clashing = _RESERVED_FIELDS.intersection(fields)
+        if clashing:
+            raise AuditError(
+                f"audit entry {event_type!r} has fields {sorted(clashing)} that the log sets "
+                f"itself; rename them (reserved: {', '.join(sorted(_RESERVED_FIELDS))})"
+            )
         if self._fd is None:
             await self._open()
         record: dict[str, Any] = {
@@ -185,9 +194,13 @@ class AuditLogger:
             # One small write to the OS page cache takes microseconds: doing it
             # here spares the thread hand-off (~100 µs) on the gate's path.
             try:
-                return self._write_batch([record])
+                sequence = self._write_batch([record])
             except OSError as error:
                 raise self._write_error(1, error) from error
+            # Without this yield a task logging in a loop would never give the
+            # event loop back: each call is a checkpoint, as a real write would be.
+            await asyncio.sleep(0)
+            return sequence
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((record, future))
         if not writer_busy:
@@ -228,7 +241,10 @@ class AuditLogger:
         self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self._path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.fchmod(fd, 0o600)
+            # Tighten an existing log file, but never a device: as root, a log
+            # pointed at /dev/null must not make /dev/null unusable for others.
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                os.fchmod(fd, 0o600)
             sequence, needs_newline = _last_sequence(fd)
         except BaseException:
             os.close(fd)

@@ -1,0 +1,203 @@
+"""Engine throughput and latency: middleware → engine → gatekeeper → audit, per message.
+
+A fake in-process agent makes 3 tool calls per message (Read, Grep, Bash
+`pytest -q`: all allowed by the default policy, so nothing waits for a
+person). Tether's own cost per message is `handle_message` time minus the same
+agent run with a gate that allows everything at no cost, both measured in this
+run. Prints messages/s for 1 chat and for 100 concurrent chats, p50/p99 of the
+added latency, whether 100 chats that each wait 50 ms run in parallel, and the
+peak memory with 100 sessions.
+
+    python bench/engine.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+from tether.agents.base import AgentResponse, CanUseTool, OnText, OnToolActivity
+from tether.app import build_engine
+from tether.core.config import TetherConfig
+from tether.core.safety.gatekeeper import GateDecision
+from tether.core.session import Session
+
+ROUNDS = 5
+MESSAGES = 400
+CHATS = 100
+
+
+class ThreeToolAgent:
+    """Answers every message after asking the gate about three everyday tool calls."""
+
+    def __init__(self, project: Path, wait: float = 0.0) -> None:
+        self._calls = (
+            ("Read", {"file_path": str(project / "src" / "app.py")}),
+            ("Grep", {"pattern": "def ", "path": str(project)}),
+            ("Bash", {"command": "pytest -q"}),
+        )
+        self._wait = wait
+
+    async def execute(
+        self,
+        prompt: str,
+        session: Session,
+        *,
+        can_use_tool: CanUseTool,
+        on_text: OnText | None = None,
+        on_tool_activity: OnToolActivity | None = None,
+    ) -> AgentResponse:
+        for name, tool_input in self._calls:
+            decision = await can_use_tool(name, tool_input)
+            if not decision.allowed:
+                raise RuntimeError(f"bench expects {name} to be allowed: {decision.reason}")
+        if self._wait:
+            await asyncio.sleep(self._wait)
+        return AgentResponse(content="done", session_id="bench", cost=0.0, num_turns=1)
+
+    async def cancel(self, session_id: str) -> bool:
+        return False
+
+    async def shutdown(self) -> None:
+        return None
+
+
+async def _allow_all(tool_name: str, tool_input: dict[str, Any]) -> GateDecision:
+    return GateDecision(allowed=True)
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def _measure(workdir: Path) -> dict[str, float]:
+    project = workdir / "project"
+    (project / "src").mkdir(parents=True, exist_ok=True)
+    (project / "src" / "app.py").write_text("def main():\n    pass\n")
+    config = TetherConfig(
+        approved_directories=(project,),
+        audit_log_path=workdir / "audit.jsonl",
+        rate_limit_rpm=10**9,
+        rate_limit_burst=10**9,
+        allowed_user_ids=tuple(range(CHATS)),
+    )
+    agent = ThreeToolAgent(project)
+    engine = build_engine(config, agent=agent)
+    session = Session(user_id=0, chat_id=0, working_directory=project)
+    async with engine:
+        for _ in range(50):  # warm caches and the audit file
+            await engine.handle_message(0, "warm up", 0)
+
+        baseline: list[float] = []
+        for _ in range(MESSAGES):
+            started = time.perf_counter()
+            await agent.execute("x", session, can_use_tool=_allow_all)
+            baseline.append(time.perf_counter() - started)
+
+        one_chat: list[float] = []
+        started_all = time.perf_counter()
+        for _ in range(MESSAGES):
+            started = time.perf_counter()
+            await engine.handle_message(0, "run the tests", 0)
+            one_chat.append(time.perf_counter() - started)
+        one_chat_rate = MESSAGES / (time.perf_counter() - started_all)
+
+        async def chat(chat_id: int, count: int) -> None:
+            for _ in range(count):
+                await engine.handle_message(chat_id, "run the tests", chat_id)
+
+        per_chat = MESSAGES // 10
+        started_all = time.perf_counter()
+        await asyncio.gather(*(chat(c, per_chat) for c in range(CHATS)))
+        many_rate = CHATS * per_chat / (time.perf_counter() - started_all)
+
+    base = statistics.median(baseline)
+    added = [value - base for value in one_chat]
+    return {
+        "one_chat_rate": one_chat_rate,
+        "many_chat_rate": many_rate,
+        "added_p50_us": _percentile(added, 0.50) * 1e6,
+        "added_p99_us": _percentile(added, 0.99) * 1e6,
+        "agent_alone_us": base * 1e6,
+    }
+
+
+async def _parallel_chats(workdir: Path) -> tuple[float, float]:
+    """100 chats whose agent waits 50 ms: wall time, against 50 ms if nothing serialises."""
+    project = workdir / "parallel"
+    (project / "src").mkdir(parents=True, exist_ok=True)
+    (project / "src" / "app.py").write_text("x = 1\n")
+    config = TetherConfig(
+        approved_directories=(project,),
+        audit_log_path=workdir / "parallel.jsonl",
+        rate_limit_rpm=10**9,
+        rate_limit_burst=10**9,
+        allowed_user_ids=tuple(range(CHATS)),
+    )
+    engine = build_engine(config, agent=ThreeToolAgent(project, wait=0.05))
+    async with engine:
+        started = time.perf_counter()
+        await asyncio.gather(*(engine.handle_message(c, "go", c) for c in range(CHATS)))
+        wall = time.perf_counter() - started
+    return wall, 0.05
+
+
+async def _memory(workdir: Path) -> tuple[float, float]:
+    """Peak traced memory and process max RSS after 100 sessions each sent a message."""
+    project = workdir / "memory"
+    (project / "src").mkdir(parents=True, exist_ok=True)
+    (project / "src" / "app.py").write_text("x = 1\n")
+    config = TetherConfig(
+        approved_directories=(project,),
+        audit_log_path=workdir / "memory.jsonl",
+        rate_limit_rpm=10**9,
+        rate_limit_burst=10**9,
+        allowed_user_ids=tuple(range(CHATS)),
+    )
+    gc.collect()
+    tracemalloc.start()
+    engine = build_engine(config, agent=ThreeToolAgent(project))
+    async with engine:
+        await asyncio.gather(*(engine.handle_message(c, "go", c) for c in range(CHATS)))
+        _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20, rss_kib / 1024
+
+
+async def main() -> None:
+    rounds: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for index in range(ROUNDS):
+            rounds.append(await _measure(Path(tmp) / f"round{index}"))
+        walls = [(await _parallel_chats(Path(tmp) / f"par{i}"))[0] for i in range(3)]
+        traced_mib, rss_mib = await _memory(Path(tmp))
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+
+    print(f"engine bench: {ROUNDS} rounds, {MESSAGES} messages each, 3 gated tool calls/message")
+    print(f"python {sys.version.split()[0]}; medians over rounds")
+    print(f"  1 chat:           {median('one_chat_rate'):8.0f} messages/s")
+    print(f"  {CHATS} chats at once: {median('many_chat_rate'):8.0f} messages/s")
+    print(f"  agent alone:      {median('agent_alone_us'):8.1f} µs/message (baseline, same run)")
+    print(f"  added by Tether:  p50 {median('added_p50_us'):8.1f} µs   p99 {median('added_p99_us'):8.1f} µs")
+    wall = statistics.median(walls)
+    print(
+        f"  {CHATS} chats whose agent waits 50 ms: {wall * 1000:.0f} ms wall "
+        f"(serialised would be {CHATS * 50} ms; ratio to one wait {wall / 0.05:.2f}x)"
+    )
+    print(f"  memory with {CHATS} sessions: traced peak {traced_mib:.1f} MiB, max RSS {rss_mib:.0f} MiB")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

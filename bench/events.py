@@ -1,0 +1,172 @@
+"""EventBus cost: emit next to a bare loop, and what a failing or stuck handler costs others.
+
+Three measurements, each repeated; medians are printed.
+
+1. Emit cost in µs with 0, 1, 10 and 100 no-op handlers, next to the lower
+   bound measured in the same run: a plain loop awaiting the same handlers
+   directly (no containment, no timeout, no counters). Target: under 2x at 10.
+2. How long `emit` keeps its caller waiting when one handler sleeps past the
+   timeout (0.2 s here), against that timeout.
+3. When ten fast handlers finish, counted from the start of the emit: alone,
+   next to a handler that raises, and next to one that sleeps past the
+   timeout. Target: the same in all three. Logging is configured as the
+   `tether` command configures it (to a null stream), so a failure's log line
+   is paid for.
+
+    python bench/events.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+
+from tether.core.events import Event, EventBus
+from tether.log import configure_logging
+
+ROUNDS = 7
+BATCHES = 32  # alternating emit / bare batches per round
+HANDLER_COUNTS = (0, 1, 10, 100)
+TIMEOUT = 0.2
+FAST_HANDLERS = 10
+
+Handler = Callable[[Event], Awaitable[None]]
+
+
+def _no_op_handlers(count: int) -> list[Handler]:
+    handlers: list[Handler] = []
+    for _ in range(count):
+
+        async def no_op(event: Event) -> None:
+            return None
+
+        handlers.append(no_op)
+    return handlers
+
+
+async def _emit_cost(count: int) -> tuple[float, float]:
+    """(emit µs, bare loop µs) per event for `count` no-op handlers.
+
+    The two are timed in alternating short batches, so that a noisy neighbour on
+    the machine slows both alike; each figure is the median batch.
+    """
+    handlers = _no_op_handlers(count)
+    bus = EventBus(handler_timeout=5)
+    for handler in handlers:
+        bus.subscribe("tool.gated", handler)
+    event = Event(name="tool.gated", data={"tool_name": "Bash"})
+    batch = 1_000 if count <= 10 else 200
+    clock = time.perf_counter
+
+    for _ in range(200):  # warm the route cache and the interpreter
+        await bus.emit(event)
+
+    emit_batches: list[float] = []
+    bare_batches: list[float] = []
+    for _ in range(BATCHES):
+        started = clock()
+        for _ in range(batch):
+            await bus.emit(event)
+        emit_batches.append((clock() - started) / batch * 1e6)
+
+        started = clock()
+        for _ in range(batch):
+            for handler in handlers:
+                await handler(event)
+        bare_batches.append((clock() - started) / batch * 1e6)
+    return statistics.median(emit_batches), statistics.median(bare_batches)
+
+
+async def _wait_past_timeout() -> float:
+    """Seconds `emit` keeps its caller when one handler sleeps far past the timeout."""
+    bus = EventBus(handler_timeout=TIMEOUT)
+
+    async def sleeps(event: Event) -> None:
+        await asyncio.sleep(60)
+
+    bus.subscribe("tool.gated", sleeps)
+    started = time.perf_counter()
+    await bus.emit(Event(name="tool.gated"))
+    return time.perf_counter() - started
+
+
+async def _fast_handlers_done(sibling: str) -> float:
+    """µs from the start of an emit until the last of the fast handlers has finished."""
+    bus = EventBus(handler_timeout=TIMEOUT)
+    finished: list[float] = []
+
+    async def raises(event: Event) -> None:
+        raise RuntimeError("a plugin bug")
+
+    async def sleeps(event: Event) -> None:
+        await asyncio.sleep(60)
+
+    # The troublesome sibling goes first, so that every fast handler runs after it.
+    if sibling == "raises":
+        bus.subscribe("tool.gated", raises)
+    elif sibling == "sleeps":
+        bus.subscribe("tool.gated", sleeps)
+    for _ in range(FAST_HANDLERS):
+
+        async def fast(event: Event) -> None:
+            finished.append(time.perf_counter())
+
+        bus.subscribe("tool.gated", fast)
+
+    event = Event(name="tool.gated")
+    samples = []
+    repeats = 5 if sibling == "sleeps" else 2_000  # each "sleeps" emit waits out the timeout
+    for _ in range(repeats):
+        finished.clear()
+        started = time.perf_counter()
+        await bus.emit(event)
+        samples.append((max(finished) - started) * 1e6)
+    return statistics.median(samples)
+
+
+async def main() -> None:
+    costs: dict[int, list[tuple[float, float]]] = {count: [] for count in HANDLER_COUNTS}
+    waits: list[float] = []
+    fast: dict[str, list[float]] = {"alone": [], "raises": [], "sleeps": []}
+    for _ in range(ROUNDS):
+        for count in HANDLER_COUNTS:
+            costs[count].append(await _emit_cost(count))
+        waits.append(await _wait_past_timeout())
+        for sibling in fast:
+            fast[sibling].append(await _fast_handlers_done(sibling))
+
+    print(f"EventBus.emit, median of {ROUNDS} rounds")
+    print(f"{'handlers':>9} {'emit µs':>9} {'bare µs':>9} {'ratio':>7}")
+    for count in HANDLER_COUNTS:
+        emit_us = statistics.median(c[0] for c in costs[count])
+        bare_us = statistics.median(c[1] for c in costs[count])
+        ratio = f"{emit_us / bare_us:6.2f}x" if count else "     -"
+        print(f"{count:>9} {emit_us:>9.2f} {bare_us:>9.2f} {ratio:>7}")
+
+    wait = statistics.median(waits)
+    print(
+        f"\nOne handler sleeping past a {TIMEOUT:.1f} s timeout: emit returned after "
+        f"{wait * 1000:.1f} ms (timeout {TIMEOUT * 1000:.0f} ms, overshoot "
+        f"{(wait - TIMEOUT) * 1000:.2f} ms; worst {(max(waits) - TIMEOUT) * 1000:.2f} ms)"
+    )
+
+    print(f"\n{FAST_HANDLERS} fast handlers all finished, µs after the emit began:")
+    alone = statistics.median(fast["alone"])
+    for sibling, label in (
+        ("alone", "alone"),
+        ("raises", "next to a handler that raises"),
+        ("sleeps", "next to one sleeping past the timeout"),
+    ):
+        median = statistics.median(fast[sibling])
+        print(f"  {label:<40} {median:8.2f} µs  (+{median - alone:.2f} µs)")
+
+
+if __name__ == "__main__":
+    # As the `tether` command logs (WARNING and up, readable lines), into a null stream.
+    with open(os.devnull, "w") as null, contextlib.redirect_stderr(null):
+        configure_logging("WARNING")
+        asyncio.run(main())

@@ -1,0 +1,500 @@
+"""AuditLogger: entry format, sequence across restarts, file safety, concurrency, failures."""
+
+# The tests inspect small files in their own tmp_path between awaits; a blocking
+# stat or read of a few bytes there is what the assertion is about, not a hazard.
+# ruff: noqa: ASYNC230, ASYNC240
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import os
+import resource
+import stat
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from pydantic import BaseModel, ConfigDict
+
+from tether.core.safety.audit import (
+    MAX_STRING_LENGTH,
+    AuditLogger,
+    read_audit_log,
+    truncate_strings,
+)
+from tether.exceptions import AuditError, SafetyError
+
+
+@pytest.fixture
+def log_path(tmp_path: Path) -> Path:
+    return tmp_path / "audit" / "audit.jsonl"
+
+
+@pytest.fixture
+async def audit(log_path: Path) -> Any:
+    logger = AuditLogger(log_path)
+    yield logger
+    await logger.close()
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+class _Risk(StrEnum):
+    HIGH = "high"
+
+
+class _Classification(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    risk: _Risk
+    reasons: tuple[str, ...]
+
+
+class TestEntries:
+    async def test_tool_attempt_entry(self, audit: AuditLogger, log_path: Path) -> None:
+        seq = await audit.log_tool_attempt(
+            session_id="s1",
+            tool_name="Bash",
+            tool_input={"command": "ls -la"},
+            classification=_Classification(risk=_Risk.HIGH, reasons=("lists files",)),
+            decision="allow",
+        )
+        (entry,) = read_audit_log(log_path)
+        assert seq == 1
+        assert entry["seq"] == 1
+        assert entry["event_type"] == "tool_attempt"
+        assert entry["session_id"] == "s1"
+        assert entry["tool_name"] == "Bash"
+        assert entry["tool_input"] == {"command": "ls -la"}
+        assert entry["classification"] == {"risk": "high", "reasons": ["lists files"]}
+        assert entry["decision"] == "allow"
+
+    async def test_tool_attempt_accepts_extra_fields(
+        self, audit: AuditLogger, log_path: Path
+    ) -> None:
+        await audit.log_tool_attempt(
+            "s1", "Read", {"file_path": "a.py"}, None, "deny", layer="sandbox"
+        )
+        (entry,) = read_audit_log(log_path)
+        assert entry["layer"] == "sandbox"
+        assert entry["classification"] is None
+
+    async def test_approval_entry(self, audit: AuditLogger, log_path: Path) -> None:
+        await audit.log_approval(session_id="s2", tool_name="Write", approved=False, user_id=42)
+        (entry,) = read_audit_log(log_path)
+        assert entry["event_type"] == "approval"
+        assert (entry["session_id"], entry["tool_name"]) == ("s2", "Write")
+        assert entry["approved"] is False
+        assert entry["user_id"] == 42
+
+    async def test_security_violation_entry(self, audit: AuditLogger, log_path: Path) -> None:
+        await audit.log_security_violation(
+            session_id="s3", tool_name="Read", reason="/etc/shadow is outside", risk_level="high"
+        )
+        (entry,) = read_audit_log(log_path)
+        assert entry["event_type"] == "security_violation"
+        assert entry["reason"] == "/etc/shadow is outside"
+        assert entry["risk_level"] == "high"
+
+    async def test_timestamp_is_iso_8601_utc_and_current(
+        self, audit: AuditLogger, log_path: Path
+    ) -> None:
+        before = datetime.now(UTC)
+        await audit.log("custom", detail="x")
+        (entry,) = read_audit_log(log_path)
+        stamp = datetime.fromisoformat(entry["timestamp"])
+        assert stamp.utcoffset() == timedelta(0)
+        assert before - timedelta(seconds=1) <= stamp <= datetime.now(UTC)
+        assert entry["event_type"] == "custom"
+
+    async def test_each_entry_is_one_json_line(self, audit: AuditLogger, log_path: Path) -> None:
+        await audit.log_tool_attempt("s", "Bash", {"command": "echo 'a\nb'"}, None, "ask")
+        await audit.log_approval("s", "Bash", True, "123")
+        lines = _lines(log_path)
+        assert len(lines) == 2
+        assert [json.loads(line)["seq"] for line in lines] == [1, 2]
+        assert json.loads(lines[0])["tool_input"]["command"] == "echo 'a\nb'"
+
+    async def test_non_json_values_are_recorded_not_rejected(
+        self, audit: AuditLogger, log_path: Path
+    ) -> None:
+        await audit.log_tool_attempt(
+            "s", "Bash", {"path": Path("/tmp/x"), "n": {1, 2}}, None, "deny"
+        )
+        (entry,) = read_audit_log(log_path)
+        assert entry["tool_input"]["path"].endswith("/tmp/x')")
+        assert "1" in entry["tool_input"]["n"]
+
+    @pytest.mark.parametrize(
+        "field", [pytest.param(name, id=name) for name in ("seq", "timestamp", "event_type")]
+    )
+    async def test_a_field_the_log_sets_itself_is_refused(
+        self, audit: AuditLogger, log_path: Path, field: str
+    ) -> None:
+        with pytest.raises(AuditError, match=f"'{field}'"):
+            await audit.log_tool_attempt("s", "Bash", {}, None, "allow", **{field: 99})
+        assert audit.last_sequence == 0
+
+
+class TestTruncation:
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            pytest.param("a" * 500, "a" * 500, id="at-the-limit"),
+            pytest.param("a" * 501, "a" * 500 + "…[truncated 1 chars]", id="one-over"),
+            pytest.param("é" * 800, "é" * 500 + "…[truncated 300 chars]", id="counts-characters"),
+            pytest.param(
+                {"k": "b" * 600}, {"k": "b" * 500 + "…[truncated 100 chars]"}, id="nested-dict"
+            ),
+            pytest.param(["c" * 700, 3], ["c" * 500 + "…[truncated 200 chars]", 3], id="in-a-list"),
+            pytest.param(("short",), ["short"], id="tuple-becomes-list"),
+            pytest.param(b"d" * 510, "d" * 500 + "…[truncated 10 chars]", id="bytes"),
+            pytest.param(12345, 12345, id="number-untouched"),
+            pytest.param(None, None, id="none-untouched"),
+        ],
+    )
+    def test_truncate_strings(self, value: Any, expected: Any) -> None:
+        assert truncate_strings(value) == expected
+
+    def test_the_limit_is_500(self) -> None:
+        assert MAX_STRING_LENGTH == 500
+
+    async def test_long_inputs_are_truncated_in_the_log(
+        self, audit: AuditLogger, log_path: Path
+    ) -> None:
+        command = "x" * 10_000
+        await audit.log_tool_attempt("s", "Bash", {"command": command}, None, "deny")
+        (entry,) = read_audit_log(log_path)
+        assert entry["tool_input"]["command"] == "x" * 500 + "…[truncated 9500 chars]"
+        assert log_path.stat().st_size < 1_000
+
+    async def test_the_callers_input_is_not_modified(self, audit: AuditLogger) -> None:
+        tool_input = {"content": "y" * 900}
+        await audit.log_tool_attempt("s", "Write", tool_input, None, "ask")
+        assert tool_input == {"content": "y" * 900}
+
+
+class TestSequence:
+    async def test_seq_increases_by_one(self, audit: AuditLogger, log_path: Path) -> None:
+        returned = [await audit.log("e", n=n) for n in range(5)]
+        assert returned == [1, 2, 3, 4, 5]
+        assert [entry["seq"] for entry in read_audit_log(log_path)] == [1, 2, 3, 4, 5]
+        assert audit.last_sequence == 5
+
+    async def test_seq_continues_across_restarts(self, log_path: Path) -> None:
+        first = AuditLogger(log_path)
+        for _ in range(3):
+            await first.log("before")
+        await first.close()
+
+        second = AuditLogger(log_path)
+        assert await second.log("after") == 4
+        await second.close()
+        assert [entry["seq"] for entry in read_audit_log(log_path)] == [1, 2, 3, 4]
+
+    async def test_seq_continues_from_a_log_larger_than_one_read_chunk(
+        self, log_path: Path
+    ) -> None:
+        first = AuditLogger(log_path)
+        for n in range(400):
+            await first.log("bulk", payload=f"{n:05d}" * 60)
+        await first.close()
+        assert log_path.stat().st_size > 128 * 1024
+
+        second = AuditLogger(log_path)
+        assert await second.log("after") == 401
+        await second.close()
+
+    @pytest.mark.parametrize(
+        ("tail", "next_seq"),
+        [
+            pytest.param(b'{"seq": 4, "timestamp": "2026-01-', 4, id="torn-mid-entry"),
+            pytest.param(b'{"seq": 4, "event_type": "x"}', 5, id="whole-entry-without-newline"),
+            pytest.param(b"\x00\x00\x00", 4, id="zero-filled-tail"),
+        ],
+    )
+    async def test_a_crash_mid_write_is_handled_on_reopen(
+        self, log_path: Path, tail: bytes, next_seq: int
+    ) -> None:
+        first = AuditLogger(log_path)
+        for _ in range(3):
+            await first.log("before")
+        await first.close()
+        with open(log_path, "ab") as handle:
+            handle.write(tail)
+
+        second = AuditLogger(log_path)
+        assert await second.log("after") == next_seq
+        await second.close()
+
+        lines = log_path.read_bytes().split(b"\n")
+        assert lines[-1] == b""  # the file ends with a whole line again
+        assert lines[3] == tail  # the torn line is kept as evidence, on its own line
+        after = json.loads(lines[4])
+        assert (after["seq"], after["event_type"]) == (next_seq, "after")
+        assert [json.loads(line)["seq"] for line in lines[:3]] == [1, 2, 3]
+
+    async def test_a_trailing_foreign_line_is_skipped_when_finding_seq(
+        self, log_path: Path
+    ) -> None:
+        first = AuditLogger(log_path)
+        await first.log("before")
+        await first.close()
+        with open(log_path, "a", encoding="utf-8") as handle:
+            handle.write("edited by hand\n[1, 2]\n\n")
+
+        second = AuditLogger(log_path)
+        assert await second.log("after") == 2
+        await second.close()
+
+
+class TestFile:
+    async def test_directory_is_created(self, tmp_path: Path) -> None:
+        path = tmp_path / "deep" / "er" / "audit.jsonl"
+        logger = AuditLogger(path)
+        await logger.log("first")
+        await logger.close()
+        assert path.is_file()
+
+    async def test_file_mode_is_0600_whatever_the_umask(self, log_path: Path) -> None:
+        previous = os.umask(0)
+        try:
+            logger = AuditLogger(log_path)
+            await logger.log("first")
+            await logger.close()
+        finally:
+            os.umask(previous)
+        assert stat.S_IMODE(log_path.stat().st_mode) == 0o600
+
+    async def test_an_existing_readable_log_is_tightened_to_0600(self, log_path: Path) -> None:
+        log_path.parent.mkdir(parents=True)
+        log_path.write_text("")
+        log_path.chmod(0o644)
+        logger = AuditLogger(log_path)
+        await logger.log("first")
+        await logger.close()
+        assert stat.S_IMODE(log_path.stat().st_mode) == 0o600
+
+    async def test_a_home_relative_path_is_expanded(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        monkeypatch.setenv("HOME", str(tmp_path / "home"))
+        logger = AuditLogger("~/tether/audit.jsonl")
+        await logger.log("first")
+        await logger.close()
+        assert (tmp_path / "home" / "tether" / "audit.jsonl").is_file()
+        assert logger.path == tmp_path / "home" / "tether" / "audit.jsonl"
+
+    async def test_nothing_is_touched_before_the_first_entry(self, log_path: Path) -> None:
+        AuditLogger(log_path)
+        assert not log_path.parent.exists()
+
+    async def test_appends_to_an_existing_log(self, log_path: Path) -> None:
+        first = AuditLogger(log_path)
+        await first.log("one")
+        await first.close()
+        original = log_path.read_bytes()
+        second = AuditLogger(log_path)
+        await second.log("two")
+        await second.close()
+        assert log_path.read_bytes().startswith(original)
+
+
+class TestConcurrency:
+    @pytest.mark.parametrize(
+        "fsync", [pytest.param(False, id="page-cache"), pytest.param(True, id="fsync")]
+    )
+    async def test_ten_thousand_concurrent_calls_give_ten_thousand_whole_lines_in_order(
+        self, log_path: Path, fsync: bool
+    ) -> None:
+        logger = AuditLogger(log_path, fsync=fsync)
+
+        async def writer(task: int) -> list[int]:
+            return [
+                await logger.log_tool_attempt(
+                    f"session-{task}", "Bash", {"command": f"echo {task}-{call}"}, None, "allow"
+                )
+                for call in range(100)
+            ]
+
+        returned = await asyncio.gather(*(writer(task) for task in range(100)))
+        await logger.close()
+
+        lines = _lines(log_path)
+        assert len(lines) == 10_000
+        entries = [json.loads(line) for line in lines]
+        assert [entry["seq"] for entry in entries] == list(range(1, 10_001))
+        assert sorted(seq for seqs in returned for seq in seqs) == list(range(1, 10_001))
+        # Each task's own calls were recorded in the order it made them.
+        by_session: dict[str, list[str]] = {}
+        for entry in entries:
+            by_session.setdefault(entry["session_id"], []).append(entry["tool_input"]["command"])
+        assert by_session["session-7"] == [f"echo 7-{call}" for call in range(100)]
+
+    @pytest.mark.parametrize(
+        "fsync", [pytest.param(False, id="page-cache"), pytest.param(True, id="fsync")]
+    )
+    async def test_logging_never_stalls_the_event_loop(self, log_path: Path, fsync: bool) -> None:
+        logger = AuditLogger(log_path, fsync=fsync)
+        await logger.log("open the file first")
+        lags: list[float] = []
+        done = asyncio.Event()
+
+        async def ticker() -> None:
+            interval = 0.001
+            while not done.is_set():
+                before = time.perf_counter()
+                await asyncio.sleep(interval)
+                lags.append(time.perf_counter() - before - interval)
+
+        async def writer(task: int) -> None:
+            for call in range(100):
+                await logger.log_tool_attempt(f"s{task}", "Bash", {"n": call}, None, "allow")
+
+        ticking = asyncio.create_task(ticker())
+        await asyncio.sleep(0.005)
+        await asyncio.gather(*(writer(task) for task in range(100)))
+        done.set()
+        await ticking
+        await logger.close()
+
+        assert len(_lines(log_path)) == 10_001
+        # The loop turns between log calls: its worst pause is one round of the
+        # 100 writers each making one call, not one writer's 100 calls in a row.
+        assert len(lags) > 10
+        assert max(lags) < 0.05
+
+    async def test_a_caller_cancelled_while_waiting_does_not_lose_the_entry(
+        self, log_path: Path
+    ) -> None:
+        logger = AuditLogger(log_path, fsync=True)
+        await logger.log("open")
+        calls = [asyncio.create_task(logger.log("batched", n=n)) for n in range(20)]
+        await asyncio.sleep(0)
+        calls[5].cancel()
+        await asyncio.gather(*calls, return_exceptions=True)
+        await logger.close()
+        assert len(read_audit_log(log_path)) == 21
+
+
+@pytest.fixture
+def file_size_limit() -> Iterator[Any]:
+    """Set the process's file-size limit (RLIMIT_FSIZE) for one test, then restore it.
+
+    Writes past the limit fail with EFBIG, or are cut short, as on a full disk.
+    Python ignores SIGXFSZ, so the process is not killed.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+
+    def limit(size: int) -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+
+    yield limit
+    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+class TestFailures:
+    async def test_a_directory_where_the_file_should_be_is_an_audit_error(
+        self, tmp_path: Path
+    ) -> None:
+        (tmp_path / "audit.jsonl").mkdir()
+        logger = AuditLogger(tmp_path / "audit.jsonl")
+        with pytest.raises(AuditError, match=r"cannot open audit log .*audit\.jsonl") as caught:
+            await logger.log_tool_attempt("s", "Bash", {}, None, "allow")
+        assert isinstance(caught.value.__cause__, OSError)
+        assert "TETHER_AUDIT_LOG_PATH" in str(caught.value)
+
+    async def test_a_file_where_the_directory_should_be_is_an_audit_error(
+        self, tmp_path: Path
+    ) -> None:
+        (tmp_path / "not-a-dir").write_text("")
+        logger = AuditLogger(tmp_path / "not-a-dir" / "audit.jsonl")
+        with pytest.raises(AuditError, match="cannot open audit log"):
+            await logger.log("x")
+
+    @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+    @pytest.mark.parametrize(
+        "fsync", [pytest.param(False, id="page-cache"), pytest.param(True, id="fsync")]
+    )
+    async def test_a_full_disk_is_an_audit_error(self, fsync: bool) -> None:
+        mode_before = Path("/dev/full").stat().st_mode
+        logger = AuditLogger("/dev/full", fsync=fsync)
+        with structlog.testing.capture_logs() as logs:
+            with pytest.raises(AuditError, match="No space left on device") as caught:
+                await logger.log_security_violation("s", "Read", "outside", "high")
+            with pytest.raises(AuditError):
+                await logger.log("again")
+        await logger.close()
+        assert isinstance(caught.value.__cause__, OSError)
+        assert caught.value.__cause__.errno == errno.ENOSPC
+        assert isinstance(caught.value, SafetyError)
+        assert [entry["event"] for entry in logs].count("audit_write_failed") == 2
+        # A device is never chmod-ed, even when Tether runs as root.
+        assert Path("/dev/full").stat().st_mode == mode_before
+
+    async def test_a_failed_write_leaves_only_whole_lines_and_skips_no_seq(
+        self, log_path: Path, file_size_limit: Any
+    ) -> None:
+        logger = AuditLogger(log_path)
+        for n in range(20):
+            await logger.log("fits", n=n)
+        size = log_path.stat().st_size
+
+        file_size_limit(size + 40)  # room for part of the next line, not all of it
+        try:
+            with (
+                structlog.testing.capture_logs(),
+                pytest.raises(AuditError, match="writing 1 entries failed"),
+            ):
+                await logger.log("too big", payload="z" * 200)
+        finally:
+            file_size_limit(resource.RLIM_INFINITY)
+
+        assert log_path.stat().st_size == size
+        assert await logger.log("after the disk was freed") == 21
+        await logger.close()
+        assert [entry["seq"] for entry in read_audit_log(log_path)] == list(range(1, 22))
+
+    async def test_a_failed_batch_fails_every_caller_in_it(
+        self, log_path: Path, file_size_limit: Any
+    ) -> None:
+        logger = AuditLogger(log_path, fsync=True)
+        await logger.log("open")
+        size = log_path.stat().st_size
+
+        file_size_limit(size + 10)
+        try:
+            with structlog.testing.capture_logs():
+                results = await asyncio.gather(
+                    *(logger.log("batched", n=n) for n in range(10)), return_exceptions=True
+                )
+        finally:
+            file_size_limit(resource.RLIM_INFINITY)
+
+        assert all(isinstance(result, AuditError) for result in results)
+        assert log_path.stat().st_size == size
+        assert await logger.log("next") == 2
+        await logger.close()
+
+    async def test_logging_after_close_is_an_audit_error(self, log_path: Path) -> None:
+        logger = AuditLogger(log_path)
+        await logger.log("one")
+        await logger.close()
+        with pytest.raises(AuditError, match="closed"):
+            await logger.log("two")
+        assert len(read_audit_log(log_path)) == 1
+
+    async def test_close_is_idempotent_and_safe_before_any_entry(self, log_path: Path) -> None:
+        logger = AuditLogger(log_path)
+        await logger.close()
+        await logger.close()
+        assert not log_path.exists()

@@ -1,0 +1,486 @@
+"""ClaudeCodeAgent: Claude Code, driven through claude-agent-sdk, with every tool call gated.
+
+One `ClaudeSDKClient` (one `claude` process) per Tether session, kept between
+messages so a conversation stays warm; it is started again, resuming Claude's
+conversation id, when it died, when the session's directory or mode changed,
+or after Tether restarted. See docs/agents.md for the settings it reads and
+how it keeps the gate in front of every tool call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import re
+import time
+from collections import OrderedDict, deque
+from collections.abc import AsyncGenerator
+from pathlib import Path
+
+import structlog
+from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ClaudeSDKError
+from claude_agent_sdk.types import PermissionMode, SystemPromptPreset
+from pydantic import BaseModel, ConfigDict, Field
+
+from tether.agents.base import AgentResponse, CanUseTool, OnText, OnToolActivity
+from tether.agents.claude_errors import (
+    ClaudeCodeError,
+    FailureKind,
+    failure_from_exception,
+    failure_from_result,
+    result_text,
+)
+from tether.agents.claude_gate import ToolGate
+from tether.agents.claude_messages import TurnReader, deliver_text
+from tether.agents.claude_transport import OwnSessionTransport
+from tether.core.config import TetherConfig
+from tether.core.session import Session, SessionMode
+from tether.exceptions import AgentError, ConfigError
+
+__all__ = ["ClaudeCodeAgent", "RetryPolicy"]
+
+logger = structlog.get_logger(__name__)
+
+# A tool name as `--tools` takes it: `Bash`, `mcp__server__tool`. Rules with a
+# pattern (`Bash(git:*)`) are permission rules, which Tether never hands to
+# Claude Code: they would approve calls before the gate sees them.
+_TOOL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+# Room for the gate's own work on top of the longest approval wait.
+_HOOK_TIMEOUT_MARGIN_SECONDS = 60.0
+_STDERR_LINES_KEPT = 20
+_RETRY_NOTE = "\n\n(Claude Code stopped unexpectedly; trying again.)\n\n"
+
+
+class RetryPolicy(BaseModel):
+    """How often a transient failure is retried: `attempts` in all, waits doubling."""
+
+    model_config = ConfigDict(frozen=True)
+
+    attempts: int = Field(default=3, ge=1)
+    base_delay_seconds: float = Field(default=1.0, ge=0)
+    max_delay_seconds: float = Field(default=10.0, ge=0)
+
+    def delay(self, failures: int) -> float:
+        """The wait after the `failures`-th failure in a row."""
+        return float(min(self.base_delay_seconds * 2 ** (failures - 1), self.max_delay_seconds))
+
+
+class _Run:
+    """One `execute` in progress: its callbacks and whether it was asked to stop."""
+
+    def __init__(self, on_text: OnText | None, on_tool_activity: OnToolActivity | None) -> None:
+        self.on_text = on_text
+        self.on_tool_activity = on_tool_activity
+        self.cancel_requested = asyncio.Event()
+
+
+class _Conversation:
+    """What the agent keeps for one Tether session: its client and Claude's conversation id."""
+
+    def __init__(self) -> None:
+        self.gate = ToolGate()
+        self.lock = asyncio.Lock()
+        self.stderr: deque[str] = deque(maxlen=_STDERR_LINES_KEPT)
+        self.client: ClaudeSDKClient | None = None
+        self.transport: OwnSessionTransport | None = None
+        self.key: tuple[Path, PermissionMode] | None = None
+        self.claude_session_id: str | None = None
+        self.run: _Run | None = None
+        self.callers = 0
+        """`execute` calls running or waiting for the lock."""
+
+    def keep_stderr(self, line: str) -> None:
+        self.stderr.append(line)
+        logger.debug("claude_stderr", line=line)
+
+
+class ClaudeCodeAgent:
+    """A `BaseAgent` running Claude Code through claude-agent-sdk.
+
+    Args:
+        config: reads `claude_cli_path`, `claude_model`, `claude_max_turns`,
+            `claude_system_prompt` (appended to Claude Code's own),
+            `claude_allowed_tools` (which tools exist; never auto-approved),
+            `claude_disallowed_tools` and `approval_timeout_seconds`.
+        retry: how transient failures are retried.
+        interrupt_grace_seconds: how long a cancelled request may take to stop
+            before its process is ended.
+        max_idle_clients: Claude Code processes kept alive for idle sessions;
+            beyond that the least recently used is stopped (its conversation
+            resumes on its next message).
+
+    Raises:
+        ConfigError: `claude_allowed_tools` holds something that is not a tool name.
+    """
+
+    def __init__(
+        self,
+        config: TetherConfig,
+        *,
+        retry: RetryPolicy | None = None,
+        interrupt_grace_seconds: float = 5.0,
+        max_idle_clients: int = 8,
+    ) -> None:
+        for name in config.claude_allowed_tools:
+            if not _TOOL_NAME.match(name):
+                raise ConfigError(
+                    f"TETHER_CLAUDE_ALLOWED_TOOLS={','.join(config.claude_allowed_tools)!r} "
+                    f"is invalid: {name!r} is not a tool name; the list only says which "
+                    "tools exist (e.g. Read,Edit,Bash), and rules such as Bash(git:*) "
+                    "belong in a policy file"
+                )
+        self._config = config
+        self._retry = retry or RetryPolicy()
+        self._interrupt_grace = interrupt_grace_seconds
+        self._max_idle_clients = max_idle_clients
+        self._hook_timeout = config.approval_timeout_seconds + _HOOK_TIMEOUT_MARGIN_SECONDS
+        self._conversations: OrderedDict[str, _Conversation] = OrderedDict()
+        self._closed = False
+
+    async def execute(
+        self,
+        prompt: str,
+        session: Session,
+        *,
+        can_use_tool: CanUseTool,
+        on_text: OnText | None = None,
+        on_tool_activity: OnToolActivity | None = None,
+    ) -> AgentResponse:
+        """Run `prompt` in the session's conversation; see `BaseAgent.execute`.
+
+        A cancelled request returns `is_error=True, cancelled=True` with the text
+        written before the cancel. A conversation Claude Code no longer knows
+        is started afresh, and `notice` says so.
+
+        Raises:
+            AgentError: Claude Code is missing, not logged in or too old, or
+                failed `RetryPolicy.attempts` times in a row.
+        """
+        if self._closed:
+            raise AgentError("the Claude Code agent was shut down; start Tether again")
+        conversation = self._conversations.get(session.session_id)
+        if conversation is None:
+            conversation = self._conversations[session.session_id] = _Conversation()
+        self._conversations.move_to_end(session.session_id)
+        conversation.callers += 1
+        try:
+            async with conversation.lock:
+                if self._closed:
+                    raise AgentError("the Claude Code agent was shut down; start Tether again")
+                run = _Run(on_text, on_tool_activity)
+                conversation.run = run
+                conversation.gate.open(can_use_tool)
+                try:
+                    return await self._execute(conversation, run, prompt, session)
+                except asyncio.CancelledError:
+                    # The caller gave up (a timeout, Ctrl-C): the CLI would go
+                    # on with the turn, so its process goes.
+                    await asyncio.shield(self._disconnect(conversation))
+                    raise
+                finally:
+                    conversation.gate.close()
+                    conversation.run = None
+                    if self._closed:
+                        await self._disconnect(conversation)
+        finally:
+            conversation.callers -= 1
+            await self._stop_idle_clients()
+
+    async def cancel(self, session_id: str) -> bool:
+        """Stop the request running in `session_id` with Claude Code's interrupt.
+
+        Returns at once; the `execute` in progress returns within
+        `interrupt_grace_seconds`. False when no request is running there.
+        """
+        conversation = self._conversations.get(session_id)
+        if conversation is None or conversation.run is None:
+            return False
+        conversation.run.cancel_requested.set()
+        logger.info("claude_cancel_requested", session_id=session_id)
+        return True
+
+    async def shutdown(self) -> None:
+        """Stop every Claude Code process; running requests return as cancelled."""
+        self._closed = True
+        conversations = list(self._conversations.values())
+        for conversation in conversations:
+            if conversation.run is not None:
+                conversation.run.cancel_requested.set()
+        await asyncio.gather(*(self._disconnect(c) for c in conversations))
+        logger.info("claude_agent_stopped", sessions=len(conversations))
+
+    async def _execute(
+        self,
+        conversation: _Conversation,
+        run: _Run,
+        prompt: str,
+        session: Session,
+    ) -> AgentResponse:
+        log = logger.bind(session_id=session.session_id)
+        started = time.monotonic()
+        resume = session.claude_session_id or conversation.claude_session_id
+        notice: str | None = None
+        failures = 0
+        reader = TurnReader()
+        while True:
+            try:
+                client = await self._connect(conversation, session, resume)
+                if run.cancel_requested.is_set():
+                    return _cancelled(reader, conversation, started, notice)
+                reader = TurnReader(
+                    on_text=run.on_text,
+                    on_tool_activity=run.on_tool_activity,
+                    cwd=session.working_directory,
+                )
+                await self._run_turn(conversation, client, run, reader, prompt)
+                return await self._respond(conversation, run, reader, started, notice)
+            except ClaudeCodeError as failure:
+                await self._disconnect(conversation)
+                if run.cancel_requested.is_set():
+                    return _cancelled(reader, conversation, started, notice)
+                if failure.kind is FailureKind.STALE_RESUME and resume is not None:
+                    log.warning("claude_resume_unknown", claude_session_id=resume)
+                    notice = (
+                        "Claude Code no longer had this conversation, so a fresh one "
+                        "was started: earlier messages are not in its context."
+                    )
+                    resume = None
+                    continue
+                failures += 1
+                if failure.kind is not FailureKind.TRANSIENT or failures >= self._retry.attempts:
+                    log.warning("claude_failed", kind=failure.kind.value, detail=failure.detail)
+                    cli_path = self._config.claude_cli_path
+                    advice = failure.advice(cli_path=cli_path, attempts=failures)
+                    raise AgentError(advice) from failure
+                delay = self._retry.delay(failures)
+                log.warning("claude_retrying", detail=failure.detail, attempt=failures, delay=delay)
+                if reader.text:
+                    # Keep the streamed reply readable: the next attempt starts over.
+                    await deliver_text(run.on_text, _RETRY_NOTE)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(run.cancel_requested.wait(), delay)
+
+    async def _connect(
+        self, conversation: _Conversation, session: Session, resume: str | None
+    ) -> ClaudeSDKClient:
+        mode: PermissionMode = "plan" if session.mode is SessionMode.PLAN else "default"
+        key = (session.working_directory, mode)
+        client, transport = conversation.client, conversation.transport
+        if (
+            client is not None
+            and transport is not None
+            and not transport.exited
+            and conversation.key == key
+            and resume == conversation.claude_session_id
+        ):
+            return client
+        await self._disconnect(conversation)
+        options = self._options(conversation, session, mode, resume)
+        # The SDK adds this flag only to the transport it builds itself.
+        transport = OwnSessionTransport(
+            prompt=_no_prompt(),
+            options=dataclasses.replace(options, permission_prompt_tool_name="stdio"),
+        )
+        client = ClaudeSDKClient(options, transport=transport)
+        conversation.stderr.clear()
+        try:
+            await client.connect()
+        except (ClaudeSDKError, OSError) as error:
+            raise failure_from_exception(error, "\n".join(conversation.stderr)) from error
+        conversation.client, conversation.transport = client, transport
+        conversation.key = key
+        conversation.claude_session_id = resume
+        logger.info(
+            "claude_started",
+            session_id=session.session_id,
+            pid=transport.pid,
+            resume=resume,
+            cwd=str(session.working_directory),
+        )
+        return client
+
+    def _options(
+        self,
+        conversation: _Conversation,
+        session: Session,
+        mode: PermissionMode,
+        resume: str | None,
+    ) -> ClaudeAgentOptions:
+        config = self._config
+        system_prompt: SystemPromptPreset = {"type": "preset", "preset": "claude_code"}
+        if config.claude_system_prompt:
+            system_prompt["append"] = config.claude_system_prompt
+        return ClaudeAgentOptions(
+            cwd=session.working_directory,
+            cli_path=config.claude_cli_path.expanduser() if config.claude_cli_path else None,
+            model=config.claude_model,
+            max_turns=config.claude_max_turns,
+            system_prompt=system_prompt,
+            # Which tools exist, not which are approved: `allowed_tools` would
+            # let calls through before the gate.
+            tools=list(config.claude_allowed_tools) or None,
+            disallowed_tools=list(config.claude_disallowed_tools),
+            permission_mode=mode,
+            resume=resume,
+            # No settings files: their allow rules and hooks are not Tether's.
+            setting_sources=[],
+            # No MCP servers from the project: each is a process outside the gate.
+            strict_mcp_config=True,
+            include_partial_messages=True,
+            hooks=conversation.gate.hooks(self._hook_timeout),
+            can_use_tool=conversation.gate.can_use_tool,
+            stderr=conversation.keep_stderr,
+        )
+
+    async def _run_turn(
+        self,
+        conversation: _Conversation,
+        client: ClaudeSDKClient,
+        run: _Run,
+        reader: TurnReader,
+        prompt: str,
+    ) -> None:
+        try:
+            await client.query(prompt)
+        except (ClaudeSDKError, OSError) as error:
+            raise failure_from_exception(error, "\n".join(conversation.stderr)) from error
+        reading = asyncio.create_task(reader.read(client.receive_response()))
+        stopping = asyncio.create_task(run.cancel_requested.wait())
+        try:
+            await asyncio.wait((reading, stopping), return_when=asyncio.FIRST_COMPLETED)
+            if not reading.done():
+                await self._interrupt(client, reading)
+        finally:
+            stopping.cancel()
+            if not reading.done():
+                reading.cancel()
+            await asyncio.gather(reading, stopping, return_exceptions=True)
+        if reading.cancelled():
+            # Cut off after a cancel that the CLI did not confirm in time.
+            return
+        problem = reading.exception()
+        if problem is not None:
+            raise failure_from_exception(problem, "\n".join(conversation.stderr)) from problem
+        if reader.result is None and not run.cancel_requested.is_set():
+            raise ClaudeCodeError(FailureKind.TRANSIENT, "Claude Code ended without finishing")
+
+    async def _interrupt(self, client: ClaudeSDKClient, reading: asyncio.Task[None]) -> None:
+        """Ask the CLI to stop the turn, and give it the grace period to end it.
+
+        The turn ends with a result after the interrupt, or with the end of
+        the stream if the process goes (a shutdown disconnects it meanwhile).
+        """
+        interrupting = asyncio.create_task(client.interrupt())
+        try:
+            await asyncio.wait((reading,), timeout=self._interrupt_grace)
+        finally:
+            if not interrupting.done():
+                interrupting.cancel()
+            (outcome,) = await asyncio.gather(interrupting, return_exceptions=True)
+        if isinstance(outcome, Exception):
+            logger.warning("claude_interrupt_failed", error=str(outcome) or type(outcome).__name__)
+
+    async def _respond(
+        self,
+        conversation: _Conversation,
+        run: _Run,
+        reader: TurnReader,
+        started: float,
+        notice: str | None,
+    ) -> AgentResponse:
+        result = reader.result
+        if result is None:
+            # Cancelled before the CLI reported the turn's end: it may still be
+            # working, so its process goes; the conversation resumes next time.
+            await self._disconnect(conversation)
+            conversation.claude_session_id = reader.session_id or conversation.claude_session_id
+            return _cancelled(reader, conversation, started, notice)
+        conversation.claude_session_id = result.session_id or conversation.claude_session_id
+        aborted = (result.terminal_reason or "").startswith("aborted")
+        if run.cancel_requested.is_set() or (result.is_error and aborted):
+            return _cancelled(reader, conversation, started, notice, result.total_cost_usd)
+        failure = failure_from_result(result, reader.assistant_errors)
+        if failure is not None:
+            raise failure
+        content = reader.text or (result.result or "")
+        if result.is_error:
+            # The CLI ends an errored run by exiting; the next message starts
+            # it again, resuming the conversation.
+            await self._disconnect(conversation)
+            content = _error_content(reader.text, result_text(result), result.subtype, self._config)
+        return AgentResponse(
+            content=content,
+            session_id=conversation.claude_session_id,
+            cost=result.total_cost_usd or 0.0,
+            duration_ms=_elapsed_ms(started),
+            num_turns=result.num_turns,
+            tools_used=conversation.gate.tools_used,
+            is_error=result.is_error,
+            notice=notice,
+        )
+
+    async def _disconnect(self, conversation: _Conversation) -> None:
+        client = conversation.client
+        conversation.client = conversation.transport = None
+        conversation.key = None
+        if client is None:
+            return
+        try:
+            await client.disconnect()
+        except Exception as error:  # noqa: BLE001 - stopping goes on whatever the SDK raises
+            logger.warning("claude_disconnect_failed", error=str(error))
+
+    async def _stop_idle_clients(self) -> None:
+        """Keep at most `max_idle_clients` idle processes, and forget idle sessions without one.
+
+        A forgotten session resumes from `Session.claude_session_id` next time.
+        """
+        idle = [(sid, c) for sid, c in self._conversations.items() if c.callers == 0]
+        with_client = [c for _, c in idle if c.client is not None]
+        for conversation in with_client[: max(0, len(with_client) - self._max_idle_clients)]:
+            await self._disconnect(conversation)
+        for session_id, conversation in idle:
+            if conversation.client is None and conversation.callers == 0:
+                self._conversations.pop(session_id, None)
+
+
+async def _no_prompt() -> AsyncGenerator[dict[str, object], None]:
+    # The transport is built before connect(); prompts go through client.query().
+    return
+    yield {}
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _cancelled(
+    reader: TurnReader,
+    conversation: _Conversation,
+    started: float,
+    notice: str | None,
+    cost: float | None = None,
+) -> AgentResponse:
+    text = reader.text.rstrip()
+    return AgentResponse(
+        content=f"{text}\n\n(Request cancelled.)" if text else "Request cancelled.",
+        session_id=conversation.claude_session_id,
+        cost=cost or 0.0,
+        duration_ms=_elapsed_ms(started),
+        tools_used=conversation.gate.tools_used,
+        is_error=True,
+        cancelled=True,
+        notice=notice,
+    )
+
+
+def _error_content(text: str, error: str, subtype: str, config: TetherConfig) -> str:
+    if subtype == "error_max_turns":
+        why = (
+            f"Claude Code stopped after {config.claude_max_turns} turns, the limit "
+            "(TETHER_CLAUDE_MAX_TURNS); send a follow-up to let it go on."
+        )
+    else:
+        why = f"Claude Code stopped with an error: {error}"
+    return f"{text.rstrip()}\n\n{why}" if text.strip() else why

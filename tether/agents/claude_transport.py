@@ -1,0 +1,98 @@
+"""Start the `claude` CLI in a session of its own, out of reach of the terminal's Ctrl-C.
+
+A terminal sends SIGINT to every process in its foreground process group. The
+SDK starts the CLI as a plain child of Tether, so a Ctrl-C typed to cancel a
+request in the REPL would also kill Claude Code mid-turn, and with it the
+conversation's last steps. Started in a new session (`setsid`), the CLI has no
+controlling terminal and no terminal signal reaches it; Tether stops a request
+with the SDK's interrupt instead, and ends the process with `disconnect()`.
+
+The SDK spawns the CLI with `anyio.open_process(...)` inside
+`SubprocessCLITransport.connect()` and offers no option for the process
+group. `OwnSessionTransport` therefore lets the SDK build the command, the
+environment and the pipes exactly as it always does, and adds
+`start_new_session=True` to that one call while its own `connect()` runs (a
+context variable scopes it: other users of the SDK in the process are
+untouched). It then checks the child really is a session leader and logs a
+warning if a future SDK spawns it some other way.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+from typing import Any
+
+import anyio
+import structlog
+from anyio.abc import Process
+from claude_agent_sdk._internal.transport import subprocess_cli as _sdk_subprocess
+from claude_agent_sdk._internal.transport.subprocess_cli import SubprocessCLITransport
+
+__all__ = ["OwnSessionTransport"]
+
+logger = structlog.get_logger(__name__)
+
+_own_session: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "tether_claude_own_session", default=False
+)
+
+
+class _AnyioSpawningOwnSession:
+    """Stands in for the `anyio` module inside the SDK's transport module."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(anyio, name)
+
+    @staticmethod
+    async def open_process(*args: Any, **kwargs: Any) -> Process:
+        if _own_session.get():
+            kwargs["start_new_session"] = True
+        return await anyio.open_process(*args, **kwargs)
+
+
+def _install_spawn_hook() -> None:
+    current = getattr(_sdk_subprocess, "anyio", None)
+    if current is anyio:
+        # setattr, not assignment: the module attribute is typed as the anyio module.
+        setattr(_sdk_subprocess, "anyio", _AnyioSpawningOwnSession())  # noqa: B010
+
+
+class OwnSessionTransport(SubprocessCLITransport):
+    """The SDK's subprocess transport, with the CLI started in a new session."""
+
+    async def connect(self) -> None:
+        _install_spawn_hook()
+        token = _own_session.set(True)
+        try:
+            await super().connect()
+        finally:
+            _own_session.reset(token)
+        self._check_own_session()
+
+    @property
+    def pid(self) -> int | None:
+        """The CLI's process id while it runs."""
+        process = self._process
+        return process.pid if process is not None else None
+
+    @property
+    def exited(self) -> bool:
+        """True once the CLI process has ended (or was never started)."""
+        process = self._process
+        return process is None or process.returncode is not None
+
+    def _check_own_session(self) -> None:
+        pid = self.pid
+        if pid is None or not hasattr(os, "getsid"):
+            return
+        try:
+            own = os.getsid(pid) == pid
+        except ProcessLookupError:
+            return
+        if not own:
+            logger.warning(
+                "claude_cli_shares_terminal",
+                pid=pid,
+                hint="this SDK version spawns the CLI differently; Ctrl-C may stop it",
+            )

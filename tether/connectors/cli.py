@@ -1,0 +1,276 @@
+"""CliConnector: Tether in a terminal — a REPL with streamed replies and inline approvals.
+
+One reader takes every line typed. While an approval is waiting, the next line
+answers it (y / n / a); otherwise a line is a message or a /command. Messages
+run in the background so the reader stays free to take an approval answer or
+Ctrl-C (which cancels the running request). Ctrl-D ends the session cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import structlog
+
+from tether.connectors.base import (
+    ApprovalAnswer,
+    ApprovalChoice,
+    ApprovalHandler,
+    Button,
+    CommandHandler,
+    IncomingMessage,
+    MessageHandler,
+    ReplyStream,
+)
+from tether.core.types import ChatId
+
+__all__ = ["LOCAL_CHAT_ID", "LOCAL_USER_ID", "CliConnector"]
+
+logger = structlog.get_logger(__name__)
+
+LOCAL_USER_ID = "local"
+LOCAL_CHAT_ID = "local"
+
+_PROMPT = "› "
+_ANSWERS = {
+    "y": ApprovalChoice.APPROVE,
+    "yes": ApprovalChoice.APPROVE,
+    "n": ApprovalChoice.REJECT,
+    "no": ApprovalChoice.REJECT,
+    "": ApprovalChoice.REJECT,
+    "a": ApprovalChoice.ALWAYS,
+    "always": ApprovalChoice.ALWAYS,
+}
+
+
+class _TerminalReply:
+    """Prints the agent's text as it grows, and tool activity on lines of its own."""
+
+    def __init__(self, connector: CliConnector) -> None:
+        self._connector = connector
+        self._shown = ""
+        self._mid_line = False
+
+    async def update(self, text: str) -> None:
+        if text.startswith(self._shown):
+            delta = text[len(self._shown) :]
+        else:
+            delta = "\n" + text
+        self._shown = text
+        if delta:
+            self._connector.write(delta)
+            self._mid_line = not delta.endswith("\n")
+
+    async def activity(self, line: str | None) -> None:
+        if line is None:
+            return
+        prefix = "\n" if self._mid_line else ""
+        self._connector.write(f"{prefix}  {line}\n", dim=True)
+        self._mid_line = False
+
+    async def finish(self, text: str) -> None:
+        if not self._shown:
+            self._connector.write(text)
+        elif text != self._shown and not text.endswith(self._shown.strip()):
+            # The final reply differs from what streamed (an error, a notice): show it whole.
+            self._connector.write(("\n" if self._mid_line else "") + text)
+        self._connector.write("\n\n")
+        self._connector.show_prompt()
+
+
+class CliConnector:
+    """The terminal on this machine as a chat: one local user, one chat."""
+
+    name = "cli"
+
+    def __init__(
+        self,
+        *,
+        stdin: IO[str] | None = None,
+        stdout: IO[str] | None = None,
+        user_id: str = LOCAL_USER_ID,
+        chat_id: str = LOCAL_CHAT_ID,
+    ) -> None:
+        self._stdin = stdin or sys.stdin
+        self._stdout = stdout or sys.stdout
+        self._user_id = user_id
+        self._chat_id = chat_id
+        self._color = bool(getattr(self._stdout, "isatty", lambda: False)())
+        self._on_message: MessageHandler | None = None
+        self._on_command: CommandHandler | None = None
+        self._on_approval: ApprovalHandler | None = None
+        self._pending_approvals: list[str] = []
+        self._requests: set[asyncio.Task[None]] = set()
+        self._message_count = 0
+
+    # -- BaseConnector -----------------------------------------------------
+
+    def set_handlers(
+        self,
+        *,
+        on_message: MessageHandler,
+        on_command: CommandHandler,
+        on_approval: ApprovalHandler,
+    ) -> None:
+        self._on_message = on_message
+        self._on_command = on_command
+        self._on_approval = on_approval
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        for task in list(self._requests):
+            task.cancel()
+        if self._requests:
+            await asyncio.wait(self._requests, timeout=5)
+
+    async def send_message(
+        self, chat_id: ChatId, text: str, buttons: Sequence[Sequence[Button]] | None = None
+    ) -> str:
+        self.write(text + "\n")
+        return self._next_id()
+
+    async def send_message_with_id(self, chat_id: ChatId, text: str) -> str:
+        return await self.send_message(chat_id, text)
+
+    async def edit_message(self, chat_id: ChatId, message_id: str, text: str) -> None:
+        self.write(text + "\n")
+
+    async def delete_message(self, chat_id: ChatId, message_id: str) -> None:
+        return None
+
+    async def send_typing_indicator(self, chat_id: ChatId) -> None:
+        return None
+
+    async def request_approval(
+        self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
+    ) -> str:
+        self._pending_approvals.append(approval_id)
+        self.write(f"\n⚠️  Approval needed\n{description}\n", bold=True)
+        self.write("Allow? [y]es / [n]o / [a]lways for this tool: ")
+        return approval_id
+
+    async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
+        if message_id in self._pending_approvals:
+            self._pending_approvals.remove(message_id)
+            self.write(f"\n{outcome}\n")
+
+    async def send_file(self, chat_id: ChatId, path: Path, caption: str | None = None) -> None:
+        self.write(f"📎 {caption + ': ' if caption else ''}{path}\n")
+
+    def open_reply(self, chat_id: ChatId) -> ReplyStream:
+        return _TerminalReply(self)
+
+    # -- the REPL ----------------------------------------------------------
+
+    async def serve(self, banner: str = "") -> None:
+        """Run the REPL until end of input (Ctrl-D); Ctrl-C cancels the running request."""
+        loop = asyncio.get_running_loop()
+        if banner:
+            self.write(banner + "\n")
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGINT, self._on_interrupt)
+        self.show_prompt()
+        try:
+            while True:
+                line = await loop.run_in_executor(None, self._stdin.readline)
+                if not line:
+                    break
+                await self._dispatch(line.rstrip("\n"))
+        finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(signal.SIGINT)
+            if self._requests:
+                self.write("\nWaiting for the running request to stop…\n")
+                for task in list(self._requests):
+                    task.cancel()
+                await asyncio.wait(self._requests, timeout=10)
+            self.write("\nBye.\n")
+
+    async def _dispatch(self, line: str) -> None:
+        if self._pending_approvals:
+            await self._answer_approval(line.strip().lower())
+            return
+        text = line.strip()
+        if not text:
+            self.show_prompt()
+            return
+        message = IncomingMessage(
+            user_id=self._user_id, chat_id=self._chat_id, text=text, local=True
+        )
+        if text.startswith("/"):
+            name, _, rest = text[1:].partition(" ")
+            assert self._on_command is not None
+            self._spawn(self._on_command(message, name, tuple(rest.split())), prompt=True)
+            return
+        assert self._on_message is not None
+        self._spawn(self._on_message(message), prompt=False)
+
+    async def _answer_approval(self, answer: str) -> None:
+        choice = _ANSWERS.get(answer)
+        if choice is None:
+            self.write("Please answer y (yes), n (no) or a (always for this tool): ")
+            return
+        approval_id = self._pending_approvals.pop(0)
+        assert self._on_approval is not None
+        outcome = await self._on_approval(
+            ApprovalAnswer(
+                approval_id=approval_id,
+                choice=choice,
+                user_id=self._user_id,
+                chat_id=self._chat_id,
+                local=True,
+            )
+        )
+        self.write(f"{outcome}\n", dim=True)
+
+    def _spawn(self, work: Any, *, prompt: bool) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the REPL outlives one failed request
+                logger.error("cli_request_failed", error=repr(error), exc_info=error)
+                self.write(f"\n⚠️ {type(error).__name__}: {error}\n")
+            if prompt:
+                self.show_prompt()
+
+        task = asyncio.create_task(run())
+        self._requests.add(task)
+        task.add_done_callback(self._requests.discard)
+
+    def _on_interrupt(self) -> None:
+        if not self._on_command or not self._requests and not self._pending_approvals:
+            self.write("\n(Ctrl-D to quit)\n")
+            self.show_prompt()
+            return
+        self.write("\n🛑 Cancelling…\n")
+        self._pending_approvals.clear()
+        message = IncomingMessage(
+            user_id=self._user_id, chat_id=self._chat_id, text="/cancel", local=True
+        )
+        self._spawn(self._on_command(message, "cancel", ()), prompt=False)
+
+    # -- output ------------------------------------------------------------
+
+    def show_prompt(self) -> None:
+        self.write(_PROMPT)
+
+    def write(self, text: str, *, dim: bool = False, bold: bool = False) -> None:
+        if self._color and (dim or bold):
+            code = "2" if dim else "1"
+            text = f"\033[{code}m{text}\033[0m"
+        self._stdout.write(text)
+        self._stdout.flush()
+
+    def _next_id(self) -> str:
+        self._message_count += 1
+        return str(self._message_count)

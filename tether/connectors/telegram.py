@@ -1,0 +1,486 @@
+"""TelegramConnector: drive the agent from a phone, with approval buttons and live replies.
+
+Long polling brings messages, /commands and button presses; each is handled
+in a task of its own and delivered to the engine's handlers, which do all the
+checking (who may talk to the agent, how often). Replies are edited as the
+agent writes them (`StreamingReply`), approvals are inline keyboards, and the
+Bot API calls themselves live in `TelegramApi`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import structlog
+from telegram import Bot, CallbackQuery, Message, Update
+from telegram.constants import MessageLimit
+from telegram.error import InvalidToken, TelegramError
+from telegram.request import HTTPXRequest
+
+from tether.connectors.base import (
+    ApprovalAnswer,
+    ApprovalHandler,
+    Button,
+    CommandHandler,
+    IncomingMessage,
+    MessageHandler,
+    is_settled_outcome,
+)
+from tether.connectors.streaming import StreamingReply, split_message
+from tether.connectors.telegram_api import TelegramApi
+from tether.connectors.telegram_keyboard import approval_keyboard, decode_approval, inline_keyboard
+from tether.connectors.telegram_polling import UpdatePoller
+from tether.connectors.telegram_retry import FloodControl, RetryPolicy, call_with_retry
+from tether.core.types import ChatId
+from tether.exceptions import ConnectorError
+
+__all__ = ["DEFAULT_COMMANDS", "MAX_MESSAGE_LENGTH", "TelegramConnector", "parse_command"]
+
+logger = structlog.get_logger(__name__)
+
+MAX_MESSAGE_LENGTH: int = MessageLimit.MAX_TEXT_LENGTH
+"""Telegram's limit for one message, in UTF-16 code units (4096)."""
+
+DEFAULT_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("status", "Mode, messages, cost and auto-approvals"),
+    ("clear", "Start a new conversation"),
+    ("plan", "Toggle plan mode (no file changes)"),
+    ("edit", "Toggle edit mode (file edits auto-approved)"),
+    ("cancel", "Stop the running request"),
+    ("plugins", "List the plugins in use"),
+    ("help", "What Tether can do and how to use it"),
+)
+"""The bot's command menu, (name, description), registered with setMyCommands at start."""
+
+_API_ROOT = "https://api.telegram.org"
+_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_TOKEN_REJECTIONS = {"unauthorized": "401 Unauthorized", "not found": "404 Not Found"}
+_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+_MAX_APPROVAL_TEXT = 3500
+_MAX_REMEMBERED_APPROVALS = 1000
+_HANDLER_FAILED = "⚠️ Something went wrong while handling that. The details are in Tether's log."
+_APPROVAL_FAILED = "Something went wrong; the request was not answered. Try again."
+_DEAD_BUTTON = "This button no longer works."
+# Every Bot API URL carries the token, and these libraries log URLs at INFO/DEBUG.
+_CHATTY_LOGGERS = ("httpx", "httpcore", "telegram")
+
+
+def parse_command(text: str, bot_username: str | None) -> tuple[str, tuple[str, ...]] | None:
+    """The command name (without '/', lower case) and arguments of a `/command`.
+
+    None when `text` is not a command. `/start` (what Telegram sends when a
+    chat with the bot begins) is `help`. A command addressed to another bot
+    (`/status@OtherBot`) comes back with the name "", to be ignored.
+    """
+    if not text.startswith("/"):
+        return None
+    head, *args = text.split()
+    name, _, target = head[1:].partition("@")
+    if not name:
+        return None
+    if target and (bot_username is None or target.lower() != bot_username.lower()):
+        return "", ()
+    name = name.lower()
+    return ("help" if name == "start" else name), tuple(args)
+
+
+def _quiet_chatty_loggers() -> None:
+    for name in _CHATTY_LOGGERS:
+        library_logger = logging.getLogger(name)
+        if library_logger.getEffectiveLevel() < logging.WARNING:
+            library_logger.setLevel(logging.WARNING)
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _read_upload(path: Path) -> bytes:
+    if not path.exists():
+        raise ConnectorError(f"{path} does not exist; nothing was sent")
+    if not path.is_file():
+        raise ConnectorError(f"{path} is not a file; nothing was sent")
+    size = path.stat().st_size
+    if size > _MAX_UPLOAD_BYTES:
+        raise ConnectorError(
+            f"{path.name} is {size / 1024 / 1024:.1f} MB; Telegram bots can send at most 50 MB"
+        )
+    return path.read_bytes()
+
+
+class TelegramConnector:
+    """Tether on Telegram, with long polling. See docs/connectors.md for the set-up.
+
+    Args:
+        token: the bot token from @BotFather (`TETHER_TELEGRAM_BOT_TOKEN`).
+        base_url: the Bot API server root; Telegram's own when None (a local Bot
+            API server or a test double otherwise).
+        throttle_seconds: the least time between two edits of a streamed reply
+            (`TETHER_STREAMING_THROTTLE_SECONDS`).
+        poll_timeout: seconds each long poll may wait for updates.
+        retry: how Bot API calls are retried; 5 tries, backing off from 0.5 s.
+        commands: the command menu registered at start, as (name, description).
+        stop_timeout: seconds `stop` gives running handlers before cancelling them.
+        request_timeout: seconds for connecting, sending and reading a Bot API call.
+        typing_interval: seconds between typing indicators while a reply is open.
+    """
+
+    name = "telegram"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str | None = None,
+        throttle_seconds: float = 1.5,
+        poll_timeout: int = 30,
+        retry: RetryPolicy | None = None,
+        commands: Sequence[tuple[str, str]] = DEFAULT_COMMANDS,
+        stop_timeout: float = 5.0,
+        request_timeout: float = 10.0,
+        typing_interval: float | None = 4.0,
+    ) -> None:
+        self._token = token.strip()
+        self._api_root = (base_url or _API_ROOT).rstrip("/")
+        self._throttle = throttle_seconds
+        self._poll_timeout = poll_timeout
+        self._retry = retry or RetryPolicy()
+        self._commands = tuple(commands)
+        self._stop_timeout = stop_timeout
+        self._request_timeout = request_timeout
+        self._typing_interval = typing_interval
+        self._flood = FloodControl()
+        self._on_message: MessageHandler | None = None
+        self._on_command: CommandHandler | None = None
+        self._on_approval: ApprovalHandler | None = None
+        self._bot: Bot | None = None
+        self._api: TelegramApi | None = None
+        self._poller: UpdatePoller | None = None
+        self._streams: set[StreamingReply] = set()
+        # The text of each approval message still open, to show again with its outcome.
+        self._approval_texts: dict[tuple[ChatId, str], str] = {}
+
+    @property
+    def bot_username(self) -> str | None:
+        """The bot's @username, once started."""
+        return self._bot.username if self._api is not None and self._bot is not None else None
+
+    @property
+    def flood_control(self) -> FloodControl:
+        """The pauses Telegram imposed, per chat."""
+        return self._flood
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def set_handlers(
+        self,
+        *,
+        on_message: MessageHandler,
+        on_command: CommandHandler,
+        on_approval: ApprovalHandler,
+    ) -> None:
+        """Where to deliver messages, /commands and approval button presses."""
+        self._on_message = on_message
+        self._on_command = on_command
+        self._on_approval = on_approval
+
+    async def start(self) -> None:
+        """Check the token (getMe), register the command menu, and start polling.
+
+        Raises:
+            ConnectorError: no handlers were set, the token is malformed or
+                rejected, or Telegram cannot be reached.
+        """
+        if self._bot is not None:
+            return
+        if self._on_message is None:
+            raise ConnectorError("TelegramConnector.start() needs set_handlers() first")
+        if not _TOKEN_SHAPE.match(self._token):
+            raise ConnectorError(
+                "TETHER_TELEGRAM_BOT_TOKEN does not look like a bot token (digits, ':' and "
+                "a key, e.g. 123456:ABC-def); copy it again from @BotFather"
+            )
+        _quiet_chatty_loggers()
+        self._bot = Bot(
+            self._token,
+            base_url=f"{self._api_root}/bot",
+            base_file_url=f"{self._api_root}/file/bot",
+            request=self._http(connections=64),
+            get_updates_request=self._http(connections=1),
+        )
+        try:
+            await self._check_token(self._bot)
+            self._api = TelegramApi(self._bot, retry=self._retry, flood=self._flood)
+            await self._api.set_commands(self._commands)
+        except BaseException:
+            await self._close_bot()
+            raise
+        self._poller = UpdatePoller(
+            self._bot, self._dispatch, poll_timeout=self._poll_timeout, policy=self._retry
+        )
+        self._poller.start()
+        logger.info("telegram_started", bot_username=self._bot.username)
+
+    async def stop(self) -> None:
+        """Stop polling, let running handlers finish briefly, close open replies."""
+        if self._poller is not None:
+            await self._poller.stop(grace=self._stop_timeout)
+            self._poller = None
+        for stream in list(self._streams):
+            await stream.close()
+        self._streams.clear()
+        await self._close_bot()
+
+    def _http(self, *, connections: int) -> HTTPXRequest:
+        timeout = self._request_timeout
+        return HTTPXRequest(
+            connection_pool_size=connections,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            pool_timeout=timeout,
+        )
+
+    async def _check_token(self, bot: Bot) -> None:
+        try:
+            await call_with_retry(
+                bot.initialize, method="getMe", chat_id=None, policy=self._retry, flood=self._flood
+            )
+        except InvalidToken as error:
+            # initialize() re-raises with the token in its message: keep the
+            # server's own answer, and never the token.
+            cause = error.__cause__ if isinstance(error.__cause__, InvalidToken) else error
+            reason = _TOKEN_REJECTIONS.get(cause.message.lower(), cause.message)
+            raise ConnectorError(
+                f"Telegram rejected the bot token ({reason}); "
+                "check TETHER_TELEGRAM_BOT_TOKEN from @BotFather"
+            ) from cause
+        except ConnectorError as error:
+            raise ConnectorError(
+                f"{error}. Check the network connection (Bot API at {self._api_root})"
+            ) from error
+        except TelegramError as error:
+            raise ConnectorError(f"Telegram refused the bot at start-up: {error}") from error
+
+    async def _close_bot(self) -> None:
+        bot, self._bot, self._api = self._bot, None, None
+        if bot is None:
+            return
+        try:
+            await bot.shutdown()
+        except Exception as error:  # noqa: BLE001 - stopping goes on whatever the client does
+            logger.warning("telegram_shutdown_failed", error=repr(error))
+
+    def _require_api(self) -> TelegramApi:
+        if self._api is None:
+            raise ConnectorError("the Telegram connector is not started")
+        return self._api
+
+    # -- sending -----------------------------------------------------------
+
+    async def send_message(
+        self, chat_id: ChatId, text: str, buttons: Sequence[Sequence[Button]] | None = None
+    ) -> str:
+        """Send `text`, split at 4096 characters; the buttons go with the last part,
+        whose id is returned.
+
+        Raises:
+            ConnectorError: the text is empty, a button's data is too long, or
+                Telegram refused or could not be reached.
+        """
+        api = self._require_api()
+        markup = inline_keyboard(buttons) if buttons else None
+        parts = self._parts(text)
+        message_id = ""
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            message_id = await api.send(chat_id, part, markup if last else None)
+        return message_id
+
+    async def send_message_with_id(self, chat_id: ChatId, text: str) -> str:
+        """Send one message of at most 4096 characters; its id.
+
+        Raises:
+            ConnectorError: the text is empty or too long, or Telegram refused.
+        """
+        if len(self._parts(text)) > 1:
+            raise ConnectorError(
+                f"a message of {len(text)} characters is over Telegram's {MAX_MESSAGE_LENGTH}; "
+                "send_message splits long text"
+            )
+        return await self._require_api().send(chat_id, text)
+
+    @staticmethod
+    def _parts(text: str) -> list[str]:
+        if not text.strip():
+            raise ConnectorError("Telegram cannot send an empty message")
+        return split_message(text, MAX_MESSAGE_LENGTH)
+
+    async def edit_message(self, chat_id: ChatId, message_id: str, text: str) -> None:
+        """Replace a message's text (its buttons are removed). An unchanged text is a no-op.
+
+        Raises:
+            ConnectorError: the message is gone, the text empty or too long, or
+                Telegram refused or could not be reached.
+        """
+        if not text.strip():
+            raise ConnectorError("Telegram cannot show an empty message")
+        await self._require_api().edit(chat_id, message_id, text)
+
+    async def delete_message(self, chat_id: ChatId, message_id: str) -> None:
+        """Delete a message; one already gone (or too old to delete) is left alone.
+
+        Raises:
+            ConnectorError: Telegram refused for another reason or could not be reached.
+        """
+        await self._require_api().delete(chat_id, message_id)
+
+    async def send_typing_indicator(self, chat_id: ChatId) -> None:
+        """Show "typing…" in the chat for a few seconds. Failures are logged, not raised."""
+        if self._api is not None:
+            await self._api.typing(chat_id)
+
+    async def send_file(self, chat_id: ChatId, path: Path, caption: str | None = None) -> None:
+        """Send a file as a document (bots may send up to 50 MB).
+
+        Raises:
+            ConnectorError: the file is missing, not a file, too large, or
+                Telegram refused or could not be reached.
+        """
+        api = self._require_api()
+        data = await asyncio.to_thread(_read_upload, path)
+        shown = _truncate(caption, MessageLimit.CAPTION_LENGTH) if caption else None
+        await api.send_document(chat_id, data, path.name, shown)
+
+    def open_reply(self, chat_id: ChatId) -> StreamingReply:
+        """A reply streamed into `chat_id`, showing "typing…" until it is finished."""
+        self._streams = {stream for stream in self._streams if not stream.closed}
+        stream = StreamingReply(
+            self,
+            chat_id,
+            throttle_seconds=self._throttle,
+            max_length=MAX_MESSAGE_LENGTH,
+            typing_interval=self._typing_interval,
+        )
+        self._streams.add(stream)
+        stream.start_typing()
+        return stream
+
+    # -- approvals ---------------------------------------------------------
+
+    async def request_approval(
+        self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
+    ) -> str:
+        """Post the request with Approve / Reject / Always buttons; the message id.
+
+        Raises:
+            ConnectorError: the approval id does not fit on a button, or the
+                message could not be sent (the caller then denies the tool call).
+        """
+        keyboard = approval_keyboard(approval_id, tool_name)
+        text = _truncate(
+            f"🔐 **{tool_name}** needs your approval\n\n{description}", _MAX_APPROVAL_TEXT
+        )
+        message_id = await self._require_api().send(chat_id, text, keyboard)
+        self._approval_texts[(chat_id, message_id)] = text
+        while len(self._approval_texts) > _MAX_REMEMBERED_APPROVALS:
+            del self._approval_texts[next(iter(self._approval_texts))]
+        return message_id
+
+    async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
+        """Show the outcome (expired, cancelled, answered elsewhere) and remove the buttons.
+
+        Raises:
+            ConnectorError: the message could not be edited.
+        """
+        shown = self._approval_texts.pop((chat_id, message_id), None)
+        await self.edit_message(chat_id, message_id, f"{shown}\n\n{outcome}" if shown else outcome)
+
+    # -- incoming ----------------------------------------------------------
+
+    async def _dispatch(self, update: Update) -> None:
+        if update.callback_query is not None:
+            await self._on_callback(update.callback_query)
+        elif update.message is not None:
+            await self._on_incoming(update.message)
+
+    async def _on_incoming(self, message: Message) -> None:
+        user, text = message.from_user, message.text
+        if user is None or text is None or self._on_message is None:
+            # Photos, stickers, service messages: nothing the agent can read.
+            logger.debug("telegram_message_ignored", chat_id=message.chat.id)
+            return
+        incoming = IncomingMessage(
+            user_id=user.id,
+            chat_id=message.chat.id,
+            text=text,
+            message_id=str(message.message_id),
+            username=user.username,
+        )
+        command = parse_command(text, self.bot_username)
+        try:
+            if command is None:
+                await self._on_message(incoming)
+            elif command[0] and self._on_command is not None:
+                await self._on_command(incoming, *command)
+        except Exception as error:
+            # One failed message must not stop the bot, nor reach the chat as a traceback.
+            logger.error(
+                "telegram_handler_failed",
+                chat_id=incoming.chat_id,
+                error=repr(error),
+                exc_info=error,
+            )
+            await self._tell(incoming.chat_id, _HANDLER_FAILED)
+
+    async def _on_callback(self, query: CallbackQuery) -> None:
+        api = self._require_api()
+        decoded = decode_approval(query.data or "")
+        message = query.message
+        if decoded is None or message is None or self._on_approval is None:
+            await api.answer_callback(query.id, _DEAD_BUTTON)
+            return
+        approval_id, choice = decoded
+        chat_id, message_id = message.chat.id, str(message.message_id)
+        answer = ApprovalAnswer(
+            approval_id=approval_id,
+            choice=choice,
+            user_id=query.from_user.id,
+            chat_id=chat_id,
+            message_id=message_id,
+            username=query.from_user.username,
+        )
+        try:
+            outcome = await self._on_approval(answer)
+        except Exception as error:
+            # The press is answered either way, so the phone stops its spinner.
+            logger.error(
+                "telegram_approval_failed",
+                chat_id=chat_id,
+                approval_id=approval_id,
+                error=repr(error),
+                exc_info=error,
+            )
+            await api.answer_callback(query.id, _APPROVAL_FAILED)
+            return
+        if not is_settled_outcome(outcome):
+            await api.answer_callback(query.id, outcome)
+            return
+        await api.answer_callback(query.id, None)
+        shown = self._approval_texts.pop((chat_id, message_id), None)
+        if shown is None and isinstance(message, Message):
+            shown = message.text
+        try:
+            await api.edit(chat_id, message_id, f"{shown}\n\n{outcome}" if shown else outcome)
+        except ConnectorError as error:
+            logger.warning("telegram_approval_not_updated", chat_id=chat_id, error=str(error))
+
+    async def _tell(self, chat_id: ChatId, text: str) -> None:
+        try:
+            await self.send_message(chat_id, text)
+        except ConnectorError as error:
+            logger.warning("telegram_notice_failed", chat_id=chat_id, error=str(error))
