@@ -110,6 +110,16 @@ def test_a_bad_setting_prints_one_line_and_exits_2(
     assert "Traceback" not in result.stderr
 
 
+def test_the_default_command_reports_a_bad_setting_before_starting() -> None:
+    result = _tether("--dir", "/no/such/dir")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("tether: TETHER_APPROVED_DIRECTORIES")
+    assert "'/no/such/dir'" in line
+    assert "Traceback" not in result.stderr
+
+
 def test_a_bad_setting_in_the_env_file_is_reported_the_same_way(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("TETHER_LOG_LEVEL=chatty\n")
     result = _tether("plugins")

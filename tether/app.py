@@ -4,21 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tether.agents.base import BaseAgent
+from tether.agents.claude_code import ClaudeCodeAgent
+from tether.connectors.base import BaseConnector
+from tether.connectors.cli import CliConnector
+from tether.connectors.telegram import TelegramConnector
+from tether.core.commands import SlashCommands
 from tether.core.config import TetherConfig, load_config
 from tether.core.engine import Engine
 from tether.core.events import EventBus
 from tether.core.safety.audit import AuditLogger
+from tether.core.session import SessionManager
+from tether.middleware.auth import AuthMiddleware
+from tether.middleware.base import MiddlewareChain
+from tether.middleware.rate_limit import RateLimitMiddleware
 from tether.plugins.base import TetherPlugin
 from tether.plugins.builtin.audit_plugin import AuditPlugin
 from tether.plugins.registry import PluginRegistry, PluginSource, load_entry_point_plugins
+from tether.storage.base import SessionStore
+from tether.storage.memory import MemorySessionStore
+from tether.storage.sqlite import SqliteSessionStore
 
-__all__ = ["build_engine"]
+__all__ = ["build_connector", "build_engine", "build_store"]
 
 
 def build_engine(
     config: TetherConfig | None = None,
     *,
     plugins: Sequence[TetherPlugin] | None = None,
+    agent: BaseAgent | None = None,
+    connector: BaseConnector | None = None,
 ) -> Engine:
     """Construct an engine and everything it needs, wired together.
 
@@ -26,6 +41,9 @@ def build_engine(
         config: the settings; read from the environment and `.env` when None.
         plugins: plugins to register after the built-in AuditPlugin, in order.
             The installed plugins named in `TETHER_PLUGINS` come after them.
+        agent: the coding agent; Claude Code (`ClaudeCodeAgent`) when None.
+        connector: where people talk to Tether; approvals are asked through it.
+            None: only `engine.handle_message` (approvals then fail closed: deny).
 
     Raises:
         ConfigError: the settings are invalid, or `TETHER_PLUGINS` names a plugin
@@ -43,9 +61,45 @@ def build_engine(
     for plugin in load_entry_point_plugins(config.plugins):
         registry.register(plugin, source=PluginSource.ENTRY_POINT)
 
+    approvals, gatekeeper = build_gatekeeper(
+        config, event_bus=event_bus, audit_logger=audit_logger, approval_requester=connector
+    )
+    store = build_store(config)
+    middleware = MiddlewareChain(
+        # Auth first: a stranger spends no rate-limit tokens.
+        (
+            AuthMiddleware(config.allowed_user_ids, audit_logger),
+            RateLimitMiddleware(config.rate_limit_rpm, config.rate_limit_burst, audit_logger),
+        )
+    )
     return Engine(
         config=config,
         event_bus=event_bus,
         plugins=registry,
         audit_logger=audit_logger,
+        gatekeeper=gatekeeper,
+        approvals=approvals,
+        store=store,
+        sessions=SessionManager(store, default_directory=config.approved_directories[0]),
+        middleware=middleware,
+        agent=agent if agent is not None else ClaudeCodeAgent(config),
+        connector=connector,
     )
+
+
+def build_store(config: TetherConfig) -> SessionStore:
+    """The session store `TETHER_STORAGE_BACKEND` names."""
+    if config.storage_backend == "sqlite":
+        return SqliteSessionStore(config.storage_path)
+    return MemorySessionStore()
+
+
+def build_connector(config: TetherConfig) -> BaseConnector:
+    """Telegram when `TETHER_TELEGRAM_BOT_TOKEN` is set, else the terminal REPL."""
+    if config.telegram_bot_token is not None:
+        return TelegramConnector(
+            config.telegram_bot_token.get_secret_value(),
+            throttle_seconds=config.streaming_throttle_seconds,
+            commands=[(spec.name, spec.description) for spec in SlashCommands().specs],
+        )
+    return CliConnector()

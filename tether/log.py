@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,9 @@ __all__ = ["configure_logging", "redact_secrets"]
 _SECRET_KEYS = ("token", "api_key", "password", "secret")
 
 
-def redact_secrets(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_secrets(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """Never let a bot token or API key reach a log line."""
     for key in event_dict:
         if any(marker in key.lower() for marker in _SECRET_KEYS):

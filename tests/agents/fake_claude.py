@@ -16,7 +16,9 @@ SCENARIOS). Everything it sees and decides is appended as JSON lines to
 
 - FAKE_CLAUDE_AUTH=missing: every message fails as "Not logged in".
 - FAKE_CLAUDE_OLD=1: the initialize reply lacks `hook_on_failure_supported`.
-- FAKE_CLAUDE_STALE_AT=startup|query: when an unknown `--resume` id fails.
+- FAKE_CLAUDE_STALE_AT=startup|initialized|query: when an unknown `--resume` id
+  fails: before answering `initialize` (as Claude Code does), right after it,
+  or at the first message.
 - FAKE_CLAUDE_IGNORE_INTERRUPT=1: acknowledge `interrupt` but keep working.
 
 Only the standard library is used: it runs in a fresh interpreter.
@@ -82,6 +84,7 @@ class FakeClaude:
         self.inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.interrupted = threading.Event()
         self.initialized = threading.Event()
+        self.refuse_initialize = False
         self.hooks: dict[str, list[dict[str, Any]]] = {}
         self.next_request = 0
         self.next_id = 0
@@ -130,6 +133,9 @@ class FakeClaude:
         request = message["request"]
         subtype = request.get("subtype")
         response: dict[str, Any] = {}
+        if subtype == "initialize" and self.refuse_initialize:
+            self.initialized.set()
+            return
         if subtype == "initialize":
             self.hooks = request.get("hooks") or {}
             response = {"commands": [], "models": [], "account": {}}
@@ -446,13 +452,16 @@ class FakeClaude:
 
     def main(self) -> None:
         self.log("start", argv=self.args, cwd=self.cwd, sid=os.getsid(0), pgid=os.getpgrp())
-        threading.Thread(target=self.read_stdin, daemon=True).start()
         resume = self.args.get("--resume")
+        stale_at = os.environ.get("FAKE_CLAUDE_STALE_AT", "startup")
+        known = resume is not None and (self.home / "sessions" / resume).exists()
+        # Claude Code refuses an unknown --resume before anything runs.
+        self.refuse_initialize = resume is not None and not known and stale_at == "startup"
+        threading.Thread(target=self.read_stdin, daemon=True).start()
         if resume is not None:
-            if (self.home / "sessions" / resume).exists():
+            if known:
                 self.session_id = resume
-            elif os.environ.get("FAKE_CLAUDE_STALE_AT", "startup") == "startup":
-                # Claude Code refuses an unknown --resume before anything runs.
+            elif stale_at in ("startup", "initialized"):
                 self.initialized.wait(10)
                 self.fail(
                     "",
@@ -584,6 +593,16 @@ def scenario_slow_tool(fake: FakeClaude, prompt: str) -> None:
     fake.result("Deployed.")
 
 
+def scenario_tools(fake: FakeClaude, prompt: str) -> None:
+    """`tools N`: N shell calls in a row, for measuring the cost of gating one."""
+    words = prompt.split()
+    count = int(words[1]) if len(words) > 1 else 10
+    for index in range(count):
+        fake.use_tool("Bash", {"command": f"echo {index}"})
+    fake.say(f"Ran {count} commands.")
+    fake.result(f"Ran {count} commands.")
+
+
 def scenario_crash_once(fake: FakeClaude, prompt: str) -> None:
     if fake.count("crash-once") == 1:
         fake.say("Starting")
@@ -627,6 +646,7 @@ SCENARIOS = {
     "everything": scenario_everything,
     "slow": scenario_slow,
     "slow-tool": scenario_slow_tool,
+    "tools": scenario_tools,
     "crash-once": scenario_crash_once,
     "crash-always": scenario_crash_always,
     "rate-limit-once": scenario_rate_limit_once,

@@ -306,6 +306,7 @@ class TestConversation:
         "fails_at",
         [
             pytest.param("startup", id="refused-at-startup"),
+            pytest.param("initialized", id="refused-after-initialize"),
             pytest.param("query", id="refused-at-query"),
         ],
     )

@@ -98,6 +98,12 @@ def _spawn_error(cause: OSError) -> CLIConnectionError:
             CLIJSONDecodeError("{oops", ValueError("bad")), "", FailureKind.FATAL, id="garbled"
         ),
         pytest.param(
+            Exception("Control request timeout: initialize"),
+            "",
+            FailureKind.FATAL,
+            id="no-answer-to-initialize",
+        ),
+        pytest.param(
             CLIConnectionError("Working directory does not exist: /gone"),
             "",
             FailureKind.FATAL,

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import Message as EmailMessage
 from email.parser import BytesParser
@@ -189,6 +189,17 @@ class FakeBotApi:
         self._tick = asyncio.Event()
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[Any]] = set()
+        self._methods: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_message_text,
+            "deleteMessage": self._delete_message,
+            "answerCallbackQuery": self._answer_callback_query,
+            "setMyCommands": self._set_my_commands,
+            "sendChatAction": self._send_chat_action,
+            "sendDocument": self._send_document,
+        }
 
     @property
     def url(self) -> str:
@@ -286,6 +297,10 @@ class FakeBotApi:
 
     # -- observing ---------------------------------------------------------
 
+    def scripted_failures(self, method: str) -> int:
+        """How many scripted failures of `method` are still to come."""
+        return sum(failure.times for failure in self._failures.get(method, []))
+
     def calls_to(self, method: str) -> list[ApiCall]:
         return [call for call in self.calls if call.method == method]
 
@@ -297,9 +312,9 @@ class FakeBotApi:
             if chat == chat_id and not message.deleted
         ]
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, condition: Callable[[], bool], within: float = 5.0) -> None:
         """Wait until `condition()` holds (checked after every call and push, and every 5 ms)."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             await self._until(condition)
 
     # -- HTTP --------------------------------------------------------------
@@ -324,12 +339,17 @@ class FakeBotApi:
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 status, payload = await self._handle(target, headers, body)
                 data = json.dumps(payload).encode()
+                reason = _REASONS.get(status, "Error")
                 writer.write(
-                    f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+                    f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(data)}\r\n\r\n".encode()
                     + data
                 )
                 await writer.drain()
+        except asyncio.CancelledError:
+            # Stopped by __aexit__: end quietly, as a server closing its connections would
+            # (a cancelled connection task makes asyncio log an error).
+            return
         finally:
             self._connections.discard(task)
             writer.close()
@@ -348,7 +368,7 @@ class FakeBotApi:
             failure = self._take_failure(method)
             if failure is not None:
                 raise _ApiError(failure.status, failure.description, failure.retry_after)
-            handler = getattr(self, f"_api_{method}", None)
+            handler = self._methods.get(method)
             if handler is None:
                 raise _ApiError(404, "Not Found")
             result = await handler(params)
@@ -483,10 +503,10 @@ class FakeBotApi:
                 if len(button.get("callback_data", "").encode()) > 64:
                     raise _ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
-    async def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._bot_user()
 
-    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = params.get("offset")
         if offset is not None:
             self.confirmed_offset = max(self.confirmed_offset, offset)
@@ -503,7 +523,7 @@ class FakeBotApi:
                     await self._until(lambda: bool(ready()))
         return ready()[: params.get("limit", 100)]
 
-    async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         text, parse_mode = params["text"], params.get("parse_mode")
         markup = params.get("reply_markup")
         self._check_text(text, parse_mode, markup)
@@ -512,7 +532,7 @@ class FakeBotApi:
         self.messages[(stored.chat_id, stored.message_id)] = stored
         return self._message_json(stored)
 
-    async def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         stored = self._find(params, "message to edit not found")
         text, parse_mode = params["text"], params.get("parse_mode")
         markup = params.get("reply_markup")
@@ -528,29 +548,28 @@ class FakeBotApi:
         stored.edits += 1
         return self._message_json(stored)
 
-    async def _api_deleteMessage(self, params: dict[str, Any]) -> bool:
+    async def _delete_message(self, params: dict[str, Any]) -> bool:
         self._find(params, "message to delete not found").deleted = True
         return True
 
-    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+    async def _answer_callback_query(self, params: dict[str, Any]) -> bool:
         query_id = params["callback_query_id"]
         if query_id in self.callback_answers:
             raise _ApiError(
                 400,
-                "Bad Request: query is too old and response timeout expired or query ID is "
-                "invalid",
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
             )
         self.callback_answers[query_id] = params
         return True
 
-    async def _api_setMyCommands(self, params: dict[str, Any]) -> bool:
+    async def _set_my_commands(self, params: dict[str, Any]) -> bool:
         self.commands = params["commands"]
         return True
 
-    async def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
+    async def _send_chat_action(self, params: dict[str, Any]) -> bool:
         return True
 
-    async def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+    async def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
         upload = params["document"]
         self._next_message += 1
         stored = StoredMessage(

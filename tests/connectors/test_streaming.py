@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -55,10 +57,11 @@ class RecordingWriter:
         return [self.messages[key] for key in sorted(self.messages, key=int)]
 
 
-async def eventually(condition: object, timeout: float = 2.0) -> None:
-    assert callable(condition)
-    async with asyncio.timeout(timeout):
-        while not condition():
+async def eventually(condition: Callable[[], bool], within: float = 2.0) -> None:
+    async with asyncio.timeout(within):
+        while True:
+            if condition():
+                return
             await asyncio.sleep(0.005)
 
 
@@ -187,7 +190,7 @@ async def test_edits_are_spaced_by_the_throttle() -> None:
         await asyncio.sleep(0.03)
         await reply.update("0" * (n + 1))
     await eventually(lambda: writer.shown() == ["0" * 8])
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert gaps and min(gaps) >= 0.09
 
 

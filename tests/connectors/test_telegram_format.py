@@ -35,10 +35,16 @@ from .fake_bot_api import _check_html
             id="code-block",
         ),
         pytest.param("```\n**x**\n```", "<pre>**x**</pre>", id="code-block-no-markup"),
-        pytest.param("```sh\necho hi", '<pre><code class="language-sh">echo hi</code></pre>',
-                     id="unclosed-block-is-closed"),
-        pytest.param("**a [b** c](https://x.io)", '**a <a href="https://x.io">b** c</a>',
-                     id="bold-never-straddles-a-link"),
+        pytest.param(
+            "```sh\necho hi",
+            '<pre><code class="language-sh">echo hi</code></pre>',
+            id="unclosed-block-is-closed",
+        ),
+        pytest.param(
+            "**a [b** c](https://x.io)",
+            '**a <a href="https://x.io">b** c</a>',
+            id="bold-never-straddles-a-link",
+        ),
     ],
 )
 def test_markdown_becomes_telegram_html(markdown: str, html: str) -> None:

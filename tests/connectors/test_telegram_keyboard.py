@@ -51,7 +51,9 @@ def test_foreign_callback_data_is_not_an_approval(data: str) -> None:
 
 def test_approval_keyboard_has_approve_reject_and_always_for_the_tool() -> None:
     keyboard = approval_keyboard("k3x9", "Bash")
-    rows = [[(button.text, button.callback_data) for button in row] for row in keyboard.inline_keyboard]
+    rows = [
+        [(button.text, button.callback_data) for button in row] for row in keyboard.inline_keyboard
+    ]
     assert rows == [
         [("✅ Approve", "a:k3x9:y"), ("❌ Reject", "a:k3x9:n")],
         [("🔁 Always for Bash", "a:k3x9:a")],

@@ -84,13 +84,17 @@ async def test_giving_up_says_what_failed_and_how_often() -> None:
 async def test_refusals_are_not_retried(error: Exception) -> None:
     call = Flaky(error)
     with pytest.raises(type(error)):
-        await call_with_retry(call, method="sendMessage", chat_id=1, policy=FAST, flood=FloodControl())
+        await call_with_retry(
+            call, method="sendMessage", chat_id=1, policy=FAST, flood=FloodControl()
+        )
     assert len(call.calls) == 1
 
 
 async def test_flood_control_waits_as_long_as_telegram_asks() -> None:
     call = Flaky(RetryAfter(timedelta(seconds=0.2)))
-    await call_with_retry(call, method="editMessageText", chat_id=1, policy=FAST, flood=FloodControl())
+    await call_with_retry(
+        call, method="editMessageText", chat_id=1, policy=FAST, flood=FloodControl()
+    )
     assert call.calls[1] - call.calls[0] >= 0.19
 
 
@@ -121,4 +125,6 @@ async def test_a_pause_that_grows_while_waiting_is_waited_out() -> None:
 async def test_endless_flood_control_gives_up_with_a_clear_error() -> None:
     call = Flaky(*(RetryAfter(timedelta(seconds=0.01)) for _ in range(3)))
     with pytest.raises(ConnectorError, match="kept asking to slow down"):
-        await call_with_retry(call, method="sendMessage", chat_id=1, policy=FAST, flood=FloodControl())
+        await call_with_retry(
+            call, method="sendMessage", chat_id=1, policy=FAST, flood=FloodControl()
+        )

@@ -667,6 +667,27 @@ class TestStats:
         # Each call spins for 1 ms, so about 32 ms in all, estimated from a sample.
         assert 0.02 <= stats.total_seconds < 1
 
+    async def test_calls_are_kept_when_subscriptions_change(self) -> None:
+        bus = EventBus()
+
+        async def steady(event: Event) -> None:
+            return None
+
+        async def newcomer(event: Event) -> None:
+            return None
+
+        bus.subscribe("tool.*", steady)
+        for _ in range(3):
+            await bus.emit(Event(name=TOOL_GATED))
+        await bus.emit(Event(name=TOOL_DENIED))
+        bus.subscribe(TOOL_GATED, newcomer)
+        for _ in range(2):
+            await bus.emit(Event(name=TOOL_GATED))
+        bus.unsubscribe(TOOL_GATED, newcomer)
+        await bus.emit(Event(name=TOOL_GATED))
+
+        assert [(s.handler.rsplit(".", 1)[-1], s.calls) for s in bus.stats()] == [("steady", 7)]
+
     async def test_every_subscription_is_listed_even_before_its_first_call(self) -> None:
         bus = EventBus()
 

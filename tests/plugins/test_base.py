@@ -50,7 +50,7 @@ class TestPluginContext:
 
     def test_rejects_something_that_is_not_an_event_bus(self, config: TetherConfig) -> None:
         with pytest.raises(ValidationError, match="event_bus"):
-            PluginContext(event_bus="bus", config=config)  # type: ignore[arg-type]
+            PluginContext(event_bus="bus", config=config)
 
 
 class PlainPlugin:
@@ -97,9 +97,12 @@ class TestTetherPlugin:
         assert not isinstance(object(), TetherPlugin)
 
     async def test_a_subclass_inherits_no_op_start_and_stop(self) -> None:
+        assert OnlyInitialize.start is TetherPlugin.start
+        assert OnlyInitialize.stop is TetherPlugin.stop
         plugin = OnlyInitialize()
-        assert await plugin.start() is None
-        assert await plugin.stop() is None
+        await plugin.start()
+        await plugin.stop()
+        assert plugin.seen == []
 
     @pytest.mark.parametrize(
         "plugin_type",

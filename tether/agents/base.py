@@ -85,10 +85,11 @@ class BaseAgent(Protocol):
         Every tool call is put to `can_use_tool` first, and runs only if the
         decision allows it, with `updated_input` when the gate set one; a
         denied call is reported to the model with the decision's reason.
-        `on_text` gets the reply's text in pieces as it is written (their
-        concatenation is `content`), `on_tool_activity` each tool call as it
-        starts. The returned `session_id` is what the next `execute` of this
-        session finds in `session.claude_session_id` to resume.
+        `on_text` gets the reply's text in pieces as it is written (for
+        display: the final reply is `content`, which may add a closing note),
+        `on_tool_activity` each tool call as it starts. The returned
+        `session_id` is what the next `execute` of this session finds in
+        `session.claude_session_id` to resume.
 
         Raises:
             AgentError: the agent could not run; the message says how to fix it.

@@ -12,15 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import re
 import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncGenerator
 from pathlib import Path
 
 import structlog
-from claude_agent_sdk import ClaudeAgentOptions, ClaudeSDKClient, ClaudeSDKError
-from claude_agent_sdk.types import PermissionMode, SystemPromptPreset
+from claude_agent_sdk import ClaudeSDKClient, ClaudeSDKError
+from claude_agent_sdk.types import PermissionMode
 from pydantic import BaseModel, ConfigDict, Field
 
 from tether.agents.base import AgentResponse, CanUseTool, OnText, OnToolActivity
@@ -33,22 +31,20 @@ from tether.agents.claude_errors import (
 )
 from tether.agents.claude_gate import ToolGate
 from tether.agents.claude_messages import TurnReader, deliver_text
+from tether.agents.claude_options import build_options, check_allowed_tools, permission_mode
 from tether.agents.claude_transport import OwnSessionTransport
 from tether.core.config import TetherConfig
-from tether.core.session import Session, SessionMode
-from tether.exceptions import AgentError, ConfigError
+from tether.core.session import Session
+from tether.exceptions import AgentError
 
 __all__ = ["ClaudeCodeAgent", "RetryPolicy"]
 
 logger = structlog.get_logger(__name__)
 
-# A tool name as `--tools` takes it: `Bash`, `mcp__server__tool`. Rules with a
-# pattern (`Bash(git:*)`) are permission rules, which Tether never hands to
-# Claude Code: they would approve calls before the gate sees them.
-_TOOL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 # Room for the gate's own work on top of the longest approval wait.
 _HOOK_TIMEOUT_MARGIN_SECONDS = 60.0
 _STDERR_LINES_KEPT = 20
+_LAST_WORDS_SECONDS = 1.0
 _RETRY_NOTE = "\n\n(Claude Code stopped unexpectedly; trying again.)\n\n"
 
 
@@ -122,14 +118,7 @@ class ClaudeCodeAgent:
         interrupt_grace_seconds: float = 5.0,
         max_idle_clients: int = 8,
     ) -> None:
-        for name in config.claude_allowed_tools:
-            if not _TOOL_NAME.match(name):
-                raise ConfigError(
-                    f"TETHER_CLAUDE_ALLOWED_TOOLS={','.join(config.claude_allowed_tools)!r} "
-                    f"is invalid: {name!r} is not a tool name; the list only says which "
-                    "tools exist (e.g. Read,Edit,Bash), and rules such as Bash(git:*) "
-                    "belong in a policy file"
-                )
+        check_allowed_tools(config)
         self._config = config
         self._retry = retry or RetryPolicy()
         self._interrupt_grace = interrupt_grace_seconds
@@ -233,8 +222,8 @@ class ClaudeCodeAgent:
                     on_tool_activity=run.on_tool_activity,
                     cwd=session.working_directory,
                 )
-                await self._run_turn(conversation, client, run, reader, prompt)
-                return await self._respond(conversation, run, reader, started, notice)
+                interrupted = await self._run_turn(conversation, client, run, reader, prompt)
+                return await self._respond(conversation, reader, interrupted, started, notice)
             except ClaudeCodeError as failure:
                 await self._disconnect(conversation)
                 if run.cancel_requested.is_set():
@@ -264,8 +253,7 @@ class ClaudeCodeAgent:
     async def _connect(
         self, conversation: _Conversation, session: Session, resume: str | None
     ) -> ClaudeSDKClient:
-        mode: PermissionMode = "plan" if session.mode is SessionMode.PLAN else "default"
-        key = (session.working_directory, mode)
+        key = (session.working_directory, permission_mode(session))
         client, transport = conversation.client, conversation.transport
         if (
             client is not None
@@ -276,17 +264,27 @@ class ClaudeCodeAgent:
         ):
             return client
         await self._disconnect(conversation)
-        options = self._options(conversation, session, mode, resume)
-        # The SDK adds this flag only to the transport it builds itself.
+        options = build_options(
+            self._config,
+            session,
+            gate=conversation.gate,
+            resume=resume,
+            hook_timeout_seconds=self._hook_timeout,
+            stderr=conversation.keep_stderr,
+        )
+        # The SDK routes can_use_tool over stdio only on a transport it builds
+        # itself; this one is built here, so it is told the same.
         transport = OwnSessionTransport(
-            prompt=_no_prompt(),
+            prompt="",
             options=dataclasses.replace(options, permission_prompt_tool_name="stdio"),
         )
         client = ClaudeSDKClient(options, transport=transport)
         conversation.stderr.clear()
         try:
             await client.connect()
-        except (ClaudeSDKError, OSError) as error:
+        # Broad on purpose: besides its own errors, the SDK raises a bare
+        # Exception when the CLI does not answer `initialize` in time.
+        except Exception as error:
             raise failure_from_exception(error, "\n".join(conversation.stderr)) from error
         conversation.client, conversation.transport = client, transport
         conversation.key = key
@@ -300,39 +298,6 @@ class ClaudeCodeAgent:
         )
         return client
 
-    def _options(
-        self,
-        conversation: _Conversation,
-        session: Session,
-        mode: PermissionMode,
-        resume: str | None,
-    ) -> ClaudeAgentOptions:
-        config = self._config
-        system_prompt: SystemPromptPreset = {"type": "preset", "preset": "claude_code"}
-        if config.claude_system_prompt:
-            system_prompt["append"] = config.claude_system_prompt
-        return ClaudeAgentOptions(
-            cwd=session.working_directory,
-            cli_path=config.claude_cli_path.expanduser() if config.claude_cli_path else None,
-            model=config.claude_model,
-            max_turns=config.claude_max_turns,
-            system_prompt=system_prompt,
-            # Which tools exist, not which are approved: `allowed_tools` would
-            # let calls through before the gate.
-            tools=list(config.claude_allowed_tools) or None,
-            disallowed_tools=list(config.claude_disallowed_tools),
-            permission_mode=mode,
-            resume=resume,
-            # No settings files: their allow rules and hooks are not Tether's.
-            setting_sources=[],
-            # No MCP servers from the project: each is a process outside the gate.
-            strict_mcp_config=True,
-            include_partial_messages=True,
-            hooks=conversation.gate.hooks(self._hook_timeout),
-            can_use_tool=conversation.gate.can_use_tool,
-            stderr=conversation.keep_stderr,
-        )
-
     async def _run_turn(
         self,
         conversation: _Conversation,
@@ -340,16 +305,26 @@ class ClaudeCodeAgent:
         run: _Run,
         reader: TurnReader,
         prompt: str,
-    ) -> None:
+    ) -> bool:
+        """Send `prompt` and read the turn; True if it had to be interrupted."""
         try:
             await client.query(prompt)
         except (ClaudeSDKError, OSError) as error:
-            raise failure_from_exception(error, "\n".join(conversation.stderr)) from error
+            # The process ended before it took the prompt; its last words say why
+            # (an unknown conversation, a lost login) better than a broken pipe.
+            with contextlib.suppress(Exception):  # whatever the read meets, the cause stays
+                async with asyncio.timeout(_LAST_WORDS_SECONDS):
+                    await reader.read(client.receive_response())
+            said = reader.result and failure_from_result(reader.result, reader.assistant_errors)
+            stderr = "\n".join(conversation.stderr)
+            raise said or failure_from_exception(error, stderr) from error
         reading = asyncio.create_task(reader.read(client.receive_response()))
         stopping = asyncio.create_task(run.cancel_requested.wait())
+        interrupted = False
         try:
             await asyncio.wait((reading, stopping), return_when=asyncio.FIRST_COMPLETED)
             if not reading.done():
+                interrupted = True
                 await self._interrupt(client, reading)
         finally:
             stopping.cancel()
@@ -358,12 +333,13 @@ class ClaudeCodeAgent:
             await asyncio.gather(reading, stopping, return_exceptions=True)
         if reading.cancelled():
             # Cut off after a cancel that the CLI did not confirm in time.
-            return
+            return interrupted
         problem = reading.exception()
         if problem is not None:
             raise failure_from_exception(problem, "\n".join(conversation.stderr)) from problem
-        if reader.result is None and not run.cancel_requested.is_set():
+        if reader.result is None and not interrupted:
             raise ClaudeCodeError(FailureKind.TRANSIENT, "Claude Code ended without finishing")
+        return interrupted
 
     async def _interrupt(self, client: ClaudeSDKClient, reading: asyncio.Task[None]) -> None:
         """Ask the CLI to stop the turn, and give it the grace period to end it.
@@ -384,8 +360,8 @@ class ClaudeCodeAgent:
     async def _respond(
         self,
         conversation: _Conversation,
-        run: _Run,
         reader: TurnReader,
+        interrupted: bool,
         started: float,
         notice: str | None,
     ) -> AgentResponse:
@@ -398,7 +374,7 @@ class ClaudeCodeAgent:
             return _cancelled(reader, conversation, started, notice)
         conversation.claude_session_id = result.session_id or conversation.claude_session_id
         aborted = (result.terminal_reason or "").startswith("aborted")
-        if run.cancel_requested.is_set() or (result.is_error and aborted):
+        if interrupted or (result.is_error and aborted):
             return _cancelled(reader, conversation, started, notice, result.total_cost_usd)
         failure = failure_from_result(result, reader.assistant_errors)
         if failure is not None:
@@ -436,19 +412,14 @@ class ClaudeCodeAgent:
 
         A forgotten session resumes from `Session.claude_session_id` next time.
         """
-        idle = [(sid, c) for sid, c in self._conversations.items() if c.callers == 0]
-        with_client = [c for _, c in idle if c.client is not None]
-        for conversation in with_client[: max(0, len(with_client) - self._max_idle_clients)]:
-            await self._disconnect(conversation)
-        for session_id, conversation in idle:
+        idle = [c for c in self._conversations.values() if c.callers == 0 and c.client is not None]
+        for conversation in idle[: max(0, len(idle) - self._max_idle_clients)]:
+            # Checked again: a request may have come in while another stopped.
+            if conversation.callers == 0:
+                await self._disconnect(conversation)
+        for session_id, conversation in list(self._conversations.items()):
             if conversation.client is None and conversation.callers == 0:
-                self._conversations.pop(session_id, None)
-
-
-async def _no_prompt() -> AsyncGenerator[dict[str, object], None]:
-    # The transport is built before connect(); prompts go through client.query().
-    return
-    yield {}
+                del self._conversations[session_id]
 
 
 def _elapsed_ms(started: float) -> int:

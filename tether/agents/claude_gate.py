@@ -82,6 +82,7 @@ class ToolGate:
         return {
             "PreToolUse": [
                 HookMatcher(
+                    # No matcher: the CLI runs the hook for every tool, as for "*".
                     matcher=None,
                     hooks=[self.pre_tool_use],
                     timeout=timeout_seconds,

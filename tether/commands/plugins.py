@@ -5,10 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from tether.app import build_engine
-from tether.core.config import load_config
-from tether.plugins.registry import installed_plugin_names
-
 __all__ = ["register"]
 
 
@@ -24,6 +20,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: `tether --help` should not pay for loading the agent SDK.
+    from tether.app import build_engine
+    from tether.core.config import load_config
+    from tether.plugins.registry import installed_plugin_names
+
     engine = build_engine(load_config())
     infos = engine.plugins.describe()
     enabled = {info.name for info in infos}

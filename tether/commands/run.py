@@ -7,13 +7,13 @@ import asyncio
 import contextlib
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tether.app import build_connector, build_engine
-from tether.connectors.cli import CliConnector
 from tether.core.config import TetherConfig, load_config
-from tether.core.engine import Engine
 from tether.log import configure_logging
+
+if TYPE_CHECKING:
+    from tether.core.engine import Engine
 
 __all__ = ["add_run_arguments", "register", "run", "startup_summary"]
 
@@ -49,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
     if interactive and config.log_dir is None and level in ("DEBUG", "INFO"):
         level = "WARNING"
     configure_logging(level, config.log_dir)
+    # Imported here: `tether --help` should not pay for loading the agent SDK.
+    from tether.app import build_connector, build_engine
+
     connector = build_connector(config)
     engine = build_engine(config, connector=connector)
     asyncio.run(_serve(engine, connector))
@@ -79,6 +82,8 @@ def startup_summary(engine: Engine) -> str:
 
 
 async def _serve(engine: Engine, connector: Any) -> None:
+    from tether.connectors.cli import CliConnector
+
     async with engine:
         summary = startup_summary(engine)
         if isinstance(connector, CliConnector):

@@ -56,8 +56,10 @@ def text_units(text: str) -> int:
 
 def _prefix_within(text: str, units: int) -> int:
     """How many characters of `text` fit in `units` UTF-16 code units."""
-    if len(text) <= units and text_units(text) <= units:
-        return len(text)
+    head = text[:units]
+    if text_units(head) == len(head):
+        # No character outside the BMP (the usual case): one unit per character.
+        return len(head)
     used = 0
     for index, char in enumerate(text):
         used += 2 if ord(char) > 0xFFFF else 1

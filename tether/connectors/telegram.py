@@ -51,10 +51,13 @@ DEFAULT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("plan", "Toggle plan mode (no file changes)"),
     ("edit", "Toggle edit mode (file edits auto-approved)"),
     ("cancel", "Stop the running request"),
-    ("plugins", "List the plugins in use"),
-    ("help", "What Tether can do and how to use it"),
+    ("plugins", "List plugins and their state"),
+    ("help", "What Tether can do"),
 )
-"""The bot's command menu, (name, description), registered with setMyCommands at start."""
+"""The bot's command menu, (name, description), registered with setMyCommands at start.
+
+The engine's slash commands, as `SlashCommands.specs` describes them.
+"""
 
 _API_ROOT = "https://api.telegram.org"
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
@@ -394,11 +397,16 @@ class TelegramConnector:
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
         """Show the outcome (expired, cancelled, answered elsewhere) and remove the buttons.
 
+        A request already settled by a button keeps the outcome it shows.
+
         Raises:
             ConnectorError: the message could not be edited.
         """
         shown = self._approval_texts.pop((chat_id, message_id), None)
-        await self.edit_message(chat_id, message_id, f"{shown}\n\n{outcome}" if shown else outcome)
+        if shown is None:
+            logger.debug("telegram_approval_already_closed", chat_id=chat_id, message_id=message_id)
+            return
+        await self.edit_message(chat_id, message_id, f"{shown}\n\n{outcome}")
 
     # -- incoming ----------------------------------------------------------
 

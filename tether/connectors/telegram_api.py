@@ -26,7 +26,7 @@ __all__ = ["TelegramApi"]
 
 logger = structlog.get_logger(__name__)
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 _MAX_CALLBACK_ANSWER = 200
 
@@ -59,8 +59,8 @@ class TelegramApi:
         self._flood = flood
 
     async def call(
-        self, method: str, chat_id: ChatId | None, call: Callable[[], Awaitable[T]]
-    ) -> T:
+        self, method: str, chat_id: ChatId | None, call: Callable[[], Awaitable[_T]]
+    ) -> _T:
         """`call()` with retries. A `BadRequest` is passed on for the caller to read;
         any other refusal becomes a `ConnectorError`."""
         try:
@@ -199,8 +199,8 @@ class TelegramApi:
         method: str,
         chat_id: ChatId,
         text: str,
-        request: Callable[[str, ParseMode | None], Callable[[], Awaitable[T]]],
-    ) -> T:
+        request: Callable[[str, ParseMode | None], Callable[[], Awaitable[_T]]],
+    ) -> _T:
         """`request` with the text as HTML; again as plain text if Telegram cannot parse it."""
         try:
             return await self.call(method, chat_id, request(to_telegram_html(text), ParseMode.HTML))

@@ -17,7 +17,7 @@ from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from tether.connectors.telegram_retry import RetryPolicy, retry_after_seconds
 
-__all__ = ["ALLOWED_UPDATES", "UpdatePoller"]
+__all__ = ["ALLOWED_UPDATES", "UpdateHandler", "UpdatePoller"]
 
 logger = structlog.get_logger(__name__)
 

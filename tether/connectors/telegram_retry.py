@@ -29,7 +29,7 @@ __all__ = ["FloodControl", "RetryPolicy", "call_with_retry", "retry_after_second
 
 logger = structlog.get_logger(__name__)
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 _GLOBAL = "*"
 """The pause key for calls that belong to no chat (getMe, setMyCommands, callbacks)."""
@@ -96,13 +96,13 @@ class FloodControl:
 
 
 async def call_with_retry(
-    call: Callable[[], Awaitable[T]],
+    call: Callable[[], Awaitable[_T]],
     *,
     method: str,
     chat_id: ChatId | None,
     policy: RetryPolicy,
     flood: FloodControl,
-) -> T:
+) -> _T:
     """Await `call()` until it succeeds, retrying network errors and flood control.
 
     Raises:

@@ -43,6 +43,8 @@ class TetherConfig(BaseSettings):
         env_prefix=ENV_PREFIX,
         env_file=".env",
         env_file_encoding="utf-8",
+        # `TETHER_LOG_DIR=` in a .env means "not set", not "the current directory".
+        env_ignore_empty=True,
         extra="ignore",
         frozen=True,
         populate_by_name=True,

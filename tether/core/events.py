@@ -61,9 +61,10 @@ ENGINE_STOPPED = "engine.stopped"
 
 WILDCARD = "*"
 
-# Handler time is measured on every 16th emit of each event name: a clock read per handler would
-# double the cost of emit (it is the dominant per-handler cost), and a sample
-# still shows which handler is slow. Handlers that suspend are always timed.
+# Handler time is measured on every 16th emit of each event name: a clock read
+# per handler would double the cost of emit (it is the dominant per-handler
+# cost), and a sample still shows which handler is slow. Handlers that suspend
+# are always timed.
 _TIMING_SAMPLE_MASK = 15
 
 EventHandler = Callable[["Event"], Awaitable[None]]
@@ -95,7 +96,7 @@ class HandlerStats(BaseModel):
     errors: int
     timeouts: int
     total_seconds: float
-    """Time spent in the handler, estimated from the sampled emits (one in 16)."""
+    """Time spent in the handler, estimated from the sampled emits (every 16th of a name)."""
 
 
 @dataclass(eq=False, slots=True)
@@ -138,14 +139,11 @@ class _Route:
     def taken(self, remaining: Iterator[Any], handler: EventHandler) -> _Subscription:
         """The subscription of `handler`, which an iterator over this route yielded."""
         position = len(self.handlers) - length_hint(remaining) - 1
-        if self.handlers[position] is handler:
-            return self.subscriptions[position]
-        # The iterator moved on while the handler waited (another driver took
-        # the rest): find it by identity instead.
-        for subscription in self.subscriptions:
-            if subscription.handler is handler:
-                return subscription
-        raise LookupError(f"{handler!r} is not on this route")
+        if self.handlers[position] is not handler:
+            # The iterator moved on while the handler waited (another driver took
+            # the rest): look it up instead.
+            position = self.handlers.index(handler)
+        return self.subscriptions[position]
 
 
 _Failure = tuple[_Subscription, Event, BaseException]
@@ -326,35 +324,54 @@ class EventBus:
         failures = self._failures
         # One iterator shared by every driver of this emit: a driver resumed after
         # its handler suspended finds it exhausted, so each handler runs once.
-        # The untimed drain walks the handlers themselves, the timed one (one emit
-        # in 16) their subscriptions; both in the same order.
+        # The untimed drain walks the handlers themselves, the timed one (every
+        # 16th emit of a name) their subscriptions; both in the same order.
         drain: _Drain
         remaining: Iterator[Any]
         if route.emits & _TIMING_SAMPLE_MASK:
             drain, remaining = _drain, iter(route.handlers)
         else:
             drain, remaining = _drain_timed, iter(route.subscriptions)
-        suspended: list[tuple[_Subscription, asyncio.Task[None]]] | None = None
+        waiting: list[tuple[_Subscription, Coroutine[Any, Any, None], Any]] | None = None
         while True:
             driver = drain(remaining, route, event, failures)
             try:
                 waiting_on = driver.send(None)
             except StopIteration:
                 break
-            # The handler just taken suspended: it finishes in a task of its own
-            # while a fresh driver takes the handlers after it.
+            # The handler just taken suspended: it will finish in a task of its
+            # own while a fresh driver takes the handlers after it.
             subscription = route.subscriptions[len(route.handlers) - length_hint(remaining) - 1]
-            task = asyncio.ensure_future(_Resume(driver, waiting_on, self._log_failures))
-            if drain is _drain:
-                # Unsampled emits still time the handlers that wait: those are the slow ones.
-                task.add_done_callback(_Stopwatch(subscription))
-            if suspended is None:
-                suspended = []
-            suspended.append((subscription, task))
+            if waiting is None:
+                waiting = []
+            waiting.append((subscription, driver, waiting_on))
+        suspended: list[tuple[_Subscription, asyncio.Task[None]]] | None = None
+        if waiting:
+            timed = drain is _drain_timed
+            # Tasks are made once every handler has had its first step, so that a
+            # handler that waits costs the ones after it nothing.
+            suspended = [
+                (subscription, self._resume(subscription, driver, waiting_on, timed=timed))
+                for subscription, driver, waiting_on in waiting
+            ]
         if failures:
             self._log_failures()
         if suspended:
             await self._finish_suspended(event, suspended)
+
+    def _resume(
+        self,
+        subscription: _Subscription,
+        driver: Coroutine[Any, Any, None],
+        waiting_on: Any,
+        *,
+        timed: bool,
+    ) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(_Resume(driver, waiting_on, self._log_failures))
+        if not timed:
+            # Unsampled emits still time the handlers that wait: those are the slow ones.
+            task.add_done_callback(_Stopwatch(subscription))
+        return task
 
     async def _finish_suspended(
         self, event: Event, suspended: list[tuple[_Subscription, asyncio.Task[None]]]

@@ -13,7 +13,7 @@ import os
 import resource
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -38,7 +38,7 @@ def log_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def audit(log_path: Path) -> Any:
+async def audit(log_path: Path) -> AsyncIterator[AuditLogger]:
     logger = AuditLogger(log_path)
     yield logger
     await logger.close()
@@ -387,7 +387,7 @@ class TestConcurrency:
 
 
 @pytest.fixture
-def file_size_limit() -> Iterator[Any]:
+def file_size_limit() -> Iterator[Callable[[int], None]]:
     """Set the process's file-size limit (RLIMIT_FSIZE) for one test, then restore it.
 
     Writes past the limit fail with EFBIG, or are cut short, as on a full disk.
@@ -442,7 +442,7 @@ class TestFailures:
         assert Path("/dev/full").stat().st_mode == mode_before
 
     async def test_a_failed_write_leaves_only_whole_lines_and_skips_no_seq(
-        self, log_path: Path, file_size_limit: Any
+        self, log_path: Path, file_size_limit: Callable[[int], None]
     ) -> None:
         logger = AuditLogger(log_path)
         for n in range(20):
@@ -465,7 +465,7 @@ class TestFailures:
         assert [entry["seq"] for entry in read_audit_log(log_path)] == list(range(1, 22))
 
     async def test_a_failed_batch_fails_every_caller_in_it(
-        self, log_path: Path, file_size_limit: Any
+        self, log_path: Path, file_size_limit: Callable[[int], None]
     ) -> None:
         logger = AuditLogger(log_path, fsync=True)
         await logger.log("open")

@@ -1,0 +1,446 @@
+"""CommandAnalyzer and PathAnalyzer: risk facts about what a tool call would do.
+
+`CommandAnalyzer` turns each simple command of a parsed shell command into a
+`CommandAnalysis`: its risk facts (recursive delete, pipe to shell, force
+push, ...), the paths it names, and its subcommand words. `PathAnalyzer`
+recognises credential files (`.env`, `~/.ssh/`, `*.pem`, `id_rsa`,
+`/etc/shadow`...), also through `..`, `~`, globs and, once the sandbox has
+resolved them, symlinks.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from tether.core.safety.facts import PathUse, RiskFact, RiskLevel, make_fact
+from tether.core.safety.programs import (
+    DECODERS,
+    NETWORK_PROGRAMS,
+    Findings,
+    analyze_program,
+    is_block_device,
+    is_secret_name,
+)
+from tether.core.safety.programs.base import names
+from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
+
+__all__ = [
+    "CommandAnalysis",
+    "CommandAnalyzer",
+    "PathAnalyzer",
+    "ScriptAnalysis",
+    "max_level",
+]
+
+
+def max_level(facts: Sequence[RiskFact]) -> RiskLevel:
+    """The highest level among `facts` (NONE when there are none)."""
+    level = RiskLevel.NONE
+    for fact in facts:
+        if fact.level.rank > level.rank:
+            level = fact.level
+    return level
+
+
+# -- credential paths ---------------------------------------------------------------------
+
+_CREDENTIAL_DIRS = {
+    ".ssh": "SSH keys",
+    ".gnupg": "GnuPG keys",
+    ".aws": "AWS credentials",
+    ".azure": "Azure credentials",
+    ".password-store": "a password store",
+    ".docker": None,  # only config.json holds credentials
+    ".kube": None,
+}
+_CREDENTIAL_NAMES = {
+    ".netrc": "a .netrc with passwords",
+    "_netrc": "a .netrc with passwords",
+    ".npmrc": "an .npmrc (registry tokens)",
+    ".pypirc": "a .pypirc (index passwords)",
+    ".pgpass": "a PostgreSQL password file",
+    ".my.cnf": "a MySQL password file",
+    ".git-credentials": "stored git credentials",
+    ".htpasswd": "a password file",
+    ".dockercfg": "Docker registry credentials",
+    ".vault-token": "a Vault token",
+    ".boto": "cloud credentials",
+    ".s3cfg": "S3 credentials",
+    ".envrc": "a direnv file (environment secrets)",
+    ".dev.vars": "a secrets file",
+    ".secrets": "a secrets file",
+    ".credentials": "a credentials file",
+    "credentials": "a credentials file",
+    "kubeconfig": "cluster credentials",
+    "shadow": "system password hashes",
+    "gshadow": "system password hashes",
+    "master.passwd": "system password hashes",
+    "sudoers": "sudo configuration",
+    ".bash_history": "shell history",
+    ".zsh_history": "shell history",
+    ".sh_history": "shell history",
+    ".history": "shell history",
+    ".python_history": "interpreter history",
+    ".node_repl_history": "interpreter history",
+    ".psql_history": "database client history",
+    ".mysql_history": "database client history",
+    ".sqlite_history": "database client history",
+    ".rediscli_history": "database client history",
+    "wallet.dat": "a cryptocurrency wallet",
+    "login.keychain": "a keychain",
+    "login.keychain-db": "a keychain",
+    "key3.db": "browser passwords",
+    "key4.db": "browser passwords",
+    "logins.json": "browser passwords",
+    "login data": "browser passwords",
+    "cookies": "browser cookies",
+    "authorized_keys": "SSH authorised keys",
+    "known_hosts": "SSH known hosts",
+}
+_SAFE_ENV_SUFFIXES = ("example", "sample", "template", "dist", "defaults", "schema", "tmpl", "tpl")
+_KEY_FILE = re.compile(r"^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$|^identity$")
+_KEY_SUFFIX = re.compile(r"\.(pem|key|p12|pfx|jks|keystore|kdbx|ppk|der|p8|pkcs12|ovpn)$")
+_DATA_SUFFIX = (
+    r"\.(json|ya?ml|toml|xml|csv|ini|txt|cfg|conf|properties|env|enc|json\.enc|ya?ml\.enc)"
+)
+_CREDENTIAL_FILE = re.compile(rf"^(.*[-_.])?credentials?([-_.][^/]*)?{_DATA_SUFFIX}$")
+_SECRET_FILE = re.compile(rf"^(.*[-_.])?secrets?([-_.][^/]*)?{_DATA_SUFFIX}$")
+_CLOUD_KEY_FILE = re.compile(
+    r"^(client_secret.*|.*service[-_]?account.*|.*-adminsdk-.*|.*gcp[-_]key.*)\.json$"
+)
+_TFSTATE = re.compile(r"\.tfstate(\.backup)?$")
+_PATH_PATTERNS = (
+    (re.compile(r"(^|/)proc/[^/]+/(task/[^/]+/)?environ$"), "a process environment"),
+    (re.compile(r"(^|/)proc/[^/]+/(mem|maps|auxv)$"), "process memory"),
+    (re.compile(r"(^|/)etc/ssh/ssh_host_[^/]*key$"), "SSH host keys"),
+    (re.compile(r"(^|/)etc/sudoers\.d(/|$)"), "sudo configuration"),
+    (re.compile(r"(^|/)\.docker/config\.json$"), "Docker registry credentials"),
+    (re.compile(r"(^|/)\.kube/config$"), "cluster credentials"),
+    (re.compile(r"(^|/)\.config/gcloud(/|$)"), "Google Cloud credentials"),
+    (re.compile(r"(^|/)\.config/gh/hosts\.ya?ml$"), "GitHub CLI tokens"),
+    (re.compile(r"(^|/)\.config/(op|1password|bitwarden|keybase)(/|$)"), "a password manager"),
+    (re.compile(r"(^|/)\.terraform\.d/credentials"), "Terraform credentials"),
+    (re.compile(r"(^|/)\.cargo/credentials(\.toml)?$"), "Cargo registry tokens"),
+    (re.compile(r"(^|/)\.gem/credentials$"), "RubyGems credentials"),
+    (re.compile(r"(^|/)\.m2/settings(-security)?\.xml$"), "Maven credentials"),
+    (re.compile(r"(^|/)\.gradle/gradle\.properties$"), "Gradle credentials"),
+    (re.compile(r"(^|/)library/keychains(/|$)"), "a keychain"),
+    (re.compile(r"(^|/)\.local/share/keyrings(/|$)"), "a keyring"),
+    (re.compile(r"(^|/)\.mozilla/"), "a browser profile"),
+    (re.compile(r"(^|/)(google-chrome|chromium|bravesoftware)/"), "a browser profile"),
+    (re.compile(r"(^|/)\.git/config$"), None),
+)
+
+# Concrete credential names a glob is tested against, and ordinary names that
+# show a glob is too broad to call a credential read by itself.
+_CREDENTIAL_SAMPLES = (
+    ".env",
+    ".env.local",
+    ".env.production",
+    "id_rsa",
+    "id_ed25519",
+    "id_ecdsa",
+    "credentials",
+    "credentials.json",
+    "secrets.yaml",
+    "secrets.json",
+    "server.pem",
+    "server.key",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+    ".pgpass",
+    "shadow",
+    ".bash_history",
+    "terraform.tfstate",
+    "client_secret.json",
+    "keystore.jks",
+    ".envrc",
+)
+_ORDINARY_SAMPLES = (
+    "package.json",
+    "config.yaml",
+    "data.csv",
+    "notes.txt",
+    "settings.toml",
+    "app.ini",
+    "main.py",
+    "README.md",
+    "index.js",
+    "setup.cfg",
+    "pom.xml",
+    "Makefile",
+    "src",
+    "file",
+    ".gitignore",
+    ".editorconfig",
+    "a",
+)
+
+
+class PathAnalyzer:
+    """Recognises credential and secret files by name and location."""
+
+    def credential_reason(self, path: str, *, glob: bool = False) -> str | None:
+        """What secret `path` holds ("SSH keys", "a .env file"), or None.
+
+        `path` may be relative, use `~` and `..`, or (with `glob`) be a pattern:
+        then it counts when it could match a credential file name without
+        matching ordinary names too (`.e*`, `id_*`, `*.pem`, not `*`).
+        """
+        if not path or "\x00" in path:
+            return None
+        normal = posixpath.normpath(path.replace("\\", "/")).lower()
+        if glob and any(c in normal for c in "*?["):
+            return self._glob_reason(normal)
+        return self._plain_reason(normal)
+
+    def _plain_reason(self, normal: str) -> str | None:
+        parts = [p for p in normal.split("/") if p]
+        for part in parts[:-1]:
+            reason = _CREDENTIAL_DIRS.get(part)
+            if reason:
+                return reason
+        name = parts[-1] if parts else normal
+        if name in _CREDENTIAL_DIRS and _CREDENTIAL_DIRS[name]:
+            return _CREDENTIAL_DIRS[name]
+        reason = _name_reason(name)
+        if reason is not None:
+            return reason
+        for pattern, pattern_reason in _PATH_PATTERNS:
+            if pattern_reason is not None and pattern.search(normal):
+                return pattern_reason
+        return None
+
+    def _glob_reason(self, normal: str) -> str | None:
+        parts = [p for p in normal.split("/") if p]
+        for part in parts[:-1]:
+            if any(c in part for c in "*?["):
+                for directory, reason in _CREDENTIAL_DIRS.items():
+                    if reason and _glob_match(part, directory):
+                        return reason
+            elif _CREDENTIAL_DIRS.get(part):
+                return _CREDENTIAL_DIRS[part]
+        name = parts[-1] if parts else normal
+        if not any(c in name for c in "*?["):
+            return self._plain_reason(normal)
+        if any(_glob_match(name, sample) for sample in _ORDINARY_SAMPLES):
+            return None
+        for sample in _CREDENTIAL_SAMPLES:
+            if _glob_match(name, sample):
+                return _name_reason(sample)
+        return None
+
+
+def _name_reason(name: str) -> str | None:
+    if name in _CREDENTIAL_NAMES:
+        return _CREDENTIAL_NAMES[name]
+    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+        if any(name.endswith(suffix) for suffix in _SAFE_ENV_SUFFIXES):
+            return None
+        return "a .env file (secrets)"
+    if _KEY_FILE.match(name):
+        return "an SSH private key"
+    if _KEY_SUFFIX.search(name):
+        return "a private key or keystore"
+    if _CREDENTIAL_FILE.match(name) or _SECRET_FILE.match(name) or _CLOUD_KEY_FILE.match(name):
+        return "a credentials file"
+    if _TFSTATE.search(name):
+        return "Terraform state (holds secrets)"
+    return None
+
+
+def _glob_match(pattern: str, name: str) -> bool:
+    # As bash does by default: a leading dot is only matched by a leading dot.
+    if name.startswith(".") and not pattern.startswith("."):
+        return False
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+class CommandAnalysis(BaseModel):
+    """The facts and paths of one simple command."""
+
+    model_config = ConfigDict(frozen=True)
+
+    command: SimpleCommand
+    facts: tuple[RiskFact, ...] = ()
+    paths: tuple[PathUse, ...] = ()
+    subcommand: tuple[str, ...] = ()
+    """The command's leading operands (`git push` -> ("push", ...)), for policy matching."""
+
+    @property
+    def risk_level(self) -> RiskLevel:
+        return max_level(self.facts)
+
+
+class ScriptAnalysis(BaseModel):
+    """Every command of a shell command analysed, plus facts about the whole."""
+
+    model_config = ConfigDict(frozen=True)
+
+    commands: tuple[CommandAnalysis, ...]
+    facts: tuple[RiskFact, ...] = ()
+    """Facts about the command as a whole (not understood, fork bomb)."""
+
+
+_PRIVILEGE_WRAPPERS = names("sudo doas pkexec run0 su runuser chroot nsenter unshare")
+_ENV_CHANGE = re.compile(
+    r"^(PATH|LD_PRELOAD|LD_LIBRARY_PATH|LD_AUDIT|LD_[A-Z_]+|DYLD_[A-Z_]+|BASH_ENV|ENV|"
+    r"PROMPT_COMMAND|PS4|SHELLOPTS|BASHOPTS|IFS|CDPATH|GIT_SSH|GIT_SSH_COMMAND|GIT_PAGER|PAGER|"
+    r"EDITOR|VISUAL|GIT_EDITOR|GIT_SEQUENCE_EDITOR|GIT_EXTERNAL_DIFF|GIT_CONFIG[A-Z_]*|"
+    r"GIT_EXEC_PATH|GIT_DIR|GIT_WORK_TREE|GIT_ASKPASS|SSH_ASKPASS|SUDO_ASKPASS|NODE_OPTIONS|"
+    r"NODE_PATH|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|PYTHONUSERBASE|PERL5OPT|PERL5LIB|PERLLIB|"
+    r"RUBYOPT|RUBYLIB|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|LESSOPEN|"
+    r"LESSCLOSE|MANPAGER|BROWSER|ZDOTDIR|HISTFILE|NPM_CONFIG_[A-Z_]+|npm_config_[a-z_]+|"
+    r"PIP_INDEX_URL|PIP_EXTRA_INDEX_URL|CARGO_HOME|RUSTC_WRAPPER|CC|CXX|LDFLAGS|CFLAGS)$"
+)
+_SYSTEM_BIN = re.compile(
+    r"^(/usr/local/s?bin|/usr/s?bin|/s?bin|/opt/homebrew/s?bin|/opt/local/s?bin|"
+    r"/usr/libexec|/nix/var/nix/profiles/default/bin|/run/current-system/sw/bin|"
+    r"/home/linuxbrew/\.linuxbrew/bin)/[^/]+$"
+)
+_PROJECT_TOOL = re.compile(r"^(\./)?(\.?venv|env|node_modules/\.bin|\.tox/[^/]+/bin)(/bin)?/[^/]+$")
+_HARMLESS_DEVICES = names(
+    "/dev/null /dev/stdout /dev/stderr /dev/stdin /dev/tty /dev/zero /dev/urandom /dev/random "
+    "/dev/fd/0 /dev/fd/1 /dev/fd/2"
+)
+_NETWORK_DEVICE = re.compile(r"^/dev/(tcp|udp)/")
+
+
+class CommandAnalyzer:
+    """Risk facts for shell commands, and for the shell strings inline code runs.
+
+    Args:
+        parser: parses shell strings found inside inline code (`os.system("...")`).
+        paths: recognises credential paths.
+    """
+
+    def __init__(self, parser: ShellParser, paths: PathAnalyzer) -> None:
+        self._parser = parser
+        self._paths = paths
+
+    def analyze_script(self, script: ShellScript) -> ScriptAnalysis:
+        """Analyse every command of `script`, and the script as a whole."""
+        commands = tuple(self.analyze(command) for command in script.commands)
+        facts: list[RiskFact] = []
+        for problem in script.problems:
+            facts.append(make_fact("not_understood", problem))
+        for name in script.recursive_functions:
+            facts.append(make_fact("fork_bomb", f"function {name!r} calls itself"))
+        return ScriptAnalysis(commands=commands, facts=tuple(facts))
+
+    def analyze(self, command: SimpleCommand) -> CommandAnalysis:
+        """The facts and paths of one simple command."""
+        f = Findings(command)
+        self._program_facts(f)
+        analyze_program(f)
+        for text in f.shell_strings[:8]:
+            self._nested_shell(f, text)
+        if not f.handled_paths:
+            _generic_paths(f)
+        self._redirects(f)
+        self._environment(f)
+        for path, access in command.wrapper_paths:
+            f.text_path(
+                path, "read" if access == "read" else "write" if access == "write" else "cd"
+            )
+        self._credentials(f)
+        if not f.subcommand:
+            f.subcommand = tuple(a for a in command.args if not a.startswith("-"))[:3]
+        return CommandAnalysis.model_construct(
+            command=command,
+            facts=tuple(f.facts),
+            paths=tuple(f.paths),
+            subcommand=f.subcommand,
+        )
+
+    def _program_facts(self, f: Findings) -> None:
+        c = f.command
+        if set(c.wrappers) & _PRIVILEGE_WRAPPERS:
+            f.fact("privilege_escalation", f"{' '.join(c.wrappers)} {c.text}")
+        if c.dynamic_program:
+            sources = set(c.substituted)
+            if sources & DECODERS:
+                f.fact("decode_execute", f"{c.text} runs a decoded command")
+            if sources & NETWORK_PROGRAMS:
+                f.fact("pipe_to_shell", f"{c.text} runs a downloaded command")
+            f.fact("dynamic_command", f"the program is only known at run time ({c.text})")
+        if "/" in c.program_text and not c.dynamic_program:
+            program_path = posixpath.normpath(c.program_text)
+            if not _SYSTEM_BIN.match(program_path) and not _PROJECT_TOOL.match(c.program_text):
+                f.text_path(c.program_text, "exec")
+                f.fact("run_script", f"runs the program file {c.program_text}")
+            elif _PROJECT_TOOL.match(c.program_text):
+                f.text_path(c.program_text, "exec")
+
+    def _nested_shell(self, f: Findings, text: str) -> None:
+        """Facts of a shell string that inline code passes to `system()` and the like."""
+        script = self._parser.parse(text)
+        for command in script.commands[:32]:
+            for fact in self.analyze(command).facts:
+                if fact.level is RiskLevel.CRITICAL:
+                    f.fact(fact.kind, f"{f.command.program} runs: {fact.detail}")
+
+    def _redirects(self, f: Findings) -> None:
+        for redirect in f.command.redirects:
+            target = redirect.target
+            if _NETWORK_DEVICE.match(target):
+                f.fact("reverse_shell", f"redirects to the network ({target})")
+                continue
+            if target in _HARMLESS_DEVICES or target.startswith("/dev/fd/"):
+                continue
+            access = "write" if redirect.writes else "read"
+            f.paths.append(
+                PathUse(path=target, access=access, dynamic=redirect.dynamic, glob=False)
+            )
+            if redirect.writes:
+                if is_block_device(target):
+                    f.fact("disk_destruction", f"writes to the disk device {target}")
+                else:
+                    f.fact("file_write", f"{f.command.text} {redirect.op} {target}")
+
+    def _environment(self, f: Findings) -> None:
+        c = f.command
+        for name, _value in c.assignments:
+            if _ENV_CHANGE.match(name):
+                f.fact("env_change", f"sets {name}")
+        secrets = [name for name in c.variables if is_secret_name(name)]
+        if secrets:
+            if c.program in _PRINTERS:
+                f.fact("secrets_read", f"prints ${secrets[0]}")
+            else:
+                f.fact("secret_env_use", f"{c.program or 'the shell'} uses ${secrets[0]}")
+
+    def _credentials(self, f: Findings) -> None:
+        for use in f.paths:
+            if use.access in {"list", "cd"} or use.dynamic:
+                continue
+            reason = self._paths.credential_reason(use.path, glob=use.glob)
+            if reason is not None:
+                f.fact("credential_access", f"{use.path}: {reason}")
+                return
+
+
+_PRINTERS = names("echo printf print printenv env cat tee logger say wall write curl wget nc")
+
+
+def _generic_paths(f: Findings) -> None:
+    """An unknown program: every operand, and every `--option=value`, may be a path."""
+    for index, arg in enumerate(f.command.args):
+        if arg.startswith("-"):
+            _, equals, value = arg.partition("=")
+            if equals and ("/" in value or value.startswith(("~", "."))):
+                f.text_path(value, "arg", dynamic=index in f.command.dynamic_args)
+            continue
+        if "://" in arg:
+            continue
+        f.arg(index, "arg")

@@ -1,0 +1,190 @@
+"""Classification: what a tool call would do, as parts with risk facts and paths.
+
+A Bash call has one part per simple command it would run; any other tool has
+one part. Facts about the call as a whole (a command that was not fully
+understood, a fork bomb) are kept apart. A classification depends only on the
+call itself, never on the file system, so it can be cached; paths are
+resolved (and symlinks followed) afresh by the sandbox on every call.
+"""
+
+from __future__ import annotations
+
+import itertools
+import posixpath
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer, max_level
+from tether.core.safety.facts import PathAccess, PathUse, RiskFact, RiskLevel, make_fact
+from tether.core.safety.shell import ShellParser
+from tether.core.safety.tools import ToolKind, tool_kind
+
+__all__ = ["CallPart", "Classification", "Classifier"]
+
+
+class CallPart(BaseModel):
+    """One thing a call does: a simple command of a Bash call, or the whole of another tool."""
+
+    model_config = ConfigDict(frozen=True)
+
+    program: str | None = None
+    """The program of a shell command (None for other tools)."""
+    subcommand: tuple[str, ...] = ()
+    text: str = ""
+    """The normalised command, or the main argument of another tool (path, URL, query)."""
+    facts: tuple[RiskFact, ...] = ()
+    paths: tuple[PathUse, ...] = ()
+    resolved: tuple[str, ...] = ()
+    """The paths resolved by the sandbox (absolute, symlinks followed), once checked."""
+
+    @property
+    def fact_kinds(self) -> frozenset[str]:
+        return frozenset(fact.kind for fact in self.facts)
+
+    @property
+    def risk_level(self) -> RiskLevel:
+        return max_level(self.facts)
+
+
+class Classification(BaseModel):
+    """What a tool call would do."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tool_name: str
+    kind: ToolKind
+    command: str | None = None
+    """The shell command of a Bash call."""
+    parts: tuple[CallPart, ...] = ()
+    facts: tuple[RiskFact, ...] = ()
+    """Facts about the call as a whole (not understood, fork bomb)."""
+
+    @property
+    def all_facts(self) -> tuple[RiskFact, ...]:
+        return (*self.facts, *(fact for part in self.parts for fact in part.facts))
+
+    @property
+    def fact_kinds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(fact.kind for fact in self.all_facts))
+
+    @property
+    def risk_level(self) -> RiskLevel:
+        return max_level(self.all_facts)
+
+
+_GIT_INTERNALS = re.compile(r"(^|/)\.git/(hooks(/|$)|config$)")
+
+
+class Classifier:
+    """Turns a tool call into a `Classification`.
+
+    Args:
+        parser: parses Bash commands.
+        commands: analyses each simple command.
+        paths: recognises credential files.
+    """
+
+    def __init__(self, parser: ShellParser, commands: CommandAnalyzer, paths: PathAnalyzer) -> None:
+        self._parser = parser
+        self._commands = commands
+        self._paths = paths
+
+    def classify(self, tool_name: str, tool_input: Mapping[str, Any]) -> Classification:
+        """Classify a call whose input has passed `validate_input`."""
+        kind = tool_kind(tool_name)
+        if kind is ToolKind.SHELL:
+            return self._shell(tool_name, str(tool_input.get("command", "")))
+        if kind is ToolKind.READ:
+            return self._file_tool(tool_name, kind, tool_input)
+        if kind is ToolKind.WRITE:
+            return self._file_tool(tool_name, kind, tool_input)
+        if kind is ToolKind.NETWORK:
+            url = str(tool_input.get("url", ""))
+            paths: tuple[PathUse, ...] = ()
+            if url.lower().startswith("file://"):
+                paths = (PathUse(path=url[7:] or "/", access="read"),)
+            part = CallPart(text=url, facts=(make_fact("network", f"fetches {url}"),), paths=paths)
+            return Classification(tool_name=tool_name, kind=kind, parts=(part,))
+        fact_kind = {
+            ToolKind.WEB_SEARCH: "web_search",
+            ToolKind.INTERNAL: "agent_internal",
+            ToolKind.SKILL: "skill",
+            ToolKind.MCP: "mcp_tool",
+        }.get(kind, "unknown_tool")
+        text = str(tool_input.get("query", "")) if kind is ToolKind.WEB_SEARCH else ""
+        part = CallPart(text=text, facts=(make_fact(fact_kind, tool_name),))
+        return Classification(tool_name=tool_name, kind=kind, parts=(part,))
+
+    def _shell(self, tool_name: str, command: str) -> Classification:
+        script = self._parser.parse(command)
+        analysis = self._commands.analyze_script(script)
+        parts = []
+        for item in analysis.commands:
+            if not item.command.program and not item.facts and not item.paths:
+                continue  # a bare `NAME=value` runs nothing
+            facts = item.facts
+            hooks = [u.path for u in item.paths if u.access == "write" and _git_internal(u.path)]
+            if hooks:
+                facts = (*facts, make_fact("git_hooks", f"writes {hooks[0]}"))
+            parts.append(
+                CallPart(
+                    program=item.command.program or None,
+                    subcommand=item.subcommand,
+                    text=item.command.text,
+                    facts=facts,
+                    paths=item.paths,
+                )
+            )
+        return Classification(
+            tool_name=tool_name,
+            kind=ToolKind.SHELL,
+            command=command,
+            parts=tuple(parts),
+            facts=analysis.facts,
+        )
+
+    def _file_tool(
+        self, tool_name: str, kind: ToolKind, tool_input: Mapping[str, Any]
+    ) -> Classification:
+        access: PathAccess = "write" if kind is ToolKind.WRITE else "read"
+        uses: list[PathUse] = []
+        for field in ("file_path", "notebook_path"):
+            value = tool_input.get(field)
+            if isinstance(value, str):
+                uses.append(PathUse(path=value, access=access))
+        if tool_name in {"Glob", "Grep", "LS"}:
+            base = tool_input.get("path")
+            directory = base if isinstance(base, str) and base else "."
+            uses.append(PathUse(path=directory, access="list"))
+            pattern = tool_input.get("pattern")
+            if tool_name == "Glob" and isinstance(pattern, str):
+                uses.append(PathUse(path=_glob_root(directory, pattern), access="list"))
+        facts = [make_fact("file_write" if access == "write" else "file_read", tool_name)]
+        for use in uses:
+            reason = self._paths.credential_reason(use.path) if use.access != "list" else None
+            if reason is not None:
+                facts.append(make_fact("credential_access", f"{use.path}: {reason}"))
+            if use.access == "write" and _git_internal(use.path):
+                facts.append(make_fact("git_hooks", f"writes {use.path}"))
+        file_filter = tool_input.get("glob") if tool_name == "Grep" else None
+        if isinstance(file_filter, str):
+            reason = self._paths.credential_reason(file_filter, glob=True)
+            if reason is not None:
+                facts.append(make_fact("credential_access", f"searches {file_filter}: {reason}"))
+        text = uses[0].path if uses else ""
+        part = CallPart(text=text, facts=tuple(facts), paths=tuple(uses))
+        return Classification(tool_name=tool_name, kind=kind, parts=(part,))
+
+
+def _git_internal(path: str) -> bool:
+    return bool(_GIT_INTERNALS.search(posixpath.normpath(path)))
+
+
+def _glob_root(directory: str, pattern: str) -> str:
+    """The directory a Glob pattern starts from: `path` joined with the pattern's fixed part."""
+    joined = pattern if pattern.startswith(("/", "~")) else posixpath.join(directory, pattern)
+    fixed = itertools.takewhile(lambda p: not any(c in p for c in "*?[{"), joined.split("/"))
+    return "/".join(fixed) or ("/" if joined.startswith("/") else ".")

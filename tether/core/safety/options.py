@@ -1,0 +1,129 @@
+"""Split a command's arguments into options and operands, the way getopt would.
+
+Knowing which options take a value is what tells `grep -e PATTERN file` from
+`grep PATTERN file`, or `sudo -u root rm` from `sudo rm`: without it a value
+would be taken for an operand (and a path), or an operand for a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["Option", "OptionSpec", "ParsedArgs", "parse_args"]
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    """Which options of one program take a value.
+
+    `short_values` are letters (`"u"` for `-u USER`), `long_values` full names
+    (`"--user"`). `optional_attached` are short options whose value may only be
+    attached (`sed -i.bak`). With `stop_at_operand`, the first operand ends the
+    options (wrappers: `sudo rm -rf` must not read `-rf` as sudo's).
+    """
+
+    short_values: frozenset[str] = frozenset()
+    long_values: frozenset[str] = frozenset()
+    optional_attached: frozenset[str] = frozenset()
+    stop_at_operand: bool = False
+    numeric_flags: bool = False
+    """`-5` is an option (`head -5`, `nice -10`), not an operand."""
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One option as given: its name (`-u`, `--user`) and value, if any."""
+
+    name: str
+    value: str | None
+    index: int
+    """Index of the argument holding the option (its value may be in the next one)."""
+    value_index: int | None = None
+
+
+@dataclass(slots=True)
+class ParsedArgs:
+    """Options and operands, each with its index in the argument list."""
+
+    options: list[Option] = field(default_factory=list)
+    operands: list[tuple[int, str]] = field(default_factory=list)
+    end: int = 0
+    """Index of the first argument not consumed (with `stop_at_operand`, the operand)."""
+
+    def has(self, *names: str) -> bool:
+        return any(option.name in names for option in self.options)
+
+    def values(self, *names: str) -> list[str]:
+        return [o.value for o in self.options if o.name in names and o.value is not None]
+
+    def value_options(self, *names: str) -> list[Option]:
+        return [o for o in self.options if o.name in names and o.value is not None]
+
+
+def parse_args(args: Sequence[str], spec: OptionSpec, start: int = 0) -> ParsedArgs:
+    """Parse `args[start:]` with `spec`; `--` ends the options."""
+    parsed = ParsedArgs()
+    index = start
+    count = len(args)
+    while index < count:
+        arg = args[index]
+        if arg == "--":
+            index += 1
+            if spec.stop_at_operand:
+                parsed.end = index
+                return parsed
+            parsed.operands.extend((i, args[i]) for i in range(index, count))
+            parsed.end = count
+            return parsed
+        if arg.startswith("--") and len(arg) > 2:
+            name, equals, value = arg.partition("=")
+            if equals:
+                parsed.options.append(Option(name, value, index, index))
+            elif name in spec.long_values and index + 1 < count:
+                parsed.options.append(Option(name, args[index + 1], index, index + 1))
+                index += 1
+            else:
+                parsed.options.append(Option(name, None, index))
+            index += 1
+            continue
+        if arg.startswith("-") and len(arg) > 1:
+            if spec.numeric_flags and arg[1:].isdigit():
+                parsed.options.append(Option("-" + arg[1:], None, index))
+                index += 1
+                continue
+            index = _short_cluster(args, index, spec, parsed)
+            continue
+        if spec.stop_at_operand:
+            parsed.end = index
+            return parsed
+        parsed.operands.append((index, arg))
+        index += 1
+    parsed.end = count
+    return parsed
+
+
+def _short_cluster(args: Sequence[str], index: int, spec: OptionSpec, parsed: ParsedArgs) -> int:
+    """Read `-abc` / `-uroot` / `-u root` at `index`; returns the next index."""
+    arg = args[index]
+    position = 1
+    while position < len(arg):
+        letter = arg[position]
+        rest = arg[position + 1 :]
+        if letter in spec.optional_attached:
+            parsed.options.append(
+                Option("-" + letter, rest or None, index, index if rest else None)
+            )
+            return index + 1
+        if letter in spec.short_values:
+            if rest:
+                parsed.options.append(Option("-" + letter, rest, index, index))
+                return index + 1
+            if index + 1 < len(args):
+                parsed.options.append(Option("-" + letter, args[index + 1], index, index + 1))
+                return index + 2
+            parsed.options.append(Option("-" + letter, None, index))
+            return index + 1
+        parsed.options.append(Option("-" + letter, None, index))
+        position += 1
+    return index + 1

@@ -1,0 +1,217 @@
+"""SafetyPipeline: the decision for one tool call, before any person is asked.
+
+Input check, sandbox, policy, in that order; the first layer that denies
+decides. This is the code `ToolGatekeeper` runs on every call and `tether
+check` runs without an agent, so both always agree. It never raises: an
+unexpected failure is a deny that says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, ConfigDict
+
+from tether.core.safety.analyzer import PathAnalyzer
+from tether.core.safety.classify import CallPart, Classification
+from tether.core.safety.facts import RiskFact, RiskLevel, make_fact
+from tether.core.safety.policy import Action, PolicyDecision, PolicyEngine
+from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer
+from tether.core.safety.tools import InputProblem, ToolKind, validate_input
+
+__all__ = ["Layer", "SafetyPipeline", "Verdict"]
+
+logger = structlog.get_logger(__name__)
+
+
+class Layer(StrEnum):
+    """Which layer decided: the input check, the sandbox or the policy."""
+
+    INPUT = "input"
+    SANDBOX = "sandbox"
+    POLICY = "policy"
+
+
+class Verdict(BaseModel):
+    """The pipeline's decision for one call (require_approval is not resolved here)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    decision: Action
+    layer: Layer
+    reason: str
+    rule: str | None = None
+    policy: str | None = None
+    risk_level: RiskLevel = RiskLevel.NONE
+    risk_facts: tuple[str, ...] = ()
+    violation_type: str | None = None
+    """For a deny: "invalid_input", "sandbox", "policy" or "error"."""
+    classification: Classification | None = None
+    policy_decision: PolicyDecision | None = None
+    problems: tuple[InputProblem, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision is Action.ALLOW
+
+
+_PATH_KINDS = frozenset({ToolKind.SHELL, ToolKind.READ, ToolKind.WRITE, ToolKind.NETWORK})
+
+
+class SafetyPipeline:
+    """Runs the input check, the sandbox and the policy for one tool call.
+
+    Args:
+        policy: classifies calls and evaluates the policy files.
+        sandbox: resolves and checks paths.
+        paths: recognises credential files among resolved paths (symlink targets).
+    """
+
+    def __init__(self, policy: PolicyEngine, sandbox: SandboxEnforcer, paths: PathAnalyzer) -> None:
+        self._policy = policy
+        self._sandbox = sandbox
+        self._paths = paths
+
+    @property
+    def policy(self) -> PolicyEngine:
+        return self._policy
+
+    @property
+    def sandbox(self) -> SandboxEnforcer:
+        return self._sandbox
+
+    def decide(self, tool_name: Any, tool_input: Any, *, cwd: Path | str | None = None) -> Verdict:
+        """The decision for a call; never raises (a failure is a deny that says so)."""
+        try:
+            return self._decide(tool_name, tool_input, cwd)
+        except Exception as error:  # noqa: BLE001 - the safety path fails closed, whatever broke
+            logger.error(
+                "safety_pipeline_failed", tool_name=str(tool_name)[:100], error=repr(error),
+                exc_info=error,
+            )
+            return Verdict(
+                decision=Action.DENY,
+                layer=Layer.POLICY,
+                reason=f"the safety check failed ({type(error).__name__}); denied to be safe",
+                violation_type="error",
+                risk_level=RiskLevel.HIGH,
+            )
+
+    def _decide(self, tool_name: Any, tool_input: Any, cwd: Path | str | None) -> Verdict:
+        problems = validate_input(tool_name, tool_input)
+        refusals = [p for p in problems if p.action == "deny"]
+        if refusals:
+            return Verdict(
+                decision=Action.DENY,
+                layer=Layer.INPUT,
+                reason="invalid input: " + "; ".join(p.message for p in refusals[:3]),
+                violation_type="invalid_input",
+                risk_level=RiskLevel.HIGH,
+                problems=problems,
+            )
+        assert isinstance(tool_name, str) and isinstance(tool_input, Mapping)
+        classification = self._policy.classify(tool_name, tool_input)
+        if classification.kind in _PATH_KINDS:
+            classification, violation = self._check_paths(classification, cwd)
+            if violation is not None:
+                return violation
+        decision = self._policy.evaluate(classification)
+        action = decision.action
+        reason = decision.reason
+        if action is Action.ALLOW and problems:
+            # An unexpected field might change what the tool does: a person decides.
+            action = Action.REQUIRE_APPROVAL
+            reason = "; ".join(p.message for p in problems[:3])
+        return Verdict(
+            decision=action,
+            layer=Layer.POLICY,
+            reason=reason,
+            rule=decision.rule,
+            policy=decision.policy,
+            risk_level=decision.risk_level,
+            risk_facts=classification.fact_kinds,
+            violation_type="policy" if action is Action.DENY else None,
+            classification=classification,
+            policy_decision=decision,
+            problems=problems,
+        )
+
+    def _check_paths(
+        self, classification: Classification, cwd: Path | str | None
+    ) -> tuple[Classification, Verdict | None]:
+        """Resolve and check every path; a violation ends the decision (sandbox deny)."""
+        directory = self._sandbox.working_directory(cwd)
+        if not directory.allowed or directory.resolved is None:
+            return classification, self._sandbox_deny(classification, [directory])
+        base = directory.resolved
+        file_tool = classification.kind in {ToolKind.READ, ToolKind.WRITE}
+        bases: list[str] = []
+        base_known = True
+        parts: list[CallPart] = []
+        violations: list[PathVerdict] = []
+        for part in classification.parts:
+            uses = part.paths
+            unresolved: list[str] = []
+            if not base_known:
+                unresolved = [u.path for u in uses if not u.path.startswith(("/", "~"))]
+                uses = tuple(u for u in uses if u.path.startswith(("/", "~")))
+            result = self._sandbox.check_uses(uses, base, file_tool=file_tool, bases=bases)
+            violations.extend(result.violations)
+            unresolved.extend(result.unresolved)
+            extra = self._resolved_facts(part, result.checked, unresolved)
+            resolved = result.resolved_paths
+            if extra or resolved:
+                part = part.model_copy(update={"facts": (*part.facts, *extra), "resolved": resolved})
+            parts.append(part)
+            if part.program in {"cd", "pushd"}:
+                targets = [u for u in part.paths if u.access == "cd"]
+                if any(u.dynamic for u in targets):
+                    base_known = False
+                else:
+                    bases.extend(v.resolved for v in result.checked if v.resolved and v.allowed)
+        if violations:
+            return classification, self._sandbox_deny(classification, violations)
+        return classification.model_copy(update={"parts": tuple(parts)}), None
+
+    def _resolved_facts(
+        self, part: CallPart, checked: Sequence[PathVerdict], unresolved: Sequence[str]
+    ) -> list[RiskFact]:
+        facts: list[RiskFact] = []
+        kinds = part.fact_kinds
+        if unresolved and "unresolved_path" not in kinds:
+            facts.append(make_fact("unresolved_path", f"{unresolved[0]} is only known at run time"))
+        if "credential_access" in kinds:
+            return facts
+        listing = {u.path for u in part.paths if u.access in {"list", "cd"}}
+        for verdict in checked:
+            if verdict.resolved is None or verdict.path in listing:
+                continue
+            reason = self._paths.credential_reason(verdict.resolved)
+            if reason is not None:
+                shown = verdict.path if verdict.path == verdict.resolved else (
+                    f"{verdict.path} (-> {verdict.resolved})"
+                )
+                facts.append(make_fact("credential_access", f"{shown}: {reason}"))
+                break
+        return facts
+
+    def _sandbox_deny(
+        self, classification: Classification, violations: Sequence[PathVerdict]
+    ) -> Verdict:
+        first = violations[0]
+        more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+        return Verdict(
+            decision=Action.DENY,
+            layer=Layer.SANDBOX,
+            reason=f"{first.reason}{more}",
+            rule="sandbox",
+            risk_level=RiskLevel.HIGH,
+            risk_facts=classification.fact_kinds,
+            violation_type="sandbox",
+            classification=classification,
+        )
+

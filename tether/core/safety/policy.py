@@ -1,0 +1,487 @@
+"""PolicyEngine: YAML rules decide allow, deny or require_approval for each part of a call.
+
+Evaluation (docs/policies.md has the full story):
+
+- Each part of a call (each simple command of a Bash call; the whole call for
+  other tools) is judged by every policy file: within a file, the first rule
+  that matches wins; a file where no rule matches abstains.
+- Files combine by strictness: deny beats require_approval beats allow. A
+  later file (an overlay such as dev-tools) can therefore fill gaps and
+  tighten, but never relax a decision an earlier file made. When every file
+  abstains, the default action applies (the last file that sets one).
+- Some things are never allowed without a person, whatever the rules say:
+  facts at the critical level, and what the analysis could not see
+  (`NEVER_AUTO_ALLOWED`: not understood, dynamic commands, unresolved paths,
+  unknown tools). They are raised to require_approval.
+- A call is denied if any part is denied, allowed only if every part is
+  allowed, and otherwise needs approval.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from tether.core.safety.classify import CallPart, Classification, Classifier
+from tether.core.safety.facts import FACTS, NEVER_AUTO_ALLOWED, RiskLevel
+
+__all__ = [
+    "Action",
+    "CallPart",
+    "Classification",
+    "PartDecision",
+    "Policy",
+    "PolicyDecision",
+    "PolicyEngine",
+    "PolicyRule",
+    "PolicySettings",
+]
+
+
+class Action(StrEnum):
+    """What a policy decides. In YAML, `ask` is accepted for require_approval."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    REQUIRE_APPROVAL = "require_approval"
+
+    @property
+    def strictness(self) -> int:
+        return _STRICTNESS[self]
+
+    @classmethod
+    def parse(cls, value: Any) -> Action:
+        if isinstance(value, cls):
+            return value
+        text = str(value).strip().lower().replace("-", "_")
+        if text in {"ask", "approve", "approval", "require_approval"}:
+            return cls.REQUIRE_APPROVAL
+        return cls(text)
+
+
+_STRICTNESS = {Action.ALLOW: 0, Action.REQUIRE_APPROVAL: 1, Action.DENY: 2}
+
+
+def _action(value: Any) -> Action:
+    try:
+        return Action.parse(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an action; use allow, deny or ask (require_approval)"
+        ) from None
+
+
+class PolicySettings(BaseModel):
+    """A file's settings; unset values come from earlier files or the defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default_action: Action | None = None
+    approval_timeout_seconds: float | None = Field(default=None, gt=0, le=86_400)
+
+    @field_validator("default_action", mode="before")
+    @classmethod
+    def _parse_action(cls, value: Any) -> Any:
+        return None if value is None else _action(value)
+
+
+class PolicyRule(BaseModel):
+    """One rule: what it matches (every key given must match) and what it decides."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    action: Action
+    reason: str = ""
+    risk_level: RiskLevel | None = None
+    tools: tuple[str, ...] = ()
+    """Tool names or globs (`Bash`, `mcp__*`)."""
+    programs: tuple[str, ...] = ()
+    """Programs of shell commands, after wrappers (`pytest`, `git`); globs allowed."""
+    subcommands: tuple[str, ...] = ()
+    """Leading operands after the program (`status`, `run test`); needs `programs`."""
+    command_patterns: tuple[str, ...] = ()
+    """Regular expressions searched in the normalised command (or the tool's main argument)."""
+    path_patterns: tuple[str, ...] = ()
+    """Globs matched against every path the call names, as given and resolved."""
+    risk_facts: tuple[str, ...] = ()
+    """Fact kinds (`recursive_delete`, `network`...); any one of them matches."""
+    min_risk_level: RiskLevel | None = None
+    """Matches parts whose highest fact is at least this level."""
+
+    _patterns: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
+    _paths: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
+    _subcommands: tuple[tuple[str, ...], ...] = PrivateAttr(default=())
+    _programs: frozenset[str] = PrivateAttr(default=frozenset())
+    _program_globs: tuple[str, ...] = PrivateAttr(default=())
+    _facts: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _parse_action(cls, value: Any) -> Any:
+        return _action(value)
+
+    @field_validator(
+        "tools", "programs", "subcommands", "command_patterns", "path_patterns", "risk_facts",
+        mode="before",
+    )
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return (value,)
+        return value
+
+    @field_validator("risk_facts")
+    @classmethod
+    def _known_facts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [kind for kind in value if kind not in FACTS]
+        if unknown:
+            raise ValueError(
+                f"unknown risk fact {unknown[0]!r}; known facts: {', '.join(sorted(FACTS))}"
+            )
+        return value
+
+    @field_validator("command_patterns")
+    @classmethod
+    def _valid_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"command pattern {pattern!r} is not a regex: {error}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _compile(self) -> PolicyRule:
+        matchers = (
+            self.tools,
+            self.programs,
+            self.command_patterns,
+            self.path_patterns,
+            self.risk_facts,
+        )
+        if not any(matchers) and self.min_risk_level is None:
+            raise ValueError(
+                "the rule matches nothing in particular (give tools, programs, "
+                "command_patterns, path_patterns, risk_facts or min_risk_level); "
+                "use settings.default_action for a catch-all"
+            )
+        if self.subcommands and not self.programs:
+            raise ValueError("subcommands need programs (e.g. programs: [git])")
+        programs = [p.lower() for p in self.programs]
+        self._programs = frozenset(p for p in programs if not _is_glob(p))
+        self._program_globs = tuple(p for p in programs if _is_glob(p))
+        self._subcommands = tuple(tuple(s.split()) for s in self.subcommands)
+        self._patterns = tuple(re.compile(p) for p in self.command_patterns)
+        self._paths = tuple(_path_regex(p) for p in self.path_patterns)
+        self._facts = frozenset(self.risk_facts)
+        return self
+
+    def matches(self, tool_name: str, part: CallPart) -> bool:
+        """Whether every condition of the rule holds for `part` of a call to `tool_name`."""
+        if self.tools and not any(fnmatch.fnmatchcase(tool_name, t) for t in self.tools):
+            return False
+        if self.programs:
+            program = part.program
+            if program is None or not (
+                program in self._programs
+                or any(fnmatch.fnmatchcase(program, g) for g in self._program_globs)
+            ):
+                return False
+        if self._subcommands:
+            words = part.subcommand
+            if not any(words[: len(s)] == s for s in self._subcommands):
+                return False
+        if self._patterns and not any(p.search(part.text) for p in self._patterns):
+            return False
+        if self._paths and not self._matches_path(part):
+            return False
+        if self._facts and not self._facts & part.fact_kinds:
+            return False
+        return not (
+            self.min_risk_level is not None and part.risk_level.rank < self.min_risk_level.rank
+        )
+
+    def _matches_path(self, part: CallPart) -> bool:
+        candidates = [posixpath.normpath(use.path) for use in part.paths if use.path]
+        candidates.extend(part.resolved)
+        return any(p.search(c) for p in self._paths for c in candidates)
+
+
+def _is_glob(text: str) -> bool:
+    return any(c in text for c in "*?[")
+
+
+def _path_regex(pattern: str) -> re.Pattern[str]:
+    """A gitignore-like glob: without '/', it matches a basename; '**' spans directories."""
+    anchored = pattern.startswith("/")
+    body = pattern.lstrip("/") if anchored else pattern
+    regex = []
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if body.startswith("**/", index):
+            regex.append("(?:.*/)?")
+            index += 3
+            continue
+        if body.startswith("**", index):
+            regex.append(".*")
+            index += 2
+            continue
+        if char == "*":
+            regex.append("[^/]*")
+        elif char == "?":
+            regex.append("[^/]")
+        elif char == "[":
+            end = body.find("]", index + 1)
+            if end < 0:
+                regex.append(re.escape(char))
+            else:
+                regex.append("[" + body[index + 1 : end].replace("!", "^", 1) + "]")
+                index = end
+        else:
+            regex.append(re.escape(char))
+        index += 1
+    prefix = "^/?" if anchored else "(?:^|/)"
+    return re.compile(prefix + "".join(regex) + "/?$", re.IGNORECASE)
+
+
+class Policy(BaseModel):
+    """One policy file: its settings and ordered rules."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = 1
+    name: str = Field(min_length=1)
+    description: str = ""
+    settings: PolicySettings = PolicySettings()
+    rules: tuple[PolicyRule, ...] = ()
+    source: str = ""
+    """Where the policy came from (a preset name or a file path)."""
+
+    @field_validator("version")
+    @classmethod
+    def _supported_version(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError(f"version {value} is not supported; this Tether reads version 1")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Policy:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.name in seen:
+                raise ValueError(f"two rules are named {rule.name!r}; rule names must be unique")
+            seen.add(rule.name)
+        return self
+
+    def first_match(self, tool_name: str, part: CallPart) -> PolicyRule | None:
+        for rule in self.rules:
+            if rule.matches(tool_name, part):
+                return rule
+        return None
+
+
+class PartDecision(BaseModel):
+    """The decision for one part, and the rule (and file) that made it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    action: Action
+    rule: str | None = None
+    policy: str | None = None
+    reason: str = ""
+    facts: tuple[str, ...] = ()
+
+
+class PolicyDecision(BaseModel):
+    """The policy's decision for a whole call."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: Action
+    rule: str | None = None
+    """The rule behind the decision (the first deny, the first ask, or an allow)."""
+    policy: str | None = None
+    reason: str
+    risk_level: RiskLevel = RiskLevel.NONE
+    parts: tuple[PartDecision, ...] = ()
+
+
+_DEFAULT_ACTION = Action.REQUIRE_APPROVAL
+_DEFAULT_TIMEOUT = 300.0
+
+
+class PolicyEngine:
+    """Classifies tool calls and evaluates them against policy files.
+
+    Args:
+        policies: the policy files, in order (base first, overlays after).
+        classifier: turns tool calls into classifications.
+        cache_size: how many classifications to keep (repeated calls are common).
+    """
+
+    def __init__(
+        self, policies: Sequence[Policy], classifier: Classifier, *, cache_size: int = 2048
+    ) -> None:
+        if not policies:
+            raise ValueError("at least one policy is needed")
+        self._policies = tuple(policies)
+        self._classifier = classifier
+        self._cache: OrderedDict[tuple[str, ...], Classification] = OrderedDict()
+        self._cache_size = cache_size
+        self._default_action = next(
+            (p.settings.default_action for p in reversed(self._policies)
+             if p.settings.default_action is not None),
+            _DEFAULT_ACTION,
+        )
+        self._timeout = next(
+            (p.settings.approval_timeout_seconds for p in reversed(self._policies)
+             if p.settings.approval_timeout_seconds is not None),
+            None,
+        )
+
+    @property
+    def policies(self) -> tuple[Policy, ...]:
+        return self._policies
+
+    @property
+    def default_action(self) -> Action:
+        return self._default_action
+
+    @property
+    def approval_timeout_seconds(self) -> float | None:
+        """The timeout the policies set (the last file that sets one), or None."""
+        return self._timeout
+
+    def classify(self, tool_name: str, tool_input: Mapping[str, Any]) -> Classification:
+        """What the call would do (cached: the result depends on the call alone)."""
+        key = _cache_key(tool_name, tool_input)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        classification = self._classifier.classify(tool_name, tool_input)
+        self._cache[key] = classification
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return classification
+
+    def evaluate(self, classification: Classification) -> PolicyDecision:
+        """Decide allow, deny or require_approval for `classification`."""
+        tool_name = classification.tool_name
+        parts = list(classification.parts)
+        if classification.facts:
+            parts.append(CallPart(text=classification.command or tool_name,
+                                  facts=classification.facts))
+        decisions = [self._decide_part(tool_name, part) for part in parts]
+        level = classification.risk_level
+        if not decisions:
+            return PolicyDecision(
+                action=Action.ALLOW, reason="the command runs nothing", risk_level=level
+            )
+        denied = next((d for d in decisions if d.action is Action.DENY), None)
+        asking = next((d for d in decisions if d.action is Action.REQUIRE_APPROVAL), None)
+        chosen = denied or asking or decisions[0]
+        if chosen.action is Action.ALLOW:
+            rules = sorted({d.rule for d in decisions if d.rule})
+            reason = f"allowed by {_rule_list(rules)}" if rules else chosen.reason
+        else:
+            reason = chosen.reason
+        return PolicyDecision(
+            action=chosen.action,
+            rule=chosen.rule,
+            policy=chosen.policy,
+            reason=reason,
+            risk_level=level,
+            parts=tuple(decisions),
+        )
+
+    def _decide_part(self, tool_name: str, part: CallPart) -> PartDecision:
+        best: tuple[PolicyRule, Policy] | None = None
+        for policy in self._policies:
+            rule = policy.first_match(tool_name, part)
+            if rule is None:
+                continue
+            if best is None or rule.action.strictness > best[0].action.strictness:
+                best = (rule, policy)
+            if rule.action is Action.DENY:
+                break
+        facts = tuple(dict.fromkeys(f.kind for f in part.facts))
+        if best is None:
+            action = self._default_action
+            decision = PartDecision(
+                text=part.text,
+                action=action,
+                reason=f"{_subject(tool_name, part)}: no rule matches; the default is "
+                f"{action.value}",
+                facts=facts,
+            )
+        else:
+            rule, policy = best
+            decision = PartDecision(
+                text=part.text,
+                action=rule.action,
+                rule=rule.name,
+                policy=policy.name,
+                reason=_rule_reason(rule, tool_name, part),
+                facts=facts,
+            )
+        return _floor(decision, tool_name, part)
+
+
+def _floor(decision: PartDecision, tool_name: str, part: CallPart) -> PartDecision:
+    """What no policy may allow: critical facts, and what the analysis could not see."""
+    if decision.action is not Action.ALLOW:
+        return decision
+    blind = [f for f in part.facts if f.kind in NEVER_AUTO_ALLOWED]
+    critical = [f for f in part.facts if f.level is RiskLevel.CRITICAL]
+    worst = (blind or critical or [None])[0]
+    if worst is None:
+        return decision
+    return decision.model_copy(
+        update={
+            "action": Action.REQUIRE_APPROVAL,
+            "reason": f"{_subject(tool_name, part)}: {FACTS[worst.kind].summary} "
+            f"({worst.detail}); that is never allowed without a person",
+        }
+    )
+
+
+def _subject(tool_name: str, part: CallPart) -> str:
+    if part.text:
+        shown = part.text if len(part.text) <= 120 else part.text[:117] + "..."
+        return f"{tool_name} `{shown}`" if part.program is not None else f"{tool_name} {shown}"
+    return tool_name
+
+
+def _rule_reason(rule: PolicyRule, tool_name: str, part: CallPart) -> str:
+    matched = [f for f in part.facts if f.kind in rule.risk_facts]
+    why = rule.reason or rule.description or f"rule {rule.name!r}"
+    detail = f" — {matched[0].detail}" if matched and matched[0].detail else ""
+    if rule.action is Action.ALLOW:
+        return f"{_subject(tool_name, part)}: allowed by rule {rule.name!r}"
+    return f"{why} [{rule.name}]: {_subject(tool_name, part)}{detail}"
+
+
+def _rule_list(rules: Sequence[str]) -> str:
+    if len(rules) == 1:
+        return f"rule {rules[0]!r}"
+    return "rules " + ", ".join(repr(r) for r in rules)
+
+
+_KEY_FIELDS = ("command", "file_path", "notebook_path", "path", "pattern", "glob", "url", "query")
+
+
+def _cache_key(tool_name: str, tool_input: Mapping[str, Any]) -> tuple[str, ...]:
+    # Only the fields a classification reads: a Write's content does not change it.
+    return (tool_name, *(str(tool_input.get(field, "\x00")) for field in _KEY_FIELDS))

@@ -1,0 +1,288 @@
+"""Programs that run code: shells, interpreters, `eval`, `source`, build tools.
+
+Code given inline (`python -c`, `node -e`, a here-document) is read for a few
+strong signals (decode-then-execute, a socket joined to a shell, the whole
+environment, `rmtree('/')`), and the shell strings it hands to `os.system`
+and friends are passed back for a full shell analysis.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tether.core.safety.programs.base import (
+    Findings,
+    HandlerTable,
+    is_secret_name,
+    names,
+    parse,
+    spec,
+)
+from tether.core.safety.programs.network import NETWORK_PROGRAMS
+from tether.core.safety.programs.packages import INSTALLS, package_manager
+from tether.core.safety.wrappers import INTERPRETERS, SHELLS
+
+__all__ = ["DECODERS", "HANDLERS", "code_facts"]
+
+HANDLERS = HandlerTable()
+
+DECODERS = names(
+    "base64 base32 base58 basenc xxd uudecode openssl gpg gunzip gzip zcat bunzip2 bzip2 xz "
+    "unxz zstd rev tr od printf perl python python3 awk sed"
+)
+"""Programs that can turn an innocent-looking string into code."""
+
+_DECODE = re.compile(
+    r"b64decode|base64|atob\s*\(|fromhex|unhexlify|decode\(\s*['\"](hex|rot13|base64)|"
+    r"(\\x[0-9a-f]{2}){3}|chr\(\s*\d+\s*\)\s*\+\s*chr|zlib\.decompress|marshal\.loads|"
+    r"Buffer\.from\([^)]*(base64|hex)|pack\(\s*['\"]H|FromBase64String",
+    re.IGNORECASE,
+)
+_EXECUTE = re.compile(
+    r"\bexec\s*\(|\beval\s*\(|os\.system|os\.popen|subprocess|child_process|execSync|spawn|"
+    r"\bsystem\s*\(|popen|`|\bpty\b|Runtime\.getRuntime|Invoke-Expression|\biex\b|compile\(",
+    re.IGNORECASE,
+)
+_SOCKET = re.compile(r"socket|net\.connect|TCPSocket|fsockopen|New-Object\s+Net", re.IGNORECASE)
+_SHELL_SPAWN = re.compile(
+    r"dup2|pty\.spawn|/bin/(ba|z|da)?sh\b|cmd\.exe|subprocess|child_process|exec\s*\(|spawn|"
+    r"popen|proc_open|Process\.Start",
+    re.IGNORECASE,
+)
+_WHOLE_ENV = re.compile(
+    r"os\.environ(?!\s*[\[.]\s*(get\s*\()?\s*['\"][A-Za-z_])|process\.env(?![.\[])|ENV\.to_h|"
+    r"%ENV\b(?!\s*\{)|getenv\(\s*\)|System\.getenv\(\s*\)|Get-ChildItem\s+env:"
+)
+_DESTROY = re.compile(
+    r"rmtree\(\s*(['\"](/|~|\.|\.\.)/?['\"]|os\.path\.expanduser|Path\.home|os\.environ)|"
+    r"rmSync\(\s*['\"](/|~)|rm_rf\(\s*['\"](/|~)|remove_dir_all\(\s*['\"]/"
+)
+_SHELL_STRING = re.compile(
+    r"(?:os\.system|os\.popen|subprocess\.\w+|execSync|exec|system|spawnSync|popen|shell_exec|"
+    r"passthru)\s*\(\s*\[?\s*[rfbu]?(['\"])(.+?)(?<!\\)\1",
+    re.DOTALL,
+)
+_ENV_READ = re.compile(r"environ|getenv|ENV\[|process\.env")
+_QUOTED_NAME = re.compile(r"['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]")
+
+
+def code_facts(f: Findings, code: str, *, origin: str) -> None:
+    """Facts about inline code in another language; shell strings it runs go to `f`."""
+    if _DECODE.search(code) and _EXECUTE.search(code):
+        f.fact("decode_execute", f"{origin} decodes and runs hidden code")
+    if _SOCKET.search(code) and _SHELL_SPAWN.search(code):
+        f.fact("reverse_shell", f"{origin} connects a socket to a process")
+    if _WHOLE_ENV.search(code):
+        f.fact("env_dump", f"{origin} reads the whole environment")
+    if _DESTROY.search(code):
+        f.fact("destructive_delete", f"{origin} deletes a whole tree")
+    if _ENV_READ.search(code):
+        for name in _QUOTED_NAME.findall(code):
+            if is_secret_name(name):
+                f.fact("secrets_read", f"{origin} reads ${name}")
+                break
+    f.shell_strings.extend(match.group(2) for match in _SHELL_STRING.finditer(code))
+
+
+_INLINE: dict[str, frozenset[str]] = {
+    **dict.fromkeys(("python", "python2", "python3", "pypy", "pypy3"), names("-c")),
+    **dict.fromkeys(("node", "nodejs", "ts-node", "tsx"), names("-e --eval -p --print")),
+    **dict.fromkeys(("bun",), names("-e --eval -p --print")),
+    **dict.fromkeys(("perl",), names("-e -E")),
+    **dict.fromkeys(("ruby", "groovy", "scala", "kotlin", "lua", "luajit"), names("-e")),
+    **dict.fromkeys(("rscript", "osascript"), names("-e")),
+    **dict.fromkeys(("julia",), names("-e --eval -E --print")),
+    **dict.fromkeys(("php",), names("-r")),
+    **dict.fromkeys(("expect",), names("-c")),
+    **dict.fromkeys(
+        ("pwsh", "powershell"),
+        names("-c -command -Command -encodedcommand -EncodedCommand -e -ec -enc"),
+    ),
+}
+_ENCODED = names("-encodedcommand -EncodedCommand -e -ec -enc")
+_VALUE_OPTIONS = names("-W -X -r --require --import --loader -I -M -x -O --inspect-port")
+_VERSION_FLAGS = names("--version -V -v -version --help -h -help")
+_PYTHONS = names("python python2 python3 pypy pypy3")
+
+
+def _interpreter(f: Findings) -> None:
+    c = f.command
+    inline = _INLINE.get(c.program, frozenset())
+    args = c.args
+    index = 0
+    code: str | None = None
+    while index < len(args):
+        arg = args[index]
+        name, equals, value = arg.partition("=")
+        if arg in inline or (equals and name in inline):
+            code = value if equals else (args[index + 1] if index + 1 < len(args) else "")
+            if c.program in {"pwsh", "powershell"} and name in _ENCODED:
+                f.fact("decode_execute", f"{c.program} runs an encoded command")
+            break
+        if c.program in {"perl", "ruby"} and re.match(r"^-[a-zA-Z]*[eE]$", arg):
+            if "i" in arg:
+                f.fact("file_write")
+            code = args[index + 1] if index + 1 < len(args) else ""
+            break
+        if c.program in _PYTHONS and arg.startswith("-c") and len(arg) > 2:
+            code = arg[2:]
+            break
+        if arg == "-":
+            f.handled_paths = True
+            _stdin_code(f, explicit=True)
+            return
+        if arg.startswith("-"):
+            if c.program in {"perl", "ruby"} and re.match(r"^-[a-zA-Z]*i", arg):
+                f.fact("file_write")
+            index += 2 if arg in _VALUE_OPTIONS else 1
+            continue
+        _script(f, index)
+        return
+    f.handled_paths = True
+    if code is not None:
+        f.fact("inline_code", f"{c.program} runs inline code")
+        code_facts(f, code, origin=c.program)
+        return
+    if args and all(a in _VERSION_FLAGS for a in args):
+        return
+    _stdin_code(f, explicit=False)
+
+
+def _script(f: Findings, index: int) -> None:
+    """The program runs the script file at argument `index`."""
+    c = f.command
+    f.handled_paths = True
+    if index in c.procsub_args:
+        f.fact("pipe_to_shell", f"{c.program} runs code from a process substitution")
+    elif index in c.dynamic_args:
+        _dynamic_code(f)
+    else:
+        f.arg(index, "exec")
+        f.fact("run_script", f"{c.program} runs {c.args[index]}")
+    for position in range(index + 1, len(c.args)):
+        if not c.args[position].startswith("-"):
+            f.arg(position, "arg")
+
+
+def _stdin_code(f: Findings, *, explicit: bool) -> None:
+    """A shell or interpreter reading its code from stdin."""
+    c = f.command
+    if c.stdin == "pipe":
+        if set(c.piped_from) & DECODERS:
+            f.fact("decode_execute", f"{c.program} runs decoded input ({' | '.join(c.piped_from)})")
+        f.fact("pipe_to_shell", f"{' | '.join((*c.piped_from, c.program))} (runs piped code)")
+    elif c.stdin in {"heredoc", "herestring"}:
+        f.fact("inline_code", f"{c.program} runs code from a here-document")
+        if c.stdin_text is not None and c.program not in SHELLS:
+            code_facts(f, c.stdin_text, origin=c.program)
+    elif c.stdin == "file":
+        f.fact("run_script", f"{c.program} runs code from a file")
+    elif explicit or c.program in SHELLS:
+        f.fact("run_script", f"{c.program} starts an interactive interpreter")
+    else:
+        f.fact("inline_code", f"{c.program} starts an interpreter")
+
+
+def _dynamic_code(f: Findings) -> None:
+    c = f.command
+    sources = set(c.substituted)
+    if sources & DECODERS:
+        f.fact("decode_execute", f"{c.text} runs code produced by {', '.join(sorted(sources))}")
+    if sources & NETWORK_PROGRAMS:
+        f.fact("pipe_to_shell", f"{c.text} runs downloaded code")
+    f.fact("dynamic_command", f"{c.text} runs code only known at run time")
+
+
+def _shell(f: Findings) -> None:
+    c = f.command
+    args = c.args
+    index = 0
+    takes_command = False
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            index += 1
+            break
+        if arg.startswith("--"):
+            index += 2 if arg in {"--rcfile", "--init-file"} else 1
+            continue
+        if arg.startswith(("-", "+")) and len(arg) > 1:
+            takes_command = takes_command or "c" in arg[1:]
+            index += 2 if arg[1:].endswith(("o", "O")) else 1
+            continue
+        break
+    f.handled_paths = True
+    if takes_command:
+        f.fact("inline_code", f"{c.program} -c runs shell code")
+        if c.dynamic_code:
+            _dynamic_code(f)
+    elif index < len(args) and args[index] != "-":
+        _script(f, index)
+    elif not (args and all(a in _VERSION_FLAGS for a in args)):
+        _stdin_code(f, explicit=index < len(args))
+
+
+for _program in INTERPRETERS:
+    HANDLERS[_program] = _interpreter
+for _program in SHELLS:
+    HANDLERS[_program] = _shell
+del _program
+
+
+@HANDLERS.on("eval")
+def _eval(f: Findings) -> None:
+    f.handled_paths = True
+    f.fact("inline_code", "eval runs a string as shell code")
+    if f.command.dynamic_code:
+        _dynamic_code(f)
+
+
+@HANDLERS.on("source .")
+def _source(f: Findings) -> None:
+    c = f.command
+    f.handled_paths = True
+    if not c.args:
+        return
+    if 0 in c.procsub_args or c.args[0] in {"/dev/stdin", "/dev/fd/0", "-"}:
+        f.fact("pipe_to_shell", f"{c.program} runs code from a substitution or stdin")
+    elif 0 in c.dynamic_args:
+        _dynamic_code(f)
+    else:
+        f.arg(0, "exec")
+        f.fact("run_script", f"{c.text} runs a script in this shell")
+
+
+_RUNTIME_SUBCOMMANDS = names(
+    "run test x repl fmt lint check build bench task upgrade compile serve doc info outdated pm "
+    "init create"
+)
+
+
+@HANDLERS.on("bun deno")
+def _runtime(f: Findings) -> None:
+    """bun and deno are package managers, task runners and interpreters in one."""
+    operands = [a for a in f.command.args if not a.startswith("-")]
+    sub = operands[0] if operands else ""
+    if sub in INSTALLS.get(f.command.program, frozenset()):
+        package_manager(f)
+    elif sub == "eval":
+        f.handled_paths = True
+        f.fact("inline_code", f"{f.command.program} eval runs inline code")
+        code_facts(f, " ".join(operands[1:]), origin=f.command.program)
+    elif sub in _RUNTIME_SUBCOMMANDS:
+        f.subcommand = tuple(operands[:2])
+        f.handled_paths = True
+    else:
+        _interpreter(f)
+
+
+@HANDLERS.on("make gmake just task ninja")
+def _make(f: Findings) -> None:
+    parsed = parse(
+        f,
+        spec("CfIjlWo", "--directory --file --makefile --include-dir --jobs --load-average"),
+    )
+    f.option_path(parsed, ("-C", "--directory"), "cd")
+    f.option_path(parsed, ("-f", "--file", "--makefile"), "exec")
+    f.subcommand = tuple(t for _, t in parsed.operands if "=" not in t)[:3]
+    f.handled_paths = True

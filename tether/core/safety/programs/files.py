@@ -1,0 +1,593 @@
+"""Programs that read, write, delete or change the permissions of files."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tether.core.safety.facts import PathAccess
+from tether.core.safety.options import OptionSpec, ParsedArgs
+from tether.core.safety.programs.base import (
+    Findings,
+    Handler,
+    HandlerTable,
+    broad_target,
+    is_block_device,
+    names,
+    parse,
+    spec,
+)
+
+__all__ = ["HANDLERS"]
+
+HANDLERS = HandlerTable()
+
+_QUIET_OUTPUTS = names("/dev/null /dev/stdout /dev/stderr -")
+
+
+# -- deleting -----------------------------------------------------------------------------
+
+
+@HANDLERS.on("rm")
+def _rm(f: Findings) -> None:
+    c = f.command
+    parsed = parse(f, spec("", "--interactive --preserve-root"))
+    f.operands(parsed, "delete")
+    f.handled_paths = True
+    targets = parsed.operands
+    if not targets and not c.args_from_stdin:
+        return
+    if parsed.has("-r", "-R", "--recursive"):
+        broad = c.args_from_stdin or parsed.has("--no-preserve-root")
+        broad = broad or any(
+            broad_target(text, i in c.dynamic_args, i in c.glob_args) for i, text in targets
+        )
+        f.fact("destructive_delete" if broad else "recursive_delete")
+    else:
+        f.fact("file_delete")
+
+
+@HANDLERS.on("rmdir unlink")
+def _rmdir(f: Findings) -> None:
+    f.operands(parse(f, spec()), "delete")
+    f.handled_paths = True
+    f.fact("file_delete")
+
+
+@HANDLERS.on("shred srm wipe")
+def _shred(f: Findings) -> None:
+    f.operands(parse(f, spec("nsx", "--iterations --size --random-source")), "delete")
+    f.handled_paths = True
+    f.fact("disk_destruction", f"{f.command.text} (overwrites data beyond recovery)")
+
+
+_FIND_VALUES = names(
+    "-name -iname -path -ipath -wholename -iwholename -regex -iregex -type -xtype -newer -anewer "
+    "-cnewer -mtime -mmin -atime -amin -ctime -cmin -size -user -group -uid -gid -perm -links "
+    "-inum -samefile -lname -ilname -maxdepth -mindepth -fstype -context -used -newermt -newerat "
+    "-newerct -printf -fprint -fprint0 -fls -fprintf -regextype -files0-from"
+)
+_FIND_FILTERS = names(
+    "-name -iname -path -ipath -wholename -iwholename -regex -iregex -type -xtype -newer -anewer "
+    "-cnewer -mtime -mmin -atime -amin -ctime -cmin -size -user -group -uid -gid -perm -links "
+    "-inum -samefile -lname -ilname -empty -newermt -newerat -newerct -readable -writable "
+    "-executable -nouser -nogroup -used"
+)
+_FIND_EXEC = names("-exec -execdir -ok -okdir")
+_DELETERS = names("rm rmdir unlink shred srm")
+
+
+@HANDLERS.on("find gfind")
+def _find(f: Findings) -> None:
+    args = f.command.args
+    index = 0
+    while index < len(args) and not args[index].startswith(("-", "(", "!")):
+        f.arg(index, "list")
+        index += 1
+    if index == 0:
+        f.text_path(".", "list")
+    filters = False
+    deletes = False
+    while index < len(args):
+        arg = args[index]
+        if arg in _FIND_EXEC:
+            end = index + 1
+            while end < len(args) and args[end] not in {";", "+"}:
+                end += 1
+            if index + 1 < len(args) and args[index + 1].rsplit("/", 1)[-1] in _DELETERS:
+                deletes = True
+            index = end + 1
+            continue
+        if arg == "-delete":
+            deletes = True
+        elif arg in {"-fprint", "-fprint0", "-fls", "-fprintf"}:
+            f.arg(index + 1, "write")
+            f.fact("file_write")
+        filters = filters or arg in _FIND_FILTERS
+        index += 2 if arg in _FIND_VALUES else 1
+    f.handled_paths = True
+    if deletes:
+        # Without a filter, find deletes the whole tree it walks.
+        f.fact("recursive_delete" if filters else "destructive_delete")
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def _copy_like(f: Findings, option_spec: OptionSpec, source_access: PathAccess) -> None:
+    parsed = parse(f, option_spec)
+    targets = parsed.values("-t", "--target-directory")
+    operands = parsed.operands
+    destinations: list[str] = []
+    if targets:
+        f.option_path(parsed, ("-t", "--target-directory"), "write")
+        f.operands(parsed, source_access)
+        destinations = targets
+    elif operands:
+        for index, _ in operands[:-1]:
+            f.arg(index, source_access)
+        f.arg(operands[-1][0], "write")
+        destinations = [operands[-1][1]]
+    f.handled_paths = True
+    if any(is_block_device(d) for d in destinations):
+        f.fact("disk_destruction")
+    f.fact("file_write")
+
+
+_CP = spec("tS", "--target-directory --suffix --backup --reflink --sparse --preserve")
+_LN = spec("tS", "--target-directory --suffix --backup")
+_INSTALL = spec("mogtS", "--mode --owner --group --target-directory --suffix")
+
+
+@HANDLERS.on("cp gcp")
+def _cp(f: Findings) -> None:
+    _copy_like(f, _CP, "read")
+
+
+@HANDLERS.on("mv gmv")
+def _mv(f: Findings) -> None:
+    _copy_like(f, _CP, "delete")
+
+
+@HANDLERS.on("ln")
+def _ln(f: Findings) -> None:
+    _copy_like(f, _LN, "read")
+
+
+@HANDLERS.on("install")
+def _install(f: Findings) -> None:
+    _copy_like(f, _INSTALL, "read")
+
+
+@HANDLERS.on("touch mkdir mkfifo mknod")
+def _touch(f: Findings) -> None:
+    parsed = parse(f, spec("drtmM", "--date --reference --time --mode --context"))
+    f.option_path(parsed, ("-r", "--reference"), "read")
+    for index, text in parsed.operands:
+        f.arg(index, "write")
+        if is_block_device(text):
+            f.fact("disk_destruction")
+    f.handled_paths = True
+    if parsed.operands:
+        f.fact("file_write")
+
+
+@HANDLERS.on("truncate")
+def _truncate(f: Findings) -> None:
+    f.operands(parse(f, spec("sr", "--size --reference")), "write")
+    f.handled_paths = True
+    f.fact("file_write")
+
+
+@HANDLERS.on("tee sponge")
+def _tee(f: Findings) -> None:
+    for index, text in parse(f, spec("", "--output-error")).operands:
+        if text in _QUIET_OUTPUTS:
+            continue
+        f.arg(index, "write")
+        f.fact("disk_destruction" if is_block_device(text) else "file_write")
+    f.handled_paths = True
+
+
+@HANDLERS.on("dd dcfldd")
+def _dd(f: Findings) -> None:
+    for arg in f.command.args:
+        key, _, value = arg.partition("=")
+        if key == "if":
+            f.text_path(value, "read")
+        elif key == "of":
+            f.text_path(value, "write")
+            if is_block_device(value):
+                f.fact("disk_destruction", f"{f.command.text} (writes a disk device)")
+            elif value not in _QUIET_OUTPUTS:
+                f.fact("file_write")
+    f.handled_paths = True
+
+
+_SED = spec("efl", "--expression --file --line-length", attached="i")
+_SED_EXEC = re.compile(r"(^|[;}\n])\s*e(\s|;|$)|/[gpiImM0-9]*e[gpiImM0-9]*\s*($|[;}\n])")
+_SED_WRITE = re.compile(r"(^|[;}\n])\s*[wW]\s+\S|/[gpiImM0-9]*w\s+\S")
+_SED_READ = re.compile(r"(^|[;}\n])\s*[rR]\s+(\S+)")
+
+
+@HANDLERS.on("sed gsed")
+def _sed(f: Findings) -> None:
+    args = f.command.args
+    parsed = parse(f, _SED)
+    in_place = parsed.has("-i", "--in-place") or any(a.startswith("--in-place") for a in args)
+    scripts = parsed.values("-e", "--expression")
+    operands = parsed.operands
+    if parsed.has("-i") and not any(o.value for o in parsed.options if o.name == "-i"):
+        # BSD sed: `-i ''` takes the next word as the (empty) backup suffix.
+        operands = [(i, t) for i, t in operands if not (t == "" and args[i - 1] == "-i")]
+    if not scripts and not parsed.values("-f", "--file") and operands:
+        scripts = [operands[0][1]]
+        operands = operands[1:]
+    f.option_path(parsed, ("-f", "--file"), "read")
+    for index, _ in operands:
+        f.arg(index, "write" if in_place else "read")
+    f.handled_paths = True
+    if in_place and operands:
+        f.fact("file_write")
+    for script in scripts:
+        if _SED_EXEC.search(script):
+            f.fact("code_execution", f"{f.command.text} (the sed script runs a command)")
+        if _SED_WRITE.search(script):
+            f.fact("file_write")
+        for match in _SED_READ.finditer(script):
+            f.text_path(match.group(2), "read")
+
+
+_AWK = spec("fvFEie", "--file --assign --field-separator --include --exec --load --source")
+_AWK_EXEC = re.compile(r"\bsystem\s*\(|\|\s*getline|\bprintf?\b[^;{}]*\|\s*\"|\|&")
+_AWK_WRITE = re.compile(r"\bprintf?\b[^;{}]*>{1,2}\s*\"?[^\s;}\"=]")
+
+
+@HANDLERS.on("awk gawk mawk nawk")
+def _awk(f: Findings) -> None:
+    parsed = parse(f, _AWK)
+    programs = parsed.values("-e", "--source")
+    operands = parsed.operands
+    f.option_path(parsed, ("-f", "--file", "--exec", "-E"), "read")
+    if not parsed.values("-f", "--file", "-E", "--exec", "-e", "--source") and operands:
+        programs.append(operands[0][1])
+        operands = operands[1:]
+    for index, text in operands:
+        if "=" not in text:
+            f.arg(index, "read")
+    f.handled_paths = True
+    if "inplace" in parsed.values("-i", "--include"):
+        f.fact("file_write")
+    for program in programs:
+        if _AWK_EXEC.search(program):
+            f.fact("code_execution", f"{f.command.text} (the awk program runs a command)")
+        if _AWK_WRITE.search(program):
+            f.fact("file_write")
+
+
+@HANDLERS.on("sort")
+def _sort(f: Findings) -> None:
+    parsed = parse(
+        f,
+        spec(
+            "koStT",
+            "--key --output --buffer-size --field-separator --temporary-directory "
+            "--files0-from --parallel --batch-size",
+        ),
+    )
+    f.operands(parsed, "read")
+    f.option_path(parsed, ("-o", "--output"), "write")
+    f.handled_paths = True
+    if parsed.values("-o", "--output"):
+        f.fact("file_write")
+
+
+def _input_output(option_spec: OptionSpec) -> Handler:
+    """Programs taking `[INPUT [OUTPUT]]` operands (uniq, xxd)."""
+
+    def handler(f: Findings) -> None:
+        operands = parse(f, option_spec).operands
+        for position, (index, _) in enumerate(operands[:2]):
+            f.arg(index, "read" if position == 0 else "write")
+        f.handled_paths = True
+        if len(operands) >= 2:
+            f.fact("file_write")
+
+    return handler
+
+
+HANDLERS["uniq"] = _input_output(spec("fsw", "--skip-fields --skip-chars --check-chars"))
+HANDLERS["xxd"] = _input_output(spec("cglsno", "-cols -groupsize -len -seek -name -offset"))
+
+
+@HANDLERS.on("split csplit")
+def _split(f: Findings) -> None:
+    parsed = parse(f, spec("abCdlnt", "--suffix-length --bytes --line-bytes --lines --number"))
+    f.operands(parsed, "read")
+    f.handled_paths = True
+    f.fact("file_write")
+
+
+@HANDLERS.on("patch")
+def _patch(f: Findings) -> None:
+    parsed = parse(
+        f,
+        spec(
+            "iodpBDFgrVYzx",
+            "--input --output --directory --strip --prefix --reject-file --suffix",
+        ),
+    )
+    f.option_path(parsed, ("-i", "--input"), "read")
+    f.option_path(parsed, ("-o", "--output", "-r", "--reject-file"), "write")
+    f.option_path(parsed, ("-d", "--directory"), "cd")
+    f.operands(parsed, "write")
+    f.handled_paths = True
+    if not parsed.has("--dry-run"):
+        f.fact("file_write")
+
+
+_TAR = spec(
+    "fCTXIbgHKLNV",
+    "--file --directory --files-from --exclude-from --exclude --use-compress-program "
+    "--to-command --format --blocking-factor --listed-incremental --newer --label --transform "
+    "--xform --owner --group --mode --mtime",
+)
+
+
+@HANDLERS.on("tar gtar bsdtar")
+def _tar(f: Findings) -> None:
+    args = f.command.args
+    letters = ""
+    start = 0
+    if args and not args[0].startswith("-"):
+        # Old style: `tar czf out.tgz dir`; `f` and `C` take the words that follow.
+        letters = args[0]
+        position = 1
+        for letter in letters:
+            if letter in "fCTXIbgHKLNV" and position < len(args):
+                access: PathAccess = "cd" if letter == "C" else "arg"
+                if letter == "f":
+                    access = "write" if any(m in letters for m in "cru") else "read"
+                f.arg(position, access)
+                position += 1
+        start = position
+    parsed = parse(f, _TAR, start)
+    letters += "".join(o.name[1:] for o in parsed.options if len(o.name) == 2)
+    longs = {o.name for o in parsed.options}
+    creates = any(m in letters for m in "cruA") or bool(longs & {"--create", "--append"})
+    extracts = "x" in letters or bool(longs & {"--extract", "--get"})
+    f.option_path(parsed, ("-f", "--file"), "write" if creates else "read")
+    f.option_path(parsed, ("-C", "--directory"), "write" if extracts else "cd")
+    f.option_path(parsed, ("-T", "--files-from", "-X", "--exclude-from"), "read")
+    f.operands(parsed, "read" if creates else "arg")
+    f.handled_paths = True
+    if creates or extracts:
+        f.fact("file_write")
+
+
+@HANDLERS.on("unzip")
+def _unzip(f: Findings) -> None:
+    parsed = parse(f, spec("dxP"))
+    f.operands(parsed, "read")
+    f.option_path(parsed, ("-d",), "write")
+    f.handled_paths = True
+    if not parsed.has("-l", "-t", "-v", "-Z", "-p", "-c"):
+        f.fact("file_write")
+
+
+@HANDLERS.on("zip 7z 7za 7zz")
+def _zip(f: Findings) -> None:
+    operands = parse(f, spec("bintxP", "--temp-path --password --exclude --include")).operands
+    if operands:
+        f.arg(operands[0][0], "write")
+        for index, _ in operands[1:]:
+            f.arg(index, "read")
+    f.handled_paths = True
+    f.fact("file_write")
+
+
+_COMPRESS_READ_ONLY = names("-c --stdout --to-stdout -t --test -l --list")
+
+
+@HANDLERS.on("gzip gunzip bzip2 bunzip2 xz unxz zstd unzstd lz4 compress uncompress")
+def _compressor(f: Findings) -> None:
+    parsed = parse(f, spec("S", "--suffix"))
+    f.operands(parsed, "write")
+    f.handled_paths = True
+    if parsed.operands and not any(o.name in _COMPRESS_READ_ONLY for o in parsed.options):
+        f.fact("file_write")
+
+
+@HANDLERS.on("vi vim nvim nano emacs ed ex micro pico")
+def _editor(f: Findings) -> None:
+    f.operands(parse(f, spec("cSTuUiw", "--cmd")), "write")
+    f.handled_paths = True
+    f.fact("file_write", f"{f.command.text} (opens an editor)")
+
+
+# -- permissions --------------------------------------------------------------------------
+
+_SETUID = re.compile(r"^[ugoa]*[+=][rwxXt]*s|^[0-7]?[2-7][0-7]{3}$")
+
+
+@HANDLERS.on("chmod")
+def _chmod(f: Findings) -> None:
+    parsed = parse(f, spec("", "--reference"))
+    operands = parsed.operands
+    if not parsed.values("--reference") and operands:
+        mode = operands[0][1]
+        if any(_SETUID.match(part) for part in mode.split(",")):
+            f.fact("privilege_escalation", f"{f.command.text} (sets the setuid or setgid bit)")
+        operands = operands[1:]
+    _permission_targets(f, parsed, operands)
+
+
+@HANDLERS.on("chown chgrp chattr")
+def _chown(f: Findings) -> None:
+    parsed = parse(f, spec("", "--reference --from"))
+    operands = parsed.operands
+    if not parsed.values("--reference") and operands:
+        operands = operands[1:]
+    _permission_targets(f, parsed, operands)
+
+
+@HANDLERS.on("setfacl")
+def _setfacl(f: Findings) -> None:
+    parsed = parse(f, spec("mMxX", "--modify --modify-file --remove --remove-file --set"))
+    _permission_targets(f, parsed, parsed.operands)
+
+
+def _permission_targets(
+    f: Findings, parsed: ParsedArgs, operands: Sequence[tuple[int, str]]
+) -> None:
+    c = f.command
+    for index, _ in operands:
+        f.arg(index, "write")
+    f.handled_paths = True
+    broad = any(broad_target(t, i in c.dynamic_args, i in c.glob_args) for i, t in operands)
+    recursive = parsed.has("-R", "--recursive")
+    if broad and (recursive or any(t.rstrip("/") in {"", "/", "~"} for _, t in operands)):
+        f.fact("destructive_permissions")
+    elif operands:
+        f.fact("permission_change")
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _reads(option_spec: OptionSpec, access: PathAccess = "read") -> Handler:
+    def handler(f: Findings) -> None:
+        f.operands(parse(f, option_spec), access)
+        f.handled_paths = True
+
+    return handler
+
+
+for _programs, _spec in (
+    ("cat more md5sum sha1sum sha256sum sha512sum cksum rev zcat", spec()),
+    ("head tail", spec("nc", "--lines --bytes --pid --sleep-interval", numeric=True)),
+    ("less", spec("xjyzhp", "--tabs --jump-target --pattern")),
+    ("wc", spec("", "--files0-from")),
+    ("nl", spec("bdfhilnsvw")),
+    ("cut", spec("bcdf", "--bytes --characters --delimiter --fields --output-delimiter")),
+    ("column", spec("cstoNRHWEdl", "--separator --output-separator --output-width")),
+    ("strings", spec("nteT", "--bytes --radix --encoding --target")),
+    ("od", spec("AjNtSw", "--address-radix --skip-bytes --read-bytes --format --width")),
+    ("hexdump", spec("eEfns")),
+    ("base64 base32 basenc", spec("wio", "--wrap --input --output")),
+    ("shasum", spec("a", "--algorithm")),
+    ("b2sum", spec("l", "--length")),
+    ("tac", spec("s", "--separator")),
+    ("fold", spec("w", "--width")),
+    ("fmt", spec("wgp", "--width --goal --prefix")),
+    ("paste", spec("d", "--delimiters")),
+    ("join", spec("aeotj12")),
+    ("comm", spec("", "--output-delimiter")),
+    ("expand unexpand", spec("t", "--tabs")),
+    ("bat batcat", spec("lHmrp", "--language --highlight-line --line-range --style --theme")),
+    ("yq", spec("oIp", "--output-format --indent --input-format")),
+    ("diff cmp sdiff colordiff", spec("CUDFIxXSWL", "--context --unified --label --exclude")),
+):
+    for _program in _programs.split():
+        HANDLERS[_program] = _reads(_spec)
+for _programs, _spec in (
+    ("ls gls", spec("ITw", "--ignore --hide --tabsize --width --block-size --format --sort")),
+    ("du df", spec("dBtX", "--max-depth --block-size --threshold --exclude --exclude-from")),
+    ("stat file realpath readlink", spec("cf", "--format --printf")),
+):
+    for _program in _programs.split():
+        HANDLERS[_program] = _reads(_spec, "list")
+del _programs, _program, _spec
+
+
+@HANDLERS.on("tree")
+def _tree(f: Findings) -> None:
+    parsed = parse(f, spec("LIPo", "--filelimit --timefmt --sort --charset"))
+    f.operands(parsed, "list")
+    f.option_path(parsed, ("-o",), "write")
+    if parsed.values("-o"):
+        f.fact("file_write")
+    f.handled_paths = True
+
+
+@HANDLERS.on("grep egrep fgrep zgrep ggrep")
+def _grep(f: Findings) -> None:
+    parsed = parse(
+        f,
+        spec(
+            "efmABCdDX",
+            "--regexp --file --max-count --after-context --before-context --context --label "
+            "--include --exclude --exclude-dir --exclude-from --directories --devices "
+            "--binary-files --color --colour",
+        ),
+    )
+    operands = parsed.operands
+    if not parsed.values("-e", "--regexp", "-f", "--file") and operands:
+        operands = operands[1:]  # the first operand is the pattern
+    f.option_path(parsed, ("-f", "--file", "--exclude-from"), "read")
+    for index, _ in operands:
+        f.arg(index, "read")
+    f.handled_paths = True
+
+
+_RG = spec(
+    "efgtTmABCjMErd",
+    "--regexp --file --glob --iglob --type --type-not --max-count --after-context "
+    "--before-context --context --threads --max-columns --encoding --replace --max-depth "
+    "--type-add --type-clear --sort --sortr --ignore-file --pre --pre-glob --path-separator "
+    "--max-filesize --colors --color --context-separator --field-match-separator",
+)
+
+
+@HANDLERS.on("rg ripgrep")
+def _rg(f: Findings) -> None:
+    parsed = parse(f, _RG)
+    operands = parsed.operands
+    pattern_given = parsed.values("-e", "--regexp", "-f", "--file")
+    if not pattern_given and operands and not parsed.has("--files", "--type-list"):
+        operands = operands[1:]
+    f.option_path(parsed, ("-f", "--file", "--ignore-file"), "read")
+    for index, _ in operands:
+        f.arg(index, "read")
+    if parsed.values("--pre"):
+        f.fact("code_execution", f"{f.command.text} (rg runs a preprocessor command)")
+    f.handled_paths = True
+
+
+@HANDLERS.on("jq gojq jaq")
+def _jq(f: Findings) -> None:
+    args = f.command.args
+    index = 0
+    filter_seen = False
+    while index < len(args):
+        arg = args[index]
+        if arg in {"--arg", "--argjson"}:
+            index += 3
+            continue
+        if arg in {"--slurpfile", "--rawfile"}:
+            f.arg(index + 2, "read")
+            index += 3
+            continue
+        if arg in {"-f", "--from-file"}:
+            f.arg(index + 1, "read")
+            filter_seen = True
+            index += 2
+            continue
+        if arg in {"--indent", "-L"}:
+            index += 2
+            continue
+        if not arg.startswith("-"):
+            if filter_seen:
+                f.arg(index, "read")
+            filter_seen = True
+        index += 1
+    f.handled_paths = True
+
+
+@HANDLERS.on("date gdate")
+def _date(f: Findings) -> None:
+    parsed = parse(f, spec("dfrI", "--date --file --reference --set"))
+    f.option_path(parsed, ("-f", "--file", "-r", "--reference"), "read")
+    if parsed.has("-s", "--set"):
+        f.fact("system_admin", f"{f.command.text} (sets the clock)")
+    f.handled_paths = True

@@ -1,0 +1,533 @@
+"""Programs that act on the machine: privileges, services, disks, processes, secrets, clouds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tether.core.safety.programs.base import (
+    Findings,
+    Handler,
+    HandlerTable,
+    is_secret_name,
+    names,
+)
+
+__all__ = ["HANDLERS", "NO_PATH_PROGRAMS"]
+
+HANDLERS = HandlerTable()
+
+
+def _flagging(kind: str, detail: str = "") -> Handler:
+    """A handler that records `kind` for every use of the program."""
+
+    def handler(f: Findings) -> None:
+        f.handled_paths = True
+        f.fact(kind, f"{f.command.text}{detail}")
+
+    return handler
+
+
+_PRIVILEGE = "sudo doas su pkexec run0 runuser sg newgrp chroot nsenter unshare setcap sudoedit"
+_ADMIN = (
+    "mount umount swapon swapoff modprobe insmod rmmod depmod iptables ip6tables "
+    "iptables-restore nft ufw firewall-cmd pfctl setenforce useradd userdel usermod groupadd "
+    "groupdel groupmod adduser deluser addgroup delgroup chpasswd passwd chsh chfn vipw vigr visudo "
+    "hostnamectl timedatectl update-alternatives ldconfig dscl nvram csrutil spctl tccutil "
+    "sysadminctl update-grub grub-install efibootmgr auditctl loginctl"
+)
+_DISK = (
+    "fdisk sfdisk gdisk sgdisk cfdisk parted wipefs blkdiscard hdparm mkswap mke2fs mkdosfs "
+    "mkntfs flashrom sg_format badblocks ddrescue lvremove vgremove pvremove"
+)
+for _programs, _handler in (
+    (_PRIVILEGE, _flagging("privilege_escalation", " (runs with other privileges)")),
+    (_ADMIN, _flagging("system_admin", " (changes the system)")),
+    (_DISK, _flagging("disk_destruction", " (changes disks or partitions)")),
+    ("shutdown reboot halt poweroff killall5", _flagging("system_shutdown")),
+    ("pkill killall skill xkill", _flagging("process_control")),
+):
+    for _program in _programs.split():
+        HANDLERS[_program] = _handler
+del _programs, _handler, _program
+
+
+def is_filesystem_maker(program: str) -> bool:
+    return program.startswith(("mkfs", "newfs"))
+
+
+def _subcommand_flag(kind: str, words: str) -> Handler:
+    """Record `kind` when any argument is one of `words` (case-insensitive)."""
+    wanted = names(words)
+
+    def handler(f: Findings) -> None:
+        f.handled_paths = True
+        if any(a.lower() in wanted for a in f.command.args):
+            f.fact(kind, f"{f.command.text} (erases or destroys storage)")
+
+    return handler
+
+
+HANDLERS["cryptsetup"] = _subcommand_flag("disk_destruction", "luksformat erase luksremovekey")
+HANDLERS["zpool"] = _subcommand_flag("disk_destruction", "destroy labelclear")
+HANDLERS["zfs"] = _subcommand_flag("disk_destruction", "destroy")
+HANDLERS["nvme"] = _subcommand_flag("disk_destruction", "format sanitize")
+HANDLERS["diskutil"] = _subcommand_flag(
+    "disk_destruction",
+    "erasedisk erasevolume partitiondisk zerodisk randomdisk secureerase reformat deletecontainer",
+)
+
+
+@HANDLERS.on("sysctl")
+def _sysctl(f: Findings) -> None:
+    f.handled_paths = True
+    if any(a in {"-w", "--write", "-p", "--load", "--system"} or "=" in a for a in f.command.args):
+        f.fact("system_admin", f"{f.command.text} (changes kernel settings)")
+
+
+@HANDLERS.on("ip")
+def _ip(f: Findings) -> None:
+    f.handled_paths = True
+    changes = names("add del delete set flush change replace")
+    if any(a in changes for a in f.command.args):
+        f.fact("system_admin", f"{f.command.text} (changes the network configuration)")
+
+
+# -- services and processes ---------------------------------------------------------------
+
+_SYSTEMCTL_SHUTDOWN = names(
+    "poweroff reboot halt kexec suspend hibernate hybrid-sleep suspend-then-hibernate emergency "
+    "rescue isolate soft-reboot"
+)
+_SYSTEMCTL_PERSIST = names(
+    "enable mask link set-default edit preset preset-all add-wants add-requires revert reenable"
+)
+_SYSTEMCTL_SERVICE = names(
+    "start stop restart reload kill try-restart reload-or-restart try-reload-or-restart disable "
+    "unmask daemon-reload daemon-reexec set-property reset-failed"
+)
+
+
+@HANDLERS.on("systemctl")
+def _systemctl(f: Findings) -> None:
+    operands = [a for a in f.command.args if not a.startswith("-")]
+    sub = operands[0] if operands else ""
+    f.subcommand = tuple(operands[:2])
+    f.handled_paths = True
+    if sub in _SYSTEMCTL_SHUTDOWN:
+        f.fact("system_shutdown")
+    elif sub in _SYSTEMCTL_PERSIST:
+        f.fact("persistence", f"{f.command.text} (runs at boot or changes units)")
+    elif sub in _SYSTEMCTL_SERVICE:
+        f.fact("system_service")
+
+
+@HANDLERS.on("service rc-service")
+def _service(f: Findings) -> None:
+    f.handled_paths = True
+    if len(f.command.args) >= 2:
+        f.fact("system_service")
+
+
+@HANDLERS.on("launchctl")
+def _launchctl(f: Findings) -> None:
+    sub = f.command.args[0] if f.command.args else ""
+    f.handled_paths = True
+    if sub in {"load", "bootstrap", "enable", "submit"}:
+        f.fact("persistence", f"{f.command.text} (loads a launch agent)")
+    elif sub in {"unload", "bootout", "stop", "start", "kill", "disable", "remove", "kickstart"}:
+        f.fact("system_service")
+
+
+@HANDLERS.on("systemd-run")
+def _systemd_run(f: Findings) -> None:
+    f.handled_paths = True
+    if any(a.startswith(("--on-", "--timer-property")) for a in f.command.args):
+        f.fact("persistence", f"{f.command.text} (schedules a command)")
+    f.fact("system_service")
+
+
+@HANDLERS.on("init telinit")
+def _init(f: Findings) -> None:
+    f.handled_paths = True
+    if any(a in {"0", "6", "1", "s", "S"} for a in f.command.args):
+        f.fact("system_shutdown")
+
+
+@HANDLERS.on("kill")
+def _kill(f: Findings) -> None:
+    args = f.command.args
+    f.handled_paths = True
+    if any(a in {"-l", "-L", "--list", "--table"} for a in args):
+        return
+    position = 0
+    if args[:1] and args[0] in {"-s", "-n", "--signal"}:
+        position = 2
+    elif args[:1] and args[0].startswith("-") and args[0] != "--":
+        position = 1  # the first `-N` is the signal; later ones are process groups
+    if position < len(args) and args[position] == "--":
+        position += 1
+    if any(t in {"-1", "1"} for t in args[position:]):
+        f.fact("system_shutdown", f"{f.command.text} (kills every process, or init)")
+    else:
+        f.fact("process_control")
+
+
+@HANDLERS.on("crontab")
+def _crontab(f: Findings) -> None:
+    f.handled_paths = True
+    if "-l" not in f.command.args:
+        f.fact("persistence", f"{f.command.text} (changes scheduled jobs)")
+
+
+@HANDLERS.on("at batch")
+def _at(f: Findings) -> None:
+    f.handled_paths = True
+    if not any(a in {"-l", "-c"} for a in f.command.args):
+        f.fact("persistence", f"{f.command.text} (schedules a job)")
+
+
+# -- environment and secrets --------------------------------------------------------------
+
+
+@HANDLERS.on("env")
+def _env(f: Findings) -> None:
+    c = f.command
+    f.handled_paths = True
+    # `env` with a command is a wrapper and never gets here; alone it prints everything.
+    if all(a.startswith("-") or "=" in a for a in c.args):
+        f.fact("env_dump", f"{c.text} (prints the environment)")
+
+
+@HANDLERS.on("printenv")
+def _printenv(f: Findings) -> None:
+    c = f.command
+    f.handled_paths = True
+    variables = [a for a in c.args if not a.startswith("-")]
+    if not variables:
+        f.fact("env_dump", f"{c.text} (prints the environment)")
+    elif any(is_secret_name(v) for v in variables):
+        f.fact("secrets_read", f"{c.text} (prints a secret variable)")
+
+
+@HANDLERS.on("export declare typeset local readonly")
+def _declare(f: Findings) -> None:
+    c = f.command
+    f.handled_paths = True
+    flags = "".join(a[1:] for a in c.args if a.startswith("-"))
+    variables = [a for a in c.args if not a.startswith("-")]
+    if c.program == "export" and (not variables or "p" in flags):
+        f.fact("env_dump", f"{c.text} (prints the environment)")
+    elif (
+        c.program in {"declare", "typeset"}
+        and not variables
+        and (not flags or "p" in flags or "x" in flags)
+    ):
+        f.fact("env_dump", f"{c.text} (prints variables)")
+    elif "p" in flags and any(is_secret_name(v) for v in variables):
+        f.fact("secrets_read", f"{c.text} (prints a secret variable)")
+
+
+@HANDLERS.on("set")
+def _set(f: Findings) -> None:
+    f.handled_paths = True
+    if not f.command.args:
+        f.fact("env_dump", "set (prints every variable)")
+
+
+@HANDLERS.on("ps")
+def _ps(f: Findings) -> None:
+    f.handled_paths = True
+    bsd_e = any(not a.startswith("-") and "e" in a for a in f.command.args)
+    if bsd_e or "-E" in f.command.args:
+        f.fact("env_dump", f"{f.command.text} (shows the environment of processes)")
+
+
+_SECRET_SUBCOMMANDS: dict[str, frozenset[str]] = {
+    "security": names(
+        "find-generic-password find-internet-password dump-keychain export find-key export-keychain"
+    ),
+    "secret-tool": names("lookup search"),
+    "op": names("read item get inject signin"),
+    "bw": names("get unlock export"),
+    "vault": names("read kv token login"),
+    "lpass": names("show export"),
+    "gopass": names("show cat"),
+    "keyring": names("get"),
+    "doppler": names("secrets"),
+    "infisical": names("secrets export"),
+    "heroku": names("auth:token"),
+    "aws": names(
+        "export-credentials get-session-token get-secret-value get-parameter get-parameters "
+        "get-login-password get-authorization-token assume-role"
+    ),
+    "gcloud": names("print-access-token print-identity-token access"),
+    "az": names("get-access-token"),
+    "gh": frozenset(),
+    "glab": frozenset(),
+}
+_PASS_NON_SECRET = names("ls list find search grep init git generate rm mv cp edit insert")
+_CLOUD = names("aws gcloud az")
+
+
+def _secret_store(f: Findings) -> None:
+    c = f.command
+    f.handled_paths = True
+    words = set(c.args)
+    if c.program in {"gh", "glab"} and "auth" in words and words & {"token", "--show-token", "-t"}:
+        f.fact("secrets_read", f"{c.text} (prints an access token)")
+    elif c.program == "aws" and "configure" in words and words & {"get", "export-credentials"}:
+        f.fact("secrets_read", f"{c.text} (reads AWS credentials)")
+    elif words & _SECRET_SUBCOMMANDS[c.program]:
+        f.fact("secrets_read", f"{c.text} (reads a secret store)")
+    if c.program not in {"security", "secret-tool", "keyring", "lpass", "gopass"}:
+        f.fact("network")
+    if c.program in _CLOUD:
+        _cloud_destruction(f)
+
+
+for _program in _SECRET_SUBCOMMANDS:
+    HANDLERS[_program] = _secret_store
+del _program
+
+
+@HANDLERS.on("pass")
+def _pass(f: Findings) -> None:
+    f.handled_paths = True
+    if f.command.args and not set(f.command.args) & _PASS_NON_SECRET:
+        f.fact("secrets_read", f"{f.command.text} (shows a password)")
+
+
+@HANDLERS.on("gpg gpg2")
+def _gpg(f: Findings) -> None:
+    args = f.command.args
+    f.handled_paths = True
+    secret = names("--export-secret-keys --export-secret-subkeys -d --decrypt --export-ownertrust")
+    if set(args) & secret:
+        f.fact("secrets_read", f"{f.command.text} (exports or decrypts secrets)")
+    for index, arg in enumerate(args):
+        if not arg.startswith("-"):
+            f.arg(index, "read")
+
+
+_DESTROY = re.compile(r"^(delete|destroy|terminate|rb|purge|deregister|drop)([-_].*)?$", re.I)
+
+
+def _cloud_destruction(f: Findings) -> None:
+    args = f.command.args
+    if "--dry-run" in args or "--help" in args:
+        return
+    if any(_DESTROY.match(a) for a in args):
+        f.fact("cloud_destruction", f"{f.command.text} (deletes cloud resources)")
+    elif f.command.program == "aws" and "s3" in args and "rm" in args and "--recursive" in args:
+        f.fact("cloud_destruction", f"{f.command.text} (deletes a bucket's contents)")
+
+
+@HANDLERS.on("terraform tofu pulumi")
+def _terraform(f: Findings) -> None:
+    operands = [a for a in f.command.args if not a.startswith("-")]
+    sub = operands[0] if operands else ""
+    f.subcommand = tuple(operands[:2])
+    f.handled_paths = True
+    if sub == "destroy" or (sub in {"apply", "up"} and "-destroy" in f.command.args):
+        f.fact("cloud_destruction", f"{f.command.text} (destroys infrastructure)")
+    elif sub in {"apply", "up", "import", "taint", "untaint", "state", "refresh"}:
+        f.fact("container", f"{f.command.text} (changes infrastructure)")
+    if sub not in {"fmt", "validate", "version", ""}:
+        f.fact("network")
+
+
+# -- containers and clusters --------------------------------------------------------------
+
+_DOCKER_READ = names("ps images logs inspect version info stats top port history events diff")
+_DOCKER_LISTING = names("ls ps inspect logs df config top")
+_DOCKER_PRIVILEGED = re.compile(
+    r"^--privileged$|^--(pid|ipc|uts|userns|cgroupns)=host$|"
+    r"^--cap-add=(all|sys_admin|sys_ptrace|sys_module|dac_read_search)$|^--device\b|"
+    r"^--security-opt=(seccomp|apparmor)[:=]unconfined",
+    re.IGNORECASE,
+)
+
+
+@HANDLERS.on("docker podman nerdctl docker-compose")
+def _docker(f: Findings) -> None:
+    args = f.command.args
+    operands = [a for a in args if not a.startswith("-")]
+    f.subcommand = tuple(operands[:2])
+    f.handled_paths = True
+    sub = operands[0] if operands else ""
+    if sub in _DOCKER_READ or (len(operands) > 1 and operands[1] in _DOCKER_LISTING):
+        return
+    f.fact("container", f"{f.command.text} ({f.command.program} {sub})")
+    for index, arg in enumerate(args):
+        if _DOCKER_PRIVILEGED.match(arg):
+            f.fact("privilege_escalation", f"{f.command.text} (a privileged container)")
+        volume = _volume(args, index)
+        if volume is not None:
+            f.text_path(volume, "write", dynamic=index + 1 in f.command.dynamic_args)
+            if volume.rstrip("/") in {"", "/var/run/docker.sock", "/run/docker.sock"}:
+                f.fact("privilege_escalation", f"{f.command.text} (mounts the host)")
+
+
+def _volume(args: Sequence[str], index: int) -> str | None:
+    arg = args[index]
+    spec: str | None = None
+    if arg in {"-v", "--volume", "--mount"} and index + 1 < len(args):
+        spec = args[index + 1]
+    elif arg.startswith(("--volume=", "--mount=")):
+        spec = arg.split("=", 1)[1]
+    elif arg.startswith("-v") and len(arg) > 2:
+        spec = arg[2:]
+    if spec is None:
+        return None
+    match = re.search(r"(?:source|src)=([^,]+)", spec)
+    if match:
+        return match.group(1)
+    source = spec.split(":", 1)[0]
+    return source if source.startswith(("/", ".", "~")) else None
+
+
+_KUBECTL_READ = names(
+    "get describe logs top explain version api-resources api-versions cluster-info config diff auth"
+)
+
+
+@HANDLERS.on("kubectl oc")
+def _kubectl(f: Findings) -> None:
+    args = f.command.args
+    operands = [a for a in args if not a.startswith("-")]
+    sub = operands[0] if operands else ""
+    f.subcommand = tuple(operands[:2])
+    f.handled_paths = True
+    f.fact("network")
+    if sub == "config" and "view" in operands and "--raw" in args:
+        f.fact("secrets_read", f"{f.command.text} (prints cluster credentials)")
+    elif sub in {"get", "describe"} and any(o.startswith("secret") for o in operands[1:]):
+        if any(a.startswith(("-o", "--output")) for a in args):
+            f.fact("secrets_read", f"{f.command.text} (prints secret values)")
+    if sub == "delete" and (
+        "--all" in args or (operands[1:2] and operands[1] in {"namespace", "ns", "node", "nodes"})
+    ):
+        f.fact("cloud_destruction", f"{f.command.text} (deletes cluster resources)")
+    elif sub not in _KUBECTL_READ:
+        f.fact("container", f"{f.command.text} (changes the cluster)")
+
+
+@HANDLERS.on("helm")
+def _helm(f: Findings) -> None:
+    operands = [a for a in f.command.args if not a.startswith("-")]
+    f.subcommand = tuple(operands[:2])
+    f.handled_paths = True
+    f.fact("network")
+    reading = names("list ls status get show search template lint version history env")
+    if operands and operands[0] not in reading:
+        f.fact("container", f"{f.command.text} (changes releases)")
+
+
+# -- databases ----------------------------------------------------------------------------
+
+_SQL_DESTROY = re.compile(
+    r"\b(drop\s+(table|database|schema|view|index|user|role|collection|keyspace|"
+    r"materialized)|truncate\b|delete\s+from\s+[\w.\"`\[\]]+\s*(;|$)|flushall|flushdb|"
+    r"dropdatabase\s*\(|\.drop\s*\(\s*\)|alter\s+table\s+\S+\s+drop\b)",
+    re.IGNORECASE,
+)
+_DATABASES = (
+    "psql mysql mariadb sqlite3 sqlite mongo mongosh redis-cli clickhouse-client clickhouse "
+    "cockroach sqlcmd duckdb cqlsh pgcli mycli litecli usql"
+)
+
+
+@HANDLERS.on(_DATABASES)
+def _database(f: Findings) -> None:
+    c = f.command
+    f.handled_paths = True
+    f.fact("database", f"{c.text} (talks to a database)")
+    texts = [*c.args, c.stdin_text or ""]
+    if any(_SQL_DESTROY.search(text) for text in texts):
+        f.fact("sql_destruction", f"{c.program}: drops, truncates or deletes all rows")
+    for index, arg in enumerate(c.args):
+        if arg in {"-f", "--file"}:
+            f.arg(index + 1, "read")
+    if c.program in {"sqlite3", "sqlite", "duckdb", "litecli"} and c.args:
+        if not c.args[0].startswith("-"):
+            f.arg(0, "write")
+
+
+# -- shell builtins -----------------------------------------------------------------------
+
+
+@HANDLERS.on("cd pushd")
+def _cd(f: Findings) -> None:
+    args = [a for a in f.command.args if a not in {"-L", "-P", "-e", "-@"}]
+    f.handled_paths = True
+    if not args:
+        f.text_path("~", "cd")
+    elif args[0] == "-":
+        f.text_path("-", "cd", dynamic=True)
+    else:
+        f.arg(f.command.args.index(args[0]), "cd")
+
+
+@HANDLERS.on("alias")
+def _alias(f: Findings) -> None:
+    f.handled_paths = True
+    if any("=" in a for a in f.command.args):
+        f.fact("shell_state", f"{f.command.text} (defines an alias)")
+
+
+@HANDLERS.on("shopt")
+def _shopt(f: Findings) -> None:
+    f.handled_paths = True
+    if "expand_aliases" in f.command.args:
+        f.fact("shell_state", f"{f.command.text} (turns on aliases)")
+
+
+@HANDLERS.on("hash")
+def _hash(f: Findings) -> None:
+    f.handled_paths = True
+    if "-p" in f.command.args:
+        f.fact("env_change", f"{f.command.text} (maps a command name to another file)")
+
+
+@HANDLERS.on("enable")
+def _enable(f: Findings) -> None:
+    f.handled_paths = True
+    if f.command.args:
+        f.fact("shell_state", f"{f.command.text} (changes shell builtins)")
+
+
+@HANDLERS.on("umask")
+def _umask(f: Findings) -> None:
+    f.handled_paths = True
+    if any(not a.startswith("-") for a in f.command.args):
+        f.fact("shell_state", f"{f.command.text} (changes default permissions)")
+
+
+@HANDLERS.on("open xdg-open gio")
+def _open(f: Findings) -> None:
+    f.handled_paths = True
+    f.fact("run_script", f"{f.command.text} (opens a file or URL with another program)")
+    for index, arg in enumerate(f.command.args):
+        if not arg.startswith("-") and "://" not in arg:
+            f.arg(index, "exec")
+
+
+NO_PATH_PROGRAMS = names(
+    "echo printf true false yes seq sleep expr tr basename dirname test [ [[ : let unset which "
+    "whereis type help man info whatis apropos id whoami groups uname hostname uptime nproc arch "
+    "exit return shift wait jobs fg bg disown getopts read mapfile readarray pwd dirs popd tput "
+    "clear reset stty tty logname users who w last lastlog free vmstat iostat lscpu lsblk lsusb "
+    "lspci locale getconf cal ncal factor numfmt bc dc history fc caller compgen complete "
+    "compopt times ulimit logout suspend break continue sync nice renice command trap"
+)
+"""Programs whose arguments are words, numbers or names, never files they open."""
+
+
+def _no_paths(f: Findings) -> None:
+    f.handled_paths = True
+
+
+for _program in NO_PATH_PROGRAMS - HANDLERS.keys():
+    HANDLERS[_program] = _no_paths
+del _program

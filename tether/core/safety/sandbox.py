@@ -1,0 +1,297 @@
+"""SandboxEnforcer: is this path inside an approved directory?
+
+A path is resolved the way the system would open it: `~` expanded, relative
+to the session's working directory, `..` applied, and every symlink on the way
+followed (the file system is asked each time, so a symlink changed since the
+last call is seen). It is allowed only when the result is an approved
+directory or inside one.
+
+Two narrow exceptions, both explicit: a shell command may use the harmless
+devices (`/dev/null`, `/dev/stdout`...), and the file tools may use Claude
+Code's plan directory (`~/.claude/plans`), where plan mode writes its plans.
+Nothing else outside the approved directories is reachable.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import posixpath
+import stat
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from tether.core.safety.facts import PathUse
+
+__all__ = [
+    "CLAUDE_PLANS_DIRECTORY",
+    "HARMLESS_DEVICES",
+    "PathVerdict",
+    "SandboxEnforcer",
+    "SandboxResult",
+]
+
+CLAUDE_PLANS_DIRECTORY = "~/.claude/plans"
+"""Where Claude Code's plan mode keeps plans; the file tools may use it."""
+
+HARMLESS_DEVICES = frozenset(
+    {
+        "/dev/null",
+        "/dev/stdin",
+        "/dev/stdout",
+        "/dev/stderr",
+        "/dev/tty",
+        "/dev/zero",
+        "/dev/random",
+        "/dev/urandom",
+        "/dev/fd/0",
+        "/dev/fd/1",
+        "/dev/fd/2",
+    }
+)
+"""Devices a shell command may name: they hold no data and change nothing."""
+
+_MAX_SYMLINKS = 40
+_MAX_GLOB_MATCHES = 256
+
+
+class PathVerdict(BaseModel):
+    """One path checked: as given, what it resolved to, and whether it may be used."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    resolved: str | None
+    allowed: bool
+    reason: str | None = None
+
+
+class SandboxResult(BaseModel):
+    """Every path of a call checked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    checked: tuple[PathVerdict, ...] = ()
+    unresolved: tuple[str, ...] = ()
+    """Paths only known at run time (`$OUT`, `$(pwd)/x`): they cannot be checked."""
+
+    @property
+    def violations(self) -> tuple[PathVerdict, ...]:
+        return tuple(verdict for verdict in self.checked if not verdict.allowed)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.violations
+
+    @property
+    def resolved_paths(self) -> tuple[str, ...]:
+        return tuple(v.resolved for v in self.checked if v.resolved is not None and v.allowed)
+
+
+class SandboxEnforcer:
+    """Checks that paths resolve inside the approved directories.
+
+    Args:
+        approved_directories: where the agent may work.
+        state_directories: directories outside those that the file tools may
+            use too (default: Claude Code's plan directory).
+        home: the home directory `~` means (default: `$HOME`).
+    """
+
+    def __init__(
+        self,
+        approved_directories: Sequence[Path | str],
+        *,
+        state_directories: Sequence[str] = (CLAUDE_PLANS_DIRECTORY,),
+        home: Path | str | None = None,
+    ) -> None:
+        if not approved_directories:
+            raise ValueError("the sandbox needs at least one approved directory")
+        self._given = tuple(str(d) for d in approved_directories)
+        self._state_given = tuple(state_directories)
+        self._home_given = str(home) if home is not None else None
+        self._approved: tuple[str, ...] | None = None
+        self._state: tuple[str, ...] = ()
+
+    @property
+    def approved_directories(self) -> tuple[str, ...]:
+        """The approved directories, resolved."""
+        if self._approved is None:
+            # Resolved on first use, not in __init__: resolving asks the file system.
+            self._approved = tuple(dict.fromkeys(os.path.realpath(d) for d in self._given))
+            self._state = tuple(
+                os.path.realpath(self._expand(d) or d) for d in self._state_given
+            )
+        return self._approved
+
+    @property
+    def home(self) -> str:
+        return self._home_given or os.path.expanduser("~")
+
+    def working_directory(self, cwd: Path | str | None) -> PathVerdict:
+        """The session's working directory resolved and checked (None: the first approved)."""
+        approved = self.approved_directories
+        if cwd is None:
+            return PathVerdict(path=approved[0], resolved=approved[0], allowed=True)
+        text = str(cwd)
+        resolved = self.resolve(text, approved[0])
+        if resolved is None or not self._inside(resolved, approved):
+            return PathVerdict(
+                path=text,
+                resolved=resolved,
+                allowed=False,
+                reason=f"the working directory {text!r} is outside the approved directories "
+                f"({self._describe()})",
+            )
+        return PathVerdict(path=text, resolved=resolved, allowed=True)
+
+    def resolve(self, path: str, base: str) -> str | None:
+        """`path` resolved against the resolved directory `base`; None if it cannot be."""
+        expanded = self._expand(path)
+        if expanded is None or "\x00" in expanded:
+            return None
+        return _resolve(base, expanded)
+
+    def check(self, path: str, base: str, *, file_tool: bool = False) -> PathVerdict:
+        """Whether `path` (relative to the resolved directory `base`) may be used."""
+        approved = self.approved_directories
+        if not file_tool:
+            device = posixpath.normpath(path) if path.startswith("/dev/") else None
+            if device is not None and (device in HARMLESS_DEVICES or _is_fd(device)):
+                return PathVerdict(path=path, resolved=device, allowed=True)
+        resolved = self.resolve(path, base)
+        if resolved is None:
+            reason = (
+                f"{path!r} is another user's home directory"
+                if path.startswith("~")
+                else f"{path!r} cannot be resolved"
+            )
+            return PathVerdict(path=path, resolved=None, allowed=False, reason=reason)
+        if self._inside(resolved, approved) or (file_tool and self._inside(resolved, self._state)):
+            return PathVerdict(path=path, resolved=resolved, allowed=True)
+        shown = f"{path!r}" if path == resolved else f"{path!r} resolves to {resolved} and"
+        return PathVerdict(
+            path=path,
+            resolved=resolved,
+            allowed=False,
+            reason=f"{shown} is outside the approved directories ({self._describe()})",
+        )
+
+    def check_uses(
+        self,
+        uses: Iterable[PathUse],
+        base: str,
+        *,
+        file_tool: bool = False,
+        bases: Sequence[str] = (),
+    ) -> SandboxResult:
+        """Check every path a call uses against `base` and any extra `bases` (after `cd`)."""
+        checked: list[PathVerdict] = []
+        unresolved: list[str] = []
+        all_bases = (base, *bases)
+        for use in uses:
+            if use.dynamic:
+                unresolved.append(use.path)
+                continue
+            relative = not use.path.startswith(("/", "~"))
+            for current in all_bases if relative else all_bases[:1]:
+                if use.glob:
+                    checked.extend(self._check_glob(use.path, current, file_tool=file_tool))
+                else:
+                    checked.append(self.check(use.path, current, file_tool=file_tool))
+        return SandboxResult(checked=tuple(checked), unresolved=tuple(unresolved))
+
+    def _check_glob(self, pattern: str, base: str, *, file_tool: bool) -> list[PathVerdict]:
+        """A glob: its fixed leading directories, and every file it matches now."""
+        parts = pattern.split("/")
+        fixed = "/".join(itertools.takewhile(lambda p: not any(c in p for c in "*?["), parts))
+        verdicts = [self.check(fixed or ".", base, file_tool=file_tool)]
+        if not verdicts[0].allowed or verdicts[0].resolved is None:
+            return verdicts
+        expanded = self._expand(pattern)
+        if expanded is None:
+            return verdicts
+        root = base if not expanded.startswith("/") else None
+        matches = glob.iglob(expanded, root_dir=root)
+        for match in itertools.islice(matches, _MAX_GLOB_MATCHES + 1):
+            verdicts.append(self.check(match, base, file_tool=file_tool))
+        if len(verdicts) > _MAX_GLOB_MATCHES + 1:
+            verdicts.append(
+                PathVerdict(
+                    path=pattern,
+                    resolved=None,
+                    allowed=False,
+                    reason=f"{pattern!r} matches more than {_MAX_GLOB_MATCHES} files",
+                )
+            )
+        return verdicts
+
+    def _expand(self, path: str) -> str | None:
+        if not path.startswith("~"):
+            return path
+        head, _, rest = path.partition("/")
+        if head != "~":
+            return None  # `~user`: another user's home is never inside the sandbox
+        return self.home + ("/" + rest if rest else "")
+
+    @staticmethod
+    def _inside(resolved: str, directories: Sequence[str]) -> bool:
+        for directory in directories:
+            if resolved == directory or resolved.startswith(directory.rstrip("/") + "/"):
+                return True
+        return False
+
+    def _describe(self) -> str:
+        return ", ".join(self.approved_directories)
+
+
+def _is_fd(device: str) -> bool:
+    return device.startswith("/dev/fd/") and device[8:].isdigit()
+
+
+def _resolve(base: str, path: str) -> str | None:
+    """Resolve `path` against `base` (already resolved), following symlinks.
+
+    Like os.path.realpath, but starting from a resolved base: only the
+    components of `path` itself are looked up (one lstat each). Once a
+    component does not exist, the rest is applied lexically.
+    """
+    current = "/" if path.startswith("/") else base
+    pending = path.split("/")
+    pending.reverse()
+    hops = 0
+    missing = False
+    while pending:
+        part = pending.pop()
+        if part in {"", "."}:
+            continue
+        if part == "..":
+            current = posixpath.dirname(current) or "/"
+            continue
+        candidate = current + part if current.endswith("/") else f"{current}/{part}"
+        if missing:
+            current = candidate
+            continue
+        try:
+            mode = os.lstat(candidate).st_mode
+        except (OSError, ValueError):
+            missing = True
+            current = candidate
+            continue
+        if stat.S_ISLNK(mode):
+            hops += 1
+            if hops > _MAX_SYMLINKS:
+                return None
+            try:
+                target = os.readlink(candidate)
+            except OSError:
+                return None
+            if target.startswith("/"):
+                current = "/"
+            pending.extend(reversed(target.split("/")))
+            continue
+        current = candidate
+    return current

@@ -1,0 +1,320 @@
+"""The agent's tools: what each one does, and what well-formed input for it looks like.
+
+Claude Code's tool schemas change between releases, so fields are checked
+where Tether reads them (types, presence, NUL bytes, invalid Unicode, size)
+and a field Tether does not know is reported rather than ignored: it might
+change what the call does (a newer release's `_host` runs the tool on
+another machine). Tools that only touch the agent's own state are checked
+loosely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "MAX_COMMAND_CHARS",
+    "MAX_PATH_CHARS",
+    "PATH_FIELDS",
+    "TOOLS",
+    "InputProblem",
+    "ToolKind",
+    "ToolSpec",
+    "tool_kind",
+    "validate_input",
+]
+
+MAX_COMMAND_CHARS = 100_000
+"""A shell command longer than this is refused: nobody can review it on a phone."""
+
+MAX_PATH_CHARS = 4096
+MAX_PATTERN_CHARS = 10_000
+MAX_NESTING = 32
+
+PATH_FIELDS = ("file_path", "notebook_path", "path")
+"""Fields that name a file or directory in any file tool."""
+
+
+class ToolKind(StrEnum):
+    """What a tool does, as far as safety is concerned."""
+
+    SHELL = "shell"
+    READ = "read"
+    WRITE = "write"
+    NETWORK = "network"
+    WEB_SEARCH = "web_search"
+    INTERNAL = "internal"
+    SKILL = "skill"
+    MCP = "mcp"
+    UNKNOWN = "unknown"
+
+
+FieldType = Literal["str", "number", "bool", "list", "dict", "any"]
+
+
+class ToolSpec(BaseModel):
+    """A tool's kind and its fields: name -> (type, required)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: ToolKind
+    fields: dict[str, tuple[FieldType, bool]] = {}
+    strict: bool = True
+    """Unknown fields are reported (file and shell tools); loose tools take any dict."""
+
+
+def _spec(name: str, kind: ToolKind, **fields: tuple[FieldType, bool]) -> ToolSpec:
+    return ToolSpec(name=name, kind=kind, fields=fields)
+
+
+_S = ("str", False)
+_SR = ("str", True)
+_N = ("number", False)
+_B = ("bool", False)
+
+TOOLS: dict[str, ToolSpec] = {
+    spec.name: spec
+    for spec in (
+        _spec(
+            "Bash",
+            ToolKind.SHELL,
+            command=_SR,
+            description=_S,
+            timeout=_N,
+            run_in_background=_B,
+            dangerouslyDisableSandbox=_B,
+        ),
+        _spec("Read", ToolKind.READ, file_path=_SR, offset=_N, limit=_N, pages=_S, allow_large=_B),
+        _spec("Write", ToolKind.WRITE, file_path=_SR, content=_SR),
+        _spec(
+            "Edit", ToolKind.WRITE, file_path=_SR, old_string=_SR, new_string=_SR, replace_all=_B
+        ),
+        _spec("MultiEdit", ToolKind.WRITE, file_path=_SR, edits=("list", True)),
+        _spec(
+            "NotebookEdit",
+            ToolKind.WRITE,
+            notebook_path=_SR,
+            new_source=_S,
+            cell_id=_S,
+            cell_type=_S,
+            edit_mode=_S,
+        ),
+        _spec("NotebookRead", ToolKind.READ, notebook_path=_SR, cell_id=_S),
+        _spec("Glob", ToolKind.READ, pattern=_SR, path=_S),
+        _spec(
+            "Grep",
+            ToolKind.READ,
+            pattern=_SR,
+            path=_S,
+            file_path=_S,
+            glob=_S,
+            output_mode=_S,
+            type=_S,
+            head_limit=_N,
+            offset=_N,
+            context=_N,
+            multiline=_B,
+            **{"-A": _N, "-B": _N, "-C": _N, "-n": _B, "-i": _B, "-o": _B},
+            **{"-l": _B, "-c": _B, "-r": _B},
+        ),
+        _spec("LS", ToolKind.READ, path=_SR, ignore=("list", False)),
+        _spec("WebFetch", ToolKind.NETWORK, url=_SR, prompt=_S, offset=_N),
+        _spec(
+            "WebSearch",
+            ToolKind.WEB_SEARCH,
+            query=_SR,
+            allowed_domains=("list", False),
+            blocked_domains=("list", False),
+        ),
+    )
+}
+"""The tools whose input Tether reads, with their fields."""
+
+_INTERNAL = frozenset(
+    (
+        "TodoWrite Task Agent ExitPlanMode EnterPlanMode AskUserQuestion BashOutput TaskOutput "
+        "KillShell KillBash TaskStop TaskCreate TaskUpdate TaskGet TaskList ToolSearch"
+    ).split()
+)
+_SKILLS = frozenset({"Skill", "SlashCommand"})
+_MCP_BUILTINS = frozenset({"ListMcpResourcesTool", "ReadMcpResourceTool"})
+_INTERPRETED = frozenset({"command", "file_path", "notebook_path", "path", "pattern", "url", "glob"})
+
+
+def tool_kind(tool_name: str) -> ToolKind:
+    """The kind of `tool_name`: shell, read, write, network, internal, MCP... or unknown."""
+    spec = TOOLS.get(tool_name)
+    if spec is not None:
+        return spec.kind
+    if tool_name in _INTERNAL:
+        return ToolKind.INTERNAL
+    if tool_name in _SKILLS:
+        return ToolKind.SKILL
+    if tool_name.startswith("mcp__") or tool_name in _MCP_BUILTINS:
+        return ToolKind.MCP
+    return ToolKind.UNKNOWN
+
+
+class InputProblem(BaseModel):
+    """Something wrong with a tool call's input, and what it calls for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message: str
+    field: str | None = None
+    action: Literal["deny", "require_approval"] = "deny"
+
+
+def validate_input(tool_name: Any, tool_input: Any) -> tuple[InputProblem, ...]:
+    """Every problem with `tool_name` and `tool_input`; empty when the input is well-formed.
+
+    Structural problems (not a dict, a wrong type, a missing field, NUL bytes,
+    invalid Unicode, a huge value) deny; an unexpected field asks a person.
+    """
+    if not isinstance(tool_name, str) or not tool_name:
+        return (InputProblem(message=f"the tool name {_show(tool_name)} is not a name"),)
+    name_problem = _text_problem("tool name", tool_name, 256)
+    if name_problem is not None:
+        return (InputProblem(message=name_problem),)
+    if not isinstance(tool_input, Mapping):
+        return (
+            InputProblem(
+                message=f"the input of {tool_name} is {_type_name(tool_input)}, not an object"
+            ),
+        )
+    problems: list[InputProblem] = []
+    for key in tool_input:
+        if not isinstance(key, str):
+            problems.append(InputProblem(message=f"a field name is not text: {_show(key)}"))
+    if problems:
+        return tuple(problems)
+    depth_problem = _nesting_problem(tool_input)
+    if depth_problem is not None:
+        return (InputProblem(message=f"the input of {tool_name} {depth_problem}"),)
+    spec = TOOLS.get(tool_name)
+    if spec is None:
+        return ()
+    for field, (kind, required) in spec.fields.items():
+        if field not in tool_input:
+            if required:
+                problems.append(
+                    InputProblem(field=field, message=f"{tool_name} needs the field {field!r}")
+                )
+            continue
+        problem = _field_problem(field, kind, tool_input[field])
+        if problem is not None:
+            problems.append(InputProblem(field=field, message=f"{tool_name}.{field} {problem}"))
+    if spec.name == "MultiEdit" and isinstance(tool_input.get("edits"), list):
+        problems.extend(_edits_problems(tool_input["edits"]))
+    for field in tool_input:
+        if field not in spec.fields:
+            problems.append(
+                InputProblem(
+                    field=field,
+                    message=f"{tool_name} has an unexpected field {field!r}",
+                    action="require_approval",
+                )
+            )
+    return tuple(problems)
+
+
+def _field_problem(field: str, kind: FieldType, value: Any) -> str | None:
+    if kind == "str":
+        if not isinstance(value, str):
+            return f"is {_type_name(value)}, not text"
+        if field in _INTERPRETED:
+            limit = MAX_COMMAND_CHARS if field == "command" else MAX_PATH_CHARS
+            if field in {"pattern", "glob"}:
+                limit = MAX_PATTERN_CHARS
+            return _text_problem("it", value, limit, empty_ok=field not in {"command"})
+        return None
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"is {_type_name(value)}, not a number"
+        if value != value or value in {float("inf"), float("-inf")}:
+            return "is not a finite number"
+        return None
+    if kind == "bool":
+        return None if isinstance(value, bool) else f"is {_type_name(value)}, not true/false"
+    if kind == "list":
+        return None if isinstance(value, list) else f"is {_type_name(value)}, not a list"
+    if kind == "dict":
+        return None if isinstance(value, Mapping) else f"is {_type_name(value)}, not an object"
+    return None
+
+
+def _text_problem(what: str, value: str, limit: int, *, empty_ok: bool = True) -> str | None:
+    if not value.strip() and not empty_ok:
+        return f"{what} is empty" if what != "it" else "is empty"
+    if len(value) > limit:
+        return f"is {len(value):,} characters long (the limit is {limit:,})"
+    if "\x00" in value:
+        return "contains a NUL byte"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid UTF-8 (it holds a lone surrogate)"
+    return None
+
+
+def _edits_problems(edits: list[Any]) -> list[InputProblem]:
+    problems: list[InputProblem] = []
+    if not edits:
+        problems.append(InputProblem(field="edits", message="MultiEdit.edits is empty"))
+    for index, edit in enumerate(edits):
+        if not isinstance(edit, Mapping):
+            problems.append(
+                InputProblem(field="edits", message=f"MultiEdit.edits[{index}] is not an object")
+            )
+            continue
+        for key in ("old_string", "new_string"):
+            if not isinstance(edit.get(key), str):
+                problems.append(
+                    InputProblem(
+                        field="edits", message=f"MultiEdit.edits[{index}].{key} is not text"
+                    )
+                )
+    return problems
+
+
+def _nesting_problem(value: Any) -> str | None:
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    seen = 0
+    while stack:
+        current, depth = stack.pop()
+        seen += 1
+        if depth > MAX_NESTING:
+            return f"is nested more than {MAX_NESTING} levels deep"
+        if seen > 100_000:
+            return "has more than 100,000 values"
+        if isinstance(current, Mapping):
+            stack.extend((item, depth + 1) for item in current.values())
+        elif isinstance(current, (list, tuple)):
+            stack.extend((item, depth + 1) for item in current)
+    return None
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,575 @@
+"""What a command line really runs: wrappers peeled off, embedded commands found.
+
+`sudo env FOO=1 nice -n 5 rm -rf /` runs `rm`; `find . -exec rm {} ;` runs
+`rm` too, and `bash -c 'rm -rf /'` runs a whole script. These functions work on
+the words of one simple command (quotes already removed) and answer with word
+indexes, so the caller keeps what it knows about each word (dynamic, glob).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tether.core.safety.options import Option, OptionSpec, ParsedArgs, parse_args
+
+__all__ = [
+    "INTERPRETERS",
+    "SHELLS",
+    "Code",
+    "Embedded",
+    "Unwrapped",
+    "embedded_commands",
+    "program_name",
+    "unwrap",
+]
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+SHELLS = _names("sh bash zsh dash ksh mksh ash fish tcsh csh yash rbash")
+"""Programs that run shell code given with -c, as a script file, or on stdin."""
+
+INTERPRETERS = _names(
+    "python python2 python3 pypy pypy3 node nodejs deno bun perl ruby php lua luajit tclsh wish "
+    "rscript julia osascript pwsh powershell groovy scala kotlin jshell irb ts-node tsx expect"
+)
+"""Programs that run code in another language (inline, from a file, or from stdin)."""
+
+_VERSIONED = re.compile(r"^(python|pypy|perl|ruby|php|lua|node)[0-9][0-9.]*$")
+
+
+def program_name(word: str) -> str:
+    """The name a program is known by: basename, lower case, version suffix dropped.
+
+    Lower case because macOS file systems are case-insensitive (`RM` runs rm);
+    `python3.12` is `python3`, `perl5.36` is `perl`.
+    """
+    name = word.rsplit("/", 1)[-1].lower()
+    if name.endswith(".exe"):
+        name = name[:-4]
+    match = _VERSIONED.match(name)
+    if match:
+        base = match.group(1)
+        return "python3" if base == "python" and name.startswith("python3") else base
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """Shell code found in a command: the text, and the word range [start, end) it came from."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unwrapped:
+    """The result of peeling wrappers off a command's words."""
+
+    wrappers: tuple[str, ...] = ()
+    program: int | None = 0
+    """Index of the word that names the program finally run; None: a wrapper alone."""
+    paths: tuple[tuple[int, str], ...] = ()
+    """(word index, access) for paths the wrappers' own options name."""
+    assignments: tuple[int, ...] = ()
+    """Indexes of NAME=VALUE words that set the environment (env, sudo)."""
+    scripts: tuple[Code, ...] = ()
+    """Shell code a wrapper runs (env -S, flock -c, watch, script -c)."""
+    args_from_stdin: bool = False
+    """xargs/parallel: more arguments come from stdin."""
+
+
+@dataclass(slots=True)
+class Embedded:
+    """Commands a program runs by itself, as ranges of its argument indexes."""
+
+    scripts: list[Code] = field(default_factory=list)
+    """Shell code the program runs (bash -c, eval, find -exec sh -c, git -c core.pager)."""
+    argvs: list[tuple[int, int]] = field(default_factory=list)
+    """Argument ranges [start, end) that are a command's words (find -exec)."""
+    stdin_script: bool = False
+    """The program reads shell code from stdin (bash with no script, bash -s)."""
+
+
+def _spec(
+    short: str = "", long: str = "", *, attached: str = "", numeric: bool = False
+) -> OptionSpec:
+    """Options of a wrapper: `short` letters and `long` names (space-separated) take a value."""
+    return OptionSpec(
+        short_values=frozenset(short),
+        long_values=frozenset(long.split()),
+        optional_attached=frozenset(attached),
+        stop_at_operand=True,
+        numeric_flags=numeric,
+    )
+
+
+_TIMEOUT = _spec("ks", "--kill-after --signal")
+_STDBUF = _spec("ioe", "--input --output --error")
+_PLAIN = _spec()
+_CONDA_RUN = _spec("np", "--name --prefix --cwd")
+
+_SIMPLE_WRAPPERS: dict[str, OptionSpec] = {
+    "sudo": _spec(
+        "ugphrtCDTUR",
+        "--user --group --host --prompt --role --type --close-from --chdir --command-timeout "
+        "--other-user --chroot",
+    ),
+    "doas": _spec("uC"),
+    "env": _spec("uCS", "--unset --chdir --split-string"),
+    "pkexec": _spec("", "--user"),
+    "run0": _spec("uDg", "--user --chdir --group --unit --property"),
+    "exec": _spec("a"),
+    "nice": _spec("n", "--adjustment", numeric=True),
+    "timeout": _TIMEOUT,
+    "gtimeout": _TIMEOUT,
+    "time": _spec("fo", "--format --output"),
+    "stdbuf": _STDBUF,
+    "gstdbuf": _STDBUF,
+    "ionice": _spec("cnp", "--class --classdata --pid"),
+    "chroot": _spec("", "--userspec --groups"),
+    "xargs": _spec(
+        "adEILnPs",
+        "--arg-file --delimiter --eof --replace --max-lines --max-args --max-procs --max-chars "
+        "--process-slot-var",
+        attached="eil",
+    ),
+    "parallel": _spec("jSd", "--jobs --sshlogin --delimiter --joblog --results"),
+    "strace": _spec("eopsuEabIOPSX", "--output --trace --attach --user --env --string-limit"),
+    "ltrace": _spec("eopsuaADlFLn", "--output"),
+    "nsenter": _spec("tSG", "--target --setuid --setgid", attached="mutinpUCrw"),
+    "unshare": _spec("", "--map-user --map-group --setuid --setgid --wd --root"),
+    "chrt": _spec("T", "--sched-runtime --sched-deadline --sched-period"),
+    "xvfb-run": _spec("nsefpl", "--server-num --server-args --error-file --auth-file"),
+    "caffeinate": _spec("tw"),
+    "proxychains": _spec("f"),
+    "proxychains4": _spec("f"),
+    "watch": _spec("nq", "--interval"),
+    "flock": _spec("wEc", "--timeout --conflict-exit-code --command"),
+    "script": _spec("cEIOBTo", "--command --echo --log-in --log-out --log-io"),
+    **dict.fromkeys(
+        _names(
+            "nohup builtin setsid taskset unbuffer dbus-run-session catchsegv valgrind torsocks "
+            "busybox"
+        ),
+        _PLAIN,
+    ),
+}
+
+# `tool run CMD`-style wrappers: (program, sub-word) -> options of the sub-command.
+_RUN_WRAPPERS: dict[tuple[str, str], OptionSpec] = {
+    ("uv", "run"): _spec(
+        "wp",
+        "--with --with-editable --with-requirements --python --project --directory --package "
+        "--extra --group --only-group --no-group --env-file --index --index-url "
+        "--extra-index-url --default-index --find-links --config-file --cache-dir "
+        "--python-platform",
+    ),
+    ("conda", "run"): _CONDA_RUN,
+    ("mamba", "run"): _CONDA_RUN,
+    ("micromamba", "run"): _CONDA_RUN,
+    **{(tool, "run"): _PLAIN for tool in ("poetry", "pipenv", "pdm", "hatch", "rye")},
+    ("bundle", "exec"): _PLAIN,
+}
+
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_MAX_LAYERS = 16
+
+
+def unwrap(words: Sequence[str]) -> Unwrapped:
+    """Peel wrappers (`sudo`, `env`, `nice`, `timeout`, `xargs`, `python -m` ...) off `words`.
+
+    `words[0]` is the program as written. The answer names the index of the
+    program finally run, every wrapper passed on the way, and what the
+    wrappers themselves touch (paths, environment, stdin arguments).
+    """
+    wrappers: list[str] = []
+    paths: list[tuple[int, str]] = []
+    assignments: list[int] = []
+    scripts: list[Code] = []
+    from_stdin = False
+    index = 0
+    for _ in range(_MAX_LAYERS):
+        if index >= len(words):
+            return Unwrapped(
+                tuple(wrappers), None, tuple(paths), tuple(assignments), (), from_stdin
+            )
+        name = program_name(words[index])
+        step = _peel_one(name, words, index)
+        if step is None:
+            return Unwrapped(
+                tuple(wrappers), index, tuple(paths), tuple(assignments), tuple(scripts), from_stdin
+            )
+        wrappers.append(step.label or name)
+        paths.extend(step.paths)
+        assignments.extend(step.assignments)
+        scripts.extend(step.scripts)
+        from_stdin = from_stdin or name in {"xargs", "parallel"}
+        if step.next is None:
+            # The wrapper runs nothing after itself (`env` alone, `sudo -s`, `env -S '...'`).
+            return Unwrapped(
+                tuple(wrappers[:-1]),
+                index,
+                tuple(paths),
+                tuple(assignments),
+                tuple(scripts),
+                from_stdin,
+            )
+        index = step.next
+    # More layers than any real command needs: keep the last position; the caller
+    # sees the remaining wrapper as the program and judges it (unknown: not allowed).
+    return Unwrapped(
+        tuple(wrappers), index, tuple(paths), tuple(assignments), tuple(scripts), from_stdin
+    )
+
+
+@dataclass(slots=True)
+class _Step:
+    next: int | None
+    label: str = ""
+    paths: list[tuple[int, str]] = field(default_factory=list)
+    assignments: list[int] = field(default_factory=list)
+    scripts: list[Code] = field(default_factory=list)
+
+
+def _peel_one(name: str, words: Sequence[str], index: int) -> _Step | None:
+    """One wrapper at `words[index]`, or None when the word is not a wrapper."""
+    if name in {"command"}:
+        return _peel_command(words, index)
+    if name in _SIMPLE_WRAPPERS:
+        return _peel_simple(name, words, index)
+    if name in {"python", "python2", "python3", "pypy", "pypy3"}:
+        return _peel_python_module(words, index)
+    if index + 1 < len(words):
+        spec = _RUN_WRAPPERS.get((name, words[index + 1]))
+        if spec is not None:
+            parsed = parse_args(words, spec, index + 2)
+            step = _Step(parsed.end if parsed.end < len(words) else None, f"{name} run")
+            for option in parsed.value_options("--directory", "--project", "--cwd", "-p"):
+                if option.value_index is not None and option.name != "-p":
+                    step.paths.append((option.value_index, "cd"))
+            for option in parsed.value_options("--env-file"):
+                if option.value_index is not None:
+                    step.paths.append((option.value_index, "read"))
+            return step
+    return None
+
+
+def _peel_command(words: Sequence[str], index: int) -> _Step | None:
+    parsed = parse_args(words, _spec(), index + 1)
+    if parsed.has("-v", "-V"):
+        return None  # `command -v x` only looks x up
+    return _Step(parsed.end if parsed.end < len(words) else None)
+
+
+def _peel_python_module(words: Sequence[str], index: int) -> _Step | None:
+    position = index + 1
+    while position < len(words):
+        word = words[position]
+        if word == "-m" and position + 1 < len(words):
+            return _Step(position + 1, "python -m")
+        if word.startswith("-m") and len(word) > 2:
+            return None  # `-mpytest` is rare; judged as python with inline arguments
+        if not word.startswith("-") or word in {"-c", "-"}:
+            return None
+        if word in {"-W", "-X", "-Q"}:
+            position += 1
+        position += 1
+    return None
+
+
+def _peel_simple(name: str, words: Sequence[str], index: int) -> _Step | None:
+    spec = _SIMPLE_WRAPPERS[name]
+    parsed = parse_args(words, spec, index + 1)
+    position = parsed.end
+    step = _Step(None)
+    if name == "sudo" and parsed.has("-e", "--edit", "-l", "--list", "-v", "--validate"):
+        return step
+    if name in {"sudo", "run0"}:
+        _option_paths(parsed, step, {"-D": "cd", "--chdir": "cd", "-R": "cd", "--chroot": "cd"})
+    if name == "env":
+        _option_paths(parsed, step, {"-C": "cd", "--chdir": "cd"})
+        split = parsed.value_options("-S", "--split-string")
+        if split:
+            for option in split:
+                if option.value_index is not None:
+                    step.scripts.append(_option_code(words, option))
+            return step
+    if name in {"env", "sudo", "doas", "run0", "pkexec"}:
+        while position < len(words) and _ASSIGNMENT.match(words[position]):
+            step.assignments.append(position)
+            position += 1
+    if name == "time":
+        _option_paths(parsed, step, {"-o": "write", "--output": "write"})
+    if name in {"strace", "ltrace"}:
+        _option_paths(parsed, step, {"-o": "write", "--output": "write"})
+    if name == "xargs":
+        _option_paths(parsed, step, {"-a": "read", "--arg-file": "read"})
+    if name in {"timeout", "gtimeout", "taskset", "chrt"}:
+        if name == "taskset" and parsed.has("-p", "--pid"):
+            return step
+        position += 1  # the duration, CPU mask or priority
+    if name == "chroot":
+        if position < len(words):
+            step.paths.append((position, "exec"))
+        position += 1
+    if name == "ionice" and parsed.has("-p", "--pid"):
+        return step
+    if name == "flock":
+        return _peel_flock(words, parsed, step)
+    if name == "watch":
+        if position < len(words):
+            if parsed.has("-x", "--exec"):
+                step.next = position
+            else:
+                step.scripts.append(_join_code(words, position, len(words)))
+        return step
+    if name == "script":
+        step.scripts.extend(_option_code(words, o) for o in parsed.value_options("-c", "--command"))
+        return step
+    step.next = position if position < len(words) else None
+    return step
+
+
+def _peel_flock(words: Sequence[str], parsed: ParsedArgs, step: _Step) -> _Step:
+    position = parsed.end
+    step.scripts.extend(_option_code(words, o) for o in parsed.value_options("-c", "--command"))
+    if position < len(words):
+        step.paths.append((position, "write"))
+        rest = parse_args(words, _SIMPLE_WRAPPERS["flock"], position + 1)
+        step.scripts.extend(_option_code(words, o) for o in rest.value_options("-c", "--command"))
+        if not step.scripts and rest.end < len(words):
+            step.next = rest.end
+    return step
+
+
+def _option_paths(parsed: ParsedArgs, step: _Step, accesses: dict[str, str]) -> None:
+    for option in parsed.options:
+        access = accesses.get(option.name)
+        if access is not None and option.value_index is not None:
+            step.paths.append((option.value_index, access))
+
+
+# -- commands a program runs by itself ---------------------------------------------------
+
+_SHELL_SPEC = OptionSpec(
+    short_values=frozenset("oO"), long_values=frozenset({"--rcfile", "--init-file"})
+)
+_SU_SPEC = OptionSpec(
+    short_values=frozenset("cgGsw"),
+    long_values=frozenset(
+        {
+            "--command",
+            "--group",
+            "--supp-group",
+            "--shell",
+            "--session-command",
+            "--whitelist-environment",
+        }
+    ),
+)
+_FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
+
+_GIT_EXEC_KEYS = re.compile(
+    r"^(alias\..+|core\.(pager|editor|sshcommand|fsmonitor|askpass|hookspath|gitproxy)|"
+    r"(diff|merge|filter)\..+\.(command|textconv|driver|clean|smudge|process|cmd)|"
+    r"sequence\.editor|credential\..*helper|gpg\..*program|pager\..+|"
+    r"uploadpack\.packobjectshook|web\.browser|browser\..+\.cmd|sendemail\..*)$",
+    re.IGNORECASE,
+)
+
+
+def embedded_commands(program: str, args: Sequence[str]) -> Embedded:
+    """Shell code and commands that `program` run with `args` would run itself.
+
+    `args` excludes the program word; the ranges index into `args`.
+    """
+    found = Embedded()
+    if program in SHELLS:
+        _shell_embedded(args, found)
+    elif program == "eval" and args:
+        found.scripts.append(_join_code(args, 0, len(args)))
+    elif program in {"su", "runuser"}:
+        parsed = parse_args(args, _SU_SPEC)
+        options = parsed.value_options("-c", "--command", "--session-command")
+        found.scripts.extend(_option_code(args, option) for option in options)
+    elif program == "sg" and len(args) >= 2:
+        command = 2 if args[1] == "-c" else 1
+        if command < len(args):
+            found.scripts.append(_join_code(args, command, command + 1))
+    elif program == "trap" and args and args[0] not in {"-p", "-l", "-", "--"}:
+        found.scripts.append(_join_code(args, 0, 1))
+    elif program == "find":
+        _find_embedded(args, found)
+    elif program == "git":
+        _git_embedded(args, found)
+    elif program in {"ssh", "scp", "sftp"}:
+        _ssh_embedded(args, found)
+    elif program == "rsync":
+        _option_scripts(args, found, {"-e", "--rsh"})
+    elif program in {"tar", "gtar", "bsdtar"}:
+        _tar_embedded(args, found)
+    elif program == "zip":
+        _option_scripts(args, found, {"-TT", "--unzip-command"})
+    elif program == "go" and args[:1] in (["test"], ["run"], ["build"]):
+        _option_scripts(args, found, {"-exec", "--exec", "-toolexec", "--toolexec"})
+    elif program in {"npm", "npx", "pnpm"}:
+        _option_scripts(args, found, {"-c", "--call"})
+    elif program in {"rg", "ripgrep"}:
+        _option_scripts(args, found, {"--pre"})
+    return found
+
+
+def _shell_embedded(args: Sequence[str], found: Embedded) -> None:
+    index = 0
+    takes_command = False
+    while index < len(args):
+        arg = args[index]
+        if arg in {"--", "-"}:
+            if arg == "-":
+                found.stdin_script = True
+            return
+        if arg.startswith("--"):
+            if arg in _SHELL_SPEC.long_values:
+                index += 1
+            index += 1
+            continue
+        if arg.startswith(("-", "+")) and len(arg) > 1:
+            letters = arg[1:]
+            if "c" in letters:
+                takes_command = True
+            if "s" in letters:
+                found.stdin_script = True
+            if letters[-1:] in {"o", "O"}:
+                index += 1  # `-o pipefail`: the option's value
+            index += 1
+            continue
+        if takes_command:
+            found.scripts.append(_join_code(args, index, index + 1))
+        return
+    if not takes_command:
+        found.stdin_script = True
+
+
+def _find_embedded(args: Sequence[str], found: Embedded) -> None:
+    index = 0
+    while index < len(args):
+        if args[index] in _FIND_EXEC:
+            start = index + 1
+            end = start
+            while end < len(args) and args[end] not in {";", "+"}:
+                end += 1
+            if end > start:
+                found.argvs.append((start, end))
+            index = end + 1
+            continue
+        index += 1
+
+
+def _git_embedded(args: Sequence[str], found: Embedded) -> None:
+    index = 0
+    subcommand: str | None = None
+    while index < len(args):
+        arg = args[index]
+        if subcommand is None:
+            if arg == "-c" and index + 1 < len(args):
+                _git_config_value(args, index + 1, found)
+                index += 2
+                continue
+            if arg in {"-C", "--git-dir", "--work-tree", "--namespace", "--config-env"}:
+                index += 2
+                continue
+            if arg.startswith("-"):
+                index += 1
+                continue
+            subcommand = arg
+            index += 1
+            continue
+        if subcommand == "rebase" and arg in {"-x", "--exec"} and index + 1 < len(args):
+            found.scripts.append(_join_code(args, index + 1, index + 2))
+            index += 2
+            continue
+        if subcommand == "rebase" and arg.startswith("--exec="):
+            found.scripts.append(Code(index, index + 1, arg.partition("=")[2]))
+        if subcommand == "bisect" and arg == "run" and index + 1 < len(args):
+            found.argvs.append((index + 1, len(args)))
+            return
+        if subcommand == "submodule" and arg == "foreach":
+            rest = index + 1
+            while rest < len(args) and args[rest].startswith("-"):
+                rest += 1
+            if rest < len(args):
+                found.scripts.append(_join_code(args, rest, len(args)))
+            return
+        external = subcommand in {"difftool", "mergetool"} and arg in {"-x", "--extcmd"}
+        if external and index + 1 < len(args):
+            found.scripts.append(_join_code(args, index + 1, index + 2))
+        if subcommand == "config" and _GIT_EXEC_KEYS.match(arg) and index + 1 < len(args):
+            found.scripts.append(_git_alias_code(args, index + 1, args[index + 1]))
+            return
+        index += 1
+
+
+def _git_config_value(args: Sequence[str], index: int, found: Embedded) -> None:
+    key, _, value = args[index].partition("=")
+    if _GIT_EXEC_KEYS.match(key):
+        found.scripts.append(_git_alias_code(args, index, value))
+
+
+def _ssh_embedded(args: Sequence[str], found: Embedded) -> None:
+    for index, arg in enumerate(args):
+        lowered = arg.lower()
+        if lowered.startswith(("-oproxycommand", "-olocalcommand")):
+            found.scripts.append(Code(index, index + 1, _after_key(arg[2:])))
+        elif arg == "-o" and index + 1 < len(args):
+            value = args[index + 1]
+            if value.lower().startswith(("proxycommand", "localcommand")):
+                found.scripts.append(Code(index + 1, index + 2, _after_key(value)))
+
+
+def _tar_embedded(args: Sequence[str], found: Embedded) -> None:
+    for index, arg in enumerate(args):
+        if arg.startswith(("--to-command=", "--use-compress-program=")):
+            found.scripts.append(Code(index, index + 1, arg.partition("=")[2]))
+        elif arg.startswith("--checkpoint-action=exec="):
+            found.scripts.append(Code(index, index + 1, arg.split("=", 2)[2]))
+        elif arg in {"--to-command", "-I", "--use-compress-program"} and index + 1 < len(args):
+            found.scripts.append(_join_code(args, index + 1, index + 2))
+
+
+def _option_scripts(args: Sequence[str], found: Embedded, names: set[str]) -> None:
+    for index, arg in enumerate(args):
+        name, equals, _ = arg.partition("=")
+        if name in names:
+            if equals:
+                found.scripts.append(Code(index, index + 1, arg.partition("=")[2]))
+            elif index + 1 < len(args):
+                found.scripts.append(_join_code(args, index + 1, index + 2))
+
+
+def _join_code(words: Sequence[str], start: int, end: int) -> Code:
+    return Code(start, end, " ".join(words[start:end]))
+
+
+def _option_code(words: Sequence[str], option: Option) -> Code:
+    index = option.value_index if option.value_index is not None else option.index
+    return Code(index, index + 1, option.value or "")
+
+
+def _git_alias_code(words: Sequence[str], index: int, value: str) -> Code:
+    # `alias.x=!cmd` runs cmd in a shell; other keys hold a command line as they are.
+    return Code(index, index + 1, value[1:] if value.startswith("!") else value)
+
+
+def _after_key(option: str) -> str:
+    """`ProxyCommand=nc %h %p` or `ProxyCommand nc %h %p` -> `nc %h %p`."""
+    for separator in ("=", " "):
+        key, found, value = option.partition(separator)
+        if found and key.isalpha():
+            return value.strip()
+    return option
