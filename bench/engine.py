@@ -29,6 +29,7 @@ from tether.app import build_engine
 from tether.core.config import TetherConfig
 from tether.core.safety.gatekeeper import GateDecision
 from tether.core.session import Session
+from tether.log import configure_logging
 
 ROUNDS = 5
 MESSAGES = 400
@@ -175,6 +176,7 @@ async def _memory(workdir: Path) -> tuple[float, float]:
 
 
 async def main() -> None:
+    configure_logging("WARNING")
     rounds: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for index in range(ROUNDS):
@@ -190,13 +192,17 @@ async def main() -> None:
     print(f"  1 chat:           {median('one_chat_rate'):8.0f} messages/s")
     print(f"  {CHATS} chats at once: {median('many_chat_rate'):8.0f} messages/s")
     print(f"  agent alone:      {median('agent_alone_us'):8.1f} µs/message (baseline, same run)")
-    print(f"  added by Tether:  p50 {median('added_p50_us'):8.1f} µs   p99 {median('added_p99_us'):8.1f} µs")
+    p50, p99 = median("added_p50_us"), median("added_p99_us")
+    print(f"  added by Tether:  p50 {p50:8.1f} µs   p99 {p99:8.1f} µs")
     wall = statistics.median(walls)
     print(
         f"  {CHATS} chats whose agent waits 50 ms: {wall * 1000:.0f} ms wall "
         f"(serialised would be {CHATS * 50} ms; ratio to one wait {wall / 0.05:.2f}x)"
     )
-    print(f"  memory with {CHATS} sessions: traced peak {traced_mib:.1f} MiB, max RSS {rss_mib:.0f} MiB")
+    print(
+        f"  memory with {CHATS} sessions: traced peak {traced_mib:.1f} MiB, "
+        f"max RSS {rss_mib:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

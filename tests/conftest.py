@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from tether.core.config import TetherConfig
 
@@ -20,6 +22,12 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     yield
+    # A test that ran the `tether` command configured logging for the process;
+    # the next test starts from structlog's defaults again.
+    structlog.reset_defaults()
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
 
 
 @pytest.fixture

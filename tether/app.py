@@ -13,7 +13,16 @@ from tether.core.commands import SlashCommands
 from tether.core.config import TetherConfig, load_config
 from tether.core.engine import Engine
 from tether.core.events import EventBus
+from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
+from tether.core.safety.approvals import ApprovalCoordinator, ApprovalRequester
 from tether.core.safety.audit import AuditLogger
+from tether.core.safety.classify import Classifier
+from tether.core.safety.gatekeeper import ToolGatekeeper
+from tether.core.safety.pipeline import SafetyPipeline
+from tether.core.safety.policy import PolicyEngine
+from tether.core.safety.policy_files import load_policies
+from tether.core.safety.sandbox import SandboxEnforcer
+from tether.core.safety.shell import ShellParser
 from tether.core.session import SessionManager
 from tether.middleware.auth import AuthMiddleware
 from tether.middleware.base import MiddlewareChain
@@ -25,7 +34,13 @@ from tether.storage.base import SessionStore
 from tether.storage.memory import MemorySessionStore
 from tether.storage.sqlite import SqliteSessionStore
 
-__all__ = ["build_connector", "build_engine", "build_store"]
+__all__ = [
+    "build_connector",
+    "build_engine",
+    "build_gatekeeper",
+    "build_safety_pipeline",
+    "build_store",
+]
 
 
 def build_engine(
@@ -103,3 +118,52 @@ def build_connector(config: TetherConfig) -> BaseConnector:
             commands=[(spec.name, spec.description) for spec in SlashCommands().specs],
         )
     return CliConnector()
+
+
+def build_safety_pipeline(config: TetherConfig) -> SafetyPipeline:
+    """The input check, sandbox and policy that every tool call passes.
+
+    Reads the policies `TETHER_POLICY_FILES` names (presets or YAML paths) and
+    the approved directories. `tether check` uses it directly; the gatekeeper
+    wraps it.
+
+    Raises:
+        ConfigError: a policy preset is unknown, or a policy file is malformed
+            (the message names the file and line).
+    """
+    parser = ShellParser()
+    paths = PathAnalyzer()
+    classifier = Classifier(parser, CommandAnalyzer(parser, paths), paths)
+    policy = PolicyEngine(load_policies(config.policy_files), classifier)
+    return SafetyPipeline(policy, SandboxEnforcer(config.approved_directories), paths)
+
+
+def build_gatekeeper(
+    config: TetherConfig,
+    *,
+    event_bus: EventBus,
+    audit_logger: AuditLogger,
+    approval_requester: ApprovalRequester | None = None,
+) -> tuple[ApprovalCoordinator, ToolGatekeeper]:
+    """The approval coordinator and the gatekeeper, wired to the bus and the audit log.
+
+    `approval_requester` is the connector that asks people (None: every call
+    that needs approval is denied). The approval timeout is
+    `TETHER_APPROVAL_TIMEOUT_SECONDS` when set, else the policy's
+    `settings.approval_timeout_seconds`, else 300 s.
+
+    Raises:
+        ConfigError: see `build_safety_pipeline`.
+    """
+    pipeline = build_safety_pipeline(config)
+    timeout = config.approval_timeout_seconds
+    from_policy = pipeline.policy.approval_timeout_seconds
+    if "approval_timeout_seconds" not in config.model_fields_set and from_policy is not None:
+        timeout = from_policy
+    approvals = ApprovalCoordinator(
+        event_bus=event_bus,
+        audit_logger=audit_logger,
+        requester=approval_requester,
+        timeout_seconds=timeout,
+    )
+    return approvals, ToolGatekeeper(pipeline, approvals, event_bus, audit_logger)

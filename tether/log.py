@@ -1,4 +1,4 @@
-"""structlog set-up for the `tether` command: readable lines on stderr, JSON in a file."""
+"""structlog set-up for the `tether` command: readable lines on stderr, JSON lines in a file."""
 
 from __future__ import annotations
 
@@ -25,29 +25,81 @@ def redact_secrets(
     return event_dict
 
 
-def configure_logging(level: str = "INFO", log_dir: Path | None = None) -> None:
-    """Log at `level` to stderr; with `log_dir`, also as JSON lines to `log_dir/tether.log`."""
+class _CurrentStderr:
+    """Writes to whatever `sys.stderr` is at the time (a test may have swapped it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
+def _drop_traceback(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    event_dict.pop("exc_info", None)
+    return event_dict
+
+
+def configure_logging(
+    level: str = "INFO",
+    log_dir: Path | None = None,
+    *,
+    console_level: str | None = None,
+    console_tracebacks: bool = True,
+) -> None:
+    """Log at `level`: to stderr (at `console_level` when given, e.g. WARNING in the
+    REPL, where `console_tracebacks=False` keeps tracebacks out of the conversation)
+    and, with `log_dir`, as JSON lines to `log_dir/tether.log` (tracebacks included).
+    """
     numeric = logging.getLevelName(level.upper())
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_secrets,
+    ]
+    stderr = _CurrentStderr()
+    console = logging.StreamHandler(stderr)  # type: ignore[arg-type]
+    console.setLevel(logging.getLevelName((console_level or level).upper()))
+    console.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *(() if console_tracebacks else (_drop_traceback,)),
+                structlog.dev.ConsoleRenderer(colors=stderr.isatty()),
+            ],
+        )
+    )
+    handlers: list[logging.Handler] = [console]
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_dir / "tether.log", encoding="utf-8"))
-    logging.basicConfig(level=numeric, handlers=handlers, format="%(message)s", force=True)
-    renderer: Any = (
-        structlog.processors.JSONRenderer()
-        if log_dir is not None
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
+        to_file = logging.FileHandler(log_dir / "tether.log", encoding="utf-8")
+        to_file.setFormatter(
+            structlog.stdlib.ProcessorFormatter(
+                foreign_pre_chain=shared,
+                processors=[
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    structlog.processors.JSONRenderer(),
+                ],
+            )
+        )
+        handlers.append(to_file)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(numeric)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            redact_secrets,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )

@@ -346,3 +346,26 @@ async def test_an_empty_final_text_keeps_what_was_streamed() -> None:
     await eventually(lambda: writer.shown() == ["Partial answer\n\n🔧 Bash: make"])
     await reply.finish("")
     assert writer.shown() == ["Partial answer"]
+
+
+async def test_flush_shows_the_latest_state_at_once_despite_the_throttle() -> None:
+    writer = RecordingWriter()
+    reply = StreamingReply(writer, 1, throttle_seconds=10.0)
+    await reply.update("Let me check.")
+    await eventually(lambda: writer.shown() == ["Let me check."])
+    await reply.activity("🔧 Bash: make")
+    await reply.flush()
+    assert writer.shown() == ["Let me check.\n\n🔧 Bash: make"]
+    await reply.flush()
+    assert len(writer.log) == 2
+
+
+async def test_flush_waits_for_an_edit_in_flight_then_shows_what_came_after() -> None:
+    writer = RecordingWriter(delay=0.05)
+    reply = StreamingReply(writer, 1, throttle_seconds=0.0)
+    await reply.update("one")
+    await asyncio.sleep(0.01)  # "one" is being sent
+    await reply.update("one two")
+    await reply.flush()
+    assert writer.shown() == ["one two"]
+    assert reply.message_ids == ("1",)

@@ -29,7 +29,11 @@ CHAT = 5000
 @pytest.fixture
 def engine_config(config: TetherConfig) -> TetherConfig:
     return config.model_copy(
-        update={"allowed_user_ids": (OWNER, 222), "approval_timeout_seconds": 5.0}
+        update={
+            "allowed_user_ids": (OWNER, 222),
+            "approval_timeout_seconds": 5.0,
+            "rate_limit_burst": 50,
+        }
     )
 
 
@@ -166,9 +170,7 @@ async def test_messages_in_one_chat_run_one_at_a_time_in_order(
     agent.execute = tracking  # type: ignore[method-assign]
     connector = RecordingConnector()
     engine = await make_engine(agent, connector=connector)
-    replies = await asyncio.gather(
-        *(engine.handle_message(OWNER, f"m{i}", CHAT) for i in range(4))
-    )
+    replies = await asyncio.gather(*(engine.handle_message(OWNER, f"m{i}", CHAT) for i in range(4)))
     assert replies == ["m0", "m1", "m2", "m3"]
     assert order == ["m0", "m1", "m2", "m3"]
     assert most == 1
@@ -379,7 +381,7 @@ async def test_connector_messages_stream_into_a_reply(
     make_engine: Callable[..., Any], project_dir: Path
 ) -> None:
     connector = RecordingConnector()
-    engine = await make_engine(
+    await make_engine(
         ScriptedAgent([Say("Hello "), _read(project_dir), Say("world")]), connector=connector
     )
     assert connector.started

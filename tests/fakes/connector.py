@@ -114,8 +114,8 @@ class RecordingConnector:
         self.replies.append(reply)
         return reply
 
-    async def next_approval(self, timeout: float = 5.0) -> ApprovalRequest:
+    async def next_approval(self, wait_seconds: float = 5.0) -> ApprovalRequest:
         """Wait for the next approval request."""
-        await asyncio.wait_for(self.approval_requested.wait(), timeout)
+        await asyncio.wait_for(self.approval_requested.wait(), wait_seconds)
         self.approval_requested.clear()
         return self.approvals[-1]

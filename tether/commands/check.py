@@ -1,16 +1,225 @@
-"""`tether check`: evaluate tool calls against the sandbox and policy, without an agent."""
+"""`tether check`: evaluate tool calls against the sandbox and policy, without an agent.
+
+It runs the same pipeline as the gatekeeper, so what it prints is what the
+agent would meet; a call that needs approval is reported as such, never
+resolved. One call with `--input` (or `--command`), or many with `--batch`
+(JSON Lines in, one JSON line out per input, in order).
+"""
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
 
-__all__ = ["register"]
+from tether.app import build_safety_pipeline
+from tether.core.config import load_config
+from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
+from tether.exceptions import ConfigError
+
+__all__ = ["register", "run"]
+
+_EXIT_USER_ERROR = 2
+_EXIT_CODES = {"allow": 0, "deny": 1, "require_approval": 3}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("check", help="explain the decision for a tool call")
+    parser = subparsers.add_parser(
+        "check",
+        help="explain the decision for a tool call",
+        description="Evaluate tool calls against the sandbox and the policy, without an agent. "
+        "Prints the decision (allow, deny, require_approval), the layer that decided "
+        "(input, sandbox, policy), the rule, the reason and the risk facts.",
+        epilog='Example: tether check --dir . --tool Bash --input \'{"command": "rm -rf /"}\'',
+    )
+    parser.add_argument(
+        "--dir",
+        dest="directories",
+        action="append",
+        metavar="DIR",
+        help="an approved directory (repeatable; default: TETHER_APPROVED_DIRECTORIES or here)",
+    )
+    parser.add_argument(
+        "--cwd", help="the session's working directory (default: the first approved directory)"
+    )
+    parser.add_argument(
+        "--policy",
+        dest="policies",
+        action="append",
+        metavar="NAME_OR_PATH",
+        help="a preset (default, strict, permissive, dev-tools) or a YAML file; repeatable, "
+        "in order (default: TETHER_POLICY_FILES)",
+    )
+    parser.add_argument("--tool", default="Bash", help="the tool name (default: Bash)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--input", metavar="JSON", help="the tool input, a JSON object")
+    source.add_argument(
+        "--command",
+        metavar="COMMAND",
+        help="shorthand for --tool Bash --input '{\"command\": ...}'",
+    )
+    source.add_argument(
+        "--batch",
+        metavar="FILE",
+        help='JSON Lines of {"tool_name": ..., "tool_input": {...}}; "-" reads stdin',
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit 0 for allow, 1 for deny, 3 for require_approval (single call only)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("filled in by the safety pipeline")
+    """Run `tether check`; returns the exit status."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # Commands may hold any character; the report must still print.
+        sys.stdout.reconfigure(errors="backslashreplace")
+    pipeline = build_safety_pipeline(load_config(**_overrides(args)))
+    cwd = args.cwd
+    if args.batch is not None:
+        return _run_batch(pipeline, args.batch, cwd)
+    if args.command is not None:
+        tool_name, tool_input = "Bash", {"command": args.command}
+    elif args.input is not None:
+        tool_name = args.tool
+        try:
+            tool_input = json.loads(args.input)
+        except json.JSONDecodeError as error:
+            message = f"--input is not valid JSON: {error.msg} at column {error.colno}"
+            if args.json:
+                _write_line(sys.stdout, {"decision": "deny", "error": message})
+            print(f"tether: {message}", file=sys.stderr)
+            return _EXIT_USER_ERROR
+    else:
+        print("tether: give --input JSON, --command COMMAND or --batch FILE", file=sys.stderr)
+        return _EXIT_USER_ERROR
+    verdict = pipeline.decide(tool_name, tool_input, cwd=cwd)
+    if args.json:
+        _write_line(sys.stdout, _as_json(tool_name, verdict))
+    else:
+        _print_text(tool_name, verdict)
+    return _EXIT_CODES[verdict.decision.value] if args.exit_code else 0
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    if args.directories:
+        for directory in args.directories:
+            if not Path(directory).expanduser().is_dir():
+                raise ConfigError(f"--dir {directory!r} is not an existing directory")
+        overrides["approved_directories"] = tuple(args.directories)
+    if args.policies:
+        overrides["policy_files"] = tuple(args.policies)
+    return overrides
+
+
+def _run_batch(pipeline: SafetyPipeline, source: str, cwd: str | None) -> int:
+    try:
+        stream = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
+    except OSError as error:
+        print(f"tether: --batch {source!r} cannot be read: {error.strerror}", file=sys.stderr)
+        return _EXIT_USER_ERROR
+    out = sys.stdout
+    buffer: list[str] = []
+    try:
+        for number, line in _lines(stream):
+            buffer.append(_batch_line(pipeline, number, line, cwd))
+            if len(buffer) >= 512:
+                out.write("".join(buffer))
+                buffer.clear()
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    out.write("".join(buffer))
+    out.flush()
+    return 0
+
+
+def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    for number, raw in enumerate(stream, start=1):
+        line = raw.strip()
+        if line:
+            yield number, line
+
+
+def _batch_line(pipeline: SafetyPipeline, number: int, raw: bytes, cwd: str | None) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return _bad_line(number, f"line {number} is not valid UTF-8 (byte {error.start})")
+    try:
+        item = json.loads(text)
+    except json.JSONDecodeError as error:
+        return _bad_line(number, f"line {number} is not JSON: {error.msg} at column {error.colno}")
+    if not isinstance(item, dict):
+        return _bad_line(number, f"line {number} is not a JSON object")
+    if "tool_name" not in item or "tool_input" not in item:
+        return _bad_line(number, f"line {number} needs 'tool_name' and 'tool_input'")
+    tool_name = item["tool_name"]
+    verdict = pipeline.decide(tool_name, item["tool_input"], cwd=cwd)
+    result = _as_json(tool_name if isinstance(tool_name, str) else repr(tool_name), verdict)
+    result = {"line": number, **({"id": item["id"]} if "id" in item else {}), **result}
+    return json.dumps(result) + "\n"
+
+
+def _bad_line(number: int, message: str) -> str:
+    return json.dumps({"line": number, "decision": "deny", "error": message}) + "\n"
+
+
+def _as_json(tool_name: str, verdict: Verdict) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "decision": verdict.decision.value,
+        "layer": verdict.layer.value,
+        "rule": verdict.rule,
+        "policy": verdict.policy,
+        "reason": verdict.reason,
+        "risk_level": verdict.risk_level.value,
+        "risk_facts": list(verdict.risk_facts),
+        "violation_type": verdict.violation_type,
+        "tool_name": tool_name,
+    }
+    if verdict.policy_decision is not None and verdict.classification is not None:
+        result["parts"] = [
+            {
+                "command": part.text,
+                "decision": part.action.value,
+                "rule": part.rule,
+                "risk_facts": list(part.facts),
+            }
+            for part in verdict.policy_decision.parts
+        ]
+    return result
+
+
+def _write_line(stream: IO[str], value: dict[str, Any]) -> None:
+    stream.write(json.dumps(value) + "\n")
+
+
+def _print_text(tool_name: str, verdict: Verdict) -> None:
+    out = sys.stdout
+    facts = ", ".join(verdict.risk_facts) or "none"
+    rule = verdict.rule or ("(none: the default action)" if verdict.layer is Layer.POLICY else "-")
+    if verdict.policy and verdict.rule:
+        rule = f"{verdict.rule} (policy {verdict.policy})"
+    lines = [
+        f"decision:  {verdict.decision.value}",
+        f"layer:     {verdict.layer.value}",
+        f"rule:      {rule}",
+        f"reason:    {verdict.reason}",
+        f"risk:      {verdict.risk_level.value} ({facts})",
+    ]
+    decision = verdict.policy_decision
+    if decision is not None and len(decision.parts) > 1:
+        lines.append("commands:")
+        for part in decision.parts:
+            shown = part.text if len(part.text) <= 80 else part.text[:77] + "..."
+            part_facts = f" [{', '.join(part.facts)}]" if part.facts else ""
+            lines.append(f"  {part.action.value:<16} {shown}{part_facts}")
+    out.write("\n".join(lines) + "\n")

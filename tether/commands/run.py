@@ -44,11 +44,14 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(**overrides)
     interactive = config.telegram_bot_token is None
     # In the REPL, log lines would tear through the conversation: only problems
-    # reach the terminal unless a log directory is set.
-    level = config.log_level
-    if interactive and config.log_dir is None and level in ("DEBUG", "INFO"):
-        level = "WARNING"
-    configure_logging(level, config.log_dir)
+    # reach the terminal (the log file, if any, still gets everything).
+    console_level = "WARNING" if interactive else None
+    configure_logging(
+        config.log_level,
+        config.log_dir,
+        console_level=console_level,
+        console_tracebacks=not interactive,
+    )
     # Imported here: `tether --help` should not pay for loading the agent SDK.
     from tether.app import build_connector, build_engine
 

@@ -58,10 +58,8 @@ class _TerminalReply:
         self._mid_line = False
 
     async def update(self, text: str) -> None:
-        if text.startswith(self._shown):
-            delta = text[len(self._shown) :]
-        else:
-            delta = "\n" + text
+        # A text that no longer extends what is shown (rewritten) is shown again in full.
+        delta = text[len(self._shown) :] if text.startswith(self._shown) else "\n" + text
         self._shown = text
         if delta:
             self._connector.write(delta)
@@ -205,11 +203,8 @@ class CliConnector:
         message = IncomingMessage(
             user_id=self._user_id, chat_id=self._chat_id, text=text, local=True
         )
-        if text.startswith("/"):
-            name, _, rest = text[1:].partition(" ")
-            assert self._on_command is not None
-            self._spawn(self._on_command(message, name, tuple(rest.split())), prompt=True)
-            return
+        # Commands go the same way as messages: the engine tells them apart
+        # (`/etc/hosts is wrong` is a message) and the reply ends with a prompt.
         assert self._on_message is not None
         self._spawn(self._on_message(message), prompt=False)
 
@@ -237,7 +232,7 @@ class CliConnector:
                 await work
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # noqa: BLE001 - the REPL outlives one failed request
+            except Exception as error:
                 logger.error("cli_request_failed", error=repr(error), exc_info=error)
                 self.write(f"\n⚠️ {type(error).__name__}: {error}\n")
             if prompt:
@@ -248,7 +243,7 @@ class CliConnector:
         task.add_done_callback(self._requests.discard)
 
     def _on_interrupt(self) -> None:
-        if not self._on_command or not self._requests and not self._pending_approvals:
+        if not self._on_command or (not self._requests and not self._pending_approvals):
             self.write("\n(Ctrl-D to quit)\n")
             self.show_prompt()
             return

@@ -220,6 +220,28 @@ class StreamingReply:
         async with self._lock:
             await self._sync(self._render())
 
+    async def flush(self) -> None:
+        """Show the latest text and activity now, throttle or not, and wait until shown.
+
+        For a connector about to post something else in the chat (an approval
+        request), so that the reply that led to it reads above it.
+
+        Raises:
+            ConnectorError: the text could not be shown.
+        """
+        if self._closed:
+            return
+        flusher = self._flusher
+        if flusher is not None and not flusher.done() and not self._lock.locked():
+            # Only waiting out the throttle: this flush does its work now.
+            flusher.cancel()
+            await asyncio.wait([flusher])
+        async with self._lock:
+            wanted = self._render()
+            if wanted and wanted != self._shown:
+                await self._sync(wanted)
+                self._next_flush = self._clock() + self._throttle
+
     async def close(self) -> None:
         """Stop without showing anything more (the connector is stopping)."""
         if self._closed:

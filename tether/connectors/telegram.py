@@ -16,29 +16,28 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import structlog
-from telegram import Bot, CallbackQuery, Message, Update
+from telegram import Bot
 from telegram.constants import MessageLimit
 from telegram.error import InvalidToken, TelegramError
 from telegram.request import HTTPXRequest
 
 from tether.connectors.base import (
-    ApprovalAnswer,
     ApprovalHandler,
     Button,
     CommandHandler,
-    IncomingMessage,
     MessageHandler,
-    is_settled_outcome,
 )
 from tether.connectors.streaming import StreamingReply, split_message
 from tether.connectors.telegram_api import TelegramApi
-from tether.connectors.telegram_keyboard import approval_keyboard, decode_approval, inline_keyboard
+from tether.connectors.telegram_approvals import ApprovalMessages
+from tether.connectors.telegram_keyboard import inline_keyboard
 from tether.connectors.telegram_polling import UpdatePoller
 from tether.connectors.telegram_retry import FloodControl, RetryPolicy, call_with_retry
+from tether.connectors.telegram_updates import UpdateRouter
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
 
-__all__ = ["DEFAULT_COMMANDS", "MAX_MESSAGE_LENGTH", "TelegramConnector", "parse_command"]
+__all__ = ["DEFAULT_COMMANDS", "MAX_MESSAGE_LENGTH", "TelegramConnector"]
 
 logger = structlog.get_logger(__name__)
 
@@ -63,32 +62,8 @@ _API_ROOT = "https://api.telegram.org"
 _TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _TOKEN_REJECTIONS = {"unauthorized": "401 Unauthorized", "not found": "404 Not Found"}
 _MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-_MAX_APPROVAL_TEXT = 3500
-_MAX_REMEMBERED_APPROVALS = 1000
-_HANDLER_FAILED = "⚠️ Something went wrong while handling that. The details are in Tether's log."
-_APPROVAL_FAILED = "Something went wrong; the request was not answered. Try again."
-_DEAD_BUTTON = "This button no longer works."
 # Every Bot API URL carries the token, and these libraries log URLs at INFO/DEBUG.
 _CHATTY_LOGGERS = ("httpx", "httpcore", "telegram")
-
-
-def parse_command(text: str, bot_username: str | None) -> tuple[str, tuple[str, ...]] | None:
-    """The command name (without '/', lower case) and arguments of a `/command`.
-
-    None when `text` is not a command. `/start` (what Telegram sends when a
-    chat with the bot begins) is `help`. A command addressed to another bot
-    (`/status@OtherBot`) comes back with the name "", to be ignored.
-    """
-    if not text.startswith("/"):
-        return None
-    head, *args = text.split()
-    name, _, target = head[1:].partition("@")
-    if not name:
-        return None
-    if target and (bot_username is None or target.lower() != bot_username.lower()):
-        return "", ()
-    name = name.lower()
-    return ("help" if name == "start" else name), tuple(args)
 
 
 def _quiet_chatty_loggers() -> None:
@@ -147,6 +122,8 @@ class TelegramConnector:
         request_timeout: float = 10.0,
         typing_interval: float | None = 4.0,
     ) -> None:
+        if throttle_seconds < 0:
+            raise ValueError(f"throttle_seconds must be 0 or more, got {throttle_seconds!r}")
         self._token = token.strip()
         self._api_root = (base_url or _API_ROOT).rstrip("/")
         self._throttle = throttle_seconds
@@ -164,8 +141,7 @@ class TelegramConnector:
         self._api: TelegramApi | None = None
         self._poller: UpdatePoller | None = None
         self._streams: set[StreamingReply] = set()
-        # The text of each approval message still open, to show again with its outcome.
-        self._approval_texts: dict[tuple[ChatId, str], str] = {}
+        self._approvals = ApprovalMessages()
 
     @property
     def bot_username(self) -> str | None:
@@ -200,7 +176,7 @@ class TelegramConnector:
         """
         if self._bot is not None:
             return
-        if self._on_message is None:
+        if self._on_message is None or self._on_command is None or self._on_approval is None:
             raise ConnectorError("TelegramConnector.start() needs set_handlers() first")
         if not _TOKEN_SHAPE.match(self._token):
             raise ConnectorError(
@@ -222,8 +198,16 @@ class TelegramConnector:
         except BaseException:
             await self._close_bot()
             raise
+        router = UpdateRouter(
+            self._api,
+            self._approvals,
+            bot_username=self._bot.username,
+            on_message=self._on_message,
+            on_command=self._on_command,
+            on_approval=self._on_approval,
+        )
         self._poller = UpdatePoller(
-            self._bot, self._dispatch, poll_timeout=self._poll_timeout, policy=self._retry
+            self._bot, router, poll_timeout=self._poll_timeout, policy=self._retry
         )
         self._poller.start()
         logger.info("telegram_started", bot_username=self._bot.username)
@@ -378,21 +362,21 @@ class TelegramConnector:
     async def request_approval(
         self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
     ) -> str:
-        """Post the request with Approve / Reject / Always buttons; the message id.
+        """Post the request, verbatim, with Approve / Reject / Always buttons; the message id.
+
+        The reply streamed so far is shown first, so the request reads below it.
 
         Raises:
             ConnectorError: the approval id does not fit on a button, or the
                 message could not be sent (the caller then denies the tool call).
         """
-        keyboard = approval_keyboard(approval_id, tool_name)
-        text = _truncate(
-            f"🔐 **{tool_name}** needs your approval\n\n{description}", _MAX_APPROVAL_TEXT
-        )
-        message_id = await self._require_api().send(chat_id, text, keyboard)
-        self._approval_texts[(chat_id, message_id)] = text
-        while len(self._approval_texts) > _MAX_REMEMBERED_APPROVALS:
-            del self._approval_texts[next(iter(self._approval_texts))]
-        return message_id
+        api = self._require_api()
+        for stream in [s for s in self._streams if s.chat_id == chat_id and not s.closed]:
+            try:
+                await stream.flush()
+            except ConnectorError as error:
+                logger.warning("telegram_reply_not_flushed", chat_id=chat_id, error=str(error))
+        return await self._approvals.post(api, chat_id, approval_id, description, tool_name)
 
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
         """Show the outcome (expired, cancelled, answered elsewhere) and remove the buttons.
@@ -402,93 +386,4 @@ class TelegramConnector:
         Raises:
             ConnectorError: the message could not be edited.
         """
-        shown = self._approval_texts.pop((chat_id, message_id), None)
-        if shown is None:
-            logger.debug("telegram_approval_already_closed", chat_id=chat_id, message_id=message_id)
-            return
-        await self.edit_message(chat_id, message_id, f"{shown}\n\n{outcome}")
-
-    # -- incoming ----------------------------------------------------------
-
-    async def _dispatch(self, update: Update) -> None:
-        if update.callback_query is not None:
-            await self._on_callback(update.callback_query)
-        elif update.message is not None:
-            await self._on_incoming(update.message)
-
-    async def _on_incoming(self, message: Message) -> None:
-        user, text = message.from_user, message.text
-        if user is None or text is None or self._on_message is None:
-            # Photos, stickers, service messages: nothing the agent can read.
-            logger.debug("telegram_message_ignored", chat_id=message.chat.id)
-            return
-        incoming = IncomingMessage(
-            user_id=user.id,
-            chat_id=message.chat.id,
-            text=text,
-            message_id=str(message.message_id),
-            username=user.username,
-        )
-        command = parse_command(text, self.bot_username)
-        try:
-            if command is None:
-                await self._on_message(incoming)
-            elif command[0] and self._on_command is not None:
-                await self._on_command(incoming, *command)
-        except Exception as error:
-            # One failed message must not stop the bot, nor reach the chat as a traceback.
-            logger.error(
-                "telegram_handler_failed",
-                chat_id=incoming.chat_id,
-                error=repr(error),
-                exc_info=error,
-            )
-            await self._tell(incoming.chat_id, _HANDLER_FAILED)
-
-    async def _on_callback(self, query: CallbackQuery) -> None:
-        api = self._require_api()
-        decoded = decode_approval(query.data or "")
-        message = query.message
-        if decoded is None or message is None or self._on_approval is None:
-            await api.answer_callback(query.id, _DEAD_BUTTON)
-            return
-        approval_id, choice = decoded
-        chat_id, message_id = message.chat.id, str(message.message_id)
-        answer = ApprovalAnswer(
-            approval_id=approval_id,
-            choice=choice,
-            user_id=query.from_user.id,
-            chat_id=chat_id,
-            message_id=message_id,
-            username=query.from_user.username,
-        )
-        try:
-            outcome = await self._on_approval(answer)
-        except Exception as error:
-            # The press is answered either way, so the phone stops its spinner.
-            logger.error(
-                "telegram_approval_failed",
-                chat_id=chat_id,
-                approval_id=approval_id,
-                error=repr(error),
-                exc_info=error,
-            )
-            await api.answer_callback(query.id, _APPROVAL_FAILED)
-            return
-        if not is_settled_outcome(outcome):
-            await api.answer_callback(query.id, outcome)
-            return
-        await api.answer_callback(query.id, None)
-        shown = self._approval_texts.pop((chat_id, message_id), None)
-        if shown is None and isinstance(message, Message):
-            shown = message.text
-        try:
-            await api.edit(chat_id, message_id, f"{shown}\n\n{outcome}" if shown else outcome)
-        except ConnectorError as error:
-            logger.warning("telegram_approval_not_updated", chat_id=chat_id, error=str(error))
-
-    async def _tell(self, chat_id: ChatId, text: str) -> None:
-        try:
-            await self.send_message(chat_id, text)
-        except ConnectorError as error:
-            logger.warning("telegram_notice_failed", chat_id=chat_id, error=str(error))
+        await self._approvals.settle(self._require_api(), chat_id, message_id, outcome)

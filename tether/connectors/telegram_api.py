@@ -78,9 +78,15 @@ class TelegramApi:
             raise ConnectorError(f"Telegram refused {method}: {error.message}") from error
 
     async def send(
-        self, chat_id: ChatId, text: str, markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: ChatId,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        markdown: bool = True,
     ) -> str:
-        """Send one message (HTML from Markdown, plain text if rejected); its id.
+        """Send one message; its id. With `markdown`, the text is shown formatted (as
+        HTML, or as plain text if Telegram rejects that); without, exactly as given.
 
         Raises:
             ConnectorError: Telegram refused it or could not be reached.
@@ -92,7 +98,7 @@ class TelegramApi:
             )
 
         try:
-            sent = await self._formatted("sendMessage", chat_id, text, send)
+            sent = await self._formatted("sendMessage", chat_id, text, send, markdown)
         except BadRequest as error:
             raise ConnectorError(f"Telegram refused the message: {error.message}") from error
         return str(sent.message_id)
@@ -103,8 +109,11 @@ class TelegramApi:
         message_id: str,
         text: str,
         markup: InlineKeyboardMarkup | None = None,
+        *,
+        markdown: bool = True,
     ) -> None:
         """Replace a message's text; without `markup` its buttons go. Unchanged is fine.
+        `markdown` as for `send`.
 
         Raises:
             ConnectorError: the message is gone, or Telegram refused or could not be reached.
@@ -121,7 +130,7 @@ class TelegramApi:
             )
 
         try:
-            await self._formatted("editMessageText", chat_id, text, edit)
+            await self._formatted("editMessageText", chat_id, text, edit, markdown)
         except BadRequest as error:
             if _is_not_modified(error):
                 return
@@ -200,8 +209,11 @@ class TelegramApi:
         chat_id: ChatId,
         text: str,
         request: Callable[[str, ParseMode | None], Callable[[], Awaitable[_T]]],
+        markdown: bool,
     ) -> _T:
         """`request` with the text as HTML; again as plain text if Telegram cannot parse it."""
+        if not markdown:
+            return await self.call(method, chat_id, request(text, None))
         try:
             return await self.call(method, chat_id, request(to_telegram_html(text), ParseMode.HTML))
         except BadRequest as error:

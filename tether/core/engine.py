@@ -12,6 +12,7 @@ chat run one at a time, in arrival order; different chats run in parallel.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -20,7 +21,13 @@ from typing import Any, Self
 import structlog
 
 from tether.agents.base import AgentResponse, BaseAgent, OnText, OnToolActivity, ToolActivity
-from tether.connectors.base import ApprovalAnswer, ApprovalChoice, BaseConnector, IncomingMessage
+from tether.connectors.base import (
+    ApprovalAnswer,
+    ApprovalChoice,
+    BaseConnector,
+    IncomingMessage,
+    ReplyStream,
+)
 from tether.core.commands import CommandContext, SlashCommands
 from tether.core.config import TetherConfig
 from tether.core.events import (
@@ -45,6 +52,10 @@ from tether.storage.base import SessionStore
 __all__ = ["Engine"]
 
 logger = structlog.get_logger(__name__)
+
+# A slash command as chat platforms define one: `/name` or `/name@bot`, then a
+# space or the end. `/etc/hosts has a typo` is a message, not a command.
+_COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@\w+)?(?=\s|$)")
 
 _QUEUED_NOTICE = "⏳ Queued — I'll start on this when the current request finishes."
 
@@ -196,7 +207,8 @@ class Engine:
         await self.event_bus.emit(
             Event(name=MESSAGE_IN, data={"user_id": user_id, "chat_id": chat_id, "text": text})
         )
-        is_command = text.startswith("/")
+        command = _COMMAND.match(text)
+        is_command = command is not None
         context = MessageContext(
             user_id=user_id,
             chat_id=chat_id,
@@ -209,9 +221,9 @@ class Engine:
         if refusal is not None:
             # A quiet refusal (the person was told moments ago) has no reply: "".
             reply = refusal.reply or ""
-        elif is_command:
-            name, _, rest = text[1:].partition(" ")
-            reply = await self._run_command(context, name.split("@", 1)[0], tuple(rest.split()))
+        elif command is not None:
+            args = tuple(text[command.end() :].split())
+            reply = await self._run_command(context, command.group("name"), args)
         else:
             reply = await self._run_in_chat(context, on_text, on_tool_activity)
         await self.event_bus.emit(
@@ -332,7 +344,7 @@ class Engine:
             log.warning("agent_failed", error=str(error))
             await self.sessions.record_message(session, context.text, error=str(error))
             return f"⚠️ {error}"
-        except Exception as error:  # noqa: BLE001 - one failed request must not end the chat
+        except Exception as error:
             await self.approvals.cancel_pending(context.chat_id)
             log.error("agent_crashed", error=repr(error), exc_info=error)
             await self.sessions.record_message(session, context.text, error=repr(error))
@@ -358,13 +370,19 @@ class Engine:
     async def _on_connector_message(self, message: IncomingMessage) -> None:
         connector = self.connector
         assert connector is not None
-        reply = connector.open_reply(message.chat_id)
+        # Opened on first use: a refused stranger must not see "typing…" first.
+        opened: list[ReplyStream] = []
+
+        def reply() -> ReplyStream:
+            if not opened:
+                opened.append(connector.open_reply(message.chat_id))
+            return opened[0]
 
         async def on_text(text: str) -> None:
-            await reply.update(text)
+            await reply().update(text)
 
         async def on_tool_activity(activity: ToolActivity) -> None:
-            await reply.activity(f"🔧 {activity.summary}")
+            await reply().activity(f"🔧 {activity.summary}")
 
         text = await self.handle_message(
             message.user_id,
@@ -376,7 +394,7 @@ class Engine:
             username=message.username,
         )
         if text:
-            await reply.finish(text)
+            await reply().finish(text)
 
     async def _on_connector_command(
         self, message: IncomingMessage, name: str, args: tuple[str, ...]

@@ -102,7 +102,6 @@ _CREDENTIAL_NAMES = {
     "authorized_keys": "SSH authorised keys",
     "known_hosts": "SSH known hosts",
 }
-_SAFE_ENV_SUFFIXES = ("example", "sample", "template", "dist", "defaults", "schema", "tmpl", "tpl")
 _KEY_FILE = re.compile(r"^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$|^identity$")
 _KEY_SUFFIX = re.compile(r"\.(pem|key|p12|pfx|jks|keystore|kdbx|ppk|der|p8|pkcs12|ovpn)$")
 _DATA_SUFFIX = (
@@ -135,6 +134,9 @@ _PATH_PATTERNS = (
     (re.compile(r"(^|/)(google-chrome|chromium|bravesoftware)/"), "a browser profile"),
     (re.compile(r"(^|/)\.git/config$"), None),
 )
+
+# One pass over an ordinary path instead of one per pattern (the gate's hot path).
+_ANY_PATH_PATTERN = re.compile("|".join(f"(?:{p.pattern})" for p, _ in _PATH_PATTERNS))
 
 # Concrete credential names a glob is tested against, and ordinary names that
 # show a glob is too broad to call a credential read by itself.
@@ -208,14 +210,15 @@ class PathAnalyzer:
             if reason:
                 return reason
         name = parts[-1] if parts else normal
-        if name in _CREDENTIAL_DIRS and _CREDENTIAL_DIRS[name]:
+        if _CREDENTIAL_DIRS.get(name):
             return _CREDENTIAL_DIRS[name]
         reason = _name_reason(name)
         if reason is not None:
             return reason
-        for pattern, pattern_reason in _PATH_PATTERNS:
-            if pattern_reason is not None and pattern.search(normal):
-                return pattern_reason
+        if _ANY_PATH_PATTERN.search(normal):
+            for pattern, pattern_reason in _PATH_PATTERNS:
+                if pattern_reason is not None and pattern.search(normal):
+                    return pattern_reason
         return None
 
     def _glob_reason(self, normal: str) -> str | None:
@@ -230,7 +233,10 @@ class PathAnalyzer:
         name = parts[-1] if parts else normal
         if not any(c in name for c in "*?["):
             return self._plain_reason(normal)
-        if any(_glob_match(name, sample) for sample in _ORDINARY_SAMPLES):
+        # A pattern that also matches ordinary names is too broad to call a credential
+        # read by itself (the sandbox then checks the files it matches); a dot-file
+        # pattern is not, since `.env` is what it would reveal.
+        if not name.startswith(".") and any(_glob_match(name, s) for s in _ORDINARY_SAMPLES):
             return None
         for sample in _CREDENTIAL_SAMPLES:
             if _glob_match(name, sample):
@@ -238,12 +244,17 @@ class PathAnalyzer:
         return None
 
 
+_PLACEHOLDER = re.compile(
+    r"(^|[-_.])(example|sample|template|dist|defaults|schema|tmpl|tpl)([-_.]|$)"
+)
+
+
 def _name_reason(name: str) -> str | None:
+    if _PLACEHOLDER.search(name):
+        return None  # `.env.example`, `secrets.sample.yaml`: documentation, not secrets
     if name in _CREDENTIAL_NAMES:
         return _CREDENTIAL_NAMES[name]
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
-        if any(name.endswith(suffix) for suffix in _SAFE_ENV_SUFFIXES):
-            return None
         return "a .env file (secrets)"
     if _KEY_FILE.match(name):
         return "an SSH private key"
@@ -422,7 +433,8 @@ class CommandAnalyzer:
 
     def _credentials(self, f: Findings) -> None:
         for use in f.paths:
-            if use.access in {"list", "cd"} or use.dynamic:
+            # A dynamic path is checked by its best guess (`cat $(echo .env)` is `.env`).
+            if use.access in {"list", "cd"} or not use.path:
                 continue
             reason = self._paths.credential_reason(use.path, glob=use.glob)
             if reason is not None:

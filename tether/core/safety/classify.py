@@ -39,6 +39,8 @@ class CallPart(BaseModel):
     paths: tuple[PathUse, ...] = ()
     resolved: tuple[str, ...] = ()
     """The paths resolved by the sandbox (absolute, symlinks followed), once checked."""
+    subshell: bool = False
+    """A shell command run in a subshell (its `cd` does not last)."""
 
     @property
     def fact_kinds(self) -> frozenset[str]:
@@ -136,6 +138,7 @@ class Classifier:
                     text=item.command.text,
                     facts=facts,
                     paths=item.paths,
+                    subshell=item.command.subshell,
                 )
             )
         return Classification(
@@ -185,6 +188,9 @@ def _git_internal(path: str) -> bool:
 
 def _glob_root(directory: str, pattern: str) -> str:
     """The directory a Glob pattern starts from: `path` joined with the pattern's fixed part."""
-    joined = pattern if pattern.startswith(("/", "~")) else posixpath.join(directory, pattern)
+    if pattern.startswith(("/", "~")) or directory == ".":
+        joined = pattern
+    else:
+        joined = posixpath.join(directory, pattern)
     fixed = itertools.takewhile(lambda p: not any(c in p for c in "*?[{"), joined.split("/"))
     return "/".join(fixed) or ("/" if joined.startswith("/") else ".")

@@ -1,15 +1,47 @@
 """ToolGatekeeper: runs sandbox, policy and approval for every tool call.
 
-(Contract stub: the safety pipeline issue fills this module in.)
+`check` emits `tool.gated`, decides (the `SafetyPipeline`, then a person when
+the policy asks), writes one `tool_attempt` audit entry, then emits
+`tool.allowed` or `tool.denied` (and `safety.violation` for a sandbox denial),
+and returns a `GateDecision`. The gate writes no `security_violation` entry
+itself: the built-in AuditPlugin writes exactly one on a sandbox `tool.denied`. It never
+raises into the agent: any failure is a deny with the reason. A decision that
+cannot be written to the audit log is a deny too.
+
+Auto-approval (per chat, for every tool or for some) answers "yes" in place
+of a person, but only where the policy would ask: never for a deny, and never
+for what the analysis could not see or what is critical.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+import structlog
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["GateDecision"]
+from tether.core.events import (
+    SAFETY_VIOLATION,
+    TOOL_ALLOWED,
+    TOOL_DENIED,
+    TOOL_GATED,
+    Event,
+    EventBus,
+)
+from tether.core.safety.approvals import ApprovalCoordinator
+from tether.core.safety.audit import AuditLogger
+from tether.core.safety.facts import NEVER_AUTO_ALLOWED, RiskLevel
+from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
+from tether.core.safety.policy import Action
+from tether.core.types import ChatId, UserId
+
+__all__ = ["AutoApproveState", "GateDecision", "ToolGatekeeper", "describe_for_approval"]
+
+logger = structlog.get_logger(__name__)
+
+_MAX_SHOWN = 300
 
 
 class GateDecision(BaseModel):
@@ -25,3 +57,340 @@ class GateDecision(BaseModel):
     reason: str | None = None
     updated_input: dict[str, Any] | None = None
     classification: Any = None
+    decision: str | None = None
+    """What the pipeline decided before any person: allow, deny or require_approval."""
+    layer: str | None = None
+    """input, sandbox, policy (or approval when a person or auto-approval decided)."""
+    rule: str | None = None
+    risk_level: str | None = None
+    risk_facts: tuple[str, ...] = ()
+    violation_type: str | None = None
+    """For a deny: invalid_input, sandbox, policy, approval or error."""
+    approval: str | None = None
+    """How an approval ended: approved, rejected, timeout, cancelled, unavailable, auto."""
+    approval_id: str | None = None
+
+
+class AutoApproveState(BaseModel):
+    """What is auto-approved in a chat: everything that would ask, or some tools."""
+
+    model_config = ConfigDict(frozen=True)
+
+    blanket: bool = False
+    tools: frozenset[str] = frozenset()
+
+
+class ToolGatekeeper:
+    """The gate every tool call passes.
+
+    Args:
+        pipeline: input check, sandbox and policy.
+        approvals: asks a person when the policy says so.
+        event_bus: receives tool.gated, tool.allowed, tool.denied.
+        audit_logger: receives one tool_attempt entry per call.
+    """
+
+    def __init__(
+        self,
+        pipeline: SafetyPipeline,
+        approvals: ApprovalCoordinator,
+        event_bus: EventBus,
+        audit_logger: AuditLogger,
+    ) -> None:
+        self._pipeline = pipeline
+        self._approvals = approvals
+        self._bus = event_bus
+        self._audit = audit_logger
+        self._auto: dict[ChatId, AutoApproveState] = {}
+
+    @property
+    def pipeline(self) -> SafetyPipeline:
+        return self._pipeline
+
+    @property
+    def approvals(self) -> ApprovalCoordinator:
+        return self._approvals
+
+    # -- auto-approval --------------------------------------------------------
+
+    def auto_approve(self, chat_id: ChatId, tool_name: str | None = None) -> None:
+        """Approve, in `chat_id`, what would ask: for `tool_name`, or every tool (None)."""
+        state = self._auto.get(chat_id, AutoApproveState())
+        if tool_name is None:
+            state = state.model_copy(update={"blanket": True})
+        else:
+            state = state.model_copy(update={"tools": state.tools | {tool_name}})
+        self._auto[chat_id] = state
+        logger.info("auto_approve_on", chat_id=chat_id, tool_name=tool_name or "*")
+
+    def revoke_auto_approve(self, chat_id: ChatId, tool_name: str | None = None) -> None:
+        """Stop auto-approving `tool_name` (None: stop the blanket approval) in `chat_id`."""
+        state = self._auto.get(chat_id)
+        if state is None:
+            return
+        if tool_name is None:
+            state = state.model_copy(update={"blanket": False})
+        else:
+            state = state.model_copy(update={"tools": state.tools - {tool_name}})
+        self._auto[chat_id] = state
+        logger.info("auto_approve_off", chat_id=chat_id, tool_name=tool_name or "*")
+
+    def clear_auto_approve(self, chat_id: ChatId) -> None:
+        """Stop every auto-approval in `chat_id`."""
+        self._auto.pop(chat_id, None)
+        logger.info("auto_approve_cleared", chat_id=chat_id)
+
+    def auto_approve_state(self, chat_id: ChatId) -> AutoApproveState:
+        """What is auto-approved in `chat_id` (for /status)."""
+        return self._auto.get(chat_id, AutoApproveState())
+
+    # -- the gate -------------------------------------------------------------
+
+    async def check(
+        self,
+        tool_name: str,
+        tool_input: dict[str, Any],
+        session_id: str,
+        chat_id: ChatId,
+        *,
+        user_id: UserId | None = None,
+        cwd: Path | str | None = None,
+    ) -> GateDecision:
+        """Decide whether the agent may run `tool_name` with `tool_input`.
+
+        `user_id` is the person whose message is being served (only they may
+        approve); `cwd` is the session's working directory (default: the first
+        approved directory). Emits tool.gated, then tool.allowed or tool.denied.
+        Never raises, except to propagate cancellation.
+        """
+        name = tool_name if isinstance(tool_name, str) else repr(tool_name)
+        try:
+            await self._bus.emit(
+                Event(
+                    name=TOOL_GATED,
+                    data={
+                        "session_id": session_id,
+                        "chat_id": chat_id,
+                        "tool_name": name,
+                        "tool_input": tool_input,
+                    },
+                )
+            )
+            verdict = self._pipeline.decide(tool_name, tool_input, cwd=cwd)
+            decision = await self._settle(verdict, name, session_id, chat_id, user_id)
+            decision = await self._record(decision, verdict, name, tool_input, session_id)
+        except Exception as error:
+            logger.error("gate_failed", tool_name=name, error=repr(error), exc_info=error)
+            decision = GateDecision(
+                allowed=False,
+                reason=f"Denied: the safety gate failed ({type(error).__name__}).",
+                violation_type="error",
+            )
+            await self._record_failure(decision, name, tool_input, session_id)
+        await self._announce(decision, name, tool_input, session_id, chat_id)
+        return decision
+
+    async def _settle(
+        self,
+        verdict: Verdict,
+        tool_name: str,
+        session_id: str,
+        chat_id: ChatId,
+        user_id: UserId | None,
+    ) -> GateDecision:
+        """Turn the verdict into a final decision, asking a person when needed."""
+        base = {
+            "classification": verdict.classification,
+            "decision": verdict.decision.value,
+            "layer": verdict.layer.value,
+            "rule": verdict.rule,
+            "risk_level": verdict.risk_level.value,
+            "risk_facts": verdict.risk_facts,
+        }
+        if verdict.decision is Action.ALLOW:
+            return GateDecision(allowed=True, reason=verdict.reason, **base)
+        if verdict.decision is Action.DENY:
+            return GateDecision(
+                allowed=False,
+                reason=f"Denied: {verdict.reason}",
+                violation_type=verdict.violation_type or "policy",
+                **base,
+            )
+        if self._auto_approved(chat_id, tool_name, verdict):
+            return GateDecision(
+                allowed=True,
+                reason=f"Auto-approved in this chat ({verdict.reason})",
+                approval="auto",
+                **{**base, "layer": Layer.POLICY.value},
+            )
+        result = await self._approvals.request(
+            session_id=session_id,
+            chat_id=chat_id,
+            tool_name=tool_name,
+            description=describe_for_approval(tool_name, verdict),
+            owner=user_id,
+        )
+        if result.approved:
+            return GateDecision(
+                allowed=True,
+                reason=f"Approved by the user ({verdict.reason})",
+                approval=result.outcome.value,
+                approval_id=result.approval_id,
+                **base,
+            )
+        return GateDecision(
+            allowed=False,
+            reason=f"Denied: {verdict.reason} — {result.reason}.",
+            violation_type="approval",
+            approval=result.outcome.value,
+            approval_id=result.approval_id,
+            **base,
+        )
+
+    def _auto_approved(self, chat_id: ChatId, tool_name: str, verdict: Verdict) -> bool:
+        state = self._auto.get(chat_id)
+        if state is None or not (state.blanket or tool_name in state.tools):
+            return False
+        # A person still decides what the analysis could not see, what is critical,
+        # and calls with fields Tether does not know.
+        blind = NEVER_AUTO_ALLOWED & set(verdict.risk_facts)
+        return not blind and verdict.risk_level is not RiskLevel.CRITICAL and not verdict.problems
+
+    async def _record(
+        self,
+        decision: GateDecision,
+        verdict: Verdict,
+        tool_name: str,
+        tool_input: Any,
+        session_id: str,
+    ) -> GateDecision:
+        """One tool_attempt entry per call; an unrecorded allow becomes a deny."""
+        try:
+            await self._audit.log_tool_attempt(
+                session_id=session_id,
+                tool_name=tool_name,
+                tool_input=_bounded(tool_input),
+                classification=_summary(verdict),
+                decision={
+                    "allowed": decision.allowed,
+                    "decision": verdict.decision.value,
+                    "layer": verdict.layer.value,
+                    "rule": verdict.rule,
+                    "reason": decision.reason,
+                    "approval": decision.approval,
+                    "approval_id": decision.approval_id,
+                },
+            )
+        except Exception as error:  # noqa: BLE001 - an unrecorded decision must not allow
+            logger.error("tool_attempt_not_logged", tool_name=tool_name, error=repr(error))
+            if decision.allowed:
+                return decision.model_copy(
+                    update={
+                        "allowed": False,
+                        "reason": "Denied: the decision could not be written to the audit log.",
+                        "violation_type": "error",
+                    }
+                )
+        return decision
+
+    async def _record_failure(
+        self, decision: GateDecision, tool_name: str, tool_input: Any, session_id: str
+    ) -> None:
+        try:
+            await self._audit.log_tool_attempt(
+                session_id=session_id,
+                tool_name=tool_name,
+                tool_input=_bounded(tool_input),
+                classification=None,
+                decision={"allowed": False, "reason": decision.reason, "layer": "error"},
+            )
+        except Exception as error:  # noqa: BLE001 - already denying; the log line is what's left
+            logger.error("tool_attempt_not_logged", tool_name=tool_name, error=repr(error))
+
+    async def _announce(
+        self,
+        decision: GateDecision,
+        tool_name: str,
+        tool_input: Any,
+        session_id: str,
+        chat_id: ChatId,
+    ) -> None:
+        data: dict[str, Any] = {
+            "session_id": session_id,
+            "chat_id": chat_id,
+            "tool_name": tool_name,
+            "rule": decision.rule,
+            "layer": decision.layer,
+            "risk_level": decision.risk_level,
+        }
+        if decision.allowed:
+            data["tool_input"] = tool_input
+            data["approval"] = decision.approval
+            await self._bus.emit(Event(name=TOOL_ALLOWED, data=data))
+            logger.debug("tool_allowed", tool_name=tool_name, rule=decision.rule)
+        else:
+            data["reason"] = decision.reason
+            data["violation_type"] = decision.violation_type or "policy"
+            await self._bus.emit(Event(name=TOOL_DENIED, data=data))
+            if data["violation_type"] == "sandbox":
+                await self._bus.emit(Event(name=SAFETY_VIOLATION, data=dict(data)))
+            logger.info(
+                "tool_denied",
+                tool_name=tool_name,
+                violation_type=data["violation_type"],
+                rule=decision.rule,
+            )
+
+
+def describe_for_approval(tool_name: str, verdict: Verdict) -> str:
+    """A short request a person can read on a phone: the call, the rule and the risk."""
+    classification = verdict.classification
+    subject = ""
+    if classification is not None:
+        if classification.command is not None:
+            subject = classification.command
+        elif classification.parts and classification.parts[0].text:
+            subject = classification.parts[0].text
+    if len(subject) > _MAX_SHOWN:
+        subject = subject[: _MAX_SHOWN - 1] + "…"
+    lines = [f"🔐 {tool_name}" + (f": {subject}" if subject else "")]
+    why = verdict.reason.split(" [", 1)[0] if " [" in verdict.reason else verdict.reason
+    if len(why) > 200:
+        why = why[:199] + "…"
+    lines.append(f"Why: {why}" + (f" (rule {verdict.rule})" if verdict.rule else ""))
+    facts = ", ".join(verdict.risk_facts[:4])
+    lines.append(f"Risk: {verdict.risk_level.value}" + (f" — {facts}" if facts else ""))
+    return "\n".join(lines)
+
+
+def _summary(verdict: Verdict) -> dict[str, Any]:
+    classification = verdict.classification
+    summary: dict[str, Any] = {
+        "risk_level": verdict.risk_level.value,
+        "risk_facts": list(verdict.risk_facts),
+    }
+    if classification is not None:
+        summary["kind"] = classification.kind.value
+        summary["parts"] = [
+            {"command": part.text, "facts": sorted(part.fact_kinds)}
+            for part in classification.parts[:20]
+        ]
+    if verdict.problems:
+        summary["problems"] = [p.message for p in verdict.problems[:5]]
+    return summary
+
+
+def _bounded(value: Any, depth: int = 0) -> Any:
+    """A copy of a tool input safe to log: bounded depth and size, JSON types only."""
+    if depth > 8:
+        return "…"
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        items = list(value.items())[:50]
+        return {str(k)[:100]: _bounded(v, depth + 1) for k, v in items}
+    if isinstance(value, (list, tuple)):
+        return [_bounded(item, depth + 1) for item in list(value)[:50]]
+    return repr(value)[:200]

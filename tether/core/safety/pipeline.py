@@ -88,9 +88,11 @@ class SafetyPipeline:
         """The decision for a call; never raises (a failure is a deny that says so)."""
         try:
             return self._decide(tool_name, tool_input, cwd)
-        except Exception as error:  # noqa: BLE001 - the safety path fails closed, whatever broke
+        except Exception as error:  # the safety path fails closed, whatever broke
             logger.error(
-                "safety_pipeline_failed", tool_name=str(tool_name)[:100], error=repr(error),
+                "safety_pipeline_failed",
+                tool_name=str(tool_name)[:100],
+                error=repr(error),
                 exc_info=error,
             )
             return Verdict(
@@ -122,15 +124,17 @@ class SafetyPipeline:
         decision = self._policy.evaluate(classification)
         action = decision.action
         reason = decision.reason
+        layer = Layer.POLICY
+        rule = decision.rule
         if action is Action.ALLOW and problems:
             # An unexpected field might change what the tool does: a person decides.
-            action = Action.REQUIRE_APPROVAL
+            action, layer, rule = Action.REQUIRE_APPROVAL, Layer.INPUT, None
             reason = "; ".join(p.message for p in problems[:3])
         return Verdict(
             decision=action,
-            layer=Layer.POLICY,
+            layer=layer,
             reason=reason,
-            rule=decision.rule,
+            rule=rule,
             policy=decision.policy,
             risk_level=decision.risk_level,
             risk_facts=classification.fact_kinds,
@@ -147,32 +151,30 @@ class SafetyPipeline:
         directory = self._sandbox.working_directory(cwd)
         if not directory.allowed or directory.resolved is None:
             return classification, self._sandbox_deny(classification, [directory])
-        base = directory.resolved
         file_tool = classification.kind in {ToolKind.READ, ToolKind.WRITE}
-        bases: list[str] = []
-        base_known = True
+        directories = _Directories(directory.resolved)
         parts: list[CallPart] = []
         violations: list[PathVerdict] = []
         for part in classification.parts:
             uses = part.paths
             unresolved: list[str] = []
-            if not base_known:
+            if not directories.known:
                 unresolved = [u.path for u in uses if not u.path.startswith(("/", "~"))]
                 uses = tuple(u for u in uses if u.path.startswith(("/", "~")))
-            result = self._sandbox.check_uses(uses, base, file_tool=file_tool, bases=bases)
+            result = self._sandbox.check_uses(
+                uses, directories.current, file_tool=file_tool, bases=directories.others
+            )
             violations.extend(result.violations)
             unresolved.extend(result.unresolved)
             extra = self._resolved_facts(part, result.checked, unresolved)
             resolved = result.resolved_paths
             if extra or resolved:
-                part = part.model_copy(update={"facts": (*part.facts, *extra), "resolved": resolved})
+                part = part.model_copy(
+                    update={"facts": (*part.facts, *extra), "resolved": resolved}
+                )
             parts.append(part)
-            if part.program in {"cd", "pushd"}:
-                targets = [u for u in part.paths if u.access == "cd"]
-                if any(u.dynamic for u in targets):
-                    base_known = False
-                else:
-                    bases.extend(v.resolved for v in result.checked if v.resolved and v.allowed)
+            if part.program in {"cd", "pushd", "popd"}:
+                directories.change(part, result.checked)
         if violations:
             return classification, self._sandbox_deny(classification, violations)
         return classification.model_copy(update={"parts": tuple(parts)}), None
@@ -192,8 +194,10 @@ class SafetyPipeline:
                 continue
             reason = self._paths.credential_reason(verdict.resolved)
             if reason is not None:
-                shown = verdict.path if verdict.path == verdict.resolved else (
-                    f"{verdict.path} (-> {verdict.resolved})"
+                shown = (
+                    verdict.path
+                    if verdict.path == verdict.resolved
+                    else (f"{verdict.path} (-> {verdict.resolved})")
                 )
                 facts.append(make_fact("credential_access", f"{shown}: {reason}"))
                 break
@@ -209,9 +213,43 @@ class SafetyPipeline:
             layer=Layer.SANDBOX,
             reason=f"{first.reason}{more}",
             rule="sandbox",
-            risk_level=RiskLevel.HIGH,
+            risk_level=max(RiskLevel.HIGH, classification.risk_level, key=lambda level: level.rank),
             risk_facts=classification.fact_kinds,
             violation_type="sandbox",
             classification=classification,
         )
 
+
+class _Directories:
+    """The working directory as a shell command moves through `cd`, `pushd` and `popd`.
+
+    A `cd` at the top level moves the directory for the commands after it. A
+    `cd` in a subshell (`(cd x)`, a pipeline stage) may or may not apply to
+    what follows, so later relative paths are checked against both. A `cd`
+    to a place only known at run time makes later relative paths unknown.
+    """
+
+    def __init__(self, start: str) -> None:
+        self.current = start
+        self.others: list[str] = []
+        self.stack: list[str] = []
+        self.known = True
+
+    def change(self, part: CallPart, checked: Sequence[PathVerdict]) -> None:
+        if part.program == "popd":
+            if self.stack:
+                self.current = self.stack.pop()
+            else:
+                self.known = False
+            return
+        targets = [u for u in part.paths if u.access == "cd"]
+        resolved = [v.resolved for v in checked if v.resolved is not None and v.allowed]
+        if any(u.dynamic for u in targets) or not resolved:
+            self.known = False
+            return
+        if part.subshell:
+            self.others.extend(resolved)
+            return
+        if part.program == "pushd":
+            self.stack.append(self.current)
+        self.current = resolved[-1]

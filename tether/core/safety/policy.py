@@ -24,10 +24,11 @@ import posixpath
 import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tether.core.safety.classify import CallPart, Classification, Classifier
 from tether.core.safety.facts import FACTS, NEVER_AUTO_ALLOWED, RiskLevel
@@ -117,20 +118,18 @@ class PolicyRule(BaseModel):
     min_risk_level: RiskLevel | None = None
     """Matches parts whose highest fact is at least this level."""
 
-    _patterns: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
-    _paths: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
-    _subcommands: tuple[tuple[str, ...], ...] = PrivateAttr(default=())
-    _programs: frozenset[str] = PrivateAttr(default=frozenset())
-    _program_globs: tuple[str, ...] = PrivateAttr(default=())
-    _facts: frozenset[str] = PrivateAttr(default=frozenset())
-
     @field_validator("action", mode="before")
     @classmethod
     def _parse_action(cls, value: Any) -> Any:
         return _action(value)
 
     @field_validator(
-        "tools", "programs", "subcommands", "command_patterns", "path_patterns", "risk_facts",
+        "tools",
+        "programs",
+        "subcommands",
+        "command_patterns",
+        "path_patterns",
+        "risk_facts",
         mode="before",
     )
     @classmethod
@@ -160,7 +159,7 @@ class PolicyRule(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _compile(self) -> PolicyRule:
+    def _has_a_matcher(self) -> PolicyRule:
         matchers = (
             self.tools,
             self.programs,
@@ -168,52 +167,86 @@ class PolicyRule(BaseModel):
             self.path_patterns,
             self.risk_facts,
         )
+        if self.subcommands and not self.programs:
+            raise ValueError("subcommands need programs (e.g. programs: [git])")
         if not any(matchers) and self.min_risk_level is None:
             raise ValueError(
                 "the rule matches nothing in particular (give tools, programs, "
                 "command_patterns, path_patterns, risk_facts or min_risk_level); "
                 "use settings.default_action for a catch-all"
             )
-        if self.subcommands and not self.programs:
-            raise ValueError("subcommands need programs (e.g. programs: [git])")
-        programs = [p.lower() for p in self.programs]
-        self._programs = frozenset(p for p in programs if not _is_glob(p))
-        self._program_globs = tuple(p for p in programs if _is_glob(p))
-        self._subcommands = tuple(tuple(s.split()) for s in self.subcommands)
-        self._patterns = tuple(re.compile(p) for p in self.command_patterns)
-        self._paths = tuple(_path_regex(p) for p in self.path_patterns)
-        self._facts = frozenset(self.risk_facts)
         return self
 
     def matches(self, tool_name: str, part: CallPart) -> bool:
         """Whether every condition of the rule holds for `part` of a call to `tool_name`."""
-        if self.tools and not any(fnmatch.fnmatchcase(tool_name, t) for t in self.tools):
+        return _Matcher.of(self).matches(tool_name, part, part.fact_kinds, part.risk_level.rank)
+
+
+@dataclass(frozen=True, slots=True)
+class _Matcher:
+    """A rule compiled for matching: sets and compiled patterns, plain attributes.
+
+    Pydantic models reach private attributes through `__getattr__`; on the
+    gate's hot path (every rule, every part, every call) that cost dominated,
+    so the engine matches with these instead.
+    """
+
+    rule: PolicyRule
+    tools: frozenset[str]
+    tool_globs: tuple[str, ...]
+    programs: frozenset[str]
+    program_globs: tuple[str, ...]
+    subcommands: tuple[tuple[str, ...], ...]
+    patterns: tuple[re.Pattern[str], ...]
+    paths: tuple[re.Pattern[str], ...]
+    facts: frozenset[str]
+    min_rank: int | None
+
+    @classmethod
+    def of(cls, rule: PolicyRule) -> _Matcher:
+        programs = [p.lower() for p in rule.programs]
+        return cls(
+            rule=rule,
+            tools=frozenset(t for t in rule.tools if not _is_glob(t)),
+            tool_globs=tuple(t for t in rule.tools if _is_glob(t)),
+            programs=frozenset(p for p in programs if not _is_glob(p)),
+            program_globs=tuple(p for p in programs if _is_glob(p)),
+            subcommands=tuple(tuple(s.split()) for s in rule.subcommands),
+            patterns=tuple(re.compile(p) for p in rule.command_patterns),
+            paths=tuple(_path_regex(p) for p in rule.path_patterns),
+            facts=frozenset(rule.risk_facts),
+            min_rank=rule.min_risk_level.rank if rule.min_risk_level is not None else None,
+        )
+
+    def matches(self, tool_name: str, part: CallPart, kinds: frozenset[str], rank: int) -> bool:
+        if (self.tools or self.tool_globs) and not (
+            tool_name in self.tools
+            or any(fnmatch.fnmatchcase(tool_name, g) for g in self.tool_globs)
+        ):
             return False
-        if self.programs:
+        if self.programs or self.program_globs:
             program = part.program
             if program is None or not (
-                program in self._programs
-                or any(fnmatch.fnmatchcase(program, g) for g in self._program_globs)
+                program in self.programs
+                or any(fnmatch.fnmatchcase(program, g) for g in self.program_globs)
             ):
                 return False
-        if self._subcommands:
+        if self.subcommands:
             words = part.subcommand
-            if not any(words[: len(s)] == s for s in self._subcommands):
+            if not any(words[: len(s)] == s for s in self.subcommands):
                 return False
-        if self._patterns and not any(p.search(part.text) for p in self._patterns):
+        if self.facts and not self.facts & kinds:
             return False
-        if self._paths and not self._matches_path(part):
+        if self.min_rank is not None and rank < self.min_rank:
             return False
-        if self._facts and not self._facts & part.fact_kinds:
+        if self.patterns and not any(p.search(part.text) for p in self.patterns):
             return False
-        return not (
-            self.min_risk_level is not None and part.risk_level.rank < self.min_risk_level.rank
-        )
+        return not self.paths or self._matches_path(part)
 
     def _matches_path(self, part: CallPart) -> bool:
         candidates = [posixpath.normpath(use.path) for use in part.paths if use.path]
         candidates.extend(part.resolved)
-        return any(p.search(c) for p in self._paths for c in candidates)
+        return any(p.search(c) for p in self.paths for c in candidates)
 
 
 def _is_glob(text: str) -> bool:
@@ -284,8 +317,10 @@ class Policy(BaseModel):
         return self
 
     def first_match(self, tool_name: str, part: CallPart) -> PolicyRule | None:
+        """The first rule matching `part`, or None (this file abstains)."""
+        kinds, rank = part.fact_kinds, part.risk_level.rank
         for rule in self.rules:
-            if rule.matches(tool_name, part):
+            if _Matcher.of(rule).matches(tool_name, part, kinds, rank):
                 return rule
         return None
 
@@ -336,17 +371,26 @@ class PolicyEngine:
         if not policies:
             raise ValueError("at least one policy is needed")
         self._policies = tuple(policies)
+        self._compiled = tuple(
+            (policy, tuple(_Matcher.of(rule) for rule in policy.rules)) for policy in policies
+        )
         self._classifier = classifier
         self._cache: OrderedDict[tuple[str, ...], Classification] = OrderedDict()
         self._cache_size = cache_size
         self._default_action = next(
-            (p.settings.default_action for p in reversed(self._policies)
-             if p.settings.default_action is not None),
+            (
+                p.settings.default_action
+                for p in reversed(self._policies)
+                if p.settings.default_action is not None
+            ),
             _DEFAULT_ACTION,
         )
         self._timeout = next(
-            (p.settings.approval_timeout_seconds for p in reversed(self._policies)
-             if p.settings.approval_timeout_seconds is not None),
+            (
+                p.settings.approval_timeout_seconds
+                for p in reversed(self._policies)
+                if p.settings.approval_timeout_seconds is not None
+            ),
             None,
         )
 
@@ -381,8 +425,9 @@ class PolicyEngine:
         tool_name = classification.tool_name
         parts = list(classification.parts)
         if classification.facts:
-            parts.append(CallPart(text=classification.command or tool_name,
-                                  facts=classification.facts))
+            parts.append(
+                CallPart(text=classification.command or tool_name, facts=classification.facts)
+            )
         decisions = [self._decide_part(tool_name, part) for part in parts]
         level = classification.risk_level
         if not decisions:
@@ -407,9 +452,10 @@ class PolicyEngine:
         )
 
     def _decide_part(self, tool_name: str, part: CallPart) -> PartDecision:
+        kinds, rank = part.fact_kinds, part.risk_level.rank
         best: tuple[PolicyRule, Policy] | None = None
-        for policy in self._policies:
-            rule = policy.first_match(tool_name, part)
+        for policy, matchers in self._compiled:
+            rule = next((m.rule for m in matchers if m.matches(tool_name, part, kinds, rank)), None)
             if rule is None:
                 continue
             if best is None or rule.action.strictness > best[0].action.strictness:
@@ -445,9 +491,9 @@ def _floor(decision: PartDecision, tool_name: str, part: CallPart) -> PartDecisi
         return decision
     blind = [f for f in part.facts if f.kind in NEVER_AUTO_ALLOWED]
     critical = [f for f in part.facts if f.level is RiskLevel.CRITICAL]
-    worst = (blind or critical or [None])[0]
-    if worst is None:
+    if not blind and not critical:
         return decision
+    worst = (blind or critical)[0]
     return decision.model_copy(
         update={
             "action": Action.REQUIRE_APPROVAL,

@@ -108,7 +108,7 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise ConstructorError(
                     None, None, f"the key {key!r} appears twice", key_node.start_mark
@@ -148,7 +148,13 @@ def _describe(error: ValidationError, data: dict[str, Any], root: Node, label: s
             name = rule.get("name") if isinstance(rule, dict) else None
             named = f" ({name!r})" if isinstance(name, str) else ""
             field = ".".join(str(part) for part in location[2:])
-            where = f"rule {index + 1}{named}" + (f", field {field!r}" if field else "")
+            field_line = line
+            line = _line(root, location[:2])
+            where = f"rule {index + 1}{named}"
+            if field:
+                where += f", field {field!r}" + (
+                    f" (line {field_line})" if field_line != line else ""
+                )
             if problem.get("type") == "extra_forbidden":
                 message = f"unknown field {field!r}; see docs/policies.md for the rule keys"
                 where = f"rule {index + 1}{named}"

@@ -122,14 +122,18 @@ class SandboxEnforcer:
         if self._approved is None:
             # Resolved on first use, not in __init__: resolving asks the file system.
             self._approved = tuple(dict.fromkeys(os.path.realpath(d) for d in self._given))
+            # The state directories are taken literally under the real home: if one is a
+            # symlink, what it points to is not thereby opened.
+            home = os.path.realpath(self.home)
             self._state = tuple(
-                os.path.realpath(self._expand(d) or d) for d in self._state_given
+                posixpath.join(home, d[2:]) if d.startswith("~/") else posixpath.normpath(d)
+                for d in self._state_given
             )
         return self._approved
 
     @property
     def home(self) -> str:
-        return self._home_given or os.path.expanduser("~")
+        return self._home_given or str(Path.home())
 
     def working_directory(self, cwd: Path | str | None) -> PathVerdict:
         """The session's working directory resolved and checked (None: the first approved)."""
@@ -215,7 +219,8 @@ class SandboxEnforcer:
         if expanded is None:
             return verdicts
         root = base if not expanded.startswith("/") else None
-        matches = glob.iglob(expanded, root_dir=root)
+        # str-based glob: it takes a root directory and keeps bash's dot-file rule.
+        matches = glob.iglob(expanded, root_dir=root)  # noqa: PTH207
         for match in itertools.islice(matches, _MAX_GLOB_MATCHES + 1):
             verdicts.append(self.check(match, base, file_tool=file_tool))
         if len(verdicts) > _MAX_GLOB_MATCHES + 1:
@@ -256,14 +261,14 @@ def _resolve(base: str, path: str) -> str | None:
     """Resolve `path` against `base` (already resolved), following symlinks.
 
     Like os.path.realpath, but starting from a resolved base: only the
-    components of `path` itself are looked up (one lstat each). Once a
-    component does not exist, the rest is applied lexically.
+    components of `path` itself are looked up, one lstat each. A component
+    that does not exist is applied as written; a later `..` can climb back
+    to existing directories, whose symlinks are followed again.
     """
     current = "/" if path.startswith("/") else base
     pending = path.split("/")
     pending.reverse()
     hops = 0
-    missing = False
     while pending:
         part = pending.pop()
         if part in {"", "."}:
@@ -272,13 +277,9 @@ def _resolve(base: str, path: str) -> str | None:
             current = posixpath.dirname(current) or "/"
             continue
         candidate = current + part if current.endswith("/") else f"{current}/{part}"
-        if missing:
-            current = candidate
-            continue
         try:
             mode = os.lstat(candidate).st_mode
         except (OSError, ValueError):
-            missing = True
             current = candidate
             continue
         if stat.S_ISLNK(mode):
@@ -286,7 +287,7 @@ def _resolve(base: str, path: str) -> str | None:
             if hops > _MAX_SYMLINKS:
                 return None
             try:
-                target = os.readlink(candidate)
+                target = os.readlink(candidate)  # noqa: PTH115 - str paths on the hot path
             except OSError:
                 return None
             if target.startswith("/"):

@@ -23,10 +23,9 @@ dynamic mark keeps the command from ever being allowed without a person.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from dataclasses import replace as _replace
 from typing import Literal
 
@@ -34,7 +33,23 @@ import tree_sitter_bash
 from pydantic import BaseModel, ConfigDict
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
-from tether.core.safety.wrappers import Code, embedded_commands, program_name, unwrap
+from tether.core.safety.shell_words import (
+    MAX_CANDIDATES,
+    Fragment,
+    Word,
+    ansi_c,
+    expand,
+    unescape_double,
+    unquoted_word,
+    word_from,
+)
+from tether.core.safety.wrappers import (
+    EXEC_VARIABLES,
+    Code,
+    embedded_commands,
+    program_name,
+    unwrap,
+)
 
 __all__ = [
     "MAX_COMMANDS",
@@ -53,8 +68,6 @@ MAX_COMMANDS = 512
 """More simple commands than this in one call is not something a person can review."""
 
 _MAX_NODE_DEPTH = 150
-_MAX_CANDIDATES = 16
-_MAX_BRACE_WORDS = 64
 
 StdinKind = Literal["none", "pipe", "heredoc", "herestring", "file"]
 
@@ -88,29 +101,8 @@ _STATEMENTS = _names(
     "unset_command test_command do_group program case_item elif_clause else_clause ERROR"
 )
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
-_DOUBLE_QUOTE_ESCAPES = frozenset('$`"\\\n')
-_GLOB_CHARS = frozenset("*?[")
-_ANSI_SIMPLE = {
-    "a": "\a",
-    "b": "\b",
-    "e": "\x1b",
-    "E": "\x1b",
-    "f": "\f",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-    "v": "\v",
-    "\\": "\\",
-    "'": "'",
-    '"': '"',
-    "?": "?",
-}
-_ANSI_ESCAPE = re.compile(
-    r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|c.|.)"
-)
 _SPECIAL_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])\}$")
 _DEFAULT_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-=+?])(.*)\}$", re.DOTALL)
-_BRACE_RANGE = re.compile(r"^(-?\d+|[A-Za-z])\.\.(-?\d+|[A-Za-z])(?:\.\.(-?\d+))?$")
 
 
 class Redirect(BaseModel):
@@ -122,6 +114,8 @@ class Redirect(BaseModel):
     target: str
     dynamic: bool = False
     """The target contains something only known at run time (`> "$LOG"`)."""
+    sources: tuple[str, ...] = ()
+    """Programs behind a process-substitution target (`< <(curl ...)`)."""
 
     @property
     def writes(self) -> bool:
@@ -178,6 +172,9 @@ class SimpleCommand(BaseModel):
     """The function whose body holds this command."""
     depth: int = 0
     """Nesting level of shell code (`bash -c` inside `bash -c` is 2)."""
+    subshell: bool = False
+    """Runs in a subshell (`( )`, a pipeline stage, a substitution, `bash -c`): a `cd` there
+    does not change the directory of the commands after it."""
     text: str = ""
     """The normalised command line: program and arguments joined by spaces."""
 
@@ -237,47 +234,8 @@ class _Ctx:
     stdin_text: str | None = None
     piped_from: tuple[str, ...] = ()
     redirects: tuple[Redirect, ...] = ()
-    extra_args: tuple[_Word, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class _Word:
-    text: str
-    dynamic: bool = False
-    glob: bool = False
-    procsub: bool = False
-    sources: tuple[str, ...] = ()
-    variables: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class _Frag:
-    """A word being built: its possible texts and what is known about it."""
-
-    texts: list[str]
-    dynamic: bool = False
-    glob: bool = False
-    literal: bool = True
-    """Made of unquoted words only: brace expansion applies."""
-    procsub: bool = False
-    split: bool = False
-    """Holds an unquoted `$IFS`: the shell splits it into several words."""
-    sources: list[str] = field(default_factory=list)
-    variables: list[str] = field(default_factory=list)
-
-    def join(self, other: _Frag) -> None:
-        texts = [a + b for a, b in itertools.product(self.texts, other.texts)]
-        if len(texts) > _MAX_CANDIDATES:
-            texts = texts[:_MAX_CANDIDATES]
-            self.dynamic = True
-        self.texts = texts
-        self.dynamic = self.dynamic or other.dynamic
-        self.glob = self.glob or other.glob
-        self.literal = self.literal and other.literal
-        self.procsub = self.procsub or other.procsub
-        self.split = self.split or other.split
-        self.sources.extend(other.sources)
-        self.variables.extend(other.variables)
+    extra_args: tuple[Word, ...] = ()
+    subshell: bool = False
 
 
 class _Walk:
@@ -330,7 +288,7 @@ class _Walk:
         cleaned = re.sub(r"[\\'\"]", "", cleaned)
         cleaned = re.sub(r"\$?[{}(),`]", " ", cleaned)
         for piece in re.split(r"[;&|\n<>]+", cleaned):
-            words = [_Word(word) for word in piece.split() if not word.isdigit()]
+            words = [Word(word) for word in piece.split() if not word.isdigit()]
             if words:
                 self.emit(words, _replace(ctx, source="unparsed"), ())
 
@@ -354,7 +312,7 @@ class _Walk:
             if "name" in captures:
                 name = self.text(captures["name"][0])
                 values = captures.get("value")
-                frag = self.frag(values[0], quoted=False) if values else _Frag([""])
+                frag = self.frag(values[0], quoted=False) if values else Fragment([""])
                 self._remember(known, name, frag)
             elif "var" in captures:
                 name = self.text(captures["var"][0])
@@ -369,7 +327,7 @@ class _Walk:
                         known[word] = None
 
     def _remember(
-        self, known: dict[str, list[tuple[str, bool]] | None], name: str, frag: _Frag
+        self, known: dict[str, list[tuple[str, bool]] | None], name: str, frag: Fragment
     ) -> None:
         if frag.dynamic or (name in known and known[name] is None):
             known[name] = None
@@ -400,13 +358,15 @@ class _Walk:
             elif kind == "declaration_command":
                 self.declaration(node, ctx)
             elif kind == "unset_command":
-                self.emit([_Word("unset"), *self.words_of(node.named_children, ctx)], ctx, ())
+                self.emit([Word("unset"), *self.words_of(node.named_children, ctx)], ctx, ())
             elif kind == "test_command":
                 self.scan(node, ctx)
-                self.emit([_Word("test")], ctx, ())
+                self.emit([Word("test")], ctx, ())
             elif kind == "comment":
                 return
             else:
+                if kind == "subshell":
+                    ctx = _replace(ctx, subshell=True)
                 for child in node.named_children:
                     if child.type in _STATEMENTS:
                         self.statement(child, ctx)
@@ -420,7 +380,7 @@ class _Walk:
     def statement_redirect(self, node: Node, ctx: _Ctx) -> None:
         # A redirect with no command (`> file` alone truncates it).
         redirects, _, _, extras, _ = self.redirects([node], ctx)
-        self.emit([_Word(":")], _replace(ctx, redirects=ctx.redirects + tuple(redirects)), ())
+        self.emit([Word(":")], _replace(ctx, redirects=ctx.redirects + tuple(redirects)), ())
         for extra in extras:
             self.statement(extra, ctx)
 
@@ -433,13 +393,18 @@ class _Walk:
         *,
         piped: bool = False,
     ) -> None:
+        in_subshell = piped or len(stages) > 1
         for stage in stages:
             if not piped:
-                stage_ctx = ctx
+                stage_ctx = _replace(ctx, subshell=ctx.subshell or in_subshell)
                 piped = True
             else:
                 stage_ctx = _replace(
-                    ctx, stdin="pipe", stdin_text=upstream_text, piped_from=upstream
+                    ctx,
+                    stdin="pipe",
+                    stdin_text=upstream_text,
+                    piped_from=upstream,
+                    subshell=True,
                 )
             before = len(self.commands)
             self.statement(stage, stage_ctx)
@@ -455,10 +420,12 @@ class _Walk:
             ctx, redirects=ctx.redirects + tuple(redirects), extra_args=tuple(extra_words)
         )
         if stdin != "none":
-            inner = _replace(inner, stdin=stdin, stdin_text=stdin_text, piped_from=())
+            inner = _replace(
+                inner, stdin=stdin, stdin_text=stdin_text, piped_from=_stdin_sources(redirects)
+            )
         before = len(self.commands)
         if body is None:
-            self.emit([_Word(":")], inner, ())
+            self.emit([Word(":")], inner, ())
         else:
             self.statement(body, inner)
         produced = self.commands[before:]
@@ -474,7 +441,7 @@ class _Walk:
 
     def redirects(
         self, nodes: Sequence[Node], ctx: _Ctx
-    ) -> tuple[list[Redirect], StdinKind, str | None, list[Node], list[_Word]]:
+    ) -> tuple[list[Redirect], StdinKind, str | None, list[Node], list[Word]]:
         """Redirects of a statement, what they feed to stdin, statements nested in them,
         and words the grammar attached to a redirect that are really arguments.
         """
@@ -482,14 +449,16 @@ class _Walk:
         stdin: StdinKind = "none"
         stdin_text: str | None = None
         extras: list[Node] = []
-        extra_words: list[_Word] = []
+        extra_words: list[Word] = []
         for node in nodes:
             if node.type == "file_redirect":
                 redirect = self.file_redirect(node, ctx, extra_words)
                 if redirect is not None:
                     redirects.append(redirect)
-                    if redirect.op == "<":
-                        stdin, stdin_text = "file", None
+                    if redirect.op in {"<", "0<"}:
+                        # `sh < <(curl ...)` reads another program's output, as a pipe would.
+                        stdin = "pipe" if redirect.sources else "file"
+                        stdin_text = None
             elif node.type == "herestring_redirect":
                 words = [self.frag(c, quoted=False) for c in node.named_children]
                 stdin = "herestring"
@@ -511,7 +480,7 @@ class _Walk:
                         extras.append(child)
         return redirects, stdin, stdin_text, extras, extra_words
 
-    def file_redirect(self, node: Node, ctx: _Ctx, extra_words: list[_Word]) -> Redirect | None:
+    def file_redirect(self, node: Node, ctx: _Ctx, extra_words: list[Word]) -> Redirect | None:
         op = "".join(self.text(c) for c in node.children if not c.is_named) or ">"
         descriptor = node.child_by_field_name("descriptor")
         if descriptor is not None:
@@ -525,7 +494,8 @@ class _Walk:
         text = target.texts[0]
         if op.endswith("&") and (text.isdigit() or text == "-"):
             return None  # `2>&1`, `>&-`: descriptors, not files
-        return Redirect(op=op, target=text, dynamic=target.dynamic)
+        sources = tuple(target.sources) if target.procsub else ()
+        return Redirect(op=op, target=text, dynamic=target.dynamic, sources=sources)
 
     def function(self, node: Node, ctx: _Ctx) -> None:
         name_node = node.child_by_field_name("name")
@@ -537,7 +507,7 @@ class _Walk:
     def assignment(self, node: Node, ctx: _Ctx) -> None:
         nodes = node.named_children if node.type == "variable_assignments" else [node]
         assignments: list[tuple[str, str]] = []
-        words: list[_Word] = []
+        words: list[Word] = []
         for child in nodes:
             if child.type != "variable_assignment":
                 self.scan(child, ctx)
@@ -547,7 +517,7 @@ class _Walk:
             words.append(value)
         self.emit([], ctx, tuple(assignments), assignment_words=words)
 
-    def assignment_value(self, node: Node, ctx: _Ctx) -> tuple[str, _Word]:
+    def assignment_value(self, node: Node, ctx: _Ctx) -> tuple[str, Word]:
         name_node = node.child_by_field_name("name")
         value_node = node.child_by_field_name("value")
         name = self.text(name_node) if name_node is not None else ""
@@ -555,13 +525,13 @@ class _Walk:
             self.scan(name_node, ctx)
             name = self.text(name_node).split("[", 1)[0]
         if value_node is None:
-            return name, _Word("")
+            return name, Word("")
         frag = self.frag(value_node, quoted=False, ctx=ctx)
-        return name, _word_from(frag, frag.texts[0])
+        return name, word_from(frag, frag.texts[0])
 
     def declaration(self, node: Node, ctx: _Ctx) -> None:
         keyword = next((self.text(c) for c in node.children if not c.is_named), "declare")
-        words = [_Word(keyword)]
+        words = [Word(keyword)]
         assignments: list[tuple[str, str]] = []
         for child in node.named_children:
             if child.type == "variable_assignment":
@@ -574,9 +544,9 @@ class _Walk:
 
     def command(self, node: Node, ctx: _Ctx) -> None:
         assignments: list[tuple[str, str]] = []
-        assignment_words: list[_Word] = []
-        programs: list[list[_Word]] = [[]]
-        words: list[_Word] = []
+        assignment_words: list[Word] = []
+        programs: list[list[Word]] = [[]]
+        words: list[Word] = []
         redirect_nodes: list[Node] = []
         for child in node.named_children:
             if child.type == "variable_assignment":
@@ -595,7 +565,9 @@ class _Walk:
             words.extend(extra_words)
             ctx = _replace(ctx, redirects=ctx.redirects + tuple(redirects))
             if stdin != "none":
-                ctx = _replace(ctx, stdin=stdin, stdin_text=stdin_text, piped_from=())
+                ctx = _replace(
+                    ctx, stdin=stdin, stdin_text=stdin_text, piped_from=_stdin_sources(redirects)
+                )
         words.extend(ctx.extra_args)
         ctx = _replace(ctx, extra_args=())
         for program in programs:
@@ -605,16 +577,16 @@ class _Walk:
         for extra in extras:
             self.statement(extra, ctx)
 
-    def program_words(self, nodes: Sequence[Node], ctx: _Ctx) -> list[list[_Word]]:
+    def program_words(self, nodes: Sequence[Node], ctx: _Ctx) -> list[list[Word]]:
         """The program word(s), once per value it may take (`$X` with X=ls or X=rm)."""
         frags = [self.frag(node, quoted=False, ctx=ctx) for node in nodes if node.is_named]
         if len(frags) != 1 or len(frags[0].texts) < 2:
-            return [[word for frag in frags for word in _expand(frag)]]
+            return [[word for frag in frags for word in expand(frag)]]
         frag = frags[0]
         texts = [text for text in frag.texts if text] or [""]
         options = []
         for text in texts:
-            single = _Frag(
+            single = Fragment(
                 [text],
                 dynamic=True,
                 glob=frag.glob,
@@ -623,40 +595,40 @@ class _Walk:
                 sources=frag.sources,
                 variables=frag.variables,
             )
-            options.append(_expand(single))
+            options.append(expand(single))
         return options
 
     # -- words ------------------------------------------------------------------------
 
-    def words_of(self, nodes: Sequence[Node], ctx: _Ctx | None = None) -> list[_Word]:
-        words: list[_Word] = []
+    def words_of(self, nodes: Sequence[Node], ctx: _Ctx | None = None) -> list[Word]:
+        words: list[Word] = []
         for node in nodes:
             if not node.is_named:
                 continue
             frag = self.frag(node, quoted=False, ctx=ctx)
-            words.extend(_expand(frag))
+            words.extend(expand(frag))
         return words
 
-    def frag(self, node: Node, *, quoted: bool, ctx: _Ctx | None = None) -> _Frag:
+    def frag(self, node: Node, *, quoted: bool, ctx: _Ctx | None = None) -> Fragment:
         """Build the word `node` stands for; commands inside it are walked on the way."""
         kind = node.type
         if kind == "word":
-            return _unquoted_word(self.text(node)) if not quoted else _Frag([self.text(node)])
+            return unquoted_word(self.text(node)) if not quoted else Fragment([self.text(node)])
         if kind in {"number", "regex", "test_operator", "file_descriptor", "heredoc_start"}:
-            return _Frag([self.text(node)], literal=not quoted)
+            return Fragment([self.text(node)], literal=not quoted)
         if kind == "raw_string":
-            return _Frag([self.text(node)[1:-1]], literal=False)
+            return Fragment([self.text(node)[1:-1]], literal=False)
         if kind == "ansi_c_string":
-            return _Frag([_ansi_c(self.text(node)[2:-1])], literal=False)
+            return Fragment([ansi_c(self.text(node)[2:-1])], literal=False)
         if kind in {"string", "translated_string"}:
             return self.string(node, ctx)
         if kind == "concatenation":
-            result = _Frag([""])
+            result = Fragment([""])
             for child in node.children:
                 if child.is_named:
                     result.join(self.frag(child, quoted=quoted, ctx=ctx))
                 else:
-                    result.join(_Frag([self.text(child)], literal=not quoted))
+                    result.join(Fragment([self.text(child)], literal=not quoted))
             return result
         if kind == "simple_expansion":
             name = self.text(node)[1:]
@@ -667,47 +639,47 @@ class _Walk:
             return self.substitution(node, ctx or _Ctx())
         if kind == "arithmetic_expansion":
             self.scan(node, ctx or _Ctx())
-            return _Frag(["0"], literal=False)
+            return Fragment(["0"], literal=False)
         if kind in {"extglob_pattern"}:
-            return _Frag([self.text(node)], glob=True)
+            return Fragment([self.text(node)], glob=True)
         if kind == "brace_expression":
-            return _Frag([self.text(node)])
+            return Fragment([self.text(node)])
         # Anything else (arrays, subscripts, odd tokens): its text, and any command in it.
         self.scan(node, ctx or _Ctx())
-        return _Frag([self.text(node)], dynamic="$" in self.text(node) or "`" in self.text(node))
+        return Fragment([self.text(node)], dynamic="$" in self.text(node) or "`" in self.text(node))
 
-    def string(self, node: Node, ctx: _Ctx | None) -> _Frag:
-        result = _Frag([""], literal=False)
+    def string(self, node: Node, ctx: _Ctx | None) -> Fragment:
+        result = Fragment([""], literal=False)
         for child in node.children:
             if child.type == '"':
                 continue
             if child.type == "string_content":
-                result.join(_Frag([_unescape_double(self.text(child))], literal=False))
+                result.join(Fragment([unescape_double(self.text(child))], literal=False))
             elif child.is_named:
                 part = self.frag(child, quoted=True, ctx=ctx)
                 part.literal = False
                 result.join(part)
             else:
-                result.join(_Frag([self.text(child)], literal=False))
+                result.join(Fragment([self.text(child)], literal=False))
         result.literal = False
         return result
 
-    def variable(self, name: str, *, quoted: bool) -> _Frag:
+    def variable(self, name: str, *, quoted: bool) -> Fragment:
         if name == "IFS":
-            return _Frag([" "], split=not quoted, variables=[name])
+            return Fragment([" "], split=not quoted, variables=[name])
         known = self.variables.get(name)
         if known:
-            return _Frag(
-                [text for text, _ in known][:_MAX_CANDIDATES],
+            return Fragment(
+                [text for text, _ in known][:MAX_CANDIDATES],
                 glob=any(glob for _, glob in known) and not quoted,
                 literal=False,
                 variables=[name],
             )
         if name in _KNOWN_VARIABLES and name not in self.variables:
-            return _Frag([_KNOWN_VARIABLES[name]], literal=False, variables=[name])
-        return _Frag([""], dynamic=True, literal=False, variables=[name])
+            return Fragment([_KNOWN_VARIABLES[name]], literal=False, variables=[name])
+        return Fragment([""], dynamic=True, literal=False, variables=[name])
 
-    def expansion(self, node: Node, *, quoted: bool, ctx: _Ctx | None) -> _Frag:
+    def expansion(self, node: Node, *, quoted: bool, ctx: _Ctx | None) -> Fragment:
         text = self.text(node)
         self.scan(node, ctx or _Ctx())
         simple = _SPECIAL_EXPANSION.match(text)
@@ -717,18 +689,18 @@ class _Walk:
         if default:
             name, operator, word = default.groups()
             value = self.variable(name, quoted=quoted)
-            alternative = _unquoted_word(re.sub(r"[\"']", "", word))
+            alternative = unquoted_word(re.sub(r"[\"']", "", word))
             if operator.endswith(("-", "=")):
                 value.texts = list(dict.fromkeys(value.texts + alternative.texts))
             value.dynamic = True
             return value
         names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)
-        return _Frag([""], dynamic=True, literal=False, variables=names[:1])
+        return Fragment([""], dynamic=True, literal=False, variables=names[:1])
 
-    def substitution(self, node: Node, ctx: _Ctx) -> _Frag:
+    def substitution(self, node: Node, ctx: _Ctx) -> Fragment:
         process = node.type == "process_substitution"
         if self.collecting:
-            return _Frag([""], dynamic=True, literal=False, procsub=process)
+            return Fragment([""], dynamic=True, literal=False, procsub=process)
         before = len(self.commands)
         inner = _replace(
             ctx,
@@ -738,6 +710,7 @@ class _Walk:
             piped_from=(),
             redirects=(),
             extra_args=(),
+            subshell=True,
         )
         for child in node.named_children:
             if child.type in _STATEMENTS:
@@ -751,9 +724,11 @@ class _Walk:
         for command in produced:
             sources.extend(command.substituted)
         if process:
-            return _Frag(["/dev/fd/63"], dynamic=True, literal=False, procsub=True, sources=sources)
+            return Fragment(
+                ["/dev/fd/63"], dynamic=True, literal=False, procsub=True, sources=sources
+            )
         output = _literal_output(produced)
-        return _Frag([output or ""], dynamic=True, literal=False, sources=sources)
+        return Fragment([output or ""], dynamic=True, literal=False, sources=sources)
 
     def scan(self, node: Node, ctx: _Ctx) -> None:
         """Walk the commands hidden in `node` (substitutions in words, conditions, values)."""
@@ -769,11 +744,11 @@ class _Walk:
 
     def emit(
         self,
-        words: list[_Word],
+        words: list[Word],
         ctx: _Ctx,
         assignments: tuple[tuple[str, str], ...],
         *,
-        assignment_words: Sequence[_Word] = (),
+        assignment_words: Sequence[Word] = (),
     ) -> None:
         """Record the command `words` form, with what its wrappers and code run."""
         if len(self.commands) >= self.max_commands:
@@ -784,15 +759,19 @@ class _Walk:
         if not words:
             if assignments:
                 self._record(_assignment_only(assignments, assignment_words, ctx))
+                child = _replace(ctx, depth=ctx.depth + 1, extra_args=(), stdin="none")
+                for (name, value), word in zip(assignments, assignment_words, strict=False):
+                    if name in EXEC_VARIABLES and value and not word.dynamic:
+                        self.script(value, _replace(child, source=f"${name}", redirects=()))
             return
         self._emit_one(words, ctx, assignments, assignment_words)
 
     def _emit_one(
         self,
-        words: list[_Word],
+        words: list[Word],
         ctx: _Ctx,
         assignments: tuple[tuple[str, str], ...],
-        assignment_words: Sequence[_Word],
+        assignment_words: Sequence[Word],
     ) -> None:
         texts = [w.text for w in words]
         peeled = unwrap(texts)
@@ -809,7 +788,7 @@ class _Walk:
 
         code_dynamic = program_word.dynamic
         code_sources: list[str] = list(program_word.sources)
-        nested: list[tuple[Code, Sequence[_Word], str]] = [
+        nested: list[tuple[Code, Sequence[Word], str]] = [
             (code, words, program or "shell") for code in peeled.scripts
         ]
         if embedded is not None:
@@ -851,13 +830,22 @@ class _Walk:
             source=ctx.source,
             function=ctx.function,
             depth=ctx.depth,
-            text=" ".join([program, *arg_texts]) if program else " ".join(arg_texts),
+            subshell=ctx.subshell,
+            text=" ".join([program or "<unknown>", *arg_texts]),
         )
         self._record(command)
         if ctx.function is not None and program == ctx.function.lower():
             self.recursive.add(ctx.function)
 
-        child = _replace(ctx, depth=ctx.depth + 1, extra_args=(), function=ctx.function)
+        child = _replace(ctx, depth=ctx.depth + 1, extra_args=(), subshell=True)
+        for name, value, dynamic in _exec_assignments(all_assignments, words, peeled.assignments):
+            if not dynamic:
+                self.script(value, _replace(child, source=f"${name}", stdin="none", redirects=()))
+        if program == "alias":
+            for word in args:
+                name, equals, value = word.text.partition("=")
+                if equals and value and not word.dynamic:
+                    self.script(value, _replace(child, source=f"alias {name}", stdin="none"))
         for code, owner, label in nested:
             span = owner[code.start : code.end]
             if not any(w.dynamic for w in span):
@@ -877,7 +865,7 @@ class _Walk:
 
 
 def _assignment_only(
-    assignments: tuple[tuple[str, str], ...], words: Sequence[_Word], ctx: _Ctx
+    assignments: tuple[tuple[str, str], ...], words: Sequence[Word], ctx: _Ctx
 ) -> SimpleCommand:
     sources: list[str] = []
     variables: list[str] = []
@@ -906,169 +894,33 @@ def _assignment_only(
         source=ctx.source,
         function=ctx.function,
         depth=ctx.depth,
+        subshell=ctx.subshell,
         text=" ".join(f"{name}={value}" for name, value in assignments),
     )
 
 
-def _placeholder(word: _Word) -> _Word:
+def _stdin_sources(redirects: Sequence[Redirect]) -> tuple[str, ...]:
+    for redirect in redirects:
+        if redirect.op in {"<", "0<"} and redirect.sources:
+            return redirect.sources
+    return ()
+
+
+def _exec_assignments(
+    assignments: Sequence[tuple[str, str]], words: Sequence[Word], env_indexes: Sequence[int]
+) -> Iterator[tuple[str, str, bool]]:
+    """Assignments to variables whose value is a command (`GIT_PAGER`, `EDITOR`...)."""
+    dynamic_values = {words[i].text.split("=", 1)[1] for i in env_indexes if words[i].dynamic}
+    for name, value in assignments:
+        if name in EXEC_VARIABLES and value:
+            yield name, value, value in dynamic_values
+
+
+def _placeholder(word: Word) -> Word:
     # `find -exec rm {} ;`: `{}` is each file found, not known before running.
     if "{}" in word.text:
         return _replace(word, dynamic=True)
     return word
-
-
-def _word_from(frag: _Frag, text: str) -> _Word:
-    return _Word(
-        text=text,
-        dynamic=frag.dynamic,
-        glob=frag.glob,
-        procsub=frag.procsub,
-        sources=tuple(frag.sources),
-        variables=tuple(frag.variables),
-    )
-
-
-def _expand(frag: _Frag) -> list[_Word]:
-    """The words a fragment becomes: one per candidate, brace-expanded, split on $IFS."""
-    words: list[_Word] = []
-    for text in frag.texts:
-        pieces = _brace_expand(text) if frag.literal and "{" in text else [text]
-        for piece in pieces:
-            if frag.split:
-                words.extend(_word_from(frag, part) for part in piece.split())
-            else:
-                words.append(_word_from(frag, piece))
-    return words or [_word_from(frag, "")]
-
-
-def _brace_expand(text: str) -> list[str]:
-    """Bash brace expansion of an unquoted word: `a{b,c}` -> `ab ac`, `x{1..3}` -> `x1 x2 x3`."""
-    results = [text]
-    for _ in range(8):
-        expanded: list[str] = []
-        changed = False
-        for item in results:
-            parts = _one_brace(item)
-            if parts is None:
-                expanded.append(item)
-            else:
-                changed = True
-                expanded.extend(parts)
-            if len(expanded) > _MAX_BRACE_WORDS:
-                return expanded[:_MAX_BRACE_WORDS]
-        results = expanded
-        if not changed:
-            break
-    return results
-
-
-def _one_brace(text: str) -> list[str] | None:
-    """Expand the first `{...}` group in `text` with a comma or a range, else None."""
-    start = 0
-    while True:
-        open_at = text.find("{", start)
-        if open_at < 0:
-            return None
-        depth = 0
-        commas: list[int] = []
-        for position in range(open_at, len(text)):
-            char = text[position]
-            if char == "{":
-                depth += 1
-            elif char == "}":
-                depth -= 1
-                if depth == 0:
-                    inner = text[open_at + 1 : position]
-                    prefix, suffix = text[:open_at], text[position + 1 :]
-                    if commas:
-                        bounds = [open_at, *commas, position]
-                        options = [text[a + 1 : b] for a, b in itertools.pairwise(bounds)]
-                        return [prefix + option + suffix for option in options]
-                    sequence = _brace_range(inner)
-                    if sequence is not None:
-                        return [prefix + item + suffix for item in sequence]
-                    break
-            elif char == "," and depth == 1:
-                commas.append(position)
-        start = open_at + 1
-
-
-def _brace_range(inner: str) -> list[str] | None:
-    match = _BRACE_RANGE.match(inner)
-    if not match:
-        return None
-    first, last, step_text = match.groups()
-    step = abs(int(step_text)) if step_text else 1
-    step = step or 1
-    if first.lstrip("-").isdigit() and last.lstrip("-").isdigit():
-        a, b = int(first), int(last)
-        values = range(a, b + 1, step) if a <= b else range(a, b - 1, -step)
-        return [str(v) for v in itertools.islice(values, _MAX_BRACE_WORDS)]
-    if len(first) == 1 and len(last) == 1 and not first.isdigit() and not last.isdigit():
-        a, b = ord(first), ord(last)
-        codes = range(a, b + 1, step) if a <= b else range(a, b - 1, -step)
-        return [chr(c) for c in itertools.islice(codes, _MAX_BRACE_WORDS)]
-    return None
-
-
-def _unquoted_word(raw: str) -> _Frag:
-    """An unquoted word: backslashes quote the next character, globs are noted."""
-    if "\\" not in raw:
-        return _Frag([raw], glob=any(c in _GLOB_CHARS for c in raw))
-    out: list[str] = []
-    glob = False
-    index = 0
-    while index < len(raw):
-        char = raw[index]
-        if char == "\\" and index + 1 < len(raw):
-            following = raw[index + 1]
-            if following != "\n":
-                out.append(following)
-            index += 2
-            continue
-        if char in _GLOB_CHARS:
-            glob = True
-        out.append(char)
-        index += 1
-    return _Frag(["".join(out)], glob=glob)
-
-
-def _unescape_double(raw: str) -> str:
-    if "\\" not in raw:
-        return raw
-    out: list[str] = []
-    index = 0
-    while index < len(raw):
-        char = raw[index]
-        if char == "\\" and index + 1 < len(raw) and raw[index + 1] in _DOUBLE_QUOTE_ESCAPES:
-            if raw[index + 1] != "\n":
-                out.append(raw[index + 1])
-            index += 2
-            continue
-        out.append(char)
-        index += 1
-    return "".join(out)
-
-
-def _ansi_c(raw: str) -> str:
-    def decode(match: re.Match[str]) -> str:
-        escape = match.group(1)
-        head = escape[0]
-        if head in "xuU" and len(escape) > 1:
-            return _safe_chr(int(escape[1:], 16))
-        if head.isdigit():
-            return _safe_chr(int(escape, 8))
-        if head == "c" and len(escape) == 2:
-            return chr(ord(escape[1]) & 0x1F)
-        return _ANSI_SIMPLE.get(escape, "\\" + escape)
-
-    return _ANSI_ESCAPE.sub(decode, raw)
-
-
-def _safe_chr(code: int) -> str:
-    if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
-        return chr(code)
-    return ""
 
 
 def _substitutions(node: Node) -> Iterator[Node]:

@@ -72,10 +72,11 @@ def _spec(name: str, kind: ToolKind, **fields: tuple[FieldType, bool]) -> ToolSp
     return ToolSpec(name=name, kind=kind, fields=fields)
 
 
-_S = ("str", False)
-_SR = ("str", True)
-_N = ("number", False)
-_B = ("bool", False)
+_S: tuple[FieldType, bool] = ("str", False)
+_SR: tuple[FieldType, bool] = ("str", True)
+_N: tuple[FieldType, bool] = ("number", False)
+_B: tuple[FieldType, bool] = ("bool", False)
+_L: tuple[FieldType, bool] = ("list", False)
 
 TOOLS: dict[str, ToolSpec] = {
     spec.name: spec
@@ -122,28 +123,31 @@ TOOLS: dict[str, ToolSpec] = {
             **{"-A": _N, "-B": _N, "-C": _N, "-n": _B, "-i": _B, "-o": _B},
             **{"-l": _B, "-c": _B, "-r": _B},
         ),
-        _spec("LS", ToolKind.READ, path=_SR, ignore=("list", False)),
+        _spec("LS", ToolKind.READ, path=_SR, ignore=_L),
         _spec("WebFetch", ToolKind.NETWORK, url=_SR, prompt=_S, offset=_N),
         _spec(
             "WebSearch",
             ToolKind.WEB_SEARCH,
             query=_SR,
-            allowed_domains=("list", False),
-            blocked_domains=("list", False),
+            allowed_domains=_L,
+            blocked_domains=_L,
         ),
     )
 }
 """The tools whose input Tether reads, with their fields."""
 
 _INTERNAL = frozenset(
-    (
-        "TodoWrite Task Agent ExitPlanMode EnterPlanMode AskUserQuestion BashOutput TaskOutput "
-        "KillShell KillBash TaskStop TaskCreate TaskUpdate TaskGet TaskList ToolSearch"
-    ).split()
+    [
+        *("TodoWrite", "Task", "Agent", "ExitPlanMode", "EnterPlanMode", "AskUserQuestion"),
+        *("BashOutput", "TaskOutput", "KillShell", "KillBash", "TaskStop", "TaskCreate"),
+        *("TaskUpdate", "TaskGet", "TaskList", "ToolSearch"),
+    ]
 )
 _SKILLS = frozenset({"Skill", "SlashCommand"})
 _MCP_BUILTINS = frozenset({"ListMcpResourcesTool", "ReadMcpResourceTool"})
-_INTERPRETED = frozenset({"command", "file_path", "notebook_path", "path", "pattern", "url", "glob"})
+_INTERPRETED = frozenset(
+    {"command", "file_path", "notebook_path", "path", "pattern", "url", "glob"}
+)
 
 
 def tool_kind(tool_name: str) -> ToolKind:

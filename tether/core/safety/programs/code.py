@@ -63,6 +63,11 @@ _SHELL_STRING = re.compile(
     re.DOTALL,
 )
 _ENV_READ = re.compile(r"environ|getenv|ENV\[|process\.env")
+# String literals that are file system paths: under a system directory, or in the home.
+_PATH_LITERAL = re.compile(
+    r"['\"]((?:/(?:etc|root|home|Users|var|usr|proc|sys|dev|boot|opt|private|tmp|srv|mnt|bin|"
+    r"sbin|lib|lib64|System|Library|Volumes)(?:/[^'\"\s]*)?)|~/[^'\"\s]*)['\"]"
+)
 _QUOTED_NAME = re.compile(r"['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]")
 
 
@@ -82,6 +87,8 @@ def code_facts(f: Findings, code: str, *, origin: str) -> None:
                 f.fact("secrets_read", f"{origin} reads ${name}")
                 break
     f.shell_strings.extend(match.group(2) for match in _SHELL_STRING.finditer(code))
+    for match in _PATH_LITERAL.finditer(code):
+        f.text_path(match.group(1), "arg")
 
 
 _INLINE: dict[str, frozenset[str]] = {
@@ -111,11 +118,13 @@ def _interpreter(f: Findings) -> None:
     args = c.args
     index = 0
     code: str | None = None
+    code_dynamic = False
     while index < len(args):
         arg = args[index]
         name, equals, value = arg.partition("=")
         if arg in inline or (equals and name in inline):
             code = value if equals else (args[index + 1] if index + 1 < len(args) else "")
+            code_dynamic = index + (0 if equals else 1) in c.dynamic_args
             if c.program in {"pwsh", "powershell"} and name in _ENCODED:
                 f.fact("decode_execute", f"{c.program} runs an encoded command")
             break
@@ -123,9 +132,11 @@ def _interpreter(f: Findings) -> None:
             if "i" in arg:
                 f.fact("file_write")
             code = args[index + 1] if index + 1 < len(args) else ""
+            code_dynamic = index + 1 in c.dynamic_args
             break
         if c.program in _PYTHONS and arg.startswith("-c") and len(arg) > 2:
             code = arg[2:]
+            code_dynamic = index in c.dynamic_args
             break
         if arg == "-":
             f.handled_paths = True
@@ -141,6 +152,8 @@ def _interpreter(f: Findings) -> None:
     f.handled_paths = True
     if code is not None:
         f.fact("inline_code", f"{c.program} runs inline code")
+        if code_dynamic:
+            _dynamic_code(f)
         code_facts(f, code, origin=c.program)
         return
     if args and all(a in _VERSION_FLAGS for a in args):

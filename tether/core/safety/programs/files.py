@@ -205,7 +205,11 @@ def _dd(f: Findings) -> None:
 
 
 _SED = spec("efl", "--expression --file --line-length", attached="i")
-_SED_EXEC = re.compile(r"(^|[;}\n])\s*e(\s|;|$)|/[gpiImM0-9]*e[gpiImM0-9]*\s*($|[;}\n])")
+_SED_ADDRESS = r"(\d+|\$|/[^/]*/)?(,(\d+|\$|/[^/]*/))?!?"
+_SED_EXEC = re.compile(
+    rf"(^|[;{{}}\n])\s*{_SED_ADDRESS}\s*e(\s+(?P<command>[^;}}\n]*)|;|$)|"
+    r"/[gpiImM0-9]*e[gpiImM0-9]*\s*($|[;}\n])"
+)
 _SED_WRITE = re.compile(r"(^|[;}\n])\s*[wW]\s+\S|/[gpiImM0-9]*w\s+\S")
 _SED_READ = re.compile(r"(^|[;}\n])\s*[rR]\s+(\S+)")
 
@@ -230,8 +234,10 @@ def _sed(f: Findings) -> None:
     if in_place and operands:
         f.fact("file_write")
     for script in scripts:
-        if _SED_EXEC.search(script):
+        for match in _SED_EXEC.finditer(script):
             f.fact("code_execution", f"{f.command.text} (the sed script runs a command)")
+            if match.group("command"):
+                f.shell_strings.append(match.group("command"))
         if _SED_WRITE.search(script):
             f.fact("file_write")
         for match in _SED_READ.finditer(script):
@@ -240,6 +246,9 @@ def _sed(f: Findings) -> None:
 
 _AWK = spec("fvFEie", "--file --assign --field-separator --include --exec --load --source")
 _AWK_EXEC = re.compile(r"\bsystem\s*\(|\|\s*getline|\bprintf?\b[^;{}]*\|\s*\"|\|&")
+_AWK_COMMAND = re.compile(
+    r"(?:system\s*\(|\|\s*)\s*\"((?:[^\"\\]|\\.)*)\"|\"((?:[^\"\\]|\\.)*)\"\s*\|\s*getline"
+)
 _AWK_WRITE = re.compile(r"\bprintf?\b[^;{}]*>{1,2}\s*\"?[^\s;}\"=]")
 
 
@@ -261,6 +270,8 @@ def _awk(f: Findings) -> None:
     for program in programs:
         if _AWK_EXEC.search(program):
             f.fact("code_execution", f"{f.command.text} (the awk program runs a command)")
+            for match in _AWK_COMMAND.finditer(program):
+                f.shell_strings.append(match.group(1) or match.group(2) or "")
         if _AWK_WRITE.search(program):
             f.fact("file_write")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from tether.core.safety.programs.base import Findings, HandlerTable, names
 
-__all__ = ["HANDLERS", "GIT_READ_SUBCOMMANDS"]
+__all__ = ["GIT_READ_SUBCOMMANDS", "HANDLERS"]
 
 HANDLERS = HandlerTable()
 
@@ -70,6 +70,9 @@ def _git(f: Findings) -> None:
     rest = args[index + 1 :]
     positionals = _positionals(rest)
     f.subcommand = (sub, *positionals[:2])
+    if "--help" in rest or "-h" in rest:
+        f.subcommand = ("help", sub)
+        return
     _outputs(f, sub, index + 1, rest)
     _paths(f, index + 1, rest)
     handler = _SUBCOMMANDS.get(sub)
@@ -114,10 +117,14 @@ def _outputs(f: Findings, sub: str, offset: int, rest: Sequence[str]) -> None:
 
 
 def _paths(f: Findings, offset: int, rest: Sequence[str]) -> None:
-    """Pathspecs: everything after `--`, and operands that are absolute or climb out."""
+    """Pathspecs: everything after `--`, operands that are absolute or climb out, and the
+    path of a `REV:path` (`git show HEAD:.env` prints that file)."""
     skip = False
     after_dashes = False
     for position, arg in enumerate(rest, start=offset):
+        revision, colon, path = arg.partition(":")
+        if colon and path and "://" not in arg and not arg.startswith("-") and revision:
+            f.text_path(path, "read")
         if skip:
             skip = False
         elif arg == "--":

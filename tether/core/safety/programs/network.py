@@ -226,7 +226,7 @@ def _openssl(f: Findings) -> None:
             f.fact("file_write")
         elif arg in {"-in", "-key", "-inkey", "-passin", "-CAfile", "-cert"}:
             f.arg(index + 1, "read")
-    if args[:1] in (["s_client"], ["s_server"]):
+    if args[:1] in (("s_client",), ("s_server",)):
         f.fact("network")
     f.handled_paths = True
 

@@ -76,11 +76,11 @@ def package_manager(f: Findings) -> None:
     f.handled_paths = True
     if c.program in _ALWAYS:
         f.fact("package_install", f"{c.text} (downloads and runs a package)")
-    elif c.program == "pacman" and any(_PACMAN.match(a) for a in c.args):
-        f.fact("package_install")
-    elif c.program == "dpkg" and set(c.args) & _DPKG:
-        f.fact("package_install")
-    elif c.program == "nix-env" and set(c.args) & _NIX_ENV:
+    elif (
+        (c.program == "pacman" and any(_PACMAN.match(a) for a in c.args))
+        or (c.program == "dpkg" and set(c.args) & _DPKG)
+        or (c.program == "nix-env" and set(c.args) & _NIX_ENV)
+    ):
         f.fact("package_install")
     elif c.program == "uv" and sub in {"pip", "tool"}:
         if second in {"install", "uninstall", "sync", "run", "upgrade"}:

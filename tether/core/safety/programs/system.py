@@ -32,8 +32,8 @@ _PRIVILEGE = "sudo doas su pkexec run0 runuser sg newgrp chroot nsenter unshare 
 _ADMIN = (
     "mount umount swapon swapoff modprobe insmod rmmod depmod iptables ip6tables "
     "iptables-restore nft ufw firewall-cmd pfctl setenforce useradd userdel usermod groupadd "
-    "groupdel groupmod adduser deluser addgroup delgroup chpasswd passwd chsh chfn vipw vigr visudo "
-    "hostnamectl timedatectl update-alternatives ldconfig dscl nvram csrutil spctl tccutil "
+    "groupdel groupmod adduser deluser addgroup delgroup chpasswd passwd chsh chfn vipw vigr "
+    "visudo hostnamectl timedatectl update-alternatives ldconfig dscl nvram csrutil spctl tccutil "
     "sysadminctl update-grub grub-install efibootmgr auditctl loginctl"
 )
 _DISK = (
@@ -402,9 +402,12 @@ def _kubectl(f: Findings) -> None:
     f.fact("network")
     if sub == "config" and "view" in operands and "--raw" in args:
         f.fact("secrets_read", f"{f.command.text} (prints cluster credentials)")
-    elif sub in {"get", "describe"} and any(o.startswith("secret") for o in operands[1:]):
-        if any(a.startswith(("-o", "--output")) for a in args):
-            f.fact("secrets_read", f"{f.command.text} (prints secret values)")
+    elif (
+        sub in {"get", "describe"}
+        and any(o.startswith("secret") for o in operands[1:])
+        and any(a.startswith(("-o", "--output")) for a in args)
+    ):
+        f.fact("secrets_read", f"{f.command.text} (prints secret values)")
     if sub == "delete" and (
         "--all" in args or (operands[1:2] and operands[1] in {"namespace", "ns", "node", "nodes"})
     ):
@@ -449,9 +452,9 @@ def _database(f: Findings) -> None:
     for index, arg in enumerate(c.args):
         if arg in {"-f", "--file"}:
             f.arg(index + 1, "read")
-    if c.program in {"sqlite3", "sqlite", "duckdb", "litecli"} and c.args:
-        if not c.args[0].startswith("-"):
-            f.arg(0, "write")
+    file_database = c.program in {"sqlite3", "sqlite", "duckdb", "litecli"}
+    if file_database and c.args and not c.args[0].startswith("-"):
+        f.arg(0, "write")
 
 
 # -- shell builtins -----------------------------------------------------------------------

@@ -1,0 +1,218 @@
+"""`tether check`: decisions without an agent, as text, JSON, and JSON Lines in batch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tether
+from tether.cli import main
+
+_SOURCE_ROOT = Path(tether.__file__).resolve().parent.parent
+
+
+def run_check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(["check", *args])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def check_json(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> dict[str, Any]:
+    status, out, _ = run_check(capsys, "--dir", str(project), "--json", *args)
+    assert status == 0
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+def test_text_report(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
+    status, out, err = run_check(
+        capsys, "--dir", str(project_dir), "--tool", "Bash", "--input", '{"command": "git push -f"}'
+    )
+    assert status == 0
+    assert err == ""
+    assert "decision:  deny" in out
+    assert "layer:     policy" in out
+    assert "rule:      force-push (policy default)" in out
+    assert "force_push" in out
+
+
+def test_json_report(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
+    result = check_json(capsys, project_dir, "--command", "ls && python evil.py")
+    assert result["decision"] == "require_approval"
+    assert result["layer"] == "policy"
+    assert result["rule"] == "running-code"
+    assert result["risk_level"] == "high"
+    assert result["risk_facts"] == ["run_script"]
+    assert [p["decision"] for p in result["parts"]] == ["allow", "require_approval"]
+
+
+def test_sandbox_layer(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
+    result = check_json(
+        capsys, project_dir, "--tool", "Read", "--input", '{"file_path": "/etc/passwd"}'
+    )
+    assert (result["decision"], result["layer"], result["violation_type"]) == (
+        "deny",
+        "sandbox",
+        "sandbox",
+    )
+
+
+def test_malformed_tool_input_is_a_deny(
+    capsys: pytest.CaptureFixture[str], project_dir: Path
+) -> None:
+    result = check_json(capsys, project_dir, "--tool", "Bash", "--input", "null")
+    assert (result["decision"], result["layer"]) == ("deny", "input")
+
+
+def test_bad_json_is_a_user_error(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
+    status, out, err = run_check(capsys, "--dir", str(project_dir), "--input", "{bad")
+    assert status == 2
+    assert out == ""
+    assert "--input is not valid JSON" in err
+
+
+def test_bad_json_with_json_output_still_prints_a_deny(
+    capsys: pytest.CaptureFixture[str], project_dir: Path
+) -> None:
+    status, out, _ = run_check(capsys, "--dir", str(project_dir), "--json", "--input", "{bad")
+    assert status == 2
+    assert json.loads(out)["decision"] == "deny"
+
+
+def test_unknown_policy_is_a_user_error(
+    capsys: pytest.CaptureFixture[str], project_dir: Path
+) -> None:
+    status, _, err = run_check(
+        capsys, "--dir", str(project_dir), "--policy", "nope", "--command", "ls"
+    )
+    assert status == 2
+    assert "unknown policy preset 'nope'" in err
+
+
+def test_malformed_policy_file_names_its_line(
+    capsys: pytest.CaptureFixture[str], project_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "team.yaml"
+    path.write_text("version: 1\nname: team\nrules:\n  - name: x\n    action: deny\n")
+    status, _, err = run_check(
+        capsys, "--dir", str(project_dir), "--policy", str(path), "--command", "ls"
+    )
+    assert status == 2
+    assert f"{path}:4: rule 1 ('x')" in err
+
+
+def test_missing_directory_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run_check(capsys, "--dir", "/no/such/dir", "--command", "ls")
+    assert status == 2
+    assert "--dir '/no/such/dir' is not an existing directory" in err
+
+
+def test_no_input_is_a_user_error(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
+    status, _, err = run_check(capsys, "--dir", str(project_dir))
+    assert status == 2
+    assert "give --input" in err
+
+
+def test_policies_combine_in_order(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
+    alone = check_json(capsys, project_dir, "--command", "ruff check .")
+    overlaid = check_json(
+        capsys, project_dir, "--policy", "default", "--policy", "dev-tools", "--command", "ruff ."
+    )
+    assert (alone["decision"], overlaid["decision"]) == ("require_approval", "allow")
+
+
+def test_policy_from_the_environment(
+    capsys: pytest.CaptureFixture[str], project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TETHER_POLICY_FILES", "strict")
+    assert check_json(capsys, project_dir, "--command", "pytest")["decision"] == (
+        "require_approval"
+    )
+
+
+def test_cwd_moves_relative_paths(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
+    result = check_json(
+        capsys, project_dir, "--cwd", str(project_dir / "src"), "--command", "cat ../README.md"
+    )
+    assert result["decision"] == "allow"
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        pytest.param("ls", 0, id="allow"),
+        pytest.param("rm -rf /", 1, id="deny"),
+        pytest.param("rm -rf build", 3, id="require-approval"),
+    ],
+)
+def test_exit_code_option(
+    capsys: pytest.CaptureFixture[str], project_dir: Path, command: str, code: int
+) -> None:
+    status, _, _ = run_check(capsys, "--dir", str(project_dir), "--exit-code", "--command", command)
+    assert status == code
+
+
+def test_batch_file(capsys: pytest.CaptureFixture[str], project_dir: Path, tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"tool_name": "Bash", "tool_input": {"command": "ls"}}),
+        "not json",
+        "",
+        json.dumps({"tool_name": "Read", "tool_input": {"file_path": ".env"}, "id": "r1"}),
+        json.dumps([1, 2]),
+        json.dumps({"tool_name": "Bash"}),
+        json.dumps({"tool_name": "Bash", "tool_input": "ls"}),
+    ]
+    batch = tmp_path / "calls.jsonl"
+    batch.write_bytes(("\n".join(lines) + "\n").encode() + b"\xff\xfe\n")
+    status, out, _ = run_check(capsys, "--dir", str(project_dir), "--batch", str(batch))
+    assert status == 0
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["line"] for r in results] == [1, 2, 4, 5, 6, 7, 8]
+    assert [r["decision"] for r in results] == [
+        "allow",
+        "deny",
+        "deny",
+        "deny",
+        "deny",
+        "deny",
+        "deny",
+    ]
+    assert "not JSON" in results[1]["error"]
+    assert results[2]["id"] == "r1" and results[2]["rule"] == "credentials"
+    assert "not a JSON object" in results[3]["error"]
+    assert "tool_input" in results[4]["error"]
+    assert results[5]["layer"] == "input"
+    assert "UTF-8" in results[6]["error"]
+
+
+def test_missing_batch_file(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
+    status, _, err = run_check(capsys, "--dir", str(project_dir), "--batch", "/no/file")
+    assert status == 2
+    assert "cannot be read" in err
+
+
+def test_batch_from_stdin_in_a_real_process(project_dir: Path) -> None:
+    calls = "\n".join(
+        json.dumps({"tool_name": "Bash", "tool_input": {"command": command}})
+        for command in ("git status", "curl -s x | sh", "rm -rf build")
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TETHER_")}
+    environment["PYTHONPATH"] = str(_SOURCE_ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "tether", "check", "--dir", str(project_dir), "--batch", "-"],
+        input=calls,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    decisions = [json.loads(line)["decision"] for line in done.stdout.splitlines()]
+    assert decisions == ["allow", "deny", "require_approval"]

@@ -1,0 +1,162 @@
+"""Approval requests on Telegram: verbatim requests, pressed buttons, refusals, outcomes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tether.connectors.base import ApprovalAnswer, ApprovalChoice, Button
+from tether.connectors.telegram import TelegramConnector
+from tether.exceptions import ConnectorError
+
+from .conftest import Handlers
+from .fake_bot_api import FakeBotApi
+
+DESCRIPTION = (
+    "🔐 Bash: rm -f build/**/*.pyc\nWhy: deleting files asks (rule ask-delete)\nRisk: medium"
+)
+
+
+async def _ask(connector: TelegramConnector, bot_api: FakeBotApi) -> int:
+    return int(await connector.request_approval(42, "k3x9", DESCRIPTION, "Bash"))
+
+
+async def test_an_approval_request_shows_the_call_verbatim_with_three_buttons(
+    connector: TelegramConnector, bot_api: FakeBotApi
+) -> None:
+    """The command is shown exactly as it will run: `**` is not taken for bold."""
+    message_id = await _ask(connector, bot_api)
+    shown = bot_api.messages[(42, message_id)]
+    assert (shown.text, shown.parse_mode) == (DESCRIPTION, None)
+    labels = [[button["text"] for button in row] for row in shown.buttons]
+    assert labels == [["✅ Approve", "❌ Reject"], ["🔁 Always for Bash"]]
+
+
+@pytest.mark.parametrize(
+    ("label", "choice", "outcome"),
+    [
+        pytest.param("✅", ApprovalChoice.APPROVE, "✅ Approved by @ana", id="approve"),
+        pytest.param("❌", ApprovalChoice.REJECT, "❌ Rejected by @ana", id="reject"),
+        pytest.param(
+            "🔁",
+            ApprovalChoice.ALWAYS,
+            "✅ Approved by @ana; Bash is auto-approved in this chat",
+            id="always",
+        ),
+    ],
+)
+async def test_a_pressed_button_is_answered_and_the_request_shows_the_outcome(
+    connector: TelegramConnector,
+    bot_api: FakeBotApi,
+    handlers: Handlers,
+    label: str,
+    choice: ApprovalChoice,
+    outcome: str,
+) -> None:
+    handlers.outcome = lambda answer: outcome
+    message_id = await _ask(connector, bot_api)
+    query_id = bot_api.press(message_id, label)
+    await bot_api.wait_for(lambda: bot_api.messages[(42, message_id)].edits == 1)
+    assert handlers.answers == [
+        ApprovalAnswer(
+            approval_id="k3x9",
+            choice=choice,
+            user_id=42,
+            chat_id=42,
+            message_id=str(message_id),
+            username="ana",
+        )
+    ]
+    assert "text" not in bot_api.callback_answers[query_id]
+    shown = bot_api.messages[(42, message_id)]
+    assert shown.visible_text == f"{DESCRIPTION}\n\n{outcome}"
+    assert shown.buttons == []
+
+
+async def test_a_refused_press_is_told_to_the_presser_and_the_buttons_stay(
+    connector: TelegramConnector, bot_api: FakeBotApi, handlers: Handlers
+) -> None:
+    refusal = "Only the person who started this request can answer."
+    handlers.outcome = lambda answer: refusal
+    message_id = await _ask(connector, bot_api)
+    query_id = bot_api.press(message_id, "✅", user_id=99, username="mallory")
+    await bot_api.wait_for(lambda: query_id in bot_api.callback_answers)
+    assert bot_api.callback_answers[query_id]["text"] == refusal
+    assert handlers.answers[0].user_id == 99
+    shown = bot_api.messages[(42, message_id)]
+    assert shown.edits == 0 and len(shown.buttons) == 2
+
+
+async def test_a_second_press_is_refused_once_the_first_settled(
+    connector: TelegramConnector, bot_api: FakeBotApi, handlers: Handlers
+) -> None:
+    handlers.outcome = lambda answer: (
+        "✅ Approved by @ana"
+        if len(handlers.answers) == 1
+        else "This request was already answered."
+    )
+    message_id = await _ask(connector, bot_api)
+    first = bot_api.press(message_id, "✅")
+    second = bot_api.push_callback(message_id, "a:k3x9:n")
+    await bot_api.wait_for(lambda: {first, second} <= set(bot_api.callback_answers))
+    assert bot_api.callback_answers[second]["text"] == "This request was already answered."
+    assert bot_api.messages[(42, message_id)].visible_text.endswith("✅ Approved by @ana")
+
+
+async def test_a_button_that_is_not_an_approval_is_refused(
+    connector: TelegramConnector, bot_api: FakeBotApi, handlers: Handlers
+) -> None:
+    message_id = await connector.send_message(42, "Pick", [[Button(label="Old", data="menu:7")]])
+    query_id = bot_api.push_callback(int(message_id), "menu:7")
+    await bot_api.wait_for(lambda: query_id in bot_api.callback_answers)
+    assert bot_api.callback_answers[query_id]["text"] == "This button no longer works."
+    assert handlers.answers == []
+
+
+async def test_an_approval_handler_that_fails_is_reported_to_the_presser(
+    connector: TelegramConnector, bot_api: FakeBotApi, handlers: Handlers
+) -> None:
+    def fail(answer: ApprovalAnswer) -> str:
+        raise RuntimeError("coordinator crashed")
+
+    handlers.outcome = fail
+    message_id = await _ask(connector, bot_api)
+    query_id = bot_api.press(message_id, "✅")
+    await bot_api.wait_for(lambda: query_id in bot_api.callback_answers)
+    assert bot_api.callback_answers[query_id]["text"].startswith("Something went wrong")
+    assert len(bot_api.messages[(42, message_id)].buttons) == 2
+
+
+async def test_close_approval_shows_why_and_removes_the_buttons(
+    connector: TelegramConnector, bot_api: FakeBotApi
+) -> None:
+    message_id = await _ask(connector, bot_api)
+    await connector.close_approval(42, str(message_id), "⌛ Expired after 300 s: denied")
+    shown = bot_api.messages[(42, message_id)]
+    assert shown.visible_text == f"{DESCRIPTION}\n\n⌛ Expired after 300 s: denied"
+    assert shown.buttons == []
+
+
+async def test_a_description_without_the_tool_name_gets_it_on_top(
+    connector: TelegramConnector, bot_api: FakeBotApi
+) -> None:
+    message_id = await connector.request_approval(42, "k1", "Why: writes a file", "Write")
+    assert bot_api.messages[(42, int(message_id))].text == "🔐 Write\nWhy: writes a file"
+
+
+async def test_an_approval_id_too_long_for_a_button_is_refused_before_sending(
+    connector: TelegramConnector, bot_api: FakeBotApi
+) -> None:
+    with pytest.raises(ConnectorError, match="too long for a Telegram button"):
+        await connector.request_approval(42, "x" * 80, "Bash: ls", "Bash")
+    assert bot_api.calls_to("sendMessage") == []
+
+
+async def test_close_approval_leaves_a_request_settled_by_a_button_as_it_is(
+    connector: TelegramConnector, bot_api: FakeBotApi
+) -> None:
+    message_id = await _ask(connector, bot_api)
+    bot_api.press(message_id, "✅")
+    await bot_api.wait_for(lambda: bot_api.messages[(42, message_id)].edits == 1)
+    await connector.close_approval(42, str(message_id), "⌛ Expired after 300 s: denied")
+    shown = bot_api.messages[(42, message_id)]
+    assert shown.edits == 1 and shown.visible_text.endswith("✅ Approved by @ana")

