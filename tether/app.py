@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tether.agents.base import BaseAgent
-from tether.agents.claude_code import ClaudeCodeAgent
 from tether.connectors.base import BaseConnector
 from tether.connectors.cli import CliConnector
-from tether.connectors.telegram import TelegramConnector
 from tether.core.commands import SlashCommands
 from tether.core.config import TetherConfig, load_config
 from tether.core.engine import Engine
@@ -97,9 +95,16 @@ def build_engine(
         store=store,
         sessions=SessionManager(store, default_directory=config.approved_directories[0]),
         middleware=middleware,
-        agent=agent if agent is not None else ClaudeCodeAgent(config),
+        agent=agent if agent is not None else _claude_code_agent(config),
         connector=connector,
     )
+
+
+def _claude_code_agent(config: TetherConfig) -> BaseAgent:
+    # Imported on demand: the SDK is the slowest import, and `tether check` needs none of it.
+    from tether.agents.claude_code import ClaudeCodeAgent
+
+    return ClaudeCodeAgent(config)
 
 
 def build_store(config: TetherConfig) -> SessionStore:
@@ -112,6 +117,9 @@ def build_store(config: TetherConfig) -> SessionStore:
 def build_connector(config: TetherConfig) -> BaseConnector:
     """Telegram when `TETHER_TELEGRAM_BOT_TOKEN` is set, else the terminal REPL."""
     if config.telegram_bot_token is not None:
+        # Imported on demand: `tether check` and the REPL need not load Telegram.
+        from tether.connectors.telegram import TelegramConnector
+
         return TelegramConnector(
             config.telegram_bot_token.get_secret_value(),
             throttle_seconds=config.streaming_throttle_seconds,

@@ -64,7 +64,7 @@ def configure_logging(
         redact_secrets,
     ]
     stderr = _CurrentStderr()
-    console = logging.StreamHandler(stderr)  # type: ignore[arg-type]
+    console = logging.StreamHandler(stderr)
     console.setLevel(logging.getLevelName((console_level or level).upper()))
     console.setFormatter(
         structlog.stdlib.ProcessorFormatter(

@@ -167,28 +167,24 @@ def test_batch_file(capsys: pytest.CaptureFixture[str], project_dir: Path, tmp_p
         json.dumps([1, 2]),
         json.dumps({"tool_name": "Bash"}),
         json.dumps({"tool_name": "Bash", "tool_input": "ls"}),
+        "[" * 100_000,
+        '{"tool_name": "Bash", "tool_input": {"command": ' + "1" * 5000 + "}}",
     ]
     batch = tmp_path / "calls.jsonl"
     batch.write_bytes(("\n".join(lines) + "\n").encode() + b"\xff\xfe\n")
     status, out, _ = run_check(capsys, "--dir", str(project_dir), "--batch", str(batch))
     assert status == 0
     results = [json.loads(line) for line in out.splitlines()]
-    assert [r["line"] for r in results] == [1, 2, 4, 5, 6, 7, 8]
-    assert [r["decision"] for r in results] == [
-        "allow",
-        "deny",
-        "deny",
-        "deny",
-        "deny",
-        "deny",
-        "deny",
-    ]
+    assert [r["line"] for r in results] == [1, 2, 4, 5, 6, 7, 8, 9, 10]
+    assert [r["decision"] for r in results] == ["allow"] + ["deny"] * 8
     assert "not JSON" in results[1]["error"]
     assert results[2]["id"] == "r1" and results[2]["rule"] == "credentials"
     assert "not a JSON object" in results[3]["error"]
     assert "tool_input" in results[4]["error"]
     assert results[5]["layer"] == "input"
-    assert "UTF-8" in results[6]["error"]
+    assert "nested too deeply" in results[6]["error"]
+    assert "digits" in results[7]["error"]
+    assert "UTF-8" in results[8]["error"]
 
 
 def test_missing_batch_file(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
@@ -216,3 +212,11 @@ def test_batch_from_stdin_in_a_real_process(project_dir: Path) -> None:
     assert done.returncode == 0, done.stderr
     decisions = [json.loads(line)["decision"] for line in done.stdout.splitlines()]
     assert decisions == ["allow", "deny", "require_approval"]
+
+
+def test_deeply_nested_input_is_a_user_error(
+    capsys: pytest.CaptureFixture[str], project_dir: Path
+) -> None:
+    status, _, err = run_check(capsys, "--dir", str(project_dir), "--input", "[" * 100_000)
+    assert status == 2
+    assert "nested too deeply" in err

@@ -91,8 +91,8 @@ def run(args: argparse.Namespace) -> int:
         tool_name = args.tool
         try:
             tool_input = json.loads(args.input)
-        except json.JSONDecodeError as error:
-            message = f"--input is not valid JSON: {error.msg} at column {error.colno}"
+        except (ValueError, RecursionError) as error:
+            message = f"--input is not valid JSON: {_json_problem(error)}"
             if args.json:
                 _write_line(sys.stdout, {"decision": "deny", "error": message})
             print(f"tether: {message}", file=sys.stderr)
@@ -156,8 +156,8 @@ def _batch_line(pipeline: SafetyPipeline, number: int, raw: bytes, cwd: str | No
         return _bad_line(number, f"line {number} is not valid UTF-8 (byte {error.start})")
     try:
         item = json.loads(text)
-    except json.JSONDecodeError as error:
-        return _bad_line(number, f"line {number} is not JSON: {error.msg} at column {error.colno}")
+    except (ValueError, RecursionError) as error:
+        return _bad_line(number, f"line {number} is not JSON: {_json_problem(error)}")
     if not isinstance(item, dict):
         return _bad_line(number, f"line {number} is not a JSON object")
     if "tool_name" not in item or "tool_input" not in item:
@@ -167,6 +167,14 @@ def _batch_line(pipeline: SafetyPipeline, number: int, raw: bytes, cwd: str | No
     result = _as_json(tool_name if isinstance(tool_name, str) else repr(tool_name), verdict)
     result = {"line": number, **({"id": item["id"]} if "id" in item else {}), **result}
     return json.dumps(result) + "\n"
+
+
+def _json_problem(error: ValueError | RecursionError) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at column {error.colno}"
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply"
+    return str(error)  # e.g. an integer with more digits than Python converts
 
 
 def _bad_line(number: int, message: str) -> str:

@@ -294,3 +294,20 @@ def test_ordinary_paths(path: str) -> None:
 )
 def test_globs_that_could_match_credentials(pattern: str, credential: bool) -> None:
     assert (PathAnalyzer().credential_reason(pattern, glob=True) is not None) is credential
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        P('git commit -am "/etc/hosts parsing fix"', id="combined-message-flag"),
+        P('git commit -m "drop ../legacy"', id="message"),
+        P("git checkout -b feature/x", id="new-branch"),
+        P("git clone git@github.com:org/repo.git", id="ssh-url"),
+        P("git show HEAD~3:src/app.py", id="revision-path"),
+    ],
+)
+def test_git_messages_and_revisions_are_not_outside_paths(
+    shell_parser: ShellParser, command_analyzer: CommandAnalyzer, command: str
+) -> None:
+    analysis = command_analyzer.analyze(shell_parser.parse(command).commands[0])
+    assert all(not use.path.startswith(("/", "..")) for use in analysis.paths)

@@ -84,7 +84,7 @@ def test_whole_call_facts_are_kept_apart(classifier: Classifier) -> None:
             "Grep",
             {"pattern": "x", "file_path": "/etc/passwd"},
             {"file_read"},
-            [("/etc/passwd", "read"), (".", "list")],
+            [("/etc/passwd", "read"), (".", "read")],
             id="grep-file-path-field",
         ),
         P("LS", {"path": "/tmp"}, {"file_read"}, [("/tmp", "list")], id="ls"),

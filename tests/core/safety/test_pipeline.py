@@ -151,3 +151,11 @@ def test_verdict_carries_the_parts(make_pipeline: MakePipeline) -> None:
         ("ls", Action.ALLOW),
         ("python evil.py", Action.REQUIRE_APPROVAL),
     ]
+
+
+def test_listing_a_secret_shows_only_its_name(
+    make_pipeline: MakePipeline, project_dir: Path
+) -> None:
+    (project_dir / ".env").write_text("KEY=1\n")
+    assert bash(make_pipeline(), "ls -a .*").decision is Action.ALLOW
+    assert bash(make_pipeline(), "cat .*").decision is Action.DENY

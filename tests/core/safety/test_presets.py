@@ -162,6 +162,20 @@ HARD_DENIES = [
     P("curl file:///etc/passwd", id="file-url"),
     P("echo x >> ~/.bashrc", id="write-bashrc"),
     P("ln -s ~/.ssh/id_rsa key", id="symlink-key"),
+    # found by review: git operands, search filters, wrappers of wrappers
+    P("git diff --no-index /dev/null .env", id="git-diff-no-index-dotenv"),
+    P("git blame .env", id="git-blame-dotenv"),
+    P("git show :.env", id="git-index-dotenv"),
+    P("git push -uf origin main", id="force-push-combined-flags"),
+    P("find . -name .env -exec cat {} \\;", id="find-exec-reads-dotenv"),
+    P("grep -r KEY --include=.env .", id="grep-include-dotenv"),
+    P("rg -g '.env*' KEY", id="rg-glob-dotenv"),
+    P("$0 -c 'rm -rf /'", id="dollar-zero-shell"),
+    P("python3 -c \"import subprocess; subprocess.run(['rm', '-rf', '/'])\"", id="argv-list"),
+    P('python3 -c "import os\nwhile True: os.fork()"', id="python-fork-loop"),
+    P("a(){ b; }; b(){ a|a& }; a", id="indirect-recursion"),
+    P("python3 -c 'print(open(\".env\").read())'", id="python-reads-dotenv"),
+    P("cat /proc/$$/environ", id="own-environment"),
 ]
 
 DEFAULT_ALLOWS = [
@@ -211,6 +225,10 @@ DEFAULT_ALLOWS = [
     P("command -v python3", id="command-v"),
     P("test -f x && echo y", id="test"),
     P("[ -d build ] || echo no", id="bracket-test"),
+    P("diff <(sort src/app.py) <(sort README.md)", id="process-substitution-args"),
+    P("pip list", id="pip-list"),
+    P("npm ls", id="npm-ls"),
+    P("lsof -i :8000", id="lsof"),
 ]
 
 DEFAULT_ASKS = [
@@ -311,6 +329,7 @@ def test_presets_draw_the_line_differently(
         P("Glob", {"pattern": "../../**"}, "deny", id="glob-climbing"),
         P("Grep", {"pattern": "TODO", "path": "src"}, "allow", id="grep"),
         P("Grep", {"pattern": "x", "glob": ".env*"}, "deny", id="grep-dotenv"),
+        P("Grep", {"pattern": "x", "path": ".env"}, "deny", id="grep-in-dotenv"),
         P("LS", {"path": "."}, "allow", id="ls"),
         P("Write", {"file_path": "src/x.py", "content": "x"}, "require_approval", id="write"),
         P("Write", {"file_path": ".env", "content": "x"}, "deny", id="write-dotenv"),
@@ -324,7 +343,7 @@ def test_presets_draw_the_line_differently(
         P("WebFetch", {"url": "https://x.org", "prompt": "p"}, "require_approval", id="webfetch"),
         P("WebSearch", {"query": "pytest fixtures"}, "allow", id="websearch"),
         P("TodoWrite", {"todos": []}, "allow", id="todo"),
-        P("Task", {"description": "d", "prompt": "p"}, "allow", id="subagent"),
+        P("Task", {"description": "d", "prompt": "p"}, "allow", id="sub-agent-task"),
         P("mcp__github__create_issue", {"title": "x"}, "require_approval", id="mcp"),
         P("Frobnicate", {}, "require_approval", id="unknown-tool"),
         P("Read", "not a dict", "deny", id="malformed"),

@@ -284,3 +284,14 @@ def test_subshell_commands_are_marked(shell_parser: ShellParser) -> None:
 
 def test_comments_run_nothing(shell_parser: ShellParser) -> None:
     assert commands(shell_parser.parse("ls # rm -rf /")) == {("ls", ())}
+
+
+def test_functions_calling_each_other_are_recursive(shell_parser: ShellParser) -> None:
+    script = shell_parser.parse("a(){ b; }; b(){ a | a & }; a")
+    assert script.recursive_functions == ("a", "b")
+
+
+def test_guessed_shell_variable_is_analysed_but_dynamic(shell_parser: ShellParser) -> None:
+    script = shell_parser.parse("$0 -c 'rm -rf /'")
+    assert ("rm", ("-rf", "/")) in commands(script)
+    assert find(script, "bash").dynamic_program

@@ -114,7 +114,7 @@ _CLOUD_KEY_FILE = re.compile(
 )
 _TFSTATE = re.compile(r"\.tfstate(\.backup)?$")
 _PATH_PATTERNS = (
-    (re.compile(r"(^|/)proc/[^/]+/(task/[^/]+/)?environ$"), "a process environment"),
+    (re.compile(r"(^|/)proc(/[^/]*)*/environ$"), "a process environment"),
     (re.compile(r"(^|/)proc/[^/]+/(mem|maps|auxv)$"), "process memory"),
     (re.compile(r"(^|/)etc/ssh/ssh_host_[^/]*key$"), "SSH host keys"),
     (re.compile(r"(^|/)etc/sudoers\.d(/|$)"), "sudo configuration"),

@@ -161,7 +161,8 @@ class Classifier:
         if tool_name in {"Glob", "Grep", "LS"}:
             base = tool_input.get("path")
             directory = base if isinstance(base, str) and base else "."
-            uses.append(PathUse(path=directory, access="list"))
+            # Grep reads the contents of what `path` names; Glob and LS list names.
+            uses.append(PathUse(path=directory, access="read" if tool_name == "Grep" else "list"))
             pattern = tool_input.get("pattern")
             if tool_name == "Glob" and isinstance(pattern, str):
                 uses.append(PathUse(path=_glob_root(directory, pattern), access="list"))

@@ -102,7 +102,7 @@ FACTS: dict[str, FactInfo] = {
         ("reverse_shell", _C, "opens a shell or a raw connection (nc -e, /dev/tcp)"),
         ("sql_destruction", _C, "drops or truncates database tables or databases"),
         ("credential_access", _C, "reads or writes a credential file (.env, ~/.ssh, *.pem)"),
-        ("secrets_read", _C, "reveals secrets from variables, keychains or credential helpers"),
+        ("secrets_read", _C, "reveals secrets from variables, keychains or credential managers"),
         ("env_dump", _C, "prints the whole environment (printenv, env, /proc/*/environ)"),
         ("persistence", _C, "installs something that runs later (crontab, at, systemctl enable)"),
         ("git_hooks", _C, "writes git hooks or git settings that run commands"),

@@ -115,7 +115,8 @@ class SafetyPipeline:
                 risk_level=RiskLevel.HIGH,
                 problems=problems,
             )
-        assert isinstance(tool_name, str) and isinstance(tool_input, Mapping)
+        if not isinstance(tool_name, str) or not isinstance(tool_input, Mapping):
+            raise TypeError("validate_input let a malformed call through")
         classification = self._policy.classify(tool_name, tool_input)
         if classification.kind in _PATH_KINDS:
             classification, violation = self._check_paths(classification, cwd)
@@ -161,20 +162,24 @@ class SafetyPipeline:
             if not directories.known:
                 unresolved = [u.path for u in uses if not u.path.startswith(("/", "~"))]
                 uses = tuple(u for u in uses if u.path.startswith(("/", "~")))
-            result = self._sandbox.check_uses(
-                uses, directories.current, file_tool=file_tool, bases=directories.others
-            )
-            violations.extend(result.violations)
-            unresolved.extend(result.unresolved)
-            extra = self._resolved_facts(part, result.checked, unresolved)
-            resolved = result.resolved_paths
+            # Listing a directory shows names, not contents: only what is read, written
+            # or run is checked for credentials once resolved.
+            reads = [u for u in uses if u.access not in {"list", "cd"}]
+            listings = [u for u in uses if u.access in {"list", "cd"}]
+            current, others = directories.current, directories.others
+            read = self._sandbox.check_uses(reads, current, file_tool=file_tool, bases=others)
+            listed = self._sandbox.check_uses(listings, current, file_tool=file_tool, bases=others)
+            violations.extend((*read.violations, *listed.violations))
+            unresolved.extend((*read.unresolved, *listed.unresolved))
+            extra = self._resolved_facts(part, read.checked, unresolved)
+            resolved = (*read.resolved_paths, *listed.resolved_paths)
             if extra or resolved:
                 part = part.model_copy(
                     update={"facts": (*part.facts, *extra), "resolved": resolved}
                 )
             parts.append(part)
             if part.program in {"cd", "pushd", "popd"}:
-                directories.change(part, result.checked)
+                directories.change(part, listed.checked)
         if violations:
             return classification, self._sandbox_deny(classification, violations)
         return classification.model_copy(update={"parts": tuple(parts)}), None
@@ -188,9 +193,8 @@ class SafetyPipeline:
             facts.append(make_fact("unresolved_path", f"{unresolved[0]} is only known at run time"))
         if "credential_access" in kinds:
             return facts
-        listing = {u.path for u in part.paths if u.access in {"list", "cd"}}
         for verdict in checked:
-            if verdict.resolved is None or verdict.path in listing:
+            if verdict.resolved is None:
                 continue
             reason = self._paths.credential_reason(verdict.resolved)
             if reason is not None:

@@ -93,6 +93,8 @@ _ASSIGNING_COMMANDS = frozenset({"read", "mapfile", "readarray", "getopts", "pri
 # Variables whose value is known well enough for the analysis: `$HOME/.ssh` is
 # `~/.ssh`, `$PWD` is the working directory.
 _KNOWN_VARIABLES = {"HOME": "~", "PWD": "."}
+# Variables whose value is likely but not certain: judged by the guess, never trusted.
+_GUESSED_VARIABLES = {"0": "bash", "SHELL": "bash", "BASH": "bash"}
 
 _STATEMENTS = _names(
     "command pipeline list redirected_statement subshell compound_statement if_statement "
@@ -221,7 +223,7 @@ class ShellParser:
             command=command,
             commands=tuple(walk.commands),
             problems=tuple(dict.fromkeys(walk.problems)),
-            recursive_functions=tuple(sorted(walk.recursive)),
+            recursive_functions=walk.recursive_functions(),
         )
 
 
@@ -247,7 +249,8 @@ class _Walk:
         self.max_commands = max_commands
         self.commands: list[SimpleCommand] = []
         self.problems: list[str] = []
-        self.recursive: set[str] = set()
+        self.calls: dict[str, set[str]] = {}
+        """Function name -> the programs its body runs."""
         self.level = 0
         self.source = b""
         self.variables: dict[str, list[tuple[str, bool]] | None] = {}
@@ -255,6 +258,24 @@ class _Walk:
 
     def problem(self, message: str) -> None:
         self.problems.append(message)
+
+    def recursive_functions(self) -> tuple[str, ...]:
+        """Functions that reach themselves through calls (`f(){ f|f& }`, or via another)."""
+        functions = {name.lower(): name for name in self.calls}
+        found = []
+        for name in self.calls:
+            seen: set[str] = set()
+            stack = [p for p in self.calls[name] if p in functions]
+            while stack:
+                current = stack.pop()
+                if current == name.lower():
+                    found.append(name)
+                    break
+                if current in seen:
+                    continue
+                seen.add(current)
+                stack.extend(p for p in self.calls.get(functions[current], ()) if p in functions)
+        return tuple(sorted(found))
 
     # -- scripts ---------------------------------------------------------------------
 
@@ -677,6 +698,10 @@ class _Walk:
             )
         if name in _KNOWN_VARIABLES and name not in self.variables:
             return Fragment([_KNOWN_VARIABLES[name]], literal=False, variables=[name])
+        if name in _GUESSED_VARIABLES and name not in self.variables:
+            return Fragment(
+                [_GUESSED_VARIABLES[name]], dynamic=True, literal=False, variables=[name]
+            )
         return Fragment([""], dynamic=True, literal=False, variables=[name])
 
     def expansion(self, node: Node, *, quoted: bool, ctx: _Ctx | None) -> Fragment:
@@ -784,7 +809,9 @@ class _Walk:
         all_assignments = assignments + tuple((a[0], a[1]) for a in extra_assignments)
         program = program_name(program_word.text) if program_word.text else ""
         arg_texts = [a.text for a in args]
-        embedded = embedded_commands(program, arg_texts) if not program_word.dynamic else None
+        # A dynamic program is analysed by its best guess too (`$0 -c '...'` runs bash):
+        # what that finds can deny; the dynamic mark already keeps it from being allowed.
+        embedded = embedded_commands(program, arg_texts)
 
         code_dynamic = program_word.dynamic
         code_sources: list[str] = list(program_word.sources)
@@ -834,8 +861,8 @@ class _Walk:
             text=" ".join([program or "<unknown>", *arg_texts]),
         )
         self._record(command)
-        if ctx.function is not None and program == ctx.function.lower():
-            self.recursive.add(ctx.function)
+        if ctx.function is not None:
+            self.calls.setdefault(ctx.function, set()).add(program)
 
         child = _replace(ctx, depth=ctx.depth + 1, extra_args=(), subshell=True)
         for name, value, dynamic in _exec_assignments(all_assignments, words, peeled.assignments):
@@ -853,7 +880,9 @@ class _Walk:
         if embedded is None:
             return
         for start, end in embedded.argvs:
-            argv = [_placeholder(w) for w in args[start:end]]
+            # `{}` stands for each file found: under find's start paths, which the sandbox
+            # checks, so it is left as a relative name rather than marked unknown.
+            argv = list(args[start:end])
             label = "find -exec" if program == "find" else program
             self.emit(argv, _replace(ctx, source=label, extra_args=()), ())
         reads_code = embedded.stdin_script and ctx.stdin in {"heredoc", "herestring"}
@@ -914,13 +943,6 @@ def _exec_assignments(
     for name, value in assignments:
         if name in EXEC_VARIABLES and value:
             yield name, value, value in dynamic_values
-
-
-def _placeholder(word: Word) -> Word:
-    # `find -exec rm {} ;`: `{}` is each file found, not known before running.
-    if "{}" in word.text:
-        return _replace(word, dynamic=True)
-    return word
 
 
 def _substitutions(node: Node) -> Iterator[Node]:

@@ -1,4 +1,4 @@
-"""Findings, the collector every program handler writes to, and the helpers they share."""
+"""Findings, the collector every program handler writes to, and what they share."""
 
 from __future__ import annotations
 
@@ -53,6 +53,8 @@ class Findings:
     def arg(self, index: int, access: PathAccess) -> None:
         """Argument `index` of the command is a path used with `access`."""
         command = self.command
+        if index in command.procsub_args:
+            return  # `<(cmd)`: a pipe from a command that is judged on its own
         if 0 <= index < len(command.args):
             self.paths.append(
                 PathUse(

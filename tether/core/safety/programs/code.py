@@ -9,6 +9,7 @@ and friends are passed back for a full shell analysis.
 from __future__ import annotations
 
 import re
+import shlex
 
 from tether.core.safety.programs.base import (
     Findings,
@@ -63,6 +64,19 @@ _SHELL_STRING = re.compile(
     re.DOTALL,
 )
 _ENV_READ = re.compile(r"environ|getenv|ENV\[|process\.env")
+_ARGV_LIST = re.compile(
+    r"(?:subprocess\.\w+|Popen|call|run|check_output|execv\w*|spawn\w*|execFile\w*)\s*\(\s*"
+    r"\[([^\]]{1,400})\]"
+)
+_FORK_LOOP = re.compile(
+    r"(while\s*\(?\s*(1|true|True)\s*\)?|for\s*\(\s*;\s*;\s*\)|iter\(\s*int\s*,\s*1\s*\)|"
+    r"loop\s*\{|\bdo\b)[^\n]{0,60}\bfork\b|\bfork\b[^\n]{0,30}\b(while|until)\b",
+    re.IGNORECASE,
+)
+_CREDENTIAL_LITERAL = re.compile(
+    r"['\"]([^'\"\s]*(?:\.env(?:\.[\w.-]+)?|id_(?:rsa|dsa|ecdsa|ed25519)|\.pem|\.key|\.netrc|"
+    r"\.npmrc|\.pypirc|\.git-credentials|credentials(?:\.\w+)?|secrets?\.(?:json|ya?ml|toml)))['\"]"
+)
 # String literals that are file system paths: under a system directory, or in the home.
 _PATH_LITERAL = re.compile(
     r"['\"]((?:/(?:etc|root|home|Users|var|usr|proc|sys|dev|boot|opt|private|tmp|srv|mnt|bin|"
@@ -87,6 +101,14 @@ def code_facts(f: Findings, code: str, *, origin: str) -> None:
                 f.fact("secrets_read", f"{origin} reads ${name}")
                 break
     f.shell_strings.extend(match.group(2) for match in _SHELL_STRING.finditer(code))
+    for match in _ARGV_LIST.finditer(code):
+        words = re.findall(r"['\"]([^'\"]*)['\"]", match.group(1))
+        if words:
+            f.shell_strings.append(" ".join(shlex.quote(w) for w in words))
+    if _FORK_LOOP.search(code):
+        f.fact("fork_bomb", f"{origin} forks in an endless loop")
+    for match in _CREDENTIAL_LITERAL.finditer(code):
+        f.text_path(match.group(1), "arg")
     for match in _PATH_LITERAL.finditer(code):
         f.text_path(match.group(1), "arg")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from tether.core.safety.facts import PathAccess
+from tether.core.safety.facts import PathAccess, PathUse
 from tether.core.safety.options import OptionSpec, ParsedArgs
 from tether.core.safety.programs.base import (
     Findings,
@@ -75,6 +75,7 @@ _FIND_FILTERS = names(
 )
 _FIND_EXEC = names("-exec -execdir -ok -okdir")
 _DELETERS = names("rm rmdir unlink shred srm")
+_FIND_NAMES = names("-name -iname -path -ipath -wholename -iwholename")
 
 
 @HANDLERS.on("find gfind")
@@ -88,9 +89,14 @@ def _find(f: Findings) -> None:
         f.text_path(".", "list")
     filters = False
     deletes = False
+    executes = False
+    name_patterns: list[str] = []
     while index < len(args):
         arg = args[index]
+        if arg in _FIND_NAMES and index + 1 < len(args):
+            name_patterns.append(args[index + 1])
         if arg in _FIND_EXEC:
+            executes = True
             end = index + 1
             while end < len(args) and args[end] not in {";", "+"}:
                 end += 1
@@ -109,6 +115,10 @@ def _find(f: Findings) -> None:
     if deletes:
         # Without a filter, find deletes the whole tree it walks.
         f.fact("recursive_delete" if filters else "destructive_delete")
+    if executes:
+        # `find . -name .env -exec cat {} ;` reads every file the filter picks.
+        for pattern in name_patterns:
+            f.paths.append(PathUse(path=pattern.lstrip("*/") or pattern, access="read", glob=True))
 
 
 # -- writing ------------------------------------------------------------------------------
@@ -538,7 +548,15 @@ def _grep(f: Findings) -> None:
     f.option_path(parsed, ("-f", "--file", "--exclude-from"), "read")
     for index, _ in operands:
         f.arg(index, "read")
+    _search_filters(f, parsed.values("--include"))
     f.handled_paths = True
+
+
+def _search_filters(f: Findings, patterns: list[str]) -> None:
+    """`grep -r KEY --include=.env .` reads exactly the files its filter names."""
+    for pattern in patterns:
+        if not pattern.startswith("!"):
+            f.paths.append(PathUse(path=pattern, access="read", glob=True))
 
 
 _RG = spec(
@@ -562,6 +580,7 @@ def _rg(f: Findings) -> None:
         f.arg(index, "read")
     if parsed.values("--pre"):
         f.fact("code_execution", f"{f.command.text} (rg runs a preprocessor command)")
+    _search_filters(f, parsed.values("-g", "--glob", "--iglob"))
     f.handled_paths = True
 
 

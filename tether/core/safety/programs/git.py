@@ -93,10 +93,17 @@ def _positionals(rest: Sequence[str]) -> list[str]:
         elif arg == "--":
             break
         elif arg.startswith("-"):
-            skip = arg in _VALUES
+            skip = _takes_value(arg)
         else:
             found.append(arg)
     return found
+
+
+def _takes_value(option: str) -> bool:
+    """`-m MSG`, and clusters ending in such a letter (`git commit -am MSG`)."""
+    if option in _VALUES:
+        return True
+    return not option.startswith("--") and len(option) > 2 and f"-{option[-1]}" in _VALUES
 
 
 def _outputs(f: Findings, sub: str, offset: int, rest: Sequence[str]) -> None:
@@ -123,15 +130,17 @@ def _paths(f: Findings, offset: int, rest: Sequence[str]) -> None:
     after_dashes = False
     for position, arg in enumerate(rest, start=offset):
         revision, colon, path = arg.partition(":")
-        if colon and path and "://" not in arg and not arg.startswith("-") and revision:
-            f.text_path(path, "read")
+        if colon and path and "://" not in arg and not arg.startswith("-") and "@" not in revision:
+            f.text_path(path, "read")  # `HEAD:.env`, `:.env` (the index)
         if skip:
             skip = False
         elif arg == "--":
             after_dashes = True
         elif not after_dashes and arg.startswith("-"):
-            skip = arg in _VALUES
-        elif after_dashes or arg.startswith(("/", "~", "../")) or arg == ".." or "/../" in arg:
+            skip = _takes_value(arg)
+        elif "://" not in arg:
+            # Revisions and pathspecs look alike (`main`, `src/app.py`): both are checked
+            # as paths, which costs a revision nothing and catches `git blame .env`.
             f.arg(position, "arg")
 
 
@@ -225,9 +234,11 @@ def _clean(f: Findings, rest: Sequence[str], positionals: Sequence[str]) -> None
 
 def _push(f: Findings, rest: Sequence[str], positionals: Sequence[str]) -> None:
     refspecs = positionals[1:]
-    if any(a.split("=", 1)[0] in _FORCE for a in rest) or any(r.startswith("+") for r in refspecs):
+    letters = "".join(a[1:] for a in rest if a.startswith("-") and not a.startswith("--"))
+    forced = "f" in letters or any(a.split("=", 1)[0] in _FORCE for a in rest)
+    if forced or any(r.startswith("+") for r in refspecs):
         f.fact("force_push", f"{f.command.text} (overwrites remote history)")
-    elif any(a in {"-d", "--delete"} for a in rest) or any(r.startswith(":") for r in refspecs):
+    elif "d" in letters or "--delete" in rest or any(r.startswith(":") for r in refspecs):
         f.fact("force_push", f"{f.command.text} (deletes a remote branch)")
     f.fact("git_mutation", f"{f.command.text} (publishes commits)")
 
