@@ -115,9 +115,7 @@ def test_the_default_command_reports_a_bad_setting_before_starting() -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     (line,) = result.stderr.splitlines()
-    assert line.startswith("tether: TETHER_APPROVED_DIRECTORIES")
-    assert "'/no/such/dir'" in line
-    assert "Traceback" not in result.stderr
+    assert line == "tether: --dir '/no/such/dir' is not an existing directory"
 
 
 def test_a_bad_setting_in_the_env_file_is_reported_the_same_way(tmp_path: Path) -> None:
@@ -181,3 +179,46 @@ def test_plugins_lists_an_enabled_entry_point_plugin(site: FakeSite, tmp_path: P
     )
     (row,) = [line for line in table.stdout.splitlines() if line.startswith("notify ")]
     assert row.split()[:4] == ["notify", "2.0.0", "entry", "point"]
+
+
+def test_dir_before_a_subcommand_is_refused_rather_than_ignored(tmp_path: Path) -> None:
+    """`tether --dir X check` would otherwise judge against the current directory."""
+    result = _tether("--dir", str(tmp_path), "check", "--tool", "Bash", "--input", "{}")
+    assert result.returncode == 2
+    assert "put --dir after the command" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        pytest.param(
+            {"TETHER_AUDIT_LOG_PATH": "."}, "tether: cannot open audit log", id="audit-log-is-a-dir"
+        ),
+        pytest.param(
+            {"TETHER_LOG_DIR": "/proc/no-such-dir"},
+            "tether: TETHER_LOG_DIR='/proc/no-such-dir' cannot hold a log file",
+            id="log-dir-unwritable",
+        ),
+        pytest.param(
+            {"TETHER_CLAUDE_CLI_PATH": "/no/such/claude"},
+            "tether: TETHER_CLAUDE_CLI_PATH='/no/such/claude' is invalid",
+            id="claude-cli-missing",
+        ),
+    ],
+)
+def test_start_up_problems_are_one_line_before_anything_runs(
+    env: dict[str, str], expected: str
+) -> None:
+    result = _tether(env=env)
+    assert result.returncode == 2
+    assert result.stderr.startswith(expected), result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert "Tether is running" not in result.stdout
+
+
+def test_an_env_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"\xff\xfeTETHER_LOG_LEVEL=INFO\n")
+    result = _tether("plugins")
+    assert result.returncode == 2
+    assert result.stderr.startswith("tether: .env in ")
+    assert "not UTF-8" in result.stderr

@@ -30,7 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.register(subparsers)
     plugins.register(subparsers)
     parser.set_defaults(handler=run.run)
-    run.add_run_arguments(parser)
+    # `tether --dir X` starts Tether. The same option before a subcommand would be
+    # overwritten by the subcommand's own default: `main` refuses that form.
+    parser.add_argument(
+        "--dir",
+        dest="leading_directory",
+        metavar="PATH",
+        help="the approved directory to work in (same as `tether run --dir PATH`)",
+    )
     return parser
 
 
@@ -38,6 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the `tether` command; returns the exit status (2 for a user error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.leading_directory is not None:
+        if args.handler is not run.run:
+            parser.error("put --dir after the command, e.g. `tether check --dir PATH ...`")
+        if getattr(args, "directory", None) is None:
+            args.directory = args.leading_directory
     # Quiet until a command knows the configured level: subcommands print
     # results on stdout, and only problems belong on stderr.
     configure_logging("WARNING")

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from tether.connectors.cli import LOCAL_CHAT_ID, CliConnector
 from tether.core.safety.audit import read_audit_log
 
 FAKE_CLAUDE = Path(__file__).parents[1] / "agents" / "fake_claude.py"
@@ -128,3 +130,37 @@ def test_slash_commands_answer_in_the_terminal(
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+@pytest.mark.parametrize(
+    ("streamed", "final", "shown_after"),
+    [
+        pytest.param(["Hello", " world"], "Hello world", "", id="all-streamed"),
+        pytest.param(["Starting", "Recovered."], "Recovered.", "", id="retry-streamed-more"),
+        pytest.param(
+            ["Partial"], "Partial\n\n(Request cancelled.)", "(Request cancelled.)", id="tail"
+        ),
+        pytest.param(["The answer"], "ℹ️ Fresh start\n\nThe answer", "ℹ️ Fresh start", id="notice"),
+        pytest.param([], "⚠️ Claude Code is not logged in", "⚠️ Claude Code", id="nothing-streamed"),
+    ],
+)
+async def test_the_final_reply_adds_only_what_was_not_streamed(
+    streamed: list[str], final: str, shown_after: str
+) -> None:
+    out = _Terminal()
+    connector = CliConnector(stdin=io.StringIO(), stdout=out)
+    reply = connector.open_reply(LOCAL_CHAT_ID)
+    text = ""
+    for piece in streamed:
+        text += piece
+        await reply.update(text)
+    before = out.getvalue()
+    await reply.finish(final)
+    added = out.getvalue()[len(before) :]
+    assert added.strip().removesuffix("›").strip().startswith(shown_after)
+    assert "".join(streamed) not in added or not streamed

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tether.core.config import TetherConfig, load_config
+from tether.exceptions import ConfigError
 from tether.log import configure_logging
 
 if TYPE_CHECKING:
@@ -39,19 +40,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {}
-    if getattr(args, "directory", None):
-        overrides["approved_directories"] = (Path(args.directory),)
+    directory = getattr(args, "directory", None)
+    if directory:
+        if not Path(directory).expanduser().is_dir():
+            raise ConfigError(f"--dir {directory!r} is not an existing directory")
+        overrides["approved_directories"] = (Path(directory),)
     config = load_config(**overrides)
     interactive = config.telegram_bot_token is None
-    # In the REPL, log lines would tear through the conversation: only problems
-    # reach the terminal (the log file, if any, still gets everything).
-    console_level = "WARNING" if interactive else None
-    configure_logging(
-        config.log_level,
-        config.log_dir,
-        console_level=console_level,
-        console_tracebacks=not interactive,
-    )
+    # The person reads every problem as a short reply; log lines would only repeat
+    # it, mid-sentence. With TETHER_LOG_DIR the file still gets everything.
+    console_level = "CRITICAL" if interactive else None
+    try:
+        configure_logging(
+            config.log_level,
+            config.log_dir,
+            console_level=console_level,
+            console_tracebacks=not interactive,
+        )
+    except OSError as error:
+        raise ConfigError(
+            f"TETHER_LOG_DIR={str(config.log_dir)!r} cannot hold a log file: "
+            f"{error.strerror or error}; point it at a writable directory"
+        ) from error
     # Imported here: `tether --help` should not pay for loading the agent SDK.
     from tether.app import build_connector, build_engine
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -38,6 +39,7 @@ LOCAL_USER_ID = "local"
 LOCAL_CHAT_ID = "local"
 
 _PROMPT = "› "
+_LATE_ANSWER_SECONDS = 120.0
 _ANSWERS = {
     "y": ApprovalChoice.APPROVE,
     "yes": ApprovalChoice.APPROVE,
@@ -73,11 +75,16 @@ class _TerminalReply:
         self._mid_line = False
 
     async def finish(self, text: str) -> None:
-        if not self._shown:
-            self._connector.write(text)
-        elif text != self._shown and not text.endswith(self._shown.strip()):
-            # The final reply differs from what streamed (an error, a notice): show it whole.
-            self._connector.write(("\n" if self._mid_line else "") + text)
+        final, shown = text.strip(), self._shown.strip()
+        if shown.endswith(final):
+            pass  # everything was streamed (a retry may have streamed more)
+        elif final.startswith(shown):
+            self._connector.write(final[len(shown) :])
+        elif shown and final.endswith(shown):
+            # Something came before the streamed text (a notice): show it after.
+            self._connector.write("\n" + final[: -len(shown)].strip())
+        else:
+            self._connector.write(("\n" if self._mid_line else "") + final)
         self._connector.write("\n\n")
         self._connector.show_prompt()
 
@@ -106,6 +113,7 @@ class CliConnector:
         self._pending_approvals: list[str] = []
         self._requests: set[asyncio.Task[None]] = set()
         self._message_count = 0
+        self._approval_closed_at: float | None = None
 
     # -- BaseConnector -----------------------------------------------------
 
@@ -158,6 +166,7 @@ class CliConnector:
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
         if message_id in self._pending_approvals:
             self._pending_approvals.remove(message_id)
+            self._approval_closed_at = time.monotonic()
             self.write(f"\n{outcome}\n")
 
     async def send_file(self, chat_id: ChatId, path: Path, caption: str | None = None) -> None:
@@ -200,6 +209,12 @@ class CliConnector:
         if not text:
             self.show_prompt()
             return
+        if text.lower() in _ANSWERS and self._answer_came_late():
+            # A "y" typed just after its approval expired must not reach the agent
+            # as a request ("yes, go ahead").
+            self.write("That approval has already ended; nothing was sent.\n")
+            self.show_prompt()
+            return
         message = IncomingMessage(
             user_id=self._user_id, chat_id=self._chat_id, text=text, local=True
         )
@@ -226,6 +241,10 @@ class CliConnector:
         )
         self.write(f"{outcome}\n", dim=True)
 
+    def _answer_came_late(self) -> bool:
+        closed = self._approval_closed_at
+        return closed is not None and time.monotonic() - closed < _LATE_ANSWER_SECONDS
+
     def _spawn(self, work: Any, *, prompt: bool) -> None:
         async def run() -> None:
             try:
@@ -247,7 +266,6 @@ class CliConnector:
             self.write("\n(Ctrl-D to quit)\n")
             self.show_prompt()
             return
-        self.write("\n🛑 Cancelling…\n")
         self._pending_approvals.clear()
         message = IncomingMessage(
             user_id=self._user_id, chat_id=self._chat_id, text="/cancel", local=True

@@ -7,6 +7,7 @@ what is expected.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -118,6 +119,19 @@ class TetherConfig(BaseSettings):
             resolved.append(path)
         return tuple(dict.fromkeys(resolved))
 
+    @field_validator("claude_cli_path", mode="after")
+    @classmethod
+    def _cli_is_executable(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        path = value.expanduser()
+        if not path.is_file():
+            raise ValueError(f"{str(value)!r} is not a file")
+        # Checked on the mode bits: as root, os.access calls everything executable.
+        if not path.stat().st_mode & 0o111 or not os.access(path, os.X_OK):
+            raise ValueError(f"{str(value)!r} is not executable (chmod +x it)")
+        return path
+
     @field_validator("policy_files", mode="after")
     @classmethod
     def _at_least_one_policy(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -131,6 +145,8 @@ _EXPECTATIONS: dict[str, str] = {
     "allowed_user_ids": "comma-separated numeric user ids, e.g. 12345,67890",
     "storage_backend": "'memory' or 'sqlite'",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+    "claude_cli_path": "the path of the `claude` executable (unset: the one bundled "
+    "with claude-agent-sdk)",
     "policy_files": "comma-separated preset names (default, strict, permissive, dev-tools) "
     "or YAML paths",
 }
@@ -174,3 +190,8 @@ def load_config(**overrides: Any) -> TetherConfig:
         return TetherConfig(**overrides)
     except ValidationError as err:
         raise ConfigError(_describe(err)) from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            f".env in {Path.cwd()} is not UTF-8 text ({err.reason} at byte {err.start}); "
+            "save it as UTF-8"
+        ) from err

@@ -55,6 +55,9 @@ logger = structlog.get_logger(__name__)
 
 # A slash command as chat platforms define one: `/name` or `/name@bot`, then a
 # space or the end. `/etc/hosts has a typo` is a message, not a command.
+OnToolDenied = Callable[[str, str], Awaitable[None]]
+"""Told (tool_name, reason) when the gate refuses a call."""
+
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@\w+)?(?=\s|$)")
 
 _QUEUED_NOTICE = "⏳ Queued — I'll start on this when the current request finishes."
@@ -125,11 +128,13 @@ class Engine:
         Raises:
             PluginError: a plugin failed; the plugins already started are stopped.
             StorageError: the session store could not be opened.
+            AuditError: the audit log cannot be written (nothing may run unrecorded).
         """
         if self._started:
             return
         self._started = True
         self._stopped = False
+        await self.audit_logger.open()
         await self.store.initialize()
         self._store_open = True
         await self.plugins.init_all(PluginContext(event_bus=self.event_bus, config=self.config))
@@ -194,6 +199,7 @@ class Engine:
         *,
         on_text: OnText | None = None,
         on_tool_activity: OnToolActivity | None = None,
+        on_tool_denied: OnToolDenied | None = None,
         local: bool = False,
         username: str | None = None,
     ) -> str:
@@ -203,6 +209,8 @@ class Engine:
         then the chat's session on the agent with every tool call gated, and
         emits `message.out` with the reply. A `/command` is run as a command.
         Messages for a chat that is busy wait their turn, in order.
+        `on_tool_denied(tool_name, reason)` hears of every call the gate refused
+        without asking (a person who rejected one knows already).
         """
         await self.event_bus.emit(
             Event(name=MESSAGE_IN, data={"user_id": user_id, "chat_id": chat_id, "text": text})
@@ -225,7 +233,7 @@ class Engine:
             args = tuple(text[command.end() :].split())
             reply = await self._run_command(context, command.group("name"), args)
         else:
-            reply = await self._run_in_chat(context, on_text, on_tool_activity)
+            reply = await self._run_in_chat(context, on_text, on_tool_activity, on_tool_denied)
         await self.event_bus.emit(
             Event(name=MESSAGE_OUT, data={"user_id": user_id, "chat_id": chat_id, "text": reply})
         )
@@ -277,6 +285,7 @@ class Engine:
         context: MessageContext,
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
+        on_tool_denied: OnToolDenied | None,
     ) -> str:
         state = self._chats.setdefault(context.chat_id, _ChatState())
         if state.lock.locked():
@@ -286,7 +295,9 @@ class Engine:
             async with state.lock:
                 state.running = asyncio.current_task()
                 try:
-                    return await self._run_agent(context, state, on_text, on_tool_activity)
+                    return await self._run_agent(
+                        context, state, on_text, on_tool_activity, on_tool_denied
+                    )
                 finally:
                     state.running = None
                     state.session_id = None
@@ -300,6 +311,7 @@ class Engine:
         state: _ChatState,
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
+        on_tool_denied: OnToolDenied | None,
     ) -> str:
         if self.agent is None:
             return "No agent is configured for this Tether."
@@ -308,7 +320,7 @@ class Engine:
         log = logger.bind(session_id=session.session_id, chat_id=context.chat_id)
 
         async def can_use_tool(tool_name: str, tool_input: dict[str, Any]) -> GateDecision:
-            return await self.gatekeeper.check(
+            decision = await self.gatekeeper.check(
                 tool_name,
                 tool_input,
                 session.session_id,
@@ -316,6 +328,10 @@ class Engine:
                 user_id=context.user_id,
                 cwd=session.working_directory,
             )
+            refused_unasked = not decision.allowed and decision.violation_type != "approval"
+            if refused_unasked and on_tool_denied is not None:
+                await on_tool_denied(tool_name, decision.reason or "denied")
+            return decision
 
         try:
             async with asyncio.timeout(self.config.agent_timeout_seconds):
@@ -384,12 +400,17 @@ class Engine:
         async def on_tool_activity(activity: ToolActivity) -> None:
             await reply().activity(f"🔧 {activity.summary}")
 
+        async def on_tool_denied(tool_name: str, reason: str) -> None:
+            short = reason if len(reason) <= 160 else reason[:157] + "…"
+            await reply().activity(f"⛔ {tool_name} denied: {short}")
+
         text = await self.handle_message(
             message.user_id,
             message.text,
             message.chat_id,
             on_text=_accumulate(on_text),
             on_tool_activity=on_tool_activity,
+            on_tool_denied=on_tool_denied,
             local=message.local,
             username=message.username,
         )
@@ -444,10 +465,9 @@ def _accumulate(on_text: OnText) -> OnText:
 
 
 def _reply_text(response: AgentResponse) -> str:
+    # An error or cancelled response already carries its explanation (the
+    # adapter writes it); marking it again would repeat it.
     text = response.content.strip() or "(The agent finished without a reply.)"
-    notice = getattr(response, "notice", None)
-    if notice:
-        text = f"ℹ️ {notice}\n\n{text}"
-    if response.is_error:
-        text = f"⚠️ {text}"
+    if response.notice:
+        text = f"ℹ️ {response.notice}\n\n{text}"
     return text

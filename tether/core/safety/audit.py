@@ -209,6 +209,16 @@ class AuditLogger:
         # carries other callers' entries.
         return await asyncio.shield(future)
 
+    async def open(self) -> None:
+        """Open (or create) the log now, so a bad path fails at start-up, not at the first
+        tool call. Logging opens it on demand too.
+
+        Raises:
+            AuditError: the file cannot be opened; the message names the path.
+        """
+        if self._fd is None:
+            await self._open()
+
     async def flush(self) -> None:
         """Wait until every entry logged so far is written."""
         while self._writer is not None and not self._writer.done():
