@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from tether.agents.base import BaseAgent
 from tether.connectors.base import BaseConnector
@@ -143,7 +144,23 @@ def build_safety_pipeline(config: TetherConfig) -> SafetyPipeline:
     paths = PathAnalyzer()
     classifier = Classifier(parser, CommandAnalyzer(parser, paths), paths)
     policy = PolicyEngine(load_policies(config.policy_files), classifier)
-    return SafetyPipeline(policy, SandboxEnforcer(config.approved_directories), paths)
+    sandbox = SandboxEnforcer(config.approved_directories, protected=_own_files(config))
+    return SafetyPipeline(policy, sandbox, paths)
+
+
+def _own_files(config: TetherConfig) -> tuple[Path, ...]:
+    """What Tether writes, which often sits inside the project: the agent must not touch it."""
+    own = [config.audit_log_path]
+    if config.storage_backend == "sqlite":
+        store = config.storage_path
+        own += [store, *(store.with_name(store.name + suffix) for suffix in _SQLITE_SIDE_FILES)]
+    if config.log_dir is not None:
+        own.append(config.log_dir)
+    own += [Path(name) for name in config.policy_files if name.endswith((".yaml", ".yml"))]
+    return tuple(own)
+
+
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 def build_gatekeeper(

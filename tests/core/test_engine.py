@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -329,6 +330,10 @@ async def test_edit_mode_auto_approves_edits_and_plan_mode_leaves_it(
     assert await engine.handle_message(OWNER, "write", CHAT) == "[Write ran]"
     assert agent.calls[-1].session.mode is SessionMode.EDIT
     assert "Plan mode" in await engine.handle_message(OWNER, "/plan", CHAT)
+    reply = await engine.handle_message(OWNER, "write", CHAT)
+    assert reply.startswith("[Write was denied: Denied: plan mode")
+    assert len(connector.approvals) == 0
+    assert "Back to default mode" in await engine.handle_message(OWNER, "/plan", CHAT)
     running = asyncio.create_task(engine.handle_message(OWNER, "write", CHAT))
     request = await connector.next_approval()
     await engine.handle_approval(
@@ -340,6 +345,33 @@ async def test_edit_mode_auto_approves_edits_and_plan_mode_leaves_it(
         )
     )
     assert (await asyncio.wait_for(running, 5)).startswith("[Write was denied")
+
+
+async def test_plan_mode_still_runs_what_the_policy_allows(
+    make_engine: Callable[..., Any], project_dir: Path
+) -> None:
+    agent = ScriptedAgent([_read(project_dir)])
+    engine = await make_engine(agent)
+    await engine.handle_message(OWNER, "/plan", CHAT)
+    assert await engine.handle_message(OWNER, "read", CHAT) == "[Read ran]"
+
+
+async def test_cancelling_while_an_approval_waits_records_the_denied_attempt(
+    make_engine: Callable[..., Any], project_dir: Path, engine_config: TetherConfig
+) -> None:
+    connector = RecordingConnector()
+    engine = await make_engine(ScriptedAgent([_write(project_dir)]), connector=connector)
+    running = asyncio.create_task(engine.handle_message(OWNER, "write", CHAT))
+    await connector.next_approval()
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    attempts = [
+        entry
+        for entry in read_audit_log(engine_config.audit_log_path)
+        if entry["event_type"] == "tool_attempt"
+    ]
+    assert [(e["tool_name"], e["decision"]["allowed"]) for e in attempts] == [("Write", False)]
 
 
 async def test_status_plugins_help_and_unknown_commands(

@@ -99,8 +99,8 @@ async def _switch_mode(ctx: CommandContext, mode: SessionMode) -> str:
         )
     if new_mode is SessionMode.PLAN:
         return (
-            "🗺 Plan mode: the agent plans and explains without changing files. "
-            "Send /plan again to leave."
+            "🗺 Plan mode: the agent plans and explains; anything that would change "
+            "something is refused without asking. Send /plan again to leave."
         )
     return "↩️ Back to default mode: edits ask for approval again."
 

@@ -41,7 +41,7 @@ from tether.core.events import (
 from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.gatekeeper import GateDecision, ToolGatekeeper
-from tether.core.session import Session, SessionManager
+from tether.core.session import Session, SessionManager, SessionMode
 from tether.core.types import ChatId, UserId
 from tether.exceptions import AgentError, TetherError
 from tether.middleware.base import MessageContext, MiddlewareChain
@@ -327,6 +327,7 @@ class Engine:
                 context.chat_id,
                 user_id=context.user_id,
                 cwd=session.working_directory,
+                read_only=session.mode is SessionMode.PLAN,
             )
             refused_unasked = not decision.allowed and decision.violation_type != "approval"
             if refused_unasked and on_tool_denied is not None:

@@ -211,3 +211,22 @@ def test_unreadable_directory_on_the_way_is_resolved_lexically(
         assert sandbox.check("locked/x/../y", base(sandbox)).allowed
     finally:
         locked.chmod(0o700)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param("audit.jsonl", id="audit-log"),
+        pytest.param("./sub/../audit.jsonl", id="climbing"),
+        pytest.param("state/tether.db-wal", id="file-inside-a-protected-directory"),
+    ],
+)
+def test_tethers_own_records_are_off_limits_inside_the_project(tmp_path: Path, target: str) -> None:
+    project = tmp_path / "own"
+    (project / "sub").mkdir(parents=True)
+    (project / "state").mkdir()
+    sandbox = SandboxEnforcer([project], protected=[project / "audit.jsonl", project / "state"])
+    verdict = sandbox.check(target, str(project.resolve()), file_tool=True)
+    assert not verdict.allowed
+    assert "Tether's own records" in (verdict.reason or "")
+    assert sandbox.check("sub/other.txt", str(project.resolve()), file_tool=True).allowed

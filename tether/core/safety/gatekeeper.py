@@ -15,6 +15,7 @@ for what the analysis could not see or what is critical.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from tether.core.safety.audit import AuditLogger
 from tether.core.safety.facts import NEVER_AUTO_ALLOWED, RiskLevel
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.core.safety.policy import Action
+from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
 from tether.core.types import ChatId, UserId
 
 __all__ = ["AutoApproveState", "GateDecision", "ToolGatekeeper", "describe_for_approval"]
@@ -155,13 +157,16 @@ class ToolGatekeeper:
         *,
         user_id: UserId | None = None,
         cwd: Path | str | None = None,
+        read_only: bool = False,
     ) -> GateDecision:
         """Decide whether the agent may run `tool_name` with `tool_input`.
 
         `user_id` is the person whose message is being served (only they may
         approve); `cwd` is the session's working directory (default: the first
-        approved directory). Emits tool.gated, then tool.allowed or tool.denied.
-        Never raises, except to propagate cancellation.
+        approved directory); `read_only` (plan mode) denies, without asking,
+        whatever the policy does not allow outright, except writing Claude Code's
+        own plan files. Emits tool.gated, then tool.allowed or tool.denied.
+        Never raises, except to propagate cancellation (recorded as a deny first).
         """
         name = tool_name if isinstance(tool_name, str) else repr(tool_name)
         try:
@@ -177,7 +182,22 @@ class ToolGatekeeper:
                 )
             )
             verdict = self._pipeline.decide(tool_name, tool_input, cwd=cwd)
-            decision = await self._settle(verdict, name, session_id, chat_id, user_id)
+            asks = verdict.decision is Action.REQUIRE_APPROVAL
+            if read_only and asks and not _writes_a_plan(name, tool_input):
+                verdict = _plan_mode_denial(verdict)
+            try:
+                decision = await self._settle(verdict, name, session_id, chat_id, user_id)
+            except asyncio.CancelledError:
+                # The request was cancelled while a person was being asked: the
+                # call did not run, and the record says so.
+                cancelled = GateDecision(
+                    allowed=False,
+                    reason=f"Denied: {verdict.reason} — the request was cancelled.",
+                    violation_type="approval",
+                    approval="cancelled",
+                )
+                await self._record(cancelled, verdict, name, tool_input, session_id)
+                raise
             decision = await self._record(decision, verdict, name, tool_input, session_id)
         except Exception as error:
             logger.error("gate_failed", tool_name=name, error=repr(error), exc_info=error)
@@ -340,6 +360,31 @@ class ToolGatekeeper:
                 violation_type=data["violation_type"],
                 rule=decision.rule,
             )
+
+
+def _writes_a_plan(tool_name: str, tool_input: Any) -> bool:
+    """A file tool writing inside Claude Code's plan directory (what plan mode is for)."""
+    if tool_name not in {"Write", "Edit", "MultiEdit"} or not isinstance(tool_input, dict):
+        return False
+    target = tool_input.get("file_path")
+    if not isinstance(target, str) or not target:
+        return False
+    plans = Path(CLAUDE_PLANS_DIRECTORY).expanduser().resolve()
+    try:
+        return Path(target).expanduser().resolve().is_relative_to(plans)
+    except (OSError, ValueError):
+        return False
+
+
+def _plan_mode_denial(verdict: Verdict) -> Verdict:
+    return verdict.model_copy(
+        update={
+            "decision": Action.DENY,
+            "reason": f"plan mode: the agent plans without changing anything ({verdict.reason}); "
+            "send /plan to leave plan mode",
+            "violation_type": "plan_mode",
+        }
+    )
 
 
 def describe_for_approval(tool_name: str, verdict: Verdict) -> str:

@@ -99,6 +99,9 @@ class SandboxEnforcer:
         state_directories: directories outside those that the file tools may
             use too (default: Claude Code's plan directory).
         home: the home directory `~` means (default: `$HOME`).
+        protected: Tether's own files and directories (audit log, session store,
+            log directory, policy files): never usable by the agent, even inside
+            an approved directory, so it cannot rewrite its own record.
     """
 
     def __init__(
@@ -107,6 +110,7 @@ class SandboxEnforcer:
         *,
         state_directories: Sequence[str] = (CLAUDE_PLANS_DIRECTORY,),
         home: Path | str | None = None,
+        protected: Sequence[Path | str] = (),
     ) -> None:
         if not approved_directories:
             raise ValueError("the sandbox needs at least one approved directory")
@@ -115,6 +119,8 @@ class SandboxEnforcer:
         self._home_given = str(home) if home is not None else None
         self._approved: tuple[str, ...] | None = None
         self._state: tuple[str, ...] = ()
+        self._protected_given = tuple(str(p) for p in protected)
+        self._protected: tuple[str, ...] = ()
 
     @property
     def approved_directories(self) -> tuple[str, ...]:
@@ -128,6 +134,9 @@ class SandboxEnforcer:
             self._state = tuple(
                 posixpath.join(home, d[2:]) if d.startswith("~/") else posixpath.normpath(d)
                 for d in self._state_given
+            )
+            self._protected = tuple(
+                dict.fromkeys(os.path.realpath(Path(p).expanduser()) for p in self._protected_given)
             )
         return self._approved
 
@@ -174,6 +183,14 @@ class SandboxEnforcer:
                 else f"{path!r} cannot be resolved"
             )
             return PathVerdict(path=path, resolved=None, allowed=False, reason=reason)
+        if self._protected and self._inside(resolved, self._protected):
+            return PathVerdict(
+                path=path,
+                resolved=resolved,
+                allowed=False,
+                reason=f"{path!r} is one of Tether's own records (audit log, sessions, logs "
+                "or policies); the agent may not touch it",
+            )
         if self._inside(resolved, approved) or (file_tool and self._inside(resolved, self._state)):
             return PathVerdict(path=path, resolved=resolved, allowed=True)
         shown = f"{path!r}" if path == resolved else f"{path!r} resolves to {resolved} and"
