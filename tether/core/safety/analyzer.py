@@ -144,6 +144,7 @@ _CREDENTIAL_SAMPLES = (
     ".env",
     ".env.local",
     ".env.production",
+    "app.env",
     "id_rsa",
     "id_ed25519",
     "id_ecdsa",
@@ -254,7 +255,11 @@ def _name_reason(name: str) -> str | None:
         return None  # `.env.example`, `secrets.sample.yaml`: documentation, not secrets
     if name in _CREDENTIAL_NAMES:
         return _CREDENTIAL_NAMES[name]
-    if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
+    if (
+        name == ".env"
+        or name.startswith((".env.", ".env-", ".env_", ".env~"))
+        or name.endswith((".env", ".env~", ".env.swp", ".env.bak"))
+    ):
         return "a .env file (secrets)"
     if _KEY_FILE.match(name):
         return "an SSH private key"
@@ -341,13 +346,48 @@ class CommandAnalyzer:
 
     def analyze_script(self, script: ShellScript) -> ScriptAnalysis:
         """Analyse every command of `script`, and the script as a whole."""
-        commands = tuple(self.analyze(command) for command in script.commands)
+        commands = []
+        listed: list[str] = []
+        downloaded: set[str] = set()
+        for command in script.commands:
+            analysis = self.analyze(command)
+            if command.program in _FINDERS:
+                listed = _find_names(command)
+            elif command.args_from_stdin:
+                analysis = self._stdin_arguments(analysis, listed)
+            if downloaded:
+                analysis = _runs_download(analysis, downloaded)
+            if command.program in NETWORK_PROGRAMS:
+                downloaded |= _downloads(analysis)
+            commands.append(analysis)
         facts: list[RiskFact] = []
         for problem in script.problems:
             facts.append(make_fact("not_understood", problem))
         for name in script.recursive_functions:
             facts.append(make_fact("fork_bomb", f"function {name!r} calls itself"))
-        return ScriptAnalysis(commands=commands, facts=tuple(facts))
+        return ScriptAnalysis(commands=tuple(commands), facts=tuple(facts))
+
+    def _stdin_arguments(self, analysis: CommandAnalysis, listed: Sequence[str]) -> CommandAnalysis:
+        """`... | xargs CMD`: CMD's file arguments come from stdin.
+
+        From a program that lists files under paths the sandbox checks (`find`,
+        `git ls-files`, `rg -l`), they are project files, credentials only if the
+        listing names them (`find . -name .env | xargs cat`); from anywhere else
+        they are paths only known at run time.
+        """
+        c = analysis.command
+        extra: list[RiskFact] = []
+        if c.stdin_text is None and c.program not in _NO_FILE_ARGUMENTS:
+            if c.stdin != "pipe" or not c.piped_from or not set(c.piped_from) <= _LISTERS:
+                extra.append(make_fact("unresolved_path", f"{c.text} takes file names from stdin"))
+            for name in listed if set(c.piped_from) & _FINDERS else ():
+                reason = self._paths.credential_reason(name, glob=True)
+                if reason is not None:
+                    extra.append(make_fact("credential_access", f"{c.text} reads {name}: {reason}"))
+                    break
+        if not extra:
+            return analysis
+        return analysis.model_copy(update={"facts": (*analysis.facts, *extra)})
 
     def analyze(self, command: SimpleCommand) -> CommandAnalysis:
         """The facts and paths of one simple command."""
@@ -440,6 +480,42 @@ class CommandAnalyzer:
             if reason is not None:
                 f.fact("credential_access", f"{use.path}: {reason}")
                 return
+
+
+_FINDERS = names("find gfind fd fdfind")
+_LISTERS = _FINDERS | names("git rg grep ag ack")
+"""Programs whose output, piped to xargs, is names of files under paths the sandbox checked."""
+_NO_FILE_ARGUMENTS = names("echo printf true false : basename dirname expr seq sleep kill")
+_FIND_NAME_OPTIONS = names("-name -iname -path -ipath -wholename -iwholename -regex -iregex")
+
+
+def _downloads(analysis: CommandAnalysis) -> set[str]:
+    """Names of the files a network command may save (`curl -o x.sh`, `wget URL/x.sh`)."""
+    names_ = {posixpath.basename(u.path) for u in analysis.paths if u.access == "write"}
+    for arg in analysis.command.args:
+        if "://" in arg:
+            names_.add(posixpath.basename(arg.split("?", 1)[0].rstrip("/")))
+    return {n for n in names_ if n}
+
+
+def _runs_download(analysis: CommandAnalysis, downloaded: set[str]) -> CommandAnalysis:
+    """`curl -o x.sh URL && sh x.sh`: running what was just downloaded is piping it to a shell."""
+    runs = [u.path for u in analysis.paths if u.access == "exec"]
+    if "/" in analysis.command.program_text:
+        runs.append(analysis.command.program_text)
+    for path in runs:
+        if posixpath.basename(path) in downloaded:
+            fact = make_fact("pipe_to_shell", f"{analysis.command.text} runs downloaded {path}")
+            return analysis.model_copy(update={"facts": (*analysis.facts, fact)})
+    return analysis
+
+
+def _find_names(command: SimpleCommand) -> list[str]:
+    """The names a `find` (or `fd`) lists: its -name/-path patterns, fd's pattern."""
+    args = command.args
+    if command.program in {"fd", "fdfind"}:
+        return [a for a in args if not a.startswith("-")][:1]
+    return [args[i + 1] for i, a in enumerate(args[:-1]) if a in _FIND_NAME_OPTIONS]
 
 
 _PRINTERS = names("echo printf print printenv env cat tee logger say wall write curl wget nc")

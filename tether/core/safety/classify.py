@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer, max_level
 from tether.core.safety.facts import PathAccess, PathUse, RiskFact, RiskLevel, make_fact
 from tether.core.safety.shell import ShellParser
+from tether.core.safety.shell_words import brace_expand
 from tether.core.safety.tools import ToolKind, tool_kind
 
 __all__ = ["CallPart", "Classification", "Classifier"]
@@ -165,7 +166,8 @@ class Classifier:
             uses.append(PathUse(path=directory, access="read" if tool_name == "Grep" else "list"))
             pattern = tool_input.get("pattern")
             if tool_name == "Glob" and isinstance(pattern, str):
-                uses.append(PathUse(path=_glob_root(directory, pattern), access="list"))
+                roots = dict.fromkeys(_glob_root(directory, p) for p in _glob_alternatives(pattern))
+                uses.extend(PathUse(path=root, access="list") for root in roots)
         facts = [make_fact("file_write" if access == "write" else "file_read", tool_name)]
         for use in uses:
             reason = self._paths.credential_reason(use.path) if use.access != "list" else None
@@ -187,11 +189,29 @@ def _git_internal(path: str) -> bool:
     return bool(_GIT_INTERNALS.search(posixpath.normpath(path)))
 
 
+def _glob_alternatives(pattern: str) -> list[str]:
+    """A Glob pattern with its `{a,b}` alternatives written out (`{..,src}/*`: `../*`, `src/*`)."""
+    return brace_expand(pattern) if "{" in pattern else [pattern]
+
+
 def _glob_root(directory: str, pattern: str) -> str:
-    """The directory a Glob pattern starts from: `path` joined with the pattern's fixed part."""
+    """The directory a Glob pattern starts from: `path` joined with the pattern's fixed part.
+
+    A `..` after a wildcard climbs from wherever the wildcard matched: `**` may match
+    nothing and `*` one directory, so `**/../..` starts two levels up.
+    """
     if pattern.startswith(("/", "~")) or directory == ".":
         joined = pattern
     else:
         joined = posixpath.join(directory, pattern)
-    fixed = itertools.takewhile(lambda p: not any(c in p for c in "*?[{"), joined.split("/"))
+    parts = joined.split("/")
+    fixed = list(itertools.takewhile(lambda p: not any(c in p for c in "*?[{"), parts))
+    rest = parts[len(fixed) :]
+    if ".." in rest:
+        climbed = [*fixed]
+        for part in rest[: len(rest) - rest[::-1].index("..")]:
+            if part == "**":
+                continue
+            climbed.append("x" if any(c in part for c in "*?[{") else part)
+        return posixpath.normpath("/".join(climbed) or ".")
     return "/".join(fixed) or ("/" if joined.startswith("/") else ".")

@@ -172,6 +172,8 @@ class SafetyPipeline:
             violations.extend((*read.violations, *listed.violations))
             unresolved.extend((*read.unresolved, *listed.unresolved))
             extra = self._resolved_facts(part, read.checked, unresolved)
+            if "recursive_delete" in part.fact_kinds:
+                extra.extend(self._deletes_project(part, read.checked))
             resolved = (*read.resolved_paths, *listed.resolved_paths)
             if extra or resolved:
                 part = part.model_copy(
@@ -206,6 +208,17 @@ class SafetyPipeline:
                 facts.append(make_fact("credential_access", f"{shown}: {reason}"))
                 break
         return facts
+
+    def _deletes_project(self, part: CallPart, checked: Sequence[PathVerdict]) -> list[RiskFact]:
+        """`rm -rf /abs/path/to/project`: a recursive delete of an approved directory itself."""
+        targets = {u.path for u in part.paths if u.access == "delete"}
+        approved = self._sandbox.approved_directories
+        for verdict in checked:
+            if verdict.path in targets and verdict.resolved is not None:
+                resolved = verdict.resolved.rstrip("/") or "/"
+                if any(d == resolved or d.startswith(resolved + "/") for d in approved):
+                    return [make_fact("destructive_delete", f"{verdict.path} is the project")]
+        return []
 
     def _sandbox_deny(
         self, classification: Classification, violations: Sequence[PathVerdict]

@@ -103,6 +103,7 @@ _STATEMENTS = _names(
     "unset_command test_command do_group program case_item elif_clause else_clause ERROR"
 )
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])\}$")
 _DEFAULT_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-=+?])(.*)\}$", re.DOTALL)
 
@@ -255,6 +256,7 @@ class _Walk:
         self.source = b""
         self.variables: dict[str, list[tuple[str, bool]] | None] = {}
         self.collecting = False
+        self.herestring_sources: tuple[str, ...] = ()
 
     def problem(self, message: str) -> None:
         self.problems.append(message)
@@ -442,7 +444,10 @@ class _Walk:
         )
         if stdin != "none":
             inner = _replace(
-                inner, stdin=stdin, stdin_text=stdin_text, piped_from=_stdin_sources(redirects)
+                inner,
+                stdin=stdin,
+                stdin_text=stdin_text,
+                piped_from=self.stdin_sources(redirects, stdin),
             )
         before = len(self.commands)
         if body is None:
@@ -481,8 +486,10 @@ class _Walk:
                         stdin = "pipe" if redirect.sources else "file"
                         stdin_text = None
             elif node.type == "herestring_redirect":
-                words = [self.frag(c, quoted=False) for c in node.named_children]
+                words = [self.frag(c, quoted=False, ctx=ctx) for c in node.named_children]
                 stdin = "herestring"
+                # `sh <<< "$(curl ...)"`: the programs whose output is fed, as with a pipe.
+                self.herestring_sources = tuple(p for w in words for p in w.sources)
                 known = [w for w in words if not w.dynamic]
                 stdin_text = (
                     " ".join(w.texts[0] for w in known) if len(known) == len(words) else None
@@ -517,6 +524,11 @@ class _Walk:
             return None  # `2>&1`, `>&-`: descriptors, not files
         sources = tuple(target.sources) if target.procsub else ()
         return Redirect(op=op, target=text, dynamic=target.dynamic, sources=sources)
+
+    def stdin_sources(self, redirects: Sequence[Redirect], stdin: StdinKind) -> tuple[str, ...]:
+        if stdin == "herestring":
+            return self.herestring_sources
+        return _stdin_sources(redirects)
 
     def function(self, node: Node, ctx: _Ctx) -> None:
         name_node = node.child_by_field_name("name")
@@ -569,7 +581,11 @@ class _Walk:
         programs: list[list[Word]] = [[]]
         words: list[Word] = []
         redirect_nodes: list[Node] = []
-        for child in node.named_children:
+        children = node.named_children
+        glued = _glued_words(children)
+        for index, child in enumerate(children):
+            if index in glued and glued[index] is None:
+                continue  # glued onto the word before it
             if child.type == "variable_assignment":
                 key, value = self.assignment_value(child, ctx)
                 assignments.append((key, value.text))
@@ -577,9 +593,19 @@ class _Walk:
             elif child.type in _REDIRECTS:
                 redirect_nodes.append(child)
             elif child.type == "command_name":
-                programs = self.program_words(child.named_children or [child], ctx)
+                inner = child.named_children or [child]
+                group = glued.get(index)
+                if group:
+                    frag = self.glue([*inner, *group], ctx)
+                    programs = self.program_words_from([frag])
+                else:
+                    programs = self.program_words(inner, ctx)
             elif child.type != "comment":
-                words.extend(self.words_of([child], ctx))
+                group = glued.get(index)
+                if group:
+                    words.extend(expand(self.glue([child, *group], ctx)))
+                else:
+                    words.extend(self.words_of([child], ctx))
         extras: list[Node] = []
         if redirect_nodes:
             redirects, stdin, stdin_text, extras, extra_words = self.redirects(redirect_nodes, ctx)
@@ -587,7 +613,10 @@ class _Walk:
             ctx = _replace(ctx, redirects=ctx.redirects + tuple(redirects))
             if stdin != "none":
                 ctx = _replace(
-                    ctx, stdin=stdin, stdin_text=stdin_text, piped_from=_stdin_sources(redirects)
+                    ctx,
+                    stdin=stdin,
+                    stdin_text=stdin_text,
+                    piped_from=self.stdin_sources(redirects, stdin),
                 )
         words.extend(ctx.extra_args)
         ctx = _replace(ctx, extra_args=())
@@ -601,6 +630,9 @@ class _Walk:
     def program_words(self, nodes: Sequence[Node], ctx: _Ctx) -> list[list[Word]]:
         """The program word(s), once per value it may take (`$X` with X=ls or X=rm)."""
         frags = [self.frag(node, quoted=False, ctx=ctx) for node in nodes if node.is_named]
+        return self.program_words_from(frags)
+
+    def program_words_from(self, frags: list[Fragment]) -> list[list[Word]]:
         if len(frags) != 1 or len(frags[0].texts) < 2:
             return [[word for frag in frags for word in expand(frag)]]
         frag = frags[0]
@@ -618,6 +650,31 @@ class _Walk:
             )
             options.append(expand(single))
         return options
+
+    def glue(self, nodes: Sequence[Node], ctx: _Ctx) -> Fragment:
+        """One word the grammar split in two at a `$` (`rm$IFS-rf$IFS/`): `$` + `IFS/`."""
+        flat: list[Node] = []
+        for node in nodes:
+            flat.extend(node.children if node.type == "concatenation" else [node])
+        result = Fragment([""])
+        index = 0
+        while index < len(flat):
+            child = flat[index]
+            following = flat[index + 1] if index + 1 < len(flat) else None
+            if not child.is_named and child.type == "$" and following is not None:
+                text = self.text(following)
+                name = _NAME.match(text) if following.type == "word" else None
+                if name:
+                    result.join(self.variable(name.group(), quoted=False))
+                    result.join(unquoted_word(text[name.end() :]))
+                    index += 2
+                    continue
+            if child.is_named:
+                result.join(self.frag(child, quoted=False, ctx=ctx))
+            else:
+                result.join(Fragment([self.text(child)]))
+            index += 1
+        return result
 
     # -- words ------------------------------------------------------------------------
 
@@ -671,7 +728,13 @@ class _Walk:
 
     def string(self, node: Node, ctx: _Ctx | None) -> Fragment:
         result = Fragment([""], literal=False)
+        end = node.start_byte + 1
         for child in node.children:
+            if child.start_byte > end:
+                # The grammar leaves some text (newlines) between the children.
+                gap = self.source[end : child.start_byte].decode("utf-8", "surrogatepass")
+                result.join(Fragment([unescape_double(gap)], literal=False))
+            end = max(end, child.end_byte)
             if child.type == '"':
                 continue
             if child.type == "string_content":
@@ -690,10 +753,13 @@ class _Walk:
             return Fragment([" "], split=not quoted, variables=[name])
         known = self.variables.get(name)
         if known:
+            texts = [text for text, _ in known][:MAX_CANDIDATES]
             return Fragment(
-                [text for text, _ in known][:MAX_CANDIDATES],
+                texts,
                 glob=any(glob for _, glob in known) and not quoted,
                 literal=False,
+                # Unquoted, the value is split into words: `x='rm -rf /'; $x` runs rm.
+                split=not quoted and any(any(c in t for c in " \t\n") for t in texts),
                 variables=[name],
             )
         if name in _KNOWN_VARIABLES and name not in self.variables:
@@ -727,12 +793,14 @@ class _Walk:
         if self.collecting:
             return Fragment([""], dynamic=True, literal=False, procsub=process)
         before = len(self.commands)
+        # `tee >(sh)`: the commands in `>(...)` read what the command writes there.
+        written = process and self.text(node).startswith(">(")
         inner = _replace(
             ctx,
             source="<(...)" if process else "$(...)",
-            stdin="none",
+            stdin="pipe" if written else "none",
             stdin_text=None,
-            piped_from=(),
+            piped_from=ctx.piped_from if written else (),
             redirects=(),
             extra_args=(),
             subshell=True,
@@ -800,6 +868,10 @@ class _Walk:
     ) -> None:
         texts = [w.text for w in words]
         peeled = unwrap(texts)
+        if peeled.args_from_stdin and ctx.stdin_text is not None and ctx.stdin != "none":
+            # `echo /etc/passwd | xargs cat`: what xargs reads is known, so are the arguments.
+            words = [*words, *(Word(text) for text in ctx.stdin_text.split()[:64])]
+            texts = [w.text for w in words]
         index = peeled.program if peeled.program is not None else 0
         program_word = words[index]
         args = words[index + 1 :]
@@ -928,6 +1000,41 @@ def _assignment_only(
     )
 
 
+def _ends_with_dollar(node: Node) -> bool:
+    if node.type == "command_name" and node.named_children:
+        node = node.named_children[-1]
+    last = node.children[-1] if node.type == "concatenation" and node.children else None
+    return last is not None and not last.is_named and last.type == "$"
+
+
+def _glued_words(children: Sequence[Node]) -> dict[int, list[Node] | None]:
+    """Words the grammar split at a `$` inside a word (`-rf$IFS/` -> `-rf$` + `IFS/`).
+
+    Maps the index of the first piece to the pieces glued onto it, and each glued
+    piece to None. The pieces touch (no blank between them), as in the shell's one word.
+    """
+    glued: dict[int, list[Node] | None] = {}
+    index = 0
+    while index < len(children):
+        tail = children[index]
+        group: list[Node] = []
+        following = index + 1
+        while (
+            _ends_with_dollar(tail)
+            and following < len(children)
+            and children[following].type in {"word", "concatenation"}
+            and children[following].start_byte == tail.end_byte
+        ):
+            tail = children[following]
+            group.append(tail)
+            glued[following] = None
+            following += 1
+        if group:
+            glued[index] = group
+        index = following
+    return glued
+
+
 def _stdin_sources(redirects: Sequence[Redirect]) -> tuple[str, ...]:
     for redirect in redirects:
         if redirect.op in {"<", "0<"} and redirect.sources:
@@ -946,8 +1053,8 @@ def _exec_assignments(
 
 
 def _substitutions(node: Node) -> Iterator[Node]:
-    """Command and process substitutions inside `node`, outermost first."""
-    stack = list(reversed(node.children))
+    """Command and process substitutions inside `node` (or `node` itself), outermost first."""
+    stack = [node]
     while stack:
         current = stack.pop()
         if current.type in {"command_substitution", "process_substitution"}:
@@ -963,10 +1070,13 @@ def _literal_output(commands: Sequence[SimpleCommand]) -> str | None:
     command = commands[0]
     if command.dynamic_program or command.dynamic_args:
         return None
+    # Escapes are decoded: `echo -e`, zsh's and sh's echo and printf's format all do.
     if command.program == "echo":
-        return " ".join(a for a in command.args if not re.fullmatch(r"-[neE]+", a))
+        text = " ".join(a for a in command.args if not re.fullmatch(r"-[neE]+", a))
+        return ansi_c(text) if "\\" in text else text
     if command.program == "printf" and command.args:
-        return " ".join(command.args)
+        text = " ".join(command.args)
+        return ansi_c(text) if "\\" in text else text
     if command.program == "pwd":
         return "."
     if command.program == "cat" and not command.args and command.stdin_text is not None:

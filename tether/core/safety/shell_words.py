@@ -18,6 +18,7 @@ __all__ = [
     "Fragment",
     "Word",
     "ansi_c",
+    "brace_expand",
     "expand",
     "unescape_double",
     "unquoted_word",
@@ -116,6 +117,11 @@ def expand(frag: Fragment) -> list[Word]:
             else:
                 words.append(word_from(frag, piece))
     return words or [word_from(frag, "")]
+
+
+def brace_expand(text: str) -> list[str]:
+    """Bash brace expansion of `text` (at most 64 words)."""
+    return _brace_expand(text)
 
 
 def _brace_expand(text: str) -> list[str]:

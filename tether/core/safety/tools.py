@@ -235,7 +235,8 @@ def _field_problem(field: str, kind: FieldType, value: Any) -> str | None:
             limit = MAX_COMMAND_CHARS if field == "command" else MAX_PATH_CHARS
             if field in {"pattern", "glob"}:
                 limit = MAX_PATTERN_CHARS
-            return _text_problem("it", value, limit, empty_ok=field not in {"command"})
+            required_text = field in {"command", "file_path", "notebook_path"}
+            return _text_problem("it", value, limit, empty_ok=not required_text)
         return None
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -384,10 +384,14 @@ _SU_SPEC = OptionSpec(
 _FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 
 _GIT_EXEC_KEYS = re.compile(
-    r"^(alias\..+|core\.(pager|editor|sshcommand|fsmonitor|askpass|hookspath|gitproxy)|"
-    r"(diff|merge|filter)\..+\.(command|textconv|driver|clean|smudge|process|cmd)|"
-    r"sequence\.editor|credential\..*helper|gpg\..*program|pager\..+|"
-    r"uploadpack\.packobjectshook|web\.browser|browser\..+\.cmd|sendemail\..*)$",
+    r"^(alias\..+|core\.(pager|editor|sshcommand|fsmonitor|askpass|hookspath|gitproxy|"
+    r"alternaterefscommand)|"
+    r"(diff|merge|filter|difftool|mergetool|trailer|man)\..+\.(command|textconv|driver|clean|"
+    r"smudge|process|cmd|path)|diff\.external|interactive\.difffilter|"
+    r"sequence\.editor|credential\..*helper|gpg\..*(program|command)|pager\..+|"
+    r"remote\..+\.(uploadpack|receivepack|vcs)|submodule\..+\.update|"
+    r"include\.path|includeif\..+\.path|man\.viewer|help\.browser|instaweb\..+|"
+    r"uploadpack\.packobjectshook|web\.browser|browser\..+\.(cmd|path)|sendemail\..*)$",
     re.IGNORECASE,
 )
 
@@ -430,6 +434,12 @@ def embedded_commands(program: str, args: Sequence[str]) -> Embedded:
         _option_scripts(args, found, {"-c", "--call"})
     elif program in {"rg", "ripgrep"}:
         _option_scripts(args, found, {"--pre"})
+    elif program in {"sort", "gsort"}:
+        _option_scripts(args, found, {"--compress-program"})
+    elif program == "man":
+        _option_scripts(args, found, {"-P", "--pager", "--html", "-H"})
+    elif program in {"bat", "batcat", "delta", "git-delta"}:
+        _option_scripts(args, found, {"--pager"})
     return found
 
 
@@ -489,7 +499,18 @@ def _git_embedded(args: Sequence[str], found: Embedded) -> None:
                 _git_config_value(args, index + 1, found)
                 index += 2
                 continue
-            if arg in {"-C", "--git-dir", "--work-tree", "--namespace", "--config-env"}:
+            if arg == "--config-env" or arg.startswith("--config-env="):
+                # `--config-env=core.pager=VAR`: the command is in $VAR, known at run time.
+                setting = arg.partition("=")[2] if "=" in arg else ""
+                position = index if setting else index + 1
+                if not setting and position < len(args):
+                    setting = args[position]
+                key, _, variable = setting.rpartition("=")
+                if _GIT_EXEC_KEYS.match(key) and variable:
+                    found.scripts.append(Code(position, position + 1, f'"${{{variable}}}"'))
+                index = position + 1
+                continue
+            if arg in {"-C", "--git-dir", "--work-tree", "--namespace"}:
                 index += 2
                 continue
             if arg.startswith("-"):
@@ -514,6 +535,11 @@ def _git_embedded(args: Sequence[str], found: Embedded) -> None:
             if rest < len(args):
                 found.scripts.append(_join_code(args, rest, len(args)))
             return
+        if subcommand == "grep" and arg.startswith(("-O", "--open-files-in-pager=")):
+            # `git grep -O'cmd'` runs cmd with the matching files.
+            pager = arg[2:] if arg.startswith("-O") else arg.partition("=")[2]
+            if pager:
+                found.scripts.append(Code(index, index + 1, pager))
         external = subcommand in {"difftool", "mergetool"} and arg in {"-x", "--extcmd"}
         if external and index + 1 < len(args):
             found.scripts.append(_join_code(args, index + 1, index + 2))

@@ -143,6 +143,8 @@ def broad_target(text: str, dynamic: bool, glob: bool) -> bool:
     if path in {".", "..", "/", "~", "*", ".*", "./*", "~/*", "/*", "./.*"}:
         return True
     parts = [p for p in path.split("/") if p not in {"", "."}]
+    if parts[:1] == ["proc"] and path.startswith("/"):
+        return True  # `/proc/self/cwd`, `/proc/1/root`: the working directory, the root
     if path.startswith("~"):
         return len(parts) <= 1
     if path.startswith("/"):

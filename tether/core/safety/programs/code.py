@@ -52,7 +52,15 @@ _SHELL_SPAWN = re.compile(
 )
 _WHOLE_ENV = re.compile(
     r"os\.environ(?!\s*[\[.]\s*(get\s*\()?\s*['\"][A-Za-z_])|process\.env(?![.\[])|ENV\.to_h|"
-    r"%ENV\b(?!\s*\{)|getenv\(\s*\)|System\.getenv\(\s*\)|Get-ChildItem\s+env:"
+    r"%ENV\b(?!\s*\{)|getenv\(\s*\)|System\.getenv\(\s*\)|Get-ChildItem\s+env:|"
+    r"(?<![\w$%@])ENV\b(?!\s*(\[|\{|\.fetch\b|\.key\?|\.has_key\?))|\$_(ENV|SERVER)\b(?!\s*\[)|"
+    r"\bprocess\.env\s*\)|Deno\.env\.toObject"
+)
+# Perl, Ruby and PHP run backquoted strings, `qx{...}` and `%x(...)` in a shell.
+_BACKQUOTED = re.compile(
+    r"`(?P<a>[^`]+)`|(?:\bqx|%x)\s*(?:\{(?P<b>.+?)\}|\((?P<c>.+?)\)|\[(?P<d>.+?)\]|<(?P<e>.+?)>|"
+    r"(?P<q>[^\w\s{(\[<])(?P<f>.+?)(?P=q))",
+    re.DOTALL,
 )
 _DESTROY = re.compile(
     r"rmtree\(\s*(['\"](/|~|\.|\.\.)/?['\"]|os\.path\.expanduser|Path\.home|os\.environ)|"
@@ -101,6 +109,10 @@ def code_facts(f: Findings, code: str, *, origin: str) -> None:
                 f.fact("secrets_read", f"{origin} reads ${name}")
                 break
     f.shell_strings.extend(match.group(2) for match in _SHELL_STRING.finditer(code))
+    if f.command.program in _BACKQUOTING:
+        for match in _BACKQUOTED.finditer(code):
+            groups = (match.group(g) for g in "abcdef")
+            f.shell_strings.append(next((g for g in groups if g), ""))
     for match in _ARGV_LIST.finditer(code):
         words = re.findall(r"['\"]([^'\"]*)['\"]", match.group(1))
         if words:
@@ -128,6 +140,7 @@ _INLINE: dict[str, frozenset[str]] = {
         names("-c -command -Command -encodedcommand -EncodedCommand -e -ec -enc"),
     ),
 }
+_BACKQUOTING = names("perl ruby php irb")
 _ENCODED = names("-encodedcommand -EncodedCommand -e -ec -enc")
 _VALUE_OPTIONS = names("-W -X -r --require --import --loader -I -M -x -O --inspect-port")
 _VERSION_FLAGS = names("--version -V -v -version --help -h -help")
@@ -207,6 +220,10 @@ def _stdin_code(f: Findings, *, explicit: bool) -> None:
             f.fact("decode_execute", f"{c.program} runs decoded input ({' | '.join(c.piped_from)})")
         f.fact("pipe_to_shell", f"{' | '.join((*c.piped_from, c.program))} (runs piped code)")
     elif c.stdin in {"heredoc", "herestring"}:
+        if set(c.piped_from) & DECODERS:
+            f.fact("decode_execute", f"{c.program} runs decoded input ({' '.join(c.piped_from)})")
+        if set(c.piped_from) & NETWORK_PROGRAMS:
+            f.fact("pipe_to_shell", f"{c.program} runs downloaded input")
         f.fact("inline_code", f"{c.program} runs code from a here-document")
         if c.stdin_text is not None and c.program not in SHELLS:
             code_facts(f, c.stdin_text, origin=c.program)
@@ -233,6 +250,7 @@ def _shell(f: Findings) -> None:
     args = c.args
     index = 0
     takes_command = False
+    reads_stdin = False
     while index < len(args):
         arg = args[index]
         if arg == "--":
@@ -243,6 +261,7 @@ def _shell(f: Findings) -> None:
             continue
         if arg.startswith(("-", "+")) and len(arg) > 1:
             takes_command = takes_command or "c" in arg[1:]
+            reads_stdin = reads_stdin or "s" in arg[1:]
             index += 2 if arg[1:].endswith(("o", "O")) else 1
             continue
         break
@@ -251,6 +270,11 @@ def _shell(f: Findings) -> None:
         f.fact("inline_code", f"{c.program} -c runs shell code")
         if c.dynamic_code:
             _dynamic_code(f)
+        # `... | xargs sh -c` (or `xargs -I{} sh -c '{}'`): the code is what stdin carries.
+        if c.args_from_stdin and (index >= len(args) or args[index] in {"{}", "%", "_"}):
+            _stdin_code(f, explicit=True)
+    elif reads_stdin and not (c.args_from_stdin and c.stdin_text is not None):
+        _stdin_code(f, explicit=True)
     elif index < len(args) and args[index] != "-":
         _script(f, index)
     elif not (args and all(a in _VERSION_FLAGS for a in args)):
@@ -321,3 +345,12 @@ def _make(f: Findings) -> None:
     f.option_path(parsed, ("-f", "--file", "--makefile"), "exec")
     f.subcommand = tuple(t for _, t in parsed.operands if "=" not in t)[:3]
     f.handled_paths = True
+    for _, text in parsed.operands:
+        name, equals, value = text.partition("=")
+        if equals and name.strip() in _MAKE_SHELL_VARIABLES:
+            # `make test SHELL=/tmp/x`: every recipe line runs through that program.
+            f.fact("code_execution", f"{f.command.text} (recipes run with {name}={value})")
+            f.text_path(value.split()[0] if value.split() else value, "exec")
+
+
+_MAKE_SHELL_VARIABLES = names("SHELL MAKESHELL .SHELLFLAGS MAKEFLAGS MAKE")

@@ -13,6 +13,7 @@ from tether.core.safety.programs.base import (
     HandlerTable,
     broad_target,
     is_block_device,
+    is_secret_name,
     names,
     parse,
     spec,
@@ -260,6 +261,14 @@ _AWK_COMMAND = re.compile(
     r"(?:system\s*\(|\|\s*)\s*\"((?:[^\"\\]|\\.)*)\"|\"((?:[^\"\\]|\\.)*)\"\s*\|\s*getline"
 )
 _AWK_WRITE = re.compile(r"\bprintf?\b[^;{}]*>{1,2}\s*\"?[^\s;}\"=]")
+# `getline < "file"` reads a file, `print > "file"` writes one: literal names are paths,
+# any other expression is a file only known at run time.
+_AWK_GETLINE = re.compile(
+    r"\bgetline\b\s*(?:[A-Za-z_$][\w$\[\]]*\s*)?<\s*(?:\"((?:[^\"\\]|\\.)*)\"|(\S))"
+)
+_AWK_OUTPUT = re.compile(r"\bprintf?\b[^;{}|]*?>{1,2}\s*(?:\"((?:[^\"\\]|\\.)*)\"|(\S))")
+_AWK_TO_SHELL = re.compile(r"\|&?\s*\"\s*(/bin/|/usr/bin/)?(sh|bash|zsh|dash|ksh)(\s+-s)?\s*\"")
+_AWK_ENVIRON = re.compile(r"\bENVIRON\b(\s*\[\s*\"([^\"]*)\"\s*\])?")
 
 
 @HANDLERS.on("awk gawk mawk nawk")
@@ -284,6 +293,28 @@ def _awk(f: Findings) -> None:
                 f.shell_strings.append(match.group(1) or match.group(2) or "")
         if _AWK_WRITE.search(program):
             f.fact("file_write")
+        _awk_files(f, program)
+        if _AWK_TO_SHELL.search(program):
+            f.fact("pipe_to_shell", f"{f.command.text} (the awk program pipes text to a shell)")
+
+
+def _awk_files(f: Findings, program: str) -> None:
+    accesses: tuple[tuple[re.Pattern[str], PathAccess], ...] = (
+        (_AWK_GETLINE, "read"),
+        (_AWK_OUTPUT, "write"),
+    )
+    for pattern, access in accesses:
+        for match in pattern.finditer(program):
+            if match.group(1) is not None:
+                f.text_path(match.group(1), access)
+            else:
+                f.fact("unresolved_path", f"{f.command.text} (a file named at run time)")
+    for match in _AWK_ENVIRON.finditer(program):
+        name = match.group(2)
+        if name is None:
+            f.fact("env_dump", f"{f.command.text} (the awk program reads ENVIRON)")
+        elif is_secret_name(name):
+            f.fact("secrets_read", f"{f.command.text} (reads ${name})")
 
 
 @HANDLERS.on("sort")
@@ -298,9 +329,12 @@ def _sort(f: Findings) -> None:
     )
     f.operands(parsed, "read")
     f.option_path(parsed, ("-o", "--output"), "write")
+    f.option_path(parsed, ("--files0-from",), "read")
     f.handled_paths = True
     if parsed.values("-o", "--output"):
         f.fact("file_write")
+    if parsed.values("--files0-from"):
+        f.fact("unresolved_path", f"{f.command.text} (reads the files a list names)")
 
 
 def _input_output(option_spec: OptionSpec) -> Handler:
@@ -421,9 +455,26 @@ def _compressor(f: Findings) -> None:
 
 @HANDLERS.on("vi vim nvim nano emacs ed ex micro pico")
 def _editor(f: Findings) -> None:
-    f.operands(parse(f, spec("cSTuUiw", "--cmd")), "write")
+    parsed = parse(f, spec("cSTuUiw", "--cmd --eval -eval"))
+    operands = [(i, t) for i, t in parsed.operands if not t.startswith("+")]
+    for index, _ in operands:
+        f.arg(index, "write")
     f.handled_paths = True
     f.fact("file_write", f"{f.command.text} (opens an editor)")
+    commands = [*parsed.values("-c", "--cmd"), *(t[1:] for _, t in parsed.operands if t[:1] == "+")]
+    for command in commands:
+        # `vim -c '!rm -rf /'`, `-c 'call system("...")'`: Ex commands that run a shell.
+        for match in _EX_SHELL.finditer(command):
+            f.fact("code_execution", f"{f.command.text} (the editor runs a command)")
+            f.shell_strings.append(match.group(1) or match.group(2) or "")
+    if parsed.values("--eval", "-eval"):
+        f.fact("code_execution", f"{f.command.text} (the editor evaluates code)")
+
+
+_EX_SHELL = re.compile(
+    r"(?:^|[|:\s])(?:\d*,?\d*|%)?(?:r(?:ead)?\s*|w(?:rite)?\s*)?!\s*(.+)|"
+    r"(?:system|systemlist|execute|jobstart|termopen|term_start)\s*\(\s*['\"](.*?)['\"]"
+)
 
 
 # -- permissions --------------------------------------------------------------------------
@@ -491,11 +542,10 @@ for _programs, _spec in (
     ("wc", spec("", "--files0-from")),
     ("nl", spec("bdfhilnsvw")),
     ("cut", spec("bcdf", "--bytes --characters --delimiter --fields --output-delimiter")),
-    ("column", spec("cstoNRHWEdl", "--separator --output-separator --output-width")),
+    ("column", spec("csoNRHWEl", "--separator --output-separator --output-width")),
     ("strings", spec("nteT", "--bytes --radix --encoding --target")),
     ("od", spec("AjNtSw", "--address-radix --skip-bytes --read-bytes --format --width")),
     ("hexdump", spec("eEfns")),
-    ("base64 base32 basenc", spec("wio", "--wrap --input --output")),
     ("shasum", spec("a", "--algorithm")),
     ("b2sum", spec("l", "--length")),
     ("tac", spec("s", "--separator")),
@@ -506,19 +556,80 @@ for _programs, _spec in (
     ("comm", spec("", "--output-delimiter")),
     ("expand unexpand", spec("t", "--tabs")),
     ("bat batcat", spec("lHmrp", "--language --highlight-line --line-range --style --theme")),
-    ("yq", spec("oIp", "--output-format --indent --input-format")),
-    ("diff cmp sdiff colordiff", spec("CUDFIxXSWL", "--context --unified --label --exclude")),
 ):
     for _program in _programs.split():
         HANDLERS[_program] = _reads(_spec)
 for _programs, _spec in (
     ("ls gls", spec("ITw", "--ignore --hide --tabsize --width --block-size --format --sort")),
     ("du df", spec("dBtX", "--max-depth --block-size --threshold --exclude --exclude-from")),
-    ("stat file realpath readlink", spec("cf", "--format --printf")),
+    ("stat", spec("cf", "--format --printf")),
+    ("file", spec("fmFeP", "--files-from --magic-file --separator --exclude --parameter")),
+    ("realpath readlink", spec("", "--relative-to --relative-base")),
 ):
     for _program in _programs.split():
         HANDLERS[_program] = _reads(_spec, "list")
 del _programs, _program, _spec
+
+
+@HANDLERS.on("base64 base32 basenc")
+def _base64(f: Findings) -> None:
+    parsed = parse(f, spec("wio", "--wrap --input --output"))
+    f.operands(parsed, "read")
+    f.option_path(parsed, ("-i", "--input"), "read")
+    f.option_path(parsed, ("-o", "--output"), "write")
+    f.handled_paths = True
+    if any(v not in _QUIET_OUTPUTS for v in parsed.values("-o", "--output")):
+        f.fact("file_write")
+
+
+@HANDLERS.on("diff cmp sdiff colordiff")
+def _diff(f: Findings) -> None:
+    parsed = parse(
+        f,
+        spec(
+            "CUDFIxXSWLo",
+            "--context --unified --label --exclude --exclude-from --from-file --to-file "
+            "--output --starting-file --ifdef --line-format --width",
+        ),
+    )
+    f.operands(parsed, "read")
+    f.option_path(parsed, ("--from-file", "--to-file", "-X", "--exclude-from"), "read")
+    f.option_path(parsed, ("-o", "--output"), "write")
+    f.handled_paths = True
+    if parsed.values("-o", "--output"):
+        f.fact("file_write")
+
+
+@HANDLERS.on("man")
+def _man(f: Findings) -> None:
+    """`man ls` looks up a page; `man -l FILE` or `man ./x` reads a file."""
+    parsed = parse(f, spec("PMSmLCpEeRHKIr", "--pager --manpath --sections --config-file"))
+    local = parsed.has("-l", "--local-file")
+    for index, text in parsed.operands:
+        if local or "/" in text:
+            f.arg(index, "read")
+    f.option_path(parsed, ("-M", "--manpath", "-C", "--config-file"), "read")
+    f.handled_paths = True
+
+
+def _files_from(access: PathAccess, option_spec: OptionSpec) -> Handler:
+    """`wc --files0-from=F`: reads F, then every file F names (only known at run time)."""
+    reads = _reads(option_spec, access)
+
+    def handler(f: Findings) -> None:
+        reads(f)
+        parsed = parse(f, option_spec)
+        f.option_path(parsed, ("--files0-from", "--files-from"), "read")
+        if parsed.values("--files0-from", "--files-from"):
+            f.fact("unresolved_path", f"{f.command.text} (reads the files a list names)")
+
+    return handler
+
+
+HANDLERS["wc"] = _files_from("read", spec("", "--files0-from"))
+HANDLERS["du"] = _files_from(
+    "list", spec("dBtX", "--max-depth --block-size --threshold --exclude --exclude-from")
+)
 
 
 @HANDLERS.on("tree")
@@ -612,6 +723,57 @@ def _jq(f: Findings) -> None:
             filter_seen = True
         index += 1
     f.handled_paths = True
+    for program in (a for i, a in enumerate(args) if not a.startswith("-")):
+        _jq_environment(f, program)
+
+
+# `env`, `$ENV` (jq), `env(NAME)`, `strenv(NAME)` (yq): the environment, whole or by name.
+_JQ_ENV = re.compile(
+    r"(?<![\w.$])(?:str)?env\s*\(\s*\"?([A-Za-z_]\w*)|"
+    r"(?<![\w.$])(?:\$ENV|env)\b(?:\s*\.\s*\"?([A-Za-z_]\w*)|\s*\[\s*\"([A-Za-z_]\w*)\"\s*\])?"
+)
+_YQ_LOAD = re.compile(r"\bload(?:_str|_xml|_props|_base64)?\s*\(\s*\"([^\"]*)\"")
+
+
+def _jq_environment(f: Findings, program: str) -> None:
+    if "env" not in program.lower():
+        return
+    for match in _JQ_ENV.finditer(program):
+        name = match.group(1) or match.group(2) or match.group(3)
+        if name is None:
+            f.fact("env_dump", f"{f.command.text} (the filter reads the environment)")
+        elif is_secret_name(name):
+            f.fact("secrets_read", f"{f.command.text} (reads ${name})")
+
+
+@HANDLERS.on("yq")
+def _yq(f: Findings) -> None:
+    parsed = parse(f, spec("oIp", "--output-format --indent --input-format --expression"))
+    operands = parsed.operands
+    in_place = parsed.has("-i", "--inplace")
+    expressions = [*parsed.values("--expression")]
+    if operands and operands[0][1] in {"e", "eval", "ea", "eval-all"}:
+        operands = operands[1:]
+    if (
+        operands
+        and not expressions
+        and not any(
+            t.endswith((".yaml", ".yml", ".json", ".xml", ".toml", ".csv", ".tsv", ".properties"))
+            and "(" not in t
+            for _, t in operands[:1]
+        )
+    ):
+        expressions.append(operands[0][1])
+        operands = operands[1:]
+    for index, _ in operands:
+        f.arg(index, "write" if in_place else "read")
+    f.handled_paths = True
+    if in_place and operands:
+        f.fact("file_write", f"{f.command.text} (edits files in place)")
+    for expression in expressions:
+        _jq_environment(f, expression)
+        for match in _YQ_LOAD.finditer(expression):
+            f.text_path(match.group(1), "read")
 
 
 @HANDLERS.on("date gdate")

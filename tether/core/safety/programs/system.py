@@ -195,6 +195,8 @@ def _env(f: Findings) -> None:
     c = f.command
     f.handled_paths = True
     # `env` with a command is a wrapper and never gets here; alone it prints everything.
+    if c.args and all(a in {"--version", "--help"} for a in c.args):
+        return
     if all(a.startswith("-") or "=" in a for a in c.args):
         f.fact("env_dump", f"{c.text} (prints the environment)")
 
@@ -435,6 +437,7 @@ _SQL_DESTROY = re.compile(
     r"dropdatabase\s*\(|\.drop\s*\(\s*\)|alter\s+table\s+\S+\s+drop\b)",
     re.IGNORECASE,
 )
+_SQL_COMMENT = re.compile(r"/\*.*?(\*/|$)|--[^\n]*|#[^\n]*", re.DOTALL)
 _DATABASES = (
     "psql mysql mariadb sqlite3 sqlite mongo mongosh redis-cli clickhouse-client clickhouse "
     "cockroach sqlcmd duckdb cqlsh pgcli mycli litecli usql"
@@ -446,7 +449,8 @@ def _database(f: Findings) -> None:
     c = f.command
     f.handled_paths = True
     f.fact("database", f"{c.text} (talks to a database)")
-    texts = [*c.args, c.stdin_text or ""]
+    # Comments are blanks to SQL: `DROP/**/TABLE x` is `DROP TABLE x`.
+    texts = [_SQL_COMMENT.sub(" ", text) for text in (*c.args, c.stdin_text or "")]
     if any(_SQL_DESTROY.search(text) for text in texts):
         f.fact("sql_destruction", f"{c.program}: drops, truncates or deletes all rows")
     for index, arg in enumerate(c.args):
@@ -500,6 +504,14 @@ def _enable(f: Findings) -> None:
         f.fact("shell_state", f"{f.command.text} (changes shell builtins)")
 
 
+@HANDLERS.on("hostname")
+def _hostname(f: Findings) -> None:
+    f.handled_paths = True
+    args = f.command.args
+    if any(not a.startswith("-") for a in args) or any(a in {"-F", "--file", "-b"} for a in args):
+        f.fact("system_admin", f"{f.command.text} (sets the host name)")
+
+
 @HANDLERS.on("umask")
 def _umask(f: Findings) -> None:
     f.handled_paths = True
@@ -518,10 +530,10 @@ def _open(f: Findings) -> None:
 
 NO_PATH_PROGRAMS = names(
     "echo printf true false yes seq sleep expr tr basename dirname test [ [[ : let unset which "
-    "whereis type help man info whatis apropos id whoami groups uname hostname uptime nproc arch "
+    "whereis type help info whatis apropos id whoami groups uname hostname uptime nproc arch "
     "exit return shift wait jobs fg bg disown getopts read mapfile readarray pwd dirs popd tput "
     "clear reset stty tty logname users who w last lastlog free vmstat iostat lscpu lsblk lsusb "
-    "lspci locale getconf cal ncal factor numfmt bc dc history fc caller compgen complete "
+    "lspci locale getconf cal ncal factor numfmt history fc caller compgen complete "
     "compopt times ulimit logout suspend break continue sync nice renice command trap"
 )
 """Programs whose arguments are words, numbers or names, never files they open."""
