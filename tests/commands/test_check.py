@@ -220,3 +220,16 @@ def test_deeply_nested_input_is_a_user_error(
     status, _, err = run_check(capsys, "--dir", str(project_dir), "--input", "[" * 100_000)
     assert status == 2
     assert "nested too deeply" in err
+
+
+def test_exit_code_with_batch_is_a_user_error(
+    capsys: pytest.CaptureFixture[str], project_dir: Path, tmp_path: Path
+) -> None:
+    batch = tmp_path / "calls.jsonl"
+    batch.write_text('{"tool_name": "Bash", "tool_input": {"command": "ls"}}\n')
+    status, out, err = run_check(
+        capsys, "--dir", str(project_dir), "--batch", str(batch), "--exit-code"
+    )
+    assert status == 2
+    assert out == ""
+    assert "--exit-code" in err

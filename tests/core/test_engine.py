@@ -296,6 +296,12 @@ async def test_always_auto_approves_that_tool_for_the_chat(
     assert outcome.startswith("✅")
     await asyncio.wait_for(running, 5)
     assert await engine.handle_message(OWNER, "write again", CHAT) == "[Write ran]"
+    granted = [
+        entry
+        for entry in read_audit_log(engine.config.audit_log_path)
+        if entry["event_type"] == "auto_approve_granted"
+    ]
+    assert [(e["tool_name"], e["user_id"]) for e in granted] == [("Write", OWNER)]
     assert len(connector.approvals) == 1
     status = await engine.handle_message(OWNER, "/status", CHAT)
     assert "Write" in status

@@ -84,6 +84,11 @@ def run(args: argparse.Namespace) -> int:
     pipeline = build_safety_pipeline(load_config(**_overrides(args)))
     cwd = args.cwd
     if args.batch is not None:
+        if args.exit_code:
+            raise ConfigError(
+                "--exit-code describes one decision; with --batch, read each line's "
+                "'decision' instead"
+            )
         return _run_batch(pipeline, args.batch, cwd)
     if args.command is not None:
         tool_name, tool_input = "Bash", {"command": args.command}

@@ -93,6 +93,13 @@ async def _switch_mode(ctx: CommandContext, mode: SessionMode) -> str:
     if new_mode is SessionMode.EDIT:
         for tool in EDIT_MODE_TOOLS:
             engine.gatekeeper.auto_approve(message.chat_id, tool)
+        await engine.audit_logger.log(
+            "auto_approve_granted",
+            chat_id=message.chat_id,
+            tool_name=",".join(EDIT_MODE_TOOLS),
+            user_id=message.user_id,
+            reason="/edit",
+        )
         return (
             "✏️ Edit mode: file edits (Write, Edit) inside the project are approved "
             "without asking. Send /edit again to leave."

@@ -263,6 +263,15 @@ class Engine:
         who = f"@{answer.username}" if answer.username else "you"
         if answer.choice is ApprovalChoice.ALWAYS and result.tool_name:
             self.gatekeeper.auto_approve(answer.chat_id, result.tool_name)
+            # A standing approval is a decision of its own: the record tells it
+            # apart from a single one.
+            await self.audit_logger.log(
+                "auto_approve_granted",
+                chat_id=answer.chat_id,
+                tool_name=result.tool_name,
+                user_id=answer.user_id,
+                approval_id=answer.approval_id,
+            )
             return f"✅ Approved by {who}; {result.tool_name} is auto-approved in this chat"
         return f"✅ Approved by {who}" if approved else f"❌ Rejected by {who}"
 
