@@ -142,9 +142,8 @@ class TetherConfig(BaseSettings):
 
 _EXPECTATIONS: dict[str, str] = {
     "approved_directories": "comma-separated paths of existing directories",
-    "allowed_user_ids": "comma-separated numeric user ids, e.g. 12345,67890",
-    "storage_backend": "'memory' or 'sqlite'",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+    "allowed_user_ids": "comma-separated numeric user ids, e.g. 12345,67890",
     "claude_cli_path": "the path of the `claude` executable (unset: the one bundled "
     "with claude-agent-sdk)",
     "policy_files": "comma-separated preset names (default, strict, permissive, dev-tools) "
@@ -167,9 +166,13 @@ def _variable_name(field: str) -> str:
 
 def _describe(error: ValidationError) -> str:
     lines = []
+    seen: set[str] = set()
     for problem in error.errors(include_url=False):
         location = problem.get("loc") or ("?",)
         field = _FIELD_BY_ALIAS.get(str(location[0]).upper(), str(location[0]))
+        if field in seen:
+            continue  # one line per variable, even when several of its items are wrong
+        seen.add(field)
         value = problem.get("input")
         message = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
         line = f"{_variable_name(field)}={value!r} is invalid: {message}"
