@@ -411,6 +411,7 @@ class Engine:
             await reply().activity(f"🔧 {activity.summary}")
 
         async def on_tool_denied(tool_name: str, reason: str) -> None:
+            reason = reason.removeprefix("Denied: ")
             short = reason if len(reason) <= 160 else reason[:157] + "…"
             await reply().activity(f"⛔ {tool_name} denied: {short}")
 
