@@ -80,17 +80,23 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def _measure(workdir: Path) -> dict[str, float]:
-    project = workdir / "project"
+def _setup(workdir: Path, name: str) -> tuple[Path, TetherConfig]:
+    """A project and settings that let every bench user in, unlimited."""
+    project = workdir / name
     (project / "src").mkdir(parents=True, exist_ok=True)
     (project / "src" / "app.py").write_text("def main():\n    pass\n")
     config = TetherConfig(
         approved_directories=(project,),
-        audit_log_path=workdir / "audit.jsonl",
+        audit_log_path=workdir / f"{name}.jsonl",
         rate_limit_rpm=10**9,
         rate_limit_burst=10**9,
         allowed_user_ids=tuple(range(CHATS)),
     )
+    return project, config
+
+
+async def _measure(workdir: Path) -> dict[str, float]:
+    project, config = _setup(workdir, "project")
     agent = ThreeToolAgent(project)
     engine = build_engine(config, agent=agent)
     session = Session(user_id=0, chat_id=0, working_directory=project)
@@ -134,16 +140,7 @@ async def _measure(workdir: Path) -> dict[str, float]:
 
 async def _parallel_chats(workdir: Path) -> tuple[float, float]:
     """100 chats whose agent waits 50 ms: wall time, against 50 ms if nothing serialises."""
-    project = workdir / "parallel"
-    (project / "src").mkdir(parents=True, exist_ok=True)
-    (project / "src" / "app.py").write_text("x = 1\n")
-    config = TetherConfig(
-        approved_directories=(project,),
-        audit_log_path=workdir / "parallel.jsonl",
-        rate_limit_rpm=10**9,
-        rate_limit_burst=10**9,
-        allowed_user_ids=tuple(range(CHATS)),
-    )
+    project, config = _setup(workdir, "parallel")
     engine = build_engine(config, agent=ThreeToolAgent(project, wait=0.05))
     async with engine:
         started = time.perf_counter()
@@ -154,16 +151,7 @@ async def _parallel_chats(workdir: Path) -> tuple[float, float]:
 
 async def _memory(workdir: Path) -> tuple[float, float]:
     """Peak traced memory and process max RSS after 100 sessions each sent a message."""
-    project = workdir / "memory"
-    (project / "src").mkdir(parents=True, exist_ok=True)
-    (project / "src" / "app.py").write_text("x = 1\n")
-    config = TetherConfig(
-        approved_directories=(project,),
-        audit_log_path=workdir / "memory.jsonl",
-        rate_limit_rpm=10**9,
-        rate_limit_burst=10**9,
-        allowed_user_ids=tuple(range(CHATS)),
-    )
+    project, config = _setup(workdir, "memory")
     gc.collect()
     tracemalloc.start()
     engine = build_engine(config, agent=ThreeToolAgent(project))

@@ -63,6 +63,24 @@ async def make_engine(
         await engine.shutdown()
 
 
+async def _answer(
+    engine: Engine,
+    approval_id: str,
+    choice: ApprovalChoice,
+    user_id: int,
+    username: str | None = None,
+) -> str:
+    return await engine.handle_approval(
+        ApprovalAnswer(
+            approval_id=approval_id,
+            choice=choice,
+            user_id=user_id,
+            chat_id=CHAT,
+            username=username,
+        )
+    )
+
+
 def _read(project_dir: Path) -> UseTool:
     return UseTool("Read", {"file_path": str(project_dir / "src" / "app.py")})
 
@@ -246,33 +264,13 @@ async def test_approval_by_the_owner_allows_the_tool(
     request = await connector.next_approval()
     assert "Write" in request.description
 
-    stranger = await engine.handle_approval(
-        ApprovalAnswer(
-            approval_id=request.approval_id,
-            choice=ApprovalChoice.APPROVE,
-            user_id=222,
-            chat_id=CHAT,
-        )
-    )
+    stranger = await _answer(engine, request.approval_id, ApprovalChoice.APPROVE, 222)
     assert not stranger.startswith("✅")
-    outcome = await engine.handle_approval(
-        ApprovalAnswer(
-            approval_id=request.approval_id,
-            choice=ApprovalChoice.APPROVE,
-            user_id=OWNER,
-            chat_id=CHAT,
-            username="ana",
-        )
+    outcome = await _answer(
+        engine, request.approval_id, ApprovalChoice.APPROVE, OWNER, username="ana"
     )
     assert outcome == "✅ Approved by @ana"
-    again = await engine.handle_approval(
-        ApprovalAnswer(
-            approval_id=request.approval_id,
-            choice=ApprovalChoice.REJECT,
-            user_id=OWNER,
-            chat_id=CHAT,
-        )
-    )
+    again = await _answer(engine, request.approval_id, ApprovalChoice.REJECT, OWNER)
     assert not again.startswith(("✅", "❌"))
     assert await asyncio.wait_for(running, 5) == "[Write ran]"
 
@@ -285,14 +283,7 @@ async def test_always_auto_approves_that_tool_for_the_chat(
     engine = await make_engine(agent, connector=connector)
     running = asyncio.create_task(engine.handle_message(OWNER, "write", CHAT))
     request = await connector.next_approval()
-    outcome = await engine.handle_approval(
-        ApprovalAnswer(
-            approval_id=request.approval_id,
-            choice=ApprovalChoice.ALWAYS,
-            user_id=OWNER,
-            chat_id=CHAT,
-        )
-    )
+    outcome = await _answer(engine, request.approval_id, ApprovalChoice.ALWAYS, OWNER)
     assert outcome.startswith("✅")
     await asyncio.wait_for(running, 5)
     assert await engine.handle_message(OWNER, "write again", CHAT) == "[Write ran]"
@@ -342,14 +333,7 @@ async def test_edit_mode_auto_approves_edits_and_plan_mode_leaves_it(
     assert "Back to default mode" in await engine.handle_message(OWNER, "/plan", CHAT)
     running = asyncio.create_task(engine.handle_message(OWNER, "write", CHAT))
     request = await connector.next_approval()
-    await engine.handle_approval(
-        ApprovalAnswer(
-            approval_id=request.approval_id,
-            choice=ApprovalChoice.REJECT,
-            user_id=OWNER,
-            chat_id=CHAT,
-        )
-    )
+    await _answer(engine, request.approval_id, ApprovalChoice.REJECT, OWNER)
     assert (await asyncio.wait_for(running, 5)).startswith("[Write was denied")
 
 
