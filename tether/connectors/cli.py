@@ -86,7 +86,10 @@ class _TerminalReply:
         else:
             self._connector.write(("\n" if self._mid_line else "") + final)
         self._connector.write("\n\n")
-        self._connector.show_prompt()
+        if self._connector.requests_in_flight() <= 1:
+            # Another request queued behind this one will print next: a prompt now
+            # would sit above its reply.
+            self._connector.show_prompt()
 
 
 class CliConnector:
@@ -273,6 +276,10 @@ class CliConnector:
         self._spawn(self._on_command(message, "cancel", ()), prompt=False)
 
     # -- output ------------------------------------------------------------
+
+    def requests_in_flight(self) -> int:
+        """Requests typed in this terminal that have not finished (this one included)."""
+        return len(self._requests)
 
     def show_prompt(self) -> None:
         self.write(_PROMPT)
