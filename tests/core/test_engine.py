@@ -20,7 +20,7 @@ from tether.core.engine import Engine
 from tether.core.events import MESSAGE_IN, MESSAGE_OUT, TOOL_ALLOWED, TOOL_DENIED, Event
 from tether.core.safety.audit import read_audit_log
 from tether.core.session import SessionMode
-from tether.exceptions import AgentError
+from tether.exceptions import AgentError, StorageError
 
 OWNER = 111
 STRANGER = 999
@@ -478,3 +478,31 @@ async def test_a_sandbox_violation_is_one_security_entry(
     assert denied[0].data["violation_type"] == "sandbox"
     entries = read_audit_log(engine_config.audit_log_path)
     assert sum(e["event_type"] == "security_violation" for e in entries) == 1
+
+
+async def test_a_history_that_cannot_be_written_still_delivers_the_reply(
+    make_engine: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = await make_engine(ScriptedAgent([Say("the answer")]))
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise StorageError("tether.db: disk I/O error; check the disk")
+
+    monkeypatch.setattr(engine.sessions, "record_message", broken)
+    assert await engine.handle_message(OWNER, "q", CHAT) == "the answer"
+
+
+async def test_a_store_that_fails_gives_a_readable_reply(
+    make_engine: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent = ScriptedAgent([Say("never")])
+    engine = await make_engine(agent)
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise StorageError("tether.db: database is locked; close the other Tether")
+
+    monkeypatch.setattr(engine.sessions, "get_or_create", broken)
+    reply = await engine.handle_message(OWNER, "q", CHAT)
+    assert reply == "⚠️ tether.db: database is locked; close the other Tether"
+    assert agent.calls == []
+    assert not engine.is_busy(CHAT)

@@ -43,7 +43,7 @@ from tether.core.safety.audit import AuditLogger
 from tether.core.safety.gatekeeper import GateDecision, ToolGatekeeper
 from tether.core.session import Session, SessionManager, SessionMode
 from tether.core.types import ChatId, UserId
-from tether.exceptions import AgentError, TetherError
+from tether.exceptions import AgentError, SessionError, StorageError, TetherError
 from tether.middleware.base import MessageContext, MiddlewareChain
 from tether.plugins.base import PluginContext
 from tether.plugins.registry import PluginRegistry
@@ -68,7 +68,6 @@ class _ChatState:
     """What the engine tracks for one chat: its queue and its running request."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    waiting: int = 0
     running: asyncio.Task[Any] | None = None
     session_id: str | None = None
 
@@ -298,21 +297,19 @@ class Engine:
     ) -> str:
         state = self._chats.setdefault(context.chat_id, _ChatState())
         if state.lock.locked():
-            state.waiting += 1
             await self._notify(context.chat_id, _QUEUED_NOTICE)
-        try:
-            async with state.lock:
-                state.running = asyncio.current_task()
-                try:
-                    return await self._run_agent(
-                        context, state, on_text, on_tool_activity, on_tool_denied
-                    )
-                finally:
-                    state.running = None
-                    state.session_id = None
-        finally:
-            if state.waiting:
-                state.waiting -= 1
+        async with state.lock:
+            state.running = asyncio.current_task()
+            try:
+                return await self._run_agent(
+                    context, state, on_text, on_tool_activity, on_tool_denied
+                )
+            except (SessionError, StorageError) as error:
+                logger.error("session_unavailable", chat_id=context.chat_id, error=str(error))
+                return f"⚠️ {error}"
+            finally:
+                state.running = None
+                state.session_id = None
 
     async def _run_agent(
         self,
@@ -357,7 +354,7 @@ class Engine:
             await self.agent.cancel(session.session_id)
             limit = self.config.agent_timeout_seconds
             log.warning("agent_timeout", timeout_seconds=limit)
-            await self.sessions.record_message(session, context.text, error="timeout")
+            await self._record(session, context.text, error="timeout")
             return (
                 f"⏱ The request ran longer than {limit:.0f} s and was stopped "
                 "(TETHER_AGENT_TIMEOUT_SECONDS)."
@@ -368,18 +365,36 @@ class Engine:
         except AgentError as error:
             await self.approvals.cancel_pending(context.chat_id)
             log.warning("agent_failed", error=str(error))
-            await self.sessions.record_message(session, context.text, error=str(error))
+            await self._record(session, context.text, error=str(error))
             return f"⚠️ {error}"
         except Exception as error:
             await self.approvals.cancel_pending(context.chat_id)
             log.error("agent_crashed", error=repr(error), exc_info=error)
-            await self.sessions.record_message(session, context.text, error=repr(error))
+            await self._record(session, context.text, error=repr(error))
             return (
                 f"⚠️ The agent stopped with an unexpected error ({type(error).__name__}). "
                 "Details are in Tether's log; send your message again to retry."
             )
-        await self.sessions.record_message(session, context.text, response=response)
+        await self._record(session, context.text, response=response)
         return _reply_text(response)
+
+    async def _record(
+        self,
+        session: Session,
+        prompt: str,
+        *,
+        response: AgentResponse | None = None,
+        error: str | None = None,
+    ) -> None:
+        # The agent has answered: a history that cannot be written is logged, and
+        # the person still gets the reply.
+        try:
+            if response is not None:
+                await self.sessions.record_message(session, prompt, response=response)
+            else:
+                await self.sessions.record_message(session, prompt, error=error or "")
+        except (SessionError, StorageError) as failure:
+            logger.error("history_not_recorded", session_id=session.session_id, error=str(failure))
 
     # -- commands ----------------------------------------------------------
 
@@ -459,9 +474,6 @@ class Engine:
                 await self.cancel(chat_id)
             else:
                 await self.approvals.cancel_pending(chat_id)
-
-    def session_for(self, user_id: UserId, chat_id: ChatId) -> Awaitable[Session]:
-        return self.sessions.get_or_create(user_id, chat_id)
 
 
 def _accumulate(on_text: OnText) -> OnText:
