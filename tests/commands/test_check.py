@@ -187,6 +187,27 @@ def test_batch_file(capsys: pytest.CaptureFixture[str], project_dir: Path, tmp_p
     assert "UTF-8" in results[8]["error"]
 
 
+def test_batch_malformed_calls_carry_an_error(
+    capsys: pytest.CaptureFixture[str], project_dir: Path, tmp_path: Path
+) -> None:
+    lines = [
+        json.dumps({"tool_name": 5, "tool_input": {}}),
+        json.dumps({"tool_name": None, "tool_input": None}),
+        json.dumps({"tool_name": "Read", "tool_input": {"file_path": "\ud800"}}),
+        json.dumps({"tool_name": "Read", "tool_input": {"file_path": "x" * 1_000_000}}),
+        json.dumps({"tool_name": "Bash", "tool_input": {"command": "ls"}, "note": "extra"}),
+    ]
+    batch = tmp_path / "calls.jsonl"
+    batch.write_text("\n".join(lines) + "\n")
+    status, out, _ = run_check(capsys, "--dir", str(project_dir), "--batch", str(batch))
+    assert status == 0
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["line"] for r in results] == [1, 2, 3, 4, 5]
+    assert [r["decision"] for r in results] == ["deny"] * 4 + ["allow"]
+    assert all(r["error"].startswith(f"line {r['line']}: ") for r in results[:4])
+    assert "error" not in results[4]
+
+
 def test_missing_batch_file(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
     status, _, err = run_check(capsys, "--dir", str(project_dir), "--batch", "/no/file")
     assert status == 2

@@ -171,6 +171,9 @@ def _batch_line(pipeline: SafetyPipeline, number: int, raw: bytes, cwd: str | No
     verdict = pipeline.decide(tool_name, item["tool_input"], cwd=cwd)
     result = _as_json(tool_name if isinstance(tool_name, str) else repr(tool_name), verdict)
     result = {"line": number, **({"id": item["id"]} if "id" in item else {}), **result}
+    if verdict.violation_type in {"invalid_input", "error"}:
+        # A malformed call is a malformed line too: say so as the other bad lines do.
+        result["error"] = f"line {number}: {verdict.reason}"
     return json.dumps(result) + "\n"
 
 

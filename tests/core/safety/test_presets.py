@@ -216,10 +216,15 @@ HARD_DENIES = [
     P("column -t /etc/passwd", id="column-outside"),
     P("readlink -f /etc/passwd", id="readlink-outside"),
     P("make test SHELL=/tmp/evil", id="make-shell-variable"),
+    P("chattr -i /etc/passwd", id="chattr-minus-mode-outside"),
+    P("file -f /etc/passwd", id="file-names-from-outside"),
+    P("less -o /tmp/x README.md", id="less-log-outside"),
 ]
 
 DEFAULT_ALLOWS = [
     P("ls", id="ls"),
+    P("less +G README.md", id="less-start-at-end"),
+    P("file README.md", id="file-type"),
     P("ls -la src", id="ls-la"),
     P("pwd", id="pwd"),
     P("git status", id="git-status"),
@@ -286,6 +291,10 @@ DEFAULT_ALLOWS = [
 
 DEFAULT_ASKS = [
     P("rm -rf build", id="rm-build"),
+    P("less +!id README.md", id="less-shell-escape"),
+    P("less -o log.txt README.md", id="less-log-file"),
+    P("chattr -i README.md", id="chattr-minus-mode"),
+    P("file -f names.txt", id="file-names-from-list"),
     P("rm notes.txt", id="rm-file"),
     P("echo hi > out.txt", id="redirect"),
     P("mkdir -p build/x", id="mkdir"),
@@ -414,6 +423,30 @@ def test_presets_draw_the_line_differently(
         P("Glob", {"pattern": "**/../../*"}, "deny", id="glob-climbing-after-wildcard"),
         P("Glob", {"pattern": "{src,build}/**/*.py"}, "allow", id="glob-braces-inside"),
         P("Glob", {"pattern": "src/**/../*.py"}, "allow", id="glob-climbing-inside"),
+        P("Read", {"file_path": "file:///etc/passwd"}, "deny", id="read-file-uri"),
+        P("Read", {"file_path": "FILE://localhost/etc/passwd"}, "deny", id="read-file-uri-host"),
+        P("Read", {"file_path": "C:\\Windows\\win.ini"}, "deny", id="read-windows-drive"),
+        P("Read", {"file_path": "..\\..\\etc\\passwd"}, "deny", id="read-backslash-climb"),
+        P("Read", {"file_path": "\\\\server\\share\\x"}, "deny", id="read-unc"),
+        P("Read", {"file_path": "src\\app.py"}, "allow", id="read-backslash-inside"),
+        P("Read", {"file_path": "\uff0eenv"}, "deny", id="read-fullwidth-dotenv"),
+        P("LS", {"path": "..\\.."}, "deny", id="ls-backslash-climb"),
+        P(
+            "Write",
+            {"file_path": ".GIT/hooks/pre-commit", "content": "x"},
+            "deny",
+            id="git-hook-case",
+        ),
+        P("Write", {"file_path": ".Git/Config", "content": "x"}, "deny", id="git-config-case"),
+        P("Grep", {"pattern": "x", "glob": "{*.py,.env}"}, "deny", id="grep-glob-brace-dotenv"),
+        P("Grep", {"pattern": "x", "glob": "**/{id_rsa,x}"}, "deny", id="grep-glob-brace-key"),
+        P("Grep", {"pattern": "x", "glob": "{*.py,*.md}"}, "allow", id="grep-glob-brace-plain"),
+        P("Task", {"prompt": "\ud800"}, "deny", id="task-lone-surrogate"),
+        P("mcp__x__y", {"a": ["\udfff"]}, "deny", id="mcp-lone-surrogate"),
+        P("Write", {"file_path": "x.py", "content": "a\ud800"}, "deny", id="write-surrogate"),
+        P("WebFetch", {"url": ""}, "deny", id="webfetch-empty-url"),
+        P("WebSearch", {"query": " "}, "deny", id="websearch-empty-query"),
+        P("Glob", {"pattern": ""}, "deny", id="glob-empty-pattern"),
     ],
 )
 def test_default_preset_for_other_tools(

@@ -116,3 +116,30 @@ def test_well_formed_input_has_no_problem(tool_name: str, tool_input: dict[str, 
 )
 def test_tool_kinds(tool_name: str, kind: ToolKind) -> None:
     assert tool_kind(tool_name) is kind
+
+
+@pytest.mark.parametrize(
+    ("tool_name", "tool_input"),
+    [
+        P("TodoWrite", {"todos": [{"content": "\ud800"}]}, id="loose-tool-nested"),
+        P("mcp__x__y", {"\udc00": 1}, id="field-name"),
+        P("Edit", {"file_path": "/x", "old_string": "\ud800", "new_string": ""}, id="edit"),
+    ],
+)
+def test_lone_surrogates_anywhere_deny(tool_name: str, tool_input: dict[str, Any]) -> None:
+    problems = validate_input(tool_name, tool_input)
+    assert problems and all(p.action == "deny" for p in problems)
+    assert "UTF-8" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("tool_name", "tool_input"),
+    [
+        P("Glob", {"pattern": ""}, id="glob-pattern"),
+        P("WebFetch", {"url": "  "}, id="webfetch-url"),
+        P("WebSearch", {"query": ""}, id="websearch-query"),
+    ],
+)
+def test_empty_required_text_denies(tool_name: str, tool_input: dict[str, Any]) -> None:
+    problems = validate_input(tool_name, tool_input)
+    assert [p.action for p in problems] == ["deny"]

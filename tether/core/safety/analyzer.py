@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
@@ -199,6 +200,10 @@ class PathAnalyzer:
         """
         if not path or "\x00" in path:
             return None
+        if not path.isascii():
+            # `\uff0eenv` (a full-width dot) is a different file, but the same name to a
+            # reader: compatibility forms count as the letters they stand for.
+            path = unicodedata.normalize("NFKC", path)
         normal = posixpath.normpath(path.replace("\\", "/")).lower()
         if glob and any(c in normal for c in "*?["):
             return self._glob_reason(normal)

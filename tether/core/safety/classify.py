@@ -78,7 +78,9 @@ class Classification(BaseModel):
         return max_level(self.all_facts)
 
 
-_GIT_INTERNALS = re.compile(r"(^|/)\.git/(hooks(/|$)|config$)")
+# Case-insensitive: on macOS and Windows file systems `.GIT/HOOKS` is `.git/hooks`.
+_GIT_INTERNALS = re.compile(r"(^|/)\.git/(hooks(/|$)|config$)", re.IGNORECASE)
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class Classifier:
@@ -159,11 +161,14 @@ class Classifier:
             value = tool_input.get(field)
             if isinstance(value, str):
                 uses.append(PathUse(path=value, access=access))
+                uses.extend(PathUse(path=v, access=access) for v in _path_readings(value))
         if tool_name in {"Glob", "Grep", "LS"}:
             base = tool_input.get("path")
             directory = base if isinstance(base, str) and base else "."
             # Grep reads the contents of what `path` names; Glob and LS list names.
-            uses.append(PathUse(path=directory, access="read" if tool_name == "Grep" else "list"))
+            directory_access: PathAccess = "read" if tool_name == "Grep" else "list"
+            uses.append(PathUse(path=directory, access=directory_access))
+            uses.extend(PathUse(path=v, access=directory_access) for v in _path_readings(directory))
             pattern = tool_input.get("pattern")
             if tool_name == "Glob" and isinstance(pattern, str):
                 roots = dict.fromkeys(_glob_root(directory, p) for p in _glob_alternatives(pattern))
@@ -177,12 +182,40 @@ class Classifier:
                 facts.append(make_fact("git_hooks", f"writes {use.path}"))
         file_filter = tool_input.get("glob") if tool_name == "Grep" else None
         if isinstance(file_filter, str):
-            reason = self._paths.credential_reason(file_filter, glob=True)
-            if reason is not None:
-                facts.append(make_fact("credential_access", f"searches {file_filter}: {reason}"))
+            # ripgrep globs take `{a,b}` alternatives, and a leading `!` excludes.
+            for alternative in _glob_alternatives(file_filter.removeprefix("!")):
+                reason = self._paths.credential_reason(alternative, glob=True)
+                if reason is not None:
+                    facts.append(
+                        make_fact("credential_access", f"searches {file_filter}: {reason}")
+                    )
+                    break
         text = uses[0].path if uses else ""
         part = CallPart(text=text, facts=tuple(facts), paths=tuple(uses))
         return Classification(tool_name=tool_name, kind=kind, parts=(part,))
+
+
+def _path_readings(path: str) -> list[str]:
+    """Other ways a file tool's path may be read: a `file://` URI, or a Windows path.
+
+    Both are plain relative names on POSIX, but a tool (or a later release) may
+    take them as what they look like, so each reading must pass the sandbox too:
+    `file:///etc/passwd` as /etc/passwd, `..\\..\\x` as ../../x, and `C:\\x` or
+    `\\\\server\\share` as outside (an absolute path on another system).
+    """
+    readings: list[str] = []
+    if path[:7].lower() == "file://":
+        rest = path[7:]
+        host, slash, tail = rest.partition("/")
+        readings.append("/" + tail if host.lower() in {"", "localhost"} and slash else "//" + rest)
+    if "\\" in path or (len(path) > 1 and path[1] == ":" and path[0].isalpha()):
+        slashed = path.replace("\\", "/")
+        if _WINDOWS_DRIVE.match(slashed):
+            # `C:\x`: rooted on a drive Tether does not know; judged as `/C/x`, a path
+            # outside every approved directory (as `\\server\x` is, read as `//server/x`).
+            slashed = f"/{slashed[0]}/{slashed[2:].lstrip('/')}"
+        readings.append(slashed)
+    return [r for r in readings if r != path]
 
 
 def _git_internal(path: str) -> bool:

@@ -146,8 +146,10 @@ _INTERNAL = frozenset(
 _SKILLS = frozenset({"Skill", "SlashCommand"})
 _MCP_BUILTINS = frozenset({"ListMcpResourcesTool", "ReadMcpResourceTool"})
 _INTERPRETED = frozenset(
-    {"command", "file_path", "notebook_path", "path", "pattern", "url", "glob"}
+    {"command", "file_path", "notebook_path", "path", "pattern", "url", "glob", "query"}
 )
+_NON_EMPTY = frozenset({"command", "file_path", "notebook_path", "pattern", "url", "query"})
+"""Fields whose empty value means nothing: the call is malformed."""
 
 
 def tool_kind(tool_name: str) -> ToolKind:
@@ -197,12 +199,15 @@ def validate_input(tool_name: Any, tool_input: Any) -> tuple[InputProblem, ...]:
             problems.append(InputProblem(message=f"a field name is not text: {_show(key)}"))
     if problems:
         return tuple(problems)
-    depth_problem = _nesting_problem(tool_input)
+    depth_problem, surrogate = _nesting_problem(tool_input)
     if depth_problem is not None:
         return (InputProblem(message=f"the input of {tool_name} {depth_problem}"),)
+    invalid_text = InputProblem(
+        message=f"the input of {tool_name} holds text that is not valid UTF-8 (a lone surrogate)"
+    )
     spec = TOOLS.get(tool_name)
     if spec is None:
-        return ()
+        return (invalid_text,) if surrogate else ()
     for field, (kind, required) in spec.fields.items():
         if field not in tool_input:
             if required:
@@ -215,6 +220,8 @@ def validate_input(tool_name: Any, tool_input: Any) -> tuple[InputProblem, ...]:
             problems.append(InputProblem(field=field, message=f"{tool_name}.{field} {problem}"))
     if spec.name == "MultiEdit" and isinstance(tool_input.get("edits"), list):
         problems.extend(_edits_problems(tool_input["edits"]))
+    if surrogate and not problems:
+        problems.append(invalid_text)
     for field in tool_input:
         if field not in spec.fields:
             problems.append(
@@ -233,9 +240,9 @@ def _field_problem(field: str, kind: FieldType, value: Any) -> str | None:
             return f"is {_type_name(value)}, not text"
         if field in _INTERPRETED:
             limit = MAX_COMMAND_CHARS if field == "command" else MAX_PATH_CHARS
-            if field in {"pattern", "glob"}:
+            if field in {"pattern", "glob", "query"}:
                 limit = MAX_PATTERN_CHARS
-            required_text = field in {"command", "file_path", "notebook_path"}
+            required_text = field in _NON_EMPTY
             return _text_problem("it", value, limit, empty_ok=not required_text)
         return None
     if kind == "number":
@@ -287,21 +294,37 @@ def _edits_problems(edits: list[Any]) -> list[InputProblem]:
     return problems
 
 
-def _nesting_problem(value: Any) -> str | None:
+def _nesting_problem(value: Any) -> tuple[str | None, bool]:
+    """What is wrong with the shape of `value`, and whether any text in it is not UTF-8."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     seen = 0
+    surrogate = False
     while stack:
         current, depth = stack.pop()
         seen += 1
         if depth > MAX_NESTING:
-            return f"is nested more than {MAX_NESTING} levels deep"
+            return f"is nested more than {MAX_NESTING} levels deep", surrogate
         if seen > 100_000:
-            return "has more than 100,000 values"
-        if isinstance(current, Mapping):
+            return "has more than 100,000 values", surrogate
+        if isinstance(current, str):
+            # Any text, not only the fields Tether reads: a lone surrogate cannot be
+            # written as UTF-8, so the tool would get something other than was judged.
+            if not current.isascii() and _has_surrogate(current):
+                surrogate = True
+        elif isinstance(current, Mapping):
             stack.extend((item, depth + 1) for item in current.values())
+            stack.extend((key, depth + 1) for key in current if isinstance(key, str))
         elif isinstance(current, (list, tuple)):
             stack.extend((item, depth + 1) for item in current)
-    return None
+    return None, surrogate
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _type_name(value: Any) -> str:

@@ -494,7 +494,16 @@ def _chmod(f: Findings) -> None:
     _permission_targets(f, parsed, operands)
 
 
-@HANDLERS.on("chown chgrp chattr")
+@HANDLERS.on("chattr")
+def _chattr(f: Findings) -> None:
+    """`chattr +i x`, `chattr -i x`: a `-` mode looks like an option, so modes are
+    the operands that start with `+` or `=`, and every other operand is a target."""
+    parsed = parse(f, spec("vp", "--version --project"))
+    operands = [(i, t) for i, t in parsed.operands if not t.startswith(("+", "="))]
+    _permission_targets(f, parsed, operands)
+
+
+@HANDLERS.on("chown chgrp")
 def _chown(f: Findings) -> None:
     parsed = parse(f, spec("", "--reference --from"))
     operands = parsed.operands
@@ -538,7 +547,6 @@ def _reads(option_spec: OptionSpec, access: PathAccess = "read") -> Handler:
 for _programs, _spec in (
     ("cat more md5sum sha1sum sha256sum sha512sum cksum rev zcat", spec()),
     ("head tail", spec("nc", "--lines --bytes --pid --sleep-interval", numeric=True)),
-    ("less", spec("xjyzhp", "--tabs --jump-target --pattern")),
     ("wc", spec("", "--files0-from")),
     ("nl", spec("bdfhilnsvw")),
     ("cut", spec("bcdf", "--bytes --characters --delimiter --fields --output-delimiter")),
@@ -563,7 +571,6 @@ for _programs, _spec in (
     ("ls gls", spec("ITw", "--ignore --hide --tabsize --width --block-size --format --sort")),
     ("du df", spec("dBtX", "--max-depth --block-size --threshold --exclude --exclude-from")),
     ("stat", spec("cf", "--format --printf")),
-    ("file", spec("fmFeP", "--files-from --magic-file --separator --exclude --parameter")),
     ("realpath readlink", spec("", "--relative-to --relative-base")),
 ):
     for _program in _programs.split():
@@ -627,6 +634,45 @@ def _files_from(access: PathAccess, option_spec: OptionSpec) -> Handler:
 
 
 HANDLERS["wc"] = _files_from("read", spec("", "--files0-from"))
+
+
+@HANDLERS.on("less")
+def _less(f: Findings) -> None:
+    """`less x` reads x; `-o LOG` writes a copy, `-k F` reads key bindings, and a `+CMD`
+    operand runs CMD at start (`+!id` runs a shell command, `+|` pipes to one)."""
+    parsed = parse(
+        f,
+        spec(
+            "xjyzhpoOkbt",
+            "--tabs --jump-target --pattern --log-file --LOG-FILE --lesskey-file --tag",
+        ),
+    )
+    for index, text in parsed.operands:
+        if text.startswith("+"):
+            if "!" in text or "|" in text:
+                f.fact("code_execution", f"{f.command.text} (runs a shell command)")
+            continue
+        f.arg(index, "read")
+    f.option_path(parsed, ("--lesskey-file", "-k"), "read")
+    f.option_path(parsed, ("-o", "-O", "--log-file", "--LOG-FILE"), "write")
+    if parsed.values("-o", "-O", "--log-file", "--LOG-FILE"):
+        f.fact("file_write")
+    f.handled_paths = True
+
+
+@HANDLERS.on("file")
+def _file(f: Findings) -> None:
+    """`file x` looks at a file; `file -f LIST` prints each line of LIST (as a name) and
+    `file -m MAGIC` parses MAGIC, so both read those files' contents."""
+    option_spec = spec("fmFeP", "--files-from --magic-file --separator --exclude --parameter")
+    parsed = parse(f, option_spec)
+    f.operands(parsed, "list")
+    f.option_path(parsed, ("-f", "--files-from", "-m", "--magic-file"), "read")
+    f.handled_paths = True
+    if parsed.values("-f", "--files-from"):
+        f.fact("unresolved_path", f"{f.command.text} (looks at the files a list names)")
+
+
 HANDLERS["du"] = _files_from(
     "list", spec("dBtX", "--max-depth --block-size --threshold --exclude --exclude-from")
 )
