@@ -322,7 +322,10 @@ _ENV_CHANGE = re.compile(
     r"NODE_PATH|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|PYTHONUSERBASE|PERL5OPT|PERL5LIB|PERLLIB|"
     r"RUBYOPT|RUBYLIB|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|LESSOPEN|"
     r"LESSCLOSE|MANPAGER|BROWSER|ZDOTDIR|HISTFILE|NPM_CONFIG_[A-Z_]+|npm_config_[a-z_]+|"
-    r"PIP_INDEX_URL|PIP_EXTRA_INDEX_URL|CARGO_HOME|RUSTC_WRAPPER|CC|CXX|LDFLAGS|CFLAGS)$"
+    r"PIP_INDEX_URL|PIP_EXTRA_INDEX_URL|CARGO_HOME|RUSTC_WRAPPER|CC|CXX|LDFLAGS|CFLAGS|"
+    r"LESS|LESSKEY|LESSKEYIN|LESSEDIT|MORE|MANOPT|PYTEST_ADDOPTS|PYTEST_PLUGINS|MAKEFLAGS|"
+    r"MFLAGS|MAKEFILES|GNUMAKEFLAGS|SHELL|CARGO_[A-Z_]*RUNNER|CARGO_BUILD_RUSTC[A-Z_]*|"
+    r"RUSTFLAGS|GOFLAGS|JEST_[A-Z_]+|VITEST_[A-Z_]+|TAR_OPTIONS|GZIP|GREP_OPTIONS)$"
 )
 _SYSTEM_BIN = re.compile(
     r"^(/usr/local/s?bin|/usr/s?bin|/s?bin|/opt/homebrew/s?bin|/opt/local/s?bin|"
@@ -423,6 +426,8 @@ class CommandAnalyzer:
         c = f.command
         if set(c.wrappers) & _PRIVILEGE_WRAPPERS:
             f.fact("privilege_escalation", f"{' '.join(c.wrappers)} {c.text}")
+        for fact in c.wrapper_facts:
+            f.fact(fact, f"{' '.join(c.wrappers)} {c.text}")
         if c.dynamic_program:
             sources = set(c.substituted)
             if sources & DECODERS:

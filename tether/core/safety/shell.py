@@ -105,6 +105,8 @@ _STATEMENTS = _names(
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])\}$")
+# `${!name}` and `${!name:-x}`, not `${!prefix*}` (names only) or `${!array[@]}` (keys).
+_INDIRECT_EXPANSION = re.compile(r"^\$\{!([A-Za-z_][A-Za-z0-9_]*)(?:[:#%/^,][^}]*)?\}$")
 _DEFAULT_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-=+?])(.*)\}$", re.DOTALL)
 
 
@@ -162,6 +164,8 @@ class SimpleCommand(BaseModel):
     wrappers: tuple[str, ...] = ()
     wrapper_paths: tuple[tuple[str, str], ...] = ()
     """(path, access) named by the wrappers' own options (`env -C DIR`, `chroot DIR`)."""
+    wrapper_facts: tuple[str, ...] = ()
+    """Risk facts of the wrappers themselves (`uv run --with PKG` installs a package)."""
     stdin: StdinKind = "none"
     stdin_text: str | None = None
     """What stdin carries when it is known: a here-document, a here-string, `echo` output."""
@@ -770,12 +774,27 @@ class _Walk:
             )
         return Fragment([""], dynamic=True, literal=False, variables=[name])
 
+    def indirect(self, name: str) -> Fragment:
+        """`${!name}`: the value of the variable whose name `name` holds.
+
+        The names `name` is known to hold are the variables used; when they are not
+        known, any variable (a secret too) may be read, which `{!name}` stands for.
+        """
+        known = self.variables.get(name)
+        targets = [t for t, _ in known or () if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", t)]
+        if not known or len(targets) < len(known):
+            targets.append(f"{{!{name}}}")
+        return Fragment([""], dynamic=True, literal=False, variables=[name, *targets])
+
     def expansion(self, node: Node, *, quoted: bool, ctx: _Ctx | None) -> Fragment:
         text = self.text(node)
         self.scan(node, ctx or _Ctx())
         simple = _SPECIAL_EXPANSION.match(text)
         if simple:
             return self.variable(simple.group(1), quoted=quoted)
+        indirect = _INDIRECT_EXPANSION.match(text)
+        if indirect:
+            return self.indirect(indirect.group(1))
         default = _DEFAULT_EXPANSION.match(text)
         if default:
             name, operator, word = default.groups()
@@ -922,6 +941,7 @@ class _Walk:
             redirects=ctx.redirects,
             wrappers=peeled.wrappers,
             wrapper_paths=tuple((texts[i], access) for i, access in peeled.paths),
+            wrapper_facts=peeled.facts,
             stdin=ctx.stdin,
             stdin_text=ctx.stdin_text,
             piped_from=ctx.piped_from,

@@ -90,6 +90,8 @@ class Unwrapped:
     """Shell code a wrapper runs (env -S, flock -c, watch, script -c)."""
     args_from_stdin: bool = False
     """xargs/parallel: more arguments come from stdin."""
+    facts: tuple[str, ...] = ()
+    """Risk facts of the wrappers themselves (`uv run --with PKG` installs a package)."""
 
 
 @dataclass(slots=True)
@@ -200,23 +202,35 @@ def unwrap(words: Sequence[str]) -> Unwrapped:
     paths: list[tuple[int, str]] = []
     assignments: list[int] = []
     scripts: list[Code] = []
+    found_facts: list[str] = []
     from_stdin = False
     index = 0
+
+    def facts() -> tuple[str, ...]:
+        return tuple(dict.fromkeys(found_facts))
+
     for _ in range(_MAX_LAYERS):
         if index >= len(words):
             return Unwrapped(
-                tuple(wrappers), None, tuple(paths), tuple(assignments), (), from_stdin
+                tuple(wrappers), None, tuple(paths), tuple(assignments), (), from_stdin, facts()
             )
         name = program_name(words[index])
         step = _peel_one(name, words, index)
         if step is None:
             return Unwrapped(
-                tuple(wrappers), index, tuple(paths), tuple(assignments), tuple(scripts), from_stdin
+                tuple(wrappers),
+                index,
+                tuple(paths),
+                tuple(assignments),
+                tuple(scripts),
+                from_stdin,
+                facts(),
             )
         wrappers.append(step.label or name)
         paths.extend(step.paths)
         assignments.extend(step.assignments)
         scripts.extend(step.scripts)
+        found_facts.extend(step.facts)
         from_stdin = from_stdin or name in {"xargs", "parallel"}
         if step.next is None:
             # The wrapper runs nothing after itself (`env` alone, `sudo -s`, `env -S '...'`).
@@ -227,12 +241,19 @@ def unwrap(words: Sequence[str]) -> Unwrapped:
                 tuple(assignments),
                 tuple(scripts),
                 from_stdin,
+                facts(),
             )
         index = step.next
     # More layers than any real command needs: keep the last position; the caller
     # sees the remaining wrapper as the program and judges it (unknown: not allowed).
     return Unwrapped(
-        tuple(wrappers), index, tuple(paths), tuple(assignments), tuple(scripts), from_stdin
+        tuple(wrappers),
+        index,
+        tuple(paths),
+        tuple(assignments),
+        tuple(scripts),
+        from_stdin,
+        facts(),
     )
 
 
@@ -243,6 +264,7 @@ class _Step:
     paths: list[tuple[int, str]] = field(default_factory=list)
     assignments: list[int] = field(default_factory=list)
     scripts: list[Code] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
 
 
 def _peel_one(name: str, words: Sequence[str], index: int) -> _Step | None:
@@ -258,6 +280,8 @@ def _peel_one(name: str, words: Sequence[str], index: int) -> _Step | None:
         if spec is not None:
             parsed = parse_args(words, spec, index + 2)
             step = _Step(parsed.end if parsed.end < len(words) else None, f"{name} run")
+            if name == "uv" and _uv_installs(parsed):
+                step.facts.append("package_install")
             for option in parsed.value_options("--directory", "--project", "--cwd", "-p"):
                 if option.value_index is not None and option.name != "-p":
                     step.paths.append((option.value_index, "cd"))
@@ -266,6 +290,19 @@ def _peel_one(name: str, words: Sequence[str], index: int) -> _Step | None:
                     step.paths.append((option.value_index, "read"))
             return step
     return None
+
+
+_UV_FETCHING = _names(
+    "--with --with-editable --with-requirements --index --index-url --extra-index-url "
+    "--default-index --find-links --config-file"
+)
+
+
+def _uv_installs(parsed: ParsedArgs) -> bool:
+    """`uv run --with PKG`, another index or interpreter: installs and runs other code."""
+    if any(o.name in _UV_FETCHING for o in parsed.options):
+        return True
+    return any("/" in (o.value or "") for o in parsed.value_options("-p", "--python"))
 
 
 def _peel_command(words: Sequence[str], index: int) -> _Step | None:
@@ -432,6 +469,14 @@ def embedded_commands(program: str, args: Sequence[str]) -> Embedded:
         _option_scripts(args, found, {"-exec", "--exec", "-toolexec", "--toolexec"})
     elif program in {"npm", "npx", "pnpm"}:
         _option_scripts(args, found, {"-c", "--call"})
+        if program != "npx":
+            _package_exec(args, found)
+    elif program in {"yarn", "bun"}:
+        _package_exec(args, found)
+    elif program == "systemd-run":
+        _systemd_run_embedded(args, found)
+    elif program in {"fd", "fdfind"}:
+        _fd_embedded(args, found)
     elif program in {"rg", "ripgrep"}:
         _option_scripts(args, found, {"--pre"})
     elif program in {"sort", "gsort"}:
@@ -441,6 +486,72 @@ def embedded_commands(program: str, args: Sequence[str]) -> Embedded:
     elif program in {"bat", "batcat", "delta", "git-delta"}:
         _option_scripts(args, found, {"--pager"})
     return found
+
+
+_PACKAGE_EXEC = frozenset({"exec", "x", "dlx"})
+_PACKAGE_EXEC_VALUES = frozenset({"-p", "--package", "-c", "--call", "-w", "--workspace", "-C"})
+
+
+def _package_exec(args: Sequence[str], found: Embedded) -> None:
+    """`npm exec -- rm -rf /`, `pnpm exec`, `yarn exec`, `bun x`: the command they run.
+
+    The package manager keeps its own facts (it may download the package); the
+    command it runs is judged as well.
+    """
+    if not args or args[0] not in _PACKAGE_EXEC:
+        return
+    index = 1
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            index += 1
+            break
+        if not arg.startswith("-"):
+            break
+        index += 2 if arg in _PACKAGE_EXEC_VALUES else 1
+    if index < len(args):
+        found.argvs.append((index, len(args)))
+
+
+_SYSTEMD_RUN_VALUES = _names(
+    "-u --unit -p --property -E --setenv -M --machine -H --host --description --slice --uid "
+    "--gid --nice --working-directory --service-type --path-property --socket-property "
+    "--timer-property --on-active --on-boot --on-startup --on-unit-active --on-unit-inactive "
+    "--on-calendar --on-clock-change --on-timezone-change"
+)
+
+
+def _fd_embedded(args: Sequence[str], found: Embedded) -> None:
+    """`fd -x CMD ARGS [;]`, `fd -X CMD`: the command fd runs on every result."""
+    index = 0
+    while index < len(args):
+        if args[index] in {"-x", "--exec", "-X", "--exec-batch"}:
+            start = index + 1
+            end = start
+            while end < len(args) and args[end] != ";":
+                end += 1
+            if end > start:
+                found.argvs.append((start, end))
+            index = end + 1
+            continue
+        if args[index] == "--":
+            return
+        index += 1
+
+
+def _systemd_run_embedded(args: Sequence[str], found: Embedded) -> None:
+    """`systemd-run [OPTIONS] COMMAND...`: the command runs in a transient unit."""
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            index += 1
+            break
+        if not arg.startswith("-"):
+            break
+        index += 2 if arg in _SYSTEMD_RUN_VALUES else 1
+    if index < len(args):
+        found.argvs.append((index, len(args)))
 
 
 def _shell_embedded(args: Sequence[str], found: Embedded) -> None:

@@ -131,8 +131,11 @@ _SECRET_NAME = re.compile(
 
 
 def is_secret_name(name: str) -> bool:
-    """Whether an environment variable name looks like it holds a secret."""
-    return bool(_SECRET_NAME.search(name))
+    """Whether an environment variable name looks like it holds a secret.
+
+    `{!x}` stands for an unknown variable read through `${!x}`: it may be any, a secret too.
+    """
+    return name.startswith("{!") or bool(_SECRET_NAME.search(name))
 
 
 def broad_target(text: str, dynamic: bool, glob: bool) -> bool:

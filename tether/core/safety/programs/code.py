@@ -14,6 +14,7 @@ import shlex
 from tether.core.safety.programs.base import (
     Findings,
     HandlerTable,
+    broad_target,
     is_secret_name,
     names,
     parse,
@@ -91,6 +92,8 @@ _PATH_LITERAL = re.compile(
     r"sbin|lib|lib64|System|Library|Volumes)(?:/[^'\"\s]*)?)|~/[^'\"\s]*)['\"]"
 )
 _QUOTED_NAME = re.compile(r"['\"]([A-Za-z_][A-Za-z0-9_]*)['\"]")
+# `process.env.TOKEN`, `Deno.env.get(...)`, `$ENV{TOKEN}`, `$env:TOKEN`: names without quotes.
+_ENV_ATTRIBUTE = re.compile(r"(?:\benv\.|\$ENV\{\s*|\$env:)([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 
 
 def code_facts(f: Findings, code: str, *, origin: str) -> None:
@@ -103,8 +106,9 @@ def code_facts(f: Findings, code: str, *, origin: str) -> None:
         f.fact("env_dump", f"{origin} reads the whole environment")
     if _DESTROY.search(code):
         f.fact("destructive_delete", f"{origin} deletes a whole tree")
-    if _ENV_READ.search(code):
-        for name in _QUOTED_NAME.findall(code):
+    quoted = _QUOTED_NAME.findall(code) if _ENV_READ.search(code) else []
+    if quoted or "env" in code.lower():
+        for name in (*quoted, *_ENV_ATTRIBUTE.findall(code)):
             if is_secret_name(name):
                 f.fact("secrets_read", f"{origin} reads ${name}")
                 break
@@ -145,6 +149,11 @@ _ENCODED = names("-encodedcommand -EncodedCommand -e -ec -enc")
 _VALUE_OPTIONS = names("-W -X -r --require --import --loader -I -M -x -O --inspect-port")
 _VERSION_FLAGS = names("--version -V -v -version --help -h -help")
 _PYTHONS = names("python python2 python3 pypy pypy3")
+# `python -v` and `bash -v` are verbose, not version: they run code from stdin.
+_PYTHON_VERSION_FLAGS = names("--version -V -VV --help -h -?")
+_SHELL_VERSION_FLAGS = names("--version --help")
+# `tclsh -v`: tclsh has no options, so it reads its code from stdin with `-v` as an argument.
+_NO_VERSION_FLAGS = names("tclsh wish osascript")
 
 
 def _interpreter(f: Findings) -> None:
@@ -191,7 +200,10 @@ def _interpreter(f: Findings) -> None:
             _dynamic_code(f)
         code_facts(f, code, origin=c.program)
         return
-    if args and all(a in _VERSION_FLAGS for a in args):
+    version_flags = _PYTHON_VERSION_FLAGS if c.program in _PYTHONS else _VERSION_FLAGS
+    if c.program in _NO_VERSION_FLAGS:
+        version_flags = frozenset()
+    if args and all(a in version_flags for a in args):
         return
     _stdin_code(f, explicit=False)
 
@@ -277,7 +289,7 @@ def _shell(f: Findings) -> None:
         _stdin_code(f, explicit=True)
     elif index < len(args) and args[index] != "-":
         _script(f, index)
-    elif not (args and all(a in _VERSION_FLAGS for a in args)):
+    elif not (args and all(a in _SHELL_VERSION_FLAGS for a in args)):
         _stdin_code(f, explicit=index < len(args))
 
 
@@ -335,6 +347,26 @@ def _runtime(f: Findings) -> None:
         _interpreter(f)
 
 
+@HANDLERS.on("pytest py.test")
+def _pytest(f: Findings) -> None:
+    """`pytest --basetemp=DIR` empties DIR before the run (its other paths: the generic check)."""
+    args = f.command.args
+    for index, arg in enumerate(args):
+        name, equals, value = arg.partition("=")
+        if name != "--basetemp":
+            continue
+        dynamic = index in f.command.dynamic_args
+        if not equals:
+            value = args[index + 1] if index + 1 < len(args) else ""
+            dynamic = index + 1 in f.command.dynamic_args
+        f.text_path(value, "delete", dynamic=dynamic)
+        broad = broad_target(value, dynamic, glob=False)
+        f.fact(
+            "destructive_delete" if broad else "recursive_delete",
+            f"{f.command.text} (pytest deletes what is in {value or 'the base directory'})",
+        )
+
+
 @HANDLERS.on("make gmake just task ninja")
 def _make(f: Findings) -> None:
     parsed = parse(
@@ -351,6 +383,11 @@ def _make(f: Findings) -> None:
             # `make test SHELL=/tmp/x`: every recipe line runs through that program.
             f.fact("code_execution", f"{f.command.text} (recipes run with {name}={value})")
             f.text_path(value.split()[0] if value.split() else value, "exec")
+        elif equals and not _MAKE_PLAIN_VALUE.match(value):
+            # `make test PYTHON='sh -c id'`: recipes expand the override into commands.
+            f.fact("code_execution", f"{f.command.text} (recipes may run {name}={value})")
 
 
 _MAKE_SHELL_VARIABLES = names("SHELL MAKESHELL .SHELLFLAGS MAKEFLAGS MAKE")
+# Overrides that cannot name a program: numbers and switches (`V=1`, `VERBOSE=true`).
+_MAKE_PLAIN_VALUE = re.compile(r"^([0-9]*|true|false|yes|no|on|off|y|n)$", re.IGNORECASE)

@@ -122,6 +122,66 @@ def _find(f: Findings) -> None:
             f.paths.append(PathUse(path=pattern.lstrip("*/") or pattern, access="read", glob=True))
 
 
+_FD_VALUES = names(
+    "-e --extension -t --type -d --max-depth --min-depth --exact-depth -E --exclude -S --size "
+    "--changed-within --changed-before --change-newer-than --change-older-than --newer --older "
+    "-o --owner -j --threads --max-results --base-directory --path-separator --search-path "
+    "-c --color --ignore-file --format --batch-size --max-buffer-time --and"
+)
+_FD_EXEC = names("-x --exec -X --exec-batch")
+_FD_UNHIDE = names("-H --hidden -u --unrestricted -I --no-ignore -uu")
+
+
+@HANDLERS.on("fd fdfind")
+def _fd(f: Findings) -> None:
+    """fd PATTERN PATH...; `-x CMD` / `-X CMD` run CMD on what it finds (like find -exec)."""
+    args = f.command.args
+    operands: list[int] = []
+    commands: list[list[str]] = []
+    filters = False
+    unhidden = False
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        name = arg.partition("=")[0]
+        if arg in _FD_EXEC:
+            end = index + 1
+            while end < len(args) and args[end] != ";":
+                end += 1
+            commands.append(list(args[index + 1 : end]))
+            index = end + 1
+            continue
+        if arg == "--":
+            operands.extend(range(index + 1, len(args)))
+            break
+        if arg.startswith("-") and len(arg) > 1:
+            unhidden = unhidden or arg in _FD_UNHIDE
+            filters = filters or name in {"-e", "--extension", "-S", "--size", "--and"}
+            if name in {"--search-path", "--base-directory"}:
+                if "=" in arg:
+                    f.text_path(arg.partition("=")[2], "list")
+                else:
+                    f.arg(index + 1, "list")
+            index += 2 if arg in _FD_VALUES else 1
+            continue
+        operands.append(index)
+        index += 1
+    if operands:
+        filters = True
+    for position in operands[1:]:
+        f.arg(position, "list")
+    if len(operands) <= 1:
+        f.text_path(".", "list")
+    f.handled_paths = True
+    for command in commands:
+        program = command[0].rsplit("/", 1)[-1] if command else ""
+        if program in _DELETERS:
+            f.fact("recursive_delete" if filters else "destructive_delete")
+        if unhidden:
+            # `fd -H -x cat` also reads hidden files such as `.env`.
+            f.fact("unresolved_path", f"{f.command.text} (runs a command on hidden files)")
+
+
 # -- writing ------------------------------------------------------------------------------
 
 
@@ -221,8 +281,12 @@ _SED_EXEC = re.compile(
     rf"(^|[;{{}}\n])\s*{_SED_ADDRESS}\s*e(\s+(?P<command>[^;}}\n]*)|;|$)|"
     r"/[gpiImM0-9]*e[gpiImM0-9]*\s*($|[;}\n])"
 )
-_SED_WRITE = re.compile(r"(^|[;}\n])\s*[wW]\s+\S|/[gpiImM0-9]*w\s+\S")
-_SED_READ = re.compile(r"(^|[;}\n])\s*[rR]\s+(\S+)")
+# `w FILE`, `1w FILE`, `/x/,$W FILE`, `s/a/b/w FILE`; `r FILE` and `1R FILE` read.
+_SED_WRITE = re.compile(
+    rf"(^|[;{{}}\n])\s*{_SED_ADDRESS}\s*[wW]\s*(?P<file>[^;}}\n]+)|"
+    r"/[gpiImM0-9]*w\s+(?P<sfile>[^;}\n]+)"
+)
+_SED_READ = re.compile(rf"(^|[;{{}}\n])\s*{_SED_ADDRESS}\s*[rR]\s*(?P<file>[^;}}\n]+)")
 
 
 @HANDLERS.on("sed gsed")
@@ -249,13 +313,17 @@ def _sed(f: Findings) -> None:
             f.fact("code_execution", f"{f.command.text} (the sed script runs a command)")
             if match.group("command"):
                 f.shell_strings.append(match.group("command"))
-        if _SED_WRITE.search(script):
+        for match in _SED_WRITE.finditer(script):
             f.fact("file_write")
+            target = (match.group("file") or match.group("sfile") or "").strip()
+            if target not in {"/dev/stdout", "/dev/stderr", ""}:
+                f.text_path(target, "write")
         for match in _SED_READ.finditer(script):
-            f.text_path(match.group(2), "read")
+            f.text_path(match.group("file").strip(), "read")
 
 
-_AWK = spec("fvFEie", "--file --assign --field-separator --include --exec --load --source")
+_AWK = spec("fvFEiel", "--file --assign --field-separator --include --exec --load --source")
+_AWK_LOAD = re.compile(r"@load\b")
 _AWK_EXEC = re.compile(r"\bsystem\s*\(|\|\s*getline|\bprintf?\b[^;{}]*\|\s*\"|\|&")
 _AWK_COMMAND = re.compile(
     r"(?:system\s*\(|\|\s*)\s*\"((?:[^\"\\]|\\.)*)\"|\"((?:[^\"\\]|\\.)*)\"\s*\|\s*getline"
@@ -286,6 +354,8 @@ def _awk(f: Findings) -> None:
     f.handled_paths = True
     if "inplace" in parsed.values("-i", "--include"):
         f.fact("file_write")
+    if parsed.has("-l", "--load") or any(_AWK_LOAD.search(p) for p in programs):
+        f.fact("code_execution", f"{f.command.text} (gawk loads a compiled extension)")
     for program in programs:
         if _AWK_EXEC.search(program):
             f.fact("code_execution", f"{f.command.text} (the awk program runs a command)")
@@ -394,6 +464,7 @@ def _tar(f: Findings) -> None:
     args = f.command.args
     letters = ""
     start = 0
+    archives: list[str] = []
     if args and not args[0].startswith("-"):
         # Old style: `tar czf out.tgz dir`; `f` and `C` take the words that follow.
         letters = args[0]
@@ -403,13 +474,16 @@ def _tar(f: Findings) -> None:
                 access: PathAccess = "cd" if letter == "C" else "arg"
                 if letter == "f":
                     access = "write" if any(m in letters for m in "cru") else "read"
+                    archives.append(args[position])
                 f.arg(position, access)
                 position += 1
         start = position
     parsed = parse(f, _TAR, start)
     letters += "".join(o.name[1:] for o in parsed.options if len(o.name) == 2)
     longs = {o.name for o in parsed.options}
-    creates = any(m in letters for m in "cruA") or bool(longs & {"--create", "--append"})
+    creates = any(m in letters for m in "cruA") or bool(
+        longs & {"--create", "--append", "--update", "--delete", "--catenate", "--concatenate"}
+    )
     extracts = "x" in letters or bool(longs & {"--extract", "--get"})
     f.option_path(parsed, ("-f", "--file"), "write" if creates else "read")
     f.option_path(parsed, ("-C", "--directory"), "write" if extracts else "cd")
@@ -418,6 +492,39 @@ def _tar(f: Findings) -> None:
     f.handled_paths = True
     if creates or extracts:
         f.fact("file_write")
+    if _tar_runs_program(args, letters):
+        f.fact("code_execution", f"{f.command.text} (tar runs another program)")
+    for arg in args:
+        name, equals, value = arg.partition("=")
+        if equals and name in {"--index-file", "--volno-file"}:
+            f.text_path(value, "write")
+            f.fact("file_write")
+    archives += [o.value for o in parsed.value_options("-f", "--file") if o.value]
+    if "--force-local" not in args and any(":" in a.split("/")[0] for a in archives):
+        f.fact("network", f"{f.command.text} (`HOST:FILE` opens a remote shell)")
+
+
+_TAR_PROGRAM_OPTIONS = (
+    "--use-compress-program",
+    "--to-command",
+    "--info-script",
+    "--new-volume-script",
+    "--rsh-command",
+    "--rmt-command",
+    "--checkpoint-action",
+)
+
+
+def _tar_runs_program(args: Sequence[str], letters: str) -> bool:
+    """`-I PROG`, `-F SCRIPT`, `--to-command=...`: tar starts a program of the caller's choice."""
+    if "I" in letters or "F" in letters:
+        return True
+    for arg in args:
+        if arg.startswith(_TAR_PROGRAM_OPTIONS):
+            return True
+        if arg.startswith("-") and not arg.startswith("--") and ("I" in arg or "F" in arg):
+            return True
+    return False
 
 
 @HANDLERS.on("unzip")
@@ -826,6 +933,8 @@ def _yq(f: Findings) -> None:
 def _date(f: Findings) -> None:
     parsed = parse(f, spec("dfrI", "--date --file --reference --set"))
     f.option_path(parsed, ("-f", "--file", "-r", "--reference"), "read")
-    if parsed.has("-s", "--set"):
+    # `date 010100002020` (MMDDhhmm[[CC]YY]) sets the clock as `-s` does; `+FORMAT` prints.
+    sets = any(not t.startswith("+") for _, t in parsed.operands) and "-j" not in f.command.args
+    if parsed.has("-s", "--set") or sets:
         f.fact("system_admin", f"{f.command.text} (sets the clock)")
     f.handled_paths = True

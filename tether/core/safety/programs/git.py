@@ -40,6 +40,9 @@ _EXEC_KEY = re.compile(
     r"sequence\.editor|credential\.|gpg\.|uploadpack\.|sendemail\.)"
 )
 
+# Settings that hold or lead to credentials (`http.extraHeader: Authorization: ...`).
+_CREDENTIAL_KEY = re.compile(r"credential|extraheader|token|password", re.IGNORECASE)
+
 _Sub = Callable[[Findings, Sequence[str], Sequence[str]], None]
 
 
@@ -70,12 +73,16 @@ def _git(f: Findings) -> None:
     rest = args[index + 1 :]
     positionals = _positionals(rest)
     f.subcommand = (sub, *positionals[:2])
-    if "--help" in rest or "-h" in rest:
+    if "--help" in rest or list(rest) == ["-h"]:
+        # Only a lone `-h` is help: `git grep -h KEY -- .env` hides file names.
         f.subcommand = ("help", sub)
         return
     _outputs(f, sub, index + 1, rest)
     _paths(f, index + 1, rest)
     handler = _SUBCOMMANDS.get(sub)
+    if sub == "credential" or sub.startswith("credential-"):
+        # `git credential fill` prints the stored password or token.
+        f.fact("secrets_read", f"{f.command.text} (asks git's credential store)")
     if handler is not None:
         handler(f, rest, positionals)
     elif sub not in GIT_READ_SUBCOMMANDS:
@@ -193,12 +200,14 @@ def _config(f: Findings, rest: Sequence[str], positionals: Sequence[str]) -> Non
         "--name-only"
     )
     if any(a in reading for a in rest) or positionals[:1] in (["get"], ["list"]):
-        if any("credential" in p.lower() for p in positionals):
+        if any(_CREDENTIAL_KEY.search(p) for p in positionals):
             f.fact("secrets_read", f"{f.command.text} (reads credential settings)")
         return
     keys = [p for p in positionals if p not in {"set", "unset", "add"}]
     unsetting = any(a.startswith("--unset") for a in rest) or positionals[:1] == ["unset"]
     if len(keys) <= 1 and not unsetting:
+        if keys and _CREDENTIAL_KEY.search(keys[0]):
+            f.fact("secrets_read", f"{f.command.text} (reads credential settings)")
         return  # `git config user.name` reads one value
     key = keys[0].lower() if keys else ""
     if key in _HOOK_KEYS or _EXEC_KEY.match(key):

@@ -63,6 +63,11 @@ _ALWAYS = names("easy_install pnpx uvx")
 _PACMAN = re.compile(r"^-[SRU]")
 _DPKG = names("-i --install -r --remove -P --purge --unpack --configure")
 _NIX_ENV = names("-i --install -e --uninstall -u --upgrade")
+_NPM_RUNNER_OPTIONS = names(
+    "--script-shell --shell --node-options --userconfig --globalconfig --npmrc --config "
+    "--node-arg --bun --require --preload --conditions"
+)
+_AUTH_KEY = re.compile(r"auth|token|password|_pass", re.IGNORECASE)
 _NETWORKED = names("update outdated search view info audit fetch download publish")
 
 
@@ -85,12 +90,21 @@ def package_manager(f: Findings) -> None:
     elif c.program == "uv" and sub in {"pip", "tool"}:
         if second in {"install", "uninstall", "sync", "run", "upgrade"}:
             f.fact("package_install", f"{c.text} (uv {sub} {second})")
+    elif c.program in {"npm", "pnpm", "yarn", "bun"} and (
+        sub == "token" or (sub == "config" and any(_AUTH_KEY.search(o) for o in operands[1:]))
+    ):
+        f.fact("secrets_read", f"{c.text} (prints registry tokens)")
     elif c.program == "yarn" and not operands:
         f.fact("package_install", f"{c.text} (installs dependencies)")
     elif sub in INSTALLS.get(c.program, frozenset()):
         f.fact("package_install", f"{c.text} ({c.program} {sub})")
     if sub in _NETWORKED or f.has("package_install"):
         f.fact("network")
+    if c.program in {"npm", "pnpm", "yarn", "bun"}:
+        own = c.args[: c.args.index("--")] if "--" in c.args else c.args
+        if any(a.partition("=")[0] in _NPM_RUNNER_OPTIONS for a in own):
+            # `npm test --script-shell=./x`: the script runs through a program of choice.
+            f.fact("code_execution", f"{c.text} (chooses the program scripts run with)")
     for index, arg in enumerate(c.args):
         if arg in {"-r", "--requirement", "-c", "--constraint", "-e", "--editable"}:
             f.arg(index + 1, "read")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 
 from tether.core.safety.programs.base import (
@@ -45,7 +46,7 @@ for _programs, _handler in (
     (_ADMIN, _flagging("system_admin", " (changes the system)")),
     (_DISK, _flagging("disk_destruction", " (changes disks or partitions)")),
     ("shutdown reboot halt poweroff killall5", _flagging("system_shutdown")),
-    ("pkill killall skill xkill", _flagging("process_control")),
+    ("skill xkill", _flagging("process_control")),
 ):
     for _program in _programs.split():
         HANDLERS[_program] = _handler
@@ -173,6 +174,54 @@ def _kill(f: Findings) -> None:
         f.fact("process_control")
 
 
+_PKILL_VALUES = names(
+    "-g -G -P -s -t -u -U -F --signal --pgroup --group --parent --session --terminal --euid "
+    "--uid --pidfile --ns --nslist -o -n"
+)
+_KILLALL_VALUES = names("-s --signal -u --user -o --older-than -y --younger-than -n --ns")
+
+
+@HANDLERS.on("pkill killall")
+def _pkill(f: Findings) -> None:
+    """`pkill -f .`, `pkill -v x`, `killall -u me`: every process, the agent's own too."""
+    args = f.command.args
+    f.handled_paths = True
+    values = _PKILL_VALUES if f.command.program == "pkill" else _KILLALL_VALUES
+    values = values - {"-o", "-n"} if f.command.program == "pkill" else values
+    patterns: list[str] = []
+    negated = False
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            patterns.extend(args[index + 1 :])
+            break
+        if arg.startswith("-") and len(arg) > 1:
+            negated = negated or arg in {"-v", "--inverse"}
+            index += 2 if arg in values else 1
+            continue
+        patterns.append(arg)
+        index += 1
+    if any(a in {"-l", "--list", "-V", "--version", "-h", "--help"} for a in args):
+        return
+    regex = f.command.program == "pkill" or any(a in {"-r", "--regexp"} for a in args)
+    if negated or not patterns or any(_matches_everything(p) for p in patterns if regex):
+        f.fact("system_shutdown", f"{f.command.text} (kills every matching process)")
+    else:
+        f.fact("process_control")
+
+
+def _matches_everything(pattern: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # `[[:alpha:]]` warns as a nested set
+            compiled = re.compile(pattern)
+            # `.`, `^`, `.*`, `''`: matches names that share nothing, so every process.
+            return all(compiled.search(probe) for probe in ("x", "Q", "7", "/", "_"))
+    except re.error:
+        return True  # not a pattern Python reads; judged as the worst case
+
+
 @HANDLERS.on("crontab")
 def _crontab(f: Findings) -> None:
     f.handled_paths = True
@@ -220,14 +269,24 @@ def _declare(f: Findings) -> None:
     variables = [a for a in c.args if not a.startswith("-")]
     if c.program == "export" and (not variables or "p" in flags):
         f.fact("env_dump", f"{c.text} (prints the environment)")
-    elif (
-        c.program in {"declare", "typeset"}
-        and not variables
-        and (not flags or "p" in flags or "x" in flags)
+    elif not variables and (
+        (c.program in {"declare", "typeset"} and (not flags or "p" in flags or "x" in flags))
+        or c.program == "readonly"
     ):
         f.fact("env_dump", f"{c.text} (prints variables)")
     elif "p" in flags and any(is_secret_name(v) for v in variables):
         f.fact("secrets_read", f"{c.text} (prints a secret variable)")
+
+
+@HANDLERS.on("compgen")
+def _compgen(f: Findings) -> None:
+    """`compgen -v` lists the names of every variable (not `-v` for version)."""
+    args = f.command.args
+    f.handled_paths = True
+    listed = {args[i + 1] for i, a in enumerate(args[:-1]) if a == "-A"}
+    flags = "".join(a[1:] for a in args if a.startswith("-") and a != "-A")
+    if "v" in flags or "e" in flags or listed & {"variable", "export", "arrayvar"}:
+        f.fact("shell_state", f"{f.command.text} (lists the names of shell variables)")
 
 
 @HANDLERS.on("set")
@@ -286,6 +345,22 @@ def _secret_store(f: Findings) -> None:
         f.fact("network")
     if c.program in _CLOUD:
         _cloud_destruction(f)
+    elif c.program in {"gh", "glab"}:
+        operands = [a for a in c.args if not a.startswith("-")]
+        if operands[:2] == ["repo", "delete"]:
+            f.fact("cloud_destruction", f"{c.text} (deletes a repository)")
+
+
+@HANDLERS.on("gsutil")
+def _gsutil(f: Findings) -> None:
+    args = f.command.args
+    f.handled_paths = True
+    f.fact("network")
+    operands = [a for a in args if not a.startswith("-")]
+    sub = operands[0] if operands else ""
+    recursive = any(a == "--recursive" or re.match(r"^-[a-zA-Z]*[rR]", a) for a in args)
+    if sub == "rb" or (sub == "rm" and recursive):
+        f.fact("cloud_destruction", f"{f.command.text} (deletes a bucket or its contents)")
 
 
 for _program in _SECRET_SUBCOMMANDS:
@@ -315,13 +390,19 @@ def _gpg(f: Findings) -> None:
 _DESTROY = re.compile(r"^(delete|destroy|terminate|rb|purge|deregister|drop)([-_].*)?$", re.I)
 
 
+_RECURSIVE = names("-r -R --recursive")
+
+
 def _cloud_destruction(f: Findings) -> None:
     args = f.command.args
     if "--dry-run" in args or "--help" in args:
         return
     if any(_DESTROY.match(a) for a in args):
         f.fact("cloud_destruction", f"{f.command.text} (deletes cloud resources)")
-    elif f.command.program == "aws" and "s3" in args and "rm" in args and "--recursive" in args:
+    elif "rm" in args and (
+        (f.command.program == "aws" and "s3" in args and "--recursive" in args)
+        or (f.command.program == "gcloud" and "storage" in args and _RECURSIVE & set(args))
+    ):
         f.fact("cloud_destruction", f"{f.command.text} (deletes a bucket's contents)")
 
 
@@ -358,10 +439,22 @@ def _docker(f: Findings) -> None:
     f.subcommand = tuple(operands[:2])
     f.handled_paths = True
     sub = operands[0] if operands else ""
+    if args and all(a in {"--version", "-v", "--help", "-h"} for a in args):
+        return
     if sub in _DOCKER_READ or (len(operands) > 1 and operands[1] in _DOCKER_LISTING):
         return
     f.fact("container", f"{f.command.text} ({f.command.program} {sub})")
+    if operands[1:2] == ["prune"] and sub in {"system", "volume"}:
+        flags = "".join(a[1:] for a in args if a.startswith("-") and not a.startswith("--"))
+        if "a" in flags or {"--all", "--volumes"} & set(args):
+            f.fact("destructive_delete", f"{f.command.text} (deletes every image or volume)")
     for index, arg in enumerate(args):
+        name, equals, value = arg.partition("=")
+        if name in {"--env-file", "--secret"} or (name == "--label-file" and equals):
+            if equals:
+                f.text_path(value.removeprefix("src=").split(",")[0], "read")
+            else:
+                f.arg(index + 1, "read")
         if _DOCKER_PRIVILEGED.match(arg):
             f.fact("privilege_escalation", f"{f.command.text} (a privileged container)")
         volume = _volume(args, index)
@@ -402,7 +495,8 @@ def _kubectl(f: Findings) -> None:
     f.subcommand = tuple(operands[:2])
     f.handled_paths = True
     f.fact("network")
-    if sub == "config" and "view" in operands and "--raw" in args:
+    raw = any(a == "--raw" or (a.startswith("--raw=") and a != "--raw=false") for a in args)
+    if sub == "config" and "view" in operands and raw:
         f.fact("secrets_read", f"{f.command.text} (prints cluster credentials)")
     elif (
         sub in {"get", "describe"}
