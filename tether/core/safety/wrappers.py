@@ -500,7 +500,14 @@ def _package_exec(args: Sequence[str], found: Embedded) -> None:
     """
     if not args or args[0] not in _PACKAGE_EXEC:
         return
-    index = 1
+    _command_after_options(args, 1, _PACKAGE_EXEC_VALUES, found)
+
+
+def _command_after_options(
+    args: Sequence[str], start: int, takes_value: frozenset[str], found: Embedded
+) -> None:
+    """`TOOL [OPTIONS] [--] COMMAND...`: the command that follows the options."""
+    index = start
     while index < len(args):
         arg = args[index]
         if arg == "--":
@@ -508,7 +515,7 @@ def _package_exec(args: Sequence[str], found: Embedded) -> None:
             break
         if not arg.startswith("-"):
             break
-        index += 2 if arg in _PACKAGE_EXEC_VALUES else 1
+        index += 2 if arg in takes_value else 1
     if index < len(args):
         found.argvs.append((index, len(args)))
 
@@ -541,17 +548,7 @@ def _fd_embedded(args: Sequence[str], found: Embedded) -> None:
 
 def _systemd_run_embedded(args: Sequence[str], found: Embedded) -> None:
     """`systemd-run [OPTIONS] COMMAND...`: the command runs in a transient unit."""
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if arg == "--":
-            index += 1
-            break
-        if not arg.startswith("-"):
-            break
-        index += 2 if arg in _SYSTEMD_RUN_VALUES else 1
-    if index < len(args):
-        found.argvs.append((index, len(args)))
+    _command_after_options(args, 0, _SYSTEMD_RUN_VALUES, found)
 
 
 def _shell_embedded(args: Sequence[str], found: Embedded) -> None:
