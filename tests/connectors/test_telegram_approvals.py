@@ -20,7 +20,7 @@ async def _ask(connector: TelegramConnector, bot_api: FakeBotApi) -> int:
     return int(await connector.request_approval(42, "k3x9", DESCRIPTION, "Bash"))
 
 
-async def test_an_approval_request_shows_the_call_verbatim_with_three_buttons(
+async def test_an_approval_request_shows_the_call_verbatim_with_approve_apart_from_reject(
     connector: TelegramConnector, bot_api: FakeBotApi
 ) -> None:
     """The command is shown exactly as it will run: `**` is not taken for bold."""
@@ -28,7 +28,11 @@ async def test_an_approval_request_shows_the_call_verbatim_with_three_buttons(
     shown = bot_api.messages[(42, message_id)]
     assert (shown.text, shown.parse_mode) == (DESCRIPTION, None)
     labels = [[button["text"] for button in row] for row in shown.buttons]
-    assert labels == [["✅ Approve", "❌ Reject"], ["🔁 Always for Bash"]]
+    assert labels == [
+        ["✅ Approve"],
+        ["🔁 Always for Bash"],
+        ["❌ Reject", "💬 Reject with reason"],
+    ]
 
 
 @pytest.mark.parametrize(
@@ -83,7 +87,7 @@ async def test_a_refused_press_is_told_to_the_presser_and_the_buttons_stay(
     assert bot_api.callback_answers[query_id]["text"] == refusal
     assert handlers.answers[0].user_id == 99
     shown = bot_api.messages[(42, message_id)]
-    assert shown.edits == 0 and len(shown.buttons) == 2
+    assert shown.edits == 0 and len(shown.buttons) == 3
 
 
 async def test_a_second_press_is_refused_once_the_first_settled(
@@ -123,7 +127,7 @@ async def test_an_approval_handler_that_fails_is_reported_to_the_presser(
     query_id = bot_api.press(message_id, "✅")
     await bot_api.wait_for(lambda: query_id in bot_api.callback_answers)
     assert bot_api.callback_answers[query_id]["text"].startswith("Something went wrong")
-    assert len(bot_api.messages[(42, message_id)].buttons) == 2
+    assert len(bot_api.messages[(42, message_id)].buttons) == 3
 
 
 async def test_close_approval_shows_why_and_removes_the_buttons(

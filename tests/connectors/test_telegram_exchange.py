@@ -81,8 +81,11 @@ async def test_message_streamed_reply_approval_press_tool_allowed_final_reply(
     reply, approval = bot_api.chat(OWNER)
     assert reply.visible_text.startswith("I'll write the notes.")
     assert "🔧 Write" in reply.visible_text  # the activity line, while the tool waits
-    assert approval.visible_text.startswith("🔐 Write")
-    assert str(project_dir / "notes.md") in approval.visible_text
+    # The preview: the path relative to the project, and the new file's content.
+    assert approval.visible_text.startswith("🔐 Write notes.md")
+    assert str(project_dir) not in approval.visible_text
+    assert "new file, 1 line" in approval.visible_text and "# Notes" in approval.visible_text
+    assert approval.parse_mode == "HTML"
 
     query_id = bot_api.press(approval.message_id, "✅", user_id=OWNER)
     final = "I'll write the notes. [Write ran]Wrote notes.md."
@@ -119,7 +122,7 @@ async def test_a_press_from_someone_else_is_refused_and_the_owner_still_decides(
     assert bot_api.callback_answers[foreign]["text"] == (
         "Only the person who sent the request can answer it."
     )
-    assert len(approval.buttons) == 2
+    assert len(approval.buttons) == 3
 
     bot_api.press(approval.message_id, "❌", user_id=OWNER)
     await bot_api.wait_for(lambda: bot_api.chat(OWNER)[0].visible_text.endswith("Done."))

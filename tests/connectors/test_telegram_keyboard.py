@@ -49,15 +49,22 @@ def test_foreign_callback_data_is_not_an_approval(data: str) -> None:
     assert decode_approval(data) is None
 
 
-def test_approval_keyboard_has_approve_reject_and_always_for_the_tool() -> None:
+def test_approve_sits_alone_far_from_the_rejections() -> None:
+    """A hurried thumb aiming at Reject cannot land on Approve: they never share a row."""
     keyboard = approval_keyboard("k3x9", "Bash")
     rows = [
         [(button.text, button.callback_data) for button in row] for row in keyboard.inline_keyboard
     ]
-    assert rows == [
-        [("✅ Approve", "a:k3x9:y"), ("❌ Reject", "a:k3x9:n")],
-        [("🔁 Always for Bash", "a:k3x9:a")],
-    ]
+    assert rows[0] == [("✅ Approve", "a:k3x9:y")]
+    assert rows[-1] == [("❌ Reject", "a:k3x9:n"), ("💬 Reject with reason", "a:k3x9:r")]
+    assert len(rows) >= 3, "at least one row keeps Approve and Reject apart"
+
+
+def test_every_button_fits_telegrams_callback_limit_with_the_longest_id() -> None:
+    keyboard = approval_keyboard("x" * 40, "mcp__some_server__a_very_long_tool_name_indeed")
+    for row in keyboard.inline_keyboard:
+        for button in row:
+            assert len(str(button.callback_data).encode()) <= 64
 
 
 def test_inline_keyboard_refuses_data_over_64_bytes() -> None:

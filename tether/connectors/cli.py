@@ -1,7 +1,10 @@
 """CliConnector: Tether in a terminal — a REPL with streamed replies and inline approvals.
 
 One reader takes every line typed. While an approval is waiting, the next line
-answers it (y / n / a); otherwise a line is a message or a /command. Messages
+answers it (y / n / r / a); otherwise a line is a message or a /command. An
+approval shows the shared approval view (`approval_view.py`): a coloured diff
+when the terminal supports colour and `NO_COLOR` is not set, plain otherwise.
+"r" rejects with a reason: the next line typed is the reason the agent gets. Messages
 run in the background so the reader stays free to take an approval answer or
 Ctrl-C (which cancels the running request). Ctrl-D ends the session cleanly.
 """
@@ -19,6 +22,11 @@ from typing import IO, Any
 
 import structlog
 
+from tether.connectors.approval_view import (
+    approval_view,
+    render_terminal,
+    terminal_wants_colour,
+)
 from tether.connectors.base import (
     ApprovalAnswer,
     ApprovalChoice,
@@ -28,7 +36,9 @@ from tether.connectors.base import (
     IncomingMessage,
     MessageHandler,
     ReplyStream,
+    awaits_reason,
 )
+from tether.core.safety.preview import ApprovalPreview
 from tether.core.types import ChatId
 
 __all__ = ["LOCAL_CHAT_ID", "LOCAL_USER_ID", "CliConnector"]
@@ -46,9 +56,19 @@ _ANSWERS = {
     "n": ApprovalChoice.REJECT,
     "no": ApprovalChoice.REJECT,
     "": ApprovalChoice.REJECT,
+    "r": ApprovalChoice.REJECT_WITH_REASON,
+    "reason": ApprovalChoice.REJECT_WITH_REASON,
     "a": ApprovalChoice.ALWAYS,
     "always": ApprovalChoice.ALWAYS,
 }
+
+
+def _approval_choices() -> str:
+    return "y (yes), n (no), r (reject with a reason) or a (always for this tool)"
+
+
+def _approval_question() -> str:
+    return "Allow? [y]es / [n]o / [r]eject with a reason / [a]lways for this tool: "
 
 
 class _TerminalReply:
@@ -109,7 +129,7 @@ class CliConnector:
         self._stdout = stdout or sys.stdout
         self._user_id = user_id
         self._chat_id = chat_id
-        self._color = bool(getattr(self._stdout, "isatty", lambda: False)())
+        self._color = terminal_wants_colour(bool(getattr(self._stdout, "isatty", lambda: False)()))
         self._on_message: MessageHandler | None = None
         self._on_command: CommandHandler | None = None
         self._on_approval: ApprovalHandler | None = None
@@ -159,11 +179,21 @@ class CliConnector:
         return None
 
     async def request_approval(
-        self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
+        self,
+        chat_id: ChatId,
+        approval_id: str,
+        description: str,
+        tool_name: str,
+        *,
+        preview: ApprovalPreview | None = None,
     ) -> str:
         self._pending_approvals.append(approval_id)
-        self.write(f"\n⚠️  Approval needed\n{description}\n", bold=True)
-        self.write("Allow? [y]es / [n]o / [a]lways for this tool: ")
+        self.write("\n⚠️  Approval needed\n", bold=True)
+        if preview is not None:
+            self.write(render_terminal(approval_view(preview), colour=self._color) + "\n")
+        else:
+            self.write(f"{description}\n", bold=True)
+        self.write(_approval_question())
         return approval_id
 
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
@@ -229,7 +259,7 @@ class CliConnector:
     async def _answer_approval(self, answer: str) -> None:
         choice = _ANSWERS.get(answer)
         if choice is None:
-            self.write("Please answer y (yes), n (no) or a (always for this tool): ")
+            self.write(f"Please answer {_approval_choices()}: ")
             return
         approval_id = self._pending_approvals.pop(0)
         assert self._on_approval is not None
@@ -242,6 +272,14 @@ class CliConnector:
                 local=True,
             )
         )
+        if awaits_reason(outcome):
+            self.write(
+                "Type the reason for the agent and press Enter; it is sent as the answer "
+                "to its call.\n",
+                bold=True,
+            )
+            self.show_prompt()
+            return
         self.write(f"{outcome}\n", dim=True)
 
     def _answer_came_late(self) -> bool:

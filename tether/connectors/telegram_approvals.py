@@ -6,15 +6,23 @@ outcome under the request and removes the buttons, once.
 
 The request is shown verbatim, never through Markdown: a person approves the
 command as it will run, and `rm build/**/*.pyc` must not lose its `*` to
-formatting.
+formatting. With a preview it is the shared approval view as escaped HTML
+(`telegram_preview.py`); a diff too long for one message is cut, and sent in
+full as a `.diff` file under the request.
 """
 
 from __future__ import annotations
 
+from html import escape
+from pathlib import PurePosixPath
+
 import structlog
 
+from tether.connectors.approval_view import approval_view
 from tether.connectors.telegram_api import TelegramApi
 from tether.connectors.telegram_keyboard import approval_keyboard
+from tether.connectors.telegram_preview import approval_html
+from tether.core.safety.preview import ApprovalPreview
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
 
@@ -32,7 +40,8 @@ class ApprovalMessages:
     """The open approval requests of one bot, by (chat, message id)."""
 
     def __init__(self) -> None:
-        self._open: dict[tuple[ChatId, str], str] = {}
+        # (plain text, HTML or None) of each open request, to add the outcome to.
+        self._open: dict[tuple[ChatId, str], tuple[str, str | None]] = {}
 
     async def post(
         self,
@@ -41,21 +50,46 @@ class ApprovalMessages:
         approval_id: str,
         description: str,
         tool_name: str,
+        preview: ApprovalPreview | None = None,
     ) -> str:
-        """Send the request with Approve / Reject / Always buttons; the message id.
+        """Send the request with its answer buttons (it notifies); the message id.
 
         Raises:
             ConnectorError: the id does not fit on a button, or sending failed.
         """
         keyboard = approval_keyboard(approval_id, tool_name)
-        text = description if tool_name in description else f"🔐 {tool_name}\n{description}"
+        html: str | None = None
+        attachment: str | None = None
+        if preview is not None:
+            view = approval_view(preview)
+            shown = approval_html(view)
+            text, html, attachment = view.plain(), shown.html, shown.attachment
+        else:
+            text = description if tool_name in description else f"🔐 {tool_name}\n{description}"
         if len(text) > _MAX_TEXT:
             text = text[: _MAX_TEXT - 1] + "…"
-        message_id = await api.send(chat_id, text, keyboard, markdown=False)
-        self._open[(chat_id, message_id)] = text
+        message_id = await api.send(chat_id, text, keyboard, markdown=False, html=html)
+        self._open[(chat_id, message_id)] = (text, html)
         while len(self._open) > _REMEMBERED:
             del self._open[next(iter(self._open))]
+        if attachment is not None and preview is not None:
+            await self._attach(api, chat_id, attachment, preview.subject or tool_name)
         return message_id
+
+    @staticmethod
+    async def _attach(api: TelegramApi, chat_id: ChatId, diff: str, subject: str) -> None:
+        """The whole diff as a file under the request; best effort (the request stands)."""
+        name = PurePosixPath(subject.split(",")[0]).name or "change"
+        try:
+            await api.send_document(
+                chat_id,
+                diff.encode("utf-8", "backslashreplace"),
+                f"{name}.diff",
+                f"The whole diff of {subject}",
+                silent=True,
+            )
+        except ConnectorError as error:
+            logger.warning("telegram_diff_not_sent", chat_id=chat_id, error=str(error))
 
     async def settle(
         self,
@@ -73,12 +107,27 @@ class ApprovalMessages:
         Raises:
             ConnectorError: the message could not be edited.
         """
-        text = self._open.pop((chat_id, message_id), None) or shown
-        if text is None:
+        opened = self._open.pop((chat_id, message_id), None)
+        if opened is None and shown is None:
             logger.debug("telegram_approval_not_open", chat_id=chat_id, message_id=message_id)
             return False
-        await api.edit(chat_id, message_id, f"{text}\n\n{outcome}", markdown=False)
+        text, html = opened if opened is not None else (shown or "", None)
+        body = f"{html}\n\n{escape(outcome, quote=False)}" if html is not None else None
+        await api.edit(chat_id, message_id, f"{text}\n\n{outcome}", markdown=False, html=body)
         return True
+
+    async def hold(self, api: TelegramApi, chat_id: ChatId, message_id: str, status: str) -> None:
+        """Show `status` under the request and remove its buttons, keeping it open
+        (waiting for a reason: the timeout or the reason settles it)."""
+        opened = self._open.get((chat_id, message_id))
+        if opened is None:
+            return
+        text, html = opened
+        body = f"{html}\n\n{escape(status, quote=False)}" if html is not None else None
+        try:
+            await api.edit(chat_id, message_id, f"{text}\n\n{status}", markdown=False, html=body)
+        except ConnectorError as error:
+            logger.warning("telegram_approval_not_updated", chat_id=chat_id, error=str(error))
 
     async def settle_quietly(
         self, api: TelegramApi, chat_id: ChatId, message_id: str, outcome: str, shown: str | None

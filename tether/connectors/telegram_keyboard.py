@@ -16,10 +16,13 @@ from tether.exceptions import ConnectorError
 
 __all__ = [
     "MAX_CALLBACK_DATA_BYTES",
+    "always_rows",
     "approval_keyboard",
+    "approve_row",
     "decode_approval",
     "encode_approval",
     "inline_keyboard",
+    "reject_row",
 ]
 
 MAX_CALLBACK_DATA_BYTES = 64
@@ -28,6 +31,7 @@ _PREFIX = "a"
 _CODES = {
     ApprovalChoice.APPROVE: "y",
     ApprovalChoice.REJECT: "n",
+    ApprovalChoice.REJECT_WITH_REASON: "r",
     ApprovalChoice.ALWAYS: "a",
 }
 _CHOICES = {code: choice for choice, code in _CODES.items()}
@@ -64,25 +68,40 @@ def decode_approval(data: str) -> tuple[str, ApprovalChoice] | None:
 
 
 def approval_keyboard(approval_id: str, tool_name: str) -> InlineKeyboardMarkup:
-    """Approve / Reject on one row, "Always for <tool>" below."""
+    """Approve alone on the top row, the standing approvals below it, the rejections last.
+
+    People report approving by accident when Approve sits beside Reject, so
+    the two never share a row, and the rows between them keep them apart.
+    """
     return InlineKeyboardMarkup(
         (
-            (
-                InlineKeyboardButton(
-                    "✅ Approve", callback_data=encode_approval(approval_id, ApprovalChoice.APPROVE)
-                ),
-                InlineKeyboardButton(
-                    "❌ Reject", callback_data=encode_approval(approval_id, ApprovalChoice.REJECT)
-                ),
-            ),
-            (
-                InlineKeyboardButton(
-                    f"🔁 Always for {tool_name}",
-                    callback_data=encode_approval(approval_id, ApprovalChoice.ALWAYS),
-                ),
-            ),
+            approve_row(approval_id),
+            *always_rows(approval_id, tool_name),
+            reject_row(approval_id),
         )
     )
+
+
+def approve_row(approval_id: str) -> tuple[InlineKeyboardButton, ...]:
+    """The Approve button, alone."""
+    return (_button("✅ Approve", approval_id, ApprovalChoice.APPROVE),)
+
+
+def always_rows(approval_id: str, tool_name: str) -> tuple[tuple[InlineKeyboardButton, ...], ...]:
+    """The standing approvals offered for this call, one per row."""
+    return ((_button(f"🔁 Always for {tool_name}", approval_id, ApprovalChoice.ALWAYS),),)
+
+
+def reject_row(approval_id: str) -> tuple[InlineKeyboardButton, ...]:
+    """Reject, and Reject with a reason (the next message is sent to the agent)."""
+    return (
+        _button("❌ Reject", approval_id, ApprovalChoice.REJECT),
+        _button("💬 Reject with reason", approval_id, ApprovalChoice.REJECT_WITH_REASON),
+    )
+
+
+def _button(label: str, approval_id: str, choice: ApprovalChoice) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=encode_approval(approval_id, choice))
 
 
 def inline_keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup:

@@ -20,6 +20,7 @@ from tether.connectors.base import (
     CommandHandler,
     IncomingMessage,
     MessageHandler,
+    awaits_reason,
     is_settled_outcome,
 )
 from tether.connectors.telegram_api import TelegramApi
@@ -149,6 +150,10 @@ class UpdateRouter:
                 exc_info=error,
             )
             await api.answer_callback(query.id, _APPROVAL_FAILED)
+            return
+        if awaits_reason(outcome):
+            await api.answer_callback(query.id, "Send the reason as your next message.")
+            await self._approvals.hold(api, chat_id, message_id, outcome)
             return
         if not is_settled_outcome(outcome):
             await api.answer_callback(query.id, outcome)

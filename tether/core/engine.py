@@ -22,6 +22,7 @@ import structlog
 
 from tether.agents.base import AgentResponse, BaseAgent, OnText, OnToolActivity, ToolActivity
 from tether.connectors.base import (
+    REASON_MARK,
     ApprovalAnswer,
     ApprovalChoice,
     BaseConnector,
@@ -225,9 +226,14 @@ class Engine:
             username=username,
         )
         refusal = await self.middleware.check(context)
+        reason = None
+        if refusal is None and command is None and self.approvals.awaits_reason(chat_id):
+            reason = await self.approvals.take_reason(chat_id, user_id, text)
         if refusal is not None:
             # A quiet refusal (the person was told moments ago) has no reply: "".
             reply = refusal.reply or ""
+        elif reason is not None:
+            reply = f"❌ Rejected; the agent is told: “{reason.message}”"
         elif command is not None:
             args = tuple(text[command.end() :].split())
             reply = await self._run_command(context, command.group("name"), args)
@@ -255,7 +261,15 @@ class Engine:
         refusal = await self.middleware.check(context)
         if refusal is not None:
             return refusal.reply or "Not allowed."
-        approved = answer.choice is not ApprovalChoice.REJECT
+        if answer.choice is ApprovalChoice.REJECT_WITH_REASON:
+            waiting = await self.approvals.await_reason(answer.approval_id, answer.user_id)
+            if not waiting.accepted:
+                return waiting.message
+            return (
+                f"{REASON_MARK} Rejecting: send the reason as your next message, and the agent "
+                "gets it as the answer. Without one, the request is denied at its timeout."
+            )
+        approved = answer.choice not in {ApprovalChoice.REJECT}
         result = await self.approvals.resolve(answer.approval_id, approved, answer.user_id)
         if not result.accepted:
             return result.message

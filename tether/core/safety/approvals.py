@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.core.events import APPROVAL_REQUESTED, APPROVAL_RESOLVED, Event, EventBus
 from tether.core.safety.audit import AuditLogger
+from tether.core.safety.preview import ApprovalPreview
 from tether.core.types import ChatId, UserId
 from tether.exceptions import ApprovalTimeoutError, AuditError
 
@@ -48,9 +49,19 @@ class ApprovalRequester(Protocol):
     """What the coordinator needs from a connector (BaseConnector has both methods)."""
 
     async def request_approval(
-        self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
+        self,
+        chat_id: ChatId,
+        approval_id: str,
+        description: str,
+        tool_name: str,
+        *,
+        preview: ApprovalPreview | None = None,
     ) -> str:
-        """Show the request (with approve/reject); returns the message id."""
+        """Show the request (with its answers); returns the message id.
+
+        `preview` is what the call would change, for the connector to format;
+        `description` is the same in a few plain lines.
+        """
         ...
 
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
@@ -119,6 +130,9 @@ class _Pending:
     future: asyncio.Future[tuple[ApprovalOutcome, UserId | None]]
     created: float = field(default_factory=time.monotonic)
     message_id: str | None = None
+    awaiting_reason: bool = False
+    note: str | None = None
+    """What the person said when rejecting (the agent is told)."""
 
 
 def _new_id() -> str:
@@ -155,6 +169,8 @@ class ApprovalCoordinator:
         self._new_id = id_factory
         self._pending: dict[str, _Pending] = {}
         self._settled: OrderedDict[str, str] = OrderedDict()
+        # Per chat, the requests whose rejection waits for the person's reason.
+        self._reasons: dict[ChatId, list[str]] = {}
 
     @property
     def timeout_seconds(self) -> float:
@@ -189,11 +205,13 @@ class ApprovalCoordinator:
         tool_name: str,
         description: str,
         owner: UserId | None = None,
+        preview: ApprovalPreview | None = None,
     ) -> ApprovalResult:
         """Ask the chat to approve a call and wait for the answer, the timeout or a cancel.
 
         `owner` is the user whose message is being served; only they may answer
-        (None: anyone the connector lets through). Never raises for a missing
+        (None: anyone the connector lets through). `preview` is shown by
+        connectors that can format it. Never raises for a missing
         or failing connector (that is a deny); re-raises cancellation after
         recording it.
 
@@ -237,7 +255,7 @@ class ApprovalCoordinator:
             try:
                 async with asyncio.timeout_at(deadline):
                     entry.message_id = await requester.request_approval(
-                        chat_id, approval_id, description, tool_name
+                        chat_id, approval_id, description, tool_name, preview=preview
                     )
             except TimeoutError:
                 raise ApprovalTimeoutError(f"asking chat {chat_id} took too long") from None
@@ -263,9 +281,13 @@ class ApprovalCoordinator:
             raise
         finally:
             self._pending.pop(approval_id, None)
+            self._forget_reason(entry)
+        rejected = "rejected by the user"
+        if entry.note:
+            rejected = f"rejected by the user, who says: {entry.note}"
         reasons = {
             ApprovalOutcome.APPROVED: "approved",
-            ApprovalOutcome.REJECTED: "rejected by the user",
+            ApprovalOutcome.REJECTED: rejected,
             ApprovalOutcome.TIMEOUT: f"nobody answered within {self._timeout:g} s",
             ApprovalOutcome.CANCELLED: "the request was cancelled",
         }
@@ -288,26 +310,10 @@ class ApprovalCoordinator:
         A second answer, an unknown or expired id, or another user is refused
         (logged, and written to the audit log), with a message saying why.
         """
-        entry = self._pending.get(approval_id)
+        entry, refusal = await self._answerable(approval_id, user_id)
         if entry is None:
-            settled = self._settled.get(approval_id)
-            message = (
-                f"This request is already settled ({settled})."
-                if settled
-                else "This approval request is unknown or has expired."
-            )
-            return await self._refuse(approval_id, user_id, message, None)
-        if entry.owner is not None and str(entry.owner) != str(user_id):
-            return await self._refuse(
-                approval_id,
-                user_id,
-                "Only the person who sent the request can answer it.",
-                entry,
-            )
-        if entry.future.done():
-            return await self._refuse(
-                approval_id, user_id, "This request was already answered.", entry
-            )
+            assert refusal is not None
+            return refusal
         outcome = ApprovalOutcome.APPROVED if approved else ApprovalOutcome.REJECTED
         entry.future.set_result((outcome, user_id))
         logger.info(
@@ -320,6 +326,94 @@ class ApprovalCoordinator:
             tool_name=entry.tool_name,
             approved=approved,
         )
+
+    async def await_reason(self, approval_id: str, user_id: UserId) -> ResolveResult:
+        """Reject request `approval_id` once its owner says why (their next message).
+
+        The request stays open until `take_reason` gives the reason, so the
+        timeout still denies. Refused like `resolve` for an unknown, settled or
+        foreign request.
+        """
+        entry, refusal = await self._answerable(approval_id, user_id)
+        if entry is None:
+            assert refusal is not None
+            return refusal
+        if not entry.awaiting_reason:
+            entry.awaiting_reason = True
+            self._reasons.setdefault(entry.chat_id, []).append(approval_id)
+        logger.info("approval_awaits_reason", approval_id=approval_id, user_id=user_id)
+        return ResolveResult(
+            accepted=True,
+            message="Waiting for the reason.",
+            approval_id=approval_id,
+            tool_name=entry.tool_name,
+            approved=False,
+        )
+
+    def awaits_reason(self, chat_id: ChatId) -> bool:
+        """True when a rejection in `chat_id` waits for the person's reason."""
+        return bool(self._reasons.get(chat_id))
+
+    async def take_reason(
+        self, chat_id: ChatId, user_id: UserId, text: str
+    ) -> ResolveResult | None:
+        """Reject the oldest request in `chat_id` waiting for a reason, with `text` as it.
+
+        None when no request there waits for one from `user_id` (the text is
+        then an ordinary message).
+        """
+        for approval_id in list(self._reasons.get(chat_id, ())):
+            entry = self._pending.get(approval_id)
+            if entry is None or entry.future.done():
+                continue
+            if entry.owner is not None and str(entry.owner) != str(user_id):
+                continue
+            note = " ".join(text.split())
+            entry.note = note if len(note) <= 1000 else note[:999] + "…"
+            entry.future.set_result((ApprovalOutcome.REJECTED, user_id))
+            self._forget_reason(entry)
+            logger.info("approval_rejected_with_reason", approval_id=approval_id, user_id=user_id)
+            return ResolveResult(
+                accepted=True,
+                message=entry.note,
+                approval_id=approval_id,
+                tool_name=entry.tool_name,
+                approved=False,
+            )
+        return None
+
+    def _forget_reason(self, entry: _Pending) -> None:
+        waiting = self._reasons.get(entry.chat_id)
+        if waiting and entry.approval_id in waiting:
+            waiting.remove(entry.approval_id)
+            if not waiting:
+                del self._reasons[entry.chat_id]
+
+    async def _answerable(
+        self, approval_id: str, user_id: UserId
+    ) -> tuple[_Pending | None, ResolveResult | None]:
+        """The open request `user_id` may answer, or the refusal saying why not."""
+        entry = self._pending.get(approval_id)
+        if entry is None:
+            settled = self._settled.get(approval_id)
+            message = (
+                f"This request is already settled ({settled})."
+                if settled
+                else "This approval request is unknown or has expired."
+            )
+            return None, await self._refuse(approval_id, user_id, message, None)
+        if entry.owner is not None and str(entry.owner) != str(user_id):
+            return None, await self._refuse(
+                approval_id,
+                user_id,
+                "Only the person who sent the request can answer it.",
+                entry,
+            )
+        if entry.future.done():
+            return None, await self._refuse(
+                approval_id, user_id, "This request was already answered.", entry
+            )
+        return entry, None
 
     async def cancel_pending(self, chat_id: ChatId) -> int:
         """Deny every request still open in `chat_id`; returns how many there were."""
@@ -393,6 +487,7 @@ class ApprovalCoordinator:
                 approval_id=entry.approval_id,
                 chat_id=entry.chat_id,
                 outcome=outcome.value,
+                **({"note": entry.note} if entry.note else {}),
             )
         except AuditError as error:
             logger.error("approval_not_logged", approval_id=entry.approval_id, error=str(error))

@@ -36,6 +36,7 @@ from tether.core.safety.audit import AuditLogger
 from tether.core.safety.facts import NEVER_AUTO_ALLOWED, RiskLevel
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.core.safety.policy import Action
+from tether.core.safety.preview import ApprovalPreview, build_preview, note_preview
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
 from tether.core.types import ChatId, UserId
 
@@ -44,6 +45,8 @@ __all__ = ["AutoApproveState", "GateDecision", "ToolGatekeeper", "describe_for_a
 logger = structlog.get_logger(__name__)
 
 _MAX_SHOWN = 300
+# A preview reads the file an edit changes; a slow disk must not hold the ask back.
+_PREVIEW_SECONDS = 3.0
 
 
 class GateDecision(BaseModel):
@@ -186,7 +189,9 @@ class ToolGatekeeper:
             if read_only and asks and not _writes_a_plan(name, tool_input):
                 verdict = _plan_mode_denial(verdict)
             try:
-                decision = await self._settle(verdict, name, session_id, chat_id, user_id)
+                decision = await self._settle(
+                    verdict, name, session_id, chat_id, user_id, tool_input, cwd
+                )
             except asyncio.CancelledError:
                 # The request was cancelled while a person was being asked: the
                 # call did not run, and the record says so.
@@ -217,6 +222,8 @@ class ToolGatekeeper:
         session_id: str,
         chat_id: ChatId,
         user_id: UserId | None,
+        tool_input: Any = None,
+        cwd: Path | str | None = None,
     ) -> GateDecision:
         """Turn the verdict into a final decision, asking a person when needed."""
         base = {
@@ -249,6 +256,7 @@ class ToolGatekeeper:
             tool_name=tool_name,
             description=describe_for_approval(tool_name, verdict),
             owner=user_id,
+            preview=await self._preview(tool_name, tool_input, verdict, cwd),
         )
         if result.approved:
             return GateDecision(
@@ -266,6 +274,21 @@ class ToolGatekeeper:
             approval_id=result.approval_id,
             **base,
         )
+
+    async def _preview(
+        self, tool_name: str, tool_input: Any, verdict: Verdict, cwd: Path | str | None
+    ) -> ApprovalPreview:
+        """What the person is shown; built only when asking, in a thread, bounded in time."""
+        if not isinstance(tool_input, Mapping):
+            return note_preview(tool_name, "the input is not an object", verdict)
+        approved = self._pipeline.sandbox.approved_directories
+        project = cwd if cwd is not None else (approved[0] if approved else None)
+        work = asyncio.to_thread(build_preview, tool_name, tool_input, verdict, project=project)
+        try:
+            async with asyncio.timeout(_PREVIEW_SECONDS):
+                return await work
+        except TimeoutError:
+            return note_preview(tool_name, "no preview: reading the file took too long", verdict)
 
     def _auto_approved(self, chat_id: ChatId, tool_name: str, verdict: Verdict) -> bool:
         state = self._auto.get(chat_id)
