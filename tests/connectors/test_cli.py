@@ -64,7 +64,9 @@ def test_full_exchange_with_an_inline_approval(
     child.sendline("everything")
     child.expect("Approval needed")
     child.expect("Edit")
-    child.expect(r"Allow\? \[y\]es / \[n\]o / \[r\]eject with a reason / \[a\]lways for this tool: ")
+    child.expect(
+        r"Allow\? \[y\]es / \[n\]o / \[r\]eject with a reason / \[a\]lways for this tool: "
+    )
     child.sendline("y")
     child.expect("Approved")
     child.expect("All done.")

@@ -88,7 +88,10 @@ async def test_message_streamed_reply_approval_press_tool_allowed_final_reply(
     assert approval.parse_mode == "HTML"
 
     query_id = bot_api.press(approval.message_id, "✅", user_id=OWNER)
-    final = "I'll write the notes. [Write ran]Wrote notes.md."
+    final = (
+        "I'll write the notes. [Write ran]Wrote notes.md.\n\n"
+        "📋 1 tool call: 0 commands run · 1 file changed · 1 asked · 0 blocked"
+    )
     await bot_api.wait_for(lambda: bot_api.chat(OWNER)[0].visible_text == final)
 
     assert [(name, d.allowed) for name, d in agent.calls[0].decisions] == [("Write", True)]
@@ -125,7 +128,7 @@ async def test_a_press_from_someone_else_is_refused_and_the_owner_still_decides(
     assert len(approval.buttons) == 3
 
     bot_api.press(approval.message_id, "❌", user_id=OWNER)
-    await bot_api.wait_for(lambda: bot_api.chat(OWNER)[0].visible_text.endswith("Done."))
+    await bot_api.wait_for(lambda: "Done." in bot_api.chat(OWNER)[0].visible_text)
     assert [(name, d.allowed) for name, d in agent.calls[0].decisions] == [("Write", False)]
     assert approval.visible_text.endswith("❌ Rejected by @ana")
 
@@ -142,8 +145,12 @@ async def test_an_unanswered_approval_expires_denies_the_tool_and_removes_the_bu
     approve_data = approval.buttons[0][0]["callback_data"]
     await bot_api.wait_for(lambda: approval.buttons == [])
     assert "Expired" in approval.visible_text
-    await bot_api.wait_for(lambda: bot_api.chat(OWNER)[0].visible_text.endswith("write."))
+    await bot_api.wait_for(lambda: "write." in bot_api.chat(OWNER)[0].visible_text)
     assert [(name, d.allowed) for name, d in agent.calls[0].decisions] == [("Write", False)]
+    # The denial stays in the final reply, with the summary after it.
+    final = bot_api.chat(OWNER)[0].visible_text
+    assert "⛔ Write denied:" in final and "nobody answered" in final
+    assert final.endswith("0 commands run · 0 files changed · 1 asked · 1 blocked")
 
     late = bot_api.push_callback(approval.message_id, approve_data, user_id=OWNER)
     await bot_api.wait_for(lambda: late in bot_api.callback_answers)

@@ -78,6 +78,7 @@ class _TerminalReply:
         self._connector = connector
         self._shown = ""
         self._mid_line = False
+        self._activities: set[str] = set()
 
     async def update(self, text: str) -> None:
         # A text that no longer extends what is shown (rewritten) is shown again in full.
@@ -91,11 +92,14 @@ class _TerminalReply:
         if line is None:
             return
         prefix = "\n" if self._mid_line else ""
+        self._activities.add(line.strip())
         self._connector.write(f"{prefix}  {line}\n", dim=True)
         self._mid_line = False
 
     async def finish(self, text: str) -> None:
-        final, shown = text.strip(), self._shown.strip()
+        # Lines already printed as activity (a denial) are not printed twice.
+        kept = [line for line in text.split("\n") if line.strip() not in self._activities]
+        final, shown = "\n".join(kept).strip(), self._shown.strip()
         if shown.endswith(final):
             pass  # everything was streamed (a retry may have streamed more)
         elif final.startswith(shown):

@@ -39,6 +39,7 @@ from tether.core.events import (
     Event,
     EventBus,
 )
+from tether.core.request_summary import RequestTally, denial_line
 from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.gatekeeper import GateDecision, ToolGatekeeper
@@ -58,6 +59,9 @@ logger = structlog.get_logger(__name__)
 # space or the end. `/etc/hosts has a typo` is a message, not a command.
 OnToolDenied = Callable[[str, str], Awaitable[None]]
 """Told (tool_name, reason) when the gate refuses a call."""
+
+OnToolDecision = Callable[[str, dict[str, Any], GateDecision], Awaitable[None]]
+"""Told (tool_name, tool_input, decision) of every gate decision in a request."""
 
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@\w+)?(?=\s|$)")
 
@@ -200,6 +204,7 @@ class Engine:
         on_text: OnText | None = None,
         on_tool_activity: OnToolActivity | None = None,
         on_tool_denied: OnToolDenied | None = None,
+        on_tool_decision: OnToolDecision | None = None,
         local: bool = False,
         username: str | None = None,
     ) -> str:
@@ -210,7 +215,8 @@ class Engine:
         emits `message.out` with the reply. A `/command` is run as a command.
         Messages for a chat that is busy wait their turn, in order.
         `on_tool_denied(tool_name, reason)` hears of every call the gate refused
-        without asking (a person who rejected one knows already).
+        except those the person rejected themselves (they know already), an
+        expired approval included; `on_tool_decision` hears of every decision.
         """
         await self.event_bus.emit(
             Event(name=MESSAGE_IN, data={"user_id": user_id, "chat_id": chat_id, "text": text})
@@ -238,7 +244,9 @@ class Engine:
             args = tuple(text[command.end() :].split())
             reply = await self._run_command(context, command.group("name"), args)
         else:
-            reply = await self._run_in_chat(context, on_text, on_tool_activity, on_tool_denied)
+            reply = await self._run_in_chat(
+                context, on_text, on_tool_activity, on_tool_denied, on_tool_decision
+            )
         await self.event_bus.emit(
             Event(name=MESSAGE_OUT, data={"user_id": user_id, "chat_id": chat_id, "text": reply})
         )
@@ -308,6 +316,7 @@ class Engine:
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
         on_tool_denied: OnToolDenied | None,
+        on_tool_decision: OnToolDecision | None = None,
     ) -> str:
         state = self._chats.setdefault(context.chat_id, _ChatState())
         if state.lock.locked():
@@ -316,7 +325,7 @@ class Engine:
             state.running = asyncio.current_task()
             try:
                 return await self._run_agent(
-                    context, state, on_text, on_tool_activity, on_tool_denied
+                    context, state, on_text, on_tool_activity, on_tool_denied, on_tool_decision
                 )
             except (SessionError, StorageError) as error:
                 logger.error("session_unavailable", chat_id=context.chat_id, error=str(error))
@@ -332,6 +341,7 @@ class Engine:
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
         on_tool_denied: OnToolDenied | None,
+        on_tool_decision: OnToolDecision | None = None,
     ) -> str:
         if self.agent is None:
             return "No agent is configured for this Tether."
@@ -349,8 +359,12 @@ class Engine:
                 cwd=session.working_directory,
                 read_only=session.mode is SessionMode.PLAN,
             )
-            refused_unasked = not decision.allowed and decision.violation_type != "approval"
-            if refused_unasked and on_tool_denied is not None:
+            if on_tool_decision is not None:
+                await on_tool_decision(tool_name, tool_input, decision)
+            # A person who rejected the call knows; every other refusal (the
+            # sandbox, the policy, an approval nobody answered) is told.
+            told = not decision.allowed and decision.approval != "rejected"
+            if told and on_tool_denied is not None:
                 await on_tool_denied(tool_name, decision.reason or "denied")
             return decision
 
@@ -439,10 +453,17 @@ class Engine:
         async def on_tool_activity(activity: ToolActivity) -> None:
             await reply().activity(f"🔧 {activity.summary}")
 
+        tally = RequestTally()
+
         async def on_tool_denied(tool_name: str, reason: str) -> None:
-            reason = reason.removeprefix("Denied: ")
-            short = reason if len(reason) <= 160 else reason[:157] + "…"
-            await reply().activity(f"⛔ {tool_name} denied: {short}")
+            line = denial_line(tool_name, reason)
+            tally.denials.append(line)
+            await reply().activity(line)
+
+        async def on_tool_decision(
+            tool_name: str, tool_input: dict[str, Any], decision: GateDecision
+        ) -> None:
+            tally.count(tool_name, tool_input, decision)
 
         text = await self.handle_message(
             message.user_id,
@@ -451,11 +472,14 @@ class Engine:
             on_text=_accumulate(on_text),
             on_tool_activity=on_tool_activity,
             on_tool_denied=on_tool_denied,
+            on_tool_decision=on_tool_decision,
             local=message.local,
             username=message.username,
         )
         if text:
-            await reply().finish(text)
+            # The denials stay in the reply (the live activity line that showed
+            # them is replaced), and the summary closes it.
+            await reply().finish(tally.close(text))
 
     async def _on_connector_command(
         self, message: IncomingMessage, name: str, args: tuple[str, ...]
