@@ -19,6 +19,8 @@ __all__ = ["TelegramApprovalText", "approval_html"]
 # Room kept for the outcome line added under the request when it is settled.
 _OUTCOME_ROOM = 300
 _ITEM_MAX = 300
+# The tags around a cut body and the line saying how much was cut.
+_BODY_FRAME = 160
 
 
 class TelegramApprovalText(BaseModel):
@@ -47,7 +49,7 @@ def approval_html(
             update={"blocks": tuple(_short(b) if b.kind == "item" else b for b in view.blocks)}
         )
         fixed = sum(text_units(_html(b)) + 1 for b in view.blocks if b.kind not in {"code", "diff"})
-    room = max(budget - fixed, 200)
+    room = max(budget - fixed - _BODY_FRAME, 200)
     out: list[str] = []
     cut_lines = 0
     attachment: str | None = None

@@ -55,20 +55,22 @@ _CONTEXT = 3
 # Values the analyser's secret-name rule recognises, in the shapes they take in
 # commands and source: `API_TOKEN=abc`, `password: "x"`, `--token abc`.
 _ASSIGNMENT = re.compile(
-    r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)(?P<sep>\s*(?:=|:)\s*)"
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,63})(?P<sep>\s*(?:=|:)\s*)"
     r"(?P<value>\"[^\"\n]*\"|'[^'\n]*'|[^\s;&|,}\"']+)"
 )
 _OPTION = re.compile(
-    r"(?P<name>--?[A-Za-z][A-Za-z0-9-]*)(?P<sep>[ =])(?P<value>\"[^\"\n]*\"|'[^'\n]*'|[^\s;&|]+)"
+    r"(?P<name>--?[A-Za-z][A-Za-z0-9-]{0,40})(?P<sep>[ =])(?P<value>\"[^\"\n]*\"|'[^'\n]*'|[^\s;&|]+)"
 )
 # Token shapes that are secrets whatever they are called.
 _TOKENS = re.compile(
     r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}"
     r"|xox[abprs]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|glpat-[A-Za-z0-9_-]{16,}"
-    r"|AIza[0-9A-Za-z_-]{30,}|\d{6,}:[A-Za-z0-9_-]{30,})"
+    r"|AIza[0-9A-Za-z_-]{30,}|\d{6,12}:[A-Za-z0-9_-]{30,})"
 )
 _BEARER = re.compile(r"(?i)\b(?P<scheme>bearer|basic|token)\s+(?P<value>[A-Za-z0-9._~+/=-]{8,})")
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/\s:@]+:)(?P<value>[^@\s/]+)(?=@)")
+_URL_PASSWORD = re.compile(
+    r"(?P<head>[a-z][a-z0-9+.-]{0,20}://[^/\s:@]{1,256}:)(?P<value>[^@\s/]{1,256})(?=@)"
+)
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL
 )
@@ -251,7 +253,7 @@ def _bash_preview(
     paths: PathAnalyzer,
 ) -> ApprovalPreview:
     command = str(tool_input.get("command") or "")
-    masked = mask_secrets(command)[:_MAX_TEXT]
+    masked = mask_secrets(command[:_MAX_TEXT])
     parts: list[PreviewPart] = []
     classification = verdict.classification if verdict is not None else None
     if classification is not None:
@@ -311,7 +313,7 @@ def _input_preview(
 ) -> ApprovalPreview:
     shown = {str(k): _relative_value(v, root) for k, v in list(tool_input.items())[:30]}
     text = json.dumps(shown, ensure_ascii=False, default=repr, separators=(", ", ": "))
-    text = mask_secrets(_mask_keys(text))
+    text = mask_secrets(_mask_keys(text[: _MAX_INPUT_CHARS * 2]))
     if len(text) > _MAX_INPUT_CHARS:
         text = text[: _MAX_INPUT_CHARS - 1] + "…"
     subject = ""
@@ -361,12 +363,25 @@ def _diff_result(
     verdict: Verdict | None,
     secret: bool,
 ) -> ApprovalPreview:
-    diff = _unified(subject, _mask_text(before, secret), _mask_text(after, secret))
+    # Masked before diffing, so a secret spread over lines (a private key) goes
+    # whole; in a credential file every value is masked after, line by line,
+    # so a changed value still shows as a changed line.
+    diff = _unified(
+        subject, mask_secrets(before[: _MAX_TEXT * 50]), mask_secrets(after[: _MAX_TEXT * 50])
+    )
+    if secret:
+        diff = "\n".join(_mask_diff_line(line) for line in diff.splitlines())
     if not diff:
         note = note or "no change: the text is the same"
     return ApprovalPreview(
         tool_name=tool_name, kind="diff", subject=subject, body=diff, note=note, **_why(verdict)
     )
+
+
+def _mask_diff_line(line: str) -> str:
+    if line.startswith(("+++", "---", "@@")) or not line:
+        return line
+    return line[0] + _mask_every_value(line[1:])
 
 
 def _unified(subject: str, before: str, after: str) -> str:
