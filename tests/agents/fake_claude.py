@@ -577,6 +577,21 @@ def scenario_everything(fake: FakeClaude, prompt: str) -> None:
     fake.result("All done.")
 
 
+def scenario_edit(fake: FakeClaude, prompt: str) -> None:
+    """`edit`: change src/app.py's greeting, then say what came of it (the denial verbatim)."""
+    decision = fake.use_tool(
+        "Edit",
+        {
+            "file_path": str(Path(fake.cwd) / "src" / "app.py"),
+            "old_string": "hello",
+            "new_string": "bye",
+        },
+    )
+    text = "Edited." if decision.allowed else f"The edit was refused: {decision.reason}"
+    fake.say(text)
+    fake.result(text)
+
+
 def scenario_slow(fake: FakeClaude, prompt: str) -> None:
     fake.say("Working on it.")
     deadline = time.monotonic() + 20
@@ -644,6 +659,7 @@ SCENARIOS = {
     "read": scenario_read,
     "subagent": scenario_subagent,
     "everything": scenario_everything,
+    "edit": scenario_edit,
     "slow": scenario_slow,
     "slow-tool": scenario_slow_tool,
     "tools": scenario_tools,

@@ -101,6 +101,50 @@ def test_rejecting_an_approval_denies_the_tool(
     assert [(a["tool_name"], a["approved"]) for a in approvals] == [("Edit", False)]
 
 
+def test_an_edit_shows_a_coloured_diff_and_a_reason_steers_the_agent(
+    project_dir: Path, repl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """On a colour terminal the diff is green and red; "r" then a line rejects with that reason."""
+    child = _spawn(project_dir, {**repl_env, "TERM": "xterm-256color"}, tmp_path)
+    child.sendline("edit")
+    child.expect("Approval needed")
+    child.expect_exact("Edit src/app.py")
+    child.expect_exact("\x1b[31m-print('hello')\x1b[0m")
+    child.expect_exact("\x1b[32m+print('bye')\x1b[0m")
+    child.expect(r"\[r\]eject with a reason")
+    child.sendline("r")
+    child.expect("Type the reason for the agent")
+    child.sendline("keep the greeting, add a farewell instead")
+    child.expect("Rejected; the agent is told")
+    child.expect("who says: keep the greeting, add a farewell instead")
+    child.expect("1 asked · 1 blocked")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    approvals = [
+        e for e in read_audit_log(tmp_path / "audit.jsonl") if e["event_type"] == "approval"
+    ]
+    assert [(a["approved"], a["note"]) for a in approvals] == [
+        (False, "keep the greeting, add a farewell instead")
+    ]
+
+
+def test_no_color_gives_a_plain_diff(
+    project_dir: Path, repl_env: dict[str, str], tmp_path: Path
+) -> None:
+    child = _spawn(project_dir, {**repl_env, "TERM": "xterm-256color", "NO_COLOR": "1"}, tmp_path)
+    child.sendline("edit")
+    child.expect_exact("-print('hello')")
+    before = child.before
+    child.expect_exact("+print('bye')")
+    assert "\x1b[" not in before + child.before
+    child.sendline("y")
+    child.expect("Edited.")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+
+
 def test_ctrl_c_cancels_the_running_request_and_the_repl_goes_on(
     project_dir: Path, repl_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -130,7 +130,7 @@ async def test_a_press_from_someone_else_is_refused_and_the_owner_still_decides(
     bot_api.press(approval.message_id, "❌", user_id=OWNER)
     await bot_api.wait_for(lambda: "Done." in bot_api.chat(OWNER)[0].visible_text)
     assert [(name, d.allowed) for name, d in agent.calls[0].decisions] == [("Write", False)]
-    assert approval.visible_text.endswith("❌ Rejected by @ana")
+    await bot_api.wait_for(lambda: approval.visible_text.endswith("❌ Rejected by @ana"))
 
 
 async def test_an_unanswered_approval_expires_denies_the_tool_and_removes_the_buttons(
@@ -180,3 +180,66 @@ async def test_slash_commands_are_answered_in_the_chat(run: Run, bot_api: FakeBo
     bot_api.push_message("/start", user_id=OWNER, chat_id=OWNER)
     await bot_api.wait_for(lambda: len(bot_api.chat(OWNER)) == 1)
     assert "/status" in bot_api.chat(OWNER)[0].visible_text
+
+
+async def test_reject_with_a_reason_sends_the_next_message_to_the_agent_as_the_denial(
+    run: Run, bot_api: FakeBotApi, project_dir: Path, engine_config: TetherConfig
+) -> None:
+    agent = await run([_write(project_dir), Say("Understood.")])
+    bot_api.push_message("write notes", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: _approval(bot_api) is not None)
+    approval = _approval(bot_api)
+    assert approval is not None
+
+    query_id = bot_api.press(approval.message_id, "💬", user_id=OWNER)
+    await bot_api.wait_for(lambda: query_id in bot_api.callback_answers)
+    assert "next message" in bot_api.callback_answers[query_id]["text"]
+    await bot_api.wait_for(lambda: approval.buttons == [])
+    assert "send the reason as your next message" in approval.visible_text
+    assert agent.calls[0].decisions == [], "the call still waits for the reason"
+
+    bot_api.push_message("put them in docs/ instead", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: "Understood." in bot_api.chat(OWNER)[0].visible_text)
+    ((name, decision),) = agent.calls[0].decisions
+    assert (name, decision.allowed) == ("Write", False)
+    assert decision.reason is not None
+    assert decision.reason.endswith("who says: put them in docs/ instead.")
+    said = [m.visible_text for m in bot_api.chat(OWNER)]
+    assert any(text.startswith("❌ Rejected; the agent is told") for text in said)
+    approvals = [
+        entry
+        for entry in read_audit_log(engine_config.audit_log_path)
+        if entry["event_type"] == "approval"
+    ]
+    assert [(e["approved"], e.get("note")) for e in approvals] == [
+        (False, "put them in docs/ instead")
+    ]
+
+
+async def test_a_long_diff_is_cut_in_the_message_and_sent_whole_as_a_file(
+    run: Run, bot_api: FakeBotApi, project_dir: Path
+) -> None:
+    big = project_dir / "big.py"
+    big.write_text("".join(f"value_{n} = {n}\n" for n in range(600)))
+    new = "".join(f"value_{n} = {n * 2}\n" for n in range(600))
+    await run([UseTool("Write", {"file_path": str(big), "content": new}), Say("Done.")])
+    bot_api.push_message("double them", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: bool(bot_api.documents))
+    approval = _approval(bot_api)
+    assert approval is not None
+    assert "more lines — the full diff is attached as a file" in approval.visible_text
+    (document,) = bot_api.documents
+    assert document["filename"] == "big.py.diff"
+    assert b"+value_599 = 1198" in document["data"]
+
+
+async def test_approvals_notify_and_streamed_progress_does_not(
+    run: Run, bot_api: FakeBotApi, project_dir: Path
+) -> None:
+    await run([Say("Working on it. "), _write(project_dir), Say("Done.")])
+    bot_api.push_message("write notes", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: _approval(bot_api) is not None)
+    streamed, asked = bot_api.calls_to("sendMessage")[:2]
+    assert streamed.params.get("disable_notification") in {True, "true"}
+    assert asked.params.get("disable_notification") in {None, False, "false"}
+    assert asked.params.get("reply_markup")
