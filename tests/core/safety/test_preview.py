@@ -1,4 +1,4 @@
-"""Approval previews: diffs against the file as it is, new files, commands with facts, secrets masked."""
+"""Approval previews: diffs against the file as it is, new files, commands, masked secrets."""
 
 from __future__ import annotations
 

@@ -59,7 +59,8 @@ _ASSIGNMENT = re.compile(
     r"(?P<value>\"[^\"\n]*\"|'[^'\n]*'|[^\s;&|,}\"']+)"
 )
 _OPTION = re.compile(
-    r"(?P<name>--?[A-Za-z][A-Za-z0-9-]{0,40})(?P<sep>[ =])(?P<value>\"[^\"\n]*\"|'[^'\n]*'|[^\s;&|]+)"
+    r"(?P<name>--?[A-Za-z][A-Za-z0-9-]{0,40})(?P<sep>[ =])"
+    r"(?P<value>\"[^\"\n]*\"|'[^'\n]*'|[^\s;&|]+)"
 )
 # Token shapes that are secrets whatever they are called.
 _TOKENS = re.compile(
