@@ -105,6 +105,16 @@ class ApprovalChoice(StrEnum):
     """Reject, and tell the agent why: the person's next message is the reason."""
     ALWAYS = "always"
     """Approve, and auto-approve this tool for the rest of the chat."""
+    APPROVE_EDIT = "approve_edit"
+    """Approve a plan and work on in edit mode (plain APPROVE: default mode)."""
+    KEEP_PLANNING = "keep_planning"
+    """Refuse a plan: the person's next message is the feedback the agent gets."""
+    OPTION = "option"
+    """Pick an option of a question: `value` is "<question>.<option>" (indexes)."""
+    DONE = "done"
+    """Finish a multi-select question with the options picked: `value` is "<question>"."""
+    ANSWER = "answer"
+    """Answer a question in words: `value` is "<question>\n<text>"."""
 
 
 class ApprovalAnswer(BaseModel):
@@ -119,6 +129,8 @@ class ApprovalAnswer(BaseModel):
     message_id: str | None = None
     username: str | None = None
     local: bool = False
+    value: str | None = None
+    """What a question's answer carries (see `ApprovalChoice`)."""
 
 
 class Button(BaseModel):

@@ -35,6 +35,7 @@ from tether.connectors.telegram_polling import UpdatePoller
 from tether.connectors.telegram_retry import FloodControl, RetryPolicy, call_with_retry
 from tether.connectors.telegram_updates import UpdateRouter
 from tether.core.safety.preview import ApprovalPreview
+from tether.core.safety.prompts import AgentPrompt
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
 
@@ -381,14 +382,27 @@ class TelegramConnector:
                 message could not be sent (the caller then denies the tool call).
         """
         api = self._require_api()
+        await self._flush_replies(chat_id)
+        return await self._approvals.post(
+            api, chat_id, approval_id, description, tool_name, preview
+        )
+
+    async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: AgentPrompt) -> str:
+        """Post the agent's questions (options as buttons) or its plan; the message id.
+
+        Raises:
+            ConnectorError: the message could not be sent (the caller refuses the prompt).
+        """
+        api = self._require_api()
+        await self._flush_replies(chat_id)
+        return await self._approvals.post_prompt(api, chat_id, approval_id, prompt)
+
+    async def _flush_replies(self, chat_id: ChatId) -> None:
         for stream in [s for s in self._streams if s.chat_id == chat_id and not s.closed]:
             try:
                 await stream.flush()
             except ConnectorError as error:
                 logger.warning("telegram_reply_not_flushed", chat_id=chat_id, error=str(error))
-        return await self._approvals.post(
-            api, chat_id, approval_id, description, tool_name, preview
-        )
 
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
         """Show the outcome (expired, cancelled, answered elsewhere) and remove the buttons.

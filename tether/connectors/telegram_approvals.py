@@ -19,10 +19,13 @@ from pathlib import PurePosixPath
 import structlog
 
 from tether.connectors.approval_view import approval_view
+from tether.connectors.streaming import split_message
 from tether.connectors.telegram_api import TelegramApi
-from tether.connectors.telegram_keyboard import approval_keyboard
+from tether.connectors.telegram_format import to_telegram_html
+from tether.connectors.telegram_keyboard import approval_keyboard, plan_keyboard, question_keyboard
 from tether.connectors.telegram_preview import approval_html
 from tether.core.safety.preview import ApprovalPreview
+from tether.core.safety.prompts import AgentPrompt
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
 
@@ -31,9 +34,39 @@ __all__ = ["ApprovalMessages"]
 logger = structlog.get_logger(__name__)
 
 _MAX_TEXT = 3500
+# A long plan is sent in pages of this many characters; the buttons go with the last.
+_PLAN_PAGE = 3000
 # Requests never settled (the process answering them went away) are forgotten
 # oldest first past this many.
 _REMEMBERED = 1000
+
+
+def _questions_text(prompt: AgentPrompt) -> tuple[str, str | None]:
+    """The questions as plain text and as HTML: numbered, options with their descriptions."""
+    plain = ["❓ The agent asks"]
+    html = ["<b>❓ The agent asks</b>"]
+    several = len(prompt.questions) > 1
+    for index, question in enumerate(prompt.questions, start=1):
+        number = f"{index}. " if several else ""
+        header = f"[{question.header}] " if question.header else ""
+        how = " (pick any, then Done)" if question.multi_select else ""
+        plain.append(f"\n{number}{header}{question.question}{how}")
+        html.append(
+            f"\n<b>{escape(number + header, quote=False)}</b>"
+            f"{escape(question.question, quote=False)}<i>{escape(how, quote=False)}</i>"
+        )
+        for option in question.options:
+            extra = f" — {option.description}" if option.description else ""
+            plain.append(f"• {option.label}{extra}")
+            html.append(f"• {escape(option.label, quote=False)}<i>{escape(extra, quote=False)}</i>")
+    tail = "\nOr send your own answer as a message" + (
+        " (answers go in order)." if several else "."
+    )
+    plain.append(tail)
+    html.append(f"<i>{escape(tail, quote=False)}</i>")
+    shown = "\n".join(html)
+    # HTML cannot be cut safely: one too long goes as its plain text, cut.
+    return "\n".join(plain)[:_MAX_TEXT], (shown if len(shown) <= _MAX_TEXT else None)
 
 
 class ApprovalMessages:
@@ -74,6 +107,33 @@ class ApprovalMessages:
             del self._open[next(iter(self._open))]
         if attachment is not None and preview is not None:
             await self._attach(api, chat_id, attachment, preview.subject or tool_name)
+        return message_id
+
+    async def post_prompt(
+        self, api: TelegramApi, chat_id: ChatId, approval_id: str, prompt: AgentPrompt
+    ) -> str:
+        """Send the agent's questions (options as buttons) or its plan (paged, as HTML,
+        with Approve / Approve in edit mode / Keep planning); the id of the message
+        with the buttons.
+
+        Raises:
+            ConnectorError: sending failed.
+        """
+        html: str | None
+        if prompt.kind == "plan":
+            pages = split_message(prompt.plan, _PLAN_PAGE)
+            for number, page in enumerate(pages[:-1], start=1):
+                head = f"🗺 The agent's plan ({number}/{len(pages)})\n\n"
+                await api.send(chat_id, head + page, silent=number > 1)
+            count = f" ({len(pages)}/{len(pages)})" if len(pages) > 1 else ""
+            text = f"🗺 The agent's plan{count}\n\n{pages[-1]}"
+            html = f"<b>🗺 The agent's plan{count}</b>\n\n{to_telegram_html(pages[-1])}"
+            keyboard = plan_keyboard(approval_id)
+        else:
+            text, html = _questions_text(prompt)
+            keyboard = question_keyboard(approval_id, prompt)
+        message_id = await api.send(chat_id, text, keyboard, markdown=False, html=html)
+        self._open[(chat_id, message_id)] = (text, html)
         return message_id
 
     @staticmethod

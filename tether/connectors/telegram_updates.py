@@ -25,7 +25,7 @@ from tether.connectors.base import (
 )
 from tether.connectors.telegram_api import TelegramApi
 from tether.connectors.telegram_approvals import ApprovalMessages
-from tether.connectors.telegram_keyboard import decode_approval
+from tether.connectors.telegram_keyboard import decode_answer
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
 
@@ -123,12 +123,12 @@ class UpdateRouter:
 
     async def _on_callback(self, query: CallbackQuery) -> None:
         api = self._api
-        decoded = decode_approval(query.data or "")
+        decoded = decode_answer(query.data or "")
         message = query.message
         if decoded is None or message is None:
             await api.answer_callback(query.id, _DEAD_BUTTON)
             return
-        approval_id, choice = decoded
+        approval_id, choice, value = decoded
         chat_id, message_id = message.chat.id, str(message.message_id)
         answer = ApprovalAnswer(
             approval_id=approval_id,
@@ -137,6 +137,7 @@ class UpdateRouter:
             chat_id=chat_id,
             message_id=message_id,
             username=query.from_user.username,
+            value=value,
         )
         try:
             outcome = await self._on_approval(answer)
@@ -152,7 +153,7 @@ class UpdateRouter:
             await api.answer_callback(query.id, _APPROVAL_FAILED)
             return
         if awaits_reason(outcome):
-            await api.answer_callback(query.id, "Send the reason as your next message.")
+            await api.answer_callback(query.id, "Send it as your next message.")
             await self._approvals.hold(api, chat_id, message_id, outcome)
             return
         if not is_settled_outcome(outcome):

@@ -29,7 +29,7 @@ from tether.connectors.base import (
     IncomingMessage,
     ReplyStream,
 )
-from tether.core.commands import CommandContext, SlashCommands
+from tether.core.commands import CommandContext, SlashCommands, apply_mode
 from tether.core.config import TetherConfig
 from tether.core.events import (
     ENGINE_STARTED,
@@ -64,6 +64,8 @@ OnToolDecision = Callable[[str, dict[str, Any], GateDecision], Awaitable[None]]
 """Told (tool_name, tool_input, decision) of every gate decision in a request."""
 
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@\w+)?(?=\s|$)")
+
+_QUESTION_CHOICES = frozenset({ApprovalChoice.OPTION, ApprovalChoice.DONE, ApprovalChoice.ANSWER})
 
 _QUEUED_NOTICE = "⏳ Queued — I'll start on this when the current request finishes."
 
@@ -239,7 +241,7 @@ class Engine:
             # A quiet refusal (the person was told moments ago) has no reply: "".
             reply = refusal.reply or ""
         elif reason is not None:
-            reply = f"❌ Rejected; the agent is told: “{reason.message}”"
+            reply = reason.message
         elif command is not None:
             args = tuple(text[command.end() :].split())
             reply = await self._run_command(context, command.group("name"), args)
@@ -269,19 +271,31 @@ class Engine:
         refusal = await self.middleware.check(context)
         if refusal is not None:
             return refusal.reply or "Not allowed."
-        if answer.choice is ApprovalChoice.REJECT_WITH_REASON:
+        who = f"@{answer.username}" if answer.username else "you"
+        if answer.choice in _QUESTION_CHOICES:
+            return await self._answer_question(answer, who)
+        if answer.choice in {ApprovalChoice.REJECT_WITH_REASON, ApprovalChoice.KEEP_PLANNING}:
             waiting = await self.approvals.await_reason(answer.approval_id, answer.user_id)
             if not waiting.accepted:
                 return waiting.message
+            if answer.choice is ApprovalChoice.KEEP_PLANNING:
+                return (
+                    f"{REASON_MARK} Keep planning: send your feedback as your next message; "
+                    "the agent gets it. Without one, the plan is refused at its timeout."
+                )
             return (
                 f"{REASON_MARK} Rejecting: send the reason as your next message, and the agent "
                 "gets it as the answer. Without one, the request is denied at its timeout."
             )
-        approved = answer.choice not in {ApprovalChoice.REJECT}
-        result = await self.approvals.resolve(answer.approval_id, approved, answer.user_id)
+        approved = answer.choice is not ApprovalChoice.REJECT
+        edit = answer.choice is ApprovalChoice.APPROVE_EDIT
+        result = await self.approvals.resolve(
+            answer.approval_id, approved, answer.user_id, next_mode="edit" if edit else "default"
+        )
         if not result.accepted:
             return result.message
-        who = f"@{answer.username}" if answer.username else "you"
+        if edit:
+            return f"✅ Approved by {who}; working on in edit mode"
         if answer.choice is ApprovalChoice.ALWAYS and result.tool_name:
             self.gatekeeper.auto_approve(answer.chat_id, result.tool_name)
             # A standing approval is a decision of its own: the record tells it
@@ -295,6 +309,29 @@ class Engine:
             )
             return f"✅ Approved by {who}; {result.tool_name} is auto-approved in this chat"
         return f"✅ Approved by {who}" if approved else f"❌ Rejected by {who}"
+
+    async def _answer_question(self, answer: ApprovalAnswer, who: str) -> str:
+        """A pick, a finished multi-select, or a typed answer to the agent's question."""
+        value = answer.value or ""
+        head, _, rest = value.partition("\n" if answer.choice is ApprovalChoice.ANSWER else ".")
+        try:
+            question = int(head)
+            option = int(rest) if answer.choice is ApprovalChoice.OPTION else 0
+        except ValueError:
+            return "That answer could not be read; nothing changed."
+        if answer.choice is ApprovalChoice.OPTION:
+            result = await self.approvals.choose(
+                answer.approval_id, answer.user_id, question, option
+            )
+        elif answer.choice is ApprovalChoice.DONE:
+            result = await self.approvals.finish_selection(
+                answer.approval_id, answer.user_id, question
+            )
+        else:
+            result = await self.approvals.answer(answer.approval_id, answer.user_id, question, rest)
+        if result.accepted:
+            return f"✅ Answered by {who}: {result.message}"
+        return result.message
 
     async def cancel(self, chat_id: ChatId) -> bool:
         """Stop the request running in `chat_id` and deny its pending approvals."""
@@ -349,6 +386,8 @@ class Engine:
         state.session_id = session.session_id
         log = logger.bind(session_id=session.session_id, chat_id=context.chat_id)
 
+        planning = [session.mode is SessionMode.PLAN]
+
         async def can_use_tool(tool_name: str, tool_input: dict[str, Any]) -> GateDecision:
             decision = await self.gatekeeper.check(
                 tool_name,
@@ -357,8 +396,13 @@ class Engine:
                 context.chat_id,
                 user_id=context.user_id,
                 cwd=session.working_directory,
-                read_only=session.mode is SessionMode.PLAN,
+                read_only=planning[0],
             )
+            if decision.allowed and decision.next_mode is not None:
+                # The person approved the plan: the rest of this request, and the
+                # next ones, work in the mode they chose.
+                await self._leave_plan_mode(context, decision.next_mode)
+                planning[0] = False
             if on_tool_decision is not None:
                 await on_tool_decision(tool_name, tool_input, decision)
             # A person who rejected the call knows; every other refusal (the
@@ -405,6 +449,15 @@ class Engine:
             )
         await self._record(session, context.text, response=response)
         return _reply_text(response)
+
+    async def _leave_plan_mode(self, context: MessageContext, mode: str) -> None:
+        wanted = SessionMode.EDIT if mode == SessionMode.EDIT.value else SessionMode.DEFAULT
+        try:
+            notice = await apply_mode(self, context, wanted)
+        except (SessionError, StorageError) as error:
+            logger.error("mode_not_changed", chat_id=context.chat_id, error=str(error))
+            return
+        await self._notify(context.chat_id, notice)
 
     async def _record(
         self,

@@ -227,7 +227,8 @@ class TestRejectWithReason:
         assert waiting.accepted and approvals.awaits_reason(42)
         assert not task.done(), "the request stays open until the reason comes"
         taken = await approvals.take_reason(42, 7, "use   uv instead of pip")
-        assert taken is not None and taken.message == "use uv instead of pip"
+        assert taken is not None
+        assert taken.message == "❌ Rejected; the agent is told: “use uv instead of pip”"
         result = await task
         assert result.outcome is ApprovalOutcome.REJECTED
         assert result.reason == "rejected by the user, who says: use uv instead of pip"

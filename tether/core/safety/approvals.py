@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 from pydantic import BaseModel, ConfigDict
@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from tether.core.events import APPROVAL_REQUESTED, APPROVAL_RESOLVED, Event, EventBus
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.preview import ApprovalPreview
+from tether.core.safety.prompts import AgentPrompt
 from tether.core.types import ChatId, UserId
 from tether.exceptions import ApprovalTimeoutError, AuditError
 
@@ -35,6 +36,7 @@ __all__ = [
     "ApprovalRequester",
     "ApprovalResult",
     "PendingApproval",
+    "PromptRequester",
     "ResolveResult",
 ]
 
@@ -69,6 +71,15 @@ class ApprovalRequester(Protocol):
         ...
 
 
+@runtime_checkable
+class PromptRequester(Protocol):
+    """A connector that can also show the agent's questions and plans."""
+
+    async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: AgentPrompt) -> str:
+        """Show the questions (options as choices) or the plan; returns the message id."""
+        ...
+
+
 class ApprovalOutcome(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
@@ -87,6 +98,10 @@ class ApprovalResult(BaseModel):
     outcome: ApprovalOutcome
     user_id: UserId | None = None
     reason: str
+    answers: dict[str, str] | None = None
+    """For the agent's questions: each question's text and its answer."""
+    next_mode: str | None = None
+    """For an approved plan: the mode the person chose to work in (default, edit)."""
 
     @property
     def approved(self) -> bool:
@@ -133,6 +148,36 @@ class _Pending:
     awaiting_reason: bool = False
     note: str | None = None
     """What the person said when rejecting (the agent is told)."""
+    prompt: AgentPrompt | None = None
+    answers: dict[int, str] = field(default_factory=dict)
+    selected: dict[int, list[int]] = field(default_factory=dict)
+    next_mode: str | None = None
+
+
+def _option(entry: _Pending, question: int, option: int) -> tuple[Any, str] | None:
+    prompt = entry.prompt
+    if prompt is None or prompt.kind != "questions":
+        return None
+    if not 0 <= question < len(prompt.questions):
+        return None
+    asked = prompt.questions[question]
+    if not 0 <= option < len(asked.options):
+        return None
+    return asked, asked.options[option].label
+
+
+def _extras(entry: _Pending, approved: bool) -> dict[str, Any]:
+    """What an audit entry adds for a reason, answers or a plan's mode."""
+    extras: dict[str, Any] = {}
+    if entry.note:
+        extras["note"] = entry.note
+    if entry.prompt is not None:
+        extras["kind"] = entry.prompt.kind
+        if approved and entry.answers:
+            extras["answers"] = [entry.answers[i] for i in sorted(entry.answers)]
+        if approved and entry.next_mode:
+            extras["next_mode"] = entry.next_mode
+    return extras
 
 
 def _new_id() -> str:
@@ -206,12 +251,15 @@ class ApprovalCoordinator:
         description: str,
         owner: UserId | None = None,
         preview: ApprovalPreview | None = None,
+        prompt: AgentPrompt | None = None,
     ) -> ApprovalResult:
         """Ask the chat to approve a call and wait for the answer, the timeout or a cancel.
 
         `owner` is the user whose message is being served; only they may answer
         (None: anyone the connector lets through). `preview` is shown by
-        connectors that can format it. Never raises for a missing
+        connectors that can format it. With `prompt` (the agent's questions
+        or plan) the person answers instead of approving: the result carries
+        the answers or the chosen mode. Never raises for a missing
         or failing connector (that is a deny); re-raises cancellation after
         recording it.
 
@@ -236,8 +284,13 @@ class ApprovalCoordinator:
             description=description,
             owner=owner,
             future=loop.create_future(),
+            prompt=prompt,
         )
         self._pending[approval_id] = entry
+        if prompt is not None and prompt.kind == "questions":
+            # A message typed while questions wait is an answer in the person's words.
+            entry.awaiting_reason = True
+            self._reasons.setdefault(chat_id, []).append(approval_id)
         deadline = loop.time() + self._timeout
         try:
             await self._bus.emit(
@@ -254,8 +307,8 @@ class ApprovalCoordinator:
             )
             try:
                 async with asyncio.timeout_at(deadline):
-                    entry.message_id = await requester.request_approval(
-                        chat_id, approval_id, description, tool_name, preview=preview
+                    entry.message_id = await self._show(
+                        requester, entry, description, preview, prompt
                     )
             except TimeoutError:
                 raise ApprovalTimeoutError(f"asking chat {chat_id} took too long") from None
@@ -285,6 +338,8 @@ class ApprovalCoordinator:
         rejected = "rejected by the user"
         if entry.note:
             rejected = f"rejected by the user, who says: {entry.note}"
+        if entry.note and prompt is not None and prompt.kind == "plan":
+            rejected = f"the user wants you to keep planning and says: {entry.note}"
         reasons = {
             ApprovalOutcome.APPROVED: "approved",
             ApprovalOutcome.REJECTED: rejected,
@@ -292,6 +347,22 @@ class ApprovalCoordinator:
             ApprovalOutcome.CANCELLED: "the request was cancelled",
         }
         return await self._finish(entry, outcome, user_id, reasons.get(outcome, outcome.value))
+
+    @staticmethod
+    async def _show(
+        requester: ApprovalRequester,
+        entry: _Pending,
+        description: str,
+        preview: ApprovalPreview | None,
+        prompt: AgentPrompt | None,
+    ) -> str:
+        if prompt is None:
+            return await requester.request_approval(
+                entry.chat_id, entry.approval_id, description, entry.tool_name, preview=preview
+            )
+        if not isinstance(requester, PromptRequester):
+            raise TypeError("this chat cannot show the agent's questions")
+        return await requester.request_prompt(entry.chat_id, entry.approval_id, prompt)
 
     async def _wait(
         self, entry: _Pending, deadline: float
@@ -304,7 +375,9 @@ class ApprovalCoordinator:
                 return entry.future.result()  # answered in the same instant as the timeout
             raise ApprovalTimeoutError(f"approval {entry.approval_id} timed out") from None
 
-    async def resolve(self, approval_id: str, approved: bool, user_id: UserId) -> ResolveResult:
+    async def resolve(
+        self, approval_id: str, approved: bool, user_id: UserId, *, next_mode: str | None = None
+    ) -> ResolveResult:
         """Answer request `approval_id`: accepted once, from the chat's owner only.
 
         A second answer, an unknown or expired id, or another user is refused
@@ -314,7 +387,12 @@ class ApprovalCoordinator:
         if entry is None:
             assert refusal is not None
             return refusal
+        if approved and entry.prompt is not None and entry.prompt.kind == "questions":
+            return await self._refuse(
+                approval_id, user_id, "Answer the questions (or reject them).", entry
+            )
         outcome = ApprovalOutcome.APPROVED if approved else ApprovalOutcome.REJECTED
+        entry.next_mode = next_mode if approved else None
         entry.future.set_result((outcome, user_id))
         logger.info(
             "approval_answered", approval_id=approval_id, outcome=outcome.value, user_id=user_id
@@ -368,19 +446,120 @@ class ApprovalCoordinator:
                 continue
             if entry.owner is not None and str(entry.owner) != str(user_id):
                 continue
+            if entry.prompt is not None and entry.prompt.kind == "questions":
+                question = next(
+                    i for i in range(len(entry.prompt.questions)) if i not in entry.answers
+                )
+                answered = self._record_answer(entry, user_id, question, text.strip()[:1000])
+                if answered.accepted:
+                    return answered.model_copy(
+                        update={"message": f"✅ Answered: {answered.message}"}
+                    )
+                return answered.model_copy(update={"message": f"📝 {answered.message}"})
             note = " ".join(text.split())
             entry.note = note if len(note) <= 1000 else note[:999] + "…"
             entry.future.set_result((ApprovalOutcome.REJECTED, user_id))
             self._forget_reason(entry)
             logger.info("approval_rejected_with_reason", approval_id=approval_id, user_id=user_id)
+            planning = entry.prompt is not None and entry.prompt.kind == "plan"
+            head = "📝 Back to planning" if planning else "❌ Rejected"
             return ResolveResult(
                 accepted=True,
-                message=entry.note,
+                message=f"{head}; the agent is told: “{entry.note}”",
                 approval_id=approval_id,
                 tool_name=entry.tool_name,
                 approved=False,
             )
         return None
+
+    async def choose(
+        self, approval_id: str, user_id: UserId, question: int, option: int
+    ) -> ResolveResult:
+        """Pick option `option` of question `question` (toggled for a multi-select one)."""
+        entry, refusal = await self._answerable(approval_id, user_id)
+        if entry is None:
+            assert refusal is not None
+            return refusal
+        found = _option(entry, question, option)
+        if found is None:
+            return await self._refuse(approval_id, user_id, "That choice is not offered.", entry)
+        asked, label = found
+        if not asked.multi_select:
+            return self._record_answer(entry, user_id, question, label)
+        chosen = entry.selected.setdefault(question, [])
+        if option in chosen:
+            chosen.remove(option)
+        else:
+            chosen.append(option)
+        labels = ", ".join(asked.options[i].label for i in sorted(chosen)) or "nothing"
+        return ResolveResult(
+            accepted=False,
+            message=f"Selected: {labels}. Press Done when finished.",
+            approval_id=approval_id,
+            tool_name=entry.tool_name,
+        )
+
+    async def finish_selection(
+        self, approval_id: str, user_id: UserId, question: int
+    ) -> ResolveResult:
+        """Answer multi-select question `question` with the options picked so far."""
+        entry, refusal = await self._answerable(approval_id, user_id)
+        if entry is None:
+            assert refusal is not None
+            return refusal
+        if entry.prompt is None or not 0 <= question < len(entry.prompt.questions):
+            return await self._refuse(approval_id, user_id, "That choice is not offered.", entry)
+        options = entry.prompt.questions[question].options
+        chosen = sorted(entry.selected.get(question, []))
+        if not chosen:
+            return ResolveResult(
+                accepted=False,
+                message="Pick at least one option first (or send your own answer).",
+                approval_id=approval_id,
+            )
+        return self._record_answer(
+            entry, user_id, question, ", ".join(options[i].label for i in chosen)
+        )
+
+    async def answer(
+        self, approval_id: str, user_id: UserId, question: int, text: str
+    ) -> ResolveResult:
+        """Answer question `question` with `text` (an option's label, or the person's words)."""
+        entry, refusal = await self._answerable(approval_id, user_id)
+        if entry is None:
+            assert refusal is not None
+            return refusal
+        if entry.prompt is None or not 0 <= question < len(entry.prompt.questions):
+            return await self._refuse(approval_id, user_id, "That question was not asked.", entry)
+        if not text.strip():
+            return ResolveResult(
+                accepted=False, message="An empty answer is no answer.", approval_id=approval_id
+            )
+        return self._record_answer(entry, user_id, question, text.strip()[:1000])
+
+    def _record_answer(
+        self, entry: _Pending, user_id: UserId, question: int, text: str
+    ) -> ResolveResult:
+        assert entry.prompt is not None
+        entry.answers[question] = text
+        total = len(entry.prompt.questions)
+        if len(entry.answers) < total:
+            return ResolveResult(
+                accepted=False,
+                message=f"Noted ({len(entry.answers)} of {total} answered): {text}",
+                approval_id=entry.approval_id,
+                tool_name=entry.tool_name,
+            )
+        entry.future.set_result((ApprovalOutcome.APPROVED, user_id))
+        self._forget_reason(entry)
+        logger.info("questions_answered", approval_id=entry.approval_id, user_id=user_id)
+        return ResolveResult(
+            accepted=True,
+            message="; ".join(entry.answers[i] for i in range(total)),
+            approval_id=entry.approval_id,
+            tool_name=entry.tool_name,
+            approved=True,
+        )
 
     def _forget_reason(self, entry: _Pending) -> None:
         waiting = self._reasons.get(entry.chat_id)
@@ -487,7 +666,7 @@ class ApprovalCoordinator:
                 approval_id=entry.approval_id,
                 chat_id=entry.chat_id,
                 outcome=outcome.value,
-                **({"note": entry.note} if entry.note else {}),
+                **_extras(entry, approved),
             )
         except AuditError as error:
             logger.error("approval_not_logged", approval_id=entry.approval_id, error=str(error))
@@ -518,8 +697,16 @@ class ApprovalCoordinator:
             tool_name=entry.tool_name,
             outcome=outcome.value,
         )
+        answers = None
+        if approved and entry.prompt is not None and entry.prompt.kind == "questions":
+            answers = {q.question: entry.answers[i] for i, q in enumerate(entry.prompt.questions)}
         return ApprovalResult(
-            approval_id=entry.approval_id, outcome=outcome, user_id=user_id, reason=reason
+            approval_id=entry.approval_id,
+            outcome=outcome,
+            user_id=user_id,
+            reason=reason,
+            answers=answers,
+            next_mode=entry.next_mode if approved else None,
         )
 
     async def _close(self, entry: _Pending, outcome: ApprovalOutcome) -> None:

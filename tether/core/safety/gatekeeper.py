@@ -37,6 +37,7 @@ from tether.core.safety.facts import NEVER_AUTO_ALLOWED, RiskLevel
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.core.safety.policy import Action
 from tether.core.safety.preview import ApprovalPreview, build_preview, note_preview
+from tether.core.safety.prompts import INTERACTIVE_TOOLS, AgentPrompt, answers_input, parse_prompt
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
 from tether.core.types import ChatId, UserId
 
@@ -74,6 +75,8 @@ class GateDecision(BaseModel):
     approval: str | None = None
     """How an approval ended: approved, rejected, timeout, cancelled, unavailable, auto."""
     approval_id: str | None = None
+    next_mode: str | None = None
+    """For an approved plan (ExitPlanMode): the mode the person chose (default, edit)."""
 
 
 class AutoApproveState(BaseModel):
@@ -234,6 +237,10 @@ class ToolGatekeeper:
             "risk_level": verdict.risk_level.value,
             "risk_facts": verdict.risk_facts,
         }
+        if verdict.decision is Action.ALLOW and tool_name in INTERACTIVE_TOOLS:
+            return await self._ask_person(
+                verdict, tool_name, tool_input, session_id, chat_id, user_id, base
+            )
         if verdict.decision is Action.ALLOW:
             return GateDecision(allowed=True, reason=verdict.reason, **base)
         if verdict.decision is Action.DENY:
@@ -273,6 +280,56 @@ class ToolGatekeeper:
             approval=result.outcome.value,
             approval_id=result.approval_id,
             **base,
+        )
+
+    async def _ask_person(
+        self,
+        verdict: Verdict,
+        tool_name: str,
+        tool_input: Any,
+        session_id: str,
+        chat_id: ChatId,
+        user_id: UserId | None,
+        base: dict[str, Any],
+    ) -> GateDecision:
+        """The agent's questions or plan, put to the person; their answer is the decision."""
+        prompt = parse_prompt(tool_name, tool_input)
+        if not isinstance(prompt, AgentPrompt):
+            return GateDecision(
+                allowed=False,
+                reason=f"Denied: {prompt}.",
+                violation_type="invalid_input",
+                **base,
+            )
+        result = await self._approvals.request(
+            session_id=session_id,
+            chat_id=chat_id,
+            tool_name=tool_name,
+            description=_prompt_text(prompt),
+            owner=user_id,
+            prompt=prompt,
+        )
+        common = {**base, "approval": result.outcome.value, "approval_id": result.approval_id}
+        if not result.approved:
+            return GateDecision(
+                allowed=False,
+                reason=f"Denied: {result.reason}.",
+                violation_type="approval",
+                **common,
+            )
+        if prompt.kind == "plan":
+            mode = result.next_mode or "default"
+            return GateDecision(
+                allowed=True,
+                reason=f"The user approved the plan; work on in {mode} mode.",
+                next_mode=mode,
+                **common,
+            )
+        return GateDecision(
+            allowed=True,
+            reason="The user answered.",
+            updated_input=answers_input(tool_input, result.answers or {}),
+            **common,
         )
 
     async def _preview(
@@ -428,6 +485,17 @@ def describe_for_approval(tool_name: str, verdict: Verdict) -> str:
     lines.append(f"Why: {why}" + (f" (rule {verdict.rule})" if verdict.rule else ""))
     facts = ", ".join(verdict.risk_facts[:4])
     lines.append(f"Risk: {verdict.risk_level.value}" + (f" — {facts}" if facts else ""))
+    return "\n".join(lines)
+
+
+def _prompt_text(prompt: AgentPrompt) -> str:
+    """The prompt in a few plain lines (for connectors that only show text)."""
+    if prompt.kind == "plan":
+        return "🗺 The agent's plan:\n" + prompt.plan[: _MAX_SHOWN * 10]
+    lines = ["❓ The agent asks:"]
+    for question in prompt.questions:
+        lines.append(question.question)
+        lines.extend(f"  • {option.label}" for option in question.options)
     return "\n".join(lines)
 
 
