@@ -96,7 +96,7 @@ async def test_message_streamed_reply_approval_press_tool_allowed_final_reply(
 
     assert [(name, d.allowed) for name, d in agent.calls[0].decisions] == [("Write", True)]
     assert "text" not in bot_api.callback_answers[query_id]
-    assert approval.visible_text.endswith("✅ Approved by @ana")
+    await bot_api.wait_for(lambda: approval.visible_text.endswith("✅ Approved by @ana"))
     assert approval.buttons == []
     # Streamed: sent with the text so far and the activity line, then edited.
     first_send = bot_api.calls_to("sendMessage")[0].params["text"]
@@ -243,3 +243,129 @@ async def test_approvals_notify_and_streamed_progress_does_not(
     assert streamed.params.get("disable_notification") in {True, "true"}
     assert asked.params.get("disable_notification") in {None, False, "false"}
     assert asked.params.get("reply_markup")
+
+
+QUESTIONS = [
+    {
+        "question": "Which package manager?",
+        "header": "Packages",
+        "options": [{"label": "uv"}, {"label": "pip"}],
+        "multiSelect": False,
+    },
+    {
+        "question": "Which checks?",
+        "header": "CI",
+        "options": [{"label": "tests"}, {"label": "types"}, {"label": "lint"}],
+        "multiSelect": True,
+    },
+]
+
+
+def _asked(bot_api: FakeBotApi, start: str) -> StoredMessage | None:
+    return next((m for m in bot_api.chat(OWNER) if m.visible_text.startswith(start)), None)
+
+
+async def test_questions_are_buttons_and_the_answers_go_back_as_updated_input(
+    run: Run, bot_api: FakeBotApi, engine_config: TetherConfig
+) -> None:
+    agent = await run([UseTool("AskUserQuestion", {"questions": QUESTIONS}), Say("Thanks.")])
+    bot_api.push_message("set up the project", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: _asked(bot_api, "❓ The agent asks") is not None)
+    asked = _asked(bot_api, "❓ The agent asks")
+    assert asked is not None
+    labels = [row[0]["text"] for row in asked.buttons]
+    assert labels == [
+        "1. uv",
+        "1. pip",
+        "2. tests",
+        "2. types",
+        "2. lint",
+        "☑️ Done with 2",
+        "❌ Don't answer",
+    ]
+    first = bot_api.press(asked.message_id, "1. uv", user_id=OWNER)
+    await bot_api.wait_for(lambda: first in bot_api.callback_answers)
+    assert bot_api.callback_answers[first]["text"].startswith("Noted (1 of 2 answered)")
+    for label in ("2. tests", "2. lint"):
+        pressed = bot_api.press(asked.message_id, label, user_id=OWNER)
+        await bot_api.wait_for(lambda pressed=pressed: pressed in bot_api.callback_answers)
+    assert "Selected: tests, lint" in bot_api.callback_answers[pressed]["text"]
+    stranger = bot_api.press(asked.message_id, "☑️", user_id=STRANGER, username="bob")
+    await bot_api.wait_for(lambda: stranger in bot_api.callback_answers)
+    assert asked.buttons, "a press from someone else changes nothing"
+    bot_api.press(asked.message_id, "☑️", user_id=OWNER)
+    await bot_api.wait_for(lambda: "Thanks." in bot_api.chat(OWNER)[0].visible_text)
+
+    ((name, decision),) = agent.calls[0].decisions
+    assert (name, decision.allowed) == ("AskUserQuestion", True)
+    assert decision.updated_input == {
+        "questions": QUESTIONS,
+        "answers": {"Which package manager?": "uv", "Which checks?": "tests, lint"},
+    }
+    await bot_api.wait_for(lambda: asked.buttons == [])
+    assert "✅ Answered by @ana: uv; tests, lint" in asked.visible_text
+    (entry,) = [
+        e for e in read_audit_log(engine_config.audit_log_path) if e["event_type"] == "approval"
+    ]
+    assert entry["answers"] == ["uv", "tests, lint"]
+
+
+async def test_a_question_answered_in_words_by_a_message(run: Run, bot_api: FakeBotApi) -> None:
+    agent = await run([UseTool("AskUserQuestion", {"questions": QUESTIONS[:1]}), Say("Ok.")])
+    bot_api.push_message("set up", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: _asked(bot_api, "❓ The agent asks") is not None)
+    bot_api.push_message("poetry, please", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: "Ok." in bot_api.chat(OWNER)[0].visible_text)
+    ((_, decision),) = agent.calls[0].decisions
+    assert decision.updated_input is not None
+    assert decision.updated_input["answers"] == {"Which package manager?": "poetry, please"}
+
+
+async def test_an_unanswered_question_is_refused_at_the_timeout(
+    run: Run, bot_api: FakeBotApi
+) -> None:
+    agent = await run(
+        [UseTool("AskUserQuestion", {"questions": QUESTIONS}), Say("No answer.")],
+        approval_timeout_seconds=0.3,
+    )
+    bot_api.push_message("set up", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: any("No answer." in m.visible_text for m in bot_api.chat(OWNER)))
+    ((_, decision),) = agent.calls[0].decisions
+    assert not decision.allowed and "nobody answered" in (decision.reason or "")
+    asked = _asked(bot_api, "❓ The agent asks")
+    assert asked is not None and "Expired" in asked.visible_text
+
+
+async def test_a_plan_is_shown_as_html_and_keep_planning_sends_feedback(
+    run: Run, bot_api: FakeBotApi
+) -> None:
+    plan = "# Plan\n\n1. Add **greet** to `app.py`\n2. Test it <carefully>"
+    agent = await run([UseTool("ExitPlanMode", {"plan": plan}), Say("Replanning.")])
+    bot_api.push_message("plan it", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: _asked(bot_api, "🗺 The agent's plan") is not None)
+    shown = _asked(bot_api, "🗺 The agent's plan")
+    assert shown is not None and shown.parse_mode == "HTML"
+    assert "<b>greet</b>" in shown.text and "&lt;carefully&gt;" in shown.text
+    assert [row[0]["text"] for row in shown.buttons] == [
+        "✅ Approve plan",
+        "✏️ Approve, edit mode",
+        "📝 Keep planning",
+    ]
+    bot_api.press(shown.message_id, "📝", user_id=OWNER)
+    await bot_api.wait_for(lambda: shown.buttons == [])
+    bot_api.push_message("also update the README", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: "Replanning." in bot_api.chat(OWNER)[0].visible_text)
+    ((_, decision),) = agent.calls[0].decisions
+    assert not decision.allowed
+    assert (decision.reason or "").endswith("keep planning and says: also update the README.")
+
+
+async def test_a_long_plan_is_paged(run: Run, bot_api: FakeBotApi) -> None:
+    plan = "\n\n".join(f"{n}. " + "step " * 60 for n in range(1, 40))
+    await run([UseTool("ExitPlanMode", {"plan": plan}), Say("Done.")])
+    bot_api.push_message("plan it", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: any(m.buttons for m in bot_api.chat(OWNER)))
+    pages = [m for m in bot_api.chat(OWNER) if m.visible_text.startswith("🗺 The agent's plan")]
+    assert len(pages) >= 3
+    assert pages[0].visible_text.startswith("🗺 The agent's plan (1/")
+    assert pages[-1].buttons and not pages[0].buttons
