@@ -369,3 +369,16 @@ async def test_a_long_plan_is_paged(run: Run, bot_api: FakeBotApi) -> None:
     assert len(pages) >= 3
     assert pages[0].visible_text.startswith("🗺 The agent's plan (1/")
     assert pages[-1].buttons and not pages[0].buttons
+
+
+async def test_an_approval_telegram_cannot_deliver_is_refused_at_once(
+    run: Run, bot_api: FakeBotApi, project_dir: Path
+) -> None:
+    """Past the retries the call is refused, not left waiting for the timeout."""
+    agent = await run([_write(project_dir), Say("Could not ask.")], approval_timeout_seconds=60)
+    bot_api.fail("sendMessage", status=502, description="Bad Gateway", times=50)
+    bot_api.push_message("write notes", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: bool(agent.calls and agent.calls[0].decisions), within=10)
+    ((_, decision),) = agent.calls[0].decisions
+    assert not decision.allowed
+    assert decision.approval == "unavailable"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -39,6 +40,12 @@ from tether.core.events import (
     Event,
     EventBus,
 )
+from tether.core.interrupted import (
+    NOTICES_SENT,
+    REQUEST_ENDED,
+    REQUEST_STARTED,
+    find_cut_short,
+)
 from tether.core.request_summary import RequestTally, denial_line
 from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
@@ -64,6 +71,8 @@ OnToolDecision = Callable[[str, dict[str, Any], GateDecision], Awaitable[None]]
 """Told (tool_name, tool_input, decision) of every gate decision in a request."""
 
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@\w+)?(?=\s|$)")
+
+_STOP_GRACE_SECONDS = 5.0
 
 _QUESTION_CHOICES = frozenset({ApprovalChoice.OPTION, ApprovalChoice.DONE, ApprovalChoice.ANSWER})
 
@@ -154,6 +163,7 @@ class Engine:
             )
             await self.connector.start()
             self._connector_started = True
+            await self._tell_cut_short()
         logger.info("engine_started", plugins=[p.meta.name for p in self.plugins.plugins])
 
     async def shutdown(self) -> None:
@@ -168,6 +178,7 @@ class Engine:
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         if self._connector_started and self.connector is not None:
             steps.append(("connector", self.connector.stop))
+        steps.append(("approvals", self._refuse_open_approvals))
         steps.append(("requests", self._cancel_all_requests))
         steps.append(("events", lambda: self.event_bus.emit(Event(name=ENGINE_STOPPED))))
         steps.append(("plugins", self.plugins.stop_all))
@@ -412,6 +423,39 @@ class Engine:
                 await on_tool_denied(tool_name, decision.reason or "denied")
             return decision
 
+        request_id = uuid.uuid4().hex[:16]
+        await self._audit_quietly(
+            REQUEST_STARTED,
+            request_id=request_id,
+            chat_id=context.chat_id,
+            session_id=session.session_id,
+            text=context.text[:80],
+        )
+        outcome = "error"
+        try:
+            reply = await self._execute(
+                context, session, log, can_use_tool, on_text, on_tool_activity
+            )
+            outcome = "done"
+            return reply
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            # Ended while Tether stops: the reply may never reach the chat.
+            outcome = "stopped" if self._stopped else outcome
+            await self._audit_quietly(REQUEST_ENDED, request_id=request_id, outcome=outcome)
+
+    async def _execute(
+        self,
+        context: MessageContext,
+        session: Session,
+        log: Any,
+        can_use_tool: Any,
+        on_text: OnText | None,
+        on_tool_activity: OnToolActivity | None,
+    ) -> str:
+        assert self.agent is not None
         try:
             async with asyncio.timeout(self.config.agent_timeout_seconds):
                 response = await self.agent.execute(
@@ -449,6 +493,36 @@ class Engine:
             )
         await self._record(session, context.text, response=response)
         return _reply_text(response)
+
+    async def _refuse_open_approvals(self) -> None:
+        refused = await self.approvals.stop()
+        if refused:
+            logger.info("approvals_refused_at_stop", count=refused)
+
+    async def _audit_quietly(self, event_type: str, **fields: Any) -> None:
+        # The request ledger helps a later start explain itself; failing to write
+        # it must not fail the request (the gate's own entries still fail closed).
+        try:
+            await self.audit_logger.log(event_type, **fields)
+        except Exception as error:  # noqa: BLE001 - see above
+            logger.warning("request_ledger_not_written", event_type=event_type, error=repr(error))
+
+    async def _tell_cut_short(self) -> None:
+        """Tell each chat whose request a stop or crash cut short which one it was."""
+        try:
+            found = await asyncio.to_thread(find_cut_short, self.audit_logger.path)
+        except Exception as error:  # noqa: BLE001 - a notice must not stop the start
+            logger.warning("cut_short_not_read", error=repr(error))
+            return
+        for chat in found:
+            quoted = "; ".join(f"“{text}”" for text in chat.requests)
+            await self._notify(
+                chat.chat_id,
+                f"⚠️ Tether stopped before finishing your request {quoted}. Nothing more "
+                "happened for it; send it again to continue.",
+            )
+        if found:
+            await self._audit_quietly(NOTICES_SENT, chats=[chat.chat_id for chat in found])
 
     async def _leave_plan_mode(self, context: MessageContext, mode: str) -> None:
         wanted = SessionMode.EDIT if mode == SessionMode.EDIT.value else SessionMode.DEFAULT
@@ -560,11 +634,17 @@ class Engine:
             logger.warning("notice_failed", chat_id=chat_id, error=repr(error))
 
     async def _cancel_all_requests(self) -> None:
+        running: list[asyncio.Task[Any]] = []
         for chat_id, state in list(self._chats.items()):
             if state.running is not None:
+                if state.running is not asyncio.current_task():
+                    running.append(state.running)
                 await self.cancel(chat_id)
             else:
                 await self.approvals.cancel_pending(chat_id)
+        if running:
+            # Let them write how they ended before the audit log closes.
+            await asyncio.wait(running, timeout=_STOP_GRACE_SECONDS)
 
 
 def _accumulate(on_text: OnText) -> OnText:

@@ -152,6 +152,7 @@ class _Pending:
     answers: dict[int, str] = field(default_factory=dict)
     selected: dict[int, list[int]] = field(default_factory=dict)
     next_mode: str | None = None
+    stopped: bool = False
 
 
 def _option(entry: _Pending, question: int, option: int) -> tuple[Any, str] | None:
@@ -169,6 +170,8 @@ def _option(entry: _Pending, question: int, option: int) -> tuple[Any, str] | No
 def _extras(entry: _Pending, approved: bool) -> dict[str, Any]:
     """What an audit entry adds for a reason, answers or a plan's mode."""
     extras: dict[str, Any] = {}
+    if entry.stopped:
+        extras["stopped"] = True
     if entry.note:
         extras["note"] = entry.note
     if entry.prompt is not None:
@@ -216,6 +219,7 @@ class ApprovalCoordinator:
         self._settled: OrderedDict[str, str] = OrderedDict()
         # Per chat, the requests whose rejection waits for the person's reason.
         self._reasons: dict[ChatId, list[str]] = {}
+        self._stopping = False
 
     @property
     def timeout_seconds(self) -> float:
@@ -344,7 +348,11 @@ class ApprovalCoordinator:
             ApprovalOutcome.APPROVED: "approved",
             ApprovalOutcome.REJECTED: rejected,
             ApprovalOutcome.TIMEOUT: f"nobody answered within {self._timeout:g} s",
-            ApprovalOutcome.CANCELLED: "the request was cancelled",
+            ApprovalOutcome.CANCELLED: (
+                "Tether stopped before anyone answered"
+                if self._stopping
+                else "the request was cancelled"
+            ),
         }
         return await self._finish(entry, outcome, user_id, reasons.get(outcome, outcome.value))
 
@@ -594,11 +602,29 @@ class ApprovalCoordinator:
             )
         return entry, None
 
+    async def stop(self) -> int:
+        """Refuse every open request because Tether is stopping; how many there were.
+
+        Each is recorded (with its chat) as cancelled with `stopped: true`, so the
+        next start can tell the chat what was cut short.
+        """
+        self._stopping = True
+        count = 0
+        for chat_id in {entry.chat_id for entry in self._pending.values()}:
+            count += await self.cancel_pending(chat_id)
+        # Each waiting request records its own outcome; give them the time to.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _CLOSE_TIMEOUT
+        while self._pending and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        return count
+
     async def cancel_pending(self, chat_id: ChatId) -> int:
         """Deny every request still open in `chat_id`; returns how many there were."""
         count = 0
         for entry in list(self._pending.values()):
             if entry.chat_id == chat_id and not entry.future.done():
+                entry.stopped = self._stopping
                 entry.future.set_result((ApprovalOutcome.CANCELLED, None))
                 count += 1
         if count:
