@@ -220,6 +220,9 @@ class ApprovalCoordinator:
         # Per chat, the requests whose rejection waits for the person's reason.
         self._reasons: dict[ChatId, list[str]] = {}
         self._stopping = False
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def timeout_seconds(self) -> float:
@@ -269,6 +272,34 @@ class ApprovalCoordinator:
 
         Emits `approval.requested` when asking and `approval.resolved` at the end.
         """
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            return await self._request(
+                session_id=session_id,
+                chat_id=chat_id,
+                tool_name=tool_name,
+                description=description,
+                owner=owner,
+                preview=preview,
+                prompt=prompt,
+            )
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
+    async def _request(
+        self,
+        *,
+        session_id: str,
+        chat_id: ChatId,
+        tool_name: str,
+        description: str,
+        owner: UserId | None = None,
+        preview: ApprovalPreview | None = None,
+        prompt: AgentPrompt | None = None,
+    ) -> ApprovalResult:
         approval_id = self._unique_id()
         requester = self._requester
         if requester is None:
@@ -613,10 +644,11 @@ class ApprovalCoordinator:
         for chat_id in {entry.chat_id for entry in self._pending.values()}:
             count += await self.cancel_pending(chat_id)
         # Each waiting request records its own outcome; give them the time to.
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _CLOSE_TIMEOUT
-        while self._pending and loop.time() < deadline:
-            await asyncio.sleep(0.01)
+        try:
+            async with asyncio.timeout(_CLOSE_TIMEOUT):
+                await self._idle.wait()
+        except TimeoutError:
+            logger.warning("approvals_not_settled_at_stop", count=self._in_flight)
         return count
 
     async def cancel_pending(self, chat_id: ChatId) -> int:
