@@ -148,6 +148,7 @@ async def test_an_unanswered_approval_expires_denies_the_tool_and_removes_the_bu
     await bot_api.wait_for(lambda: "write." in bot_api.chat(OWNER)[0].visible_text)
     assert [(name, d.allowed) for name, d in agent.calls[0].decisions] == [("Write", False)]
     # The denial stays in the final reply, with the summary after it.
+    await bot_api.wait_for(lambda: "blocked" in bot_api.chat(OWNER)[0].visible_text)
     final = bot_api.chat(OWNER)[0].visible_text
     assert "⛔ Write denied:" in final and "nobody answered" in final
     assert final.endswith("0 commands run · 0 files changed · 1 asked · 1 blocked")
@@ -204,8 +205,17 @@ async def test_reject_with_a_reason_sends_the_next_message_to_the_agent_as_the_d
     assert (name, decision.allowed) == ("Write", False)
     assert decision.reason is not None
     assert decision.reason.endswith("who says: put them in docs/ instead.")
-    said = [m.visible_text for m in bot_api.chat(OWNER)]
-    assert any(text.startswith("❌ Rejected; the agent is told") for text in said)
+    await bot_api.wait_for(
+        lambda: any(
+            m.visible_text.startswith("❌ Rejected; the agent is told") for m in bot_api.chat(OWNER)
+        )
+    )
+    # The request itself no longer asks for a reason: it shows how it ended.
+    await bot_api.wait_for(
+        lambda: approval.visible_text.endswith(
+            "❌ Rejected; the agent is told: “put them in docs/ instead”"
+        )
+    )
     approvals = [
         entry
         for entry in read_audit_log(engine_config.audit_log_path)
@@ -319,6 +329,10 @@ async def test_a_question_answered_in_words_by_a_message(run: Run, bot_api: Fake
     ((_, decision),) = agent.calls[0].decisions
     assert decision.updated_input is not None
     assert decision.updated_input["answers"] == {"Which package manager?": "poetry, please"}
+    asked = _asked(bot_api, "❓ The agent asks")
+    assert asked is not None
+    await bot_api.wait_for(lambda: asked.buttons == [])
+    assert asked.visible_text.endswith("✅ Answered: poetry, please")
 
 
 async def test_an_unanswered_question_is_refused_at_the_timeout(

@@ -8,6 +8,7 @@ asked a person and how many were blocked.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +20,14 @@ _FILE_TOOLS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_pat
 _NOTEBOOK = {"NotebookEdit": "notebook_path"}
 _MAX_REASON = 160
 _MAX_DENIALS_KEPT = 20
+_DETAIL = re.compile(r" \[[^\]\n]{1,80}\]:.*?(?= — |$)")
 
 
 def denial_line(tool_name: str, reason: str) -> str:
     """One short line for a refused call: `⛔ Bash denied: <why>`."""
     why = " ".join(reason.removeprefix("Denied: ").split())
+    # The policy's "[rule]: what it matched" detail is for the log; the line stays short.
+    why = _DETAIL.sub("", why)
     if len(why) > _MAX_REASON:
         why = why[: _MAX_REASON - 1] + "…"
     return f"⛔ {tool_name} denied: {why}"

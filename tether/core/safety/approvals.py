@@ -153,6 +153,8 @@ class _Pending:
     selected: dict[int, list[int]] = field(default_factory=dict)
     next_mode: str | None = None
     stopped: bool = False
+    closing_text: str | None = None
+    """The outcome to show on the request when a typed message settled it."""
 
 
 def _option(entry: _Pending, question: int, option: int) -> tuple[Any, str] | None:
@@ -491,9 +493,8 @@ class ApprovalCoordinator:
                 )
                 answered = self._record_answer(entry, user_id, question, text.strip()[:1000])
                 if answered.accepted:
-                    return answered.model_copy(
-                        update={"message": f"✅ Answered: {answered.message}"}
-                    )
+                    entry.closing_text = f"✅ Answered: {answered.message}"
+                    return answered.model_copy(update={"message": entry.closing_text})
                 return answered.model_copy(update={"message": f"📝 {answered.message}"})
             note = " ".join(text.split())
             entry.note = note if len(note) <= 1000 else note[:999] + "…"
@@ -502,9 +503,10 @@ class ApprovalCoordinator:
             logger.info("approval_rejected_with_reason", approval_id=approval_id, user_id=user_id)
             planning = entry.prompt is not None and entry.prompt.kind == "plan"
             head = "📝 Back to planning" if planning else "❌ Rejected"
+            entry.closing_text = f"{head}; the agent is told: “{entry.note}”"
             return ResolveResult(
                 accepted=True,
-                message=f"{head}; the agent is told: “{entry.note}”",
+                message=entry.closing_text,
                 approval_id=approval_id,
                 tool_name=entry.tool_name,
                 approved=False,
@@ -749,6 +751,10 @@ class ApprovalCoordinator:
         )
         if outcome in {ApprovalOutcome.TIMEOUT, ApprovalOutcome.CANCELLED}:
             await self._close(entry, outcome)
+        elif entry.closing_text is not None:
+            # Settled by a typed message, not a button: the request still shows
+            # its buttons (or "send the reason"), so it is closed here.
+            await self._close(entry, outcome, entry.closing_text)
         logger.info(
             "approval_settled",
             approval_id=entry.approval_id,
@@ -767,15 +773,18 @@ class ApprovalCoordinator:
             next_mode=entry.next_mode if approved else None,
         )
 
-    async def _close(self, entry: _Pending, outcome: ApprovalOutcome) -> None:
+    async def _close(
+        self, entry: _Pending, outcome: ApprovalOutcome, text: str | None = None
+    ) -> None:
         requester = self._requester
         if requester is None or entry.message_id is None:
             return
-        text = (
-            "⌛ Expired — not approved in time, so it was denied."
-            if outcome is ApprovalOutcome.TIMEOUT
-            else "🛑 Cancelled — denied."
-        )
+        if text is None:
+            text = (
+                "⌛ Expired — not approved in time, so it was denied."
+                if outcome is ApprovalOutcome.TIMEOUT
+                else "🛑 Cancelled — denied."
+            )
         try:
             async with asyncio.timeout(_CLOSE_TIMEOUT):
                 await requester.close_approval(entry.chat_id, entry.message_id, text)

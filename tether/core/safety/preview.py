@@ -259,7 +259,7 @@ def _bash_preview(
     classification = verdict.classification if verdict is not None else None
     if classification is not None:
         for part in classification.parts[:_MAX_PARTS]:
-            facts = tuple(_describe_fact(f.kind, f.detail) for f in part.facts)
+            facts = tuple(_describe_fact(f.kind, f.detail, part.text) for f in part.facts)
             parts.append(PreviewPart(text=mask_secrets(part.text)[:500], facts=facts))
         whole = tuple(_describe_fact(f.kind, f.detail) for f in classification.facts)
         if whole:
@@ -483,9 +483,12 @@ def _relative_value(value: Any, root: Path | None) -> Any:
     return value
 
 
-def _describe_fact(kind: str, detail: str) -> str:
+def _describe_fact(kind: str, detail: str, context: str = "") -> str:
     info = FACTS.get(kind)
     text = info.summary if info is not None else kind
+    # A detail that only repeats the command it is listed under adds nothing.
+    if detail and (detail in context or detail.split(" (")[0] in context):
+        detail = ""
     return mask_secrets(f"{text} ({detail})" if detail else text)[:200]
 
 
