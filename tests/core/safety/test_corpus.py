@@ -27,7 +27,7 @@ _CORPUS = Path(__file__).parent / "corpus"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _OUTCOMES = {"allow", "ask", "deny", "not_allow"}
 _DECISIONS = {"allow": "allow", "ask": "require_approval", "deny": "deny"}
-_CASE_KEYS = {"cmd", "tool", "input", "expect", "why", "xfail", "tree", "cwd", "id"}
+_CASE_KEYS = {"cmd", "tool", "input", "expect", "why", "xfail", "tree", "cwd", "id", "reason"}
 
 # The project every case without its own `tree` runs in: an ordinary repository.
 _SHARED_TREE: tuple[dict[str, str], ...] = (
@@ -63,6 +63,8 @@ class Case:
     xfail: str | None = None
     tree: tuple[dict[str, str], ...] | None = None
     cwd: str | None = None
+    reason: str | None = None
+    """Text the verdict's reason must contain (case-insensitive), when it matters."""
     ident: str = field(default="")
 
 
@@ -108,6 +110,7 @@ def _case(source: str, number: int, raw: Any, trees: dict[str, Any]) -> Case:
         xfail=raw.get("xfail"),
         tree=tuple(tree) if tree is not None else None,
         cwd=raw.get("cwd"),
+        reason=raw.get("reason"),
         ident=str(raw.get("id", "")),
     )
 
@@ -225,6 +228,12 @@ def test_corpus_case(case: Case, worlds: tuple[_World, _World]) -> None:
     wanted = (
         {"require_approval", "deny"} if case.expect == "not_allow" else {_DECISIONS[case.expect]}
     )
+    if case.reason is not None and case.reason.lower() not in verdict.reason.lower():
+        pytest.fail(
+            f"{case.source}.yaml #{case.number}: the reason should say {case.reason!r}, "
+            f"it says {verdict.reason[:200]!r}: {case.why}",
+            pytrace=False,
+        )
     if got not in wanted:
         # A one-line failure: hundreds of strict xfails must stay cheap to report.
         pytest.fail(
