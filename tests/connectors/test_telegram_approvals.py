@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tether.connectors.base import ApprovalAnswer, ApprovalChoice, Button
@@ -164,3 +166,36 @@ async def test_close_approval_leaves_a_request_settled_by_a_button_as_it_is(
     await connector.close_approval(42, str(message_id), "⌛ Expired after 300 s: denied")
     shown = bot_api.messages[(42, message_id)]
     assert shown.edits == 1 and shown.visible_text.endswith("✅ Approved by @ana")
+
+
+async def test_requests_at_once_share_a_message_and_close_one_by_one(
+    connector: TelegramConnector, bot_api: FakeBotApi
+) -> None:
+    ids = await asyncio.gather(
+        *(connector.request_approval(42, f"id{n}", f"Bash: step {n}", "Bash") for n in (1, 2))
+    )
+    assert [i.split("#")[1] for i in ids] == ["1", "2"]
+    message_id = int(ids[0].split("#")[0])
+    assert {i.split("#")[0] for i in ids} == {str(message_id)}
+    await connector.close_approval(42, ids[0], "⌛ Expired after 300 s: denied")
+    shown = bot_api.messages[(42, message_id)]
+    assert "→ ⌛ Expired after 300 s: denied" in shown.visible_text
+    labels = [[b["text"] for b in row] for row in shown.buttons]
+    assert labels == [["✅ 2", "💬 2", "❌ 2"]], "one left: no 'all' buttons"
+    await connector.close_approval(42, ids[1], "🛑 Cancelled — denied.")
+    assert shown.buttons == []
+    # Closing again, or an item that does not exist, changes nothing.
+    edits = shown.edits
+    await connector.close_approval(42, ids[1], "again")
+    await connector.close_approval(42, f"{message_id}#9", "nine")
+    assert shown.edits == edits
+
+
+async def test_all_buttons_on_a_settled_batch_change_nothing(
+    connector: TelegramConnector, bot_api: FakeBotApi, handlers: Handlers
+) -> None:
+    message_id = await connector.send_message(42, "Old", [[Button(label="all", data="b:y")]])
+    query_id = bot_api.push_callback(int(message_id), "b:y")
+    await bot_api.wait_for(lambda: query_id in bot_api.callback_answers)
+    assert bot_api.callback_answers[query_id]["text"] == "These requests are already settled."
+    assert handlers.answers == []

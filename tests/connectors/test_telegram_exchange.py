@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.agent import Say, ScriptedAgent, Step, UseTool
+from tests.fakes.agent import Parallel, Say, ScriptedAgent, Step, UseTool
 from tether.app import build_engine
 from tether.connectors.telegram import TelegramConnector
 from tether.core.config import TetherConfig
@@ -396,3 +396,55 @@ async def test_an_approval_telegram_cannot_deliver_is_refused_at_once(
     ((_, decision),) = agent.calls[0].decisions
     assert not decision.allowed
     assert decision.approval == "unavailable"
+
+
+async def test_parallel_asks_are_one_message_with_per_item_and_all_answers(
+    run: Run, bot_api: FakeBotApi, project_dir: Path, engine_config: TetherConfig
+) -> None:
+    writes = tuple(
+        UseTool("Write", {"file_path": str(project_dir / f"{name}.md"), "content": name})
+        for name in ("a", "b", "c")
+    )
+    agent = await run([Parallel(writes), Say("Done.")])
+    bot_api.push_message("write three notes", user_id=OWNER, chat_id=OWNER)
+    await bot_api.wait_for(lambda: _approval(bot_api) is not None)
+    batch = _approval(bot_api)
+    assert batch is not None
+    assert batch.visible_text.startswith("🔐 3 requests wait for you")
+    for name in ("a.md", "b.md", "c.md"):
+        assert name in batch.visible_text
+    rows = [[button["text"] for button in row] for row in batch.buttons]
+    assert rows[0] == ["✅ Approve all"] and rows[-1] == ["❌ Reject all"]
+    assert rows[1:4] == [[f"✅ {n}", f"💬 {n}", f"❌ {n}"] for n in (1, 2, 3)]
+    assert len([m for m in bot_api.chat(OWNER) if m.buttons]) == 1, "one message for all"
+
+    bot_api.press(batch.message_id, "✅ 2", user_id=OWNER)
+    await bot_api.wait_for(lambda: ["✅ 2", "💬 2", "❌ 2"] not in batch_rows(batch))
+    assert "→ ✅ Approved by @ana" in batch.visible_text
+    stranger = bot_api.press(batch.message_id, "❌ Reject all", user_id=STRANGER, username="bob")
+    await bot_api.wait_for(lambda: stranger in bot_api.callback_answers)
+    assert bot_api.callback_answers[stranger]["text"], "refused, with the reason"
+    assert batch.buttons, "and nothing changed"
+    bot_api.press(batch.message_id, "❌ Reject all", user_id=OWNER)
+    await bot_api.wait_for(lambda: batch.buttons == [])
+    await bot_api.wait_for(lambda: any("Done." in m.visible_text for m in bot_api.chat(OWNER)))
+
+    decided = {d_input: d.allowed for d_input, d in _by_file(agent.calls[0].decisions, writes)}
+    assert decided == {"a.md": False, "b.md": True, "c.md": False}
+    approvals = [
+        e for e in read_audit_log(engine_config.audit_log_path) if e["event_type"] == "approval"
+    ]
+    assert sorted(e["approved"] for e in approvals) == [False, False, True]
+
+
+def batch_rows(message: StoredMessage) -> list[list[str]]:
+    return [[button["text"] for button in row] for row in message.buttons]
+
+
+def _by_file(
+    decisions: list[tuple[str, Any]], writes: tuple[UseTool, ...]
+) -> list[tuple[str, Any]]:
+    return [
+        (Path(tool.input["file_path"]).name, decision)
+        for tool, (_, decision) in zip(writes, decisions, strict=True)
+    ]

@@ -13,6 +13,8 @@ full as a `.diff` file under the request.
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import PurePosixPath
 
@@ -21,6 +23,7 @@ import structlog
 from tether.connectors.approval_view import approval_view
 from tether.connectors.streaming import split_message
 from tether.connectors.telegram_api import TelegramApi
+from tether.connectors.telegram_batch import BatchItem, OpenBatch, item_message_id, split_item_id
 from tether.connectors.telegram_format import to_telegram_html
 from tether.connectors.telegram_keyboard import approval_keyboard, plan_keyboard, question_keyboard
 from tether.connectors.telegram_preview import approval_html
@@ -39,6 +42,11 @@ _PLAN_PAGE = 3000
 # Requests never settled (the process answering them went away) are forgotten
 # oldest first past this many.
 _REMEMBERED = 1000
+
+
+def _fits(html: str) -> str | None:
+    """`html` if it fits one message; None sends the plain text instead."""
+    return html if len(html) <= _MAX_TEXT + 500 else None
 
 
 def _questions_text(prompt: AgentPrompt) -> tuple[str, str | None]:
@@ -69,12 +77,30 @@ def _questions_text(prompt: AgentPrompt) -> tuple[str, str | None]:
     return "\n".join(plain)[:_MAX_TEXT], (shown if len(shown) <= _MAX_TEXT else None)
 
 
-class ApprovalMessages:
-    """The open approval requests of one bot, by (chat, message id)."""
+@dataclass
+class _Collecting:
+    """Requests for one chat gathered during the batch window, and where they went."""
 
-    def __init__(self) -> None:
+    items: list[BatchItem]
+    posted: asyncio.Future[str] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class ApprovalMessages:
+    """The open approval requests of one bot, by (chat, message id).
+
+    Args:
+        batch_seconds: requests for one chat arriving within this window go out
+            as one message (0: each on its own, at once).
+    """
+
+    def __init__(self, *, batch_seconds: float = 0.25) -> None:
         # (plain text, HTML or None) of each open request, to add the outcome to.
         self._open: dict[tuple[ChatId, str], tuple[str, str | None]] = {}
+        self._batch_seconds = batch_seconds
+        self._collecting: dict[ChatId, _Collecting] = {}
+        self._batches: dict[tuple[ChatId, str], OpenBatch] = {}
 
     async def post(
         self,
@@ -87,9 +113,69 @@ class ApprovalMessages:
     ) -> str:
         """Send the request with its answer buttons (it notifies); the message id.
 
+        Requests for the same chat within the batch window share one message;
+        each gets the id `<message id>#<item>`.
+
         Raises:
             ConnectorError: the id does not fit on a button, or sending failed.
         """
+        item = BatchItem(approval_id, tool_name, description, preview)
+        if self._batch_seconds <= 0:
+            return await self._post_one(api, chat_id, item)
+        collecting = self._collecting.get(chat_id)
+        if collecting is not None:
+            collecting.items.append(item)
+            number = len(collecting.items)
+            return item_message_id(await asyncio.shield(collecting.posted), number)
+        collecting = _Collecting(items=[item])
+        self._collecting[chat_id] = collecting
+        try:
+            await asyncio.sleep(self._batch_seconds)
+        finally:
+            del self._collecting[chat_id]
+        items = collecting.items
+        try:
+            if len(items) == 1:
+                return await self._post_one(api, chat_id, item)
+            message_id = await self._post_batch(api, chat_id, items)
+        except BaseException as error:
+            collecting.posted.set_exception(
+                ConnectorError(f"the requests could not be posted ({type(error).__name__})")
+            )
+            raise
+        collecting.posted.set_result(message_id)
+        return item_message_id(message_id, 1)
+
+    async def _post_batch(self, api: TelegramApi, chat_id: ChatId, items: list[BatchItem]) -> str:
+        batch = OpenBatch(items=list(items))
+        text, html = batch.render()
+        message_id = await api.send(
+            chat_id, text[:_MAX_TEXT], batch.keyboard(), markdown=False, html=_fits(html)
+        )
+        self._batches[(chat_id, message_id)] = batch
+        while len(self._batches) > _REMEMBERED:
+            del self._batches[next(iter(self._batches))]
+        return message_id
+
+    def batch_open_ids(self, chat_id: ChatId, message_id: str) -> list[str]:
+        """The requests still open in the batch message `message_id` (empty if none)."""
+        batch = self._batches.get((chat_id, message_id))
+        return batch.open_ids if batch is not None else []
+
+    async def _settle_item(
+        self, api: TelegramApi, chat_id: ChatId, message_id: str, batch: OpenBatch, number: int
+    ) -> None:
+        text, html = batch.render()
+        keyboard = batch.keyboard()
+        if keyboard is None:
+            del self._batches[(chat_id, message_id)]
+        await api.edit(
+            chat_id, message_id, text[:_MAX_TEXT], keyboard, markdown=False, html=_fits(html)
+        )
+
+    async def _post_one(self, api: TelegramApi, chat_id: ChatId, item: BatchItem) -> str:
+        approval_id, tool_name = item.approval_id, item.tool_name
+        description, preview = item.description, item.preview
         keyboard = approval_keyboard(approval_id, tool_name)
         html: str | None = None
         attachment: str | None = None
@@ -159,6 +245,7 @@ class ApprovalMessages:
         outcome: str,
         *,
         shown: str | None = None,
+        approval_id: str | None = None,
     ) -> bool:
         """Show `outcome` under the request and remove its buttons; False if it was
         not open (already settled). `shown` is the request's text as the chat has
@@ -167,6 +254,17 @@ class ApprovalMessages:
         Raises:
             ConnectorError: the message could not be edited.
         """
+        real, number = split_item_id(message_id)
+        batch = self._batches.get((chat_id, real))
+        if batch is not None:
+            if number is None and approval_id is not None:
+                number = batch.number_of(approval_id)
+            if number is None or not 1 <= number <= len(batch.items):
+                return False
+            if not batch.settle(batch.items[number - 1].approval_id, outcome):
+                return False
+            await self._settle_item(api, chat_id, real, batch, number)
+            return True
         opened = self._open.pop((chat_id, message_id), None)
         if opened is None and shown is None:
             logger.debug("telegram_approval_not_open", chat_id=chat_id, message_id=message_id)
@@ -176,9 +274,25 @@ class ApprovalMessages:
         await api.edit(chat_id, message_id, f"{text}\n\n{outcome}", markdown=False, html=body)
         return True
 
-    async def hold(self, api: TelegramApi, chat_id: ChatId, message_id: str, status: str) -> None:
+    async def hold(
+        self,
+        api: TelegramApi,
+        chat_id: ChatId,
+        message_id: str,
+        status: str,
+        approval_id: str | None = None,
+    ) -> None:
         """Show `status` under the request and remove its buttons, keeping it open
         (waiting for a reason: the timeout or the reason settles it)."""
+        batch = self._batches.get((chat_id, message_id))
+        number = batch.number_of(approval_id) if batch and approval_id else None
+        if batch is not None and number is not None:
+            batch.items[number - 1].status = status
+            try:
+                await self._settle_item(api, chat_id, message_id, batch, number)
+            except ConnectorError as error:
+                logger.warning("telegram_approval_not_updated", chat_id=chat_id, error=str(error))
+            return
         opened = self._open.get((chat_id, message_id))
         if opened is None:
             return
@@ -190,10 +304,18 @@ class ApprovalMessages:
             logger.warning("telegram_approval_not_updated", chat_id=chat_id, error=str(error))
 
     async def settle_quietly(
-        self, api: TelegramApi, chat_id: ChatId, message_id: str, outcome: str, shown: str | None
+        self,
+        api: TelegramApi,
+        chat_id: ChatId,
+        message_id: str,
+        outcome: str,
+        shown: str | None,
+        approval_id: str | None = None,
     ) -> None:
         """`settle`, logging a failure instead of raising (a button press has no caller)."""
         try:
-            await self.settle(api, chat_id, message_id, outcome, shown=shown)
+            await self.settle(
+                api, chat_id, message_id, outcome, shown=shown, approval_id=approval_id
+            )
         except ConnectorError as error:
             logger.warning("telegram_approval_not_updated", chat_id=chat_id, error=str(error))
