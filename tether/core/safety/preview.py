@@ -364,14 +364,17 @@ def _diff_result(
     verdict: Verdict | None,
     secret: bool,
 ) -> ApprovalPreview:
-    # Masked before diffing, so a secret spread over lines (a private key) goes
-    # whole; in a credential file every value is masked after, line by line,
-    # so a changed value still shows as a changed line.
-    diff = _unified(
-        subject, mask_secrets(before[: _MAX_TEXT * 50]), mask_secrets(after[: _MAX_TEXT * 50])
+    # A private key spans lines, so it goes before diffing; every other secret
+    # sits on one line and is masked in the diff alone (cheaper than the file).
+    # In a credential file every value is masked, and a changed value still
+    # shows as a changed line.
+    raw = _unified(
+        subject,
+        _PRIVATE_KEY.sub(MASK, before[: _MAX_TEXT * 50]),
+        _PRIVATE_KEY.sub(MASK, after[: _MAX_TEXT * 50]),
     )
-    if secret:
-        diff = "\n".join(_mask_diff_line(line) for line in diff.splitlines())
+    mask = _mask_every_value if secret else mask_secrets
+    diff = "\n".join(_mask_diff_line(line, mask) for line in raw.splitlines())
     if not diff:
         note = note or "no change: the text is the same"
     return ApprovalPreview(
@@ -379,10 +382,10 @@ def _diff_result(
     )
 
 
-def _mask_diff_line(line: str) -> str:
+def _mask_diff_line(line: str, mask: Callable[[str], str]) -> str:
     if line.startswith(("+++", "---", "@@")) or not line:
         return line
-    return line[0] + _mask_every_value(line[1:])
+    return line[0] + mask(line[1:])
 
 
 def _unified(subject: str, before: str, after: str) -> str:
