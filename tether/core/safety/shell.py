@@ -321,9 +321,10 @@ class _Walk:
         """
         cleaned = re.sub(r"\\\n", "", text)
         cleaned = re.sub(r"[\\'\"]", "", cleaned)
-        cleaned = re.sub(r"\$?[{}(),`]", " ", cleaned)
-        # Repeated pieces once each, so padding cannot use up the command budget.
-        for piece in dict.fromkeys(re.split(r"[;&|\n<>]+", cleaned)):
+        cleaned = re.sub(r"\$?[{},]", " ", cleaned)
+        # Repeated pieces once each, so padding cannot use up the command budget;
+        # a substitution or subshell starts a command of its own (`echo $(mkfs ...)`).
+        for piece in dict.fromkeys(re.split(r"[;&|\n<>()`]+", cleaned)):
             words = [Word(word) for word in piece.split() if not word.isdigit()]
             if words:
                 self.emit(words, _replace(ctx, source="unparsed"), ())

@@ -176,9 +176,8 @@ class _Scan:
                 break  # only plain text is left
             kind = match.lastgroup or ""
             pos = match.end()
-            if kind in {"space", "newline"} and not in_double:
-                if self.budget.add("words"):
-                    break
+            if kind in {"space", "newline"} and not in_double and self.budget.add("words"):
+                break
             over, pos = self.token(kind, match, pos)
             if over:
                 break
