@@ -240,8 +240,17 @@ def test_the_process_survives_the_reported_crash(tmp_path: Path) -> None:
     """The input that crashed the process (SIGSEGV, 3.2 GB) is now a quick question."""
     command = "ls|" * 33_000 + "ls -l"
     result = subprocess.run(
-        [sys.executable, "-m", "tether", "check", "--dir", str(tmp_path), "--json", "--command"]
-        + [command],
+        [
+            sys.executable,
+            "-m",
+            "tether",
+            "check",
+            "--dir",
+            str(tmp_path),
+            "--json",
+            "--command",
+            command,
+        ],
         capture_output=True,
         text=True,
         timeout=60,
