@@ -198,7 +198,7 @@ class TestHugeInput:
         assert "could not fully analyse" in verdict.reason
         assert "too large to analyse: 99,002 characters (the limit is 16,384)" in verdict.reason
         shorter = shared_pipelines["default"].decide("Bash", {"command": "ls|" * 40 + "ls"})
-        assert "too large to analyse: more than 32 pipeline stages" in shorter.reason
+        assert "too large to analyse: more than 24 pipeline stages" in shorter.reason
 
     @pytest.mark.parametrize(
         "text",

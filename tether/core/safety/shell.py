@@ -70,6 +70,7 @@ MAX_COMMANDS = 128
 (and the walk costs tens of microseconds per command)."""
 
 _MAX_NODE_DEPTH = 150
+_FALLBACK_WORDS = 64
 
 StdinKind = Literal["none", "pipe", "heredoc", "herestring", "file"]
 
@@ -325,7 +326,8 @@ class _Walk:
         # Repeated pieces once each, so padding cannot use up the command budget;
         # a substitution or subshell starts a command of its own (`echo $(mkfs ...)`).
         for piece in dict.fromkeys(re.split(r"[;&|\n<>()`]+", cleaned)):
-            words = [Word(word) for word in piece.split() if not word.isdigit()]
+            # The first words of each piece: enough to see `rm -rf /`, and bounded.
+            words = [Word(word) for word in piece.split()[:_FALLBACK_WORDS] if not word.isdigit()]
             if words:
                 self.emit(words, _replace(ctx, source="unparsed"), ())
 

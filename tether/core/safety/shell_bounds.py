@@ -36,11 +36,11 @@ class ShellBounds:
 
     chars: int = 16_384
     """Characters of shell text (UTF-8 bytes are at most 4x this)."""
-    separators: int = 64
+    separators: int = 48
     """`|`, `|&`, `&&`, `||`, `;`, `;;`, `&` and statement-ending newlines."""
-    pipes: int = 32
+    pipes: int = 24
     """Pipeline stages joined by `|`/`|&` (the grammar's costliest shape)."""
-    words: int = 256
+    words: int = 192
     """Words outside quotes and here-document bodies."""
     heredocs: int = 8
     """Here-documents (`<<`, `<<-`); each costs far more than a plain word."""
