@@ -21,7 +21,7 @@ from tether.core.safety.tools import MAX_COMMAND_CHARS
 
 # Generous: a bounded parse takes milliseconds; this only catches a blow-up
 # (before the bounds, 4,000 pipeline stages took over a second).
-_BOUNDED_SECONDS = 0.5
+_BOUNDED_SECONDS = 1.0
 
 Shape = Callable[[int], str]
 
