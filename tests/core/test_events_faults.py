@@ -158,7 +158,7 @@ class TestBaseExceptionsAreContained:
             try:
                 await asyncio.sleep(10)
             finally:
-                raise SystemExit("on my way out")  # noqa: B012 - the misbehaviour under test
+                raise SystemExit("on my way out")
 
         bus.subscribe("x", stubborn, owner="rogue")
         started = time.monotonic()
