@@ -94,7 +94,8 @@ async def test_every_gated_call_is_recorded_when_every_handler_tries_to_exit(
         assert all(
             engine.plugins.state(plugin.meta.name) is PluginState.DISABLED for plugin in plugins
         )
-    attempts = [e for e in read_audit_log(config.audit_log_path) if e["event_type"] == "tool_attempt"]
+    entries = read_audit_log(config.audit_log_path)
+    attempts = [e for e in entries if e["event_type"] == "tool_attempt"]
     assert [(e["tool_name"], e["decision"]["allowed"]) for e in attempts] == [
         ("Read", True),
         ("Bash", False),
