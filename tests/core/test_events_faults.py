@@ -98,7 +98,7 @@ class TestBaseExceptionsAreContained:
             heard.append("after")
 
         bus.subscribe("tool.gated", before)
-        bus.subscribe("tool.gated", _raiser(when, make), owner="rogue")
+        bus.subscribe_for("rogue", "tool.gated", _raiser(when, make))
         bus.subscribe("tool.gated", after)
         with structlog.testing.capture_logs() as logs:
             await bus.emit(Event(name="tool.gated"))
@@ -121,7 +121,7 @@ class TestBaseExceptionsAreContained:
                 await asyncio.sleep(0)
             make()
 
-        bus.subscribe("x", handler, owner="rogue")
+        bus.subscribe_for("rogue", "x", handler)
         await bus.emit(Event(name="x"))
         assert bus.disabled_reason("rogue") is not None
 
@@ -131,7 +131,7 @@ class TestBaseExceptionsAreContained:
         self, when: str, pattern: str
     ) -> None:
         bus = EventBus(handler_timeout=2)
-        bus.subscribe(pattern, _raiser(when, lambda: SystemExit(0)), owner="rogue")
+        bus.subscribe_for("rogue", pattern, _raiser(when, lambda: SystemExit(0)))
         await bus.emit(Event(name="tool.gated"))
         assert bus.handlers_for("tool.gated") == ()
 
@@ -141,7 +141,7 @@ class TestBaseExceptionsAreContained:
     ) -> None:
         bus = EventBus(handler_timeout=2)
         handler = _raiser(when, lambda: GeneratorExit())
-        bus.subscribe("x", handler, owner="odd")
+        bus.subscribe_for("odd", "x", handler)
         await bus.emit(Event(name="x"))
         await bus.emit(Event(name="x"))
         assert bus.handlers_for("x") == (handler,)
@@ -160,7 +160,7 @@ class TestBaseExceptionsAreContained:
             finally:
                 raise SystemExit("on my way out")
 
-        bus.subscribe("x", stubborn, owner="rogue")
+        bus.subscribe_for("rogue", "x", stubborn)
         started = time.monotonic()
         await bus.emit(Event(name="x"))
         assert time.monotonic() - started < 1
@@ -197,9 +197,9 @@ class TestDisabling:
         async def honest(event: Event) -> None:
             heard.append(event.name)
 
-        bus.subscribe("a", rogue, owner="rogue")
-        bus.subscribe("b", rogue_other, owner="rogue")
-        bus.subscribe(WILDCARD, honest, owner="honest")
+        bus.subscribe_for("rogue", "a", rogue)
+        bus.subscribe_for("rogue", "b", rogue_other)
+        bus.subscribe_for("honest", WILDCARD, honest)
         with structlog.testing.capture_logs() as logs:
             await bus.emit(Event(name="a"))
         await bus.emit(Event(name="b"))
@@ -216,10 +216,10 @@ class TestDisabling:
         async def rogue(event: Event) -> None:
             raise SystemExit
 
-        bus.subscribe("a", rogue, owner="rogue")
+        bus.subscribe_for("rogue", "a", rogue)
         await bus.emit(Event(name="a"))
         with pytest.raises(ValueError, match="'rogue' was disabled"):
-            bus.subscribe("a", rogue, owner="rogue")
+            bus.subscribe_for("rogue", "a", rogue)
 
     async def test_a_handler_without_owner_loses_only_its_own_subscription(self) -> None:
         bus = EventBus()
@@ -245,7 +245,7 @@ class TestDisabling:
         async def flaky(event: Event) -> None:
             raise RuntimeError("oops")
 
-        bus.subscribe("a", flaky, owner="flaky")
+        bus.subscribe_for("flaky", "a", flaky)
         await bus.emit(Event(name="a"))
         assert bus.handlers_for("a") == (flaky,)
 
@@ -383,7 +383,7 @@ class TestClose:
                 except asyncio.CancelledError:
                     cancels += 1
 
-        bus.subscribe("x", stubborn, owner="stuck")
+        bus.subscribe_for("stuck", "x", stubborn)
         await bus.emit(Event(name="x"))  # times out; the handler lives on
         assert cancels >= 1
         started = time.monotonic()

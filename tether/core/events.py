@@ -328,16 +328,27 @@ class EventBus:
         """Why `owner` was disabled, or None when it was not."""
         return self._disabled.get(owner)
 
-    def subscribe(self, pattern: str, handler: EventHandler, *, owner: str | None = None) -> None:
+    def subscribe(self, pattern: str, handler: EventHandler) -> None:
         """Call `handler` for every event whose name matches `pattern`.
 
-        `owner` names who subscribed (a plugin): a handler that tries to end
-        the process disables every subscription of its owner.
+        Raises:
+            TypeError: `handler` is not an async callable, or `pattern` is not a string.
+        """
+        self._add(pattern, handler, None)
+
+    def subscribe_for(self, owner: str, pattern: str, handler: EventHandler) -> None:
+        """`subscribe`, on behalf of `owner` (a plugin).
+
+        A handler that tries to end the process disables every subscription of
+        its owner, and the owner cannot subscribe again.
 
         Raises:
             TypeError: `handler` is not an async callable, or `pattern` is not a string.
             ValueError: `owner` was disabled.
         """
+        self._add(pattern, handler, owner)
+
+    def _add(self, pattern: str, handler: EventHandler, owner: str | None) -> None:
         if owner is not None and owner in self._disabled:
             raise ValueError(
                 f"{owner!r} was disabled ({self._disabled[owner]}); it cannot subscribe"
@@ -352,12 +363,19 @@ class EventBus:
         self._subscriptions.append(_Subscription(pattern, handler, _handler_name(handler), owner))
         self._drop_routes()
 
-    def unsubscribe(self, pattern: str, handler: EventHandler, *, owner: str | None = None) -> bool:
+    def unsubscribe(self, pattern: str, handler: EventHandler) -> bool:
         """Remove one subscription of `handler` to `pattern`; False when there was none.
 
         Safe from inside a handler: an emit already under way still finishes with
         the handlers it started with.
         """
+        return self._remove(pattern, handler, None)
+
+    def unsubscribe_for(self, owner: str, pattern: str, handler: EventHandler) -> bool:
+        """`unsubscribe` one of `owner`'s subscriptions only; False when there was none."""
+        return self._remove(pattern, handler, owner)
+
+    def _remove(self, pattern: str, handler: EventHandler, owner: str | None) -> bool:
         for index, subscription in enumerate(self._subscriptions):
             if (
                 subscription.pattern == pattern

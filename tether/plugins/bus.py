@@ -45,13 +45,13 @@ class PluginEventBus:
             PluginError: the plugin was disabled.
         """
         try:
-            self._bus.subscribe(pattern, handler, owner=self._owner)
+            self._bus.subscribe_for(self._owner, pattern, handler)
         except ValueError as error:
             raise PluginError(f"plugin {self._owner!r} cannot subscribe: {error}") from error
 
     def unsubscribe(self, pattern: str, handler: EventHandler) -> bool:
         """Remove one of this plugin's subscriptions; False when there was none."""
-        return self._bus.unsubscribe(pattern, handler, owner=self._owner)
+        return self._bus.unsubscribe_for(self._owner, pattern, handler)
 
     async def emit(self, event: Event) -> None:
         """Deliver `event` like `EventBus.emit`; a disabled plugin's events are dropped."""
