@@ -273,6 +273,7 @@ class TestDisabledPlugins:
         # It is still asked to release what it holds.
         await registry.stop_all()
         assert stopped == [True]
+        assert registry.state("exiting") is PluginState.DISABLED
 
 
 _MODULE = """

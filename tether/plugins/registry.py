@@ -123,8 +123,8 @@ class _Entry:
     @property
     def state(self) -> PluginState:
         disabled = self.bus.disabled_reason if self.bus is not None else None
-        if disabled is not None and self._state is PluginState.STARTED:
-            return PluginState.DISABLED
+        if disabled is not None and self._state in (PluginState.STARTED, PluginState.STOPPED):
+            return PluginState.DISABLED  # it says more than "stopped" does
         return self._state
 
     @state.setter
