@@ -1,4 +1,8 @@
-"""`tether` with an installed plugin package that tries to end the process while loading."""
+"""`tether` with an installed plugin package that tries to end the process while loading.
+
+Every other spelling (KeyboardInterrupt, a BaseException of its own, an exit
+on import) is covered in-process by tests/plugins/test_registry_faults.py.
+"""
 
 from __future__ import annotations
 
@@ -55,8 +59,6 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSite]:
     ("name", "shown"),
     [
         pytest.param("exits", "tried to exit the process (SystemExit(9)); not obeyed", id="exit"),
-        pytest.param("interrupts", "raised KeyboardInterrupt; not obeyed", id="interrupt"),
-        pytest.param("home-made", "HomeMade: no", id="custom-BaseException"),
         pytest.param("odd", "object is not a Tether plugin", id="not-a-plugin"),
     ],
 )
