@@ -29,6 +29,7 @@ from tether.plugins.bus import PluginEventBus
 from tether.plugins.guard import LifecycleTimeout, call_plugin, describe_failure
 
 __all__ = [
+    "DEFAULT_LIFECYCLE_TIMEOUT_SECONDS",
     "ENTRY_POINT_GROUP",
     "PluginInfo",
     "PluginRegistry",
