@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -11,6 +12,7 @@ import pytest
 import structlog
 
 from tether.core.events import (
+    _MAX_LINGERING,
     MAX_NESTED_DEPTH,
     MAX_NESTED_HANDLER_CALLS,
     WILDCARD,
@@ -409,6 +411,26 @@ class TestClose:
             await bus.close(grace=0.5)
         assert not any(entry["event"] == "event_handler_abandoned" for entry in logs)
         await emitting
+
+    async def test_handlers_ignoring_cancellation_cannot_pile_up(self) -> None:
+        bus = EventBus(handler_timeout=0.01)
+
+        async def stubborn(event: Event) -> None:
+            while True:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.sleep(3600)
+
+        bus.subscribe_for("stuck", "x", stubborn)
+        with structlog.testing.capture_logs() as logs:
+            await asyncio.gather(*(bus.emit(Event(name="x")) for _ in range(_MAX_LINGERING + 6)))
+            for _ in range(3):
+                await asyncio.sleep(0)
+        abandoned = [entry for entry in logs if entry["event"] == "event_handler_abandoned"]
+        assert len(abandoned) == 6
+        assert "one of over" in abandoned[0]["reason"]
+        alive = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert len(alive) == _MAX_LINGERING
+        await bus.close(grace=0.05)
 
     async def test_close_with_nothing_running_returns_at_once(self) -> None:
         await EventBus().close()

@@ -92,6 +92,11 @@ MAX_NESTED_DEPTH = 8
 MAX_NESTED_HANDLER_CALLS = 1000
 """Handler calls that the emits made inside handlers may cause, per outermost emit."""
 
+# Handlers that ignored their cancellation at the timeout are left to finish on
+# their own, but no more than this many at once: past it the oldest is
+# abandoned, so that a handler ignoring every cancellation cannot pile up tasks.
+_MAX_LINGERING = 64
+
 EventHandler = Callable[["Event"], Awaitable[None]]
 """An async callable taking one `Event`; what it returns is ignored."""
 
@@ -305,6 +310,8 @@ class EventBus:
         # Every handler task still running, with what it handles: shutdown
         # cancels these, then abandons the ones that ignore it.
         self._live: dict[asyncio.Task[None], tuple[_Subscription, Event, _Resume]] = {}
+        # The live tasks that ignored their cancellation at the timeout, oldest first.
+        self._lingering: dict[asyncio.Task[None], None] = {}
         # owner -> why it was disabled
         self._disabled: dict[str, str] = {}
         self._dropped = 0
@@ -497,18 +504,24 @@ class EventBus:
             task.cancel()
         _, pending = await asyncio.wait(live, timeout=grace)
         for task in pending:
-            subscription, event, resume = live[task]
-            logger.error(
-                "event_handler_abandoned",
-                handler=subscription.name,
-                owner=subscription.owner,
-                event_name=event.name,
-                grace_seconds=grace,
-            )
-            resume.abandon()
-            task.cancel()  # wakes it, and the relay closes the handler's coroutine
+            self._abandon(task, why="still running at shutdown")
         if pending:
             await asyncio.wait(pending, timeout=grace)
+
+    def _abandon(self, task: asyncio.Task[None], *, why: str) -> None:
+        entry = self._live.get(task)
+        if entry is None:
+            return
+        subscription, event, resume = entry
+        logger.error(
+            "event_handler_abandoned",
+            handler=subscription.name,
+            owner=subscription.owner,
+            event_name=event.name,
+            reason=f"it ignored its cancellation and was {why}",
+        )
+        resume.abandon()
+        task.cancel()  # wakes it, and the relay closes the handler's coroutine
 
     async def emit(self, event: Event) -> None:
         """Deliver `event` to every matching handler and wait until all have finished.
@@ -595,6 +608,7 @@ class EventBus:
 
     def _forget(self, task: asyncio.Task[None]) -> None:
         self._live.pop(task, None)
+        self._lingering.pop(task, None)
 
     async def _finish_suspended(
         self, event: Event, suspended: list[tuple[_Subscription, asyncio.Task[None]]]
@@ -624,8 +638,14 @@ class EventBus:
                 event_name=event.name,
                 timeout_seconds=self._timeout,
             )
-            # A handler that ignores cancellation stays in `_live` until it
-            # finishes on its own or `close` abandons it.
+            if not task.done():
+                # It ignores its cancellation: left to finish on its own, until
+                # too many do or `close` abandons it.
+                self._lingering[task] = None
+                if len(self._lingering) > _MAX_LINGERING:
+                    oldest = next(iter(self._lingering))
+                    del self._lingering[oldest]
+                    self._abandon(oldest, why=f"one of over {_MAX_LINGERING} such handlers")
 
 
 class _Stopwatch:
