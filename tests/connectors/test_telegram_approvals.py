@@ -199,3 +199,16 @@ async def test_all_buttons_on_a_settled_batch_change_nothing(
     await bot_api.wait_for(lambda: query_id in bot_api.callback_answers)
     assert bot_api.callback_answers[query_id]["text"] == "These requests are already settled."
     assert handlers.answers == []
+
+
+async def test_a_batch_whose_first_request_is_cancelled_refuses_the_others(
+    connector: TelegramConnector, bot_api: FakeBotApi
+) -> None:
+    first = asyncio.create_task(connector.request_approval(42, "id1", "Bash: a", "Bash"))
+    await asyncio.sleep(0.05)
+    second = asyncio.create_task(connector.request_approval(42, "id2", "Bash: b", "Bash"))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    with pytest.raises(ConnectorError, match="cancelled"):
+        await asyncio.wait_for(second, 2)
+    assert bot_api.calls_to("sendMessage") == []

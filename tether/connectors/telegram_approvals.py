@@ -131,6 +131,12 @@ class ApprovalMessages:
         self._collecting[chat_id] = collecting
         try:
             await asyncio.sleep(self._batch_seconds)
+        except asyncio.CancelledError:
+            # The request that opened the batch was cancelled: the others must
+            # not wait for a message that will never be sent.
+            if len(collecting.items) > 1:
+                collecting.posted.set_exception(ConnectorError("the requests were cancelled"))
+            raise
         finally:
             del self._collecting[chat_id]
         items = collecting.items
