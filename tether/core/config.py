@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,6 +30,7 @@ from pydantic_settings import (
 )
 
 from tether.core.env_file import read_tether_lines
+from tether.core.ids import DECIMAL_ID
 from tether.exceptions import ConfigError
 
 __all__ = ["ENV_PREFIX", "USER_ID_MAX", "TetherConfig", "bounded_seconds", "load_config"]
@@ -62,8 +62,6 @@ def bounded_seconds(minimum: float, maximum: float, *, why: str) -> AfterValidat
 USER_ID_MAX = 2**63 - 1
 """The largest user id: SQLite (and Telegram's API) keep ids in 64 signed bits."""
 
-_DECIMAL_ID = re.compile(r"-?(?:0|[1-9][0-9]*)")
-
 
 def _user_id(value: Any) -> int:
     """One allowed user id: an int or its plain decimal text, within 64 signed bits.
@@ -74,7 +72,7 @@ def _user_id(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError(f"{value!r} is not a user id")
     text = value if isinstance(value, str) else str(value)
-    if not _DECIMAL_ID.fullmatch(text):
+    if not text.isascii() or not DECIMAL_ID.fullmatch(text):
         raise ValueError(f"{value!r} is not a plain decimal user id")
     if len(text) > 20 or not -USER_ID_MAX - 1 <= int(text) <= USER_ID_MAX:
         raise ValueError(f"{value!r} is beyond 64 bits (at most {USER_ID_MAX})")
