@@ -15,19 +15,26 @@ environment and the pipes exactly as it always does, and adds
 context variable scopes it: other users of the SDK in the process are
 untouched). It then checks the child really is a session leader and logs a
 warning if a future SDK spawns it some other way.
+
+It is also where Claude Code's output enters Tether, so each message is
+screened there for its shape (see `claude_wire`).
 """
 
 from __future__ import annotations
 
 import contextvars
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import structlog
 from anyio.abc import Process
+from claude_agent_sdk import CLIJSONDecodeError as SDKJSONDecodeError
 from claude_agent_sdk._internal.transport import subprocess_cli as _sdk_subprocess
 from claude_agent_sdk._internal.transport.subprocess_cli import SubprocessCLITransport
+
+from tether.agents.claude_wire import malformed, screen
 
 __all__ = ["OwnSessionTransport"]
 
@@ -59,7 +66,30 @@ def _install_spawn_hook() -> None:
 
 
 class OwnSessionTransport(SubprocessCLITransport):
-    """The SDK's subprocess transport, with the CLI started in a new session."""
+    """The SDK's subprocess transport, with the CLI started in a new session.
+
+    Every message read passes `claude_wire.screen` first: a malformed one
+    reaches the SDK as a well-formed stand-in, never as a crash.
+    """
+
+    def read_messages(self) -> AsyncIterator[dict[str, Any]]:
+        return self._screened(super().read_messages())
+
+    async def _screened(
+        self, messages: AsyncIterator[dict[str, Any]]
+    ) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            try:
+                async for message in messages:
+                    for screened in screen(message):
+                        yield screened
+                return
+            except SDKJSONDecodeError as error:
+                # A line that starts like JSON but is not: the SDK's reader
+                # ends there. The line is consumed, so a new reader goes on
+                # with the next one.
+                yield malformed(str(error), "a line that is not valid JSON")
+                messages = super().read_messages()
 
     async def connect(self) -> None:
         _install_spawn_hook()
