@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextvars
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -63,6 +63,26 @@ def _install_spawn_hook() -> None:
     if current is anyio:
         # setattr, not assignment: the module attribute is typed as the anyio module.
         setattr(_sdk_subprocess, "anyio", _AnyioSpawningOwnSession())  # noqa: B010
+    parse_line = getattr(_sdk_subprocess, "_parse_stdout_line", None)
+    if parse_line is not None and not getattr(parse_line, "tether_tolerant", False):
+        setattr(_sdk_subprocess, "_parse_stdout_line", _tolerant(parse_line))  # noqa: B010
+
+
+def _tolerant(parse_line: Callable[[str], Any]) -> Callable[[str], Any]:
+    """The SDK's line parser, with a line that starts like JSON but is not made a stand-in.
+
+    The SDK raises there, which ends its reader and with it the turn; the line
+    is whole (the SDK frames lines), so the next one can still be read.
+    """
+
+    def parse(line: str) -> Any:
+        try:
+            return parse_line(line)
+        except SDKJSONDecodeError:
+            return malformed(line, "a line that is not valid JSON")
+
+    parse.tether_tolerant = True  # type: ignore[attr-defined]
+    return parse
 
 
 class OwnSessionTransport(SubprocessCLITransport):
@@ -75,21 +95,13 @@ class OwnSessionTransport(SubprocessCLITransport):
     def read_messages(self) -> AsyncIterator[dict[str, Any]]:
         return self._screened(super().read_messages())
 
+    @staticmethod
     async def _screened(
-        self, messages: AsyncIterator[dict[str, Any]]
+        messages: AsyncIterator[dict[str, Any]],
     ) -> AsyncIterator[dict[str, Any]]:
-        while True:
-            try:
-                async for message in messages:
-                    for screened in screen(message):
-                        yield screened
-                return
-            except SDKJSONDecodeError as error:
-                # A line that starts like JSON but is not: the SDK's reader
-                # ends there. The line is consumed, so a new reader goes on
-                # with the next one.
-                yield malformed(str(error), "a line that is not valid JSON")
-                messages = super().read_messages()
+        async for message in messages:
+            for screened in screen(message):
+                yield screened
 
     async def connect(self) -> None:
         _install_spawn_hook()
