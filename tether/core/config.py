@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -33,7 +34,14 @@ from tether.core.env_file import read_tether_lines
 from tether.core.ids import DECIMAL_ID
 from tether.exceptions import ConfigError
 
-__all__ = ["ENV_PREFIX", "USER_ID_MAX", "TetherConfig", "bounded_seconds", "load_config"]
+__all__ = [
+    "ENV_PREFIX",
+    "TELEGRAM_TOKEN_SHAPE",
+    "USER_ID_MAX",
+    "TetherConfig",
+    "bounded_seconds",
+    "load_config",
+]
 
 ENV_PREFIX = "TETHER_"
 
@@ -58,6 +66,9 @@ def bounded_seconds(minimum: float, maximum: float, *, why: str) -> AfterValidat
 
     return AfterValidator(check)
 
+
+TELEGRAM_TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,200}")
+"""A bot token as @BotFather issues it: the bot's id, ':', and a key."""
 
 USER_ID_MAX = 2**63 - 1
 """The largest user id: SQLite (and Telegram's API) keep ids in 64 signed bits."""
@@ -228,6 +239,21 @@ class TetherConfig(BaseSettings):
             raise ValueError(f"{str(value)!r} is not executable (chmod +x it)")
         return path
 
+    @field_validator("telegram_bot_token", mode="after")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked here, before anything starts: a token of the wrong shape can
+        # only be refused by Telegram later, after plugins ran.
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if not TELEGRAM_TOKEN_SHAPE.fullmatch(token):
+            raise ValueError(
+                "it does not look like a bot token (digits, ':' and a key, e.g. "
+                "123456:ABC-def); copy it again from @BotFather"
+            )
+        return SecretStr(token)
+
     @field_validator("policy_files", mode="after")
     @classmethod
     def _at_least_one_policy(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -267,6 +293,8 @@ class _TetherDotEnv(DotEnvSettingsSource):
         )
 
 
+_SECRET_FIELDS = frozenset({"telegram_bot_token"})
+
 # Errors on an aliased field are located by its alias, not by the field's name.
 _FIELD_BY_ALIAS = {
     f"{ENV_PREFIX}APPROVED_DIRECTORIES": "approved_directories",
@@ -290,6 +318,8 @@ def _describe(error: ValidationError) -> str:
             continue  # one line per variable, even when several of its items are wrong
         seen.add(field)
         value = problem.get("input")
+        if field in _SECRET_FIELDS:
+            value = "<hidden>"  # a secret never goes to the screen or a log
         message = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
         line = f"{_variable_name(field)}={value!r} is invalid: {message}"
         if field in _EXPECTATIONS:
