@@ -141,7 +141,7 @@ async def test_a_write_waits_for_a_lock_that_clears(
     holder = _hold(db_path, holders, lock)
     store = SqliteSessionStore(db_path, busy_timeout=0.05, retry_for=10)
     # Let go once the store has failed at least one attempt.
-    asyncio.get_running_loop().call_later(0.3, holder.rollback)
+    asyncio.get_running_loop().call_later(0.15, holder.rollback)
     try:
         await step(store, session)
     finally:
@@ -154,7 +154,7 @@ async def test_a_write_under_a_lock_that_stays_fails_within_the_bound(
     db_path: Path, holders: list[sqlite3.Connection], step: Step, lock: str
 ) -> None:
     session = await _prepared(db_path)
-    store = SqliteSessionStore(db_path, busy_timeout=0.05, retry_for=0.5)
+    store = SqliteSessionStore(db_path, busy_timeout=0.05, retry_for=0.3)
     await store.initialize()
     _hold(db_path, holders, lock)
     started = time.monotonic()
@@ -166,7 +166,7 @@ async def test_a_write_under_a_lock_that_stays_fails_within_the_bound(
     assert "another program holds the database locked" in message
     assert str(db_path) in message
     assert "\n" not in message
-    assert 0.3 <= elapsed < 3  # retried, and gave up near retry_for + busy_timeout
+    assert 0.15 <= elapsed < 3  # retried, and gave up near retry_for + busy_timeout
     holders[0].rollback()
     # Nothing half-written, nothing left open: the store works once the lock is gone.
     await step(store, session)
@@ -182,7 +182,7 @@ async def test_a_read_waits_for_an_exclusive_lock_that_clears(
     store = SqliteSessionStore(db_path, busy_timeout=0.05, retry_for=10)
 
     # An exclusive locking mode lasts as long as the connection.
-    asyncio.get_running_loop().call_later(0.3, holder.close)
+    asyncio.get_running_loop().call_later(0.15, holder.close)
     try:
         assert await step(store, session)
     finally:
@@ -208,7 +208,7 @@ async def test_a_database_busy_at_start_up_is_waited_for(
     await _prepared(db_path)
     holder = _hold(db_path, holders, lock)
     store = SqliteSessionStore(db_path, busy_timeout=0.05, retry_for=10)
-    asyncio.get_running_loop().call_later(0.3, holder.rollback)
+    asyncio.get_running_loop().call_later(0.15, holder.rollback)
     await store.initialize()
     await store.close()
 
