@@ -35,6 +35,8 @@ def _names() -> list[str]:
 MESSAGE_NAMES = [name for name in _names() if not name.startswith(("result-", "top-level-"))] + [
     "broken-json"
 ]
+# A follow-up message (a second turn, seconds each) for one case of each kind.
+FOLLOWED_UP = {"null-body", "broken-json", "block-unknown", "result-duration-text"}
 # Lines that are not a JSON object at all the SDK itself skips as stray output.
 SKIPPED_NAMES = [name for name in _names() if name.startswith("top-level-")]
 RESULT_NAMES = [name for name in _names() if name.startswith("result-")]
@@ -65,9 +67,10 @@ async def test_a_malformed_message_is_one_line_and_the_turn_goes_on(
         assert raw_error not in response.notice
     (logged,) = [line for line in logs if line["event"] == "claude_message_malformed"]
     assert logged["raw"]  # the raw message is in the log
-    # The same process serves the next message.
-    again = await agent.execute("hello again", session, can_use_tool=gate)
-    assert not again.is_error and again.notice is None
+    if name in FOLLOWED_UP:
+        # The same process serves the next message.
+        again = await agent.execute("hello again", session, can_use_tool=gate)
+        assert not again.is_error and again.notice is None
 
 
 @pytest.mark.parametrize("name", RESULT_NAMES)
@@ -82,8 +85,9 @@ async def test_a_malformed_result_ends_the_turn_readably_and_the_session_goes_on
     )
     assert response.content.count("\n") <= 2  # the text so far, then one line
     assert any(line["event"] == "claude_message_malformed" for line in logs)
-    again = await agent.execute("hello again", session, can_use_tool=gate)
-    assert not again.is_error
+    if name in FOLLOWED_UP:
+        again = await agent.execute("hello again", session, can_use_tool=gate)
+        assert not again.is_error
 
 
 @pytest.mark.parametrize(
