@@ -156,6 +156,13 @@ class TetherConfig(BaseSettings):
             0.01, 300, why="a plugin handler that runs for minutes is hung and must be cancelled"
         ),
     ] = 5.0
+    # A plugin's initialize, start or stop past this is marked failed.
+    plugin_lifecycle_timeout_seconds: Annotated[
+        float,
+        bounded_seconds(
+            0.01, 300, why="finite, and at most five minutes, so that start-up and shutdown end"
+        ),
+    ] = 10.0
     plugins: Annotated[tuple[str, ...], NoDecode] = ()
     telegram_bot_token: SecretStr | None = None
     streaming_throttle_seconds: Annotated[
