@@ -24,6 +24,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict
 
 from tether.core.events import APPROVAL_REQUESTED, APPROVAL_RESOLVED, Event, EventBus
+from tether.core.ids import user_key
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.preview import ApprovalPreview
 from tether.core.safety.prompts import AgentPrompt
@@ -485,7 +486,7 @@ class ApprovalCoordinator:
             entry = self._pending.get(approval_id)
             if entry is None or entry.future.done():
                 continue
-            if entry.owner is not None and str(entry.owner) != str(user_id):
+            if entry.owner is not None and user_key(entry.owner) != user_key(user_id):
                 continue
             if entry.prompt is not None and entry.prompt.kind == "questions":
                 question = next(
@@ -622,7 +623,7 @@ class ApprovalCoordinator:
                 else "This approval request is unknown or has expired."
             )
             return None, await self._refuse(approval_id, user_id, message, None)
-        if entry.owner is not None and str(entry.owner) != str(user_id):
+        if entry.owner is not None and user_key(entry.owner) != user_key(user_id):
             return None, await self._refuse(
                 approval_id,
                 user_id,
