@@ -45,6 +45,8 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
+from tether.core.plugin_tasks import register_plugin_code_check
+
 __all__ = [
     "APPROVAL_REQUESTED",
     "APPROVAL_RESOLVED",
@@ -204,6 +206,14 @@ class _Budget:
 _scope: contextvars.ContextVar[Event | _Scope | None] = contextvars.ContextVar(
     "tether_event_scope", default=None
 )
+
+
+def _inside_handler() -> bool:
+    return _scope.get() is not None
+
+
+# Tasks a handler starts are plugin code too: their exits are contained.
+register_plugin_code_check(_inside_handler)
 
 
 def _handler_name(handler: Callable[..., Any]) -> str:

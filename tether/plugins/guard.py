@@ -14,6 +14,8 @@ import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
+from tether.core.plugin_tasks import enter_plugin_code
+
 __all__ = ["CANCEL_GRACE_SECONDS", "LifecycleTimeout", "call_plugin", "describe_failure"]
 
 CANCEL_GRACE_SECONDS = 0.5
@@ -68,6 +70,9 @@ class _Abandonable:
 
 
 async def _contained(call: Callable[[], Awaitable[None]], caught: list[BaseException]) -> None:
+    # This runs in a task of its own: the mark covers the plugin's call and
+    # every task it starts, and goes with the task.
+    enter_plugin_code()
     try:
         await call()
     except asyncio.CancelledError as error:
