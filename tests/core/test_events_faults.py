@@ -434,3 +434,58 @@ class TestClose:
 
     async def test_close_with_nothing_running_returns_at_once(self) -> None:
         await EventBus().close()
+
+
+class _HostileText(Exception):
+    """An exception whose every text raises an exit, and whose cause does too."""
+
+    def __repr__(self) -> str:
+        raise SystemExit(12)
+
+    def __str__(self) -> str:
+        raise KeyboardInterrupt
+
+
+class _HostileExit(BaseException):
+    def __repr__(self) -> str:
+        raise SystemExit(13)
+
+    def __str__(self) -> str:
+        raise SystemExit(14)
+
+
+def _hostile_cause() -> BaseException:
+    error = ValueError("looks plain")
+    error.__cause__ = _HostileText()
+    return error
+
+
+class TestHostileExceptionText:
+    @pytest.mark.parametrize(
+        "make",
+        [
+            pytest.param(_HostileText, id="exception-whose-text-exits"),
+            pytest.param(_HostileExit, id="exit-whose-text-exits"),
+            pytest.param(_hostile_cause, id="cause-whose-text-exits"),
+            pytest.param(lambda: SystemExit(_HostileText()), id="exit-code-whose-text-exits"),
+        ],
+    )
+    async def test_logging_a_handlers_failure_never_runs_its_way_out(self, make: Raiser) -> None:
+        bus = EventBus(handler_timeout=1.0)
+        ran: list[int] = []
+
+        async def hostile(event: Event) -> None:
+            raise make()
+
+        async def other(event: Event) -> None:
+            ran.append(1)
+
+        bus.subscribe_for("rogue", "x", hostile)
+        bus.subscribe("x", other)
+        await bus.emit(Event(name="x"))
+        await bus.emit(Event(name="x"))
+        assert ran == [1, 1]
+        # Logged and counted, or (an exit) its plugin disabled with a readable reason.
+        counted = [s.errors for s in bus.stats() if s.handler.endswith("hostile")]
+        reason = bus.disabled_reason("rogue")
+        assert counted == [2] or (reason is not None and "hostile" in reason)

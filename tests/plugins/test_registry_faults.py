@@ -31,7 +31,21 @@ def _sys_exit() -> BaseException:
         return exit_
 
 
+class _HostileText(Exception):
+    """Its text is a way out: repr and str raise exits."""
+
+    def __repr__(self) -> str:
+        raise SystemExit(12)
+
+    def __str__(self) -> str:
+        raise KeyboardInterrupt
+
+
 _BASE_EXCEPTIONS: list[Any] = [
+    pytest.param(_HostileText, "_HostileText: <", id="exception-whose-text-exits"),
+    pytest.param(
+        lambda: SystemExit(_HostileText()), "SystemExit(<", id="exit-code-whose-text-exits"
+    ),
     pytest.param(KeyboardInterrupt, "KeyboardInterrupt", id="KeyboardInterrupt"),
     pytest.param(lambda: SystemExit(0), "SystemExit(0)", id="SystemExit(0)"),
     pytest.param(lambda: SystemExit("x"), "SystemExit('x')", id="SystemExit('x')"),

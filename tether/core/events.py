@@ -46,6 +46,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from tether.core.plugin_tasks import register_plugin_code_check
+from tether.core.safe_text import safe_repr
 
 __all__ = [
     "APPROVAL_REQUESTED",
@@ -437,19 +438,21 @@ class EventBus:
         failures = list(self._failures)
         self._failures.clear()
         for subscription, event, error in failures:
-            logger.error(
-                "event_handler_failed",
-                handler=subscription.name,
-                owner=subscription.owner,
-                event_name=event.name,
-                error=repr(error),
-                exc_info=error,
-            )
+            fields = {
+                "handler": subscription.name,
+                "owner": subscription.owner,
+                "event_name": event.name,
+                "error": safe_repr(error),
+            }
+            try:
+                logger.error("event_handler_failed", **fields, exc_info=error)
+            except BaseException:  # noqa: BLE001 - its traceback's text is plugin code too
+                logger.error("event_handler_failed", **fields, traceback="could not be formatted")
             if _tries_to_exit(error):
                 self._disable(subscription, event, error)
 
     def _disable(self, subscription: _Subscription, event: Event, error: BaseException) -> None:
-        reason = f"handler {subscription.name} raised {error!r} on {event.name}"
+        reason = f"handler {subscription.name} raised {safe_repr(error)} on {event.name}"
         owner = subscription.owner
         if owner is None:
             # Nobody to disable: the handler itself stops receiving events.
@@ -466,7 +469,7 @@ class EventBus:
             owner=owner,
             handler=subscription.name,
             event_name=event.name,
-            error=repr(error),
+            error=safe_repr(error),
             subscriptions_removed=len(removed),
         )
 

@@ -24,6 +24,8 @@ from typing import Any
 
 import structlog
 
+from tether.core.safe_text import safe_repr, safe_str
+
 __all__ = [
     "contain_plugin_tasks",
     "contained_task_exits",
@@ -133,7 +135,7 @@ def _contain(coro: Coroutine[Any, Any, Any], error: BaseException) -> None:
     _exits += 1
     logger.error(
         "plugin_task_exit_contained",
-        task_coroutine=getattr(coro, "__qualname__", type(coro).__qualname__),
-        error=repr(error),
+        task_coroutine=safe_str(getattr(coro, "__qualname__", None)),
+        error=safe_repr(error),
         reason="a task started by plugin code tried to end the process; not obeyed",
     )
