@@ -436,7 +436,7 @@ class TestClose:
         await EventBus().close()
 
 
-class _HostileText(Exception):
+class _HostileTextError(Exception):
     """An exception whose every text raises an exit, and whose cause does too."""
 
     def __repr__(self) -> str:
@@ -456,7 +456,7 @@ class _HostileExit(BaseException):
 
 def _hostile_cause() -> BaseException:
     error = ValueError("looks plain")
-    error.__cause__ = _HostileText()
+    error.__cause__ = _HostileTextError()
     return error
 
 
@@ -464,10 +464,10 @@ class TestHostileExceptionText:
     @pytest.mark.parametrize(
         "make",
         [
-            pytest.param(_HostileText, id="exception-whose-text-exits"),
+            pytest.param(_HostileTextError, id="exception-whose-text-exits"),
             pytest.param(_HostileExit, id="exit-whose-text-exits"),
             pytest.param(_hostile_cause, id="cause-whose-text-exits"),
-            pytest.param(lambda: SystemExit(_HostileText()), id="exit-code-whose-text-exits"),
+            pytest.param(lambda: SystemExit(_HostileTextError()), id="exit-code-whose-text-exits"),
         ],
     )
     async def test_logging_a_handlers_failure_never_runs_its_way_out(self, make: Raiser) -> None:

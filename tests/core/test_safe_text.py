@@ -15,7 +15,7 @@ from tether.core.safe_text import (
 )
 
 
-class _ExitingText(Exception):
+class _ExitingTextError(Exception):
     def __repr__(self) -> str:
         raise SystemExit(12)
 
@@ -23,7 +23,7 @@ class _ExitingText(Exception):
         raise KeyboardInterrupt
 
 
-class _NotText(Exception):
+class _NotTextError(Exception):
     def __repr__(self) -> Any:
         return 42
 
@@ -31,7 +31,7 @@ class _NotText(Exception):
         return None
 
 
-class _Huge(Exception):
+class _HugeError(Exception):
     def __repr__(self) -> str:
         return "x" * 1_000_000
 
@@ -42,9 +42,9 @@ class _Huge(Exception):
 @pytest.mark.parametrize(
     "value",
     [
-        pytest.param(_ExitingText(), id="repr-and-str-exit"),
-        pytest.param(_NotText(), id="not-a-string"),
-        pytest.param(_Huge(), id="a-megabyte"),
+        pytest.param(_ExitingTextError(), id="repr-and-str-exit"),
+        pytest.param(_NotTextError(), id="not-a-string"),
+        pytest.param(_HugeError(), id="a-megabyte"),
     ],
 )
 def test_text_about_a_hostile_object_is_bounded_and_never_raises(value: Exception) -> None:
@@ -58,4 +58,4 @@ def test_ordinary_objects_read_as_usual() -> None:
     assert safe_str(ValueError("bad")) == "bad"
     assert describe_exception(ValueError("bad")) == "ValueError: bad"
     assert describe_exception(ValueError()) == "ValueError"
-    assert "its repr failed" in safe_repr(_ExitingText())
+    assert "its repr failed" in safe_repr(_ExitingTextError())

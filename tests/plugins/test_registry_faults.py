@@ -31,7 +31,7 @@ def _sys_exit() -> BaseException:
         return exit_
 
 
-class _HostileText(Exception):
+class _HostileTextError(Exception):
     """Its text is a way out: repr and str raise exits."""
 
     def __repr__(self) -> str:
@@ -42,9 +42,9 @@ class _HostileText(Exception):
 
 
 _BASE_EXCEPTIONS: list[Any] = [
-    pytest.param(_HostileText, "_HostileText: <", id="exception-whose-text-exits"),
+    pytest.param(_HostileTextError, "_HostileTextError: <", id="exception-whose-text-exits"),
     pytest.param(
-        lambda: SystemExit(_HostileText()), "SystemExit(<", id="exit-code-whose-text-exits"
+        lambda: SystemExit(_HostileTextError()), "SystemExit(<", id="exit-code-whose-text-exits"
     ),
     pytest.param(KeyboardInterrupt, "KeyboardInterrupt", id="KeyboardInterrupt"),
     pytest.param(lambda: SystemExit(0), "SystemExit(0)", id="SystemExit(0)"),
