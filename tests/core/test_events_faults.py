@@ -489,3 +489,57 @@ class TestHostileExceptionText:
         counted = [s.errors for s in bus.stats() if s.handler.endswith("hostile")]
         reason = bus.disabled_reason("rogue")
         assert counted == [2] or (reason is not None and "hostile" in reason)
+
+
+def _cancels_current_task(how: str) -> Callable[[Event], Awaitable[None]]:
+    """A handler cancelling `asyncio.current_task()`, meaning its own, in several spellings."""
+
+    async def handler(event: Event) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        if how == "then-await":
+            await asyncio.sleep(0)
+        elif how == "then-raise":
+            raise asyncio.CancelledError
+        elif how == "twice":
+            task.cancel()
+            task.cancel()
+
+    return handler
+
+
+class TestAHandlerCancellingTheEmitter:
+    @pytest.mark.parametrize("how", ["only", "then-await", "then-raise", "twice"])
+    async def test_the_emitter_is_not_cancelled_and_the_others_run(self, how: str) -> None:
+        bus = EventBus(handler_timeout=1.0)
+        ran: list[int] = []
+
+        async def other(event: Event) -> None:
+            ran.append(1)
+
+        bus.subscribe("x", _cancels_current_task(how))
+        bus.subscribe("x", other)
+        with structlog.testing.capture_logs() as logs:
+            await bus.emit(Event(name="x"))
+            await asyncio.sleep(0)  # the emitter's next await is not cancelled either
+        assert ran == [1]
+        task = asyncio.current_task()
+        assert task is not None and task.cancelling() == 0
+        assert any(e["event"] == "event_handler_cancelled_emitter" for e in logs)
+
+    async def test_a_real_cancellation_of_the_emitter_still_passes(self) -> None:
+        bus = EventBus(handler_timeout=5.0)
+        started = asyncio.Event()
+
+        async def slow(event: Event) -> None:
+            asyncio.current_task().cancel()  # type: ignore[union-attr]
+            started.set()
+            await asyncio.sleep(10)
+
+        bus.subscribe("x", slow)
+        emitter = asyncio.create_task(bus.emit(Event(name="x")))
+        await started.wait()
+        emitter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await emitter

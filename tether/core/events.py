@@ -568,6 +568,10 @@ class EventBus:
             drain, remaining = _drain_timed, iter(route.subscriptions)
         waiting: list[tuple[_Subscription, Coroutine[Any, Any, None], Any]] | None = None
         suspended: list[tuple[_Subscription, asyncio.Task[None]]] | None = None
+        # A handler stepped here that cancels `asyncio.current_task()` means its
+        # own; it gets the emitter's, which is not its to cancel (see below).
+        emitter = asyncio.current_task()
+        cancels = emitter.cancelling() if emitter is not None else 0
         # Handlers stepped here, and the tasks made for them, see `inner`.
         token = _scope.set(inner)
         try:
@@ -577,6 +581,12 @@ class EventBus:
                     waiting_on = driver.send(None)
                 except StopIteration:
                     break
+                except asyncio.CancelledError as error:
+                    # Nothing outside can cancel the emitter while a handler is
+                    # stepped in place: the handler cancelled it, then raised.
+                    position = len(route.handlers) - length_hint(remaining) - 1
+                    _fail(route.subscriptions[position], event, error, failures)
+                    continue
                 # The handler just taken suspended: it will finish in a task of its
                 # own while a fresh driver takes the handlers after it.
                 subscription = route.subscriptions[len(route.handlers) - length_hint(remaining) - 1]
@@ -598,6 +608,8 @@ class EventBus:
             _scope.reset(token)
         if failures:
             self._log_failures()
+        if emitter is not None and emitter.cancelling() > cancels:
+            await _refuse_cancellation(emitter, cancels, event)
         if suspended:
             await self._finish_suspended(event, suspended)
 
@@ -721,6 +733,26 @@ def _contain_cancellation(error: asyncio.CancelledError) -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise error
+
+
+async def _refuse_cancellation(emitter: asyncio.Task[Any], cancels: int, event: Event) -> None:
+    # Nothing outside could cancel the emitter while its handlers were stepped
+    # (no await came between): a handler did. Withdraw the request, and take
+    # the CancelledError it has queued for the emitter's next await here. A
+    # cancellation arriving from outside meanwhile raises the count again, and
+    # passes.
+    while emitter.cancelling() > cancels:
+        emitter.uncancel()
+    logger.error(
+        "event_handler_cancelled_emitter",
+        event_name=event.name,
+        reason="a handler cancelled the task that emitted the event; not obeyed",
+    )
+    try:
+        await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        if emitter.cancelling() > cancels:
+            raise
 
 
 def _tries_to_exit(error: BaseException) -> bool:
