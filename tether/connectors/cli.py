@@ -114,6 +114,8 @@ class CliConnector:
         self._on_command: CommandHandler | None = None
         self._on_approval: ApprovalHandler | None = None
         self._pending_approvals: list[str] = []
+        # Approvals shown here may belong to another local chat (a browser's).
+        self._approval_chats: dict[str, ChatId] = {}
         self._requests: set[asyncio.Task[None]] = set()
         self._message_count = 0
         self._approval_closed_at: float | None = None
@@ -162,6 +164,7 @@ class CliConnector:
         self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
     ) -> str:
         self._pending_approvals.append(approval_id)
+        self._approval_chats[approval_id] = chat_id
         self.write(f"\n⚠️  Approval needed\n{description}\n", bold=True)
         self.write("Allow? [y]es / [n]o / [a]lways for this tool: ")
         return approval_id
@@ -169,6 +172,7 @@ class CliConnector:
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
         if message_id in self._pending_approvals:
             self._pending_approvals.remove(message_id)
+            self._approval_chats.pop(message_id, None)
             self._approval_closed_at = time.monotonic()
             self.write(f"\n{outcome}\n")
 
@@ -232,13 +236,14 @@ class CliConnector:
             self.write("Please answer y (yes), n (no) or a (always for this tool): ")
             return
         approval_id = self._pending_approvals.pop(0)
+        chat_id = self._approval_chats.pop(approval_id, self._chat_id)
         assert self._on_approval is not None
         outcome = await self._on_approval(
             ApprovalAnswer(
                 approval_id=approval_id,
                 choice=choice,
                 user_id=self._user_id,
-                chat_id=self._chat_id,
+                chat_id=chat_id,
                 local=True,
             )
         )
@@ -270,6 +275,7 @@ class CliConnector:
             self.show_prompt()
             return
         self._pending_approvals.clear()
+        self._approval_chats.clear()
         message = IncomingMessage(
             user_id=self._user_id, chat_id=self._chat_id, text="/cancel", local=True
         )
