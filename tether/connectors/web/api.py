@@ -167,7 +167,9 @@ def build_app(
             chunks.append(chunk)
         try:
             data = json.loads(b"".join(chunks))
-        except (ValueError, RecursionError):
+        except RecursionError:
+            raise _RefusedError(400, "the body is nested too deeply") from None
+        except ValueError:
             raise _RefusedError(400, "the body is not valid JSON") from None
         if not isinstance(data, dict):
             raise _RefusedError(422, "the body must be a JSON object")
