@@ -373,7 +373,7 @@ async def _pump(websocket: WebSocket, client: Client) -> None:
             if event is None:
                 await websocket.close(code=1012)
                 return
-            await websocket.send_text(json.dumps(event))
+            await websocket.send_text(event)
     except (WebSocketDisconnect, RuntimeError, OSError):
         return
     finally:

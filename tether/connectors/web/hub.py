@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,12 +34,11 @@ class Client:
     """One open page: the chat it shows and the events waiting to be sent to it."""
 
     chat_id: ChatId
-    queue: asyncio.Queue[dict[str, Any] | None] = field(
-        default_factory=lambda: asyncio.Queue(_QUEUE_SIZE)
-    )
+    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(_QUEUE_SIZE))
     dropped: bool = False
 
-    def push(self, event: dict[str, Any]) -> None:
+    def push(self, event: str) -> None:
+        """Queue an event, already encoded: entries change after they are sent."""
         if self.dropped:
             return
         try:
@@ -78,7 +78,7 @@ class Hub:
     def connect(self, chat_id: ChatId) -> Client:
         """A page opened on `chat_id`: it gets the snapshot first."""
         client = Client(chat_id)
-        client.push(self.snapshot(chat_id))
+        client.push(json.dumps(self.snapshot(chat_id)))
         self._clients.add(client)
         return client
 
@@ -180,10 +180,13 @@ class Hub:
         return chat
 
     def _to_chat(self, chat_id: ChatId, event: dict[str, Any]) -> None:
+        encoded: str | None = None
         for client in self._clients:
             if client.chat_id == chat_id:
-                client.push(event)
+                encoded = encoded or json.dumps(event)
+                client.push(encoded)
 
     def _to_all(self, event: dict[str, Any]) -> None:
+        encoded = json.dumps(event)
         for client in self._clients:
-            client.push(event)
+            client.push(encoded)
