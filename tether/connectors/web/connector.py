@@ -221,6 +221,10 @@ class WebConnector:
             date_header=False,
             proxy_headers=False,
             ws_max_size=self.settings.max_body,
+            # Compression would cost each page a zlib state (~260 KiB) for messages
+            # of a few hundred bytes, and mixes the page's secrets with text an
+            # agent may steer (the BREACH class of leaks).
+            ws_per_message_deflate=False,
             ws_ping_interval=20.0,
             ws_ping_timeout=20.0,
             timeout_graceful_shutdown=2,
