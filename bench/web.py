@@ -104,7 +104,8 @@ fetch("/api/state").then((r) => r.json()).then(() => done(performance.now() - st
 
 _AUTO_APPROVE = """
 new MutationObserver(() => {
-  for (const button of document.querySelectorAll(".approval:not(.settled) .approve:not([disabled])")) {
+  const open = ".approval:not(.settled) .approve:not([disabled])";
+  for (const button of document.querySelectorAll(open)) {
     button.click();
   }
 }).observe(document.getElementById("approvals"), {childList: true, subtree: true});
@@ -118,9 +119,11 @@ class _Stopwatch:
         self.asked: float | None = None
         self.times: list[float] = []
         self.answered = asyncio.Event()
+        self.waiting = asyncio.Event()
 
     async def requested(self, event: Event) -> None:
         self.asked = time.perf_counter()
+        self.waiting.set()
 
     async def allowed(self, event: Event) -> None:
         if self.asked is not None:
@@ -178,11 +181,11 @@ def approval_round_trip(driver: webdriver.Chrome, served: ServedTether) -> tuple
         times: list[float] = []
         for _ in range(ROUNDS):
             watch.answered.clear()
+            watch.waiting.clear()
             task = asyncio.create_task(
                 engine.handle_message("local", "deploy", "bench", local=True)
             )
-            while not engine.approvals.pending("bench"):
-                await asyncio.sleep(0)
+            await watch.waiting.wait()
             pending = engine.approvals.pending("bench")[0]
             await engine.handle_approval(
                 ApprovalAnswer(
