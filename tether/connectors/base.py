@@ -101,6 +101,8 @@ class ApprovalAnswer(BaseModel):
     message_id: str | None = None
     username: str | None = None
     local: bool = False
+    reason: str | None = None
+    """Why the person rejected (passed on to the agent); ignored for an approve."""
 
 
 class Button(BaseModel):

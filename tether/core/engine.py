@@ -256,7 +256,9 @@ class Engine:
         if refusal is not None:
             return refusal.reply or "Not allowed."
         approved = answer.choice is not ApprovalChoice.REJECT
-        result = await self.approvals.resolve(answer.approval_id, approved, answer.user_id)
+        result = await self.approvals.resolve(
+            answer.approval_id, approved, answer.user_id, reason=answer.reason
+        )
         if not result.accepted:
             return result.message
         who = f"@{answer.username}" if answer.username else "you"

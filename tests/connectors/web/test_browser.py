@@ -165,7 +165,9 @@ def test_approve_a_write_whose_preview_shows_its_content(
     assert decision.allowed
 
 
-def test_reject_a_bash_call(browser: WebDriver, served: ServedTether) -> None:
+def test_reject_a_bash_call_with_a_reason_that_reaches_the_agent(
+    browser: WebDriver, served: ServedTether
+) -> None:
     _log_in(browser, served)
     _send(browser, "deploy the site")
     card = _until(browser, _visible(".approval:not(.settled)"))
@@ -178,6 +180,8 @@ def test_reject_a_bash_call(browser: WebDriver, served: ServedTether) -> None:
     _until(browser, lambda d: "[Bash was denied" in _last_reply(d))
     decision = served.agent.calls[-1].decisions[-1][1]
     assert not decision.allowed
+    assert decision.reason is not None and "not on a Friday" in decision.reason
+    assert "not on a Friday" in _last_reply(browser)
 
 
 def test_cancel_a_running_request(browser: WebDriver, served: ServedTether) -> None:

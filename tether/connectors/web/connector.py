@@ -361,6 +361,7 @@ class WebConnector:
                 user_id=LOCAL_USER_ID,
                 chat_id=approval["chat"],
                 local=True,
+                reason=reason if choice == "reject" else None,
             )
         )
         if is_settled_outcome(outcome):

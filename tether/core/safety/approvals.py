@@ -119,6 +119,19 @@ class _Pending:
     future: asyncio.Future[tuple[ApprovalOutcome, UserId | None]]
     created: float = field(default_factory=time.monotonic)
     message_id: str | None = None
+    note: str | None = None
+    """The person's reason given with a reject; it reaches the agent."""
+
+
+_MAX_NOTE = 500
+
+
+def _one_line(text: str) -> str | None:
+    """A person's reason as one printable line: it is shown to the agent and logged."""
+    cleaned = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if len(cleaned) > _MAX_NOTE:
+        cleaned = cleaned[: _MAX_NOTE - 1] + "…"
+    return cleaned or None
 
 
 def _new_id() -> str:
@@ -263,9 +276,10 @@ class ApprovalCoordinator:
             raise
         finally:
             self._pending.pop(approval_id, None)
+        rejected = "rejected by the user" + (f": {entry.note}" if entry.note else "")
         reasons = {
             ApprovalOutcome.APPROVED: "approved",
-            ApprovalOutcome.REJECTED: "rejected by the user",
+            ApprovalOutcome.REJECTED: rejected,
             ApprovalOutcome.TIMEOUT: f"nobody answered within {self._timeout:g} s",
             ApprovalOutcome.CANCELLED: "the request was cancelled",
         }
@@ -282,8 +296,12 @@ class ApprovalCoordinator:
                 return entry.future.result()  # answered in the same instant as the timeout
             raise ApprovalTimeoutError(f"approval {entry.approval_id} timed out") from None
 
-    async def resolve(self, approval_id: str, approved: bool, user_id: UserId) -> ResolveResult:
+    async def resolve(
+        self, approval_id: str, approved: bool, user_id: UserId, *, reason: str | None = None
+    ) -> ResolveResult:
         """Answer request `approval_id`: accepted once, from the chat's owner only.
+
+        `reason`, given with a reject, is passed on to the agent (one line, bounded).
 
         A second answer, an unknown or expired id, or another user is refused
         (logged, and written to the audit log), with a message saying why.
@@ -309,6 +327,8 @@ class ApprovalCoordinator:
                 approval_id, user_id, "This request was already answered.", entry
             )
         outcome = ApprovalOutcome.APPROVED if approved else ApprovalOutcome.REJECTED
+        if not approved and reason:
+            entry.note = _one_line(reason)
         entry.future.set_result((outcome, user_id))
         logger.info(
             "approval_answered", approval_id=approval_id, outcome=outcome.value, user_id=user_id
