@@ -120,12 +120,13 @@ def _web_lines(engine: Engine) -> tuple[str, ...]:
 
 
 def _member(connector: Any, name: str) -> Any:
+    """The connector called `name`: `connector` itself, or one member of a group."""
     if connector is None:
         return None
-    if getattr(connector, "name", None) == name:
-        return connector
     member = getattr(connector, "member", None)
-    return member(name) if callable(member) else None
+    if callable(member):
+        return member(name)
+    return connector if getattr(connector, "name", None) == name else None
 
 
 async def _serve(engine: Engine, connector: Any) -> None:
