@@ -6,8 +6,10 @@ storage carried over); the browser is started once for the module.
 
 from __future__ import annotations
 
+import http.server
 import shutil
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,6 +54,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
         f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
     try:
         yield driver
@@ -240,47 +243,74 @@ def test_a_phone_sized_screen_has_no_horizontal_scroll(
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+_EVIL_PAGE = """<!doctype html><title>cute cats</title><script>
+const target = "TARGET";
+window.outcome = {};
+fetch(target + "/api/message", {
+  method: "POST", credentials: "include", mode: "no-cors",
+  headers: {"content-type": "text/plain"},
+  body: JSON.stringify({chat: "main", text: "cross-site fetch"}),
+}).then(() => { outcome.post = "sent"; }, () => { outcome.post = "failed"; });
+const socket = new WebSocket(target.replace("http", "ws") + "/api/events?chat=main&csrf=x");
+socket.onopen = () => { outcome.socket = "open"; };
+socket.onerror = () => { outcome.socket = "refused"; };
+</script>
+<form id="f" method="post" action="TARGET/api/message" enctype="text/plain">
+<input name='{"chat": "main", "text": "cross-site form", "x": "' value='"}'></form>
+"""
+
+
+@pytest.fixture
+def evil_site(served: ServedTether) -> Iterator[str]:
+    """Another origin on the same machine (same site: the SameSite cookie is sent along)."""
+    page = _EVIL_PAGE.replace("TARGET", served.url).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_a_cross_site_page_can_neither_post_nor_listen(
-    browser: WebDriver, served: ServedTether
+    browser: WebDriver, served: ServedTether, evil_site: str
 ) -> None:
-    _log_in(browser, served)
-    port = served.web.port if served.web else 0
-    # Another origin (another site, to the browser) on the same machine.
-    browser.get(f"http://localhost:{port}/")
-    _until(browser, _visible("#login-token"))
-    result = browser.execute_async_script(
-        """
-        const done = arguments[arguments.length - 1];
-        const target = arguments[0];
-        const outcome = {};
-        fetch(target + "/api/message", {
-          method: "POST", credentials: "include", mode: "no-cors",
-          headers: {"content-type": "text/plain"},
-          body: JSON.stringify({chat: "main", text: "cross-site"}),
-        }).then(() => { outcome.post = "sent"; }, () => { outcome.post = "blocked"; })
-          .then(() => {
-            const url = target.replace("http", "ws") + "/api/events?chat=main&csrf=x";
-            const socket = new WebSocket(url);
-            socket.onopen = () => { outcome.socket = "open"; done(outcome); };
-            socket.onerror = () => { outcome.socket = "refused"; done(outcome); };
-          });
-        """,
-        served.url,
+    _log_in(browser, served)  # the victim is logged in: the cookie exists
+    browser.get(evil_site)
+    _until(browser, lambda d: d.execute_script("return outcome.post && outcome.socket"))
+    assert browser.execute_script("return outcome.socket") == "refused"
+    browser.execute_script("document.getElementById('f').submit()")
+    _until(
+        browser, lambda d: "cross-site" in d.page_source or d.current_url.endswith("/api/message")
     )
-    assert result["socket"] == "refused"
+    assert "cross-site request refused" in browser.page_source
     time.sleep(0.2)
-    assert all(call.prompt != "cross-site" for call in served.agent.calls)
+    assert all("cross-site" not in call.prompt for call in served.agent.calls)
     refused = [
         e
         for e in read_audit_log(served.config.audit_log_path)
         if e["event_type"] == "web_request_refused"
     ]
-    assert refused
+    assert {e["path"] for e in refused} >= {"/api/message", "/api/events"}
 
 
 def test_the_page_registers_its_service_worker_and_manifest(
     browser: WebDriver, served: ServedTether
 ) -> None:
+    browser.get_log("browser")  # what earlier pages logged
     _log_in(browser, served)
     scope = browser.execute_async_script(
         """
@@ -291,3 +321,8 @@ def test_the_page_registers_its_service_worker_and_manifest(
     assert scope == served.url + "/"
     manifest = browser.find_element(By.CSS_SELECTOR, "link[rel=manifest]").get_attribute("href")
     assert manifest.endswith("/manifest.webmanifest")
+    # The strict policy costs the page nothing: no script or style of its own is refused.
+    refused = [
+        e["message"] for e in browser.get_log("browser") if "Content Security" in e["message"]
+    ]
+    assert refused == []

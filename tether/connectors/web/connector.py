@@ -53,6 +53,7 @@ CHAT_PREFIX = "web:"
 """Every web chat id starts with this, so it never collides with another connector's."""
 
 _START_TIMEOUT = 10.0
+_MAX_CONNECTIONS = 200
 _STOP_TIMEOUT = 5.0
 _MAX_TOOL_LINES = 50
 _REMEMBERED_CALLS = 256
@@ -228,6 +229,9 @@ class WebConnector:
             ws_ping_interval=20.0,
             ws_ping_timeout=20.0,
             timeout_graceful_shutdown=2,
+            # A bound on open connections: a flood of sockets is turned away with
+            # 503 instead of growing without end (each page holds one WebSocket).
+            limit_concurrency=_MAX_CONNECTIONS,
             ssl_certfile=self.settings.tls_cert,
             ssl_keyfile=self.settings.tls_key,
         )
