@@ -32,7 +32,7 @@ def scenarios(project: Path) -> ScriptedAgent:
         if word == "stream":
             steps: list[Step] = []
             for piece in STREAM_PIECES:
-                steps += [Say(piece), Wait(0.15)]
+                steps += [Say(piece), Wait(0.08)]
             return steps
         if word == "write":
             content = "shopping list: milk, eggs, tea"

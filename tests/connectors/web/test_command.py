@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.connectors.web.support import ServedTether, scenarios
+from tether.cli import main
 from tether.commands.run import startup_summary
 from tether.core.config import TetherConfig
 
@@ -84,22 +85,15 @@ def test_tether_web_without_a_terminal_serves_the_page_and_shows_the_link(
 
 
 def test_an_unsafe_bind_is_refused_before_starting(
-    environment: dict[str, str], tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], project_dir: Path
 ) -> None:
-    environment["TETHER_WEB_HOST"] = "0.0.0.0"
-    result = subprocess.run(
-        [sys.executable, "-m", "tether", "--web"],
-        env=environment,
-        cwd=tmp_path,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 2
-    assert "TETHER_WEB_ALLOW_REMOTE" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    monkeypatch.setenv("TETHER_WEB_HOST", "0.0.0.0")
+    monkeypatch.setenv("TETHER_APPROVED_DIRECTORIES", str(project_dir))
+    assert main(["--web"]) == 2
+    error = capsys.readouterr().err
+    assert "TETHER_WEB_ALLOW_REMOTE" in error
+    assert "Traceback" not in error
+    assert len(error.strip().splitlines()) == 1
 
 
 def test_later_starts_say_where_the_token_is_instead_of_showing_it(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tether.connectors.web.hub import MAX_CHATS, MAX_ENTRIES, Hub
+from tether.connectors.web.hub import MAX_CHATS, MAX_ENTRIES, MAX_TEXT, Hub
 
 
 def _drain(queue: object) -> list[dict[str, object] | None]:
@@ -72,3 +72,16 @@ async def test_settling_twice_keeps_the_first_outcome() -> None:
     hub.settle_approval("x", "🛑 Cancelled — denied.")
     approval = hub.approval("x")
     assert approval is not None and approval["outcome"] == "✅ Approved by you"
+
+
+async def test_a_huge_reply_is_kept_bounded_however_it_arrives() -> None:
+    hub = Hub()
+    entry = hub.add_entry("web:a", {"kind": "reply", "text": "x" * (MAX_TEXT + 10)})
+    assert len(hub.snapshot("web:a")["entries"][0]["text"]) <= MAX_TEXT
+    streamed = hub.add_entry("web:a", {"kind": "reply", "text": ""})
+    for _ in range(30):
+        hub.append_text("web:a", streamed["id"], "y" * 5000)
+    hub.update_entry("web:a", entry["id"], text="z" * (MAX_TEXT * 2))
+    for kept in hub.snapshot("web:a")["entries"]:
+        assert len(kept["text"]) <= MAX_TEXT
+        assert kept["text"].endswith("the page keeps)")

@@ -28,7 +28,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tether.connectors.web.hub import Client, Hub
 from tether.connectors.web.lockout import LoginLimiter
-from tether.connectors.web.security import SECURITY_HEADERS, HostPolicy, WebSession, WebSessions
+from tether.connectors.web.security import (
+    SECURITY_HEADERS,
+    SESSION_SECONDS,
+    HostPolicy,
+    WebSession,
+    WebSessions,
+)
 from tether.connectors.web.token import token_matches
 
 __all__ = [
@@ -249,6 +255,8 @@ def build_app(
             samesite="strict",
             secure=secure,
             path="/",
+            # As long as the server keeps the session: an installed app stays logged in.
+            max_age=int(SESSION_SECONDS),
         )
         return response
 
@@ -301,17 +309,25 @@ def build_app(
         origin_ok = hosts.origin_allowed(
             websocket.headers.get("origin"), websocket.headers.get("host")
         )
-        if not origin_ok or session is None or not _valid_chat(chat):
+        problem = (
+            "cross-site (the Origin is not this server)"
+            if not origin_ok
+            else "no session"
+            if session is None
+            else "missing or wrong csrf"
+            if not session.csrf_matches(websocket.query_params.get("csrf"))
+            else "bad chat name"
+            if not _valid_chat(chat)
+            else None
+        )
+        if problem is not None:
             await backend.record(
                 "web_request_refused",
                 path="/api/events",
                 status=403,
-                reason="origin" if not origin_ok else "session or chat",
+                reason=problem,
                 client=_address(websocket),
             )
-            await websocket.close(code=1008)
-            return
-        if not session.csrf_matches(websocket.query_params.get("csrf")):
             await websocket.close(code=1008)
             return
         await websocket.accept()

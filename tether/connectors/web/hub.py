@@ -19,12 +19,15 @@ from typing import Any
 
 from tether.core.types import ChatId
 
-__all__ = ["MAX_CHATS", "MAX_ENTRIES", "Client", "Hub"]
+__all__ = ["MAX_CHATS", "MAX_ENTRIES", "MAX_TEXT", "Client", "Hub"]
 
 MAX_ENTRIES = 200
 """Entries kept per chat (older ones scroll away)."""
 MAX_CHATS = 64
 """Web chats kept; the one idle longest is forgotten first."""
+MAX_TEXT = 100_000
+"""Characters of one entry kept for the page; a longer reply is cut with a note."""
+_CUT_NOTE = "\n… (cut here: the reply is longer than the page keeps)"
 _MAX_APPROVALS = 64
 _QUEUE_SIZE = 512
 
@@ -107,6 +110,8 @@ class Hub:
     def add_entry(self, chat_id: ChatId, entry: dict[str, Any]) -> dict[str, Any]:
         """Append an entry (`kind` and its fields) to the chat; returns it with its id."""
         entry = {"id": self.next_id(), **entry}
+        if isinstance(entry.get("text"), str):
+            entry["text"] = _bounded(entry["text"])
         self._chat(chat_id).entries.append(entry)
         self._to_chat(chat_id, {"type": "entry", "entry": entry})
         return entry
@@ -115,6 +120,8 @@ class Hub:
         chat = self._chats.get(chat_id)
         if chat is None:
             return
+        if isinstance(changes.get("text"), str):
+            changes["text"] = _bounded(changes["text"])
         for entry in reversed(chat.entries):
             if entry["id"] == entry_id:
                 entry.update(changes)
@@ -128,7 +135,12 @@ class Hub:
             return
         for entry in reversed(chat.entries):
             if entry["id"] == entry_id:
-                entry["text"] = entry.get("text", "") + delta
+                text = entry.get("text", "")
+                if len(text) + len(delta) > MAX_TEXT:
+                    if not text.endswith(_CUT_NOTE):
+                        self.update_entry(chat_id, entry_id, text=text + delta)
+                    return
+                entry["text"] = text + delta
                 self._to_chat(chat_id, {"type": "append", "id": entry_id, "text": delta})
                 return
 
@@ -190,3 +202,9 @@ class Hub:
         encoded = json.dumps(event)
         for client in self._clients:
             client.push(encoded)
+
+
+def _bounded(text: str) -> str:
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[: MAX_TEXT - len(_CUT_NOTE)] + _CUT_NOTE

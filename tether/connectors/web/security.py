@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 __all__ = [
     "CSP",
     "SECURITY_HEADERS",
+    "SESSION_SECONDS",
     "HostPolicy",
     "WebSession",
     "WebSessions",
@@ -49,7 +50,8 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost"})
 _MAX_SESSIONS = 64
-_SESSION_SECONDS = 7 * 24 * 3600.0
+SESSION_SECONDS = 7 * 24 * 3600.0
+"""How long a browser stays logged in."""
 
 
 def is_loopback(host: str) -> bool:
@@ -138,7 +140,7 @@ class WebSessions:
     def __init__(
         self,
         *,
-        lifetime: float = _SESSION_SECONDS,
+        lifetime: float = SESSION_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lifetime = lifetime
