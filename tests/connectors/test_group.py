@@ -68,7 +68,7 @@ async def test_a_browser_request_asks_in_the_terminal_too_and_the_page_answer_wi
     await _until(lambda: web.hub.snapshot("web:main")["approvals"])
     approval = web.hub.snapshot("web:main")["approvals"][0]
     assert "Approval needed" in _output(terminal)
-    assert approval["detail"] == "shopping list: milk, eggs, tea"
+    assert {"kind": "code", "text": "shopping list: milk, eggs, tea"} in approval["blocks"]
 
     status, outcome = await web.answer(approval["approval_id"], "approve", None)
     assert (status, outcome) == (200, "✅ Approved by you")

@@ -137,12 +137,21 @@ class ConnectorGroup:
     # -- approvals -------------------------------------------------------------
 
     async def request_approval(
-        self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
+        self,
+        chat_id: ChatId,
+        approval_id: str,
+        description: str,
+        tool_name: str,
+        *,
+        preview: object | None = None,
     ) -> str:
         """Ask the chat's member, and every local member when the chat is the local owner's.
 
-        Fails (`ConnectorError`) only when no member could show it: then nobody can answer.
+        A `preview` is passed on to members only when there is one (members that
+        take none keep working). Fails (`ConnectorError`) only when no member
+        could show it: then nobody can answer.
         """
+        extra = {"preview": preview} if preview is not None else {}
         owner = self.owner_of(chat_id)
         targets = [owner]
         if owner.name in self._local:
@@ -152,7 +161,7 @@ class ConnectorGroup:
         for member in targets:
             try:
                 message_id = await member.request_approval(
-                    chat_id, approval_id, description, tool_name
+                    chat_id, approval_id, description, tool_name, **extra
                 )
             except Exception as error:  # noqa: BLE001 - another member may still show it
                 logger.warning("approval_not_shown", connector=member.name, error=repr(error))

@@ -117,19 +117,24 @@ def test_log_in_with_the_link_and_watch_a_reply_stream_in(
 ) -> None:
     _log_in(browser, served)
     assert "token" not in browser.current_url  # the token left the address bar
+    # The page records every text the reply shows, as it shows it.
+    browser.execute_script(
+        """
+        window.seen = [];
+        new MutationObserver(() => {
+          const replies = document.querySelectorAll(".entry.reply .text");
+          const text = replies.length ? replies[replies.length - 1].textContent : "";
+          if (text && window.seen[window.seen.length - 1] !== text) window.seen.push(text);
+        }).observe(document.getElementById("conversation"),
+                   {childList: true, subtree: true, characterData: true});
+        """
+    )
     _send(browser, "stream please")
-    seen: list[str] = []
     final = "".join(STREAM_PIECES)
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        text = _last_reply(browser)
-        if text and (not seen or seen[-1] != text):
-            seen.append(text)
-        if text == final:
-            break
-        time.sleep(0.02)
+    _until(browser, lambda d: _last_reply(d) == final.strip())
+    seen = browser.execute_script("return window.seen")
     assert seen[-1] == final
-    partial = [text for text in seen if text and text != final]
+    partial = seen[:-1]
     assert len(partial) >= 2, f"the reply arrived at once: {seen}"
     assert all(final.startswith(text) for text in partial), seen
     _until(browser, lambda d: not d.find_element(By.ID, "cancel").is_displayed())
@@ -158,7 +163,8 @@ def test_approve_a_write_whose_preview_shows_its_content(
     card = _until(browser, _visible(".approval:not(.settled)"))
     assert card.find_element(By.CSS_SELECTOR, ".tool").text == "Write"
     assert "shopping list: milk, eggs, tea" in card.find_element(By.CSS_SELECTOR, ".detail").text
-    assert "notes.txt" in card.find_element(By.CSS_SELECTOR, ".summary").text
+    assert "notes.txt" in card.find_element(By.CSS_SELECTOR, ".block.title").text
+    assert "Why:" in card.find_element(By.CSS_SELECTOR, ".block.why").text
     card.find_element(By.CSS_SELECTOR, ".approve").click()
     _until(
         browser, lambda d: "Approved" in d.find_element(By.CSS_SELECTOR, ".approval .outcome").text

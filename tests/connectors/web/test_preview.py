@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from tether.connectors.web.preview import MAX_DETAIL, render_approval
+from tether.connectors.web.preview import MAX_DETAIL, ApprovalView, render_approval
 
 DESCRIPTION = "🔐 Write: /p/notes.txt\nWhy: Changing files needs your approval\nRisk: high"
 
 
-def test_a_write_shows_its_content() -> None:
+def _body(view: ApprovalView) -> tuple[str, str] | None:
+    found = [(b.kind, b.text) for b in view.blocks if b.kind in ("code", "diff")]
+    return found[0] if found else None
+
+
+def test_a_write_shows_its_content_between_the_title_and_the_reason() -> None:
     view = render_approval("Write", DESCRIPTION, {"file_path": "/p/notes.txt", "content": "milk"})
-    assert (view.detail, view.detail_kind) == ("milk", "content")
-    assert view.summary == DESCRIPTION
+    assert [b.kind for b in view.blocks] == ["title", "code", "why", "why"]
+    assert view.blocks[0].text == "🔐 Write: /p/notes.txt"
+    assert _body(view) == ("code", "milk")
 
 
 @pytest.mark.parametrize(
@@ -21,28 +27,34 @@ def test_a_write_shows_its_content() -> None:
         pytest.param({"file_path": "/p/other.txt", "content": "rm -rf"}, id="another-file"),
         pytest.param({"content": "milk"}, id="no-path"),
         pytest.param({"file_path": 5, "content": "milk"}, id="path-not-text"),
+        pytest.param({"file_path": "/p/notes.txt", "content": 5}, id="content-not-text"),
         pytest.param(None, id="nothing-gated"),
         pytest.param({}, id="empty"),
     ],
 )
 def test_content_of_another_call_is_never_shown(tool_input: dict[str, object] | None) -> None:
     view = render_approval("Write", DESCRIPTION, tool_input)
-    assert view.detail is None
+    assert _body(view) is None
+    assert view.blocks[0].kind == "title"
 
 
 def test_an_edit_shows_what_changes() -> None:
-    description = "🔐 Edit: /p/a.py\nWhy: x"
     view = render_approval(
-        "Edit", description, {"file_path": "/p/a.py", "old_string": "a = 1", "new_string": "a = 2"}
+        "Edit",
+        "🔐 Edit: /p/a.py\nWhy: x",
+        {"file_path": "/p/a.py", "old_string": "a = 1", "new_string": "a = 2"},
     )
-    assert view.detail == "- a = 1\n+ a = 2"
-    assert view.detail_kind == "diff"
+    assert _body(view) == ("diff", "- a = 1\n+ a = 2")
 
 
 def test_a_command_is_shown_whole_and_long_content_is_cut() -> None:
     command = "make deploy " + "x" * 10_000
     view = render_approval("Bash", f"🔐 Bash: {command[:200]}…", {"command": command})
-    assert view.detail is not None
-    assert view.detail.startswith("make deploy")
-    assert len(view.detail) < MAX_DETAIL + 100
-    assert "more characters not shown" in view.detail
+    body = _body(view)
+    assert body is not None and body[1].startswith("make deploy")
+    assert len(body[1]) < MAX_DETAIL + 100
+    assert "more characters not shown" in body[1]
+
+
+def test_an_empty_description_still_has_a_title() -> None:
+    assert render_approval("Bash", "", None).blocks[0].text == "🔐 Bash"

@@ -301,14 +301,23 @@ class WebConnector:
         return None
 
     async def request_approval(
-        self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
+        self,
+        chat_id: ChatId,
+        approval_id: str,
+        description: str,
+        tool_name: str,
+        *,
+        preview: object | None = None,
     ) -> str:
+        # `preview` (the gate's structured preview, where the gate gives one) is
+        # accepted so every caller works; the view is built in `render_approval`.
         view = render_approval(tool_name, description, self._gated.get((chat_id, tool_name)))
         self.hub.add_approval(
             {
                 "approval_id": approval_id,
                 "chat": chat_id,
-                **view.model_dump(),
+                **view.model_dump(mode="json"),
+                "summary": description,
                 "state": "pending",
                 "outcome": None,
             }

@@ -178,13 +178,7 @@ function addApproval(approval, fresh) {
   card.dataset.id = approval.approval_id;
   card.querySelector(".tool").textContent = approval.tool_name;
   card.querySelector(".chat").textContent = approval.chat;
-  card.querySelector(".summary").textContent = approval.summary;
-  if (approval.detail) {
-    const detail = card.querySelector(".detail");
-    detail.textContent = approval.detail;
-    detail.dataset.kind = approval.detail_kind || "";
-    detail.hidden = false;
-  }
+  card.querySelector(".blocks").replaceChildren(...(approval.blocks || []).map(block));
   for (const choice of ["approve", "reject", "always"]) {
     card.querySelector(`.${choice}`).addEventListener("click", () => answer(card, choice));
   }
@@ -195,6 +189,26 @@ function addApproval(approval, fresh) {
     notify(approval);
     scrollDown();
   }
+}
+
+// One block of the shared approval layout: title, code, diff, note, item, why.
+function block(part) {
+  let node;
+  if (part.kind === "code" || part.kind === "diff") {
+    node = document.createElement("pre");
+    node.className = `block detail ${part.kind}`;
+    for (const line of part.text.split("\n")) {
+      const row = document.createElement("span");
+      if (part.kind === "diff" && /^[+-]/.test(line)) row.className = line[0] === "+" ? "add" : "del";
+      row.textContent = `${line}\n`;
+      node.append(row);
+    }
+    return node;
+  }
+  node = document.createElement(part.kind === "title" ? "h3" : "p");
+  node.className = `block ${part.kind}`;
+  node.textContent = part.kind === "item" ? `• ${part.text}` : part.text;
+  return node;
 }
 
 async function answer(card, choice) {
@@ -222,7 +236,7 @@ function notify(approval) {
   if (!("Notification" in window) || Notification.permission !== "granted") return;
   if (document.visibilityState === "visible") return;
   const title = `Tether: approve ${approval.tool_name}?`;
-  const options = { body: approval.summary.slice(0, 180), tag: approval.approval_id };
+  const options = { body: (approval.summary || "").slice(0, 180), tag: approval.approval_id };
   navigator.serviceWorker?.getRegistration().then((registration) => {
     if (registration) registration.showNotification(title, options);
     else new Notification(title, options);
