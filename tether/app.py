@@ -202,6 +202,10 @@ def _own_files(config: TetherConfig) -> tuple[Path, ...]:
     if config.log_dir is not None:
         own.append(config.log_dir)
     own += [Path(name) for name in config.policy_files if name.endswith((".yaml", ".yml"))]
+    # The web page's access token: an agent that read it could hand the page to anyone.
+    from tether.connectors.web.token import TOKEN_FILE, default_state_dir
+
+    own.append((config.web_state_dir or default_state_dir()) / TOKEN_FILE)
     return tuple(own)
 
 

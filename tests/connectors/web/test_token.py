@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tether.app import build_safety_pipeline
 from tether.connectors.web.token import default_state_dir, load_or_create_token, token_matches
+from tether.core.config import TetherConfig
 from tether.exceptions import ConfigError
 
 
@@ -91,3 +93,25 @@ def test_state_directory_follows_xdg(
     fallback = tmp_path / ".local" / "state" / "tether"
     assert default_state_dir() == (expected or fallback)
     assert os.environ["XDG_STATE_HOME"] == xdg
+
+
+@pytest.mark.parametrize(
+    ("tool_name", "tool_input"),
+    [
+        pytest.param("Read", {"file_path": "{token}"}, id="read"),
+        pytest.param("Write", {"file_path": "{token}", "content": "x" * 43}, id="write"),
+        pytest.param("Bash", {"command": "cat {token}"}, id="cat"),
+        pytest.param("Bash", {"command": "cp {token} /tmp/t"}, id="copy"),
+        pytest.param("Grep", {"pattern": ".", "path": "{token}"}, id="grep"),
+    ],
+)
+def test_the_agent_may_not_touch_the_token_even_inside_the_project(
+    project_dir: Path, tool_name: str, tool_input: dict[str, str]
+) -> None:
+    state = project_dir / ".state"
+    token = load_or_create_token(state)
+    config = TetherConfig(approved_directories=(project_dir,), web_state_dir=state)
+    filled = {k: v.replace("{token}", str(token.path)) for k, v in tool_input.items()}
+    verdict = build_safety_pipeline(config).decide(tool_name, filled, cwd=project_dir)
+    assert verdict.decision.value == "deny"
+    assert "Tether's own records" in verdict.reason

@@ -15,9 +15,16 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.exceptions import ConfigError
 
-__all__ = ["AccessToken", "default_state_dir", "load_or_create_token", "token_matches"]
+__all__ = [
+    "TOKEN_FILE",
+    "AccessToken",
+    "default_state_dir",
+    "load_or_create_token",
+    "token_matches",
+]
 
-_TOKEN_FILE = "web-token"
+TOKEN_FILE = "web-token"
+"""The token's file name inside the state directory."""
 _TOKEN_BYTES = 32
 _MIN_LENGTH = 32
 
@@ -51,7 +58,7 @@ def load_or_create_token(state_dir: Path) -> AccessToken:
         ConfigError: the directory or file cannot be written or read, the file is
             readable by others, or it holds something too short to be a token.
     """
-    path = state_dir / _TOKEN_FILE
+    path = state_dir / TOKEN_FILE
     try:
         state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
