@@ -83,15 +83,20 @@ function connect() {
   state.socket = socket;
   socket.onopen = () => { state.retry = 0; setStatus(""); };
   socket.onmessage = (message) => handle(JSON.parse(message.data));
-  socket.onclose = async () => {
-    if (state.socket !== socket) return;
-    setStatus("Reconnecting…");
-    state.retry = Math.min(state.retry + 1, 5);
-    await new Promise((resolve) => setTimeout(resolve, 300 * state.retry));
-    const { status } = await api("GET", "/api/state");
-    if (status === 401) { showLogin(); return; }
-    connect();
+  socket.onclose = () => {
+    if (state.socket === socket) reconnect();
   };
+}
+
+// Tether restarting, a phone waking up: try again, less and less often (at most every 10 s).
+async function reconnect() {
+  setStatus("Reconnecting…");
+  state.retry = Math.min(state.retry + 1, 20);
+  await new Promise((resolve) => setTimeout(resolve, Math.min(300 * state.retry, 10000)));
+  let status = 0;
+  try { ({ status } = await api("GET", "/api/state")); } catch (_) { /* not reachable yet */ }
+  if (status === 401) { showLogin(); return; }
+  if (status === 200) connect(); else reconnect();
 }
 
 function handle(event) {
@@ -246,9 +251,14 @@ function notify(approval) {
 // -- sending -----------------------------------------------------------------
 
 async function send(text) {
-  const { status, data } = await api("POST", "/api/message", { chat: state.chat, text });
-  if (status !== 202) setStatus(data.error || `Not sent (${status})`);
-  if (status === 401) showLogin();
+  try {
+    const { status, data } = await api("POST", "/api/message", { chat: state.chat, text });
+    if (status !== 202) setStatus(data.error || `Not sent (${status})`);
+    if (status === 401) showLogin();
+  } catch (_) {
+    setStatus("Not sent: Tether cannot be reached.");
+    $("composer-input").value = text;
+  }
 }
 
 function menu(filter) {
