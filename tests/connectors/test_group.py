@@ -191,3 +191,19 @@ async def test_a_failed_start_stops_the_members_already_started(
     with pytest.raises(Exception, match="TETHER_WEB_STATE_DIR"):
         await group.start()
     assert platform.started and platform.stopped
+
+
+async def test_a_terminal_request_can_be_approved_from_the_page(
+    desk: tuple[Engine, ScriptedAgent], terminal: CliConnector, web: WebConnector
+) -> None:
+    _, agent = desk
+    await terminal._dispatch("write from the desk")
+    await _until(lambda: web.hub.snapshot("web:main")["approvals"])
+    approval = web.hub.snapshot("web:main")["approvals"][0]
+    assert approval["chat"] == "local"
+    status, outcome = await web.answer(approval["approval_id"], "approve", None)
+    assert status == 200
+    await _until(lambda: agent.calls and agent.calls[0].decisions)
+    assert agent.calls[0].decisions[0][1].allowed
+    assert terminal._pending_approvals == []
+    assert outcome in _output(terminal)

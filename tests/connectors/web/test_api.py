@@ -343,3 +343,27 @@ def test_the_websocket_refuses_a_foreign_origin(served: ServedTether, client: ht
     }
     response = client.get(f"/api/events?chat=main&csrf={csrf}", headers=handshake)
     assert response.status_code == 403
+
+
+def test_the_session_view_lists_this_chats_sessions(
+    served: ServedTether, client: httpx.Client
+) -> None:
+    def send(text: str) -> None:
+        assert (
+            client.post("/api/message", json={"chat": "history", "text": text}).status_code == 202
+        )
+
+    send("first question")
+    _wait_for(lambda: len(served.agent.calls) == 1)
+    _wait_for(lambda: client.get("/api/session?chat=history").json()["history"])
+    send("/clear")
+    _wait_for(lambda: len(client.get("/api/session?chat=history").json()["sessions"]) == 2)
+    send("second question")
+    _wait_for(lambda: len(served.agent.calls) == 2)
+    _wait_for(lambda: client.get("/api/session?chat=history").json()["history"])
+    view = client.get("/api/session?chat=history").json()
+    assert [row["current"] for row in view["sessions"]] == [True, False]
+    assert view["session"]["session_id"] == view["sessions"][0]["session_id"]
+    assert view["history"][0]["prompt"] == "second question"
+    other = client.get("/api/session?chat=elsewhere").json()
+    assert other == {"session": None, "history": [], "sessions": []}

@@ -172,6 +172,15 @@ def test_approve_a_write_whose_preview_shows_its_content(
     _until(browser, lambda d: "[Write ran]" in _last_reply(d))
     decision = served.agent.calls[-1].decisions[-1][1]
     assert decision.allowed
+    # The decision is in the audit view, and the exchange in the session view.
+    browser.find_element(By.ID, "audit-button").click()
+    panel = _until(browser, _visible("#panel"))
+    _until(browser, lambda d: "tool_attempt" in panel.text and "notes.txt" in panel.text)
+    browser.find_element(By.ID, "panel-close").click()
+    browser.find_element(By.ID, "sessions-button").click()
+    _until(browser, lambda d: "write the shopping list" in d.find_element(By.ID, "panel").text)
+    assert "current" in browser.find_element(By.ID, "sessions-table").text
+    browser.find_element(By.ID, "panel-close").click()
 
 
 def test_reject_a_bash_call_with_a_reason_that_reaches_the_agent(

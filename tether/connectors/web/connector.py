@@ -39,9 +39,9 @@ from tether.connectors.web.preview import render_approval
 from tether.connectors.web.security import HostPolicy, WebSessions
 from tether.connectors.web.settings import WebSettings
 from tether.connectors.web.token import AccessToken, load_or_create_token
-from tether.core.events import TOOL_GATED, Event, EventBus
+from tether.core.events import MESSAGE_OUT, TOOL_GATED, Event, EventBus
 from tether.core.safety.audit import AuditLogger
-from tether.core.session import SessionManager
+from tether.core.session import Session, SessionManager
 from tether.core.types import ChatId
 from tether.exceptions import AuditError, ConnectorError
 
@@ -59,6 +59,7 @@ _MAX_TOOL_LINES = 50
 _REMEMBERED_CALLS = 256
 _HISTORY = 20
 _HISTORY_TEXT = 500
+_SESSIONS_SHOWN = 20
 
 
 class _QuietServer(uvicorn.Server):
@@ -135,6 +136,9 @@ class WebConnector:
         self._audit: AuditLogger | None = None
         self._chat_sessions: SessionManager | None = None
         self._gated: OrderedDict[tuple[ChatId, str], dict[str, Any]] = OrderedDict()
+        # Each web chat's sessions seen in this run (the store keeps only the current
+        # one per chat findable), newest last.
+        self._chat_session_ids: OrderedDict[ChatId, list[str]] = OrderedDict()
         self._on_message: MessageHandler | None = None
         self._on_command: CommandHandler | None = None
         self._on_approval: ApprovalHandler | None = None
@@ -152,6 +156,7 @@ class WebConnector:
         self._audit = audit_logger
         self._chat_sessions = sessions
         event_bus.subscribe(TOOL_GATED, self._remember_call)
+        event_bus.subscribe(MESSAGE_OUT, self._remember_session)
 
     def set_handlers(
         self,
@@ -384,22 +389,23 @@ class WebConnector:
 
     async def session_view(self, chat: str) -> dict[str, Any]:
         sessions = self._chat_sessions
+        empty: dict[str, Any] = {"session": None, "history": [], "sessions": []}
         if sessions is None:
-            return {"session": None, "history": []}
-        session = await sessions.get(LOCAL_USER_ID, CHAT_PREFIX + chat)
+            return empty
+        chat_id = CHAT_PREFIX + chat
+        session = await sessions.get(LOCAL_USER_ID, chat_id)
+        known = [] if session is None else [session]
+        for session_id in reversed(self._chat_session_ids.get(chat_id, [])):
+            if session is None or session_id != session.session_id:
+                earlier = await sessions.get_by_id(session_id)
+                if earlier is not None:
+                    known.append(earlier)
         if session is None:
-            return {"session": None, "history": []}
+            return {**empty, "sessions": [_session_row(s) for s in known]}
         history = await sessions.history(session.session_id, limit=_HISTORY)
         return {
-            "session": {
-                "session_id": session.session_id,
-                "mode": session.mode.value,
-                "directory": str(session.working_directory),
-                "messages": session.message_count,
-                "cost": round(session.total_cost, 4),
-                "created_at": session.created_at.isoformat(timespec="seconds"),
-                "updated_at": session.updated_at.isoformat(timespec="seconds"),
-            },
+            "session": _session_row(session),
+            "sessions": [_session_row(s) for s in known],
             "history": [
                 {
                     "prompt": record.prompt[:_HISTORY_TEXT],
@@ -439,6 +445,21 @@ class WebConnector:
         while len(self._gated) > _REMEMBERED_CALLS:
             self._gated.popitem(last=False)
 
+    async def _remember_session(self, event: Event) -> None:
+        chat_id = event.data.get("chat_id")
+        sessions = self._chat_sessions
+        if sessions is None or not isinstance(chat_id, str) or not chat_id.startswith(CHAT_PREFIX):
+            return
+        session = await sessions.get(LOCAL_USER_ID, chat_id)
+        if session is None:
+            return
+        seen = self._chat_session_ids.pop(chat_id, [])
+        if session.session_id not in seen:
+            seen = [*seen, session.session_id][-_SESSIONS_SHOWN:]
+        self._chat_session_ids[chat_id] = seen
+        while len(self._chat_session_ids) > _REMEMBERED_CALLS:
+            self._chat_session_ids.popitem(last=False)
+
     def _spawn(self, chat_id: ChatId, work: Awaitable[None]) -> None:
         async def run() -> None:
             self.hub.set_busy(chat_id, +1)
@@ -457,3 +478,16 @@ class WebConnector:
         task = asyncio.create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _session_row(session: Session) -> dict[str, Any]:
+    return {
+        "session_id": session.session_id,
+        "mode": session.mode.value,
+        "directory": str(session.working_directory),
+        "messages": session.message_count,
+        "cost": round(session.total_cost, 4),
+        "created_at": session.created_at.isoformat(timespec="seconds"),
+        "updated_at": session.updated_at.isoformat(timespec="seconds"),
+        "current": not session.archived,
+    }

@@ -292,6 +292,11 @@ async function showSession() {
   const body = document.createElement("div");
   if (!data.session) {
     body.textContent = "No session yet: send a message to start one.";
+    if (data.sessions && data.sessions.length) {
+      body.append(table(["session", "started", "messages"], data.sessions.map((s) => [
+        s.session_id.slice(0, 8), s.created_at, s.messages,
+      ])));
+    }
   } else {
     const facts = document.createElement("dl");
     for (const [label, value] of Object.entries(data.session)) {
@@ -301,9 +306,14 @@ async function showSession() {
       detail.textContent = String(value);
       facts.append(term, detail);
     }
-    body.append(facts, table(["prompt", "reply", "at"], data.history.map((r) => [r.prompt, r.reply, r.at])));
+    const sessions = table(["session", "started", "messages", ""], data.sessions.map((s) => [
+      s.session_id.slice(0, 8), s.created_at, s.messages, s.current ? "current" : "ended",
+    ]));
+    const exchanges = table(["prompt", "reply", "at"], data.history.map((r) => [r.prompt, r.reply, r.at]));
+    sessions.id = "sessions-table";
+    body.append(facts, sessions, exchanges);
   }
-  openPanel("This chat's session", body);
+  openPanel("This chat's sessions", body);
 }
 
 async function showAudit() {
