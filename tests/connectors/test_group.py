@@ -207,3 +207,22 @@ async def test_a_terminal_request_can_be_approved_from_the_page(
     assert agent.calls[0].decisions[0][1].allowed
     assert terminal._pending_approvals == []
     assert outcome in _output(terminal)
+
+
+async def test_an_approval_nobody_answers_expires_everywhere(
+    config: TetherConfig, project_dir: Path, terminal: CliConnector, web: WebConnector
+) -> None:
+    quick = config.model_copy(update={"approval_timeout_seconds": 0.3})
+    group = ConnectorGroup([terminal, web], local=("cli", "web"))
+    agent = scenarios(project_dir)
+    async with build_engine(quick, agent=agent, connector=group):
+        await web.submit("main", "deploy now")
+        await _until(lambda: agent.calls and agent.calls[0].decisions)
+        assert not agent.calls[0].decisions[0][1].allowed
+        approval = web.hub.snapshot("web:main")["approvals"][0]
+        assert approval["state"] == "settled"
+        assert approval["outcome"].startswith("⌛")
+        assert "⌛" in _output(terminal)
+        assert terminal._pending_approvals == []
+        status, _ = await web.answer(approval["approval_id"], "approve", None)
+        assert status == 409
