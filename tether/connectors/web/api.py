@@ -210,7 +210,9 @@ def build_app(
                     check_csrf(request, session)
                 return await handler(request)
             except _RefusedError as refused:
-                if refused.status in (401, 403):
+                # A page that opens logged out asks for its state first: reads refused
+                # for want of a session reveal nothing and would only flood the log.
+                if refused.status in (401, 403) and changes_state:
                     await backend.record(
                         "web_request_refused",
                         path=request.url.path,
