@@ -314,9 +314,9 @@ class WebConnector:
         *,
         preview: object | None = None,
     ) -> str:
-        # `preview` (the gate's structured preview, where the gate gives one) is
-        # accepted so every caller works; the view is built in `render_approval`.
-        view = render_approval(tool_name, description, self._gated.get((chat_id, tool_name)))
+        view = render_approval(
+            tool_name, description, self._gated.get((chat_id, tool_name)), preview
+        )
         self.hub.add_approval(
             {
                 "approval_id": approval_id,

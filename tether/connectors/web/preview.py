@@ -12,6 +12,7 @@ than none.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -45,9 +46,21 @@ class ApprovalView(BaseModel):
 
 
 def render_approval(
-    tool_name: str, description: str, tool_input: dict[str, Any] | None
+    tool_name: str,
+    description: str,
+    tool_input: dict[str, Any] | None,
+    preview: object | None = None,
 ) -> ApprovalView:
-    """The view of one approval request, from what the request carries."""
+    """The view of one approval request, from what the request carries.
+
+    When the gate sends its structured `preview` and the shared layout
+    (`tether.connectors.approval_view`) is there, that layout is used as it is,
+    so the page shows what the terminal and Telegram show.
+    """
+    if preview is not None:
+        shared = _shared_view(preview)
+        if shared is not None:
+            return shared
     lines = [line for line in description.splitlines() if line.strip()]
     blocks = [ViewBlock(kind="title", text=lines[0] if lines else f"🔐 {tool_name}")]
     body = _detail(tool_name, tool_input, description)
@@ -55,6 +68,18 @@ def render_approval(
         blocks.append(body)
     blocks += [ViewBlock(kind="why", text=line) for line in lines[1:]]
     return ApprovalView(tool_name=tool_name, blocks=tuple(blocks))
+
+
+def _shared_view(preview: object) -> ApprovalView | None:
+    try:
+        layout = importlib.import_module("tether.connectors.approval_view")
+        view = layout.approval_view(preview)
+        return ApprovalView(
+            tool_name=view.tool_name,
+            blocks=tuple(ViewBlock(kind=block.kind, text=block.text) for block in view.blocks),
+        )
+    except Exception:  # noqa: BLE001 - a preview that cannot be laid out falls back to text
+        return None
 
 
 def _detail(
