@@ -226,3 +226,37 @@ async def test_an_approval_nobody_answers_expires_everywhere(
         assert terminal._pending_approvals == []
         status, _ = await web.answer(approval["approval_id"], "approve", None)
         assert status == 409
+
+
+class _Asker(RecordingConnector):
+    """A member that can also show the agent's questions (as the terminal and Telegram do)."""
+
+    name = "cli"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prompts: list[tuple[str, str, object]] = []
+        self.closed: list[tuple[str, str]] = []
+
+    async def request_prompt(self, chat_id: str, approval_id: str, prompt: object) -> str:
+        self.prompts.append((chat_id, approval_id, prompt))
+        return f"prompt-{approval_id}"
+
+    async def close_approval(self, chat_id: str, message_id: str, outcome: str) -> None:
+        self.closed.append((message_id, outcome))
+
+
+async def test_questions_go_to_the_members_that_can_show_them(web: WebConnector) -> None:
+    asker = _Asker()
+    group = ConnectorGroup([asker, web], local=("cli", "web"))
+    prompt = object()
+    assert await group.request_prompt("web:main", "q1", prompt) == "q1"
+    assert asker.prompts == [("web:main", "q1", prompt)]
+    await group.close_approval("web:main", "q1", "⌛ Expired")
+    assert asker.closed == [("prompt-q1", "⌛ Expired")]  # the member's own message id
+
+
+async def test_a_question_nobody_can_show_is_refused(web: WebConnector) -> None:
+    group = ConnectorGroup([RecordingConnector(), web], local=("web",))
+    with pytest.raises(ConnectorError, match="no connector could show"):
+        await group.request_prompt("web:main", "q1", object())

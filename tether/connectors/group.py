@@ -11,9 +11,10 @@ outcome. Other chats (Telegram) keep their approvals to themselves.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 
@@ -36,6 +37,13 @@ __all__ = ["ConnectorGroup"]
 logger = structlog.get_logger(__name__)
 
 _CLOSE_TIMEOUT = 5.0
+
+
+@runtime_checkable
+class _PromptShower(Protocol):
+    """A member that can show the agent's questions and plans."""
+
+    async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: Any) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -152,24 +160,57 @@ class ConnectorGroup:
         could show it: then nobody can answer.
         """
         extra = {"preview": preview} if preview is not None else {}
+
+        async def ask(member: BaseConnector) -> str:
+            return await member.request_approval(
+                chat_id, approval_id, description, tool_name, **extra
+            )
+
+        return await self._show(chat_id, approval_id, self._targets(chat_id), ask)
+
+    async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: object) -> str:
+        """Show the agent's questions or plan like an approval, on the members that can.
+
+        Raises:
+            ConnectorError: no member that should show it can (the request is then denied).
+        """
+        able = [m for m in self._targets(chat_id) if isinstance(m, _PromptShower)]
+
+        async def ask(member: BaseConnector) -> str:
+            assert isinstance(member, _PromptShower)
+            return await member.request_prompt(chat_id, approval_id, prompt)
+
+        return await self._show(chat_id, approval_id, able, ask)
+
+    def _targets(self, chat_id: ChatId) -> list[BaseConnector]:
+        """The chat's member, then every other local member when the chat is the local owner's."""
         owner = self.owner_of(chat_id)
         targets = [owner]
         if owner.name in self._local:
             targets += [m for m in self.members if m.name in self._local and m is not owner]
+        return targets
+
+    async def _show(
+        self,
+        chat_id: ChatId,
+        approval_id: str,
+        targets: Sequence[BaseConnector],
+        ask: Callable[[BaseConnector], Awaitable[str]],
+    ) -> str:
         shown: list[_Shown] = []
         failures: list[str] = []
         for member in targets:
             try:
-                message_id = await member.request_approval(
-                    chat_id, approval_id, description, tool_name, **extra
-                )
+                message_id = await ask(member)
             except Exception as error:  # noqa: BLE001 - another member may still show it
                 logger.warning("approval_not_shown", connector=member.name, error=repr(error))
                 failures.append(f"{member.name}: {error}")
                 continue
             shown.append(_Shown(member, chat_id, message_id))
         if not shown:
-            raise ConnectorError("no connector could show the approval: " + "; ".join(failures))
+            raise ConnectorError(
+                "no connector could show the request: " + ("; ".join(failures) or "none can")
+            )
         self._shown[approval_id] = shown
         return approval_id
 
