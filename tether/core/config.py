@@ -75,6 +75,9 @@ class TetherConfig(BaseSettings):
     rate_limit_rpm: int = Field(default=20, ge=1)
     rate_limit_burst: int = Field(default=5, ge=1)
     event_handler_timeout_seconds: float = Field(default=5.0, gt=0)
+    # A plugin's initialize, start or stop past this is marked failed; finite and
+    # at most five minutes, so that start-up and shutdown always end.
+    plugin_lifecycle_timeout_seconds: float = Field(default=10.0, gt=0, le=300, allow_inf_nan=False)
     plugins: Annotated[tuple[str, ...], NoDecode] = ()
     telegram_bot_token: SecretStr | None = None
     streaming_throttle_seconds: float = Field(default=1.5, ge=0)

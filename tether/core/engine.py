@@ -60,6 +60,9 @@ OnToolDenied = Callable[[str, str], Awaitable[None]]
 
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@\w+)?(?=\s|$)")
 
+# How long a cancelled event handler may take at shutdown before it is abandoned.
+_HANDLER_GRACE_SECONDS = 1.0
+
 _QUEUED_NOTICE = "⏳ Queued — I'll start on this when the current request finishes."
 
 
@@ -151,7 +154,9 @@ class Engine:
 
     async def shutdown(self) -> None:
         """Stop the connector and running requests, emit `engine.stopped`, stop the
-        plugins (last first), close storage and the agent, flush the audit log.
+        plugins (last first), cancel the event handlers still running (abandoning,
+        after a second, those that ignore it), close storage and the agent, flush
+        the audit log.
 
         Safe after a failed or partial startup; keeps going when one part fails.
         """
@@ -164,6 +169,9 @@ class Engine:
         steps.append(("requests", self._cancel_all_requests))
         steps.append(("events", lambda: self.event_bus.emit(Event(name=ENGINE_STOPPED))))
         steps.append(("plugins", self.plugins.stop_all))
+        # Last of the plugins' work: handler tasks still running are cancelled,
+        # and those that swallow it abandoned, so the process can exit.
+        steps.append(("handlers", lambda: self.event_bus.close(_HANDLER_GRACE_SECONDS)))
         if self.agent is not None:
             steps.append(("agent", self.agent.shutdown))
         if self._store_open:
