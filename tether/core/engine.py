@@ -364,10 +364,11 @@ class Engine:
             await self.agent.cancel(session.session_id)
             limit = self.config.agent_timeout_seconds
             log.warning("agent_timeout", timeout_seconds=limit)
-            await self._record(session, context.text, error="timeout")
-            return (
+            unsaved = await self._record(session, context.text, error="timeout")
+            return _with_notice(
                 f"⏱ The request ran longer than {limit:.0f} s and was stopped "
-                "(TETHER_AGENT_TIMEOUT_SECONDS)."
+                "(TETHER_AGENT_TIMEOUT_SECONDS).",
+                unsaved,
             )
         except asyncio.CancelledError:
             await self.approvals.cancel_pending(context.chat_id)
@@ -375,18 +376,19 @@ class Engine:
         except AgentError as error:
             await self.approvals.cancel_pending(context.chat_id)
             log.warning("agent_failed", error=str(error))
-            await self._record(session, context.text, error=str(error))
-            return f"⚠️ {error}"
+            unsaved = await self._record(session, context.text, error=str(error))
+            return _with_notice(f"⚠️ {error}", unsaved)
         except Exception as error:
             await self.approvals.cancel_pending(context.chat_id)
             log.error("agent_crashed", error=repr(error), exc_info=error)
-            await self._record(session, context.text, error=repr(error))
-            return (
+            unsaved = await self._record(session, context.text, error=repr(error))
+            return _with_notice(
                 f"⚠️ The agent stopped with an unexpected error ({type(error).__name__}). "
-                "Details are in Tether's log; send your message again to retry."
+                "Details are in Tether's log; send your message again to retry.",
+                unsaved,
             )
-        await self._record(session, context.text, response=response)
-        return _reply_text(response)
+        unsaved = await self._record(session, context.text, response=response)
+        return _with_notice(_reply_text(response), unsaved)
 
     async def _record(
         self,
@@ -395,16 +397,28 @@ class Engine:
         *,
         response: AgentResponse | None = None,
         error: str | None = None,
-    ) -> None:
-        # The agent has answered: a history that cannot be written is logged, and
-        # the person still gets the reply.
+    ) -> str | None:
+        """Add the exchange to the session's history; None, or the notice that it was not.
+
+        The agent has answered, so a history that cannot be written (after the
+        store's own retries) never costs the person the reply; but nothing they
+        said or were told may vanish without them knowing, so the reply carries
+        the notice.
+        """
         try:
             if response is not None:
                 await self.sessions.record_message(session, prompt, response=response)
             else:
                 await self.sessions.record_message(session, prompt, error=error or "")
         except (SessionError, StorageError) as failure:
-            logger.error("history_not_recorded", session_id=session.session_id, error=str(failure))
+            logger.error(
+                "history_not_recorded",
+                session_id=session.session_id,
+                error=str(failure),
+                prompt_chars=len(prompt),
+            )
+            return f"⚠️ This exchange was not saved to the session history: {failure}"
+        return None
 
     # -- commands ----------------------------------------------------------
 
@@ -495,6 +509,10 @@ def _accumulate(on_text: OnText) -> OnText:
         await on_text("".join(parts))
 
     return collect
+
+
+def _with_notice(reply: str, notice: str | None) -> str:
+    return reply if notice is None else f"{reply}\n\n{notice}"
 
 
 def _reply_text(response: AgentResponse) -> str:
