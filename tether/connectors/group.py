@@ -29,6 +29,7 @@ from tether.connectors.base import (
     ReplyStream,
     is_settled_outcome,
 )
+from tether.core.safety.preview import ApprovalPreview
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
 
@@ -151,19 +152,16 @@ class ConnectorGroup:
         description: str,
         tool_name: str,
         *,
-        preview: object | None = None,
+        preview: ApprovalPreview | None = None,
     ) -> str:
         """Ask the chat's member, and every local member when the chat is the local owner's.
 
-        A `preview` is passed on to members only when there is one (members that
-        take none keep working). Fails (`ConnectorError`) only when no member
-        could show it: then nobody can answer.
+        Fails (`ConnectorError`) only when no member could show it: then nobody can answer.
         """
-        extra = {"preview": preview} if preview is not None else {}
 
         async def ask(member: BaseConnector) -> str:
             return await member.request_approval(
-                chat_id, approval_id, description, tool_name, **extra
+                chat_id, approval_id, description, tool_name, preview=preview
             )
 
         return await self._show(chat_id, approval_id, self._targets(chat_id), ask)

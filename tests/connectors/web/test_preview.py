@@ -58,9 +58,3 @@ def test_a_command_is_shown_whole_and_long_content_is_cut() -> None:
 
 def test_an_empty_description_still_has_a_title() -> None:
     assert render_approval("Bash", "", None).blocks[0].text == "🔐 Bash"
-
-
-def test_without_the_shared_layout_a_preview_falls_back_to_the_description() -> None:
-    view = render_approval("Bash", "🔐 Bash: ls\nWhy: x", {"command": "ls"}, preview=object())
-    assert view.blocks[0].text == "🔐 Bash: ls"
-    assert _body(view) == ("code", "ls")

@@ -41,6 +41,7 @@ from tether.connectors.web.settings import WebSettings
 from tether.connectors.web.token import AccessToken, load_or_create_token
 from tether.core.events import MESSAGE_OUT, TOOL_GATED, Event, EventBus
 from tether.core.safety.audit import AuditLogger
+from tether.core.safety.preview import ApprovalPreview
 from tether.core.session import Session, SessionManager
 from tether.core.types import ChatId
 from tether.exceptions import AuditError, ConnectorError
@@ -312,7 +313,7 @@ class WebConnector:
         description: str,
         tool_name: str,
         *,
-        preview: object | None = None,
+        preview: ApprovalPreview | None = None,
     ) -> str:
         view = render_approval(
             tool_name, description, self._gated.get((chat_id, tool_name)), preview
@@ -372,14 +373,15 @@ class WebConnector:
         handler = self._on_approval
         if handler is None:
             return 503, "Tether is not ready to take answers."
+        with_reason = choice == "reject" and bool(reason and reason.strip())
         outcome = await handler(
             ApprovalAnswer(
                 approval_id=approval_id,
-                choice=ApprovalChoice(choice),
+                choice=ApprovalChoice.REJECT_WITH_REASON if with_reason else ApprovalChoice(choice),
                 user_id=LOCAL_USER_ID,
                 chat_id=approval["chat"],
                 local=True,
-                reason=reason if choice == "reject" else None,
+                value=reason if with_reason else None,
             )
         )
         if is_settled_outcome(outcome):

@@ -12,10 +12,12 @@ than none.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from tether.connectors.approval_view import approval_view
+from tether.core.safety.preview import ApprovalPreview
 
 __all__ = ["MAX_DETAIL", "ApprovalView", "ViewBlock", "render_approval"]
 
@@ -49,18 +51,21 @@ def render_approval(
     tool_name: str,
     description: str,
     tool_input: dict[str, Any] | None,
-    preview: object | None = None,
+    preview: ApprovalPreview | None = None,
 ) -> ApprovalView:
     """The view of one approval request, from what the request carries.
 
-    When the gate sends its structured `preview` and the shared layout
-    (`tether.connectors.approval_view`) is there, that layout is used as it is,
-    so the page shows what the terminal and Telegram show.
+    With the gate's structured `preview`, the shared layout
+    (`tether.connectors.approval_view`) is used as it is, so the page shows what
+    the terminal and Telegram show. Without one, the description and the call
+    last gated in the chat make the blocks.
     """
     if preview is not None:
-        shared = _shared_view(preview)
-        if shared is not None:
-            return shared
+        shared = approval_view(preview)
+        return ApprovalView(
+            tool_name=shared.tool_name,
+            blocks=tuple(ViewBlock(kind=block.kind, text=block.text) for block in shared.blocks),
+        )
     lines = [line for line in description.splitlines() if line.strip()]
     blocks = [ViewBlock(kind="title", text=lines[0] if lines else f"🔐 {tool_name}")]
     body = _detail(tool_name, tool_input, description)
@@ -68,18 +73,6 @@ def render_approval(
         blocks.append(body)
     blocks += [ViewBlock(kind="why", text=line) for line in lines[1:]]
     return ApprovalView(tool_name=tool_name, blocks=tuple(blocks))
-
-
-def _shared_view(preview: object) -> ApprovalView | None:
-    try:
-        layout = importlib.import_module("tether.connectors.approval_view")
-        view = layout.approval_view(preview)
-        return ApprovalView(
-            tool_name=view.tool_name,
-            blocks=tuple(ViewBlock(kind=block.kind, text=block.text) for block in view.blocks),
-        )
-    except Exception:  # noqa: BLE001 - a preview that cannot be laid out falls back to text
-        return None
 
 
 def _detail(
