@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tether.connectors.approval_view import approval_view
 from tether.connectors.web.preview import MAX_DETAIL, ApprovalView, render_approval
+from tether.core.safety.preview import ApprovalPreview
 
 DESCRIPTION = "🔐 Write: /p/notes.txt\nWhy: Changing files needs your approval\nRisk: high"
 
@@ -58,3 +60,21 @@ def test_a_command_is_shown_whole_and_long_content_is_cut() -> None:
 
 def test_an_empty_description_still_has_a_title() -> None:
     assert render_approval("Bash", "", None).blocks[0].text == "🔐 Bash"
+
+
+def test_a_structured_preview_is_shown_in_the_shared_layout() -> None:
+    """The gate's preview wins over the description: the page shows what the terminal shows."""
+    preview = ApprovalPreview(
+        tool_name="Write",
+        kind="new_file",
+        subject="notes.txt",
+        body="milk\neggs",
+        note="new file, 2 lines",
+        reason="Changing files needs your approval",
+        rule="writes",
+        risk_level="high",
+    )
+    view = render_approval("Write", "🔐 Write: elsewhere.txt", None, preview)
+    shared = approval_view(preview)
+    assert [(b.kind, b.text) for b in view.blocks] == [(b.kind, b.text) for b in shared.blocks]
+    assert any(b.text == "milk\neggs" for b in view.blocks)
