@@ -170,7 +170,7 @@ class Engine:
             await self.connector.start()
             self._connector_started = True
             await self._tell_cut_short()
-        logger.info("engine_started", plugins=[p.meta.name for p in self.plugins.plugins])
+        logger.info("engine_started", plugins=[info.name for info in self.plugins.describe()])
 
     async def shutdown(self) -> None:
         """Stop the connector and running requests, emit `engine.stopped`, stop the
