@@ -329,6 +329,10 @@ DEFAULT_ALLOWS = [
     P("sed -n '/wr/p' README.md", id="sed-w-in-address"),
     P("fd -e py -x wc -l", id="fd-exec-count"),
     P("date +%s", id="date-format"),
+    P("ruff check .", id="linter-check-mode"),
+    P("mypy .", id="type-checker"),
+    P("black --check src", id="formatter-check-mode"),
+    P("cargo clippy", id="cargo-clippy"),
 ]
 
 DEFAULT_ASKS = [
@@ -361,7 +365,8 @@ DEFAULT_ASKS = [
     P("export PATH=/tmp:$PATH", id="path-change"),
     P("docker run ubuntu", id="docker"),
     P("ls ((", id="unparseable"),
-    P("ruff check .", id="linter-without-overlay"),
+    P("ruff check --fix .", id="linter-fix-mode"),
+    P("black src", id="formatter-write-mode"),
     P("git -c diff.external=x diff", id="git-diff-external-unknown"),
     P("git --config-env=core.pager=EVIL log", id="git-config-env-pager"),
     P("git grep -O'sh -c id' x", id="git-grep-open-in-pager"),

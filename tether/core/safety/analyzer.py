@@ -28,6 +28,7 @@ from tether.core.safety.programs import (
     is_secret_name,
 )
 from tether.core.safety.programs.base import names
+from tether.core.safety.registry import REGISTRY, vet
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
 __all__ = [
@@ -402,6 +403,7 @@ class CommandAnalyzer:
         f = Findings(command)
         self._program_facts(f)
         analyze_program(f)
+        self._vet(f)
         for text in f.shell_strings[:8]:
             self._nested_shell(f, text)
         if not f.handled_paths:
@@ -421,6 +423,17 @@ class CommandAnalyzer:
             paths=tuple(f.paths),
             subcommand=f.subcommand,
         )
+
+    def _vet(self, f: Findings) -> None:
+        """The allowlist rule: what the program's spec does not list is `unvetted`."""
+        command = f.command
+        spec = REGISTRY.get(command.program)
+        if spec is None or not command.program or f.subcommand[:1] == ("help",):
+            return  # `git commit --help` prints a page
+        name_paths = not f.handled_paths
+        words = vet(f, spec, name_paths=name_paths)
+        f.handled_paths = True
+        f.subcommand = words
 
     def _program_facts(self, f: Findings) -> None:
         c = f.command
