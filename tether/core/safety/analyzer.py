@@ -29,6 +29,12 @@ from tether.core.safety.programs import (
 )
 from tether.core.safety.programs.base import names
 from tether.core.safety.registry import REGISTRY, vet
+from tether.core.safety.registry.environment import (
+    LOADS_CODE,
+    SEARCH_PATHS,
+    builtin_assignments,
+    is_harmless,
+)
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
 __all__ = [
@@ -315,19 +321,6 @@ class ScriptAnalysis(BaseModel):
 
 
 _PRIVILEGE_WRAPPERS = names("sudo doas pkexec run0 su runuser chroot nsenter unshare")
-_ENV_CHANGE = re.compile(
-    r"^(PATH|LD_PRELOAD|LD_LIBRARY_PATH|LD_AUDIT|LD_[A-Z_]+|DYLD_[A-Z_]+|BASH_ENV|ENV|"
-    r"PROMPT_COMMAND|PS4|SHELLOPTS|BASHOPTS|IFS|CDPATH|GIT_SSH|GIT_SSH_COMMAND|GIT_PAGER|PAGER|"
-    r"EDITOR|VISUAL|GIT_EDITOR|GIT_SEQUENCE_EDITOR|GIT_EXTERNAL_DIFF|GIT_CONFIG[A-Z_]*|"
-    r"GIT_EXEC_PATH|GIT_DIR|GIT_WORK_TREE|GIT_ASKPASS|SSH_ASKPASS|SUDO_ASKPASS|NODE_OPTIONS|"
-    r"NODE_PATH|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|PYTHONUSERBASE|PERL5OPT|PERL5LIB|PERLLIB|"
-    r"RUBYOPT|RUBYLIB|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|LESSOPEN|"
-    r"LESSCLOSE|MANPAGER|BROWSER|ZDOTDIR|HISTFILE|NPM_CONFIG_[A-Z_]+|npm_config_[a-z_]+|"
-    r"PIP_INDEX_URL|PIP_EXTRA_INDEX_URL|CARGO_HOME|RUSTC_WRAPPER|CC|CXX|LDFLAGS|CFLAGS|"
-    r"LESS|LESSKEY|LESSKEYIN|LESSEDIT|MORE|MANOPT|PYTEST_ADDOPTS|PYTEST_PLUGINS|MAKEFLAGS|"
-    r"MFLAGS|MAKEFILES|GNUMAKEFLAGS|SHELL|CARGO_[A-Z_]*RUNNER|CARGO_BUILD_RUSTC[A-Z_]*|"
-    r"RUSTFLAGS|GOFLAGS|JEST_[A-Z_]+|VITEST_[A-Z_]+|TAR_OPTIONS|GZIP|GREP_OPTIONS)$"
-)
 _SYSTEM_BIN = re.compile(
     r"^(/usr/local/s?bin|/usr/s?bin|/s?bin|/opt/homebrew/s?bin|/opt/local/s?bin|"
     r"/usr/libexec|/nix/var/nix/profiles/default/bin|/run/current-system/sw/bin|"
@@ -483,10 +476,27 @@ class CommandAnalyzer:
                     f.fact("file_write", f"{f.command.text} {redirect.op} {target}")
 
     def _environment(self, f: Findings) -> None:
+        """The environment rule (registry/environment.py): assignments are judged."""
         c = f.command
-        for name, _value in c.assignments:
-            if _ENV_CHANGE.match(name):
+        exported, shell = builtin_assignments(c.program, c.args)
+        values = dict(c.assignments)
+        if not c.program or c.program in _DECLARERS:
+            shell.extend(name for name, _ in c.assignments if name not in exported)
+            pairs = [(name, values.get(name, "")) for name in exported]
+        else:
+            pairs = [*c.assignments, *((name, values.get(name, "")) for name in exported)]
+        for name in (*shell, *(name for name, _ in pairs)):
+            if LOADS_CODE.match(name) and not is_harmless(name, values.get(name, "")):
                 f.fact("env_change", f"sets {name}")
+        for name, value in pairs:
+            if is_harmless(name, value) or LOADS_CODE.match(name):
+                continue
+            if name in SEARCH_PATHS:
+                for entry in value.split(":"):
+                    if entry:
+                        f.text_path(entry, "read", dynamic=bool(c.variables))
+                continue
+            f.fact("unvetted", f"sets {name} for {c.program or 'the shell'}")
         secrets = [name for name in c.variables if is_secret_name(name)]
         if secrets:
             if c.program in _PRINTERS:
@@ -505,6 +515,7 @@ class CommandAnalyzer:
                 return
 
 
+_DECLARERS = names("declare typeset local readonly export")
 _FINDERS = names("find gfind fd fdfind")
 _LISTERS = _FINDERS | names("git rg grep ag ack")
 """Programs whose output, piped to xargs, is names of files under paths the sandbox checked."""

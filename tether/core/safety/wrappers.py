@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tether.core.safety.options import Option, OptionSpec, ParsedArgs, parse_args
+from tether.core.safety.registry.environment import EXEC_VARIABLES
 
 __all__ = [
     "EXEC_VARIABLES",
@@ -40,12 +41,6 @@ INTERPRETERS = _names(
 )
 """Programs that run code in another language (inline, from a file, or from stdin)."""
 
-EXEC_VARIABLES = _names(
-    "GIT_SSH_COMMAND GIT_SSH GIT_PAGER PAGER MANPAGER EDITOR VISUAL GIT_EDITOR "
-    "GIT_SEQUENCE_EDITOR GIT_EXTERNAL_DIFF GIT_ASKPASS SSH_ASKPASS SUDO_ASKPASS BROWSER LESSOPEN "
-    "LESSCLOSE PROMPT_COMMAND GIT_PROXY_COMMAND FCEDIT"
-)
-"""Variables whose value is a command some program will run (`GIT_PAGER="sh -c ..."`)."""
 
 _VERSIONED = re.compile(r"^(python|pypy|perl|ruby|php|lua|node)[0-9][0-9.]*$")
 

@@ -413,6 +413,7 @@ SPECS: dict[str, Node] = {
     **program("wait", "-n -f -p=", operands="v"),
     **program("exit return", "", operands="v", max_operands=1),
     **program("read", "-r -s -a= -d= -e -i= -n= -N= -p= -t= -u=", operands="v"),
+    **program("mapfile readarray", "-d= -n= -O= -s= -t -u= -C= -c=", operands="v"),
     **program("printenv", _HELP + " -0|--null", operands="v"),
     # -- archives, listed -------------------------------------------------------------------
     **program(
