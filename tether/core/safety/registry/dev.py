@@ -588,7 +588,7 @@ SPECS: dict[str, Node] = {
     },
     **program(
         "ruff",
-        "-q|--quiet -v|--verbose -s|--silent --config= --isolated " + _HELP,
+        "-q|--quiet -v|--verbose -s|--silent --config=r --isolated " + _HELP,
         operands="-",
         subs={
             "check": sub(

@@ -77,7 +77,9 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                 break
         operands.append((index, arg))
         index += 1
-    cleared = _options(f, options, name_paths)
+    # Option values are always named by role (`--config=/tmp/x`, `-C DIR`), also for a
+    # program whose handler names its operands: the spec is where options are known.
+    cleared = _options(f, options, True)
     for kind in node.facts:
         if kind not in cleared:
             f.fact(kind, f"{command.text} ({command.program} {' '.join(words)})".rstrip())
