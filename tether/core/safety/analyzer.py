@@ -35,6 +35,7 @@ from tether.core.safety.registry.environment import (
     builtin_assignments,
     is_harmless,
 )
+from tether.core.safety.registry.versions import VERSION_FLAGS, VERSION_WORDS
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
 __all__ = [
@@ -80,6 +81,19 @@ _CREDENTIAL_NAMES = {
     ".boto": "cloud credentials",
     ".s3cfg": "S3 credentials",
     ".envrc": "a direnv file (environment secrets)",
+    ".yarnrc.yml": "a .yarnrc.yml (registry tokens)",
+    ".yarnrc": "a .yarnrc (registry tokens)",
+    ".terraformrc": "Terraform registry tokens",
+    "terraform.rc": "Terraform registry tokens",
+    "auth.json": "Composer registry credentials",
+    ".sentryclirc": "a Sentry token",
+    "credentials.tfrc.json": "Terraform Cloud tokens",
+    ".circlerc": "CI tokens",
+    ".gitlab-ci-token": "a CI job token",
+    ".datadog.yaml": "monitoring API keys",
+    "datadog.yaml": "monitoring API keys",
+    "newrelic.ini": "monitoring licence keys",
+    "settings-security.xml": "Maven master password",
     ".dev.vars": "a secrets file",
     ".secrets": "a secrets file",
     ".credentials": "a credentials file",
@@ -120,7 +134,8 @@ _SECRET_FILE = re.compile(rf"^(.*[-_.])?secrets?([-_.][^/]*)?{_DATA_SUFFIX}$")
 _CLOUD_KEY_FILE = re.compile(
     r"^(client_secret.*|.*service[-_]?account.*|.*-adminsdk-.*|.*gcp[-_]key.*)\.json$"
 )
-_TFSTATE = re.compile(r"\.tfstate(\.backup)?$")
+_TFSTATE = re.compile(r"\.tfstate(\.backup)?$|\.tfvars(\.json)?$")
+"""Terraform state and variable files (both hold secrets)."""
 _PATH_PATTERNS = (
     (re.compile(r"(^|/)proc(/[^/]*)*/environ$"), "a process environment"),
     (re.compile(r"(^|/)proc/[^/]+/(mem|maps|auxv)$"), "process memory"),
@@ -397,6 +412,8 @@ class CommandAnalyzer:
         self._program_facts(f)
         analyze_program(f)
         self._vet(f)
+        if len(command.args) == 1 and command.args[0] in VERSION_WORDS:
+            _version_query(f)
         for text in f.shell_strings[:8]:
             self._nested_shell(f, text)
         if not f.handled_paths:
@@ -521,6 +538,24 @@ _LISTERS = _FINDERS | names("git rg grep ag ack")
 """Programs whose output, piped to xargs, is names of files under paths the sandbox checked."""
 _NO_FILE_ARGUMENTS = names("echo printf true false : basename dirname expr seq sleep kill")
 _FIND_NAME_OPTIONS = names("-name -iname -path -ipath -wholename -iwholename -regex -iregex")
+
+
+def _version_query(f: Findings) -> None:
+    """`X --version`: harmless only where the flag really prints a version, stdin untouched."""
+    command = f.command
+    flag = command.args[0]
+    known = flag in VERSION_FLAGS.get(command.program, frozenset())
+    if command.stdin != "none" or (command.redirects and not known):
+        f.fact("unvetted", f"{command.text}: a version query with stdin redirected")
+    elif known:
+        # It only prints a version: what the program's handler guessed (network for
+        # `curl`, a database for `sqlite3`) does not happen.
+        f.facts = [fact for fact in f.facts if fact.level is RiskLevel.CRITICAL]
+    elif command.program not in REGISTRY or (
+        # A word, not an option: a version query only where the spec has that subcommand.
+        not flag.startswith("-") and flag not in REGISTRY[command.program].subs
+    ):
+        f.fact("unvetted", f"{command.text}: not a version flag Tether knows for this program")
 
 
 def _downloads(analysis: CommandAnalysis) -> set[str]:

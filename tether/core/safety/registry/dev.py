@@ -233,7 +233,13 @@ SPECS: dict[str, Node] = {
     # -- package managers and runners -----------------------------------------------------
     **program("npm", _NPM_COMMON + " " + _HELP + " -v", operands="-", subs=_NPM_SUBS),
     **program("pnpm", _NPM_COMMON + " " + _HELP + " -v", operands="-", subs=_NPM_SUBS),
-    **program("yarn", _NPM_COMMON + " " + _HELP + " -v", operands="v", subs=_NPM_SUBS),
+    **program(
+        "yarn",
+        _NPM_COMMON + " " + _HELP + " -v",
+        operands="v",
+        # `yarn version` bumps the package's version (npm's and pnpm's only print).
+        subs={w: n for w, n in _NPM_SUBS.items() if w not in {"version", "-v"}},
+    ),
     **program(
         "bun",
         "--silent --cwd=d --bail=? --watch --hot --timeout= --coverage --only --todo "
