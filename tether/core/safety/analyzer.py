@@ -29,12 +29,14 @@ from tether.core.safety.programs import (
 )
 from tether.core.safety.programs.base import names
 from tether.core.safety.registry import REGISTRY, vet
+from tether.core.safety.registry.dev import UPLOADS
 from tether.core.safety.registry.environment import (
     LOADS_CODE,
     SEARCH_PATHS,
     builtin_assignments,
     is_harmless,
 )
+from tether.core.safety.registry.git import runs_command
 from tether.core.safety.registry.versions import VERSION_FLAGS, VERSION_WORDS
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
@@ -412,6 +414,7 @@ class CommandAnalyzer:
         self._program_facts(f)
         analyze_program(f)
         self._vet(f)
+        _uploads(f)
         if len(command.args) == 1 and command.args[0] in VERSION_WORDS:
             _version_query(f)
         for text in f.shell_strings[:8]:
@@ -505,6 +508,9 @@ class CommandAnalyzer:
         for name in (*shell, *(name for name, _ in pairs)):
             if LOADS_CODE.match(name) and not is_harmless(name, values.get(name, "")):
                 f.fact("env_change", f"sets {name}")
+        for name, value in (*pairs, *((n, values.get(n, "")) for n in shell)):
+            if _git_setting_runs_command(name, value):
+                f.fact("git_hooks", f"{name} sets a git setting that runs commands")
         for name, value in pairs:
             if is_harmless(name, value) or LOADS_CODE.match(name):
                 continue
@@ -538,6 +544,49 @@ _LISTERS = _FINDERS | names("git rg grep ag ack")
 """Programs whose output, piped to xargs, is names of files under paths the sandbox checked."""
 _NO_FILE_ARGUMENTS = names("echo printf true false : basename dirname expr seq sleep kill")
 _FIND_NAME_OPTIONS = names("-name -iname -path -ipath -wholename -iwholename -regex -iregex")
+
+
+_REMOTE = re.compile(r"^[\w.-]+:(?!/)|^[\w.-]+:/|://")
+
+
+def _uploads(f: Findings) -> None:
+    """`gh gist create .env`, `aws s3 cp .env s3://b/`: local files sent over the network."""
+    command = f.command
+    uploads = UPLOADS.get(command.program)
+    if uploads is None:
+        return
+    args = command.args
+    words = [a for a in args if not a.startswith("-")]
+    for sub, file_options in uploads:
+        if tuple(words[: len(sub)]) != sub:
+            continue
+        for index, arg in enumerate(args):
+            name, equals, value = arg.partition("=")
+            if name in file_options:
+                if equals:
+                    f.text_path(value, "read")
+                else:
+                    f.arg(index + 1, "read")
+        for index, arg in enumerate(args):
+            if arg in sub or arg.startswith("-") or _REMOTE.search(arg):
+                continue
+            f.arg(index, "read")
+        return
+
+
+_GIT_CONFIG_KEY = re.compile(r"^GIT_CONFIG_KEY_\d+$")
+_GIT_PARAMETER_KEY = re.compile(r"'([^'=]+)'\s*=|(?:^|\s)([\w.-]+)=")
+
+
+def _git_setting_runs_command(name: str, value: str) -> bool:
+    """`GIT_CONFIG_KEY_0=core.pager`, `GIT_CONFIG_PARAMETERS="'core.fsmonitor'='x'"`."""
+    if _GIT_CONFIG_KEY.match(name):
+        return runs_command(value, None)
+    if name == "GIT_CONFIG_PARAMETERS":
+        return any(
+            runs_command(m.group(1) or m.group(2), None) for m in _GIT_PARAMETER_KEY.finditer(value)
+        )
+    return False
 
 
 def _version_query(f: Findings) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from tether.core.safety.options import Option, OptionSpec, ParsedArgs, parse_args
 from tether.core.safety.registry.environment import EXEC_VARIABLES
+from tether.core.safety.registry.git import COMMAND_KEYS
 
 __all__ = [
     "EXEC_VARIABLES",
@@ -415,17 +416,7 @@ _SU_SPEC = OptionSpec(
 )
 _FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 
-_GIT_EXEC_KEYS = re.compile(
-    r"^(alias\..+|core\.(pager|editor|sshcommand|fsmonitor|askpass|hookspath|gitproxy|"
-    r"alternaterefscommand)|"
-    r"(diff|merge|filter|difftool|mergetool|trailer|man)\..+\.(command|textconv|driver|clean|"
-    r"smudge|process|cmd|path)|diff\.external|interactive\.difffilter|"
-    r"sequence\.editor|credential\..*helper|gpg\..*(program|command)|pager\..+|"
-    r"remote\..+\.(uploadpack|receivepack|vcs)|submodule\..+\.update|"
-    r"include\.path|includeif\..+\.path|man\.viewer|help\.browser|instaweb\..+|"
-    r"uploadpack\.packobjectshook|web\.browser|browser\..+\.(cmd|path)|sendemail\..*)$",
-    re.IGNORECASE,
-)
+_GIT_EXEC_KEYS = COMMAND_KEYS
 
 
 def embedded_commands(program: str, args: Sequence[str]) -> Embedded:

@@ -348,6 +348,10 @@ def _awk(f: Findings) -> None:
         f.fact("file_write")
     if parsed.has("-l", "--load") or any(_AWK_LOAD.search(p) for p in programs):
         f.fact("code_execution", f"{f.command.text} (gawk loads a compiled extension)")
+    if any("/inet/" in value for value in parsed.values("-v", "--assign")) or any(
+        "/inet/" in text and "=" in text for _, text in operands
+    ):
+        f.fact("reverse_shell", f"{f.command.text} (the awk program opens a network file)")
     for program in programs:
         if _AWK_EXEC.search(program):
             f.fact("code_execution", f"{f.command.text} (the awk program runs a command)")

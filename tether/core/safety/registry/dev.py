@@ -1062,3 +1062,40 @@ for _runner in ("npx", "bunx", "pnpx"):
         }
     )
 del _runner
+
+UPLOADS: dict[str, tuple[tuple[tuple[str, ...], frozenset[str]], ...]] = {
+    program: tuple((tuple(words.split()), frozenset(options.split())) for words, options in subs)
+    for program, subs in (
+        (
+            "gh",
+            (
+                ("gist create", "-f --filename"),
+                ("gist edit", "-a --add"),
+                ("release upload", ""),
+                ("release create", ""),
+                ("secret set", "-f --env-file"),
+            ),
+        ),
+        ("glab", (("snippet create", "-f --filename"), ("release upload", ""))),
+        ("aws", (("s3 cp", ""), ("s3 mv", ""), ("s3 sync", ""), ("s3api put-object", "--body"))),
+        ("gsutil", (("cp", ""), ("mv", ""), ("rsync", ""))),
+        ("gcloud", (("storage cp", ""), ("storage mv", ""), ("storage rsync", ""))),
+        (
+            "az",
+            (
+                ("storage blob upload", "-f --file"),
+                ("storage blob upload-batch", "-s --source"),
+                ("storage file upload", "--source"),
+            ),
+        ),
+        ("kubectl", (("cp", ""),)),
+        ("oc", (("cp", ""),)),
+        ("docker", (("cp", ""), ("container cp", ""))),
+        ("podman", (("cp", ""),)),
+        ("rclone", (("copy", ""), ("copyto", ""), ("sync", ""), ("move", ""))),
+        ("mc", (("cp", ""), ("mirror", ""))),
+        ("curl", (("", "-T --upload-file"),)),
+    )
+}
+"""Network programs' subcommands that send local files: their file operands are read paths,
+so a credential file among them is a credential read (denied), whatever the handler named."""

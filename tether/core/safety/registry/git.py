@@ -7,9 +7,36 @@ spelling (`--force`, `-f`, a unique prefix such as `--forc`).
 
 from __future__ import annotations
 
+import re
+
 from tether.core.safety.registry.spec import Node, alias, program, sub
 
-__all__ = ["SPECS"]
+__all__ = ["COMMAND_KEYS", "SPECS", "runs_command"]
+
+COMMAND_KEYS = re.compile(
+    r"^(alias\..+|core\.(pager|editor|sshcommand|fsmonitor|askpass|hookspath|gitproxy|"
+    r"alternaterefscommand)|"
+    r"(diff|merge|filter|difftool|mergetool|trailer|man)\..+\.(command|textconv|driver|clean|"
+    r"smudge|process|cmd|path)|diff\.external|interactive\.difffilter|"
+    r"sequence\.editor|credential\..*helper|credential\.helper|gpg\..*(program|command)|pager\..+|"
+    r"remote\..+\.(uploadpack|receivepack|vcs)|submodule\..+\.update|"
+    r"include\.path|includeif\..+\.path|man\.viewer|help\.browser|instaweb\..+|"
+    r"uploadpack\.packobjectshook|web\.browser|browser\..+\.(cmd|path)|sendemail\..*|"
+    r"protocol\.(.+\.)?allow|init\.templatedir|core\.worktree|receive\.procreceiverefs)$",
+    re.IGNORECASE,
+)
+"""Every git setting that git documents as running a command (or loading settings that do)."""
+
+_HARMLESS_PAGER = re.compile(r"^(core\.pager|pager\..+)$", re.IGNORECASE)
+
+
+def runs_command(key: str, value: str | None) -> bool:
+    """Whether setting `key` (to `value`, None when only known at run time) runs a command."""
+    if not COMMAND_KEYS.match(key.strip()):
+        return False
+    # `git -c core.pager=cat log`: a pager that only prints.
+    return not (value is not None and _HARMLESS_PAGER.match(key) and value.strip() in {"cat", ""})
+
 
 _GLOBAL = (
     "-C=d -c= --config-env= --no-pager -P -p|--paginate --git-dir=d --work-tree=d --bare "
