@@ -748,7 +748,7 @@ def _files_from(access: PathAccess, option_spec: OptionSpec) -> Handler:
 HANDLERS["wc"] = _files_from("read", spec("", "--files0-from"))
 
 
-@HANDLERS.on("less")
+@HANDLERS.on("less more")
 def _less(f: Findings) -> None:
     """`less x` reads x; `-o LOG` writes a copy, `-k F` reads key bindings, and a `+CMD`
     operand runs CMD at start (`+!id` runs a shell command, `+|` pipes to one)."""

@@ -359,7 +359,10 @@ def _gsutil(f: Findings) -> None:
     operands = [a for a in args if not a.startswith("-")]
     sub = operands[0] if operands else ""
     recursive = any(a == "--recursive" or re.match(r"^-[a-zA-Z]*[rR]", a) for a in args)
-    if sub == "rb" or (sub == "rm" and recursive):
+    everything = any(
+        "**" in o or (o.rstrip("/").count("/") <= 2 and o.endswith("*")) for o in operands
+    )
+    if sub == "rb" or (sub == "rm" and (recursive or everything)):
         f.fact("cloud_destruction", f"{f.command.text} (deletes a bucket or its contents)")
 
 

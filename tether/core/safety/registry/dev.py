@@ -71,9 +71,9 @@ _NPM_COMMON = (
 )
 
 _NPM_SUBS: dict[str, Node] = {
-    **alias(sub("", operands="v"), "test", "t", "tst"),
-    "run": sub("", operands="v"),
-    "run-script": sub("", operands="v"),
+    **alias(sub("", operands="v", max_operands=0), "test", "t", "tst"),
+    "run": sub("", operands="v", max_operands=1),
+    "run-script": sub("", operands="v", max_operands=1),
     **alias(
         sub(
             "--depth= -a|--all --all-recursive --prod|--production --dev -D -P --omit= "
@@ -140,7 +140,7 @@ for _word in ["install", "uninstall", "download", "wheel"]:
 del _word
 
 _MAKE = (
-    "-C|--directory=d -f|--file|--makefile=r -j|--jobs=? -k|--keep-going -S|--no-keep-going "
+    "-C|--directory=d -j|--jobs=? -k|--keep-going -S|--no-keep-going "
     "-s|--silent|--quiet -w|--print-directory --no-print-directory -O|--output-sync=? "
     "-l|--load-average=? -B|--always-make -i|--ignore-errors -r|--no-builtin-rules "
     "-R|--no-builtin-variables --warn-undefined-variables --trace -d --debug=? " + "--help "

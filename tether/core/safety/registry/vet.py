@@ -47,6 +47,8 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     node = root
     words: list[str] = []
     operands: list[tuple[int, str]] = []
+    passed_on = 0
+    """Operands after `--`: handed to another program (`npm test -- --watch`), not targets."""
     options: list[tuple[Option, Node]] = []
     parsed = ParsedArgs()
     index = 0
@@ -55,6 +57,7 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
         arg = args[index]
         if arg == "--":
             operands.extend((i, args[i]) for i in range(index + 1, count))
+            passed_on = count - index - 1
             break
         if is_option(arg) and (node.words or _whole_word(arg, node)):
             index = _word_option(f, args, index, node, options)
@@ -83,7 +86,7 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     for kind in node.facts:
         if kind not in cleared:
             f.fact(kind, f"{command.text} ({command.program} {' '.join(words)})".rstrip())
-    _operands(f, node, operands, name_paths)
+    _operands(f, node, operands, name_paths, len(operands) - passed_on)
     return (*words, *(text for _, text in operands))[:3]
 
 
@@ -176,15 +179,17 @@ def _value(f: Findings, spec: Opt, option: Option, name_paths: bool) -> None:
         f.text_path(value, access, dynamic=_dynamic(f, option))  # type: ignore[arg-type]
 
 
-def _operands(f: Findings, node: Node, operands: list[tuple[int, str]], name_paths: bool) -> None:
+def _operands(
+    f: Findings, node: Node, operands: list[tuple[int, str]], name_paths: bool, own: int
+) -> None:
     command = f.command
     roles = node.operands
     if roles == ("none",) and operands:
         _unvetted(f, f"{command.program}: takes no operands, but was given {operands[0][1]!r}")
         return
-    if node.max_operands is not None and len(operands) > node.max_operands:
+    if node.max_operands is not None and own > node.max_operands:
         _unvetted(f, f"{command.program}: more operands than its spec vets")
-    if node.one_target and sum("=" not in text for _, text in operands) > 1:
+    if node.one_target and sum("=" not in text for _, text in operands[:own]) > 1:
         _unvetted(f, f"{command.program}: several targets at once (each is judged on its own)")
     if node.operand_values is not None:
         unknown = [text for _, text in operands if text not in node.operand_values]
