@@ -69,6 +69,7 @@ class Decision:
     allowed: bool
     reason: str = ""
     tool_input: dict[str, Any] = field(default_factory=dict)
+    result: str = ""
 
 
 class FakeClaude:
@@ -282,6 +283,25 @@ class FakeClaude:
 
     # -- tools ----------------------------------------------------------------
 
+    def run_tool(self, name: str, tool_input: dict[str, Any]) -> tuple[str, bool]:
+        """What a tool returns. The interactive ones answer as Claude Code's do."""
+        if name == "AskUserQuestion":
+            answers = tool_input.get("answers")
+            if not isinstance(answers, dict) or not answers:
+                # Headless, nobody answered: Claude Code reports an error to the model.
+                return "The user did not answer the questions.", True
+            pairs = ", ".join(f'"{q}"="{a}"' for q, a in answers.items())
+            return (
+                f"User has answered your questions: {pairs}. "
+                "You can now continue with the user's answers in mind.",
+                False,
+            )
+        if name == "ExitPlanMode":
+            # Approving the plan takes the conversation out of plan mode.
+            self.args["--permission-mode"] = "default"
+            return "User has approved your plan. You can now start coding.", False
+        return f"ok: {name}", False
+
     def use_tool(
         self,
         name: str,
@@ -296,9 +316,10 @@ class FakeClaude:
         decision = self.decide(name, tool_input, tool_use_id, agent_id)
         if decision.allowed:
             self.log("tool_ran", tool=name, input=decision.tool_input, tool_use_id=tool_use_id)
-            content, is_error = f"ok: {name}", False
+            content, is_error = self.run_tool(name, decision.tool_input)
         else:
             content, is_error = decision.reason, True
+        decision.result = content
         self.send(
             {
                 "type": "user",
@@ -577,6 +598,86 @@ def scenario_everything(fake: FakeClaude, prompt: str) -> None:
     fake.result("All done.")
 
 
+def scenario_edit(fake: FakeClaude, prompt: str) -> None:
+    """`edit`: change src/app.py's greeting, then say what came of it (the denial verbatim)."""
+    decision = fake.use_tool(
+        "Edit",
+        {
+            "file_path": str(Path(fake.cwd) / "src" / "app.py"),
+            "old_string": "hello",
+            "new_string": "bye",
+        },
+    )
+    text = "Edited." if decision.allowed else f"The edit was refused: {decision.reason}"
+    fake.say(text)
+    fake.result(text)
+
+
+QUESTIONS = [
+    {
+        "question": "Which package manager should I use?",
+        "header": "Packages",
+        "options": [
+            {"label": "uv", "description": "Fast, with a lock file"},
+            {"label": "pip", "description": "What is installed already"},
+        ],
+        "multiSelect": False,
+    },
+    {
+        "question": "Which checks should run in CI?",
+        "header": "CI",
+        "options": [
+            {"label": "tests", "description": "pytest"},
+            {"label": "types", "description": "mypy"},
+            {"label": "lint", "description": "ruff"},
+        ],
+        "multiSelect": True,
+    },
+]
+
+PLAN = """# Plan: add a greeting
+
+1. Add `greet(name)` to **src/app.py**.
+2. Test it in `tests/test_app.py`.
+
+```python
+def greet(name: str) -> str:
+    return f"Hello, {name} <3"
+```
+"""
+
+
+def scenario_ask(fake: FakeClaude, prompt: str) -> None:
+    """`ask`: two questions (the second multi-select) through AskUserQuestion."""
+    decision = fake.use_tool("AskUserQuestion", {"questions": QUESTIONS})
+    fake.say(decision.result)
+    fake.result(decision.result)
+
+
+def scenario_ask_bad(fake: FakeClaude, prompt: str) -> None:
+    """`ask-bad`: AskUserQuestion with questions that are not a list."""
+    decision = fake.use_tool("AskUserQuestion", {"questions": "which one?"})
+    fake.say(decision.result)
+    fake.result(decision.result)
+
+
+def scenario_plan(fake: FakeClaude, prompt: str) -> None:
+    """`plan`: a plan through ExitPlanMode, then an edit (refused while still planning)."""
+    decision = fake.use_tool("ExitPlanMode", {"plan": PLAN})
+    fake.say(decision.result)
+    if decision.allowed:
+        edit = fake.use_tool(
+            "Edit",
+            {
+                "file_path": str(Path(fake.cwd) / "src" / "app.py"),
+                "old_string": "hello",
+                "new_string": "bye",
+            },
+        )
+        fake.say(f" Then the edit: {edit.result}")
+    fake.result(decision.result)
+
+
 def scenario_slow(fake: FakeClaude, prompt: str) -> None:
     fake.say("Working on it.")
     deadline = time.monotonic() + 20
@@ -638,12 +739,109 @@ def scenario_max_turns(fake: FakeClaude, prompt: str) -> None:
     )
 
 
+def malformed_messages(fake: FakeClaude) -> dict[str, Any]:
+    """Messages of a wrong shape, by name, for `malformed NAME` (see scenario_malformed)."""
+    sid = fake.session_id
+
+    def assistant(body: Any, **extra: Any) -> dict[str, Any]:
+        return {"type": "assistant", "message": body, "session_id": sid, **extra}
+
+    def content(blocks: Any) -> dict[str, Any]:
+        return assistant({"id": fake.new_id("msg"), "model": "fake-model", "content": blocks})
+
+    def result(**changes: Any) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "result",
+            "subtype": "success",
+            "duration_ms": 42,
+            "duration_api_ms": 40,
+            "is_error": False,
+            "num_turns": 1,
+            "session_id": sid,
+            "total_cost_usd": 0.01,
+            "result": "done",
+        }
+        message.update(changes)
+        return {key: value for key, value in message.items() if value != "<absent>"}
+
+    return {
+        "null-body": assistant(None),
+        "body-is-text": assistant("hello"),
+        "content-null": content(None),
+        "content-text": content("hello"),
+        "content-dict": content({"type": "text", "text": "x"}),
+        "block-not-dict": content(["hello"]),
+        "block-null": content([None]),
+        "block-unknown": content([{"type": "hologram", "data": 1}]),
+        "block-no-type": content([{"text": "x"}]),
+        "text-missing": content([{"type": "text"}]),
+        "text-not-str": content([{"type": "text", "text": 5}]),
+        "tool-use-input-list": content(
+            [{"type": "tool_use", "id": "t1", "name": "Bash", "input": []}]
+        ),
+        "tool-use-no-id": content([{"type": "tool_use", "name": "Bash", "input": {}}]),
+        "thinking-no-signature": content([{"type": "thinking", "thinking": "hm"}]),
+        "model-missing": assistant({"content": []}),
+        "error-not-str": assistant({"model": "m", "content": []}, error={"x": 1}),
+        "parent-not-str": assistant({"model": "m", "content": []}, parent_tool_use_id=7),
+        "no-type": {"message": {"content": []}},
+        "type-number": {"type": 5},
+        "top-level-list": [1, 2, 3],
+        "top-level-null": None,
+        "top-level-text": "hello",
+        "user-null-body": {"type": "user", "message": None},
+        "user-content-number": {"type": "user", "message": {"content": 5}},
+        "system-no-subtype": {"type": "system"},
+        "system-task-missing-fields": {"type": "system", "subtype": "task_started"},
+        "stream-event-null": {
+            "type": "stream_event",
+            "uuid": "u",
+            "session_id": sid,
+            "event": None,
+        },
+        "stream-event-no-uuid": {"type": "stream_event", "session_id": sid, "event": {}},
+        "result-duration-text": result(duration_ms="42"),
+        "result-is-error-text": result(is_error="no"),
+        "result-turns-null": result(num_turns=None),
+        "result-session-missing": result(session_id="<absent>"),
+        "result-cost-text": result(total_cost_usd="0.01"),
+        "result-text-number": result(result=5),
+        "result-errors-not-list": result(is_error=True, errors="bad"),
+        "result-bool-as-number": result(duration_ms=True),
+    }
+
+
+def scenario_malformed(fake: FakeClaude, prompt: str) -> None:
+    """`malformed NAME`: send that malformed message amid an otherwise ordinary turn.
+
+    A malformed result stands for the turn's result; anything else is followed
+    by more text and an ordinary result, to show the turn goes on.
+    """
+    name = prompt.split()[1]
+    fake.say("Before.")
+    if name == "broken-json":
+        with fake.write_lock:
+            sys.stdout.write('{"type": "assistant", "message": {\n')
+            sys.stdout.flush()
+    else:
+        fake.send(malformed_messages(fake)[name])
+    if name.startswith("result-"):
+        return
+    fake.say("After.")
+    fake.result("Before.\n\nAfter.")
+
+
 SCENARIOS = {
     "text": scenario_text,
+    "malformed": scenario_malformed,
     "bash": scenario_bash,
     "read": scenario_read,
     "subagent": scenario_subagent,
     "everything": scenario_everything,
+    "edit": scenario_edit,
+    "ask": scenario_ask,
+    "ask-bad": scenario_ask_bad,
+    "plan": scenario_plan,
     "slow": scenario_slow,
     "slow-tool": scenario_slow_tool,
     "tools": scenario_tools,

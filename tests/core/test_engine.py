@@ -411,7 +411,10 @@ async def test_connector_messages_stream_into_a_reply(
     await connector.on_message(IncomingMessage(user_id=OWNER, chat_id=CHAT, text="hi"))
     reply = connector.replies[-1]
     assert reply.updates[0] == "Hello "
-    assert reply.final == "Hello [Read ran]world"
+    assert reply.final == (
+        "Hello [Read ran]world\n\n"
+        "📋 1 tool call: 0 commands run · 0 files changed · 0 asked · 0 blocked"
+    )
     assert any(line and "Read" in line for line in reply.activities)
 
 
@@ -489,7 +492,10 @@ async def test_a_history_that_cannot_be_written_still_delivers_the_reply(
         raise StorageError("tether.db: disk I/O error; check the disk")
 
     monkeypatch.setattr(engine.sessions, "record_message", broken)
-    assert await engine.handle_message(OWNER, "q", CHAT) == "the answer"
+    assert await engine.handle_message(OWNER, "q", CHAT) == (
+        "the answer\n\n⚠️ This exchange was not saved to the session history: "
+        "tether.db: disk I/O error; check the disk"
+    )
 
 
 async def test_a_store_that_fails_gives_a_readable_reply(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,6 +33,9 @@ from tether.connectors.telegram_keyboard import inline_keyboard
 from tether.connectors.telegram_polling import UpdatePoller
 from tether.connectors.telegram_retry import FloodControl, RetryPolicy, call_with_retry
 from tether.connectors.telegram_updates import UpdateRouter
+from tether.core.config import TELEGRAM_TOKEN_SHAPE
+from tether.core.safety.preview import ApprovalPreview
+from tether.core.safety.prompts import AgentPrompt
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
 
@@ -59,7 +61,7 @@ The engine's slash commands, as `SlashCommands.specs` describes them.
 """
 
 _API_ROOT = "https://api.telegram.org"
-_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
 _TOKEN_REJECTIONS = {"unauthorized": "401 Unauthorized", "not found": "404 Not Found"}
 _MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 # Every Bot API URL carries the token, and these libraries log URLs at INFO/DEBUG.
@@ -167,6 +169,43 @@ class TelegramConnector:
         self._on_command = on_command
         self._on_approval = on_approval
 
+    async def verify(self) -> None:
+        """Check the token's shape and ask Telegram whether it is valid (getMe), then let go.
+
+        Run before anything else starts, so a bad token is reported before any
+        plugin runs; `start` checks again (the bot it keeps is its own).
+
+        Raises:
+            ConnectorError: the token is malformed or rejected, or Telegram
+                cannot be reached.
+        """
+        self._check_shape()
+        _quiet_chatty_loggers()
+        bot = self._new_bot()
+        try:
+            await self._check_token(bot)
+        finally:
+            try:
+                await bot.shutdown()
+            except Exception as error:  # noqa: BLE001 - the answer is what matters
+                logger.warning("telegram_shutdown_failed", error=repr(error))
+
+    def _check_shape(self) -> None:
+        if not TELEGRAM_TOKEN_SHAPE.fullmatch(self._token):
+            raise ConnectorError(
+                "TETHER_TELEGRAM_BOT_TOKEN does not look like a bot token (digits, ':' and "
+                "a key, e.g. 123456:ABC-def); copy it again from @BotFather"
+            )
+
+    def _new_bot(self) -> Bot:
+        return Bot(
+            self._token,
+            base_url=f"{self._api_root}/bot",
+            base_file_url=f"{self._api_root}/file/bot",
+            request=self._http(connections=64),
+            get_updates_request=self._http(connections=1),
+        )
+
     async def start(self) -> None:
         """Check the token (getMe), register the command menu, and start polling.
 
@@ -178,19 +217,9 @@ class TelegramConnector:
             return
         if self._on_message is None or self._on_command is None or self._on_approval is None:
             raise ConnectorError("TelegramConnector.start() needs set_handlers() first")
-        if not _TOKEN_SHAPE.match(self._token):
-            raise ConnectorError(
-                "TETHER_TELEGRAM_BOT_TOKEN does not look like a bot token (digits, ':' and "
-                "a key, e.g. 123456:ABC-def); copy it again from @BotFather"
-            )
+        self._check_shape()
         _quiet_chatty_loggers()
-        self._bot = Bot(
-            self._token,
-            base_url=f"{self._api_root}/bot",
-            base_file_url=f"{self._api_root}/file/bot",
-            request=self._http(connections=64),
-            get_updates_request=self._http(connections=1),
-        )
+        self._bot = self._new_bot()
         try:
             await self._check_token(self._bot)
             self._api = TelegramApi(self._bot, retry=self._retry, flood=self._flood)
@@ -299,7 +328,9 @@ class TelegramConnector:
                 f"a message of {len(text)} characters is over Telegram's {MAX_MESSAGE_LENGTH}; "
                 "send_message splits long text"
             )
-        return await self._require_api().send(chat_id, text)
+        # Only streamed replies use this: progress that edits itself must not
+        # buzz the phone at every new part.
+        return await self._require_api().send(chat_id, text, silent=True)
 
     @staticmethod
     def _parts(text: str) -> list[str]:
@@ -360,9 +391,16 @@ class TelegramConnector:
     # -- approvals ---------------------------------------------------------
 
     async def request_approval(
-        self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
+        self,
+        chat_id: ChatId,
+        approval_id: str,
+        description: str,
+        tool_name: str,
+        *,
+        preview: ApprovalPreview | None = None,
     ) -> str:
-        """Post the request, verbatim, with Approve / Reject / Always buttons; the message id.
+        """Post the request (its preview as HTML, or the description verbatim) with
+        its answer buttons; the message id.
 
         The reply streamed so far is shown first, so the request reads below it.
 
@@ -371,12 +409,27 @@ class TelegramConnector:
                 message could not be sent (the caller then denies the tool call).
         """
         api = self._require_api()
+        await self._flush_replies(chat_id)
+        return await self._approvals.post(
+            api, chat_id, approval_id, description, tool_name, preview
+        )
+
+    async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: AgentPrompt) -> str:
+        """Post the agent's questions (options as buttons) or its plan; the message id.
+
+        Raises:
+            ConnectorError: the message could not be sent (the caller refuses the prompt).
+        """
+        api = self._require_api()
+        await self._flush_replies(chat_id)
+        return await self._approvals.post_prompt(api, chat_id, approval_id, prompt)
+
+    async def _flush_replies(self, chat_id: ChatId) -> None:
         for stream in [s for s in self._streams if s.chat_id == chat_id and not s.closed]:
             try:
                 await stream.flush()
             except ConnectorError as error:
                 logger.warning("telegram_reply_not_flushed", chat_id=chat_id, error=str(error))
-        return await self._approvals.post(api, chat_id, approval_id, description, tool_name)
 
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
         """Show the outcome (expired, cancelled, answered elsewhere) and remove the buttons.

@@ -18,7 +18,7 @@ from tether.middleware.base import MessageContext
 if TYPE_CHECKING:
     from tether.core.engine import Engine
 
-__all__ = ["EDIT_MODE_TOOLS", "CommandContext", "CommandSpec", "SlashCommands"]
+__all__ = ["EDIT_MODE_TOOLS", "CommandContext", "CommandSpec", "SlashCommands", "apply_mode"]
 
 EDIT_MODE_TOOLS = ("Write", "Edit", "MultiEdit", "NotebookEdit")
 """Tools `/edit` mode auto-approves for the chat (a deny still denies)."""
@@ -86,6 +86,15 @@ async def _switch_mode(ctx: CommandContext, mode: SessionMode) -> str:
     message = ctx.message
     session = await engine.sessions.get_or_create(message.user_id, message.chat_id)
     new_mode = SessionMode.DEFAULT if session.mode is mode else mode
+    return await apply_mode(engine, message, new_mode)
+
+
+async def apply_mode(engine: Engine, message: MessageContext, new_mode: SessionMode) -> str:
+    """Put the chat's session in `new_mode` (with edit mode's auto-approvals); the notice.
+
+    `/plan`, `/edit` and an approved plan (leaving plan mode) all switch here.
+    """
+    session = await engine.sessions.get_or_create(message.user_id, message.chat_id)
     await engine.sessions.set_mode(session, new_mode)
     if session.mode is SessionMode.EDIT and new_mode is not SessionMode.EDIT:
         for tool in EDIT_MODE_TOOLS:

@@ -1,12 +1,15 @@
 """ToolGatekeeper: runs sandbox, policy and approval for every tool call.
 
-`check` emits `tool.gated`, decides (the `SafetyPipeline`, then a person when
-the policy asks), writes one `tool_attempt` audit entry, then emits
+`check` runs the `SafetyPipeline`, emits `tool.gated`, asks a person when the
+policy asks, writes one `tool_attempt` audit entry, then emits
 `tool.allowed` or `tool.denied` (and `safety.violation` for a sandbox denial),
 and returns a `GateDecision`. The gate writes no `security_violation` entry
 itself: the built-in AuditPlugin writes exactly one on a sandbox `tool.denied`. It never
 raises into the agent: any failure is a deny with the reason. A decision that
-cannot be written to the audit log is a deny too.
+cannot be written to the audit log is a deny too. Plugins cannot keep the
+entry from being written: the bus contains whatever their handlers raise, the
+verdict and the input to record are taken before tool.gated is delivered, and
+a cancellation that arrives while it is delivered is recorded as a deny.
 
 Auto-approval (per chat, for every tool or for some) answers "yes" in place
 of a person, but only where the policy would ask: never for a deny, and never
@@ -36,6 +39,8 @@ from tether.core.safety.audit import AuditLogger
 from tether.core.safety.facts import NEVER_AUTO_ALLOWED, RiskLevel
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.core.safety.policy import Action
+from tether.core.safety.preview import ApprovalPreview, build_preview, note_preview
+from tether.core.safety.prompts import INTERACTIVE_TOOLS, AgentPrompt, answers_input, parse_prompt
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
 from tether.core.types import ChatId, UserId
 
@@ -44,6 +49,8 @@ __all__ = ["AutoApproveState", "GateDecision", "ToolGatekeeper", "describe_for_a
 logger = structlog.get_logger(__name__)
 
 _MAX_SHOWN = 300
+# A preview reads the file an edit changes; a slow disk must not hold the ask back.
+_PREVIEW_SECONDS = 3.0
 
 
 class GateDecision(BaseModel):
@@ -71,6 +78,8 @@ class GateDecision(BaseModel):
     approval: str | None = None
     """How an approval ended: approved, rejected, timeout, cancelled, unavailable, auto."""
     approval_id: str | None = None
+    next_mode: str | None = None
+    """For an approved plan (ExitPlanMode): the mode the person chose (default, edit)."""
 
 
 class AutoApproveState(BaseModel):
@@ -170,35 +179,41 @@ class ToolGatekeeper:
         """
         name = tool_name if isinstance(tool_name, str) else repr(tool_name)
         try:
-            await self._bus.emit(
-                Event(
-                    name=TOOL_GATED,
-                    data={
-                        "session_id": session_id,
-                        "chat_id": chat_id,
-                        "tool_name": name,
-                        "tool_input": tool_input,
-                    },
-                )
-            )
+            # Decided, and copied for the record, before any plugin sees the call:
+            # nothing a tool.gated handler does can change either.
+            logged_input = _bounded(tool_input)
             verdict = self._pipeline.decide(tool_name, tool_input, cwd=cwd)
             asks = verdict.decision is Action.REQUIRE_APPROVAL
             if read_only and asks and not _writes_a_plan(name, tool_input):
                 verdict = _plan_mode_denial(verdict)
             try:
-                decision = await self._settle(verdict, name, session_id, chat_id, user_id)
+                await self._bus.emit(
+                    Event(
+                        name=TOOL_GATED,
+                        data={
+                            "session_id": session_id,
+                            "chat_id": chat_id,
+                            "tool_name": name,
+                            "tool_input": tool_input,
+                        },
+                    )
+                )
+                decision = await self._settle(
+                    verdict, name, session_id, chat_id, user_id, tool_input, cwd
+                )
             except asyncio.CancelledError:
-                # The request was cancelled while a person was being asked: the
-                # call did not run, and the record says so.
+                # The request was cancelled (while a person was being asked, or
+                # while tool.gated was delivered): the call did not run, and the
+                # record says so.
                 cancelled = GateDecision(
                     allowed=False,
                     reason=f"Denied: {verdict.reason} — the request was cancelled.",
                     violation_type="approval",
                     approval="cancelled",
                 )
-                await self._record(cancelled, verdict, name, tool_input, session_id)
+                await self._record(cancelled, verdict, name, logged_input, session_id)
                 raise
-            decision = await self._record(decision, verdict, name, tool_input, session_id)
+            decision = await self._record(decision, verdict, name, logged_input, session_id)
         except Exception as error:
             logger.error("gate_failed", tool_name=name, error=repr(error), exc_info=error)
             decision = GateDecision(
@@ -217,6 +232,8 @@ class ToolGatekeeper:
         session_id: str,
         chat_id: ChatId,
         user_id: UserId | None,
+        tool_input: Any = None,
+        cwd: Path | str | None = None,
     ) -> GateDecision:
         """Turn the verdict into a final decision, asking a person when needed."""
         base = {
@@ -227,6 +244,10 @@ class ToolGatekeeper:
             "risk_level": verdict.risk_level.value,
             "risk_facts": verdict.risk_facts,
         }
+        if verdict.decision is Action.ALLOW and tool_name in INTERACTIVE_TOOLS:
+            return await self._ask_person(
+                verdict, tool_name, tool_input, session_id, chat_id, user_id, base
+            )
         if verdict.decision is Action.ALLOW:
             return GateDecision(allowed=True, reason=verdict.reason, **base)
         if verdict.decision is Action.DENY:
@@ -249,6 +270,7 @@ class ToolGatekeeper:
             tool_name=tool_name,
             description=describe_for_approval(tool_name, verdict),
             owner=user_id,
+            preview=await self._preview(tool_name, tool_input, verdict, cwd),
         )
         if result.approved:
             return GateDecision(
@@ -266,6 +288,71 @@ class ToolGatekeeper:
             approval_id=result.approval_id,
             **base,
         )
+
+    async def _ask_person(
+        self,
+        verdict: Verdict,
+        tool_name: str,
+        tool_input: Any,
+        session_id: str,
+        chat_id: ChatId,
+        user_id: UserId | None,
+        base: dict[str, Any],
+    ) -> GateDecision:
+        """The agent's questions or plan, put to the person; their answer is the decision."""
+        prompt = parse_prompt(tool_name, tool_input)
+        if not isinstance(prompt, AgentPrompt):
+            return GateDecision(
+                allowed=False,
+                reason=f"Denied: {prompt}.",
+                violation_type="invalid_input",
+                **base,
+            )
+        result = await self._approvals.request(
+            session_id=session_id,
+            chat_id=chat_id,
+            tool_name=tool_name,
+            description=_prompt_text(prompt),
+            owner=user_id,
+            prompt=prompt,
+        )
+        common = {**base, "approval": result.outcome.value, "approval_id": result.approval_id}
+        if not result.approved:
+            return GateDecision(
+                allowed=False,
+                reason=f"Denied: {result.reason}.",
+                violation_type="approval",
+                **common,
+            )
+        if prompt.kind == "plan":
+            mode = result.next_mode or "default"
+            return GateDecision(
+                allowed=True,
+                reason=f"The user approved the plan; work on in {mode} mode.",
+                next_mode=mode,
+                **common,
+            )
+        return GateDecision(
+            allowed=True,
+            reason="The user answered.",
+            updated_input=answers_input(tool_input, result.answers or {}),
+            **common,
+        )
+
+    async def _preview(
+        self, tool_name: str, tool_input: Any, verdict: Verdict, cwd: Path | str | None
+    ) -> ApprovalPreview:
+        """What the person is shown; built only when asking, in a thread, bounded in time."""
+        if not isinstance(tool_input, Mapping):
+            return note_preview(tool_name, "the input is not an object", verdict)
+        approved = self._pipeline.sandbox.approved_directories
+        project = cwd if cwd is not None else (approved[0] if approved else None)
+        work = asyncio.to_thread(build_preview, tool_name, tool_input, verdict, project=project)
+        try:
+            async with asyncio.timeout(_PREVIEW_SECONDS):
+                return await work
+        except TimeoutError:
+            return note_preview(tool_name, "no preview: reading the file took too long", verdict)
 
     def _auto_approved(self, chat_id: ChatId, tool_name: str, verdict: Verdict) -> bool:
         state = self._auto.get(chat_id)
@@ -289,7 +376,7 @@ class ToolGatekeeper:
             await self._audit.log_tool_attempt(
                 session_id=session_id,
                 tool_name=tool_name,
-                tool_input=_bounded(tool_input),
+                tool_input=tool_input,
                 classification=_summary(verdict),
                 decision={
                     "allowed": decision.allowed,
@@ -405,6 +492,17 @@ def describe_for_approval(tool_name: str, verdict: Verdict) -> str:
     lines.append(f"Why: {why}" + (f" (rule {verdict.rule})" if verdict.rule else ""))
     facts = ", ".join(verdict.risk_facts[:4])
     lines.append(f"Risk: {verdict.risk_level.value}" + (f" — {facts}" if facts else ""))
+    return "\n".join(lines)
+
+
+def _prompt_text(prompt: AgentPrompt) -> str:
+    """The prompt in a few plain lines (for connectors that only show text)."""
+    if prompt.kind == "plan":
+        return "🗺 The agent's plan:\n" + prompt.plan[: _MAX_SHOWN * 10]
+    lines = ["❓ The agent asks:"]
+    for question in prompt.questions:
+        lines.append(question.question)
+        lines.extend(f"  • {option.label}" for option in question.options)
     return "\n".join(lines)
 
 
