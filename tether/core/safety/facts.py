@@ -156,4 +156,6 @@ what the analysis could not see, it cannot vouch for."""
 
 def make_fact(kind: str, detail: str = "") -> RiskFact:
     """A fact of `kind` (a key of `FACTS`) at its catalogue level."""
-    return RiskFact(kind=kind, level=FACTS[kind].level, detail=detail)
+    # Built without validation: the kind is checked against FACTS here, and facts are made
+    # on the gate's hot path (every command of every call).
+    return RiskFact.model_construct(kind=kind, level=FACTS[kind].level, detail=detail)

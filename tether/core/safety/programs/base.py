@@ -57,7 +57,7 @@ class Findings:
             return  # `<(cmd)`: a pipe from a command that is judged on its own
         if 0 <= index < len(command.args):
             self.paths.append(
-                PathUse(
+                PathUse.model_construct(
                     path=command.args[index],
                     access=access,
                     dynamic=index in command.dynamic_args or index in command.procsub_args,
@@ -68,7 +68,9 @@ class Findings:
     def text_path(self, text: str, access: PathAccess, *, dynamic: bool = False) -> None:
         """A path found inside a word (`of=/dev/sda`, `--output=x`, `file:///etc/passwd`)."""
         if text:
-            self.paths.append(PathUse(path=text, access=access, dynamic=dynamic))
+            self.paths.append(
+                PathUse.model_construct(path=text, access=access, dynamic=dynamic, glob=False)
+            )
 
     def option_path(self, parsed: ParsedArgs, options: Iterable[str], access: PathAccess) -> None:
         wanted = set(options)
