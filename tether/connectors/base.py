@@ -86,7 +86,7 @@ class ApprovalChoice(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
     ALWAYS = "always"
-    """Approve, and auto-approve this tool for the rest of the chat."""
+    """Approve, then choose a scope to allow from now on (a learned rule)."""
 
 
 class ApprovalAnswer(BaseModel):
@@ -101,6 +101,10 @@ class ApprovalAnswer(BaseModel):
     message_id: str | None = None
     username: str | None = None
     local: bool = False
+    scope: int | None = None
+    """After "always": the number (1-based) of the scope to learn."""
+    remember: bool = False
+    """With `scope`: keep the rule beyond this chat (for this project)."""
 
 
 class Button(BaseModel):

@@ -45,10 +45,11 @@ MAX_MESSAGE_LENGTH: int = MessageLimit.MAX_TEXT_LENGTH
 """Telegram's limit for one message, in UTF-16 code units (4096)."""
 
 DEFAULT_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("status", "Mode, messages, cost and auto-approvals"),
+    ("status", "Mode, messages, cost, learned rules and files"),
     ("clear", "Start a new conversation"),
     ("plan", "Toggle plan mode (no file changes)"),
     ("edit", "Toggle edit mode (file edits auto-approved)"),
+    ("rules", "List or revoke rules learned from Always"),
     ("cancel", "Stop the running request"),
     ("plugins", "List plugins and their state"),
     ("help", "What Tether can do"),

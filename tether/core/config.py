@@ -11,16 +11,27 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tether.exceptions import ConfigError
 
-__all__ = ["ENV_PREFIX", "TetherConfig", "load_config"]
+__all__ = ["ENV_PREFIX", "TetherConfig", "config_directory", "load_config", "state_directory"]
 
 ENV_PREFIX = "TETHER_"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def config_directory() -> Path:
+    """Where Tether's configuration lives (`$XDG_CONFIG_HOME/tether`, `~/.config/tether`)."""
+    return platformdirs.user_config_path("tether", appauthor=False)
+
+
+def state_directory() -> Path:
+    """Where Tether keeps state: learned rules (`$XDG_STATE_HOME/tether`, `~/.local/state/...`)."""
+    return platformdirs.user_state_path("tether", appauthor=False)
 
 
 def _split_commas(value: Any) -> Any:
@@ -66,6 +77,11 @@ class TetherConfig(BaseSettings):
     audit_log_path: Path = Path("audit.jsonl")
     audit_fsync: bool = False
     policy_files: Annotated[tuple[str, ...], NoDecode] = ("default",)
+    # The person's own layer above the presets, and the rules learned from "always".
+    user_policy_file: Path = Field(default_factory=lambda: config_directory() / "policy.yaml")
+    learned_rules_path: Path = Field(
+        default_factory=lambda: state_directory() / "learned-rules.json"
+    )
     approval_timeout_seconds: float = Field(default=300.0, gt=0)
     log_level: LogLevel = "INFO"
     log_dir: Path | None = None

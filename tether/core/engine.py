@@ -41,7 +41,8 @@ from tether.core.events import (
 from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.gatekeeper import GateDecision, ToolGatekeeper
-from tether.core.session import Session, SessionManager, SessionMode
+from tether.core.safety.learned import Lifetime
+from tether.core.session import Session, SessionManager
 from tether.core.types import ChatId, UserId
 from tether.exceptions import AgentError, SessionError, StorageError, TetherError
 from tether.middleware.base import MessageContext, MiddlewareChain
@@ -52,6 +53,8 @@ from tether.storage.base import SessionStore
 __all__ = ["Engine"]
 
 logger = structlog.get_logger(__name__)
+
+_OFFER_WAIT_STEPS = 200
 
 # A slash command as chat platforms define one: `/name` or `/name@bot`, then a
 # space or the end. `/etc/hosts has a typo` is a message, not a command.
@@ -255,24 +258,50 @@ class Engine:
         refusal = await self.middleware.check(context)
         if refusal is not None:
             return refusal.reply or "Not allowed."
+        if answer.scope is not None:
+            # The second step of "always": the scope (and lifetime) the person chose.
+            lifetime = Lifetime.REMEMBERED if answer.remember else Lifetime.CHAT
+            return await self.gatekeeper.learn(
+                answer.approval_id,
+                answer.scope,
+                lifetime,
+                chat_id=answer.chat_id,
+                user_id=answer.user_id,
+            )
         approved = answer.choice is not ApprovalChoice.REJECT
         result = await self.approvals.resolve(answer.approval_id, approved, answer.user_id)
         if not result.accepted:
             return result.message
         who = f"@{answer.username}" if answer.username else "you"
-        if answer.choice is ApprovalChoice.ALWAYS and result.tool_name:
-            self.gatekeeper.auto_approve(answer.chat_id, result.tool_name)
-            # A standing approval is a decision of its own: the record tells it
-            # apart from a single one.
-            await self.audit_logger.log(
-                "auto_approve_granted",
-                chat_id=answer.chat_id,
-                tool_name=result.tool_name,
-                user_id=answer.user_id,
-                approval_id=answer.approval_id,
-            )
-            return f"✅ Approved by {who}; {result.tool_name} is auto-approved in this chat"
+        if answer.choice is ApprovalChoice.ALWAYS:
+            return await self._offer_scopes(answer, who)
         return f"✅ Approved by {who}" if approved else f"❌ Rejected by {who}"
+
+    async def _offer_scopes(self, answer: ApprovalAnswer, who: str) -> str:
+        """Approved; "always" then offers the scopes to learn, narrowest first."""
+        # The gate keeps the offers once the request has settled (its audit entry
+        # written): give it a bounded moment to get there.
+        offers = self.gatekeeper.scope_offers(answer.approval_id)
+        for _ in range(_OFFER_WAIT_STEPS):
+            if offers:
+                break
+            await asyncio.sleep(0.01)
+            offers = self.gatekeeper.scope_offers(answer.approval_id)
+        if not offers:
+            return (
+                f"✅ Approved by {who} (this once: Tether cannot learn a rule for a call it "
+                "could not fully analyse)"
+            )
+        offer = getattr(self.connector, "offer_scopes", None)
+        labels = tuple(o.label for o in offers)
+        if offer is not None:
+            try:
+                await offer(answer.chat_id, answer.approval_id, labels)
+            except Exception as error:  # noqa: BLE001 - the call is approved either way
+                logger.warning("scope_offer_failed", error=repr(error))
+        return f"✅ Approved by {who}; choose what to allow from now on: " + "; ".join(
+            f"{index}. {label}" for index, label in enumerate(labels, start=1)
+        )
 
     async def cancel(self, chat_id: ChatId) -> bool:
         """Stop the request running in `chat_id` and deny its pending approvals."""
@@ -333,7 +362,7 @@ class Engine:
                 context.chat_id,
                 user_id=context.user_id,
                 cwd=session.working_directory,
-                read_only=session.mode is SessionMode.PLAN,
+                mode=session.mode.value,
             )
             refused_unasked = not decision.allowed and decision.violation_type != "approval"
             if refused_unasked and on_tool_denied is not None:
