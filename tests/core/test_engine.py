@@ -281,7 +281,9 @@ async def test_always_approves_then_learns_the_chosen_scope(
     connector = RecordingConnector()
     (project_dir / "src" / "pkg").mkdir()
     steps = {
-        "write": [UseTool("Write", {"file_path": str(project_dir / "src/pkg/a.py"), "content": ""})],
+        "write": [
+            UseTool("Write", {"file_path": str(project_dir / "src/pkg/a.py"), "content": ""})
+        ],
         "write again": [
             UseTool("Write", {"file_path": str(project_dir / "src/pkg/b.py"), "content": ""})
         ],

@@ -321,7 +321,8 @@ async def test_edit_mode_approves_edits_that_would_ask(
 async def test_edit_mode_never_overrides_a_deny_or_other_tools(
     gate: ToolGatekeeper, approvals: ApprovalCoordinator, requester: FakeRequester
 ) -> None:
-    assert not (await check(gate, "Write", {"file_path": ".env", "content": ""}, mode="edit")).allowed
+    secret = await check(gate, "Write", {"file_path": ".env", "content": ""}, mode="edit")
+    assert not secret.allowed
     assert not (await check(gate, "Bash", {"command": "rm -rf /"}, mode="edit")).allowed
     answer = asyncio.create_task(answer_when_asked(requester, approvals, False))
     decision = await check(gate, "Bash", {"command": "touch x"}, mode="edit")
@@ -333,9 +334,10 @@ async def test_tool_attempts_record_the_directories_of_the_call(
     gate: ToolGatekeeper, audit_logger: AuditLogger, project_dir: Path
 ) -> None:
     await check(gate, "Bash", {"command": "ls"}, cwd=project_dir)
+    resolved = str(project_dir.resolve())  # noqa: ASYNC240 - a test's own fixture path
     entry = attempts(audit_logger)[-1]
     assert entry["cwd"] == str(project_dir)
-    assert entry["approved_directories"] == [str(project_dir.resolve())]
+    assert entry["approved_directories"] == [resolved]
     assert entry["input_truncated"] is False
 
 
