@@ -28,7 +28,7 @@ async def test_an_approval_request_shows_the_call_verbatim_with_three_buttons(
     shown = bot_api.messages[(42, message_id)]
     assert (shown.text, shown.parse_mode) == (DESCRIPTION, None)
     labels = [[button["text"] for button in row] for row in shown.buttons]
-    assert labels == [["✅ Approve", "❌ Reject"], ["🔁 Always for Bash"]]
+    assert labels == [["✅ Approve", "❌ Reject"], ["🔁 Always… (choose what)"]]
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from tether.core.types import ChatId, UserId
 
 __all__ = [
     "APPROVED_MARK",
+    "LEARNED_MARK",
     "REJECTED_MARK",
     "ApprovalAnswer",
     "ApprovalChoice",
@@ -51,6 +52,9 @@ APPROVED_MARK = "✅"
 """How an outcome text that approved a request starts ("✅ Approved by @ana")."""
 
 REJECTED_MARK = "❌"
+
+LEARNED_MARK = "📌"
+"""How the outcome of choosing a scope after "always" begins when a rule was learned."""
 """How an outcome text that rejected a request starts ("❌ Rejected by @ana")."""
 
 

@@ -114,6 +114,8 @@ class CliConnector:
         self._on_command: CommandHandler | None = None
         self._on_approval: ApprovalHandler | None = None
         self._pending_approvals: list[str] = []
+        self._scope_offer: tuple[str, int] | None = None
+        """After "always": the approval whose scopes are offered, and how many."""
         self._requests: set[asyncio.Task[None]] = set()
         self._message_count = 0
         self._approval_closed_at: float | None = None
@@ -163,8 +165,18 @@ class CliConnector:
     ) -> str:
         self._pending_approvals.append(approval_id)
         self.write(f"\n⚠️  Approval needed\n{description}\n", bold=True)
-        self.write("Allow? [y]es / [n]o / [a]lways for this tool: ")
+        self.write("Allow? [y]es / [n]o / [a]lways (then choose what): ")
         return approval_id
+
+    async def offer_scopes(self, chat_id: ChatId, approval_id: str, labels: Sequence[str]) -> None:
+        """After "always": the scopes to learn, as numbered choices on the next line."""
+        self._scope_offer = (approval_id, len(labels))
+        lines = [f"  {number}. {label}" for number, label in enumerate(labels, start=1)]
+        self.write("\nAllow from now on:\n" + "\n".join(lines) + "\n")
+        self.write(
+            f"Choose 1-{len(labels)} for this chat, add r to remember it for this project "
+            "(e.g. 2r), Enter for nothing: "
+        )
 
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
         if message_id in self._pending_approvals:
@@ -208,6 +220,9 @@ class CliConnector:
         if self._pending_approvals:
             await self._answer_approval(line.strip().lower())
             return
+        if self._scope_offer is not None:
+            await self._answer_scope(line.strip().lower())
+            return
         text = line.strip()
         if not text:
             self.show_prompt()
@@ -229,7 +244,7 @@ class CliConnector:
     async def _answer_approval(self, answer: str) -> None:
         choice = _ANSWERS.get(answer)
         if choice is None:
-            self.write("Please answer y (yes), n (no) or a (always for this tool): ")
+            self.write("Please answer y (yes), n (no) or a (always, then choose what): ")
             return
         approval_id = self._pending_approvals.pop(0)
         assert self._on_approval is not None
@@ -243,6 +258,37 @@ class CliConnector:
             )
         )
         self.write(f"{outcome}\n", dim=True)
+
+    async def _answer_scope(self, answer: str) -> None:
+        assert self._scope_offer is not None
+        approval_id, count = self._scope_offer
+        remember = answer.endswith("r")
+        number = answer.removesuffix("r").strip()
+        if not answer:
+            self._scope_offer = None
+            self.write("Nothing learned.\n", dim=True)
+            if not self._requests:
+                self.show_prompt()
+            return
+        if not number.isdigit() or not 1 <= int(number) <= count:
+            self.write(f"Please answer 1-{count} (add r to remember), or Enter for nothing: ")
+            return
+        self._scope_offer = None
+        assert self._on_approval is not None
+        outcome = await self._on_approval(
+            ApprovalAnswer(
+                approval_id=approval_id,
+                choice=ApprovalChoice.ALWAYS,
+                user_id=self._user_id,
+                chat_id=self._chat_id,
+                local=True,
+                scope=int(number),
+                remember=remember,
+            )
+        )
+        self.write(f"{outcome}\n", dim=True)
+        if not self._requests:
+            self.show_prompt()
 
     def _answer_came_late(self) -> bool:
         closed = self._approval_closed_at

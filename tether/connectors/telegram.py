@@ -30,7 +30,7 @@ from tether.connectors.base import (
 from tether.connectors.streaming import StreamingReply, split_message
 from tether.connectors.telegram_api import TelegramApi
 from tether.connectors.telegram_approvals import ApprovalMessages
-from tether.connectors.telegram_keyboard import inline_keyboard
+from tether.connectors.telegram_keyboard import inline_keyboard, scope_keyboard
 from tether.connectors.telegram_polling import UpdatePoller
 from tether.connectors.telegram_retry import FloodControl, RetryPolicy, call_with_retry
 from tether.connectors.telegram_updates import UpdateRouter
@@ -378,6 +378,17 @@ class TelegramConnector:
             except ConnectorError as error:
                 logger.warning("telegram_reply_not_flushed", chat_id=chat_id, error=str(error))
         return await self._approvals.post(api, chat_id, approval_id, description, tool_name)
+
+    async def offer_scopes(self, chat_id: ChatId, approval_id: str, labels: Sequence[str]) -> None:
+        """After "always": what to allow from now on, one row of buttons per scope.
+
+        Raises:
+            ConnectorError: the message could not be sent.
+        """
+        api = self._require_api()
+        lines = [f"{number}. {label}" for number, label in enumerate(labels, start=1)]
+        text = "Allow from now on (this chat, or remembered for this project):\n" + "\n".join(lines)
+        await api.send(chat_id, text, scope_keyboard(approval_id, len(labels)), markdown=False)
 
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
         """Show the outcome (expired, cancelled, answered elsewhere) and remove the buttons.

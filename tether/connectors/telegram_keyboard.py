@@ -18,8 +18,10 @@ __all__ = [
     "MAX_CALLBACK_DATA_BYTES",
     "approval_keyboard",
     "decode_approval",
+    "decode_scope",
     "encode_approval",
     "inline_keyboard",
+    "scope_keyboard",
 ]
 
 MAX_CALLBACK_DATA_BYTES = 64
@@ -63,8 +65,44 @@ def decode_approval(data: str) -> tuple[str, ApprovalChoice] | None:
     return approval_id, _CHOICES[code]
 
 
+_SCOPE_PREFIX = "s"
+_MAX_SCOPES = 9
+
+
+def scope_keyboard(approval_id: str, count: int) -> InlineKeyboardMarkup:
+    """After "always": one row per scope, "N · this chat" and "N · remember" (`s:<id>:2r`)."""
+    if not approval_id or ":" in approval_id:
+        raise ConnectorError(f"approval id {approval_id!r} cannot go on a Telegram button")
+    rows = []
+    for number in range(1, min(count, _MAX_SCOPES) + 1):
+        rows.append(
+            (
+                InlineKeyboardButton(
+                    f"{number} · this chat",
+                    callback_data=f"{_SCOPE_PREFIX}:{approval_id}:{number}c",
+                ),
+                InlineKeyboardButton(
+                    f"{number} · remember", callback_data=f"{_SCOPE_PREFIX}:{approval_id}:{number}r"
+                ),
+            )
+        )
+    return InlineKeyboardMarkup(tuple(rows))
+
+
+def decode_scope(data: str) -> tuple[str, int, bool] | None:
+    """The approval id, scope number and whether to remember, from a scope button; or None."""
+    prefix, _, rest = data.partition(":")
+    approval_id, _, code = rest.rpartition(":")
+    if prefix != _SCOPE_PREFIX or not approval_id or ":" in approval_id or len(code) != 2:
+        return None
+    number, lifetime = code[0], code[1]
+    if not number.isdigit() or number == "0" or lifetime not in "cr":
+        return None
+    return approval_id, int(number), lifetime == "r"
+
+
 def approval_keyboard(approval_id: str, tool_name: str) -> InlineKeyboardMarkup:
-    """Approve / Reject on one row, "Always for <tool>" below."""
+    """Approve / Reject on one row, "Always…" below (it then offers what to allow)."""
     return InlineKeyboardMarkup(
         (
             (
@@ -77,7 +115,7 @@ def approval_keyboard(approval_id: str, tool_name: str) -> InlineKeyboardMarkup:
             ),
             (
                 InlineKeyboardButton(
-                    f"🔁 Always for {tool_name}",
+                    "🔁 Always… (choose what)",
                     callback_data=encode_approval(approval_id, ApprovalChoice.ALWAYS),
                 ),
             ),

@@ -297,6 +297,7 @@ class Engine:
         if offer is not None:
             try:
                 await offer(answer.chat_id, answer.approval_id, labels)
+                return f"✅ Approved by {who}; choose what to allow from now on (or nothing)"
             except Exception as error:  # noqa: BLE001 - the call is approved either way
                 logger.warning("scope_offer_failed", error=repr(error))
         return f"✅ Approved by {who}; choose what to allow from now on: " + "; ".join(
