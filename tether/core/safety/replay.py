@@ -114,7 +114,7 @@ def _entries(stream: Any) -> Iterator[tuple[int, dict[str, Any] | None]]:
         except (ValueError, RecursionError):
             yield number, None
             continue
-        if isinstance(entry, dict) and entry.get("event") == "tool_attempt":
+        if isinstance(entry, dict) and entry.get("event_type") == "tool_attempt":
             yield number, entry
 
 
