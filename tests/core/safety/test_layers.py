@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tether.core.config import TetherConfig
 from tether.app import build_safety_pipeline
+from tether.core.config import TetherConfig
 from tether.core.safety.layers import load_layers, relaxing_problem
 from tether.core.safety.pipeline import SafetyPipeline
 from tether.core.safety.policy import Action, PolicyRule
