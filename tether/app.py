@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from tether.core.safety.gatekeeper import ToolGatekeeper
 from tether.core.safety.layers import load_layers
 from tether.core.safety.learned import LearnedRules, LearnedRuleStore
 from tether.core.safety.pipeline import SafetyPipeline
-from tether.core.safety.policy import PolicyEngine
+from tether.core.safety.policy import Policy, PolicyEngine
 from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.shell import ShellParser
 from tether.core.session import SessionManager
@@ -42,6 +43,7 @@ __all__ = [
     "build_gatekeeper",
     "build_safety_pipeline",
     "build_store",
+    "check_policy_examples",
 ]
 
 
@@ -154,15 +156,32 @@ def build_safety_pipeline(config: TetherConfig, *, check_examples: bool = True) 
     sandbox = SandboxEnforcer(config.approved_directories, protected=_own_files(config))
     pipeline = SafetyPipeline(policy, sandbox, paths)
     if check_examples:
-        results = examples.check_examples(
-            pipeline, (*layered.base, *layered.layers), config.approved_directories[0]
-        )
+        results = check_policy_examples(pipeline)
         if not all(result.passed for result in results):
             raise ConfigError(
                 examples.describe_failures(results) + "; fix the rule or its examples "
                 "(`tether policy test` lists them all)"
             )
     return pipeline
+
+
+def check_policy_examples(pipeline: SafetyPipeline) -> list[examples.ExampleResult]:
+    """Run every rule's examples against the layers up to its file.
+
+    Examples say what a policy decides, not what is on this disk: they run in
+    an empty scratch directory approved for the purpose, so the project's files
+    and Tether's own (protected) files never change their outcome.
+    """
+    engine = pipeline.policy
+    layers = engine.layers
+    with tempfile.TemporaryDirectory(prefix="tether-examples-") as scratch:
+        sandbox = SandboxEnforcer((Path(scratch),))
+        stages: list[tuple[tuple[Policy, ...], SafetyPipeline]] = []
+        for count in range(len(layers) + 1):
+            files = engine.policies if count == 0 else (layers[count - 1],)
+            partial = PolicyEngine(engine.policies, engine.classifier, layers=layers[:count])
+            stages.append((files, SafetyPipeline(partial, sandbox, pipeline.paths)))
+        return examples.check_examples(stages, scratch)
 
 
 def _own_files(config: TetherConfig) -> tuple[Path, ...]:

@@ -17,9 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tether.app import build_safety_pipeline
+from tether.app import build_safety_pipeline, check_policy_examples
 from tether.core.config import TetherConfig, load_config
-from tether.core.safety import examples
 from tether.core.safety.facts import FACTS
 from tether.core.safety.floor import FLOOR_FACTS
 from tether.core.safety.learned import LearnedRuleStore
@@ -153,7 +152,7 @@ def _test(args: argparse.Namespace) -> int:
     config = _config(args, tuple(args.files))
     pipeline = build_safety_pipeline(config, check_examples=False)
     policies = (*pipeline.policy.policies, *pipeline.policy.layers)
-    results = examples.check_examples(pipeline, policies, config.approved_directories[0])
+    results = check_policy_examples(pipeline)
     failures = [r for r in results if not r.passed]
     for failure in failures:
         sys.stdout.write(f"FAIL {failure.describe()}\n")

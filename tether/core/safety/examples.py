@@ -10,6 +10,7 @@ whose examples fail.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,23 @@ class ExampleResult(BaseModel):
 
 
 def check_examples(
-    pipeline: SafetyPipeline, policies: tuple[Policy, ...], cwd: Path | str | None = None
+    stages: Sequence[tuple[Sequence[Policy], SafetyPipeline]], cwd: Path | str | None = None
 ) -> list[ExampleResult]:
-    """Run every rule's examples in `policies` through `pipeline`; returns every result."""
+    """Run the examples of each stage's files through that stage's pipeline.
+
+    A stage is some files and the pipeline of the layers up to them: a preset's
+    examples are judged by the base, a layer's by the base and the layers up to
+    it. So your file relaxing one ask does not break the preset's own examples.
+    """
+    results: list[ExampleResult] = []
+    for policies, pipeline in stages:
+        results.extend(_check(policies, pipeline, cwd))
+    return results
+
+
+def _check(
+    policies: Sequence[Policy], pipeline: SafetyPipeline, cwd: Path | str | None
+) -> list[ExampleResult]:
     results: list[ExampleResult] = []
     for policy in policies:
         for rule in policy.rules:

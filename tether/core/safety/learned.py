@@ -283,6 +283,8 @@ class LearnedRules:
         self._store = store
         self._lock = threading.Lock()
         self._rules: list[LearnedRule] = store.load() if store is not None else []
+        self._index: dict[tuple[str, str], _Bucket] = {}
+        self._reindex()
 
     @property
     def store(self) -> LearnedRuleStore | None:
@@ -333,6 +335,7 @@ class LearnedRules:
                 warning = self._persist()
                 if warning is not None:
                     self._rules[-1] = rule = rule.model_copy(update={"lifetime": Lifetime.CHAT})
+            self._reindex()
         return rule, warning
 
     def revoke(self, rule_ids: Sequence[str]) -> tuple[LearnedRule, ...]:
@@ -342,6 +345,7 @@ class LearnedRules:
             self._rules = [rule for rule in self._rules if rule.id not in rule_ids]
             if any(rule.lifetime is Lifetime.REMEMBERED for rule in removed):
                 self._persist()
+            self._reindex()
         return removed
 
     def forget_chat(self, chat_id: str) -> int:
@@ -353,6 +357,7 @@ class LearnedRules:
                 for rule in self._rules
                 if rule.lifetime is Lifetime.REMEMBERED or rule.chat_id != chat_id
             ]
+            self._reindex()
             return before - len(self._rules)
 
     def covering(
@@ -364,25 +369,23 @@ class LearnedRules:
         directory: str | None,
     ) -> tuple[LearnedRule, ...] | None:
         """The rules that together cover every asking part, or None when one is not covered."""
-        if directory is None or not self._rules:
+        if directory is None:
             return None
-        candidates = [
-            rule
-            for rule in self.rules(chat_id)
-            if rule.directory == directory and rule.tool == classification.tool_name
-        ]
-        if not candidates:
+        bucket = self._index.get((directory, classification.tool_name))
+        if bucket is None:
             return None
-        exact = next((rule for rule in candidates if rule.covers_call(classification)), None)
-        if exact is not None:
-            return (exact,)
+        for exact in bucket.exact.get(_exact_key(classification), ()):
+            if _applies(exact, chat_id) and exact.covers_call(classification):
+                return (exact,)
         used: list[LearnedRule] = []
         for _, part in asking:
+            candidates = bucket.programs.get(part.program or "", ()) or bucket.others
             rule = next(
                 (
                     r
                     for r in candidates
                     if r.kind is not ScopeKind.EXACT
+                    and _applies(r, chat_id)
                     and r.covers_part(classification.tool_name, part)
                 ),
                 None,
@@ -392,6 +395,19 @@ class LearnedRules:
             if rule not in used:
                 used.append(rule)
         return tuple(used)
+
+    def _reindex(self) -> None:
+        """Rules by (directory, tool), then by command or program: a call looks at few."""
+        index: dict[tuple[str, str], _Bucket] = {}
+        for rule in self._rules:
+            bucket = index.setdefault((rule.directory, rule.tool), _Bucket())
+            if rule.kind is ScopeKind.EXACT and rule.command is not None:
+                bucket.exact.setdefault(rule.command, []).append(rule)
+            elif rule.kind is ScopeKind.PROGRAM and rule.program is not None:
+                bucket.programs.setdefault(rule.program, []).append(rule)
+            else:
+                bucket.others.append(rule)
+        self._index = index
 
     def record_use(self, rules: Sequence[LearnedRule]) -> None:
         """Count a use of each rule (kept in the file for remembered rules, best effort)."""
@@ -403,6 +419,7 @@ class LearnedRules:
             ]
             if any(rule.lifetime is Lifetime.REMEMBERED for rule in rules):
                 self._persist()
+            self._reindex()
 
     def _persist(self) -> str | None:
         if self._store is None:
@@ -413,6 +430,28 @@ class LearnedRules:
             logger.error("learned_rules_not_saved", path=str(self._store.path), error=str(error))
             return f"the learned-rules file {self._store.path} cannot be written ({error.strerror})"
         return None
+
+
+class _Bucket:
+    """The learned rules of one directory and tool, looked up by what a call names."""
+
+    __slots__ = ("exact", "others", "programs")
+
+    def __init__(self) -> None:
+        self.exact: dict[str, list[LearnedRule]] = {}
+        self.programs: dict[str, list[LearnedRule]] = {}
+        self.others: list[LearnedRule] = []
+
+
+def _exact_key(classification: Classification) -> str:
+    if classification.kind is ToolKind.SHELL:
+        return classification.command or ""
+    parts = classification.parts
+    return parts[0].resolved[0] if parts and parts[0].resolved else ""
+
+
+def _applies(rule: LearnedRule, chat_id: str) -> bool:
+    return rule.lifetime is Lifetime.REMEMBERED or rule.chat_id == chat_id
 
 
 def _inside(path: str, directory: str) -> bool:

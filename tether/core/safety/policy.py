@@ -473,6 +473,10 @@ class PolicyEngine:
         return self._policies
 
     @property
+    def classifier(self) -> Classifier:
+        return self._classifier
+
+    @property
     def layers(self) -> tuple[Policy, ...]:
         """The files above the base, in order."""
         return self._layers
