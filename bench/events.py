@@ -16,6 +16,10 @@ Three measurements, each repeated; medians are printed.
    configures it (into a null stream), so logging a failure is part of the
    cost. Other work keeps the loop busy meanwhile, so that no case is measured
    on an idle CPU.
+4. One emit whose handler emits two events per event it handles (fan-out
+   recursion): how long it keeps its emitter, and how many handler calls the
+   nesting bounds let through, next to one emit to the same handler that
+   emits nothing.
 
     python bench/events.py
 """
@@ -162,6 +166,30 @@ async def _fast_handlers_done(sibling: str) -> float:
     return statistics.median(samples)
 
 
+async def _fan_out() -> tuple[float, float, int]:
+    """(ms for one runaway emit, ms for one quiet emit, handler calls of the runaway)."""
+    bus = EventBus(handler_timeout=1.0)
+    calls = 0
+
+    async def fan_out(event: Event) -> None:
+        nonlocal calls
+        calls += 1
+        if event.data.get("quiet"):
+            return
+        await bus.emit(Event(name="fan"))
+        await bus.emit(Event(name="fan"))
+
+    bus.subscribe("fan", fan_out)
+    started = time.perf_counter()
+    await bus.emit(Event(name="fan"))
+    runaway = time.perf_counter() - started
+    runaway_calls = calls
+    started = time.perf_counter()
+    await bus.emit(Event(name="fan", data={"quiet": True}))
+    quiet = time.perf_counter() - started
+    return runaway * 1000, quiet * 1000, runaway_calls
+
+
 async def main() -> None:
     costs: dict[int, list[tuple[float, float]]] = {count: [] for count in HANDLER_COUNTS}
     waits: list[float] = []
@@ -171,7 +199,9 @@ async def main() -> None:
         "none-after-timeout": [],
         "sleeps": [],
     }
+    fans: list[tuple[float, float, int]] = []
     for _ in range(ROUNDS):
+        fans.append(await _fan_out())
         for count in HANDLER_COUNTS:
             costs[count].append(await _emit_cost(count))
         waits.append(await _wait_past_timeout())
@@ -205,6 +235,14 @@ async def main() -> None:
     row("alone, each emit right after a timeout elsewhere", "none-after-timeout", "none")
     row("next to a handler sleeping past the timeout", "sleeps", "none-after-timeout")
     print("  (the last is compared with the one above it: both follow a timeout's clean-up)")
+
+    runaway_ms = statistics.median(f[0] for f in fans)
+    quiet_ms = statistics.median(f[1] for f in fans)
+    print(
+        f"\nA handler emitting two events per event it handles: one emit took "
+        f"{runaway_ms:.2f} ms and {fans[0][2]} handler calls (the same handler emitting "
+        f"nothing: {quiet_ms:.3f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -73,17 +73,19 @@ def build_engine(
     event_bus = EventBus(handler_timeout=config.event_handler_timeout_seconds)
     audit_logger = AuditLogger(config.audit_log_path, fsync=config.audit_fsync)
 
+    # Everything the settings name is checked (policies, storage) before any
+    # plugin's code runs: a plugin factory must not run on bad configuration.
+    approvals, gatekeeper = build_gatekeeper(
+        config, event_bus=event_bus, audit_logger=audit_logger, approval_requester=connector
+    )
+    store = build_store(config)
+
     registry = PluginRegistry()
     registry.register(AuditPlugin(audit_logger), source=PluginSource.BUILTIN)
     for plugin in plugins or ():
         registry.register(plugin, source=PluginSource.CODE)
     for plugin in load_entry_point_plugins(config.plugins):
         registry.register(plugin, source=PluginSource.ENTRY_POINT)
-
-    approvals, gatekeeper = build_gatekeeper(
-        config, event_bus=event_bus, audit_logger=audit_logger, approval_requester=connector
-    )
-    store = build_store(config)
     middleware = MiddlewareChain(
         # Auth first: a stranger spends no rate-limit tokens.
         (

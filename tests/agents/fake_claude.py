@@ -638,8 +638,101 @@ def scenario_max_turns(fake: FakeClaude, prompt: str) -> None:
     )
 
 
+def malformed_messages(fake: FakeClaude) -> dict[str, Any]:
+    """Messages of a wrong shape, by name, for `malformed NAME` (see scenario_malformed)."""
+    sid = fake.session_id
+
+    def assistant(body: Any, **extra: Any) -> dict[str, Any]:
+        return {"type": "assistant", "message": body, "session_id": sid, **extra}
+
+    def content(blocks: Any) -> dict[str, Any]:
+        return assistant({"id": fake.new_id("msg"), "model": "fake-model", "content": blocks})
+
+    def result(**changes: Any) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "result",
+            "subtype": "success",
+            "duration_ms": 42,
+            "duration_api_ms": 40,
+            "is_error": False,
+            "num_turns": 1,
+            "session_id": sid,
+            "total_cost_usd": 0.01,
+            "result": "done",
+        }
+        message.update(changes)
+        return {key: value for key, value in message.items() if value != "<absent>"}
+
+    return {
+        "null-body": assistant(None),
+        "body-is-text": assistant("hello"),
+        "content-null": content(None),
+        "content-text": content("hello"),
+        "content-dict": content({"type": "text", "text": "x"}),
+        "block-not-dict": content(["hello"]),
+        "block-null": content([None]),
+        "block-unknown": content([{"type": "hologram", "data": 1}]),
+        "block-no-type": content([{"text": "x"}]),
+        "text-missing": content([{"type": "text"}]),
+        "text-not-str": content([{"type": "text", "text": 5}]),
+        "tool-use-input-list": content(
+            [{"type": "tool_use", "id": "t1", "name": "Bash", "input": []}]
+        ),
+        "tool-use-no-id": content([{"type": "tool_use", "name": "Bash", "input": {}}]),
+        "thinking-no-signature": content([{"type": "thinking", "thinking": "hm"}]),
+        "model-missing": assistant({"content": []}),
+        "error-not-str": assistant({"model": "m", "content": []}, error={"x": 1}),
+        "parent-not-str": assistant({"model": "m", "content": []}, parent_tool_use_id=7),
+        "no-type": {"message": {"content": []}},
+        "type-number": {"type": 5},
+        "top-level-list": [1, 2, 3],
+        "top-level-null": None,
+        "top-level-text": "hello",
+        "user-null-body": {"type": "user", "message": None},
+        "user-content-number": {"type": "user", "message": {"content": 5}},
+        "system-no-subtype": {"type": "system"},
+        "system-task-missing-fields": {"type": "system", "subtype": "task_started"},
+        "stream-event-null": {
+            "type": "stream_event",
+            "uuid": "u",
+            "session_id": sid,
+            "event": None,
+        },
+        "stream-event-no-uuid": {"type": "stream_event", "session_id": sid, "event": {}},
+        "result-duration-text": result(duration_ms="42"),
+        "result-is-error-text": result(is_error="no"),
+        "result-turns-null": result(num_turns=None),
+        "result-session-missing": result(session_id="<absent>"),
+        "result-cost-text": result(total_cost_usd="0.01"),
+        "result-text-number": result(result=5),
+        "result-errors-not-list": result(is_error=True, errors="bad"),
+        "result-bool-as-number": result(duration_ms=True),
+    }
+
+
+def scenario_malformed(fake: FakeClaude, prompt: str) -> None:
+    """`malformed NAME`: send that malformed message amid an otherwise ordinary turn.
+
+    A malformed result stands for the turn's result; anything else is followed
+    by more text and an ordinary result, to show the turn goes on.
+    """
+    name = prompt.split()[1]
+    fake.say("Before.")
+    if name == "broken-json":
+        with fake.write_lock:
+            sys.stdout.write('{"type": "assistant", "message": {\n')
+            sys.stdout.flush()
+    else:
+        fake.send(malformed_messages(fake)[name])
+    if name.startswith("result-"):
+        return
+    fake.say("After.")
+    fake.result("Before.\n\nAfter.")
+
+
 SCENARIOS = {
     "text": scenario_text,
+    "malformed": scenario_malformed,
     "bash": scenario_bash,
     "read": scenario_read,
     "subagent": scenario_subagent,

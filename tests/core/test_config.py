@@ -245,16 +245,19 @@ def test_overrides_take_precedence_over_the_environment(monkeypatch: pytest.Monk
         pytest.param(
             "TETHER_LOG_LEVEL", "LOUD", "DEBUG, INFO, WARNING, ERROR, CRITICAL", id="log-level"
         ),
-        pytest.param("TETHER_ALLOWED_USER_IDS", "alice", "numeric user ids", id="user-id-word"),
+        pytest.param("TETHER_ALLOWED_USER_IDS", "alice", "decimal user ids", id="user-id-word"),
         pytest.param("TETHER_RATE_LIMIT_RPM", "fast", "valid integer", id="rpm-word"),
         pytest.param("TETHER_RATE_LIMIT_RPM", "0", "greater than or equal to 1", id="rpm-zero"),
         pytest.param("TETHER_RATE_LIMIT_BURST", "1.5", "valid integer", id="burst-fraction"),
         pytest.param(
-            "TETHER_APPROVAL_TIMEOUT_SECONDS", "-1", "greater than 0", id="negative-timeout"
+            "TETHER_APPROVAL_TIMEOUT_SECONDS", "-1", "from 0.1 to 86400", id="negative-timeout"
         ),
         pytest.param("TETHER_APPROVAL_TIMEOUT_SECONDS", "soon", "valid number", id="timeout-word"),
         pytest.param(
-            "TETHER_EVENT_HANDLER_TIMEOUT_SECONDS", "0", "greater than 0", id="zero-handler-timeout"
+            "TETHER_EVENT_HANDLER_TIMEOUT_SECONDS",
+            "0",
+            "from 0.01 to 300",
+            id="zero-handler-timeout",
         ),
         pytest.param("TETHER_AUDIT_FSYNC", "maybe", "valid boolean", id="fsync"),
         pytest.param("TETHER_POLICY_FILES", " , ", "at least one policy", id="no-policy"),

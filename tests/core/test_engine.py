@@ -519,7 +519,10 @@ async def test_a_history_that_cannot_be_written_still_delivers_the_reply(
         raise StorageError("tether.db: disk I/O error; check the disk")
 
     monkeypatch.setattr(engine.sessions, "record_message", broken)
-    assert await engine.handle_message(OWNER, "q", CHAT) == "the answer"
+    assert await engine.handle_message(OWNER, "q", CHAT) == (
+        "the answer\n\n⚠️ This exchange was not saved to the session history: "
+        "tether.db: disk I/O error; check the disk"
+    )
 
 
 async def test_a_store_that_fails_gives_a_readable_reply(

@@ -10,6 +10,7 @@ from tether.core.config import TetherConfig
 from tether.core.events import ENGINE_STARTED, ENGINE_STOPPED, Event
 from tether.exceptions import PluginError
 from tether.plugins.base import PluginContext, PluginMeta
+from tether.plugins.bus import PluginEventBus
 from tether.plugins.registry import PluginState
 
 
@@ -92,7 +93,15 @@ async def test_plugins_receive_the_engines_event_bus_and_config(
     plugin = Recorder("a", journal)
     async with build_engine(config, plugins=[plugin]) as engine:
         assert plugin.context is not None
-        assert plugin.context.event_bus is engine.event_bus
+        # Its own view of the engine's bus: what it subscribes reaches the bus.
+        view = plugin.context.event_bus
+        assert isinstance(view, PluginEventBus) and view.owner == "a"
+
+        async def handler(event: Event) -> None:
+            return None
+
+        view.subscribe("custom.event", handler)
+        assert engine.event_bus.handlers_for("custom.event") == (handler,)
         assert plugin.context.config is engine.config is config
 
 

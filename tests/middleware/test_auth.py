@@ -76,10 +76,6 @@ class TestWhoPasses:
     async def test_an_empty_list_still_opens_the_local_terminal(self, audit: AuditLogger) -> None:
         assert await AuthMiddleware((), audit).check(_context("local", local=True)) is None
 
-    async def test_ids_are_compared_as_given(self, auth: AuthMiddleware) -> None:
-        """ "111" is not 111: a connector must hand over ids as the allow-list holds them."""
-        assert await auth.check(_context("111")) is not None
-
     async def test_a_stranger_is_refused_and_audited(
         self, auth: AuthMiddleware, audit_path: Path
     ) -> None:
@@ -164,3 +160,43 @@ class TestFailClosed:
         assert reply is not None
         assert reply.startswith("This Tether is private.")
         assert handled == []
+
+
+class TestIdsMatchHoweverTyped:
+    """The allow-list compares `user_key`s: see tether.core.ids for the rule."""
+
+    @pytest.mark.parametrize(
+        "user_id",
+        [pytest.param(111, id="int"), pytest.param("111", id="text")],
+    )
+    async def test_the_listed_user_passes_as_int_or_text(
+        self, audit: AuditLogger, clock: FakeClock, user_id: UserId
+    ) -> None:
+        for listed in ((111,), ("111",)):
+            auth = AuthMiddleware(listed, audit, clock=clock)
+            assert await auth.check(_context(user_id)) is None
+
+    @pytest.mark.parametrize(
+        "user_id",
+        [
+            pytest.param("+111", id="plus"),
+            pytest.param("0111", id="leading-zero"),
+            pytest.param("111.0", id="float-text"),
+            pytest.param(" 111", id="space"),
+            pytest.param("１１１", id="full-width"),
+            pytest.param(True, id="bool"),
+        ],
+    )
+    async def test_other_spellings_are_refused_and_audited_as_given(
+        self, audit: AuditLogger, clock: FakeClock, audit_path: Path, user_id: UserId
+    ) -> None:
+        auth = AuthMiddleware((111, 1), audit, clock=clock)
+        refusal = await auth.check(_context(user_id))
+        assert refusal is not None
+        assert _denials(audit_path)[-1]["user_id"] == user_id
+
+    async def test_one_reply_interval_per_user_however_typed(self, auth: AuthMiddleware) -> None:
+        first = await auth.check(_context(555))
+        second = await auth.check(_context("555"))
+        assert first is not None and first.reply is not None
+        assert second is not None and second.reply is None

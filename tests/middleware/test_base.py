@@ -143,3 +143,19 @@ class TestChain:
     def test_the_chain_keeps_its_middlewares_in_order(self) -> None:
         gates = [_Gate("a", []), _Gate("b", [])]
         assert MiddlewareChain(gates).middlewares == tuple(gates)
+
+
+@pytest.mark.parametrize(
+    "user_id",
+    [pytest.param(True, id="bool"), pytest.param(7, id="int"), pytest.param("07", id="text")],
+)
+def test_a_context_keeps_the_user_id_exactly_as_given(user_id: object) -> None:
+    context = MessageContext(user_id=user_id, chat_id=1, text="hi")  # type: ignore[arg-type]
+    assert context.user_id == user_id
+    assert type(context.user_id) is type(user_id)
+
+
+@pytest.mark.parametrize("user_id", [pytest.param(7.0, id="float"), pytest.param(None, id="none")])
+def test_a_context_refuses_a_user_id_that_is_neither_int_nor_text(user_id: object) -> None:
+    with pytest.raises(ValueError, match="a user id is an int or a str"):
+        MessageContext(user_id=user_id, chat_id=1, text="hi")  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from tether.core.config import TetherConfig
 from tether.core.events import EventBus
 from tether.exceptions import ConfigError, PluginError
 from tether.plugins.base import PluginContext, PluginMeta, TetherPlugin
+from tether.plugins.bus import PluginEventBus
 from tether.plugins.registry import (
     ENTRY_POINT_GROUP,
     PluginInfo,
@@ -204,12 +205,15 @@ class TestLifecycle:
             "stop:a",
         ]
 
-    async def test_every_plugin_receives_the_same_context(
+    async def test_every_plugin_receives_its_own_view_of_the_same_bus_and_config(
         self, context: PluginContext, journal: list[str]
     ) -> None:
         plugins = [Recorder(name, journal) for name in ("a", "b")]
         await _registry(*plugins).init_all(context)
-        assert all(plugin.context is context for plugin in plugins)
+        views = [plugin.context.event_bus for plugin in plugins if plugin.context is not None]
+        assert all(isinstance(view, PluginEventBus) for view in views)
+        assert [view.owner for view in views if isinstance(view, PluginEventBus)] == ["a", "b"]
+        assert all(plugin.context and plugin.context.config is context.config for plugin in plugins)
 
     async def test_states_follow_the_lifecycle(
         self, context: PluginContext, journal: list[str]

@@ -373,6 +373,7 @@ class ClaudeCodeAgent:
             conversation.claude_session_id = reader.session_id or conversation.claude_session_id
             return _cancelled(reader, conversation, started, notice)
         conversation.claude_session_id = result.session_id or conversation.claude_session_id
+        notice = _with_malformed(notice, reader.malformed)
         aborted = (result.terminal_reason or "").startswith("aborted")
         if interrupted or (result.is_error and aborted):
             return _cancelled(reader, conversation, started, notice, result.total_cost_usd)
@@ -420,6 +421,18 @@ class ClaudeCodeAgent:
         for session_id, conversation in list(self._conversations.items()):
             if conversation.client is None and conversation.callers == 0:
                 del self._conversations[session_id]
+
+
+def _with_malformed(notice: str | None, problems: tuple[str, ...]) -> str | None:
+    """The notice, plus one line for the messages Claude Code sent malformed, if any."""
+    if not problems:
+        return notice
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    line = (
+        f"Claude Code sent {problems[0]}{more}; Tether skipped it and went on "
+        "(details are in Tether's log)."
+    )
+    return f"{notice} {line}" if notice else line
 
 
 def _elapsed_ms(started: float) -> int:

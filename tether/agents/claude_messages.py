@@ -26,6 +26,7 @@ from claude_agent_sdk import (
 )
 
 from tether.agents.base import OnText, OnToolActivity, ToolActivity
+from tether.agents.claude_wire import MALFORMED
 
 __all__ = ["TurnReader", "deliver_text", "summarize_tool_call"]
 
@@ -114,6 +115,8 @@ class TurnReader:
         self.result: ResultMessage | None = None
         self.session_id: str | None = None
         self.assistant_errors: tuple[str, ...] = ()
+        self.malformed: tuple[str, ...] = ()
+        """What was wrong with each message Claude Code sent malformed (they were skipped)."""
         self._streamed_messages: set[str] = set()
         self._tool_uses: set[str] = set()
         self._break_pending = False
@@ -133,6 +136,8 @@ class TurnReader:
         elif isinstance(message, ResultMessage):
             self.result = message
             self.session_id = message.session_id or self.session_id
+        elif isinstance(message, SystemMessage) and message.subtype == MALFORMED:
+            self.malformed = (*self.malformed, str(message.data.get("problem", "")))
         elif isinstance(message, SystemMessage) and message.subtype == "init":
             session_id = message.data.get("session_id")
             if isinstance(session_id, str) and session_id:

@@ -15,19 +15,26 @@ environment and the pipes exactly as it always does, and adds
 context variable scopes it: other users of the SDK in the process are
 untouched). It then checks the child really is a session leader and logs a
 warning if a future SDK spawns it some other way.
+
+It is also where Claude Code's output enters Tether, so each message is
+screened there for its shape (see `claude_wire`).
 """
 
 from __future__ import annotations
 
 import contextvars
 import os
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
 import structlog
 from anyio.abc import Process
+from claude_agent_sdk import CLIJSONDecodeError as SDKJSONDecodeError
 from claude_agent_sdk._internal.transport import subprocess_cli as _sdk_subprocess
 from claude_agent_sdk._internal.transport.subprocess_cli import SubprocessCLITransport
+
+from tether.agents.claude_wire import malformed, screen
 
 __all__ = ["OwnSessionTransport"]
 
@@ -56,10 +63,45 @@ def _install_spawn_hook() -> None:
     if current is anyio:
         # setattr, not assignment: the module attribute is typed as the anyio module.
         setattr(_sdk_subprocess, "anyio", _AnyioSpawningOwnSession())  # noqa: B010
+    parse_line = getattr(_sdk_subprocess, "_parse_stdout_line", None)
+    if parse_line is not None and not getattr(parse_line, "tether_tolerant", False):
+        setattr(_sdk_subprocess, "_parse_stdout_line", _tolerant(parse_line))  # noqa: B010
+
+
+def _tolerant(parse_line: Callable[[str], Any]) -> Callable[[str], Any]:
+    """The SDK's line parser, with a line that starts like JSON but is not made a stand-in.
+
+    The SDK raises there, which ends its reader and with it the turn; the line
+    is whole (the SDK frames lines), so the next one can still be read.
+    """
+
+    def parse(line: str) -> Any:
+        try:
+            return parse_line(line)
+        except SDKJSONDecodeError:
+            return malformed(line, "a line that is not valid JSON")
+
+    parse.tether_tolerant = True  # type: ignore[attr-defined]
+    return parse
 
 
 class OwnSessionTransport(SubprocessCLITransport):
-    """The SDK's subprocess transport, with the CLI started in a new session."""
+    """The SDK's subprocess transport, with the CLI started in a new session.
+
+    Every message read passes `claude_wire.screen` first: a malformed one
+    reaches the SDK as a well-formed stand-in, never as a crash.
+    """
+
+    def read_messages(self) -> AsyncIterator[dict[str, Any]]:
+        return self._screened(super().read_messages())
+
+    @staticmethod
+    async def _screened(
+        messages: AsyncIterator[dict[str, Any]],
+    ) -> AsyncIterator[dict[str, Any]]:
+        async for message in messages:
+            for screened in screen(message):
+                yield screened
 
     async def connect(self) -> None:
         _install_spawn_hook()

@@ -96,7 +96,12 @@ def startup_summary(engine: Engine) -> str:
 
 async def _serve(engine: Engine, connector: Any) -> None:
     from tether.connectors.cli import CliConnector
+    from tether.connectors.telegram import TelegramConnector
 
+    if isinstance(connector, TelegramConnector):
+        # Before the engine starts anything: a token Telegram refuses is a
+        # configuration error, and no plugin may run on bad configuration.
+        await connector.verify()
     async with engine:
         summary = startup_summary(engine)
         if isinstance(connector, CliConnector):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from tether.connectors.telegram_keyboard import inline_keyboard, scope_keyboard
 from tether.connectors.telegram_polling import UpdatePoller
 from tether.connectors.telegram_retry import FloodControl, RetryPolicy, call_with_retry
 from tether.connectors.telegram_updates import UpdateRouter
+from tether.core.config import TELEGRAM_TOKEN_SHAPE
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
 
@@ -60,7 +60,7 @@ The engine's slash commands, as `SlashCommands.specs` describes them.
 """
 
 _API_ROOT = "https://api.telegram.org"
-_TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
 _TOKEN_REJECTIONS = {"unauthorized": "401 Unauthorized", "not found": "404 Not Found"}
 _MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 # Every Bot API URL carries the token, and these libraries log URLs at INFO/DEBUG.
@@ -168,6 +168,43 @@ class TelegramConnector:
         self._on_command = on_command
         self._on_approval = on_approval
 
+    async def verify(self) -> None:
+        """Check the token's shape and ask Telegram whether it is valid (getMe), then let go.
+
+        Run before anything else starts, so a bad token is reported before any
+        plugin runs; `start` checks again (the bot it keeps is its own).
+
+        Raises:
+            ConnectorError: the token is malformed or rejected, or Telegram
+                cannot be reached.
+        """
+        self._check_shape()
+        _quiet_chatty_loggers()
+        bot = self._new_bot()
+        try:
+            await self._check_token(bot)
+        finally:
+            try:
+                await bot.shutdown()
+            except Exception as error:  # noqa: BLE001 - the answer is what matters
+                logger.warning("telegram_shutdown_failed", error=repr(error))
+
+    def _check_shape(self) -> None:
+        if not TELEGRAM_TOKEN_SHAPE.fullmatch(self._token):
+            raise ConnectorError(
+                "TETHER_TELEGRAM_BOT_TOKEN does not look like a bot token (digits, ':' and "
+                "a key, e.g. 123456:ABC-def); copy it again from @BotFather"
+            )
+
+    def _new_bot(self) -> Bot:
+        return Bot(
+            self._token,
+            base_url=f"{self._api_root}/bot",
+            base_file_url=f"{self._api_root}/file/bot",
+            request=self._http(connections=64),
+            get_updates_request=self._http(connections=1),
+        )
+
     async def start(self) -> None:
         """Check the token (getMe), register the command menu, and start polling.
 
@@ -179,19 +216,9 @@ class TelegramConnector:
             return
         if self._on_message is None or self._on_command is None or self._on_approval is None:
             raise ConnectorError("TelegramConnector.start() needs set_handlers() first")
-        if not _TOKEN_SHAPE.match(self._token):
-            raise ConnectorError(
-                "TETHER_TELEGRAM_BOT_TOKEN does not look like a bot token (digits, ':' and "
-                "a key, e.g. 123456:ABC-def); copy it again from @BotFather"
-            )
+        self._check_shape()
         _quiet_chatty_loggers()
-        self._bot = Bot(
-            self._token,
-            base_url=f"{self._api_root}/bot",
-            base_file_url=f"{self._api_root}/file/bot",
-            request=self._http(connections=64),
-            get_updates_request=self._http(connections=1),
-        )
+        self._bot = self._new_bot()
         try:
             await self._check_token(self._bot)
             self._api = TelegramApi(self._bot, retry=self._retry, flood=self._flood)

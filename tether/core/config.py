@@ -7,17 +7,44 @@ what is expected.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
+from tether.core.env_file import read_tether_lines
+from tether.core.ids import DECIMAL_ID
 from tether.exceptions import ConfigError
 
-__all__ = ["ENV_PREFIX", "TetherConfig", "config_directory", "load_config", "state_directory"]
+__all__ = [
+    "ENV_PREFIX",
+    "TELEGRAM_TOKEN_SHAPE",
+    "USER_ID_MAX",
+    "TetherConfig",
+    "bounded_seconds",
+    "config_directory",
+    "load_config",
+    "state_directory",
+]
 
 ENV_PREFIX = "TETHER_"
 
@@ -32,6 +59,48 @@ def config_directory() -> Path:
 def state_directory() -> Path:
     """Where Tether keeps state: learned rules (`$XDG_STATE_HOME/tether`, `~/.local/state/...`)."""
     return platformdirs.user_state_path("tether", appauthor=False)
+
+
+def bounded_seconds(minimum: float, maximum: float, *, why: str) -> AfterValidator:
+    """The metadata that bounds a seconds setting: `Annotated[float, bounded_seconds(...)]`.
+
+    Infinity and NaN are refused along with anything outside [minimum, maximum]:
+    a timeout that can never fire means silence never becomes a deny and a hung
+    part is never stopped. `why` says why the range is what it is; it ends the
+    one-line error, so the person knows what the bound protects.
+    """
+
+    def check(value: float) -> float:
+        if not math.isfinite(value) or not minimum <= value <= maximum:
+            raise ValueError(
+                f"must be a finite number of seconds from {minimum:g} to {maximum:g} ({why})"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+TELEGRAM_TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,200}")
+"""A bot token as @BotFather issues it: the bot's id, ':', and a key."""
+
+USER_ID_MAX = 2**63 - 1
+"""The largest user id: SQLite (and Telegram's API) keep ids in 64 signed bits."""
+
+
+def _user_id(value: Any) -> int:
+    """One allowed user id: an int or its plain decimal text, within 64 signed bits.
+
+    "+5", "05", "5.0", "1_000" and booleans are refused rather than read as
+    another number: an allow-list entry must name exactly one user.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"{value!r} is not a user id")
+    text = value if isinstance(value, str) else str(value)
+    if not text.isascii() or not DECIMAL_ID.fullmatch(text):
+        raise ValueError(f"{value!r} is not a plain decimal user id")
+    if len(text) > 20 or not -USER_ID_MAX - 1 <= int(text) <= USER_ID_MAX:
+        raise ValueError(f"{value!r} is beyond 64 bits (at most {USER_ID_MAX})")
+    return int(text)
 
 
 def _split_commas(value: Any) -> Any:
@@ -53,7 +122,9 @@ class TetherConfig(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
-        env_file=".env",
+        # No env_file here: pydantic-settings would read it with its own
+        # source, which is slow on long files; `_TetherDotEnv` reads `.env`.
+        env_file=None,
         env_file_encoding="utf-8",
         # `TETHER_LOG_DIR=` in a .env means "not set", not "the current directory".
         env_ignore_empty=True,
@@ -82,27 +153,72 @@ class TetherConfig(BaseSettings):
     learned_rules_path: Path = Field(
         default_factory=lambda: state_directory() / "learned-rules.json"
     )
-    approval_timeout_seconds: float = Field(default=300.0, gt=0)
+    approval_timeout_seconds: Annotated[
+        float,
+        bounded_seconds(
+            0.1, 86_400, why="a person needs a moment to answer, and a day at most holds the chat"
+        ),
+    ] = 300.0
     log_level: LogLevel = "INFO"
     log_dir: Path | None = None
     storage_backend: Literal["memory", "sqlite"] = "memory"
     storage_path: Path = Path("tether.db")
-    allowed_user_ids: Annotated[tuple[int, ...], NoDecode] = ()
-    rate_limit_rpm: int = Field(default=20, ge=1)
-    rate_limit_burst: int = Field(default=5, ge=1)
-    event_handler_timeout_seconds: float = Field(default=5.0, gt=0)
+    allowed_user_ids: Annotated[
+        tuple[Annotated[int, BeforeValidator(_user_id)], ...], NoDecode
+    ] = ()
+    rate_limit_rpm: int = Field(default=20, ge=1, le=10_000)
+    rate_limit_burst: int = Field(default=5, ge=1, le=10_000)
+    event_handler_timeout_seconds: Annotated[
+        float,
+        bounded_seconds(
+            0.01, 300, why="a plugin handler that runs for minutes is hung and must be cancelled"
+        ),
+    ] = 5.0
+    # A plugin's initialize, start or stop past this is marked failed.
+    plugin_lifecycle_timeout_seconds: Annotated[
+        float,
+        bounded_seconds(
+            0.01, 300, why="finite, and at most five minutes, so that start-up and shutdown end"
+        ),
+    ] = 10.0
     plugins: Annotated[tuple[str, ...], NoDecode] = ()
     telegram_bot_token: SecretStr | None = None
-    streaming_throttle_seconds: float = Field(default=1.5, ge=0)
+    streaming_throttle_seconds: Annotated[
+        float,
+        bounded_seconds(
+            0, 60, why="0 sends every change; past a minute the person sees no progress at all"
+        ),
+    ] = 1.5
 
     # The coding agent.
     claude_cli_path: Path | None = None
     claude_model: str | None = None
-    claude_max_turns: int = Field(default=25, ge=1)
+    claude_max_turns: int = Field(default=25, ge=1, le=10_000)
     claude_system_prompt: str | None = None
     claude_allowed_tools: Annotated[tuple[str, ...], NoDecode] = ()
     claude_disallowed_tools: Annotated[tuple[str, ...], NoDecode] = ()
-    agent_timeout_seconds: float = Field(default=1800.0, gt=0)
+    agent_timeout_seconds: Annotated[
+        float,
+        bounded_seconds(
+            1, 86_400, why="a request needs at least a second, and one running past a day is stuck"
+        ),
+    ] = 1800.0
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            _TetherDotEnv(settings_cls, env_file=".env"),
+            file_secret_settings,
+        )
 
     @field_validator(
         "approved_directories",
@@ -148,6 +264,21 @@ class TetherConfig(BaseSettings):
             raise ValueError(f"{str(value)!r} is not executable (chmod +x it)")
         return path
 
+    @field_validator("telegram_bot_token", mode="after")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        # Checked here, before anything starts: a token of the wrong shape can
+        # only be refused by Telegram later, after plugins ran.
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if not TELEGRAM_TOKEN_SHAPE.fullmatch(token):
+            raise ValueError(
+                "it does not look like a bot token (digits, ':' and a key, e.g. "
+                "123456:ABC-def); copy it again from @BotFather"
+            )
+        return SecretStr(token)
+
     @field_validator("policy_files", mode="after")
     @classmethod
     def _at_least_one_policy(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -159,13 +290,35 @@ class TetherConfig(BaseSettings):
 _EXPECTATIONS: dict[str, str] = {
     "approved_directories": "comma-separated paths of existing directories",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
-    "allowed_user_ids": "comma-separated numeric user ids, e.g. 12345,67890",
+    "allowed_user_ids": "comma-separated decimal user ids within 64 bits, e.g. 12345,67890",
     "claude_cli_path": "the path of the `claude` executable (unset: the one bundled "
     "with claude-agent-sdk)",
     "policy_files": "comma-separated preset names (default, strict, permissive, dev-tools) "
     "or YAML paths",
 }
 
+
+class _TetherDotEnv(DotEnvSettingsSource):
+    """The `.env` source, reading only the file's `TETHER_` entries.
+
+    python-dotenv's parser and pydantic-settings' handling of unknown names
+    both slow down with the file's size (50,000 unrelated lines took over a
+    minute); Tether's own entries are few, so everything else is skipped
+    before either sees it.
+    """
+
+    def _read_env_file(self, file_path: Path) -> dict[str, str | None]:
+        return dict(
+            read_tether_lines(
+                file_path,
+                prefix=ENV_PREFIX,
+                encoding=self.env_file_encoding or "utf-8",
+                ignore_empty=self.env_ignore_empty,
+            )
+        )
+
+
+_SECRET_FIELDS = frozenset({"telegram_bot_token"})
 
 # Errors on an aliased field are located by its alias, not by the field's name.
 _FIELD_BY_ALIAS = {
@@ -190,6 +343,8 @@ def _describe(error: ValidationError) -> str:
             continue  # one line per variable, even when several of its items are wrong
         seen.add(field)
         value = problem.get("input")
+        if field in _SECRET_FIELDS:
+            value = "<hidden>"  # a secret never goes to the screen or a log
         message = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
         line = f"{_variable_name(field)}={value!r} is invalid: {message}"
         if field in _EXPECTATIONS:

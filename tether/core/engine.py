@@ -63,6 +63,9 @@ OnToolDenied = Callable[[str, str], Awaitable[None]]
 
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@\w+)?(?=\s|$)")
 
+# How long a cancelled event handler may take at shutdown before it is abandoned.
+_HANDLER_GRACE_SECONDS = 1.0
+
 _QUEUED_NOTICE = "⏳ Queued — I'll start on this when the current request finishes."
 
 
@@ -154,7 +157,9 @@ class Engine:
 
     async def shutdown(self) -> None:
         """Stop the connector and running requests, emit `engine.stopped`, stop the
-        plugins (last first), close storage and the agent, flush the audit log.
+        plugins (last first), cancel the event handlers still running (abandoning,
+        after a second, those that ignore it), close storage and the agent, flush
+        the audit log.
 
         Safe after a failed or partial startup; keeps going when one part fails.
         """
@@ -167,6 +172,9 @@ class Engine:
         steps.append(("requests", self._cancel_all_requests))
         steps.append(("events", lambda: self.event_bus.emit(Event(name=ENGINE_STOPPED))))
         steps.append(("plugins", self.plugins.stop_all))
+        # Last of the plugins' work: handler tasks still running are cancelled,
+        # and those that swallow it abandoned, so the process can exit.
+        steps.append(("handlers", lambda: self.event_bus.close(_HANDLER_GRACE_SECONDS)))
         if self.agent is not None:
             steps.append(("agent", self.agent.shutdown))
         if self._store_open:
@@ -384,10 +392,11 @@ class Engine:
             await self.agent.cancel(session.session_id)
             limit = self.config.agent_timeout_seconds
             log.warning("agent_timeout", timeout_seconds=limit)
-            await self._record(session, context.text, error="timeout")
-            return (
+            unsaved = await self._record(session, context.text, error="timeout")
+            return _with_notice(
                 f"⏱ The request ran longer than {limit:.0f} s and was stopped "
-                "(TETHER_AGENT_TIMEOUT_SECONDS)."
+                "(TETHER_AGENT_TIMEOUT_SECONDS).",
+                unsaved,
             )
         except asyncio.CancelledError:
             await self.approvals.cancel_pending(context.chat_id)
@@ -395,18 +404,19 @@ class Engine:
         except AgentError as error:
             await self.approvals.cancel_pending(context.chat_id)
             log.warning("agent_failed", error=str(error))
-            await self._record(session, context.text, error=str(error))
-            return f"⚠️ {error}"
+            unsaved = await self._record(session, context.text, error=str(error))
+            return _with_notice(f"⚠️ {error}", unsaved)
         except Exception as error:
             await self.approvals.cancel_pending(context.chat_id)
             log.error("agent_crashed", error=repr(error), exc_info=error)
-            await self._record(session, context.text, error=repr(error))
-            return (
+            unsaved = await self._record(session, context.text, error=repr(error))
+            return _with_notice(
                 f"⚠️ The agent stopped with an unexpected error ({type(error).__name__}). "
-                "Details are in Tether's log; send your message again to retry."
+                "Details are in Tether's log; send your message again to retry.",
+                unsaved,
             )
-        await self._record(session, context.text, response=response)
-        return _reply_text(response)
+        unsaved = await self._record(session, context.text, response=response)
+        return _with_notice(_reply_text(response), unsaved)
 
     async def _record(
         self,
@@ -415,16 +425,28 @@ class Engine:
         *,
         response: AgentResponse | None = None,
         error: str | None = None,
-    ) -> None:
-        # The agent has answered: a history that cannot be written is logged, and
-        # the person still gets the reply.
+    ) -> str | None:
+        """Add the exchange to the session's history; None, or the notice that it was not.
+
+        The agent has answered, so a history that cannot be written (after the
+        store's own retries) never costs the person the reply; but nothing they
+        said or were told may vanish without them knowing, so the reply carries
+        the notice.
+        """
         try:
             if response is not None:
                 await self.sessions.record_message(session, prompt, response=response)
             else:
                 await self.sessions.record_message(session, prompt, error=error or "")
         except (SessionError, StorageError) as failure:
-            logger.error("history_not_recorded", session_id=session.session_id, error=str(failure))
+            logger.error(
+                "history_not_recorded",
+                session_id=session.session_id,
+                error=str(failure),
+                prompt_chars=len(prompt),
+            )
+            return f"⚠️ This exchange was not saved to the session history: {failure}"
+        return None
 
     # -- commands ----------------------------------------------------------
 
@@ -515,6 +537,10 @@ def _accumulate(on_text: OnText) -> OnText:
         await on_text("".join(parts))
 
     return collect
+
+
+def _with_notice(reply: str, notice: str | None) -> str:
+    return reply if notice is None else f"{reply}\n\n{notice}"
 
 
 def _reply_text(response: AgentResponse) -> str:

@@ -12,13 +12,30 @@ Why handlers are stepped by hand: most handlers finish without ever suspending
 `emit` runs each handler's coroutine one step in place; only the handlers that
 actually suspend become tasks, and one deadline bounds them all (they start
 together, so one deadline is each one's timeout).
+
+Handlers are untrusted (plugins): whatever one raises, `SystemExit`,
+`KeyboardInterrupt` and other `BaseException`s included, is contained. One
+that tries to end the process (anything that is not an `Exception`, a
+cancellation or `GeneratorExit`) is disabled: every subscription of its owner
+(the plugin that subscribed it) is removed. Only the cancellation of the
+emitter itself passes through.
+
+Emits made from inside a handler (told apart with a context variable, which the
+tasks a handler starts inherit) are bounded: past `MAX_NESTED_DEPTH` emits deep,
+or `MAX_NESTED_HANDLER_CALLS` handler calls under one emit made outside any
+handler, they are logged and dropped, so a handler that emits two events per
+event it handles cannot grow without end. Emits made outside handlers (core
+components) are never dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import inspect
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +50,8 @@ __all__ = [
     "APPROVAL_RESOLVED",
     "ENGINE_STARTED",
     "ENGINE_STOPPED",
+    "MAX_NESTED_DEPTH",
+    "MAX_NESTED_HANDLER_CALLS",
     "MESSAGE_IN",
     "MESSAGE_OUT",
     "SAFETY_VIOLATION",
@@ -66,6 +85,17 @@ WILDCARD = "*"
 # cost), and a sample still shows which handler is slow. Handlers that suspend
 # are always timed.
 _TIMING_SAMPLE_MASK = 15
+
+MAX_NESTED_DEPTH = 8
+"""Emits nested deeper than this inside handlers are dropped (the outermost is depth 1)."""
+
+MAX_NESTED_HANDLER_CALLS = 1000
+"""Handler calls that the emits made inside handlers may cause, per outermost emit."""
+
+# Handlers that ignored their cancellation at the timeout are left to finish on
+# their own, but no more than this many at once: past it the oldest is
+# abandoned, so that a handler ignoring every cancellation cannot pile up tasks.
+_MAX_LINGERING = 64
 
 EventHandler = Callable[["Event"], Awaitable[None]]
 """An async callable taking one `Event`; what it returns is ignored."""
@@ -104,6 +134,7 @@ class _Subscription:
     pattern: str
     handler: EventHandler
     name: str
+    owner: str | None = None
     calls: int = 0
     errors: int = 0
     timeouts: int = 0
@@ -149,6 +180,32 @@ class _Route:
 _Failure = tuple[_Subscription, Event, BaseException]
 
 
+class _Scope:
+    """Where an emit made inside handlers stands: how deep, and its origin's budget."""
+
+    __slots__ = ("budget", "depth")
+
+    def __init__(self, depth: int, budget: _Budget) -> None:
+        self.depth = depth
+        self.budget = budget
+
+
+class _Budget:
+    __slots__ = ("calls", "dropped")
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.dropped = 0
+
+
+# Set while handlers run, and inherited by the tasks they start: None outside
+# any handler; the outermost emit's own Event for its handlers (depth 1, no
+# object to make on the hot path); a _Scope below that.
+_scope: contextvars.ContextVar[Event | _Scope | None] = contextvars.ContextVar(
+    "tether_event_scope", default=None
+)
+
+
 def _handler_name(handler: Callable[..., Any]) -> str:
     owner = getattr(handler, "__self__", None)
     qualname = getattr(handler, "__qualname__", None) or type(handler).__qualname__
@@ -178,7 +235,7 @@ class _Resume:
     sends and throws (cancellation) exactly as `await` would.
     """
 
-    __slots__ = ("_coro", "_first", "_on_finish")
+    __slots__ = ("_abandoned", "_coro", "_first", "_on_finish")
 
     def __init__(
         self, coro: Coroutine[Any, Any, Any], first: Any, on_finish: Callable[[], None]
@@ -186,6 +243,11 @@ class _Resume:
         self._coro = coro
         self._first = first
         self._on_finish = on_finish
+        self._abandoned = False
+
+    def abandon(self) -> None:
+        """Stop relaying: the next time the task wakes, the coroutine is closed and left."""
+        self._abandoned = True
 
     def __await__(self) -> Generator[Any, Any, None]:
         try:
@@ -199,15 +261,27 @@ class _Resume:
             try:
                 sent = yield pending
             except BaseException as exc:  # noqa: BLE001 - relayed into the coroutine, as await does
+                if self._abandoned:
+                    self._close()
+                    return
                 try:
                     pending = self._coro.throw(exc)
                 except StopIteration:
                     return
                 continue
+            if self._abandoned:
+                self._close()
+                return
             try:
                 pending = self._coro.send(sent)
             except StopIteration:
                 return
+
+    def _close(self) -> None:
+        # A handler that ignores the close too is left to the garbage collector.
+        # Whatever it raises while closed is dropped with it.
+        with contextlib.suppress(BaseException):
+            self._coro.close()
 
 
 class EventBus:
@@ -233,11 +307,33 @@ class EventBus:
         # logging one formats a traceback (~80 µs), which the handlers after it
         # must not pay for.
         self._failures: list[_Failure] = []
-        self._background: set[asyncio.Task[None]] = set()
+        # Every handler task still running, with what it handles: shutdown
+        # cancels these, then abandons the ones that ignore it.
+        self._live: dict[asyncio.Task[None], tuple[_Subscription, Event, _Resume]] = {}
+        # The live tasks that ignored their cancellation at the timeout, oldest first.
+        self._lingering: dict[asyncio.Task[None], None] = {}
+        # owner -> why it was disabled
+        self._disabled: dict[str, str] = {}
+        self._dropped = 0
+        # id(outermost event) -> the work its handlers' emits have used.
+        self._budgets: dict[int, _Budget] = {}
 
     @property
     def handler_timeout(self) -> float:
         return self._timeout
+
+    @property
+    def dropped_events(self) -> int:
+        """Events emitted from inside handlers and dropped past the nesting bounds."""
+        return self._dropped
+
+    def disabled_owners(self) -> dict[str, str]:
+        """Owners disabled for trying to end the process, each with the reason."""
+        return dict(self._disabled)
+
+    def disabled_reason(self, owner: str) -> str | None:
+        """Why `owner` was disabled, or None when it was not."""
+        return self._disabled.get(owner)
 
     def subscribe(self, pattern: str, handler: EventHandler) -> None:
         """Call `handler` for every event whose name matches `pattern`.
@@ -245,6 +341,25 @@ class EventBus:
         Raises:
             TypeError: `handler` is not an async callable, or `pattern` is not a string.
         """
+        self._add(pattern, handler, None)
+
+    def subscribe_for(self, owner: str, pattern: str, handler: EventHandler) -> None:
+        """`subscribe`, on behalf of `owner` (a plugin).
+
+        A handler that tries to end the process disables every subscription of
+        its owner, and the owner cannot subscribe again.
+
+        Raises:
+            TypeError: `handler` is not an async callable, or `pattern` is not a string.
+            ValueError: `owner` was disabled.
+        """
+        self._add(pattern, handler, owner)
+
+    def _add(self, pattern: str, handler: EventHandler, owner: str | None) -> None:
+        if owner is not None and owner in self._disabled:
+            raise ValueError(
+                f"{owner!r} was disabled ({self._disabled[owner]}); it cannot subscribe"
+            )
         if not isinstance(pattern, str) or not pattern:
             raise TypeError(f"event pattern must be a non-empty string, got {pattern!r}")
         if not _is_async_callable(handler):
@@ -252,7 +367,7 @@ class EventBus:
                 f"{_handler_name(handler)} is not an async callable; "
                 "event handlers must be 'async def handler(event) -> None'"
             )
-        self._subscriptions.append(_Subscription(pattern, handler, _handler_name(handler)))
+        self._subscriptions.append(_Subscription(pattern, handler, _handler_name(handler), owner))
         self._drop_routes()
 
     def unsubscribe(self, pattern: str, handler: EventHandler) -> bool:
@@ -261,8 +376,19 @@ class EventBus:
         Safe from inside a handler: an emit already under way still finishes with
         the handlers it started with.
         """
+        return self._remove(pattern, handler, None)
+
+    def unsubscribe_for(self, owner: str, pattern: str, handler: EventHandler) -> bool:
+        """`unsubscribe` one of `owner`'s subscriptions only; False when there was none."""
+        return self._remove(pattern, handler, owner)
+
+    def _remove(self, pattern: str, handler: EventHandler, owner: str | None) -> bool:
         for index, subscription in enumerate(self._subscriptions):
-            if subscription.pattern == pattern and subscription.handler == handler:
+            if (
+                subscription.pattern == pattern
+                and subscription.handler == handler
+                and (owner is None or subscription.owner == owner)
+            ):
                 del self._subscriptions[index]
                 self._drop_routes()
                 return True
@@ -304,10 +430,98 @@ class EventBus:
             logger.error(
                 "event_handler_failed",
                 handler=subscription.name,
+                owner=subscription.owner,
                 event_name=event.name,
                 error=repr(error),
                 exc_info=error,
             )
+            if _tries_to_exit(error):
+                self._disable(subscription, event, error)
+
+    def _disable(self, subscription: _Subscription, event: Event, error: BaseException) -> None:
+        reason = f"handler {subscription.name} raised {error!r} on {event.name}"
+        owner = subscription.owner
+        if owner is None:
+            # Nobody to disable: the handler itself stops receiving events.
+            removed = [subscription] if subscription in self._subscriptions else []
+        else:
+            self._disabled.setdefault(owner, reason)
+            removed = [sub for sub in self._subscriptions if sub.owner == owner]
+        if not removed:
+            return
+        self._drop_routes()
+        self._subscriptions = [sub for sub in self._subscriptions if sub not in removed]
+        logger.error(
+            "event_handler_disabled",
+            owner=owner,
+            handler=subscription.name,
+            event_name=event.name,
+            error=repr(error),
+            subscriptions_removed=len(removed),
+        )
+
+    def _admit(self, scope: Event | _Scope, event: Event, handlers: int) -> _Scope | None:
+        """The scope for the handlers of an emit made inside a handler, or None to drop it."""
+        if isinstance(scope, _Scope):
+            budget, depth = scope.budget, scope.depth + 1
+        else:
+            # Inside the handlers of an outermost emit (`scope` is its event):
+            # every emit below it shares one budget, kept while the event lives.
+            budget, depth = self._budget_of(scope), 2
+        if depth > MAX_NESTED_DEPTH:
+            why = f"nested {depth} emits deep (limit {MAX_NESTED_DEPTH})"
+        elif budget.calls + handlers > MAX_NESTED_HANDLER_CALLS:
+            why = f"over {MAX_NESTED_HANDLER_CALLS} nested handler calls for one outermost emit"
+        else:
+            budget.calls += handlers
+            return _Scope(depth, budget)
+        self._dropped += 1
+        budget.dropped += 1
+        if budget.dropped == 1:
+            # One line per outermost emit: a runaway handler would flood the log.
+            logger.warning("event_dropped", event_name=event.name, reason=why)
+        return None
+
+    def _budget_of(self, origin: Event) -> _Budget:
+        key = id(origin)
+        budget = self._budgets.get(key)
+        if budget is None:
+            budget = self._budgets[key] = _Budget()
+            # Dropped when the event is: its id cannot be reused before then.
+            weakref.finalize(origin, self._budgets.pop, key, None)
+        return budget
+
+    async def close(self, grace: float = 1.0) -> None:
+        """Cancel every handler still running; abandon those still running after `grace` s.
+
+        Called at shutdown so that a handler that swallows its cancellation
+        cannot keep the process alive. Never raises.
+        """
+        live = dict(self._live)
+        if not live:
+            return
+        for task in live:
+            task.cancel()
+        _, pending = await asyncio.wait(live, timeout=grace)
+        for task in pending:
+            self._abandon(task, why="still running at shutdown")
+        if pending:
+            await asyncio.wait(pending, timeout=grace)
+
+    def _abandon(self, task: asyncio.Task[None], *, why: str) -> None:
+        entry = self._live.get(task)
+        if entry is None:
+            return
+        subscription, event, resume = entry
+        logger.error(
+            "event_handler_abandoned",
+            handler=subscription.name,
+            owner=subscription.owner,
+            event_name=event.name,
+            reason=f"it ignored its cancellation and was {why}",
+        )
+        resume.abandon()
+        task.cancel()  # wakes it, and the relay closes the handler's coroutine
 
     async def emit(self, event: Event) -> None:
         """Deliver `event` to every matching handler and wait until all have finished.
@@ -320,6 +534,13 @@ class EventBus:
             route = self._route(event.name)
         if not route.handlers:
             return
+        inner: Event | _Scope = event
+        scope = _scope.get()
+        if scope is not None:
+            admitted = self._admit(scope, event, len(route.handlers))
+            if admitted is None:
+                return
+            inner = admitted
         route.emits += 1
         failures = self._failures
         # One iterator shared by every driver of this emit: a driver resumed after
@@ -333,27 +554,35 @@ class EventBus:
         else:
             drain, remaining = _drain_timed, iter(route.subscriptions)
         waiting: list[tuple[_Subscription, Coroutine[Any, Any, None], Any]] | None = None
-        while True:
-            driver = drain(remaining, route, event, failures)
-            try:
-                waiting_on = driver.send(None)
-            except StopIteration:
-                break
-            # The handler just taken suspended: it will finish in a task of its
-            # own while a fresh driver takes the handlers after it.
-            subscription = route.subscriptions[len(route.handlers) - length_hint(remaining) - 1]
-            if waiting is None:
-                waiting = []
-            waiting.append((subscription, driver, waiting_on))
         suspended: list[tuple[_Subscription, asyncio.Task[None]]] | None = None
-        if waiting:
-            timed = drain is _drain_timed
-            # Tasks are made once every handler has had its first step, so that a
-            # handler that waits costs the ones after it nothing.
-            suspended = [
-                (subscription, self._resume(subscription, driver, waiting_on, timed=timed))
-                for subscription, driver, waiting_on in waiting
-            ]
+        # Handlers stepped here, and the tasks made for them, see `inner`.
+        token = _scope.set(inner)
+        try:
+            while True:
+                driver = drain(remaining, route, event, failures)
+                try:
+                    waiting_on = driver.send(None)
+                except StopIteration:
+                    break
+                # The handler just taken suspended: it will finish in a task of its
+                # own while a fresh driver takes the handlers after it.
+                subscription = route.subscriptions[len(route.handlers) - length_hint(remaining) - 1]
+                if waiting is None:
+                    waiting = []
+                waiting.append((subscription, driver, waiting_on))
+            if waiting:
+                timed = drain is _drain_timed
+                # Tasks are made once every handler has had its first step, so that a
+                # handler that waits costs the ones after it nothing.
+                suspended = [
+                    (
+                        subscription,
+                        self._resume(subscription, event, driver, waiting_on, timed=timed),
+                    )
+                    for subscription, driver, waiting_on in waiting
+                ]
+        finally:
+            _scope.reset(token)
         if failures:
             self._log_failures()
         if suspended:
@@ -362,16 +591,24 @@ class EventBus:
     def _resume(
         self,
         subscription: _Subscription,
+        event: Event,
         driver: Coroutine[Any, Any, None],
         waiting_on: Any,
         *,
         timed: bool,
     ) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(_Resume(driver, waiting_on, self._log_failures))
+        resume = _Resume(driver, waiting_on, self._log_failures)
+        task = asyncio.ensure_future(resume)
+        self._live[task] = (subscription, event, resume)
+        task.add_done_callback(self._forget)
         if not timed:
             # Unsampled emits still time the handlers that wait: those are the slow ones.
             task.add_done_callback(_Stopwatch(subscription))
         return task
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._live.pop(task, None)
+        self._lingering.pop(task, None)
 
     async def _finish_suspended(
         self, event: Event, suspended: list[tuple[_Subscription, asyncio.Task[None]]]
@@ -402,9 +639,13 @@ class EventBus:
                 timeout_seconds=self._timeout,
             )
             if not task.done():
-                # A handler that ignores cancellation is left to finish on its own.
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
+                # It ignores its cancellation: left to finish on its own, until
+                # too many do or `close` abandons it.
+                self._lingering[task] = None
+                if len(self._lingering) > _MAX_LINGERING:
+                    oldest = next(iter(self._lingering))
+                    del self._lingering[oldest]
+                    self._abandon(oldest, why=f"one of over {_MAX_LINGERING} such handlers")
 
 
 class _Stopwatch:
@@ -432,7 +673,7 @@ async def _drain(
         except asyncio.CancelledError as error:
             _contain_cancellation(error)
             _fail(route.taken(remaining, handler), event, error, failures)
-        except Exception as error:  # noqa: BLE001 - containing a handler's failure is the job
+        except BaseException as error:  # noqa: BLE001 - containing whatever a handler raises is the job
             _fail(route.taken(remaining, handler), event, error, failures)
 
 
@@ -450,7 +691,7 @@ async def _drain_timed(
         except asyncio.CancelledError as error:
             _contain_cancellation(error)
             _fail(subscription, event, error, failures)
-        except Exception as error:  # noqa: BLE001 - containing a handler's failure is the job
+        except BaseException as error:  # noqa: BLE001 - containing whatever a handler raises is the job
             _fail(subscription, event, error, failures)
         now = clock()
         subscription.timed_seconds += now - started
@@ -467,6 +708,13 @@ def _contain_cancellation(error: asyncio.CancelledError) -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise error
+
+
+def _tries_to_exit(error: BaseException) -> bool:
+    # SystemExit, KeyboardInterrupt and home-made BaseExceptions: a handler
+    # raising one means to stop the process. GeneratorExit is how a coroutine is
+    # closed (an abandoned handler sees it), not a request.
+    return not isinstance(error, Exception | asyncio.CancelledError | GeneratorExit)
 
 
 def _fail(

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 
 import structlog
 
+from tether.core.ids import user_key
 from tether.core.safety.audit import AuditLogger
 from tether.core.types import UserId
 from tether.middleware.base import MessageContext, Refusal
@@ -44,8 +45,9 @@ class AuthMiddleware:
     """Lets through the local terminal and the users in `allowed_user_ids`; refuses the rest.
 
     Args:
-        allowed_user_ids: the remote users let in; ids are compared as given.
-            Empty: no remote user.
+        allowed_user_ids: the remote users let in, compared by `user_key`: 1003
+            and "1003" are the same user; "+1003", "01003", " 1003" and True
+            are no one on the list. Empty: no remote user.
         audit_logger: where each refusal is recorded.
         reply_interval: seconds after a reply to a refused user during which
             their further messages are refused without a reply.
@@ -61,10 +63,11 @@ class AuthMiddleware:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._allowed = frozenset(allowed_user_ids)
+        self._allowed_keys = frozenset(user_key(user) for user in self._allowed)
         self._audit = audit_logger
         self._reply_interval = reply_interval
         self._clock = clock
-        self._replied_at: dict[UserId, float] = {}
+        self._replied_at: dict[str, float] = {}
         self._prune_at = _PRUNE_AT
 
     @property
@@ -73,7 +76,7 @@ class AuthMiddleware:
 
     def is_allowed(self, context: MessageContext) -> bool:
         """True for the local terminal and for a user on the allow-list."""
-        return context.local or context.user_id in self._allowed
+        return context.local or user_key(context.user_id) in self._allowed_keys
 
     async def check(self, context: MessageContext) -> Refusal | None:
         """Let an allowed context through; refuse and audit the rest, answering once an interval.
@@ -84,10 +87,10 @@ class AuthMiddleware:
         if self.is_allowed(context):
             return None
         now = self._clock()
-        last = self._replied_at.get(context.user_id)
+        last = self._replied_at.get(user_key(context.user_id))
         reply: str | None = None
         if last is None or now - last >= self._reply_interval:
-            self._remember_reply(context.user_id, now)
+            self._remember_reply(user_key(context.user_id), now)
             reply = (
                 "This Tether is private. Ask its owner to add your user id "
                 f"{context.user_id} to TETHER_ALLOWED_USER_IDS."
@@ -109,7 +112,7 @@ class AuthMiddleware:
         )
         return Refusal(reason=ACCESS_DENIED, reply=reply)
 
-    def _remember_reply(self, user_id: UserId, now: float) -> None:
+    def _remember_reply(self, user: str, now: float) -> None:
         if len(self._replied_at) >= self._prune_at:
             cutoff = now - self._reply_interval
             self._replied_at = {
@@ -117,4 +120,4 @@ class AuthMiddleware:
             }
             # Doubling keeps pruning cheap on average even when every entry is recent.
             self._prune_at = max(_PRUNE_AT, 2 * len(self._replied_at))
-        self._replied_at[user_id] = now
+        self._replied_at[user] = now

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Literal, Protocol, runtime_checkable
+from typing import Annotated, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 
 from tether.core.types import ChatId, UserId
 
@@ -50,12 +50,21 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _as_given(value: object) -> UserId:
+    # Kept exactly as the connector gave it: pydantic's lax mode would turn
+    # True into 1 and let it pass the allow-list as user 1. Comparisons use
+    # `user_key`, which tells them apart.
+    if not isinstance(value, (int, str)):
+        raise ValueError(f"a user id is an int or a str, not {type(value).__name__}")
+    return value
+
+
 class MessageContext(BaseModel):
     """One thing a person sent, as the middleware sees it."""
 
     model_config = ConfigDict(frozen=True)
 
-    user_id: UserId
+    user_id: Annotated[UserId, PlainValidator(_as_given)]
     chat_id: ChatId
     text: str
     kind: MessageKind = "message"

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable
 
 import structlog
 
+from tether.core.ids import user_key
 from tether.core.safety.audit import AuditLogger
 from tether.core.types import UserId
 from tether.exceptions import ConfigError
@@ -95,7 +96,7 @@ class RateLimitMiddleware:
         self._audit = audit_logger
         self._clock = clock
         self._unlimited_commands = frozenset(name.lower() for name in unlimited_commands)
-        self._buckets: dict[UserId, _Bucket] = {}
+        self._buckets: dict[str, _Bucket] = {}  # by user_key: 5 and "5" share one
         self._prune_at = _PRUNE_AT
 
     def is_limited(self, context: MessageContext) -> bool:
@@ -106,7 +107,7 @@ class RateLimitMiddleware:
 
     def retry_after(self, user_id: UserId) -> float:
         """Seconds until `user_id` may send again; 0 when a token is there now."""
-        bucket = self._buckets.get(user_id)
+        bucket = self._buckets.get(user_key(user_id))
         if bucket is None:
             return 0.0
         self._refill(bucket, self._clock())
@@ -121,9 +122,9 @@ class RateLimitMiddleware:
         if not self.is_limited(context):
             return None
         now = self._clock()
-        bucket = self._buckets.get(context.user_id)
+        bucket = self._buckets.get(user_key(context.user_id))
         if bucket is None:
-            bucket = self._new_bucket(context.user_id, now)
+            bucket = self._new_bucket(user_key(context.user_id), now)
         self._refill(bucket, now)
         if bucket.tokens >= 1.0 - _EPSILON:
             bucket.tokens = max(0.0, bucket.tokens - 1.0)
@@ -163,14 +164,14 @@ class RateLimitMiddleware:
         missing = 1.0 - bucket.tokens
         return 0.0 if missing <= _EPSILON else missing / self._rate
 
-    def _new_bucket(self, user_id: UserId, now: float) -> _Bucket:
+    def _new_bucket(self, user: str, now: float) -> _Bucket:
         if len(self._buckets) >= self._prune_at:
             # A bucket that has refilled is the same as no bucket: drop those.
             for key in [key for key, bucket in self._buckets.items() if self._idle(bucket, now)]:
                 del self._buckets[key]
             self._prune_at = max(_PRUNE_AT, 2 * len(self._buckets))
         bucket = _Bucket(self._capacity, now)
-        self._buckets[user_id] = bucket
+        self._buckets[user] = bucket
         return bucket
 
     def _idle(self, bucket: _Bucket, now: float) -> bool:

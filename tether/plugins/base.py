@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.core.config import TetherConfig
 from tether.core.events import EventBus
+from tether.plugins.bus import PluginEventBus
 
 __all__ = ["PluginContext", "PluginMeta", "TetherPlugin"]
 
@@ -29,11 +30,17 @@ class PluginMeta(BaseModel):
 
 
 class PluginContext(BaseModel):
-    """What a plugin receives in `initialize`: the engine's event bus and configuration."""
+    """What a plugin receives in `initialize`: the engine's event bus and configuration.
+
+    The registry gives each plugin its own context, whose `event_bus` is a
+    `PluginEventBus`: the engine's bus, seen by that plugin, so that a handler
+    which misbehaves is known by its plugin. It subscribes, unsubscribes and
+    emits as the bus does.
+    """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
-    event_bus: EventBus
+    event_bus: EventBus | PluginEventBus
     config: TetherConfig
 
 

@@ -1,10 +1,15 @@
 """PluginRegistry: holds the plugins, checks their shape, and drives their lifecycle.
 
 Start-up is all or nothing: a plugin that raises in `initialize` or `start`
+(anything, `SystemExit` included) or takes longer than the lifecycle timeout
 becomes a `PluginError` naming the plugin and the phase, and every plugin
 already started is stopped first, last started first, so nothing is left
-running. `stop_all` never raises: a failing stop is logged and the rest still
-stop.
+running. `stop_all` never raises: a failing or hanging stop is logged and the
+rest still stop.
+
+Each plugin receives its own context, whose `event_bus` is a `PluginEventBus`:
+a plugin whose handler tries to end the process is disabled (it stops
+receiving events) and shows as such in `describe()`.
 """
 
 from __future__ import annotations
@@ -17,10 +22,14 @@ from importlib.metadata import EntryPoint, entry_points
 import structlog
 from pydantic import BaseModel, ConfigDict
 
+from tether.core.events import EventBus
 from tether.exceptions import ConfigError, PluginError
 from tether.plugins.base import PluginContext, PluginMeta, TetherPlugin
+from tether.plugins.bus import PluginEventBus
+from tether.plugins.guard import LifecycleTimeout, call_plugin, describe_failure
 
 __all__ = [
+    "DEFAULT_LIFECYCLE_TIMEOUT_SECONDS",
     "ENTRY_POINT_GROUP",
     "PluginInfo",
     "PluginRegistry",
@@ -36,6 +45,8 @@ ENTRY_POINT_GROUP = "tether.plugins"
 
 _LIFECYCLE_METHODS = ("initialize", "start", "stop")
 
+DEFAULT_LIFECYCLE_TIMEOUT_SECONDS = 10.0
+
 
 class PluginState(StrEnum):
     """Where a plugin is in its lifecycle."""
@@ -45,6 +56,8 @@ class PluginState(StrEnum):
     STARTED = "started"
     STOPPED = "stopped"
     FAILED = "failed"
+    DISABLED = "disabled"
+    """A handler of the plugin tried to end the process: it receives no more events."""
 
 
 class PluginSource(StrEnum):
@@ -98,21 +111,46 @@ def _check_shape(plugin: object) -> PluginMeta:
 
 
 class _Entry:
-    __slots__ = ("error", "meta", "plugin", "source", "state")
+    __slots__ = ("_state", "bus", "error", "meta", "plugin", "source")
 
     def __init__(self, plugin: TetherPlugin, meta: PluginMeta, source: PluginSource) -> None:
         self.plugin = plugin
         self.meta = meta
         self.source = source
-        self.state = PluginState.REGISTERED
+        self._state = PluginState.REGISTERED
         self.error: str | None = None
+        self.bus: PluginEventBus | None = None
+
+    @property
+    def state(self) -> PluginState:
+        disabled = self.bus.disabled_reason if self.bus is not None else None
+        if disabled is not None and self._state in (PluginState.STARTED, PluginState.STOPPED):
+            return PluginState.DISABLED  # it says more than "stopped" does
+        return self._state
+
+    @state.setter
+    def state(self, state: PluginState) -> None:
+        self._state = state
+
+    @property
+    def running(self) -> bool:
+        """Started, and not yet stopped (a disabled plugin still has its stop called)."""
+        return self._state is PluginState.STARTED
+
+    def reported_error(self) -> str | None:
+        if self.error is None and self.bus is not None:
+            return self.bus.disabled_reason
+        return self.error
 
 
 class PluginRegistry:
     """The plugins of one engine, in registration order."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, lifecycle_timeout: float = DEFAULT_LIFECYCLE_TIMEOUT_SECONDS) -> None:
         self._entries: dict[str, _Entry] = {}
+        # Replaced by the configured value (TETHER_PLUGIN_LIFECYCLE_TIMEOUT_SECONDS)
+        # when init_all receives the configuration.
+        self._timeout = lifecycle_timeout
 
     def register(self, plugin: TetherPlugin, *, source: PluginSource = PluginSource.CODE) -> None:
         """Add `plugin`; it will be initialized and started after those before it.
@@ -153,7 +191,7 @@ class PluginRegistry:
                 description=entry.meta.description,
                 source=entry.source,
                 state=entry.state,
-                error=entry.error,
+                error=entry.reported_error(),
             )
             for entry in self._entries.values()
         ]
@@ -161,14 +199,19 @@ class PluginRegistry:
     async def init_all(self, context: PluginContext) -> None:
         """Initialize every registered plugin, in registration order.
 
+        Each plugin receives `context` with its own view of the event bus (a
+        `PluginEventBus` owned by the plugin), when `context.event_bus` is the bus.
+
         Raises:
-            PluginError: a plugin raised; it names the plugin and chains the cause.
-                Plugins already started are stopped before this is raised.
+            PluginError: a plugin raised or timed out; it names the plugin and
+                chains the cause. Plugins already started are stopped before
+                this is raised.
         """
+        self._timeout = context.config.plugin_lifecycle_timeout_seconds
         for entry in self._entries.values():
             if entry.state is not PluginState.REGISTERED:
                 continue
-            await self._run_phase(entry, "initialize", context)
+            await self._run_phase(entry, "initialize", self._context_for(entry, context))
             entry.state = PluginState.INITIALIZED
             logger.debug("plugin_initialized", name=entry.meta.name)
 
@@ -187,32 +230,63 @@ class PluginRegistry:
             logger.info("plugin_started", name=entry.meta.name, version=entry.meta.version)
 
     async def stop_all(self) -> None:
-        """Stop every started plugin, last registered first. Never raises."""
+        """Stop every started plugin, last registered first. Never raises.
+
+        A stop that raises or outlasts the lifecycle timeout is logged and the
+        plugin marked failed; the others still stop.
+        """
         for entry in reversed(list(self._entries.values())):
-            if entry.state is not PluginState.STARTED:
+            if not entry.running:
                 continue
-            try:
-                await entry.plugin.stop()
-            except Exception as error:  # noqa: BLE001 - one plugin's failure must not stop the rest
+            error = await call_plugin(entry.plugin.stop, self._timeout)
+            if error is not None:
                 entry.state = PluginState.FAILED
-                entry.error = f"stop: {error!r}"
-                logger.error("plugin_stop_failed", name=entry.meta.name, error=repr(error))
+                entry.error = f"stop: {describe_failure(error)}"
+                logger.error(
+                    "plugin_stop_failed",
+                    name=entry.meta.name,
+                    error=describe_failure(error),
+                    timed_out=isinstance(error, LifecycleTimeout),
+                )
                 continue
             entry.state = PluginState.STOPPED
             logger.info("plugin_stopped", name=entry.meta.name)
 
+    def _context_for(self, entry: _Entry, context: PluginContext) -> PluginContext:
+        if not isinstance(context.event_bus, EventBus):
+            return context  # a view already: the caller chose it
+        entry.bus = PluginEventBus(context.event_bus, entry.meta.name)
+        return PluginContext(event_bus=entry.bus, config=context.config)
+
     async def _run_phase(self, entry: _Entry, phase: str, context: PluginContext | None) -> None:
-        try:
-            if context is None:
-                await getattr(entry.plugin, phase)()
-            else:
-                await getattr(entry.plugin, phase)(context)
-        except Exception as error:  # a plugin's failure becomes a PluginError
-            entry.state = PluginState.FAILED
-            entry.error = f"{phase}: {error!r}"
-            logger.error("plugin_failed", name=entry.meta.name, phase=phase, error=repr(error))
-            await self.stop_all()
-            raise PluginError(f"plugin {entry.meta.name!r} failed in {phase}: {error}") from error
+        method = getattr(entry.plugin, phase)
+        if context is None:
+            error = await call_plugin(method, self._timeout)
+        else:
+            bound = context
+            error = await call_plugin(lambda: method(bound), self._timeout)
+        if error is None:
+            return
+        # A plugin's failure, whatever it raised, becomes a PluginError.
+        entry.state = PluginState.FAILED
+        reason = describe_failure(error)
+        entry.error = f"{phase}: {reason}"
+        logger.error(
+            "plugin_failed",
+            name=entry.meta.name,
+            phase=phase,
+            error=reason,
+            timed_out=isinstance(error, LifecycleTimeout),
+        )
+        await self.stop_all()
+        hint = (
+            " (TETHER_PLUGIN_LIFECYCLE_TIMEOUT_SECONDS)"
+            if isinstance(error, LifecycleTimeout)
+            else ""
+        )
+        raise PluginError(
+            f"plugin {entry.meta.name!r} failed in {phase}: {reason}{hint}"
+        ) from error
 
 
 def _group() -> Iterable[EntryPoint]:
@@ -244,13 +318,31 @@ def load_entry_point_plugins(names: Iterable[str]) -> list[TetherPlugin]:
                 f"TETHER_PLUGINS names {name!r}, which is not installed; installed "
                 f"plugins (entry-point group '{ENTRY_POINT_GROUP}'): {installed}"
             )
-        try:
-            target = entry_point.load()
-            plugin = target() if callable(target) else target
-        except Exception as error:  # a broken package is reported, not raised raw
-            raise PluginError(
-                f"installed plugin {name!r} ({entry_point.value}) failed to load: {error}"
-            ) from error
-        _check_shape(plugin)
-        plugins.append(plugin)
+        plugins.append(_load(entry_point))
     return plugins
+
+
+def _origin(entry_point: EntryPoint) -> str:
+    dist = entry_point.dist
+    where = f"distribution {dist.name} {dist.version}" if dist is not None else "no distribution"
+    return f"entry point '{entry_point.name} = {entry_point.value}' of {where}"
+
+
+def _load(entry_point: EntryPoint) -> TetherPlugin:
+    # Loading runs the package's own code (its import, its factory): whatever
+    # it raises, sys.exit included, is reported naming where it came from.
+    try:
+        target = entry_point.load()
+        plugin: TetherPlugin = target() if callable(target) else target
+    except BaseException as error:  # untrusted code: reported, never obeyed
+        raise PluginError(
+            f"installed plugin {entry_point.name!r} ({_origin(entry_point)}) failed to load: "
+            f"{describe_failure(error)}"
+        ) from error
+    try:
+        _check_shape(plugin)
+    except PluginError as error:
+        raise PluginError(
+            f"installed plugin {entry_point.name!r} ({_origin(entry_point)}): {error}"
+        ) from error
+    return plugin

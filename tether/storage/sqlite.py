@@ -16,6 +16,12 @@ written by a newer Tether (a higher version) is refused rather than guessed at.
 
 All statements run through aiosqlite's worker thread, one at a time, behind
 an asyncio lock that also keeps each multi-statement transaction whole.
+
+Another program holding the file locked: every step (a read, a write, the
+opening and migration at start-up) is tried again, whole, until the lock
+clears, for at most about 20 s (`DEFAULT_RETRY_FOR` plus one
+`DEFAULT_BUSY_TIMEOUT`, 5 attempts at most); then it fails with a
+`StorageError` saying so.
 """
 
 from __future__ import annotations
@@ -25,11 +31,12 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple, Self
+from typing import Any, NamedTuple, Self, TypeVar
 
 import aiosqlite
 import structlog
@@ -39,9 +46,23 @@ from tether.core.session import MessageRecord, Session
 from tether.core.types import ChatId, UserId
 from tether.exceptions import StorageError
 
-__all__ = ["SCHEMA_VERSION", "SqliteSessionStore"]
+__all__ = ["DEFAULT_BUSY_TIMEOUT", "DEFAULT_RETRY_FOR", "SCHEMA_VERSION", "SqliteSessionStore"]
 
 logger = structlog.get_logger(__name__)
+
+_T = TypeVar("_T")
+
+# While another program holds the file locked (a second Tether writing, a
+# backup, an `sqlite3` shell with a transaction open), every step waits for
+# it. A lock that clears within seconds is ridden out; one held longer is
+# someone's open transaction, which will not end while a person waits for a
+# reply (the engine records an exchange before it answers), so after about
+# 20 s the step fails and the person is told.
+DEFAULT_BUSY_TIMEOUT = 5.0
+DEFAULT_RETRY_FOR = 15.0
+_MAX_ATTEMPTS = 5
+_FIRST_PAUSE = 0.1
+_MAX_PAUSE = 2.0
 
 
 class _Migration(NamedTuple):
@@ -182,16 +203,26 @@ class SqliteSessionStore:
 
     Args:
         path: the database file; it and its directory are created if missing.
-        busy_timeout: seconds to wait for another process holding the file
-            locked before failing.
+        busy_timeout: seconds SQLite waits, within one attempt, for another
+            program holding the file locked.
+        retry_for: seconds after which no new attempt starts; a step is
+            tried at most `_MAX_ATTEMPTS` times. The longest wait for a lock
+            is therefore about `retry_for + busy_timeout` (20 s by default).
 
     Every method raises `StorageError` naming the file and the way out when
     the file cannot be created, opened, migrated, read or written.
     """
 
-    def __init__(self, path: Path | str, *, busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        retry_for: float = DEFAULT_RETRY_FOR,
+    ) -> None:
         self._path = Path(path).expanduser().absolute()
         self._busy_timeout = busy_timeout
+        self._retry_for = retry_for
         self._connection: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._closed = False
@@ -207,8 +238,7 @@ class SqliteSessionStore:
             StorageError: the file cannot be created or opened, is not a Tether
                 session store, or was written by a newer Tether.
         """
-        async with self._lock:
-            await self._open()
+        await self._run("opening the file", _nothing)
 
     async def close(self) -> None:
         """Close the file; later calls raise `StorageError`. Safe to call twice."""
@@ -222,126 +252,143 @@ class SqliteSessionStore:
                     logger.warning("storage_close_failed", path=str(self._path), error=str(error))
 
     async def get(self, user_id: UserId, chat_id: ChatId) -> Session | None:
-        async with self._use("reading the current session") as db:
-            rows = await db.execute_fetchall(
+        async def read(db: aiosqlite.Connection) -> Iterable[Sequence[Any]]:
+            return await db.execute_fetchall(
                 f"{_SELECT_SESSION} WHERE user_id = ? AND chat_id = ? AND archived_at IS NULL",
                 (user_id, chat_id),
             )
-        return self._first_session(rows)
+
+        return self._first_session(await self._run("reading the current session", read))
 
     async def get_by_id(self, session_id: str) -> Session | None:
-        async with self._use("reading a session") as db:
-            rows = await db.execute_fetchall(
+        async def read(db: aiosqlite.Connection) -> Iterable[Sequence[Any]]:
+            return await db.execute_fetchall(
                 f"{_SELECT_SESSION} WHERE session_id = ?", (session_id,)
             )
-        return self._first_session(rows)
+
+        return self._first_session(await self._run("reading a session", read))
 
     async def save(self, session: Session) -> None:
-        async with self._use("saving a session", write=True) as db:
-            rows = list(
-                await db.execute_fetchall(
-                    "SELECT user_id, chat_id, archived_at FROM sessions WHERE session_id = ?",
-                    (session.session_id,),
-                )
+        await self._run("saving a session", lambda db: self._save(db, session), write=True)
+
+    async def _save(self, db: aiosqlite.Connection, session: Session) -> None:
+        rows = list(
+            await db.execute_fetchall(
+                "SELECT user_id, chat_id, archived_at FROM sessions WHERE session_id = ?",
+                (session.session_id,),
             )
-            archived_in_store = False
-            if rows:
-                stored_user, stored_chat, stored_archived = rows[0]
-                if (stored_user, stored_chat) != (session.user_id, session.chat_id):
-                    raise StorageError(
-                        f"session {session.session_id} belongs to user {stored_user!r} in chat "
-                        f"{stored_chat!r}; a session cannot move to another chat"
-                    )
-                archived_in_store = stored_archived is not None
-            if session.archived_at is None and not archived_in_store:
-                await db.execute(
-                    "UPDATE sessions SET archived_at = ? WHERE user_id = ? AND chat_id = ? "
-                    "AND archived_at IS NULL AND session_id != ?",
-                    (_iso(datetime.now(UTC)), session.user_id, session.chat_id, session.session_id),
+        )
+        archived_in_store = False
+        if rows:
+            stored_user, stored_chat, stored_archived = rows[0]
+            if (stored_user, stored_chat) != (session.user_id, session.chat_id):
+                raise StorageError(
+                    f"session {session.session_id} belongs to user {stored_user!r} in chat "
+                    f"{stored_chat!r}; a session cannot move to another chat"
                 )
+            archived_in_store = stored_archived is not None
+        if session.archived_at is None and not archived_in_store:
             await db.execute(
-                f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in _SESSION_COLUMNS)}) "
-                "ON CONFLICT (session_id) DO UPDATE SET "
-                "working_directory = excluded.working_directory, "
-                "claude_session_id = excluded.claude_session_id, "
-                "mode = excluded.mode, "
-                "updated_at = excluded.updated_at, "
-                # Archiving is final: a stale copy saved later cannot undo it.
-                "archived_at = COALESCE(sessions.archived_at, excluded.archived_at)",
-                (
-                    session.session_id,
-                    session.user_id,
-                    session.chat_id,
-                    str(session.working_directory),
-                    session.claude_session_id,
-                    session.mode.value,
-                    session.total_cost,
-                    session.message_count,
-                    _iso(session.created_at),
-                    _iso(session.updated_at),
-                    None if session.archived_at is None else _iso(session.archived_at),
-                ),
+                "UPDATE sessions SET archived_at = ? WHERE user_id = ? AND chat_id = ? "
+                "AND archived_at IS NULL AND session_id != ?",
+                (_iso(datetime.now(UTC)), session.user_id, session.chat_id, session.session_id),
             )
+        await db.execute(
+            f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in _SESSION_COLUMNS)}) "
+            "ON CONFLICT (session_id) DO UPDATE SET "
+            "working_directory = excluded.working_directory, "
+            "claude_session_id = excluded.claude_session_id, "
+            "mode = excluded.mode, "
+            "updated_at = excluded.updated_at, "
+            # Archiving is final: a stale copy saved later cannot undo it.
+            "archived_at = COALESCE(sessions.archived_at, excluded.archived_at)",
+            (
+                session.session_id,
+                session.user_id,
+                session.chat_id,
+                str(session.working_directory),
+                session.claude_session_id,
+                session.mode.value,
+                session.total_cost,
+                session.message_count,
+                _iso(session.created_at),
+                _iso(session.updated_at),
+                None if session.archived_at is None else _iso(session.archived_at),
+            ),
+        )
 
     async def archive(self, session_id: str) -> bool:
-        async with self._use("archiving a session", write=True) as db:
+        async def write(db: aiosqlite.Connection) -> bool:
             cursor = await db.execute(
                 "UPDATE sessions SET archived_at = ? WHERE session_id = ? AND archived_at IS NULL",
                 (_iso(datetime.now(UTC)), session_id),
             )
             return cursor.rowcount > 0
 
+        return await self._run("archiving a session", write, write=True)
+
     async def delete(self, session_id: str) -> bool:
-        async with self._use("deleting a session", write=True) as db:
+        async def write(db: aiosqlite.Connection) -> bool:
             cursor = await db.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,))
             return cursor.rowcount > 0
 
+        return await self._run("deleting a session", write, write=True)
+
     async def add_message(self, record: MessageRecord) -> Session:
-        async with self._use("recording a message", write=True) as db:
-            cursor = await db.execute(
-                "UPDATE sessions SET total_cost = total_cost + ?, "
-                "message_count = message_count + 1, updated_at = ? WHERE session_id = ?",
-                (record.cost, _iso(record.timestamp), record.session_id),
-            )
-            if cursor.rowcount == 0:
-                raise StorageError(
-                    f"session {record.session_id} is not in the session store {self._path}; "
-                    "save the session before adding messages to it"
-                )
-            await db.execute(
-                f"INSERT INTO messages ({', '.join(_MESSAGE_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in _MESSAGE_COLUMNS)})",
-                (
-                    record.session_id,
-                    record.prompt,
-                    record.reply,
-                    record.cost,
-                    record.duration_ms,
-                    json.dumps(list(record.tools_used)),
-                    int(record.is_error),
-                    _iso(record.timestamp),
-                ),
-            )
-            rows = await db.execute_fetchall(
-                f"{_SELECT_SESSION} WHERE session_id = ?", (record.session_id,)
-            )
+        rows = await self._run(
+            "recording a message", lambda db: self._add_message(db, record), write=True
+        )
         updated = self._first_session(rows)
         assert updated is not None  # the UPDATE above found it, in the same transaction
         return updated
+
+    async def _add_message(
+        self, db: aiosqlite.Connection, record: MessageRecord
+    ) -> Iterable[Sequence[Any]]:
+        cursor = await db.execute(
+            "UPDATE sessions SET total_cost = total_cost + ?, "
+            "message_count = message_count + 1, updated_at = ? WHERE session_id = ?",
+            (record.cost, _iso(record.timestamp), record.session_id),
+        )
+        if cursor.rowcount == 0:
+            raise StorageError(
+                f"session {record.session_id} is not in the session store {self._path}; "
+                "save the session before adding messages to it"
+            )
+        await db.execute(
+            f"INSERT INTO messages ({', '.join(_MESSAGE_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in _MESSAGE_COLUMNS)})",
+            (
+                record.session_id,
+                record.prompt,
+                record.reply,
+                record.cost,
+                record.duration_ms,
+                json.dumps(list(record.tools_used)),
+                int(record.is_error),
+                _iso(record.timestamp),
+            ),
+        )
+        return await db.execute_fetchall(
+            f"{_SELECT_SESSION} WHERE session_id = ?", (record.session_id,)
+        )
 
     async def messages(self, session_id: str, limit: int | None = 50) -> tuple[MessageRecord, ...]:
         if limit is not None and limit < 1:
             raise StorageError(f"messages: limit must be at least 1 (or None for all), got {limit}")
         columns = ", ".join(_MESSAGE_COLUMNS)
-        async with self._use("reading the message history") as db:
-            rows = await db.execute_fetchall(
+
+        async def read(db: aiosqlite.Connection) -> Iterable[Sequence[Any]]:
+            return await db.execute_fetchall(
                 f"SELECT {columns} FROM ("
                 f"SELECT id, {columns} FROM messages WHERE session_id = ? "
                 "ORDER BY id DESC LIMIT ?"
                 ") ORDER BY id",
                 (session_id, -1 if limit is None else limit),
             )
+
+        rows = await self._run("reading the message history", read)
         return tuple(self._message(row) for row in rows)
 
     async def __aenter__(self) -> Self:
@@ -356,34 +403,77 @@ class SqliteSessionStore:
     ) -> None:
         await self.close()
 
-    @contextlib.asynccontextmanager
-    async def _use(
-        self, action: str, *, write: bool = False
-    ) -> AsyncIterator[aiosqlite.Connection]:
-        """The open connection, alone; with `write`, inside a transaction committed at the end."""
-        async with self._lock:
+    async def _run(
+        self,
+        action: str,
+        work: Callable[[aiosqlite.Connection], Awaitable[_T]],
+        *,
+        write: bool = False,
+    ) -> _T:
+        """`work` on the open connection, alone; with `write`, in one transaction.
+
+        While another program holds the file locked, the whole step is tried
+        again (rolled back first) until the lock clears, within the bounds of
+        `retry_for` and `_MAX_ATTEMPTS`; then the last error is raised.
+        """
+        started = time.monotonic()
+        pause = _FIRST_PAUSE
+        attempt = 1
+        while True:
+            try:
+                async with self._lock:
+                    return await self._attempt(action, work, write=write)
+            except _BusyError as busy:
+                waited = time.monotonic() - started
+                if attempt >= _MAX_ATTEMPTS or waited + pause >= self._retry_for:
+                    raise self._error(
+                        action,
+                        busy.error,
+                        detail=f"still locked after {attempt} attempts over {waited:.1f} s",
+                    ) from busy.error
+                logger.warning(
+                    "storage_busy_retrying",
+                    path=str(self._path),
+                    action=action,
+                    attempt=attempt,
+                    waited_seconds=round(waited, 3),
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, _MAX_PAUSE)
+            attempt += 1
+
+    async def _attempt(
+        self,
+        action: str,
+        work: Callable[[aiosqlite.Connection], Awaitable[_T]],
+        *,
+        write: bool,
+    ) -> _T:
+        try:
             db = await self._open()
             try:
-                try:
-                    if write:
-                        # IMMEDIATE takes the write lock up front, so a second
-                        # Tether on the same file waits (busy_timeout) instead
-                        # of failing halfway through a transaction.
-                        await db.execute("BEGIN IMMEDIATE")
-                    yield db
-                    if write:
-                        await db.execute("COMMIT")
-                except BaseException:
-                    if write:
-                        # Shielded: a caller cancelled mid-transaction must
-                        # still leave none open for the next caller. The
-                        # worker runs statements in order, so the ROLLBACK
-                        # lands before anything queued after it.
-                        await asyncio.shield(_rollback(db))
-                    raise
-            # OverflowError: an integer id beyond SQLite's 64 bits cannot be stored.
-            except (sqlite3.Error, OverflowError) as error:
-                raise self._error(action, error) from error
+                if write:
+                    # IMMEDIATE takes the write lock up front, so a second
+                    # Tether on the same file waits (busy_timeout) instead
+                    # of failing halfway through a transaction.
+                    await db.execute("BEGIN IMMEDIATE")
+                result = await work(db)
+                if write:
+                    await db.execute("COMMIT")
+                return result
+            except BaseException:
+                if write:
+                    # Shielded: a caller cancelled mid-transaction must
+                    # still leave none open for the next caller. The
+                    # worker runs statements in order, so the ROLLBACK
+                    # lands before anything queued after it.
+                    await asyncio.shield(_rollback(db))
+                raise
+        # OverflowError: an integer id beyond SQLite's 64 bits cannot be stored.
+        except (sqlite3.Error, OverflowError) as error:
+            if isinstance(error, sqlite3.Error) and _is_busy(error):
+                raise _BusyError(error) from error
+            raise self._error(action, error) from error
 
     async def _open(self) -> aiosqlite.Connection:
         if self._closed:
@@ -399,6 +489,8 @@ class SqliteSessionStore:
                 self._path, timeout=self._busy_timeout, isolation_level=None
             )
         except sqlite3.Error as error:
+            if _is_busy(error):
+                raise
             raise self._error("opening the file", error) from error
         try:
             await self._configure(db)
@@ -435,6 +527,8 @@ class SqliteSessionStore:
             await db.execute("PRAGMA foreign_keys = ON")
             await db.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as error:
+            if _is_busy(error):
+                raise
             raise self._error("opening the file", error) from error
 
     async def _migrate(self, db: aiosqlite.Connection) -> None:
@@ -454,6 +548,8 @@ class SqliteSessionStore:
                 await asyncio.shield(_rollback(db))
                 raise
         except sqlite3.Error as error:
+            if _is_busy(error):
+                raise
             raise self._error("updating the schema", error) from error
         if pending:
             logger.info(
@@ -501,10 +597,15 @@ class SqliteSessionStore:
             f"session store {self._path}: cannot create the file: {error.strerror or error}; {fix}"
         )
 
-    def _error(self, action: str, error: sqlite3.Error | OverflowError) -> StorageError:
-        logger.error("storage_failed", path=str(self._path), action=action, error=str(error))
+    def _error(
+        self, action: str, error: sqlite3.Error | OverflowError, *, detail: str = ""
+    ) -> StorageError:
+        logger.error(
+            "storage_failed", path=str(self._path), action=action, error=str(error), detail=detail
+        )
+        what = f"{error} ({detail})" if detail else str(error)
         return StorageError(
-            f"session store {self._path}: {action} failed: {error}; {_fix_for(error)}"
+            f"session store {self._path}: {action} failed: {what}; {_fix_for(error)}"
         )
 
     def _first_session(self, rows: Iterable[Sequence[Any]]) -> Session | None:
@@ -529,6 +630,23 @@ class SqliteSessionStore:
                 f"session store {self._path}: a message of session {values['session_id']!r} is "
                 f"damaged ({error}); delete that row or move the file aside"
             ) from error
+
+
+class _BusyError(Exception):
+    """Another program holds the file locked: the step may be tried again."""
+
+    def __init__(self, error: sqlite3.Error) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _is_busy(error: BaseException) -> bool:
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return "_".join(name.split("_")[:2]) in ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+async def _nothing(db: aiosqlite.Connection) -> None:
+    """The work of `initialize`: opening the file (in `_attempt`) is all of it."""
 
 
 async def _rollback(db: aiosqlite.Connection) -> None:

@@ -212,3 +212,45 @@ async def test_an_approval_that_cannot_be_recorded_does_not_count(
 def test_timeout_must_be_positive(event_bus: EventBus, audit_logger: AuditLogger) -> None:
     with pytest.raises(ValueError, match="positive"):
         coordinator(event_bus, audit_logger, None, timeout=0)
+
+
+@pytest.mark.parametrize(
+    ("owner", "answerer", "accepted"),
+    [
+        pytest.param(7, "7", True, id="int-owner-text-answer"),
+        pytest.param("7", 7, True, id="text-owner-int-answer"),
+        pytest.param(7, "+7", False, id="plus"),
+        pytest.param(7, "07", False, id="leading-zero"),
+        pytest.param(7, "7.0", False, id="float-text"),
+        pytest.param(7, " 7", False, id="space"),
+        pytest.param(1, True, False, id="bool-is-not-1"),
+        pytest.param("alice", "Alice", False, id="case"),
+    ],
+)
+async def test_the_owner_matches_however_typed_and_only_them(
+    event_bus: EventBus,
+    audit_logger: AuditLogger,
+    requester: FakeRequester,
+    owner: object,
+    answerer: object,
+    accepted: bool,
+) -> None:
+    approvals = coordinator(event_bus, audit_logger, requester)
+    task = asyncio.create_task(
+        approvals.request(
+            session_id="s1",
+            chat_id=42,
+            tool_name="Bash",
+            description="rm x",
+            owner=owner,  # type: ignore[arg-type]
+        )
+    )
+    for _ in range(20):
+        await asyncio.sleep(0)
+        if approvals.pending(42):
+            break
+    answer = await approvals.resolve(requester.last_id, True, answerer)  # type: ignore[arg-type]
+    assert answer.accepted is accepted
+    if not accepted:
+        await approvals.cancel_pending(42)
+    await task

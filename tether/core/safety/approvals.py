@@ -24,6 +24,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict
 
 from tether.core.events import APPROVAL_REQUESTED, APPROVAL_RESOLVED, Event, EventBus
+from tether.core.ids import user_key
 from tether.core.safety.audit import AuditLogger
 from tether.core.types import ChatId, UserId
 from tether.exceptions import ApprovalTimeoutError, AuditError
@@ -297,7 +298,7 @@ class ApprovalCoordinator:
                 else "This approval request is unknown or has expired."
             )
             return await self._refuse(approval_id, user_id, message, None)
-        if entry.owner is not None and str(entry.owner) != str(user_id):
+        if entry.owner is not None and user_key(entry.owner) != user_key(user_id):
             return await self._refuse(
                 approval_id,
                 user_id,

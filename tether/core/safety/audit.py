@@ -10,6 +10,13 @@ place. Anything slower (an fsync, a backlog) goes to a worker thread, and the
 calls that arrive meanwhile are written together in its next write (group
 commit), so the event loop never waits on the disk and lines stay whole and in
 `seq` order.
+
+A crash or power cut can leave the last line torn (cut short, NUL-filled or
+not UTF-8). On opening, such a tail is moved to a sibling file
+(`audit.jsonl.torn-<UTC time>`, mode 0600) and the log is cut back to its last
+whole line, so it stays valid JSON Lines; the first entry written then is an
+`audit_torn_tail` entry saying how many bytes went where, and `seq` continues
+from the last whole entry. Only the tail is read, however large the log.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from tether.exceptions import AuditError
 
@@ -34,6 +41,8 @@ logger = structlog.get_logger(__name__)
 
 MAX_STRING_LENGTH = 500
 _TAIL_CHUNK = 64 * 1024
+# A tail longer than this is no entry Tether wrote: it is torn whatever it holds.
+_MAX_ENTRY_BYTES = 4 * 1024 * 1024
 # Set by the log on every entry; a caller's field of the same name would break `seq`.
 _RESERVED_FIELDS = frozenset({"seq", "timestamp", "event_type"})
 
@@ -89,6 +98,76 @@ def _last_sequence(fd: int) -> tuple[int, bool]:
                 return sequence, ends_mid_line
         offset = start
     return 0, ends_mid_line
+
+
+class _TornTail(BaseModel):
+    """A torn last line moved out of the log on opening."""
+
+    model_config = ConfigDict(frozen=True)
+
+    length: int
+    moved_to: str
+
+
+def _last_newline_end(fd: int, size: int) -> int:
+    """The offset just past the file's last newline (0 when it has none), reading backwards."""
+    offset = size
+    while offset > 0:
+        start = max(0, offset - _TAIL_CHUNK)
+        found = os.pread(fd, offset - start, start).rfind(b"\n")
+        if found >= 0:
+            return start + found + 1
+        offset = start
+    return 0
+
+
+def _is_whole_entry(raw: bytes) -> bool:
+    """A line Tether could have written: one UTF-8 JSON object."""
+    try:
+        return isinstance(json.loads(raw.decode("utf-8")), dict)
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        return False
+
+
+def _move_torn_tail(fd: int, path: Path) -> _TornTail | None:
+    """Move the log's unfinished last line to a sibling file and cut the log before it.
+
+    A last line that is a whole entry without its newline stays (the next write
+    adds the newline). The tail is copied and synced before the log is cut, so a
+    crash in between loses nothing.
+    """
+    size = os.fstat(fd).st_size
+    cut = _last_newline_end(fd, size)
+    length = size - cut
+    if length == 0:
+        return None
+    if length <= _MAX_ENTRY_BYTES and _is_whole_entry(os.pread(fd, length, cut)):
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    for attempt in range(100):
+        suffix = f".torn-{stamp}" + (f"-{attempt}" if attempt else "")
+        sibling = path.with_name(path.name + suffix)
+        try:
+            out = os.open(sibling, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise OSError(17, f"no free name for the torn tail of {path}")
+    try:
+        offset = cut
+        while offset < size:
+            chunk = os.pread(fd, min(_TAIL_CHUNK, size - offset), offset)
+            if not chunk:
+                break
+            os.write(out, chunk)
+            offset += len(chunk)
+        os.fsync(out)
+    finally:
+        os.close(out)
+    os.ftruncate(fd, cut)
+    os.fsync(fd)
+    return _TornTail(length=length, moved_to=str(sibling))
 
 
 class AuditLogger:
@@ -237,7 +316,7 @@ class AuditLogger:
             if self._fd is not None:
                 return
             try:
-                self._fd, self._sequence, self._needs_newline = await asyncio.to_thread(
+                self._fd, self._sequence, self._needs_newline, torn = await asyncio.to_thread(
                     self._open_file
                 )
             except OSError as error:
@@ -246,20 +325,44 @@ class AuditLogger:
                     "check TETHER_AUDIT_LOG_PATH and the directory's permissions"
                 ) from error
             logger.debug("audit_log_opened", path=str(self._path), last_seq=self._sequence)
+            if torn is not None:
+                await self._record_torn_tail(torn)
 
-    def _open_file(self) -> tuple[int, int, bool]:
+    async def _record_torn_tail(self, torn: _TornTail) -> None:
+        """Say in the log and in the audit itself that a torn tail was moved aside."""
+        logger.warning(
+            "audit_torn_tail_moved",
+            path=str(self._path),
+            bytes=torn.length,
+            moved_to=torn.moved_to,
+            last_seq=self._sequence,
+        )
+        record = {
+            "timestamp": datetime.now(UTC).isoformat(timespec="microseconds"),
+            "event_type": "audit_torn_tail",
+            "bytes": torn.length,
+            "moved_to": torn.moved_to,
+        }
+        try:
+            await asyncio.to_thread(self._write_batch, [record])
+        except OSError as error:
+            raise self._write_error(1, error) from error
+
+    def _open_file(self) -> tuple[int, int, bool, _TornTail | None]:
         self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self._path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        torn = None
         try:
             # Tighten an existing log file, but never a device: as root, a log
             # pointed at /dev/null must not make /dev/null unusable for others.
             if stat.S_ISREG(os.fstat(fd).st_mode):
                 os.fchmod(fd, 0o600)
+                torn = _move_torn_tail(fd, self._path)
             sequence, needs_newline = _last_sequence(fd)
         except BaseException:
             os.close(fd)
             raise
-        return fd, sequence, needs_newline
+        return fd, sequence, needs_newline, torn
 
     async def _write_pending(self) -> None:
         while self._pending:
@@ -318,10 +421,27 @@ class AuditLogger:
 
 
 def read_audit_log(path: Path | str) -> list[dict[str, Any]]:
-    """Every entry of the audit log at `path`, oldest first (for tests and tools)."""
+    """Every entry of the audit log at `path`, oldest first (for tests and tools).
+
+    A line that is not a JSON object (torn by a crash in an old log, not UTF-8,
+    edited by hand) is skipped with an `audit_line_unreadable` warning naming
+    its line number, so one damaged line never hides the entries around it.
+    """
     entries = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                entries.append(json.loads(line))
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                entry = json.loads(raw.decode("utf-8"))
+            except ValueError as error:
+                entry, reason = None, str(error)
+            else:
+                reason = f"a JSON {type(entry).__name__}, not an object"
+            if isinstance(entry, dict):
+                entries.append(entry)
+            else:
+                logger.warning(
+                    "audit_line_unreadable", path=str(path), line=number, reason=reason[:200]
+                )
     return entries

@@ -1,12 +1,15 @@
 """ToolGatekeeper: runs sandbox, policy and approval for every tool call.
 
-`check` emits `tool.gated`, decides (the `SafetyPipeline`, then a person when
-the policy asks), writes one `tool_attempt` audit entry, then emits
+`check` runs the `SafetyPipeline`, emits `tool.gated`, asks a person when the
+policy asks, writes one `tool_attempt` audit entry, then emits
 `tool.allowed` or `tool.denied` (and `safety.violation` for a sandbox denial),
 and returns a `GateDecision`. The gate writes no `security_violation` entry
 itself: the built-in AuditPlugin writes exactly one on a sandbox `tool.denied`. It never
 raises into the agent: any failure is a deny with the reason. A decision that
-cannot be written to the audit log is a deny too.
+cannot be written to the audit log is a deny too. Plugins cannot keep the
+entry from being written: the bus contains whatever their handlers raise, the
+verdict and the input to record are taken before tool.gated is delivered, and
+a cancellation that arrives while it is delivered is recorded as a deny.
 
 Above the policy files sit two more layers, applied only where the policy
 would ask (never to a deny or the floor, never to what the analysis could not
@@ -231,17 +234,9 @@ class ToolGatekeeper:
         """
         name = tool_name if isinstance(tool_name, str) else repr(tool_name)
         try:
-            await self._bus.emit(
-                Event(
-                    name=TOOL_GATED,
-                    data={
-                        "session_id": session_id,
-                        "chat_id": chat_id,
-                        "tool_name": name,
-                        "tool_input": tool_input,
-                    },
-                )
-            )
+            # Decided, and copied for the record, before any plugin sees the call:
+            # nothing a tool.gated handler does can change either.
+            logged_input, truncated = _bounded_input(tool_input)
             verdict = self._pipeline.decide(tool_name, tool_input, cwd=cwd)
             asks = verdict.decision is Action.REQUIRE_APPROVAL
             read_only = read_only or mode == "plan"
@@ -249,21 +244,37 @@ class ToolGatekeeper:
                 verdict = _plan_mode_denial(verdict)
             directory = self._approved_directory(cwd)
             try:
+                await self._bus.emit(
+                    Event(
+                        name=TOOL_GATED,
+                        data={
+                            "session_id": session_id,
+                            "chat_id": chat_id,
+                            "tool_name": name,
+                            "tool_input": tool_input,
+                        },
+                    )
+                )
                 decision = await self._settle(
                     verdict, name, session_id, chat_id, user_id, mode=mode, directory=directory
                 )
             except asyncio.CancelledError:
-                # The request was cancelled while a person was being asked: the
-                # call did not run, and the record says so.
+                # The request was cancelled (while a person was being asked, or
+                # while tool.gated was delivered): the call did not run, and the
+                # record says so.
                 cancelled = GateDecision(
                     allowed=False,
                     reason=f"Denied: {verdict.reason} — the request was cancelled.",
                     violation_type="approval",
                     approval="cancelled",
                 )
-                await self._record(cancelled, verdict, name, tool_input, session_id, cwd)
+                await self._record(
+                    cancelled, verdict, name, logged_input, session_id, cwd, truncated
+                )
                 raise
-            decision = await self._record(decision, verdict, name, tool_input, session_id, cwd)
+            decision = await self._record(
+                decision, verdict, name, logged_input, session_id, cwd, truncated
+            )
         except Exception as error:
             logger.error("gate_failed", tool_name=name, error=repr(error), exc_info=error)
             decision = GateDecision(
@@ -375,14 +386,18 @@ class ToolGatekeeper:
         tool_input: Any,
         session_id: str,
         cwd: Path | str | None,
+        truncated: bool,
     ) -> GateDecision:
-        """One tool_attempt entry per call; an unrecorded allow becomes a deny."""
+        """One tool_attempt entry per call; an unrecorded allow becomes a deny.
+
+        `tool_input` is the copy made for the log; `truncated` says whether
+        making it cut anything (replay skips those entries).
+        """
         try:
-            logged, truncated = _bounded_input(tool_input)
             await self._audit.log_tool_attempt(
                 session_id=session_id,
                 tool_name=tool_name,
-                tool_input=logged,
+                tool_input=tool_input,
                 classification=_summary(verdict),
                 decision={
                     "allowed": decision.allowed,

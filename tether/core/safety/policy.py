@@ -518,7 +518,12 @@ class PolicyEngine:
                 action=Action.ALLOW, reason="the command runs nothing", risk_level=level
             )
         denied = next((d for d in decisions if d.action is Action.DENY), None)
-        asking = next((d for d in decisions if d.action is Action.REQUIRE_APPROVAL), None)
+        asking_all = [d for d in decisions if d.action is Action.REQUIRE_APPROVAL]
+        # "Could not analyse" (too large, unparsable) explains an ask better than any one
+        # command guessed from the text, so it is the reason shown when present.
+        asking = next((d for d in asking_all if "not_understood" in d.facts), None) or next(
+            iter(asking_all), None
+        )
         chosen = denied or asking or decisions[0]
         if chosen.action is Action.ALLOW:
             rules = sorted({d.rule for d in decisions if d.rule})

@@ -33,6 +33,7 @@ import tree_sitter_bash
 from pydantic import BaseModel, ConfigDict
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
+from tether.core.safety.shell_bounds import exceeded_bound
 from tether.core.safety.shell_words import (
     MAX_CANDIDATES,
     Fragment,
@@ -64,10 +65,12 @@ __all__ = [
 MAX_NESTING = 4
 """How deep `bash -c "bash -c '...'"` may nest before the command is 'not understood'."""
 
-MAX_COMMANDS = 512
-"""More simple commands than this in one call is not something a person can review."""
+MAX_COMMANDS = 128
+"""More simple commands than this in one call is not something a person can review
+(and the walk costs tens of microseconds per command)."""
 
 _MAX_NODE_DEPTH = 150
+_FALLBACK_WORDS = 64
 
 StdinKind = Literal["none", "pipe", "heredoc", "herestring", "file"]
 
@@ -290,6 +293,12 @@ class _Walk:
         if ctx.depth > self.max_nesting:
             self.problem(f"shell code is nested more than {self.max_nesting} levels deep")
             return
+        over = exceeded_bound(text)
+        if over is not None:
+            # Parsing this could take seconds and gigabytes: look only for denials in it.
+            self.problem(f"the command is too large to analyse: {over}")
+            self._fallback(text, ctx)
+            return
         data = text.encode("utf-8", "surrogatepass")
         tree = self.parser.parse(data)
         root = tree.root_node
@@ -313,9 +322,12 @@ class _Walk:
         """
         cleaned = re.sub(r"\\\n", "", text)
         cleaned = re.sub(r"[\\'\"]", "", cleaned)
-        cleaned = re.sub(r"\$?[{}(),`]", " ", cleaned)
-        for piece in re.split(r"[;&|\n<>]+", cleaned):
-            words = [Word(word) for word in piece.split() if not word.isdigit()]
+        cleaned = re.sub(r"\$?[{},]", " ", cleaned)
+        # Repeated pieces once each, so padding cannot use up the command budget;
+        # a substitution or subshell starts a command of its own (`echo $(mkfs ...)`).
+        for piece in dict.fromkeys(re.split(r"[;&|\n<>()`]+", cleaned)):
+            # The first words of each piece: enough to see `rm -rf /`, and bounded.
+            words = [Word(word) for word in piece.split()[:_FALLBACK_WORDS] if not word.isdigit()]
             if words:
                 self.emit(words, _replace(ctx, source="unparsed"), ())
 

@@ -1,0 +1,299 @@
+"""Structural bounds on shell text, checked before the parser sees it.
+
+tree-sitter-bash is fast on ordinary commands but not on every shape: a
+pipeline of thousands of stages grows superlinearly (33,000 stages took 3 GB
+and crashed the process), many here-documents grow quadratically, and the walk
+that turns the tree into commands costs tens of microseconds per command. So
+before parsing, one cheap lexical pass counts what makes parsing and walking
+expensive (pipeline stages, list operators, words, here-documents,
+redirections, substitutions, nesting) and stops at the first bound crossed.
+Every text within the bounds parses and walks in a few milliseconds; a text
+past them is "too large to analyse", which a person must approve unless the
+crude fallback scan finds something to deny.
+
+The pass follows Bash's quoting closely enough to skip what is only data
+(single-quoted text, here-document bodies, comments), yet never trusts that
+skip completely: separators seen inside skipped text count against a looser
+budget, so text the pass misreads still cannot hide thousands of stages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["BOUNDS", "ShellBounds", "exceeded_bound"]
+
+
+@dataclass(frozen=True, slots=True)
+class ShellBounds:
+    """How much structure one shell text may have and still be parsed in-line.
+
+    The defaults keep the worst accepted text of every shape under ~5 ms of
+    parsing and walking (bench and tests/core/safety/test_shell_bounds.py
+    measure them); ordinary commands are far inside all of them.
+    """
+
+    chars: int = 16_384
+    """Characters of shell text (UTF-8 bytes are at most 4x this)."""
+    separators: int = 48
+    """`|`, `|&`, `&&`, `||`, `;`, `;;`, `&` and statement-ending newlines."""
+    pipes: int = 24
+    """Pipeline stages joined by `|`/`|&` (the grammar's costliest shape)."""
+    words: int = 192
+    """Words outside quotes and here-document bodies."""
+    heredocs: int = 8
+    """Here-documents (`<<`, `<<-`); each costs far more than a plain word."""
+    redirections: int = 64
+    """`<`, `>`, `>>`, `&>`, `<<<`, `<&`, `>&` and the like."""
+    substitutions: int = 32
+    """`$(...)`, backticks, `<(...)`, `>(...)`: each runs commands of its own."""
+    expansions: int = 256
+    """`$` anywhere, here-document bodies included: each is an expansion to walk."""
+    depth: int = 16
+    """Nesting of (), {}, $(), ${}, $(()), backticks and double quotes."""
+    opaque_separators: int = 1024
+    """`|`, `;` and `&` inside text skipped as data (quotes, bodies, comments)."""
+
+
+BOUNDS = ShellBounds()
+
+# Characters that may start a token; runs of anything else are skipped in one step.
+_PLAIN = r"""[^\\\n \t\r$'"`(){}<>|;&\#]*"""
+# What the code pass stops at; a lone special character (`$x`, `a#b`) is `other`.
+_CODE = re.compile(
+    _PLAIN
+    + r"""(?:
+    (?P<escape>\\.)
+    | (?P<newline>\n)
+    | (?P<space>[ \t\r]+)
+    | (?P<ansi>\$')
+    | (?P<single>')
+    | (?P<double>")
+    | (?P<backtick>`)
+    | (?P<arith>\$\(\(|\(\(|\$\[)
+    | (?P<substitution>\$\(|[<>]\()
+    | (?P<expansion>\$\{)
+    | (?P<open>\()
+    | (?P<close>\))
+    | (?P<brace>\{)
+    | (?P<unbrace>\})
+    | (?P<heredoc><<-?(?!<))
+    | (?P<pipe>\|&|\|(?!\|))
+    | (?P<list>\|\||&&|;;&?|;&|;|&(?!>))
+    | (?P<redirect><<<|&>>?|>>|>&|<&|<>|>\||[<>])
+    | (?P<comment>(?:^|(?<=[\s;&|()]))\#)
+    | (?P<other>.)
+    )""",
+    re.VERBOSE | re.DOTALL,
+)
+# Inside double quotes only these mean anything.
+_DOUBLE = re.compile(
+    r"""[^\\"`$]*(?:(?P<escape>\\.)|(?P<double>")|(?P<backtick>`)"""
+    r"""|(?P<arith>\$\(\(|\$\[)|(?P<substitution>\$\()|(?P<expansion>\$\{)|(?P<other>.))""",
+    re.DOTALL,
+)
+_ANSI_END = re.compile(r"(?:[^'\\]|\\.)*'", re.DOTALL)
+_DELIMITER = re.compile(r"""[ \t]*((?:'[^']*'|"(?:[^"\\]|\\.)*"|\\.|[^\s;&|<>()'"\\])+)""")
+_OPAQUE = re.compile(r"[|;&]")
+
+# Contexts on the nesting stack.
+_DQ, _BT, _ARITH, _PAREN, _SUB, _EXP, _BRACE = "dq", "bt", "arith", "(", "$(", "${", "{"
+_NO_HEREDOC = frozenset({_ARITH, _EXP})
+
+
+class _Budget:
+    """Counts against `ShellBounds`; `over` names the first bound crossed."""
+
+    __slots__ = ("bounds", "counts", "over")
+
+    def __init__(self, bounds: ShellBounds) -> None:
+        self.bounds = bounds
+        self.counts = dict.fromkeys(
+            ("separators", "pipes", "words", "heredocs", "redirections", "substitutions"), 0
+        )
+        self.counts["opaque_separators"] = 0
+        self.over: str | None = None
+
+    def add(self, what: str, n: int = 1) -> bool:
+        """Count `n` more of `what`; True once any bound is crossed."""
+        count = self.counts[what] + n
+        self.counts[what] = count
+        limit: int = getattr(self.bounds, what)
+        if count > limit:
+            self.over = _describe(what, count, limit)
+        return self.over is not None
+
+
+_WHAT = {
+    "separators": "command separators",
+    "pipes": "pipeline stages",
+    "words": "words",
+    "heredocs": "here-documents",
+    "redirections": "redirections",
+    "substitutions": "command substitutions",
+    "opaque_separators": "separators inside quoted or here-document text",
+    "expansions": "`$` expansions",
+}
+
+
+def _describe(what: str, count: int, limit: int) -> str:
+    counted = f"more than {limit:,}" if count > limit else f"{count:,}"
+    return f"{counted} {_WHAT[what]} (the limit is {limit:,})"
+
+
+def exceeded_bound(text: str, bounds: ShellBounds = BOUNDS) -> str | None:
+    """Which structural bound `text` crosses, as a phrase; None when it may be parsed.
+
+    Linear in the text and stops at the first bound crossed, so its own cost is
+    bounded by the bounds, not by the input.
+    """
+    if len(text) > bounds.chars:
+        return f"{len(text):,} characters (the limit is {bounds.chars:,})"
+    dollars = text.count("$")
+    if dollars > bounds.expansions:
+        return _describe("expansions", dollars, bounds.expansions)
+    return _Scan(text, bounds).run()
+
+
+class _Scan:
+    """One lexical pass; see the module docstring for what it approximates."""
+
+    def __init__(self, text: str, bounds: ShellBounds) -> None:
+        self.text = text
+        self.budget = _Budget(bounds)
+        self.depth_limit = bounds.depth
+        self.stack: list[str] = []
+        self.pending: list[tuple[str, bool]] = []
+        """Here-documents whose bodies start after the next newline: (delimiter, strip tabs)."""
+
+    def run(self) -> str | None:
+        text, pos, end = self.text, 0, len(self.text)
+        while pos < end:
+            in_double = bool(self.stack) and self.stack[-1] == _DQ
+            match = (_DOUBLE if in_double else _CODE).match(text, pos)
+            if match is None:
+                break  # only plain text is left
+            kind = match.lastgroup or ""
+            pos = match.end()
+            if kind in {"space", "newline"} and not in_double and self.budget.add("words"):
+                break
+            over, pos = self.token(kind, match, pos)
+            if over:
+                break
+        return self.budget.over
+
+    def token(self, kind: str, match: re.Match[str], pos: int) -> tuple[bool, int]:
+        """Account for one token; returns (a bound was crossed, where to go on)."""
+        add = self.budget.add
+        if kind == "escape":
+            return False, pos
+        if kind == "newline":
+            if self.pending:
+                pos = self.skip_bodies(pos)
+            if self.stack and self.stack[-1] in {_ARITH, _EXP}:
+                return False, pos
+            return add("separators"), pos
+        if kind == "space":
+            return False, pos
+        if kind == "single":
+            close = self.text.find("'", pos)
+            close = len(self.text) if close < 0 else close + 1
+            return self.opaque(pos, close), close
+        if kind == "ansi":
+            found = _ANSI_END.match(self.text, pos)
+            close = found.end() if found else len(self.text)
+            return self.opaque(pos, close), close
+        if kind == "comment":
+            close = self.text.find("\n", pos)
+            close = len(self.text) if close < 0 else close
+            return self.opaque(pos, close), close
+        if kind == "double":
+            if self.stack and self.stack[-1] == _DQ:
+                self.stack.pop()
+                return False, pos
+            return self.push(_DQ), pos
+        if kind == "backtick":
+            if self.stack and self.stack[-1] == _BT:
+                self.stack.pop()
+                return False, pos
+            return add("substitutions") or self.push(_BT), pos
+        if kind == "arith":
+            return self.push(_ARITH), pos
+        if kind == "substitution":
+            return add("substitutions") or self.push(_SUB), pos
+        if kind == "expansion":
+            return self.push(_EXP), pos
+        if kind == "open":
+            return self.push(_PAREN), pos
+        if kind == "close":
+            return False, self.close(pos)
+        if kind == "brace":
+            return self.push(_BRACE), pos
+        if kind == "unbrace":
+            if self.stack and self.stack[-1] in {_BRACE, _EXP}:
+                self.stack.pop()
+            return False, pos
+        if kind == "heredoc":
+            return self.heredoc(match, pos)
+        if kind == "pipe":
+            return add("pipes") or add("separators"), pos
+        if kind == "list":
+            return add("separators"), pos
+        if kind == "redirect":
+            return add("redirections"), pos
+        return False, pos
+
+    def push(self, context: str) -> bool:
+        self.stack.append(context)
+        if len(self.stack) > self.depth_limit:
+            self.budget.over = (
+                f"nesting deeper than {self.depth_limit} levels (the limit is {self.depth_limit})"
+            )
+            return True
+        return False
+
+    def close(self, pos: int) -> int:
+        """A `)`: ends the innermost paren-like context (a `case` pattern's `)` ends none)."""
+        if not self.stack:
+            return pos
+        top = self.stack[-1]
+        if top == _ARITH:
+            self.stack.pop()
+            return pos + 1 if self.text.startswith(")", pos) else pos
+        if top in {_PAREN, _SUB}:
+            self.stack.pop()
+        return pos
+
+    def heredoc(self, match: re.Match[str], pos: int) -> tuple[bool, int]:
+        if self.stack and self.stack[-1] in _NO_HEREDOC:
+            return False, pos  # `$((1 << 2))` shifts; it starts no here-document
+        if self.budget.add("heredocs") or self.budget.add("redirections"):
+            return True, pos
+        found = _DELIMITER.match(self.text, pos)
+        if found is None:
+            return False, pos
+        delimiter = re.sub(r"""\\(.)|['"]""", r"\1", found.group(1))
+        self.pending.append((delimiter, match.group().endswith("-")))
+        return False, found.end()
+
+    def skip_bodies(self, pos: int) -> int:
+        """Skip the bodies of the pending here-documents, which start at `pos`."""
+        text = self.text
+        for delimiter, strip_tabs in self.pending:
+            body_start = pos
+            while pos < len(text):
+                eol = text.find("\n", pos)
+                line_end = len(text) if eol < 0 else eol
+                line = text[pos:line_end]
+                pos = line_end + 1 if eol >= 0 else len(text)
+                if (line.lstrip("\t") if strip_tabs else line) == delimiter:
+                    break
+            if self.opaque(body_start, pos):
+                break
+        self.pending.clear()
+        return min(pos, len(text))
+
+    def opaque(self, start: int, end: int) -> bool:
+        """Text taken as data still counts its separators, against a looser budget."""
+        return self.budget.add("opaque_separators", len(_OPAQUE.findall(self.text, start, end)))
