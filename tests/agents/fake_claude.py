@@ -69,6 +69,7 @@ class Decision:
     allowed: bool
     reason: str = ""
     tool_input: dict[str, Any] = field(default_factory=dict)
+    result: str = ""
 
 
 class FakeClaude:
@@ -282,6 +283,25 @@ class FakeClaude:
 
     # -- tools ----------------------------------------------------------------
 
+    def run_tool(self, name: str, tool_input: dict[str, Any]) -> tuple[str, bool]:
+        """What a tool returns. The interactive ones answer as Claude Code's do."""
+        if name == "AskUserQuestion":
+            answers = tool_input.get("answers")
+            if not isinstance(answers, dict) or not answers:
+                # Headless, nobody answered: Claude Code reports an error to the model.
+                return "The user did not answer the questions.", True
+            pairs = ", ".join(f'"{q}"="{a}"' for q, a in answers.items())
+            return (
+                f"User has answered your questions: {pairs}. "
+                "You can now continue with the user's answers in mind.",
+                False,
+            )
+        if name == "ExitPlanMode":
+            # Approving the plan takes the conversation out of plan mode.
+            self.args["--permission-mode"] = "default"
+            return "User has approved your plan. You can now start coding.", False
+        return f"ok: {name}", False
+
     def use_tool(
         self,
         name: str,
@@ -296,9 +316,10 @@ class FakeClaude:
         decision = self.decide(name, tool_input, tool_use_id, agent_id)
         if decision.allowed:
             self.log("tool_ran", tool=name, input=decision.tool_input, tool_use_id=tool_use_id)
-            content, is_error = f"ok: {name}", False
+            content, is_error = self.run_tool(name, decision.tool_input)
         else:
             content, is_error = decision.reason, True
+        decision.result = content
         self.send(
             {
                 "type": "user",
@@ -577,6 +598,86 @@ def scenario_everything(fake: FakeClaude, prompt: str) -> None:
     fake.result("All done.")
 
 
+def scenario_edit(fake: FakeClaude, prompt: str) -> None:
+    """`edit`: change src/app.py's greeting, then say what came of it (the denial verbatim)."""
+    decision = fake.use_tool(
+        "Edit",
+        {
+            "file_path": str(Path(fake.cwd) / "src" / "app.py"),
+            "old_string": "hello",
+            "new_string": "bye",
+        },
+    )
+    text = "Edited." if decision.allowed else f"The edit was refused: {decision.reason}"
+    fake.say(text)
+    fake.result(text)
+
+
+QUESTIONS = [
+    {
+        "question": "Which package manager should I use?",
+        "header": "Packages",
+        "options": [
+            {"label": "uv", "description": "Fast, with a lock file"},
+            {"label": "pip", "description": "What is installed already"},
+        ],
+        "multiSelect": False,
+    },
+    {
+        "question": "Which checks should run in CI?",
+        "header": "CI",
+        "options": [
+            {"label": "tests", "description": "pytest"},
+            {"label": "types", "description": "mypy"},
+            {"label": "lint", "description": "ruff"},
+        ],
+        "multiSelect": True,
+    },
+]
+
+PLAN = """# Plan: add a greeting
+
+1. Add `greet(name)` to **src/app.py**.
+2. Test it in `tests/test_app.py`.
+
+```python
+def greet(name: str) -> str:
+    return f"Hello, {name} <3"
+```
+"""
+
+
+def scenario_ask(fake: FakeClaude, prompt: str) -> None:
+    """`ask`: two questions (the second multi-select) through AskUserQuestion."""
+    decision = fake.use_tool("AskUserQuestion", {"questions": QUESTIONS})
+    fake.say(decision.result)
+    fake.result(decision.result)
+
+
+def scenario_ask_bad(fake: FakeClaude, prompt: str) -> None:
+    """`ask-bad`: AskUserQuestion with questions that are not a list."""
+    decision = fake.use_tool("AskUserQuestion", {"questions": "which one?"})
+    fake.say(decision.result)
+    fake.result(decision.result)
+
+
+def scenario_plan(fake: FakeClaude, prompt: str) -> None:
+    """`plan`: a plan through ExitPlanMode, then an edit (refused while still planning)."""
+    decision = fake.use_tool("ExitPlanMode", {"plan": PLAN})
+    fake.say(decision.result)
+    if decision.allowed:
+        edit = fake.use_tool(
+            "Edit",
+            {
+                "file_path": str(Path(fake.cwd) / "src" / "app.py"),
+                "old_string": "hello",
+                "new_string": "bye",
+            },
+        )
+        fake.say(f" Then the edit: {edit.result}")
+    fake.result(decision.result)
+
+
 def scenario_slow(fake: FakeClaude, prompt: str) -> None:
     fake.say("Working on it.")
     deadline = time.monotonic() + 20
@@ -737,6 +838,10 @@ SCENARIOS = {
     "read": scenario_read,
     "subagent": scenario_subagent,
     "everything": scenario_everything,
+    "edit": scenario_edit,
+    "ask": scenario_ask,
+    "ask-bad": scenario_ask_bad,
+    "plan": scenario_plan,
     "slow": scenario_slow,
     "slow-tool": scenario_slow_tool,
     "tools": scenario_tools,

@@ -17,6 +17,7 @@ import pytest
 
 from tether.connectors.cli import LOCAL_CHAT_ID, CliConnector
 from tether.core.safety.audit import read_audit_log
+from tether.core.safety.preview import ApprovalPreview
 
 FAKE_CLAUDE = Path(__file__).parents[1] / "agents" / "fake_claude.py"
 TIMEOUT = 30
@@ -64,7 +65,9 @@ def test_full_exchange_with_an_inline_approval(
     child.sendline("everything")
     child.expect("Approval needed")
     child.expect("Edit")
-    child.expect(r"Allow\? \[y\]es / \[n\]o / \[a\]lways \(then choose what\): ")
+    child.expect(
+        r"Allow\? \[y\]es / \[n\]o / \[r\]eject with a reason / \[a\]lways \(then choose what\): "
+    )
     child.sendline("y")
     child.expect("Approved")
     child.expect("All done.")
@@ -117,6 +120,133 @@ def test_rejecting_an_approval_denies_the_tool(
     entries = read_audit_log(tmp_path / "audit.jsonl")
     approvals = [e for e in entries if e["event_type"] == "approval"]
     assert [(a["tool_name"], a["approved"]) for a in approvals] == [("Edit", False)]
+
+
+def test_an_edit_shows_a_coloured_diff_and_a_reason_steers_the_agent(
+    project_dir: Path, repl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """On a colour terminal the diff is green and red; "r" then a line rejects with that reason."""
+    child = _spawn(project_dir, {**repl_env, "TERM": "xterm-256color"}, tmp_path)
+    child.sendline("edit")
+    child.expect("Approval needed")
+    child.expect_exact("Edit src/app.py")
+    child.expect_exact("\x1b[31m-print('hello')\x1b[0m")
+    child.expect_exact("\x1b[32m+print('bye')\x1b[0m")
+    child.expect(r"\[r\]eject with a reason")
+    child.sendline("r")
+    child.expect("Type the reason for the agent")
+    child.sendline("keep the greeting, add a farewell instead")
+    child.expect("Rejected; the agent is told")
+    child.expect("who says: keep the greeting, add a farewell instead")
+    child.expect("1 asked · 1 blocked")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    approvals = [
+        e for e in read_audit_log(tmp_path / "audit.jsonl") if e["event_type"] == "approval"
+    ]
+    assert [(a["approved"], a["note"]) for a in approvals] == [
+        (False, "keep the greeting, add a farewell instead")
+    ]
+
+
+class _ColourTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("no_color", "coloured"),
+    [pytest.param(None, True, id="colour-terminal"), pytest.param("1", False, id="NO_COLOR")],
+)
+async def test_no_color_gives_a_plain_diff(
+    monkeypatch: pytest.MonkeyPatch, no_color: str | None, coloured: bool
+) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    out = _ColourTerminal()
+    connector = CliConnector(stdin=io.StringIO(), stdout=out)
+    preview = ApprovalPreview(
+        tool_name="Edit", kind="diff", subject="a.py", body="--- a/a.py\n+++ b/a.py\n-x\n+y"
+    )
+    await connector.request_approval(LOCAL_CHAT_ID, "k1", "Edit a.py", "Edit", preview=preview)
+    assert ("\x1b[" in out.getvalue()) is coloured
+    assert "+y" in out.getvalue()
+
+
+def test_the_agent_s_questions_are_numbered_choices_and_the_answers_reach_it(
+    project_dir: Path, repl_env: dict[str, str], tmp_path: Path
+) -> None:
+    child = _spawn(project_dir, repl_env, tmp_path)
+    child.sendline("ask")
+    child.expect("The agent asks")
+    child.expect_exact("(1/2) Which package manager should I use?")
+    child.expect_exact("1) uv — Fast, with a lock file")
+    child.expect("or type your own answer: ")
+    child.sendline("7")
+    child.expect("Please give one number from 1 to 2: ")
+    child.sendline("poetry, sadly")  # an answer in the person's own words
+    child.expect_exact("(2/2) Which checks should run in CI?")
+    child.expect("numbers, e.g. 1,3")
+    child.sendline("1,3")
+    child.expect_exact('"Which package manager should I use?"="poetry, sadly"')
+    child.expect_exact('"Which checks should run in CI?"="tests, lint"')
+    child.expect("› ")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    entries = read_audit_log(tmp_path / "audit.jsonl")
+    (asked,) = [e for e in entries if e["event_type"] == "approval"]
+    assert (asked["tool_name"], asked["kind"], asked["answers"]) == (
+        "AskUserQuestion",
+        "questions",
+        ["poetry, sadly", "tests, lint"],
+    )
+
+
+def test_an_approved_plan_leaves_plan_mode_for_the_chosen_mode(
+    project_dir: Path, repl_env: dict[str, str], tmp_path: Path
+) -> None:
+    child = _spawn(project_dir, repl_env, tmp_path)
+    child.sendline("/plan")
+    child.expect("Plan mode")
+    child.expect("› ")
+    child.sendline("plan")
+    child.expect("The agent's plan")
+    child.expect_exact("1. Add `greet(name)` to **src/app.py**.")
+    child.expect("Your choice: ")
+    child.sendline("2")
+    child.expect("Edit mode")
+    child.expect("User has approved your plan")
+    child.expect_exact("Then the edit: ok: Edit")
+    child.expect("› ")
+    child.sendline("/status")
+    child.expect("Mode: edit")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+
+
+def test_malformed_questions_are_refused_and_keep_planning_sends_feedback(
+    project_dir: Path, repl_env: dict[str, str], tmp_path: Path
+) -> None:
+    child = _spawn(project_dir, repl_env, tmp_path)
+    child.sendline("ask-bad")
+    child.expect("AskUserQuestion.questions must be a non-empty list")
+    child.expect("› ")
+    child.sendline("plan")
+    child.expect("Your choice: ")
+    child.sendline("3")
+    child.expect("Type your feedback for the agent")
+    child.sendline("also update the README")
+    child.expect("Back to planning; the agent is told")
+    child.expect("keep planning and says: also update the README")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
 
 
 def test_ctrl_c_cancels_the_running_request_and_the_repl_goes_on(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tether.connectors.base import ApprovalAnswer, ApprovalChoice, Button
@@ -20,7 +22,7 @@ async def _ask(connector: TelegramConnector, bot_api: FakeBotApi) -> int:
     return int(await connector.request_approval(42, "k3x9", DESCRIPTION, "Bash"))
 
 
-async def test_an_approval_request_shows_the_call_verbatim_with_three_buttons(
+async def test_an_approval_request_shows_the_call_verbatim_with_approve_apart_from_reject(
     connector: TelegramConnector, bot_api: FakeBotApi
 ) -> None:
     """The command is shown exactly as it will run: `**` is not taken for bold."""
@@ -28,7 +30,11 @@ async def test_an_approval_request_shows_the_call_verbatim_with_three_buttons(
     shown = bot_api.messages[(42, message_id)]
     assert (shown.text, shown.parse_mode) == (DESCRIPTION, None)
     labels = [[button["text"] for button in row] for row in shown.buttons]
-    assert labels == [["✅ Approve", "❌ Reject"], ["🔁 Always… (choose what)"]]
+    assert labels == [
+        ["✅ Approve"],
+        ["🔁 Always… (choose what)"],
+        ["❌ Reject", "💬 Reject with reason"],
+    ]
 
 
 @pytest.mark.parametrize(
@@ -83,7 +89,7 @@ async def test_a_refused_press_is_told_to_the_presser_and_the_buttons_stay(
     assert bot_api.callback_answers[query_id]["text"] == refusal
     assert handlers.answers[0].user_id == 99
     shown = bot_api.messages[(42, message_id)]
-    assert shown.edits == 0 and len(shown.buttons) == 2
+    assert shown.edits == 0 and len(shown.buttons) == 3
 
 
 async def test_a_second_press_is_refused_once_the_first_settled(
@@ -123,7 +129,7 @@ async def test_an_approval_handler_that_fails_is_reported_to_the_presser(
     query_id = bot_api.press(message_id, "✅")
     await bot_api.wait_for(lambda: query_id in bot_api.callback_answers)
     assert bot_api.callback_answers[query_id]["text"].startswith("Something went wrong")
-    assert len(bot_api.messages[(42, message_id)].buttons) == 2
+    assert len(bot_api.messages[(42, message_id)].buttons) == 3
 
 
 async def test_close_approval_shows_why_and_removes_the_buttons(
@@ -185,3 +191,49 @@ async def test_always_offers_scope_buttons_and_a_press_learns_one(
         True,
     )
     assert bot_api.messages[(42, message_id)].buttons == []
+
+
+async def test_requests_at_once_share_a_message_and_close_one_by_one(
+    connector: TelegramConnector, bot_api: FakeBotApi
+) -> None:
+    ids = await asyncio.gather(
+        *(connector.request_approval(42, f"id{n}", f"Bash: step {n}", "Bash") for n in (1, 2))
+    )
+    assert [i.split("#")[1] for i in ids] == ["1", "2"]
+    message_id = int(ids[0].split("#")[0])
+    assert {i.split("#")[0] for i in ids} == {str(message_id)}
+    await connector.close_approval(42, ids[0], "⌛ Expired after 300 s: denied")
+    shown = bot_api.messages[(42, message_id)]
+    assert "→ ⌛ Expired after 300 s: denied" in shown.visible_text
+    labels = [[b["text"] for b in row] for row in shown.buttons]
+    assert labels == [["✅ 2", "💬 2", "❌ 2"]], "one left: no 'all' buttons"
+    await connector.close_approval(42, ids[1], "🛑 Cancelled — denied.")
+    assert shown.buttons == []
+    # Closing again, or an item that does not exist, changes nothing.
+    edits = shown.edits
+    await connector.close_approval(42, ids[1], "again")
+    await connector.close_approval(42, f"{message_id}#9", "nine")
+    assert shown.edits == edits
+
+
+async def test_all_buttons_on_a_settled_batch_change_nothing(
+    connector: TelegramConnector, bot_api: FakeBotApi, handlers: Handlers
+) -> None:
+    message_id = await connector.send_message(42, "Old", [[Button(label="all", data="b:y")]])
+    query_id = bot_api.push_callback(int(message_id), "b:y")
+    await bot_api.wait_for(lambda: query_id in bot_api.callback_answers)
+    assert bot_api.callback_answers[query_id]["text"] == "These requests are already settled."
+    assert handlers.answers == []
+
+
+async def test_a_batch_whose_first_request_is_cancelled_refuses_the_others(
+    connector: TelegramConnector, bot_api: FakeBotApi
+) -> None:
+    first = asyncio.create_task(connector.request_approval(42, "id1", "Bash: a", "Bash"))
+    await asyncio.sleep(0.05)
+    second = asyncio.create_task(connector.request_approval(42, "id2", "Bash: b", "Bash"))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    with pytest.raises(ConnectorError, match="cancelled"):
+        await asyncio.wait_for(second, 2)
+    assert bot_api.calls_to("sendMessage") == []

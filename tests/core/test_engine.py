@@ -441,7 +441,10 @@ async def test_connector_messages_stream_into_a_reply(
     await connector.on_message(IncomingMessage(user_id=OWNER, chat_id=CHAT, text="hi"))
     reply = connector.replies[-1]
     assert reply.updates[0] == "Hello "
-    assert reply.final == "Hello [Read ran]world"
+    assert reply.final == (
+        "Hello [Read ran]world\n\n"
+        "📋 1 tool call: 0 commands run · 0 files changed · 0 asked · 0 blocked"
+    )
     assert any(line and "Read" in line for line in reply.activities)
 
 

@@ -2,8 +2,8 @@
 
 A script is a sequence of steps run on every `execute`: `Say(text)` streams
 text, `UseTool(name, input)` asks the gate (and records its decision),
-`Wait(seconds)`, `Fail(error)`. Tool results are not executed: the decisions
-are what the tests look at.
+`Parallel(tools)` asks for several at once, `Wait(seconds)`, `Fail(error)`.
+Tool results are not executed: the decisions are what the tests look at.
 """
 
 from __future__ import annotations
@@ -45,7 +45,14 @@ class Fail:
     error: BaseException
 
 
-Step = Say | UseTool | Wait | Fail
+@dataclass(frozen=True)
+class Parallel:
+    """Tool calls made at once, as the agent's parallel calls are."""
+
+    tools: tuple[UseTool, ...]
+
+
+Step = Say | UseTool | Wait | Fail | Parallel
 
 
 @dataclass
@@ -105,6 +112,13 @@ class ScriptedAgent:
                     call.decisions.append((step.name, decision))
                     outcome = "ran" if decision.allowed else f"was denied: {decision.reason}"
                     texts.append(f"[{step.name} {outcome}]")
+                elif isinstance(step, Parallel):
+                    decisions = await asyncio.gather(
+                        *(can_use_tool(tool.name, tool.input) for tool in step.tools)
+                    )
+                    for tool, decision in zip(step.tools, decisions, strict=True):
+                        call.decisions.append((tool.name, decision))
+                        tools.append(tool.name)
                 elif isinstance(step, Wait):
                     await asyncio.sleep(step.seconds)
                 else:

@@ -14,6 +14,7 @@ from tether.connectors.base import (
     MessageHandler,
     ReplyStream,
 )
+from tether.core.safety.preview import ApprovalPreview
 from tether.core.types import ChatId
 
 
@@ -24,6 +25,7 @@ class ApprovalRequest:
     description: str
     tool_name: str
     closed_with: str | None = None
+    preview: ApprovalPreview | None = None
 
 
 @dataclass
@@ -96,9 +98,17 @@ class RecordingConnector:
         return None
 
     async def request_approval(
-        self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
+        self,
+        chat_id: ChatId,
+        approval_id: str,
+        description: str,
+        tool_name: str,
+        *,
+        preview: ApprovalPreview | None = None,
     ) -> str:
-        self.approvals.append(ApprovalRequest(chat_id, approval_id, description, tool_name))
+        self.approvals.append(
+            ApprovalRequest(chat_id, approval_id, description, tool_name, preview=preview)
+        )
         self.approval_requested.set()
         return approval_id
 

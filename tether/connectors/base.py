@@ -30,11 +30,13 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from tether.core.safety.preview import ApprovalPreview
 from tether.core.types import ChatId, UserId
 
 __all__ = [
     "APPROVED_MARK",
     "LEARNED_MARK",
+    "REASON_MARK",
     "REJECTED_MARK",
     "ApprovalAnswer",
     "ApprovalChoice",
@@ -45,6 +47,7 @@ __all__ = [
     "IncomingMessage",
     "MessageHandler",
     "ReplyStream",
+    "awaits_reason",
     "is_settled_outcome",
 ]
 
@@ -56,6 +59,19 @@ REJECTED_MARK = "❌"
 LEARNED_MARK = "📌"
 """How the outcome of choosing a scope after "always" begins when a rule was learned."""
 """How an outcome text that rejected a request starts ("❌ Rejected by @ana")."""
+
+REASON_MARK = "💬"
+"""How the answer to "Reject with reason" starts: the request waits for the reason.
+
+The connector shows it on the request (buttons removed) and tells the person
+that their next message is the reason; the request stays open until then or
+its timeout, so `close_approval` may still come for it.
+"""
+
+
+def awaits_reason(outcome: str) -> bool:
+    """True when the text `on_approval` returned asks for the reason of a rejection."""
+    return outcome.startswith(REASON_MARK)
 
 
 def is_settled_outcome(outcome: str) -> bool:
@@ -85,12 +101,24 @@ class IncomingMessage(BaseModel):
 
 
 class ApprovalChoice(StrEnum):
-    """The three answers to an approval request."""
+    """The answers to an approval request."""
 
     APPROVE = "approve"
     REJECT = "reject"
+    REJECT_WITH_REASON = "reason"
+    """Reject, and tell the agent why: the person's next message is the reason."""
     ALWAYS = "always"
     """Approve, then choose a scope to allow from now on (a learned rule)."""
+    APPROVE_EDIT = "approve_edit"
+    """Approve a plan and work on in edit mode (plain APPROVE: default mode)."""
+    KEEP_PLANNING = "keep_planning"
+    """Refuse a plan: the person's next message is the feedback the agent gets."""
+    OPTION = "option"
+    """Pick an option of a question: `value` is "<question>.<option>" (indexes)."""
+    DONE = "done"
+    """Finish a multi-select question with the options picked: `value` is "<question>"."""
+    ANSWER = "answer"
+    """Answer a question in words: `value` is "<question>\n<text>"."""
 
 
 class ApprovalAnswer(BaseModel):
@@ -109,6 +137,8 @@ class ApprovalAnswer(BaseModel):
     """After "always": the number (1-based) of the scope to learn."""
     remember: bool = False
     """With `scope`: keep the rule beyond this chat (for this project)."""
+    value: str | None = None
+    """What a question's answer carries (see `ApprovalChoice`)."""
 
 
 class Button(BaseModel):
@@ -223,11 +253,19 @@ class BaseConnector(Protocol):
         ...
 
     async def request_approval(
-        self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
+        self,
+        chat_id: ChatId,
+        approval_id: str,
+        description: str,
+        tool_name: str,
+        *,
+        preview: ApprovalPreview | None = None,
     ) -> str:
         """Ask the chat to approve a tool call (buttons, or a prompt); returns the message id.
 
-        `description` says what would run (tool, command or path, rule, risk).
+        `description` says what would run (tool, command or path, rule, risk);
+        `preview`, when given, says it in full (a diff, the commands and their
+        facts): lay it out with `approval_view.approval_view` and format that.
         The answer arrives at the `on_approval` handler as an `ApprovalAnswer`
         carrying `approval_id`.
         """

@@ -1,7 +1,10 @@
 """CliConnector: Tether in a terminal — a REPL with streamed replies and inline approvals.
 
 One reader takes every line typed. While an approval is waiting, the next line
-answers it (y / n / a); otherwise a line is a message or a /command. Messages
+answers it (y / n / r / a); otherwise a line is a message or a /command. An
+approval shows the shared approval view (`approval_view.py`): a coloured diff
+when the terminal supports colour and `NO_COLOR` is not set, plain otherwise.
+"r" rejects with a reason: the next line typed is the reason the agent gets. Messages
 run in the background so the reader stays free to take an approval answer or
 Ctrl-C (which cancels the running request). Ctrl-D ends the session cleanly.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import signal
 import sys
 import time
@@ -19,6 +23,11 @@ from typing import IO, Any
 
 import structlog
 
+from tether.connectors.approval_view import (
+    approval_view,
+    render_terminal,
+    terminal_wants_colour,
+)
 from tether.connectors.base import (
     ApprovalAnswer,
     ApprovalChoice,
@@ -28,7 +37,10 @@ from tether.connectors.base import (
     IncomingMessage,
     MessageHandler,
     ReplyStream,
+    awaits_reason,
 )
+from tether.core.safety.preview import ApprovalPreview
+from tether.core.safety.prompts import AgentPrompt, PromptQuestion
 from tether.core.types import ChatId
 
 __all__ = ["LOCAL_CHAT_ID", "LOCAL_USER_ID", "CliConnector"]
@@ -46,9 +58,44 @@ _ANSWERS = {
     "n": ApprovalChoice.REJECT,
     "no": ApprovalChoice.REJECT,
     "": ApprovalChoice.REJECT,
+    "r": ApprovalChoice.REJECT_WITH_REASON,
+    "reason": ApprovalChoice.REJECT_WITH_REASON,
     "a": ApprovalChoice.ALWAYS,
     "always": ApprovalChoice.ALWAYS,
 }
+
+
+_PLAN_CHOICES = (
+    "1) Approve, and work on in default mode   2) Approve, in edit mode   "
+    "3) Keep planning (you say what to change)\nYour choice: "
+)
+_NUMBERS = re.compile(r"[\d,\s]+")
+_PLAN_ANSWERS = {
+    "1": ApprovalChoice.APPROVE,
+    "2": ApprovalChoice.APPROVE_EDIT,
+    "3": ApprovalChoice.KEEP_PLANNING,
+}
+
+
+def _picked(question: PromptQuestion, line: str) -> str | None:
+    """The labels `line` picks by number ("2", "1,3"), or None if it is not numbers."""
+    numbers = [part.strip() for part in line.replace(" ", ",").split(",") if part.strip()]
+    if not numbers or not all(n.isdigit() for n in numbers):
+        return None
+    chosen = sorted({int(n) for n in numbers})
+    if not all(1 <= n <= len(question.options) for n in chosen):
+        return None
+    if len(chosen) > 1 and not question.multi_select:
+        return None
+    return ", ".join(question.options[n - 1].label for n in chosen)
+
+
+def _approval_choices() -> str:
+    return "y (yes), n (no), r (reject with a reason) or a (always, then choose what)"
+
+
+def _approval_question() -> str:
+    return "Allow? [y]es / [n]o / [r]eject with a reason / [a]lways (then choose what): "
 
 
 class _TerminalReply:
@@ -58,6 +105,7 @@ class _TerminalReply:
         self._connector = connector
         self._shown = ""
         self._mid_line = False
+        self._activities: set[str] = set()
 
     async def update(self, text: str) -> None:
         # A text that no longer extends what is shown (rewritten) is shown again in full.
@@ -71,11 +119,14 @@ class _TerminalReply:
         if line is None:
             return
         prefix = "\n" if self._mid_line else ""
+        self._activities.add(line.strip())
         self._connector.write(f"{prefix}  {line}\n", dim=True)
         self._mid_line = False
 
     async def finish(self, text: str) -> None:
-        final, shown = text.strip(), self._shown.strip()
+        # Lines already printed as activity (a denial) are not printed twice.
+        kept = [line for line in text.split("\n") if line.strip() not in self._activities]
+        final, shown = "\n".join(kept).strip(), self._shown.strip()
         if shown.endswith(final):
             pass  # everything was streamed (a retry may have streamed more)
         elif final.startswith(shown):
@@ -109,13 +160,15 @@ class CliConnector:
         self._stdout = stdout or sys.stdout
         self._user_id = user_id
         self._chat_id = chat_id
-        self._color = bool(getattr(self._stdout, "isatty", lambda: False)())
+        self._color = terminal_wants_colour(bool(getattr(self._stdout, "isatty", lambda: False)()))
         self._on_message: MessageHandler | None = None
         self._on_command: CommandHandler | None = None
         self._on_approval: ApprovalHandler | None = None
         self._pending_approvals: list[str] = []
         self._scope_offer: tuple[str, int] | None = None
         """After "always": the approval whose scopes are offered, and how many."""
+        # The agent's questions and plans waiting here: (id, prompt, question shown).
+        self._prompts: list[list[Any]] = []
         self._requests: set[asyncio.Task[None]] = set()
         self._message_count = 0
         self._approval_closed_at: float | None = None
@@ -161,11 +214,21 @@ class CliConnector:
         return None
 
     async def request_approval(
-        self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
+        self,
+        chat_id: ChatId,
+        approval_id: str,
+        description: str,
+        tool_name: str,
+        *,
+        preview: ApprovalPreview | None = None,
     ) -> str:
         self._pending_approvals.append(approval_id)
-        self.write(f"\n⚠️  Approval needed\n{description}\n", bold=True)
-        self.write("Allow? [y]es / [n]o / [a]lways (then choose what): ")
+        self.write("\n⚠️  Approval needed\n", bold=True)
+        if preview is not None:
+            self.write(render_terminal(approval_view(preview), colour=self._color) + "\n")
+        else:
+            self.write(f"{description}\n", bold=True)
+        self.write(_approval_question())
         return approval_id
 
     async def offer_scopes(self, chat_id: ChatId, approval_id: str, labels: Sequence[str]) -> None:
@@ -178,7 +241,34 @@ class CliConnector:
             "(e.g. 2r), Enter for nothing: "
         )
 
+    async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: AgentPrompt) -> str:
+        """Show the agent's questions (numbered options) or plan (numbered choices)."""
+        self._prompts.append([approval_id, prompt, 0])
+        if prompt.kind == "plan":
+            self.write("\n🗺  The agent's plan\n", bold=True)
+            self.write(prompt.plan.rstrip() + "\n")
+            self.write(_PLAN_CHOICES)
+        else:
+            self.write("\n❓ The agent asks\n", bold=True)
+            self._show_question(prompt, 0)
+        return approval_id
+
+    def _show_question(self, prompt: AgentPrompt, index: int) -> None:
+        question = prompt.questions[index]
+        count = f"({index + 1}/{len(prompt.questions)}) " if len(prompt.questions) > 1 else ""
+        self.write(f"{count}{question.question}\n", bold=True)
+        for number, option in enumerate(question.options, start=1):
+            extra = f" — {option.description}" if option.description else ""
+            self.write(f"  {number}) {option.label}{extra}\n")
+        several = "numbers, e.g. 1,3" if question.multi_select else "a number"
+        self.write(f"Answer with {several}, or type your own answer: ")
+
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
+        for waiting in list(self._prompts):
+            if waiting[0] == message_id:
+                self._prompts.remove(waiting)
+                self._approval_closed_at = time.monotonic()
+                self.write(f"\n{outcome}\n")
         if message_id in self._pending_approvals:
             self._pending_approvals.remove(message_id)
             self._approval_closed_at = time.monotonic()
@@ -217,6 +307,9 @@ class CliConnector:
             self.write("\nBye.\n")
 
     async def _dispatch(self, line: str) -> None:
+        if self._prompts:
+            await self._answer_prompt(line.strip())
+            return
         if self._pending_approvals:
             await self._answer_approval(line.strip().lower())
             return
@@ -244,7 +337,7 @@ class CliConnector:
     async def _answer_approval(self, answer: str) -> None:
         choice = _ANSWERS.get(answer)
         if choice is None:
-            self.write("Please answer y (yes), n (no) or a (always, then choose what): ")
+            self.write(f"Please answer {_approval_choices()}: ")
             return
         approval_id = self._pending_approvals.pop(0)
         assert self._on_approval is not None
@@ -257,6 +350,14 @@ class CliConnector:
                 local=True,
             )
         )
+        if awaits_reason(outcome):
+            self.write(
+                "Type the reason for the agent and press Enter; it is sent as the answer "
+                "to its call.\n",
+                bold=True,
+            )
+            self.show_prompt()
+            return
         self.write(f"{outcome}\n", dim=True)
 
     async def _answer_scope(self, answer: str) -> None:
@@ -290,6 +391,55 @@ class CliConnector:
         if not self._requests:
             self.show_prompt()
 
+    async def _answer_prompt(self, line: str) -> None:
+        waiting = self._prompts[0]
+        approval_id, prompt, index = waiting
+        if not line:
+            self.write("An answer, please: ")
+            return
+        if prompt.kind == "plan":
+            choice = _PLAN_ANSWERS.get(line.lower())
+            if choice is None:
+                self.write("Please answer 1, 2 or 3: ")
+                return
+            self._prompts.pop(0)
+            outcome = await self._send_answer(approval_id, choice, None)
+        else:
+            question = prompt.questions[index]
+            text = _picked(question, line)
+            if text is None and _NUMBERS.fullmatch(line):
+                many = "numbers" if question.multi_select else "one number"
+                self.write(f"Please give {many} from 1 to {len(question.options)}: ")
+                return
+            outcome = await self._send_answer(
+                approval_id, ApprovalChoice.ANSWER, f"{index}\n{text or line}"
+            )
+            if outcome.startswith("Noted"):
+                waiting[2] = index + 1
+                self._show_question(prompt, index + 1)
+                return
+            self._prompts.pop(0)
+        if awaits_reason(outcome):
+            self.write("Type your feedback for the agent and press Enter.\n", bold=True)
+            self.show_prompt()
+            return
+        self.write(f"{outcome}\n", dim=True)
+
+    async def _send_answer(
+        self, approval_id: str, choice: ApprovalChoice, value: str | None
+    ) -> str:
+        assert self._on_approval is not None
+        return await self._on_approval(
+            ApprovalAnswer(
+                approval_id=approval_id,
+                choice=choice,
+                user_id=self._user_id,
+                chat_id=self._chat_id,
+                local=True,
+                value=value,
+            )
+        )
+
     def _answer_came_late(self) -> bool:
         closed = self._approval_closed_at
         return closed is not None and time.monotonic() - closed < _LATE_ANSWER_SECONDS
@@ -311,11 +461,14 @@ class CliConnector:
         task.add_done_callback(self._requests.discard)
 
     def _on_interrupt(self) -> None:
-        if not self._on_command or (not self._requests and not self._pending_approvals):
+        if not self._on_command or (
+            not self._requests and not self._pending_approvals and not self._prompts
+        ):
             self.write("\n(Ctrl-D to quit)\n")
             self.show_prompt()
             return
         self._pending_approvals.clear()
+        self._prompts.clear()
         message = IncomingMessage(
             user_id=self._user_id, chat_id=self._chat_id, text="/cancel", local=True
         )

@@ -34,6 +34,8 @@ from tether.connectors.telegram_polling import UpdatePoller
 from tether.connectors.telegram_retry import FloodControl, RetryPolicy, call_with_retry
 from tether.connectors.telegram_updates import UpdateRouter
 from tether.core.config import TELEGRAM_TOKEN_SHAPE
+from tether.core.safety.preview import ApprovalPreview
+from tether.core.safety.prompts import AgentPrompt
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
 
@@ -327,7 +329,9 @@ class TelegramConnector:
                 f"a message of {len(text)} characters is over Telegram's {MAX_MESSAGE_LENGTH}; "
                 "send_message splits long text"
             )
-        return await self._require_api().send(chat_id, text)
+        # Only streamed replies use this: progress that edits itself must not
+        # buzz the phone at every new part.
+        return await self._require_api().send(chat_id, text, silent=True)
 
     @staticmethod
     def _parts(text: str) -> list[str]:
@@ -388,9 +392,16 @@ class TelegramConnector:
     # -- approvals ---------------------------------------------------------
 
     async def request_approval(
-        self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
+        self,
+        chat_id: ChatId,
+        approval_id: str,
+        description: str,
+        tool_name: str,
+        *,
+        preview: ApprovalPreview | None = None,
     ) -> str:
-        """Post the request, verbatim, with Approve / Reject / Always buttons; the message id.
+        """Post the request (its preview as HTML, or the description verbatim) with
+        its answer buttons; the message id.
 
         The reply streamed so far is shown first, so the request reads below it.
 
@@ -399,12 +410,27 @@ class TelegramConnector:
                 message could not be sent (the caller then denies the tool call).
         """
         api = self._require_api()
+        await self._flush_replies(chat_id)
+        return await self._approvals.post(
+            api, chat_id, approval_id, description, tool_name, preview
+        )
+
+    async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: AgentPrompt) -> str:
+        """Post the agent's questions (options as buttons) or its plan; the message id.
+
+        Raises:
+            ConnectorError: the message could not be sent (the caller refuses the prompt).
+        """
+        api = self._require_api()
+        await self._flush_replies(chat_id)
+        return await self._approvals.post_prompt(api, chat_id, approval_id, prompt)
+
+    async def _flush_replies(self, chat_id: ChatId) -> None:
         for stream in [s for s in self._streams if s.chat_id == chat_id and not s.closed]:
             try:
                 await stream.flush()
             except ConnectorError as error:
                 logger.warning("telegram_reply_not_flushed", chat_id=chat_id, error=str(error))
-        return await self._approvals.post(api, chat_id, approval_id, description, tool_name)
 
     async def offer_scopes(self, chat_id: ChatId, approval_id: str, labels: Sequence[str]) -> None:
         """After "always": what to allow from now on, one row of buttons per scope.

@@ -84,9 +84,13 @@ class TelegramApi:
         markup: InlineKeyboardMarkup | None = None,
         *,
         markdown: bool = True,
+        html: str | None = None,
+        silent: bool = False,
     ) -> str:
         """Send one message; its id. With `markdown`, the text is shown formatted (as
         HTML, or as plain text if Telegram rejects that); without, exactly as given.
+        `html`, when given, is sent instead, ready-made, with `text` as its plain
+        fallback. `silent` sends without a notification (progress, not news).
 
         Raises:
             ConnectorError: Telegram refused it or could not be reached.
@@ -94,11 +98,16 @@ class TelegramApi:
 
         def send(body: str, parse_mode: ParseMode | None) -> Callable[[], Awaitable[Message]]:
             return partial(
-                self._bot.send_message, chat_id, body, parse_mode=parse_mode, reply_markup=markup
+                self._bot.send_message,
+                chat_id,
+                body,
+                parse_mode=parse_mode,
+                reply_markup=markup,
+                disable_notification=silent,
             )
 
         try:
-            sent = await self._formatted("sendMessage", chat_id, text, send, markdown)
+            sent = await self._formatted("sendMessage", chat_id, text, send, markdown, html)
         except BadRequest as error:
             raise ConnectorError(f"Telegram refused the message: {error.message}") from error
         return str(sent.message_id)
@@ -111,9 +120,10 @@ class TelegramApi:
         markup: InlineKeyboardMarkup | None = None,
         *,
         markdown: bool = True,
+        html: str | None = None,
     ) -> None:
         """Replace a message's text; without `markup` its buttons go. Unchanged is fine.
-        `markdown` as for `send`.
+        `markdown` and `html` as for `send`.
 
         Raises:
             ConnectorError: the message is gone, or Telegram refused or could not be reached.
@@ -130,7 +140,7 @@ class TelegramApi:
             )
 
         try:
-            await self._formatted("editMessageText", chat_id, text, edit, markdown)
+            await self._formatted("editMessageText", chat_id, text, edit, markdown, html)
         except BadRequest as error:
             if _is_not_modified(error):
                 return
@@ -163,7 +173,13 @@ class TelegramApi:
             logger.debug("telegram_typing_failed", chat_id=chat_id, error=str(error))
 
     async def send_document(
-        self, chat_id: ChatId, data: bytes, filename: str, caption: str | None
+        self,
+        chat_id: ChatId,
+        data: bytes,
+        filename: str,
+        caption: str | None,
+        *,
+        silent: bool = False,
     ) -> None:
         """Send `data` as a file called `filename`.
 
@@ -176,6 +192,7 @@ class TelegramApi:
             document=data,
             filename=filename,
             caption=caption,
+            disable_notification=silent,
         )
         try:
             await self.call("sendDocument", chat_id, send)
@@ -210,12 +227,14 @@ class TelegramApi:
         text: str,
         request: Callable[[str, ParseMode | None], Callable[[], Awaitable[_T]]],
         markdown: bool,
+        html: str | None = None,
     ) -> _T:
         """`request` with the text as HTML; again as plain text if Telegram cannot parse it."""
-        if not markdown:
+        if html is None and not markdown:
             return await self.call(method, chat_id, request(text, None))
+        body = html if html is not None else to_telegram_html(text)
         try:
-            return await self.call(method, chat_id, request(to_telegram_html(text), ParseMode.HTML))
+            return await self.call(method, chat_id, request(body, ParseMode.HTML))
         except BadRequest as error:
             if not _is_parse_error(error):
                 raise

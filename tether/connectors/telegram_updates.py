@@ -22,11 +22,13 @@ from tether.connectors.base import (
     CommandHandler,
     IncomingMessage,
     MessageHandler,
+    awaits_reason,
     is_settled_outcome,
 )
 from tether.connectors.telegram_api import TelegramApi
 from tether.connectors.telegram_approvals import ApprovalMessages
-from tether.connectors.telegram_keyboard import decode_approval, decode_scope
+from tether.connectors.telegram_batch import APPROVE_ALL, REJECT_ALL
+from tether.connectors.telegram_keyboard import decode_answer, decode_scope
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
 
@@ -38,6 +40,7 @@ _COMMAND_NAME = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 _HANDLER_FAILED = "⚠️ Something went wrong while handling that. The details are in Tether's log."
 _APPROVAL_FAILED = "Something went wrong; the request was not answered. Try again."
 _DEAD_BUTTON = "This button no longer works."
+_SETTLED_BATCH = "These requests are already settled."
 
 
 def parse_command(text: str, bot_username: str | None) -> tuple[str, tuple[str, ...]] | None:
@@ -128,12 +131,15 @@ class UpdateRouter:
         if scope is not None:
             await self._on_scope(query, *scope)
             return
-        decoded = decode_approval(query.data or "")
+        if query.data in {APPROVE_ALL, REJECT_ALL} and query.message is not None:
+            await self._answer_all(query, approve=query.data == APPROVE_ALL)
+            return
+        decoded = decode_answer(query.data or "")
         message = query.message
         if decoded is None or message is None:
             await api.answer_callback(query.id, _DEAD_BUTTON)
             return
-        approval_id, choice = decoded
+        approval_id, choice, value = decoded
         chat_id, message_id = message.chat.id, str(message.message_id)
         answer = ApprovalAnswer(
             approval_id=approval_id,
@@ -142,6 +148,7 @@ class UpdateRouter:
             chat_id=chat_id,
             message_id=message_id,
             username=query.from_user.username,
+            value=value,
         )
         try:
             outcome = await self._on_approval(answer)
@@ -156,12 +163,56 @@ class UpdateRouter:
             )
             await api.answer_callback(query.id, _APPROVAL_FAILED)
             return
+        if awaits_reason(outcome):
+            await api.answer_callback(query.id, "Send it as your next message.")
+            await self._approvals.hold(api, chat_id, message_id, outcome, approval_id)
+            return
         if not is_settled_outcome(outcome):
             await api.answer_callback(query.id, outcome)
             return
         await api.answer_callback(query.id, None)
         shown = message.text if isinstance(message, Message) else None
-        await self._approvals.settle_quietly(api, chat_id, message_id, outcome, shown)
+        await self._approvals.settle_quietly(api, chat_id, message_id, outcome, shown, approval_id)
+
+    async def _answer_all(self, query: CallbackQuery, *, approve: bool) -> None:
+        """Approve all / Reject all: each open request of the batch answered on its own."""
+        message = query.message
+        assert message is not None
+        chat_id, message_id = message.chat.id, str(message.message_id)
+        choice = ApprovalChoice.APPROVE if approve else ApprovalChoice.REJECT
+        refusal: str | None = None
+        open_ids = self._approvals.batch_open_ids(chat_id, message_id)
+        if not open_ids:
+            await self._api.answer_callback(query.id, _SETTLED_BATCH)
+            return
+        for approval_id in open_ids:
+            answer = ApprovalAnswer(
+                approval_id=approval_id,
+                choice=choice,
+                user_id=query.from_user.id,
+                chat_id=chat_id,
+                message_id=message_id,
+                username=query.from_user.username,
+            )
+            try:
+                outcome = await self._on_approval(answer)
+            except Exception as error:
+                logger.error(
+                    "telegram_approval_failed",
+                    chat_id=chat_id,
+                    approval_id=approval_id,
+                    error=repr(error),
+                    exc_info=error,
+                )
+                refusal = refusal or _APPROVAL_FAILED
+                continue
+            if is_settled_outcome(outcome):
+                await self._approvals.settle_quietly(
+                    self._api, chat_id, message_id, outcome, None, approval_id
+                )
+            else:
+                refusal = refusal or outcome
+        await self._api.answer_callback(query.id, refusal)
 
     async def _on_scope(
         self, query: CallbackQuery, approval_id: str, number: int, remember: bool

@@ -18,7 +18,7 @@ from tether.middleware.base import MessageContext
 if TYPE_CHECKING:
     from tether.core.engine import Engine
 
-__all__ = ["CommandContext", "CommandSpec", "SlashCommands"]
+__all__ = ["CommandContext", "CommandSpec", "SlashCommands", "apply_mode"]
 
 
 class CommandContext(BaseModel):
@@ -82,6 +82,15 @@ async def _switch_mode(ctx: CommandContext, mode: SessionMode) -> str:
     message = ctx.message
     session = await engine.sessions.get_or_create(message.user_id, message.chat_id)
     new_mode = SessionMode.DEFAULT if session.mode is mode else mode
+    return await apply_mode(engine, message, new_mode)
+
+
+async def apply_mode(engine: Engine, message: MessageContext, new_mode: SessionMode) -> str:
+    """Put the chat's session in `new_mode` (the gate derives its approvals from it); the notice.
+
+    `/plan`, `/edit` and an approved plan (leaving plan mode) all switch here.
+    """
+    session = await engine.sessions.get_or_create(message.user_id, message.chat_id)
     await engine.sessions.set_mode(session, new_mode)
     # The mode is stored once, in the session; the gate derives what it approves from it.
     await engine.audit_logger.log(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -22,13 +23,14 @@ import structlog
 
 from tether.agents.base import AgentResponse, BaseAgent, OnText, OnToolActivity, ToolActivity
 from tether.connectors.base import (
+    REASON_MARK,
     ApprovalAnswer,
     ApprovalChoice,
     BaseConnector,
     IncomingMessage,
     ReplyStream,
 )
-from tether.core.commands import CommandContext, SlashCommands
+from tether.core.commands import CommandContext, SlashCommands, apply_mode
 from tether.core.config import TetherConfig
 from tether.core.events import (
     ENGINE_STARTED,
@@ -38,11 +40,18 @@ from tether.core.events import (
     Event,
     EventBus,
 )
+from tether.core.interrupted import (
+    NOTICES_SENT,
+    REQUEST_ENDED,
+    REQUEST_STARTED,
+    find_cut_short,
+)
+from tether.core.request_summary import RequestTally, denial_line
 from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.gatekeeper import GateDecision, ToolGatekeeper
 from tether.core.safety.learned import Lifetime
-from tether.core.session import Session, SessionManager
+from tether.core.session import Session, SessionManager, SessionMode
 from tether.core.types import ChatId, UserId
 from tether.exceptions import AgentError, SessionError, StorageError, TetherError
 from tether.middleware.base import MessageContext, MiddlewareChain
@@ -61,10 +70,17 @@ _OFFER_WAIT_STEPS = 200
 OnToolDenied = Callable[[str, str], Awaitable[None]]
 """Told (tool_name, reason) when the gate refuses a call."""
 
+OnToolDecision = Callable[[str, dict[str, Any], GateDecision], Awaitable[None]]
+"""Told (tool_name, tool_input, decision) of every gate decision in a request."""
+
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@\w+)?(?=\s|$)")
 
 # How long a cancelled event handler may take at shutdown before it is abandoned.
 _HANDLER_GRACE_SECONDS = 1.0
+
+_STOP_GRACE_SECONDS = 5.0
+
+_QUESTION_CHOICES = frozenset({ApprovalChoice.OPTION, ApprovalChoice.DONE, ApprovalChoice.ANSWER})
 
 _QUEUED_NOTICE = "⏳ Queued — I'll start on this when the current request finishes."
 
@@ -153,6 +169,7 @@ class Engine:
             )
             await self.connector.start()
             self._connector_started = True
+            await self._tell_cut_short()
         logger.info("engine_started", plugins=[p.meta.name for p in self.plugins.plugins])
 
     async def shutdown(self) -> None:
@@ -169,6 +186,7 @@ class Engine:
         steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         if self._connector_started and self.connector is not None:
             steps.append(("connector", self.connector.stop))
+        steps.append(("approvals", self._refuse_open_approvals))
         steps.append(("requests", self._cancel_all_requests))
         steps.append(("events", lambda: self.event_bus.emit(Event(name=ENGINE_STOPPED))))
         steps.append(("plugins", self.plugins.stop_all))
@@ -210,6 +228,7 @@ class Engine:
         on_text: OnText | None = None,
         on_tool_activity: OnToolActivity | None = None,
         on_tool_denied: OnToolDenied | None = None,
+        on_tool_decision: OnToolDecision | None = None,
         local: bool = False,
         username: str | None = None,
     ) -> str:
@@ -220,7 +239,8 @@ class Engine:
         emits `message.out` with the reply. A `/command` is run as a command.
         Messages for a chat that is busy wait their turn, in order.
         `on_tool_denied(tool_name, reason)` hears of every call the gate refused
-        without asking (a person who rejected one knows already).
+        except those the person rejected themselves (they know already), an
+        expired approval included; `on_tool_decision` hears of every decision.
         """
         await self.event_bus.emit(
             Event(name=MESSAGE_IN, data={"user_id": user_id, "chat_id": chat_id, "text": text})
@@ -236,14 +256,21 @@ class Engine:
             username=username,
         )
         refusal = await self.middleware.check(context)
+        reason = None
+        if refusal is None and command is None and self.approvals.awaits_reason(chat_id):
+            reason = await self.approvals.take_reason(chat_id, user_id, text)
         if refusal is not None:
             # A quiet refusal (the person was told moments ago) has no reply: "".
             reply = refusal.reply or ""
+        elif reason is not None:
+            reply = reason.message
         elif command is not None:
             args = tuple(text[command.end() :].split())
             reply = await self._run_command(context, command.group("name"), args)
         else:
-            reply = await self._run_in_chat(context, on_text, on_tool_activity, on_tool_denied)
+            reply = await self._run_in_chat(
+                context, on_text, on_tool_activity, on_tool_denied, on_tool_decision
+            )
         await self.event_bus.emit(
             Event(name=MESSAGE_OUT, data={"user_id": user_id, "chat_id": chat_id, "text": reply})
         )
@@ -276,11 +303,31 @@ class Engine:
                 chat_id=answer.chat_id,
                 user_id=answer.user_id,
             )
+        who = f"@{answer.username}" if answer.username else "you"
+        if answer.choice in _QUESTION_CHOICES:
+            return await self._answer_question(answer, who)
+        if answer.choice in {ApprovalChoice.REJECT_WITH_REASON, ApprovalChoice.KEEP_PLANNING}:
+            waiting = await self.approvals.await_reason(answer.approval_id, answer.user_id)
+            if not waiting.accepted:
+                return waiting.message
+            if answer.choice is ApprovalChoice.KEEP_PLANNING:
+                return (
+                    f"{REASON_MARK} Keep planning: send your feedback as your next message; "
+                    "the agent gets it. Without one, the plan is refused at its timeout."
+                )
+            return (
+                f"{REASON_MARK} Rejecting: send the reason as your next message, and the agent "
+                "gets it as the answer. Without one, the request is denied at its timeout."
+            )
         approved = answer.choice is not ApprovalChoice.REJECT
-        result = await self.approvals.resolve(answer.approval_id, approved, answer.user_id)
+        edit = answer.choice is ApprovalChoice.APPROVE_EDIT
+        result = await self.approvals.resolve(
+            answer.approval_id, approved, answer.user_id, next_mode="edit" if edit else "default"
+        )
         if not result.accepted:
             return result.message
-        who = f"@{answer.username}" if answer.username else "you"
+        if edit:
+            return f"✅ Approved by {who}; working on in edit mode"
         if answer.choice is ApprovalChoice.ALWAYS:
             return await self._offer_scopes(answer, who)
         return f"✅ Approved by {who}" if approved else f"❌ Rejected by {who}"
@@ -312,6 +359,29 @@ class Engine:
             f"{index}. {label}" for index, label in enumerate(labels, start=1)
         )
 
+    async def _answer_question(self, answer: ApprovalAnswer, who: str) -> str:
+        """A pick, a finished multi-select, or a typed answer to the agent's question."""
+        value = answer.value or ""
+        head, _, rest = value.partition("\n" if answer.choice is ApprovalChoice.ANSWER else ".")
+        try:
+            question = int(head)
+            option = int(rest) if answer.choice is ApprovalChoice.OPTION else 0
+        except ValueError:
+            return "That answer could not be read; nothing changed."
+        if answer.choice is ApprovalChoice.OPTION:
+            result = await self.approvals.choose(
+                answer.approval_id, answer.user_id, question, option
+            )
+        elif answer.choice is ApprovalChoice.DONE:
+            result = await self.approvals.finish_selection(
+                answer.approval_id, answer.user_id, question
+            )
+        else:
+            result = await self.approvals.answer(answer.approval_id, answer.user_id, question, rest)
+        if result.accepted:
+            return f"✅ Answered by {who}: {result.message}"
+        return result.message
+
     async def cancel(self, chat_id: ChatId) -> bool:
         """Stop the request running in `chat_id` and deny its pending approvals."""
         state = self._chats.get(chat_id)
@@ -332,6 +402,7 @@ class Engine:
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
         on_tool_denied: OnToolDenied | None,
+        on_tool_decision: OnToolDecision | None = None,
     ) -> str:
         state = self._chats.setdefault(context.chat_id, _ChatState())
         if state.lock.locked():
@@ -340,7 +411,7 @@ class Engine:
             state.running = asyncio.current_task()
             try:
                 return await self._run_agent(
-                    context, state, on_text, on_tool_activity, on_tool_denied
+                    context, state, on_text, on_tool_activity, on_tool_denied, on_tool_decision
                 )
             except (SessionError, StorageError) as error:
                 logger.error("session_unavailable", chat_id=context.chat_id, error=str(error))
@@ -356,12 +427,16 @@ class Engine:
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
         on_tool_denied: OnToolDenied | None,
+        on_tool_decision: OnToolDecision | None = None,
     ) -> str:
         if self.agent is None:
             return "No agent is configured for this Tether."
         session = await self.sessions.get_or_create(context.user_id, context.chat_id)
         state.session_id = session.session_id
         log = logger.bind(session_id=session.session_id, chat_id=context.chat_id)
+
+        # The mode the gate derives its approvals from; an approved plan changes it.
+        current_mode = [session.mode.value]
 
         async def can_use_tool(tool_name: str, tool_input: dict[str, Any]) -> GateDecision:
             decision = await self.gatekeeper.check(
@@ -371,13 +446,55 @@ class Engine:
                 context.chat_id,
                 user_id=context.user_id,
                 cwd=session.working_directory,
-                mode=session.mode.value,
+                mode=current_mode[0],
             )
-            refused_unasked = not decision.allowed and decision.violation_type != "approval"
-            if refused_unasked and on_tool_denied is not None:
+            if decision.allowed and decision.next_mode is not None:
+                # The person approved the plan: the rest of this request, and the
+                # next ones, work in the mode they chose.
+                await self._leave_plan_mode(context, decision.next_mode)
+                current_mode[0] = decision.next_mode
+            if on_tool_decision is not None:
+                await on_tool_decision(tool_name, tool_input, decision)
+            # A person who rejected the call knows; every other refusal (the
+            # sandbox, the policy, an approval nobody answered) is told.
+            told = not decision.allowed and decision.approval != "rejected"
+            if told and on_tool_denied is not None:
                 await on_tool_denied(tool_name, decision.reason or "denied")
             return decision
 
+        request_id = uuid.uuid4().hex[:16]
+        await self._audit_quietly(
+            REQUEST_STARTED,
+            request_id=request_id,
+            chat_id=context.chat_id,
+            session_id=session.session_id,
+            text=context.text[:80],
+        )
+        outcome = "error"
+        try:
+            reply = await self._execute(
+                context, session, log, can_use_tool, on_text, on_tool_activity
+            )
+            outcome = "done"
+            return reply
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            # Ended while Tether stops: the reply may never reach the chat.
+            outcome = "stopped" if self._stopped else outcome
+            await self._audit_quietly(REQUEST_ENDED, request_id=request_id, outcome=outcome)
+
+    async def _execute(
+        self,
+        context: MessageContext,
+        session: Session,
+        log: Any,
+        can_use_tool: Any,
+        on_text: OnText | None,
+        on_tool_activity: OnToolActivity | None,
+    ) -> str:
+        assert self.agent is not None
         try:
             async with asyncio.timeout(self.config.agent_timeout_seconds):
                 response = await self.agent.execute(
@@ -417,6 +534,45 @@ class Engine:
             )
         unsaved = await self._record(session, context.text, response=response)
         return _with_notice(_reply_text(response), unsaved)
+
+    async def _refuse_open_approvals(self) -> None:
+        refused = await self.approvals.stop()
+        if refused:
+            logger.info("approvals_refused_at_stop", count=refused)
+
+    async def _audit_quietly(self, event_type: str, **fields: Any) -> None:
+        # The request ledger helps a later start explain itself; failing to write
+        # it must not fail the request (the gate's own entries still fail closed).
+        try:
+            await self.audit_logger.log(event_type, **fields)
+        except Exception as error:  # noqa: BLE001 - see above
+            logger.warning("request_ledger_not_written", event_type=event_type, error=repr(error))
+
+    async def _tell_cut_short(self) -> None:
+        """Tell each chat whose request a stop or crash cut short which one it was."""
+        try:
+            found = await asyncio.to_thread(find_cut_short, self.audit_logger.path)
+        except Exception as error:  # noqa: BLE001 - a notice must not stop the start
+            logger.warning("cut_short_not_read", error=repr(error))
+            return
+        for chat in found:
+            quoted = "; ".join(f"“{text}”" for text in chat.requests)
+            await self._notify(
+                chat.chat_id,
+                f"⚠️ Tether stopped before finishing your request {quoted}. Nothing more "
+                "happened for it; send it again to continue.",
+            )
+        if found:
+            await self._audit_quietly(NOTICES_SENT, chats=[chat.chat_id for chat in found])
+
+    async def _leave_plan_mode(self, context: MessageContext, mode: str) -> None:
+        wanted = SessionMode.EDIT if mode == SessionMode.EDIT.value else SessionMode.DEFAULT
+        try:
+            notice = await apply_mode(self, context, wanted)
+        except (SessionError, StorageError) as error:
+            logger.error("mode_not_changed", chat_id=context.chat_id, error=str(error))
+            return
+        await self._notify(context.chat_id, notice)
 
     async def _record(
         self,
@@ -477,10 +633,17 @@ class Engine:
         async def on_tool_activity(activity: ToolActivity) -> None:
             await reply().activity(f"🔧 {activity.summary}")
 
+        tally = RequestTally()
+
         async def on_tool_denied(tool_name: str, reason: str) -> None:
-            reason = reason.removeprefix("Denied: ")
-            short = reason if len(reason) <= 160 else reason[:157] + "…"
-            await reply().activity(f"⛔ {tool_name} denied: {short}")
+            line = denial_line(tool_name, reason)
+            tally.denials.append(line)
+            await reply().activity(line)
+
+        async def on_tool_decision(
+            tool_name: str, tool_input: dict[str, Any], decision: GateDecision
+        ) -> None:
+            tally.count(tool_name, tool_input, decision)
 
         text = await self.handle_message(
             message.user_id,
@@ -489,11 +652,14 @@ class Engine:
             on_text=_accumulate(on_text),
             on_tool_activity=on_tool_activity,
             on_tool_denied=on_tool_denied,
+            on_tool_decision=on_tool_decision,
             local=message.local,
             username=message.username,
         )
         if text:
-            await reply().finish(text)
+            # The denials stay in the reply (the live activity line that showed
+            # them is replaced), and the summary closes it.
+            await reply().finish(tally.close(text))
 
     async def _on_connector_command(
         self, message: IncomingMessage, name: str, args: tuple[str, ...]
@@ -521,11 +687,17 @@ class Engine:
             logger.warning("notice_failed", chat_id=chat_id, error=repr(error))
 
     async def _cancel_all_requests(self) -> None:
+        running: list[asyncio.Task[Any]] = []
         for chat_id, state in list(self._chats.items()):
             if state.running is not None:
+                if state.running is not asyncio.current_task():
+                    running.append(state.running)
                 await self.cancel(chat_id)
             else:
                 await self.approvals.cancel_pending(chat_id)
+        if running:
+            # Let them write how they ended before the audit log closes.
+            await asyncio.wait(running, timeout=_STOP_GRACE_SECONDS)
 
 
 def _accumulate(on_text: OnText) -> OnText:

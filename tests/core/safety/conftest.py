@@ -15,6 +15,7 @@ from tether.core.safety.classify import Classifier
 from tether.core.safety.pipeline import SafetyPipeline
 from tether.core.safety.policy import Policy, PolicyEngine
 from tether.core.safety.policy_files import PRESETS, load_policy
+from tether.core.safety.preview import ApprovalPreview
 from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.shell import ShellParser
 
@@ -93,14 +94,22 @@ class FakeRequester:
     def __init__(self, *, fail: bool = False, hang: bool = False) -> None:
         self.requests: list[tuple[object, str, str, str]] = []
         self.closed: list[tuple[object, str, str]] = []
+        self.previews: list[ApprovalPreview | None] = []
         self.fail = fail
         self.hang = hang
         self.asked = asyncio.Event()
         """Set when a request has been shown."""
 
     async def request_approval(
-        self, chat_id: object, approval_id: str, description: str, tool_name: str
+        self,
+        chat_id: object,
+        approval_id: str,
+        description: str,
+        tool_name: str,
+        *,
+        preview: ApprovalPreview | None = None,
     ) -> str:
+        self.previews.append(preview)
         if self.fail:
             raise ConnectionError("chat unreachable")
         if self.hang:

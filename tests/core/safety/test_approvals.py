@@ -254,3 +254,72 @@ async def test_the_owner_matches_however_typed_and_only_them(
     if not accepted:
         await approvals.cancel_pending(42)
     await task
+
+
+class TestRejectWithReason:
+    """ "Reject with a reason": the owner's next message is the denial the agent receives."""
+
+    async def test_the_reason_becomes_the_denial_and_is_on_record(
+        self, event_bus: EventBus, audit_logger: AuditLogger, requester: FakeRequester
+    ) -> None:
+        approvals = coordinator(event_bus, audit_logger, requester)
+        task = await ask(approvals)
+        approval_id = requester.last_id
+        waiting = await approvals.await_reason(approval_id, 7)
+        assert waiting.accepted and approvals.awaits_reason(42)
+        assert not task.done(), "the request stays open until the reason comes"
+        taken = await approvals.take_reason(42, 7, "use   uv instead of pip")
+        assert taken is not None
+        assert taken.message == "❌ Rejected; the agent is told: “use uv instead of pip”"
+        result = await task
+        assert result.outcome is ApprovalOutcome.REJECTED
+        assert result.reason == "rejected by the user, who says: use uv instead of pip"
+        assert not approvals.awaits_reason(42)
+        (entry,) = approval_entries(audit_logger.path)
+        assert entry["note"] == "use uv instead of pip" and entry["approved"] is False
+
+    async def test_the_timeout_still_denies_while_waiting_for_the_reason(
+        self, event_bus: EventBus, audit_logger: AuditLogger, requester: FakeRequester
+    ) -> None:
+        approvals = coordinator(event_bus, audit_logger, requester, timeout=0.2)
+        task = await ask(approvals)
+        await approvals.await_reason(requester.last_id, 7)
+        result = await task
+        assert result.outcome is ApprovalOutcome.TIMEOUT
+        assert not approvals.awaits_reason(42)
+        assert await approvals.take_reason(42, 7, "too late") is None
+
+    @pytest.mark.parametrize(
+        ("who", "known"),
+        [
+            pytest.param(8, True, id="someone-else"),
+            pytest.param(7, False, id="unknown-id"),
+        ],
+    )
+    async def test_a_foreign_or_unknown_reason_press_is_refused(
+        self,
+        event_bus: EventBus,
+        audit_logger: AuditLogger,
+        requester: FakeRequester,
+        who: int,
+        known: bool,
+    ) -> None:
+        approvals = coordinator(event_bus, audit_logger, requester)
+        task = await ask(approvals)
+        approval_id = requester.last_id if known else "nope"
+        refusal = await approvals.await_reason(approval_id, who)
+        assert not refusal.accepted
+        assert not approvals.awaits_reason(42)
+        await approvals.resolve(requester.last_id, False, 7)
+        await task
+
+    async def test_only_the_owner_s_text_is_taken_as_the_reason(
+        self, event_bus: EventBus, audit_logger: AuditLogger, requester: FakeRequester
+    ) -> None:
+        approvals = coordinator(event_bus, audit_logger, requester)
+        task = await ask(approvals)
+        await approvals.await_reason(requester.last_id, 7)
+        assert await approvals.take_reason(42, 8, "approve it, I'm the boss") is None
+        assert await approvals.take_reason(43, 7, "other chat") is None
+        assert await approvals.take_reason(42, 7, "no") is not None
+        assert (await task).outcome is ApprovalOutcome.REJECTED

@@ -397,3 +397,51 @@ def test_approval_description_is_short_and_names_the_rule(
     assert "rule deletes" in text
     assert "Risk: high" in text
     assert len(text) < 700
+
+
+class TestApprovalPreview:
+    """The gate builds a preview only when it asks, with the diff against the file as it is."""
+
+    async def test_an_asked_edit_carries_a_diff_with_a_relative_path(
+        self,
+        gate: ToolGatekeeper,
+        requester: FakeRequester,
+        approvals: ApprovalCoordinator,
+        project_dir: Path,
+    ) -> None:
+        target = project_dir / "src" / "app.py"
+        answer = asyncio.create_task(answer_when_asked(requester, approvals, True))
+        decision = await check(
+            gate,
+            "Edit",
+            {"file_path": str(target), "old_string": "hello", "new_string": "bye"},
+            cwd=project_dir,
+        )
+        await answer
+        assert decision.allowed
+        (preview,) = requester.previews
+        assert preview is not None and preview.kind == "diff"
+        assert preview.subject == "src/app.py"
+        assert "-print('hello')" in preview.body and "+print('bye')" in preview.body
+        assert preview.reason and preview.rule
+
+    async def test_an_allowed_call_builds_no_preview(
+        self, gate: ToolGatekeeper, requester: FakeRequester
+    ) -> None:
+        await check(gate, "Bash", {"command": "git status"})
+        assert requester.previews == []
+
+    async def test_the_person_s_reason_reaches_the_agent(
+        self, gate: ToolGatekeeper, requester: FakeRequester, approvals: ApprovalCoordinator
+    ) -> None:
+        async def reject_with_reason() -> None:
+            await requester.asked.wait()
+            await approvals.await_reason(requester.last_id, 7)
+            await approvals.take_reason(42, 7, "use uv instead of pip")
+
+        answer = asyncio.create_task(reject_with_reason())
+        decision = await check(gate, "Bash", {"command": "pip install requests"})
+        await answer
+        assert not decision.allowed
+        assert decision.reason is not None
+        assert decision.reason.endswith("rejected by the user, who says: use uv instead of pip.")

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 from pydantic import BaseModel, ConfigDict
@@ -26,6 +26,8 @@ from pydantic import BaseModel, ConfigDict
 from tether.core.events import APPROVAL_REQUESTED, APPROVAL_RESOLVED, Event, EventBus
 from tether.core.ids import user_key
 from tether.core.safety.audit import AuditLogger
+from tether.core.safety.preview import ApprovalPreview
+from tether.core.safety.prompts import AgentPrompt
 from tether.core.types import ChatId, UserId
 from tether.exceptions import ApprovalTimeoutError, AuditError
 
@@ -35,6 +37,7 @@ __all__ = [
     "ApprovalRequester",
     "ApprovalResult",
     "PendingApproval",
+    "PromptRequester",
     "ResolveResult",
 ]
 
@@ -49,13 +52,32 @@ class ApprovalRequester(Protocol):
     """What the coordinator needs from a connector (BaseConnector has both methods)."""
 
     async def request_approval(
-        self, chat_id: ChatId, approval_id: str, description: str, tool_name: str
+        self,
+        chat_id: ChatId,
+        approval_id: str,
+        description: str,
+        tool_name: str,
+        *,
+        preview: ApprovalPreview | None = None,
     ) -> str:
-        """Show the request (with approve/reject); returns the message id."""
+        """Show the request (with its answers); returns the message id.
+
+        `preview` is what the call would change, for the connector to format;
+        `description` is the same in a few plain lines.
+        """
         ...
 
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
         """Show that the request is settled without an answer (expired, cancelled)."""
+        ...
+
+
+@runtime_checkable
+class PromptRequester(Protocol):
+    """A connector that can also show the agent's questions and plans."""
+
+    async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: AgentPrompt) -> str:
+        """Show the questions (options as choices) or the plan; returns the message id."""
         ...
 
 
@@ -77,6 +99,10 @@ class ApprovalResult(BaseModel):
     outcome: ApprovalOutcome
     user_id: UserId | None = None
     reason: str
+    answers: dict[str, str] | None = None
+    """For the agent's questions: each question's text and its answer."""
+    next_mode: str | None = None
+    """For an approved plan: the mode the person chose to work in (default, edit)."""
 
     @property
     def approved(self) -> bool:
@@ -120,6 +146,44 @@ class _Pending:
     future: asyncio.Future[tuple[ApprovalOutcome, UserId | None]]
     created: float = field(default_factory=time.monotonic)
     message_id: str | None = None
+    awaiting_reason: bool = False
+    note: str | None = None
+    """What the person said when rejecting (the agent is told)."""
+    prompt: AgentPrompt | None = None
+    answers: dict[int, str] = field(default_factory=dict)
+    selected: dict[int, list[int]] = field(default_factory=dict)
+    next_mode: str | None = None
+    stopped: bool = False
+    closing_text: str | None = None
+    """The outcome to show on the request when a typed message settled it."""
+
+
+def _option(entry: _Pending, question: int, option: int) -> tuple[Any, str] | None:
+    prompt = entry.prompt
+    if prompt is None or prompt.kind != "questions":
+        return None
+    if not 0 <= question < len(prompt.questions):
+        return None
+    asked = prompt.questions[question]
+    if not 0 <= option < len(asked.options):
+        return None
+    return asked, asked.options[option].label
+
+
+def _extras(entry: _Pending, approved: bool) -> dict[str, Any]:
+    """What an audit entry adds for a reason, answers or a plan's mode."""
+    extras: dict[str, Any] = {}
+    if entry.stopped:
+        extras["stopped"] = True
+    if entry.note:
+        extras["note"] = entry.note
+    if entry.prompt is not None:
+        extras["kind"] = entry.prompt.kind
+        if approved and entry.answers:
+            extras["answers"] = [entry.answers[i] for i in sorted(entry.answers)]
+        if approved and entry.next_mode:
+            extras["next_mode"] = entry.next_mode
+    return extras
 
 
 def _new_id() -> str:
@@ -156,6 +220,12 @@ class ApprovalCoordinator:
         self._new_id = id_factory
         self._pending: dict[str, _Pending] = {}
         self._settled: OrderedDict[str, str] = OrderedDict()
+        # Per chat, the requests whose rejection waits for the person's reason.
+        self._reasons: dict[ChatId, list[str]] = {}
+        self._stopping = False
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def timeout_seconds(self) -> float:
@@ -190,16 +260,49 @@ class ApprovalCoordinator:
         tool_name: str,
         description: str,
         owner: UserId | None = None,
+        preview: ApprovalPreview | None = None,
+        prompt: AgentPrompt | None = None,
     ) -> ApprovalResult:
         """Ask the chat to approve a call and wait for the answer, the timeout or a cancel.
 
         `owner` is the user whose message is being served; only they may answer
-        (None: anyone the connector lets through). Never raises for a missing
+        (None: anyone the connector lets through). `preview` is shown by
+        connectors that can format it. With `prompt` (the agent's questions
+        or plan) the person answers instead of approving: the result carries
+        the answers or the chosen mode. Never raises for a missing
         or failing connector (that is a deny); re-raises cancellation after
         recording it.
 
         Emits `approval.requested` when asking and `approval.resolved` at the end.
         """
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            return await self._request(
+                session_id=session_id,
+                chat_id=chat_id,
+                tool_name=tool_name,
+                description=description,
+                owner=owner,
+                preview=preview,
+                prompt=prompt,
+            )
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
+    async def _request(
+        self,
+        *,
+        session_id: str,
+        chat_id: ChatId,
+        tool_name: str,
+        description: str,
+        owner: UserId | None = None,
+        preview: ApprovalPreview | None = None,
+        prompt: AgentPrompt | None = None,
+    ) -> ApprovalResult:
         approval_id = self._unique_id()
         requester = self._requester
         if requester is None:
@@ -219,8 +322,13 @@ class ApprovalCoordinator:
             description=description,
             owner=owner,
             future=loop.create_future(),
+            prompt=prompt,
         )
         self._pending[approval_id] = entry
+        if prompt is not None and prompt.kind == "questions":
+            # A message typed while questions wait is an answer in the person's words.
+            entry.awaiting_reason = True
+            self._reasons.setdefault(chat_id, []).append(approval_id)
         deadline = loop.time() + self._timeout
         try:
             await self._bus.emit(
@@ -237,8 +345,8 @@ class ApprovalCoordinator:
             )
             try:
                 async with asyncio.timeout_at(deadline):
-                    entry.message_id = await requester.request_approval(
-                        chat_id, approval_id, description, tool_name
+                    entry.message_id = await self._show(
+                        requester, entry, description, preview, prompt
                     )
             except TimeoutError:
                 raise ApprovalTimeoutError(f"asking chat {chat_id} took too long") from None
@@ -264,13 +372,39 @@ class ApprovalCoordinator:
             raise
         finally:
             self._pending.pop(approval_id, None)
+            self._forget_reason(entry)
+        rejected = "rejected by the user"
+        if entry.note:
+            rejected = f"rejected by the user, who says: {entry.note}"
+        if entry.note and prompt is not None and prompt.kind == "plan":
+            rejected = f"the user wants you to keep planning and says: {entry.note}"
         reasons = {
             ApprovalOutcome.APPROVED: "approved",
-            ApprovalOutcome.REJECTED: "rejected by the user",
+            ApprovalOutcome.REJECTED: rejected,
             ApprovalOutcome.TIMEOUT: f"nobody answered within {self._timeout:g} s",
-            ApprovalOutcome.CANCELLED: "the request was cancelled",
+            ApprovalOutcome.CANCELLED: (
+                "Tether stopped before anyone answered"
+                if self._stopping
+                else "the request was cancelled"
+            ),
         }
         return await self._finish(entry, outcome, user_id, reasons.get(outcome, outcome.value))
+
+    @staticmethod
+    async def _show(
+        requester: ApprovalRequester,
+        entry: _Pending,
+        description: str,
+        preview: ApprovalPreview | None,
+        prompt: AgentPrompt | None,
+    ) -> str:
+        if prompt is None:
+            return await requester.request_approval(
+                entry.chat_id, entry.approval_id, description, entry.tool_name, preview=preview
+            )
+        if not isinstance(requester, PromptRequester):
+            raise TypeError("this chat cannot show the agent's questions")
+        return await requester.request_prompt(entry.chat_id, entry.approval_id, prompt)
 
     async def _wait(
         self, entry: _Pending, deadline: float
@@ -283,33 +417,24 @@ class ApprovalCoordinator:
                 return entry.future.result()  # answered in the same instant as the timeout
             raise ApprovalTimeoutError(f"approval {entry.approval_id} timed out") from None
 
-    async def resolve(self, approval_id: str, approved: bool, user_id: UserId) -> ResolveResult:
+    async def resolve(
+        self, approval_id: str, approved: bool, user_id: UserId, *, next_mode: str | None = None
+    ) -> ResolveResult:
         """Answer request `approval_id`: accepted once, from the chat's owner only.
 
         A second answer, an unknown or expired id, or another user is refused
         (logged, and written to the audit log), with a message saying why.
         """
-        entry = self._pending.get(approval_id)
+        entry, refusal = await self._answerable(approval_id, user_id)
         if entry is None:
-            settled = self._settled.get(approval_id)
-            message = (
-                f"This request is already settled ({settled})."
-                if settled
-                else "This approval request is unknown or has expired."
-            )
-            return await self._refuse(approval_id, user_id, message, None)
-        if entry.owner is not None and user_key(entry.owner) != user_key(user_id):
+            assert refusal is not None
+            return refusal
+        if approved and entry.prompt is not None and entry.prompt.kind == "questions":
             return await self._refuse(
-                approval_id,
-                user_id,
-                "Only the person who sent the request can answer it.",
-                entry,
-            )
-        if entry.future.done():
-            return await self._refuse(
-                approval_id, user_id, "This request was already answered.", entry
+                approval_id, user_id, "Answer the questions (or reject them).", entry
             )
         outcome = ApprovalOutcome.APPROVED if approved else ApprovalOutcome.REJECTED
+        entry.next_mode = next_mode if approved else None
         entry.future.set_result((outcome, user_id))
         logger.info(
             "approval_answered", approval_id=approval_id, outcome=outcome.value, user_id=user_id
@@ -322,11 +447,219 @@ class ApprovalCoordinator:
             approved=approved,
         )
 
+    async def await_reason(self, approval_id: str, user_id: UserId) -> ResolveResult:
+        """Reject request `approval_id` once its owner says why (their next message).
+
+        The request stays open until `take_reason` gives the reason, so the
+        timeout still denies. Refused like `resolve` for an unknown, settled or
+        foreign request.
+        """
+        entry, refusal = await self._answerable(approval_id, user_id)
+        if entry is None:
+            assert refusal is not None
+            return refusal
+        if not entry.awaiting_reason:
+            entry.awaiting_reason = True
+            self._reasons.setdefault(entry.chat_id, []).append(approval_id)
+        logger.info("approval_awaits_reason", approval_id=approval_id, user_id=user_id)
+        return ResolveResult(
+            accepted=True,
+            message="Waiting for the reason.",
+            approval_id=approval_id,
+            tool_name=entry.tool_name,
+            approved=False,
+        )
+
+    def awaits_reason(self, chat_id: ChatId) -> bool:
+        """True when a rejection in `chat_id` waits for the person's reason."""
+        return bool(self._reasons.get(chat_id))
+
+    async def take_reason(
+        self, chat_id: ChatId, user_id: UserId, text: str
+    ) -> ResolveResult | None:
+        """Reject the oldest request in `chat_id` waiting for a reason, with `text` as it.
+
+        None when no request there waits for one from `user_id` (the text is
+        then an ordinary message).
+        """
+        for approval_id in list(self._reasons.get(chat_id, ())):
+            entry = self._pending.get(approval_id)
+            if entry is None or entry.future.done():
+                continue
+            if entry.owner is not None and user_key(entry.owner) != user_key(user_id):
+                continue
+            if entry.prompt is not None and entry.prompt.kind == "questions":
+                question = next(
+                    i for i in range(len(entry.prompt.questions)) if i not in entry.answers
+                )
+                answered = self._record_answer(entry, user_id, question, text.strip()[:1000])
+                if answered.accepted:
+                    entry.closing_text = f"✅ Answered: {answered.message}"
+                    return answered.model_copy(update={"message": entry.closing_text})
+                return answered.model_copy(update={"message": f"📝 {answered.message}"})
+            note = " ".join(text.split())
+            entry.note = note if len(note) <= 1000 else note[:999] + "…"
+            entry.future.set_result((ApprovalOutcome.REJECTED, user_id))
+            self._forget_reason(entry)
+            logger.info("approval_rejected_with_reason", approval_id=approval_id, user_id=user_id)
+            planning = entry.prompt is not None and entry.prompt.kind == "plan"
+            head = "📝 Back to planning" if planning else "❌ Rejected"
+            entry.closing_text = f"{head}; the agent is told: “{entry.note}”"
+            return ResolveResult(
+                accepted=True,
+                message=entry.closing_text,
+                approval_id=approval_id,
+                tool_name=entry.tool_name,
+                approved=False,
+            )
+        return None
+
+    async def choose(
+        self, approval_id: str, user_id: UserId, question: int, option: int
+    ) -> ResolveResult:
+        """Pick option `option` of question `question` (toggled for a multi-select one)."""
+        entry, refusal = await self._answerable(approval_id, user_id)
+        if entry is None:
+            assert refusal is not None
+            return refusal
+        found = _option(entry, question, option)
+        if found is None:
+            return await self._refuse(approval_id, user_id, "That choice is not offered.", entry)
+        asked, label = found
+        if not asked.multi_select:
+            return self._record_answer(entry, user_id, question, label)
+        chosen = entry.selected.setdefault(question, [])
+        if option in chosen:
+            chosen.remove(option)
+        else:
+            chosen.append(option)
+        labels = ", ".join(asked.options[i].label for i in sorted(chosen)) or "nothing"
+        return ResolveResult(
+            accepted=False,
+            message=f"Selected: {labels}. Press Done when finished.",
+            approval_id=approval_id,
+            tool_name=entry.tool_name,
+        )
+
+    async def finish_selection(
+        self, approval_id: str, user_id: UserId, question: int
+    ) -> ResolveResult:
+        """Answer multi-select question `question` with the options picked so far."""
+        entry, refusal = await self._answerable(approval_id, user_id)
+        if entry is None:
+            assert refusal is not None
+            return refusal
+        if entry.prompt is None or not 0 <= question < len(entry.prompt.questions):
+            return await self._refuse(approval_id, user_id, "That choice is not offered.", entry)
+        options = entry.prompt.questions[question].options
+        chosen = sorted(entry.selected.get(question, []))
+        if not chosen:
+            return ResolveResult(
+                accepted=False,
+                message="Pick at least one option first (or send your own answer).",
+                approval_id=approval_id,
+            )
+        return self._record_answer(
+            entry, user_id, question, ", ".join(options[i].label for i in chosen)
+        )
+
+    async def answer(
+        self, approval_id: str, user_id: UserId, question: int, text: str
+    ) -> ResolveResult:
+        """Answer question `question` with `text` (an option's label, or the person's words)."""
+        entry, refusal = await self._answerable(approval_id, user_id)
+        if entry is None:
+            assert refusal is not None
+            return refusal
+        if entry.prompt is None or not 0 <= question < len(entry.prompt.questions):
+            return await self._refuse(approval_id, user_id, "That question was not asked.", entry)
+        if not text.strip():
+            return ResolveResult(
+                accepted=False, message="An empty answer is no answer.", approval_id=approval_id
+            )
+        return self._record_answer(entry, user_id, question, text.strip()[:1000])
+
+    def _record_answer(
+        self, entry: _Pending, user_id: UserId, question: int, text: str
+    ) -> ResolveResult:
+        assert entry.prompt is not None
+        entry.answers[question] = text
+        total = len(entry.prompt.questions)
+        if len(entry.answers) < total:
+            return ResolveResult(
+                accepted=False,
+                message=f"Noted ({len(entry.answers)} of {total} answered): {text}",
+                approval_id=entry.approval_id,
+                tool_name=entry.tool_name,
+            )
+        entry.future.set_result((ApprovalOutcome.APPROVED, user_id))
+        self._forget_reason(entry)
+        logger.info("questions_answered", approval_id=entry.approval_id, user_id=user_id)
+        return ResolveResult(
+            accepted=True,
+            message="; ".join(entry.answers[i] for i in range(total)),
+            approval_id=entry.approval_id,
+            tool_name=entry.tool_name,
+            approved=True,
+        )
+
+    def _forget_reason(self, entry: _Pending) -> None:
+        waiting = self._reasons.get(entry.chat_id)
+        if waiting and entry.approval_id in waiting:
+            waiting.remove(entry.approval_id)
+            if not waiting:
+                del self._reasons[entry.chat_id]
+
+    async def _answerable(
+        self, approval_id: str, user_id: UserId
+    ) -> tuple[_Pending | None, ResolveResult | None]:
+        """The open request `user_id` may answer, or the refusal saying why not."""
+        entry = self._pending.get(approval_id)
+        if entry is None:
+            settled = self._settled.get(approval_id)
+            message = (
+                f"This request is already settled ({settled})."
+                if settled
+                else "This approval request is unknown or has expired."
+            )
+            return None, await self._refuse(approval_id, user_id, message, None)
+        if entry.owner is not None and user_key(entry.owner) != user_key(user_id):
+            return None, await self._refuse(
+                approval_id,
+                user_id,
+                "Only the person who sent the request can answer it.",
+                entry,
+            )
+        if entry.future.done():
+            return None, await self._refuse(
+                approval_id, user_id, "This request was already answered.", entry
+            )
+        return entry, None
+
+    async def stop(self) -> int:
+        """Refuse every open request because Tether is stopping; how many there were.
+
+        Each is recorded (with its chat) as cancelled with `stopped: true`, so the
+        next start can tell the chat what was cut short.
+        """
+        self._stopping = True
+        count = 0
+        for chat_id in {entry.chat_id for entry in self._pending.values()}:
+            count += await self.cancel_pending(chat_id)
+        # Each waiting request records its own outcome; give them the time to.
+        try:
+            async with asyncio.timeout(_CLOSE_TIMEOUT):
+                await self._idle.wait()
+        except TimeoutError:
+            logger.warning("approvals_not_settled_at_stop", count=self._in_flight)
+        return count
+
     async def cancel_pending(self, chat_id: ChatId) -> int:
         """Deny every request still open in `chat_id`; returns how many there were."""
         count = 0
         for entry in list(self._pending.values()):
             if entry.chat_id == chat_id and not entry.future.done():
+                entry.stopped = self._stopping
                 entry.future.set_result((ApprovalOutcome.CANCELLED, None))
                 count += 1
         if count:
@@ -394,6 +727,7 @@ class ApprovalCoordinator:
                 approval_id=entry.approval_id,
                 chat_id=entry.chat_id,
                 outcome=outcome.value,
+                **_extras(entry, approved),
             )
         except AuditError as error:
             logger.error("approval_not_logged", approval_id=entry.approval_id, error=str(error))
@@ -418,25 +752,40 @@ class ApprovalCoordinator:
         )
         if outcome in {ApprovalOutcome.TIMEOUT, ApprovalOutcome.CANCELLED}:
             await self._close(entry, outcome)
+        elif entry.closing_text is not None:
+            # Settled by a typed message, not a button: the request still shows
+            # its buttons (or "send the reason"), so it is closed here.
+            await self._close(entry, outcome, entry.closing_text)
         logger.info(
             "approval_settled",
             approval_id=entry.approval_id,
             tool_name=entry.tool_name,
             outcome=outcome.value,
         )
+        answers = None
+        if approved and entry.prompt is not None and entry.prompt.kind == "questions":
+            answers = {q.question: entry.answers[i] for i, q in enumerate(entry.prompt.questions)}
         return ApprovalResult(
-            approval_id=entry.approval_id, outcome=outcome, user_id=user_id, reason=reason
+            approval_id=entry.approval_id,
+            outcome=outcome,
+            user_id=user_id,
+            reason=reason,
+            answers=answers,
+            next_mode=entry.next_mode if approved else None,
         )
 
-    async def _close(self, entry: _Pending, outcome: ApprovalOutcome) -> None:
+    async def _close(
+        self, entry: _Pending, outcome: ApprovalOutcome, text: str | None = None
+    ) -> None:
         requester = self._requester
         if requester is None or entry.message_id is None:
             return
-        text = (
-            "⌛ Expired — not approved in time, so it was denied."
-            if outcome is ApprovalOutcome.TIMEOUT
-            else "🛑 Cancelled — denied."
-        )
+        if text is None:
+            text = (
+                "⌛ Expired — not approved in time, so it was denied."
+                if outcome is ApprovalOutcome.TIMEOUT
+                else "🛑 Cancelled — denied."
+            )
         try:
             async with asyncio.timeout(_CLOSE_TIMEOUT):
                 await requester.close_approval(entry.chat_id, entry.message_id, text)

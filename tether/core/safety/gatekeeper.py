@@ -51,6 +51,8 @@ from tether.core.safety.learned import (
 )
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.core.safety.policy import Action
+from tether.core.safety.preview import ApprovalPreview, build_preview, note_preview
+from tether.core.safety.prompts import INTERACTIVE_TOOLS, AgentPrompt, answers_input, parse_prompt
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
 from tether.core.types import ChatId, UserId
 from tether.exceptions import ConfigError
@@ -60,6 +62,8 @@ __all__ = ["EDIT_MODE_TOOLS", "GateDecision", "ToolGatekeeper", "describe_for_ap
 logger = structlog.get_logger(__name__)
 
 _MAX_SHOWN = 300
+# A preview reads the file an edit changes; a slow disk must not hold the ask back.
+_PREVIEW_SECONDS = 3.0
 _OFFERS_KEPT = 256
 
 EDIT_MODE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
@@ -91,6 +95,9 @@ class GateDecision(BaseModel):
     approval: str | None = None
     """How an approval ended: approved, rejected, timeout, cancelled, unavailable, auto."""
     approval_id: str | None = None
+    next_mode: str | None = None
+    """For an approved plan (ExitPlanMode): the mode the person chose (default, edit)."""
+
     learned_rules: tuple[str, ...] = ()
     """The ids of the learned rules that approved the call."""
 
@@ -256,7 +263,15 @@ class ToolGatekeeper:
                     )
                 )
                 decision = await self._settle(
-                    verdict, name, session_id, chat_id, user_id, mode=mode, directory=directory
+                    verdict,
+                    name,
+                    session_id,
+                    chat_id,
+                    user_id,
+                    tool_input,
+                    cwd,
+                    mode=mode,
+                    directory=directory,
                 )
             except asyncio.CancelledError:
                 # The request was cancelled (while a person was being asked, or
@@ -293,9 +308,11 @@ class ToolGatekeeper:
         session_id: str,
         chat_id: ChatId,
         user_id: UserId | None,
+        tool_input: Any = None,
+        cwd: Path | str | None = None,
         *,
-        mode: str | None,
-        directory: str | None,
+        mode: str | None = None,
+        directory: str | None = None,
     ) -> GateDecision:
         """Turn the verdict into a final decision: learned rules, the mode, or a person."""
         base = {
@@ -306,6 +323,10 @@ class ToolGatekeeper:
             "risk_level": verdict.risk_level.value,
             "risk_facts": verdict.risk_facts,
         }
+        if verdict.decision is Action.ALLOW and tool_name in INTERACTIVE_TOOLS:
+            return await self._ask_person(
+                verdict, tool_name, tool_input, session_id, chat_id, user_id, base
+            )
         if verdict.decision is Action.ALLOW:
             return GateDecision(allowed=True, reason=verdict.reason, **base)
         if verdict.decision is Action.DENY:
@@ -347,6 +368,7 @@ class ToolGatekeeper:
             tool_name=tool_name,
             description=describe_for_approval(tool_name, verdict),
             owner=user_id,
+            preview=await self._preview(tool_name, tool_input, verdict, cwd),
         )
         self._remember_offers(result.approval_id, chat_id, offers)
         if result.approved:
@@ -377,6 +399,71 @@ class ToolGatekeeper:
             return None
         inside = [d for d in approved if resolved == d or resolved.startswith(d.rstrip("/") + "/")]
         return max(inside, key=len) if inside else None
+
+    async def _ask_person(
+        self,
+        verdict: Verdict,
+        tool_name: str,
+        tool_input: Any,
+        session_id: str,
+        chat_id: ChatId,
+        user_id: UserId | None,
+        base: dict[str, Any],
+    ) -> GateDecision:
+        """The agent's questions or plan, put to the person; their answer is the decision."""
+        prompt = parse_prompt(tool_name, tool_input)
+        if not isinstance(prompt, AgentPrompt):
+            return GateDecision(
+                allowed=False,
+                reason=f"Denied: {prompt}.",
+                violation_type="invalid_input",
+                **base,
+            )
+        result = await self._approvals.request(
+            session_id=session_id,
+            chat_id=chat_id,
+            tool_name=tool_name,
+            description=_prompt_text(prompt),
+            owner=user_id,
+            prompt=prompt,
+        )
+        common = {**base, "approval": result.outcome.value, "approval_id": result.approval_id}
+        if not result.approved:
+            return GateDecision(
+                allowed=False,
+                reason=f"Denied: {result.reason}.",
+                violation_type="approval",
+                **common,
+            )
+        if prompt.kind == "plan":
+            mode = result.next_mode or "default"
+            return GateDecision(
+                allowed=True,
+                reason=f"The user approved the plan; work on in {mode} mode.",
+                next_mode=mode,
+                **common,
+            )
+        return GateDecision(
+            allowed=True,
+            reason="The user answered.",
+            updated_input=answers_input(tool_input, result.answers or {}),
+            **common,
+        )
+
+    async def _preview(
+        self, tool_name: str, tool_input: Any, verdict: Verdict, cwd: Path | str | None
+    ) -> ApprovalPreview:
+        """What the person is shown; built only when asking, in a thread, bounded in time."""
+        if not isinstance(tool_input, Mapping):
+            return note_preview(tool_name, "the input is not an object", verdict)
+        approved = self._pipeline.sandbox.approved_directories
+        project = cwd if cwd is not None else (approved[0] if approved else None)
+        work = asyncio.to_thread(build_preview, tool_name, tool_input, verdict, project=project)
+        try:
+            async with asyncio.timeout(_PREVIEW_SECONDS):
+                return await work
+        except TimeoutError:
+            return note_preview(tool_name, "no preview: reading the file took too long", verdict)
 
     async def _record(
         self,
@@ -547,6 +634,17 @@ def _bounded_input(tool_input: Any) -> tuple[Any, bool]:
     except Exception:  # noqa: BLE001 - an input that cannot even be compared was cut
         same = False
     return logged, not same
+
+
+def _prompt_text(prompt: AgentPrompt) -> str:
+    """The prompt in a few plain lines (for connectors that only show text)."""
+    if prompt.kind == "plan":
+        return "🗺 The agent's plan:\n" + prompt.plan[: _MAX_SHOWN * 10]
+    lines = ["❓ The agent asks:"]
+    for question in prompt.questions:
+        lines.append(question.question)
+        lines.extend(f"  • {option.label}" for option in question.options)
+    return "\n".join(lines)
 
 
 def _summary(verdict: Verdict) -> dict[str, Any]:
