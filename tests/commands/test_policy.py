@@ -15,7 +15,7 @@ USER = """\
 extends: default
 rules:
   - name: compose-up
-    commands: ["docker compose up *"]
+    commands: ["make build *"]
     action: allow
 """
 
@@ -102,7 +102,7 @@ def test_replay_shows_what_a_user_file_would_change(
 ) -> None:
     log = tmp_path / "history.jsonl"
     log.write_text(
-        _attempt("docker compose up -d", "require_approval", project_dir) * 3
+        _attempt("make build -j2", "require_approval", project_dir) * 3
         + _attempt("ls", "allow", project_dir)
         + _attempt("npm install x", "require_approval", project_dir)
         + _attempt("ls", "allow", project_dir, input_truncated=True)
