@@ -102,9 +102,12 @@ async def test_always_from_the_terminal_applies_to_the_browser_chat(
     await web.submit("main", "deploy it")
     await _until(lambda: terminal._pending_approvals)
     await terminal._dispatch("a")
+    await _until(lambda: terminal._scope_offer is not None)
+    await terminal._dispatch("1")  # the narrowest scope, for this chat
     await _until(lambda: not engine.is_busy("web:main"))
-    assert "Bash" in engine.gatekeeper.auto_approve_state("web:main").tools
-    assert "Bash" not in engine.gatekeeper.auto_approve_state("local").tools
+    learned = engine.gatekeeper.learned
+    assert [rule.chat_id for rule in learned.rules("web:main")] == ["web:main"]
+    assert learned.rules("local") == ()
 
 
 async def test_chat_platform_approvals_stay_in_their_chat(

@@ -165,8 +165,8 @@ class CliConnector:
         self._on_command: CommandHandler | None = None
         self._on_approval: ApprovalHandler | None = None
         self._pending_approvals: list[str] = []
-        self._scope_offer: tuple[str, int] | None = None
-        """After "always": the approval whose scopes are offered, and how many."""
+        self._scope_offer: tuple[str, int, ChatId] | None = None
+        """After "always": the approval whose scopes are offered, how many, and its chat."""
         # Approvals shown here may belong to another local chat (a browser's).
         self._approval_chats: dict[str, ChatId] = {}
         # The agent's questions and plans waiting here: (id, prompt, question shown).
@@ -236,7 +236,7 @@ class CliConnector:
 
     async def offer_scopes(self, chat_id: ChatId, approval_id: str, labels: Sequence[str]) -> None:
         """After "always": the scopes to learn, as numbered choices on the next line."""
-        self._scope_offer = (approval_id, len(labels))
+        self._scope_offer = (approval_id, len(labels), chat_id)
         lines = [f"  {number}. {label}" for number, label in enumerate(labels, start=1)]
         self.write("\nAllow from now on:\n" + "\n".join(lines) + "\n")
         self.write(
@@ -367,7 +367,7 @@ class CliConnector:
 
     async def _answer_scope(self, answer: str) -> None:
         assert self._scope_offer is not None
-        approval_id, count = self._scope_offer
+        approval_id, count, chat_id = self._scope_offer
         remember = answer.endswith("r")
         number = answer.removesuffix("r").strip()
         if not answer:
@@ -386,7 +386,7 @@ class CliConnector:
                 approval_id=approval_id,
                 choice=ApprovalChoice.ALWAYS,
                 user_id=self._user_id,
-                chat_id=self._chat_id,
+                chat_id=chat_id,
                 local=True,
                 scope=int(number),
                 remember=remember,

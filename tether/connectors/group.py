@@ -47,6 +47,15 @@ class _PromptShower(Protocol):
     async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: Any) -> str: ...
 
 
+@runtime_checkable
+class _ScopeOfferer(Protocol):
+    """A member that can offer the scopes an "always" may learn."""
+
+    async def offer_scopes(
+        self, chat_id: ChatId, approval_id: str, labels: Sequence[str]
+    ) -> None: ...
+
+
 @dataclass(frozen=True)
 class _Shown:
     member: BaseConnector
@@ -165,6 +174,23 @@ class ConnectorGroup:
             )
 
         return await self._show(chat_id, approval_id, self._targets(chat_id), ask)
+
+    async def offer_scopes(self, chat_id: ChatId, approval_id: str, labels: Sequence[str]) -> None:
+        """Offer the scopes to learn on every member of the chat that can show them.
+
+        The terminal shows them for a browser chat of the local owner too, so an
+        "always" answered at the desk can be narrowed there.
+
+        Raises:
+            ConnectorError: no member of the chat can offer scopes (the engine then
+                lists them in its reply).
+        """
+        able = [m for m in self._targets(chat_id) if isinstance(m, _ScopeOfferer)]
+        if not able:
+            raise ConnectorError(f"no connector of chat {chat_id!r} can offer scopes")
+        for member in able:
+            assert isinstance(member, _ScopeOfferer)
+            await member.offer_scopes(chat_id, approval_id, labels)
 
     async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: object) -> str:
         """Show the agent's questions or plan like an approval, on the members that can.
