@@ -160,7 +160,9 @@ class FansOut(_BadPlugin):
 
     async def handle(self, event: Event) -> None:
         for _ in range(2):
-            await self.bus.emit(Event(name="soak.echo", data={"from": event.name}))
+            await self.bus.emit(
+                Event(name=f"plugin.{self.meta.name}.echo", data={"from": event.name})
+            )
 
 
 class SlowLifecycle(_BadPlugin):
