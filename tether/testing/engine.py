@@ -68,7 +68,7 @@ async def running_engine(
 
     The approved directory (`project`), the audit log and the session store are
     in `workdir` (pytest's `tmp_path`, say), or else in a fresh directory
-    removed when the block ends; `TEST_USER` is let in. `settings`
+    removed when the block ends; `TEST_USER` is let in, unlimited. `settings`
     override any `TetherConfig` field (`approval_timeout_seconds=1`, ...);
     `TETHER_*` environment variables apply to the rest, except `TETHER_PLUGINS`
     (only the plugins given run). The agent is a `ScriptedAgent` (one that
@@ -88,6 +88,9 @@ async def running_engine(
             "audit_log_path": root / "audit.jsonl",
             "storage_path": root / "tether.db",
             "allowed_user_ids": (TEST_USER,),
+            # A test sends as fast as it can: the highest limits allowed, so none is met.
+            "rate_limit_rpm": 10_000,
+            "rate_limit_burst": 10_000,
             "plugins": (),
         }
         values.update(settings)
