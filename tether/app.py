@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -74,6 +75,9 @@ def build_engine(
         config, event_bus=event_bus, audit_logger=audit_logger, approval_requester=connector
     )
     store = build_store(config)
+    sessions = SessionManager(store, default_directory=config.approved_directories[0])
+    if connector is not None:
+        _attach_web(connector, audit_logger=audit_logger, sessions=sessions, event_bus=event_bus)
 
     registry = PluginRegistry()
     registry.register(AuditPlugin(audit_logger), source=PluginSource.BUILTIN)
@@ -96,7 +100,7 @@ def build_engine(
         gatekeeper=gatekeeper,
         approvals=approvals,
         store=store,
-        sessions=SessionManager(store, default_directory=config.approved_directories[0]),
+        sessions=sessions,
         middleware=middleware,
         agent=agent if agent is not None else _claude_code_agent(config),
         connector=connector,
@@ -117,8 +121,49 @@ def build_store(config: TetherConfig) -> SessionStore:
     return MemorySessionStore()
 
 
-def build_connector(config: TetherConfig) -> BaseConnector:
-    """Telegram when `TETHER_TELEGRAM_BOT_TOKEN` is set, else the terminal REPL."""
+def build_connector(config: TetherConfig, *, terminal: bool = True) -> BaseConnector:
+    """Telegram when `TETHER_TELEGRAM_BOT_TOKEN` is set, else the terminal REPL;
+    with `TETHER_WEB_ENABLED`, the web connector beside it (or alone when
+    `terminal` is False and there is no bot token).
+
+    Raises:
+        ConfigError: the web settings are unsafe or incomplete (see `WebSettings`).
+    """
+    primary = _primary_connector(config) if terminal or config.telegram_bot_token else None
+    if not config.web_enabled:
+        return primary if primary is not None else CliConnector()
+    # Imported on demand: only a run with the web connector loads the web stack.
+    from tether.connectors.group import ConnectorGroup
+    from tether.connectors.web import WebConnector, WebSettings
+
+    web = WebConnector(
+        WebSettings.from_config(config),
+        commands=[(spec.name, spec.description) for spec in SlashCommands().specs],
+    )
+    members = [web] if primary is None else [primary, web]
+    # The terminal and a logged-in browser are the same person: the local owner.
+    return ConnectorGroup(members, local=("cli", "web"))
+
+
+def _attach_web(
+    connector: BaseConnector,
+    *,
+    audit_logger: AuditLogger,
+    sessions: SessionManager,
+    event_bus: EventBus,
+) -> None:
+    # A web connector exists only if its module was loaded: nothing to import otherwise.
+    web = sys.modules.get("tether.connectors.web.connector")
+    if web is None:
+        return
+    for member in getattr(connector, "members", (connector,)):
+        if isinstance(member, web.WebConnector):
+            member.attach_services(
+                audit_logger=audit_logger, sessions=sessions, event_bus=event_bus
+            )
+
+
+def _primary_connector(config: TetherConfig) -> BaseConnector:
     if config.telegram_bot_token is not None:
         # Imported on demand: `tether check` and the REPL need not load Telegram.
         from tether.connectors.telegram import TelegramConnector
@@ -159,6 +204,10 @@ def _own_files(config: TetherConfig) -> tuple[Path, ...]:
     if config.log_dir is not None:
         own.append(config.log_dir)
     own += [Path(name) for name in config.policy_files if name.endswith((".yaml", ".yml"))]
+    # The web page's access token: an agent that read it could hand the page to anyone.
+    from tether.connectors.web.token import TOKEN_FILE, default_state_dir
+
+    own.append((config.web_state_dir or default_state_dir()) / TOKEN_FILE)
     return tuple(own)
 
 

@@ -19,8 +19,8 @@ _EXIT_USER_ERROR = 2
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tether",
-        description="Drive a local AI coding agent from a terminal or Telegram. Every tool "
-        "call passes the sandbox, the policy and, when needed, your approval.",
+        description="Drive a local AI coding agent from a terminal, Telegram or a browser. "
+        "Every tool call passes the sandbox, the policy and, when needed, your approval.",
         epilog="Settings come from TETHER_* environment variables or a .env file; "
         "see docs/configuration.md.",
     )
@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the approved directory to work in (same as `tether run --dir PATH`)",
     )
+    parser.add_argument(
+        "--web",
+        dest="leading_web",
+        action="store_true",
+        help="also serve Tether's web page (same as `tether run --web`)",
+    )
     return parser
 
 
@@ -50,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("put --dir after the command, e.g. `tether check --dir PATH ...`")
         if getattr(args, "directory", None) is None:
             args.directory = args.leading_directory
+    if args.leading_web:
+        if args.handler is not run.run:
+            parser.error("--web starts Tether; use it alone or with `tether run`")
+        args.web = True
     # Quiet until a command knows the configured level: subcommands print
     # results on stdout, and only problems belong on stderr.
     configure_logging("WARNING")

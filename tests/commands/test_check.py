@@ -120,9 +120,16 @@ def test_no_input_is_a_user_error(capsys: pytest.CaptureFixture[str], project_di
 
 
 def test_policies_combine_in_order(capsys: pytest.CaptureFixture[str], project_dir: Path) -> None:
-    alone = check_json(capsys, project_dir, "--command", "ruff check .")
+    alone = check_json(capsys, project_dir, "--command", "npm run build")
     overlaid = check_json(
-        capsys, project_dir, "--policy", "default", "--policy", "dev-tools", "--command", "ruff ."
+        capsys,
+        project_dir,
+        "--policy",
+        "default",
+        "--policy",
+        "dev-tools",
+        "--command",
+        "npm run build",
     )
     assert (alone["decision"], overlaid["decision"]) == ("require_approval", "allow")
 

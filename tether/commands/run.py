@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="the approved directory to work in (default: TETHER_APPROVED_DIRECTORIES, "
         "else the current directory)",
     )
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        default=None,
+        help="also serve Tether's web page on 127.0.0.1 (TETHER_WEB_PORT, default 8765); "
+        "the first start prints a login link",
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,8 +53,12 @@ def run(args: argparse.Namespace) -> int:
         if not Path(directory).expanduser().is_dir():
             raise ConfigError(f"--dir {directory!r} is not an existing directory")
         overrides["approved_directories"] = (Path(directory),)
+    if getattr(args, "web", None):
+        overrides["web_enabled"] = True
     config = load_config(**overrides)
-    interactive = config.telegram_bot_token is None
+    # Without a terminal to type in (a service, nohup), the web page is the way in.
+    terminal = not config.web_enabled or sys.stdin.isatty()
+    interactive = config.telegram_bot_token is None and terminal
     # The person reads every problem as a short reply; log lines would only repeat
     # it, mid-sentence. With TETHER_LOG_DIR the file still gets everything.
     console_level = "CRITICAL" if interactive else None
@@ -65,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: `tether --help` should not pay for loading the agent SDK.
     from tether.app import build_connector, build_engine
 
-    connector = build_connector(config)
+    connector = build_connector(config, terminal=terminal)
     engine = build_engine(config, connector=connector)
     asyncio.run(_serve(engine, connector))
     return 0
@@ -90,8 +102,31 @@ def startup_summary(engine: Engine) -> str:
             f"  storage:   {storage}",
             f"  audit log: {config.audit_log_path}",
             f"  connector: {connector}",
+            *_web_lines(engine),
         )
     )
+
+
+def _web_lines(engine: Engine) -> tuple[str, ...]:
+    web = _member(engine.connector, "web")
+    if web is None:
+        return ()
+    access = web.access
+    if access is not None and access.created:
+        # Shown once, like Jupyter's link: the fragment never reaches a server log.
+        return (f"  web:       {web.login_link}", "             (open it once to log in)")
+    where = access.path if access is not None else "the state directory"
+    return (f"  web:       {web.base_url}  (log in with the token in {where})",)
+
+
+def _member(connector: Any, name: str) -> Any:
+    """The connector called `name`: `connector` itself, or one member of a group."""
+    if connector is None:
+        return None
+    member = getattr(connector, "member", None)
+    if callable(member):
+        return member(name)
+    return connector if getattr(connector, "name", None) == name else None
 
 
 async def _serve(engine: Engine, connector: Any) -> None:
@@ -104,8 +139,9 @@ async def _serve(engine: Engine, connector: Any) -> None:
         await connector.verify()
     async with engine:
         summary = startup_summary(engine)
-        if isinstance(connector, CliConnector):
-            await connector.serve(
+        terminal = _member(connector, "cli")
+        if isinstance(terminal, CliConnector):
+            await terminal.serve(
                 banner=f"{summary}\n\nType a request, /help for commands, Ctrl-C to cancel a "
                 "request, Ctrl-D to quit."
             )

@@ -93,7 +93,7 @@ class IncomingMessage(BaseModel):
     message_id: str | None = None
     username: str | None = None
     local: bool = False
-    """True only for the terminal on this machine (the REPL)."""
+    """True only for the local owner: the terminal (the REPL) or a logged-in browser."""
 
 
 class ApprovalChoice(StrEnum):

@@ -165,6 +165,8 @@ class CliConnector:
         self._on_command: CommandHandler | None = None
         self._on_approval: ApprovalHandler | None = None
         self._pending_approvals: list[str] = []
+        # Approvals shown here may belong to another local chat (a browser's).
+        self._approval_chats: dict[str, ChatId] = {}
         # The agent's questions and plans waiting here: (id, prompt, question shown).
         self._prompts: list[list[Any]] = []
         self._requests: set[asyncio.Task[None]] = set()
@@ -221,6 +223,7 @@ class CliConnector:
         preview: ApprovalPreview | None = None,
     ) -> str:
         self._pending_approvals.append(approval_id)
+        self._approval_chats[approval_id] = chat_id
         self.write("\n⚠️  Approval needed\n", bold=True)
         if preview is not None:
             self.write(render_terminal(approval_view(preview), colour=self._color) + "\n")
@@ -259,6 +262,7 @@ class CliConnector:
                 self.write(f"\n{outcome}\n")
         if message_id in self._pending_approvals:
             self._pending_approvals.remove(message_id)
+            self._approval_chats.pop(message_id, None)
             self._approval_closed_at = time.monotonic()
             self.write(f"\n{outcome}\n")
 
@@ -325,13 +329,14 @@ class CliConnector:
             self.write(f"Please answer {_approval_choices()}: ")
             return
         approval_id = self._pending_approvals.pop(0)
+        chat_id = self._approval_chats.pop(approval_id, self._chat_id)
         assert self._on_approval is not None
         outcome = await self._on_approval(
             ApprovalAnswer(
                 approval_id=approval_id,
                 choice=choice,
                 user_id=self._user_id,
-                chat_id=self._chat_id,
+                chat_id=chat_id,
                 local=True,
             )
         )
@@ -422,6 +427,7 @@ class CliConnector:
             self.show_prompt()
             return
         self._pending_approvals.clear()
+        self._approval_chats.clear()
         self._prompts.clear()
         message = IncomingMessage(
             user_id=self._user_id, chat_id=self._chat_id, text="/cancel", local=True

@@ -202,6 +202,19 @@ class TetherConfig(BaseSettings):
             file_secret_settings,
         )
 
+    # The web connector (docs/connectors.md): off unless enabled.
+    web_enabled: bool = False
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8765, ge=0, le=65535)
+    web_tls_cert: Path | None = None
+    web_tls_key: Path | None = None
+    web_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    """Names the browser may reach the server by besides loopback ones (a VPN name)."""
+    web_allow_remote: bool = False
+    """Bind a non-loopback address without TLS (behind a VPN that encrypts already)."""
+    web_state_dir: Path | None = None
+    """Where the access token lives; None: Tether's state directory (XDG)."""
+
     @field_validator(
         "approved_directories",
         "policy_files",
@@ -209,6 +222,7 @@ class TetherConfig(BaseSettings):
         "plugins",
         "claude_allowed_tools",
         "claude_disallowed_tools",
+        "web_allowed_hosts",
         mode="before",
     )
     @classmethod
@@ -246,6 +260,13 @@ class TetherConfig(BaseSettings):
             raise ValueError(f"{str(value)!r} is not executable (chmod +x it)")
         return path
 
+    @field_validator("web_tls_cert", "web_tls_key", mode="after")
+    @classmethod
+    def _tls_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.expanduser().is_file():
+            raise ValueError(f"{str(value)!r} is not a file")
+        return value.expanduser() if value is not None else None
+
     @field_validator("telegram_bot_token", mode="after")
     @classmethod
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -275,6 +296,11 @@ _EXPECTATIONS: dict[str, str] = {
     "allowed_user_ids": "comma-separated decimal user ids within 64 bits, e.g. 12345,67890",
     "claude_cli_path": "the path of the `claude` executable (unset: the one bundled "
     "with claude-agent-sdk)",
+    "web_port": "a TCP port number, 1-65535",
+    "web_enabled": "true or false",
+    "web_allow_remote": "true or false",
+    "web_tls_cert": "the path of a PEM certificate file",
+    "web_tls_key": "the path of a PEM private key file",
     "policy_files": "comma-separated preset names (default, strict, permissive, dev-tools) "
     "or YAML paths",
 }

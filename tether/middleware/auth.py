@@ -4,9 +4,10 @@ Tether runs an agent that edits files and runs commands on its owner's
 machine, so who may talk to it is the first question, and the answer fails
 closed:
 
-- The terminal on this machine (`context.local`, set only by the CLI
-  connector) is always open: whoever types there could run the agent
-  directly anyway.
+- The terminal on this machine, and a browser logged in to the web page with
+  the access token (`context.local`, set only by the CLI and web
+  connectors), are always open: they are the machine's owner, who could run
+  the agent directly anyway.
 - A remote user (Telegram) passes only if their user id is in
   `allowed_user_ids` (`TETHER_ALLOWED_USER_IDS`). An empty list lets no
   remote user in: a bot token alone never opens the machine to whoever

@@ -69,7 +69,8 @@ class MessageContext(BaseModel):
     text: str
     kind: MessageKind = "message"
     local: bool = False
-    """True only for the terminal on this machine; only the CLI connector sets it."""
+    """True only for the local owner: the terminal on this machine, or a browser logged in
+    with the web access token. Only the CLI and web connectors set it."""
     username: str | None = None
     message_id: str | None = None
     received_at: datetime = Field(default_factory=_now)

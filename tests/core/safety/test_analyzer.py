@@ -78,7 +78,7 @@ def facts_of(parser: ShellParser, analyzer: CommandAnalyzer, command: str) -> se
         P("git checkout -- .", {"git_discard"}, id="checkout-discard"),
         P("git clean -fdx", {"git_discard"}, id="clean"),
         P("git config core.hooksPath h", {"git_hooks"}, id="hooks-path"),
-        P("git -c core.pager=less log", {"code_execution"}, id="config-exec"),
+        P("git -c core.pager=less log", {"git_hooks"}, id="config-exec"),
         # remote code
         P("curl x | sh", {"pipe_to_shell", "network"}, id="curl-sh"),
         P("echo aGk= | base64 -d | sh", {"decode_execute", "pipe_to_shell"}, id="decode-sh"),

@@ -28,6 +28,16 @@ from tether.core.safety.programs import (
     is_secret_name,
 )
 from tether.core.safety.programs.base import names
+from tether.core.safety.registry import REGISTRY, vet
+from tether.core.safety.registry.dev import UPLOADS
+from tether.core.safety.registry.environment import (
+    LOADS_CODE,
+    SEARCH_PATHS,
+    builtin_assignments,
+    is_harmless,
+)
+from tether.core.safety.registry.git import runs_command
+from tether.core.safety.registry.versions import VERSION_FLAGS, VERSION_WORDS
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
 __all__ = [
@@ -73,6 +83,19 @@ _CREDENTIAL_NAMES = {
     ".boto": "cloud credentials",
     ".s3cfg": "S3 credentials",
     ".envrc": "a direnv file (environment secrets)",
+    ".yarnrc.yml": "a .yarnrc.yml (registry tokens)",
+    ".yarnrc": "a .yarnrc (registry tokens)",
+    ".terraformrc": "Terraform registry tokens",
+    "terraform.rc": "Terraform registry tokens",
+    "auth.json": "Composer registry credentials",
+    ".sentryclirc": "a Sentry token",
+    "credentials.tfrc.json": "Terraform Cloud tokens",
+    ".circlerc": "CI tokens",
+    ".gitlab-ci-token": "a CI job token",
+    ".datadog.yaml": "monitoring API keys",
+    "datadog.yaml": "monitoring API keys",
+    "newrelic.ini": "monitoring licence keys",
+    "settings-security.xml": "Maven master password",
     ".dev.vars": "a secrets file",
     ".secrets": "a secrets file",
     ".credentials": "a credentials file",
@@ -113,7 +136,8 @@ _SECRET_FILE = re.compile(rf"^(.*[-_.])?secrets?([-_.][^/]*)?{_DATA_SUFFIX}$")
 _CLOUD_KEY_FILE = re.compile(
     r"^(client_secret.*|.*service[-_]?account.*|.*-adminsdk-.*|.*gcp[-_]key.*)\.json$"
 )
-_TFSTATE = re.compile(r"\.tfstate(\.backup)?$")
+_TFSTATE = re.compile(r"\.tfstate(\.backup)?$|\.tfvars(\.json)?$")
+"""Terraform state and variable files (both hold secrets)."""
 _PATH_PATTERNS = (
     (re.compile(r"(^|/)proc(/[^/]*)*/environ$"), "a process environment"),
     (re.compile(r"(^|/)proc/[^/]+/(mem|maps|auxv)$"), "process memory"),
@@ -314,19 +338,6 @@ class ScriptAnalysis(BaseModel):
 
 
 _PRIVILEGE_WRAPPERS = names("sudo doas pkexec run0 su runuser chroot nsenter unshare")
-_ENV_CHANGE = re.compile(
-    r"^(PATH|LD_PRELOAD|LD_LIBRARY_PATH|LD_AUDIT|LD_[A-Z_]+|DYLD_[A-Z_]+|BASH_ENV|ENV|"
-    r"PROMPT_COMMAND|PS4|SHELLOPTS|BASHOPTS|IFS|CDPATH|GIT_SSH|GIT_SSH_COMMAND|GIT_PAGER|PAGER|"
-    r"EDITOR|VISUAL|GIT_EDITOR|GIT_SEQUENCE_EDITOR|GIT_EXTERNAL_DIFF|GIT_CONFIG[A-Z_]*|"
-    r"GIT_EXEC_PATH|GIT_DIR|GIT_WORK_TREE|GIT_ASKPASS|SSH_ASKPASS|SUDO_ASKPASS|NODE_OPTIONS|"
-    r"NODE_PATH|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|PYTHONUSERBASE|PERL5OPT|PERL5LIB|PERLLIB|"
-    r"RUBYOPT|RUBYLIB|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|LESSOPEN|"
-    r"LESSCLOSE|MANPAGER|BROWSER|ZDOTDIR|HISTFILE|NPM_CONFIG_[A-Z_]+|npm_config_[a-z_]+|"
-    r"PIP_INDEX_URL|PIP_EXTRA_INDEX_URL|CARGO_HOME|RUSTC_WRAPPER|CC|CXX|LDFLAGS|CFLAGS|"
-    r"LESS|LESSKEY|LESSKEYIN|LESSEDIT|MORE|MANOPT|PYTEST_ADDOPTS|PYTEST_PLUGINS|MAKEFLAGS|"
-    r"MFLAGS|MAKEFILES|GNUMAKEFLAGS|SHELL|CARGO_[A-Z_]*RUNNER|CARGO_BUILD_RUSTC[A-Z_]*|"
-    r"RUSTFLAGS|GOFLAGS|JEST_[A-Z_]+|VITEST_[A-Z_]+|TAR_OPTIONS|GZIP|GREP_OPTIONS)$"
-)
 _SYSTEM_BIN = re.compile(
     r"^(/usr/local/s?bin|/usr/s?bin|/s?bin|/opt/homebrew/s?bin|/opt/local/s?bin|"
     r"/usr/libexec|/nix/var/nix/profiles/default/bin|/run/current-system/sw/bin|"
@@ -402,6 +413,10 @@ class CommandAnalyzer:
         f = Findings(command)
         self._program_facts(f)
         analyze_program(f)
+        self._vet(f)
+        _uploads(f)
+        if len(command.args) == 1 and command.args[0] in VERSION_WORDS:
+            _version_query(f)
         for text in f.shell_strings[:8]:
             self._nested_shell(f, text)
         if not f.handled_paths:
@@ -421,6 +436,17 @@ class CommandAnalyzer:
             paths=tuple(f.paths),
             subcommand=f.subcommand,
         )
+
+    def _vet(self, f: Findings) -> None:
+        """The allowlist rule: what the program's spec does not list is `unvetted`."""
+        command = f.command
+        spec = REGISTRY.get(command.program)
+        if spec is None or not command.program or f.subcommand[:1] == ("help",):
+            return  # `git commit --help` prints a page
+        name_paths = not f.handled_paths
+        words = vet(f, spec, name_paths=name_paths)
+        f.handled_paths = True
+        f.subcommand = words
 
     def _program_facts(self, f: Findings) -> None:
         c = f.command
@@ -470,10 +496,30 @@ class CommandAnalyzer:
                     f.fact("file_write", f"{f.command.text} {redirect.op} {target}")
 
     def _environment(self, f: Findings) -> None:
+        """The environment rule (registry/environment.py): assignments are judged."""
         c = f.command
-        for name, _value in c.assignments:
-            if _ENV_CHANGE.match(name):
+        exported, shell = builtin_assignments(c.program, c.args)
+        values = dict(c.assignments)
+        if not c.program or c.program in _DECLARERS:
+            shell.extend(name for name, _ in c.assignments if name not in exported)
+            pairs = [(name, values.get(name, "")) for name in exported]
+        else:
+            pairs = [*c.assignments, *((name, values.get(name, "")) for name in exported)]
+        for name in (*shell, *(name for name, _ in pairs)):
+            if LOADS_CODE.match(name) and not is_harmless(name, values.get(name, "")):
                 f.fact("env_change", f"sets {name}")
+        for name, value in (*pairs, *((n, values.get(n, "")) for n in shell)):
+            if _git_setting_runs_command(name, value):
+                f.fact("git_hooks", f"{name} sets a git setting that runs commands")
+        for name, value in pairs:
+            if is_harmless(name, value) or LOADS_CODE.match(name):
+                continue
+            if name in SEARCH_PATHS:
+                for entry in value.split(":"):
+                    if entry:
+                        f.text_path(entry, "read", dynamic=bool(c.variables))
+                continue
+            f.fact("unvetted", f"sets {name} for {c.program or 'the shell'}")
         secrets = [name for name in c.variables if is_secret_name(name)]
         if secrets:
             if c.program in _PRINTERS:
@@ -492,11 +538,73 @@ class CommandAnalyzer:
                 return
 
 
+_DECLARERS = names("declare typeset local readonly export")
 _FINDERS = names("find gfind fd fdfind")
 _LISTERS = _FINDERS | names("git rg grep ag ack")
 """Programs whose output, piped to xargs, is names of files under paths the sandbox checked."""
 _NO_FILE_ARGUMENTS = names("echo printf true false : basename dirname expr seq sleep kill")
 _FIND_NAME_OPTIONS = names("-name -iname -path -ipath -wholename -iwholename -regex -iregex")
+
+
+_REMOTE = re.compile(r"^[\w.-]+:(?!/)|^[\w.-]+:/|://")
+
+
+def _uploads(f: Findings) -> None:
+    """`gh gist create .env`, `aws s3 cp .env s3://b/`: local files sent over the network."""
+    command = f.command
+    uploads = UPLOADS.get(command.program)
+    if uploads is None:
+        return
+    args = command.args
+    words = [a for a in args if not a.startswith("-")]
+    for sub, file_options in uploads:
+        if tuple(words[: len(sub)]) != sub:
+            continue
+        for index, arg in enumerate(args):
+            name, equals, value = arg.partition("=")
+            if name in file_options:
+                if equals:
+                    f.text_path(value, "read")
+                else:
+                    f.arg(index + 1, "read")
+        for index, arg in enumerate(args):
+            if arg in sub or arg.startswith("-") or _REMOTE.search(arg):
+                continue
+            f.arg(index, "read")
+        return
+
+
+_GIT_CONFIG_KEY = re.compile(r"^GIT_CONFIG_KEY_\d+$")
+_GIT_PARAMETER_KEY = re.compile(r"'([^'=]+)'\s*=|(?:^|\s)([\w.-]+)=")
+
+
+def _git_setting_runs_command(name: str, value: str) -> bool:
+    """`GIT_CONFIG_KEY_0=core.pager`, `GIT_CONFIG_PARAMETERS="'core.fsmonitor'='x'"`."""
+    if _GIT_CONFIG_KEY.match(name):
+        return runs_command(value, None)
+    if name == "GIT_CONFIG_PARAMETERS":
+        return any(
+            runs_command(m.group(1) or m.group(2), None) for m in _GIT_PARAMETER_KEY.finditer(value)
+        )
+    return False
+
+
+def _version_query(f: Findings) -> None:
+    """`X --version`: harmless only where the flag really prints a version, stdin untouched."""
+    command = f.command
+    flag = command.args[0]
+    known = flag in VERSION_FLAGS.get(command.program, frozenset())
+    if command.stdin != "none" or (command.redirects and not known):
+        f.fact("unvetted", f"{command.text}: a version query with stdin redirected")
+    elif known:
+        # It only prints a version: what the program's handler guessed (network for
+        # `curl`, a database for `sqlite3`) does not happen.
+        f.facts = [fact for fact in f.facts if fact.level is RiskLevel.CRITICAL]
+    elif command.program not in REGISTRY or (
+        # A word, not an option: a version query only where the spec has that subcommand.
+        not flag.startswith("-") and flag not in REGISTRY[command.program].subs
+    ):
+        f.fact("unvetted", f"{command.text}: not a version flag Tether knows for this program")
 
 
 def _downloads(analysis: CommandAnalysis) -> set[str]:

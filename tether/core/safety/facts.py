@@ -132,6 +132,11 @@ FACTS: dict[str, FactInfo] = {
         ("unknown_tool", _H, "a tool Tether does not know"),
         ("dynamic_command", _H, "what runs is only known at run time ($CMD, eval $X)"),
         ("not_understood", _H, "the command could not be fully parsed"),
+        (
+            "unvetted",
+            _H,
+            "uses an option, subcommand, variable or feature its program's spec does not list",
+        ),
         ("unresolved_path", _H, "names a path only known at run time"),
         # Low: everyday reading and bookkeeping.
         ("file_read", _L, "reads or lists files inside the project"),
@@ -143,7 +148,7 @@ FACTS: dict[str, FactInfo] = {
 """Every fact kind, with its level and meaning."""
 
 NEVER_AUTO_ALLOWED = frozenset(
-    {"not_understood", "dynamic_command", "unresolved_path", "unknown_tool"}
+    {"not_understood", "dynamic_command", "unresolved_path", "unknown_tool", "unvetted"}
 )
 """Facts that keep a call from being allowed without a person, whatever a policy says:
 what the analysis could not see, it cannot vouch for."""
@@ -151,4 +156,6 @@ what the analysis could not see, it cannot vouch for."""
 
 def make_fact(kind: str, detail: str = "") -> RiskFact:
     """A fact of `kind` (a key of `FACTS`) at its catalogue level."""
-    return RiskFact(kind=kind, level=FACTS[kind].level, detail=detail)
+    # Built without validation: the kind is checked against FACTS here, and facts are made
+    # on the gate's hot path (every command of every call).
+    return RiskFact.model_construct(kind=kind, level=FACTS[kind].level, detail=detail)

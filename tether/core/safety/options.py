@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Option", "OptionSpec", "ParsedArgs", "parse_args"]
+__all__ = ["Option", "OptionSpec", "ParsedArgs", "is_option", "parse_args", "parse_option"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,23 +76,8 @@ def parse_args(args: Sequence[str], spec: OptionSpec, start: int = 0) -> ParsedA
             parsed.operands.extend((i, args[i]) for i in range(index, count))
             parsed.end = count
             return parsed
-        if arg.startswith("--") and len(arg) > 2:
-            name, equals, value = arg.partition("=")
-            if equals:
-                parsed.options.append(Option(name, value, index, index))
-            elif name in spec.long_values and index + 1 < count:
-                parsed.options.append(Option(name, args[index + 1], index, index + 1))
-                index += 1
-            else:
-                parsed.options.append(Option(name, None, index))
-            index += 1
-            continue
-        if arg.startswith("-") and len(arg) > 1:
-            if spec.numeric_flags and arg[1:].isdigit():
-                parsed.options.append(Option("-" + arg[1:], None, index))
-                index += 1
-                continue
-            index = _short_cluster(args, index, spec, parsed)
+        if is_option(arg):
+            index = parse_option(args, index, spec, parsed)
             continue
         if spec.stop_at_operand:
             parsed.end = index
@@ -101,6 +86,30 @@ def parse_args(args: Sequence[str], spec: OptionSpec, start: int = 0) -> ParsedA
         index += 1
     parsed.end = count
     return parsed
+
+
+def is_option(arg: str) -> bool:
+    """`-x`, `--name`: a word that is read as an option (a lone `-` is stdin, an operand)."""
+    return len(arg) > 1 and arg[0] == "-"
+
+
+def parse_option(args: Sequence[str], index: int, spec: OptionSpec, parsed: ParsedArgs) -> int:
+    """Read the option word at `index` (and its value) into `parsed`; returns the next index."""
+    arg = args[index]
+    if arg.startswith("--") and len(arg) > 2:
+        name, equals, value = arg.partition("=")
+        if equals:
+            parsed.options.append(Option(name, value, index, index))
+        elif name in spec.long_values and index + 1 < len(args):
+            parsed.options.append(Option(name, args[index + 1], index, index + 1))
+            return index + 2
+        else:
+            parsed.options.append(Option(name, None, index))
+        return index + 1
+    if spec.numeric_flags and arg[1:].isdigit():
+        parsed.options.append(Option("-" + arg[1:], None, index))
+        return index + 1
+    return _short_cluster(args, index, spec, parsed)
 
 
 def _short_cluster(args: Sequence[str], index: int, spec: OptionSpec, parsed: ParsedArgs) -> int:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tether.core.safety.options import Option, OptionSpec, ParsedArgs, parse_args
+from tether.core.safety.registry.environment import EXEC_VARIABLES
+from tether.core.safety.registry.git import COMMAND_KEYS
 
 __all__ = [
     "EXEC_VARIABLES",
@@ -40,12 +42,6 @@ INTERPRETERS = _names(
 )
 """Programs that run code in another language (inline, from a file, or from stdin)."""
 
-EXEC_VARIABLES = _names(
-    "GIT_SSH_COMMAND GIT_SSH GIT_PAGER PAGER MANPAGER EDITOR VISUAL GIT_EDITOR "
-    "GIT_SEQUENCE_EDITOR GIT_EXTERNAL_DIFF GIT_ASKPASS SSH_ASKPASS SUDO_ASKPASS BROWSER LESSOPEN "
-    "LESSCLOSE PROMPT_COMMAND GIT_PROXY_COMMAND FCEDIT"
-)
-"""Variables whose value is a command some program will run (`GIT_PAGER="sh -c ..."`)."""
 
 _VERSIONED = re.compile(r"^(python|pypy|perl|ruby|php|lua|node)[0-9][0-9.]*$")
 
@@ -420,17 +416,7 @@ _SU_SPEC = OptionSpec(
 )
 _FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 
-_GIT_EXEC_KEYS = re.compile(
-    r"^(alias\..+|core\.(pager|editor|sshcommand|fsmonitor|askpass|hookspath|gitproxy|"
-    r"alternaterefscommand)|"
-    r"(diff|merge|filter|difftool|mergetool|trailer|man)\..+\.(command|textconv|driver|clean|"
-    r"smudge|process|cmd|path)|diff\.external|interactive\.difffilter|"
-    r"sequence\.editor|credential\..*helper|gpg\..*(program|command)|pager\..+|"
-    r"remote\..+\.(uploadpack|receivepack|vcs)|submodule\..+\.update|"
-    r"include\.path|includeif\..+\.path|man\.viewer|help\.browser|instaweb\..+|"
-    r"uploadpack\.packobjectshook|web\.browser|browser\..+\.(cmd|path)|sendemail\..*)$",
-    re.IGNORECASE,
-)
+_GIT_EXEC_KEYS = COMMAND_KEYS
 
 
 def embedded_commands(program: str, args: Sequence[str]) -> Embedded:

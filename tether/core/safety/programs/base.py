@@ -57,7 +57,7 @@ class Findings:
             return  # `<(cmd)`: a pipe from a command that is judged on its own
         if 0 <= index < len(command.args):
             self.paths.append(
-                PathUse(
+                PathUse.model_construct(
                     path=command.args[index],
                     access=access,
                     dynamic=index in command.dynamic_args or index in command.procsub_args,
@@ -68,7 +68,9 @@ class Findings:
     def text_path(self, text: str, access: PathAccess, *, dynamic: bool = False) -> None:
         """A path found inside a word (`of=/dev/sda`, `--output=x`, `file:///etc/passwd`)."""
         if text:
-            self.paths.append(PathUse(path=text, access=access, dynamic=dynamic))
+            self.paths.append(
+                PathUse.model_construct(path=text, access=access, dynamic=dynamic, glob=False)
+            )
 
     def option_path(self, parsed: ParsedArgs, options: Iterable[str], access: PathAccess) -> None:
         wanted = set(options)
@@ -124,10 +126,16 @@ def is_block_device(path: str) -> bool:
 
 _SECRET_NAME = re.compile(
     r"(^|_)(KEY|KEYS|TOKEN|TOKENS|SECRET|SECRETS|PASSWORD|PASSWORDS|PASSWD|PASS|PASSPHRASE|"
-    r"CREDENTIAL|CREDENTIALS|APIKEY|AUTH|PRIVATE|COOKIE|COOKIES|PAT|DSN|SESSION)(_|$)|"
-    r"^(DATABASE_URL|DB_URL|REDIS_URL|MONGO_URL|MONGODB_URI|AMQP_URL)$",
+    r"CREDENTIAL|CREDENTIALS|APIKEY|AUTH|PRIVATE|COOKIE|COOKIES|PAT|DSN|SESSION|PWD|"
+    r"WEBHOOK|WEBHOOKS|CONNECTION_STRING|CONN_STR|SAS)(_|$)|"
+    r"(PASSWORD|PASSWD|TOKEN|SECRET|WEBHOOK|APIKEY|_DSN$)|"
+    r"^(DATABASE_URL|DB_URL|REDIS_URL|MONGO_URL|MONGODB_URI|MONGO_URI|AMQP_URL|RABBITMQ_URL|"
+    r"POSTGRES_URL|POSTGRESQL_URL|PG_URL|MYSQL_URL|[A-Z_]*_DATABASE_URL|CELERY_BROKER_URL|"
+    r"BROKER_URL|SENTRY_DSN|MYSQL_PWD|PGPASSFILE|VAULT_TOKEN|CI_JOB_JWT[A-Z_0-9]*|"
+    r"ACTIONS_ID_TOKEN_REQUEST_[A-Z_]+|ACTIONS_RUNTIME_TOKEN)$",
     re.IGNORECASE,
 )
+_NOT_SECRET = frozenset({"PWD", "OLDPWD", "PASSWORD_STORE_DIR"})
 
 
 def is_secret_name(name: str) -> bool:
@@ -135,6 +143,8 @@ def is_secret_name(name: str) -> bool:
 
     `{!x}` stands for an unknown variable read through `${!x}`: it may be any, a secret too.
     """
+    if name.upper() in _NOT_SECRET:
+        return False
     return name.startswith("{!") or bool(_SECRET_NAME.search(name))
 
 

@@ -45,10 +45,15 @@ _EXECUTE = re.compile(
     r"\bsystem\s*\(|popen|`|\bpty\b|Runtime\.getRuntime|Invoke-Expression|\biex\b|compile\(",
     re.IGNORECASE,
 )
-_SOCKET = re.compile(r"socket|net\.connect|TCPSocket|fsockopen|New-Object\s+Net", re.IGNORECASE)
+_SOCKET = re.compile(
+    r"socket|net\.connect|TCPSocket|fsockopen|New-Object\s+Net|IO::Socket|ztcp|zsh/net/tcp|"
+    r"/inet/(tcp|udp)/|/dev/(tcp|udp)/|Net::Telnet|TCPServer|ncat|netcat",
+    re.IGNORECASE,
+)
 _SHELL_SPAWN = re.compile(
     r"dup2|pty\.spawn|/bin/(ba|z|da)?sh\b|cmd\.exe|subprocess|child_process|exec\s*\(|spawn|"
-    r"popen|proc_open|Process\.Start",
+    r"popen|proc_open|Process\.Start|os\.execute|io\.popen|\bsystem\b|fdopen|\bexec\b|"
+    r"\bsh\s+-i\b|>&\s*\$REPLY|\bzsh\b\s*>&",
     re.IGNORECASE,
 )
 _WHOLE_ENV = re.compile(

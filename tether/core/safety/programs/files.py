@@ -18,6 +18,7 @@ from tether.core.safety.programs.base import (
     parse,
     spec,
 )
+from tether.core.safety.registry.scripts import awk_features, jq_features, sed_script
 
 __all__ = ["HANDLERS"]
 
@@ -276,17 +277,6 @@ def _dd(f: Findings) -> None:
 
 
 _SED = spec("efl", "--expression --file --line-length", attached="i")
-_SED_ADDRESS = r"(\d+|\$|/[^/]*/)?(,(\d+|\$|/[^/]*/))?!?"
-_SED_EXEC = re.compile(
-    rf"(^|[;{{}}\n])\s*{_SED_ADDRESS}\s*e(\s+(?P<command>[^;}}\n]*)|;|$)|"
-    r"/[gpiImM0-9]*e[gpiImM0-9]*\s*($|[;}\n])"
-)
-# `w FILE`, `1w FILE`, `/x/,$W FILE`, `s/a/b/w FILE`; `r FILE` and `1R FILE` read.
-_SED_WRITE = re.compile(
-    rf"(^|[;{{}}\n])\s*{_SED_ADDRESS}\s*[wW]\s*(?P<file>[^;}}\n]+)|"
-    r"/[gpiImM0-9]*w\s+(?P<sfile>[^;}\n]+)"
-)
-_SED_READ = re.compile(rf"(^|[;{{}}\n])\s*{_SED_ADDRESS}\s*[rR]\s*(?P<file>[^;}}\n]+)")
 
 
 @HANDLERS.on("sed gsed")
@@ -309,17 +299,19 @@ def _sed(f: Findings) -> None:
     if in_place and operands:
         f.fact("file_write")
     for script in scripts:
-        for match in _SED_EXEC.finditer(script):
+        use = sed_script(script)
+        for command in use.commands:
             f.fact("code_execution", f"{f.command.text} (the sed script runs a command)")
-            if match.group("command"):
-                f.shell_strings.append(match.group("command"))
-        for match in _SED_WRITE.finditer(script):
+            if command:
+                f.shell_strings.append(command)
+        for target in use.writes:
             f.fact("file_write")
-            target = (match.group("file") or match.group("sfile") or "").strip()
             if target not in {"/dev/stdout", "/dev/stderr", ""}:
                 f.text_path(target, "write")
-        for match in _SED_READ.finditer(script):
-            f.text_path(match.group("file").strip(), "read")
+        for target in use.reads:
+            f.text_path(target, "read")
+        if use.unknown:
+            f.fact("unvetted", f"{f.command.text} ({use.unknown[0]})")
 
 
 _AWK = spec("fvFEiel", "--file --assign --field-separator --include --exec --load --source")
@@ -356,6 +348,10 @@ def _awk(f: Findings) -> None:
         f.fact("file_write")
     if parsed.has("-l", "--load") or any(_AWK_LOAD.search(p) for p in programs):
         f.fact("code_execution", f"{f.command.text} (gawk loads a compiled extension)")
+    if any("/inet/" in value for value in parsed.values("-v", "--assign")) or any(
+        "/inet/" in text and "=" in text for _, text in operands
+    ):
+        f.fact("reverse_shell", f"{f.command.text} (the awk program opens a network file)")
     for program in programs:
         if _AWK_EXEC.search(program):
             f.fact("code_execution", f"{f.command.text} (the awk program runs a command)")
@@ -366,6 +362,15 @@ def _awk(f: Findings) -> None:
         _awk_files(f, program)
         if _AWK_TO_SHELL.search(program):
             f.fact("pipe_to_shell", f"{f.command.text} (the awk program pipes text to a shell)")
+        features = awk_features(program)
+        if features & {"pipe", "system"}:
+            f.fact("code_execution", f"{f.command.text} (the awk program runs a command)")
+        if "network" in features:
+            f.fact("reverse_shell", f"{f.command.text} (the awk program opens a network file)")
+        if "directive" in features:
+            f.fact("run_script", f"{f.command.text} (the awk program loads another file)")
+        if "output" in features:
+            f.fact("file_write", f"{f.command.text} (the awk program writes a file)")
 
 
 def _awk_files(f: Findings, program: str) -> None:
@@ -743,7 +748,7 @@ def _files_from(access: PathAccess, option_spec: OptionSpec) -> Handler:
 HANDLERS["wc"] = _files_from("read", spec("", "--files0-from"))
 
 
-@HANDLERS.on("less")
+@HANDLERS.on("less more")
 def _less(f: Findings) -> None:
     """`less x` reads x; `-o LOG` writes a copy, `-k F` reads key bindings, and a `+CMD`
     operand runs CMD at start (`+!id` runs a shell command, `+|` pipes to one)."""
@@ -878,6 +883,8 @@ def _jq(f: Findings) -> None:
     f.handled_paths = True
     for program in (a for i, a in enumerate(args) if not a.startswith("-")):
         _jq_environment(f, program)
+        if jq_features(program):
+            f.fact("run_script", f"{f.command.text} (the filter loads a module)")
 
 
 # `env`, `$ENV` (jq), `env(NAME)`, `strenv(NAME)` (yq): the environment, whole or by name.

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from tether.core.safety.programs.base import Findings, HandlerTable, names
+from tether.core.safety.registry.git import runs_command
 
 __all__ = ["GIT_READ_SUBCOMMANDS", "HANDLERS"]
 
@@ -34,11 +35,6 @@ _VALUES = names(
 _NETWORK = names("clone fetch pull push ls-remote send-email request-pull")
 _FORCE = names("-f --force --force-with-lease --force-if-includes --mirror --prune")
 _HOOK_KEYS = names("core.hookspath core.fsmonitor")
-_EXEC_KEY = re.compile(
-    r"^(alias\.|core\.(pager|editor|sshcommand|askpass|gitproxy)|pager\.|"
-    r"(diff|merge|filter)\..+\.(command|textconv|driver|clean|smudge|process|cmd)|"
-    r"sequence\.editor|credential\.|gpg\.|uploadpack\.|sendemail\.)"
-)
 
 # Settings that hold or lead to credentials (`http.extraHeader: Authorization: ...`).
 _CREDENTIAL_KEY = re.compile(r"credential|extraheader|token|password", re.IGNORECASE)
@@ -57,12 +53,17 @@ def _git(f: Findings) -> None:
                 f.text_path(value, "cd")
             else:
                 f.arg(index + 1, "cd")
-        if name == "-c" and index + 1 < len(args):
-            key = args[index + 1].partition("=")[0].lower()
-            if key in _HOOK_KEYS:
+        setting = value if name == "-c" and equals else None
+        if name == "-c" and not equals and index + 1 < len(args):
+            setting = args[index + 1]
+        if setting is not None:
+            key, _, key_value = setting.partition("=")
+            if runs_command(key, key_value):
                 f.fact("git_hooks", f"{f.command.text} (a git setting that runs commands)")
-            elif _EXEC_KEY.match(key):
-                f.fact("code_execution", f"{f.command.text} (a git setting runs a command)")
+        if name == "--config-env":
+            key = value if equals else args[index + 1] if index + 1 < len(args) else ""
+            if runs_command(key.partition("=")[0], None):
+                f.fact("git_hooks", f"{f.command.text} (a git setting from the environment)")
         if name == "--exec-path" and equals:
             f.fact("code_execution", f"{f.command.text} (git programs from another directory)")
         index += 2 if name in _GLOBAL_VALUES and not equals else 1
@@ -203,6 +204,7 @@ def _config(f: Findings, rest: Sequence[str], positionals: Sequence[str]) -> Non
         if any(_CREDENTIAL_KEY.search(p) for p in positionals):
             f.fact("secrets_read", f"{f.command.text} (reads credential settings)")
         return
+    positionals = _config_positionals(rest)
     keys = [p for p in positionals if p not in {"set", "unset", "add"}]
     unsetting = any(a.startswith("--unset") for a in rest) or positionals[:1] == ["unset"]
     if len(keys) <= 1 and not unsetting:
@@ -210,9 +212,26 @@ def _config(f: Findings, rest: Sequence[str], positionals: Sequence[str]) -> Non
             f.fact("secrets_read", f"{f.command.text} (reads credential settings)")
         return  # `git config user.name` reads one value
     key = keys[0].lower() if keys else ""
-    if key in _HOOK_KEYS or _EXEC_KEY.match(key):
+    if key in _HOOK_KEYS or runs_command(key, None):
         f.fact("git_hooks", f"{f.command.text} (a git setting that runs commands)")
     f.fact("git_mutation", f"{f.command.text} (changes git settings)")
+
+
+_CONFIG_VALUES = names("-f --file --blob --type --default --value --url --comment")
+
+
+def _config_positionals(rest: Sequence[str]) -> list[str]:
+    """`git config -f .git/config core.pager x`: the file is an option's value, not a key."""
+    found: list[str] = []
+    skip = False
+    for arg in rest:
+        if skip:
+            skip = False
+        elif arg.startswith("-"):
+            skip = arg in _CONFIG_VALUES
+        else:
+            found.append(arg)
+    return found
 
 
 def _reset(f: Findings, rest: Sequence[str], positionals: Sequence[str]) -> None:

@@ -359,7 +359,10 @@ def _gsutil(f: Findings) -> None:
     operands = [a for a in args if not a.startswith("-")]
     sub = operands[0] if operands else ""
     recursive = any(a == "--recursive" or re.match(r"^-[a-zA-Z]*[rR]", a) for a in args)
-    if sub == "rb" or (sub == "rm" and recursive):
+    everything = any(
+        "**" in o or (o.rstrip("/").count("/") <= 2 and o.endswith("*")) for o in operands
+    )
+    if sub == "rb" or (sub == "rm" and (recursive or everything)):
         f.fact("cloud_destruction", f"{f.command.text} (deletes a bucket or its contents)")
 
 
@@ -424,12 +427,52 @@ def _terraform(f: Findings) -> None:
 
 _DOCKER_READ = names("ps images logs inspect version info stats top port history events diff")
 _DOCKER_LISTING = names("ls ps inspect logs df config top")
-_DOCKER_PRIVILEGED = re.compile(
-    r"^--privileged$|^--(pid|ipc|uts|userns|cgroupns)=host$|"
-    r"^--cap-add=(all|sys_admin|sys_ptrace|sys_module|dac_read_search)$|^--device\b|"
-    r"^--security-opt=(seccomp|apparmor)[:=]unconfined",
+_HOST_NAMESPACES = names("--pid --ipc --uts --userns --cgroupns --network --net")
+_DANGEROUS_CAPS = names(
+    "all sys_admin sys_ptrace sys_module dac_read_search dac_override sys_rawio net_admin "
+    "sys_boot bpf perfmon sys_chroot setfcap mknod audit_control mac_admin mac_override"
+)
+_DOCKER_VALUES = _HOST_NAMESPACES | names(
+    "--cap-add --security-opt --device --volume -v --mount --env-file --secret --label-file "
+    "--privileged --name -e --env -p --publish -w --workdir -u --user --entrypoint"
+)
+_UNCONFINED = re.compile(
+    r"^((seccomp|apparmor|systempaths)[:=]unconfined|label[:=]disabled?|"
+    r"no-new-privileges[:=]false)$",
     re.IGNORECASE,
 )
+
+
+def _docker_settings(args: Sequence[str]) -> list[tuple[str, str | None]]:
+    """`--pid host` and `--pid=host` alike: (option, value) pairs, names lower-cased."""
+    pairs: list[tuple[str, str | None]] = []
+    index = 0
+    while index < len(args):
+        name, equals, value = args[index].partition("=")
+        name = name.lower()
+        if equals:
+            pairs.append((name, value))
+        elif name in _DOCKER_VALUES - {"--privileged"} and index + 1 < len(args):
+            pairs.append((name, args[index + 1]))
+            index += 1
+        else:
+            pairs.append((name, None))
+        index += 1
+    return pairs
+
+
+def _privileged(name: str, value: str | None) -> bool:
+    """A container option that gives the container the host (every spelling)."""
+    lowered = (value or "").strip().lower()
+    if name == "--privileged":
+        return value is None or lowered in {"true", "1", "yes", "on"}
+    if name in _HOST_NAMESPACES:
+        return lowered == "host"
+    if name == "--cap-add":
+        return any(c.strip().removeprefix("cap_") in _DANGEROUS_CAPS for c in lowered.split(","))
+    if name == "--security-opt":
+        return bool(_UNCONFINED.match(lowered))
+    return name == "--device"
 
 
 @HANDLERS.on("docker podman nerdctl docker-compose")
@@ -448,6 +491,8 @@ def _docker(f: Findings) -> None:
         flags = "".join(a[1:] for a in args if a.startswith("-") and not a.startswith("--"))
         if "a" in flags or {"--all", "--volumes"} & set(args):
             f.fact("destructive_delete", f"{f.command.text} (deletes every image or volume)")
+    if any(_privileged(name, value) for name, value in _docker_settings(args)):
+        f.fact("privilege_escalation", f"{f.command.text} (a privileged container)")
     for index, arg in enumerate(args):
         name, equals, value = arg.partition("=")
         if name in {"--env-file", "--secret"} or (name == "--label-file" and equals):
@@ -455,8 +500,6 @@ def _docker(f: Findings) -> None:
                 f.text_path(value.removeprefix("src=").split(",")[0], "read")
             else:
                 f.arg(index + 1, "read")
-        if _DOCKER_PRIVILEGED.match(arg):
-            f.fact("privilege_escalation", f"{f.command.text} (a privileged container)")
         volume = _volume(args, index)
         if volume is not None:
             f.text_path(volume, "write", dynamic=index + 1 in f.command.dynamic_args)
@@ -482,6 +525,11 @@ def _volume(args: Sequence[str], index: int) -> str | None:
     return source if source.startswith(("/", ".", "~")) else None
 
 
+_PRIVILEGED_POD = re.compile(
+    r"\"(privileged|hostPID|hostNetwork|hostIPC|allowPrivilegeEscalation)\"\s*:\s*true|"
+    r"\"hostPath\"|--privileged(=true)?\b",
+    re.IGNORECASE,
+)
 _KUBECTL_READ = names(
     "get describe logs top explain version api-resources api-versions cluster-info config diff auth"
 )
@@ -504,6 +552,8 @@ def _kubectl(f: Findings) -> None:
         and any(a.startswith(("-o", "--output")) for a in args)
     ):
         f.fact("secrets_read", f"{f.command.text} (prints secret values)")
+    if _PRIVILEGED_POD.search(" ".join(args)):
+        f.fact("privilege_escalation", f"{f.command.text} (a privileged pod)")
     if sub == "delete" and (
         "--all" in args or (operands[1:2] and operands[1] in {"namespace", "ns", "node", "nodes"})
     ):
@@ -538,6 +588,36 @@ _DATABASES = (
 )
 
 
+_ALWAYS_TRUE = re.compile(
+    r"\bwhere\s+(?:not\s+false|true|1|1\s*=\s*1|(?P<q>'[^']*'|\d+)\s*=\s*(?P=q)|"
+    r"(?P<c>[\w.\"`]+)\s*=\s*(?P=c)|(?P<d>[\w.\"`]+)\s+is\s+not\s+null\s+or\s+(?P=d)\s+is\s+null|"
+    r"1\s*<>\s*0|0\s*=\s*0)\s*$",
+    re.IGNORECASE,
+)
+_UNFILTERED_UPDATE = re.compile(
+    r"^\s*update\s+\S+\s+set\b(?!.*\bwhere\b)", re.IGNORECASE | re.DOTALL
+)
+_DELETE = re.compile(r"^\s*delete\s+from\b", re.IGNORECASE)
+_MEANING = re.compile(
+    r"\bdrop\s+owned\b|\breassign\s+owned\b|"
+    r"\.(deleteMany|remove|delete_many|drop|dropDatabase|deleteAll)\s*\(\s*(\{\s*\})?\s*\)|"
+    r"\bflushall\b|\bflushdb\b",
+    re.IGNORECASE,
+)
+
+
+def _destroys_by_meaning(text: str) -> bool:
+    """An always-true WHERE, an UPDATE without one, an empty-filter delete, an ownership drop."""
+    if _MEANING.search(text):
+        return True
+    for statement in text.split(";"):
+        if _DELETE.match(statement) and _ALWAYS_TRUE.search(statement.strip()):
+            return True
+        if _UNFILTERED_UPDATE.match(statement):
+            return True
+    return False
+
+
 @HANDLERS.on(_DATABASES)
 def _database(f: Findings) -> None:
     c = f.command
@@ -545,7 +625,7 @@ def _database(f: Findings) -> None:
     f.fact("database", f"{c.text} (talks to a database)")
     # Comments are blanks to SQL: `DROP/**/TABLE x` is `DROP TABLE x`.
     texts = [_SQL_COMMENT.sub(" ", text) for text in (*c.args, c.stdin_text or "")]
-    if any(_SQL_DESTROY.search(text) for text in texts):
+    if any(_SQL_DESTROY.search(text) or _destroys_by_meaning(text) for text in texts):
         f.fact("sql_destruction", f"{c.program}: drops, truncates or deletes all rows")
     for index, arg in enumerate(c.args):
         if arg in {"-f", "--file"}:

@@ -1,0 +1,360 @@
+"""The page in a real browser: headless Chromium from the system, driven by Selenium.
+
+Each test gets its own Tether (a new port, so a fresh origin: no cookie or
+storage carried over); the browser is started once for the module.
+"""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.connectors.web.support import STREAM_PIECES, ServedTether
+from tether.core.safety.audit import read_audit_log
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+WAIT = 10.0
+
+pytestmark = pytest.mark.skipif(
+    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
+    reason="needs the chromium and chromium-driver packages (.ci/run installs them)",
+)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _until(driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: float = WAIT) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = condition(driver)
+        except Exception:
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"timed out; page text:\n{driver.find_element(By.TAG_NAME, 'body').text}"
+            )
+        time.sleep(0.03)
+
+
+def _visible(selector: str) -> Callable[[WebDriver], WebElement | None]:
+    def find(driver: WebDriver) -> WebElement | None:
+        for element in driver.find_elements(By.CSS_SELECTOR, selector):
+            if element.is_displayed():
+                return element
+        return None
+
+    return find
+
+
+def _log_in(driver: WebDriver, served: ServedTether) -> None:
+    driver.get(f"{served.url}/#token={served.token}")
+    _until(driver, _visible("#composer-input"))
+    _until(
+        driver,
+        lambda d: d.execute_script("return document.querySelector('#status').textContent === ''"),
+    )
+
+
+def _send(driver: WebDriver, text: str) -> None:
+    box = driver.find_element(By.ID, "composer-input")
+    box.send_keys(text)
+    box.send_keys(Keys.ENTER)
+
+
+def _outcome(driver: WebDriver) -> str:
+    return str(driver.find_element(By.CSS_SELECTOR, ".approval .outcome").text)
+
+
+def _last_reply(driver: WebDriver) -> str:
+    replies = driver.find_elements(By.CSS_SELECTOR, ".entry.reply .text")
+    return replies[-1].text if replies else ""
+
+
+def test_log_in_with_the_link_and_watch_a_reply_stream_in(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    _log_in(browser, served)
+    assert "token" not in browser.current_url  # the token left the address bar
+    # The page records every text the reply shows, as it shows it.
+    browser.execute_script(
+        """
+        window.seen = [];
+        new MutationObserver(() => {
+          const replies = document.querySelectorAll(".entry.reply .text");
+          const text = replies.length ? replies[replies.length - 1].textContent : "";
+          if (text && window.seen[window.seen.length - 1] !== text) window.seen.push(text);
+        }).observe(document.getElementById("conversation"),
+                   {childList: true, subtree: true, characterData: true});
+        """
+    )
+    _send(browser, "stream please")
+    final = "".join(STREAM_PIECES)
+    _until(browser, lambda d: _last_reply(d) == final.strip())
+    seen = browser.execute_script("return window.seen")
+    assert seen[-1] == final
+    partial = seen[:-1]
+    assert len(partial) >= 2, f"the reply arrived at once: {seen}"
+    assert all(final.startswith(text) for text in partial), seen
+    _until(browser, lambda d: not d.find_element(By.ID, "cancel").is_displayed())
+
+
+def test_a_wrong_token_is_refused_then_the_address_is_locked_out(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    browser.get(served.url + "/")
+    _until(browser, _visible("#login-token"))
+    # Both attempts run in the page, one right after the other: the first lock
+    # lasts a second, longer than a loaded machine may take between two steps.
+    errors = browser.execute_async_script(
+        """
+        const [token, done] = [arguments[0], arguments[arguments.length - 1]];
+        const field = document.getElementById("login-token");
+        const error = document.getElementById("login-error");
+        const form = document.getElementById("login-form");
+        const seen = [];
+        const watch = new MutationObserver(() => {
+          seen.push(error.textContent);
+          if (seen.length === 1) { field.value = token; form.requestSubmit(); }
+          if (seen.length === 2) { watch.disconnect(); done(seen); }
+        });
+        watch.observe(error, {childList: true, characterData: true, subtree: true});
+        field.value = "not-the-token";
+        form.requestSubmit();
+        """,
+        served.token,
+    )
+    assert errors[0] == "wrong access token"
+    assert errors[1].startswith("too many failed logins")
+    assert not browser.find_element(By.ID, "app").is_displayed()
+    kinds = {e["event_type"] for e in read_audit_log(served.config.audit_log_path)}
+    assert {"web_login_failed", "web_login_locked"} <= kinds
+
+
+def test_approve_a_write_whose_preview_shows_its_content(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    _log_in(browser, served)
+    _send(browser, "write the shopping list")
+    card = _until(browser, _visible(".approval:not(.settled)"))
+    assert card.find_element(By.CSS_SELECTOR, ".tool").text == "Write"
+    assert "shopping list: milk, eggs, tea" in card.find_element(By.CSS_SELECTOR, ".detail").text
+    assert "notes.txt" in card.find_element(By.CSS_SELECTOR, ".block.title").text
+    assert "Why:" in card.find_element(By.CSS_SELECTOR, ".block.why").text
+    card.find_element(By.CSS_SELECTOR, ".approve").click()
+    _until(
+        browser, lambda d: "Approved" in d.find_element(By.CSS_SELECTOR, ".approval .outcome").text
+    )
+    _until(browser, lambda d: "[Write ran]" in _last_reply(d))
+    decision = served.agent.calls[-1].decisions[-1][1]
+    assert decision.allowed
+    # The decision is in the audit view, and the exchange in the session view.
+    browser.find_element(By.ID, "audit-button").click()
+    panel = _until(browser, _visible("#panel"))
+    _until(browser, lambda d: "tool_attempt" in panel.text and "notes.txt" in panel.text)
+    browser.find_element(By.ID, "panel-close").click()
+    browser.find_element(By.ID, "sessions-button").click()
+    _until(browser, lambda d: "write the shopping list" in d.find_element(By.ID, "panel").text)
+    assert "current" in browser.find_element(By.ID, "sessions-table").text
+    browser.find_element(By.ID, "panel-close").click()
+
+
+def test_reject_a_bash_call_with_a_reason_that_reaches_the_agent(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    _log_in(browser, served)
+    _send(browser, "deploy the site")
+    card = _until(browser, _visible(".approval:not(.settled)"))
+    assert "make deploy" in card.find_element(By.CSS_SELECTOR, ".detail").text
+    card.find_element(By.CSS_SELECTOR, ".reason").send_keys("not on a Friday")
+    card.find_element(By.CSS_SELECTOR, ".reject").click()
+    _until(
+        browser, lambda d: "Rejected" in d.find_element(By.CSS_SELECTOR, ".approval .outcome").text
+    )
+    _until(browser, lambda d: "[Bash was denied" in _last_reply(d))
+    decision = served.agent.calls[-1].decisions[-1][1]
+    assert not decision.allowed
+    assert decision.reason is not None and "not on a Friday" in decision.reason
+    assert "not on a Friday" in _last_reply(browser)
+
+
+def test_cancel_a_running_request(browser: WebDriver, served: ServedTether) -> None:
+    _log_in(browser, served)
+    _send(browser, "slow job")
+    cancel = _until(browser, _visible("#cancel"))
+    _until(browser, lambda d: "Working on it." in _last_reply(d))
+    cancel.click()
+    _until(browser, lambda d: not d.find_element(By.ID, "cancel").is_displayed())
+    assert "Finished." not in _last_reply(browser)
+    assert served.agent.calls[-1].prompt == "slow job"
+
+
+def test_a_reload_mid_request_shows_the_conversation_and_the_pending_approval(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    _log_in(browser, served)
+    _send(browser, "write after the reload")
+    first = _until(browser, _visible(".approval:not(.settled)"))
+    approval_id = first.get_attribute("data-id")
+    browser.refresh()
+    card = _until(browser, _visible(f'.approval[data-id="{approval_id}"]:not(.settled)'))
+    texts = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".entry.user")]
+    assert texts == ["write after the reload"]
+    assert "Writing the notes." in _last_reply(browser)
+    assert browser.find_element(By.ID, "cancel").is_displayed()
+    card.find_element(By.CSS_SELECTOR, ".approve").click()
+    _until(browser, lambda d: "[Write ran]" in _last_reply(d))
+
+
+def test_a_phone_sized_screen_has_no_horizontal_scroll(
+    browser: WebDriver, served: ServedTether, tmp_path: Path
+) -> None:
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 360, "height": 740, "deviceScaleFactor": 1, "mobile": True},
+    )
+    try:
+        _log_in(browser, served)
+        _send(browser, "unbroken " + "x" * 300 + " and /a/very/long/path/" * 10)
+        _until(browser, lambda d: "You said" in _last_reply(d))
+        _send(browser, "write it")
+        _until(browser, _visible(".approval:not(.settled)"))
+        browser.find_element(By.ID, "commands-button").click()
+        _until(browser, _visible("#command-menu button[data-command='status']"))
+        width = browser.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        shot = tmp_path / "phone.png"
+        assert browser.save_screenshot(str(shot))
+        png = shot.read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">I", png[16:20])[0] == 360
+        assert width[0] <= width[1], f"page is {width[0]} px wide in a {width[1]} px screen"
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+_EVIL_PAGE = """<!doctype html><title>cute cats</title><script>
+const target = "TARGET";
+window.outcome = {};
+fetch(target + "/api/message", {
+  method: "POST", credentials: "include", mode: "no-cors",
+  headers: {"content-type": "text/plain"},
+  body: JSON.stringify({chat: "main", text: "cross-site fetch"}),
+}).then(() => { outcome.post = "sent"; }, () => { outcome.post = "failed"; });
+const socket = new WebSocket(target.replace("http", "ws") + "/api/events?chat=main&csrf=x");
+socket.onopen = () => { outcome.socket = "open"; };
+socket.onerror = () => { outcome.socket = "refused"; };
+</script>
+<form id="f" method="post" action="TARGET/api/message" enctype="text/plain">
+<input name='{"chat": "main", "text": "cross-site form", "x": "' value='"}'></form>
+"""
+
+
+@pytest.fixture
+def evil_site(served: ServedTether) -> Iterator[str]:
+    """Another origin on the same machine (same site: the SameSite cookie is sent along)."""
+    page = _EVIL_PAGE.replace("TARGET", served.url).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_cross_site_page_can_neither_post_nor_listen(
+    browser: WebDriver, served: ServedTether, evil_site: str
+) -> None:
+    _log_in(browser, served)  # the victim is logged in: the cookie exists
+    browser.get(evil_site)
+    _until(browser, lambda d: d.execute_script("return outcome.post && outcome.socket"))
+    assert browser.execute_script("return outcome.socket") == "refused"
+    browser.execute_script("document.getElementById('f').submit()")
+    _until(
+        browser, lambda d: "cross-site" in d.page_source or d.current_url.endswith("/api/message")
+    )
+    assert "cross-site request refused" in browser.page_source
+    time.sleep(0.2)
+    assert all("cross-site" not in call.prompt for call in served.agent.calls)
+    refused = [
+        e
+        for e in read_audit_log(served.config.audit_log_path)
+        if e["event_type"] == "web_request_refused"
+    ]
+    assert {e["path"] for e in refused} >= {"/api/message", "/api/events"}
+
+
+def test_the_page_registers_its_service_worker_and_manifest(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    browser.get_log("browser")  # what earlier pages logged
+    _log_in(browser, served)
+    scope = browser.execute_async_script(
+        """
+        const done = arguments[arguments.length - 1];
+        navigator.serviceWorker.ready.then((r) => done(r.scope), () => done(null));
+        """
+    )
+    assert scope == served.url + "/"
+    manifest = browser.find_element(By.CSS_SELECTOR, "link[rel=manifest]").get_attribute("href")
+    assert manifest.endswith("/manifest.webmanifest")
+    # The strict policy costs the page nothing: no script or style of its own is refused.
+    refused = [
+        e["message"] for e in browser.get_log("browser") if "Content Security" in e["message"]
+    ]
+    assert refused == []

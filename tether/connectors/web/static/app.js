@@ -1,0 +1,418 @@
+// Tether's page: no framework, no build step. Text is always set with
+// textContent, never parsed as HTML: what the agent writes cannot run here.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const state = { csrf: null, commands: [], chat: null, socket: null, retry: 0, entries: new Map() };
+
+function chatName() {
+  let name = localStorage.getItem("tether.chat");
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(name || "")) {
+    name = "main";
+    localStorage.setItem("tether.chat", name);
+  }
+  return name;
+}
+
+async function api(method, path, body) {
+  const headers = { "content-type": "application/json" };
+  if (state.csrf) headers["x-tether-csrf"] = state.csrf;
+  const response = await fetch(path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = {};
+  try { data = await response.json(); } catch (_) { /* an empty or non-JSON answer */ }
+  return { status: response.status, data };
+}
+
+// -- login ---------------------------------------------------------------
+
+async function login(token) {
+  const { status, data } = await api("POST", "/api/login", { token });
+  if (status === 200) {
+    state.csrf = data.csrf;
+    return true;
+  }
+  $("login-error").textContent = data.error || `Login failed (${status})`;
+  return false;
+}
+
+async function boot() {
+  applyTheme(localStorage.getItem("tether.theme"));
+  state.chat = chatName();
+  $("chat-name").textContent = `chat: ${state.chat}`;
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js").catch(() => {});
+  }
+  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (match) {
+    // The token leaves the address bar (and the history) at once.
+    history.replaceState(null, "", location.pathname);
+    await login(decodeURIComponent(match[1]));
+  }
+  const { status, data } = await api("GET", "/api/state");
+  if (status !== 200) {
+    showLogin();
+    return;
+  }
+  state.csrf = data.csrf;
+  state.commands = data.commands || [];
+  showApp();
+}
+
+function showLogin() {
+  $("app").hidden = true;
+  $("login").hidden = false;
+  $("login-token").focus();
+}
+
+function showApp() {
+  $("login").hidden = true;
+  $("app").hidden = false;
+  connect();
+  $("composer-input").focus();
+}
+
+// -- the event socket ------------------------------------------------------
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const query = `chat=${encodeURIComponent(state.chat)}&csrf=${encodeURIComponent(state.csrf)}`;
+  const socket = new WebSocket(`${scheme}://${location.host}/api/events?${query}`);
+  state.socket = socket;
+  socket.onopen = () => { state.retry = 0; setStatus(""); };
+  socket.onmessage = (message) => handle(JSON.parse(message.data));
+  socket.onclose = () => {
+    if (state.socket === socket) reconnect();
+  };
+}
+
+// Tether restarting, a phone waking up: try again, less and less often (at most every 10 s).
+async function reconnect() {
+  setStatus("Reconnecting…");
+  state.retry = Math.min(state.retry + 1, 20);
+  await new Promise((resolve) => setTimeout(resolve, Math.min(300 * state.retry, 10000)));
+  let status = 0;
+  try { ({ status } = await api("GET", "/api/state")); } catch (_) { /* not reachable yet */ }
+  if (status === 401) { showLogin(); return; }
+  if (status === 200) connect(); else reconnect();
+}
+
+function handle(event) {
+  switch (event.type) {
+    case "snapshot":
+      $("conversation").replaceChildren();
+      $("approvals").replaceChildren();
+      state.entries.clear();
+      event.entries.forEach(addEntry);
+      event.approvals.forEach((approval) => addApproval(approval, false));
+      setBusy(event.busy);
+      break;
+    case "entry": addEntry(event.entry); break;
+    case "append": {
+      const node = state.entries.get(event.id);
+      if (node) { node.querySelector(".text").textContent += event.text; scrollDown(); }
+      break;
+    }
+    case "update": updateEntry(event); break;
+    case "remove": {
+      const node = state.entries.get(event.id);
+      if (node) { node.remove(); state.entries.delete(event.id); }
+      break;
+    }
+    case "busy": setBusy(event.value); break;
+    case "approval": addApproval(event.approval, true); break;
+    case "settled": settle(event.approval_id, event.outcome); break;
+  }
+}
+
+function addEntry(entry) {
+  const node = document.createElement("li");
+  node.className = `entry ${entry.kind}`;
+  node.dataset.id = entry.id;
+  const text = document.createElement("div");
+  text.className = "text";
+  text.textContent = entry.text || "";
+  node.append(text);
+  if (entry.kind === "reply") {
+    const tools = document.createElement("ul");
+    tools.className = "tools";
+    node.append(tools);
+  }
+  state.entries.set(entry.id, node);
+  $("conversation").append(node);
+  updateEntry(entry);
+}
+
+function updateEntry(change) {
+  const node = state.entries.get(change.id);
+  if (!node) return;
+  if (change.text !== undefined) node.querySelector(".text").textContent = change.text;
+  if (change.tools !== undefined) {
+    const list = node.querySelector(".tools");
+    if (list) {
+      list.replaceChildren(...change.tools.map((line) => {
+        const item = document.createElement("li");
+        item.textContent = line;
+        return item;
+      }));
+    }
+  }
+  if (change.done !== undefined) node.classList.toggle("streaming", !change.done);
+  scrollDown();
+}
+
+function scrollDown() {
+  window.scrollTo(0, document.body.scrollHeight);
+}
+
+function setBusy(busy) {
+  $("cancel").hidden = !busy;
+  setStatus(busy ? "The agent is working…" : "");
+}
+
+function setStatus(text) { $("status").textContent = text; }
+
+// -- approvals -------------------------------------------------------------
+
+function addApproval(approval, fresh) {
+  const existing = document.querySelector(`.approval[data-id="${CSS.escape(approval.approval_id)}"]`);
+  if (existing) existing.remove();
+  const card = $("approval-template").content.firstElementChild.cloneNode(true);
+  card.dataset.id = approval.approval_id;
+  card.querySelector(".tool").textContent = approval.tool_name;
+  card.querySelector(".chat").textContent = approval.chat;
+  card.querySelector(".blocks").replaceChildren(...(approval.blocks || []).map(block));
+  for (const choice of ["approve", "reject", "always"]) {
+    card.querySelector(`.${choice}`).addEventListener("click", () => answer(card, choice));
+  }
+  $("approvals").append(card);
+  if (approval.state === "settled") {
+    settle(approval.approval_id, approval.outcome);
+  } else if (fresh) {
+    notify(approval);
+    scrollDown();
+  }
+}
+
+// One block of the shared approval layout: title, code, diff, note, item, why.
+function block(part) {
+  let node;
+  if (part.kind === "code" || part.kind === "diff") {
+    node = document.createElement("pre");
+    node.className = `block detail ${part.kind}`;
+    for (const line of part.text.split("\n")) {
+      const row = document.createElement("span");
+      if (part.kind === "diff" && /^[+-]/.test(line)) row.className = line[0] === "+" ? "add" : "del";
+      row.textContent = `${line}\n`;
+      node.append(row);
+    }
+    return node;
+  }
+  node = document.createElement(part.kind === "title" ? "h3" : "p");
+  node.className = `block ${part.kind}`;
+  node.textContent = part.kind === "item" ? `• ${part.text}` : part.text;
+  return node;
+}
+
+async function answer(card, choice) {
+  const reason = card.querySelector(".reason").value.trim();
+  card.querySelectorAll("button").forEach((button) => { button.disabled = true; });
+  const body = { approval_id: card.dataset.id, choice };
+  if (reason && choice === "reject") body.reason = reason;
+  const { status, data } = await api("POST", "/api/approval", body);
+  if (status === 200 || status === 409) {
+    settle(card.dataset.id, data.outcome || data.error);
+  } else {
+    card.querySelector(".outcome").textContent = data.error || data.outcome || `Failed (${status})`;
+    card.querySelectorAll("button").forEach((button) => { button.disabled = false; });
+  }
+}
+
+function settle(approvalId, outcome) {
+  const card = document.querySelector(`.approval[data-id="${CSS.escape(approvalId)}"]`);
+  if (!card) return;
+  card.classList.add("settled");
+  card.querySelector(".outcome").textContent = outcome || "Settled";
+}
+
+function notify(approval) {
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  if (document.visibilityState === "visible") return;
+  const title = `Tether: approve ${approval.tool_name}?`;
+  const options = { body: (approval.summary || "").slice(0, 180), tag: approval.approval_id };
+  navigator.serviceWorker?.getRegistration().then((registration) => {
+    if (registration) registration.showNotification(title, options);
+    else new Notification(title, options);
+  }).catch(() => {});
+}
+
+// -- sending -----------------------------------------------------------------
+
+async function send(text) {
+  try {
+    const { status, data } = await api("POST", "/api/message", { chat: state.chat, text });
+    if (status !== 202) setStatus(data.error || `Not sent (${status})`);
+    if (status === 401) showLogin();
+  } catch (_) {
+    setStatus("Not sent: Tether cannot be reached.");
+    $("composer-input").value = text;
+  }
+}
+
+function menu(filter) {
+  const list = $("command-menu");
+  const shown = state.commands.filter((command) => `/${command.name}`.startsWith(filter));
+  list.replaceChildren(...shown.map((command) => {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.command = command.name;
+    button.textContent = `/${command.name}`;
+    const desc = document.createElement("span");
+    desc.className = "desc";
+    desc.textContent = command.description;
+    button.append(desc);
+    button.addEventListener("click", () => {
+      $("composer-input").value = `/${command.name} `;
+      list.hidden = true;
+      $("composer-input").focus();
+    });
+    item.append(button);
+    return item;
+  }));
+  list.hidden = shown.length === 0;
+}
+
+// -- side panel ----------------------------------------------------------------
+
+async function showSession() {
+  const { data } = await api("GET", `/api/session?chat=${encodeURIComponent(state.chat)}`);
+  const body = document.createElement("div");
+  if (!data.session) {
+    body.textContent = "No session yet: send a message to start one.";
+    if (data.sessions && data.sessions.length) {
+      body.append(table(["session", "started", "messages"], data.sessions.map((s) => [
+        s.session_id.slice(0, 8), s.created_at, s.messages,
+      ])));
+    }
+  } else {
+    const facts = document.createElement("dl");
+    for (const [label, value] of Object.entries(data.session)) {
+      const term = document.createElement("dt");
+      term.textContent = label;
+      const detail = document.createElement("dd");
+      detail.textContent = String(value);
+      facts.append(term, detail);
+    }
+    const sessions = table(["session", "started", "messages", ""], data.sessions.map((s) => [
+      s.session_id.slice(0, 8), s.created_at, s.messages, s.current ? "current" : "ended",
+    ]));
+    const exchanges = table(["prompt", "reply", "at"], data.history.map((r) => [r.prompt, r.reply, r.at]));
+    sessions.id = "sessions-table";
+    body.append(facts, sessions, exchanges);
+  }
+  openPanel("This chat's sessions", body);
+}
+
+async function showAudit() {
+  const { data } = await api("GET", "/api/audit?limit=50");
+  const rows = (data.entries || []).map((e) => {
+    let verdict = e.outcome || "";
+    if (e.allowed === true || e.approved === true) verdict = verdict || "allowed";
+    if (e.allowed === false || e.approved === false) verdict = verdict || "denied";
+    return [e.timestamp || "", e.event_type, `${e.tool_name || ""} ${e.subject || ""}`.trim(), verdict, e.reason || ""];
+  });
+  openPanel("Recent decisions", table(["when", "what", "call", "decision", "reason"], rows));
+}
+
+function table(headings, rows) {
+  const node = document.createElement("table");
+  const head = node.createTHead().insertRow();
+  headings.forEach((heading) => {
+    const cell = document.createElement("th");
+    cell.textContent = heading;
+    head.append(cell);
+  });
+  const body = node.createTBody();
+  rows.forEach((row) => {
+    const line = body.insertRow();
+    row.forEach((value) => {
+      const cell = line.insertCell();
+      cell.textContent = value === null || value === undefined ? "" : String(value);
+      if (value === "denied" || value === "rejected") cell.className = "denied";
+      if (value === "allowed" || value === "approved") cell.className = "allowed";
+    });
+  });
+  return node;
+}
+
+function openPanel(title, body) {
+  $("panel-title").textContent = title;
+  $("panel-body").replaceChildren(body);
+  $("panel").showModal();
+}
+
+// -- theme -----------------------------------------------------------------------
+
+function applyTheme(theme) {
+  if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+}
+
+function toggleTheme() {
+  const dark = document.documentElement.dataset.theme === "dark" ||
+    (!document.documentElement.dataset.theme && matchMedia("(prefers-color-scheme: dark)").matches);
+  const next = dark ? "light" : "dark";
+  localStorage.setItem("tether.theme", next);
+  applyTheme(next);
+}
+
+// -- wiring ----------------------------------------------------------------------
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (await login($("login-token").value.trim())) {
+      $("login-token").value = "";
+      const { data } = await api("GET", "/api/state");
+      state.commands = data.commands || [];
+      showApp();
+    }
+  });
+  $("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = $("composer-input");
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    $("command-menu").hidden = true;
+    send(text);
+  });
+  $("composer-input").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      $("composer").requestSubmit();
+    }
+    if (event.key === "Escape") $("command-menu").hidden = true;
+  });
+  $("composer-input").addEventListener("input", (event) => {
+    const value = event.target.value;
+    if (value.startsWith("/") && !value.includes(" ")) menu(value);
+    else $("command-menu").hidden = true;
+  });
+  $("commands-button").addEventListener("click", () => {
+    const list = $("command-menu");
+    if (list.hidden) menu("/"); else list.hidden = true;
+  });
+  $("cancel").addEventListener("click", () => api("POST", "/api/cancel", { chat: state.chat }));
+  $("sessions-button").addEventListener("click", showSession);
+  $("audit-button").addEventListener("click", showAudit);
+  $("panel-close").addEventListener("click", () => $("panel").close());
+  $("theme-button").addEventListener("click", toggleTheme);
+  $("notify-button").addEventListener("click", () => {
+    if ("Notification" in window) Notification.requestPermission();
+  });
+  boot();
+});

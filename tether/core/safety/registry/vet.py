@@ -1,0 +1,234 @@
+"""Vetting one call against its program's spec: the allowlist rule.
+
+A call is read-only only when every option, subcommand and operand it uses is
+listed in its spec as safe for that subcommand. Whatever the spec does not
+list is recorded as an `unvetted` fact, which no policy allows without a
+person. The walk also names the subcommand (option values are never taken for
+subcommands: `kubectl -n prod delete` is a delete), records the facts the
+spec attaches to subcommands and options, and names the paths of operands and
+option values by role.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tether.core.safety.options import Option, ParsedArgs, is_option, parse_option
+from tether.core.safety.registry.spec import Node, Opt
+
+if TYPE_CHECKING:
+    from tether.core.safety.programs.base import Findings
+
+__all__ = ["vet"]
+
+_QUIET = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "-"})
+_VALUE_ACCESS = {"read": "read", "write": "write", "list": "list", "tree": "read", "cd": "cd"}
+_OPERAND_ACCESS = {
+    "read": "read",
+    "write": "write",
+    "list": "list",
+    "tree": "read",
+    "delete": "delete",
+    "exec": "exec",
+    "arg": "arg",
+}
+
+
+def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
+    """Vet `f.command` against `root`; returns the subcommand words.
+
+    With `name_paths`, operands and option values are named as paths by their
+    roles (a program whose code handler names its own paths passes False).
+    """
+    command = f.command
+    args = command.args
+    if root.name == "tar" and args and args[0][:1] not in {"-", ""}:
+        args = ("-" + args[0], *args[1:])  # `tar tzf x.tgz`: the first word is bundled options
+    node = root
+    words: list[str] = []
+    operands: list[tuple[int, str]] = []
+    passed_on = 0
+    """Operands after `--`: handed to another program (`npm test -- --watch`), not targets."""
+    options: list[tuple[Option, Node]] = []
+    parsed = ParsedArgs()
+    index = 0
+    count = len(args)
+    while index < count:
+        arg = args[index]
+        if arg == "--":
+            operands.extend((i, args[i]) for i in range(index + 1, count))
+            passed_on = count - index - 1
+            break
+        if is_option(arg) and (node.words or _whole_word(arg, node)):
+            index = _word_option(f, args, index, node, options)
+            continue
+        if is_option(arg) and not (not node.numeric and _negative_number(arg, node)):
+            before = len(parsed.options)
+            index = parse_option(args, index, node.parsing, parsed)
+            options.extend((option, node) for option in parsed.options[before:])
+            continue
+        if node.subs and not operands:
+            child = node.subs.get(arg)
+            if child is not None:
+                node = child
+                words.append(arg)
+                index += 1
+                continue
+            if node.operands == ("none",):
+                _unvetted(f, f"{command.program} {' '.join([*words, arg])}: an unknown subcommand")
+                operands.extend((i, args[i]) for i in range(index, count))
+                break
+        operands.append((index, arg))
+        index += 1
+    # Option values are always named by role (`--config=/tmp/x`, `-C DIR`), also for a
+    # program whose handler names its operands: the spec is where options are known.
+    cleared = _options(f, options, True)
+    for kind in node.facts:
+        if kind not in cleared:
+            f.fact(kind, f"{command.text} ({command.program} {' '.join(words)})".rstrip())
+    _operands(f, node, operands, name_paths, len(operands) - passed_on)
+    return (*words, *(text for _, text in operands))[:3]
+
+
+def _word_option(
+    f: Findings, args: tuple[str, ...], index: int, node: Node, options: list[tuple[Option, Node]]
+) -> int:
+    """`-name x`, `-run=X`, `--run X`, `-exec cmd {} ;`: options that are whole words."""
+    arg = args[index]
+    name, equals, value = arg.partition("=")
+    spec = node.options.get(name)
+    if spec is None and name.startswith("--"):
+        spec = node.options.get(name[1:])
+        name = name[1:] if spec is not None else name
+    if spec is not None and spec.role == "argv":
+        end = index + 1
+        while end < len(args) and args[end] not in {";", "+"}:
+            end += 1
+        options.append((Option(name, None, index), node))
+        return end + 1
+    if equals:
+        options.append((Option(name, value, index, index), node))
+        return index + 1
+    if spec is not None and spec.takes_value and index + 1 < len(args):
+        options.append((Option(name, args[index + 1], index, index + 1), node))
+        return index + 2
+    options.append((Option(name, None, index), node))
+    return index + 1
+
+
+def _whole_word(arg: str, node: Node) -> bool:
+    """`xxd -EBCDIC`, `npm -ws`: a single-dash name the spec lists whole."""
+    name = arg.partition("=")[0]
+    return len(name) > 2 and name[1] != "-" and name in node.options
+
+
+def _negative_number(arg: str, node: Node) -> bool:
+    """`-5` where the spec takes no numeric options: an operand (`expr 3 + -5`)."""
+    return arg[1:].isdigit() and "-" + arg[1] not in node.options
+
+
+def _options(f: Findings, options: list[tuple[Option, Node]], name_paths: bool) -> set[str]:
+    command = f.command
+    cleared: set[str] = set()
+    for option, node in options:
+        spec = node.options.get(option.name)
+        if spec is None and node.numeric and option.name[1:].isdigit():
+            continue  # `head -5`, `git log -3`
+        if spec is None and node.prefixes:
+            spec = next((o for p, o in node.prefixes if option.name.startswith(p)), None)
+        if spec is None:
+            spec = _abbreviation(option.name, node)
+            if spec is not None:
+                _unvetted(f, f"{command.program} {option.name}: an abbreviated option")
+        if spec is None:
+            if option.value is not None and name_paths and _looks_like_path(option.value):
+                f.text_path(option.value, "arg", dynamic=_dynamic(f, option))
+            if not node.any_options:
+                _unvetted(f, f"{command.program} {option.name}: an option its spec does not list")
+            continue
+        if spec.clears is not None:
+            cleared.add(spec.clears)
+        if spec.fact is not None:
+            f.fact(spec.fact, f"{command.text} ({option.name})")
+        flag = not spec.takes_value and not spec.optional_value
+        if option.value is not None and flag and not node.any_options:
+            _unvetted(f, f"{command.program} {option.name}: a value for an option without one")
+        if option.value is not None:
+            _value(f, spec, option, name_paths)
+    return cleared
+
+
+def _value(f: Findings, spec: Opt, option: Option, name_paths: bool) -> None:
+    role = spec.role
+    value = option.value or ""
+    if role == "command":
+        f.fact("code_execution", f"{f.command.text} ({option.name} runs a command)")
+        f.shell_strings.append(value)
+        return
+    if role == "code":
+        f.fact("run_script", f"{f.command.text} ({option.name} loads code from a file)")
+        if name_paths:
+            f.text_path(value, "read", dynamic=_dynamic(f, option))
+        return
+    access = _VALUE_ACCESS.get(role)
+    if access is None:
+        return
+    if role == "write" and value not in _QUIET:
+        f.fact("file_write", f"{f.command.text} ({option.name} writes {value})")
+    if name_paths and value not in _QUIET:
+        f.text_path(value, access, dynamic=_dynamic(f, option))  # type: ignore[arg-type]
+
+
+def _operands(
+    f: Findings, node: Node, operands: list[tuple[int, str]], name_paths: bool, own: int
+) -> None:
+    command = f.command
+    roles = node.operands
+    if roles == ("none",) and operands:
+        _unvetted(f, f"{command.program}: takes no operands, but was given {operands[0][1]!r}")
+        return
+    if node.max_operands is not None and own > node.max_operands:
+        _unvetted(f, f"{command.program}: more operands than its spec vets")
+    if node.one_target and sum("=" not in text for _, text in operands[:own]) > 1:
+        _unvetted(f, f"{command.program}: several targets at once (each is judged on its own)")
+    if node.operand_values is not None:
+        unknown = [text for _, text in operands if text not in node.operand_values]
+        if unknown:
+            _unvetted(f, f"{command.program} {unknown[0]}: not a target its spec lists")
+    written = False
+    for position, (index, text) in enumerate(operands):
+        role = roles[min(position, len(roles) - 1)]
+        if role in {"value", "none"}:
+            continue
+        if role == "write" and text not in _QUIET:
+            written = True
+        if name_paths:
+            if role == "write" and text in _QUIET:
+                continue
+            f.arg(index, _OPERAND_ACCESS[role])  # type: ignore[arg-type]
+    if written:
+        f.fact("file_write")
+
+
+def _abbreviation(name: str, node: Node) -> Opt | None:
+    """`--forc` for `--force`: getopt_long and git accept a unique prefix of a long option."""
+    if not name.startswith("--") or len(name) < 4:
+        return None
+    matches = list({id(o): o for n, o in node.options.items() if n.startswith(name)}.values())
+    if len(matches) == 1:
+        return matches[0]
+    facts = {o.fact for o in matches}
+    # Ambiguous, but every reading carries the same fact (`--forc`: each is a force push).
+    return matches[0] if len(facts) == 1 and None not in facts else None
+
+
+def _looks_like_path(value: str) -> bool:
+    return "/" in value or value.startswith(("~", "."))
+
+
+def _dynamic(f: Findings, option: Option) -> bool:
+    return option.value_index is not None and option.value_index in f.command.dynamic_args
+
+
+def _unvetted(f: Findings, detail: str) -> None:
+    f.fact("unvetted", detail)
