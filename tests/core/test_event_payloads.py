@@ -117,7 +117,6 @@ async def _drive_every_flow(workdir: Path) -> list[Event]:
         await h.engine.cancel(TEST_USER)
         await asyncio.wait_for(running, 5)
         await _asked(h, "both", ApprovalChoice.ALWAYS)
-        assert await h.send("write") == "[Write ran]"  # auto-approved now
         await h.send("/clear")
         captured = h.events
     return list(captured)
