@@ -1,6 +1,6 @@
 """Engine throughput and latency: middleware → engine → gatekeeper → audit, per message.
 
-A fake in-process agent makes 3 tool calls per message (Read, Grep, Bash
+The scripted agent of `tether.testing` makes 3 tool calls per message (Read, Grep, Bash
 `pytest -q`: all allowed by the default policy, so nothing waits for a
 person). Tether's own cost per message is `handle_message` time minus the same
 agent run with a gate that allows everything at no cost, both measured in this
@@ -24,51 +24,32 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from tether.agents.base import AgentResponse, CanUseTool, OnText, OnToolActivity
 from tether.app import build_engine
 from tether.core.config import TetherConfig
 from tether.core.safety.gatekeeper import GateDecision
 from tether.core.session import Session
 from tether.log import configure_logging
+from tether.testing import ScriptedAgent, Step, UseTool, Wait
 
 ROUNDS = 5
 MESSAGES = 400
 CHATS = 100
 
 
-class ThreeToolAgent:
-    """Answers every message after asking the gate about three everyday tool calls."""
+ALL_RAN = "[Read ran][Grep ran][Bash ran]"
 
-    def __init__(self, project: Path, wait: float = 0.0) -> None:
-        self._calls = (
-            ("Read", {"file_path": str(project / "src" / "app.py")}),
-            ("Grep", {"pattern": "def ", "path": str(project)}),
-            ("Bash", {"command": "pytest -q"}),
-        )
-        self._wait = wait
 
-    async def execute(
-        self,
-        prompt: str,
-        session: Session,
-        *,
-        can_use_tool: CanUseTool,
-        on_text: OnText | None = None,
-        on_tool_activity: OnToolActivity | None = None,
-    ) -> AgentResponse:
-        for name, tool_input in self._calls:
-            decision = await can_use_tool(name, tool_input)
-            if not decision.allowed:
-                raise RuntimeError(f"bench expects {name} to be allowed: {decision.reason}")
-        if self._wait:
-            await asyncio.sleep(self._wait)
-        return AgentResponse(content="done", session_id="bench", cost=0.0, num_turns=1)
-
-    async def cancel(self, session_id: str) -> bool:
-        return False
-
-    async def shutdown(self) -> None:
-        return None
+def three_tool_agent(project: Path, wait: float = 0.0) -> ScriptedAgent:
+    """Asks the gate about three everyday tool calls, then answers (after `wait` seconds)."""
+    steps: list[Step] = [
+        UseTool("Read", {"file_path": str(project / "src" / "app.py")}),
+        UseTool("Grep", {"pattern": "def ", "path": str(project)}),
+        UseTool("Bash", {"command": "pytest -q"}),
+    ]
+    if wait:
+        steps.append(Wait(wait))
+    # Calls are not kept: the memory figure is Tether's, not the fake's.
+    return ScriptedAgent(steps, cost=0.0, keep_calls=False)
 
 
 async def _allow_all(tool_name: str, tool_input: dict[str, Any]) -> GateDecision:
@@ -88,8 +69,8 @@ def _setup(workdir: Path, name: str) -> tuple[Path, TetherConfig]:
     config = TetherConfig(
         approved_directories=(project,),
         audit_log_path=workdir / f"{name}.jsonl",
-        rate_limit_rpm=10**9,
-        rate_limit_burst=10**9,
+        rate_limit_rpm=10_000,
+        rate_limit_burst=10_000,
         allowed_user_ids=tuple(range(CHATS)),
     )
     return project, config
@@ -97,12 +78,14 @@ def _setup(workdir: Path, name: str) -> tuple[Path, TetherConfig]:
 
 async def _measure(workdir: Path) -> dict[str, float]:
     project, config = _setup(workdir, "project")
-    agent = ThreeToolAgent(project)
+    agent = three_tool_agent(project)
     engine = build_engine(config, agent=agent)
     session = Session(user_id=0, chat_id=0, working_directory=project)
     async with engine:
         for _ in range(50):  # warm caches and the audit file
-            await engine.handle_message(0, "warm up", 0)
+            reply = await engine.handle_message(0, "warm up", 0)
+            if reply != ALL_RAN:
+                raise RuntimeError(f"bench expects every call to be allowed: {reply}")
 
         baseline: list[float] = []
         for _ in range(MESSAGES):
@@ -141,7 +124,7 @@ async def _measure(workdir: Path) -> dict[str, float]:
 async def _parallel_chats(workdir: Path) -> tuple[float, float]:
     """100 chats whose agent waits 50 ms: wall time, against 50 ms if nothing serialises."""
     project, config = _setup(workdir, "parallel")
-    engine = build_engine(config, agent=ThreeToolAgent(project, wait=0.05))
+    engine = build_engine(config, agent=three_tool_agent(project, wait=0.05))
     async with engine:
         started = time.perf_counter()
         await asyncio.gather(*(engine.handle_message(c, "go", c) for c in range(CHATS)))
@@ -154,7 +137,7 @@ async def _memory(workdir: Path) -> tuple[float, float]:
     project, config = _setup(workdir, "memory")
     gc.collect()
     tracemalloc.start()
-    engine = build_engine(config, agent=ThreeToolAgent(project))
+    engine = build_engine(config, agent=three_tool_agent(project))
     async with engine:
         await asyncio.gather(*(engine.handle_message(c, "go", c) for c in range(CHATS)))
         _, peak = tracemalloc.get_traced_memory()

@@ -33,6 +33,20 @@ CONTRACT: dict[str, set[str]] = {
         "ENGINE_STOPPED",
     },
     "tether.core.config": {"TetherConfig", "load_config"},
+    "tether.core.event_payloads": {
+        "PAYLOAD_MODELS",
+        "EventPayload",
+        "MessageIn",
+        "MessageOut",
+        "ToolGated",
+        "ToolAllowed",
+        "ToolDenied",
+        "SafetyViolation",
+        "ApprovalRequested",
+        "ApprovalResolved",
+        "EnginePayload",
+        "payload_of",
+    },
     "tether.core.safety.audit": {"AuditLogger"},
     "tether.core.engine": {"Engine"},
     "tether.app": {"build_engine"},
@@ -59,6 +73,81 @@ def test_contract_names_are_exported(module_name: str, names: set[str]) -> None:
     assert not missing, f"{module_name}.__all__ lacks {sorted(missing)}"
     for name in names:
         assert hasattr(module, name)
+
+
+# The curated namespaces: exactly these names, so that one cannot grow or shrink
+# without this list (and the docs) saying so.
+CURATED: dict[str, set[str]] = {
+    "tether.plugins": {
+        "APPROVAL_REQUESTED",
+        "APPROVAL_RESOLVED",
+        "ENGINE_STARTED",
+        "ENGINE_STOPPED",
+        "MESSAGE_IN",
+        "MESSAGE_OUT",
+        "PLUGIN_EVENT_PREFIX",
+        "SAFETY_VIOLATION",
+        "TOOL_ALLOWED",
+        "TOOL_DENIED",
+        "TOOL_GATED",
+        "WILDCARD",
+        "ApprovalRequested",
+        "ApprovalResolved",
+        "EnginePayload",
+        "Event",
+        "EventHandler",
+        "HandlerStats",
+        "MessageIn",
+        "MessageOut",
+        "PluginContext",
+        "PluginError",
+        "PluginEventBus",
+        "PluginMeta",
+        "SafetyViolation",
+        "TetherPlugin",
+        "ToolAllowed",
+        "ToolDenied",
+        "ToolGated",
+        "payload_of",
+        "plugin_namespace",
+    },
+    "tether.testing": {
+        "TEST_USER",
+        "ApprovalRequest",
+        "Call",
+        "CapturedEvents",
+        "EngineUnderTest",
+        "Fail",
+        "Parallel",
+        "RecordedReply",
+        "RecordingConnector",
+        "Say",
+        "ScriptedAgent",
+        "Step",
+        "UseTool",
+        "Wait",
+        "capture_events",
+        "running_engine",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("module_name", "names"), [pytest.param(m, n, id=m) for m, n in CURATED.items()]
+)
+def test_curated_namespaces_export_exactly_their_names(module_name: str, names: set[str]) -> None:
+    module = importlib.import_module(module_name)
+    assert set(module.__all__) == names
+    for name in names:
+        assert hasattr(module, name), f"{module_name}.{name} is listed but missing"
+
+
+def test_the_plugins_namespace_re_exports_the_same_objects() -> None:
+    plugins = importlib.import_module("tether.plugins")
+    for module_name in ("tether.plugins.base", "tether.core.events", "tether.exceptions"):
+        module = importlib.import_module(module_name)
+        for name in set(module.__all__) & set(plugins.__all__):
+            assert getattr(plugins, name) is getattr(module, name), name
 
 
 @pytest.mark.parametrize(

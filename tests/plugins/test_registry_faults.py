@@ -281,8 +281,8 @@ class TestDisabledPlugins:
         async def listener(event: Event) -> None:
             heard.append(event)
 
-        bus.subscribe("y", listener)
-        await view.emit(Event(name="y"))
+        bus.subscribe("plugin.exiting.y", listener)
+        await view.emit(Event(name="plugin.exiting.y"))
         assert heard == []
         # It is still asked to release what it holds.
         await registry.stop_all()

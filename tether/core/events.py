@@ -405,9 +405,16 @@ class EventBus:
                 return True
         return False
 
-    def handlers_for(self, name: str) -> tuple[EventHandler, ...]:
-        """The handlers an event called `name` would reach, in subscription order."""
-        return self._route(name).handlers
+    def handlers_for(self, name: str, *, owner: str | None = None) -> tuple[EventHandler, ...]:
+        """The handlers an event called `name` would reach, in subscription order.
+
+        With `owner`, only the handlers that owner subscribed (what a plugin's
+        view shows it: another plugin's handler is not its to call).
+        """
+        route = self._route(name)
+        if owner is None:
+            return route.handlers
+        return tuple(sub.handler for sub in route.subscriptions if sub.owner == owner)
 
     def stats(self) -> list[HandlerStats]:
         """Counters for every subscription: calls, errors, timeouts, time spent."""
