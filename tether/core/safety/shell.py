@@ -40,6 +40,8 @@ from tether.core.safety.shell_words import (
     Word,
     ansi_c,
     expand,
+    expand_leading_braces,
+    join_continuations,
     unescape_double,
     unquoted_word,
     word_from,
@@ -299,9 +301,22 @@ class _Walk:
             self.problem(f"the command is too large to analyse: {over}")
             self._fallback(text, ctx)
             return
+        if "\\\n" in text:
+            text = join_continuations(text)
         data = text.encode("utf-8", "surrogatepass")
         tree = self.parser.parse(data)
         root = tree.root_node
+        if root.has_error and "{" in text:
+            # `{ls,-la}` is a broken group to tree-sitter and `ls -la` to bash.
+            spelled = expand_leading_braces(text)
+            if spelled is not None:
+                retry = self.parser.parse(spelled.encode("utf-8", "surrogatepass"))
+                if not retry.root_node.has_error:
+                    text, data, root = (
+                        spelled,
+                        spelled.encode("utf-8", "surrogatepass"),
+                        retry.root_node,
+                    )
         outer_source, outer_variables = self.source, self.variables
         self.source = data
         self.variables = self._collect_variables(root) if b"$" in data else {}
@@ -714,8 +729,12 @@ class _Walk:
             return Fragment([self.text(node)[1:-1]], literal=False)
         if kind == "ansi_c_string":
             return Fragment([ansi_c(self.text(node)[2:-1])], literal=False)
-        if kind in {"string", "translated_string"}:
+        if kind == "string":
             return self.string(node, ctx)
+        if kind == "translated_string":
+            # `$"..."` is the double-quoted string, translated by the locale (a no-op here).
+            inner = next((c for c in node.named_children if c.type == "string"), None)
+            return self.string(inner, ctx) if inner is not None else Fragment([""], dynamic=True)
         if kind == "concatenation":
             result = Fragment([""])
             for child in node.children:
