@@ -233,8 +233,9 @@ def join_continuations(text: str) -> str:
 _WORD_BREAKS = frozenset(" \t\n;&|()<>")
 # A command word that is a brace expansion with a comma and no quoting or expansion in
 # it: tree-sitter reads `{ls,-la}` as a broken group; bash runs `ls -la`.
+_PLAIN = r"[^\s;&|<>()'\"`$\\]"
 _LEADING_BRACE = re.compile(
-    r"(^|[;&|(\n]|&&|\|\|)([ \t]*)([^\s;&|<>()'\"`$\\{}]*\{[^\s;&|<>()'\"`$\\]*,[^\s;&|<>()'\"`$\\]*\}[^\s;&|<>()'\"`$\\]*)"
+    rf"(^|[;&|(\n])([ \t]*)([^\s;&|<>()'\"`$\\{{}}]*\{{{_PLAIN}*,{_PLAIN}*\}}{_PLAIN}*)"
 )
 
 
