@@ -352,11 +352,25 @@ class _Walk:
         cleaned = re.sub(r"\$?[{},]", " ", cleaned)
         # Repeated pieces once each, so padding cannot use up the command budget;
         # a substitution or subshell starts a command of its own (`echo $(mkfs ...)`).
-        for piece in dict.fromkeys(re.split(r"[;&|\n<>()`]+", cleaned)):
-            # The first words of each piece: enough to see `rm -rf /`, and bounded.
-            words = [Word(word) for word in piece.split()[:_FALLBACK_WORDS] if not word.isdigit()]
-            if words:
-                self.emit(words, _replace(ctx, source="unparsed"), ())
+        # A pipe joins the stages of one piece: `curl x | sh` stays a pipe into a shell.
+        for piece in dict.fromkeys(re.split(r"(?:\|\||[;&\n<>()`])+", cleaned)):
+            upstream: tuple[str, ...] = ()
+            stages = list(dict.fromkeys(stage.strip() for stage in piece.split("|")))
+            if len(stages) > _FALLBACK_WORDS:
+                # Both ends of a long pipe: the source and the shell it feeds.
+                half = _FALLBACK_WORDS // 2
+                stages = stages[:half] + stages[-half:]
+            for stage in stages:
+                # The first words of each stage: enough to see `rm -rf /`, and bounded.
+                words = [Word(w) for w in stage.split()[:_FALLBACK_WORDS] if not w.isdigit()]
+                if not words:
+                    continue
+                stage_ctx = _replace(ctx, source="unparsed")
+                if upstream:
+                    stage_ctx = _replace(stage_ctx, stdin="pipe", piped_from=upstream)
+                before = len(self.commands)
+                self.emit(words, stage_ctx, ())
+                upstream += tuple(c.program for c in self.commands[before:] if c.program)
 
     def _collect_variables(self, root: Node) -> dict[str, list[tuple[str, bool]] | None]:
         """Variables assigned in this script and every static value they take.
