@@ -47,6 +47,9 @@ ALLOWED = [
     P("x=hello; echo ${x@U}", id="upper-transform"),
     P("ls | xargs -P4 echo", id="bounded-parallelism"),
     P("for f in a b; do echo $f; done", id="loop-without-background"),
+    P("function f { ls; }; f", id="function-keyword-call"),
+    P("f() { ls; }; f", id="function-call"),
+    P("f() { ls; }; f; f", id="function-called-twice"),
 ]
 
 
@@ -98,6 +101,8 @@ DENIED = [
     P("x='$(rm -rf /)'; echo \"${x@P}\"", id="prompt-expansion-quoted"),
     P("x='`rm -rf /`'; echo ${x@P}", id="prompt-expansion-backticks"),
     P(":(){ :|:& };:", id="fork-bomb"),
+    P("f() { rm -rf /; }; f", id="function-body"),
+    P("f() { g; }; g() { f | f & }; f", id="mutual-fork-bomb"),
     P("bomb() { bomb | bomb & }; bomb", id="named-fork-bomb"),
     P("function b { b | b & }; b", id="function-keyword-fork-bomb"),
     P("true | " * 600 + "rm -rf /", id="over-budget-pipeline-rm"),
@@ -147,6 +152,7 @@ NOT_ALLOWED = [
     P("parallel --jobs=0 sleep ::: 1 2", id="parallel-jobs-equals"),
     P("parallel --jobs 0% sleep ::: 1 2", id="parallel-jobs-percent"),
     P("f() { f & f; }; f", id="recursive-background"),
+    P("f() { ls; }; f > out.txt", id="function-call-with-redirect"),
     P("ls; " * 600 + "ls", id="over-budget-harmless"),
 ]
 

@@ -275,6 +275,8 @@ class _Walk:
         self.variables: dict[str, list[tuple[str, bool]] | None] = {}
         self.collecting = False
         self.herestring_sources: tuple[str, ...] = ()
+        self.defined: set[str] = set()
+        """Functions defined so far: a call to one runs its body, walked where it is defined."""
         self.hints: dict[str, list[str]] = {}
         """Variable -> the statements that assign it at run time (`printf -v x ... 'a[$(cmd)]'`)."""
 
@@ -673,6 +675,8 @@ class _Walk:
         name_node = node.child_by_field_name("name")
         name = self.text(name_node) if name_node is not None else ""
         body = node.child_by_field_name("body")
+        if name:
+            self.defined.add(name)
         if body is not None:
             self.statement(body, _replace(ctx, function=name))
 
@@ -1052,6 +1056,13 @@ class _Walk:
         assignments: tuple[tuple[str, str], ...],
         assignment_words: Sequence[Word],
     ) -> None:
+        first = words[0]
+        if not first.dynamic and first.text in self.defined:
+            # A call to a function defined in this line: its body was judged where it
+            # stands; the call is a no-op with the same words and redirects.
+            if ctx.function is not None:
+                self.calls.setdefault(ctx.function, set()).add(first.text.lower())
+            words = [Word(":"), *words[1:]]
         texts = [w.text for w in words]
         peeled = unwrap(texts)
         if peeled.args_from_stdin and ctx.stdin_text is not None and ctx.stdin != "none":
