@@ -122,11 +122,11 @@ def test_brace_expansion_builds_the_words(shell_parser: ShellParser) -> None:
     assert ("echo", ("x1", "x2", "x3")) in commands(script)
 
 
-def test_brace_expansion_in_program_position_is_not_understood_but_still_seen(
+def test_brace_expansion_in_program_position_builds_the_command(
     shell_parser: ShellParser,
 ) -> None:
     script = shell_parser.parse("{rm,-rf,/}")
-    assert not script.understood
+    assert script.understood
     assert ("rm", ("-rf", "/")) in commands(script)
 
 

@@ -40,6 +40,8 @@ from tether.core.safety.shell_words import (
     Word,
     ansi_c,
     expand,
+    expand_leading_braces,
+    join_continuations,
     unescape_double,
     unquoted_word,
     word_from,
@@ -110,6 +112,15 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])\}$")
 # `${!name}` and `${!name:-x}`, not `${!prefix*}` (names only) or `${!array[@]}` (keys).
 _INDIRECT_EXPANSION = re.compile(r"^\$\{!([A-Za-z_][A-Za-z0-9_]*)(?:[:#%/^,][^}]*)?\}$")
+_ARITHMETIC_TESTS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
+# `$(cmd)` or backticks, not the arithmetic `$((`.
+_COMMAND_IN_TEXT = re.compile(r"\$\((?!\()|`")
+_WRITTEN_SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
+_LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
+_CODE_IN_VALUE = re.compile(r"\$\(|`|\$\{|\[")
+# Words that make variables worth collecting even when the line has no `$`:
+# arithmetic reads a variable by its bare name (`read x; (( x ))`).
+_ARITHMETIC_MARKS = (b"((", b"[[", b"let", b"-i", b"[")
 _DEFAULT_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-=+?])(.*)\}$", re.DOTALL)
 
 
@@ -264,6 +275,10 @@ class _Walk:
         self.variables: dict[str, list[tuple[str, bool]] | None] = {}
         self.collecting = False
         self.herestring_sources: tuple[str, ...] = ()
+        self.defined: set[str] = set()
+        """Functions defined so far: a call to one runs its body, walked where it is defined."""
+        self.hints: dict[str, list[str]] = {}
+        """Variable -> the statements that assign it at run time (`printf -v x ... 'a[$(cmd)]'`)."""
 
     def problem(self, message: str) -> None:
         self.problems.append(message)
@@ -299,12 +314,26 @@ class _Walk:
             self.problem(f"the command is too large to analyse: {over}")
             self._fallback(text, ctx)
             return
+        if "\\\n" in text:
+            text = join_continuations(text)
         data = text.encode("utf-8", "surrogatepass")
         tree = self.parser.parse(data)
         root = tree.root_node
+        if root.has_error and "{" in text:
+            # `{ls,-la}` is a broken group to tree-sitter and `ls -la` to bash.
+            spelled = expand_leading_braces(text)
+            if spelled is not None:
+                retry = self.parser.parse(spelled.encode("utf-8", "surrogatepass"))
+                if not retry.root_node.has_error:
+                    text, data, root = (
+                        spelled,
+                        spelled.encode("utf-8", "surrogatepass"),
+                        retry.root_node,
+                    )
         outer_source, outer_variables = self.source, self.variables
         self.source = data
-        self.variables = self._collect_variables(root) if b"$" in data else {}
+        collect = b"$" in data or any(mark in data for mark in _ARITHMETIC_MARKS)
+        self.variables = self._collect_variables(root) if collect else {}
         try:
             if root.has_error:
                 self.problem(_error_message(root, data))
@@ -325,11 +354,25 @@ class _Walk:
         cleaned = re.sub(r"\$?[{},]", " ", cleaned)
         # Repeated pieces once each, so padding cannot use up the command budget;
         # a substitution or subshell starts a command of its own (`echo $(mkfs ...)`).
-        for piece in dict.fromkeys(re.split(r"[;&|\n<>()`]+", cleaned)):
-            # The first words of each piece: enough to see `rm -rf /`, and bounded.
-            words = [Word(word) for word in piece.split()[:_FALLBACK_WORDS] if not word.isdigit()]
-            if words:
-                self.emit(words, _replace(ctx, source="unparsed"), ())
+        # A pipe joins the stages of one piece: `curl x | sh` stays a pipe into a shell.
+        for piece in dict.fromkeys(re.split(r"(?:\|\||[;&\n<>()`])+", cleaned)):
+            upstream: tuple[str, ...] = ()
+            stages = list(dict.fromkeys(stage.strip() for stage in piece.split("|")))
+            if len(stages) > _FALLBACK_WORDS:
+                # Both ends of a long pipe: the source and the shell it feeds.
+                half = _FALLBACK_WORDS // 2
+                stages = stages[:half] + stages[-half:]
+            for stage in stages:
+                # The first words of each stage: enough to see `rm -rf /`, and bounded.
+                words = [Word(w) for w in stage.split()[:_FALLBACK_WORDS] if not w.isdigit()]
+                if not words:
+                    continue
+                stage_ctx = _replace(ctx, source="unparsed")
+                if upstream:
+                    stage_ctx = _replace(stage_ctx, stdin="pipe", piped_from=upstream)
+                before = len(self.commands)
+                self.emit(words, stage_ctx, ())
+                upstream += tuple(c.program for c in self.commands[before:] if c.program)
 
     def _collect_variables(self, root: Node) -> dict[str, list[tuple[str, bool]] | None]:
         """Variables assigned in this script and every static value they take.
@@ -360,10 +403,18 @@ class _Walk:
                 if not captures.get("values"):
                     known[name] = None  # `for x; do` iterates over "$@"
             elif "cmd" in captures and self.text(captures["cmd"][0]) in _ASSIGNING_COMMANDS:
+                # The whole statement, here-string included: what the value may hold.
+                name_node = captures["cmd"][0].parent
+                statement = name_node.parent if name_node is not None else None
+                holder = statement.parent if statement is not None else None
+                if holder is not None and holder.type == "redirected_statement":
+                    statement = holder
                 for node in captures.get("arg", []):
                     word = self.text(node)
                     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", word):
                         known[word] = None
+                        if statement is not None:
+                            self.hints.setdefault(word, []).append(self.text(statement))
 
     def _remember(
         self, known: dict[str, list[tuple[str, bool]] | None], name: str, frag: Fragment
@@ -400,12 +451,18 @@ class _Walk:
                 self.emit([Word("unset"), *self.words_of(node.named_children, ctx)], ctx, ())
             elif kind == "test_command":
                 self.scan(node, ctx)
+                if self.text(node).startswith("[["):
+                    self.arithmetic_tests(node, ctx)
                 self.emit([Word("test")], ctx, ())
             elif kind == "comment":
                 return
             else:
                 if kind == "subshell":
                     ctx = _replace(ctx, subshell=True)
+                elif kind == "compound_statement" and self.text(node).startswith("(("):
+                    self.arithmetic(self.text(node)[2:-2], ctx)
+                elif kind in _LOOPS:
+                    self.loop(node, ctx)
                 for child in node.named_children:
                     if child.type in _STATEMENTS:
                         self.statement(child, ctx)
@@ -415,6 +472,74 @@ class _Walk:
                         self.scan(child, ctx)
         finally:
             self.level -= 1
+
+    def loop(self, node: Node, ctx: _Ctx) -> None:
+        """A loop's header arithmetic, and a loop that starts background processes (a flood)."""
+        if node.type == "c_style_for_statement":
+            body = node.child_by_field_name("body")
+            end = body.start_byte if body is not None else node.end_byte
+            header = self.source[node.start_byte : end].decode("utf-8", "surrogatepass")
+            self.arithmetic(header.partition("((")[2].rpartition("))")[0], ctx)
+        body = node.child_by_field_name("body")
+        if body is not None and _backgrounds(body):
+            self.problem("a loop starts background processes: it may flood the machine")
+
+    def arithmetic(self, text: str, ctx: _Ctx, *, hops: int = 0, literal: bool = False) -> None:
+        """Bash evaluates arithmetic recursively: a variable whose value is `a[$(cmd)]` runs cmd.
+
+        Substitutions written in `text` are walked where they stand; this judges
+        what the names in it hold: a value with code is walked and never allowed,
+        a value only known at run time (`read x`, `printf -v x`) is never allowed.
+        """
+        if self.collecting or not text:
+            return
+        if _COMMAND_IN_TEXT.search(text):
+            self.problem("arithmetic evaluates the output of a command, which can run more code")
+            if literal:
+                # Quoted text (`let 'x=a[$(cmd)]'`) was not walked as code, but runs as such.
+                self.script(": " + text, _replace(ctx, depth=ctx.depth + 1, source="arithmetic"))
+        for name in dict.fromkeys(_NAME.findall(text[:4096])):
+            if name not in self.variables:
+                continue
+            values = self.variables[name]
+            if values is None:
+                self.problem(
+                    f"arithmetic evaluates ${name}, a value only known at run time: it can run code"
+                )
+                self.runtime_values(name, ctx)
+                continue
+            for value, _ in values:
+                if _CODE_IN_VALUE.search(value):
+                    self.problem(f"arithmetic evaluates code in the value of ${name}")
+                    if "$(" in value or "`" in value or "<(" in value:
+                        child = _replace(ctx, depth=ctx.depth + 1, source="arithmetic")
+                        self.script(": " + value, child)
+                elif hops < 4 and _NAME.search(value):
+                    self.arithmetic(value, ctx, hops=hops + 1)
+
+    def runtime_values(self, name: str, ctx: _Ctx) -> None:
+        """Walk the substitutions written in what assigns `name` at run time, to find denials."""
+        child = _replace(ctx, depth=ctx.depth + 1, source="arithmetic")
+        for statement in self.hints.get(name, ())[:8]:
+            for match in _WRITTEN_SUBSTITUTION.finditer(statement):
+                self.script(match.group(1) or match.group(2) or "", child)
+
+    def arithmetic_tests(self, node: Node, ctx: _Ctx) -> None:
+        """`[[ a -eq b ]]` evaluates both sides as arithmetic."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            operator = current.child_by_field_name("operator")
+            if (
+                current.type == "binary_expression"
+                and operator is not None
+                and self.text(operator) in _ARITHMETIC_TESTS
+            ):
+                for side in ("left", "right"):
+                    operand = current.child_by_field_name(side)
+                    if operand is not None:
+                        self.arithmetic(self.text(operand).lstrip("$"), ctx)
+            stack.extend(current.named_children)
 
     def statement_redirect(self, node: Node, ctx: _Ctx) -> None:
         # A redirect with no command (`> file` alone truncates it).
@@ -550,6 +675,8 @@ class _Walk:
         name_node = node.child_by_field_name("name")
         name = self.text(name_node) if name_node is not None else ""
         body = node.child_by_field_name("body")
+        if name:
+            self.defined.add(name)
         if body is not None:
             self.statement(body, _replace(ctx, function=name))
 
@@ -572,6 +699,9 @@ class _Walk:
         name = self.text(name_node) if name_node is not None else ""
         if name_node is not None and name_node.type == "subscript":
             self.scan(name_node, ctx)
+            index = name_node.child_by_field_name("index")
+            if index is not None:
+                self.arithmetic(self.text(index), ctx)
             name = self.text(name_node).split("[", 1)[0]
         if value_node is None:
             return name, Word("")
@@ -582,9 +712,17 @@ class _Walk:
         keyword = next((self.text(c) for c in node.children if not c.is_named), "declare")
         words = [Word(keyword)]
         assignments: list[tuple[str, str]] = []
+        integer = False
         for child in node.named_children:
+            text = self.text(child)
+            if child.type == "word" and text.startswith("-") and "i" in text:
+                integer = True  # `declare -i n=EXPR` evaluates EXPR as arithmetic
             if child.type == "variable_assignment":
                 name, value = self.assignment_value(child, ctx)
+                if integer:
+                    self.arithmetic(value.text, ctx, literal=True)
+                    if value.dynamic:
+                        self.problem("an integer variable takes a value known only at run time")
                 assignments.append((name, value.text))
                 words.append(_replace(value, text=f"{name}={value.text}"))
             else:
@@ -714,8 +852,12 @@ class _Walk:
             return Fragment([self.text(node)[1:-1]], literal=False)
         if kind == "ansi_c_string":
             return Fragment([ansi_c(self.text(node)[2:-1])], literal=False)
-        if kind in {"string", "translated_string"}:
+        if kind == "string":
             return self.string(node, ctx)
+        if kind == "translated_string":
+            # `$"..."` is the double-quoted string, translated by the locale (a no-op here).
+            inner = next((c for c in node.named_children if c.type == "string"), None)
+            return self.string(inner, ctx) if inner is not None else Fragment([""], dynamic=True)
         if kind == "concatenation":
             result = Fragment([""])
             for child in node.children:
@@ -733,6 +875,7 @@ class _Walk:
             return self.substitution(node, ctx or _Ctx())
         if kind == "arithmetic_expansion":
             self.scan(node, ctx or _Ctx())
+            self.arithmetic(self.text(node), ctx or _Ctx())
             return Fragment(["0"], literal=False)
         if kind in {"extglob_pattern"}:
             return Fragment([self.text(node)], glob=True)
@@ -801,6 +944,12 @@ class _Walk:
     def expansion(self, node: Node, *, quoted: bool, ctx: _Ctx | None) -> Fragment:
         text = self.text(node)
         self.scan(node, ctx or _Ctx())
+        if "[" in text:
+            index = text.partition("[")[2].rpartition("]")[0]
+            if index not in {"@", "*"}:
+                self.arithmetic(index, ctx or _Ctx())
+        if text.endswith("@P}"):
+            self.prompt(text, ctx or _Ctx())
         simple = _SPECIAL_EXPANSION.match(text)
         if simple:
             return self.variable(simple.group(1), quoted=quoted)
@@ -818,6 +967,16 @@ class _Walk:
             return value
         names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)
         return Fragment([""], dynamic=True, literal=False, variables=names[:1])
+
+    def prompt(self, text: str, ctx: _Ctx) -> None:
+        """`${x@P}` expands x as a prompt string: the substitutions in its value run."""
+        if self.collecting:
+            return
+        self.problem("prompt expansion (@P) runs the command substitutions in a variable's value")
+        name = _NAME.search(text)
+        for value, _ in (self.variables.get(name.group()) or ()) if name else ():
+            if "$(" in value or "`" in value:
+                self.script(": " + value, _replace(ctx, depth=ctx.depth + 1, source="@P"))
 
     def substitution(self, node: Node, ctx: _Ctx) -> Fragment:
         process = node.type == "process_substitution"
@@ -897,6 +1056,13 @@ class _Walk:
         assignments: tuple[tuple[str, str], ...],
         assignment_words: Sequence[Word],
     ) -> None:
+        first = words[0]
+        if not first.dynamic and first.text in self.defined:
+            # A call to a function defined in this line: its body was judged where it
+            # stands; the call is a no-op with the same words and redirects.
+            if ctx.function is not None:
+                self.calls.setdefault(ctx.function, set()).add(first.text.lower())
+            words = [Word(":"), *words[1:]]
         texts = [w.text for w in words]
         peeled = unwrap(texts)
         if peeled.args_from_stdin and ctx.stdin_text is not None and ctx.stdin != "none":
@@ -965,6 +1131,14 @@ class _Walk:
             text=" ".join([program or "<unknown>", *arg_texts]),
         )
         self._record(command)
+        if program == "let":
+            for word in args:
+                self.arithmetic(word.text, ctx, literal=True)
+                if word.dynamic:
+                    self.problem("let evaluates a value known only at run time")
+        flood = _unbounded_parallelism(texts)
+        if flood:
+            self.problem(f"{flood} starts as many processes as it can: it may flood the machine")
         if ctx.function is not None:
             self.calls.setdefault(ctx.function, set()).add(program)
 
@@ -1082,6 +1256,46 @@ def _exec_assignments(
     for name, value in assignments:
         if name in EXEC_VARIABLES and value:
             yield name, value, value in dynamic_values
+
+
+def _backgrounds(node: Node) -> bool:
+    """Whether `node` puts a command in the background (a `&` terminator, not `&&` or `>&`)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "&" and not current.is_named:
+            return True
+        stack.extend(current.children)
+    return False
+
+
+_PARALLEL_OPTIONS = {
+    "xargs": ("-P", "--max-procs"),
+    "parallel": ("-j", "-P", "--jobs", "--max-procs"),
+}
+
+
+def _unbounded_parallelism(texts: Sequence[str]) -> str | None:
+    """`xargs -P 0`, `parallel -j0`: no limit on how many processes run at once."""
+    for index, text in enumerate(texts):
+        options = _PARALLEL_OPTIONS.get(text.rsplit("/", 1)[-1])
+        if options is None:
+            continue
+        for position in range(index + 1, min(len(texts), index + 32)):
+            word = texts[position]
+            following = texts[position + 1] if position + 1 < len(texts) else ""
+            for option in options:
+                if word == option:
+                    value = following
+                elif word.startswith(option + "="):
+                    value = word[len(option) + 1 :]
+                elif len(option) == 2 and word.startswith(option):
+                    value = word[2:]
+                else:
+                    continue
+                if value.strip() in {"0", "0%"}:
+                    return f"{text} {option} 0"
+    return None
 
 
 def _substitutions(node: Node) -> Iterator[Node]:

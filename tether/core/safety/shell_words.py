@@ -20,6 +20,8 @@ __all__ = [
     "ansi_c",
     "brace_expand",
     "expand",
+    "expand_leading_braces",
+    "join_continuations",
     "unescape_double",
     "unquoted_word",
     "word_from",
@@ -192,6 +194,62 @@ def _brace_range(inner: str) -> list[str] | None:
         codes = range(a, b + 1, step) if a <= b else range(a, b - 1, -step)
         return [chr(c) for c in itertools.islice(codes, _MAX_BRACE_WORDS)]
     return None
+
+
+def join_continuations(text: str) -> str:
+    """`text` with every backslash-newline the shell removes taken out (`l\\<newline>s` is `ls`).
+
+    Bash drops a backslash-newline anywhere outside single quotes, even inside a
+    word; inside single quotes it stays (a nested `bash -c` drops it later), and a
+    comment ends at the newline whatever precedes it (`ls # \\<newline>rm` runs rm).
+    """
+    out: list[str] = []
+    index, size = 0, len(text)
+    single = double = False
+    while index < size:
+        char = text[index]
+        if single:
+            single = char != "'"
+        elif char == "\\" and index + 1 < size:
+            if text[index + 1] != "\n":
+                out.append(text[index : index + 2])
+            index += 2
+            continue
+        elif char == '"':
+            double = not double
+        elif char == "'" and not double:
+            single = True
+        elif char == "#" and not double and (index == 0 or text[index - 1] in _WORD_BREAKS):
+            end = text.find("\n", index)
+            end = size if end < 0 else end
+            out.append(text[index:end])
+            index = end
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+_WORD_BREAKS = frozenset(" \t\n;&|()<>")
+# A command word that is a brace expansion with a comma and no quoting or expansion in
+# it: tree-sitter reads `{ls,-la}` as a broken group; bash runs `ls -la`.
+_PLAIN = r"[^\s;&|<>()'\"`$\\]"
+_LEADING_BRACE = re.compile(
+    rf"(^|[;&|(\n])([ \t]*)([^\s;&|<>()'\"`$\\{{}}]*\{{{_PLAIN}*,{_PLAIN}*\}}{_PLAIN}*)"
+)
+
+
+def expand_leading_braces(text: str) -> str | None:
+    """`text` with brace expansions in command position spelled out, or None when none.
+
+    `{rm,-rf,/}` becomes `rm -rf /`, `/bin/{rm,true} -rf /` becomes `/bin/rm /bin/true -rf /`.
+    """
+
+    def spell(match: re.Match[str]) -> str:
+        return match.group(1) + match.group(2) + " ".join(_brace_expand(match.group(3)))
+
+    rewritten = _LEADING_BRACE.sub(spell, text)
+    return None if rewritten == text else rewritten
 
 
 def unquoted_word(raw: str) -> Fragment:
