@@ -23,6 +23,7 @@ from tether.core.safety.policy import PolicyEngine
 from tether.core.safety.policy_files import load_policies
 from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.shell import ShellParser
+from tether.core.safety.tree_reads import TreeReads
 from tether.core.session import SessionManager
 from tether.middleware.auth import AuthMiddleware
 from tether.middleware.base import MiddlewareChain
@@ -192,7 +193,12 @@ def build_safety_pipeline(config: TetherConfig) -> SafetyPipeline:
     classifier = Classifier(parser, CommandAnalyzer(parser, paths), paths)
     policy = PolicyEngine(load_policies(config.policy_files), classifier)
     sandbox = SandboxEnforcer(config.approved_directories, protected=_own_files(config))
-    return SafetyPipeline(policy, sandbox, paths)
+    trees = TreeReads(
+        paths.credential_reason,
+        max_entries=config.tree_read_max_entries,
+        max_seconds=config.tree_read_max_seconds,
+    )
+    return SafetyPipeline(policy, sandbox, paths, trees)
 
 
 def _own_files(config: TetherConfig) -> tuple[Path, ...]:

@@ -31,7 +31,7 @@ import shlex
 import stat
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from itertools import pairwise
@@ -61,7 +61,62 @@ class Walk:
 
 # Options taking a value in a bundle of short options: the rest of the word is the value.
 _GREP_VALUED = frozenset("efmABCdDX")
+_GREP_VALUED_LONGS = frozenset(
+    [
+        "--regexp",
+        "--file",
+        "--max-count",
+        "--after-context",
+        "--before-context",
+        "--context",
+        "--directories",
+        "--devices",
+        "--include",
+        "--exclude",
+        "--exclude-dir",
+        "--exclude-from",
+        "--label",
+        "--binary-files",
+    ]
+)
 _RG_VALUED = frozenset("efgtTmABCjMrEd")
+_RG_VALUED_LONGS = frozenset(
+    [
+        "--regexp",
+        "--file",
+        "--glob",
+        "--iglob",
+        "--type",
+        "--type-not",
+        "--max-count",
+        "--after-context",
+        "--before-context",
+        "--context",
+        "--threads",
+        "--max-columns",
+        "--replace",
+        "--encoding",
+        "--max-depth",
+        "--type-add",
+        "--ignore-file",
+        "--sort",
+        "--sortr",
+        "--color",
+        "--colors",
+        "--max-filesize",
+        "--path-separator",
+        "--pre",
+        "--pre-glob",
+        "--engine",
+        "--dfa-size-limit",
+        "--regex-size-limit",
+        "--field-match-separator",
+        "--field-context-separator",
+        "--context-separator",
+        "--hostname-bin",
+        "--hyperlink-format",
+    ]
+)
 
 
 def _words(text: str) -> list[str] | None:
@@ -71,21 +126,34 @@ def _words(text: str) -> list[str] | None:
         return None
 
 
-def _short_flags(words: Iterable[str], valued: frozenset[str]) -> tuple[str, dict[str, str]]:
-    """The letters of bundled short options, and the long options with their values."""
+def _short_flags(
+    words: Sequence[str], valued: frozenset[str], valued_longs: frozenset[str] = frozenset()
+) -> tuple[str, dict[str, str]]:
+    """The letters of bundled short options, and the long options with their values.
+
+    An option that takes a value takes the rest of its word, or the next word
+    (`-e -r` searches for "-r"; it does not recurse).
+    """
     letters: list[str] = []
     longs: dict[str, str] = {}
-    for word in words:
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
         if word == "--":
             break
         if word.startswith("--"):
-            name, _, value = word.partition("=")
-            longs.setdefault(name, "")
-            longs[name] += value + "\0"
+            name, equals, value = word.partition("=")
+            if not equals and name in valued_longs and index < len(words):
+                value = words[index]
+                index += 1
+            longs[name] = longs.get(name, "") + value + "\0"
         elif word.startswith("-") and len(word) > 1:
-            for letter in word[1:]:
+            for position, letter in enumerate(word[1:], start=2):
                 letters.append(letter)
                 if letter in valued:
+                    if position == len(word):
+                        index += 1  # the value is the next word
                     break
     return "".join(letters), longs
 
@@ -95,7 +163,7 @@ def _values(longs: dict[str, str], name: str) -> tuple[str, ...]:
 
 
 def _grep(words: list[str]) -> Walk | None:
-    letters, longs = _short_flags(words, _GREP_VALUED)
+    letters, longs = _short_flags(words, _GREP_VALUED, _GREP_VALUED_LONGS)
     recurse_all = "R" in letters or "--dereference-recursive" in longs
     recursive = recurse_all or "r" in letters or "--recursive" in longs
     recursive = recursive or "recurse" in _values(longs, "--directories")
@@ -111,7 +179,7 @@ def _grep(words: list[str]) -> Walk | None:
 
 
 def _rg(words: list[str]) -> Walk:
-    letters, longs = _short_flags(words, _RG_VALUED)
+    letters, longs = _short_flags(words, _RG_VALUED, _RG_VALUED_LONGS)
     unrestricted = letters.count("u")
     hidden = "." in letters or "--hidden" in longs or unrestricted >= 2
     follow = "L" in letters or "--follow" in longs
