@@ -823,6 +823,17 @@ def scenario_malformed(fake: FakeClaude, prompt: str) -> None:
         with fake.write_lock:
             sys.stdout.write('{"type": "assistant", "message": {\n')
             sys.stdout.flush()
+    elif name == "deep-json":
+        # Valid JSON nested deeper than Python's json module can decode.
+        depth = 5000
+        with fake.write_lock:
+            sys.stdout.write('{"type": "assistant", "x": ' + "[" * depth + "]" * depth + "}\n")
+            sys.stdout.flush()
+    elif name == "huge-int-json":
+        # Valid JSON with an integer longer than Python converts (4,300 digits).
+        with fake.write_lock:
+            sys.stdout.write('{"type": "assistant", "x": ' + "1" * 5000 + "}\n")
+            sys.stdout.flush()
     else:
         fake.send(malformed_messages(fake)[name])
     if name.startswith("result-"):

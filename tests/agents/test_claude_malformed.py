@@ -33,10 +33,19 @@ def _names() -> list[str]:
 
 
 MESSAGE_NAMES = [name for name in _names() if not name.startswith(("result-", "top-level-"))] + [
-    "broken-json"
+    "broken-json",
+    "deep-json",
+    "huge-int-json",
 ]
 # A follow-up message (a second turn, seconds each) for one case of each kind.
-FOLLOWED_UP = {"null-body", "broken-json", "block-unknown", "result-duration-text"}
+FOLLOWED_UP = {
+    "null-body",
+    "broken-json",
+    "deep-json",
+    "huge-int-json",
+    "block-unknown",
+    "result-duration-text",
+}
 # Lines that are not a JSON object at all the SDK itself skips as stray output.
 SKIPPED_NAMES = [name for name in _names() if name.startswith("top-level-")]
 RESULT_NAMES = [name for name in _names() if name.startswith("result-")]

@@ -434,3 +434,112 @@ class TestClose:
 
     async def test_close_with_nothing_running_returns_at_once(self) -> None:
         await EventBus().close()
+
+
+class _HostileTextError(Exception):
+    """An exception whose every text raises an exit, and whose cause does too."""
+
+    def __repr__(self) -> str:
+        raise SystemExit(12)
+
+    def __str__(self) -> str:
+        raise KeyboardInterrupt
+
+
+class _HostileExit(BaseException):
+    def __repr__(self) -> str:
+        raise SystemExit(13)
+
+    def __str__(self) -> str:
+        raise SystemExit(14)
+
+
+def _hostile_cause() -> BaseException:
+    error = ValueError("looks plain")
+    error.__cause__ = _HostileTextError()
+    return error
+
+
+class TestHostileExceptionText:
+    @pytest.mark.parametrize(
+        "make",
+        [
+            pytest.param(_HostileTextError, id="exception-whose-text-exits"),
+            pytest.param(_HostileExit, id="exit-whose-text-exits"),
+            pytest.param(_hostile_cause, id="cause-whose-text-exits"),
+            pytest.param(lambda: SystemExit(_HostileTextError()), id="exit-code-whose-text-exits"),
+        ],
+    )
+    async def test_logging_a_handlers_failure_never_runs_its_way_out(self, make: Raiser) -> None:
+        bus = EventBus(handler_timeout=1.0)
+        ran: list[int] = []
+
+        async def hostile(event: Event) -> None:
+            raise make()
+
+        async def other(event: Event) -> None:
+            ran.append(1)
+
+        bus.subscribe_for("rogue", "x", hostile)
+        bus.subscribe("x", other)
+        await bus.emit(Event(name="x"))
+        await bus.emit(Event(name="x"))
+        assert ran == [1, 1]
+        # Logged and counted, or (an exit) its plugin disabled with a readable reason.
+        counted = [s.errors for s in bus.stats() if s.handler.endswith("hostile")]
+        reason = bus.disabled_reason("rogue")
+        assert counted == [2] or (reason is not None and "hostile" in reason)
+
+
+def _cancels_current_task(how: str) -> Callable[[Event], Awaitable[None]]:
+    """A handler cancelling `asyncio.current_task()`, meaning its own, in several spellings."""
+
+    async def handler(event: Event) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        if how == "then-await":
+            await asyncio.sleep(0)
+        elif how == "then-raise":
+            raise asyncio.CancelledError
+        elif how == "twice":
+            task.cancel()
+            task.cancel()
+
+    return handler
+
+
+class TestAHandlerCancellingTheEmitter:
+    @pytest.mark.parametrize("how", ["only", "then-await", "then-raise", "twice"])
+    async def test_the_emitter_is_not_cancelled_and_the_others_run(self, how: str) -> None:
+        bus = EventBus(handler_timeout=1.0)
+        ran: list[int] = []
+
+        async def other(event: Event) -> None:
+            ran.append(1)
+
+        bus.subscribe("x", _cancels_current_task(how))
+        bus.subscribe("x", other)
+        with structlog.testing.capture_logs() as logs:
+            await bus.emit(Event(name="x"))
+            await asyncio.sleep(0)  # the emitter's next await is not cancelled either
+        assert ran == [1]
+        task = asyncio.current_task()
+        assert task is not None and task.cancelling() == 0
+        assert any(e["event"] == "event_handler_cancelled_emitter" for e in logs)
+
+    async def test_a_real_cancellation_of_the_emitter_still_passes(self) -> None:
+        bus = EventBus(handler_timeout=5.0)
+        started = asyncio.Event()
+
+        async def slow(event: Event) -> None:
+            asyncio.current_task().cancel()  # type: ignore[union-attr]
+            started.set()
+            await asyncio.sleep(10)
+
+        bus.subscribe("x", slow)
+        emitter = asyncio.create_task(bus.emit(Event(name="x")))
+        await started.wait()
+        emitter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await emitter

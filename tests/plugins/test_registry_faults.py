@@ -31,7 +31,21 @@ def _sys_exit() -> BaseException:
         return exit_
 
 
+class _HostileTextError(Exception):
+    """Its text is a way out: repr and str raise exits."""
+
+    def __repr__(self) -> str:
+        raise SystemExit(12)
+
+    def __str__(self) -> str:
+        raise KeyboardInterrupt
+
+
 _BASE_EXCEPTIONS: list[Any] = [
+    pytest.param(_HostileTextError, "_HostileTextError: <", id="exception-whose-text-exits"),
+    pytest.param(
+        lambda: SystemExit(_HostileTextError()), "SystemExit(<", id="exit-code-whose-text-exits"
+    ),
     pytest.param(KeyboardInterrupt, "KeyboardInterrupt", id="KeyboardInterrupt"),
     pytest.param(lambda: SystemExit(0), "SystemExit(0)", id="SystemExit(0)"),
     pytest.param(lambda: SystemExit("x"), "SystemExit('x')", id="SystemExit('x')"),
@@ -375,3 +389,53 @@ class TestBrokenPackages:
             "of distribution tether-odd 1.0.0): "
         )
         assert shown in message
+
+
+class _Looks:
+    """A plugin whose `meta` (or a lifecycle method) raises when read: on the `nth` read."""
+
+    def __init__(self, attribute: str, make: Callable[[], BaseException], nth: int = 1) -> None:
+        self._attribute = attribute
+        self._make = make
+        self._nth = nth
+        self._reads = 0
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == object.__getattribute__(self, "_attribute"):
+            reads = object.__getattribute__(self, "_reads") + 1
+            object.__setattr__(self, "_reads", reads)
+            if reads >= object.__getattribute__(self, "_nth"):
+                raise object.__getattribute__(self, "_make")()
+        if name == "meta":
+            return PluginMeta(name="looks", version="1.0")
+        return object.__getattribute__(self, name)
+
+    async def initialize(self, context: PluginContext) -> None:
+        return None
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+class TestLookingAtAPlugin:
+    @pytest.mark.parametrize("attribute", ["meta", "start"])
+    @pytest.mark.parametrize(("raises", "shown"), _BASE_EXCEPTIONS)
+    def test_reading_it_is_a_plugin_error_whatever_it_raises(
+        self, attribute: str, raises: Callable[[], BaseException], shown: str
+    ) -> None:
+        with pytest.raises(PluginError, match="is not a usable Tether plugin") as caught:
+            PluginRegistry().register(_Looks(attribute, raises))
+        assert shown in str(caught.value)
+
+    async def test_meta_is_read_once_so_a_later_failure_cannot_stop_it(
+        self, config: TetherConfig
+    ) -> None:
+        plugin = _Looks("meta", lambda: SystemExit(5), nth=2)
+        registry = _registry(plugin)
+        await _start(registry, config)
+        await registry.stop_all()
+        assert [info.name for info in registry.describe()] == ["looks"]
+        assert registry.state("looks") is PluginState.STOPPED

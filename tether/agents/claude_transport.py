@@ -80,6 +80,12 @@ def _tolerant(parse_line: Callable[[str], Any]) -> Callable[[str], Any]:
             return parse_line(line)
         except SDKJSONDecodeError:
             return malformed(line, "a line that is not valid JSON")
+        except RecursionError:
+            # Valid JSON nested deeper than Python's decoder goes.
+            return malformed(line[:1000], "a line of JSON nested too deeply to read")
+        except ValueError:
+            # Valid JSON Python refuses to convert, e.g. an integer of over 4,300 digits.
+            return malformed(line[:1000], "a line of JSON holding a value too large to read")
 
     parse.tether_tolerant = True  # type: ignore[attr-defined]
     return parse

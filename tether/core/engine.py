@@ -46,6 +46,7 @@ from tether.core.interrupted import (
     REQUEST_STARTED,
     find_cut_short,
 )
+from tether.core.plugin_tasks import contain_plugin_tasks
 from tether.core.request_summary import RequestTally, denial_line
 from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
@@ -152,6 +153,8 @@ class Engine:
             return
         self._started = True
         self._stopped = False
+        # Before any plugin runs: a task a plugin starts must not end the process.
+        contain_plugin_tasks(asyncio.get_running_loop())
         await self.audit_logger.open()
         await self.store.initialize()
         self._store_open = True
@@ -167,7 +170,7 @@ class Engine:
             await self.connector.start()
             self._connector_started = True
             await self._tell_cut_short()
-        logger.info("engine_started", plugins=[p.meta.name for p in self.plugins.plugins])
+        logger.info("engine_started", plugins=[info.name for info in self.plugins.describe()])
 
     async def shutdown(self) -> None:
         """Stop the connector and running requests, emit `engine.stopped`, stop the

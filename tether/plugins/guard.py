@@ -14,6 +14,9 @@ import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
+from tether.core.plugin_tasks import enter_plugin_code
+from tether.core.safe_text import describe_exception, safe_repr
+
 __all__ = ["CANCEL_GRACE_SECONDS", "LifecycleTimeout", "call_plugin", "describe_failure"]
 
 CANCEL_GRACE_SECONDS = 0.5
@@ -68,6 +71,9 @@ class _Abandonable:
 
 
 async def _contained(call: Callable[[], Awaitable[None]], caught: list[BaseException]) -> None:
+    # This runs in a task of its own: the mark covers the plugin's call and
+    # every task it starts, and goes with the task.
+    enter_plugin_code()
     try:
         await call()
     except asyncio.CancelledError as error:
@@ -107,12 +113,11 @@ async def call_plugin(call: Callable[[], Awaitable[None]], limit: float) -> Base
 
 def describe_failure(error: BaseException) -> str:
     """One readable phrase for what a plugin raised."""
+    # What it raised is the plugin's object: its text is asked for safely.
     if isinstance(error, SystemExit):
-        return f"tried to exit the process (SystemExit({error.code!r})); not obeyed"
+        return f"tried to exit the process (SystemExit({safe_repr(error.code)})); not obeyed"
     if isinstance(error, KeyboardInterrupt):
         return "raised KeyboardInterrupt; not obeyed"
-    text = str(error)
-    name = type(error).__name__
     if isinstance(error, LifecycleTimeout):
-        return text
-    return f"{name}: {text}" if text else name
+        return str(error)
+    return describe_exception(error)

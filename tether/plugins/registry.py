@@ -82,6 +82,21 @@ class PluginInfo(BaseModel):
 
 
 def _check_shape(plugin: object) -> PluginMeta:
+    # Looking at a plugin runs its code (a `meta` property, `__getattr__`, an
+    # attribute of what those return): whatever that raises, an exit included,
+    # is a PluginError. `meta` is read once, here; Tether keeps what it got.
+    try:
+        return _shape(plugin)
+    except PluginError:
+        raise
+    except BaseException as error:
+        raise PluginError(
+            f"{type(plugin).__qualname__} is not a usable Tether plugin: looking at it "
+            f"failed: {describe_failure(error)}"
+        ) from error
+
+
+def _shape(plugin: object) -> PluginMeta:
     if isinstance(plugin, type):
         # A class has the same meta and methods as its instances, so it would pass
         # the checks below and fail later, in initialize, with a confusing TypeError.
