@@ -155,7 +155,7 @@ class TetherConfig(BaseSettings):
         bounded_seconds(
             0.001, 10, why="every checked tree read waits for the walk, so it must stay short"
         ),
-    ] = 0.05
+    ] = 0.25
     rate_limit_rpm: int = Field(default=20, ge=1, le=10_000)
     rate_limit_burst: int = Field(default=5, ge=1, le=10_000)
     event_handler_timeout_seconds: Annotated[

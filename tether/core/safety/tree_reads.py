@@ -293,7 +293,7 @@ class TreeReads:
         credential_reason: Callable[[str], str | None],
         *,
         max_entries: int = 20_000,
-        max_seconds: float = 0.05,
+        max_seconds: float = 0.25,
     ) -> None:
         self._credential = credential_reason
         self._max_entries = max_entries
@@ -374,14 +374,24 @@ class TreeReads:
                 raise _BoundError(
                     f"{root} took longer than {self._max_seconds * 1000:g} ms to check"
                 )
+            # A file is judged by its name and two parent directories (the longest
+            # credential path pattern, `.config/gh/hosts.yml`); the directory's own
+            # path once (`.aws/…`, `.mozilla/…`): a short string is much cheaper to test.
+            held = self._credential(directory + "/x") if walk.contents else None
+            tail = "/".join(directory.rsplit("/", 2)[-2:]) + "/"
             for entry in found:
-                finding = self._entry(walk, entry, approved, pending)
+                finding = self._entry(walk, entry, approved, pending, (held, tail))
                 if finding is not None:
                     return finding
         return None
 
     def _entry(
-        self, walk: Walk, entry: os.DirEntry[str], approved: Sequence[str], pending: list[str]
+        self,
+        walk: Walk,
+        entry: os.DirEntry[str],
+        approved: Sequence[str],
+        pending: list[str],
+        where: tuple[str | None, str],
     ) -> str | None:
         name = entry.name
         if not walk.hidden and name.startswith("."):
@@ -402,21 +412,29 @@ class TreeReads:
             if is_dir:
                 pending.append(target)
                 return None
-            return self._file(walk, name, target)
+            if not _reads(walk, name):
+                return None
+            return _found(entry.path, self._credential(target))
         if is_dir:
             pending.append(entry.path)
             return None
-        return self._file(walk, name, entry.path)
+        if not _reads(walk, name):
+            return None
+        held, tail = where
+        return _found(entry.path, held or self._credential(tail + name))
 
-    def _file(self, walk: Walk, name: str, path: str) -> str | None:
-        if not walk.contents:
-            return None
-        if walk.include and not any(fnmatchcase(name, p) for p in walk.include):
-            return None
-        if any(fnmatchcase(name, p) for p in walk.exclude):
-            return None
-        reason = self._credential(path)
-        return None if reason is None else f"{path} is inside the tree it reads ({reason})"
+
+def _reads(walk: Walk, name: str) -> bool:
+    """Whether the program opens a file of this name (`--include`, `--exclude`)."""
+    if not walk.contents:
+        return False
+    if walk.include and not any(fnmatchcase(name, p) for p in walk.include):
+        return False
+    return not any(fnmatchcase(name, p) for p in walk.exclude)
+
+
+def _found(path: str, reason: str | None) -> str | None:
+    return None if reason is None else f"{path} is inside the tree it reads ({reason})"
 
 
 def _unchanged(directories: Sequence[tuple[str, int]]) -> bool:
