@@ -76,6 +76,7 @@ _CONTENT_READS = [
     pytest.param("find src -type f | xargs cat", id="find-xargs"),
     pytest.param("find src -name '*.py' -print0 | xargs -0 grep -n x", id="find-xargs-grep"),
     pytest.param("cd src && grep -rn TODO .", id="after-cd"),
+    pytest.param("fd -t f . src | xargs cat", id="fd-xargs"),
 ]
 
 

@@ -199,6 +199,16 @@ def _find(words: list[str], piped: bool) -> Walk | None:
     return Walk(contents=True, follow="all" if follow else ("none" if only_files else "files"))
 
 
+def _fd(words: list[str], piped: bool) -> Walk | None:
+    letters, longs = _short_flags(words, frozenset("exXtEdgcjs"))
+    runs = bool({"x", "X"} & set(letters)) or bool({"--exec", "--exec-batch"} & longs.keys())
+    if not runs and not piped:
+        return None
+    hidden = "H" in letters or "--hidden" in longs or "u" in letters
+    follow = "L" in letters or "--follow" in longs
+    return Walk(contents=True, follow="all" if follow else "none", hidden=hidden)
+
+
 def _tar(words: list[str]) -> Walk | None:
     first = words[0] if words else ""
     letters, longs = _short_flags(
@@ -260,6 +270,8 @@ _PROGRAMS: dict[str, Callable[[list[str], bool], Walk | None]] = {
     "fgrep": lambda w, _: _grep(w),
     "rg": lambda w, _: _rg(w),
     "find": _find,
+    "fd": _fd,
+    "fdfind": _fd,
     "tar": lambda w, _: _tar(w),
     "bsdtar": lambda w, _: _tar(w),
     "cp": lambda w, _: _copy(w, "rRa", "L"),
