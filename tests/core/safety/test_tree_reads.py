@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -42,17 +43,28 @@ def _pipeline(project: Path, state: Path, **settings: object) -> SafetyPipeline:
     return build_safety_pipeline(config)
 
 
+@pytest.fixture(scope="module")
+def _approved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SafetyPipeline]:
+    """One approved directory and pipeline for the module: building a pipeline is not free."""
+    base = tmp_path_factory.mktemp("tree-reads")
+    approved = base / "approved"
+    approved.mkdir()
+    return approved, _pipeline(approved, base / "state")
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(_approved: tuple[Path, SafetyPipeline]) -> Path:
+    """A fresh project for each test, inside the shared approved directory."""
+    root = Path(tempfile.mkdtemp(dir=_approved[0]))
     return _tree(
-        tmp_path / "project",
+        root,
         {"src/app.py": "x = 1  # TODO\n", "src/pkg/core.py": "y = 2\n", "README.md": "# r\n"},
     )
 
 
 @pytest.fixture
-def pipeline(project: Path, tmp_path: Path) -> SafetyPipeline:
-    return _pipeline(project, tmp_path / "state")
+def pipeline(_approved: tuple[Path, SafetyPipeline]) -> SafetyPipeline:
+    return _approved[1]
 
 
 def _bash(pipeline: SafetyPipeline, project: Path, command: str) -> Verdict:
