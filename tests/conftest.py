@@ -20,6 +20,10 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     for name in list(os.environ):
         if name.startswith("TETHER_"):
             monkeypatch.delenv(name)
+    # Tether's own files (the user's policy, learned rules) live in the XDG
+    # directories: a test gets empty ones of its own, never the machine's.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.chdir(tmp_path)
     yield
     # A test that ran the `tether` command configured logging for the process;

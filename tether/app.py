@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,18 +14,21 @@ from tether.core.commands import SlashCommands
 from tether.core.config import TetherConfig, load_config
 from tether.core.engine import Engine
 from tether.core.events import EventBus
+from tether.core.safety import examples
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
 from tether.core.safety.approvals import ApprovalCoordinator, ApprovalRequester
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.classify import Classifier
 from tether.core.safety.gatekeeper import ToolGatekeeper
+from tether.core.safety.layers import load_layers
+from tether.core.safety.learned import LearnedRules, LearnedRuleStore
 from tether.core.safety.pipeline import SafetyPipeline
-from tether.core.safety.policy import PolicyEngine
-from tether.core.safety.policy_files import load_policies
+from tether.core.safety.policy import Policy, PolicyEngine
 from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.tree_reads import TreeReads
 from tether.core.session import SessionManager
+from tether.exceptions import ConfigError
 from tether.middleware.auth import AuthMiddleware
 from tether.middleware.base import MiddlewareChain
 from tether.middleware.rate_limit import RateLimitMiddleware
@@ -41,6 +45,7 @@ __all__ = [
     "build_gatekeeper",
     "build_safety_pipeline",
     "build_store",
+    "check_policy_examples",
 ]
 
 
@@ -177,28 +182,59 @@ def _primary_connector(config: TetherConfig) -> BaseConnector:
     return CliConnector()
 
 
-def build_safety_pipeline(config: TetherConfig) -> SafetyPipeline:
+def build_safety_pipeline(config: TetherConfig, *, check_examples: bool = True) -> SafetyPipeline:
     """The input check, sandbox and policy that every tool call passes.
 
-    Reads the policies `TETHER_POLICY_FILES` names (presets or YAML paths) and
-    the approved directories. `tether check` uses it directly; the gatekeeper
-    wraps it.
+    Reads the policies `TETHER_POLICY_FILES` names (presets or YAML paths),
+    the user's policy file and the approved directories, and runs every rule's
+    examples (`check_examples=False` skips that, for `tether policy test`,
+    which reports them itself). `tether check` uses it directly; the
+    gatekeeper wraps it.
 
     Raises:
-        ConfigError: a policy preset is unknown, or a policy file is malformed
-            (the message names the file and line).
+        ConfigError: a policy preset is unknown, a policy file is malformed or
+            relaxes too broadly, or an example fails (the message names the
+            file and line).
     """
     parser = ShellParser()
     paths = PathAnalyzer()
     classifier = Classifier(parser, CommandAnalyzer(parser, paths), paths)
-    policy = PolicyEngine(load_policies(config.policy_files), classifier)
+    layered = load_layers(config.policy_files, config.user_policy_file)
+    policy = PolicyEngine(layered.base, classifier, layers=layered.layers)
     sandbox = SandboxEnforcer(config.approved_directories, protected=_own_files(config))
     trees = TreeReads(
         paths.credential_reason,
         max_entries=config.tree_read_max_entries,
         max_seconds=config.tree_read_max_seconds,
     )
-    return SafetyPipeline(policy, sandbox, paths, trees)
+    pipeline = SafetyPipeline(policy, sandbox, paths, trees)
+    if check_examples:
+        results = check_policy_examples(pipeline)
+        if not all(result.passed for result in results):
+            raise ConfigError(
+                examples.describe_failures(results) + "; fix the rule or its examples "
+                "(`tether policy test` lists them all)"
+            )
+    return pipeline
+
+
+def check_policy_examples(pipeline: SafetyPipeline) -> list[examples.ExampleResult]:
+    """Run every rule's examples against the layers up to its file.
+
+    Examples say what a policy decides, not what is on this disk: they run in
+    an empty scratch directory approved for the purpose, so the project's files
+    and Tether's own (protected) files never change their outcome.
+    """
+    engine = pipeline.policy
+    layers = engine.layers
+    with tempfile.TemporaryDirectory(prefix="tether-examples-") as scratch:
+        sandbox = SandboxEnforcer((Path(scratch),))
+        stages: list[tuple[tuple[Policy, ...], SafetyPipeline]] = []
+        for count in range(len(layers) + 1):
+            files = engine.policies if count == 0 else (layers[count - 1],)
+            partial = PolicyEngine(engine.policies, engine.classifier, layers=layers[:count])
+            stages.append((files, SafetyPipeline(partial, sandbox, pipeline.paths)))
+        return examples.check_examples(stages, scratch)
 
 
 def _own_files(config: TetherConfig) -> tuple[Path, ...]:
@@ -210,6 +246,7 @@ def _own_files(config: TetherConfig) -> tuple[Path, ...]:
     if config.log_dir is not None:
         own.append(config.log_dir)
     own += [Path(name) for name in config.policy_files if name.endswith((".yaml", ".yml"))]
+    own += [config.user_policy_file, config.learned_rules_path]
     # The web page's access token: an agent that read it could hand the page to anyone.
     from tether.connectors.web.token import TOKEN_FILE, default_state_dir
 
@@ -235,7 +272,8 @@ def build_gatekeeper(
     `settings.approval_timeout_seconds`, else 300 s.
 
     Raises:
-        ConfigError: see `build_safety_pipeline`.
+        ConfigError: see `build_safety_pipeline`; or the learned-rules file is
+            malformed (the message names the file and line).
     """
     pipeline = build_safety_pipeline(config)
     timeout = config.approval_timeout_seconds
@@ -248,4 +286,5 @@ def build_gatekeeper(
         requester=approval_requester,
         timeout_seconds=timeout,
     )
-    return approvals, ToolGatekeeper(pipeline, approvals, event_bus, audit_logger)
+    learned = LearnedRules(LearnedRuleStore(config.learned_rules_path))
+    return approvals, ToolGatekeeper(pipeline, approvals, event_bus, audit_logger, learned)

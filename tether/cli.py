@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from tether import __version__
-from tether.commands import check, plugins, run
+from tether.commands import check, plugins, policy, rules, run
 from tether.exceptions import TetherError
 from tether.log import configure_logging
 
@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     run.register(subparsers)
     check.register(subparsers)
+    policy.register(subparsers)
+    rules.register(subparsers)
     plugins.register(subparsers)
     parser.set_defaults(handler=run.run)
     # `tether --dir X` starts Tether. The same option before a subcommand would be
@@ -66,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.handler(args)
     except TetherError as error:
-        print(f"tether: {error}", file=sys.stderr)
+        # One line, whatever the message quotes (a YAML error can span several).
+        print(f"tether: {' '.join(str(error).split())}", file=sys.stderr)
         return _EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130

@@ -38,7 +38,7 @@ def test_text_report(capsys: pytest.CaptureFixture[str], project_dir: Path) -> N
     assert err == ""
     assert "decision:  deny" in out
     assert "layer:     policy" in out
-    assert "rule:      force-push (policy default)" in out
+    assert "rule:      floor:force_push (policy built-in floor)" in out
     assert "force_push" in out
 
 
@@ -185,7 +185,7 @@ def test_batch_file(capsys: pytest.CaptureFixture[str], project_dir: Path, tmp_p
     assert [r["line"] for r in results] == [1, 2, 4, 5, 6, 7, 8, 9, 10]
     assert [r["decision"] for r in results] == ["allow"] + ["deny"] * 8
     assert "not JSON" in results[1]["error"]
-    assert results[2]["id"] == "r1" and results[2]["rule"] == "credentials"
+    assert results[2]["id"] == "r1" and results[2]["rule"] == "floor:credential_access"
     assert "not a JSON object" in results[3]["error"]
     assert "tool_input" in results[4]["error"]
     assert results[5]["layer"] == "input"

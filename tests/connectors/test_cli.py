@@ -66,7 +66,7 @@ def test_full_exchange_with_an_inline_approval(
     child.expect("Approval needed")
     child.expect("Edit")
     child.expect(
-        r"Allow\? \[y\]es / \[n\]o / \[r\]eject with a reason / \[a\]lways for this tool: "
+        r"Allow\? \[y\]es / \[n\]o / \[r\]eject with a reason / \[a\]lways \(then choose what\): "
     )
     child.sendline("y")
     child.expect("Approved")
@@ -83,6 +83,26 @@ def test_full_exchange_with_an_inline_approval(
     assert {"Read", "Bash", "Edit", "Agent", "Glob"} <= set(gated)
     approvals = [e for e in entries if e["event_type"] == "approval"]
     assert [(a["tool_name"], a["approved"]) for a in approvals] == [("Edit", True)]
+
+
+def test_always_offers_numbered_scopes_and_learns_the_chosen_one(
+    project_dir: Path, repl_env: dict[str, str], tmp_path: Path
+) -> None:
+    child = _spawn(project_dir, repl_env, tmp_path)
+    child.sendline("everything")
+    child.expect(r"Allow\? ")
+    child.sendline("a")
+    child.expect("Allow from now on:")
+    child.expect(r"1\. Edit on ")
+    child.expect(r"Choose 1-\d+")
+    child.sendline("1")
+    child.expect("Learned rule")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    entries = read_audit_log(tmp_path / "audit.jsonl")
+    learned = [e for e in entries if e["event_type"] == "rule_learned"]
+    assert [(e["scope"], e["lifetime"]) for e in learned] == [("exact", "chat")]
 
 
 def test_rejecting_an_approval_denies_the_tool(

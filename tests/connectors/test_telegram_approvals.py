@@ -32,7 +32,7 @@ async def test_an_approval_request_shows_the_call_verbatim_with_approve_apart_fr
     labels = [[button["text"] for button in row] for row in shown.buttons]
     assert labels == [
         ["✅ Approve"],
-        ["🔁 Always for Bash"],
+        ["🔁 Always… (choose what)"],
         ["❌ Reject", "💬 Reject with reason"],
     ]
 
@@ -45,7 +45,7 @@ async def test_an_approval_request_shows_the_call_verbatim_with_approve_apart_fr
         pytest.param(
             "🔁",
             ApprovalChoice.ALWAYS,
-            "✅ Approved by @ana; Bash is auto-approved in this chat",
+            "✅ Approved by @ana; choose what to allow from now on (or nothing)",
             id="always",
         ),
     ],
@@ -166,6 +166,31 @@ async def test_close_approval_leaves_a_request_settled_by_a_button_as_it_is(
     await connector.close_approval(42, str(message_id), "⌛ Expired after 300 s: denied")
     shown = bot_api.messages[(42, message_id)]
     assert shown.edits == 1 and shown.visible_text.endswith("✅ Approved by @ana")
+
+
+async def test_always_offers_scope_buttons_and_a_press_learns_one(
+    connector: TelegramConnector, bot_api: FakeBotApi, handlers: Handlers
+) -> None:
+    labels = ("exactly `npm install lodash`", "`npm install *` in /p")
+    await connector.offer_scopes(42, "k3x9", labels)
+    message_id = max(key[1] for key in bot_api.messages if key[0] == 42)
+    shown = bot_api.messages[(42, message_id)]
+    assert "1. exactly `npm install lodash`" in shown.text and shown.parse_mode is None
+    assert [[b["text"] for b in row] for row in shown.buttons] == [
+        ["1 · this chat", "1 · remember"],
+        ["2 · this chat", "2 · remember"],
+    ]
+    handlers.outcome = lambda answer: "📌 Learned rule ab12: `npm install *` in /p (remembered)"
+    bot_api.press(message_id, "2 · remember")
+    await bot_api.wait_for(lambda: bot_api.messages[(42, message_id)].edits == 1)
+    answer = handlers.answers[-1]
+    assert (answer.approval_id, answer.choice, answer.scope, answer.remember) == (
+        "k3x9",
+        ApprovalChoice.ALWAYS,
+        2,
+        True,
+    )
+    assert bot_api.messages[(42, message_id)].buttons == []
 
 
 async def test_requests_at_once_share_a_message_and_close_one_by_one(

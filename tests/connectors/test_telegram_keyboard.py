@@ -9,8 +9,10 @@ from tether.connectors.telegram_keyboard import (
     approval_keyboard,
     decode_answer,
     decode_approval,
+    decode_scope,
     encode_approval,
     inline_keyboard,
+    scope_keyboard,
 )
 from tether.exceptions import ConnectorError
 
@@ -93,3 +95,19 @@ def test_inline_keyboard_refuses_data_over_64_bytes() -> None:
 def test_inline_keyboard_keeps_rows() -> None:
     keyboard = inline_keyboard([[Button(label="A", data="1"), Button(label="B", data="2")]])
     assert [[b.text for b in row] for row in keyboard.inline_keyboard] == [["A", "B"]]
+
+
+def test_scope_buttons_carry_number_and_lifetime() -> None:
+    keyboard = scope_keyboard("k3x9", 2)
+    data = [[button.callback_data for button in row] for row in keyboard.inline_keyboard]
+    assert data == [["s:k3x9:1c", "s:k3x9:1r"], ["s:k3x9:2c", "s:k3x9:2r"]]
+    assert decode_scope("s:k3x9:2r") == ("k3x9", 2, True)
+    assert decode_scope("s:k3x9:1c") == ("k3x9", 1, False)
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["s:k3x9:0c", "s:k3x9:1x", "s::1c", "s:a:b:1c", "s:k3x9:12c", "a:k3x9:y", "s:k3x9:"],
+)
+def test_malformed_scope_buttons_are_refused(data: str) -> None:
+    assert decode_scope(data) is None

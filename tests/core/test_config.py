@@ -15,7 +15,9 @@ def test_defaults(tmp_path: Path) -> None:
     config = load_config()
 
     assert config.approved_directories == (tmp_path.resolve(),)
-    assert config.audit_log_path == Path("audit.jsonl")
+    audit = config.audit_log_path
+    assert audit.parent == tmp_path / "xdg-state" / "tether" / "audit"
+    assert audit.name.startswith(f"{tmp_path.name}-") and audit.suffix == ".jsonl"
     assert config.policy_files == ("default",)
     assert config.approval_timeout_seconds == 300
     assert config.log_level == "INFO"
@@ -297,3 +299,15 @@ def test_a_user_id_list_error_names_the_bad_entry(monkeypatch: pytest.MonkeyPatc
 
 def test_config_error_is_a_tether_error() -> None:
     assert issubclass(ConfigError, TetherError)
+
+
+def test_an_audit_log_path_given_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TETHER_AUDIT_LOG_PATH", "audit.jsonl")
+    assert load_config().audit_log_path == Path("audit.jsonl")
+
+
+def test_each_run_gets_its_own_audit_log_named_after_its_directory(tmp_path: Path) -> None:
+    project = tmp_path / "my project!"
+    project.mkdir()
+    config = TetherConfig(approved_directories=(project,))
+    assert config.audit_log_path.name.startswith("my_project-")

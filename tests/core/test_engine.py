@@ -275,27 +275,57 @@ async def test_approval_by_the_owner_allows_the_tool(
     assert await asyncio.wait_for(running, 5) == "[Write ran]"
 
 
-async def test_always_auto_approves_that_tool_for_the_chat(
+async def test_always_approves_then_learns_the_chosen_scope(
     make_engine: Callable[..., Any], project_dir: Path
 ) -> None:
     connector = RecordingConnector()
-    agent = ScriptedAgent([_write(project_dir)])
+    (project_dir / "src" / "pkg").mkdir()
+    steps = {
+        "write": [
+            UseTool("Write", {"file_path": str(project_dir / "src/pkg/a.py"), "content": ""})
+        ],
+        "write again": [
+            UseTool("Write", {"file_path": str(project_dir / "src/pkg/b.py"), "content": ""})
+        ],
+        "write outside": [_write(project_dir)],
+    }
+    agent = ScriptedAgent(script_for=lambda prompt: steps[prompt])
     engine = await make_engine(agent, connector=connector)
     running = asyncio.create_task(engine.handle_message(OWNER, "write", CHAT))
     request = await connector.next_approval()
     outcome = await _answer(engine, request.approval_id, ApprovalChoice.ALWAYS, OWNER)
     assert outcome.startswith("✅")
+    _, approval_id, labels = connector.scope_offers[-1]
+    assert approval_id == request.approval_id
+    assert labels[0].startswith("Write on ") and labels[1].startswith("Write on src/pkg/** in ")
     await asyncio.wait_for(running, 5)
+    learned = await engine.handle_approval(
+        ApprovalAnswer(
+            approval_id=request.approval_id,
+            choice=ApprovalChoice.ALWAYS,
+            user_id=OWNER,
+            chat_id=CHAT,
+            scope=2,
+        )
+    )
+    assert learned.startswith("📌 Learned rule")
     assert await engine.handle_message(OWNER, "write again", CHAT) == "[Write ran]"
+    assert len(connector.approvals) == 1
+    elsewhere = asyncio.create_task(engine.handle_message(OWNER, "write outside", CHAT))
+    other = await connector.next_approval()
+    await _answer(engine, other.approval_id, ApprovalChoice.REJECT, OWNER)
+    assert (await asyncio.wait_for(elsewhere, 5)).startswith("[Write was denied")
     granted = [
         entry
         for entry in read_audit_log(engine.config.audit_log_path)
-        if entry["event_type"] == "auto_approve_granted"
+        if entry["event_type"] == "rule_learned"
     ]
-    assert [(e["tool_name"], e["user_id"]) for e in granted] == [("Write", OWNER)]
-    assert len(connector.approvals) == 1
-    status = await engine.handle_message(OWNER, "/status", CHAT)
-    assert "Write" in status
+    assert [(e["scope"], e["user_id"]) for e in granted] == [("path", OWNER)]
+    assert "Learned rules: 1" in await engine.handle_message(OWNER, "/status", CHAT)
+    listing = await engine.handle_message(OWNER, "/rules", CHAT)
+    assert "1. Write on src/pkg/**" in listing
+    assert "Revoked 1" in await engine.handle_message(OWNER, "/rules revoke all", CHAT)
+    assert "No learned rules" in await engine.handle_message(OWNER, "/rules", CHAT)
 
 
 async def test_without_a_connector_an_approval_fails_closed(
@@ -372,7 +402,7 @@ async def test_status_plugins_help_and_unknown_commands(
     status = await engine.handle_message(OWNER, "/status", CHAT)
     assert "Mode: default" in status
     assert "Messages: 1" in status
-    assert "Auto-approve: off" in status
+    assert "Learned rules: 0" in status
     assert "audit" in await engine.handle_message(OWNER, "/plugins", CHAT)
     assert "/cancel" in await engine.handle_message(OWNER, "/help", CHAT)
     assert "/cancel" in await engine.handle_message(OWNER, "/start", CHAT)

@@ -54,6 +54,7 @@ class RecordingConnector:
         self.sent: list[tuple[ChatId, str]] = []
         self.replies: list[RecordedReply] = []
         self.approvals: list[ApprovalRequest] = []
+        self.scope_offers: list[tuple[ChatId, str, tuple[str, ...]]] = []
         self.approval_requested = asyncio.Event()
         self.started = False
         self.stopped = False
@@ -110,6 +111,12 @@ class RecordingConnector:
         )
         self.approval_requested.set()
         return approval_id
+
+    async def offer_scopes(
+        self, chat_id: ChatId, approval_id: str, labels: tuple[str, ...]
+    ) -> None:
+        """Record the scopes "always" offered (a real connector shows them as choices)."""
+        self.scope_offers.append((chat_id, approval_id, labels))
 
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
         for request in self.approvals:

@@ -100,10 +100,20 @@ def startup_summary(engine: Engine) -> str:
             f"  policies:  {', '.join(config.policy_files)}",
             f"  plugins:   {plugins}",
             f"  storage:   {storage}",
-            f"  audit log: {config.audit_log_path}",
+            f"  audit log: {config.audit_log_path}{_old_audit_log_note(config)}",
             f"  connector: {connector}",
             *_web_lines(engine),
         )
+    )
+
+
+def _old_audit_log_note(config: TetherConfig) -> str:
+    """An audit.jsonl here is from before logs moved to the state directory: say so, once."""
+    if "audit_log_path" in config.model_fields_set or not Path("audit.jsonl").is_file():
+        return ""
+    return (
+        " (./audit.jsonl is no longer written by default; set "
+        "TETHER_AUDIT_LOG_PATH=audit.jsonl to keep using it)"
     )
 
 

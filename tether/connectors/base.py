@@ -35,6 +35,7 @@ from tether.core.types import ChatId, UserId
 
 __all__ = [
     "APPROVED_MARK",
+    "LEARNED_MARK",
     "REASON_MARK",
     "REJECTED_MARK",
     "ApprovalAnswer",
@@ -54,6 +55,9 @@ APPROVED_MARK = "✅"
 """How an outcome text that approved a request starts ("✅ Approved by @ana")."""
 
 REJECTED_MARK = "❌"
+
+LEARNED_MARK = "📌"
+"""How the outcome of choosing a scope after "always" begins when a rule was learned."""
 """How an outcome text that rejected a request starts ("❌ Rejected by @ana")."""
 
 REASON_MARK = "💬"
@@ -104,7 +108,7 @@ class ApprovalChoice(StrEnum):
     REJECT_WITH_REASON = "reason"
     """Reject, and tell the agent why: the person's next message is the reason."""
     ALWAYS = "always"
-    """Approve, and auto-approve this tool for the rest of the chat."""
+    """Approve, then choose a scope to allow from now on (a learned rule)."""
     APPROVE_EDIT = "approve_edit"
     """Approve a plan and work on in edit mode (plain APPROVE: default mode)."""
     KEEP_PLANNING = "keep_planning"
@@ -129,6 +133,10 @@ class ApprovalAnswer(BaseModel):
     message_id: str | None = None
     username: str | None = None
     local: bool = False
+    scope: int | None = None
+    """After "always": the number (1-based) of the scope to learn."""
+    remember: bool = False
+    """With `scope`: keep the rule beyond this chat (for this project)."""
     value: str | None = None
     """What a question's answer carries (see `ApprovalChoice`)."""
 

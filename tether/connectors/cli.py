@@ -91,11 +91,11 @@ def _picked(question: PromptQuestion, line: str) -> str | None:
 
 
 def _approval_choices() -> str:
-    return "y (yes), n (no), r (reject with a reason) or a (always for this tool)"
+    return "y (yes), n (no), r (reject with a reason) or a (always, then choose what)"
 
 
 def _approval_question() -> str:
-    return "Allow? [y]es / [n]o / [r]eject with a reason / [a]lways for this tool: "
+    return "Allow? [y]es / [n]o / [r]eject with a reason / [a]lways (then choose what): "
 
 
 class _TerminalReply:
@@ -165,6 +165,8 @@ class CliConnector:
         self._on_command: CommandHandler | None = None
         self._on_approval: ApprovalHandler | None = None
         self._pending_approvals: list[str] = []
+        self._scope_offer: tuple[str, int] | None = None
+        """After "always": the approval whose scopes are offered, and how many."""
         # Approvals shown here may belong to another local chat (a browser's).
         self._approval_chats: dict[str, ChatId] = {}
         # The agent's questions and plans waiting here: (id, prompt, question shown).
@@ -231,6 +233,16 @@ class CliConnector:
             self.write(f"{description}\n", bold=True)
         self.write(_approval_question())
         return approval_id
+
+    async def offer_scopes(self, chat_id: ChatId, approval_id: str, labels: Sequence[str]) -> None:
+        """After "always": the scopes to learn, as numbered choices on the next line."""
+        self._scope_offer = (approval_id, len(labels))
+        lines = [f"  {number}. {label}" for number, label in enumerate(labels, start=1)]
+        self.write("\nAllow from now on:\n" + "\n".join(lines) + "\n")
+        self.write(
+            f"Choose 1-{len(labels)} for this chat, add r to remember it for this project "
+            "(e.g. 2r), Enter for nothing: "
+        )
 
     async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: AgentPrompt) -> str:
         """Show the agent's questions (numbered options) or plan (numbered choices)."""
@@ -305,6 +317,9 @@ class CliConnector:
         if self._pending_approvals:
             await self._answer_approval(line.strip().lower())
             return
+        if self._scope_offer is not None:
+            await self._answer_scope(line.strip().lower())
+            return
         text = line.strip()
         if not text:
             self.show_prompt()
@@ -349,6 +364,37 @@ class CliConnector:
             self.show_prompt()
             return
         self.write(f"{outcome}\n", dim=True)
+
+    async def _answer_scope(self, answer: str) -> None:
+        assert self._scope_offer is not None
+        approval_id, count = self._scope_offer
+        remember = answer.endswith("r")
+        number = answer.removesuffix("r").strip()
+        if not answer:
+            self._scope_offer = None
+            self.write("Nothing learned.\n", dim=True)
+            if not self._requests:
+                self.show_prompt()
+            return
+        if not number.isdigit() or not 1 <= int(number) <= count:
+            self.write(f"Please answer 1-{count} (add r to remember), or Enter for nothing: ")
+            return
+        self._scope_offer = None
+        assert self._on_approval is not None
+        outcome = await self._on_approval(
+            ApprovalAnswer(
+                approval_id=approval_id,
+                choice=ApprovalChoice.ALWAYS,
+                user_id=self._user_id,
+                chat_id=self._chat_id,
+                local=True,
+                scope=int(number),
+                remember=remember,
+            )
+        )
+        self.write(f"{outcome}\n", dim=True)
+        if not self._requests:
+            self.show_prompt()
 
     async def _answer_prompt(self, line: str) -> None:
         waiting = self._prompts[0]

@@ -29,7 +29,7 @@ from tether.connectors.base import (
 from tether.connectors.streaming import StreamingReply, split_message
 from tether.connectors.telegram_api import TelegramApi
 from tether.connectors.telegram_approvals import ApprovalMessages
-from tether.connectors.telegram_keyboard import inline_keyboard
+from tether.connectors.telegram_keyboard import inline_keyboard, scope_keyboard
 from tether.connectors.telegram_polling import UpdatePoller
 from tether.connectors.telegram_retry import FloodControl, RetryPolicy, call_with_retry
 from tether.connectors.telegram_updates import UpdateRouter
@@ -47,10 +47,11 @@ MAX_MESSAGE_LENGTH: int = MessageLimit.MAX_TEXT_LENGTH
 """Telegram's limit for one message, in UTF-16 code units (4096)."""
 
 DEFAULT_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("status", "Mode, messages, cost and auto-approvals"),
+    ("status", "Mode, messages, cost, learned rules and files"),
     ("clear", "Start a new conversation"),
     ("plan", "Toggle plan mode (no file changes)"),
     ("edit", "Toggle edit mode (file edits auto-approved)"),
+    ("rules", "List or revoke rules learned from Always"),
     ("cancel", "Stop the running request"),
     ("plugins", "List plugins and their state"),
     ("help", "What Tether can do"),
@@ -430,6 +431,17 @@ class TelegramConnector:
                 await stream.flush()
             except ConnectorError as error:
                 logger.warning("telegram_reply_not_flushed", chat_id=chat_id, error=str(error))
+
+    async def offer_scopes(self, chat_id: ChatId, approval_id: str, labels: Sequence[str]) -> None:
+        """After "always": what to allow from now on, one row of buttons per scope.
+
+        Raises:
+            ConnectorError: the message could not be sent.
+        """
+        api = self._require_api()
+        lines = [f"{number}. {label}" for number, label in enumerate(labels, start=1)]
+        text = "Allow from now on (this chat, or remembered for this project):\n" + "\n".join(lines)
+        await api.send(chat_id, text, scope_keyboard(approval_id, len(labels)), markdown=False)
 
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
         """Show the outcome (expired, cancelled, answered elsewhere) and remove the buttons.

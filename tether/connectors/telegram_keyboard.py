@@ -22,11 +22,13 @@ __all__ = [
     "approve_row",
     "decode_answer",
     "decode_approval",
+    "decode_scope",
     "encode_approval",
     "inline_keyboard",
     "plan_keyboard",
     "question_keyboard",
     "reject_row",
+    "scope_keyboard",
 ]
 
 MAX_CALLBACK_DATA_BYTES = 64
@@ -99,6 +101,42 @@ def _is_pair(value: str) -> bool:
     return bool(dot) and first.isdigit() and second.isdigit()
 
 
+_SCOPE_PREFIX = "s"
+_MAX_SCOPES = 9
+
+
+def scope_keyboard(approval_id: str, count: int) -> InlineKeyboardMarkup:
+    """After "always": one row per scope, "N · this chat" and "N · remember" (`s:<id>:2r`)."""
+    if not approval_id or ":" in approval_id:
+        raise ConnectorError(f"approval id {approval_id!r} cannot go on a Telegram button")
+    rows = []
+    for number in range(1, min(count, _MAX_SCOPES) + 1):
+        rows.append(
+            (
+                InlineKeyboardButton(
+                    f"{number} · this chat",
+                    callback_data=f"{_SCOPE_PREFIX}:{approval_id}:{number}c",
+                ),
+                InlineKeyboardButton(
+                    f"{number} · remember", callback_data=f"{_SCOPE_PREFIX}:{approval_id}:{number}r"
+                ),
+            )
+        )
+    return InlineKeyboardMarkup(tuple(rows))
+
+
+def decode_scope(data: str) -> tuple[str, int, bool] | None:
+    """The approval id, scope number and whether to remember, from a scope button; or None."""
+    prefix, _, rest = data.partition(":")
+    approval_id, _, code = rest.rpartition(":")
+    if prefix != _SCOPE_PREFIX or not approval_id or ":" in approval_id or len(code) != 2:
+        return None
+    number, lifetime = code[0], code[1]
+    if not number.isdigit() or number == "0" or lifetime not in "cr":
+        return None
+    return approval_id, int(number), lifetime == "r"
+
+
 def approval_keyboard(approval_id: str, tool_name: str) -> InlineKeyboardMarkup:
     """Approve alone on the top row, the standing approvals below it, the rejections last.
 
@@ -121,7 +159,7 @@ def approve_row(approval_id: str) -> tuple[InlineKeyboardButton, ...]:
 
 def always_rows(approval_id: str, tool_name: str) -> tuple[tuple[InlineKeyboardButton, ...], ...]:
     """The standing approvals offered for this call, one per row."""
-    return ((_button(f"🔁 Always for {tool_name}", approval_id, ApprovalChoice.ALWAYS),),)
+    return ((_button("🔁 Always… (choose what)", approval_id, ApprovalChoice.ALWAYS),),)
 
 
 def reject_row(approval_id: str) -> tuple[InlineKeyboardButton, ...]:

@@ -15,6 +15,7 @@ import structlog
 from telegram import CallbackQuery, Message, Update
 
 from tether.connectors.base import (
+    LEARNED_MARK,
     ApprovalAnswer,
     ApprovalChoice,
     ApprovalHandler,
@@ -27,7 +28,7 @@ from tether.connectors.base import (
 from tether.connectors.telegram_api import TelegramApi
 from tether.connectors.telegram_approvals import ApprovalMessages
 from tether.connectors.telegram_batch import APPROVE_ALL, REJECT_ALL
-from tether.connectors.telegram_keyboard import decode_answer
+from tether.connectors.telegram_keyboard import decode_answer, decode_scope
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
 
@@ -126,6 +127,10 @@ class UpdateRouter:
 
     async def _on_callback(self, query: CallbackQuery) -> None:
         api = self._api
+        scope = decode_scope(query.data or "")
+        if scope is not None:
+            await self._on_scope(query, *scope)
+            return
         if query.data in {APPROVE_ALL, REJECT_ALL} and query.message is not None:
             await self._answer_all(query, approve=query.data == APPROVE_ALL)
             return
@@ -208,6 +213,40 @@ class UpdateRouter:
             else:
                 refusal = refusal or outcome
         await self._api.answer_callback(query.id, refusal)
+
+    async def _on_scope(
+        self, query: CallbackQuery, approval_id: str, number: int, remember: bool
+    ) -> None:
+        """A scope button pressed after "always": learn it, and show the outcome once."""
+        api = self._api
+        message = query.message
+        if message is None:
+            await api.answer_callback(query.id, _DEAD_BUTTON)
+            return
+        answer = ApprovalAnswer(
+            approval_id=approval_id,
+            choice=ApprovalChoice.ALWAYS,
+            user_id=query.from_user.id,
+            chat_id=message.chat.id,
+            message_id=str(message.message_id),
+            username=query.from_user.username,
+            scope=number,
+            remember=remember,
+        )
+        try:
+            outcome = await self._on_approval(answer)
+        except Exception as error:  # noqa: BLE001 - the press is answered either way
+            logger.error("telegram_scope_failed", approval_id=approval_id, error=repr(error))
+            await api.answer_callback(query.id, _APPROVAL_FAILED)
+            return
+        if not outcome.startswith(LEARNED_MARK):
+            await api.answer_callback(query.id, outcome)
+            return
+        await api.answer_callback(query.id, None)
+        shown = message.text if isinstance(message, Message) else None
+        await self._approvals.settle_quietly(
+            api, message.chat.id, str(message.message_id), outcome, shown
+        )
 
     async def _tell(self, chat_id: ChatId, text: str) -> None:
         try:

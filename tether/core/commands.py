@@ -1,4 +1,4 @@
-"""Slash commands: /status, /clear, /plan, /edit, /cancel, /plugins, /help.
+"""Slash commands: /status, /clear, /plan, /edit, /rules, /cancel, /plugins, /help.
 
 Each command is a small async function of a `CommandContext`, returning the
 reply. Commands never wait behind the chat's running request: `/cancel` has to
@@ -18,10 +18,7 @@ from tether.middleware.base import MessageContext
 if TYPE_CHECKING:
     from tether.core.engine import Engine
 
-__all__ = ["EDIT_MODE_TOOLS", "CommandContext", "CommandSpec", "SlashCommands", "apply_mode"]
-
-EDIT_MODE_TOOLS = ("Write", "Edit", "MultiEdit", "NotebookEdit")
-"""Tools `/edit` mode auto-approves for the chat (a deny still denies)."""
+__all__ = ["CommandContext", "CommandSpec", "SlashCommands", "apply_mode"]
 
 
 class CommandContext(BaseModel):
@@ -50,13 +47,9 @@ async def _status(ctx: CommandContext) -> str:
     engine: Engine = ctx.engine
     message = ctx.message
     session = await engine.sessions.get_or_create(message.user_id, message.chat_id)
-    auto = engine.gatekeeper.auto_approve_state(message.chat_id)
-    if auto.blanket:
-        auto_text = "everything that would ask"
-    elif auto.tools:
-        auto_text = ", ".join(sorted(auto.tools))
-    else:
-        auto_text = "off"
+    learned = engine.gatekeeper.learned
+    rules = learned.rules(str(message.chat_id))
+    store = learned.store
     running = "yes" if engine.is_busy(message.chat_id) else "no"
     return "\n".join(
         (
@@ -65,7 +58,9 @@ async def _status(ctx: CommandContext) -> str:
             f"Directory: {session.working_directory}",
             f"Messages: {session.message_count}",
             f"Cost: ${session.total_cost:.4f}",
-            f"Auto-approve: {auto_text}",
+            f"Learned rules: {len(rules)} (/rules)",
+            f"Learned-rules file: {store.path if store is not None else 'none (chat only)'}",
+            f"Audit log: {engine.config.audit_log_path}",
             f"Working now: {running}",
         )
     )
@@ -77,8 +72,9 @@ async def _clear(ctx: CommandContext) -> str:
     if engine.is_busy(message.chat_id):
         await engine.cancel(message.chat_id)
     await engine.sessions.reset(message.user_id, message.chat_id)
-    engine.gatekeeper.clear_auto_approve(message.chat_id)
-    return "🧹 Started a new conversation. Auto-approvals for this chat are cleared."
+    dropped = engine.gatekeeper.learned.forget_chat(str(message.chat_id))
+    suffix = f" {dropped} rule(s) learned for this chat are dropped." if dropped else ""
+    return "🧹 Started a new conversation." + suffix
 
 
 async def _switch_mode(ctx: CommandContext, mode: SessionMode) -> str:
@@ -90,25 +86,17 @@ async def _switch_mode(ctx: CommandContext, mode: SessionMode) -> str:
 
 
 async def apply_mode(engine: Engine, message: MessageContext, new_mode: SessionMode) -> str:
-    """Put the chat's session in `new_mode` (with edit mode's auto-approvals); the notice.
+    """Put the chat's session in `new_mode` (the gate derives its approvals from it); the notice.
 
     `/plan`, `/edit` and an approved plan (leaving plan mode) all switch here.
     """
     session = await engine.sessions.get_or_create(message.user_id, message.chat_id)
     await engine.sessions.set_mode(session, new_mode)
-    if session.mode is SessionMode.EDIT and new_mode is not SessionMode.EDIT:
-        for tool in EDIT_MODE_TOOLS:
-            engine.gatekeeper.revoke_auto_approve(message.chat_id, tool)
+    # The mode is stored once, in the session; the gate derives what it approves from it.
+    await engine.audit_logger.log(
+        "mode_changed", chat_id=message.chat_id, user_id=message.user_id, mode=new_mode.value
+    )
     if new_mode is SessionMode.EDIT:
-        for tool in EDIT_MODE_TOOLS:
-            engine.gatekeeper.auto_approve(message.chat_id, tool)
-        await engine.audit_logger.log(
-            "auto_approve_granted",
-            chat_id=message.chat_id,
-            tool_name=",".join(EDIT_MODE_TOOLS),
-            user_id=message.user_id,
-            reason="/edit",
-        )
         return (
             "✏️ Edit mode: file edits (Write, Edit) inside the project are approved "
             "without asking. Send /edit again to leave."
@@ -127,6 +115,40 @@ async def _plan(ctx: CommandContext) -> str:
 
 async def _edit(ctx: CommandContext) -> str:
     return await _switch_mode(ctx, SessionMode.EDIT)
+
+
+async def _rules(ctx: CommandContext) -> str:
+    """`/rules` lists; `/rules revoke N [M...]` or `/rules revoke all` revokes."""
+    engine: Engine = ctx.engine
+    message = ctx.message
+    learned = engine.gatekeeper.learned
+    rules = learned.rules(str(message.chat_id))
+    if ctx.args and ctx.args[0].lower() in {"revoke", "rm", "delete"}:
+        chosen = _chosen(ctx.args[1:], len(rules))
+        if chosen is None:
+            return "Usage: /rules revoke N [M ...] or /rules revoke all (numbers from /rules)."
+        ids = tuple(rules[index].id for index in chosen)
+        removed = await engine.gatekeeper.revoke_rules(
+            ids, user_id=message.user_id, chat_id=message.chat_id
+        )
+        return f"🗑 Revoked {len(removed)} learned rule(s)."
+    if not rules:
+        return "No learned rules. Answer an approval with Always to make one."
+    lines = ["📌 Learned rules (/rules revoke N, or all)"]
+    for number, rule in enumerate(rules, start=1):
+        lines.append(
+            f"{number}. {rule.label} — {rule.lifetime.value}, used {rule.uses}×, "
+            f"by {rule.granted_by} {rule.granted_at} [{rule.id}]"
+        )
+    return "\n".join(lines)
+
+
+def _chosen(args: tuple[str, ...], count: int) -> list[int] | None:
+    if [a.lower() for a in args] == ["all"]:
+        return list(range(count))
+    if not args or not all(a.isdigit() and 1 <= int(a) <= count for a in args):
+        return None
+    return sorted({int(a) - 1 for a in args})
 
 
 async def _cancel(ctx: CommandContext) -> str:
@@ -153,10 +175,11 @@ class SlashCommands:
     def __init__(self) -> None:
         self._commands: dict[str, tuple[CommandSpec, CommandHandler]] = {}
         for name, description, handler in (
-            ("status", "Mode, messages, cost and auto-approvals", _status),
+            ("status", "Mode, messages, cost, learned rules and files", _status),
             ("clear", "Start a new conversation", _clear),
             ("plan", "Toggle plan mode (no file changes)", _plan),
             ("edit", "Toggle edit mode (file edits auto-approved)", _edit),
+            ("rules", "List or revoke rules learned from Always", _rules),
             ("cancel", "Stop the running request", _cancel),
             ("plugins", "List plugins and their state", _plugins),
             ("help", "What Tether can do", self._help),

@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import platformdirs
 from pydantic import (
     AfterValidator,
     AliasChoices,
@@ -21,6 +23,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -40,12 +43,25 @@ __all__ = [
     "USER_ID_MAX",
     "TetherConfig",
     "bounded_seconds",
+    "config_directory",
+    "default_audit_log",
     "load_config",
+    "state_directory",
 ]
 
 ENV_PREFIX = "TETHER_"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def config_directory() -> Path:
+    """Where Tether's configuration lives (`$XDG_CONFIG_HOME/tether`, `~/.config/tether`)."""
+    return platformdirs.user_config_path("tether", appauthor=False)
+
+
+def state_directory() -> Path:
+    """Where Tether keeps state: learned rules (`$XDG_STATE_HOME/tether`, `~/.local/state/...`)."""
+    return platformdirs.user_state_path("tether", appauthor=False)
 
 
 def bounded_seconds(minimum: float, maximum: float, *, why: str) -> AfterValidator:
@@ -90,6 +106,14 @@ def _user_id(value: Any) -> int:
     return int(text)
 
 
+def default_audit_log(directories: tuple[Path, ...]) -> Path:
+    """This run's audit log: `<state>/audit/<first directory's name>-<time>-<pid>.jsonl`."""
+    name = directories[0].name if directories else "tether"
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "root"
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return state_directory() / "audit" / f"{slug[:60]}-{stamp}-{os.getpid()}.jsonl"
+
+
 def _split_commas(value: Any) -> Any:
     """Environment variables carry lists as `a,b,c`; code may pass real lists."""
     if isinstance(value, str):
@@ -132,9 +156,16 @@ class TetherConfig(BaseSettings):
             "TETHER_APPROVED_DIRECTORY",
         ),
     )
+    # Unset: one log per run in the state directory, named after the first
+    # approved directory (see `_audit_log_per_run`).
     audit_log_path: Path = Path("audit.jsonl")
     audit_fsync: bool = False
     policy_files: Annotated[tuple[str, ...], NoDecode] = ("default",)
+    # The person's own layer above the presets, and the rules learned from "always".
+    user_policy_file: Path = Field(default_factory=lambda: config_directory() / "policy.yaml")
+    learned_rules_path: Path = Field(
+        default_factory=lambda: state_directory() / "learned-rules.json"
+    )
     approval_timeout_seconds: Annotated[
         float,
         bounded_seconds(
@@ -289,6 +320,14 @@ class TetherConfig(BaseSettings):
                 "123456:ABC-def); copy it again from @BotFather"
             )
         return SecretStr(token)
+
+    @model_validator(mode="after")
+    def _audit_log_per_run(self) -> TetherConfig:
+        """Records gather in one place, not in whatever directory Tether started from."""
+        if "audit_log_path" not in self.model_fields_set:
+            # The model is frozen; this is its construction, the one moment it may change.
+            object.__setattr__(self, "audit_log_path", default_audit_log(self.approved_directories))
+        return self
 
     @field_validator("policy_files", mode="after")
     @classmethod

@@ -51,6 +51,7 @@ from tether.core.request_summary import RequestTally, denial_line
 from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.gatekeeper import GateDecision, ToolGatekeeper
+from tether.core.safety.learned import Lifetime
 from tether.core.session import Session, SessionManager, SessionMode
 from tether.core.types import ChatId, UserId
 from tether.exceptions import AgentError, SessionError, StorageError, TetherError
@@ -62,6 +63,8 @@ from tether.storage.base import SessionStore
 __all__ = ["Engine"]
 
 logger = structlog.get_logger(__name__)
+
+_OFFER_WAIT_STEPS = 200
 
 # A slash command as chat platforms define one: `/name` or `/name@bot`, then a
 # space or the end. `/etc/hosts has a typo` is a message, not a command.
@@ -293,6 +296,16 @@ class Engine:
         refusal = await self.middleware.check(context)
         if refusal is not None:
             return refusal.reply or "Not allowed."
+        if answer.scope is not None:
+            # The second step of "always": the scope (and lifetime) the person chose.
+            lifetime = Lifetime.REMEMBERED if answer.remember else Lifetime.CHAT
+            return await self.gatekeeper.learn(
+                answer.approval_id,
+                answer.scope,
+                lifetime,
+                chat_id=answer.chat_id,
+                user_id=answer.user_id,
+            )
         who = f"@{answer.username}" if answer.username else "you"
         if answer.choice in _QUESTION_CHOICES:
             return await self._answer_question(answer, who)
@@ -325,19 +338,36 @@ class Engine:
             return result.message
         if edit:
             return f"✅ Approved by {who}; working on in edit mode"
-        if answer.choice is ApprovalChoice.ALWAYS and result.tool_name:
-            self.gatekeeper.auto_approve(answer.chat_id, result.tool_name)
-            # A standing approval is a decision of its own: the record tells it
-            # apart from a single one.
-            await self.audit_logger.log(
-                "auto_approve_granted",
-                chat_id=answer.chat_id,
-                tool_name=result.tool_name,
-                user_id=answer.user_id,
-                approval_id=answer.approval_id,
-            )
-            return f"✅ Approved by {who}; {result.tool_name} is auto-approved in this chat"
+        if answer.choice is ApprovalChoice.ALWAYS:
+            return await self._offer_scopes(answer, who)
         return f"✅ Approved by {who}" if approved else f"❌ Rejected by {who}"
+
+    async def _offer_scopes(self, answer: ApprovalAnswer, who: str) -> str:
+        """Approved; "always" then offers the scopes to learn, narrowest first."""
+        # The gate keeps the offers once the request has settled (its audit entry
+        # written): give it a bounded moment to get there.
+        offers = self.gatekeeper.scope_offers(answer.approval_id)
+        for _ in range(_OFFER_WAIT_STEPS):
+            if offers:
+                break
+            await asyncio.sleep(0.01)
+            offers = self.gatekeeper.scope_offers(answer.approval_id)
+        if not offers:
+            return (
+                f"✅ Approved by {who} (this once: Tether cannot learn a rule for a call it "
+                "could not fully analyse)"
+            )
+        offer = getattr(self.connector, "offer_scopes", None)
+        labels = tuple(o.label for o in offers)
+        if offer is not None:
+            try:
+                await offer(answer.chat_id, answer.approval_id, labels)
+                return f"✅ Approved by {who}; choose what to allow from now on (or nothing)"
+            except Exception as error:  # noqa: BLE001 - the call is approved either way
+                logger.warning("scope_offer_failed", error=repr(error))
+        return f"✅ Approved by {who}; choose what to allow from now on: " + "; ".join(
+            f"{index}. {label}" for index, label in enumerate(labels, start=1)
+        )
 
     async def _answer_question(self, answer: ApprovalAnswer, who: str) -> str:
         """A pick, a finished multi-select, or a typed answer to the agent's question."""
@@ -415,7 +445,8 @@ class Engine:
         state.session_id = session.session_id
         log = logger.bind(session_id=session.session_id, chat_id=context.chat_id)
 
-        planning = [session.mode is SessionMode.PLAN]
+        # The mode the gate derives its approvals from; an approved plan changes it.
+        current_mode = [session.mode.value]
 
         async def can_use_tool(tool_name: str, tool_input: dict[str, Any]) -> GateDecision:
             decision = await self.gatekeeper.check(
@@ -425,13 +456,13 @@ class Engine:
                 context.chat_id,
                 user_id=context.user_id,
                 cwd=session.working_directory,
-                read_only=planning[0],
+                mode=current_mode[0],
             )
             if decision.allowed and decision.next_mode is not None:
                 # The person approved the plan: the rest of this request, and the
                 # next ones, work in the mode they chose.
                 await self._leave_plan_mode(context, decision.next_mode)
-                planning[0] = False
+                current_mode[0] = decision.next_mode
             if on_tool_decision is not None:
                 await on_tool_decision(tool_name, tool_input, decision)
             # A person who rejected the call knows; every other refusal (the

@@ -1,4 +1,4 @@
-"""ToolGatekeeper: events in order, one audit entry per call, approvals, auto-approval."""
+"""ToolGatekeeper: events in order, one audit entry per call, approvals, learned rules, modes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tether.core.events import SAFETY_VIOLATION, TOOL_ALLOWED, TOOL_DENIED, TOOL
 from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger, read_audit_log
 from tether.core.safety.gatekeeper import GateDecision, ToolGatekeeper, describe_for_approval
+from tether.core.safety.learned import Lifetime
 from tether.core.safety.pipeline import SafetyPipeline
 from tether.plugins.base import PluginContext
 from tether.plugins.builtin.audit_plugin import AuditPlugin
@@ -173,43 +174,171 @@ async def test_without_a_connector_asking_means_denying(
     assert decision.approval == "unavailable"
 
 
-async def test_auto_approve_a_tool(gate: ToolGatekeeper, requester: FakeRequester) -> None:
-    gate.auto_approve(42, "Write")
-    write = await check(gate, "Write", {"file_path": "x.py", "content": ""})
-    assert write.allowed and write.approval == "auto"
+async def approve_always(
+    gate: ToolGatekeeper,
+    requester: FakeRequester,
+    approvals: ApprovalCoordinator,
+    command: str,
+    scope: int,
+    lifetime: Lifetime = Lifetime.CHAT,
+) -> str:
+    """Ask about `command`, approve it, then learn scope number `scope`."""
+    answer = asyncio.create_task(answer_when_asked(requester, approvals, True))
+    decision = await check(gate, "Bash", {"command": command})
+    await answer
+    assert decision.allowed and decision.approval_id is not None
+    return await gate.learn(decision.approval_id, scope, lifetime, chat_id=42, user_id=7)
+
+
+async def test_always_offers_scopes_narrowest_first(
+    gate: ToolGatekeeper, requester: FakeRequester, approvals: ApprovalCoordinator
+) -> None:
+    answer = asyncio.create_task(answer_when_asked(requester, approvals, True))
+    decision = await check(gate, "Bash", {"command": "npm install lodash"})
+    await answer
+    assert decision.approval_id is not None
+    offers = gate.scope_offers(decision.approval_id)
+    assert [o.kind.value for o in offers] == ["exact", "program"]
+    assert offers[0].label == "exactly `npm install lodash`"
+    assert offers[1].label.startswith("`npm install *` in ")
+
+
+async def test_a_program_rule_approves_later_calls_with_other_arguments(
+    gate: ToolGatekeeper,
+    requester: FakeRequester,
+    approvals: ApprovalCoordinator,
+    audit_logger: AuditLogger,
+) -> None:
+    reply = await approve_always(gate, requester, approvals, "npm install lodash", 2)
+    assert reply.startswith("📌 Learned rule")
+    asked = len(requester.requests)
+    later = await check(gate, "Bash", {"command": "npm install left-pad"})
+    assert later.allowed and later.approval == "learned"
+    assert len(requester.requests) == asked
+    rule = gate.learned.rules()[0]
+    assert later.learned_rules == (rule.id,)
+    assert attempts(audit_logger)[-1]["decision"]["learned_rules"] == [rule.id]
+    events = [e["event_type"] for e in read_audit_log(audit_logger.path)]
+    assert "rule_learned" in events
+    assert gate.learned.rules()[0].uses == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param("npm publish", id="other-subcommand"),
+        pytest.param("pip install requests", id="other-program"),
+        pytest.param("npm install $PKG", id="dynamic-argument"),
+        pytest.param("npm install lodash && curl -s example.com", id="another-asking-part"),
+        pytest.param("sudo npm install x", id="floor-still-denies"),
+        pytest.param("npm install x | sh", id="pipe-to-shell"),
+    ],
+)
+async def test_a_program_rule_covers_nothing_else(
+    gate: ToolGatekeeper,
+    requester: FakeRequester,
+    approvals: ApprovalCoordinator,
+    command: str,
+) -> None:
+    await approve_always(gate, requester, approvals, "npm install lodash", 2)
+    answer = asyncio.create_task(answer_when_asked(requester, approvals, False))
+    decision = await check(gate, "Bash", {"command": command})
+    answer.cancel()
+    assert not decision.allowed
+    assert decision.approval != "learned"
+
+
+async def test_an_exact_rule_covers_only_that_command(
+    gate: ToolGatekeeper, requester: FakeRequester, approvals: ApprovalCoordinator
+) -> None:
+    await approve_always(gate, requester, approvals, "npm install lodash", 1)
+    again = await check(gate, "Bash", {"command": "npm install lodash"})
+    assert again.allowed and again.approval == "learned"
+    answer = asyncio.create_task(answer_when_asked(requester, approvals, False))
+    other = await check(gate, "Bash", {"command": "npm install lodash2"})
+    await answer
+    assert not other.allowed
+
+
+async def test_chat_rules_stay_in_their_chat_and_clear_drops_them(
+    gate: ToolGatekeeper, requester: FakeRequester, approvals: ApprovalCoordinator
+) -> None:
+    await approve_always(gate, requester, approvals, "npm install lodash", 2)
+    assert gate.learned.rules("43") == ()
+    assert gate.learned.forget_chat("42") == 1
+    assert gate.learned.rules() == ()
+
+
+async def test_nothing_is_learned_for_what_was_not_understood(
+    gate: ToolGatekeeper, requester: FakeRequester, approvals: ApprovalCoordinator
+) -> None:
+    answer = asyncio.create_task(answer_when_asked(requester, approvals, True))
+    decision = await check(gate, "Bash", {"command": "$CMD install"})
+    await answer
+    assert decision.approval_id is not None
+    assert gate.scope_offers(decision.approval_id) == ()
+    reply = await gate.learn(decision.approval_id, 1, Lifetime.CHAT, chat_id=42, user_id=7)
+    assert "no rule to learn" in reply
+
+
+async def test_learning_is_refused_from_another_chat_or_out_of_range(
+    gate: ToolGatekeeper, requester: FakeRequester, approvals: ApprovalCoordinator
+) -> None:
+    answer = asyncio.create_task(answer_when_asked(requester, approvals, True))
+    decision = await check(gate, "Bash", {"command": "npm install lodash"})
+    await answer
+    assert decision.approval_id is not None
+    other = await gate.learn(decision.approval_id, 1, Lifetime.CHAT, chat_id=99, user_id=7)
+    assert "another chat" in other
+    assert "between 1 and 2" in await gate.learn(
+        decision.approval_id, 9, Lifetime.CHAT, chat_id=42, user_id=7
+    )
+    assert gate.learned.rules() == ()
+
+
+async def test_revoking_is_audited(
+    gate: ToolGatekeeper,
+    requester: FakeRequester,
+    approvals: ApprovalCoordinator,
+    audit_logger: AuditLogger,
+) -> None:
+    await approve_always(gate, requester, approvals, "npm install lodash", 2)
+    rule = gate.learned.rules()[0]
+    removed = await gate.revoke_rules((rule.id,), user_id=7, chat_id=42)
+    assert removed == (rule,)
+    revoked = [e for e in read_audit_log(audit_logger.path) if e["event_type"] == "rule_revoked"]
+    assert revoked[0]["rule_id"] == rule.id
+
+
+async def test_edit_mode_approves_edits_that_would_ask(
+    gate: ToolGatekeeper, requester: FakeRequester
+) -> None:
+    write = await check(gate, "Write", {"file_path": "x.py", "content": ""}, mode="edit")
+    assert write.allowed and write.approval == "mode:edit"
     assert not requester.requests
-    assert gate.auto_approve_state(42).tools == frozenset({"Write"})
-    assert gate.auto_approve_state(43).tools == frozenset()
 
 
-async def test_auto_approve_never_overrides_a_deny(gate: ToolGatekeeper) -> None:
-    gate.auto_approve(42)
-    assert not (await check(gate, "Bash", {"command": "rm -rf /"})).allowed
-    assert not (await check(gate, "Write", {"file_path": ".env", "content": ""})).allowed
-
-
-async def test_auto_approve_still_asks_for_what_was_not_understood(
+async def test_edit_mode_never_overrides_a_deny_or_other_tools(
     gate: ToolGatekeeper, approvals: ApprovalCoordinator, requester: FakeRequester
 ) -> None:
-    gate.auto_approve(42)
+    secret = await check(gate, "Write", {"file_path": ".env", "content": ""}, mode="edit")
+    assert not secret.allowed
+    assert not (await check(gate, "Bash", {"command": "rm -rf /"}, mode="edit")).allowed
     answer = asyncio.create_task(answer_when_asked(requester, approvals, False))
-    decision = await check(gate, "Bash", {"command": "$CMD"})
+    decision = await check(gate, "Bash", {"command": "touch x"}, mode="edit")
     await answer
-    assert not decision.allowed
-    assert requester.requests
+    assert not decision.allowed and requester.requests
 
 
-async def test_revoke_and_clear(gate: ToolGatekeeper) -> None:
-    gate.auto_approve(42, "Write")
-    gate.auto_approve(42, "Edit")
-    gate.auto_approve(42)
-    gate.revoke_auto_approve(42, "Write")
-    state = gate.auto_approve_state(42)
-    assert state.blanket and state.tools == frozenset({"Edit"})
-    gate.revoke_auto_approve(42)
-    assert not gate.auto_approve_state(42).blanket
-    gate.clear_auto_approve(42)
-    assert gate.auto_approve_state(42).tools == frozenset()
+async def test_tool_attempts_record_the_directories_of_the_call(
+    gate: ToolGatekeeper, audit_logger: AuditLogger, project_dir: Path
+) -> None:
+    await check(gate, "Bash", {"command": "ls"}, cwd=project_dir)
+    resolved = str(project_dir.resolve())  # noqa: ASYNC240 - a test's own fixture path
+    entry = attempts(audit_logger)[-1]
+    assert entry["cwd"] == str(project_dir)
+    assert entry["approved_directories"] == [resolved]
+    assert entry["input_truncated"] is False
 
 
 async def test_a_failing_pipeline_is_a_deny(

@@ -39,7 +39,8 @@ def test_sandbox_comes_before_policy(make_pipeline: MakePipeline) -> None:
 
 def test_policy_decides_the_rest(make_pipeline: MakePipeline) -> None:
     verdict = bash(make_pipeline(), "git push --force")
-    assert (verdict.layer, verdict.rule, verdict.policy) == (Layer.POLICY, "force-push", "default")
+    expected = (Layer.POLICY, "floor:force_push", "built-in floor")
+    assert (verdict.layer, verdict.rule, verdict.policy) == expected
     assert verdict.risk_level.value == "critical"
     assert "force_push" in verdict.risk_facts
 

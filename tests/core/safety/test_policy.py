@@ -8,6 +8,7 @@ import pytest
 
 from tether.core.safety.classify import CallPart, Classification, Classifier
 from tether.core.safety.facts import PathUse, make_fact
+from tether.core.safety.floor import FLOOR_FACTS, FLOOR_LAYER
 from tether.core.safety.policy import Action, Policy, PolicyEngine, PolicyRule
 from tether.core.safety.tools import ToolKind
 
@@ -161,13 +162,24 @@ def test_allowed_only_if_every_part_is(classifier: Classifier) -> None:
 
 @pytest.mark.parametrize(
     "fact",
-    ["not_understood", "dynamic_command", "unresolved_path", "unknown_tool", "destructive_delete"],
+    ["not_understood", "dynamic_command", "unresolved_path", "unknown_tool"],
 )
-def test_floors_no_policy_can_lower(classifier: Classifier, fact: str) -> None:
+def test_what_the_analysis_cannot_see_always_asks(classifier: Classifier, fact: str) -> None:
     everything = policy(rule(name="allow-all", min_risk_level="none"), default="allow")
     decision = evaluate(classifier, [everything], shell(part("x", fact)))
     assert decision.action is Action.REQUIRE_APPROVAL
     assert "never allowed without a person" in decision.reason
+
+
+@pytest.mark.parametrize("fact", sorted(FLOOR_FACTS))
+def test_the_floor_denies_every_critical_fact_whatever_the_files_say(
+    classifier: Classifier, fact: str
+) -> None:
+    everything = policy(rule(name="allow-all", min_risk_level="none"), default="allow")
+    decision = evaluate(classifier, [everything], shell(part("x", fact)))
+    assert decision.action is Action.DENY
+    assert decision.rule == f"floor:{fact}"
+    assert decision.policy == FLOOR_LAYER
 
 
 def test_whole_call_facts_are_judged_too(classifier: Classifier) -> None:
@@ -207,7 +219,7 @@ def test_classifications_are_cached_by_what_they_read(classifier: Classifier) ->
     [
         P({"action": "maybe"}, "not an action", id="bad-action"),
         P({"risk_facts": ["nope"]}, "unknown risk fact", id="unknown-fact"),
-        P({"command_patterns": ["("]}, "not a regex", id="bad-regex"),
+        P({"command_patterns": ["("]}, "not a valid regular expression", id="bad-regex"),
         P({"programs": ["ls"], "colour": "red"}, "Extra inputs", id="unknown-key"),
         P({}, "matches nothing in particular", id="no-matcher"),
         P({"subcommands": ["status"]}, "subcommands need programs", id="subcommands-alone"),

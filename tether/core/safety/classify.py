@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer, max_level
 from tether.core.safety.facts import PathAccess, PathUse, RiskFact, RiskLevel, make_fact
-from tether.core.safety.shell import ShellParser
+from tether.core.safety.shell import ShellParser, SimpleCommand
 from tether.core.safety.shell_words import brace_expand
 from tether.core.safety.tools import ToolKind, tool_kind
 
@@ -42,6 +42,11 @@ class CallPart(BaseModel):
     """The paths resolved by the sandbox (absolute, symlinks followed), once checked."""
     subshell: bool = False
     """A shell command run in a subshell (its `cd` does not last)."""
+    args: tuple[str, ...] = ()
+    """The arguments of a shell command after its program, quotes removed."""
+    opaque: bool = False
+    """Some of the command's words are only known at run time (a variable, a glob, a
+    substitution, arguments from stdin): a `commands:` wildcard never matches them."""
 
     @property
     def fact_kinds(self) -> frozenset[str]:
@@ -142,6 +147,8 @@ class Classifier:
                     facts=facts,
                     paths=item.paths,
                     subshell=item.command.subshell,
+                    args=item.command.args,
+                    opaque=_opaque(item.command),
                 )
             )
         return Classification(
@@ -193,6 +200,18 @@ class Classifier:
         text = uses[0].path if uses else ""
         part = CallPart(text=text, facts=tuple(facts), paths=tuple(uses))
         return Classification(tool_name=tool_name, kind=kind, parts=(part,))
+
+
+def _opaque(command: SimpleCommand) -> bool:
+    return bool(
+        command.dynamic_program
+        or command.dynamic_args
+        or command.glob_args
+        or command.procsub_args
+        or command.dynamic_code
+        or command.substituted
+        or command.args_from_stdin
+    )
 
 
 def _path_readings(path: str) -> list[str]:

@@ -11,14 +11,18 @@ entry from being written: the bus contains whatever their handlers raise, the
 verdict and the input to record are taken before tool.gated is delivered, and
 a cancellation that arrives while it is delivered is recorded as a deny.
 
-Auto-approval (per chat, for every tool or for some) answers "yes" in place
-of a person, but only where the policy would ask: never for a deny, and never
-for what the analysis could not see or what is critical.
+Above the policy files sit two more layers, applied only where the policy
+would ask (never to a deny or the floor, never to what the analysis could not
+see): learned rules (`learned.py`, from a person's "always"; each use is
+recorded in the call's `tool_attempt` entry) and the chat's mode (edit mode
+approves file edits inside the project; plan mode refuses what would ask). A
+mode is stored once, in the session; the gate derives what it approves from it.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,21 +40,34 @@ from tether.core.events import (
 )
 from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
-from tether.core.safety.facts import NEVER_AUTO_ALLOWED, RiskLevel
+from tether.core.safety.classify import CallPart
+from tether.core.safety.facts import NEVER_AUTO_ALLOWED
+from tether.core.safety.learned import (
+    LearnedRule,
+    LearnedRules,
+    Lifetime,
+    ScopeOffer,
+    offer_scopes,
+)
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.core.safety.policy import Action
 from tether.core.safety.preview import ApprovalPreview, build_preview, note_preview
 from tether.core.safety.prompts import INTERACTIVE_TOOLS, AgentPrompt, answers_input, parse_prompt
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
 from tether.core.types import ChatId, UserId
+from tether.exceptions import ConfigError
 
-__all__ = ["AutoApproveState", "GateDecision", "ToolGatekeeper", "describe_for_approval"]
+__all__ = ["EDIT_MODE_TOOLS", "GateDecision", "ToolGatekeeper", "describe_for_approval"]
 
 logger = structlog.get_logger(__name__)
 
 _MAX_SHOWN = 300
 # A preview reads the file an edit changes; a slow disk must not hold the ask back.
 _PREVIEW_SECONDS = 3.0
+_OFFERS_KEPT = 256
+
+EDIT_MODE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
+"""Tools edit mode approves without asking (inside the project; a deny still denies)."""
 
 
 class GateDecision(BaseModel):
@@ -81,14 +98,8 @@ class GateDecision(BaseModel):
     next_mode: str | None = None
     """For an approved plan (ExitPlanMode): the mode the person chose (default, edit)."""
 
-
-class AutoApproveState(BaseModel):
-    """What is auto-approved in a chat: everything that would ask, or some tools."""
-
-    model_config = ConfigDict(frozen=True)
-
-    blanket: bool = False
-    tools: frozenset[str] = frozenset()
+    learned_rules: tuple[str, ...] = ()
+    """The ids of the learned rules that approved the call."""
 
 
 class ToolGatekeeper:
@@ -99,6 +110,7 @@ class ToolGatekeeper:
         approvals: asks a person when the policy says so.
         event_bus: receives tool.gated, tool.allowed, tool.denied.
         audit_logger: receives one tool_attempt entry per call.
+        learned: the learned rules (None: a fresh set kept for the chats only).
     """
 
     def __init__(
@@ -107,12 +119,14 @@ class ToolGatekeeper:
         approvals: ApprovalCoordinator,
         event_bus: EventBus,
         audit_logger: AuditLogger,
+        learned: LearnedRules | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._approvals = approvals
         self._bus = event_bus
         self._audit = audit_logger
-        self._auto: dict[ChatId, AutoApproveState] = {}
+        self._learned = learned if learned is not None else LearnedRules()
+        self._offers: OrderedDict[str, tuple[ChatId, tuple[ScopeOffer, ...]]] = OrderedDict()
 
     @property
     def pipeline(self) -> SafetyPipeline:
@@ -122,38 +136,84 @@ class ToolGatekeeper:
     def approvals(self) -> ApprovalCoordinator:
         return self._approvals
 
-    # -- auto-approval --------------------------------------------------------
+    @property
+    def learned(self) -> LearnedRules:
+        return self._learned
 
-    def auto_approve(self, chat_id: ChatId, tool_name: str | None = None) -> None:
-        """Approve, in `chat_id`, what would ask: for `tool_name`, or every tool (None)."""
-        state = self._auto.get(chat_id, AutoApproveState())
-        if tool_name is None:
-            state = state.model_copy(update={"blanket": True})
-        else:
-            state = state.model_copy(update={"tools": state.tools | {tool_name}})
-        self._auto[chat_id] = state
-        logger.info("auto_approve_on", chat_id=chat_id, tool_name=tool_name or "*")
+    # -- learning from "always" -----------------------------------------------
 
-    def revoke_auto_approve(self, chat_id: ChatId, tool_name: str | None = None) -> None:
-        """Stop auto-approving `tool_name` (None: stop the blanket approval) in `chat_id`."""
-        state = self._auto.get(chat_id)
-        if state is None:
+    def scope_offers(self, approval_id: str) -> tuple[ScopeOffer, ...]:
+        """The scopes "always" may grant for approval `approval_id` (narrowest first)."""
+        entry = self._offers.get(approval_id)
+        return entry[1] if entry is not None else ()
+
+    async def learn(
+        self,
+        approval_id: str,
+        choice: int,
+        lifetime: Lifetime,
+        *,
+        chat_id: ChatId,
+        user_id: UserId,
+    ) -> str:
+        """Grant scope number `choice` (1-based) of an approved call; returns what to show.
+
+        Audited as `rule_learned`. A remembered rule that cannot be written is
+        kept for the chat, and the reply says so.
+        """
+        entry = self._offers.get(approval_id)
+        if entry is None or str(entry[0]) != str(chat_id):
+            return "That approval has no rule to learn (it expired or was for another chat)."
+        offers = entry[1]
+        if not 1 <= choice <= len(offers):
+            return f"Choose a scope between 1 and {len(offers)}."
+        del self._offers[approval_id]
+        try:
+            rule, warning = self._learned.grant(
+                offers[choice - 1],
+                lifetime,
+                chat_id=str(chat_id),
+                granted_by=str(user_id),
+                approval_id=approval_id,
+            )
+        except ConfigError as error:
+            return f"⚠️ {error}"
+        await self._audit.log(
+            "rule_learned",
+            rule_id=rule.id,
+            scope=rule.kind.value,
+            label=rule.label,
+            lifetime=rule.lifetime.value,
+            directory=rule.directory,
+            chat_id=chat_id,
+            user_id=user_id,
+            approval_id=approval_id,
+        )
+        where = "for this chat" if rule.lifetime is Lifetime.CHAT else "remembered"
+        text = f"📌 Learned rule {rule.id}: {rule.label} ({where}); /rules lists and revokes"
+        if warning is not None:
+            text += f". ⚠️ Kept for this chat only: {warning}"
+        return text
+
+    async def revoke_rules(
+        self, rule_ids: tuple[str, ...], *, user_id: UserId | None, chat_id: ChatId | None
+    ) -> tuple[LearnedRule, ...]:
+        """Revoke learned rules; each revocation gets a `rule_revoked` audit entry."""
+        removed = self._learned.revoke(rule_ids)
+        for rule in removed:
+            await self._audit.log(
+                "rule_revoked", rule_id=rule.id, label=rule.label, user_id=user_id, chat_id=chat_id
+            )
+        return removed
+
+    def _remember_offers(
+        self, approval_id: str | None, chat_id: ChatId, offers: tuple[ScopeOffer, ...]
+    ) -> None:
+        if approval_id is None or not offers:
             return
-        if tool_name is None:
-            state = state.model_copy(update={"blanket": False})
-        else:
-            state = state.model_copy(update={"tools": state.tools - {tool_name}})
-        self._auto[chat_id] = state
-        logger.info("auto_approve_off", chat_id=chat_id, tool_name=tool_name or "*")
-
-    def clear_auto_approve(self, chat_id: ChatId) -> None:
-        """Stop every auto-approval in `chat_id`."""
-        self._auto.pop(chat_id, None)
-        logger.info("auto_approve_cleared", chat_id=chat_id)
-
-    def auto_approve_state(self, chat_id: ChatId) -> AutoApproveState:
-        """What is auto-approved in `chat_id` (for /status)."""
-        return self._auto.get(chat_id, AutoApproveState())
+        self._offers[approval_id] = (chat_id, offers)
+        while len(self._offers) > _OFFERS_KEPT:
+            self._offers.popitem(last=False)
 
     # -- the gate -------------------------------------------------------------
 
@@ -167,25 +227,29 @@ class ToolGatekeeper:
         user_id: UserId | None = None,
         cwd: Path | str | None = None,
         read_only: bool = False,
+        mode: str | None = None,
     ) -> GateDecision:
         """Decide whether the agent may run `tool_name` with `tool_input`.
 
         `user_id` is the person whose message is being served (only they may
         approve); `cwd` is the session's working directory (default: the first
-        approved directory); `read_only` (plan mode) denies, without asking,
-        whatever the policy does not allow outright, except writing Claude Code's
-        own plan files. Emits tool.gated, then tool.allowed or tool.denied.
+        approved directory); `mode` is the chat's mode: "plan" (or `read_only`)
+        denies, without asking, whatever the policy does not allow outright,
+        except writing Claude Code's own plan files; "edit" approves file edits
+        the policy would ask about. Emits tool.gated, then tool.allowed or tool.denied.
         Never raises, except to propagate cancellation (recorded as a deny first).
         """
         name = tool_name if isinstance(tool_name, str) else repr(tool_name)
         try:
             # Decided, and copied for the record, before any plugin sees the call:
             # nothing a tool.gated handler does can change either.
-            logged_input = _bounded(tool_input)
+            logged_input, truncated = _bounded_input(tool_input)
             verdict = self._pipeline.decide(tool_name, tool_input, cwd=cwd)
             asks = verdict.decision is Action.REQUIRE_APPROVAL
+            read_only = read_only or mode == "plan"
             if read_only and asks and not _writes_a_plan(name, tool_input):
                 verdict = _plan_mode_denial(verdict)
+            directory = self._approved_directory(cwd)
             try:
                 await self._bus.emit(
                     Event(
@@ -199,7 +263,15 @@ class ToolGatekeeper:
                     )
                 )
                 decision = await self._settle(
-                    verdict, name, session_id, chat_id, user_id, tool_input, cwd
+                    verdict,
+                    name,
+                    session_id,
+                    chat_id,
+                    user_id,
+                    tool_input,
+                    cwd,
+                    mode=mode,
+                    directory=directory,
                 )
             except asyncio.CancelledError:
                 # The request was cancelled (while a person was being asked, or
@@ -211,9 +283,13 @@ class ToolGatekeeper:
                     violation_type="approval",
                     approval="cancelled",
                 )
-                await self._record(cancelled, verdict, name, logged_input, session_id)
+                await self._record(
+                    cancelled, verdict, name, logged_input, session_id, cwd, truncated
+                )
                 raise
-            decision = await self._record(decision, verdict, name, logged_input, session_id)
+            decision = await self._record(
+                decision, verdict, name, logged_input, session_id, cwd, truncated
+            )
         except Exception as error:
             logger.error("gate_failed", tool_name=name, error=repr(error), exc_info=error)
             decision = GateDecision(
@@ -234,8 +310,11 @@ class ToolGatekeeper:
         user_id: UserId | None,
         tool_input: Any = None,
         cwd: Path | str | None = None,
+        *,
+        mode: str | None = None,
+        directory: str | None = None,
     ) -> GateDecision:
-        """Turn the verdict into a final decision, asking a person when needed."""
+        """Turn the verdict into a final decision: learned rules, the mode, or a person."""
         base = {
             "classification": verdict.classification,
             "decision": verdict.decision.value,
@@ -257,13 +336,32 @@ class ToolGatekeeper:
                 violation_type=verdict.violation_type or "policy",
                 **base,
             )
-        if self._auto_approved(chat_id, tool_name, verdict):
+        asking = _asking_parts(verdict)
+        vouched = asking is not None and not verdict.problems
+        if vouched and asking is not None and verdict.classification is not None:
+            rules = self._learned.covering(
+                verdict.classification, asking, chat_id=str(chat_id), directory=directory
+            )
+            if rules:
+                self._learned.record_use(rules)
+                ids = tuple(rule.id for rule in rules)
+                return GateDecision(
+                    allowed=True,
+                    reason=f"Approved by learned rule {', '.join(ids)} ({verdict.reason})",
+                    approval="learned",
+                    learned_rules=ids,
+                    **{**base, "layer": "learned"},
+                )
+        if vouched and mode == "edit" and tool_name in EDIT_MODE_TOOLS:
             return GateDecision(
                 allowed=True,
-                reason=f"Auto-approved in this chat ({verdict.reason})",
-                approval="auto",
-                **{**base, "layer": Layer.POLICY.value},
+                reason=f"Approved by edit mode ({verdict.reason})",
+                approval="mode:edit",
+                **{**base, "layer": "mode"},
             )
+        offers: tuple[ScopeOffer, ...] = ()
+        if vouched and asking and verdict.classification is not None and directory is not None:
+            offers = offer_scopes(verdict.classification, [p for _, p in asking], directory)
         result = await self._approvals.request(
             session_id=session_id,
             chat_id=chat_id,
@@ -272,6 +370,7 @@ class ToolGatekeeper:
             owner=user_id,
             preview=await self._preview(tool_name, tool_input, verdict, cwd),
         )
+        self._remember_offers(result.approval_id, chat_id, offers)
         if result.approved:
             return GateDecision(
                 allowed=True,
@@ -288,6 +387,18 @@ class ToolGatekeeper:
             approval_id=result.approval_id,
             **base,
         )
+
+    def _approved_directory(self, cwd: Path | str | None) -> str | None:
+        """The approved directory the call works in (learned rules are kept per directory)."""
+        approved = self._pipeline.sandbox.approved_directories
+        if cwd is None:
+            return approved[0] if approved else None
+        try:
+            resolved = str(Path(cwd).expanduser().resolve())
+        except (OSError, RuntimeError, ValueError):
+            return None
+        inside = [d for d in approved if resolved == d or resolved.startswith(d.rstrip("/") + "/")]
+        return max(inside, key=len) if inside else None
 
     async def _ask_person(
         self,
@@ -354,15 +465,6 @@ class ToolGatekeeper:
         except TimeoutError:
             return note_preview(tool_name, "no preview: reading the file took too long", verdict)
 
-    def _auto_approved(self, chat_id: ChatId, tool_name: str, verdict: Verdict) -> bool:
-        state = self._auto.get(chat_id)
-        if state is None or not (state.blanket or tool_name in state.tools):
-            return False
-        # A person still decides what the analysis could not see, what is critical,
-        # and calls with fields Tether does not know.
-        blind = NEVER_AUTO_ALLOWED & set(verdict.risk_facts)
-        return not blind and verdict.risk_level is not RiskLevel.CRITICAL and not verdict.problems
-
     async def _record(
         self,
         decision: GateDecision,
@@ -370,8 +472,14 @@ class ToolGatekeeper:
         tool_name: str,
         tool_input: Any,
         session_id: str,
+        cwd: Path | str | None,
+        truncated: bool,
     ) -> GateDecision:
-        """One tool_attempt entry per call; an unrecorded allow becomes a deny."""
+        """One tool_attempt entry per call; an unrecorded allow becomes a deny.
+
+        `tool_input` is the copy made for the log; `truncated` says whether
+        making it cut anything (replay skips those entries).
+        """
         try:
             await self._audit.log_tool_attempt(
                 session_id=session_id,
@@ -386,7 +494,11 @@ class ToolGatekeeper:
                     "reason": decision.reason,
                     "approval": decision.approval,
                     "approval_id": decision.approval_id,
+                    "learned_rules": list(decision.learned_rules),
                 },
+                cwd=str(cwd) if cwd is not None else self._approved_directory(None),
+                approved_directories=list(self._pipeline.sandbox.approved_directories),
+                input_truncated=truncated,
             )
         except Exception as error:  # noqa: BLE001 - an unrecorded decision must not allow
             logger.error("tool_attempt_not_logged", tool_name=tool_name, error=repr(error))
@@ -493,6 +605,35 @@ def describe_for_approval(tool_name: str, verdict: Verdict) -> str:
     facts = ", ".join(verdict.risk_facts[:4])
     lines.append(f"Risk: {verdict.risk_level.value}" + (f" — {facts}" if facts else ""))
     return "\n".join(lines)
+
+
+def _asking_parts(verdict: Verdict) -> list[tuple[int, CallPart]] | None:
+    """The parts the policy asks about, or None when one of them may never be learned."""
+    decision = verdict.policy_decision
+    classification = verdict.classification
+    if decision is None or classification is None or verdict.layer is not Layer.POLICY:
+        return None
+    if NEVER_AUTO_ALLOWED & set(verdict.risk_facts) or classification.facts:
+        return None
+    parts = classification.parts
+    asking = [
+        (index, parts[index])
+        for index, part in enumerate(decision.parts)
+        if part.action is Action.REQUIRE_APPROVAL and index < len(parts)
+    ]
+    if any(p.action is Action.DENY for p in decision.parts) or len(decision.parts) > len(parts):
+        return None
+    return asking
+
+
+def _bounded_input(tool_input: Any) -> tuple[Any, bool]:
+    """The input as logged, and whether logging cut anything (replay skips those)."""
+    logged = _bounded(tool_input)
+    try:
+        same = logged == tool_input
+    except Exception:  # noqa: BLE001 - an input that cannot even be compared was cut
+        same = False
+    return logged, not same
 
 
 def _prompt_text(prompt: AgentPrompt) -> str:

@@ -92,6 +92,10 @@ class SafetyPipeline:
     def sandbox(self) -> SandboxEnforcer:
         return self._sandbox
 
+    @property
+    def paths(self) -> PathAnalyzer:
+        return self._paths
+
     def decide(self, tool_name: Any, tool_input: Any, *, cwd: Path | str | None = None) -> Verdict:
         """The decision for a call; never raises (a failure is a deny that says so)."""
         try:

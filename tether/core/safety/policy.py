@@ -9,10 +9,15 @@ Evaluation (docs/policies.md has the full story):
   later file (an overlay such as dev-tools) can therefore fill gaps and
   tighten, but never relax a decision an earlier file made. When every file
   abstains, the default action applies (the last file that sets one).
-- Some things are never allowed without a person, whatever the rules say:
-  facts at the critical level, and what the analysis could not see
-  (`NEVER_AUTO_ALLOWED`: not understood, dynamic commands, unresolved paths,
-  unknown tools). They are raised to require_approval.
+- The floor (`floor.py`) comes first: a part with a critical fact is denied,
+  whatever any file says.
+- Layers above the base (files that `extends:` a preset, the user's file) are
+  applied in order after it: each layer's first matching rule may tighten
+  anything, and may relax an ask to allow when the part is one the analysis
+  vouches for. Nothing relaxes a deny.
+- What the analysis could not see (`NEVER_AUTO_ALLOWED`: not understood,
+  dynamic commands, unresolved paths, unknown tools) is never allowed without
+  a person, whatever the rules say: it is raised to require_approval.
 - A call is denied if any part is denied, allowed only if every part is
   allowed, and otherwise needs approval.
 """
@@ -22,6 +27,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
+import shlex
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +37,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tether.core.safety.classify import CallPart, Classification, Classifier
-from tether.core.safety.facts import FACTS, NEVER_AUTO_ALLOWED, RiskLevel
+from tether.core.safety.facts import FACTS, NEVER_AUTO_ALLOWED, RiskFact, RiskLevel
+from tether.core.safety.floor import FLOOR_LAYER, FLOOR_RULE, floor_fact
+from tether.core.safety.patterns import (
+    REGEX_TEXT_LIMIT,
+    command_glob_match,
+    command_glob_problem,
+    path_glob_match,
+    path_glob_problem,
+    regex_problem,
+)
 
 __all__ = [
     "Action",
@@ -43,6 +58,7 @@ __all__ = [
     "PolicyEngine",
     "PolicyRule",
     "PolicySettings",
+    "RuleExamples",
 ]
 
 
@@ -93,6 +109,26 @@ class PolicySettings(BaseModel):
         return None if value is None else _action(value)
 
 
+class RuleExamples(BaseModel):
+    """Calls a rule is meant to decide: checked by `tether policy test` and at start-up.
+
+    Each item is a shell command (for Bash) or a mapping `{tool: NAME, input: {...}}`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    allow: tuple[str | dict[str, Any], ...] = ()
+    ask: tuple[str | dict[str, Any], ...] = ()
+    deny: tuple[str | dict[str, Any], ...] = ()
+
+    def items(self) -> tuple[tuple[Action, str | dict[str, Any]], ...]:
+        return (
+            *((Action.ALLOW, item) for item in self.allow),
+            *((Action.REQUIRE_APPROVAL, item) for item in self.ask),
+            *((Action.DENY, item) for item in self.deny),
+        )
+
+
 class PolicyRule(BaseModel):
     """One rule: what it matches (every key given must match) and what it decides."""
 
@@ -109,6 +145,8 @@ class PolicyRule(BaseModel):
     """Programs of shell commands, after wrappers (`pytest`, `git`); globs allowed."""
     subcommands: tuple[str, ...] = ()
     """Leading operands after the program (`status`, `run test`); needs `programs`."""
+    commands: tuple[str, ...] = ()
+    """Globs of whole simple commands (`npm run *`, `docker compose up`), word by word."""
     command_patterns: tuple[str, ...] = ()
     """Regular expressions searched in the normalised command (or the tool's main argument)."""
     path_patterns: tuple[str, ...] = ()
@@ -117,6 +155,9 @@ class PolicyRule(BaseModel):
     """Fact kinds (`recursive_delete`, `network`...); any one of them matches."""
     min_risk_level: RiskLevel | None = None
     """Matches parts whose highest fact is at least this level."""
+    examples: RuleExamples | None = None
+    line: int = Field(default=0, exclude=True)
+    """The rule's line in its file (set by the loader; 0 when built in code)."""
 
     @field_validator("action", mode="before")
     @classmethod
@@ -127,6 +168,7 @@ class PolicyRule(BaseModel):
         "tools",
         "programs",
         "subcommands",
+        "commands",
         "command_patterns",
         "path_patterns",
         "risk_facts",
@@ -152,10 +194,27 @@ class PolicyRule(BaseModel):
     @classmethod
     def _valid_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(f"command pattern {pattern!r} is not a regex: {error}") from None
+            problem = regex_problem(pattern)
+            if problem is not None:
+                raise ValueError(f"command pattern {pattern!r} is refused: {problem}")
+        return value
+
+    @field_validator("commands")
+    @classmethod
+    def _valid_commands(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            problem = command_glob_problem(pattern)
+            if problem is not None:
+                raise ValueError(f"command {pattern!r} is refused: {problem}")
+        return value
+
+    @field_validator("path_patterns")
+    @classmethod
+    def _valid_paths(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            problem = path_glob_problem(pattern)
+            if problem is not None:
+                raise ValueError(f"path pattern {pattern!r} is refused: {problem}")
         return value
 
     @model_validator(mode="after")
@@ -163,6 +222,7 @@ class PolicyRule(BaseModel):
         matchers = (
             self.tools,
             self.programs,
+            self.commands,
             self.command_patterns,
             self.path_patterns,
             self.risk_facts,
@@ -171,7 +231,7 @@ class PolicyRule(BaseModel):
             raise ValueError("subcommands need programs (e.g. programs: [git])")
         if not any(matchers) and self.min_risk_level is None:
             raise ValueError(
-                "the rule matches nothing in particular (give tools, programs, "
+                "the rule matches nothing in particular (give tools, programs, commands, "
                 "command_patterns, path_patterns, risk_facts or min_risk_level); "
                 "use settings.default_action for a catch-all"
             )
@@ -192,13 +252,15 @@ class _Matcher:
     """
 
     rule: PolicyRule
+    allows: bool
     tools: frozenset[str]
     tool_globs: tuple[str, ...]
     programs: frozenset[str]
     program_globs: tuple[str, ...]
     subcommands: tuple[tuple[str, ...], ...]
+    commands: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
-    paths: tuple[re.Pattern[str], ...]
+    paths: tuple[str, ...]
     facts: frozenset[str]
     min_rank: int | None
 
@@ -207,13 +269,15 @@ class _Matcher:
         programs = [p.lower() for p in rule.programs]
         return cls(
             rule=rule,
+            allows=rule.action is Action.ALLOW,
             tools=frozenset(t for t in rule.tools if not _is_glob(t)),
             tool_globs=tuple(t for t in rule.tools if _is_glob(t)),
             programs=frozenset(p for p in programs if not _is_glob(p)),
             program_globs=tuple(p for p in programs if _is_glob(p)),
-            subcommands=tuple(tuple(s.split()) for s in rule.subcommands),
+            subcommands=tuple(tuple(_split_words(s)) for s in rule.subcommands),
+            commands=rule.commands,
             patterns=tuple(re.compile(p) for p in rule.command_patterns),
-            paths=tuple(_path_regex(p) for p in rule.path_patterns),
+            paths=rule.path_patterns,
             facts=frozenset(rule.risk_facts),
             min_rank=rule.min_risk_level.rank if rule.min_risk_level is not None else None,
         )
@@ -239,52 +303,43 @@ class _Matcher:
             return False
         if self.min_rank is not None and rank < self.min_rank:
             return False
-        if self.patterns and not any(p.search(part.text) for p in self.patterns):
+        if self.commands and not self._matches_command(part):
+            return False
+        if self.patterns and not self._matches_pattern(part.text):
             return False
         return not self.paths or self._matches_path(part)
+
+    def _matches_command(self, part: CallPart) -> bool:
+        if part.program is None:
+            return False
+        if part.opaque and self.allows:
+            # A wildcard vouches only for words the analysis understood.
+            return False
+        words = (part.program, *part.args)
+        return any(command_glob_match(pattern, words) for pattern in self.commands)
+
+    def _matches_pattern(self, text: str) -> bool:
+        if len(text) > REGEX_TEXT_LIMIT:
+            # Too long to search in bounded time: fail closed (a deny or ask rule
+            # holds, an allow rule does not).
+            return not self.allows
+        return any(p.search(text) for p in self.patterns)
 
     def _matches_path(self, part: CallPart) -> bool:
         candidates = [posixpath.normpath(use.path) for use in part.paths if use.path]
         candidates.extend(part.resolved)
-        return any(p.search(c) for p in self.paths for c in candidates)
+        return any(path_glob_match(p, c) for p in self.paths for c in candidates)
 
 
 def _is_glob(text: str) -> bool:
     return any(c in text for c in "*?[")
 
 
-def _path_regex(pattern: str) -> re.Pattern[str]:
-    """A gitignore-like glob: without '/', it matches a basename; '**' spans directories."""
-    anchored = pattern.startswith("/")
-    body = pattern.lstrip("/") if anchored else pattern
-    regex = []
-    index = 0
-    while index < len(body):
-        char = body[index]
-        if body.startswith("**/", index):
-            regex.append("(?:.*/)?")
-            index += 3
-            continue
-        if body.startswith("**", index):
-            regex.append(".*")
-            index += 2
-            continue
-        if char == "*":
-            regex.append("[^/]*")
-        elif char == "?":
-            regex.append("[^/]")
-        elif char == "[":
-            end = body.find("]", index + 1)
-            if end < 0:
-                regex.append(re.escape(char))
-            else:
-                regex.append("[" + body[index + 1 : end].replace("!", "^", 1) + "]")
-                index = end
-        else:
-            regex.append(re.escape(char))
-        index += 1
-    prefix = "^/?" if anchored else "(?:^|/)"
-    return re.compile(prefix + "".join(regex) + "/?$", re.IGNORECASE)
+def _split_words(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
 
 
 class Policy(BaseModel):
@@ -297,8 +352,12 @@ class Policy(BaseModel):
     description: str = ""
     settings: PolicySettings = PolicySettings()
     rules: tuple[PolicyRule, ...] = ()
+    extends: str | None = None
+    """A preset name or a path: this file is a layer above that base (it may relax asks)."""
     source: str = ""
     """Where the policy came from (a preset name or a file path)."""
+    layer: str = "base"
+    """Which layer the file is in: base, extends or user (set by the loader)."""
 
     @field_validator("version")
     @classmethod
@@ -336,6 +395,8 @@ class PartDecision(BaseModel):
     policy: str | None = None
     reason: str = ""
     facts: tuple[str, ...] = ()
+    line: int = 0
+    """The deciding rule's line in its file (0: built in, or no rule)."""
 
 
 class PolicyDecision(BaseModel):
@@ -360,23 +421,35 @@ class PolicyEngine:
     """Classifies tool calls and evaluates them against policy files.
 
     Args:
-        policies: the policy files, in order (base first, overlays after).
+        policies: the base policy files, in order (strictest decision wins).
         classifier: turns tool calls into classifications.
+        layers: the files above the base, in order (files that `extends:` a
+            preset, then the user's file): each may tighten, or relax an ask.
         cache_size: how many classifications to keep (repeated calls are common).
     """
 
     def __init__(
-        self, policies: Sequence[Policy], classifier: Classifier, *, cache_size: int = 2048
+        self,
+        policies: Sequence[Policy],
+        classifier: Classifier,
+        *,
+        layers: Sequence[Policy] = (),
+        cache_size: int = 2048,
     ) -> None:
         if not policies:
             raise ValueError("at least one policy is needed")
         self._policies = tuple(policies)
+        self._layers = tuple(layers)
         self._compiled = tuple(
             (policy, tuple(_Matcher.of(rule) for rule in policy.rules)) for policy in policies
+        )
+        self._compiled_layers = tuple(
+            (policy, tuple(_Matcher.of(rule) for rule in policy.rules)) for policy in layers
         )
         self._classifier = classifier
         self._cache: OrderedDict[tuple[str, ...], Classification] = OrderedDict()
         self._cache_size = cache_size
+        every = (*self._policies, *self._layers)
         self._default_action = next(
             (
                 p.settings.default_action
@@ -388,7 +461,7 @@ class PolicyEngine:
         self._timeout = next(
             (
                 p.settings.approval_timeout_seconds
-                for p in reversed(self._policies)
+                for p in reversed(every)
                 if p.settings.approval_timeout_seconds is not None
             ),
             None,
@@ -396,7 +469,17 @@ class PolicyEngine:
 
     @property
     def policies(self) -> tuple[Policy, ...]:
+        """The base files."""
         return self._policies
+
+    @property
+    def classifier(self) -> Classifier:
+        return self._classifier
+
+    @property
+    def layers(self) -> tuple[Policy, ...]:
+        """The files above the base, in order."""
+        return self._layers
 
     @property
     def default_action(self) -> Action:
@@ -457,6 +540,17 @@ class PolicyEngine:
         )
 
     def _decide_part(self, tool_name: str, part: CallPart) -> PartDecision:
+        facts = tuple(dict.fromkeys(f.kind for f in part.facts))
+        critical = floor_fact(part.facts)
+        if critical is not None:
+            return PartDecision(
+                text=part.text,
+                action=Action.DENY,
+                rule=f"{FLOOR_RULE}:{critical.kind}",
+                policy=FLOOR_LAYER,
+                reason=_floor_reason(critical, tool_name, part),
+                facts=facts,
+            )
         kinds, rank = part.fact_kinds, part.risk_level.rank
         best: tuple[PolicyRule, Policy] | None = None
         for policy, matchers in self._compiled:
@@ -467,7 +561,6 @@ class PolicyEngine:
                 best = (rule, policy)
             if rule.action is Action.DENY:
                 break
-        facts = tuple(dict.fromkeys(f.kind for f in part.facts))
         if best is None:
             action = self._default_action
             decision = PartDecision(
@@ -478,27 +571,52 @@ class PolicyEngine:
                 facts=facts,
             )
         else:
-            rule, policy = best
-            decision = PartDecision(
-                text=part.text,
-                action=rule.action,
-                rule=rule.name,
-                policy=policy.name,
-                reason=_rule_reason(rule, tool_name, part),
-                facts=facts,
-            )
-        return _floor(decision, tool_name, part)
+            decision = _by_rule(best[0], best[1], tool_name, part, facts)
+        for policy, matchers in self._compiled_layers:
+            if decision.action is Action.DENY:
+                break
+            rule = next((m.rule for m in matchers if m.matches(tool_name, part, kinds, rank)), None)
+            if rule is None or rule.action is decision.action:
+                continue
+            if rule.action is Action.ALLOW and not _vouched(part):
+                continue
+            decision = _by_rule(rule, policy, tool_name, part, facts)
+        return _blind_floor(decision, tool_name, part)
 
 
-def _floor(decision: PartDecision, tool_name: str, part: CallPart) -> PartDecision:
-    """What no policy may allow: critical facts, and what the analysis could not see."""
+def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
+    summary = FACTS[fact.kind].summary if fact.kind in FACTS else fact.kind
+    detail = f" — {fact.detail}" if fact.detail else ""
+    return f"{summary} [{FLOOR_RULE}: {fact.kind}]: {_subject(tool_name, part)}{detail}"
+
+
+def _by_rule(
+    rule: PolicyRule, policy: Policy, tool_name: str, part: CallPart, facts: tuple[str, ...]
+) -> PartDecision:
+    return PartDecision(
+        text=part.text,
+        action=rule.action,
+        rule=rule.name,
+        policy=policy.name,
+        reason=_rule_reason(rule, tool_name, part),
+        facts=facts,
+        line=rule.line,
+    )
+
+
+def _vouched(part: CallPart) -> bool:
+    """Whether a layer may relax this part: the analysis saw all of it."""
+    return not (part.fact_kinds & NEVER_AUTO_ALLOWED) and not part.opaque
+
+
+def _blind_floor(decision: PartDecision, tool_name: str, part: CallPart) -> PartDecision:
+    """What no policy may allow: what the analysis could not see."""
     if decision.action is not Action.ALLOW:
         return decision
     blind = [f for f in part.facts if f.kind in NEVER_AUTO_ALLOWED]
-    critical = [f for f in part.facts if f.level is RiskLevel.CRITICAL]
-    if not blind and not critical:
+    if not blind:
         return decision
-    worst = (blind or critical)[0]
+    worst = blind[0]
     return decision.model_copy(
         update={
             "action": Action.REQUIRE_APPROVAL,

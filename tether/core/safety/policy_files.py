@@ -21,7 +21,15 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 from tether.core.safety.policy import Policy
 from tether.exceptions import ConfigError
 
-__all__ = ["PRESETS", "load_policies", "load_policy", "parse_policy"]
+__all__ = [
+    "MAX_POLICY_BYTES",
+    "MAX_POLICY_DEPTH",
+    "PRESETS",
+    "load_policies",
+    "load_policy",
+    "parse_policy",
+    "read_policy_text",
+]
 
 PRESETS = ("default", "strict", "permissive", "dev-tools")
 """Policies shipped with Tether, in tether/policies/."""
@@ -48,12 +56,41 @@ def load_policy(source: str) -> Policy:
     return parse_policy(text, label)
 
 
+MAX_POLICY_BYTES = 1_000_000
+"""The largest policy file read (the shipped presets are a few kilobytes)."""
+
+MAX_POLICY_DEPTH = 32
+"""The deepest nesting of mappings and lists a policy may have (rules need four)."""
+
+_RESERVED_KEYS = ("source", "layer")
+"""Policy fields the loader sets; a file may not."""
+
+
 def parse_policy(text: str, label: str) -> Policy:
     """Parse and validate the YAML `text` of a policy; `label` names it in errors.
 
     Raises:
-        ConfigError: the text is not a valid policy.
+        ConfigError: the text is not a valid policy; the message is one line.
     """
+    try:
+        return _parse(text, label)
+    except ConfigError as error:
+        raise ConfigError(_one_line(str(error))) from error.__cause__
+    except RecursionError as error:
+        raise ConfigError(
+            f"{label}: the policy is nested too deeply to read; a policy needs at most "
+            f"{MAX_POLICY_DEPTH} levels"
+        ) from error
+
+
+def _one_line(message: str) -> str:
+    """A YAML error can quote the source over several lines; a person reads one."""
+    return " ".join(message.replace("\x00", "\\x00").split())
+
+
+def _parse(text: str, label: str) -> Policy:
+    _check_text(text, label)
+    _check_structure(text, label)
     try:
         root = yaml.compose(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as error:
@@ -72,13 +109,72 @@ def parse_policy(text: str, label: str) -> Policy:
         raise ConfigError(f"{label}{line}: {error.problem}") from error
     if not isinstance(data, dict):
         raise ConfigError(f"{label}:1: a policy is a mapping with version, name and rules")
+    for key in _RESERVED_KEYS:
+        if key in data:
+            raise ConfigError(
+                f"{label}:{_line(root, (key,))}: unknown key {key!r}; a policy has version, "
+                "name, description, extends, settings and rules"
+            )
     data.setdefault("name", Path(label).stem)
     data["source"] = label
     _check_rule_names(data, root, label)
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as error:
         raise ConfigError(_describe(error, data, root, label)) from error
+    return _with_lines(policy, root)
+
+
+def _with_lines(policy: Policy, root: Node) -> Policy:
+    """Each rule knows its line, so every decision can say where its rule came from."""
+    rules = tuple(
+        rule.model_copy(update={"line": _line(root, ("rules", index))})
+        for index, rule in enumerate(policy.rules)
+    )
+    return policy.model_copy(update={"rules": rules})
+
+
+def _check_text(text: str, label: str) -> None:
+    if len(text) > MAX_POLICY_BYTES:
+        raise ConfigError(
+            f"{label}: the policy is {len(text):,} characters long; the limit is "
+            f"{MAX_POLICY_BYTES:,} (a policy holds rules, not data)"
+        )
+    for index, char in enumerate(text):
+        if char == "\x00" or (char < " " and char not in "\t\n\r"):
+            line = text.count("\n", 0, index) + 1
+            raise ConfigError(
+                f"{label}:{line}: the file holds a control character (U+{ord(char):04X}); "
+                "a policy is YAML text: is this a binary file?"
+            )
+
+
+def _check_structure(text: str, label: str) -> None:
+    """Depth and aliases, from the event stream, before anything recursive reads the tree.
+
+    Composing a document 5,000 levels deep overflows Python's stack, and an alias
+    can make a small file stand for an exponentially large one (billion laughs).
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_StrictLoader):
+            line = event.start_mark.line + 1 if event.start_mark is not None else 1
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ConfigError(
+                    f"{label}:{line}: YAML anchors and aliases (&name, "
+                    "*name) are not supported in policies; write the values out"
+                )
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_POLICY_DEPTH:
+                    raise ConfigError(
+                        f"{label}:{line}: the policy is nested more than "
+                        f"{MAX_POLICY_DEPTH} levels deep; a policy needs a few"
+                    )
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # the composer reports syntax errors with their line
 
 
 def _read(source: str) -> tuple[str, str]:
@@ -94,12 +190,39 @@ def _read(source: str) -> tuple[str, str]:
         text = resources.files("tether.policies").joinpath(f"{source}.yaml").read_text("utf-8")
         return source, text
     path = Path(source).expanduser()
+    return str(path), read_policy_text(path)
+
+
+def read_policy_text(path: Path) -> str:
+    """The text of the policy file at `path`, bounded and decoded.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, too large or not UTF-8.
+    """
     try:
-        return str(path), path.read_text(encoding="utf-8")
+        if path.is_dir():
+            raise ConfigError(f"policy file {str(path)!r} is a directory; give a YAML file")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_POLICY_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"policy file {str(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"policy file {str(path)!r} cannot be read: {error}") from error
+    except OSError as error:
+        raise ConfigError(
+            f"policy file {str(path)!r} cannot be read: {error.strerror or error}"
+        ) from error
+    if len(data) > MAX_POLICY_BYTES:
+        raise ConfigError(
+            f"policy file {str(path)!r} is larger than {MAX_POLICY_BYTES:,} bytes; "
+            "a policy holds rules, not data"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: the file is not UTF-8 text (byte 0x{data[error.start]:02x}); "
+            "save it as UTF-8"
+        ) from error
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -109,6 +232,13 @@ class _StrictLoader(yaml.SafeLoader):
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise ConstructorError(
+                    None,
+                    None,
+                    "a key must be a plain word, not a list or mapping",
+                    key_node.start_mark,
+                )
             if key in seen:
                 raise ConstructorError(
                     None, None, f"the key {key!r} appears twice", key_node.start_mark
