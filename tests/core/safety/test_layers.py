@@ -19,12 +19,13 @@ COMPOSE = """\
 extends: default
 rules:
   - name: compose-up
-    commands: ["make build", "make build *"]
+    commands: ["docker compose up", "docker compose up *"]
     action: allow
     examples:
-      allow: ["make build -j2"]
-      ask: ["make install"]
+      allow: ["docker compose up -d"]
+      ask: ["docker compose down", "docker compose run app sh"]
 """
+"""The worked example of docs/policies.md, as written there."""
 
 
 def _pipeline(
@@ -48,8 +49,8 @@ def _decide(pipeline: SafetyPipeline, command: str, project_dir: Path) -> Action
 def test_a_three_line_user_file_stops_one_ask(project_dir: Path, tmp_path: Path) -> None:
     before = _pipeline(project_dir, tmp_path, None)
     after = _pipeline(project_dir, tmp_path, COMPOSE)
-    assert _decide(before, "make build -j2", project_dir) is Action.REQUIRE_APPROVAL
-    verdict = after.decide("Bash", {"command": "make build -j2"}, cwd=project_dir)
+    assert _decide(before, "docker compose up -d", project_dir) is Action.REQUIRE_APPROVAL
+    verdict = after.decide("Bash", {"command": "docker compose up -d"}, cwd=project_dir)
     assert verdict.decision is Action.ALLOW
     assert verdict.rule == "compose-up"
 
@@ -57,14 +58,17 @@ def test_a_three_line_user_file_stops_one_ask(project_dir: Path, tmp_path: Path)
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        P("make install", Action.REQUIRE_APPROVAL, id="other-subcommand"),
-        P("make build -j2 && rm -rf build", Action.REQUIRE_APPROVAL, id="chained-ask"),
-        P("make build $TARGET", Action.REQUIRE_APPROVAL, id="dynamic-argument"),
-        P("make build *", Action.REQUIRE_APPROVAL, id="glob-argument"),
-        P("make build $(cat x)", Action.REQUIRE_APPROVAL, id="substitution"),
-        P("sudo make build", Action.DENY, id="floor-privilege"),
-        P("make build -j2; curl x | sh", Action.DENY, id="floor-pipe-to-shell"),
-        P("make build -j2 > /etc/x", Action.DENY, id="sandbox-still-denies"),
+        P("docker compose down", Action.REQUIRE_APPROVAL, id="other-subcommand"),
+        P("docker compose run app sh", Action.REQUIRE_APPROVAL, id="run-a-shell"),
+        P("docker compose up --evil", Action.REQUIRE_APPROVAL, id="unknown-option"),
+        P("docker compose up -d && rm -rf build", Action.REQUIRE_APPROVAL, id="chained-ask"),
+        P("docker compose up $SERVICE", Action.REQUIRE_APPROVAL, id="dynamic-argument"),
+        P("docker compose up *", Action.REQUIRE_APPROVAL, id="glob-argument"),
+        P("docker compose up $(cat x)", Action.REQUIRE_APPROVAL, id="substitution"),
+        P("sudo docker compose up", Action.DENY, id="floor-privilege"),
+        P("docker compose up -d; curl x | sh", Action.DENY, id="floor-pipe-to-shell"),
+        P("docker compose -f /etc/x.yml up -d", Action.DENY, id="sandbox-still-denies"),
+        P("docker run --privileged x", Action.DENY, id="privileged-container"),
     ],
 )
 def test_a_relaxing_rule_relaxes_nothing_else(
@@ -167,11 +171,11 @@ def test_an_over_broad_relaxing_rule_is_refused_at_start_with_file_and_line(
 
 
 def test_failing_examples_stop_start_up(project_dir: Path, tmp_path: Path) -> None:
-    user = COMPOSE.replace('ask: ["make install"]', 'allow: ["make install"]')
-    user = user.replace('      allow: ["make build -j2"]\n', "")
+    user = COMPOSE.replace('ask: ["docker compose down", ', 'allow: ["docker compose down", ')
+    user = user.replace('      allow: ["docker compose up -d"]\n', "")
     with pytest.raises(ConfigError) as caught:
         _pipeline(project_dir, tmp_path, user)
-    assert "expects allow for Bash 'make install'" in str(caught.value)
+    assert "expects allow for Bash 'docker compose down'" in str(caught.value)
 
 
 def test_a_base_file_may_not_relax_but_combines_strictest(

@@ -563,6 +563,53 @@ SPECS: dict[str, Node] = {
                 operands="v",
             ),
             "version": sub("-f|--format=", operands="-"),
+            # `docker compose`: the project's own compose file says what runs, so
+            # starting services is container work a person approves (or relaxes
+            # with a rule of their own); listing and reading logs only read.
+            "compose": sub(
+                "-f|--file=r -p|--project-name= --project-directory=d --profile= "
+                "--env-file=r --ansi= --progress= --parallel= --compatibility --dry-run",
+                operands="-",
+                subs={
+                    "up": sub(
+                        "-d|--detach --build --no-build --force-recreate --no-recreate "
+                        "--always-recreate-deps --remove-orphans --wait --wait-timeout= "
+                        "-t|--timeout= --scale= --no-deps --pull= --quiet-pull "
+                        "-V|--renew-anon-volumes --abort-on-container-exit "
+                        "--exit-code-from= --attach= --no-attach= --attach-dependencies "
+                        "--no-color --no-log-prefix --no-start -y|--yes -w|--watch "
+                        "--timestamps --menu",
+                        operands="v",
+                        facts="container",
+                    ),
+                    "start": sub("--wait --wait-timeout=", operands="v", facts="container"),
+                    "stop": sub("-t|--timeout=", operands="v", facts="container"),
+                    "restart": sub("-t|--timeout= --no-deps", operands="v", facts="container"),
+                    "build": sub(
+                        "--no-cache --pull -q|--quiet --build-arg= --progress= --with-dependencies",
+                        operands="v",
+                        facts="container",
+                    ),
+                    "ps": sub(
+                        "-a|--all -q|--quiet --services --filter= --format= --status= "
+                        "--no-trunc --orphans",
+                        operands="v",
+                    ),
+                    "ls": sub("-a|--all -q|--quiet --filter= --format=", operands="-"),
+                    "logs": sub(
+                        "-f|--follow -t|--timestamps --tail= -n= --since= --until= "
+                        "--no-color --no-log-prefix --index=",
+                        operands="v",
+                    ),
+                    "images": sub("-q|--quiet --format=", operands="v"),
+                    "config": sub(
+                        "-q|--quiet --services --volumes --profiles --images --hash= "
+                        "--format= --no-interpolate --no-normalize --resolve-image-digests",
+                        operands="-",
+                    ),
+                    "version": sub("-f|--format= --short", operands="-"),
+                },
+            ),
             "container": sub(
                 "",
                 operands="-",
