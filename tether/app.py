@@ -26,6 +26,7 @@ from tether.core.safety.pipeline import SafetyPipeline
 from tether.core.safety.policy import Policy, PolicyEngine
 from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.shell import ShellParser
+from tether.core.safety.tree_reads import TreeReads
 from tether.core.session import SessionManager
 from tether.exceptions import ConfigError
 from tether.middleware.auth import AuthMiddleware
@@ -201,7 +202,12 @@ def build_safety_pipeline(config: TetherConfig, *, check_examples: bool = True) 
     layered = load_layers(config.policy_files, config.user_policy_file)
     policy = PolicyEngine(layered.base, classifier, layers=layered.layers)
     sandbox = SandboxEnforcer(config.approved_directories, protected=_own_files(config))
-    pipeline = SafetyPipeline(policy, sandbox, paths)
+    trees = TreeReads(
+        paths.credential_reason,
+        max_entries=config.tree_read_max_entries,
+        max_seconds=config.tree_read_max_seconds,
+    )
+    pipeline = SafetyPipeline(policy, sandbox, paths, trees)
     if check_examples:
         results = check_policy_examples(pipeline)
         if not all(result.passed for result in results):

@@ -179,6 +179,14 @@ class TetherConfig(BaseSettings):
     allowed_user_ids: Annotated[
         tuple[Annotated[int, BeforeValidator(_user_id)], ...], NoDecode
     ] = ()
+    # Reads of a whole tree (`grep -r`, `rg`, Grep, Glob) walk it first; past these bounds they ask.
+    tree_read_max_entries: int = Field(default=20_000, ge=1, le=10_000_000)
+    tree_read_max_seconds: Annotated[
+        float,
+        bounded_seconds(
+            0.001, 10, why="every checked tree read waits for the walk, so it must stay short"
+        ),
+    ] = 0.25
     rate_limit_rpm: int = Field(default=20, ge=1, le=10_000)
     rate_limit_burst: int = Field(default=5, ge=1, le=10_000)
     event_handler_timeout_seconds: Annotated[

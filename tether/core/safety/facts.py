@@ -138,6 +138,12 @@ FACTS: dict[str, FactInfo] = {
             "uses an option, subcommand, variable or feature its program's spec does not list",
         ),
         ("unresolved_path", _H, "names a path only known at run time"),
+        (
+            "tree_read",
+            _H,
+            "reads a whole tree holding a credential file or a link out of the project, "
+            "or too large to check",
+        ),
         # Low: everyday reading and bookkeeping.
         ("file_read", _L, "reads or lists files inside the project"),
         ("web_search", _L, "searches the web"),
@@ -148,7 +154,14 @@ FACTS: dict[str, FactInfo] = {
 """Every fact kind, with its level and meaning."""
 
 NEVER_AUTO_ALLOWED = frozenset(
-    {"not_understood", "dynamic_command", "unresolved_path", "unknown_tool", "unvetted"}
+    {
+        "not_understood",
+        "dynamic_command",
+        "unresolved_path",
+        "unknown_tool",
+        "unvetted",
+        "tree_read",
+    }
 )
 """Facts that keep a call from being allowed without a person, whatever a policy says:
 what the analysis could not see, it cannot vouch for."""

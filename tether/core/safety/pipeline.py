@@ -22,6 +22,7 @@ from tether.core.safety.facts import RiskFact, RiskLevel, make_fact
 from tether.core.safety.policy import Action, PolicyDecision, PolicyEngine
 from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer
 from tether.core.safety.tools import InputProblem, ToolKind, validate_input
+from tether.core.safety.tree_reads import TreeReads, walk_of
 
 __all__ = ["Layer", "SafetyPipeline", "Verdict"]
 
@@ -71,7 +72,14 @@ class SafetyPipeline:
         paths: recognises credential files among resolved paths (symlink targets).
     """
 
-    def __init__(self, policy: PolicyEngine, sandbox: SandboxEnforcer, paths: PathAnalyzer) -> None:
+    def __init__(
+        self,
+        policy: PolicyEngine,
+        sandbox: SandboxEnforcer,
+        paths: PathAnalyzer,
+        trees: TreeReads | None = None,
+    ) -> None:
+        self._trees = trees if trees is not None else TreeReads(paths.credential_reason)
         self._policy = policy
         self._sandbox = sandbox
         self._paths = paths
@@ -176,6 +184,9 @@ class SafetyPipeline:
             violations.extend((*read.violations, *listed.violations))
             unresolved.extend((*read.unresolved, *listed.unresolved))
             extra = self._resolved_facts(part, read.checked, unresolved)
+            tree = self._tree_read(classification, part, current, (*read.checked, *listed.checked))
+            if tree is not None:
+                extra.append(tree)
             if "recursive_delete" in part.fact_kinds:
                 extra.extend(self._deletes_project(part, read.checked))
             resolved = (*read.resolved_paths, *listed.resolved_paths)
@@ -189,6 +200,24 @@ class SafetyPipeline:
         if violations:
             return classification, self._sandbox_deny(classification, violations)
         return classification.model_copy(update={"parts": tuple(parts)}), None
+
+    def _tree_read(
+        self,
+        classification: Classification,
+        part: CallPart,
+        current: str,
+        checked: Sequence[PathVerdict],
+    ) -> RiskFact | None:
+        """A walk of what a whole-tree read would really reach (see `tree_reads`)."""
+        command = classification.command or ""
+        walk = walk_of(classification.tool_name, part.program, part.text, "xargs" in command)
+        if walk is None:
+            return None
+        roots = [v.resolved for v in checked if v.resolved is not None and v.allowed]
+        if not roots and not part.paths:
+            roots = [current]  # `grep -r x`, `rg x`, Grep without a path: the working directory
+        finding = self._trees.check(walk, roots, self._sandbox.approved_directories)
+        return None if finding is None else make_fact("tree_read", finding)
 
     def _resolved_facts(
         self, part: CallPart, checked: Sequence[PathVerdict], unresolved: Sequence[str]

@@ -495,7 +495,14 @@ def _tar(f: Findings) -> None:
     f.option_path(parsed, ("-T", "--files-from", "-X", "--exclude-from"), "read")
     f.operands(parsed, "read" if creates else "arg")
     f.handled_paths = True
-    if creates or extracts:
+    archives += [o.value for o in parsed.value_options("-f", "--file") if o.value]
+    # `tar -cf - src`: a new archive written to stdout reads the tree and writes no file
+    # (the tree itself is checked at the sandbox stage; a redirect is judged on its own).
+    modifies = any(m in letters for m in "ruA") or bool(
+        longs & {"--append", "--update", "--delete", "--catenate", "--concatenate"}
+    )
+    to_stdout = set(archives) <= {"-"} and not modifies
+    if extracts or (creates and not to_stdout):
         f.fact("file_write")
     if _tar_runs_program(args, letters):
         f.fact("code_execution", f"{f.command.text} (tar runs another program)")
@@ -504,7 +511,6 @@ def _tar(f: Findings) -> None:
         if equals and name in {"--index-file", "--volno-file"}:
             f.text_path(value, "write")
             f.fact("file_write")
-    archives += [o.value for o in parsed.value_options("-f", "--file") if o.value]
     if "--force-local" not in args and any(":" in a.split("/")[0] for a in archives):
         f.fact("network", f"{f.command.text} (`HOST:FILE` opens a remote shell)")
 

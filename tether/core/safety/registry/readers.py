@@ -418,7 +418,8 @@ SPECS: dict[str, Node] = {
     # -- archives, listed -------------------------------------------------------------------
     **program(
         "tar gtar bsdtar",
-        "-t|--list -v|--verbose -f|--file=r -z|--gzip|--gunzip|--ungzip -j|--bzip2 -J|--xz "
+        "-t|--list -c|--create -h|--dereference -v|--verbose -f|--file=r "
+        "-z|--gzip|--gunzip|--ungzip -j|--bzip2 -J|--xz "
         "--zstd --lzma -a|--auto-compress --wildcards --no-wildcards --exclude= "
         "--numeric-owner -O|--to-stdout --full-time --utc -q --fast-read " + _HELP,
         operands="v",

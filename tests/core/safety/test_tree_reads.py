@@ -1,0 +1,308 @@
+"""Reads of a whole tree, checked against the real file system: spellings, bounds, cache."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tether.app import build_safety_pipeline
+from tether.core.config import ConfigError, load_config
+from tether.core.safety import tree_reads
+from tether.core.safety.analyzer import PathAnalyzer
+from tether.core.safety.pipeline import SafetyPipeline, Verdict
+from tether.core.safety.tree_reads import TreeReads, Walk, walk_of
+
+_OLD = 1_000_000_000  # 2001: directories this old are cacheable
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def _age(root: Path) -> None:
+    """Set every directory's mtime far in the past, so a walk of it may be cached."""
+    for directory, _, _ in os.walk(root):
+        os.utime(directory, (_OLD, _OLD))
+
+
+def _pipeline(project: Path, state: Path, **settings: object) -> SafetyPipeline:
+    config = load_config(
+        approved_directories=(project,),
+        policy_files=("default",),
+        audit_log_path=state / "audit.jsonl",
+        storage_path=state / "tether.db",
+        **settings,
+    )
+    return build_safety_pipeline(config)
+
+
+@pytest.fixture(scope="module")
+def _approved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SafetyPipeline]:
+    """One approved directory and pipeline for the module: building a pipeline is not free."""
+    base = tmp_path_factory.mktemp("tree-reads")
+    approved = base / "approved"
+    approved.mkdir()
+    return approved, _pipeline(approved, base / "state")
+
+
+@pytest.fixture
+def project(_approved: tuple[Path, SafetyPipeline]) -> Path:
+    """A fresh project for each test, inside the shared approved directory."""
+    root = Path(tempfile.mkdtemp(dir=_approved[0]))
+    return _tree(
+        root,
+        {"src/app.py": "x = 1  # TODO\n", "src/pkg/core.py": "y = 2\n", "README.md": "# r\n"},
+    )
+
+
+@pytest.fixture
+def pipeline(_approved: tuple[Path, SafetyPipeline]) -> SafetyPipeline:
+    return _approved[1]
+
+
+def _bash(pipeline: SafetyPipeline, project: Path, command: str) -> Verdict:
+    return pipeline.decide("Bash", {"command": command}, cwd=str(project))
+
+
+_CONTENT_READS = [
+    pytest.param("grep -rn TODO src", id="grep-r"),
+    pytest.param("grep -Rn TODO src", id="grep-R"),
+    pytest.param("grep -nr TODO src", id="grep-bundle-r-last"),
+    pytest.param("grep --recursive TODO src", id="grep-long"),
+    pytest.param("grep --dereference-recursive TODO src", id="grep-deref-long"),
+    pytest.param("grep --directories=recurse TODO src", id="grep-directories-recurse"),
+    pytest.param("grep -r TODO", id="grep-r-no-path"),
+    pytest.param("egrep -r TODO src", id="egrep"),
+    pytest.param("rg TODO src", id="rg"),
+    pytest.param("rg TODO", id="rg-no-path"),
+    pytest.param("rg -L TODO src", id="rg-follow"),
+    pytest.param("find src -type f -exec cat {} +", id="find-exec"),
+    pytest.param("find src -execdir cat {} ;", id="find-execdir"),
+    pytest.param("find src -type f | xargs cat", id="find-xargs"),
+    pytest.param("find src -name '*.py' -print0 | xargs -0 grep -n x", id="find-xargs-grep"),
+    pytest.param("cd src && grep -rn TODO .", id="after-cd"),
+    pytest.param("fd -t f . src | xargs cat", id="fd-xargs"),
+]
+
+
+@pytest.mark.parametrize("command", _CONTENT_READS)
+def test_a_clean_tree_is_read_freely(pipeline: SafetyPipeline, project: Path, command: str) -> None:
+    assert _bash(pipeline, project, command).decision.value == "allow"
+
+
+@pytest.mark.parametrize("secret", ["src/pkg/id_ed25519", "src/pkg/deep/er/prod.tfvars"])
+@pytest.mark.parametrize("command", _CONTENT_READS)
+def test_a_credential_file_in_the_tree_asks_and_is_named(
+    pipeline: SafetyPipeline, project: Path, command: str, secret: str
+) -> None:
+    _tree(project, {secret: "k\n"})
+    verdict = _bash(pipeline, project, command)
+    assert verdict.decision.value == "require_approval"
+    assert Path(secret).name in verdict.reason
+    assert "tree_read" in verdict.risk_facts
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        pytest.param("rg TODO src", "allow", id="rg-skips-hidden"),
+        pytest.param("rg --hidden TODO src", "require_approval", id="rg-hidden"),
+        pytest.param("rg -uu TODO src", "require_approval", id="rg-uu"),
+        pytest.param("rg -uuu TODO src", "require_approval", id="rg-uuu"),
+        pytest.param("grep -rn TODO src", "require_approval", id="grep-reads-hidden"),
+        pytest.param("grep -rn --include='*.py' TODO src", "allow", id="grep-include"),
+        pytest.param("grep -rn --exclude='.env' TODO src", "allow", id="grep-exclude"),
+        pytest.param("grep -rn --exclude-dir=conf TODO src", "allow", id="grep-exclude-dir"),
+        pytest.param("grep -n TODO src/app.py", "allow", id="not-recursive"),
+    ],
+)
+def test_what_the_program_skips_is_not_held_against_it(
+    pipeline: SafetyPipeline, project: Path, command: str, decision: str
+) -> None:
+    _tree(project, {"src/conf/.env": "API_KEY=x\n"})
+    assert _bash(pipeline, project, command).decision.value == decision
+
+
+@pytest.mark.parametrize(
+    ("command", "decision"),
+    [
+        pytest.param("grep -rn x src", "allow", id="grep-r-skips-links"),
+        pytest.param("grep -Rn x src", "require_approval", id="grep-R-follows"),
+        pytest.param("rg x src", "allow", id="rg-skips-links"),
+        pytest.param("rg --follow x src", "require_approval", id="rg-follow"),
+        pytest.param("find src -type f -exec cat {} +", "allow", id="find-no-L"),
+        pytest.param("find -L src -type f -exec cat {} +", "require_approval", id="find-L"),
+    ],
+)
+def test_a_followed_link_out_of_the_project_asks(
+    pipeline: SafetyPipeline, project: Path, tmp_path: Path, command: str, decision: str
+) -> None:
+    outside = _tree(tmp_path / "outside", {"notes.txt": "n\n"})
+    (project / "src" / "pkg" / "ext").symlink_to(outside)
+    verdict = _bash(pipeline, project, command)
+    assert verdict.decision.value == decision
+    if decision != "allow":
+        assert "outside the approved directories" in verdict.reason
+
+
+def test_glob_counts_links_out_but_not_credential_names(
+    pipeline: SafetyPipeline, project: Path, tmp_path: Path
+) -> None:
+    _tree(project, {"src/.env": "K=v\n"})
+    glob = {"pattern": "**/*", "path": str(project / "src")}
+    assert pipeline.decide("Glob", glob, cwd=str(project)).decision.value == "allow"
+    grep = {"pattern": "K", "path": str(project / "src")}
+    assert pipeline.decide("Grep", grep, cwd=str(project)).decision.value == "require_approval"
+    (project / "src" / "out").symlink_to(_tree(tmp_path / "outside", {"a": "b"}))
+    assert pipeline.decide("Glob", glob, cwd=str(project)).decision.value == "require_approval"
+
+
+def test_a_link_loop_is_walked_once(pipeline: SafetyPipeline, project: Path) -> None:
+    (project / "src" / "pkg" / "loop").symlink_to(project / "src")
+    (project / "src" / "self").symlink_to(".")
+    assert _bash(pipeline, project, "grep -Rn TODO src").decision.value == "allow"
+    assert _bash(pipeline, project, "rg -L TODO src").decision.value == "allow"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root lists every directory")
+def test_a_directory_that_cannot_be_listed_asks(pipeline: SafetyPipeline, project: Path) -> None:
+    locked = project / "src" / "locked"
+    locked.mkdir()
+    locked.chmod(0)
+    try:
+        verdict = _bash(pipeline, project, "grep -rn TODO src")
+    finally:
+        locked.chmod(0o755)
+    assert verdict.decision.value == "require_approval"
+    assert "cannot be listed" in verdict.reason
+
+
+def test_past_the_entry_bound_it_asks_and_says_why(project: Path, tmp_path: Path) -> None:
+    _tree(project, {f"src/many/f{n}.py": "" for n in range(40)})
+    pipeline = _pipeline(project, tmp_path / "state", tree_read_max_entries=30)
+    verdict = _bash(pipeline, project, "grep -rn TODO src")
+    assert verdict.decision.value == "require_approval"
+    assert "more than 30 entries" in verdict.reason
+    # A call that reads no whole tree never walks, so the bound does not touch it.
+    assert _bash(pipeline, project, "grep -n TODO src/app.py").decision.value == "allow"
+
+
+def test_past_the_time_bound_it_asks_and_says_why(project: Path) -> None:
+    _tree(project, {f"src/d{n}/f.py": "" for n in range(30)})
+    trees = TreeReads(PathAnalyzer().credential_reason, max_seconds=0.0)
+    finding = trees.check(Walk(contents=True, follow="none"), [str(project)], [str(project)])
+    assert finding is not None and "longer than 0 ms" in finding
+
+
+def test_a_huge_tree_is_cut_off_quickly(tmp_path: Path) -> None:
+    root = tmp_path / "huge"
+    for n in range(50):
+        (root / f"d{n}").mkdir(parents=True)
+        for m in range(60):
+            (root / f"d{n}" / f"f{m}").touch()
+    trees = TreeReads(PathAnalyzer().credential_reason, max_entries=500, max_seconds=5)
+    finding = trees.check(Walk(contents=True, follow="all"), [str(root)], [str(tmp_path)])
+    assert finding is not None and "more than 500 entries" in finding
+
+
+@pytest.mark.parametrize(
+    ("change", "command"),
+    [
+        pytest.param(lambda p, o: (p / "src/pkg/.env").write_text("K=v\n"), "grep -rn TODO src"),
+        pytest.param(lambda p, o: (p / "src/pkg/id_rsa").write_text("k\n"), "rg TODO src"),
+        pytest.param(lambda p, o: (p / "src/pkg/ext").symlink_to(o), "grep -Rn TODO src"),
+        pytest.param(
+            lambda p, o: (
+                (p / "src/pkg/new/deeper").mkdir(parents=True)
+                or (p / "src/pkg/new/deeper/.env").write_text("K=v\n")
+            ),
+            "grep -rn TODO src",
+        ),
+    ],
+    ids=["dotenv", "ssh-key", "link-out", "new-subdirectory"],
+)
+def test_a_change_between_two_identical_calls_changes_the_decision(
+    pipeline: SafetyPipeline, project: Path, tmp_path: Path, change: object, command: str
+) -> None:
+    outside = _tree(tmp_path / "outside", {"secret.txt": "s\n"})
+    _age(project)
+    assert _bash(pipeline, project, command).decision.value == "allow"
+    assert _bash(pipeline, project, command).decision.value == "allow"  # cached now
+    change(project, outside)  # type: ignore[operator]
+    assert _bash(pipeline, project, command).decision.value == "require_approval"
+
+
+def test_a_repeated_call_on_an_unchanged_tree_lists_nothing(
+    pipeline: SafetyPipeline, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _age(project)
+    listed: list[str] = []
+    real = os.scandir
+
+    def counting(path: str) -> object:
+        listed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(tree_reads.os, "scandir", counting)
+    assert _bash(pipeline, project, "grep -rn TODO src").decision.value == "allow"
+    first = len(listed)
+    assert first >= 2
+    assert _bash(pipeline, project, "grep -rn TODO src").decision.value == "allow"
+    assert len(listed) == first
+
+
+def test_a_recently_changed_tree_is_walked_again(
+    pipeline: SafetyPipeline, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed: list[str] = []
+    real = os.scandir
+    monkeypatch.setattr(tree_reads.os, "scandir", lambda p: listed.append(p) or real(p))
+    _bash(pipeline, project, "grep -rn TODO src")
+    first = len(listed)
+    _bash(pipeline, project, "grep -rn TODO src")
+    assert len(listed) == 2 * first
+
+
+@pytest.mark.parametrize(
+    ("program", "text"),
+    [
+        ("grep", "grep -n TODO src"),
+        ("grep", "grep -e -r src"),
+        ("rg", None),
+        ("find", "find src -name x"),
+        ("tar", "tar -tf a.tar"),
+        ("cp", "cp a b"),
+        ("cat", "cat src/a"),
+        ("zip", "zip a.zip b"),
+    ],
+)
+def test_calls_that_read_no_whole_tree_are_not_walked(program: str, text: str | None) -> None:
+    if text is None:
+        assert walk_of("Bash", program, "rg x src", piped=False) is not None
+        return
+    assert walk_of("Bash", program, text, piped=False) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TETHER_TREE_READ_MAX_ENTRIES", "0"),
+        ("TETHER_TREE_READ_MAX_ENTRIES", "many"),
+        ("TETHER_TREE_READ_MAX_SECONDS", "inf"),
+        ("TETHER_TREE_READ_MAX_SECONDS", "0"),
+        ("TETHER_TREE_READ_MAX_SECONDS", "60"),
+    ],
+)
+def test_bad_bounds_are_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
+        load_config(approved_directories=(tmp_path,))

@@ -1,0 +1,463 @@
+"""Reads of a whole tree, checked against what is really on disk.
+
+`grep -rn TODO src`, `rg key`, `find src -exec cat {} +`, `find | xargs cat`,
+`tar -c src`, `cp -r src x` and the Grep and Glob tools read every file under
+a directory. The sandbox checks the directory's own path; this module walks
+the tree the way the program would (which names it skips, which links it
+follows) and reports the first credential file it would read, or the first
+link it would follow out of the approved directories. Glob returns names, not
+contents, so for it only such links count.
+
+It runs at the sandbox stage, never inside the cached classification: the
+answer depends on the file system. The walk is bounded in entries and time;
+past the bound the call is not vouched for and the reason says so.
+
+Results are cached per (root, walk) with the modification time of every
+directory the walk visited. Safety argument: whether a walk finds something
+depends only on names and link targets, and creating, removing or renaming a
+name (a file, a directory or a link) changes the mtime of the directory that
+holds it; links are followed only into directories that are themselves
+visited, so their mtimes are in the record too. A hit re-stats every recorded
+directory, so an unchanged tree costs one `stat` per directory instead of a
+listing. A tree whose directories changed within the last two seconds is not
+cached, because a coarse file-system clock could give a later change the same
+mtime.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from itertools import pairwise
+
+__all__ = ["TreeReads", "Walk", "walk_of"]
+
+_RECENT_NS = 2_000_000_000
+"""Directories changed this recently are not cached (file-system clock granularity)."""
+_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """How one program walks a tree."""
+
+    contents: bool
+    """It reads file contents (credential files count), not only names."""
+    follow: str
+    """Links followed below the roots: "all", "files" (links to files only) or "none"."""
+    hidden: bool = True
+    """It visits names starting with a dot (ripgrep skips them by default)."""
+    include: tuple[str, ...] = ()
+    """Base-name patterns a file must match to be read (`grep --include`); empty: all."""
+    exclude: tuple[str, ...] = ()
+    exclude_dirs: tuple[str, ...] = ()
+
+
+# Options taking a value in a bundle of short options: the rest of the word is the value.
+_GREP_VALUED = frozenset("efmABCdDX")
+_GREP_VALUED_LONGS = frozenset(
+    [
+        "--regexp",
+        "--file",
+        "--max-count",
+        "--after-context",
+        "--before-context",
+        "--context",
+        "--directories",
+        "--devices",
+        "--include",
+        "--exclude",
+        "--exclude-dir",
+        "--exclude-from",
+        "--label",
+        "--binary-files",
+    ]
+)
+_RG_VALUED = frozenset("efgtTmABCjMrEd")
+_RG_VALUED_LONGS = frozenset(
+    [
+        "--regexp",
+        "--file",
+        "--glob",
+        "--iglob",
+        "--type",
+        "--type-not",
+        "--max-count",
+        "--after-context",
+        "--before-context",
+        "--context",
+        "--threads",
+        "--max-columns",
+        "--replace",
+        "--encoding",
+        "--max-depth",
+        "--type-add",
+        "--ignore-file",
+        "--sort",
+        "--sortr",
+        "--color",
+        "--colors",
+        "--max-filesize",
+        "--path-separator",
+        "--pre",
+        "--pre-glob",
+        "--engine",
+        "--dfa-size-limit",
+        "--regex-size-limit",
+        "--field-match-separator",
+        "--field-context-separator",
+        "--context-separator",
+        "--hostname-bin",
+        "--hyperlink-format",
+    ]
+)
+
+
+def _words(text: str) -> list[str] | None:
+    try:
+        return shlex.split(text)[1:]
+    except ValueError:
+        return None
+
+
+def _short_flags(
+    words: Sequence[str], valued: frozenset[str], valued_longs: frozenset[str] = frozenset()
+) -> tuple[str, dict[str, str]]:
+    """The letters of bundled short options, and the long options with their values.
+
+    An option that takes a value takes the rest of its word, or the next word
+    (`-e -r` searches for "-r"; it does not recurse).
+    """
+    letters: list[str] = []
+    longs: dict[str, str] = {}
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if word == "--":
+            break
+        if word.startswith("--"):
+            name, equals, value = word.partition("=")
+            if not equals and name in valued_longs and index < len(words):
+                value = words[index]
+                index += 1
+            longs[name] = longs.get(name, "") + value + "\0"
+        elif word.startswith("-") and len(word) > 1:
+            for position, letter in enumerate(word[1:], start=2):
+                letters.append(letter)
+                if letter in valued:
+                    if position == len(word):
+                        index += 1  # the value is the next word
+                    break
+    return "".join(letters), longs
+
+
+def _values(longs: dict[str, str], name: str) -> tuple[str, ...]:
+    return tuple(v for v in longs.get(name, "").split("\0") if v)
+
+
+def _grep(words: list[str]) -> Walk | None:
+    letters, longs = _short_flags(words, _GREP_VALUED, _GREP_VALUED_LONGS)
+    recurse_all = "R" in letters or "--dereference-recursive" in longs
+    recursive = recurse_all or "r" in letters or "--recursive" in longs
+    recursive = recursive or "recurse" in _values(longs, "--directories")
+    if not recursive:
+        return None
+    return Walk(
+        contents=True,
+        follow="all" if recurse_all else "none",
+        include=_values(longs, "--include"),
+        exclude=_values(longs, "--exclude"),
+        exclude_dirs=_values(longs, "--exclude-dir"),
+    )
+
+
+def _rg(words: list[str]) -> Walk:
+    letters, longs = _short_flags(words, _RG_VALUED, _RG_VALUED_LONGS)
+    unrestricted = letters.count("u")
+    hidden = "." in letters or "--hidden" in longs or unrestricted >= 2
+    follow = "L" in letters or "--follow" in longs
+    # .gitignore is not read here: a name ripgrep would skip as ignored still counts,
+    # which can only make a call ask, never allow.
+    return Walk(contents=True, follow="all" if follow else "none", hidden=hidden)
+
+
+def _find(words: list[str], piped: bool) -> Walk | None:
+    runs = any(w in {"-exec", "-execdir", "-ok", "-okdir"} for w in words)
+    if not runs and not piped:
+        return None
+    follow = any(w in {"-L", "-follow"} for w in words)
+    only_files = any(w == "-type" and n == "f" for w, n in pairwise(words))
+    # Without -L, find reports a link as a link: `cat {}` still reads through a link to a
+    # file unless `-type f` leaves links out.
+    return Walk(contents=True, follow="all" if follow else ("none" if only_files else "files"))
+
+
+def _fd(words: list[str], piped: bool) -> Walk | None:
+    letters, longs = _short_flags(words, frozenset("exXtEdgcjs"))
+    runs = bool({"x", "X"} & set(letters)) or bool({"--exec", "--exec-batch"} & longs.keys())
+    if not runs and not piped:
+        return None
+    hidden = "H" in letters or "--hidden" in longs or "u" in letters
+    follow = "L" in letters or "--follow" in longs
+    return Walk(contents=True, follow="all" if follow else "none", hidden=hidden)
+
+
+def _tar(words: list[str]) -> Walk | None:
+    first = words[0] if words else ""
+    letters, longs = _short_flags(
+        ["-" + first if first[:1] not in {"-", ""} else first], frozenset()
+    )
+    rest_letters, rest_longs = _short_flags(words[1:], frozenset("fCTXbHIKLNV"))
+    letters += rest_letters
+    longs.update(rest_longs)
+    if "c" not in letters and "--create" not in longs and "r" not in letters:
+        return None
+    follow = "h" in letters or "--dereference" in longs
+    return Walk(contents=True, follow="all" if follow else "none")
+
+
+def _copy(words: list[str], recursive_letters: str, follow_letters: str) -> Walk | None:
+    letters, longs = _short_flags(words, frozenset())
+    if not any(letter in letters for letter in recursive_letters) and not (
+        {"--recursive", "--archive"} & longs.keys()
+    ):
+        return None
+    follow = any(letter in letters for letter in follow_letters) or bool(
+        {"--dereference", "--copy-links"} & longs.keys()
+    )
+    return Walk(contents=True, follow="all" if follow else "none")
+
+
+def _zip(words: list[str]) -> Walk | None:
+    letters, longs = _short_flags(words, frozenset("bdtnOP"))
+    if "r" not in letters and "--recurse-paths" not in longs:
+        return None
+    # zip follows links unless told to store them (-y).
+    keep_links = "y" in letters or "--symlinks" in longs
+    return Walk(contents=True, follow="none" if keep_links else "all")
+
+
+def walk_of(tool_name: str, program: str | None, text: str, piped: bool) -> Walk | None:
+    """How a call part walks a tree, or None when it reads no whole tree.
+
+    `piped`: the line hands a list of files to `xargs` (`find src | xargs cat`).
+    """
+    if program is None:
+        if tool_name == "Grep":
+            return Walk(contents=True, follow="all")
+        if tool_name == "Glob":
+            return Walk(contents=False, follow="all")
+        return None
+    handler = _PROGRAMS.get(program)
+    if handler is None:
+        return None
+    words = _words(text)
+    if words is None:
+        return Walk(contents=True, follow="all")  # not read: walk as the widest reader would
+    return handler(words, piped)
+
+
+_PROGRAMS: dict[str, Callable[[list[str], bool], Walk | None]] = {
+    "grep": lambda w, _: _grep(w),
+    "egrep": lambda w, _: _grep(w),
+    "fgrep": lambda w, _: _grep(w),
+    "rg": lambda w, _: _rg(w),
+    "find": _find,
+    "fd": _fd,
+    "fdfind": _fd,
+    "tar": lambda w, _: _tar(w),
+    "bsdtar": lambda w, _: _tar(w),
+    "cp": lambda w, _: _copy(w, "rRa", "L"),
+    "rsync": lambda w, _: _copy(w, "ra", "L"),
+    "zip": lambda w, _: _zip(w),
+}
+"""Programs that may read a whole tree, and how their options say they walk it."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    finding: str | None
+    directories: tuple[tuple[str, int], ...]
+
+
+class _BoundError(Exception):
+    pass
+
+
+class TreeReads:
+    """Walks trees for the sandbox stage, bounded and cached.
+
+    Args:
+        credential_reason: what secret a path holds, or None (`PathAnalyzer.credential_reason`).
+        max_entries: directory entries one walk may look at.
+        max_seconds: time one walk may take.
+    """
+
+    def __init__(
+        self,
+        credential_reason: Callable[[str], str | None],
+        *,
+        max_entries: int = 20_000,
+        max_seconds: float = 0.25,
+    ) -> None:
+        self._credential = credential_reason
+        self._max_entries = max_entries
+        self._max_seconds = max_seconds
+        self._cache: OrderedDict[tuple[object, ...], _Record] = OrderedDict()
+
+    def check(self, walk: Walk, roots: Sequence[str], approved: Sequence[str]) -> str | None:
+        """The first reason this tree read cannot be vouched for, or None."""
+        for root in dict.fromkeys(roots):
+            key = (walk, root, tuple(approved))
+            record = self._cache.get(key)
+            if record is None or not _unchanged(record.directories):
+                record = self._walk(walk, root, approved)
+                self._remember(key, record)
+            if record.finding is not None:
+                return record.finding
+        return None
+
+    def _remember(self, key: tuple[object, ...], record: _Record) -> None:
+        now = time.time_ns()
+        if not record.directories or any(
+            now - mtime < _RECENT_NS for _, mtime in record.directories
+        ):
+            self._cache.pop(key, None)
+            return
+        self._cache[key] = record
+        self._cache.move_to_end(key)
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    def _walk(self, walk: Walk, root: str, approved: Sequence[str]) -> _Record:
+        try:
+            info = os.stat(root)  # noqa: PTH116 - no Path objects on the gate's hot path
+        except OSError:
+            return _Record(None, ())  # nothing there to read (the sandbox checked the name)
+        if not stat.S_ISDIR(info.st_mode):
+            return _Record(None, ())  # one file: the sandbox already checked it
+        directories: list[tuple[str, int]] = []
+        try:
+            finding = self._scan(walk, root, approved, directories)
+        except _BoundError as bound:
+            return _Record(str(bound), ())
+        return _Record(finding, tuple(directories))
+
+    def _scan(
+        self, walk: Walk, root: str, approved: Sequence[str], directories: list[tuple[str, int]]
+    ) -> str | None:
+        deadline = time.monotonic() + self._max_seconds
+        entries = 0
+        seen: set[tuple[int, int]] = set()
+        pending = [root]
+        while pending:
+            directory = pending.pop()
+            try:
+                info = os.stat(directory)  # noqa: PTH116
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) in seen:
+                continue  # a link loop, or a directory reached twice
+            seen.add((info.st_dev, info.st_ino))
+            directories.append((directory, info.st_mtime_ns))
+            try:
+                with os.scandir(directory) as listing:
+                    found = list(listing)
+            except PermissionError:
+                # The program could not read it either; but what it holds is unknown.
+                raise _BoundError(
+                    f"{directory} cannot be listed, so what it holds is unknown"
+                ) from None
+            except OSError:
+                continue
+            entries += len(found)
+            if entries > self._max_entries:
+                raise _BoundError(
+                    f"{root} has more than {self._max_entries} entries, too many to check"
+                )
+            if time.monotonic() > deadline:
+                raise _BoundError(
+                    f"{root} took longer than {self._max_seconds * 1000:g} ms to check"
+                )
+            # A file is judged by its name and two parent directories (the longest
+            # credential path pattern, `.config/gh/hosts.yml`); the directory's own
+            # path once (`.aws/…`, `.mozilla/…`): a short string is much cheaper to test.
+            held = self._credential(directory + "/x") if walk.contents else None
+            tail = "/".join(directory.rsplit("/", 2)[-2:]) + "/"
+            for entry in found:
+                finding = self._entry(walk, entry, approved, pending, (held, tail))
+                if finding is not None:
+                    return finding
+        return None
+
+    def _entry(
+        self,
+        walk: Walk,
+        entry: os.DirEntry[str],
+        approved: Sequence[str],
+        pending: list[str],
+        where: tuple[str | None, str],
+    ) -> str | None:
+        name = entry.name
+        if not walk.hidden and name.startswith("."):
+            return None
+        try:
+            link = entry.is_symlink()
+            is_dir = entry.is_dir(follow_symlinks=True)
+        except OSError:
+            return None
+        if is_dir and any(fnmatchcase(name, p) for p in walk.exclude_dirs):
+            return None
+        if link:
+            if walk.follow == "none" or (walk.follow == "files" and is_dir):
+                return None
+            target = os.path.realpath(entry.path)
+            if not _inside(target, approved):
+                return f"{entry.path} is a link to {target}, outside the approved directories"
+            if is_dir:
+                pending.append(target)
+                return None
+            if not _reads(walk, name):
+                return None
+            return _found(entry.path, self._credential(target))
+        if is_dir:
+            pending.append(entry.path)
+            return None
+        if not _reads(walk, name):
+            return None
+        held, tail = where
+        return _found(entry.path, held or self._credential(tail + name))
+
+
+def _reads(walk: Walk, name: str) -> bool:
+    """Whether the program opens a file of this name (`--include`, `--exclude`)."""
+    if not walk.contents:
+        return False
+    if walk.include and not any(fnmatchcase(name, p) for p in walk.include):
+        return False
+    return not any(fnmatchcase(name, p) for p in walk.exclude)
+
+
+def _found(path: str, reason: str | None) -> str | None:
+    return None if reason is None else f"{path} is inside the tree it reads ({reason})"
+
+
+def _unchanged(directories: Sequence[tuple[str, int]]) -> bool:
+    for path, mtime in directories:
+        try:
+            if os.stat(path).st_mtime_ns != mtime:  # noqa: PTH116
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _inside(path: str, directories: Sequence[str]) -> bool:
+    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in directories)
