@@ -347,3 +347,45 @@ class TestGenerated:
         start = time.perf_counter()
         exceeded_bound(text)
         assert time.perf_counter() - start < 0.05
+
+
+class TestCharactersTheParserCannotRead:
+    """tree-sitter-bash crashes the process on some code points beyond the BMP."""
+
+    def test_the_crashing_text_is_never_parsed_and_the_process_survives(self) -> None:
+        # In a child process: if this regressed, the crash must not take the test run down.
+        program = (
+            "from tether.core.safety.shell import ShellParser\n"
+            "print(ShellParser().parse('{\\U000d49cb%%\\U000a97ad').problems)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", program], capture_output=True, text=True, timeout=30, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert "cannot read safely (U+D49CB)" in done.stdout
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            pytest.param("Ug,\U00097c87{\U0010070dVu\U00091855_", id="unassigned"),
+            pytest.param("{\U000f0000}", id="private-use"),
+            pytest.param('echo "done \U0001f389"', id="emoji"),
+            pytest.param("ls \U00010000", id="first-astral"),
+        ],
+    )
+    def test_text_beyond_the_bmp_is_not_parsed(self, text: str) -> None:
+        assert exceeded_bound(text) is not None
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            pytest.param('echo "\U0001f389"', Action.REQUIRE_APPROVAL, id="harmless-asks"),
+            pytest.param('echo "\U0001f389"; rm -rf /', Action.DENY, id="a-denial-still-denies"),
+            pytest.param("ls \u00e9t\u00e9 \u4e00", Action.ALLOW, id="bmp-text-is-parsed"),
+        ],
+    )
+    def test_the_call_asks_unless_the_scan_finds_a_denial(
+        self, shared_pipelines: dict[str, SafetyPipeline], text: str, expected: Action
+    ) -> None:
+        verdict = shared_pipelines["default"].decide("Bash", {"command": text})
+        assert verdict.decision is expected
