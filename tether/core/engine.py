@@ -15,7 +15,6 @@ import asyncio
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
@@ -30,7 +29,8 @@ from tether.connectors.base import (
     IncomingMessage,
     ReplyStream,
 )
-from tether.core.commands import CommandContext, SlashCommands, apply_mode
+from tether.core.chat_requests import ChatRequests, ChatState
+from tether.core.commands import SlashCommands, apply_mode
 from tether.core.config import TetherConfig
 from tether.core.events import (
     ENGINE_STARTED,
@@ -86,15 +86,6 @@ _QUESTION_CHOICES = frozenset({ApprovalChoice.OPTION, ApprovalChoice.DONE, Appro
 _QUEUED_NOTICE = "⏳ Queued — I'll start on this when the current request finishes."
 
 
-@dataclass(eq=False)
-class _ChatState:
-    """What the engine tracks for one chat: its queue and its running request."""
-
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    running: asyncio.Task[Any] | None = None
-    session_id: str | None = None
-
-
 class Engine:
     """One running Tether: plugins, event bus, safety pipeline, agent and connector.
 
@@ -116,6 +107,8 @@ class Engine:
         store: SessionStore,
         sessions: SessionManager,
         middleware: MiddlewareChain,
+        commands: SlashCommands,
+        requests: ChatRequests,
         agent: BaseAgent | None = None,
         connector: BaseConnector | None = None,
     ) -> None:
@@ -130,8 +123,8 @@ class Engine:
         self.middleware = middleware
         self.agent = agent
         self.connector = connector
-        self.commands = SlashCommands()
-        self._chats: dict[ChatId, _ChatState] = {}
+        self.commands = commands
+        self.requests = requests
         self._started = False
         self._stopped = False
         self._store_open = False
@@ -394,17 +387,11 @@ class Engine:
 
     async def cancel(self, chat_id: ChatId) -> bool:
         """Stop the request running in `chat_id` and deny its pending approvals."""
-        state = self._chats.get(chat_id)
-        await self.approvals.cancel_pending(chat_id)
-        if state is None or state.running is None:
-            return False
-        if self.agent is not None and state.session_id is not None:
-            await self.agent.cancel(state.session_id)
-        return True
+        return await self.requests.cancel(chat_id)
 
     def is_busy(self, chat_id: ChatId) -> bool:
-        state = self._chats.get(chat_id)
-        return state is not None and state.running is not None
+        """True while a request of `chat_id` runs."""
+        return self.requests.is_busy(chat_id)
 
     async def _run_in_chat(
         self,
@@ -414,7 +401,7 @@ class Engine:
         on_tool_denied: OnToolDenied | None,
         on_tool_decision: OnToolDecision | None = None,
     ) -> str:
-        state = self._chats.setdefault(context.chat_id, _ChatState())
+        state = self.requests.state(context.chat_id)
         if state.lock.locked():
             await self._notify(context.chat_id, _QUEUED_NOTICE)
         async with state.lock:
@@ -433,7 +420,7 @@ class Engine:
     async def _run_agent(
         self,
         context: MessageContext,
-        state: _ChatState,
+        state: ChatState,
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
         on_tool_denied: OnToolDenied | None,
@@ -578,7 +565,7 @@ class Engine:
     async def _leave_plan_mode(self, context: MessageContext, mode: str) -> None:
         wanted = SessionMode.EDIT if mode == SessionMode.EDIT.value else SessionMode.DEFAULT
         try:
-            notice = await apply_mode(self, context, wanted)
+            notice = await apply_mode(self.commands.services, context, wanted)
         except (SessionError, StorageError) as error:
             logger.error("mode_not_changed", chat_id=context.chat_id, error=str(error))
             return
@@ -618,9 +605,7 @@ class Engine:
 
     async def _run_command(self, context: MessageContext, name: str, args: tuple[str, ...]) -> str:
         try:
-            return await self.commands.run(
-                name, CommandContext(engine=self, message=context, args=args)
-            )
+            return await self.commands.run(name, context, args)
         except TetherError as error:
             return f"⚠️ {error}"
 
@@ -697,17 +682,7 @@ class Engine:
             logger.warning("notice_failed", chat_id=chat_id, error=repr(error))
 
     async def _cancel_all_requests(self) -> None:
-        running: list[asyncio.Task[Any]] = []
-        for chat_id, state in list(self._chats.items()):
-            if state.running is not None:
-                if state.running is not asyncio.current_task():
-                    running.append(state.running)
-                await self.cancel(chat_id)
-            else:
-                await self.approvals.cancel_pending(chat_id)
-        if running:
-            # Let them write how they ended before the audit log closes.
-            await asyncio.wait(running, timeout=_STOP_GRACE_SECONDS)
+        await self.requests.cancel_all(_STOP_GRACE_SECONDS)
 
 
 def _accumulate(on_text: OnText) -> OnText:

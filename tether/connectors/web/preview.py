@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from tether.connectors.approval_view import approval_view
-from tether.core.safety.preview import ApprovalPreview
+from tether.core.types import ApprovalPreview
 
 __all__ = ["MAX_DETAIL", "ApprovalView", "ViewBlock", "render_approval"]
 
