@@ -253,6 +253,8 @@ class Engine:
         )
         refusal = await self.middleware.check(context)
         reason = None
+        # What the agent reported the request cost; None when no request ran.
+        cost: float | None = None
         if refusal is None and command is None and self.approvals.awaits_reason(chat_id):
             reason = await self.approvals.take_reason(chat_id, user_id, text)
         if refusal is not None:
@@ -264,11 +266,14 @@ class Engine:
             args = tuple(text[command.end() :].split())
             reply = await self._run_command(context, command.group("name"), args)
         else:
-            reply = await self._run_in_chat(
+            reply, cost = await self._run_in_chat(
                 context, on_text, on_tool_activity, on_tool_denied, on_tool_decision
             )
         await self.event_bus.emit(
-            Event(name=MESSAGE_OUT, data={"user_id": user_id, "chat_id": chat_id, "text": reply})
+            Event(
+                name=MESSAGE_OUT,
+                data={"user_id": user_id, "chat_id": chat_id, "text": reply, "cost": cost},
+            )
         )
         return reply
 
@@ -400,7 +405,7 @@ class Engine:
         on_tool_activity: OnToolActivity | None,
         on_tool_denied: OnToolDenied | None,
         on_tool_decision: OnToolDecision | None = None,
-    ) -> str:
+    ) -> tuple[str, float | None]:
         state = self.requests.state(context.chat_id)
         if state.lock.locked():
             await self._notify(context.chat_id, _QUEUED_NOTICE)
@@ -412,7 +417,7 @@ class Engine:
                 )
             except (SessionError, StorageError) as error:
                 logger.error("session_unavailable", chat_id=context.chat_id, error=str(error))
-                return f"⚠️ {error}"
+                return f"⚠️ {error}", None
             finally:
                 state.running = None
                 state.session_id = None
@@ -425,9 +430,9 @@ class Engine:
         on_tool_activity: OnToolActivity | None,
         on_tool_denied: OnToolDenied | None,
         on_tool_decision: OnToolDecision | None = None,
-    ) -> str:
+    ) -> tuple[str, float | None]:
         if self.agent is None:
-            return "No agent is configured for this Tether."
+            return "No agent is configured for this Tether.", None
         session = await self.sessions.get_or_create(context.user_id, context.chat_id)
         state.session_id = session.session_id
         log = logger.bind(session_id=session.session_id, chat_id=context.chat_id)
@@ -490,7 +495,8 @@ class Engine:
         can_use_tool: Any,
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
-    ) -> str:
+    ) -> tuple[str, float | None]:
+        """The reply, and the request's cost as the agent reported it (None without a response)."""
         assert self.agent is not None
         try:
             async with asyncio.timeout(self.config.agent_timeout_seconds):
@@ -511,7 +517,7 @@ class Engine:
                 f"⏱ The request ran longer than {limit:.0f} s and was stopped "
                 "(TETHER_AGENT_TIMEOUT_SECONDS).",
                 unsaved,
-            )
+            ), None
         except asyncio.CancelledError:
             await self.approvals.cancel_pending(context.chat_id)
             raise
@@ -519,7 +525,7 @@ class Engine:
             await self.approvals.cancel_pending(context.chat_id)
             log.warning("agent_failed", error=str(error))
             unsaved = await self._record(session, context.text, error=str(error))
-            return _with_notice(f"⚠️ {error}", unsaved)
+            return _with_notice(f"⚠️ {error}", unsaved), None
         except Exception as error:
             await self.approvals.cancel_pending(context.chat_id)
             log.error("agent_crashed", error=repr(error), exc_info=error)
@@ -528,9 +534,9 @@ class Engine:
                 f"⚠️ The agent stopped with an unexpected error ({type(error).__name__}). "
                 "Details are in Tether's log; send your message again to retry.",
                 unsaved,
-            )
+            ), None
         unsaved = await self._record(session, context.text, response=response)
-        return _with_notice(_reply_text(response), unsaved)
+        return _with_notice(_reply_text(response), unsaved), response.cost
 
     async def _refuse_open_approvals(self) -> None:
         refused = await self.approvals.stop()

@@ -79,6 +79,13 @@ class MessageOut(EventPayload):
     user_id: UserId = _USER
     chat_id: ChatId = _CHAT
     text: str = Field(description="the reply")
+    cost: float | None = Field(
+        description=(
+            "what the request cost in US dollars, as the agent reported it; None when no "
+            "agent request ran (a command, a refusal) or it ended without a response "
+            "(an error, a timeout)"
+        )
+    )
 
 
 class ToolGated(EventPayload):
