@@ -112,7 +112,6 @@ async def test_a_message_runs_the_agent_and_emits_in_then_out(
     assert agent.calls[0].decisions[0][1].allowed
 
 
-
 @pytest.mark.parametrize(
     ("text", "cost"),
     [
@@ -144,6 +143,7 @@ async def test_an_agent_that_fails_reports_no_cost(make_engine: Callable[..., An
     engine.event_bus.subscribe(MESSAGE_OUT, record)
     await engine.handle_message(OWNER, "hello", CHAT)
     assert [event.data["cost"] for event in seen] == [None]
+
 
 async def test_every_tool_call_is_audited_before_the_reply(
     make_engine: Callable[..., Any], project_dir: Path, engine_config: TetherConfig
