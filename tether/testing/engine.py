@@ -62,6 +62,7 @@ async def running_engine(
     agent: ScriptedAgent | None = None,
     connector: RecordingConnector | None = None,
     workdir: Path | None = None,
+    installed: Sequence[str] = (),
     **settings: Any,
 ) -> AsyncIterator[EngineUnderTest]:
     """Start an engine built by `build_engine` with `plugins`, in a temporary directory.
@@ -70,8 +71,10 @@ async def running_engine(
     in `workdir` (pytest's `tmp_path`, say), or else in a fresh directory
     removed when the block ends; `TEST_USER` is let in, unlimited. `settings`
     override any `TetherConfig` field (`approval_timeout_seconds=1`, ...);
-    `TETHER_*` environment variables apply to the rest, except `TETHER_PLUGINS`
-    (only the plugins given run). The agent is a `ScriptedAgent` (one that
+    `TETHER_*` environment variables apply to the rest, except `TETHER_PLUGINS`:
+    only the plugins given run, and the installed ones named in `installed`
+    (entry points of the `tether.plugins` group, loaded as `TETHER_PLUGINS`
+    would load them, after `plugins`). The agent is a `ScriptedAgent` (one that
     says "ok" by default), the connector a `RecordingConnector`. The engine is
     shut down when the block ends, whatever happened in it.
     """
@@ -91,7 +94,7 @@ async def running_engine(
             # A test sends as fast as it can: the highest limits allowed, so none is met.
             "rate_limit_rpm": 10_000,
             "rate_limit_burst": 10_000,
-            "plugins": (),
+            "plugins": tuple(installed),
         }
         values.update(settings)
         config = TetherConfig(**values)
