@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -227,3 +229,26 @@ async def test_an_invalid_setting_stops_start_up_in_one_line(
     with pytest.raises(PluginError, match=r"TETHER_PLUGIN_METRICS_PORT='99999' is invalid"):
         async with running_engine(workdir=tmp_path, installed=("metrics",)):
             pass
+
+
+async def test_a_scrape_while_tether_is_busy_shows_the_last_reading(tmp_path: Path) -> None:
+    """The handler counters are read on Tether's loop; a blocked loop does not hang the scrape."""
+    plugin = MetricsPlugin(MetricsSettings(port=0, stats_timeout_seconds=0.2))
+    async with running_engine([plugin], workdir=tmp_path):
+        port = plugin.port or 0
+        before = await _scrape(port)
+        answered: list[tuple[int, float]] = []
+
+        def scrape() -> None:
+            started = time.monotonic()
+            response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+            answered.append((response.status_code, time.monotonic() - started))
+
+        scraper = threading.Thread(target=scrape)
+        scraper.start()
+        time.sleep(1.5)  # noqa: ASYNC251 - blocking the loop on purpose: the bus cannot be read
+        scraper.join(10)
+        ((status, took),) = answered
+        assert status == 200
+        assert took < 1.5
+    assert any(name == "tether_event_handler_calls_total" for name, _ in before)

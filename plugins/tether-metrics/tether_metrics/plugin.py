@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from wsgiref.simple_server import WSGIServer
 
 import structlog
@@ -133,10 +134,20 @@ class MetricsPlugin:
         loop, bus, settings = self._loop, self._bus, self._settings
         if loop is None or bus is None or settings is None or loop.is_closed():
             return self._stats
+        reading: Future[list[HandlerStats]] = Future()
+
+        def read() -> None:
+            if reading.set_running_or_notify_cancel():
+                try:
+                    reading.set_result(bus.stats())
+                except Exception as error:  # noqa: BLE001 - handed to the scrape, which logs it
+                    reading.set_exception(error)
+
         try:
-            future = asyncio.run_coroutine_threadsafe(_stats_of(bus), loop)
-            self._stats = future.result(timeout=settings.stats_timeout_seconds)
+            loop.call_soon_threadsafe(read)
+            self._stats = reading.result(timeout=settings.stats_timeout_seconds)
         except Exception as error:  # noqa: BLE001 - a scrape shows the last reading, whatever failed
+            reading.cancel()
             logger.warning("metrics_stats_not_read", error=repr(error))
         return self._stats
 
@@ -162,7 +173,3 @@ class MetricsPlugin:
         self._metrics.approval_resolved(
             data.get("approval_id"), data.get("outcome"), event.timestamp
         )
-
-
-async def _stats_of(bus: PluginEventBus) -> list[HandlerStats]:
-    return bus.stats()
