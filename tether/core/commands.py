@@ -192,12 +192,11 @@ BUILTIN_COMMANDS: tuple[CommandSpec, ...] = tuple(
 class SlashCommands:
     """The commands the engine answers, with their descriptions.
 
-    Args:
-        services: what every command receives in `CommandContext.services`.
+    The engine runs a command with a `CommandContext` whose `services` are the
+    `CommandServices` that `build_engine()` gave it.
     """
 
-    def __init__(self, services: CommandServices) -> None:
-        self.services = services
+    def __init__(self) -> None:
         handlers: dict[str, CommandHandler] = {
             "status": _status,
             "clear": _clear,
@@ -217,13 +216,12 @@ class SlashCommands:
         """Every command, for /help and a chat platform's command menu."""
         return [spec for spec, _ in self._commands.values()]
 
-    async def run(self, name: str, message: MessageContext, args: tuple[str, ...] = ()) -> str:
-        """Run command `name` for `message`; an unknown one gets a short hint."""
+    async def run(self, name: str, context: CommandContext) -> str:
+        """Run command `name`; an unknown one gets a short hint."""
         name = "help" if name == "start" else name.lower()
         entry = self._commands.get(name)
         if entry is None:
             return f"Unknown command /{name}. Send /help for the list."
-        context = CommandContext(services=self.services, message=message, args=args)
         return await entry[1](context)
 
     async def _help(self, _: CommandContext) -> str:

@@ -30,7 +30,7 @@ from tether.connectors.base import (
     ReplyStream,
 )
 from tether.core.chat_requests import ChatRequests, ChatState
-from tether.core.commands import SlashCommands, apply_mode
+from tether.core.commands import CommandContext, SlashCommands, apply_mode
 from tether.core.config import TetherConfig
 from tether.core.events import (
     ENGINE_STARTED,
@@ -52,6 +52,7 @@ from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.gatekeeper import GateDecision, ToolGatekeeper
 from tether.core.safety.learned import Lifetime
+from tether.core.services import CommandServices
 from tether.core.session import Session, SessionManager, SessionMode
 from tether.core.types import ChatId, UserId
 from tether.exceptions import AgentError, SessionError, StorageError, TetherError
@@ -108,6 +109,7 @@ class Engine:
         sessions: SessionManager,
         middleware: MiddlewareChain,
         commands: SlashCommands,
+        services: CommandServices,
         requests: ChatRequests,
         agent: BaseAgent | None = None,
         connector: BaseConnector | None = None,
@@ -124,6 +126,8 @@ class Engine:
         self.agent = agent
         self.connector = connector
         self.commands = commands
+        # What a command sees of Tether (never the engine itself).
+        self.services = services
         self.requests = requests
         self._started = False
         self._stopped = False
@@ -571,7 +575,7 @@ class Engine:
     async def _leave_plan_mode(self, context: MessageContext, mode: str) -> None:
         wanted = SessionMode.EDIT if mode == SessionMode.EDIT.value else SessionMode.DEFAULT
         try:
-            notice = await apply_mode(self.commands.services, context, wanted)
+            notice = await apply_mode(self.services, context, wanted)
         except (SessionError, StorageError) as error:
             logger.error("mode_not_changed", chat_id=context.chat_id, error=str(error))
             return
@@ -611,7 +615,9 @@ class Engine:
 
     async def _run_command(self, context: MessageContext, name: str, args: tuple[str, ...]) -> str:
         try:
-            return await self.commands.run(name, context, args)
+            return await self.commands.run(
+                name, CommandContext(services=self.services, message=context, args=args)
+            )
         except TetherError as error:
             return f"⚠️ {error}"
 
