@@ -19,6 +19,7 @@ from tests.fakes.connector import RecordingConnector
 from tether.app import build_engine
 from tether.connectors.base import ApprovalAnswer, ApprovalChoice, IncomingMessage
 from tether.connectors.cli import CliConnector
+from tether.connectors.web.api import ApprovalBody
 from tether.connectors.group import ConnectorGroup
 from tether.connectors.web import WebConnector, WebSettings
 from tether.core.config import TetherConfig
@@ -70,7 +71,9 @@ async def test_a_browser_request_asks_in_the_terminal_too_and_the_page_answer_wi
     await _until(lambda: "Approval needed" in _output(terminal))
     assert {"kind": "code", "text": "shopping list: milk, eggs, tea"} in approval["blocks"]
 
-    status, outcome = await web.answer(approval["approval_id"], "approve", None)
+    status, outcome = await web.answer(
+        ApprovalBody(approval_id=approval["approval_id"], choice="approve")
+    )
     assert (status, outcome) == (200, "✅ Approved by you")
     await _until(lambda: agent.calls and agent.calls[0].decisions)
     assert agent.calls[0].decisions[0][1].allowed
@@ -91,7 +94,9 @@ async def test_a_terminal_answer_settles_the_page(
     approval = web.hub.snapshot("web:phone")["approvals"][0]
     assert approval["state"] == "settled"
     assert approval["outcome"].startswith("❌")
-    status, _ = await web.answer(approval["approval_id"], "approve", None)
+    status, _ = await web.answer(
+        ApprovalBody(approval_id=approval["approval_id"], choice="approve")
+    )
     assert status == 409  # the second answer changes nothing
 
 
@@ -125,7 +130,9 @@ async def test_chat_platform_approvals_stay_in_their_chat(
         request = await platform.next_approval()
         assert request.chat_id == "123"
         assert web.hub.snapshot("web:main")["approvals"] == []
-        status, _ = await web.answer(request.approval_id, "approve", None)
+        status, _ = await web.answer(
+            ApprovalBody(approval_id=request.approval_id, choice="approve")
+        )
         assert status == 404  # the page cannot answer what it was never shown
         await engine.cancel("123")
         await task
@@ -204,7 +211,9 @@ async def test_a_terminal_request_can_be_approved_from_the_page(
     await _until(lambda: web.hub.snapshot("web:main")["approvals"])
     approval = web.hub.snapshot("web:main")["approvals"][0]
     assert approval["chat"] == "local"
-    status, outcome = await web.answer(approval["approval_id"], "approve", None)
+    status, outcome = await web.answer(
+        ApprovalBody(approval_id=approval["approval_id"], choice="approve")
+    )
     assert status == 200
     await _until(lambda: agent.calls and agent.calls[0].decisions)
     assert agent.calls[0].decisions[0][1].allowed
@@ -227,7 +236,9 @@ async def test_an_approval_nobody_answers_expires_everywhere(
         assert approval["outcome"].startswith("⌛")
         assert "⌛" in _output(terminal)
         assert terminal.pending_approvals == ()
-        status, _ = await web.answer(approval["approval_id"], "approve", None)
+        status, _ = await web.answer(
+            ApprovalBody(approval_id=approval["approval_id"], choice="approve")
+        )
         assert status == 409
 
 

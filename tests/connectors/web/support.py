@@ -22,6 +22,24 @@ from tether.core.engine import Engine
 T = TypeVar("T")
 
 STREAM_PIECES = ("Hello ", "from ", "the ", "streaming ", "agent.")
+QUESTIONS = [
+    {
+        "question": "Which package manager should I use?",
+        "header": "Tool",
+        "multiSelect": False,
+        "options": [
+            {"label": "uv", "description": "Fast, with a lock file"},
+            {"label": "pip", "description": "Always there"},
+        ],
+    },
+    {
+        "question": "Which checks should run in CI?",
+        "header": "CI",
+        "multiSelect": True,
+        "options": [{"label": "tests"}, {"label": "types"}, {"label": "lint"}],
+    },
+]
+PLAN = "# Plan\n\n1. Add `greet(name)` to **src/app.py**.\n2. Test it."
 
 
 def scenarios(project: Path) -> ScriptedAgent:
@@ -42,6 +60,10 @@ def scenarios(project: Path) -> ScriptedAgent:
             ]
         if word == "deploy":
             return [Say("Deploying. "), UseTool("Bash", {"command": "make deploy"})]
+        if word == "ask":
+            return [Say("A question first. "), UseTool("AskUserQuestion", {"questions": QUESTIONS})]
+        if word == "plan":
+            return [Say("Here is the plan. "), UseTool("ExitPlanMode", {"plan": PLAN})]
         if word == "slow":
             return [Say("Working on it. "), Wait(30), Say("Finished.")]
         return [Say(f"You said: {prompt}")]
