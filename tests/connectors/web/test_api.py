@@ -479,7 +479,9 @@ def test_questions_are_answered_one_by_one_and_the_answers_reach_the_agent(
         "Which checks should run in CI?",
     ]
     first = _answer(client, approval, choice="answer", question=0, text="poetry, sadly")
-    assert first.status_code == 202 and first.json()["outcome"].startswith("Noted (1 of 2 answered)")
+    assert first.status_code == 202 and first.json()["outcome"].startswith(
+        "Noted (1 of 2 answered)"
+    )
     assert served.web is not None
     assert served.web.hub.approval(approval["approval_id"])["answered"] == {
         "0": first.json()["outcome"]

@@ -358,3 +358,100 @@ def test_the_page_registers_its_service_worker_and_manifest(
         e["message"] for e in browser.get_log("browser") if "Content Security" in e["message"]
     ]
     assert refused == []
+
+
+def test_answer_the_agent_s_questions_and_approve_its_plan_on_the_page(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    _log_in(browser, served)
+    _send(browser, "ask about tools")
+    card = _until(browser, _visible(".approval[data-kind=questions]:not(.settled)"))
+    first, second = card.find_elements(By.CSS_SELECTOR, ".question")
+    assert "Which package manager should I use?" in first.text
+    assert "Fast, with a lock file" in first.text  # the option's description, as elsewhere
+    first.find_element(By.CSS_SELECTOR, ".option[data-option='0']").click()
+    _until(browser, lambda d: "answered" in (first.get_attribute("class") or ""))
+    for option in ("0", "2"):
+        second.find_element(By.CSS_SELECTOR, f".option[data-option='{option}']").click()
+        _until(
+            browser,
+            lambda d, o=option: (
+                "picked"
+                in (
+                    second.find_element(
+                        By.CSS_SELECTOR, f".option[data-option='{o}']"
+                    ).get_attribute("class")
+                    or ""
+                )
+            ),
+        )
+    second.find_element(By.CSS_SELECTOR, ".done").click()
+    _until(browser, lambda d: "Answered" in card.find_element(By.CSS_SELECTOR, ".outcome").text)
+    _until(browser, lambda d: served.agent.calls and served.agent.calls[-1].decisions)
+    decision = served.agent.calls[-1].decisions[-1][1]
+    assert decision.updated_input["answers"] == {
+        "Which package manager should I use?": "uv",
+        "Which checks should run in CI?": "tests, lint",
+    }
+
+    _send(browser, "plan the greeting")
+    plan = _until(browser, _visible(".approval[data-kind=plan]:not(.settled)"))
+    assert (
+        "Add `greet(name)` to **src/app.py**." in plan.find_element(By.CSS_SELECTOR, ".plan").text
+    )
+    plan.find_element(By.CSS_SELECTOR, ".approve-edit").click()
+    _until(browser, lambda d: "edit mode" in plan.find_element(By.CSS_SELECTOR, ".outcome").text)
+    _until(browser, lambda d: len(served.agent.calls) == 2 and served.agent.calls[-1].decisions)
+    assert served.agent.calls[-1].decisions[-1][1].next_mode == "edit"
+
+
+def test_an_approval_notifies_a_hidden_page_and_always_offers_its_scopes(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    _log_in(browser, served)
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions", {"permissions": ["notifications"], "origin": served.url}
+    )
+    page = browser.current_window_handle
+    browser.execute_async_script(
+        "const done = arguments[0]; navigator.serviceWorker.ready.then(() => done(true));"
+    )
+    # Another tab of the same origin comes to the front: the page is hidden, as on a phone
+    # with another app open. That tab sends the request, the hidden page gets the approval.
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(served.url + "/manifest.webmanifest")
+        titles = browser.execute_async_script(
+            """
+            const done = arguments[0];
+            (async () => {
+              const state = await (await fetch("/api/state")).json();
+              await fetch("/api/message", {method: "POST", body: JSON.stringify(
+                {chat: "main", text: "deploy the site"}),
+                headers: {"content-type": "application/json", "x-tether-csrf": state.csrf}});
+              const registration = await navigator.serviceWorker.getRegistration("/");
+              for (let i = 0; i < 200; i++) {
+                const shown = await registration.getNotifications();
+                if (shown.length) return shown.map((n) => [n.title, n.body]);
+                await new Promise((resolve) => setTimeout(resolve, 25));
+              }
+              return [];
+            })().then(done, (error) => done(String(error)));
+            """
+        )
+    finally:
+        browser.close()
+        browser.switch_to.window(page)
+    assert titles and titles[0][0] == "Tether: approve Bash?", titles
+    assert "make deploy" in titles[0][1]
+
+    card = _until(browser, _visible(".approval:not(.settled)"))
+    card.find_element(By.CSS_SELECTOR, ".always").click()
+    scope = _until(browser, _visible(".approval .scope-offer .scope-chat"))
+    assert "make deploy" in browser.find_element(By.CSS_SELECTOR, ".scope-offer").text
+    scope.click()
+    _until(
+        browser, lambda d: "Learned" in d.find_element(By.CSS_SELECTOR, ".approval .learned").text
+    )
+    assert served.engine is not None
+    assert served.engine.gatekeeper.learned.rules("web:main")

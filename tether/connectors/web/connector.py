@@ -415,7 +415,7 @@ class WebConnector:
             self.hub.settle_approval(approval_id, outcome)
             return 200, outcome
         if outcome.startswith(_STEP_MARKS):
-            if body.choice != "option" and body.question is not None:
+            if outcome.startswith("Noted") and body.question is not None:
                 self.hub.answered(approval_id, body.question, outcome)
             else:
                 self.hub.progress(approval_id, outcome)
