@@ -19,9 +19,9 @@ from tests.fakes.connector import RecordingConnector
 from tether.app import build_engine
 from tether.connectors.base import ApprovalAnswer, ApprovalChoice, IncomingMessage
 from tether.connectors.cli import CliConnector
-from tether.connectors.web.api import ApprovalBody
 from tether.connectors.group import ConnectorGroup
 from tether.connectors.web import WebConnector, WebSettings
+from tether.connectors.web.api import ApprovalBody
 from tether.core.config import TetherConfig
 from tether.core.engine import Engine
 from tether.exceptions import ConnectorError

@@ -379,7 +379,7 @@ def chat(client: httpx.Client) -> Iterator[str]:
 
 
 def _pending(served: ServedTether, client: httpx.Client, chat: str, prompt: str) -> dict[str, Any]:
-    """Send `prompt` in `chat` and wait for the request it raises (an approval, questions, a plan)."""
+    """Send `prompt` in `chat`; the request it raises (an approval, questions, a plan)."""
     assert client.post("/api/message", json={"chat": chat, "text": prompt}).status_code == 202
     assert served.web is not None
     hub = served.web.hub
@@ -536,3 +536,19 @@ def test_always_offers_scopes_on_the_page_and_learns_the_chosen_one(
     assert [r.chat_id for r in served.engine.gatekeeper.learned.rules(f"web:{chat}")] == [
         f"web:{chat}"
     ]
+
+
+@pytest.mark.parametrize(
+    ("session", "status"),
+    [
+        pytest.param("../../etc", 422, id="path"),
+        pytest.param("a" * 65, 422, id="too-long"),
+        pytest.param("", 422, id="empty"),
+        pytest.param("0123456789abcdef", 404, id="not-this-chat-s"),
+    ],
+)
+def test_an_earlier_session_is_read_only_from_its_own_chat(
+    served: ServedTether, client: httpx.Client, chat: str, session: str, status: int
+) -> None:
+    response = client.get(f"/api/session?chat={chat}&session={session}")
+    assert response.status_code == status

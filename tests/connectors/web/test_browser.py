@@ -197,7 +197,22 @@ def test_approve_a_write_whose_preview_shows_its_content(
     browser.find_element(By.ID, "sessions-button").click()
     _until(browser, lambda d: "write the shopping list" in d.find_element(By.ID, "panel").text)
     assert "current" in browser.find_element(By.ID, "sessions-table").text
-    browser.find_element(By.ID, "panel-close").click()
+    # A new conversation; the earlier session stays listed and readable.
+    browser.find_element(By.CSS_SELECTOR, ".new-conversation").click()
+    _until(
+        browser,
+        lambda d: "Started a new conversation" in d.find_element(By.ID, "conversation").text,
+    )
+    browser.find_element(By.ID, "sessions-button").click()
+    _until(browser, lambda d: "ended" in d.find_element(By.ID, "sessions-table").text)
+    browser.find_element(By.CSS_SELECTOR, "#sessions-table .ended .session-row").click()
+    _until(browser, lambda d: "write the shopping list" in d.find_element(By.ID, "exchanges").text)
+    # Another chat of this browser: its own conversation, its own session.
+    browser.find_element(By.CSS_SELECTOR, ".new-chat").send_keys("phone")
+    browser.find_element(By.CSS_SELECTOR, ".open-chat").click()
+    _until(browser, lambda d: d.find_element(By.ID, "chat-name").text == "chat: phone")
+    _until(browser, lambda d: d.find_element(By.ID, "conversation").text == "")
+    browser.execute_script("localStorage.clear()")
 
 
 def test_reject_a_bash_call_with_a_reason_that_reaches_the_agent(

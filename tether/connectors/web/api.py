@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from pathlib import Path
@@ -70,6 +71,7 @@ _ROOT_FILES = {
     "/icon-512.png": ("icon-512.png", "image/png"),
 }
 
+_SESSION_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 ChatName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 
 
@@ -123,7 +125,7 @@ class ApiBackend(Protocol):
 
     async def cancel(self, chat: str) -> None: ...
 
-    async def session_view(self, chat: str) -> dict[str, Any]: ...
+    async def session_view(self, chat: str, session_id: str | None = None) -> dict[str, Any]: ...
 
     async def audit_view(self, limit: int) -> list[dict[str, Any]]: ...
 
@@ -309,7 +311,13 @@ def build_app(
         chat = request.query_params.get("chat", "")
         if not _valid_chat(chat):
             raise _RefusedError(422, "chat: 1-32 letters, digits, '-' or '_'")
-        return JSONResponse(await backend.session_view(chat))
+        session_id = request.query_params.get("session")
+        if session_id is not None and not _SESSION_ID.fullmatch(session_id):
+            raise _RefusedError(422, "session: a session id (letters, digits and '-')")
+        view = await backend.session_view(chat, session_id)
+        if "error" in view:
+            return JSONResponse(view, status_code=404)
+        return JSONResponse(view)
 
     async def audit(request: Request) -> Response:
         raw = request.query_params.get("limit", "50")

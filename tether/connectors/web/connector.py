@@ -32,7 +32,7 @@ from tether.connectors.base import (
 )
 from tether.connectors.cli import LOCAL_USER_ID
 from tether.connectors.web.api import ApprovalBody, build_app
-from tether.connectors.web.audit_view import recent_decisions
+from tether.connectors.web.audit_view import chat_sessions, recent_decisions
 from tether.connectors.web.hub import Hub
 from tether.connectors.web.lockout import LoginLimiter
 from tether.connectors.web.preview import prompt_card, render_approval
@@ -443,25 +443,42 @@ class WebConnector:
         self.hub.scopes_done(body.approval_id, outcome)
         return 200, outcome
 
-    async def session_view(self, chat: str) -> dict[str, Any]:
+    async def session_view(self, chat: str, session_id: str | None = None) -> dict[str, Any]:
+        """This chat's current session, its earlier ones, and the exchanges of one of them.
+
+        `session_id` picks an earlier session of this chat to read (never another
+        chat's); None reads the current one.
+        """
         sessions = self._chat_sessions
         empty: dict[str, Any] = {"session": None, "history": [], "sessions": []}
         if sessions is None:
             return empty
         chat_id = CHAT_PREFIX + chat
-        session = await sessions.get(LOCAL_USER_ID, chat_id)
-        known = [] if session is None else [session]
-        for session_id in reversed(self._chat_session_ids.get(chat_id, [])):
-            if session is None or session_id != session.session_id:
-                earlier = await sessions.get_by_id(session_id)
-                if earlier is not None:
+        current = await sessions.get(LOCAL_USER_ID, chat_id)
+        ids = list(reversed(self._chat_session_ids.get(chat_id, [])))
+        if self._audit is not None:
+            logged = await asyncio.to_thread(
+                chat_sessions, self._audit.path, chat_id, _SESSIONS_SHOWN
+            )
+            ids += [i for i in logged if i not in ids]
+        known = [] if current is None else [current]
+        for earlier_id in ids[:_SESSIONS_SHOWN]:
+            if current is None or earlier_id != current.session_id:
+                earlier = await sessions.get_by_id(earlier_id)
+                if earlier is not None and earlier.chat_id == chat_id:
                     known.append(earlier)
-        if session is None:
-            return {**empty, "sessions": [_session_row(s) for s in known]}
-        history = await sessions.history(session.session_id, limit=_HISTORY)
+        rows = [_session_row(s) for s in known]
+        shown = current
+        if session_id is not None:
+            shown = next((s for s in known if s.session_id == session_id), None)
+            if shown is None:
+                return {**empty, "sessions": rows, "error": "no such session in this chat"}
+        if shown is None:
+            return {**empty, "sessions": rows}
+        history = await sessions.history(shown.session_id, limit=_HISTORY)
         return {
-            "session": _session_row(session),
-            "sessions": [_session_row(s) for s in known],
+            "session": _session_row(shown),
+            "sessions": rows,
             "history": [
                 {
                     "prompt": record.prompt[:_HISTORY_TEXT],

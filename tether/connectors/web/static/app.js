@@ -442,33 +442,86 @@ function menu(filter) {
 
 // -- side panel ----------------------------------------------------------------
 
-async function showSession() {
-  const { data } = await api("GET", `/api/session?chat=${encodeURIComponent(state.chat)}`);
-  const body = document.createElement("div");
+// This chat's sessions (the current one first), the exchanges of the one picked, a new
+// conversation, and the other chats of this browser (each its own session) to switch to.
+async function showSession(sessionId) {
+  const query = `chat=${encodeURIComponent(state.chat)}` +
+    (sessionId ? `&session=${encodeURIComponent(sessionId)}` : "");
+  const { data } = await api("GET", `/api/session?${query}`);
+  const body = element("div", "session-panel");
+  body.append(chatSwitcher());
+  const fresh = button("New conversation", "new-conversation", () => {
+    $("panel").close();
+    send("/clear");
+  });
+  body.append(fresh);
+  const sessions = data.sessions || [];
+  if (sessions.length) {
+    const list = element("ol", "sessions");
+    list.id = "sessions-table";
+    sessions.forEach((row) => {
+      const item = element("li", row.current ? "current" : "ended");
+      const label = `${row.session_id.slice(0, 8)} · ${row.created_at} · ${row.messages} messages · ` +
+        (row.current ? "current" : "ended");
+      item.append(button(label, "session-row", () => showSession(row.session_id)));
+      if (data.session && row.session_id === data.session.session_id) item.classList.add("shown");
+      list.append(item);
+    });
+    body.append(list);
+  }
   if (!data.session) {
-    body.textContent = "No session yet: send a message to start one.";
-    if (data.sessions && data.sessions.length) {
-      body.append(table(["session", "started", "messages"], data.sessions.map((s) => [
-        s.session_id.slice(0, 8), s.created_at, s.messages,
-      ])));
-    }
+    body.append(element("p", "", "No session yet: send a message to start one."));
   } else {
     const facts = document.createElement("dl");
     for (const [label, value] of Object.entries(data.session)) {
-      const term = document.createElement("dt");
-      term.textContent = label;
-      const detail = document.createElement("dd");
-      detail.textContent = String(value);
-      facts.append(term, detail);
+      facts.append(element("dt", "", label), element("dd", "", String(value)));
     }
-    const sessions = table(["session", "started", "messages", ""], data.sessions.map((s) => [
-      s.session_id.slice(0, 8), s.created_at, s.messages, s.current ? "current" : "ended",
-    ]));
     const exchanges = table(["prompt", "reply", "at"], data.history.map((r) => [r.prompt, r.reply, r.at]));
-    sessions.id = "sessions-table";
-    body.append(facts, sessions, exchanges);
+    exchanges.id = "exchanges";
+    body.append(facts, exchanges);
   }
   openPanel("This chat's sessions", body);
+}
+
+function knownChats() {
+  let chats = [];
+  try { chats = JSON.parse(localStorage.getItem("tether.chats") || "[]"); } catch (_) { /* reset */ }
+  chats = chats.filter((name) => /^[A-Za-z0-9_-]{1,32}$/.test(name));
+  if (!chats.includes(state.chat)) chats.unshift(state.chat);
+  return chats.slice(0, 20);
+}
+
+function switchChat(name) {
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(name)) {
+    setStatus("A chat name is 1-32 letters, digits, '-' or '_'.");
+    return;
+  }
+  const chats = [name, ...knownChats().filter((chat) => chat !== name)];
+  localStorage.setItem("tether.chats", JSON.stringify(chats.slice(0, 20)));
+  localStorage.setItem("tether.chat", name);
+  state.chat = name;
+  $("chat-name").textContent = `chat: ${name}`;
+  const old = state.socket;
+  connect();
+  if (old) old.close();
+  $("panel").close();
+}
+
+function chatSwitcher() {
+  const box = element("div", "chats");
+  box.append(element("p", "scope-title", "Chats in this browser:"));
+  const list = element("div", "buttons");
+  knownChats().forEach((name) => {
+    const pick = button(name, name === state.chat ? "chat-pick current" : "chat-pick", () => switchChat(name));
+    pick.disabled = name === state.chat;
+    list.append(pick);
+  });
+  const field = element("input", "new-chat");
+  field.type = "text";
+  field.maxLength = 32;
+  field.placeholder = "Another chat's name";
+  box.append(list, field, button("Open chat", "open-chat", () => switchChat(field.value.trim())));
+  return box;
 }
 
 async function showAudit() {
@@ -562,7 +615,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (list.hidden) menu("/"); else list.hidden = true;
   });
   $("cancel").addEventListener("click", () => api("POST", "/api/cancel", { chat: state.chat }));
-  $("sessions-button").addEventListener("click", showSession);
+  $("sessions-button").addEventListener("click", () => showSession());
   $("audit-button").addEventListener("click", showAudit);
   $("panel-close").addEventListener("click", () => $("panel").close());
   $("theme-button").addEventListener("click", toggleTheme);
