@@ -13,7 +13,7 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.fakes.agent import Say, ScriptedAgent, Step, UseTool, Wait
+from tests.fakes.agent import Parallel, Say, ScriptedAgent, Step, UseTool, Wait
 from tether.app import build_connector, build_engine
 from tether.connectors.web import WebConnector
 from tether.core.config import TetherConfig
@@ -60,6 +60,12 @@ def scenarios(project: Path) -> ScriptedAgent:
             ]
         if word == "deploy":
             return [Say("Deploying. "), UseTool("Bash", {"command": "make deploy"})]
+        if word == "three":
+            writes = tuple(
+                UseTool("Write", {"file_path": str(project / f"{name}.md"), "content": name})
+                for name in ("a", "b", "c")
+            )
+            return [Parallel(writes), Say("Three notes.")]
         if word == "ask":
             return [Say("A question first. "), UseTool("AskUserQuestion", {"questions": QUESTIONS})]
         if word == "plan":

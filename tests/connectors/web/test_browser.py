@@ -470,3 +470,22 @@ def test_an_approval_notifies_a_hidden_page_and_always_offers_its_scopes(
     )
     assert served.engine is not None
     assert served.engine.gatekeeper.learned.rules("web:main")
+
+
+def test_parallel_asks_are_approved_all_at_once_each_on_its_own(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    _log_in(browser, served)
+    _send(browser, "three notes at once")
+    bar = _until(browser, _visible("#batch"))
+    _until(browser, lambda d: "3 requests wait for you" in bar.text)
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".approval:not(.settled)")) == 3
+    browser.find_element(By.ID, "approve-all").click()
+    _until(browser, lambda d: "Three notes." in _last_reply(d))
+    assert not bar.is_displayed()
+    decisions = served.agent.calls[-1].decisions
+    assert [d.allowed for _, d in decisions] == [True, True, True]
+    approvals = [
+        e for e in read_audit_log(served.config.audit_log_path) if e["event_type"] == "approval"
+    ]
+    assert [e["approved"] for e in approvals] == [True, True, True]

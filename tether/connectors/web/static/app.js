@@ -107,6 +107,7 @@ function handle(event) {
       state.entries.clear();
       event.entries.forEach(addEntry);
       event.approvals.forEach((approval) => addApproval(approval, false));
+      updateBatch();
       setBusy(event.busy);
       break;
     case "entry": addEntry(event.entry); break;
@@ -213,6 +214,22 @@ function addApproval(approval, fresh) {
   }
   if (approval.scopes) offerScopes(approval.approval_id, approval.scopes);
   if (approval.learned) learned(approval.approval_id, approval.learned);
+  updateBatch();
+}
+
+// Several approvals at once (the agent's parallel calls): Approve all / Reject all above
+// them, each answer still sent, and audited, on its own.
+function updateBatch() {
+  const open = [...document.querySelectorAll('.approval[data-kind="approval"]:not(.settled)')];
+  const bar = $("batch");
+  bar.hidden = open.length < 2;
+  bar.querySelector(".count").textContent = `${open.length} requests wait for you`;
+}
+
+async function answerAll(choice) {
+  const open = [...document.querySelectorAll('.approval[data-kind="approval"]:not(.settled)')];
+  $("batch").hidden = true;
+  for (const card of open) await answer(card, { choice });
 }
 
 function cardOf(approvalId) {
@@ -387,6 +404,7 @@ function settle(approvalId, outcome) {
   const card = cardOf(approvalId);
   if (!card) return;
   card.classList.add("settled");
+  updateBatch();
   card.querySelector(".outcome").textContent = outcome || "Settled";
 }
 
@@ -614,6 +632,8 @@ document.addEventListener("DOMContentLoaded", () => {
     const list = $("command-menu");
     if (list.hidden) menu("/"); else list.hidden = true;
   });
+  $("approve-all").addEventListener("click", () => answerAll("approve"));
+  $("reject-all").addEventListener("click", () => answerAll("reject"));
   $("cancel").addEventListener("click", () => api("POST", "/api/cancel", { chat: state.chat }));
   $("sessions-button").addEventListener("click", () => showSession());
   $("audit-button").addEventListener("click", showAudit);
