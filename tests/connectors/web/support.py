@@ -80,7 +80,8 @@ def scenarios(project: Path) -> ScriptedAgent:
 class ServedTether:
     """An engine with the web connector (and optionally more), on a loop in a thread."""
 
-    def __init__(self, config: TetherConfig, agent: ScriptedAgent) -> None:
+    def __init__(self, config: TetherConfig, agent: ScriptedAgent | None) -> None:
+        """`agent` None: Claude Code itself (the config's `claude_cli_path`, the fake CLI)."""
         self.config = config
         self.agent = agent
         self.loop = asyncio.new_event_loop()

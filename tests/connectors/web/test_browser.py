@@ -1,14 +1,19 @@
 """The page in a real browser: headless Chromium from the system, driven by Selenium.
 
 Each test gets its own Tether (a new port, so a fresh origin: no cookie or
-storage carried over); the browser is started once for the module.
+storage carried over); the browser is started once for the module. The flows
+that reach the agent (questions, a rejection's reason, a cancel) run against
+the real Claude Code adapter driving the fake Claude Code CLI; the others use
+the in-process scripted agent, whose steps give exact timing.
 """
 
 from __future__ import annotations
 
 import http.server
 import shutil
+import stat
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +22,9 @@ from typing import Any
 
 import pytest
 
+from tests.agents.support import FakeLog
 from tests.connectors.web.support import STREAM_PIECES, ServedTether
+from tether.core.config import TetherConfig
 from tether.core.safety.audit import read_audit_log
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -60,6 +67,26 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
         yield driver
     finally:
         driver.quit()
+
+
+FAKE_CLAUDE = Path(__file__).parents[2] / "agents" / "fake_claude.py"
+
+
+@pytest.fixture
+def claude(
+    web_config: TetherConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[ServedTether, FakeLog]]:
+    """A Tether whose agent is Claude Code: the real adapter and SDK, the fake CLI."""
+    home = tmp_path / "fake-claude"
+    home.mkdir()
+    monkeypatch.setenv("FAKE_CLAUDE_DIR", str(home))
+    launcher = tmp_path / "bin" / "claude"
+    launcher.parent.mkdir()
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_CLAUDE}" "$@"\n')
+    launcher.chmod(launcher.stat().st_mode | stat.S_IXUSR)
+    config = web_config.model_copy(update={"claude_cli_path": launcher})
+    with ServedTether(config, None) as tether:
+        yield tether, FakeLog(home / "log.jsonl")
 
 
 def _until(driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: float = WAIT) -> Any:
@@ -215,36 +242,6 @@ def test_approve_a_write_whose_preview_shows_its_content(
     browser.execute_script("localStorage.clear()")
 
 
-def test_reject_a_bash_call_with_a_reason_that_reaches_the_agent(
-    browser: WebDriver, served: ServedTether
-) -> None:
-    _log_in(browser, served)
-    _send(browser, "deploy the site")
-    card = _until(browser, _visible(".approval:not(.settled)"))
-    assert "make deploy" in card.find_element(By.CSS_SELECTOR, ".detail").text
-    card.find_element(By.CSS_SELECTOR, ".reason").send_keys("not on a Friday")
-    card.find_element(By.CSS_SELECTOR, ".reject").click()
-    _until(
-        browser, lambda d: "Rejected" in d.find_element(By.CSS_SELECTOR, ".approval .outcome").text
-    )
-    _until(browser, lambda d: "[Bash was denied" in _last_reply(d))
-    decision = served.agent.calls[-1].decisions[-1][1]
-    assert not decision.allowed
-    assert decision.reason is not None and "not on a Friday" in decision.reason
-    assert "not on a Friday" in _last_reply(browser)
-
-
-def test_cancel_a_running_request(browser: WebDriver, served: ServedTether) -> None:
-    _log_in(browser, served)
-    _send(browser, "slow job")
-    cancel = _until(browser, _visible("#cancel"))
-    _until(browser, lambda d: "Working on it." in _last_reply(d))
-    cancel.click()
-    _until(browser, lambda d: not d.find_element(By.ID, "cancel").is_displayed())
-    assert "Finished." not in _last_reply(browser)
-    assert served.agent.calls[-1].prompt == "slow job"
-
-
 def test_a_reload_mid_request_shows_the_conversation_and_the_pending_approval(
     browser: WebDriver, served: ServedTether
 ) -> None:
@@ -375,9 +372,12 @@ def test_the_page_registers_its_service_worker_and_manifest(
     assert refused == []
 
 
-def test_answer_the_agent_s_questions_and_approve_its_plan_on_the_page(
-    browser: WebDriver, served: ServedTether
+def test_answer_the_agent_s_questions_on_the_page(
+    browser: WebDriver, claude: tuple[ServedTether, FakeLog]
 ) -> None:
+    """Claude Code's AskUserQuestion: options as buttons, several picked, then Done; the
+    answers reach Claude Code as the tool's updated input."""
+    served, fake = claude
     _log_in(browser, served)
     _send(browser, "ask about tools")
     card = _until(browser, _visible(".approval[data-kind=questions]:not(.settled)"))
@@ -402,13 +402,19 @@ def test_answer_the_agent_s_questions_and_approve_its_plan_on_the_page(
         )
     second.find_element(By.CSS_SELECTOR, ".done").click()
     _until(browser, lambda d: "Answered" in card.find_element(By.CSS_SELECTOR, ".outcome").text)
-    _until(browser, lambda d: served.agent.calls and served.agent.calls[-1].decisions)
-    decision = served.agent.calls[-1].decisions[-1][1]
-    assert decision.updated_input["answers"] == {
+    _until(browser, lambda d: "User has answered your questions" in _last_reply(d))
+    assert '"Which checks should run in CI?"="tests, lint"' in _last_reply(browser)
+    (ran,) = [e for e in fake.entries("tool_ran") if e["tool"] == "AskUserQuestion"]
+    assert ran["input"]["answers"] == {
         "Which package manager should I use?": "uv",
         "Which checks should run in CI?": "tests, lint",
     }
 
+
+def test_a_plan_is_approved_on_the_page_in_the_mode_chosen(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    _log_in(browser, served)
     _send(browser, "plan the greeting")
     plan = _until(browser, _visible(".approval[data-kind=plan]:not(.settled)"))
     assert (
@@ -416,8 +422,32 @@ def test_answer_the_agent_s_questions_and_approve_its_plan_on_the_page(
     )
     plan.find_element(By.CSS_SELECTOR, ".approve-edit").click()
     _until(browser, lambda d: "edit mode" in plan.find_element(By.CSS_SELECTOR, ".outcome").text)
-    _until(browser, lambda d: len(served.agent.calls) == 2 and served.agent.calls[-1].decisions)
+    _until(browser, lambda d: served.agent.calls and served.agent.calls[-1].decisions)
     assert served.agent.calls[-1].decisions[-1][1].next_mode == "edit"
+
+
+def test_with_claude_code_a_rejection_s_reason_reaches_it_and_cancel_stops_it(
+    browser: WebDriver, claude: tuple[ServedTether, FakeLog]
+) -> None:
+    served, fake = claude
+    _log_in(browser, served)
+    _send(browser, "slow-tool")
+    card = _until(browser, _visible(".approval:not(.settled)"))
+    assert "make deploy" in card.find_element(By.CSS_SELECTOR, ".detail").text
+    card.find_element(By.CSS_SELECTOR, ".reason").send_keys("not on a Friday")
+    card.find_element(By.CSS_SELECTOR, ".reject").click()
+    _until(browser, lambda d: "Deployed." in _last_reply(d))
+    (asked,) = [p for p in fake.permissions() if p["tool"] == "Bash"]
+    assert not asked["allowed"] and "not on a Friday" in asked["reason"]
+    assert not fake.entries("tool_ran")
+
+    _send(browser, "slow job")
+    cancel = _until(browser, _visible("#cancel"))
+    _until(browser, lambda d: "Working on it." in _last_reply(d))
+    cancel.click()
+    _until(browser, lambda d: not d.find_element(By.ID, "cancel").is_displayed())
+    _until(browser, lambda d: fake.entries("interrupted"))
+    assert "Finished." not in _last_reply(browser)
 
 
 def test_an_approval_notifies_a_hidden_page_and_always_offers_its_scopes(
