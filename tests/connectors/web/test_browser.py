@@ -363,6 +363,27 @@ def test_the_page_registers_its_service_worker_and_manifest(
         """
     )
     assert scope == served.url + "/"
+    # A request answered, the page reloaded (served by the worker): the cache holds the
+    # shell and nothing else, never the conversation or an API answer.
+    _send(browser, "hello there")
+    _until(browser, lambda d: "You said: hello there" in _last_reply(d))
+    browser.refresh()
+    _until(browser, lambda d: "You said: hello there" in _last_reply(d))
+    cached = browser.execute_async_script(
+        """
+        const done = arguments[0];
+        (async () => {
+          const urls = [];
+          for (const name of await caches.keys()) {
+            for (const request of await (await caches.open(name)).keys()) urls.push(request.url);
+          }
+          return urls;
+        })().then(done, (error) => done([String(error)]));
+        """
+    )
+    shell = {"/", "/app.js", "/app.css", "/manifest.webmanifest", "/icon.svg"}
+    shell |= {"/icon-192.png", "/icon-512.png"}
+    assert {url.removeprefix(served.url) for url in cached} == shell
     manifest = browser.find_element(By.CSS_SELECTOR, "link[rel=manifest]").get_attribute("href")
     assert manifest.endswith("/manifest.webmanifest")
     # The strict policy costs the page nothing: no script or style of its own is refused.
