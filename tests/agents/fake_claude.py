@@ -570,6 +570,13 @@ def scenario_bash(fake: FakeClaude, prompt: str) -> None:
     fake.result(f"pytest {verdict}")
 
 
+def scenario_danger(fake: FakeClaude, prompt: str) -> None:
+    """`danger`: a command the floor denies, then the agent's own text about it."""
+    decision = fake.use_tool("Bash", {"command": "rm -rf ~"})
+    fake.say("I could not clean up." if not decision.allowed else "Cleaned up.")
+    fake.result("done")
+
+
 def read_app(fake: FakeClaude) -> Decision:
     return fake.use_tool("Read", {"file_path": str(Path(fake.cwd) / "src" / "app.py")})
 
@@ -917,6 +924,7 @@ SCENARIOS = {
     "ask-bad": scenario_ask_bad,
     "plan": scenario_plan,
     "parallel": scenario_parallel,
+    "danger": scenario_danger,
     "slow": scenario_slow,
     "slow-tool": scenario_slow_tool,
     "tools": scenario_tools,

@@ -366,3 +366,18 @@ def test_approve_all_answers_every_item_of_the_list(
         e for e in read_audit_log(tmp_path / "audit.jsonl") if e["event_type"] == "approval"
     ]
     assert sorted(e["approved"] for e in approvals) == [True, True, True]
+
+
+def test_a_blocked_command_is_one_line_in_the_reply_and_the_request_ends_with_a_summary(
+    project_dir: Path, repl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The person sees the denial the gate made, even though the agent's text comes after."""
+    child = _spawn(project_dir, repl_env, tmp_path)
+    child.sendline("danger")
+    child.expect_exact("⛔ Bash denied")
+    child.expect_exact("I could not clean up.")
+    child.expect(r"📋 1 tool call: .*1 blocked")
+    child.expect("› ")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
