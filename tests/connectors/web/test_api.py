@@ -552,3 +552,20 @@ def test_an_earlier_session_is_read_only_from_its_own_chat(
 ) -> None:
     response = client.get(f"/api/session?chat={chat}&session={session}")
     assert response.status_code == status
+
+
+def test_keep_planning_without_feedback_takes_the_next_message_as_it(
+    served: ServedTether, client: httpx.Client, chat: str
+) -> None:
+    approval = _pending(served, client, chat, "plan the greeting")
+    response = _answer(client, approval, choice="keep_planning")
+    assert response.status_code == 202
+    assert "next message" in response.json()["outcome"]
+    assert served.web is not None
+    assert served.web.hub.approval(approval["approval_id"])["state"] == "pending"
+    sent = client.post("/api/message", json={"chat": chat, "text": "split it in two steps"})
+    assert sent.status_code == 202
+    _wait_for(lambda: served.agent.calls[-1].decisions)
+    decision = served.agent.calls[-1].decisions[-1][1]
+    assert not decision.allowed
+    assert decision.reason is not None and "split it in two steps" in decision.reason

@@ -28,6 +28,7 @@ from tether.connectors.base import (
     IncomingMessage,
     MessageHandler,
     ReplyStream,
+    awaits_reason,
     is_settled_outcome,
 )
 from tether.connectors.cli import LOCAL_USER_ID
@@ -414,6 +415,10 @@ class WebConnector:
         if is_settled_outcome(outcome):
             self.hub.settle_approval(approval_id, outcome)
             return 200, outcome
+        if awaits_reason(outcome):
+            # Keep planning without feedback: the chat's next message is the feedback.
+            self.hub.progress(approval_id, outcome)
+            return 202, outcome
         if outcome.startswith(_STEP_MARKS):
             if outcome.startswith("Noted") and body.question is not None:
                 self.hub.answered(approval_id, body.question, outcome)
