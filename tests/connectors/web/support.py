@@ -39,7 +39,10 @@ QUESTIONS = [
         "options": [{"label": "tests"}, {"label": "types"}, {"label": "lint"}],
     },
 ]
-PLAN = "# Plan\n\n1. Add `greet(name)` to **src/app.py**.\n2. Test it."
+PLAN = (
+    "# Plan\n\n1. Add `greet(name)` to **src/app.py**.\n2. Test it.\n\n"
+    "```python\n<script>alert(1)</script>\n```"
+)
 
 
 def scenarios(project: Path) -> ScriptedAgent:

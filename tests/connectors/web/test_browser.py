@@ -438,9 +438,12 @@ def test_a_plan_is_approved_on_the_page_in_the_mode_chosen(
     _log_in(browser, served)
     _send(browser, "plan the greeting")
     plan = _until(browser, _visible(".approval[data-kind=plan]:not(.settled)"))
-    assert (
-        "Add `greet(name)` to **src/app.py**." in plan.find_element(By.CSS_SELECTOR, ".plan").text
-    )
+    # The plan's Markdown is rendered (as Telegram renders it), as elements, never as HTML.
+    assert plan.find_element(By.CSS_SELECTOR, ".plan h4").text == "Plan"
+    assert plan.find_element(By.CSS_SELECTOR, ".plan ol li strong").text == "src/app.py"
+    assert plan.find_element(By.CSS_SELECTOR, ".plan ol li code").text == "greet(name)"
+    assert plan.find_element(By.CSS_SELECTOR, ".plan pre").text == "<script>alert(1)</script>"
+    assert browser.find_elements(By.CSS_SELECTOR, ".plan script") == []
     plan.find_element(By.CSS_SELECTOR, ".approve-edit").click()
     _until(browser, lambda d: "edit mode" in plan.find_element(By.CSS_SELECTOR, ".outcome").text)
     _until(browser, lambda d: served.agent.calls and served.agent.calls[-1].decisions)

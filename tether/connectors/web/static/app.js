@@ -267,7 +267,8 @@ function approvalForm(card) {
 
 // The plan in full, then: approve (default or edit mode), or keep planning with feedback.
 function planForm(card, approval) {
-  const plan = element("pre", "block plan", approval.plan || "");
+  const plan = element("div", "block plan");
+  plan.append(markdown(approval.plan || ""));
   const feedback = element("textarea", "reason feedback");
   feedback.rows = 2;
   feedback.maxLength = 500;
@@ -280,6 +281,54 @@ function planForm(card, approval) {
       answer(card, { choice: "keep_planning", reason: feedback.value.trim() })),
   );
   return [plan, feedback, buttons];
+}
+
+// The plan's Markdown as elements (headings, lists, code, bold, inline code), built node by
+// node with textContent: nothing in the plan is ever parsed as HTML.
+function markdown(text) {
+  const out = document.createDocumentFragment();
+  let list = null;
+  let fence = null;
+  for (const line of text.split("\n")) {
+    if (fence) {
+      if (/^\s*```/.test(line)) { fence = null; } else { fence.textContent += `${line}\n`; }
+      continue;
+    }
+    if (/^\s*```/.test(line)) {
+      list = null;
+      fence = element("pre", "code");
+      out.append(fence);
+      continue;
+    }
+    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
+    const item = /^\s*(?:([-*+])|(\d+)[.)])\s+(.*)$/.exec(line);
+    if (heading) {
+      list = null;
+      out.append(inline(element(`h${Math.min(heading[1].length + 3, 6)}`), heading[2]));
+    } else if (item) {
+      const tag = item[1] ? "ul" : "ol";
+      if (!list || list.tagName.toLowerCase() !== tag) {
+        list = element(tag);
+        out.append(list);
+      }
+      list.append(inline(element("li"), item[3]));
+    } else if (line.trim()) {
+      list = null;
+      out.append(inline(element("p"), line));
+    } else {
+      list = null;
+    }
+  }
+  return out;
+}
+
+function inline(node, text) {
+  for (const part of text.split(/(\*\*[^*]+\*\*|`[^`]+`)/)) {
+    if (/^\*\*[^*]+\*\*$/.test(part)) node.append(element("strong", "", part.slice(2, -2)));
+    else if (/^`[^`]+`$/.test(part)) node.append(element("code", "", part.slice(1, -1)));
+    else if (part) node.append(document.createTextNode(part));
+  }
+  return node;
 }
 
 // Each question: its options as buttons (several, then Done, when multi-select), or words.
