@@ -3,11 +3,12 @@
 The walk visits the tree-sitter tree: pipeline stages, `&&`/`||`/`;` lists,
 subshells and groups, `$(...)` and backticks (also inside strings, arguments,
 assignments and redirect targets), process substitution, loop and `if`/`case`
-bodies, function bodies and here-documents. It builds each command's words
-(`shell_words`, with what the line's variables hold from `shell_variables`)
-and hands them to the expansion stage (`shell_expand`), then walks the nested
-code and commands that stage finds. Arithmetic contexts that evaluate code
-(`(( ))`, `[[ a -eq b ]]`, subscripts, `let`, `declare -i`) are followed too.
+bodies, function bodies and here-documents. It is the top layer of three:
+words are built by `shell_frag.WordBuilder` (with what the line's variables
+hold, `shell_variables`), arithmetic that evaluates code is judged by
+`shell_arith.ArithmeticWalk`, and this layer hands each command's words to
+the expansion stage (`shell_expand`), then walks the nested code and commands
+that stage found.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace as _replace
 
-import tree_sitter_bash
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+from tree_sitter import Node, Parser
 
+from tether.core.safety.shell_arith import ArithmeticWalk
 from tether.core.safety.shell_bounds import exceeded_bound
 from tether.core.safety.shell_expand import (
     Expansion,
@@ -26,6 +27,7 @@ from tether.core.safety.shell_expand import (
     expand_assignments,
     expand_command,
 )
+from tether.core.safety.shell_frag import LANGUAGE
 from tether.core.safety.shell_model import Redirect, SimpleCommand, StdinKind, WalkContext
 from tether.core.safety.shell_variables import Variables
 from tether.core.safety.shell_words import (
@@ -35,14 +37,10 @@ from tether.core.safety.shell_words import (
     expand,
     expand_leading_braces,
     join_continuations,
-    unescape_double,
-    unquoted_word,
     word_from,
 )
 
 __all__ = ["LANGUAGE", "Walk"]
-
-LANGUAGE = Language(tree_sitter_bash.language())
 
 _MAX_NODE_DEPTH = 150
 _FALLBACK_WORDS = 64
@@ -52,21 +50,6 @@ def _names(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_VARIABLES_QUERY = Query(
-    LANGUAGE,
-    """
-    (variable_assignment name: (variable_name) @name value: (_)? @value)
-    (variable_assignment name: (subscript name: (variable_name) @element))
-    (declaration_command (word) @flag)
-    (for_statement variable: (variable_name) @var value: (_)* @values)
-    (command name: (command_name (word) @cmd) argument: (_)* @arg)
-    """,
-)
-
-# Commands that assign the variables named in their arguments at run time.
-_ASSIGNING_COMMANDS = frozenset({"read", "mapfile", "readarray", "getopts", "printf", "let"})
-
-
 _STATEMENTS = _names(
     "command pipeline list redirected_statement subshell compound_statement if_statement "
     "while_statement for_statement c_style_for_statement case_statement function_definition "
@@ -74,45 +57,27 @@ _STATEMENTS = _names(
     "unset_command test_command do_group program case_item elif_clause else_clause ERROR"
 )
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SPECIAL_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])\}$")
-# `${x[@]}`, `${x[*]}`, `${x[2]}`, `${x[-1]}`: an array's elements, or one of them.
-_ELEMENT_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\[(@|\*|-?[0-9]{1,6})\]\}$")
-# `${!name}` and `${!name:-x}`, not `${!prefix*}` (names only) or `${!array[@]}` (keys).
-_INDIRECT_EXPANSION = re.compile(r"^\$\{!([A-Za-z_][A-Za-z0-9_]*)(?:[:#%/^,][^}]*)?\}$")
-_ARITHMETIC_TESTS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
-# `$(cmd)` or backticks, not the arithmetic `$((`.
-_COMMAND_IN_TEXT = re.compile(r"\$\((?!\()|`")
-_WRITTEN_SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
 _LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
-_CODE_IN_VALUE = re.compile(r"\$\(|`|\$\{|\[")
 # Words that make variables worth collecting even when the line has no `$`:
 # arithmetic reads a variable by its bare name (`read x; (( x ))`).
 _ARITHMETIC_MARKS = (b"((", b"[[", b"let", b"-i", b"[")
-_DEFAULT_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-=+?])(.*)\}$", re.DOTALL)
 
 
-class Walk:
+class Walk(ArithmeticWalk):
     """One parse: walks the tree and collects commands and problems."""
 
     def __init__(self, parser: Parser, max_nesting: int, max_commands: int) -> None:
+        super().__init__()
         self.parser = parser
         self.max_nesting = max_nesting
         self.max_commands = max_commands
         self.commands: list[SimpleCommand] = []
-        self.problems: list[str] = []
         self.calls: dict[str, set[str]] = {}
         """Function name -> the programs its body runs."""
         self.level = 0
-        self.source = b""
-        self.variables = Variables()
-        self.collecting = False
         self.herestring_sources: tuple[str, ...] = ()
         self.defined: set[str] = set()
         """Functions defined so far: a call to one runs its body, walked where it is defined."""
-
-    def problem(self, message: str) -> None:
-        self.problems.append(message)
 
     def recursive_functions(self) -> tuple[str, ...]:
         """Functions that reach themselves through calls (`f(){ f|f& }`, or via another)."""
@@ -205,59 +170,6 @@ class Walk:
                 self.emit(words, stage_ctx, ())
                 upstream += tuple(c.program for c in self.commands[before:] if c.program)
 
-    def _collect_variables(self, root: Node) -> Variables:
-        """Variables assigned in this script and every static value they take (`Variables`)."""
-        known = Variables()
-        self.collecting = True
-        try:
-            self._collect_into(known, root)
-        finally:
-            self.collecting = False
-        return known
-
-    def _collect_into(self, known: Variables, root: Node) -> None:
-        references = False
-        for _, captures in QueryCursor(_VARIABLES_QUERY).matches(root):
-            if "name" in captures:
-                name_node = captures["name"][0]
-                name = self.text(name_node)
-                values = captures.get("value")
-                append = _appends(name_node.parent)
-                if values and values[0].type == "array":
-                    elements = [self.frag(n, quoted=False) for n in values[0].named_children]
-                    known.remember_array(name, elements, append=append)
-                else:
-                    frag = self.frag(values[0], quoted=False) if values else Fragment([""])
-                    known.remember(name, frag, append=append)
-            elif "element" in captures:
-                # `x[0]=rm` changes what `$x` and `"${x[@]}"` hold: not followed, unknown.
-                known.forget(self.text(captures["element"][0]))
-            elif "flag" in captures:
-                flag = self.text(captures["flag"][0])
-                # `declare -n ref=x`: assigning ref assigns x, or whatever ref names later.
-                references = references or (flag.startswith("-") and "n" in flag)
-            elif "var" in captures:
-                name = self.text(captures["var"][0])
-                for node in captures.get("values", []):
-                    known.remember(name, self.frag(node, quoted=False))
-                if not captures.get("values"):
-                    known.forget(name)  # `for x; do` iterates over "$@"
-            elif "cmd" in captures and self.text(captures["cmd"][0]) in _ASSIGNING_COMMANDS:
-                # The whole statement, here-string included: what the value may hold.
-                command_name = captures["cmd"][0].parent
-                statement = command_name.parent if command_name is not None else None
-                holder = statement.parent if statement is not None else None
-                if holder is not None and holder.type == "redirected_statement":
-                    statement = holder
-                for node in captures.get("arg", []):
-                    word = self.text(node)
-                    if _NAME.fullmatch(word):
-                        known.forget(word)
-                        if statement is not None:
-                            known.hints.setdefault(word, []).append(self.text(statement))
-        if references:
-            known.forget_all()
-
     # -- statements -------------------------------------------------------------------
 
     def statement(self, node: Node, ctx: WalkContext) -> None:
@@ -304,76 +216,6 @@ class Walk:
                         self.scan(child, ctx)
         finally:
             self.level -= 1
-
-    def loop(self, node: Node, ctx: WalkContext) -> None:
-        """A loop's header arithmetic, and a loop that starts background processes (a flood)."""
-        if node.type == "c_style_for_statement":
-            body = node.child_by_field_name("body")
-            end = body.start_byte if body is not None else node.end_byte
-            header = self.source[node.start_byte : end].decode("utf-8", "surrogatepass")
-            self.arithmetic(header.partition("((")[2].rpartition("))")[0], ctx)
-        body = node.child_by_field_name("body")
-        if body is not None and _backgrounds(body):
-            self.problem("a loop starts background processes: it may flood the machine")
-
-    def arithmetic(
-        self, text: str, ctx: WalkContext, *, hops: int = 0, literal: bool = False
-    ) -> None:
-        """Bash evaluates arithmetic recursively: a variable whose value is `a[$(cmd)]` runs cmd.
-
-        Substitutions written in `text` are walked where they stand; this judges
-        what the names in it hold: a value with code is walked and never allowed,
-        a value only known at run time (`read x`, `printf -v x`) is never allowed.
-        """
-        if self.collecting or not text:
-            return
-        if _COMMAND_IN_TEXT.search(text):
-            self.problem("arithmetic evaluates the output of a command, which can run more code")
-            if literal:
-                # Quoted text (`let 'x=a[$(cmd)]'`) was not walked as code, but runs as such.
-                self.script(": " + text, _replace(ctx, depth=ctx.depth + 1, source="arithmetic"))
-        for name in dict.fromkeys(_NAME.findall(text[:4096])):
-            if name not in self.variables:
-                continue
-            values = self.variables.texts(name)
-            if values is None:
-                self.problem(
-                    f"arithmetic evaluates ${name}, a value only known at run time: it can run code"
-                )
-                self.runtime_values(name, ctx)
-                continue
-            for value, _ in values:
-                if _CODE_IN_VALUE.search(value):
-                    self.problem(f"arithmetic evaluates code in the value of ${name}")
-                    if "$(" in value or "`" in value or "<(" in value:
-                        child = _replace(ctx, depth=ctx.depth + 1, source="arithmetic")
-                        self.script(": " + value, child)
-                elif hops < 4 and _NAME.search(value):
-                    self.arithmetic(value, ctx, hops=hops + 1)
-
-    def runtime_values(self, name: str, ctx: WalkContext) -> None:
-        """Walk the substitutions written in what assigns `name` at run time, to find denials."""
-        child = _replace(ctx, depth=ctx.depth + 1, source="arithmetic")
-        for statement in self.variables.hints.get(name, ())[:8]:
-            for match in _WRITTEN_SUBSTITUTION.finditer(statement):
-                self.script(match.group(1) or match.group(2) or "", child)
-
-    def arithmetic_tests(self, node: Node, ctx: WalkContext) -> None:
-        """`[[ a -eq b ]]` evaluates both sides as arithmetic."""
-        stack = [node]
-        while stack:
-            current = stack.pop()
-            operator = current.child_by_field_name("operator")
-            if (
-                current.type == "binary_expression"
-                and operator is not None
-                and self.text(operator) in _ARITHMETIC_TESTS
-            ):
-                for side in ("left", "right"):
-                    operand = current.child_by_field_name(side)
-                    if operand is not None:
-                        self.arithmetic(self.text(operand).lstrip("$"), ctx)
-            stack.extend(current.named_children)
 
     def statement_redirect(self, node: Node, ctx: WalkContext) -> None:
         # A redirect with no command (`> file` alone truncates it).
@@ -617,174 +459,7 @@ class Walk:
         for extra in extras:
             self.statement(extra, ctx)
 
-    def program_words(self, nodes: Sequence[Node], ctx: WalkContext) -> list[list[Word]]:
-        """The program word(s), once per value it may take (`$X` with X=ls or X=rm)."""
-        frags = [self.frag(node, quoted=False, ctx=ctx) for node in nodes if node.is_named]
-        return self.program_words_from(frags)
-
-    def program_words_from(self, frags: list[Fragment]) -> list[list[Word]]:
-        if len(frags) != 1 or len(frags[0].texts) < 2:
-            return [[word for frag in frags for word in expand(frag)]]
-        frag = frags[0]
-        texts = [text for text in frag.texts if text] or [""]
-        options = []
-        for text in texts:
-            single = Fragment(
-                [text],
-                dynamic=True,
-                glob=frag.glob,
-                literal=frag.literal,
-                split=frag.split,
-                sources=frag.sources,
-                variables=frag.variables,
-            )
-            options.append(expand(single))
-        return options
-
-    def glue(self, nodes: Sequence[Node], ctx: WalkContext) -> Fragment:
-        """One word the grammar split in two at a `$` (`rm$IFS-rf$IFS/`): `$` + `IFS/`."""
-        flat: list[Node] = []
-        for node in nodes:
-            flat.extend(node.children if node.type == "concatenation" else [node])
-        result = Fragment([""])
-        index = 0
-        while index < len(flat):
-            child = flat[index]
-            following = flat[index + 1] if index + 1 < len(flat) else None
-            if not child.is_named and child.type == "$" and following is not None:
-                text = self.text(following)
-                name = _NAME.match(text) if following.type == "word" else None
-                if name:
-                    result.join(self.variable(name.group(), quoted=False))
-                    result.join(unquoted_word(text[name.end() :]))
-                    index += 2
-                    continue
-            if child.is_named:
-                result.join(self.frag(child, quoted=False, ctx=ctx))
-            else:
-                result.join(Fragment([self.text(child)]))
-            index += 1
-        return result
-
     # -- words ------------------------------------------------------------------------
-
-    def words_of(self, nodes: Sequence[Node], ctx: WalkContext | None = None) -> list[Word]:
-        words: list[Word] = []
-        for node in nodes:
-            if not node.is_named:
-                continue
-            frag = self.frag(node, quoted=False, ctx=ctx)
-            words.extend(expand(frag))
-        return words
-
-    def frag(self, node: Node, *, quoted: bool, ctx: WalkContext | None = None) -> Fragment:
-        """Build the word `node` stands for; commands inside it are walked on the way."""
-        kind = node.type
-        if kind == "word":
-            return unquoted_word(self.text(node)) if not quoted else Fragment([self.text(node)])
-        if kind in {"number", "regex", "test_operator", "file_descriptor", "heredoc_start"}:
-            return Fragment([self.text(node)], literal=not quoted)
-        if kind == "raw_string":
-            return Fragment([self.text(node)[1:-1]], literal=False)
-        if kind == "ansi_c_string":
-            return Fragment([ansi_c(self.text(node)[2:-1])], literal=False)
-        if kind == "string":
-            return self.string(node, ctx)
-        if kind == "translated_string":
-            # `$"..."` is the double-quoted string, translated by the locale (a no-op here).
-            inner = next((c for c in node.named_children if c.type == "string"), None)
-            return self.string(inner, ctx) if inner is not None else Fragment([""], dynamic=True)
-        if kind == "concatenation":
-            result = Fragment([""])
-            for child in node.children:
-                if child.is_named:
-                    result.join(self.frag(child, quoted=quoted, ctx=ctx))
-                else:
-                    result.join(Fragment([self.text(child)], literal=not quoted))
-            return result
-        if kind == "simple_expansion":
-            name = self.text(node)[1:]
-            return self.variable(name, quoted=quoted)
-        if kind == "expansion":
-            return self.expansion(node, quoted=quoted, ctx=ctx)
-        if kind in {"command_substitution", "process_substitution"}:
-            return self.substitution(node, ctx or WalkContext())
-        if kind == "arithmetic_expansion":
-            self.scan(node, ctx or WalkContext())
-            self.arithmetic(self.text(node), ctx or WalkContext())
-            return Fragment(["0"], literal=False)
-        if kind in {"extglob_pattern"}:
-            return Fragment([self.text(node)], glob=True)
-        if kind == "brace_expression":
-            return Fragment([self.text(node)])
-        # Anything else (arrays, subscripts, odd tokens): its text, and any command in it.
-        self.scan(node, ctx or WalkContext())
-        return Fragment([self.text(node)], dynamic="$" in self.text(node) or "`" in self.text(node))
-
-    def string(self, node: Node, ctx: WalkContext | None) -> Fragment:
-        result = Fragment([""], literal=False)
-        end = node.start_byte + 1
-        for child in node.children:
-            if child.start_byte > end:
-                # The grammar leaves some text (newlines) between the children.
-                gap = self.source[end : child.start_byte].decode("utf-8", "surrogatepass")
-                result.join(Fragment([unescape_double(gap)], literal=False))
-            end = max(end, child.end_byte)
-            if child.type == '"':
-                continue
-            if child.type == "string_content":
-                result.join(Fragment([unescape_double(self.text(child))], literal=False))
-            elif child.is_named:
-                part = self.frag(child, quoted=True, ctx=ctx)
-                part.literal = False
-                result.join(part)
-            else:
-                result.join(Fragment([self.text(child)], literal=False))
-        result.literal = False
-        return result
-
-    def variable(self, name: str, *, quoted: bool) -> Fragment:
-        return self.variables.value(name, quoted=quoted)
-
-    def expansion(self, node: Node, *, quoted: bool, ctx: WalkContext | None) -> Fragment:
-        text = self.text(node)
-        self.scan(node, ctx or WalkContext())
-        if "[" in text:
-            index = text.partition("[")[2].rpartition("]")[0]
-            if index not in {"@", "*"}:
-                self.arithmetic(index, ctx or WalkContext())
-        if text.endswith("@P}"):
-            self.prompt(text, ctx or WalkContext())
-        simple = _SPECIAL_EXPANSION.match(text)
-        if simple:
-            return self.variable(simple.group(1), quoted=quoted)
-        element = _ELEMENT_EXPANSION.match(text)
-        if element:
-            return self.variables.element(element.group(1), element.group(2), quoted=quoted)
-        indirect = _INDIRECT_EXPANSION.match(text)
-        if indirect:
-            return self.variables.indirect(indirect.group(1))
-        default = _DEFAULT_EXPANSION.match(text)
-        if default:
-            name, operator, word = default.groups()
-            value = self.variable(name, quoted=quoted)
-            alternative = unquoted_word(re.sub(r"[\"']", "", word))
-            if operator.endswith(("-", "=")):
-                value.texts = list(dict.fromkeys(value.texts + alternative.texts))
-            value.dynamic = True
-            return value
-        names = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)
-        return Fragment([""], dynamic=True, literal=False, variables=names[:1])
-
-    def prompt(self, text: str, ctx: WalkContext) -> None:
-        """`${x@P}` expands x as a prompt string: the substitutions in its value run."""
-        if self.collecting:
-            return
-        self.problem("prompt expansion (@P) runs the command substitutions in a variable's value")
-        name = _NAME.search(text)
-        for value, _ in (self.variables.texts(name.group()) or ()) if name else ():
-            if "$(" in value or "`" in value:
-                self.script(": " + value, _replace(ctx, depth=ctx.depth + 1, source="@P"))
 
     def substitution(self, node: Node, ctx: WalkContext) -> Fragment:
         process = node.type == "process_substitution"
@@ -827,9 +502,6 @@ class Walk:
             return
         for child in _substitutions(node):
             self.substitution(child, ctx)
-
-    def text(self, node: Node) -> str:
-        return self.source[node.start_byte : node.end_byte].decode("utf-8", "surrogatepass")
 
     # -- commands ---------------------------------------------------------------------
 
@@ -926,24 +598,6 @@ def _stdin_sources(redirects: Sequence[Redirect]) -> tuple[str, ...]:
         if redirect.op in {"<", "0<"} and redirect.sources:
             return redirect.sources
     return ()
-
-
-def _appends(assignment: Node | None) -> bool:
-    """`x+=value` or `x+=(items)`: adds to what x holds."""
-    if assignment is None:
-        return False
-    return any(not child.is_named and child.type == "+=" for child in assignment.children)
-
-
-def _backgrounds(node: Node) -> bool:
-    """Whether `node` puts a command in the background (a `&` terminator, not `&&` or `>&`)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "&" and not current.is_named:
-            return True
-        stack.extend(current.children)
-    return False
 
 
 def _substitutions(node: Node) -> Iterator[Node]:
