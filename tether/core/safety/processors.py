@@ -105,9 +105,8 @@ def program_facts(f: Findings) -> None:
             f.text_path(c.program_text, "exec")
 
 
-def program_handler(f: Findings) -> None:
-    """What the program itself does: its handler (`analyze_program`)."""
-    analyze_program(f)
+program_handler: Processor = analyze_program
+"""What the program itself does: the program knowledge, as one processor (`analyze_program`)."""
 
 
 def vet_options(f: Findings) -> None:
@@ -137,6 +136,8 @@ class NestedShell:
         self._facts_of = facts_of
 
     def __call__(self, f: Findings) -> None:
+        if not f.shell_strings:
+            return
         for text in f.shell_strings[:8]:
             script = self._parser.parse(text)
             for command in script.commands[:32]:
@@ -167,6 +168,8 @@ def environment(f: Findings) -> None:
     """The environment rule (registry/environment.py): assignments are judged."""
     c = f.command
     exported, shell = builtin_assignments(c.program, c.args)
+    if not (exported or shell or c.assignments or c.variables):
+        return  # nothing set, nothing read: the common case, kept cheap
     values = dict(c.assignments)
     if not c.program or c.program in _DECLARERS:
         shell.extend(name for name, _ in c.assignments if name not in exported)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from abc import abstractmethod
-from dataclasses import replace as _replace
 
 from tree_sitter import Node
 
@@ -61,7 +60,7 @@ class ArithmeticWalk(WordBuilder):
             self.problem("arithmetic evaluates the output of a command, which can run more code")
             if literal:
                 # Quoted text (`let 'x=a[$(cmd)]'`) was not walked as code, but runs as such.
-                self.script(": " + text, _replace(ctx, depth=ctx.depth + 1, source="arithmetic"))
+                self.script(": " + text, ctx._replace(depth=ctx.depth + 1, source="arithmetic"))
         for name in dict.fromkeys(_NAME.findall(text[:4096])):
             if name not in self.variables:
                 continue
@@ -76,14 +75,14 @@ class ArithmeticWalk(WordBuilder):
                 if _CODE_IN_VALUE.search(value):
                     self.problem(f"arithmetic evaluates code in the value of ${name}")
                     if "$(" in value or "`" in value or "<(" in value:
-                        child = _replace(ctx, depth=ctx.depth + 1, source="arithmetic")
+                        child = ctx._replace(depth=ctx.depth + 1, source="arithmetic")
                         self.script(": " + value, child)
                 elif hops < 4 and _NAME.search(value):
                     self.arithmetic(value, ctx, hops=hops + 1)
 
     def runtime_values(self, name: str, ctx: WalkContext) -> None:
         """Walk the substitutions written in what assigns `name` at run time, to find denials."""
-        child = _replace(ctx, depth=ctx.depth + 1, source="arithmetic")
+        child = ctx._replace(depth=ctx.depth + 1, source="arithmetic")
         for statement in self.variables.hints.get(name, ())[:8]:
             for match in _WRITTEN_SUBSTITUTION.finditer(statement):
                 self.script(match.group(1) or match.group(2) or "", child)
@@ -113,7 +112,7 @@ class ArithmeticWalk(WordBuilder):
         name = _NAME.search(text)
         for value, _ in (self.variables.texts(name.group()) or ()) if name else ():
             if "$(" in value or "`" in value:
-                self.script(": " + value, _replace(ctx, depth=ctx.depth + 1, source="@P"))
+                self.script(": " + value, ctx._replace(depth=ctx.depth + 1, source="@P"))
 
 
 def _backgrounds(node: Node) -> bool:

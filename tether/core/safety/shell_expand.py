@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from dataclasses import replace as _replace
 
 from tether.core.safety.shell_model import SimpleCommand, WalkContext
 from tether.core.safety.shell_words import Word
@@ -198,25 +197,26 @@ def expand_command(
         text=" ".join([program or "<unknown>", *arg_texts]),
     )
     expansion = Expansion(command)
-    flood = _unbounded_parallelism(texts)
+    # Only xargs and parallel run commands in parallel, and both are peeled as wrappers.
+    flood = _unbounded_parallelism(texts) if peeled.args_from_stdin else None
     if flood:
         expansion.problems.append(
             f"{flood} starts as many processes as it can: it may flood the machine"
         )
 
-    child = _replace(ctx, depth=ctx.depth + 1, extra_args=(), subshell=True, run_by="")
+    child = ctx._replace(depth=ctx.depth + 1, extra_args=(), subshell=True, run_by="")
     work = expansion.nested
     for name, value, dynamic in _exec_assignments(all_assignments, words, peeled.assignments):
         if not dynamic:
             work.append(
-                NestedScript(value, _replace(child, source=f"${name}", stdin="none", redirects=()))
+                NestedScript(value, child._replace(source=f"${name}", stdin="none", redirects=()))
             )
     if program == "alias":
         for word in args:
             name, equals, value = word.text.partition("=")
             if equals and value and not word.dynamic:
                 work.append(
-                    NestedScript(value, _replace(child, source=f"alias {name}", stdin="none"))
+                    NestedScript(value, child._replace(source=f"alias {name}", stdin="none"))
                 )
     for code, owner, label in nested:
         span = owner[code.start : code.end]
@@ -224,20 +224,20 @@ def expand_command(
             continue
         if code_walked:
             # The -c string's commands read the shell's stdin (`curl x | bash -c 'sh'`).
-            inner = _replace(child, source=label, redirects=())
+            inner = child._replace(source=label, redirects=())
         else:
-            inner = _replace(child, source=label, stdin="none", redirects=())
+            inner = child._replace(source=label, stdin="none", redirects=())
         work.append(NestedScript(code.text, inner))
     for start, end in embedded.argvs:
         # `{}` stands for each file found: under find's start paths, which the sandbox
         # checks, so it is left as a relative name rather than marked unknown.
         label = "find -exec" if program == "find" else program
-        runs = _replace(ctx, source=label, extra_args=(), run_by=program)
+        runs = ctx._replace(source=label, extra_args=(), run_by=program)
         work.append(NestedArgv(tuple(args[start:end]), runs))
     reads_code = embedded.stdin_script and ctx.stdin in {"heredoc", "herestring"}
     if reads_code and ctx.stdin_text is not None:
         work.append(
-            NestedScript(ctx.stdin_text, _replace(child, source=f"{program} <<", stdin="none"))
+            NestedScript(ctx.stdin_text, child._replace(source=f"{program} <<", stdin="none"))
         )
     return expansion
 
@@ -247,11 +247,11 @@ def expand_assignments(
 ) -> Expansion:
     """A bare `NAME=value ...` statement, and the code held in variables programs run."""
     expansion = Expansion(_assignment_only(assignments, words, ctx))
-    child = _replace(ctx, depth=ctx.depth + 1, extra_args=(), stdin="none", run_by="")
+    child = ctx._replace(depth=ctx.depth + 1, extra_args=(), stdin="none", run_by="")
     for (name, value), word in zip(assignments, words, strict=False):
         if name in EXEC_VARIABLES and value and not word.dynamic:
             expansion.nested.append(
-                NestedScript(value, _replace(child, source=f"${name}", redirects=()))
+                NestedScript(value, child._replace(source=f"${name}", redirects=()))
             )
     return expansion
 

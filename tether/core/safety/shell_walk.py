@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import replace as _replace
+from dataclasses import replace as _evolve
 
 from tree_sitter import Node, Parser
 
@@ -163,9 +163,9 @@ class Walk(ArithmeticWalk):
                 words = [Word(w) for w in stage.split()[:_FALLBACK_WORDS] if not w.isdigit()]
                 if not words:
                     continue
-                stage_ctx = _replace(ctx, source="unparsed")
+                stage_ctx = ctx._replace(source="unparsed")
                 if upstream:
-                    stage_ctx = _replace(stage_ctx, stdin="pipe", piped_from=upstream)
+                    stage_ctx = stage_ctx._replace(stdin="pipe", piped_from=upstream)
                 before = len(self.commands)
                 self.emit(words, stage_ctx, ())
                 upstream += tuple(c.program for c in self.commands[before:] if c.program)
@@ -202,7 +202,7 @@ class Walk(ArithmeticWalk):
                 return
             else:
                 if kind == "subshell":
-                    ctx = _replace(ctx, subshell=True)
+                    ctx = ctx._replace(subshell=True)
                 elif kind == "compound_statement" and self.text(node).startswith("(("):
                     self.arithmetic(self.text(node)[2:-2], ctx)
                 elif kind in _LOOPS:
@@ -220,7 +220,7 @@ class Walk(ArithmeticWalk):
     def statement_redirect(self, node: Node, ctx: WalkContext) -> None:
         # A redirect with no command (`> file` alone truncates it).
         redirects, _, _, extras, _ = self.redirects([node], ctx)
-        self.emit([Word(":")], _replace(ctx, redirects=ctx.redirects + tuple(redirects)), ())
+        self.emit([Word(":")], ctx._replace(redirects=ctx.redirects + tuple(redirects)), ())
         for extra in extras:
             self.statement(extra, ctx)
 
@@ -236,11 +236,10 @@ class Walk(ArithmeticWalk):
         in_subshell = piped or len(stages) > 1
         for stage in stages:
             if not piped:
-                stage_ctx = _replace(ctx, subshell=ctx.subshell or in_subshell)
+                stage_ctx = ctx._replace(subshell=ctx.subshell or in_subshell)
                 piped = True
             else:
-                stage_ctx = _replace(
-                    ctx,
+                stage_ctx = ctx._replace(
                     stdin="pipe",
                     stdin_text=upstream_text,
                     piped_from=upstream,
@@ -256,12 +255,11 @@ class Walk(ArithmeticWalk):
         body = node.child_by_field_name("body")
         redirect_nodes = [c for c in node.named_children if c.type in _REDIRECTS]
         redirects, stdin, stdin_text, extras, extra_words = self.redirects(redirect_nodes, ctx)
-        inner = _replace(
-            ctx, redirects=ctx.redirects + tuple(redirects), extra_args=tuple(extra_words)
+        inner = ctx._replace(
+            redirects=ctx.redirects + tuple(redirects), extra_args=tuple(extra_words)
         )
         if stdin != "none":
-            inner = _replace(
-                inner,
+            inner = inner._replace(
                 stdin=stdin,
                 stdin_text=stdin_text,
                 piped_from=self.stdin_sources(redirects, stdin),
@@ -356,7 +354,7 @@ class Walk(ArithmeticWalk):
         if name:
             self.defined.add(name)
         if body is not None:
-            self.statement(body, _replace(ctx, function=name))
+            self.statement(body, ctx._replace(function=name))
 
     def assignment(self, node: Node, ctx: WalkContext) -> None:
         nodes = node.named_children if node.type == "variable_assignments" else [node]
@@ -402,7 +400,7 @@ class Walk(ArithmeticWalk):
                     if value.dynamic:
                         self.problem("an integer variable takes a value known only at run time")
                 assignments.append((name, value.text))
-                words.append(_replace(value, text=f"{name}={value.text}"))
+                words.append(_evolve(value, text=f"{name}={value.text}"))
             else:
                 words.extend(self.words_of([child], ctx))
         self.emit(words, ctx, tuple(assignments))
@@ -442,16 +440,15 @@ class Walk(ArithmeticWalk):
         if redirect_nodes:
             redirects, stdin, stdin_text, extras, extra_words = self.redirects(redirect_nodes, ctx)
             words.extend(extra_words)
-            ctx = _replace(ctx, redirects=ctx.redirects + tuple(redirects))
+            ctx = ctx._replace(redirects=ctx.redirects + tuple(redirects))
             if stdin != "none":
-                ctx = _replace(
-                    ctx,
+                ctx = ctx._replace(
                     stdin=stdin,
                     stdin_text=stdin_text,
                     piped_from=self.stdin_sources(redirects, stdin),
                 )
         words.extend(ctx.extra_args)
-        ctx = _replace(ctx, extra_args=())
+        ctx = ctx._replace(extra_args=())
         for program in programs:
             self.emit(
                 [*program, *words], ctx, tuple(assignments), assignment_words=assignment_words
@@ -468,8 +465,7 @@ class Walk(ArithmeticWalk):
         before = len(self.commands)
         # `tee >(sh)`: the commands in `>(...)` read what the command writes there.
         written = process and self.text(node).startswith(">(")
-        inner = _replace(
-            ctx,
+        inner = ctx._replace(
             source="<(...)" if process else "$(...)",
             stdin="pipe" if written else "none",
             stdin_text=None,

@@ -191,8 +191,10 @@ def classification_key(tool_name: str, tool_input: Mapping[str, Any]) -> tuple[s
     if spec is None:
         return (tool_name,)
     key = [tool_name, *(str(tool_input.get(field, "\x00")) for field in spec.interpreted)]
-    for field in sorted(f for f in tool_input if f not in spec.fields):
-        key.extend((field, str(tool_input[field])))
+    extra = [field for field in tool_input if field not in spec.fields]
+    if extra:
+        for field in sorted(extra):
+            key.extend((field, str(tool_input[field])))
     return tuple(key)
 
 
