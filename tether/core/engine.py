@@ -118,6 +118,7 @@ class Engine:
         middleware: MiddlewareChain,
         agent: BaseAgent | None = None,
         connector: BaseConnector | None = None,
+        commands: SlashCommands | None = None,
     ) -> None:
         self.config = config
         self.event_bus = event_bus
@@ -130,7 +131,7 @@ class Engine:
         self.middleware = middleware
         self.agent = agent
         self.connector = connector
-        self.commands = SlashCommands()
+        self.commands = commands if commands is not None else SlashCommands()
         self._chats: dict[ChatId, _ChatState] = {}
         self._started = False
         self._stopped = False

@@ -37,6 +37,7 @@ from tether.core.safety.registry.environment import (
     is_harmless,
 )
 from tether.core.safety.registry.git import runs_command
+from tether.core.safety.registry.lookup import ProgramLookup
 from tether.core.safety.registry.versions import VERSION_FLAGS, VERSION_WORDS
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
@@ -357,11 +358,17 @@ class CommandAnalyzer:
     Args:
         parser: parses shell strings found inside inline code (`os.system("...")`).
         paths: recognises credential paths.
+        programs: the program specs, plugins' contributions included (None:
+            the registry's alone).
     """
 
-    def __init__(self, parser: ShellParser, paths: PathAnalyzer) -> None:
+    def __init__(
+        self, parser: ShellParser, paths: PathAnalyzer, programs: ProgramLookup | None = None
+    ) -> None:
         self._parser = parser
         self._paths = paths
+        self._programs = programs
+        self._spec_of = programs.get if programs is not None else REGISTRY.get
 
     def analyze_script(self, script: ShellScript) -> ScriptAnalysis:
         """Analyse every command of `script`, and the script as a whole."""
@@ -440,13 +447,30 @@ class CommandAnalyzer:
     def _vet(self, f: Findings) -> None:
         """The allowlist rule: what the program's spec does not list is `unvetted`."""
         command = f.command
-        spec = REGISTRY.get(command.program)
+        spec = self._spec_of(command.program)
         if spec is None or not command.program or f.subcommand[:1] == ("help",):
             return  # `git commit --help` prints a page
         name_paths = not f.handled_paths
         words = vet(f, spec, name_paths=name_paths)
         f.handled_paths = True
         f.subcommand = words
+        if self._programs is not None:
+            self._contributed(f, self._programs)
+
+    def _contributed(self, f: Findings, programs: ProgramLookup) -> None:
+        """What plugins add: facts and asks; and a described program's credential check."""
+        command = f.command
+        for kind, detail, _ in programs.extras(command.program, f.subcommand):
+            f.fact(kind, detail)
+        if programs.contributed(command.program):
+            # The spec may call an operand a plain value; a credential path is
+            # still one (the floor is not the plugin's to lower).
+            for arg in command.args:
+                value = arg.partition("=")[2] if arg.startswith("-") else arg
+                reason = self._paths.credential_reason(value, glob=True) if value else None
+                if reason is not None:
+                    f.fact("credential_access", f"{value}: {reason}")
+                    return
 
     def _program_facts(self, f: Findings) -> None:
         c = f.command
