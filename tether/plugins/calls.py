@@ -112,9 +112,9 @@ async def call_hook(
     async def rest() -> None:
         result.append(await _Continue(coro, first))
 
-    error = await call_plugin(rest, limit)
-    if error is not None:
-        return _failed(owner, hook, counters, error)
+    failure = await call_plugin(rest, limit)
+    if failure is not None:
+        return _failed(owner, hook, counters, failure)
     return HookOutcome(value=result[0] if result else None)
 
 

@@ -159,7 +159,7 @@ def _gathered(
             found.append(item)
             if len(found) > MAX_CONTRIBUTIONS:
                 raise PluginError(f"more than {MAX_CONTRIBUTIONS} items")
-    except BaseException as error:  # a plugin's failure, whatever it is, is contained
+    except BaseException as error:  # noqa: BLE001 - a plugin's failure, whatever it is, is contained
         counters.errors += 1
         reason = describe_failure(error)
         logger.error("plugin_hook_failed", plugin=name, hook=hook, error=reason, timed_out=False)

@@ -71,7 +71,7 @@ def load_plugin_settings(
     from_env = _prefixed(environ, prefix)
     if env_file is not None and env_file.is_file():
         try:
-            from_file = {
+            lines = {
                 key: value
                 for key, value in read_tether_lines(env_file, prefix=prefix).items()
                 if value is not None
@@ -80,7 +80,7 @@ def load_plugin_settings(
             raise ConfigError(
                 f"{env_file} is not UTF-8 text ({error.reason}); save it as UTF-8"
             ) from error
-        from_file = _prefixed(from_file, prefix)
+        from_file = _prefixed(lines, prefix)
         if set(from_file) - set(from_env):
             sources.append(".env")
         for field, (variable, value) in from_file.items():
