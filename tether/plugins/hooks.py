@@ -51,8 +51,10 @@ def hook(function: _F) -> _F:
 
 def is_hook(member: object) -> bool:
     """Whether `member` (a function or bound method) was marked with `@hook`."""
-    target = getattr(member, "__func__", member)
-    return getattr(target, _MARK, False) is True
+    if getattr(member, _MARK, False) is True:
+        return True
+    target = getattr(member, "__func__", None)
+    return target is not None and getattr(target, _MARK, False) is True
 
 
 @dataclass(frozen=True, slots=True)

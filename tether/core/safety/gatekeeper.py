@@ -588,8 +588,8 @@ async def _reviewed(
     review = await reviewer.review(
         GateCall.model_construct(
             tool_name=tool_name,
-            # The copy made for the log: a hook that changes it changes nothing.
-            tool_input=logged_input,
+            # A copy of its own: a hook that changes it changes neither the call nor the record.
+            tool_input=_bounded(logged_input),
             session_id=session_id,
             chat_id=chat_id,
             user_id=user_id,
@@ -599,9 +599,11 @@ async def _reviewed(
             request_cost=None,
         )
     )
-    if review is None or (review.action == "ask" and not allows):
+    if review is None:
         return verdict
     reason = f"{review.reason} (plugin {review.plugin})"
+    if not allows and review.action == "ask":
+        reason = f"{verdict.reason}; {reason}"
     if review.action == "deny":
         return verdict.model_copy(
             update={
@@ -612,8 +614,8 @@ async def _reviewed(
                 "violation_type": "plugin",
             }
         )
-    # An ask from a plugin goes to a person: its layer keeps learned rules and
-    # edit mode from answering it (they only answer the policy's asks).
+    # An ask from a plugin (even on a call the policy asks about) goes to a person:
+    # its layer keeps learned rules and edit mode from answering it.
     return verdict.model_copy(
         update={
             "decision": Action.REQUIRE_APPROVAL,
