@@ -99,7 +99,7 @@ def load_plugin_settings(
     try:
         validated = model.model_validate(values)
     except ValidationError as error:
-        raise ConfigError(_describe(error, prefix, values)) from error
+        raise ConfigError(_describe(error, model, prefix, values)) from error
     return PluginSettings(values=validated, source=", ".join(sources) or "defaults")
 
 
@@ -112,7 +112,14 @@ def _prefixed(source: Mapping[str, str], prefix: str) -> dict[str, tuple[str, st
     return found
 
 
-def _describe(error: ValidationError, prefix: str, values: Mapping[str, str]) -> str:
+def _is_secret(model: type[BaseModel], field: str) -> bool:
+    info = model.model_fields.get(field)
+    return info is not None and "Secret" in str(info.annotation)
+
+
+def _describe(
+    error: ValidationError, model: type[BaseModel], prefix: str, values: Mapping[str, str]
+) -> str:
     lines: list[str] = []
     seen: set[str] = set()
     for problem in error.errors(include_url=False):
@@ -123,7 +130,9 @@ def _describe(error: ValidationError, prefix: str, values: Mapping[str, str]) ->
         seen.add(field)
         message = str(problem.get("msg", "invalid")).removeprefix("Value error, ")
         variable = prefix + field.upper()
-        if field in values:
+        if field in values and _is_secret(model, field):
+            lines.append(f"{variable}=<hidden> is invalid: {message}")
+        elif field in values:
             lines.append(f"{variable}={safe_repr(values[field])} is invalid: {message}")
         else:
             lines.append(f"{variable} is invalid: {message}")
