@@ -19,6 +19,7 @@ paths, and the floor's critical facts deny whatever any policy says.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -26,12 +27,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tether.core.safety.facts import FACTS
 from tether.core.safety.policy import Action, Policy, PolicyRule
+from tether.core.safety.policy_files import PRESETS, load_policy
+from tether.core.safety.programs import DECODERS, HANDLERS, NETWORK_PROGRAMS
+from tether.core.safety.programs.system import is_filesystem_maker
 from tether.core.safety.registry import REGISTRY
 from tether.core.safety.registry.lookup import Extra, ProgramLookup
 from tether.core.safety.registry.spec import Node, program, sub
+from tether.core.safety.wrappers import INTERPRETERS, SHELLS
 from tether.exceptions import PluginError
 
-__all__ = ["CONTRIBUTED_POLICY", "ProgramSpec", "build_lookup", "contributed_policy"]
+__all__ = ["CONTRIBUTED_POLICY", "ProgramSpec", "build_lookup", "contributed_policy", "knows"]
 
 CONTRIBUTED_POLICY = "plugins"
 """The name of the policy that allows the read-only parts of programs plugins describe."""
@@ -66,6 +71,44 @@ class ProgramSpec(BaseModel):
 
 _CHANGES_VETTING = ("options", "operands", "read_only")
 
+# Programs the shell layer unwraps or treats as running other code: Tether knows them.
+_WRAPPERS = frozenset(
+    "sudo doas su runuser pkexec run0 env xargs exec eval command builtin nohup timeout "
+    "nice ionice time watch parallel stdbuf chroot nsenter unshare setsid flock busybox "
+    "source . find".split()
+)
+_VERSIONED = re.compile(r"^(python|pypy|perl|ruby|php|lua|node)[0-9][0-9.]*$")
+
+
+def knows(name: str) -> bool:
+    """Whether Tether itself gives `name` a meaning (then a plugin may only tighten it).
+
+    The registry, the program handlers, the wrappers and interpreters, and
+    every program a built-in preset names.
+    """
+    return (
+        name in REGISTRY
+        or name in HANDLERS
+        or name in NETWORK_PROGRAMS
+        or name in DECODERS
+        or name in SHELLS
+        or name in INTERPRETERS
+        or name in _WRAPPERS
+        or bool(_VERSIONED.match(name))
+        or is_filesystem_maker(name)
+        or name in _preset_programs()
+    )
+
+
+@functools.cache
+def _preset_programs() -> frozenset[str]:
+    return frozenset(
+        program.lower()
+        for preset in PRESETS
+        for rule in load_policy(preset).rules
+        for program in rule.programs
+    )
+
 
 def build_lookup(contributions: Iterable[tuple[str, Iterable[object]]]) -> ProgramLookup:
     """Check every plugin's specs and layer them over the registry.
@@ -95,7 +138,7 @@ def build_lookup(contributions: Iterable[tuple[str, Iterable[object]]]) -> Progr
                 )
             where = f"{where}, program {names[0]!r}"
             _check(where, spec, depth=0, counter=[0])
-            known = [name for name in names if name in REGISTRY]
+            known = [name for name in names if knows(name)]
             if known:
                 changed = sorted(_vetting_changes(spec))
                 if changed:
