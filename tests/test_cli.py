@@ -130,10 +130,13 @@ def test_plugins_lists_the_built_in_audit_plugin() -> None:
     result = _tether("plugins")
     assert result.returncode == 0, result.stderr
     header, *rows = result.stdout.splitlines()
-    assert header.split() == ["NAME", "VERSION", "SOURCE", "DESCRIPTION"]
+    assert header.split() == [
+        "NAME", "VERSION", "SOURCE", "STATE", "HOOKS", "SETTINGS", "CALLS/ERR/TIMEOUT"
+    ]  # fmt: skip
     (audit,) = [row for row in rows if row.startswith("audit ")]
-    assert "built-in" in audit
-    assert "audit log" in audit
+    assert audit.split()[2:] == ["built-in", "registered", "-", "-", "0/0/0"]
+    (details,) = [row for row in rows if row.startswith("  audit: ")]
+    assert "audit log" in details
 
 
 def test_plugins_json() -> None:
