@@ -67,7 +67,7 @@ async def test_a_command_named_like_a_built_in_is_refused(name: str) -> None:
 async def test_a_command_another_plugin_has_is_refused_naming_both() -> None:
     first = _Commands(SlashCommand(name="echo", help="one", handler=_echo), name="first")
     second = _Commands(SlashCommand(name="echo", help="two", handler=_echo), name="second")
-    with pytest.raises(PluginError, match="plugin 'second'.*taken by plugin 'first'"):
+    with pytest.raises(PluginError, match=r"plugin 'second'.*taken by plugin 'first'"):
         async with running_engine([first, second]):
             pass
 
@@ -85,7 +85,7 @@ async def test_a_command_another_plugin_has_is_refused_naming_both() -> None:
 )
 async def test_an_invalid_command_name_is_refused(name: str) -> None:
     plugin = _Commands(SlashCommand(name=name, help="mine", handler=_echo))
-    with pytest.raises(PluginError, match="plugin 'cmds': command .* is not a valid name"):
+    with pytest.raises(PluginError, match=r"plugin 'cmds': command .* is not a valid name"):
         async with running_engine([plugin]):
             pass
 

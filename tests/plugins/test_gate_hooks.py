@@ -52,7 +52,7 @@ async def _decide(plugins: list[Any], step: UseTool, **settings: Any) -> Any:
 
 async def test_a_hook_that_answers_none_leaves_an_allow_an_allow() -> None:
     plugin = _Gate(None)
-    decision, entry, approvals = await _decide([plugin], _READ)
+    decision, _, approvals = await _decide([plugin], _READ)
     assert decision.allowed and approvals == []
     [call] = plugin.seen
     assert call.decision == "allow" and call.tool_name == "Bash"
@@ -143,7 +143,7 @@ async def test_a_hook_that_hangs_is_cut_at_the_handler_timeout_and_asks() -> Non
         await asyncio.sleep(3600)
 
     plugin = _Gate(hang)
-    decision, entry, approvals = await _decide([plugin], _READ, event_handler_timeout_seconds=0.1)
+    decision, _, approvals = await _decide([plugin], _READ, event_handler_timeout_seconds=0.1)
     assert not decision.allowed and len(approvals) == 1
     assert "did not finish" in approvals[0].description
 

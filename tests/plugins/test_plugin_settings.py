@@ -123,7 +123,7 @@ async def test_the_plugin_receives_its_settings_in_its_context_and_keeps_config(
 
 @pytest.mark.asyncio
 async def test_a_bad_plugin_setting_stops_start_up_with_one_line() -> None:
-    with pytest.raises(ConfigError, match="^TETHER_PLUGIN_MY_BUDGET_DAILY_USD='0' is invalid"):
+    with pytest.raises(ConfigError, match=r"^TETHER_PLUGIN_MY_BUDGET_DAILY_USD='0' is invalid"):
         async with running_engine(
             [_WithSettings()], environ={"TETHER_PLUGIN_MY_BUDGET_DAILY_USD": "0"}
         ):

@@ -73,9 +73,10 @@ async def running_engine(
     override any `TetherConfig` field (`approval_timeout_seconds=1`, ...);
     `TETHER_*` environment variables apply to the rest, except `TETHER_PLUGINS`
     (only the plugins given run). `environ` holds the plugins' settings
-    (`TETHER_PLUGIN_<NAME>_*`; None: the process environment and `.env`). The agent is a `ScriptedAgent` (one that
-    says "ok" by default), the connector a `RecordingConnector`. The engine is
-    shut down when the block ends, whatever happened in it.
+    (`TETHER_PLUGIN_<NAME>_*`; None: the process environment and `.env`).
+    The agent is a `ScriptedAgent` (one that says "ok" by default), the
+    connector a `RecordingConnector`. The engine is shut down when the block
+    ends, whatever happened in it.
     """
     agent = agent if agent is not None else ScriptedAgent([Say("ok")])
     connector = connector if connector is not None else RecordingConnector()

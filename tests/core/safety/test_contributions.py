@@ -124,7 +124,7 @@ def test_a_program_tether_knows_anywhere_may_not_be_redescribed(name: str) -> No
 def test_the_global_registry_is_never_changed() -> None:
     before = dict(REGISTRY)
     build_lookup([("ops", [_DEPLOYCTL, _GIT_EXTRA])])
-    assert REGISTRY == before and "deployctl" not in REGISTRY
+    assert before == REGISTRY and "deployctl" not in REGISTRY
 
 
 @pytest.mark.parametrize(
@@ -162,7 +162,7 @@ def test_a_malformed_or_relaxing_spec_is_a_plugin_error(spec: ProgramSpec, expec
 
 
 def test_a_program_two_plugins_describe_is_refused() -> None:
-    with pytest.raises(PluginError, match="plugin 'b'.*already described by plugin 'a'"):
+    with pytest.raises(PluginError, match=r"plugin 'b'.*already described by plugin 'a'"):
         build_lookup([("a", [_DEPLOYCTL]), ("b", [ProgramSpec(names="dctl", read_only=True)])])
 
 

@@ -29,6 +29,7 @@ from tether.core.safety.facts import FACTS
 from tether.core.safety.policy import Action, Policy, PolicyRule
 from tether.core.safety.policy_files import PRESETS, load_policy
 from tether.core.safety.programs import DECODERS, HANDLERS, NETWORK_PROGRAMS
+from tether.core.safety.programs.base import names
 from tether.core.safety.programs.system import is_filesystem_maker
 from tether.core.safety.registry import REGISTRY
 from tether.core.safety.registry.lookup import Extra, ProgramLookup
@@ -72,10 +73,10 @@ class ProgramSpec(BaseModel):
 _CHANGES_VETTING = ("options", "operands", "read_only")
 
 # Programs the shell layer unwraps or treats as running other code: Tether knows them.
-_WRAPPERS = frozenset(
+_WRAPPERS = names(
     "sudo doas su runuser pkexec run0 env xargs exec eval command builtin nohup timeout "
     "nice ionice time watch parallel stdbuf chroot nsenter unshare setsid flock busybox "
-    "source . find".split()
+    "source . find"
 )
 _VERSIONED = re.compile(r"^(python|pypy|perl|ruby|php|lua|node)[0-9][0-9.]*$")
 
