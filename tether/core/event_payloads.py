@@ -122,7 +122,7 @@ class ToolDenied(EventPayload):
     violation_type: str = Field(
         description=(
             "which layer refused: `sandbox`, `policy`, `plan_mode`, `approval`, "
-            "`invalid_input` or `error`"
+            "`plugin`, `invalid_input` or `error`"
         )
     )
 
