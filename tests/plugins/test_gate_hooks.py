@@ -202,3 +202,42 @@ async def test_a_plugin_ask_is_not_answered_by_edit_mode() -> None:
         [(_, decision)] = agent.calls[0].decisions
         assert not decision.allowed
         assert len(running.connector.approvals) == 1
+
+
+async def test_a_hook_that_cancels_the_current_task_does_not_cancel_the_request() -> None:
+    async def cancel_caller(call: GateCall) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+
+    plugin = _Gate(cancel_caller)
+    agent = ScriptedAgent([_READ, _READ])
+    async with running_engine([plugin], agent=agent, approval_timeout_seconds=0.2) as running:
+        reply = await running.send("go")
+        assert not reply.startswith("Cancelled")  # the agent was not cancelled
+        decisions = [d for _, d in agent.calls[0].decisions]
+        assert len(decisions) == 2 and not any(d.allowed for d in decisions)  # asked, unanswered
+        assert len(running.audit_entries("tool_attempt")) == 2
+        info = next(i for i in running.engine.plugins.describe() if i.name == plugin.meta.name)
+        assert info.errors == 2
+
+
+async def test_cancelling_a_request_while_a_hook_hangs_still_records_the_call() -> None:
+    async def hang(call: GateCall) -> None:
+        await asyncio.sleep(3600)
+
+    agent = ScriptedAgent([_READ])
+    async with running_engine(
+        [_Gate(hang)], agent=agent, event_handler_timeout_seconds=30
+    ) as running:
+        request = asyncio.create_task(running.send("go"))
+        for _ in range(200):
+            if running.engine.is_busy(1) and agent.tool_calls:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        assert await running.engine.cancel(1)
+        await request
+        [entry] = running.audit_entries("tool_attempt")
+        assert entry["decision"]["allowed"] is False
+        assert entry["decision"]["approval"] == "cancelled"

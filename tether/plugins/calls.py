@@ -11,6 +11,7 @@ only the cancellation of the caller itself passes through.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass
@@ -96,16 +97,30 @@ async def call_hook(
     the caller is cancelled.
     """
     counters.calls += 1
+    caller = asyncio.current_task()
+    cancels = caller.cancelling() if caller is not None else 0
     token = _in_hook.set(True)
+    outcome: HookOutcome | None
     try:
         coro = function(*args)
         first = coro.send(None)
     except StopIteration as stop:
-        return HookOutcome(value=stop.value)
+        outcome = HookOutcome(value=stop.value)
     except BaseException as error:  # noqa: BLE001 - a plugin's failure, whatever it is, is a value
-        return _failed(owner, hook, counters, error)
+        outcome = _failed(owner, hook, counters, error)
+    else:
+        outcome = None
     finally:
         _in_hook.reset(token)
+    if caller is not None and caller.cancelling() > cancels:
+        # Stepped in the caller's task, `current_task().cancel()` meant the
+        # hook's own task; it got the caller's (the gate's): refused.
+        await _refuse_cancellation(caller, cancels)
+        if outcome is None:
+            coro.close()
+        return _failed(owner, hook, counters, _CancelledCaller())
+    if outcome is not None:
+        return outcome
     # It waits: the rest runs in a task of its own, bounded and abandonable.
     result: list[Any] = []
 
@@ -116,6 +131,25 @@ async def call_hook(
     if failure is not None:
         return _failed(owner, hook, counters, failure)
     return HookOutcome(value=result[0] if result else None)
+
+
+class _CancelledCaller(Exception):  # noqa: N818 - it reads as what happened
+    def __init__(self) -> None:
+        super().__init__("cancelled the task that called it; not obeyed")
+
+
+async def _refuse_cancellation(caller: asyncio.Task[Any], cancels: int) -> None:
+    # Nothing outside could cancel the caller while the hook was stepped (no
+    # await came between): the hook did. Withdraw the request and take the
+    # CancelledError it queued for the caller's next await here; a cancellation
+    # arriving from outside meanwhile raises the count again, and passes.
+    while caller.cancelling() > cancels:
+        caller.uncancel()
+    try:
+        await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        if caller.cancelling() > cancels:
+            raise
 
 
 def _failed(owner: str, hook: str, counters: HookCounters, error: BaseException) -> HookOutcome:
