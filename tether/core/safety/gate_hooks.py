@@ -14,6 +14,7 @@ implements it over the plugins' hooks (bounded, contained, fail closed).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,13 +24,17 @@ from tether.core.types import ChatId, UserId
 __all__ = ["GateCall", "GateReview", "GateReviewer", "Tighten"]
 
 
-class GateCall(BaseModel):
-    """One tool call as a gate hook sees it, with what the policy decided so far."""
+@dataclass(frozen=True, slots=True)
+class GateCall:
+    """One tool call as a gate hook sees it, with what the policy decided so far.
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    A frozen dataclass rather than a model: one is made for every gated call,
+    and a pydantic construction cost a tenth of the gate's time.
+    """
 
     tool_name: str
-    tool_input: Any = Field(description="a copy of the agent's input: changing it changes nothing")
+    tool_input: Any
+    """A copy of the agent's input: changing it changes neither the call nor its record."""
     session_id: str
     chat_id: ChatId
     user_id: UserId | None

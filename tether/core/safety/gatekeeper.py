@@ -586,7 +586,7 @@ async def _reviewed(
     """The verdict after the plugins' gate hooks: the same, or tightened (never loosened)."""
     allows = verdict.decision is Action.ALLOW
     review = await reviewer.review(
-        GateCall.model_construct(
+        GateCall(
             tool_name=tool_name,
             # A copy of its own: a hook that changes it changes neither the call nor the record.
             tool_input=_bounded(logged_input),
