@@ -101,6 +101,16 @@ async def test_a_command_hook_returning_something_else_is_refused() -> None:
             pass
 
 
+async def test_a_command_whose_handler_is_not_async_is_refused() -> None:
+    def sync_handler(call: CommandCall) -> str:
+        return "x"
+
+    plugin = _Commands(SlashCommand(name="sync", help="not async", handler=sync_handler))  # type: ignore[arg-type]
+    with pytest.raises(PluginError, match="command /sync: its handler must be `async def"):
+        async with running_engine([plugin]):
+            pass
+
+
 async def test_a_commands_hook_that_raises_contributes_nothing_and_is_counted() -> None:
     class Broken(_Commands):
         @hook

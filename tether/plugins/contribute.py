@@ -18,6 +18,7 @@ naming the plugin and the hook: it is the author's to fix.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,11 @@ def collect_commands(registry: PluginRegistry, commands: SlashCommands, *, timeo
                 raise PluginError(
                     f"plugin {name!r}: hook 'commands' returned {type(command).__name__}, "
                     "not a SlashCommand"
+                )
+            if not inspect.iscoroutinefunction(command.handler):
+                raise PluginError(
+                    f"plugin {name!r}: command /{command.name}: its handler must be "
+                    "`async def handler(call: CommandCall) -> str`"
                 )
             spec = CommandSpec(name=command.name, description=command.help, plugin=name)
             commands.add(spec, contained_command(name, command, counters, timeout))
