@@ -31,6 +31,10 @@ class _Plugin:
     source: str = "code"
     state: str = "started"
     error: str | None = None
+    hooks: tuple[str, ...] = ()
+    calls: int = 0
+    errors: int = 0
+    timeouts: int = 0
 
 
 @dataclass
@@ -80,7 +84,11 @@ class _Services:
         return 2
 
     def plugins(self) -> Sequence[_Plugin]:
-        return [_Plugin("audit", source="built-in"), _Plugin("metrics", state="failed", error="x")]
+        return [
+            _Plugin("audit", source="built-in"),
+            _Plugin("budget", hooks=("gate", "commands"), calls=3, errors=1),
+            _Plugin("metrics", state="failed", error="x"),
+        ]
 
 
 async def _run(services: _Services, text: str) -> str:
@@ -132,5 +140,6 @@ async def test_status_and_plugins_read_only_the_services() -> None:
     assert "Audit log: /var/log/tether/audit.jsonl" in status
     assert "Learned-rules file: none (chat only)" in status
     plugins = await _run(services, "/plugins")
-    assert "• metrics 1.0 (code, failed) — x" in plugins
+    assert "• budget 1.0 (code, started) hooks: gate, commands; calls 3, errors 1" in plugins
+    assert "• metrics 1.0 (code, failed) calls 0, errors 0, timeouts 0 — x" in plugins
     assert services.asked == []

@@ -1,7 +1,7 @@
 """ChatServices: the `CommandServices` that `build_engine()` gives slash commands.
 
 Each method is one call on a collaborator (sessions, the gate's learned rules,
-the audit log, the plugin registry, the chats' requests); the class exists so
+the audit log, the plugin registry and the bus's counters, the chats' requests); the class exists so
 that a command sees these few operations instead of the engine.
 """
 
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tether.core.chat_requests import ChatRequests
+from tether.core.events import EventBus
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.gatekeeper import ToolGatekeeper
 from tether.core.services import CommandServices, PluginView, RuleView
@@ -31,12 +32,14 @@ class ChatServices(CommandServices):
         gatekeeper: ToolGatekeeper,
         audit_logger: AuditLogger,
         plugins: PluginRegistry,
+        event_bus: EventBus,
         requests: ChatRequests,
     ) -> None:
         self._sessions = sessions
         self._gatekeeper = gatekeeper
         self._audit = audit_logger
         self._plugins = plugins
+        self._bus = event_bus
         self._requests = requests
 
     @property
@@ -79,4 +82,5 @@ class ChatServices(CommandServices):
         return self._gatekeeper.learned.forget_chat(str(chat_id))
 
     def plugins(self) -> Sequence[PluginView]:
-        return self._plugins.describe()
+        # The bus's counters add each plugin's event handlers to its own.
+        return self._plugins.describe(self._bus.stats())

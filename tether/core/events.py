@@ -126,7 +126,7 @@ class HandlerStats(BaseModel):
     handler: str
     pattern: str
     owner: str | None = None
-    """The plugin that subscribed it through its `PluginEventBus`; None for Tether's own."""
+    """The plugin that subscribed it (None: a core component)."""
     calls: int
     errors: int
     timeouts: int

@@ -57,6 +57,20 @@ class PluginView(Protocol):
     def state(self) -> str: ...
     @property
     def error(self) -> str | None: ...
+    @property
+    def hooks(self) -> tuple[str, ...]:
+        """The contribution hooks it implements."""
+        ...
+
+    @property
+    def calls(self) -> int:
+        """Calls into its hooks and event handlers."""
+        ...
+
+    @property
+    def errors(self) -> int: ...
+    @property
+    def timeouts(self) -> int: ...
 
 
 @runtime_checkable
@@ -108,5 +122,5 @@ class CommandServices(Protocol):
         ...
 
     def plugins(self) -> Sequence[PluginView]:
-        """Every registered plugin, in registration order."""
+        """Every registered plugin, in registration order, with its counters."""
         ...

@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tether_metrics import MetricsPlugin, MetricsSettings
 
 from tether.connectors.base import ApprovalAnswer, ApprovalChoice
-from tether.exceptions import PluginError
+from tether.exceptions import ConfigError, PluginError
 from tether.plugins import (
     MESSAGE_IN,
     TOOL_ALLOWED,
@@ -226,7 +226,7 @@ async def test_an_invalid_setting_stops_start_up_in_one_line(
     enabled: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TETHER_PLUGIN_METRICS_PORT", "99999")
-    with pytest.raises(PluginError, match=r"TETHER_PLUGIN_METRICS_PORT='99999' is invalid"):
+    with pytest.raises(ConfigError, match=r"TETHER_PLUGIN_METRICS_PORT='99999' is invalid"):
         async with running_engine(workdir=tmp_path, installed=("metrics",)):
             pass
 

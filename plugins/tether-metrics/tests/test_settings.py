@@ -9,26 +9,38 @@ import pytest
 pytest.importorskip("prometheus_client", reason="tether-metrics is not installed with its deps")
 
 from prometheus_client import CollectorRegistry
-from tether_metrics import DEFAULT_PORT, load_settings
+from tether_metrics import DEFAULT_PORT, MetricsPlugin, MetricsSettings
 from tether_metrics.metrics import MAX_LABEL_CHARS, LabelBound, TetherMetrics
 
-from tether.exceptions import PluginError
+from tether.exceptions import ConfigError
+from tether.plugins.settings import load_plugin_settings
+
+
+def _load(environ: dict[str, str] | None = None) -> MetricsSettings:
+    """The settings as Tether reads them for the plugin (its `settings` hook's model)."""
+    model = MetricsPlugin().settings()
+    loaded = load_plugin_settings("metrics", model, environ=environ or {}, env_file=None)
+    assert isinstance(loaded.values, MetricsSettings)
+    return loaded.values
 
 
 def test_the_default_port_is_the_documented_one() -> None:
-    assert load_settings({}).port == DEFAULT_PORT == 9464
+    assert _load().port == DEFAULT_PORT == 9464
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     assert f"`{DEFAULT_PORT}`" in readme
 
 
-def test_the_port_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TETHER_PLUGIN_METRICS_PORT", "9100")
-    assert load_settings().port == 9100
+def test_the_port_is_read_from_the_environment() -> None:
+    assert _load({"TETHER_PLUGIN_METRICS_PORT": "9100"}).port == 9100
 
 
 def test_the_port_is_read_from_dot_env(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("TETHER_PLUGIN_METRICS_PORT=9101\n", encoding="utf-8")
-    assert load_settings().port == 9101
+    loaded = load_plugin_settings(
+        "metrics", MetricsSettings, environ={}, env_file=tmp_path / ".env"
+    )
+    assert loaded.values == MetricsSettings(port=9101)
+    assert loaded.source == ".env"
 
 
 @pytest.mark.parametrize(
@@ -46,8 +58,8 @@ def test_the_port_is_read_from_dot_env(tmp_path: Path) -> None:
     ],
 )
 def test_an_invalid_port_is_one_line_naming_the_variable(value: str) -> None:
-    with pytest.raises(PluginError) as failure:
-        load_settings({"TETHER_PLUGIN_METRICS_PORT": value})
+    with pytest.raises(ConfigError) as failure:
+        _load({"TETHER_PLUGIN_METRICS_PORT": value})
     message = str(failure.value)
     assert message.startswith("TETHER_PLUGIN_METRICS_PORT=")
     assert "\n" not in message
@@ -62,8 +74,8 @@ def test_an_invalid_port_is_one_line_naming_the_variable(value: str) -> None:
     ],
 )
 def test_an_unknown_variable_is_refused_not_ignored(name: str) -> None:
-    with pytest.raises(PluginError, match="is not a setting of the metrics plugin"):
-        load_settings({name: "1"})
+    with pytest.raises(ConfigError, match="is not a setting of plugin 'metrics'"):
+        _load({name: "1"})
 
 
 def test_a_label_keeps_to_its_bound() -> None:

@@ -2,6 +2,6 @@
 Prometheus metrics, served on a loopback port. Enable it with `TETHER_PLUGINS=metrics`."""
 
 from tether_metrics.plugin import MetricsPlugin, __version__
-from tether_metrics.settings import DEFAULT_PORT, MetricsSettings, load_settings
+from tether_metrics.settings import DEFAULT_PORT, MetricsSettings
 
-__all__ = ["DEFAULT_PORT", "MetricsPlugin", "MetricsSettings", "__version__", "load_settings"]
+__all__ = ["DEFAULT_PORT", "MetricsPlugin", "MetricsSettings", "__version__"]

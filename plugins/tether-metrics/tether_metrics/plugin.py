@@ -10,6 +10,7 @@ from wsgiref.simple_server import WSGIServer
 
 import structlog
 from prometheus_client import CollectorRegistry, start_http_server
+from pydantic import BaseModel
 
 from tether.plugins import (
     APPROVAL_REQUESTED,
@@ -24,9 +25,10 @@ from tether.plugins import (
     PluginError,
     PluginEventBus,
     PluginMeta,
+    hook,
 )
 from tether_metrics.metrics import HandlerStatsCollector, TetherMetrics
-from tether_metrics.settings import HOST, MetricsSettings, load_settings
+from tether_metrics.settings import HOST, MetricsSettings
 
 __all__ = ["MetricsPlugin"]
 
@@ -39,9 +41,8 @@ class MetricsPlugin:
     """Counts messages, tool calls, approvals and handler failures; serves `/metrics`.
 
     Args:
-        settings: what to serve on; read from `TETHER_PLUGIN_METRICS_*` and
-            `.env` at `initialize` when None (as when Tether loads the plugin
-            by its entry point).
+        settings: what to serve on; None: what Tether read from
+            `TETHER_PLUGIN_METRICS_*` and `.env` (the `settings` hook).
 
     The page is served by `prometheus_client`'s HTTP server, in a thread of its
     own, on `127.0.0.1` only; `port` is the port it got (useful with port 0).
@@ -73,14 +74,17 @@ class MetricsPlugin:
         """Where the metrics live (for a test, or another exporter in the same process)."""
         return self._registry
 
-    async def initialize(self, context: PluginContext) -> None:
-        """Read the settings and subscribe to the events counted.
+    @hook
+    def settings(self) -> type[BaseModel]:
+        """The model of the plugin's settings, which Tether reads and validates."""
+        return MetricsSettings
 
-        Raises:
-            PluginError: a setting is invalid (one line naming the variable).
-        """
+    async def initialize(self, context: PluginContext) -> None:
+        """Take the settings and subscribe to the events counted."""
         if self._settings is None:
-            self._settings = load_settings()
+            given = context.settings
+            # Registered without Tether's settings hook having run: the defaults.
+            self._settings = given if isinstance(given, MetricsSettings) else MetricsSettings()
         bus = context.event_bus
         if not isinstance(bus, PluginEventBus):
             raise PluginError("the metrics plugin needs its own view of the bus (PluginEventBus)")
