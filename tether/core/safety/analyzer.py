@@ -28,7 +28,7 @@ from tether.core.safety.programs import (
     is_secret_name,
 )
 from tether.core.safety.programs.base import names
-from tether.core.safety.registry import REGISTRY, vet
+from tether.core.safety.registry import PRIVILEGED, REGISTRY, lookup, vet
 from tether.core.safety.registry.dev import UPLOADS
 from tether.core.safety.registry.environment import (
     LOADS_CODE,
@@ -337,7 +337,6 @@ class ScriptAnalysis(BaseModel):
     """Facts about the command as a whole (not understood, fork bomb)."""
 
 
-_PRIVILEGE_WRAPPERS = names("sudo doas pkexec run0 su runuser chroot nsenter unshare")
 _SYSTEM_BIN = re.compile(
     r"^(/usr/local/s?bin|/usr/s?bin|/s?bin|/opt/homebrew/s?bin|/opt/local/s?bin|"
     r"/usr/libexec|/nix/var/nix/profiles/default/bin|/run/current-system/sw/bin|"
@@ -440,7 +439,7 @@ class CommandAnalyzer:
     def _vet(self, f: Findings) -> None:
         """The allowlist rule: what the program's spec does not list is `unvetted`."""
         command = f.command
-        spec = REGISTRY.get(command.program)
+        spec = lookup(command.program)
         if spec is None or not command.program or f.subcommand[:1] == ("help",):
             return  # `git commit --help` prints a page
         name_paths = not f.handled_paths
@@ -450,7 +449,7 @@ class CommandAnalyzer:
 
     def _program_facts(self, f: Findings) -> None:
         c = f.command
-        if set(c.wrappers) & _PRIVILEGE_WRAPPERS:
+        if set(c.wrappers) & PRIVILEGED:
             f.fact("privilege_escalation", f"{' '.join(c.wrappers)} {c.text}")
         for fact in c.wrapper_facts:
             f.fact(fact, f"{' '.join(c.wrappers)} {c.text}")
