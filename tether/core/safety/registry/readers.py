@@ -187,7 +187,7 @@ SPECS: dict[str, Node] = {
     **program(
         "base64 base32 basenc gbase64",
         "-d|-D|--decode -i|--ignore-garbage -w|--wrap= --base64 --base64url --base32 "
-        "--base32hex --base16 --base2msbf --base2lsbf --z85 -b|--break= -o|--output=w " + _HELP,
+        "--base32hex --base16 --base2msbf --base2lsbf --z85 -b|--break= " + _HELP,
         operands="r",
     ),
     **program(
@@ -215,7 +215,7 @@ SPECS: dict[str, Node] = {
     ),
     **program(
         "sdiff",
-        "-a -b -B -d -E -H -i -I= -l -s -t -w= -W -Z --strip-trailing-cr -o|--output=w " + _HELP,
+        "-a -b -B -d -E -H -i -I= -l -s -t -w= -W -Z --strip-trailing-cr " + _HELP,
         operands="r",
     ),
     # -- text processing ------------------------------------------------------------------
@@ -406,7 +406,7 @@ SPECS: dict[str, Node] = {
     **program(
         "man",
         "-k|--apropos -f|--whatis -a|--all -w|--where|--path -W -S|-s|--sections= "
-        "-l|--local-file --help -V|--version",
+        "-l|--local-file!unvetted --help -V|--version",
         operands="v",
         detect="man_files",
     ),
@@ -440,21 +440,20 @@ SPECS: dict[str, Node] = {
         "-z|--gzip|--gunzip|--ungzip -j|--bzip2 -J|--xz "
         "--zstd --lzma -a|--auto-compress --wildcards --no-wildcards --exclude= "
         "--numeric-owner -O|--to-stdout --full-time --utc -q --fast-read "
-        # Modes and options that write: their facts come from `tar_modes`.
-        "-x|--extract|--get -r|--append -u|--update -A|--catenate|--concatenate --delete "
-        "-C|--directory=d -T|--files-from=r -X|--exclude-from=r -k|--keep-old-files "
-        "--keep-newer-files --overwrite --strip-components= -p|--preserve-permissions "
-        "-m|--touch --no-same-owner --same-owner --no-same-permissions --exclude-vcs "
-        "--exclude-caches -P|--absolute-names --transform= --xform= --owner= --group= "
-        "--mode= --mtime= --sort= --format= -b|--blocking-factor= -W|--verify "
-        "--index-file=w --volno-file=w --force-local --one-file-system " + _HELP,
+        # Options that say where: listed so their paths are named. Extracting, appending
+        # and updating are not listed (a person approves them); `tar_modes` says what
+        # each mode reads, writes and runs.
+        "-C|--directory=d -T|--files-from=r -X|--exclude-from=r --exclude-vcs "
+        "--exclude-caches --sort= --format= -b|--blocking-factor= --one-file-system " + _HELP,
         operands="v",
         detect="tar_modes",
     ),
     **program(
         "unzip",
         "-l!~file_write -v!~file_write -Z!~file_write -t!~file_write -p!~file_write "
-        "-c!~file_write -q -qq -z -1 -2 -s -h -m -T -M -d=w -o -n -j -u -f -a -aa -L -X -C",
+        "-c!~file_write -q -qq -z -1 -2 -s -h -m -T -M "
+        # Where it extracts to is named (and checked) though a person approves it.
+        "-d=w!unvetted",
         operands="r v",
         facts="file_write",
     ),

@@ -67,6 +67,20 @@ _SYSTEMCTL_SHUTDOWN = (
 _SYSTEMCTL_PERSIST = (
     "enable mask link set-default edit preset preset-all add-wants add-requires revert reenable"
 )
+_SYSTEMCTL_SERVICE = (
+    "start stop restart reload kill try-restart reload-or-restart try-reload-or-restart disable "
+    "unmask daemon-reload daemon-reexec set-property reset-failed set-environment "
+    "unset-environment import-environment"
+)
+_KUBECTL_CHANGE = (
+    "apply create delete edit patch replace scale rollout expose run set label annotate exec "
+    "cp port-forward proxy attach drain cordon uncordon taint autoscale certificate debug wait "
+    "kustomize plugin"
+)
+_HELM_CHANGE = (
+    "install upgrade uninstall delete rollback repo pull push package dependency plugin "
+    "registry test create"
+)
 _SYSTEMCTL_GLOBAL = (
     "--user --system -q|--quiet --no-pager --no-legend --no-ask-password -a|--all "
     "-t|--type= --state= -p|--property= -l|--full --value -n|--lines= -o|--output= "
@@ -144,6 +158,10 @@ SPECS: dict[str, Node] = {
                 _SYSTEMCTL_PERSIST.split(),
                 sub("", operands="v", facts="persistence", any_options=True),
             ),
+            **dict.fromkeys(
+                _SYSTEMCTL_SERVICE.split(),
+                sub("", operands="v", facts="system_service", any_options=True),
+            ),
         },
         other=sub("", operands="v", facts="system_service", any_options=True),
     ),
@@ -163,6 +181,10 @@ SPECS: dict[str, Node] = {
                 "enable",
                 "submit",
             ),
+            **dict.fromkeys(
+                "unload bootout stop start kill disable remove kickstart".split(),
+                sub("", operands="v", facts="system_service", any_options=True),
+            ),
         },
         other=sub("", operands="v", facts="system_service", any_options=True),
     ),
@@ -180,6 +202,10 @@ SPECS: dict[str, Node] = {
         subs={
             **dict.fromkeys(
                 ("0", "6", "1", "s", "S"), sub("", operands="-", facts="system_shutdown")
+            ),
+            **dict.fromkeys(
+                ("2", "3", "4", "5", "q", "Q", "u", "U"),
+                sub("", operands="-", facts="system_service"),
             ),
         },
         other=sub("", operands="v", facts="system_service", any_options=True),
@@ -349,6 +375,10 @@ SPECS: dict[str, Node] = {
                 _KUBECTL_READ.split(),
                 sub("", operands="v", facts="network", any_options=True),
             ),
+            **dict.fromkeys(
+                _KUBECTL_CHANGE.split(),
+                sub("", operands="v", facts="network container", any_options=True),
+            ),
         },
         other=sub("", operands="v", facts="network container", any_options=True),
         detect="cluster_changes",
@@ -361,6 +391,10 @@ SPECS: dict[str, Node] = {
         subs={
             **dict.fromkeys(
                 _HELM_READ.split(), sub("", operands="v", facts="network", any_options=True)
+            ),
+            **dict.fromkeys(
+                _HELM_CHANGE.split(),
+                sub("", operands="v", facts="network container", any_options=True),
             ),
         },
         other=sub("", operands="v", facts="network container", any_options=True),
