@@ -20,7 +20,16 @@ from tether.core.safety.registry.spec import Node, Opt
 from tether.core.safety.registry.system import FAMILIES, PRIVILEGED
 from tether.core.safety.registry.vet import vet
 
-__all__ = ["PRIVILEGED", "REGISTRY", "Node", "Opt", "lookup", "nodes", "vet"]
+__all__ = [
+    "PRIVILEGED",
+    "REGISTRY",
+    "Node",
+    "Opt",
+    "commands_given_as_words",
+    "lookup",
+    "nodes",
+    "vet",
+]
 
 
 def _merge(*modules: dict[str, Node]) -> dict[str, Node]:
@@ -76,3 +85,8 @@ def lookup(program: str) -> Node | None:
             if program.startswith(prefix):
                 return REGISTRY[family]
     return spec
+
+
+def commands_given_as_words(program: str) -> frozenset[str]:
+    """The options of `program` followed by a command's words (`find -exec`, `fd -x`)."""
+    return frozenset(name for name, opt in REGISTRY[program].options.items() if opt.role == "argv")

@@ -151,7 +151,7 @@ SPECS: dict[str, Node] = {
         "-4 -5 -6 -7 -8 -9 -u|--update -f|--freshen -d|--delete -m|--move -x|--exclude= "
         "-i|--include= -e|--encrypt -P|--password= -b|--temp-path=w -D|--no-dir-entries "
         "-X|--no-extra -o|--latest-time -T|--test -g|--grow -n|--suffixes= -l -ll "
-        "-S|--system-hidden -@ " + _HELP,
+        "-S|--system-hidden -@ -t|--from-date= -tt|--before-date= -O|--output-file=w " + _HELP,
         operands="w r",
         facts="file_write",
     ),

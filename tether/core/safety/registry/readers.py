@@ -444,7 +444,11 @@ SPECS: dict[str, Node] = {
         # and updating are not listed (a person approves them); `tar_modes` says what
         # each mode reads, writes and runs.
         "-C|--directory=d -T|--files-from=r -X|--exclude-from=r --exclude-vcs "
-        "--exclude-caches --sort= --format= -b|--blocking-factor= --one-file-system " + _HELP,
+        "--exclude-caches --sort= -H|--format= -b|--blocking-factor= --one-file-system "
+        "-K|--starting-file= -L|--tape-length= -N|--newer|--after-date= -V|--label= "
+        # Programs tar starts: each runs a command of the caller's choice.
+        "-I|--use-compress-program=x -F|--info-script|--new-volume-script=x --to-command=x "
+        "--rsh-command=x --rmt-command=x --checkpoint-action=!code_execution " + _HELP,
         operands="v",
         detect="tar_modes",
     ),

@@ -21,7 +21,7 @@ _GREP = (
     "-D|--devices= -d|--directories= --exclude= --exclude-from=r --exclude-dir= --include=g "
     "-r|--recursive -R|--dereference-recursive --line-buffered -U|--binary -z|--null-data "
     "-E|--extended-regexp -F|--fixed-strings -G|--basic-regexp -P|--perl-regexp "
-    "-e|--regexp^= -f|--file^=r -I -V " + _HELP
+    "-e|--regexp^= -f|--file^=r -I -V -X=!unvetted " + _HELP
 )
 
 _RG = (
@@ -44,7 +44,7 @@ _RG = (
     "--path-separator= --crlf --include-zero --no-unicode --one-file-system --mmap --no-mmap "
     "-E|--encoding= --null-data --smart-case --debug --trace --no-pcre2-unicode "
     "--auto-hybrid-regex --dfa-size-limit= --regex-size-limit= --hyperlink-format= "
-    "--pre=x --pre-glob= -V|--version -h|--help"
+    "--pre=x --pre-glob= --hostname-bin=x -V|--version -h|--help"
 )
 
 _FIND = (

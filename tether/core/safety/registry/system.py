@@ -182,7 +182,7 @@ SPECS: dict[str, Node] = {
                 "submit",
             ),
             **dict.fromkeys(
-                "unload bootout stop start kill disable remove kickstart".split(),
+                ["unload", "bootout", "stop", "start", "kill", "disable", "remove", "kickstart"],
                 sub("", operands="v", facts="system_service", any_options=True),
             ),
         },
