@@ -28,6 +28,7 @@ __all__ = [
     "commands_given_as_words",
     "lookup",
     "nodes",
+    "registry_facts",
     "vet",
 ]
 
@@ -90,3 +91,14 @@ def lookup(program: str) -> Node | None:
 def commands_given_as_words(program: str) -> frozenset[str]:
     """The options of `program` followed by a command's words (`find -exec`, `fd -x`)."""
     return frozenset(name for name, opt in REGISTRY[program].options.items() if opt.role == "argv")
+
+
+def registry_facts() -> set[str]:
+    """Every fact kind a spec names: on a node, an option, or as cleared by an option."""
+    kinds: set[str] = set()
+    for root in REGISTRY.values():
+        for node in nodes(root):
+            kinds.update(node.facts, node.operand_facts)
+            for opt in node.options.values():
+                kinds.update(k for k in (opt.fact, opt.clears) if k is not None)
+    return kinds

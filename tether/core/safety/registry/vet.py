@@ -113,7 +113,16 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
         for spec, o in ((n.options.get(o.name), o) for o, n in options)
     )
     own = len(operands) - passed_on
-    _operands(f, node, operands, name_paths, own, pattern_given=pattern_given, target=target)
+    _operands(
+        f,
+        node,
+        operands,
+        name_paths,
+        own,
+        pattern_given=pattern_given,
+        target=target,
+        cleared=cleared,
+    )
     call = Call(tuple(path), tuple(words), tuple(o for o, _ in options), tuple(operands))
     for step in path:
         for name in step.detect:
@@ -250,6 +259,7 @@ def _operands(
     *,
     pattern_given: bool = False,
     target: bool = False,
+    cleared: set[str] | None = None,
 ) -> None:
     command = f.command
     roles = node.operands
@@ -283,8 +293,8 @@ def _operands(
             if role == "write" and text in _QUIET:
                 continue
             f.arg(index, _OPERAND_ACCESS[role])  # type: ignore[arg-type]
-    if written:
-        f.fact("file_write")
+    if written and "file_write" not in (cleared or ()):
+        f.fact("file_write")  # `gzip -c x` names x, but writes only to stdout
 
 
 def _keyed(

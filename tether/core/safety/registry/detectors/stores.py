@@ -165,7 +165,9 @@ def sql_text(f: Findings, call: Call) -> None:
     """Database clients: SQL (in any argument or on stdin) that drops, truncates or deletes all."""
     c = f.command
     # Comments are blanks to SQL: `DROP/**/TABLE x` is `DROP TABLE x`.
-    texts = [_SQL_COMMENT.sub(" ", text) for text in (*c.args, c.stdin_text or "")]
+    # Option values on their own too: `--command=drop table x` is not a `--` comment.
+    values = [o.value for o in call.options if o.value]
+    texts = [_SQL_COMMENT.sub(" ", t) for t in (*c.args, *values, c.stdin_text or "")]
     if any(_SQL_DESTROY.search(text) or _destroys_by_meaning(text) for text in texts):
         f.fact("sql_destruction", f"{c.program}: drops, truncates or deletes all rows")
     for index, arg in enumerate(c.args):
