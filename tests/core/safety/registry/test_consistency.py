@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.core.safety.registry.conftest import Decide
+from tests.core.safety.registry.conftest import Analyse, Decide
 from tether.core.safety.facts import FACTS
 from tether.core.safety.registry import REGISTRY, Node, nodes, registry_facts
 
@@ -136,3 +136,24 @@ def test_the_bases_are_allowed(decide: Decide, base: str) -> None:
     """The property above starts from calls that are allowed, so it tests something."""
     decision, kinds = decide(base)
     assert decision == "allow", kinds
+
+
+_DETECTED = sorted(
+    name for name, root in REGISTRY.items() if any(node.detect for node in nodes(root))
+)
+_WORD = st.one_of(
+    st.sampled_from(["-", "--", "-i", "''", "-1", "1", "+", "=", ";", "{}", "-x", "--x=", "a=b"]),
+    st.text(alphabet="-+=/.:*~abcdefrRxX019 ", min_size=0, max_size=8),
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(program=st.sampled_from(_DETECTED), words=st.lists(_WORD, max_size=6))
+def test_detectors_judge_any_words_without_failing(
+    analyse: Analyse, program: str, words: list[str]
+) -> None:
+    """Malformed calls are judged (facts or none), never an exception that stops the gate."""
+    analysis = analyse(shlex.join([program, *words]))
+    assert analysis.command.program == program

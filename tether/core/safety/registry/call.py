@@ -15,7 +15,7 @@ class Call:
     `-r`, `-R` and `--recursive` alike when the spec lists them as one option.
     """
 
-    __slots__ = ("node", "operands", "options", "path", "words")
+    __slots__ = ("_specs", "node", "operands", "options", "path", "words")
 
     def __init__(
         self,
@@ -31,6 +31,7 @@ class Call:
         self.options = options
         self.operands = operands
         """(index, text) of every operand, after `--` too."""
+        self._specs = tuple(self._spec(option.name) for option in options)
 
     def _spec(self, name: str) -> Opt | None:
         for node in reversed(self.path):
@@ -39,24 +40,18 @@ class Call:
                 return opt
         return None
 
-    def _matches(self, option: Option, wanted: set[str], specs: list[Opt]) -> bool:
-        if option.name in wanted:
-            return True
-        spec = self._spec(option.name)
-        return spec is not None and any(spec is other for other in specs)
-
     def given(self, *names: str) -> list[Option]:
         """The options given under any spelling of `names`."""
-        wanted = set(names)
-        specs = [spec for spec in map(self._spec, names) if spec is not None]
-        return [o for o in self.options if self._matches(o, wanted, specs)]
+        wanted = {id(spec) for spec in map(self._spec, names) if spec is not None}
+        return [
+            option
+            for option, spec in zip(self.options, self._specs, strict=True)
+            if option.name in names or (spec is not None and id(spec) in wanted)
+        ]
 
     def has_pattern(self) -> bool:
         """An option gave what the leading value operand would (`grep -e PAT`, `--reference=F`)."""
-        return any(spec is not None and spec.pattern for spec in map(self._spec_of, self.options))
-
-    def _spec_of(self, option: Option) -> Opt | None:
-        return self._spec(option.name)
+        return any(spec is not None and spec.pattern for spec in self._specs)
 
     def has(self, *names: str) -> bool:
         return bool(self.given(*names))

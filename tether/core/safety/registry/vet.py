@@ -72,9 +72,12 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             index = parse_option(args, index, node.parsing, parsed)
             for option in parsed.options[before:]:
                 options.append((option, node))
-                index = _second_word(f, args, index, node, option, options)
                 spec = node.options.get(option.name)
-                if spec is not None and spec.role == "argv" and option.value is None:
+                if spec is None:
+                    continue
+                if spec.second is not None:
+                    index = _second_word(f, args, index, node, option, options)
+                elif spec.role == "argv" and option.value is None:
                     index = _command_end(args, index) + 1  # `fd -x cmd {} ;`: cmd's words
             continue
         if node.subs and not operands:
@@ -97,22 +100,18 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     # Option values are always named by role (`--config=/tmp/x`, `-C DIR`), also for a
     # program whose handler names its operands: the spec is where options are known.
     cleared = _options(f, options, True)
-    detail = f"{command.text} ({command.program} {' '.join(words)})".rstrip()
-    for kind in node.facts:
-        if kind not in cleared:
-            f.fact(kind, detail)
-    if operands[: len(operands) - passed_on]:
-        for kind in node.operand_facts:
+    own = len(operands) - passed_on
+    if node.facts or (own > 0 and node.operand_facts):
+        detail = f"{command.text} ({command.program} {' '.join(words)})".rstrip()
+        for kind in (*node.facts, *(node.operand_facts if own > 0 else ())):
             if kind not in cleared:
                 f.fact(kind, detail)
-    pattern_given = any(
-        spec is not None and spec.pattern for spec in (n.options.get(o.name) for o, n in options)
-    )
-    target = any(
-        spec is not None and spec.role == "target" and o.value is not None
-        for spec, o in ((n.options.get(o.name), o) for o, n in options)
-    )
-    own = len(operands) - passed_on
+    pattern_given = target = False
+    for option, owner in options:
+        spec = owner.options.get(option.name)
+        if spec is not None:
+            pattern_given = pattern_given or spec.pattern
+            target = target or (spec.role == "target" and option.value is not None)
     _operands(
         f,
         node,
@@ -123,9 +122,10 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
         target=target,
         cleared=cleared,
     )
-    call = Call(tuple(path), tuple(words), tuple(o for o, _ in options), tuple(operands))
-    for step in path:
-        for name in step.detect:
+    detectors = [name for step in path for name in step.detect]
+    if detectors:
+        call = Call(tuple(path), tuple(words), tuple(o for o, _ in options), tuple(operands))
+        for name in detectors:
             DETECTORS[name](f, call)
     return (*words, *(text for _, text in operands))[:3]
 
