@@ -446,9 +446,11 @@ SPECS: dict[str, Node] = {
         "-C|--directory=d -T|--files-from=r -X|--exclude-from=r --exclude-vcs "
         "--exclude-caches --sort= -H|--format= -b|--blocking-factor= --one-file-system "
         "-K|--starting-file= -L|--tape-length= -N|--newer|--after-date= -V|--label= "
-        # Programs tar starts: each runs a command of the caller's choice.
-        "-I|--use-compress-program=x -F|--info-script|--new-volume-script=x --to-command=x "
-        "--rsh-command=x --rmt-command=x --checkpoint-action=!code_execution " + _HELP,
+        # Programs tar starts: each runs a command of the caller's choice, which a
+        # person approves in every preset.
+        "-I|--use-compress-program=x!unvetted -F|--info-script|--new-volume-script=x!unvetted "
+        "--to-command=x!unvetted --rsh-command=x!unvetted --rmt-command=x!unvetted "
+        "--checkpoint-action=!unvetted " + _HELP,
         operands="v",
         detect="tar_modes",
     ),
