@@ -84,9 +84,13 @@ def test_the_shared_types_import_nothing_of_tether() -> None:
 def test_no_module_imports_itself_back() -> None:
     """No import cycle, type-only imports included: a circle is how a seam ends up
     importing the component above it. Imports inside functions (loaded on demand)
-    are not module structure and are left out."""
+    are not module structure and are left out; the gate's modules count as one."""
     modules = _modules()
-    graph = {name: _imports(path, modules) - {name} for name, path in modules.items()}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        node = _component(name)
+        graph.setdefault(node, set()).update(_component(d) for d in _imports(path, modules))
+        graph[node].discard(node)
     try:
         tuple(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as cycle:
@@ -115,6 +119,16 @@ def test_the_old_homes_re_export_the_moved_types(seam: str, names: tuple[str, ..
     for name in names:
         assert name in module.__all__
         assert getattr(module, name) is getattr(types, name)
+
+
+# The gate is one component here: how the analyser's own modules import each other
+# is its inner structure (docs/safety.md), while a circle between it and the rest
+# of Tether is what this test is for.
+_ONE_COMPONENT = "tether.core.safety"
+
+
+def _component(module: str) -> str:
+    return _ONE_COMPONENT if module.startswith(_ONE_COMPONENT + ".") else module
 
 
 def _modules() -> dict[str, Path]:
