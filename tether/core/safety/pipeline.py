@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.classify import CallPart, Classification
+from tether.core.safety.decision_cache import DecisionCache, Probes
 from tether.core.safety.facts import RiskFact, RiskLevel, make_fact
 from tether.core.safety.policy import Action, PolicyDecision, PolicyEngine
 from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer
@@ -78,11 +79,15 @@ class SafetyPipeline:
         sandbox: SandboxEnforcer,
         paths: PathAnalyzer,
         trees: TreeReads | None = None,
+        decisions: DecisionCache | None = None,
     ) -> None:
         self._trees = trees if trees is not None else TreeReads(paths.credential_reason)
         self._policy = policy
         self._sandbox = sandbox
         self._paths = paths
+        self._decisions = decisions if decisions is not None else DecisionCache()
+        self._volatile = False
+        """Set while deciding when the verdict read more than path lookups (glob, tree walk)."""
 
     @property
     def policy(self) -> PolicyEngine:
@@ -96,10 +101,33 @@ class SafetyPipeline:
     def paths(self) -> PathAnalyzer:
         return self._paths
 
+    def clear_caches(self) -> None:
+        """Forget every kept verdict and classification (the next calls are decided afresh)."""
+        self._decisions.clear()
+        self._policy.clear_cache()
+
     def decide(self, tool_name: Any, tool_input: Any, *, cwd: Path | str | None = None) -> Verdict:
-        """The decision for a call; never raises (a failure is a deny that says so)."""
+        """The decision for a call; never raises (a failure is a deny that says so).
+
+        A repeated identical call reuses the verdict while every path lookup it
+        made answers as before (`decision_cache` says why that is the same decision).
+        """
         try:
-            return self._decide(tool_name, tool_input, cwd)
+            key = self._decisions.key(tool_name, tool_input, cwd, self._sandbox.home)
+            if key is not None:
+                kept = self._decisions.get(key)
+                if kept is not None:
+                    return kept
+            probes: Probes = []
+            self._volatile = False
+            self._sandbox.record_probes(probes)
+            try:
+                verdict = self._decide(tool_name, tool_input, cwd)
+            finally:
+                self._sandbox.record_probes(None)
+            if key is not None and not self._volatile:
+                self._decisions.put(key, verdict, probes)
+            return verdict
         except Exception as error:  # the safety path fails closed, whatever broke
             logger.error(
                 "safety_pipeline_failed",
@@ -174,6 +202,8 @@ class SafetyPipeline:
             if not directories.known:
                 unresolved = [u.path for u in uses if not u.path.startswith(("/", "~"))]
                 uses = tuple(u for u in uses if u.path.startswith(("/", "~")))
+            if any(u.glob for u in uses):
+                self._volatile = True  # what a glob matches changes with its directory
             # Listing a directory shows names, not contents: only what is read, written
             # or run is checked for credentials once resolved.
             reads = [u for u in uses if u.access not in {"list", "cd"}]
@@ -213,6 +243,7 @@ class SafetyPipeline:
         walk = walk_of(classification.tool_name, part.program, part.text, "xargs" in command)
         if walk is None:
             return None
+        self._volatile = True  # the walk reads whole directories, not only path lookups
         roots = [v.resolved for v in checked if v.resolved is not None and v.allowed]
         if not roots and not part.paths:
             roots = [current]  # `grep -r x`, `rg x`, Grep without a path: the working directory
