@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import stat
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -35,7 +36,13 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.exceptions import AuditError
 
-__all__ = ["MAX_STRING_LENGTH", "AuditLogger", "read_audit_log", "truncate_strings"]
+__all__ = [
+    "MAX_STRING_LENGTH",
+    "AuditLogger",
+    "encode_entry",
+    "read_audit_log",
+    "truncate_strings",
+]
 
 logger = structlog.get_logger(__name__)
 
@@ -62,6 +69,50 @@ def truncate_strings(value: Any, limit: int = MAX_STRING_LENGTH) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return truncate_strings(bytes(value).decode("utf-8", "backslashreplace"), limit)
     return value
+
+
+class _NotPlainError(Exception):
+    """A value JSON cannot write as it is (a model, bytes, an object): take the careful path."""
+
+
+def _plain_only(value: Any) -> Any:
+    raise _NotPlainError
+
+
+# A run of characters without a quote, longer than the limit. Once the escaped
+# backslashes and quotes are blanked out (same length), every quote in an encoded
+# entry delimits a string, and each character of a string takes at least one
+# place (`\n` two, `\u00e9` six): a string longer than the limit always leaves
+# such a run. What else does (a long list of numbers) only sends the entry down
+# the careful path, which writes the same.
+_LONG_RUN = re.compile(f'[^"]{{{MAX_STRING_LENGTH + 1}}}')
+
+
+def _may_hold_a_long_string(text: str) -> bool:
+    if len(text) <= MAX_STRING_LENGTH:
+        return False
+    if "\\" in text:
+        text = text.replace("\\\\", "..").replace('\\"', "..")
+    return _LONG_RUN.search(text) is not None
+
+
+def encode_entry(timestamp: str, event_type: str, fields: Mapping[str, Any]) -> str:
+    """An entry as a JSON object without its `seq` (the writer puts it first).
+
+    The same text as truncating every field (`truncate_strings`) and then
+    writing the result, built once: most entries hold only plain JSON values
+    and no long string, and are written straight away; the rest take the copy.
+    """
+    record = {"timestamp": timestamp, "event_type": event_type, **fields}
+    try:
+        text = json.dumps(record, default=_plain_only, ensure_ascii=False)
+    except (_NotPlainError, TypeError, ValueError):
+        text = None  # the careful path writes it, or raises what it always raised
+    if text is None or _may_hold_a_long_string(text):
+        record = {"timestamp": timestamp, "event_type": event_type}
+        record.update(truncate_strings(fields))
+        text = json.dumps(record, default=_jsonable, ensure_ascii=False)
+    return text
 
 
 def _jsonable(value: Any) -> Any:
@@ -190,7 +241,7 @@ class AuditLogger:
         self._sequence = 0
         self._needs_newline = False
         self._open_lock = asyncio.Lock()
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
+        self._pending: list[tuple[str, asyncio.Future[int]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -263,11 +314,11 @@ class AuditLogger:
             )
         if self._fd is None:
             await self._open()
-        record: dict[str, Any] = {
-            "timestamp": datetime.now(UTC).isoformat(timespec="microseconds"),
-            "event_type": event_type,
-        }
-        record.update(truncate_strings(fields))
+        # Encoded now, on the caller's side: the entry is what the fields were at
+        # this call, whatever happens to them while a backlog is written.
+        record = encode_entry(
+            datetime.now(UTC).isoformat(timespec="microseconds"), event_type, fields
+        )
         writer_busy = self._writer is not None and not self._writer.done()
         if not self._fsync and not writer_busy:
             # One small write to the OS page cache takes microseconds: doing it
@@ -337,12 +388,11 @@ class AuditLogger:
             moved_to=torn.moved_to,
             last_seq=self._sequence,
         )
-        record = {
-            "timestamp": datetime.now(UTC).isoformat(timespec="microseconds"),
-            "event_type": "audit_torn_tail",
-            "bytes": torn.length,
-            "moved_to": torn.moved_to,
-        }
+        record = encode_entry(
+            datetime.now(UTC).isoformat(timespec="microseconds"),
+            "audit_torn_tail",
+            {"bytes": torn.length, "moved_to": torn.moved_to},
+        )
         try:
             await asyncio.to_thread(self._write_batch, [record])
         except OSError as error:
@@ -388,15 +438,16 @@ class AuditLogger:
             f"{error.strerror or error}; check the disk space and TETHER_AUDIT_LOG_PATH"
         )
 
-    def _write_batch(self, records: list[dict[str, Any]]) -> int:
+    def _write_batch(self, records: list[str]) -> int:
+        """Write encoded entries (`encode_entry`), each given the next `seq` as its first field."""
         assert self._fd is not None
         sequence = self._sequence
         lines = []
         for record in records:
             sequence += 1
-            lines.append(
-                json.dumps({"seq": sequence, **record}, default=_jsonable, ensure_ascii=False)
-            )
+            # `{"seq": N, ` then the entry's own fields: what json.dumps writes for
+            # {"seq": N, **entry}, without encoding the entry a second time.
+            lines.append(f'{{"seq": {sequence}, {record[1:]}')
         text = "\n".join(lines) + "\n"
         if self._needs_newline:
             text = "\n" + text
