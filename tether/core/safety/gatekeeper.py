@@ -249,7 +249,10 @@ class ToolGatekeeper:
             read_only = read_only or mode == "plan"
             if read_only and asks and not _writes_a_plan(name, tool_input):
                 verdict = _plan_mode_denial(verdict)
-            directory = self._approved_directory(cwd)
+            # Only an ask reads it (learned rules are kept per directory); resolved
+            # here, before any plugin hears of the call, like the verdict.
+            asks = verdict.decision is Action.REQUIRE_APPROVAL
+            directory = self._approved_directory(cwd) if asks else None
             try:
                 await self._bus.emit(
                     Event(
