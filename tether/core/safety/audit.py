@@ -452,7 +452,7 @@ class AuditLogger:
         if self._needs_newline:
             text = "\n" + text
         data = text.encode("utf-8", "backslashreplace")
-        size_before = os.fstat(self._fd).st_size
+        written = 0
         try:
             written = os.write(self._fd, data)
             if written != len(data):
@@ -460,9 +460,11 @@ class AuditLogger:
             if self._fsync:
                 os.fsync(self._fd)
         except OSError:
-            # Leave only whole lines behind: cut what this batch managed to write.
+            # Leave only whole lines behind: cut what this batch managed to write
+            # (a write that raised wrote nothing; an fsync that failed follows a
+            # whole write). The size is asked only now, off the common path.
             try:
-                os.ftruncate(self._fd, size_before)
+                os.ftruncate(self._fd, os.fstat(self._fd).st_size - written)
             except OSError:
                 self._needs_newline = True
             raise

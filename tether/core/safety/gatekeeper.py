@@ -65,6 +65,7 @@ _MAX_SHOWN = 300
 # A preview reads the file an edit changes; a slow disk must not hold the ask back.
 _PREVIEW_SECONDS = 3.0
 _OFFERS_KEPT = 256
+_SUMMARIES_KEPT = 64
 
 EDIT_MODE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 """Tools edit mode approves without asking (inside the project; a deny still denies)."""
@@ -127,6 +128,7 @@ class ToolGatekeeper:
         self._audit = audit_logger
         self._learned = learned if learned is not None else LearnedRules()
         self._offers: OrderedDict[str, tuple[ChatId, tuple[ScopeOffer, ...]]] = OrderedDict()
+        self._summaries: OrderedDict[int, tuple[Verdict, dict[str, Any]]] = OrderedDict()
 
     @property
     def pipeline(self) -> SafetyPipeline:
@@ -254,17 +256,18 @@ class ToolGatekeeper:
             asks = verdict.decision is Action.REQUIRE_APPROVAL
             directory = self._approved_directory(cwd) if asks else None
             try:
-                await self._bus.emit(
-                    Event(
-                        name=TOOL_GATED,
-                        data={
-                            "session_id": session_id,
-                            "chat_id": chat_id,
-                            "tool_name": name,
-                            "tool_input": tool_input,
-                        },
+                if self._bus.listened(TOOL_GATED):
+                    await self._bus.emit(
+                        Event(
+                            name=TOOL_GATED,
+                            data={
+                                "session_id": session_id,
+                                "chat_id": chat_id,
+                                "tool_name": name,
+                                "tool_input": tool_input,
+                            },
+                        )
                     )
-                )
                 decision = await self._settle(
                     verdict,
                     name,
@@ -488,7 +491,7 @@ class ToolGatekeeper:
                 session_id=session_id,
                 tool_name=tool_name,
                 tool_input=tool_input,
-                classification=_summary(verdict),
+                classification=self._summary(verdict),
                 decision={
                     "allowed": decision.allowed,
                     "decision": verdict.decision.value,
@@ -515,6 +518,18 @@ class ToolGatekeeper:
                 )
         return decision
 
+    def _summary(self, verdict: Verdict) -> dict[str, Any]:
+        """The record's summary of a verdict; a verdict reused for a repeated call reuses it."""
+        kept = self._summaries.get(id(verdict))
+        if kept is not None and kept[0] is verdict:
+            return kept[1]
+        summary = _summary(verdict)
+        # The verdict is held with its summary, so its id cannot be taken by another.
+        self._summaries[id(verdict)] = (verdict, summary)
+        while len(self._summaries) > _SUMMARIES_KEPT:
+            self._summaries.popitem(last=False)
+        return summary
+
     async def _record_failure(
         self, decision: GateDecision, tool_name: str, tool_input: Any, session_id: str
     ) -> None:
@@ -537,6 +552,14 @@ class ToolGatekeeper:
         session_id: str,
         chat_id: ChatId,
     ) -> None:
+        outcome = TOOL_ALLOWED if decision.allowed else TOOL_DENIED
+        sandbox = not decision.allowed and decision.violation_type == "sandbox"
+        if not self._bus.listened(outcome) and not (
+            sandbox and self._bus.listened(SAFETY_VIOLATION)
+        ):
+            # Nobody hears it: the event is not built (an emit reaching no handler does nothing).
+            self._log_outcome(decision, tool_name)
+            return
         data: dict[str, Any] = {
             "session_id": session_id,
             "chat_id": chat_id,
@@ -549,17 +572,23 @@ class ToolGatekeeper:
             data["tool_input"] = tool_input
             data["approval"] = decision.approval
             await self._bus.emit(Event(name=TOOL_ALLOWED, data=data))
-            logger.debug("tool_allowed", tool_name=tool_name, rule=decision.rule)
         else:
             data["reason"] = decision.reason
             data["violation_type"] = decision.violation_type or "policy"
             await self._bus.emit(Event(name=TOOL_DENIED, data=data))
             if data["violation_type"] == "sandbox":
                 await self._bus.emit(Event(name=SAFETY_VIOLATION, data=dict(data)))
+        self._log_outcome(decision, tool_name)
+
+    @staticmethod
+    def _log_outcome(decision: GateDecision, tool_name: str) -> None:
+        # An allowed call has its audit entry and no log line: one per call, at a
+        # level hardly anyone shows, was a cost on every call.
+        if not decision.allowed:
             logger.info(
                 "tool_denied",
                 tool_name=tool_name,
-                violation_type=data["violation_type"],
+                violation_type=decision.violation_type or "policy",
                 rule=decision.rule,
             )
 

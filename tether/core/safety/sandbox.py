@@ -124,6 +124,7 @@ class SandboxEnforcer:
         self._protected_given = tuple(str(p) for p in protected)
         self._protected: tuple[str, ...] = ()
         self._probes: list[tuple[str, str | None]] | None = None
+        self._home_seen: tuple[str | None, str] = (None, "")
 
     @property
     def approved_directories(self) -> tuple[str, ...]:
@@ -145,7 +146,16 @@ class SandboxEnforcer:
 
     @property
     def home(self) -> str:
-        return self._home_given or str(Path.home())
+        """The home directory `~` means: the one given, else `$HOME` as it is now."""
+        if self._home_given:
+            return self._home_given
+        raw = os.environ.get("HOME")
+        if raw is None:
+            return str(Path.home())
+        if raw != self._home_seen[0]:
+            # Asked on every call (a verdict is kept per home): normalised once per value.
+            self._home_seen = (raw, str(Path.home()))
+        return self._home_seen[1]
 
     def working_directory(self, cwd: Path | str | None) -> PathVerdict:
         """The session's working directory resolved and checked (None: the first approved)."""
