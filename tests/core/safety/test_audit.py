@@ -720,3 +720,16 @@ _json_values = st.recursive(
 @settings(max_examples=200, deadline=None)
 def test_any_plain_entry_is_written_as_its_truncated_fields(fields: dict[str, Any]) -> None:
     assert encode_entry("t", "e", fields) == _truncated_then_written(fields)
+
+
+async def test_timestamps_are_written_as_isoformat_writes_them(log_path: Path) -> None:
+    audit = AuditLogger(log_path)
+    before = datetime.now(UTC)
+    for _ in range(3):
+        await audit.log("tick")
+    after = datetime.now(UTC)
+    await audit.close()
+    for entry in read_audit_log(log_path):
+        stamp = datetime.fromisoformat(entry["timestamp"])
+        assert stamp.isoformat(timespec="microseconds") == entry["timestamp"]
+        assert before - timedelta(milliseconds=1) <= stamp <= after + timedelta(milliseconds=1)
