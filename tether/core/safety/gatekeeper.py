@@ -65,7 +65,7 @@ _MAX_SHOWN = 300
 # A preview reads the file an edit changes; a slow disk must not hold the ask back.
 _PREVIEW_SECONDS = 3.0
 _OFFERS_KEPT = 256
-_SUMMARIES_KEPT = 64
+_DERIVED_KEPT = 64
 
 EDIT_MODE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 """Tools edit mode approves without asking (inside the project; a deny still denies)."""
@@ -128,7 +128,7 @@ class ToolGatekeeper:
         self._audit = audit_logger
         self._learned = learned if learned is not None else LearnedRules()
         self._offers: OrderedDict[str, tuple[ChatId, tuple[ScopeOffer, ...]]] = OrderedDict()
-        self._summaries: OrderedDict[int, tuple[Verdict, dict[str, Any]]] = OrderedDict()
+        self._by_verdict: OrderedDict[int, _Derived] = OrderedDict()
 
     @property
     def pipeline(self) -> SafetyPipeline:
@@ -321,6 +321,10 @@ class ToolGatekeeper:
         directory: str | None = None,
     ) -> GateDecision:
         """Turn the verdict into a final decision: learned rules, the mode, or a person."""
+        if verdict.decision is not Action.REQUIRE_APPROVAL and tool_name not in INTERACTIVE_TOOLS:
+            kept = self._derived(verdict).final
+            if kept is not None:
+                return kept
         base = {
             "classification": verdict.classification,
             "decision": verdict.decision.value,
@@ -333,15 +337,8 @@ class ToolGatekeeper:
             return await self._ask_person(
                 verdict, tool_name, tool_input, session_id, chat_id, user_id, base
             )
-        if verdict.decision is Action.ALLOW:
-            return GateDecision(allowed=True, reason=verdict.reason, **base)
-        if verdict.decision is Action.DENY:
-            return GateDecision(
-                allowed=False,
-                reason=f"Denied: {verdict.reason}",
-                violation_type=verdict.violation_type or "policy",
-                **base,
-            )
+        if verdict.decision is not Action.REQUIRE_APPROVAL:
+            return self._derived(verdict).decision(base)
         asking = _asking_parts(verdict)
         vouched = asking is not None and not verdict.problems
         if vouched and asking is not None and verdict.classification is not None:
@@ -491,7 +488,7 @@ class ToolGatekeeper:
                 session_id=session_id,
                 tool_name=tool_name,
                 tool_input=tool_input,
-                classification=self._summary(verdict),
+                classification=self._derived(verdict).summary,
                 decision={
                     "allowed": decision.allowed,
                     "decision": verdict.decision.value,
@@ -518,17 +515,22 @@ class ToolGatekeeper:
                 )
         return decision
 
-    def _summary(self, verdict: Verdict) -> dict[str, Any]:
-        """The record's summary of a verdict; a verdict reused for a repeated call reuses it."""
-        kept = self._summaries.get(id(verdict))
-        if kept is not None and kept[0] is verdict:
-            return kept[1]
-        summary = _summary(verdict)
-        # The verdict is held with its summary, so its id cannot be taken by another.
-        self._summaries[id(verdict)] = (verdict, summary)
-        while len(self._summaries) > _SUMMARIES_KEPT:
-            self._summaries.popitem(last=False)
-        return summary
+    def _derived(self, verdict: Verdict) -> _Derived:
+        """What the gate derives from a verdict alone, kept while the verdict is reused.
+
+        The pipeline hands back the same verdict object for a repeated identical
+        call (see `decision_cache`); its summary and its allow or deny are then the
+        same too, and are built once.
+        """
+        kept = self._by_verdict.get(id(verdict))
+        if kept is not None and kept.verdict is verdict:
+            return kept
+        # The verdict is held beside what was derived, so its id cannot be reused.
+        derived = _Derived(verdict)
+        self._by_verdict[id(verdict)] = derived
+        while len(self._by_verdict) > _DERIVED_KEPT:
+            self._by_verdict.popitem(last=False)
+        return derived
 
     async def _record_failure(
         self, decision: GateDecision, tool_name: str, tool_input: Any, session_id: str
@@ -591,6 +593,37 @@ class ToolGatekeeper:
                 violation_type=decision.violation_type or "policy",
                 rule=decision.rule,
             )
+
+
+class _Derived:
+    """A verdict's audit summary and, for an allow or a deny, the gate's final decision."""
+
+    __slots__ = ("_summary", "final", "verdict")
+
+    def __init__(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+        self.final: GateDecision | None = None
+        self._summary: dict[str, Any] | None = None
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        if self._summary is None:
+            self._summary = _summary(self.verdict)
+        return self._summary
+
+    def decision(self, base: dict[str, Any]) -> GateDecision:
+        """The allow or deny of a verdict that needs no person (built once)."""
+        verdict = self.verdict
+        if verdict.decision is Action.ALLOW:
+            self.final = GateDecision(allowed=True, reason=verdict.reason, **base)
+        else:
+            self.final = GateDecision(
+                allowed=False,
+                reason=f"Denied: {verdict.reason}",
+                violation_type=verdict.violation_type or "policy",
+                **base,
+            )
+        return self.final
 
 
 def _writes_a_plan(tool_name: str, tool_input: Any) -> bool:
