@@ -8,13 +8,21 @@ run. Prints messages/s for 1 chat and for 100 concurrent chats, p50/p99 of the
 added latency, whether 100 chats that each wait 50 ms run in parallel, and the
 peak memory with 100 sessions.
 
-    python bench/engine.py
+    PYTHONPATH=. python bench/engine.py
+    PYTHONPATH=. python bench/engine.py --repo OLD --repo .     # Tether's cost per message, side by side
+
+Side by side, each checkout measures its own overhead per message (rounds
+interleaved) and the ratio to the first is printed. The agent then is a small
+one written here, since the testing kit's ScriptedAgent is newer than the
+commits it is compared with. Target (issue 11): at most 0.4x of the commit
+before the issue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import resource
 import statistics
 import sys
@@ -24,12 +32,14 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from _sides import parse_sides
+
+from tether.agents.base import AgentResponse, CanUseTool, OnText, OnToolActivity
 from tether.app import build_engine
 from tether.core.config import TetherConfig
 from tether.core.safety.gatekeeper import GateDecision
 from tether.core.session import Session
 from tether.log import configure_logging
-from tether.testing import ScriptedAgent, Step, UseTool, Wait
 
 ROUNDS = 5
 MESSAGES = 400
@@ -39,17 +49,44 @@ CHATS = 100
 ALL_RAN = "[Read ran][Grep ran][Bash ran]"
 
 
-def three_tool_agent(project: Path, wait: float = 0.0) -> ScriptedAgent:
-    """Asks the gate about three everyday tool calls, then answers (after `wait` seconds)."""
-    steps: list[Step] = [
-        UseTool("Read", {"file_path": str(project / "src" / "app.py")}),
-        UseTool("Grep", {"pattern": "def ", "path": str(project)}),
-        UseTool("Bash", {"command": "pytest -q"}),
-    ]
-    if wait:
-        steps.append(Wait(wait))
-    # Calls are not kept: the memory figure is Tether's, not the fake's.
-    return ScriptedAgent(steps, cost=0.0, keep_calls=False)
+class ThreeToolAgent:
+    """Answers every message after asking the gate about three everyday tool calls."""
+
+    def __init__(self, project: Path, wait: float = 0.0) -> None:
+        self._calls = (
+            ("Read", {"file_path": str(project / "src" / "app.py")}),
+            ("Grep", {"pattern": "def ", "path": str(project)}),
+            ("Bash", {"command": "pytest -q"}),
+        )
+        self._wait = wait
+
+    async def execute(
+        self,
+        prompt: str,
+        session: Session,
+        *,
+        can_use_tool: CanUseTool,
+        on_text: OnText | None = None,
+        on_tool_activity: OnToolActivity | None = None,
+    ) -> AgentResponse:
+        ran = ""
+        for name, tool_input in self._calls:
+            decision = await can_use_tool(name, tool_input)
+            if decision.allowed:
+                ran += f"[{name} ran]"
+        if self._wait:
+            await asyncio.sleep(self._wait)
+        return AgentResponse(content=ran, session_id="bench", cost=0.0, num_turns=1)
+
+    async def cancel(self, session_id: str) -> bool:
+        return False
+
+    async def shutdown(self) -> None:
+        return None
+
+
+def three_tool_agent(project: Path, wait: float = 0.0) -> ThreeToolAgent:
+    return ThreeToolAgent(project, wait)
 
 
 async def _allow_all(tool_name: str, tool_input: dict[str, Any]) -> GateDecision:
@@ -176,5 +213,31 @@ async def main() -> None:
     )
 
 
+async def _child() -> None:
+    configure_logging("WARNING")
+    with tempfile.TemporaryDirectory() as tmp:
+        print(json.dumps(await _measure(Path(tmp) / "round")))
+
+
+def _entry() -> None:
+    sides, _ = parse_sides(__file__, __doc__ or "", ROUNDS)
+    if sides.child:
+        asyncio.run(_child())
+        return
+    if not sides.repos:
+        asyncio.run(main())
+        return
+    results = sides.run()
+    print(f"Tether's cost per message, 3 gated calls (µs; medians of {sides.rounds} rounds)")
+    first = None
+    for label, rounds in results.items():
+        p50 = statistics.median(r["added_p50_us"] for r in rounds)
+        p99 = statistics.median(r["added_p99_us"] for r in rounds)
+        rate = statistics.median(r["one_chat_rate"] for r in rounds)
+        ratio = "" if first is None else f"   ({p50 / first:.2f}x the first, p50)"
+        first = first if first is not None else p50
+        print(f"  {label:32} p50 {p50:8.1f}   p99 {p99:8.1f}   {rate:7.0f} msg/s{ratio}")
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    _entry()

@@ -15,7 +15,7 @@ The gate runs with the real AuditLogger writing to a temporary file and an
 EventBus with no subscribers (the gate's own cost).
 
     PYTHONPATH=. python bench/gatekeeper.py                  # this checkout
-    python bench/gatekeeper.py --repo OLD --repo .           # side by side, same sitting
+    PYTHONPATH=. python bench/gatekeeper.py --repo OLD --repo .           # side by side, same sitting
 
 Targets (issue 11): fresh short commands p50 <= 3x and p99 <= 6x the floor;
 the pipeline p50 <= 2x; the repeated call p50 <= 1.5x.
@@ -94,7 +94,7 @@ def _clear_caches(gate: Any) -> None:
 
 def _last_line(path: Path) -> bytes:
     with open(path, "rb") as handle:
-        handle.seek(max(0, os.path.getsize(path) - 64 * 1024))
+        handle.seek(max(0, path.stat().st_size - 64 * 1024))
         return handle.read().rstrip(b"\n").rsplit(b"\n", 1)[-1] + b"\n"
 
 

@@ -6,7 +6,7 @@ memory (VmRSS), then closes stdin and waits for it to end. Several launches per
 round; medians.
 
     PYTHONPATH=. python bench/startup.py
-    python bench/startup.py --repo OLD --repo .     # side by side, with ratios
+    PYTHONPATH=. python bench/startup.py --repo OLD --repo .     # side by side, with ratios
 
 Target (issue 11): time to the prompt at most 0.5x, idle RSS at most 0.75x of
 the commit before the issue.
@@ -104,7 +104,8 @@ def main() -> None:
         sides.run() if sides.repos else {"this checkout": [_round() for _ in range(sides.rounds)]}
     )
     print(
-        f"tether --dir PROJECT: time to the first prompt and idle RSS (medians of {sides.rounds} rounds)"
+        "tether --dir PROJECT: time to the first prompt and idle RSS "
+        f"(medians of {sides.rounds} rounds)"
     )
     first = None
     for label, rounds in results.items():

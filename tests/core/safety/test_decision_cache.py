@@ -145,6 +145,15 @@ CASES = [
         id="bash-tree-read-gains-a-secret",
     ),
     pytest.param(
+        "Grep",
+        {"pattern": "needle", "path": "src"},
+        None,
+        lambda p, o: (
+            (p / "src" / "deeper").mkdir() or (p / "src" / "deeper" / "id_rsa").write_text("k")
+        ),
+        id="grep-tool-tree-gains-a-key",
+    ),
+    pytest.param(
         "Read",
         {"file_path": "src/loop.txt"},
         None,

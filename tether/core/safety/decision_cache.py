@@ -12,9 +12,10 @@ components, reach the same paths and decide the same; when one answers
 differently (a symlink created, removed or re-pointed, a file replaced by a
 link) the entry is dropped and the call is decided afresh.
 
-Calls whose decision reads more of the file system than path lookups are never
-reused: a glob (what it matches changes with the directory) and a tree read
-(a walk of a whole directory). The pipeline marks those as volatile. Keys are
+A tree read (`grep -r`, Grep: a walk of whole directories) is kept with its
+finding and asked again on reuse; the verdict is reused only if the finding is
+the same, which is all the verdict took from the walk. A glob (what it matches
+changes with the directory) is never reused: the pipeline marks it volatile. Keys are
 built only from plain JSON scalars (the type is part of the key, so `1` and
 `True` differ) and bounded in size; anything else is decided every time.
 """
@@ -22,7 +23,7 @@ built only from plain JSON scalars (the type is part of the key, so `1` and
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,10 +32,15 @@ from tether.core.safety.sandbox import probe
 if TYPE_CHECKING:
     from tether.core.safety.pipeline import Verdict
 
-__all__ = ["DecisionCache", "Probes"]
+__all__ = ["DecisionCache", "Probes", "Recheck"]
 
 Probes = list[tuple[str, str | None]]
 """Each path lookup resolution made, with its answer (symlink target or None)."""
+
+Recheck = tuple[Callable[[], object], object]
+"""A file-system fact the verdict used: how to ask for it again, and what it was."""
+
+_Entry = tuple["Verdict", tuple[tuple[str, str | None], ...], tuple[Recheck, ...]]
 
 _SCALARS = (str, int, float, bool, type(None))
 # A key holds the input's strings: a large Write is decided afresh rather than kept.
@@ -50,10 +56,7 @@ class DecisionCache:
 
     def __init__(self, size: int = 1024) -> None:
         self._size = size
-        self._entries: OrderedDict[
-            tuple[Any, ...], tuple[Verdict, tuple[tuple[str, str | None], ...]]
-        ]
-        self._entries = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
 
     def key(
         self, tool_name: Any, tool_input: Any, cwd: Path | str | None, home: str
@@ -80,16 +83,27 @@ class DecisionCache:
         entry = self._entries.get(key)
         if entry is None:
             return None
-        verdict, probes = entry
+        verdict, probes, rechecks = entry
         for candidate, answer in probes:
             if probe(candidate) != answer:
+                del self._entries[key]
+                return None
+        for ask, finding in rechecks:
+            if ask() != finding:
                 del self._entries[key]
                 return None
         self._entries.move_to_end(key)
         return verdict
 
-    def put(self, key: tuple[Any, ...], verdict: Verdict, probes: Probes) -> None:
-        self._entries[key] = (verdict, tuple(dict.fromkeys(probes)))
+    def put(
+        self,
+        key: tuple[Any, ...],
+        verdict: Verdict,
+        probes: Probes,
+        rechecks: tuple[Recheck, ...] = (),
+    ) -> None:
+        """Keep `verdict` with the lookups and re-checkable facts it depended on."""
+        self._entries[key] = (verdict, tuple(dict.fromkeys(probes)), rechecks)
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.classify import CallPart, Classification
-from tether.core.safety.decision_cache import DecisionCache, Probes
+from tether.core.safety.decision_cache import DecisionCache, Probes, Recheck
 from tether.core.safety.facts import RiskFact, RiskLevel, make_fact
 from tether.core.safety.policy import Action, PolicyDecision, PolicyEngine
 from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer
@@ -87,7 +88,9 @@ class SafetyPipeline:
         self._paths = paths
         self._decisions = decisions if decisions is not None else DecisionCache()
         self._volatile = False
-        """Set while deciding when the verdict read more than path lookups (glob, tree walk)."""
+        """Set while deciding when the verdict read what no lookup witnesses (a glob)."""
+        self._rechecks: list[Recheck] = []
+        """The tree reads made while deciding, with their findings, to be asked again."""
 
     @property
     def policy(self) -> PolicyEngine:
@@ -120,13 +123,14 @@ class SafetyPipeline:
                     return kept
             probes: Probes = []
             self._volatile = False
+            self._rechecks = []
             self._sandbox.record_probes(probes)
             try:
                 verdict = self._decide(tool_name, tool_input, cwd)
             finally:
                 self._sandbox.record_probes(None)
             if key is not None and not self._volatile:
-                self._decisions.put(key, verdict, probes)
+                self._decisions.put(key, verdict, probes, tuple(self._rechecks))
             return verdict
         except Exception as error:  # the safety path fails closed, whatever broke
             logger.error(
@@ -243,11 +247,14 @@ class SafetyPipeline:
         walk = walk_of(classification.tool_name, part.program, part.text, "xargs" in command)
         if walk is None:
             return None
-        self._volatile = True  # the walk reads whole directories, not only path lookups
         roots = [v.resolved for v in checked if v.resolved is not None and v.allowed]
         if not roots and not part.paths:
             roots = [current]  # `grep -r x`, `rg x`, Grep without a path: the working directory
-        finding = self._trees.check(walk, roots, self._sandbox.approved_directories)
+        approved = self._sandbox.approved_directories
+        finding = self._trees.check(walk, roots, approved)
+        # The walk reads whole directories: a kept verdict asks it again (cheap while
+        # the tree is unchanged: `TreeReads` keeps walks by directory mtimes).
+        self._rechecks.append((partial(self._trees.check, walk, tuple(roots), approved), finding))
         return None if finding is None else make_fact("tree_read", finding)
 
     def _resolved_facts(
