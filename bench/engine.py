@@ -9,7 +9,7 @@ added latency, whether 100 chats that each wait 50 ms run in parallel, and the
 peak memory with 100 sessions.
 
     PYTHONPATH=. python bench/engine.py
-    PYTHONPATH=. python bench/engine.py --repo OLD --repo .     # Tether's cost per message, side by side
+    PYTHONPATH=. python bench/engine.py --repo OLD --repo .   # side by side
 
 Side by side, each checkout measures its own overhead per message (rounds
 interleaved) and the ratio to the first is printed. The agent then is a small

@@ -15,7 +15,7 @@ The gate runs with the real AuditLogger writing to a temporary file and an
 EventBus with no subscribers (the gate's own cost).
 
     PYTHONPATH=. python bench/gatekeeper.py                  # this checkout
-    PYTHONPATH=. python bench/gatekeeper.py --repo OLD --repo .           # side by side, same sitting
+    PYTHONPATH=. python bench/gatekeeper.py --repo OLD --repo .   # side by side
 
 Targets (issue 11): fresh short commands p50 <= 3x and p99 <= 6x the floor;
 the pipeline p50 <= 2x; the repeated call p50 <= 1.5x.
