@@ -26,13 +26,11 @@ class Sides:
 
     def __init__(self, repos: list[Path], rounds: int, child: bool, script: Path) -> None:
         self.repos = repos
+        # Named once: a commit made while the bench runs must not rename a side.
+        self.labels = [_label(repo) for repo in repos]
         self.rounds = rounds
         self.child = child
         self.script = script
-
-    @property
-    def labels(self) -> list[str]:
-        return [_label(repo) for repo in self.repos]
 
     def run(self, extra: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
         """Each checkout's list of round results (one child process per round)."""
