@@ -577,8 +577,9 @@ class ToolGatekeeper:
         else:
             data["reason"] = decision.reason
             data["violation_type"] = decision.violation_type or "policy"
-            await self._bus.emit(Event(name=TOOL_DENIED, data=data))
-            if data["violation_type"] == "sandbox":
+            if self._bus.listened(TOOL_DENIED):
+                await self._bus.emit(Event(name=TOOL_DENIED, data=data))
+            if data["violation_type"] == "sandbox" and self._bus.listened(SAFETY_VIOLATION):
                 await self._bus.emit(Event(name=SAFETY_VIOLATION, data=dict(data)))
         self._log_outcome(decision, tool_name)
 
