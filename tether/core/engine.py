@@ -245,9 +245,10 @@ class Engine:
         except those the person rejected themselves (they know already), an
         expired approval included; `on_tool_decision` hears of every decision.
         """
-        await self.event_bus.emit(
-            Event(name=MESSAGE_IN, data={"user_id": user_id, "chat_id": chat_id, "text": text})
-        )
+        if self.event_bus.listened(MESSAGE_IN):  # an event nobody hears is not built
+            await self.event_bus.emit(
+                Event(name=MESSAGE_IN, data={"user_id": user_id, "chat_id": chat_id, "text": text})
+            )
         command = _COMMAND.match(text)
         is_command = command is not None
         context = MessageContext(
@@ -274,9 +275,12 @@ class Engine:
             reply = await self._run_in_chat(
                 context, on_text, on_tool_activity, on_tool_denied, on_tool_decision
             )
-        await self.event_bus.emit(
-            Event(name=MESSAGE_OUT, data={"user_id": user_id, "chat_id": chat_id, "text": reply})
-        )
+        if self.event_bus.listened(MESSAGE_OUT):
+            await self.event_bus.emit(
+                Event(
+                    name=MESSAGE_OUT, data={"user_id": user_id, "chat_id": chat_id, "text": reply}
+                )
+            )
         return reply
 
     async def handle_approval(self, answer: ApprovalAnswer) -> str:

@@ -735,6 +735,8 @@ def _bounded(value: Any, depth: int = 0) -> Any:
     if depth > 8:
         return "…"
     if isinstance(value, str):
+        if type(value) is str and value.isascii():
+            return value  # nothing to replace (a flag on the string: no scan)
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if value is None or isinstance(value, (bool, int, float)):
         return value
