@@ -12,16 +12,16 @@ peak memory with 100 sessions.
     PYTHONPATH=. python bench/engine.py --repo OLD --repo .   # side by side
 
 Side by side, each checkout measures its own overhead per message (rounds
-interleaved) and the ratio to the first is printed. The agent then is a small
-one written here, since the testing kit's ScriptedAgent is newer than the
-commits it is compared with. Target (issue 11): at most 0.4x of the commit
-before the issue.
+interleaved) and the ratio to the first is printed; a checkout older than the
+testing kit runs the kit's ScriptedAgent from this checkout. Target (issue 11):
+at most 0.4x of the commit before the issue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.util
 import json
 import resource
 import statistics
@@ -34,12 +34,22 @@ from typing import Any
 
 from _sides import parse_sides
 
-from tether.agents.base import AgentResponse, CanUseTool, OnText, OnToolActivity
 from tether.app import build_engine
 from tether.core.config import TetherConfig
 from tether.core.safety.gatekeeper import GateDecision
 from tether.core.session import Session
 from tether.log import configure_logging
+
+try:
+    from tether.testing import ScriptedAgent, Step, UseTool, Wait
+except ImportError:  # a checkout from before the kit: the kit's agent module from this one
+    _KIT = Path(__file__).resolve().parents[1] / "tether" / "testing" / "agent.py"
+    _spec = importlib.util.spec_from_file_location("bench_kit_agent", _KIT)
+    assert _spec is not None and _spec.loader is not None
+    _kit = importlib.util.module_from_spec(_spec)
+    sys.modules[_spec.name] = _kit
+    _spec.loader.exec_module(_kit)
+    ScriptedAgent, Step, UseTool, Wait = _kit.ScriptedAgent, _kit.Step, _kit.UseTool, _kit.Wait
 
 ROUNDS = 5
 MESSAGES = 400
@@ -49,44 +59,17 @@ CHATS = 100
 ALL_RAN = "[Read ran][Grep ran][Bash ran]"
 
 
-class ThreeToolAgent:
-    """Answers every message after asking the gate about three everyday tool calls."""
-
-    def __init__(self, project: Path, wait: float = 0.0) -> None:
-        self._calls = (
-            ("Read", {"file_path": str(project / "src" / "app.py")}),
-            ("Grep", {"pattern": "def ", "path": str(project)}),
-            ("Bash", {"command": "pytest -q"}),
-        )
-        self._wait = wait
-
-    async def execute(
-        self,
-        prompt: str,
-        session: Session,
-        *,
-        can_use_tool: CanUseTool,
-        on_text: OnText | None = None,
-        on_tool_activity: OnToolActivity | None = None,
-    ) -> AgentResponse:
-        ran = ""
-        for name, tool_input in self._calls:
-            decision = await can_use_tool(name, tool_input)
-            if decision.allowed:
-                ran += f"[{name} ran]"
-        if self._wait:
-            await asyncio.sleep(self._wait)
-        return AgentResponse(content=ran, session_id="bench", cost=0.0, num_turns=1)
-
-    async def cancel(self, session_id: str) -> bool:
-        return False
-
-    async def shutdown(self) -> None:
-        return None
-
-
-def three_tool_agent(project: Path, wait: float = 0.0) -> ThreeToolAgent:
-    return ThreeToolAgent(project, wait)
+def three_tool_agent(project: Path, wait: float = 0.0) -> ScriptedAgent:
+    """Asks the gate about three everyday tool calls, then answers (after `wait` seconds)."""
+    steps: list[Step] = [
+        UseTool("Read", {"file_path": str(project / "src" / "app.py")}),
+        UseTool("Grep", {"pattern": "def ", "path": str(project)}),
+        UseTool("Bash", {"command": "pytest -q"}),
+    ]
+    if wait:
+        steps.append(Wait(wait))
+    # Calls are not kept: the memory figure is Tether's, not the fake's.
+    return ScriptedAgent(steps, cost=0.0, keep_calls=False)
 
 
 async def _allow_all(tool_name: str, tool_input: dict[str, Any]) -> GateDecision:
