@@ -26,7 +26,7 @@ from tether.core.safety.layers import load_layers
 from tether.core.safety.learned import LearnedRules, LearnedRuleStore
 from tether.core.safety.pipeline import SafetyPipeline
 from tether.core.safety.policy import Policy, PolicyEngine
-from tether.core.safety.registry.lookup import ProgramLookup
+from tether.core.safety.registry.layered import ProgramLookup
 from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.tree_reads import TreeReads

@@ -30,9 +30,8 @@ from tether.core.safety.policy import Action, Policy, PolicyRule
 from tether.core.safety.policy_files import PRESETS, load_policy
 from tether.core.safety.programs import DECODERS, HANDLERS, NETWORK_PROGRAMS
 from tether.core.safety.programs.base import names
-from tether.core.safety.programs.system import is_filesystem_maker
-from tether.core.safety.registry import REGISTRY
-from tether.core.safety.registry.lookup import Extra, ProgramLookup
+from tether.core.safety.registry import lookup
+from tether.core.safety.registry.layered import Extra, ProgramLookup
 from tether.core.safety.registry.spec import Node, program, sub
 from tether.core.safety.wrappers import INTERPRETERS, SHELLS
 from tether.exceptions import PluginError
@@ -84,11 +83,11 @@ _VERSIONED = re.compile(r"^(python|pypy|perl|ruby|php|lua|node)[0-9][0-9.]*$")
 def knows(name: str) -> bool:
     """Whether Tether itself gives `name` a meaning (then a plugin may only tighten it).
 
-    The registry, the program handlers, the wrappers and interpreters, and
-    every program a built-in preset names.
+    The registry (its program families included), the program handlers, the
+    wrappers and interpreters, and every program a built-in preset names.
     """
     return (
-        name in REGISTRY
+        lookup(name) is not None
         or name in HANDLERS
         or name in NETWORK_PROGRAMS
         or name in DECODERS
@@ -96,7 +95,6 @@ def knows(name: str) -> bool:
         or name in INTERPRETERS
         or name in _WRAPPERS
         or bool(_VERSIONED.match(name))
-        or is_filesystem_maker(name)
         or name in _preset_programs()
     )
 

@@ -2,14 +2,16 @@
 
 One small handler per family of programs, looked up by program name in
 `HANDLERS`. A handler reads the command's arguments with the program's option
-syntax, records facts and names the paths it uses. A program without a
-handler gets the generic treatment from the analyzer: every operand may be a
-path, which keeps the sandbox honest about programs nobody described.
+syntax, records facts and names the paths it uses. Programs described by the
+registry (`tether/core/safety/registry/`) need no handler: their specs and
+detectors say the same as data. A program with neither gets the generic
+treatment from the analyzer: every operand may be a path, which keeps the
+sandbox honest about programs nobody described.
 """
 
 from __future__ import annotations
 
-from tether.core.safety.programs import code, files, git, network, packages, system
+from tether.core.safety.programs import code, git, network, packages
 from tether.core.safety.programs.base import (
     Findings,
     Handler,
@@ -31,11 +33,9 @@ __all__ = [
 ]
 
 HANDLERS: dict[str, Handler] = {
-    **files.HANDLERS,
     **git.HANDLERS,
     **network.HANDLERS,
     **packages.HANDLERS,
-    **system.HANDLERS,
     **code.HANDLERS,
 }
 """Program name (lower-case basename) -> handler."""
@@ -43,11 +43,6 @@ HANDLERS: dict[str, Handler] = {
 
 def analyze_program(findings: Findings) -> None:
     """Run the handler for the command's program, if there is one."""
-    program = findings.command.program
-    if system.is_filesystem_maker(program):
-        findings.handled_paths = True
-        findings.fact("disk_destruction", f"{findings.command.text} (formats a file system)")
-        return
-    handler = HANDLERS.get(program)
+    handler = HANDLERS.get(findings.command.program)
     if handler is not None:
         handler(findings)
