@@ -146,10 +146,11 @@ def build_engine(
 
 
 def _claude_code_agent(config: TetherConfig) -> BaseAgent:
-    # Imported on demand: the SDK is the slowest import, and `tether check` needs none of it.
-    from tether.agents.claude_code import ClaudeCodeAgent
+    # The SDK is the slowest import and nothing before the first prompt needs it:
+    # it is checked for now (one clear line when missing) and imported on first use.
+    from tether.agents.claude_lazy import LazyClaudeCodeAgent
 
-    return ClaudeCodeAgent(config)
+    return LazyClaudeCodeAgent(config)
 
 
 def build_store(config: TetherConfig) -> SessionStore:
