@@ -26,9 +26,8 @@ from pydantic import BaseModel, ConfigDict
 from tether.core.events import APPROVAL_REQUESTED, APPROVAL_RESOLVED, Event, EventBus
 from tether.core.ids import user_key
 from tether.core.safety.audit import AuditLogger
-from tether.core.safety.preview import ApprovalPreview
 from tether.core.safety.prompts import AgentPrompt
-from tether.core.types import ChatId, UserId
+from tether.core.types import ApprovalPreview, ChatId, UserId
 from tether.exceptions import ApprovalTimeoutError, AuditError
 
 __all__ = [
