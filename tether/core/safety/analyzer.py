@@ -20,8 +20,6 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.facts import PathUse, RiskFact, RiskLevel, make_fact
 from tether.core.safety.programs import (
-    DECODERS,
-    NETWORK_PROGRAMS,
     Findings,
     analyze_program,
     is_block_device,
@@ -29,6 +27,7 @@ from tether.core.safety.programs import (
 )
 from tether.core.safety.programs.base import names
 from tether.core.safety.registry import REGISTRY, vet
+from tether.core.safety.registry.detect_code import DECODERS
 from tether.core.safety.registry.dev import UPLOADS
 from tether.core.safety.registry.environment import (
     LOADS_CODE,
@@ -37,6 +36,7 @@ from tether.core.safety.registry.environment import (
     is_harmless,
 )
 from tether.core.safety.registry.git import runs_command
+from tether.core.safety.registry.network import NETWORK_PROGRAMS
 from tether.core.safety.registry.versions import VERSION_FLAGS, VERSION_WORDS
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
@@ -505,8 +505,11 @@ class CommandAnalyzer:
             pairs = [(name, values.get(name, "")) for name in exported]
         else:
             pairs = [*c.assignments, *((name, values.get(name, "")) for name in exported)]
+        # `read PAGER`, `printf -v PAGER`, `mapfile`: a value only known at run time.
+        runtime = set(shell) if c.program and c.program not in _DECLARERS else set()
         for name in (*shell, *(name for name, _ in pairs)):
-            if LOADS_CODE.match(name) and not is_harmless(name, values.get(name, "")):
+            harmless = name not in runtime and is_harmless(name, values.get(name, ""))
+            if LOADS_CODE.match(name) and not harmless:
                 f.fact("env_change", f"sets {name}")
         for name, value in (*pairs, *((n, values.get(n, "")) for n in shell)):
             if _git_setting_runs_command(name, value):

@@ -10,13 +10,31 @@ that every program a preset names is here).
 
 from __future__ import annotations
 
-from tether.core.safety.registry import dev, git, readers, search
+from tether.core.safety.registry import (
+    cloud,
+    dev,
+    git,
+    interpreters,
+    network,
+    packages,
+    readers,
+    search,
+)
 from tether.core.safety.registry.spec import Node, Opt
 from tether.core.safety.registry.vet import vet
 
 __all__ = ["REGISTRY", "Node", "Opt", "lookup", "vet"]
 
-REGISTRY: dict[str, Node] = {**readers.SPECS, **search.SPECS, **git.SPECS, **dev.SPECS}
+REGISTRY: dict[str, Node] = {
+    **readers.SPECS,
+    **search.SPECS,
+    **git.SPECS,
+    **dev.SPECS,
+    **network.SPECS,
+    **cloud.SPECS,
+    **packages.SPECS,
+    **interpreters.SPECS,
+}
 """Program name -> spec."""
 
 

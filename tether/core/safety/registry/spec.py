@@ -14,7 +14,12 @@ notation (docs/safety.md, "How to add a program"):
   up to `;` or `+` whose words are judged as a command of their own
   (`find -exec`); an option spelled `--warn-*` lists a family by prefix;
 - operands are roles in order, the last one repeating: `"v r"` is a pattern
-  then files read; `"-"` takes no operands.
+  then files read; `"-"` takes no operands;
+- `passes_to` is the spec of the program that receives the words after `--`
+  (`cargo fmt -- --check` is rustfmt's `--check`);
+- `detect` names the code detectors that run on every call of the program
+  (`detect="curl_sent_files file_urls"`): what data cannot say, such as the
+  meaning of a value (`-d @file` sends a file) or of code in another language.
 
 Anything a spec does not list is not vetted: an unknown option or
 subcommand makes the call not read-only (`unvetted`). Specs compile to lean
@@ -29,7 +34,7 @@ from dataclasses import dataclass, field
 
 from tether.core.safety.options import OptionSpec
 
-__all__ = ["ROLES", "Node", "Opt", "program", "sub"]
+__all__ = ["ROLES", "Node", "Opt", "program", "sub", "words"]
 
 ROLES = {
     "": "value",
@@ -96,6 +101,11 @@ class Node:
     """Operands are targets judged one by one (`make test`): several at once are not vetted."""
     prefixes: tuple[tuple[str, Opt], ...] = ()
     """Option families listed by prefix (`--warn-*`)."""
+    detect: tuple[str, ...] = ()
+    """Names of the code detectors run on every call (a program's root only)."""
+    passes_to: Node | None = None
+    """The spec of the program that receives the words after `--` (`cargo fmt -- --check`
+    hands them to rustfmt); None when they are not vetted (`cargo test -- --nocapture`)."""
     compiled: bool = False
     parsing: OptionSpec = field(default_factory=OptionSpec)
 
@@ -164,6 +174,8 @@ def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
     )
     for child in node.subs.values():
         _compile(child, node.options)
+    if node.passes_to is not None:
+        _compile(node.passes_to, {})
 
 
 def sub(
@@ -180,6 +192,7 @@ def sub(
     name: str = "",
     words: bool = False,
     one_target: bool = False,
+    passes_to: Node | None = None,
 ) -> Node:
     """A subcommand (or a program's root) written in the notation above."""
     return Node(
@@ -195,6 +208,7 @@ def sub(
         operand_values=frozenset(operand_values) if operand_values is not None else None,
         words=words,
         one_target=one_target,
+        passes_to=passes_to,
     )
 
 
@@ -211,6 +225,7 @@ def program(
     operand_values: Iterable[str] | None = None,
     words: bool = False,
     one_target: bool = False,
+    detect: str = "",
 ) -> dict[str, Node]:
     """A program's spec under each of its names (`grep egrep fgrep`)."""
     root = sub(
@@ -225,6 +240,7 @@ def program(
         words=words,
         one_target=one_target,
     )
+    root.detect = tuple(detect.split())
     _name_subs(root)
     _compile(root, {})
     first = names.split()[0]
@@ -244,3 +260,8 @@ def _name_subs(node: Node) -> None:
 def alias(node: Node, *words: str) -> dict[str, Node]:
     """One subcommand under several words (`ls list`)."""
     return dict.fromkeys(words, node)
+
+
+def words(text: str) -> tuple[str, ...]:
+    """Names written as one string, which keeps long tables short (`words("get list")`)."""
+    return tuple(text.split())
