@@ -54,14 +54,18 @@ _EXECUTE = re.compile(
     re.IGNORECASE,
 )
 _SOCKET = re.compile(
-    r"socket|net\.connect|TCPSocket|fsockopen|New-Object\s+Net|IO::Socket|ztcp|zsh/net/tcp|"
-    r"/inet/(tcp|udp)/|/dev/(tcp|udp)/|Net::Telnet|TCPServer|ncat|netcat",
+    r"socket|net\.connect|TCPSocket|fsockopen|New-Object\s+Net|IO::Socket|ztcp|zsh/net/|"
+    r"/inet6?/(tcp|udp)/|/dev/(tcp|udp)/|Net::Telnet|TCPServer|TCPClient|ncat|netcat|"
+    r"java\.net|Net\.Sockets|gen_tcp|\bconnect\(\s*(ip|[\"'][\d.]+[\"'])|Deno\.connect|"
+    r"Bun\.connect|tls\.connect|websocket",
     re.IGNORECASE,
 )
 _SHELL_SPAWN = re.compile(
     r"dup2|pty\.spawn|/bin/(ba|z|da)?sh\b|cmd\.exe|subprocess|child_process|exec\s*\(|spawn|"
     r"popen|proc_open|Process\.Start|os\.execute|io\.popen|\bsystem\b|fdopen|\bexec\b|"
-    r"\bsh\s+-i\b|>&\s*\$REPLY|\bzsh\b\s*>&",
+    r"\bsh\s+-i\b|>&\s*\$REPLY|\bzsh\b\s*>&|ProcessBuilder|Runtime\.getRuntime|\biex\b|"
+    r"Invoke-Expression|Start-Process|\.execute\(\s*\)|\brun\(\s*`|exec\.Command|"
+    r"Deno\.Command|Bun\.spawn|Command::new",
     re.IGNORECASE,
 )
 _WHOLE_ENV = re.compile(

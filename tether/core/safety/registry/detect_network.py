@@ -11,7 +11,8 @@ Each detector has one job and is named by the specs that use it
   `FILE:`/`OPEN:`/`CREATE:` address is a local file;
 - `shell_modules`: `zmodload zsh/net/tcp` loads the shell's own sockets;
 - `transfer_script`: the commands an interactive transfer client reads (sftp, ftp,
-  lftp, tftp, smbclient) from a here-string, a here-document or `-c`/`-e`:
+  lftp, tftp, smbclient) from a here-string, a here-document, a pipe from
+  `echo`/`printf`, or `-c`/`-e`:
   the local files every upload command sends (`put`, `mput`, `reput`, `append`,
   `send`, `mirror -R`, smbclient's tar mode) and the local shell escapes (`!cmd`).
 
@@ -131,8 +132,8 @@ def transfer_script(f: Findings) -> None:
     f.handled_paths = True
     parsed = parse_root(f, _spec(f))
     scripts = parsed.values("-c", "--command", "-e")
-    if c.stdin in {"heredoc", "herestring"} and c.stdin_text is not None:
-        scripts.append(c.stdin_text)
+    if c.stdin_text is not None:
+        scripts.append(c.stdin_text)  # a here-string, a here-document, `echo 'put x' |`
     elif c.stdin in {"pipe", "file"} and c.program in {"sftp", "ftp", "tftp", "pftp"}:
         # Commands from a pipe or a file: what it uploads cannot be seen.
         f.fact("unvetted", f"{c.text}: transfer commands from {c.stdin} are not seen")

@@ -29,6 +29,10 @@ SPECS: dict[str, Node] = {
     **_runs_code(" ".join(sorted(SHELLS)), "shell"),
     **_runs_code("eval", "eval"),
     **_runs_code("source .", "source"),
+    # A zsh module is shared code loaded into the shell; `zsh/net/*` are its sockets.
+    **program(
+        "zmodload", "", operands="v", facts="shell_state", any_options=True, detect="shell_modules"
+    ),
     **program(
         "ninja",
         "-C=d -j= -k= -l= -f=f -n -v --verbose --quiet -d= -w= --version -h",

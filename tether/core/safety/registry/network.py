@@ -198,9 +198,6 @@ SPECS: dict[str, Node] = {
         facts="reverse_shell network",
         any_options=True,
     ),
-    **program(
-        "zmodload", "", operands="v", facts="shell_state", any_options=True, detect="shell_modules"
-    ),
     **{
         name: node
         for name in words(
