@@ -5,7 +5,9 @@ allowed without a person. The specs say more:
 
 - global options with their values, so an option value is never taken for a
   subcommand (`kubectl -n prod delete pod x` is a delete, `aws --profile s3 s3
-  rb b` a bucket removal);
+  rb b` a bucket removal); options that point the tool at another cluster or
+  configuration (`--context`, `--kubeconfig`, `--server`) are `env_change`,
+  as `KUBECONFIG=` is;
 - read-only queries (`kubectl get`, `helm list`, `terraform validate`) are
   vetted option by option: an unknown option makes them `unvetted`;
 - what destroys (`kubectl delete`, `helm uninstall`, `terraform destroy`,
@@ -47,9 +49,10 @@ def _acts(facts: str = _CHANGE, options: str = "", **extra: object) -> Node:
 # -- kubectl, oc -----------------------------------------------------------------------------
 
 _KUBE_GLOBAL = (
-    "-n|--namespace= --context= --cluster= --user= -s|--server= --kubeconfig=r --token= "
-    "--as= --as-group= --as-uid= --certificate-authority=r --client-certificate=r "
-    "--client-key=r --request-timeout= --cache-dir=w -v|--v= --insecure-skip-tls-verify "
+    "-n|--namespace= --context=!env_change --cluster=!env_change --user=!env_change "
+    "-s|--server=!env_change --kubeconfig=!env_change --token= --as= --as-group= --as-uid= "
+    "--certificate-authority= --client-certificate= --client-key= --request-timeout= "
+    "--cache-dir=w -v|--v= --insecure-skip-tls-verify "
     "--tls-server-name= --password= --username= --match-server-version "
     "--warnings-as-errors --disable-compression --log-flush-frequency= -h|--help"
 )
@@ -150,9 +153,10 @@ del _word
 # -- helm ------------------------------------------------------------------------------------
 
 _HELM_GLOBAL = (
-    "-n|--namespace= --kube-context= --kubeconfig=r --kube-apiserver= --kube-token= "
-    "--kube-as-user= --kube-as-group= --kube-ca-file=r --kube-insecure-skip-tls-verify "
-    "--kube-tls-server-name= --registry-config=r --repository-config=r "
+    "-n|--namespace= --kube-context=!env_change --kubeconfig=!env_change "
+    "--kube-apiserver=!env_change --kube-token= --kube-as-user= --kube-as-group= "
+    "--kube-ca-file= --kube-insecure-skip-tls-verify "
+    "--kube-tls-server-name= --registry-config= --repository-config= "
     "--repository-cache=w --burst-limit= --qps= --debug -h|--help"
 )
 _HELM_LIST = (
@@ -224,7 +228,7 @@ del _word
 
 # -- terraform, tofu -------------------------------------------------------------------------
 
-_TF_VARS = "-var= -var-file=r -no-color -input= -lock= -lock-timeout= -compact-warnings -json"
+_TF_VARS = "-var= -var-file= -no-color -input= -lock= -lock-timeout= -compact-warnings -json"
 _TF_SUBS: dict[str, Node] = {
     "version": sub("-json", operands="-", words=True),
     "validate": sub("-json -no-color -no-tests -test-directory=l", operands="-", words=True),
@@ -238,7 +242,7 @@ _TF_SUBS: dict[str, Node] = {
     "graph": sub("-type= -plan=r -draw-cycles -module-depth=", operands="-", words=True),
     # Outputs marked sensitive are printed in clear by -json and -raw.
     "output": sub(
-        "-json!secrets_read -raw!secrets_read -no-color -state=r", operands="v", words=True
+        "-json!secrets_read -raw!secrets_read -no-color -state=", operands="v", words=True
     ),
     "show": sub("-json -no-color", operands="r", facts="secrets_read", words=True),
     "workspace": sub(
@@ -271,16 +275,16 @@ _TF_SUBS: dict[str, Node] = {
 # -- aws, gcloud, az: services are too many to list; operations are read by a detector -------
 
 _AWS_GLOBAL = (
-    "--profile= --region= --output= --endpoint-url= --no-sign-request --debug --no-paginate "
-    "--query= --color= --no-cli-pager --cli-input-json= --cli-input-yaml= --ca-bundle=r "
-    "--cli-read-timeout= --cli-connect-timeout= --no-verify-ssl --cli-binary-format= "
+    "--profile=!env_change --region= --output= --endpoint-url= --no-sign-request --debug "
+    "--no-paginate --query= --color= --no-cli-pager --cli-input-json= --cli-input-yaml= "
+    "--ca-bundle=r --cli-read-timeout= --cli-connect-timeout= --no-verify-ssl --cli-binary-format= "
     "--page-size= --max-items= --starting-token= --version --help"
 )
 _RECURSIVE_DESTROY = "-r|-R|--recursive!cloud_destruction"
 _GCLOUD_GLOBAL = (
-    "--project= --account= --configuration= --format= --verbosity= "
-    "--impersonate-service-account= --billing-project= -q|--quiet --log-http "
-    "--flags-file=r --access-token-file=r --trace-token= --user-output-enabled= --help "
+    "--project= --account=!env_change --configuration=!env_change --format= --verbosity= "
+    "--impersonate-service-account=!env_change --billing-project= -q|--quiet --log-http "
+    "--flags-file=r --access-token-file=!env_change --trace-token= --user-output-enabled= --help "
     "--version --region= --zone= --filter= --limit= --sort-by= --page-size= --uri"
 )
 _AZ_GLOBAL = "--subscription= -o|--output= --query= --only-show-errors --debug --verbose -h|--help"
@@ -288,7 +292,7 @@ _AZ_GLOBAL = "--subscription= -o|--output= --query= --only-show-errors --debug -
 # -- object stores ---------------------------------------------------------------------------
 
 _RCLONE_GLOBAL = (
-    "--config=r -v|--verbose -q|--quiet -n|--dry-run!~cloud_destruction -P|--progress "
+    "--config=!env_change -v|--verbose -q|--quiet -n|--dry-run!~cloud_destruction -P|--progress "
     "--include= --exclude= --filter= --include-from=r --exclude-from=r --filter-from=r "
     "--files-from=r --max-depth= --transfers= --checkers= --log-file=w --log-level= "
     "--bwlimit= -i|--interactive --fast-list --stats= --retries= --min-age= --max-age= "
@@ -423,7 +427,8 @@ SPECS: dict[str, Node] = {
     ),
     **program(
         "mc mcli",
-        "--json --no-color -q|--quiet --debug --insecure -C|--config-dir=r --disable-pager",
+        "--json --no-color -q|--quiet --debug --insecure -C|--config-dir=!env_change "
+        "--disable-pager",
         operands="-",
         subs={
             "rm": _acts(
@@ -450,7 +455,7 @@ SPECS: dict[str, Node] = {
     ),
     **program(
         "s3cmd",
-        "-c|--config=r -r|--recursive -f|--force --dry-run -v|--verbose -q|--quiet "
+        "-c|--config=!env_change -r|--recursive -f|--force --dry-run -v|--verbose -q|--quiet "
         "--exclude= --include= --delete-removed!recursive_delete --progress "
         "--no-progress -h|--help --version",
         operands="-",
@@ -463,7 +468,7 @@ SPECS: dict[str, Node] = {
     ),
     **program(
         "s5cmd",
-        "--endpoint-url= --credentials-file=r --profile= --dry-run --json --log= "
+        "--endpoint-url= --credentials-file=!env_change --profile= --dry-run --json --log= "
         "--numworkers= -r|--retry-count= --no-sign-request -h|--help",
         operands="-",
         subs={
