@@ -560,6 +560,9 @@ def _uploads(f: Findings) -> None:
         return
     args = command.args
     words = [a for a in args if not a.startswith("-")]
+    if command.program in REGISTRY:
+        # The spec's reading: `kubectl -n prod cp` is a cp, whatever `-n` takes.
+        words = list(f.subcommand)
     for sub, file_options in uploads:
         if tuple(words[: len(sub)]) != sub:
             continue

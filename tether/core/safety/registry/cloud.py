@@ -300,6 +300,15 @@ _RCLONE_GLOBAL = (
 )
 
 SPECS: dict[str, Node] = {
+    # Forges: every call talks to the forge; `-R owner/repo` is a value, so
+    # `gh -R o/r gist create .env` is still a gist of `.env` (the upload rule).
+    **program(
+        "gh glab",
+        "-R|--repo= --hostname= -h|--help --version",
+        operands="v",
+        facts=_NET,
+        any_options=True,
+    ),
     **program(
         "kubectl oc",
         _KUBE_GLOBAL,

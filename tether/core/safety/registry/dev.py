@@ -562,7 +562,9 @@ SPECS: dict[str, Node] = {
     # -- containers -----------------------------------------------------------------------
     **program(
         "docker podman nerdctl",
-        "-D|--debug -l|--log-level= --version -v --help -h",
+        # Another daemon or configuration: read with their values, never vetted.
+        "-D|--debug -l|--log-level= --version -v --help -h -c|--context=!unvetted "
+        "-H|--host=!unvetted --config=!unvetted",
         operands="-",
         subs={
             "ps": sub(
