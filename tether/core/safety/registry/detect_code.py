@@ -12,7 +12,8 @@ What they do depends on code in another language, which data cannot say:
 
 Inline code is read by `code_facts` for strong signals: decode-then-execute, a
 socket joined to a shell in every language the registry knows (including zsh's
-`ztcp` and awk's `/inet/` files), the whole environment, secret variables,
+`ztcp` and awk's `/inet/` files), code fetched with a language's network module
+and run (`exec(urlopen(URL).read())`), the whole environment, secret variables,
 `rmtree('/')`; the shell strings it hands to `os.system` and friends are passed
 back for a full shell analysis.
 """
@@ -68,6 +69,21 @@ _SHELL_SPAWN = re.compile(
     r"Deno\.Command|Bun\.spawn|Command::new",
     re.IGNORECASE,
 )
+# A language's network modules fetching something, and the ways it runs text as code:
+# together they are code downloaded and run (`exec(urlopen(URL).read())`).
+_FETCH = re.compile(
+    r"urlopen|urllib|\brequests\.(get|post|request)|\bhttpx\.|https?\.(get|request)\(|"
+    r"require\(\s*[\"']https?[\"']\s*\)|\bget\(\s*[\"']https?:|"
+    r"\bfetch\s*\(|open-uri|URI\.open|Net::HTTP|LWP|HTTP::Tiny|file_get_contents\(\s*[\"']https?:|"
+    r"curl_exec|DownloadString|DownloadFile|Invoke-WebRequest|Invoke-RestMethod|\biwr\b|\birm\b|"
+    r"WebClient|socket\.http|http\.request|HTTParty|\baxios\b|\bgot\(",
+    re.IGNORECASE,
+)
+_RUN_TEXT = re.compile(
+    r"\bexec\s*\(|\beval\b|\biex\b|Invoke-Expression|(?<![.\w])load(string)?\s*\(|\bFunction\s*\(|"
+    r"\bcompile\s*\(|instance_eval|class_eval|\brunpy\b|\bvm\.run",
+    re.IGNORECASE,
+)
 _WHOLE_ENV = re.compile(
     r"os\.environ(?!\s*[\[.]\s*(get\s*\()?\s*['\"][A-Za-z_])|process\.env(?![.\[])|ENV\.to_h|"
     r"%ENV\b(?!\s*\{)|getenv\(\s*\)|System\.getenv\(\s*\)|Get-ChildItem\s+env:|"
@@ -119,6 +135,8 @@ def code_facts(f: Findings, code: str, *, origin: str) -> None:
         f.fact("decode_execute", f"{origin} decodes and runs hidden code")
     if _SOCKET.search(code) and _SHELL_SPAWN.search(code):
         f.fact("reverse_shell", f"{origin} connects a socket to a process")
+    if _FETCH.search(code) and _RUN_TEXT.search(code):
+        f.fact("pipe_to_shell", f"{origin} runs code it downloads")
     if _WHOLE_ENV.search(code):
         f.fact("env_dump", f"{origin} reads the whole environment")
     if _DESTROY.search(code):
