@@ -9,6 +9,7 @@ Each detector has one job and is named by the specs that use it
   when last) and which are remote (`host:path`, `user@host:path`, `rsync://`);
 - `socat`: an `EXEC:`/`SYSTEM:` address runs a program over the connection, a
   `FILE:`/`OPEN:`/`CREATE:` address is a local file;
+- `request_items`: httpie's and xh's `field@file`, `field=@file`, `field:=@file`;
 - `shell_modules`: `zmodload zsh/net/tcp` loads the shell's own sockets;
 - `transfer_script`: the commands an interactive transfer client reads (sftp, ftp,
   lftp, tftp, smbclient) from a here-string, a here-document, a pipe from
@@ -185,6 +186,20 @@ def _smb_tar(f: Findings, parsed: ParsedArgs) -> None:
                 f.arg(index, "read")
 
 
+_REQUEST_FILE = re.compile(r"^[^=:@\s]*(?:=|:=)?@(?P<path>.+)$")
+
+
+def request_items(f: Findings) -> None:
+    """httpie's and xh's request items that read a file (`f@.env`, `f=@.env`, `f:=@.env`)."""
+    f.handled_paths = True
+    for index, text in parse_root(f, _spec(f)).operands:
+        if "://" in text.partition("@")[0]:
+            continue  # `https://user@host/`: a URL, not an item
+        match = _REQUEST_FILE.match(text)
+        if match:
+            f.text_path(match.group("path"), "read", dynamic=index in f.command.dynamic_args)
+
+
 def shell_modules(f: Findings) -> None:
     """`zmodload zsh/net/tcp`: the shell loads its own sockets (`ztcp`, `zsocket`)."""
     if any(arg.startswith("zsh/net") for arg in f.command.args):
@@ -192,6 +207,7 @@ def shell_modules(f: Findings) -> None:
 
 
 DETECTORS: dict[str, Detector] = {
+    "request_items": request_items,
     "shell_modules": shell_modules,
     "curl_sent_files": curl_sent_files,
     "file_urls": file_urls,

@@ -190,6 +190,18 @@ SPECS: dict[str, Node] = {
             },
         },
     ),
+    # httpie and xh: request items `field@file`, `field=@file`, `field:=@file` send files.
+    **program(
+        "http https httpie xh xhs",
+        "-o|--output=w -d|--download!file_write --session=w --session-read-only=r "
+        "--cert=r --cert-key=r --verify= -a|--auth= -A|--auth-type= --proxy= "
+        "-f|--form -j|--json -m|--multipart -b|--body -h|--headers -v|--verbose -p|--print= "
+        "-q|--quiet -F|--follow --timeout= --raw= --offline -I|--ignore-stdin",
+        operands="v",
+        facts="network",
+        any_options=True,
+        detect="request_items",
+    ),
     # zsh's own sockets, its `/dev/tcp`: a shell joined to a raw connection.
     **program(
         "ztcp zsocket",
@@ -201,7 +213,7 @@ SPECS: dict[str, Node] = {
     **{
         name: node
         for name in words(
-            "nmap masscan telnet http https httpie xh aria2c axel lynx links w3m elinks "
+            "nmap masscan telnet aria2c axel lynx links w3m elinks "
             "wscat websocat grpcurl dig nslookup host whois ping ping6 traceroute tracepath "
             "mtr ngrok cloudflared tailscale mosh sshpass hub"
         )
