@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from tether.core.safety.options import ParsedArgs, is_option, parse_option
@@ -42,7 +43,7 @@ _HOOK_KEYS = frozenset({"core.hookspath", "core.fsmonitor"})
 class _Call:
     """A git call split as the spec reads it: global options, the subcommand, the rest."""
 
-    __slots__ = ("globals", "node", "rest", "rest_at", "sub")
+    __slots__ = ("_words", "globals", "node", "rest", "rest_at", "sub")
 
     def __init__(self, args: Sequence[str]) -> None:
         root = REGISTRY["git"]
@@ -54,6 +55,12 @@ class _Call:
         self.rest_at = index + 1
         self.rest = tuple(args[index + 1 :])
         self.node: Node | None = root.subs.get(self.sub)
+        self._words = self.positionals()
+
+    @property
+    def words(self) -> list[tuple[int, str]]:
+        """Operands after the subcommand, read once per call."""
+        return self._words
 
     def positionals(self, node: Node | None = None) -> list[tuple[int, str]]:
         """Operands after the subcommand (up to `--`), with their argument indexes."""
@@ -74,9 +81,15 @@ class _Call:
         return found
 
 
+@lru_cache(maxsize=512)
+def _call(args: tuple[str, ...]) -> _Call:
+    """The reading of one call, shared by the three detectors (kept for the same words)."""
+    return _Call(args)
+
+
 def git_settings(f: Findings) -> None:
     """`git -c core.pager=… log`, `--config-env=core.editor=VAR`, `--exec-path=DIR`."""
-    call = _Call(f.command.args)
+    call = _call(f.command.args)
     for option in call.globals.options:
         value = option.value or ""
         if option.name == "-c":
@@ -93,7 +106,7 @@ def git_settings(f: Findings) -> None:
 def git_pathspecs(f: Findings) -> None:
     """Pathspecs, `REV:path` (`git show HEAD:.env` prints that file), `clone`'s target."""
     f.handled_paths = True
-    call = _Call(f.command.args)
+    call = _call(f.command.args)
     rest = call.rest
     if not call.sub:
         return
@@ -101,7 +114,7 @@ def git_pathspecs(f: Findings) -> None:
         # Only a lone `-h` is help: `git grep -h KEY -- .env` hides file names.
         f.subcommand = ("help", call.sub)
         return
-    positionals = {index for index, _ in call.positionals()}
+    positionals = {index for index, _ in call.words}
     after_dashes = False
     for position, arg in enumerate(rest, start=call.rest_at):
         if arg.startswith("--output="):
@@ -118,18 +131,18 @@ def git_pathspecs(f: Findings) -> None:
             # as paths, which costs a revision nothing and catches `git blame .env`.
             f.arg(position, "arg")
     if call.sub == "clone":
-        operands = call.positionals()
+        operands = call.words
         if len(operands) >= 2:
             f.arg(operands[1][0], "write")
 
 
 def git_changes(f: Findings) -> None:
     """What a subcommand's operands make it do."""
-    call = _Call(f.command.args)
+    call = _call(f.command.args)
     sub = call.sub
     if not sub or "--help" in call.rest or list(call.rest) == ["-h"]:
         return
-    words = [text for _, text in call.positionals()]
+    words = [text for _, text in call.words]
     text = f.command.text
     if sub.startswith("credential"):
         # `git credential fill` prints the stored password or token.

@@ -26,9 +26,10 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from tether.core.safety.options import ParsedArgs, parse_args
+from tether.core.safety.options import OptionSpec, ParsedArgs, parse_args
 from tether.core.safety.registry import REGISTRY
 from tether.core.safety.registry.spec import Node, words
 
@@ -41,8 +42,16 @@ Detector = Callable[["Findings"], None]
 
 
 def parse_root(f: Findings, spec: Node) -> ParsedArgs:
-    """The call's options and operands, read with the syntax of `spec` (its root)."""
-    return parse_args(f.command.args, spec.parsing)
+    """The call's options and operands, read with the syntax of `spec` (its root).
+
+    Several detectors of one call read it: the reading is kept for the same words.
+    """
+    return _parsed(f.command.args, spec.parsing)
+
+
+@lru_cache(maxsize=512)
+def _parsed(args: tuple[str, ...], syntax: OptionSpec) -> ParsedArgs:
+    return parse_args(args, syntax)
 
 
 def _spec(f: Findings) -> Node:

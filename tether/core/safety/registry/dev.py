@@ -1149,7 +1149,6 @@ UPLOADS: dict[str, tuple[tuple[tuple[str, ...], frozenset[str]], ...]] = {
         ("podman", (("cp", ""),)),
         ("rclone", (("copy", ""), ("copyto", ""), ("sync", ""), ("move", ""))),
         ("mc", (("cp", ""), ("mirror", ""))),
-        ("curl", (("", "-T --upload-file"),)),
     )
 }
 """Network programs' subcommands that send local files: their file operands are read paths,
