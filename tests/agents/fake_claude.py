@@ -165,10 +165,11 @@ class FakeClaude:
 
     def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
         """Send a control request to the SDK; its response, or None when it timed out."""
-        self.next_request += 1
-        request_id = f"fake_{self.next_request}"
         pending = Pending()
         with self.pending_lock:
+            # Parallel tool calls ask from several threads at once.
+            self.next_request += 1
+            request_id = f"fake_{self.next_request}"
             self.pending[request_id] = pending
         self.send({"type": "control_request", "request_id": request_id, "request": request})
         answered = pending.done.wait(timeout)
@@ -301,6 +302,53 @@ class FakeClaude:
             self.args["--permission-mode"] = "default"
             return "User has approved your plan. You can now start coding.", False
         return f"ok: {name}", False
+
+    def use_tools_at_once(self, calls: list[tuple[str, dict[str, Any]]]) -> list[Decision]:
+        """Several tool calls in one assistant message, their permissions asked at once,
+        as Claude Code does for the model's parallel calls."""
+        ids = [self.new_id("toolu") for _ in calls]
+        self.assistant(
+            [
+                {"type": "tool_use", "id": tool_id, "name": name, "input": tool_input}
+                for tool_id, (name, tool_input) in zip(ids, calls, strict=True)
+            ]
+        )
+        decisions: list[Decision | None] = [None] * len(calls)
+
+        def decide(index: int) -> None:
+            name, tool_input = calls[index]
+            decisions[index] = self.decide(name, tool_input, ids[index], None)
+
+        threads = [threading.Thread(target=decide, args=(i,)) for i in range(len(calls))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        results = []
+        for tool_id, decision in zip(ids, decisions, strict=True):
+            assert decision is not None
+            decision.result = "ok" if decision.allowed else decision.reason
+            self.send(
+                {
+                    "type": "user",
+                    "message": {
+                        "role": "user",
+                        "content": [
+                            {
+                                "type": "tool_result",
+                                "tool_use_id": tool_id,
+                                "content": decision.result,
+                                "is_error": not decision.allowed,
+                            }
+                        ],
+                    },
+                    "parent_tool_use_id": None,
+                    "session_id": self.session_id,
+                    "uuid": str(uuid.uuid4()),
+                }
+            )
+            results.append(decision)
+        return results
 
     def use_tool(
         self,
@@ -522,6 +570,13 @@ def scenario_bash(fake: FakeClaude, prompt: str) -> None:
     fake.result(f"pytest {verdict}")
 
 
+def scenario_danger(fake: FakeClaude, prompt: str) -> None:
+    """`danger`: a command the floor denies, then the agent's own text about it."""
+    decision = fake.use_tool("Bash", {"command": "rm -rf ~"})
+    fake.say("I could not clean up." if not decision.allowed else "Cleaned up.")
+    fake.result("done")
+
+
 def read_app(fake: FakeClaude) -> Decision:
     return fake.use_tool("Read", {"file_path": str(Path(fake.cwd) / "src" / "app.py")})
 
@@ -676,6 +731,21 @@ def scenario_plan(fake: FakeClaude, prompt: str) -> None:
         )
         fake.say(f" Then the edit: {edit.result}")
     fake.result(decision.result)
+
+
+def scenario_parallel(fake: FakeClaude, prompt: str) -> None:
+    """`parallel`: three Writes issued at once (one assistant message), asked at once."""
+    calls = [
+        ("Write", {"file_path": str(Path(fake.cwd) / f"{name}.md"), "content": f"note {name}\n"})
+        for name in ("a", "b", "c")
+    ]
+    decisions = fake.use_tools_at_once(calls)
+    summary = ", ".join(
+        f"{Path(c[1]['file_path']).name}={'ran' if d.allowed else 'denied: ' + d.reason}"
+        for c, d in zip(calls, decisions, strict=True)
+    )
+    fake.say(f"Parallel: {summary}")
+    fake.result(summary)
 
 
 def scenario_slow(fake: FakeClaude, prompt: str) -> None:
@@ -853,6 +923,8 @@ SCENARIOS = {
     "ask": scenario_ask,
     "ask-bad": scenario_ask_bad,
     "plan": scenario_plan,
+    "parallel": scenario_parallel,
+    "danger": scenario_danger,
     "slow": scenario_slow,
     "slow-tool": scenario_slow_tool,
     "tools": scenario_tools,

@@ -314,3 +314,53 @@ async def test_the_final_reply_adds_only_what_was_not_streamed(
     added = out.getvalue()[len(before) :]
     assert added.strip().removesuffix("›").strip().startswith(shown_after)
     assert "".join(streamed) not in added or not streamed
+
+
+def test_parallel_asks_are_one_list_answered_per_item_and_each_audited(
+    project_dir: Path, repl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Three Writes asked at once read as one numbered list; '2y' then '1r' + a reason, and
+    the last one alone is asked as a single approval."""
+    child = _spawn(project_dir, repl_env, tmp_path)
+    child.sendline("parallel")
+    child.expect_exact("3 approvals needed at once")
+    for number, name in ((1, "a.md"), (2, "b.md"), (3, "c.md")):
+        child.expect_exact(f"[{number}] ")
+        child.expect_exact(name)
+    child.expect_exact("Waiting: 1, 2, 3. [y] approve all / [n] reject all")
+    child.sendline("4y")  # no such item: asked again, nothing answered
+    child.expect_exact("Please answer y (all), n (all), or per item")
+    child.sendline("2y 1r")
+    child.expect_exact("[2] ✅ Approved")
+    child.expect_exact("[1] Type the reason for the agent")
+    child.sendline("keep the notes in one file")
+    child.expect_exact("[3] Allow?")
+    child.sendline("n")
+    child.expect_exact("Parallel: a.md=denied")
+    child.expect_exact("keep the notes in one file")
+    child.expect_exact("b.md=ran, c.md=denied")
+    child.expect("› ")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    entries = read_audit_log(tmp_path / "audit.jsonl")
+    approvals = [e for e in entries if e["event_type"] == "approval"]
+    assert sorted(e["approved"] for e in approvals) == [False, False, True]
+    writes = [e for e in entries if e["event_type"] == "tool_attempt" and e["tool_name"] == "Write"]
+    decided = {Path(e["tool_input"]["file_path"]).name: e["decision"]["allowed"] for e in writes}
+    assert decided == {"a.md": False, "b.md": True, "c.md": False}
+
+
+def test_a_blocked_command_is_one_line_in_the_reply_and_the_request_ends_with_a_summary(
+    project_dir: Path, repl_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The person sees the denial the gate made, even though the agent's text comes after."""
+    child = _spawn(project_dir, repl_env, tmp_path)
+    child.sendline("danger")
+    child.expect_exact("⛔ Bash denied")
+    child.expect_exact("I could not clean up.")
+    child.expect(r"📋 1 tool call: .*1 blocked")
+    child.expect("› ")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()

@@ -21,6 +21,7 @@ from tether.connectors.base import ApprovalAnswer, ApprovalChoice, IncomingMessa
 from tether.connectors.cli import CliConnector
 from tether.connectors.group import ConnectorGroup
 from tether.connectors.web import WebConnector, WebSettings
+from tether.connectors.web.api import ApprovalBody
 from tether.core.config import TetherConfig
 from tether.core.engine import Engine
 from tether.exceptions import ConnectorError
@@ -67,16 +68,18 @@ async def test_a_browser_request_asks_in_the_terminal_too_and_the_page_answer_wi
     await web.submit("main", "write the notes")
     await _until(lambda: web.hub.snapshot("web:main")["approvals"])
     approval = web.hub.snapshot("web:main")["approvals"][0]
-    assert "Approval needed" in _output(terminal)
+    await _until(lambda: "Approval needed" in _output(terminal))
     assert {"kind": "code", "text": "shopping list: milk, eggs, tea"} in approval["blocks"]
 
-    status, outcome = await web.answer(approval["approval_id"], "approve", None)
+    status, outcome = await web.answer(
+        ApprovalBody(approval_id=approval["approval_id"], choice="approve")
+    )
     assert (status, outcome) == (200, "✅ Approved by you")
     await _until(lambda: agent.calls and agent.calls[0].decisions)
     assert agent.calls[0].decisions[0][1].allowed
     # The terminal no longer waits for a y/n: the request is settled there too.
     assert "✅ Approved by you" in _output(terminal)
-    assert terminal._pending_approvals == []
+    assert terminal.pending_approvals == ()
 
 
 async def test_a_terminal_answer_settles_the_page(
@@ -84,14 +87,16 @@ async def test_a_terminal_answer_settles_the_page(
 ) -> None:
     _, agent = desk
     await web.submit("phone", "deploy now")
-    await _until(lambda: terminal._pending_approvals)
+    await _until(lambda: terminal.pending_approvals)
     await terminal._dispatch("n")
     await _until(lambda: agent.calls and agent.calls[0].decisions)
     assert not agent.calls[0].decisions[0][1].allowed
     approval = web.hub.snapshot("web:phone")["approvals"][0]
     assert approval["state"] == "settled"
     assert approval["outcome"].startswith("❌")
-    status, _ = await web.answer(approval["approval_id"], "approve", None)
+    status, _ = await web.answer(
+        ApprovalBody(approval_id=approval["approval_id"], choice="approve")
+    )
     assert status == 409  # the second answer changes nothing
 
 
@@ -100,7 +105,7 @@ async def test_always_from_the_terminal_applies_to_the_browser_chat(
 ) -> None:
     engine, _ = desk
     await web.submit("main", "deploy it")
-    await _until(lambda: terminal._pending_approvals)
+    await _until(lambda: terminal.pending_approvals)
     await terminal._dispatch("a")
     await _until(lambda: terminal._scope_offer is not None)
     await terminal._dispatch("1")  # the narrowest scope, for this chat
@@ -125,7 +130,9 @@ async def test_chat_platform_approvals_stay_in_their_chat(
         request = await platform.next_approval()
         assert request.chat_id == "123"
         assert web.hub.snapshot("web:main")["approvals"] == []
-        status, _ = await web.answer(request.approval_id, "approve", None)
+        status, _ = await web.answer(
+            ApprovalBody(approval_id=request.approval_id, choice="approve")
+        )
         assert status == 404  # the page cannot answer what it was never shown
         await engine.cancel("123")
         await task
@@ -204,11 +211,13 @@ async def test_a_terminal_request_can_be_approved_from_the_page(
     await _until(lambda: web.hub.snapshot("web:main")["approvals"])
     approval = web.hub.snapshot("web:main")["approvals"][0]
     assert approval["chat"] == "local"
-    status, outcome = await web.answer(approval["approval_id"], "approve", None)
+    status, outcome = await web.answer(
+        ApprovalBody(approval_id=approval["approval_id"], choice="approve")
+    )
     assert status == 200
     await _until(lambda: agent.calls and agent.calls[0].decisions)
     assert agent.calls[0].decisions[0][1].allowed
-    assert terminal._pending_approvals == []
+    assert terminal.pending_approvals == ()
     assert outcome in _output(terminal)
 
 
@@ -226,8 +235,10 @@ async def test_an_approval_nobody_answers_expires_everywhere(
         assert approval["state"] == "settled"
         assert approval["outcome"].startswith("⌛")
         assert "⌛" in _output(terminal)
-        assert terminal._pending_approvals == []
-        status, _ = await web.answer(approval["approval_id"], "approve", None)
+        assert terminal.pending_approvals == ()
+        status, _ = await web.answer(
+            ApprovalBody(approval_id=approval["approval_id"], choice="approve")
+        )
         assert status == 409
 
 

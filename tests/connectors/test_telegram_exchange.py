@@ -136,7 +136,7 @@ async def test_a_press_from_someone_else_is_refused_and_the_owner_still_decides(
 async def test_an_unanswered_approval_expires_denies_the_tool_and_removes_the_buttons(
     run: Run, bot_api: FakeBotApi, project_dir: Path
 ) -> None:
-    agent = await run([_write(project_dir), Say("Could not write.")], approval_timeout_seconds=0.3)
+    agent = await run([_write(project_dir), Say("Could not write.")], approval_timeout_seconds=1.5)
     bot_api.push_message("write notes", user_id=OWNER, chat_id=OWNER)
     await bot_api.wait_for(lambda: _approval(bot_api) is not None)
     approval = _approval(bot_api)

@@ -1,7 +1,10 @@
 """CliConnector: Tether in a terminal — a REPL with streamed replies and inline approvals.
 
 One reader takes every line typed. While an approval is waiting, the next line
-answers it (y / n / r / a); otherwise a line is a message or a /command. An
+answers it (y / n / r / a); otherwise a line is a message or a /command.
+Approvals asked within a short window (the agent's parallel calls) are shown
+as one numbered list, answered all at once (y / n) or per item (`1y 2n 3r`),
+each answer still going to the engine on its own. An
 approval shows the shared approval view (`approval_view.py`): a coloured diff
 when the terminal supports colour and `NO_COLOR` is not set, plain otherwise.
 "r" rejects with a reason: the next line typed is the reason the agent gets. Messages
@@ -17,7 +20,8 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -69,7 +73,7 @@ _PLAN_CHOICES = (
     "1) Approve, and work on in default mode   2) Approve, in edit mode   "
     "3) Keep planning (you say what to change)\nYour choice: "
 )
-_NUMBERS = re.compile(r"[\d,\s]+")
+_NUMBERS = re.compile(r"[0-9,\s]+")
 _PLAN_ANSWERS = {
     "1": ApprovalChoice.APPROVE,
     "2": ApprovalChoice.APPROVE_EDIT,
@@ -77,10 +81,16 @@ _PLAN_ANSWERS = {
 }
 
 
+def _is_number(text: str) -> bool:
+    # str.isdigit() is true for superscript and other scripts' digits, which int()
+    # refuses or reads as another number.
+    return text.isascii() and text.isdigit()
+
+
 def _picked(question: PromptQuestion, line: str) -> str | None:
     """The labels `line` picks by number ("2", "1,3"), or None if it is not numbers."""
     numbers = [part.strip() for part in line.replace(" ", ",").split(",") if part.strip()]
-    if not numbers or not all(n.isdigit() for n in numbers):
+    if not numbers or not all(_is_number(n) for n in numbers):
         return None
     chosen = sorted({int(n) for n in numbers})
     if not all(1 <= n <= len(question.options) for n in chosen):
@@ -96,6 +106,58 @@ def _approval_choices() -> str:
 
 def _approval_question() -> str:
     return "Allow? [y]es / [n]o / [r]eject with a reason / [a]lways (then choose what): "
+
+
+_BATCH_ALL = {"y": ApprovalChoice.APPROVE, "yes": ApprovalChoice.APPROVE}
+_BATCH_ALL |= {"n": ApprovalChoice.REJECT, "no": ApprovalChoice.REJECT, "": ApprovalChoice.REJECT}
+_BATCH_ITEM = re.compile(r"([0-9]+)\s*([ynr])")  # ASCII digits only
+_BATCH_LETTERS = {
+    "y": ApprovalChoice.APPROVE,
+    "n": ApprovalChoice.REJECT,
+    "r": ApprovalChoice.REJECT_WITH_REASON,
+}
+
+
+def _batch_question(numbers: Sequence[int]) -> str:
+    waiting = ", ".join(str(n) for n in numbers)
+    return (
+        f"Waiting: {waiting}. [y] approve all / [n] reject all, or per item "
+        "(e.g. 1y 2n 3r; r: reject with a reason): "
+    )
+
+
+def _batch_answers(
+    line: str, open_numbers: Sequence[int]
+) -> list[tuple[int, ApprovalChoice]] | None:
+    """Per-item answers in `line` ("1y 2n", "3r"), or None when it is not that.
+
+    At most one item may be rejected with a reason: the next line typed is it.
+    """
+    tokens = [t for t in re.split(r"[\s,;]+", line) if t]
+    found: dict[int, ApprovalChoice] = {}
+    for token in tokens:
+        match = _BATCH_ITEM.fullmatch(token)
+        if match is None or int(match.group(1)) not in open_numbers:
+            return None
+        number = int(match.group(1))
+        if number in found:
+            return None
+        found[number] = _BATCH_LETTERS[match.group(2)]
+    with_reason = [n for n, c in found.items() if c is ApprovalChoice.REJECT_WITH_REASON]
+    if not found or len(with_reason) > 1:
+        return None
+    # The one rejected with a reason goes last: the line after it is its reason.
+    return sorted(found.items(), key=lambda pair: pair[1] is ApprovalChoice.REJECT_WITH_REASON)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """An approval to show: its id, the chat it belongs to, and what it shows."""
+
+    approval_id: str
+    chat_id: ChatId
+    description: str
+    preview: ApprovalPreview | None
 
 
 class _TerminalReply:
@@ -155,6 +217,7 @@ class CliConnector:
         stdout: IO[str] | None = None,
         user_id: str = LOCAL_USER_ID,
         chat_id: str = LOCAL_CHAT_ID,
+        batch_seconds: float = 0.25,
     ) -> None:
         self._stdin = stdin or sys.stdin
         self._stdout = stdout or sys.stdout
@@ -164,7 +227,14 @@ class CliConnector:
         self._on_message: MessageHandler | None = None
         self._on_command: CommandHandler | None = None
         self._on_approval: ApprovalHandler | None = None
-        self._pending_approvals: list[str] = []
+        self._batch_seconds = batch_seconds
+        # Approvals shown and waiting for an answer, by their number on screen.
+        self._open: dict[int, str] = {}
+        self._last_number = 0
+        # Requests arriving within the batch window, shown together when it ends.
+        self._gathering: list[_Asked] | None = None
+        self._reason_next = False
+        """The next line typed is the reason for a rejection (sent as a message)."""
         self._scope_offer: tuple[str, int, ChatId] | None = None
         """After "always": the approval whose scopes are offered, how many, and its chat."""
         # Approvals shown here may belong to another local chat (a browser's).
@@ -224,15 +294,54 @@ class CliConnector:
         *,
         preview: ApprovalPreview | None = None,
     ) -> str:
-        self._pending_approvals.append(approval_id)
-        self._approval_chats[approval_id] = chat_id
-        self.write("\n⚠️  Approval needed\n", bold=True)
-        if preview is not None:
-            self.write(render_terminal(approval_view(preview), colour=self._color) + "\n")
-        else:
-            self.write(f"{description}\n", bold=True)
-        self.write(_approval_question())
+        asked = _Asked(approval_id, chat_id, description, preview)
+        if self._gathering is not None:
+            self._gathering.append(asked)
+            return approval_id
+        # The first request of a window waits for the others (the agent's parallel
+        # calls arrive within milliseconds), so they read as one list.
+        self._gathering = [asked]
+        try:
+            if self._batch_seconds > 0:
+                await asyncio.sleep(self._batch_seconds)
+        except asyncio.CancelledError:
+            gathered, self._gathering = self._gathering, None
+            self._show_approvals([a for a in gathered if a is not asked])
+            raise
+        gathered, self._gathering = self._gathering, None
+        self._show_approvals(gathered)
         return approval_id
+
+    def _show_approvals(self, gathered: Sequence[_Asked]) -> None:
+        if not gathered:
+            return
+        if not self._open:
+            self._last_number = 0
+        earlier = len(self._open)
+        for asked in gathered:
+            self._last_number += 1
+            self._open[self._last_number] = asked.approval_id
+            self._approval_chats[asked.approval_id] = asked.chat_id
+        if len(self._open) == 1:
+            self.write("\n⚠️  Approval needed\n", bold=True)
+            self.write(self._approval_text(gathered[0]) + "\n")
+            self.write(_approval_question())
+            return
+        count = len(gathered)
+        head = f"{count} more approvals needed" if earlier else f"{count} approvals needed at once"
+        if count == 1 and earlier:
+            head = "1 more approval needed"
+        self.write(f"\n⚠️  {head}\n", bold=True)
+        first = self._last_number - count + 1
+        for number, asked in enumerate(gathered, start=first):
+            self.write(f"[{number}] ", bold=True)
+            self.write(self._approval_text(asked) + "\n")
+        self.write(_batch_question(list(self._open)))
+
+    def _approval_text(self, asked: _Asked) -> str:
+        if asked.preview is not None:
+            return render_terminal(approval_view(asked.preview), colour=self._color)
+        return asked.description
 
     async def offer_scopes(self, chat_id: ChatId, approval_id: str, labels: Sequence[str]) -> None:
         """After "always": the scopes to learn, as numbered choices on the next line."""
@@ -247,6 +356,7 @@ class CliConnector:
     async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: AgentPrompt) -> str:
         """Show the agent's questions (numbered options) or plan (numbered choices)."""
         self._prompts.append([approval_id, prompt, 0])
+        self._approval_chats[approval_id] = chat_id
         if prompt.kind == "plan":
             self.write("\n🗺  The agent's plan\n", bold=True)
             self.write(prompt.plan.rstrip() + "\n")
@@ -272,11 +382,20 @@ class CliConnector:
                 self._prompts.remove(waiting)
                 self._approval_closed_at = time.monotonic()
                 self.write(f"\n{outcome}\n")
-        if message_id in self._pending_approvals:
-            self._pending_approvals.remove(message_id)
-            self._approval_chats.pop(message_id, None)
-            self._approval_closed_at = time.monotonic()
-            self.write(f"\n{outcome}\n")
+        if self._gathering is not None:
+            # Settled before it was shown (answered on the page, cancelled): never shown.
+            self._gathering = [a for a in self._gathering if a.approval_id != message_id]
+        for number, approval_id in list(self._open.items()):
+            if approval_id == message_id:
+                del self._open[number]
+                self._approval_chats.pop(message_id, None)
+                self._approval_closed_at = time.monotonic()
+                label = f"[{number}] " if self._open or number > 1 else ""
+                self.write(f"\n{label}{outcome}\n")
+                if len(self._open) > 1:
+                    self.write(_batch_question(list(self._open)))
+                elif self._open:
+                    self.write(self._single_question())
 
     async def send_file(self, chat_id: ChatId, path: Path, caption: str | None = None) -> None:
         self.write(f"📎 {caption + ': ' if caption else ''}{path}\n")
@@ -314,7 +433,16 @@ class CliConnector:
         if self._prompts:
             await self._answer_prompt(line.strip())
             return
-        if self._pending_approvals:
+        if self._reason_next:
+            # The reason for a rejection: the engine takes the chat's next message.
+            self._reason_next = False
+            if line.strip():
+                await self._send_line(line.strip(), then=self._ask_again)
+                return
+        if len(self._open) > 1:
+            await self._answer_batch(line.strip().lower())
+            return
+        if self._open:
             await self._answer_approval(line.strip().lower())
             return
         if self._scope_offer is not None:
@@ -330,20 +458,59 @@ class CliConnector:
             self.write("That approval has already ended; nothing was sent.\n")
             self.show_prompt()
             return
+        await self._send_line(text)
+
+    async def _send_line(self, text: str, then: Callable[[], None] | None = None) -> None:
         message = IncomingMessage(
             user_id=self._user_id, chat_id=self._chat_id, text=text, local=True
         )
         # Commands go the same way as messages: the engine tells them apart
         # (`/etc/hosts is wrong` is a message) and the reply ends with a prompt.
         assert self._on_message is not None
-        self._spawn(self._on_message(message), prompt=False)
+        self._spawn(self._on_message(message), prompt=False, then=then)
+
+    def _ask_again(self) -> None:
+        """After a typed reason: the approvals still open are asked again."""
+        if self._reason_next:
+            return
+        if len(self._open) > 1:
+            self.write(_batch_question(list(self._open)))
+        elif self._open:
+            self.write(self._single_question())
+
+    def _single_question(self) -> str:
+        ((number, _),) = self._open.items()
+        return f"[{number}] {_approval_question()}"
 
     async def _answer_approval(self, answer: str) -> None:
         choice = _ANSWERS.get(answer)
         if choice is None:
             self.write(f"Please answer {_approval_choices()}: ")
             return
-        approval_id = self._pending_approvals.pop(0)
+        ((number, _),) = self._open.items()
+        await self._settle_item(number, choice)
+
+    async def _answer_batch(self, answer: str) -> None:
+        """Approve or reject all (y / n), or answer items by number ("1y 2n 3r")."""
+        everything = _BATCH_ALL.get(answer)
+        if everything is not None:
+            picked = [(number, everything) for number in self._open]
+        else:
+            found = _batch_answers(answer, list(self._open))
+            if found is None:
+                self.write(
+                    f"Please answer y (all), n (all), or per item like 1y 2n 3r "
+                    f"(items {', '.join(str(n) for n in self._open)}): "
+                )
+                return
+            picked = found
+        for number, choice in picked:
+            if number in self._open:
+                await self._settle_item(number, choice, label=f"[{number}] ")
+        self._ask_again()
+
+    async def _settle_item(self, number: int, choice: ApprovalChoice, label: str = "") -> None:
+        approval_id = self._open.pop(number)
         chat_id = self._approval_chats.pop(approval_id, self._chat_id)
         assert self._on_approval is not None
         outcome = await self._on_approval(
@@ -356,14 +523,15 @@ class CliConnector:
             )
         )
         if awaits_reason(outcome):
+            self._reason_next = True
             self.write(
-                "Type the reason for the agent and press Enter; it is sent as the answer "
-                "to its call.\n",
+                f"{label}Type the reason for the agent and press Enter; it is sent as the "
+                "answer to its call.\n",
                 bold=True,
             )
             self.show_prompt()
             return
-        self.write(f"{outcome}\n", dim=True)
+        self.write(f"{label}{outcome}\n", dim=True)
 
     async def _answer_scope(self, answer: str) -> None:
         assert self._scope_offer is not None
@@ -376,7 +544,7 @@ class CliConnector:
             if not self._requests:
                 self.show_prompt()
             return
-        if not number.isdigit() or not 1 <= int(number) <= count:
+        if not _is_number(number) or not 1 <= int(number) <= count:
             self.write(f"Please answer 1-{count} (add r to remember), or Enter for nothing: ")
             return
         self._scope_offer = None
@@ -439,7 +607,8 @@ class CliConnector:
                 approval_id=approval_id,
                 choice=choice,
                 user_id=self._user_id,
-                chat_id=self._chat_id,
+                # A browser chat's question shown here is answered for that chat.
+                chat_id=self._approval_chats.get(approval_id, self._chat_id),
                 local=True,
                 value=value,
             )
@@ -449,7 +618,7 @@ class CliConnector:
         closed = self._approval_closed_at
         return closed is not None and time.monotonic() - closed < _LATE_ANSWER_SECONDS
 
-    def _spawn(self, work: Any, *, prompt: bool) -> None:
+    def _spawn(self, work: Any, *, prompt: bool, then: Callable[[], None] | None = None) -> None:
         async def run() -> None:
             try:
                 await work
@@ -460,19 +629,20 @@ class CliConnector:
                 self.write(f"\n⚠️ {type(error).__name__}: {error}\n")
             if prompt:
                 self.show_prompt()
+            if then is not None:
+                then()
 
         task = asyncio.create_task(run())
         self._requests.add(task)
         task.add_done_callback(self._requests.discard)
 
     def _on_interrupt(self) -> None:
-        if not self._on_command or (
-            not self._requests and not self._pending_approvals and not self._prompts
-        ):
+        if not self._on_command or (not self._requests and not self._open and not self._prompts):
             self.write("\n(Ctrl-D to quit)\n")
             self.show_prompt()
             return
-        self._pending_approvals.clear()
+        self._open.clear()
+        self._reason_next = False
         self._approval_chats.clear()
         self._prompts.clear()
         message = IncomingMessage(
@@ -481,6 +651,11 @@ class CliConnector:
         self._spawn(self._on_command(message, "cancel", ()), prompt=False)
 
     # -- output ------------------------------------------------------------
+
+    @property
+    def pending_approvals(self) -> tuple[str, ...]:
+        """The approvals shown here and waiting for an answer, in their numbered order."""
+        return tuple(self._open.values())
 
     def requests_in_flight(self) -> int:
         """Requests typed in this terminal that have not finished (this one included)."""

@@ -313,11 +313,14 @@ class Engine:
             waiting = await self.approvals.await_reason(answer.approval_id, answer.user_id)
             if not waiting.accepted:
                 return waiting.message
-            if answer.choice is ApprovalChoice.REJECT_WITH_REASON and answer.value:
-                # The reason came with the answer (the web page's field): no second message.
+            if answer.value:
+                # The reason or feedback came with the answer (the web page's field):
+                # no second message.
                 taken = await self.approvals.take_reason(
                     answer.chat_id, answer.user_id, answer.value
                 )
+                if taken is not None and answer.choice is ApprovalChoice.KEEP_PLANNING:
+                    return f"❌ Kept planning ({who}); the agent is told: “{answer.value}”"
                 if taken is not None:
                     return f"❌ Rejected by {who}; the agent is told: “{taken.message}”"
             if answer.choice is ApprovalChoice.KEEP_PLANNING:

@@ -13,7 +13,7 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tests.fakes.agent import Say, ScriptedAgent, Step, UseTool, Wait
+from tests.fakes.agent import Parallel, Say, ScriptedAgent, Step, UseTool, Wait
 from tether.app import build_connector, build_engine
 from tether.connectors.web import WebConnector
 from tether.core.config import TetherConfig
@@ -22,6 +22,27 @@ from tether.core.engine import Engine
 T = TypeVar("T")
 
 STREAM_PIECES = ("Hello ", "from ", "the ", "streaming ", "agent.")
+QUESTIONS = [
+    {
+        "question": "Which package manager should I use?",
+        "header": "Tool",
+        "multiSelect": False,
+        "options": [
+            {"label": "uv", "description": "Fast, with a lock file"},
+            {"label": "pip", "description": "Always there"},
+        ],
+    },
+    {
+        "question": "Which checks should run in CI?",
+        "header": "CI",
+        "multiSelect": True,
+        "options": [{"label": "tests"}, {"label": "types"}, {"label": "lint"}],
+    },
+]
+PLAN = (
+    "# Plan\n\n1. Add `greet(name)` to **src/app.py**.\n2. Test it.\n\n"
+    "```python\n<script>alert(1)</script>\n```"
+)
 
 
 def scenarios(project: Path) -> ScriptedAgent:
@@ -42,6 +63,16 @@ def scenarios(project: Path) -> ScriptedAgent:
             ]
         if word == "deploy":
             return [Say("Deploying. "), UseTool("Bash", {"command": "make deploy"})]
+        if word == "three":
+            writes = tuple(
+                UseTool("Write", {"file_path": str(project / f"{name}.md"), "content": name})
+                for name in ("a", "b", "c")
+            )
+            return [Parallel(writes), Say("Three notes.")]
+        if word == "ask":
+            return [Say("A question first. "), UseTool("AskUserQuestion", {"questions": QUESTIONS})]
+        if word == "plan":
+            return [Say("Here is the plan. "), UseTool("ExitPlanMode", {"plan": PLAN})]
         if word == "slow":
             return [Say("Working on it. "), Wait(30), Say("Finished.")]
         return [Say(f"You said: {prompt}")]
@@ -52,7 +83,8 @@ def scenarios(project: Path) -> ScriptedAgent:
 class ServedTether:
     """An engine with the web connector (and optionally more), on a loop in a thread."""
 
-    def __init__(self, config: TetherConfig, agent: ScriptedAgent) -> None:
+    def __init__(self, config: TetherConfig, agent: ScriptedAgent | None) -> None:
+        """`agent` None: Claude Code itself (the config's `claude_cli_path`, the fake CLI)."""
         self.config = config
         self.agent = agent
         self.loop = asyncio.new_event_loop()

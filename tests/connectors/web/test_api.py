@@ -7,6 +7,7 @@ is the in-process script, which records every prompt it is given.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -367,3 +368,204 @@ def test_the_session_view_lists_this_chats_sessions(
     assert view["history"][0]["prompt"] == "second question"
     other = client.get("/api/session?chat=elsewhere").json()
     assert other == {"session": None, "history": [], "sessions": []}
+
+
+@pytest.fixture
+def chat(client: httpx.Client) -> Iterator[str]:
+    """A chat of its own (the server is shared by the module); its request is cancelled after."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    yield name
+    client.post("/api/cancel", json={"chat": name})
+
+
+def _pending(served: ServedTether, client: httpx.Client, chat: str, prompt: str) -> dict[str, Any]:
+    """Send `prompt` in `chat`; the request it raises (an approval, questions, a plan)."""
+    assert client.post("/api/message", json={"chat": chat, "text": prompt}).status_code == 202
+    assert served.web is not None
+    hub = served.web.hub
+
+    def waiting() -> list[dict[str, Any]]:
+        return [
+            a
+            for a in hub.snapshot(f"web:{chat}")["approvals"]
+            if a["state"] == "pending" and a["chat"] == f"web:{chat}"
+        ]
+
+    _wait_for(waiting)
+    return waiting()[0]
+
+
+def _answer(client: httpx.Client, approval: dict[str, Any], **body: Any) -> httpx.Response:
+    return client.post("/api/approval", json={"approval_id": approval["approval_id"], **body})
+
+
+@pytest.mark.parametrize(
+    ("prompt", "body", "names"),
+    [
+        pytest.param(
+            "write it",
+            {"choice": "option", "question": 0, "option": 0},
+            "choice",
+            id="option-on-approval",
+        ),
+        pytest.param(
+            "write it", {"choice": "approve_edit"}, "choice", id="plan-answer-on-approval"
+        ),
+        pytest.param("plan it", {"choice": "always"}, "choice", id="always-on-plan"),
+        pytest.param("ask it", {"choice": "approve"}, "choice", id="approve-on-questions"),
+        pytest.param(
+            "ask it",
+            {"choice": "option", "question": 2, "option": 0},
+            "question",
+            id="no-such-question",
+        ),
+        pytest.param(
+            "ask it",
+            {"choice": "option", "question": 0, "option": 2},
+            "option",
+            id="no-such-option",
+        ),
+        pytest.param("ask it", {"choice": "option", "question": 0}, "option", id="option-missing"),
+        pytest.param(
+            "ask it", {"choice": "answer", "question": 0, "text": "   "}, "text", id="blank-words"
+        ),
+        pytest.param("ask it", {"choice": "done"}, "question", id="done-without-question"),
+    ],
+)
+def test_an_answer_that_does_not_fit_the_request_changes_nothing(
+    served: ServedTether,
+    client: httpx.Client,
+    chat: str,
+    prompt: str,
+    body: dict[str, Any],
+    names: str,
+) -> None:
+    approval = _pending(served, client, chat, prompt)
+    response = _answer(client, approval, **body)
+    assert response.status_code == 422
+    assert response.json()["outcome"].startswith(names)
+    assert served.web is not None
+    assert served.web.hub.approval(approval["approval_id"])["state"] == "pending"
+    assert served.agent.calls[-1].decisions == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"choice": "option", "question": -1, "option": 0}, id="negative-question"),
+        pytest.param({"choice": "option", "question": "0", "option": 0}, id="question-text"),
+        pytest.param({"choice": "option", "question": 0.0, "option": 0}, id="question-float"),
+        pytest.param({"choice": "answer", "question": 0, "text": "t" * 1001}, id="text-long"),
+        pytest.param({"choice": "always", "scope": 0}, id="scope-zero"),
+        pytest.param({"choice": "always", "scope": True}, id="scope-bool"),
+        pytest.param({"choice": "always", "remember": "yes"}, id="remember-text"),
+        pytest.param({"choice": "approve", "extra": 1}, id="unknown-field"),
+    ],
+)
+def test_badly_typed_answers_are_refused_by_field(
+    served: ServedTether, client: httpx.Client, body: dict[str, Any]
+) -> None:
+    response = client.post("/api/approval", json={"approval_id": "abc", **body})
+    assert response.status_code == 422
+    assert response.json()["error"]
+
+
+def test_questions_are_answered_one_by_one_and_the_answers_reach_the_agent(
+    served: ServedTether, client: httpx.Client, chat: str
+) -> None:
+    approval = _pending(served, client, chat, "ask which tools")
+    assert [q["question"] for q in approval["questions"]] == [
+        "Which package manager should I use?",
+        "Which checks should run in CI?",
+    ]
+    first = _answer(client, approval, choice="answer", question=0, text="poetry, sadly")
+    assert first.status_code == 202 and first.json()["outcome"].startswith(
+        "Noted (1 of 2 answered)"
+    )
+    assert served.web is not None
+    assert served.web.hub.approval(approval["approval_id"])["answered"] == {
+        "0": first.json()["outcome"]
+    }
+    for option in (0, 2):
+        picked = _answer(client, approval, choice="option", question=1, option=option)
+        assert picked.status_code == 202 and picked.json()["outcome"].startswith("Selected:")
+    done = _answer(client, approval, choice="done", question=1)
+    assert done.status_code == 200 and done.json()["outcome"].startswith("✅ Answered")
+    _wait_for(lambda: served.agent.calls[-1].decisions)
+    decision = served.agent.calls[-1].decisions[-1][1]
+    assert decision.allowed
+    assert decision.updated_input["answers"] == {
+        "Which package manager should I use?": "poetry, sadly",
+        "Which checks should run in CI?": "tests, lint",
+    }
+    again = _answer(client, approval, choice="option", question=0, option=0)
+    assert again.status_code == 409
+
+
+def test_keep_planning_sends_the_feedback_to_the_agent(
+    served: ServedTether, client: httpx.Client, chat: str
+) -> None:
+    approval = _pending(served, client, chat, "plan the greeting")
+    assert approval["kind"] == "plan" and "greet(name)" in approval["plan"]
+    response = _answer(client, approval, choice="keep_planning", reason="test it first")
+    assert response.status_code == 200, response.text
+    _wait_for(lambda: served.agent.calls[-1].decisions)
+    decision = served.agent.calls[-1].decisions[-1][1]
+    assert not decision.allowed
+    assert decision.reason is not None and "test it first" in decision.reason
+
+
+def test_always_offers_scopes_on_the_page_and_learns_the_chosen_one(
+    served: ServedTether, client: httpx.Client, chat: str
+) -> None:
+    approval = _pending(served, client, chat, "deploy the site")
+    early = _answer(client, approval, choice="always", scope=1)
+    assert early.status_code == 409  # no scope is offered before Always
+    assert _answer(client, approval, choice="always").status_code == 200
+    assert served.web is not None
+    hub = served.web.hub
+    _wait_for(lambda: hub.approval(approval["approval_id"]).get("scopes"))
+    scopes = hub.approval(approval["approval_id"])["scopes"]
+    assert "make deploy" in scopes[0]
+    beyond = _answer(client, approval, choice="always", scope=len(scopes) + 1)
+    assert beyond.status_code == 422
+    learned = _answer(client, approval, choice="always", scope=1)
+    assert learned.status_code == 200 and "Learned" in learned.json()["outcome"], learned.text
+    assert hub.approval(approval["approval_id"])["scopes"] is None
+    assert served.engine is not None
+    assert [r.chat_id for r in served.engine.gatekeeper.learned.rules(f"web:{chat}")] == [
+        f"web:{chat}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("session", "status"),
+    [
+        pytest.param("../../etc", 422, id="path"),
+        pytest.param("a" * 65, 422, id="too-long"),
+        pytest.param("", 422, id="empty"),
+        pytest.param("0123456789abcdef", 404, id="not-this-chat-s"),
+    ],
+)
+def test_an_earlier_session_is_read_only_from_its_own_chat(
+    served: ServedTether, client: httpx.Client, chat: str, session: str, status: int
+) -> None:
+    response = client.get(f"/api/session?chat={chat}&session={session}")
+    assert response.status_code == status
+
+
+def test_keep_planning_without_feedback_takes_the_next_message_as_it(
+    served: ServedTether, client: httpx.Client, chat: str
+) -> None:
+    approval = _pending(served, client, chat, "plan the greeting")
+    response = _answer(client, approval, choice="keep_planning")
+    assert response.status_code == 202
+    assert "next message" in response.json()["outcome"]
+    assert served.web is not None
+    assert served.web.hub.approval(approval["approval_id"])["state"] == "pending"
+    sent = client.post("/api/message", json={"chat": chat, "text": "split it in two steps"})
+    assert sent.status_code == 202
+    _wait_for(lambda: served.agent.calls[-1].decisions)
+    decision = served.agent.calls[-1].decisions[-1][1]
+    assert not decision.allowed
+    assert decision.reason is not None and "split it in two steps" in decision.reason

@@ -1,14 +1,19 @@
 """The page in a real browser: headless Chromium from the system, driven by Selenium.
 
 Each test gets its own Tether (a new port, so a fresh origin: no cookie or
-storage carried over); the browser is started once for the module.
+storage carried over); the browser is started once for the module. The flows
+that reach the agent (questions, a rejection's reason, a cancel) run against
+the real Claude Code adapter driving the fake Claude Code CLI; the others use
+the in-process scripted agent, whose steps give exact timing.
 """
 
 from __future__ import annotations
 
 import http.server
 import shutil
+import stat
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +22,9 @@ from typing import Any
 
 import pytest
 
+from tests.agents.support import FakeLog
 from tests.connectors.web.support import STREAM_PIECES, ServedTether
+from tether.core.config import TetherConfig
 from tether.core.safety.audit import read_audit_log
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -60,6 +67,26 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
         yield driver
     finally:
         driver.quit()
+
+
+FAKE_CLAUDE = Path(__file__).parents[2] / "agents" / "fake_claude.py"
+
+
+@pytest.fixture
+def claude(
+    web_config: TetherConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[ServedTether, FakeLog]]:
+    """A Tether whose agent is Claude Code: the real adapter and SDK, the fake CLI."""
+    home = tmp_path / "fake-claude"
+    home.mkdir()
+    monkeypatch.setenv("FAKE_CLAUDE_DIR", str(home))
+    launcher = tmp_path / "bin" / "claude"
+    launcher.parent.mkdir()
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_CLAUDE}" "$@"\n')
+    launcher.chmod(launcher.stat().st_mode | stat.S_IXUSR)
+    config = web_config.model_copy(update={"claude_cli_path": launcher})
+    with ServedTether(config, None) as tether:
+        yield tether, FakeLog(home / "log.jsonl")
 
 
 def _until(driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: float = WAIT) -> Any:
@@ -197,37 +224,22 @@ def test_approve_a_write_whose_preview_shows_its_content(
     browser.find_element(By.ID, "sessions-button").click()
     _until(browser, lambda d: "write the shopping list" in d.find_element(By.ID, "panel").text)
     assert "current" in browser.find_element(By.ID, "sessions-table").text
-    browser.find_element(By.ID, "panel-close").click()
-
-
-def test_reject_a_bash_call_with_a_reason_that_reaches_the_agent(
-    browser: WebDriver, served: ServedTether
-) -> None:
-    _log_in(browser, served)
-    _send(browser, "deploy the site")
-    card = _until(browser, _visible(".approval:not(.settled)"))
-    assert "make deploy" in card.find_element(By.CSS_SELECTOR, ".detail").text
-    card.find_element(By.CSS_SELECTOR, ".reason").send_keys("not on a Friday")
-    card.find_element(By.CSS_SELECTOR, ".reject").click()
+    # A new conversation; the earlier session stays listed and readable.
+    browser.find_element(By.CSS_SELECTOR, ".new-conversation").click()
     _until(
-        browser, lambda d: "Rejected" in d.find_element(By.CSS_SELECTOR, ".approval .outcome").text
+        browser,
+        lambda d: "Started a new conversation" in d.find_element(By.ID, "conversation").text,
     )
-    _until(browser, lambda d: "[Bash was denied" in _last_reply(d))
-    decision = served.agent.calls[-1].decisions[-1][1]
-    assert not decision.allowed
-    assert decision.reason is not None and "not on a Friday" in decision.reason
-    assert "not on a Friday" in _last_reply(browser)
-
-
-def test_cancel_a_running_request(browser: WebDriver, served: ServedTether) -> None:
-    _log_in(browser, served)
-    _send(browser, "slow job")
-    cancel = _until(browser, _visible("#cancel"))
-    _until(browser, lambda d: "Working on it." in _last_reply(d))
-    cancel.click()
-    _until(browser, lambda d: not d.find_element(By.ID, "cancel").is_displayed())
-    assert "Finished." not in _last_reply(browser)
-    assert served.agent.calls[-1].prompt == "slow job"
+    browser.find_element(By.ID, "sessions-button").click()
+    _until(browser, lambda d: "ended" in d.find_element(By.ID, "sessions-table").text)
+    browser.find_element(By.CSS_SELECTOR, "#sessions-table .ended .session-row").click()
+    _until(browser, lambda d: "write the shopping list" in d.find_element(By.ID, "exchanges").text)
+    # Another chat of this browser: its own conversation, its own session.
+    browser.find_element(By.CSS_SELECTOR, ".new-chat").send_keys("phone")
+    browser.find_element(By.CSS_SELECTOR, ".open-chat").click()
+    _until(browser, lambda d: d.find_element(By.ID, "chat-name").text == "chat: phone")
+    _until(browser, lambda d: d.find_element(By.ID, "conversation").text == "")
+    browser.execute_script("localStorage.clear()")
 
 
 def test_a_reload_mid_request_shows_the_conversation_and_the_pending_approval(
@@ -351,6 +363,27 @@ def test_the_page_registers_its_service_worker_and_manifest(
         """
     )
     assert scope == served.url + "/"
+    # A request answered, the page reloaded (served by the worker): the cache holds the
+    # shell and nothing else, never the conversation or an API answer.
+    _send(browser, "hello there")
+    _until(browser, lambda d: "You said: hello there" in _last_reply(d))
+    browser.refresh()
+    _until(browser, lambda d: "You said: hello there" in _last_reply(d))
+    cached = browser.execute_async_script(
+        """
+        const done = arguments[0];
+        (async () => {
+          const urls = [];
+          for (const name of await caches.keys()) {
+            for (const request of await (await caches.open(name)).keys()) urls.push(request.url);
+          }
+          return urls;
+        })().then(done, (error) => done([String(error)]));
+        """
+    )
+    shell = {"/", "/app.js", "/app.css", "/manifest.webmanifest", "/icon.svg"}
+    shell |= {"/icon-192.png", "/icon-512.png"}
+    assert {url.removeprefix(served.url) for url in cached} == shell
     manifest = browser.find_element(By.CSS_SELECTOR, "link[rel=manifest]").get_attribute("href")
     assert manifest.endswith("/manifest.webmanifest")
     # The strict policy costs the page nothing: no script or style of its own is refused.
@@ -358,3 +391,155 @@ def test_the_page_registers_its_service_worker_and_manifest(
         e["message"] for e in browser.get_log("browser") if "Content Security" in e["message"]
     ]
     assert refused == []
+
+
+def test_answer_the_agent_s_questions_on_the_page(
+    browser: WebDriver, claude: tuple[ServedTether, FakeLog]
+) -> None:
+    """Claude Code's AskUserQuestion: options as buttons, several picked, then Done; the
+    answers reach Claude Code as the tool's updated input."""
+    served, fake = claude
+    _log_in(browser, served)
+    _send(browser, "ask about tools")
+    card = _until(browser, _visible(".approval[data-kind=questions]:not(.settled)"))
+    first, second = card.find_elements(By.CSS_SELECTOR, ".question")
+    assert "Which package manager should I use?" in first.text
+    assert "Fast, with a lock file" in first.text  # the option's description, as elsewhere
+    first.find_element(By.CSS_SELECTOR, ".option[data-option='0']").click()
+    _until(browser, lambda d: "answered" in (first.get_attribute("class") or ""))
+    for option in ("0", "2"):
+        second.find_element(By.CSS_SELECTOR, f".option[data-option='{option}']").click()
+        _until(
+            browser,
+            lambda d, o=option: (
+                "picked"
+                in (
+                    second.find_element(
+                        By.CSS_SELECTOR, f".option[data-option='{o}']"
+                    ).get_attribute("class")
+                    or ""
+                )
+            ),
+        )
+    second.find_element(By.CSS_SELECTOR, ".done").click()
+    _until(browser, lambda d: "Answered" in card.find_element(By.CSS_SELECTOR, ".outcome").text)
+    _until(browser, lambda d: "User has answered your questions" in _last_reply(d))
+    assert '"Which checks should run in CI?"="tests, lint"' in _last_reply(browser)
+    (ran,) = [e for e in fake.entries("tool_ran") if e["tool"] == "AskUserQuestion"]
+    assert ran["input"]["answers"] == {
+        "Which package manager should I use?": "uv",
+        "Which checks should run in CI?": "tests, lint",
+    }
+
+
+def test_a_plan_is_approved_on_the_page_in_the_mode_chosen(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    _log_in(browser, served)
+    _send(browser, "plan the greeting")
+    plan = _until(browser, _visible(".approval[data-kind=plan]:not(.settled)"))
+    # The plan's Markdown is rendered (as Telegram renders it), as elements, never as HTML.
+    assert plan.find_element(By.CSS_SELECTOR, ".plan h4").text == "Plan"
+    assert plan.find_element(By.CSS_SELECTOR, ".plan ol li strong").text == "src/app.py"
+    assert plan.find_element(By.CSS_SELECTOR, ".plan ol li code").text == "greet(name)"
+    assert plan.find_element(By.CSS_SELECTOR, ".plan pre").text == "<script>alert(1)</script>"
+    assert browser.find_elements(By.CSS_SELECTOR, ".plan script") == []
+    plan.find_element(By.CSS_SELECTOR, ".approve-edit").click()
+    _until(browser, lambda d: "edit mode" in plan.find_element(By.CSS_SELECTOR, ".outcome").text)
+    _until(browser, lambda d: served.agent.calls and served.agent.calls[-1].decisions)
+    assert served.agent.calls[-1].decisions[-1][1].next_mode == "edit"
+
+
+def test_with_claude_code_a_rejection_s_reason_reaches_it_and_cancel_stops_it(
+    browser: WebDriver, claude: tuple[ServedTether, FakeLog]
+) -> None:
+    served, fake = claude
+    _log_in(browser, served)
+    _send(browser, "slow-tool")
+    card = _until(browser, _visible(".approval:not(.settled)"))
+    assert "make deploy" in card.find_element(By.CSS_SELECTOR, ".detail").text
+    card.find_element(By.CSS_SELECTOR, ".reason").send_keys("not on a Friday")
+    card.find_element(By.CSS_SELECTOR, ".reject").click()
+    _until(browser, lambda d: "Deployed." in _last_reply(d))
+    (asked,) = [p for p in fake.permissions() if p["tool"] == "Bash"]
+    assert not asked["allowed"] and "not on a Friday" in asked["reason"]
+    assert not fake.entries("tool_ran")
+
+    _send(browser, "slow job")
+    cancel = _until(browser, _visible("#cancel"))
+    _until(browser, lambda d: "Working on it." in _last_reply(d))
+    cancel.click()
+    _until(browser, lambda d: not d.find_element(By.ID, "cancel").is_displayed())
+    _until(browser, lambda d: fake.entries("interrupted"))
+    assert "Finished." not in _last_reply(browser)
+
+
+def test_an_approval_notifies_a_hidden_page_and_always_offers_its_scopes(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    _log_in(browser, served)
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions", {"permissions": ["notifications"], "origin": served.url}
+    )
+    page = browser.current_window_handle
+    browser.execute_async_script(
+        "const done = arguments[0]; navigator.serviceWorker.ready.then(() => done(true));"
+    )
+    # Another tab of the same origin comes to the front: the page is hidden, as on a phone
+    # with another app open. That tab sends the request, the hidden page gets the approval.
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(served.url + "/manifest.webmanifest")
+        titles = browser.execute_async_script(
+            """
+            const done = arguments[0];
+            (async () => {
+              const state = await (await fetch("/api/state")).json();
+              await fetch("/api/message", {method: "POST", body: JSON.stringify(
+                {chat: "main", text: "deploy the site"}),
+                headers: {"content-type": "application/json", "x-tether-csrf": state.csrf}});
+              const registration = await navigator.serviceWorker.getRegistration("/");
+              for (let i = 0; i < 200; i++) {
+                const shown = await registration.getNotifications();
+                if (shown.length) return shown.map((n) => [n.title, n.body]);
+                await new Promise((resolve) => setTimeout(resolve, 25));
+              }
+              return [];
+            })().then(done, (error) => done(String(error)));
+            """
+        )
+    finally:
+        browser.close()
+        browser.switch_to.window(page)
+    assert titles and titles[0][0] == "Tether: approve Bash?", titles
+    assert "make deploy" in titles[0][1]
+
+    card = _until(browser, _visible(".approval:not(.settled)"))
+    card.find_element(By.CSS_SELECTOR, ".always").click()
+    scope = _until(browser, _visible(".approval .scope-offer .scope-chat"))
+    assert "make deploy" in browser.find_element(By.CSS_SELECTOR, ".scope-offer").text
+    scope.click()
+    _until(
+        browser, lambda d: "Learned" in d.find_element(By.CSS_SELECTOR, ".approval .learned").text
+    )
+    assert served.engine is not None
+    assert served.engine.gatekeeper.learned.rules("web:main")
+
+
+def test_parallel_asks_are_approved_all_at_once_each_on_its_own(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    _log_in(browser, served)
+    _send(browser, "three notes at once")
+    bar = _until(browser, _visible("#batch"))
+    _until(browser, lambda d: "3 requests wait for you" in bar.text)
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".approval:not(.settled)")) == 3
+    browser.find_element(By.ID, "approve-all").click()
+    _until(browser, lambda d: "Three notes." in _last_reply(d))
+    assert not bar.is_displayed()
+    decisions = served.agent.calls[-1].decisions
+    assert [d.allowed for _, d in decisions] == [True, True, True]
+    approvals = [
+        e for e in read_audit_log(served.config.audit_log_path) if e["event_type"] == "approval"
+    ]
+    assert [e["approved"] for e in approvals] == [True, True, True]

@@ -1,69 +1,21 @@
-"""What an approval shows: the call's content, only when it is the call the description names."""
+"""What an approval shows on the page: the shared layout, never a tool's raw input."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from tether.connectors.approval_view import approval_view
-from tether.connectors.web.preview import MAX_DETAIL, ApprovalView, render_approval
-from tether.core.safety.preview import ApprovalPreview
+from tether.connectors.web.preview import prompt_card, render_approval
+from tether.core.safety.preview import MASK, ApprovalPreview, build_preview
+from tether.core.safety.prompts import AgentPrompt, parse_prompt
 
-DESCRIPTION = "🔐 Write: /p/notes.txt\nWhy: Changing files needs your approval\nRisk: high"
-
-
-def _body(view: ApprovalView) -> tuple[str, str] | None:
-    found = [(b.kind, b.text) for b in view.blocks if b.kind in ("code", "diff")]
-    return found[0] if found else None
+DESCRIPTION = "🔐 Write: notes.txt\nWhy: Changing files needs your approval\nRisk: high"
 
 
-def test_a_write_shows_its_content_between_the_title_and_the_reason() -> None:
-    view = render_approval("Write", DESCRIPTION, {"file_path": "/p/notes.txt", "content": "milk"})
-    assert [b.kind for b in view.blocks] == ["title", "code", "why", "why"]
-    assert view.blocks[0].text == "🔐 Write: /p/notes.txt"
-    assert _body(view) == ("code", "milk")
-
-
-@pytest.mark.parametrize(
-    "tool_input",
-    [
-        pytest.param({"file_path": "/p/other.txt", "content": "rm -rf"}, id="another-file"),
-        pytest.param({"content": "milk"}, id="no-path"),
-        pytest.param({"file_path": 5, "content": "milk"}, id="path-not-text"),
-        pytest.param({"file_path": "/p/notes.txt", "content": 5}, id="content-not-text"),
-        pytest.param(None, id="nothing-gated"),
-        pytest.param({}, id="empty"),
-    ],
-)
-def test_content_of_another_call_is_never_shown(tool_input: dict[str, object] | None) -> None:
-    view = render_approval("Write", DESCRIPTION, tool_input)
-    assert _body(view) is None
-    assert view.blocks[0].kind == "title"
-
-
-def test_an_edit_shows_what_changes() -> None:
-    view = render_approval(
-        "Edit",
-        "🔐 Edit: /p/a.py\nWhy: x",
-        {"file_path": "/p/a.py", "old_string": "a = 1", "new_string": "a = 2"},
-    )
-    assert _body(view) == ("diff", "- a = 1\n+ a = 2")
-
-
-def test_a_command_is_shown_whole_and_long_content_is_cut() -> None:
-    command = "make deploy " + "x" * 10_000
-    view = render_approval("Bash", f"🔐 Bash: {command[:200]}…", {"command": command})
-    body = _body(view)
-    assert body is not None and body[1].startswith("make deploy")
-    assert len(body[1]) < MAX_DETAIL + 100
-    assert "more characters not shown" in body[1]
-
-
-def test_an_empty_description_still_has_a_title() -> None:
-    assert render_approval("Bash", "", None).blocks[0].text == "🔐 Bash"
-
-
-def test_a_structured_preview_is_shown_in_the_shared_layout() -> None:
-    """The gate's preview wins over the description: the page shows what the terminal shows."""
+def test_a_structured_preview_is_the_shared_layout_itself() -> None:
+    """One source of what an approval shows: the page gets what the terminal and Telegram get."""
     preview = ApprovalPreview(
         tool_name="Write",
         kind="new_file",
@@ -74,7 +26,77 @@ def test_a_structured_preview_is_shown_in_the_shared_layout() -> None:
         rule="writes",
         risk_level="high",
     )
-    view = render_approval("Write", "🔐 Write: elsewhere.txt", None, preview)
-    shared = approval_view(preview)
-    assert [(b.kind, b.text) for b in view.blocks] == [(b.kind, b.text) for b in shared.blocks]
-    assert any(b.text == "milk\neggs" for b in view.blocks)
+    assert render_approval("Write", "🔐 Write: elsewhere.txt", preview) == approval_view(preview)
+
+
+@pytest.mark.parametrize(
+    ("tool_name", "tool_input", "secret"),
+    [
+        pytest.param(
+            "Write",
+            {"file_path": "cfg.env", "content": "API_KEY='s3cr3t-value'\n"},
+            "s3cr3t-value",
+            id="write-content",
+        ),
+        pytest.param(
+            "Bash",
+            {"command": "mysql --password=pa55word db"},
+            "pa55word",
+            id="command-option",
+        ),
+        pytest.param(
+            "Bash",
+            {"command": "curl -H 'Authorization: Bearer abcdefghijkl123' x"},
+            "abcdefghijkl123",
+            id="bearer",
+        ),
+    ],
+)
+def test_credentials_never_reach_the_page(
+    project_dir: Path, tool_name: str, tool_input: dict[str, str], secret: str
+) -> None:
+    preview = build_preview(tool_name, tool_input, None, project=project_dir)
+    view = render_approval(tool_name, "🔐 call", preview)
+    shown = view.model_dump_json()
+    assert secret not in shown
+    assert MASK in shown
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        pytest.param(DESCRIPTION, id="three-lines"),
+        pytest.param("", id="empty"),
+        pytest.param("\n\n  \n", id="blank-lines"),
+    ],
+)
+def test_without_a_preview_only_the_description_is_shown(description: str) -> None:
+    view = render_approval("Write", description, None)
+    assert view.blocks[0].kind == "title"
+    assert {b.kind for b in view.blocks} <= {"title", "why"}
+    if not description.strip():
+        assert view.blocks[0].text == "🔐 Write"
+
+
+def test_questions_keep_their_options_in_order_and_a_plan_its_text() -> None:
+    prompt = parse_prompt(
+        "AskUserQuestion",
+        {
+            "questions": [
+                {
+                    "question": "Which?",
+                    "header": "Tool",
+                    "multiSelect": True,
+                    "options": [{"label": "uv", "description": "fast"}, {"label": "pip"}],
+                }
+            ]
+        },
+    )
+    assert isinstance(prompt, AgentPrompt)
+    card = prompt_card(prompt)
+    assert card["kind"] == "questions"
+    assert card["questions"][0]["multi_select"] is True
+    assert [o["label"] for o in card["questions"][0]["options"]] == ["uv", "pip"]
+    plan = parse_prompt("ExitPlanMode", {"plan": "# Plan\n1. do it"})
+    assert isinstance(plan, AgentPrompt)
+    assert prompt_card(plan)["plan"] == "# Plan\n1. do it"

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import structlog
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
@@ -70,6 +71,7 @@ _ROOT_FILES = {
     "/icon-512.png": ("icon-512.png", "image/png"),
 }
 
+_SESSION_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 ChatName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
 
 
@@ -87,9 +89,21 @@ class MessageBody(_Body):
 
 
 class ApprovalBody(_Body):
+    """A page's answer to an approval, a question or a plan (see docs/connectors.md)."""
+
     approval_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-    choice: Literal["approve", "reject", "always"]
+    choice: Literal[
+        "approve", "reject", "always", "approve_edit", "keep_planning", "option", "done", "answer"
+    ]
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+    """With reject: the reason the agent gets; with keep_planning: the feedback."""
+    question: Annotated[int, Field(ge=0, le=63)] | None = None
+    option: Annotated[int, Field(ge=0, le=63)] | None = None
+    text: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    """With answer: the person's own words."""
+    scope: Annotated[int, Field(ge=1, le=64)] | None = None
+    """With always, after the scopes are offered: the one to learn (1 = narrowest)."""
+    remember: bool = False
 
 
 class CancelBody(_Body):
@@ -105,13 +119,13 @@ class ApiBackend(Protocol):
 
     async def submit(self, chat: str, text: str) -> None: ...
 
-    async def answer(self, approval_id: str, choice: str, reason: str | None) -> tuple[int, str]:
+    async def answer(self, body: ApprovalBody) -> tuple[int, str]:
         """The HTTP status and outcome text of a browser's answer to an approval."""
         ...
 
     async def cancel(self, chat: str) -> None: ...
 
-    async def session_view(self, chat: str) -> dict[str, Any]: ...
+    async def session_view(self, chat: str, session_id: str | None = None) -> dict[str, Any]: ...
 
     async def audit_view(self, limit: int) -> list[dict[str, Any]]: ...
 
@@ -285,7 +299,7 @@ def build_app(
 
     async def approval(request: Request) -> Response:
         body = await read_body(request, ApprovalBody)
-        status, outcome = await backend.answer(body.approval_id, body.choice, body.reason)
+        status, outcome = await backend.answer(body)
         return JSONResponse({"outcome": outcome}, status_code=status)
 
     async def cancel(request: Request) -> Response:
@@ -297,7 +311,13 @@ def build_app(
         chat = request.query_params.get("chat", "")
         if not _valid_chat(chat):
             raise _RefusedError(422, "chat: 1-32 letters, digits, '-' or '_'")
-        return JSONResponse(await backend.session_view(chat))
+        session_id = request.query_params.get("session")
+        if session_id is not None and not _SESSION_ID.fullmatch(session_id):
+            raise _RefusedError(422, "session: a session id (letters, digits and '-')")
+        view = await backend.session_view(chat, session_id)
+        if "error" in view:
+            return JSONResponse(view, status_code=404)
+        return JSONResponse(view)
 
     async def audit(request: Request) -> Response:
         raw = request.query_params.get("limit", "50")

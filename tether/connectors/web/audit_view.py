@@ -1,4 +1,4 @@
-"""The recent decisions in the audit log, read from its tail for the page."""
+"""What the page reads from the audit log's tail: recent decisions, a chat's past sessions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DECISION_TYPES", "recent_decisions"]
+__all__ = ["DECISION_TYPES", "chat_sessions", "recent_decisions"]
 
 DECISION_TYPES = frozenset(
     {
@@ -36,11 +36,8 @@ _SHOWN_FIELDS = (
 _MAX_FIELD = 300
 
 
-def recent_decisions(path: Path, limit: int) -> list[dict[str, Any]]:
-    """The last `limit` decision entries, newest first; reads at most the file's tail.
-
-    Blocking: call it in a thread. A missing log has no decisions.
-    """
+def _tail(path: Path) -> list[bytes]:
+    """The log's last lines (at most its last 256 KiB), oldest first; none when it is missing."""
     try:
         with open(path, "rb") as file:
             size = file.seek(0, os.SEEK_END)
@@ -50,19 +47,49 @@ def recent_decisions(path: Path, limit: int) -> list[dict[str, Any]]:
     except FileNotFoundError:
         return []
     lines = tail.split(b"\n")
-    if start > 0:
-        lines = lines[1:]  # the first line is cut in the middle
-    found: list[dict[str, Any]] = []
+    return lines[1:] if start > 0 else lines  # the first line is cut in the middle
+
+
+def _records(lines: list[bytes]) -> Any:
+    """The entries of `lines`, newest first; lines that are not JSON objects are skipped."""
     for raw in reversed(lines):
-        if len(found) >= limit:
-            break
         try:
             record = json.loads(raw)
         except ValueError:
             continue
-        if not isinstance(record, dict) or record.get("event_type") not in DECISION_TYPES:
+        if isinstance(record, dict):
+            yield record
+
+
+def recent_decisions(path: Path, limit: int) -> list[dict[str, Any]]:
+    """The last `limit` decision entries, newest first; reads at most the file's tail.
+
+    Blocking: call it in a thread. A missing log has no decisions.
+    """
+    found: list[dict[str, Any]] = []
+    for record in _records(_tail(path)):
+        if len(found) >= limit:
+            break
+        if record.get("event_type") in DECISION_TYPES:
+            found.append(_shown(record))
+    return found
+
+
+def chat_sessions(path: Path, chat_id: str, limit: int) -> list[str]:
+    """The ids of the sessions that served requests in `chat_id`, newest first.
+
+    The audit log outlives a restart and the in-memory session store, so the
+    page lists a chat's earlier sessions from it. Blocking: call it in a thread.
+    """
+    found: list[str] = []
+    for record in _records(_tail(path)):
+        if len(found) >= limit:
+            break
+        if record.get("event_type") != "request_started" or record.get("chat_id") != chat_id:
             continue
-        found.append(_shown(record))
+        session_id = record.get("session_id")
+        if isinstance(session_id, str) and session_id not in found:
+            found.append(session_id)
     return found
 
 

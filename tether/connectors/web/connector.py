@@ -28,20 +28,22 @@ from tether.connectors.base import (
     IncomingMessage,
     MessageHandler,
     ReplyStream,
+    awaits_reason,
     is_settled_outcome,
 )
 from tether.connectors.cli import LOCAL_USER_ID
-from tether.connectors.web.api import build_app
-from tether.connectors.web.audit_view import recent_decisions
+from tether.connectors.web.api import ApprovalBody, build_app
+from tether.connectors.web.audit_view import chat_sessions, recent_decisions
 from tether.connectors.web.hub import Hub
 from tether.connectors.web.lockout import LoginLimiter
-from tether.connectors.web.preview import render_approval
+from tether.connectors.web.preview import prompt_card, render_approval
 from tether.connectors.web.security import HostPolicy, WebSessions
 from tether.connectors.web.settings import WebSettings
 from tether.connectors.web.token import AccessToken, load_or_create_token
-from tether.core.events import MESSAGE_OUT, TOOL_GATED, Event, EventBus
+from tether.core.events import MESSAGE_OUT, Event, EventBus
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.preview import ApprovalPreview
+from tether.core.safety.prompts import AgentPrompt
 from tether.core.session import Session, SessionManager
 from tether.core.types import ChatId
 from tether.exceptions import AuditError, ConnectorError
@@ -136,7 +138,6 @@ class WebConnector:
         self._limiter = LoginLimiter()
         self._audit: AuditLogger | None = None
         self._chat_sessions: SessionManager | None = None
-        self._gated: OrderedDict[tuple[ChatId, str], dict[str, Any]] = OrderedDict()
         # Each web chat's sessions seen in this run (the store keeps only the current
         # one per chat findable), newest last.
         self._chat_session_ids: OrderedDict[ChatId, list[str]] = OrderedDict()
@@ -153,10 +154,9 @@ class WebConnector:
     def attach_services(
         self, *, audit_logger: AuditLogger, sessions: SessionManager, event_bus: EventBus
     ) -> None:
-        """What the page shows besides the chat: audit entries, session history, previews."""
+        """What the page shows besides the chat: audit entries and session history."""
         self._audit = audit_logger
         self._chat_sessions = sessions
-        event_bus.subscribe(TOOL_GATED, self._remember_call)
         event_bus.subscribe(MESSAGE_OUT, self._remember_session)
 
     def set_handlers(
@@ -315,20 +315,40 @@ class WebConnector:
         *,
         preview: ApprovalPreview | None = None,
     ) -> str:
-        view = render_approval(
-            tool_name, description, self._gated.get((chat_id, tool_name)), preview
-        )
+        view = render_approval(tool_name, description, preview)
         self.hub.add_approval(
             {
                 "approval_id": approval_id,
                 "chat": chat_id,
-                **view.model_dump(mode="json"),
+                "kind": "approval",
+                **view.model_dump(mode="json", exclude={"full_diff"}),
                 "summary": description,
                 "state": "pending",
                 "outcome": None,
             }
         )
         return approval_id
+
+    async def request_prompt(self, chat_id: ChatId, approval_id: str, prompt: AgentPrompt) -> str:
+        """Show the agent's questions (options as buttons, or words) or its plan."""
+        summary = prompt.plan[:180] if prompt.kind == "plan" else prompt.questions[0].question
+        self.hub.add_approval(
+            {
+                "approval_id": approval_id,
+                "chat": chat_id,
+                **prompt_card(prompt),
+                "summary": summary,
+                "state": "pending",
+                "outcome": None,
+                "answered": {},
+            }
+        )
+        return approval_id
+
+    async def offer_scopes(self, chat_id: ChatId, approval_id: str, labels: Sequence[str]) -> None:
+        """After "always": the scopes to allow from now on, narrowest first, on the card."""
+        if not self.hub.offer_scopes(approval_id, list(labels)):
+            raise ConnectorError("the approval to learn from is no longer on the page")
 
     async def close_approval(self, chat_id: ChatId, message_id: str, outcome: str) -> None:
         self.hub.settle_approval(message_id, outcome)
@@ -364,50 +384,106 @@ class WebConnector:
         )
         await handler(message, "cancel", ())
 
-    async def answer(self, approval_id: str, choice: str, reason: str | None) -> tuple[int, str]:
+    async def answer(self, body: ApprovalBody) -> tuple[int, str]:
+        """The HTTP status and outcome of a page's answer: 200 settled it, 202 took a step
+        (one question of several answered, an option picked), 4xx changed nothing."""
+        approval_id = body.approval_id
         approval = self.hub.approval(approval_id)
         if approval is None:
             return 404, "This approval request is unknown or has expired."
-        if approval["state"] == "settled":
-            return 409, f"Already settled: {approval['outcome']}"
         handler = self._on_approval
         if handler is None:
             return 503, "Tether is not ready to take answers."
-        with_reason = choice == "reject" and bool(reason and reason.strip())
+        if body.scope is not None:
+            return await self._learn(approval, body)
+        if approval["state"] == "settled":
+            return 409, f"Already settled: {approval['outcome']}"
+        refusal = _fits(approval, body)
+        if refusal is not None:
+            return 422, refusal
+        choice, value = _choice(body)
         outcome = await handler(
             ApprovalAnswer(
                 approval_id=approval_id,
-                choice=ApprovalChoice.REJECT_WITH_REASON if with_reason else ApprovalChoice(choice),
+                choice=choice,
                 user_id=LOCAL_USER_ID,
                 chat_id=approval["chat"],
                 local=True,
-                value=reason if with_reason else None,
+                value=value,
             )
         )
         if is_settled_outcome(outcome):
             self.hub.settle_approval(approval_id, outcome)
             return 200, outcome
+        if awaits_reason(outcome):
+            # Keep planning without feedback: the chat's next message is the feedback.
+            self.hub.progress(approval_id, outcome)
+            return 202, outcome
+        if outcome.startswith(_STEP_MARKS):
+            if outcome.startswith("Noted") and body.question is not None:
+                self.hub.answered(approval_id, body.question, outcome)
+            else:
+                self.hub.progress(approval_id, outcome)
+            return 202, outcome
         return 409, outcome
 
-    async def session_view(self, chat: str) -> dict[str, Any]:
+    async def _learn(self, approval: dict[str, Any], body: ApprovalBody) -> tuple[int, str]:
+        scopes = approval.get("scopes") or []
+        if body.choice != "always" or not scopes:
+            return 409, "No scopes are offered for this request (answer Always first)."
+        if body.scope is None or not 1 <= body.scope <= len(scopes):
+            return 422, f"scope: a number from 1 to {len(scopes)}"
+        assert self._on_approval is not None
+        outcome = await self._on_approval(
+            ApprovalAnswer(
+                approval_id=body.approval_id,
+                choice=ApprovalChoice.ALWAYS,
+                user_id=LOCAL_USER_ID,
+                chat_id=approval["chat"],
+                local=True,
+                scope=body.scope,
+                remember=body.remember,
+            )
+        )
+        self.hub.scopes_done(body.approval_id, outcome)
+        return 200, outcome
+
+    async def session_view(self, chat: str, session_id: str | None = None) -> dict[str, Any]:
+        """This chat's current session, its earlier ones, and the exchanges of one of them.
+
+        `session_id` picks an earlier session of this chat to read (never another
+        chat's); None reads the current one.
+        """
         sessions = self._chat_sessions
         empty: dict[str, Any] = {"session": None, "history": [], "sessions": []}
         if sessions is None:
             return empty
         chat_id = CHAT_PREFIX + chat
-        session = await sessions.get(LOCAL_USER_ID, chat_id)
-        known = [] if session is None else [session]
-        for session_id in reversed(self._chat_session_ids.get(chat_id, [])):
-            if session is None or session_id != session.session_id:
-                earlier = await sessions.get_by_id(session_id)
-                if earlier is not None:
+        current = await sessions.get(LOCAL_USER_ID, chat_id)
+        ids = list(reversed(self._chat_session_ids.get(chat_id, [])))
+        if self._audit is not None:
+            logged = await asyncio.to_thread(
+                chat_sessions, self._audit.path, chat_id, _SESSIONS_SHOWN
+            )
+            ids += [i for i in logged if i not in ids]
+        known = [] if current is None else [current]
+        for earlier_id in ids[:_SESSIONS_SHOWN]:
+            if current is None or earlier_id != current.session_id:
+                earlier = await sessions.get_by_id(earlier_id)
+                if earlier is not None and earlier.chat_id == chat_id:
                     known.append(earlier)
-        if session is None:
-            return {**empty, "sessions": [_session_row(s) for s in known]}
-        history = await sessions.history(session.session_id, limit=_HISTORY)
+        rows = [_session_row(s) for s in known]
+        shown = current
+        if session_id is not None:
+            shown = next((s for s in known if s.session_id == session_id), None)
+            if shown is None:
+                return {**empty, "sessions": rows, "error": "no such session in this chat"}
+        if shown is None:
+            return {**empty, "sessions": rows}
+        history = await sessions.history(shown.session_id, limit=_HISTORY)
         return {
-            "session": _session_row(session),
-            "sessions": [_session_row(s) for s in known],
+            "session": _session_row(shown),
+            "sessions": rows,
             "history": [
                 {
                     "prompt": record.prompt[:_HISTORY_TEXT],
@@ -435,17 +511,6 @@ class WebConnector:
             logger.error("web_audit_failed", event_type=event_type, error=str(error))
 
     # -- internals -----------------------------------------------------------
-
-    async def _remember_call(self, event: Event) -> None:
-        chat_id, tool_name = event.data.get("chat_id"), event.data.get("tool_name")
-        tool_input = event.data.get("tool_input")
-        if not isinstance(tool_name, str) or not isinstance(tool_input, dict):
-            return
-        key = (str(chat_id), tool_name)
-        self._gated.pop(key, None)
-        self._gated[key] = tool_input
-        while len(self._gated) > _REMEMBERED_CALLS:
-            self._gated.popitem(last=False)
 
     async def _remember_session(self, event: Event) -> None:
         chat_id = event.data.get("chat_id")
@@ -480,6 +545,64 @@ class WebConnector:
         task = asyncio.create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+_STEP_MARKS = ("Noted", "Selected:")
+"""How the engine's answer to one step of several begins (a question answered, an option picked)."""
+
+_CHOICES = {
+    "approve": ApprovalChoice.APPROVE,
+    "approve_edit": ApprovalChoice.APPROVE_EDIT,
+    "reject": ApprovalChoice.REJECT,
+    "always": ApprovalChoice.ALWAYS,
+    "keep_planning": ApprovalChoice.KEEP_PLANNING,
+    "option": ApprovalChoice.OPTION,
+    "done": ApprovalChoice.DONE,
+    "answer": ApprovalChoice.ANSWER,
+}
+_FOR_KIND = {
+    "approval": frozenset({"approve", "reject", "always"}),
+    "plan": frozenset({"approve", "approve_edit", "keep_planning"}),
+    "questions": frozenset({"option", "done", "answer", "reject"}),
+}
+
+
+def _fits(approval: dict[str, Any], body: ApprovalBody) -> str | None:
+    """Why `body` does not answer this kind of request, or None when it does."""
+    kind = approval.get("kind", "approval")
+    if body.choice not in _FOR_KIND.get(kind, frozenset()):
+        allowed = ", ".join(sorted(_FOR_KIND.get(kind, ())))
+        return f"choice: {body.choice!r} does not answer a {kind} request (use {allowed})"
+    if kind != "questions":
+        return None
+    questions = approval.get("questions") or []
+    if body.choice == "reject":
+        return None
+    if body.question is None or not 0 <= body.question < len(questions):
+        return f"question: a number from 0 to {len(questions) - 1}"
+    if body.choice == "option":
+        options = questions[body.question]["options"]
+        if body.option is None or not 0 <= body.option < len(options):
+            return f"option: a number from 0 to {len(options) - 1}"
+    if body.choice == "answer" and not (body.text and body.text.strip()):
+        return "text: the answer in words, not empty"
+    return None
+
+
+def _choice(body: ApprovalBody) -> tuple[ApprovalChoice, str | None]:
+    """The engine's choice and value for a page's answer."""
+    reason = body.reason.strip() if body.reason else ""
+    if body.choice == "reject" and reason:
+        return ApprovalChoice.REJECT_WITH_REASON, reason
+    if body.choice == "keep_planning":
+        return ApprovalChoice.KEEP_PLANNING, reason or None
+    if body.choice == "option":
+        return ApprovalChoice.OPTION, f"{body.question}.{body.option}"
+    if body.choice == "done":
+        return ApprovalChoice.DONE, str(body.question)
+    if body.choice == "answer":
+        return ApprovalChoice.ANSWER, f"{body.question}\n{(body.text or '').strip()}"
+    return _CHOICES[body.choice], None
 
 
 def _session_row(session: Session) -> dict[str, Any]:

@@ -179,6 +179,43 @@ class Hub:
         approval["outcome"] = outcome
         self._to_all({"type": "settled", "approval_id": approval_id, "outcome": outcome})
 
+    def progress(self, approval_id: str, text: str) -> None:
+        """A step of an open request (an option picked): every page shows the text."""
+        approval = self._approvals.get(approval_id)
+        if approval is None:
+            return
+        approval["progress"] = text
+        self._to_all({"type": "progress", "approval_id": approval_id, "text": text})
+
+    def answered(self, approval_id: str, question: int, text: str) -> None:
+        """Question `question` of an open request is answered; the others still wait."""
+        approval = self._approvals.get(approval_id)
+        if approval is None:
+            return
+        approval.setdefault("answered", {})[str(question)] = text
+        approval["progress"] = text
+        self._to_all(
+            {"type": "answered", "approval_id": approval_id, "question": question, "text": text}
+        )
+
+    def offer_scopes(self, approval_id: str, labels: list[str]) -> bool:
+        """Offer the scopes an "always" may learn on the request's card; False if it is gone."""
+        approval = self._approvals.get(approval_id)
+        if approval is None:
+            return False
+        approval["scopes"] = labels
+        self._to_all({"type": "scopes", "approval_id": approval_id, "scopes": labels})
+        return True
+
+    def scopes_done(self, approval_id: str, outcome: str) -> None:
+        """A scope was chosen (or refused): the offer goes, the outcome stays."""
+        approval = self._approvals.get(approval_id)
+        if approval is None:
+            return
+        approval["scopes"] = None
+        approval["learned"] = outcome
+        self._to_all({"type": "learned", "approval_id": approval_id, "outcome": outcome})
+
     # -- internals ----------------------------------------------------------
 
     def _chat(self, chat_id: ChatId) -> _Chat:

@@ -107,6 +107,7 @@ function handle(event) {
       state.entries.clear();
       event.entries.forEach(addEntry);
       event.approvals.forEach((approval) => addApproval(approval, false));
+      updateBatch();
       setBusy(event.busy);
       break;
     case "entry": addEntry(event.entry); break;
@@ -124,6 +125,20 @@ function handle(event) {
     case "busy": setBusy(event.value); break;
     case "approval": addApproval(event.approval, true); break;
     case "settled": settle(event.approval_id, event.outcome); break;
+    case "progress": {
+      const card = cardOf(event.approval_id);
+      if (card) card.querySelector(".outcome").textContent = event.text;
+      break;
+    }
+    case "answered": {
+      const card = cardOf(event.approval_id);
+      const form = card?.querySelector(`.question[data-question="${event.question}"]`);
+      if (form) markAnswered(form, event.text);
+      if (card) card.querySelector(".outcome").textContent = event.text;
+      break;
+    }
+    case "scopes": offerScopes(event.approval_id, event.scopes); break;
+    case "learned": learned(event.approval_id, event.outcome); break;
   }
 }
 
@@ -177,23 +192,183 @@ function setStatus(text) { $("status").textContent = text; }
 // -- approvals -------------------------------------------------------------
 
 function addApproval(approval, fresh) {
-  const existing = document.querySelector(`.approval[data-id="${CSS.escape(approval.approval_id)}"]`);
+  const existing = cardOf(approval.approval_id);
   if (existing) existing.remove();
   const card = $("approval-template").content.firstElementChild.cloneNode(true);
   card.dataset.id = approval.approval_id;
+  card.dataset.kind = approval.kind || "approval";
   card.querySelector(".tool").textContent = approval.tool_name;
   card.querySelector(".chat").textContent = approval.chat;
   card.querySelector(".blocks").replaceChildren(...(approval.blocks || []).map(block));
-  for (const choice of ["approve", "reject", "always"]) {
-    card.querySelector(`.${choice}`).addEventListener("click", () => answer(card, choice));
-  }
+  const answers = card.querySelector(".answer");
+  if (approval.kind === "questions") answers.replaceChildren(...questionForms(card, approval));
+  else if (approval.kind === "plan") answers.replaceChildren(...planForm(card, approval));
+  else answers.replaceChildren(...approvalForm(card));
   $("approvals").append(card);
+  if (approval.progress) card.querySelector(".outcome").textContent = approval.progress;
   if (approval.state === "settled") {
     settle(approval.approval_id, approval.outcome);
   } else if (fresh) {
     notify(approval);
     scrollDown();
   }
+  if (approval.scopes) offerScopes(approval.approval_id, approval.scopes);
+  if (approval.learned) learned(approval.approval_id, approval.learned);
+  updateBatch();
+}
+
+// Several approvals at once (the agent's parallel calls): Approve all / Reject all above
+// them, each answer still sent, and audited, on its own.
+function updateBatch() {
+  const open = [...document.querySelectorAll('.approval[data-kind="approval"]:not(.settled)')];
+  const bar = $("batch");
+  bar.hidden = open.length < 2;
+  bar.querySelector(".count").textContent = `${open.length} requests wait for you`;
+}
+
+async function answerAll(choice) {
+  const open = [...document.querySelectorAll('.approval[data-kind="approval"]:not(.settled)')];
+  $("batch").hidden = true;
+  for (const card of open) await answer(card, { choice });
+}
+
+function cardOf(approvalId) {
+  return document.querySelector(`.approval[data-id="${CSS.escape(approvalId)}"]`);
+}
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function button(label, className, onClick) {
+  const node = element("button", className, label);
+  node.type = "button";
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+// Approve, Always and Reject sit apart (Reject at the far end), as on Telegram.
+function approvalForm(card) {
+  const reason = element("input", "reason");
+  reason.type = "text";
+  reason.maxLength = 500;
+  reason.placeholder = "Reason (optional, sent with a reject)";
+  const buttons = element("div", "buttons");
+  buttons.append(
+    button("Approve", "approve", () => answer(card, { choice: "approve" })),
+    button("Always…", "always", () => answer(card, { choice: "always" })),
+    button("Reject", "reject danger", () => answer(card, { choice: "reject", reason: reason.value.trim() })),
+  );
+  return [reason, buttons];
+}
+
+// The plan in full, then: approve (default or edit mode), or keep planning with feedback.
+function planForm(card, approval) {
+  const plan = element("div", "block plan");
+  plan.append(markdown(approval.plan || ""));
+  const feedback = element("textarea", "reason feedback");
+  feedback.rows = 2;
+  feedback.maxLength = 500;
+  feedback.placeholder = "What to change (sent with Keep planning)";
+  const buttons = element("div", "buttons");
+  buttons.append(
+    button("Approve", "approve", () => answer(card, { choice: "approve" })),
+    button("Approve, edit mode", "approve-edit", () => answer(card, { choice: "approve_edit" })),
+    button("Keep planning", "keep-planning danger", () =>
+      answer(card, { choice: "keep_planning", reason: feedback.value.trim() })),
+  );
+  return [plan, feedback, buttons];
+}
+
+// The plan's Markdown as elements (headings, lists, code, bold, inline code), built node by
+// node with textContent: nothing in the plan is ever parsed as HTML.
+function markdown(text) {
+  const out = document.createDocumentFragment();
+  let list = null;
+  let fence = null;
+  for (const line of text.split("\n")) {
+    if (fence) {
+      if (/^\s*```/.test(line)) { fence = null; } else { fence.textContent += `${line}\n`; }
+      continue;
+    }
+    if (/^\s*```/.test(line)) {
+      list = null;
+      fence = element("pre", "code");
+      out.append(fence);
+      continue;
+    }
+    const heading = /^(#{1,6})\s+(.*)$/.exec(line);
+    const item = /^\s*(?:([-*+])|(\d+)[.)])\s+(.*)$/.exec(line);
+    if (heading) {
+      list = null;
+      out.append(inline(element(`h${Math.min(heading[1].length + 3, 6)}`), heading[2]));
+    } else if (item) {
+      const tag = item[1] ? "ul" : "ol";
+      if (!list || list.tagName.toLowerCase() !== tag) {
+        list = element(tag);
+        out.append(list);
+      }
+      list.append(inline(element("li"), item[3]));
+    } else if (line.trim()) {
+      list = null;
+      out.append(inline(element("p"), line));
+    } else {
+      list = null;
+    }
+  }
+  return out;
+}
+
+function inline(node, text) {
+  for (const part of text.split(/(\*\*[^*]+\*\*|`[^`]+`)/)) {
+    if (/^\*\*[^*]+\*\*$/.test(part)) node.append(element("strong", "", part.slice(2, -2)));
+    else if (/^`[^`]+`$/.test(part)) node.append(element("code", "", part.slice(1, -1)));
+    else if (part) node.append(document.createTextNode(part));
+  }
+  return node;
+}
+
+// Each question: its options as buttons (several, then Done, when multi-select), or words.
+function questionForms(card, approval) {
+  return approval.questions.map((question, index) => {
+    const form = element("fieldset", "question");
+    form.dataset.question = String(index);
+    const title = element("legend", "", question.header ? `${question.header}: ${question.question}` : question.question);
+    form.append(title);
+    const options = element("div", "options");
+    question.options.forEach((option, number) => {
+      const pick = button(option.label, "option", () =>
+        answer(card, { choice: "option", question: index, option: number }, pick));
+      if (option.description) pick.title = option.description;
+      pick.dataset.option = String(number);
+      options.append(pick);
+      if (option.description) options.append(element("span", "desc", option.description));
+    });
+    form.append(options);
+    if (question.multi_select) {
+      form.append(button("Done", "done", () => answer(card, { choice: "done", question: index })));
+    }
+    const own = element("input", "own-answer");
+    own.type = "text";
+    own.maxLength = 1000;
+    own.placeholder = "Or answer in your own words";
+    form.append(own, button("Answer", "send-answer", () =>
+      answer(card, { choice: "answer", question: index, text: own.value.trim() })));
+    const done = (approval.answered || {})[String(index)];
+    if (done !== undefined) markAnswered(form, done);
+    return form;
+  });
+}
+
+function markAnswered(form, text) {
+  form.classList.add("answered");
+  form.querySelectorAll("button, input").forEach((node) => { node.disabled = true; });
+  const note = form.querySelector(".answered-note") || element("p", "answered-note");
+  note.textContent = text;
+  form.append(note);
 }
 
 // One block of the shared approval layout: title, code, diff, note, item, why.
@@ -204,7 +379,9 @@ function block(part) {
     node.className = `block detail ${part.kind}`;
     for (const line of part.text.split("\n")) {
       const row = document.createElement("span");
-      if (part.kind === "diff" && /^[+-]/.test(line)) row.className = line[0] === "+" ? "add" : "del";
+      if (part.kind === "diff" && /^[+-]/.test(line) && !/^(\+\+\+|---)/.test(line)) {
+        row.className = line[0] === "+" ? "add" : "del";
+      }
       row.textContent = `${line}\n`;
       node.append(row);
     }
@@ -216,31 +393,76 @@ function block(part) {
   return node;
 }
 
-async function answer(card, choice) {
-  const reason = card.querySelector(".reason").value.trim();
-  card.querySelectorAll("button").forEach((button) => { button.disabled = true; });
-  const body = { approval_id: card.dataset.id, choice };
-  if (reason && choice === "reject") body.reason = reason;
-  const { status, data } = await api("POST", "/api/approval", body);
+async function answer(card, body, picked) {
+  const buttons = [...card.querySelectorAll(".answer button")];
+  buttons.forEach((node) => { node.disabled = true; });
+  const { status, data } = await api("POST", "/api/approval", { approval_id: card.dataset.id, ...body });
+  const text = data.outcome || data.error || `Failed (${status})`;
   if (status === 200 || status === 409) {
-    settle(card.dataset.id, data.outcome || data.error);
-  } else {
-    card.querySelector(".outcome").textContent = data.error || data.outcome || `Failed (${status})`;
-    card.querySelectorAll("button").forEach((button) => { button.disabled = false; });
+    settle(card.dataset.id, text);
+    return;
   }
+  buttons.forEach((node) => { node.disabled = false; });
+  card.querySelectorAll(".question.answered button, .question.answered input").forEach((node) => {
+    node.disabled = true;
+  });
+  card.querySelector(".outcome").textContent = text;
+  if (status === 202 && picked) picked.classList.toggle("picked");
+}
+
+// After "Always": what to allow from now on, narrowest first; for this chat or remembered.
+function offerScopes(approvalId, labels) {
+  const card = cardOf(approvalId);
+  if (!card) return;
+  const list = element("ol", "scopes");
+  labels.forEach((label, index) => {
+    const item = element("li", "", "");
+    item.append(element("span", "scope-label", label));
+    const buttons = element("div", "buttons");
+    buttons.append(
+      button("This chat", "scope-chat", () => learn(card, index + 1, false)),
+      button("Remember", "scope-remember", () => learn(card, index + 1, true)),
+    );
+    item.append(buttons);
+    list.append(item);
+  });
+  const box = element("div", "scope-offer");
+  box.append(element("p", "scope-title", "Allow from now on:"), list,
+    button("Nothing", "scope-none", () => learned(approvalId, "Nothing learned.")));
+  card.querySelector(".scope-offer")?.remove();
+  card.append(box);
+}
+
+async function learn(card, scope, remember) {
+  card.querySelectorAll(".scope-offer button").forEach((node) => { node.disabled = true; });
+  const { status, data } = await api("POST", "/api/approval",
+    { approval_id: card.dataset.id, choice: "always", scope, remember });
+  learned(card.dataset.id, data.outcome || data.error || `Failed (${status})`);
+}
+
+function learned(approvalId, outcome) {
+  const card = cardOf(approvalId);
+  if (!card) return;
+  card.querySelector(".scope-offer")?.remove();
+  const note = card.querySelector(".learned") || element("p", "learned");
+  note.textContent = outcome;
+  card.append(note);
 }
 
 function settle(approvalId, outcome) {
-  const card = document.querySelector(`.approval[data-id="${CSS.escape(approvalId)}"]`);
+  const card = cardOf(approvalId);
   if (!card) return;
   card.classList.add("settled");
+  updateBatch();
   card.querySelector(".outcome").textContent = outcome || "Settled";
 }
 
 function notify(approval) {
   if (!("Notification" in window) || Notification.permission !== "granted") return;
-  if (document.visibilityState === "visible") return;
-  const title = `Tether: approve ${approval.tool_name}?`;
+  // Only when the person is elsewhere: another tab, another window, the phone locked.
+  if (document.visibilityState === "visible" && document.hasFocus()) return;
+  const asks = { questions: "the agent asks", plan: "the agent's plan" }[approval.kind];
+  const title = asks ? `Tether: ${asks}` : `Tether: approve ${approval.tool_name}?`;
   const options = { body: (approval.summary || "").slice(0, 180), tag: approval.approval_id };
   navigator.serviceWorker?.getRegistration().then((registration) => {
     if (registration) registration.showNotification(title, options);
@@ -287,33 +509,86 @@ function menu(filter) {
 
 // -- side panel ----------------------------------------------------------------
 
-async function showSession() {
-  const { data } = await api("GET", `/api/session?chat=${encodeURIComponent(state.chat)}`);
-  const body = document.createElement("div");
+// This chat's sessions (the current one first), the exchanges of the one picked, a new
+// conversation, and the other chats of this browser (each its own session) to switch to.
+async function showSession(sessionId) {
+  const query = `chat=${encodeURIComponent(state.chat)}` +
+    (sessionId ? `&session=${encodeURIComponent(sessionId)}` : "");
+  const { data } = await api("GET", `/api/session?${query}`);
+  const body = element("div", "session-panel");
+  body.append(chatSwitcher());
+  const fresh = button("New conversation", "new-conversation", () => {
+    $("panel").close();
+    send("/clear");
+  });
+  body.append(fresh);
+  const sessions = data.sessions || [];
+  if (sessions.length) {
+    const list = element("ol", "sessions");
+    list.id = "sessions-table";
+    sessions.forEach((row) => {
+      const item = element("li", row.current ? "current" : "ended");
+      const label = `${row.session_id.slice(0, 8)} · ${row.created_at} · ${row.messages} messages · ` +
+        (row.current ? "current" : "ended");
+      item.append(button(label, "session-row", () => showSession(row.session_id)));
+      if (data.session && row.session_id === data.session.session_id) item.classList.add("shown");
+      list.append(item);
+    });
+    body.append(list);
+  }
   if (!data.session) {
-    body.textContent = "No session yet: send a message to start one.";
-    if (data.sessions && data.sessions.length) {
-      body.append(table(["session", "started", "messages"], data.sessions.map((s) => [
-        s.session_id.slice(0, 8), s.created_at, s.messages,
-      ])));
-    }
+    body.append(element("p", "", "No session yet: send a message to start one."));
   } else {
     const facts = document.createElement("dl");
     for (const [label, value] of Object.entries(data.session)) {
-      const term = document.createElement("dt");
-      term.textContent = label;
-      const detail = document.createElement("dd");
-      detail.textContent = String(value);
-      facts.append(term, detail);
+      facts.append(element("dt", "", label), element("dd", "", String(value)));
     }
-    const sessions = table(["session", "started", "messages", ""], data.sessions.map((s) => [
-      s.session_id.slice(0, 8), s.created_at, s.messages, s.current ? "current" : "ended",
-    ]));
     const exchanges = table(["prompt", "reply", "at"], data.history.map((r) => [r.prompt, r.reply, r.at]));
-    sessions.id = "sessions-table";
-    body.append(facts, sessions, exchanges);
+    exchanges.id = "exchanges";
+    body.append(facts, exchanges);
   }
   openPanel("This chat's sessions", body);
+}
+
+function knownChats() {
+  let chats = [];
+  try { chats = JSON.parse(localStorage.getItem("tether.chats") || "[]"); } catch (_) { /* reset */ }
+  chats = chats.filter((name) => /^[A-Za-z0-9_-]{1,32}$/.test(name));
+  if (!chats.includes(state.chat)) chats.unshift(state.chat);
+  return chats.slice(0, 20);
+}
+
+function switchChat(name) {
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(name)) {
+    setStatus("A chat name is 1-32 letters, digits, '-' or '_'.");
+    return;
+  }
+  const chats = [name, ...knownChats().filter((chat) => chat !== name)];
+  localStorage.setItem("tether.chats", JSON.stringify(chats.slice(0, 20)));
+  localStorage.setItem("tether.chat", name);
+  state.chat = name;
+  $("chat-name").textContent = `chat: ${name}`;
+  const old = state.socket;
+  connect();
+  if (old) old.close();
+  $("panel").close();
+}
+
+function chatSwitcher() {
+  const box = element("div", "chats");
+  box.append(element("p", "scope-title", "Chats in this browser:"));
+  const list = element("div", "buttons");
+  knownChats().forEach((name) => {
+    const pick = button(name, name === state.chat ? "chat-pick current" : "chat-pick", () => switchChat(name));
+    pick.disabled = name === state.chat;
+    list.append(pick);
+  });
+  const field = element("input", "new-chat");
+  field.type = "text";
+  field.maxLength = 32;
+  field.placeholder = "Another chat's name";
+  box.append(list, field, button("Open chat", "open-chat", () => switchChat(field.value.trim())));
+  return box;
 }
 
 async function showAudit() {
@@ -406,8 +681,10 @@ document.addEventListener("DOMContentLoaded", () => {
     const list = $("command-menu");
     if (list.hidden) menu("/"); else list.hidden = true;
   });
+  $("approve-all").addEventListener("click", () => answerAll("approve"));
+  $("reject-all").addEventListener("click", () => answerAll("reject"));
   $("cancel").addEventListener("click", () => api("POST", "/api/cancel", { chat: state.chat }));
-  $("sessions-button").addEventListener("click", showSession);
+  $("sessions-button").addEventListener("click", () => showSession());
   $("audit-button").addEventListener("click", showAudit);
   $("panel-close").addEventListener("click", () => $("panel").close());
   $("theme-button").addEventListener("click", toggleTheme);
