@@ -2,10 +2,12 @@
 
 `CommandAnalyzer` turns each simple command of a parsed shell command into a
 `CommandAnalysis`: its risk facts (recursive delete, pipe to shell, force
-push, ...), the paths it names, and its subcommand words. `PathAnalyzer`
-recognises credential files (`.env`, `~/.ssh/`, `*.pem`, `id_rsa`,
-`/etc/shadow`...), also through `..`, `~`, globs and, once the sandbox has
-resolved them, symlinks.
+push, ...), the paths it names, and its subcommand words. It runs a
+configured sequence of small processors (`processors.py`) over each command,
+then passes over the line's commands in order (`command_sequence.py`).
+`PathAnalyzer` recognises credential files (`.env`, `~/.ssh/`, `*.pem`,
+`id_rsa`, `/etc/shadow`...), also through `..`, `~`, globs and, once the
+sandbox has resolved them, symlinks.
 """
 
 from __future__ import annotations
@@ -16,28 +18,11 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict
-
-from tether.core.safety.facts import PathUse, RiskFact, RiskLevel, make_fact
-from tether.core.safety.programs import (
-    Findings,
-    analyze_program,
-    is_block_device,
-    is_secret_name,
-)
-from tether.core.safety.programs.base import names
-from tether.core.safety.registry import REGISTRY, vet
-from tether.core.safety.registry.detect_code import DECODERS
-from tether.core.safety.registry.dev import UPLOADS
-from tether.core.safety.registry.environment import (
-    LOADS_CODE,
-    SEARCH_PATHS,
-    builtin_assignments,
-    is_harmless,
-)
-from tether.core.safety.registry.git import runs_command
-from tether.core.safety.registry.network import NETWORK_PROGRAMS
-from tether.core.safety.registry.versions import VERSION_FLAGS, VERSION_WORDS
+from tether.core.safety.analysis import CommandAnalysis, ScriptAnalysis, max_level
+from tether.core.safety.command_sequence import ListedArguments, SequencePass, runs_downloads
+from tether.core.safety.facts import RiskFact, make_fact
+from tether.core.safety.processors import Processor, default_processors
+from tether.core.safety.programs import Findings
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
 __all__ = [
@@ -47,15 +32,6 @@ __all__ = [
     "ScriptAnalysis",
     "max_level",
 ]
-
-
-def max_level(facts: Sequence[RiskFact]) -> RiskLevel:
-    """The highest level among `facts` (NONE when there are none)."""
-    level = RiskLevel.NONE
-    for fact in facts:
-        if fact.level.rank > level.rank:
-            level = fact.level
-    return level
 
 
 # -- credential paths ---------------------------------------------------------------------
@@ -311,74 +287,48 @@ def _glob_match(pattern: str, name: str) -> bool:
 # -- commands -----------------------------------------------------------------------------
 
 
-class CommandAnalysis(BaseModel):
-    """The facts and paths of one simple command."""
-
-    model_config = ConfigDict(frozen=True)
-
-    command: SimpleCommand
-    facts: tuple[RiskFact, ...] = ()
-    paths: tuple[PathUse, ...] = ()
-    subcommand: tuple[str, ...] = ()
-    """The command's leading operands (`git push` -> ("push", ...)), for policy matching."""
-
-    @property
-    def risk_level(self) -> RiskLevel:
-        return max_level(self.facts)
-
-
-class ScriptAnalysis(BaseModel):
-    """Every command of a shell command analysed, plus facts about the whole."""
-
-    model_config = ConfigDict(frozen=True)
-
-    commands: tuple[CommandAnalysis, ...]
-    facts: tuple[RiskFact, ...] = ()
-    """Facts about the command as a whole (not understood, fork bomb)."""
-
-
-_PRIVILEGE_WRAPPERS = names("sudo doas pkexec run0 su runuser chroot nsenter unshare")
-_SYSTEM_BIN = re.compile(
-    r"^(/usr/local/s?bin|/usr/s?bin|/s?bin|/opt/homebrew/s?bin|/opt/local/s?bin|"
-    r"/usr/libexec|/nix/var/nix/profiles/default/bin|/run/current-system/sw/bin|"
-    r"/home/linuxbrew/\.linuxbrew/bin)/[^/]+$"
-)
-_PROJECT_TOOL = re.compile(r"^(\./)?(\.?venv|env|node_modules/\.bin|\.tox/[^/]+/bin)(/bin)?/[^/]+$")
-_HARMLESS_DEVICES = names(
-    "/dev/null /dev/stdout /dev/stderr /dev/stdin /dev/tty /dev/zero /dev/urandom /dev/random "
-    "/dev/fd/0 /dev/fd/1 /dev/fd/2"
-)
-_NETWORK_DEVICE = re.compile(r"^/dev/(tcp|udp)/")
-
-
 class CommandAnalyzer:
-    """Risk facts for shell commands, and for the shell strings inline code runs.
+    """Risk facts for shell commands: a configured sequence of processors over each command.
+
+    Every simple command runs through `processors` in order (each adds the facts
+    of one concern to the command's `Findings`), then the line's analysed
+    commands run through `passes` (facts that come from their order), and the
+    parser's problems and recursive functions become facts of the whole line.
 
     Args:
         parser: parses shell strings found inside inline code (`os.system("...")`).
         paths: recognises credential paths.
+        processors: the per-command sequence; `default_processors` when None.
+        passes: the per-line sequence; `ListedArguments` then `runs_downloads` when None.
     """
 
-    def __init__(self, parser: ShellParser, paths: PathAnalyzer) -> None:
-        self._parser = parser
-        self._paths = paths
+    def __init__(
+        self,
+        parser: ShellParser,
+        paths: PathAnalyzer,
+        *,
+        processors: Sequence[Processor] | None = None,
+        passes: Sequence[SequencePass] | None = None,
+    ) -> None:
+        self._processors = (
+            tuple(processors)
+            if processors is not None
+            else default_processors(parser, paths, self._facts_of)
+        )
+        self._passes = (
+            tuple(passes) if passes is not None else (ListedArguments(paths), runs_downloads)
+        )
+
+    @property
+    def processors(self) -> tuple[Processor, ...]:
+        """The per-command sequence, in the order it runs."""
+        return self._processors
 
     def analyze_script(self, script: ShellScript) -> ScriptAnalysis:
         """Analyse every command of `script`, and the script as a whole."""
-        commands = []
-        listed: list[str] = []
-        downloaded: set[str] = set()
-        for command in script.commands:
-            analysis = self.analyze(command)
-            if command.program in _FINDERS:
-                listed = _find_names(command)
-            elif command.args_from_stdin:
-                analysis = self._stdin_arguments(analysis, listed)
-            if downloaded:
-                analysis = _runs_download(analysis, downloaded)
-            if command.program in NETWORK_PROGRAMS:
-                downloaded |= _downloads(analysis)
-            commands.append(analysis)
+        commands = [self.analyze(command) for command in script.commands]
+        for step in self._passes:
+            commands = step(commands)
         facts: list[RiskFact] = []
         for problem in script.problems:
             facts.append(make_fact("not_understood", problem))
@@ -386,50 +336,11 @@ class CommandAnalyzer:
             facts.append(make_fact("fork_bomb", f"function {name!r} calls itself"))
         return ScriptAnalysis(commands=tuple(commands), facts=tuple(facts))
 
-    def _stdin_arguments(self, analysis: CommandAnalysis, listed: Sequence[str]) -> CommandAnalysis:
-        """`... | xargs CMD`: CMD's file arguments come from stdin.
-
-        From a program that lists files under paths the sandbox checks (`find`,
-        `git ls-files`, `rg -l`), they are project files, credentials only if the
-        listing names them (`find . -name .env | xargs cat`); from anywhere else
-        they are paths only known at run time.
-        """
-        c = analysis.command
-        extra: list[RiskFact] = []
-        if c.stdin_text is None and c.program not in _NO_FILE_ARGUMENTS:
-            if c.stdin != "pipe" or not c.piped_from or not set(c.piped_from) <= _LISTERS:
-                extra.append(make_fact("unresolved_path", f"{c.text} takes file names from stdin"))
-            for name in listed if set(c.piped_from) & _FINDERS else ():
-                reason = self._paths.credential_reason(name, glob=True)
-                if reason is not None:
-                    extra.append(make_fact("credential_access", f"{c.text} reads {name}: {reason}"))
-                    break
-        if not extra:
-            return analysis
-        return analysis.model_copy(update={"facts": (*analysis.facts, *extra)})
-
     def analyze(self, command: SimpleCommand) -> CommandAnalysis:
         """The facts and paths of one simple command."""
         f = Findings(command)
-        self._program_facts(f)
-        analyze_program(f)
-        self._vet(f)
-        _uploads(f)
-        if len(command.args) == 1 and command.args[0] in VERSION_WORDS:
-            _version_query(f)
-        for text in f.shell_strings[:8]:
-            self._nested_shell(f, text)
-        if not f.handled_paths:
-            _generic_paths(f)
-        self._redirects(f)
-        self._environment(f)
-        for path, access in command.wrapper_paths:
-            f.text_path(
-                path, "read" if access == "read" else "write" if access == "write" else "cd"
-            )
-        self._credentials(f)
-        if not f.subcommand:
-            f.subcommand = tuple(a for a in command.args if not a.startswith("-"))[:3]
+        for processor in self._processors:
+            processor(f)
         return CommandAnalysis.model_construct(
             command=command,
             facts=tuple(f.facts),
@@ -437,222 +348,5 @@ class CommandAnalyzer:
             subcommand=f.subcommand,
         )
 
-    def _vet(self, f: Findings) -> None:
-        """The allowlist rule: what the program's spec does not list is `unvetted`."""
-        command = f.command
-        spec = REGISTRY.get(command.program)
-        if spec is None or not command.program or f.subcommand[:1] == ("help",):
-            return  # `git commit --help` prints a page
-        name_paths = not f.handled_paths
-        words = vet(f, spec, name_paths=name_paths)
-        f.handled_paths = True
-        f.subcommand = words
-
-    def _program_facts(self, f: Findings) -> None:
-        c = f.command
-        if set(c.wrappers) & _PRIVILEGE_WRAPPERS:
-            f.fact("privilege_escalation", f"{' '.join(c.wrappers)} {c.text}")
-        for fact in c.wrapper_facts:
-            f.fact(fact, f"{' '.join(c.wrappers)} {c.text}")
-        if c.dynamic_program:
-            sources = set(c.substituted)
-            if sources & DECODERS:
-                f.fact("decode_execute", f"{c.text} runs a decoded command")
-            if sources & NETWORK_PROGRAMS:
-                f.fact("pipe_to_shell", f"{c.text} runs a downloaded command")
-            f.fact("dynamic_command", f"the program is only known at run time ({c.text})")
-        if "/" in c.program_text and not c.dynamic_program:
-            program_path = posixpath.normpath(c.program_text)
-            if not _SYSTEM_BIN.match(program_path) and not _PROJECT_TOOL.match(c.program_text):
-                f.text_path(c.program_text, "exec")
-                f.fact("run_script", f"runs the program file {c.program_text}")
-            elif _PROJECT_TOOL.match(c.program_text):
-                f.text_path(c.program_text, "exec")
-
-    def _nested_shell(self, f: Findings, text: str) -> None:
-        """Facts of a shell string that inline code passes to `system()` and the like."""
-        script = self._parser.parse(text)
-        for command in script.commands[:32]:
-            for fact in self.analyze(command).facts:
-                if fact.level is RiskLevel.CRITICAL:
-                    f.fact(fact.kind, f"{f.command.program} runs: {fact.detail}")
-
-    def _redirects(self, f: Findings) -> None:
-        for redirect in f.command.redirects:
-            target = redirect.target
-            if _NETWORK_DEVICE.match(target):
-                f.fact("reverse_shell", f"redirects to the network ({target})")
-                continue
-            if target in _HARMLESS_DEVICES or target.startswith("/dev/fd/"):
-                continue
-            access = "write" if redirect.writes else "read"
-            f.paths.append(
-                PathUse(path=target, access=access, dynamic=redirect.dynamic, glob=False)
-            )
-            if redirect.writes:
-                if is_block_device(target):
-                    f.fact("disk_destruction", f"writes to the disk device {target}")
-                else:
-                    f.fact("file_write", f"{f.command.text} {redirect.op} {target}")
-
-    def _environment(self, f: Findings) -> None:
-        """The environment rule (registry/environment.py): assignments are judged."""
-        c = f.command
-        exported, shell = builtin_assignments(c.program, c.args)
-        values = dict(c.assignments)
-        if not c.program or c.program in _DECLARERS:
-            shell.extend(name for name, _ in c.assignments if name not in exported)
-            pairs = [(name, values.get(name, "")) for name in exported]
-        else:
-            pairs = [*c.assignments, *((name, values.get(name, "")) for name in exported)]
-        # `read PAGER`, `printf -v PAGER`, `mapfile`: a value only known at run time.
-        runtime = set(shell) if c.program and c.program not in _DECLARERS else set()
-        for name in (*shell, *(name for name, _ in pairs)):
-            harmless = name not in runtime and is_harmless(name, values.get(name, ""))
-            if LOADS_CODE.match(name) and not harmless:
-                f.fact("env_change", f"sets {name}")
-        for name, value in (*pairs, *((n, values.get(n, "")) for n in shell)):
-            if _git_setting_runs_command(name, value):
-                f.fact("git_hooks", f"{name} sets a git setting that runs commands")
-        for name, value in pairs:
-            if is_harmless(name, value) or LOADS_CODE.match(name):
-                continue
-            if name in SEARCH_PATHS:
-                for entry in value.split(":"):
-                    if entry:
-                        f.text_path(entry, "read", dynamic=bool(c.variables))
-                continue
-            f.fact("unvetted", f"sets {name} for {c.program or 'the shell'}")
-        secrets = [name for name in c.variables if is_secret_name(name)]
-        if secrets:
-            if c.program in _PRINTERS:
-                f.fact("secrets_read", f"prints ${secrets[0]}")
-            else:
-                f.fact("secret_env_use", f"{c.program or 'the shell'} uses ${secrets[0]}")
-
-    def _credentials(self, f: Findings) -> None:
-        for use in f.paths:
-            # A dynamic path is checked by its best guess (`cat $(echo .env)` is `.env`).
-            if use.access in {"list", "cd"} or not use.path:
-                continue
-            reason = self._paths.credential_reason(use.path, glob=use.glob)
-            if reason is not None:
-                f.fact("credential_access", f"{use.path}: {reason}")
-                return
-
-
-_DECLARERS = names("declare typeset local readonly export")
-_FINDERS = names("find gfind fd fdfind")
-_LISTERS = _FINDERS | names("git rg grep ag ack")
-"""Programs whose output, piped to xargs, is names of files under paths the sandbox checked."""
-_NO_FILE_ARGUMENTS = names("echo printf true false : basename dirname expr seq sleep kill")
-_FIND_NAME_OPTIONS = names("-name -iname -path -ipath -wholename -iwholename -regex -iregex")
-
-
-_REMOTE = re.compile(r"^[\w.-]+:(?!/)|^[\w.-]+:/|://")
-
-
-def _uploads(f: Findings) -> None:
-    """`gh gist create .env`, `aws s3 cp .env s3://b/`: local files sent over the network."""
-    command = f.command
-    uploads = UPLOADS.get(command.program)
-    if uploads is None:
-        return
-    args = command.args
-    words = [a for a in args if not a.startswith("-")]
-    if command.program in REGISTRY:
-        # The spec's reading: `kubectl -n prod cp` is a cp, whatever `-n` takes.
-        words = list(f.subcommand)
-    for sub, file_options in uploads:
-        if tuple(words[: len(sub)]) != sub:
-            continue
-        for index, arg in enumerate(args):
-            name, equals, value = arg.partition("=")
-            if name in file_options:
-                if equals:
-                    f.text_path(value, "read")
-                else:
-                    f.arg(index + 1, "read")
-        for index, arg in enumerate(args):
-            if arg in sub or arg.startswith("-") or _REMOTE.search(arg):
-                continue
-            f.arg(index, "read")
-        return
-
-
-_GIT_CONFIG_KEY = re.compile(r"^GIT_CONFIG_KEY_\d+$")
-_GIT_PARAMETER_KEY = re.compile(r"'([^'=]+)'\s*=|(?:^|\s)([\w.-]+)=")
-
-
-def _git_setting_runs_command(name: str, value: str) -> bool:
-    """`GIT_CONFIG_KEY_0=core.pager`, `GIT_CONFIG_PARAMETERS="'core.fsmonitor'='x'"`."""
-    if _GIT_CONFIG_KEY.match(name):
-        return runs_command(value, None)
-    if name == "GIT_CONFIG_PARAMETERS":
-        return any(
-            runs_command(m.group(1) or m.group(2), None) for m in _GIT_PARAMETER_KEY.finditer(value)
-        )
-    return False
-
-
-def _version_query(f: Findings) -> None:
-    """`X --version`: harmless only where the flag really prints a version, stdin untouched."""
-    command = f.command
-    flag = command.args[0]
-    known = flag in VERSION_FLAGS.get(command.program, frozenset())
-    if command.stdin != "none" or (command.redirects and not known):
-        f.fact("unvetted", f"{command.text}: a version query with stdin redirected")
-    elif known:
-        # It only prints a version: what the program's handler guessed (network for
-        # `curl`, a database for `sqlite3`) does not happen.
-        f.facts = [fact for fact in f.facts if fact.level is RiskLevel.CRITICAL]
-    elif command.program not in REGISTRY or (
-        # A word, not an option: a version query only where the spec has that subcommand.
-        not flag.startswith("-") and flag not in REGISTRY[command.program].subs
-    ):
-        f.fact("unvetted", f"{command.text}: not a version flag Tether knows for this program")
-
-
-def _downloads(analysis: CommandAnalysis) -> set[str]:
-    """Names of the files a network command may save (`curl -o x.sh`, `wget URL/x.sh`)."""
-    names_ = {posixpath.basename(u.path) for u in analysis.paths if u.access == "write"}
-    for arg in analysis.command.args:
-        if "://" in arg:
-            names_.add(posixpath.basename(arg.split("?", 1)[0].rstrip("/")))
-    return {n for n in names_ if n}
-
-
-def _runs_download(analysis: CommandAnalysis, downloaded: set[str]) -> CommandAnalysis:
-    """`curl -o x.sh URL && sh x.sh`: running what was just downloaded is piping it to a shell."""
-    runs = [u.path for u in analysis.paths if u.access == "exec"]
-    if "/" in analysis.command.program_text:
-        runs.append(analysis.command.program_text)
-    for path in runs:
-        if posixpath.basename(path) in downloaded:
-            fact = make_fact("pipe_to_shell", f"{analysis.command.text} runs downloaded {path}")
-            return analysis.model_copy(update={"facts": (*analysis.facts, fact)})
-    return analysis
-
-
-def _find_names(command: SimpleCommand) -> list[str]:
-    """The names a `find` (or `fd`) lists: its -name/-path patterns, fd's pattern."""
-    args = command.args
-    if command.program in {"fd", "fdfind"}:
-        return [a for a in args if not a.startswith("-")][:1]
-    return [args[i + 1] for i, a in enumerate(args[:-1]) if a in _FIND_NAME_OPTIONS]
-
-
-_PRINTERS = names("echo printf print printenv env cat tee logger say wall write curl wget nc")
-
-
-def _generic_paths(f: Findings) -> None:
-    """An unknown program: every operand, and every `--option=value`, may be a path."""
-    for index, arg in enumerate(f.command.args):
-        if arg.startswith("-"):
-            _, equals, value = arg.partition("=")
-            if equals and ("/" in value or value.startswith(("~", "."))):
-                f.text_path(value, "arg", dynamic=index in f.command.dynamic_args)
-            continue
-        if "://" in arg:
-            continue
-        f.arg(index, "arg")
+    def _facts_of(self, command: SimpleCommand) -> tuple[RiskFact, ...]:
+        return self.analyze(command).facts

@@ -133,8 +133,11 @@ class Classifier:
         analysis = self._commands.analyze_script(script)
         parts = []
         for item in analysis.commands:
-            if not item.command.program and not item.facts and not item.paths:
-                continue  # a bare `NAME=value` runs nothing
+            if not item.facts and not item.paths:
+                if not item.command.program:
+                    continue  # a bare `NAME=value` runs nothing
+                if item.command.code_walked:
+                    continue  # `bash -c CODE` is a wrapper: CODE's commands are the parts
             facts = item.facts
             hooks = [u.path for u in item.paths if u.access == "write" and _git_internal(u.path)]
             if hooks:

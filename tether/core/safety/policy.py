@@ -47,6 +47,7 @@ from tether.core.safety.patterns import (
     path_glob_problem,
     regex_problem,
 )
+from tether.core.safety.tools import classification_key
 
 __all__ = [
     "Action",
@@ -492,7 +493,7 @@ class PolicyEngine:
 
     def classify(self, tool_name: str, tool_input: Mapping[str, Any]) -> Classification:
         """What the call would do (cached: the result depends on the call alone)."""
-        key = _cache_key(tool_name, tool_input)
+        key = classification_key(tool_name, tool_input)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
@@ -646,11 +647,3 @@ def _rule_list(rules: Sequence[str]) -> str:
     if len(rules) == 1:
         return f"rule {rules[0]!r}"
     return "rules " + ", ".join(repr(r) for r in rules)
-
-
-_KEY_FIELDS = ("command", "file_path", "notebook_path", "path", "pattern", "glob", "url", "query")
-
-
-def _cache_key(tool_name: str, tool_input: Mapping[str, Any]) -> tuple[str, ...]:
-    # Only the fields a classification reads: a Write's content does not change it.
-    return (tool_name, *(str(tool_input.get(field, "\x00")) for field in _KEY_FIELDS))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -78,6 +79,8 @@ class Fragment:
     procsub: bool = False
     split: bool = False
     """Holds an unquoted `$IFS`: the shell splits it into several words."""
+    separators: str = ""
+    """Characters besides blanks that split it (`IFS=,` assigned in the line)."""
     sources: list[str] = field(default_factory=list)
     variables: list[str] = field(default_factory=list)
 
@@ -92,6 +95,8 @@ class Fragment:
         self.literal = self.literal and other.literal
         self.procsub = self.procsub or other.procsub
         self.split = self.split or other.split
+        if other.separators:
+            self.separators = "".join(dict.fromkeys(self.separators + other.separators))
         self.sources.extend(other.sources)
         self.variables.extend(other.variables)
 
@@ -109,16 +114,28 @@ def word_from(frag: Fragment, text: str) -> Word:
 
 
 def expand(frag: Fragment) -> list[Word]:
-    """The words a fragment becomes: one per candidate, brace-expanded, split on $IFS."""
+    """The words a fragment becomes: one per candidate, brace-expanded, split on $IFS.
+
+    The elements of `"${x[@]}"` (joined by a NUL, which no written word holds) are
+    words of their own, empty ones included, as bash passes them.
+    """
     words: list[Word] = []
+    splitter = _splitter(frag.separators) if frag.split else None
     for text in frag.texts:
         pieces = _brace_expand(text) if frag.literal and "{" in text else [text]
         for piece in pieces:
-            if frag.split:
-                words.extend(word_from(frag, part) for part in piece.split())
-            else:
-                words.append(word_from(frag, piece))
+            for element in piece.split("\x00") if "\x00" in piece else (piece,):
+                if splitter is not None:
+                    words.extend(word_from(frag, part) for part in splitter(element) if part)
+                else:
+                    words.append(word_from(frag, element))
     return words or [word_from(frag, "")]
+
+
+def _splitter(separators: str) -> Callable[[str], list[str]]:
+    if not separators:
+        return str.split
+    return re.compile(f"[\\s{re.escape(separators)}]+").split
 
 
 def brace_expand(text: str) -> list[str]:

@@ -24,6 +24,7 @@ __all__ = [
     "InputProblem",
     "ToolKind",
     "ToolSpec",
+    "classification_key",
     "tool_kind",
     "validate_input",
 ]
@@ -64,12 +65,21 @@ class ToolSpec(BaseModel):
     name: str
     kind: ToolKind
     fields: dict[str, tuple[FieldType, bool]] = {}
+    interpreted: tuple[str, ...] = ()
+    """The fields whose values Tether reads to judge the call (a command, a path, a URL):
+    checked strictly (size, emptiness) and, all of them, the classification's cache key."""
     strict: bool = True
     """Unknown fields are reported (file and shell tools); loose tools take any dict."""
 
 
-def _spec(name: str, kind: ToolKind, **fields: tuple[FieldType, bool]) -> ToolSpec:
-    return ToolSpec(name=name, kind=kind, fields=fields)
+def _spec(
+    name: str, kind: ToolKind, interpreted: str, **fields: tuple[FieldType, bool]
+) -> ToolSpec:
+    reads = tuple(interpreted.split())
+    unknown = [field for field in reads if field not in fields]
+    if unknown:
+        raise ValueError(f"tool spec {name}: interpreted fields {unknown} are not its fields")
+    return ToolSpec(name=name, kind=kind, fields=fields, interpreted=reads)
 
 
 _S: tuple[FieldType, bool] = ("str", False)
@@ -84,32 +94,50 @@ TOOLS: dict[str, ToolSpec] = {
         _spec(
             "Bash",
             ToolKind.SHELL,
+            "command",
             command=_SR,
             description=_S,
             timeout=_N,
             run_in_background=_B,
             dangerouslyDisableSandbox=_B,
         ),
-        _spec("Read", ToolKind.READ, file_path=_SR, offset=_N, limit=_N, pages=_S, allow_large=_B),
-        _spec("Write", ToolKind.WRITE, file_path=_SR, content=_SR),
         _spec(
-            "Edit", ToolKind.WRITE, file_path=_SR, old_string=_SR, new_string=_SR, replace_all=_B
+            "Read",
+            ToolKind.READ,
+            "file_path",
+            file_path=_SR,
+            offset=_N,
+            limit=_N,
+            pages=_S,
+            allow_large=_B,
         ),
-        _spec("MultiEdit", ToolKind.WRITE, file_path=_SR, edits=("list", True)),
+        _spec("Write", ToolKind.WRITE, "file_path", file_path=_SR, content=_SR),
+        _spec(
+            "Edit",
+            ToolKind.WRITE,
+            "file_path",
+            file_path=_SR,
+            old_string=_SR,
+            new_string=_SR,
+            replace_all=_B,
+        ),
+        _spec("MultiEdit", ToolKind.WRITE, "file_path", file_path=_SR, edits=("list", True)),
         _spec(
             "NotebookEdit",
             ToolKind.WRITE,
+            "notebook_path",
             notebook_path=_SR,
             new_source=_S,
             cell_id=_S,
             cell_type=_S,
             edit_mode=_S,
         ),
-        _spec("NotebookRead", ToolKind.READ, notebook_path=_SR, cell_id=_S),
-        _spec("Glob", ToolKind.READ, pattern=_SR, path=_S),
+        _spec("NotebookRead", ToolKind.READ, "notebook_path", notebook_path=_SR, cell_id=_S),
+        _spec("Glob", ToolKind.READ, "pattern path", pattern=_SR, path=_S),
         _spec(
             "Grep",
             ToolKind.READ,
+            "pattern path file_path glob",
             pattern=_SR,
             path=_S,
             file_path=_S,
@@ -123,11 +151,12 @@ TOOLS: dict[str, ToolSpec] = {
             **{"-A": _N, "-B": _N, "-C": _N, "-n": _B, "-i": _B, "-o": _B},
             **{"-l": _B, "-c": _B, "-r": _B},
         ),
-        _spec("LS", ToolKind.READ, path=_SR, ignore=_L),
-        _spec("WebFetch", ToolKind.NETWORK, url=_SR, prompt=_S, offset=_N),
+        _spec("LS", ToolKind.READ, "path", path=_SR, ignore=_L),
+        _spec("WebFetch", ToolKind.NETWORK, "url", url=_SR, prompt=_S, offset=_N),
         _spec(
             "WebSearch",
             ToolKind.WEB_SEARCH,
+            "query",
             query=_SR,
             allowed_domains=_L,
             blocked_domains=_L,
@@ -145,11 +174,28 @@ _INTERNAL = frozenset(
 )
 _SKILLS = frozenset({"Skill", "SlashCommand"})
 _MCP_BUILTINS = frozenset({"ListMcpResourcesTool", "ReadMcpResourceTool"})
-_INTERPRETED = frozenset(
-    {"command", "file_path", "notebook_path", "path", "pattern", "url", "glob", "query"}
-)
 _NON_EMPTY = frozenset({"command", "file_path", "notebook_path", "pattern", "url", "query"})
 """Fields whose empty value means nothing: the call is malformed."""
+
+
+def classification_key(tool_name: str, tool_input: Mapping[str, Any]) -> tuple[str, ...]:
+    """What a call's classification depends on: the tool and its spec's interpreted fields.
+
+    A Write's content or a Bash description does not change what the call does;
+    a tool without a spec (internal, MCP, unknown) is classified by its name alone.
+    A field the spec does not know is part of the key too: the call still goes
+    through classification (it asks), and such a field may be one it reads
+    (`notebook_path` on a Read).
+    """
+    spec = TOOLS.get(tool_name)
+    if spec is None:
+        return (tool_name,)
+    key = [tool_name, *(str(tool_input.get(field, "\x00")) for field in spec.interpreted)]
+    extra = [field for field in tool_input if field not in spec.fields]
+    if extra:
+        for field in sorted(extra):
+            key.extend((field, str(tool_input[field])))
+    return tuple(key)
 
 
 def tool_kind(tool_name: str) -> ToolKind:
@@ -215,7 +261,7 @@ def validate_input(tool_name: Any, tool_input: Any) -> tuple[InputProblem, ...]:
                     InputProblem(field=field, message=f"{tool_name} needs the field {field!r}")
                 )
             continue
-        problem = _field_problem(field, kind, tool_input[field])
+        problem = _field_problem(field, kind, tool_input[field], field in spec.interpreted)
         if problem is not None:
             problems.append(InputProblem(field=field, message=f"{tool_name}.{field} {problem}"))
     if spec.name == "MultiEdit" and isinstance(tool_input.get("edits"), list):
@@ -234,11 +280,11 @@ def validate_input(tool_name: Any, tool_input: Any) -> tuple[InputProblem, ...]:
     return tuple(problems)
 
 
-def _field_problem(field: str, kind: FieldType, value: Any) -> str | None:
+def _field_problem(field: str, kind: FieldType, value: Any, interpreted: bool) -> str | None:
     if kind == "str":
         if not isinstance(value, str):
             return f"is {_type_name(value)}, not text"
-        if field in _INTERPRETED:
+        if interpreted:
             limit = MAX_COMMAND_CHARS if field == "command" else MAX_PATH_CHARS
             if field in {"pattern", "glob", "query"}:
                 limit = MAX_PATTERN_CHARS

@@ -462,7 +462,24 @@ def embedded_commands(program: str, args: Sequence[str]) -> Embedded:
         _option_scripts(args, found, {"-P", "--pager", "--html", "-H"})
     elif program in {"bat", "batcat", "delta", "git-delta"}:
         _option_scripts(args, found, {"--pager"})
+    elif program == "nix-shell":
+        _option_scripts(args, found, {"--run", "--command"})
+    elif program == "nix" and args[:1] in (["develop"], ["shell"]):
+        _nix_command(args, found)
+    elif program == "direnv" and args[:1] == ["exec"] and len(args) > 2:
+        found.argvs.append((2, len(args)))  # `direnv exec DIR CMD ARGS...`
     return found
+
+
+def _nix_command(args: Sequence[str], found: Embedded) -> None:
+    """`nix develop -c CMD ARGS...`, `nix shell PKG --command CMD ARGS...`."""
+    for index, arg in enumerate(args):
+        if arg in {"-c", "--command"}:
+            if index + 1 < len(args):
+                found.argvs.append((index + 1, len(args)))
+            return
+        if arg == "--":
+            return
 
 
 _PACKAGE_EXEC = frozenset({"exec", "x", "dlx"})
@@ -534,7 +551,10 @@ def _shell_embedded(args: Sequence[str], found: Embedded) -> None:
     while index < len(args):
         arg = args[index]
         if arg in {"--", "-"}:
-            if arg == "-":
+            # Both end the options (`-` as `--` does); the -c string may follow them.
+            if takes_command and index + 1 < len(args):
+                found.scripts.append(_join_code(args, index + 1, index + 2))
+            elif arg == "-" or index + 1 >= len(args):
                 found.stdin_script = True
             return
         if arg.startswith("--"):

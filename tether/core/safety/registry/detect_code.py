@@ -313,6 +313,8 @@ def _shell(f: Findings) -> None:
             continue
         break
     f.handled_paths = True
+    if takes_command and c.code_walked:
+        return  # a wrapper of its -c string, whose commands are judged on their own
     if takes_command:
         f.fact("inline_code", f"{c.program} -c runs shell code")
         if c.dynamic_code:

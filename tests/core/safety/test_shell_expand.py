@@ -1,0 +1,139 @@
+"""The expansion stage: what one simple command runs, as data the walk carries out."""
+
+from __future__ import annotations
+
+import pytest
+
+from tether.core.safety.shell import ShellParser
+from tether.core.safety.shell_expand import (
+    NestedArgv,
+    NestedScript,
+    expand_command,
+    is_walked_shell_code,
+)
+from tether.core.safety.shell_model import WalkContext
+from tether.core.safety.shell_words import Word
+
+P = pytest.param
+
+
+def _words(*texts: str) -> list[Word]:
+    return [Word(text) for text in texts]
+
+
+@pytest.mark.parametrize(
+    ("program", "args"),
+    [
+        P("bash", ["-c", "ls"], id="bash"),
+        P("sh", ["-c", "ls"], id="sh"),
+        P("dash", ["-c", "ls"], id="dash"),
+        P("zsh", ["-c", "ls"], id="zsh"),
+        P("ksh", ["-c", "ls"], id="ksh"),
+        P("bash", ["-lc", "ls"], id="login-combined"),
+        P("bash", ["-ec", "ls"], id="errexit-combined"),
+        P("bash", ["-ce", "ls"], id="c-first"),
+        P("bash", ["-c", "--", "ls"], id="double-dash"),
+        P("bash", ["-c", "-e", "ls"], id="option-after-c"),
+        P("bash", ["-o", "pipefail", "-c", "ls"], id="set-option"),
+        P("bash", ["-O", "extglob", "-c", "ls"], id="shopt"),
+        P("bash", ["--login", "--norc", "-c", "ls"], id="long-options"),
+        P("bash", ["-c", "ls", "a0", "a1"], id="positional"),
+    ],
+)
+def test_harmless_shell_options_wrap_their_code(program: str, args: list[str]) -> None:
+    assert is_walked_shell_code(program, args, "ls")
+
+
+@pytest.mark.parametrize(
+    ("program", "args", "code"),
+    [
+        P("bash", ["-ic", "ls"], "ls", id="interactive"),
+        P("bash", ["-sc", "ls"], "ls", id="stdin-mode"),
+        P("bash", ["-kc", "ls"], "ls", id="keyword-mode"),
+        P("bash", ["+B", "-c", "ls"], "ls", id="no-brace-expansion"),
+        P("bash", ["+e", "-c", "ls"], "ls", id="plus-letter"),
+        P("bash", ["--rcfile", "x", "-c", "ls"], "ls", id="rcfile"),
+        P("bash", ["--init-file", "x", "-c", "ls"], "ls", id="init-file"),
+        P("bash", ["--debugger", "-c", "ls"], "ls", id="unknown-long"),
+        P("bash", ["-o", "vi", "-c", "ls"], "ls", id="unknown-set-option"),
+        P("bash", ["-o"], "ls", id="set-option-without-value"),
+        P("bash", ["-O", "extdebug", "-c", "ls"], "ls", id="unknown-shopt"),
+        P("fish", ["-c", "ls"], "ls", id="fish"),
+        P("csh", ["-c", "ls"], "ls", id="csh"),
+        P("bash", ["-c", "cat {}"], "cat {}", id="find-placeholder"),
+        P("sh", ["-c", "cat {/.}"], "cat {/.}", id="fd-placeholder"),
+        P("sh", ["-c", "echo {1}"], "echo {1}", id="parallel-placeholder"),
+    ],
+)
+def test_other_shell_options_keep_the_code_inline(program: str, args: list[str], code: str) -> None:
+    assert not is_walked_shell_code(program, args, code)
+
+
+def test_expansion_names_the_nested_code_and_adds_no_facts() -> None:
+    """`bash -c CODE` comes back as the command plus CODE to walk, in order."""
+    expansion = expand_command(_words("bash", "-c", "git status"), WalkContext(), (), ())
+    assert expansion.command.program == "bash"
+    assert expansion.command.code_walked
+    assert expansion.nested == [NestedScript("git status", expansion.nested[0].ctx)]
+    assert expansion.nested[0].ctx.depth == 1
+    assert not hasattr(expansion, "facts")
+
+
+def test_dynamic_code_is_never_walked_as_a_wrapper() -> None:
+    words = [Word("bash"), Word("-c"), Word("", dynamic=True, sources=("curl",))]
+    expansion = expand_command(words, WalkContext(), (), ())
+    assert not expansion.command.code_walked
+    assert expansion.command.dynamic_code
+    assert expansion.nested == []
+
+
+def test_a_shell_run_by_find_is_not_a_wrapper() -> None:
+    """`find -exec sh -c CODE`: once per file, in other directories: the shell stays inline code."""
+    expansion = expand_command(
+        _words("find", ".", "-exec", "sh", "-c", "id", ";"), WalkContext(), (), ()
+    )
+    (argv,) = expansion.nested
+    assert isinstance(argv, NestedArgv)
+    assert argv.ctx.run_by == "find"
+    inner = expand_command(list(argv.words), argv.ctx, (), ())
+    assert not inner.command.code_walked
+
+
+def test_xargs_shell_is_not_a_wrapper() -> None:
+    expansion = expand_command(_words("xargs", "sh", "-c", "ls"), WalkContext(), (), ())
+    assert expansion.command.program == "sh"
+    assert not expansion.command.code_walked
+
+
+def test_walked_code_reads_the_shells_stdin() -> None:
+    ctx = WalkContext(stdin="pipe", piped_from=("curl",))
+    expansion = expand_command(_words("bash", "-c", "sh"), ctx, (), ())
+    (nested,) = expansion.nested
+    assert isinstance(nested, NestedScript)
+    assert nested.ctx.stdin == "pipe"
+    assert nested.ctx.piped_from == ("curl",)
+
+
+def test_unbounded_parallelism_is_a_problem_of_the_expansion() -> None:
+    expansion = expand_command(_words("xargs", "-P", "0", "ls"), WalkContext(), (), ())
+    assert any("flood" in p for p in expansion.problems)
+
+
+@pytest.mark.parametrize(
+    ("command", "inner"),
+    [
+        P("bash -c -- 'rm -rf /'", ("rm", ("-rf", "/")), id="double-dash"),
+        P("bash -c - 'rm -rf /'", ("rm", ("-rf", "/")), id="single-dash"),
+        P("bash -ec -- 'rm -rf /'", ("rm", ("-rf", "/")), id="combined-double-dash"),
+        P("nix-shell --run 'rm -rf /'", ("rm", ("-rf", "/")), id="nix-shell-run"),
+        P("nix-shell -p x --command 'rm -rf /'", ("rm", ("-rf", "/")), id="nix-shell-command"),
+        P("nix develop -c rm -rf /", ("rm", ("-rf", "/")), id="nix-develop"),
+        P("nix shell pkg --command rm -rf /", ("rm", ("-rf", "/")), id="nix-shell-new"),
+        P("direnv exec . rm -rf /", ("rm", ("-rf", "/")), id="direnv-exec"),
+    ],
+)
+def test_commands_behind_shells_and_environments_are_walked(
+    shell_parser: ShellParser, command: str, inner: tuple[str, tuple[str, ...]]
+) -> None:
+    script = shell_parser.parse(command)
+    assert inner in {(c.program, c.args) for c in script.commands}

@@ -1,0 +1,350 @@
+"""The fact processors: small steps that each add the facts of one concern to a command.
+
+A processor is any callable `(Findings) -> None`, as a structlog processor is
+`(logger, name, event_dict)`: it reads the command in `Findings.command` and
+adds facts and paths to the same `Findings`, in one visible place. The
+analyzer runs a configured tuple of them over every simple command, in
+order (`default_processors` is the sequence Tether ships; a caller may pass
+its own). Program knowledge enters through one processor, `program_handler`,
+which calls `analyze_program`; the others are about the command's shape:
+wrappers, the registry's allowlist, uploads, redirects, the environment,
+paths and credentials.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from tether.core.safety.facts import PathUse, RiskFact, RiskLevel
+from tether.core.safety.programs import (
+    Findings,
+    analyze_program,
+    is_block_device,
+    is_secret_name,
+)
+from tether.core.safety.programs.base import names
+from tether.core.safety.registry import REGISTRY, vet
+from tether.core.safety.registry.detect_code import DECODERS
+from tether.core.safety.registry.dev import UPLOADS
+from tether.core.safety.registry.environment import (
+    LOADS_CODE,
+    SEARCH_PATHS,
+    builtin_assignments,
+    is_harmless,
+)
+from tether.core.safety.registry.git import runs_command
+from tether.core.safety.registry.network import NETWORK_PROGRAMS
+from tether.core.safety.registry.versions import VERSION_FLAGS, VERSION_WORDS
+from tether.core.safety.shell import ShellParser, SimpleCommand
+
+__all__ = [
+    "CredentialPaths",
+    "CredentialReader",
+    "NestedShell",
+    "Processor",
+    "default_processors",
+    "default_subcommand",
+    "environment",
+    "generic_paths",
+    "program_facts",
+    "program_handler",
+    "redirects",
+    "uploads",
+    "version_query",
+    "vet_options",
+    "wrapper_paths",
+]
+
+Processor = Callable[[Findings], None]
+"""One step of the analysis of a simple command: reads `findings.command`, adds to `findings`."""
+
+
+class CredentialReader(Protocol):
+    """What recognises credential files (`PathAnalyzer`)."""
+
+    def credential_reason(self, path: str, *, glob: bool = False) -> str | None: ...
+
+
+_PRIVILEGE_WRAPPERS = names("sudo doas pkexec run0 su runuser chroot nsenter unshare")
+_SYSTEM_BIN = re.compile(
+    r"^(/usr/local/s?bin|/usr/s?bin|/s?bin|/opt/homebrew/s?bin|/opt/local/s?bin|"
+    r"/usr/libexec|/nix/var/nix/profiles/default/bin|/run/current-system/sw/bin|"
+    r"/home/linuxbrew/\.linuxbrew/bin)/[^/]+$"
+)
+_PROJECT_TOOL = re.compile(r"^(\./)?(\.?venv|env|node_modules/\.bin|\.tox/[^/]+/bin)(/bin)?/[^/]+$")
+_HARMLESS_DEVICES = names(
+    "/dev/null /dev/stdout /dev/stderr /dev/stdin /dev/tty /dev/zero /dev/urandom /dev/random "
+    "/dev/fd/0 /dev/fd/1 /dev/fd/2"
+)
+_NETWORK_DEVICE = re.compile(r"^/dev/(tcp|udp)/")
+
+
+def program_facts(f: Findings) -> None:
+    """Wrappers that gain privileges, a program only known at run time, a program file."""
+    c = f.command
+    if set(c.wrappers) & _PRIVILEGE_WRAPPERS:
+        f.fact("privilege_escalation", f"{' '.join(c.wrappers)} {c.text}")
+    for fact in c.wrapper_facts:
+        f.fact(fact, f"{' '.join(c.wrappers)} {c.text}")
+    if c.dynamic_program:
+        sources = set(c.substituted)
+        if sources & DECODERS:
+            f.fact("decode_execute", f"{c.text} runs a decoded command")
+        if sources & NETWORK_PROGRAMS:
+            f.fact("pipe_to_shell", f"{c.text} runs a downloaded command")
+        f.fact("dynamic_command", f"the program is only known at run time ({c.text})")
+    if "/" in c.program_text and not c.dynamic_program:
+        program_path = posixpath.normpath(c.program_text)
+        if not _SYSTEM_BIN.match(program_path) and not _PROJECT_TOOL.match(c.program_text):
+            f.text_path(c.program_text, "exec")
+            f.fact("run_script", f"runs the program file {c.program_text}")
+        elif _PROJECT_TOOL.match(c.program_text):
+            f.text_path(c.program_text, "exec")
+
+
+program_handler: Processor = analyze_program
+"""What the program itself does: the program knowledge, as one processor (`analyze_program`)."""
+
+
+def vet_options(f: Findings) -> None:
+    """The allowlist rule: what the program's registry spec does not list is `unvetted`."""
+    command = f.command
+    spec = REGISTRY.get(command.program)
+    if spec is None or not command.program or f.subcommand[:1] == ("help",):
+        return  # `git commit --help` prints a page
+    name_paths = not f.handled_paths
+    words = vet(f, spec, name_paths=name_paths)
+    f.handled_paths = True
+    f.subcommand = words
+
+
+class NestedShell:
+    """The critical facts of shell strings that inline code hands to a shell (`os.system`).
+
+    Args:
+        parser: parses the strings.
+        facts_of: the facts of one command (the analyzer's own `analyze`).
+    """
+
+    def __init__(
+        self, parser: ShellParser, facts_of: Callable[[SimpleCommand], Sequence[RiskFact]]
+    ) -> None:
+        self._parser = parser
+        self._facts_of = facts_of
+
+    def __call__(self, f: Findings) -> None:
+        if not f.shell_strings:
+            return
+        for text in f.shell_strings[:8]:
+            script = self._parser.parse(text)
+            for command in script.commands[:32]:
+                for fact in self._facts_of(command):
+                    if fact.level is RiskLevel.CRITICAL:
+                        f.fact(fact.kind, f"{f.command.program} runs: {fact.detail}")
+
+
+def redirects(f: Findings) -> None:
+    """Files a command's redirects read and write, devices, and `/dev/tcp` connections."""
+    for redirect in f.command.redirects:
+        target = redirect.target
+        if _NETWORK_DEVICE.match(target):
+            f.fact("reverse_shell", f"redirects to the network ({target})")
+            continue
+        if target in _HARMLESS_DEVICES or target.startswith("/dev/fd/"):
+            continue
+        access = "write" if redirect.writes else "read"
+        f.paths.append(PathUse(path=target, access=access, dynamic=redirect.dynamic, glob=False))
+        if redirect.writes:
+            if is_block_device(target):
+                f.fact("disk_destruction", f"writes to the disk device {target}")
+            else:
+                f.fact("file_write", f"{f.command.text} {redirect.op} {target}")
+
+
+def environment(f: Findings) -> None:
+    """The environment rule (registry/environment.py): assignments are judged."""
+    c = f.command
+    exported, shell = builtin_assignments(c.program, c.args)
+    if not (exported or shell or c.assignments or c.variables):
+        return  # nothing set, nothing read: the common case, kept cheap
+    values = dict(c.assignments)
+    if not c.program or c.program in _DECLARERS:
+        shell.extend(name for name, _ in c.assignments if name not in exported)
+        pairs = [(name, values.get(name, "")) for name in exported]
+    else:
+        pairs = [*c.assignments, *((name, values.get(name, "")) for name in exported)]
+    # `read PAGER`, `printf -v PAGER`, `mapfile`: a value only known at run time.
+    runtime = set(shell) if c.program and c.program not in _DECLARERS else set()
+    for name in (*shell, *(name for name, _ in pairs)):
+        harmless = name not in runtime and is_harmless(name, values.get(name, ""))
+        if LOADS_CODE.match(name) and not harmless:
+            f.fact("env_change", f"sets {name}")
+    for name, value in (*pairs, *((n, values.get(n, "")) for n in shell)):
+        if _git_setting_runs_command(name, value):
+            f.fact("git_hooks", f"{name} sets a git setting that runs commands")
+    for name, value in pairs:
+        if is_harmless(name, value) or LOADS_CODE.match(name):
+            continue
+        if name in SEARCH_PATHS:
+            for entry in value.split(":"):
+                if entry:
+                    f.text_path(entry, "read", dynamic=bool(c.variables))
+            continue
+        f.fact("unvetted", f"sets {name} for {c.program or 'the shell'}")
+    secrets = [name for name in c.variables if is_secret_name(name)]
+    if secrets:
+        if c.program in _PRINTERS:
+            f.fact("secrets_read", f"prints ${secrets[0]}")
+        else:
+            f.fact("secret_env_use", f"{c.program or 'the shell'} uses ${secrets[0]}")
+
+
+def wrapper_paths(f: Findings) -> None:
+    """Paths the wrappers' own options name (`env -C DIR`, `chroot DIR`, `time -o FILE`)."""
+    for path, access in f.command.wrapper_paths:
+        f.text_path(path, "read" if access == "read" else "write" if access == "write" else "cd")
+
+
+class CredentialPaths:
+    """`credential_access` when a path the command uses is a credential file.
+
+    Args:
+        paths: recognises credential files.
+    """
+
+    def __init__(self, paths: CredentialReader) -> None:
+        self._paths = paths
+
+    def __call__(self, f: Findings) -> None:
+        for use in f.paths:
+            # A dynamic path is checked by its best guess (`cat $(echo .env)` is `.env`).
+            if use.access in {"list", "cd"} or not use.path:
+                continue
+            reason = self._paths.credential_reason(use.path, glob=use.glob)
+            if reason is not None:
+                f.fact("credential_access", f"{use.path}: {reason}")
+                return
+
+
+def default_subcommand(f: Findings) -> None:
+    """The leading operands, for policy matching, when no earlier step named the subcommand."""
+    if not f.subcommand:
+        f.subcommand = tuple(a for a in f.command.args if not a.startswith("-"))[:3]
+
+
+def default_processors(
+    parser: ShellParser,
+    paths: CredentialReader,
+    facts_of: Callable[[SimpleCommand], Sequence[RiskFact]],
+) -> tuple[Processor, ...]:
+    """The sequence Tether runs over every simple command, in order.
+
+    Knowledge first (wrappers, the program's handler, the registry's allowlist,
+    uploads, version queries, shell strings in inline code), then paths (the
+    generic guess for programs nobody described, redirects, the environment,
+    wrapper options), then what the paths reveal (credentials).
+    """
+    return (
+        program_facts,
+        program_handler,
+        vet_options,
+        uploads,
+        version_query,
+        NestedShell(parser, facts_of),
+        generic_paths,
+        redirects,
+        environment,
+        wrapper_paths,
+        CredentialPaths(paths),
+        default_subcommand,
+    )
+
+
+_DECLARERS = names("declare typeset local readonly export")
+
+
+_REMOTE = re.compile(r"^[\w.-]+:(?!/)|^[\w.-]+:/|://")
+
+
+def uploads(f: Findings) -> None:
+    """`gh gist create .env`, `aws s3 cp .env s3://b/`: local files sent over the network."""
+    command = f.command
+    uploads = UPLOADS.get(command.program)
+    if uploads is None:
+        return
+    args = command.args
+    words = [a for a in args if not a.startswith("-")]
+    if command.program in REGISTRY:
+        # The spec's reading: `kubectl -n prod cp` is a cp, whatever `-n` takes.
+        words = list(f.subcommand)
+    for sub, file_options in uploads:
+        if tuple(words[: len(sub)]) != sub:
+            continue
+        for index, arg in enumerate(args):
+            name, equals, value = arg.partition("=")
+            if name in file_options:
+                if equals:
+                    f.text_path(value, "read")
+                else:
+                    f.arg(index + 1, "read")
+        for index, arg in enumerate(args):
+            if arg in sub or arg.startswith("-") or _REMOTE.search(arg):
+                continue
+            f.arg(index, "read")
+        return
+
+
+_GIT_CONFIG_KEY = re.compile(r"^GIT_CONFIG_KEY_\d+$")
+_GIT_PARAMETER_KEY = re.compile(r"'([^'=]+)'\s*=|(?:^|\s)([\w.-]+)=")
+
+
+def _git_setting_runs_command(name: str, value: str) -> bool:
+    """`GIT_CONFIG_KEY_0=core.pager`, `GIT_CONFIG_PARAMETERS="'core.fsmonitor'='x'"`."""
+    if _GIT_CONFIG_KEY.match(name):
+        return runs_command(value, None)
+    if name == "GIT_CONFIG_PARAMETERS":
+        return any(
+            runs_command(m.group(1) or m.group(2), None) for m in _GIT_PARAMETER_KEY.finditer(value)
+        )
+    return False
+
+
+def version_query(f: Findings) -> None:
+    """`X --version`: harmless only where the flag really prints a version, stdin untouched."""
+    command = f.command
+    if len(command.args) != 1 or command.args[0] not in VERSION_WORDS:
+        return
+    flag = command.args[0]
+    known = flag in VERSION_FLAGS.get(command.program, frozenset())
+    if command.stdin != "none" or (command.redirects and not known):
+        f.fact("unvetted", f"{command.text}: a version query with stdin redirected")
+    elif known:
+        # It only prints a version: what the program's handler guessed (network for
+        # `curl`, a database for `sqlite3`) does not happen.
+        f.facts = [fact for fact in f.facts if fact.level is RiskLevel.CRITICAL]
+    elif command.program not in REGISTRY or (
+        # A word, not an option: a version query only where the spec has that subcommand.
+        not flag.startswith("-") and flag not in REGISTRY[command.program].subs
+    ):
+        f.fact("unvetted", f"{command.text}: not a version flag Tether knows for this program")
+
+
+_PRINTERS = names("echo printf print printenv env cat tee logger say wall write curl wget nc")
+
+
+def generic_paths(f: Findings) -> None:
+    """An unknown program: every operand, and every `--option=value`, may be a path."""
+    if f.handled_paths:
+        return
+    for index, arg in enumerate(f.command.args):
+        if arg.startswith("-"):
+            _, equals, value = arg.partition("=")
+            if equals and ("/" in value or value.startswith(("~", "."))):
+                f.text_path(value, "arg", dynamic=index in f.command.dynamic_args)
+            continue
+        if "://" in arg:
+            continue
+        f.arg(index, "arg")

@@ -1,0 +1,332 @@
+"""The expansion stage: what one simple command really runs.
+
+The walk hands over the words of a simple command; this stage peels its
+wrappers (`sudo`, `env`, `timeout`, `xargs`, ...), finds the commands the
+program runs itself (`bash -c CODE`, `eval`, `find -exec`, `git -c
+core.pager=...`, `nix-shell --run`), and the code held in variables that
+programs run (`GIT_PAGER=...`, `alias x=...`). It answers with data: the
+`SimpleCommand` to record and the nested work (shell code to parse, argument
+vectors to expand in turn), which the walk carries out in order. It adds no
+facts: those are the analyzer's processors' job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from tether.core.safety.shell_model import SimpleCommand, WalkContext
+from tether.core.safety.shell_words import Word
+from tether.core.safety.wrappers import (
+    EXEC_VARIABLES,
+    Code,
+    embedded_commands,
+    program_name,
+    unwrap,
+)
+
+__all__ = [
+    "Expansion",
+    "NestedArgv",
+    "NestedScript",
+    "expand_assignments",
+    "expand_command",
+    "is_walked_shell_code",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NestedScript:
+    """Shell code a command runs, to be parsed and walked where `ctx` says."""
+
+    text: str
+    ctx: WalkContext
+
+
+@dataclass(frozen=True, slots=True)
+class NestedArgv:
+    """The words of a command another command runs (`find -exec CMD ... ;`)."""
+
+    words: tuple[Word, ...]
+    ctx: WalkContext
+
+
+@dataclass(slots=True)
+class Expansion:
+    """One simple command expanded: what to record, and the nested work, in order."""
+
+    command: SimpleCommand
+    nested: list[NestedScript | NestedArgv] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+# Shells whose `-c` string tree-sitter-bash reads as the shell would (not fish or csh).
+_WALKED_SHELLS = frozenset({"sh", "bash", "rbash", "dash", "ash", "zsh", "ksh", "mksh"})
+# Single-letter shell options that change nothing about what the -c string runs:
+# errexit, nounset, xtrace, verbose, noglob, login shell (reads the user's profile,
+# as every terminal does), and `-c` itself. Not `-i` (interactive rc files), `-s`
+# (stdin), `-k` (assignments anywhere: changes how the string parses), `+B`.
+_HARMLESS_SHELL_LETTERS = frozenset("ceuxvfl")
+_HARMLESS_SET_OPTIONS = frozenset(
+    {"errexit", "nounset", "pipefail", "xtrace", "verbose", "noglob", "noclobber", "posix"}
+)
+_HARMLESS_SHOPT = frozenset(
+    {"extglob", "nullglob", "globstar", "dotglob", "failglob", "nocaseglob", "inherit_errexit"}
+)
+_HARMLESS_LONG = frozenset({"--login", "--norc", "--noprofile", "--posix", "--noediting"})
+# `{}`, `{/}`, `{.}`, `{1}`: placeholders xargs, find, fd and parallel replace with file
+# names inside the string: a file name becomes code.
+_PLACEHOLDER = re.compile(r"\{[^{}\s]{0,4}\}")
+
+
+def is_walked_shell_code(program: str, args: Sequence[str], code: str) -> bool:
+    """Whether `program ARGS` is a shell running `code` with -c and nothing else.
+
+    Such a shell is a wrapper of its code: the code's commands are judged on
+    their own, and the shell adds nothing to them. Any option outside the
+    harmless set (rc files, stdin, interactive mode, parsing changes) keeps
+    the shell judged as running inline code.
+    """
+    if program not in _WALKED_SHELLS or _PLACEHOLDER.search(code):
+        return False
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            return True
+        if arg.startswith("--"):
+            if arg not in _HARMLESS_LONG:
+                return False
+        elif arg[:1] in {"-", "+"} and len(arg) > 1:
+            letters = arg[1:]
+            if letters in {"o", "O"}:
+                allowed = _HARMLESS_SET_OPTIONS if letters == "o" else _HARMLESS_SHOPT
+                if index + 1 >= len(args) or args[index + 1] not in allowed:
+                    return False
+                index += 1
+            elif arg[0] == "+" or not set(letters) <= _HARMLESS_SHELL_LETTERS:
+                return False
+        else:
+            return True  # the -c string: what follows are its positional parameters
+        index += 1
+    return True
+
+
+def expand_command(
+    words: Sequence[Word],
+    ctx: WalkContext,
+    assignments: tuple[tuple[str, str], ...],
+    assignment_words: Sequence[Word],
+) -> Expansion:
+    """The command `words` run in `ctx`, with what its wrappers and embedded code run."""
+    texts = [w.text for w in words]
+    peeled = unwrap(texts)
+    if peeled.args_from_stdin and ctx.stdin_text is not None and ctx.stdin != "none":
+        # `echo /etc/passwd | xargs cat`: what xargs reads is known, so are the arguments.
+        words = [*words, *(Word(text) for text in ctx.stdin_text.split()[:64])]
+        texts = [w.text for w in words]
+    index = peeled.program if peeled.program is not None else 0
+    program_word = words[index]
+    args = words[index + 1 :]
+    extra_assignments = tuple(
+        tuple(texts[i].split("=", 1)) for i in peeled.assignments if "=" in texts[i]
+    )
+    all_assignments = assignments + tuple((a[0], a[1]) for a in extra_assignments)
+    program = program_name(program_word.text) if program_word.text else ""
+    arg_texts = [a.text for a in args]
+    # A dynamic program is analysed by its best guess too (`$0 -c '...'` runs bash):
+    # what that finds can deny; the dynamic mark already keeps it from being allowed.
+    embedded = embedded_commands(program, arg_texts)
+
+    code_dynamic = program_word.dynamic
+    code_sources: list[str] = list(program_word.sources)
+    nested: list[tuple[Code, Sequence[Word], str]] = [
+        (code, words, program or "shell") for code in peeled.scripts
+    ]
+    nested.extend((code, args, f"{program} code") for code in embedded.scripts)
+    for code, owner, _ in nested:
+        span = owner[code.start : code.end]
+        if any(w.dynamic for w in span):
+            code_dynamic = True
+            for w in span:
+                code_sources.extend(w.sources)
+    for w in words[: index + 1]:
+        code_sources.extend(w.sources)
+
+    substituted: list[str] = list(code_sources)
+    variables: list[str] = []
+    for w in [*words, *assignment_words]:
+        substituted.extend(w.sources)
+        variables.extend(w.variables)
+
+    shell_code = [code.text for code in embedded.scripts]
+    code_walked = (
+        len(shell_code) == 1
+        and not code_dynamic
+        and not program_word.dynamic
+        and not peeled.args_from_stdin
+        and not ctx.run_by
+        and is_walked_shell_code(program, arg_texts, shell_code[0])
+    )
+    command = SimpleCommand.model_construct(
+        program=program,
+        program_text=program_word.text,
+        args=tuple(arg_texts),
+        dynamic_program=program_word.dynamic,
+        dynamic_args=tuple(i for i, a in enumerate(args) if a.dynamic),
+        glob_args=tuple(i for i, a in enumerate(args) if a.glob),
+        procsub_args=tuple(i for i, a in enumerate(args) if a.procsub),
+        dynamic_code=code_dynamic,
+        code_walked=code_walked,
+        substituted=tuple(dict.fromkeys(substituted)),
+        variables=tuple(dict.fromkeys(variables)),
+        assignments=all_assignments,
+        redirects=ctx.redirects,
+        wrappers=peeled.wrappers,
+        wrapper_paths=tuple((texts[i], access) for i, access in peeled.paths),
+        wrapper_facts=peeled.facts,
+        stdin=ctx.stdin,
+        stdin_text=ctx.stdin_text,
+        piped_from=ctx.piped_from,
+        args_from_stdin=peeled.args_from_stdin,
+        source=ctx.source,
+        function=ctx.function,
+        depth=ctx.depth,
+        subshell=ctx.subshell,
+        text=" ".join([program or "<unknown>", *arg_texts]),
+    )
+    expansion = Expansion(command)
+    # Only xargs and parallel run commands in parallel, and both are peeled as wrappers.
+    flood = _unbounded_parallelism(texts) if peeled.args_from_stdin else None
+    if flood:
+        expansion.problems.append(
+            f"{flood} starts as many processes as it can: it may flood the machine"
+        )
+
+    child = ctx._replace(depth=ctx.depth + 1, extra_args=(), subshell=True, run_by="")
+    work = expansion.nested
+    for name, value, dynamic in _exec_assignments(all_assignments, words, peeled.assignments):
+        if not dynamic:
+            work.append(
+                NestedScript(value, child._replace(source=f"${name}", stdin="none", redirects=()))
+            )
+    if program == "alias":
+        for word in args:
+            name, equals, value = word.text.partition("=")
+            if equals and value and not word.dynamic:
+                work.append(
+                    NestedScript(value, child._replace(source=f"alias {name}", stdin="none"))
+                )
+    for code, owner, label in nested:
+        span = owner[code.start : code.end]
+        if any(w.dynamic for w in span):
+            continue
+        if code_walked:
+            # The -c string's commands read the shell's stdin (`curl x | bash -c 'sh'`).
+            inner = child._replace(source=label, redirects=())
+        else:
+            inner = child._replace(source=label, stdin="none", redirects=())
+        work.append(NestedScript(code.text, inner))
+    for start, end in embedded.argvs:
+        # `{}` stands for each file found: under find's start paths, which the sandbox
+        # checks, so it is left as a relative name rather than marked unknown.
+        label = "find -exec" if program == "find" else program
+        runs = ctx._replace(source=label, extra_args=(), run_by=program)
+        work.append(NestedArgv(tuple(args[start:end]), runs))
+    reads_code = embedded.stdin_script and ctx.stdin in {"heredoc", "herestring"}
+    if reads_code and ctx.stdin_text is not None:
+        work.append(
+            NestedScript(ctx.stdin_text, child._replace(source=f"{program} <<", stdin="none"))
+        )
+    return expansion
+
+
+def expand_assignments(
+    assignments: tuple[tuple[str, str], ...], words: Sequence[Word], ctx: WalkContext
+) -> Expansion:
+    """A bare `NAME=value ...` statement, and the code held in variables programs run."""
+    expansion = Expansion(_assignment_only(assignments, words, ctx))
+    child = ctx._replace(depth=ctx.depth + 1, extra_args=(), stdin="none", run_by="")
+    for (name, value), word in zip(assignments, words, strict=False):
+        if name in EXEC_VARIABLES and value and not word.dynamic:
+            expansion.nested.append(
+                NestedScript(value, child._replace(source=f"${name}", redirects=()))
+            )
+    return expansion
+
+
+def _assignment_only(
+    assignments: tuple[tuple[str, str], ...], words: Sequence[Word], ctx: WalkContext
+) -> SimpleCommand:
+    sources: list[str] = []
+    variables: list[str] = []
+    for word in words:
+        sources.extend(word.sources)
+        variables.extend(word.variables)
+    return SimpleCommand.model_construct(
+        program="",
+        program_text="",
+        args=(),
+        dynamic_program=False,
+        dynamic_args=(),
+        glob_args=(),
+        procsub_args=(),
+        dynamic_code=False,
+        code_walked=False,
+        substituted=tuple(dict.fromkeys(sources)),
+        variables=tuple(dict.fromkeys(variables)),
+        assignments=assignments,
+        redirects=ctx.redirects,
+        wrappers=(),
+        wrapper_paths=(),
+        wrapper_facts=(),
+        stdin=ctx.stdin,
+        stdin_text=ctx.stdin_text,
+        piped_from=ctx.piped_from,
+        args_from_stdin=False,
+        source=ctx.source,
+        function=ctx.function,
+        depth=ctx.depth,
+        subshell=ctx.subshell,
+        text=" ".join(f"{name}={value}" for name, value in assignments),
+    )
+
+
+def _exec_assignments(
+    assignments: Sequence[tuple[str, str]], words: Sequence[Word], env_indexes: Sequence[int]
+) -> Iterator[tuple[str, str, bool]]:
+    """Assignments to variables whose value is a command (`GIT_PAGER`, `EDITOR`...)."""
+    dynamic_values = {words[i].text.split("=", 1)[1] for i in env_indexes if words[i].dynamic}
+    for name, value in assignments:
+        if name in EXEC_VARIABLES and value:
+            yield name, value, value in dynamic_values
+
+
+_PARALLEL_OPTIONS = {
+    "xargs": ("-P", "--max-procs"),
+    "parallel": ("-j", "-P", "--jobs", "--max-procs"),
+}
+
+
+def _unbounded_parallelism(texts: Sequence[str]) -> str | None:
+    """`xargs -P 0`, `parallel -j0`: no limit on how many processes run at once."""
+    for index, text in enumerate(texts):
+        options = _PARALLEL_OPTIONS.get(text.rsplit("/", 1)[-1])
+        if options is None:
+            continue
+        for position in range(index + 1, min(len(texts), index + 32)):
+            word = texts[position]
+            following = texts[position + 1] if position + 1 < len(texts) else ""
+            for option in options:
+                if word == option:
+                    value = following
+                elif word.startswith(option + "="):
+                    value = word[len(option) + 1 :]
+                elif len(option) == 2 and word.startswith(option):
+                    value = word[2:]
+                else:
+                    continue
+                if value.strip() in {"0", "0%"}:
+                    return f"{text} {option} 0"
+    return None

@@ -1,0 +1,144 @@
+"""The shell analysis's data: the commands a line would run, and where each was found.
+
+These are the types every stage shares: the walk builds `SimpleCommand`s, the
+expansion stage adds the ones hidden in wrappers and embedded code, and the
+analyzer's processors read them. They import nothing from the stages above.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+from pydantic import BaseModel, ConfigDict
+
+from tether.core.safety.shell_words import Word
+
+__all__ = [
+    "Redirect",
+    "ShellScript",
+    "SimpleCommand",
+    "StdinKind",
+    "WalkContext",
+]
+
+StdinKind = Literal["none", "pipe", "heredoc", "herestring", "file"]
+
+
+class Redirect(BaseModel):
+    """One redirection: `op` as written (`>`, `>>`, `<`, `&>`, `2>`), and its target."""
+
+    model_config = ConfigDict(frozen=True)
+
+    op: str
+    target: str
+    dynamic: bool = False
+    """The target contains something only known at run time (`> "$LOG"`)."""
+    sources: tuple[str, ...] = ()
+    """Programs behind a process-substitution target (`< <(curl ...)`)."""
+
+    @property
+    def writes(self) -> bool:
+        return ">" in self.op
+
+    @property
+    def reads(self) -> bool:
+        return "<" in self.op
+
+
+class SimpleCommand(BaseModel):
+    """One command that would run, normalised.
+
+    `program` is the basename in lower case after wrappers are peeled
+    (`sudo /usr/bin/RM -rf /` has program `rm`, wrapper `sudo`); `args` are the
+    words after it with quotes removed. Index lists point into `args`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    program: str
+    """Basename in lower case; empty for a bare `NAME=value` assignment."""
+    program_text: str = ""
+    """The program word as written, unquoted (`/usr/bin/rm`, `./run.sh`)."""
+    args: tuple[str, ...] = ()
+    dynamic_program: bool = False
+    """The program name is only known at run time (`$CMD`, `$(which x)`)."""
+    dynamic_args: tuple[int, ...] = ()
+    glob_args: tuple[int, ...] = ()
+    procsub_args: tuple[int, ...] = ()
+    """Arguments that are process substitutions (`<(curl ...)`)."""
+    dynamic_code: bool = False
+    """Shell code this command runs (`bash -c "$X"`, `eval $(...)`) is only known at run time."""
+    code_walked: bool = False
+    """A shell running a `-c` string and nothing else (`bash -c 'git status'`): the string's
+    commands are in the script, judged on their own; the shell is only their wrapper."""
+    substituted: tuple[str, ...] = ()
+    """Programs whose output is substituted into this command's words or code."""
+    variables: tuple[str, ...] = ()
+    """Names of the variables this command's words expand."""
+    assignments: tuple[tuple[str, str], ...] = ()
+    """Environment assignments: `NAME=value` prefixes, `env NAME=value`, `export NAME=value`."""
+    redirects: tuple[Redirect, ...] = ()
+    wrappers: tuple[str, ...] = ()
+    wrapper_paths: tuple[tuple[str, str], ...] = ()
+    """(path, access) named by the wrappers' own options (`env -C DIR`, `chroot DIR`)."""
+    wrapper_facts: tuple[str, ...] = ()
+    """Risk facts of the wrappers themselves (`uv run --with PKG` installs a package)."""
+    stdin: StdinKind = "none"
+    stdin_text: str | None = None
+    """What stdin carries when it is known: a here-document, a here-string, `echo` output."""
+    piped_from: tuple[str, ...] = ()
+    """Programs earlier in the pipeline feeding this command's stdin."""
+    args_from_stdin: bool = False
+    """More arguments are read from stdin at run time (`xargs`)."""
+    source: str = ""
+    """Where the command was found: "" at top level, "$(...)", "bash -c", "find -exec", ..."""
+    function: str | None = None
+    """The function whose body holds this command."""
+    depth: int = 0
+    """Nesting level of shell code (`bash -c` inside `bash -c` is 2)."""
+    subshell: bool = False
+    """Runs in a subshell (`( )`, a pipeline stage, a substitution, `bash -c`): a `cd` there
+    does not change the directory of the commands after it."""
+    text: str = ""
+    """The normalised command line: program and arguments joined by spaces."""
+
+    def is_dynamic(self, index: int) -> bool:
+        return index in self.dynamic_args
+
+
+class ShellScript(BaseModel):
+    """A parsed command: the simple commands it would run and what was not understood."""
+
+    model_config = ConfigDict(frozen=True)
+
+    command: str
+    commands: tuple[SimpleCommand, ...]
+    problems: tuple[str, ...] = ()
+    """Why (parts of) the command were not understood; empty when fully understood."""
+    recursive_functions: tuple[str, ...] = ()
+    """Functions that call themselves (a fork bomb is one)."""
+
+    @property
+    def understood(self) -> bool:
+        return not self.problems
+
+
+class WalkContext(NamedTuple):
+    """Where the walk stands: nesting, source, function, stdin, the enclosing redirects.
+
+    A named tuple: the walk derives one per statement, and `_replace` on a tuple
+    costs a third of `dataclasses.replace` on the gate's hot path.
+    """
+
+    depth: int = 0
+    source: str = ""
+    function: str | None = None
+    stdin: StdinKind = "none"
+    stdin_text: str | None = None
+    piped_from: tuple[str, ...] = ()
+    redirects: tuple[Redirect, ...] = ()
+    extra_args: tuple[Word, ...] = ()
+    subshell: bool = False
+    run_by: str = ""
+    """The program running this command with words of its own (`find -exec`, `fd -x`): once
+    per file, maybe elsewhere, with file names put in its words."""

@@ -1,0 +1,648 @@
+"""The walk: every simple command a parsed shell line would run, where it stands.
+
+The walk visits the tree-sitter tree: pipeline stages, `&&`/`||`/`;` lists,
+subshells and groups, `$(...)` and backticks (also inside strings, arguments,
+assignments and redirect targets), process substitution, loop and `if`/`case`
+bodies, function bodies and here-documents. It is the top layer of three:
+words are built by `shell_frag.WordBuilder` (with what the line's variables
+hold, `shell_variables`), arithmetic that evaluates code is judged by
+`shell_arith.ArithmeticWalk`, and this layer hands each command's words to
+the expansion stage (`shell_expand`), then walks the nested code and commands
+that stage found.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import replace as _evolve
+
+from tree_sitter import Node, Parser
+
+from tether.core.safety.shell_arith import ArithmeticWalk
+from tether.core.safety.shell_bounds import exceeded_bound
+from tether.core.safety.shell_expand import (
+    Expansion,
+    NestedArgv,
+    expand_assignments,
+    expand_command,
+)
+from tether.core.safety.shell_frag import LANGUAGE
+from tether.core.safety.shell_model import Redirect, SimpleCommand, StdinKind, WalkContext
+from tether.core.safety.shell_variables import Variables
+from tether.core.safety.shell_words import (
+    Fragment,
+    Word,
+    ansi_c,
+    expand,
+    expand_leading_braces,
+    join_continuations,
+    word_from,
+)
+
+__all__ = ["LANGUAGE", "Walk"]
+
+_MAX_NODE_DEPTH = 150
+_FALLBACK_WORDS = 64
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_STATEMENTS = _names(
+    "command pipeline list redirected_statement subshell compound_statement if_statement "
+    "while_statement for_statement c_style_for_statement case_statement function_definition "
+    "negated_command variable_assignment variable_assignments declaration_command "
+    "unset_command test_command do_group program case_item elif_clause else_clause ERROR"
+)
+_REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
+_LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
+# Words that make variables worth collecting even when the line has no `$`:
+# arithmetic reads a variable by its bare name (`read x; (( x ))`).
+_ARITHMETIC_MARKS = (b"((", b"[[", b"let", b"-i", b"[")
+
+
+class Walk(ArithmeticWalk):
+    """One parse: walks the tree and collects commands and problems."""
+
+    def __init__(self, parser: Parser, max_nesting: int, max_commands: int) -> None:
+        super().__init__()
+        self.parser = parser
+        self.max_nesting = max_nesting
+        self.max_commands = max_commands
+        self.commands: list[SimpleCommand] = []
+        self.calls: dict[str, set[str]] = {}
+        """Function name -> the programs its body runs."""
+        self.level = 0
+        self.herestring_sources: tuple[str, ...] = ()
+        self.defined: set[str] = set()
+        """Functions defined so far: a call to one runs its body, walked where it is defined."""
+
+    def recursive_functions(self) -> tuple[str, ...]:
+        """Functions that reach themselves through calls (`f(){ f|f& }`, or via another)."""
+        functions = {name.lower(): name for name in self.calls}
+        found = []
+        for name in self.calls:
+            seen: set[str] = set()
+            stack = [p for p in self.calls[name] if p in functions]
+            while stack:
+                current = stack.pop()
+                if current == name.lower():
+                    found.append(name)
+                    break
+                if current in seen:
+                    continue
+                seen.add(current)
+                stack.extend(p for p in self.calls.get(functions[current], ()) if p in functions)
+        return tuple(sorted(found))
+
+    # -- scripts ---------------------------------------------------------------------
+
+    def script(self, text: str, ctx: WalkContext) -> None:
+        """Parse `text` as shell code at nesting `ctx.depth` and walk it."""
+        if ctx.depth > self.max_nesting:
+            self.problem(f"shell code is nested more than {self.max_nesting} levels deep")
+            return
+        over = exceeded_bound(text)
+        if over is not None:
+            # Parsing this could take seconds and gigabytes: look only for denials in it.
+            self.problem(f"the command is too large to analyse: {over}")
+            self._fallback(text, ctx)
+            return
+        if "\\\n" in text:
+            text = join_continuations(text)
+        data = text.encode("utf-8", "surrogatepass")
+        tree = self.parser.parse(data)
+        root = tree.root_node
+        if root.has_error and "{" in text:
+            # `{ls,-la}` is a broken group to tree-sitter and `ls -la` to bash.
+            spelled = expand_leading_braces(text)
+            if spelled is not None:
+                retry = self.parser.parse(spelled.encode("utf-8", "surrogatepass"))
+                if not retry.root_node.has_error:
+                    text, data, root = (
+                        spelled,
+                        spelled.encode("utf-8", "surrogatepass"),
+                        retry.root_node,
+                    )
+        outer_source, outer_variables = self.source, self.variables
+        self.source = data
+        collect = b"$" in data or any(mark in data for mark in _ARITHMETIC_MARKS)
+        self.variables = self._collect_variables(root) if collect else Variables()
+        try:
+            if root.has_error:
+                self.problem(_error_message(root, data))
+                self._fallback(text, ctx)
+            self.statement(root, ctx)
+        finally:
+            self.source, self.variables = outer_source, outer_variables
+
+    def _fallback(self, text: str, ctx: WalkContext) -> None:
+        """Commands read from text tree-sitter could not parse, to find denials in it.
+
+        Quotes, escapes and braces are dropped and the text is split at
+        separators: crude, but `{rm,-rf,/}` or `rm -rf / ((` still show `rm -rf /`.
+        Such a command is never allowed (it has problems); this only lets it be denied.
+        """
+        cleaned = re.sub(r"\\\n", "", text)
+        cleaned = re.sub(r"[\\'\"]", "", cleaned)
+        cleaned = re.sub(r"\$?[{},]", " ", cleaned)
+        # Repeated pieces once each, so padding cannot use up the command budget;
+        # a substitution or subshell starts a command of its own (`echo $(mkfs ...)`).
+        # A pipe joins the stages of one piece: `curl x | sh` stays a pipe into a shell.
+        for piece in dict.fromkeys(re.split(r"(?:\|\||[;&\n<>()`])+", cleaned)):
+            upstream: tuple[str, ...] = ()
+            stages = list(dict.fromkeys(stage.strip() for stage in piece.split("|")))
+            if len(stages) > _FALLBACK_WORDS:
+                # Both ends of a long pipe: the source and the shell it feeds.
+                half = _FALLBACK_WORDS // 2
+                stages = stages[:half] + stages[-half:]
+            for stage in stages:
+                # The first words of each stage: enough to see `rm -rf /`, and bounded.
+                words = [Word(w) for w in stage.split()[:_FALLBACK_WORDS] if not w.isdigit()]
+                if not words:
+                    continue
+                stage_ctx = ctx._replace(source="unparsed")
+                if upstream:
+                    stage_ctx = stage_ctx._replace(stdin="pipe", piped_from=upstream)
+                before = len(self.commands)
+                self.emit(words, stage_ctx, ())
+                upstream += tuple(c.program for c in self.commands[before:] if c.program)
+
+    # -- statements -------------------------------------------------------------------
+
+    def statement(self, node: Node, ctx: WalkContext) -> None:
+        self.level += 1
+        try:
+            if self.level > _MAX_NODE_DEPTH:
+                self.problem("the command is nested too deeply to analyse")
+                return
+            kind = node.type
+            if kind == "command":
+                self.command(node, ctx)
+            elif kind == "pipeline":
+                self.pipeline(node.named_children, ctx)
+            elif kind == "redirected_statement":
+                self.redirected(node, ctx)
+            elif kind == "function_definition":
+                self.function(node, ctx)
+            elif kind in {"variable_assignment", "variable_assignments"}:
+                self.assignment(node, ctx)
+            elif kind == "declaration_command":
+                self.declaration(node, ctx)
+            elif kind == "unset_command":
+                self.emit([Word("unset"), *self.words_of(node.named_children, ctx)], ctx, ())
+            elif kind == "test_command":
+                self.scan(node, ctx)
+                if self.text(node).startswith("[["):
+                    self.arithmetic_tests(node, ctx)
+                self.emit([Word("test")], ctx, ())
+            elif kind == "comment":
+                return
+            else:
+                if kind == "subshell":
+                    ctx = ctx._replace(subshell=True)
+                elif kind == "compound_statement" and self.text(node).startswith("(("):
+                    self.arithmetic(self.text(node)[2:-2], ctx)
+                elif kind in _LOOPS:
+                    self.loop(node, ctx)
+                for child in node.named_children:
+                    if child.type in _STATEMENTS:
+                        self.statement(child, ctx)
+                    elif child.type in _REDIRECTS:
+                        self.statement_redirect(child, ctx)
+                    elif child.type != "comment":
+                        self.scan(child, ctx)
+        finally:
+            self.level -= 1
+
+    def statement_redirect(self, node: Node, ctx: WalkContext) -> None:
+        # A redirect with no command (`> file` alone truncates it).
+        redirects, _, _, extras, _ = self.redirects([node], ctx)
+        self.emit([Word(":")], ctx._replace(redirects=ctx.redirects + tuple(redirects)), ())
+        for extra in extras:
+            self.statement(extra, ctx)
+
+    def pipeline(
+        self,
+        stages: Sequence[Node],
+        ctx: WalkContext,
+        upstream: tuple[str, ...] = (),
+        upstream_text: str | None = None,
+        *,
+        piped: bool = False,
+    ) -> None:
+        in_subshell = piped or len(stages) > 1
+        for stage in stages:
+            if not piped:
+                stage_ctx = ctx._replace(subshell=ctx.subshell or in_subshell)
+                piped = True
+            else:
+                stage_ctx = ctx._replace(
+                    stdin="pipe",
+                    stdin_text=upstream_text,
+                    piped_from=upstream,
+                    subshell=True,
+                )
+            before = len(self.commands)
+            self.statement(stage, stage_ctx)
+            produced = self.commands[before:]
+            upstream = upstream + tuple(c.program for c in produced if c.program)
+            upstream_text = _literal_output(produced)
+
+    def redirected(self, node: Node, ctx: WalkContext) -> None:
+        body = node.child_by_field_name("body")
+        redirect_nodes = [c for c in node.named_children if c.type in _REDIRECTS]
+        redirects, stdin, stdin_text, extras, extra_words = self.redirects(redirect_nodes, ctx)
+        inner = ctx._replace(
+            redirects=ctx.redirects + tuple(redirects), extra_args=tuple(extra_words)
+        )
+        if stdin != "none":
+            inner = inner._replace(
+                stdin=stdin,
+                stdin_text=stdin_text,
+                piped_from=self.stdin_sources(redirects, stdin),
+            )
+        before = len(self.commands)
+        if body is None:
+            self.emit([Word(":")], inner, ())
+        else:
+            self.statement(body, inner)
+        produced = self.commands[before:]
+        upstream = tuple(c.program for c in produced if c.program)
+        for extra in extras:
+            if extra.type == "pipeline":
+                # `cat <<EOF | sh`: the grammar puts the pipe inside the here-document.
+                self.pipeline(
+                    extra.named_children, ctx, upstream, _literal_output(produced), piped=True
+                )
+            else:
+                self.statement(extra, ctx)
+
+    def redirects(
+        self, nodes: Sequence[Node], ctx: WalkContext
+    ) -> tuple[list[Redirect], StdinKind, str | None, list[Node], list[Word]]:
+        """Redirects of a statement, what they feed to stdin, statements nested in them,
+        and words the grammar attached to a redirect that are really arguments.
+        """
+        redirects: list[Redirect] = []
+        stdin: StdinKind = "none"
+        stdin_text: str | None = None
+        extras: list[Node] = []
+        extra_words: list[Word] = []
+        for node in nodes:
+            if node.type == "file_redirect":
+                redirect = self.file_redirect(node, ctx, extra_words)
+                if redirect is not None:
+                    redirects.append(redirect)
+                    if redirect.op in {"<", "0<"}:
+                        # `sh < <(curl ...)` reads another program's output, as a pipe would.
+                        stdin = "pipe" if redirect.sources else "file"
+                        stdin_text = None
+            elif node.type == "herestring_redirect":
+                words = [self.frag(c, quoted=False, ctx=ctx) for c in node.named_children]
+                stdin = "herestring"
+                # `sh <<< "$(curl ...)"`: the programs whose output is fed, as with a pipe.
+                self.herestring_sources = tuple(p for w in words for p in w.sources)
+                known = [w for w in words if not w.dynamic]
+                stdin_text = (
+                    " ".join(w.texts[0] for w in known) if len(known) == len(words) else None
+                )
+            elif node.type == "heredoc_redirect":
+                stdin = "heredoc"
+                for child in node.named_children:
+                    if child.type == "heredoc_body":
+                        stdin_text = self.text(child)
+                        self.scan(child, ctx)
+                    elif child.type == "file_redirect":
+                        redirect = self.file_redirect(child, ctx, extra_words)
+                        if redirect is not None:
+                            redirects.append(redirect)
+                    elif child.type in _STATEMENTS:
+                        extras.append(child)
+        return redirects, stdin, stdin_text, extras, extra_words
+
+    def file_redirect(
+        self, node: Node, ctx: WalkContext, extra_words: list[Word]
+    ) -> Redirect | None:
+        op = "".join(self.text(c) for c in node.children if not c.is_named) or ">"
+        descriptor = node.child_by_field_name("descriptor")
+        if descriptor is not None:
+            op = self.text(descriptor) + op
+        targets = [c for c in node.named_children if c.type != "file_descriptor"]
+        if not targets:
+            return None
+        # `echo > out hi`: the grammar hangs `hi` on the redirect; the shell passes it to echo.
+        extra_words.extend(self.words_of(targets[1:], ctx))
+        target = self.frag(targets[0], quoted=False, ctx=ctx)
+        text = target.texts[0]
+        if op.endswith("&") and (text.isdigit() or text == "-"):
+            return None  # `2>&1`, `>&-`: descriptors, not files
+        sources = tuple(target.sources) if target.procsub else ()
+        return Redirect(op=op, target=text, dynamic=target.dynamic, sources=sources)
+
+    def stdin_sources(self, redirects: Sequence[Redirect], stdin: StdinKind) -> tuple[str, ...]:
+        if stdin == "herestring":
+            return self.herestring_sources
+        return _stdin_sources(redirects)
+
+    def function(self, node: Node, ctx: WalkContext) -> None:
+        name_node = node.child_by_field_name("name")
+        name = self.text(name_node) if name_node is not None else ""
+        body = node.child_by_field_name("body")
+        if name:
+            self.defined.add(name)
+        if body is not None:
+            self.statement(body, ctx._replace(function=name))
+
+    def assignment(self, node: Node, ctx: WalkContext) -> None:
+        nodes = node.named_children if node.type == "variable_assignments" else [node]
+        assignments: list[tuple[str, str]] = []
+        words: list[Word] = []
+        for child in nodes:
+            if child.type != "variable_assignment":
+                self.scan(child, ctx)
+                continue
+            name, value = self.assignment_value(child, ctx)
+            assignments.append((name, value.text))
+            words.append(value)
+        self.emit([], ctx, tuple(assignments), assignment_words=words)
+
+    def assignment_value(self, node: Node, ctx: WalkContext) -> tuple[str, Word]:
+        name_node = node.child_by_field_name("name")
+        value_node = node.child_by_field_name("value")
+        name = self.text(name_node) if name_node is not None else ""
+        if name_node is not None and name_node.type == "subscript":
+            self.scan(name_node, ctx)
+            index = name_node.child_by_field_name("index")
+            if index is not None:
+                self.arithmetic(self.text(index), ctx)
+            name = self.text(name_node).split("[", 1)[0]
+        if value_node is None:
+            return name, Word("")
+        frag = self.frag(value_node, quoted=False, ctx=ctx)
+        return name, word_from(frag, frag.texts[0])
+
+    def declaration(self, node: Node, ctx: WalkContext) -> None:
+        keyword = next((self.text(c) for c in node.children if not c.is_named), "declare")
+        words = [Word(keyword)]
+        assignments: list[tuple[str, str]] = []
+        integer = False
+        for child in node.named_children:
+            text = self.text(child)
+            if child.type == "word" and text.startswith("-") and "i" in text:
+                integer = True  # `declare -i n=EXPR` evaluates EXPR as arithmetic
+            if child.type == "variable_assignment":
+                name, value = self.assignment_value(child, ctx)
+                if integer:
+                    self.arithmetic(value.text, ctx, literal=True)
+                    if value.dynamic:
+                        self.problem("an integer variable takes a value known only at run time")
+                assignments.append((name, value.text))
+                words.append(_evolve(value, text=f"{name}={value.text}"))
+            else:
+                words.extend(self.words_of([child], ctx))
+        self.emit(words, ctx, tuple(assignments))
+
+    def command(self, node: Node, ctx: WalkContext) -> None:
+        assignments: list[tuple[str, str]] = []
+        assignment_words: list[Word] = []
+        programs: list[list[Word]] = [[]]
+        words: list[Word] = []
+        redirect_nodes: list[Node] = []
+        children = node.named_children
+        glued = _glued_words(children)
+        for index, child in enumerate(children):
+            if index in glued and glued[index] is None:
+                continue  # glued onto the word before it
+            if child.type == "variable_assignment":
+                key, value = self.assignment_value(child, ctx)
+                assignments.append((key, value.text))
+                assignment_words.append(value)
+            elif child.type in _REDIRECTS:
+                redirect_nodes.append(child)
+            elif child.type == "command_name":
+                inner = child.named_children or [child]
+                group = glued.get(index)
+                if group:
+                    frag = self.glue([*inner, *group], ctx)
+                    programs = self.program_words_from([frag])
+                else:
+                    programs = self.program_words(inner, ctx)
+            elif child.type != "comment":
+                group = glued.get(index)
+                if group:
+                    words.extend(expand(self.glue([child, *group], ctx)))
+                else:
+                    words.extend(self.words_of([child], ctx))
+        extras: list[Node] = []
+        if redirect_nodes:
+            redirects, stdin, stdin_text, extras, extra_words = self.redirects(redirect_nodes, ctx)
+            words.extend(extra_words)
+            ctx = ctx._replace(redirects=ctx.redirects + tuple(redirects))
+            if stdin != "none":
+                ctx = ctx._replace(
+                    stdin=stdin,
+                    stdin_text=stdin_text,
+                    piped_from=self.stdin_sources(redirects, stdin),
+                )
+        words.extend(ctx.extra_args)
+        ctx = ctx._replace(extra_args=())
+        for program in programs:
+            self.emit(
+                [*program, *words], ctx, tuple(assignments), assignment_words=assignment_words
+            )
+        for extra in extras:
+            self.statement(extra, ctx)
+
+    # -- words ------------------------------------------------------------------------
+
+    def substitution(self, node: Node, ctx: WalkContext) -> Fragment:
+        process = node.type == "process_substitution"
+        if self.collecting:
+            return Fragment([""], dynamic=True, literal=False, procsub=process)
+        before = len(self.commands)
+        # `tee >(sh)`: the commands in `>(...)` read what the command writes there.
+        written = process and self.text(node).startswith(">(")
+        inner = ctx._replace(
+            source="<(...)" if process else "$(...)",
+            stdin="pipe" if written else "none",
+            stdin_text=None,
+            piped_from=ctx.piped_from if written else (),
+            redirects=(),
+            extra_args=(),
+            subshell=True,
+        )
+        for child in node.named_children:
+            if child.type in _STATEMENTS:
+                self.statement(child, inner)
+            elif child.type in _REDIRECTS:
+                self.statement_redirect(child, inner)
+            else:
+                self.scan(child, inner)
+        produced = self.commands[before:]
+        sources = [c.program for c in produced if c.program]
+        for command in produced:
+            sources.extend(command.substituted)
+        if process:
+            return Fragment(
+                ["/dev/fd/63"], dynamic=True, literal=False, procsub=True, sources=sources
+            )
+        output = _literal_output(produced)
+        return Fragment([output or ""], dynamic=True, literal=False, sources=sources)
+
+    def scan(self, node: Node, ctx: WalkContext) -> None:
+        """Walk the commands hidden in `node` (substitutions in words, conditions, values)."""
+        if self.collecting:
+            return
+        for child in _substitutions(node):
+            self.substitution(child, ctx)
+
+    # -- commands ---------------------------------------------------------------------
+
+    def emit(
+        self,
+        words: list[Word],
+        ctx: WalkContext,
+        assignments: tuple[tuple[str, str], ...],
+        *,
+        assignment_words: Sequence[Word] = (),
+    ) -> None:
+        """Record the command `words` form, and walk what its wrappers and code run."""
+        if len(self.commands) >= self.max_commands:
+            if len(self.commands) == self.max_commands:
+                self.problem(f"more than {self.max_commands} commands in one call")
+                self.commands.append(SimpleCommand(program="", source="overflow"))
+            return
+        if not words:
+            if assignments:
+                self.carry_out(expand_assignments(assignments, assignment_words, ctx))
+            return
+        first = words[0]
+        if not first.dynamic and first.text in self.defined:
+            # A call to a function defined in this line: its body was judged where it
+            # stands; the call is a no-op with the same words and redirects.
+            if ctx.function is not None:
+                self.calls.setdefault(ctx.function, set()).add(first.text.lower())
+            words = [Word(":"), *words[1:]]
+        expansion = expand_command(words, ctx, assignments, assignment_words)
+        command = expansion.command
+        self.commands.append(command)
+        if command.program == "let":
+            for index, text in enumerate(command.args):
+                self.arithmetic(text, ctx, literal=True)
+                if command.is_dynamic(index):
+                    self.problem("let evaluates a value known only at run time")
+        if ctx.function is not None:
+            self.calls.setdefault(ctx.function, set()).add(command.program)
+        self.walk_nested(expansion)
+
+    def carry_out(self, expansion: Expansion) -> None:
+        """Record an expanded command, then walk its nested code and commands in order."""
+        self.commands.append(expansion.command)
+        self.walk_nested(expansion)
+
+    def walk_nested(self, expansion: Expansion) -> None:
+        """The expansion stage's problems, and the code and commands it found, in order."""
+        for message in expansion.problems:
+            self.problem(message)
+        for item in expansion.nested:
+            if isinstance(item, NestedArgv):
+                self.emit(list(item.words), item.ctx, ())
+            else:
+                self.script(item.text, item.ctx)
+
+
+def _ends_with_dollar(node: Node) -> bool:
+    if node.type == "command_name" and node.named_children:
+        node = node.named_children[-1]
+    last = node.children[-1] if node.type == "concatenation" and node.children else None
+    return last is not None and not last.is_named and last.type == "$"
+
+
+def _glued_words(children: Sequence[Node]) -> dict[int, list[Node] | None]:
+    """Words the grammar split at a `$` inside a word (`-rf$IFS/` -> `-rf$` + `IFS/`).
+
+    Maps the index of the first piece to the pieces glued onto it, and each glued
+    piece to None. The pieces touch (no blank between them), as in the shell's one word.
+    """
+    glued: dict[int, list[Node] | None] = {}
+    index = 0
+    while index < len(children):
+        tail = children[index]
+        group: list[Node] = []
+        following = index + 1
+        while (
+            _ends_with_dollar(tail)
+            and following < len(children)
+            and children[following].type in {"word", "concatenation"}
+            and children[following].start_byte == tail.end_byte
+        ):
+            tail = children[following]
+            group.append(tail)
+            glued[following] = None
+            following += 1
+        if group:
+            glued[index] = group
+        index = following
+    return glued
+
+
+def _stdin_sources(redirects: Sequence[Redirect]) -> tuple[str, ...]:
+    for redirect in redirects:
+        if redirect.op in {"<", "0<"} and redirect.sources:
+            return redirect.sources
+    return ()
+
+
+def _substitutions(node: Node) -> Iterator[Node]:
+    """Command and process substitutions inside `node` (or `node` itself), outermost first."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in {"command_substitution", "process_substitution"}:
+            yield current
+            continue
+        stack.extend(reversed(current.children))
+
+
+def _literal_output(commands: Sequence[SimpleCommand]) -> str | None:
+    """What a stage prints when that is known: `echo`/`printf` with static words, a heredoc."""
+    if len(commands) != 1:
+        return None
+    command = commands[0]
+    if command.dynamic_program or command.dynamic_args:
+        return None
+    # Escapes are decoded: `echo -e`, zsh's and sh's echo and printf's format all do.
+    if command.program == "echo":
+        text = " ".join(a for a in command.args if not re.fullmatch(r"-[neE]+", a))
+        return ansi_c(text) if "\\" in text else text
+    if command.program == "printf" and command.args:
+        text = " ".join(command.args)
+        return ansi_c(text) if "\\" in text else text
+    if command.program == "pwd":
+        return "."
+    if command.program == "cat" and not command.args and command.stdin_text is not None:
+        return command.stdin_text
+    return None
+
+
+def _error_message(root: Node, data: bytes) -> str:
+    for node in _error_nodes(root):
+        snippet = data[node.start_byte : node.end_byte].decode("utf-8", "replace")[:40]
+        if node.is_missing:
+            return f"the shell syntax is incomplete (missing {node.type!r})"
+        return f"the shell syntax could not be parsed near {snippet!r}"
+    return "the shell syntax could not be parsed"
+
+
+def _error_nodes(root: Node) -> Iterator[Node]:
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            yield node
+            continue
+        if node.has_error:
+            stack.extend(reversed(node.children))
