@@ -110,6 +110,13 @@ CURATED: dict[str, set[str]] = {
         "ToolGated",
         "payload_of",
         "plugin_namespace",
+        "HOOKS",
+        "CommandCall",
+        "GateCall",
+        "ProgramSpec",
+        "SlashCommand",
+        "Tighten",
+        "hook",
     },
     "tether.testing": {
         "TEST_USER",

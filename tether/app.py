@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tether.agents.base import BaseAgent
@@ -19,11 +19,14 @@ from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
 from tether.core.safety.approvals import ApprovalCoordinator, ApprovalRequester
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.classify import Classifier
+from tether.core.safety.contributions import contributed_policy
+from tether.core.safety.gate_hooks import GateReviewer
 from tether.core.safety.gatekeeper import ToolGatekeeper
 from tether.core.safety.layers import load_layers
 from tether.core.safety.learned import LearnedRules, LearnedRuleStore
 from tether.core.safety.pipeline import SafetyPipeline
 from tether.core.safety.policy import Policy, PolicyEngine
+from tether.core.safety.registry.lookup import ProgramLookup
 from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.tree_reads import TreeReads
@@ -34,6 +37,12 @@ from tether.middleware.base import MiddlewareChain
 from tether.middleware.rate_limit import RateLimitMiddleware
 from tether.plugins.base import TetherPlugin
 from tether.plugins.builtin.audit_plugin import AuditPlugin
+from tether.plugins.contribute import (
+    collect_commands,
+    collect_gate_hooks,
+    collect_programs,
+    collect_settings,
+)
 from tether.plugins.registry import PluginRegistry, PluginSource, load_entry_point_plugins
 from tether.storage.base import SessionStore
 from tether.storage.memory import MemorySessionStore
@@ -55,6 +64,7 @@ def build_engine(
     plugins: Sequence[TetherPlugin] | None = None,
     agent: BaseAgent | None = None,
     connector: BaseConnector | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Engine:
     """Construct an engine and everything it needs, wired together.
 
@@ -65,11 +75,14 @@ def build_engine(
         agent: the coding agent; Claude Code (`ClaudeCodeAgent`) when None.
         connector: where people talk to Tether; approvals are asked through it.
             None: only `engine.handle_message` (approvals then fail closed: deny).
+        environ: where plugins' settings (`TETHER_PLUGIN_<NAME>_*`) are read;
+            None: the process environment, then `.env`.
 
     Raises:
-        ConfigError: the settings are invalid, or `TETHER_PLUGINS` names a plugin
-            that is not installed.
-        PluginError: a plugin is malformed or two share a name.
+        ConfigError: the settings are invalid (Tether's or a plugin's), or
+            `TETHER_PLUGINS` names a plugin that is not installed.
+        PluginError: a plugin is malformed, two share a name, a hook does not
+            match its specification, or a contribution is malformed or taken.
     """
     config = config if config is not None else load_config()
     event_bus = EventBus(handler_timeout=config.event_handler_timeout_seconds)
@@ -77,9 +90,7 @@ def build_engine(
 
     # Everything the settings name is checked (policies, storage) before any
     # plugin's code runs: a plugin factory must not run on bad configuration.
-    approvals, gatekeeper = build_gatekeeper(
-        config, event_bus=event_bus, audit_logger=audit_logger, approval_requester=connector
-    )
+    pipeline = build_safety_pipeline(config)
     store = build_store(config)
     sessions = SessionManager(store, default_directory=config.approved_directories[0])
     if connector is not None:
@@ -91,6 +102,26 @@ def build_engine(
         registry.register(plugin, source=PluginSource.CODE)
     for plugin in load_entry_point_plugins(config.plugins):
         registry.register(plugin, source=PluginSource.ENTRY_POINT)
+
+    # What the plugins contribute through their hooks (tether/plugins/contribute.py).
+    collect_settings(
+        registry, environ=environ, env_file=None if environ is not None else Path(".env")
+    )
+    commands = SlashCommands()
+    collect_commands(registry, commands, timeout=config.event_handler_timeout_seconds)
+    gate_hooks = collect_gate_hooks(registry, timeout=config.event_handler_timeout_seconds)
+    programs = collect_programs(registry)
+    if programs is not None:
+        # The policy files' examples were checked above, against Tether's own knowledge.
+        pipeline = build_safety_pipeline(config, check_examples=False, programs=programs)
+    approvals, gatekeeper = build_gatekeeper(
+        config,
+        event_bus=event_bus,
+        audit_logger=audit_logger,
+        approval_requester=connector,
+        pipeline=pipeline,
+        reviewer=gate_hooks if gate_hooks.active else None,
+    )
     middleware = MiddlewareChain(
         # Auth first: a stranger spends no rate-limit tokens.
         (
@@ -110,6 +141,7 @@ def build_engine(
         middleware=middleware,
         agent=agent if agent is not None else _claude_code_agent(config),
         connector=connector,
+        commands=commands,
     )
 
 
@@ -182,13 +214,17 @@ def _primary_connector(config: TetherConfig) -> BaseConnector:
     return CliConnector()
 
 
-def build_safety_pipeline(config: TetherConfig, *, check_examples: bool = True) -> SafetyPipeline:
+def build_safety_pipeline(
+    config: TetherConfig, *, check_examples: bool = True, programs: ProgramLookup | None = None
+) -> SafetyPipeline:
     """The input check, sandbox and policy that every tool call passes.
 
     Reads the policies `TETHER_POLICY_FILES` names (presets or YAML paths),
     the user's policy file and the approved directories, and runs every rule's
     examples (`check_examples=False` skips that, for `tether policy test`,
-    which reports them itself). `tether check` uses it directly; the
+    which reports them itself). `programs` layers plugins' program
+    knowledge over the registry, with the `plugins` policy that allows what
+    they describe as read-only. `tether check` uses it directly; the
     gatekeeper wraps it.
 
     Raises:
@@ -198,9 +234,13 @@ def build_safety_pipeline(config: TetherConfig, *, check_examples: bool = True) 
     """
     parser = ShellParser()
     paths = PathAnalyzer()
-    classifier = Classifier(parser, CommandAnalyzer(parser, paths), paths)
+    classifier = Classifier(parser, CommandAnalyzer(parser, paths, programs), paths)
     layered = load_layers(config.policy_files, config.user_policy_file)
-    policy = PolicyEngine(layered.base, classifier, layers=layered.layers)
+    base = layered.base
+    contributed = contributed_policy(programs) if programs is not None else None
+    if contributed is not None:
+        base = (*base, contributed)
+    policy = PolicyEngine(base, classifier, layers=layered.layers)
     sandbox = SandboxEnforcer(config.approved_directories, protected=_own_files(config))
     trees = TreeReads(
         paths.credential_reason,
@@ -263,11 +303,15 @@ def build_gatekeeper(
     event_bus: EventBus,
     audit_logger: AuditLogger,
     approval_requester: ApprovalRequester | None = None,
+    pipeline: SafetyPipeline | None = None,
+    reviewer: GateReviewer | None = None,
 ) -> tuple[ApprovalCoordinator, ToolGatekeeper]:
     """The approval coordinator and the gatekeeper, wired to the bus and the audit log.
 
     `approval_requester` is the connector that asks people (None: every call
-    that needs approval is denied). The approval timeout is
+    that needs approval is denied); `pipeline` the safety pipeline (None:
+    `build_safety_pipeline(config)`); `reviewer` runs the plugins' gate hooks
+    (None: there are none). The approval timeout is
     `TETHER_APPROVAL_TIMEOUT_SECONDS` when set, else the policy's
     `settings.approval_timeout_seconds`, else 300 s.
 
@@ -275,7 +319,7 @@ def build_gatekeeper(
         ConfigError: see `build_safety_pipeline`; or the learned-rules file is
             malformed (the message names the file and line).
     """
-    pipeline = build_safety_pipeline(config)
+    pipeline = pipeline if pipeline is not None else build_safety_pipeline(config)
     timeout = config.approval_timeout_seconds
     from_policy = pipeline.policy.approval_timeout_seconds
     if "approval_timeout_seconds" not in config.model_fields_set and from_policy is not None:
@@ -287,4 +331,7 @@ def build_gatekeeper(
         timeout_seconds=timeout,
     )
     learned = LearnedRules(LearnedRuleStore(config.learned_rules_path))
-    return approvals, ToolGatekeeper(pipeline, approvals, event_bus, audit_logger, learned)
+    gatekeeper = ToolGatekeeper(
+        pipeline, approvals, event_bus, audit_logger, learned, reviewer=reviewer
+    )
+    return approvals, gatekeeper

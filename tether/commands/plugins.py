@@ -12,8 +12,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "plugins",
         help="list the registered plugins (built-in, code, entry point)",
-        description="List the plugins Tether registers: name, version, description, source. "
-        "Installed plugins are enabled by name with TETHER_PLUGINS.",
+        description="List the plugins Tether registers: name, version, source, state, the "
+        "hooks each implements, its slash commands, where its settings came from, and its "
+        "counters (calls, errors, timeouts). Installed plugins are enabled by name with "
+        "TETHER_PLUGINS.",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(handler=run)
@@ -39,12 +41,33 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    rows = [("NAME", "VERSION", "SOURCE", "DESCRIPTION")]
-    rows += [(i.name, i.version, i.source.value, i.description) for i in infos]
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    rows = [("NAME", "VERSION", "SOURCE", "STATE", "HOOKS", "SETTINGS", "CALLS/ERR/TIMEOUT")]
+    rows += [
+        (
+            i.name,
+            i.version,
+            i.source.value,
+            i.state.value,
+            ",".join(i.hooks) or "-",
+            i.settings_source or "-",
+            f"{i.calls}/{i.errors}/{i.timeouts}",
+        )
+        for i in infos
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        print("  ".join([*cells, row[3]]).rstrip())
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        print("  ".join(cells).rstrip())
+    for info in infos:
+        details = []
+        if info.description:
+            details.append(info.description)
+        if info.commands:
+            details.append("commands: " + ", ".join(f"/{name}" for name in info.commands))
+        if info.error:
+            details.append(f"error: {info.error}")
+        if details:
+            print(f"  {info.name}: " + "; ".join(details))
     if available:
         print(f"\nInstalled but not enabled (add to TETHER_PLUGINS): {', '.join(available)}")
     return 0

@@ -1,18 +1,22 @@
-"""Slash commands: /status, /clear, /plan, /edit, /rules, /cancel, /plugins, /help.
+"""Slash commands: /status, /clear, /plan, /edit, /rules, /cancel, /plugins, /help,
+and those plugins contribute.
 
 Each command is a small async function of a `CommandContext`, returning the
 reply. Commands never wait behind the chat's running request: `/cancel` has to
-reach it.
+reach it. Plugins' commands join the same registry (`add`), after the
+built-ins, and may take no name already taken.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from tether.core.session import SessionMode
+from tether.exceptions import PluginError
 from tether.middleware.base import MessageContext
 
 if TYPE_CHECKING:
@@ -38,6 +42,8 @@ class CommandSpec(BaseModel):
 
     name: str
     description: str
+    plugin: str | None = None
+    """The plugin that contributed the command (None: built in)."""
 
 
 CommandHandler = Callable[[CommandContext], Awaitable[str]]
@@ -161,8 +167,11 @@ async def _cancel(ctx: CommandContext) -> str:
 async def _plugins(ctx: CommandContext) -> str:
     engine: Engine = ctx.engine
     lines = ["🧩 Plugins"]
-    for info in engine.plugins.describe():
+    for info in engine.plugins.describe(engine.event_bus.stats()):
         line = f"• {info.name} {info.version} ({info.source.value}, {info.state.value})"
+        if info.hooks:
+            line += f" hooks: {', '.join(info.hooks)};"
+        line += f" calls {info.calls}, errors {info.errors}, timeouts {info.timeouts}"
         if info.error:
             line += f" — {info.error}"
         lines.append(line)
@@ -188,12 +197,36 @@ class SlashCommands:
 
     @property
     def specs(self) -> list[CommandSpec]:
-        """Every command, for /help and a chat platform's command menu."""
+        """Every command, built-ins first, for /help and a chat platform's command menu."""
         return [spec for spec, _ in self._commands.values()]
+
+    def add(self, spec: CommandSpec, handler: CommandHandler) -> None:
+        """Add a plugin's command (`spec.plugin` names the plugin).
+
+        Raises:
+            PluginError: the name is not a valid command name, or is taken by a
+                built-in or by another plugin's command.
+        """
+        owner = spec.plugin or "?"
+        name = spec.name
+        if not _COMMAND_NAME.fullmatch(name):
+            raise PluginError(
+                f"plugin {owner!r}: command {name!r} is not a valid name; use 1-32 "
+                "lower-case letters, digits or underscores"
+            )
+        taken = self._commands.get(name)
+        if taken is not None or name in _ALIASES:
+            by = taken[0].plugin if taken is not None else None
+            whose = f"plugin {by!r}" if by else "a built-in command"
+            raise PluginError(
+                f"plugin {owner!r}: command /{name} is already taken by {whose}; "
+                "choose another name"
+            )
+        self._commands[name] = (spec, handler)
 
     async def run(self, name: str, context: CommandContext) -> str:
         """Run command `name`; an unknown one gets a short hint."""
-        name = "help" if name == "start" else name.lower()
+        name = _ALIASES.get(name.lower(), name.lower())
         entry = self._commands.get(name)
         if entry is None:
             return f"Unknown command /{name}. Send /help for the list."
@@ -205,5 +238,17 @@ class SlashCommands:
             "risky actions ask for your approval first.",
             "",
         ]
-        lines += [f"/{spec.name} — {spec.description}" for spec in self.specs]
+        lines += [
+            f"/{spec.name} — {spec.description}"
+            + (f" (plugin {spec.plugin})" if spec.plugin else "")
+            for spec in self.specs
+        ]
         return "\n".join(lines)
+
+
+_COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+"""What a command's name may be: what chat platforms accept, lower-case (names are
+matched lower-cased)."""
+
+_ALIASES = {"start": "help"}
+"""Names that run another command (Telegram sends /start first)."""

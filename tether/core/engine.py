@@ -86,6 +86,13 @@ _QUESTION_CHOICES = frozenset({ApprovalChoice.OPTION, ApprovalChoice.DONE, Appro
 _QUEUED_NOTICE = "⏳ Queued — I'll start on this when the current request finishes."
 
 
+@dataclass(eq=False, slots=True)
+class _Spent:
+    """What one request cost, as the agent reported it (None: it reported nothing)."""
+
+    cost: float | None = None
+
+
 @dataclass(eq=False)
 class _ChatState:
     """What the engine tracks for one chat: its queue and its running request."""
@@ -118,6 +125,7 @@ class Engine:
         middleware: MiddlewareChain,
         agent: BaseAgent | None = None,
         connector: BaseConnector | None = None,
+        commands: SlashCommands | None = None,
     ) -> None:
         self.config = config
         self.event_bus = event_bus
@@ -130,7 +138,7 @@ class Engine:
         self.middleware = middleware
         self.agent = agent
         self.connector = connector
-        self.commands = SlashCommands()
+        self.commands = commands if commands is not None else SlashCommands()
         self._chats: dict[ChatId, _ChatState] = {}
         self._started = False
         self._stopped = False
@@ -248,6 +256,7 @@ class Engine:
         await self.event_bus.emit(
             Event(name=MESSAGE_IN, data={"user_id": user_id, "chat_id": chat_id, "text": text})
         )
+        spent = _Spent()
         command = _COMMAND.match(text)
         is_command = command is not None
         context = MessageContext(
@@ -272,10 +281,13 @@ class Engine:
             reply = await self._run_command(context, command.group("name"), args)
         else:
             reply = await self._run_in_chat(
-                context, on_text, on_tool_activity, on_tool_denied, on_tool_decision
+                context, on_text, on_tool_activity, on_tool_denied, on_tool_decision, spent
             )
         await self.event_bus.emit(
-            Event(name=MESSAGE_OUT, data={"user_id": user_id, "chat_id": chat_id, "text": reply})
+            Event(
+                name=MESSAGE_OUT,
+                data={"user_id": user_id, "chat_id": chat_id, "text": reply, "cost": spent.cost},
+            )
         )
         return reply
 
@@ -416,6 +428,7 @@ class Engine:
         on_tool_activity: OnToolActivity | None,
         on_tool_denied: OnToolDenied | None,
         on_tool_decision: OnToolDecision | None = None,
+        spent: _Spent | None = None,
     ) -> str:
         state = self._chats.setdefault(context.chat_id, _ChatState())
         if state.lock.locked():
@@ -424,7 +437,13 @@ class Engine:
             state.running = asyncio.current_task()
             try:
                 return await self._run_agent(
-                    context, state, on_text, on_tool_activity, on_tool_denied, on_tool_decision
+                    context,
+                    state,
+                    on_text,
+                    on_tool_activity,
+                    on_tool_denied,
+                    on_tool_decision,
+                    spent if spent is not None else _Spent(),
                 )
             except (SessionError, StorageError) as error:
                 logger.error("session_unavailable", chat_id=context.chat_id, error=str(error))
@@ -440,7 +459,8 @@ class Engine:
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
         on_tool_denied: OnToolDenied | None,
-        on_tool_decision: OnToolDecision | None = None,
+        on_tool_decision: OnToolDecision | None,
+        spent: _Spent,
     ) -> str:
         if self.agent is None:
             return "No agent is configured for this Tether."
@@ -486,7 +506,7 @@ class Engine:
         outcome = "error"
         try:
             reply = await self._execute(
-                context, session, log, can_use_tool, on_text, on_tool_activity
+                context, session, log, can_use_tool, on_text, on_tool_activity, spent
             )
             outcome = "done"
             return reply
@@ -506,6 +526,7 @@ class Engine:
         can_use_tool: Any,
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
+        spent: _Spent,
     ) -> str:
         assert self.agent is not None
         try:
@@ -545,6 +566,7 @@ class Engine:
                 "Details are in Tether's log; send your message again to retry.",
                 unsaved,
             )
+        spent.cost = response.cost
         unsaved = await self._record(session, context.text, response=response)
         return _with_notice(_reply_text(response), unsaved)
 

@@ -79,6 +79,10 @@ class MessageOut(EventPayload):
     user_id: UserId = _USER
     chat_id: ChatId = _CHAT
     text: str = Field(description="the reply")
+    cost: float | None = Field(
+        description="what the request cost in US dollars, as the agent reported it; "
+        "None for a command, a refusal, or a request that ended without a report"
+    )
 
 
 class ToolGated(EventPayload):
@@ -118,7 +122,7 @@ class ToolDenied(EventPayload):
     violation_type: str = Field(
         description=(
             "which layer refused: `sandbox`, `policy`, `plan_mode`, `approval`, "
-            "`invalid_input` or `error`"
+            "`plugin`, `invalid_input` or `error`"
         )
     )
 

@@ -125,6 +125,8 @@ class HandlerStats(BaseModel):
 
     handler: str
     pattern: str
+    owner: str | None = None
+    """The plugin that subscribed it (None: a core component)."""
     calls: int
     errors: int
     timeouts: int
@@ -150,6 +152,7 @@ class _Subscription:
         return HandlerStats(
             handler=self.name,
             pattern=self.pattern,
+            owner=self.owner,
             calls=calls,
             errors=self.errors,
             timeouts=self.timeouts,

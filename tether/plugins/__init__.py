@@ -2,6 +2,7 @@
 
 ```python
 from tether.plugins import MESSAGE_IN, Event, PluginContext, PluginMeta, TetherPlugin
+from tether.plugins import GateCall, ProgramSpec, SlashCommand, Tighten, hook
 ```
 
 The longer paths (`tether.plugins.base`, `tether.core.events`,
@@ -36,15 +37,20 @@ from tether.core.events import (
     EventHandler,
     HandlerStats,
 )
+from tether.core.safety.contributions import ProgramSpec
+from tether.core.safety.gate_hooks import GateCall, Tighten
 from tether.exceptions import PluginError
 from tether.plugins.base import PluginContext, PluginMeta, TetherPlugin
 from tether.plugins.bus import PLUGIN_EVENT_PREFIX, PluginEventBus, plugin_namespace
+from tether.plugins.commands import CommandCall, SlashCommand
+from tether.plugins.hooks import HOOKS, hook
 
 __all__ = [
     "APPROVAL_REQUESTED",
     "APPROVAL_RESOLVED",
     "ENGINE_STARTED",
     "ENGINE_STOPPED",
+    "HOOKS",
     "MESSAGE_IN",
     "MESSAGE_OUT",
     "PLUGIN_EVENT_PREFIX",
@@ -55,9 +61,11 @@ __all__ = [
     "WILDCARD",
     "ApprovalRequested",
     "ApprovalResolved",
+    "CommandCall",
     "EnginePayload",
     "Event",
     "EventHandler",
+    "GateCall",
     "HandlerStats",
     "MessageIn",
     "MessageOut",
@@ -65,11 +73,15 @@ __all__ = [
     "PluginError",
     "PluginEventBus",
     "PluginMeta",
+    "ProgramSpec",
     "SafetyViolation",
+    "SlashCommand",
     "TetherPlugin",
+    "Tighten",
     "ToolAllowed",
     "ToolDenied",
     "ToolGated",
+    "hook",
     "payload_of",
     "plugin_namespace",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from tether.core.config import TetherConfig
 from tether.core.events import EventBus
@@ -30,18 +30,25 @@ class PluginMeta(BaseModel):
 
 
 class PluginContext(BaseModel):
-    """What a plugin receives in `initialize`: the engine's event bus and configuration.
+    """What a plugin receives in `initialize`: its view of the event bus, its settings.
 
     The registry gives each plugin its own context, whose `event_bus` is a
     `PluginEventBus`: the engine's bus, seen by that plugin, so that a handler
-    which misbehaves is known by its plugin. It subscribes, unsubscribes and
-    emits as the bus does.
+    which misbehaves is known by its plugin. It subscribes to any event,
+    unsubscribes, and emits only the plugin's own events (`plugin.<name>.…`).
+
+    `settings` is the plugin's own settings object, validated at start-up from
+    `TETHER_PLUGIN_<NAME>_*` (None when the plugin declares no `settings`
+    hook): the stable way to configure a plugin. `config` is Tether's whole
+    configuration, kept for compatibility; it is not a stable surface (its
+    fields are renamed as Tether's settings evolve).
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     event_bus: EventBus | PluginEventBus
-    config: TetherConfig
+    config: TetherConfig = Field(description="not a stable surface: prefer `settings`")
+    settings: BaseModel | None = None
 
 
 @runtime_checkable

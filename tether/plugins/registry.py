@@ -15,18 +15,21 @@ receiving events) and shows as such in `describe()`.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 import structlog
 from pydantic import BaseModel, ConfigDict
 
-from tether.core.events import EventBus
+from tether.core.events import EventBus, HandlerStats
 from tether.exceptions import ConfigError, PluginError
 from tether.plugins.base import PluginContext, PluginMeta, TetherPlugin
 from tether.plugins.bus import PluginEventBus
+from tether.plugins.calls import HookCounters
 from tether.plugins.guard import LifecycleTimeout, call_plugin, describe_failure
+from tether.plugins.hooks import verify_hooks
 
 __all__ = [
     "DEFAULT_LIFECYCLE_TIMEOUT_SECONDS",
@@ -79,6 +82,16 @@ class PluginInfo(BaseModel):
     source: PluginSource
     state: PluginState
     error: str | None = None
+    hooks: tuple[str, ...] = ()
+    """The contribution hooks it implements (`programs`, `gate`, `commands`, `settings`)."""
+    commands: tuple[str, ...] = ()
+    """The slash commands it added."""
+    settings_source: str | None = None
+    """Where its settings came from (`environment`, `.env`, `defaults`); None: it has none."""
+    calls: int = 0
+    """Calls into its hooks and event handlers."""
+    errors: int = 0
+    timeouts: int = 0
 
 
 def _check_shape(plugin: object) -> PluginMeta:
@@ -126,15 +139,38 @@ def _shape(plugin: object) -> PluginMeta:
 
 
 class _Entry:
-    __slots__ = ("_state", "bus", "error", "meta", "plugin", "source")
+    __slots__ = (
+        "_state",
+        "bus",
+        "commands",
+        "counters",
+        "error",
+        "hooks",
+        "meta",
+        "plugin",
+        "settings",
+        "settings_source",
+        "source",
+    )
 
-    def __init__(self, plugin: TetherPlugin, meta: PluginMeta, source: PluginSource) -> None:
+    def __init__(
+        self,
+        plugin: TetherPlugin,
+        meta: PluginMeta,
+        source: PluginSource,
+        hooks: dict[str, Callable[..., Any]],
+    ) -> None:
         self.plugin = plugin
         self.meta = meta
         self.source = source
+        self.hooks = hooks
         self._state = PluginState.REGISTERED
         self.error: str | None = None
         self.bus: PluginEventBus | None = None
+        self.counters = HookCounters()
+        self.commands: tuple[str, ...] = ()
+        self.settings: BaseModel | None = None
+        self.settings_source: str | None = None
 
     @property
     def state(self) -> PluginState:
@@ -179,7 +215,15 @@ class PluginRegistry:
             raise PluginError(
                 f"plugin {meta.name!r} is already registered; plugin names must be unique"
             )
-        self._entries[meta.name] = _Entry(plugin, meta, source)
+        try:
+            hooks = verify_hooks(plugin, meta.name)
+        except PluginError:
+            raise
+        except BaseException as error:  # looking at its class runs its code (descriptors)
+            raise PluginError(
+                f"plugin {meta.name!r}: its hooks cannot be read: {describe_failure(error)}"
+            ) from error
+        self._entries[meta.name] = _Entry(plugin, meta, source, hooks)
         logger.debug("plugin_registered", name=meta.name, source=source.value)
 
     def get(self, name: str) -> TetherPlugin | None:
@@ -197,19 +241,70 @@ class PluginRegistry:
         entry = self._entries.get(name)
         return entry.state if entry else None
 
-    def describe(self) -> list[PluginInfo]:
-        """Name, version, description, source and state of every plugin."""
-        return [
-            PluginInfo(
-                name=entry.meta.name,
-                version=entry.meta.version,
-                description=entry.meta.description,
-                source=entry.source,
-                state=entry.state,
-                error=entry.reported_error(),
+    def hooks(self, name: str) -> dict[str, Callable[..., Any]]:
+        """The verified hooks of plugin `name`, by hook name (empty when none or not registered)."""
+        entry = self._entries.get(name)
+        return dict(entry.hooks) if entry else {}
+
+    def counters(self, name: str) -> HookCounters:
+        """The hook counters of plugin `name` (its hooks' callers count into them).
+
+        Raises:
+            KeyError: no plugin `name` is registered.
+        """
+        return self._entries[name].counters
+
+    def contributed(
+        self,
+        name: str,
+        *,
+        commands: tuple[str, ...] | None = None,
+        settings: BaseModel | None = None,
+        settings_source: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record what plugin `name` contributed (or how a hook of it failed)."""
+        entry = self._entries[name]
+        if commands is not None:
+            entry.commands = commands
+        if settings_source is not None:
+            entry.settings, entry.settings_source = settings, settings_source
+        if error is not None and entry.error is None:
+            entry.error = error
+
+    def describe(self, stats: Iterable[HandlerStats] = ()) -> list[PluginInfo]:
+        """Name, version, description, source, state, hooks and counters of every plugin.
+
+        `stats` (the bus's `stats()`) adds each plugin's event handlers to its counters.
+        """
+        handled: dict[str, list[int]] = {}
+        for stat in stats:
+            if stat.owner is not None:
+                total = handled.setdefault(stat.owner, [0, 0, 0])
+                total[0] += stat.calls
+                total[1] += stat.errors
+                total[2] += stat.timeouts
+        infos = []
+        for entry in self._entries.values():
+            calls, errors, timeouts = handled.get(entry.meta.name, (0, 0, 0))
+            counters = entry.counters
+            infos.append(
+                PluginInfo(
+                    name=entry.meta.name,
+                    version=entry.meta.version,
+                    description=entry.meta.description,
+                    source=entry.source,
+                    state=entry.state,
+                    error=entry.reported_error(),
+                    hooks=tuple(entry.hooks),
+                    commands=entry.commands,
+                    settings_source=entry.settings_source,
+                    calls=counters.calls + calls,
+                    errors=counters.errors + errors,
+                    timeouts=counters.timeouts + timeouts,
+                )
             )
-            for entry in self._entries.values()
-        ]
+        return infos
 
     async def init_all(self, context: PluginContext) -> None:
         """Initialize every registered plugin, in registration order.
@@ -269,9 +364,10 @@ class PluginRegistry:
 
     def _context_for(self, entry: _Entry, context: PluginContext) -> PluginContext:
         if not isinstance(context.event_bus, EventBus):
-            return context  # a view already: the caller chose it
+            # A view already: the caller chose it.
+            return context.model_copy(update={"settings": entry.settings})
         entry.bus = PluginEventBus(context.event_bus, entry.meta.name)
-        return PluginContext(event_bus=entry.bus, config=context.config)
+        return PluginContext(event_bus=entry.bus, config=context.config, settings=entry.settings)
 
     async def _run_phase(self, entry: _Entry, phase: str, context: PluginContext | None) -> None:
         method = getattr(entry.plugin, phase)

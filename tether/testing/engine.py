@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +62,7 @@ async def running_engine(
     agent: ScriptedAgent | None = None,
     connector: RecordingConnector | None = None,
     workdir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
     **settings: Any,
 ) -> AsyncIterator[EngineUnderTest]:
     """Start an engine built by `build_engine` with `plugins`, in a temporary directory.
@@ -71,9 +72,11 @@ async def running_engine(
     removed when the block ends; `TEST_USER` is let in, unlimited. `settings`
     override any `TetherConfig` field (`approval_timeout_seconds=1`, ...);
     `TETHER_*` environment variables apply to the rest, except `TETHER_PLUGINS`
-    (only the plugins given run). The agent is a `ScriptedAgent` (one that
-    says "ok" by default), the connector a `RecordingConnector`. The engine is
-    shut down when the block ends, whatever happened in it.
+    (only the plugins given run). `environ` holds the plugins' settings
+    (`TETHER_PLUGIN_<NAME>_*`; None: the process environment and `.env`).
+    The agent is a `ScriptedAgent` (one that says "ok" by default), the
+    connector a `RecordingConnector`. The engine is shut down when the block
+    ends, whatever happened in it.
     """
     agent = agent if agent is not None else ScriptedAgent([Say("ok")])
     connector = connector if connector is not None else RecordingConnector()
@@ -95,7 +98,9 @@ async def running_engine(
         }
         values.update(settings)
         config = TetherConfig(**values)
-        engine = build_engine(config, plugins=plugins, agent=agent, connector=connector)
+        engine = build_engine(
+            config, plugins=plugins, agent=agent, connector=connector, environ=environ
+        )
         with capture_events(engine.event_bus) as events:
             async with engine:
                 yield EngineUnderTest(engine, agent, connector, project, config, events)

@@ -23,6 +23,7 @@ from tether.core.safety.command_sequence import ListedArguments, SequencePass, r
 from tether.core.safety.facts import RiskFact, make_fact
 from tether.core.safety.processors import Processor, default_processors
 from tether.core.safety.programs import Findings
+from tether.core.safety.registry.lookup import ProgramLookup
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
 __all__ = [
@@ -299,6 +300,9 @@ class CommandAnalyzer:
         parser: parses shell strings found inside inline code (`os.system("...")`).
         paths: recognises credential paths.
         processors: the per-command sequence; `default_processors` when None.
+        programs: the program specs, plugins' contributions included (None:
+            the registry's alone); read by the default processors.
+        processors: the per-command sequence; `default_processors` when None.
         passes: the per-line sequence; `ListedArguments` then `runs_downloads` when None.
     """
 
@@ -306,6 +310,7 @@ class CommandAnalyzer:
         self,
         parser: ShellParser,
         paths: PathAnalyzer,
+        programs: ProgramLookup | None = None,
         *,
         processors: Sequence[Processor] | None = None,
         passes: Sequence[SequencePass] | None = None,
@@ -313,7 +318,7 @@ class CommandAnalyzer:
         self._processors = (
             tuple(processors)
             if processors is not None
-            else default_processors(parser, paths, self._facts_of)
+            else default_processors(parser, paths, self._facts_of, programs)
         )
         self._passes = (
             tuple(passes) if passes is not None else (ListedArguments(paths), runs_downloads)

@@ -138,6 +138,7 @@ FACTS: dict[str, FactInfo] = {
             "uses an option, subcommand, variable or feature its program's spec does not list",
         ),
         ("unresolved_path", _H, "names a path only known at run time"),
+        ("plugin_ask", _H, "a plugin's program knowledge asks a person about this call"),
         (
             "tree_read",
             _H,
@@ -161,6 +162,7 @@ NEVER_AUTO_ALLOWED = frozenset(
         "unknown_tool",
         "unvetted",
         "tree_read",
+        "plugin_ask",
     }
 )
 """Facts that keep a call from being allowed without a person, whatever a policy says:

@@ -42,6 +42,7 @@ from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.classify import CallPart
 from tether.core.safety.facts import NEVER_AUTO_ALLOWED
+from tether.core.safety.gate_hooks import GateCall, GateReviewer
 from tether.core.safety.learned import (
     LearnedRule,
     LearnedRules,
@@ -111,6 +112,7 @@ class ToolGatekeeper:
         event_bus: receives tool.gated, tool.allowed, tool.denied.
         audit_logger: receives one tool_attempt entry per call.
         learned: the learned rules (None: a fresh set kept for the chats only).
+        reviewer: runs the plugins' gate hooks, which may only tighten (None: none).
     """
 
     def __init__(
@@ -120,8 +122,10 @@ class ToolGatekeeper:
         event_bus: EventBus,
         audit_logger: AuditLogger,
         learned: LearnedRules | None = None,
+        reviewer: GateReviewer | None = None,
     ) -> None:
         self._pipeline = pipeline
+        self._reviewer = reviewer
         self._approvals = approvals
         self._bus = event_bus
         self._audit = audit_logger
@@ -245,12 +249,21 @@ class ToolGatekeeper:
             # nothing a tool.gated handler does can change either.
             logged_input, truncated = _bounded_input(tool_input)
             verdict = self._pipeline.decide(tool_name, tool_input, cwd=cwd)
-            asks = verdict.decision is Action.REQUIRE_APPROVAL
-            read_only = read_only or mode == "plan"
-            if read_only and asks and not _writes_a_plan(name, tool_input):
-                verdict = _plan_mode_denial(verdict)
             directory = self._approved_directory(cwd)
             try:
+                reviewer = self._reviewer
+                if (
+                    reviewer is not None
+                    and reviewer.active
+                    and verdict.decision is not Action.DENY
+                    and name not in INTERACTIVE_TOOLS  # a person answers those anyway
+                ):
+                    verdict = await _reviewed(
+                        reviewer, verdict, name, logged_input, session_id, chat_id, user_id
+                    )
+                asks = verdict.decision is Action.REQUIRE_APPROVAL
+                if (read_only or mode == "plan") and asks and not _writes_a_plan(name, tool_input):
+                    verdict = _plan_mode_denial(verdict)
                 await self._bus.emit(
                     Event(
                         name=TOOL_GATED,
@@ -559,6 +572,58 @@ class ToolGatekeeper:
                 violation_type=data["violation_type"],
                 rule=decision.rule,
             )
+
+
+async def _reviewed(
+    reviewer: GateReviewer,
+    verdict: Verdict,
+    tool_name: str,
+    logged_input: Any,
+    session_id: str,
+    chat_id: ChatId,
+    user_id: UserId | None,
+) -> Verdict:
+    """The verdict after the plugins' gate hooks: the same, or tightened (never loosened)."""
+    allows = verdict.decision is Action.ALLOW
+    review = await reviewer.review(
+        GateCall(
+            tool_name=tool_name,
+            # A copy of its own: a hook that changes it changes neither the call nor the record.
+            tool_input=_bounded(logged_input),
+            session_id=session_id,
+            chat_id=chat_id,
+            user_id=user_id,
+            decision="allow" if allows else "ask",
+            reason=verdict.reason,
+            risk_facts=verdict.risk_facts,
+            request_cost=None,
+        )
+    )
+    if review is None:
+        return verdict
+    reason = f"{review.reason} (plugin {review.plugin})"
+    if not allows and review.action == "ask":
+        reason = f"{verdict.reason}; {reason}"
+    if review.action == "deny":
+        return verdict.model_copy(
+            update={
+                "decision": Action.DENY,
+                "layer": Layer.PLUGIN,
+                "rule": f"plugin:{review.plugin}",
+                "reason": reason,
+                "violation_type": "plugin",
+            }
+        )
+    # An ask from a plugin (even on a call the policy asks about) goes to a person:
+    # its layer keeps learned rules and edit mode from answering it.
+    return verdict.model_copy(
+        update={
+            "decision": Action.REQUIRE_APPROVAL,
+            "layer": Layer.PLUGIN,
+            "rule": f"plugin:{review.plugin}",
+            "reason": reason,
+        }
+    )
 
 
 def _writes_a_plan(tool_name: str, tool_input: Any) -> bool:

@@ -30,11 +30,13 @@ logger = structlog.get_logger(__name__)
 
 
 class Layer(StrEnum):
-    """Which layer decided: the input check, the sandbox or the policy."""
+    """Which layer decided: the input check, the sandbox, the policy, or a plugin's gate hook."""
 
     INPUT = "input"
     SANDBOX = "sandbox"
     POLICY = "policy"
+    PLUGIN = "plugin"
+    """A plugin's gate hook tightened the policy's decision (gate_hooks.py)."""
 
 
 class Verdict(BaseModel):

@@ -36,6 +36,7 @@ from tether.core.safety.registry.environment import (
     is_harmless,
 )
 from tether.core.safety.registry.git import runs_command
+from tether.core.safety.registry.lookup import ProgramLookup
 from tether.core.safety.registry.network import NETWORK_PROGRAMS
 from tether.core.safety.registry.versions import VERSION_FLAGS, VERSION_WORDS
 from tether.core.safety.shell import ShellParser, SimpleCommand
@@ -45,6 +46,7 @@ __all__ = [
     "CredentialReader",
     "NestedShell",
     "Processor",
+    "VetOptions",
     "default_processors",
     "default_subcommand",
     "environment",
@@ -109,16 +111,53 @@ program_handler: Processor = analyze_program
 """What the program itself does: the program knowledge, as one processor (`analyze_program`)."""
 
 
-def vet_options(f: Findings) -> None:
-    """The allowlist rule: what the program's registry spec does not list is `unvetted`."""
-    command = f.command
-    spec = REGISTRY.get(command.program)
-    if spec is None or not command.program or f.subcommand[:1] == ("help",):
-        return  # `git commit --help` prints a page
-    name_paths = not f.handled_paths
-    words = vet(f, spec, name_paths=name_paths)
-    f.handled_paths = True
-    f.subcommand = words
+class VetOptions:
+    """The allowlist rule: what the program's spec does not list is `unvetted`.
+
+    Args:
+        programs: the specs with plugins' contributions layered over the
+            registry; None reads the registry alone. A contributed spec's
+            extra facts and asks are added here, and a program only a plugin
+            describes still has every argument checked for credential paths
+            (the floor is not a plugin's to lower).
+    """
+
+    def __init__(
+        self, programs: ProgramLookup | None = None, paths: CredentialReader | None = None
+    ) -> None:
+        self._programs = programs
+        self._paths = paths
+        self._spec_of = programs.get if programs is not None else REGISTRY.get
+
+    def __call__(self, f: Findings) -> None:
+        command = f.command
+        spec = self._spec_of(command.program)
+        if spec is None or not command.program or f.subcommand[:1] == ("help",):
+            return  # `git commit --help` prints a page
+        name_paths = not f.handled_paths
+        words = vet(f, spec, name_paths=name_paths)
+        f.handled_paths = True
+        f.subcommand = words
+        if self._programs is not None:
+            self._contributed(f, self._programs)
+
+    def _contributed(self, f: Findings, programs: ProgramLookup) -> None:
+        command = f.command
+        for kind, detail, _ in programs.extras(command.program, f.subcommand):
+            f.fact(kind, detail)
+        if self._paths is None or not programs.contributed(command.program):
+            return
+        # The spec may call an operand a plain value; a credential path is still one.
+        for arg in command.args:
+            value = arg.partition("=")[2] if arg.startswith("-") else arg
+            reason = self._paths.credential_reason(value, glob=True) if value else None
+            if reason is not None:
+                f.fact("credential_access", f"{value}: {reason}")
+                return
+
+
+vet_options: Processor = VetOptions()
+"""The allowlist rule over the registry alone (`VetOptions` with no contributions)."""
 
 
 class NestedShell:
@@ -239,6 +278,7 @@ def default_processors(
     parser: ShellParser,
     paths: CredentialReader,
     facts_of: Callable[[SimpleCommand], Sequence[RiskFact]],
+    programs: ProgramLookup | None = None,
 ) -> tuple[Processor, ...]:
     """The sequence Tether runs over every simple command, in order.
 
@@ -250,7 +290,7 @@ def default_processors(
     return (
         program_facts,
         program_handler,
-        vet_options,
+        vet_options if programs is None else VetOptions(programs, paths),
         uploads,
         version_query,
         NestedShell(parser, facts_of),

@@ -1,0 +1,140 @@
+"""The budget plugin installed as a package and run by `tether`, against the fake Claude CLI.
+
+The package is "installed" the way pip leaves it behind (a dist-info directory
+with the entry points its pyproject declares, and its source on the path), in
+the test's own directory: nothing is installed for real.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pexpect
+import pytest
+
+PLUGIN_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = PLUGIN_ROOT.parents[1]
+FAKE_CLAUDE = REPO_ROOT / "tests" / "agents" / "fake_claude.py"
+TIMEOUT = 30
+
+
+def _install(site: Path) -> None:
+    project = tomllib.loads((PLUGIN_ROOT / "pyproject.toml").read_text())["project"]
+    dist_info = site / f"tether_budget-{project['version']}.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n"
+    )
+    lines = []
+    for group, points in project["entry-points"].items():
+        lines.append(f"[{group}]")
+        lines += [f"{name} = {target}" for name, target in points.items()]
+    (dist_info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    site = tmp_path / "site-packages"
+    _install(site)
+    launcher = tmp_path / "bin" / "claude"
+    launcher.parent.mkdir()
+    launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE_CLAUDE}" "$@"\n')
+    launcher.chmod(launcher.stat().st_mode | stat.S_IXUSR)
+    (tmp_path / "fake-claude").mkdir()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TETHER_")}
+    environment.update(
+        TETHER_CLAUDE_CLI_PATH=str(launcher),
+        TETHER_AUDIT_LOG_PATH=str(tmp_path / "audit.jsonl"),
+        TETHER_PLUGINS="budget",
+        FAKE_CLAUDE_DIR=str(tmp_path / "fake-claude"),
+        PYTHONPATH=os.pathsep.join([str(site), str(PLUGIN_ROOT), str(REPO_ROOT)]),
+        PYTHONUNBUFFERED="1",
+        TERM="dumb",
+    )
+    return environment
+
+
+def test_tether_plugins_lists_the_budget_with_its_hooks_and_settings(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env["TETHER_PLUGIN_BUDGET_DAILY_USD"] = "3"
+    result = subprocess.run(
+        [sys.executable, "-m", "tether", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    [budget] = [p for p in json.loads(result.stdout)["registered"] if p["name"] == "budget"]
+    assert budget["source"] == "entry point"
+    assert set(budget["hooks"]) == {"settings", "gate", "commands"}
+    assert budget["commands"] == ["budget"]
+    assert budget["settings_source"] == "environment"
+
+
+def test_a_bad_limit_is_one_line_from_tether(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TETHER_PLUGIN_BUDGET_DAILY_USD=lots\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "tether", "plugins"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("tether: TETHER_PLUGIN_BUDGET_DAILY_USD='lots' is invalid")
+
+
+def test_past_the_limit_the_repl_asks_before_each_call_until_reset(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    # The fake CLI reports $0.0123 a request: the first one is over this limit.
+    env["TETHER_PLUGIN_BUDGET_REQUEST_USD"] = "0.01"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "tether", "--dir", str(project)],
+        env=env,
+        cwd=str(tmp_path),
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        dimensions=(50, 200),
+    )
+    child.expect("Tether is running")
+    child.expect("› ")
+    child.sendline("bash")
+    child.expect("pytest ran")  # within budget: the test runner is allowed
+    child.expect("› ")
+    child.sendline("bash")
+    child.expect("Over budget")
+    child.expect(r"Allow\? ")
+    child.sendline("n")
+    child.expect("Rejected")
+    child.expect("› ")
+    child.sendline("/budget")
+    child.expect("over budget")
+    child.expect("› ")
+    child.sendline("/budget reset")
+    child.expect("Budget reset")
+    child.expect("› ")
+    child.sendline("bash")
+    child.expect("pytest ran")
+    child.expect("› ")
+    child.sendeof()
+    child.expect("Bye.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
