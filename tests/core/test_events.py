@@ -713,3 +713,28 @@ class TestStats:
         assert (before.calls, after.calls) == (0, 1)
         with pytest.raises(ValidationError):
             after.calls = 5  # type: ignore[misc]
+
+
+async def _quiet(event: Event) -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "heard"),
+    [
+        pytest.param("tool.*", "tool.allowed", True, id="wildcard"),
+        pytest.param("tool.denied", "tool.denied", True, id="exact"),
+        pytest.param("tool.denied", "tool.allowed", False, id="other-name"),
+        pytest.param("*", "safety.violation", True, id="everything"),
+        pytest.param("message.*", "tool.gated", False, id="other-family"),
+    ],
+)
+def test_listened_says_whether_an_emit_would_reach_a_handler(
+    pattern: str, name: str, heard: bool
+) -> None:
+    bus = EventBus()
+    assert bus.listened(name) is False
+    bus.subscribe(pattern, _quiet)
+    assert bus.listened(name) is heard
+    bus.unsubscribe(pattern, _quiet)
+    assert bus.listened(name) is False

@@ -18,38 +18,17 @@ a standing approval the gate did not give:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from claude_agent_sdk import ClaudeAgentOptions
 from claude_agent_sdk.types import PermissionMode, SystemPromptPreset
 
 from tether.agents.claude_gate import ToolGate
+from tether.agents.claude_lazy import check_allowed_tools
 from tether.core.config import TetherConfig
 from tether.core.session import Session, SessionMode
-from tether.exceptions import ConfigError
 
 __all__ = ["build_options", "check_allowed_tools", "permission_mode"]
-
-# A tool name as `--tools` takes it: `Bash`, `mcp__server__tool`. A rule with a
-# pattern (`Bash(git:*)`) is a permission, which belongs in a policy file.
-_TOOL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-
-
-def check_allowed_tools(config: TetherConfig) -> None:
-    """Refuse a `claude_allowed_tools` entry that is not a plain tool name.
-
-    Raises:
-        ConfigError: names the variable, the entry and what is expected.
-    """
-    for name in config.claude_allowed_tools:
-        if not _TOOL_NAME.match(name):
-            raise ConfigError(
-                f"TETHER_CLAUDE_ALLOWED_TOOLS={','.join(config.claude_allowed_tools)!r} "
-                f"is invalid: {name!r} is not a tool name; the list only says which "
-                "tools exist (e.g. Read,Edit,Bash), and rules such as Bash(git:*) "
-                "belong in a policy file"
-            )
 
 
 def permission_mode(session: Session) -> PermissionMode:

@@ -133,9 +133,10 @@ def _run_batch(pipeline: SafetyPipeline, source: str, cwd: str | None) -> int:
         return _EXIT_USER_ERROR
     out = sys.stdout
     buffer: list[str] = []
+    render = _Rendered()
     try:
         for number, line in _lines(stream):
-            buffer.append(_batch_line(pipeline, number, line, cwd))
+            buffer.append(_batch_line(pipeline, number, line, cwd, render))
             if len(buffer) >= 512:
                 out.write("".join(buffer))
                 buffer.clear()
@@ -154,7 +155,13 @@ def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
             yield number, line
 
 
-def _batch_line(pipeline: SafetyPipeline, number: int, raw: bytes, cwd: str | None) -> str:
+def _batch_line(
+    pipeline: SafetyPipeline,
+    number: int,
+    raw: bytes,
+    cwd: str | None,
+    render: _Rendered | None = None,
+) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -169,12 +176,38 @@ def _batch_line(pipeline: SafetyPipeline, number: int, raw: bytes, cwd: str | No
         return _bad_line(number, f"line {number} needs 'tool_name' and 'tool_input'")
     tool_name = item["tool_name"]
     verdict = pipeline.decide(tool_name, item["tool_input"], cwd=cwd)
-    result = _as_json(tool_name if isinstance(tool_name, str) else repr(tool_name), verdict)
-    result = {"line": number, **({"id": item["id"]} if "id" in item else {}), **result}
+    shown = tool_name if isinstance(tool_name, str) else repr(tool_name)
+    # What json.dumps writes for {"line": …, "id": …, **the verdict, "error": …}, with
+    # the verdict's part encoded once per verdict (a repeated call reuses its verdict).
+    body = (render or _Rendered()).body(shown, verdict)
+    head = f'{{"line": {number}, '
+    if "id" in item:
+        head += f'"id": {json.dumps(item["id"])}, '
+    tail = "}"
     if verdict.violation_type in {"invalid_input", "error"}:
         # A malformed call is a malformed line too: say so as the other bad lines do.
-        result["error"] = f"line {number}: {verdict.reason}"
-    return json.dumps(result) + "\n"
+        tail = f', "error": {json.dumps(f"line {number}: {verdict.reason}")}}}'
+    return f"{head}{body}{tail}\n"
+
+
+class _Rendered:
+    """The JSON of recent verdicts, without braces, by verdict (identity) and tool name."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._kept: dict[tuple[int, str], tuple[Verdict, str]] = {}
+
+    def body(self, tool_name: str, verdict: Verdict) -> str:
+        key = (id(verdict), tool_name)
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] is verdict:
+            return kept[1]
+        text = json.dumps(_as_json(tool_name, verdict))[1:-1]
+        if len(self._kept) >= self._size:
+            self._kept.clear()
+        # The verdict is held beside its text, so its id cannot be reused meanwhile.
+        self._kept[key] = (verdict, text)
+        return text
 
 
 def _json_problem(error: ValueError | RecursionError) -> str:

@@ -546,6 +546,17 @@ class EventBus:
         resume.abandon()
         task.cancel()  # wakes it, and the relay closes the handler's coroutine
 
+    def listened(self, name: str) -> bool:
+        """Whether an emit of `name` would reach any handler now.
+
+        An emitter on a hot path asks first and builds the event only when it
+        would be delivered: an emit that reaches no handler does nothing.
+        """
+        route = self._routes.get(name)
+        if route is None:
+            route = self._route(name)
+        return bool(route.handlers)
+
     async def emit(self, event: Event) -> None:
         """Deliver `event` to every matching handler and wait until all have finished.
 

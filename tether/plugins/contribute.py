@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from tether.core.commands import CommandSpec, SlashCommands
 from tether.core.safety.contributions import build_lookup
-from tether.core.safety.registry.lookup import ProgramLookup
+from tether.core.safety.registry.layered import ProgramLookup
 from tether.exceptions import PluginError
 from tether.plugins.calls import HookCounters
 from tether.plugins.commands import SlashCommand, contained_command

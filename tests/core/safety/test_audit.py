@@ -21,11 +21,15 @@ from typing import Any
 
 import pytest
 import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.audit import (
     MAX_STRING_LENGTH,
     AuditLogger,
+    _jsonable,
+    encode_entry,
     read_audit_log,
     truncate_strings,
 )
@@ -658,3 +662,74 @@ class TestTornTail:
             "b",
         ]
         assert stat.S_IMODE(log_path.stat().st_mode) == 0o600
+
+
+# -- one encoding per entry ---------------------------------------------------------
+
+
+def _truncated_then_written(fields: dict[str, Any]) -> str:
+    """What an entry's text is by definition: every field truncated, then written."""
+    record: dict[str, Any] = {"timestamp": "t", "event_type": "e"}
+    record.update(truncate_strings(fields))
+    return json.dumps(record, default=_jsonable, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"a": "x" * MAX_STRING_LENGTH}, id="at-the-limit"),
+        pytest.param({"a": "x" * (MAX_STRING_LENGTH + 1)}, id="one-over"),
+        pytest.param({"a": '"' * (MAX_STRING_LENGTH // 2 + 10)}, id="escaped-quotes-under"),
+        pytest.param({"a": '"' * (MAX_STRING_LENGTH + 1)}, id="escaped-quotes-over"),
+        pytest.param({"a": "\\" * (MAX_STRING_LENGTH + 1)}, id="backslashes-over"),
+        pytest.param({"a": '\\"' * 200}, id="backslash-quote-pairs"),
+        pytest.param({"a": "\n" * (MAX_STRING_LENGTH + 1)}, id="newlines-over"),
+        pytest.param({"a": "\u2028" * (MAX_STRING_LENGTH + 1)}, id="line-separators-over"),
+        pytest.param({"a": ["é" * (MAX_STRING_LENGTH - 1) + "\\"]}, id="non-ascii-under"),
+        pytest.param({"a": {"b": {"c": "y" * 2000}}}, id="nested-long"),
+        pytest.param({"a": (1, "two")}, id="tuple"),
+        pytest.param({"a": b"\xff bytes"}, id="bytes"),
+        pytest.param({"n": list(range(300)), "s": "q"}, id="long-run-without-strings"),
+        pytest.param({"k" * 600: "v"}, id="long-key"),
+        pytest.param({"a": "\ud800 lone surrogate"}, id="lone-surrogate"),
+    ],
+)
+def test_an_entry_is_written_as_its_truncated_fields(fields: dict[str, Any]) -> None:
+    assert encode_entry("t", "e", fields) == _truncated_then_written(fields)
+
+
+class _Model(BaseModel):
+    text: str
+
+
+def test_a_model_field_is_truncated_like_any_other() -> None:
+    fields = {"model": _Model(text="z" * 900)}
+    assert encode_entry("t", "e", fields) == _truncated_then_written(fields)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet=st.sampled_from('ab"\\\n é')),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=8,
+)
+
+
+@given(
+    st.dictionaries(st.text(max_size=5), _json_values | st.text(min_size=480, max_size=560)),
+)
+@settings(max_examples=200, deadline=None)
+def test_any_plain_entry_is_written_as_its_truncated_fields(fields: dict[str, Any]) -> None:
+    assert encode_entry("t", "e", fields) == _truncated_then_written(fields)
+
+
+async def test_timestamps_are_written_as_isoformat_writes_them(log_path: Path) -> None:
+    audit = AuditLogger(log_path)
+    before = datetime.now(UTC)
+    for _ in range(3):
+        await audit.log("tick")
+    after = datetime.now(UTC)
+    await audit.close()
+    for entry in read_audit_log(log_path):
+        stamp = datetime.fromisoformat(entry["timestamp"])
+        assert stamp.isoformat(timespec="microseconds") == entry["timestamp"]
+        assert before - timedelta(milliseconds=1) <= stamp <= after + timedelta(milliseconds=1)

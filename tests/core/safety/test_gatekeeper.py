@@ -445,3 +445,83 @@ class TestApprovalPreview:
         assert not decision.allowed
         assert decision.reason is not None
         assert decision.reason.endswith("rejected by the user, who says: use uv instead of pip.")
+
+
+# -- repeated identical calls ---------------------------------------------------------
+
+
+def _entry_fields(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k not in {"seq", "timestamp"}}
+
+
+@pytest.mark.parametrize(
+    ("tool_name", "tool_input"),
+    [
+        pytest.param("Bash", {"command": "pytest -q"}, id="allow"),
+        pytest.param("Bash", {"command": "git push --force"}, id="policy-deny"),
+        pytest.param("Read", {"file_path": "/etc/passwd"}, id="sandbox-deny"),
+    ],
+)
+async def test_a_repeated_call_is_recorded_and_announced_every_time(
+    gate: ToolGatekeeper,
+    event_log: EventLog,
+    audit_logger: AuditLogger,
+    tool_name: str,
+    tool_input: dict[str, Any],
+) -> None:
+    first = await check(gate, tool_name, tool_input)
+    second = await check(gate, tool_name, tool_input)
+    assert second == first
+    one, two = attempts(audit_logger)
+    assert _entry_fields(one) == _entry_fields(two)
+    assert two["seq"] == one["seq"] + 1
+    outcome = TOOL_ALLOWED if first.allowed else TOOL_DENIED
+    assert [n for n in event_log.names() if n in {TOOL_GATED, outcome}] == [
+        TOOL_GATED,
+        outcome,
+        TOOL_GATED,
+        outcome,
+    ]
+
+
+async def test_a_symlink_moved_between_two_identical_calls_is_seen(
+    gate: ToolGatekeeper, audit_logger: AuditLogger, project_dir: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret\n")
+    link = project_dir / "notes.txt"
+    link.symlink_to(project_dir / "README.md")
+    first = await check(gate, "Read", {"file_path": "notes.txt"})
+    link.unlink()
+    link.symlink_to(outside)
+    second = await check(gate, "Read", {"file_path": "notes.txt"})
+    assert first.allowed
+    assert (second.allowed, second.violation_type) == (False, "sandbox")
+    assert [e["decision"]["allowed"] for e in attempts(audit_logger)] == [True, False]
+
+
+async def test_with_nobody_listening_the_record_is_the_same(
+    make_pipeline: MakePipeline,
+    approvals: ApprovalCoordinator,
+    audit_logger: AuditLogger,
+    event_bus: EventBus,
+    tmp_path: Path,
+) -> None:
+    """Events are built only for listeners; the decision and the record do not change."""
+    quiet = AuditLogger(tmp_path / "quiet.jsonl")
+    alone = ToolGatekeeper(make_pipeline(), approvals, EventBus(), quiet)
+    heard = ToolGatekeeper(make_pipeline(), approvals, event_bus, audit_logger)
+    EventLog(event_bus)
+    for tool_name, tool_input in [
+        ("Bash", {"command": "git status"}),
+        ("Bash", {"command": "rm -rf /"}),
+        ("Read", {"file_path": "/etc/shadow"}),
+    ]:
+        assert await check(alone, tool_name, tool_input) == await check(
+            heard, tool_name, tool_input
+        )
+    await quiet.flush()
+    assert [_entry_fields(e) for e in attempts(quiet)] == [
+        _entry_fields(e) for e in attempts(audit_logger)
+    ]
+    await quiet.close()

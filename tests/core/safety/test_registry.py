@@ -119,7 +119,7 @@ def test_nodes_that_take_any_option_say_why() -> None:
         (name, words)
         for name, root in _ROOTS.values()
         for words, node in _nodes(root)
-        if node.any_options and not node.facts and not code & set(root.detect)
+        if node.any_options and not node.facts and not code & set(root.scan)
     ]
     assert not loose
 

@@ -23,7 +23,7 @@ from tether.core.safety.command_sequence import ListedArguments, SequencePass, r
 from tether.core.safety.facts import RiskFact, make_fact
 from tether.core.safety.processors import Processor, default_processors
 from tether.core.safety.programs import Findings
-from tether.core.safety.registry.lookup import ProgramLookup
+from tether.core.safety.registry.layered import ProgramLookup
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
 __all__ = [

@@ -28,12 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from tether.core.safety.facts import FACTS
 from tether.core.safety.policy import Action, Policy, PolicyRule
 from tether.core.safety.policy_files import PRESETS, load_policy
-from tether.core.safety.programs import HANDLERS
 from tether.core.safety.programs.base import names
-from tether.core.safety.programs.system import is_filesystem_maker
-from tether.core.safety.registry import REGISTRY
+from tether.core.safety.registry import lookup
 from tether.core.safety.registry.detect_code import DECODERS
-from tether.core.safety.registry.lookup import Extra, ProgramLookup
+from tether.core.safety.registry.layered import Extra, ProgramLookup
 from tether.core.safety.registry.network import NETWORK_PROGRAMS
 from tether.core.safety.registry.spec import Node, program, sub
 from tether.core.safety.wrappers import INTERPRETERS, SHELLS
@@ -86,19 +84,17 @@ _VERSIONED = re.compile(r"^(python|pypy|perl|ruby|php|lua|node)[0-9][0-9.]*$")
 def knows(name: str) -> bool:
     """Whether Tether itself gives `name` a meaning (then a plugin may only tighten it).
 
-    The registry, the program handlers, the wrappers and interpreters, and
-    every program a built-in preset names.
+    The registry (its program families included), the
+    wrappers and interpreters, and every program a built-in preset names.
     """
     return (
-        name in REGISTRY
-        or name in HANDLERS
+        lookup(name) is not None
         or name in NETWORK_PROGRAMS
         or name in DECODERS
         or name in SHELLS
         or name in INTERPRETERS
         or name in _WRAPPERS
         or bool(_VERSIONED.match(name))
-        or is_filesystem_maker(name)
         or name in _preset_programs()
     )
 

@@ -66,6 +66,7 @@ _MAX_SHOWN = 300
 # A preview reads the file an edit changes; a slow disk must not hold the ask back.
 _PREVIEW_SECONDS = 3.0
 _OFFERS_KEPT = 256
+_DERIVED_KEPT = 64
 
 EDIT_MODE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 """Tools edit mode approves without asking (inside the project; a deny still denies)."""
@@ -131,6 +132,7 @@ class ToolGatekeeper:
         self._audit = audit_logger
         self._learned = learned if learned is not None else LearnedRules()
         self._offers: OrderedDict[str, tuple[ChatId, tuple[ScopeOffer, ...]]] = OrderedDict()
+        self._by_verdict: OrderedDict[int, _Derived] = OrderedDict()
 
     @property
     def pipeline(self) -> SafetyPipeline:
@@ -264,17 +266,18 @@ class ToolGatekeeper:
                 asks = verdict.decision is Action.REQUIRE_APPROVAL
                 if (read_only or mode == "plan") and asks and not _writes_a_plan(name, tool_input):
                     verdict = _plan_mode_denial(verdict)
-                await self._bus.emit(
-                    Event(
-                        name=TOOL_GATED,
-                        data={
-                            "session_id": session_id,
-                            "chat_id": chat_id,
-                            "tool_name": name,
-                            "tool_input": tool_input,
-                        },
+                if self._bus.listened(TOOL_GATED):  # an event nobody hears is not built
+                    await self._bus.emit(
+                        Event(
+                            name=TOOL_GATED,
+                            data={
+                                "session_id": session_id,
+                                "chat_id": chat_id,
+                                "tool_name": name,
+                                "tool_input": tool_input,
+                            },
+                        )
                     )
-                )
                 decision = await self._settle(
                     verdict,
                     name,
@@ -328,6 +331,10 @@ class ToolGatekeeper:
         directory: str | None = None,
     ) -> GateDecision:
         """Turn the verdict into a final decision: learned rules, the mode, or a person."""
+        if verdict.decision is not Action.REQUIRE_APPROVAL and tool_name not in INTERACTIVE_TOOLS:
+            kept = self._derived(verdict).final
+            if kept is not None:
+                return kept
         base = {
             "classification": verdict.classification,
             "decision": verdict.decision.value,
@@ -340,15 +347,8 @@ class ToolGatekeeper:
             return await self._ask_person(
                 verdict, tool_name, tool_input, session_id, chat_id, user_id, base
             )
-        if verdict.decision is Action.ALLOW:
-            return GateDecision(allowed=True, reason=verdict.reason, **base)
-        if verdict.decision is Action.DENY:
-            return GateDecision(
-                allowed=False,
-                reason=f"Denied: {verdict.reason}",
-                violation_type=verdict.violation_type or "policy",
-                **base,
-            )
+        if verdict.decision is not Action.REQUIRE_APPROVAL:
+            return self._derived(verdict).decision(base)
         asking = _asking_parts(verdict)
         vouched = asking is not None and not verdict.problems
         if vouched and asking is not None and verdict.classification is not None:
@@ -498,7 +498,7 @@ class ToolGatekeeper:
                 session_id=session_id,
                 tool_name=tool_name,
                 tool_input=tool_input,
-                classification=_summary(verdict),
+                classification=self._derived(verdict).summary,
                 decision={
                     "allowed": decision.allowed,
                     "decision": verdict.decision.value,
@@ -525,6 +525,23 @@ class ToolGatekeeper:
                 )
         return decision
 
+    def _derived(self, verdict: Verdict) -> _Derived:
+        """What the gate derives from a verdict alone, kept while the verdict is reused.
+
+        The pipeline hands back the same verdict object for a repeated identical
+        call (see `decision_cache`); its summary and its allow or deny are then the
+        same too, and are built once.
+        """
+        kept = self._by_verdict.get(id(verdict))
+        if kept is not None and kept.verdict is verdict:
+            return kept
+        # The verdict is held beside what was derived, so its id cannot be reused.
+        derived = _Derived(verdict)
+        self._by_verdict[id(verdict)] = derived
+        while len(self._by_verdict) > _DERIVED_KEPT:
+            self._by_verdict.popitem(last=False)
+        return derived
+
     async def _record_failure(
         self, decision: GateDecision, tool_name: str, tool_input: Any, session_id: str
     ) -> None:
@@ -547,6 +564,14 @@ class ToolGatekeeper:
         session_id: str,
         chat_id: ChatId,
     ) -> None:
+        outcome = TOOL_ALLOWED if decision.allowed else TOOL_DENIED
+        sandbox = not decision.allowed and decision.violation_type == "sandbox"
+        if not self._bus.listened(outcome) and not (
+            sandbox and self._bus.listened(SAFETY_VIOLATION)
+        ):
+            # Nobody hears it: the event is not built (an emit reaching no handler does nothing).
+            self._log_outcome(decision, tool_name)
+            return
         data: dict[str, Any] = {
             "session_id": session_id,
             "chat_id": chat_id,
@@ -559,19 +584,57 @@ class ToolGatekeeper:
             data["tool_input"] = tool_input
             data["approval"] = decision.approval
             await self._bus.emit(Event(name=TOOL_ALLOWED, data=data))
-            logger.debug("tool_allowed", tool_name=tool_name, rule=decision.rule)
         else:
             data["reason"] = decision.reason
             data["violation_type"] = decision.violation_type or "policy"
-            await self._bus.emit(Event(name=TOOL_DENIED, data=data))
-            if data["violation_type"] == "sandbox":
+            if self._bus.listened(TOOL_DENIED):
+                await self._bus.emit(Event(name=TOOL_DENIED, data=data))
+            if data["violation_type"] == "sandbox" and self._bus.listened(SAFETY_VIOLATION):
                 await self._bus.emit(Event(name=SAFETY_VIOLATION, data=dict(data)))
+        self._log_outcome(decision, tool_name)
+
+    @staticmethod
+    def _log_outcome(decision: GateDecision, tool_name: str) -> None:
+        # An allowed call has its audit entry and no log line: one per call, at a
+        # level hardly anyone shows, was a cost on every call.
+        if not decision.allowed:
             logger.info(
                 "tool_denied",
                 tool_name=tool_name,
-                violation_type=data["violation_type"],
+                violation_type=decision.violation_type or "policy",
                 rule=decision.rule,
             )
+
+
+class _Derived:
+    """A verdict's audit summary and, for an allow or a deny, the gate's final decision."""
+
+    __slots__ = ("_summary", "final", "verdict")
+
+    def __init__(self, verdict: Verdict) -> None:
+        self.verdict = verdict
+        self.final: GateDecision | None = None
+        self._summary: dict[str, Any] | None = None
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        if self._summary is None:
+            self._summary = _summary(self.verdict)
+        return self._summary
+
+    def decision(self, base: dict[str, Any]) -> GateDecision:
+        """The allow or deny of a verdict that needs no person (built once)."""
+        verdict = self.verdict
+        if verdict.decision is Action.ALLOW:
+            self.final = GateDecision(allowed=True, reason=verdict.reason, **base)
+        else:
+            self.final = GateDecision(
+                allowed=False,
+                reason=f"Denied: {verdict.reason}",
+                violation_type=verdict.violation_type or "policy",
+                **base,
+            )
+        return self.final
 
 
 async def _reviewed(
@@ -734,6 +797,8 @@ def _bounded(value: Any, depth: int = 0) -> Any:
     if depth > 8:
         return "…"
     if isinstance(value, str):
+        if type(value) is str and value.isascii():
+            return value  # nothing to replace (a flag on the string: no scan)
         return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if value is None or isinstance(value, (bool, int, float)):
         return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.classify import CallPart, Classification
+from tether.core.safety.decision_cache import DecisionCache, Probes, Recheck
 from tether.core.safety.facts import RiskFact, RiskLevel, make_fact
 from tether.core.safety.policy import Action, PolicyDecision, PolicyEngine
 from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer
@@ -80,11 +82,17 @@ class SafetyPipeline:
         sandbox: SandboxEnforcer,
         paths: PathAnalyzer,
         trees: TreeReads | None = None,
+        decisions: DecisionCache | None = None,
     ) -> None:
         self._trees = trees if trees is not None else TreeReads(paths.credential_reason)
         self._policy = policy
         self._sandbox = sandbox
         self._paths = paths
+        self._decisions = decisions if decisions is not None else DecisionCache()
+        self._volatile = False
+        """Set while deciding when the verdict read what no lookup witnesses (a glob)."""
+        self._rechecks: list[Recheck] = []
+        """The tree reads made while deciding, with their findings, to be asked again."""
 
     @property
     def policy(self) -> PolicyEngine:
@@ -98,10 +106,34 @@ class SafetyPipeline:
     def paths(self) -> PathAnalyzer:
         return self._paths
 
+    def clear_caches(self) -> None:
+        """Forget every kept verdict and classification (the next calls are decided afresh)."""
+        self._decisions.clear()
+        self._policy.clear_cache()
+
     def decide(self, tool_name: Any, tool_input: Any, *, cwd: Path | str | None = None) -> Verdict:
-        """The decision for a call; never raises (a failure is a deny that says so)."""
+        """The decision for a call; never raises (a failure is a deny that says so).
+
+        A repeated identical call reuses the verdict while every path lookup it
+        made answers as before (`decision_cache` says why that is the same decision).
+        """
         try:
-            return self._decide(tool_name, tool_input, cwd)
+            key = self._decisions.key(tool_name, tool_input, cwd, self._sandbox.home)
+            if key is not None:
+                kept = self._decisions.get(key)
+                if kept is not None:
+                    return kept
+            probes: Probes = []
+            self._volatile = False
+            self._rechecks = []
+            self._sandbox.record_probes(probes)
+            try:
+                verdict = self._decide(tool_name, tool_input, cwd)
+            finally:
+                self._sandbox.record_probes(None)
+            if key is not None and not self._volatile:
+                self._decisions.put(key, verdict, probes, tuple(self._rechecks))
+            return verdict
         except Exception as error:  # the safety path fails closed, whatever broke
             logger.error(
                 "safety_pipeline_failed",
@@ -176,6 +208,8 @@ class SafetyPipeline:
             if not directories.known:
                 unresolved = [u.path for u in uses if not u.path.startswith(("/", "~"))]
                 uses = tuple(u for u in uses if u.path.startswith(("/", "~")))
+            if any(u.glob for u in uses):
+                self._volatile = True  # what a glob matches changes with its directory
             # Listing a directory shows names, not contents: only what is read, written
             # or run is checked for credentials once resolved.
             reads = [u for u in uses if u.access not in {"list", "cd"}]
@@ -218,7 +252,11 @@ class SafetyPipeline:
         roots = [v.resolved for v in checked if v.resolved is not None and v.allowed]
         if not roots and not part.paths:
             roots = [current]  # `grep -r x`, `rg x`, Grep without a path: the working directory
-        finding = self._trees.check(walk, roots, self._sandbox.approved_directories)
+        approved = self._sandbox.approved_directories
+        finding = self._trees.check(walk, roots, approved)
+        # The walk reads whole directories: a kept verdict asks it again (cheap while
+        # the tree is unchanged: `TreeReads` keeps walks by directory mtimes).
+        self._rechecks.append((partial(self._trees.check, walk, tuple(roots), approved), finding))
         return None if finding is None else make_fact("tree_read", finding)
 
     def _resolved_facts(

@@ -491,6 +491,10 @@ class PolicyEngine:
         """The timeout the policies set (the last file that sets one), or None."""
         return self._timeout
 
+    def clear_cache(self) -> None:
+        """Forget the kept classifications."""
+        self._cache.clear()
+
     def classify(self, tool_name: str, tool_input: Mapping[str, Any]) -> Classification:
         """What the call would do (cached: the result depends on the call alone)."""
         key = classification_key(tool_name, tool_input)

@@ -26,7 +26,7 @@ from tether.core.safety.programs import (
     is_secret_name,
 )
 from tether.core.safety.programs.base import names
-from tether.core.safety.registry import REGISTRY, vet
+from tether.core.safety.registry import PRIVILEGED, REGISTRY, lookup, vet
 from tether.core.safety.registry.detect_code import DECODERS
 from tether.core.safety.registry.dev import UPLOADS
 from tether.core.safety.registry.environment import (
@@ -36,7 +36,7 @@ from tether.core.safety.registry.environment import (
     is_harmless,
 )
 from tether.core.safety.registry.git import runs_command
-from tether.core.safety.registry.lookup import ProgramLookup
+from tether.core.safety.registry.layered import ProgramLookup
 from tether.core.safety.registry.network import NETWORK_PROGRAMS
 from tether.core.safety.registry.versions import VERSION_FLAGS, VERSION_WORDS
 from tether.core.safety.shell import ShellParser, SimpleCommand
@@ -70,7 +70,6 @@ class CredentialReader(Protocol):
     def credential_reason(self, path: str, *, glob: bool = False) -> str | None: ...
 
 
-_PRIVILEGE_WRAPPERS = names("sudo doas pkexec run0 su runuser chroot nsenter unshare")
 _SYSTEM_BIN = re.compile(
     r"^(/usr/local/s?bin|/usr/s?bin|/s?bin|/opt/homebrew/s?bin|/opt/local/s?bin|"
     r"/usr/libexec|/nix/var/nix/profiles/default/bin|/run/current-system/sw/bin|"
@@ -87,7 +86,7 @@ _NETWORK_DEVICE = re.compile(r"^/dev/(tcp|udp)/")
 def program_facts(f: Findings) -> None:
     """Wrappers that gain privileges, a program only known at run time, a program file."""
     c = f.command
-    if set(c.wrappers) & _PRIVILEGE_WRAPPERS:
+    if set(c.wrappers) & PRIVILEGED:
         f.fact("privilege_escalation", f"{' '.join(c.wrappers)} {c.text}")
     for fact in c.wrapper_facts:
         f.fact(fact, f"{' '.join(c.wrappers)} {c.text}")
@@ -127,7 +126,7 @@ class VetOptions:
     ) -> None:
         self._programs = programs
         self._paths = paths
-        self._spec_of = programs.get if programs is not None else REGISTRY.get
+        self._spec_of = programs.get if programs is not None else lookup
 
     def __call__(self, f: Findings) -> None:
         command = f.command

@@ -29,9 +29,11 @@ from tether.core.safety.facts import PathUse
 __all__ = [
     "CLAUDE_PLANS_DIRECTORY",
     "HARMLESS_DEVICES",
+    "UNREADABLE_LINK",
     "PathVerdict",
     "SandboxEnforcer",
     "SandboxResult",
+    "probe",
 ]
 
 CLAUDE_PLANS_DIRECTORY = "~/.claude/plans"
@@ -121,6 +123,8 @@ class SandboxEnforcer:
         self._state: tuple[str, ...] = ()
         self._protected_given = tuple(str(p) for p in protected)
         self._protected: tuple[str, ...] = ()
+        self._probes: list[tuple[str, str | None]] | None = None
+        self._home_seen: tuple[str | None, str] = (None, "")
 
     @property
     def approved_directories(self) -> tuple[str, ...]:
@@ -142,7 +146,16 @@ class SandboxEnforcer:
 
     @property
     def home(self) -> str:
-        return self._home_given or str(Path.home())
+        """The home directory `~` means: the one given, else `$HOME` as it is now."""
+        if self._home_given:
+            return self._home_given
+        raw = os.environ.get("HOME")
+        if raw is None:
+            return str(Path.home())
+        if raw != self._home_seen[0]:
+            # Asked on every call (a verdict is kept per home): normalised once per value.
+            self._home_seen = (raw, str(Path.home()))
+        return self._home_seen[1]
 
     def working_directory(self, cwd: Path | str | None) -> PathVerdict:
         """The session's working directory resolved and checked (None: the first approved)."""
@@ -166,7 +179,14 @@ class SandboxEnforcer:
         expanded = self._expand(path)
         if expanded is None or "\x00" in expanded:
             return None
-        return _resolve(base, expanded)
+        return _resolve(base, expanded, self._probes)
+
+    def record_probes(self, probes: list[tuple[str, str | None]] | None) -> None:
+        """Append every file-system lookup resolution makes to `probes` (None: stop).
+
+        The pipeline records them to know what a decision depended on.
+        """
+        self._probes = probes
 
     def check(self, path: str, base: str, *, file_tool: bool = False) -> PathVerdict:
         """Whether `path` (relative to the resolved directory `base`) may be used."""
@@ -274,13 +294,41 @@ def _is_fd(device: str) -> bool:
     return device.startswith("/dev/fd/") and device[8:].isdigit()
 
 
-def _resolve(base: str, path: str) -> str | None:
+def probe(candidate: str) -> str | None:
+    """What resolving sees at `candidate`: its symlink target, or None for anything else.
+
+    A missing component, a file, a directory and a name that cannot be looked
+    up are all applied as written, so they answer alike. A symlink whose target
+    cannot be read answers `UNREADABLE_LINK`. Resolution depends on nothing
+    but these answers, which is what lets a decision be reused while they stay
+    the same (see `decision_cache`).
+    """
+    try:
+        mode = os.lstat(candidate).st_mode
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISLNK(mode):
+        return None
+    try:
+        return os.readlink(candidate)  # noqa: PTH115 - str paths on the hot path
+    except OSError:
+        return UNREADABLE_LINK
+
+
+UNREADABLE_LINK = "\x00unreadable"
+"""`probe`'s answer for a symlink whose target cannot be read (no real target holds NUL)."""
+
+
+def _resolve(
+    base: str, path: str, probes: list[tuple[str, str | None]] | None = None
+) -> str | None:
     """Resolve `path` against `base` (already resolved), following symlinks.
 
     Like os.path.realpath, but starting from a resolved base: only the
     components of `path` itself are looked up, one lstat each. A component
     that does not exist is applied as written; a later `..` can climb back
-    to existing directories, whose symlinks are followed again.
+    to existing directories, whose symlinks are followed again. Each lookup
+    and its answer is appended to `probes` when given.
     """
     current = "/" if path.startswith("/") else base
     pending = path.split("/")
@@ -294,22 +342,16 @@ def _resolve(base: str, path: str) -> str | None:
             current = posixpath.dirname(current) or "/"
             continue
         candidate = current + part if current.endswith("/") else f"{current}/{part}"
-        try:
-            mode = os.lstat(candidate).st_mode
-        except (OSError, ValueError):
+        target = probe(candidate)
+        if probes is not None:
+            probes.append((candidate, target))
+        if target is None:
             current = candidate
             continue
-        if stat.S_ISLNK(mode):
-            hops += 1
-            if hops > _MAX_SYMLINKS:
-                return None
-            try:
-                target = os.readlink(candidate)  # noqa: PTH115 - str paths on the hot path
-            except OSError:
-                return None
-            if target.startswith("/"):
-                current = "/"
-            pending.extend(reversed(target.split("/")))
-            continue
-        current = candidate
+        hops += 1
+        if hops > _MAX_SYMLINKS or target == UNREADABLE_LINK:
+            return None
+        if target.startswith("/"):
+            current = "/"
+        pending.extend(reversed(target.split("/")))
     return current

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from itertools import pairwise
 
+from tether.core.safety.registry import REGISTRY, commands_given_as_words
+
 __all__ = ["TreeReads", "Walk", "walk_of"]
 
 _RECENT_NS = 2_000_000_000
@@ -59,64 +61,19 @@ class Walk:
     exclude_dirs: tuple[str, ...] = ()
 
 
+def _valued(program: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The short letters and long options that take a value, as the program's spec says."""
+    parsing = REGISTRY[program].parsing
+    return parsing.short_values, parsing.long_values
+
+
 # Options taking a value in a bundle of short options: the rest of the word is the value.
-_GREP_VALUED = frozenset("efmABCdDX")
-_GREP_VALUED_LONGS = frozenset(
-    [
-        "--regexp",
-        "--file",
-        "--max-count",
-        "--after-context",
-        "--before-context",
-        "--context",
-        "--directories",
-        "--devices",
-        "--include",
-        "--exclude",
-        "--exclude-dir",
-        "--exclude-from",
-        "--label",
-        "--binary-files",
-    ]
-)
-_RG_VALUED = frozenset("efgtTmABCjMrEd")
-_RG_VALUED_LONGS = frozenset(
-    [
-        "--regexp",
-        "--file",
-        "--glob",
-        "--iglob",
-        "--type",
-        "--type-not",
-        "--max-count",
-        "--after-context",
-        "--before-context",
-        "--context",
-        "--threads",
-        "--max-columns",
-        "--replace",
-        "--encoding",
-        "--max-depth",
-        "--type-add",
-        "--ignore-file",
-        "--sort",
-        "--sortr",
-        "--color",
-        "--colors",
-        "--max-filesize",
-        "--path-separator",
-        "--pre",
-        "--pre-glob",
-        "--engine",
-        "--dfa-size-limit",
-        "--regex-size-limit",
-        "--field-match-separator",
-        "--field-context-separator",
-        "--context-separator",
-        "--hostname-bin",
-        "--hyperlink-format",
-    ]
-)
+_GREP_VALUED, _GREP_VALUED_LONGS = _valued("grep")
+_RG_VALUED, _RG_VALUED_LONGS = _valued("rg")
+_FD_VALUED, _FD_VALUED_LONGS = _valued("fd")
+_TAR_VALUED, _TAR_VALUED_LONGS = _valued("tar")
+_ZIP_VALUED, _ZIP_VALUED_LONGS = _valued("zip")
+_FIND_EXEC = commands_given_as_words("find")
 
 
 def _words(text: str) -> list[str] | None:
@@ -189,7 +146,7 @@ def _rg(words: list[str]) -> Walk:
 
 
 def _find(words: list[str], piped: bool) -> Walk | None:
-    runs = any(w in {"-exec", "-execdir", "-ok", "-okdir"} for w in words)
+    runs = any(w in _FIND_EXEC for w in words)
     if not runs and not piped:
         return None
     follow = any(w in {"-L", "-follow"} for w in words)
@@ -200,7 +157,7 @@ def _find(words: list[str], piped: bool) -> Walk | None:
 
 
 def _fd(words: list[str], piped: bool) -> Walk | None:
-    letters, longs = _short_flags(words, frozenset("exXtEdgcjs"))
+    letters, longs = _short_flags(words, _FD_VALUED, _FD_VALUED_LONGS)
     runs = bool({"x", "X"} & set(letters)) or bool({"--exec", "--exec-batch"} & longs.keys())
     if not runs and not piped:
         return None
@@ -214,7 +171,7 @@ def _tar(words: list[str]) -> Walk | None:
     letters, longs = _short_flags(
         ["-" + first if first[:1] not in {"-", ""} else first], frozenset()
     )
-    rest_letters, rest_longs = _short_flags(words[1:], frozenset("fCTXbHIKLNV"))
+    rest_letters, rest_longs = _short_flags(words[1:], _TAR_VALUED, _TAR_VALUED_LONGS)
     letters += rest_letters
     longs.update(rest_longs)
     if "c" not in letters and "--create" not in longs and "r" not in letters:
@@ -236,7 +193,7 @@ def _copy(words: list[str], recursive_letters: str, follow_letters: str) -> Walk
 
 
 def _zip(words: list[str]) -> Walk | None:
-    letters, longs = _short_flags(words, frozenset("bdtnOP"))
+    letters, longs = _short_flags(words, _ZIP_VALUED, _ZIP_VALUED_LONGS)
     if "r" not in letters and "--recurse-paths" not in longs:
         return None
     # zip follows links unless told to store them (-y).

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tether.core.safety.options import Option, OptionSpec, ParsedArgs, parse_args
+from tether.core.safety.registry import commands_given_as_words
 from tether.core.safety.registry.environment import EXEC_VARIABLES
 from tether.core.safety.registry.git import COMMAND_KEYS
 from tether.core.safety.registry.languages import INTERPRETERS, SHELLS
@@ -405,7 +406,9 @@ _SU_SPEC = OptionSpec(
         }
     ),
 )
-_FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
+_FIND_EXEC = commands_given_as_words("find")
+"""`-exec`, `-execdir`, `-ok`, `-okdir`: as find's spec lists them."""
+_FD_EXEC = commands_given_as_words("fd")
 
 _GIT_EXEC_KEYS = COMMAND_KEYS
 
@@ -526,7 +529,7 @@ def _fd_embedded(args: Sequence[str], found: Embedded) -> None:
     """`fd -x CMD ARGS [;]`, `fd -X CMD`: the command fd runs on every result."""
     index = 0
     while index < len(args):
-        if args[index] in {"-x", "--exec", "-X", "--exec-batch"}:
+        if args[index] in _FD_EXEC:
             start = index + 1
             end = start
             while end < len(args) and args[end] != ";":

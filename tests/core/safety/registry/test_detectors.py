@@ -32,7 +32,7 @@ def test_every_detector_a_spec_names_exists() -> None:
     missing = {
         (program, name)
         for program, root in REGISTRY.items()
-        for name in root.detect
+        for name in root.scan
         if name not in table
     }
     assert not missing
@@ -45,7 +45,7 @@ def test_detectors_are_named_on_program_roots_only() -> None:
         program
         for program, root in REGISTRY.items()
         for node in _walk(root, seen)
-        if node is not root and node.detect
+        if node is not root and node.scan
     ]
     assert not nested
 

@@ -1,19 +1,19 @@
 """What common programs do: the risk facts and paths of one simple command.
 
 Program knowledge is the registry (`tether/core/safety/registry/`): one spec
-per program, data. What data cannot say is code: the detectors a spec names
-(`detect="curl_sent_files"`, run here for every call of that program) and the
-handlers still kept in this package, looked up by program name in `HANDLERS`.
-A program the registry does not know gets the generic treatment from the
-analyzer: every operand may be a path, which keeps the sandbox honest about
-programs nobody described.
+per program, data. What data cannot say is code, in two kinds of detectors a
+spec names: whole-call detectors (`scan="curl_sent_files"`, `registry/detect_*.py`)
+that this program step runs on every call of the program, and detectors the
+vetting walk runs with the parsed call (`detect="delete_targets"`,
+`registry/detectors/`). A program the registry does not know gets the generic
+treatment from the analyzer: every operand may be a path, which keeps the
+sandbox honest about programs nobody described.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-from tether.core.safety.programs import files, system
 from tether.core.safety.programs.base import (
     Findings,
     Handler,
@@ -21,16 +21,15 @@ from tether.core.safety.programs.base import (
     is_secret_name,
 )
 from tether.core.safety.registry import (
-    REGISTRY,
     detect_cloud,
     detect_code,
     detect_git,
     detect_network,
     detect_packages,
+    lookup,
 )
 
 __all__ = [
-    "HANDLERS",
     "Findings",
     "analyze_program",
     "detectors",
@@ -38,13 +37,10 @@ __all__ = [
     "is_secret_name",
 ]
 
-HANDLERS: dict[str, Handler] = {**files.HANDLERS, **system.HANDLERS}
-"""Program name (lower-case basename) -> handler."""
-
 
 @cache
 def detectors() -> dict[str, Handler]:
-    """Detector name -> detector: every name a spec may use in `detect=`."""
+    """Detector name -> whole-call detector: every name a spec may use in `scan=`."""
     return {
         **detect_network.DETECTORS,
         **detect_cloud.DETECTORS,
@@ -55,17 +51,9 @@ def detectors() -> dict[str, Handler]:
 
 
 def analyze_program(findings: Findings) -> None:
-    """Run the handler for the command's program, and the detectors its spec names."""
-    program = findings.command.program
-    if system.is_filesystem_maker(program):
-        findings.handled_paths = True
-        findings.fact("disk_destruction", f"{findings.command.text} (formats a file system)")
-        return
-    handler = HANDLERS.get(program)
-    if handler is not None:
-        handler(findings)
-    spec = REGISTRY.get(program)
-    if spec is not None and spec.detect:
+    """Run the whole-call detectors the program's spec names."""
+    spec = lookup(findings.command.program)
+    if spec is not None and spec.scan:
         table = detectors()
-        for name in spec.detect:
+        for name in spec.scan:
             table[name](findings)

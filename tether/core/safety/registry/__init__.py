@@ -3,41 +3,124 @@
 `REGISTRY` maps a program name (lower-case basename) to its spec (`Node`).
 The analyzer vets each call against it (`vet`): option values are never
 taken for subcommands, and whatever the spec does not list is `unvetted`.
-The shell walk, wrapper unwrapping, the sandbox's path extraction and the
-presets read the same specs (`tests/core/safety/test_registry.py` checks
-that every program a preset names is here).
+What data cannot say is judged by the code detectors a spec names
+(`registry/detectors/`). The shell walk, wrapper unwrapping, the sandbox's
+path extraction and the presets read the same specs
+(`tests/core/safety/test_registry.py` checks that every program a preset
+names is here).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from tether.core.safety.registry import (
     cloud,
     dev,
+    files,
     git,
     interpreters,
     network,
     packages,
     readers,
     search,
+    system,
 )
+from tether.core.safety.registry.detectors import DETECTORS
 from tether.core.safety.registry.spec import Node, Opt
+from tether.core.safety.registry.system import FAMILIES, PRIVILEGED
 from tether.core.safety.registry.vet import vet
 
-__all__ = ["REGISTRY", "Node", "Opt", "lookup", "vet"]
+__all__ = [
+    "PRIVILEGED",
+    "REGISTRY",
+    "Node",
+    "Opt",
+    "commands_given_as_words",
+    "lookup",
+    "nodes",
+    "registry_facts",
+    "vet",
+]
 
-REGISTRY: dict[str, Node] = {
-    **readers.SPECS,
-    **search.SPECS,
-    **git.SPECS,
-    **dev.SPECS,
-    **network.SPECS,
-    **cloud.SPECS,
-    **packages.SPECS,
-    **interpreters.SPECS,
-}
+
+def _merge(*modules: dict[str, Node]) -> dict[str, Node]:
+    merged: dict[str, Node] = {}
+    for specs in modules:
+        # A module may extend another's spec (the package managers' installs are
+        # added to `dev.py`'s specs): the same spec twice is one program, not two.
+        twice = {name for name in merged.keys() & specs.keys() if merged[name] is not specs[name]}
+        if twice:
+            raise ValueError(f"programs specified twice in the registry: {sorted(twice)}")
+        merged.update(specs)
+    return merged
+
+
+REGISTRY: dict[str, Node] = _merge(
+    readers.SPECS,
+    search.SPECS,
+    git.SPECS,
+    dev.SPECS,
+    files.SPECS,
+    system.SPECS,
+    network.SPECS,
+    cloud.SPECS,
+    packages.SPECS,
+    interpreters.SPECS,
+)
 """Program name -> spec."""
 
 
+def nodes(root: Node) -> Iterator[Node]:
+    """Every node of one spec once: the root, its subcommands, what unlisted ones do."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        stack.extend(node.subs.values())
+        if node.other is not None:
+            stack.append(node.other)
+
+
+def _check_detectors() -> None:
+    for name, root in REGISTRY.items():
+        for node in nodes(root):
+            for detector in node.detect:
+                if detector not in DETECTORS:
+                    raise ValueError(f"{name}: the spec names an unknown detector {detector!r}")
+
+
+_check_detectors()
+
+
 def lookup(program: str) -> Node | None:
-    """The spec of `program`, or None when the registry does not know it."""
-    return REGISTRY.get(program)
+    """The spec of `program`, or None when the registry does not know it.
+
+    A family member without a spec of its own (`mkfs.ext4`) has its family's.
+    """
+    spec = REGISTRY.get(program)
+    if spec is None:
+        for prefix, family in FAMILIES:
+            if program.startswith(prefix):
+                return REGISTRY[family]
+    return spec
+
+
+def commands_given_as_words(program: str) -> frozenset[str]:
+    """The options of `program` followed by a command's words (`find -exec`, `fd -x`)."""
+    return frozenset(name for name, opt in REGISTRY[program].options.items() if opt.role == "argv")
+
+
+def registry_facts() -> set[str]:
+    """Every fact kind a spec names: on a node, an option, or as cleared by an option."""
+    kinds: set[str] = set()
+    for root in REGISTRY.values():
+        for node in nodes(root):
+            kinds.update(node.facts, node.operand_facts)
+            for opt in node.options.values():
+                kinds.update(k for k in (opt.fact, opt.clears) if k is not None)
+    return kinds

@@ -308,13 +308,15 @@ SPECS: dict[str, Node] = {
         operands="v",
         facts=_NET,
         any_options=True,
+        detect="secret_reads",
     ),
     **program(
         "kubectl oc",
         _KUBE_GLOBAL,
         operands="-",
         subs=_KUBE_SUBS,
-        detect="kube_secrets",
+        scan="kube_secrets",
+        detect="cluster_changes",
     ),
     **program("helm", _HELM_GLOBAL, operands="-", subs=_HELM_SUBS),
     **program(
@@ -323,6 +325,7 @@ SPECS: dict[str, Node] = {
         operands="-",
         subs=_TF_SUBS,
         words=True,
+        detect="infrastructure_changes",
     ),
     **program(
         "aws",
@@ -346,7 +349,8 @@ SPECS: dict[str, Node] = {
                 },
             )
         },
-        detect="cloud_operations",
+        scan="cloud_operations",
+        detect="secret_reads cloud_destruction",
     ),
     **program(
         "gcloud",
@@ -375,10 +379,17 @@ SPECS: dict[str, Node] = {
                 },
             )
         },
-        detect="cloud_operations object_store_wildcards",
+        scan="cloud_operations object_store_wildcards",
+        detect="secret_reads cloud_destruction",
     ),
     **program(
-        "az", _AZ_GLOBAL, operands="v", facts=_NET, any_options=True, detect="cloud_operations"
+        "az",
+        _AZ_GLOBAL,
+        operands="v",
+        facts=_NET,
+        any_options=True,
+        scan="cloud_operations",
+        detect="secret_reads cloud_destruction",
     ),
     **program(
         "gsutil",
@@ -391,7 +402,8 @@ SPECS: dict[str, Node] = {
             **alias(_read("-r|-R -l -L -a -b -e -h -p="), "ls", "du"),
             **alias(_acts(_NET), "cp", "mv", "cat", "mb", "stat", "hash"),
         },
-        detect="object_store_wildcards",
+        scan="object_store_wildcards",
+        detect="bucket_removal",
     ),
     **program(
         "rclone",
@@ -487,7 +499,7 @@ SPECS: dict[str, Node] = {
             **alias(_acts(_NET), "cp", "mv", "mb", "pipe", "cat"),
             **alias(_read("-e|--etag -H|--humanize -s|--storage-class"), "ls", "du"),
         },
-        detect="object_store_wildcards",
+        scan="object_store_wildcards",
     ),
     **program(
         "azcopy",

@@ -1,7 +1,7 @@
 """Detectors of the network programs: what a spec cannot say because it depends on a value.
 
 Each detector has one job and is named by the specs that use it
-(`registry/network.py`, `detect="remote_copy"`):
+(`registry/network.py`, `scan="remote_copy"`):
 
 - `curl_sent_files`: `-d @file`, `--data-binary @file`, `-F field=@file` send a file;
 - `file_urls`: a `file://` URL reads a local file;

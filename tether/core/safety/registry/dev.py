@@ -566,6 +566,9 @@ SPECS: dict[str, Node] = {
         "-D|--debug -l|--log-level= --version -v --help -h -c|--context=!unvetted "
         "-H|--host=!unvetted --config=!unvetted",
         operands="-",
+        # Judged by code: privileged settings in every spelling, host mounts, prunes.
+        detect="container_settings",
+        other=sub("", operands="v", facts="container", any_options=True),
         subs={
             "ps": sub(
                 "-a|--all -q|--quiet -n|--last= -l|--latest -s|--size -f|--filter= "

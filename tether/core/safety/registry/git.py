@@ -373,6 +373,6 @@ SPECS: dict[str, Node] = {
         _GLOBAL,
         operands="-",
         subs=_SUBS,
-        detect="git_settings git_pathspecs git_changes",
+        scan="git_settings git_pathspecs git_changes",
     )
 }

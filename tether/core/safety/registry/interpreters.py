@@ -18,7 +18,7 @@ __all__ = ["SPECS"]
 
 
 def _runs_code(names: str, detector: str) -> dict[str, Node]:
-    return program(names, "", operands="a", any_options=True, detect=detector)
+    return program(names, "", operands="a", any_options=True, scan=detector)
 
 
 _OWN = {"pytest py.test": "pytest_basetemp", "make gmake just": "make_overrides"}
@@ -31,13 +31,13 @@ SPECS: dict[str, Node] = {
     **_runs_code("source .", "source"),
     # A zsh module is shared code loaded into the shell; `zsh/net/*` are its sockets.
     **program(
-        "zmodload", "", operands="v", facts="shell_state", any_options=True, detect="shell_modules"
+        "zmodload", "", operands="v", facts="shell_state", any_options=True, scan="shell_modules"
     ),
     **program(
         "ninja",
         "-C=d -j= -k= -l= -f=f -n -v --verbose --quiet -d= -w= --version -h",
         operands="v",
-        detect="make_overrides",
+        scan="make_overrides",
     ),
     **program(
         "task go-task",
@@ -46,13 +46,13 @@ SPECS: dict[str, Node] = {
         "-x|--exit-code -o|--output= -w|--watch!process_control --version -h|--help",
         operands="v",
         one_target=True,
-        detect="make_overrides",
+        scan="make_overrides",
     ),
 }
 for _names, _detector in _OWN.items():
     for _name in _names.split():
         _spec = _DEV[_name]
-        if _detector not in _spec.detect:
-            _spec.detect = (_detector, *_spec.detect)
+        if _detector not in _spec.scan:
+            _spec.scan = (_detector, *_spec.scan)
         SPECS[_name] = _spec
 del _names, _detector, _name, _spec

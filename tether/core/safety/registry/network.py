@@ -110,7 +110,7 @@ SPECS: dict[str, Node] = {
         operands="v",
         facts="network",
         any_options=True,
-        detect="curl_sent_files file_urls",
+        scan="curl_sent_files file_urls",
     ),
     **program(
         "wget wget2",
@@ -118,19 +118,19 @@ SPECS: dict[str, Node] = {
         operands="v",
         facts="network file_write",
         any_options=True,
-        detect="file_urls",
+        scan="file_urls",
     ),
     **program("nc ncat netcat", _NETCAT, operands="v", facts="network", any_options=True),
-    **program("socat", "", operands="v", facts="network", any_options=True, detect="socat"),
+    **program("socat", "", operands="v", facts="network", any_options=True, scan="socat"),
     **program("ssh autossh", _SSH, operands="v", facts="network", any_options=True),
-    **program("scp", _SCP, operands="v", facts="network", any_options=True, detect="remote_copy"),
+    **program("scp", _SCP, operands="v", facts="network", any_options=True, scan="remote_copy"),
     **program(
         "sftp",
         _SFTP,
         operands="v",
         facts="network",
         any_options=True,
-        detect="remote_copy transfer_script",
+        scan="remote_copy transfer_script",
     ),
     **program(
         "rsync",
@@ -138,10 +138,10 @@ SPECS: dict[str, Node] = {
         operands="v",
         facts="file_write",
         any_options=True,
-        detect="remote_copy",
+        scan="remote_copy",
     ),
     **program(
-        "lftp", _LFTP, operands="v", facts="network", any_options=True, detect="transfer_script"
+        "lftp", _LFTP, operands="v", facts="network", any_options=True, scan="transfer_script"
     ),
     **program(
         "smbclient",
@@ -149,7 +149,7 @@ SPECS: dict[str, Node] = {
         operands="v",
         facts="network",
         any_options=True,
-        detect="transfer_script",
+        scan="transfer_script",
     ),
     **program(
         "ftp tftp ncftp pftp gftp",
@@ -157,7 +157,7 @@ SPECS: dict[str, Node] = {
         operands="v",
         facts="network",
         any_options=True,
-        detect="transfer_script",
+        scan="transfer_script",
     ),
     **program(
         "ncftpput",
@@ -200,7 +200,7 @@ SPECS: dict[str, Node] = {
         operands="v",
         facts="network",
         any_options=True,
-        detect="request_items",
+        scan="request_items",
     ),
     # zsh's own sockets, its `/dev/tcp`: a shell joined to a raw connection.
     **program(

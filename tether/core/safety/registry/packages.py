@@ -74,9 +74,9 @@ for _names, _words in INSTALLS.items():
         _spec = _DEV.get(_name)
         if _spec is None:
             # No spec yet: only the installs are known; anything else is unvetted.
-            _spec = program(_name, "-h --help --version", operands="-", detect=_DETECT)[_name]
+            _spec = program(_name, "-h --help --version", operands="-", scan=_DETECT)[_name]
         else:
-            _spec.detect = (*_spec.detect, *(n for n in _DETECT.split() if n not in _spec.detect))
+            _spec.scan = (*_spec.scan, *(n for n in _DETECT.split() if n not in _spec.scan))
         for _word in _words.split():
             if _word not in _spec.subs:
                 _spec.subs[_word] = _install()
@@ -95,7 +95,7 @@ SPECS.update(
             "-p|--file=r -y|--refresh -u|--sysupgrades -c|--changelog -g|--groups "
             "-V|--version -h|--help",
             operands="v",
-            detect=_DETECT,
+            scan=_DETECT,
         ),
         **program(
             "dpkg",
@@ -104,7 +104,7 @@ SPECS.update(
             "-s|--status -S|--search -p|--print-avail --get-selections -c|--contents "
             "-I|--info --version --help",
             operands="v",
-            detect=_DETECT,
+            scan=_DETECT,
         ),
         **program(
             "nix-env",
@@ -112,9 +112,9 @@ SPECS.update(
             "-u|--upgrade!package_install -q|--query -a|--available --installed "
             "-P|--attr-path -s|--status --description --json --version --help",
             operands="v",
-            detect=_DETECT,
+            scan=_DETECT,
         ),
         # They download a package and run it, whatever the arguments.
-        **program("easy_install pnpx uvx", "", operands="v", facts=_INSTALL, any_options=True),
+        **program("easy_install uvx", "", operands="v", facts=_INSTALL, any_options=True),
     }
 )

@@ -44,7 +44,7 @@ SPECS: dict[str, Node] = {
         "-b|--brief -i|--mime --mime-type --mime-encoding -L|--dereference "
         "-h|--no-dereference -z|--uncompress -Z -k|--keep-going -s|--special-files "
         "-E -N|--no-pad -0|--print0 -r|--raw -p|--preserve-date -F|--separator= "
-        "-e|--exclude= -P|--parameter= --extension --apple -f|--files-from=r "
+        "-e|--exclude= -P|--parameter= --extension --apple -f|--files-from=r!unresolved_path "
         "-m|--magic-file=r " + _HELP,
         operands="l",
     ),
@@ -54,7 +54,7 @@ SPECS: dict[str, Node] = {
         "--bytes --apparent-size -x|--one-file-system -L|--dereference -P|--no-dereference "
         "-H -D -l|--count-links -S|--separate-dirs --si -t|--threshold= --time=? --time-style= "
         "--exclude= -X|--exclude-from=r -B|--block-size= -0|--null --inodes -A -g "
-        "--files0-from=r " + _HELP,
+        "--files0-from=r!unresolved_path " + _HELP,
         operands="l",
     ),
     **program(
@@ -102,7 +102,8 @@ SPECS: dict[str, Node] = {
     ),
     **program(
         "wc gwc",
-        "-l|--lines -w|--words -c|--bytes -m|--chars -L|--max-line-length --files0-from=r "
+        "-l|--lines -w|--words -c|--bytes -m|--chars -L|--max-line-length "
+        "--files0-from=r!unresolved_path "
         "--total= " + _HELP,
         operands="r",
     ),
@@ -122,8 +123,20 @@ SPECS: dict[str, Node] = {
         "-x|--tabs= -j|--jump-target= -p|--pattern= -K|--quit-on-intr -s|--squeeze-blank-lines "
         "-o|--log-file=w -O|--LOG-FILE=w " + _HELP,
         operands="r",
+        detect="pager_commands",
     ),
-    **program("more", "-d -l -f -p -c -s -u -n= " + _HELP, operands="r", numeric=True),
+    **program(
+        "more",
+        "-d -l -f -p -c -s -u -n= " + _HELP,
+        operands="r",
+        numeric=True,
+        detect="pager_commands",
+    ),
+    **program(
+        "zcat gzcat bzcat xzcat zstdcat",
+        "-f|--force -q|--quiet -v|--verbose -l|--list -t|--test -k|--keep -S|--suffix= " + _HELP,
+        operands="r",
+    ),
     **program(
         "bat batcat",
         "-p|--plain -n|--number -A|--show-all -l|--language= -H|--highlight-line= "
@@ -213,7 +226,7 @@ SPECS: dict[str, Node] = {
         "--month-sort -n|--numeric-sort -R|--random-sort -r|--reverse -V|--version-sort "
         "-c|--check=? -C -k|--key= -m|--merge -o|--output=w -s|--stable -t|--field-separator= "
         "-u|--unique -z|--zero-terminated -S|--buffer-size= --parallel= --debug "
-        "--sort= --random-source=r -T|--temporary-directory=w --files0-from=r "
+        "--sort= --random-source=r -T|--temporary-directory=w --files0-from=r!unresolved_path "
         "--batch-size= " + _HELP,
         operands="r",
     ),
@@ -287,7 +300,7 @@ SPECS: dict[str, Node] = {
     **program("yes", _HELP, operands="v"),
     **program("true false :", "", operands="v"),
     **program(
-        "test [",
+        "test [ [[",
         "-a -b -c -d -e -f -g -h -k -p -r -s -t -u -w -x -G -L -N -O -S -z -n -o -v -R -eq -ne "
         "-lt -le -gt -ge -ef -nt -ot",
         operands="v",
@@ -304,8 +317,9 @@ SPECS: dict[str, Node] = {
     **program(
         "date gdate",
         "-u|--utc|--universal -R|--rfc-email -I|--iso-8601=? --rfc-3339= -d|--date= "
-        "-r|--reference=r -j -f= -v= " + _HELP,
+        "-r|--reference=r -j -f|--file=r -v= -s|--set=!system_admin " + _HELP,
         operands="v",
+        detect="clock_set",
     ),
     **program("cal ncal", "-1 -3 -y -m= -j -h -Y -A= -B= " + _HELP, operands="v"),
     **program(
@@ -318,8 +332,9 @@ SPECS: dict[str, Node] = {
     **program(
         "hostname",
         "-f|--fqdn|--long -s|--short -i|--ip-address -I|--all-ip-addresses "
-        "-d|--domain -A|--all-fqdns " + _HELP,
-        operands="-",
+        "-d|--domain -A|--all-fqdns -F|--file=r!system_admin -b|--boot!system_admin " + _HELP,
+        operands="v",
+        detect="host_name_set",
     ),
     **program("whoami", _HELP, operands="-"),
     **program(
@@ -348,6 +363,7 @@ SPECS: dict[str, Node] = {
         "-e -A -a -f -F -l -u= -U= -p= -C= -o= -x -w -ww -H --forest -j -L "
         "--sort= --no-headers -T -t= -g= -G= --pid= --ppid= " + _HELP,
         operands="v",
+        detect="process_environment",
     ),
     **program(
         "pgrep",
@@ -390,40 +406,62 @@ SPECS: dict[str, Node] = {
     **program(
         "man",
         "-k|--apropos -f|--whatis -a|--all -w|--where|--path -W -S|-s|--sections= "
-        "--help -V|--version",
+        "-l|--local-file!unvetted --help -V|--version",
         operands="v",
+        detect="man_files",
     ),
     **program("help", "-d -m -s", operands="v"),
     **program(
         "whatis apropos", "-l|--long -r|--regex -w|--wildcard -s|--sections= " + _HELP, operands="v"
     ),
     # -- shell builtins -------------------------------------------------------------------
-    **program("cd", "-L -P -e -@", operands="d", max_operands=1),
-    **program("pushd", "-n", operands="d", max_operands=1),
+    **program("cd", "-L -P -e -@", operands="c", max_operands=1, detect="cd_home"),
+    **program("pushd", "-n", operands="c", max_operands=1),
     **program("popd", "-n", operands="v", max_operands=1),
     **program("dirs", "-c -l -p -v", operands="v"),
-    **program("export", "-n -p -f", operands="v"),
+    **program("export", "-n -p -f", operands="v", detect="declared_variables"),
     **program("unset", "-f -v -n", operands="v"),
     **program(
         "set",
         "-e -u -x -o= +o= -v +e +u +x +v -E -T -f +f -C +C -B +B -h -H +H -m +m -b -a +a -P",
         operands="v",
+        detect="declared_variables",
     ),
-    **program("shopt", "-s -u -q -p -o", operands="v"),
+    **program("shopt", "-s -u -q -p -o", operands="v", detect="shell_options"),
     **program("wait", "-n -f -p=", operands="v"),
     **program("exit return", "", operands="v", max_operands=1),
     **program("read", "-r -s -a= -d= -e -i= -n= -N= -p= -t= -u=", operands="v"),
     **program("mapfile readarray", "-d= -n= -O= -s= -t -u= -C= -c=", operands="v"),
-    **program("printenv", _HELP + " -0|--null", operands="v"),
+    **program("printenv", _HELP + " -0|--null", operands="v", detect="printed_variables"),
     # -- archives, listed -------------------------------------------------------------------
     **program(
         "tar gtar bsdtar",
         "-t|--list -c|--create -h|--dereference -v|--verbose -f|--file=r "
         "-z|--gzip|--gunzip|--ungzip -j|--bzip2 -J|--xz "
         "--zstd --lzma -a|--auto-compress --wildcards --no-wildcards --exclude= "
-        "--numeric-owner -O|--to-stdout --full-time --utc -q --fast-read " + _HELP,
+        "--numeric-owner -O|--to-stdout --full-time --utc -q --fast-read "
+        # Options that say where: listed so their paths are named. Extracting, appending
+        # and updating are not listed (a person approves them); `tar_modes` says what
+        # each mode reads, writes and runs.
+        "-C|--directory=d -T|--files-from=r -X|--exclude-from=r --exclude-vcs "
+        "--exclude-caches --sort= -H|--format= -b|--blocking-factor= --one-file-system "
+        "-K|--starting-file= -L|--tape-length= -N|--newer|--after-date= -V|--label= "
+        # Programs tar starts: each runs a command of the caller's choice, which a
+        # person approves in every preset.
+        "-I|--use-compress-program=x!unvetted -F|--info-script|--new-volume-script=x!unvetted "
+        "--to-command=x!unvetted --rsh-command=x!unvetted --rmt-command=x!unvetted "
+        "--checkpoint-action=!unvetted " + _HELP,
         operands="v",
+        detect="tar_modes",
     ),
-    **program("unzip", "-l -v -Z -t -q -qq -z -1 -2 -s -h -m -T -M", operands="r v"),
+    **program(
+        "unzip",
+        "-l!~file_write -v!~file_write -Z!~file_write -t!~file_write -p!~file_write "
+        "-c!~file_write -q -qq -z -1 -2 -s -h -m -T -M "
+        # Where it extracts to is named (and checked) though a person approves it.
+        "-d=w!unvetted",
+        operands="r v",
+        facts="file_write",
+    ),
     **program("zipinfo", "-1 -2 -s -m -l -v -h -M -t -T -z", operands="r v"),
 }

@@ -18,19 +18,19 @@ _GREP = (
     "-m|--max-count= -o|--only-matching -q|--quiet|--silent -s|--no-messages -b|--byte-offset "
     "-H|--with-filename -h|--no-filename --label= -n|--line-number -T|--initial-tab -Z|--null "
     "-A|--after-context= -B|--before-context= -C|--context= -a|--text --binary-files= "
-    "-D|--devices= -d|--directories= --exclude= --exclude-from=r --exclude-dir= --include= "
+    "-D|--devices= -d|--directories= --exclude= --exclude-from=r --exclude-dir= --include=g "
     "-r|--recursive -R|--dereference-recursive --line-buffered -U|--binary -z|--null-data "
     "-E|--extended-regexp -F|--fixed-strings -G|--basic-regexp -P|--perl-regexp "
-    "-e|--regexp= -f|--file=r -I -V " + _HELP
+    "-e|--regexp^= -f|--file^=r -I -V -X=!unvetted " + _HELP
 )
 
 _RG = (
     "-i|--ignore-case -S|--smart-case -s|--case-sensitive -w|--word-regexp -x|--line-regexp "
     "-v|--invert-match -c|--count --count-matches -l|--files-with-matches "
-    "--files-without-match --files -n|--line-number -N|--no-line-number -H|--with-filename "
+    "--files-without-match --files^ -n|--line-number -N|--no-line-number -H|--with-filename "
     "-I|--no-filename -o|--only-matching -A|--after-context= -B|--before-context= "
-    "-C|--context= -e|--regexp= -f|--file=r -g|--glob= --iglob= --glob-case-insensitive "
-    "-t|--type= -T|--type-not= --type-list --type-add= --type-clear= -u|--unrestricted "
+    "-C|--context= -e|--regexp^= -f|--file^=r -g|--glob=g --iglob=g --glob-case-insensitive "
+    "-t|--type= -T|--type-not= --type-list^ --type-add= --type-clear= -u|--unrestricted "
     "--hidden --no-hidden --no-ignore --no-ignore-vcs --no-ignore-parent --no-ignore-dot "
     "--no-ignore-global --no-ignore-exclude --no-ignore-files --no-require-git "
     "-L|--follow -F|--fixed-strings -P|--pcre2 --engine= -U|--multiline --multiline-dotall "
@@ -44,7 +44,7 @@ _RG = (
     "--path-separator= --crlf --include-zero --no-unicode --one-file-system --mmap --no-mmap "
     "-E|--encoding= --null-data --smart-case --debug --trace --no-pcre2-unicode "
     "--auto-hybrid-regex --dfa-size-limit= --regex-size-limit= --hyperlink-format= "
-    "--pre=x --pre-glob= -V|--version -h|--help"
+    "--pre=x --pre-glob= --hostname-bin=x -V|--version -h|--help"
 )
 
 _FIND = (
@@ -99,33 +99,36 @@ SPECS: dict[str, Node] = {
         "--follow --nofollow -1 --match= -m|--max-count= --noenv " + _HELP,
         operands="v r",
     ),
-    **program("find gfind", _FIND, operands="l", words=True),
-    **program("fd fdfind", _FD, operands="v l"),
+    **program("find gfind", _FIND, operands="l", words=True, detect="find_expression"),
+    **program("fd fdfind", _FD, operands="v l", detect="fd_exec"),
     **program(
         "sed gsed",
-        "-n|--quiet|--silent -e|--expression= -f|--file=f -E|-r|--regexp-extended "
+        "-n|--quiet|--silent -e|--expression^= -f|--file^=f -E|-r|--regexp-extended "
         "-s|--separate -z|--null-data -u|--unbuffered -l|--line-length= --posix --debug "
         "--sandbox -b|--binary --follow-symlinks -i|--in-place=?!file_write -I=?!file_write "
         + _HELP,
         operands="v r",
+        detect="sed_program",
     ),
     **program(
         "awk gawk mawk nawk",
-        "-F|--field-separator= -v|--assign= -f|--file=f -e|--source= --posix -P --traditional "
+        "-F|--field-separator= -v|--assign= -f|--file^=f -e|--source^= --posix -P --traditional "
         "-c --re-interval -r -b|--characters-as-bytes -n|--non-decimal-data -M|--bignum "
         "-O|--optimize -s|--no-optimize -S|--sandbox --lint=? -L=? -t|--lint-old --csv -k "
-        "-E|--exec=f -i|--include=f -l|--load=f -V|--version -h|--help -W= --",
+        "-E|--exec^=f -i|--include=f -l|--load=f -V|--version -h|--help -W= --",
         operands="v r",
+        detect="awk_program",
     ),
     **program(
         "jq gojq jaq",
         "-r|--raw-output -j|--join-output -a|--ascii-output -c|--compact-output "
         "-n|--null-input -s|--slurp -e|--exit-status -S|--sort-keys -C|--color-output "
-        "-M|--monochrome-output --tab --indent= --arg= --argjson= --slurpfile= --rawfile= "
+        "-M|--monochrome-output --tab --indent= --arg== --argjson== --slurpfile==r --rawfile==r "
         "--args --jsonargs -R|--raw-input --seq --stream --stream-errors --raw-output0 "
-        "--unbuffered -f|--from-file=f -L|--library-path=f -h|--help -V|--version "
+        "--unbuffered -f|--from-file^=f -L|--library-path=f -h|--help -V|--version "
         "--yaml-input --yaml-output",
         operands="v r",
+        detect="jq_filter",
     ),
     **program(
         "yq",
@@ -135,5 +138,6 @@ SPECS: dict[str, Node] = {
         "--header-preprocess --no-header-preprocess --xml-attribute-prefix= "
         "--xml-content-name= -0|--nul-output -h|--help -V|--version",
         operands="v r",
+        detect="yq_expression",
     ),
 }

@@ -3,7 +3,7 @@
 A spec is written with two helpers, `program()` and `sub()`, in a compact
 notation (docs/safety.md, "How to add a program"):
 
-- options are one string of tokens `SPELLINGS[=ROLE][!FACT]`: `-n|--lines=`
+- options are one string of tokens `SPELLINGS[^][=ROLE][!FACT]`: `-n|--lines=`
   takes a value in both spellings, `-f|--file=r` takes a path that is read,
   `--in-place=?!file_write` takes an optional attached value and writes
   files, `--check!~file_write` is check mode (it clears the node's
@@ -12,14 +12,30 @@ notation (docs/safety.md, "How to add a program"):
   `=t` a whole tree read, `=d` a directory worked in, `=x` a command run,
   `=f` a code file run, `=?` an optional attached value, `=c` a command line
   up to `;` or `+` whose words are judged as a command of their own
-  (`find -exec`); an option spelled `--warn-*` lists a family by prefix;
+  (`find -exec`), `=g` a glob of files read (`--include=*.py`; `!x` excludes),
+  `=o` a target directory written, which makes every operand a source
+  (`cp -t DIR a b`); `==` takes two words (`jq --arg NAME VALUE`), `==r`
+  two words of which the second is a file read; an option spelled
+  `--warn-*` lists a family by prefix;
+- `^` after the spellings: the option stands for the leading value operand
+  (`grep -e PAT a b`: every operand is then a file; `chmod --reference=F`);
 - operands are roles in order, the last one repeating: `"v r"` is a pattern
-  then files read; `"-"` takes no operands;
+  then files read; `"-"` takes no operands; a role written `$w` is the last
+  operand's (`cp a b DEST`: `"r $w"`);
+- `keyed="if=r of=w bs="`: operands written `KEY=VALUE` (`dd`), each key
+  with the role of its value; an unlisted key is not vetted;
+- `operand_facts`: facts that hold only when the call names an operand
+  (`touch` alone writes nothing); `detect`: the names of code detectors
+  (`registry/detectors/`) that judge what data cannot say, such as whether
+  `rm -r`'s target is a home directory; `other`: what a subcommand the
+  spec does not list does (`docker run` is container work), its call is
+  still not vetted; `nocase`: subcommands are matched ignoring case.
 - `passes_to` is the spec of the program that receives the words after `--`
   (`cargo fmt -- --check` is rustfmt's `--check`);
-- `detect` names the code detectors that run on every call of the program
-  (`detect="curl_sent_files file_urls"`): what data cannot say, such as the
-  meaning of a value (`-d @file` sends a file) or of code in another language.
+- `scan` names whole-call detectors (`registry/detect_*.py`) that the
+  program step runs on every call of the program, before the spec vets it
+  (`scan="curl_sent_files file_urls"`): the meaning of a value (`-d @file`
+  sends a file) or of code in another language.
 
 Anything a spec does not list is not vetted: an unknown option or
 subcommand makes the call not read-only (`unvetted`). Specs compile to lean
@@ -47,6 +63,8 @@ ROLES = {
     "f": "code",
     "?": "value",
     "c": "argv",
+    "g": "glob",
+    "o": "target",
 }
 """Role letters of option values, and what they stand for."""
 
@@ -59,6 +77,7 @@ _OPERAND_ROLES = {
     "d": "delete",
     "x": "exec",
     "a": "arg",
+    "c": "cd",
     "-": "none",
 }
 
@@ -75,6 +94,10 @@ class Opt:
     fact: str | None = None
     clears: str | None = None
     """A node fact this option cancels (`--check` clears a formatter's `file_write`)."""
+    pattern: bool = False
+    """The option gives what the leading value operand would (`grep -e PAT`)."""
+    second: str | None = None
+    """The role of a second word the option takes (`jq --slurpfile NAME FILE`)."""
 
 
 @dataclass(slots=True)
@@ -101,8 +124,21 @@ class Node:
     """Operands are targets judged one by one (`make test`): several at once are not vetted."""
     prefixes: tuple[tuple[str, Opt], ...] = ()
     """Option families listed by prefix (`--warn-*`)."""
+    last: str | None = None
+    """The role of the last operand, when it differs (`cp a b DEST`)."""
+    keyed: dict[str, str] | None = None
+    """`KEY=VALUE` operands (`dd if=x`): key -> role of the value."""
+    operand_facts: tuple[str, ...] = ()
+    """Facts that hold only when the call names an operand."""
     detect: tuple[str, ...] = ()
-    """Names of the code detectors run on every call (a program's root only)."""
+    """Names of the code detectors (`registry/detectors/`) run on a call that reaches here."""
+    other: Node | None = None
+    """What a subcommand the spec does not list does (its facts; the call is unvetted)."""
+    nocase: bool = False
+    """Subcommands are matched ignoring case (`diskutil eraseDisk`)."""
+    scan: tuple[str, ...] = ()
+    """Names of the whole-call detectors (`registry/detect_*.py`) the program step runs
+    on every call (a program's root only)."""
     passes_to: Node | None = None
     """The spec of the program that receives the words after `--` (`cargo fmt -- --check`
     hands them to rustfmt); None when they are not vetted (`cargo test -- --nocapture`)."""
@@ -118,7 +154,13 @@ def _parse_options(text: str) -> dict[str, Opt]:
     for token in text.split():
         spelled, _, fact_text = token.partition("!")
         names_text, equals, role_letter = spelled.partition("=")
-        if role_letter not in ROLES:
+        second = None
+        if role_letter.startswith("="):
+            second = ROLES.get(role_letter[1:], "")
+            role_letter = ""
+        pattern = names_text.endswith("^")
+        names_text = names_text.removesuffix("^")
+        if role_letter not in ROLES or second == "":
             raise ValueError(f"option {token!r}: unknown role {role_letter!r}")
         clears = fact_text[1:] if fact_text.startswith("~") else None
         opt = Opt(
@@ -128,6 +170,8 @@ def _parse_options(text: str) -> dict[str, Opt]:
             role=ROLES[role_letter],
             fact=None if clears is not None or not fact_text else fact_text,
             clears=clears,
+            pattern=pattern,
+            second=second,
         )
         for name in opt.names:
             if not name.startswith("-") and not name.startswith("+"):
@@ -136,13 +180,31 @@ def _parse_options(text: str) -> dict[str, Opt]:
     return options
 
 
-def _parse_operands(text: str) -> tuple[str, ...]:
+def _parse_operands(text: str) -> tuple[tuple[str, ...], str | None]:
     roles = []
+    last = None
     for letter in text.split():
-        if letter not in _OPERAND_ROLES:
-            raise ValueError(f"operand role {letter!r} is not one of {sorted(_OPERAND_ROLES)}")
-        roles.append(_OPERAND_ROLES[letter])
-    return tuple(roles) or ("arg",)
+        if letter.startswith("$"):
+            last = _operand_role(letter[1:])
+        else:
+            roles.append(_operand_role(letter))
+    return tuple(roles) or ("arg",), last
+
+
+def _operand_role(letter: str) -> str:
+    if letter not in _OPERAND_ROLES:
+        raise ValueError(f"operand role {letter!r} is not one of {sorted(_OPERAND_ROLES)}")
+    return _OPERAND_ROLES[letter]
+
+
+def _parse_keyed(text: str) -> dict[str, str]:
+    keyed = {}
+    for token in text.split():
+        key, _, letter = token.partition("=")
+        if letter not in ROLES:
+            raise ValueError(f"keyed operand {token!r}: unknown role {letter!r}")
+        keyed[key] = ROLES[letter]
+    return keyed
 
 
 def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
@@ -176,6 +238,8 @@ def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
         _compile(child, node.options)
     if node.passes_to is not None:
         _compile(node.passes_to, {})
+    if node.other is not None:
+        _compile(node.other, node.options)
 
 
 def sub(
@@ -193,14 +257,26 @@ def sub(
     words: bool = False,
     one_target: bool = False,
     passes_to: Node | None = None,
+    keyed: str | None = None,
+    operand_facts: str = "",
+    detect: str = "",
+    other: Node | None = None,
+    nocase: bool = False,
 ) -> Node:
     """A subcommand (or a program's root) written in the notation above."""
+    roles, last = _parse_operands(operands)
     return Node(
         name=name,
         options=_parse_options(options),
-        subs=dict(subs or {}),
+        subs={word.lower() if nocase else word: child for word, child in (subs or {}).items()},
         facts=tuple(facts.split()),
-        operands=_parse_operands(operands),
+        operands=roles,
+        last=last,
+        keyed=_parse_keyed(keyed) if keyed is not None else None,
+        operand_facts=tuple(operand_facts.split()),
+        detect=tuple(detect.split()),
+        other=other,
+        nocase=nocase,
         any_options=any_options,
         inherit=inherit,
         numeric=numeric,
@@ -225,7 +301,12 @@ def program(
     operand_values: Iterable[str] | None = None,
     words: bool = False,
     one_target: bool = False,
+    keyed: str | None = None,
+    operand_facts: str = "",
     detect: str = "",
+    scan: str = "",
+    other: Node | None = None,
+    nocase: bool = False,
 ) -> dict[str, Node]:
     """A program's spec under each of its names (`grep egrep fgrep`)."""
     root = sub(
@@ -239,8 +320,13 @@ def program(
         operand_values=operand_values,
         words=words,
         one_target=one_target,
+        keyed=keyed,
+        operand_facts=operand_facts,
+        detect=detect,
+        other=other,
+        nocase=nocase,
     )
-    root.detect = tuple(detect.split())
+    root.scan = tuple(scan.split())
     _name_subs(root)
     _compile(root, {})
     first = names.split()[0]
@@ -255,6 +341,9 @@ def _name_subs(node: Node) -> None:
         if not child.name:
             child.name = word
         _name_subs(child)
+    if node.other is not None and not node.other.name:
+        node.other.name = "*"
+        _name_subs(node.other)
 
 
 def alias(node: Node, *words: str) -> dict[str, Node]:

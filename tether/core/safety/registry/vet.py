@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tether.core.safety.facts import PathUse
 from tether.core.safety.options import Option, ParsedArgs, is_option, parse_option
+from tether.core.safety.registry.call import Call
+from tether.core.safety.registry.detectors import DETECTORS
 from tether.core.safety.registry.spec import Node, Opt
 
 if TYPE_CHECKING:
@@ -24,6 +27,7 @@ __all__ = ["vet"]
 _QUIET = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "-"})
 _VALUE_ACCESS = {"read": "read", "write": "write", "list": "list", "tree": "read", "cd": "cd"}
 _OPERAND_ACCESS = {
+    "cd": "cd",
     "read": "read",
     "write": "write",
     "list": "list",
@@ -45,6 +49,7 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     if root.name == "tar" and args and args[0][:1] not in {"-", ""}:
         args = ("-" + args[0], *args[1:])  # `tar tzf x.tgz`: the first word is bundled options
     node = root
+    path = [root]
     words: list[str] = []
     operands: list[tuple[int, str]] = []
     passed_on = 0
@@ -69,12 +74,24 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
         if is_option(arg) and not (not node.numeric and _negative_number(arg, node)):
             before = len(parsed.options)
             index = parse_option(args, index, node.parsing, parsed)
-            options.extend((option, node) for option in parsed.options[before:])
+            for option in parsed.options[before:]:
+                options.append((option, node))
+                spec = node.options.get(option.name)
+                if spec is None:
+                    continue
+                if spec.second is not None:
+                    index = _second_word(f, args, index, node, option, options)
+                elif spec.role == "argv" and option.value is None:
+                    index = _command_end(args, index) + 1  # `fd -x cmd {} ;`: cmd's words
             continue
         if node.subs and not operands:
-            child = node.subs.get(arg)
+            child = node.subs.get(arg.lower() if node.nocase else arg)
+            if child is None and node.other is not None:
+                _unvetted(f, f"{command.program} {' '.join([*words, arg])}: an unknown subcommand")
+                child = node.other
             if child is not None:
                 node = child
+                path.append(node)
                 words.append(arg)
                 index += 1
                 continue
@@ -87,10 +104,33 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     # Option values are always named by role (`--config=/tmp/x`, `-C DIR`), also for a
     # program whose handler names its operands: the spec is where options are known.
     cleared = _options(f, options, True)
-    for kind in node.facts:
-        if kind not in cleared:
-            f.fact(kind, f"{command.text} ({command.program} {' '.join(words)})".rstrip())
-    _operands(f, node, operands, name_paths, len(operands) - passed_on)
+    own = len(operands) - passed_on
+    if node.facts or (own > 0 and node.operand_facts):
+        detail = f"{command.text} ({command.program} {' '.join(words)})".rstrip()
+        for kind in (*node.facts, *(node.operand_facts if own > 0 else ())):
+            if kind not in cleared:
+                f.fact(kind, detail)
+    pattern_given = target = False
+    for option, owner in options:
+        spec = owner.options.get(option.name)
+        if spec is not None:
+            pattern_given = pattern_given or spec.pattern
+            target = target or (spec.role == "target" and option.value is not None)
+    _operands(
+        f,
+        node,
+        operands,
+        name_paths,
+        own,
+        pattern_given=pattern_given,
+        target=target,
+        cleared=cleared,
+    )
+    detectors = [name for step in path for name in step.detect]
+    if detectors:
+        call = Call(tuple(path), tuple(words), tuple(o for o, _ in options), tuple(operands))
+        for name in detectors:
+            DETECTORS[name](f, call)
     return (*words, *(text for _, text in operands))[:3]
 
 
@@ -109,6 +149,25 @@ def _passed_options(
     options.extend((option, target) for option in parsed.options)
 
 
+def _second_word(
+    f: Findings,
+    args: tuple[str, ...],
+    index: int,
+    node: Node,
+    option: Option,
+    options: list[tuple[Option, Node]],
+) -> int:
+    """`jq --arg NAME VALUE`: an option that takes a second word; returns the next index."""
+    spec = node.options.get(option.name)
+    if spec is None or spec.second is None or option.value is None or index >= len(args):
+        return index
+    role = spec.second
+    if role != "value":
+        second = Option(option.name, args[index], option.index, index)
+        _value(f, Opt(spec.names, True, False, role), second, True)
+    return index + 1
+
+
 def _word_option(
     f: Findings, args: tuple[str, ...], index: int, node: Node, options: list[tuple[Option, Node]]
 ) -> int:
@@ -120,19 +179,25 @@ def _word_option(
         spec = node.options.get(name[1:])
         name = name[1:] if spec is not None else name
     if spec is not None and spec.role == "argv":
-        end = index + 1
-        while end < len(args) and args[end] not in {";", "+"}:
-            end += 1
         options.append((Option(name, None, index), node))
-        return end + 1
+        return _command_end(args, index + 1) + 1
     if equals:
-        options.append((Option(name, value, index, index), node))
-        return index + 1
+        option = Option(name, value, index, index)
+        options.append((option, node))
+        return _second_word(f, args, index + 1, node, option, options)
     if spec is not None and spec.takes_value and index + 1 < len(args):
-        options.append((Option(name, args[index + 1], index, index + 1), node))
-        return index + 2
+        option = Option(name, args[index + 1], index, index + 1)
+        options.append((option, node))
+        return _second_word(f, args, index + 2, node, option, options)
     options.append((Option(name, None, index), node))
     return index + 1
+
+
+def _command_end(args: tuple[str, ...], index: int) -> int:
+    """The index of the `;` or `+` that ends a command given as words (or the end)."""
+    while index < len(args) and args[index] not in {";", "+"}:
+        index += 1
+    return index
 
 
 def _whole_word(arg: str, node: Node) -> bool:
@@ -189,6 +254,12 @@ def _value(f: Findings, spec: Opt, option: Option, name_paths: bool) -> None:
         if name_paths:
             f.text_path(value, "read", dynamic=_dynamic(f, option))
         return
+    if role == "glob":
+        if name_paths and not value.startswith("!"):
+            f.paths.append(PathUse(path=value, access="read", glob=True))
+        return
+    if role == "target":
+        role = "write"
     access = _VALUE_ACCESS.get(role)
     if access is None:
         return
@@ -199,10 +270,23 @@ def _value(f: Findings, spec: Opt, option: Option, name_paths: bool) -> None:
 
 
 def _operands(
-    f: Findings, node: Node, operands: list[tuple[int, str]], name_paths: bool, own: int
+    f: Findings,
+    node: Node,
+    operands: list[tuple[int, str]],
+    name_paths: bool,
+    own: int,
+    *,
+    pattern_given: bool = False,
+    target: bool = False,
+    cleared: set[str] | None = None,
 ) -> None:
     command = f.command
     roles = node.operands
+    if pattern_given and len(roles) > 1 and roles[0] == "value":
+        roles = roles[1:]  # `grep -e PAT a b`: the pattern came with an option
+    if node.keyed is not None:
+        _keyed(f, node.keyed, operands, name_paths)
+        return
     if roles == ("none",) and operands:
         _unvetted(f, f"{command.program}: takes no operands, but was given {operands[0][1]!r}")
         return
@@ -215,8 +299,11 @@ def _operands(
         if unknown:
             _unvetted(f, f"{command.program} {unknown[0]}: not a target its spec lists")
     written = False
+    last = node.last if not target and own > 0 else None
     for position, (index, text) in enumerate(operands):
         role = roles[min(position, len(roles) - 1)]
+        if last is not None and position == own - 1:
+            role = last
         if role in {"value", "none"}:
             continue
         if role == "write" and text not in _QUIET:
@@ -225,8 +312,22 @@ def _operands(
             if role == "write" and text in _QUIET:
                 continue
             f.arg(index, _OPERAND_ACCESS[role])  # type: ignore[arg-type]
-    if written:
-        f.fact("file_write")
+    if written and "file_write" not in (cleared or ()):
+        f.fact("file_write")  # `gzip -c x` names x, but writes only to stdout
+
+
+def _keyed(
+    f: Findings, keyed: dict[str, str], operands: list[tuple[int, str]], name_paths: bool
+) -> None:
+    """`dd if=x of=y`: each operand is `KEY=VALUE`, the key says what the value is."""
+    for index, text in operands:
+        key, equals, value = text.partition("=")
+        role = keyed.get(key) if equals else None
+        if role is None:
+            _unvetted(f, f"{f.command.program} {text}: not an operand its spec lists")
+            continue
+        option = Option(key, value, index, index)
+        _value(f, Opt((key,), True, False, role), option, name_paths)
 
 
 def _abbreviation(name: str, node: Node) -> Opt | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tether.core.safety.registry import REGISTRY
+from tether.core.safety.registry import REGISTRY, lookup
 from tether.core.safety.registry.spec import Node
 
 __all__ = ["Extra", "ProgramLookup"]
@@ -54,7 +54,8 @@ class ProgramLookup:
 
     def get(self, program: str) -> Node | None:
         """The spec of `program`, or None when neither the registry nor a plugin knows it."""
-        spec = self._base.get(program)
+        # The registry's own lookup also finds a family member (`mkfs.ext4`).
+        spec = lookup(program) if self._base is REGISTRY else self._base.get(program)
         return spec if spec is not None else self._added.get(program)
 
     def contributed(self, program: str) -> bool:

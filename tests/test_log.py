@@ -1,0 +1,56 @@
+"""configure_logging: a call below every handler's level is dropped where it is made."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from tether.log import configure_logging
+
+
+def _spy_on_rendering() -> list[str]:
+    """Put a processor first in the chain; it records every line that is rendered."""
+    rendered: list[str] = []
+
+    def spy(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        rendered.append(str(event_dict.get("event")))
+        return event_dict
+
+    processors = structlog.get_config()["processors"]
+    structlog.configure(processors=[spy, *processors])
+    return rendered
+
+
+@pytest.mark.parametrize(
+    ("level", "console_level", "dropped", "kept"),
+    [
+        pytest.param("INFO", "CRITICAL", "info", "critical", id="repl-console-critical"),
+        pytest.param("INFO", "WARNING", "info", "warning", id="console-warning"),
+        pytest.param("WARNING", "DEBUG", "info", "warning", id="root-level-wins"),
+        pytest.param("INFO", None, "debug", "info", id="one-level"),
+    ],
+)
+def test_a_line_no_handler_shows_is_never_rendered(
+    level: str, console_level: str | None, dropped: str, kept: str
+) -> None:
+    configure_logging(level, console_level=console_level)
+    rendered = _spy_on_rendering()
+    logger = structlog.get_logger("tether.test")
+    getattr(logger, dropped)("not_shown", value=1)
+    getattr(logger, kept)("shown", value=2)
+    assert rendered == ["shown"]
+
+
+def test_a_log_file_keeps_what_the_console_hides(tmp_path: Path) -> None:
+    configure_logging("INFO", tmp_path, console_level="CRITICAL")
+    structlog.get_logger("tether.test").info("tool_denied", tool_name="Read")
+    for handler in logging.getLogger().handlers:
+        handler.close()
+    lines = (tmp_path / "tether.log").read_text().splitlines()
+    assert [json.loads(line)["event"] for line in lines] == ["tool_denied"]

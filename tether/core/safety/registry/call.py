@@ -1,0 +1,60 @@
+"""One call as its spec read it: the options, operands and subcommand a detector judges."""
+
+from __future__ import annotations
+
+from tether.core.safety.options import Option
+from tether.core.safety.registry.spec import Node, Opt
+
+__all__ = ["Call"]
+
+
+class Call:
+    """The options and operands of one call, read with its program's spec.
+
+    Options are asked for by any one spelling: `call.has("-r")` is true for
+    `-r`, `-R` and `--recursive` alike when the spec lists them as one option.
+    """
+
+    __slots__ = ("_specs", "node", "operands", "options", "path", "words")
+
+    def __init__(
+        self,
+        path: tuple[Node, ...],
+        words: tuple[str, ...],
+        options: tuple[Option, ...],
+        operands: tuple[tuple[int, str], ...],
+    ) -> None:
+        self.path = path
+        """The spec nodes from the program down to its subcommand."""
+        self.node = path[-1]
+        self.words = words
+        self.options = options
+        self.operands = operands
+        """(index, text) of every operand, after `--` too."""
+        self._specs = tuple(self._spec(option.name) for option in options)
+
+    def _spec(self, name: str) -> Opt | None:
+        for node in reversed(self.path):
+            opt = node.options.get(name)
+            if opt is not None:
+                return opt
+        return None
+
+    def given(self, *names: str) -> list[Option]:
+        """The options given under any spelling of `names`."""
+        wanted = {id(spec) for spec in map(self._spec, names) if spec is not None}
+        return [
+            option
+            for option, spec in zip(self.options, self._specs, strict=True)
+            if option.name in names or (spec is not None and id(spec) in wanted)
+        ]
+
+    def has_pattern(self) -> bool:
+        """An option gave what the leading value operand would (`grep -e PAT`, `--reference=F`)."""
+        return any(spec is not None and spec.pattern for spec in self._specs)
+
+    def has(self, *names: str) -> bool:
+        return bool(self.given(*names))
+
+    def values(self, *names: str) -> list[str]:
+        return [o.value for o in self.given(*names) if o.value is not None]
