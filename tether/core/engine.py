@@ -319,7 +319,7 @@ class Engine:
                 # The reason or feedback came with the answer (the web page's field):
                 # no second message.
                 taken = await self.approvals.take_reason(
-                    answer.chat_id, answer.user_id, answer.value
+                    answer.chat_id, answer.user_id, answer.value, approval_id=answer.approval_id
                 )
                 if taken is not None and answer.choice is ApprovalChoice.KEEP_PLANNING:
                     return f"❌ Kept planning ({who}); the agent is told: “{answer.value}”"
