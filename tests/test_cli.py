@@ -91,8 +91,8 @@ def test_version() -> None:
             id="not-a-number",
         ),
         pytest.param(
-            {"TETHER_PLUGINS": "metrics"},
-            ("TETHER_PLUGINS", "'metrics'", "not installed"),
+            {"TETHER_PLUGINS": "no-such-plugin"},
+            ("TETHER_PLUGINS", "'no-such-plugin'", "not installed"),
             id="plugin-not-installed",
         ),
     ],
@@ -162,7 +162,9 @@ def test_plugins_shows_installed_plugins_that_are_not_enabled(
     assert "TETHER_PLUGINS" in result.stdout
 
     listing = json.loads(_tether("plugins", "--json", extra_path=tmp_path / "site-packages").stdout)
-    assert listing["installed_not_enabled"] == ["notify"]
+    # The plugins shipped under plugins/ are installed beside Tether by the dev command.
+    assert "notify" in listing["installed_not_enabled"]
+    assert set(listing["installed_not_enabled"]) <= {"notify", "budget", "metrics"}
 
 
 def test_plugins_lists_an_enabled_entry_point_plugin(site: FakeSite, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -325,17 +326,21 @@ def test_parallel_asks_are_one_list_answered_per_item_and_each_audited(
     child = _spawn(project_dir, {**repl_env, "TETHER_APPROVAL_BATCH_SECONDS": "1.5"}, tmp_path)
     child.sendline("parallel")
     child.expect_exact("3 approvals needed at once")
-    for number, name in ((1, "a.md"), (2, "b.md"), (3, "c.md")):
-        child.expect_exact(f"[{number}] ")
-        child.expect_exact(name)
     child.expect_exact("Waiting: 1, 2, 3. [y] approve all / [n] reject all")
+    # The agent's three calls arrive in any order: find which number each file got.
+    listed = re.sub(r"\x1b\[[0-9;]*m", "", child.before)
+    number = {
+        name: int(found)
+        for found, name in re.findall(r"\[(\d)\] (?:(?!\[\d\] ).)*?\b([abc]\.md)", listed, re.S)
+    }
+    assert sorted(number.values()) == [1, 2, 3], listed
     child.sendline("4y")  # no such item: asked again, nothing answered
     child.expect_exact("Please answer y (all), n (all), or per item")
-    child.sendline("2y 1r")
-    child.expect_exact("[2] ✅ Approved")
-    child.expect_exact("[1] Type the reason for the agent")
+    child.sendline(f"{number['b.md']}y {number['a.md']}r")
+    child.expect_exact(f"[{number['b.md']}] ✅ Approved")
+    child.expect_exact(f"[{number['a.md']}] Type the reason for the agent")
     child.sendline("keep the notes in one file")
-    child.expect_exact("[3] Allow?")
+    child.expect_exact(f"[{number['c.md']}] Allow?")
     child.sendline("n")
     child.expect_exact("Parallel: a.md=denied")
     child.expect_exact("keep the notes in one file")
