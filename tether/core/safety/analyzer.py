@@ -346,7 +346,7 @@ class CommandAnalyzer:
         f = Findings(command)
         for processor in self._processors:
             processor(f)
-        return CommandAnalysis.model_construct(
+        return CommandAnalysis(
             command=command,
             facts=tuple(f.facts),
             paths=tuple(f.paths),
