@@ -170,7 +170,11 @@ def build_connector(config: TetherConfig, *, terminal: bool = True) -> BaseConne
     """
     primary = _primary_connector(config) if terminal or config.telegram_bot_token else None
     if not config.web_enabled:
-        return primary if primary is not None else CliConnector()
+        return (
+            primary
+            if primary is not None
+            else CliConnector(batch_seconds=config.approval_batch_seconds)
+        )
     # Imported on demand: only a run with the web connector loads the web stack.
     from tether.connectors.group import ConnectorGroup
     from tether.connectors.web import WebConnector, WebSettings
@@ -211,8 +215,9 @@ def _primary_connector(config: TetherConfig) -> BaseConnector:
             config.telegram_bot_token.get_secret_value(),
             throttle_seconds=config.streaming_throttle_seconds,
             commands=[(spec.name, spec.description) for spec in SlashCommands().specs],
+            approval_batch_seconds=config.approval_batch_seconds,
         )
-    return CliConnector()
+    return CliConnector(batch_seconds=config.approval_batch_seconds)
 
 
 def build_safety_pipeline(

@@ -321,7 +321,8 @@ def test_parallel_asks_are_one_list_answered_per_item_and_each_audited(
 ) -> None:
     """Three Writes asked at once read as one numbered list; '2y' then '1r' + a reason, and
     the last one alone is asked as a single approval."""
-    child = _spawn(project_dir, repl_env, tmp_path)
+    # A window wider than the default, so the three asks are one list on a loaded machine too.
+    child = _spawn(project_dir, {**repl_env, "TETHER_APPROVAL_BATCH_SECONDS": "1.5"}, tmp_path)
     child.sendline("parallel")
     child.expect_exact("3 approvals needed at once")
     for number, name in ((1, "a.md"), (2, "b.md"), (3, "c.md")):

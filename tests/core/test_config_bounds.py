@@ -19,6 +19,7 @@ TIMEOUTS = [
     pytest.param("TETHER_EVENT_HANDLER_TIMEOUT_SECONDS", 0.01, 300, id="event-handler"),
     pytest.param("TETHER_AGENT_TIMEOUT_SECONDS", 1, 86_400, id="agent"),
     pytest.param("TETHER_STREAMING_THROTTLE_SECONDS", 0, 60, id="streaming-throttle"),
+    pytest.param("TETHER_APPROVAL_BATCH_SECONDS", 0, 5, id="approval-batch"),
     pytest.param("TETHER_PLUGIN_LIFECYCLE_TIMEOUT_SECONDS", 0.01, 300, id="plugin-lifecycle"),
 ]
 

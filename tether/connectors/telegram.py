@@ -108,6 +108,8 @@ class TelegramConnector:
         stop_timeout: seconds `stop` gives running handlers before cancelling them.
         request_timeout: seconds for connecting, sending and reading a Bot API call.
         typing_interval: seconds between typing indicators while a reply is open.
+        approval_batch_seconds: approvals for one chat arriving within this window
+            are offered as one batch (Approve all / Reject all).
     """
 
     name = "telegram"
@@ -124,6 +126,7 @@ class TelegramConnector:
         stop_timeout: float = 5.0,
         request_timeout: float = 10.0,
         typing_interval: float | None = 4.0,
+        approval_batch_seconds: float = 0.25,
     ) -> None:
         if throttle_seconds < 0:
             raise ValueError(f"throttle_seconds must be 0 or more, got {throttle_seconds!r}")
@@ -144,7 +147,7 @@ class TelegramConnector:
         self._api: TelegramApi | None = None
         self._poller: UpdatePoller | None = None
         self._streams: set[StreamingReply] = set()
-        self._approvals = ApprovalMessages()
+        self._approvals = ApprovalMessages(batch_seconds=approval_batch_seconds)
 
     @property
     def bot_username(self) -> str | None:

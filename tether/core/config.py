@@ -172,6 +172,12 @@ class TetherConfig(BaseSettings):
             0.1, 86_400, why="a person needs a moment to answer, and a day at most holds the chat"
         ),
     ] = 300.0
+    approval_batch_seconds: Annotated[
+        float,
+        bounded_seconds(
+            0, 5, why="0 shows each approval alone; longer holds the first one back from the person"
+        ),
+    ] = 0.25
     log_level: LogLevel = "INFO"
     log_dir: Path | None = None
     storage_backend: Literal["memory", "sqlite"] = "memory"
