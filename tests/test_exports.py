@@ -112,6 +112,7 @@ CURATED: dict[str, set[str]] = {
         "plugin_namespace",
         "HOOKS",
         "CommandCall",
+        "CommandServices",
         "GateCall",
         "ProgramSpec",
         "SlashCommand",

@@ -10,7 +10,9 @@ from pathlib import Path
 from tether.agents.base import BaseAgent
 from tether.connectors.base import BaseConnector
 from tether.connectors.cli import CliConnector
-from tether.core.commands import SlashCommands
+from tether.core.chat_requests import ChatRequests
+from tether.core.chat_services import ChatServices
+from tether.core.commands import BUILTIN_COMMANDS, SlashCommands
 from tether.core.config import TetherConfig, load_config
 from tether.core.engine import Engine
 from tether.core.events import EventBus
@@ -129,6 +131,16 @@ def build_engine(
             RateLimitMiddleware(config.rate_limit_rpm, config.rate_limit_burst, audit_logger),
         )
     )
+    agent = agent if agent is not None else _claude_code_agent(config)
+    requests = ChatRequests(approvals, agent)
+    services = ChatServices(
+        sessions=sessions,
+        gatekeeper=gatekeeper,
+        audit_logger=audit_logger,
+        plugins=registry,
+        event_bus=event_bus,
+        requests=requests,
+    )
     return Engine(
         config=config,
         event_bus=event_bus,
@@ -139,9 +151,11 @@ def build_engine(
         store=store,
         sessions=sessions,
         middleware=middleware,
-        agent=agent if agent is not None else _claude_code_agent(config),
-        connector=connector,
         commands=commands,
+        services=services,
+        requests=requests,
+        agent=agent,
+        connector=connector,
     )
 
 
@@ -181,7 +195,7 @@ def build_connector(config: TetherConfig, *, terminal: bool = True) -> BaseConne
 
     web = WebConnector(
         WebSettings.from_config(config),
-        commands=[(spec.name, spec.description) for spec in SlashCommands().specs],
+        commands=[(spec.name, spec.description) for spec in BUILTIN_COMMANDS],
     )
     members = [web] if primary is None else [primary, web]
     # The terminal and a logged-in browser are the same person: the local owner.
@@ -214,7 +228,7 @@ def _primary_connector(config: TetherConfig) -> BaseConnector:
         return TelegramConnector(
             config.telegram_bot_token.get_secret_value(),
             throttle_seconds=config.streaming_throttle_seconds,
-            commands=[(spec.name, spec.description) for spec in SlashCommands().specs],
+            commands=[(spec.name, spec.description) for spec in BUILTIN_COMMANDS],
             approval_batch_seconds=config.approval_batch_seconds,
         )
     return CliConnector(batch_seconds=config.approval_batch_seconds)

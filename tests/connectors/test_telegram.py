@@ -182,11 +182,9 @@ async def test_send_file_refuses_what_it_cannot_send(
 
 
 def test_the_default_command_menu_is_the_engine_slash_commands() -> None:
-    from tether.core.commands import SlashCommands
+    from tether.core.commands import BUILTIN_COMMANDS
 
-    assert [(spec.name, spec.description) for spec in SlashCommands().specs] == list(
-        DEFAULT_COMMANDS
-    )
+    assert [(spec.name, spec.description) for spec in BUILTIN_COMMANDS] == list(DEFAULT_COMMANDS)
 
 
 def test_a_negative_throttle_is_refused() -> None:

@@ -112,6 +112,39 @@ async def test_a_message_runs_the_agent_and_emits_in_then_out(
     assert agent.calls[0].decisions[0][1].allowed
 
 
+@pytest.mark.parametrize(
+    ("text", "cost"),
+    [
+        pytest.param("look at app.py", 0.25, id="request-reports-its-cost"),
+        pytest.param("/status", None, id="command-runs-no-request"),
+    ],
+)
+async def test_message_out_carries_the_cost_the_agent_reported(
+    make_engine: Callable[..., Any], text: str, cost: float | None
+) -> None:
+    engine = await make_engine(ScriptedAgent([Say("Done.")], cost=0.25))
+    seen: list[Event] = []
+
+    async def record(event: Event) -> None:
+        seen.append(event)
+
+    engine.event_bus.subscribe(MESSAGE_OUT, record)
+    await engine.handle_message(OWNER, text, CHAT)
+    assert [event.data["cost"] for event in seen] == [cost]
+
+
+async def test_an_agent_that_fails_reports_no_cost(make_engine: Callable[..., Any]) -> None:
+    engine = await make_engine(ScriptedAgent([Fail(AgentError("no credentials"))], cost=0.25))
+    seen: list[Event] = []
+
+    async def record(event: Event) -> None:
+        seen.append(event)
+
+    engine.event_bus.subscribe(MESSAGE_OUT, record)
+    await engine.handle_message(OWNER, "hello", CHAT)
+    assert [event.data["cost"] for event in seen] == [None]
+
+
 async def test_every_tool_call_is_audited_before_the_reply(
     make_engine: Callable[..., Any], project_dir: Path, engine_config: TetherConfig
 ) -> None:

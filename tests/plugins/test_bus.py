@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -278,3 +279,25 @@ async def test_a_real_sandbox_denial_is_still_written() -> None:
         violations = harness.audit_entries("security_violation")
     assert "[Read was denied" in reply
     assert [v["tool_name"] for v in violations] == ["Read"]
+
+
+async def test_stats_name_the_plugin_that_owns_each_handler() -> None:
+    """A monitoring plugin reports errors and timeouts per plugin from the view's stats."""
+    bus = EventBus(handler_timeout=0.05)
+    mine, theirs = PluginEventBus(bus, "mine"), PluginEventBus(bus, "theirs")
+
+    async def fails(event: Event) -> None:
+        raise RuntimeError("a plugin bug")
+
+    async def hangs(event: Event) -> None:
+        await asyncio.sleep(60)
+
+    async def core(event: Event) -> None:
+        return None
+
+    mine.subscribe(MESSAGE_IN, fails)
+    theirs.subscribe(MESSAGE_IN, hangs)
+    bus.subscribe(MESSAGE_IN, core)
+    await bus.emit(Event(name=MESSAGE_IN))
+    counts = {(s.owner, s.errors, s.timeouts) for s in mine.stats()}
+    assert counts == {("mine", 1, 0), ("theirs", 0, 1), (None, 0, 0)}

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tether.core.types import SessionMode
 from tether.plugins import (
     CommandCall,
     PluginContext,
@@ -46,6 +47,26 @@ async def test_a_plugin_command_runs_with_its_arguments_and_is_listed_by_help() 
         assert "/echo — Say it back (plugin cmds)" in await running.send("/help")
         plugins = await running.send("/plugins")
         assert "cmds 1" in plugins and "hooks: commands" in plugins
+
+
+async def test_a_plugin_command_uses_the_same_services_as_the_built_ins() -> None:
+    """It reads and switches the chat's session through `call.services`, never the engine."""
+
+    async def mode(call: CommandCall) -> str:
+        services = call.services
+        if call.args == ("plan",):
+            await services.set_mode(call.user_id, call.chat_id, SessionMode.PLAN)
+        session = await services.session(call.user_id, call.chat_id)
+        busy = services.is_busy(call.chat_id)
+        return f"{session.mode.value} busy={busy} rules={len(services.learned_rules(call.chat_id))}"
+
+    plugin = _Commands(SlashCommand(name="mode", help="Show the mode", handler=mode))
+    async with running_engine([plugin]) as running:
+        assert await running.send("/mode") == "default busy=False rules=0"
+        assert await running.send("/mode plan") == "plan busy=False rules=0"
+        assert "Mode: plan" in await running.send("/status")
+        (changed,) = running.audit_entries("mode_changed")
+        assert changed["mode"] == "plan"
 
 
 @pytest.mark.parametrize(

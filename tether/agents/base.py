@@ -10,10 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
-
-from tether.core.safety.gatekeeper import GateDecision
-from tether.core.session import Session
+from tether.core.types import AgentResponse, GateDecision, Session, ToolActivity
 
 __all__ = [
     "AgentResponse",
@@ -25,18 +22,6 @@ __all__ = [
 ]
 
 
-class ToolActivity(BaseModel):
-    """A tool the agent is using, for a live activity line (`🔧 Bash: pytest -q`)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    tool_name: str
-    summary: str
-    tool_use_id: str | None = None
-    parent_tool_use_id: str | None = None
-    """Set when a sub-agent makes the call: the id of the tool call that started it."""
-
-
 CanUseTool = Callable[[str, dict[str, Any]], Awaitable[GateDecision]]
 """Awaited for every tool call with (tool_name, tool_input); returns the gate's decision."""
 
@@ -45,26 +30,6 @@ OnText = Callable[[str], Awaitable[None]]
 
 OnToolActivity = Callable[[ToolActivity], Awaitable[None]]
 """Called when the agent starts using a tool."""
-
-
-class AgentResponse(BaseModel):
-    """What one `execute` produced."""
-
-    model_config = ConfigDict(frozen=True)
-
-    content: str
-    session_id: str | None = None
-    """The agent's own conversation id (Claude's session id), kept for resume."""
-    cost: float = 0.0
-    duration_ms: int = 0
-    num_turns: int = 0
-    tools_used: tuple[str, ...] = ()
-    """Tools the gate allowed during this request, in the order first used."""
-    is_error: bool = False
-    cancelled: bool = False
-    """True when `cancel` stopped the request; `content` holds what came before."""
-    notice: str | None = None
-    """Something the person should know besides the reply ("started a fresh conversation")."""
 
 
 @runtime_checkable

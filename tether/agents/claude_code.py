@@ -34,7 +34,7 @@ from tether.agents.claude_messages import TurnReader, deliver_text
 from tether.agents.claude_options import build_options, check_allowed_tools, permission_mode
 from tether.agents.claude_transport import OwnSessionTransport
 from tether.core.config import TetherConfig
-from tether.core.session import Session
+from tether.core.types import Session
 from tether.exceptions import AgentError
 
 __all__ = ["ClaudeCodeAgent", "RetryPolicy"]

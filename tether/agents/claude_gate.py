@@ -33,7 +33,7 @@ from claude_agent_sdk import (
 from claude_agent_sdk.types import HookEvent
 
 from tether.agents.base import CanUseTool
-from tether.core.safety.gatekeeper import GateDecision
+from tether.core.types import GateDecision
 
 __all__ = ["DEFAULT_DENY_REASON", "ToolGate"]
 

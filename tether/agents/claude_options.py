@@ -26,7 +26,7 @@ from claude_agent_sdk.types import PermissionMode, SystemPromptPreset
 from tether.agents.claude_gate import ToolGate
 from tether.agents.claude_lazy import check_allowed_tools
 from tether.core.config import TetherConfig
-from tether.core.session import Session, SessionMode
+from tether.core.types import Session, SessionMode
 
 __all__ = ["build_options", "check_allowed_tools", "permission_mode"]
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from tether.core.safety.preview import ApprovalPreview
+from tether.core.types import ApprovalPreview
 
 __all__ = [
     "ApprovalView",

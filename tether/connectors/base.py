@@ -30,8 +30,7 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from tether.core.safety.preview import ApprovalPreview
-from tether.core.types import ChatId, UserId
+from tether.core.types import ApprovalPreview, ChatId, UserId
 
 __all__ = [
     "APPROVED_MARK",

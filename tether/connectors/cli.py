@@ -43,9 +43,8 @@ from tether.connectors.base import (
     ReplyStream,
     awaits_reason,
 )
-from tether.core.safety.preview import ApprovalPreview
 from tether.core.safety.prompts import AgentPrompt, PromptQuestion
-from tether.core.types import ChatId
+from tether.core.types import ApprovalPreview, ChatId
 
 __all__ = ["LOCAL_CHAT_ID", "LOCAL_USER_ID", "CliConnector"]
 

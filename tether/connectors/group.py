@@ -29,8 +29,7 @@ from tether.connectors.base import (
     ReplyStream,
     is_settled_outcome,
 )
-from tether.core.safety.preview import ApprovalPreview
-from tether.core.types import ChatId
+from tether.core.types import ApprovalPreview, ChatId
 from tether.exceptions import ConnectorError
 
 __all__ = ["ConnectorGroup"]

@@ -34,9 +34,8 @@ from tether.connectors.telegram_polling import UpdatePoller
 from tether.connectors.telegram_retry import FloodControl, RetryPolicy, call_with_retry
 from tether.connectors.telegram_updates import UpdateRouter
 from tether.core.config import TELEGRAM_TOKEN_SHAPE
-from tether.core.safety.preview import ApprovalPreview
 from tether.core.safety.prompts import AgentPrompt
-from tether.core.types import ChatId
+from tether.core.types import ApprovalPreview, ChatId
 from tether.exceptions import ConnectorError
 
 __all__ = ["DEFAULT_COMMANDS", "MAX_MESSAGE_LENGTH", "TelegramConnector"]

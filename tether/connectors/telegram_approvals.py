@@ -27,9 +27,8 @@ from tether.connectors.telegram_batch import BatchItem, OpenBatch, item_message_
 from tether.connectors.telegram_format import to_telegram_html
 from tether.connectors.telegram_keyboard import approval_keyboard, plan_keyboard, question_keyboard
 from tether.connectors.telegram_preview import approval_html
-from tether.core.safety.preview import ApprovalPreview
 from tether.core.safety.prompts import AgentPrompt
-from tether.core.types import ChatId
+from tether.core.types import ApprovalPreview, ChatId
 from tether.exceptions import ConnectorError
 
 __all__ = ["ApprovalMessages"]

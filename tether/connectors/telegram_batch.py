@@ -22,7 +22,7 @@ from tether.connectors.approval_view import approval_view
 from tether.connectors.base import ApprovalChoice
 from tether.connectors.telegram_keyboard import encode_approval
 from tether.connectors.telegram_preview import approval_html
-from tether.core.safety.preview import ApprovalPreview
+from tether.core.types import ApprovalPreview
 
 __all__ = [
     "APPROVE_ALL",

@@ -2,35 +2,43 @@
 and those plugins contribute.
 
 Each command is a small async function of a `CommandContext`, returning the
-reply. Commands never wait behind the chat's running request: `/cancel` has to
-reach it. Plugins' commands join the same registry (`add`), after the
-built-ins, and may take no name already taken.
+reply. A command sees Tether through `context.services`, the narrow
+`CommandServices` that `build_engine()` injects (the chat's session, its
+running request, learned rules, plugins), never through the engine. Commands
+never wait behind the chat's running request: `/cancel` has to reach it.
+Plugins' commands join the same registry (`add`), after the built-ins, and may
+take no name already taken.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from tether.core.session import SessionMode
+from tether.core.services import CommandServices
+from tether.core.types import SessionMode
 from tether.exceptions import PluginError
 from tether.middleware.base import MessageContext
 
-if TYPE_CHECKING:
-    from tether.core.engine import Engine
-
-__all__ = ["CommandContext", "CommandSpec", "SlashCommands", "apply_mode"]
+__all__ = [
+    "BUILTIN_COMMANDS",
+    "CommandContext",
+    "CommandHandler",
+    "CommandSpec",
+    "SlashCommands",
+    "apply_mode",
+    "mode_notice",
+]
 
 
 class CommandContext(BaseModel):
-    """What a command runs with: the engine, the message that invoked it, its arguments."""
+    """What a command runs with: the services, the message that invoked it, its arguments."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
-    engine: Any
+    services: CommandServices
     message: MessageContext
     args: tuple[str, ...] = ()
 
@@ -47,16 +55,16 @@ class CommandSpec(BaseModel):
 
 
 CommandHandler = Callable[[CommandContext], Awaitable[str]]
+"""A command: given its context, returns the reply."""
 
 
 async def _status(ctx: CommandContext) -> str:
-    engine: Engine = ctx.engine
+    services = ctx.services
     message = ctx.message
-    session = await engine.sessions.get_or_create(message.user_id, message.chat_id)
-    learned = engine.gatekeeper.learned
-    rules = learned.rules(str(message.chat_id))
-    store = learned.store
-    running = "yes" if engine.is_busy(message.chat_id) else "no"
+    session = await services.session(message.user_id, message.chat_id)
+    rules = services.learned_rules(message.chat_id)
+    rules_file = services.learned_rules_path
+    running = "yes" if services.is_busy(message.chat_id) else "no"
     return "\n".join(
         (
             "📊 Status",
@@ -65,43 +73,45 @@ async def _status(ctx: CommandContext) -> str:
             f"Messages: {session.message_count}",
             f"Cost: ${session.total_cost:.4f}",
             f"Learned rules: {len(rules)} (/rules)",
-            f"Learned-rules file: {store.path if store is not None else 'none (chat only)'}",
-            f"Audit log: {engine.config.audit_log_path}",
+            f"Learned-rules file: {rules_file if rules_file is not None else 'none (chat only)'}",
+            f"Audit log: {services.audit_log_path}",
             f"Working now: {running}",
         )
     )
 
 
 async def _clear(ctx: CommandContext) -> str:
-    engine: Engine = ctx.engine
+    services = ctx.services
     message = ctx.message
-    if engine.is_busy(message.chat_id):
-        await engine.cancel(message.chat_id)
-    await engine.sessions.reset(message.user_id, message.chat_id)
-    dropped = engine.gatekeeper.learned.forget_chat(str(message.chat_id))
+    if services.is_busy(message.chat_id):
+        await services.cancel(message.chat_id)
+    await services.reset_session(message.user_id, message.chat_id)
+    dropped = services.forget_chat_rules(message.chat_id)
     suffix = f" {dropped} rule(s) learned for this chat are dropped." if dropped else ""
     return "🧹 Started a new conversation." + suffix
 
 
 async def _switch_mode(ctx: CommandContext, mode: SessionMode) -> str:
-    engine: Engine = ctx.engine
+    services = ctx.services
     message = ctx.message
-    session = await engine.sessions.get_or_create(message.user_id, message.chat_id)
+    session = await services.session(message.user_id, message.chat_id)
     new_mode = SessionMode.DEFAULT if session.mode is mode else mode
-    return await apply_mode(engine, message, new_mode)
+    return await apply_mode(services, message, new_mode)
 
 
-async def apply_mode(engine: Engine, message: MessageContext, new_mode: SessionMode) -> str:
+async def apply_mode(
+    services: CommandServices, message: MessageContext, new_mode: SessionMode
+) -> str:
     """Put the chat's session in `new_mode` (the gate derives its approvals from it); the notice.
 
     `/plan`, `/edit` and an approved plan (leaving plan mode) all switch here.
     """
-    session = await engine.sessions.get_or_create(message.user_id, message.chat_id)
-    await engine.sessions.set_mode(session, new_mode)
-    # The mode is stored once, in the session; the gate derives what it approves from it.
-    await engine.audit_logger.log(
-        "mode_changed", chat_id=message.chat_id, user_id=message.user_id, mode=new_mode.value
-    )
+    await services.set_mode(message.user_id, message.chat_id, new_mode)
+    return mode_notice(new_mode)
+
+
+def mode_notice(new_mode: SessionMode) -> str:
+    """What the person is told when their chat enters `new_mode`."""
     if new_mode is SessionMode.EDIT:
         return (
             "✏️ Edit mode: file edits (Write, Edit) inside the project are approved "
@@ -125,25 +135,22 @@ async def _edit(ctx: CommandContext) -> str:
 
 async def _rules(ctx: CommandContext) -> str:
     """`/rules` lists; `/rules revoke N [M...]` or `/rules revoke all` revokes."""
-    engine: Engine = ctx.engine
+    services = ctx.services
     message = ctx.message
-    learned = engine.gatekeeper.learned
-    rules = learned.rules(str(message.chat_id))
+    rules = services.learned_rules(message.chat_id)
     if ctx.args and ctx.args[0].lower() in {"revoke", "rm", "delete"}:
         chosen = _chosen(ctx.args[1:], len(rules))
         if chosen is None:
             return "Usage: /rules revoke N [M ...] or /rules revoke all (numbers from /rules)."
         ids = tuple(rules[index].id for index in chosen)
-        removed = await engine.gatekeeper.revoke_rules(
-            ids, user_id=message.user_id, chat_id=message.chat_id
-        )
+        removed = await services.revoke_rules(ids, user_id=message.user_id, chat_id=message.chat_id)
         return f"🗑 Revoked {len(removed)} learned rule(s)."
     if not rules:
         return "No learned rules. Answer an approval with Always to make one."
     lines = ["📌 Learned rules (/rules revoke N, or all)"]
     for number, rule in enumerate(rules, start=1):
         lines.append(
-            f"{number}. {rule.label} — {rule.lifetime.value}, used {rule.uses}×, "
+            f"{number}. {rule.label} — {rule.lifetime}, used {rule.uses}×, "
             f"by {rule.granted_by} {rule.granted_at} [{rule.id}]"
         )
     return "\n".join(lines)
@@ -158,17 +165,15 @@ def _chosen(args: tuple[str, ...], count: int) -> list[int] | None:
 
 
 async def _cancel(ctx: CommandContext) -> str:
-    engine: Engine = ctx.engine
-    if await engine.cancel(ctx.message.chat_id):
+    if await ctx.services.cancel(ctx.message.chat_id):
         return "🛑 Cancelled the running request."
     return "Nothing is running."
 
 
 async def _plugins(ctx: CommandContext) -> str:
-    engine: Engine = ctx.engine
     lines = ["🧩 Plugins"]
-    for info in engine.plugins.describe(engine.event_bus.stats()):
-        line = f"• {info.name} {info.version} ({info.source.value}, {info.state.value})"
+    for info in ctx.services.plugins():
+        line = f"• {info.name} {info.version} ({info.source}, {info.state})"
         if info.hooks:
             line += f" hooks: {', '.join(info.hooks)};"
         line += f" calls {info.calls}, errors {info.errors}, timeouts {info.timeouts}"
@@ -178,22 +183,43 @@ async def _plugins(ctx: CommandContext) -> str:
     return "\n".join(lines)
 
 
+BUILTIN_COMMANDS: tuple[CommandSpec, ...] = tuple(
+    CommandSpec(name=name, description=description)
+    for name, description in (
+        ("status", "Mode, messages, cost, learned rules and files"),
+        ("clear", "Start a new conversation"),
+        ("plan", "Toggle plan mode (no file changes)"),
+        ("edit", "Toggle edit mode (file edits auto-approved)"),
+        ("rules", "List or revoke rules learned from Always"),
+        ("cancel", "Stop the running request"),
+        ("plugins", "List plugins and their state"),
+        ("help", "What Tether can do"),
+    )
+)
+"""The built-in commands, in the order /help lists them (and a chat platform's menu shows)."""
+
+
 class SlashCommands:
-    """The commands the engine answers, with their descriptions."""
+    """The commands the engine answers, with their descriptions.
+
+    The engine runs a command with a `CommandContext` whose `services` are the
+    `CommandServices` that `build_engine()` gave it.
+    """
 
     def __init__(self) -> None:
-        self._commands: dict[str, tuple[CommandSpec, CommandHandler]] = {}
-        for name, description, handler in (
-            ("status", "Mode, messages, cost, learned rules and files", _status),
-            ("clear", "Start a new conversation", _clear),
-            ("plan", "Toggle plan mode (no file changes)", _plan),
-            ("edit", "Toggle edit mode (file edits auto-approved)", _edit),
-            ("rules", "List or revoke rules learned from Always", _rules),
-            ("cancel", "Stop the running request", _cancel),
-            ("plugins", "List plugins and their state", _plugins),
-            ("help", "What Tether can do", self._help),
-        ):
-            self._commands[name] = (CommandSpec(name=name, description=description), handler)
+        handlers: dict[str, CommandHandler] = {
+            "status": _status,
+            "clear": _clear,
+            "plan": _plan,
+            "edit": _edit,
+            "rules": _rules,
+            "cancel": _cancel,
+            "plugins": _plugins,
+            "help": self._help,
+        }
+        self._commands: dict[str, tuple[CommandSpec, CommandHandler]] = {
+            spec.name: (spec, handlers[spec.name]) for spec in BUILTIN_COMMANDS
+        }
 
     @property
     def specs(self) -> list[CommandSpec]:

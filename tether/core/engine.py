@@ -15,7 +15,6 @@ import asyncio
 import re
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
@@ -30,6 +29,7 @@ from tether.connectors.base import (
     IncomingMessage,
     ReplyStream,
 )
+from tether.core.chat_requests import ChatRequests, ChatState
 from tether.core.commands import CommandContext, SlashCommands, apply_mode
 from tether.core.config import TetherConfig
 from tether.core.events import (
@@ -52,6 +52,7 @@ from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.gatekeeper import GateDecision, ToolGatekeeper
 from tether.core.safety.learned import Lifetime
+from tether.core.services import CommandServices
 from tether.core.session import Session, SessionManager, SessionMode
 from tether.core.types import ChatId, UserId
 from tether.exceptions import AgentError, SessionError, StorageError, TetherError
@@ -86,22 +87,6 @@ _QUESTION_CHOICES = frozenset({ApprovalChoice.OPTION, ApprovalChoice.DONE, Appro
 _QUEUED_NOTICE = "⏳ Queued — I'll start on this when the current request finishes."
 
 
-@dataclass(eq=False, slots=True)
-class _Spent:
-    """What one request cost, as the agent reported it (None: it reported nothing)."""
-
-    cost: float | None = None
-
-
-@dataclass(eq=False)
-class _ChatState:
-    """What the engine tracks for one chat: its queue and its running request."""
-
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    running: asyncio.Task[Any] | None = None
-    session_id: str | None = None
-
-
 class Engine:
     """One running Tether: plugins, event bus, safety pipeline, agent and connector.
 
@@ -123,9 +108,11 @@ class Engine:
         store: SessionStore,
         sessions: SessionManager,
         middleware: MiddlewareChain,
+        commands: SlashCommands,
+        services: CommandServices,
+        requests: ChatRequests,
         agent: BaseAgent | None = None,
         connector: BaseConnector | None = None,
-        commands: SlashCommands | None = None,
     ) -> None:
         self.config = config
         self.event_bus = event_bus
@@ -138,8 +125,10 @@ class Engine:
         self.middleware = middleware
         self.agent = agent
         self.connector = connector
-        self.commands = commands if commands is not None else SlashCommands()
-        self._chats: dict[ChatId, _ChatState] = {}
+        self.commands = commands
+        # What a command sees of Tether (never the engine itself).
+        self.services = services
+        self.requests = requests
         self._started = False
         self._stopped = False
         self._store_open = False
@@ -256,7 +245,6 @@ class Engine:
         await self.event_bus.emit(
             Event(name=MESSAGE_IN, data={"user_id": user_id, "chat_id": chat_id, "text": text})
         )
-        spent = _Spent()
         command = _COMMAND.match(text)
         is_command = command is not None
         context = MessageContext(
@@ -269,6 +257,8 @@ class Engine:
         )
         refusal = await self.middleware.check(context)
         reason = None
+        # What the agent reported the request cost; None when no request ran.
+        cost: float | None = None
         if refusal is None and command is None and self.approvals.awaits_reason(chat_id):
             reason = await self.approvals.take_reason(chat_id, user_id, text)
         if refusal is not None:
@@ -280,13 +270,13 @@ class Engine:
             args = tuple(text[command.end() :].split())
             reply = await self._run_command(context, command.group("name"), args)
         else:
-            reply = await self._run_in_chat(
-                context, on_text, on_tool_activity, on_tool_denied, on_tool_decision, spent
+            reply, cost = await self._run_in_chat(
+                context, on_text, on_tool_activity, on_tool_denied, on_tool_decision
             )
         await self.event_bus.emit(
             Event(
                 name=MESSAGE_OUT,
-                data={"user_id": user_id, "chat_id": chat_id, "text": reply, "cost": spent.cost},
+                data={"user_id": user_id, "chat_id": chat_id, "text": reply, "cost": cost},
             )
         )
         return reply
@@ -329,7 +319,7 @@ class Engine:
                 # The reason or feedback came with the answer (the web page's field):
                 # no second message.
                 taken = await self.approvals.take_reason(
-                    answer.chat_id, answer.user_id, answer.value
+                    answer.chat_id, answer.user_id, answer.value, approval_id=answer.approval_id
                 )
                 if taken is not None and answer.choice is ApprovalChoice.KEEP_PLANNING:
                     return f"❌ Kept planning ({who}); the agent is told: “{answer.value}”"
@@ -409,17 +399,11 @@ class Engine:
 
     async def cancel(self, chat_id: ChatId) -> bool:
         """Stop the request running in `chat_id` and deny its pending approvals."""
-        state = self._chats.get(chat_id)
-        await self.approvals.cancel_pending(chat_id)
-        if state is None or state.running is None:
-            return False
-        if self.agent is not None and state.session_id is not None:
-            await self.agent.cancel(state.session_id)
-        return True
+        return await self.requests.cancel(chat_id)
 
     def is_busy(self, chat_id: ChatId) -> bool:
-        state = self._chats.get(chat_id)
-        return state is not None and state.running is not None
+        """True while a request of `chat_id` runs."""
+        return self.requests.is_busy(chat_id)
 
     async def _run_in_chat(
         self,
@@ -428,26 +412,19 @@ class Engine:
         on_tool_activity: OnToolActivity | None,
         on_tool_denied: OnToolDenied | None,
         on_tool_decision: OnToolDecision | None = None,
-        spent: _Spent | None = None,
-    ) -> str:
-        state = self._chats.setdefault(context.chat_id, _ChatState())
+    ) -> tuple[str, float | None]:
+        state = self.requests.state(context.chat_id)
         if state.lock.locked():
             await self._notify(context.chat_id, _QUEUED_NOTICE)
         async with state.lock:
             state.running = asyncio.current_task()
             try:
                 return await self._run_agent(
-                    context,
-                    state,
-                    on_text,
-                    on_tool_activity,
-                    on_tool_denied,
-                    on_tool_decision,
-                    spent if spent is not None else _Spent(),
+                    context, state, on_text, on_tool_activity, on_tool_denied, on_tool_decision
                 )
             except (SessionError, StorageError) as error:
                 logger.error("session_unavailable", chat_id=context.chat_id, error=str(error))
-                return f"⚠️ {error}"
+                return f"⚠️ {error}", None
             finally:
                 state.running = None
                 state.session_id = None
@@ -455,15 +432,14 @@ class Engine:
     async def _run_agent(
         self,
         context: MessageContext,
-        state: _ChatState,
+        state: ChatState,
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
         on_tool_denied: OnToolDenied | None,
-        on_tool_decision: OnToolDecision | None,
-        spent: _Spent,
-    ) -> str:
+        on_tool_decision: OnToolDecision | None = None,
+    ) -> tuple[str, float | None]:
         if self.agent is None:
-            return "No agent is configured for this Tether."
+            return "No agent is configured for this Tether.", None
         session = await self.sessions.get_or_create(context.user_id, context.chat_id)
         state.session_id = session.session_id
         log = logger.bind(session_id=session.session_id, chat_id=context.chat_id)
@@ -506,7 +482,7 @@ class Engine:
         outcome = "error"
         try:
             reply = await self._execute(
-                context, session, log, can_use_tool, on_text, on_tool_activity, spent
+                context, session, log, can_use_tool, on_text, on_tool_activity
             )
             outcome = "done"
             return reply
@@ -526,8 +502,8 @@ class Engine:
         can_use_tool: Any,
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
-        spent: _Spent,
-    ) -> str:
+    ) -> tuple[str, float | None]:
+        """The reply, and the request's cost as the agent reported it (None without a response)."""
         assert self.agent is not None
         try:
             async with asyncio.timeout(self.config.agent_timeout_seconds):
@@ -548,7 +524,7 @@ class Engine:
                 f"⏱ The request ran longer than {limit:.0f} s and was stopped "
                 "(TETHER_AGENT_TIMEOUT_SECONDS).",
                 unsaved,
-            )
+            ), None
         except asyncio.CancelledError:
             await self.approvals.cancel_pending(context.chat_id)
             raise
@@ -556,7 +532,7 @@ class Engine:
             await self.approvals.cancel_pending(context.chat_id)
             log.warning("agent_failed", error=str(error))
             unsaved = await self._record(session, context.text, error=str(error))
-            return _with_notice(f"⚠️ {error}", unsaved)
+            return _with_notice(f"⚠️ {error}", unsaved), None
         except Exception as error:
             await self.approvals.cancel_pending(context.chat_id)
             log.error("agent_crashed", error=repr(error), exc_info=error)
@@ -565,10 +541,9 @@ class Engine:
                 f"⚠️ The agent stopped with an unexpected error ({type(error).__name__}). "
                 "Details are in Tether's log; send your message again to retry.",
                 unsaved,
-            )
-        spent.cost = response.cost
+            ), None
         unsaved = await self._record(session, context.text, response=response)
-        return _with_notice(_reply_text(response), unsaved)
+        return _with_notice(_reply_text(response), unsaved), response.cost
 
     async def _refuse_open_approvals(self) -> None:
         refused = await self.approvals.stop()
@@ -603,7 +578,7 @@ class Engine:
     async def _leave_plan_mode(self, context: MessageContext, mode: str) -> None:
         wanted = SessionMode.EDIT if mode == SessionMode.EDIT.value else SessionMode.DEFAULT
         try:
-            notice = await apply_mode(self, context, wanted)
+            notice = await apply_mode(self.services, context, wanted)
         except (SessionError, StorageError) as error:
             logger.error("mode_not_changed", chat_id=context.chat_id, error=str(error))
             return
@@ -644,7 +619,7 @@ class Engine:
     async def _run_command(self, context: MessageContext, name: str, args: tuple[str, ...]) -> str:
         try:
             return await self.commands.run(
-                name, CommandContext(engine=self, message=context, args=args)
+                name, CommandContext(services=self.services, message=context, args=args)
             )
         except TetherError as error:
             return f"⚠️ {error}"
@@ -722,17 +697,7 @@ class Engine:
             logger.warning("notice_failed", chat_id=chat_id, error=repr(error))
 
     async def _cancel_all_requests(self) -> None:
-        running: list[asyncio.Task[Any]] = []
-        for chat_id, state in list(self._chats.items()):
-            if state.running is not None:
-                if state.running is not asyncio.current_task():
-                    running.append(state.running)
-                await self.cancel(chat_id)
-            else:
-                await self.approvals.cancel_pending(chat_id)
-        if running:
-            # Let them write how they ended before the audit log closes.
-            await asyncio.wait(running, timeout=_STOP_GRACE_SECONDS)
+        await self.requests.cancel_all(_STOP_GRACE_SECONDS)
 
 
 def _accumulate(on_text: OnText) -> OnText:

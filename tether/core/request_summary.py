@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tether.core.safety.gatekeeper import GateDecision
+from tether.core.types import GateDecision
 
 __all__ = ["RequestTally", "denial_line"]
 

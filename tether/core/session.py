@@ -16,22 +16,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
-from uuid import uuid4
 from weakref import WeakValueDictionary
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from tether.core.types import ChatId, UserId
+from tether.core.types import AgentResponse, ChatId, MessageRecord, Session, SessionMode, UserId
 from tether.exceptions import SessionError
-
-if TYPE_CHECKING:
-    # Type-only: both modules import this one for `Session`.
-    from tether.agents.base import AgentResponse
-    from tether.storage.base import SessionStore
+from tether.storage.base import SessionStore
 
 __all__ = ["MessageRecord", "Session", "SessionManager", "SessionMode"]
 
@@ -40,61 +33,6 @@ logger = structlog.get_logger(__name__)
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _new_id() -> str:
-    return uuid4().hex
-
-
-class SessionMode(StrEnum):
-    """How the agent works in a session: `/plan` asks it to plan only, `/edit` lets it edit."""
-
-    DEFAULT = "default"
-    PLAN = "plan"
-    EDIT = "edit"
-
-
-class Session(BaseModel):
-    """One conversation, keyed by user and chat. Changed with `model_copy(update=...)`.
-
-    `claude_session_id` is the agent's own conversation id, kept so the next
-    message (or the next run of Tether) resumes the conversation. `archived_at`
-    is set once the session is no longer its chat's current one (`/clear`).
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    session_id: str = Field(default_factory=_new_id)
-    user_id: UserId
-    chat_id: ChatId
-    working_directory: Path
-    claude_session_id: str | None = None
-    mode: SessionMode = SessionMode.DEFAULT
-    total_cost: float = 0.0
-    message_count: int = 0
-    created_at: datetime = Field(default_factory=_now)
-    updated_at: datetime = Field(default_factory=_now)
-    archived_at: datetime | None = None
-
-    @property
-    def archived(self) -> bool:
-        """True once the session was replaced (`/clear`) or archived."""
-        return self.archived_at is not None
-
-
-class MessageRecord(BaseModel):
-    """One exchange in a session's history: the prompt, the reply and what it cost."""
-
-    model_config = ConfigDict(frozen=True)
-
-    session_id: str
-    prompt: str
-    reply: str
-    cost: float = Field(default=0.0, ge=0)
-    duration_ms: int = Field(default=0, ge=0)
-    tools_used: tuple[str, ...] = ()
-    is_error: bool = False
-    timestamp: datetime = Field(default_factory=_now)
 
 
 _ChatKey = tuple[UserId, ChatId]

@@ -39,6 +39,7 @@ from tether.core.events import (
 )
 from tether.core.safety.contributions import ProgramSpec
 from tether.core.safety.gate_hooks import GateCall, Tighten
+from tether.core.services import CommandServices
 from tether.exceptions import PluginError
 from tether.plugins.base import PluginContext, PluginMeta, TetherPlugin
 from tether.plugins.bus import PLUGIN_EVENT_PREFIX, PluginEventBus, plugin_namespace
@@ -62,6 +63,7 @@ __all__ = [
     "ApprovalRequested",
     "ApprovalResolved",
     "CommandCall",
+    "CommandServices",
     "EnginePayload",
     "Event",
     "EventHandler",

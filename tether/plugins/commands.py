@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tether.core.commands import CommandContext, CommandHandler
 from tether.core.safe_text import safe_str
+from tether.core.services import CommandServices
 from tether.core.types import ChatId, UserId
 from tether.plugins.calls import HookCounters, call_hook
 
@@ -27,14 +28,17 @@ _MAX_REPLY = 4000
 
 
 class CommandCall(BaseModel):
-    """What a plugin's command handler receives: who sent it, in which chat, its arguments."""
+    """What a plugin's command handler receives: who sent it, in which chat, its arguments,
+    and the `CommandServices` the built-in commands use (the chat's session, its running
+    request, learned rules, plugins), never the engine."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     user_id: UserId
     chat_id: ChatId
     args: tuple[str, ...] = ()
     text: str = Field(description="the whole message, `/name` included")
+    services: CommandServices
 
 
 class SlashCommand(BaseModel):
@@ -57,7 +61,11 @@ def contained_command(
     async def run(context: CommandContext) -> str:
         message = context.message
         call = CommandCall(
-            user_id=message.user_id, chat_id=message.chat_id, args=context.args, text=message.text
+            user_id=message.user_id,
+            chat_id=message.chat_id,
+            args=context.args,
+            text=message.text,
+            services=context.services,
         )
         outcome = await call_hook(plugin, f"command /{name}", handler, counters, timeout, call)
         if outcome.error is not None:

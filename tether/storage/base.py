@@ -27,8 +27,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from tether.core.session import MessageRecord, Session
-from tether.core.types import ChatId, UserId
+from tether.core.types import ChatId, MessageRecord, Session, UserId
 
 __all__ = ["SessionStore"]
 

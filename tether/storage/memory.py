@@ -11,8 +11,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
-from tether.core.session import MessageRecord, Session
-from tether.core.types import ChatId, UserId
+from tether.core.types import ChatId, MessageRecord, Session, UserId
 from tether.exceptions import StorageError
 
 __all__ = ["MemorySessionStore"]

@@ -42,8 +42,7 @@ import aiosqlite
 import structlog
 from pydantic import ValidationError
 
-from tether.core.session import MessageRecord, Session
-from tether.core.types import ChatId, UserId
+from tether.core.types import ChatId, MessageRecord, Session, UserId
 from tether.exceptions import StorageError
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "DEFAULT_RETRY_FOR", "SCHEMA_VERSION", "SqliteSessionStore"]

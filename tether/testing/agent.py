@@ -22,8 +22,7 @@ from tether.agents.base import (
     OnToolActivity,
     ToolActivity,
 )
-from tether.core.safety.gatekeeper import GateDecision
-from tether.core.session import Session
+from tether.core.types import GateDecision, Session
 
 __all__ = ["Call", "Fail", "Parallel", "Say", "ScriptedAgent", "Step", "UseTool", "Wait"]
 

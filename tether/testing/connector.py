@@ -19,8 +19,7 @@ from tether.connectors.base import (
     MessageHandler,
     ReplyStream,
 )
-from tether.core.safety.preview import ApprovalPreview
-from tether.core.types import ChatId
+from tether.core.types import ApprovalPreview, ChatId
 
 __all__ = ["ApprovalRequest", "RecordedReply", "RecordingConnector"]
 

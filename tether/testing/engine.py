@@ -62,6 +62,7 @@ async def running_engine(
     agent: ScriptedAgent | None = None,
     connector: RecordingConnector | None = None,
     workdir: Path | None = None,
+    installed: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
     **settings: Any,
 ) -> AsyncIterator[EngineUnderTest]:
@@ -71,8 +72,10 @@ async def running_engine(
     in `workdir` (pytest's `tmp_path`, say), or else in a fresh directory
     removed when the block ends; `TEST_USER` is let in, unlimited. `settings`
     override any `TetherConfig` field (`approval_timeout_seconds=1`, ...);
-    `TETHER_*` environment variables apply to the rest, except `TETHER_PLUGINS`
-    (only the plugins given run). `environ` holds the plugins' settings
+    `TETHER_*` environment variables apply to the rest, except `TETHER_PLUGINS`:
+    only the plugins given run, and the installed ones named in `installed`
+    (entry points of the `tether.plugins` group, loaded as `TETHER_PLUGINS`
+    would load them, after `plugins`). `environ` holds the plugins' settings
     (`TETHER_PLUGIN_<NAME>_*`; None: the process environment and `.env`).
     The agent is a `ScriptedAgent` (one that says "ok" by default), the
     connector a `RecordingConnector`. The engine is shut down when the block
@@ -94,7 +97,7 @@ async def running_engine(
             # A test sends as fast as it can: the highest limits allowed, so none is met.
             "rate_limit_rpm": 10_000,
             "rate_limit_burst": 10_000,
-            "plugins": (),
+            "plugins": tuple(installed),
         }
         values.update(settings)
         config = TetherConfig(**values)

@@ -278,6 +278,32 @@ class TestRejectWithReason:
         (entry,) = approval_entries(audit_logger.path)
         assert entry["note"] == "use uv instead of pip" and entry["approved"] is False
 
+    async def test_a_reason_given_for_one_request_goes_to_that_request_not_the_oldest(
+        self, event_bus: EventBus, audit_logger: AuditLogger, requester: FakeRequester
+    ) -> None:
+        approvals = coordinator(event_bus, audit_logger, requester)
+        first = await ask(approvals)
+        first_id = requester.last_id
+        second = await ask(approvals)
+        for _ in range(50):  # the first is already pending: wait for the second's id
+            if requester.last_id != first_id:
+                break
+            await asyncio.sleep(0)
+        second_id = requester.last_id
+        assert first_id != second_id
+        await approvals.await_reason(first_id, 7)
+        await approvals.await_reason(second_id, 7)
+        taken = await approvals.take_reason(42, 7, "not this one", approval_id=second_id)
+        assert taken is not None and taken.approval_id == second_id
+        assert (await second).reason == "rejected by the user, who says: not this one"
+        assert not first.done() and approvals.awaits_reason(42)
+        # A reason for a request that does not wait for one is not handed to another.
+        assert await approvals.take_reason(42, 7, "stray", approval_id="nope") is None
+        assert not first.done()
+        taken = await approvals.take_reason(42, 7, "and not that one")
+        assert taken is not None and taken.approval_id == first_id
+        assert (await first).outcome is ApprovalOutcome.REJECTED
+
     async def test_the_timeout_still_denies_while_waiting_for_the_reason(
         self, event_bus: EventBus, audit_logger: AuditLogger, requester: FakeRequester
     ) -> None:

@@ -42,10 +42,9 @@ from tether.connectors.web.settings import WebSettings
 from tether.connectors.web.token import AccessToken, load_or_create_token
 from tether.core.events import MESSAGE_OUT, Event, EventBus
 from tether.core.safety.audit import AuditLogger
-from tether.core.safety.preview import ApprovalPreview
 from tether.core.safety.prompts import AgentPrompt
 from tether.core.session import Session, SessionManager
-from tether.core.types import ChatId
+from tether.core.types import ApprovalPreview, ChatId
 from tether.exceptions import AuditError, ConnectorError
 
 __all__ = ["CHAT_PREFIX", "WebConnector"]

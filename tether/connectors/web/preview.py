@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from tether.connectors.approval_view import ApprovalView, ViewBlock, approval_view
-from tether.core.safety.preview import ApprovalPreview
 from tether.core.safety.prompts import AgentPrompt
+from tether.core.types import ApprovalPreview
 
 __all__ = ["prompt_card", "render_approval"]
 

@@ -26,9 +26,8 @@ from pydantic import BaseModel, ConfigDict
 from tether.core.events import APPROVAL_REQUESTED, APPROVAL_RESOLVED, Event, EventBus
 from tether.core.ids import user_key
 from tether.core.safety.audit import AuditLogger
-from tether.core.safety.preview import ApprovalPreview
 from tether.core.safety.prompts import AgentPrompt
-from tether.core.types import ChatId, UserId
+from tether.core.types import ApprovalPreview, ChatId, UserId
 from tether.exceptions import ApprovalTimeoutError, AuditError
 
 __all__ = [
@@ -475,14 +474,19 @@ class ApprovalCoordinator:
         return bool(self._reasons.get(chat_id))
 
     async def take_reason(
-        self, chat_id: ChatId, user_id: UserId, text: str
+        self, chat_id: ChatId, user_id: UserId, text: str, *, approval_id: str | None = None
     ) -> ResolveResult | None:
         """Reject the oldest request in `chat_id` waiting for a reason, with `text` as it.
 
-        None when no request there waits for one from `user_id` (the text is
-        then an ordinary message).
+        With `approval_id` (a reason that came with the answer to one request,
+        as the web page sends it), only that request takes it, whichever is
+        oldest. None when no such request waits for one from `user_id` (the
+        text is then an ordinary message).
         """
-        for approval_id in list(self._reasons.get(chat_id, ())):
+        waiting = self._reasons.get(chat_id, ())
+        if approval_id is not None:
+            waiting = [approval_id] if approval_id in waiting else []
+        for approval_id in list(waiting):
             entry = self._pending.get(approval_id)
             if entry is None or entry.future.done():
                 continue

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from tether.core.safety.analysis import CommandAnalysis
 from tether.core.safety.facts import RiskFact, make_fact
 from tether.core.safety.processors import CredentialReader
-from tether.core.safety.programs import NETWORK_PROGRAMS
 from tether.core.safety.programs.base import names
+from tether.core.safety.registry.network import NETWORK_PROGRAMS
 from tether.core.safety.shell_model import SimpleCommand
 
 __all__ = ["ListedArguments", "SequencePass", "runs_downloads"]

@@ -28,10 +28,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from tether.core.safety.facts import FACTS
 from tether.core.safety.policy import Action, Policy, PolicyRule
 from tether.core.safety.policy_files import PRESETS, load_policy
-from tether.core.safety.programs import DECODERS, HANDLERS, NETWORK_PROGRAMS
 from tether.core.safety.programs.base import names
 from tether.core.safety.registry import lookup
+from tether.core.safety.registry.detect_code import DECODERS
 from tether.core.safety.registry.layered import Extra, ProgramLookup
+from tether.core.safety.registry.network import NETWORK_PROGRAMS
 from tether.core.safety.registry.spec import Node, program, sub
 from tether.core.safety.wrappers import INTERPRETERS, SHELLS
 from tether.exceptions import PluginError
@@ -83,12 +84,11 @@ _VERSIONED = re.compile(r"^(python|pypy|perl|ruby|php|lua|node)[0-9][0-9.]*$")
 def knows(name: str) -> bool:
     """Whether Tether itself gives `name` a meaning (then a plugin may only tighten it).
 
-    The registry (its program families included), the program handlers, the
+    The registry (its program families included), the
     wrappers and interpreters, and every program a built-in preset names.
     """
     return (
         lookup(name) is not None
-        or name in HANDLERS
         or name in NETWORK_PROGRAMS
         or name in DECODERS
         or name in SHELLS

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from pydantic import BaseModel, ConfigDict
 
 from tether.core.events import (
     SAFETY_VIOLATION,
@@ -55,7 +54,7 @@ from tether.core.safety.policy import Action
 from tether.core.safety.preview import ApprovalPreview, build_preview, note_preview
 from tether.core.safety.prompts import INTERACTIVE_TOOLS, AgentPrompt, answers_input, parse_prompt
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
-from tether.core.types import ChatId, UserId
+from tether.core.types import ChatId, GateDecision, UserId
 from tether.exceptions import ConfigError
 
 __all__ = ["EDIT_MODE_TOOLS", "GateDecision", "ToolGatekeeper", "describe_for_approval"]
@@ -70,38 +69,6 @@ _DERIVED_KEPT = 64
 
 EDIT_MODE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 """Tools edit mode approves without asking (inside the project; a deny still denies)."""
-
-
-class GateDecision(BaseModel):
-    """The gate's verdict on one tool call.
-
-    `allowed` is final; `reason` says why (shown to the model on a deny);
-    `updated_input` replaces the tool input when the gate rewrote it.
-    """
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
-
-    allowed: bool
-    reason: str | None = None
-    updated_input: dict[str, Any] | None = None
-    classification: Any = None
-    decision: str | None = None
-    """What the pipeline decided before any person: allow, deny or require_approval."""
-    layer: str | None = None
-    """input, sandbox, policy (or approval when a person or auto-approval decided)."""
-    rule: str | None = None
-    risk_level: str | None = None
-    risk_facts: tuple[str, ...] = ()
-    violation_type: str | None = None
-    """For a deny: invalid_input, sandbox, policy, approval or error."""
-    approval: str | None = None
-    """How an approval ended: approved, rejected, timeout, cancelled, unavailable, auto."""
-    approval_id: str | None = None
-    next_mode: str | None = None
-    """For an approved plan (ExitPlanMode): the mode the person chose (default, edit)."""
-
-    learned_rules: tuple[str, ...] = ()
-    """The ids of the learned rules that approved the call."""
 
 
 class ToolGatekeeper:

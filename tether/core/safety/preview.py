@@ -20,15 +20,14 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
-
-from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.facts import FACTS
 from tether.core.safety.pipeline import Verdict
 from tether.core.safety.programs import is_secret_name
+from tether.core.types import ApprovalPreview, PreviewPart
 
 __all__ = [
     "MASK",
@@ -41,8 +40,6 @@ __all__ = [
 
 MASK = "••••••"
 """What a masked secret value is shown as."""
-
-PreviewKind = Literal["diff", "new_file", "command", "url", "input", "note"]
 
 _MAX_FILE_BYTES = 1_000_000
 _MAX_DIFF_LINES = 2000
@@ -75,39 +72,6 @@ _URL_PASSWORD = re.compile(
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL
 )
-
-
-class PreviewPart(BaseModel):
-    """One simple command of a shell call and the facts that made it ask."""
-
-    model_config = ConfigDict(frozen=True)
-
-    text: str
-    facts: tuple[str, ...] = ()
-
-
-class ApprovalPreview(BaseModel):
-    """What an approval shows: the call, its change or command, and why it asks.
-
-    `kind` says how to read `body`: a unified diff (`diff`), a new file's first
-    lines (`new_file`), a shell command (`command`), a URL (`url`), the input
-    as compact JSON (`input`), or nothing (`note`: only `note` is shown).
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    tool_name: str
-    kind: PreviewKind
-    subject: str = ""
-    """The path relative to the project, the command's first line, or the URL."""
-    body: str = ""
-    parts: tuple[PreviewPart, ...] = ()
-    note: str = ""
-    """One line about the body: a new file's size, or why there is no diff."""
-    reason: str = ""
-    rule: str | None = None
-    risk_level: str = "none"
-    facts: tuple[str, ...] = ()
 
 
 def note_preview(tool_name: str, note: str, verdict: Verdict | None = None) -> ApprovalPreview:

@@ -20,8 +20,6 @@ from typing import Protocol
 
 from tether.core.safety.facts import PathAccess, PathUse, RiskFact, RiskLevel
 from tether.core.safety.programs import (
-    DECODERS,
-    NETWORK_PROGRAMS,
     Findings,
     analyze_program,
     is_block_device,
@@ -29,6 +27,7 @@ from tether.core.safety.programs import (
 )
 from tether.core.safety.programs.base import names
 from tether.core.safety.registry import PRIVILEGED, REGISTRY, lookup, vet
+from tether.core.safety.registry.detect_code import DECODERS
 from tether.core.safety.registry.dev import UPLOADS
 from tether.core.safety.registry.environment import (
     LOADS_CODE,
@@ -38,6 +37,7 @@ from tether.core.safety.registry.environment import (
 )
 from tether.core.safety.registry.git import runs_command
 from tether.core.safety.registry.layered import ProgramLookup
+from tether.core.safety.registry.network import NETWORK_PROGRAMS
 from tether.core.safety.registry.versions import VERSION_FLAGS, VERSION_WORDS
 from tether.core.safety.shell import ShellParser, SimpleCommand
 
@@ -214,8 +214,11 @@ def environment(f: Findings) -> None:
         pairs = [(name, values.get(name, "")) for name in exported]
     else:
         pairs = [*c.assignments, *((name, values.get(name, "")) for name in exported)]
+    # `read PAGER`, `printf -v PAGER`, `mapfile`: a value only known at run time.
+    runtime = set(shell) if c.program and c.program not in _DECLARERS else set()
     for name in (*shell, *(name for name, _ in pairs)):
-        if LOADS_CODE.match(name) and not is_harmless(name, values.get(name, "")):
+        harmless = name not in runtime and is_harmless(name, values.get(name, ""))
+        if LOADS_CODE.match(name) and not harmless:
             f.fact("env_change", f"sets {name}")
     for name, value in (*pairs, *((n, values.get(n, "")) for n in shell)):
         if _git_setting_runs_command(name, value):
@@ -313,6 +316,9 @@ def uploads(f: Findings) -> None:
         return
     args = command.args
     words = [a for a in args if not a.startswith("-")]
+    if command.program in REGISTRY:
+        # The spec's reading: `kubectl -n prod cp` is a cp, whatever `-n` takes.
+        words = list(f.subcommand)
     for sub, file_options in uploads:
         if tuple(words[: len(sub)]) != sub:
             continue

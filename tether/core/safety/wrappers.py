@@ -16,6 +16,7 @@ from tether.core.safety.options import Option, OptionSpec, ParsedArgs, parse_arg
 from tether.core.safety.registry import commands_given_as_words
 from tether.core.safety.registry.environment import EXEC_VARIABLES
 from tether.core.safety.registry.git import COMMAND_KEYS
+from tether.core.safety.registry.languages import INTERPRETERS, SHELLS
 
 __all__ = [
     "EXEC_VARIABLES",
@@ -32,16 +33,6 @@ __all__ = [
 
 def _names(text: str) -> frozenset[str]:
     return frozenset(text.split())
-
-
-SHELLS = _names("sh bash zsh dash ksh mksh ash fish tcsh csh yash rbash")
-"""Programs that run shell code given with -c, as a script file, or on stdin."""
-
-INTERPRETERS = _names(
-    "python python2 python3 pypy pypy3 node nodejs deno bun perl ruby php lua luajit tclsh wish "
-    "rscript julia osascript pwsh powershell groovy scala kotlin jshell irb ts-node tsx expect"
-)
-"""Programs that run code in another language (inline, from a file, or from stdin)."""
 
 
 _VERSIONED = re.compile(r"^(python|pypy|perl|ruby|php|lua|node)[0-9][0-9.]*$")

@@ -1,48 +1,59 @@
 """What common programs do: the risk facts and paths of one simple command.
 
-One small handler per family of programs, looked up by program name in
-`HANDLERS`. A handler reads the command's arguments with the program's option
-syntax, records facts and names the paths it uses. Programs described by the
-registry (`tether/core/safety/registry/`) need no handler: their specs and
-detectors say the same as data. A program with neither gets the generic
+Program knowledge is the registry (`tether/core/safety/registry/`): one spec
+per program, data. What data cannot say is code, in two kinds of detectors a
+spec names: whole-call detectors (`scan="curl_sent_files"`, `registry/detect_*.py`)
+that this program step runs on every call of the program, and detectors the
+vetting walk runs with the parsed call (`detect="delete_targets"`,
+`registry/detectors/`). A program the registry does not know gets the generic
 treatment from the analyzer: every operand may be a path, which keeps the
 sandbox honest about programs nobody described.
 """
 
 from __future__ import annotations
 
-from tether.core.safety.programs import code, git, network, packages
+from functools import cache
+
 from tether.core.safety.programs.base import (
     Findings,
     Handler,
     is_block_device,
     is_secret_name,
 )
-from tether.core.safety.programs.code import DECODERS, code_facts
-from tether.core.safety.programs.network import NETWORK_PROGRAMS
+from tether.core.safety.registry import (
+    detect_cloud,
+    detect_code,
+    detect_git,
+    detect_network,
+    detect_packages,
+    lookup,
+)
 
 __all__ = [
-    "DECODERS",
-    "HANDLERS",
-    "NETWORK_PROGRAMS",
     "Findings",
     "analyze_program",
-    "code_facts",
+    "detectors",
     "is_block_device",
     "is_secret_name",
 ]
 
-HANDLERS: dict[str, Handler] = {
-    **git.HANDLERS,
-    **network.HANDLERS,
-    **packages.HANDLERS,
-    **code.HANDLERS,
-}
-"""Program name (lower-case basename) -> handler."""
+
+@cache
+def detectors() -> dict[str, Handler]:
+    """Detector name -> whole-call detector: every name a spec may use in `scan=`."""
+    return {
+        **detect_network.DETECTORS,
+        **detect_cloud.DETECTORS,
+        **detect_code.DETECTORS,
+        **detect_git.DETECTORS,
+        **detect_packages.DETECTORS,
+    }
 
 
 def analyze_program(findings: Findings) -> None:
-    """Run the handler for the command's program, if there is one."""
-    handler = HANDLERS.get(findings.command.program)
-    if handler is not None:
-        handler(findings)
+    """Run the whole-call detectors the program's spec names."""
+    spec = lookup(findings.command.program)
+    if spec is not None and spec.scan:
+        table = detectors()
+        for name in spec.scan:
+            table[name](findings)

@@ -14,7 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tether.core.safety.registry import dev, files, git, readers, search, system
+from tether.core.safety.registry import (
+    cloud,
+    dev,
+    files,
+    git,
+    interpreters,
+    network,
+    packages,
+    readers,
+    search,
+    system,
+)
 from tether.core.safety.registry.detectors import DETECTORS
 from tether.core.safety.registry.spec import Node, Opt
 from tether.core.safety.registry.system import FAMILIES, PRIVILEGED
@@ -36,7 +47,9 @@ __all__ = [
 def _merge(*modules: dict[str, Node]) -> dict[str, Node]:
     merged: dict[str, Node] = {}
     for specs in modules:
-        twice = merged.keys() & specs.keys()
+        # A module may extend another's spec (the package managers' installs are
+        # added to `dev.py`'s specs): the same spec twice is one program, not two.
+        twice = {name for name in merged.keys() & specs.keys() if merged[name] is not specs[name]}
         if twice:
             raise ValueError(f"programs specified twice in the registry: {sorted(twice)}")
         merged.update(specs)
@@ -44,7 +57,16 @@ def _merge(*modules: dict[str, Node]) -> dict[str, Node]:
 
 
 REGISTRY: dict[str, Node] = _merge(
-    readers.SPECS, search.SPECS, git.SPECS, dev.SPECS, files.SPECS, system.SPECS
+    readers.SPECS,
+    search.SPECS,
+    git.SPECS,
+    dev.SPECS,
+    files.SPECS,
+    system.SPECS,
+    network.SPECS,
+    cloud.SPECS,
+    packages.SPECS,
+    interpreters.SPECS,
 )
 """Program name -> spec."""
 

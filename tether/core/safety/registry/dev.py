@@ -63,6 +63,13 @@ _CARGO_BUILD = (
     "--keep-going --timings=? --future-incompat-report --ignore-rust-version --unit-graph"
 )
 
+_RUSTFMT_OPTIONS = (
+    "--check!~file_write --diff!~file_write --edition= --config-path=r --config= --emit= "
+    "-l|--files-with-diff -q|--quiet -v|--verbose --color= " + _HELP
+)
+# `cargo fmt -- --check`: the words after `--` are rustfmt's options.
+_RUSTFMT = sub(_RUSTFMT_OPTIONS, operands="r", facts="file_write")
+
 _NPM_COMMON = (
     "-w|--workspace= -ws|--workspaces --include-workspace-root --if-present -s|--silent "
     "--loglevel= -d --verbose -q|--quiet --json --parseable -p --color= --no-color "
@@ -70,10 +77,14 @@ _NPM_COMMON = (
     "--ignore-scripts --long -l"
 )
 
+# What `npm test -- ARGS` hands to the test script: the options of the JavaScript test
+# runners, with their facts (`-u` updates snapshots: a write, as `jest -u` is).
+_SCRIPT_ARGS = sub(_JEST + " " + _VITEST_OPTIONS, operands="v")
+
 _NPM_SUBS: dict[str, Node] = {
-    **alias(sub("", operands="v", max_operands=0), "test", "t", "tst"),
-    "run": sub("", operands="v", max_operands=1),
-    "run-script": sub("", operands="v", max_operands=1),
+    **alias(sub("", operands="v", max_operands=0, passes_to=_SCRIPT_ARGS), "test", "t", "tst"),
+    "run": sub("", operands="v", max_operands=1, passes_to=_SCRIPT_ARGS),
+    "run-script": sub("", operands="v", max_operands=1, passes_to=_SCRIPT_ARGS),
     **alias(
         sub(
             "--depth= -a|--all --all-recursive --prod|--production --dev -D -P --omit= "
@@ -334,6 +345,7 @@ SPECS: dict[str, Node] = {
                 "--message-format= -v|--verbose -q|--quiet",
                 operands="v",
                 facts="file_write",
+                passes_to=_RUSTFMT,
             ),
             "tree": sub(
                 "-e|--edges= -i|--invert= --depth= --prefix= --no-dedupe "
@@ -550,7 +562,9 @@ SPECS: dict[str, Node] = {
     # -- containers -----------------------------------------------------------------------
     **program(
         "docker podman nerdctl",
-        "-D|--debug -l|--log-level= --version -v --help -h",
+        # Another daemon or configuration: read with their values, never vetted.
+        "-D|--debug -l|--log-level= --version -v --help -h -c|--context=!unvetted "
+        "-H|--host=!unvetted --config=!unvetted",
         operands="-",
         # Judged by code: privileged settings in every spelling, host mounts, prunes.
         detect="container_settings",
@@ -894,13 +908,7 @@ SPECS: dict[str, Node] = {
         operands="r",
     ),
     **program("tsx", "", operands="x", facts="run_script", any_options=True),
-    **program(
-        "rustfmt",
-        _FORMATTERS_CHECK + " --edition= --config-path=r --config= --emit= "
-        "-l|--files-with-diff -q|--quiet -v|--verbose --color= " + _HELP,
-        operands="r",
-        facts="file_write",
-    ),
+    **program("rustfmt", _RUSTFMT_OPTIONS, operands="r", facts="file_write"),
     **program("gofmt", "-l -d -e -s -r= -w!file_write", operands="r", words=True),
     **program(
         "goimports",
@@ -1144,7 +1152,6 @@ UPLOADS: dict[str, tuple[tuple[tuple[str, ...], frozenset[str]], ...]] = {
         ("podman", (("cp", ""),)),
         ("rclone", (("copy", ""), ("copyto", ""), ("sync", ""), ("move", ""))),
         ("mc", (("cp", ""), ("mirror", ""))),
-        ("curl", (("", "-T --upload-file"),)),
     )
 }
 """Network programs' subcommands that send local files: their file operands are read paths,

@@ -1,8 +1,14 @@
 """The spec of git: global options, and each subcommand's vetted options.
 
-Subcommands that change the repository take any option (their facts ask
-already); the options that make them hard denies are listed in every
-spelling (`--force`, `-f`, a unique prefix such as `--forc`).
+This is the one list of git's read-only subcommands: those listed with
+`_read` are vetted option by option; every other subcommand changes the
+repository. Subcommands that change it take any option (their facts ask
+already); the options that make them hard denies or discards are listed in
+every spelling (`--force`, `-f`, a unique prefix such as `--forc`), with the
+options that take a value, so an option's value is never read as a branch,
+a path or a setting. What depends on operands (`git push origin +main`,
+`git branch new`, `git config core.pager x`, `git show HEAD:.env`) is read
+by the detectors in `detect_git.py`.
 """
 
 from __future__ import annotations
@@ -92,9 +98,24 @@ def _read(options: str, operands: str = "a", **extra: object) -> Node:
     return sub(options, operands=operands, inherit=False, **extra)  # type: ignore[arg-type]
 
 
+# Options that take a value, across the subcommands that change things: with them,
+# `git commit -m main` names no branch and `git config -f x k v` sets `k`.
+_CHANGE_VALUES = (
+    "-m|--message= -F|--file=r --reuse-message= --reedit-message= --author= --date= "
+    "--format= --pretty= -n|--max-count= --since= --until= --after= --before= --grep= "
+    "--committer= -U|--unified= -b= -B= -X= -s= --strategy= --strategy-option= "
+    "-o|--push-option= --onto= --exec= -x= --depth= --branch= --origin= --template= "
+    "--reference= --separate-git-dir= -j|--jobs= --shallow-since= --shallow-exclude= "
+    "--filter= --config= --upload-pack=x --receive-pack=x --exclude= --sort= --points-at= "
+    "--contains= --no-contains= --merged= --no-merged= --set-upstream-to= -u= --abbrev= "
+    "--encoding= -O= --color-moved= --word-diff= --word-diff-regex= -G= -S= "
+    "--diff-filter= -L= --skip= --cleanup= --trailer= --squash= --fixup= -C= -c="
+)
+
+
 def _changes(options: str = "", facts: str = "git_mutation", **extra: object) -> Node:
     return sub(
-        options,
+        _CHANGE_VALUES + " " + options,
         operands="a",
         facts=facts,
         any_options=True,
@@ -177,7 +198,16 @@ _SUBS: dict[str, Node] = {
             ),
         },
     ),
-    "reflog": sub("", operands="a", inherit=False, subs={"show": _LOG_NODE, "exists": _read("")}),
+    "reflog": sub(
+        "",
+        operands="a",
+        inherit=False,
+        subs={
+            "show": _LOG_NODE,
+            "exists": _read(""),
+            **alias(_changes(facts="git_discard git_mutation"), "expire", "delete"),
+        },
+    ),
     "worktree": sub(
         "",
         operands="-",
@@ -262,23 +292,42 @@ _SUBS: dict[str, Node] = {
     "get-tar-commit-id": _read(""),
     # -- changes: any option, facts ask; the hard-deny spellings are listed -------------
     "push": _changes(
-        "-f|--force!force_push --force-with-lease=?!force_push --force-if-includes!force_push "
+        "-u|--set-upstream -f|--force!force_push --force-with-lease=?!force_push "
+        "--force-if-includes!force_push "
         "--mirror!force_push -d|--delete!force_push --prune!force_push",
         facts="git_mutation network",
     ),
-    **alias(_changes(facts="git_mutation network"), "pull", "fetch", "clone", "ls-remote"),
+    **alias(
+        _changes(facts="git_mutation network"),
+        "pull",
+        "fetch",
+        "clone",
+        "ls-remote",
+        "send-email",
+        "request-pull",
+    ),
+    "reset": _changes("--hard!git_discard --merge!git_discard --keep!git_discard"),
+    "clean": _changes("-n|--dry-run!~git_discard", facts="git_discard git_mutation"),
+    "rm": _changes(
+        "--cached!~file_delete -n|--dry-run!~file_delete", facts="file_delete git_mutation"
+    ),
+    "checkout": _changes("-f|--force!git_discard -p|--patch!git_discard"),
+    "archive": _changes("--remote=!network -o|--output=w --exec="),
+    "format-patch": _changes("-o|--output-directory=w --output=w"),
+    **alias(
+        _changes(facts="secrets_read git_mutation"),
+        "credential",
+        "credential-store",
+        "credential-cache",
+    ),
 }
 for _word in [
     "add",
     "commit",
     "merge",
     "rebase",
-    "reset",
-    "checkout",
     "switch",
     "restore",
-    "clean",
-    "rm",
     "mv",
     "cherry-pick",
     "revert",
@@ -293,9 +342,6 @@ for _word in [
     "repack",
     "mergetool",
     "difftool",
-    "format-patch",
-    "send-email",
-    "request-pull",
     "update-index",
     "update-ref",
     "symbolic-ref",
@@ -304,9 +350,6 @@ for _word in [
     "sparse-checkout",
     "maintenance",
     "lfs",
-    "credential",
-    "credential-store",
-    "credential-cache",
     "hash-object",
     "write-tree",
     "commit-tree",
@@ -324,4 +367,12 @@ for _word in [
     _SUBS[_word] = _changes()
 del _word
 
-SPECS: dict[str, Node] = {**program("git", _GLOBAL, operands="-", subs=_SUBS)}
+SPECS: dict[str, Node] = {
+    **program(
+        "git",
+        _GLOBAL,
+        operands="-",
+        subs=_SUBS,
+        scan="git_settings git_pathspecs git_changes",
+    )
+}

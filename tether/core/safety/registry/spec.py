@@ -30,6 +30,12 @@ notation (docs/safety.md, "How to add a program"):
   `rm -r`'s target is a home directory; `other`: what a subcommand the
   spec does not list does (`docker run` is container work), its call is
   still not vetted; `nocase`: subcommands are matched ignoring case.
+- `passes_to` is the spec of the program that receives the words after `--`
+  (`cargo fmt -- --check` is rustfmt's `--check`);
+- `scan` names whole-call detectors (`registry/detect_*.py`) that the
+  program step runs on every call of the program, before the spec vets it
+  (`scan="curl_sent_files file_urls"`): the meaning of a value (`-d @file`
+  sends a file) or of code in another language.
 
 Anything a spec does not list is not vetted: an unknown option or
 subcommand makes the call not read-only (`unvetted`). Specs compile to lean
@@ -44,7 +50,7 @@ from dataclasses import dataclass, field
 
 from tether.core.safety.options import OptionSpec
 
-__all__ = ["ROLES", "Node", "Opt", "program", "sub"]
+__all__ = ["ROLES", "Node", "Opt", "program", "sub", "words"]
 
 ROLES = {
     "": "value",
@@ -130,6 +136,12 @@ class Node:
     """What a subcommand the spec does not list does (its facts; the call is unvetted)."""
     nocase: bool = False
     """Subcommands are matched ignoring case (`diskutil eraseDisk`)."""
+    scan: tuple[str, ...] = ()
+    """Names of the whole-call detectors (`registry/detect_*.py`) the program step runs
+    on every call (a program's root only)."""
+    passes_to: Node | None = None
+    """The spec of the program that receives the words after `--` (`cargo fmt -- --check`
+    hands them to rustfmt); None when they are not vetted (`cargo test -- --nocapture`)."""
     compiled: bool = False
     parsing: OptionSpec = field(default_factory=OptionSpec)
 
@@ -224,6 +236,8 @@ def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
     )
     for child in node.subs.values():
         _compile(child, node.options)
+    if node.passes_to is not None:
+        _compile(node.passes_to, {})
     if node.other is not None:
         _compile(node.other, node.options)
 
@@ -242,6 +256,7 @@ def sub(
     name: str = "",
     words: bool = False,
     one_target: bool = False,
+    passes_to: Node | None = None,
     keyed: str | None = None,
     operand_facts: str = "",
     detect: str = "",
@@ -269,6 +284,7 @@ def sub(
         operand_values=frozenset(operand_values) if operand_values is not None else None,
         words=words,
         one_target=one_target,
+        passes_to=passes_to,
     )
 
 
@@ -288,6 +304,7 @@ def program(
     keyed: str | None = None,
     operand_facts: str = "",
     detect: str = "",
+    scan: str = "",
     other: Node | None = None,
     nocase: bool = False,
 ) -> dict[str, Node]:
@@ -309,6 +326,7 @@ def program(
         other=other,
         nocase=nocase,
     )
+    root.scan = tuple(scan.split())
     _name_subs(root)
     _compile(root, {})
     first = names.split()[0]
@@ -331,3 +349,8 @@ def _name_subs(node: Node) -> None:
 def alias(node: Node, *words: str) -> dict[str, Node]:
     """One subcommand under several words (`ls list`)."""
     return dict.fromkeys(words, node)
+
+
+def words(text: str) -> tuple[str, ...]:
+    """Names written as one string, which keeps long tables short (`words("get list")`)."""
+    return tuple(text.split())

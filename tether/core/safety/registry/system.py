@@ -4,7 +4,7 @@ containers and clusters, clouds, databases, secret stores and the shell's own st
 Most of them are never read-only: their facts (`privilege_escalation`,
 `disk_destruction`, `system_service`...) ask or deny on their own, so a spec
 that takes any option says only what the program is. Where a program has
-harmless calls (`systemctl status`, `kubectl get`, `crontab -l`), the spec
+harmless calls (`systemctl status`, `crontab -l`), the spec
 lists them and anything else carries the program's fact. `PRIVILEGED` is the
 one list of programs that run something with other privileges; the analyzer
 reads it for wrappers (`sudo rm`), as the specs do for calls.
@@ -72,15 +72,6 @@ _SYSTEMCTL_SERVICE = (
     "unmask daemon-reload daemon-reexec set-property reset-failed set-environment "
     "unset-environment import-environment"
 )
-_KUBECTL_CHANGE = (
-    "apply create delete edit patch replace scale rollout expose run set label annotate exec "
-    "cp port-forward proxy attach drain cordon uncordon taint autoscale certificate debug wait "
-    "kustomize plugin"
-)
-_HELM_CHANGE = (
-    "install upgrade uninstall delete rollback repo pull push package dependency plugin "
-    "registry test create"
-)
 _SYSTEMCTL_GLOBAL = (
     "--user --system -q|--quiet --no-pager --no-legend --no-ask-password -a|--all "
     "-t|--type= --state= -p|--property= -l|--full --value -n|--lines= -o|--output= "
@@ -93,15 +84,11 @@ _DATABASES = (
 )
 _SECRET_STORES_LOCAL = "security secret-tool keyring lpass gopass"
 _SECRET_STORES_REMOTE = "op bw vault doppler infisical heroku"
-_KUBECTL_READ = (
-    "get describe logs top explain version api-resources api-versions cluster-info config diff auth"
-)
 _INFRASTRUCTURE = (
     "plan init apply destroy import output show state taint untaint refresh workspace "
     "providers console graph get login logout test force-unlock modules metadata up preview "
     "stack config"
 )
-_HELM_READ = "list ls status get show search template lint version history env"
 
 SPECS: dict[str, Node] = {
     # -- privileges, administration, disks ------------------------------------------------
@@ -364,43 +351,7 @@ SPECS: dict[str, Node] = {
         detect="container_settings",
     ),
     **program(
-        "kubectl oc",
-        "-n|--namespace= --context= --cluster= --user= --kubeconfig=r -s|--server= "
-        "--token= --as= --as-group= --request-timeout= -v= --insecure-skip-tls-verify "
-        "--certificate-authority=r --client-certificate=r --client-key=r " + _HELP,
-        operands="-",
-        facts="network",
-        subs={
-            **dict.fromkeys(
-                _KUBECTL_READ.split(),
-                sub("", operands="v", facts="network", any_options=True),
-            ),
-            **dict.fromkeys(
-                _KUBECTL_CHANGE.split(),
-                sub("", operands="v", facts="network container", any_options=True),
-            ),
-        },
-        other=sub("", operands="v", facts="network container", any_options=True),
-        detect="cluster_changes",
-    ),
-    **program(
-        "helm",
-        "-n|--namespace= --kube-context= --kubeconfig=r --debug " + _HELP,
-        operands="-",
-        facts="network",
-        subs={
-            **dict.fromkeys(
-                _HELM_READ.split(), sub("", operands="v", facts="network", any_options=True)
-            ),
-            **dict.fromkeys(
-                _HELM_CHANGE.split(),
-                sub("", operands="v", facts="network container", any_options=True),
-            ),
-        },
-        other=sub("", operands="v", facts="network container", any_options=True),
-    ),
-    **program(
-        "terraform tofu pulumi",
+        "pulumi",
         "-chdir=d " + _HELP,
         operands="-",
         subs={
@@ -412,21 +363,7 @@ SPECS: dict[str, Node] = {
         },
         detect="infrastructure_changes",
     ),
-    # -- clouds and secret stores -------------------------------------------------------------
-    **program(
-        "aws gcloud az",
-        "",
-        operands="v",
-        facts="network",
-        any_options=True,
-        detect="secret_reads cloud_destruction",
-    ),
-    **program(
-        "gh glab", "", operands="v", facts="network", any_options=True, detect="secret_reads"
-    ),
-    **program(
-        "gsutil", "", operands="v", facts="network", any_options=True, detect="bucket_removal"
-    ),
+    # -- clouds and forges: `cloud.py`; secret stores ------------------------------------------
     **program(
         _SECRET_STORES_REMOTE,
         "",

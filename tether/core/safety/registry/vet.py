@@ -61,6 +61,10 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     while index < count:
         arg = args[index]
         if arg == "--":
+            if node.passes_to is not None:
+                # `cargo fmt -- --check`: the words after `--` are options of the program
+                # the subcommand hands them to, vetted against that program's spec.
+                _passed_options(args, index + 1, node.passes_to, options)
             operands.extend((i, args[i]) for i in range(index + 1, count))
             passed_on = count - index - 1
             break
@@ -128,6 +132,21 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
         for name in detectors:
             DETECTORS[name](f, call)
     return (*words, *(text for _, text in operands))[:3]
+
+
+def _passed_options(
+    args: tuple[str, ...], start: int, target: Node, options: list[tuple[Option, Node]]
+) -> None:
+    parsed = ParsedArgs()
+    index = start
+    while index < len(args):
+        if args[index] == "--":
+            break
+        if is_option(args[index]):
+            index = parse_option(args, index, target.parsing, parsed)
+        else:
+            index += 1
+    options.extend((option, target) for option in parsed.options)
 
 
 def _second_word(

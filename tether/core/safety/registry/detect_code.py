@@ -1,32 +1,41 @@
-"""Programs that run code: shells, interpreters, `eval`, `source`, build tools.
+"""Detectors of the programs that run code: shells, interpreters, `eval`, `source`, builds.
 
-Code given inline (`python -c`, `node -e`, a here-document) is read for a few
-strong signals (decode-then-execute, a socket joined to a shell, the whole
-environment, `rmtree('/')`), and the shell strings it hands to `os.system`
-and friends are passed back for a full shell analysis.
+What they do depends on code in another language, which data cannot say:
+
+- `interpreter`: where an interpreter's code comes from (`python -c`, `node -e`,
+  a script file, stdin, a here-document) and what inline code does;
+- `shell`: the same for the shells (`bash -c`, `sh script`, `sh -s`, stdin);
+- `eval`, `source`: shell code run in this shell;
+- `runtime`: bun and deno, which are also interpreters (`bun x.ts`, `deno eval`);
+- `pytest_basetemp`: `--basetemp=DIR` empties DIR;
+- `make_overrides`: `make test SHELL=/tmp/x` and overrides that expand into recipes.
+
+Inline code is read by `code_facts` for strong signals: decode-then-execute, a
+socket joined to a shell in every language the registry knows (including zsh's
+`ztcp` and awk's `/inet/` files), code fetched with a language's network module
+and run (`exec(urlopen(URL).read())`), the whole environment, secret variables,
+`rmtree('/')`; the shell strings it hands to `os.system` and friends are passed
+back for a full shell analysis.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from tether.core.safety.programs.base import (
-    Findings,
-    HandlerTable,
-    broad_target,
-    is_secret_name,
-    names,
-    parse,
-    spec,
-)
-from tether.core.safety.programs.network import NETWORK_PROGRAMS
-from tether.core.safety.programs.packages import INSTALLS, package_manager
-from tether.core.safety.wrappers import INTERPRETERS, SHELLS
+from tether.core.safety.options import OptionSpec, parse_args
+from tether.core.safety.programs.base import broad_target, is_secret_name, names
+from tether.core.safety.registry.languages import SHELLS
+from tether.core.safety.registry.network import NETWORK_PROGRAMS
 
-__all__ = ["DECODERS", "HANDLERS", "code_facts"]
+if TYPE_CHECKING:
+    from tether.core.safety.programs.base import Findings
 
-HANDLERS = HandlerTable()
+__all__ = ["DECODERS", "DETECTORS", "code_facts"]
+
+Detector = Callable[["Findings"], None]
 
 DECODERS = names(
     "base64 base32 base58 basenc xxd uudecode openssl gpg gunzip gzip zcat bunzip2 bzip2 xz "
@@ -46,14 +55,33 @@ _EXECUTE = re.compile(
     re.IGNORECASE,
 )
 _SOCKET = re.compile(
-    r"socket|net\.connect|TCPSocket|fsockopen|New-Object\s+Net|IO::Socket|ztcp|zsh/net/tcp|"
-    r"/inet/(tcp|udp)/|/dev/(tcp|udp)/|Net::Telnet|TCPServer|ncat|netcat",
+    r"socket|net\.connect|TCPSocket|fsockopen|New-Object\s+Net|IO::Socket|ztcp|zsh/net/|"
+    r"/inet6?/(tcp|udp)/|/dev/(tcp|udp)/|Net::Telnet|TCPServer|TCPClient|ncat|netcat|"
+    r"java\.net|Net\.Sockets|gen_tcp|\bconnect\(\s*(ip|[\"'][\d.]+[\"'])|Deno\.connect|"
+    r"Bun\.connect|tls\.connect|websocket",
     re.IGNORECASE,
 )
 _SHELL_SPAWN = re.compile(
     r"dup2|pty\.spawn|/bin/(ba|z|da)?sh\b|cmd\.exe|subprocess|child_process|exec\s*\(|spawn|"
     r"popen|proc_open|Process\.Start|os\.execute|io\.popen|\bsystem\b|fdopen|\bexec\b|"
-    r"\bsh\s+-i\b|>&\s*\$REPLY|\bzsh\b\s*>&",
+    r"\bsh\s+-i\b|>&\s*\$REPLY|\bzsh\b\s*>&|ProcessBuilder|Runtime\.getRuntime|\biex\b|"
+    r"Invoke-Expression|Start-Process|\.execute\(\s*\)|\brun\(\s*`|exec\.Command|"
+    r"Deno\.Command|Bun\.spawn|Command::new",
+    re.IGNORECASE,
+)
+# A language's network modules fetching something, and the ways it runs text as code:
+# together they are code downloaded and run (`exec(urlopen(URL).read())`).
+_FETCH = re.compile(
+    r"urlopen|urllib|\brequests\.(get|post|request)|\bhttpx\.|https?\.(get|request)\(|"
+    r"require\(\s*[\"']https?[\"']\s*\)|\bget\(\s*[\"']https?:|"
+    r"\bfetch\s*\(|open-uri|URI\.open|Net::HTTP|LWP|HTTP::Tiny|file_get_contents\(\s*[\"']https?:|"
+    r"curl_exec|DownloadString|DownloadFile|Invoke-WebRequest|Invoke-RestMethod|\biwr\b|\birm\b|"
+    r"WebClient|socket\.http|http\.request|HTTParty|\baxios\b|\bgot\(",
+    re.IGNORECASE,
+)
+_RUN_TEXT = re.compile(
+    r"\bexec\s*\(|\beval\b|\biex\b|Invoke-Expression|(?<![.\w])load(string)?\s*\(|\bFunction\s*\(|"
+    r"\bcompile\s*\(|instance_eval|class_eval|\brunpy\b|\bvm\.run",
     re.IGNORECASE,
 )
 _WHOLE_ENV = re.compile(
@@ -107,6 +135,8 @@ def code_facts(f: Findings, code: str, *, origin: str) -> None:
         f.fact("decode_execute", f"{origin} decodes and runs hidden code")
     if _SOCKET.search(code) and _SHELL_SPAWN.search(code):
         f.fact("reverse_shell", f"{origin} connects a socket to a process")
+    if _FETCH.search(code) and _RUN_TEXT.search(code):
+        f.fact("pipe_to_shell", f"{origin} runs code it downloads")
     if _WHOLE_ENV.search(code):
         f.fact("env_dump", f"{origin} reads the whole environment")
     if _DESTROY.search(code):
@@ -300,14 +330,6 @@ def _shell(f: Findings) -> None:
         _stdin_code(f, explicit=index < len(args))
 
 
-for _program in INTERPRETERS:
-    HANDLERS[_program] = _interpreter
-for _program in SHELLS:
-    HANDLERS[_program] = _shell
-del _program
-
-
-@HANDLERS.on("eval")
 def _eval(f: Findings) -> None:
     f.handled_paths = True
     f.fact("inline_code", "eval runs a string as shell code")
@@ -315,7 +337,6 @@ def _eval(f: Findings) -> None:
         _dynamic_code(f)
 
 
-@HANDLERS.on("source .")
 def _source(f: Findings) -> None:
     c = f.command
     f.handled_paths = True
@@ -330,19 +351,19 @@ def _source(f: Findings) -> None:
         f.fact("run_script", f"{c.text} runs a script in this shell")
 
 
+_RUNTIME_INSTALLS = names("install i add a remove rm uninstall update link publish create x")
 _RUNTIME_SUBCOMMANDS = names(
     "run test x repl fmt lint check build bench task upgrade compile serve doc info outdated pm "
     "init create"
 )
 
 
-@HANDLERS.on("bun deno")
 def _runtime(f: Findings) -> None:
     """bun and deno are package managers, task runners and interpreters in one."""
     operands = [a for a in f.command.args if not a.startswith("-")]
     sub = operands[0] if operands else ""
-    if sub in INSTALLS.get(f.command.program, frozenset()):
-        package_manager(f)
+    if sub in _RUNTIME_INSTALLS:
+        f.handled_paths = True  # the spec's subcommand carries package_install
     elif sub == "eval":
         f.handled_paths = True
         f.fact("inline_code", f"{f.command.program} eval runs inline code")
@@ -354,7 +375,6 @@ def _runtime(f: Findings) -> None:
         _interpreter(f)
 
 
-@HANDLERS.on("pytest py.test")
 def _pytest(f: Findings) -> None:
     """`pytest --basetemp=DIR` empties DIR before the run (its other paths: the generic check)."""
     args = f.command.args
@@ -374,12 +394,16 @@ def _pytest(f: Findings) -> None:
         )
 
 
-@HANDLERS.on("make gmake just task ninja")
+_MAKE_OPTIONS = OptionSpec(
+    short_values=frozenset("CfIjlWo"),
+    long_values=frozenset(
+        {"--directory", "--file", "--makefile", "--include-dir", "--jobs", "--load-average"}
+    ),
+)
+
+
 def _make(f: Findings) -> None:
-    parsed = parse(
-        f,
-        spec("CfIjlWo", "--directory --file --makefile --include-dir --jobs --load-average"),
-    )
+    parsed = parse_args(f.command.args, _MAKE_OPTIONS)
     f.option_path(parsed, ("-C", "--directory"), "cd")
     f.option_path(parsed, ("-f", "--file", "--makefile"), "exec")
     f.subcommand = tuple(t for _, t in parsed.operands if "=" not in t)[:3]
@@ -398,3 +422,15 @@ def _make(f: Findings) -> None:
 _MAKE_SHELL_VARIABLES = names("SHELL MAKESHELL .SHELLFLAGS MAKEFLAGS MAKE")
 # Overrides that cannot name a program: numbers and switches (`V=1`, `VERBOSE=true`).
 _MAKE_PLAIN_VALUE = re.compile(r"^([0-9]*|true|false|yes|no|on|off|y|n)$", re.IGNORECASE)
+
+
+DETECTORS: dict[str, Detector] = {
+    "interpreter": _interpreter,
+    "shell": _shell,
+    "eval": _eval,
+    "source": _source,
+    "runtime": _runtime,
+    "pytest_basetemp": _pytest,
+    "make_overrides": _make,
+}
+"""Detector name -> detector, for the specs that run code (`registry/interpreters.py`)."""

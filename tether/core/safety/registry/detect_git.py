@@ -1,0 +1,240 @@
+"""Detectors of git: what depends on operands and setting names, which the spec cannot list.
+
+The spec (`registry/git.py`) says which subcommands only read, which options
+take values and which options force, discard or delete. These detectors read
+the rest, with the spec's own option syntax:
+
+- `git_settings`: `-c KEY=VALUE` and `--config-env KEY=VAR` of a setting that
+  runs a command (`COMMAND_KEYS`), `--exec-path=DIR`;
+- `git_pathspecs`: the paths a call names (pathspecs, `REV:path`, `clone`'s
+  target, `--output=FILE`), and `git X --help`, which only prints a page;
+- `git_changes`: the meaning of operands: an unknown subcommand changes the
+  repository, `git branch NEW` and `git tag NEW` create, `git stash` (a push),
+  `stash drop`/`clear` discard, `checkout -- f`/`checkout .`/`restore f`
+  overwrite work, `push origin +main`/`:main` force or delete, `git config K V`
+  sets (a command-running key is `git_hooks`), credential keys and helpers
+  print secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from tether.core.safety.options import ParsedArgs, is_option, parse_option
+from tether.core.safety.registry import REGISTRY
+from tether.core.safety.registry.git import runs_command
+from tether.core.safety.registry.spec import Node, words
+
+if TYPE_CHECKING:
+    from tether.core.safety.programs.base import Findings
+
+__all__ = ["DETECTORS"]
+
+Detector = Callable[["Findings"], None]
+
+# Settings that hold or lead to credentials (`http.extraHeader: Authorization: ...`).
+_CREDENTIAL_KEY = re.compile(r"credential|extraheader|token|password", re.IGNORECASE)
+_HOOK_KEYS = frozenset({"core.hookspath", "core.fsmonitor"})
+
+
+class _Call:
+    """A git call split as the spec reads it: global options, the subcommand, the rest."""
+
+    __slots__ = ("_words", "globals", "node", "rest", "rest_at", "sub")
+
+    def __init__(self, args: Sequence[str]) -> None:
+        root = REGISTRY["git"]
+        self.globals = ParsedArgs()
+        index = 0
+        while index < len(args) and is_option(args[index]):
+            index = parse_option(args, index, root.parsing, self.globals)
+        self.sub = args[index] if index < len(args) else ""
+        self.rest_at = index + 1
+        self.rest = tuple(args[index + 1 :])
+        self.node: Node | None = root.subs.get(self.sub)
+        self._words = self.positionals()
+
+    @property
+    def words(self) -> list[tuple[int, str]]:
+        """Operands after the subcommand, read once per call."""
+        return self._words
+
+    def positionals(self, node: Node | None = None) -> list[tuple[int, str]]:
+        """Operands after the subcommand (up to `--`), with their argument indexes."""
+        spec = (node or self.node or REGISTRY["git"].subs["commit"]).parsing
+        parsed = ParsedArgs()
+        found: list[tuple[int, str]] = []
+        args = self.rest
+        index = 0
+        while index < len(args):
+            arg = args[index]
+            if arg == "--":
+                break
+            if is_option(arg):
+                index = parse_option(args, index, spec, parsed)
+                continue
+            found.append((self.rest_at + index, arg))
+            index += 1
+        return found
+
+
+@lru_cache(maxsize=512)
+def _call(args: tuple[str, ...]) -> _Call:
+    """The reading of one call, shared by the three detectors (kept for the same words)."""
+    return _Call(args)
+
+
+def git_settings(f: Findings) -> None:
+    """`git -c core.pager=… log`, `--config-env=core.editor=VAR`, `--exec-path=DIR`."""
+    call = _call(f.command.args)
+    for option in call.globals.options:
+        value = option.value or ""
+        if option.name == "-c":
+            key, _, key_value = value.partition("=")
+            if runs_command(key, key_value):
+                f.fact("git_hooks", f"{f.command.text} (a git setting that runs commands)")
+        elif option.name == "--config-env":
+            if runs_command(value.partition("=")[0], None):
+                f.fact("git_hooks", f"{f.command.text} (a git setting from the environment)")
+        elif option.name == "--exec-path" and option.value is not None:
+            f.fact("code_execution", f"{f.command.text} (git programs from another directory)")
+
+
+def git_pathspecs(f: Findings) -> None:
+    """Pathspecs, `REV:path` (`git show HEAD:.env` prints that file), `clone`'s target."""
+    f.handled_paths = True
+    call = _call(f.command.args)
+    rest = call.rest
+    if not call.sub:
+        return
+    if "--help" in rest or list(rest) == ["-h"]:
+        # Only a lone `-h` is help: `git grep -h KEY -- .env` hides file names.
+        f.subcommand = ("help", call.sub)
+        return
+    positionals = {index for index, _ in call.words}
+    after_dashes = False
+    for position, arg in enumerate(rest, start=call.rest_at):
+        if arg.startswith("--output="):
+            # Unlisted in the spec (unvetted), but what it writes is still checked.
+            f.text_path(arg.partition("=")[2], "write")
+            f.fact("file_write", f"{f.command.text} (--output writes a file)")
+        revision, colon, path = arg.partition(":")
+        if colon and path and "://" not in arg and not arg.startswith("-") and "@" not in revision:
+            f.text_path(path, "read")  # `HEAD:.env`, `:.env` (the index)
+        if arg == "--" and not after_dashes:
+            after_dashes = True
+        elif (after_dashes or position in positionals) and "://" not in arg:
+            # Revisions and pathspecs look alike (`main`, `src/app.py`): both are checked
+            # as paths, which costs a revision nothing and catches `git blame .env`.
+            f.arg(position, "arg")
+    if call.sub == "clone":
+        operands = call.words
+        if len(operands) >= 2:
+            f.arg(operands[1][0], "write")
+
+
+def git_changes(f: Findings) -> None:
+    """What a subcommand's operands make it do."""
+    call = _call(f.command.args)
+    sub = call.sub
+    if not sub or "--help" in call.rest or list(call.rest) == ["-h"]:
+        return
+    words = [text for _, text in call.words]
+    text = f.command.text
+    if sub.startswith("credential"):
+        # `git credential fill` prints the stored password or token.
+        f.fact("secrets_read", f"{text} (asks git's credential store)")
+    node = call.node
+    if node is None:
+        f.fact("git_mutation", f"{text} (git {sub})")
+        return
+    # `git remote add`, `git worktree add`, `git stash pop`: a word the spec does not
+    # list below a subcommand that lists its own (`remote show`, `stash list`).
+    if node.subs and node.operands == ("none",) and words and words[0] not in node.subs:
+        f.fact("git_mutation", f"{text} (git {sub} {words[0]})")
+    changes = _CHANGES.get(sub)
+    if changes is not None:
+        changes(f, call, words)
+
+
+def _branch_or_tag(f: Findings, call: _Call, words: list[str]) -> None:
+    listing = {"-l", "--list", "-a", "--all", "-r", "--remotes", "--show-current", "-v", "-vv"}
+    listing |= {"--verify", "-n", "--contains", "--points-at", "--merged", "--no-merged"}
+    if words and not any(a.split("=")[0] in listing for a in call.rest):
+        f.fact("git_mutation", f"{f.command.text} (creates a {call.sub})")
+
+
+def _stash(f: Findings, call: _Call, words: list[str]) -> None:
+    action = words[0] if words else "push"
+    if action in {"list", "show"}:
+        return
+    if action in {"drop", "clear"}:
+        f.fact("git_discard", f"{f.command.text} (deletes stashed work)")
+    f.fact("git_mutation", f"{f.command.text} (changes the working tree)")
+
+
+def _checkout(f: Findings, call: _Call, words: list[str]) -> None:
+    if "--" in call.rest or "." in words:
+        f.fact("git_discard", f"{f.command.text} (overwrites uncommitted changes)")
+
+
+def _restore(f: Findings, call: _Call, words: list[str]) -> None:
+    staged = any(a in {"--staged", "-S"} for a in call.rest)
+    if not staged or any(a in {"--worktree", "-W"} for a in call.rest):
+        f.fact("git_discard", f"{f.command.text} (overwrites uncommitted changes)")
+
+
+def _push(f: Findings, call: _Call, words: list[str]) -> None:
+    refspecs = words[1:]
+    if any(r.startswith("+") for r in refspecs):
+        f.fact("force_push", f"{f.command.text} (overwrites remote history)")
+    elif any(r.startswith(":") for r in refspecs):
+        f.fact("force_push", f"{f.command.text} (deletes a remote branch)")
+
+
+_CONFIG_READS = frozenset(
+    words(
+        "--get --get-all --get-regexp --list -l --get-urlmatch --show-origin --show-scope "
+        "--name-only --get-color --get-colorbool"
+    )
+)
+
+
+def _config(f: Findings, call: _Call, words: list[str]) -> None:
+    text = f.command.text
+    reading = any(a.split("=")[0] in _CONFIG_READS for a in call.rest)
+    if reading or words[:1] in (["get"], ["list"]):
+        if any(_CREDENTIAL_KEY.search(w) for w in words):
+            f.fact("secrets_read", f"{text} (reads credential settings)")
+        return
+    keys = [w for w in words if w not in {"set", "unset", "add"}]
+    unsetting = any(a.startswith("--unset") for a in call.rest) or words[:1] == ["unset"]
+    if len(keys) <= 1 and not unsetting:
+        if keys and _CREDENTIAL_KEY.search(keys[0]):
+            f.fact("secrets_read", f"{text} (reads credential settings)")
+        return  # `git config user.name` reads one value
+    key = keys[0].lower() if keys else ""
+    if key in _HOOK_KEYS or runs_command(key, None):
+        f.fact("git_hooks", f"{text} (a git setting that runs commands)")
+    f.fact("git_mutation", f"{text} (changes git settings)")
+
+
+_CHANGES: dict[str, Callable[[Findings, _Call, list[str]], None]] = {
+    "branch": _branch_or_tag,
+    "tag": _branch_or_tag,
+    "stash": _stash,
+    "checkout": _checkout,
+    "restore": _restore,
+    "push": _push,
+    "config": _config,
+}
+
+DETECTORS: dict[str, Detector] = {
+    "git_settings": git_settings,
+    "git_pathspecs": git_pathspecs,
+    "git_changes": git_changes,
+}
+"""Detector name -> detector, for the spec in `registry/git.py`."""
