@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
+from tether.core.safety.analyzer import (
+    _ANY_PATH_PATTERN,
+    _PATH_PATTERNS,
+    CommandAnalyzer,
+    PathAnalyzer,
+)
 from tether.core.safety.facts import FACTS, RiskLevel
 from tether.core.safety.shell import ShellParser
 
@@ -311,3 +318,26 @@ def test_git_messages_and_revisions_are_not_outside_paths(
 ) -> None:
     analysis = command_analyzer.analyze(shell_parser.parse(command).commands[0])
     assert all(not use.path.startswith(("/", "..")) for use in analysis.paths)
+
+
+_SEGMENTS = (
+    "proc", "self", "1", "environ", "mem", "etc", "ssh", "ssh_host_rsa_key", "sudoers.d",
+    ".kube", "config", ".config", "gh", "hosts.yml", "gcloud", ".git", "library", "keychains",
+    ".mozilla", "chromium", ".m2", "settings-security.xml", ".cargo", "credentials.toml",
+    ".terraform.d", "credentials", "src", "app.py", "x", "",
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    segments=st.lists(st.sampled_from(_SEGMENTS) | st.text(max_size=6), max_size=7),
+    rooted=st.booleans(),
+)
+def test_the_one_pass_path_pattern_matches_exactly_when_some_pattern_does(
+    segments: list[str], rooted: bool
+) -> None:
+    """The combined pattern is only a shortcut: it may never miss a path one of the
+    location patterns names, nor send a path none names to the slow loop."""
+    path = ("/" if rooted else "") + "/".join(segments)
+    one_pass = _ANY_PATH_PATTERN.search(path) is not None
+    assert one_pass == any(pattern.search(path) for pattern, _ in _PATH_PATTERNS)

@@ -20,6 +20,45 @@ def test_bash_has_one_part_per_command(classifier: Classifier) -> None:
     assert result.command == "ls && rm -rf build"
 
 
+@pytest.mark.parametrize(
+    ("tool_name", "tool_input"),
+    [
+        P("Bash", {"command": "cat .env > out && rm -rf build"}, id="shell"),
+        P("Bash", {"command": "ls (("}, id="not-understood"),
+        P("Read", {"file_path": "~/.ssh/id_rsa"}, id="read"),
+        P("WebFetch", {"url": "file:///etc/passwd"}, id="fetch-file"),
+    ],
+)
+def test_a_classification_serialises_its_lean_parts_whole(
+    classifier: Classifier, tool_name: str, tool_input: dict[str, Any]
+) -> None:
+    """Parts, facts and paths are plain dataclasses inside the model handed on: its JSON
+    dump still carries every field of each, as the audit log and `--json` read it."""
+    result = classifier.classify(tool_name, tool_input)
+    dumped = result.model_dump(mode="json")
+    assert dumped["tool_name"] == tool_name
+    assert [f["kind"] for f in dumped["facts"]] == [f.kind for f in result.facts]
+    assert len(dumped["parts"]) == len(result.parts)
+    for part, original in zip(dumped["parts"], result.parts, strict=True):
+        assert part["text"] == original.text
+        assert part["facts"] == [
+            {"kind": f.kind, "level": f.level.value, "detail": f.detail} for f in original.facts
+        ]
+        assert part["paths"] == [
+            {"path": u.path, "access": u.access, "dynamic": u.dynamic, "glob": u.glob}
+            for u in original.paths
+        ]
+
+
+def test_lean_parts_are_immutable_values(classifier: Classifier) -> None:
+    first = classifier.classify("Bash", {"command": "rm -rf build"})
+    second = classifier.classify("Bash", {"command": "rm -rf build"})
+    assert first.parts == second.parts
+    assert hash(first.parts[0]) == hash(second.parts[0])
+    with pytest.raises(AttributeError):
+        first.parts[0].text = "ls"  # type: ignore[misc]
+
+
 def test_bare_assignment_is_not_a_part(classifier: Classifier) -> None:
     result = classifier.classify("Bash", {"command": "X=1; ls"})
     assert [p.program for p in result.parts] == ["ls"]

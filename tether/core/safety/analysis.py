@@ -1,10 +1,13 @@
-"""What the analysis of a shell command produces: facts and paths per simple command."""
+"""What the analysis of a shell command produces: facts and paths per simple command.
+
+Slotted frozen dataclasses: one is built per simple command on every fresh gate
+call, and only the classifier reads them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass
 
 from tether.core.safety.facts import PathUse, RiskFact, RiskLevel
 from tether.core.safety.shell_model import SimpleCommand
@@ -21,10 +24,9 @@ def max_level(facts: Sequence[RiskFact]) -> RiskLevel:
     return level
 
 
-class CommandAnalysis(BaseModel):
+@dataclass(frozen=True, slots=True)
+class CommandAnalysis:
     """The facts and paths of one simple command."""
-
-    model_config = ConfigDict(frozen=True)
 
     command: SimpleCommand
     facts: tuple[RiskFact, ...] = ()
@@ -37,10 +39,9 @@ class CommandAnalysis(BaseModel):
         return max_level(self.facts)
 
 
-class ScriptAnalysis(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ScriptAnalysis:
     """Every command of a shell command analysed, plus facts about the whole."""
-
-    model_config = ConfigDict(frozen=True)
 
     commands: tuple[CommandAnalysis, ...]
     facts: tuple[RiskFact, ...] = ()

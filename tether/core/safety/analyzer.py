@@ -137,8 +137,16 @@ _PATH_PATTERNS = (
     (re.compile(r"(^|/)\.git/config$"), None),
 )
 
-# One pass over an ordinary path instead of one per pattern (the gate's hot path).
-_ANY_PATH_PATTERN = re.compile("|".join(f"(?:{p.pattern})" for p, _ in _PATH_PATTERNS))
+_SEGMENT_START = "(^|/)"
+# One pass over an ordinary path instead of one per pattern (the gate's hot path). Every
+# pattern starts at a path segment, so the start is matched once, not per pattern: a
+# position that is no segment start fails at once instead of trying every alternative.
+assert all(p.pattern.startswith(_SEGMENT_START) for p, _ in _PATH_PATTERNS)
+_ANY_PATH_PATTERN = re.compile(
+    "(?:^|/)(?:"
+    + "|".join(f"(?:{p.pattern.removeprefix(_SEGMENT_START)})" for p, _ in _PATH_PATTERNS)
+    + ")"
+)
 
 # Concrete credential names a glob is tested against, and ordinary names that
 # show a glob is too broad to call a credential read by itself.
@@ -346,7 +354,7 @@ class CommandAnalyzer:
         f = Findings(command)
         for processor in self._processors:
             processor(f)
-        return CommandAnalysis.model_construct(
+        return CommandAnalysis(
             command=command,
             facts=tuple(f.facts),
             paths=tuple(f.paths),

@@ -13,6 +13,7 @@ import itertools
 import posixpath
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -26,10 +27,13 @@ from tether.core.safety.tools import ToolKind, tool_kind
 __all__ = ["CallPart", "Classification", "Classifier"]
 
 
-class CallPart(BaseModel):
-    """One thing a call does: a simple command of a Bash call, or the whole of another tool."""
+@dataclass(frozen=True, slots=True)
+class CallPart:
+    """One thing a call does: a simple command of a Bash call, or the whole of another tool.
 
-    model_config = ConfigDict(frozen=True)
+    A slotted dataclass built once per command on every fresh call; the
+    `Classification` model holding the parts is what is handed on and serialised.
+    """
 
     program: str | None = None
     """The program of a shell command (None for other tools)."""

@@ -8,6 +8,7 @@ and a later one runs.
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from collections.abc import Callable, Sequence
 
@@ -86,7 +87,7 @@ def runs_downloads(analyses: Sequence[CommandAnalysis]) -> list[CommandAnalysis]
 def _with(analysis: CommandAnalysis, facts: Sequence[RiskFact]) -> CommandAnalysis:
     if not facts:
         return analysis
-    return analysis.model_copy(update={"facts": (*analysis.facts, *facts)})
+    return dataclasses.replace(analysis, facts=(*analysis.facts, *facts))
 
 
 def _downloads(analysis: CommandAnalysis) -> set[str]:

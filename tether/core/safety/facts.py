@@ -8,6 +8,7 @@ and a one-line meaning, and docs/policies.md prints the same table.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -51,10 +52,13 @@ class FactInfo(BaseModel):
     summary: str
 
 
-class RiskFact(BaseModel):
-    """Something risky a tool call would do: a kind from `FACTS`, its level, and where."""
+@dataclass(frozen=True, slots=True)
+class RiskFact:
+    """Something risky a tool call would do: a kind from `FACTS`, its level, and where.
 
-    model_config = ConfigDict(frozen=True)
+    A slotted dataclass, like `PathUse`: the analysis makes several per command on
+    every fresh gate call. The classification models holding them serialise them.
+    """
 
     kind: str
     level: RiskLevel
@@ -65,10 +69,9 @@ PathAccess = Literal["read", "write", "delete", "exec", "cd", "list", "arg"]
 """How a path is used; "arg" is an argument of an unknown program that may be a path."""
 
 
-class PathUse(BaseModel):
+@dataclass(frozen=True, slots=True)
+class PathUse:
     """A path a tool call names, as written (`~/.ssh/id_rsa`, `../x`, `$OUT`)."""
-
-    model_config = ConfigDict(frozen=True)
 
     path: str
     access: PathAccess
@@ -76,6 +79,14 @@ class PathUse(BaseModel):
     """Only known at run time (contains a variable or a command's output)."""
     glob: bool = False
     """Contains unquoted `*`, `?` or `[...]`: the shell expands it to existing files."""
+
+    @classmethod
+    def model_construct(
+        cls, *, path: str, access: PathAccess, dynamic: bool = False, glob: bool = False
+    ) -> PathUse:
+        """The constructor under the name program handlers written against the former
+        pydantic model still call."""
+        return cls(path, access, dynamic, glob)
 
 
 _C = RiskLevel.CRITICAL
@@ -171,6 +182,5 @@ what the analysis could not see, it cannot vouch for."""
 
 def make_fact(kind: str, detail: str = "") -> RiskFact:
     """A fact of `kind` (a key of `FACTS`) at its catalogue level."""
-    # Built without validation: the kind is checked against FACTS here, and facts are made
-    # on the gate's hot path (every command of every call).
-    return RiskFact.model_construct(kind=kind, level=FACTS[kind].level, detail=detail)
+    # The kind is checked against FACTS here (a KeyError for an unknown kind).
+    return RiskFact(kind, FACTS[kind].level, detail)

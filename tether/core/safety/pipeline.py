@@ -8,6 +8,7 @@ unexpected failure is a deny that says so.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from functools import partial
@@ -227,9 +228,7 @@ class SafetyPipeline:
                 extra.extend(self._deletes_project(part, read.checked))
             resolved = (*read.resolved_paths, *listed.resolved_paths)
             if extra or resolved:
-                part = part.model_copy(
-                    update={"facts": (*part.facts, *extra), "resolved": resolved}
-                )
+                part = dataclasses.replace(part, facts=(*part.facts, *extra), resolved=resolved)
             parts.append(part)
             if part.program in {"cd", "pushd", "popd"}:
                 directories.change(part, listed.checked)

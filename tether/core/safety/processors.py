@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from tether.core.safety.facts import PathUse, RiskFact, RiskLevel
+from tether.core.safety.facts import PathAccess, PathUse, RiskFact, RiskLevel
 from tether.core.safety.programs import (
     Findings,
     analyze_program,
@@ -193,7 +193,7 @@ def redirects(f: Findings) -> None:
             continue
         if target in _HARMLESS_DEVICES or target.startswith("/dev/fd/"):
             continue
-        access = "write" if redirect.writes else "read"
+        access: PathAccess = "write" if redirect.writes else "read"
         f.paths.append(PathUse(path=target, access=access, dynamic=redirect.dynamic, glob=False))
         if redirect.writes:
             if is_block_device(target):

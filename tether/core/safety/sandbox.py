@@ -20,9 +20,8 @@ import os
 import posixpath
 import stat
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.facts import PathUse
 
@@ -60,10 +59,13 @@ _MAX_SYMLINKS = 40
 _MAX_GLOB_MATCHES = 256
 
 
-class PathVerdict(BaseModel):
-    """One path checked: as given, what it resolved to, and whether it may be used."""
+@dataclass(frozen=True, slots=True)
+class PathVerdict:
+    """One path checked: as given, what it resolved to, and whether it may be used.
 
-    model_config = ConfigDict(frozen=True)
+    Slotted dataclasses, this and `SandboxResult`: the sandbox makes one per path on
+    every call, and only the pipeline reads them.
+    """
 
     path: str
     resolved: str | None
@@ -71,10 +73,9 @@ class PathVerdict(BaseModel):
     reason: str | None = None
 
 
-class SandboxResult(BaseModel):
+@dataclass(frozen=True, slots=True)
+class SandboxResult:
     """Every path of a call checked."""
-
-    model_config = ConfigDict(frozen=True)
 
     checked: tuple[PathVerdict, ...] = ()
     unresolved: tuple[str, ...] = ()

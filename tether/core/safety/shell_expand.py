@@ -169,7 +169,7 @@ def expand_command(
         and not ctx.run_by
         and is_walked_shell_code(program, arg_texts, shell_code[0])
     )
-    command = SimpleCommand.model_construct(
+    command = SimpleCommand(
         program=program,
         program_text=program_word.text,
         args=tuple(arg_texts),
@@ -264,7 +264,7 @@ def _assignment_only(
     for word in words:
         sources.extend(word.sources)
         variables.extend(word.variables)
-    return SimpleCommand.model_construct(
+    return SimpleCommand(
         program="",
         program_text="",
         args=(),

@@ -3,13 +3,16 @@
 These are the types every stage shares: the walk builds `SimpleCommand`s, the
 expansion stage adds the ones hidden in wrappers and embedded code, and the
 analyzer's processors read them. They import nothing from the stages above.
+
+They are slotted frozen dataclasses, not pydantic models: the walk builds one per
+command, redirect and script on every fresh gate call, and nothing outside the
+analysis receives them (the classification handed on is a model of its own).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, NamedTuple
-
-from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.shell_words import Word
 
@@ -24,10 +27,9 @@ __all__ = [
 StdinKind = Literal["none", "pipe", "heredoc", "herestring", "file"]
 
 
-class Redirect(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Redirect:
     """One redirection: `op` as written (`>`, `>>`, `<`, `&>`, `2>`), and its target."""
-
-    model_config = ConfigDict(frozen=True)
 
     op: str
     target: str
@@ -45,15 +47,14 @@ class Redirect(BaseModel):
         return "<" in self.op
 
 
-class SimpleCommand(BaseModel):
+@dataclass(frozen=True, slots=True)
+class SimpleCommand:
     """One command that would run, normalised.
 
     `program` is the basename in lower case after wrappers are peeled
     (`sudo /usr/bin/RM -rf /` has program `rm`, wrapper `sudo`); `args` are the
     words after it with quotes removed. Index lists point into `args`.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     program: str
     """Basename in lower case; empty for a bare `NAME=value` assignment."""
@@ -106,10 +107,9 @@ class SimpleCommand(BaseModel):
         return index in self.dynamic_args
 
 
-class ShellScript(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ShellScript:
     """A parsed command: the simple commands it would run and what was not understood."""
-
-    model_config = ConfigDict(frozen=True)
 
     command: str
     commands: tuple[SimpleCommand, ...]
