@@ -83,55 +83,6 @@ def device_writes(f: Findings, call: Call) -> None:
             return
 
 
-_FIND_VALUES = frozenset(
-    [
-        "-name",
-        "-iname",
-        "-path",
-        "-ipath",
-        "-wholename",
-        "-iwholename",
-        "-regex",
-        "-iregex",
-        "-type",
-        "-xtype",
-        "-newer",
-        "-anewer",
-        "-cnewer",
-        "-mtime",
-        "-mmin",
-        "-atime",
-        "-amin",
-        "-ctime",
-        "-cmin",
-        "-size",
-        "-user",
-        "-group",
-        "-uid",
-        "-gid",
-        "-perm",
-        "-links",
-        "-inum",
-        "-samefile",
-        "-lname",
-        "-ilname",
-        "-maxdepth",
-        "-mindepth",
-        "-fstype",
-        "-context",
-        "-used",
-        "-newermt",
-        "-newerat",
-        "-newerct",
-        "-printf",
-        "-fprint",
-        "-fprint0",
-        "-fls",
-        "-fprintf",
-        "-regextype",
-        "-files0-from",
-    ]
-)
 _FIND_FILTERS = frozenset(
     [
         "-name",
@@ -176,7 +127,6 @@ _FIND_FILTERS = frozenset(
         "-used",
     ]
 )
-_FIND_EXEC = frozenset({"-exec", "-execdir", "-ok", "-okdir"})
 _FIND_NAMES = frozenset({"-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename"})
 
 
@@ -186,6 +136,10 @@ def find_expression(f: Findings, call: Call) -> None:
     The expression is a small language (filters, actions, parentheses), so it is
     read here; the spec says which words take values and which run commands.
     """
+    # Which words take a value and which run a command: the spec's, not a second list.
+    options = call.node.options
+    runs = frozenset(name for name, opt in options.items() if opt.role == "argv")
+    takes_value = frozenset(name for name, opt in options.items() if opt.takes_value) - runs
     args = f.command.args
     index = 0
     while index < len(args) and not args[index].startswith(("-", "(", "!")):
@@ -198,7 +152,7 @@ def find_expression(f: Findings, call: Call) -> None:
         arg = args[index]
         if arg in _FIND_NAMES and index + 1 < len(args):
             name_patterns.append(args[index + 1])
-        if arg in _FIND_EXEC:
+        if arg in runs:
             executes = True
             end = index + 1
             while end < len(args) and args[end] not in {";", "+"}:
@@ -209,7 +163,7 @@ def find_expression(f: Findings, call: Call) -> None:
             continue
         deletes = deletes or arg == "-delete"
         filters = filters or arg in _FIND_FILTERS
-        index += 2 if arg in _FIND_VALUES else 1
+        index += 2 if arg in takes_value else 1
     if deletes:
         # Without a filter, find deletes the whole tree it walks.
         f.fact("recursive_delete" if filters else "destructive_delete")
