@@ -50,6 +50,12 @@ def _launch(root: Path) -> tuple[float, int]:
         XDG_STATE_HOME=str(root / "state"),
         TETHER_AUDIT_LOG_PATH=str(root / "audit.jsonl"),
     )
+    # Tether runs in a scratch directory: a relative PYTHONPATH (`PYTHONPATH=.`)
+    # must still name this checkout, not the scratch directory.
+    if environment.get("PYTHONPATH"):
+        environment["PYTHONPATH"] = os.pathsep.join(
+            str(Path(entry).resolve()) for entry in environment["PYTHONPATH"].split(os.pathsep)
+        )
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "tether", "--dir", str(project)],

@@ -141,9 +141,10 @@ def _member(connector: Any, name: str) -> Any:
 
 async def _serve(engine: Engine, connector: Any) -> None:
     from tether.connectors.cli import CliConnector
-    from tether.connectors.telegram import TelegramConnector
 
-    if isinstance(connector, TelegramConnector):
+    # Only a run with a bot token loaded the Telegram module: the REPL does not pay for it.
+    telegram = sys.modules.get("tether.connectors.telegram")
+    if telegram is not None and isinstance(connector, telegram.TelegramConnector):
         # Before the engine starts anything: a token Telegram refuses is a
         # configuration error, and no plugin may run on bad configuration.
         await connector.verify()
