@@ -36,11 +36,15 @@ _NOT_BEFORE_THE_PROMPT = (
 )
 
 # `tether check` builds the safety pipeline alone: no engine, connector,
-# plugin, store or agent.
+# plugin, store or agent, nor what other subcommands use (learned rules, the
+# audit log, replay).
 _NOT_IN_CHECK = (
     "tether.core.engine",
     "tether.core.chat_services",
     "tether.core.safety.gatekeeper",
+    "tether.core.safety.learned",
+    "tether.core.safety.audit",
+    "tether.core.safety.replay",
     "tether.connectors.cli",
     "tether.plugins.registry",
     "tether.storage.sqlite",
