@@ -122,7 +122,7 @@ def _show(args: argparse.Namespace) -> int:
         _show_policy(policy)
     user = config.user_policy_file.expanduser()
     out.write(f"   your file: {user}" + ("" if user.is_file() else " (not created)") + "\n")
-    # Imported here, as `_replay`'s replay: every `tether` command registers this one.
+    # Imported here: every `tether` command registers this one; only `show` reads these.
     from tether.core.safety.learned import LearnedRuleStore
 
     store = LearnedRuleStore(config.learned_rules_path)
