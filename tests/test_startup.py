@@ -3,7 +3,8 @@
 `tether --dir PROJECT` and `tether check --batch` run in a fresh process, as a
 user starts them; the modules the process holds when it ends are compared with
 what that command never needs. A broken policy file still stops either command
-before anything runs, with one line naming the file and line.
+before anything runs, with one line naming the file and line. Building the
+parser (which imports the pipeline) runs no garbage collection.
 """
 
 from __future__ import annotations
@@ -192,3 +193,62 @@ def test_a_broken_user_policy_file_stops_start_up_in_one_line(
     (line,) = done.stderr.splitlines()
     assert line.startswith(f"tether: {user_policy}:")
     assert "Tether is running" not in done.stdout
+
+
+def test_the_parser_is_built_without_collections_and_collection_resumes(tmp_path: Path) -> None:
+    """Importing the subcommands and the pipeline runs no collection; afterwards the
+    collector is on again, with what start-up made frozen out of its work."""
+    code = textwrap.dedent(
+        """
+        import gc, json
+        from tether.cli import _build_parser_uncollected
+        seen = []
+        gc.callbacks.append(lambda phase, info: seen.append(phase) if phase == "start" else None)
+        _build_parser_uncollected()
+        print(json.dumps([len(seen), gc.isenabled(), gc.get_freeze_count()]))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        timeout=60,
+        check=True,
+    )
+    collections, enabled, frozen = json.loads(done.stdout.splitlines()[-1])
+    assert collections == 0
+    assert enabled is True
+    assert frozen > 10_000  # the pipeline's modules, at least
+
+
+def test_main_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import gc, json
+        from tether.cli import main
+        gc.disable()
+        try:
+            main(["--version"])
+        except SystemExit:
+            pass
+        paused = gc.isenabled()
+        gc.enable()
+        try:
+            main(["--version"])
+        except SystemExit:
+            pass
+        print(json.dumps([paused, gc.isenabled()]))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(done.stdout.splitlines()[-1]) == [False, True]

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tether.app import build_connector, build_engine
 from tether.core.config import TetherConfig, load_config
 from tether.exceptions import ConfigError
 from tether.log import configure_logging
@@ -74,9 +75,6 @@ def run(args: argparse.Namespace) -> int:
             f"TETHER_LOG_DIR={str(config.log_dir)!r} cannot hold a log file: "
             f"{error.strerror or error}; point it at a writable directory"
         ) from error
-    # Imported here: `tether --help` should not pay for loading the agent SDK.
-    from tether.app import build_connector, build_engine
-
     connector = build_connector(config, terminal=terminal)
     engine = build_engine(config, connector=connector)
     asyncio.run(_serve(engine, connector))
