@@ -38,6 +38,7 @@ def _rule(pattern: str) -> str:
         ),
         P(_HEAD + "rules:\n\t- name: a\n", 4, "not valid YAML", id="tab"),
         P(_HEAD + "name: y\n", 3, "appears twice", id="duplicate-key"),
+        P(_HEAD + "description: 2024-13-45\n", 3, "not a valid value", id="impossible-date"),
         P(_HEAD + "rules: {a: 1}\n", 3, "tuple", id="rules-mapping"),
         P(_HEAD + "rules: [hello]\n", 3, "dictionary", id="rule-string"),
         P(_HEAD + "settings: [1]\n", 3, "dictionary", id="settings-list"),

@@ -4,10 +4,18 @@ A malformed policy must stop Tether at start-up, not weaken it at run time:
 every problem (YAML syntax, a duplicated key, an unknown field, a bad action,
 an unknown risk fact, a regex that does not compile) is a `ConfigError`
 naming the file, the line (the rule's line for a bad rule) and what to fix.
+
+A file is read once by libyaml (PyYAML's C parser) when it is installed: its
+events are checked for depth and aliases as they are collected, then composed
+and constructed in Python. Anything unusual about the text, and every error,
+sends the file through the pure-Python reader instead, the one that writes the
+error messages: a person sees the same message, file and line whichever reader
+ran, and a file either reader refuses is refused.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -16,6 +24,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 from yaml.constructor import ConstructorError
+from yaml.events import Event
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from tether.core.safety.policy import Policy
@@ -90,6 +99,17 @@ def _one_line(message: str) -> str:
 
 def _parse(text: str, label: str) -> Policy:
     _check_text(text, label)
+    fast = _read_fast(text)
+    if fast is not None:
+        try:
+            return _build(*fast, label)
+        except ConfigError:
+            pass  # the pure-Python reader below writes the message, with its marks
+    return _parse_slowly(text, label)
+
+
+def _parse_slowly(text: str, label: str) -> Policy:
+    """The pure-Python reader: every error message a policy can get is written here."""
     _check_structure(text, label)
     try:
         root = yaml.compose(text, Loader=_StrictLoader)
@@ -107,6 +127,11 @@ def _parse(text: str, label: str) -> Policy:
         mark = error.problem_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{label}{line}: {error.problem}") from error
+    return _build(root, data, label)
+
+
+def _build(root: Node, data: Any, label: str) -> Policy:
+    """The policy from the YAML document `data` composed as `root` (whose marks give lines)."""
     if not isinstance(data, dict):
         raise ConfigError(f"{label}:1: a policy is a mapping with version, name and rules")
     for key in _RESERVED_KEYS:
@@ -140,13 +165,64 @@ def _check_text(text: str, label: str) -> None:
             f"{label}: the policy is {len(text):,} characters long; the limit is "
             f"{MAX_POLICY_BYTES:,} (a policy holds rules, not data)"
         )
-    for index, char in enumerate(text):
-        if char == "\x00" or (char < " " and char not in "\t\n\r"):
-            line = text.count("\n", 0, index) + 1
-            raise ConfigError(
-                f"{label}:{line}: the file holds a control character (U+{ord(char):04X}); "
-                "a policy is YAML text: is this a binary file?"
-            )
+    control = _CONTROL.search(text)
+    if control is not None:
+        line = text.count("\n", 0, control.start()) + 1
+        raise ConfigError(
+            f"{label}:{line}: the file holds a control character "
+            f"(U+{ord(control.group()):04X}); a policy is YAML text: is this a binary file?"
+        )
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""The C0 control characters other than tab, line feed and carriage return."""
+
+_UNUSUAL = re.compile(
+    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+"""What the fast reader leaves to the pure-Python one: tabs (the two parsers disagree
+on where a tab may stand), carriage returns and the other line breaks (NEL, U+2028,
+U+2029), a byte-order mark, C1 controls and the characters YAML does not allow."""
+
+
+def _read_fast(text: str) -> tuple[Node, Any] | None:
+    """The document of `text` read by libyaml, or None when the pure-Python reader must.
+
+    None for text with an unusual character (`_UNUSUAL`), more than one
+    document, an anchor or alias, nesting deeper than `MAX_POLICY_DEPTH`, or
+    any error: those all take the slow path, which refuses or reads them
+    exactly as before. The depth is bounded while the events are collected,
+    before anything recursive reads them (libyaml's own composer recurses in C,
+    where a deep document would overflow the stack).
+    """
+    if _CParser is None or _UNUSUAL.search(text):
+        return None
+    events: list[Event] = []
+    depth = 0
+    try:
+        parser = _CParser(text)
+        while True:
+            event = parser.get_event()
+            if event is None:
+                return None
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return None
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_POLICY_DEPTH:
+                    return None
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            events.append(event)
+            if isinstance(event, yaml.StreamEndEvent):
+                break
+        loader = _EventLoader(events)
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        return root, loader.construct_document(root)
+    except (yaml.YAMLError, RecursionError):
+        return None
 
 
 def _check_structure(text: str, label: str) -> None:
@@ -228,6 +304,14 @@ def read_policy_text(path: Path) -> str:
 class _StrictLoader(yaml.SafeLoader):
     """A safe loader that refuses duplicated keys (YAML would keep the last one silently)."""
 
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except ValueError as error:  # read as a date that is none (`2024-13-45`)
+            raise ConstructorError(
+                None, None, f"{node.value!r} is not a valid value: {error}", node.start_mark
+            ) from error
+
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
@@ -245,6 +329,37 @@ class _StrictLoader(yaml.SafeLoader):
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+class _EventLoader(_StrictLoader):
+    """`_StrictLoader` composing and constructing from events already parsed (by libyaml)."""
+
+    def __init__(self, events: list[Event]) -> None:
+        super().__init__("")
+        self._events = events
+        self._next = 0
+
+    def check_event(self, *choices: Any) -> bool:
+        if self._next >= len(self._events):
+            return False
+        return not choices or isinstance(self._events[self._next], choices)
+
+    def peek_event(self) -> Event:
+        return self._events[self._next]
+
+    def get_event(self) -> Event:
+        event = self._events[self._next]
+        self._next += 1
+        return event
+
+
+_CParser: type[CParser] | None
+try:
+    from yaml._yaml import CParser
+
+    _CParser = CParser
+except ImportError:  # PyYAML built without libyaml: every file takes the pure-Python reader
+    _CParser = None
 
 
 def _check_rule_names(data: dict[str, Any], root: Node, label: str) -> None:
