@@ -33,7 +33,7 @@ from tether.core.safety.registry import lookup
 from tether.core.safety.registry.detect_code import DECODERS
 from tether.core.safety.registry.layered import Extra, ProgramLookup
 from tether.core.safety.registry.network import NETWORK_PROGRAMS
-from tether.core.safety.registry.spec import Node, program, sub
+from tether.core.safety.registry.spec import Node, program, realise, sub
 from tether.core.safety.wrappers import INTERPRETERS, SHELLS
 from tether.exceptions import PluginError
 
@@ -221,9 +221,10 @@ def _compile(where: str, spec: ProgramSpec) -> Node:
     try:
         subs = {word: _sub(child) for word, child in spec.subcommands.items()}
         nodes = program(spec.names.lower(), spec.options, operands=_operands(spec), subs=subs)
+        # Read and compiled now, not when first looked up: a plugin's mistake stops start-up.
+        return realise(next(iter(nodes.values())))
     except ValueError as error:
         raise PluginError(f"{where}: {error}") from error
-    return next(iter(nodes.values()))
 
 
 def _sub(spec: ProgramSpec) -> Node:

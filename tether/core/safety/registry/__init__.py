@@ -12,7 +12,7 @@ names is here).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from tether.core.safety.registry import (
     cloud,
@@ -27,7 +27,7 @@ from tether.core.safety.registry import (
     system,
 )
 from tether.core.safety.registry.detectors import DETECTORS
-from tether.core.safety.registry.spec import Node, Opt
+from tether.core.safety.registry.spec import Node, Opt, realise
 from tether.core.safety.registry.system import FAMILIES, PRIVILEGED
 from tether.core.safety.registry.vet import vet
 
@@ -36,6 +36,7 @@ __all__ = [
     "REGISTRY",
     "Node",
     "Opt",
+    "Registry",
     "commands_given_as_words",
     "lookup",
     "nodes",
@@ -56,17 +57,56 @@ def _merge(*modules: dict[str, Node]) -> dict[str, Node]:
     return merged
 
 
-REGISTRY: dict[str, Node] = _merge(
-    readers.SPECS,
-    search.SPECS,
-    git.SPECS,
-    dev.SPECS,
-    files.SPECS,
-    system.SPECS,
-    network.SPECS,
-    cloud.SPECS,
-    packages.SPECS,
-    interpreters.SPECS,
+class Registry(Mapping[str, Node]):
+    """Program name -> spec, each spec compiled when it is first looked up (`realise`).
+
+    Every way to reach a spec goes through `__getitem__` or `get`, so no caller
+    sees one before it is compiled.
+    """
+
+    __slots__ = ("_specs",)
+
+    def __init__(self, specs: dict[str, Node]) -> None:
+        self._specs = specs
+
+    def __getitem__(self, program: str) -> Node:
+        node = self._specs[program]
+        return node if node.ready else realise(node)
+
+    def get(self, program: str, default: Node | None = None) -> Node | None:  # type: ignore[override]
+        node = self._specs.get(program)
+        if node is None:
+            return default
+        return node if node.ready else realise(node)
+
+    def __contains__(self, program: object) -> bool:
+        return program in self._specs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def unrealised(self) -> Mapping[str, Node]:
+        """The specs as they are, compiled or not (import-time checks read names and
+        detectors, which `program()` and `sub()` set)."""
+        return self._specs
+
+
+REGISTRY = Registry(
+    _merge(
+        readers.SPECS,
+        search.SPECS,
+        git.SPECS,
+        dev.SPECS,
+        files.SPECS,
+        system.SPECS,
+        network.SPECS,
+        cloud.SPECS,
+        packages.SPECS,
+        interpreters.SPECS,
+    )
 )
 """Program name -> spec."""
 
@@ -87,7 +127,7 @@ def nodes(root: Node) -> Iterator[Node]:
 
 
 def _check_detectors() -> None:
-    for name, root in REGISTRY.items():
+    for name, root in REGISTRY.unrealised().items():
         for node in nodes(root):
             for detector in node.detect:
                 if detector not in DETECTORS:

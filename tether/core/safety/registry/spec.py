@@ -39,18 +39,24 @@ notation (docs/safety.md, "How to add a program"):
 
 Anything a spec does not list is not vetted: an unknown option or
 subcommand makes the call not read-only (`unvetted`). Specs compile to lean
-objects (slots, frozensets) at import, so vetting a call is dictionary
-lookups.
+objects (slots, frozensets), so vetting a call is dictionary lookups. A
+program's options are read and compiled when it is first looked up
+(`realise`), not at import: a process knows some five hundred programs and a
+session calls a few dozen. What `program()` will compile is fixed when it is
+called (its plan), so a subcommand a module adds to a spec afterwards is
+compiled, or not, exactly as if the spec had been compiled then.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from tether.core.safety.options import OptionSpec
 
-__all__ = ["ROLES", "Node", "Opt", "program", "sub", "words"]
+__all__ = ["ROLES", "Node", "Opt", "program", "realise", "sub", "words"]
 
 ROLES = {
     "": "value",
@@ -142,8 +148,18 @@ class Node:
     passes_to: Node | None = None
     """The spec of the program that receives the words after `--` (`cargo fmt -- --check`
     hands them to rustfmt); None when they are not vetted (`cargo test -- --nocapture`)."""
-    compiled: bool = False
+    compiled: bool = field(default=False, compare=False, repr=False)
+    """A `program()` plan compiles this node (set when the plan is made)."""
     parsing: OptionSpec = field(default_factory=OptionSpec)
+    unread: str | None = field(default=None, compare=False, repr=False)
+    """The option text `sub()` was given, until `realise` reads it into `options`."""
+    plan: list[tuple[Node, Node | None]] | None = field(default=None, compare=False, repr=False)
+    """On a program's root until it is realised: the nodes its `program()` call compiles,
+    in order, each with the node whose options it inherits (None: none)."""
+    owner: Node | None = field(default=None, compare=False, repr=False)
+    """The root whose plan compiles this node."""
+    ready: bool = field(default=True, compare=False, repr=False)
+    """False on a program's root until `realise` has read and compiled all it reaches."""
 
     def option(self, name: str) -> Opt | None:
         return self.options.get(name)
@@ -180,6 +196,19 @@ def _parse_options(text: str) -> dict[str, Opt]:
     return options
 
 
+_WELL_WRITTEN = re.compile(
+    r"\s*(?:[-+][^\s|=!]*(?:\|[-+][^\s|=!]*)*(?:==?[rwltdxf?cgo]?)?(?:![^\s]*)?(?:\s+|\Z))*"
+)
+"""Option text `_parse_options` reads without an error (a name starts with `-` or `+`,
+a role is one of `ROLES`): checked when a spec is written, so a mistake is refused
+there, while reading it waits for the program's first lookup."""
+
+
+def _check_options(text: str) -> None:
+    if _WELL_WRITTEN.fullmatch(text) is None:
+        _parse_options(text)  # raises the error naming the token
+
+
 def _parse_operands(text: str) -> tuple[tuple[str, ...], str | None]:
     roles = []
     last = None
@@ -207,10 +236,80 @@ def _parse_keyed(text: str) -> dict[str, str]:
     return keyed
 
 
-def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
+def _plan(
+    node: Node, parent: Node | None, root: Node, plan: list[tuple[Node, Node | None]]
+) -> None:
+    """Record what compiling `node` would compile, in order, without compiling it."""
     if node.compiled:
         return  # a spec reused under another program (`npx prettier`) keeps its own options
     node.compiled = True
+    node.owner = root
+    plan.append((node, parent))
+    for child in node.subs.values():
+        _plan(child, node, root, plan)
+    if node.passes_to is not None:
+        _plan(node.passes_to, None, root, plan)
+    if node.other is not None:
+        _plan(node.other, node, root, plan)
+
+
+_REALISING = threading.RLock()
+"""Realising a spec writes its nodes: one thread at a time (the gate may preview in threads)."""
+
+
+def realise(root: Node) -> Node:
+    """`root` with its options read and compiled, and those of every node it reaches.
+
+    Runs once per program (later calls return at once); the options are read
+    from static text, so this is compiling, not caching what a call asked.
+
+    Raises:
+        ValueError: an option is written wrongly (a plugin's spec; the shipped
+            ones are checked by the tests).
+    """
+    if root.ready:
+        return root
+    with _REALISING:
+        if root.ready:
+            return root
+        reached = _reach(root)
+        for node in reached:
+            owner = node.owner
+            if owner is not None and owner.plan is not None:
+                _run(owner.plan)
+                owner.plan = None
+        for node in reached:
+            if node.unread is not None:  # added after its program's plan: read, not compiled
+                node.options = _parse_options(node.unread)
+                node.unread = None
+        root.ready = True
+    return root
+
+
+def _reach(root: Node) -> list[Node]:
+    seen: set[int] = set()
+    order = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        order.append(node)
+        stack.extend(node.subs.values())
+        stack.extend(n for n in (node.other, node.passes_to) if n is not None)
+    return order
+
+
+def _run(plan: list[tuple[Node, Node | None]]) -> None:
+    for node, parent in plan:
+        if node.unread is not None:
+            node.options = _parse_options(node.unread)
+            node.unread = None
+        _compile(node, parent.options if parent is not None else {})
+
+
+def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
     if node.inherit:
         node.options = {**inherited, **node.options}
     node.prefixes = tuple(
@@ -234,12 +333,6 @@ def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
         optional_attached=frozenset(attached),
         numeric_flags=node.numeric,
     )
-    for child in node.subs.values():
-        _compile(child, node.options)
-    if node.passes_to is not None:
-        _compile(node.passes_to, {})
-    if node.other is not None:
-        _compile(node.other, node.options)
 
 
 def sub(
@@ -265,9 +358,10 @@ def sub(
 ) -> Node:
     """A subcommand (or a program's root) written in the notation above."""
     roles, last = _parse_operands(operands)
+    _check_options(options)
     return Node(
         name=name,
-        options=_parse_options(options),
+        unread=options,
         subs={word.lower() if nocase else word: child for word, child in (subs or {}).items()},
         facts=tuple(facts.split()),
         operands=roles,
@@ -328,7 +422,10 @@ def program(
     )
     root.scan = tuple(scan.split())
     _name_subs(root)
-    _compile(root, {})
+    plan: list[tuple[Node, Node | None]] = []
+    _plan(root, None, root, plan)
+    root.plan = plan
+    root.ready = False
     first = names.split()[0]
     root.name = first
     return dict.fromkeys(names.split(), root)
