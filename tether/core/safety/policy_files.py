@@ -177,9 +177,7 @@ def _check_text(text: str, label: str) -> None:
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 """The C0 control characters other than tab, line feed and carriage return."""
 
-_UNUSUAL = re.compile(
-    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-)
+_UNUSUAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 """What the fast reader leaves to the pure-Python one: tabs (the two parsers disagree
 on where a tab may stand), carriage returns and the other line breaks (NEL, U+2028,
 U+2029), a byte-order mark, C1 controls and the characters YAML does not allow."""
