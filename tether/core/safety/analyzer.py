@@ -16,14 +16,16 @@ import fnmatch
 import posixpath
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import attrgetter
 
 from tether.core.safety.analysis import CommandAnalysis, ScriptAnalysis, max_level
 from tether.core.safety.command_sequence import ListedArguments, SequencePass, runs_downloads
 from tether.core.safety.facts import RiskFact, make_fact
-from tether.core.safety.processors import Processor, default_processors
+from tether.core.safety.processors import Needs, Processor, default_processors
 from tether.core.safety.programs import Findings
 from tether.core.safety.registry.layered import ProgramLookup
+from tether.core.safety.registry.system import FAMILIES
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
 __all__ = [
@@ -331,6 +333,7 @@ class CommandAnalyzer:
         self._passes = (
             tuple(passes) if passes is not None else (ListedArguments(paths), runs_downloads)
         )
+        self._plans, self._plan = _plans(self._processors)
 
     @property
     def processors(self) -> tuple[Processor, ...]:
@@ -350,10 +353,16 @@ class CommandAnalyzer:
         return ScriptAnalysis(commands=tuple(commands), facts=tuple(facts))
 
     def analyze(self, command: SimpleCommand) -> CommandAnalysis:
-        """The facts and paths of one simple command."""
+        """The facts and paths of one simple command.
+
+        The processors run in their configured order; one that declared what it
+        needs (`Needs`) is skipped for a command that has none of it, which is
+        exactly when it would add nothing.
+        """
         f = Findings(command)
-        for processor in self._processors:
-            processor(f)
+        for processor, gate in self._plan_of(command.program):
+            if gate is None or gate(command):
+                processor(f)
         return CommandAnalysis(
             command=command,
             facts=tuple(f.facts),
@@ -361,5 +370,65 @@ class CommandAnalyzer:
             subcommand=f.subcommand,
         )
 
+    def runs(self, command: SimpleCommand) -> tuple[Processor, ...]:
+        """The processors `analyze` calls for `command`, in order."""
+        return tuple(
+            p for p, gate in self._plan_of(command.program) if gate is None or gate(command)
+        )
+
+    def _plan_of(self, program: str) -> _Plan:
+        plan = self._plans.get(program)
+        if plan is not None:
+            return plan
+        for prefix, family in FAMILIES:
+            if program.startswith(prefix):
+                return self._plans.get(family, self._plan)
+        return self._plan
+
     def _facts_of(self, command: SimpleCommand) -> tuple[RiskFact, ...]:
         return self.analyze(command).facts
+
+
+_Gate = Callable[[SimpleCommand], object]
+_Plan = tuple[tuple[Processor, _Gate | None], ...]
+
+
+def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
+    """Which processors run, in order, for each program named in a `Needs`, and for the rest.
+
+    A step is (processor, gate): no gate, it runs; a gate, it runs when the gate
+    finds one of the fields it needs set on the command. A processor that needs
+    programs alone is left out of the plan of every other program. A family
+    member (`mkfs.ext4`) is planned as its name and its family's together, since
+    the registry gives it its family's spec.
+    """
+    declared = [_needs_of(p) for p in processors]
+    programs = set().union(*(n.programs for n in declared if n is not None))
+
+    def plan(names: set[str]) -> _Plan:
+        steps: list[tuple[Processor, _Gate | None]] = []
+        for processor, need in zip(processors, declared, strict=True):
+            if need is None or names & need.programs:
+                steps.append((processor, None))
+            elif need.fields:
+                steps.append((processor, _gate(need.fields)))
+        return tuple(steps)
+
+    plans = {}
+    for name in programs:
+        names = {name}
+        names.update(family for prefix, family in FAMILIES if name.startswith(prefix))
+        plans[name] = plan(names)
+    return plans, plan(set())
+
+
+def _needs_of(processor: Processor) -> Needs | None:
+    need = getattr(processor, "needs", None)
+    return need if isinstance(need, Needs) else None
+
+
+def _gate(fields: tuple[str, ...]) -> _Gate:
+    if len(fields) == 1:
+        return attrgetter(fields[0])
+    values = attrgetter(*fields)
+    return lambda command: any(values(command))
