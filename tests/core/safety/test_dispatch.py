@@ -203,6 +203,8 @@ class TestPlans:
             "redirects",
             "environment",
             "wrapper_paths",
+            "NestedShell",
+            "CredentialPaths",
         }
 
     @pytest.mark.parametrize(
@@ -263,6 +265,23 @@ class TestPlans:
         analyzer = CommandAnalyzer(shell_parser, PathAnalyzer(), processors=(disks,), passes=())
         analyzer.analyze(shell_parser.parse(text).commands[0])
         assert bool(seen) is runs
+
+    def test_a_processor_runs_for_what_earlier_ones_found(self, shell_parser: ShellParser) -> None:
+        seen: list[str] = []
+
+        def names_paths(f: Findings) -> None:
+            if f.command.program == "cat":
+                f.text_path(f.command.args[0], "read")
+
+        @needs(found=("paths",))
+        def reads_paths(f: Findings) -> None:
+            seen.append(f.command.program)
+
+        analyzer = CommandAnalyzer(
+            shell_parser, PathAnalyzer(), processors=(names_paths, reads_paths), passes=()
+        )
+        analyzer.analyze_script(shell_parser.parse("ls x; cat .env; echo y"))
+        assert seen == ["cat"]
 
     def test_an_undeclared_processor_runs_on_every_command(self, shell_parser: ShellParser) -> None:
         seen: list[str] = []

@@ -361,7 +361,7 @@ class CommandAnalyzer:
         """
         f = Findings(command)
         for processor, gate in self._plan_of(command.program):
-            if gate is None or gate(command):
+            if gate is None or gate(f):
                 processor(f)
         return CommandAnalysis(
             command=command,
@@ -372,9 +372,13 @@ class CommandAnalyzer:
 
     def runs(self, command: SimpleCommand) -> tuple[Processor, ...]:
         """The processors `analyze` calls for `command`, in order."""
-        return tuple(
-            p for p, gate in self._plan_of(command.program) if gate is None or gate(command)
-        )
+        f = Findings(command)
+        called = []
+        for processor, gate in self._plan_of(command.program):
+            if gate is None or gate(f):
+                processor(f)
+                called.append(processor)
+        return tuple(called)
 
     def _plan_of(self, program: str) -> _Plan:
         plan = self._plans.get(program)
@@ -389,7 +393,8 @@ class CommandAnalyzer:
         return self.analyze(command).facts
 
 
-_Gate = Callable[[SimpleCommand], object]
+_Gate = Callable[[Findings], object]
+"""Whether a step's processor has anything to do: reads the findings and their command."""
 _Plan = tuple[tuple[Processor, _Gate | None], ...]
 
 
@@ -397,8 +402,9 @@ def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
     """Which processors run, in order, for each program named in a `Needs`, and for the rest.
 
     A step is (processor, gate): no gate, it runs; a gate, it runs when the gate
-    finds one of the fields it needs set on the command. A processor that needs
-    programs alone is left out of the plan of every other program. A family
+    finds one of the fields it needs set, on the command or in the findings so
+    far. A processor that needs programs alone is left out of the plan of every
+    other program. A family
     member (`mkfs.ext4`) is planned as its name and its family's together, since
     the registry gives it its family's spec.
     """
@@ -410,8 +416,9 @@ def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
         for processor, need in zip(processors, declared, strict=True):
             if need is None or names & need.programs:
                 steps.append((processor, None))
-            elif need.fields:
-                steps.append((processor, _gate(need.fields)))
+            elif need.fields or need.found:
+                fields = (*(f"command.{name}" for name in need.fields), *need.found)
+                steps.append((processor, _gate(fields)))
         return tuple(steps)
 
     plans = {}

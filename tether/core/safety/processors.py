@@ -75,23 +75,29 @@ class Needs:
 
     A processor declares one as its `needs` attribute, and the analyzer reads it
     once, when it is built, into a plan per program (`CommandAnalyzer`). The
-    declaration is a promise: for a command that has none of `fields` set and
-    whose program is none of `programs`, the processor adds nothing and changes
-    nothing. A processor without one runs on every command.
+    declaration is a promise: when the command has none of `fields` set, its
+    program is none of `programs`, and the findings so far have none of `found`,
+    the processor adds nothing and changes nothing. A processor without one runs
+    on every command.
     """
 
     fields: tuple[str, ...] = ()
     """`SimpleCommand` fields any one of which, non-empty, makes it run."""
     programs: frozenset[str] = frozenset()
     """Programs (as the registry looks them up: `mkfs.ext4` is also `mkfs`) it runs for."""
+    found: tuple[str, ...] = ()
+    """`Findings` fields (what earlier processors found) any one of which, non-empty,
+    makes it run."""
 
 
 _P = TypeVar("_P", bound=Processor)
 
 
-def needs(*fields: str, programs: Iterable[str] = ()) -> Callable[[_P], _P]:
+def needs(
+    *fields: str, programs: Iterable[str] = (), found: tuple[str, ...] = ()
+) -> Callable[[_P], _P]:
     """Declare what `processor` needs (`Needs`); it is returned unchanged otherwise."""
-    declared = Needs(fields, frozenset(programs))
+    declared = Needs(fields, frozenset(programs), found)
 
     def declare(processor: _P) -> _P:
         processor.needs = declared  # type: ignore[attr-defined]
@@ -206,6 +212,8 @@ class NestedShell:
         facts_of: the facts of one command (the analyzer's own `analyze`).
     """
 
+    needs = Needs(found=("shell_strings",))  # it parses those strings and nothing else
+
     def __init__(
         self, parser: ShellParser, facts_of: Callable[[SimpleCommand], Sequence[RiskFact]]
     ) -> None:
@@ -295,6 +303,8 @@ class CredentialPaths:
     Args:
         paths: recognises credential files.
     """
+
+    needs = Needs(found=("paths",))  # it reads the paths found and nothing else
 
     def __init__(self, paths: CredentialReader) -> None:
         self._paths = paths
