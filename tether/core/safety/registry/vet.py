@@ -69,24 +69,25 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             operands.extend((i, args[i]) for i in range(index + 1, count))
             passed_on = count - index - 1
             break
-        if is_option(arg) and (node.words or _whole_word(arg, node)):
-            index = _word_option(f, args, index, node, options)
-            continue
-        if is_option(arg) and not (not node.numeric and _negative_number(arg, node)):
-            if parsed is None:
-                parsed = ParsedArgs()
-            before = len(parsed.options)
-            index = parse_option(args, index, node.parsing, parsed)
-            for option in parsed.options[before:]:
-                options.append((option, node))
-                spec = node.options.get(option.name)
-                if spec is None:
-                    continue
-                if spec.second is not None:
-                    index = _second_word(f, args, index, node, option, options)
-                elif spec.role == "argv" and option.value is None:
-                    index = _command_end(args, index) + 1  # `fd -x cmd {} ;`: cmd's words
-            continue
+        if is_option(arg):
+            if node.words or _whole_word(arg, node):
+                index = _word_option(f, args, index, node, options)
+                continue
+            if node.numeric or not _negative_number(arg, node):
+                if parsed is None:
+                    parsed = ParsedArgs()
+                before = len(parsed.options)
+                index = parse_option(args, index, node.parsing, parsed)
+                for option in parsed.options[before:]:
+                    options.append((option, node))
+                    spec = node.options.get(option.name)
+                    if spec is None:
+                        continue
+                    if spec.second is not None:
+                        index = _second_word(f, args, index, node, option, options)
+                    elif spec.role == "argv" and option.value is None:
+                        index = _command_end(args, index) + 1  # `fd -x cmd {} ;`: cmd's words
+                continue
         if node.subs and not operands:
             child = node.subs.get(arg.lower() if node.nocase else arg)
             if child is None and node.other is not None:
@@ -135,7 +136,7 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             call = Call(tuple(path), tuple(words), tuple(o for o, _ in options), tuple(operands))
             for name in detectors:
                 DETECTORS[name](f, call)
-    return (*words, *(text for _, text in operands))[:3]
+    return (*words, *[text for _, text in operands[:3]])[:3]
 
 
 _NOTHING_CLEARED: frozenset[str] = frozenset()
