@@ -46,14 +46,20 @@ def program_name(word: str) -> str:
     Lower case because macOS file systems are case-insensitive (`RM` runs rm);
     `python3.12` is `python3`, `perl5.36` is `perl`.
     """
-    name = word.rsplit("/", 1)[-1].lower()
-    if name.endswith(".exe"):
+    if "/" in word:
+        word = word.rpartition("/")[2]
+    name = word.lower()
+    if name[-4:] == ".exe":
         name = name[:-4]
-    match = _VERSIONED.match(name)
+    # Only a name ending in a digit or a dot can carry a version (`_VERSIONED`).
+    match = _VERSIONED.match(name) if name[-1:] in _VERSION_END else None
     if match:
         base = match.group(1)
         return "python3" if base == "python" and name.startswith("python3") else base
     return name
+
+
+_VERSION_END = frozenset("0123456789.")
 
 
 class Code(NamedTuple):

@@ -57,6 +57,8 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     """Operands after `--`: handed to another program (`npm test -- --watch`), not targets."""
     options: list[tuple[Option, Node]] = []
     parsed: ParsedArgs | None = None
+    detecting = bool(root.detect)
+    """A node on the path names detectors to run on the call."""
     index = 0
     count = len(args)
     while index < count:
@@ -95,6 +97,7 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                 child = node.other
             if child is not None:
                 node = child
+                detecting = detecting or bool(node.detect)
                 path.append(node)
                 words.append(arg)
                 index += 1
@@ -130,11 +133,10 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
         target=target,
         cleared=cleared,
     )
-    if root.detect or len(path) > 1:
-        detectors = [name for step in path for name in step.detect]
-        if detectors:
-            call = Call(tuple(path), tuple(words), tuple(o for o, _ in options), tuple(operands))
-            for name in detectors:
+    if detecting:
+        call = Call(tuple(path), tuple(words), tuple(o for o, _ in options), tuple(operands))
+        for step in path:
+            for name in step.detect:
                 DETECTORS[name](f, call)
     return (*words, *[text for _, text in operands[:3]])[:3]
 
