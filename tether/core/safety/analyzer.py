@@ -266,16 +266,36 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# One search that finds whether any of the name patterns below could match, so an
+# ordinary name (most of them) costs one regex instead of seven; `.match` patterns
+# are anchored at the start here, `.search` ones are not, as `_name_reason` uses them.
+_ANY_NAME_PATTERN = re.compile(
+    "|".join(
+        [
+            *(f"^(?:{p.pattern})" for p in (_KEY_FILE, _CREDENTIAL_FILE, _SECRET_FILE)),
+            f"^(?:{_CLOUD_KEY_FILE.pattern})",
+            *(f"(?:{p.pattern})" for p in (_KEY_SUFFIX, _TFSTATE)),
+        ]
+    )
+)
+_ENV_PREFIXES = (".env.", ".env-", ".env_", ".env~")
+_ENV_SUFFIXES = (".env", ".env~", ".env.swp", ".env.bak")
+
+
 def _name_reason(name: str) -> str | None:
+    if (
+        name not in _CREDENTIAL_NAMES
+        and name != ".env"
+        and not name.startswith(_ENV_PREFIXES)
+        and not name.endswith(_ENV_SUFFIXES)
+        and not _ANY_NAME_PATTERN.search(name)
+    ):
+        return None  # none of the tests below can say anything of it
     if _PLACEHOLDER.search(name):
         return None  # `.env.example`, `secrets.sample.yaml`: documentation, not secrets
     if name in _CREDENTIAL_NAMES:
         return _CREDENTIAL_NAMES[name]
-    if (
-        name == ".env"
-        or name.startswith((".env.", ".env-", ".env_", ".env~"))
-        or name.endswith((".env", ".env~", ".env.swp", ".env.bak"))
-    ):
+    if name == ".env" or name.startswith(_ENV_PREFIXES) or name.endswith(_ENV_SUFFIXES):
         return "a .env file (secrets)"
     if _KEY_FILE.match(name):
         return "an SSH private key"
