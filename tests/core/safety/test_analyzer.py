@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -411,3 +413,30 @@ def test_a_prefiltered_name_gets_the_reason_of_the_full_tests(name: str) -> None
         elif analyzer._TFSTATE.search(name):
             expected = "Terraform state (holds secrets)"
     assert analyzer._name_reason(name) == expected
+
+
+@settings(max_examples=800, deadline=None, database=None)
+@given(path=st.text(alphabet="ab./\\~-_ \n", min_size=1, max_size=30) | st.text(min_size=1))
+def test_a_path_taken_as_normal_is_what_normpath_gives(path: str) -> None:
+    if analyzer._is_normal(path):
+        assert posixpath.normpath(path) == path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        P("src/app.py", id="relative"),
+        P("/etc/passwd", id="absolute"),
+        P("./.env", id="dot-slash"),
+        P("src/../.env", id="dot-dot"),
+        P("src//.env", id="double-slash"),
+        P("~/.ssh/", id="trailing-slash"),
+        P("a/./b/id_rsa", id="dot-component"),
+        P("..\\..\\.aws\\credentials", id="backslashes"),
+        P("//server/share/.netrc", id="two-leading-slashes"),
+    ],
+)
+def test_credential_reason_reads_every_path_as_its_normal_form(path: str) -> None:
+    paths = PathAnalyzer()
+    normal = posixpath.normpath(path.replace("\\", "/"))
+    assert paths.credential_reason(path) == paths.credential_reason(normal)

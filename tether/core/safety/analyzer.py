@@ -215,7 +215,8 @@ class PathAnalyzer:
             # `\uff0eenv` (a full-width dot) is a different file, but the same name to a
             # reader: compatibility forms count as the letters they stand for.
             path = unicodedata.normalize("NFKC", path)
-        normal = posixpath.normpath(path.replace("\\", "/")).lower()
+        slashed = path.replace("\\", "/")
+        normal = (slashed if _is_normal(slashed) else posixpath.normpath(slashed)).lower()
         if glob and any(c in normal for c in "*?["):
             return self._glob_reason(normal)
         return self._plain_reason(normal)
@@ -306,6 +307,15 @@ def _name_reason(name: str) -> str | None:
     if _TFSTATE.search(name):
         return "Terraform state (holds secrets)"
     return None
+
+
+def _is_normal(path: str) -> bool:
+    """Whether `posixpath.normpath` would return `path` unchanged (the common case).
+
+    A `.` or `..` component starts the path or follows a `/`; an empty one comes
+    from `//` or a trailing `/`. A path with none of these is already normal.
+    """
+    return not (path.startswith(".") or "/." in path or "//" in path or path.endswith("/"))
 
 
 def _glob_match(pattern: str, name: str) -> bool:
