@@ -390,9 +390,14 @@ class CommandAnalyzer:
         exactly when it would add nothing.
         """
         f = Findings(command)
-        for processor, gate in self._plan_of(command.program):
-            if gate is None or gate(f):
-                processor(f)
+        for processor, gates in self._plan_of(command.program):
+            if gates:
+                for gate in gates:
+                    if gate(f):
+                        break
+                else:
+                    continue  # none of what it needs is there: it would add nothing
+            processor(f)
         return CommandAnalysis(
             command=command,
             facts=tuple(f.facts),
@@ -404,8 +409,8 @@ class CommandAnalyzer:
         """The processors `analyze` calls for `command`, in order."""
         f = Findings(command)
         called = []
-        for processor, gate in self._plan_of(command.program):
-            if gate is None or gate(f):
+        for processor, gates in self._plan_of(command.program):
+            if not gates or any(gate(f) for gate in gates):
                 processor(f)
                 called.append(processor)
         return tuple(called)
@@ -424,31 +429,31 @@ class CommandAnalyzer:
 
 
 _Gate = Callable[[Findings], object]
-"""Whether a step's processor has anything to do: reads the findings and their command."""
-_Plan = tuple[tuple[Processor, _Gate | None], ...]
+"""One field a step's processor needs, read from the findings or their command."""
+_Plan = tuple[tuple[Processor, tuple[_Gate, ...]], ...]
 
 
 def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
     """Which processors run, in order, for each program named in a `Needs`, and for the rest.
 
-    A step is (processor, gate): no gate, it runs; a gate, it runs when the gate
-    finds one of the fields it needs set, on the command or in the findings so
-    far. A processor that needs programs alone is left out of the plan of every
-    other program. A family
-    member (`mkfs.ext4`) is planned as its name and its family's together, since
-    the registry gives it its family's spec.
+    A step is (processor, gates): no gates, it runs; else it runs when a gate
+    finds the field it reads set, on the command or in the findings so far (the
+    gates are C attribute getters, so a skipped step costs no Python call). A
+    processor that needs programs alone is left out of the plan of every other
+    program. A family member (`mkfs.ext4`) is planned as its name and its
+    family's together, since the registry gives it its family's spec.
     """
     declared = [_needs_of(p) for p in processors]
     programs = set().union(*(n.programs for n in declared if n is not None))
 
     def plan(names: set[str]) -> _Plan:
-        steps: list[tuple[Processor, _Gate | None]] = []
+        steps: list[tuple[Processor, tuple[_Gate, ...]]] = []
         for processor, need in zip(processors, declared, strict=True):
             if need is None or names & need.programs:
-                steps.append((processor, None))
+                steps.append((processor, ()))
             elif need.fields or need.found:
                 fields = (*(f"command.{name}" for name in need.fields), *need.found)
-                steps.append((processor, _gate(fields)))
+                steps.append((processor, tuple(attrgetter(field) for field in fields)))
         return tuple(steps)
 
     plans = {}
@@ -462,10 +467,3 @@ def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
 def _needs_of(processor: Processor) -> Needs | None:
     need = getattr(processor, "needs", None)
     return need if isinstance(need, Needs) else None
-
-
-def _gate(fields: tuple[str, ...]) -> _Gate:
-    if len(fields) == 1:
-        return attrgetter(fields[0])
-    values = attrgetter(*fields)
-    return lambda command: any(values(command))
