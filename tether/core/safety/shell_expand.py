@@ -129,7 +129,8 @@ def expand_command(
     is skipped by a test of what is empty, never by guessing from the words.
     """
     texts = [w.text for w in words]
-    peeled = unwrap(texts)
+    first = program_name(texts[0]) if texts[0] else ""
+    peeled = unwrap(texts, first)
     if peeled.args_from_stdin and ctx.stdin_text is not None and ctx.stdin != "none":
         # `echo /etc/passwd | xargs cat`: what xargs reads is known, so are the arguments.
         words = [*words, *(Word(text) for text in ctx.stdin_text.split()[:64])]
@@ -146,7 +147,9 @@ def expand_command(
                 texts[i].split("=", 1) for i in peeled.assignments if "=" in texts[i]
             )
         )
-    program = program_name(program_word.text) if program_word.text else ""
+    program = first
+    if index != 0:  # a wrapper was peeled: the program is a later word
+        program = program_name(program_word.text) if program_word.text else ""
     # A dynamic program is analysed by its best guess too (`$0 -c '...'` runs bash):
     # what that finds can deny; the dynamic mark already keeps it from being allowed.
     embedded = embedded_commands(program, arg_texts) if program in EMBEDDING_PROGRAMS else None

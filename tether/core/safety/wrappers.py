@@ -188,16 +188,17 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _MAX_LAYERS = 16
 
 
-def unwrap(words: Sequence[str]) -> Unwrapped:
+def unwrap(words: Sequence[str], first: str | None = None) -> Unwrapped:
     """Peel wrappers (`sudo`, `env`, `nice`, `timeout`, `xargs`, `python -m` ...) off `words`.
 
-    `words[0]` is the program as written. The answer names the index of the
-    program finally run, every wrapper passed on the way, and what the
-    wrappers themselves touch (paths, environment, stdin arguments).
+    `words[0]` is the program as written (`first`, when given, is its
+    `program_name`, which the caller already knows). The answer names the
+    index of the program finally run, every wrapper passed on the way, and
+    what the wrappers themselves touch (paths, environment, stdin arguments).
     """
     if not words:
         return _NOTHING_RUN
-    name = program_name(words[0])
+    name = first if first is not None else program_name(words[0])
     step = _peel_one(name, words, 0)
     if step is None:
         return _UNWRAPPED  # the common case: the first word is the program
