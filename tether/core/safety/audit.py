@@ -329,12 +329,30 @@ class AuditLogger:
         Raises:
             AuditError: the entry could not be written.
         """
+        return await self._log(event_type, fields, checkpoint=True)
+
+    async def log_now(self, event_type: str, fields: Mapping[str, Any]) -> int:
+        """`log` for a caller whose own I/O gives the event loop back.
+
+        The entry is written before the call returns, as with `log`; the call
+        suspends only when it waits for the disk (an fsync, a backlog), never
+        just to give the loop a turn after a write in place. The gate records
+        every tool call with it: a call reaches the gate through the agent's
+        pipe, so the loop turns between calls anyway, and a turn per call costs
+        more than the write itself. `fields` is encoded at once and not kept.
+
+        Raises:
+            AuditError: the entry could not be written.
+        """
+        return await self._log(event_type, fields, checkpoint=False)
+
+    async def _log(self, event_type: str, fields: Mapping[str, Any], *, checkpoint: bool) -> int:
         if self._closed:
             raise AuditError(f"audit log {self._path} is closed; entry {event_type!r} not written")
-        clashing = _RESERVED_FIELDS.intersection(fields)
-        if clashing:
+        if not _RESERVED_FIELDS.isdisjoint(fields):
+            clashing = sorted(_RESERVED_FIELDS.intersection(fields))
             raise AuditError(
-                f"audit entry {event_type!r} has fields {sorted(clashing)} that the log sets "
+                f"audit entry {event_type!r} has fields {clashing} that the log sets "
                 f"itself; rename them (reserved: {', '.join(sorted(_RESERVED_FIELDS))})"
             )
         if self._fd is None:
@@ -342,7 +360,8 @@ class AuditLogger:
         # Encoded now, on the caller's side: the entry is what the fields were at
         # this call, whatever happens to them while a backlog is written.
         record = encode_entry(self._stamp(), event_type, fields)
-        writer_busy = self._writer is not None and not self._writer.done()
+        writer = self._writer
+        writer_busy = writer is not None and not writer.done()
         if not self._fsync and not writer_busy:
             # One small write to the OS page cache takes microseconds: doing it
             # here spares the thread hand-off (~100 µs) on the gate's path.
@@ -350,9 +369,10 @@ class AuditLogger:
                 sequence = self._write_batch([record])
             except OSError as error:
                 raise self._write_error(1, error) from error
-            # Without this yield a task logging in a loop would never give the
-            # event loop back: each call is a checkpoint, as a real write would be.
-            await asyncio.sleep(0)
+            if checkpoint:
+                # Without this yield a task logging in a loop would never give the
+                # event loop back: each call is a checkpoint, as a real write would be.
+                await asyncio.sleep(0)
             return sequence
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((record, future))
@@ -465,13 +485,17 @@ class AuditLogger:
         """Write encoded entries (`encode_entry`), each given the next `seq` as its first field."""
         assert self._fd is not None
         sequence = self._sequence
-        lines = []
-        for record in records:
+        # `{"seq": N, ` then the entry's own fields: what json.dumps writes for
+        # {"seq": N, **entry}, without encoding the entry a second time.
+        if len(records) == 1:  # the common case, on the gate's path
             sequence += 1
-            # `{"seq": N, ` then the entry's own fields: what json.dumps writes for
-            # {"seq": N, **entry}, without encoding the entry a second time.
-            lines.append(f'{{"seq": {sequence}, {record[1:]}')
-        text = "\n".join(lines) + "\n"
+            text = f'{{"seq": {sequence}, {records[0][1:]}\n'
+        else:
+            lines = []
+            for record in records:
+                sequence += 1
+                lines.append(f'{{"seq": {sequence}, {record[1:]}')
+            text = "\n".join(lines) + "\n"
         if self._needs_newline:
             text = "\n" + text
         data = text.encode("utf-8", "backslashreplace")
