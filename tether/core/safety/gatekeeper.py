@@ -51,7 +51,12 @@ from tether.core.safety.learned import (
 )
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.core.safety.policy import Action
-from tether.core.safety.preview import ApprovalPreview, build_preview, note_preview
+from tether.core.safety.preview import (
+    FILE_FREE_PREVIEWS,
+    ApprovalPreview,
+    build_preview,
+    note_preview,
+)
 from tether.core.safety.prompts import INTERACTIVE_TOOLS, AgentPrompt, answers_input, parse_prompt
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
 from tether.core.types import ChatId, GateDecision, UserId
@@ -351,13 +356,21 @@ class ToolGatekeeper:
         offers: tuple[ScopeOffer, ...] = ()
         if vouched and asking and verdict.classification is not None and directory is not None:
             offers = offer_scopes(verdict.classification, [p for _, p in asking], directory)
+        # A request nobody can be asked is refused unasked and its preview never
+        # shown: none is built. Nothing is awaited between this test and the
+        # request's own, so a chat that connects meanwhile is not missed.
+        preview = (
+            await self._preview(tool_name, tool_input, verdict, cwd)
+            if self._approvals.can_ask
+            else None
+        )
         result = await self._approvals.request(
             session_id=session_id,
             chat_id=chat_id,
             tool_name=tool_name,
             description=describe_for_approval(tool_name, verdict),
             owner=user_id,
-            preview=await self._preview(tool_name, tool_input, verdict, cwd),
+            preview=preview,
         )
         self._remember_offers(result.approval_id, chat_id, offers)
         if result.approved:
@@ -442,11 +455,19 @@ class ToolGatekeeper:
     async def _preview(
         self, tool_name: str, tool_input: Any, verdict: Verdict, cwd: Path | str | None
     ) -> ApprovalPreview:
-        """What the person is shown; built only when asking, in a thread, bounded in time."""
+        """What the person is shown; built only when asking.
+
+        A preview that reads a file (the file an edit changes) is built in a
+        thread, bounded in time: a slow disk must not hold the ask back. One
+        built from the call alone (a command, a URL) cannot block and is built
+        here, sparing the thread hop, which costs more than building it.
+        """
         if not isinstance(tool_input, Mapping):
             return note_preview(tool_name, "the input is not an object", verdict)
         approved = self._pipeline.sandbox.approved_directories
         project = cwd if cwd is not None else (approved[0] if approved else None)
+        if tool_name in FILE_FREE_PREVIEWS:
+            return build_preview(tool_name, tool_input, verdict, project=project)
         work = asyncio.to_thread(build_preview, tool_name, tool_input, verdict, project=project)
         try:
             async with asyncio.timeout(_PREVIEW_SECONDS):
