@@ -122,9 +122,7 @@ def _may_hold_a_long_string(text: str) -> bool:
         return False
     if "\\" in text:
         text = text.replace("\\\\", "..").replace('\\"', "..")
-    return (
-        _LONG_RUN.match(text) is not None or _LONG_RUN_AFTER_QUOTE.search(text) is not None
-    )
+    return _LONG_RUN.match(text) is not None or _LONG_RUN_AFTER_QUOTE.search(text) is not None
 
 
 def encode_entry(timestamp: str, event_type: str, fields: Mapping[str, Any]) -> str:
