@@ -693,6 +693,12 @@ def _truncated_then_written(fields: dict[str, Any]) -> str:
         pytest.param({"n": list(range(300)), "s": "q"}, id="long-run-without-strings"),
         pytest.param({"k" * 600: "v"}, id="long-key"),
         pytest.param({"a": "\ud800 lone surrogate"}, id="lone-surrogate"),
+        pytest.param(
+            {"f": [float("nan"), float("inf"), -float("inf"), -0.0, 1e300, 2**70]},
+            id="numbers",
+        ),
+        pytest.param({"a": [[[[[[[[[["deep"]]]]]]]]]]}, id="nested-lists"),
+        pytest.param({"a": {"b": 1, "c": [{"d": None, "e": True}]}, "f": "g"}, id="nested-mix"),
     ],
 )
 def test_an_entry_is_written_as_its_truncated_fields(fields: dict[str, Any]) -> None:
@@ -825,3 +831,13 @@ class TestLogNow:
         assert await logger.log_now("after", {}) == 2
         await logger.close()
         assert [e["event_type"] for e in read_audit_log(log_path)] == ["open", "after"]
+
+
+def test_an_entry_that_holds_itself_is_refused_as_before() -> None:
+    """A cycle cannot be written: the error is what truncating it always raised."""
+    looped: dict[str, Any] = {}
+    looped["self"] = looped
+    with pytest.raises(RecursionError):
+        encode_entry("t", "e", {"looped": looped})
+    with pytest.raises(RecursionError):
+        truncate_strings({"looped": looped})

@@ -27,7 +27,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -98,6 +98,40 @@ _LONG_RUN_AFTER_QUOTE = re.compile(f'"[^"]{{{MAX_STRING_LENGTH + 1}}}')
 _PLAIN_ENCODER = json.JSONEncoder(default=_plain_only, ensure_ascii=False)
 
 
+def _plain_encoder() -> Callable[[Any], str]:
+    """`_PLAIN_ENCODER.encode`, without what it redoes on every call.
+
+    `JSONEncoder.encode` builds the C encoder anew for each call and has it
+    keep a table of the containers it is inside (to report a cycle). Built
+    once, with the same options and no table, the C encoder writes the same
+    text in half the time; a cycle then ends in a RecursionError, which sends
+    the entry down the careful path as the cycle's ValueError did. Without
+    the C encoder (another interpreter), the encoder's own `encode` is used.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _PLAIN_ENCODER.encode
+    encoder = make(
+        None,  # no table of the containers being encoded
+        _plain_only,
+        json.encoder.encode_basestring,  # the C function `ensure_ascii=False` picks
+        None,  # indent
+        _PLAIN_ENCODER.key_separator,
+        _PLAIN_ENCODER.item_separator,
+        False,  # sort_keys
+        False,  # skipkeys
+        True,  # allow_nan
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(encoder(value, 0))
+
+    return encode
+
+
+_encode_plain = _plain_encoder()
+
+
 class _Stamper:
     """The current UTC time as `datetime.isoformat(timespec="microseconds")` writes it.
 
@@ -134,8 +168,8 @@ def encode_entry(timestamp: str, event_type: str, fields: Mapping[str, Any]) -> 
     """
     record = {"timestamp": timestamp, "event_type": event_type, **fields}
     try:
-        text = _PLAIN_ENCODER.encode(record)
-    except (_NotPlainError, TypeError, ValueError):
+        text = _encode_plain(record)
+    except (_NotPlainError, TypeError, ValueError, RecursionError):
         text = None  # the careful path writes it, or raises what it always raised
     if text is None or _may_hold_a_long_string(text):
         record = {"timestamp": timestamp, "event_type": event_type}
