@@ -490,9 +490,9 @@ class ToolGatekeeper:
         `tool_input` is the copy made for the log; `truncated` says whether
         making it cut anything (replay skips those entries).
         """
-        derived = self._derived(verdict)
-        approved = self._pipeline.sandbox.approved_directories
         try:
+            derived = self._derived(verdict)
+            approved = self._pipeline.sandbox.approved_directories
             # The fields of `AuditLogger.log_tool_attempt`, in its order, written
             # without a turn of the event loop (`log_now` says why that is safe).
             await self._audit.log_now(
