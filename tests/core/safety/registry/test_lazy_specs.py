@@ -159,6 +159,21 @@ print("ok")
     assert done.stdout.strip() == "ok", done.stderr
 
 
+@pytest.fixture
+def deferring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Specs written as the registry's own tables are: planned, compiled on lookup."""
+    monkeypatch.setattr(spec, "_deferring", True)
+
+
+def test_a_spec_written_after_import_is_compiled_as_it_is_written() -> None:
+    root = program("later", "-n|--lines=", subs={"x": sub("-q")})["later"]
+    assert root.ready and root.plan is None
+    assert root.parsing.long_values == frozenset({"--lines"})
+    assert set(root.subs["x"].options) == {"-n", "--lines", "-q"}
+    assert sub("-a=r").options["-a"].role == "read"
+
+
+@pytest.mark.usefixtures("deferring")
 def test_a_program_specified_twice_is_refused_before_any_lookup() -> None:
     first = program("twice", "-a")
     second = program("twice other", "-b")
@@ -217,10 +232,12 @@ _SPELLINGS = [
 ]
 
 
+@pytest.mark.parametrize("deferred", [True, False], ids=["deferred", "at-once"])
 @pytest.mark.parametrize("options", _SPELLINGS)
 def test_an_option_is_refused_when_written_exactly_as_reading_it_refuses_it(
-    options: str,
+    options: str, deferred: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(spec, "_deferring", deferred)
     try:
         spec._parse_options(options)
     except ValueError as error:
@@ -231,6 +248,7 @@ def test_an_option_is_refused_when_written_exactly_as_reading_it_refuses_it(
         assert root.options == spec._parse_options(options)
 
 
+@pytest.mark.usefixtures("deferring")
 @pytest.mark.parametrize(
     ("operands", "keyed"),
     [pytest.param("q", None, id="operand-role"), pytest.param("a", "if=z", id="keyed-role")],
@@ -240,8 +258,10 @@ def test_operand_notation_is_still_checked_when_written(operands: str, keyed: st
         sub("-a", operands=operands, keyed=keyed)
 
 
+@pytest.mark.usefixtures("deferring")
 def test_the_registry_reads_as_a_mapping_of_compiled_specs() -> None:
     specs = {"one": program("one", "-n|--lines=")["one"]}
+    assert not specs["one"].ready
     registry = Registry(specs)
     assert "one" in registry and "two" not in registry
     assert registry.get("two") is None

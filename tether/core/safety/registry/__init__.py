@@ -27,7 +27,7 @@ from tether.core.safety.registry import (
     system,
 )
 from tether.core.safety.registry.detectors import DETECTORS
-from tether.core.safety.registry.spec import Node, Opt, realise
+from tether.core.safety.registry.spec import Node, Opt, compile_at_once, realise
 from tether.core.safety.registry.system import FAMILIES, PRIVILEGED
 from tether.core.safety.registry.vet import vet
 
@@ -109,6 +109,9 @@ REGISTRY = Registry(
     )
 )
 """Program name -> spec."""
+
+
+compile_at_once()
 
 
 def nodes(root: Node) -> Iterator[Node]:

@@ -253,6 +253,19 @@ def _plan(
         _plan(node.other, node, root, plan)
 
 
+_deferring = True
+"""While the registry imports its own tables (which happens first: importing this module
+runs the registry package), `program()` only plans its compilation; `compile_at_once`
+ends that, so a spec written later (a plugin's, a test's) is compiled as it is written."""
+
+
+def compile_at_once() -> None:
+    """Compile every spec written from now on when it is written (the registry calls this
+    once its tables are read)."""
+    global _deferring
+    _deferring = False
+
+
 _REALISING = threading.RLock()
 """Realising a spec writes its nodes: one thread at a time (the gate may preview in threads)."""
 
@@ -358,10 +371,15 @@ def sub(
 ) -> Node:
     """A subcommand (or a program's root) written in the notation above."""
     roles, last = _parse_operands(operands)
-    _check_options(options)
+    parsed: dict[str, Opt] = {}
+    if _deferring:
+        _check_options(options)
+    else:
+        parsed = _parse_options(options)
     return Node(
         name=name,
-        unread=options,
+        options=parsed,
+        unread=options if _deferring else None,
         subs={word.lower() if nocase else word: child for word, child in (subs or {}).items()},
         facts=tuple(facts.split()),
         operands=roles,
@@ -426,6 +444,8 @@ def program(
     _plan(root, None, root, plan)
     root.plan = plan
     root.ready = False
+    if not _deferring:
+        realise(root)
     first = names.split()[0]
     root.name = first
     return dict.fromkeys(names.split(), root)
