@@ -598,7 +598,7 @@ class PolicyEngine:
         decisions = [self._decide_part(tool_name, part) for part in parts]
         level = classification.risk_level
         if not decisions:
-            return PolicyDecision(
+            return PolicyDecision.model_construct(
                 action=Action.ALLOW, reason="the command runs nothing", risk_level=level
             )
         denied = next((d for d in decisions if d.action is Action.DENY), None)
@@ -614,7 +614,8 @@ class PolicyEngine:
             reason = f"allowed by {_rule_list(rules)}" if rules else chosen.reason
         else:
             reason = chosen.reason
-        return PolicyDecision(
+        # Built without validation: every value already has its field's type.
+        return PolicyDecision.model_construct(
             action=chosen.action,
             rule=chosen.rule,
             policy=chosen.policy,
@@ -624,10 +625,10 @@ class PolicyEngine:
         )
 
     def _decide_part(self, tool_name: str, part: CallPart) -> PartDecision:
-        facts = tuple(dict.fromkeys(f.kind for f in part.facts))
+        facts = tuple(dict.fromkeys([f.kind for f in part.facts]))
         critical = floor_fact(part.facts)
         if critical is not None:
-            return PartDecision(
+            return PartDecision.model_construct(
                 text=part.text,
                 action=Action.DENY,
                 rule=f"{FLOOR_RULE}:{critical.kind}",
@@ -635,7 +636,10 @@ class PolicyEngine:
                 reason=_floor_reason(critical, tool_name, part),
                 facts=facts,
             )
-        kinds, rank = part.fact_kinds, part.risk_level.rank
+        # The part's fact kinds and risk rank, as `CallPart.fact_kinds` and
+        # `.risk_level.rank` give them, worked out once for every file and layer.
+        kinds = frozenset(facts)
+        rank = max([f.level.rank for f in part.facts], default=0)
         best: tuple[PolicyRule, Policy] | None = None
         for policy, index in self._compiled:
             rule = index.first_match(tool_name, part, kinds, rank)
@@ -647,7 +651,7 @@ class PolicyEngine:
                 break
         if best is None:
             action = self._default_action
-            decision = PartDecision(
+            decision = PartDecision.model_construct(
                 text=part.text,
                 action=action,
                 reason=f"{_subject(tool_name, part)}: no rule matches; the default is "
@@ -662,10 +666,10 @@ class PolicyEngine:
             rule = index.first_match(tool_name, part, kinds, rank)
             if rule is None or rule.action is decision.action:
                 continue
-            if rule.action is Action.ALLOW and not _vouched(part):
+            if rule.action is Action.ALLOW and not _vouched(part, kinds):
                 continue
             decision = _by_rule(rule, policy, tool_name, part, facts)
-        return _blind_floor(decision, tool_name, part)
+        return _blind_floor(decision, tool_name, part, kinds)
 
 
 def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
@@ -677,7 +681,8 @@ def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
 def _by_rule(
     rule: PolicyRule, policy: Policy, tool_name: str, part: CallPart, facts: tuple[str, ...]
 ) -> PartDecision:
-    return PartDecision(
+    # Built without validation: every value already has its field's type.
+    return PartDecision.model_construct(
         text=part.text,
         action=rule.action,
         rule=rule.name,
@@ -688,19 +693,18 @@ def _by_rule(
     )
 
 
-def _vouched(part: CallPart) -> bool:
-    """Whether a layer may relax this part: the analysis saw all of it."""
-    return not (part.fact_kinds & NEVER_AUTO_ALLOWED) and not part.opaque
+def _vouched(part: CallPart, kinds: frozenset[str]) -> bool:
+    """Whether a layer may relax this part (`kinds` its fact kinds): the analysis saw all of it."""
+    return not (kinds & NEVER_AUTO_ALLOWED) and not part.opaque
 
 
-def _blind_floor(decision: PartDecision, tool_name: str, part: CallPart) -> PartDecision:
+def _blind_floor(
+    decision: PartDecision, tool_name: str, part: CallPart, kinds: frozenset[str]
+) -> PartDecision:
     """What no policy may allow: what the analysis could not see."""
-    if decision.action is not Action.ALLOW:
+    if decision.action is not Action.ALLOW or kinds.isdisjoint(NEVER_AUTO_ALLOWED):
         return decision
-    blind = [f for f in part.facts if f.kind in NEVER_AUTO_ALLOWED]
-    if not blind:
-        return decision
-    worst = blind[0]
+    worst = next(f for f in part.facts if f.kind in NEVER_AUTO_ALLOWED)
     return decision.model_copy(
         update={
             "action": Action.REQUIRE_APPROVAL,
