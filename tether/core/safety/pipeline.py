@@ -157,7 +157,7 @@ class SafetyPipeline:
         problems = validate_input(tool_name, tool_input)
         refusals = [p for p in problems if p.action == "deny"]
         if refusals:
-            return Verdict.model_construct(
+            return Verdict(
                 decision=Action.DENY,
                 layer=Layer.INPUT,
                 reason="invalid input: " + "; ".join(p.message for p in refusals[:3]),
@@ -181,9 +181,7 @@ class SafetyPipeline:
             # An unexpected field might change what the tool does: a person decides.
             action, layer, rule = Action.REQUIRE_APPROVAL, Layer.INPUT, None
             reason = "; ".join(p.message for p in problems[:3])
-        # Built without validation (here and for the other verdicts of a decision):
-        # every value already has its field's type.
-        return Verdict.model_construct(
+        return Verdict(
             decision=action,
             layer=layer,
             reason=reason,
@@ -261,9 +259,10 @@ class SafetyPipeline:
                 directories.change(part, listed.checked)
         if violations:
             return classification, self._sandbox_deny(classification, violations)
-        # Built without validation: the fields are the checked classification's own,
-        # and the parts are `CallPart`s as before.
-        checked_classification = Classification.model_construct(
+        # Built anew rather than with `model_copy`: the validator takes the values
+        # (already of their types, instances checked by type alone) in less time
+        # than a copy, and less than `model_construct`'s loop over the fields.
+        checked_classification = Classification(
             tool_name=classification.tool_name,
             kind=classification.kind,
             command=classification.command,
@@ -333,7 +332,7 @@ class SafetyPipeline:
     ) -> Verdict:
         first = violations[0]
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-        return Verdict.model_construct(
+        return Verdict(
             decision=Action.DENY,
             layer=Layer.SANDBOX,
             reason=f"{first.reason}{more}",

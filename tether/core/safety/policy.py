@@ -598,7 +598,7 @@ class PolicyEngine:
         decisions = [self._decide_part(tool_name, part) for part in parts]
         level = classification.risk_level
         if not decisions:
-            return PolicyDecision.model_construct(
+            return PolicyDecision(
                 action=Action.ALLOW, reason="the command runs nothing", risk_level=level
             )
         denied = next((d for d in decisions if d.action is Action.DENY), None)
@@ -614,8 +614,7 @@ class PolicyEngine:
             reason = f"allowed by {_rule_list(rules)}" if rules else chosen.reason
         else:
             reason = chosen.reason
-        # Built without validation: every value already has its field's type.
-        return PolicyDecision.model_construct(
+        return PolicyDecision(
             action=chosen.action,
             rule=chosen.rule,
             policy=chosen.policy,
@@ -628,7 +627,7 @@ class PolicyEngine:
         facts = tuple(dict.fromkeys([f.kind for f in part.facts]))
         critical = floor_fact(part.facts)
         if critical is not None:
-            return PartDecision.model_construct(
+            return PartDecision(
                 text=part.text,
                 action=Action.DENY,
                 rule=f"{FLOOR_RULE}:{critical.kind}",
@@ -651,7 +650,7 @@ class PolicyEngine:
                 break
         if best is None:
             action = self._default_action
-            decision = PartDecision.model_construct(
+            decision = PartDecision(
                 text=part.text,
                 action=action,
                 reason=f"{_subject(tool_name, part)}: no rule matches; the default is "
@@ -681,8 +680,7 @@ def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
 def _by_rule(
     rule: PolicyRule, policy: Policy, tool_name: str, part: CallPart, facts: tuple[str, ...]
 ) -> PartDecision:
-    # Built without validation: every value already has its field's type.
-    return PartDecision.model_construct(
+    return PartDecision(
         text=part.text,
         action=rule.action,
         rule=rule.name,
