@@ -212,25 +212,14 @@ class SafetyPipeline:
         for part in classification.parts:
             uses = part.paths
             unresolved: list[str] = []
-            if not directories.known:
-                unresolved = [u.path for u in uses if not u.path.startswith(("/", "~"))]
-                uses = tuple(u for u in uses if u.path.startswith(("/", "~")))
-            if any(u.glob for u in uses):
-                self._volatile = True  # what a glob matches changes with its directory
-            # Listing a directory shows names, not contents: only what is read, written
-            # or run is checked for credentials once resolved.
-            reads = [u for u in uses if u.access not in _NAMES_ONLY]
-            listings = [u for u in uses if u.access in _NAMES_ONLY]
-            current, others = directories.current, directories.others
-            read = sandbox.check_uses(reads, current, file_tool=file_tool, bases=others, seen=seen)
-            listed = (
-                sandbox.check_uses(listings, current, file_tool=file_tool, bases=others, seen=seen)
-                if listings
-                else _NOTHING_CHECKED
-            )
-            checked = (*read.checked, *listed.checked)
-            violations.extend(v for v in checked if not v.allowed)
-            unresolved.extend((*read.unresolved, *listed.unresolved))
+            current = directories.current
+            if uses:
+                read, listed = self._check_uses(part, directories, file_tool, seen, unresolved)
+                checked = (*read.checked, *listed.checked)
+                violations.extend(v for v in checked if not v.allowed)
+            else:
+                read = listed = _NOTHING_CHECKED
+                checked = ()
             kinds = part.fact_kinds
             extra = self._resolved_facts(kinds, read.checked, unresolved)
             tree = self._tree_read(classification, part, current, checked)
@@ -238,7 +227,11 @@ class SafetyPipeline:
                 extra.append(tree)
             if "recursive_delete" in kinds:
                 extra.extend(self._deletes_project(part, read.checked))
-            resolved = tuple(v.resolved for v in checked if v.resolved is not None and v.allowed)
+            resolved = (
+                tuple(v.resolved for v in checked if v.resolved is not None and v.allowed)
+                if checked
+                else ()
+            )
             if extra or resolved:
                 # The part with the checked paths' facts and resolved paths, every other
                 # field as it was: built directly (`dataclasses.replace` looks up the
@@ -270,6 +263,39 @@ class SafetyPipeline:
             facts=classification.facts,
         )
         return checked_classification, None
+
+    def _check_uses(
+        self,
+        part: CallPart,
+        directories: _Directories,
+        file_tool: bool,
+        seen: dict[tuple[str, str, bool], PathVerdict],
+        unresolved: list[str],
+    ) -> tuple[SandboxResult, SandboxResult]:
+        """The part's paths checked: what it reads, writes or runs, then what it lists.
+
+        Paths only known at run time are added to `unresolved`.
+        """
+        uses = part.paths
+        if not directories.known:
+            unresolved.extend(u.path for u in uses if not u.path.startswith(("/", "~")))
+            uses = tuple(u for u in uses if u.path.startswith(("/", "~")))
+        if any(u.glob for u in uses):
+            self._volatile = True  # what a glob matches changes with its directory
+        # Listing a directory shows names, not contents: only what is read, written
+        # or run is checked for credentials once resolved.
+        reads = [u for u in uses if u.access not in _NAMES_ONLY]
+        listings = [u for u in uses if u.access in _NAMES_ONLY]
+        current, others = directories.current, directories.others
+        check = self._sandbox.check_uses
+        read = check(reads, current, file_tool=file_tool, bases=others, seen=seen)
+        listed = (
+            check(listings, current, file_tool=file_tool, bases=others, seen=seen)
+            if listings
+            else _NOTHING_CHECKED
+        )
+        unresolved.extend((*read.unresolved, *listed.unresolved))
+        return read, listed
 
     def _tree_read(
         self,

@@ -720,11 +720,12 @@ def _subject(tool_name: str, part: CallPart) -> str:
 
 
 def _rule_reason(rule: PolicyRule, tool_name: str, part: CallPart) -> str:
-    matched = [f for f in part.facts if f.kind in rule.risk_facts]
-    why = rule.reason or rule.description or f"rule {rule.name!r}"
-    detail = f" — {matched[0].detail}" if matched and matched[0].detail else ""
     if rule.action is Action.ALLOW:
         return f"{_subject(tool_name, part)}: allowed by rule {rule.name!r}"
+    why = rule.reason or rule.description or f"rule {rule.name!r}"
+    wanted = rule.risk_facts
+    matched = next((f for f in part.facts if f.kind in wanted), None) if wanted else None
+    detail = f" — {matched.detail}" if matched is not None and matched.detail else ""
     return f"{why} [{rule.name}]: {_subject(tool_name, part)}{detail}"
 
 
