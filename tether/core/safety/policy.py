@@ -261,6 +261,10 @@ class _Matcher:
     programs: frozenset[str]
     program_globs: tuple[Callable[[str], object], ...]
     subcommands: tuple[tuple[str, ...], ...]
+    first_words: frozenset[str]
+    """The one-word subcommands: a set lookup for the common case."""
+    longer: tuple[tuple[str, ...], ...]
+    """The other subcommands (several words, or none), compared as prefixes."""
     commands: tuple[CommandGlob, ...]
     patterns: tuple[re.Pattern[str], ...]
     paths: tuple[PathGlob, ...]
@@ -270,6 +274,7 @@ class _Matcher:
     @classmethod
     def of(cls, rule: PolicyRule) -> _Matcher:
         programs = [p.lower() for p in rule.programs]
+        subcommands = tuple(tuple(_split_words(s)) for s in rule.subcommands)
         return cls(
             rule=rule,
             allows=rule.action is Action.ALLOW,
@@ -277,7 +282,9 @@ class _Matcher:
             tool_globs=tuple(_glob_matcher(t) for t in rule.tools if _is_glob(t)),
             programs=frozenset(p for p in programs if not _is_glob(p)),
             program_globs=tuple(_glob_matcher(p) for p in programs if _is_glob(p)),
-            subcommands=tuple(tuple(_split_words(s)) for s in rule.subcommands),
+            subcommands=subcommands,
+            first_words=frozenset(s[0] for s in subcommands if len(s) == 1),
+            longer=tuple(s for s in subcommands if len(s) != 1),
             commands=tuple(CommandGlob(c) for c in rule.commands),
             patterns=tuple(re.compile(p) for p in rule.command_patterns),
             paths=tuple(PathGlob(p) for p in rule.path_patterns),
@@ -297,8 +304,12 @@ class _Matcher:
             ):
                 return False
         if self.subcommands:
+            # Any subcommand a prefix of the part's: one word, a set lookup; else compared.
             words = part.subcommand
-            if not any(words[: len(s)] == s for s in self.subcommands):
+            if not (
+                (words and words[0] in self.first_words)
+                or any(words[: len(s)] == s for s in self.longer)
+            ):
                 return False
         if self.facts and not self.facts & kinds:
             return False
