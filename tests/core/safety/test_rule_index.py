@@ -221,7 +221,7 @@ def _rules(specs: list[dict[str, Any]]) -> tuple[PolicyRule, ...]:
 
 
 @settings(
-    max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
 @given(
     specs=st.lists(_rule_specs, max_size=12),
