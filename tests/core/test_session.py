@@ -350,6 +350,23 @@ class _GatedStore(MemorySessionStore):
         return await super().get(user_id, chat_id)
 
 
+class _CountingStore(MemorySessionStore):
+    """Reads through `inner` (so its gate applies) and counts the saves."""
+
+    def __init__(self, inner: MemorySessionStore) -> None:
+        super().__init__()
+        self._inner = inner
+        self.saved = 0
+
+    async def get(self, user_id: UserId, chat_id: ChatId) -> Session | None:
+        await self._inner.get(user_id, chat_id)
+        return await super().get(user_id, chat_id)
+
+    async def save(self, session: Session) -> None:
+        self.saved += 1
+        await super().save(session)
+
+
 class TestConcurrency:
     async def test_different_chats_do_not_wait_for_each_other(self, project_dir: Path) -> None:
         """Two chats reach the store together: if one waited for the other, this would hang."""
@@ -361,16 +378,26 @@ class TestConcurrency:
             )
         assert {first.chat_id, second.chat_id} == {10, 20}
 
-    async def test_one_chat_is_served_one_call_at_a_time(self, project_dir: Path) -> None:
-        store = _GatedStore(expected=2)
+    async def test_one_chat_asked_twice_at_once_gets_one_session(self, project_dir: Path) -> None:
+        """Both calls find no session (they read side by side); the lock lets one create it."""
+        store = _CountingStore(_GatedStore(expected=2))
         manager = SessionManager(store, default_directory=project_dir)
-        calls = asyncio.gather(manager.get_or_create(1, 10), manager.get_or_create(1, 10))
-        for _ in range(5):  # let both calls run as far as they can
-            await asyncio.sleep(0)
-        assert store.inside == [(1, 10)]
-        store.all_in.set()
-        first, second = await calls
+        async with asyncio.timeout(5):
+            first, second = await asyncio.gather(
+                manager.get_or_create(1, 10), manager.get_or_create(1, 10)
+            )
         assert first == second
+        assert store.saved == 1
+
+    async def test_an_existing_session_is_read_without_waiting_for_the_chat(
+        self, project_dir: Path
+    ) -> None:
+        """A chat busy recording a message still hands out its current session at once."""
+        manager = SessionManager(MemorySessionStore(), default_directory=project_dir)
+        session = await manager.get_or_create(1, 10)
+        async with manager._lock(1, 10):  # another call of the chat is running
+            async with asyncio.timeout(5):
+                assert await manager.get_or_create(1, 10) == session
 
 
 class TestRestart:

@@ -6,9 +6,11 @@ engine asks for "the session of this chat", backed by a `SessionStore`
 archives it and starts another, so the old conversation stays in the store
 with its message history.
 
-Concurrency: the manager serialises the calls for one chat with a lock of its
+Concurrency: the manager serialises the changes of one chat with a lock of its
 own, so two requests of the same chat never create two sessions or lose a
-message, while calls for different chats run side by side.
+message, while calls for different chats run side by side. Reading a chat's
+current session takes no lock (every message does it; the store's reads are
+atomic).
 """
 
 from __future__ import annotations
@@ -95,6 +97,13 @@ class SessionManager:
             SessionError: `working_directory` is not an absolute path.
         """
         directory = None if working_directory is None else _absolute(working_directory)
+        # Most calls find the session there: a read needs no lock (the store's
+        # reads and writes are each atomic, so it sees the session before or
+        # after any change, as a locked read would). Only creating one takes
+        # the lock, and looks again under it, so two calls never create two.
+        current = await self._store.get(user_id, chat_id)
+        if current is not None:
+            return current
         async with self._lock(user_id, chat_id):
             return await self._current_or_new(user_id, chat_id, directory)
 
