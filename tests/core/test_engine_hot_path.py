@@ -14,6 +14,7 @@ import pytest
 import structlog
 
 from tether.app import build_engine
+from tether.connectors.base import IncomingMessage
 from tether.core.chat_requests import ChatRequests
 from tether.core.config import TetherConfig
 from tether.core.events import MESSAGE_IN, MESSAGE_OUT, TOOL_ALLOWED, Event, EventBus
@@ -159,3 +160,25 @@ def test_a_chat_keeps_one_state(chats: tuple[int | str, ...]) -> None:
         assert requests.state(chat) is state
     distinct = {(type(chat), chat) for chat in chats}
     assert len({id(state) for state in states}) == len(distinct)
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        pytest.param(("one",), id="one-piece"),
+        pytest.param(("Hel", "lo ", "wor", "ld"), id="words"),
+        pytest.param(tuple(f"{n}," for n in range(300)), id="many-pieces"),
+        pytest.param(("ünï", "", "cødé ✓\n"), id="unicode-and-empty"),
+    ],
+)
+async def test_a_streamed_reply_shows_the_whole_text_so_far_each_time(
+    tmp_path: Path, pieces: tuple[str, ...]
+) -> None:
+    agent = ScriptedAgent([Say(piece) for piece in pieces])
+    async with running_engine(agent=agent, workdir=tmp_path) as run:
+        assert run.connector.on_message is not None
+        await run.connector.on_message(
+            IncomingMessage(user_id=TEST_USER, chat_id=TEST_USER, text="go")
+        )
+    (reply,) = run.connector.replies
+    assert reply.updates == ["".join(pieces[: n + 1]) for n in range(len(pieces))]

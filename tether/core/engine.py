@@ -703,11 +703,14 @@ class Engine:
 
 def _accumulate(on_text: OnText) -> OnText:
     """Agents report text piece by piece; reply streams want the whole text so far."""
-    parts: list[str] = []
+    so_far = ""
 
     async def collect(piece: str) -> None:
-        parts.append(piece)
-        await on_text("".join(parts))
+        # One copy of the text per piece, not a join of every piece so far
+        # (which walked the whole list again for each one).
+        nonlocal so_far
+        so_far += piece
+        await on_text(so_far)
 
     return collect
 
