@@ -716,14 +716,14 @@ def _accumulate(on_text: OnText) -> OnText:
 
 
 def _request_log(session: Session, context: MessageContext) -> Any:
-    # Bound when a request goes wrong, not for every message: binding costs
-    # more than the rest of a message's bookkeeping, and the happy path logs nothing.
+    # Bound when a request goes wrong, not for every message: a bound logger
+    # built per message was used by none of them on the happy path, which logs nothing.
     return logger.bind(session_id=session.session_id, chat_id=context.chat_id)
 
 
 def _request_id() -> str:
-    # 16 hex digits, as the ledger has always had them; the random bytes alone
-    # (no UUID object around them) cost a quarter.
+    # 16 random hex digits, as the ledger has always had them; the bytes alone,
+    # without a UUID object built around them, cost a quarter as much.
     return os.urandom(8).hex()
 
 
