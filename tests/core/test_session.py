@@ -399,6 +399,80 @@ class TestConcurrency:
             async with asyncio.timeout(5):
                 assert await manager.get_or_create(1, 10) == session
 
+    async def test_one_chat_records_one_message_at_a_time(self, project_dir: Path) -> None:
+        store = _SlowMessages()
+        manager = SessionManager(store, default_directory=project_dir)
+        session = await manager.get_or_create(1, 10)
+        other = await manager.get_or_create(2, 20)
+        async with asyncio.timeout(5):
+            await asyncio.gather(
+                *(manager.record_message(session, f"m{n}", response=_response()) for n in range(4)),
+                *(manager.record_message(other, f"o{n}", response=_response()) for n in range(4)),
+            )
+        assert store.most_inside == {(1, 10): 1, (2, 20): 1}
+        assert store.most_inside_at_once == 2  # the two chats ran side by side
+        assert (await manager.get(1, 10)).message_count == 4  # type: ignore[union-attr]
+        assert len(manager._locks) == 0
+
+    @pytest.mark.parametrize(
+        "outcome",
+        [
+            pytest.param("recorded", id="recorded"),
+            pytest.param("unknown-session", id="refused"),
+            pytest.param("cancelled-while-waiting", id="cancelled-while-waiting"),
+            pytest.param("cancelled-while-holding", id="cancelled-while-holding"),
+        ],
+    )
+    async def test_no_lock_is_kept_once_every_call_of_the_chat_ended(
+        self, project_dir: Path, outcome: str
+    ) -> None:
+        store = _SlowMessages()
+        manager = SessionManager(store, default_directory=project_dir)
+        session = await manager.get_or_create(1, 10)
+        if outcome == "unknown-session":
+            stranger = session.model_copy(update={"session_id": "not-stored"})
+            with pytest.raises(SessionError):
+                await manager.record_message(stranger, "hi", response=_response())
+        elif outcome == "recorded":
+            await manager.record_message(session, "hi", response=_response())
+        else:
+            first = asyncio.create_task(manager.record_message(session, "a", response=_response()))
+            second = asyncio.create_task(manager.record_message(session, "b", response=_response()))
+            await store.entered.wait()  # the first holds the lock, the second waits for it
+            victim = second if outcome == "cancelled-while-waiting" else first
+            victim.cancel()
+            results = await asyncio.gather(first, second, return_exceptions=True)
+            assert sum(isinstance(r, asyncio.CancelledError) for r in results) == 1
+        assert len(manager._locks) == 0
+        # The chat's lock still works afterwards.
+        async with asyncio.timeout(5):
+            await manager.record_message(session, "after", response=_response())
+        assert len(manager._locks) == 0
+
+
+class _SlowMessages(MemorySessionStore):
+    """A memory store whose add_message waits a moment, counting the calls inside per chat."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside: dict[tuple[UserId, ChatId], int] = {}
+        self.most_inside: dict[tuple[UserId, ChatId], int] = {}
+        self.most_inside_at_once = 0
+        self.entered = asyncio.Event()
+
+    async def add_message(self, record: MessageRecord) -> Session:
+        session = await self.get_by_id(record.session_id)
+        key = (session.user_id, session.chat_id) if session else ("?", "?")
+        self.inside[key] = self.inside.get(key, 0) + 1
+        self.most_inside[key] = max(self.most_inside.get(key, 0), self.inside[key])
+        self.most_inside_at_once = max(self.most_inside_at_once, sum(self.inside.values()))
+        self.entered.set()
+        try:
+            await asyncio.sleep(0.01)
+            return await super().add_message(record)
+        finally:
+            self.inside[key] -= 1
+
 
 class TestRestart:
     async def test_restarting_on_sqlite_resumes_the_conversation(
