@@ -19,6 +19,7 @@ from tether.core.chat_requests import ChatRequests
 from tether.core.config import TetherConfig
 from tether.core.events import MESSAGE_IN, MESSAGE_OUT, TOOL_ALLOWED, Event, EventBus
 from tether.core.interrupted import REQUEST_ENDED, REQUEST_STARTED
+from tether.core.safety.audit import read_audit_log
 from tether.exceptions import AgentError
 from tether.testing import TEST_USER, Fail, Say, ScriptedAgent, UseTool, running_engine
 
@@ -182,3 +183,23 @@ async def test_a_streamed_reply_shows_the_whole_text_so_far_each_time(
         )
     (reply,) = run.connector.replies
     assert reply.updates == ["".join(pieces[: n + 1]) for n in range(len(pieces))]
+
+
+async def test_a_request_is_in_the_ledger_before_the_agent_starts(tmp_path: Path) -> None:
+    """Written in place: a crash the moment the agent starts still leaves the start."""
+    seen_at_start: list[list[str]] = []
+
+    def script(prompt: str) -> list[Say]:
+        entries = read_audit_log(tmp_path / "audit.jsonl")
+        seen_at_start.append([entry["event_type"] for entry in entries])
+        return [Say("ok")]
+
+    async with running_engine(agent=ScriptedAgent(script_for=script), workdir=tmp_path) as run:
+        await run.send("one")
+        await run.send("two")
+        ended = run.audit_entries(REQUEST_ENDED)
+    assert seen_at_start == [
+        [REQUEST_STARTED],
+        [REQUEST_STARTED, REQUEST_ENDED, REQUEST_STARTED],
+    ]
+    assert [entry["outcome"] for entry in ended] == ["done", "done"]

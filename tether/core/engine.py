@@ -554,8 +554,11 @@ class Engine:
     async def _audit_quietly(self, event_type: str, **fields: Any) -> None:
         # The request ledger helps a later start explain itself; failing to write
         # it must not fail the request (the gate's own entries still fail closed).
+        # Written in place, without a turn of the loop after it: what follows a
+        # ledger entry is the agent's own I/O (a start) or the reply going out
+        # through the connector (an end), and either gives the loop its turn.
         try:
-            await self.audit_logger.log(event_type, **fields)
+            await self.audit_logger.log_now(event_type, fields)
         except Exception as error:  # noqa: BLE001 - see above
             logger.warning("request_ledger_not_written", event_type=event_type, error=repr(error))
 
