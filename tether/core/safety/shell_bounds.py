@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["BOUNDS", "ShellBounds", "exceeded_bound"]
+__all__ = ["BOUNDS", "ShellBounds", "exceeded_bound", "within_by_count"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +162,43 @@ def exceeded_bound(text: str, bounds: ShellBounds = BOUNDS) -> str | None:
     unsafe = _unsafe_character(text)
     if unsafe is not None:
         return f"a character the shell parser cannot read safely (U+{ord(unsafe):04X})"
+    if within_by_count(text, bounds):
+        return None
     return _Scan(text, bounds).run()
+
+
+def within_by_count(text: str, bounds: ShellBounds = BOUNDS) -> bool:
+    """True when counting characters alone proves `_Scan` finds no bound crossed.
+
+    The scan only ever reports a count passing its bound, and every token it counts
+    holds a character of its own: a word ends at a blank or newline run, a separator
+    holds one of `|&;` or is a newline, a pipe a `|`, a here-document a `<<` (never
+    overlapping another), a redirection a `<` or `>`, a substitution a `(` or a
+    backtick, a level of nesting one of `"`, a backtick, `(`, `[`, `{`; the data it
+    skips are disjoint stretches of the text. Tokens never overlap, so each count is
+    at most the number of those characters in the whole text. When every such upper
+    bound is within its limit the scan returns None, so it need not run (ordinary
+    commands, and the ~300-character pipeline, take this path in a few count calls).
+    """
+    count = text.count
+    pipes = count("|")
+    separators = pipes + count("&") + count(";") + count("\n")
+    return (
+        pipes <= bounds.pipes
+        and separators <= bounds.separators
+        and separators <= bounds.opaque_separators
+        and count(" ") + count("\t") + count("\r") + count("\n") <= bounds.words
+        and count("<<") <= bounds.heredocs
+        and count("<") + count(">") <= bounds.redirections
+        and count("(") + count("`") <= bounds.substitutions
+        and count("(") + count("`") + count('"') + count("[") + count("{") <= bounds.depth
+    )
 
 
 def _unsafe_character(text: str) -> str | None:
     """The first code point beyond the Basic Multilingual Plane, if any."""
+    if text.isascii():
+        return None  # O(1) for the common case: CPython knows a string is ASCII
     match = _ASTRAL.search(text)
     return match.group() if match is not None else None
 

@@ -23,6 +23,7 @@ from tether.core.safety.shell_words import (
     Word,
     ansi_c,
     expand,
+    plain_word,
     unescape_double,
     unquoted_word,
 )
@@ -141,6 +142,11 @@ class WordBuilder(ABC):
 
     def program_words(self, nodes: Sequence[Node], ctx: WalkContext) -> list[list[Word]]:
         """The program word(s), once per value it may take (`$X` with X=ls or X=rm)."""
+        if len(nodes) == 1 and nodes[0].type == "word":
+            # One plain word has one value: what `program_words_from` would make of it.
+            word = plain_word(self.text(nodes[0]))
+            if word is not None:
+                return [[word]]
         frags = [self.frag(node, quoted=False, ctx=ctx) for node in nodes if node.is_named]
         return self.program_words_from(frags)
 
@@ -193,6 +199,11 @@ class WordBuilder(ABC):
         for node in nodes:
             if not node.is_named:
                 continue
+            if node.type == "word":
+                word = plain_word(self.text(node))
+                if word is not None:
+                    words.append(word)  # what `expand(self.frag(node))` gives (`plain_word`)
+                    continue
             frag = self.frag(node, quoted=False, ctx=ctx)
             words.extend(expand(frag))
         return words
