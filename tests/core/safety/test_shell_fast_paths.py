@@ -18,7 +18,14 @@ from tree_sitter import Node, Parser
 from tether.core.safety import shell_frag, shell_walk
 from tether.core.safety.shell import ShellParser, ShellScript
 from tether.core.safety.shell_frag import LANGUAGE
-from tether.core.safety.shell_words import Fragment, Word, expand, plain_word, unquoted_word
+from tether.core.safety.shell_words import (
+    Fragment,
+    Word,
+    expand,
+    plain_word,
+    quoted_word,
+    unquoted_word,
+)
 
 # Characters that change what a word is, and some that do not.
 _WORD_ALPHABET = "ab-_./~=:@%+,*?[]{}!^\\'\"$`()<>|;& \t\n#0123456789"
@@ -35,6 +42,8 @@ ADVERSARIAL = [
     pytest.param("r\\m -r\\f /", id="escaped-letters"),
     pytest.param("echo a\\ b \\* \\{a,b\\}", id="escaped-specials"),
     pytest.param("echo 'a b' \"c d\" 'r'm \"r\"m", id="quotes"),
+    pytest.param("grep -E 'a|b' '*.py' '{x,y}' '' '\\'", id="single-quoted"),
+    pytest.param("echo '\u00e9t\u00e9' \u00e9 caf\u00e9", id="non-ascii"),
     pytest.param("echo $'\\x72m' $'a\\nb' $\"t\"", id="ansi-c"),
     pytest.param("FOO=1 BAR=x env", id="assignments"),
     pytest.param("x=rm; $x -rf /", id="variable-program"),
@@ -60,9 +69,10 @@ ADVERSARIAL = [
 
 
 def _general(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Turn off the plain-word fast path: every word goes through `frag` and `expand`."""
+    """Turn off the word fast paths: every word goes through `frag` and `expand`."""
     monkeypatch.setattr(shell_walk, "plain_word", lambda raw: None)
     monkeypatch.setattr(shell_frag, "plain_word", lambda raw: None)
+    monkeypatch.setattr(shell_frag, "quoted_word", lambda text: None)
 
 
 def _both(text: str) -> tuple[ShellScript, ShellScript]:
@@ -111,6 +121,28 @@ class TestPlainWord:
     )
     def test_what_needs_work_is_left_to_the_general_path(self, raw: str) -> None:
         assert plain_word(raw) is None
+
+
+class TestQuotedWord:
+    @settings(max_examples=800, deadline=None, database=None)
+    @given(text=_WORDS | st.text(max_size=12))
+    def test_it_is_what_a_single_quoted_fragment_expands_to(self, text: str) -> None:
+        word = quoted_word(text)
+        general = expand(Fragment([text], literal=False))
+        assert word is None if "\x00" in text else [word] == general
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            pytest.param("*.py", id="glob-is-not-one"),
+            pytest.param("{a,b}", id="no-brace-expansion"),
+            pytest.param("a b", id="blank-kept"),
+            pytest.param("\\x72m", id="backslash-kept"),
+            pytest.param("", id="empty"),
+        ],
+    )
+    def test_quoted_text_is_taken_literally(self, text: str) -> None:
+        assert quoted_word(text) == Word(text)
 
 
 class TestExpand:

@@ -182,16 +182,18 @@ def within_by_count(text: str, bounds: ShellBounds = BOUNDS) -> bool:
     """
     count = text.count
     pipes = count("|")
-    separators = pipes + count("&") + count(";") + count("\n")
+    newlines = count("\n")
+    separators = pipes + count("&") + count(";") + newlines
+    opens = count("(") + count("`")
     return (
         pipes <= bounds.pipes
         and separators <= bounds.separators
         and separators <= bounds.opaque_separators
-        and count(" ") + count("\t") + count("\r") + count("\n") <= bounds.words
+        and count(" ") + count("\t") + count("\r") + newlines <= bounds.words
         and count("<<") <= bounds.heredocs
         and count("<") + count(">") <= bounds.redirections
-        and count("(") + count("`") <= bounds.substitutions
-        and count("(") + count("`") + count('"') + count("[") + count("{") <= bounds.depth
+        and opens <= bounds.substitutions
+        and opens + count('"') + count("[") + count("{") <= bounds.depth
     )
 
 

@@ -24,6 +24,7 @@ from tether.core.safety.shell_words import (
     ansi_c,
     expand,
     plain_word,
+    quoted_word,
     unescape_double,
     unquoted_word,
 )
@@ -58,6 +59,8 @@ class WordBuilder(ABC):
 
     def __init__(self) -> None:
         self.source = b""
+        self.source_text: str | None = None
+        """`source` as text when it is ASCII (byte offsets are then character offsets)."""
         self.variables = Variables()
         self.collecting = False
         """Collecting variables: nodes are read for their values, no command is walked."""
@@ -85,6 +88,9 @@ class WordBuilder(ABC):
         """Judge a `${x@P}` prompt expansion."""
 
     def text(self, node: Node) -> str:
+        ascii_text = self.source_text
+        if ascii_text is not None:
+            return ascii_text[node.start_byte : node.end_byte]  # a slice, not a decode
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "surrogatepass")
 
     def _collect_variables(self, root: Node) -> Variables:
@@ -199,10 +205,16 @@ class WordBuilder(ABC):
         for node in nodes:
             if not node.is_named:
                 continue
-            if node.type == "word":
+            kind = node.type
+            if kind == "word":
                 word = plain_word(self.text(node))
                 if word is not None:
                     words.append(word)  # what `expand(self.frag(node))` gives (`plain_word`)
+                    continue
+            elif kind == "raw_string":
+                word = quoted_word(self.text(node)[1:-1])
+                if word is not None:
+                    words.append(word)  # what `expand(self.frag(node))` gives (`quoted_word`)
                     continue
             frag = self.frag(node, quoted=False, ctx=ctx)
             words.extend(expand(frag))

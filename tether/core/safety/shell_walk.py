@@ -127,8 +127,8 @@ class Walk(ArithmeticWalk):
                         spelled.encode("utf-8", "surrogatepass"),
                         retry.root_node,
                     )
-        outer_source, outer_variables = self.source, self.variables
-        self.source = data
+        outer_source, outer_text, outer_variables = self.source, self.source_text, self.variables
+        self.source, self.source_text = data, text if text.isascii() else None
         collect = _COLLECT_MARKS.search(data) is not None
         self.variables = self._collect_variables(root) if collect else Variables()
         try:
@@ -137,7 +137,11 @@ class Walk(ArithmeticWalk):
                 self._fallback(text, ctx)
             self.statement(root, ctx)
         finally:
-            self.source, self.variables = outer_source, outer_variables
+            self.source, self.source_text, self.variables = (
+                outer_source,
+                outer_text,
+                outer_variables,
+            )
 
     def _fallback(self, text: str, ctx: WalkContext) -> None:
         """Commands read from text tree-sitter could not parse, to find denials in it.

@@ -25,6 +25,7 @@ __all__ = [
     "expand_leading_braces",
     "join_continuations",
     "plain_word",
+    "quoted_word",
     "unescape_double",
     "unquoted_word",
     "word_from",
@@ -130,6 +131,17 @@ def plain_word(raw: str) -> Word | None:
     if "\\" in raw or "{" in raw or "\x00" in raw:
         return None
     return Word(raw, False, "*" in raw or "?" in raw or "[" in raw)
+
+
+def quoted_word(text: str) -> Word | None:
+    """The one word quoted `text` (the inside of `'...'`) is, or None when it holds a NUL.
+
+    Quoted text is neither a glob nor brace-expanded: `expand` of its fragment is this
+    one word unless a NUL element break splits it (the tests compare both).
+    """
+    if "\x00" in text:
+        return None
+    return Word(text)
 
 
 def expand(frag: Fragment) -> list[Word]:
