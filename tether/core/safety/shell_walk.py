@@ -59,8 +59,9 @@ _STATEMENTS = _names(
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
 # What makes variables worth collecting: a `$`, or arithmetic, which reads a variable
-# by its bare name (`read x; (( x ))`): `((`, `[[` and `[` tests, `let`, `declare -i`.
-_COLLECT_MARKS = re.compile(rb"\$|\(\(|\[|let|-i")
+# by its bare name (`read x; (( x ))`): `((`, `[[` and `[` tests, `let`, and an integer
+# declaration, whose flag may come in a cluster (`declare -i`, `local -ri`).
+_COLLECT_MARKS = re.compile(rb"\$|\(\(|\[|let|-[A-Za-z]*i")
 _NOTHING_GLUED: dict[int, list[Node] | None] = {}
 
 
