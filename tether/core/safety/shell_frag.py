@@ -62,6 +62,8 @@ class WordBuilder(ABC):
         self.source_text: str | None = None
         """`source` as text when it is ASCII (byte offsets are then character offsets)."""
         self.variables = Variables()
+        self.uncollected: Node | None = None
+        """The tree whose variables are collected only if arithmetic needs them (`collect_now`)."""
         self.collecting = False
         """Collecting variables: nodes are read for their values, no command is walked."""
         self.problems: list[str] = []
@@ -92,6 +94,19 @@ class WordBuilder(ABC):
         if ascii_text is not None:
             return ascii_text[node.start_byte : node.end_byte]  # a slice, not a decode
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "surrogatepass")
+
+    def collect_now(self) -> None:
+        """Collect the variables of a script whose collection was put off until needed.
+
+        A script with no `$` reads a variable only in arithmetic (by its bare name), so
+        the walk puts collecting off until arithmetic is evaluated. Collecting reads
+        only the tree and the source (without a `$` no value refers to another
+        variable), so the result is the same whenever it is done.
+        """
+        root = self.uncollected
+        if root is not None:
+            self.uncollected = None
+            self.variables = self._collect_variables(root)
 
     def _collect_variables(self, root: Node) -> Variables:
         """Variables assigned in this script and every static value they take (`Variables`)."""

@@ -58,10 +58,6 @@ _STATEMENTS = _names(
 )
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
-# What makes variables worth collecting: a `$`, or arithmetic, which reads a variable
-# by its bare name (`read x; (( x ))`): `((`, `[[` and `[` tests, `let`, and an integer
-# declaration, whose flag may come in a cluster (`declare -i`, `local -ri`).
-_COLLECT_MARKS = re.compile(rb"\$|\(\(|\[|let|-[A-Za-z]*i")
 _NOTHING_GLUED: dict[int, list[Node] | None] = {}
 
 
@@ -128,21 +124,21 @@ class Walk(ArithmeticWalk):
                         spelled.encode("utf-8", "surrogatepass"),
                         retry.root_node,
                     )
-        outer_source, outer_text, outer_variables = self.source, self.source_text, self.variables
+        outer = self.source, self.source_text, self.variables, self.uncollected
         self.source, self.source_text = data, text if text.isascii() else None
-        collect = _COLLECT_MARKS.search(data) is not None
-        self.variables = self._collect_variables(root) if collect else Variables()
+        if b"$" in data:
+            self.variables, self.uncollected = self._collect_variables(root), None
+        else:
+            # Without a `$` only arithmetic reads a variable (`read x; (( x ))`, `let`,
+            # `declare -i`, `[[ x -eq 1 ]]`, however spelled): collected when it does.
+            self.variables, self.uncollected = Variables(), root
         try:
             if root.has_error:
                 self.problem(_error_message(root, data))
                 self._fallback(text, ctx)
             self.statement(root, ctx)
         finally:
-            self.source, self.source_text, self.variables = (
-                outer_source,
-                outer_text,
-                outer_variables,
-            )
+            self.source, self.source_text, self.variables, self.uncollected = outer
 
     def _fallback(self, text: str, ctx: WalkContext) -> None:
         """Commands read from text tree-sitter could not parse, to find denials in it.
