@@ -34,6 +34,7 @@ _PLAIN_ALPHABET = "abz-_./~=:@%+,*?[]!^09"
 
 ADVERSARIAL = [
     pytest.param("git status --short", id="plain"),
+    pytest.param("head -n 20 -c 0x1F 64#zz -1 2>&1 1>/dev/null", id="numbers"),
     pytest.param("rm -rf /", id="rm"),
     pytest.param("ls *.py src/?? [ab]*", id="globs"),
     pytest.param("ls ~ ~/src ~root a~b", id="tildes"),

@@ -231,6 +231,13 @@ class WordBuilder(ABC):
                 if word is not None:
                     words.append(word)  # what `expand(self.frag(node))` gives (`quoted_word`)
                     continue
+            elif kind == "number":
+                # Never a glob; one word unless a `{` would be brace-expanded.
+                text = self.text(node)
+                word = quoted_word(text) if "{" not in text else None
+                if word is not None:
+                    words.append(word)
+                    continue
             frag = self.frag(node, quoted=False, ctx=ctx)
             words.extend(expand(frag))
         return words
