@@ -35,6 +35,8 @@ Shape = Callable[[int], str]
 SHAPES: list[tuple[str, Shape, int]] = [
     ("pipeline", lambda n: "cat | " * n + "ls -l", BOUNDS.pipes),
     ("pipeline-compact", lambda n: "ls|" * n + "ls -l", BOUNDS.pipes),
+    ("stray-closers", lambda n: ")" * n, BOUNDS.unmatched),
+    ("stray-closers-after-words", lambda n: "a)" * n, BOUNDS.unmatched),
     ("pipeline-stderr", lambda n: "cat |& " * n + "ls -l", BOUNDS.pipes),
     ("and-chain", lambda n: "true && " * n + "ls -l", BOUNDS.separators),
     ("or-chain", lambda n: "false || " * n + "ls -l", BOUNDS.separators),
@@ -78,6 +80,7 @@ SHAPE_PARAMS = [pytest.param(shape, limit, id=name) for name, shape, limit in SH
 # The worst of each shape that fits within the size bound alone (no structural bound).
 HUGE: list[tuple[str, str]] = [
     ("pipeline-33k-stages", "ls|" * 33_000 + "ls -l"),
+    ("stray-closers-16k", ")" * 16_000),
     ("pipeline-99k-chars", ("a -x|" * 20_000)[: MAX_COMMAND_CHARS - 10] + "ls -l"),
     ("semicolons", "ls;" * 33_000),
     ("and-chain", "a&&" * 33_000),
@@ -133,6 +136,7 @@ class TestBoundsByShape:
             pytest.param("$(" * 17 + "ls" + ")" * 17, "nesting deeper than 16", id="depth"),
             pytest.param("echo " + "$x" * 300, "`$` expansions", id="expansions"),
             pytest.param("echo '" + "|" * 1100 + "'", "quoted or here-document", id="opaque"),
+            pytest.param("ls " + ")" * 200, "`)` closing nothing", id="unmatched"),
         ],
     )
     def test_the_reason_names_what_was_too_large(self, text: str, phrase: str) -> None:
@@ -408,6 +412,7 @@ _SMALL_BOUNDS = st.builds(
     substitutions=st.integers(0, 6),
     depth=st.integers(0, 6),
     opaque_separators=st.integers(0, 12),
+    unmatched=st.integers(0, 6),
 )
 
 
@@ -459,6 +464,7 @@ class TestTheCountingShortcut:
             pytest.param("a<<E " * 3, ShellBounds(heredocs=2), id="heredocs"),
             pytest.param("a >x" * 3, ShellBounds(redirections=2), id="redirections"),
             pytest.param("a `b`" * 3, ShellBounds(substitutions=2), id="backticks"),
+            pytest.param("a)" * 3, ShellBounds(unmatched=2), id="unmatched"),
             pytest.param("( " * 3 + "a" + " )" * 3, ShellBounds(depth=2), id="depth-parens"),
             pytest.param("{ " * 3 + "a", ShellBounds(depth=2), id="depth-braces"),
             pytest.param('"$(' * 3, ShellBounds(depth=2), id="depth-quoted-substitutions"),
