@@ -5,6 +5,11 @@ long until the prompt is printed, waits a moment, reads the process's resident
 memory (VmRSS), then closes stdin and waits for it to end. Several launches per
 round; medians.
 
+Bytecode is cached, as an installed package has it (pip compiles it at install
+time): each round compiles into its own cache with one launch that is not timed.
+`BENCH_COMPILE=1` times every launch compiling Tether's sources instead (what
+PYTHONDONTWRITEBYTECODE does to a checkout).
+
     PYTHONPATH=. python bench/startup.py
     PYTHONPATH=. python bench/startup.py --repo OLD --repo .     # side by side, with ratios
 
@@ -40,7 +45,7 @@ def _rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def _launch(root: Path) -> tuple[float, int]:
+def _launch(root: Path, bytecode: Path | None) -> tuple[float, int]:
     project = root / "project"
     project.mkdir(exist_ok=True)
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TETHER_")}
@@ -50,6 +55,15 @@ def _launch(root: Path) -> tuple[float, int]:
         XDG_STATE_HOME=str(root / "state"),
         TETHER_AUDIT_LOG_PATH=str(root / "audit.jsonl"),
     )
+    if bytecode is not None:
+        environment.pop("PYTHONDONTWRITEBYTECODE", None)
+        environment["PYTHONPYCACHEPREFIX"] = str(bytecode)
+    # Tether runs in a scratch directory: a relative PYTHONPATH (`PYTHONPATH=.`)
+    # must still name this checkout, not the scratch directory.
+    if environment.get("PYTHONPATH"):
+        environment["PYTHONPATH"] = os.pathsep.join(
+            str(Path(entry).resolve()) for entry in environment["PYTHONPATH"].split(os.pathsep)
+        )
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "tether", "--dir", str(project)],
@@ -87,11 +101,16 @@ def _launch(root: Path) -> tuple[float, int]:
 
 def _round() -> dict[str, float]:
     times, memory = [], []
-    for _ in range(LAUNCHES):
-        with tempfile.TemporaryDirectory() as temporary:
-            to_prompt, rss = _launch(Path(temporary))
-        times.append(to_prompt)
-        memory.append(rss)
+    with tempfile.TemporaryDirectory() as cache:
+        bytecode = None if os.environ.get("BENCH_COMPILE") else Path(cache)
+        if bytecode is not None:
+            with tempfile.TemporaryDirectory() as temporary:
+                _launch(Path(temporary), bytecode)  # compiles into the cache; not timed
+        for _ in range(LAUNCHES):
+            with tempfile.TemporaryDirectory() as temporary:
+                to_prompt, rss = _launch(Path(temporary), bytecode)
+            times.append(to_prompt)
+            memory.append(rss)
     return {"seconds": statistics.median(times), "rss_kib": statistics.median(memory)}
 
 
@@ -103,9 +122,10 @@ def main() -> None:
     results = (
         sides.run() if sides.repos else {"this checkout": [_round() for _ in range(sides.rounds)]}
     )
+    compiled = "compiling every launch" if os.environ.get("BENCH_COMPILE") else "bytecode cached"
     print(
         "tether --dir PROJECT: time to the first prompt and idle RSS "
-        f"(medians of {sides.rounds} rounds)"
+        f"(medians of {sides.rounds} rounds, {compiled})"
     )
     first = None
     for label, rounds in results.items():

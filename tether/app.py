@@ -6,49 +6,38 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tether.agents.base import BaseAgent
-from tether.connectors.base import BaseConnector
-from tether.connectors.cli import CliConnector
-from tether.core.chat_requests import ChatRequests
-from tether.core.chat_services import ChatServices
-from tether.core.commands import BUILTIN_COMMANDS, SlashCommands
 from tether.core.config import TetherConfig, load_config
-from tether.core.engine import Engine
-from tether.core.events import EventBus
 from tether.core.safety import examples
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
-from tether.core.safety.approvals import ApprovalCoordinator, ApprovalRequester
-from tether.core.safety.audit import AuditLogger
 from tether.core.safety.classify import Classifier
 from tether.core.safety.contributions import contributed_policy
-from tether.core.safety.gate_hooks import GateReviewer
-from tether.core.safety.gatekeeper import ToolGatekeeper
 from tether.core.safety.layers import load_layers
-from tether.core.safety.learned import LearnedRules, LearnedRuleStore
 from tether.core.safety.pipeline import SafetyPipeline
 from tether.core.safety.policy import Policy, PolicyEngine
-from tether.core.safety.registry.layered import ProgramLookup
 from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.tree_reads import TreeReads
-from tether.core.session import SessionManager
 from tether.exceptions import ConfigError
-from tether.middleware.auth import AuthMiddleware
-from tether.middleware.base import MiddlewareChain
-from tether.middleware.rate_limit import RateLimitMiddleware
-from tether.plugins.base import TetherPlugin
-from tether.plugins.builtin.audit_plugin import AuditPlugin
-from tether.plugins.contribute import (
-    collect_commands,
-    collect_gate_hooks,
-    collect_programs,
-    collect_settings,
-)
-from tether.plugins.registry import PluginRegistry, PluginSource, load_entry_point_plugins
-from tether.storage.base import SessionStore
-from tether.storage.memory import MemorySessionStore
-from tether.storage.sqlite import SqliteSessionStore
+
+# Only the safety pipeline's parts are imported with this module: `tether check`
+# and `tether policy` build the pipeline alone, and must not load the engine,
+# the connectors, the plugins or the storage. Each builder below imports what
+# it wires.
+if TYPE_CHECKING:
+    from tether.agents.base import BaseAgent
+    from tether.connectors.base import BaseConnector
+    from tether.core.engine import Engine
+    from tether.core.events import EventBus
+    from tether.core.safety.approvals import ApprovalCoordinator, ApprovalRequester
+    from tether.core.safety.audit import AuditLogger
+    from tether.core.safety.gate_hooks import GateReviewer
+    from tether.core.safety.gatekeeper import ToolGatekeeper
+    from tether.core.safety.registry.layered import ProgramLookup
+    from tether.core.session import SessionManager
+    from tether.plugins.base import TetherPlugin
+    from tether.storage.base import SessionStore
 
 __all__ = [
     "build_connector",
@@ -86,6 +75,25 @@ def build_engine(
         PluginError: a plugin is malformed, two share a name, a hook does not
             match its specification, or a contribution is malformed or taken.
     """
+    from tether.core.chat_requests import ChatRequests
+    from tether.core.chat_services import ChatServices
+    from tether.core.commands import SlashCommands
+    from tether.core.engine import Engine
+    from tether.core.events import EventBus
+    from tether.core.safety.audit import AuditLogger
+    from tether.core.session import SessionManager
+    from tether.middleware.auth import AuthMiddleware
+    from tether.middleware.base import MiddlewareChain
+    from tether.middleware.rate_limit import RateLimitMiddleware
+    from tether.plugins.builtin.audit_plugin import AuditPlugin
+    from tether.plugins.contribute import (
+        collect_commands,
+        collect_gate_hooks,
+        collect_programs,
+        collect_settings,
+    )
+    from tether.plugins.registry import PluginRegistry, PluginSource, load_entry_point_plugins
+
     config = config if config is not None else load_config()
     event_bus = EventBus(handler_timeout=config.event_handler_timeout_seconds)
     audit_logger = AuditLogger(config.audit_log_path, fsync=config.audit_fsync)
@@ -170,7 +178,11 @@ def _claude_code_agent(config: TetherConfig) -> BaseAgent:
 def build_store(config: TetherConfig) -> SessionStore:
     """The session store `TETHER_STORAGE_BACKEND` names."""
     if config.storage_backend == "sqlite":
+        from tether.storage.sqlite import SqliteSessionStore
+
         return SqliteSessionStore(config.storage_path)
+    from tether.storage.memory import MemorySessionStore
+
     return MemorySessionStore()
 
 
@@ -182,6 +194,9 @@ def build_connector(config: TetherConfig, *, terminal: bool = True) -> BaseConne
     Raises:
         ConfigError: the web settings are unsafe or incomplete (see `WebSettings`).
     """
+    from tether.connectors.cli import CliConnector
+    from tether.core.commands import BUILTIN_COMMANDS
+
     primary = _primary_connector(config) if terminal or config.telegram_bot_token else None
     if not config.web_enabled:
         return (
@@ -221,6 +236,9 @@ def _attach_web(
 
 
 def _primary_connector(config: TetherConfig) -> BaseConnector:
+    from tether.connectors.cli import CliConnector
+    from tether.core.commands import BUILTIN_COMMANDS
+
     if config.telegram_bot_token is not None:
         # Imported on demand: `tether check` and the REPL need not load Telegram.
         from tether.connectors.telegram import TelegramConnector
@@ -339,6 +357,10 @@ def build_gatekeeper(
         ConfigError: see `build_safety_pipeline`; or the learned-rules file is
             malformed (the message names the file and line).
     """
+    from tether.core.safety.approvals import ApprovalCoordinator
+    from tether.core.safety.gatekeeper import ToolGatekeeper
+    from tether.core.safety.learned import LearnedRules, LearnedRuleStore
+
     pipeline = pipeline if pipeline is not None else build_safety_pipeline(config)
     timeout = config.approval_timeout_seconds
     from_policy = pipeline.policy.approval_timeout_seconds

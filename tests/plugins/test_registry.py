@@ -11,6 +11,7 @@ from tests.plugins.dist_info import FakeSite
 from tether.core.config import TetherConfig
 from tether.core.events import EventBus
 from tether.exceptions import ConfigError, PluginError
+from tether.plugins import registry as registry_module
 from tether.plugins.base import PluginContext, PluginMeta, TetherPlugin
 from tether.plugins.bus import PluginEventBus
 from tether.plugins.registry import (
@@ -541,3 +542,14 @@ class TestInstalledPlugins:
         )
         with pytest.raises(PluginError, match="NotAPlugin is not a Tether plugin"):
             load_entry_point_plugins(["odd"])
+
+
+def test_no_plugin_enabled_reads_no_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listing entry points reads every distribution's metadata: with none enabled, skip it."""
+
+    def unreadable() -> list[object]:
+        raise AssertionError("entry points were listed")
+
+    monkeypatch.setattr(registry_module, "_group", unreadable)
+    assert load_entry_point_plugins([]) == []
+    assert load_entry_point_plugins(iter(())) == []

@@ -21,9 +21,7 @@ from tether.app import build_safety_pipeline, check_policy_examples
 from tether.core.config import TetherConfig, load_config
 from tether.core.safety.facts import FACTS
 from tether.core.safety.floor import FLOOR_FACTS
-from tether.core.safety.learned import LearnedRuleStore
 from tether.core.safety.policy import Policy
-from tether.core.safety.replay import replay_file
 from tether.exceptions import ConfigError
 
 __all__ = ["register"]
@@ -124,6 +122,9 @@ def _show(args: argparse.Namespace) -> int:
         _show_policy(policy)
     user = config.user_policy_file.expanduser()
     out.write(f"   your file: {user}" + ("" if user.is_file() else " (not created)") + "\n")
+    # Imported here: every `tether` command registers this one; only `show` reads these.
+    from tether.core.safety.learned import LearnedRuleStore
+
     store = LearnedRuleStore(config.learned_rules_path)
     try:
         count = len(store.load())
@@ -165,6 +166,8 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    from tether.core.safety.replay import replay_file
+
     config = _config(args)
     report = replay_file(Path(args.audit_log), config)
     if args.json:

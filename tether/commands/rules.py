@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tether.core.config import load_config
-from tether.core.safety.audit import AuditLogger
-from tether.core.safety.learned import LearnedRule, LearnedRuleStore
 from tether.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from tether.core.safety.learned import LearnedRule
 
 __all__ = ["register"]
 
@@ -29,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run(args: argparse.Namespace) -> int:
+    # Imported here: every `tether` command registers this one, and only it reads the rules.
+    from tether.core.safety.learned import LearnedRuleStore
+
     config = load_config()
     store = LearnedRuleStore(config.learned_rules_path)
     rules = store.load()
@@ -73,6 +78,8 @@ def _chosen(numbers: list[str], count: int) -> list[int]:
 
 
 async def _audit(path: Path, removed: list[LearnedRule]) -> None:
+    from tether.core.safety.audit import AuditLogger
+
     logger = AuditLogger(path)
     try:
         for rule in removed:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tether.app import build_connector, build_engine
 from tether.core.config import TetherConfig, load_config
 from tether.exceptions import ConfigError
 from tether.log import configure_logging
@@ -74,9 +75,6 @@ def run(args: argparse.Namespace) -> int:
             f"TETHER_LOG_DIR={str(config.log_dir)!r} cannot hold a log file: "
             f"{error.strerror or error}; point it at a writable directory"
         ) from error
-    # Imported here: `tether --help` should not pay for loading the agent SDK.
-    from tether.app import build_connector, build_engine
-
     connector = build_connector(config, terminal=terminal)
     engine = build_engine(config, connector=connector)
     asyncio.run(_serve(engine, connector))
@@ -141,9 +139,10 @@ def _member(connector: Any, name: str) -> Any:
 
 async def _serve(engine: Engine, connector: Any) -> None:
     from tether.connectors.cli import CliConnector
-    from tether.connectors.telegram import TelegramConnector
 
-    if isinstance(connector, TelegramConnector):
+    # Only a run with a bot token loaded the Telegram module: the REPL does not pay for it.
+    telegram = sys.modules.get("tether.connectors.telegram")
+    if telegram is not None and isinstance(connector, telegram.TelegramConnector):
         # Before the engine starts anything: a token Telegram refuses is a
         # configuration error, and no plugin may run on bad configuration.
         await connector.verify()

@@ -419,9 +419,14 @@ def load_entry_point_plugins(names: Iterable[str]) -> list[TetherPlugin]:
         ConfigError: a name is not installed; the message lists what is.
         PluginError: an installed plugin failed to load or is not a plugin.
     """
+    wanted = tuple(names)
+    if not wanted:
+        # Listing entry points reads every installed distribution's metadata:
+        # a start with no plugins enabled (the usual one) skips it.
+        return []
     available = {entry_point.name: entry_point for entry_point in _group()}
     plugins: list[TetherPlugin] = []
-    for name in names:
+    for name in wanted:
         entry_point = available.get(name)
         if entry_point is None:
             installed = ", ".join(sorted(available)) or "none"
