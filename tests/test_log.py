@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import structlog
 
-from tether.log import configure_logging
+from tether.log import configure_logging, get_logger
 
 
 def _spy_on_rendering() -> list[str]:
@@ -54,3 +54,36 @@ def test_a_log_file_keeps_what_the_console_hides(tmp_path: Path) -> None:
         handler.close()
     lines = (tmp_path / "tether.log").read_text().splitlines()
     assert [json.loads(line)["event"] for line in lines] == ["tool_denied"]
+
+
+def test_a_module_logger_follows_every_reconfiguration() -> None:
+    """`get_logger` keeps its assembled logger only while the configuration is the same."""
+    logger = get_logger("tether.test")
+    configure_logging("WARNING")
+    rendered = _spy_on_rendering()
+    logger.info("hidden_at_warning")
+    logger.warning("shown_at_warning")
+    configure_logging("DEBUG")
+    rendered_again = _spy_on_rendering()
+    logger.debug("shown_at_debug")
+    assert rendered == ["shown_at_warning"]
+    assert rendered_again == ["shown_at_debug"]
+
+
+def test_a_module_logger_is_seen_by_capture_logs() -> None:
+    configure_logging("INFO")
+    logger = get_logger("tether.test")
+    logger.info("before")  # assembled before the capture starts
+    with structlog.testing.capture_logs() as captured:
+        logger.info("during", value=1)
+        logger.bind(extra=2).warning("bound")
+    assert [entry["event"] for entry in captured] == ["during", "bound"]
+    assert captured[1]["extra"] == 2
+
+
+@pytest.mark.parametrize("level", ["debug", "info", "warning", "error", "critical", "exception"])
+def test_a_module_logger_has_every_level(level: str) -> None:
+    configure_logging("DEBUG")
+    with structlog.testing.capture_logs() as captured:
+        getattr(get_logger("tether.test"), level)("event_at_level", value=level)
+    assert [entry["value"] for entry in captured] == [level]

@@ -10,7 +10,7 @@ from typing import Any
 
 import structlog
 
-__all__ = ["configure_logging", "redact_secrets"]
+__all__ = ["configure_logging", "get_logger", "redact_secrets"]
 
 _SECRET_KEYS = ("token", "api_key", "password", "secret")
 
@@ -108,3 +108,71 @@ def configure_logging(
         wrapper_class=structlog.make_filtering_bound_logger(lowest),
         cache_logger_on_first_use=False,
     )
+
+
+class _ModuleLogger:
+    """A module's structlog logger, assembled once per configuration.
+
+    structlog's lazy proxy (`structlog.get_logger`) assembles a new bound logger
+    on every call unless loggers are cached on first use, and caching would pin
+    a module to the configuration it first saw (tests and the REPL configure
+    logging more than once). This proxy keeps the assembled logger while the
+    configuration's parts are the same objects: a call filtered out below the
+    configured level then costs a lookup and a no-op, not an assembly.
+    """
+
+    __slots__ = ("_bound", "_made_with", "_name")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._bound: Any = None
+        self._made_with: tuple[object, ...] = ()
+
+    def _current(self) -> Any:
+        # structlog's own record of its configuration (read by its proxies the same
+        # way); `get_config()` would build a dict on every call.
+        config = structlog._config._CONFIG
+        made_with = self._made_with
+        if (
+            self._bound is None
+            or made_with[0] is not config.default_wrapper_class
+            or made_with[1] is not config.default_processors
+            or made_with[2] is not config.logger_factory
+            or made_with[3] is not config.default_context_class
+        ):
+            self._bound = structlog.wrap_logger(None, logger_factory_args=(self._name,)).bind()
+            self._made_with = (
+                config.default_wrapper_class,
+                config.default_processors,
+                config.logger_factory,
+                config.default_context_class,
+            )
+        return self._bound
+
+    # The levels, spelled out: a lookup that falls through to `__getattr__` raises
+    # and catches an AttributeError first, which costs more than the call.
+    def debug(self, event: str, *args: Any, **fields: Any) -> Any:
+        return self._current().debug(event, *args, **fields)
+
+    def info(self, event: str, *args: Any, **fields: Any) -> Any:
+        return self._current().info(event, *args, **fields)
+
+    def warning(self, event: str, *args: Any, **fields: Any) -> Any:
+        return self._current().warning(event, *args, **fields)
+
+    def error(self, event: str, *args: Any, **fields: Any) -> Any:
+        return self._current().error(event, *args, **fields)
+
+    def exception(self, event: str, *args: Any, **fields: Any) -> Any:
+        return self._current().exception(event, *args, **fields)
+
+    def critical(self, event: str, *args: Any, **fields: Any) -> Any:
+        return self._current().critical(event, *args, **fields)
+
+    def __getattr__(self, method: str) -> Any:
+        return getattr(self._current(), method)
+
+
+def get_logger(name: str) -> Any:
+    """The logger for module `name` (use in place of `structlog.get_logger(__name__)`)."""
+    return _ModuleLogger(name)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import posixpath
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tether.core.safety import analyzer
 from tether.core.safety.analyzer import (
     _ANY_PATH_PATTERN,
     _PATH_PATTERNS,
@@ -341,3 +344,99 @@ def test_the_one_pass_path_pattern_matches_exactly_when_some_pattern_does(
     path = ("/" if rooted else "") + "/".join(segments)
     one_pass = _ANY_PATH_PATTERN.search(path) is not None
     assert one_pass == any(pattern.search(path) for pattern, _ in _PATH_PATTERNS)
+
+
+# -- the one-search name prefilter -----------------------------------------------------------
+
+_MATCHED = (analyzer._KEY_FILE, analyzer._CREDENTIAL_FILE, analyzer._SECRET_FILE)
+_MATCHED += (analyzer._CLOUD_KEY_FILE,)
+_SEARCHED = (analyzer._KEY_SUFFIX, analyzer._TFSTATE)
+
+
+def _any_pattern(name: str) -> bool:
+    """What the seven tests of a name say, each as `_name_reason` runs it."""
+    return any(p.match(name) for p in _MATCHED) or any(p.search(name) for p in _SEARCHED)
+
+
+_NAMES = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet="abcdeiknprstyz_.-/0123456789\n", max_size=40),
+    *(st.from_regex(p, fullmatch=False) for p in (*_MATCHED, *_SEARCHED)),
+)
+
+
+@settings(max_examples=600, deadline=None, database=None)
+@given(name=_NAMES)
+def test_the_name_prefilter_finds_exactly_what_the_patterns_find(name: str) -> None:
+    assert bool(analyzer._ANY_NAME_PATTERN.search(name)) is _any_pattern(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        P("id_rsa", id="key"),
+        P("id_ed25519_sk", id="security-key"),
+        P("identity", id="identity"),
+        P("server.pem", id="pem"),
+        P("prod-credentials.yaml", id="credentials-file"),
+        P("app.secrets.json.enc", id="secrets-file"),
+        P("my-service-account.json", id="cloud-key"),
+        P("terraform.tfstate.backup", id="tfstate"),
+        P("x.tfvars.json", id="tfvars"),
+        P("id_rsa\n", id="trailing-newline"),
+        P("secrets.example.yaml", id="placeholder"),
+        P(".env", id="env"),
+        P(".env.local", id="env-local"),
+        P("prod.env.bak", id="env-backup"),
+        P("app.py", id="ordinary"),
+        P("", id="empty"),
+        P("credentials", id="a-listed-name"),
+    ],
+)
+def test_a_prefiltered_name_gets_the_reason_of_the_full_tests(name: str) -> None:
+    expected = None
+    if not analyzer._PLACEHOLDER.search(name):
+        if name in analyzer._CREDENTIAL_NAMES:
+            expected = analyzer._CREDENTIAL_NAMES[name]
+        elif (
+            name == ".env"
+            or name.startswith(analyzer._ENV_PREFIXES)
+            or name.endswith(analyzer._ENV_SUFFIXES)
+        ):
+            expected = "a .env file (secrets)"
+        elif analyzer._KEY_FILE.match(name):
+            expected = "an SSH private key"
+        elif analyzer._KEY_SUFFIX.search(name):
+            expected = "a private key or keystore"
+        elif any(p.match(name) for p in _MATCHED[1:]):
+            expected = "a credentials file"
+        elif analyzer._TFSTATE.search(name):
+            expected = "Terraform state (holds secrets)"
+    assert analyzer._name_reason(name) == expected
+
+
+@settings(max_examples=800, deadline=None, database=None)
+@given(path=st.text(alphabet="ab./\\~-_ \n", min_size=1, max_size=30) | st.text(min_size=1))
+def test_a_path_taken_as_normal_is_what_normpath_gives(path: str) -> None:
+    if analyzer._is_normal(path):
+        assert posixpath.normpath(path) == path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        P("src/app.py", id="relative"),
+        P("/etc/passwd", id="absolute"),
+        P("./.env", id="dot-slash"),
+        P("src/../.env", id="dot-dot"),
+        P("src//.env", id="double-slash"),
+        P("~/.ssh/", id="trailing-slash"),
+        P("a/./b/id_rsa", id="dot-component"),
+        P("..\\..\\.aws\\credentials", id="backslashes"),
+        P("//server/share/.netrc", id="two-leading-slashes"),
+    ],
+)
+def test_credential_reason_reads_every_path_as_its_normal_form(path: str) -> None:
+    paths = PathAnalyzer()
+    normal = posixpath.normpath(path.replace("\\", "/"))
+    assert paths.credential_reason(path) == paths.credential_reason(normal)

@@ -29,6 +29,7 @@ from tether.core.safety.audit import (
     MAX_STRING_LENGTH,
     AuditLogger,
     _jsonable,
+    _may_hold_a_long_string,
     encode_entry,
     read_audit_log,
     truncate_strings,
@@ -692,6 +693,12 @@ def _truncated_then_written(fields: dict[str, Any]) -> str:
         pytest.param({"n": list(range(300)), "s": "q"}, id="long-run-without-strings"),
         pytest.param({"k" * 600: "v"}, id="long-key"),
         pytest.param({"a": "\ud800 lone surrogate"}, id="lone-surrogate"),
+        pytest.param(
+            {"f": [float("nan"), float("inf"), -float("inf"), -0.0, 1e300, 2**70]},
+            id="numbers",
+        ),
+        pytest.param({"a": [[[[[[[[[["deep"]]]]]]]]]]}, id="nested-lists"),
+        pytest.param({"a": {"b": 1, "c": [{"d": None, "e": True}]}, "f": "g"}, id="nested-mix"),
     ],
 )
 def test_an_entry_is_written_as_its_truncated_fields(fields: dict[str, Any]) -> None:
@@ -733,3 +740,104 @@ async def test_timestamps_are_written_as_isoformat_writes_them(log_path: Path) -
         stamp = datetime.fromisoformat(entry["timestamp"])
         assert stamp.isoformat(timespec="microseconds") == entry["timestamp"]
         assert before - timedelta(milliseconds=1) <= stamp <= after + timedelta(milliseconds=1)
+
+
+_run_alphabet = st.sampled_from(['"', "\\", "a", "é", "\n", " "])
+
+
+@given(
+    st.lists(
+        st.tuples(_run_alphabet, st.integers(min_value=1, max_value=MAX_STRING_LENGTH + 40)),
+        max_size=12,
+    ),
+)
+@settings(max_examples=300, deadline=None)
+def test_a_long_run_is_found_wherever_it_starts(pieces: list[tuple[str, int]]) -> None:
+    """The check finds a run of more than the limit without quotes exactly when one is
+    there (after the escaped quotes and backslashes are blanked), at the start too."""
+    text = "".join(char * count for char, count in pieces)
+    blanked = text.replace("\\\\", "..").replace('\\"', "..") if "\\" in text else text
+    expected = len(text) > MAX_STRING_LENGTH and any(
+        len(run) > MAX_STRING_LENGTH for run in blanked.split('"')
+    )
+    assert _may_hold_a_long_string(text) is expected
+
+
+class TestLogNow:
+    """`log_now`: the same entry as `log`, written before it returns, without a turn of the loop."""
+
+    async def test_it_writes_the_same_line_as_log(self, tmp_path: Path) -> None:
+        fields = {"session_id": "s", "tool_input": {"command": "é " + "x" * 600}, "n": [1, 2]}
+        one, two = AuditLogger(tmp_path / "one.jsonl"), AuditLogger(tmp_path / "two.jsonl")
+        assert await one.log("tool_attempt", **fields) == 1
+        assert await two.log_now("tool_attempt", fields) == 1
+        await one.close()
+        await two.close()
+        (a,), (b,) = read_audit_log(one.path), read_audit_log(two.path)
+        del a["timestamp"], b["timestamp"]
+        assert a == b
+        assert json.dumps(a, ensure_ascii=False) == json.dumps(b, ensure_ascii=False)
+
+    async def test_the_entry_is_written_when_it_returns_and_the_loop_did_not_turn(
+        self, audit: AuditLogger, log_path: Path
+    ) -> None:
+        await audit.log("open")
+        turned = asyncio.Event()
+        asyncio.get_running_loop().call_soon(turned.set)
+        for n in range(5):
+            assert await audit.log_now("tick", {"n": n}) == n + 2
+            assert len(_lines(log_path)) == n + 2
+        assert not turned.is_set()
+
+    async def test_log_still_gives_the_loop_a_turn(self, audit: AuditLogger) -> None:
+        await audit.log("open")
+        turned = asyncio.Event()
+        asyncio.get_running_loop().call_soon(turned.set)
+        await audit.log("tick")
+        assert turned.is_set()
+
+    async def test_with_fsync_it_waits_for_the_disk(self, log_path: Path) -> None:
+        logger = AuditLogger(log_path, fsync=True)
+        calls = [asyncio.create_task(logger.log_now("batched", {"n": n})) for n in range(10)]
+        assert sorted(await asyncio.gather(*calls)) == list(range(1, 11))
+        await logger.close()
+        assert [e["n"] for e in read_audit_log(log_path)] == list(range(10))
+
+    @pytest.mark.parametrize("field", ["seq", "timestamp", "event_type"])
+    async def test_reserved_fields_are_refused(self, audit: AuditLogger, field: str) -> None:
+        with pytest.raises(AuditError, match=f"\\['{field}'\\]"):
+            await audit.log_now("x", {field: 1})
+
+    async def test_a_closed_log_refuses(self, audit: AuditLogger) -> None:
+        await audit.close()
+        with pytest.raises(AuditError, match="closed"):
+            await audit.log_now("x", {})
+
+    async def test_a_failed_write_is_an_audit_error_and_leaves_no_line(
+        self, log_path: Path, file_size_limit: Callable[[int], None]
+    ) -> None:
+        logger = AuditLogger(log_path)
+        await logger.log("open")
+        size = log_path.stat().st_size
+        # The log line saying so goes to a capture: pytest's own files obey the limit too.
+        with structlog.testing.capture_logs() as logs:
+            file_size_limit(size + 10)
+            try:
+                with pytest.raises(AuditError, match="writing 1 entries failed"):
+                    await logger.log_now("too_long", {"text": "y" * 200})
+            finally:
+                file_size_limit(resource.RLIM_INFINITY)
+        assert [log["event"] for log in logs] == ["audit_write_failed"]
+        assert await logger.log_now("after", {}) == 2
+        await logger.close()
+        assert [e["event_type"] for e in read_audit_log(log_path)] == ["open", "after"]
+
+
+def test_an_entry_that_holds_itself_is_refused_as_before() -> None:
+    """A cycle cannot be written: the error is what truncating it always raised."""
+    looped: dict[str, Any] = {}
+    looped["self"] = looped
+    with pytest.raises(RecursionError):
+        encode_entry("t", "e", {"looped": looped})
+    with pytest.raises(RecursionError):
+        truncate_strings({"looped": looped})

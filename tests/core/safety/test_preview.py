@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from tether.core.safety.pipeline import SafetyPipeline
-from tether.core.safety.preview import MASK, ApprovalPreview, build_preview, mask_secrets
+from tether.core.safety.preview import (
+    FILE_FREE_PREVIEWS,
+    MASK,
+    ApprovalPreview,
+    build_preview,
+    mask_secrets,
+)
 
 from .conftest import MakePipeline
 
@@ -327,3 +333,42 @@ class TestSecrets:
         )
         assert "abcdefghijklmnop" not in preview.body
         assert all("abcdefghijklmnop" not in part.text for part in preview.parts)
+
+
+@pytest.mark.parametrize(
+    ("tool", "tool_input"),
+    [
+        pytest.param("Bash", {"command": "rm -rf build && cat ~/.ssh/id_rsa"}, id="command"),
+        pytest.param(
+            "Bash", {"command": "curl -H 'Authorization: Bearer abcdefgh12345' x"}, id="secret"
+        ),
+        pytest.param("WebFetch", {"url": "https://u:p@example.com/", "prompt": "x"}, id="url"),
+    ],
+)
+def test_a_file_free_preview_touches_no_file(
+    pipeline: SafetyPipeline,
+    project_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tool: str,
+    tool_input: dict[str, object],
+) -> None:
+    """What the gate builds on the event loop never waits on the file system."""
+    assert tool in FILE_FREE_PREVIEWS
+    verdict = pipeline.decide(tool, tool_input, cwd=project_dir)
+
+    def no_file_access(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file system was touched")
+
+    for name in ("stat", "lstat", "open", "listdir", "scandir", "readlink", "access"):
+        monkeypatch.setattr(os, name, no_file_access)
+    for name in ("resolve", "exists", "is_file", "read_bytes", "read_text", "home", "stat"):
+        monkeypatch.setattr(Path, name, no_file_access)
+    monkeypatch.setattr("builtins.open", no_file_access)
+    preview = build_preview(tool, tool_input, verdict, project=project_dir)
+    assert preview.kind in {"command", "url"}
+    assert "abcdefgh12345" not in preview.body + preview.subject
+
+
+@pytest.mark.parametrize("tool", ["Edit", "MultiEdit", "Write", "NotebookEdit", "Read", "Glob"])
+def test_a_preview_that_may_read_a_file_is_not_file_free(tool: str) -> None:
+    assert tool not in FILE_FREE_PREVIEWS

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tether.core.safety.pipeline import SafetyPipeline
@@ -107,6 +107,9 @@ def test_wrapping_in_a_shell_never_loosens(
 ) -> None:
     """Whatever the options and the string, `bash OPTIONS -c STRING` is allowed only when
     STRING alone is."""
+    # A `-c` among the options takes the word after it as the code, and STRING becomes
+    # a positional parameter (`bash -c ls -c 'git'` runs `ls`): not this property's case.
+    assume("-c" not in options)
     pipeline = shared_pipelines["default"]
     string = " ".join(inner)
     wrapped = f"bash {' '.join(options)} -c '{string}'"

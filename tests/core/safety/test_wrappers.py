@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tether.core.safety.wrappers import embedded_commands, program_name, unwrap
+from tether.core.safety.registry.languages import SHELLS
+from tether.core.safety.wrappers import (
+    EMBEDDING_PROGRAMS,
+    Unwrapped,
+    embedded_commands,
+    program_name,
+    unwrap,
+)
 
 P = pytest.param
 
@@ -19,6 +26,16 @@ P = pytest.param
         P("perl5.36", "perl", id="perl-version"),
         P("node18", "node", id="node-version"),
         P("rm.exe", "rm", id="exe"),
+        P("PYTHON3.12", "python3", id="upper-case-version"),
+        P("/opt/py/bin/python3.12.exe", "python3", id="path-version-exe"),
+        P("python2.7", "python", id="python2-version"),
+        P("ruby3.", "ruby", id="version-ending-in-a-dot"),
+        P("lua5.4", "lua", id="lua-version"),
+        P("pythonx", "pythonx", id="no-version"),
+        P("python3-config", "python3-config", id="not-a-version"),
+        P("x86_64", "x86_64", id="digits-that-are-no-version"),
+        P("", "", id="empty"),
+        P("dir/", "", id="trailing-slash"),
     ],
 )
 def test_program_name(word: str, name: str) -> None:
@@ -116,3 +133,87 @@ def test_find_exec_gives_argument_ranges() -> None:
 )
 def test_shell_reading_stdin(args: list[str], reads_stdin: bool) -> None:
     assert embedded_commands("bash", args).stdin_script is reads_stdin
+
+
+# One spelling per program that runs code of its own: each entry of the program table
+# finds something for it, and no program is left out.
+_EMBEDDING = [
+    *(P(shell, ["-c", "ls"], id=f"shell-{shell}") for shell in sorted(SHELLS)),
+    P("eval", ["ls", "-l"], id="eval"),
+    P("su", ["-c", "ls"], id="su"),
+    P("runuser", ["-u", "x", "-c", "ls"], id="runuser"),
+    P("sg", ["grp", "-c", "ls"], id="sg"),
+    P("trap", ["ls", "EXIT"], id="trap"),
+    P("find", [".", "-exec", "rm", "{}", ";"], id="find"),
+    P("git", ["-c", "core.pager=less", "log"], id="git"),
+    P("ssh", ["-oProxyCommand=nc x", "h"], id="ssh"),
+    P("scp", ["-o", "ProxyCommand nc x", "a", "b"], id="scp"),
+    P("sftp", ["-oLocalCommand=ls", "h"], id="sftp"),
+    P("rsync", ["--rsh=ssh", "a", "b"], id="rsync"),
+    P("tar", ["-I", "zstd", "-cf", "a"], id="tar"),
+    P("gtar", ["--use-compress-program=x", "-cf", "a"], id="gtar"),
+    P("bsdtar", ["--checkpoint-action=exec=sh", "-cf", "a"], id="bsdtar"),
+    P("zip", ["-TT", "unzip -t", "a.zip", "a"], id="zip"),
+    P("go", ["run", "-exec", "./w", "."], id="go"),
+    P("npm", ["exec", "--", "rm", "x"], id="npm"),
+    P("npx", ["-c", "rm x"], id="npx"),
+    P("pnpm", ["exec", "rm", "x"], id="pnpm"),
+    P("yarn", ["exec", "rm", "x"], id="yarn"),
+    P("bun", ["x", "rm", "x"], id="bun"),
+    P("systemd-run", ["--user", "rm", "x"], id="systemd-run"),
+    P("fd", ["-x", "rm"], id="fd"),
+    P("fdfind", ["-X", "rm"], id="fdfind"),
+    P("rg", ["--pre=./p", "x"], id="rg"),
+    P("ripgrep", ["--pre", "./p", "x"], id="ripgrep"),
+    P("sort", ["--compress-program=gz", "a"], id="sort"),
+    P("gsort", ["--compress-program", "gz", "a"], id="gsort"),
+    P("man", ["-P", "less", "ls"], id="man"),
+    P("bat", ["--pager=less", "a"], id="bat"),
+    P("batcat", ["--pager", "less", "a"], id="batcat"),
+    P("delta", ["--pager=less"], id="delta"),
+    P("git-delta", ["--pager", "less"], id="git-delta"),
+    P("nix-shell", ["--run", "ls"], id="nix-shell"),
+    P("nix", ["develop", "-c", "ls"], id="nix"),
+    P("direnv", ["exec", ".", "ls"], id="direnv"),
+]
+
+
+@pytest.mark.parametrize(("program", "args"), _EMBEDDING)
+def test_every_program_that_runs_code_is_in_the_table(program: str, args: list[str]) -> None:
+    found = embedded_commands(program, args)
+    assert program in EMBEDDING_PROGRAMS
+    assert found.scripts or found.argvs
+
+
+def test_the_table_is_covered_by_the_spellings() -> None:
+    covered = {param.values[0] for param in _EMBEDDING}
+    assert covered == EMBEDDING_PROGRAMS
+
+
+@pytest.mark.parametrize(
+    ("program", "args"),
+    [
+        P("ls", ["-c", "x"], id="ls"),
+        P("python3", ["-c", "import os"], id="interpreter-code-is-not-shell-code"),
+        P("evaluate", ["ls"], id="prefix-of-eval"),
+        P("", ["-c", "ls"], id="no-program"),
+        P("BASH", ["-c", "ls"], id="names-are-already-lower-case"),
+    ],
+)
+def test_other_programs_run_no_code_of_their_own(program: str, args: list[str]) -> None:
+    found = embedded_commands(program, args)
+    assert (found.scripts, found.argvs, found.stdin_script) == ([], [], False)
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        P(["ls", "-la"], Unwrapped(program=0), id="no-wrapper"),
+        P(["/bin/LS"], Unwrapped(program=0), id="no-wrapper-by-path"),
+        P([], Unwrapped(program=None), id="no-words"),
+        P(["env"], Unwrapped(program=0), id="wrapper-alone"),
+        P(["sudo"], Unwrapped(program=0), id="sudo-alone"),
+    ],
+)
+def test_unwrap_of_a_bare_program(words: list[str], expected: Unwrapped) -> None:
+    assert unwrap(words) == expected

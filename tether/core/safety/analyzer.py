@@ -16,14 +16,16 @@ import fnmatch
 import posixpath
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import attrgetter
 
 from tether.core.safety.analysis import CommandAnalysis, ScriptAnalysis, max_level
 from tether.core.safety.command_sequence import ListedArguments, SequencePass, runs_downloads
 from tether.core.safety.facts import RiskFact, make_fact
-from tether.core.safety.processors import Processor, default_processors
+from tether.core.safety.processors import Needs, Processor, default_processors
 from tether.core.safety.programs import Findings
 from tether.core.safety.registry.layered import ProgramLookup
+from tether.core.safety.registry.system import FAMILIES
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
 __all__ = [
@@ -213,7 +215,8 @@ class PathAnalyzer:
             # `\uff0eenv` (a full-width dot) is a different file, but the same name to a
             # reader: compatibility forms count as the letters they stand for.
             path = unicodedata.normalize("NFKC", path)
-        normal = posixpath.normpath(path.replace("\\", "/")).lower()
+        slashed = path.replace("\\", "/")
+        normal = (slashed if _is_normal(slashed) else posixpath.normpath(slashed)).lower()
         if glob and any(c in normal for c in "*?["):
             return self._glob_reason(normal)
         return self._plain_reason(normal)
@@ -264,16 +267,36 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# One search that finds whether any of the name patterns below could match, so an
+# ordinary name (most of them) costs one regex instead of seven; `.match` patterns
+# are anchored at the start here, `.search` ones are not, as `_name_reason` uses them.
+_ANY_NAME_PATTERN = re.compile(
+    "|".join(
+        [
+            *(f"^(?:{p.pattern})" for p in (_KEY_FILE, _CREDENTIAL_FILE, _SECRET_FILE)),
+            f"^(?:{_CLOUD_KEY_FILE.pattern})",
+            *(f"(?:{p.pattern})" for p in (_KEY_SUFFIX, _TFSTATE)),
+        ]
+    )
+)
+_ENV_PREFIXES = (".env.", ".env-", ".env_", ".env~")
+_ENV_SUFFIXES = (".env", ".env~", ".env.swp", ".env.bak")
+
+
 def _name_reason(name: str) -> str | None:
+    if (
+        name not in _CREDENTIAL_NAMES
+        and name != ".env"
+        and not name.startswith(_ENV_PREFIXES)
+        and not name.endswith(_ENV_SUFFIXES)
+        and not _ANY_NAME_PATTERN.search(name)
+    ):
+        return None  # none of the tests below can say anything of it
     if _PLACEHOLDER.search(name):
         return None  # `.env.example`, `secrets.sample.yaml`: documentation, not secrets
     if name in _CREDENTIAL_NAMES:
         return _CREDENTIAL_NAMES[name]
-    if (
-        name == ".env"
-        or name.startswith((".env.", ".env-", ".env_", ".env~"))
-        or name.endswith((".env", ".env~", ".env.swp", ".env.bak"))
-    ):
+    if name == ".env" or name.startswith(_ENV_PREFIXES) or name.endswith(_ENV_SUFFIXES):
         return "a .env file (secrets)"
     if _KEY_FILE.match(name):
         return "an SSH private key"
@@ -284,6 +307,15 @@ def _name_reason(name: str) -> str | None:
     if _TFSTATE.search(name):
         return "Terraform state (holds secrets)"
     return None
+
+
+def _is_normal(path: str) -> bool:
+    """Whether `posixpath.normpath` would return `path` unchanged (the common case).
+
+    A `.` or `..` component starts the path or follows a `/`; an empty one comes
+    from `//` or a trailing `/`. A path with none of these is already normal.
+    """
+    return not (path.startswith(".") or "/." in path or "//" in path or path.endswith("/"))
 
 
 def _glob_match(pattern: str, name: str) -> bool:
@@ -331,6 +363,7 @@ class CommandAnalyzer:
         self._passes = (
             tuple(passes) if passes is not None else (ListedArguments(paths), runs_downloads)
         )
+        self._plans, self._plan = _plans(self._processors)
 
     @property
     def processors(self) -> tuple[Processor, ...]:
@@ -350,9 +383,20 @@ class CommandAnalyzer:
         return ScriptAnalysis(commands=tuple(commands), facts=tuple(facts))
 
     def analyze(self, command: SimpleCommand) -> CommandAnalysis:
-        """The facts and paths of one simple command."""
+        """The facts and paths of one simple command.
+
+        The processors run in their configured order; one that declared what it
+        needs (`Needs`) is skipped for a command that has none of it, which is
+        exactly when it would add nothing.
+        """
         f = Findings(command)
-        for processor in self._processors:
+        for processor, gates in self._plan_of(command.program):
+            if gates:
+                for gate in gates:
+                    if gate(f):
+                        break
+                else:
+                    continue  # none of what it needs is there: it would add nothing
             processor(f)
         return CommandAnalysis(
             command=command,
@@ -361,5 +405,65 @@ class CommandAnalyzer:
             subcommand=f.subcommand,
         )
 
+    def runs(self, command: SimpleCommand) -> tuple[Processor, ...]:
+        """The processors `analyze` calls for `command`, in order."""
+        f = Findings(command)
+        called = []
+        for processor, gates in self._plan_of(command.program):
+            if not gates or any(gate(f) for gate in gates):
+                processor(f)
+                called.append(processor)
+        return tuple(called)
+
+    def _plan_of(self, program: str) -> _Plan:
+        plan = self._plans.get(program)
+        if plan is not None:
+            return plan
+        for prefix, family in FAMILIES:
+            if program.startswith(prefix):
+                return self._plans.get(family, self._plan)
+        return self._plan
+
     def _facts_of(self, command: SimpleCommand) -> tuple[RiskFact, ...]:
         return self.analyze(command).facts
+
+
+_Gate = Callable[[Findings], object]
+"""One field a step's processor needs, read from the findings or their command."""
+_Plan = tuple[tuple[Processor, tuple[_Gate, ...]], ...]
+
+
+def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
+    """Which processors run, in order, for each program named in a `Needs`, and for the rest.
+
+    A step is (processor, gates): no gates, it runs; else it runs when a gate
+    finds the field it reads set, on the command or in the findings so far (the
+    gates are C attribute getters, so a skipped step costs no Python call). A
+    processor that needs programs alone is left out of the plan of every other
+    program. A family member (`mkfs.ext4`) is planned as its name and its
+    family's together, since the registry gives it its family's spec.
+    """
+    declared = [_needs_of(p) for p in processors]
+    programs = set().union(*(n.programs for n in declared if n is not None))
+
+    def plan(names: set[str]) -> _Plan:
+        steps: list[tuple[Processor, tuple[_Gate, ...]]] = []
+        for processor, need in zip(processors, declared, strict=True):
+            if need is None or names & need.programs:
+                steps.append((processor, ()))
+            elif need.fields or need.found:
+                fields = (*(f"command.{name}" for name in need.fields), *need.found)
+                steps.append((processor, tuple(attrgetter(field) for field in fields)))
+        return tuple(steps)
+
+    plans = {}
+    for name in programs:
+        names = {name}
+        names.update(family for prefix, family in FAMILIES if name.startswith(prefix))
+        plans[name] = plan(names)
+    return plans, plan(set())
+
+
+def _needs_of(processor: Processor) -> Needs | None:
+    need = getattr(processor, "needs", None)
+    return need if isinstance(need, Needs) else None

@@ -230,6 +230,11 @@ class ApprovalCoordinator:
     def timeout_seconds(self) -> float:
         return self._timeout
 
+    @property
+    def can_ask(self) -> bool:
+        """Whether a request would be put to a chat now (without a connector it is refused)."""
+        return self._requester is not None
+
     def connect(self, requester: ApprovalRequester | None) -> None:
         """Ask through `requester` from now on (None: deny every request)."""
         self._requester = requester
@@ -722,16 +727,20 @@ class ApprovalCoordinator:
         self._remember(entry.approval_id, outcome)
         approved = outcome is ApprovalOutcome.APPROVED
         try:
-            await self._audit.log(
+            # Written without a turn of the event loop (`AuditLogger.log_now`): the
+            # gate's call that asked goes on at once to write its own entry.
+            await self._audit.log_now(
                 "approval",
-                session_id=entry.session_id,
-                tool_name=entry.tool_name,
-                approved=approved,
-                user_id=user_id,
-                approval_id=entry.approval_id,
-                chat_id=entry.chat_id,
-                outcome=outcome.value,
-                **_extras(entry, approved),
+                {
+                    "session_id": entry.session_id,
+                    "tool_name": entry.tool_name,
+                    "approved": approved,
+                    "user_id": user_id,
+                    "approval_id": entry.approval_id,
+                    "chat_id": entry.chat_id,
+                    "outcome": outcome.value,
+                    **_extras(entry, approved),
+                },
             )
         except AuditError as error:
             logger.error("approval_not_logged", approval_id=entry.approval_id, error=str(error))
@@ -739,21 +748,22 @@ class ApprovalCoordinator:
                 # An approval that is not on record does not count.
                 outcome, reason = ApprovalOutcome.UNAVAILABLE, "the approval could not be recorded"
                 approved = False
-        await self._bus.emit(
-            Event(
-                name=APPROVAL_RESOLVED,
-                data={
-                    "approval_id": entry.approval_id,
-                    "session_id": entry.session_id,
-                    "chat_id": entry.chat_id,
-                    "tool_name": entry.tool_name,
-                    "approved": approved,
-                    "outcome": outcome.value,
-                    "user_id": user_id,
-                    "reason": reason,
-                },
+        if self._bus.listened(APPROVAL_RESOLVED):  # an event nobody hears is not built
+            await self._bus.emit(
+                Event(
+                    name=APPROVAL_RESOLVED,
+                    data={
+                        "approval_id": entry.approval_id,
+                        "session_id": entry.session_id,
+                        "chat_id": entry.chat_id,
+                        "tool_name": entry.tool_name,
+                        "approved": approved,
+                        "outcome": outcome.value,
+                        "user_id": user_id,
+                        "reason": reason,
+                    },
+                )
             )
-        )
         if outcome in {ApprovalOutcome.TIMEOUT, ApprovalOutcome.CANCELLED}:
             await self._close(entry, outcome)
         elif entry.closing_text is not None:

@@ -8,7 +8,6 @@ and a later one runs.
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 from collections.abc import Callable, Sequence
 
@@ -87,7 +86,7 @@ def runs_downloads(analyses: Sequence[CommandAnalysis]) -> list[CommandAnalysis]
 def _with(analysis: CommandAnalysis, facts: Sequence[RiskFact]) -> CommandAnalysis:
     if not facts:
         return analysis
-    return dataclasses.replace(analysis, facts=(*analysis.facts, *facts))
+    return analysis._replace(facts=(*analysis.facts, *facts))
 
 
 def _downloads(analysis: CommandAnalysis) -> set[str]:

@@ -51,7 +51,12 @@ from tether.core.safety.learned import (
 )
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.core.safety.policy import Action
-from tether.core.safety.preview import ApprovalPreview, build_preview, note_preview
+from tether.core.safety.preview import (
+    FILE_FREE_PREVIEWS,
+    ApprovalPreview,
+    build_preview,
+    note_preview,
+)
 from tether.core.safety.prompts import INTERACTIVE_TOOLS, AgentPrompt, answers_input, parse_prompt
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
 from tether.core.types import ChatId, GateDecision, UserId
@@ -65,6 +70,9 @@ _MAX_SHOWN = 300
 # A preview reads the file an edit changes; a slow disk must not hold the ask back.
 _PREVIEW_SECONDS = 3.0
 _OFFERS_KEPT = 256
+# How much of a tool input the audit entry keeps: items per object or list, characters per key.
+_MAX_ITEMS = 50
+_MAX_KEY = 100
 _DERIVED_KEPT = 64
 
 EDIT_MODE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
@@ -218,7 +226,14 @@ class ToolGatekeeper:
             # nothing a tool.gated handler does can change either.
             logged_input, truncated = _bounded_input(tool_input)
             verdict = self._pipeline.decide(tool_name, tool_input, cwd=cwd)
-            directory = self._approved_directory(cwd)
+            # Learned rules, edit mode and scope offers are kept per approved
+            # directory and answer only a policy's ask (`_asking_parts`); resolving
+            # the directory costs a walk of the path, so only an ask pays for it.
+            directory = (
+                self._approved_directory(cwd)
+                if verdict.decision is Action.REQUIRE_APPROVAL
+                else None
+            )
             try:
                 reviewer = self._reviewer
                 if (
@@ -299,9 +314,8 @@ class ToolGatekeeper:
     ) -> GateDecision:
         """Turn the verdict into a final decision: learned rules, the mode, or a person."""
         if verdict.decision is not Action.REQUIRE_APPROVAL and tool_name not in INTERACTIVE_TOOLS:
-            kept = self._derived(verdict).final
-            if kept is not None:
-                return kept
+            # An allow or deny no person answers: a function of the verdict alone.
+            return self._derived(verdict).final()
         base = {
             "classification": verdict.classification,
             "decision": verdict.decision.value,
@@ -315,7 +329,7 @@ class ToolGatekeeper:
                 verdict, tool_name, tool_input, session_id, chat_id, user_id, base
             )
         if verdict.decision is not Action.REQUIRE_APPROVAL:
-            return self._derived(verdict).decision(base)
+            return self._derived(verdict).final()
         asking = _asking_parts(verdict)
         vouched = asking is not None and not verdict.problems
         if vouched and asking is not None and verdict.classification is not None:
@@ -342,13 +356,21 @@ class ToolGatekeeper:
         offers: tuple[ScopeOffer, ...] = ()
         if vouched and asking and verdict.classification is not None and directory is not None:
             offers = offer_scopes(verdict.classification, [p for _, p in asking], directory)
+        # A request nobody can be asked is refused unasked and its preview never
+        # shown: none is built. Nothing is awaited between this test and the
+        # request's own, so a chat that connects meanwhile is not missed.
+        preview = (
+            await self._preview(tool_name, tool_input, verdict, cwd)
+            if self._approvals.can_ask
+            else None
+        )
         result = await self._approvals.request(
             session_id=session_id,
             chat_id=chat_id,
             tool_name=tool_name,
             description=describe_for_approval(tool_name, verdict),
             owner=user_id,
-            preview=await self._preview(tool_name, tool_input, verdict, cwd),
+            preview=preview,
         )
         self._remember_offers(result.approval_id, chat_id, offers)
         if result.approved:
@@ -433,11 +455,19 @@ class ToolGatekeeper:
     async def _preview(
         self, tool_name: str, tool_input: Any, verdict: Verdict, cwd: Path | str | None
     ) -> ApprovalPreview:
-        """What the person is shown; built only when asking, in a thread, bounded in time."""
+        """What the person is shown; built only when asking.
+
+        A preview that reads a file (the file an edit changes) is built in a
+        thread, bounded in time: a slow disk must not hold the ask back. One
+        built from the call alone (a command, a URL) cannot block and is built
+        here, sparing the thread hop, which costs more than building it.
+        """
         if not isinstance(tool_input, Mapping):
             return note_preview(tool_name, "the input is not an object", verdict)
         approved = self._pipeline.sandbox.approved_directories
         project = cwd if cwd is not None else (approved[0] if approved else None)
+        if tool_name in FILE_FREE_PREVIEWS:
+            return build_preview(tool_name, tool_input, verdict, project=project)
         work = asyncio.to_thread(build_preview, tool_name, tool_input, verdict, project=project)
         try:
             async with asyncio.timeout(_PREVIEW_SECONDS):
@@ -461,24 +491,22 @@ class ToolGatekeeper:
         making it cut anything (replay skips those entries).
         """
         try:
-            await self._audit.log_tool_attempt(
-                session_id=session_id,
-                tool_name=tool_name,
-                tool_input=tool_input,
-                classification=self._derived(verdict).summary,
-                decision={
-                    "allowed": decision.allowed,
-                    "decision": verdict.decision.value,
-                    "layer": verdict.layer.value,
-                    "rule": verdict.rule,
-                    "reason": decision.reason,
-                    "approval": decision.approval,
-                    "approval_id": decision.approval_id,
-                    "learned_rules": list(decision.learned_rules),
+            derived = self._derived(verdict)
+            approved = self._pipeline.sandbox.approved_directories
+            # The fields of `AuditLogger.log_tool_attempt`, in its order, written
+            # without a turn of the event loop (`log_now` says why that is safe).
+            await self._audit.log_now(
+                "tool_attempt",
+                {
+                    "session_id": session_id,
+                    "tool_name": tool_name,
+                    "tool_input": tool_input,
+                    "classification": derived.summary,
+                    "decision": derived.recorded(decision),
+                    "cwd": str(cwd) if cwd is not None else (approved[0] if approved else None),
+                    "approved_directories": list(approved),
+                    "input_truncated": truncated,
                 },
-                cwd=str(cwd) if cwd is not None else self._approved_directory(None),
-                approved_directories=list(self._pipeline.sandbox.approved_directories),
-                input_truncated=truncated,
             )
         except Exception as error:  # noqa: BLE001 - an unrecorded decision must not allow
             logger.error("tool_attempt_not_logged", tool_name=tool_name, error=repr(error))
@@ -574,13 +602,15 @@ class ToolGatekeeper:
 
 
 class _Derived:
-    """A verdict's audit summary and, for an allow or a deny, the gate's final decision."""
+    """What the gate derives from a verdict alone: its audit summary and, for an allow
+    or a deny no person answers, the final decision and its audit fields."""
 
-    __slots__ = ("_summary", "final", "verdict")
+    __slots__ = ("_final", "_final_fields", "_summary", "verdict")
 
     def __init__(self, verdict: Verdict) -> None:
         self.verdict = verdict
-        self.final: GateDecision | None = None
+        self._final: GateDecision | None = None
+        self._final_fields: dict[str, Any] | None = None
         self._summary: dict[str, Any] | None = None
 
     @property
@@ -589,19 +619,53 @@ class _Derived:
             self._summary = _summary(self.verdict)
         return self._summary
 
-    def decision(self, base: dict[str, Any]) -> GateDecision:
+    def final(self) -> GateDecision:
         """The allow or deny of a verdict that needs no person (built once)."""
+        if self._final is None:
+            verdict = self.verdict
+            base = {
+                "classification": verdict.classification,
+                "decision": verdict.decision.value,
+                "layer": verdict.layer.value,
+                "rule": verdict.rule,
+                "risk_level": verdict.risk_level.value,
+                "risk_facts": verdict.risk_facts,
+            }
+            # Validated, not `model_construct`: pydantic's compiled validator is
+            # faster than `model_construct`, which resolves every default in Python.
+            if verdict.decision is Action.ALLOW:
+                self._final = GateDecision(allowed=True, reason=verdict.reason, **base)
+            else:
+                self._final = GateDecision(
+                    allowed=False,
+                    reason=f"Denied: {verdict.reason}",
+                    violation_type=verdict.violation_type or "policy",
+                    **base,
+                )
+        return self._final
+
+    def recorded(self, decision: GateDecision) -> dict[str, Any]:
+        """The `decision` field of the call's `tool_attempt` entry.
+
+        The audit log encodes it and keeps nothing, so the final decision's
+        fields are built once and shared by every reuse of the verdict.
+        """
+        if decision is self._final and self._final_fields is not None:
+            return self._final_fields
         verdict = self.verdict
-        if verdict.decision is Action.ALLOW:
-            self.final = GateDecision(allowed=True, reason=verdict.reason, **base)
-        else:
-            self.final = GateDecision(
-                allowed=False,
-                reason=f"Denied: {verdict.reason}",
-                violation_type=verdict.violation_type or "policy",
-                **base,
-            )
-        return self.final
+        fields = {
+            "allowed": decision.allowed,
+            "decision": verdict.decision.value,
+            "layer": verdict.layer.value,
+            "rule": verdict.rule,
+            "reason": decision.reason,
+            "approval": decision.approval,
+            "approval_id": decision.approval_id,
+            "learned_rules": list(decision.learned_rules),
+        }
+        if decision is self._final:
+            self._final_fields = fields
+        return fields
 
 
 async def _reviewed(
@@ -721,8 +785,25 @@ def _asking_parts(verdict: Verdict) -> list[tuple[int, CallPart]] | None:
     return asking
 
 
+_LOGGED_AS_IS = (bool, int, float, type(None))
+
+
 def _bounded_input(tool_input: Any) -> tuple[Any, bool]:
     """The input as logged, and whether logging cut anything (replay skips those)."""
+    if type(tool_input) is dict and len(tool_input) <= _MAX_ITEMS:
+        for key, value in tool_input.items():
+            if type(key) is not str or len(key) > _MAX_KEY:
+                break
+            if type(value) is str:
+                if not value.isascii():
+                    break
+            elif type(value) not in _LOGGED_AS_IS:
+                break
+        else:
+            # What agents send: a flat object of short keys and ASCII text or scalars.
+            # `_bounded` would keep every key and value as it is (the same objects),
+            # so its copy is this shallow one and nothing was cut.
+            return dict(tool_input), False
     logged = _bounded(tool_input)
     try:
         same = logged == tool_input
@@ -770,8 +851,8 @@ def _bounded(value: Any, depth: int = 0) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, Mapping):
-        items = list(value.items())[:50]
-        return {str(k)[:100]: _bounded(v, depth + 1) for k, v in items}
+        items = list(value.items())[:_MAX_ITEMS]
+        return {str(k)[:_MAX_KEY]: _bounded(v, depth + 1) for k, v in items}
     if isinstance(value, (list, tuple)):
-        return [_bounded(item, depth + 1) for item in list(value)[:50]]
+        return [_bounded(item, depth + 1) for item in list(value)[:_MAX_ITEMS]]
     return repr(value)[:200]

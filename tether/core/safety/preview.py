@@ -30,6 +30,7 @@ from tether.core.safety.programs import is_secret_name
 from tether.core.types import ApprovalPreview, PreviewPart
 
 __all__ = [
+    "FILE_FREE_PREVIEWS",
     "MASK",
     "ApprovalPreview",
     "PreviewPart",
@@ -293,6 +294,14 @@ def _input_preview(
         **_why(verdict),
     )
 
+
+# Tools whose preview is built from the call and its verdict alone: no file is read,
+# resolved or looked up, so building one cannot block (the gate builds these on the
+# event loop and the others in a thread, bounded in time). Every other builder
+# (edits, writes, notebooks, and the input preview, which shows paths relative to the
+# resolved project) touches the file system.
+FILE_FREE_PREVIEWS = frozenset({"Bash", "WebFetch"})
+"""Tools whose preview reads no file (safe to build without a thread)."""
 
 _BUILDERS: dict[str, _Builder] = {
     "Edit": _edit_preview,

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from tether.core.safety.facts import PathAccess, PathUse, RiskFact, RiskLevel
 from tether.core.safety.programs import (
+    SCANNED_PROGRAMS,
     Findings,
     analyze_program,
     is_block_device,
@@ -30,6 +32,7 @@ from tether.core.safety.registry import PRIVILEGED, REGISTRY, lookup, vet
 from tether.core.safety.registry.detect_code import DECODERS
 from tether.core.safety.registry.dev import UPLOADS
 from tether.core.safety.registry.environment import (
+    ASSIGNING_PROGRAMS,
     LOADS_CODE,
     SEARCH_PATHS,
     builtin_assignments,
@@ -44,6 +47,7 @@ from tether.core.safety.shell import ShellParser, SimpleCommand
 __all__ = [
     "CredentialPaths",
     "CredentialReader",
+    "Needs",
     "NestedShell",
     "Processor",
     "VetOptions",
@@ -51,6 +55,7 @@ __all__ = [
     "default_subcommand",
     "environment",
     "generic_paths",
+    "needs",
     "program_facts",
     "program_handler",
     "redirects",
@@ -62,6 +67,43 @@ __all__ = [
 
 Processor = Callable[[Findings], None]
 """One step of the analysis of a simple command: reads `findings.command`, adds to `findings`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """When a processor has anything to do: the analyzer calls it for no other command.
+
+    A processor declares one as its `needs` attribute, and the analyzer reads it
+    once, when it is built, into a plan per program (`CommandAnalyzer`). The
+    declaration is a promise: when the command has none of `fields` set, its
+    program is none of `programs`, and the findings so far have none of `found`,
+    the processor adds nothing and changes nothing. A processor without one runs
+    on every command.
+    """
+
+    fields: tuple[str, ...] = ()
+    """`SimpleCommand` fields any one of which, non-empty, makes it run."""
+    programs: frozenset[str] = frozenset()
+    """Programs (as the registry looks them up: `mkfs.ext4` is also `mkfs`) it runs for."""
+    found: tuple[str, ...] = ()
+    """`Findings` fields (what earlier processors found) any one of which, non-empty,
+    makes it run."""
+
+
+_P = TypeVar("_P", bound=Processor)
+
+
+def needs(
+    *fields: str, programs: Iterable[str] = (), found: tuple[str, ...] = ()
+) -> Callable[[_P], _P]:
+    """Declare what `processor` needs (`Needs`); it is returned unchanged otherwise."""
+    declared = Needs(fields, frozenset(programs), found)
+
+    def declare(processor: _P) -> _P:
+        processor.needs = declared  # type: ignore[attr-defined]
+        return processor
+
+    return declare
 
 
 class CredentialReader(Protocol):
@@ -106,7 +148,8 @@ def program_facts(f: Findings) -> None:
             f.text_path(c.program_text, "exec")
 
 
-program_handler: Processor = analyze_program
+# It runs only the detectors a spec names in `scan`: nothing for other programs.
+program_handler: Processor = needs(programs=SCANNED_PROGRAMS)(analyze_program)
 """What the program itself does: the program knowledge, as one processor (`analyze_program`)."""
 
 
@@ -127,6 +170,8 @@ class VetOptions:
         self._programs = programs
         self._paths = paths
         self._spec_of = programs.get if programs is not None else lookup
+        # It vets programs that have a spec, and does nothing for any other.
+        self.needs = Needs(programs=programs.names if programs is not None else frozenset(REGISTRY))
 
     def __call__(self, f: Findings) -> None:
         command = f.command
@@ -167,6 +212,8 @@ class NestedShell:
         facts_of: the facts of one command (the analyzer's own `analyze`).
     """
 
+    needs = Needs(found=("shell_strings",))  # it parses those strings and nothing else
+
     def __init__(
         self, parser: ShellParser, facts_of: Callable[[SimpleCommand], Sequence[RiskFact]]
     ) -> None:
@@ -184,6 +231,7 @@ class NestedShell:
                         f.fact(fact.kind, f"{f.command.program} runs: {fact.detail}")
 
 
+@needs("redirects")
 def redirects(f: Findings) -> None:
     """Files a command's redirects read and write, devices, and `/dev/tcp` connections."""
     for redirect in f.command.redirects:
@@ -202,6 +250,8 @@ def redirects(f: Findings) -> None:
                 f.fact("file_write", f"{f.command.text} {redirect.op} {target}")
 
 
+# Nothing set and nothing read is the only case it returns at once for (see below).
+@needs("assignments", "variables", programs=ASSIGNING_PROGRAMS)
 def environment(f: Findings) -> None:
     """The environment rule (registry/environment.py): assignments are judged."""
     c = f.command
@@ -240,6 +290,7 @@ def environment(f: Findings) -> None:
             f.fact("secret_env_use", f"{c.program or 'the shell'} uses ${secrets[0]}")
 
 
+@needs("wrapper_paths")
 def wrapper_paths(f: Findings) -> None:
     """Paths the wrappers' own options name (`env -C DIR`, `chroot DIR`, `time -o FILE`)."""
     for path, access in f.command.wrapper_paths:
@@ -252,6 +303,8 @@ class CredentialPaths:
     Args:
         paths: recognises credential files.
     """
+
+    needs = Needs(found=("paths",))  # it reads the paths found and nothing else
 
     def __init__(self, paths: CredentialReader) -> None:
         self._paths = paths
@@ -308,6 +361,7 @@ _DECLARERS = names("declare typeset local readonly export")
 _REMOTE = re.compile(r"^[\w.-]+:(?!/)|^[\w.-]+:/|://")
 
 
+@needs(programs=UPLOADS)
 def uploads(f: Findings) -> None:
     """`gh gist create .env`, `aws s3 cp .env s3://b/`: local files sent over the network."""
     command = f.command

@@ -19,8 +19,11 @@ from dataclasses import dataclass, field
 from tether.core.safety.shell_model import SimpleCommand, WalkContext
 from tether.core.safety.shell_words import Word
 from tether.core.safety.wrappers import (
+    EMBEDDING_PROGRAMS,
     EXEC_VARIABLES,
     Code,
+    Embedded,
+    Unwrapped,
     embedded_commands,
     program_name,
     unwrap,
@@ -119,9 +122,15 @@ def expand_command(
     assignments: tuple[tuple[str, str], ...],
     assignment_words: Sequence[Word],
 ) -> Expansion:
-    """The command `words` run in `ctx`, with what its wrappers and embedded code run."""
+    """The command `words` run in `ctx`, with what its wrappers and embedded code run.
+
+    One pass builds the command once. Most commands have no wrapper, no embedded
+    code and no environment to read: for them every step below past the record
+    is skipped by a test of what is empty, never by guessing from the words.
+    """
     texts = [w.text for w in words]
-    peeled = unwrap(texts)
+    first = program_name(texts[0]) if texts[0] else ""
+    peeled = unwrap(texts, first)
     if peeled.args_from_stdin and ctx.stdin_text is not None and ctx.stdin != "none":
         # `echo /etc/passwd | xargs cat`: what xargs reads is known, so are the arguments.
         words = [*words, *(Word(text) for text in ctx.stdin_text.split()[:64])]
@@ -129,62 +138,75 @@ def expand_command(
     index = peeled.program if peeled.program is not None else 0
     program_word = words[index]
     args = words[index + 1 :]
-    extra_assignments = tuple(
-        tuple(texts[i].split("=", 1)) for i in peeled.assignments if "=" in texts[i]
-    )
-    all_assignments = assignments + tuple((a[0], a[1]) for a in extra_assignments)
-    program = program_name(program_word.text) if program_word.text else ""
-    arg_texts = [a.text for a in args]
+    arg_texts = texts[index + 1 :]
+    all_assignments = assignments
+    if peeled.assignments:
+        all_assignments += tuple(
+            (name, value)
+            for name, value in (
+                texts[i].split("=", 1) for i in peeled.assignments if "=" in texts[i]
+            )
+        )
+    program = first
+    if index != 0:  # a wrapper was peeled: the program is a later word
+        program = program_name(program_word.text) if program_word.text else ""
     # A dynamic program is analysed by its best guess too (`$0 -c '...'` runs bash):
     # what that finds can deny; the dynamic mark already keeps it from being allowed.
-    embedded = embedded_commands(program, arg_texts)
+    embedded = embedded_commands(program, arg_texts) if program in EMBEDDING_PROGRAMS else None
 
+    nested: list[tuple[Code, Sequence[Word], str]] = []
+    if peeled.scripts:
+        nested.extend((code, words, program or "shell") for code in peeled.scripts)
+    if embedded is not None and embedded.scripts:
+        nested.extend((code, args, f"{program} code") for code in embedded.scripts)
     code_dynamic = program_word.dynamic
-    code_sources: list[str] = list(program_word.sources)
-    nested: list[tuple[Code, Sequence[Word], str]] = [
-        (code, words, program or "shell") for code in peeled.scripts
-    ]
-    nested.extend((code, args, f"{program} code") for code in embedded.scripts)
     for code, owner, _ in nested:
-        span = owner[code.start : code.end]
-        if any(w.dynamic for w in span):
+        if any(w.dynamic for w in owner[code.start : code.end]):
             code_dynamic = True
-            for w in span:
-                code_sources.extend(w.sources)
-    for w in words[: index + 1]:
-        code_sources.extend(w.sources)
 
-    substituted: list[str] = list(code_sources)
+    sources: list[str] = []
     variables: list[str] = []
-    for w in [*words, *assignment_words]:
-        substituted.extend(w.sources)
-        variables.extend(w.variables)
+    for w in words:
+        if w.sources:
+            sources.extend(w.sources)
+        if w.variables:
+            variables.extend(w.variables)
+    for w in assignment_words:
+        if w.sources:
+            sources.extend(w.sources)
+        if w.variables:
+            variables.extend(w.variables)
+    if sources:
+        sources = _substituted(words, index, nested, sources)
 
-    shell_code = [code.text for code in embedded.scripts]
+    flagged = [i for i, a in enumerate(args) if a.dynamic or a.glob or a.procsub]
     code_walked = (
-        len(shell_code) == 1
+        embedded is not None
+        and len(embedded.scripts) == 1
         and not code_dynamic
         and not program_word.dynamic
         and not peeled.args_from_stdin
         and not ctx.run_by
-        and is_walked_shell_code(program, arg_texts, shell_code[0])
+        and is_walked_shell_code(program, arg_texts, embedded.scripts[0].text)
     )
     command = SimpleCommand(
         program=program,
         program_text=program_word.text,
         args=tuple(arg_texts),
         dynamic_program=program_word.dynamic,
-        dynamic_args=tuple(i for i, a in enumerate(args) if a.dynamic),
-        glob_args=tuple(i for i, a in enumerate(args) if a.glob),
-        procsub_args=tuple(i for i, a in enumerate(args) if a.procsub),
+        dynamic_args=tuple(i for i in flagged if args[i].dynamic) if flagged else (),
+        glob_args=tuple(i for i in flagged if args[i].glob) if flagged else (),
+        procsub_args=tuple(i for i in flagged if args[i].procsub) if flagged else (),
         dynamic_code=code_dynamic,
         code_walked=code_walked,
-        substituted=tuple(dict.fromkeys(substituted)),
-        variables=tuple(dict.fromkeys(variables)),
+        substituted=tuple(dict.fromkeys(sources)) if sources else (),
+        variables=tuple(dict.fromkeys(variables)) if variables else (),
         assignments=all_assignments,
         redirects=ctx.redirects,
         wrappers=peeled.wrappers,
-        wrapper_paths=tuple((texts[i], access) for i, access in peeled.paths),
+        wrapper_paths=tuple((texts[i], access) for i, access in peeled.paths)
+        if peeled.paths
+        else (),
         wrapper_facts=peeled.facts,
         stdin=ctx.stdin,
         stdin_text=ctx.stdin_text,
@@ -203,10 +225,50 @@ def expand_command(
         expansion.problems.append(
             f"{flood} starts as many processes as it can: it may flood the machine"
         )
+    runs_more = embedded is not None and (embedded.argvs or embedded.stdin_script)
+    if all_assignments or nested or runs_more or program == "alias":
+        _nested_work(expansion, ctx, words, args, peeled, embedded, nested, code_walked)
+    return expansion
 
+
+def _substituted(
+    words: Sequence[Word],
+    index: int,
+    nested: Sequence[tuple[Code, Sequence[Word], str]],
+    sources: list[str],
+) -> list[str]:
+    """The programs substituted into the command, those that make its code first.
+
+    What makes the program word or the code it runs (`$(curl ...)` as the
+    program, inside a `bash -c` string) leads, then every word's in order.
+    """
+    code_sources: list[str] = list(words[index].sources)
+    for code, owner, _ in nested:
+        span = owner[code.start : code.end]
+        if any(w.dynamic for w in span):
+            for w in span:
+                code_sources.extend(w.sources)
+    for w in words[: index + 1]:
+        code_sources.extend(w.sources)
+    return code_sources + sources
+
+
+def _nested_work(
+    expansion: Expansion,
+    ctx: WalkContext,
+    words: Sequence[Word],
+    args: Sequence[Word],
+    peeled: Unwrapped,
+    embedded: Embedded | None,
+    nested: Sequence[tuple[Code, Sequence[Word], str]],
+    code_walked: bool,
+) -> None:
+    """The code and commands the command runs itself, in the order the walk takes them."""
+    command = expansion.command
+    program = command.program
     child = ctx._replace(depth=ctx.depth + 1, extra_args=(), subshell=True, run_by="")
     work = expansion.nested
-    for name, value, dynamic in _exec_assignments(all_assignments, words, peeled.assignments):
+    for name, value, dynamic in _exec_assignments(command.assignments, words, peeled.assignments):
         if not dynamic:
             work.append(
                 NestedScript(value, child._replace(source=f"${name}", stdin="none", redirects=()))
@@ -228,6 +290,8 @@ def expand_command(
         else:
             inner = child._replace(source=label, stdin="none", redirects=())
         work.append(NestedScript(code.text, inner))
+    if embedded is None:
+        return
     for start, end in embedded.argvs:
         # `{}` stands for each file found: under find's start paths, which the sandbox
         # checks, so it is left as a relative name rather than marked unknown.
@@ -239,7 +303,6 @@ def expand_command(
         work.append(
             NestedScript(ctx.stdin_text, child._replace(source=f"{program} <<", stdin="none"))
         )
-    return expansion
 
 
 def expand_assignments(

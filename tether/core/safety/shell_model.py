@@ -4,9 +4,12 @@ These are the types every stage shares: the walk builds `SimpleCommand`s, the
 expansion stage adds the ones hidden in wrappers and embedded code, and the
 analyzer's processors read them. They import nothing from the stages above.
 
-They are slotted frozen dataclasses, not pydantic models: the walk builds one per
-command, redirect and script on every fresh gate call, and nothing outside the
-analysis receives them (the classification handed on is a model of its own).
+They are not pydantic models: the walk builds one per command, redirect and
+script on every fresh gate call, and nothing outside the analysis receives them
+(the classification handed on is a model of its own). `SimpleCommand` and
+`Redirect` are named tuples: immutable like a frozen dataclass, but built in a
+fifth of the time (a frozen dataclass sets each of its 25 fields through
+`object.__setattr__`), and the expansion stage builds one per command.
 """
 
 from __future__ import annotations
@@ -27,8 +30,7 @@ __all__ = [
 StdinKind = Literal["none", "pipe", "heredoc", "herestring", "file"]
 
 
-@dataclass(frozen=True, slots=True)
-class Redirect:
+class Redirect(NamedTuple):
     """One redirection: `op` as written (`>`, `>>`, `<`, `&>`, `2>`), and its target."""
 
     op: str
@@ -47,8 +49,7 @@ class Redirect:
         return "<" in self.op
 
 
-@dataclass(frozen=True, slots=True)
-class SimpleCommand:
+class SimpleCommand(NamedTuple):
     """One command that would run, normalised.
 
     `program` is the basename in lower case after wrappers are peeled

@@ -9,8 +9,9 @@ indexes, so the caller keeps what it knows about each word (dynamic, glob).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tether.core.safety.options import Option, OptionSpec, ParsedArgs, parse_args
 from tether.core.safety.registry import commands_given_as_words
@@ -19,6 +20,7 @@ from tether.core.safety.registry.git import COMMAND_KEYS
 from tether.core.safety.registry.languages import INTERPRETERS, SHELLS
 
 __all__ = [
+    "EMBEDDING_PROGRAMS",
     "EXEC_VARIABLES",
     "INTERPRETERS",
     "SHELLS",
@@ -44,18 +46,23 @@ def program_name(word: str) -> str:
     Lower case because macOS file systems are case-insensitive (`RM` runs rm);
     `python3.12` is `python3`, `perl5.36` is `perl`.
     """
-    name = word.rsplit("/", 1)[-1].lower()
-    if name.endswith(".exe"):
+    if "/" in word:
+        word = word.rpartition("/")[2]
+    name = word.lower()
+    if name[-4:] == ".exe":
         name = name[:-4]
-    match = _VERSIONED.match(name)
+    # Only a name ending in a digit or a dot can carry a version (`_VERSIONED`).
+    match = _VERSIONED.match(name) if name[-1:] in _VERSION_END else None
     if match:
         base = match.group(1)
         return "python3" if base == "python" and name.startswith("python3") else base
     return name
 
 
-@dataclass(frozen=True, slots=True)
-class Code:
+_VERSION_END = frozenset("0123456789.")
+
+
+class Code(NamedTuple):
     """Shell code found in a command: the text, and the word range [start, end) it came from."""
 
     start: int
@@ -63,9 +70,11 @@ class Code:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Unwrapped:
-    """The result of peeling wrappers off a command's words."""
+class Unwrapped(NamedTuple):
+    """The result of peeling wrappers off a command's words.
+
+    A named tuple: one is built per simple command on every fresh gate call.
+    """
 
     wrappers: tuple[str, ...] = ()
     program: int | None = 0
@@ -179,13 +188,20 @@ _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _MAX_LAYERS = 16
 
 
-def unwrap(words: Sequence[str]) -> Unwrapped:
+def unwrap(words: Sequence[str], first: str | None = None) -> Unwrapped:
     """Peel wrappers (`sudo`, `env`, `nice`, `timeout`, `xargs`, `python -m` ...) off `words`.
 
-    `words[0]` is the program as written. The answer names the index of the
-    program finally run, every wrapper passed on the way, and what the
-    wrappers themselves touch (paths, environment, stdin arguments).
+    `words[0]` is the program as written (`first`, when given, is its
+    `program_name`, which the caller already knows). The answer names the
+    index of the program finally run, every wrapper passed on the way, and
+    what the wrappers themselves touch (paths, environment, stdin arguments).
     """
+    if not words:
+        return _NOTHING_RUN
+    name = first if first is not None else program_name(words[0])
+    step = _peel_one(name, words, 0)
+    if step is None:
+        return _UNWRAPPED  # the common case: the first word is the program
     wrappers: list[str] = []
     paths: list[tuple[int, str]] = []
     assignments: list[int] = []
@@ -193,18 +209,18 @@ def unwrap(words: Sequence[str]) -> Unwrapped:
     found_facts: list[str] = []
     from_stdin = False
     index = 0
-
-    def facts() -> tuple[str, ...]:
-        return tuple(dict.fromkeys(found_facts))
-
     for _ in range(_MAX_LAYERS):
-        if index >= len(words):
-            return Unwrapped(
-                tuple(wrappers), None, tuple(paths), tuple(assignments), (), from_stdin, facts()
-            )
-        name = program_name(words[index])
-        step = _peel_one(name, words, index)
         if step is None:
+            if index >= len(words):
+                return Unwrapped(
+                    tuple(wrappers),
+                    None,
+                    tuple(paths),
+                    tuple(assignments),
+                    (),
+                    from_stdin,
+                    _unique(found_facts),
+                )
             return Unwrapped(
                 tuple(wrappers),
                 index,
@@ -212,7 +228,7 @@ def unwrap(words: Sequence[str]) -> Unwrapped:
                 tuple(assignments),
                 tuple(scripts),
                 from_stdin,
-                facts(),
+                _unique(found_facts),
             )
         wrappers.append(step.label or name)
         paths.extend(step.paths)
@@ -229,9 +245,13 @@ def unwrap(words: Sequence[str]) -> Unwrapped:
                 tuple(assignments),
                 tuple(scripts),
                 from_stdin,
-                facts(),
+                _unique(found_facts),
             )
         index = step.next
+        step = None
+        if index < len(words):
+            name = program_name(words[index])
+            step = _peel_one(name, words, index)
     # More layers than any real command needs: keep the last position; the caller
     # sees the remaining wrapper as the program and judges it (unknown: not allowed).
     return Unwrapped(
@@ -241,8 +261,17 @@ def unwrap(words: Sequence[str]) -> Unwrapped:
         tuple(assignments),
         tuple(scripts),
         from_stdin,
-        facts(),
+        _unique(found_facts),
     )
+
+
+_UNWRAPPED = Unwrapped()
+"""No wrapper: the first word is the program (what `unwrap` built field by field before)."""
+_NOTHING_RUN = Unwrapped(program=None)
+
+
+def _unique(items: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
 
 
 @dataclass(slots=True)
@@ -419,59 +448,80 @@ def embedded_commands(program: str, args: Sequence[str]) -> Embedded:
     `args` excludes the program word; the ranges index into `args`.
     """
     found = Embedded()
-    if program in SHELLS:
-        _shell_embedded(args, found)
-    elif program == "eval" and args:
+    finder = _EMBEDDERS.get(program)
+    if finder is not None:
+        finder(program, args, found)
+    return found
+
+
+def _eval_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+    if args:
         found.scripts.append(_join_code(args, 0, len(args)))
-    elif program in {"su", "runuser"}:
-        parsed = parse_args(args, _SU_SPEC)
-        options = parsed.value_options("-c", "--command", "--session-command")
-        found.scripts.extend(_option_code(args, option) for option in options)
-    elif program == "sg" and len(args) >= 2:
+
+
+def _su_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+    parsed = parse_args(args, _SU_SPEC)
+    options = parsed.value_options("-c", "--command", "--session-command")
+    found.scripts.extend(_option_code(args, option) for option in options)
+
+
+def _sg_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+    if len(args) >= 2:
         command = 2 if args[1] == "-c" else 1
         if command < len(args):
             found.scripts.append(_join_code(args, command, command + 1))
-    elif program == "trap" and args and args[0] not in {"-p", "-l", "-", "--"}:
+
+
+def _trap_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+    if args and args[0] not in {"-p", "-l", "-", "--"}:
         found.scripts.append(_join_code(args, 0, 1))
-    elif program == "find":
-        _find_embedded(args, found)
-    elif program == "git":
-        _git_embedded(args, found)
-    elif program in {"ssh", "scp", "sftp"}:
-        _ssh_embedded(args, found)
-    elif program == "rsync":
-        _option_scripts(args, found, {"-e", "--rsh"})
-    elif program in {"tar", "gtar", "bsdtar"}:
-        _tar_embedded(args, found)
-    elif program == "zip":
-        _option_scripts(args, found, {"-TT", "--unzip-command"})
-    elif program == "go" and args[:1] in (["test"], ["run"], ["build"]):
+
+
+def _go_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+    if args[:1] in (["test"], ["run"], ["build"]):
         _option_scripts(args, found, {"-exec", "--exec", "-toolexec", "--toolexec"})
-    elif program in {"npm", "npx", "pnpm"}:
-        _option_scripts(args, found, {"-c", "--call"})
-        if program != "npx":
-            _package_exec(args, found)
-    elif program in {"yarn", "bun"}:
+
+
+def _node_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+    _option_scripts(args, found, {"-c", "--call"})
+    if program != "npx":
         _package_exec(args, found)
-    elif program == "systemd-run":
-        _systemd_run_embedded(args, found)
-    elif program in {"fd", "fdfind"}:
-        _fd_embedded(args, found)
-    elif program in {"rg", "ripgrep"}:
-        _option_scripts(args, found, {"--pre"})
-    elif program in {"sort", "gsort"}:
-        _option_scripts(args, found, {"--compress-program"})
-    elif program == "man":
-        _option_scripts(args, found, {"-P", "--pager", "--html", "-H"})
-    elif program in {"bat", "batcat", "delta", "git-delta"}:
-        _option_scripts(args, found, {"--pager"})
-    elif program == "nix-shell":
-        _option_scripts(args, found, {"--run", "--command"})
-    elif program == "nix" and args[:1] in (["develop"], ["shell"]):
+
+
+def _nix_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+    if args[:1] in (["develop"], ["shell"]):
         _nix_command(args, found)
-    elif program == "direnv" and args[:1] == ["exec"] and len(args) > 2:
+
+
+def _direnv_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+    if args[:1] == ["exec"] and len(args) > 2:
         found.argvs.append((2, len(args)))  # `direnv exec DIR CMD ARGS...`
-    return found
+
+
+def _options_running(*names: str) -> Callable[[str, Sequence[str], Embedded], None]:
+    """A finder for programs whose only embedded code is the value of `names` options."""
+    wanted = set(names)
+
+    def finder(program: str, args: Sequence[str], found: Embedded) -> None:
+        _option_scripts(args, found, wanted)
+
+    return finder
+
+
+def _args_only(
+    finder: Callable[[Sequence[str], Embedded], None],
+) -> Callable[[str, Sequence[str], Embedded], None]:
+    return lambda program, args, found: finder(args, found)
+
+
+def _table(
+    *entries: tuple[str | frozenset[str], Callable[[str, Sequence[str], Embedded], None]],
+) -> dict[str, Callable[[str, Sequence[str], Embedded], None]]:
+    table: dict[str, Callable[[str, Sequence[str], Embedded], None]] = {}
+    for programs, finder in entries:
+        for program in programs.split() if isinstance(programs, str) else sorted(programs):
+            table[program] = finder
+    return table
 
 
 def _nix_command(args: Sequence[str], found: Embedded) -> None:
@@ -715,3 +765,36 @@ def _after_key(option: str) -> str:
         if found and key.isalpha():
             return value.strip()
     return option
+
+
+# Program -> what finds the code it runs itself: a dict looked up once per command, so a
+# program that runs nothing of its own (most) costs one lookup, not a chain of tests.
+_EMBEDDERS = _table(
+    (SHELLS, _args_only(_shell_embedded)),
+    ("eval", _eval_embedded),
+    ("su runuser", _su_embedded),
+    ("sg", _sg_embedded),
+    ("trap", _trap_embedded),
+    ("find", _args_only(_find_embedded)),
+    ("git", _args_only(_git_embedded)),
+    ("ssh scp sftp", _args_only(_ssh_embedded)),
+    ("rsync", _options_running("-e", "--rsh")),
+    ("tar gtar bsdtar", _args_only(_tar_embedded)),
+    ("zip", _options_running("-TT", "--unzip-command")),
+    ("go", _go_embedded),
+    ("npm npx pnpm", _node_embedded),
+    ("yarn bun", _args_only(_package_exec)),
+    ("systemd-run", _args_only(_systemd_run_embedded)),
+    ("fd fdfind", _args_only(_fd_embedded)),
+    ("rg ripgrep", _options_running("--pre")),
+    ("sort gsort", _options_running("--compress-program")),
+    ("man", _options_running("-P", "--pager", "--html", "-H")),
+    ("bat batcat delta git-delta", _options_running("--pager")),
+    ("nix-shell", _options_running("--run", "--command")),
+    ("nix", _nix_embedded),
+    ("direnv", _direnv_embedded),
+)
+
+EMBEDDING_PROGRAMS: frozenset[str] = frozenset(_EMBEDDERS)
+"""The programs that may run code of their own (`bash -c`, `find -exec`, `git -c`):
+for any other program `embedded_commands` finds nothing."""

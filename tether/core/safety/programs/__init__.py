@@ -21,6 +21,7 @@ from tether.core.safety.programs.base import (
     is_secret_name,
 )
 from tether.core.safety.registry import (
+    REGISTRY,
     detect_cloud,
     detect_code,
     detect_git,
@@ -30,6 +31,7 @@ from tether.core.safety.registry import (
 )
 
 __all__ = [
+    "SCANNED_PROGRAMS",
     "Findings",
     "analyze_program",
     "detectors",
@@ -48,6 +50,10 @@ def detectors() -> dict[str, Handler]:
         **detect_git.DETECTORS,
         **detect_packages.DETECTORS,
     }
+
+
+SCANNED_PROGRAMS: frozenset[str] = frozenset(name for name, spec in REGISTRY.items() if spec.scan)
+"""The programs whose spec names whole-call detectors: `analyze_program` runs none for others."""
 
 
 def analyze_program(findings: Findings) -> None:

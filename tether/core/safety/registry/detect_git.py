@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from tether.core.safety.options import ParsedArgs, is_option, parse_option
@@ -81,10 +80,24 @@ class _Call:
         return found
 
 
-@lru_cache(maxsize=512)
+_last: tuple[tuple[str, ...], _Call] | None = None
+
+
 def _call(args: tuple[str, ...]) -> _Call:
-    """The reading of one call, shared by the three detectors (kept for the same words)."""
-    return _Call(args)
+    """The reading of one call, shared by the three detectors of that call.
+
+    Kept only for the very same arguments object (`is`, not `==`): the detectors
+    of one command read its one `args` tuple, while every fresh call parses into
+    new tuples, so nothing read for one gate call is reused by another (a memo
+    keyed on the words would make a fresh call cheaper than it is).
+    """
+    global _last
+    last = _last
+    if last is not None and last[0] is args:
+        return last[1]
+    call = _Call(args)
+    _last = (args, call)
+    return call
 
 
 def git_settings(f: Findings) -> None:

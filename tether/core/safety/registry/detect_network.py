@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from tether.core.safety.options import OptionSpec, ParsedArgs, parse_args
@@ -44,14 +43,23 @@ Detector = Callable[["Findings"], None]
 def parse_root(f: Findings, spec: Node) -> ParsedArgs:
     """The call's options and operands, read with the syntax of `spec` (its root).
 
-    Several detectors of one call read it: the reading is kept for the same words.
+    Several detectors of one call read it: the reading is kept for the very same
+    arguments object and syntax (`is`, not `==`), so it is shared by the detectors
+    of one command and never carried from one gate call to the next (every fresh
+    call parses into new tuples).
     """
-    return _parsed(f.command.args, spec.parsing)
+    global _last
+    args = f.command.args
+    syntax = spec.parsing
+    last = _last
+    if last is not None and last[0] is args and last[1] is syntax:
+        return last[2]
+    parsed = parse_args(args, syntax)
+    _last = (args, syntax, parsed)
+    return parsed
 
 
-@lru_cache(maxsize=512)
-def _parsed(args: tuple[str, ...], syntax: OptionSpec) -> ParsedArgs:
-    return parse_args(args, syntax)
+_last: tuple[tuple[str, ...], OptionSpec, ParsedArgs] | None = None
 
 
 def _spec(f: Findings) -> Node:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "ASSIGNING_PROGRAMS",
     "EXEC_VARIABLES",
     "HARMLESS_VALUES",
     "LOADS_CODE",
@@ -169,6 +170,10 @@ _READERS = {
     "readarray": _MAPFILE_VALUES,
     "getopts": frozenset[str](),
 }
+
+
+ASSIGNING_PROGRAMS: frozenset[str] = _DECLARERS | {"printf"} | frozenset(_READERS)
+"""The builtins `builtin_assignments` reads: for any other program it finds no name."""
 
 
 def builtin_assignments(program: str, args: tuple[str, ...]) -> tuple[list[str], list[str]]:

@@ -63,6 +63,11 @@ class ProgramLookup:
         return program in self._added
 
     @property
+    def names(self) -> frozenset[str]:
+        """Every name `get` finds a spec for by itself (a family member finds its family's)."""
+        return frozenset(self._base) | frozenset(self._added)
+
+    @property
     def added(self) -> tuple[str, ...]:
         """The names of the programs plugins described."""
         return tuple(self._added)

@@ -11,6 +11,7 @@ option values by role.
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
 from tether.core.safety.facts import PathUse
@@ -55,7 +56,9 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     passed_on = 0
     """Operands after `--`: handed to another program (`npm test -- --watch`), not targets."""
     options: list[tuple[Option, Node]] = []
-    parsed = ParsedArgs()
+    parsed: ParsedArgs | None = None
+    detecting = bool(root.detect)
+    """A node on the path names detectors to run on the call."""
     index = 0
     count = len(args)
     while index < count:
@@ -68,22 +71,25 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             operands.extend((i, args[i]) for i in range(index + 1, count))
             passed_on = count - index - 1
             break
-        if is_option(arg) and (node.words or _whole_word(arg, node)):
-            index = _word_option(f, args, index, node, options)
-            continue
-        if is_option(arg) and not (not node.numeric and _negative_number(arg, node)):
-            before = len(parsed.options)
-            index = parse_option(args, index, node.parsing, parsed)
-            for option in parsed.options[before:]:
-                options.append((option, node))
-                spec = node.options.get(option.name)
-                if spec is None:
-                    continue
-                if spec.second is not None:
-                    index = _second_word(f, args, index, node, option, options)
-                elif spec.role == "argv" and option.value is None:
-                    index = _command_end(args, index) + 1  # `fd -x cmd {} ;`: cmd's words
-            continue
+        if is_option(arg):
+            if node.words or _whole_word(arg, node):
+                index = _word_option(f, args, index, node, options)
+                continue
+            if node.numeric or not _negative_number(arg, node):
+                if parsed is None:
+                    parsed = ParsedArgs()
+                before = len(parsed.options)
+                index = parse_option(args, index, node.parsing, parsed)
+                for option in parsed.options[before:]:
+                    options.append((option, node))
+                    spec = node.options.get(option.name)
+                    if spec is None:
+                        continue
+                    if spec.second is not None:
+                        index = _second_word(f, args, index, node, option, options)
+                    elif spec.role == "argv" and option.value is None:
+                        index = _command_end(args, index) + 1  # `fd -x cmd {} ;`: cmd's words
+                continue
         if node.subs and not operands:
             child = node.subs.get(arg.lower() if node.nocase else arg)
             if child is None and node.other is not None:
@@ -91,6 +97,7 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                 child = node.other
             if child is not None:
                 node = child
+                detecting = detecting or bool(node.detect)
                 path.append(node)
                 words.append(arg)
                 index += 1
@@ -103,7 +110,7 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
         index += 1
     # Option values are always named by role (`--config=/tmp/x`, `-C DIR`), also for a
     # program whose handler names its operands: the spec is where options are known.
-    cleared = _options(f, options, True)
+    cleared = _options(f, options, True) if options else _NOTHING_CLEARED
     own = len(operands) - passed_on
     if node.facts or (own > 0 and node.operand_facts):
         detail = f"{command.text} ({command.program} {' '.join(words)})".rstrip()
@@ -126,12 +133,16 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
         target=target,
         cleared=cleared,
     )
-    detectors = [name for step in path for name in step.detect]
-    if detectors:
+    if detecting:
         call = Call(tuple(path), tuple(words), tuple(o for o, _ in options), tuple(operands))
-        for name in detectors:
-            DETECTORS[name](f, call)
-    return (*words, *(text for _, text in operands))[:3]
+        for step in path:
+            for name in step.detect:
+                DETECTORS[name](f, call)
+    return (*words, *[text for _, text in operands[:3]])[:3]
+
+
+_NOTHING_CLEARED: frozenset[str] = frozenset()
+"""What no option clears: the answer for a call without options."""
 
 
 def _passed_options(
@@ -211,7 +222,7 @@ def _negative_number(arg: str, node: Node) -> bool:
     return arg[1:].isdigit() and "-" + arg[1] not in node.options
 
 
-def _options(f: Findings, options: list[tuple[Option, Node]], name_paths: bool) -> set[str]:
+def _options(f: Findings, options: list[tuple[Option, Node]], name_paths: bool) -> AbstractSet[str]:
     command = f.command
     cleared: set[str] = set()
     for option, node in options:
@@ -278,7 +289,7 @@ def _operands(
     *,
     pattern_given: bool = False,
     target: bool = False,
-    cleared: set[str] | None = None,
+    cleared: AbstractSet[str] = _NOTHING_CLEARED,
 ) -> None:
     command = f.command
     roles = node.operands
@@ -312,7 +323,7 @@ def _operands(
             if role == "write" and text in _QUIET:
                 continue
             f.arg(index, _OPERAND_ACCESS[role])  # type: ignore[arg-type]
-    if written and "file_write" not in (cleared or ()):
+    if written and "file_write" not in cleared:
         f.fact("file_write")  # `gzip -c x` names x, but writes only to stdout
 
 
