@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tether.core.safety.classify import CallPart
+from tether.core.safety.facts import PathUse
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.core.safety.policy import Action
 
@@ -160,3 +163,54 @@ def test_listing_a_secret_shows_only_its_name(
     (project_dir / ".env").write_text("KEY=1\n")
     assert bash(make_pipeline(), "ls -a .*").decision is Action.ALLOW
     assert bash(make_pipeline(), "cat .*").decision is Action.DENY
+
+
+def test_the_checked_part_keeps_every_field_of_the_classified_part() -> None:
+    """The path check rebuilds each part field by field: a field added to CallPart is
+    added there too (`SafetyPipeline._check_paths`), or this fails."""
+    assert [field.name for field in dataclasses.fields(CallPart)] == [
+        "program",
+        "subcommand",
+        "text",
+        "facts",
+        "paths",
+        "resolved",
+        "subshell",
+        "args",
+        "opaque",
+    ]
+
+
+def test_a_path_named_twice_in_a_call_is_looked_up_once(make_pipeline: MakePipeline) -> None:
+    pipeline = make_pipeline()
+    probes: list[tuple[str, str | None]] = []
+    pipeline.sandbox.record_probes(probes)
+    pipeline.sandbox.check_uses(
+        [PathUse("src/app.py", "read"), PathUse("src/app.py", "read")],
+        pipeline.sandbox.approved_directories[0],
+    )
+    once = len(probes)
+    pipeline.sandbox.check_uses(
+        [PathUse("src/app.py", "read")], pipeline.sandbox.approved_directories[0]
+    )
+    pipeline.sandbox.record_probes(None)
+    assert once == len(probes) - once == 2  # src, then src/app.py
+
+
+def test_a_symlink_changed_between_two_calls_changes_the_decision(
+    make_pipeline: MakePipeline, project_dir: Path, tmp_path: Path
+) -> None:
+    """Nothing of a call's path checks outlives the call: the next call looks again."""
+    pipeline = make_pipeline()
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    link = project_dir / "link"
+    link.symlink_to(project_dir / "src")
+    command = {"command": "cat link/app.py && head link/app.py"}
+    assert pipeline.decide("Bash", command).decision is Action.ALLOW
+    link.unlink()
+    link.symlink_to(outside)
+    pipeline.clear_caches()
+    verdict = pipeline.decide("Bash", command)
+    assert verdict.decision is Action.DENY
+    assert verdict.layer is Layer.SANDBOX

@@ -56,6 +56,30 @@ def part(program: str | None = "ls", *facts: str, **fields: Any) -> CallPart:
             False,
             id="subcommand-two-words",
         ),
+        P(
+            {"programs": ["npm"], "subcommands": ["test", "run test"]},
+            part("npm", subcommand=("run", "test", "-x")),
+            True,
+            id="subcommand-two-words-prefix",
+        ),
+        P(
+            {"programs": ["git"], "subcommands": ["status"]},
+            part("git"),
+            False,
+            id="subcommand-none-given",
+        ),
+        P(
+            {"programs": ["git"], "subcommands": ["status"]},
+            part("git", subcommand=("statusx",)),
+            False,
+            id="subcommand-whole-word",
+        ),
+        P(
+            {"programs": ["git"], "subcommands": ["", "status"]},
+            part("git", subcommand=("push",)),
+            True,
+            id="subcommand-empty-matches-any",
+        ),
         P({"command_patterns": [r"^ls\b"]}, part("ls", text="ls -la"), True, id="pattern"),
         P({"command_patterns": ["^rm"]}, part("ls"), False, id="pattern-miss"),
         P(

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tether.core.safety.tools import MAX_COMMAND_CHARS, ToolKind, tool_kind, validate_input
+from tether.core.safety.tools import (
+    MAX_COMMAND_CHARS,
+    MAX_PATH_CHARS,
+    TOOLS,
+    ToolKind,
+    tool_kind,
+    validate_input,
+)
 
 P = pytest.param
 
@@ -143,3 +153,114 @@ def test_lone_surrogates_anywhere_deny(tool_name: str, tool_input: dict[str, Any
 def test_empty_required_text_denies(tool_name: str, tool_input: dict[str, Any]) -> None:
     problems = validate_input(tool_name, tool_input)
     assert [p.action for p in problems] == ["deny"]
+
+
+# Values chosen to sit on every edge the check draws: types, emptiness, limits, bytes.
+_EDGE_TEXT = [
+    "",
+    " ",
+    "\t\n",
+    "ls -la",
+    "src/app.py",
+    "caf\u00e9",
+    "\u3000",
+    "ls\x00",
+    "\ud800",
+    "a\udfffb",
+    "x" * MAX_PATH_CHARS,
+    "x" * (MAX_PATH_CHARS + 1),
+    "p" * 10_001,
+    "c" * (MAX_COMMAND_CHARS + 1),
+]
+_values = st.recursive(
+    st.sampled_from(_EDGE_TEXT)
+    | st.text(max_size=8)
+    | st.integers()
+    | st.floats()
+    | st.booleans()
+    | st.none(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=4,
+)
+_field_names = st.sampled_from(
+    [*sorted({field for spec in TOOLS.values() for field in spec.fields}), "_host", "x"]
+)
+
+
+class _Key(str):
+    """A field name that is text, but not plain `str`."""
+
+    __slots__ = ()
+
+
+_BY_TYPE = {
+    "str": st.sampled_from(_EDGE_TEXT) | st.text(max_size=6),
+    "number": st.integers() | st.floats() | st.sampled_from([float("nan"), float("-inf"), True]),
+    "bool": st.booleans() | st.sampled_from([0, 1, "true"]),
+    "list": st.lists(_values, max_size=2),
+}
+
+
+@st.composite
+def _calls(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
+    """A call to a known tool, most fields plain values of about the right type."""
+    tool_name = draw(st.sampled_from([*TOOLS, "TodoWrite", "mcp__x__y", "Nope"]))
+    spec = TOOLS.get(tool_name)
+    fields: dict[str, Any] = {}
+    for field, (kind, _) in spec.fields.items() if spec is not None else ():
+        if draw(st.integers(0, 3)) == 0:
+            continue  # left out (required or not)
+        fields[field] = draw(_BY_TYPE.get(kind, _values) if draw(st.integers(0, 9)) else _values)
+    if draw(st.integers(0, 5)) == 0:
+        name = draw(_field_names)
+        fields[draw(st.sampled_from([name, _Key(name)]))] = draw(_values)
+    return tool_name, fields
+
+
+@settings(
+    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(call=_calls())
+def test_a_plain_object_gets_the_problems_the_full_check_finds(
+    call: tuple[str, dict[str, Any]],
+) -> None:
+    """The quick path for plain objects answers as the full check of the same fields does.
+
+    A mapping that is not a dict always takes the full check.
+    """
+    tool_name, fields = call
+    assert validate_input(tool_name, fields) == validate_input(tool_name, MappingProxyType(fields))
+
+
+_EDGES: list[Any] = [
+    *_EDGE_TEXT,
+    0,
+    -1.5,
+    10**30,
+    float("nan"),
+    float("inf"),
+    True,
+    None,
+    [],
+    ["a"],
+    {},
+    {"a": "\ud800"},
+    _Key("ls"),
+]
+
+
+def test_every_edge_of_every_field_gets_the_problems_the_full_check_finds() -> None:
+    """Each field of each tool given each edge value (the others valid): both paths agree."""
+    valid = {"str": "ok", "number": 1, "bool": True, "list": []}
+    for tool_name, spec in TOOLS.items():
+        base = {field: valid[kind] for field, (kind, _) in spec.fields.items()}
+        for field in [*spec.fields, "_host", _Key("command")]:
+            for value in _EDGES:
+                call = {**base, field: value}
+                assert validate_input(tool_name, call) == validate_input(
+                    tool_name, MappingProxyType(call)
+                ), (tool_name, field, value)
+            rest = {name: value for name, value in base.items() if name != field}
+            assert validate_input(tool_name, rest) == validate_input(
+                tool_name, MappingProxyType(rest)
+            ), (tool_name, "without", field)

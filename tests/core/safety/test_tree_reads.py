@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shlex
 import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tether.app import build_safety_pipeline
 from tether.core.config import ConfigError, load_config
@@ -306,3 +309,18 @@ def test_bad_bounds_are_refused_naming_the_variable(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=name):
         load_config(approved_directories=(tmp_path,))
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(list("ab-r =#;|$*\t\n\r\x0b\x0c\xa0\u2003'\"\\")), max_size=16
+    )
+)
+def test_a_command_is_read_into_the_words_shlex_finds(text: str) -> None:
+    """The quick split of text without quotes or backslashes gives shlex's words."""
+    try:
+        expected: list[str] | None = shlex.split(text)[1:]
+    except ValueError:
+        expected = None
+    assert tree_reads._words(text) == expected

@@ -14,7 +14,8 @@ Three kinds, each matched without a chance to freeze the event loop:
 - `commands:` globs (`npm run *`, `docker compose up`) are matched word by
   word against a command's normalised words (`command_glob_match`).
 - path globs (`src/**`, `*.pem`) are matched segment by segment
-  (`path_glob_match`), so `**` costs a table of segments, never backtracking.
+  (`path_glob_match`, or `PathGlob` compiled once), so `**` costs a table of
+  segments, never backtracking.
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ import fnmatch
 import re
 import re._constants as sre_constants  # type: ignore[import-not-found]  # no stubs for re internals
 import re._parser as sre_parse  # type: ignore[import-not-found]  # the stdlib regex parser
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
 __all__ = [
     "MAX_REPEAT_COUNT",
     "REGEX_TEXT_LIMIT",
+    "CommandGlob",
+    "PathGlob",
     "command_glob_match",
     "command_glob_problem",
     "path_glob_match",
@@ -309,40 +312,64 @@ def path_glob_match(pattern: str, path: str) -> bool:
     anchored at the root, any other matches trailing segments; `**` spans
     directories; `*`, `?` and `[...]` stay within one segment.
     """
-    anchored = pattern.startswith("/")
-    wanted = _segments(pattern.lower())
-    have = _segments(path.lower())
-    if not wanted:
-        return anchored and not have
-    if anchored:
-        return _match_segments(wanted, tuple(have))
-    return any(_match_segments(wanted, tuple(have[start:])) for start in range(len(have)))
+    return _path_glob(pattern).match(path)
+
+
+class PathGlob:
+    """A path glob compiled once (a policy rule's, a learned rule's): `match` as `path_glob_match`.
+
+    Args:
+        pattern: the glob, as `path_glob_match` takes it.
+    """
+
+    __slots__ = ("_anchored", "_segments")
+
+    def __init__(self, pattern: str) -> None:
+        self._anchored = pattern.startswith("/")
+        self._segments = tuple(
+            None if segment == "**" else _word_matcher(segment)
+            for segment in _segments(pattern.lower())
+        )
+
+    def match(self, path: str) -> bool:
+        """Whether `path` matches the glob."""
+        have = _segments(path.lower())
+        if not self._segments:
+            return self._anchored and not have
+        if self._anchored:
+            return _match_segments(self._segments, have)
+        return any(_match_segments(self._segments, have[start:]) for start in range(len(have)))
 
 
 def _segments(text: str) -> tuple[str, ...]:
     return tuple(part for part in text.split("/") if part and part != ".")
 
 
-def _match_segments(pattern: tuple[str, ...], path: tuple[str, ...]) -> bool:
+_Segment = Callable[[str], bool]
+"""One segment (or word) of a compiled glob; None stands for `**` (or a lone `*` word)."""
+
+
+def _match_segments(pattern: tuple[_Segment | None, ...], path: tuple[str, ...]) -> bool:
     """Segment matching with `**`, as a table over (pattern index, path index): no backtracking."""
     reach = {0}
     for segment in pattern:
-        if segment == "**":
+        if segment is None:
             start = min(reach, default=None)
             reach = set(range(start, len(path) + 1)) if start is not None else set()
         else:
-            reach = {p + 1 for p in reach if p < len(path) and _segment_match(segment, path[p])}
+            reach = {p + 1 for p in reach if p < len(path) and segment(path[p])}
         if not reach:
             return False
     return len(path) in reach
 
 
-@lru_cache(maxsize=4096)
-def _segment_match(pattern: str, segment: str) -> bool:
+def _word_matcher(pattern: str) -> _Segment:
+    """One segment or word of a glob: equality, or `fnmatchcase` compiled once."""
     if not any(c in pattern for c in "*?["):
-        return pattern == segment
+        return pattern.__eq__
     # fnmatch translates `*` with lookahead groups that do not backtrack.
-    return fnmatch.fnmatchcase(segment, pattern)
+    search = re.compile(fnmatch.translate(pattern)).match
+    return lambda text: search(text) is not None
 
 
 def command_glob_problem(pattern: str) -> str | None:
@@ -375,24 +402,36 @@ def command_glob_match(pattern: str, words: Sequence[str]) -> bool:
     Word by word: a lone `*` word matches any number of words (including none),
     other words match one word each (with `*`, `?`, `[...]` inside it).
     """
-    wanted = tuple(pattern.split())
-    return _match_words(wanted, tuple(words))
+    return _command_glob(pattern).match(words)
 
 
-def _match_words(pattern: tuple[str, ...], words: tuple[str, ...]) -> bool:
-    reach = {0}
-    for segment in pattern:
-        if segment == "*":
-            start = min(reach, default=None)
-            reach = set(range(start, len(words) + 1)) if start is not None else set()
-        else:
-            reach = {p + 1 for p in reach if p < len(words) and _word_match(segment, words[p])}
-        if not reach:
-            return False
-    return len(words) in reach
+# Keyed by the patterns rules are written in (static data, never a call's words): a
+# caller matching by pattern text compiles each pattern once.
+@lru_cache(maxsize=1024)
+def _path_glob(pattern: str) -> PathGlob:
+    return PathGlob(pattern)
 
 
-def _word_match(pattern: str, word: str) -> bool:
-    if not any(c in pattern for c in "*?["):
-        return pattern == word
-    return fnmatch.fnmatchcase(word, pattern)
+@lru_cache(maxsize=1024)
+def _command_glob(pattern: str) -> CommandGlob:
+    return CommandGlob(pattern)
+
+
+class CommandGlob:
+    """A `commands:` glob compiled once: `match` as `command_glob_match`.
+
+    Args:
+        pattern: the glob, as `command_glob_match` takes it.
+    """
+
+    __slots__ = ("_words",)
+
+    def __init__(self, pattern: str) -> None:
+        self._words = tuple(
+            None if word == "*" else _word_matcher(word) for word in pattern.split()
+        )
+
+    def match(self, words: Sequence[str]) -> bool:
+        """Whether a command's normalised `words` match the glob."""
+        # A lone `*` word spans any number of words, as `**` spans path segments.
+        return _match_segments(self._words, tuple(words))

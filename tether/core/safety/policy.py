@@ -29,7 +29,7 @@ import posixpath
 import re
 import shlex
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -41,9 +41,9 @@ from tether.core.safety.facts import FACTS, NEVER_AUTO_ALLOWED, RiskFact, RiskLe
 from tether.core.safety.floor import FLOOR_LAYER, FLOOR_RULE, floor_fact
 from tether.core.safety.patterns import (
     REGEX_TEXT_LIMIT,
-    command_glob_match,
+    CommandGlob,
+    PathGlob,
     command_glob_problem,
-    path_glob_match,
     path_glob_problem,
     regex_problem,
 )
@@ -60,6 +60,7 @@ __all__ = [
     "PolicyRule",
     "PolicySettings",
     "RuleExamples",
+    "RuleIndex",
 ]
 
 
@@ -249,56 +250,66 @@ class _Matcher:
 
     Pydantic models reach private attributes through `__getattr__`; on the
     gate's hot path (every rule, every part, every call) that cost dominated,
-    so the engine matches with these instead.
+    so the engine matches with these instead. Globs are compiled once here:
+    matching them is a regex match, the same test `fnmatch.fnmatchcase` makes.
     """
 
     rule: PolicyRule
     allows: bool
     tools: frozenset[str]
-    tool_globs: tuple[str, ...]
+    tool_globs: tuple[Callable[[str], object], ...]
     programs: frozenset[str]
-    program_globs: tuple[str, ...]
+    program_globs: tuple[Callable[[str], object], ...]
     subcommands: tuple[tuple[str, ...], ...]
-    commands: tuple[str, ...]
+    first_words: frozenset[str]
+    """The one-word subcommands: a set lookup for the common case."""
+    longer: tuple[tuple[str, ...], ...]
+    """The other subcommands (several words, or none), compared as prefixes."""
+    commands: tuple[CommandGlob, ...]
     patterns: tuple[re.Pattern[str], ...]
-    paths: tuple[str, ...]
+    paths: tuple[PathGlob, ...]
     facts: frozenset[str]
     min_rank: int | None
 
     @classmethod
     def of(cls, rule: PolicyRule) -> _Matcher:
         programs = [p.lower() for p in rule.programs]
+        subcommands = tuple(tuple(_split_words(s)) for s in rule.subcommands)
         return cls(
             rule=rule,
             allows=rule.action is Action.ALLOW,
             tools=frozenset(t for t in rule.tools if not _is_glob(t)),
-            tool_globs=tuple(t for t in rule.tools if _is_glob(t)),
+            tool_globs=tuple(_glob_matcher(t) for t in rule.tools if _is_glob(t)),
             programs=frozenset(p for p in programs if not _is_glob(p)),
-            program_globs=tuple(p for p in programs if _is_glob(p)),
-            subcommands=tuple(tuple(_split_words(s)) for s in rule.subcommands),
-            commands=rule.commands,
+            program_globs=tuple(_glob_matcher(p) for p in programs if _is_glob(p)),
+            subcommands=subcommands,
+            first_words=frozenset(s[0] for s in subcommands if len(s) == 1),
+            longer=tuple(s for s in subcommands if len(s) != 1),
+            commands=tuple(CommandGlob(c) for c in rule.commands),
             patterns=tuple(re.compile(p) for p in rule.command_patterns),
-            paths=rule.path_patterns,
+            paths=tuple(PathGlob(p) for p in rule.path_patterns),
             facts=frozenset(rule.risk_facts),
             min_rank=rule.min_risk_level.rank if rule.min_risk_level is not None else None,
         )
 
     def matches(self, tool_name: str, part: CallPart, kinds: frozenset[str], rank: int) -> bool:
         if (self.tools or self.tool_globs) and not (
-            tool_name in self.tools
-            or any(fnmatch.fnmatchcase(tool_name, g) for g in self.tool_globs)
+            tool_name in self.tools or any(g(tool_name) for g in self.tool_globs)
         ):
             return False
         if self.programs or self.program_globs:
             program = part.program
             if program is None or not (
-                program in self.programs
-                or any(fnmatch.fnmatchcase(program, g) for g in self.program_globs)
+                program in self.programs or any(g(program) for g in self.program_globs)
             ):
                 return False
         if self.subcommands:
+            # Any subcommand a prefix of the part's: one word, a set lookup; else compared.
             words = part.subcommand
-            if not any(words[: len(s)] == s for s in self.subcommands):
+            if not (
+                (words and words[0] in self.first_words)
+                or any(words[: len(s)] == s for s in self.longer)
+            ):
                 return False
         if self.facts and not self.facts & kinds:
             return False
@@ -317,7 +328,7 @@ class _Matcher:
             # A wildcard vouches only for words the analysis understood.
             return False
         words = (part.program, *part.args)
-        return any(command_glob_match(pattern, words) for pattern in self.commands)
+        return any(pattern.match(words) for pattern in self.commands)
 
     def _matches_pattern(self, text: str) -> bool:
         if len(text) > REGEX_TEXT_LIMIT:
@@ -329,7 +340,86 @@ class _Matcher:
     def _matches_path(self, part: CallPart) -> bool:
         candidates = [posixpath.normpath(use.path) for use in part.paths if use.path]
         candidates.extend(part.resolved)
-        return any(path_glob_match(p, c) for p in self.paths for c in candidates)
+        return any(p.match(c) for p in self.paths for c in candidates)
+
+
+class RuleIndex:
+    """One file's rules, compiled, and indexed by what each one can match.
+
+    A rule naming only literal programs can match only a part running one of
+    them; one naming fact kinds only a part carrying one; one naming only
+    literal tools only a call to one. Each rule is filed under one of those
+    keys (the first that applies, in that order), or else among the rules
+    that every part must try. A part's candidates are the union of its keys'
+    rules, tried in file order: every rule left out could not have matched,
+    so the first candidate that matches is the file's first match, exactly
+    as a scan of every rule finds it (`Policy.first_match`, the reference the
+    tests compare it with). Rules are bits of an int: the union is an `|`,
+    and taking the lowest bit first keeps file order.
+
+    Args:
+        rules: the file's rules, in order.
+    """
+
+    __slots__ = ("_always", "_by_fact", "_by_program", "_by_tool", "_matchers")
+
+    def __init__(self, rules: Sequence[PolicyRule]) -> None:
+        self._matchers = tuple(_Matcher.of(rule) for rule in rules)
+        self._always = 0
+        self._by_program: dict[str, int] = {}
+        self._by_fact: dict[str, int] = {}
+        self._by_tool: dict[str, int] = {}
+        for position, matcher in enumerate(self._matchers):
+            bit = 1 << position
+            if matcher.programs and not matcher.program_globs:
+                keys, index = matcher.programs, self._by_program
+            elif matcher.facts:
+                keys, index = matcher.facts, self._by_fact
+            elif matcher.tools and not matcher.tool_globs:
+                keys, index = matcher.tools, self._by_tool
+            else:
+                self._always |= bit
+                continue
+            for key in keys:
+                index[key] = index.get(key, 0) | bit
+
+    def first_match(
+        self,
+        tool_name: str,
+        part: CallPart,
+        kinds: frozenset[str] | None = None,
+        rank: int | None = None,
+    ) -> PolicyRule | None:
+        """The first rule matching `part` of a call to `tool_name`, or None.
+
+        `kinds` and `rank` are the part's fact kinds and risk rank, when the
+        caller has them already.
+        """
+        if kinds is None:
+            kinds = part.fact_kinds
+        if rank is None:
+            rank = part.risk_level.rank
+        candidates = self._always
+        if self._by_tool:
+            candidates |= self._by_tool.get(tool_name, 0)
+        if part.program is not None:
+            candidates |= self._by_program.get(part.program, 0)
+        by_fact = self._by_fact
+        for kind in kinds:
+            candidates |= by_fact.get(kind, 0)
+        matchers = self._matchers
+        while candidates:
+            lowest = candidates & -candidates
+            matcher = matchers[lowest.bit_length() - 1]
+            if matcher.matches(tool_name, part, kinds, rank):
+                return matcher.rule
+            candidates ^= lowest
+        return None
+
+
+def _glob_matcher(pattern: str) -> Callable[[str], object]:
+    """`pattern` compiled: its match is truthy exactly when `fnmatchcase` is true."""
+    return re.compile(fnmatch.translate(pattern)).match
 
 
 def _is_glob(text: str) -> bool:
@@ -377,7 +467,11 @@ class Policy(BaseModel):
         return self
 
     def first_match(self, tool_name: str, part: CallPart) -> PolicyRule | None:
-        """The first rule matching `part`, or None (this file abstains)."""
+        """The first rule matching `part`, or None (this file abstains).
+
+        A plain scan of every rule: the engine matches through a `RuleIndex`,
+        which the tests hold to this scan's answer.
+        """
         kinds, rank = part.fact_kinds, part.risk_level.rank
         for rule in self.rules:
             if _Matcher.of(rule).matches(tool_name, part, kinds, rank):
@@ -441,12 +535,8 @@ class PolicyEngine:
             raise ValueError("at least one policy is needed")
         self._policies = tuple(policies)
         self._layers = tuple(layers)
-        self._compiled = tuple(
-            (policy, tuple(_Matcher.of(rule) for rule in policy.rules)) for policy in policies
-        )
-        self._compiled_layers = tuple(
-            (policy, tuple(_Matcher.of(rule) for rule in policy.rules)) for policy in layers
-        )
+        self._compiled = tuple((policy, RuleIndex(policy.rules)) for policy in policies)
+        self._compiled_layers = tuple((policy, RuleIndex(policy.rules)) for policy in layers)
         self._classifier = classifier
         self._cache: OrderedDict[tuple[str, ...], Classification] = OrderedDict()
         self._cache_size = cache_size
@@ -545,7 +635,7 @@ class PolicyEngine:
         )
 
     def _decide_part(self, tool_name: str, part: CallPart) -> PartDecision:
-        facts = tuple(dict.fromkeys(f.kind for f in part.facts))
+        facts = tuple(dict.fromkeys([f.kind for f in part.facts]))
         critical = floor_fact(part.facts)
         if critical is not None:
             return PartDecision(
@@ -556,10 +646,13 @@ class PolicyEngine:
                 reason=_floor_reason(critical, tool_name, part),
                 facts=facts,
             )
-        kinds, rank = part.fact_kinds, part.risk_level.rank
+        # The part's fact kinds and risk rank, as `CallPart.fact_kinds` and
+        # `.risk_level.rank` give them, worked out once for every file and layer.
+        kinds = frozenset(facts)
+        rank = max([f.level.rank for f in part.facts], default=0)
         best: tuple[PolicyRule, Policy] | None = None
-        for policy, matchers in self._compiled:
-            rule = next((m.rule for m in matchers if m.matches(tool_name, part, kinds, rank)), None)
+        for policy, index in self._compiled:
+            rule = index.first_match(tool_name, part, kinds, rank)
             if rule is None:
                 continue
             if best is None or rule.action.strictness > best[0].action.strictness:
@@ -577,16 +670,16 @@ class PolicyEngine:
             )
         else:
             decision = _by_rule(best[0], best[1], tool_name, part, facts)
-        for policy, matchers in self._compiled_layers:
+        for policy, index in self._compiled_layers:
             if decision.action is Action.DENY:
                 break
-            rule = next((m.rule for m in matchers if m.matches(tool_name, part, kinds, rank)), None)
+            rule = index.first_match(tool_name, part, kinds, rank)
             if rule is None or rule.action is decision.action:
                 continue
-            if rule.action is Action.ALLOW and not _vouched(part):
+            if rule.action is Action.ALLOW and not _vouched(part, kinds):
                 continue
             decision = _by_rule(rule, policy, tool_name, part, facts)
-        return _blind_floor(decision, tool_name, part)
+        return _blind_floor(decision, tool_name, part, kinds)
 
 
 def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
@@ -609,19 +702,18 @@ def _by_rule(
     )
 
 
-def _vouched(part: CallPart) -> bool:
-    """Whether a layer may relax this part: the analysis saw all of it."""
-    return not (part.fact_kinds & NEVER_AUTO_ALLOWED) and not part.opaque
+def _vouched(part: CallPart, kinds: frozenset[str]) -> bool:
+    """Whether a layer may relax this part (`kinds` its fact kinds): the analysis saw all of it."""
+    return not (kinds & NEVER_AUTO_ALLOWED) and not part.opaque
 
 
-def _blind_floor(decision: PartDecision, tool_name: str, part: CallPart) -> PartDecision:
+def _blind_floor(
+    decision: PartDecision, tool_name: str, part: CallPart, kinds: frozenset[str]
+) -> PartDecision:
     """What no policy may allow: what the analysis could not see."""
-    if decision.action is not Action.ALLOW:
+    if decision.action is not Action.ALLOW or kinds.isdisjoint(NEVER_AUTO_ALLOWED):
         return decision
-    blind = [f for f in part.facts if f.kind in NEVER_AUTO_ALLOWED]
-    if not blind:
-        return decision
-    worst = blind[0]
+    worst = next(f for f in part.facts if f.kind in NEVER_AUTO_ALLOWED)
     return decision.model_copy(
         update={
             "action": Action.REQUIRE_APPROVAL,
@@ -639,11 +731,12 @@ def _subject(tool_name: str, part: CallPart) -> str:
 
 
 def _rule_reason(rule: PolicyRule, tool_name: str, part: CallPart) -> str:
-    matched = [f for f in part.facts if f.kind in rule.risk_facts]
-    why = rule.reason or rule.description or f"rule {rule.name!r}"
-    detail = f" — {matched[0].detail}" if matched and matched[0].detail else ""
     if rule.action is Action.ALLOW:
         return f"{_subject(tool_name, part)}: allowed by rule {rule.name!r}"
+    why = rule.reason or rule.description or f"rule {rule.name!r}"
+    wanted = rule.risk_facts
+    matched = next((f for f in part.facts if f.kind in wanted), None) if wanted else None
+    detail = f" — {matched.detail}" if matched is not None and matched.detail else ""
     return f"{why} [{rule.name}]: {_subject(tool_name, part)}{detail}"
 
 

@@ -126,13 +126,20 @@ class SandboxEnforcer:
         self._protected: tuple[str, ...] = ()
         self._probes: list[tuple[str, str | None]] | None = None
         self._home_seen: tuple[str | None, str] = (None, "")
+        # Set with the approved directories, once: each list as a set of the
+        # directories themselves and a tuple of their prefixes ("dir/"), so that
+        # "inside" is one set lookup and one `startswith`.
+        self._approved_inside: _Inside = (frozenset(), ())
+        self._state_inside: _Inside = (frozenset(), ())
+        self._protected_inside: _Inside = (frozenset(), ())
+        self._default_directory: PathVerdict | None = None
 
     @property
     def approved_directories(self) -> tuple[str, ...]:
         """The approved directories, resolved."""
         if self._approved is None:
             # Resolved on first use, not in __init__: resolving asks the file system.
-            self._approved = tuple(dict.fromkeys(os.path.realpath(d) for d in self._given))
+            approved = tuple(dict.fromkeys(os.path.realpath(d) for d in self._given))
             # The state directories are taken literally under the real home: if one is a
             # symlink, what it points to is not thereby opened.
             home = os.path.realpath(self.home)
@@ -143,6 +150,10 @@ class SandboxEnforcer:
             self._protected = tuple(
                 dict.fromkeys(os.path.realpath(Path(p).expanduser()) for p in self._protected_given)
             )
+            self._approved_inside = _inside_test(approved)
+            self._state_inside = _inside_test(self._state)
+            self._protected_inside = _inside_test(self._protected)
+            self._approved = approved  # last: the rest is ready once this is set
         return self._approved
 
     @property
@@ -162,10 +173,13 @@ class SandboxEnforcer:
         """The session's working directory resolved and checked (None: the first approved)."""
         approved = self.approved_directories
         if cwd is None:
-            return PathVerdict(path=approved[0], resolved=approved[0], allowed=True)
+            if self._default_directory is None:
+                # The first approved directory, resolved once: it is never looked up again.
+                self._default_directory = PathVerdict(approved[0], approved[0], True)
+            return self._default_directory
         text = str(cwd)
         resolved = self.resolve(text, approved[0])
-        if resolved is None or not self._inside(resolved, approved):
+        if resolved is None or not _is_inside(resolved, self._approved_inside):
             return PathVerdict(
                 path=text,
                 resolved=resolved,
@@ -191,7 +205,8 @@ class SandboxEnforcer:
 
     def check(self, path: str, base: str, *, file_tool: bool = False) -> PathVerdict:
         """Whether `path` (relative to the resolved directory `base`) may be used."""
-        approved = self.approved_directories
+        if self._approved is None:
+            self.approved_directories  # noqa: B018 - resolves the directories on first use
         if not file_tool:
             device = posixpath.normpath(path) if path.startswith("/dev/") else None
             if device is not None and (device in HARMLESS_DEVICES or _is_fd(device)):
@@ -204,7 +219,7 @@ class SandboxEnforcer:
                 else f"{path!r} cannot be resolved"
             )
             return PathVerdict(path=path, resolved=None, allowed=False, reason=reason)
-        if self._protected and self._inside(resolved, self._protected):
+        if self._protected and _is_inside(resolved, self._protected_inside):
             return PathVerdict(
                 path=path,
                 resolved=resolved,
@@ -212,7 +227,9 @@ class SandboxEnforcer:
                 reason=f"{path!r} is one of Tether's own records (audit log, sessions, logs "
                 "or policies); the agent may not touch it",
             )
-        if self._inside(resolved, approved) or (file_tool and self._inside(resolved, self._state)):
+        if _is_inside(resolved, self._approved_inside) or (
+            file_tool and _is_inside(resolved, self._state_inside)
+        ):
             return PathVerdict(path=path, resolved=resolved, allowed=True)
         shown = f"{path!r}" if path == resolved else f"{path!r} resolves to {resolved} and"
         return PathVerdict(
@@ -229,22 +246,33 @@ class SandboxEnforcer:
         *,
         file_tool: bool = False,
         bases: Sequence[str] = (),
+        seen: dict[tuple[str, str, bool], PathVerdict] | None = None,
     ) -> SandboxResult:
-        """Check every path a call uses against `base` and any extra `bases` (after `cd`)."""
+        """Check every path a call uses against `base` and any extra `bases` (after `cd`).
+
+        `seen`: the verdicts already made for this call, by (path, base,
+        file_tool); a path named twice in one call is resolved once (one call
+        is judged on one look at the file system). Globs are expanded each time.
+        """
         checked: list[PathVerdict] = []
         unresolved: list[str] = []
-        all_bases = (base, *bases)
+        memo = seen if seen is not None else {}
         for use in uses:
+            path = use.path
             if use.dynamic:
-                unresolved.append(use.path)
+                unresolved.append(path)
                 continue
-            relative = not use.path.startswith(("/", "~"))
-            for current in all_bases if relative else all_bases[:1]:
+            relative = not path.startswith(("/", "~"))
+            for current in (base, *bases) if relative and bases else (base,):
                 if use.glob:
-                    checked.extend(self._check_glob(use.path, current, file_tool=file_tool))
-                else:
-                    checked.append(self.check(use.path, current, file_tool=file_tool))
-        return SandboxResult(checked=tuple(checked), unresolved=tuple(unresolved))
+                    checked.extend(self._check_glob(path, current, file_tool=file_tool))
+                    continue
+                key = (path, current, file_tool)
+                verdict = memo.get(key)
+                if verdict is None:
+                    verdict = memo[key] = self.check(path, current, file_tool=file_tool)
+                checked.append(verdict)
+        return SandboxResult(tuple(checked), tuple(unresolved))
 
     def _check_glob(self, pattern: str, base: str, *, file_tool: bool) -> list[PathVerdict]:
         """A glob: its fixed leading directories, and every file it matches now."""
@@ -280,15 +308,21 @@ class SandboxEnforcer:
             return None  # `~user`: another user's home is never inside the sandbox
         return self.home + ("/" + rest if rest else "")
 
-    @staticmethod
-    def _inside(resolved: str, directories: Sequence[str]) -> bool:
-        for directory in directories:
-            if resolved == directory or resolved.startswith(directory.rstrip("/") + "/"):
-                return True
-        return False
-
     def _describe(self) -> str:
         return ", ".join(self.approved_directories)
+
+
+_Inside = tuple[frozenset[str], tuple[str, ...]]
+"""Directories as a set of themselves and a tuple of their prefixes (`dir/`)."""
+
+
+def _inside_test(directories: Sequence[str]) -> _Inside:
+    return frozenset(directories), tuple(d.rstrip("/") + "/" for d in directories)
+
+
+def _is_inside(resolved: str, inside: _Inside) -> bool:
+    """Whether `resolved` is one of the directories or inside one."""
+    return resolved in inside[0] or resolved.startswith(inside[1])
 
 
 def _is_fd(device: str) -> bool:

@@ -10,6 +10,7 @@ loosely.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any, Literal
@@ -228,6 +229,8 @@ def validate_input(tool_name: Any, tool_input: Any) -> tuple[InputProblem, ...]:
     Structural problems (not a dict, a wrong type, a missing field, NUL bytes,
     invalid Unicode, a huge value) deny; an unexpected field asks a person.
     """
+    if type(tool_input) is dict and _well_formed(tool_name, tool_input):
+        return ()
     if not isinstance(tool_name, str) or not tool_name:
         return (InputProblem(message=f"the tool name {_show(tool_name)} is not a name"),)
     name_problem = _text_problem("tool name", tool_name, 256)
@@ -248,12 +251,10 @@ def validate_input(tool_name: Any, tool_input: Any) -> tuple[InputProblem, ...]:
     depth_problem, surrogate = _nesting_problem(tool_input)
     if depth_problem is not None:
         return (InputProblem(message=f"the input of {tool_name} {depth_problem}"),)
-    invalid_text = InputProblem(
-        message=f"the input of {tool_name} holds text that is not valid UTF-8 (a lone surrogate)"
-    )
+    invalid_text = f"the input of {tool_name} holds text that is not valid UTF-8 (a lone surrogate)"
     spec = TOOLS.get(tool_name)
     if spec is None:
-        return (invalid_text,) if surrogate else ()
+        return (InputProblem(message=invalid_text),) if surrogate else ()
     for field, (kind, required) in spec.fields.items():
         if field not in tool_input:
             if required:
@@ -267,7 +268,7 @@ def validate_input(tool_name: Any, tool_input: Any) -> tuple[InputProblem, ...]:
     if spec.name == "MultiEdit" and isinstance(tool_input.get("edits"), list):
         problems.extend(_edits_problems(tool_input["edits"]))
     if surrogate and not problems:
-        problems.append(invalid_text)
+        problems.append(InputProblem(message=invalid_text))
     for field in tool_input:
         if field not in spec.fields:
             problems.append(
@@ -280,16 +281,81 @@ def validate_input(tool_name: Any, tool_input: Any) -> tuple[InputProblem, ...]:
     return tuple(problems)
 
 
+def _well_formed(tool_name: Any, tool_input: dict[Any, Any]) -> bool:
+    """Whether a call to a known tool is plainly well-formed: the common case, decided fast.
+
+    True only when `validate_input`'s full check would find no problem: every
+    field is one the tool's spec knows, holds a plain value of its type (text,
+    a finite number, a boolean), and every required field is there; text that
+    Tether reads is within its limit, holds no NUL and is not empty where that
+    matters; no text holds a lone surrogate. A flat object of a few such values
+    cannot be nested too deep or hold too many values. Anything else (lists,
+    objects, a subclass, an unknown field, a problem) goes through the full
+    check, which words the problems.
+    """
+    fields = _FAST_FIELDS.get(tool_name) if type(tool_name) is str else None
+    if fields is None or len(tool_input) > _FAST_MAX_FIELDS:
+        return False
+    for key, value in tool_input.items():
+        check = fields.get(key) if type(key) is str else None
+        if check is None:
+            return False
+        kind, limit, non_empty = check
+        value_type = type(value)
+        if kind == "str":
+            if value_type is not str:
+                return False
+            if not value.isascii() and _has_surrogate(value):
+                return False
+            if limit and (len(value) > limit or "\x00" in value or (non_empty and _blank(value))):
+                return False
+        elif kind == "number":
+            if value_type is float:
+                if not math.isfinite(value):
+                    return False
+            elif value_type is not int:
+                return False
+        elif kind != "bool" or value_type is not bool:
+            return False
+    return all(field in tool_input for field in _FAST_REQUIRED[tool_name])
+
+
+def _blank(value: str) -> bool:
+    """As `not value.strip()`: empty or only whitespace."""
+    return not value or value.isspace()
+
+
+def _limit(field: str) -> int:
+    """The length limit of an interpreted text field."""
+    if field in {"pattern", "glob", "query"}:
+        return MAX_PATTERN_CHARS
+    return MAX_COMMAND_CHARS if field == "command" else MAX_PATH_CHARS
+
+
+_FAST_MAX_FIELDS = 64
+_FAST_FIELDS: dict[str, dict[str, tuple[FieldType, int, bool]]] = {
+    spec.name: {
+        field: (kind, _limit(field) if field in spec.interpreted else 0, field in _NON_EMPTY)
+        for field, (kind, _) in spec.fields.items()
+    }
+    for spec in TOOLS.values()
+    if spec.name != "MultiEdit"  # its edits are checked one by one: always the full check
+}
+"""Per tool: each field's type, its length limit when Tether reads it (0: not read), and
+whether it must not be empty."""
+_FAST_REQUIRED = {
+    spec.name: tuple(field for field, (_, required) in spec.fields.items() if required)
+    for spec in TOOLS.values()
+}
+
+
 def _field_problem(field: str, kind: FieldType, value: Any, interpreted: bool) -> str | None:
     if kind == "str":
         if not isinstance(value, str):
             return f"is {_type_name(value)}, not text"
         if interpreted:
-            limit = MAX_COMMAND_CHARS if field == "command" else MAX_PATH_CHARS
-            if field in {"pattern", "glob", "query"}:
-                limit = MAX_PATTERN_CHARS
             required_text = field in _NON_EMPTY
-            return _text_problem("it", value, limit, empty_ok=not required_text)
+            return _text_problem("it", value, _limit(field), empty_ok=not required_text)
         return None
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)):

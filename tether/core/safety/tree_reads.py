@@ -27,6 +27,7 @@ mtime.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import stat
 import time
@@ -77,10 +78,18 @@ _FIND_EXEC = commands_given_as_words("find")
 
 
 def _words(text: str) -> list[str] | None:
+    if not _QUOTING.search(text):
+        # Without quotes or backslashes, shlex's POSIX split (no comments) is a split
+        # at its four whitespace characters: the same words, without its tokenizer.
+        return [word for word in _SHLEX_SPACE.split(text) if word][1:]
     try:
         return shlex.split(text)[1:]
     except ValueError:
         return None
+
+
+_QUOTING = re.compile(r"['\"\\]")
+_SHLEX_SPACE = re.compile("[ \t\r\n]+")
 
 
 def _short_flags(
