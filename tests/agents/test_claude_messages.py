@@ -115,6 +115,42 @@ class TestTurnReader:
         assert collected.texts == ["First.", "\n\nSecond."]
         assert reader.text == "First.\n\nSecond."
 
+    @pytest.mark.parametrize(
+        ("pieces", "read_after"),
+        [
+            pytest.param(("a",), (), id="one-piece"),
+            pytest.param(tuple("hello world"), (), id="letters"),
+            pytest.param(tuple(f"{n} " for n in range(5000)), (), id="many-pieces"),
+            pytest.param(tuple("abcdef"), (0, 2, 3, 5), id="read-while-streaming"),
+            pytest.param(("ünï", "cødé ✓", "\n", "\n\n"), (1,), id="unicode-and-breaks"),
+        ],
+    )
+    async def test_the_reply_is_its_streamed_pieces_in_order(
+        self, collected: Collected, pieces: tuple[str, ...], read_after: tuple[int, ...]
+    ) -> None:
+        """Reading the text while it streams (as a retry does) changes nothing after it."""
+        reader = TurnReader(on_text=collected.on_text)
+        events = _deltas("m1", *pieces)
+        for event in events[:2]:
+            await reader.feed(event)
+        for index, event in enumerate(events[2:]):
+            await reader.feed(event)
+            if index in read_after:
+                assert reader.text == "".join(pieces[: index + 1])
+        await reader.feed(_assistant(TextBlock("".join(pieces)), message_id="m1"))
+        assert reader.text == "".join(pieces)
+        assert collected.texts == list(pieces)
+
+    async def test_a_second_text_block_after_a_read_is_set_apart(
+        self, collected: Collected
+    ) -> None:
+        reader = TurnReader(on_text=collected.on_text)
+        await reader.feed(_assistant(TextBlock("First."), message_id="m1"))
+        assert reader.text == "First."
+        for event in _deltas("m2", "Sec", "ond."):
+            await reader.feed(event)
+        assert reader.text == "First.\n\nSecond."
+
     async def test_sub_agent_text_stays_out_of_the_reply(self, collected: Collected) -> None:
         reader = TurnReader(on_text=collected.on_text)
 

@@ -350,6 +350,23 @@ class _GatedStore(MemorySessionStore):
         return await super().get(user_id, chat_id)
 
 
+class _CountingStore(MemorySessionStore):
+    """Reads through `inner` (so its gate applies) and counts the saves."""
+
+    def __init__(self, inner: MemorySessionStore) -> None:
+        super().__init__()
+        self._inner = inner
+        self.saved = 0
+
+    async def get(self, user_id: UserId, chat_id: ChatId) -> Session | None:
+        await self._inner.get(user_id, chat_id)
+        return await super().get(user_id, chat_id)
+
+    async def save(self, session: Session) -> None:
+        self.saved += 1
+        await super().save(session)
+
+
 class TestConcurrency:
     async def test_different_chats_do_not_wait_for_each_other(self, project_dir: Path) -> None:
         """Two chats reach the store together: if one waited for the other, this would hang."""
@@ -361,16 +378,100 @@ class TestConcurrency:
             )
         assert {first.chat_id, second.chat_id} == {10, 20}
 
-    async def test_one_chat_is_served_one_call_at_a_time(self, project_dir: Path) -> None:
-        store = _GatedStore(expected=2)
+    async def test_one_chat_asked_twice_at_once_gets_one_session(self, project_dir: Path) -> None:
+        """Both calls find no session (they read side by side); the lock lets one create it."""
+        store = _CountingStore(_GatedStore(expected=2))
         manager = SessionManager(store, default_directory=project_dir)
-        calls = asyncio.gather(manager.get_or_create(1, 10), manager.get_or_create(1, 10))
-        for _ in range(5):  # let both calls run as far as they can
-            await asyncio.sleep(0)
-        assert store.inside == [(1, 10)]
-        store.all_in.set()
-        first, second = await calls
+        async with asyncio.timeout(5):
+            first, second = await asyncio.gather(
+                manager.get_or_create(1, 10), manager.get_or_create(1, 10)
+            )
         assert first == second
+        assert store.saved == 1
+
+    async def test_an_existing_session_is_read_without_waiting_for_the_chat(
+        self, project_dir: Path
+    ) -> None:
+        """A chat busy recording a message still hands out its current session at once."""
+        manager = SessionManager(MemorySessionStore(), default_directory=project_dir)
+        session = await manager.get_or_create(1, 10)
+        async with manager._lock(1, 10):  # another call of the chat is running
+            async with asyncio.timeout(5):
+                assert await manager.get_or_create(1, 10) == session
+
+    async def test_one_chat_records_one_message_at_a_time(self, project_dir: Path) -> None:
+        store = _SlowMessages()
+        manager = SessionManager(store, default_directory=project_dir)
+        session = await manager.get_or_create(1, 10)
+        other = await manager.get_or_create(2, 20)
+        async with asyncio.timeout(5):
+            await asyncio.gather(
+                *(manager.record_message(session, f"m{n}", response=_response()) for n in range(4)),
+                *(manager.record_message(other, f"o{n}", response=_response()) for n in range(4)),
+            )
+        assert store.most_inside == {(1, 10): 1, (2, 20): 1}
+        assert store.most_inside_at_once == 2  # the two chats ran side by side
+        assert (await manager.get(1, 10)).message_count == 4  # type: ignore[union-attr]
+        assert len(manager._locks) == 0
+
+    @pytest.mark.parametrize(
+        "outcome",
+        [
+            pytest.param("recorded", id="recorded"),
+            pytest.param("unknown-session", id="refused"),
+            pytest.param("cancelled-while-waiting", id="cancelled-while-waiting"),
+            pytest.param("cancelled-while-holding", id="cancelled-while-holding"),
+        ],
+    )
+    async def test_no_lock_is_kept_once_every_call_of_the_chat_ended(
+        self, project_dir: Path, outcome: str
+    ) -> None:
+        store = _SlowMessages()
+        manager = SessionManager(store, default_directory=project_dir)
+        session = await manager.get_or_create(1, 10)
+        if outcome == "unknown-session":
+            stranger = session.model_copy(update={"session_id": "not-stored"})
+            with pytest.raises(SessionError):
+                await manager.record_message(stranger, "hi", response=_response())
+        elif outcome == "recorded":
+            await manager.record_message(session, "hi", response=_response())
+        else:
+            first = asyncio.create_task(manager.record_message(session, "a", response=_response()))
+            second = asyncio.create_task(manager.record_message(session, "b", response=_response()))
+            await store.entered.wait()  # the first holds the lock, the second waits for it
+            victim = second if outcome == "cancelled-while-waiting" else first
+            victim.cancel()
+            results = await asyncio.gather(first, second, return_exceptions=True)
+            assert sum(isinstance(r, asyncio.CancelledError) for r in results) == 1
+        assert len(manager._locks) == 0
+        # The chat's lock still works afterwards.
+        async with asyncio.timeout(5):
+            await manager.record_message(session, "after", response=_response())
+        assert len(manager._locks) == 0
+
+
+class _SlowMessages(MemorySessionStore):
+    """A memory store whose add_message waits a moment, counting the calls inside per chat."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside: dict[tuple[UserId, ChatId], int] = {}
+        self.most_inside: dict[tuple[UserId, ChatId], int] = {}
+        self.most_inside_at_once = 0
+        self.entered = asyncio.Event()
+
+    async def add_message(self, record: MessageRecord) -> Session:
+        session = await self.get_by_id(record.session_id)
+        key = (session.user_id, session.chat_id) if session else ("?", "?")
+        self.inside[key] = self.inside.get(key, 0) + 1
+        self.most_inside[key] = max(self.most_inside.get(key, 0), self.inside[key])
+        self.most_inside_at_once = max(self.most_inside_at_once, sum(self.inside.values()))
+        self.entered.set()
+        try:
+            await asyncio.sleep(0.01)
+            return await super().add_message(record)
+        finally:
+            self.inside[key] -= 1
 
 
 class TestRestart:

@@ -226,6 +226,28 @@ class TestMessages:
         assert updated.updated_at == T0 + timedelta(minutes=1)
         assert await store.get_by_id(session.session_id) == updated
 
+    @pytest.mark.parametrize(
+        "zone",
+        [
+            pytest.param(UTC, id="utc"),
+            pytest.param(timezone(timedelta(0)), id="zero-offset-zone"),
+            pytest.param(timezone(timedelta(hours=2)), id="paris-summer"),
+            pytest.param(timezone(timedelta(hours=-9, minutes=-30)), id="marquesas"),
+        ],
+    )
+    async def test_a_record_comes_back_at_its_moment_in_utc(
+        self, store: SessionStore, zone: timezone
+    ) -> None:
+        session = _session()
+        await store.save(session)
+        moment = (T0 + timedelta(minutes=5)).astimezone(zone)
+        updated = await store.add_message(_record(session, 1, timestamp=moment))
+        (found,) = await store.messages(session.session_id)
+        assert found.timestamp == moment
+        assert found.timestamp.utcoffset() == timedelta(0)
+        assert updated.updated_at == moment
+        assert updated.updated_at.utcoffset() == timedelta(0)
+
     async def test_records_come_back_equal_oldest_first(self, store: SessionStore) -> None:
         session = _session()
         await store.save(session)

@@ -111,7 +111,9 @@ class TurnReader:
         self._on_text = on_text
         self._on_tool_activity = on_tool_activity
         self._cwd = cwd
-        self.text = ""
+        # The reply's pieces, joined when the text is read: adding each streamed
+        # piece to one string copied the whole reply so far, once per piece.
+        self._pieces: list[str] = []
         self.result: ResultMessage | None = None
         self.session_id: str | None = None
         self.assistant_errors: tuple[str, ...] = ()
@@ -120,6 +122,13 @@ class TurnReader:
         self._streamed_messages: set[str] = set()
         self._tool_uses: set[str] = set()
         self._break_pending = False
+
+    @property
+    def text(self) -> str:
+        """The reply's text so far, as the person saw it streamed."""
+        if len(self._pieces) > 1:
+            self._pieces[:] = ["".join(self._pieces)]
+        return self._pieces[0] if self._pieces else ""
 
     async def read(self, messages: AsyncIterator[Message]) -> None:
         """Feed every message of `messages` (which ends after the result)."""
@@ -152,7 +161,7 @@ class TurnReader:
         elif kind == "content_block_start":
             block = event.get("content_block")
             if isinstance(block, Mapping) and block.get("type") == "text":
-                self._break_pending = bool(self.text)
+                self._break_pending = bool(self._pieces)
         elif kind == "content_block_delta":
             delta = event.get("delta")
             if isinstance(delta, Mapping) and delta.get("type") == "text_delta":
@@ -173,7 +182,7 @@ class TurnReader:
                 and not streamed
                 and block.text
             ):
-                self._break_pending = bool(self.text)
+                self._break_pending = bool(self._pieces)
                 await self._emit(block.text)
 
     async def _on_tool_use(self, block: ToolUseBlock, parent_tool_use_id: str | None) -> None:
@@ -197,7 +206,7 @@ class TurnReader:
         if self._break_pending:
             text = "\n\n" + text
             self._break_pending = False
-        self.text += text
+        self._pieces.append(text)
         await deliver_text(self._on_text, text)
 
 

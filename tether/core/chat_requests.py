@@ -43,7 +43,11 @@ class ChatRequests:
 
     def state(self, chat_id: ChatId) -> ChatState:
         """The chat's state, created on first use."""
-        return self._chats.setdefault(chat_id, ChatState())
+        state = self._chats.get(chat_id)
+        if state is None:
+            # Made only for a new chat: a state (and its lock) per message is waste.
+            state = self._chats[chat_id] = ChatState()
+        return state
 
     def is_busy(self, chat_id: ChatId) -> bool:
         state = self._chats.get(chat_id)

@@ -12,8 +12,8 @@ chat run one at a time, in arrival order; different chats run in parallel.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
@@ -242,9 +242,12 @@ class Engine:
         except those the person rejected themselves (they know already), an
         expired approval included; `on_tool_decision` hears of every decision.
         """
-        await self.event_bus.emit(
-            Event(name=MESSAGE_IN, data={"user_id": user_id, "chat_id": chat_id, "text": text})
-        )
+        bus = self.event_bus
+        # Built only when a handler would receive it: an emit nobody hears does nothing.
+        if bus.listened(MESSAGE_IN):
+            await bus.emit(
+                Event(name=MESSAGE_IN, data={"user_id": user_id, "chat_id": chat_id, "text": text})
+            )
         command = _COMMAND.match(text)
         is_command = command is not None
         context = MessageContext(
@@ -273,12 +276,13 @@ class Engine:
             reply, cost = await self._run_in_chat(
                 context, on_text, on_tool_activity, on_tool_denied, on_tool_decision
             )
-        await self.event_bus.emit(
-            Event(
-                name=MESSAGE_OUT,
-                data={"user_id": user_id, "chat_id": chat_id, "text": reply, "cost": cost},
+        if bus.listened(MESSAGE_OUT):
+            await bus.emit(
+                Event(
+                    name=MESSAGE_OUT,
+                    data={"user_id": user_id, "chat_id": chat_id, "text": reply, "cost": cost},
+                )
             )
-        )
         return reply
 
     async def handle_approval(self, answer: ApprovalAnswer) -> str:
@@ -442,7 +446,6 @@ class Engine:
             return "No agent is configured for this Tether.", None
         session = await self.sessions.get_or_create(context.user_id, context.chat_id)
         state.session_id = session.session_id
-        log = logger.bind(session_id=session.session_id, chat_id=context.chat_id)
 
         # The mode the gate derives its approvals from; an approved plan changes it.
         current_mode = [session.mode.value]
@@ -471,7 +474,7 @@ class Engine:
                 await on_tool_denied(tool_name, decision.reason or "denied")
             return decision
 
-        request_id = uuid.uuid4().hex[:16]
+        request_id = _request_id()
         await self._audit_quietly(
             REQUEST_STARTED,
             request_id=request_id,
@@ -481,9 +484,7 @@ class Engine:
         )
         outcome = "error"
         try:
-            reply = await self._execute(
-                context, session, log, can_use_tool, on_text, on_tool_activity
-            )
+            reply = await self._execute(context, session, can_use_tool, on_text, on_tool_activity)
             outcome = "done"
             return reply
         except asyncio.CancelledError:
@@ -498,7 +499,6 @@ class Engine:
         self,
         context: MessageContext,
         session: Session,
-        log: Any,
         can_use_tool: Any,
         on_text: OnText | None,
         on_tool_activity: OnToolActivity | None,
@@ -518,7 +518,7 @@ class Engine:
             await self.approvals.cancel_pending(context.chat_id)
             await self.agent.cancel(session.session_id)
             limit = self.config.agent_timeout_seconds
-            log.warning("agent_timeout", timeout_seconds=limit)
+            _request_log(session, context).warning("agent_timeout", timeout_seconds=limit)
             unsaved = await self._record(session, context.text, error="timeout")
             return _with_notice(
                 f"⏱ The request ran longer than {limit:.0f} s and was stopped "
@@ -530,11 +530,12 @@ class Engine:
             raise
         except AgentError as error:
             await self.approvals.cancel_pending(context.chat_id)
-            log.warning("agent_failed", error=str(error))
+            _request_log(session, context).warning("agent_failed", error=str(error))
             unsaved = await self._record(session, context.text, error=str(error))
             return _with_notice(f"⚠️ {error}", unsaved), None
         except Exception as error:
             await self.approvals.cancel_pending(context.chat_id)
+            log = _request_log(session, context)
             log.error("agent_crashed", error=repr(error), exc_info=error)
             unsaved = await self._record(session, context.text, error=repr(error))
             return _with_notice(
@@ -553,8 +554,11 @@ class Engine:
     async def _audit_quietly(self, event_type: str, **fields: Any) -> None:
         # The request ledger helps a later start explain itself; failing to write
         # it must not fail the request (the gate's own entries still fail closed).
+        # Written in place, without a turn of the loop after it: what follows a
+        # ledger entry is the agent's own I/O (a start) or the reply going out
+        # through the connector (an end), and either gives the loop its turn.
         try:
-            await self.audit_logger.log(event_type, **fields)
+            await self.audit_logger.log_now(event_type, fields)
         except Exception as error:  # noqa: BLE001 - see above
             logger.warning("request_ledger_not_written", event_type=event_type, error=repr(error))
 
@@ -702,13 +706,28 @@ class Engine:
 
 def _accumulate(on_text: OnText) -> OnText:
     """Agents report text piece by piece; reply streams want the whole text so far."""
-    parts: list[str] = []
+    so_far = ""
 
     async def collect(piece: str) -> None:
-        parts.append(piece)
-        await on_text("".join(parts))
+        # One copy of the text per piece, not a join of every piece so far
+        # (which walked the whole list again for each one).
+        nonlocal so_far
+        so_far += piece
+        await on_text(so_far)
 
     return collect
+
+
+def _request_log(session: Session, context: MessageContext) -> Any:
+    # Bound when a request goes wrong, not for every message: a bound logger
+    # built per message was used by none of them on the happy path, which logs nothing.
+    return logger.bind(session_id=session.session_id, chat_id=context.chat_id)
+
+
+def _request_id() -> str:
+    # 16 random hex digits, as the ledger has always had them; the bytes alone,
+    # without a UUID object built around them, cost a quarter as much.
+    return os.urandom(8).hex()
 
 
 def _with_notice(reply: str, notice: str | None) -> str:

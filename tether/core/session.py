@@ -6,9 +6,11 @@ engine asks for "the session of this chat", backed by a `SessionStore`
 archives it and starts another, so the old conversation stays in the store
 with its message history.
 
-Concurrency: the manager serialises the calls for one chat with a lock of its
+Concurrency: the manager serialises the changes of one chat with a lock of its
 own, so two requests of the same chat never create two sessions or lose a
-message, while calls for different chats run side by side.
+message, while calls for different chats run side by side. Reading a chat's
+current session takes no lock (every message does it; the store's reads are
+atomic).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from weakref import WeakValueDictionary
 
 import structlog
 from pydantic import ValidationError
@@ -62,7 +63,7 @@ class SessionManager:
         self._clock = clock
         # One lock per chat, dropped once nobody holds or waits for it, so a
         # long-running Tether does not keep a lock for every chat it ever saw.
-        self._locks: WeakValueDictionary[_ChatKey, asyncio.Lock] = WeakValueDictionary()
+        self._locks: dict[_ChatKey, _ChatLock] = {}
 
     @property
     def store(self) -> SessionStore:
@@ -95,6 +96,13 @@ class SessionManager:
             SessionError: `working_directory` is not an absolute path.
         """
         directory = None if working_directory is None else _absolute(working_directory)
+        # Most calls find the session there: a read needs no lock (the store's
+        # reads and writes are each atomic, so it sees the session before or
+        # after any change, as a locked read would). Only creating one takes
+        # the lock, and looks again under it, so two calls never create two.
+        current = await self._store.get(user_id, chat_id)
+        if current is not None:
+            return current
         async with self._lock(user_id, chat_id):
             return await self._current_or_new(user_id, chat_id, directory)
 
@@ -245,12 +253,15 @@ class SessionManager:
         """The last `limit` exchanges of the session (all with None), oldest first."""
         return await self._store.messages(session_id, limit)
 
-    def _lock(self, user_id: UserId, chat_id: ChatId) -> asyncio.Lock:
+    def _lock(self, user_id: UserId, chat_id: ChatId) -> _ChatLock:
+        """The chat's lock, to enter at once (`async with self._lock(...)`)."""
         key = (user_id, chat_id)
         lock = self._locks.get(key)
         if lock is None:
-            lock = asyncio.Lock()
-            self._locks[key] = lock
+            lock = self._locks[key] = _ChatLock(self._locks, key)
+        # Counted from here, not from entering: nothing can drop the lock from
+        # the table between handing it out and the caller waiting for it.
+        lock.users += 1
         return lock
 
     async def _stored(self, session_id: str) -> Session:
@@ -285,6 +296,40 @@ class SessionManager:
             working_directory=str(created.working_directory),
         )
         return created
+
+
+class _ChatLock:
+    """A chat's lock, kept in its table exactly while calls hold it or wait for it.
+
+    Counting its users replaces a weak-value table, which built a weak reference
+    on every call and kept a lock for as long as anything (a cancelled call's
+    traceback) still pointed at it.
+    """
+
+    __slots__ = ("_key", "_lock", "_table", "users")
+
+    def __init__(self, table: dict[_ChatKey, _ChatLock], key: _ChatKey) -> None:
+        self._table = table
+        self._key = key
+        self._lock = asyncio.Lock()
+        self.users = 0
+
+    async def __aenter__(self) -> None:
+        try:
+            await self._lock.acquire()
+        except BaseException:
+            # Cancelled while waiting: this call never held it.
+            self._leave()
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._lock.release()
+        self._leave()
+
+    def _leave(self) -> None:
+        self.users -= 1
+        if not self.users:
+            del self._table[self._key]
 
 
 def _absolute(directory: Path | str) -> Path:

@@ -109,7 +109,11 @@ class MemorySessionStore:
                 f"session {record.session_id} is not in the session store; "
                 "save the session before adding messages to it"
             )
-        record = record.model_copy(update={"timestamp": _utc(record.timestamp)})
+        stamp = _utc(record.timestamp)
+        if stamp is not record.timestamp:
+            # A UTC time is its own UTC time (astimezone hands back the same
+            # object): the record is kept as given, without a copy per message.
+            record = record.model_copy(update={"timestamp": stamp})
         updated = session.model_copy(
             update={
                 "total_cost": session.total_cost + record.cost,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tether.agents.base import (
     AgentResponse,
@@ -22,7 +22,11 @@ from tether.agents.base import (
     OnToolActivity,
     ToolActivity,
 )
-from tether.core.types import GateDecision, Session
+
+if TYPE_CHECKING:
+    # Names for annotations only: the engine bench loads this module into
+    # checkouts older than tether.core.types.
+    from tether.core.types import GateDecision, Session
 
 __all__ = ["Call", "Fail", "Parallel", "Say", "ScriptedAgent", "Step", "UseTool", "Wait"]
 

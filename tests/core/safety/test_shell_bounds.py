@@ -16,7 +16,13 @@ from hypothesis import strategies as st
 from tether.core.safety.pipeline import SafetyPipeline
 from tether.core.safety.policy import Action
 from tether.core.safety.shell import ShellParser
-from tether.core.safety.shell_bounds import BOUNDS, ShellBounds, exceeded_bound
+from tether.core.safety.shell_bounds import (
+    BOUNDS,
+    ShellBounds,
+    _Scan,
+    exceeded_bound,
+    within_by_count,
+)
 from tether.core.safety.tools import MAX_COMMAND_CHARS
 
 # Generous: a bounded parse takes milliseconds; this only catches a blow-up
@@ -29,6 +35,8 @@ Shape = Callable[[int], str]
 SHAPES: list[tuple[str, Shape, int]] = [
     ("pipeline", lambda n: "cat | " * n + "ls -l", BOUNDS.pipes),
     ("pipeline-compact", lambda n: "ls|" * n + "ls -l", BOUNDS.pipes),
+    ("stray-closers", lambda n: ")" * n, BOUNDS.unmatched),
+    ("stray-closers-after-words", lambda n: "a)" * n, BOUNDS.unmatched),
     ("pipeline-stderr", lambda n: "cat |& " * n + "ls -l", BOUNDS.pipes),
     ("and-chain", lambda n: "true && " * n + "ls -l", BOUNDS.separators),
     ("or-chain", lambda n: "false || " * n + "ls -l", BOUNDS.separators),
@@ -72,6 +80,7 @@ SHAPE_PARAMS = [pytest.param(shape, limit, id=name) for name, shape, limit in SH
 # The worst of each shape that fits within the size bound alone (no structural bound).
 HUGE: list[tuple[str, str]] = [
     ("pipeline-33k-stages", "ls|" * 33_000 + "ls -l"),
+    ("stray-closers-16k", ")" * 16_000),
     ("pipeline-99k-chars", ("a -x|" * 20_000)[: MAX_COMMAND_CHARS - 10] + "ls -l"),
     ("semicolons", "ls;" * 33_000),
     ("and-chain", "a&&" * 33_000),
@@ -127,6 +136,7 @@ class TestBoundsByShape:
             pytest.param("$(" * 17 + "ls" + ")" * 17, "nesting deeper than 16", id="depth"),
             pytest.param("echo " + "$x" * 300, "`$` expansions", id="expansions"),
             pytest.param("echo '" + "|" * 1100 + "'", "quoted or here-document", id="opaque"),
+            pytest.param("ls " + ")" * 200, "`)` closing nothing", id="unmatched"),
         ],
     )
     def test_the_reason_names_what_was_too_large(self, text: str, phrase: str) -> None:
@@ -389,3 +399,78 @@ class TestCharactersTheParserCannotRead:
     ) -> None:
         verdict = shared_pipelines["default"].decide("Bash", {"command": text})
         assert verdict.decision is expected
+
+
+# Small bounds, so that generated text falls on both sides of every one of them.
+_SMALL_BOUNDS = st.builds(
+    ShellBounds,
+    separators=st.integers(0, 12),
+    pipes=st.integers(0, 6),
+    words=st.integers(0, 24),
+    heredocs=st.integers(0, 3),
+    redirections=st.integers(0, 6),
+    substitutions=st.integers(0, 6),
+    depth=st.integers(0, 6),
+    opaque_separators=st.integers(0, 12),
+    unmatched=st.integers(0, 6),
+)
+
+
+class TestTheCountingShortcut:
+    """`within_by_count` skips the lexical scan only when the scan would find nothing."""
+
+    @settings(max_examples=600, deadline=None, database=None)
+    @given(
+        text=_SHELLISH | st.text(alphabet="|&;<>()`\"{}[]$' \t\r\nab#-\\", max_size=80),
+        bounds=_SMALL_BOUNDS,
+    )
+    def test_the_shortcut_never_hides_a_crossed_bound(self, text: str, bounds: ShellBounds) -> None:
+        if within_by_count(text, bounds):
+            assert _Scan(text, bounds).run() is None
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(text=_SHELLISH | _REPEATED, bounds=_SMALL_BOUNDS | st.just(BOUNDS))
+    def test_the_verdict_is_the_scans_verdict(self, text: str, bounds: ShellBounds) -> None:
+        # Past the size, `$` and character checks the scan alone decides, shortcut or not.
+        if len(text) <= bounds.chars and text.count("$") <= bounds.expansions and text.isascii():
+            assert exceeded_bound(text, bounds) == _Scan(text, bounds).run()
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            pytest.param("git status", id="short"),
+            pytest.param("cd src && pytest -q", id="list"),
+            pytest.param(
+                "cd src && git ls-files -- '*.py' | grep -v '^tests/' | xargs wc -l | sort -rn "
+                "| head -n 20 && git log --oneline --since='2 weeks ago' -- . | cut -c1-72 "
+                "| head -30 && pytest -q 2>&1 | tail -n 25 | grep -E 'passed|failed' || echo none",
+                id="pipeline",
+            ),
+        ],
+    )
+    def test_ordinary_commands_take_the_shortcut(self, text: str) -> None:
+        assert within_by_count(text)
+
+    @pytest.mark.parametrize(
+        ("text", "bounds"),
+        [
+            # Each exactly one past a bound, in the spelling that packs the most per character.
+            pytest.param("a|" * 3 + "b", ShellBounds(pipes=2), id="pipes"),
+            pytest.param("a;" * 3, ShellBounds(separators=2), id="semicolons"),
+            pytest.param("a&" * 3, ShellBounds(separators=2), id="ampersands"),
+            pytest.param("a\n" * 3, ShellBounds(separators=2), id="newlines"),
+            pytest.param("a " * 3, ShellBounds(words=2), id="blanks"),
+            pytest.param("a\t" * 3, ShellBounds(words=2), id="tabs"),
+            pytest.param("a<<E " * 3, ShellBounds(heredocs=2), id="heredocs"),
+            pytest.param("a >x" * 3, ShellBounds(redirections=2), id="redirections"),
+            pytest.param("a `b`" * 3, ShellBounds(substitutions=2), id="backticks"),
+            pytest.param("a)" * 3, ShellBounds(unmatched=2), id="unmatched"),
+            pytest.param("( " * 3 + "a" + " )" * 3, ShellBounds(depth=2), id="depth-parens"),
+            pytest.param("{ " * 3 + "a", ShellBounds(depth=2), id="depth-braces"),
+            pytest.param('"$(' * 3, ShellBounds(depth=2), id="depth-quoted-substitutions"),
+            pytest.param("echo '" + "|" * 3 + "'", ShellBounds(opaque_separators=2), id="opaque"),
+        ],
+    )
+    def test_one_past_a_bound_the_scan_still_runs(self, text: str, bounds: ShellBounds) -> None:
+        assert not within_by_count(text, bounds)
+        assert exceeded_bound(text, bounds) == _Scan(text, bounds).run() is not None

@@ -56,6 +56,7 @@ class ArithmeticWalk(WordBuilder):
         """
         if self.collecting or not text:
             return
+        self.collect_now()
         if _COMMAND_IN_TEXT.search(text):
             self.problem("arithmetic evaluates the output of a command, which can run more code")
             if literal:

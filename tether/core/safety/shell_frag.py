@@ -23,6 +23,8 @@ from tether.core.safety.shell_words import (
     Word,
     ansi_c,
     expand,
+    plain_word,
+    quoted_word,
     unescape_double,
     unquoted_word,
 )
@@ -57,7 +59,11 @@ class WordBuilder(ABC):
 
     def __init__(self) -> None:
         self.source = b""
+        self.source_text: str | None = None
+        """`source` as text when it is ASCII (byte offsets are then character offsets)."""
         self.variables = Variables()
+        self.uncollected: Node | None = None
+        """The tree whose variables are collected only if arithmetic needs them (`collect_now`)."""
         self.collecting = False
         """Collecting variables: nodes are read for their values, no command is walked."""
         self.problems: list[str] = []
@@ -84,7 +90,23 @@ class WordBuilder(ABC):
         """Judge a `${x@P}` prompt expansion."""
 
     def text(self, node: Node) -> str:
+        ascii_text = self.source_text
+        if ascii_text is not None:
+            return ascii_text[node.start_byte : node.end_byte]  # a slice, not a decode
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "surrogatepass")
+
+    def collect_now(self) -> None:
+        """Collect the variables of a script whose collection was put off until needed.
+
+        A script with no `$` reads a variable only in arithmetic (by its bare name), so
+        the walk puts collecting off until arithmetic is evaluated. Collecting reads
+        only the tree and the source (without a `$` no value refers to another
+        variable), so the result is the same whenever it is done.
+        """
+        root = self.uncollected
+        if root is not None:
+            self.uncollected = None
+            self.variables = self._collect_variables(root)
 
     def _collect_variables(self, root: Node) -> Variables:
         """Variables assigned in this script and every static value they take (`Variables`)."""
@@ -141,6 +163,11 @@ class WordBuilder(ABC):
 
     def program_words(self, nodes: Sequence[Node], ctx: WalkContext) -> list[list[Word]]:
         """The program word(s), once per value it may take (`$X` with X=ls or X=rm)."""
+        if len(nodes) == 1 and nodes[0].type == "word":
+            # One plain word has one value: what `program_words_from` would make of it.
+            word = plain_word(self.text(nodes[0]))
+            if word is not None:
+                return [[word]]
         frags = [self.frag(node, quoted=False, ctx=ctx) for node in nodes if node.is_named]
         return self.program_words_from(frags)
 
@@ -193,6 +220,24 @@ class WordBuilder(ABC):
         for node in nodes:
             if not node.is_named:
                 continue
+            kind = node.type
+            if kind == "word":
+                word = plain_word(self.text(node))
+                if word is not None:
+                    words.append(word)  # what `expand(self.frag(node))` gives (`plain_word`)
+                    continue
+            elif kind == "raw_string":
+                word = quoted_word(self.text(node)[1:-1])
+                if word is not None:
+                    words.append(word)  # what `expand(self.frag(node))` gives (`quoted_word`)
+                    continue
+            elif kind == "number":
+                # Never a glob; one word unless a `{` would be brace-expanded.
+                text = self.text(node)
+                word = quoted_word(text) if "{" not in text else None
+                if word is not None:
+                    words.append(word)
+                    continue
             frag = self.frag(node, quoted=False, ctx=ctx)
             words.extend(expand(frag))
         return words

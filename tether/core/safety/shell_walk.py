@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import replace as _evolve
 
 from tree_sitter import Node, Parser
 
@@ -37,6 +36,7 @@ from tether.core.safety.shell_words import (
     expand,
     expand_leading_braces,
     join_continuations,
+    plain_word,
     word_from,
 )
 
@@ -58,9 +58,7 @@ _STATEMENTS = _names(
 )
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
-# Words that make variables worth collecting even when the line has no `$`:
-# arithmetic reads a variable by its bare name (`read x; (( x ))`).
-_ARITHMETIC_MARKS = (b"((", b"[[", b"let", b"-i", b"[")
+_NOTHING_GLUED: dict[int, list[Node] | None] = {}
 
 
 class Walk(ArithmeticWalk):
@@ -126,17 +124,21 @@ class Walk(ArithmeticWalk):
                         spelled.encode("utf-8", "surrogatepass"),
                         retry.root_node,
                     )
-        outer_source, outer_variables = self.source, self.variables
-        self.source = data
-        collect = b"$" in data or any(mark in data for mark in _ARITHMETIC_MARKS)
-        self.variables = self._collect_variables(root) if collect else Variables()
+        outer = self.source, self.source_text, self.variables, self.uncollected
+        self.source, self.source_text = data, text if text.isascii() else None
+        if b"$" in data:
+            self.variables, self.uncollected = self._collect_variables(root), None
+        else:
+            # Without a `$` only arithmetic reads a variable (`read x; (( x ))`, `let`,
+            # `declare -i`, `[[ x -eq 1 ]]`, however spelled): collected when it does.
+            self.variables, self.uncollected = Variables(), root
         try:
             if root.has_error:
                 self.problem(_error_message(root, data))
                 self._fallback(text, ctx)
             self.statement(root, ctx)
         finally:
-            self.source, self.variables = outer_source, outer_variables
+            self.source, self.source_text, self.variables, self.uncollected = outer
 
     def _fallback(self, text: str, ctx: WalkContext) -> None:
         """Commands read from text tree-sitter could not parse, to find denials in it.
@@ -208,11 +210,12 @@ class Walk(ArithmeticWalk):
                 elif kind in _LOOPS:
                     self.loop(node, ctx)
                 for child in node.named_children:
-                    if child.type in _STATEMENTS:
+                    child_kind = child.type
+                    if child_kind in _STATEMENTS:
                         self.statement(child, ctx)
-                    elif child.type in _REDIRECTS:
+                    elif child_kind in _REDIRECTS:
                         self.statement_redirect(child, ctx)
-                    elif child.type != "comment":
+                    elif child_kind != "comment":
                         self.scan(child, ctx)
         finally:
             self.level -= 1
@@ -236,7 +239,8 @@ class Walk(ArithmeticWalk):
         in_subshell = piped or len(stages) > 1
         for stage in stages:
             if not piped:
-                stage_ctx = ctx._replace(subshell=ctx.subshell or in_subshell)
+                subshell = ctx.subshell or in_subshell
+                stage_ctx = ctx if subshell == ctx.subshell else ctx._replace(subshell=subshell)
                 piped = True
             else:
                 stage_ctx = ctx._replace(
@@ -400,7 +404,7 @@ class Walk(ArithmeticWalk):
                     if value.dynamic:
                         self.problem("an integer variable takes a value known only at run time")
                 assignments.append((name, value.text))
-                words.append(_evolve(value, text=f"{name}={value.text}"))
+                words.append(value._replace(text=f"{name}={value.text}"))
             else:
                 words.extend(self.words_of([child], ctx))
         self.emit(words, ctx, tuple(assignments))
@@ -412,26 +416,33 @@ class Walk(ArithmeticWalk):
         words: list[Word] = []
         redirect_nodes: list[Node] = []
         children = node.named_children
-        glued = _glued_words(children)
+        # Only a piece ending in a `$` token is glued: with no `$` in the source, none is.
+        glued = _glued_words(children) if b"$" in self.source else _NOTHING_GLUED
         for index, child in enumerate(children):
-            if index in glued and glued[index] is None:
+            group = glued.get(index)
+            if group is None and index in glued:
                 continue  # glued onto the word before it
-            if child.type == "variable_assignment":
+            kind = child.type
+            if kind == "word" and group is None:
+                # The commonest argument: `plain_word` is what `words_of` would give.
+                word = plain_word(self.text(child))
+                if word is not None:
+                    words.append(word)
+                    continue
+            if kind == "variable_assignment":
                 key, value = self.assignment_value(child, ctx)
                 assignments.append((key, value.text))
                 assignment_words.append(value)
-            elif child.type in _REDIRECTS:
+            elif kind in _REDIRECTS:
                 redirect_nodes.append(child)
-            elif child.type == "command_name":
+            elif kind == "command_name":
                 inner = child.named_children or [child]
-                group = glued.get(index)
                 if group:
                     frag = self.glue([*inner, *group], ctx)
                     programs = self.program_words_from([frag])
                 else:
                     programs = self.program_words(inner, ctx)
-            elif child.type != "comment":
-                group = glued.get(index)
+            elif kind != "comment":
                 if group:
                     words.extend(expand(self.glue([child, *group], ctx)))
                 else:
@@ -447,8 +458,9 @@ class Walk(ArithmeticWalk):
                     stdin_text=stdin_text,
                     piped_from=self.stdin_sources(redirects, stdin),
                 )
-        words.extend(ctx.extra_args)
-        ctx = ctx._replace(extra_args=())
+        if ctx.extra_args:
+            words.extend(ctx.extra_args)
+            ctx = ctx._replace(extra_args=())
         for program in programs:
             self.emit(
                 [*program, *words], ctx, tuple(assignments), assignment_words=assignment_words
