@@ -16,7 +16,6 @@ import time
 from collections import OrderedDict, deque
 from pathlib import Path
 
-import structlog
 from claude_agent_sdk import ClaudeSDKClient, ClaudeSDKError
 from claude_agent_sdk.types import PermissionMode
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,10 +35,11 @@ from tether.agents.claude_transport import OwnSessionTransport
 from tether.core.config import TetherConfig
 from tether.core.types import Session
 from tether.exceptions import AgentError
+from tether.log import get_logger
 
 __all__ = ["ClaudeCodeAgent", "RetryPolicy"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 # Room for the gate's own work on top of the longest approval wait.
 _HOOK_TIMEOUT_MARGIN_SECONDS = 60.0

@@ -18,7 +18,6 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, cast
 
-import structlog
 from claude_agent_sdk import (
     HookContext,
     HookInput,
@@ -34,10 +33,11 @@ from claude_agent_sdk.types import HookEvent
 
 from tether.agents.base import CanUseTool
 from tether.core.types import GateDecision
+from tether.log import get_logger
 
 __all__ = ["DEFAULT_DENY_REASON", "ToolGate"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 DEFAULT_DENY_REASON = "Tether's safety gate denied this tool call."
 

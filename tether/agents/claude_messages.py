@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import structlog
 from claude_agent_sdk import (
     AssistantMessage,
     Message,
@@ -27,10 +26,11 @@ from claude_agent_sdk import (
 
 from tether.agents.base import OnText, OnToolActivity, ToolActivity
 from tether.agents.claude_wire import MALFORMED
+from tether.log import get_logger
 
 __all__ = ["TurnReader", "deliver_text", "summarize_tool_call"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _SUMMARY_LIMIT = 80
 

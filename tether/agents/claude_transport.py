@@ -28,17 +28,17 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
-import structlog
 from anyio.abc import Process
 from claude_agent_sdk import CLIJSONDecodeError as SDKJSONDecodeError
 from claude_agent_sdk._internal.transport import subprocess_cli as _sdk_subprocess
 from claude_agent_sdk._internal.transport.subprocess_cli import SubprocessCLITransport
 
 from tether.agents.claude_wire import malformed, screen
+from tether.log import get_logger
 
 __all__ = ["OwnSessionTransport"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _own_session: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "tether_claude_own_session", default=False

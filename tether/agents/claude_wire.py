@@ -26,13 +26,14 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-import structlog
 from claude_agent_sdk._internal.message_parser import parse_message
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from tether.log import get_logger
+
 __all__ = ["MALFORMED", "malformed", "screen"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 MALFORMED = "tether_malformed"
 """The subtype of the system message that stands for a malformed one."""

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import structlog
-
 from tether.connectors.approval_view import (
     approval_view,
     render_terminal,
@@ -45,10 +43,11 @@ from tether.connectors.base import (
 )
 from tether.core.safety.prompts import AgentPrompt, PromptQuestion
 from tether.core.types import ApprovalPreview, ChatId
+from tether.log import get_logger
 
 __all__ = ["LOCAL_CHAT_ID", "LOCAL_USER_ID", "CliConnector"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 LOCAL_USER_ID = "local"
 LOCAL_CHAT_ID = "local"

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-import structlog
-
 from tether.connectors.base import (
     ApprovalAnswer,
     ApprovalHandler,
@@ -31,10 +29,11 @@ from tether.connectors.base import (
 )
 from tether.core.types import ApprovalPreview, ChatId
 from tether.exceptions import ConnectorError
+from tether.log import get_logger
 
 __all__ = ["ConnectorGroup"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _CLOSE_TIMEOUT = 5.0
 

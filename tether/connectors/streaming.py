@@ -19,14 +19,13 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-import structlog
-
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
+from tether.log import get_logger
 
 __all__ = ["ChatWriter", "StreamingReply", "split_message", "text_units"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _MIN_LENGTH = 64
 # A chat that just failed (after the connector's own retries) is left alone this long.

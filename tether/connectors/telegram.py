@@ -14,7 +14,6 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import structlog
 from telegram import Bot
 from telegram.constants import MessageLimit
 from telegram.error import InvalidToken, TelegramError
@@ -37,10 +36,11 @@ from tether.core.config import TELEGRAM_TOKEN_SHAPE
 from tether.core.safety.prompts import AgentPrompt
 from tether.core.types import ApprovalPreview, ChatId
 from tether.exceptions import ConnectorError
+from tether.log import get_logger
 
 __all__ = ["DEFAULT_COMMANDS", "MAX_MESSAGE_LENGTH", "TelegramConnector"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 MAX_MESSAGE_LENGTH: int = MessageLimit.MAX_TEXT_LENGTH
 """Telegram's limit for one message, in UTF-16 code units (4096)."""

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
-import structlog
 from telegram import Bot, BotCommand, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -21,10 +20,11 @@ from tether.connectors.telegram_format import to_telegram_html
 from tether.connectors.telegram_retry import FloodControl, RetryPolicy, call_with_retry
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
+from tether.log import get_logger
 
 __all__ = ["TelegramApi"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _T = TypeVar("_T")
 

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import PurePosixPath
 
-import structlog
-
 from tether.connectors.approval_view import approval_view
 from tether.connectors.streaming import split_message
 from tether.connectors.telegram_api import TelegramApi
@@ -30,10 +28,11 @@ from tether.connectors.telegram_preview import approval_html
 from tether.core.safety.prompts import AgentPrompt
 from tether.core.types import ApprovalPreview, ChatId
 from tether.exceptions import ConnectorError
+from tether.log import get_logger
 
 __all__ = ["ApprovalMessages"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _MAX_TEXT = 3500
 # A long plan is sent in pages of this many characters; the buttons go with the last.

@@ -11,15 +11,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-import structlog
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
 from tether.connectors.telegram_retry import RetryPolicy, retry_after_seconds
+from tether.log import get_logger
 
 __all__ = ["ALLOWED_UPDATES", "UpdateHandler", "UpdatePoller"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 ALLOWED_UPDATES = ("message", "callback_query")
 """The update kinds Tether asks Telegram for."""

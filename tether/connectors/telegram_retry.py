@@ -17,17 +17,17 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
-import structlog
 from pydantic import BaseModel, ConfigDict, Field
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.warnings import PTBDeprecationWarning
 
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
+from tether.log import get_logger
 
 __all__ = ["FloodControl", "RetryPolicy", "call_with_retry", "retry_after_seconds"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _T = TypeVar("_T")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 
-import structlog
 from telegram import CallbackQuery, Message, Update
 
 from tether.connectors.base import (
@@ -31,10 +30,11 @@ from tether.connectors.telegram_batch import APPROVE_ALL, REJECT_ALL
 from tether.connectors.telegram_keyboard import decode_answer, decode_scope
 from tether.core.types import ChatId
 from tether.exceptions import ConnectorError
+from tether.log import get_logger
 
 __all__ = ["UpdateRouter", "parse_command"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _COMMAND_NAME = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 _HANDLER_FAILED = "⚠️ Something went wrong while handling that. The details are in Tether's log."

@@ -18,8 +18,6 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
 
-import structlog
-
 from tether.agents.base import AgentResponse, BaseAgent, OnText, OnToolActivity, ToolActivity
 from tether.connectors.base import (
     REASON_MARK,
@@ -56,6 +54,7 @@ from tether.core.services import CommandServices
 from tether.core.session import Session, SessionManager, SessionMode
 from tether.core.types import ChatId, UserId
 from tether.exceptions import AgentError, SessionError, StorageError, TetherError
+from tether.log import get_logger
 from tether.middleware.base import MessageContext, MiddlewareChain
 from tether.plugins.base import PluginContext
 from tether.plugins.registry import PluginRegistry
@@ -63,7 +62,7 @@ from tether.storage.base import SessionStore
 
 __all__ = ["Engine"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _OFFER_WAIT_STEPS = 200
 

@@ -42,11 +42,11 @@ from datetime import UTC, datetime
 from operator import length_hint
 from typing import Any
 
-import structlog
 from pydantic import BaseModel, ConfigDict, Field
 
 from tether.core.plugin_tasks import register_plugin_code_check
 from tether.core.safe_text import safe_repr
+from tether.log import get_logger
 
 __all__ = [
     "APPROVAL_REQUESTED",
@@ -68,7 +68,7 @@ __all__ = [
     "HandlerStats",
 ]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 MESSAGE_IN = "message.in"
 MESSAGE_OUT = "message.out"

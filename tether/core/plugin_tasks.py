@@ -22,9 +22,8 @@ import contextvars
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
-import structlog
-
 from tether.core.safe_text import safe_repr, safe_str
+from tether.log import get_logger
 
 __all__ = [
     "contain_plugin_tasks",
@@ -34,7 +33,7 @@ __all__ = [
     "register_plugin_code_check",
 ]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 # Set for the duration of plugin code; the tasks it starts inherit it.
 _plugin_code: contextvars.ContextVar[bool] = contextvars.ContextVar(

@@ -20,16 +20,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import structlog
 from pydantic import ValidationError
 
 from tether.core.types import AgentResponse, ChatId, MessageRecord, Session, SessionMode, UserId
 from tether.exceptions import SessionError
+from tether.log import get_logger
 from tether.storage.base import SessionStore
 
 __all__ = ["MessageRecord", "Session", "SessionManager", "SessionMode"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 
 def _now() -> datetime:

@@ -23,16 +23,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-import structlog
-
 from tether.core.ids import user_key
 from tether.core.safety.audit import AuditLogger
 from tether.core.types import UserId
+from tether.log import get_logger
 from tether.middleware.base import MessageContext, Refusal
 
 __all__ = ["ACCESS_DENIED", "AuthMiddleware"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 ACCESS_DENIED = "access_denied"
 """The audit entry type, and the refusal reason, of a refused user."""

@@ -31,17 +31,16 @@ import math
 import time
 from collections.abc import Callable, Iterable
 
-import structlog
-
 from tether.core.ids import user_key
 from tether.core.safety.audit import AuditLogger
 from tether.core.types import UserId
 from tether.exceptions import ConfigError
+from tether.log import get_logger
 from tether.middleware.base import MessageContext, Refusal
 
 __all__ = ["RATE_LIMITED", "RateLimitMiddleware"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 RATE_LIMITED = "rate_limited"
 """The audit entry type, and the refusal reason, of a rate-limited message."""

@@ -17,14 +17,13 @@ from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass
 from typing import Any
 
-import structlog
-
 from tether.core.plugin_tasks import register_plugin_code_check
+from tether.log import get_logger
 from tether.plugins.guard import LifecycleTimeout, call_plugin, describe_failure
 
 __all__ = ["HookCounters", "HookOutcome", "call_hook"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 # Set while a hook is stepped in place: a task it starts there is plugin code,
 # and its attempts to end the process are contained (plugin_tasks).

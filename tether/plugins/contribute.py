@@ -23,13 +23,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import structlog
 from pydantic import BaseModel
 
 from tether.core.commands import CommandSpec, SlashCommands
 from tether.core.safety.contributions import build_lookup
 from tether.core.safety.registry.layered import ProgramLookup
 from tether.exceptions import PluginError
+from tether.log import get_logger
 from tether.plugins.calls import HookCounters
 from tether.plugins.commands import SlashCommand, contained_command
 from tether.plugins.gate import GateHooks
@@ -45,7 +45,7 @@ __all__ = [
     "collect_settings",
 ]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 MAX_CONTRIBUTIONS = 200
 """The most program specs or commands one plugin's hook may return."""

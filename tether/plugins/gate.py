@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import structlog
-
 from tether.core.safety.gate_hooks import GateCall, GateReview, Tighten
+from tether.log import get_logger
 from tether.plugins.calls import HookCounters, call_hook
 
 __all__ = ["GateHooks"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _HOOK = "gate"
 

@@ -20,11 +20,11 @@ from enum import StrEnum
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-import structlog
 from pydantic import BaseModel, ConfigDict
 
 from tether.core.events import EventBus, HandlerStats
 from tether.exceptions import ConfigError, PluginError
+from tether.log import get_logger
 from tether.plugins.base import PluginContext, PluginMeta, TetherPlugin
 from tether.plugins.bus import PluginEventBus
 from tether.plugins.calls import HookCounters
@@ -42,7 +42,7 @@ __all__ = [
     "load_entry_point_plugins",
 ]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 ENTRY_POINT_GROUP = "tether.plugins"
 

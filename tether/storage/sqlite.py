@@ -39,15 +39,15 @@ from types import TracebackType
 from typing import Any, NamedTuple, Self, TypeVar
 
 import aiosqlite
-import structlog
 from pydantic import ValidationError
 
 from tether.core.types import ChatId, MessageRecord, Session, UserId
 from tether.exceptions import StorageError
+from tether.log import get_logger
 
 __all__ = ["DEFAULT_BUSY_TIMEOUT", "DEFAULT_RETRY_FOR", "SCHEMA_VERSION", "SqliteSessionStore"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _T = TypeVar("_T")
 

@@ -18,7 +18,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol, TypeVar
 
-import structlog
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
@@ -37,6 +36,7 @@ from tether.connectors.web.security import (
     WebSessions,
 )
 from tether.connectors.web.token import token_matches
+from tether.log import get_logger
 
 __all__ = [
     "CSRF_HEADER",
@@ -51,7 +51,7 @@ __all__ = [
     "cookie_name",
 ]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 """The largest request body accepted; larger ones are refused with 413 unread."""

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
 
-import structlog
 import uvicorn
 
 from tether.connectors.base import (
@@ -46,10 +45,11 @@ from tether.core.safety.prompts import AgentPrompt
 from tether.core.session import Session, SessionManager
 from tether.core.types import ApprovalPreview, ChatId
 from tether.exceptions import AuditError, ConnectorError
+from tether.log import get_logger
 
 __all__ = ["CHAT_PREFIX", "WebConnector"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 CHAT_PREFIX = "web:"
 """Every web chat id starts with this, so it never collides with another connector's."""

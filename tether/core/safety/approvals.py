@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-import structlog
 from pydantic import BaseModel, ConfigDict
 
 from tether.core.events import APPROVAL_REQUESTED, APPROVAL_RESOLVED, Event, EventBus
@@ -29,6 +28,7 @@ from tether.core.safety.audit import AuditLogger
 from tether.core.safety.prompts import AgentPrompt
 from tether.core.types import ApprovalPreview, ChatId, UserId
 from tether.exceptions import ApprovalTimeoutError, AuditError
+from tether.log import get_logger
 
 __all__ = [
     "ApprovalCoordinator",
@@ -40,7 +40,7 @@ __all__ = [
     "ResolveResult",
 ]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _REMEMBERED = 512
 _CLOSE_TIMEOUT = 5.0

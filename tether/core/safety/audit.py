@@ -32,10 +32,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import structlog
 from pydantic import BaseModel, ConfigDict
 
 from tether.exceptions import AuditError
+from tether.log import get_logger
 
 __all__ = [
     "MAX_STRING_LENGTH",
@@ -45,7 +45,7 @@ __all__ = [
     "truncate_strings",
 ]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 MAX_STRING_LENGTH = 500
 _TAIL_CHUNK = 64 * 1024

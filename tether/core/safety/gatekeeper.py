@@ -27,8 +27,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import structlog
-
 from tether.core.events import (
     SAFETY_VIOLATION,
     TOOL_ALLOWED,
@@ -61,10 +59,11 @@ from tether.core.safety.prompts import INTERACTIVE_TOOLS, AgentPrompt, answers_i
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
 from tether.core.types import ChatId, GateDecision, UserId
 from tether.exceptions import ConfigError
+from tether.log import get_logger
 
 __all__ = ["EDIT_MODE_TOOLS", "GateDecision", "ToolGatekeeper", "describe_for_approval"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 _MAX_SHOWN = 300
 # A preview reads the file an edit changes; a slow disk must not hold the ask back.

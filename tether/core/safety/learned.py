@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tether.core.safety.classify import CallPart, Classification
@@ -34,6 +33,7 @@ from tether.core.safety.facts import NEVER_AUTO_ALLOWED
 from tether.core.safety.patterns import path_glob_match
 from tether.core.safety.tools import ToolKind
 from tether.exceptions import ConfigError
+from tether.log import get_logger
 
 __all__ = [
     "MAX_LEARNED_RULES",
@@ -46,7 +46,7 @@ __all__ = [
     "offer_scopes",
 ]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 MAX_LEARNED_RULES = 500
 """The most rules the learned-rules file may hold (each call checks them all)."""

@@ -14,7 +14,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import structlog
 from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import PathAnalyzer
@@ -25,10 +24,11 @@ from tether.core.safety.policy import Action, PolicyDecision, PolicyEngine
 from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer, SandboxResult
 from tether.core.safety.tools import InputProblem, ToolKind, validate_input
 from tether.core.safety.tree_reads import TreeReads, walk_of
+from tether.log import get_logger
 
 __all__ = ["Layer", "SafetyPipeline", "Verdict"]
 
-logger = structlog.get_logger(__name__)
+logger = get_logger(__name__)
 
 
 class Layer(StrEnum):
