@@ -499,7 +499,8 @@ def test_an_approval_notifies_a_hidden_page_and_always_offers_its_scopes(
                 {chat: "main", text: "deploy the site"}),
                 headers: {"content-type": "application/json", "x-tether-csrf": state.csrf}});
               const registration = await navigator.serviceWorker.getRegistration("/");
-              for (let i = 0; i < 200; i++) {
+              // Up to 15 s: under a loaded CI run the push and the worker take a while.
+              for (let i = 0; i < 600; i++) {
                 const shown = await registration.getNotifications();
                 if (shown.length) return shown.map((n) => [n.title, n.body]);
                 await new Promise((resolve) => setTimeout(resolve, 25));
