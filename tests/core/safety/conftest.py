@@ -10,8 +10,10 @@ import pytest
 
 from tether.core.events import Event, EventBus
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
+from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
 from tether.core.safety.classify import Classifier
+from tether.core.safety.gatekeeper import ToolGatekeeper
 from tether.core.safety.pipeline import SafetyPipeline
 from tether.core.safety.policy import Policy, PolicyEngine
 from tether.core.safety.policy_files import PRESETS, load_policy
@@ -161,3 +163,22 @@ def audit_logger(tmp_path: Path) -> AuditLogger:
 @pytest.fixture
 def requester() -> FakeRequester:
     return FakeRequester()
+
+
+@pytest.fixture
+def approvals(
+    event_bus: EventBus, audit_logger: AuditLogger, requester: FakeRequester
+) -> ApprovalCoordinator:
+    return ApprovalCoordinator(
+        event_bus=event_bus, audit_logger=audit_logger, requester=requester, timeout_seconds=2
+    )
+
+
+@pytest.fixture
+def gate(
+    make_pipeline: MakePipeline,
+    approvals: ApprovalCoordinator,
+    event_bus: EventBus,
+    audit_logger: AuditLogger,
+) -> ToolGatekeeper:
+    return ToolGatekeeper(make_pipeline(), approvals, event_bus, audit_logger)

@@ -23,25 +23,6 @@ from tether.plugins.builtin.audit_plugin import AuditPlugin
 MakePipeline = Callable[..., SafetyPipeline]
 
 
-@pytest.fixture
-def approvals(
-    event_bus: EventBus, audit_logger: AuditLogger, requester: FakeRequester
-) -> ApprovalCoordinator:
-    return ApprovalCoordinator(
-        event_bus=event_bus, audit_logger=audit_logger, requester=requester, timeout_seconds=2
-    )
-
-
-@pytest.fixture
-def gate(
-    make_pipeline: MakePipeline,
-    approvals: ApprovalCoordinator,
-    event_bus: EventBus,
-    audit_logger: AuditLogger,
-) -> ToolGatekeeper:
-    return ToolGatekeeper(make_pipeline(), approvals, event_bus, audit_logger)
-
-
 async def check(
     gate: ToolGatekeeper, tool_name: Any, tool_input: Any, **kwargs: Any
 ) -> GateDecision:

@@ -28,25 +28,6 @@ from tether.core.safety.preview import ApprovalPreview
 from .conftest import MakePipeline
 
 
-@pytest.fixture
-def approvals(
-    event_bus: EventBus, audit_logger: AuditLogger, requester: FakeRequester
-) -> ApprovalCoordinator:
-    return ApprovalCoordinator(
-        event_bus=event_bus, audit_logger=audit_logger, requester=requester, timeout_seconds=2
-    )
-
-
-@pytest.fixture
-def gate(
-    make_pipeline: MakePipeline,
-    approvals: ApprovalCoordinator,
-    event_bus: EventBus,
-    audit_logger: AuditLogger,
-) -> ToolGatekeeper:
-    return ToolGatekeeper(make_pipeline(), approvals, event_bus, audit_logger)
-
-
 async def check(gate: ToolGatekeeper, tool_name: str, tool_input: Any, **kwargs: Any) -> Any:
     return await gate.check(tool_name, tool_input, "s1", 42, user_id=7, **kwargs)
 
