@@ -325,18 +325,23 @@ class AuditLogger:
         tool_input: Any,
         classification: Any,
         decision: Any,
+        *,
+        in_place: bool = False,
         **extra: Any,
     ) -> int:
-        """Record a tool call and the gate's decision; returns the entry's `seq`."""
-        return await self.log(
-            "tool_attempt",
-            session_id=session_id,
-            tool_name=tool_name,
-            tool_input=tool_input,
-            classification=classification,
-            decision=decision,
+        """Record a tool call and the gate's decision; returns the entry's `seq`.
+
+        `in_place` writes it as `log_now` does, without a turn of the event loop.
+        """
+        fields = {
+            "session_id": session_id,
+            "tool_name": tool_name,
+            "tool_input": tool_input,
+            "classification": classification,
+            "decision": decision,
             **extra,
-        )
+        }
+        return await self._log("tool_attempt", fields, checkpoint=not in_place)
 
     async def log_approval(
         self, session_id: str, tool_name: str, approved: bool, user_id: int | str | None

@@ -315,14 +315,7 @@ class ToolGatekeeper:
         if verdict.decision is not Action.REQUIRE_APPROVAL and tool_name not in INTERACTIVE_TOOLS:
             # An allow or deny no person answers: a function of the verdict alone.
             return self._derived(verdict).final()
-        base = {
-            "classification": verdict.classification,
-            "decision": verdict.decision.value,
-            "layer": verdict.layer.value,
-            "rule": verdict.rule,
-            "risk_level": verdict.risk_level.value,
-            "risk_facts": verdict.risk_facts,
-        }
+        base = _decision_fields(verdict)
         if verdict.decision is Action.ALLOW and tool_name in INTERACTIVE_TOOLS:
             return await self._ask_person(
                 verdict, tool_name, tool_input, session_id, chat_id, user_id, base
@@ -492,20 +485,17 @@ class ToolGatekeeper:
         try:
             derived = self._derived(verdict)
             approved = self._pipeline.sandbox.approved_directories
-            # The fields of `AuditLogger.log_tool_attempt`, in its order, written
-            # without a turn of the event loop (`log_now` says why that is safe).
-            await self._audit.log_now(
-                "tool_attempt",
-                {
-                    "session_id": session_id,
-                    "tool_name": tool_name,
-                    "tool_input": tool_input,
-                    "classification": derived.summary,
-                    "decision": derived.recorded(decision),
-                    "cwd": str(cwd) if cwd is not None else (approved[0] if approved else None),
-                    "approved_directories": list(approved),
-                    "input_truncated": truncated,
-                },
+            # Written without a turn of the event loop (`log_now` says why that is safe).
+            await self._audit.log_tool_attempt(
+                session_id=session_id,
+                tool_name=tool_name,
+                tool_input=tool_input,
+                classification=derived.summary,
+                decision=derived.recorded(decision),
+                in_place=True,
+                cwd=str(cwd) if cwd is not None else (approved[0] if approved else None),
+                approved_directories=list(approved),
+                input_truncated=truncated,
             )
         except Exception as error:  # noqa: BLE001 - an unrecorded decision must not allow
             logger.error("tool_attempt_not_logged", tool_name=tool_name, error=repr(error))
@@ -622,14 +612,7 @@ class _Derived:
         """The allow or deny of a verdict that needs no person (built once)."""
         if self._final is None:
             verdict = self.verdict
-            base = {
-                "classification": verdict.classification,
-                "decision": verdict.decision.value,
-                "layer": verdict.layer.value,
-                "rule": verdict.rule,
-                "risk_level": verdict.risk_level.value,
-                "risk_facts": verdict.risk_facts,
-            }
+            base = _decision_fields(verdict)
             # Validated, not `model_construct`: pydantic's compiled validator is
             # faster than `model_construct`, which resolves every default in Python.
             if verdict.decision is Action.ALLOW:
@@ -665,6 +648,18 @@ class _Derived:
         if decision is self._final:
             self._final_fields = fields
         return fields
+
+
+def _decision_fields(verdict: Verdict) -> dict[str, Any]:
+    """What every `GateDecision` carries over from the verdict it settles."""
+    return {
+        "classification": verdict.classification,
+        "decision": verdict.decision.value,
+        "layer": verdict.layer.value,
+        "rule": verdict.rule,
+        "risk_level": verdict.risk_level.value,
+        "risk_facts": verdict.risk_facts,
+    }
 
 
 async def _reviewed(
