@@ -118,9 +118,13 @@ def _visible(selector: str) -> Callable[[WebDriver], WebElement | None]:
 def _log_in(driver: WebDriver, served: ServedTether) -> None:
     driver.get(f"{served.url}/#token={served.token}")
     _until(driver, _visible("#composer-input"))
+    # The event socket is open: what the server announces from now on reaches the page.
     _until(
         driver,
-        lambda d: d.execute_script("return document.querySelector('#status').textContent === ''"),
+        lambda d: d.execute_script(
+            "return state.socket !== null && state.socket.readyState === WebSocket.OPEN"
+            " && document.querySelector('#status').textContent === ''"
+        ),
     )
 
 
@@ -525,6 +529,84 @@ def test_an_approval_notifies_a_hidden_page_and_always_offers_its_scopes(
     )
     assert served.engine is not None
     assert served.engine.gatekeeper.learned.rules("web:main")
+
+
+def test_an_approval_missed_while_disconnected_is_announced_once_on_reconnect(
+    browser: WebDriver, served: ServedTether
+) -> None:
+    _log_in(browser, served)
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions", {"permissions": ["notifications"], "origin": served.url}
+    )
+    page = browser.current_window_handle
+    # The page loses its socket (a phone asleep) and stays down until the other tab, which
+    # watches the chat on its own socket, says the approval has been asked.
+    browser.execute_async_script(
+        """
+        const done = arguments[0];
+        navigator.serviceWorker.ready.then(() => {
+          const socket = state.socket;
+          state.socket = null;
+          socket.close();
+          new BroadcastChannel("wake").onmessage = () => connect();
+          done(true);
+        });
+        """
+    )
+    browser.switch_to.new_window("tab")
+    try:
+        browser.get(served.url + "/manifest.webmanifest")
+        titles = browser.execute_async_script(
+            """
+            const done = arguments[0];
+            const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+            (async () => {
+              const state = await (await fetch("/api/state")).json();
+              const asked = new Promise((resolve) => {
+                const socket = new WebSocket(
+                  `ws://${location.host}/api/events?chat=main&csrf=${state.csrf}`);
+                socket.onmessage = (message) => {
+                  if (JSON.parse(message.data).type === "approval") resolve();
+                };
+                socket.onopen = () => fetch("/api/message", {method: "POST", body: JSON.stringify(
+                  {chat: "main", text: "deploy the site"}),
+                  headers: {"content-type": "application/json", "x-tether-csrf": state.csrf}});
+              });
+              await asked;
+              const registration = await navigator.serviceWorker.getRegistration("/");
+              if ((await registration.getNotifications()).length) return ["too early"];
+              new BroadcastChannel("wake").postMessage("up");
+              for (let i = 0; i < 600; i++) {
+                const shown = await registration.getNotifications();
+                if (shown.length) return shown.map((n) => [n.title, n.body]);
+                await sleep(25);
+              }
+              return [];
+            })().then(done, (error) => done(String(error)));
+            """
+        )
+    finally:
+        browser.close()
+        browser.switch_to.window(page)
+    assert titles and titles[0][0] == "Tether: approve Bash?", titles
+    # Reconnecting again announces nothing new: the page has already told of this one.
+    announced = browser.execute_async_script(
+        """
+        const done = arguments[0];
+        const shown = [];
+        const original = notify;
+        notify = (approval) => { shown.push(approval.approval_id); original(approval); };
+        const socket = state.socket;
+        state.socket = null;
+        socket.close();
+        connect();
+        const wait = () => state.socket.readyState === WebSocket.OPEN
+          ? setTimeout(() => done([shown, state.notified.size]), 300) : setTimeout(wait, 25);
+        wait();
+        """
+    )
+    assert announced == [[], 1]
+    assert _until(browser, _visible(".approval:not(.settled)"))
 
 
 def test_parallel_asks_are_approved_all_at_once_each_on_its_own(

@@ -3,7 +3,11 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const state = { csrf: null, commands: [], chat: null, socket: null, retry: 0, entries: new Map() };
+const state = {
+  csrf: null, commands: [], chat: null, socket: null, retry: 0, entries: new Map(),
+  // Approvals this page has announced: a reconnect's snapshot announces only the ones it missed.
+  notified: new Set(),
+};
 
 function chatName() {
   let name = localStorage.getItem("tether.chat");
@@ -106,7 +110,9 @@ function handle(event) {
       $("approvals").replaceChildren();
       state.entries.clear();
       event.entries.forEach(addEntry);
-      event.approvals.forEach((approval) => addApproval(approval, false));
+      // A snapshot follows every (re)connect: an approval that came while the socket was down
+      // (a phone asleep, a slow start) is announced now, once; the ones already seen are not.
+      event.approvals.forEach((approval) => addApproval(approval, !state.notified.has(approval.approval_id)));
       updateBatch();
       setBusy(event.busy);
       break;
@@ -458,6 +464,7 @@ function settle(approvalId, outcome) {
 }
 
 function notify(approval) {
+  state.notified.add(approval.approval_id);
   if (!("Notification" in window) || Notification.permission !== "granted") return;
   // Only when the person is elsewhere: another tab, another window, the phone locked.
   if (document.visibilityState === "visible" && document.hasFocus()) return;
