@@ -77,6 +77,7 @@ def build_engine(
         PluginError: a plugin is malformed, two share a name, a hook does not
             match its specification, or a contribution is malformed or taken.
     """
+    from tether.connectors.base import CommandMenu
     from tether.core.chat_requests import ChatRequests
     from tether.core.chat_services import ChatServices
     from tether.core.commands import SlashCommands
@@ -121,6 +122,9 @@ def build_engine(
     )
     commands = SlashCommands()
     collect_commands(registry, commands, timeout=config.event_handler_timeout_seconds)
+    if isinstance(connector, CommandMenu):
+        # The menus show what the engine answers: the plugins' commands too.
+        connector.set_command_menu([(spec.name, spec.description) for spec in commands.specs])
     gate_hooks = collect_gate_hooks(registry, timeout=config.event_handler_timeout_seconds)
     programs = collect_programs(registry)
     if programs is not None:
