@@ -45,10 +45,11 @@ def _allowed(running: Any) -> list[bool]:
     return [decision.allowed for call in running.agent.calls for _, decision in call.decisions]
 
 
-def _plugin(running: Any) -> BudgetPlugin:
+async def _saved(running: Any) -> None:
+    """Wait for the writes the plugin has started so far."""
     plugin = running.engine.plugins.get("budget")
-    assert isinstance(plugin, BudgetPlugin)
-    return plugin
+    assert isinstance(plugin, BudgetPlugin) and plugin.saver is not None
+    await plugin.saver.flush()
 
 
 def _mode(path: Path) -> int:
@@ -96,7 +97,7 @@ async def test_the_ledger_is_on_disk_after_each_request_before_any_shutdown(ledg
     """What a crash would leave: the file already holds every request so far."""
     async with _engine(0.25, ledger, request_usd="0.2") as running:
         await running.send("go")
-        await _plugin(running).saver.flush()  # type: ignore[union-attr]
+        await _saved(running)
         saved = read_ledger(ledger)
         assert saved is not None
         assert (saved.day, saved.spent_usd, saved.requests) == (TODAY, 0.25, 1)
@@ -159,7 +160,7 @@ async def test_a_new_day_while_running_is_saved(ledger: Path) -> None:
         await running.send("go")
         clock.day = date(2026, 12, 4)
         assert "Spent today: $0.0000" in await running.send("/budget")  # the roll is noticed
-        await _plugin(running).saver.flush()  # type: ignore[union-attr]
+        await _saved(running)
         assert read_ledger(ledger) == _state(day=date(2026, 12, 4))
 
 
@@ -220,7 +221,7 @@ async def test_an_unreadable_ledger_fails_closed_until_reset(
             )
             assert fragment in reason and "/budget reset starts over" in reason
             assert "over budget: the budget ledger" in await running.send("/budget")
-            await _plugin(running).saver.flush()  # type: ignore[union-attr]
+            await _saved(running)
             # Untouched until the reset: a person may want to see what was in it.
             assert _contents(ledger) == before
             await running.send("/budget reset")
@@ -308,12 +309,11 @@ async def test_saving_again_after_a_failure_is_logged_and_shown(tmp_path: Path) 
     with capture_logs() as logs:
         async with _engine(0.1, path, daily_usd="1") as running:
             await running.send("go")
-            plugin = _plugin(running)
-            await plugin.saver.flush()  # type: ignore[union-attr]
+            await _saved(running)
             assert "not saved" in await running.send("/budget")
             blocker.unlink()  # the way is clear again
             await running.send("go")
-            await plugin.saver.flush()  # type: ignore[union-attr]
+            await _saved(running)
             assert f"Ledger: {path}" in await running.send("/budget")
     events = [entry["event"] for entry in logs if entry["event"].startswith("budget_ledger")]
     assert events == ["budget_ledger_not_saved", "budget_ledger_saved_again"]
