@@ -233,6 +233,34 @@ async def test_an_unreadable_ledger_fails_closed_until_reset(
         assert read_ledger(ledger) == _state(spent_usd=0.01, requests=1)
 
 
+@pytest.mark.parametrize(
+    "parts",
+    [
+        pytest.param(("x" * 300, "budget.json"), id="name-too-long"),
+        pytest.param(("y" * 200,) * 100 + ("budget.json",), id="path-too-long"),
+    ],
+)
+async def test_a_path_too_long_to_open_fails_closed_without_a_traceback(
+    tmp_path: Path, parts: tuple[str, ...]
+) -> None:
+    """The reason names the path by its end, short enough for the gate and for a reply."""
+    ledger = tmp_path.joinpath(*parts)
+    with capture_logs() as logs:
+        async with _engine(0.01, ledger, daily_usd="100") as running:
+            await running.send("go")
+            assert _allowed(running) == [False]
+            [asked] = running.connector.approvals
+            assert asked.preview is not None
+            assert asked.preview.reason.startswith("Over budget: the budget ledger at …")
+            assert (
+                f"{parts[-2][-10:]}/budget.json could not be read: File name too long; "
+                "/budget reset starts over"
+            ) in asked.preview.reason
+            reply = await running.send("/budget")
+            assert "File name too long" in reply and "Ledger: left as it is until" in reply
+    assert not [entry for entry in logs if entry["event"] == "plugin_hook_failed"]
+
+
 async def test_an_unreadable_ledger_gives_way_to_a_new_day(ledger: Path) -> None:
     _file("{")(ledger)
     clock = _Clock()

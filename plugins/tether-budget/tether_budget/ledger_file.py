@@ -38,7 +38,7 @@ def read_ledger(path: Path) -> LedgerState | None:
     """
     try:
         # O_NONBLOCK: a FIFO at the path must not hang start-up waiting for a writer.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except (FileNotFoundError, NotADirectoryError):
         # Nothing there, nor can there be (a parent is a file): no ledger yet,
         # as on a first start. Saving it will fail, and say so.

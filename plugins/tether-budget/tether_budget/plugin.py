@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import structlog
 from pydantic import BaseModel
@@ -36,6 +37,28 @@ RESET = "plugin.budget.reset"
 """Emitted when someone resets the budget with `/budget reset`: `user_id`, `chat_id`."""
 
 logger = structlog.get_logger(__name__)
+
+
+_SHOWN_PATH_CHARS = 120
+"""A path in a reason or a reply is cut to its end past this: Tether bounds both
+(a gate hook's reason and a command's reply, 500 characters each)."""
+
+
+def _shown(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= _SHOWN_PATH_CHARS else "…" + text[-_SHOWN_PATH_CHARS:]
+
+
+def _reason_limit() -> int:
+    for constraint in Tighten.model_fields["reason"].metadata:
+        limit = getattr(constraint, "max_length", None)
+        if isinstance(limit, int):
+            return limit
+    return 500
+
+
+_REASON_LIMIT = _reason_limit()
+"""The longest reason a `Tighten` takes: a longer one would fail the hook."""
 
 
 class BudgetPlugin(TetherPlugin):
@@ -98,7 +121,8 @@ class BudgetPlugin(TetherPlugin):
             # is (for a person to look at) until a reset or a new day replaces it.
             self._keep_file = True
             reason = (
-                f"the budget ledger at {path} could not be read: {error}; /budget reset starts over"
+                f"the budget ledger at {_shown(path)} could not be read: {error}; "
+                "/budget reset starts over"
             )
             return LedgerState(
                 version=1, day=self._today(), spent_usd=0.0, requests=0, crossed=reason
@@ -137,7 +161,10 @@ class BudgetPlugin(TetherPlugin):
         reason = self._ledger.blocking(call.request_cost)
         if reason is None:
             return None
-        return Tighten(action="ask", reason=f"Over budget: {reason}")
+        text = f"Over budget: {reason}"
+        if len(text) > _REASON_LIMIT:
+            text = text[: _REASON_LIMIT - 1] + "…"
+        return Tighten(action="ask", reason=text)
 
     @hook
     def commands(self) -> list[SlashCommand]:
@@ -166,9 +193,11 @@ class BudgetPlugin(TetherPlugin):
         saver = self._saver
         if saver is None:
             return "Ledger: not saved"
+        if self._keep_file:
+            return "Ledger: left as it is until /budget reset"
         if saver.error is not None:
             return (
-                f"Ledger: ⚠️ not saved to {saver.path} ({saver.error}); "
+                f"Ledger: ⚠️ not saved to {_shown(saver.path)} ({saver.error}); "
                 "a restart would forget today's spending"
             )
-        return f"Ledger: {saver.path}"
+        return f"Ledger: {_shown(saver.path)}"
