@@ -17,13 +17,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import PathAnalyzer
+from tether.core.safety.built import built
 from tether.core.safety.classify import CallPart, Classification
 from tether.core.safety.decision_cache import DecisionCache, Probes, Recheck
-from tether.core.safety.facts import RiskFact, RiskLevel, make_fact
+from tether.core.safety.facts import PathUse, RiskFact, RiskLevel, make_fact
 from tether.core.safety.policy import Action, PolicyDecision, PolicyEngine
-from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer, SandboxResult
+from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer
 from tether.core.safety.tools import InputProblem, ToolKind, validate_input
-from tether.core.safety.tree_reads import TreeReads, walk_of
+from tether.core.safety.tree_reads import TreeReads, Walk, walk_of
 from tether.log import get_logger
 
 __all__ = ["Layer", "SafetyPipeline", "Verdict"]
@@ -68,7 +69,6 @@ _PATH_KINDS = frozenset({ToolKind.SHELL, ToolKind.READ, ToolKind.WRITE, ToolKind
 _FILE_KINDS = frozenset({ToolKind.READ, ToolKind.WRITE})
 _NAMES_ONLY = frozenset({"list", "cd"})
 _DIRECTORY_CHANGES = frozenset({"cd", "pushd", "popd"})
-_NOTHING_CHECKED = SandboxResult()
 
 
 class SafetyPipeline:
@@ -181,18 +181,22 @@ class SafetyPipeline:
             # An unexpected field might change what the tool does: a person decides.
             action, layer, rule = Action.REQUIRE_APPROVAL, Layer.INPUT, None
             reason = "; ".join(p.message for p in problems[:3])
-        return Verdict(
-            decision=action,
-            layer=layer,
-            reason=reason,
-            rule=rule,
-            policy=decision.policy,
-            risk_level=decision.risk_level,
-            risk_facts=classification.fact_kinds,
-            violation_type="policy" if action is Action.DENY else None,
-            classification=classification,
-            policy_decision=decision,
-            problems=problems,
+        # Every value is of its field's type already (`built` says why it is not validated).
+        return built(
+            Verdict,
+            {
+                "decision": action,
+                "layer": layer,
+                "reason": reason,
+                "rule": rule,
+                "policy": decision.policy,
+                "risk_level": decision.risk_level,
+                "risk_facts": classification.fact_kinds,
+                "violation_type": "policy" if action is Action.DENY else None,
+                "classification": classification,
+                "policy_decision": decision,
+                "problems": problems,
+            },
         )
 
     def _check_paths(
@@ -205,28 +209,43 @@ class SafetyPipeline:
             return classification, self._sandbox_deny(classification, [directory])
         file_tool = classification.kind in _FILE_KINDS
         directories = _Directories(directory.resolved)
+        tool_name = classification.tool_name
+        # Whether the line hands a list of files to xargs: the same for every part.
+        piped = "xargs" in (classification.command or "")
         parts: list[CallPart] = []
         violations: list[PathVerdict] = []
-        # Each distinct (path, directory) of the call is resolved once (see `check_uses`).
+        changed = False
+        # Each distinct (path, directory) of the call is resolved once (see `collect`),
+        # and each distinct resolved path named by its credential test once: that test
+        # reads the text alone, and the table lives for this call only.
         seen: dict[tuple[str, str, bool], PathVerdict] = {}
+        credentials: dict[str, str | None] = {}
         for part in classification.parts:
-            uses = part.paths
-            unresolved: list[str] = []
             current = directories.current
-            if uses:
-                read, listed = self._check_uses(part, directories, file_tool, seen, unresolved)
-                checked = (*read.checked, *listed.checked)
+            extra: list[RiskFact] = []
+            if part.paths:
+                read, listed, unresolved = self._check_uses(part, directories, file_tool, seen)
+                checked = [*read, *listed] if listed else read
                 violations.extend(v for v in checked if not v.allowed)
+                kinds = {fact.kind for fact in part.facts}
+                if unresolved and "unresolved_path" not in kinds:
+                    extra.append(
+                        make_fact("unresolved_path", f"{unresolved[0]} is only known at run time")
+                    )
+                if "credential_access" not in kinds:
+                    credential = self._credential(read, credentials)
+                    if credential is not None:
+                        extra.append(credential)
             else:
-                read = listed = _NOTHING_CHECKED
-                checked = ()
-            kinds = part.fact_kinds
-            extra = self._resolved_facts(kinds, read.checked, unresolved)
-            tree = self._tree_read(classification, part, current, checked)
-            if tree is not None:
-                extra.append(tree)
+                checked = read = listed = []
+                kinds = {fact.kind for fact in part.facts} if part.facts else set()
+            walk = walk_of(tool_name, part.program, part.text, piped)
+            if walk is not None:
+                tree = self._tree_read(walk, part, current, checked)
+                if tree is not None:
+                    extra.append(tree)
             if "recursive_delete" in kinds:
-                extra.extend(self._deletes_project(part, read.checked))
+                extra.extend(self._deletes_project(part, read))
             resolved = (
                 tuple(v.resolved for v in checked if v.resolved is not None and v.allowed)
                 if checked
@@ -247,20 +266,24 @@ class SafetyPipeline:
                     args=part.args,
                     opaque=part.opaque,
                 )
+                changed = True
             parts.append(part)
             if part.program in _DIRECTORY_CHANGES:
-                directories.change(part, listed.checked)
+                directories.change(part, listed)
         if violations:
             return classification, self._sandbox_deny(classification, violations)
-        # Built anew rather than with `model_copy`: the validator takes the values
-        # (already of their types, instances checked by type alone) in less time
-        # than a copy, and less than `model_construct`'s loop over the fields.
-        checked_classification = Classification(
-            tool_name=classification.tool_name,
-            kind=classification.kind,
-            command=classification.command,
-            parts=tuple(parts),
-            facts=classification.facts,
+        if not changed:
+            return classification, None  # nothing to add: the classification as it came
+        # Every value is of its field's type already (`built` says why it is not validated).
+        checked_classification = built(
+            Classification,
+            {
+                "tool_name": tool_name,
+                "kind": classification.kind,
+                "command": classification.command,
+                "parts": tuple(parts),
+                "facts": classification.facts,
+            },
         )
         return checked_classification, None
 
@@ -270,45 +293,60 @@ class SafetyPipeline:
         directories: _Directories,
         file_tool: bool,
         seen: dict[tuple[str, str, bool], PathVerdict],
-        unresolved: list[str],
-    ) -> tuple[SandboxResult, SandboxResult]:
-        """The part's paths checked: what it reads, writes or runs, then what it lists.
-
-        Paths only known at run time are added to `unresolved`.
-        """
+    ) -> tuple[list[PathVerdict], list[PathVerdict], list[str]]:
+        """The part's paths checked: what it reads, writes or runs, then what it lists,
+        then the paths only known at run time."""
         uses = part.paths
+        unresolved: list[str] = []
         if not directories.known:
             unresolved.extend(u.path for u in uses if not u.path.startswith(("/", "~")))
             uses = tuple(u for u in uses if u.path.startswith(("/", "~")))
-        if any(u.glob for u in uses):
-            self._volatile = True  # what a glob matches changes with its directory
         # Listing a directory shows names, not contents: only what is read, written
         # or run is checked for credentials once resolved.
-        reads = [u for u in uses if u.access not in _NAMES_ONLY]
-        listings = [u for u in uses if u.access in _NAMES_ONLY]
+        reads: list[PathUse] = []
+        listings: list[PathUse] = []
+        for use in uses:
+            if use.glob:
+                self._volatile = True  # what a glob matches changes with its directory
+            (listings if use.access in _NAMES_ONLY else reads).append(use)
         current, others = directories.current, directories.others
-        check = self._sandbox.check_uses
-        read = check(reads, current, file_tool=file_tool, bases=others, seen=seen)
-        listed = (
-            check(listings, current, file_tool=file_tool, bases=others, seen=seen)
-            if listings
-            else _NOTHING_CHECKED
-        )
-        unresolved.extend((*read.unresolved, *listed.unresolved))
-        return read, listed
+        collect = self._sandbox.collect
+        read: list[PathVerdict] = []
+        listed: list[PathVerdict] = []
+        collect(reads, current, file_tool, others, seen, read, unresolved)
+        if listings:
+            collect(listings, current, file_tool, others, seen, listed, unresolved)
+        return read, listed, unresolved
+
+    def _credential(
+        self, checked: Sequence[PathVerdict], credentials: dict[str, str | None]
+    ) -> RiskFact | None:
+        """The first resolved path that is a credential file (a symlink's target may be)."""
+        for verdict in checked:
+            resolved = verdict.resolved
+            if resolved is None:
+                continue
+            if resolved in credentials:
+                reason = credentials[resolved]
+            else:
+                reason = credentials[resolved] = self._paths.credential_reason(resolved)
+            if reason is not None:
+                shown = (
+                    verdict.path
+                    if verdict.path == resolved
+                    else (f"{verdict.path} (-> {resolved})")
+                )
+                return make_fact("credential_access", f"{shown}: {reason}")
+        return None
 
     def _tree_read(
         self,
-        classification: Classification,
+        walk: Walk,
         part: CallPart,
         current: str,
         checked: Sequence[PathVerdict],
     ) -> RiskFact | None:
         """A walk of what a whole-tree read would really reach (see `tree_reads`)."""
-        command = classification.command or ""
-        walk = walk_of(classification.tool_name, part.program, part.text, "xargs" in command)
-        if walk is None:
-            return None
         roots = [v.resolved for v in checked if v.resolved is not None and v.allowed]
         if not roots and not part.paths:
             roots = [current]  # `grep -r x`, `rg x`, Grep without a path: the working directory
@@ -318,29 +356,6 @@ class SafetyPipeline:
         # the tree is unchanged: `TreeReads` keeps walks by directory mtimes).
         self._rechecks.append((partial(self._trees.check, walk, tuple(roots), approved), finding))
         return None if finding is None else make_fact("tree_read", finding)
-
-    def _resolved_facts(
-        self, kinds: frozenset[str], checked: Sequence[PathVerdict], unresolved: Sequence[str]
-    ) -> list[RiskFact]:
-        """Facts only resolution shows (`kinds`: the part's fact kinds so far)."""
-        facts: list[RiskFact] = []
-        if unresolved and "unresolved_path" not in kinds:
-            facts.append(make_fact("unresolved_path", f"{unresolved[0]} is only known at run time"))
-        if "credential_access" in kinds:
-            return facts
-        for verdict in checked:
-            if verdict.resolved is None:
-                continue
-            reason = self._paths.credential_reason(verdict.resolved)
-            if reason is not None:
-                shown = (
-                    verdict.path
-                    if verdict.path == verdict.resolved
-                    else (f"{verdict.path} (-> {verdict.resolved})")
-                )
-                facts.append(make_fact("credential_access", f"{shown}: {reason}"))
-                break
-        return facts
 
     def _deletes_project(self, part: CallPart, checked: Sequence[PathVerdict]) -> list[RiskFact]:
         """`rm -rf /abs/path/to/project`: a recursive delete of an approved directory itself."""

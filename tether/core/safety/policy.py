@@ -36,9 +36,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tether.core.safety.built import built
 from tether.core.safety.classify import CallPart, Classification, Classifier
 from tether.core.safety.facts import FACTS, NEVER_AUTO_ALLOWED, RiskFact, RiskLevel
-from tether.core.safety.floor import FLOOR_LAYER, FLOOR_RULE, floor_fact
+from tether.core.safety.floor import FLOOR_FACTS, FLOOR_LAYER, FLOOR_RULE
 from tether.core.safety.patterns import (
     REGEX_TEXT_LIMIT,
     CommandGlob,
@@ -601,85 +602,161 @@ class PolicyEngine:
     def evaluate(self, classification: Classification) -> PolicyDecision:
         """Decide allow, deny or require_approval for `classification`."""
         tool_name = classification.tool_name
-        parts = list(classification.parts)
+        parts = classification.parts
         if classification.facts:
-            parts.append(
-                CallPart(text=classification.command or tool_name, facts=classification.facts)
+            parts = (
+                *parts,
+                CallPart(text=classification.command or tool_name, facts=classification.facts),
             )
-        decisions = [self._decide_part(tool_name, part) for part in parts]
-        level = classification.risk_level
-        if not decisions:
-            return PolicyDecision(
-                action=Action.ALLOW, reason="the command runs nothing", risk_level=level
+        if not parts:
+            return built(
+                PolicyDecision,
+                {
+                    "action": Action.ALLOW,
+                    "rule": None,
+                    "policy": None,
+                    "reason": "the command runs nothing",
+                    "risk_level": RiskLevel.NONE,
+                    "parts": (),
+                },
             )
-        denied = next((d for d in decisions if d.action is Action.DENY), None)
-        asking_all = [d for d in decisions if d.action is Action.REQUIRE_APPROVAL]
-        # "Could not analyse" (too large, unparsable) explains an ask better than any one
-        # command guessed from the text, so it is the reason shown when present.
-        asking = next((d for d in asking_all if "not_understood" in d.facts), None) or next(
-            iter(asking_all), None
-        )
+        decisions: list[PartDecision] = []
+        denied: PartDecision | None = None
+        asking: PartDecision | None = None
+        rank = 0
+        for part in parts:
+            decision, part_rank = self._decide_part(tool_name, part)
+            decisions.append(decision)
+            if part_rank > rank:
+                rank = part_rank
+            action = decision.action
+            if action is Action.DENY:
+                if denied is None:
+                    denied = decision
+            elif action is Action.REQUIRE_APPROVAL and (
+                asking is None
+                # "Could not analyse" (too large, unparsable) explains an ask better than
+                # any one command guessed from the text: the first such ask is shown.
+                or ("not_understood" in decision.facts and "not_understood" not in asking.facts)
+            ):
+                asking = decision
         chosen = denied or asking or decisions[0]
         if chosen.action is Action.ALLOW:
             rules = sorted({d.rule for d in decisions if d.rule})
             reason = f"allowed by {_rule_list(rules)}" if rules else chosen.reason
         else:
             reason = chosen.reason
-        return PolicyDecision(
-            action=chosen.action,
-            rule=chosen.rule,
-            policy=chosen.policy,
-            reason=reason,
-            risk_level=level,
-            parts=tuple(decisions),
+        # Every value below is already of its field's type (`built` says why it skips
+        # validation); the call's risk level is the highest of its parts' facts, the
+        # classification's own facts being the last part's.
+        return built(
+            PolicyDecision,
+            {
+                "action": chosen.action,
+                "rule": chosen.rule,
+                "policy": chosen.policy,
+                "reason": reason,
+                "risk_level": _LEVELS[rank],
+                "parts": tuple(decisions),
+            },
         )
 
-    def _decide_part(self, tool_name: str, part: CallPart) -> PartDecision:
-        facts = tuple(dict.fromkeys([f.kind for f in part.facts]))
-        critical = floor_fact(part.facts)
-        if critical is not None:
-            return PartDecision(
-                text=part.text,
-                action=Action.DENY,
-                rule=f"{FLOOR_RULE}:{critical.kind}",
-                policy=FLOOR_LAYER,
-                reason=_floor_reason(critical, tool_name, part),
-                facts=facts,
-            )
-        # The part's fact kinds and risk rank, as `CallPart.fact_kinds` and
-        # `.risk_level.rank` give them, worked out once for every file and layer.
-        kinds = frozenset(facts)
-        rank = max([f.level.rank for f in part.facts], default=0)
-        best: tuple[PolicyRule, Policy] | None = None
-        for policy, index in self._compiled:
-            rule = index.first_match(tool_name, part, kinds, rank)
-            if rule is None:
-                continue
-            if best is None or rule.action.strictness > best[0].action.strictness:
-                best = (rule, policy)
-            if rule.action is Action.DENY:
-                break
-        if best is None:
-            action = self._default_action
-            decision = PartDecision(
-                text=part.text,
-                action=action,
-                reason=f"{_subject(tool_name, part)}: no rule matches; the default is "
-                f"{action.value}",
-                facts=facts,
-            )
+    def _decide_part(self, tool_name: str, part: CallPart) -> tuple[PartDecision, int]:
+        """The part's decision, and its risk rank (its highest fact's)."""
+        facts = part.facts
+        rank = 0
+        critical: RiskFact | None = None
+        if facts:
+            for fact in facts:
+                fact_rank = _RANKS[fact.level]
+                if fact_rank > rank:
+                    rank = fact_rank
+                if critical is None and (fact.kind in FLOOR_FACTS or fact_rank == _CRITICAL):
+                    critical = fact  # `floor_fact`'s answer: the first critical fact
+            kinds_in_order = tuple(dict.fromkeys([f.kind for f in facts]))
+            kinds = frozenset(kinds_in_order)
         else:
-            decision = _by_rule(best[0], best[1], tool_name, part, facts)
-        for policy, index in self._compiled_layers:
-            if decision.action is Action.DENY:
+            kinds_in_order = ()
+            kinds = _NO_KINDS
+        if critical is not None:
+            return _part(
+                part.text,
+                Action.DENY,
+                f"{FLOOR_RULE}:{critical.kind}",
+                FLOOR_LAYER,
+                _floor_reason(critical, tool_name, part),
+                kinds_in_order,
+                0,
+            ), rank
+        # The deciding rule and its file, as plain values: the reason is worded once,
+        # for the rule that decides in the end.
+        rule: PolicyRule | None = None
+        source: Policy | None = None
+        for policy, index in self._compiled:
+            found = index.first_match(tool_name, part, kinds, rank)
+            if found is None:
+                continue
+            if rule is None or _STRICTNESS[found.action] > _STRICTNESS[rule.action]:
+                rule, source = found, policy
+            if found.action is Action.DENY:
                 break
-            rule = index.first_match(tool_name, part, kinds, rank)
-            if rule is None or rule.action is decision.action:
+        action = self._default_action if rule is None else rule.action
+        for policy, index in self._compiled_layers:
+            if action is Action.DENY:
+                break
+            found = index.first_match(tool_name, part, kinds, rank)
+            if found is None or found.action is action:
                 continue
-            if rule.action is Action.ALLOW and not _vouched(part, kinds):
+            if found.action is Action.ALLOW and not _vouched(part, kinds):
                 continue
-            decision = _by_rule(rule, policy, tool_name, part, facts)
-        return _blind_floor(decision, tool_name, part, kinds)
+            rule, source, action = found, policy, found.action
+        if action is Action.ALLOW and not kinds.isdisjoint(NEVER_AUTO_ALLOWED):
+            # What no policy may allow: what the analysis could not see.
+            worst = next(f for f in facts if f.kind in NEVER_AUTO_ALLOWED)
+            reason = (
+                f"{_subject(tool_name, part)}: {FACTS[worst.kind].summary} "
+                f"({worst.detail}); that is never allowed without a person"
+            )
+            action = Action.REQUIRE_APPROVAL
+        elif rule is None:
+            reason = f"{_subject(tool_name, part)}: no rule matches; the default is {action.value}"
+        else:
+            reason = _rule_reason(rule, tool_name, part)
+        if rule is None or source is None:
+            return _part(part.text, action, None, None, reason, kinds_in_order, 0), rank
+        return _part(
+            part.text, action, rule.name, source.name, reason, kinds_in_order, rule.line
+        ), rank
+
+
+_RANKS = {level: level.rank for level in RiskLevel}
+_LEVELS = tuple(sorted(RiskLevel, key=lambda level: level.rank))
+_CRITICAL = RiskLevel.CRITICAL.rank
+_NO_KINDS: frozenset[str] = frozenset()
+
+
+def _part(
+    text: str,
+    action: Action,
+    rule: str | None,
+    policy: str | None,
+    reason: str,
+    facts: tuple[str, ...],
+    line: int,
+) -> PartDecision:
+    """A part's decision from values of its fields' types (`built`: no validation again)."""
+    return built(
+        PartDecision,
+        {
+            "text": text,
+            "action": action,
+            "rule": rule,
+            "policy": policy,
+            "reason": reason,
+            "facts": facts,
+            "line": line,
+        },
+    )
 
 
 def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
@@ -688,39 +765,9 @@ def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
     return f"{summary} [{FLOOR_RULE}: {fact.kind}]: {_subject(tool_name, part)}{detail}"
 
 
-def _by_rule(
-    rule: PolicyRule, policy: Policy, tool_name: str, part: CallPart, facts: tuple[str, ...]
-) -> PartDecision:
-    return PartDecision(
-        text=part.text,
-        action=rule.action,
-        rule=rule.name,
-        policy=policy.name,
-        reason=_rule_reason(rule, tool_name, part),
-        facts=facts,
-        line=rule.line,
-    )
-
-
 def _vouched(part: CallPart, kinds: frozenset[str]) -> bool:
     """Whether a layer may relax this part (`kinds` its fact kinds): the analysis saw all of it."""
     return not (kinds & NEVER_AUTO_ALLOWED) and not part.opaque
-
-
-def _blind_floor(
-    decision: PartDecision, tool_name: str, part: CallPart, kinds: frozenset[str]
-) -> PartDecision:
-    """What no policy may allow: what the analysis could not see."""
-    if decision.action is not Action.ALLOW or kinds.isdisjoint(NEVER_AUTO_ALLOWED):
-        return decision
-    worst = next(f for f in part.facts if f.kind in NEVER_AUTO_ALLOWED)
-    return decision.model_copy(
-        update={
-            "action": Action.REQUIRE_APPROVAL,
-            "reason": f"{_subject(tool_name, part)}: {FACTS[worst.kind].summary} "
-            f"({worst.detail}); that is never allowed without a person",
-        }
-    )
 
 
 def _subject(tool_name: str, part: CallPart) -> str:

@@ -256,23 +256,42 @@ class SandboxEnforcer:
         """
         checked: list[PathVerdict] = []
         unresolved: list[str] = []
-        memo = seen if seen is not None else {}
+        self.collect(
+            uses, base, file_tool, bases, {} if seen is None else seen, checked, unresolved
+        )
+        return SandboxResult(tuple(checked), tuple(unresolved))
+
+    def collect(
+        self,
+        uses: Iterable[PathUse],
+        base: str,
+        file_tool: bool,
+        bases: Sequence[str],
+        seen: dict[tuple[str, str, bool], PathVerdict],
+        checked: list[PathVerdict],
+        unresolved: list[str],
+    ) -> None:
+        """`check_uses` appending to the caller's lists: the verdicts to `checked`, the
+        paths only known at run time to `unresolved` (the pipeline's per-part loop)."""
+        check = self.check
         for use in uses:
             path = use.path
             if use.dynamic:
                 unresolved.append(path)
                 continue
-            relative = not path.startswith(("/", "~"))
-            for current in (base, *bases) if relative and bases else (base,):
+            if bases and not path.startswith(("/", "~")):
+                currents: Sequence[str] = (base, *bases)
+            else:
+                currents = (base,)
+            for current in currents:
                 if use.glob:
                     checked.extend(self._check_glob(path, current, file_tool=file_tool))
                     continue
                 key = (path, current, file_tool)
-                verdict = memo.get(key)
+                verdict = seen.get(key)
                 if verdict is None:
-                    verdict = memo[key] = self.check(path, current, file_tool=file_tool)
+                    verdict = seen[key] = check(path, current, file_tool=file_tool)
                 checked.append(verdict)
-        return SandboxResult(tuple(checked), tuple(unresolved))
 
     def _check_glob(self, pattern: str, base: str, *, file_tool: bool) -> list[PathVerdict]:
         """A glob: its fixed leading directories, and every file it matches now."""
