@@ -20,7 +20,7 @@ from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.built import built
 from tether.core.safety.classify import CallPart, Classification
 from tether.core.safety.decision_cache import DecisionCache, Probes, Recheck
-from tether.core.safety.facts import PathUse, RiskFact, RiskLevel, make_fact
+from tether.core.safety.facts import RiskFact, RiskLevel, make_fact
 from tether.core.safety.policy import Action, PolicyDecision, PolicyEngine
 from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer
 from tether.core.safety.tools import InputProblem, ToolKind, validate_input
@@ -69,6 +69,9 @@ _PATH_KINDS = frozenset({ToolKind.SHELL, ToolKind.READ, ToolKind.WRITE, ToolKind
 _FILE_KINDS = frozenset({ToolKind.READ, ToolKind.WRITE})
 _NAMES_ONLY = frozenset({"list", "cd"})
 _DIRECTORY_CHANGES = frozenset({"cd", "pushd", "popd"})
+_NO_KINDS: frozenset[str] = frozenset()
+_NONE_CHECKED: list[PathVerdict] = []
+"""What a part without paths checked (never appended to)."""
 
 
 class SafetyPipeline:
@@ -215,7 +218,7 @@ class SafetyPipeline:
         parts: list[CallPart] = []
         violations: list[PathVerdict] = []
         changed = False
-        # Each distinct (path, directory) of the call is resolved once (see `collect`),
+        # Each distinct (path, directory) of the call is resolved once (see `_check_uses`),
         # and each distinct resolved path named by its credential test once: that test
         # reads the text alone, and the table lives for this call only.
         seen: dict[tuple[str, str, bool], PathVerdict] = {}
@@ -223,22 +226,21 @@ class SafetyPipeline:
         for part in classification.parts:
             current = directories.current
             extra: list[RiskFact] = []
+            kinds = {fact.kind for fact in part.facts} if part.facts else _NO_KINDS
             if part.paths:
                 read, listed, unresolved = self._check_uses(part, directories, file_tool, seen)
                 checked = [*read, *listed] if listed else read
                 violations.extend(v for v in checked if not v.allowed)
-                kinds = {fact.kind for fact in part.facts}
-                if unresolved and "unresolved_path" not in kinds:
+                if unresolved is not None and "unresolved_path" not in kinds:
                     extra.append(
-                        make_fact("unresolved_path", f"{unresolved[0]} is only known at run time")
+                        make_fact("unresolved_path", f"{unresolved} is only known at run time")
                     )
                 if "credential_access" not in kinds:
                     credential = self._credential(read, credentials)
                     if credential is not None:
                         extra.append(credential)
             else:
-                checked = read = listed = []
-                kinds = {fact.kind for fact in part.facts} if part.facts else set()
+                checked = read = listed = _NONE_CHECKED
             walk = walk_of(tool_name, part.program, part.text, piped)
             if walk is not None:
                 tree = self._tree_read(walk, part, current, checked)
@@ -293,30 +295,56 @@ class SafetyPipeline:
         directories: _Directories,
         file_tool: bool,
         seen: dict[tuple[str, str, bool], PathVerdict],
-    ) -> tuple[list[PathVerdict], list[PathVerdict], list[str]]:
-        """The part's paths checked: what it reads, writes or runs, then what it lists,
-        then the paths only known at run time."""
-        uses = part.paths
-        unresolved: list[str] = []
-        if not directories.known:
-            unresolved.extend(u.path for u in uses if not u.path.startswith(("/", "~")))
-            uses = tuple(u for u in uses if u.path.startswith(("/", "~")))
-        # Listing a directory shows names, not contents: only what is read, written
-        # or run is checked for credentials once resolved.
-        reads: list[PathUse] = []
-        listings: list[PathUse] = []
-        for use in uses:
-            if use.glob:
-                self._volatile = True  # what a glob matches changes with its directory
-            (listings if use.access in _NAMES_ONLY else reads).append(use)
-        current, others = directories.current, directories.others
-        collect = self._sandbox.collect
+    ) -> tuple[list[PathVerdict], list[PathVerdict], str | None]:
+        """The part's paths checked, as `SandboxEnforcer.check_uses` checks them: what it
+        reads, writes or runs; what it lists; and the first path only known at run time.
+
+        One pass over the paths. The first unknown path is the one a pass over what
+        is read and then over what is listed would find: a relative path after a `cd`
+        to an unknown place first, then a dynamic path read, then one listed.
+        """
+        sandbox = self._sandbox
+        check = sandbox.check
+        current, others, known = directories.current, directories.others, directories.known
         read: list[PathVerdict] = []
         listed: list[PathVerdict] = []
-        collect(reads, current, file_tool, others, seen, read, unresolved)
-        if listings:
-            collect(listings, current, file_tool, others, seen, listed, unresolved)
-        return read, listed, unresolved
+        relative_unknown: str | None = None
+        read_dynamic: str | None = None
+        listed_dynamic: str | None = None
+        for use in part.paths:
+            path = use.path
+            relative = not path.startswith(("/", "~"))
+            if relative and not known:
+                if relative_unknown is None:
+                    relative_unknown = path
+                continue
+            if use.glob:
+                self._volatile = True  # what a glob matches changes with its directory
+            # Listing a directory shows names, not contents: only what is read, written
+            # or run is checked for credentials once resolved.
+            listing = use.access in _NAMES_ONLY
+            if use.dynamic:
+                if listing and listed_dynamic is None:
+                    listed_dynamic = path
+                elif not listing and read_dynamic is None:
+                    read_dynamic = path  # (it may be empty: `>$EMPTY` names "")
+                continue
+            verdicts = listed if listing else read
+            for base in (current, *others) if relative and others else (current,):
+                if use.glob:
+                    verdicts.extend(sandbox.check_glob(path, base, file_tool=file_tool))
+                    continue
+                # A path named twice in one call (same directory) is resolved once: one
+                # call is judged on one look at the file system.
+                key = (path, base, file_tool)
+                verdict = seen.get(key)
+                if verdict is None:
+                    verdict = seen[key] = check(path, base, file_tool=file_tool)
+                verdicts.append(verdict)
+        for first_unknown in (relative_unknown, read_dynamic, listed_dynamic):
+            if first_unknown is not None:
+                return read, listed, first_unknown
+        return read, listed, None
 
     def _credential(
         self, checked: Sequence[PathVerdict], credentials: dict[str, str | None]

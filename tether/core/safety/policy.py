@@ -256,6 +256,9 @@ class _Matcher:
     """
 
     rule: PolicyRule
+    action: Action
+    name: str
+    line: int
     allows: bool
     tools: frozenset[str]
     tool_globs: tuple[Callable[[str], object], ...]
@@ -271,6 +274,10 @@ class _Matcher:
     paths: tuple[PathGlob, ...]
     facts: frozenset[str]
     min_rank: int | None
+    reason_head: str
+    """What a reason for this rule starts with, before the call's subject."""
+    reason_tail: str
+    """What an allow's reason ends with, after the subject."""
 
     @classmethod
     def of(cls, rule: PolicyRule) -> _Matcher:
@@ -278,6 +285,9 @@ class _Matcher:
         subcommands = tuple(tuple(_split_words(s)) for s in rule.subcommands)
         return cls(
             rule=rule,
+            action=rule.action,
+            name=rule.name,
+            line=rule.line,
             allows=rule.action is Action.ALLOW,
             tools=frozenset(t for t in rule.tools if not _is_glob(t)),
             tool_globs=tuple(_glob_matcher(t) for t in rule.tools if _is_glob(t)),
@@ -291,7 +301,20 @@ class _Matcher:
             paths=tuple(PathGlob(p) for p in rule.path_patterns),
             facts=frozenset(rule.risk_facts),
             min_rank=rule.min_risk_level.rank if rule.min_risk_level is not None else None,
+            # The reason's words that depend on the rule alone, made once.
+            reason_head=f"{rule.reason or rule.description or f'rule {rule.name!r}'} "
+            f"[{rule.name}]: ",
+            reason_tail=f": allowed by rule {rule.name!r}",
         )
+
+    def reason(self, tool_name: str, part: CallPart) -> str:
+        """Why this rule decides `part` of a call to `tool_name` as it does."""
+        if self.allows:
+            return f"{_subject(tool_name, part)}{self.reason_tail}"
+        wanted = self.facts
+        matched = next((f for f in part.facts if f.kind in wanted), None) if wanted else None
+        detail = f" — {matched.detail}" if matched is not None and matched.detail else ""
+        return f"{self.reason_head}{_subject(tool_name, part)}{detail}"
 
     def matches(self, tool_name: str, part: CallPart, kinds: frozenset[str], rank: int) -> bool:
         if (self.tools or self.tool_globs) and not (
@@ -400,6 +423,13 @@ class RuleIndex:
             kinds = part.fact_kinds
         if rank is None:
             rank = part.risk_level.rank
+        matcher = self.first_matcher(tool_name, part, kinds, rank)
+        return None if matcher is None else matcher.rule
+
+    def first_matcher(
+        self, tool_name: str, part: CallPart, kinds: frozenset[str], rank: int
+    ) -> _Matcher | None:
+        """`first_match`, as the compiled rule (the engine words reasons with it)."""
         candidates = self._always
         if self._by_tool:
             candidates |= self._by_tool.get(tool_name, 0)
@@ -413,7 +443,7 @@ class RuleIndex:
             lowest = candidates & -candidates
             matcher = matchers[lowest.bit_length() - 1]
             if matcher.matches(tool_name, part, kinds, rank):
-                return matcher.rule
+                return matcher
             candidates ^= lowest
         return None
 
@@ -536,8 +566,9 @@ class PolicyEngine:
             raise ValueError("at least one policy is needed")
         self._policies = tuple(policies)
         self._layers = tuple(layers)
-        self._compiled = tuple((policy, RuleIndex(policy.rules)) for policy in policies)
-        self._compiled_layers = tuple((policy, RuleIndex(policy.rules)) for policy in layers)
+        # Each file's rules indexed, beside the file's name (all a decision takes from it).
+        self._compiled = tuple((policy.name, RuleIndex(policy.rules)) for policy in policies)
+        self._compiled_layers = tuple((policy.name, RuleIndex(policy.rules)) for policy in layers)
         self._classifier = classifier
         self._cache: OrderedDict[tuple[str, ...], Classification] = OrderedDict()
         self._cache_size = cache_size
@@ -690,26 +721,26 @@ class PolicyEngine:
             ), rank
         # The deciding rule and its file, as plain values: the reason is worded once,
         # for the rule that decides in the end.
-        rule: PolicyRule | None = None
-        source: Policy | None = None
-        for policy, index in self._compiled:
-            found = index.first_match(tool_name, part, kinds, rank)
+        rule: _Matcher | None = None
+        source = ""
+        for name, index in self._compiled:
+            found = index.first_matcher(tool_name, part, kinds, rank)
             if found is None:
                 continue
             if rule is None or _STRICTNESS[found.action] > _STRICTNESS[rule.action]:
-                rule, source = found, policy
+                rule, source = found, name
             if found.action is Action.DENY:
                 break
         action = self._default_action if rule is None else rule.action
-        for policy, index in self._compiled_layers:
+        for name, index in self._compiled_layers:
             if action is Action.DENY:
                 break
-            found = index.first_match(tool_name, part, kinds, rank)
+            found = index.first_matcher(tool_name, part, kinds, rank)
             if found is None or found.action is action:
                 continue
-            if found.action is Action.ALLOW and not _vouched(part, kinds):
-                continue
-            rule, source, action = found, policy, found.action
+            if found.allows and (part.opaque or not kinds.isdisjoint(NEVER_AUTO_ALLOWED)):
+                continue  # a layer relaxes only a part the analysis saw all of
+            rule, source, action = found, name, found.action
         if action is Action.ALLOW and not kinds.isdisjoint(NEVER_AUTO_ALLOWED):
             # What no policy may allow: what the analysis could not see.
             worst = next(f for f in facts if f.kind in NEVER_AUTO_ALLOWED)
@@ -721,12 +752,10 @@ class PolicyEngine:
         elif rule is None:
             reason = f"{_subject(tool_name, part)}: no rule matches; the default is {action.value}"
         else:
-            reason = _rule_reason(rule, tool_name, part)
-        if rule is None or source is None:
+            reason = rule.reason(tool_name, part)
+        if rule is None:
             return _part(part.text, action, None, None, reason, kinds_in_order, 0), rank
-        return _part(
-            part.text, action, rule.name, source.name, reason, kinds_in_order, rule.line
-        ), rank
+        return _part(part.text, action, rule.name, source, reason, kinds_in_order, rule.line), rank
 
 
 _RANKS = {level: level.rank for level in RiskLevel}
@@ -765,26 +794,11 @@ def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
     return f"{summary} [{FLOOR_RULE}: {fact.kind}]: {_subject(tool_name, part)}{detail}"
 
 
-def _vouched(part: CallPart, kinds: frozenset[str]) -> bool:
-    """Whether a layer may relax this part (`kinds` its fact kinds): the analysis saw all of it."""
-    return not (kinds & NEVER_AUTO_ALLOWED) and not part.opaque
-
-
 def _subject(tool_name: str, part: CallPart) -> str:
     if part.text:
         shown = part.text if len(part.text) <= 120 else part.text[:117] + "..."
         return f"{tool_name} `{shown}`" if part.program is not None else f"{tool_name} {shown}"
     return tool_name
-
-
-def _rule_reason(rule: PolicyRule, tool_name: str, part: CallPart) -> str:
-    if rule.action is Action.ALLOW:
-        return f"{_subject(tool_name, part)}: allowed by rule {rule.name!r}"
-    why = rule.reason or rule.description or f"rule {rule.name!r}"
-    wanted = rule.risk_facts
-    matched = next((f for f in part.facts if f.kind in wanted), None) if wanted else None
-    detail = f" — {matched.detail}" if matched is not None and matched.detail else ""
-    return f"{why} [{rule.name}]: {_subject(tool_name, part)}{detail}"
 
 
 def _rule_list(rules: Sequence[str]) -> str:
