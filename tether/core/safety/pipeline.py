@@ -158,7 +158,7 @@ class SafetyPipeline:
 
     def _decide(self, tool_name: Any, tool_input: Any, cwd: Path | str | None) -> Verdict:
         problems = validate_input(tool_name, tool_input)
-        refusals = [p for p in problems if p.action == "deny"]
+        refusals = [p for p in problems if p.action == "deny"] if problems else None
         if refusals:
             return Verdict(
                 decision=Action.DENY,
@@ -194,7 +194,7 @@ class SafetyPipeline:
                 "rule": rule,
                 "policy": decision.policy,
                 "risk_level": decision.risk_level,
-                "risk_facts": classification.fact_kinds,
+                "risk_facts": _fact_kinds(classification, decision),
                 "violation_type": "policy" if action is Action.DENY else None,
                 "classification": classification,
                 "policy_decision": decision,
@@ -411,6 +411,22 @@ class SafetyPipeline:
             violation_type="sandbox",
             classification=classification,
         )
+
+
+def _fact_kinds(classification: Classification, decision: PolicyDecision) -> tuple[str, ...]:
+    """`classification.fact_kinds`, from the kinds the policy listed for each part.
+
+    `PolicyEngine.evaluate` decides one part per part of the classification and,
+    when the call has facts of its own, one more part holding them, last; each
+    part's `facts` are its fact kinds in order, without repeats. The call's kinds
+    are its own facts' first, then each part's, without repeats: the same tuple.
+    """
+    parts = decision.parts
+    if len(parts) == 1:
+        return parts[0].facts
+    if classification.facts:
+        parts = (parts[-1], *parts[:-1])
+    return tuple(dict.fromkeys([kind for part in parts for kind in part.facts]))
 
 
 class _Directories:
