@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,7 @@ _FILE_KINDS = frozenset({ToolKind.READ, ToolKind.WRITE})
 _NAMES_ONLY = frozenset({"list", "cd"})
 _DIRECTORY_CHANGES = frozenset({"cd", "pushd", "popd"})
 _NO_KINDS: frozenset[str] = frozenset()
+_KIND = attrgetter("kind")
 _NONE_CHECKED: list[PathVerdict] = []
 """What a part without paths checked (never appended to)."""
 
@@ -168,7 +170,9 @@ class SafetyPipeline:
                 risk_level=RiskLevel.HIGH,
                 problems=problems,
             )
-        if not isinstance(tool_name, str) or not isinstance(tool_input, Mapping):
+        if not isinstance(tool_name, str) or (
+            type(tool_input) is not dict and not isinstance(tool_input, Mapping)
+        ):
             raise TypeError("validate_input let a malformed call through")
         classification = self._policy.classify(tool_name, tool_input)
         if classification.kind in _PATH_KINDS:
@@ -226,11 +230,18 @@ class SafetyPipeline:
         for part in classification.parts:
             current = directories.current
             extra: list[RiskFact] = []
-            kinds = {fact.kind for fact in part.facts} if part.facts else _NO_KINDS
+            kinds = set(map(_KIND, part.facts)) if part.facts else _NO_KINDS
+            resolved: tuple[str, ...] = ()
             if part.paths:
                 read, listed, unresolved = self._check_uses(part, directories, file_tool, seen)
                 checked = [*read, *listed] if listed else read
-                violations.extend(v for v in checked if not v.allowed)
+                usable: list[str] = []
+                for verdict in checked:
+                    if not verdict.allowed:
+                        violations.append(verdict)
+                    elif verdict.resolved is not None:
+                        usable.append(verdict.resolved)
+                resolved = tuple(usable)
                 if unresolved is not None and "unresolved_path" not in kinds:
                     extra.append(
                         make_fact("unresolved_path", f"{unresolved} is only known at run time")
@@ -248,11 +259,6 @@ class SafetyPipeline:
                     extra.append(tree)
             if "recursive_delete" in kinds:
                 extra.extend(self._deletes_project(part, read))
-            resolved = (
-                tuple(v.resolved for v in checked if v.resolved is not None and v.allowed)
-                if checked
-                else ()
-            )
             if extra or resolved:
                 # The part with the checked paths' facts and resolved paths, every other
                 # field as it was: built directly (`dataclasses.replace` looks up the
@@ -437,6 +443,8 @@ class _Directories:
     what follows, so later relative paths are checked against both. A `cd`
     to a place only known at run time makes later relative paths unknown.
     """
+
+    __slots__ = ("current", "known", "others", "stack")
 
     def __init__(self, start: str) -> None:
         self.current = start

@@ -32,6 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -672,7 +673,10 @@ class PolicyEngine:
             ):
                 asking = decision
         chosen = denied or asking or decisions[0]
-        if chosen.action is Action.ALLOW:
+        if chosen.action is Action.ALLOW and len(decisions) == 1:
+            # One part (most calls): `_rule_list` of its one rule, without the sort.
+            reason = f"allowed by rule {chosen.rule!r}" if chosen.rule else chosen.reason
+        elif chosen.action is Action.ALLOW:
             rules = sorted({d.rule for d in decisions if d.rule})
             reason = f"allowed by {_rule_list(rules)}" if rules else chosen.reason
         else:
@@ -704,7 +708,7 @@ class PolicyEngine:
                     rank = fact_rank
                 if critical is None and (fact.kind in FLOOR_FACTS or fact_rank == _CRITICAL):
                     critical = fact  # `floor_fact`'s answer: the first critical fact
-            kinds_in_order = tuple(dict.fromkeys([f.kind for f in facts]))
+            kinds_in_order = tuple(dict.fromkeys(map(_KIND, facts)))
             kinds = frozenset(kinds_in_order)
         else:
             kinds_in_order = ()
@@ -762,6 +766,7 @@ _RANKS = {level: level.rank for level in RiskLevel}
 _LEVELS = tuple(sorted(RiskLevel, key=lambda level: level.rank))
 _CRITICAL = RiskLevel.CRITICAL.rank
 _NO_KINDS: frozenset[str] = frozenset()
+_KIND = attrgetter("kind")
 
 
 def _part(
