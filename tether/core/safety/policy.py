@@ -331,12 +331,13 @@ class _Matcher:
         if self.subcommands:
             # Any subcommand a prefix of the part's: one word, a set lookup; else compared.
             words = part.subcommand
-            if not (
-                (words and words[0] in self.first_words)
-                or any(words[: len(s)] == s for s in self.longer)
-            ):
-                return False
-        if self.facts and not self.facts & kinds:
+            if not (words and words[0] in self.first_words):
+                for longer in self.longer:
+                    if words[: len(longer)] == longer:
+                        break
+                else:
+                    return False
+        if self.facts and self.facts.isdisjoint(kinds):
             return False
         if self.min_rank is not None and rank < self.min_rank:
             return False
@@ -714,15 +715,17 @@ class PolicyEngine:
             kinds_in_order = ()
             kinds = _NO_KINDS
         if critical is not None:
-            return _part(
-                part.text,
-                Action.DENY,
-                f"{FLOOR_RULE}:{critical.kind}",
-                FLOOR_LAYER,
-                _floor_reason(critical, tool_name, part),
-                kinds_in_order,
-                0,
-            ), rank
+            # Every value is of its field's type (`built` says why it is not validated).
+            floor = {
+                "text": part.text,
+                "action": Action.DENY,
+                "rule": f"{FLOOR_RULE}:{critical.kind}",
+                "policy": FLOOR_LAYER,
+                "reason": _floor_reason(critical, tool_name, part),
+                "facts": kinds_in_order,
+                "line": 0,
+            }
+            return built(PartDecision, floor), rank
         # The deciding rule and its file, as plain values: the reason is worded once,
         # for the rule that decides in the end.
         rule: _Matcher | None = None
@@ -757,9 +760,16 @@ class PolicyEngine:
             reason = f"{_subject(tool_name, part)}: no rule matches; the default is {action.value}"
         else:
             reason = rule.reason(tool_name, part)
-        if rule is None:
-            return _part(part.text, action, None, None, reason, kinds_in_order, 0), rank
-        return _part(part.text, action, rule.name, source, reason, kinds_in_order, rule.line), rank
+        values = {
+            "text": part.text,
+            "action": action,
+            "rule": None if rule is None else rule.name,
+            "policy": None if rule is None else source,
+            "reason": reason,
+            "facts": kinds_in_order,
+            "line": 0 if rule is None else rule.line,
+        }
+        return built(PartDecision, values), rank
 
 
 _RANKS = {level: level.rank for level in RiskLevel}
@@ -767,30 +777,6 @@ _LEVELS = tuple(sorted(RiskLevel, key=lambda level: level.rank))
 _CRITICAL = RiskLevel.CRITICAL.rank
 _NO_KINDS: frozenset[str] = frozenset()
 _KIND = attrgetter("kind")
-
-
-def _part(
-    text: str,
-    action: Action,
-    rule: str | None,
-    policy: str | None,
-    reason: str,
-    facts: tuple[str, ...],
-    line: int,
-) -> PartDecision:
-    """A part's decision from values of its fields' types (`built`: no validation again)."""
-    return built(
-        PartDecision,
-        {
-            "text": text,
-            "action": action,
-            "rule": rule,
-            "policy": policy,
-            "reason": reason,
-            "facts": facts,
-            "line": line,
-        },
-    )
 
 
 def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
