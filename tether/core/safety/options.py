@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Option", "OptionSpec", "ParsedArgs", "is_option", "parse_args", "parse_option"]
+__all__ = [
+    "Option",
+    "OptionSpec",
+    "ParsedArgs",
+    "is_option",
+    "parse_args",
+    "parse_option",
+    "parse_option_into",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,44 +103,49 @@ def is_option(arg: str) -> bool:
 
 def parse_option(args: Sequence[str], index: int, spec: OptionSpec, parsed: ParsedArgs) -> int:
     """Read the option word at `index` (and its value) into `parsed`; returns the next index."""
+    return parse_option_into(args, index, spec, parsed.options)
+
+
+def parse_option_into(
+    args: Sequence[str], index: int, spec: OptionSpec, options: list[Option]
+) -> int:
+    """Read the option word at `index` (and its value) onto `options`; returns the next index.
+
+    The list form lets a caller that keeps its own list (vetting) skip a `ParsedArgs`.
+    """
     arg = args[index]
     if arg.startswith("--") and len(arg) > 2:
         name, equals, value = arg.partition("=")
         if equals:
-            parsed.options.append(Option(name, value, index, index))
+            options.append(Option(name, value, index, index))
         elif name in spec.long_values and index + 1 < len(args):
-            parsed.options.append(Option(name, args[index + 1], index, index + 1))
+            options.append(Option(name, args[index + 1], index, index + 1))
             return index + 2
         else:
-            parsed.options.append(Option(name, None, index))
+            options.append(Option(name, None, index))
         return index + 1
     if spec.numeric_flags and arg[1:].isdigit():
-        parsed.options.append(Option("-" + arg[1:], None, index))
+        options.append(Option("-" + arg[1:], None, index))
         return index + 1
-    return _short_cluster(args, index, spec, parsed)
-
-
-def _short_cluster(args: Sequence[str], index: int, spec: OptionSpec, parsed: ParsedArgs) -> int:
-    """Read `-abc` / `-uroot` / `-u root` at `index`; returns the next index."""
-    arg = args[index]
+    # `-abc` / `-uroot` / `-u root`
     position = 1
-    while position < len(arg):
+    length = len(arg)
+    while position < length:
         letter = arg[position]
-        rest = arg[position + 1 :]
         if letter in spec.optional_attached:
-            parsed.options.append(
-                Option("-" + letter, rest or None, index, index if rest else None)
-            )
+            rest = arg[position + 1 :]
+            options.append(Option("-" + letter, rest or None, index, index if rest else None))
             return index + 1
         if letter in spec.short_values:
+            rest = arg[position + 1 :]
             if rest:
-                parsed.options.append(Option("-" + letter, rest, index, index))
+                options.append(Option("-" + letter, rest, index, index))
                 return index + 1
             if index + 1 < len(args):
-                parsed.options.append(Option("-" + letter, args[index + 1], index, index + 1))
+                options.append(Option("-" + letter, args[index + 1], index, index + 1))
                 return index + 2
-            parsed.options.append(Option("-" + letter, None, index))
+            options.append(Option("-" + letter, None, index))
             return index + 1
-        parsed.options.append(Option("-" + letter, None, index))
+        options.append(Option("-" + letter, None, index))
         position += 1
     return index + 1

@@ -31,7 +31,14 @@ class Call:
         self.options = options
         self.operands = operands
         """(index, text) of every operand, after `--` too."""
-        self._specs = tuple(self._spec(option.name) for option in options)
+        self._specs: tuple[Opt | None, ...] | None = None
+        """Each option's spec, looked up when a detector first asks (most ask nothing)."""
+
+    def _option_specs(self) -> tuple[Opt | None, ...]:
+        specs = self._specs
+        if specs is None:
+            specs = self._specs = tuple(self._spec(option.name) for option in self.options)
+        return specs
 
     def _spec(self, name: str) -> Opt | None:
         for node in reversed(self.path):
@@ -42,16 +49,18 @@ class Call:
 
     def given(self, *names: str) -> list[Option]:
         """The options given under any spelling of `names`."""
+        if not self.options:
+            return []
         wanted = {id(spec) for spec in map(self._spec, names) if spec is not None}
         return [
             option
-            for option, spec in zip(self.options, self._specs, strict=True)
+            for option, spec in zip(self.options, self._option_specs(), strict=True)
             if option.name in names or (spec is not None and id(spec) in wanted)
         ]
 
     def has_pattern(self) -> bool:
         """An option gave what the leading value operand would (`grep -e PAT`, `--reference=F`)."""
-        return any(spec is not None and spec.pattern for spec in self._specs)
+        return any(spec is not None and spec.pattern for spec in self._option_specs())
 
     def has(self, *names: str) -> bool:
         return bool(self.given(*names))

@@ -151,6 +151,12 @@ class Node:
     compiled: bool = field(default=False, compare=False, repr=False)
     """A `program()` plan compiles this node (set when the plan is made)."""
     parsing: OptionSpec = field(default_factory=OptionSpec)
+    whole: bool = field(default=True, compare=False, repr=False)
+    """Some single-dash option is a whole word (`xxd -EBCDIC`): set from the options when
+    the node is compiled; True (look it up) on a node no plan compiled."""
+    follows: bool = field(default=True, compare=False, repr=False)
+    """Some option takes a second word or a command line (`jq --arg`, `fd -x`): set from
+    the options when the node is compiled; True (look it up) on a node no plan compiled."""
     unread: str | None = field(default=None, compare=False, repr=False)
     """The option text `sub()` was given, until `realise` reads it into `options`."""
     plan: list[tuple[Node, Node | None]] | None = field(default=None, compare=False, repr=False)
@@ -340,6 +346,9 @@ def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
                 short_values.add(name[1])
             elif opt.optional_value:
                 attached.add(name[1])
+    # What vetting would otherwise ask of every option word, settled once per node.
+    node.whole = any(len(name) > 2 and name[1] != "-" for name in node.options)
+    node.follows = any(o.second is not None or o.role == "argv" for o in node.options.values())
     node.parsing = OptionSpec(
         short_values=frozenset(short_values),
         long_values=frozenset(long_values),

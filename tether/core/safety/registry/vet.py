@@ -15,7 +15,7 @@ from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING
 
 from tether.core.safety.facts import PathUse
-from tether.core.safety.options import Option, ParsedArgs, is_option, parse_option
+from tether.core.safety.options import Option, is_option, parse_option_into
 from tether.core.safety.registry.call import Call
 from tether.core.safety.registry.detectors import DETECTORS
 from tether.core.safety.registry.spec import Node, Opt
@@ -47,7 +47,7 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     """
     command = f.command
     args = command.args
-    if root.name == "tar" and args and args[0][:1] not in {"-", ""}:
+    if args and root.name == "tar" and args[0][:1] not in {"-", ""}:
         args = ("-" + args[0], *args[1:])  # `tar tzf x.tgz`: the first word is bundled options
     node = root
     path = [root]
@@ -55,8 +55,9 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     operands: list[tuple[int, str]] = []
     passed_on = 0
     """Operands after `--`: handed to another program (`npm test -- --watch`), not targets."""
-    options: list[tuple[Option, Node]] = []
-    parsed: ParsedArgs | None = None
+    given: list[Option] = []
+    owners: list[Node] = []
+    """The node each of `given` was read under (parallel lists: no pair per option)."""
     detecting = bool(root.detect)
     """A node on the path names detectors to run on the call."""
     index = 0
@@ -67,26 +68,33 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             if node.passes_to is not None:
                 # `cargo fmt -- --check`: the words after `--` are options of the program
                 # the subcommand hands them to, vetted against that program's spec.
-                _passed_options(args, index + 1, node.passes_to, options)
+                _passed_options(args, index + 1, node.passes_to, given, owners)
             operands.extend((i, args[i]) for i in range(index + 1, count))
             passed_on = count - index - 1
             break
-        if is_option(arg):
-            if node.words or _whole_word(arg, node):
-                index = _word_option(f, args, index, node, options)
+        if len(arg) > 1 and arg[0] == "-":  # an option word (`is_option`)
+            # `node.whole` is False only when no single-dash name of the node is a whole
+            # word, and then `_whole_word` is False for every word.
+            if node.words or (node.whole and _whole_word(arg, node)):
+                index = _word_option(f, args, index, node, given, owners)
                 continue
-            if node.numeric or not _negative_number(arg, node):
-                if parsed is None:
-                    parsed = ParsedArgs()
-                before = len(parsed.options)
-                index = parse_option(args, index, node.parsing, parsed)
-                for option in parsed.options[before:]:
-                    options.append((option, node))
+            # `-5` where the spec takes no numeric options is an operand (`expr 3 + -5`).
+            if node.numeric or not (arg[1:].isdigit() and "-" + arg[1] not in node.options):
+                before = len(given)
+                index = parse_option_into(args, index, node.parsing, given)
+                if not node.follows:
+                    # No option of the node takes a second word or a command line
+                    # (settled when it was compiled): the loop below would only append.
+                    owners.extend([node] * (len(given) - before))
+                    continue
+                for at in range(before, len(given)):
+                    owners.append(node)
+                    option = given[at]
                     spec = node.options.get(option.name)
                     if spec is None:
                         continue
                     if spec.second is not None:
-                        index = _second_word(f, args, index, node, option, options)
+                        index = _second_word(f, args, index, node, option)
                     elif spec.role == "argv" and option.value is None:
                         index = _command_end(args, index) + 1  # `fd -x cmd {} ;`: cmd's words
                 continue
@@ -110,35 +118,26 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
         index += 1
     # Option values are always named by role (`--config=/tmp/x`, `-C DIR`), also for a
     # program whose handler names its operands: the spec is where options are known.
-    cleared = _options(f, options, True) if options else _NOTHING_CLEARED
+    if given:
+        cleared, pattern_given, target = _options(f, given, owners, True)
+    else:
+        cleared, pattern_given, target = _NOTHING_CLEARED, False, False
     own = len(operands) - passed_on
     if node.facts or (own > 0 and node.operand_facts):
         detail = f"{command.text} ({command.program} {' '.join(words)})".rstrip()
         for kind in (*node.facts, *(node.operand_facts if own > 0 else ())):
             if kind not in cleared:
                 f.fact(kind, detail)
-    pattern_given = target = False
-    for option, owner in options:
-        spec = owner.options.get(option.name)
-        if spec is not None:
-            pattern_given = pattern_given or spec.pattern
-            target = target or (spec.role == "target" and option.value is not None)
-    _operands(
-        f,
-        node,
-        operands,
-        name_paths,
-        own,
-        pattern_given=pattern_given,
-        target=target,
-        cleared=cleared,
-    )
+    if operands:  # `_operands` finds nothing to say of a call without operands
+        _operands(f, node, operands, name_paths, own, pattern_given, target, cleared)
     if detecting:
-        call = Call(tuple(path), tuple(words), tuple(o for o, _ in options), tuple(operands))
+        call = Call(tuple(path), tuple(words), tuple(given), tuple(operands))
         for step in path:
             for name in step.detect:
                 DETECTORS[name](f, call)
-    return (*words, *[text for _, text in operands[:3]])[:3]
+    if len(words) >= 3 or not operands:
+        return tuple(words[:3])
+    return (*words, *[text for _, text in operands[: 3 - len(words)]])
 
 
 _NOTHING_CLEARED: frozenset[str] = frozenset()
@@ -146,28 +145,21 @@ _NOTHING_CLEARED: frozenset[str] = frozenset()
 
 
 def _passed_options(
-    args: tuple[str, ...], start: int, target: Node, options: list[tuple[Option, Node]]
+    args: tuple[str, ...], start: int, target: Node, given: list[Option], owners: list[Node]
 ) -> None:
-    parsed = ParsedArgs()
     index = start
+    before = len(given)
     while index < len(args):
         if args[index] == "--":
             break
         if is_option(args[index]):
-            index = parse_option(args, index, target.parsing, parsed)
+            index = parse_option_into(args, index, target.parsing, given)
         else:
             index += 1
-    options.extend((option, target) for option in parsed.options)
+    owners.extend([target] * (len(given) - before))
 
 
-def _second_word(
-    f: Findings,
-    args: tuple[str, ...],
-    index: int,
-    node: Node,
-    option: Option,
-    options: list[tuple[Option, Node]],
-) -> int:
+def _second_word(f: Findings, args: tuple[str, ...], index: int, node: Node, option: Option) -> int:
     """`jq --arg NAME VALUE`: an option that takes a second word; returns the next index."""
     spec = node.options.get(option.name)
     if spec is None or spec.second is None or option.value is None or index >= len(args):
@@ -180,7 +172,12 @@ def _second_word(
 
 
 def _word_option(
-    f: Findings, args: tuple[str, ...], index: int, node: Node, options: list[tuple[Option, Node]]
+    f: Findings,
+    args: tuple[str, ...],
+    index: int,
+    node: Node,
+    given: list[Option],
+    owners: list[Node],
 ) -> int:
     """`-name x`, `-run=X`, `--run X`, `-exec cmd {} ;`: options that are whole words."""
     arg = args[index]
@@ -189,18 +186,19 @@ def _word_option(
     if spec is None and name.startswith("--"):
         spec = node.options.get(name[1:])
         name = name[1:] if spec is not None else name
+    owners.append(node)
     if spec is not None and spec.role == "argv":
-        options.append((Option(name, None, index), node))
+        given.append(Option(name, None, index))
         return _command_end(args, index + 1) + 1
     if equals:
         option = Option(name, value, index, index)
-        options.append((option, node))
-        return _second_word(f, args, index + 1, node, option, options)
+        given.append(option)
+        return _second_word(f, args, index + 1, node, option)
     if spec is not None and spec.takes_value and index + 1 < len(args):
         option = Option(name, args[index + 1], index, index + 1)
-        options.append((option, node))
-        return _second_word(f, args, index + 2, node, option, options)
-    options.append((Option(name, None, index), node))
+        given.append(option)
+        return _second_word(f, args, index + 2, node, option)
+    given.append(Option(name, None, index))
     return index + 1
 
 
@@ -222,35 +220,46 @@ def _negative_number(arg: str, node: Node) -> bool:
     return arg[1:].isdigit() and "-" + arg[1] not in node.options
 
 
-def _options(f: Findings, options: list[tuple[Option, Node]], name_paths: bool) -> AbstractSet[str]:
+def _options(
+    f: Findings, given: list[Option], owners: list[Node], name_paths: bool
+) -> tuple[AbstractSet[str], bool, bool]:
+    """Vet the options; returns the node facts they clear, whether one gave the leading
+    value operand (`grep -e PAT`), and whether one named a target (`cp -t DIR`)."""
     command = f.command
-    cleared: set[str] = set()
-    for option, node in options:
+    cleared: AbstractSet[str] = _NOTHING_CLEARED
+    pattern_given = target = False
+    for option, node in zip(given, owners, strict=True):
         spec = node.options.get(option.name)
-        if spec is None and node.numeric and option.name[1:].isdigit():
+        if spec is not None:
+            # Only an option the node lists by its own name gives a pattern or a target.
+            pattern_given = pattern_given or spec.pattern
+            target = target or (spec.role == "target" and option.value is not None)
+        elif node.numeric and option.name[1:].isdigit():
             continue  # `head -5`, `git log -3`
-        if spec is None and node.prefixes:
-            spec = next((o for p, o in node.prefixes if option.name.startswith(p)), None)
-        if spec is None:
-            spec = _abbreviation(option.name, node)
-            if spec is not None:
-                _unvetted(f, f"{command.program} {option.name}: an abbreviated option")
-        if spec is None:
-            if option.value is not None and name_paths and _looks_like_path(option.value):
-                f.text_path(option.value, "arg", dynamic=_dynamic(f, option))
-            if not node.any_options:
-                _unvetted(f, f"{command.program} {option.name}: an option its spec does not list")
-            continue
+        else:
+            if node.prefixes:
+                spec = next((o for p, o in node.prefixes if option.name.startswith(p)), None)
+            if spec is None:
+                spec = _abbreviation(option.name, node)
+                if spec is not None:
+                    _unvetted(f, f"{command.program} {option.name}: an abbreviated option")
+            if spec is None:
+                if option.value is not None and name_paths and _looks_like_path(option.value):
+                    f.text_path(option.value, "arg", dynamic=_dynamic(f, option))
+                if not node.any_options:
+                    _unvetted(f, f"{command.program} {option.name}: an option its spec does not list")
+                continue
         if spec.clears is not None:
-            cleared.add(spec.clears)
+            if cleared is _NOTHING_CLEARED:
+                cleared = set()
+            cleared.add(spec.clears)  # type: ignore[attr-defined]
         if spec.fact is not None:
             f.fact(spec.fact, f"{command.text} ({option.name})")
-        flag = not spec.takes_value and not spec.optional_value
-        if option.value is not None and flag and not node.any_options:
-            _unvetted(f, f"{command.program} {option.name}: a value for an option without one")
         if option.value is not None:
+            if not spec.takes_value and not spec.optional_value and not node.any_options:
+                _unvetted(f, f"{command.program} {option.name}: a value for an option without one")
             _value(f, spec, option, name_paths)
-    return cleared
+    return cleared, pattern_given, target
 
 
 def _value(f: Findings, spec: Opt, option: Option, name_paths: bool) -> None:
@@ -286,10 +295,9 @@ def _operands(
     operands: list[tuple[int, str]],
     name_paths: bool,
     own: int,
-    *,
-    pattern_given: bool = False,
-    target: bool = False,
-    cleared: AbstractSet[str] = _NOTHING_CLEARED,
+    pattern_given: bool,
+    target: bool,
+    cleared: AbstractSet[str],
 ) -> None:
     command = f.command
     roles = node.operands
