@@ -247,7 +247,9 @@ def _options(
                 if option.value is not None and name_paths and _looks_like_path(option.value):
                     f.text_path(option.value, "arg", dynamic=_dynamic(f, option))
                 if not node.any_options:
-                    _unvetted(f, f"{command.program} {option.name}: an option its spec does not list")
+                    _unvetted(
+                        f, f"{command.program} {option.name}: an option its spec does not list"
+                    )
                 continue
         if spec.clears is not None:
             if cleared is _NOTHING_CLEARED:

@@ -1,0 +1,238 @@
+"""Vetting's shortcuts give exactly what the full walk gives.
+
+Each node settles at compile time whether any of its options is a whole
+single-dash word (`node.whole`) and whether any takes further words
+(`node.follows`); a node no plan compiled keeps both True, which is the full
+walk (every word looked up). Forcing both True on every node is therefore the
+full path, and it must find the same facts, paths and subcommand for every
+corpus command and for generated words. The operand step is skipped for a
+call without operands: it must add nothing for any node of any spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
+from tether.core.safety.classify import Classification, Classifier
+from tether.core.safety.options import Option
+from tether.core.safety.programs import Findings, analyze_program
+from tether.core.safety.registry import REGISTRY, lookup
+from tether.core.safety.registry.call import Call
+from tether.core.safety.registry.spec import Node, Opt
+from tether.core.safety.registry.vet import _NOTHING_CLEARED, _operands, vet
+from tether.core.safety.shell import ShellParser, SimpleCommand
+
+_CORPUS = Path(__file__).parent.parent / "corpus"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _every_node() -> list[Node]:
+    seen: dict[int, Node] = {}
+    stack = [REGISTRY[name] for name in sorted(REGISTRY)]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen[id(node)] = node
+        stack.extend(node.subs.values())
+        stack.extend(n for n in (node.other, node.passes_to) if n is not None)
+    return list(seen.values())
+
+
+_NODES = _every_node()
+
+
+@contextmanager
+def _full_walk() -> Iterator[None]:
+    """Every node as a node no plan compiled: each word looked up in its options."""
+    saved = [(node, node.whole, node.follows) for node in _NODES]
+    for node in _NODES:
+        node.whole = node.follows = True
+    try:
+        yield
+    finally:
+        for node, whole, follows in saved:
+            node.whole, node.follows = whole, follows
+
+
+def test_the_flags_say_what_the_options_hold() -> None:
+    # The premise of each shortcut, node by node: False only where no option is one.
+    for node in _NODES:
+        if not node.whole:
+            assert not any(len(n) > 2 and n[1] != "-" for n in node.options), node.name
+        if not node.follows:
+            assert all(o.second is None and o.role != "argv" for o in node.options.values())
+
+
+def test_some_nodes_take_each_shortcut() -> None:
+    assert any(not node.whole for node in _NODES)
+    assert any(not node.follows for node in _NODES)
+    assert lookup("xxd") is not None and lookup("xxd").whole  # type: ignore[union-attr]
+    assert lookup("jq") is not None and lookup("jq").follows  # type: ignore[union-attr]
+
+
+def test_the_operand_step_adds_nothing_for_no_operands() -> None:
+    for node in _NODES:
+        for name_paths in (True, False):
+            f = Findings(SimpleCommand(node.name, node.name, ()))
+            _operands(f, node, [], name_paths, 0, False, False, _NOTHING_CLEARED)
+            assert (f.facts, f.paths, f.subcommand, f.shell_strings) == ([], [], (), []), node
+
+
+def _corpus_commands() -> list[str]:
+    commands: list[str] = []
+    for path in sorted(_CORPUS.glob("*.yaml")):
+        for case in yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)["cases"]:
+            if "cmd" in case:
+                commands.append(case["cmd"])
+            elif case.get("tool") == "Bash" and isinstance(case.get("input"), dict):
+                commands.append(str(case["input"].get("command", "")))
+    return list(dict.fromkeys(commands))
+
+
+def _dump(classification: Classification) -> dict[str, Any]:
+    return classification.model_dump(mode="json")
+
+
+def test_every_corpus_command_is_classified_alike_by_the_full_walk() -> None:
+    parser = ShellParser()
+    paths = PathAnalyzer()
+    classifier = Classifier(parser, CommandAnalyzer(parser, paths), paths)
+    commands = _corpus_commands()
+    assert len(commands) > 500
+    short = [classifier.classify("Bash", {"command": c}) for c in commands]
+    with _full_walk():
+        full = [classifier.classify("Bash", {"command": c}) for c in commands]
+    for command, ours, theirs in zip(commands, short, full, strict=True):
+        assert _dump(ours) == _dump(theirs), command
+
+
+def _vetted(program: str, args: tuple[str, ...], dynamic: tuple[int, ...]) -> tuple[object, ...]:
+    command = SimpleCommand(program, program, args, dynamic_args=dynamic)
+    spec = lookup(program)
+    assert spec is not None
+    f = Findings(command)
+    analyze_program(f)
+    words = vet(f, spec, name_paths=not f.handled_paths)
+    return (words, f.facts, f.paths, f.shell_strings)
+
+
+# Programs whose specs use every part of the walk: subcommands (git, npm, cargo, docker),
+# whole-word options (find, xxd, go), second words (jq), command lines (find, fd),
+# numeric options (head, grep), keyed operands (dd), bundled first words (tar), `--`
+# handed on (cargo fmt), detectors (rm, chmod, cd), prefixes and targets (cp -t).
+_PROGRAMS = [
+    "git",
+    "rm",
+    "pytest",
+    "grep",
+    "head",
+    "sort",
+    "cut",
+    "find",
+    "fd",
+    "jq",
+    "xxd",
+    "tar",
+    "dd",
+    "cp",
+    "chmod",
+    "cd",
+    "npm",
+    "cargo",
+    "go",
+    "docker",
+    "kubectl",
+    "sed",
+]
+_ARG = st.one_of(
+    st.sampled_from(
+        [
+            "-",
+            "--",
+            "-r",
+            "-rf",
+            "-R",
+            "-5",
+            "-n",
+            "20",
+            "-x",
+            "-e",
+            "-exec",
+            "-name",
+            "-EBCDIC",
+            "--arg",
+            "--slurpfile",
+            ";",
+            "+",
+            "{}",
+            "/",
+            "~",
+            ".",
+            "status",
+            "log",
+            "fmt",
+            "test",
+            "run",
+            "delete",
+            "--check",
+            "--oneline",
+            "--since=2 weeks ago",
+            "-t",
+            "if=/dev/zero",
+            "of=/dev/sda",
+            "tzf",
+            "-C",
+            "src",
+            "--forc",
+            "--no-preserve-root",
+            "-p",
+            "no:cacheprovider",
+            "u+s",
+            "4755",
+            "--warn-all",
+            "-c",
+            "--output=/tmp/x",
+        ]
+    ),
+    st.text(alphabet="ab-=./:+~5", min_size=0, max_size=6),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    program=st.sampled_from(_PROGRAMS),
+    args=st.lists(_ARG, max_size=7),
+    dynamic=st.sets(st.integers(0, 6), max_size=2),
+)
+def test_generated_words_are_vetted_alike_by_the_full_walk(
+    program: str, args: list[str], dynamic: set[int]
+) -> None:
+    words = tuple(args)
+    indexes = tuple(sorted(i for i in dynamic if i < len(words)))
+    short = _vetted(program, words, indexes)
+    with _full_walk():
+        full = _vetted(program, words, indexes)
+    assert short == full
+
+
+def test_a_call_looks_its_option_specs_up_only_when_asked() -> None:
+    rm = lookup("rm")
+    assert rm is not None
+    f = Findings(SimpleCommand("rm", "rm", ("-rf", "/")))
+    vet(f, rm, name_paths=True)
+    assert {fact.kind for fact in f.facts} == {"destructive_delete"}
+    option = Opt(("-r", "-R", "--recursive"), False, False, "value")
+    node = Node("x", options={n: option for n in option.names})
+    call = Call((node,), (), (Option("--recursive", None, 0),), ())
+    assert call.has("-r") and call.has("-R") and not call.has("-f")
+    assert not call.has_pattern()
+    assert Call((node,), (), (), ()).given("-r") == []
