@@ -260,7 +260,7 @@ def test_git_has_global_options_only_when_its_first_argument_is_one(args: list[s
     # reading of the call it would have made has no global option to look at.
     call = _Call(tuple(args))
     if not args or not is_option(args[0]):
-        assert call.globals.options == []
+        assert call.globals == []
 
 
 def test_the_registry_knows_git() -> None:

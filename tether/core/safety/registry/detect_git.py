@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from tether.core.safety.options import ParsedArgs, is_option, parse_option
+from tether.core.safety.options import Option, parse_option_into
 from tether.core.safety.registry import REGISTRY
 from tether.core.safety.registry.git import runs_command
 from tether.core.safety.registry.spec import Node, words
@@ -42,17 +42,22 @@ _HOOK_KEYS = frozenset({"core.hookspath", "core.fsmonitor"})
 class _Call:
     """A git call split as the spec reads it: global options, the subcommand, the rest."""
 
-    __slots__ = ("_words", "globals", "node", "rest", "rest_at", "sub")
+    __slots__ = ("_words", "globals", "help", "node", "rest", "rest_at", "sub")
 
     def __init__(self, args: Sequence[str]) -> None:
         root = REGISTRY["git"]
-        self.globals = ParsedArgs()
+        self.globals: list[Option] = []
+        """The options before the subcommand (`-c KEY=VALUE`, `-C DIR`)."""
         index = 0
-        while index < len(args) and is_option(args[index]):
-            index = parse_option(args, index, root.parsing, self.globals)
-        self.sub = args[index] if index < len(args) else ""
+        count = len(args)
+        while index < count and len(args[index]) > 1 and args[index][0] == "-":  # is_option
+            index = parse_option_into(args, index, root.parsing, self.globals)
+        self.sub = args[index] if index < count else ""
         self.rest_at = index + 1
         self.rest = tuple(args[index + 1 :])
+        # Only a lone `-h` is help: `git grep -h KEY -- .env` hides file names.
+        self.help = "--help" in self.rest or self.rest == ("-h",)
+        """`git X --help` only prints a page (read once for both detectors that ask)."""
         self.node: Node | None = root.subs.get(self.sub)
         self._words = self.positionals()
 
@@ -68,14 +73,15 @@ class _Call:
         if not args:
             return found
         spec = (node or self.node or REGISTRY["git"].subs["commit"]).parsing
-        parsed = ParsedArgs()
+        skipped: list[Option] = []  # the options are read only to step over their values
         index = 0
-        while index < len(args):
+        count = len(args)
+        while index < count:
             arg = args[index]
             if arg == "--":
                 break
-            if is_option(arg):
-                index = parse_option(args, index, spec, parsed)
+            if len(arg) > 1 and arg[0] == "-":  # is_option
+                index = parse_option_into(args, index, spec, skipped)
                 continue
             found.append((self.rest_at + index, arg))
             index += 1
@@ -105,10 +111,10 @@ def _call(args: tuple[str, ...]) -> _Call:
 def git_settings(f: Findings) -> None:
     """`git -c core.pager=… log`, `--config-env=core.editor=VAR`, `--exec-path=DIR`."""
     args = f.command.args
-    if not args or not is_option(args[0]):
+    if not args or len(args[0]) < 2 or args[0][0] != "-":  # not is_option(args[0])
         return  # global options come first: without one there is nothing to read
     call = _call(args)
-    for option in call.globals.options:
+    for option in call.globals:
         value = option.value or ""
         if option.name == "-c":
             key, _, key_value = value.partition("=")
@@ -128,8 +134,7 @@ def git_pathspecs(f: Findings) -> None:
     rest = call.rest
     if not call.sub:
         return
-    if "--help" in rest or rest == ("-h",):
-        # Only a lone `-h` is help: `git grep -h KEY -- .env` hides file names.
+    if call.help:
         f.subcommand = ("help", call.sub)
         return
     positionals = {index for index, _ in call.words}
@@ -158,7 +163,7 @@ def git_changes(f: Findings) -> None:
     """What a subcommand's operands make it do."""
     call = _call(f.command.args)
     sub = call.sub
-    if not sub or "--help" in call.rest or call.rest == ("-h",):
+    if not sub or call.help:
         return
     words = [text for _, text in call.words]
     text = f.command.text
