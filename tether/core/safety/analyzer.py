@@ -199,6 +199,10 @@ _ORDINARY_SAMPLES = (
 )
 
 
+_REASON_DIRS = frozenset(name for name, reason in _CREDENTIAL_DIRS.items() if reason)
+"""The segments `_CREDENTIAL_DIRS` gives a reason for."""
+
+
 class PathAnalyzer:
     """Recognises credential and secret files by name and location."""
 
@@ -216,20 +220,27 @@ class PathAnalyzer:
             # reader: compatibility forms count as the letters they stand for.
             path = unicodedata.normalize("NFKC", path)
         slashed = path.replace("\\", "/")
-        normal = (slashed if _is_normal(slashed) else posixpath.normpath(slashed)).lower()
+        # `not _is_normal(slashed)`, inline: only a path normpath would change is normalised.
+        if slashed.startswith(".") or "/." in slashed or "//" in slashed or slashed.endswith("/"):
+            slashed = posixpath.normpath(slashed)
+        normal = slashed.lower()
         if glob and any(c in normal for c in "*?["):
             return self._glob_reason(normal)
         return self._plain_reason(normal)
 
     def _plain_reason(self, normal: str) -> str | None:
-        parts = [p for p in normal.split("/") if p]
-        for part in parts[:-1]:
-            reason = _CREDENTIAL_DIRS.get(part)
-            if reason:
-                return reason
-        name = parts[-1] if parts else normal
-        if _CREDENTIAL_DIRS.get(name):
-            return _CREDENTIAL_DIRS[name]
+        pieces = normal.split("/")
+        # The directories, then the name, are looked up in the same table: one ordered
+        # pass over every segment, entered only when some segment names one with a reason.
+        if not _REASON_DIRS.isdisjoint(pieces):
+            for part in pieces:
+                reason = _CREDENTIAL_DIRS.get(part)
+                if reason:
+                    return reason
+        name = pieces[-1]
+        if not name:  # a trailing `/` (only `/` and `//` keep one after normpath)
+            parts = [p for p in pieces if p]
+            name = parts[-1] if parts else normal
         reason = _name_reason(name)
         if reason is not None:
             return reason

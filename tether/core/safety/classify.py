@@ -177,8 +177,11 @@ class Classifier:
         for field in ("file_path", "notebook_path"):
             value = tool_input.get(field)
             if isinstance(value, str):
-                uses.append(PathUse(path=value, access=access))
-                uses.extend(PathUse(path=v, access=access) for v in _path_readings(value))
+                uses.append(PathUse(value, access))
+                # Without a `:` or a `\\` no other reading exists (`_path_readings` needs a
+                # `file:` scheme, a drive letter or a backslash): the common path skips it.
+                if ":" in value or "\\" in value:
+                    uses.extend(PathUse(v, access) for v in _path_readings(value))
         if tool_name in {"Glob", "Grep", "LS"}:
             base = tool_input.get("path")
             directory = base if isinstance(base, str) and base else "."
@@ -209,6 +212,10 @@ class Classifier:
                     break
         text = uses[0].path if uses else ""
         part = CallPart(text=text, facts=tuple(facts), paths=tuple(uses))
+        if type(tool_name) is str:
+            # Every value is already of its field's type (a str, a ToolKind, a tuple of
+            # parts): validating would return the same model.
+            return Classification.model_construct(tool_name=tool_name, kind=kind, parts=(part,))
         return Classification(tool_name=tool_name, kind=kind, parts=(part,))
 
 
