@@ -236,3 +236,43 @@ def test_a_call_looks_its_option_specs_up_only_when_asked() -> None:
     assert call.has("-r") and call.has("-R") and not call.has("-f")
     assert not call.has_pattern()
     assert Call((node,), (), (), ()).given("-r") == []
+
+
+def _plain_given(call: Call, names: tuple[str, ...]) -> list[Option]:
+    """The reading `given` stands for: same name, or the very spec of one of `names`."""
+
+    def spec(name: str) -> Opt | None:
+        for node in reversed(call.path):
+            if name in node.options:
+                return node.options[name]
+        return None
+
+    wanted = [spec(n) for n in names]
+    return [
+        o
+        for o in call.options
+        if o.name in names or any(s is not None and s is spec(o.name) for s in wanted)
+    ]
+
+
+_NAMES = st.sampled_from(
+    ["-r", "-R", "--recursive", "-f", "--force", "-n", "--no-preserve-root", "-x", "--nope"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    program=st.sampled_from(["rm", "chmod", "cp", "grep"]),
+    spelled=st.lists(_NAMES, max_size=4),
+    asked=st.lists(_NAMES, min_size=1, max_size=3),
+)
+def test_a_call_finds_an_option_under_any_spelling_as_the_plain_reading_does(
+    program: str, spelled: list[str], asked: list[str]
+) -> None:
+    root = lookup(program)
+    assert root is not None
+    options = tuple(Option(name, None, i) for i, name in enumerate(spelled))
+    call = Call((root,), (), options, ())
+    names = tuple(asked)
+    assert call.given(*names) == _plain_given(call, names)
+    assert call.has(*names) == bool(_plain_given(call, names))

@@ -49,13 +49,20 @@ class Call:
 
     def given(self, *names: str) -> list[Option]:
         """The options given under any spelling of `names`."""
-        if not self.options:
+        options = self.options
+        if not options:
             return []
-        wanted = {id(spec) for spec in map(self._spec, names) if spec is not None}
+        # One set holds the names (str) and the ids of their specs (int): neither kind
+        # equals the other, and `id(None)` is no live spec's id.
+        wanted: set[str | int] = set(names)
+        for name in names:
+            spec = self._spec(name)
+            if spec is not None:
+                wanted.add(id(spec))
         return [
             option
-            for option, spec in zip(self.options, self._option_specs(), strict=True)
-            if option.name in names or (spec is not None and id(spec) in wanted)
+            for option, spec in zip(options, self._option_specs(), strict=True)
+            if option.name in wanted or id(spec) in wanted
         ]
 
     def has_pattern(self) -> bool:
@@ -63,7 +70,20 @@ class Call:
         return any(spec is not None and spec.pattern for spec in self._option_specs())
 
     def has(self, *names: str) -> bool:
-        return bool(self.given(*names))
+        """Whether an option was given under any spelling of `names` (`given`, stopping
+        at the first)."""
+        options = self.options
+        if not options:
+            return False
+        wanted: set[str | int] = set(names)
+        for name in names:
+            spec = self._spec(name)
+            if spec is not None:
+                wanted.add(id(spec))
+        for option, spec in zip(options, self._option_specs(), strict=True):
+            if option.name in wanted or id(spec) in wanted:
+                return True
+        return False
 
     def values(self, *names: str) -> list[str]:
         return [o.value for o in self.given(*names) if o.value is not None]

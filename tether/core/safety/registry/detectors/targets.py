@@ -36,10 +36,11 @@ def delete_targets(f: Findings, call: Call) -> None:
     if not call.has("-r"):
         f.fact("file_delete")
         return
-    broad = c.args_from_stdin or call.has("--no-preserve-root")
-    broad = broad or any(
+    # Each test only reads the call: the cheapest goes first (`rm -rf /` needs no other).
+    broad = c.args_from_stdin or any(
         broad_target(text, i in c.dynamic_args, i in c.glob_args) for i, text in targets
     )
+    broad = broad or call.has("--no-preserve-root")
     f.fact("destructive_delete" if broad else "recursive_delete")
 
 
