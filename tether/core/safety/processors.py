@@ -128,7 +128,7 @@ _NETWORK_DEVICE = re.compile(r"^/dev/(tcp|udp)/")
 def program_facts(f: Findings) -> None:
     """Wrappers that gain privileges, a program only known at run time, a program file."""
     c = f.command
-    if set(c.wrappers) & PRIVILEGED:
+    if c.wrappers and not PRIVILEGED.isdisjoint(c.wrappers):
         f.fact("privilege_escalation", f"{' '.join(c.wrappers)} {c.text}")
     for fact in c.wrapper_facts:
         f.fact(fact, f"{' '.join(c.wrappers)} {c.text}")
