@@ -3,7 +3,7 @@
 `_plain_reason` looks every segment up in one ordered pass entered only when some
 segment names a credential directory; the reference below is the plain reading
 (each directory, then the name). The file tools skip the other readings of a
-path without `:` or `\\`, and build their model without validating it again.
+path without `:` or `\\`, and keep building their model by validation.
 """
 
 from __future__ import annotations
