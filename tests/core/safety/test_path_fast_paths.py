@@ -72,7 +72,7 @@ def _reference(normal: str) -> str | None:
     return None
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(path=_PATHS)
 def test_a_path_gets_the_reason_of_the_plain_reading(path: str) -> None:
     slashed = path.replace("\\", "/")
@@ -82,7 +82,7 @@ def test_a_path_gets_the_reason_of_the_plain_reading(path: str) -> None:
         assert PathAnalyzer().credential_reason(path) == _reference(normal)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(path=_PATHS)
 def test_a_path_without_colon_or_backslash_has_no_other_reading(path: str) -> None:
     if ":" not in path and "\\" not in path:
@@ -93,7 +93,7 @@ _PARSER = ShellParser()
 _CLASSIFIER = Classifier(_PARSER, analyzer.CommandAnalyzer(_PARSER, PathAnalyzer()), PathAnalyzer())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     tool=st.sampled_from(["Read", "Write", "Edit", "Glob", "Grep", "LS", "NotebookEdit"]),
     path=_PATHS,

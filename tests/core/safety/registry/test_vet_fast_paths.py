@@ -207,7 +207,7 @@ _ARG = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     program=st.sampled_from(_PROGRAMS),
     args=st.lists(_ARG, max_size=7),
@@ -260,7 +260,7 @@ _NAMES = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     program=st.sampled_from(["rm", "chmod", "cp", "grep"]),
     spelled=st.lists(_NAMES, max_size=4),
