@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tether.core.safety import programs, shell_expand
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
 from tether.core.safety.classify import CallPart, Classification, Classifier
-from tether.core.safety.options import is_option
+from tether.core.safety.options import ParsedArgs, is_option, parse_option
 from tether.core.safety.programs import SCANNED_PROGRAMS, detectors
 from tether.core.safety.registry import REGISTRY, lookup
 from tether.core.safety.registry.detect_git import _Call
@@ -266,3 +266,31 @@ def test_git_has_global_options_only_when_its_first_argument_is_one(args: list[s
 def test_the_registry_knows_git() -> None:
     assert "git" in REGISTRY
     assert "git" in SCANNED_PROGRAMS
+
+
+@settings(max_examples=200, deadline=None)
+@given(args=st.lists(_ARG, max_size=6))
+def test_git_reads_its_call_as_the_option_parser_reads_it(args: list[str]) -> None:
+    # The one reading the three git detectors share, against `parse_option` into a
+    # `ParsedArgs` word by word (the parser every other reader uses).
+    words = tuple(args)
+    call = _Call(words)
+    git = REGISTRY["git"]
+    parsed = ParsedArgs()
+    index = 0
+    while index < len(words) and is_option(words[index]):
+        index = parse_option(words, index, git.parsing, parsed)
+    assert call.globals == parsed.options
+    assert call.sub == (words[index] if index < len(words) else "")
+    assert call.help == ("--help" in words[index + 1 :] or words[index + 1 :] == ("-h",))
+    operands = []
+    rest = ParsedArgs()
+    spec = (call.node or git.subs["commit"]).parsing
+    at = index + 1
+    while at < len(words) and words[at] != "--":
+        if is_option(words[at]):
+            at = parse_option(words, at, spec, rest)
+        else:
+            operands.append((at, words[at]))
+            at += 1
+    assert call.words == operands

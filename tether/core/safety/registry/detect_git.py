@@ -42,7 +42,7 @@ _HOOK_KEYS = frozenset({"core.hookspath", "core.fsmonitor"})
 class _Call:
     """A git call split as the spec reads it: global options, the subcommand, the rest."""
 
-    __slots__ = ("_words", "globals", "help", "node", "rest", "rest_at", "sub")
+    __slots__ = ("globals", "help", "node", "rest", "rest_at", "sub", "words")
 
     def __init__(self, args: Sequence[str]) -> None:
         root = REGISTRY["git"]
@@ -59,12 +59,9 @@ class _Call:
         self.help = "--help" in self.rest or self.rest == ("-h",)
         """`git X --help` only prints a page (read once for both detectors that ask)."""
         self.node: Node | None = root.subs.get(self.sub)
-        self._words = self.positionals()
-
-    @property
-    def words(self) -> list[tuple[int, str]]:
-        """Operands after the subcommand, read once per call."""
-        return self._words
+        self.words = self.positionals()
+        """Operands after the subcommand, read once per call (a plain attribute: the
+        detectors read it without a call)."""
 
     def positionals(self, node: Node | None = None) -> list[tuple[int, str]]:
         """Operands after the subcommand (up to `--`), with their argument indexes."""
