@@ -27,7 +27,7 @@ from tether.core.safety.programs import Findings, analyze_program
 from tether.core.safety.registry import REGISTRY, lookup
 from tether.core.safety.registry.call import Call
 from tether.core.safety.registry.spec import Node, Opt
-from tether.core.safety.registry.vet import _NOTHING_CLEARED, _operands, vet
+from tether.core.safety.registry.vet import _NOTHING_CLEARED, _operands, _whole_word, vet
 from tether.core.safety.shell import ShellParser, SimpleCommand
 
 _CORPUS = Path(__file__).parent.parent / "corpus"
@@ -276,3 +276,13 @@ def test_a_call_finds_an_option_under_any_spelling_as_the_plain_reading_does(
     names = tuple(asked)
     assert call.given(*names) == _plain_given(call, names)
     assert call.has(*names) == bool(_plain_given(call, names))
+
+
+@settings(max_examples=200, deadline=None)
+@given(word=st.text(alphabet="-abrEq=x", min_size=2, max_size=5))
+def test_a_short_or_double_dash_word_is_never_a_whole_word_option(word: str) -> None:
+    # Vetting asks `_whole_word` only of a word longer than two with no second `-`.
+    if len(word) <= 2 or word[1] == "-":
+        for node in (lookup("pytest"), lookup("xxd"), lookup("npm"), lookup("find")):
+            assert node is not None
+            assert not _whole_word(word, node)

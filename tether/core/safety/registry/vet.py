@@ -74,8 +74,10 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             break
         if len(arg) > 1 and arg[0] == "-":  # an option word (`is_option`)
             # `node.whole` is False only when no single-dash name of the node is a whole
-            # word, and then `_whole_word` is False for every word.
-            if node.words or (node.whole and _whole_word(arg, node)):
+            # word, and then `_whole_word` is False for every word; so it is for a word
+            # of two letters (`-q`) or a `--` one, since its name is no longer than it.
+            whole = node.whole and len(arg) > 2 and arg[1] != "-"
+            if node.words or (whole and _whole_word(arg, node)):
                 index = _word_option(f, args, index, node, given, owners)
                 continue
             # `-5` where the spec takes no numeric options is an operand (`expr 3 + -5`).
