@@ -190,9 +190,6 @@ def encode_entry(timestamp: str, event_type: str, fields: Mapping[str, Any]) -> 
     writing the result, built once: most entries hold only plain JSON values
     and no long string, and are written straight away; the rest take the copy.
     """
-    composed = _composed(timestamp, event_type, fields)
-    if composed is not None:
-        return composed
     if JSONText in map(type, fields.values()):
         fields = {
             key: json.loads(value) if type(value) is JSONText else value
@@ -232,41 +229,61 @@ _KEYS = {
 _SCALARS: dict[Any, str] = {True: "true", False: "false", None: "null"}
 
 
-def _composed(timestamp: str, event_type: str, fields: Mapping[str, Any]) -> str | None:
-    """The entry written field by field, when a field is `JSONText`.
-
-    The same text as encoding the whole record at once: `{"key": value, ...}`
-    with the same separators, each value as the encoder writes it. None when no
-    field is `JSONText` (one encode of the whole record is quicker), or when a
-    field is not plain JSON or may hold a long string: the careful path writes those.
-    """
-    if JSONText not in map(type, fields.values()):
-        return None
-    pieces = [f'{{"timestamp": {json_string(timestamp)}, "event_type": {json_string(event_type)}']
-    for key, value in fields.items():
-        kind = type(value)
-        if kind is str:
-            if len(value) > MAX_STRING_LENGTH:
-                return None
-            text = json_string(value)
-        elif kind is bool or value is None:
-            text = _SCALARS[value]
-        else:
-            if kind is JSONText:
-                text = value
-            else:
-                try:
-                    text = _encode_plain(value)
-                except (_NotPlainError, TypeError, ValueError, RecursionError):
-                    return None
-            # A long string lies within one value's text: its own scan finds it.
-            if len(text) > MAX_STRING_LENGTH and _may_hold_a_long_string(text):
-                return None
-        if type(key) is not str:
+def _field_text(value: Any) -> str | None:
+    """A field's value as an entry writes it; None when the careful path must write it
+    (a value that is not plain JSON, or may hold a string longer than the limit)."""
+    kind = type(value)
+    if kind is str:
+        return json_string(value) if len(value) <= MAX_STRING_LENGTH else None
+    if kind is bool or value is None:
+        return _SCALARS[value]
+    if kind is JSONText:
+        text: str = value
+    else:
+        try:
+            text = _encode_plain(value)
+        except (_NotPlainError, TypeError, ValueError, RecursionError):
             return None
-        pieces.append(f", {_KEYS.get(key) or json_string(key)}: {text}")
-    pieces.append("}")
-    return "".join(pieces)
+    # A long string lies within one value's text: its own scan finds it.
+    if len(text) > MAX_STRING_LENGTH and _may_hold_a_long_string(text):
+        return None
+    return text
+
+
+def _tool_attempt_text(
+    timestamp: str,
+    session_id: Any,
+    tool_name: Any,
+    tool_input: Any,
+    classification: Any,
+    decision: Any,
+    extra: Mapping[str, Any],
+) -> str | None:
+    """A `tool_attempt` entry written field by field, from literal keys.
+
+    The same text `encode_entry` writes for it (the same keys in the same order,
+    the same separators, each value as the encoder writes it), without a dict
+    to encode key by key; None when a value needs the careful path. The
+    timestamp is the log's own (`_Stamper`): digits and `-:.+T`, nothing to escape.
+    """
+    session = _field_text(session_id)
+    tool = _field_text(tool_name)
+    call = _field_text(tool_input)
+    summary = _field_text(classification)
+    verdict = _field_text(decision)
+    if session is None or tool is None or call is None or summary is None or verdict is None:
+        return None
+    text = (
+        f'{{"timestamp": "{timestamp}", "event_type": "tool_attempt", "session_id": {session}, '
+        f'"tool_name": {tool}, "tool_input": {call}, "classification": {summary}, '
+        f'"decision": {verdict}'
+    )
+    for key, value in extra.items():
+        value_text = _field_text(value)
+        if value_text is None:
+            return None
+        text += f", {_KEYS.get(key) or json_string(key)}: {value_text}"
+    return text + "}"
 
 
 def _jsonable(value: Any) -> Any:
@@ -432,6 +449,16 @@ class AuditLogger:
 
         `in_place` writes it as `log_now` does, without a turn of the event loop.
         """
+        if in_place and self._writes_in_place():
+            # Only `extra` can hold a name the log sets itself.
+            if extra and not _RESERVED_FIELDS.isdisjoint(extra):
+                raise _reserved_error("tool_attempt", extra)
+            timestamp = self._stamp()
+            text = _tool_attempt_text(
+                timestamp, session_id, tool_name, tool_input, classification, decision, extra
+            )
+            if text is not None:
+                return self._write_text(text)
         fields = {
             "session_id": session_id,
             "tool_name": tool_name,
@@ -440,11 +467,6 @@ class AuditLogger:
             "decision": decision,
             **extra,
         }
-        if in_place and self._writes_in_place():
-            # Only `extra` can hold a name the log sets itself.
-            if extra and not _RESERVED_FIELDS.isdisjoint(extra):
-                raise _reserved_error("tool_attempt", extra)
-            return self._write_one("tool_attempt", fields)
         return await self._log("tool_attempt", fields, checkpoint=not in_place)
 
     async def log_approval(
@@ -510,7 +532,10 @@ class AuditLogger:
         """Encode and write one entry now (when `_writes_in_place`); returns its `seq`."""
         # One small write to the OS page cache takes microseconds: doing it
         # here spares the thread hand-off (~100 µs) on the gate's path.
-        record = encode_entry(self._stamp(), event_type, fields)
+        return self._write_text(encode_entry(self._stamp(), event_type, fields))
+
+    def _write_text(self, record: str) -> int:
+        """Write one encoded entry now; returns its `seq`."""
         try:
             return self._write_batch([record])
         except OSError as error:

@@ -677,10 +677,13 @@ class _Derived:
 
     def __init__(self, verdict: Verdict) -> None:
         self.verdict = verdict
+        # Each field read once: a pydantic model's attribute goes through its `__getattr__` hook.
         action = verdict.decision
         classification = verdict.classification
         risk_facts = verdict.risk_facts
-        text = f'{{"risk_level": {_ENCODED[verdict.risk_level]}, "risk_facts": ' + (
+        risk_level = verdict.risk_level
+        problems = verdict.problems
+        text = f'{{"risk_level": {_ENCODED[risk_level]}, "risk_facts": ' + (
             _strings(risk_facts) if risk_facts else "[]"
         )
         if classification is not None:
@@ -693,38 +696,42 @@ class _Derived:
                 ]
             )
             text += f', "kind": {_ENCODED[classification.kind]}, "parts": [{parts}]'
-        if verdict.problems:
-            text += f', "problems": {_strings([p.message for p in verdict.problems[:5]])}'
+        if problems:
+            text += f', "problems": {_strings([p.message for p in problems[:5]])}'
         self.summary = JSONText(text + "}")
         self.final: GateDecision | None = None
         self.final_fields: JSONText | None = None
         if action is Action.REQUIRE_APPROVAL:
             return
-        # `_value_` is the member's plain string (what `.value` returns), read
-        # without the enum property's descriptor call.
+        layer = verdict.layer
+        rule = verdict.rule
+        allowed = action is Action.ALLOW
+        reason = verdict.reason if allowed else f"Denied: {verdict.reason}"
+        # Every field, in the model's order; `_value_` is the member's plain string
+        # (what `.value` returns), read without the enum property's descriptor call.
         values = {
-            **_DEFAULTS,
-            "allowed": action is Action.ALLOW,
-            "reason": verdict.reason if action is Action.ALLOW else f"Denied: {verdict.reason}",
+            "allowed": allowed,
+            "reason": reason,
+            "updated_input": None,
             "classification": classification,
             "decision": action._value_,
-            "layer": verdict.layer._value_,
-            "rule": verdict.rule,
-            "risk_level": verdict.risk_level._value_,
+            "layer": layer._value_,
+            "rule": rule,
+            "risk_level": risk_level._value_,
             "risk_facts": risk_facts,
+            "violation_type": None if allowed else verdict.violation_type or "policy",
+            "approval": None,
+            "approval_id": None,
+            "next_mode": None,
+            "learned_rules": (),
         }
-        if action is Action.ALLOW:
-            self.final = _gate_decision(values, _ALLOW_FIELDS)
-        else:
-            values["violation_type"] = verdict.violation_type or "policy"
-            self.final = _gate_decision(values, _DENY_FIELDS)
-        rule = verdict.rule
+        self.final = _gate_decision(values, _ALLOW_FIELDS if allowed else _DENY_FIELDS)
         # Shared by every reuse of the verdict: the log encodes it and keeps nothing.
         self.final_fields = JSONText(
-            f'{{"allowed": {"true" if action is Action.ALLOW else "false"}, '
-            f'"decision": {_ENCODED[action]}, "layer": {_ENCODED[verdict.layer]}, '
+            f'{{"allowed": {"true" if allowed else "false"}, '
+            f'"decision": {_ENCODED[action]}, "layer": {_ENCODED[layer]}, '
             f'"rule": {json_string(rule) if rule is not None else "null"}, '
-            f'"reason": {json_string(values["reason"])}, '
+            f'"reason": {json_string(reason)}, '
             '"approval": null, "approval_id": null, "learned_rules": []}'
         )
 
@@ -756,10 +763,6 @@ def _strings(values: tuple[str, ...] | list[str]) -> str:
     return f"[{', '.join(map(json_string, values))}]"
 
 
-# A GateDecision's fields in their order, each at its default (all immutable: None or ()).
-_DEFAULTS: dict[str, Any] = {
-    name: field.default for name, field in GateDecision.model_fields.items()
-}
 _ALLOW_FIELDS = frozenset(
     {"allowed", "reason", "classification", "decision", "layer", "rule", "risk_level"}
     | {"risk_facts"}
@@ -770,8 +773,8 @@ _set_attribute = object.__setattr__
 
 
 def _gate_decision(values: dict[str, Any], fields_set: frozenset[str]) -> GateDecision:
-    """A GateDecision holding `values` (every field, in order), as if validated with
-    the fields `fields_set` given.
+    """A GateDecision holding `values` (every field, in the model's order), as if
+    validated with the fields `fields_set` given.
 
     Not validated again, and not `model_construct` (which resolves each default
     in Python and costs more than validating): every value is already of its
