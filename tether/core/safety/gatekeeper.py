@@ -740,8 +740,8 @@ class _Derived:
         verdict = self.verdict
         return {
             "allowed": decision.allowed,
-            "decision": verdict.decision.value,
-            "layer": verdict.layer.value,
+            "decision": verdict.decision._value_,
+            "layer": verdict.layer._value_,
             "rule": verdict.rule,
             "reason": decision.reason,
             "approval": decision.approval,
@@ -794,10 +794,10 @@ def _decision_fields(verdict: Verdict) -> dict[str, Any]:
     """What every `GateDecision` carries over from the verdict it settles."""
     return {
         "classification": verdict.classification,
-        "decision": verdict.decision.value,
-        "layer": verdict.layer.value,
+        "decision": verdict.decision._value_,
+        "layer": verdict.layer._value_,
         "rule": verdict.rule,
-        "risk_level": verdict.risk_level.value,
+        "risk_level": verdict.risk_level._value_,
         "risk_facts": verdict.risk_facts,
     }
 
