@@ -266,11 +266,28 @@ def _tool_attempt_text(
     to encode key by key; None when a value needs the careful path. The
     timestamp is the log's own (`_Stamper`): digits and `-:.+T`, nothing to escape.
     """
-    session = _field_text(session_id)
-    tool = _field_text(tool_name)
+    # What the gate passes (short text, and JSONText short enough to need no
+    # scan) is taken here; anything else as `_field_text` takes it.
+    limit = MAX_STRING_LENGTH
+    session = (
+        json_string(session_id)
+        if type(session_id) is str and len(session_id) <= limit
+        else _field_text(session_id)
+    )
+    tool = (
+        json_string(tool_name)
+        if type(tool_name) is str and len(tool_name) <= limit
+        else _field_text(tool_name)
+    )
     call = _field_text(tool_input)
-    summary = _field_text(classification)
-    verdict = _field_text(decision)
+    summary = (
+        classification
+        if type(classification) is JSONText and len(classification) <= limit
+        else _field_text(classification)
+    )
+    verdict = (
+        decision if type(decision) is JSONText and len(decision) <= limit else _field_text(decision)
+    )
     if session is None or tool is None or call is None or summary is None or verdict is None:
         return None
     text = (
@@ -279,9 +296,15 @@ def _tool_attempt_text(
         f'"decision": {verdict}'
     )
     for key, value in extra.items():
-        value_text = _field_text(value)
-        if value_text is None:
-            return None
+        kind = type(value)
+        if kind is JSONText and len(value) <= limit:
+            value_text: str | None = value
+        elif kind is bool:
+            value_text = "true" if value else "false"
+        else:
+            value_text = _field_text(value)
+            if value_text is None:
+                return None
         text += f", {_KEYS.get(key) or json_string(key)}: {value_text}"
     return text + "}"
 
