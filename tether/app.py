@@ -43,9 +43,11 @@ __all__ = [
     "build_connector",
     "build_engine",
     "build_gatekeeper",
+    "build_judging_pipeline",
     "build_safety_pipeline",
     "build_store",
     "check_policy_examples",
+    "enabled_plugin_programs",
 ]
 
 
@@ -75,6 +77,7 @@ def build_engine(
         PluginError: a plugin is malformed, two share a name, a hook does not
             match its specification, or a contribution is malformed or taken.
     """
+    from tether.connectors.base import CommandMenu
     from tether.core.chat_requests import ChatRequests
     from tether.core.chat_services import ChatServices
     from tether.core.commands import SlashCommands
@@ -119,6 +122,9 @@ def build_engine(
     )
     commands = SlashCommands()
     collect_commands(registry, commands, timeout=config.event_handler_timeout_seconds)
+    if isinstance(connector, CommandMenu):
+        # The menus show what the engine answers: the plugins' commands too.
+        connector.set_command_menu([(spec.name, spec.description) for spec in commands.specs])
     gate_hooks = collect_gate_hooks(registry, timeout=config.event_handler_timeout_seconds)
     programs = collect_programs(registry)
     if programs is not None:
@@ -262,8 +268,8 @@ def build_safety_pipeline(
     examples (`check_examples=False` skips that, for `tether policy test`,
     which reports them itself). `programs` layers plugins' program
     knowledge over the registry, with the `plugins` policy that allows what
-    they describe as read-only. `tether check` uses it directly; the
-    gatekeeper wraps it.
+    they describe as read-only. The gatekeeper wraps it; `tether check`
+    builds it through `build_judging_pipeline`.
 
     Raises:
         ConfigError: a policy preset is unknown, a policy file is malformed or
@@ -294,6 +300,54 @@ def build_safety_pipeline(
                 "(`tether policy test` lists them all)"
             )
     return pipeline
+
+
+def build_judging_pipeline(
+    config: TetherConfig, *, environ: Mapping[str, str] | None = None
+) -> SafetyPipeline:
+    """The pipeline the daemon judges with, built without an agent: for `tether check`.
+
+    As in `build_engine`, the policy files' examples are checked against
+    Tether's own knowledge, then the enabled plugins' program knowledge
+    (`TETHER_PLUGINS`, their `programs` hook) is layered on top, so a
+    command is decided here as the running daemon decides it. A plugin's
+    async `gate` hook is not consulted (it needs a started plugin); it can
+    only tighten a decision.
+
+    Raises:
+        ConfigError: as `build_safety_pipeline`, or a plugin named is not
+            installed or one of its settings is invalid.
+        PluginError: a plugin failed to load or contributed a malformed spec.
+    """
+    pipeline = build_safety_pipeline(config)
+    programs = enabled_plugin_programs(config, environ=environ)
+    if programs is None:
+        return pipeline
+    return build_safety_pipeline(config, check_examples=False, programs=programs)
+
+
+def enabled_plugin_programs(
+    config: TetherConfig, *, environ: Mapping[str, str] | None = None
+) -> ProgramLookup | None:
+    """What the enabled installed plugins know about programs; None when none contribute.
+
+    The plugins are loaded and their settings read exactly as the daemon does
+    it, but none is initialised or started: only the `programs` hook runs, and
+    a hook that fails is contained and contributes nothing (Tether then asks).
+    """
+    if not config.plugins:
+        # Nothing enabled: no entry point is read and no plugin module imported.
+        return None
+    from tether.plugins.contribute import collect_programs, collect_settings
+    from tether.plugins.registry import PluginRegistry, PluginSource, load_entry_point_plugins
+
+    registry = PluginRegistry()
+    for plugin in load_entry_point_plugins(config.plugins):
+        registry.register(plugin, source=PluginSource.ENTRY_POINT)
+    collect_settings(
+        registry, environ=environ, env_file=None if environ is not None else Path(".env")
+    )
+    return collect_programs(registry)
 
 
 def check_policy_examples(pipeline: SafetyPipeline) -> list[examples.ExampleResult]:

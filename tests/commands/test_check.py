@@ -261,3 +261,59 @@ def test_exit_code_with_batch_is_a_user_error(
     assert status == 2
     assert out == ""
     assert "--exit-code" in err
+
+
+def test_an_enabled_plugins_program_knowledge_decides_as_in_the_daemon(
+    capsys: pytest.CaptureFixture[str],
+    project_dir: Path,
+    inhouse_site: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without the plugin, Tether does not know the program: it asks.
+    assert check_json(capsys, project_dir, "--command", "inhouse status")["decision"] == (
+        "require_approval"
+    )
+    monkeypatch.setenv("TETHER_PLUGINS", "inhouse")
+    result = check_json(capsys, project_dir, "--command", "inhouse status")
+    assert (result["decision"], result["rule"]) == ("allow", "plugin-programs")
+    # What the plugin does not describe as read-only still asks; the floor still denies.
+    assert check_json(capsys, project_dir, "--command", "inhouse deploy")["decision"] == (
+        "require_approval"
+    )
+    assert check_json(capsys, project_dir, "--command", "inhouse status; rm -rf /")["decision"] == (
+        "deny"
+    )
+
+
+def test_a_plugins_failing_programs_hook_contributes_nothing(
+    capsys: pytest.CaptureFixture[str],
+    project_dir: Path,
+    inhouse_site: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TETHER_PLUGINS", "broken")
+    assert check_json(capsys, project_dir, "--command", "inhouse status")["decision"] == (
+        "require_approval"
+    )
+
+
+@pytest.mark.parametrize(
+    ("plugins", "expected"),
+    [
+        pytest.param("malformed", "plugin 'malformed'", id="malformed-spec"),
+        pytest.param("absent", "TETHER_PLUGINS names 'absent'", id="not-installed"),
+    ],
+)
+def test_a_plugin_that_would_stop_the_daemon_stops_check_with_one_line(
+    capsys: pytest.CaptureFixture[str],
+    project_dir: Path,
+    inhouse_site: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    plugins: str,
+    expected: str,
+) -> None:
+    monkeypatch.setenv("TETHER_PLUGINS", plugins)
+    status, out, err = run_check(capsys, "--dir", str(project_dir), "--command", "ls")
+    assert status != 0 and out == ""
+    assert expected in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -127,6 +127,26 @@ def test_replay_shows_what_a_user_file_would_change(
     assert "0 would now be allowed" in text
 
 
+def test_show_and_replay_see_the_enabled_plugins_programs(
+    capsys: pytest.CaptureFixture[str],
+    project_dir: Path,
+    tmp_path: Path,
+    inhouse_site: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log = tmp_path / "history.jsonl"
+    log.write_text(_attempt("inhouse status", "require_approval", project_dir))
+    _, shown, _ = run(capsys, "policy", "show", "--dir", str(project_dir))
+    assert "plugin-programs" not in shown
+    monkeypatch.setenv("TETHER_PLUGINS", "inhouse")
+    status, shown, _ = run(capsys, "policy", "show", "--dir", str(project_dir))
+    assert status == 0 and "plugin-programs" in shown
+    status, out, _ = run(capsys, "policy", "replay", str(log), "--json", "--dir", str(project_dir))
+    assert status == 0
+    (change,) = json.loads(out)["changes"]
+    assert (change["before"], change["after"]) == ("require_approval", "allow")
+
+
 def _rule(number: int, directory: Path) -> LearnedRule:
     return LearnedRule(
         id=f"r{number}",

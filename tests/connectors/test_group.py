@@ -274,3 +274,13 @@ async def test_a_question_nobody_can_show_is_refused(web: WebConnector) -> None:
     group = ConnectorGroup([RecordingConnector(), web], local=("web",))
     with pytest.raises(ConnectorError, match="no connector could show"):
         await group.request_prompt("web:main", "q1", object())
+
+
+def test_the_group_hands_the_command_menu_to_every_member_that_shows_one(
+    web: WebConnector,
+) -> None:
+    terminal = CliConnector(stdin=io.StringIO(), stdout=io.StringIO())
+    group = ConnectorGroup([terminal, web], local=("cli", "web"))
+    menu = [("status", "Mode and cost"), ("deploys", "Running deploys")]
+    group.set_command_menu(menu)
+    assert web.commands == tuple(menu)  # what the page's /api/state lists

@@ -12,7 +12,7 @@ from tether.connectors.base import Button
 from tether.connectors.telegram import DEFAULT_COMMANDS, TelegramConnector
 from tether.exceptions import ConnectorError
 
-from .fake_bot_api import BOT_USERNAME, FakeBotApi
+from .fake_bot_api import BOT_USERNAME, TOKEN, FakeBotApi
 
 MakeConnector = Callable[..., TelegramConnector]
 
@@ -190,3 +190,17 @@ def test_the_default_command_menu_is_the_engine_slash_commands() -> None:
 def test_a_negative_throttle_is_refused() -> None:
     with pytest.raises(ValueError, match="throttle_seconds"):
         TelegramConnector("1:a", throttle_seconds=-1)
+
+
+def test_the_menu_is_cut_to_what_telegram_accepts() -> None:
+    """Telegram refuses the whole menu for one bad entry: at most 100, each 1-256 characters."""
+    commands = [("long", "y" * 400), ("blank", "  \n "), ("lines", "a\n  b")] + [
+        (f"c{n}", "more") for n in range(120)
+    ]
+    connector = TelegramConnector(TOKEN)
+    connector.set_command_menu(commands)
+    menu = connector._commands
+    assert len(menu) == 100
+    assert menu[0] == ("long", "y" * 255 + "…")
+    assert menu[1] == ("blank", "/blank")
+    assert menu[2] == ("lines", "a b")

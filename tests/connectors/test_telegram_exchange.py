@@ -15,10 +15,11 @@ import pytest
 
 from tests.fakes.agent import Parallel, Say, ScriptedAgent, Step, UseTool
 from tether.app import build_engine
-from tether.connectors.telegram import TelegramConnector
+from tether.connectors.telegram import DEFAULT_COMMANDS, TelegramConnector
 from tether.core.config import TetherConfig
 from tether.core.engine import Engine
 from tether.core.safety.audit import read_audit_log
+from tether.plugins import CommandCall, PluginContext, PluginMeta, SlashCommand, TetherPlugin, hook
 
 from .conftest import FAST_RETRY
 from .fake_bot_api import TOKEN, FakeBotApi, StoredMessage
@@ -407,7 +408,14 @@ async def test_parallel_asks_are_one_message_with_per_item_and_all_answers(
     )
     agent = await run([Parallel(writes), Say("Done.")])
     bot_api.push_message("write three notes", user_id=OWNER, chat_id=OWNER)
-    await bot_api.wait_for(lambda: _approval(bot_api) is not None)
+    # Under load the asks may come apart: the message can show one request before it shows
+    # three. Wait for all three; it must still be one message.
+    await bot_api.wait_for(
+        lambda: (
+            (shown := _approval(bot_api)) is not None
+            and shown.visible_text.startswith("🔐 3 requests wait for you")
+        )
+    )
     batch = _approval(bot_api)
     assert batch is not None
     assert batch.visible_text.startswith("🔐 3 requests wait for you")
@@ -448,3 +456,44 @@ def _by_file(
         (Path(tool.input["file_path"]).name, decision)
         for tool, (_, decision) in zip(writes, decisions, strict=True)
     ]
+
+
+class _MenuPlugin(TetherPlugin):
+    meta = PluginMeta(name="deploys", version="1")
+
+    async def initialize(self, context: PluginContext) -> None:
+        return None
+
+    @hook
+    def commands(self) -> tuple[SlashCommand, ...]:
+        async def deploys(call: CommandCall) -> str:
+            return "none running"
+
+        return (
+            SlashCommand(name="deploys", help="Running deploys", handler=deploys),
+            SlashCommand(name="wordy", help="Spread\n   over  lines", handler=deploys),
+        )
+
+
+async def test_the_bot_menu_lists_the_plugins_commands_after_the_built_ins(
+    engine_config: TetherConfig, bot_api: FakeBotApi
+) -> None:
+    connector = TelegramConnector(
+        TOKEN, base_url=bot_api.url, poll_timeout=1, retry=FAST_RETRY, typing_interval=None
+    )
+    engine = build_engine(
+        engine_config, agent=ScriptedAgent([]), connector=connector, plugins=[_MenuPlugin()]
+    )
+    await engine.startup()
+    try:
+        names = [command["command"] for command in bot_api.commands]
+        assert names[:8] == [name for name, _ in DEFAULT_COMMANDS]
+        assert names[8:] == ["deploys", "wordy"]
+        assert bot_api.commands[8]["description"] == "Running deploys"
+        assert bot_api.commands[9]["description"] == "Spread over lines"
+        bot_api.push_message("/deploys", user_id=OWNER, chat_id=OWNER)
+        await bot_api.wait_for(
+            lambda: any("none running" in m.visible_text for m in bot_api.chat(OWNER))
+        )
+    finally:
+        await engine.shutdown()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC
 from typing import Any
 
@@ -133,20 +134,24 @@ class TestDelivery:
         assert calls == {"a": 3, "b": 3, "c": 3}
 
     async def test_handlers_run_concurrently(self) -> None:
+        # Each handler waits for the other to have started: run one after the other, the
+        # first would wait out its 5 s and never finish. No wall-clock bound to miss under load.
         bus = EventBus()
+        started = {"one": asyncio.Event(), "two": asyncio.Event()}
+        finished: list[str] = []
 
-        async def sleeper_one(event: Event) -> None:
-            await asyncio.sleep(0.2)
+        def meeting(name: str, other: str) -> Callable[[Event], Awaitable[None]]:
+            async def handler(event: Event) -> None:
+                started[name].set()
+                await asyncio.wait_for(started[other].wait(), 5)
+                finished.append(name)
 
-        async def sleeper_two(event: Event) -> None:
-            await asyncio.sleep(0.2)
+            return handler
 
-        bus.subscribe(MESSAGE_IN, sleeper_one)
-        bus.subscribe(MESSAGE_IN, sleeper_two)
-        started = time.perf_counter()
+        bus.subscribe(MESSAGE_IN, meeting("one", "two"))
+        bus.subscribe(MESSAGE_IN, meeting("two", "one"))
         await bus.emit(Event(name=MESSAGE_IN))
-        elapsed = time.perf_counter() - started
-        assert 0.19 <= elapsed < 0.35
+        assert sorted(finished) == ["one", "two"]
 
     async def test_a_handler_may_emit_another_event(self) -> None:
         bus = EventBus()

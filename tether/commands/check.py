@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from tether.app import build_safety_pipeline
+from tether.app import build_judging_pipeline
 from tether.core.config import load_config
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.exceptions import ConfigError
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(sys.stdout, io.TextIOWrapper):
         # Commands may hold any character; the report must still print.
         sys.stdout.reconfigure(errors="backslashreplace")
-    pipeline = build_safety_pipeline(load_config(**_overrides(args)))
+    pipeline = build_judging_pipeline(load_config(**_overrides(args)))
     cwd = args.cwd
     if args.batch is not None:
         if args.exit_code:

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tether.app import build_safety_pipeline, check_policy_examples
+from tether.app import build_safety_pipeline, check_policy_examples, enabled_plugin_programs
 from tether.core.config import TetherConfig, load_config
 from tether.core.safety.facts import FACTS
 from tether.core.safety.floor import FLOOR_FACTS
@@ -104,7 +104,9 @@ def _config(args: argparse.Namespace, extra: tuple[str, ...] = ()) -> TetherConf
 
 def _show(args: argparse.Namespace) -> int:
     config = _config(args)
-    pipeline = build_safety_pipeline(config, check_examples=False)
+    # As the daemon has them: the enabled plugins' program knowledge adds its `plugins` policy.
+    programs = enabled_plugin_programs(config)
+    pipeline = build_safety_pipeline(config, check_examples=False, programs=programs)
     engine = pipeline.policy
     out = sys.stdout
     out.write("Layers, bottom to top (a higher layer may tighten, or relax an ask):\n\n")
@@ -169,7 +171,7 @@ def _replay(args: argparse.Namespace) -> int:
     from tether.core.safety.replay import replay_file
 
     config = _config(args)
-    report = replay_file(Path(args.audit_log), config)
+    report = replay_file(Path(args.audit_log), config, programs=enabled_plugin_programs(config))
     if args.json:
         sys.stdout.write(json.dumps(report.model_dump(mode="json"), ensure_ascii=False) + "\n")
     else:

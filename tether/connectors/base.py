@@ -43,6 +43,7 @@ __all__ = [
     "BaseConnector",
     "Button",
     "CommandHandler",
+    "CommandMenu",
     "IncomingMessage",
     "MessageHandler",
     "ReplyStream",
@@ -189,6 +190,19 @@ class ReplyStream(Protocol):
         Raises:
             ConnectorError: the final text could not be shown.
         """
+        ...
+
+
+@runtime_checkable
+class CommandMenu(Protocol):
+    """A connector that offers the slash commands in a menu (Telegram's, the web page's).
+
+    `build_engine` hands it every command the engine answers, the plugins'
+    included, before the engine starts it.
+    """
+
+    def set_command_menu(self, commands: Sequence[tuple[str, str]]) -> None:
+        """The menu, as (name, description), built-ins first."""
         ...
 
 

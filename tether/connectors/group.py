@@ -22,6 +22,7 @@ from tether.connectors.base import (
     BaseConnector,
     Button,
     CommandHandler,
+    CommandMenu,
     IncomingMessage,
     MessageHandler,
     ReplyStream,
@@ -107,6 +108,11 @@ class ConnectorGroup:
                 on_command=self._checked_command(member, on_command),
                 on_approval=self._settling(member, on_approval),
             )
+
+    def set_command_menu(self, commands: Sequence[tuple[str, str]]) -> None:
+        for member in self.members:
+            if isinstance(member, CommandMenu):
+                member.set_command_menu(commands)
 
     async def start(self) -> None:
         for member in self.members:

@@ -68,6 +68,25 @@ _MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 _CHATTY_LOGGERS = ("httpx", "httpcore", "telegram")
 
 
+_MENU_MAX_COMMANDS = 100
+_MENU_MAX_DESCRIPTION = 256
+
+
+def _menu(commands: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The menu as Telegram takes it: at most 100 commands, each described in 1-256 characters.
+
+    A plugin's long or empty description must not cost the whole menu (Telegram
+    refuses all of it for one bad entry); the command itself works either way.
+    """
+    menu = []
+    for name, description in commands[:_MENU_MAX_COMMANDS]:
+        line = " ".join(description.split())
+        if len(line) > _MENU_MAX_DESCRIPTION:
+            line = line[: _MENU_MAX_DESCRIPTION - 1] + "…"
+        menu.append((name, line or f"/{name}"))
+    return tuple(menu)
+
+
 def _quiet_chatty_loggers() -> None:
     for name in _CHATTY_LOGGERS:
         library_logger = logging.getLogger(name)
@@ -134,7 +153,7 @@ class TelegramConnector:
         self._throttle = throttle_seconds
         self._poll_timeout = poll_timeout
         self._retry = retry or RetryPolicy()
-        self._commands = tuple(commands)
+        self._commands = _menu(commands)
         self._stop_timeout = stop_timeout
         self._request_timeout = request_timeout
         self._typing_interval = typing_interval
@@ -208,6 +227,10 @@ class TelegramConnector:
             request=self._http(connections=64),
             get_updates_request=self._http(connections=1),
         )
+
+    def set_command_menu(self, commands: Sequence[tuple[str, str]]) -> None:
+        """The menu registered at start: every command, the plugins' included."""
+        self._commands = _menu(commands)
 
     async def start(self) -> None:
         """Check the token (getMe), register the command menu, and start polling.

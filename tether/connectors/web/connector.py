@@ -150,6 +150,10 @@ class WebConnector:
 
     # -- wiring --------------------------------------------------------------
 
+    def set_command_menu(self, commands: Sequence[tuple[str, str]]) -> None:
+        """The page's command menu: every command, the plugins' included."""
+        self.commands = tuple(commands)
+
     def attach_services(
         self, *, audit_logger: AuditLogger, sessions: SessionManager, event_bus: EventBus
     ) -> None:

@@ -398,12 +398,7 @@ class CommandAnalyzer:
                 else:
                     continue  # none of what it needs is there: it would add nothing
             processor(f)
-        return CommandAnalysis(
-            command=command,
-            facts=tuple(f.facts),
-            paths=tuple(f.paths),
-            subcommand=f.subcommand,
-        )
+        return CommandAnalysis(command, tuple(f.facts), tuple(f.paths), f.subcommand)
 
     def runs(self, command: SimpleCommand) -> tuple[Processor, ...]:
         """The processors `analyze` calls for `command`, in order."""

@@ -136,26 +136,29 @@ class Classifier:
         script = self._parser.parse(command)
         analysis = self._commands.analyze_script(script)
         parts = []
-        for item in analysis.commands:
-            if not item.facts and not item.paths:
-                if not item.command.program:
+        for simple, facts, paths, subcommand in analysis.commands:
+            if not facts and not paths:
+                if not simple.program:
                     continue  # a bare `NAME=value` runs nothing
-                if item.command.code_walked:
+                if simple.code_walked:
                     continue  # `bash -c CODE` is a wrapper: CODE's commands are the parts
-            facts = item.facts
-            hooks = [u.path for u in item.paths if u.access == "write" and _git_internal(u.path)]
-            if hooks:
-                facts = (*facts, make_fact("git_hooks", f"writes {hooks[0]}"))
+            if paths:
+                hooks = [u.path for u in paths if u.access == "write" and _git_internal(u.path)]
+                if hooks:
+                    facts = (*facts, make_fact("git_hooks", f"writes {hooks[0]}"))
+            # Positional: the keyword form of a frozen dataclass's constructor costs a
+            # third more, once per command of every fresh call.
             parts.append(
                 CallPart(
-                    program=item.command.program or None,
-                    subcommand=item.subcommand,
-                    text=item.command.text,
-                    facts=facts,
-                    paths=item.paths,
-                    subshell=item.command.subshell,
-                    args=item.command.args,
-                    opaque=_opaque(item.command),
+                    simple.program or None,
+                    subcommand,
+                    simple.text,
+                    facts,
+                    paths,
+                    (),
+                    simple.subshell,
+                    simple.args,
+                    _opaque(simple),
                 )
             )
         return Classification(

@@ -167,9 +167,12 @@ class VetOptions:
     def __init__(
         self, programs: ProgramLookup | None = None, paths: CredentialReader | None = None
     ) -> None:
-        self._programs = programs
+        # With nothing contributed, the lookup is the registry's and there is nothing to
+        # layer: both are settled here, once, instead of on every call.
+        plain = programs is None or programs.plain
+        self._programs = None if plain else programs
         self._paths = paths
-        self._spec_of = programs.get if programs is not None else lookup
+        self._spec_of = lookup if plain or programs is None else programs.get
         # It vets programs that have a spec, and does nothing for any other.
         self.needs = Needs(programs=programs.names if programs is not None else frozenset(REGISTRY))
 

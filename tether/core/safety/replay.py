@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.core.config import TetherConfig
 from tether.core.safety.pipeline import SafetyPipeline
+from tether.core.safety.registry.layered import ProgramLookup
 from tether.exceptions import ConfigError
 
 __all__ = ["ReplayChange", "ReplayReport", "replay_entries", "replay_file"]
@@ -90,8 +91,12 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{_VERBS.get(k, k)} {v}" for k, v in sorted(counts.items()))
 
 
-def replay_file(path: Path, config: TetherConfig) -> ReplayReport:
+def replay_file(
+    path: Path, config: TetherConfig, *, programs: ProgramLookup | None = None
+) -> ReplayReport:
     """Replay the audit log at `path` under the policy `config` names.
+
+    `programs`: the plugins' program knowledge the daemon layers on Tether's.
 
     Raises:
         ConfigError: the file cannot be read, or the policy is malformed.
@@ -101,7 +106,7 @@ def replay_file(path: Path, config: TetherConfig) -> ReplayReport:
     except OSError as error:
         raise ConfigError(f"audit log {str(path)!r} cannot be read: {error.strerror}") from error
     with stream:
-        return replay_entries(_entries(stream), config)
+        return replay_entries(_entries(stream), config, programs=programs)
 
 
 def _entries(stream: Any) -> Iterator[tuple[int, dict[str, Any] | None]]:
@@ -119,7 +124,10 @@ def _entries(stream: Any) -> Iterator[tuple[int, dict[str, Any] | None]]:
 
 
 def replay_entries(
-    entries: Iterator[tuple[int, dict[str, Any] | None]], config: TetherConfig
+    entries: Iterator[tuple[int, dict[str, Any] | None]],
+    config: TetherConfig,
+    *,
+    programs: ProgramLookup | None = None,
 ) -> ReplayReport:
     """Replay `(line, entry)` pairs (None: a malformed line) under `config`'s policy."""
     pipelines: dict[tuple[str, ...], SafetyPipeline | None] = {}
@@ -150,7 +158,7 @@ def replay_entries(
             continue
         key = tuple(str(d) for d in directories)
         if key not in pipelines:
-            pipelines[key] = _pipeline(config, key)
+            pipelines[key] = _pipeline(config, key, programs)
         pipeline = pipelines[key]
         if pipeline is None:
             no_cwd += 1
@@ -186,7 +194,9 @@ def replay_entries(
     )
 
 
-def _pipeline(config: TetherConfig, directories: tuple[str, ...]) -> SafetyPipeline | None:
+def _pipeline(
+    config: TetherConfig, directories: tuple[str, ...], programs: ProgramLookup | None
+) -> SafetyPipeline | None:
     """A pipeline for the recorded run's approved directories (None: they no longer exist)."""
     from tether.app import build_safety_pipeline  # app.py is the one place that wires parts
 
@@ -194,7 +204,9 @@ def _pipeline(config: TetherConfig, directories: tuple[str, ...]) -> SafetyPipel
     if not existing:
         return None
     update = {"approved_directories": existing}
-    return build_safety_pipeline(config.model_copy(update=update), check_examples=False)
+    return build_safety_pipeline(
+        config.model_copy(update=update), check_examples=False, programs=programs
+    )
 
 
 def _shown(tool_input: Any) -> str:

@@ -23,6 +23,7 @@ __all__ = [
     "EMBEDDING_PROGRAMS",
     "EXEC_VARIABLES",
     "INTERPRETERS",
+    "NOT_WRAPPED",
     "SHELLS",
     "Code",
     "Embedded",
@@ -266,6 +267,8 @@ def unwrap(words: Sequence[str], first: str | None = None) -> Unwrapped:
 
 
 _UNWRAPPED = Unwrapped()
+NOT_WRAPPED = _UNWRAPPED
+"""What `unwrap` answers, this very object, when the first word is the program itself."""
 """No wrapper: the first word is the program (what `unwrap` built field by field before)."""
 _NOTHING_RUN = Unwrapped(program=None)
 

@@ -61,10 +61,23 @@ SCANNED_PROGRAMS: frozenset[str] = frozenset(
 """The programs whose spec names whole-call detectors: `analyze_program` runs none for others."""
 
 
+_SCANS: dict[str, tuple[Handler, ...]] = {}
+"""Program -> its spec's whole-call detectors, filled in as each scanned program is first
+met: compiled from the spec's static `scan`, never from a call, and bounded by
+`SCANNED_PROGRAMS`."""
+
+
 def analyze_program(findings: Findings) -> None:
     """Run the whole-call detectors the program's spec names."""
-    spec = lookup(findings.command.program)
-    if spec is not None and spec.scan:
+    program = findings.command.program
+    handlers = _SCANS.get(program)
+    if handlers is None:
+        spec = lookup(program)
+        if spec is None or not spec.scan:
+            return
         table = detectors()
-        for name in spec.scan:
-            table[name](findings)
+        handlers = tuple(table[name] for name in spec.scan)
+        if program in SCANNED_PROGRAMS:
+            _SCANS[program] = handlers
+    for handler in handlers:
+        handler(findings)

@@ -63,10 +63,12 @@ class _Call:
 
     def positionals(self, node: Node | None = None) -> list[tuple[int, str]]:
         """Operands after the subcommand (up to `--`), with their argument indexes."""
+        args = self.rest
+        found: list[tuple[int, str]] = []
+        if not args:
+            return found
         spec = (node or self.node or REGISTRY["git"].subs["commit"]).parsing
         parsed = ParsedArgs()
-        found: list[tuple[int, str]] = []
-        args = self.rest
         index = 0
         while index < len(args):
             arg = args[index]
@@ -102,7 +104,10 @@ def _call(args: tuple[str, ...]) -> _Call:
 
 def git_settings(f: Findings) -> None:
     """`git -c core.pager=… log`, `--config-env=core.editor=VAR`, `--exec-path=DIR`."""
-    call = _call(f.command.args)
+    args = f.command.args
+    if not args or not is_option(args[0]):
+        return  # global options come first: without one there is nothing to read
+    call = _call(args)
     for option in call.globals.options:
         value = option.value or ""
         if option.name == "-c":
@@ -123,7 +128,7 @@ def git_pathspecs(f: Findings) -> None:
     rest = call.rest
     if not call.sub:
         return
-    if "--help" in rest or list(rest) == ["-h"]:
+    if "--help" in rest or rest == ("-h",):
         # Only a lone `-h` is help: `git grep -h KEY -- .env` hides file names.
         f.subcommand = ("help", call.sub)
         return
@@ -153,7 +158,7 @@ def git_changes(f: Findings) -> None:
     """What a subcommand's operands make it do."""
     call = _call(f.command.args)
     sub = call.sub
-    if not sub or "--help" in call.rest or list(call.rest) == ["-h"]:
+    if not sub or "--help" in call.rest or call.rest == ("-h",):
         return
     words = [text for _, text in call.words]
     text = f.command.text

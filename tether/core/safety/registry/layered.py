@@ -73,6 +73,11 @@ class ProgramLookup:
         return tuple(self._added)
 
     @property
+    def plain(self) -> bool:
+        """Nothing was contributed: `get` is the registry's `lookup`, no program has extras."""
+        return self._base is REGISTRY and not self._added and not self._extras
+
+    @property
     def has_extras(self) -> bool:
         return bool(self._extras)
 

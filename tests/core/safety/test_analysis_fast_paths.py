@@ -1,0 +1,268 @@
+"""The analysis's shortcuts give exactly what the full path gives, field for field.
+
+Each shortcut (a plain command recorded in one step, the plugin layer skipped
+when nothing was contributed, git's global options read only when the call
+has one, each scanned program's detectors kept once) is run against the full
+path over every command of the corpus and over generated words.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tether.core.safety import programs, shell_expand
+from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
+from tether.core.safety.classify import CallPart, Classification, Classifier
+from tether.core.safety.options import is_option
+from tether.core.safety.programs import SCANNED_PROGRAMS, detectors
+from tether.core.safety.registry import REGISTRY, lookup
+from tether.core.safety.registry.detect_git import _Call
+from tether.core.safety.registry.layered import ProgramLookup
+from tether.core.safety.shell import ShellParser, ShellScript
+from tether.core.safety.shell_expand import expand_command
+from tether.core.safety.shell_model import WalkContext
+from tether.core.safety.shell_words import Word
+from tether.core.safety.wrappers import EMBEDDING_PROGRAMS
+
+_CORPUS = Path(__file__).parent / "corpus"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _corpus_commands(path: Path) -> list[str]:
+    commands: list[str] = []
+    for case in yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)["cases"]:
+        if "cmd" in case:
+            commands.append(case["cmd"])
+        elif case.get("tool") == "Bash" and isinstance(case.get("input"), dict):
+            commands.append(str(case["input"].get("command", "")))
+    return list(dict.fromkeys(commands))
+
+
+# One test per corpus file, each going through all of its commands (a test per command
+# would spend more on collecting them than on comparing).
+FILES = [pytest.param(path, id=path.stem) for path in sorted(_CORPUS.glob("*.yaml"))]
+
+
+class _Layered(ProgramLookup):
+    """A lookup with nothing contributed that still says it has: the full path."""
+
+    __slots__ = ()
+
+    @property
+    def plain(self) -> bool:
+        return False
+
+
+def _parse_both(command: str, monkeypatch: pytest.MonkeyPatch) -> tuple[ShellScript, ShellScript]:
+    parser = ShellParser()
+    short = parser.parse(command)
+    with monkeypatch.context() as patch:
+        patch.setattr(shell_expand, "_plain", lambda *_: None)  # the full pass for every command
+        full = parser.parse(command)
+    return short, full
+
+
+def test_the_corpus_is_read() -> None:
+    commands = [c for path in _CORPUS.glob("*.yaml") for c in _corpus_commands(path)]
+    assert len(commands) > 500
+    assert "git status" in commands
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_a_plain_command_is_recorded_as_the_full_pass_records_it(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for command in _corpus_commands(path):
+        short, full = _parse_both(command, monkeypatch)
+        assert short == full, command
+        for ours, theirs in zip(short.commands, full.commands, strict=True):
+            assert type(ours) is type(theirs), command
+            assert ours._asdict() == theirs._asdict(), command
+
+
+def _classifiers() -> tuple[Classifier, Classifier]:
+    parser = ShellParser()
+    paths = PathAnalyzer()
+    plain = CommandAnalyzer(parser, paths, ProgramLookup())
+    layered = CommandAnalyzer(parser, paths, _Layered())
+    return Classifier(parser, plain, paths), Classifier(parser, layered, paths)
+
+
+_PLAIN, _LAYERED = _classifiers()
+
+
+def _dump(classification: Classification) -> dict[str, Any]:
+    return classification.model_dump(mode="json")
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_every_shortcut_gives_the_classification_of_the_full_path(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for command in _corpus_commands(path):
+        short = _PLAIN.classify("Bash", {"command": command})
+        programs._SCANS.clear()  # the detectors compiled afresh from the spec
+        with monkeypatch.context() as patch:
+            patch.setattr(shell_expand, "_plain", lambda *_: None)
+            full = _LAYERED.classify("Bash", {"command": command})
+        assert short == full, command
+        assert _dump(short) == _dump(full), command
+
+
+def test_a_part_is_built_with_its_fields_in_order() -> None:
+    # The classifier builds parts positionally: a reordered field would move values.
+    names = [name for name in CallPart.__dataclass_fields__]
+    assert names == [
+        "program",
+        "subcommand",
+        "text",
+        "facts",
+        "paths",
+        "resolved",
+        "subshell",
+        "args",
+        "opaque",
+    ]
+
+
+def test_each_scanned_program_keeps_the_detectors_its_spec_names() -> None:
+    table = detectors()
+    for name in sorted(SCANNED_PROGRAMS):
+        spec = lookup(name)
+        assert spec is not None
+        assert spec.scan
+        for handler in programs._SCANS.get(name, ()):
+            assert handler in {table[n] for n in spec.scan}
+        if name in programs._SCANS:
+            assert programs._SCANS[name] == tuple(table[n] for n in spec.scan)
+
+
+# -- generated words --------------------------------------------------------------------
+
+_PROGRAMS = sorted(
+    {
+        "git",
+        "ls",
+        "rm",
+        "wc",
+        "grep",
+        "find",
+        "xargs",
+        "sudo",
+        "env",
+        "timeout",
+        "alias",
+        "eval",
+        "bash",
+        "sh",
+        "ssh",
+        "tar",
+        "rg",
+        "cd",
+        "",
+        "./run.sh",
+        "/usr/bin/RM",
+        "python3.12",
+        "unknown-tool",
+        *sorted(EMBEDDING_PROGRAMS)[:20],
+    }
+)
+_ARG = st.one_of(
+    st.sampled_from(
+        [
+            "-c",
+            "core.pager=less",
+            "alias.x=!sh",
+            "-exec",
+            "{}",
+            ";",
+            "+",
+            "--",
+            "-rf",
+            "/",
+            "status",
+            "config",
+            "rebase",
+            "-x",
+            "bisect",
+            "run",
+            "submodule",
+            "foreach",
+            "--pre",
+            "cat",
+            "-P",
+            "0",
+            "FOO=1",
+            "-o",
+            "ProxyCommand=nc",
+            "--to-command=sh",
+            "-C",
+            "src",
+        ]
+    ),
+    st.text(alphabet="abc-=./{};*$", min_size=0, max_size=8),
+)
+_FLAGS = st.tuples(st.booleans(), st.booleans(), st.booleans())
+
+
+def _word(text: str, flags: tuple[bool, bool, bool], reads: int) -> Word:
+    dynamic, glob, procsub = flags
+    sources = ("curl",) if reads == 1 else ()
+    variables = ("X",) if reads == 2 else ()
+    return Word(text, dynamic or reads == 1, glob, procsub, sources, variables)
+
+
+_WORDS = st.lists(
+    st.builds(
+        _word,
+        _ARG,
+        st.one_of(st.just((False, False, False)), _FLAGS),
+        st.sampled_from([0, 0, 0, 1, 2]),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    program=st.sampled_from(_PROGRAMS),
+    args=_WORDS,
+    assignments=st.sampled_from([(), (("GIT_PAGER", "sh"),), (("A", "1"),)]),
+    stdin=st.sampled_from(["none", "pipe", "heredoc"]),
+)
+def test_generated_words_expand_alike_by_either_path(
+    program: str, args: list[Word], assignments: tuple[tuple[str, str], ...], stdin: str
+) -> None:
+    words = [Word(program), *args]
+    ctx = WalkContext(stdin=stdin, stdin_text="a b" if stdin != "none" else None)  # type: ignore[arg-type]
+    assignment_words = [Word(f"{n}={v}") for n, v in assignments]
+    short = expand_command(words, ctx, assignments, assignment_words)
+    original = shell_expand._plain
+    shell_expand._plain = lambda *_: None  # type: ignore[assignment]
+    try:
+        full = expand_command(words, ctx, assignments, assignment_words)
+    finally:
+        shell_expand._plain = original
+    assert short == full
+    assert short.command._asdict() == full.command._asdict()
+
+
+@settings(max_examples=300, deadline=None)
+@given(args=st.lists(_ARG, max_size=6))
+def test_git_has_global_options_only_when_its_first_argument_is_one(args: list[str]) -> None:
+    # git_settings returns at once when the first argument is no option: then the
+    # reading of the call it would have made has no global option to look at.
+    call = _Call(tuple(args))
+    if not args or not is_option(args[0]):
+        assert call.globals.options == []
+
+
+def test_the_registry_knows_git() -> None:
+    assert "git" in REGISTRY
+    assert "git" in SCANNED_PROGRAMS
