@@ -18,10 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tree_sitter import Parser
 
-from tether.core.safety.shell import ShellParser, ShellScript
+from tether.core.safety.shell import Redirect, ShellParser, ShellScript, StdinKind
 from tether.core.safety.shell_frag import LANGUAGE
+from tether.core.safety.shell_model import WalkContext
 from tether.core.safety.shell_plain import PlainCommand, PlainReader, PlainSequence
 from tether.core.safety.shell_walk import _MAX_NODE_DEPTH
+from tether.core.safety.shell_words import Word
 
 _CORPUS = Path(__file__).parent / "corpus"
 _READER = PlainReader(LANGUAGE)
@@ -242,3 +244,43 @@ class TestTheLanesLimits:
         assert isinstance(command, PlainCommand)
         assert [word.text for word in command.words] == ["git", "log", "-n", "3"]
         assert command.redirects is None
+
+
+class TestAPipedStagesContext:
+    @settings(max_examples=200, deadline=None, database=None)
+    @given(
+        depth=st.integers(0, 4),
+        source=st.sampled_from(["", "$(...)", "bash -c"]),
+        function=st.none() | st.just("f"),
+        stdin=st.sampled_from(["none", "pipe", "file", "heredoc"]),
+        text=st.none() | st.text(max_size=5),
+        upstream=st.lists(st.sampled_from(["ls", "cat"]), max_size=3).map(tuple),
+        subshell=st.booleans(),
+        run_by=st.sampled_from(["", "find"]),
+    )
+    def test_is_the_replaced_context(
+        self,
+        depth: int,
+        source: str,
+        function: str | None,
+        stdin: StdinKind,
+        text: str | None,
+        upstream: tuple[str, ...],
+        subshell: bool,
+        run_by: str,
+    ) -> None:
+        ctx = WalkContext(
+            depth=depth,
+            source=source,
+            function=function,
+            stdin=stdin,
+            stdin_text="x",
+            piped_from=("a",),
+            redirects=(Redirect(">", "out"),),
+            extra_args=(Word("w"),),
+            subshell=subshell,
+            run_by=run_by,
+        )
+        expected = ctx._replace(stdin="pipe", stdin_text=text, piped_from=upstream, subshell=True)
+        assert ctx.piped(text, upstream) == expected
+        assert type(ctx.piped(text, upstream)) is WalkContext

@@ -58,6 +58,10 @@ MAX_COMMANDS = 128
 (and the walk costs tens of microseconds per command)."""
 
 
+_TOP_LEVEL = WalkContext()
+"""Where a command given to the parser stands (immutable: one serves every parse)."""
+
+
 class ShellParser:
     """Parses shell commands; one instance is reused for every call (not thread-safe)."""
 
@@ -83,7 +87,7 @@ class ShellParser:
             self._parser, self._max_nesting, self._max_commands, plain_lane=self._plain_lane
         )
         try:
-            walk.script(command, WalkContext())
+            walk.script(command, _TOP_LEVEL)
         except RecursionError:
             walk.problem("the command is nested too deeply to analyse")
         return ShellScript(

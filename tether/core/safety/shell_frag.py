@@ -17,7 +17,7 @@ import tree_sitter_bash
 from tree_sitter import Language, Node, Query, QueryCursor
 
 from tether.core.safety.shell_model import WalkContext
-from tether.core.safety.shell_variables import Variables
+from tether.core.safety.shell_variables import NO_VARIABLES, Variables
 from tether.core.safety.shell_words import (
     Fragment,
     Word,
@@ -61,7 +61,7 @@ class WordBuilder(ABC):
         self.source = b""
         self.source_text: str | None = None
         """`source` as text when it is ASCII (byte offsets are then character offsets)."""
-        self.variables = Variables()
+        self.variables = NO_VARIABLES
         self.uncollected: Node | None = None
         """The tree whose variables are collected only if arithmetic needs them (`collect_now`)."""
         self.collecting = False

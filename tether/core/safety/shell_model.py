@@ -144,3 +144,26 @@ class WalkContext(NamedTuple):
     run_by: str = ""
     """The program running this command with words of its own (`find -exec`, `fd -x`): once
     per file, maybe elsewhere, with file names put in its words."""
+
+    def piped(self, stdin_text: str | None, piped_from: tuple[str, ...]) -> WalkContext:
+        """A later pipeline stage's context: `_replace(stdin="pipe", stdin_text=...,
+        piped_from=..., subshell=True)`, built in one step (a stage per pipe on the hot path).
+        """
+        return _new(
+            WalkContext,
+            (
+                self.depth,
+                self.source,
+                self.function,
+                "pipe",
+                stdin_text,
+                piped_from,
+                self.redirects,
+                self.extra_args,
+                True,
+                self.run_by,
+            ),
+        )
+
+
+_new = tuple.__new__

@@ -159,12 +159,15 @@ class PlainReader:
         categories = self._categories
         for child in node.children:
             category = categories.get(child.kind_id)
-            if category == _SKIP:
+            if category == _COMMAND:
+                items.append(self._command(child, text))  # the commonest, without a dispatch
+            elif category == _SKIP:
                 continue
-            if category == _COMMENT and not pipeline:
+            elif category == _COMMENT and not pipeline:
                 continue  # the general walk skips a comment between statements
-            # (in a pipeline a comment is a stage of its own: that the general walk reads)
-            items.append(self._statement(child, text))
+            else:
+                # (in a pipeline a comment is a stage of its own: that the general walk reads)
+                items.append(self._statement(child, text))
         return tuple(items)
 
     def _redirected(self, node: Node, text: str) -> PlainRedirected:
@@ -212,8 +215,14 @@ class PlainReader:
                 if len(inner) != 1:
                     raise _NotPlainError
                 name = inner[0]
-                program = []
-                self._words(name, categories.get(name.kind_id), text, program)
+                kind = categories.get(name.kind_id)
+                raw = text[name.start_byte : name.end_byte]
+                if kind == _WORD and "\\" not in raw and "{" not in raw and "\x00" not in raw:
+                    glob = "*" in raw or "?" in raw or "[" in raw
+                    program = [_new(Word, (raw, False, glob, False, (), ()))]
+                else:
+                    program = []
+                    self._words(name, kind, text, program)
             elif category == _FILE_REDIRECT:
                 if redirects is None:
                     redirects = []

@@ -36,7 +36,7 @@ from tether.core.safety.shell_plain import (
     PlainReader,
     PlainSequence,
 )
-from tether.core.safety.shell_variables import Variables
+from tether.core.safety.shell_variables import NO_VARIABLES
 from tether.core.safety.shell_words import (
     Fragment,
     Word,
@@ -147,7 +147,7 @@ class Walk(ArithmeticWalk):
                 # A plain tree holds no expansion: only arithmetic (`let`) reads a
                 # variable, and it collects them first (`collect_now`), from this tree.
                 self.source, self.source_text = data, ascii_text
-                self.variables, self.uncollected = Variables(), root
+                self.variables, self.uncollected = NO_VARIABLES, root
                 try:
                     self.plain(plan, ctx)
                 finally:
@@ -159,7 +159,7 @@ class Walk(ArithmeticWalk):
         else:
             # Without a `$` only arithmetic reads a variable (`read x; (( x ))`, `let`,
             # `declare -i`, `[[ x -eq 1 ]]`, however spelled): collected when it does.
-            self.variables, self.uncollected = Variables(), root
+            self.variables, self.uncollected = NO_VARIABLES, root
         try:
             if root.has_error:
                 self.problem(_error_message(root, data))
@@ -274,12 +274,7 @@ class Walk(ArithmeticWalk):
                 stage_ctx = ctx if subshell == ctx.subshell else ctx._replace(subshell=subshell)
                 piped = True
             else:
-                stage_ctx = ctx._replace(
-                    stdin="pipe",
-                    stdin_text=upstream_text,
-                    piped_from=upstream,
-                    subshell=True,
-                )
+                stage_ctx = ctx.piped(upstream_text, upstream)
             before = len(self.commands)
             walk_stage(stage, stage_ctx)
             produced = self.commands[before:]
