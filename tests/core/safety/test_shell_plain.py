@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tree_sitter import Parser
 
+from tether.core.safety import shell_walk
 from tether.core.safety.shell import Redirect, ShellParser, ShellScript, StdinKind
 from tether.core.safety.shell_frag import LANGUAGE
 from tether.core.safety.shell_model import WalkContext
 from tether.core.safety.shell_plain import PlainCommand, PlainReader, PlainSequence
-from tether.core.safety.shell_walk import _MAX_NODE_DEPTH
 from tether.core.safety.shell_words import Word
 
 _CORPUS = Path(__file__).parent / "corpus"
@@ -221,14 +221,19 @@ class TestBothLanesAgree:
 
 
 class TestTheLanesLimits:
-    def test_nesting_is_counted_as_the_general_walk_counts_it(self) -> None:
-        # A list nested past the walk's depth limit, within every bound.
-        text = " && ".join(["ls"] * 40) + " 2>&1" * 40
+    @pytest.mark.parametrize(
+        ("limit", "too_deep"), [(3, True), (8, True), (20, True), (150, False)]
+    )
+    def test_nesting_is_counted_as_the_general_walk_counts_it(
+        self, limit: int, too_deep: bool, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Lists nest one level per operator, a redirected list one more: with the limit
+        # lowered, both lanes stop at the same statement with the same problem.
+        monkeypatch.setattr(shell_walk, "_MAX_NODE_DEPTH", limit)
+        text = " && ".join(["ls 2>&1"] * 24) + " | wc -l"
         plain, general = _both(text)
         assert plain == general
-
-    def test_the_depth_limit_is_the_general_walks(self) -> None:
-        assert _MAX_NODE_DEPTH >= 100  # the plan and the walk share the same count
+        assert ("the command is nested too deeply to analyse" in plain.problems) == too_deep
 
     def test_too_many_commands_are_cut_alike(self) -> None:
         parser, general = ShellParser(max_commands=3), ShellParser(max_commands=3, plain_lane=False)

@@ -296,9 +296,9 @@ class Walk(ArithmeticWalk):
                 ctx = ctx._replace(redirects=ctx.redirects + redirects)
                 if item.stdin_file:
                     ctx = ctx._replace(stdin="file", stdin_text=None, piped_from=())
-            words = list(item.words)
+            words = item.words
             if ctx.extra_args:
-                words.extend(ctx.extra_args)
+                words = (*words, *ctx.extra_args)
                 ctx = ctx._replace(extra_args=())
             self.emit(words, ctx, ())
         elif isinstance(item, PlainSequence):  # `program`, `list`: the named children in turn
@@ -573,7 +573,7 @@ class Walk(ArithmeticWalk):
 
     def emit(
         self,
-        words: list[Word],
+        words: Sequence[Word],
         ctx: WalkContext,
         assignments: tuple[tuple[str, str], ...],
         *,
@@ -606,7 +606,8 @@ class Walk(ArithmeticWalk):
                     self.problem("let evaluates a value known only at run time")
         if ctx.function is not None:
             self.calls.setdefault(ctx.function, set()).add(command.program)
-        self.walk_nested(expansion)
+        if expansion.problems or expansion.nested:  # most commands have neither
+            self.walk_nested(expansion)
 
     def carry_out(self, expansion: Expansion) -> None:
         """Record an expanded command, then walk its nested code and commands in order."""
