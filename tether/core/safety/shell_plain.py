@@ -4,7 +4,8 @@ Most commands an agent runs are plain: words and single-quoted strings joined
 by `&&`, `||`, `;`, `&` and pipes, with file redirections (`git status`,
 `pytest -q 2>&1 | tail -n 25`). For such a tree the general walk's machinery
 (fragments, variable lookups, substitution scans, glued words, context
-rebuilding per node) does nothing: every word is its text. This module reads
+rebuilding per node) does nothing: every word is its text, brace-expanded when
+unquoted (`cp f{,.bak}`, `{}` stays `{}`). This module reads
 such a tree in one pass over its nodes, by kind id, and builds a plan: nested
 named tuples holding the words as `Word`s, the redirects as `Redirect`s, and the
 structure (sequence, pipeline, redirected statement, command). The walk then
@@ -14,8 +15,8 @@ differential test runs both lanes over every corpus line and generated lines).
 
 A plan is built only when every node is one this lane reads exactly as the
 general walk does; anything else (a `$`-expansion, a double-quoted string, an
-assignment, a subshell, a here-document, a backslash, a `{`, a comment inside a
-pipeline, non-ASCII text, ...) gives None and the general walk runs instead.
+assignment, a subshell, a here-document, a backslash, a `{1..3}` node, a comment
+inside a pipeline, non-ASCII text, ...) gives None and the general walk runs instead.
 Building the plan has no side effects, so giving up part way costs nothing but
 the time spent.
 """
@@ -98,7 +99,8 @@ _STDIN_OPS = frozenset({"<", "0<"})
 def _add(into: list[Word], raw: str, glob: bool, *, literal: bool) -> None:
     """`expand` of a one-candidate fragment with no NUL: its brace expansion when unquoted."""
     if literal and "{" in raw:
-        into.extend(_new(Word, (piece, False, glob, False, (), ())) for piece in brace_expand(raw))
+        pieces = brace_expand(raw) or [""]  # as `expand`: never no word at all
+        into.extend(_new(Word, (piece, False, glob, False, (), ())) for piece in pieces)
     else:
         into.append(_new(Word, (raw, False, glob, False, (), ())))
 
