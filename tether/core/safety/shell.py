@@ -58,6 +58,7 @@ MAX_COMMANDS = 128
 (and the walk costs tens of microseconds per command)."""
 
 
+_new = tuple.__new__
 _TOP_LEVEL = WalkContext()
 """Where a command given to the parser stands (immutable: one serves every parse)."""
 
@@ -90,9 +91,10 @@ class ShellParser:
             walk.script(command, _TOP_LEVEL)
         except RecursionError:
             walk.problem("the command is nested too deeply to analyse")
-        return ShellScript(
-            command=command,
-            commands=tuple(walk.commands),
-            problems=tuple(dict.fromkeys(walk.problems)) if walk.problems else (),
-            recursive_functions=walk.recursive_functions(),
+        problems = tuple(dict.fromkeys(walk.problems)) if walk.problems else ()
+        # Built from its four fields in order: the named tuple's keyword constructor is
+        # a Python call of its own.
+        return _new(
+            ShellScript,
+            (command, tuple(walk.commands), problems, walk.recursive_functions()),
         )

@@ -73,6 +73,10 @@ _PLAIN = PlainReader(LANGUAGE)
 class Walk(ArithmeticWalk):
     """One parse: walks the tree and collects commands and problems."""
 
+    level: int = 0
+    """How many statements deep the walk stands (`_MAX_NODE_DEPTH`)."""
+    herestring_sources: tuple[str, ...] = ()
+
     def __init__(
         self, parser: Parser, max_nesting: int, max_commands: int, *, plain_lane: bool = True
     ) -> None:
@@ -85,8 +89,6 @@ class Walk(ArithmeticWalk):
         self.commands: list[SimpleCommand] = []
         self.calls: dict[str, set[str]] = {}
         """Function name -> the programs its body runs."""
-        self.level = 0
-        self.herestring_sources: tuple[str, ...] = ()
         self.defined: set[str] = set()
         """Functions defined so far: a call to one runs its body, walked where it is defined."""
 
