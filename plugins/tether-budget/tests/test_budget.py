@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -143,3 +145,47 @@ def test_a_running_cost_known_mid_request_blocks_from_the_next_call() -> None:
     daily.record(0.9)
     assert daily.blocking() is None
     assert "daily limit" in (daily.blocking(0.2) or "")
+
+
+def test_huge_costs_add_up_to_a_total_a_file_can_hold(tmp_path: Path) -> None:
+    from tether_budget.ledger_file import read_ledger, write_ledger
+
+    ledger = Ledger(BudgetSettings(daily_usd=1))
+    ledger.record(1e308)
+    ledger.record(1e308)  # the sum would overflow to infinity
+    assert ledger.spent == sys.float_info.max and ledger.requests == 2
+    write_ledger(tmp_path / "budget.json", ledger.state)
+    assert read_ledger(tmp_path / "budget.json") == ledger.state
+
+
+def test_a_clock_set_back_keeps_the_days_spending() -> None:
+    clock = _Clock()
+    ledger = Ledger(BudgetSettings(daily_usd=1), clock)
+    ledger.record(2.0)
+    clock.day = date(2026, 12, 2)
+    assert ledger.blocking() is not None and ledger.spent == 2.0
+    clock.day = date(2026, 12, 4)
+    assert ledger.blocking() is None and ledger.spent == 0.0
+
+
+def test_every_change_is_reported_with_what_changed() -> None:
+    clock = _Clock()
+    changes: list[tuple[str, float, int]] = []
+    ledger = Ledger(
+        BudgetSettings(daily_usd=1),
+        clock,
+        on_change=lambda state, change: changes.append((change, state.spent_usd, state.requests)),
+    )
+    ledger.record(0.5)
+    ledger.record("not a cost")  # ignored: no change
+    ledger.blocking()  # nothing changes on the same day
+    clock.day = date(2026, 12, 4)
+    ledger.blocking()
+    ledger.record(0.25)
+    ledger.reset()
+    assert changes == [
+        ("record", 0.5, 1),
+        ("roll", 0.0, 0),
+        ("record", 0.25, 1),
+        ("reset", 0.0, 0),
+    ]

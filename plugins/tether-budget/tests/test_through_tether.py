@@ -7,11 +7,14 @@ the test's own directory: nothing is installed for real.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -52,6 +55,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         TETHER_CLAUDE_CLI_PATH=str(launcher),
         TETHER_AUDIT_LOG_PATH=str(tmp_path / "audit.jsonl"),
         TETHER_PLUGINS="budget",
+        TETHER_PLUGIN_BUDGET_LEDGER_PATH=str(tmp_path / "state" / "budget.json"),
         FAKE_CLAUDE_DIR=str(tmp_path / "fake-claude"),
         PYTHONPATH=os.pathsep.join([str(site), str(PLUGIN_ROOT), str(REPO_ROOT)]),
         PYTHONUNBUFFERED="1",
@@ -138,3 +142,88 @@ def test_past_the_limit_the_repl_asks_before_each_call_until_reset(
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+def _spawn(env: dict[str, str], tmp_path: Path) -> pexpect.spawn:
+    project = tmp_path / "project"
+    project.mkdir(exist_ok=True)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "tether", "--dir", str(project)],
+        env=env,
+        cwd=str(tmp_path),
+        encoding="utf-8",
+        timeout=TIMEOUT,
+        dimensions=(50, 200),
+    )
+    child.logfile_read = io.StringIO()  # the whole transcript, for what must not appear
+    child.expect("Tether is running")
+    child.expect("› ")
+    return child
+
+
+def _wait_for_requests(path: Path, requests: int) -> dict[str, object]:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            saved = json.loads(path.read_text())
+        except (OSError, ValueError):
+            saved = {}
+        if saved.get("requests") == requests:
+            return dict(saved)
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never recorded {requests} request(s)")
+
+
+def test_a_killed_tether_remembers_the_crossed_budget(env: dict[str, str], tmp_path: Path) -> None:
+    """The ledger is saved as requests end, not at shutdown: a SIGKILL loses nothing."""
+    ledger = Path(env["TETHER_PLUGIN_BUDGET_LEDGER_PATH"])
+    env["TETHER_PLUGIN_BUDGET_REQUEST_USD"] = "0.01"  # the fake CLI's $0.0123 is over it
+    child = _spawn(env, tmp_path)
+    child.sendline("bash")
+    child.expect("pytest ran")
+    child.expect("› ")
+    saved = _wait_for_requests(ledger, 1)
+    assert "per-request limit $0.01" in str(saved["crossed"])
+    child.kill(signal.SIGKILL)
+    child.expect(pexpect.EOF)
+    child.close()
+
+    again = _spawn(env, tmp_path)
+    again.sendline("bash")
+    again.expect("Over budget")  # the first call of the new process asks
+    again.expect(r"Allow\? ")
+    again.sendline("n")
+    again.expect("Rejected")
+    again.expect("› ")
+    again.sendeof()
+    again.expect(pexpect.EOF)
+    again.close()
+    assert again.exitstatus == 0
+
+
+def test_a_damaged_ledger_is_one_warning_and_asks_not_a_traceback(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    ledger = Path(env["TETHER_PLUGIN_BUDGET_LEDGER_PATH"])
+    ledger.parent.mkdir(parents=True)
+    ledger.write_text('{"version": 1, "day": "2026-12-03", "spent_usd": NaN')
+    child = _spawn(env, tmp_path)
+    child.sendline("/budget")
+    child.expect("could not be read: it is not JSON")
+    child.expect("› ")
+    child.sendline("bash")
+    child.expect("Over budget")
+    child.expect(r"Allow\? ")
+    child.sendline("n")
+    child.expect("› ")
+    child.sendline("/budget reset")
+    child.expect("Budget reset")
+    child.expect("› ")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert isinstance(child.logfile_read, io.StringIO)
+    assert "Traceback" not in child.logfile_read.getvalue()
+    assert json.loads(ledger.read_text())["crossed"] is None

@@ -1,6 +1,7 @@
 """tether-budget: spending limits for Tether, from the cost the agent reports."""
 
-from tether_budget.ledger import BudgetSettings, Ledger
+from tether_budget.ledger import Ledger, LedgerState
 from tether_budget.plugin import EXCEEDED, RESET, BudgetPlugin
+from tether_budget.settings import BudgetSettings
 
-__all__ = ["EXCEEDED", "RESET", "BudgetPlugin", "BudgetSettings", "Ledger"]
+__all__ = ["EXCEEDED", "RESET", "BudgetPlugin", "BudgetSettings", "Ledger", "LedgerState"]

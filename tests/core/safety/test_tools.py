@@ -264,3 +264,32 @@ def test_every_edge_of_every_field_gets_the_problems_the_full_check_finds() -> N
             assert validate_input(tool_name, rest) == validate_input(
                 tool_name, MappingProxyType(rest)
             ), (tool_name, "without", field)
+
+
+_VALUES = st.one_of(
+    st.sampled_from(["", " ", "\t\n", "ls", "a\x00b", "\ud800", "é", "x" * (MAX_PATH_CHARS + 1)]),
+    st.text(max_size=20),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    tool_name=st.sampled_from(sorted(TOOLS)),
+    data=st.data(),
+)
+def test_the_common_case_shortcut_answers_as_the_full_check(
+    tool_name: str, data: st.DataObject
+) -> None:
+    # A plain dict may take the shortcut; the same fields in a read-only mapping always
+    # take the full check. Both must find the same problems (none, or the same ones).
+    names = [*TOOLS[tool_name].fields, "unexpected"]
+    tool_input = data.draw(st.dictionaries(st.sampled_from(names), _VALUES, max_size=5))
+    assert validate_input(tool_name, tool_input) == validate_input(
+        tool_name, MappingProxyType(tool_input)
+    )

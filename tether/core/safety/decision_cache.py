@@ -42,7 +42,7 @@ Recheck = tuple[Callable[[], object], object]
 
 _Entry = tuple["Verdict", tuple[tuple[str, str | None], ...], tuple[Recheck, ...]]
 
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 # A key holds the input's strings: a large Write is decided afresh rather than kept.
 _MAX_KEY_CHARS = 4096
 
@@ -62,7 +62,9 @@ class DecisionCache:
         self, tool_name: Any, tool_input: Any, cwd: Path | str | None, home: str
     ) -> tuple[Any, ...] | None:
         """The call's key, or None when it is not made only of plain, small values."""
-        if type(tool_name) is not str or not isinstance(tool_input, Mapping):
+        if type(tool_name) is not str or (
+            type(tool_input) is not dict and not isinstance(tool_input, Mapping)
+        ):
             return None
         fields: list[tuple[str, type, Any]] = []
         chars = len(tool_name)

@@ -11,19 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import PathAnalyzer
+from tether.core.safety.built import built
 from tether.core.safety.classify import CallPart, Classification
 from tether.core.safety.decision_cache import DecisionCache, Probes, Recheck
 from tether.core.safety.facts import RiskFact, RiskLevel, make_fact
 from tether.core.safety.policy import Action, PolicyDecision, PolicyEngine
-from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer, SandboxResult
+from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer
 from tether.core.safety.tools import InputProblem, ToolKind, validate_input
-from tether.core.safety.tree_reads import TreeReads, walk_of
+from tether.core.safety.tree_reads import TreeReads, Walk, walk_of
 from tether.log import get_logger
 
 __all__ = ["Layer", "SafetyPipeline", "Verdict"]
@@ -68,7 +70,10 @@ _PATH_KINDS = frozenset({ToolKind.SHELL, ToolKind.READ, ToolKind.WRITE, ToolKind
 _FILE_KINDS = frozenset({ToolKind.READ, ToolKind.WRITE})
 _NAMES_ONLY = frozenset({"list", "cd"})
 _DIRECTORY_CHANGES = frozenset({"cd", "pushd", "popd"})
-_NOTHING_CHECKED = SandboxResult()
+_NO_KINDS: frozenset[str] = frozenset()
+_KIND = attrgetter("kind")
+_NONE_CHECKED: list[PathVerdict] = []
+"""What a part without paths checked (never appended to)."""
 
 
 class SafetyPipeline:
@@ -155,7 +160,7 @@ class SafetyPipeline:
 
     def _decide(self, tool_name: Any, tool_input: Any, cwd: Path | str | None) -> Verdict:
         problems = validate_input(tool_name, tool_input)
-        refusals = [p for p in problems if p.action == "deny"]
+        refusals = [p for p in problems if p.action == "deny"] if problems else None
         if refusals:
             return Verdict(
                 decision=Action.DENY,
@@ -165,7 +170,9 @@ class SafetyPipeline:
                 risk_level=RiskLevel.HIGH,
                 problems=problems,
             )
-        if not isinstance(tool_name, str) or not isinstance(tool_input, Mapping):
+        if not isinstance(tool_name, str) or (
+            type(tool_input) is not dict and not isinstance(tool_input, Mapping)
+        ):
             raise TypeError("validate_input let a malformed call through")
         classification = self._policy.classify(tool_name, tool_input)
         if classification.kind in _PATH_KINDS:
@@ -181,18 +188,22 @@ class SafetyPipeline:
             # An unexpected field might change what the tool does: a person decides.
             action, layer, rule = Action.REQUIRE_APPROVAL, Layer.INPUT, None
             reason = "; ".join(p.message for p in problems[:3])
-        return Verdict(
-            decision=action,
-            layer=layer,
-            reason=reason,
-            rule=rule,
-            policy=decision.policy,
-            risk_level=decision.risk_level,
-            risk_facts=classification.fact_kinds,
-            violation_type="policy" if action is Action.DENY else None,
-            classification=classification,
-            policy_decision=decision,
-            problems=problems,
+        # Every value is of its field's type already (`built` says why it is not validated).
+        return built(
+            Verdict,
+            {
+                "decision": action,
+                "layer": layer,
+                "reason": reason,
+                "rule": rule,
+                "policy": decision.policy,
+                "risk_level": decision.risk_level,
+                "risk_facts": _fact_kinds(classification, decision),
+                "violation_type": "policy" if action is Action.DENY else None,
+                "classification": classification,
+                "policy_decision": decision,
+                "problems": problems,
+            },
         )
 
     def _check_paths(
@@ -205,33 +216,49 @@ class SafetyPipeline:
             return classification, self._sandbox_deny(classification, [directory])
         file_tool = classification.kind in _FILE_KINDS
         directories = _Directories(directory.resolved)
+        tool_name = classification.tool_name
+        # Whether the line hands a list of files to xargs: the same for every part.
+        piped = "xargs" in (classification.command or "")
         parts: list[CallPart] = []
         violations: list[PathVerdict] = []
-        # Each distinct (path, directory) of the call is resolved once (see `check_uses`).
+        changed = False
+        # Each distinct (path, directory) of the call is resolved once (see `_check_uses`),
+        # and each distinct resolved path named by its credential test once: that test
+        # reads the text alone, and the table lives for this call only.
         seen: dict[tuple[str, str, bool], PathVerdict] = {}
+        credentials: dict[str, str | None] = {}
         for part in classification.parts:
-            uses = part.paths
-            unresolved: list[str] = []
             current = directories.current
-            if uses:
-                read, listed = self._check_uses(part, directories, file_tool, seen, unresolved)
-                checked = (*read.checked, *listed.checked)
-                violations.extend(v for v in checked if not v.allowed)
+            extra: list[RiskFact] = []
+            kinds = set(map(_KIND, part.facts)) if part.facts else _NO_KINDS
+            resolved: tuple[str, ...] = ()
+            if part.paths:
+                read, listed, unresolved = self._check_uses(part, directories, file_tool, seen)
+                checked = [*read, *listed] if listed else read
+                usable: list[str] = []
+                for verdict in checked:
+                    if not verdict.allowed:
+                        violations.append(verdict)
+                    elif verdict.resolved is not None:
+                        usable.append(verdict.resolved)
+                resolved = tuple(usable)
+                if unresolved is not None and "unresolved_path" not in kinds:
+                    extra.append(
+                        make_fact("unresolved_path", f"{unresolved} is only known at run time")
+                    )
+                if "credential_access" not in kinds:
+                    credential = self._credential(read, credentials)
+                    if credential is not None:
+                        extra.append(credential)
             else:
-                read = listed = _NOTHING_CHECKED
-                checked = ()
-            kinds = part.fact_kinds
-            extra = self._resolved_facts(kinds, read.checked, unresolved)
-            tree = self._tree_read(classification, part, current, checked)
-            if tree is not None:
-                extra.append(tree)
+                checked = read = listed = _NONE_CHECKED
+            walk = walk_of(tool_name, part.program, part.text, piped)
+            if walk is not None:
+                tree = self._tree_read(walk, part, current, checked)
+                if tree is not None:
+                    extra.append(tree)
             if "recursive_delete" in kinds:
-                extra.extend(self._deletes_project(part, read.checked))
-            resolved = (
-                tuple(v.resolved for v in checked if v.resolved is not None and v.allowed)
-                if checked
-                else ()
-            )
+                extra.extend(self._deletes_project(part, read))
             if extra or resolved:
                 # The part with the checked paths' facts and resolved paths, every other
                 # field as it was: built directly (`dataclasses.replace` looks up the
@@ -247,20 +274,24 @@ class SafetyPipeline:
                     args=part.args,
                     opaque=part.opaque,
                 )
+                changed = True
             parts.append(part)
             if part.program in _DIRECTORY_CHANGES:
-                directories.change(part, listed.checked)
+                directories.change(part, listed)
         if violations:
             return classification, self._sandbox_deny(classification, violations)
-        # Built anew rather than with `model_copy`: the validator takes the values
-        # (already of their types, instances checked by type alone) in less time
-        # than a copy, and less than `model_construct`'s loop over the fields.
-        checked_classification = Classification(
-            tool_name=classification.tool_name,
-            kind=classification.kind,
-            command=classification.command,
-            parts=tuple(parts),
-            facts=classification.facts,
+        if not changed:
+            return classification, None  # nothing to add: the classification as it came
+        # Every value is of its field's type already (`built` says why it is not validated).
+        checked_classification = built(
+            Classification,
+            {
+                "tool_name": tool_name,
+                "kind": classification.kind,
+                "command": classification.command,
+                "parts": tuple(parts),
+                "facts": classification.facts,
+            },
         )
         return checked_classification, None
 
@@ -270,45 +301,86 @@ class SafetyPipeline:
         directories: _Directories,
         file_tool: bool,
         seen: dict[tuple[str, str, bool], PathVerdict],
-        unresolved: list[str],
-    ) -> tuple[SandboxResult, SandboxResult]:
-        """The part's paths checked: what it reads, writes or runs, then what it lists.
+    ) -> tuple[list[PathVerdict], list[PathVerdict], str | None]:
+        """The part's paths checked, as `SandboxEnforcer.check_uses` checks them: what it
+        reads, writes or runs; what it lists; and the first path only known at run time.
 
-        Paths only known at run time are added to `unresolved`.
+        One pass over the paths. The first unknown path is the one a pass over what
+        is read and then over what is listed would find: a relative path after a `cd`
+        to an unknown place first, then a dynamic path read, then one listed.
         """
-        uses = part.paths
-        if not directories.known:
-            unresolved.extend(u.path for u in uses if not u.path.startswith(("/", "~")))
-            uses = tuple(u for u in uses if u.path.startswith(("/", "~")))
-        if any(u.glob for u in uses):
-            self._volatile = True  # what a glob matches changes with its directory
-        # Listing a directory shows names, not contents: only what is read, written
-        # or run is checked for credentials once resolved.
-        reads = [u for u in uses if u.access not in _NAMES_ONLY]
-        listings = [u for u in uses if u.access in _NAMES_ONLY]
-        current, others = directories.current, directories.others
-        check = self._sandbox.check_uses
-        read = check(reads, current, file_tool=file_tool, bases=others, seen=seen)
-        listed = (
-            check(listings, current, file_tool=file_tool, bases=others, seen=seen)
-            if listings
-            else _NOTHING_CHECKED
-        )
-        unresolved.extend((*read.unresolved, *listed.unresolved))
-        return read, listed
+        sandbox = self._sandbox
+        check = sandbox.check
+        current, others, known = directories.current, directories.others, directories.known
+        read: list[PathVerdict] = []
+        listed: list[PathVerdict] = []
+        relative_unknown: str | None = None
+        read_dynamic: str | None = None
+        listed_dynamic: str | None = None
+        for use in part.paths:
+            path = use.path
+            relative = not path.startswith(("/", "~"))
+            if relative and not known:
+                if relative_unknown is None:
+                    relative_unknown = path
+                continue
+            if use.glob:
+                self._volatile = True  # what a glob matches changes with its directory
+            # Listing a directory shows names, not contents: only what is read, written
+            # or run is checked for credentials once resolved.
+            listing = use.access in _NAMES_ONLY
+            if use.dynamic:
+                if listing and listed_dynamic is None:
+                    listed_dynamic = path
+                elif not listing and read_dynamic is None:
+                    read_dynamic = path  # (it may be empty: `>$EMPTY` names "")
+                continue
+            verdicts = listed if listing else read
+            for base in (current, *others) if relative and others else (current,):
+                if use.glob:
+                    verdicts.extend(sandbox.check_glob(path, base, file_tool=file_tool))
+                    continue
+                # A path named twice in one call (same directory) is resolved once: one
+                # call is judged on one look at the file system.
+                key = (path, base, file_tool)
+                verdict = seen.get(key)
+                if verdict is None:
+                    verdict = seen[key] = check(path, base, file_tool=file_tool)
+                verdicts.append(verdict)
+        for first_unknown in (relative_unknown, read_dynamic, listed_dynamic):
+            if first_unknown is not None:
+                return read, listed, first_unknown
+        return read, listed, None
+
+    def _credential(
+        self, checked: Sequence[PathVerdict], credentials: dict[str, str | None]
+    ) -> RiskFact | None:
+        """The first resolved path that is a credential file (a symlink's target may be)."""
+        for verdict in checked:
+            resolved = verdict.resolved
+            if resolved is None:
+                continue
+            if resolved in credentials:
+                reason = credentials[resolved]
+            else:
+                reason = credentials[resolved] = self._paths.credential_reason(resolved)
+            if reason is not None:
+                shown = (
+                    verdict.path
+                    if verdict.path == resolved
+                    else (f"{verdict.path} (-> {resolved})")
+                )
+                return make_fact("credential_access", f"{shown}: {reason}")
+        return None
 
     def _tree_read(
         self,
-        classification: Classification,
+        walk: Walk,
         part: CallPart,
         current: str,
         checked: Sequence[PathVerdict],
     ) -> RiskFact | None:
         """A walk of what a whole-tree read would really reach (see `tree_reads`)."""
-        command = classification.command or ""
-        walk = walk_of(classification.tool_name, part.program, part.text, "xargs" in command)
-        if walk is None:
-            return None
         roots = [v.resolved for v in checked if v.resolved is not None and v.allowed]
         if not roots and not part.paths:
             roots = [current]  # `grep -r x`, `rg x`, Grep without a path: the working directory
@@ -318,29 +390,6 @@ class SafetyPipeline:
         # the tree is unchanged: `TreeReads` keeps walks by directory mtimes).
         self._rechecks.append((partial(self._trees.check, walk, tuple(roots), approved), finding))
         return None if finding is None else make_fact("tree_read", finding)
-
-    def _resolved_facts(
-        self, kinds: frozenset[str], checked: Sequence[PathVerdict], unresolved: Sequence[str]
-    ) -> list[RiskFact]:
-        """Facts only resolution shows (`kinds`: the part's fact kinds so far)."""
-        facts: list[RiskFact] = []
-        if unresolved and "unresolved_path" not in kinds:
-            facts.append(make_fact("unresolved_path", f"{unresolved[0]} is only known at run time"))
-        if "credential_access" in kinds:
-            return facts
-        for verdict in checked:
-            if verdict.resolved is None:
-                continue
-            reason = self._paths.credential_reason(verdict.resolved)
-            if reason is not None:
-                shown = (
-                    verdict.path
-                    if verdict.path == verdict.resolved
-                    else (f"{verdict.path} (-> {verdict.resolved})")
-                )
-                facts.append(make_fact("credential_access", f"{shown}: {reason}"))
-                break
-        return facts
 
     def _deletes_project(self, part: CallPart, checked: Sequence[PathVerdict]) -> list[RiskFact]:
         """`rm -rf /abs/path/to/project`: a recursive delete of an approved directory itself."""
@@ -370,6 +419,22 @@ class SafetyPipeline:
         )
 
 
+def _fact_kinds(classification: Classification, decision: PolicyDecision) -> tuple[str, ...]:
+    """`classification.fact_kinds`, from the kinds the policy listed for each part.
+
+    `PolicyEngine.evaluate` decides one part per part of the classification and,
+    when the call has facts of its own, one more part holding them, last; each
+    part's `facts` are its fact kinds in order, without repeats. The call's kinds
+    are its own facts' first, then each part's, without repeats: the same tuple.
+    """
+    parts = decision.parts
+    if len(parts) == 1:
+        return parts[0].facts
+    if classification.facts:
+        parts = (parts[-1], *parts[:-1])
+    return tuple(dict.fromkeys([kind for part in parts for kind in part.facts]))
+
+
 class _Directories:
     """The working directory as a shell command moves through `cd`, `pushd` and `popd`.
 
@@ -378,6 +443,8 @@ class _Directories:
     what follows, so later relative paths are checked against both. A `cd`
     to a place only known at run time makes later relative paths unknown.
     """
+
+    __slots__ = ("current", "known", "others", "stack")
 
     def __init__(self, start: str) -> None:
         self.current = start

@@ -32,13 +32,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tether.core.safety.built import built
 from tether.core.safety.classify import CallPart, Classification, Classifier
 from tether.core.safety.facts import FACTS, NEVER_AUTO_ALLOWED, RiskFact, RiskLevel
-from tether.core.safety.floor import FLOOR_LAYER, FLOOR_RULE, floor_fact
+from tether.core.safety.floor import FLOOR_FACTS, FLOOR_LAYER, FLOOR_RULE
 from tether.core.safety.patterns import (
     REGEX_TEXT_LIMIT,
     CommandGlob,
@@ -255,6 +257,9 @@ class _Matcher:
     """
 
     rule: PolicyRule
+    action: Action
+    name: str
+    line: int
     allows: bool
     tools: frozenset[str]
     tool_globs: tuple[Callable[[str], object], ...]
@@ -270,6 +275,10 @@ class _Matcher:
     paths: tuple[PathGlob, ...]
     facts: frozenset[str]
     min_rank: int | None
+    reason_head: str
+    """What a reason for this rule starts with, before the call's subject."""
+    reason_tail: str
+    """What an allow's reason ends with, after the subject."""
 
     @classmethod
     def of(cls, rule: PolicyRule) -> _Matcher:
@@ -277,6 +286,9 @@ class _Matcher:
         subcommands = tuple(tuple(_split_words(s)) for s in rule.subcommands)
         return cls(
             rule=rule,
+            action=rule.action,
+            name=rule.name,
+            line=rule.line,
             allows=rule.action is Action.ALLOW,
             tools=frozenset(t for t in rule.tools if not _is_glob(t)),
             tool_globs=tuple(_glob_matcher(t) for t in rule.tools if _is_glob(t)),
@@ -290,7 +302,20 @@ class _Matcher:
             paths=tuple(PathGlob(p) for p in rule.path_patterns),
             facts=frozenset(rule.risk_facts),
             min_rank=rule.min_risk_level.rank if rule.min_risk_level is not None else None,
+            # The reason's words that depend on the rule alone, made once.
+            reason_head=f"{rule.reason or rule.description or f'rule {rule.name!r}'} "
+            f"[{rule.name}]: ",
+            reason_tail=f": allowed by rule {rule.name!r}",
         )
+
+    def reason(self, tool_name: str, part: CallPart) -> str:
+        """Why this rule decides `part` of a call to `tool_name` as it does."""
+        if self.allows:
+            return f"{_subject(tool_name, part)}{self.reason_tail}"
+        wanted = self.facts
+        matched = next((f for f in part.facts if f.kind in wanted), None) if wanted else None
+        detail = f" — {matched.detail}" if matched is not None and matched.detail else ""
+        return f"{self.reason_head}{_subject(tool_name, part)}{detail}"
 
     def matches(self, tool_name: str, part: CallPart, kinds: frozenset[str], rank: int) -> bool:
         if (self.tools or self.tool_globs) and not (
@@ -306,12 +331,13 @@ class _Matcher:
         if self.subcommands:
             # Any subcommand a prefix of the part's: one word, a set lookup; else compared.
             words = part.subcommand
-            if not (
-                (words and words[0] in self.first_words)
-                or any(words[: len(s)] == s for s in self.longer)
-            ):
-                return False
-        if self.facts and not self.facts & kinds:
+            if not (words and words[0] in self.first_words):
+                for longer in self.longer:
+                    if words[: len(longer)] == longer:
+                        break
+                else:
+                    return False
+        if self.facts and self.facts.isdisjoint(kinds):
             return False
         if self.min_rank is not None and rank < self.min_rank:
             return False
@@ -399,6 +425,13 @@ class RuleIndex:
             kinds = part.fact_kinds
         if rank is None:
             rank = part.risk_level.rank
+        matcher = self.first_matcher(tool_name, part, kinds, rank)
+        return None if matcher is None else matcher.rule
+
+    def first_matcher(
+        self, tool_name: str, part: CallPart, kinds: frozenset[str], rank: int
+    ) -> _Matcher | None:
+        """`first_match`, as the compiled rule (the engine words reasons with it)."""
         candidates = self._always
         if self._by_tool:
             candidates |= self._by_tool.get(tool_name, 0)
@@ -412,7 +445,7 @@ class RuleIndex:
             lowest = candidates & -candidates
             matcher = matchers[lowest.bit_length() - 1]
             if matcher.matches(tool_name, part, kinds, rank):
-                return matcher.rule
+                return matcher
             candidates ^= lowest
         return None
 
@@ -535,8 +568,9 @@ class PolicyEngine:
             raise ValueError("at least one policy is needed")
         self._policies = tuple(policies)
         self._layers = tuple(layers)
-        self._compiled = tuple((policy, RuleIndex(policy.rules)) for policy in policies)
-        self._compiled_layers = tuple((policy, RuleIndex(policy.rules)) for policy in layers)
+        # Each file's rules indexed, beside the file's name (all a decision takes from it).
+        self._compiled = tuple((policy.name, RuleIndex(policy.rules)) for policy in policies)
+        self._compiled_layers = tuple((policy.name, RuleIndex(policy.rules)) for policy in layers)
         self._classifier = classifier
         self._cache: OrderedDict[tuple[str, ...], Classification] = OrderedDict()
         self._cache_size = cache_size
@@ -601,85 +635,148 @@ class PolicyEngine:
     def evaluate(self, classification: Classification) -> PolicyDecision:
         """Decide allow, deny or require_approval for `classification`."""
         tool_name = classification.tool_name
-        parts = list(classification.parts)
+        parts = classification.parts
         if classification.facts:
-            parts.append(
-                CallPart(text=classification.command or tool_name, facts=classification.facts)
+            parts = (
+                *parts,
+                CallPart(text=classification.command or tool_name, facts=classification.facts),
             )
-        decisions = [self._decide_part(tool_name, part) for part in parts]
-        level = classification.risk_level
-        if not decisions:
-            return PolicyDecision(
-                action=Action.ALLOW, reason="the command runs nothing", risk_level=level
+        if not parts:
+            return built(
+                PolicyDecision,
+                {
+                    "action": Action.ALLOW,
+                    "rule": None,
+                    "policy": None,
+                    "reason": "the command runs nothing",
+                    "risk_level": RiskLevel.NONE,
+                    "parts": (),
+                },
             )
-        denied = next((d for d in decisions if d.action is Action.DENY), None)
-        asking_all = [d for d in decisions if d.action is Action.REQUIRE_APPROVAL]
-        # "Could not analyse" (too large, unparsable) explains an ask better than any one
-        # command guessed from the text, so it is the reason shown when present.
-        asking = next((d for d in asking_all if "not_understood" in d.facts), None) or next(
-            iter(asking_all), None
-        )
+        decisions: list[PartDecision] = []
+        denied: PartDecision | None = None
+        asking: PartDecision | None = None
+        rank = 0
+        for part in parts:
+            decision, part_rank = self._decide_part(tool_name, part)
+            decisions.append(decision)
+            if part_rank > rank:
+                rank = part_rank
+            action = decision.action
+            if action is Action.DENY:
+                if denied is None:
+                    denied = decision
+            elif action is Action.REQUIRE_APPROVAL and (
+                asking is None
+                # "Could not analyse" (too large, unparsable) explains an ask better than
+                # any one command guessed from the text: the first such ask is shown.
+                or ("not_understood" in decision.facts and "not_understood" not in asking.facts)
+            ):
+                asking = decision
         chosen = denied or asking or decisions[0]
-        if chosen.action is Action.ALLOW:
+        if chosen.action is Action.ALLOW and len(decisions) == 1:
+            # One part (most calls): `_rule_list` of its one rule, without the sort.
+            reason = f"allowed by rule {chosen.rule!r}" if chosen.rule else chosen.reason
+        elif chosen.action is Action.ALLOW:
             rules = sorted({d.rule for d in decisions if d.rule})
             reason = f"allowed by {_rule_list(rules)}" if rules else chosen.reason
         else:
             reason = chosen.reason
-        return PolicyDecision(
-            action=chosen.action,
-            rule=chosen.rule,
-            policy=chosen.policy,
-            reason=reason,
-            risk_level=level,
-            parts=tuple(decisions),
+        # Every value below is already of its field's type (`built` says why it skips
+        # validation); the call's risk level is the highest of its parts' facts, the
+        # classification's own facts being the last part's.
+        return built(
+            PolicyDecision,
+            {
+                "action": chosen.action,
+                "rule": chosen.rule,
+                "policy": chosen.policy,
+                "reason": reason,
+                "risk_level": _LEVELS[rank],
+                "parts": tuple(decisions),
+            },
         )
 
-    def _decide_part(self, tool_name: str, part: CallPart) -> PartDecision:
-        facts = tuple(dict.fromkeys([f.kind for f in part.facts]))
-        critical = floor_fact(part.facts)
-        if critical is not None:
-            return PartDecision(
-                text=part.text,
-                action=Action.DENY,
-                rule=f"{FLOOR_RULE}:{critical.kind}",
-                policy=FLOOR_LAYER,
-                reason=_floor_reason(critical, tool_name, part),
-                facts=facts,
-            )
-        # The part's fact kinds and risk rank, as `CallPart.fact_kinds` and
-        # `.risk_level.rank` give them, worked out once for every file and layer.
-        kinds = frozenset(facts)
-        rank = max([f.level.rank for f in part.facts], default=0)
-        best: tuple[PolicyRule, Policy] | None = None
-        for policy, index in self._compiled:
-            rule = index.first_match(tool_name, part, kinds, rank)
-            if rule is None:
-                continue
-            if best is None or rule.action.strictness > best[0].action.strictness:
-                best = (rule, policy)
-            if rule.action is Action.DENY:
-                break
-        if best is None:
-            action = self._default_action
-            decision = PartDecision(
-                text=part.text,
-                action=action,
-                reason=f"{_subject(tool_name, part)}: no rule matches; the default is "
-                f"{action.value}",
-                facts=facts,
-            )
+    def _decide_part(self, tool_name: str, part: CallPart) -> tuple[PartDecision, int]:
+        """The part's decision, and its risk rank (its highest fact's)."""
+        facts = part.facts
+        rank = 0
+        critical: RiskFact | None = None
+        if facts:
+            for fact in facts:
+                fact_rank = _RANKS[fact.level]
+                if fact_rank > rank:
+                    rank = fact_rank
+                if critical is None and (fact.kind in FLOOR_FACTS or fact_rank == _CRITICAL):
+                    critical = fact  # `floor_fact`'s answer: the first critical fact
+            kinds_in_order = tuple(dict.fromkeys(map(_KIND, facts)))
+            kinds = frozenset(kinds_in_order)
         else:
-            decision = _by_rule(best[0], best[1], tool_name, part, facts)
-        for policy, index in self._compiled_layers:
-            if decision.action is Action.DENY:
+            kinds_in_order = ()
+            kinds = _NO_KINDS
+        if critical is not None:
+            # Every value is of its field's type (`built` says why it is not validated).
+            floor = {
+                "text": part.text,
+                "action": Action.DENY,
+                "rule": f"{FLOOR_RULE}:{critical.kind}",
+                "policy": FLOOR_LAYER,
+                "reason": _floor_reason(critical, tool_name, part),
+                "facts": kinds_in_order,
+                "line": 0,
+            }
+            return built(PartDecision, floor), rank
+        # The deciding rule and its file, as plain values: the reason is worded once,
+        # for the rule that decides in the end.
+        rule: _Matcher | None = None
+        source = ""
+        for name, index in self._compiled:
+            found = index.first_matcher(tool_name, part, kinds, rank)
+            if found is None:
+                continue
+            if rule is None or _STRICTNESS[found.action] > _STRICTNESS[rule.action]:
+                rule, source = found, name
+            if found.action is Action.DENY:
                 break
-            rule = index.first_match(tool_name, part, kinds, rank)
-            if rule is None or rule.action is decision.action:
+        action = self._default_action if rule is None else rule.action
+        for name, index in self._compiled_layers:
+            if action is Action.DENY:
+                break
+            found = index.first_matcher(tool_name, part, kinds, rank)
+            if found is None or found.action is action:
                 continue
-            if rule.action is Action.ALLOW and not _vouched(part, kinds):
-                continue
-            decision = _by_rule(rule, policy, tool_name, part, facts)
-        return _blind_floor(decision, tool_name, part, kinds)
+            if found.allows and (part.opaque or not kinds.isdisjoint(NEVER_AUTO_ALLOWED)):
+                continue  # a layer relaxes only a part the analysis saw all of
+            rule, source, action = found, name, found.action
+        if action is Action.ALLOW and not kinds.isdisjoint(NEVER_AUTO_ALLOWED):
+            # What no policy may allow: what the analysis could not see.
+            worst = next(f for f in facts if f.kind in NEVER_AUTO_ALLOWED)
+            reason = (
+                f"{_subject(tool_name, part)}: {FACTS[worst.kind].summary} "
+                f"({worst.detail}); that is never allowed without a person"
+            )
+            action = Action.REQUIRE_APPROVAL
+        elif rule is None:
+            reason = f"{_subject(tool_name, part)}: no rule matches; the default is {action.value}"
+        else:
+            reason = rule.reason(tool_name, part)
+        values = {
+            "text": part.text,
+            "action": action,
+            "rule": None if rule is None else rule.name,
+            "policy": None if rule is None else source,
+            "reason": reason,
+            "facts": kinds_in_order,
+            "line": 0 if rule is None else rule.line,
+        }
+        return built(PartDecision, values), rank
+
+
+_RANKS = {level: level.rank for level in RiskLevel}
+_LEVELS = tuple(sorted(RiskLevel, key=lambda level: level.rank))
+_CRITICAL = RiskLevel.CRITICAL.rank
+_NO_KINDS: frozenset[str] = frozenset()
+_KIND = attrgetter("kind")
 
 
 def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
@@ -688,56 +785,11 @@ def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
     return f"{summary} [{FLOOR_RULE}: {fact.kind}]: {_subject(tool_name, part)}{detail}"
 
 
-def _by_rule(
-    rule: PolicyRule, policy: Policy, tool_name: str, part: CallPart, facts: tuple[str, ...]
-) -> PartDecision:
-    return PartDecision(
-        text=part.text,
-        action=rule.action,
-        rule=rule.name,
-        policy=policy.name,
-        reason=_rule_reason(rule, tool_name, part),
-        facts=facts,
-        line=rule.line,
-    )
-
-
-def _vouched(part: CallPart, kinds: frozenset[str]) -> bool:
-    """Whether a layer may relax this part (`kinds` its fact kinds): the analysis saw all of it."""
-    return not (kinds & NEVER_AUTO_ALLOWED) and not part.opaque
-
-
-def _blind_floor(
-    decision: PartDecision, tool_name: str, part: CallPart, kinds: frozenset[str]
-) -> PartDecision:
-    """What no policy may allow: what the analysis could not see."""
-    if decision.action is not Action.ALLOW or kinds.isdisjoint(NEVER_AUTO_ALLOWED):
-        return decision
-    worst = next(f for f in part.facts if f.kind in NEVER_AUTO_ALLOWED)
-    return decision.model_copy(
-        update={
-            "action": Action.REQUIRE_APPROVAL,
-            "reason": f"{_subject(tool_name, part)}: {FACTS[worst.kind].summary} "
-            f"({worst.detail}); that is never allowed without a person",
-        }
-    )
-
-
 def _subject(tool_name: str, part: CallPart) -> str:
     if part.text:
         shown = part.text if len(part.text) <= 120 else part.text[:117] + "..."
         return f"{tool_name} `{shown}`" if part.program is not None else f"{tool_name} {shown}"
     return tool_name
-
-
-def _rule_reason(rule: PolicyRule, tool_name: str, part: CallPart) -> str:
-    if rule.action is Action.ALLOW:
-        return f"{_subject(tool_name, part)}: allowed by rule {rule.name!r}"
-    why = rule.reason or rule.description or f"rule {rule.name!r}"
-    wanted = rule.risk_facts
-    matched = next((f for f in part.facts if f.kind in wanted), None) if wanted else None
-    detail = f" — {matched.detail}" if matched is not None and matched.detail else ""
-    return f"{why} [{rule.name}]: {_subject(tool_name, part)}{detail}"
 
 
 def _rule_list(rules: Sequence[str]) -> str:

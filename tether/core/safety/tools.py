@@ -166,6 +166,9 @@ TOOLS: dict[str, ToolSpec] = {
 }
 """The tools whose input Tether reads, with their fields."""
 
+_KEY_FIELDS = {spec.name: (spec.interpreted, frozenset(spec.fields)) for spec in TOOLS.values()}
+"""Per tool: the fields its classification reads, and every field it knows."""
+
 _INTERNAL = frozenset(
     [
         *("TodoWrite", "Task", "Agent", "ExitPlanMode", "EnterPlanMode", "AskUserQuestion"),
@@ -188,15 +191,18 @@ def classification_key(tool_name: str, tool_input: Mapping[str, Any]) -> tuple[s
     through classification (it asks), and such a field may be one it reads
     (`notebook_path` on a Read).
     """
-    spec = TOOLS.get(tool_name)
-    if spec is None:
+    fields = _KEY_FIELDS.get(tool_name)
+    if fields is None:
         return (tool_name,)
-    key = [tool_name, *(str(tool_input.get(field, "\x00")) for field in spec.interpreted)]
-    extra = [field for field in tool_input if field not in spec.fields]
-    if extra:
-        for field in sorted(extra):
-            key.extend((field, str(tool_input[field])))
-    return tuple(key)
+    interpreted, known = fields
+    if len(interpreted) == 1:
+        key: tuple[str, ...] = (tool_name, str(tool_input.get(interpreted[0], "\x00")))
+    else:
+        key = (tool_name, *[str(tool_input.get(field, "\x00")) for field in interpreted])
+    if known.issuperset(tool_input):
+        return key
+    extra = sorted(field for field in tool_input if field not in known)
+    return (*key, *[text for field in extra for text in (field, str(tool_input[field]))])
 
 
 def tool_kind(tool_name: str) -> ToolKind:
@@ -307,7 +313,11 @@ def _well_formed(tool_name: Any, tool_input: dict[Any, Any]) -> bool:
                 return False
             if not value.isascii() and _has_surrogate(value):
                 return False
-            if limit and (len(value) > limit or "\x00" in value or (non_empty and _blank(value))):
+            if limit and (
+                len(value) > limit
+                or "\x00" in value
+                or (non_empty and (not value or value.isspace()))  # empty or only whitespace
+            ):
                 return False
         elif kind == "number":
             if value_type is float:
@@ -317,12 +327,7 @@ def _well_formed(tool_name: Any, tool_input: dict[Any, Any]) -> bool:
                 return False
         elif kind != "bool" or value_type is not bool:
             return False
-    return all(field in tool_input for field in _FAST_REQUIRED[tool_name])
-
-
-def _blank(value: str) -> bool:
-    """As `not value.strip()`: empty or only whitespace."""
-    return not value or value.isspace()
+    return tool_input.keys() >= _FAST_REQUIRED[tool_name]
 
 
 def _limit(field: str) -> int:
@@ -344,7 +349,7 @@ _FAST_FIELDS: dict[str, dict[str, tuple[FieldType, int, bool]]] = {
 """Per tool: each field's type, its length limit when Tether reads it (0: not read), and
 whether it must not be empty."""
 _FAST_REQUIRED = {
-    spec.name: tuple(field for field, (_, required) in spec.fields.items() if required)
+    spec.name: frozenset(field for field, (_, required) in spec.fields.items() if required)
     for spec in TOOLS.values()
 }
 
