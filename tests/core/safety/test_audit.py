@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict
 from tether.core.safety.audit import (
     MAX_STRING_LENGTH,
     AuditLogger,
+    JSONText,
     _jsonable,
     _may_hold_a_long_string,
     encode_entry,
@@ -841,3 +842,150 @@ def test_an_entry_that_holds_itself_is_refused_as_before() -> None:
         encode_entry("t", "e", {"looped": looped})
     with pytest.raises(RecursionError):
         truncate_strings({"looped": looped})
+
+
+# -- fields written as JSON text, and a tool_attempt written in place --------------
+
+
+def _as_json(value: Any) -> JSONText:
+    return JSONText(json.dumps(value, ensure_ascii=False))
+
+
+_LONG = "L" * (MAX_STRING_LENGTH + 1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"risk_level": "none", "parts": [{"command": "ls", "facts": []}]}, id="dict"),
+        pytest.param(["a", "b"], id="list"),
+        pytest.param("plain", id="string"),
+        pytest.param({"reason": _LONG}, id="long-string-inside"),
+        pytest.param({"k" * 600: 1}, id="long-key-inside"),
+        pytest.param({"a": 'é "quoted" \\ \n \ud800'}, id="escapes"),
+        pytest.param([1.5, float("nan"), 2**70, None, True], id="numbers"),
+    ],
+)
+def test_a_field_given_as_json_text_is_written_as_its_value(value: Any) -> None:
+    fields = {"before": "x", "field": _as_json(value), "after": [1]}
+    plain = {"before": "x", "field": value, "after": [1]}
+    assert encode_entry("t", "e", fields) == _truncated_then_written(plain)
+
+
+def _attempt_fields(entry_line: str) -> tuple[str, str]:
+    """A written tool_attempt line without its `seq`, and its timestamp."""
+    entry = json.loads(entry_line)
+    prefix = f'{{"seq": {entry["seq"]}, '
+    assert entry_line.startswith(prefix)
+    return "{" + entry_line[len(prefix) :].rstrip("\n"), entry["timestamp"]
+
+
+def _as_written(text: str) -> str:
+    """The text as the log's line holds it (a lone surrogate is written escaped)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _decoded(value: Any) -> Any:
+    return json.loads(value) if type(value) is JSONText else value
+
+
+class _Subclassed(str):
+    __slots__ = ()
+
+
+class _Plain(BaseModel):
+    a: int
+
+
+_ATTEMPTS = [
+    pytest.param({}, id="plain"),
+    pytest.param({"session_id": _LONG}, id="long-session-id"),
+    pytest.param({"tool_name": _LONG}, id="long-tool-name"),
+    pytest.param({"tool_input": {"command": _LONG}}, id="long-input"),
+    pytest.param({"tool_input": {"a": [{"b": _LONG}]}}, id="long-nested-input"),
+    pytest.param({"tool_input": {"k" * 600: "v"}}, id="long-input-key"),
+    pytest.param({"tool_input": {"a": b"\xff"}}, id="bytes-input"),
+    pytest.param({"tool_input": {3: "int key", "f": float("nan")}}, id="odd-input"),
+    pytest.param({"tool_input": {"a": '\ud800 é \\ " \x00'}}, id="escapes-input"),
+    pytest.param({"classification": _as_json({"parts": [{"command": _LONG}]})}, id="long-json"),
+    pytest.param({"decision": _as_json({"reason": 'é "q" ' + _LONG})}, id="long-decision"),
+    pytest.param({"decision": {"allowed": True, "reason": "plain dict"}}, id="dict-decision"),
+    pytest.param({"classification": None}, id="no-classification"),
+    pytest.param({"session_id": 17, "tool_name": _Subclassed("Bash")}, id="odd-scalars"),
+    pytest.param({"cwd": _LONG}, id="long-extra"),
+    pytest.param({"cwd": None, "input_truncated": True}, id="scalar-extras"),
+    pytest.param({"approved_directories": _as_json(["/p", _LONG])}, id="long-json-extra"),
+    pytest.param({"extra_model": _Plain(a=1)}, id="model-extra"),
+]
+
+
+@pytest.mark.parametrize("changes", _ATTEMPTS)
+async def test_a_tool_attempt_written_in_place_is_the_entry_by_definition(
+    tmp_path: Path, changes: dict[str, Any]
+) -> None:
+    fields: dict[str, Any] = {
+        "session_id": "s1",
+        "tool_name": "Bash",
+        "tool_input": {"command": "git status"},
+        "classification": _as_json({"risk_level": "none", "risk_facts": []}),
+        "decision": _as_json({"allowed": True, "rule": None, "learned_rules": []}),
+        "cwd": "/project",
+        "approved_directories": _as_json(["/project"]),
+        "input_truncated": False,
+        **changes,
+    }
+    log = AuditLogger(tmp_path / "audit.jsonl")
+    await log.open()
+    await log.log_tool_attempt(in_place=True, **fields)
+    await log.close()
+    written, timestamp = _attempt_fields((tmp_path / "audit.jsonl").read_text("utf-8"))
+    plain = {key: _decoded(value) for key, value in fields.items()}
+    record: dict[str, Any] = {"timestamp": timestamp, "event_type": "tool_attempt"}
+    record.update(truncate_strings(plain))
+    assert written == _as_written(json.dumps(record, default=_jsonable, ensure_ascii=False))
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["session_id", "tool_name", "tool_input", "classification", "cwd"]),
+        _json_values | st.text(min_size=480, max_size=560),
+    ),
+    st.booleans(),
+)
+@settings(max_examples=100, deadline=None)
+def test_any_tool_attempt_written_in_place_is_the_entry_by_definition(
+    tmp_path_factory: pytest.TempPathFactory, changes: dict[str, Any], as_text: bool
+) -> None:
+    fields: dict[str, Any] = {
+        "session_id": "s",
+        "tool_name": "t",
+        "tool_input": {},
+        "classification": None,
+        "decision": {"allowed": False},
+        "cwd": "/",
+        **changes,
+    }
+    if as_text:
+        fields["classification"] = _as_json(fields["classification"])
+    path = tmp_path_factory.mktemp("log") / "audit.jsonl"
+
+    async def write() -> None:
+        log = AuditLogger(path)
+        await log.open()
+        await log.log_tool_attempt(in_place=True, **fields)
+        await log.close()
+
+    asyncio.run(write())
+    written, timestamp = _attempt_fields(path.read_text("utf-8"))
+    record: dict[str, Any] = {"timestamp": timestamp, "event_type": "tool_attempt"}
+    record.update(truncate_strings({key: _decoded(value) for key, value in fields.items()}))
+    assert written == _as_written(json.dumps(record, default=_jsonable, ensure_ascii=False))
+
+
+async def test_a_tool_attempt_with_a_reserved_extra_is_refused_in_place(tmp_path: Path) -> None:
+    log = AuditLogger(tmp_path / "audit.jsonl")
+    await log.open()
+    with pytest.raises(AuditError, match=r"fields \['seq'\] that the log sets itself"):
+        await log.log_tool_attempt("s", "t", {}, None, {}, in_place=True, seq=3)
+    await log.close()
+    assert (tmp_path / "audit.jsonl").read_text() == ""

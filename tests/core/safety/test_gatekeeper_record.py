@@ -432,3 +432,29 @@ def test_the_pipeline_fixture_decides(make_pipeline: MakePipeline) -> None:
         "require_approval"
     )
     assert pipeline.decide("Bash", {"command": "git status"}).decision.value == "allow"
+
+
+@pytest.mark.parametrize(
+    ("tool_name", "tool_input"),
+    [
+        pytest.param("Bash", {"command": "git status"}, id="allow"),
+        pytest.param("Read", {"file_path": "README.md"}, id="read-allow"),
+        pytest.param("Bash", {"command": "echo " + "x" * 700}, id="long-allow"),
+    ],
+)
+async def test_an_allow_nobody_hears_that_cannot_be_written_is_a_deny(
+    make_pipeline: MakePipeline,
+    approvals: ApprovalCoordinator,
+    full_disk_log: AuditLogger,
+    tool_name: str,
+    tool_input: dict[str, Any],
+) -> None:
+    """The short path (no listener, no hook) records before it answers, as the long one."""
+    bus = EventBus(handler_timeout=1.0)
+    gate = ToolGatekeeper(make_pipeline(), approvals, bus, full_disk_log)
+    assert make_pipeline().decide(tool_name, tool_input).allowed
+    for _ in range(2):  # fresh, then the reused verdict
+        decision = await check(gate, tool_name, tool_input)
+        assert (decision.allowed, decision.violation_type) == (False, "error")
+        assert decision.reason == "Denied: the decision could not be written to the audit log."
+    await full_disk_log.close()

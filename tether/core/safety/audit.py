@@ -40,7 +40,9 @@ from tether.log import get_logger
 __all__ = [
     "MAX_STRING_LENGTH",
     "AuditLogger",
+    "JSONText",
     "encode_entry",
+    "json_string",
     "read_audit_log",
     "truncate_strings",
 ]
@@ -159,6 +161,28 @@ def _may_hold_a_long_string(text: str) -> bool:
     return _LONG_RUN.match(text) is not None or _LONG_RUN_AFTER_QUOTE.search(text) is not None
 
 
+json_string: Callable[[str], str] = json.encoder.encode_basestring
+"""A string as a JSON string, as every entry writes one (`ensure_ascii=False`)."""
+
+
+class JSONText(str):
+    """A field's value already written as JSON text, put into the entry as it is.
+
+    The text must be what the entry would hold for the value otherwise: JSON as
+    `json.dumps(value, ensure_ascii=False)` writes it, strings by `json_string`.
+    A caller that writes the same shape for every call (the gate's summary of a
+    decision) writes its keys as literals, instead of building objects for the
+    log to encode key by key. A string longer than `MAX_STRING_LENGTH` in it is
+    cut as in any other field (the entry is then written from the decoded value).
+
+    Only an entry's own fields are read this way: one nested in another value is
+    an ordinary string there. A `str` (built in C, without a Python call) rather
+    than a wrapper, as the gate makes two for every call.
+    """
+
+    __slots__ = ()
+
+
 def encode_entry(timestamp: str, event_type: str, fields: Mapping[str, Any]) -> str:
     """An entry as a JSON object without its `seq` (the writer puts it first).
 
@@ -166,6 +190,11 @@ def encode_entry(timestamp: str, event_type: str, fields: Mapping[str, Any]) -> 
     writing the result, built once: most entries hold only plain JSON values
     and no long string, and are written straight away; the rest take the copy.
     """
+    if JSONText in map(type, fields.values()):
+        fields = {
+            key: json.loads(value) if type(value) is JSONText else value
+            for key, value in fields.items()
+        }
     record = {"timestamp": timestamp, "event_type": event_type, **fields}
     try:
         text = _encode_plain(record)
@@ -178,12 +207,122 @@ def encode_entry(timestamp: str, event_type: str, fields: Mapping[str, Any]) -> 
     return text
 
 
+# What the top-level keys of most entries encode to, looked up instead of encoded each time.
+_KEYS = {
+    key: json_string(key)
+    for key in (
+        "session_id",
+        "tool_name",
+        "tool_input",
+        "classification",
+        "decision",
+        "cwd",
+        "approved_directories",
+        "input_truncated",
+        "chat_id",
+        "user_id",
+        "approval_id",
+        "approved",
+        "outcome",
+    )
+}
+_SCALARS: dict[Any, str] = {True: "true", False: "false", None: "null"}
+
+
+def _field_text(value: Any) -> str | None:
+    """A field's value as an entry writes it; None when the careful path must write it
+    (a value that is not plain JSON, or may hold a string longer than the limit)."""
+    kind = type(value)
+    if kind is str:
+        return json_string(value) if len(value) <= MAX_STRING_LENGTH else None
+    if kind is bool or value is None:
+        return _SCALARS[value]
+    if kind is JSONText:
+        text: str = value
+    else:
+        try:
+            text = _encode_plain(value)
+        except (_NotPlainError, TypeError, ValueError, RecursionError):
+            return None
+    # A long string lies within one value's text: its own scan finds it.
+    if len(text) > MAX_STRING_LENGTH and _may_hold_a_long_string(text):
+        return None
+    return text
+
+
+def _tool_attempt_text(
+    timestamp: str,
+    session_id: Any,
+    tool_name: Any,
+    tool_input: Any,
+    classification: Any,
+    decision: Any,
+    extra: Mapping[str, Any],
+) -> str | None:
+    """A `tool_attempt` entry written field by field, from literal keys.
+
+    The same text `encode_entry` writes for it (the same keys in the same order,
+    the same separators, each value as the encoder writes it), without a dict
+    to encode key by key; None when a value needs the careful path. The
+    timestamp is the log's own (`_Stamper`): digits and `-:.+T`, nothing to escape.
+    """
+    # What the gate passes (short text, and JSONText short enough to need no
+    # scan) is taken here; anything else as `_field_text` takes it.
+    limit = MAX_STRING_LENGTH
+    session = (
+        json_string(session_id)
+        if type(session_id) is str and len(session_id) <= limit
+        else _field_text(session_id)
+    )
+    tool = (
+        json_string(tool_name)
+        if type(tool_name) is str and len(tool_name) <= limit
+        else _field_text(tool_name)
+    )
+    call = _field_text(tool_input)
+    summary = (
+        classification
+        if type(classification) is JSONText and len(classification) <= limit
+        else _field_text(classification)
+    )
+    verdict = (
+        decision if type(decision) is JSONText and len(decision) <= limit else _field_text(decision)
+    )
+    if session is None or tool is None or call is None or summary is None or verdict is None:
+        return None
+    text = (
+        f'{{"timestamp": "{timestamp}", "event_type": "tool_attempt", "session_id": {session}, '
+        f'"tool_name": {tool}, "tool_input": {call}, "classification": {summary}, '
+        f'"decision": {verdict}'
+    )
+    for key, value in extra.items():
+        kind = type(value)
+        if kind is JSONText and len(value) <= limit:
+            value_text: str | None = value
+        elif kind is bool:
+            value_text = "true" if value else "false"
+        else:
+            value_text = _field_text(value)
+            if value_text is None:
+                return None
+        text += f", {_KEYS.get(key) or json_string(key)}: {value_text}"
+    return text + "}"
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if hasattr(value, "value") and isinstance(getattr(value, "value", None), str):
         return value.value  # enums
     return repr(value)
+
+
+def _reserved_error(event_type: str, fields: Mapping[str, Any]) -> AuditError:
+    clashing = sorted(_RESERVED_FIELDS.intersection(fields))
+    return AuditError(
+        f"audit entry {event_type!r} has fields {clashing} that the log sets "
+        f"itself; rename them (reserved: {', '.join(sorted(_RESERVED_FIELDS))})"
+    )
 
 
 def _last_sequence(fd: int) -> tuple[int, bool]:
@@ -333,6 +472,16 @@ class AuditLogger:
 
         `in_place` writes it as `log_now` does, without a turn of the event loop.
         """
+        if in_place and self._writes_in_place():
+            # Only `extra` can hold a name the log sets itself.
+            if extra and not _RESERVED_FIELDS.isdisjoint(extra):
+                raise _reserved_error("tool_attempt", extra)
+            timestamp = self._stamp()
+            text = _tool_attempt_text(
+                timestamp, session_id, tool_name, tool_input, classification, decision, extra
+            )
+            if text is not None:
+                return self._write_text(text)
         fields = {
             "session_id": session_id,
             "tool_name": tool_name,
@@ -388,36 +537,52 @@ class AuditLogger:
         Raises:
             AuditError: the entry could not be written.
         """
+        if self._writes_in_place():
+            if not _RESERVED_FIELDS.isdisjoint(fields):
+                raise _reserved_error(event_type, fields)
+            return self._write_one(event_type, fields)
         return await self._log(event_type, fields, checkpoint=False)
+
+    def _writes_in_place(self) -> bool:
+        """Whether an entry logged now is written at once, in place, by `_write_one`:
+        the log is open, no fsync is asked for and no backlog is being written."""
+        if self._fd is None or self._fsync or self._closed:
+            return False
+        writer = self._writer
+        return writer is None or writer.done()
+
+    def _write_one(self, event_type: str, fields: Mapping[str, Any]) -> int:
+        """Encode and write one entry now (when `_writes_in_place`); returns its `seq`."""
+        # One small write to the OS page cache takes microseconds: doing it
+        # here spares the thread hand-off (~100 µs) on the gate's path.
+        return self._write_text(encode_entry(self._stamp(), event_type, fields))
+
+    def _write_text(self, record: str) -> int:
+        """Write one encoded entry now; returns its `seq`."""
+        try:
+            return self._write_batch([record])
+        except OSError as error:
+            raise self._write_error(1, error) from error
 
     async def _log(self, event_type: str, fields: Mapping[str, Any], *, checkpoint: bool) -> int:
         if self._closed:
             raise AuditError(f"audit log {self._path} is closed; entry {event_type!r} not written")
         if not _RESERVED_FIELDS.isdisjoint(fields):
-            clashing = sorted(_RESERVED_FIELDS.intersection(fields))
-            raise AuditError(
-                f"audit entry {event_type!r} has fields {clashing} that the log sets "
-                f"itself; rename them (reserved: {', '.join(sorted(_RESERVED_FIELDS))})"
-            )
+            raise _reserved_error(event_type, fields)
         if self._fd is None:
             await self._open()
-        # Encoded now, on the caller's side: the entry is what the fields were at
-        # this call, whatever happens to them while a backlog is written.
-        record = encode_entry(self._stamp(), event_type, fields)
         writer = self._writer
         writer_busy = writer is not None and not writer.done()
         if not self._fsync and not writer_busy:
-            # One small write to the OS page cache takes microseconds: doing it
-            # here spares the thread hand-off (~100 µs) on the gate's path.
-            try:
-                sequence = self._write_batch([record])
-            except OSError as error:
-                raise self._write_error(1, error) from error
+            sequence = self._write_one(event_type, fields)
             if checkpoint:
                 # Without this yield a task logging in a loop would never give the
                 # event loop back: each call is a checkpoint, as a real write would be.
                 await asyncio.sleep(0)
             return sequence
+        # Encoded now, on the caller's side: the entry is what the fields were at
+        # this call, whatever happens to them while a backlog is written.
+        record = encode_entry(self._stamp(), event_type, fields)
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._pending.append((record, future))
         if not writer_busy:

@@ -36,9 +36,9 @@ from tether.core.events import (
     EventBus,
 )
 from tether.core.safety.approvals import ApprovalCoordinator
-from tether.core.safety.audit import AuditLogger
+from tether.core.safety.audit import AuditLogger, JSONText, json_string
 from tether.core.safety.classify import CallPart
-from tether.core.safety.facts import NEVER_AUTO_ALLOWED
+from tether.core.safety.facts import NEVER_AUTO_ALLOWED, RiskLevel
 from tether.core.safety.gate_hooks import GateCall, GateReviewer
 from tether.core.safety.learned import (
     LearnedRule,
@@ -57,6 +57,7 @@ from tether.core.safety.preview import (
 )
 from tether.core.safety.prompts import INTERACTIVE_TOOLS, AgentPrompt, answers_input, parse_prompt
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
+from tether.core.safety.tools import ToolKind
 from tether.core.types import ChatId, GateDecision, UserId
 from tether.exceptions import ConfigError
 from tether.log import get_logger
@@ -106,7 +107,9 @@ class ToolGatekeeper:
         self._audit = audit_logger
         self._learned = learned if learned is not None else LearnedRules()
         self._offers: OrderedDict[str, tuple[ChatId, tuple[ScopeOffer, ...]]] = OrderedDict()
-        self._by_verdict: OrderedDict[int, _Derived] = OrderedDict()
+        self._by_verdict: dict[int, _Derived] = {}
+        self._approved: tuple[str, ...] | None = None
+        self._approved_json = JSONText("[]")
 
     @property
     def pipeline(self) -> SafetyPipeline:
@@ -225,68 +228,39 @@ class ToolGatekeeper:
             # nothing a tool.gated handler does can change either.
             logged_input, truncated = _bounded_input(tool_input)
             verdict = self._pipeline.decide(tool_name, tool_input, cwd=cwd)
-            # Learned rules, edit mode and scope offers are kept per approved
-            # directory and answer only a policy's ask (`_asking_parts`); resolving
-            # the directory costs a walk of the path, so only an ask pays for it.
-            directory = (
-                self._approved_directory(cwd)
-                if verdict.decision is Action.REQUIRE_APPROVAL
-                else None
-            )
-            try:
-                reviewer = self._reviewer
-                if (
-                    reviewer is not None
-                    and reviewer.active
-                    and verdict.decision is not Action.DENY
-                    and name not in INTERACTIVE_TOOLS  # a person answers those anyway
-                ):
-                    verdict = await _reviewed(
-                        reviewer, verdict, name, logged_input, session_id, chat_id, user_id
-                    )
-                asks = verdict.decision is Action.REQUIRE_APPROVAL
-                if (read_only or mode == "plan") and asks and not _writes_a_plan(name, tool_input):
-                    verdict = _plan_mode_denial(verdict)
-                if self._bus.listened(TOOL_GATED):  # an event nobody hears is not built
-                    await self._bus.emit(
-                        Event(
-                            name=TOOL_GATED,
-                            data={
-                                "session_id": session_id,
-                                "chat_id": chat_id,
-                                "tool_name": name,
-                                "tool_input": tool_input,
-                            },
-                        )
-                    )
-                decision = await self._settle(
+            action = verdict.decision
+            reviewer = self._reviewer
+            if (
+                action is not Action.REQUIRE_APPROVAL
+                and name not in INTERACTIVE_TOOLS
+                and (action is Action.DENY or reviewer is None or not reviewer.active)
+                and not self._bus.listened(TOOL_GATED)
+            ):
+                # An allow or a deny that nothing after the pipeline can touch: no
+                # hook reviews it, no handler hears tool.gated, and neither a mode
+                # nor a person answers anything but an ask. The decision is then
+                # a function of the verdict alone (`_Derived`), the same one
+                # `_gate` would settle on, and nothing is awaited before it is recorded.
+                derived = self._derived(verdict)
+                final = derived.final
+                assert final is not None  # built for every verdict that does not ask
+                decision = await self._record(
+                    final, derived, name, logged_input, session_id, cwd, truncated
+                )
+            else:
+                decision = await self._gate(
                     verdict,
                     name,
+                    tool_input,
+                    logged_input,
+                    truncated,
                     session_id,
                     chat_id,
                     user_id,
-                    tool_input,
                     cwd,
+                    read_only=read_only,
                     mode=mode,
-                    directory=directory,
                 )
-            except asyncio.CancelledError:
-                # The request was cancelled (while a person was being asked, or
-                # while tool.gated was delivered): the call did not run, and the
-                # record says so.
-                cancelled = GateDecision(
-                    allowed=False,
-                    reason=f"Denied: {verdict.reason} — the request was cancelled.",
-                    violation_type="approval",
-                    approval="cancelled",
-                )
-                await self._record(
-                    cancelled, verdict, name, logged_input, session_id, cwd, truncated
-                )
-                raise
-            decision = await self._record(
-                decision, verdict, name, logged_input, session_id, cwd, truncated
-            )
         except Exception as error:
             logger.error("gate_failed", tool_name=name, error=repr(error), exc_info=error)
             decision = GateDecision(
@@ -295,8 +269,98 @@ class ToolGatekeeper:
                 violation_type="error",
             )
             await self._record_failure(decision, name, tool_input, session_id)
-        await self._announce(decision, name, tool_input, session_id, chat_id)
+        if self._heard(decision):
+            await self._announce(decision, name, tool_input, session_id, chat_id)
+        elif not decision.allowed:
+            # Nobody hears it: no event is built (an emit reaching no handler does
+            # nothing). An allowed call has its audit entry and no log line: one per
+            # call, at a level hardly anyone shows, was a cost on every call.
+            _log_denied(decision, name)
         return decision
+
+    async def _gate(
+        self,
+        verdict: Verdict,
+        name: str,
+        tool_input: Any,
+        logged_input: Any,
+        truncated: bool,
+        session_id: str,
+        chat_id: ChatId,
+        user_id: UserId | None,
+        cwd: Path | str | None,
+        *,
+        read_only: bool,
+        mode: str | None,
+    ) -> GateDecision:
+        """The rest of `check` for a verdict something may still change: the plugins'
+        gate hooks, tool.gated's handlers, the chat's mode, learned rules or a person."""
+        # Learned rules, edit mode and scope offers are kept per approved
+        # directory and answer only a policy's ask (`_asking_parts`); resolving
+        # the directory costs a walk of the path, so only an ask pays for it.
+        directory = (
+            self._approved_directory(cwd) if verdict.decision is Action.REQUIRE_APPROVAL else None
+        )
+        try:
+            reviewer = self._reviewer
+            if (
+                reviewer is not None
+                and reviewer.active
+                and verdict.decision is not Action.DENY
+                and name not in INTERACTIVE_TOOLS  # a person answers those anyway
+            ):
+                verdict = await _reviewed(
+                    reviewer, verdict, name, logged_input, session_id, chat_id, user_id
+                )
+            asks = verdict.decision is Action.REQUIRE_APPROVAL
+            if (read_only or mode == "plan") and asks and not _writes_a_plan(name, tool_input):
+                verdict = _plan_mode_denial(verdict)
+            if self._bus.listened(TOOL_GATED):  # an event nobody hears is not built
+                await self._bus.emit(
+                    Event(
+                        name=TOOL_GATED,
+                        data={
+                            "session_id": session_id,
+                            "chat_id": chat_id,
+                            "tool_name": name,
+                            "tool_input": tool_input,
+                        },
+                    )
+                )
+            decision = await self._settle(
+                verdict,
+                name,
+                session_id,
+                chat_id,
+                user_id,
+                tool_input,
+                cwd,
+                mode=mode,
+                directory=directory,
+            )
+        except asyncio.CancelledError:
+            # The request was cancelled (while a person was being asked, or
+            # while tool.gated was delivered): the call did not run, and the
+            # record says so.
+            cancelled = GateDecision(
+                allowed=False,
+                reason=f"Denied: {verdict.reason} — the request was cancelled.",
+                violation_type="approval",
+                approval="cancelled",
+            )
+            await self._record(
+                cancelled,
+                self._derived(verdict),
+                name,
+                logged_input,
+                session_id,
+                cwd,
+                truncated,
+            )
+            raise
+        return await self._record(
+            decision, self._derived(verdict), name, logged_input, session_id, cwd, truncated
+        )
 
     async def _settle(
         self,
@@ -312,16 +376,18 @@ class ToolGatekeeper:
         directory: str | None = None,
     ) -> GateDecision:
         """Turn the verdict into a final decision: learned rules, the mode, or a person."""
-        if verdict.decision is not Action.REQUIRE_APPROVAL and tool_name not in INTERACTIVE_TOOLS:
+        if verdict.decision is not Action.REQUIRE_APPROVAL and (
+            verdict.decision is Action.DENY or tool_name not in INTERACTIVE_TOOLS
+        ):
             # An allow or deny no person answers: a function of the verdict alone.
-            return self._derived(verdict).final()
+            final = self._derived(verdict).final
+            assert final is not None  # built for every verdict that does not ask
+            return final
         base = _decision_fields(verdict)
-        if verdict.decision is Action.ALLOW and tool_name in INTERACTIVE_TOOLS:
+        if verdict.decision is Action.ALLOW:  # the agent asks a person something
             return await self._ask_person(
                 verdict, tool_name, tool_input, session_id, chat_id, user_id, base
             )
-        if verdict.decision is not Action.REQUIRE_APPROVAL:
-            return self._derived(verdict).final()
         asking = _asking_parts(verdict)
         vouched = asking is not None and not verdict.problems
         if vouched and asking is not None and verdict.classification is not None:
@@ -345,22 +411,24 @@ class ToolGatekeeper:
                 approval="mode:edit",
                 **{**base, "layer": "mode"},
             )
+        # A request nobody can be asked is refused unasked: its description and
+        # preview are never shown, and nobody can answer "always" to it, so none
+        # of them (nor the scopes "always" would offer) is built. Nothing is
+        # awaited between this test and the request's own, so a chat that
+        # connects meanwhile is not missed.
         offers: tuple[ScopeOffer, ...] = ()
-        if vouched and asking and verdict.classification is not None and directory is not None:
-            offers = offer_scopes(verdict.classification, [p for _, p in asking], directory)
-        # A request nobody can be asked is refused unasked and its preview never
-        # shown: none is built. Nothing is awaited between this test and the
-        # request's own, so a chat that connects meanwhile is not missed.
-        preview = (
-            await self._preview(tool_name, tool_input, verdict, cwd)
-            if self._approvals.can_ask
-            else None
-        )
+        description = ""
+        preview = None
+        if self._approvals.can_ask:
+            if vouched and asking and verdict.classification is not None and directory is not None:
+                offers = offer_scopes(verdict.classification, [p for _, p in asking], directory)
+            description = describe_for_approval(tool_name, verdict)
+            preview = await self._preview(tool_name, tool_input, verdict, cwd)
         result = await self._approvals.request(
             session_id=session_id,
             chat_id=chat_id,
             tool_name=tool_name,
-            description=describe_for_approval(tool_name, verdict),
+            description=description,
             owner=user_id,
             preview=preview,
         )
@@ -470,7 +538,7 @@ class ToolGatekeeper:
     async def _record(
         self,
         decision: GateDecision,
-        verdict: Verdict,
+        derived: _Derived,
         tool_name: str,
         tool_input: Any,
         session_id: str,
@@ -483,18 +551,22 @@ class ToolGatekeeper:
         making it cut anything (replay skips those entries).
         """
         try:
-            derived = self._derived(verdict)
             approved = self._pipeline.sandbox.approved_directories
+            if approved is not self._approved:  # written as JSON once, not on every call
+                self._approved = approved
+                self._approved_json = JSONText(_strings(approved) if approved else "[]")
             # Written without a turn of the event loop (`log_now` says why that is safe).
             await self._audit.log_tool_attempt(
                 session_id=session_id,
                 tool_name=tool_name,
                 tool_input=tool_input,
                 classification=derived.summary,
-                decision=derived.recorded(decision),
+                decision=(
+                    derived.final_fields if decision is derived.final else derived.fields(decision)
+                ),
                 in_place=True,
                 cwd=str(cwd) if cwd is not None else (approved[0] if approved else None),
-                approved_directories=list(approved),
+                approved_directories=self._approved_json,
                 input_truncated=truncated,
             )
         except Exception as error:  # noqa: BLE001 - an unrecorded decision must not allow
@@ -521,9 +593,10 @@ class ToolGatekeeper:
             return kept
         # The verdict is held beside what was derived, so its id cannot be reused.
         derived = _Derived(verdict)
-        self._by_verdict[id(verdict)] = derived
-        while len(self._by_verdict) > _DERIVED_KEPT:
-            self._by_verdict.popitem(last=False)
+        by_verdict = self._by_verdict
+        by_verdict[id(verdict)] = derived
+        if len(by_verdict) > _DERIVED_KEPT:
+            del by_verdict[next(iter(by_verdict))]  # the oldest (dicts keep their order)
         return derived
 
     async def _record_failure(
@@ -540,6 +613,14 @@ class ToolGatekeeper:
         except Exception as error:  # noqa: BLE001 - already denying; the log line is what's left
             logger.error("tool_attempt_not_logged", tool_name=tool_name, error=repr(error))
 
+    def _heard(self, decision: GateDecision) -> bool:
+        """Whether an event `_announce` would emit for `decision` reaches any handler."""
+        if decision.allowed:
+            return self._bus.listened(TOOL_ALLOWED)
+        return self._bus.listened(TOOL_DENIED) or (
+            decision.violation_type == "sandbox" and self._bus.listened(SAFETY_VIOLATION)
+        )
+
     async def _announce(
         self,
         decision: GateDecision,
@@ -548,14 +629,8 @@ class ToolGatekeeper:
         session_id: str,
         chat_id: ChatId,
     ) -> None:
-        outcome = TOOL_ALLOWED if decision.allowed else TOOL_DENIED
-        sandbox = not decision.allowed and decision.violation_type == "sandbox"
-        if not self._bus.listened(outcome) and not (
-            sandbox and self._bus.listened(SAFETY_VIOLATION)
-        ):
-            # Nobody hears it: the event is not built (an emit reaching no handler does nothing).
-            self._log_outcome(decision, tool_name)
-            return
+        """Emit tool.allowed or tool.denied (and safety.violation for a sandbox denial);
+        called only when one of them is heard (`_heard`)."""
         data: dict[str, Any] = {
             "session_id": session_id,
             "chat_id": chat_id,
@@ -568,96 +643,161 @@ class ToolGatekeeper:
             data["tool_input"] = tool_input
             data["approval"] = decision.approval
             await self._bus.emit(Event(name=TOOL_ALLOWED, data=data))
-        else:
-            data["reason"] = decision.reason
-            data["violation_type"] = decision.violation_type or "policy"
-            if self._bus.listened(TOOL_DENIED):
-                await self._bus.emit(Event(name=TOOL_DENIED, data=data))
-            if data["violation_type"] == "sandbox" and self._bus.listened(SAFETY_VIOLATION):
-                await self._bus.emit(Event(name=SAFETY_VIOLATION, data=dict(data)))
-        self._log_outcome(decision, tool_name)
+            return
+        data["reason"] = decision.reason
+        data["violation_type"] = decision.violation_type or "policy"
+        if self._bus.listened(TOOL_DENIED):
+            await self._bus.emit(Event(name=TOOL_DENIED, data=data))
+        if data["violation_type"] == "sandbox" and self._bus.listened(SAFETY_VIOLATION):
+            await self._bus.emit(Event(name=SAFETY_VIOLATION, data=dict(data)))
+        _log_denied(decision, tool_name)
 
-    @staticmethod
-    def _log_outcome(decision: GateDecision, tool_name: str) -> None:
-        # An allowed call has its audit entry and no log line: one per call, at a
-        # level hardly anyone shows, was a cost on every call.
-        if not decision.allowed:
-            logger.info(
-                "tool_denied",
-                tool_name=tool_name,
-                violation_type=decision.violation_type or "policy",
-                rule=decision.rule,
-            )
+
+def _log_denied(decision: GateDecision, tool_name: str) -> None:
+    logger.info(
+        "tool_denied",
+        tool_name=tool_name,
+        violation_type=decision.violation_type or "policy",
+        rule=decision.rule,
+    )
 
 
 class _Derived:
-    """What the gate derives from a verdict alone: its audit summary and, for an allow
-    or a deny no person answers, the final decision and its audit fields."""
+    """What the gate derives from a verdict alone: its audit summary and, for a
+    verdict that does not ask, the final decision and its `decision` audit field.
 
-    __slots__ = ("_final", "_final_fields", "_summary", "verdict")
+    Built at once, in one go: every call records the summary, and a verdict that
+    does not ask is settled on `final` (or, for the agent's questions to a
+    person, is not, which is rare enough to pay for an unused decision). The
+    audit fields are written as JSON text from literal keys (`JSONText`): the
+    same text the log would write for the objects, without building them.
+    """
+
+    __slots__ = ("final", "final_fields", "summary", "verdict")
 
     def __init__(self, verdict: Verdict) -> None:
         self.verdict = verdict
-        self._final: GateDecision | None = None
-        self._final_fields: dict[str, Any] | None = None
-        self._summary: dict[str, Any] | None = None
+        # Each field read once: a pydantic model's attribute goes through its `__getattr__` hook.
+        action = verdict.decision
+        classification = verdict.classification
+        risk_facts = verdict.risk_facts
+        risk_level = verdict.risk_level
+        problems = verdict.problems
+        text = f'{{"risk_level": {_ENCODED[risk_level]}, "risk_facts": ' + (
+            _strings(risk_facts) if risk_facts else "[]"
+        )
+        if classification is not None:
+            parts = ", ".join(
+                [
+                    f'{{"command": {json_string(part.text)}, "facts": '
+                    + (_strings(sorted({fact.kind for fact in part.facts})) if part.facts else "[]")
+                    + "}"
+                    for part in classification.parts[:20]
+                ]
+            )
+            text += f', "kind": {_ENCODED[classification.kind]}, "parts": [{parts}]'
+        if problems:
+            text += f', "problems": {_strings([p.message for p in problems[:5]])}'
+        self.summary = JSONText(text + "}")
+        self.final: GateDecision | None = None
+        self.final_fields: JSONText | None = None
+        if action is Action.REQUIRE_APPROVAL:
+            return
+        layer = verdict.layer
+        rule = verdict.rule
+        allowed = action is Action.ALLOW
+        reason = verdict.reason if allowed else f"Denied: {verdict.reason}"
+        # Every field, in the model's order; `_value_` is the member's plain string
+        # (what `.value` returns), read without the enum property's descriptor call.
+        values = {
+            "allowed": allowed,
+            "reason": reason,
+            "updated_input": None,
+            "classification": classification,
+            "decision": action._value_,
+            "layer": layer._value_,
+            "rule": rule,
+            "risk_level": risk_level._value_,
+            "risk_facts": risk_facts,
+            "violation_type": None if allowed else verdict.violation_type or "policy",
+            "approval": None,
+            "approval_id": None,
+            "next_mode": None,
+            "learned_rules": (),
+        }
+        self.final = _gate_decision(values, _ALLOW_FIELDS if allowed else _DENY_FIELDS)
+        # Shared by every reuse of the verdict: the log encodes it and keeps nothing.
+        self.final_fields = JSONText(
+            f'{{"allowed": {"true" if allowed else "false"}, '
+            f'"decision": {_ENCODED[action]}, "layer": {_ENCODED[layer]}, '
+            f'"rule": {json_string(rule) if rule is not None else "null"}, '
+            f'"reason": {json_string(reason)}, '
+            '"approval": null, "approval_id": null, "learned_rules": []}'
+        )
 
-    @property
-    def summary(self) -> dict[str, Any]:
-        if self._summary is None:
-            self._summary = _summary(self.verdict)
-        return self._summary
-
-    def final(self) -> GateDecision:
-        """The allow or deny of a verdict that needs no person (built once)."""
-        if self._final is None:
-            verdict = self.verdict
-            base = _decision_fields(verdict)
-            # Validated, not `model_construct`: pydantic's compiled validator is
-            # faster than `model_construct`, which resolves every default in Python.
-            if verdict.decision is Action.ALLOW:
-                self._final = GateDecision(allowed=True, reason=verdict.reason, **base)
-            else:
-                self._final = GateDecision(
-                    allowed=False,
-                    reason=f"Denied: {verdict.reason}",
-                    violation_type=verdict.violation_type or "policy",
-                    **base,
-                )
-        return self._final
-
-    def recorded(self, decision: GateDecision) -> dict[str, Any]:
-        """The `decision` field of the call's `tool_attempt` entry.
-
-        The audit log encodes it and keeps nothing, so the final decision's
-        fields are built once and shared by every reuse of the verdict.
-        """
-        if decision is self._final and self._final_fields is not None:
-            return self._final_fields
+    def fields(self, decision: GateDecision) -> dict[str, Any]:
+        """The `decision` field of the call's `tool_attempt` entry for `decision`."""
         verdict = self.verdict
-        fields = {
+        return {
             "allowed": decision.allowed,
-            "decision": verdict.decision.value,
-            "layer": verdict.layer.value,
+            "decision": verdict.decision._value_,
+            "layer": verdict.layer._value_,
             "rule": verdict.rule,
             "reason": decision.reason,
             "approval": decision.approval,
             "approval_id": decision.approval_id,
             "learned_rules": list(decision.learned_rules),
         }
-        if decision is self._final:
-            self._final_fields = fields
-        return fields
+
+
+# Every value the gate's audit summary takes from an enum, as a JSON string, built once.
+_ENCODED: dict[str, str] = {
+    member: json_string(member.value)
+    for kind in (Action, Layer, RiskLevel, ToolKind)
+    for member in kind
+}
+
+
+def _strings(values: tuple[str, ...] | list[str]) -> str:
+    """A list of strings as JSON."""
+    return f"[{', '.join(map(json_string, values))}]"
+
+
+_ALLOW_FIELDS = frozenset(
+    {"allowed", "reason", "classification", "decision", "layer", "rule", "risk_level"}
+    | {"risk_facts"}
+)
+_DENY_FIELDS = _ALLOW_FIELDS | {"violation_type"}
+_new_object = object.__new__
+_set_attribute = object.__setattr__
+
+
+def _gate_decision(values: dict[str, Any], fields_set: frozenset[str]) -> GateDecision:
+    """A GateDecision holding `values` (every field, in the model's order), as if
+    validated with the fields `fields_set` given.
+
+    Not validated again, and not `model_construct` (which resolves each default
+    in Python and costs more than validating): every value is already of its
+    field's type, taken from a validated Verdict (str, str | None, tuple of str)
+    or a literal. This is how pydantic itself builds a model without
+    validation; a test checks that the result equals the validated model.
+    """
+    decision: GateDecision = _new_object(GateDecision)
+    _set_attribute(decision, "__dict__", values)
+    _set_attribute(decision, "__pydantic_fields_set__", set(fields_set))
+    _set_attribute(decision, "__pydantic_extra__", None)
+    _set_attribute(decision, "__pydantic_private__", None)
+    return decision
 
 
 def _decision_fields(verdict: Verdict) -> dict[str, Any]:
     """What every `GateDecision` carries over from the verdict it settles."""
     return {
         "classification": verdict.classification,
-        "decision": verdict.decision.value,
-        "layer": verdict.layer.value,
+        "decision": verdict.decision._value_,
+        "layer": verdict.layer._value_,
         "rule": verdict.rule,
-        "risk_level": verdict.risk_level.value,
+        "risk_level": verdict.risk_level._value_,
         "risk_facts": verdict.risk_facts,
     }
 
@@ -815,23 +955,6 @@ def _prompt_text(prompt: AgentPrompt) -> str:
         lines.append(question.question)
         lines.extend(f"  • {option.label}" for option in question.options)
     return "\n".join(lines)
-
-
-def _summary(verdict: Verdict) -> dict[str, Any]:
-    classification = verdict.classification
-    summary: dict[str, Any] = {
-        "risk_level": verdict.risk_level.value,
-        "risk_facts": list(verdict.risk_facts),
-    }
-    if classification is not None:
-        summary["kind"] = classification.kind.value
-        summary["parts"] = [
-            {"command": part.text, "facts": sorted(part.fact_kinds)}
-            for part in classification.parts[:20]
-        ]
-    if verdict.problems:
-        summary["problems"] = [p.message for p in verdict.problems[:5]]
-    return summary
 
 
 def _bounded(value: Any, depth: int = 0) -> Any:
