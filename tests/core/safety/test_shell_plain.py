@@ -168,8 +168,38 @@ _SIMPLE_WORD = st.one_of(
     st.from_regex(r"[a-z][a-z0-9_./=:,*?-]{0,8}", fullmatch=True),
     st.text(alphabet='ab $|&;<>(){}"\\`#*', max_size=6).map(lambda t: f"'{t}'"),
 )
+# Reserved words start compound commands (`a | if` is incomplete), not simple ones.
+_RESERVED = frozenset(
+    [
+        "if",
+        "then",
+        "else",
+        "elif",
+        "fi",
+        "case",
+        "esac",
+        "for",
+        "select",
+        "while",
+        "until",
+        "do",
+        "done",
+        "in",
+        "function",
+        "time",
+        "coproc",
+        "declare",
+        "typeset",
+        "export",
+        "readonly",
+        "local",
+        "unset",
+    ]
+)
 _SIMPLE_COMMAND = st.tuples(
-    st.from_regex(r"[a-z][a-z0-9_.-]{0,6}", fullmatch=True),
+    st.from_regex(r"[a-z][a-z0-9_.-]{0,6}", fullmatch=True).filter(
+        lambda name: name not in _RESERVED
+    ),
     st.lists(_SIMPLE_WORD, max_size=4),
     st.lists(st.sampled_from(["> out", ">> log", "2> err", "< in", "2>&1", "&> all"]), max_size=2),
 ).map(lambda p: " ".join([p[0], *p[1], *p[2]]))
