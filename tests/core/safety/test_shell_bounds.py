@@ -435,6 +435,43 @@ class TestTheCountingShortcut:
         if len(text) <= bounds.chars and text.count("$") <= bounds.expansions and text.isascii():
             assert exceeded_bound(text, bounds) == _Scan(text, bounds).run()
 
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(
+        text=st.text(alphabet="|&;<>()`\"{}[]$' \t\r\nab#-\\", max_size=40),
+        bounds=_SMALL_BOUNDS,
+    )
+    def test_few_counted_characters_are_within_every_bound(
+        self, text: str, bounds: ShellBounds
+    ) -> None:
+        counted = sum(text.count(c) for c in '|&;\n \t\r()`"[{<>')
+        few = min(
+            bounds.pipes,
+            bounds.separators,
+            bounds.opaque_separators,
+            bounds.words,
+            2 * bounds.heredocs + 1,
+            bounds.redirections,
+            bounds.substitutions,
+            bounds.unmatched,
+            bounds.depth,
+        )
+        if counted <= few:
+            assert within_by_count(text, bounds)
+            assert _Scan(text, bounds).run() is None
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            pytest.param("<" * 5, id="heredocs-at-the-edge"),
+            pytest.param("a|b;c&d", id="mixed-separators"),
+            pytest.param("((((a))))", id="parens"),
+        ],
+    )
+    def test_the_smallest_bound_counts_every_kind_together(self, text: str) -> None:
+        bounds = ShellBounds(heredocs=2, depth=8, unmatched=8, pipes=8, separators=8)
+        assert within_by_count(text, bounds)
+        assert _Scan(text, bounds).run() is None
+
     @pytest.mark.parametrize(
         "text",
         [

@@ -77,10 +77,10 @@ def _general(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _both(text: str) -> tuple[ShellScript, ShellScript]:
-    fast = ShellParser().parse(text)
+    fast = ShellParser(plain_lane=False).parse(text)
     with pytest.MonkeyPatch.context() as monkeypatch:
         _general(monkeypatch)
-        general = ShellParser().parse(text)
+        general = ShellParser(plain_lane=False).parse(text)
     return fast, general
 
 

@@ -58,27 +58,43 @@ MAX_COMMANDS = 128
 (and the walk costs tens of microseconds per command)."""
 
 
+_new = tuple.__new__
+_TOP_LEVEL = WalkContext()
+"""Where a command given to the parser stands (immutable: one serves every parse)."""
+
+
 class ShellParser:
     """Parses shell commands; one instance is reused for every call (not thread-safe)."""
 
-    def __init__(self, *, max_nesting: int = MAX_NESTING, max_commands: int = MAX_COMMANDS) -> None:
+    def __init__(
+        self,
+        *,
+        max_nesting: int = MAX_NESTING,
+        max_commands: int = MAX_COMMANDS,
+        plain_lane: bool = True,
+    ) -> None:
         self._parser = Parser(LANGUAGE)
         self._max_nesting = max_nesting
         self._max_commands = max_commands
+        self._plain_lane = plain_lane
+        """Off only to compare the lanes: the general walk then reads every tree."""
 
     def parse(self, command: str) -> ShellScript:
         """Every simple command `command` would run, and what could not be understood.
 
         Never raises for any string: what cannot be parsed is reported in `problems`.
         """
-        walk = Walk(self._parser, self._max_nesting, self._max_commands)
+        walk = Walk(
+            self._parser, self._max_nesting, self._max_commands, plain_lane=self._plain_lane
+        )
         try:
-            walk.script(command, WalkContext())
+            walk.script(command, _TOP_LEVEL)
         except RecursionError:
             walk.problem("the command is nested too deeply to analyse")
-        return ShellScript(
-            command=command,
-            commands=tuple(walk.commands),
-            problems=tuple(dict.fromkeys(walk.problems)),
-            recursive_functions=walk.recursive_functions(),
+        problems = tuple(dict.fromkeys(walk.problems)) if walk.problems else ()
+        # Built from its four fields in order: the named tuple's keyword constructor is
+        # a Python call of its own.
+        return _new(
+            ShellScript,
+            (command, tuple(walk.commands), problems, walk.recursive_functions()),
         )

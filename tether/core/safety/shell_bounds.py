@@ -194,6 +194,10 @@ def within_by_count(text: str, bounds: ShellBounds = BOUNDS) -> bool:
     bound is within its limit the scan returns None, so it need not run (ordinary
     commands, and the ~300-character pipeline, take this path in a few count calls).
     """
+    if len(text.encode("utf-8", "surrogatepass").translate(None, _UNCOUNTED)) <= _few(bounds):
+        # Every count below is at most the number of counted characters in the text (a
+        # `<<` takes two `<`): when that total is within the smallest limit, so is each.
+        return True
     count = text.count
     pipes = count("|")
     newlines = count("\n")
@@ -209,6 +213,28 @@ def within_by_count(text: str, bounds: ShellBounds = BOUNDS) -> bool:
         and opens <= bounds.substitutions
         and count(")") <= bounds.unmatched
         and opens + count('"') + count("[") + count("{") <= bounds.depth
+    )
+
+
+# The characters `within_by_count` counts; `bytes.translate` deletes every other byte.
+_COUNTED = frozenset(b'|&;\n \t\r()`"[{<>')
+_UNCOUNTED = bytes(b for b in range(256) if b not in _COUNTED)
+
+
+def _few(bounds: ShellBounds) -> int:
+    """How many counted characters a text may hold and be within every bound by count."""
+    if bounds is BOUNDS:
+        return _FEW
+    return min(
+        bounds.pipes,
+        bounds.separators,
+        bounds.opaque_separators,
+        bounds.words,
+        2 * bounds.heredocs + 1,
+        bounds.redirections,
+        bounds.substitutions,
+        bounds.unmatched,
+        bounds.depth,
     )
 
 
@@ -360,3 +386,6 @@ class _Scan:
     def opaque(self, start: int, end: int) -> bool:
         """Text taken as data still counts its separators, against a looser budget."""
         return self.budget.add("opaque_separators", len(_OPAQUE.findall(self.text, start, end)))
+
+
+_FEW = _few(ShellBounds())

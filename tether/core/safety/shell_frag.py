@@ -17,7 +17,7 @@ import tree_sitter_bash
 from tree_sitter import Language, Node, Query, QueryCursor
 
 from tether.core.safety.shell_model import WalkContext
-from tether.core.safety.shell_variables import Variables
+from tether.core.safety.shell_variables import NO_VARIABLES, Variables
 from tether.core.safety.shell_words import (
     Fragment,
     Word,
@@ -55,17 +55,22 @@ _DEFAULT_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-=+?])(.*)\}$
 
 
 class WordBuilder(ABC):
-    """The word layer of one walk: the source being walked and what its variables hold."""
+    """The word layer of one walk: the source being walked and what its variables hold.
+
+    The immutable starting values are class attributes: a walk is built per parse, and
+    only what a walk changes becomes its own attribute.
+    """
+
+    source: bytes = b""
+    source_text: str | None = None
+    """`source` as text when it is ASCII (byte offsets are then character offsets)."""
+    variables: Variables = NO_VARIABLES
+    uncollected: Node | None = None
+    """The tree whose variables are collected only if arithmetic needs them (`collect_now`)."""
+    collecting: bool = False
+    """Collecting variables: nodes are read for their values, no command is walked."""
 
     def __init__(self) -> None:
-        self.source = b""
-        self.source_text: str | None = None
-        """`source` as text when it is ASCII (byte offsets are then character offsets)."""
-        self.variables = Variables()
-        self.uncollected: Node | None = None
-        """The tree whose variables are collected only if arithmetic needs them (`collect_now`)."""
-        self.collecting = False
-        """Collecting variables: nodes are read for their values, no command is walked."""
         self.problems: list[str] = []
 
     def problem(self, message: str) -> None:

@@ -7,14 +7,13 @@ analyzer's processors read them. They import nothing from the stages above.
 They are not pydantic models: the walk builds one per command, redirect and
 script on every fresh gate call, and nothing outside the analysis receives them
 (the classification handed on is a model of its own). `SimpleCommand` and
-`Redirect` are named tuples: immutable like a frozen dataclass, but built in a
+`Redirect` (and `ShellScript`) are named tuples: immutable like a frozen dataclass, but built in a
 fifth of the time (a frozen dataclass sets each of its 25 fields through
 `object.__setattr__`), and the expansion stage builds one per command.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from tether.core.safety.shell_words import Word
@@ -108,9 +107,11 @@ class SimpleCommand(NamedTuple):
         return index in self.dynamic_args
 
 
-@dataclass(frozen=True, slots=True)
-class ShellScript:
-    """A parsed command: the simple commands it would run and what was not understood."""
+class ShellScript(NamedTuple):
+    """A parsed command: the simple commands it would run and what was not understood.
+
+    A named tuple like the rest: one is built per fresh parse.
+    """
 
     command: str
     commands: tuple[SimpleCommand, ...]
@@ -143,3 +144,26 @@ class WalkContext(NamedTuple):
     run_by: str = ""
     """The program running this command with words of its own (`find -exec`, `fd -x`): once
     per file, maybe elsewhere, with file names put in its words."""
+
+    def piped(self, stdin_text: str | None, piped_from: tuple[str, ...]) -> WalkContext:
+        """A later pipeline stage's context: `_replace(stdin="pipe", stdin_text=...,
+        piped_from=..., subshell=True)`, built in one step (a stage per pipe on the hot path).
+        """
+        return _new(
+            WalkContext,
+            (
+                self.depth,
+                self.source,
+                self.function,
+                "pipe",
+                stdin_text,
+                piped_from,
+                self.redirects,
+                self.extra_args,
+                True,
+                self.run_by,
+            ),
+        )
+
+
+_new = tuple.__new__

@@ -16,7 +16,7 @@ import re
 
 from tether.core.safety.shell_words import MAX_CANDIDATES, Fragment
 
-__all__ = ["ELEMENT_BREAK", "Variables"]
+__all__ = ["ELEMENT_BREAK", "NO_VARIABLES", "Variables"]
 
 ELEMENT_BREAK = "\x00"
 """Stands between the elements of `"${x[@]}"`: each is a word of its own. A NUL never
@@ -198,3 +198,8 @@ def _globbed(known: list[Value] | list[tuple[str, bool]]) -> bool:
 
 def _unknown(name: str) -> Fragment:
     return Fragment([""], dynamic=True, literal=False, variables=[name])
+
+
+NO_VARIABLES = Variables()
+"""A script that assigns nothing: shared, so it is never changed (the walk only reads the
+variables it holds; collecting fills a new `Variables`)."""

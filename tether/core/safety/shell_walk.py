@@ -14,7 +14,8 @@ that stage found.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from tree_sitter import Node, Parser
 
@@ -28,7 +29,14 @@ from tether.core.safety.shell_expand import (
 )
 from tether.core.safety.shell_frag import LANGUAGE
 from tether.core.safety.shell_model import Redirect, SimpleCommand, StdinKind, WalkContext
-from tether.core.safety.shell_variables import Variables
+from tether.core.safety.shell_plain import (
+    PlainCommand,
+    PlainItem,
+    PlainPipeline,
+    PlainReader,
+    PlainSequence,
+)
+from tether.core.safety.shell_variables import NO_VARIABLES
 from tether.core.safety.shell_words import (
     Fragment,
     Word,
@@ -59,26 +67,35 @@ _STATEMENTS = _names(
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
 _NOTHING_GLUED: dict[int, list[Node] | None] = {}
+_PLAIN = PlainReader(LANGUAGE)
 
 
 class Walk(ArithmeticWalk):
     """One parse: walks the tree and collects commands and problems."""
 
-    def __init__(self, parser: Parser, max_nesting: int, max_commands: int) -> None:
+    level: int = 0
+    """How many statements deep the walk stands (`_MAX_NODE_DEPTH`)."""
+    herestring_sources: tuple[str, ...] = ()
+
+    def __init__(
+        self, parser: Parser, max_nesting: int, max_commands: int, *, plain_lane: bool = True
+    ) -> None:
         super().__init__()
         self.parser = parser
+        self.plain_lane = plain_lane
+        """Walk plain trees by their plan (`shell_plain`); off, every tree is walked in general."""
         self.max_nesting = max_nesting
         self.max_commands = max_commands
         self.commands: list[SimpleCommand] = []
         self.calls: dict[str, set[str]] = {}
         """Function name -> the programs its body runs."""
-        self.level = 0
-        self.herestring_sources: tuple[str, ...] = ()
         self.defined: set[str] = set()
         """Functions defined so far: a call to one runs its body, walked where it is defined."""
 
     def recursive_functions(self) -> tuple[str, ...]:
         """Functions that reach themselves through calls (`f(){ f|f& }`, or via another)."""
+        if not self.calls:
+            return ()
         functions = {name.lower(): name for name in self.calls}
         found = []
         for name in self.calls:
@@ -125,13 +142,26 @@ class Walk(ArithmeticWalk):
                         retry.root_node,
                     )
         outer = self.source, self.source_text, self.variables, self.uncollected
-        self.source, self.source_text = data, text if text.isascii() else None
+        ascii_text = text if text.isascii() else None
+        if self.plain_lane and ascii_text is not None and not root.has_error:
+            plan = _PLAIN.plan(root, ascii_text)
+            if plan is not None:
+                # A plain tree holds no expansion: only arithmetic (`let`) reads a
+                # variable, and it collects them first (`collect_now`), from this tree.
+                self.source, self.source_text = data, ascii_text
+                self.variables, self.uncollected = NO_VARIABLES, root
+                try:
+                    self.plain(plan, ctx)
+                finally:
+                    self.source, self.source_text, self.variables, self.uncollected = outer
+                return
+        self.source, self.source_text = data, ascii_text
         if b"$" in data:
             self.variables, self.uncollected = self._collect_variables(root), None
         else:
             # Without a `$` only arithmetic reads a variable (`read x; (( x ))`, `let`,
             # `declare -i`, `[[ x -eq 1 ]]`, however spelled): collected when it does.
-            self.variables, self.uncollected = Variables(), root
+            self.variables, self.uncollected = NO_VARIABLES, root
         try:
             if root.has_error:
                 self.problem(_error_message(root, data))
@@ -229,13 +259,16 @@ class Walk(ArithmeticWalk):
 
     def pipeline(
         self,
-        stages: Sequence[Node],
+        stages: Sequence[Node] | Sequence[PlainItem],
         ctx: WalkContext,
         upstream: tuple[str, ...] = (),
         upstream_text: str | None = None,
         *,
         piped: bool = False,
+        visit: Callable[[Any, WalkContext], None] | None = None,
     ) -> None:
+        """The stages of a pipeline in turn; `visit` walks one (`statement` by default)."""
+        walk_stage: Callable[[Any, WalkContext], None] = visit or self.statement
         in_subshell = piped or len(stages) > 1
         for stage in stages:
             if not piped:
@@ -243,17 +276,44 @@ class Walk(ArithmeticWalk):
                 stage_ctx = ctx if subshell == ctx.subshell else ctx._replace(subshell=subshell)
                 piped = True
             else:
-                stage_ctx = ctx._replace(
-                    stdin="pipe",
-                    stdin_text=upstream_text,
-                    piped_from=upstream,
-                    subshell=True,
-                )
+                stage_ctx = ctx.piped(upstream_text, upstream)
             before = len(self.commands)
-            self.statement(stage, stage_ctx)
+            walk_stage(stage, stage_ctx)
             produced = self.commands[before:]
             upstream = upstream + tuple(c.program for c in produced if c.program)
             upstream_text = _literal_output(produced)
+
+    def plain(self, item: PlainItem, ctx: WalkContext) -> None:
+        """Carry out a plain lane's plan: what `statement` does with the nodes it was read from.
+
+        Each item is one `statement` call of the general walk (the same nesting count),
+        and each branch applies the context rules of the method named beside it.
+        """
+        self.level += 1
+        if self.level > _MAX_NODE_DEPTH:
+            self.problem("the command is nested too deeply to analyse")
+        elif isinstance(item, PlainCommand):  # `command`
+            redirects = item.redirects
+            if redirects is not None:
+                ctx = ctx._replace(redirects=ctx.redirects + redirects)
+                if item.stdin_file:
+                    ctx = ctx._replace(stdin="file", stdin_text=None, piped_from=())
+            words = item.words
+            if ctx.extra_args:
+                words = (*words, *ctx.extra_args)
+                ctx = ctx._replace(extra_args=())
+            self.emit(words, ctx, ())
+        elif isinstance(item, PlainSequence):  # `program`, `list`: the named children in turn
+            for child in item.items:
+                self.plain(child, ctx)
+        elif isinstance(item, PlainPipeline):  # `pipeline`
+            self.pipeline(item.stages, ctx, visit=self.plain)
+        else:  # `redirected`: no words hang on these redirects, none is a here-document
+            inner = ctx._replace(redirects=ctx.redirects + item.redirects, extra_args=())
+            if item.stdin_file:
+                inner = inner._replace(stdin="file", stdin_text=None, piped_from=())
+            self.plain(item.body, inner)
+        self.level -= 1
 
     def redirected(self, node: Node, ctx: WalkContext) -> None:
         body = node.child_by_field_name("body")
@@ -515,7 +575,7 @@ class Walk(ArithmeticWalk):
 
     def emit(
         self,
-        words: list[Word],
+        words: Sequence[Word],
         ctx: WalkContext,
         assignments: tuple[tuple[str, str], ...],
         *,
@@ -548,7 +608,8 @@ class Walk(ArithmeticWalk):
                     self.problem("let evaluates a value known only at run time")
         if ctx.function is not None:
             self.calls.setdefault(ctx.function, set()).add(command.program)
-        self.walk_nested(expansion)
+        if expansion.problems or expansion.nested:  # most commands have neither
+            self.walk_nested(expansion)
 
     def carry_out(self, expansion: Expansion) -> None:
         """Record an expanded command, then walk its nested code and commands in order."""
