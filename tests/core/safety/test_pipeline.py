@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tether.core.safety.classify import CallPart
-from tether.core.safety.facts import PathUse
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.core.safety.policy import Action
+from tether.core.safety.sandbox import PathVerdict
 
 MakePipeline = Callable[..., SafetyPipeline]
 
@@ -181,20 +181,46 @@ def test_the_checked_part_keeps_every_field_of_the_classified_part() -> None:
     ]
 
 
-def test_a_path_named_twice_in_a_call_is_looked_up_once(make_pipeline: MakePipeline) -> None:
+def test_a_path_named_twice_in_a_call_is_looked_up_once(
+    make_pipeline: MakePipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pipeline = make_pipeline()
-    probes: list[tuple[str, str | None]] = []
-    pipeline.sandbox.record_probes(probes)
-    pipeline.sandbox.check_uses(
-        [PathUse("src/app.py", "read"), PathUse("src/app.py", "read")],
-        pipeline.sandbox.approved_directories[0],
+    checked: list[str] = []
+    check = pipeline.sandbox.check
+
+    def counted(path: str, base: str, *, file_tool: bool = False) -> PathVerdict:
+        checked.append(path)
+        return check(path, base, file_tool=file_tool)
+
+    monkeypatch.setattr(pipeline.sandbox, "check", counted)
+    assert pipeline.decide("Bash", {"command": "cat src/app.py src/app.py"}).decision is (
+        Action.ALLOW
     )
-    once = len(probes)
-    pipeline.sandbox.check_uses(
-        [PathUse("src/app.py", "read")], pipeline.sandbox.approved_directories[0]
-    )
-    pipeline.sandbox.record_probes(None)
-    assert once == len(probes) - once == 2  # src, then src/app.py
+    assert checked == ["src/app.py"]
+
+
+@pytest.mark.parametrize(
+    ("command", "decision", "layer"),
+    [
+        pytest.param("cat src/*", Action.DENY, "sandbox", id="a-glob-match-escapes"),
+        pytest.param("cat *.md", Action.ALLOW, None, id="a-glob-inside"),
+        pytest.param("cat /etc/*", Action.DENY, "sandbox", id="a-glob-outside"),
+        pytest.param("cd src && cat ../README.md", Action.ALLOW, None, id="relative-after-cd"),
+        pytest.param("cat $X", Action.REQUIRE_APPROVAL, "policy", id="a-path-known-at-run-time"),
+    ],
+)
+def test_every_path_of_a_call_is_checked(
+    make_pipeline: MakePipeline,
+    project_dir: Path,
+    command: str,
+    decision: Action,
+    layer: str | None,
+) -> None:
+    (project_dir / "src" / "escape").symlink_to("/etc/passwd")
+    verdict = make_pipeline().decide("Bash", {"command": command})
+    assert verdict.decision is decision, verdict.reason
+    if layer is not None:
+        assert verdict.layer == layer
 
 
 def test_a_symlink_changed_between_two_calls_changes_the_decision(

@@ -302,8 +302,8 @@ class SafetyPipeline:
         file_tool: bool,
         seen: dict[tuple[str, str, bool], PathVerdict],
     ) -> tuple[list[PathVerdict], list[PathVerdict], str | None]:
-        """The part's paths checked, as `SandboxEnforcer.check_uses` checks them: what it
-        reads, writes or runs; what it lists; and the first path only known at run time.
+        """The part's paths checked against the sandbox (`SandboxEnforcer.check`, `check_glob`):
+        what it reads, writes or runs; what it lists; and the first path only known at run time.
 
         One pass over the paths. The first unknown path is the one a pass over what
         is read and then over what is listed would find: a relative path after a `cd`

@@ -19,12 +19,9 @@ import itertools
 import os
 import posixpath
 import stat
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
-
-from tether.core.safety.facts import PathUse
 
 __all__ = [
     "CLAUDE_PLANS_DIRECTORY",
@@ -32,7 +29,6 @@ __all__ = [
     "UNREADABLE_LINK",
     "PathVerdict",
     "SandboxEnforcer",
-    "SandboxResult",
     "probe",
 ]
 
@@ -71,27 +67,6 @@ class PathVerdict(NamedTuple):
     resolved: str | None
     allowed: bool
     reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SandboxResult:
-    """Every path of a call checked."""
-
-    checked: tuple[PathVerdict, ...] = ()
-    unresolved: tuple[str, ...] = ()
-    """Paths only known at run time (`$OUT`, `$(pwd)/x`): they cannot be checked."""
-
-    @property
-    def violations(self) -> tuple[PathVerdict, ...]:
-        return tuple(verdict for verdict in self.checked if not verdict.allowed)
-
-    @property
-    def allowed(self) -> bool:
-        return not self.violations
-
-    @property
-    def resolved_paths(self) -> tuple[str, ...]:
-        return tuple(v.resolved for v in self.checked if v.resolved is not None and v.allowed)
 
 
 class SandboxEnforcer:
@@ -248,41 +223,6 @@ class SandboxEnforcer:
             False,
             f"{shown} is outside the approved directories ({self._describe()})",
         )
-
-    def check_uses(
-        self,
-        uses: Iterable[PathUse],
-        base: str,
-        *,
-        file_tool: bool = False,
-        bases: Sequence[str] = (),
-        seen: dict[tuple[str, str, bool], PathVerdict] | None = None,
-    ) -> SandboxResult:
-        """Check every path a call uses against `base` and any extra `bases` (after `cd`).
-
-        `seen`: the verdicts already made for this call, by (path, base,
-        file_tool); a path named twice in one call is resolved once (one call
-        is judged on one look at the file system). Globs are expanded each time.
-        """
-        checked: list[PathVerdict] = []
-        unresolved: list[str] = []
-        memo = seen if seen is not None else {}
-        for use in uses:
-            path = use.path
-            if use.dynamic:
-                unresolved.append(path)
-                continue
-            relative = not path.startswith(("/", "~"))
-            for current in (base, *bases) if relative and bases else (base,):
-                if use.glob:
-                    checked.extend(self.check_glob(path, current, file_tool=file_tool))
-                    continue
-                key = (path, current, file_tool)
-                verdict = memo.get(key)
-                if verdict is None:
-                    verdict = memo[key] = self.check(path, current, file_tool=file_tool)
-                checked.append(verdict)
-        return SandboxResult(tuple(checked), tuple(unresolved))
 
     def check_glob(self, pattern: str, base: str, *, file_tool: bool) -> list[PathVerdict]:
         """A glob: its fixed leading directories, and every file it matches now."""
