@@ -104,21 +104,9 @@ def test_a_bad_limit_is_one_line_from_tether(env: dict[str, str], tmp_path: Path
 def test_past_the_limit_the_repl_asks_before_each_call_until_reset(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
     # The fake CLI reports $0.0123 a request: the first one is over this limit.
     env["TETHER_PLUGIN_BUDGET_REQUEST_USD"] = "0.01"
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "tether", "--dir", str(project)],
-        env=env,
-        cwd=str(tmp_path),
-        encoding="utf-8",
-        timeout=TIMEOUT,
-        dimensions=(50, 200),
-    )
-    child.expect("Tether is running")
-    child.expect("› ")
+    child = _spawn(env, tmp_path)
     child.sendline("bash")
     child.expect("pytest ran")  # within budget: the test runner is allowed
     child.expect("› ")

@@ -116,7 +116,9 @@ def test_every_shortcut_gives_the_classification_of_the_full_path(
 
 
 def test_a_part_is_built_with_its_fields_in_order() -> None:
-    # The classifier builds parts positionally: a reordered field would move values.
+    # The classifier builds parts positionally, and the path check rebuilds each part
+    # field by field (`SafetyPipeline._check_paths`): a field added or moved in CallPart
+    # is changed in both places, or this fails.
     names = [name for name in CallPart.__dataclass_fields__]
     assert names == [
         "program",

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tether.core.safety.classify import CallPart
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.core.safety.policy import Action
 from tether.core.safety.sandbox import PathVerdict
@@ -163,22 +161,6 @@ def test_listing_a_secret_shows_only_its_name(
     (project_dir / ".env").write_text("KEY=1\n")
     assert bash(make_pipeline(), "ls -a .*").decision is Action.ALLOW
     assert bash(make_pipeline(), "cat .*").decision is Action.DENY
-
-
-def test_the_checked_part_keeps_every_field_of_the_classified_part() -> None:
-    """The path check rebuilds each part field by field: a field added to CallPart is
-    added there too (`SafetyPipeline._check_paths`), or this fails."""
-    assert [field.name for field in dataclasses.fields(CallPart)] == [
-        "program",
-        "subcommand",
-        "text",
-        "facts",
-        "paths",
-        "resolved",
-        "subshell",
-        "args",
-        "opaque",
-    ]
 
 
 def test_a_path_named_twice_in_a_call_is_looked_up_once(
