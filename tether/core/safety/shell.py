@@ -72,12 +72,15 @@ class ShellParser:
         max_nesting: int = MAX_NESTING,
         max_commands: int = MAX_COMMANDS,
         plain_lane: bool = True,
+        terminated: bool = True,
     ) -> None:
         self._parser = Parser(LANGUAGE)
         self._max_nesting = max_nesting
         self._max_commands = max_commands
         self._plain_lane = plain_lane
         """Off only to compare the lanes: the general walk then reads every tree."""
+        self._terminated = terminated
+        """Off only to compare the parses: every text is then parsed as given (`Walk._parse`)."""
 
     def parse(self, command: str) -> ShellScript:
         """Every simple command `command` would run, and what could not be understood.
@@ -85,7 +88,11 @@ class ShellParser:
         Never raises for any string: what cannot be parsed is reported in `problems`.
         """
         walk = Walk(
-            self._parser, self._max_nesting, self._max_commands, plain_lane=self._plain_lane
+            self._parser,
+            self._max_nesting,
+            self._max_commands,
+            plain_lane=self._plain_lane,
+            terminated=self._terminated,
         )
         try:
             walk.script(command, _TOP_LEVEL)
