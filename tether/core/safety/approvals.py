@@ -31,6 +31,7 @@ from tether.exceptions import ApprovalTimeoutError, AuditError
 from tether.log import get_logger
 
 __all__ = [
+    "NOBODY_TO_ASK",
     "ApprovalCoordinator",
     "ApprovalOutcome",
     "ApprovalRequester",
@@ -43,6 +44,9 @@ __all__ = [
 logger = get_logger(__name__)
 
 _REMEMBERED = 512
+
+NOBODY_TO_ASK = "nobody can be asked to approve it (no chat is connected)"
+"""Why a request is refused when no connector can ask (`ApprovalResult.reason`)."""
 _CLOSE_TIMEOUT = 5.0
 
 
@@ -307,16 +311,17 @@ class ApprovalCoordinator:
         preview: ApprovalPreview | None = None,
         prompt: AgentPrompt | None = None,
     ) -> ApprovalResult:
-        approval_id = self._unique_id()
         requester = self._requester
         if requester is None:
-            return await self._finish_unasked(
-                approval_id,
-                session_id,
-                chat_id,
-                tool_name,
-                "nobody can be asked to approve it (no chat is connected)",
+            return ApprovalResult(
+                approval_id=await self._refuse_unasked(session_id, chat_id, tool_name),
+                outcome=ApprovalOutcome.UNAVAILABLE,
+                user_id=None,
+                reason=NOBODY_TO_ASK,
+                answers=None,
+                next_mode=None,
             )
+        approval_id = self._unique_id()
         loop = asyncio.get_running_loop()
         entry = _Pending(
             approval_id=approval_id,
@@ -701,20 +706,71 @@ class ApprovalCoordinator:
             tool_name=entry.tool_name if entry else None,
         )
 
-    async def _finish_unasked(
-        self, approval_id: str, session_id: str, chat_id: ChatId, tool_name: str, reason: str
-    ) -> ApprovalResult:
-        loop = asyncio.get_running_loop()
-        entry = _Pending(
-            approval_id=approval_id,
-            chat_id=chat_id,
-            session_id=session_id,
-            tool_name=tool_name,
-            description="",
-            owner=None,
-            future=loop.create_future(),
+    async def refuse_unasked(self, *, session_id: str, chat_id: ChatId, tool_name: str) -> str:
+        """Refuse a request while no chat is connected; returns its approval id.
+
+        What `request` does for it (the same `approval` entry, `approval.resolved`
+        event and log line; outcome UNAVAILABLE, reason `NOBODY_TO_ASK`), without
+        what waiting for an answer needs: nothing is kept pending, and no future,
+        timer or result model is made. The caller has checked `can_ask` with
+        nothing awaited since; a chat connected meanwhile is a caller's error,
+        raised, never a request silently refused.
+        """
+        if self._requester is not None:
+            raise RuntimeError("refuse_unasked called while a chat can be asked")
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            return await self._refuse_unasked(session_id, chat_id, tool_name)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
+
+    async def _refuse_unasked(self, session_id: str, chat_id: ChatId, tool_name: str) -> str:
+        """Record a request refused because nobody can be asked; returns its id.
+
+        `_finish` for that outcome, spelled out: it has no person, prompt,
+        message to close or note.
+        """
+        approval_id = self._unique_id()
+        outcome = ApprovalOutcome.UNAVAILABLE
+        self._remember(approval_id, outcome)
+        try:
+            await self._audit.log_now(
+                "approval",
+                {
+                    "session_id": session_id,
+                    "tool_name": tool_name,
+                    "approved": False,
+                    "user_id": None,
+                    "approval_id": approval_id,
+                    "chat_id": chat_id,
+                    "outcome": outcome.value,
+                },
+            )
+        except AuditError as error:
+            logger.error("approval_not_logged", approval_id=approval_id, error=str(error))
+        if self._bus.listened(APPROVAL_RESOLVED):  # an event nobody hears is not built
+            await self._bus.emit(
+                Event(
+                    name=APPROVAL_RESOLVED,
+                    data={
+                        "approval_id": approval_id,
+                        "session_id": session_id,
+                        "chat_id": chat_id,
+                        "tool_name": tool_name,
+                        "approved": False,
+                        "outcome": outcome.value,
+                        "user_id": None,
+                        "reason": NOBODY_TO_ASK,
+                    },
+                )
+            )
+        logger.info(
+            "approval_settled", approval_id=approval_id, tool_name=tool_name, outcome=outcome.value
         )
-        return await self._finish(entry, ApprovalOutcome.UNAVAILABLE, None, reason)
+        return approval_id
 
     async def _finish(
         self,

@@ -42,6 +42,7 @@ __all__ = [
     "AuditLogger",
     "JSONText",
     "encode_entry",
+    "fields_text",
     "json_string",
     "read_audit_log",
     "truncate_strings",
@@ -290,12 +291,26 @@ def _tool_attempt_text(
     )
     if session is None or tool is None or call is None or summary is None or verdict is None:
         return None
-    text = (
+    tail = fields_text(extra)
+    if tail is None:
+        return None
+    return (
         f'{{"timestamp": "{timestamp}", "event_type": "tool_attempt", "session_id": {session}, '
         f'"tool_name": {tool}, "tool_input": {call}, "classification": {summary}, '
-        f'"decision": {verdict}'
+        f'"decision": {verdict}{tail}}}'
     )
-    for key, value in extra.items():
+
+
+def fields_text(fields: Mapping[str, Any]) -> JSONText | None:
+    """Fields as an entry writes them after others: `, "key": value` for each, in order.
+
+    None when a value needs the careful path (see `_field_text`). The gate writes
+    the fields every call of a session ends with (its directory, the approved
+    directories) once with this, and hands the text to `write_tool_attempt`.
+    """
+    limit = MAX_STRING_LENGTH
+    text = ""
+    for key, value in fields.items():
         kind = type(value)
         if kind is JSONText and len(value) <= limit:
             value_text: str | None = value
@@ -306,7 +321,7 @@ def _tool_attempt_text(
             if value_text is None:
                 return None
         text += f", {_KEYS.get(key) or json_string(key)}: {value_text}"
-    return text + "}"
+    return JSONText(text)
 
 
 def _jsonable(value: Any) -> Any:
@@ -491,6 +506,61 @@ class AuditLogger:
             **extra,
         }
         return await self._log("tool_attempt", fields, checkpoint=not in_place)
+
+    def write_tool_attempt(
+        self,
+        session_id: str,
+        tool_name: str,
+        tool_input: Any,
+        classification: Any,
+        decision: Any,
+        tail: JSONText,
+    ) -> int | None:
+        """`log_tool_attempt(..., in_place=True)` in one pass, for the gate; returns the `seq`.
+
+        `tail` is the entry's last fields as `fields_text` writes them (the same
+        for every call a session makes, so the gate writes them once). The line
+        is the one `log_tool_attempt` writes, built with its `seq` at once and
+        handed to the OS here. None, and nothing written, when the entry cannot be
+        written in place (see `log_now`) or a value needs the careful path: the
+        caller then logs it with `log_tool_attempt`.
+
+        Raises:
+            AuditError: the entry could not be written.
+        """
+        if self._fd is None or self._fsync or self._closed:
+            return None
+        writer = self._writer
+        if writer is not None and not writer.done():
+            return None
+        limit = MAX_STRING_LENGTH
+        if type(session_id) is not str or len(session_id) > limit:
+            return None
+        if type(tool_name) is not str or len(tool_name) > limit:
+            return None
+        call = _field_text(tool_input)
+        summary = (
+            classification
+            if type(classification) is JSONText and len(classification) <= limit
+            else _field_text(classification)
+        )
+        verdict = (
+            decision
+            if type(decision) is JSONText and len(decision) <= limit
+            else _field_text(decision)
+        )
+        if call is None or summary is None or verdict is None:
+            return None
+        sequence = self._sequence + 1
+        text = (
+            f'{{"seq": {sequence}, "timestamp": "{self._stamp()}", "event_type": "tool_attempt", '
+            f'"session_id": {json_string(session_id)}, "tool_name": {json_string(tool_name)}, '
+            f'"tool_input": {call}, "classification": {summary}, "decision": {verdict}{tail}}}\n'
+        )
+        try:
+            return self._write_lines(text, sequence)
+        except OSError as error:
+            raise self._write_error(1, error) from error
 
     async def log_approval(
         self, session_id: str, tool_name: str, approved: bool, user_id: int | str | None
@@ -692,7 +762,6 @@ class AuditLogger:
 
     def _write_batch(self, records: list[str]) -> int:
         """Write encoded entries (`encode_entry`), each given the next `seq` as its first field."""
-        assert self._fd is not None
         sequence = self._sequence
         # `{"seq": N, ` then the entry's own fields: what json.dumps writes for
         # {"seq": N, **entry}, without encoding the entry a second time.
@@ -705,22 +774,28 @@ class AuditLogger:
                 sequence += 1
                 lines.append(f'{{"seq": {sequence}, {record[1:]}')
             text = "\n".join(lines) + "\n"
+        return self._write_lines(text, sequence)
+
+    def _write_lines(self, text: str, sequence: int) -> int:
+        """Write whole lines ending with entry `sequence`; returns it."""
+        fd = self._fd
+        assert fd is not None
         if self._needs_newline:
             text = "\n" + text
         data = text.encode("utf-8", "backslashreplace")
         written = 0
         try:
-            written = os.write(self._fd, data)
+            written = os.write(fd, data)
             if written != len(data):
                 raise OSError(28, "short write (disk full?)")
             if self._fsync:
-                os.fsync(self._fd)
+                os.fsync(fd)
         except OSError:
             # Leave only whole lines behind: cut what this batch managed to write
             # (a write that raised wrote nothing; an fsync that failed follows a
             # whole write). The size is asked only now, off the common path.
             try:
-                os.ftruncate(self._fd, os.fstat(self._fd).st_size - written)
+                os.ftruncate(fd, os.fstat(fd).st_size - written)
             except OSError:
                 self._needs_newline = True
             raise

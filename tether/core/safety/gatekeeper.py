@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Mapping
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,8 @@ from tether.core.events import (
     Event,
     EventBus,
 )
-from tether.core.safety.approvals import ApprovalCoordinator
-from tether.core.safety.audit import AuditLogger, JSONText, json_string
+from tether.core.safety.approvals import NOBODY_TO_ASK, ApprovalCoordinator
+from tether.core.safety.audit import AuditLogger, JSONText, fields_text, json_string
 from tether.core.safety.classify import CallPart
 from tether.core.safety.facts import NEVER_AUTO_ALLOWED, RiskLevel
 from tether.core.safety.gate_hooks import GateCall, GateReviewer
@@ -108,8 +109,11 @@ class ToolGatekeeper:
         self._learned = learned if learned is not None else LearnedRules()
         self._offers: OrderedDict[str, tuple[ChatId, tuple[ScopeOffer, ...]]] = OrderedDict()
         self._by_verdict: dict[int, _Derived] = {}
-        self._approved: tuple[str, ...] | None = None
-        self._approved_json = JSONText("[]")
+        # The fields every entry of a session ends with (its directory, the approved
+        # directories, whether the input was cut), written as JSON once per directory:
+        # for (cwd, approved directories), the text without and with the cut.
+        self._tail_of: tuple[object, object] = (None, None)
+        self._tails: tuple[JSONText | None, JSONText | None] = (None, None)
 
     @property
     def pipeline(self) -> SafetyPipeline:
@@ -245,7 +249,32 @@ class ToolGatekeeper:
                 final = derived.final
                 assert final is not None  # built for every verdict that does not ask
                 decision = await self._record(
-                    final, derived, name, logged_input, session_id, cwd, truncated
+                    final,
+                    derived.summary,
+                    derived.fields(final),
+                    name,
+                    logged_input,
+                    session_id,
+                    cwd,
+                    truncated,
+                )
+            elif (
+                action is Action.REQUIRE_APPROVAL
+                and not self._approvals.can_ask
+                and name not in INTERACTIVE_TOOLS
+                and (reviewer is None or not reviewer.active)
+                and not (read_only or mode == "plan")
+                and (mode != "edit" or name not in EDIT_MODE_TOOLS)
+                and not self._bus.listened(TOOL_GATED)
+                and not self._learned.may_cover(name)
+            ):
+                # An ask nobody can answer: no hook reviews it, no handler hears
+                # tool.gated, neither plan nor edit mode applies, no learned rule
+                # exists for the tool, and no chat is connected. `_settle` would
+                # refuse it unasked; it is refused here without what only an
+                # answer reads (the directory, the asking parts, the scopes).
+                decision = await self._refuse_unasked(
+                    verdict, name, logged_input, truncated, session_id, chat_id, cwd
                 )
             else:
                 decision = await self._gate(
@@ -348,9 +377,11 @@ class ToolGatekeeper:
                 violation_type="approval",
                 approval="cancelled",
             )
+            derived = self._derived(verdict)
             await self._record(
                 cancelled,
-                self._derived(verdict),
+                derived.summary,
+                derived.fields(cancelled),
                 name,
                 logged_input,
                 session_id,
@@ -358,8 +389,56 @@ class ToolGatekeeper:
                 truncated,
             )
             raise
+        derived = self._derived(verdict)
         return await self._record(
-            decision, self._derived(verdict), name, logged_input, session_id, cwd, truncated
+            decision,
+            derived.summary,
+            derived.fields(decision),
+            name,
+            logged_input,
+            session_id,
+            cwd,
+            truncated,
+        )
+
+    async def _refuse_unasked(
+        self,
+        verdict: Verdict,
+        name: str,
+        logged_input: Any,
+        truncated: bool,
+        session_id: str,
+        chat_id: ChatId,
+        cwd: Path | str | None,
+    ) -> GateDecision:
+        """`_gate` for an ask nobody can answer (see `check`): the same records and
+        decision, built from the verdict and the refusal's approval id alone."""
+        derived = self._derived(verdict)
+        try:
+            approval_id = await self._approvals.refuse_unasked(
+                session_id=session_id, chat_id=chat_id, tool_name=name
+            )
+        except asyncio.CancelledError:
+            cancelled = GateDecision(
+                allowed=False,
+                reason=f"Denied: {verdict.reason} — the request was cancelled.",
+                violation_type="approval",
+                approval="cancelled",
+            )
+            await self._record(
+                cancelled,
+                derived.summary,
+                derived.fields(cancelled),
+                name,
+                logged_input,
+                session_id,
+                cwd,
+                truncated,
+            )
+            raise
+        decision, fields = derived.refused(approval_id)
+        return await self._record(
+            decision, derived.summary, fields, name, logged_input, session_id, cwd, truncated
         )
 
     async def _settle(
@@ -538,7 +617,8 @@ class ToolGatekeeper:
     async def _record(
         self,
         decision: GateDecision,
-        derived: _Derived,
+        summary: JSONText,
+        fields: JSONText | dict[str, Any],
         tool_name: str,
         tool_input: Any,
         session_id: str,
@@ -547,28 +627,36 @@ class ToolGatekeeper:
     ) -> GateDecision:
         """One tool_attempt entry per call; an unrecorded allow becomes a deny.
 
-        `tool_input` is the copy made for the log; `truncated` says whether
-        making it cut anything (replay skips those entries).
+        `summary` and `fields` are the entry's `classification` and `decision`
+        (`_Derived`); `tool_input` is the copy made for the log; `truncated` says
+        whether making it cut anything (replay skips those entries).
         """
         try:
             approved = self._pipeline.sandbox.approved_directories
-            if approved is not self._approved:  # written as JSON once, not on every call
-                self._approved = approved
-                self._approved_json = JSONText(_strings(approved) if approved else "[]")
-            # Written without a turn of the event loop (`log_now` says why that is safe).
-            await self._audit.log_tool_attempt(
-                session_id=session_id,
-                tool_name=tool_name,
-                tool_input=tool_input,
-                classification=derived.summary,
-                decision=(
-                    derived.final_fields if decision is derived.final else derived.fields(decision)
-                ),
-                in_place=True,
-                cwd=str(cwd) if cwd is not None else (approved[0] if approved else None),
-                approved_directories=self._approved_json,
-                input_truncated=truncated,
-            )
+            tail_of = self._tail_of
+            if tail_of[0] is not cwd or tail_of[1] is not approved:
+                self._tails = _tails(cwd, approved)
+                self._tail_of = (cwd, approved)
+            tail = self._tails[truncated]
+            # Written in place, in one pass, when it can be (`write_tool_attempt`);
+            # else as `log_tool_attempt` writes any entry (`log_now` says why
+            # writing without a turn of the event loop is safe).
+            if (
+                tail is None
+                or self._audit.write_tool_attempt(
+                    session_id, tool_name, tool_input, summary, fields, tail
+                )
+                is None
+            ):
+                await self._audit.log_tool_attempt(
+                    session_id=session_id,
+                    tool_name=tool_name,
+                    tool_input=tool_input,
+                    classification=summary,
+                    decision=fields,
+                    in_place=True,
+                    **_tail_fields(cwd, approved, truncated),
+                )
         except Exception as error:  # noqa: BLE001 - an unrecorded decision must not allow
             logger.error("tool_attempt_not_logged", tool_name=tool_name, error=repr(error))
             if decision.allowed:
@@ -687,15 +775,8 @@ class _Derived:
             _strings(risk_facts) if risk_facts else "[]"
         )
         if classification is not None:
-            parts = ", ".join(
-                [
-                    f'{{"command": {json_string(part.text)}, "facts": '
-                    + (_strings(sorted({fact.kind for fact in part.facts})) if part.facts else "[]")
-                    + "}"
-                    for part in classification.parts[:20]
-                ]
-            )
-            text += f', "kind": {_ENCODED[classification.kind]}, "parts": [{parts}]'
+            kind = _ENCODED[classification.kind]
+            text += f', "kind": {kind}, "parts": [{_parts(classification.parts)}]'
         if problems:
             text += f', "problems": {_strings([p.message for p in problems[:5]])}'
         self.summary = JSONText(text + "}")
@@ -735,8 +816,47 @@ class _Derived:
             '"approval": null, "approval_id": null, "learned_rules": []}'
         )
 
-    def fields(self, decision: GateDecision) -> dict[str, Any]:
+    def refused(self, approval_id: str) -> tuple[GateDecision, JSONText | dict[str, Any]]:
+        """The decision refusing an ask nobody can answer, and its `decision` audit field.
+
+        What `_settle` builds for it (through `GateDecision(...)` and `fields`),
+        built from values already of their types (`_gate_decision`); a test
+        holds the two equal.
+        """
+        verdict = self.verdict
+        reason = f"Denied: {verdict.reason} — {NOBODY_TO_ASK}."
+        values = {
+            "allowed": False,
+            "reason": reason,
+            "updated_input": None,
+            "classification": verdict.classification,
+            "decision": verdict.decision._value_,
+            "layer": verdict.layer._value_,
+            "rule": verdict.rule,
+            "risk_level": verdict.risk_level._value_,
+            "risk_facts": verdict.risk_facts,
+            "violation_type": "approval",
+            "approval": "unavailable",
+            "approval_id": approval_id,
+            "next_mode": None,
+            "learned_rules": (),
+        }
+        decision = _gate_decision(values, _REFUSED_FIELDS)
+        if type(approval_id) is not str:  # an id factory's odd id: encoded by the log
+            return decision, self.fields(decision)
+        rule = verdict.rule
+        return decision, JSONText(
+            f'{{"allowed": false, "decision": {_ENCODED[verdict.decision]}, '
+            f'"layer": {_ENCODED[verdict.layer]}, '
+            f'"rule": {json_string(rule) if rule is not None else "null"}, '
+            f'"reason": {json_string(reason)}, "approval": "unavailable", '
+            f'"approval_id": {json_string(approval_id)}, "learned_rules": []}}'
+        )
+
+    def fields(self, decision: GateDecision) -> JSONText | dict[str, Any]:
         """The `decision` field of the call's `tool_attempt` entry for `decision`."""
+        if decision is self.final and self.final_fields is not None:
+            return self.final_fields
         verdict = self.verdict
         return {
             "allowed": decision.allowed,
@@ -763,11 +883,59 @@ def _strings(values: tuple[str, ...] | list[str]) -> str:
     return f"[{', '.join(map(json_string, values))}]"
 
 
+_text_of = attrgetter("text")
+_facts_of = attrgetter("facts")
+# Between two parts without facts: the end of one and the start of the next.
+_FACTLESS_JOINT = ', "facts": []}, {"command": '
+
+
+def _parts(parts: tuple[CallPart, ...]) -> str:
+    """The summary's `parts` (up to 20) as JSON, without the brackets."""
+    parts = parts[:20]
+    if not parts:
+        return ""
+    if not any(map(_facts_of, parts)):
+        # The common case, in one join: every part is `{"command": ..., "facts": []}`.
+        texts = _FACTLESS_JOINT.join(map(json_string, map(_text_of, parts)))
+        return f'{{"command": {texts}, "facts": []}}'
+    return ", ".join(
+        [
+            f'{{"command": {json_string(part.text)}, "facts": '
+            + (_strings(sorted({fact.kind for fact in part.facts})) if part.facts else "[]")
+            + "}"
+            for part in parts
+        ]
+    )
+
+
+def _tail_fields(
+    cwd: Path | str | None, approved: tuple[str, ...], truncated: bool
+) -> dict[str, Any]:
+    """The fields every tool_attempt entry ends with, in their order."""
+    return {
+        "cwd": str(cwd) if cwd is not None else (approved[0] if approved else None),
+        "approved_directories": JSONText(_strings(approved) if approved else "[]"),
+        "input_truncated": truncated,
+    }
+
+
+def _tails(
+    cwd: Path | str | None, approved: tuple[str, ...]
+) -> tuple[JSONText | None, JSONText | None]:
+    """The entry's last fields as JSON text (`fields_text`), for an input kept whole and
+    for one cut; None where a value needs the log's careful path."""
+    return (
+        fields_text(_tail_fields(cwd, approved, False)),
+        fields_text(_tail_fields(cwd, approved, True)),
+    )
+
+
 _ALLOW_FIELDS = frozenset(
     {"allowed", "reason", "classification", "decision", "layer", "rule", "risk_level"}
     | {"risk_facts"}
 )
 _DENY_FIELDS = _ALLOW_FIELDS | {"violation_type"}
+_REFUSED_FIELDS = _DENY_FIELDS | {"approval", "approval_id"}
 _new_object = object.__new__
 _set_attribute = object.__setattr__
 

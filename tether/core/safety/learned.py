@@ -284,6 +284,7 @@ class LearnedRules:
         self._lock = threading.Lock()
         self._rules: list[LearnedRule] = store.load() if store is not None else []
         self._index: dict[tuple[str, str], _Bucket] = {}
+        self._tools: frozenset[str] = frozenset()
         self._reindex()
 
     @property
@@ -360,6 +361,12 @@ class LearnedRules:
             self._reindex()
             return before - len(self._rules)
 
+    def may_cover(self, tool_name: str) -> bool:
+        """Whether a rule of `tool_name` exists, in any directory or chat: without one,
+        `covering` finds nothing for its calls, and the gate does not look (nor
+        resolve the directory it would look in)."""
+        return tool_name in self._tools
+
     def covering(
         self,
         classification: Classification,
@@ -408,6 +415,7 @@ class LearnedRules:
             else:
                 bucket.others.append(rule)
         self._index = index
+        self._tools = frozenset(tool for _, tool in index)
 
     def record_use(self, rules: Sequence[LearnedRule]) -> None:
         """Count a use of each rule (kept in the file for remembered rules, best effort)."""
