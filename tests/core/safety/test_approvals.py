@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import re
+import secrets
 from pathlib import Path
 
 import pytest
@@ -349,3 +352,38 @@ class TestRejectWithReason:
         assert await approvals.take_reason(43, 7, "other chat") is None
         assert await approvals.take_reason(42, 7, "no") is not None
         assert (await task).outcome is ApprovalOutcome.REJECTED
+
+
+# -- approval ids ------------------------------------------------------------------
+
+
+def test_default_ids_are_what_token_urlsafe_makes_and_never_repeat() -> None:
+    from tether.core.safety import approvals as approvals_module
+
+    ids = approvals_module._RandomIds()
+    drawn = [ids() for _ in range(approvals_module._IDS_PER_DRAW * 3 + 5)]  # across draws
+    assert len(set(drawn)) == len(drawn)
+    for approval_id in drawn:
+        assert len(approval_id) == len(secrets.token_urlsafe(6)) == 8
+        assert re.fullmatch(r"[A-Za-z0-9_-]{8}", approval_id)
+        assert len(base64.urlsafe_b64decode(approval_id)) == 6
+    ids.discard()
+    assert ids() not in drawn
+
+
+async def test_settled_ids_are_remembered_up_to_the_bound_oldest_forgotten_first(
+    event_bus: EventBus, audit_logger: AuditLogger
+) -> None:
+    from tether.core.safety import approvals as approvals_module
+
+    coordinator = ApprovalCoordinator(event_bus=event_bus, audit_logger=audit_logger)
+    bound = approvals_module._REMEMBERED
+    first = [
+        await coordinator.refuse_unasked(session_id="s", chat_id=1, tool_name="Bash")
+        for _ in range(bound + 3)
+    ]
+    settled = coordinator._settled
+    assert len(settled) == bound
+    assert list(settled) == first[3:]
+    assert set(settled.values()) == {"unavailable"}
+    await audit_logger.close()

@@ -187,3 +187,31 @@ async def test_an_unasked_request_builds_no_description_and_offers_no_scopes(
         assert gate.scope_offers("fixed-id") == ()
     attempt = [e for e in read_audit_log(audit.path) if e["event_type"] == "tool_attempt"]
     assert attempt[0]["decision"]["approval_id"] == "fixed-id"
+
+
+async def test_the_gate_keeps_what_it_derived_only_while_the_verdict_lives(
+    make_pipeline: MakePipeline, event_bus: EventBus, tmp_path: Path
+) -> None:
+    """A reused verdict is derived once; one the pipeline lets go of is freed then,
+    with what was derived from it, not held until the gate evicts it."""
+    import gc
+    import weakref
+
+    audit = AuditLogger(tmp_path / "audit.jsonl")
+    approvals = ApprovalCoordinator(event_bus=event_bus, audit_logger=audit)
+    pipeline = make_pipeline()
+    gate = ToolGatekeeper(pipeline, approvals, event_bus, audit)
+    verdict = pipeline.decide("Bash", {"command": "git status"})
+    derived = gate._derived(verdict)
+    assert gate._derived(verdict) is derived
+    gone = weakref.ref(verdict)
+    pipeline.clear_caches()
+    del verdict
+    gc.collect()
+    assert gone() is None
+    assert gate._by_verdict == {}
+    await gate.check("Bash", {"command": "git status"}, "s1", 42)
+    pipeline.clear_caches()
+    gc.collect()
+    assert gate._by_verdict == {}
+    await audit.close()

@@ -12,9 +12,9 @@ audit log and announced as `approval.resolved`; only "approved" lets the call ru
 from __future__ import annotations
 
 import asyncio
-import secrets
+import base64
+import os
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -189,8 +189,40 @@ def _extras(entry: _Pending, approved: bool) -> dict[str, Any]:
     return extras
 
 
-def _new_id() -> str:
-    return secrets.token_urlsafe(6)
+_IDS_PER_DRAW = 256
+
+
+class _RandomIds:
+    """Approval ids as `secrets.token_urlsafe(6)` makes them, drawn 256 at a time.
+
+    Six random bytes are eight URL-safe base64 characters without padding, so
+    the encoding of 6 x 256 bytes, cut every eight characters, is the ids that
+    encoding each six would give: one `os.urandom` per 256 requests, not one each.
+    A forked child draws afresh (`os.register_at_fork`): it never repeats its parent's.
+    """
+
+    __slots__ = ("_next", "_text")
+
+    def __init__(self) -> None:
+        self._text = ""
+        self._next = 0
+
+    def __call__(self) -> str:
+        start = self._next
+        if start >= len(self._text):
+            self._text = base64.urlsafe_b64encode(os.urandom(6 * _IDS_PER_DRAW)).decode("ascii")
+            start = 0
+        self._next = start + 8
+        return self._text[start : start + 8]
+
+    def discard(self) -> None:
+        """Forget the ids drawn and not handed out."""
+        self._text = ""
+        self._next = 0
+
+
+_new_id = _RandomIds()
+os.register_at_fork(after_in_child=_new_id.discard)
 
 
 class ApprovalCoordinator:
@@ -222,7 +254,7 @@ class ApprovalCoordinator:
         self._timeout = timeout_seconds
         self._new_id = id_factory
         self._pending: dict[str, _Pending] = {}
-        self._settled: OrderedDict[str, str] = OrderedDict()
+        self._settled: dict[str, str] = {}  # oldest first
         # Per chat, the requests whose rejection waits for the person's reason.
         self._reasons: dict[ChatId, list[str]] = {}
         self._stopping = False
@@ -865,9 +897,10 @@ class ApprovalCoordinator:
             )
 
     def _remember(self, approval_id: str, outcome: ApprovalOutcome) -> None:
-        self._settled[approval_id] = outcome.value
-        while len(self._settled) > _REMEMBERED:
-            self._settled.popitem(last=False)
+        settled = self._settled
+        settled[approval_id] = outcome.value
+        if len(settled) > _REMEMBERED:
+            del settled[next(iter(settled))]  # the oldest (dicts keep their order)
 
     def _unique_id(self) -> str:
         for _ in range(16):

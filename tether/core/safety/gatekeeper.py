@@ -22,6 +22,7 @@ mode is stored once, in the session; the gate derives what it approves from it.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from operator import attrgetter
@@ -674,15 +675,24 @@ class ToolGatekeeper:
 
         The pipeline hands back the same verdict object for a repeated identical
         call (see `decision_cache`); its summary and its allow or deny are then the
-        same too, and are built once.
+        same too, and are built once. Kept only while the verdict lives: the gate
+        holds it weakly, so a verdict the pipeline lets go of is freed then, with
+        what was derived from it, not on some later call that evicts it here.
         """
-        kept = self._by_verdict.get(id(verdict))
-        if kept is not None and kept.verdict is verdict:
-            return kept
-        # The verdict is held beside what was derived, so its id cannot be reused.
-        derived = _Derived(verdict)
         by_verdict = self._by_verdict
-        by_verdict[id(verdict)] = derived
+        key = id(verdict)
+        kept = by_verdict.get(key)
+        if kept is not None and kept.verdict() is verdict:
+            return kept
+
+        def forget(ref: weakref.ref[Verdict]) -> None:
+            # Called as the verdict is freed, before its id can be reused.
+            kept = by_verdict.get(key)
+            if kept is not None and kept.verdict is ref:
+                del by_verdict[key]
+
+        derived = _Derived(verdict, weakref.ref(verdict, forget))
+        by_verdict[key] = derived
         if len(by_verdict) > _DERIVED_KEPT:
             del by_verdict[next(iter(by_verdict))]  # the oldest (dicts keep their order)
         return derived
@@ -763,8 +773,9 @@ class _Derived:
 
     __slots__ = ("final", "final_fields", "summary", "verdict")
 
-    def __init__(self, verdict: Verdict) -> None:
-        self.verdict = verdict
+    def __init__(self, verdict: Verdict, ref: weakref.ref[Verdict] | None = None) -> None:
+        # Weakly: `fields` and `refused` are called while the caller holds the verdict.
+        self.verdict = ref if ref is not None else weakref.ref(verdict)
         # Each field read once: a pydantic model's attribute goes through its `__getattr__` hook.
         action = verdict.decision
         classification = verdict.classification
@@ -823,7 +834,8 @@ class _Derived:
         built from values already of their types (`_gate_decision`); a test
         holds the two equal.
         """
-        verdict = self.verdict
+        verdict = self.verdict()
+        assert verdict is not None  # the caller holds it
         reason = f"Denied: {verdict.reason} — {NOBODY_TO_ASK}."
         values = {
             "allowed": False,
@@ -857,7 +869,8 @@ class _Derived:
         """The `decision` field of the call's `tool_attempt` entry for `decision`."""
         if decision is self.final and self.final_fields is not None:
             return self.final_fields
-        verdict = self.verdict
+        verdict = self.verdict()
+        assert verdict is not None  # the caller holds it
         return {
             "allowed": decision.allowed,
             "decision": verdict.decision._value_,
