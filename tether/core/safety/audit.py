@@ -625,7 +625,13 @@ class AuditLogger:
         """Encode and write one entry now (when `_writes_in_place`); returns its `seq`."""
         # One small write to the OS page cache takes microseconds: doing it
         # here spares the thread hand-off (~100 µs) on the gate's path.
-        return self._write_text(encode_entry(self._stamp(), event_type, fields))
+        record = encode_entry(self._stamp(), event_type, fields)
+        sequence = self._sequence + 1
+        try:
+            # What `_write_batch` writes for this one record.
+            return self._write_lines(f'{{"seq": {sequence}, {record[1:]}\n', sequence)
+        except OSError as error:
+            raise self._write_error(1, error) from error
 
     def _write_text(self, record: str) -> int:
         """Write one encoded entry now; returns its `seq`."""
