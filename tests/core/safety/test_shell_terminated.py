@@ -6,7 +6,7 @@ it tens of microseconds per stage). Both parses run over every command of the
 adversarial corpus, spellings at the edges (a backslash or a here-document at the
 end, errors, nested code) and generated lines; every field of the script must be
 the same. The one difference allowed is tree-sitter's own: it reports an error at
-the end of some lines ending in an escaped blank (`echo a\\ `), which the shell
+the end of some lines ending in an escaped blank (`}\\ `), which the shell
 reads as a word. There the parse as given must have reported the error, the
 terminated parse must report none, and the line must hold an escaped blank (bash
 accepts the spellings named here).
