@@ -80,17 +80,23 @@ class _Gates:
             self.gates.append(ToolGatekeeper(pipeline, approvals, bus, audit))
         short, careful = self.gates
         short_refuse = short.approvals.refuse_unasked
+        short_refusal = short.approvals.refusal
 
         async def counted(**kwargs: Any) -> str:
             self.refused += 1
             return await short_refuse(**kwargs)
 
+        def counted_refusal(**kwargs: Any) -> tuple[str, dict[str, Any]]:
+            self.refused += 1
+            return short_refusal(**kwargs)
+
         # The careful gate: a learned rule "may" exist (so it takes `_settle`, which
         # finds none), and its log writes every entry as `log_tool_attempt` does.
         careful.learned.may_cover = lambda tool_name: True  # type: ignore[method-assign]
         careful_log = self.logs[1]
-        careful_log.write_tool_attempt = lambda *args: None  # type: ignore[method-assign]
+        careful_log.write_tool_attempt = lambda *args, **kwargs: None  # type: ignore[method-assign]
         short.approvals.refuse_unasked = counted  # type: ignore[method-assign]
+        short.approvals.refusal = counted_refusal  # type: ignore[method-assign]
 
     async def check(self, tool: str, tool_input: Any, **kwargs: Any) -> list[GateDecision]:
         decisions = []
@@ -267,3 +273,63 @@ async def test_refusing_unasked_while_a_chat_can_be_asked_is_an_error(
 
 def test_a_fresh_set_of_learned_rules_covers_no_tool() -> None:
     assert not LearnedRules().may_cover("Bash")
+
+
+@pytest.fixture
+def full_disk_log() -> AuditLogger:
+    """An audit log every write to which fails (ENOSPC), as on a full disk."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    return AuditLogger("/dev/full")
+
+
+@pytest.mark.parametrize("listened", [False, True], ids=["one-write", "entry-by-entry"])
+async def test_a_refusal_that_cannot_be_written_is_still_a_deny(
+    make_pipeline: Any, full_disk_log: AuditLogger, listened: bool
+) -> None:
+    """On a full disk neither entry is written; the call is denied as nobody was asked."""
+    bus = EventBus(handler_timeout=1.0)
+    heard: list[Event] = []
+
+    async def hear(event: Event) -> None:
+        heard.append(event)
+
+    if listened:
+        bus.subscribe(APPROVAL_RESOLVED, hear)
+    audit = full_disk_log
+    approvals = ApprovalCoordinator(event_bus=bus, audit_logger=audit, id_factory=lambda: "x")
+    gate = ToolGatekeeper(make_pipeline(), approvals, bus, audit)
+    await audit.open()
+    decision = await gate.check("Bash", {"command": "npm install a"}, "s1", 42)
+    assert (decision.allowed, decision.approval, decision.approval_id) == (
+        False,
+        "unavailable",
+        "x",
+    )
+    assert decision.reason is not None and decision.reason.endswith(NOBODY_TO_ASK + ".")
+    assert len(heard) == (1 if listened else 0)
+    await audit.close()
+
+
+async def test_both_entries_of_a_refusal_are_one_write(make_pipeline: Any, tmp_path: Path) -> None:
+    """The approval entry and the call's own reach the file together, in seq order."""
+    bus = EventBus(handler_timeout=1.0)
+    audit = AuditLogger(tmp_path / "audit.jsonl")
+    approvals = ApprovalCoordinator(event_bus=bus, audit_logger=audit, id_factory=lambda: "x")
+    gate = ToolGatekeeper(make_pipeline(), approvals, bus, audit)
+    await audit.open()
+    writes: list[bytes] = []
+    real_write = audit._write_lines
+
+    def counted(text: str, sequence: int) -> int:
+        writes.append(text.encode())
+        return real_write(text, sequence)
+
+    audit._write_lines = counted  # type: ignore[method-assign]
+    await gate.check("Bash", {"command": "npm install a"}, "s1", 42)
+    await audit.close()
+    (written,) = writes
+    approval, attempt = (json.loads(line) for line in written.splitlines())
+    assert (approval["seq"], approval["event_type"]) == (1, "approval")
+    assert (attempt["seq"], attempt["event_type"]) == (2, "tool_attempt")
+    assert attempt["decision"]["approval_id"] == approval["approval_id"] == "x"

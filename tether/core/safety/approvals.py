@@ -765,23 +765,60 @@ class ApprovalCoordinator:
         `_finish` for that outcome, spelled out: it has no person, prompt,
         message to close or note.
         """
+        approval_id, fields = self._refusal(session_id, chat_id, tool_name)
+        error = None
+        try:
+            await self._audit.log_now("approval", fields)
+        except AuditError as failure:
+            error = failure
+        await self.refused(
+            approval_id, session_id=session_id, chat_id=chat_id, tool_name=tool_name, error=error
+        )
+        return approval_id
+
+    def refusal(
+        self, *, session_id: str, chat_id: ChatId, tool_name: str
+    ) -> tuple[str, dict[str, Any]]:
+        """`refuse_unasked` for a caller that writes the `approval` entry itself, with
+        its own entry after it in one write: the approval id (drawn, and remembered
+        as settled) and the entry's fields.
+
+        The caller writes them, then calls `refused` with nothing awaited between
+        (as `refuse_unasked`, raises when a chat can be asked).
+        """
+        if self._requester is not None:
+            raise RuntimeError("refusal called while a chat can be asked")
+        return self._refusal(session_id, chat_id, tool_name)
+
+    def _refusal(
+        self, session_id: str, chat_id: ChatId, tool_name: str
+    ) -> tuple[str, dict[str, Any]]:
         approval_id = self._unique_id()
         outcome = ApprovalOutcome.UNAVAILABLE
         self._remember(approval_id, outcome)
-        try:
-            await self._audit.log_now(
-                "approval",
-                {
-                    "session_id": session_id,
-                    "tool_name": tool_name,
-                    "approved": False,
-                    "user_id": None,
-                    "approval_id": approval_id,
-                    "chat_id": chat_id,
-                    "outcome": outcome.value,
-                },
-            )
-        except AuditError as error:
+        return approval_id, {
+            "session_id": session_id,
+            "tool_name": tool_name,
+            "approved": False,
+            "user_id": None,
+            "approval_id": approval_id,
+            "chat_id": chat_id,
+            "outcome": outcome.value,
+        }
+
+    async def refused(
+        self,
+        approval_id: str,
+        *,
+        session_id: str,
+        chat_id: ChatId,
+        tool_name: str,
+        error: AuditError | None = None,
+    ) -> None:
+        """The rest of a refusal once its entry is written (`error`: it could not be):
+        the `approval.resolved` event, when heard, and the log line."""
+        outcome = ApprovalOutcome.UNAVAILABLE
+        if error is not None:
             logger.error("approval_not_logged", approval_id=approval_id, error=str(error))
         if self._bus.listened(APPROVAL_RESOLVED):  # an event nobody hears is not built
             await self._bus.emit(
@@ -802,7 +839,6 @@ class ApprovalCoordinator:
         logger.info(
             "approval_settled", approval_id=approval_id, tool_name=tool_name, outcome=outcome.value
         )
-        return approval_id
 
     async def _finish(
         self,

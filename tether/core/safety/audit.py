@@ -515,23 +515,25 @@ class AuditLogger:
         classification: Any,
         decision: Any,
         tail: JSONText,
+        *,
+        first: tuple[str, Mapping[str, Any]] | None = None,
     ) -> int | None:
         """`log_tool_attempt(..., in_place=True)` in one pass, for the gate; returns the `seq`.
 
         `tail` is the entry's last fields as `fields_text` writes them (the same
         for every call a session makes, so the gate writes them once). The line
         is the one `log_tool_attempt` writes, built with its `seq` at once and
-        handed to the OS here. None, and nothing written, when the entry cannot be
-        written in place (see `log_now`) or a value needs the careful path: the
-        caller then logs it with `log_tool_attempt`.
+        handed to the OS here. `first` (an event type and its fields) is an entry
+        `log_now` would write just before, written with it in the same write: the
+        gate's refusal of an ask nobody can answer writes its `approval` entry so.
+        None, and nothing written, when the entries cannot be written in place
+        (see `log_now`) or a value needs the careful path: the caller then logs
+        them one by one.
 
         Raises:
-            AuditError: the entry could not be written.
+            AuditError: the entries could not be written (neither is in the file).
         """
-        if self._fd is None or self._fsync or self._closed:
-            return None
-        writer = self._writer
-        if writer is not None and not writer.done():
+        if not self._writes_in_place():
             return None
         limit = MAX_STRING_LENGTH
         if type(session_id) is not str or len(session_id) > limit:
@@ -552,8 +554,18 @@ class AuditLogger:
         if call is None or summary is None or verdict is None:
             return None
         sequence = self._sequence + 1
+        timestamp = self._stamp()
+        before = ""
+        if first is not None:
+            event_type, fields = first
+            if not _RESERVED_FIELDS.isdisjoint(fields):
+                return None
+            # What `_write_one` writes for it, then this entry with the next seq.
+            before = f'{{"seq": {sequence}, {encode_entry(timestamp, event_type, fields)[1:]}\n'
+            sequence += 1
         text = (
-            f'{{"seq": {sequence}, "timestamp": "{self._stamp()}", "event_type": "tool_attempt", '
+            f'{before}{{"seq": {sequence}, "timestamp": "{timestamp}", '
+            '"event_type": "tool_attempt", '
             f'"session_id": {json_string(session_id)}, "tool_name": {json_string(tool_name)}, '
             f'"tool_input": {call}, "classification": {summary}, "decision": {verdict}{tail}}}\n'
         )
@@ -612,6 +624,12 @@ class AuditLogger:
                 raise _reserved_error(event_type, fields)
             return self._write_one(event_type, fields)
         return await self._log(event_type, fields, checkpoint=False)
+
+    @property
+    def writes_in_place(self) -> bool:
+        """Whether an entry logged now is written at once, in place: the log is open,
+        no fsync is asked for and no backlog is being written (see `log_now`)."""
+        return self._writes_in_place()
 
     def _writes_in_place(self) -> bool:
         """Whether an entry logged now is written at once, in place, by `_write_one`:

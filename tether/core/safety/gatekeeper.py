@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tether.core.events import (
+    APPROVAL_RESOLVED,
     SAFETY_VIOLATION,
     TOOL_ALLOWED,
     TOOL_DENIED,
@@ -61,7 +62,7 @@ from tether.core.safety.prompts import INTERACTIVE_TOOLS, AgentPrompt, answers_i
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
 from tether.core.safety.tools import ToolKind
 from tether.core.types import ChatId, GateDecision, UserId
-from tether.exceptions import ConfigError
+from tether.exceptions import AuditError, ConfigError
 from tether.log import get_logger
 
 __all__ = ["EDIT_MODE_TOOLS", "GateDecision", "ToolGatekeeper", "describe_for_approval"]
@@ -415,8 +416,69 @@ class ToolGatekeeper:
         """`_gate` for an ask nobody can answer (see `check`): the same records and
         decision, built from the verdict and the refusal's approval id alone."""
         derived = self._derived(verdict)
+        approvals = self._approvals
+        audit = self._audit
+        if audit.writes_in_place and not self._bus.listened(APPROVAL_RESOLVED):
+            # Nothing is heard and nothing awaited between the refusal's `approval`
+            # entry and the call's own: both go to the log in one write.
+            approval_id, entry = approvals.refusal(
+                session_id=session_id, chat_id=chat_id, tool_name=name
+            )
+            decision, fields = derived.refused(approval_id)
+            tail = self._tail(cwd, self._pipeline.sandbox.approved_directories, truncated)
+            written = None
+            try:
+                if tail is not None:
+                    written = audit.write_tool_attempt(
+                        session_id,
+                        name,
+                        logged_input,
+                        derived.summary,
+                        fields,
+                        tail,
+                        first=("approval", entry),
+                    )
+            except AuditError as error:  # neither entry is written; the call is denied
+                await approvals.refused(
+                    approval_id,
+                    session_id=session_id,
+                    chat_id=chat_id,
+                    tool_name=name,
+                    error=error,
+                )
+                logger.error("tool_attempt_not_logged", tool_name=name, error=repr(error))
+                return decision
+            if written is None:
+                # A value needs the log's careful path: the entries one by one (in
+                # place, so nothing is awaited and no cancellation can come between).
+                failed: AuditError | None = None
+                try:
+                    await audit.log_now("approval", entry)
+                except AuditError as failure:
+                    failed = failure
+                await approvals.refused(
+                    approval_id,
+                    session_id=session_id,
+                    chat_id=chat_id,
+                    tool_name=name,
+                    error=failed,
+                )
+                return await self._record(
+                    decision,
+                    derived.summary,
+                    fields,
+                    name,
+                    logged_input,
+                    session_id,
+                    cwd,
+                    truncated,
+                )
+            await approvals.refused(
+                approval_id, session_id=session_id, chat_id=chat_id, tool_name=name
+            )
+            return decision
         try:
-            approval_id = await self._approvals.refuse_unasked(
+            approval_id = await approvals.refuse_unasked(
                 session_id=session_id, chat_id=chat_id, tool_name=name
             )
         except asyncio.CancelledError:
@@ -634,11 +696,7 @@ class ToolGatekeeper:
         """
         try:
             approved = self._pipeline.sandbox.approved_directories
-            tail_of = self._tail_of
-            if tail_of[0] is not cwd or tail_of[1] is not approved:
-                self._tails = _tails(cwd, approved)
-                self._tail_of = (cwd, approved)
-            tail = self._tails[truncated]
+            tail = self._tail(cwd, approved, truncated)
             # Written in place, in one pass, when it can be (`write_tool_attempt`);
             # else as `log_tool_attempt` writes any entry (`log_now` says why
             # writing without a turn of the event loop is safe).
@@ -669,6 +727,16 @@ class ToolGatekeeper:
                     }
                 )
         return decision
+
+    def _tail(
+        self, cwd: Path | str | None, approved: tuple[str, ...], truncated: bool
+    ) -> JSONText | None:
+        """The fields the call's entry ends with, as JSON (`_tails`), kept per directory."""
+        tail_of = self._tail_of
+        if tail_of[0] is not cwd or tail_of[1] is not approved:
+            self._tails = _tails(cwd, approved)
+            self._tail_of = (cwd, approved)
+        return self._tails[truncated]
 
     def _derived(self, verdict: Verdict) -> _Derived:
         """What the gate derives from a verdict alone, kept while the verdict is reused.
