@@ -215,3 +215,34 @@ async def test_the_gate_keeps_what_it_derived_only_while_the_verdict_lives(
     gc.collect()
     assert gate._by_verdict == {}
     await audit.close()
+
+
+def _corpus_calls() -> list[tuple[str, Any]]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    calls: list[tuple[str, Any]] = []
+    for path in sorted((Path(__file__).parent / "corpus").glob("*.yaml")):
+        for case in yaml.load(path.read_text(encoding="utf-8"), Loader=loader)["cases"]:
+            if "cmd" in case:
+                calls.append(("Bash", {"command": case["cmd"]}))
+            elif isinstance(case.get("tool"), str) and "input" in case:
+                calls.append((case["tool"], case["input"]))
+    return calls
+
+
+@pytest.mark.parametrize("preset", ["default", "strict"])
+def test_every_corpus_summary_is_the_objects_it_stands_for(
+    shared_pipelines: dict[str, Any], preset: str
+) -> None:
+    """Parts with facts and without, in every mix the corpus has, and cut at 20."""
+    pipeline = shared_pipelines[preset]
+    with_facts = mixed = 0
+    for tool_name, tool_input in _corpus_calls():
+        verdict = pipeline.decide(tool_name, tool_input)
+        summary = gate_module._Derived(verdict).summary
+        assert summary == json.dumps(_summary(verdict), ensure_ascii=False), tool_input
+        parts = verdict.classification.parts if verdict.classification is not None else ()
+        with_facts += any(part.facts for part in parts)
+        mixed += any(part.facts for part in parts) and not all(part.facts for part in parts)
+    assert with_facts > 100 and mixed > 50  # the corpus holds both kinds
