@@ -215,7 +215,17 @@ class SafetyPipeline:
         if not directory.allowed or directory.resolved is None:
             return classification, self._sandbox_deny(classification, [directory])
         file_tool = classification.kind in _FILE_KINDS
-        directories = _Directories(directory.resolved)
+        if len(classification.parts) == 1:
+            part = classification.parts[0]
+            if not any(use.glob or use.dynamic for use in part.paths):
+                return self._check_one(classification, part, directory.resolved, file_tool)
+        return self._check_parts(classification, directory.resolved, file_tool)
+
+    def _check_parts(
+        self, classification: Classification, start: str, file_tool: bool
+    ) -> tuple[Classification, Verdict | None]:
+        """`_check_paths` part by part, from the resolved working directory `start`."""
+        directories = _Directories(start)
         tool_name = classification.tool_name
         # Whether the line hands a list of files to xargs: the same for every part.
         piped = "xargs" in (classification.command or "")
@@ -294,6 +304,85 @@ class SafetyPipeline:
             },
         )
         return checked_classification, None
+
+    def _check_one(
+        self, classification: Classification, part: CallPart, base: str, file_tool: bool
+    ) -> tuple[Classification, Verdict | None]:
+        """`_check_paths` for a call of one part with no glob and no path only known at
+        run time (a Read, a Write, most commands): the same steps, in the same order,
+        without what only a later part or such a path needs.
+
+        With one part, the working directory is `base` throughout (a `cd` moves it
+        only for the parts after it) and there is no other directory a subshell's
+        `cd` may have left; with no dynamic path nothing is unresolved, and with no
+        glob nothing is volatile. The tests hold it to the general steps.
+        """
+        facts = part.facts
+        kinds = set(map(_KIND, facts)) if facts else _NO_KINDS
+        read: list[PathVerdict] = []
+        listed: list[PathVerdict] = []
+        violations: list[PathVerdict] = []
+        usable: list[str] = []
+        checked = read
+        extra: list[RiskFact] = []
+        if part.paths:
+            check = self._sandbox.check
+            seen: dict[str, PathVerdict] = {}
+            for use in part.paths:
+                path = use.path
+                verdict = seen.get(path)
+                if verdict is None:
+                    verdict = seen[path] = check(path, base, file_tool=file_tool)
+                if use.access in _NAMES_ONLY:
+                    listed.append(verdict)
+                else:
+                    read.append(verdict)
+            if listed:
+                checked = [*read, *listed]
+            for verdict in checked:
+                if not verdict.allowed:
+                    violations.append(verdict)
+                elif verdict.resolved is not None:
+                    usable.append(verdict.resolved)
+            if "credential_access" not in kinds:
+                credential = self._credential(read, {})
+                if credential is not None:
+                    extra.append(credential)
+        tool_name = classification.tool_name
+        piped = "xargs" in (classification.command or "")
+        walk = walk_of(tool_name, part.program, part.text, piped)
+        if walk is not None:
+            tree = self._tree_read(walk, part, base, checked)
+            if tree is not None:
+                extra.append(tree)
+        if "recursive_delete" in kinds:
+            extra.extend(self._deletes_project(part, read))
+        if violations:
+            return classification, self._sandbox_deny(classification, violations)
+        if not extra and not usable:
+            return classification, None  # nothing to add: the classification as it came
+        # As in `_check_paths`: the part and the classification built directly.
+        checked_part = CallPart(
+            program=part.program,
+            subcommand=part.subcommand,
+            text=part.text,
+            facts=(*facts, *extra),
+            paths=part.paths,
+            resolved=tuple(usable),
+            subshell=part.subshell,
+            args=part.args,
+            opaque=part.opaque,
+        )
+        return built(
+            Classification,
+            {
+                "tool_name": tool_name,
+                "kind": classification.kind,
+                "command": classification.command,
+                "parts": (checked_part,),
+                "facts": classification.facts,
+            },
+        ), None
 
     def _check_uses(
         self,

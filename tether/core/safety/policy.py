@@ -653,6 +653,24 @@ class PolicyEngine:
                     "parts": (),
                 },
             )
+        if len(parts) == 1:
+            # One part (most calls): the loop below with one part chooses it, and
+            # `_rule_list` of its one rule is its name.
+            chosen, rank = self._decide_part(tool_name, parts[0])
+            reason = chosen.reason
+            if chosen.action is Action.ALLOW and chosen.rule:
+                reason = f"allowed by rule {chosen.rule!r}"
+            return built(
+                PolicyDecision,
+                {
+                    "action": chosen.action,
+                    "rule": chosen.rule,
+                    "policy": chosen.policy,
+                    "reason": reason,
+                    "risk_level": _LEVELS[rank],
+                    "parts": (chosen,),
+                },
+            )
         decisions: list[PartDecision] = []
         denied: PartDecision | None = None
         asking: PartDecision | None = None
@@ -674,10 +692,7 @@ class PolicyEngine:
             ):
                 asking = decision
         chosen = denied or asking or decisions[0]
-        if chosen.action is Action.ALLOW and len(decisions) == 1:
-            # One part (most calls): `_rule_list` of its one rule, without the sort.
-            reason = f"allowed by rule {chosen.rule!r}" if chosen.rule else chosen.reason
-        elif chosen.action is Action.ALLOW:
+        if chosen.action is Action.ALLOW:
             rules = sorted({d.rule for d in decisions if d.rule})
             reason = f"allowed by {_rule_list(rules)}" if rules else chosen.reason
         else:

@@ -294,8 +294,13 @@ def probe(candidate: str) -> str | None:
         return None
     if not stat.S_ISLNK(mode):
         return None
+    return _link_target(candidate)
+
+
+def _link_target(link: str) -> str:
+    """The target of the symlink `link`, or `UNREADABLE_LINK`."""
     try:
-        return os.readlink(candidate)  # noqa: PTH115 - str paths on the hot path
+        return os.readlink(link)  # noqa: PTH115 - str paths on the hot path
     except OSError:
         return UNREADABLE_LINK
 
@@ -314,20 +319,40 @@ def _resolve(
     that does not exist is applied as written; a later `..` can climb back
     to existing directories, whose symlinks are followed again. Each lookup
     and its answer is appended to `probes` when given.
+
+    A name below one whose lookup failed is not asked for: the system walks a
+    path from its root, so looking it up fails at (or before) the same name,
+    and `probe` would answer None. It is recorded with that answer all the
+    same, so a kept verdict still asks about it (`decision_cache`).
     """
     current = "/" if path.startswith("/") else base
     pending = path.split("/")
     pending.reverse()
     hops = 0
+    gone: str | None = None
+    """The name whose lookup failed, with a `/`, while `current` is below it."""
+    lstat = os.lstat
     while pending:
         part = pending.pop()
         if not part or part == ".":
             continue
         if part == "..":
             current = posixpath.dirname(current) or "/"
+            if gone is not None and not (current + "/").startswith(gone):
+                gone = None  # climbed back above the failed name: ask again
             continue
         candidate = current + part if current.endswith("/") else f"{current}/{part}"
-        target = probe(candidate)
+        if gone is not None:
+            target = None  # below a failed lookup: what `probe` answers there
+        else:
+            # `probe`, spelled out: this runs for every component of every path.
+            try:
+                mode = lstat(candidate).st_mode
+            except (OSError, ValueError):
+                target = None
+                gone = candidate + "/"
+            else:
+                target = _link_target(candidate) if stat.S_ISLNK(mode) else None
         if probes is not None:
             probes.append((candidate, target))
         if target is None:

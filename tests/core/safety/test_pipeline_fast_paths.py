@@ -1,0 +1,423 @@
+"""The pipeline's shortcuts decide exactly as the full steps do.
+
+- `_resolve` does not ask about a name below one whose lookup failed: held to
+  the plain resolution (one `probe` per component) over generated file-system
+  states, lookups recorded included.
+- `_check_paths` checks a call of one plain part without the part-by-part
+  machinery (`_check_one`): held to `_check_parts` over every corpus command,
+  the file tools, and generated trees of files and symlinks.
+- `PolicyEngine.evaluate` decides a call of one part without its loop: held to
+  the loop's choice over every corpus command and preset.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tether.core.safety import sandbox as sandbox_module
+from tether.core.safety.analyzer import PathAnalyzer
+from tether.core.safety.classify import Classification, Classifier
+from tether.core.safety.pipeline import SafetyPipeline, Verdict
+from tether.core.safety.policy import Action, Policy, PolicyDecision, PolicyEngine, _rule_list
+from tether.core.safety.sandbox import UNREADABLE_LINK, SandboxEnforcer, probe
+
+_CORPUS = Path(__file__).parent / "corpus"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _corpus_commands() -> list[str]:
+    commands: list[str] = []
+    for path in sorted(_CORPUS.glob("*.yaml")):
+        for case in yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)["cases"]:
+            if "cmd" in case:
+                commands.append(case["cmd"])
+            elif case.get("tool") == "Bash" and isinstance(case.get("input"), dict):
+                commands.append(str(case["input"].get("command", "")))
+    return list(dict.fromkeys(commands))
+
+
+COMMANDS = _corpus_commands()
+
+
+def test_the_corpus_is_read() -> None:
+    assert len(COMMANDS) > 1500
+
+
+# -- resolution ---------------------------------------------------------------------
+
+
+def _reference_resolve(base: str, path: str, probes: list[tuple[str, str | None]]) -> str | None:
+    """Every component looked up with `probe`, as the system would walk it."""
+    current = "/" if path.startswith("/") else base
+    pending = path.split("/")[::-1]
+    hops = 0
+    while pending:
+        part = pending.pop()
+        if not part or part == ".":
+            continue
+        if part == "..":
+            current = posixpath.dirname(current) or "/"
+            continue
+        candidate = current + part if current.endswith("/") else f"{current}/{part}"
+        target = probe(candidate)
+        probes.append((candidate, target))
+        if target is None:
+            current = candidate
+            continue
+        hops += 1
+        if hops > 40 or target == UNREADABLE_LINK:
+            return None
+        if target.startswith("/"):
+            current = "/"
+        pending.extend(reversed(target.split("/")))
+    return current
+
+
+_NAMES = ["a", "b", "c", "d"]
+_NODE = st.one_of(
+    st.just(("dir", None)),
+    st.just(("file", None)),
+    st.tuples(
+        st.just("link"),
+        st.lists(st.sampled_from([*_NAMES, "..", ".", "nowhere", "@"]), min_size=1, max_size=4),
+    ),
+)
+_TREE = st.dictionaries(
+    st.lists(st.sampled_from(_NAMES), min_size=1, max_size=3).map("/".join),
+    _NODE,
+    max_size=8,
+)
+_PATHS = st.lists(
+    st.sampled_from([*_NAMES, "..", ".", "", "nowhere", "x"]), min_size=1, max_size=6
+).map("/".join)
+
+
+def _build(root: Path, tree: dict[str, tuple[str, Any]]) -> None:
+    """Make the generated tree under `root` (what cannot be made is skipped: a state too)."""
+    for name, (kind, target) in sorted(tree.items(), key=lambda item: item[0].count("/")):
+        where = root / name
+        try:
+            where.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "dir":
+                where.mkdir()
+            elif kind == "file":
+                where.write_text("x")
+            else:
+                words = [str(root) if w == "@" else w for w in target]
+                where.symlink_to("/".join(words))
+        except OSError:
+            continue
+
+
+def _clear(root: Path) -> None:
+    for entry in sorted(root.rglob("*"), key=lambda p: -len(p.parts)):
+        if entry.is_symlink() or entry.is_file():
+            entry.unlink()
+        elif entry.is_dir():
+            entry.rmdir()
+
+
+@settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(tree=_TREE, paths=st.lists(_PATHS, min_size=1, max_size=4), absolute=st.booleans())
+def test_resolution_is_the_plain_walk_over_generated_trees(
+    tmp_path: Path, tree: dict[str, tuple[str, Any]], paths: list[str], absolute: bool
+) -> None:
+    root = tmp_path / "t"
+    root.mkdir(exist_ok=True)
+    _clear(root)
+    _build(root, tree)
+    base = os.path.realpath(root)
+    for path in paths:
+        spelled = f"{base}/{path}" if absolute else path
+        got: list[tuple[str, str | None]] = []
+        want: list[tuple[str, str | None]] = []
+        assert sandbox_module._resolve(base, spelled, got) == _reference_resolve(
+            base, spelled, want
+        ), spelled
+        assert got == want, spelled
+
+
+def test_a_name_below_a_missing_one_is_recorded_as_the_lookup_would_answer(
+    tmp_path: Path,
+) -> None:
+    probes: list[tuple[str, str | None]] = []
+    base = os.path.realpath(tmp_path)
+    assert sandbox_module._resolve(base, "gone/deeper/../x/../../here", probes) == f"{base}/here"
+    assert probes == [
+        (f"{base}/gone", None),
+        (f"{base}/gone/deeper", None),
+        (f"{base}/gone/x", None),
+        (f"{base}/here", None),
+    ]
+
+
+def test_a_symlink_reached_by_climbing_back_from_a_missing_name_is_followed(
+    tmp_path: Path,
+) -> None:
+    base = os.path.realpath(tmp_path)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to("real")
+    for path in ("gone/../link/x", "gone/a/b/../../../link", "gone/a/../../link/../link/x"):
+        probes: list[tuple[str, str | None]] = []
+        want: list[tuple[str, str | None]] = []
+        resolved = sandbox_module._resolve(base, path, probes)
+        assert resolved == _reference_resolve(base, path, want), path
+        assert resolved is not None and resolved.startswith(f"{base}/real"), path
+        assert probes == want, path
+
+
+def test_a_name_below_a_missing_one_is_asked_again_by_a_kept_verdict(
+    make_pipeline: Any, project_dir: Path, tmp_path: Path
+) -> None:
+    """A directory and a symlink made under a once-missing name change the decision."""
+    pipeline: SafetyPipeline = make_pipeline()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    call = ("Bash", {"command": "cat gone/link/secret.txt"})
+    first = pipeline.decide(*call)
+    assert first.decision is not Action.DENY or first.layer != "sandbox"
+    (project_dir / "gone").mkdir()
+    (project_dir / "gone" / "link").symlink_to(outside)
+    again = pipeline.decide(*call)
+    pipeline.clear_caches()
+    assert again == pipeline.decide(*call)
+    assert again.decision is Action.DENY and again.violation_type == "sandbox"
+
+
+# -- one plain part -----------------------------------------------------------------
+
+
+def _both(
+    pipeline: SafetyPipeline, classification: Classification
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """What `_check_paths` and the part-by-part steps give, with what each recorded."""
+    start = pipeline.sandbox.working_directory(None).resolved
+    assert start is not None
+    file_tool = classification.kind in {"read", "write"}
+    results = []
+    for check in (
+        lambda: pipeline._check_paths(classification, None),
+        lambda: pipeline._check_parts(classification, start, file_tool),
+    ):
+        probes: list[tuple[str, str | None]] = []
+        pipeline._rechecks = []
+        pipeline._volatile = False
+        pipeline.sandbox.record_probes(probes)
+        try:
+            checked, verdict = check()
+        finally:
+            pipeline.sandbox.record_probes(None)
+        findings = [finding for _, finding in pipeline._rechecks]
+        results.append((checked, verdict, probes, findings, pipeline._volatile))
+    return results[0], results[1]
+
+
+@pytest.fixture(scope="module")
+def tricky_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project with symlinks out, to a credential, in a loop, and dangling."""
+    root = tmp_path_factory.mktemp("fast")
+    project = root / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "app.py").write_text("x")
+    (project / "build").mkdir()
+    (root / "outside").mkdir()
+    (root / "outside" / "id_rsa").write_text("key")
+    (project / "out").symlink_to(root / "outside")
+    (project / "key").symlink_to(root / "outside" / "id_rsa")
+    (project / "env").symlink_to(".env")
+    (project / ".env").write_text("A=1")
+    (project / "loop").symlink_to("loop")
+    (project / "dangling").symlink_to("nowhere/else")
+    (project / "src" / "up").symlink_to("..")
+    return project
+
+
+@pytest.fixture(scope="module")
+def tricky_pipeline(
+    classifier: Classifier, presets: dict[str, Policy], tricky_project: Path
+) -> SafetyPipeline:
+    return SafetyPipeline(
+        PolicyEngine([presets["default"]], classifier),
+        SandboxEnforcer([tricky_project]),
+        PathAnalyzer(),
+    )
+
+
+def test_one_plain_part_is_checked_as_part_by_part_over_the_corpus(
+    tricky_pipeline: SafetyPipeline,
+) -> None:
+    compared = 0
+    for command in COMMANDS:
+        classification = tricky_pipeline.policy.classify("Bash", {"command": command})
+        fast, full = _both(tricky_pipeline, classification)
+        assert fast == full, command
+        compared += len(classification.parts) == 1
+    assert compared > 500  # the shortcut was taken
+
+
+_FILE_PATHS = [
+    "src/app.py",
+    "./src/../src/app.py",
+    "out/id_rsa",
+    "key",
+    "env",
+    ".env",
+    "loop",
+    "dangling",
+    "src/up/up/src/app.py",
+    "/etc/passwd",
+    "~/.ssh/id_rsa",
+    "~other/x",
+    "missing/deeper/file",
+    "missing/../src/app.py",
+    "missing/../out/id_rsa",
+    "missing/deeper/../../key",
+    "src/app.py/../../out",
+    "",
+    "/dev/null",
+    "build",
+]
+
+
+def _tool_calls(path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield "Read", {"file_path": path}
+    yield "Write", {"file_path": path, "content": "x"}
+    yield "Edit", {"file_path": path, "old_string": "a", "new_string": "b"}
+    yield "Grep", {"pattern": "x", "path": path}
+    yield "Glob", {"pattern": "*.py", "path": path}
+    yield "LS", {"path": path}
+    yield "Bash", {"command": f"cat {path}"}
+    yield "Bash", {"command": f"rm -rf {path}"}
+    yield "Bash", {"command": f"ls {path} {path}"}
+    yield "Bash", {"command": f"grep -r x {path}"}
+    yield "Bash", {"command": f"cd {path}"}
+
+
+@pytest.mark.parametrize("path", _FILE_PATHS)
+def test_the_file_tools_and_one_command_are_checked_as_part_by_part(
+    tricky_pipeline: SafetyPipeline, path: str
+) -> None:
+    for tool, tool_input in _tool_calls(path):
+        classification = tricky_pipeline.policy.classify(tool, tool_input)
+        fast, full = _both(tricky_pipeline, classification)
+        assert fast == full, (tool, tool_input)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(tree=_TREE, path=_PATHS, which=st.integers(min_value=0, max_value=10))
+def test_one_part_over_generated_trees(
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    tmp_path: Path,
+    tree: Any,
+    path: str,
+    which: int,
+) -> None:
+    root = tmp_path / "p"
+    root.mkdir(exist_ok=True)
+    _clear(root)
+    _build(root, tree)
+    pipeline = SafetyPipeline(
+        PolicyEngine([presets["default"]], classifier), SandboxEnforcer([root]), PathAnalyzer()
+    )
+    tool, tool_input = list(_tool_calls(path))[which]
+    classification = pipeline.policy.classify(tool, tool_input)
+    fast, full = _both(pipeline, classification)
+    assert fast == full, (tool, tool_input)
+
+
+def test_a_symlink_changed_between_identical_calls_is_seen(
+    make_pipeline: Any, project_dir: Path, tmp_path: Path
+) -> None:
+    pipeline: SafetyPipeline = make_pipeline()
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "notes.txt").write_text("x")
+    (project_dir / "notes.txt").write_text("x")
+    call = ("Read", {"file_path": "notes.txt"})
+    before = pipeline.decide(*call)
+    assert before.decision is Action.ALLOW
+    (project_dir / "notes.txt").unlink()
+    (project_dir / "notes.txt").symlink_to(outside / "notes.txt")
+    after = pipeline.decide(*call)
+    assert after.decision is Action.DENY and after.layer == "sandbox"
+    pipeline.clear_caches()
+    assert pipeline.decide(*call) == after
+    (project_dir / "notes.txt").unlink()
+    (project_dir / "notes.txt").write_text("x")
+    assert pipeline.decide(*call) == before
+
+
+# -- evaluate, one part ---------------------------------------------------------------
+
+
+def _reference_call(engine: PolicyEngine, classification: Classification) -> PolicyDecision:
+    """The call's decision as the loop over parts makes it, for any number of parts."""
+    decided = [engine._decide_part(classification.tool_name, part) for part in classification.parts]
+    decisions = [d for d, _ in decided]
+    denied = next((d for d in decisions if d.action is Action.DENY), None)
+    asking = None
+    for d in decisions:
+        if d.action is Action.REQUIRE_APPROVAL and (
+            asking is None or ("not_understood" in d.facts and "not_understood" not in asking.facts)
+        ):
+            asking = d
+    chosen = denied or asking or decisions[0]
+    reason = chosen.reason
+    if chosen.action is Action.ALLOW:
+        rules = sorted({d.rule for d in decisions if d.rule})
+        reason = f"allowed by {_rule_list(rules)}" if rules else chosen.reason
+    return PolicyDecision(
+        action=chosen.action,
+        rule=chosen.rule,
+        policy=chosen.policy,
+        reason=reason,
+        risk_level=classification.risk_level,
+        parts=tuple(decisions),
+    )
+
+
+@pytest.mark.parametrize("preset", ["default", "strict", "permissive", "default+dev-tools"])
+def test_a_call_of_one_part_is_evaluated_as_the_loop_would(
+    shared_pipelines: dict[str, SafetyPipeline], preset: str
+) -> None:
+    pipeline = shared_pipelines[preset]
+    engine = pipeline.policy
+    compared = 0
+    for command in COMMANDS:
+        classification = engine.classify("Bash", {"command": command})
+        if classification.facts or not classification.parts:
+            continue
+        checked, violation = pipeline._check_paths(classification, None)
+        if violation is not None:
+            continue
+        assert engine.evaluate(checked) == _reference_call(engine, checked), command
+        compared += len(checked.parts) == 1
+    assert compared > 500
+
+
+def test_verdicts_of_one_part_calls_are_whole(shared_pipelines: dict[str, SafetyPipeline]) -> None:
+    pipeline = shared_pipelines["default"]
+    for path in _FILE_PATHS:
+        for tool, tool_input in _tool_calls(path):
+            pipeline.clear_caches()
+            verdict = pipeline.decide(tool, tool_input)
+            assert isinstance(verdict, Verdict)
+            assert Verdict.model_validate(verdict.model_dump()) == verdict
