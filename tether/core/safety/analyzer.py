@@ -106,7 +106,9 @@ _CREDENTIAL_NAMES = {
     "known_hosts": "SSH known hosts",
 }
 _KEY_FILE = re.compile(r"^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$|^identity$")
-_KEY_SUFFIX = re.compile(r"\.(pem|key|p12|pfx|jks|keystore|kdbx|ppk|der|p8|pkcs12|ovpn)$")
+_KEY_EXTENSIONS = ("pem", "key", "p12", "pfx", "jks", "keystore", "kdbx", "ppk", "der", "p8")
+_KEY_EXTENSIONS += ("pkcs12", "ovpn")
+_KEY_SUFFIX = re.compile(rf"\.({'|'.join(_KEY_EXTENSIONS)})$")
 _DATA_SUFFIX = (
     r"\.(json|ya?ml|toml|xml|csv|ini|txt|cfg|conf|properties|env|enc|json\.enc|ya?ml\.enc)"
 )
@@ -148,6 +150,26 @@ _ANY_PATH_PATTERN = re.compile(
     "(?:^|/)(?:"
     + "|".join(f"(?:{p.pattern.removeprefix(_SEGMENT_START)})" for p, _ in _PATH_PATTERNS)
     + ")"
+)
+
+
+def _leading_segments(pattern: str) -> tuple[str, ...]:
+    """The segments a location pattern must find whole at its start (`(a|b)/x`: a, b)."""
+    rest = pattern.removeprefix(_SEGMENT_START)
+    found = re.match(r"\(([\w.\\|-]+)\)/|([\w.\\-]+)(?:/|\(/)", rest)
+    assert found is not None, f"no leading segment in {pattern!r}"
+    names = (found.group(1) or found.group(2)).replace("\\.", ".").split("|")
+    assert all(re.fullmatch(r"[\w.-]+", name) for name in names), pattern
+    return tuple(names)
+
+
+# Every location pattern that gives a reason starts, after a segment start, with a whole
+# literal segment followed by `/` (checked as it is read above), so a path none of whose
+# segments is one of those cannot match any of them. With the credential directories,
+# one set test on the segments says whether either table can have anything to say.
+_SEGMENT_HINTS = frozenset(
+    {name for p, reason in _PATH_PATTERNS if reason for name in _leading_segments(p.pattern)}
+    | {name for name, reason in _CREDENTIAL_DIRS.items() if reason}
 )
 
 # Concrete credential names a glob is tested against, and ordinary names that
@@ -199,10 +221,6 @@ _ORDINARY_SAMPLES = (
 )
 
 
-_REASON_DIRS = frozenset(name for name, reason in _CREDENTIAL_DIRS.items() if reason)
-"""The segments `_CREDENTIAL_DIRS` gives a reason for."""
-
-
 class PathAnalyzer:
     """Recognises credential and secret files by name and location."""
 
@@ -231,8 +249,10 @@ class PathAnalyzer:
     def _plain_reason(self, normal: str) -> str | None:
         pieces = normal.split("/")
         # The directories, then the name, are looked up in the same table: one ordered
-        # pass over every segment, entered only when some segment names one with a reason.
-        if not _REASON_DIRS.isdisjoint(pieces):
+        # pass over every segment, entered only when some segment names one with a reason
+        # or starts a location pattern (the loop then finds no directory: the same answer).
+        hinted = not _SEGMENT_HINTS.isdisjoint(pieces)
+        if hinted:
             for part in pieces:
                 reason = _CREDENTIAL_DIRS.get(part)
                 if reason:
@@ -244,7 +264,7 @@ class PathAnalyzer:
         reason = _name_reason(name)
         if reason is not None:
             return reason
-        if _ANY_PATH_PATTERN.search(normal):
+        if hinted and _ANY_PATH_PATTERN.search(normal):
             for pattern, pattern_reason in _PATH_PATTERNS:
                 if pattern_reason is not None and pattern.search(normal):
                     return pattern_reason
@@ -278,31 +298,34 @@ _PLACEHOLDER = re.compile(
 )
 
 
-# One search that finds whether any of the name patterns below could match, so an
-# ordinary name (most of them) costs one regex instead of seven; `.match` patterns
-# are anchored at the start here, `.search` ones are not, as `_name_reason` uses them.
-_ANY_NAME_PATTERN = re.compile(
-    "|".join(
-        [
-            *(f"^(?:{p.pattern})" for p in (_KEY_FILE, _CREDENTIAL_FILE, _SECRET_FILE)),
-            f"^(?:{_CLOUD_KEY_FILE.pattern})",
-            *(f"(?:{p.pattern})" for p in (_KEY_SUFFIX, _TFSTATE)),
-        ]
-    )
-)
 _ENV_PREFIXES = (".env.", ".env-", ".env_", ".env~")
 _ENV_SUFFIXES = (".env", ".env~", ".env.swp", ".env.bak")
+_NAME_SUFFIXES = (
+    *_ENV_SUFFIXES,
+    *(f".{ext}" for ext in _KEY_EXTENSIONS),
+    *(".tfstate", ".tfstate.backup", ".tfvars", ".tfvars.json"),
+)
+"""The endings `_ENV_SUFFIXES`, `_KEY_SUFFIX` and `_TFSTATE` test for (`$` aside)."""
 
 
 def _name_reason(name: str) -> str | None:
+    # A cheap test first: a name none of the tests below could say anything of is the
+    # common case. Each of them needs what this looks for: a listed name, a `.env` start,
+    # one of the endings the suffix patterns end with (or a newline, before which `$`
+    # also matches), an `id` start (`_KEY_FILE`), or a word `_CREDENTIAL_FILE`,
+    # `_SECRET_FILE` or `_CLOUD_KEY_FILE` needs (`client_secret` has `secret`).
     if (
         name not in _CREDENTIAL_NAMES
-        and name != ".env"
-        and not name.startswith(_ENV_PREFIXES)
-        and not name.endswith(_ENV_SUFFIXES)
-        and not _ANY_NAME_PATTERN.search(name)
+        and not name.startswith((".env", "id"))
+        and not name.endswith(_NAME_SUFFIXES)
+        and "\n" not in name
+        and "secret" not in name
+        and "credential" not in name
+        and "service" not in name
+        and "adminsdk" not in name
+        and "gcp" not in name
     ):
-        return None  # none of the tests below can say anything of it
+        return None
     if _PLACEHOLDER.search(name):
         return None  # `.env.example`, `secrets.sample.yaml`: documentation, not secrets
     if name in _CREDENTIAL_NAMES:
