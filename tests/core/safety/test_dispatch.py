@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tether.core.safety import processors
-from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
+from tether.core.safety.analyzer import CommandAnalysis, CommandAnalyzer, PathAnalyzer
 from tether.core.safety.processors import Needs, Processor, default_processors, needs
 from tether.core.safety.programs import Findings
 from tether.core.safety.registry.layered import Extra, ProgramLookup
@@ -221,10 +221,17 @@ def test_the_compiled_plan_calls_what_the_plan_names_step_by_step(
     differ = []
     for command in commands:
         seen.clear()
-        analyzer.analyze(command)
+        analysis = analyzer.analyze(command)
         compiled = list(seen)
-        stepwise = [id(p) for p in analyzer.runs(command)]
-        if compiled != stepwise:
+        called = analyzer.runs(command)
+        stepwise = [id(p) for p in called]
+        f = Findings(command)
+        for processor in called:
+            processor(f)
+        expected = CommandAnalysis(
+            command=command, facts=tuple(f.facts), paths=tuple(f.paths), subcommand=f.subcommand
+        )
+        if compiled != stepwise or analysis != expected or type(analysis) is not CommandAnalysis:
             differ.append(command.text)
     assert differ == []
 

@@ -521,7 +521,13 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
     The code is made only from the plan: processors are bound by position, and the
     field names were checked to be attribute names (`_fields`).
     """
-    scope: dict[str, object] = {"Findings": Findings, "CommandAnalysis": CommandAnalysis}
+    # The analysis is made as CommandAnalysis's own `__new__` makes it (`tuple.__new__` of
+    # its fields), without that Python-level frame, once per command.
+    scope: dict[str, object] = {
+        "Findings": Findings,
+        "CommandAnalysis": CommandAnalysis,
+        "_tuple_new": tuple.__new__,
+    }
     lines = ["def analyze(command):", "    f = Findings(command)"]
     for index, (processor, when, unless) in enumerate(plan):
         scope[f"p{index}"] = processor
@@ -536,7 +542,9 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
         else:
             lines.append(f"    p{index}(f)")
     lines.append("    facts, paths = tuple(f.facts), tuple(f.paths)")
-    lines.append("    return CommandAnalysis(command, facts, paths, f.subcommand)")
+    if CommandAnalysis._fields != ("command", "facts", "paths", "subcommand"):
+        raise TypeError("CommandAnalysis changed its fields: change the plan's last line too")
+    lines.append("    return _tuple_new(CommandAnalysis, (command, facts, paths, f.subcommand))")
     exec(compile("\n".join(lines), f"<analysis plan: {name}>", "exec"), scope)
     return scope["analyze"]  # type: ignore[return-value]
 
