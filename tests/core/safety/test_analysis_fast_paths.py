@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from tether.core.safety import programs, shell_expand
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
-from tether.core.safety.classify import CallPart, Classification, Classifier
+from tether.core.safety.classify import CallPart, Classification, Classifier, _git_internal
+from tether.core.safety.facts import make_fact
 from tether.core.safety.options import ParsedArgs, is_option, parse_option
 from tether.core.safety.programs import SCANNED_PROGRAMS, detectors
 from tether.core.safety.registry import REGISTRY, lookup
@@ -115,8 +116,66 @@ def test_every_shortcut_gives_the_classification_of_the_full_path(
         assert _dump(short) == _dump(full), command
 
 
+_REFERENCE_PARSER = ShellParser()
+_REFERENCE_ANALYZER = CommandAnalyzer(_REFERENCE_PARSER, PathAnalyzer())
+
+
+def _reference_parts(command: str) -> tuple[CallPart, ...]:
+    """The parts as the dataclass's constructor builds them, by keyword, from the analysis."""
+    analysis = _REFERENCE_ANALYZER.analyze_script(_REFERENCE_PARSER.parse(command))
+    parts = []
+    for simple, facts, paths, subcommand in analysis.commands:
+        if not facts and not paths and (not simple.program or simple.code_walked):
+            continue
+        hooks = [u.path for u in paths if u.access == "write" and _git_internal(u.path)]
+        if hooks:
+            facts = (*facts, make_fact("git_hooks", f"writes {hooks[0]}"))
+        opaque = (
+            simple.dynamic_program,
+            simple.dynamic_args,
+            simple.glob_args,
+            simple.procsub_args,
+            simple.dynamic_code,
+            simple.substituted,
+            simple.args_from_stdin,
+        )
+        parts.append(
+            CallPart(
+                program=simple.program or None,
+                subcommand=subcommand,
+                text=simple.text,
+                facts=facts,
+                paths=paths,
+                subshell=simple.subshell,
+                args=simple.args,
+                opaque=any(opaque),
+            )
+        )
+    return tuple(parts)
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_a_classification_is_what_the_constructors_would_build(path: Path) -> None:
+    """The classifier sets each part's slots itself and builds the model unvalidated: both
+    give, field for field, what CallPart's own constructor and validation give."""
+    for command in _corpus_commands(path):
+        short = _PLAIN.classify("Bash", {"command": command})
+        reference = _reference_parts(command)
+        assert short.parts == reference, command
+        assert [p.__getstate__() for p in short.parts] == [p.__getstate__() for p in reference], (
+            command
+        )
+        validated = Classification.model_validate(
+            {name: getattr(short, name) for name in Classification.model_fields}
+        )
+        assert short == validated, command
+        assert short.model_fields_set == validated.model_fields_set, command
+        assert _dump(short) == _dump(validated), command
+
+
 def test_a_part_is_built_with_its_fields_in_order() -> None:
-    # The classifier builds parts positionally, and the path check rebuilds each part
+    # The classifier builds parts slot by slot in field order, and the path check rebuilds
+    # each part
     # field by field (`SafetyPipeline._check_paths`): a field added or moved in CallPart
     # is changed in both places, or this fails.
     names = [name for name in CallPart.__dataclass_fields__]

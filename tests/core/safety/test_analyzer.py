@@ -346,29 +346,75 @@ def test_the_one_pass_path_pattern_matches_exactly_when_some_pattern_does(
     assert one_pass == any(pattern.search(path) for pattern, _ in _PATH_PATTERNS)
 
 
-# -- the one-search name prefilter -----------------------------------------------------------
+@settings(max_examples=600, deadline=None, database=None)
+@given(
+    segments=st.lists(st.sampled_from(_SEGMENTS) | st.text(max_size=6), max_size=7),
+    rooted=st.booleans(),
+)
+def test_a_path_no_segment_hint_names_matches_no_location_pattern(
+    segments: list[str], rooted: bool
+) -> None:
+    """The segment set is only a shortcut: a location pattern with a reason never matches
+    a path none of whose segments the set holds."""
+    path = ("/" if rooted else "") + "/".join(segments)
+    if analyzer._SEGMENT_HINTS.isdisjoint(path.split("/")):
+        assert not any(p.search(path) for p, reason in _PATH_PATTERNS if reason)
+
+
+def test_every_location_pattern_has_its_leading_segment_hinted() -> None:
+    assert {"proc", "etc", ".kube", "library", "chromium", ".terraform.d", ".ssh"} <= (
+        analyzer._SEGMENT_HINTS
+    )
+    assert ".git" not in analyzer._SEGMENT_HINTS  # its pattern gives no reason
+
+
+# -- the cheap name prefilter ------------------------------------------------------------------
 
 _MATCHED = (analyzer._KEY_FILE, analyzer._CREDENTIAL_FILE, analyzer._SECRET_FILE)
 _MATCHED += (analyzer._CLOUD_KEY_FILE,)
 _SEARCHED = (analyzer._KEY_SUFFIX, analyzer._TFSTATE)
 
 
-def _any_pattern(name: str) -> bool:
-    """What the seven tests of a name say, each as `_name_reason` runs it."""
-    return any(p.match(name) for p in _MATCHED) or any(p.search(name) for p in _SEARCHED)
+def _full_name_reason(name: str) -> str | None:
+    """Every test of a name, each as written, with no prefilter before them."""
+    if analyzer._PLACEHOLDER.search(name):
+        return None
+    if name in analyzer._CREDENTIAL_NAMES:
+        return analyzer._CREDENTIAL_NAMES[name]
+    if (
+        name == ".env"
+        or name.startswith(analyzer._ENV_PREFIXES)
+        or name.endswith(analyzer._ENV_SUFFIXES)
+    ):
+        return "a .env file (secrets)"
+    if analyzer._KEY_FILE.match(name):
+        return "an SSH private key"
+    if analyzer._KEY_SUFFIX.search(name):
+        return "a private key or keystore"
+    if any(p.match(name) for p in _MATCHED[1:]):
+        return "a credentials file"
+    if analyzer._TFSTATE.search(name):
+        return "Terraform state (holds secrets)"
+    return None
 
 
 _NAMES = st.one_of(
     st.text(max_size=40),
     st.text(alphabet="abcdeiknprstyz_.-/0123456789\n", max_size=40),
+    st.sampled_from(sorted(analyzer._CREDENTIAL_NAMES)),
+    st.tuples(
+        st.sampled_from(["", "a", "id", "prod-", "x.", ".env", "my_"]),
+        st.sampled_from(["", "credential", "secrets", "service_account", "gcp-key", "-adminsdk-"]),
+        st.sampled_from(["", *analyzer._NAME_SUFFIXES, ".json", ".yaml", ".example.yaml", "\n"]),
+    ).map("".join),
     *(st.from_regex(p, fullmatch=False) for p in (*_MATCHED, *_SEARCHED)),
 )
 
 
-@settings(max_examples=600, deadline=None, database=None)
+@settings(max_examples=1500, deadline=None, database=None)
 @given(name=_NAMES)
-def test_the_name_prefilter_finds_exactly_what_the_patterns_find(name: str) -> None:
-    assert bool(analyzer._ANY_NAME_PATTERN.search(name)) is _any_pattern(name)
+def test_the_name_prefilter_gives_what_every_test_gives(name: str) -> None:
+    assert analyzer._name_reason(name) == _full_name_reason(name)
 
 
 @pytest.mark.parametrize(
@@ -381,9 +427,13 @@ def test_the_name_prefilter_finds_exactly_what_the_patterns_find(name: str) -> N
         P("prod-credentials.yaml", id="credentials-file"),
         P("app.secrets.json.enc", id="secrets-file"),
         P("my-service-account.json", id="cloud-key"),
+        P("client_secret_123.json", id="client-secret"),
+        P("x-gcp_key.json", id="gcp-key"),
+        P("proj-adminsdk-abc.json", id="adminsdk"),
         P("terraform.tfstate.backup", id="tfstate"),
         P("x.tfvars.json", id="tfvars"),
         P("id_rsa\n", id="trailing-newline"),
+        P("x.pem\n", id="suffix-before-newline"),
         P("secrets.example.yaml", id="placeholder"),
         P(".env", id="env"),
         P(".env.local", id="env-local"),
@@ -394,25 +444,9 @@ def test_the_name_prefilter_finds_exactly_what_the_patterns_find(name: str) -> N
     ],
 )
 def test_a_prefiltered_name_gets_the_reason_of_the_full_tests(name: str) -> None:
-    expected = None
-    if not analyzer._PLACEHOLDER.search(name):
-        if name in analyzer._CREDENTIAL_NAMES:
-            expected = analyzer._CREDENTIAL_NAMES[name]
-        elif (
-            name == ".env"
-            or name.startswith(analyzer._ENV_PREFIXES)
-            or name.endswith(analyzer._ENV_SUFFIXES)
-        ):
-            expected = "a .env file (secrets)"
-        elif analyzer._KEY_FILE.match(name):
-            expected = "an SSH private key"
-        elif analyzer._KEY_SUFFIX.search(name):
-            expected = "a private key or keystore"
-        elif any(p.match(name) for p in _MATCHED[1:]):
-            expected = "a credentials file"
-        elif analyzer._TFSTATE.search(name):
-            expected = "Terraform state (holds secrets)"
-    assert analyzer._name_reason(name) == expected
+    assert analyzer._name_reason(name) == _full_name_reason(name)
+    if name not in {"app.py", "", "secrets.example.yaml"}:
+        assert analyzer._name_reason(name) is not None
 
 
 @settings(max_examples=800, deadline=None, database=None)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tether.core.safety import processors
-from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
+from tether.core.safety.analyzer import CommandAnalysis, CommandAnalyzer, PathAnalyzer
 from tether.core.safety.processors import Needs, Processor, default_processors, needs
 from tether.core.safety.programs import Findings
 from tether.core.safety.registry.layered import Extra, ProgramLookup
@@ -187,7 +187,101 @@ def test_a_skipped_processor_would_have_changed_nothing(
     assert declared and declared <= skipped_somewhere
 
 
+def _recorded(processor: Processor, seen: list[int]) -> Processor:
+    """The same processor, with the same declaration, noting each call in `seen`."""
+
+    def run(f: Findings) -> None:
+        seen.append(id(run))
+        processor(f)
+
+    declared = getattr(processor, "needs", None)
+    if isinstance(declared, Needs):
+        run.needs = declared  # type: ignore[attr-defined]
+    return run
+
+
+@pytest.mark.parametrize(
+    "programs",
+    [P(None, id="registry"), P(_contributions(), id="with-contributions")],
+)
+def test_the_compiled_plan_calls_what_the_plan_names_step_by_step(
+    shell_parser: ShellParser, commands: list[SimpleCommand], programs: ProgramLookup | None
+) -> None:
+    """`analyze` runs each plan as one compiled function; `runs` reads the same plan one
+    step at a time. Over every command they call the same processors in the same order."""
+    seen: list[int] = []
+    paths = PathAnalyzer()
+    nested = CommandAnalyzer(shell_parser, paths, programs)  # shell strings' commands
+    sequence = default_processors(
+        shell_parser, paths, lambda command: nested.analyze(command).facts, programs
+    )
+    analyzer = CommandAnalyzer(
+        shell_parser, paths, programs, processors=[_recorded(p, seen) for p in sequence]
+    )
+    differ = []
+    for command in commands:
+        seen.clear()
+        analysis = analyzer.analyze(command)
+        compiled = list(seen)
+        called = analyzer.runs(command)
+        stepwise = [id(p) for p in called]
+        f = Findings(command)
+        for processor in called:
+            processor(f)
+        expected = CommandAnalysis(
+            command=command, facts=tuple(f.facts), paths=tuple(f.paths), subcommand=f.subcommand
+        )
+        if compiled != stepwise or analysis != expected or type(analysis) is not CommandAnalysis:
+            differ.append(command.text)
+    assert differ == []
+
+
 class TestPlans:
+    def test_a_processor_is_skipped_when_what_it_is_unless_is_set(
+        self, shell_parser: ShellParser
+    ) -> None:
+        seen: list[str] = []
+
+        def names(f: Findings) -> None:
+            if f.command.program == "cat":
+                f.handled_paths = True
+
+        @needs(unless=("handled_paths",))
+        def guesses(f: Findings) -> None:
+            seen.append(f.command.program)
+
+        @needs("redirects", unless=("handled_paths",))
+        def redirected(f: Findings) -> None:
+            seen.append(f"{f.command.program}>")
+
+        analyzer = CommandAnalyzer(
+            shell_parser, PathAnalyzer(), processors=(names, guesses, redirected), passes=()
+        )
+        analyzer.analyze_script(shell_parser.parse("ls x > y; cat .env > z; echo y"))
+        assert seen == ["ls", "ls>", "echo"]
+
+    @pytest.mark.parametrize(
+        "field",
+        [
+            P("redirects; import os", id="code"),
+            P("class", id="keyword"),
+            P("a-b", id="dash"),
+            P("", id="empty"),
+            P("x..y", id="empty-part"),
+        ],
+    )
+    def test_a_declared_field_that_is_no_attribute_name_is_refused(
+        self, shell_parser: ShellParser, field: str
+    ) -> None:
+        def nothing(f: Findings) -> None:
+            return None
+
+        for declared in (needs(field), needs(found=(field,)), needs(unless=(field,))):
+            with pytest.raises(ValueError, match="no field name"):
+                CommandAnalyzer(
+                    shell_parser, PathAnalyzer(), processors=(declared(nothing),), passes=()
+                )
+
     def test_the_default_sequence_declares_its_narrow_processors(
         self, command_analyzer: CommandAnalyzer
     ) -> None:
@@ -205,6 +299,8 @@ class TestPlans:
             "wrapper_paths",
             "NestedShell",
             "CredentialPaths",
+            "generic_paths",
+            "default_subcommand",
         }
 
     @pytest.mark.parametrize(

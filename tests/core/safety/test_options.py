@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
+from dataclasses import dataclass
 
-from tether.core.safety.options import OptionSpec, parse_args
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tether.core.safety.options import Option, OptionSpec, parse_args
 
 GREP = OptionSpec(short_values=frozenset("eAm"), long_values=frozenset({"--regexp"}))
 SED = OptionSpec(short_values=frozenset("e"), optional_attached=frozenset("i"))
@@ -58,3 +63,41 @@ def test_value_index_points_at_the_value() -> None:
     parsed = parse_args(["x", "-e", "pat"], GREP)
     option = parsed.value_options("-e")[0]
     assert (option.index, option.value_index) == (1, 2)
+
+
+# -- Option's own constructor ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _GeneratedOption:
+    """Option's fields with the constructor dataclasses generates: the reference."""
+
+    name: str
+    value: str | None
+    index: int
+    value_index: int | None = None
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    name=st.text(max_size=8),
+    value=st.none() | st.text(max_size=8),
+    index=st.integers(-2, 50),
+    value_index=st.none() | st.integers(-2, 50),
+    positional=st.booleans(),
+)
+def test_an_option_holds_what_the_generated_constructor_would_set(
+    name: str, value: str | None, index: int, value_index: int | None, positional: bool
+) -> None:
+    if positional:
+        option = Option(name, value, index, value_index)
+    else:
+        option = Option(name=name, value=value, index=index, value_index=value_index)
+    reference = _GeneratedOption(name, value, index, value_index)
+    assert dataclasses.astuple(option) == dataclasses.astuple(reference)
+    assert repr(option) == repr(reference).replace("_GeneratedOption", "Option")
+    assert option == Option(name, value, index, value_index)
+    assert hash(option) == hash(Option(name, value, index, value_index))
+    assert Option(name, value, index) == Option(name, value, index, None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        option.name = "x"  # type: ignore[misc]

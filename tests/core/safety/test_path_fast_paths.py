@@ -46,6 +46,23 @@ _SEGMENTS = st.sampled_from(
         "C:",
         "file:",
         "A\\b",
+        "etc",
+        "sudoers.d",
+        "ssh_host_rsa_key",
+        "library",
+        "keychains",
+        ".config",
+        "gcloud",
+        "chromium",
+        ".m2",
+        "settings.xml",
+        "1",
+        "mem",
+        "client_secret.json",
+        "prod-gcp-key.json",
+        "x.tfstate",
+        "id_ed25519",
+        "notes.txt",
     ]
 )
 _PATHS = st.one_of(
@@ -72,7 +89,7 @@ def _reference(normal: str) -> str | None:
     return None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(path=_PATHS)
 def test_a_path_gets_the_reason_of_the_plain_reading(path: str) -> None:
     slashed = path.replace("\\", "/")

@@ -16,7 +16,8 @@ import fnmatch
 import posixpath
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from keyword import iskeyword
 from operator import attrgetter
 
 from tether.core.safety.analysis import CommandAnalysis, ScriptAnalysis, max_level
@@ -106,7 +107,9 @@ _CREDENTIAL_NAMES = {
     "known_hosts": "SSH known hosts",
 }
 _KEY_FILE = re.compile(r"^id_(rsa|dsa|ecdsa|ed25519)(_sk)?$|^identity$")
-_KEY_SUFFIX = re.compile(r"\.(pem|key|p12|pfx|jks|keystore|kdbx|ppk|der|p8|pkcs12|ovpn)$")
+_KEY_EXTENSIONS: tuple[str, ...] = ("pem", "key", "p12", "pfx", "jks", "keystore", "kdbx")
+_KEY_EXTENSIONS += ("ppk", "der", "p8", "pkcs12", "ovpn")
+_KEY_SUFFIX = re.compile(rf"\.({'|'.join(_KEY_EXTENSIONS)})$")
 _DATA_SUFFIX = (
     r"\.(json|ya?ml|toml|xml|csv|ini|txt|cfg|conf|properties|env|enc|json\.enc|ya?ml\.enc)"
 )
@@ -148,6 +151,26 @@ _ANY_PATH_PATTERN = re.compile(
     "(?:^|/)(?:"
     + "|".join(f"(?:{p.pattern.removeprefix(_SEGMENT_START)})" for p, _ in _PATH_PATTERNS)
     + ")"
+)
+
+
+def _leading_segments(pattern: str) -> tuple[str, ...]:
+    """The segments a location pattern must find whole at its start (`(a|b)/x`: a, b)."""
+    rest = pattern.removeprefix(_SEGMENT_START)
+    found = re.match(r"\(([\w.\\|-]+)\)/|([\w.\\-]+)(?:/|\(/)", rest)
+    assert found is not None, f"no leading segment in {pattern!r}"
+    names = (found.group(1) or found.group(2)).replace("\\.", ".").split("|")
+    assert all(re.fullmatch(r"[\w.-]+", name) for name in names), pattern
+    return tuple(names)
+
+
+# Every location pattern that gives a reason starts, after a segment start, with a whole
+# literal segment followed by `/` (checked as it is read above), so a path none of whose
+# segments is one of those cannot match any of them. With the credential directories,
+# one set test on the segments says whether either table can have anything to say.
+_SEGMENT_HINTS = frozenset(
+    {name for p, reason in _PATH_PATTERNS if reason for name in _leading_segments(p.pattern)}
+    | {name for name, reason in _CREDENTIAL_DIRS.items() if reason}
 )
 
 # Concrete credential names a glob is tested against, and ordinary names that
@@ -199,10 +222,6 @@ _ORDINARY_SAMPLES = (
 )
 
 
-_REASON_DIRS = frozenset(name for name, reason in _CREDENTIAL_DIRS.items() if reason)
-"""The segments `_CREDENTIAL_DIRS` gives a reason for."""
-
-
 class PathAnalyzer:
     """Recognises credential and secret files by name and location."""
 
@@ -231,8 +250,10 @@ class PathAnalyzer:
     def _plain_reason(self, normal: str) -> str | None:
         pieces = normal.split("/")
         # The directories, then the name, are looked up in the same table: one ordered
-        # pass over every segment, entered only when some segment names one with a reason.
-        if not _REASON_DIRS.isdisjoint(pieces):
+        # pass over every segment, entered only when some segment names one with a reason
+        # or starts a location pattern (the loop then finds no directory: the same answer).
+        hinted = not _SEGMENT_HINTS.isdisjoint(pieces)
+        if hinted:
             for part in pieces:
                 reason = _CREDENTIAL_DIRS.get(part)
                 if reason:
@@ -244,7 +265,7 @@ class PathAnalyzer:
         reason = _name_reason(name)
         if reason is not None:
             return reason
-        if _ANY_PATH_PATTERN.search(normal):
+        if hinted and _ANY_PATH_PATTERN.search(normal):
             for pattern, pattern_reason in _PATH_PATTERNS:
                 if pattern_reason is not None and pattern.search(normal):
                     return pattern_reason
@@ -278,31 +299,34 @@ _PLACEHOLDER = re.compile(
 )
 
 
-# One search that finds whether any of the name patterns below could match, so an
-# ordinary name (most of them) costs one regex instead of seven; `.match` patterns
-# are anchored at the start here, `.search` ones are not, as `_name_reason` uses them.
-_ANY_NAME_PATTERN = re.compile(
-    "|".join(
-        [
-            *(f"^(?:{p.pattern})" for p in (_KEY_FILE, _CREDENTIAL_FILE, _SECRET_FILE)),
-            f"^(?:{_CLOUD_KEY_FILE.pattern})",
-            *(f"(?:{p.pattern})" for p in (_KEY_SUFFIX, _TFSTATE)),
-        ]
-    )
-)
 _ENV_PREFIXES = (".env.", ".env-", ".env_", ".env~")
 _ENV_SUFFIXES = (".env", ".env~", ".env.swp", ".env.bak")
+_NAME_SUFFIXES = (
+    *_ENV_SUFFIXES,
+    *(f".{ext}" for ext in _KEY_EXTENSIONS),
+    *(".tfstate", ".tfstate.backup", ".tfvars", ".tfvars.json"),
+)
+"""The endings `_ENV_SUFFIXES`, `_KEY_SUFFIX` and `_TFSTATE` test for (`$` aside)."""
 
 
 def _name_reason(name: str) -> str | None:
+    # A cheap test first: a name none of the tests below could say anything of is the
+    # common case. Each of them needs what this looks for: a listed name, a `.env` start,
+    # one of the endings the suffix patterns end with (or a newline, before which `$`
+    # also matches), an `id` start (`_KEY_FILE`), or a word `_CREDENTIAL_FILE`,
+    # `_SECRET_FILE` or `_CLOUD_KEY_FILE` needs (`client_secret` has `secret`).
     if (
         name not in _CREDENTIAL_NAMES
-        and name != ".env"
-        and not name.startswith(_ENV_PREFIXES)
-        and not name.endswith(_ENV_SUFFIXES)
-        and not _ANY_NAME_PATTERN.search(name)
+        and not name.startswith((".env", "id"))
+        and not name.endswith(_NAME_SUFFIXES)
+        and "\n" not in name
+        and "secret" not in name
+        and "credential" not in name
+        and "service" not in name
+        and "adminsdk" not in name
+        and "gcp" not in name
     ):
-        return None  # none of the tests below can say anything of it
+        return None
     if _PLACEHOLDER.search(name):
         return None  # `.env.example`, `secrets.sample.yaml`: documentation, not secrets
     if name in _CREDENTIAL_NAMES:
@@ -375,6 +399,11 @@ class CommandAnalyzer:
             tuple(passes) if passes is not None else (ListedArguments(paths), runs_downloads)
         )
         self._plans, self._plan = _plans(self._processors)
+        # Each plan as one function with its tests written out (`_compile`), built here
+        # once: a command costs one call per processor that runs and nothing per one
+        # skipped, instead of a loop that calls a getter per declared field.
+        self._runners = {name: _compile(plan, name) for name, plan in self._plans.items()}
+        self._runner = _compile(self._plan, "default")
 
     @property
     def processors(self) -> tuple[Processor, ...]:
@@ -397,28 +426,31 @@ class CommandAnalyzer:
         """The facts and paths of one simple command.
 
         The processors run in their configured order; one that declared what it
-        needs (`Needs`) is skipped for a command that has none of it, which is
-        exactly when it would add nothing.
+        needs (`Needs`) is skipped for a command that has none of it, or has
+        what it says makes it add nothing, which is exactly when it would add
+        nothing.
         """
-        f = Findings(command)
-        for processor, gates in self._plan_of(command.program):
-            if gates:
-                for gate in gates:
-                    if gate(f):
-                        break
-                else:
-                    continue  # none of what it needs is there: it would add nothing
-            processor(f)
-        return CommandAnalysis(command, tuple(f.facts), tuple(f.paths), f.subcommand)
+        run = self._runners.get(command.program)
+        if run is None:
+            run = self._runner
+            for prefix, family in FAMILIES:
+                if command.program.startswith(prefix):
+                    run = self._runners.get(family, self._runner)
+                    break
+        return run(command)
 
     def runs(self, command: SimpleCommand) -> tuple[Processor, ...]:
-        """The processors `analyze` calls for `command`, in order."""
+        """The processors `analyze` calls for `command`, in order (read from the plan's
+        steps one by one, as the compiled plan tests them)."""
         f = Findings(command)
         called = []
-        for processor, gates in self._plan_of(command.program):
-            if not gates or any(gate(f) for gate in gates):
-                processor(f)
-                called.append(processor)
+        for processor, when, unless in self._plan_of(command.program):
+            if when and not any(attrgetter(field)(f) for field in when):
+                continue
+            if any(attrgetter(field)(f) for field in unless):
+                continue
+            processor(f)
+            called.append(processor)
         return tuple(called)
 
     def _plan_of(self, program: str) -> _Plan:
@@ -434,32 +466,36 @@ class CommandAnalyzer:
         return self.analyze(command).facts
 
 
-_Gate = Callable[[Findings], object]
-"""One field a step's processor needs, read from the findings or their command."""
-_Plan = tuple[tuple[Processor, tuple[_Gate, ...]], ...]
+_Step = tuple[Processor, tuple[str, ...], tuple[str, ...]]
+"""(processor, when, unless): it runs when `when` is empty or a field it names is set,
+and none `unless` names is; each field read from the findings (`command.redirects`)."""
+_Plan = tuple[_Step, ...]
 
 
 def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
     """Which processors run, in order, for each program named in a `Needs`, and for the rest.
 
-    A step is (processor, gates): no gates, it runs; else it runs when a gate
-    finds the field it reads set, on the command or in the findings so far (the
-    gates are C attribute getters, so a skipped step costs no Python call). A
-    processor that needs programs alone is left out of the plan of every other
-    program. A family member (`mkfs.ext4`) is planned as its name and its
+    A processor that declared fields runs when the command or the findings so far
+    have one of them set; one that declared `unless` fields is skipped when one is
+    set. A processor that needs programs alone is left out of the plan of every
+    other program. A family member (`mkfs.ext4`) is planned as its name and its
     family's together, since the registry gives it its family's spec.
     """
     declared = [_needs_of(p) for p in processors]
     programs = set().union(*(n.programs for n in declared if n is not None))
 
     def plan(names: set[str]) -> _Plan:
-        steps: list[tuple[Processor, tuple[_Gate, ...]]] = []
+        steps: list[_Step] = []
         for processor, need in zip(processors, declared, strict=True):
-            if need is None or names & need.programs:
-                steps.append((processor, ()))
+            if need is None:
+                steps.append((processor, (), ()))
+                continue
+            unless = _fields(need.unless)
+            if names & need.programs or not (need.programs or need.fields or need.found):
+                steps.append((processor, (), unless))
             elif need.fields or need.found:
-                fields = (*(f"command.{name}" for name in need.fields), *need.found)
-                steps.append((processor, tuple(attrgetter(field) for field in fields)))
+                when = _fields((*(f"command.{name}" for name in need.fields), *need.found))
+                steps.append((processor, when, unless))
         return tuple(steps)
 
     plans = {}
@@ -468,6 +504,49 @@ def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
         names.update(family for prefix, family in FAMILIES if name.startswith(prefix))
         plans[name] = plan(names)
     return plans, plan(set())
+
+
+def _fields(fields: Iterable[str]) -> tuple[str, ...]:
+    """Field paths checked to be attribute names (they are written into a plan's code)."""
+    checked = tuple(fields)
+    for field in checked:
+        if not all(part.isidentifier() and not iskeyword(part) for part in field.split(".")):
+            raise ValueError(f"a processor's Needs names {field!r}, which is no field name")
+    return checked
+
+
+def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysis]:
+    """`plan` as one function from a command to its analysis, each step's test written out.
+
+    The code is made only from the plan: processors are bound by position, and the
+    field names were checked to be attribute names (`_fields`).
+    """
+    # The analysis is made as CommandAnalysis's own `__new__` makes it (`tuple.__new__` of
+    # its fields), without that Python-level frame, once per command.
+    scope: dict[str, object] = {
+        "Findings": Findings,
+        "CommandAnalysis": CommandAnalysis,
+        "_tuple_new": tuple.__new__,
+    }
+    lines = ["def analyze(command):", "    f = Findings(command)"]
+    for index, (processor, when, unless) in enumerate(plan):
+        scope[f"p{index}"] = processor
+        tests = []
+        if when:
+            tests.append("(" + " or ".join(f"f.{field}" for field in when) + ")")
+        if unless:
+            tests.append("not (" + " or ".join(f"f.{field}" for field in unless) + ")")
+        if tests:
+            lines.append(f"    if {' and '.join(tests)}:")
+            lines.append(f"        p{index}(f)")
+        else:
+            lines.append(f"    p{index}(f)")
+    lines.append("    facts, paths = tuple(f.facts), tuple(f.paths)")
+    if CommandAnalysis._fields != ("command", "facts", "paths", "subcommand"):
+        raise TypeError("CommandAnalysis changed its fields: change the plan's last line too")
+    lines.append("    return _tuple_new(CommandAnalysis, (command, facts, paths, f.subcommand))")
+    exec(compile("\n".join(lines), f"<analysis plan: {name}>", "exec"), scope)
+    return scope["analyze"]  # type: ignore[return-value]
 
 
 def _needs_of(processor: Processor) -> Needs | None:

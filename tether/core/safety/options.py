@@ -49,6 +49,22 @@ class Option:
     """Index of the argument holding the option (its value may be in the next one)."""
     value_index: int | None = None
 
+    def __init__(
+        self, name: str, value: str | None, index: int, value_index: int | None = None
+    ) -> None:
+        # The generated frozen `__init__` sets each field by `object.__setattr__` looked up
+        # per field; the slots' own setters do the same, at a third less, for the many
+        # options read on every call (the dataclass keeps an `__init__` a class defines).
+        _set_name(self, name)
+        _set_value(self, value)
+        _set_index(self, index)
+        _set_value_index(self, value_index)
+
+
+_set_name, _set_value, _set_index, _set_value_index = (
+    getattr(Option, name).__set__ for name in Option.__dataclass_fields__
+)
+
 
 @dataclass(slots=True)
 class ParsedArgs:

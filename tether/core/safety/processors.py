@@ -88,16 +88,22 @@ class Needs:
     found: tuple[str, ...] = ()
     """`Findings` fields (what earlier processors found) any one of which, non-empty,
     makes it run."""
+    unless: tuple[str, ...] = ()
+    """`Findings` fields any one of which, set, makes it add nothing: it is skipped then,
+    whatever the fields above say (`generic_paths` once the paths are named)."""
 
 
 _P = TypeVar("_P", bound=Processor)
 
 
 def needs(
-    *fields: str, programs: Iterable[str] = (), found: tuple[str, ...] = ()
+    *fields: str,
+    programs: Iterable[str] = (),
+    found: tuple[str, ...] = (),
+    unless: tuple[str, ...] = (),
 ) -> Callable[[_P], _P]:
     """Declare what `processor` needs (`Needs`); it is returned unchanged otherwise."""
-    declared = Needs(fields, frozenset(programs), found)
+    declared = Needs(fields, frozenset(programs), found, unless)
 
     def declare(processor: _P) -> _P:
         processor.needs = declared  # type: ignore[attr-defined]
@@ -323,6 +329,7 @@ class CredentialPaths:
                 return
 
 
+@needs(unless=("subcommand",))  # an earlier step named it: nothing to do
 def default_subcommand(f: Findings) -> None:
     """The leading operands, for policy matching, when no earlier step named the subcommand."""
     if not f.subcommand:
@@ -431,6 +438,7 @@ def version_query(f: Findings) -> None:
 _PRINTERS = names("echo printf print printenv env cat tee logger say wall write curl wget nc")
 
 
+@needs(unless=("handled_paths",))  # a handler or the spec named the paths
 def generic_paths(f: Findings) -> None:
     """An unknown program: every operand, and every `--option=value`, may be a path."""
     if f.handled_paths:

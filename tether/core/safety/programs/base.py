@@ -60,21 +60,21 @@ class Findings:
         if index in command.procsub_args:
             return  # `<(cmd)`: a pipe from a command that is judged on its own
         if 0 <= index < len(command.args):
+            # Positional, straight to the dataclass: `model_construct` is the same call
+            # behind a keyword layer, once per path of every command.
             self.paths.append(
-                PathUse.model_construct(
-                    path=command.args[index],
-                    access=access,
-                    dynamic=index in command.dynamic_args or index in command.procsub_args,
-                    glob=index in command.glob_args,
+                PathUse(
+                    command.args[index],
+                    access,
+                    index in command.dynamic_args,  # a procsub index returned above
+                    index in command.glob_args,
                 )
             )
 
     def text_path(self, text: str, access: PathAccess, *, dynamic: bool = False) -> None:
         """A path found inside a word (`of=/dev/sda`, `--output=x`, `file:///etc/passwd`)."""
         if text:
-            self.paths.append(
-                PathUse.model_construct(path=text, access=access, dynamic=dynamic, glob=False)
-            )
+            self.paths.append(PathUse(text, access, dynamic, False))
 
     def option_path(self, parsed: ParsedArgs, options: Iterable[str], access: PathAccess) -> None:
         wanted = set(options)
