@@ -1,6 +1,6 @@
 """A line is parsed as the terminated line it is, as the shell reads it.
 
-`Walk._parse` hands tree-sitter the text with a newline after it (tree-sitter-bash
+`parse_line` hands tree-sitter the text with a newline after it (tree-sitter-bash
 puts a pipeline that ends at the end of input through error recovery, which costs
 it tens of microseconds per stage). Both parses run over every command of the
 adversarial corpus, spellings at the edges (a backslash or a here-document at the
@@ -27,7 +27,7 @@ from tree_sitter import Parser
 
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.shell_frag import LANGUAGE
-from tether.core.safety.shell_walk import Walk
+from tether.core.safety.shell_walk import parse_line
 
 _CORPUS = Path(__file__).parent / "corpus"
 _TERMINATED = ShellParser()
@@ -142,7 +142,7 @@ class TestTheTerminatedParseChangesNoScript:
 
 
 class TestWhatIsParsedTerminated:
-    """Which texts get the newline: `_parse` is the one place that decides."""
+    """Which texts get the newline: `parse_line` is the one place that decides."""
 
     @staticmethod
     def _terminated(text: str) -> bool:
@@ -154,8 +154,7 @@ class TestWhatIsParsedTerminated:
                 seen.append(data)
                 return parser.parse(data)
 
-        walk = Walk(Recording(), 4, 128)  # type: ignore[arg-type]
-        walk._parse(text.encode())
+        parse_line(Recording(), text.encode())  # type: ignore[arg-type]
         return seen[0].endswith(b"\n") and not text.endswith("\n")
 
     @pytest.mark.parametrize("text", ["git status", "a | b | c", "a # c", "a &"])
@@ -170,8 +169,7 @@ class TestWhatIsParsedTerminated:
 
     def test_a_terminated_parse_with_an_error_is_replaced_by_the_parse_as_given(self) -> None:
         parser = Parser(LANGUAGE)
-        walk = Walk(parser, 4, 128)
-        root = walk._parse(b"a | b |")
+        root = parse_line(parser, b"a | b |")
         as_given = parser.parse(b"a | b |").root_node
         assert root.has_error
         assert root.end_byte == as_given.end_byte == len(b"a | b |")
