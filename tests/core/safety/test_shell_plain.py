@@ -466,12 +466,12 @@ class TestABrokenLaneIsCaught:
         assert "ls *.py src/?? a]b ~/x" in self._differing()
 
     def test_a_lane_that_forgets_a_redirect(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        read = PlainLane._read_command
+        read = PlainLane._read_nodes
 
         def unredirected(lane: PlainLane, node: object, text: str) -> object:
             return read(lane, node, text)[0], None, False  # type: ignore[arg-type]
 
-        monkeypatch.setattr(PlainLane, "_read_command", unredirected)
+        monkeypatch.setattr(PlainLane, "_read_nodes", unredirected)
         assert "> out < in cat -n" in self._differing()
 
 

@@ -27,7 +27,7 @@ from tree_sitter import Parser
 
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.shell_frag import LANGUAGE
-from tether.core.safety.shell_walk import parse_line
+from tether.core.safety.shell_walk import parse_line, read_code
 
 _CORPUS = Path(__file__).parent / "corpus"
 _TERMINATED = ShellParser()
@@ -174,3 +174,40 @@ class TestWhatIsParsedTerminated:
         assert root.has_error
         assert root.end_byte == as_given.end_byte == len(b"a | b |")
         assert str(root) == str(as_given)
+
+
+class TestReadCodeParsesAsParseLineDoes:
+    """`read_code` tests the text for what `parse_line` tests in its bytes: the same trees."""
+
+    _PARSER = Parser(LANGUAGE)
+
+    def _same(self, text: str) -> None:
+        if "\\\n" in text or "{" in text:
+            return  # joined or respelled first: not the text `parse_line` would see
+        data = text.encode("utf-8", "surrogatepass")
+        for terminated in (True, False):
+            _, read_data, root = read_code(self._PARSER, text, terminated=terminated)
+            line = parse_line(self._PARSER, data, terminated=terminated)
+            assert read_data == data
+            assert (str(root), root.end_byte) == (str(line), line.end_byte)
+
+    def test_on_every_corpus_command(self) -> None:
+        for text in dict.fromkeys(_corpus_commands()):
+            self._same(text)
+
+    @pytest.mark.parametrize("text", EDGES)
+    def test_at_the_edges(self, text: str) -> None:
+        self._same(text)
+
+    @pytest.mark.parametrize(
+        "text",
+        ["a\\", "a\\\\", "caf\u00e9\\", "\u00e9", "a <<", "x\ud800", "a\n\n", "\\"],
+        ids=repr,
+    )
+    def test_at_the_last_character(self, text: str) -> None:
+        self._same(text)
+
+    @settings(max_examples=800, deadline=None, database=None)
+    @given(text=st.text(alphabet="ab |&;<>\\\n\r\u00e9\ud800'\"", max_size=12))
+    def test_on_generated_texts(self, text: str) -> None:
+        self._same(text)

@@ -152,7 +152,7 @@ class NeedsWalk(Exception):  # noqa: N818 -- a way out of the lane, not a failur
 class PlainReader:
     """Builds plans for trees of one language; one instance serves every parse."""
 
-    __slots__ = ("_bare_ids", "_categories")
+    __slots__ = ("_bare_ids", "_categories", "_name_ids")
 
     def __init__(self, language: Language) -> None:
         self._categories = _categories(language)
@@ -160,6 +160,9 @@ class PlainReader:
             kind for kind, category in self._categories.items() if category in (_WORD, _NUMBER)
         )
         """Kind ids of a word and a number (`_bare_words`)."""
+        self._name_ids = frozenset(
+            kind for kind, category in self._categories.items() if category == _NAME
+        )
 
     def plan(self, root: Node, text: str) -> PlainItem | None:
         """The plan of the tree `root` parsed from ASCII `text`, or None when it is not plain.
@@ -238,6 +241,10 @@ class PlainReader:
             bare = self._bare_words(node, span)
             if bare is not None:
                 return bare, None, False
+        return self._read_nodes(node, text)
+
+    def _read_nodes(self, node: Node, text: str) -> tuple[list[Word], list[Redirect] | None, bool]:
+        """`_read_command` node by node: any command the plan reads."""
         program: list[Word] | None = None
         """`program_words` of a `command_name` holding one word: the words it expands to."""
         words: list[Word] = []
@@ -299,16 +306,14 @@ class PlainReader:
         children = node.children
         if len(children) != len(pieces):
             return None
-        categories = self._categories
         name = children[0]
-        if categories.get(name.kind_id) != _NAME:
-            return None
-        inner = name.children
-        if len(inner) != 1 or inner[0].kind_id not in self._bare_ids:
+        if name.kind_id not in self._name_ids or name.child_count != 1:
             return None
         bare = self._bare_ids
-        for child in children[1:]:
-            if child.kind_id not in bare:
+        if name.children[0].kind_id not in bare:
+            return None
+        for index in range(1, len(children)):
+            if children[index].kind_id not in bare:
                 return None
         if "*" in span or "?" in span or "[" in span:
             return [
@@ -450,11 +455,9 @@ class PlainLane(PlainReader):
         hold. Raises `NotPlain` or `NeedsWalk` part way, with `into` holding some of
         the commands: the caller drops them.
         """
+        # (The list stays referenced until the next pass: the caller keeps it anyway.)
         self._text, self._into, self._max_level = text, into, max_level
-        try:
-            self._lane_statement(root, ctx, level + 1)
-        finally:
-            self._into = _NO_COMMANDS  # no reference kept to the caller's list
+        self._lane_statement(root, ctx, level + 1)
         # `emit` records a command only while fewer than `limit` are recorded: the
         # last one recorded was within the limit exactly when all of them are.
         if len(into) > limit:
@@ -484,22 +487,43 @@ class PlainLane(PlainReader):
             raise NotPlain
 
     def _lane_pipeline(self, node: Node, ctx: WalkContext, level: int) -> None:
-        """`Walk.pipeline`: each stage in a subshell, a later one piped from those before."""
+        """`Walk.pipeline`: each stage in a subshell, a later one piped from those before.
+
+        The stages are the named children (a comment among them is a stage the plan
+        does not read): two or more, so the first runs in a subshell too.
+        """
         categories = self._categories
-        stages = [c for c in node.children if categories.get(c.kind_id) != _SKIP]
-        # A comment between stages is a stage of its own to the plan, which it does not read.
-        stage_ctx = ctx if ctx.subshell or len(stages) < 2 else ctx._replace(subshell=True)
         into = self._into
+        stage_ctx = ctx if ctx.subshell else ctx._replace(subshell=True)
         upstream: tuple[str, ...] = ()
-        last = len(stages) - 1
-        for index, stage in enumerate(stages):
+        before = -1
+        level += 1
+        direct = level <= self._max_level
+        for child in node.children:
+            category = categories.get(child.kind_id)
+            if category == _SKIP:
+                continue
+            if before >= 0:
+                # A later stage: piped from the programs before it, fed what the one
+                # before it prints when that is known (`literal_output`).
+                if len(into) == before + 1:
+                    command = into[before]
+                    program = command.program
+                    if program:
+                        upstream += (program,)
+                    printed = literal_output((command,)) if program in _PRINTERS else None
+                else:
+                    produced = into[before:]
+                    upstream += tuple([c.program for c in produced if c.program])
+                    printed = literal_output(produced)
+                stage_ctx = ctx.piped(printed, upstream)
             before = len(into)
-            self._lane_statement(stage, stage_ctx, level + 1)
-            if index == last:
-                break
-            produced = into[before:]
-            upstream += tuple([c.program for c in produced if c.program])
-            stage_ctx = ctx.piped(literal_output(produced), upstream)
+            if category == _COMMAND and direct:
+                self._lane_command(child, stage_ctx)
+            else:
+                self._lane_statement(child, stage_ctx, level)
+        if before < 0 or node.named_child_count < 2:
+            raise NotPlain  # (never: the grammar's pipeline has two stages or more)
 
     def _lane_redirected(self, node: Node, ctx: WalkContext, level: int) -> None:
         """`body > out 2>&1`: the body in the context of the redirections after it."""
@@ -527,12 +551,16 @@ class PlainLane(PlainReader):
 
     def _lane_command(self, node: Node, ctx: WalkContext) -> None:
         """A command: `Walk.plain` of its `PlainCommand`, then `Walk.emit` of its words."""
-        words, redirects, stdin_file = self._read_command(node, self._text)
-        if redirects:
-            # (No redirection left, `2>&1` alone, adds nothing to the enclosing ones.)
-            ctx = ctx._replace(redirects=ctx.redirects + tuple(redirects))
-            if stdin_file:
-                ctx = ctx._replace(stdin="file", stdin_text=None, piped_from=())
+        text = self._text
+        span = text[node.start_byte : node.end_byte]
+        words = self._bare_words(node, span) if _BARE_COMMAND.fullmatch(span) else None
+        if words is None:  # `_read_command`
+            words, redirects, stdin_file = self._read_nodes(node, text)
+            if redirects:
+                # (No redirection left, `2>&1` alone, adds nothing to the enclosing ones.)
+                ctx = ctx._replace(redirects=ctx.redirects + tuple(redirects))
+                if stdin_file:
+                    ctx = ctx._replace(stdin="file", stdin_text=None, piped_from=())
         if ctx.extra_args:
             words.extend(ctx.extra_args)
             ctx = ctx._replace(extra_args=())
@@ -541,9 +569,6 @@ class PlainLane(PlainReader):
         if expansion.problems or expansion.nested or command.program == "let":
             raise NeedsWalk  # nested code, problems, arithmetic: `emit`'s own work
         self._into.append(command)
-
-
-_NO_COMMANDS: list[SimpleCommand] = []
 
 
 def literal_output(commands: Sequence[SimpleCommand]) -> str | None:
@@ -568,3 +593,5 @@ def literal_output(commands: Sequence[SimpleCommand]) -> str | None:
 
 
 _ECHO_OPTION = re.compile(r"-[neE]+")
+_PRINTERS = frozenset({"echo", "printf", "pwd", "cat"})
+"""The programs whose output `literal_output` may know."""

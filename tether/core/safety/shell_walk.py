@@ -50,7 +50,7 @@ from tether.core.safety.shell_words import (
     word_from,
 )
 
-__all__ = ["LANGUAGE", "Walk", "parse_line", "read_code"]
+__all__ = ["LANGUAGE", "Walk", "parse_line", "read_code", "respell"]
 
 _MAX_NODE_DEPTH = 150
 _FALLBACK_WORDS = 64
@@ -73,6 +73,8 @@ _PLAIN = PlainLane(LANGUAGE)
 """The lane of the walks built without one of their own (each parser has its own)."""
 _ENDS_A_LINE = frozenset({b"\n", b"\\"})
 """Last bytes after which `parse_line` adds no newline: one is there, or it would join the lines."""
+_ENDS_A_TEXT = frozenset({"", "\n", "\\"})
+"""`_ENDS_A_LINE` as the last character of a text (none: the text is empty)."""
 
 
 class Walk(ArithmeticWalk):
@@ -680,15 +682,31 @@ def read_code(parser: Parser, text: str, *, terminated: bool = True) -> tuple[st
     if "\\\n" in text:
         text = join_continuations(text)
     data = text.encode("utf-8", "surrogatepass")
-    root = parse_line(parser, data, terminated=terminated)
+    if terminated and text[-1:] not in _ENDS_A_TEXT and "<<" not in text:
+        # `parse_line`, inline on the text (its last character is ASCII exactly when
+        # the last byte is, and so is `<<`): the terminated tree when it has no error.
+        root = parser.parse(data + b"\n").root_node
+        if not root.has_error:
+            return text, data, root
+    root = parser.parse(data).root_node
     if root.has_error and "{" in text:
-        # `{ls,-la}` is a broken group to tree-sitter and `ls -la` to bash.
-        spelled = expand_leading_braces(text)
-        if spelled is not None:
-            spelled_data = spelled.encode("utf-8", "surrogatepass")
-            retry = parse_line(parser, spelled_data, terminated=terminated)
-            if not retry.has_error:
-                return spelled, spelled_data, retry
+        return respell(parser, text, data, root, terminated=terminated)
+    return text, data, root
+
+
+def respell(
+    parser: Parser, text: str, data: bytes, root: Node, *, terminated: bool = True
+) -> tuple[str, bytes, Node]:
+    """`read_code` of a text whose tree has an error: its brace expansion, when that parses.
+
+    `{ls,-la}` is a broken group to tree-sitter and `ls -la` to bash.
+    """
+    spelled = expand_leading_braces(text)
+    if spelled is not None:
+        spelled_data = spelled.encode("utf-8", "surrogatepass")
+        retry = parse_line(parser, spelled_data, terminated=terminated)
+        if not retry.has_error:
+            return spelled, spelled_data, retry
     return text, data, root
 
 
