@@ -516,7 +516,12 @@ class TestTheCountingShortcut:
 class TestTheShortTextShortcut:
     """`exceeded_bound` answers a short ASCII text with few counted characters at once."""
 
-    @settings(max_examples=800, deadline=None, database=None)
+    @settings(
+        max_examples=800,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(
         text=_SHELLISH
         | _REPEATED

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Parser
 
@@ -434,7 +434,12 @@ class TestTheBareWords:
         read = sum(self._agree(text) for text in dict.fromkeys(_corpus_commands()))
         assert read > 300
 
-    @settings(max_examples=800, deadline=None, database=None)
+    @settings(
+        max_examples=800,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(
         text=st.lists(
             st.text(alphabet="ab1-_./:,+%@=~^*?[] \t!{}'\"$\\#<>", min_size=1, max_size=8),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Parser
 
@@ -207,7 +207,12 @@ class TestReadCodeParsesAsParseLineDoes:
     def test_at_the_last_character(self, text: str) -> None:
         self._same(text)
 
-    @settings(max_examples=800, deadline=None, database=None)
+    @settings(
+        max_examples=800,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(text=st.text(alphabet="ab |&;<>\\\n\r\u00e9\ud800'\"", max_size=12))
     def test_on_generated_texts(self, text: str) -> None:
         self._same(text)
