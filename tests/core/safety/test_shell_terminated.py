@@ -6,13 +6,15 @@ it tens of microseconds per stage). Both parses run over every command of the
 adversarial corpus, spellings at the edges (a backslash or a here-document at the
 end, errors, nested code) and generated lines; every field of the script must be
 the same. The one difference allowed is tree-sitter's own: it reports an error at
-the end of some lines ending in an escaped blank (`echo a\\ `), which the shell
+the end of some lines ending in an escaped blank (`}\\ `), which the shell
 reads as a word. There the parse as given must have reported the error, the
-terminated parse must report none, and bash must accept the text.
+terminated parse must report none, and the line must hold an escaped blank (bash
+accepts the spellings named here).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -98,10 +100,19 @@ def _agree(text: str) -> None:
     terminated, as_given = _TERMINATED.parse(text), _AS_GIVEN.parse(text)
     if terminated == as_given:
         return
+    # tree-sitter's spurious error at the end of a line holding an escaped blank.
     assert as_given.problems
     assert not terminated.problems
-    if _BASH is not None:
-        assert _bash_accepts(text)
+    assert re.search(r"\\[ \t\r]", text)
+
+
+_TOKENS = [
+    *["a", "b", "x=1", "-", "1", " ", " ", "\t", "\r", "\n", "\\", "\\ "],
+    *["|", "||", "&&", ";", ";;", "&", "(", ")", "{", "}", "!", "*", "#", "=", "<", ">", "2>&1"],
+    *["'", '"', "`", "$", "$(", "$((", "))", "${", "$'", "[[", "]]", "f()"],
+    *["if", "then", "fi", "case", "in", "esac", "for", "do", "done", "while", "function"],
+]
+"""Shell tokens, reserved words among them: generated lines mix them at random."""
 
 
 class TestTheTerminatedParseChangesNoScript:
@@ -119,6 +130,11 @@ class TestTheTerminatedParseChangesNoScript:
     @given(text=st.text(alphabet="ab -'\"$|&;<>(){}#\\\n\r*=12`", max_size=30))
     def test_on_generated_lines_of_any_shell_characters(self, text: str) -> None:
         _agree(text)
+
+    @settings(max_examples=1500, deadline=None, database=None)
+    @given(tokens=st.lists(st.tuples(st.sampled_from(_TOKENS), st.booleans()), max_size=10))
+    def test_on_generated_lines_of_shell_tokens(self, tokens: list[tuple[str, bool]]) -> None:
+        _agree("".join(token + (" " if spaced else "") for token, spaced in tokens))
 
     @settings(max_examples=400, deadline=None, database=None)
     @given(
@@ -139,6 +155,8 @@ class TestTheTerminatedParseChangesNoScript:
         assert _AS_GIVEN.parse(text).problems
         assert not _TERMINATED.parse(text).problems
         _agree(text)
+        if _BASH is not None:
+            assert _bash_accepts(text)
 
 
 class TestWhatIsParsedTerminated:
