@@ -511,3 +511,36 @@ class TestTheCountingShortcut:
     def test_one_past_a_bound_the_scan_still_runs(self, text: str, bounds: ShellBounds) -> None:
         assert not within_by_count(text, bounds)
         assert exceeded_bound(text, bounds) == _Scan(text, bounds).run() is not None
+
+
+class TestTheShortTextShortcut:
+    """`exceeded_bound` answers a short ASCII text with few counted characters at once."""
+
+    @settings(
+        max_examples=800,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(
+        text=_SHELLISH
+        | _REPEATED
+        | st.text(alphabet="|&;<>()`\"{}[]$' \t\r\nab#-\\\u00e9\U0001f600", max_size=300)
+    )
+    def test_the_verdict_is_the_full_checks_verdict(self, text: str) -> None:
+        # An equal bounds object that is not `BOUNDS` takes every check in full.
+        assert exceeded_bound(text) == exceeded_bound(text, ShellBounds())
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            pytest.param("$" * 257, id="dollars-past-the-limit"),
+            pytest.param("a" * 16_385, id="characters-past-the-limit"),
+            pytest.param("echo \U0001f600", id="astral-character"),
+            pytest.param("a|" * 30, id="pipes-past-the-limit"),
+            pytest.param("$" * 256, id="dollars-at-the-limit"),
+            pytest.param("git status", id="ordinary"),
+        ],
+    )
+    def test_at_the_edges(self, text: str) -> None:
+        assert exceeded_bound(text) == exceeded_bound(text, ShellBounds())

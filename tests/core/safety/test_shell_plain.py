@@ -1,10 +1,12 @@
 """The plain lane gives exactly the script the general walk gives, field for field.
 
-Both lanes run over every command of the adversarial corpus, hand-picked spellings
-at the lane's edges, and generated lines: plain ones (which the lane must take) and
-lines of any shell characters (which it must take or leave to the general walk
-without changing a thing). Every `SimpleCommand` field is compared: program, words,
-redirects, stdin, piped_from, subshell, source, depth, and the script's problems.
+Three ways run over every command of the adversarial corpus, hand-picked spellings
+at the lanes' edges, and generated lines: the one-pass lane (`PlainLane.walk`, with
+the plan where it leaves), the plan alone (`one_pass=False`) and the general walk
+(`plain_lane=False`). Plain lines must be taken, lines of any shell characters taken
+or left to the general walk without changing a thing. Every `SimpleCommand` field is
+compared: program, words, redirects, stdin, piped_from, subshell, source, depth, and
+the script's problems. A lane broken on purpose is caught by the same comparison.
 """
 
 from __future__ import annotations
@@ -14,19 +16,27 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Parser
 
-from tether.core.safety import shell_walk
+from tether.core.safety import shell_plain, shell_walk
 from tether.core.safety.shell import Redirect, ShellParser, ShellScript, StdinKind
 from tether.core.safety.shell_frag import LANGUAGE
 from tether.core.safety.shell_model import WalkContext
-from tether.core.safety.shell_plain import PlainCommand, PlainReader, PlainSequence
+from tether.core.safety.shell_plain import (
+    NeedsWalk,
+    NotPlain,
+    PlainCommand,
+    PlainLane,
+    PlainReader,
+    PlainSequence,
+)
 from tether.core.safety.shell_words import Word
 
 _CORPUS = Path(__file__).parent / "corpus"
 _READER = PlainReader(LANGUAGE)
+_LANE = PlainLane(LANGUAGE)
 _PARSER = Parser(LANGUAGE)
 
 
@@ -39,11 +49,27 @@ def _corpus_commands() -> Iterator[str]:
 
 
 _PLAIN_LANE = ShellParser()
+_PLAN = ShellParser(one_pass=False)
 _GENERAL = ShellParser(plain_lane=False)
 
 
 def _both(text: str) -> tuple[ShellScript, ShellScript]:
-    return _PLAIN_LANE.parse(text), _GENERAL.parse(text)
+    """The script of the lanes (the plan alone agreeing with them), and the general walk's."""
+    plain, general = _PLAIN_LANE.parse(text), _GENERAL.parse(text)
+    assert _PLAN.parse(text) == general
+    return plain, general
+
+
+def _one_pass(text: str) -> bool:
+    """Whether the one-pass lane walks the whole top-level tree of `text` itself."""
+    root = _PARSER.parse(text.encode("utf-8", "surrogatepass") + b"\n").root_node
+    if not _is_plain(text):
+        return False
+    try:
+        _LANE.walk(root, text, WalkContext(), [], limit=128, level=0, max_level=150)
+    except (NotPlain, NeedsWalk):
+        return False
+    return True
 
 
 def _is_plain(text: str) -> bool:
@@ -103,6 +129,49 @@ PLAIN = [
     pytest.param("xargs -P 0 rm < list", id="flood"),
     pytest.param("a | b && c | d || e | f", id="pipes-in-lists"),
     pytest.param("cmd 2>&1 | tail && other", id="redirect-binds-the-list"),
+]
+
+ONE_PASS = [
+    pytest.param("git status", id="two-words"),
+    pytest.param("git status -s --branch", id="bare-words"),
+    pytest.param("ls *.py src/?? a]b ~/x", id="bare-globs"),
+    pytest.param("ls [ab]* x[", id="bracket-concatenations"),
+    pytest.param("head -20 -n 3 1 0x1F 64 +3 1.5", id="bare-numbers"),
+    pytest.param("1 2", id="number-program"),
+    pytest.param("ls a=b x=y=z = --since=1", id="equals-in-arguments"),
+    pytest.param("a^b %x @y :z ,w", id="bare-punctuation"),
+    pytest.param("ls\tsrc  -la", id="tabs-and-runs-of-blanks"),
+    pytest.param("echo 'a b' x'y'z", id="quoted-words"),
+    pytest.param("cmd > out 2>&1 < in", id="redirects-after-a-command"),
+    pytest.param("> out < in cat -n", id="redirects-in-a-command"),
+    pytest.param("make > build.log 2>&1", id="redirected"),
+    pytest.param("cat < in.txt | wc -l >> counts 2>/dev/null", id="redirected-pipeline"),
+    pytest.param("echo /etc/passwd | xargs cat", id="known-stdin-text"),
+    pytest.param("printf 'a\\tb' | cat | wc", id="printf-output-piped"),
+    pytest.param("pwd | cat | cat", id="pwd-output-piped"),
+    pytest.param("a | b && c | d || e | f", id="pipes-in-lists"),
+    pytest.param("a; b & c\nd", id="sequence"),
+    pytest.param("ls # rm -rf /", id="trailing-comment"),
+    pytest.param("sudo rm -rf /", id="wrapper"),
+    pytest.param("cp file{,.bak} a{b,c}d", id="brace-expansion"),
+    pytest.param(
+        "cd src && git ls-files -- '*.py' | grep -v '^tests/' | xargs wc -l | sort -rn "
+        "| head -n 20 && git log --oneline --since='2 weeks ago' -- . | cut -c1-72 | head -30 "
+        "&& pytest -q -x --no-header -p no:cacheprovider tests/unit 2>&1 | tail -n 25 "
+        "| grep -E 'passed|failed|error' || echo 'no test summary found'",
+        id="bench-pipeline",
+    ),
+]
+
+# Plain, but a command needs the walk itself: nested code, a problem, `let`.
+LEFT_TO_THE_PLAN = [
+    pytest.param("bash -c 'git status | head'", id="shell-code"),
+    pytest.param("ls && sh -c 'bash -c \"ls\"'", id="nested-shell-code-later"),
+    pytest.param("find . -name '*.pyc' -exec rm {} +", id="find-exec"),
+    pytest.param("git -c core.pager=less log", id="git-config-code"),
+    pytest.param("let x=1", id="let-arithmetic"),
+    pytest.param("ls | let x", id="let-in-a-pipeline"),
+    pytest.param("xargs -P 0 rm < list", id="flood"),
 ]
 
 NOT_PLAIN = [
@@ -212,10 +281,14 @@ class TestBothLanesAgree:
     def test_on_every_corpus_command(self) -> None:
         commands = list(dict.fromkeys(_corpus_commands()))
         assert len(commands) > 1500  # the corpus was read
-        differing = [text for text in commands if _PLAIN_LANE.parse(text) != _GENERAL.parse(text)]
+        general = {text: _GENERAL.parse(text) for text in commands}
+        differing = [text for text in commands if _PLAIN_LANE.parse(text) != general[text]]
         assert differing == []
-        # The lane is not idle: most everyday commands are plain.
+        differing = [text for text in commands if _PLAN.parse(text) != general[text]]
+        assert differing == []
+        # The lanes are not idle: most everyday commands are plain, most of them one pass.
         assert sum(_is_plain(text) for text in commands) > len(commands) // 3
+        assert sum(_one_pass(text) for text in commands) > len(commands) // 4
 
     @pytest.mark.parametrize("text", PLAIN)
     def test_on_plain_spellings_which_the_lane_takes(self, text: str) -> None:
@@ -224,9 +297,24 @@ class TestBothLanesAgree:
         assert plain == general
         assert plain.commands  # something was found, the same way
 
+    @pytest.mark.parametrize("text", ONE_PASS)
+    def test_on_spellings_the_one_pass_lane_takes(self, text: str) -> None:
+        assert _one_pass(text)
+        plain, general = _both(text)
+        assert plain == general
+        assert plain.commands
+
+    @pytest.mark.parametrize("text", LEFT_TO_THE_PLAN)
+    def test_on_plain_spellings_the_one_pass_lane_leaves_to_the_plan(self, text: str) -> None:
+        assert _is_plain(text)
+        assert not _one_pass(text)
+        plain, general = _both(text)
+        assert plain == general
+
     @pytest.mark.parametrize("text", NOT_PLAIN)
     def test_on_other_spellings_which_go_to_the_general_walk(self, text: str) -> None:
         assert not _is_plain(text)
+        assert not _one_pass(text)
         plain, general = _both(text)
         assert plain == general
 
@@ -267,9 +355,36 @@ class TestTheLanesLimits:
 
     def test_too_many_commands_are_cut_alike(self) -> None:
         parser, general = ShellParser(max_commands=3), ShellParser(max_commands=3, plain_lane=False)
+        plan = ShellParser(max_commands=3, one_pass=False)
         text = "a; b; c; d; e"
-        assert parser.parse(text) == general.parse(text)
+        assert parser.parse(text) == general.parse(text) == plan.parse(text)
         assert parser.parse(text).problems == ("more than 3 commands in one call",)
+
+    @pytest.mark.parametrize("count", [1, 2, 3, 4, 5])
+    @pytest.mark.parametrize("joiner", ["; ", " | ", " && "])
+    def test_the_command_limit_is_met_exactly(self, count: int, joiner: str) -> None:
+        # At the limit every command is recorded; one more and the walk's overflow shows.
+        text = joiner.join(["ls"] * count)
+        for limit in (count - 1, count, count + 1):
+            lanes = ShellParser(max_commands=limit).parse(text)
+            assert lanes == ShellParser(max_commands=limit, plain_lane=False).parse(text)
+            assert lanes == ShellParser(max_commands=limit, one_pass=False).parse(text)
+            assert bool(lanes.problems) == (count > limit)
+
+    def test_nested_code_over_the_limit_is_cut_alike(self) -> None:
+        text = "bash -c 'a; b; c' && d; e"
+        for limit in range(1, 7):
+            lanes = ShellParser(max_commands=limit).parse(text)
+            assert lanes == ShellParser(max_commands=limit, plain_lane=False).parse(text)
+
+    @pytest.mark.parametrize("depth", [0, 1, 4])
+    def test_nested_plain_code_is_walked_alike_at_every_nesting(self, depth: int) -> None:
+        text = "ls | wc -l && git status"
+        for _ in range(depth):
+            text = "bash -c " + "'" + text.replace("'", "'\\''") + "'"
+        plain, general = _both(text)
+        assert plain == general
+        assert len(plain.commands) == 3 + depth
 
     def test_the_plan_holds_the_words_and_structure(self) -> None:
         root = _PARSER.parse(b"git 'log' -n 3").root_node
@@ -279,6 +394,90 @@ class TestTheLanesLimits:
         assert isinstance(command, PlainCommand)
         assert [word.text for word in command.words] == ["git", "log", "-n", "3"]
         assert command.redirects is None
+
+
+class TestTheBareWords:
+    """`_bare_words` reads a command of bare words as the node by node reading does."""
+
+    class _NodeByNode(PlainLane):
+        __slots__ = ()
+
+        def _bare_words(self, node: object, span: str) -> None:
+            return None
+
+    _SLOW = _NodeByNode(LANGUAGE)
+
+    def _agree(self, text: str) -> int:
+        """How many commands of `text` were read bare; fails when a reading differs."""
+        root = _PARSER.parse(text.encode("utf-8", "surrogatepass") + b"\n").root_node
+        stack, read = [root], 0
+        while stack:
+            node = stack.pop()
+            stack.extend(node.children)
+            if node.type != "command" or not text.isascii():
+                continue
+            try:
+                slow = self._SLOW._read_command(node, text)
+            except NotPlain:
+                slow = None
+            try:
+                fast = _LANE._read_command(node, text)
+            except NotPlain:
+                fast = None
+            assert fast == slow, text
+            span = text[node.start_byte : node.end_byte]
+            if shell_plain._BARE_COMMAND.fullmatch(span) and _LANE._bare_words(node, span):
+                read += 1
+        return read
+
+    def test_on_every_corpus_command(self) -> None:
+        read = sum(self._agree(text) for text in dict.fromkeys(_corpus_commands()))
+        assert read > 300
+
+    @settings(
+        max_examples=800,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(
+        text=st.lists(
+            st.text(alphabet="ab1-_./:,+%@=~^*?[] \t!{}'\"$\\#<>", min_size=1, max_size=8),
+            min_size=1,
+            max_size=5,
+        ).map(" ".join)
+    )
+    def test_on_generated_words(self, text: str) -> None:
+        self._agree(text)
+
+
+class TestABrokenLaneIsCaught:
+    """The comparison above fails when the lane gets a field wrong (the test is not idle)."""
+
+    def _differing(self) -> list[str]:
+        texts = [str(param.values[0]) for param in ONE_PASS]
+        return [text for text in texts if ShellParser().parse(text) != _GENERAL.parse(text)]
+
+    def test_a_lane_that_loses_what_a_pipe_carries(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(shell_plain, "literal_output", lambda commands: None)
+        assert "echo /etc/passwd | xargs cat" in self._differing()
+
+    def test_a_lane_that_reads_no_glob(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        def unglobbed(lane: PlainLane, node: object, span: str) -> list[Word] | None:
+            words = PlainLane._bare_words(lane, node, span.replace("*", "x"))  # type: ignore[arg-type]
+            return None if words is None else [w._replace(glob=False) for w in words]
+
+        monkeypatch.setattr(PlainLane, "_bare_words", unglobbed)
+        assert "ls *.py src/?? a]b ~/x" in self._differing()
+
+    def test_a_lane_that_forgets_a_redirect(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        read = PlainLane._read_nodes
+
+        def unredirected(lane: PlainLane, node: object, text: str) -> object:
+            return read(lane, node, text)[0], None, False  # type: ignore[arg-type]
+
+        monkeypatch.setattr(PlainLane, "_read_nodes", unredirected)
+        assert "> out < in cat -n" in self._differing()
 
 
 class TestAPipedStagesContext:

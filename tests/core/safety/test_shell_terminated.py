@@ -1,6 +1,6 @@
 """A line is parsed as the terminated line it is, as the shell reads it.
 
-`Walk._parse` hands tree-sitter the text with a newline after it (tree-sitter-bash
+`parse_line` hands tree-sitter the text with a newline after it (tree-sitter-bash
 puts a pipeline that ends at the end of input through error recovery, which costs
 it tens of microseconds per stage). Both parses run over every command of the
 adversarial corpus, spellings at the edges (a backslash or a here-document at the
@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Parser
 
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.shell_frag import LANGUAGE
-from tether.core.safety.shell_walk import Walk
+from tether.core.safety.shell_walk import parse_line, read_code
 
 _CORPUS = Path(__file__).parent / "corpus"
 _TERMINATED = ShellParser()
@@ -160,7 +160,7 @@ class TestTheTerminatedParseChangesNoScript:
 
 
 class TestWhatIsParsedTerminated:
-    """Which texts get the newline: `_parse` is the one place that decides."""
+    """Which texts get the newline: `parse_line` is the one place that decides."""
 
     @staticmethod
     def _terminated(text: str) -> bool:
@@ -172,8 +172,7 @@ class TestWhatIsParsedTerminated:
                 seen.append(data)
                 return parser.parse(data)
 
-        walk = Walk(Recording(), 4, 128)  # type: ignore[arg-type]
-        walk._parse(text.encode())
+        parse_line(Recording(), text.encode())  # type: ignore[arg-type]
         return seen[0].endswith(b"\n") and not text.endswith("\n")
 
     @pytest.mark.parametrize("text", ["git status", "a | b | c", "a # c", "a &"])
@@ -188,9 +187,50 @@ class TestWhatIsParsedTerminated:
 
     def test_a_terminated_parse_with_an_error_is_replaced_by_the_parse_as_given(self) -> None:
         parser = Parser(LANGUAGE)
-        walk = Walk(parser, 4, 128)
-        root = walk._parse(b"a | b |")
+        root = parse_line(parser, b"a | b |")
         as_given = parser.parse(b"a | b |").root_node
         assert root.has_error
         assert root.end_byte == as_given.end_byte == len(b"a | b |")
         assert str(root) == str(as_given)
+
+
+class TestReadCodeParsesAsParseLineDoes:
+    """`read_code` tests the text for what `parse_line` tests in its bytes: the same trees."""
+
+    _PARSER = Parser(LANGUAGE)
+
+    def _same(self, text: str) -> None:
+        if "\\\n" in text or "{" in text:
+            return  # joined or respelled first: not the text `parse_line` would see
+        data = text.encode("utf-8", "surrogatepass")
+        for terminated in (True, False):
+            _, read_data, root = read_code(self._PARSER, text, terminated=terminated)
+            line = parse_line(self._PARSER, data, terminated=terminated)
+            assert read_data == data
+            assert (str(root), root.end_byte) == (str(line), line.end_byte)
+
+    def test_on_every_corpus_command(self) -> None:
+        for text in dict.fromkeys(_corpus_commands()):
+            self._same(text)
+
+    @pytest.mark.parametrize("text", EDGES)
+    def test_at_the_edges(self, text: str) -> None:
+        self._same(text)
+
+    @pytest.mark.parametrize(
+        "text",
+        ["a\\", "a\\\\", "caf\u00e9\\", "\u00e9", "a <<", "x\ud800", "a\n\n", "\\"],
+        ids=repr,
+    )
+    def test_at_the_last_character(self, text: str) -> None:
+        self._same(text)
+
+    @settings(
+        max_examples=800,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(text=st.text(alphabet="ab |&;<>\\\n\r\u00e9\ud800'\"", max_size=12))
+    def test_on_generated_texts(self, text: str) -> None:
+        self._same(text)

@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from tree_sitter import Parser
 
+from tether.core.safety import shell_walk
+from tether.core.safety.shell_bounds import exceeded_bound
 from tether.core.safety.shell_model import (
     Redirect,
     ShellScript,
@@ -38,7 +40,8 @@ from tether.core.safety.shell_model import (
     StdinKind,
     WalkContext,
 )
-from tether.core.safety.shell_walk import LANGUAGE, Walk
+from tether.core.safety.shell_plain import NeedsWalk, NotPlain, PlainLane
+from tether.core.safety.shell_walk import LANGUAGE, Walk, read_code
 
 __all__ = [
     "MAX_COMMANDS",
@@ -72,6 +75,7 @@ class ShellParser:
         max_nesting: int = MAX_NESTING,
         max_commands: int = MAX_COMMANDS,
         plain_lane: bool = True,
+        one_pass: bool = True,
         terminated: bool = True,
     ) -> None:
         self._parser = Parser(LANGUAGE)
@@ -79,29 +83,73 @@ class ShellParser:
         self._max_commands = max_commands
         self._plain_lane = plain_lane
         """Off only to compare the lanes: the general walk then reads every tree."""
+        self._one_pass = one_pass
+        """Off only to compare the lanes: plain trees are then walked by their plan."""
         self._terminated = terminated
-        """Off only to compare the parses: every text is then parsed as given (`Walk._parse`)."""
+        """Off only to compare the parses: every text is then parsed as given (`parse_line`)."""
+        self._lane = PlainLane(LANGUAGE)
 
     def parse(self, command: str) -> ShellScript:
         """Every simple command `command` would run, and what could not be understood.
 
         Never raises for any string: what cannot be parsed is reported in `problems`.
         """
-        walk = Walk(
-            self._parser,
-            self._max_nesting,
-            self._max_commands,
-            plain_lane=self._plain_lane,
-            terminated=self._terminated,
-        )
-        try:
-            walk.script(command, _TOP_LEVEL)
-        except RecursionError:
-            walk.problem("the command is nested too deeply to analyse")
+        walk: Walk | None = None
+        # The first steps of `Walk.script` for a command at the top level (nesting 0),
+        # then the plain lane with no walk at all: most commands are plain, and a plain
+        # line that runs no nested code has no problem and defines no function.
+        if self._max_nesting >= 0 and exceeded_bound(command) is None:
+            text, data, root = read_code(self._parser, command, terminated=self._terminated)
+            plan = self._plain_lane and text.isascii() and not root.has_error
+            if plan and self._one_pass:
+                commands: list[SimpleCommand] = []
+                try:
+                    self._lane.walk(
+                        root,
+                        text,
+                        _TOP_LEVEL,
+                        commands,
+                        limit=self._max_commands,
+                        level=0,
+                        max_level=shell_walk._MAX_NODE_DEPTH,
+                    )
+                except NotPlain:
+                    plan = False  # the plan stops where the lane did: the general walk's
+                except (NeedsWalk, RecursionError):
+                    pass  # the plan's
+                else:
+                    return _new(ShellScript, (command, tuple(commands), (), ()))
+            walk = self._walk()
+            try:
+                walk.tree(text, data, root, _TOP_LEVEL, lane=False, plan=plan)
+            except RecursionError:
+                walk.problem("the command is nested too deeply to analyse")
+        else:
+            walk = self._walk()
+            try:
+                walk.script(command, _TOP_LEVEL)
+            except RecursionError:
+                walk.problem("the command is nested too deeply to analyse")
         problems = tuple(dict.fromkeys(walk.problems)) if walk.problems else ()
         # Built from its four fields in order: the named tuple's keyword constructor is
         # a Python call of its own.
         return _new(
             ShellScript,
-            (command, tuple(walk.commands), problems, walk.recursive_functions()),
+            (
+                command,
+                tuple(walk.commands),
+                problems,
+                walk.recursive_functions() if walk.calls else (),
+            ),
+        )
+
+    def _walk(self) -> Walk:
+        return Walk(
+            self._parser,
+            self._max_nesting,
+            self._max_commands,
+            plain_lane=self._plain_lane,
+            one_pass=self._one_pass,
+            terminated=self._terminated,
+            lane=self._lane,
         )

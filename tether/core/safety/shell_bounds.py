@@ -167,6 +167,15 @@ def exceeded_bound(text: str, bounds: ShellBounds = BOUNDS) -> str | None:
     Linear in the text and stops at the first bound crossed, so its own cost is
     bounded by the bounds, not by the input.
     """
+    if (
+        bounds is BOUNDS
+        and len(text) <= _SHORT
+        and text.isascii()
+        and len(text.encode().translate(None, _UNCOUNTED)) <= _FEW
+    ):
+        # A short ASCII text: within `chars`, no astral character, at most `_SHORT`
+        # `$`s, and within every other bound by count (`within_by_count`).
+        return None
     if len(text) > bounds.chars:
         return f"{len(text):,} characters (the limit is {bounds.chars:,})"
     dollars = text.count("$")
@@ -389,3 +398,5 @@ class _Scan:
 
 
 _FEW = _few(ShellBounds())
+_SHORT = min(BOUNDS.chars, BOUNDS.expansions)
+"""Characters a text may hold and be within `chars` and `expansions` by its length alone."""

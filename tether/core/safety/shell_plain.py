@@ -19,24 +19,40 @@ assignment, a subshell, a here-document, a backslash, a `{1..3}` node, a comment
 inside a pipeline, non-ASCII text, ...) gives None and the general walk runs instead.
 Building the plan has no side effects, so giving up part way costs nothing but
 the time spent.
+
+`PlainLane` reads the commonest plain trees in one pass, without a plan: it
+applies the walk's context rules as it reads and expands each command as it
+meets it, appending the commands to the walk's list. It leaves (`NotPlain`) at
+a node the plan would not read, and (`NeedsWalk`) at a command whose expansion
+holds work of the walk's own (nested code, a problem, `let`'s arithmetic) or at
+a walk limit; the caller then drops what it appended and hands the tree on to
+the plan or the general walk. Only a lane that ran to the end gives commands,
+and those are the ones the plan gives (the differential tests hold all three).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from tree_sitter import Language, Node
 
-from tether.core.safety.shell_model import Redirect
-from tether.core.safety.shell_words import Word, brace_expand
+from tether.core.safety.shell_expand import expand_command
+from tether.core.safety.shell_model import Redirect, SimpleCommand, WalkContext
+from tether.core.safety.shell_words import Word, ansi_c, brace_expand
 
 __all__ = [
+    "NeedsWalk",
+    "NotPlain",
     "PlainCommand",
     "PlainItem",
+    "PlainLane",
     "PlainPipeline",
     "PlainReader",
     "PlainRedirected",
     "PlainSequence",
+    "literal_output",
 ]
 
 
@@ -94,6 +110,9 @@ _NAMED = {
 # Every unnamed node is skipped where the general walk reads named children only
 # (sequences, pipelines, commands); the redirect operator is read from them.
 _STDIN_OPS = frozenset({"<", "0<"})
+_BARE_COMMAND = re.compile(r"[A-Za-z0-9_./:,+%@=~^*?\[\] \t-]*")
+"""A command's text of bare words: characters that need no quoting, and blanks."""
+_GLOB = re.compile(r"[*?\[]")
 
 
 def _add(into: list[Word], raw: str, glob: bool, *, literal: bool) -> None:
@@ -122,17 +141,28 @@ def _categories(language: Language) -> dict[int, int]:
     return categories
 
 
-class _NotPlainError(Exception):
-    """Raised inside the plan builder at the first node the lane does not read."""
+class NotPlain(Exception):  # noqa: N818 -- a way out of the lane, not a failure
+    """Raised at the first node the plain lane does not read: the general walk's tree."""
+
+
+class NeedsWalk(Exception):  # noqa: N818 -- a way out of the lane, not a failure
+    """Raised by `PlainLane` where a command needs the walk itself: the plan's tree."""
 
 
 class PlainReader:
     """Builds plans for trees of one language; one instance serves every parse."""
 
-    __slots__ = ("_categories",)
+    __slots__ = ("_bare_ids", "_categories", "_name_ids")
 
     def __init__(self, language: Language) -> None:
         self._categories = _categories(language)
+        self._bare_ids = frozenset(
+            kind for kind, category in self._categories.items() if category in (_WORD, _NUMBER)
+        )
+        """Kind ids of a word and a number (`_bare_words`)."""
+        self._name_ids = frozenset(
+            kind for kind, category in self._categories.items() if category == _NAME
+        )
 
     def plan(self, root: Node, text: str) -> PlainItem | None:
         """The plan of the tree `root` parsed from ASCII `text`, or None when it is not plain.
@@ -141,7 +171,7 @@ class PlainReader:
         """
         try:
             return self._statement(root, text)
-        except _NotPlainError:
+        except NotPlain:
             return None
 
     def _statement(self, node: Node, text: str) -> PlainItem:
@@ -154,7 +184,7 @@ class PlainReader:
             return _new(PlainPipeline, (self._children(node, text, pipeline=True),))
         if category == _REDIRECTED:
             return self._redirected(node, text)
-        raise _NotPlainError
+        raise NotPlain
 
     def _children(self, node: Node, text: str, *, pipeline: bool) -> tuple[PlainItem, ...]:
         items: list[PlainItem] = []
@@ -176,7 +206,7 @@ class PlainReader:
         """`body > out 2>&1`: the grammar's body is the first child, the redirects follow."""
         children = node.children
         if not children:
-            raise _NotPlainError
+            raise NotPlain
         body = self._statement(children[0], text)
         redirects: list[Redirect] = []
         stdin_file = False
@@ -186,7 +216,7 @@ class PlainReader:
             if category == _SKIP:
                 continue
             if category != _FILE_REDIRECT:
-                raise _NotPlainError
+                raise NotPlain
             redirect = self._file_redirect(child, text)
             if redirect is not None:
                 redirects.append(redirect)
@@ -194,6 +224,27 @@ class PlainReader:
         return _new(PlainRedirected, (body, tuple(redirects), stdin_file))
 
     def _command(self, node: Node, text: str) -> PlainCommand:
+        words, redirects, stdin_file = self._read_command(node, text)
+        return _new(
+            PlainCommand,
+            (tuple(words), tuple(redirects) if redirects is not None else None, stdin_file),
+        )
+
+    def _read_command(
+        self, node: Node, text: str
+    ) -> tuple[list[Word], list[Redirect] | None, bool]:
+        """A command's words (the program word first), its redirections (None when it has
+        no redirection node), and whether one of them reads stdin from a file.
+        """
+        span = text[node.start_byte : node.end_byte]
+        if _BARE_COMMAND.fullmatch(span) is not None:
+            bare = self._bare_words(node, span)
+            if bare is not None:
+                return bare, None, False
+        return self._read_nodes(node, text)
+
+    def _read_nodes(self, node: Node, text: str) -> tuple[list[Word], list[Redirect] | None, bool]:
+        """`_read_command` node by node: any command the plan reads."""
         program: list[Word] | None = None
         """`program_words` of a `command_name` holding one word: the words it expands to."""
         words: list[Word] = []
@@ -212,10 +263,10 @@ class PlainReader:
                     words.append(_new(Word, (raw, False, glob, False, (), ())))
             elif category == _NAME:
                 if program is not None:
-                    raise _NotPlainError
+                    raise NotPlain
                 inner = child.children
                 if len(inner) != 1:
-                    raise _NotPlainError
+                    raise NotPlain
                 name = inner[0]
                 kind = categories.get(name.kind_id)
                 raw = text[name.start_byte : name.end_byte]
@@ -235,11 +286,41 @@ class PlainReader:
             elif category != _SKIP and category != _COMMENT:
                 self._words(child, category, text, words)
         if program is None:
-            raise _NotPlainError  # redirections alone, or assignments: the general walk's
-        return _new(
-            PlainCommand,
-            ((*program, *words), tuple(redirects) if redirects is not None else None, stdin_file),
-        )
+            raise NotPlain  # redirections alone, or assignments: the general walk's
+        if words:
+            program.extend(words)
+        return program, redirects, stdin_file
+
+    def _bare_words(self, node: Node, span: str) -> list[Word] | None:
+        """The words of a command of bare words (`git status -s`), read from its text `span`.
+
+        `span` holds only characters that need no quoting, blanks between them: no
+        quote, backslash, `$`, brace, redirection, comment or NUL. When the command's
+        children are a name holding a word (or a number) and then words and numbers, one
+        per blank-separated piece of `span`, they are those pieces in order (a word never
+        holds a blank; pieces that touch are a `concatenation`, which is not read here),
+        and each is the word `_read_command` builds below: its text, a glob when it holds
+        `*?[`. None when the children are anything else (a concatenation, an assignment).
+        """
+        pieces = span.split()
+        children = node.children
+        if len(children) != len(pieces):
+            return None
+        name = children[0]
+        if name.kind_id not in self._name_ids or name.child_count != 1:
+            return None
+        bare = self._bare_ids
+        if name.children[0].kind_id not in bare:
+            return None
+        for index in range(1, len(children)):
+            if children[index].kind_id not in bare:
+                return None
+        if "*" in span or "?" in span or "[" in span:
+            return [
+                _new(Word, (piece, False, bool(_GLOB.search(piece)), False, (), ()))
+                for piece in pieces
+            ]
+        return [_new(Word, (piece, False, False, False, (), ())) for piece in pieces]
 
     def _words(self, node: Node, category: int | None, text: str, into: list[Word]) -> None:
         """The words one argument node is, as the general walk builds them, added to `into`.
@@ -254,23 +335,23 @@ class PlainReader:
         if category == _WORD:
             raw = text[node.start_byte : node.end_byte]
             if "\\" in raw or "\x00" in raw:
-                raise _NotPlainError
+                raise NotPlain
             _add(into, raw, "*" in raw or "?" in raw or "[" in raw, literal=True)
         elif category == _RAW:
             inner = text[node.start_byte + 1 : node.end_byte - 1]
             if "\x00" in inner:
-                raise _NotPlainError
+                raise NotPlain
             into.append(_new(Word, (inner, False, False, False, (), ())))
         elif category == _NUMBER:
             raw = text[node.start_byte : node.end_byte]
             if "{" in raw or "\x00" in raw:
-                raise _NotPlainError
+                raise NotPlain
             into.append(_new(Word, (raw, False, False, False, (), ())))
         elif category == _CONCAT:
             joined, glob, literal = self._concatenation(node, text)
             _add(into, joined, glob, literal=literal)
         else:
-            raise _NotPlainError
+            raise NotPlain
 
     def _concatenation(self, node: Node, text: str) -> tuple[str, bool, bool]:
         """The joined text of a concatenation, whether it is a glob, whether it is unquoted."""
@@ -283,7 +364,7 @@ class PlainReader:
             if category == _WORD:
                 raw = text[child.start_byte : child.end_byte]
                 if "\\" in raw:
-                    raise _NotPlainError
+                    raise NotPlain
                 glob = glob or "*" in raw or "?" in raw or "[" in raw
                 parts.append(raw)
             elif category == _RAW:
@@ -292,10 +373,10 @@ class PlainReader:
             elif category == _NUMBER:
                 parts.append(text[child.start_byte : child.end_byte])  # never a glob
             else:
-                raise _NotPlainError  # an unnamed piece (`$`), a string, an expansion, ...
+                raise NotPlain  # an unnamed piece (`$`), a string, an expansion, ...
         joined = "".join(parts)
         if "\x00" in joined:
-            raise _NotPlainError
+            raise NotPlain
         return joined, glob, literal
 
     def _file_redirect(self, node: Node, text: str) -> Redirect | None:
@@ -311,12 +392,12 @@ class PlainReader:
                 op += text[child.start_byte : child.end_byte]
             elif category == _DESCRIPTOR:
                 if descriptor is not None or target is not None or op:
-                    raise _NotPlainError
+                    raise NotPlain
                 descriptor = child
             elif target is None:
                 target, target_category = child, category
             else:
-                raise _NotPlainError  # words the grammar hung on the redirect: the general walk's
+                raise NotPlain  # words the grammar hung on the redirect: the general walk's
         if target is None:
             return None  # `>&-` is one token: a descriptor closed, no file
         op = op or ">"
@@ -326,7 +407,7 @@ class PlainReader:
         if target_category == _WORD:
             target_text = text[target.start_byte : target.end_byte]
             if "\\" in target_text:
-                raise _NotPlainError
+                raise NotPlain
         elif target_category == _NUMBER:
             target_text = text[target.start_byte : target.end_byte]
         elif target_category == _RAW:
@@ -334,7 +415,183 @@ class PlainReader:
         elif target_category == _CONCAT:
             target_text = self._concatenation(target, text)[0]
         else:
-            raise _NotPlainError
+            raise NotPlain
         if op.endswith("&") and (target_text.isdigit() or target_text == "-"):
             return None  # `2>&1`, `>&-`: descriptors, not files
         return _new(Redirect, (op, target_text, False, ()))
+
+
+class PlainLane(PlainReader):
+    """Walks the commonest plain trees in one pass: what `Walk.plain` does with their plan.
+
+    One instance serves one parser (it holds the state of the pass it is in; a pass
+    never starts another: it leaves the lane wherever the walk would nest).
+    """
+
+    __slots__ = ("_into", "_max_level", "_text")
+
+    def __init__(self, language: Language) -> None:
+        super().__init__(language)
+        self._text = ""
+        self._into: list[SimpleCommand] = []
+        self._max_level = 0
+
+    def walk(
+        self,
+        root: Node,
+        text: str,
+        ctx: WalkContext,
+        into: list[SimpleCommand],
+        *,
+        limit: int,
+        level: int,
+        max_level: int,
+    ) -> None:
+        """Append to `into` the commands of the tree `root` parsed from ASCII `text`.
+
+        `root` has no error node; `ctx` names no function and the walk knows none
+        defined (a call to one would be replaced). `level` is the walk's nesting
+        count and `max_level` its limit; `limit` is how many commands `into` may
+        hold. Raises `NotPlain` or `NeedsWalk` part way, with `into` holding some of
+        the commands: the caller drops them.
+        """
+        # (The list stays referenced until the next pass: the caller keeps it anyway.)
+        self._text, self._into, self._max_level = text, into, max_level
+        self._lane_statement(root, ctx, level + 1)
+        # `emit` records a command only while fewer than `limit` are recorded: the
+        # last one recorded was within the limit exactly when all of them are.
+        if len(into) > limit:
+            raise NeedsWalk
+
+    def _lane_statement(self, node: Node, ctx: WalkContext, level: int) -> None:
+        """One statement at nesting `level`: `Walk.plain` of the item `_statement` plans."""
+        if level > self._max_level:
+            raise NeedsWalk  # the walk reports the statement too deep
+        categories = self._categories
+        category = categories.get(node.kind_id)
+        if category == _COMMAND:
+            self._lane_command(node, ctx)
+        elif category in (_PROGRAM, _LIST):
+            # A sequence: its named children in turn, comments skipped.
+            for child in node.children:
+                category = categories.get(child.kind_id)
+                if category == _COMMAND and level < self._max_level:
+                    self._lane_command(child, ctx)  # the commonest, without a dispatch
+                elif category != _SKIP and category != _COMMENT:
+                    self._lane_statement(child, ctx, level + 1)
+        elif category == _PIPELINE:
+            self._lane_pipeline(node, ctx, level)
+        elif category == _REDIRECTED:
+            self._lane_redirected(node, ctx, level)
+        else:
+            raise NotPlain
+
+    def _lane_pipeline(self, node: Node, ctx: WalkContext, level: int) -> None:
+        """`Walk.pipeline`: each stage in a subshell, a later one piped from those before.
+
+        The stages are the named children (a comment among them is a stage the plan
+        does not read): two or more, so the first runs in a subshell too.
+        """
+        categories = self._categories
+        into = self._into
+        stage_ctx = ctx if ctx.subshell else ctx._replace(subshell=True)
+        upstream: tuple[str, ...] = ()
+        before = -1
+        level += 1
+        direct = level <= self._max_level
+        for child in node.children:
+            category = categories.get(child.kind_id)
+            if category == _SKIP:
+                continue
+            if before >= 0:
+                # A later stage: piped from the programs before it, fed what the one
+                # before it prints when that is known (`literal_output`).
+                if len(into) == before + 1:
+                    command = into[before]
+                    program = command.program
+                    if program:
+                        upstream += (program,)
+                    printed = literal_output((command,)) if program in _PRINTERS else None
+                else:
+                    produced = into[before:]
+                    upstream += tuple([c.program for c in produced if c.program])
+                    printed = literal_output(produced)
+                stage_ctx = ctx.piped(printed, upstream)
+            before = len(into)
+            if category == _COMMAND and direct:
+                self._lane_command(child, stage_ctx)
+            else:
+                self._lane_statement(child, stage_ctx, level)
+        if before < 0 or node.named_child_count < 2:
+            raise NotPlain  # (never: the grammar's pipeline has two stages or more)
+
+    def _lane_redirected(self, node: Node, ctx: WalkContext, level: int) -> None:
+        """`body > out 2>&1`: the body in the context of the redirections after it."""
+        children = node.children
+        if not children:
+            raise NotPlain
+        redirects: list[Redirect] = []
+        stdin_file = False
+        categories = self._categories
+        text = self._text
+        for child in children[1:]:
+            category = categories.get(child.kind_id)
+            if category == _SKIP:
+                continue
+            if category != _FILE_REDIRECT:
+                raise NotPlain
+            redirect = self._file_redirect(child, text)
+            if redirect is not None:
+                redirects.append(redirect)
+                stdin_file = stdin_file or redirect.op in _STDIN_OPS
+        inner = ctx._replace(redirects=ctx.redirects + tuple(redirects), extra_args=())
+        if stdin_file:
+            inner = inner._replace(stdin="file", stdin_text=None, piped_from=())
+        self._lane_statement(children[0], inner, level + 1)
+
+    def _lane_command(self, node: Node, ctx: WalkContext) -> None:
+        """A command: `Walk.plain` of its `PlainCommand`, then `Walk.emit` of its words."""
+        text = self._text
+        span = text[node.start_byte : node.end_byte]
+        words = self._bare_words(node, span) if _BARE_COMMAND.fullmatch(span) else None
+        if words is None:  # `_read_command`
+            words, redirects, stdin_file = self._read_nodes(node, text)
+            if redirects:
+                # (No redirection left, `2>&1` alone, adds nothing to the enclosing ones.)
+                ctx = ctx._replace(redirects=ctx.redirects + tuple(redirects))
+                if stdin_file:
+                    ctx = ctx._replace(stdin="file", stdin_text=None, piped_from=())
+        if ctx.extra_args:
+            words.extend(ctx.extra_args)
+            ctx = ctx._replace(extra_args=())
+        expansion = expand_command(words, ctx, (), ())
+        command = expansion.command
+        if expansion.problems or expansion.nested or command.program == "let":
+            raise NeedsWalk  # nested code, problems, arithmetic: `emit`'s own work
+        self._into.append(command)
+
+
+def literal_output(commands: Sequence[SimpleCommand]) -> str | None:
+    """What a stage prints when that is known: `echo`/`printf` with static words, a heredoc."""
+    if len(commands) != 1:
+        return None
+    command = commands[0]
+    if command.dynamic_program or command.dynamic_args:
+        return None
+    # Escapes are decoded: `echo -e`, zsh's and sh's echo and printf's format all do.
+    if command.program == "echo":
+        text = " ".join(a for a in command.args if not _ECHO_OPTION.fullmatch(a))
+        return ansi_c(text) if "\\" in text else text
+    if command.program == "printf" and command.args:
+        text = " ".join(command.args)
+        return ansi_c(text) if "\\" in text else text
+    if command.program == "pwd":
+        return "."
+    if command.program == "cat" and not command.args and command.stdin_text is not None:
+        return command.stdin_text
+    return None
+
+
+_ECHO_OPTION = re.compile(r"-[neE]+")
+_PRINTERS = frozenset({"echo", "printf", "pwd", "cat"})
+"""The programs whose output `literal_output` may know."""

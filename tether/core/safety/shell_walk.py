@@ -30,17 +30,19 @@ from tether.core.safety.shell_expand import (
 from tether.core.safety.shell_frag import LANGUAGE
 from tether.core.safety.shell_model import Redirect, SimpleCommand, StdinKind, WalkContext
 from tether.core.safety.shell_plain import (
+    NeedsWalk,
+    NotPlain,
     PlainCommand,
     PlainItem,
+    PlainLane,
     PlainPipeline,
-    PlainReader,
     PlainSequence,
+    literal_output,
 )
 from tether.core.safety.shell_variables import NO_VARIABLES
 from tether.core.safety.shell_words import (
     Fragment,
     Word,
-    ansi_c,
     expand,
     expand_leading_braces,
     join_continuations,
@@ -48,7 +50,7 @@ from tether.core.safety.shell_words import (
     word_from,
 )
 
-__all__ = ["LANGUAGE", "Walk"]
+__all__ = ["LANGUAGE", "Walk", "parse_line", "read_code", "respell"]
 
 _MAX_NODE_DEPTH = 150
 _FALLBACK_WORDS = 64
@@ -67,9 +69,12 @@ _STATEMENTS = _names(
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
 _NOTHING_GLUED: dict[int, list[Node] | None] = {}
-_PLAIN = PlainReader(LANGUAGE)
+_PLAIN = PlainLane(LANGUAGE)
+"""The lane of the walks built without one of their own (each parser has its own)."""
 _ENDS_A_LINE = frozenset({b"\n", b"\\"})
-"""Last bytes after which `_parse` adds no newline: one is there, or it would join the lines."""
+"""Last bytes after which `parse_line` adds no newline: one is there, or it would join the lines."""
+_ENDS_A_TEXT = frozenset({"", "\n", "\\"})
+"""`_ENDS_A_LINE` as the last character of a text (none: the text is empty)."""
 
 
 class Walk(ArithmeticWalk):
@@ -86,14 +91,20 @@ class Walk(ArithmeticWalk):
         max_commands: int,
         *,
         plain_lane: bool = True,
+        one_pass: bool = True,
         terminated: bool = True,
+        lane: PlainLane = _PLAIN,
     ) -> None:
         super().__init__()
         self.parser = parser
         self.plain_lane = plain_lane
-        """Walk plain trees by their plan (`shell_plain`); off, every tree is walked in general."""
+        """Walk plain trees in the lane or by their plan (`shell_plain`); off, every tree
+        is walked in general."""
+        self.lane = lane
+        self.one_pass = one_pass
+        """Walk plain trees in the lane's one pass first; off, by their plan at once."""
         self.terminated = terminated
-        """Parse code as a terminated line (`_parse`); off only to compare the two parses."""
+        """Parse code as a terminated line (`parse_line`); off only to compare the two parses."""
         self.max_nesting = max_nesting
         self.max_commands = max_commands
         self.commands: list[SimpleCommand] = []
@@ -135,29 +146,58 @@ class Walk(ArithmeticWalk):
             self.problem(f"the command is too large to analyse: {over}")
             self._fallback(text, ctx)
             return
-        if "\\\n" in text:
-            text = join_continuations(text)
-        data = text.encode("utf-8", "surrogatepass")
-        root = self._parse(data)
-        if root.has_error and "{" in text:
-            # `{ls,-la}` is a broken group to tree-sitter and `ls -la` to bash.
-            spelled = expand_leading_braces(text)
-            if spelled is not None:
-                spelled_data = spelled.encode("utf-8", "surrogatepass")
-                retry = self._parse(spelled_data)
-                if not retry.has_error:
-                    text, data, root = spelled, spelled_data, retry
+        text, data, root = read_code(self.parser, text, terminated=self.terminated)
+        self.tree(text, data, root, ctx)
+
+    def tree(
+        self,
+        text: str,
+        data: bytes,
+        root: Node,
+        ctx: WalkContext,
+        *,
+        lane: bool = True,
+        plan: bool = True,
+    ) -> None:
+        """Walk the tree `root` of the shell code `text` (`data` encoded), read by `read_code`.
+
+        Plain trees are walked in the plain lane, or by their plan where the lane
+        leaves them (`shell_plain`). `lane` False: the lane was tried already and
+        left; `plan` False as well: it left where the plan stops too (`NotPlain`).
+        """
         outer = self.source, self.source_text, self.variables, self.uncollected
         ascii_text = text if text.isascii() else None
-        if self.plain_lane and ascii_text is not None and not root.has_error:
-            plan = _PLAIN.plan(root, ascii_text)
-            if plan is not None:
+        plain = self.plain_lane and ascii_text is not None and not root.has_error
+        if plain and lane and self.one_pass and not self.defined and ctx.function is None:
+            # (A call to a function defined in the line, and the commands of a
+            # function's body, are `emit`'s to record: the lane leaves them out.)
+            commands = self.commands
+            before = len(commands)
+            try:
+                self.lane.walk(
+                    root,
+                    text,
+                    ctx,
+                    commands,
+                    limit=self.max_commands,
+                    level=self.level,
+                    max_level=_MAX_NODE_DEPTH,
+                )
+                return
+            except NotPlain:
+                del commands[before:]
+                plan = False  # the plan stops where the lane did
+            except (NeedsWalk, RecursionError):
+                del commands[before:]
+        if plain and plan and ascii_text is not None:
+            items = self.lane.plan(root, ascii_text)
+            if items is not None:
                 # A plain tree holds no expansion: only arithmetic (`let`) reads a
                 # variable, and it collects them first (`collect_now`), from this tree.
                 self.source, self.source_text = data, ascii_text
                 self.variables, self.uncollected = NO_VARIABLES, root
                 try:
-                    self.plain(plan, ctx)
+                    self.plain(items, ctx)
                 finally:
                     self.source, self.source_text, self.variables, self.uncollected = outer
                 return
@@ -175,31 +215,6 @@ class Walk(ArithmeticWalk):
             self.statement(root, ctx)
         finally:
             self.source, self.source_text, self.variables, self.uncollected = outer
-
-    def _parse(self, data: bytes) -> Node:
-        """The tree of `data`, parsed as the terminated line it is.
-
-        tree-sitter-bash reaches the end of input inside a pipeline of three or
-        more stages with two parse stacks, and puts one through error recovery
-        before it accepts the other: `a | b | c` takes about 80 µs, and
-        `a | b | c` followed by a newline 4 µs (`bench/shell_parse.py`). The
-        shell reads a line that ends at the end of its input as if a newline
-        ended it, except for a backslash just before the end (a newline after it
-        would join the lines) and a here-document (its delimiter is a line of
-        its own): those, and any text whose terminated parse finds an error, are
-        parsed as given, so a tree with an error is exactly the one the text
-        itself gives. Every node of a terminated tree but the root ends where it
-        would have ended; the newline lies past every node the walk reads. The
-        one tree that changes is one tree-sitter got wrong: it errs at the end of
-        some lines that end in an escaped blank (`}\\ `), which the shell reads
-        as a word, and so does the terminated parse (`test_shell_terminated`).
-        """
-        parser = self.parser
-        if self.terminated and data and data[-1:] not in _ENDS_A_LINE and b"<<" not in data:
-            root = parser.parse(data + b"\n").root_node
-            if not root.has_error:
-                return root
-        return parser.parse(data).root_node
 
     def _fallback(self, text: str, ctx: WalkContext) -> None:
         """Commands read from text tree-sitter could not parse, to find denials in it.
@@ -312,7 +327,7 @@ class Walk(ArithmeticWalk):
             walk_stage(stage, stage_ctx)
             produced = self.commands[before:]
             upstream = upstream + tuple(c.program for c in produced if c.program)
-            upstream_text = _literal_output(produced)
+            upstream_text = literal_output(produced)
 
     def plain(self, item: PlainItem, ctx: WalkContext) -> None:
         """Carry out a plain lane's plan: what `statement` does with the nodes it was read from.
@@ -370,7 +385,7 @@ class Walk(ArithmeticWalk):
             if extra.type == "pipeline":
                 # `cat <<EOF | sh`: the grammar puts the pipe inside the here-document.
                 self.pipeline(
-                    extra.named_children, ctx, upstream, _literal_output(produced), piped=True
+                    extra.named_children, ctx, upstream, literal_output(produced), piped=True
                 )
             else:
                 self.statement(extra, ctx)
@@ -592,7 +607,7 @@ class Walk(ArithmeticWalk):
             return Fragment(
                 ["/dev/fd/63"], dynamic=True, literal=False, procsub=True, sources=sources
             )
-        output = _literal_output(produced)
+        output = literal_output(produced)
         return Fragment([output or ""], dynamic=True, literal=False, sources=sources)
 
     def scan(self, node: Node, ctx: WalkContext) -> None:
@@ -658,6 +673,68 @@ class Walk(ArithmeticWalk):
                 self.script(item.text, item.ctx)
 
 
+def read_code(parser: Parser, text: str, *, terminated: bool = True) -> tuple[str, bytes, Node]:
+    """Shell code as the walk reads it: (its text, that text encoded, the tree of it).
+
+    Line continuations are joined first; a line tree-sitter reads as a broken group
+    that the shell reads as a brace expansion (`{ls,-la}` is `ls -la`) is respelled.
+    """
+    if "\\\n" in text:
+        text = join_continuations(text)
+    data = text.encode("utf-8", "surrogatepass")
+    if terminated and text[-1:] not in _ENDS_A_TEXT and "<<" not in text:
+        # `parse_line`, inline on the text (its last character is ASCII exactly when
+        # the last byte is, and so is `<<`): the terminated tree when it has no error.
+        root = parser.parse(data + b"\n").root_node
+        if not root.has_error:
+            return text, data, root
+    root = parser.parse(data).root_node
+    if root.has_error and "{" in text:
+        return respell(parser, text, data, root, terminated=terminated)
+    return text, data, root
+
+
+def respell(
+    parser: Parser, text: str, data: bytes, root: Node, *, terminated: bool = True
+) -> tuple[str, bytes, Node]:
+    """`read_code` of a text whose tree has an error: its brace expansion, when that parses.
+
+    `{ls,-la}` is a broken group to tree-sitter and `ls -la` to bash.
+    """
+    spelled = expand_leading_braces(text)
+    if spelled is not None:
+        spelled_data = spelled.encode("utf-8", "surrogatepass")
+        retry = parse_line(parser, spelled_data, terminated=terminated)
+        if not retry.has_error:
+            return spelled, spelled_data, retry
+    return text, data, root
+
+
+def parse_line(parser: Parser, data: bytes, *, terminated: bool = True) -> Node:
+    """The tree of `data`, parsed as the terminated line it is.
+
+    tree-sitter-bash reaches the end of input inside a pipeline of three or
+    more stages with two parse stacks, and puts one through error recovery
+    before it accepts the other: `a | b | c` takes about 80 µs, and
+    `a | b | c` followed by a newline 4 µs (`bench/shell_parse.py`). The
+    shell reads a line that ends at the end of its input as if a newline
+    ended it, except for a backslash just before the end (a newline after it
+    would join the lines) and a here-document (its delimiter is a line of
+    its own): those, and any text whose terminated parse finds an error, are
+    parsed as given, so a tree with an error is exactly the one the text
+    itself gives. Every node of a terminated tree but the root ends where it
+    would have ended; the newline lies past every node the walk reads. The
+    one tree that changes is one tree-sitter got wrong: it errs at the end of
+    some lines that end in an escaped blank (`}\\ `), which the shell reads
+    as a word, and so does the terminated parse (`test_shell_terminated`).
+    """
+    if terminated and data and data[-1:] not in _ENDS_A_LINE and b"<<" not in data:
+        root = parser.parse(data + b"\n").root_node
+        if not root.has_error:
+            return root
+    return parser.parse(data).root_node
+
+
 def _ends_with_dollar(node: Node) -> bool:
     if node.type == "command_name" and node.named_children:
         node = node.named_children[-1]
@@ -709,27 +786,6 @@ def _substitutions(node: Node) -> Iterator[Node]:
             yield current
             continue
         stack.extend(reversed(current.children))
-
-
-def _literal_output(commands: Sequence[SimpleCommand]) -> str | None:
-    """What a stage prints when that is known: `echo`/`printf` with static words, a heredoc."""
-    if len(commands) != 1:
-        return None
-    command = commands[0]
-    if command.dynamic_program or command.dynamic_args:
-        return None
-    # Escapes are decoded: `echo -e`, zsh's and sh's echo and printf's format all do.
-    if command.program == "echo":
-        text = " ".join(a for a in command.args if not re.fullmatch(r"-[neE]+", a))
-        return ansi_c(text) if "\\" in text else text
-    if command.program == "printf" and command.args:
-        text = " ".join(command.args)
-        return ansi_c(text) if "\\" in text else text
-    if command.program == "pwd":
-        return "."
-    if command.program == "cat" and not command.args and command.stdin_text is not None:
-        return command.stdin_text
-    return None
 
 
 def _error_message(root: Node, data: bytes) -> str:
