@@ -396,3 +396,24 @@ class TestPlans:
         assert any(isinstance(p, processors.VetOptions) for p in analyzer.runs(command))
         kinds = {f.kind for f in analyzer.analyze(command).facts}
         assert "file_write" in kinds
+
+
+class TestPlansAreCompiledOncePerShape:
+    """A build compiles each plan's code once per shape: a check's start-up pays no compiler."""
+
+    def test_plans_of_one_shape_share_their_code_and_a_second_build_compiles_nothing(
+        self,
+    ) -> None:
+        from tether.core.safety import analyzer as module
+
+        parser = ShellParser()
+        first = CommandAnalyzer(parser, PathAnalyzer(), ProgramLookup())
+        shapes = dict(module._PLAN_CODE)
+        codes = {runner.__code__ for runner in first._runners.values()}
+        assert len(codes) <= len(shapes)
+        assert len(codes) < len(first._runners)  # hundreds of plans, a handful of shapes
+        second = CommandAnalyzer(ShellParser(), PathAnalyzer(), ProgramLookup())
+        assert shapes == module._PLAN_CODE  # nothing compiled again
+        for name, runner in second._runners.items():
+            assert runner.__code__ is first._runners[name].__code__
+            assert runner is not first._runners[name]  # bound to the build's own processors
