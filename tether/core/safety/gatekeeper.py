@@ -373,22 +373,8 @@ class ToolGatekeeper:
             # The request was cancelled (while a person was being asked, or
             # while tool.gated was delivered): the call did not run, and the
             # record says so.
-            cancelled = GateDecision(
-                allowed=False,
-                reason=f"Denied: {verdict.reason} — the request was cancelled.",
-                violation_type="approval",
-                approval="cancelled",
-            )
-            derived = self._derived(verdict)
-            await self._record(
-                cancelled,
-                derived.summary,
-                derived.fields(cancelled),
-                name,
-                logged_input,
-                session_id,
-                cwd,
-                truncated,
+            await self._record_cancelled(
+                verdict, self._derived(verdict), name, logged_input, session_id, cwd, truncated
             )
             raise
         derived = self._derived(verdict)
@@ -482,21 +468,8 @@ class ToolGatekeeper:
                 session_id=session_id, chat_id=chat_id, tool_name=name
             )
         except asyncio.CancelledError:
-            cancelled = GateDecision(
-                allowed=False,
-                reason=f"Denied: {verdict.reason} — the request was cancelled.",
-                violation_type="approval",
-                approval="cancelled",
-            )
-            await self._record(
-                cancelled,
-                derived.summary,
-                derived.fields(cancelled),
-                name,
-                logged_input,
-                session_id,
-                cwd,
-                truncated,
+            await self._record_cancelled(
+                verdict, derived, name, logged_input, session_id, cwd, truncated
             )
             raise
         decision, fields = derived.refused(approval_id)
@@ -676,6 +649,34 @@ class ToolGatekeeper:
                 return await work
         except TimeoutError:
             return note_preview(tool_name, "no preview: reading the file took too long", verdict)
+
+    async def _record_cancelled(
+        self,
+        verdict: Verdict,
+        derived: _Derived,
+        tool_name: str,
+        tool_input: Any,
+        session_id: str,
+        cwd: Path | str | None,
+        truncated: bool,
+    ) -> None:
+        """Record a call whose request was cancelled before it was settled: it did not run."""
+        cancelled = GateDecision(
+            allowed=False,
+            reason=f"Denied: {verdict.reason} — the request was cancelled.",
+            violation_type="approval",
+            approval="cancelled",
+        )
+        await self._record(
+            cancelled,
+            derived.summary,
+            derived.fields(cancelled),
+            tool_name,
+            tool_input,
+            session_id,
+            cwd,
+            truncated,
+        )
 
     async def _record(
         self,

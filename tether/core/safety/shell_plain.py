@@ -208,6 +208,11 @@ class PlainReader:
         if not children:
             raise NotPlain
         body = self._statement(children[0], text)
+        redirects, stdin_file = self._redirects(children, text)
+        return _new(PlainRedirected, (body, redirects, stdin_file))
+
+    def _redirects(self, children: list[Node], text: str) -> tuple[tuple[Redirect, ...], bool]:
+        """The file redirections after a redirected statement's body, and whether one is stdin."""
         redirects: list[Redirect] = []
         stdin_file = False
         categories = self._categories
@@ -221,7 +226,7 @@ class PlainReader:
             if redirect is not None:
                 redirects.append(redirect)
                 stdin_file = stdin_file or redirect.op in _STDIN_OPS
-        return _new(PlainRedirected, (body, tuple(redirects), stdin_file))
+        return tuple(redirects), stdin_file
 
     def _command(self, node: Node, text: str) -> PlainCommand:
         words, redirects, stdin_file = self._read_command(node, text)
@@ -530,21 +535,8 @@ class PlainLane(PlainReader):
         children = node.children
         if not children:
             raise NotPlain
-        redirects: list[Redirect] = []
-        stdin_file = False
-        categories = self._categories
-        text = self._text
-        for child in children[1:]:
-            category = categories.get(child.kind_id)
-            if category == _SKIP:
-                continue
-            if category != _FILE_REDIRECT:
-                raise NotPlain
-            redirect = self._file_redirect(child, text)
-            if redirect is not None:
-                redirects.append(redirect)
-                stdin_file = stdin_file or redirect.op in _STDIN_OPS
-        inner = ctx._replace(redirects=ctx.redirects + tuple(redirects), extra_args=())
+        redirects, stdin_file = self._redirects(children, self._text)
+        inner = ctx._replace(redirects=ctx.redirects + redirects, extra_args=())
         if stdin_file:
             inner = inner._replace(stdin="file", stdin_text=None, piped_from=())
         self._lane_statement(children[0], inner, level + 1)
