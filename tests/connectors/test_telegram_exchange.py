@@ -7,6 +7,7 @@ reply lands: every part real except the agent (scripted) and Telegram's server.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -426,8 +427,12 @@ async def test_parallel_asks_are_one_message_with_per_item_and_all_answers(
     assert rows[1:4] == [[f"✅ {n}", f"💬 {n}", f"❌ {n}"] for n in (1, 2, 3)]
     assert len([m for m in bot_api.chat(OWNER) if m.buttons]) == 1, "one message for all"
 
-    bot_api.press(batch.message_id, "✅ 2", user_id=OWNER)
-    await bot_api.wait_for(lambda: ["✅ 2", "💬 2", "❌ 2"] not in batch_rows(batch))
+    # Parallel calls reach the approval in no set order: approve the item that is b.md.
+    number = _item_number(batch.visible_text, "b.md")
+    bot_api.press(batch.message_id, f"✅ {number}", user_id=OWNER)
+    await bot_api.wait_for(
+        lambda: [f"✅ {number}", f"💬 {number}", f"❌ {number}"] not in batch_rows(batch)
+    )
     assert "→ ✅ Approved by @ana" in batch.visible_text
     stranger = bot_api.press(batch.message_id, "❌ Reject all", user_id=STRANGER, username="bob")
     await bot_api.wait_for(lambda: stranger in bot_api.callback_answers)
@@ -443,6 +448,16 @@ async def test_parallel_asks_are_one_message_with_per_item_and_all_answers(
         e for e in read_audit_log(engine_config.audit_log_path) if e["event_type"] == "approval"
     ]
     assert sorted(e["approved"] for e in approvals) == [False, False, True]
+
+
+def _item_number(text: str, name: str) -> int:
+    """The number of the one item of a batch message whose text names `name`."""
+    sections = re.split(r"\n(\d+)\. ", text)
+    numbers = [
+        int(n) for n, body in zip(sections[1::2], sections[2::2], strict=True) if name in body
+    ]
+    assert len(numbers) == 1, f"{name} in one item: {text!r}"
+    return numbers[0]
 
 
 def batch_rows(message: StoredMessage) -> list[list[str]]:
