@@ -251,6 +251,21 @@ def _field_text(value: Any) -> str | None:
     return text
 
 
+def _judged_texts(classification: Any, decision: Any) -> tuple[str | None, str | None]:
+    """The `classification` and `decision` fields' text (`_field_text`), the gate's own
+    `JSONText` of a bounded length taken as it is, without a call per field."""
+    limit = MAX_STRING_LENGTH
+    summary = (
+        classification
+        if type(classification) is JSONText and len(classification) <= limit
+        else _field_text(classification)
+    )
+    verdict = (
+        decision if type(decision) is JSONText and len(decision) <= limit else _field_text(decision)
+    )
+    return summary, verdict
+
+
 def _tool_attempt_text(
     timestamp: str,
     session_id: Any,
@@ -281,14 +296,7 @@ def _tool_attempt_text(
         else _field_text(tool_name)
     )
     call = _field_text(tool_input)
-    summary = (
-        classification
-        if type(classification) is JSONText and len(classification) <= limit
-        else _field_text(classification)
-    )
-    verdict = (
-        decision if type(decision) is JSONText and len(decision) <= limit else _field_text(decision)
-    )
+    summary, verdict = _judged_texts(classification, decision)
     if session is None or tool is None or call is None or summary is None or verdict is None:
         return None
     tail = fields_text(extra)
@@ -541,16 +549,7 @@ class AuditLogger:
         if type(tool_name) is not str or len(tool_name) > limit:
             return None
         call = _field_text(tool_input)
-        summary = (
-            classification
-            if type(classification) is JSONText and len(classification) <= limit
-            else _field_text(classification)
-        )
-        verdict = (
-            decision
-            if type(decision) is JSONText and len(decision) <= limit
-            else _field_text(decision)
-        )
+        summary, verdict = _judged_texts(classification, decision)
         if call is None or summary is None or verdict is None:
             return None
         sequence = self._sequence + 1
