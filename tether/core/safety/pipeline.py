@@ -8,7 +8,7 @@ unexpected failure is a deny that says so.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
 from functools import partial
 from operator import attrgetter
@@ -262,13 +262,7 @@ class SafetyPipeline:
                         extra.append(credential)
             else:
                 checked = read = listed = _NONE_CHECKED
-            walk = walk_of(tool_name, part.program, part.text, piped)
-            if walk is not None:
-                tree = self._tree_read(walk, part, current, checked)
-                if tree is not None:
-                    extra.append(tree)
-            if "recursive_delete" in kinds:
-                extra.extend(self._deletes_project(part, read))
+            self._whole_tree_facts(extra, tool_name, part, piped, current, checked, read, kinds)
             if extra or resolved:
                 # The part with the checked paths' facts and resolved paths, every other
                 # field as it was: built directly (`dataclasses.replace` looks up the
@@ -350,13 +344,7 @@ class SafetyPipeline:
                     extra.append(credential)
         tool_name = classification.tool_name
         piped = "xargs" in (classification.command or "")
-        walk = walk_of(tool_name, part.program, part.text, piped)
-        if walk is not None:
-            tree = self._tree_read(walk, part, base, checked)
-            if tree is not None:
-                extra.append(tree)
-        if "recursive_delete" in kinds:
-            extra.extend(self._deletes_project(part, read))
+        self._whole_tree_facts(extra, tool_name, part, piped, base, checked, read, kinds)
         if violations:
             return classification, self._sandbox_deny(classification, violations)
         if not extra and not usable:
@@ -461,6 +449,27 @@ class SafetyPipeline:
                 )
                 return make_fact("credential_access", f"{shown}: {reason}")
         return None
+
+    def _whole_tree_facts(
+        self,
+        extra: list[RiskFact],
+        tool_name: str,
+        part: CallPart,
+        piped: bool,
+        current: str,
+        checked: Sequence[PathVerdict],
+        read: Sequence[PathVerdict],
+        kinds: Collection[str],
+    ) -> None:
+        """Add to `extra` what a part does to whole trees: what a recursive read would
+        reach (`_tree_read`) and a recursive delete of an approved directory."""
+        walk = walk_of(tool_name, part.program, part.text, piped)
+        if walk is not None:
+            tree = self._tree_read(walk, part, current, checked)
+            if tree is not None:
+                extra.append(tree)
+        if "recursive_delete" in kinds:
+            extra.extend(self._deletes_project(part, read))
 
     def _tree_read(
         self,
