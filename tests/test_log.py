@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import structlog
 
-from tether.log import configure_logging, get_logger
+from tether.log import apply_deferred_logging, configure_logging, get_logger
 
 
 def _spy_on_rendering() -> list[str]:
@@ -87,3 +87,94 @@ def test_a_module_logger_has_every_level(level: str) -> None:
     with structlog.testing.capture_logs() as captured:
         getattr(get_logger("tether.test"), level)("event_at_level", value=level)
     assert [entry["value"] for entry in captured] == [level]
+
+
+# Deferred configuration (`tether` subcommands): set up when something is logged.
+
+
+def _eager_and_deferred_lines(
+    capsys: pytest.CaptureFixture[str], emit: Any, *, deferred: bool
+) -> list[str]:
+    configure_logging("WARNING", deferred=deferred)
+    emit()
+    err = capsys.readouterr().err
+    # The console line starts with a timestamp; the rest must be the same.
+    return [line.split(" ", 1)[1] for line in err.splitlines()]
+
+
+_EMITTERS = [
+    pytest.param(lambda: get_logger("tether.test").warning("kept", value=1), id="module-logger"),
+    pytest.param(
+        lambda: get_logger("tether.test").bind(extra=2).error("bound_kept"), id="bound-logger"
+    ),
+    pytest.param(
+        lambda: logging.getLogger("some.library").warning("library %s", "kept"),
+        id="standard-library",
+    ),
+    pytest.param(
+        lambda: (get_logger("tether.test").info("dropped"), logging.getLogger("x").info("no")),
+        id="below-the-level",
+    ),
+    pytest.param(
+        lambda: (
+            get_logger("tether.test").debug("dropped"),
+            get_logger("tether.test").critical("kept_after", token="abc"),
+        ),
+        id="dropped-then-kept-redacted",
+    ),
+]
+
+
+@pytest.mark.parametrize("emit", _EMITTERS)
+def test_a_deferred_configuration_renders_what_the_eager_one_does(
+    capsys: pytest.CaptureFixture[str], emit: Any
+) -> None:
+    eager = _eager_and_deferred_lines(capsys, emit, deferred=False)
+    deferred = _eager_and_deferred_lines(capsys, emit, deferred=True)
+    assert deferred == eager
+
+
+def test_a_line_below_the_level_does_not_set_logging_up(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("WARNING", deferred=True)
+    before = structlog.get_config()["processors"]
+    get_logger("tether.test").info("dropped")
+    get_logger("tether.test").debug("dropped")
+    logging.getLogger("some.library").info("dropped")
+    assert structlog.get_config()["processors"] is before  # still structlog's defaults
+    assert capsys.readouterr() == ("", "")
+    get_logger("tether.test").warning("kept")
+    assert structlog.get_config()["processors"] is not before
+    assert "kept" in capsys.readouterr().err
+
+
+def test_applying_a_deferred_configuration_sets_it_up_once() -> None:
+    configure_logging("INFO", deferred=True)
+    apply_deferred_logging()
+    configured = structlog.get_config()["processors"]
+    apply_deferred_logging()
+    get_logger("tether.test").warning("logged")
+    assert structlog.get_config()["processors"] is configured
+    with structlog.testing.capture_logs() as captured:
+        get_logger("tether.test").info("captured")
+    assert [entry["event"] for entry in captured] == ["captured"]
+
+
+def test_a_reset_forgets_a_deferred_configuration() -> None:
+    """A test (or anything) that resets logging is not overridden by a pending set-up."""
+    configure_logging("WARNING", deferred=True)
+    structlog.reset_defaults()
+    for handler in list(logging.getLogger().handlers):
+        logging.getLogger().removeHandler(handler)
+    with structlog.testing.capture_logs() as captured:
+        get_logger("tether.test").debug("seen_by_the_defaults")
+    assert [entry["event"] for entry in captured] == ["seen_by_the_defaults"]
+
+
+def test_an_eager_configuration_replaces_a_deferred_one(tmp_path: Path) -> None:
+    configure_logging("WARNING", deferred=True)
+    configure_logging("INFO", tmp_path)
+    get_logger("tether.test").info("to_the_file")
+    for handler in logging.getLogger().handlers:
+        handler.close()
+    lines = (tmp_path / "tether.log").read_text().splitlines()
+    assert [json.loads(line)["event"] for line in lines] == ["to_the_file"]

@@ -53,6 +53,9 @@ _NOT_IN_CHECK = (
     "tether.agents.base",
     "telegram",
     "claude_agent_sdk",
+    # Logging is set up when something is logged; a check that logs nothing
+    # never loads structlog.
+    "structlog",
 )
 
 
@@ -221,6 +224,42 @@ def test_the_parser_is_built_without_collections_and_collection_resumes(tmp_path
     assert collections == 0
     assert enabled is True
     assert frozen > 10_000  # the pipeline's modules, at least
+
+
+def test_check_builds_its_pipeline_without_collections_and_collection_resumes(
+    tmp_path: Path, project: Path
+) -> None:
+    """Reading the settings and building the pipeline (examples run) runs no
+    collection either; afterwards the collector is on, with the pipeline frozen."""
+    code = textwrap.dedent(
+        f"""
+        import gc, json
+        from tether.commands import check
+        from tether.cli import build_parser
+        args = build_parser().parse_args(["check", "--dir", {str(project)!r}, "--batch", "-"])
+        frozen_before = gc.get_freeze_count()
+        seen = []
+        gc.callbacks.append(lambda phase, info: seen.append(phase) if phase == "start" else None)
+        pipeline = check._build_uncollected(args)
+        verdict = pipeline.decide("Bash", {{"command": "git status"}})
+        print(json.dumps([len(seen), gc.isenabled(), gc.get_freeze_count() - frozen_before,
+                          verdict.decision.value]))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        timeout=60,
+        check=True,
+    )
+    collections, enabled, frozen, decision = json.loads(done.stdout.splitlines()[-1])
+    assert collections == 0
+    assert enabled is True
+    assert frozen > 1_000  # the pipeline's rules, specs and caches
+    assert decision == "allow"
 
 
 def test_main_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.tree_reads import TreeReads
 from tether.exceptions import ConfigError
+from tether.log import apply_deferred_logging
 
 # Only the safety pipeline's parts are imported with this module: `tether check`
 # and `tether policy` build the pipeline alone, and must not load the engine,
@@ -97,6 +98,8 @@ def build_engine(
     )
     from tether.plugins.registry import PluginRegistry, PluginSource, load_entry_point_plugins
 
+    # Plugins and the agent SDK may log through structlog itself: it is set up first.
+    apply_deferred_logging()
     config = config if config is not None else load_config()
     event_bus = EventBus(handler_timeout=config.event_handler_timeout_seconds)
     audit_logger = AuditLogger(config.audit_log_path, fsync=config.audit_fsync)
@@ -341,6 +344,8 @@ def enabled_plugin_programs(
     from tether.plugins.contribute import collect_programs, collect_settings
     from tether.plugins.registry import PluginRegistry, PluginSource, load_entry_point_plugins
 
+    # A plugin may log through structlog itself: it is set up before one loads.
+    apply_deferred_logging()
     registry = PluginRegistry()
     for plugin in load_entry_point_plugins(config.plugins):
         registry.register(plugin, source=PluginSource.ENTRY_POINT)

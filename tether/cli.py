@@ -69,8 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error("--web starts Tether; use it alone or with `tether run`")
         args.web = True
     # Quiet until a command knows the configured level: subcommands print
-    # results on stdout, and only problems belong on stderr.
-    configure_logging("WARNING")
+    # results on stdout, and only problems belong on stderr. Deferred: a
+    # command that logs nothing (most `tether check` runs) never loads structlog.
+    configure_logging("WARNING", deferred=True)
     try:
         status: int = args.handler(args)
     except TetherError as error:

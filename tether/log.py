@@ -1,4 +1,9 @@
-"""structlog set-up for the `tether` command: readable lines on stderr, JSON lines in a file."""
+"""structlog set-up for the `tether` command: readable lines on stderr, JSON lines in a file.
+
+structlog (with asyncio, which it imports) is loaded the first time something is
+logged, not with this module: `tether check` mostly logs nothing, and start-up
+is most of a short check's time.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
-import structlog
-
-__all__ = ["configure_logging", "get_logger", "redact_secrets"]
+__all__ = ["apply_deferred_logging", "configure_logging", "get_logger", "redact_secrets"]
 
 _SECRET_KEYS = ("token", "api_key", "password", "secret")
 
@@ -51,11 +54,103 @@ def configure_logging(
     *,
     console_level: str | None = None,
     console_tracebacks: bool = True,
+    deferred: bool = False,
 ) -> None:
     """Log at `level`: to stderr (at `console_level` when given, e.g. WARNING in the
     REPL, where `console_tracebacks=False` keeps tracebacks out of the conversation)
     and, with `log_dir`, as JSON lines to `log_dir/tether.log` (tracebacks included).
+
+    `deferred=True` (stderr only, no `log_dir`) sets the same up the first time a
+    line at a kept level is logged, through `get_logger`'s loggers or the standard
+    library's, or when `apply_deferred_logging()` is called: a command that logs
+    nothing never imports structlog. What is logged, and how it looks, is the same.
+    Code that uses structlog directly (a plugin) must call `apply_deferred_logging()`
+    first.
     """
+    global _deferred
+    if deferred and log_dir is None:
+        _deferred = _Deferred(level, console_level, console_tracebacks)
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.addHandler(_deferred)
+        root.setLevel(logging.getLevelName(level.upper()))
+        return
+    _deferred = None
+    _configure(level, log_dir, console_level, console_tracebacks)
+
+
+def apply_deferred_logging() -> None:
+    """Finish a `configure_logging(..., deferred=True)` now, if it is still pending."""
+    if _still_deferred():
+        _apply_deferred()
+
+
+class _Deferred(logging.Handler):
+    """Stands on the root logger for a deferred configuration until a record arrives."""
+
+    def __init__(self, level: str, console_level: str | None, console_tracebacks: bool) -> None:
+        super().__init__()
+        self.arguments = (level, console_level, console_tracebacks)
+        numeric = logging.getLevelName(level.upper())
+        shown = logging.getLevelName((console_level or level).upper())
+        # What `configure_logging` filters at (see there); below it a call is a no-op.
+        self.lowest: int = max(numeric, shown)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # The root logger is handling `record` with this handler; the real
+        # handlers replace it, and then handle the record as the root would have.
+        if _deferred is self:
+            _apply_deferred()
+        for handler in logging.getLogger().handlers:
+            if handler is not self and record.levelno >= handler.level:
+                handler.handle(record)
+
+
+_deferred: _Deferred | None = None
+
+
+def _still_deferred() -> bool:
+    """A deferred configuration is pending, and nothing has replaced it since."""
+    global _deferred
+    if _deferred is None:
+        return False
+    if _deferred not in logging.getLogger().handlers:
+        # Someone set the root logger up anew (a test resetting logging): forget it.
+        _deferred = None
+        return False
+    return True
+
+
+def _apply_deferred() -> None:
+    global _deferred
+    assert _deferred is not None
+    level, console_level, console_tracebacks = _deferred.arguments
+    _deferred = None
+    _configure(level, None, console_level, console_tracebacks)
+
+
+def _filtered_while_deferred(level: int) -> bool:
+    """A call at `level` that the pending configuration would drop (a no-op there too)."""
+    return _deferred is not None and level < _deferred.lowest and _still_deferred()
+
+
+_structlog_module: Any = None
+
+
+def _structlog() -> Any:
+    global _structlog_module
+    if _structlog_module is None:
+        import structlog
+
+        _structlog_module = structlog
+    return _structlog_module
+
+
+def _configure(
+    level: str, log_dir: Path | None, console_level: str | None, console_tracebacks: bool
+) -> None:
+    structlog = _structlog()
     numeric = logging.getLevelName(level.upper())
     shown = logging.getLevelName((console_level or level).upper())
     # Filter where the call is made, at the lowest level some handler keeps: a
@@ -129,6 +224,9 @@ class _ModuleLogger:
         self._made_with: tuple[object, ...] = ()
 
     def _current(self) -> Any:
+        if _deferred is not None and _still_deferred():
+            _apply_deferred()
+        structlog = _structlog_module or _structlog()
         # structlog's own record of its configuration (read by its proxies the same
         # way); `get_config()` would build a dict on every call.
         config = structlog._config._CONFIG
@@ -152,21 +250,33 @@ class _ModuleLogger:
     # The levels, spelled out: a lookup that falls through to `__getattr__` raises
     # and catches an AttributeError first, which costs more than the call.
     def debug(self, event: str, *args: Any, **fields: Any) -> Any:
+        if _deferred is not None and _filtered_while_deferred(10):
+            return None
         return self._current().debug(event, *args, **fields)
 
     def info(self, event: str, *args: Any, **fields: Any) -> Any:
+        if _deferred is not None and _filtered_while_deferred(20):
+            return None
         return self._current().info(event, *args, **fields)
 
     def warning(self, event: str, *args: Any, **fields: Any) -> Any:
+        if _deferred is not None and _filtered_while_deferred(30):
+            return None
         return self._current().warning(event, *args, **fields)
 
     def error(self, event: str, *args: Any, **fields: Any) -> Any:
+        if _deferred is not None and _filtered_while_deferred(40):
+            return None
         return self._current().error(event, *args, **fields)
 
     def exception(self, event: str, *args: Any, **fields: Any) -> Any:
+        if _deferred is not None and _filtered_while_deferred(40):
+            return None
         return self._current().exception(event, *args, **fields)
 
     def critical(self, event: str, *args: Any, **fields: Any) -> Any:
+        if _deferred is not None and _filtered_while_deferred(50):
+            return None
         return self._current().critical(event, *args, **fields)
 
     def __getattr__(self, method: str) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _run(args: argparse.Namespace) -> int:
     # Imported here: every `tether` command registers this one, and only it reads the rules.
+    import asyncio
+
     from tether.core.safety.learned import LearnedRuleStore
 
     config = load_config()

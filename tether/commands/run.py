@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import signal
 import sys
@@ -75,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
             f"TETHER_LOG_DIR={str(config.log_dir)!r} cannot hold a log file: "
             f"{error.strerror or error}; point it at a writable directory"
         ) from error
+    # Imported here: every `tether` command imports this module (see `tether.cli`),
+    # and `tether check` never runs an event loop.
+    import asyncio
+
     connector = build_connector(config, terminal=terminal)
     engine = build_engine(config, connector=connector)
     asyncio.run(_serve(engine, connector))
@@ -160,6 +163,8 @@ async def _serve(engine: Engine, connector: Any) -> None:
 
 
 async def _wait_for_stop_signal() -> None:
+    import asyncio
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
