@@ -54,8 +54,10 @@ _NOT_IN_CHECK = (
     "telegram",
     "claude_agent_sdk",
     # Logging is set up when something is logged; a check that logs nothing
-    # never loads structlog.
+    # never loads structlog. No event loop runs: asyncio is never imported.
     "structlog",
+    "asyncio",
+    "ssl",
 )
 
 
@@ -260,6 +262,65 @@ def test_check_builds_its_pipeline_without_collections_and_collection_resumes(
     assert enabled is True
     assert frozen > 1_000  # the pipeline's rules, specs and caches
     assert decision == "allow"
+
+
+_ASYNCIO_AFTER_CONFIG = [
+    pytest.param(
+        """
+        import sys
+        import tether.core.config
+        import pydantic_settings.main as settings_main
+        assert "asyncio" not in sys.modules
+        async def answer():
+            return 42
+        # pydantic-settings' own use still works, and loads the real module.
+        assert settings_main.asyncio.run(answer()) == 42
+        import asyncio
+        assert type(asyncio) is type(sys) and asyncio.__file__.endswith("__init__.py")
+        assert sys.modules["asyncio"] is asyncio
+        assert settings_main.asyncio.get_running_loop is asyncio.get_running_loop
+        print("ok")
+        """,
+        id="config-first",
+    ),
+    pytest.param(
+        """
+        import sys
+        import tether.core.config
+        import asyncio, asyncio.events
+        assert type(asyncio) is type(sys) and sys.modules["asyncio"] is asyncio
+        assert asyncio.events is sys.modules["asyncio.events"]
+        assert asyncio.run(asyncio.sleep(0, "slept")) == "slept"
+        print("ok")
+        """,
+        id="imported-later-is-the-real-module",
+    ),
+    pytest.param(
+        """
+        import asyncio, sys
+        import tether.core.config
+        import pydantic_settings.main as settings_main
+        assert settings_main.asyncio is asyncio is sys.modules["asyncio"]
+        print("ok")
+        """,
+        id="already-loaded",
+    ),
+]
+
+
+@pytest.mark.parametrize("code", _ASYNCIO_AFTER_CONFIG)
+def test_reading_the_settings_defers_asyncio_without_changing_it(tmp_path: Path, code: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ok"]
 
 
 def test_main_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:

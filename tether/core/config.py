@@ -7,9 +7,14 @@ what is expected.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 import re
+import sys
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,17 +30,56 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import (
-    BaseSettings,
-    DotEnvSettingsSource,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
 
-from tether.core.env_file import read_tether_lines
 from tether.core.ids import DECIMAL_ID
 from tether.exceptions import ConfigError
+
+
+class _AsyncioOnFirstUse(types.ModuleType):
+    """Stands for asyncio in a module that imports it but may never use it.
+
+    pydantic-settings imports asyncio (and with it ssl, socket, subprocess) for
+    a command-line helper Tether never calls; `tether check` runs no event loop,
+    and that import was a tenth of its start-up. An attribute read imports the
+    real asyncio and answers from it.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get("asyncio") is self:
+            del sys.modules["asyncio"]
+        return getattr(importlib.import_module("asyncio"), name)
+
+
+@contextmanager
+def _asyncio_deferred() -> Iterator[None]:
+    """While importing pydantic-settings alone, `import asyncio` binds a stand-in.
+
+    Only for that import: afterwards `import asyncio` anywhere is the real,
+    ordinary import (the stand-in leaves `sys.modules`), so no other module can
+    meet it. Nothing changes when asyncio is loaded already (the daemon, tests).
+    """
+    if "asyncio" in sys.modules:
+        yield
+        return
+    stand_in = _AsyncioOnFirstUse("asyncio")
+    sys.modules["asyncio"] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get("asyncio") is stand_in:
+            del sys.modules["asyncio"]
+
+
+with _asyncio_deferred():
+    from pydantic_settings import (
+        BaseSettings,
+        DotEnvSettingsSource,
+        NoDecode,
+        PydanticBaseSettingsSource,
+        SettingsConfigDict,
+    )
+
+    from tether.core.env_file import read_tether_lines  # uses pydantic-settings' parsing
 
 __all__ = [
     "ENV_PREFIX",
