@@ -6,9 +6,7 @@ with permissions that let only the owner read it, and compared in constant time.
 
 from __future__ import annotations
 
-import hmac
 import os
-import secrets
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -65,6 +63,8 @@ def load_or_create_token(state_dir: Path) -> AccessToken:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             return AccessToken(value=_read(path), path=path, created=False)
+        import secrets  # here: `tether check` imports this module for TOKEN_FILE alone
+
         value = secrets.token_urlsafe(_TOKEN_BYTES)
         with os.fdopen(fd, "w", encoding="ascii") as file:
             file.write(value + "\n")
@@ -93,4 +93,8 @@ def token_matches(expected: str, given: object) -> bool:
     """Constant-time comparison; anything that is not a string never matches."""
     if not isinstance(given, str) or not given.isascii():
         return False
+    # Imported here: hmac loads OpenSSL, and `tether check` (which imports this
+    # module for TOKEN_FILE alone) never compares a token.
+    import hmac
+
     return hmac.compare_digest(expected.encode("ascii"), given.encode("ascii"))
