@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from collections.abc import Sequence
 
@@ -84,20 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _build_parser_uncollected() -> argparse.ArgumentParser:
-    """`build_parser()` with the cyclic garbage collector paused.
+    """`build_parser()` with the cyclic garbage collector paused (see `collector_paused`).
 
     Building the parser imports the subcommands, and with them the safety
-    pipeline: some 100,000 objects (program specs, compiled patterns, models)
-    that live as long as the process. The collector would walk them over a
-    hundred times while they are made, finding next to no garbage (a few
-    hundred objects), about a tenth of start-up. Afterwards they are frozen out
-    of its work (`gc.freeze`), so a long session's full collections skip them.
+    pipeline: program specs, compiled patterns and models that live as long as
+    the process.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    from tether.commands.collector import collector_paused
+
+    with collector_paused():
         return build_parser()
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()

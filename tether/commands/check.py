@@ -9,7 +9,6 @@ resolved. One call with `--input` (or `--command`), or many with `--batch`
 from __future__ import annotations
 
 import argparse
-import gc
 import io
 import json
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tether.app import build_judging_pipeline
+from tether.commands.collector import collector_paused
 from tether.core.config import load_config
 from tether.core.safety.pipeline import Layer, SafetyPipeline, Verdict
 from tether.exceptions import ConfigError
@@ -115,22 +115,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _build_uncollected(args: argparse.Namespace) -> SafetyPipeline:
-    """The judging pipeline, built with the cyclic garbage collector paused.
-
-    Building it (policies, rules, their examples run once) makes tens of
-    thousands of objects that live as long as the command and next to no
-    garbage; the collector would walk them over and over meanwhile, about half
-    the build's time. They are then frozen out of its work (`gc.freeze`), as the
-    modules' objects are (see `tether.cli`).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    """The judging pipeline, built with the cyclic garbage collector paused (see there)."""
+    with collector_paused():
         return build_judging_pipeline(load_config(**_overrides(args)))
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.enable()
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:

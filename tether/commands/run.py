@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tether.app import build_connector, build_engine
+from tether.commands.collector import collector_paused
 from tether.core.config import TetherConfig, load_config
 from tether.exceptions import ConfigError
 from tether.log import configure_logging
@@ -78,8 +79,9 @@ def run(args: argparse.Namespace) -> int:
     # and `tether check` never runs an event loop.
     import asyncio
 
-    connector = build_connector(config, terminal=terminal)
-    engine = build_engine(config, connector=connector)
+    with collector_paused():
+        connector = build_connector(config, terminal=terminal)
+        engine = build_engine(config, connector=connector)
     asyncio.run(_serve(engine, connector))
     return 0
 
