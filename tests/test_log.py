@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -178,3 +179,27 @@ def test_an_eager_configuration_replaces_a_deferred_one(tmp_path: Path) -> None:
         handler.close()
     lines = (tmp_path / "tether.log").read_text().splitlines()
     assert [json.loads(line)["event"] for line in lines] == ["to_the_file"]
+
+
+def test_threads_logging_their_first_lines_at_once_all_reach_the_console(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("WARNING", deferred=True)
+    start = threading.Barrier(8)
+
+    def first_line(number: int) -> None:
+        start.wait()
+        if number % 2:
+            get_logger("tether.test").warning("from_thread", number=number)
+        else:
+            logging.getLogger("some.library").warning("from_thread number=%d", number)
+
+    threads = [threading.Thread(target=first_line, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 8
+    assert all("from_thread" in line for line in lines)
+    assert len(logging.getLogger().handlers) == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -113,26 +114,39 @@ _deferred: _Deferred | None = None
 def _still_deferred() -> bool:
     """A deferred configuration is pending, and nothing has replaced it since."""
     global _deferred
-    if _deferred is None:
+    pending = _deferred
+    if pending is None:
         return False
-    if _deferred not in logging.getLogger().handlers:
-        # Someone set the root logger up anew (a test resetting logging): forget it.
-        _deferred = None
-        return False
-    return True
+    if pending in logging.getLogger().handlers:
+        return True
+    with _APPLYING:
+        # Off the root logger: another thread is setting it up (wait for that), or
+        # someone set the root logger up anew (a test resetting logging): forget it.
+        if _deferred is pending:
+            _deferred = None
+    return False
+
+
+_APPLYING = threading.Lock()
+"""Two threads logging their first line at once: one sets logging up, the other waits."""
 
 
 def _apply_deferred() -> None:
     global _deferred
-    assert _deferred is not None
-    level, console_level, console_tracebacks = _deferred.arguments
-    _deferred = None
-    _configure(level, None, console_level, console_tracebacks)
+    with _APPLYING:
+        pending = _deferred
+        if pending is None:
+            return  # another thread has just set it up
+        level, console_level, console_tracebacks = pending.arguments
+        _configure(level, None, console_level, console_tracebacks)
+        # Cleared once the configuration is in place: until then a line waits above.
+        _deferred = None
 
 
 def _filtered_while_deferred(level: int) -> bool:
     """A call at `level` that the pending configuration would drop (a no-op there too)."""
-    return _deferred is not None and level < _deferred.lowest and _still_deferred()
+    pending = _deferred  # read once: another thread may set logging up meanwhile
+    return pending is not None and level < pending.lowest and _still_deferred()
 
 
 _structlog_module: Any = None
