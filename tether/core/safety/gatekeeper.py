@@ -50,7 +50,7 @@ from tether.core.safety.audit import (
     json_string,
 )
 from tether.core.safety.classify import CallPart
-from tether.core.safety.facts import NEVER_AUTO_ALLOWED, RiskLevel
+from tether.core.safety.facts import FACTS, NEVER_AUTO_ALLOWED, RiskFact, RiskLevel
 from tether.core.safety.gate_hooks import GateCall, GateReviewer
 from tether.core.safety.learned import (
     LearnedRule,
@@ -130,7 +130,7 @@ class ToolGatekeeper:
         # Which of the gate's events are heard, as of the bus's generation `_heard_at`.
         self._heard_at = -1
         self._gated_heard = self._allowed_heard = self._denied_heard = True
-        self._violation_heard = True
+        self._violation_heard = self._resolved_heard = True
 
     @property
     def pipeline(self) -> SafetyPipeline:
@@ -348,6 +348,7 @@ class ToolGatekeeper:
         self._allowed_heard = listened(TOOL_ALLOWED)
         self._denied_heard = listened(TOOL_DENIED)
         self._violation_heard = listened(SAFETY_VIOLATION)
+        self._resolved_heard = listened(APPROVAL_RESOLVED)
         self._heard_at = bus.generation
 
     def _write_final(
@@ -468,7 +469,7 @@ class ToolGatekeeper:
         derived = self._derived(verdict)
         approvals = self._approvals
         audit = self._audit
-        if audit.writes_in_place and not self._bus.listened(APPROVAL_RESOLVED):
+        if audit.writes_in_place and not self._resolved_heard:
             # Nothing is heard and nothing awaited between the refusal's `approval`
             # entry and the call's own: both go to the log in one write.
             approval_id, entry = approvals.refusal(
@@ -1080,12 +1081,24 @@ def _parts(parts: tuple[CallPart, ...]) -> str:
         return f'{{"command": {texts}, "facts": []}}'
     return ", ".join(
         [
-            f'{{"command": {json_string(part.text)}, "facts": '
-            + (_strings(sorted({fact.kind for fact in part.facts})) if part.facts else "[]")
-            + "}"
+            f'{{"command": {json_string(part.text)}, "facts": {_kinds(part.facts)}}}'
             for part in parts
         ]
     )
+
+
+# A part's facts of one known kind (most of them), as JSON, from the fact table.
+_ONE_KIND = {kind: f"[{json_string(kind)}]" for kind in FACTS}
+
+
+def _kinds(facts: tuple[RiskFact, ...]) -> str:
+    """A part's fact kinds as the summary lists them: sorted, each once, as JSON."""
+    if not facts:
+        return "[]"
+    if len(facts) == 1:
+        kind = facts[0].kind
+        return _ONE_KIND.get(kind) or f"[{json_string(kind)}]"
+    return _strings(sorted({fact.kind for fact in facts}))
 
 
 def _tail_fields(
