@@ -130,7 +130,7 @@ class ToolGatekeeper:
         # Which of the gate's events are heard, as of the bus's generation `_heard_at`.
         self._heard_at = -1
         self._gated_heard = self._allowed_heard = self._denied_heard = True
-        self._violation_heard = self._resolved_heard = True
+        self._violation_heard = self._resolved_heard = self._announced = True
 
     @property
     def pipeline(self) -> SafetyPipeline:
@@ -266,13 +266,13 @@ class ToolGatekeeper:
                 # nor a person answers anything but an ask. The decision is then
                 # a function of the verdict alone (`_Derived`), the same one
                 # `_gate` would settle on, and nothing is awaited before it is recorded.
-                derived = self._derived(verdict)
                 written = None
                 if bounded is None:
-                    written = self._write_final(derived, name, tool_input, session_id, cwd)
+                    written = self._write_final(verdict, name, tool_input, session_id, cwd)
                 if written is not None:
                     decision = written
                 else:
+                    derived = self._derived(verdict)
                     final = derived.final
                     assert final is not None  # built for every verdict that does not ask
                     logged_input, truncated = bounded or (dict(tool_input), False)
@@ -330,7 +330,7 @@ class ToolGatekeeper:
             await self._record_failure(decision, name, tool_input, session_id)
         if self._bus.generation != self._heard_at:  # something was awaited since it was read
             self._hear()
-        if self._heard(decision):
+        if self._announced and self._heard(decision):
             await self._announce(decision, name, tool_input, session_id, chat_id)
         elif not decision.allowed:
             # Nobody hears it: no event is built (an emit reaching no handler does
@@ -349,19 +349,21 @@ class ToolGatekeeper:
         self._denied_heard = listened(TOOL_DENIED)
         self._violation_heard = listened(SAFETY_VIOLATION)
         self._resolved_heard = listened(APPROVAL_RESOLVED)
+        self._announced = self._allowed_heard or self._denied_heard or self._violation_heard
         self._heard_at = bus.generation
 
     def _write_final(
         self,
-        derived: _Derived,
+        verdict: Verdict,
         name: str,
         tool_input: Any,
         session_id: str,
         cwd: Path | str | None,
     ) -> GateDecision | None:
         """Record an allow or deny settled on the verdict alone (`check`) in one write,
-        from the text derived once per verdict and per directory; None when the
-        entry needs `_record`'s careful path (nothing is written then)."""
+        from the text derived once per verdict (`_derived`) and per directory; None
+        when the entry needs `_record`'s careful path (nothing is written then)."""
+        derived = self._derived(verdict)
         final = derived.final
         body = derived.body
         tail = self._tail(cwd, self._pipeline.sandbox.approved_directories, False)
