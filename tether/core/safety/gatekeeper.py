@@ -1006,30 +1006,26 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
         """
         verdict = self()
         assert verdict is not None  # the caller holds it
-        reason = f"Denied: {verdict.reason} — {NOBODY_TO_ASK}."
-        values = {
-            "allowed": False,
-            "reason": reason,
-            "updated_input": None,
-            "classification": verdict.classification,
-            "decision": verdict.decision._value_,
-            "layer": verdict.layer._value_,
-            "rule": verdict.rule,
-            "risk_level": verdict.risk_level._value_,
-            "risk_facts": verdict.risk_facts,
-            "violation_type": "approval",
-            "approval": "unavailable",
-            "approval_id": approval_id,
-            "next_mode": None,
-            "learned_rules": (),
-        }
+        given = verdict.__dict__  # each field read once, without the model's hook
+        action = given["decision"]
+        layer = given["layer"]
+        rule = given["rule"]
+        reason = f"Denied: {given['reason']} — {NOBODY_TO_ASK}."
+        values = _REFUSED.copy()  # the model's fields in its order; the verdict's set here
+        values["reason"] = reason
+        values["classification"] = given["classification"]
+        values["decision"] = action._value_
+        values["layer"] = layer._value_
+        values["rule"] = rule
+        values["risk_level"] = given["risk_level"]._value_
+        values["risk_facts"] = given["risk_facts"]
+        values["approval_id"] = approval_id
         decision = _built(values, _REFUSED_FIELDS)
         if type(approval_id) is not str:  # an id factory's odd id: encoded by the log
             return decision, self.fields(decision)
-        rule = verdict.rule
         return decision, JSONText(
-            f'{{"allowed": false, "decision": {_ENCODED[verdict.decision]}, '
-            f'"layer": {_ENCODED[verdict.layer]}, '
+            f'{{"allowed": false, "decision": {_ENCODED[action]}, '
+            f'"layer": {_ENCODED[layer]}, '
             f'"rule": {json_string(rule) if rule is not None else "null"}, '
             f'"reason": {json_string(reason)}, "approval": "unavailable", '
             f'"approval_id": {json_string(approval_id)}, "learned_rules": []}}'
@@ -1157,6 +1153,7 @@ _ALLOWED: dict[str, Any] = {
     "learned_rules": (),
 }
 _DENIED = {**_ALLOWED, "allowed": False}
+_REFUSED = {**_DENIED, "violation_type": "approval", "approval": "unavailable"}
 
 
 def _built(values: dict[str, Any], fields_set: frozenset[str]) -> GateDecision:
