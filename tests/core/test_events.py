@@ -743,3 +743,28 @@ def test_listened_says_whether_an_emit_would_reach_a_handler(
     assert bus.listened(name) is heard
     bus.unsubscribe(pattern, _quiet)
     assert bus.listened(name) is False
+
+
+async def test_the_generation_changes_with_every_change_of_the_subscriptions() -> None:
+    """An emitter that reads `listened` once per generation sees every change: a
+    subscription, an unsubscription, and an owner disabled for trying to exit."""
+    bus = EventBus(handler_timeout=1.0)
+    seen = {bus.generation}
+    bus.subscribe("tool.*", _quiet)
+    assert bus.generation not in seen
+    seen.add(bus.generation)
+    assert bus.unsubscribe("tool.*", _quiet) is True
+    assert bus.generation not in seen
+    seen.add(bus.generation)
+    assert bus.unsubscribe("tool.*", _quiet) is False  # nothing changed
+    assert bus.generation in seen
+
+    async def exits(event: Event) -> None:
+        raise SystemExit(3)
+
+    bus.subscribe_for("plugin-x", "tool.denied", exits)
+    seen.add(bus.generation)
+    assert bus.listened("tool.denied") is True
+    await bus.emit(Event(name="tool.denied", data={}))
+    assert bus.generation not in seen
+    assert bus.listened("tool.denied") is False

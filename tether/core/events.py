@@ -317,6 +317,9 @@ class EventBus:
         # name -> the subscriptions it reaches; rebuilt lazily after (un)subscribe,
         # so emit never filters patterns on the hot path.
         self._routes: dict[str, _Route] = {}
+        self.generation = 0
+        """Changes whenever the subscriptions do: an emitter on a hot path reads which of
+        its events are heard (`listened`) once per generation, not on every call."""
         # Handler failures wait here until every handler of the emit has run:
         # logging one formats a traceback (~80 µs), which the handlers after it
         # must not pay for.
@@ -439,6 +442,7 @@ class EventBus:
         return route
 
     def _drop_routes(self) -> None:
+        self.generation += 1
         for route in self._routes.values():
             for subscription in route.subscriptions:
                 subscription.calls += route.emits

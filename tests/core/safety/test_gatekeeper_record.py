@@ -458,3 +458,38 @@ async def test_an_allow_nobody_hears_that_cannot_be_written_is_a_deny(
         assert (decision.allowed, decision.violation_type) == (False, "error")
         assert decision.reason == "Denied: the decision could not be written to the audit log."
     await full_disk_log.close()
+
+
+@pytest.mark.parametrize(
+    ("tool_name", "tool_input", "event_name"),
+    [
+        pytest.param("Bash", {"command": "git status"}, TOOL_ALLOWED, id="allow"),
+        pytest.param("Bash", {"command": "rm -rf /"}, TOOL_DENIED, id="deny"),
+    ],
+)
+async def test_a_handler_subscribed_between_calls_hears_the_next_one(
+    make_pipeline: MakePipeline,
+    approvals: ApprovalCoordinator,
+    tmp_path: Path,
+    tool_name: str,
+    tool_input: dict[str, Any],
+    event_name: str,
+) -> None:
+    """The gate reads which of its events are heard once per change of the bus's
+    subscriptions: a subscription made (or dropped) between two calls counts."""
+    bus = EventBus(handler_timeout=1.0)
+    audit = AuditLogger(tmp_path / "audit.jsonl")
+    gate = ToolGatekeeper(make_pipeline(), approvals, bus, audit)
+    heard: list[str] = []
+
+    async def hear(event: Any) -> None:
+        heard.append(event.data["tool_name"])
+
+    await check(gate, tool_name, tool_input)
+    bus.subscribe(event_name, hear)
+    await check(gate, tool_name, tool_input)
+    bus.unsubscribe(event_name, hear)
+    await check(gate, tool_name, tool_input)
+    assert heard == [tool_name]
+    assert len(attempts(audit.path)) == 3
+    await audit.close()

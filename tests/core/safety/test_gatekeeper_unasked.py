@@ -95,6 +95,16 @@ class _Gates:
         careful.learned.may_cover = lambda tool_name: True  # type: ignore[method-assign]
         careful_log = self.logs[1]
         careful_log.write_tool_attempt = lambda *args, **kwargs: None  # type: ignore[method-assign]
+        careful_log.write_attempt = lambda *args, **kwargs: None  # type: ignore[method-assign]
+        short_log = self.logs[0]
+        short_write = short_log.write_attempt
+        self.written = 0
+
+        def counted_write(*args: Any) -> int | None:
+            self.written += 1
+            return short_write(*args)
+
+        short_log.write_attempt = counted_write  # type: ignore[method-assign]
         short.approvals.refuse_unasked = counted  # type: ignore[method-assign]
         short.approvals.refusal = counted_refusal  # type: ignore[method-assign]
 
@@ -141,6 +151,7 @@ async def test_every_corpus_call_is_recorded_and_decided_as_the_careful_path_doe
 ) -> None:
     gates = _Gates(shared_pipelines["default"], tmp_path, EventBus(handler_timeout=1.0))
     await _compare(gates, _corpus_calls(path))
+    assert gates.written > 0, "the one-write path for an allow or a deny was taken"
 
 
 @pytest.mark.parametrize(

@@ -93,6 +93,10 @@ class ApprovalOutcome(StrEnum):
     """Nobody could be asked (no connector, or asking failed)."""
 
 
+# The outcome a refusal records, as the entry and the event spell it (read once).
+_UNAVAILABLE = ApprovalOutcome.UNAVAILABLE.value
+
+
 class ApprovalResult(BaseModel):
     """How an approval request ended."""
 
@@ -794,8 +798,7 @@ class ApprovalCoordinator:
         self, session_id: str, chat_id: ChatId, tool_name: str
     ) -> tuple[str, dict[str, Any]]:
         approval_id = self._unique_id()
-        outcome = ApprovalOutcome.UNAVAILABLE
-        self._remember(approval_id, outcome)
+        self._remember(approval_id, ApprovalOutcome.UNAVAILABLE)
         return approval_id, {
             "session_id": session_id,
             "tool_name": tool_name,
@@ -803,7 +806,7 @@ class ApprovalCoordinator:
             "user_id": None,
             "approval_id": approval_id,
             "chat_id": chat_id,
-            "outcome": outcome.value,
+            "outcome": _UNAVAILABLE,
         }
 
     async def refused(
@@ -817,7 +820,6 @@ class ApprovalCoordinator:
     ) -> None:
         """The rest of a refusal once its entry is written (`error`: it could not be):
         the `approval.resolved` event, when heard, and the log line."""
-        outcome = ApprovalOutcome.UNAVAILABLE
         if error is not None:
             logger.error("approval_not_logged", approval_id=approval_id, error=str(error))
         if self._bus.listened(APPROVAL_RESOLVED):  # an event nobody hears is not built
@@ -830,14 +832,14 @@ class ApprovalCoordinator:
                         "chat_id": chat_id,
                         "tool_name": tool_name,
                         "approved": False,
-                        "outcome": outcome.value,
+                        "outcome": _UNAVAILABLE,
                         "user_id": None,
                         "reason": NOBODY_TO_ASK,
                     },
                 )
             )
         logger.info(
-            "approval_settled", approval_id=approval_id, tool_name=tool_name, outcome=outcome.value
+            "approval_settled", approval_id=approval_id, tool_name=tool_name, outcome=_UNAVAILABLE
         )
 
     async def _finish(

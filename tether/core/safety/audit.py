@@ -41,6 +41,7 @@ __all__ = [
     "MAX_STRING_LENGTH",
     "AuditLogger",
     "JSONText",
+    "attempt_body",
     "encode_entry",
     "fields_text",
     "json_string",
@@ -264,6 +265,19 @@ def _judged_texts(classification: Any, decision: Any) -> tuple[str | None, str |
         decision if type(decision) is JSONText and len(decision) <= limit else _field_text(decision)
     )
     return summary, verdict
+
+
+def attempt_body(classification: JSONText, decision: JSONText) -> str | None:
+    """A `tool_attempt` entry's `classification` and `decision` fields as the entry
+    writes them after its `tool_input` (`, "classification": ..., "decision": ...`),
+    for `write_attempt`; None when either needs the careful path (`_judged_texts`).
+
+    The gate writes it once per verdict: every call the verdict decides shares it.
+    """
+    summary, verdict = _judged_texts(classification, decision)
+    if summary is None or verdict is None:
+        return None
+    return f', "classification": {summary}, "decision": {verdict}'
 
 
 def _tool_attempt_text(
@@ -573,6 +587,53 @@ class AuditLogger:
         except OSError as error:
             raise self._write_error(1, error) from error
 
+    def write_attempt(
+        self, session_id: str, tool_name: str, tool_input: Any, body: str, tail: str
+    ) -> int | None:
+        """`write_tool_attempt` for the gate's every allow and deny; returns the `seq`.
+
+        `body` is the entry's judged fields as `attempt_body` writes them (once per
+        verdict) and `tail` its last fields as `fields_text` writes them (once per
+        directory): only the call itself is encoded here. The line is the one
+        `log_tool_attempt` writes. None, and nothing written, when the entry cannot
+        be written in place or at once (see `log_now`; a line to end first) or a
+        value needs the careful path: the caller then logs it so.
+
+        Raises:
+            AuditError: the entry could not be written (it is not in the file).
+        """
+        fd = self._fd
+        if fd is None or self._fsync or self._closed or self._needs_newline:
+            return None
+        writer = self._writer
+        if writer is not None and not writer.done():
+            return None
+        limit = MAX_STRING_LENGTH
+        if type(session_id) is not str or len(session_id) > limit:
+            return None
+        if type(tool_name) is not str or len(tool_name) > limit:
+            return None
+        call = _field_text(tool_input)
+        if call is None:
+            return None
+        sequence = self._sequence + 1
+        data = (
+            f'{{"seq": {sequence}, "timestamp": "{self._stamp()}", '
+            '"event_type": "tool_attempt", '
+            f'"session_id": {json_string(session_id)}, "tool_name": {json_string(tool_name)}, '
+            f'"tool_input": {call}{body}{tail}}}\n'
+        ).encode("utf-8", "backslashreplace")
+        written = 0
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(28, "short write (disk full?)")
+        except OSError as error:
+            self._cut(fd, written)
+            raise self._write_error(1, error) from error
+        self._sequence = sequence
+        return sequence
+
     async def log_approval(
         self, session_id: str, tool_name: str, approved: bool, user_id: int | str | None
     ) -> int:
@@ -814,17 +875,20 @@ class AuditLogger:
             if self._fsync:
                 os.fsync(fd)
         except OSError:
-            # Leave only whole lines behind: cut what this batch managed to write
-            # (a write that raised wrote nothing; an fsync that failed follows a
-            # whole write). The size is asked only now, off the common path.
-            try:
-                os.ftruncate(fd, os.fstat(fd).st_size - written)
-            except OSError:
-                self._needs_newline = True
+            self._cut(fd, written)
             raise
         self._needs_newline = False
         self._sequence = sequence
         return sequence
+
+    def _cut(self, fd: int, written: int) -> None:
+        """Leave only whole lines behind after a failed write: cut what it managed to
+        write (a write that raised wrote nothing; an fsync that failed follows a
+        whole write). The size is asked only now, off the common path."""
+        try:
+            os.ftruncate(fd, os.fstat(fd).st_size - written)
+        except OSError:
+            self._needs_newline = True
 
 
 def read_audit_log(path: Path | str) -> list[dict[str, Any]]:

@@ -24,10 +24,12 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from tether.core.events import (
     APPROVAL_RESOLVED,
@@ -39,9 +41,16 @@ from tether.core.events import (
     EventBus,
 )
 from tether.core.safety.approvals import NOBODY_TO_ASK, ApprovalCoordinator
-from tether.core.safety.audit import AuditLogger, JSONText, fields_text, json_string
+from tether.core.safety.audit import (
+    MAX_STRING_LENGTH,
+    AuditLogger,
+    JSONText,
+    attempt_body,
+    fields_text,
+    json_string,
+)
 from tether.core.safety.classify import CallPart
-from tether.core.safety.facts import NEVER_AUTO_ALLOWED, RiskLevel
+from tether.core.safety.facts import FACTS, NEVER_AUTO_ALLOWED, RiskFact, RiskLevel
 from tether.core.safety.gate_hooks import GateCall, GateReviewer
 from tether.core.safety.learned import (
     LearnedRule,
@@ -111,11 +120,17 @@ class ToolGatekeeper:
         self._learned = learned if learned is not None else LearnedRules()
         self._offers: OrderedDict[str, tuple[ChatId, tuple[ScopeOffer, ...]]] = OrderedDict()
         self._by_verdict: dict[int, _Derived] = {}
+        # One bound method for every verdict's weak reference, made once.
+        self._forget = self._forget_derived
         # The fields every entry of a session ends with (its directory, the approved
         # directories, whether the input was cut), written as JSON once per directory:
         # for (cwd, approved directories), the text without and with the cut.
         self._tail_of: tuple[object, object] = (None, None)
         self._tails: tuple[JSONText | None, JSONText | None] = (None, None)
+        # Which of the gate's events are heard, as of the bus's generation `_heard_at`.
+        self._heard_at = -1
+        self._gated_heard = self._allowed_heard = self._denied_heard = True
+        self._violation_heard = self._resolved_heard = self._announced = True
 
     @property
     def pipeline(self) -> SafetyPipeline:
@@ -231,35 +246,46 @@ class ToolGatekeeper:
         name = tool_name if isinstance(tool_name, str) else repr(tool_name)
         try:
             # Decided, and copied for the record, before any plugin sees the call:
-            # nothing a tool.gated handler does can change either.
-            logged_input, truncated = _bounded_input(tool_input)
+            # nothing a tool.gated handler does can change either. An input of the
+            # shape agents send (`_flat`) is copied only where something is awaited
+            # before it is recorded; else the record reads the input itself.
+            bounded = None if _flat(tool_input) else _bounded_input(tool_input)
             verdict = self._pipeline.decide(tool_name, tool_input, cwd=cwd)
+            if self._bus.generation != self._heard_at:
+                self._hear()
             action = verdict.decision
             reviewer = self._reviewer
             if (
                 action is not Action.REQUIRE_APPROVAL
                 and name not in INTERACTIVE_TOOLS
                 and (action is Action.DENY or reviewer is None or not reviewer.active)
-                and not self._bus.listened(TOOL_GATED)
+                and not self._gated_heard
             ):
                 # An allow or a deny that nothing after the pipeline can touch: no
                 # hook reviews it, no handler hears tool.gated, and neither a mode
                 # nor a person answers anything but an ask. The decision is then
                 # a function of the verdict alone (`_Derived`), the same one
                 # `_gate` would settle on, and nothing is awaited before it is recorded.
-                derived = self._derived(verdict)
-                final = derived.final
-                assert final is not None  # built for every verdict that does not ask
-                decision = await self._record(
-                    final,
-                    derived.summary,
-                    derived.fields(final),
-                    name,
-                    logged_input,
-                    session_id,
-                    cwd,
-                    truncated,
-                )
+                written = None
+                if bounded is None:
+                    written = self._write_final(verdict, name, tool_input, session_id, cwd)
+                if written is not None:
+                    decision = written
+                else:
+                    derived = self._derived(verdict)
+                    final = derived.final
+                    assert final is not None  # built for every verdict that does not ask
+                    logged_input, truncated = bounded or (dict(tool_input), False)
+                    decision = await self._record(
+                        final,
+                        derived.summary,
+                        derived.fields(final),
+                        name,
+                        logged_input,
+                        session_id,
+                        cwd,
+                        truncated,
+                    )
             elif (
                 action is Action.REQUIRE_APPROVAL
                 and not self._approvals.can_ask
@@ -267,7 +293,7 @@ class ToolGatekeeper:
                 and (reviewer is None or not reviewer.active)
                 and not (read_only or mode == "plan")
                 and (mode != "edit" or name not in EDIT_MODE_TOOLS)
-                and not self._bus.listened(TOOL_GATED)
+                and not self._gated_heard
                 and not self._learned.may_cover(name)
             ):
                 # An ask nobody can answer: no hook reviews it, no handler hears
@@ -275,10 +301,12 @@ class ToolGatekeeper:
                 # exists for the tool, and no chat is connected. `_settle` would
                 # refuse it unasked; it is refused here without what only an
                 # answer reads (the directory, the asking parts, the scopes).
+                logged_input, truncated = bounded or (dict(tool_input), False)
                 decision = await self._refuse_unasked(
                     verdict, name, logged_input, truncated, session_id, chat_id, cwd
                 )
             else:
+                logged_input, truncated = bounded or (dict(tool_input), False)
                 decision = await self._gate(
                     verdict,
                     name,
@@ -300,7 +328,9 @@ class ToolGatekeeper:
                 violation_type="error",
             )
             await self._record_failure(decision, name, tool_input, session_id)
-        if self._heard(decision):
+        if self._bus.generation != self._heard_at:  # something was awaited since it was read
+            self._hear()
+        if self._announced and self._heard(decision):
             await self._announce(decision, name, tool_input, session_id, chat_id)
         elif not decision.allowed:
             # Nobody hears it: no event is built (an emit reaching no handler does
@@ -308,6 +338,43 @@ class ToolGatekeeper:
             # call, at a level hardly anyone shows, was a cost on every call.
             _log_denied(decision, name)
         return decision
+
+    def _hear(self) -> None:
+        """Read which of the gate's events are heard, once per change of the bus's
+        subscriptions (`EventBus.generation`): an event nobody hears is not built."""
+        bus = self._bus
+        listened = bus.listened
+        self._gated_heard = listened(TOOL_GATED)
+        self._allowed_heard = listened(TOOL_ALLOWED)
+        self._denied_heard = listened(TOOL_DENIED)
+        self._violation_heard = listened(SAFETY_VIOLATION)
+        self._resolved_heard = listened(APPROVAL_RESOLVED)
+        self._announced = self._allowed_heard or self._denied_heard or self._violation_heard
+        self._heard_at = bus.generation
+
+    def _write_final(
+        self,
+        verdict: Verdict,
+        name: str,
+        tool_input: Any,
+        session_id: str,
+        cwd: Path | str | None,
+    ) -> GateDecision | None:
+        """Record an allow or deny settled on the verdict alone (`check`) in one write,
+        from the text derived once per verdict (`_derived`) and per directory; None
+        when the entry needs `_record`'s careful path (nothing is written then)."""
+        derived = self._derived(verdict)
+        final = derived.final
+        body = derived.body
+        tail = self._tail(cwd, self._pipeline.sandbox.approved_directories, False)
+        if final is None or body is None or tail is None:
+            return None
+        try:
+            if self._audit.write_attempt(session_id, name, tool_input, body, tail) is None:
+                return None
+        except Exception as error:  # noqa: BLE001 - an unrecorded decision must not allow
+            return _unrecorded(final, name, error)
+        return final
 
     async def _gate(
         self,
@@ -404,7 +471,7 @@ class ToolGatekeeper:
         derived = self._derived(verdict)
         approvals = self._approvals
         audit = self._audit
-        if audit.writes_in_place and not self._bus.listened(APPROVAL_RESOLVED):
+        if audit.writes_in_place and not self._resolved_heard:
             # Nothing is heard and nothing awaited between the refusal's `approval`
             # entry and the call's own: both go to the log in one write.
             approval_id, entry = approvals.refusal(
@@ -718,15 +785,7 @@ class ToolGatekeeper:
                     **_tail_fields(cwd, approved, truncated),
                 )
         except Exception as error:  # noqa: BLE001 - an unrecorded decision must not allow
-            logger.error("tool_attempt_not_logged", tool_name=tool_name, error=repr(error))
-            if decision.allowed:
-                return decision.model_copy(
-                    update={
-                        "allowed": False,
-                        "reason": "Denied: the decision could not be written to the audit log.",
-                        "violation_type": "error",
-                    }
-                )
+            return _unrecorded(decision, tool_name, error)
         return decision
 
     def _tail(
@@ -745,26 +804,25 @@ class ToolGatekeeper:
         The pipeline hands back the same verdict object for a repeated identical
         call (see `decision_cache`); its summary and its allow or deny are then the
         same too, and are built once. Kept only while the verdict lives: the gate
-        holds it weakly, so a verdict the pipeline lets go of is freed then, with
-        what was derived from it, not on some later call that evicts it here.
+        holds it weakly (`_Derived` is the weak reference), so a verdict the
+        pipeline lets go of is freed then, with what was derived from it, not on
+        some later call that evicts it here.
         """
         by_verdict = self._by_verdict
-        key = id(verdict)
-        kept = by_verdict.get(key)
-        if kept is not None and kept.verdict() is verdict:
+        kept = by_verdict.get(id(verdict))
+        if kept is not None and kept() is verdict:
             return kept
-
-        def forget(ref: weakref.ref[Verdict]) -> None:
-            # Called as the verdict is freed, before its id can be reused.
-            kept = by_verdict.get(key)
-            if kept is not None and kept.verdict is ref:
-                del by_verdict[key]
-
-        derived = _Derived(verdict, weakref.ref(verdict, forget))
-        by_verdict[key] = derived
+        derived = _Derived(verdict, self._forget)
+        by_verdict[derived.key] = derived
         if len(by_verdict) > _DERIVED_KEPT:
             del by_verdict[next(iter(by_verdict))]  # the oldest (dicts keep their order)
         return derived
+
+    def _forget_derived(self, derived: _Derived) -> None:
+        # Called as the verdict is freed, before its id can be reused.
+        by_verdict = self._by_verdict
+        if by_verdict.get(derived.key) is derived:
+            del by_verdict[derived.key]
 
     async def _record_failure(
         self, decision: GateDecision, tool_name: str, tool_input: Any, session_id: str
@@ -783,9 +841,9 @@ class ToolGatekeeper:
     def _heard(self, decision: GateDecision) -> bool:
         """Whether an event `_announce` would emit for `decision` reaches any handler."""
         if decision.allowed:
-            return self._bus.listened(TOOL_ALLOWED)
-        return self._bus.listened(TOOL_DENIED) or (
-            decision.violation_type == "sandbox" and self._bus.listened(SAFETY_VIOLATION)
+            return self._allowed_heard
+        return self._denied_heard or (
+            self._violation_heard and decision.violation_type == "sandbox"
         )
 
     async def _announce(
@@ -820,6 +878,20 @@ class ToolGatekeeper:
         _log_denied(decision, tool_name)
 
 
+def _unrecorded(decision: GateDecision, tool_name: str, error: Exception) -> GateDecision:
+    """`decision` once its entry could not be written: an allow becomes a deny."""
+    logger.error("tool_attempt_not_logged", tool_name=tool_name, error=repr(error))
+    if decision.allowed:
+        return decision.model_copy(
+            update={
+                "allowed": False,
+                "reason": "Denied: the decision could not be written to the audit log.",
+                "violation_type": "error",
+            }
+        )
+    return decision
+
+
 def _log_denied(decision: GateDecision, tool_name: str) -> None:
     logger.info(
         "tool_denied",
@@ -829,7 +901,7 @@ def _log_denied(decision: GateDecision, tool_name: str) -> None:
     )
 
 
-class _Derived:
+class _Derived(weakref.ref):  # type: ignore[type-arg]
     """What the gate derives from a verdict alone: its audit summary and, for a
     verdict that does not ask, the final decision and its `decision` audit field.
 
@@ -838,19 +910,29 @@ class _Derived:
     person, is not, which is rare enough to pay for an unused decision). The
     audit fields are written as JSON text from literal keys (`JSONText`): the
     same text the log would write for the objects, without building them.
+
+    It is itself the weak reference to its verdict (called, it returns the
+    verdict, or None once freed): one object per verdict, where a reference, a
+    closure for its callback and a holder were three. `callback` receives it as
+    the verdict is freed (the gate then forgets it, by its `key`).
     """
 
-    __slots__ = ("final", "final_fields", "summary", "verdict")
+    __slots__ = ("_fields", "_summary", "body", "final", "key")
 
-    def __init__(self, verdict: Verdict, ref: weakref.ref[Verdict] | None = None) -> None:
-        # Weakly: `fields` and `refused` are called while the caller holds the verdict.
-        self.verdict = ref if ref is not None else weakref.ref(verdict)
-        # Each field read once: a pydantic model's attribute goes through its `__getattr__` hook.
-        action = verdict.decision
-        classification = verdict.classification
-        risk_facts = verdict.risk_facts
-        risk_level = verdict.risk_level
-        problems = verdict.problems
+    def __init__(
+        self, verdict: Verdict, callback: Callable[[_Derived], None] | None = None
+    ) -> None:
+        # (`weakref.ref.__new__` took the verdict and the callback; its `__init__`
+        # only checks them again, and is not called.)
+        self.key = id(verdict)
+        # Every field read at once from the model's own dict: a pydantic model's
+        # attribute goes through its `__getattr__` hook, a dict item does not.
+        values = verdict.__dict__
+        action = values["decision"]
+        classification = values["classification"]
+        risk_facts = values["risk_facts"]
+        risk_level = values["risk_level"]
+        problems = values["problems"]
         text = f'{{"risk_level": {_ENCODED[risk_level]}, "risk_facts": ' + (
             _strings(risk_facts) if risk_facts else "[]"
         )
@@ -859,76 +941,91 @@ class _Derived:
             text += f', "kind": {kind}, "parts": [{_parts(classification.parts)}]'
         if problems:
             text += f', "problems": {_strings([p.message for p in problems[:5]])}'
-        self.summary = JSONText(text + "}")
+        summary = self._summary = text + "}"
         self.final: GateDecision | None = None
-        self.final_fields: JSONText | None = None
+        self._fields: str | None = None
+        self.body: str | None = None
         if action is Action.REQUIRE_APPROVAL:
             return
-        layer = verdict.layer
-        rule = verdict.rule
+        layer = values["layer"]
+        rule = values["rule"]
         allowed = action is Action.ALLOW
-        reason = verdict.reason if allowed else f"Denied: {verdict.reason}"
-        # Every field, in the model's order; `_value_` is the member's plain string
-        # (what `.value` returns), read without the enum property's descriptor call.
-        values = {
-            "allowed": allowed,
-            "reason": reason,
-            "updated_input": None,
-            "classification": classification,
-            "decision": action._value_,
-            "layer": layer._value_,
-            "rule": rule,
-            "risk_level": risk_level._value_,
-            "risk_facts": risk_facts,
-            "violation_type": None if allowed else verdict.violation_type or "policy",
-            "approval": None,
-            "approval_id": None,
-            "next_mode": None,
-            "learned_rules": (),
-        }
-        self.final = _gate_decision(values, _ALLOW_FIELDS if allowed else _DENY_FIELDS)
+        # The model as validation builds it (`_built`): every field, in the
+        # model's order, from a copy of the template of an allow or a deny, where
+        # only what comes from the verdict is set. `_value_` is the member's plain
+        # string (what `.value` returns), read without the enum's descriptor call.
+        if allowed:
+            reason = values["reason"]
+            fields_of_final = _ALLOWED.copy()
+        else:
+            reason = f"Denied: {values['reason']}"
+            fields_of_final = _DENIED.copy()
+            fields_of_final["violation_type"] = values["violation_type"] or "policy"
+        fields_of_final["reason"] = reason
+        fields_of_final["classification"] = classification
+        fields_of_final["decision"] = action._value_
+        fields_of_final["layer"] = layer._value_
+        fields_of_final["rule"] = rule
+        fields_of_final["risk_level"] = risk_level._value_
+        fields_of_final["risk_facts"] = risk_facts
+        self.final = _built(fields_of_final, _ALLOW_FIELDS if allowed else _DENY_FIELDS)
         # Shared by every reuse of the verdict: the log encodes it and keeps nothing.
-        self.final_fields = JSONText(
+        fields = self._fields = (
             f'{{"allowed": {"true" if allowed else "false"}, '
             f'"decision": {_ENCODED[action]}, "layer": {_ENCODED[layer]}, '
             f'"rule": {json_string(rule) if rule is not None else "null"}, '
             f'"reason": {json_string(reason)}, '
             '"approval": null, "approval_id": null, "learned_rules": []}'
         )
+        # The two fields as the entry writes them (`attempt_body`): the part of
+        # the line the verdict decides, written once per verdict. Text this short
+        # holds no string longer than the log keeps, which is all `attempt_body`
+        # looks for.
+        if len(summary) <= MAX_STRING_LENGTH and len(fields) <= MAX_STRING_LENGTH:
+            self.body = f', "classification": {summary}, "decision": {fields}'
+        else:
+            self.body = attempt_body(JSONText(summary), JSONText(fields))
+
+    @property
+    def summary(self) -> JSONText:
+        """The entry's `classification` field, as JSON text."""
+        return JSONText(self._summary)
+
+    @property
+    def final_fields(self) -> JSONText | None:
+        """The entry's `decision` field for `final`, as JSON text (None for an ask)."""
+        fields = self._fields
+        return JSONText(fields) if fields is not None else None
 
     def refused(self, approval_id: str) -> tuple[GateDecision, JSONText | dict[str, Any]]:
         """The decision refusing an ask nobody can answer, and its `decision` audit field.
 
         What `_settle` builds for it (through `GateDecision(...)` and `fields`),
-        built from values already of their types (`_gate_decision`); a test
+        built from values already of their types (`_built`); a test
         holds the two equal.
         """
-        verdict = self.verdict()
+        verdict = self()
         assert verdict is not None  # the caller holds it
-        reason = f"Denied: {verdict.reason} — {NOBODY_TO_ASK}."
-        values = {
-            "allowed": False,
-            "reason": reason,
-            "updated_input": None,
-            "classification": verdict.classification,
-            "decision": verdict.decision._value_,
-            "layer": verdict.layer._value_,
-            "rule": verdict.rule,
-            "risk_level": verdict.risk_level._value_,
-            "risk_facts": verdict.risk_facts,
-            "violation_type": "approval",
-            "approval": "unavailable",
-            "approval_id": approval_id,
-            "next_mode": None,
-            "learned_rules": (),
-        }
-        decision = _gate_decision(values, _REFUSED_FIELDS)
+        given = verdict.__dict__  # each field read once, without the model's hook
+        action = given["decision"]
+        layer = given["layer"]
+        rule = given["rule"]
+        reason = f"Denied: {given['reason']} — {NOBODY_TO_ASK}."
+        values = _REFUSED.copy()  # the model's fields in its order; the verdict's set here
+        values["reason"] = reason
+        values["classification"] = given["classification"]
+        values["decision"] = action._value_
+        values["layer"] = layer._value_
+        values["rule"] = rule
+        values["risk_level"] = given["risk_level"]._value_
+        values["risk_facts"] = given["risk_facts"]
+        values["approval_id"] = approval_id
+        decision = _built(values, _REFUSED_FIELDS)
         if type(approval_id) is not str:  # an id factory's odd id: encoded by the log
             return decision, self.fields(decision)
-        rule = verdict.rule
         return decision, JSONText(
-            f'{{"allowed": false, "decision": {_ENCODED[verdict.decision]}, '
-            f'"layer": {_ENCODED[verdict.layer]}, '
+            f'{{"allowed": false, "decision": {_ENCODED[action]}, '
+            f'"layer": {_ENCODED[layer]}, '
             f'"rule": {json_string(rule) if rule is not None else "null"}, '
             f'"reason": {json_string(reason)}, "approval": "unavailable", '
             f'"approval_id": {json_string(approval_id)}, "learned_rules": []}}'
@@ -936,9 +1033,9 @@ class _Derived:
 
     def fields(self, decision: GateDecision) -> JSONText | dict[str, Any]:
         """The `decision` field of the call's `tool_attempt` entry for `decision`."""
-        if decision is self.final and self.final_fields is not None:
-            return self.final_fields
-        verdict = self.verdict()
+        if decision is self.final and self._fields is not None:
+            return JSONText(self._fields)
+        verdict = self()
         assert verdict is not None  # the caller holds it
         return {
             "allowed": decision.allowed,
@@ -982,12 +1079,24 @@ def _parts(parts: tuple[CallPart, ...]) -> str:
         return f'{{"command": {texts}, "facts": []}}'
     return ", ".join(
         [
-            f'{{"command": {json_string(part.text)}, "facts": '
-            + (_strings(sorted({fact.kind for fact in part.facts})) if part.facts else "[]")
-            + "}"
+            f'{{"command": {json_string(part.text)}, "facts": {_kinds(part.facts)}}}'
             for part in parts
         ]
     )
+
+
+# A part's facts of one known kind (most of them), as JSON, from the fact table.
+_ONE_KIND = {kind: f"[{json_string(kind)}]" for kind in FACTS}
+
+
+def _kinds(facts: tuple[RiskFact, ...]) -> str:
+    """A part's fact kinds as the summary lists them: sorted, each once, as JSON."""
+    if not facts:
+        return "[]"
+    if len(facts) == 1:
+        kind = facts[0].kind
+        return _ONE_KIND.get(kind) or f"[{json_string(kind)}]"
+    return _strings(sorted({fact.kind for fact in facts}))
 
 
 def _tail_fields(
@@ -1019,10 +1128,35 @@ _ALLOW_FIELDS = frozenset(
 _DENY_FIELDS = _ALLOW_FIELDS | {"violation_type"}
 _REFUSED_FIELDS = _DENY_FIELDS | {"approval", "approval_id"}
 _new_object = object.__new__
-_set_attribute = object.__setattr__
+# The model's slots, set through their own descriptors (`object.__setattr__`
+# looks each one up first).
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+# The fields of a decision settled on the verdict alone, in the model's order:
+# copied, with what comes from the verdict set in the copy (`_Derived`).
+_ALLOWED: dict[str, Any] = {
+    "allowed": True,
+    "reason": "",
+    "updated_input": None,
+    "classification": None,
+    "decision": "",
+    "layer": "",
+    "rule": None,
+    "risk_level": "",
+    "risk_facts": (),
+    "violation_type": None,
+    "approval": None,
+    "approval_id": None,
+    "next_mode": None,
+    "learned_rules": (),
+}
+_DENIED = {**_ALLOWED, "allowed": False}
+_REFUSED = {**_DENIED, "violation_type": "approval", "approval": "unavailable"}
 
 
-def _gate_decision(values: dict[str, Any], fields_set: frozenset[str]) -> GateDecision:
+def _built(values: dict[str, Any], fields_set: frozenset[str]) -> GateDecision:
     """A GateDecision holding `values` (every field, in the model's order), as if
     validated with the fields `fields_set` given.
 
@@ -1033,10 +1167,10 @@ def _gate_decision(values: dict[str, Any], fields_set: frozenset[str]) -> GateDe
     validation; a test checks that the result equals the validated model.
     """
     decision: GateDecision = _new_object(GateDecision)
-    _set_attribute(decision, "__dict__", values)
-    _set_attribute(decision, "__pydantic_fields_set__", set(fields_set))
-    _set_attribute(decision, "__pydantic_extra__", None)
-    _set_attribute(decision, "__pydantic_private__", None)
+    _set_dict(decision, values)
+    _set_fields_set(decision, set(fields_set))
+    _set_extra(decision, None)
+    _set_private(decision, None)
     return decision
 
 
@@ -1172,22 +1306,28 @@ def _asking_parts(verdict: Verdict) -> list[tuple[int, CallPart]] | None:
 _LOGGED_AS_IS = (bool, int, float, type(None))
 
 
+def _flat(tool_input: Any) -> bool:
+    """Whether the input is what agents send: a flat object of at most `_MAX_ITEMS`
+    short keys and ASCII text or scalars. `_bounded` keeps every key and value of
+    one as it is (the same objects), so its copy for the log is a shallow one, and
+    nothing is cut."""
+    if type(tool_input) is not dict or len(tool_input) > _MAX_ITEMS:
+        return False
+    for key, value in tool_input.items():
+        if type(key) is not str or len(key) > _MAX_KEY:
+            return False
+        if type(value) is str:
+            if not value.isascii():
+                return False
+        elif type(value) not in _LOGGED_AS_IS:
+            return False
+    return True
+
+
 def _bounded_input(tool_input: Any) -> tuple[Any, bool]:
     """The input as logged, and whether logging cut anything (replay skips those)."""
-    if type(tool_input) is dict and len(tool_input) <= _MAX_ITEMS:
-        for key, value in tool_input.items():
-            if type(key) is not str or len(key) > _MAX_KEY:
-                break
-            if type(value) is str:
-                if not value.isascii():
-                    break
-            elif type(value) not in _LOGGED_AS_IS:
-                break
-        else:
-            # What agents send: a flat object of short keys and ASCII text or scalars.
-            # `_bounded` would keep every key and value as it is (the same objects),
-            # so its copy is this shallow one and nothing was cut.
-            return dict(tool_input), False
+    if _flat(tool_input):
+        return dict(tool_input), False
     logged = _bounded(tool_input)
     try:
         same = logged == tool_input
