@@ -52,6 +52,10 @@ HARMLESS_DEVICES = frozenset(
 )
 """Devices a shell command may name: they hold no data and change nothing."""
 
+_ENVIRON = os.environ
+_ENVIRON_DATA: dict[bytes, bytes] | None = getattr(os.environ, "_data", None)
+"""Where `os.environ` keeps the environment, encoded (None where it keeps it elsewhere)."""
+
 _MAX_SYMLINKS = 40
 _MAX_GLOB_MATCHES = 256
 
@@ -100,7 +104,7 @@ class SandboxEnforcer:
         self._protected_given = tuple(str(p) for p in protected)
         self._protected: tuple[str, ...] = ()
         self._probes: list[tuple[str, str | None]] | None = None
-        self._home_seen: tuple[str | None, str] = (None, "")
+        self._home_seen: tuple[bytes | None, str] = (None, "")
         # Set with the approved directories, once: each list as a set of the
         # directories themselves and a tuple of their prefixes ("dir/"), so that
         # "inside" is one set lookup and one `startswith`.
@@ -136,13 +140,20 @@ class SandboxEnforcer:
         """The home directory `~` means: the one given, else `$HOME` as it is now."""
         if self._home_given:
             return self._home_given
-        raw = os.environ.get("HOME")
-        if raw is None:
+        # Asked on every call (a verdict is kept per home), so read where `os.environ`
+        # keeps it: its mapping of encoded names and values, which every change made
+        # through `os.environ` updates. The value seen is normalised once per value.
+        if os.environ is _ENVIRON and _ENVIRON_DATA is not None:
+            raw = _ENVIRON_DATA.get(b"HOME")
+            if raw is not None and raw == self._home_seen[0]:
+                return self._home_seen[1]
+        raw = os.environb.get(b"HOME") if os.environ is _ENVIRON else None
+        text = os.environ.get("HOME")
+        if text is None:
             return str(Path.home())
-        if raw != self._home_seen[0]:
-            # Asked on every call (a verdict is kept per home): normalised once per value.
-            self._home_seen = (raw, str(Path.home()))
-        return self._home_seen[1]
+        home = str(Path.home())
+        self._home_seen = (raw, home)
+        return home
 
     def working_directory(self, cwd: Path | str | None) -> PathVerdict:
         """The session's working directory resolved and checked (None: the first approved)."""
