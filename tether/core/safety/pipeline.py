@@ -253,6 +253,17 @@ class SafetyPipeline:
         seen: dict[tuple[str, str, bool], PathVerdict] = {}
         credentials: dict[str, str | None] = {}
         for part in classification.parts:
+            program = part.program
+            walks = (
+                program in WALKING_PROGRAMS if program is not None else tool_name in WALKING_TOOLS
+            )
+            if not part.paths and not walks:
+                # Nothing to resolve and no tree to walk (a recursive delete without a
+                # path deletes no approved directory): the part as it came.
+                parts.append(part)
+                if program in _DIRECTORY_CHANGES:
+                    directories.change(part, _NONE_CHECKED)
+                continue
             current = directories.current
             extra: list[RiskFact] = []
             kinds = set(map(_KIND, part.facts)) if part.facts else _NO_KINDS
@@ -277,25 +288,13 @@ class SafetyPipeline:
                         extra.append(credential)
             else:
                 checked = read = listed = _NONE_CHECKED
-            self._whole_tree_facts(extra, tool_name, part, piped, current, checked, read, kinds)
+            if walks or "recursive_delete" in kinds:
+                self._whole_tree_facts(extra, tool_name, part, piped, current, checked, read, kinds)
             if extra or resolved:
-                # The part with the checked paths' facts and resolved paths, every other
-                # field as it was: built directly (`dataclasses.replace` looks up the
-                # fields on every call). A test pins CallPart's fields to this list.
-                part = CallPart(
-                    program=part.program,
-                    subcommand=part.subcommand,
-                    text=part.text,
-                    facts=(*part.facts, *extra),
-                    paths=part.paths,
-                    resolved=resolved,
-                    subshell=part.subshell,
-                    args=part.args,
-                    opaque=part.opaque,
-                )
+                part = _checked_part(part, extra, resolved)
                 changed = True
             parts.append(part)
-            if part.program in _DIRECTORY_CHANGES:
+            if program in _DIRECTORY_CHANGES:
                 directories.change(part, listed)
         if violations:
             return classification, self._sandbox_deny(classification, violations)
@@ -593,12 +592,26 @@ def _checked(
 ) -> Classification:
     """The call of the one part `part`, with the checked paths' facts and resolved paths.
 
-    The classification as it came when there is nothing to add; else the part with
-    `extra` after its facts and `resolved`, every other field as it was, and the
-    classification around it, both built directly (every value is of its type).
+    The classification as it came when there is nothing to add; else the checked part
+    and the classification around it, built directly (every value is of its type).
     """
     if not extra and not resolved:
         return classification
+    return built(
+        Classification,
+        {
+            "tool_name": classification.tool_name,
+            "kind": classification.kind,
+            "command": classification.command,
+            "parts": (_checked_part(part, extra, resolved),),
+            "facts": classification.facts,
+        },
+    )
+
+
+def _checked_part(part: CallPart, extra: Sequence[RiskFact], resolved: tuple[str, ...]) -> CallPart:
+    """`part` with `extra` after its facts and the paths `resolved`, every other field as
+    it was: built slot by slot (`dataclasses.replace` looks up the fields on every call)."""
     checked = _new(CallPart)
     _set_program(checked, part.program)
     _set_subcommand(checked, part.subcommand)
@@ -609,16 +622,7 @@ def _checked(
     _set_subshell(checked, part.subshell)
     _set_args(checked, part.args)
     _set_opaque(checked, part.opaque)
-    return built(
-        Classification,
-        {
-            "tool_name": classification.tool_name,
-            "kind": classification.kind,
-            "command": classification.command,
-            "parts": (checked,),
-            "facts": classification.facts,
-        },
-    )
+    return checked
 
 
 def _fact_kinds(classification: Classification, decision: PolicyDecision) -> tuple[str, ...]:

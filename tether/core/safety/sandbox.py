@@ -18,9 +18,9 @@ import glob
 import itertools
 import os
 import posixpath
-import stat
 from collections.abc import Sequence
 from pathlib import Path
+from stat import S_ISLNK
 from typing import NamedTuple
 
 __all__ = [
@@ -71,6 +71,9 @@ class PathVerdict(NamedTuple):
     resolved: str | None
     allowed: bool
     reason: str | None = None
+
+
+_tuple_new = tuple.__new__
 
 
 class SandboxEnforcer:
@@ -226,7 +229,8 @@ class SandboxEnforcer:
             or resolved.startswith(approved_prefixes)
             or (file_tool and _is_inside(resolved, self._state_inside))
         ):
-            return PathVerdict(path, resolved, True)
+            # `PathVerdict(path, resolved, True)` without its `__new__`'s Python frame.
+            return _tuple_new(PathVerdict, (path, resolved, True, None))
         shown = f"{path!r}" if path == resolved else f"{path!r} resolves to {resolved} and"
         return PathVerdict(
             path,
@@ -303,7 +307,7 @@ def probe(candidate: str) -> str | None:
         mode = os.lstat(candidate).st_mode
     except (OSError, ValueError):
         return None
-    if not stat.S_ISLNK(mode):
+    if not S_ISLNK(mode):
         return None
     return _link_target(candidate)
 
@@ -363,7 +367,7 @@ def _resolve(
                 target = None
                 gone = candidate + "/"
             else:
-                target = _link_target(candidate) if stat.S_ISLNK(mode) else None
+                target = _link_target(candidate) if S_ISLNK(mode) else None
         if probes is not None:
             probes.append((candidate, target))
         if target is None:
