@@ -114,6 +114,7 @@ class SandboxEnforcer:
         self._approved_inside: _Inside = (frozenset(), ())
         self._state_inside: _Inside = (frozenset(), ())
         self._protected_inside: _Inside = (frozenset(), ())
+        self._protected_apart = False
         self._default_directory: PathVerdict | None = None
 
     @property
@@ -135,6 +136,12 @@ class SandboxEnforcer:
             self._approved_inside = _inside_test(approved)
             self._state_inside = _inside_test(self._state)
             self._protected_inside = _inside_test(self._protected)
+            # Whether no protected path is an approved directory, inside one or around
+            # one: then a path inside an approved directory is never protected.
+            # (Two directories holding one path are one inside the other.)
+            self._protected_apart = not any(
+                _is_inside(p, self._approved_inside) for p in self._protected
+            ) and not any(_is_inside(d, self._protected_inside) for d in approved)
             self._approved = approved  # last: the rest is ready once this is set
         return self._approved
 
@@ -213,6 +220,12 @@ class SandboxEnforcer:
                 else f"{path!r} cannot be resolved"
             )
             return PathVerdict(path, None, False, reason)
+        approved, approved_prefixes = self._approved_inside
+        if self._protected_apart and (
+            resolved in approved or resolved.startswith(approved_prefixes)
+        ):
+            # `_is_inside`, spelled out: inside an approved directory, and (apart) not protected.
+            return _tuple_new(PathVerdict, (path, resolved, True, None))
         # `_is_inside`, spelled out likewise (with no protected paths both tests are empty).
         protected, protected_prefixes = self._protected_inside
         if resolved in protected or resolved.startswith(protected_prefixes):
@@ -223,7 +236,6 @@ class SandboxEnforcer:
                 f"{path!r} is one of Tether's own records (audit log, sessions, logs "
                 "or policies); the agent may not touch it",
             )
-        approved, approved_prefixes = self._approved_inside
         if (
             resolved in approved
             or resolved.startswith(approved_prefixes)
@@ -320,6 +332,9 @@ def _link_target(link: str) -> str:
         return UNREADABLE_LINK
 
 
+_NOT_NAMES = frozenset({"", ".", ".."})
+"""Path components that name no entry: an empty one (`//`, a trailing `/`), `.` and `..`."""
+
 UNREADABLE_LINK = "\x00unreadable"
 """`probe`'s answer for a symlink whose target cannot be read (no real target holds NUL)."""
 
@@ -340,13 +355,54 @@ def _resolve(
     and `probe` would answer None. It is recorded with that answer all the
     same, so a kept verdict still asks about it (`decision_cache`).
     """
-    current = "/" if path.startswith("/") else base
-    pending = path.split("/")
-    pending.reverse()
+    lstat = os.lstat
     hops = 0
     gone: str | None = None
     """The name whose lookup failed, with a `/`, while `current` is below it."""
-    lstat = os.lstat
+    if path.startswith("/") or base == "/":
+        current = "/" if path.startswith("/") else base
+        pending = path.split("/")
+        pending.reverse()
+    else:
+        # The leading names of a relative path (the common case: `src/app.py`), as the
+        # loop below takes them, without its tests for what they are not: each is looked
+        # up once, in order, and recorded. The first that is empty, `.` or `..` (not
+        # looked up), missing or a symlink (looked up and recorded) hands the loop the
+        # state it would have reached: the same lookups, answers and result.
+        names = path.split("/")
+        current = base
+        taken = 0
+        target: str | None = None
+        for name in names:
+            if name in _NOT_NAMES:
+                break
+            candidate = f"{current}/{name}"
+            taken += 1
+            try:
+                mode = lstat(candidate).st_mode
+            except (OSError, ValueError):
+                gone = candidate + "/"
+            else:
+                target = _link_target(candidate) if S_ISLNK(mode) else None
+            if probes is not None:
+                probes.append((candidate, target))
+            if target is not None:
+                break
+            current = candidate
+            if gone is not None:
+                break
+        else:
+            return current  # every name there and none a symlink
+        pending = names[taken:]
+        pending.reverse()
+        if target is not None:
+            # The symlink step of the loop below, for the name just looked up.
+            hops = 1
+            if target == UNREADABLE_LINK:
+                return None
+            if target.startswith("/"):
+                current = "/"
+            pending.extend(reversed(target.split("/")))
     while pending:
         part = pending.pop()
         if not part or part == ".":
