@@ -21,7 +21,7 @@ from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.built import built
 from tether.core.safety.classify import CallPart, Classification
 from tether.core.safety.decision_cache import DecisionCache, Probes, Recheck
-from tether.core.safety.facts import RiskFact, RiskLevel, make_fact
+from tether.core.safety.facts import PathUse, RiskFact, RiskLevel, make_fact
 from tether.core.safety.path_facts import resolved_credential_reason
 from tether.core.safety.policy import Action, PolicyDecision, PolicyEngine
 from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer
@@ -229,12 +229,78 @@ class SafetyPipeline:
         parts = classification.parts
         if len(parts) == 1:
             part = parts[0]
-            for use in part.paths:
+            uses = part.paths
+            if len(uses) == 1:
+                use = uses[0]
+                if not use.glob and not use.dynamic:
+                    return self._check_path(classification, part, use, start, file_tool)
+            for use in uses:
                 if use.glob or use.dynamic:
                     break
             else:
                 return self._check_one(classification, part, start, file_tool)
         return self._check_parts(classification, start, file_tool)
+
+    def _check_path(
+        self,
+        classification: Classification,
+        part: CallPart,
+        use: PathUse,
+        base: str,
+        file_tool: bool,
+    ) -> tuple[Classification, Verdict | None]:
+        """`_check_one` for a part naming one path (a file tool's, `cd src`'s): its
+        verdict alone, with no lists or tables; the same steps in the same order."""
+        facts = part.facts
+        kinds = set(map(_KIND, facts)) if facts else _NO_KINDS
+        one = self._sandbox.check(use.path, base, file_tool=file_tool)
+        resolved = one.resolved
+        listing = use.access in _NAMES_ONLY
+        extra: list[RiskFact] = []
+        if (
+            resolved is not None
+            and one.allowed
+            and not listing
+            and "credential_access" not in kinds
+        ):
+            reason = self._credential_reason(resolved)
+            if reason is not None:
+                extra.append(_credential_fact(one, reason))
+        program = part.program
+        tool_name = classification.tool_name
+        if "recursive_delete" in kinds or (
+            program in WALKING_PROGRAMS if program is not None else tool_name in WALKING_TOOLS
+        ):
+            ones = [one]
+            piped = "xargs" in (classification.command or "")
+            read = _NONE_CHECKED if listing else ones
+            self._whole_tree_facts(extra, tool_name, part, piped, base, ones, read, kinds)
+        if not one.allowed:
+            return classification, self._sandbox_deny(classification, (one,))
+        if resolved is None:  # (an allowed path is always resolved)
+            return _checked(classification, part, extra, ()), None
+        # The part with the path's facts and resolved path, every other field as it
+        # was, and the call around it: built directly (see `_checked`).
+        checked = _new(CallPart)
+        _set_program(checked, program)
+        _set_subcommand(checked, part.subcommand)
+        _set_text(checked, part.text)
+        _set_facts(checked, (*facts, *extra) if extra else facts)
+        _set_paths(checked, part.paths)
+        _set_resolved(checked, (resolved,))
+        _set_subshell(checked, part.subshell)
+        _set_args(checked, part.args)
+        _set_opaque(checked, part.opaque)
+        return built(
+            Classification,
+            {
+                "tool_name": tool_name,
+                "kind": classification.kind,
+                "command": classification.command,
+                "parts": (checked,),
+                "facts": classification.facts,
+            },
+        ), None
 
     def _check_parts(
         self, classification: Classification, start: str, file_tool: bool
@@ -337,39 +403,6 @@ class SafetyPipeline:
             program in WALKING_PROGRAMS if program is not None else tool_name in WALKING_TOOLS
         )
         extra: list[RiskFact] = []
-        if len(uses) == 1:
-            # One path (a file tool's, `cd src`'s): its verdict alone, no lists or tables.
-            use = uses[0]
-            one = self._sandbox.check(use.path, base, file_tool=file_tool)
-            listing = use.access in _NAMES_ONLY
-            resolved = one.resolved
-            if (
-                resolved is not None
-                and one.allowed
-                and not listing
-                and "credential_access" not in kinds
-            ):
-                reason = self._credential_reason(resolved)
-                if reason is not None:
-                    extra.append(_credential_fact(one, reason))
-            if whole_trees:
-                ones = [one]
-                piped = "xargs" in (classification.command or "")
-                self._whole_tree_facts(
-                    extra,
-                    tool_name,
-                    part,
-                    piped,
-                    base,
-                    ones,
-                    _NONE_CHECKED if listing else ones,
-                    kinds,
-                )
-            if not one.allowed:
-                return classification, self._sandbox_deny(classification, (one,))
-            return _checked(
-                classification, part, extra, () if resolved is None else (resolved,)
-            ), None
         if not uses:
             if whole_trees:
                 piped = "xargs" in (classification.command or "")
