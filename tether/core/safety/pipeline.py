@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
 from functools import partial
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,8 @@ _NAMES_ONLY = frozenset({"list", "cd"})
 _DIRECTORY_CHANGES = frozenset({"cd", "pushd", "popd"})
 _NO_KINDS: frozenset[str] = frozenset()
 _KIND = attrgetter("kind")
+_LEVEL = attrgetter("level")
+_FACTS = attrgetter("facts")
 _NONE_CHECKED: list[PathVerdict] = []
 """What a part without paths checked (never appended to)."""
 
@@ -108,6 +111,9 @@ class SafetyPipeline:
         """Set while deciding when the verdict read what no lookup witnesses (a glob)."""
         self._rechecks: list[Recheck] = []
         """The tree reads made while deciding, with their findings, to be asked again."""
+        self._shortcuts = True
+        """Whether `_check_parts` takes its one-path shortcut (the tests turn it off to
+        hold it to the general steps)."""
 
     @property
     def policy(self) -> PolicyEngine:
@@ -318,6 +324,8 @@ class SafetyPipeline:
         # reads the text alone, and the table lives for this call only.
         seen: dict[tuple[str, str, bool], PathVerdict] = {}
         credentials: dict[str, str | None] = {}
+        check = self._sandbox.check
+        others = directories.others  # (grows in place as subshells `cd`)
         for part in classification.parts:
             program = part.program
             walks = (
@@ -334,8 +342,30 @@ class SafetyPipeline:
             extra: list[RiskFact] = []
             kinds = set(map(_KIND, part.facts)) if part.facts else _NO_KINDS
             resolved: tuple[str, ...] = ()
-            if part.paths:
-                read, listed, unresolved = self._check_uses(part, directories, file_tool, seen)
+            uses = part.paths
+            if uses:
+                use = uses[0]
+                path = use.path
+                if (
+                    len(uses) == 1
+                    and self._shortcuts
+                    and not use.glob
+                    and not use.dynamic
+                    and (path.startswith(("/", "~")) or (directories.known and not others))
+                ):
+                    # `_check_uses` for one plain path with one directory to check it
+                    # against: the same lookup in the same table, without its passes.
+                    key = (path, current, file_tool)
+                    verdict = seen.get(key)
+                    if verdict is None:
+                        verdict = seen[key] = check(path, current, file_tool=file_tool)
+                    if use.access in _NAMES_ONLY:
+                        read, listed = _NONE_CHECKED, [verdict]
+                    else:
+                        read, listed = [verdict], _NONE_CHECKED
+                    unresolved = None
+                else:
+                    read, listed, unresolved = self._check_uses(part, directories, file_tool, seen)
                 checked = [*read, *listed] if listed else read
                 usable: list[str] = []
                 for verdict in checked:
@@ -572,8 +602,10 @@ class SafetyPipeline:
     ) -> Verdict:
         first = violations[0]
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-        # At least high: only a critical fact ranks above it.
-        level = classification.risk_level
+        # `classification.fact_kinds` and `risk_level` in C-level passes over the facts:
+        # the call's own, then each part's. At least high: only critical ranks above it.
+        facts = (*classification.facts, *chain.from_iterable(map(_FACTS, classification.parts)))
+        level = RiskLevel.CRITICAL if RiskLevel.CRITICAL in map(_LEVEL, facts) else RiskLevel.HIGH
         # Every value is of its field's type already (`built` says why it is not validated).
         return built(
             Verdict,
@@ -583,8 +615,8 @@ class SafetyPipeline:
                 "reason": f"{first.reason}{more}",
                 "rule": "sandbox",
                 "policy": None,
-                "risk_level": level if level is RiskLevel.CRITICAL else RiskLevel.HIGH,
-                "risk_facts": classification.fact_kinds,
+                "risk_level": level,
+                "risk_facts": tuple(dict.fromkeys(map(_KIND, facts))),
                 "violation_type": "sandbox",
                 "classification": classification,
                 "policy_decision": None,
