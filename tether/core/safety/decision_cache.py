@@ -23,9 +23,6 @@ built only from plain JSON scalars (the type is part of the key, so `1` and
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import partial
-from itertools import compress
-from operator import is_
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,9 +42,7 @@ Recheck = tuple[Callable[[], object], object]
 _Entry = tuple["Verdict", tuple[tuple[str, str | None], ...], tuple[Recheck, ...]]
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-_NAME_KINDS = frozenset({str})
-_IS_STR = partial(is_, str)
-"""Whether a type is `str` (exactly)."""
+
 # A key holds the input's strings: a large Write is decided afresh rather than kept.
 _MAX_KEY_CHARS = 4096
 
@@ -72,17 +67,19 @@ class DecisionCache:
             type(tool_input) is not dict and not isinstance(tool_input, Mapping)
         ):
             return None
-        # Made by C-level passes (the key is built on every call): the names, the values
-        # and each value's type, so `1`, `1.0` and `True` stay apart.
-        names = tuple(tool_input)
-        values = tuple(tool_input.values())
-        kinds = tuple(map(type, values))
-        if not _SCALARS.issuperset(kinds) or not _NAME_KINDS.issuperset(map(type, names)):
-            return None
-        chars = len(tool_name) + sum(map(len, compress(values, map(_IS_STR, kinds))))
+        fields: list[tuple[str, type, Any]] = []
+        chars = len(tool_name)
+        for name, value in tool_input.items():
+            kind = type(value)
+            if type(name) is not str or kind not in _SCALARS:
+                return None
+            if kind is str:
+                chars += len(value)
+            fields.append((name, kind, value))
         if chars > _MAX_KEY_CHARS:
             return None
-        return (tool_name, None if cwd is None else str(cwd), home, names, values, kinds)
+        where = None if cwd is None else str(cwd)
+        return (tool_name, where, home, tuple(fields))
 
     def get(self, key: tuple[Any, ...]) -> Verdict | None:
         """The verdict kept for `key` if every lookup it depended on answers as before."""
