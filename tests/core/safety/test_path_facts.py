@@ -61,7 +61,7 @@ def _resolved_shape(segments: list[str]) -> str:
     return "/" + "/".join(kept)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(segments=st.lists(_SEGMENT, min_size=0, max_size=6))
 def test_a_resolved_path_gets_the_general_reason(segments: list[str]) -> None:
     path = _resolved_shape(segments)
@@ -125,7 +125,7 @@ def _build(root: Path, tree: dict[str, tuple[str, Any]]) -> None:
 
 
 @settings(
-    max_examples=200,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
