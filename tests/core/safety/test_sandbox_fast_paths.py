@@ -91,3 +91,48 @@ def test_overlap_is_recognised(
     sandbox = _sandbox(tmp_path, approved, protected)
     sandbox.approved_directories  # noqa: B018 - resolves the directories
     assert sandbox._protected_apart is apart
+
+
+# -- home -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    [
+        pytest.param("{root}/a", id="plain"),
+        pytest.param("{root}/a/", id="trailing-slash"),
+        pytest.param("{root}//a/./b/..", id="unnormalised"),
+    ],
+)
+def test_home_follows_the_environment_on_every_call(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, spelled: str
+) -> None:
+    sandbox = SandboxEnforcer([tmp_path])
+    for name in ("a", "b"):
+        value = spelled.format(root=tmp_path).replace("/a", f"/{name}")
+        monkeypatch.setenv("HOME", value)
+        assert sandbox.home == str(Path.home())
+        assert sandbox.home == sandbox.home  # asked again, the same value
+    monkeypatch.delenv("HOME")
+    assert sandbox.home == str(Path.home())
+    monkeypatch.setenv("HOME", str(tmp_path / "a"))
+    assert sandbox.home == str(tmp_path / "a")
+
+
+def test_a_kept_verdict_is_not_reused_under_another_home(
+    monkeypatch: pytest.MonkeyPatch, make_pipeline: object, project_dir: Path, tmp_path: Path
+) -> None:
+    from tether.core.safety.pipeline import SafetyPipeline
+
+    pipeline = make_pipeline()  # type: ignore[operator]
+    assert isinstance(pipeline, SafetyPipeline)
+    (project_dir / "notes.txt").write_text("x")
+    call = ("Bash", {"command": "cat ~/notes.txt"})
+    monkeypatch.setenv("HOME", str(project_dir))
+    inside = pipeline.decide(*call)
+    assert inside.violation_type != "sandbox"
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
+    outside = pipeline.decide(*call)
+    assert outside.violation_type == "sandbox"
+    monkeypatch.setenv("HOME", str(project_dir))
+    assert pipeline.decide(*call) == inside
