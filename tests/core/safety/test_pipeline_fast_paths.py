@@ -6,6 +6,8 @@
 - `_check_paths` checks a call of one plain part without the part-by-part
   machinery (`_check_one`): held to `_check_parts` over every corpus command,
   the file tools, and generated trees of files and symlinks.
+- `_check_parts` checks a part's one plain path without `_check_uses`: held to
+  `_check_uses` over every corpus command and generated trees and lines.
 - `PolicyEngine.evaluate` decides a call of one part without its loop: held to
   the loop's choice over every corpus command and preset.
 """
@@ -363,6 +365,85 @@ def test_a_symlink_changed_between_identical_calls_is_seen(
     (project_dir / "notes.txt").unlink()
     (project_dir / "notes.txt").write_text("x")
     assert pipeline.decide(*call) == before
+
+
+# -- one plain path in the part-by-part check ----------------------------------------
+
+
+def _with_and_without_shortcut(
+    pipeline: SafetyPipeline, classification: Classification
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """What `_check_parts` gives with its one-path shortcut and without, with what each
+    recorded."""
+    start = pipeline.sandbox.working_directory(None).resolved
+    assert start is not None
+    file_tool = classification.kind in {"read", "write"}
+    results = []
+    for shortcuts in (True, False):
+        probes: list[tuple[str, str | None]] = []
+        pipeline._rechecks = []
+        pipeline._volatile = False
+        pipeline._shortcuts = shortcuts
+        pipeline.sandbox.record_probes(probes)
+        try:
+            checked, verdict = pipeline._check_parts(classification, start, file_tool)
+        finally:
+            pipeline.sandbox.record_probes(None)
+            pipeline._shortcuts = True
+        findings = [finding for _, finding in pipeline._rechecks]
+        results.append((checked, verdict, probes, findings, pipeline._volatile))
+    return results[0], results[1]
+
+
+def test_one_path_of_a_part_is_checked_as_its_uses_are_over_the_corpus(
+    tricky_pipeline: SafetyPipeline,
+) -> None:
+    for command in COMMANDS:
+        classification = tricky_pipeline.policy.classify("Bash", {"command": command})
+        fast, full = _with_and_without_shortcut(tricky_pipeline, classification)
+        assert fast == full, command
+
+
+_LINES = [
+    "cd {p} && cat {q}",
+    "(cd {p}); cat {q}",
+    "cd {p} | cat {q}; cat {p}",
+    "pushd {p} && cat {q} && popd && cat {q}",
+    "cd $X && cat {q}",
+    "cat {p} {q}; cd {q} && rm -rf {p}",
+    "ls {p} && grep -r x {q}",
+    "cd {p}; cd {q}; cat ~/{q}",
+]
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(tree=_TREE, p=_PATHS, q=_PATHS, line=st.sampled_from(_LINES))
+def test_one_path_of_a_part_over_generated_trees(
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    tmp_path: Path,
+    tree: Any,
+    p: str,
+    q: str,
+    line: str,
+) -> None:
+    root = tmp_path / "p"
+    root.mkdir(exist_ok=True)
+    _clear(root)
+    _build(root, tree)
+    pipeline = SafetyPipeline(
+        PolicyEngine([presets["default"]], classifier),
+        SandboxEnforcer([root], home=root),
+        PathAnalyzer(),
+    )
+    command = line.format(p=p or ".", q=q or ".")
+    classification = pipeline.policy.classify("Bash", {"command": command})
+    fast, full = _with_and_without_shortcut(pipeline, classification)
+    assert fast == full, command
 
 
 # -- evaluate, one part ---------------------------------------------------------------

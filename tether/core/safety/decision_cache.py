@@ -22,7 +22,6 @@ built only from plain JSON scalars (the type is part of the key, so `1` and
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +42,7 @@ Recheck = tuple[Callable[[], object], object]
 _Entry = tuple["Verdict", tuple[tuple[str, str | None], ...], tuple[Recheck, ...]]
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+
 # A key holds the input's strings: a large Write is decided afresh rather than kept.
 _MAX_KEY_CHARS = 4096
 
@@ -56,7 +56,8 @@ class DecisionCache:
 
     def __init__(self, size: int = 1024) -> None:
         self._size = size
-        self._entries: OrderedDict[tuple[Any, ...], _Entry] = OrderedDict()
+        # Least recently used first: a dict keeps the order keys were (re)inserted in.
+        self._entries: dict[tuple[Any, ...], _Entry] = {}
 
     def key(
         self, tool_name: Any, tool_input: Any, cwd: Path | str | None, home: str
@@ -82,19 +83,19 @@ class DecisionCache:
 
     def get(self, key: tuple[Any, ...]) -> Verdict | None:
         """The verdict kept for `key` if every lookup it depended on answers as before."""
-        entry = self._entries.get(key)
+        entries = self._entries
+        entry = entries.get(key)
         if entry is None:
             return None
+        del entries[key]
         verdict, probes, rechecks = entry
         for candidate, answer in probes:
             if probe(candidate) != answer:
-                del self._entries[key]
                 return None
         for ask, finding in rechecks:
             if ask() != finding:
-                del self._entries[key]
                 return None
-        self._entries.move_to_end(key)
+        entries[key] = entry  # the most recently used, last
         return verdict
 
     def put(
@@ -105,10 +106,11 @@ class DecisionCache:
         rechecks: tuple[Recheck, ...] = (),
     ) -> None:
         """Keep `verdict` with the lookups and re-checkable facts it depended on."""
-        self._entries[key] = (verdict, tuple(dict.fromkeys(probes)), rechecks)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+        entries = self._entries
+        entries.pop(key, None)  # (re)inserted last: the most recently used
+        entries[key] = (verdict, tuple(dict.fromkeys(probes)), rechecks)
+        while len(entries) > self._size:
+            del entries[next(iter(entries))]
 
     def clear(self) -> None:
         self._entries.clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
 from functools import partial
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,12 @@ from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.built import built
 from tether.core.safety.classify import CallPart, Classification
 from tether.core.safety.decision_cache import DecisionCache, Probes, Recheck
-from tether.core.safety.facts import RiskFact, RiskLevel, make_fact
+from tether.core.safety.facts import PathUse, RiskFact, RiskLevel, make_fact
+from tether.core.safety.path_facts import resolved_credential_reason
 from tether.core.safety.policy import Action, PolicyDecision, PolicyEngine
 from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer
-from tether.core.safety.tools import InputProblem, ToolKind, validate_input
-from tether.core.safety.tree_reads import TreeReads, Walk, walk_of
+from tether.core.safety.tools import InputProblem, ToolKind, validate_input, well_formed
+from tether.core.safety.tree_reads import WALKING_PROGRAMS, WALKING_TOOLS, TreeReads, Walk, walk_of
 from tether.log import get_logger
 
 __all__ = ["Layer", "SafetyPipeline", "Verdict"]
@@ -72,6 +74,8 @@ _NAMES_ONLY = frozenset({"list", "cd"})
 _DIRECTORY_CHANGES = frozenset({"cd", "pushd", "popd"})
 _NO_KINDS: frozenset[str] = frozenset()
 _KIND = attrgetter("kind")
+_LEVEL = attrgetter("level")
+_FACTS = attrgetter("facts")
 _NONE_CHECKED: list[PathVerdict] = []
 """What a part without paths checked (never appended to)."""
 
@@ -97,11 +101,19 @@ class SafetyPipeline:
         self._policy = policy
         self._sandbox = sandbox
         self._paths = paths
+        # A resolved path's credential test: the plain analyzer's, with its shortcut for
+        # resolved paths (`path_facts`); any other analyzer's own test as it is.
+        self._credential_reason = (
+            resolved_credential_reason if type(paths) is PathAnalyzer else paths.credential_reason
+        )
         self._decisions = decisions if decisions is not None else DecisionCache()
         self._volatile = False
         """Set while deciding when the verdict read what no lookup witnesses (a glob)."""
         self._rechecks: list[Recheck] = []
         """The tree reads made while deciding, with their findings, to be asked again."""
+        self._shortcuts = True
+        """Whether `_check_parts` takes its one-path shortcut (the tests turn it off to
+        hold it to the general steps)."""
 
     @property
     def policy(self) -> PolicyEngine:
@@ -159,21 +171,26 @@ class SafetyPipeline:
             )
 
     def _decide(self, tool_name: Any, tool_input: Any, cwd: Path | str | None) -> Verdict:
-        problems = validate_input(tool_name, tool_input)
-        refusals = [p for p in problems if p.action == "deny"] if problems else None
-        if refusals:
-            return Verdict(
-                decision=Action.DENY,
-                layer=Layer.INPUT,
-                reason="invalid input: " + "; ".join(p.message for p in refusals[:3]),
-                violation_type="invalid_input",
-                risk_level=RiskLevel.HIGH,
-                problems=problems,
-            )
-        if not isinstance(tool_name, str) or (
-            type(tool_input) is not dict and not isinstance(tool_input, Mapping)
-        ):
-            raise TypeError("validate_input let a malformed call through")
+        # A plainly well-formed call (the common case) has no problem to word; it is a
+        # dict, and its tool name is text (`well_formed` knows only named tools).
+        if type(tool_input) is dict and well_formed(tool_name, tool_input):
+            problems: tuple[InputProblem, ...] = ()
+        else:
+            problems = validate_input(tool_name, tool_input)
+            refusals = [p for p in problems if p.action == "deny"]
+            if refusals:
+                return Verdict(
+                    decision=Action.DENY,
+                    layer=Layer.INPUT,
+                    reason="invalid input: " + "; ".join(p.message for p in refusals[:3]),
+                    violation_type="invalid_input",
+                    risk_level=RiskLevel.HIGH,
+                    problems=problems,
+                )
+            if not isinstance(tool_name, str) or (
+                type(tool_input) is not dict and not isinstance(tool_input, Mapping)
+            ):
+                raise TypeError("validate_input let a malformed call through")
         classification = self._policy.classify(tool_name, tool_input)
         if classification.kind in _PATH_KINDS:
             classification, violation = self._check_paths(classification, cwd)
@@ -210,16 +227,86 @@ class SafetyPipeline:
         self, classification: Classification, cwd: Path | str | None
     ) -> tuple[Classification, Verdict | None]:
         """Resolve and check every path; a violation ends the decision (sandbox deny)."""
-        sandbox = self._sandbox
-        directory = sandbox.working_directory(cwd)
-        if not directory.allowed or directory.resolved is None:
+        directory = self._sandbox.working_directory(cwd)
+        start = directory.resolved
+        if not directory.allowed or start is None:
             return classification, self._sandbox_deny(classification, [directory])
         file_tool = classification.kind in _FILE_KINDS
-        if len(classification.parts) == 1:
-            part = classification.parts[0]
-            if not any(use.glob or use.dynamic for use in part.paths):
-                return self._check_one(classification, part, directory.resolved, file_tool)
-        return self._check_parts(classification, directory.resolved, file_tool)
+        parts = classification.parts
+        if len(parts) == 1:
+            part = parts[0]
+            uses = part.paths
+            if len(uses) == 1:
+                use = uses[0]
+                if not use.glob and not use.dynamic:
+                    return self._check_path(classification, part, use, start, file_tool)
+            for use in uses:
+                if use.glob or use.dynamic:
+                    break
+            else:
+                return self._check_one(classification, part, start, file_tool)
+        return self._check_parts(classification, start, file_tool)
+
+    def _check_path(
+        self,
+        classification: Classification,
+        part: CallPart,
+        use: PathUse,
+        base: str,
+        file_tool: bool,
+    ) -> tuple[Classification, Verdict | None]:
+        """`_check_one` for a part naming one path (a file tool's, `cd src`'s): its
+        verdict alone, with no lists or tables; the same steps in the same order."""
+        facts = part.facts
+        kinds = set(map(_KIND, facts)) if facts else _NO_KINDS
+        one = self._sandbox.check(use.path, base, file_tool=file_tool)
+        resolved = one.resolved
+        listing = use.access in _NAMES_ONLY
+        extra: list[RiskFact] = []
+        if (
+            resolved is not None
+            and one.allowed
+            and not listing
+            and "credential_access" not in kinds
+        ):
+            reason = self._credential_reason(resolved)
+            if reason is not None:
+                extra.append(_credential_fact(one, reason))
+        program = part.program
+        tool_name = classification.tool_name
+        if "recursive_delete" in kinds or (
+            program in WALKING_PROGRAMS if program is not None else tool_name in WALKING_TOOLS
+        ):
+            ones = [one]
+            piped = "xargs" in (classification.command or "")
+            read = _NONE_CHECKED if listing else ones
+            self._whole_tree_facts(extra, tool_name, part, piped, base, ones, read, kinds)
+        if not one.allowed:
+            return classification, self._sandbox_deny(classification, (one,))
+        if resolved is None:  # (an allowed path is always resolved)
+            return _checked(classification, part, extra, ()), None
+        # The part with the path's facts and resolved path, every other field as it
+        # was, and the call around it: built directly (see `_checked`).
+        checked = _new(CallPart)
+        _set_program(checked, program)
+        _set_subcommand(checked, part.subcommand)
+        _set_text(checked, part.text)
+        _set_facts(checked, (*facts, *extra) if extra else facts)
+        _set_paths(checked, part.paths)
+        _set_resolved(checked, (resolved,))
+        _set_subshell(checked, part.subshell)
+        _set_args(checked, part.args)
+        _set_opaque(checked, part.opaque)
+        return built(
+            Classification,
+            {
+                "tool_name": tool_name,
+                "kind": classification.kind,
+                "command": classification.command,
+                "parts": (checked,),
+                "facts": classification.facts,
+            },
+        ), None
 
     def _check_parts(
         self, classification: Classification, start: str, file_tool: bool
@@ -237,13 +324,48 @@ class SafetyPipeline:
         # reads the text alone, and the table lives for this call only.
         seen: dict[tuple[str, str, bool], PathVerdict] = {}
         credentials: dict[str, str | None] = {}
+        check = self._sandbox.check
+        others = directories.others  # (grows in place as subshells `cd`)
         for part in classification.parts:
+            program = part.program
+            walks = (
+                program in WALKING_PROGRAMS if program is not None else tool_name in WALKING_TOOLS
+            )
+            if not part.paths and not walks:
+                # Nothing to resolve and no tree to walk (a recursive delete without a
+                # path deletes no approved directory): the part as it came.
+                parts.append(part)
+                if program in _DIRECTORY_CHANGES:
+                    directories.change(part, _NONE_CHECKED)
+                continue
             current = directories.current
             extra: list[RiskFact] = []
             kinds = set(map(_KIND, part.facts)) if part.facts else _NO_KINDS
             resolved: tuple[str, ...] = ()
-            if part.paths:
-                read, listed, unresolved = self._check_uses(part, directories, file_tool, seen)
+            uses = part.paths
+            if uses:
+                use = uses[0]
+                path = use.path
+                if (
+                    len(uses) == 1
+                    and self._shortcuts
+                    and not use.glob
+                    and not use.dynamic
+                    and (path.startswith(("/", "~")) or (directories.known and not others))
+                ):
+                    # `_check_uses` for one plain path with one directory to check it
+                    # against: the same lookup in the same table, without its passes.
+                    key = (path, current, file_tool)
+                    verdict = seen.get(key)
+                    if verdict is None:
+                        verdict = seen[key] = check(path, current, file_tool=file_tool)
+                    if use.access in _NAMES_ONLY:
+                        read, listed = _NONE_CHECKED, [verdict]
+                    else:
+                        read, listed = [verdict], _NONE_CHECKED
+                    unresolved = None
+                else:
+                    read, listed, unresolved = self._check_uses(part, directories, file_tool, seen)
                 checked = [*read, *listed] if listed else read
                 usable: list[str] = []
                 for verdict in checked:
@@ -262,25 +384,13 @@ class SafetyPipeline:
                         extra.append(credential)
             else:
                 checked = read = listed = _NONE_CHECKED
-            self._whole_tree_facts(extra, tool_name, part, piped, current, checked, read, kinds)
+            if walks or "recursive_delete" in kinds:
+                self._whole_tree_facts(extra, tool_name, part, piped, current, checked, read, kinds)
             if extra or resolved:
-                # The part with the checked paths' facts and resolved paths, every other
-                # field as it was: built directly (`dataclasses.replace` looks up the
-                # fields on every call). A test pins CallPart's fields to this list.
-                part = CallPart(
-                    program=part.program,
-                    subcommand=part.subcommand,
-                    text=part.text,
-                    facts=(*part.facts, *extra),
-                    paths=part.paths,
-                    resolved=resolved,
-                    subshell=part.subshell,
-                    args=part.args,
-                    opaque=part.opaque,
-                )
+                part = _checked_part(part, extra, resolved)
                 changed = True
             parts.append(part)
-            if part.program in _DIRECTORY_CHANGES:
+            if program in _DIRECTORY_CHANGES:
                 directories.change(part, listed)
         if violations:
             return classification, self._sandbox_deny(classification, violations)
@@ -309,68 +419,60 @@ class SafetyPipeline:
         With one part, the working directory is `base` throughout (a `cd` moves it
         only for the parts after it) and there is no other directory a subshell's
         `cd` may have left; with no dynamic path nothing is unresolved, and with no
-        glob nothing is volatile. The tests hold it to the general steps.
+        glob nothing is volatile. A part whose program reads no whole tree and that
+        deletes nothing recursively has no whole-tree fact to look for (`walk_of`
+        finds no walk for it). A denied path's other findings are never used: the
+        deny is the decision. The tests hold it to the general steps.
         """
         facts = part.facts
         kinds = set(map(_KIND, facts)) if facts else _NO_KINDS
+        uses = part.paths
+        tool_name = classification.tool_name
+        program = part.program
+        whole_trees = "recursive_delete" in kinds or (
+            program in WALKING_PROGRAMS if program is not None else tool_name in WALKING_TOOLS
+        )
+        extra: list[RiskFact] = []
+        if not uses:
+            if whole_trees:
+                piped = "xargs" in (classification.command or "")
+                self._whole_tree_facts(
+                    extra, tool_name, part, piped, base, _NONE_CHECKED, _NONE_CHECKED, kinds
+                )
+                if extra:
+                    return _checked(classification, part, extra, ()), None
+            return classification, None  # nothing to add: the classification as it came
         read: list[PathVerdict] = []
         listed: list[PathVerdict] = []
         violations: list[PathVerdict] = []
         usable: list[str] = []
-        checked = read
-        extra: list[RiskFact] = []
-        if part.paths:
-            check = self._sandbox.check
-            seen: dict[str, PathVerdict] = {}
-            for use in part.paths:
-                path = use.path
-                verdict = seen.get(path)
-                if verdict is None:
-                    verdict = seen[path] = check(path, base, file_tool=file_tool)
-                if use.access in _NAMES_ONLY:
-                    listed.append(verdict)
-                else:
-                    read.append(verdict)
-            if listed:
-                checked = [*read, *listed]
-            for verdict in checked:
-                if not verdict.allowed:
-                    violations.append(verdict)
-                elif verdict.resolved is not None:
-                    usable.append(verdict.resolved)
-            if "credential_access" not in kinds:
-                credential = self._credential(read, {})
-                if credential is not None:
-                    extra.append(credential)
-        tool_name = classification.tool_name
-        piped = "xargs" in (classification.command or "")
-        self._whole_tree_facts(extra, tool_name, part, piped, base, checked, read, kinds)
+        check = self._sandbox.check
+        seen: dict[str, PathVerdict] = {}
+        for use in uses:
+            path = use.path
+            verdict = seen.get(path)
+            if verdict is None:
+                verdict = seen[path] = check(path, base, file_tool=file_tool)
+            if use.access in _NAMES_ONLY:
+                listed.append(verdict)
+            else:
+                read.append(verdict)
+        checked = [*read, *listed] if listed else read
+        for verdict in checked:
+            if not verdict.allowed:
+                violations.append(verdict)
+            elif verdict.resolved is not None:
+                usable.append(verdict.resolved)
+        if not violations and "credential_access" not in kinds:
+            credential = self._credential(read, {})
+            if credential is not None:
+                extra.append(credential)
+        if whole_trees:
+            piped = "xargs" in (classification.command or "")
+            self._whole_tree_facts(extra, tool_name, part, piped, base, checked, read, kinds)
         if violations:
             return classification, self._sandbox_deny(classification, violations)
-        if not extra and not usable:
-            return classification, None  # nothing to add: the classification as it came
-        # As in `_check_paths`: the part and the classification built directly.
-        checked_part = CallPart(
-            program=part.program,
-            subcommand=part.subcommand,
-            text=part.text,
-            facts=(*facts, *extra),
-            paths=part.paths,
-            resolved=tuple(usable),
-            subshell=part.subshell,
-            args=part.args,
-            opaque=part.opaque,
-        )
-        return built(
-            Classification,
-            {
-                "tool_name": tool_name,
-                "kind": classification.kind,
-                "command": classification.command,
-                "parts": (checked_part,),
-                "facts": classification.facts,
-            },
-        ), None
+        return _checked(classification, part, extra, tuple(usable)), None
 
     def _check_uses(
         self,
@@ -440,14 +542,9 @@ class SafetyPipeline:
             if resolved in credentials:
                 reason = credentials[resolved]
             else:
-                reason = credentials[resolved] = self._paths.credential_reason(resolved)
+                reason = credentials[resolved] = self._credential_reason(resolved)
             if reason is not None:
-                shown = (
-                    verdict.path
-                    if verdict.path == resolved
-                    else (f"{verdict.path} (-> {resolved})")
-                )
-                return make_fact("credential_access", f"{shown}: {reason}")
+                return _credential_fact(verdict, reason)
         return None
 
     def _whole_tree_facts(
@@ -505,16 +602,92 @@ class SafetyPipeline:
     ) -> Verdict:
         first = violations[0]
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-        return Verdict(
-            decision=Action.DENY,
-            layer=Layer.SANDBOX,
-            reason=f"{first.reason}{more}",
-            rule="sandbox",
-            risk_level=max(RiskLevel.HIGH, classification.risk_level, key=lambda level: level.rank),
-            risk_facts=classification.fact_kinds,
-            violation_type="sandbox",
-            classification=classification,
+        # `classification.fact_kinds` and `risk_level` in C-level passes over the facts:
+        # the call's own, then each part's. At least high: only critical ranks above it.
+        facts = (*classification.facts, *chain.from_iterable(map(_FACTS, classification.parts)))
+        level = RiskLevel.CRITICAL if RiskLevel.CRITICAL in map(_LEVEL, facts) else RiskLevel.HIGH
+        # Every value is of its field's type already (`built` says why it is not validated).
+        return built(
+            Verdict,
+            {
+                "decision": Action.DENY,
+                "layer": Layer.SANDBOX,
+                "reason": f"{first.reason}{more}",
+                "rule": "sandbox",
+                "policy": None,
+                "risk_level": level,
+                "risk_facts": tuple(dict.fromkeys(map(_KIND, facts))),
+                "violation_type": "sandbox",
+                "classification": classification,
+                "policy_decision": None,
+                "problems": (),
+            },
         )
+
+
+def _credential_fact(verdict: PathVerdict, reason: str) -> RiskFact:
+    """The fact that `verdict`'s path is a credential file (through a symlink, shown so)."""
+    resolved = verdict.resolved
+    shown = verdict.path if verdict.path == resolved else f"{verdict.path} (-> {resolved})"
+    return make_fact("credential_access", f"{shown}: {reason}")
+
+
+_new = object.__new__
+# The slot setters of CallPart's fields, in order: a frozen dataclass's fields are set the
+# same way by its own constructor (`object.__setattr__` reaches the same slot descriptors).
+# A test pins CallPart's fields to this list.
+(
+    _set_program,
+    _set_subcommand,
+    _set_text,
+    _set_facts,
+    _set_paths,
+    _set_resolved,
+    _set_subshell,
+    _set_args,
+    _set_opaque,
+) = (getattr(CallPart, name).__set__ for name in CallPart.__dataclass_fields__)
+
+
+def _checked(
+    classification: Classification,
+    part: CallPart,
+    extra: Sequence[RiskFact],
+    resolved: tuple[str, ...],
+) -> Classification:
+    """The call of the one part `part`, with the checked paths' facts and resolved paths.
+
+    The classification as it came when there is nothing to add; else the checked part
+    and the classification around it, built directly (every value is of its type).
+    """
+    if not extra and not resolved:
+        return classification
+    return built(
+        Classification,
+        {
+            "tool_name": classification.tool_name,
+            "kind": classification.kind,
+            "command": classification.command,
+            "parts": (_checked_part(part, extra, resolved),),
+            "facts": classification.facts,
+        },
+    )
+
+
+def _checked_part(part: CallPart, extra: Sequence[RiskFact], resolved: tuple[str, ...]) -> CallPart:
+    """`part` with `extra` after its facts and the paths `resolved`, every other field as
+    it was: built slot by slot (`dataclasses.replace` looks up the fields on every call)."""
+    checked = _new(CallPart)
+    _set_program(checked, part.program)
+    _set_subcommand(checked, part.subcommand)
+    _set_text(checked, part.text)
+    _set_facts(checked, (*part.facts, *extra) if extra else part.facts)
+    _set_paths(checked, part.paths)
+    _set_resolved(checked, resolved)
+    _set_subshell(checked, part.subshell)
+    _set_args(checked, part.args)
+    _set_opaque(checked, part.opaque)
+    return checked
 
 
 def _fact_kinds(classification: Classification, decision: PolicyDecision) -> tuple[str, ...]:

@@ -18,9 +18,9 @@ import glob
 import itertools
 import os
 import posixpath
-import stat
 from collections.abc import Sequence
 from pathlib import Path
+from stat import S_ISLNK
 from typing import NamedTuple
 
 __all__ = [
@@ -52,6 +52,10 @@ HARMLESS_DEVICES = frozenset(
 )
 """Devices a shell command may name: they hold no data and change nothing."""
 
+_ENVIRON = os.environ
+_ENVIRON_DATA: dict[bytes, bytes] | None = getattr(os.environ, "_data", None)
+"""Where `os.environ` keeps the environment, encoded (None where it keeps it elsewhere)."""
+
 _MAX_SYMLINKS = 40
 _MAX_GLOB_MATCHES = 256
 
@@ -67,6 +71,9 @@ class PathVerdict(NamedTuple):
     resolved: str | None
     allowed: bool
     reason: str | None = None
+
+
+_tuple_new = tuple.__new__
 
 
 class SandboxEnforcer:
@@ -100,13 +107,14 @@ class SandboxEnforcer:
         self._protected_given = tuple(str(p) for p in protected)
         self._protected: tuple[str, ...] = ()
         self._probes: list[tuple[str, str | None]] | None = None
-        self._home_seen: tuple[str | None, str] = (None, "")
+        self._home_seen: tuple[bytes | None, str] = (None, "")
         # Set with the approved directories, once: each list as a set of the
         # directories themselves and a tuple of their prefixes ("dir/"), so that
         # "inside" is one set lookup and one `startswith`.
         self._approved_inside: _Inside = (frozenset(), ())
         self._state_inside: _Inside = (frozenset(), ())
         self._protected_inside: _Inside = (frozenset(), ())
+        self._protected_apart = False
         self._default_directory: PathVerdict | None = None
 
     @property
@@ -128,6 +136,12 @@ class SandboxEnforcer:
             self._approved_inside = _inside_test(approved)
             self._state_inside = _inside_test(self._state)
             self._protected_inside = _inside_test(self._protected)
+            # Whether no protected path is an approved directory, inside one or around
+            # one: then a path inside an approved directory is never protected.
+            # (Two directories holding one path are one inside the other.)
+            self._protected_apart = not any(
+                _is_inside(p, self._approved_inside) for p in self._protected
+            ) and not any(_is_inside(d, self._protected_inside) for d in approved)
             self._approved = approved  # last: the rest is ready once this is set
         return self._approved
 
@@ -136,13 +150,20 @@ class SandboxEnforcer:
         """The home directory `~` means: the one given, else `$HOME` as it is now."""
         if self._home_given:
             return self._home_given
-        raw = os.environ.get("HOME")
-        if raw is None:
+        # Asked on every call (a verdict is kept per home), so read where `os.environ`
+        # keeps it: its mapping of encoded names and values, which every change made
+        # through `os.environ` updates. The value seen is normalised once per value.
+        if os.environ is _ENVIRON and _ENVIRON_DATA is not None:
+            raw = _ENVIRON_DATA.get(b"HOME")
+            if raw is not None and raw == self._home_seen[0]:
+                return self._home_seen[1]
+        raw = os.environb.get(b"HOME") if os.environ is _ENVIRON else None
+        text = os.environ.get("HOME")
+        if text is None:
             return str(Path.home())
-        if raw != self._home_seen[0]:
-            # Asked on every call (a verdict is kept per home): normalised once per value.
-            self._home_seen = (raw, str(Path.home()))
-        return self._home_seen[1]
+        home = str(Path.home())
+        self._home_seen = (raw, home)
+        return home
 
     def working_directory(self, cwd: Path | str | None) -> PathVerdict:
         """The session's working directory resolved and checked (None: the first approved)."""
@@ -199,6 +220,12 @@ class SandboxEnforcer:
                 else f"{path!r} cannot be resolved"
             )
             return PathVerdict(path, None, False, reason)
+        approved, approved_prefixes = self._approved_inside
+        if self._protected_apart and (
+            resolved in approved or resolved.startswith(approved_prefixes)
+        ):
+            # `_is_inside`, spelled out: inside an approved directory, and (apart) not protected.
+            return _tuple_new(PathVerdict, (path, resolved, True, None))
         # `_is_inside`, spelled out likewise (with no protected paths both tests are empty).
         protected, protected_prefixes = self._protected_inside
         if resolved in protected or resolved.startswith(protected_prefixes):
@@ -209,13 +236,13 @@ class SandboxEnforcer:
                 f"{path!r} is one of Tether's own records (audit log, sessions, logs "
                 "or policies); the agent may not touch it",
             )
-        approved, approved_prefixes = self._approved_inside
         if (
             resolved in approved
             or resolved.startswith(approved_prefixes)
             or (file_tool and _is_inside(resolved, self._state_inside))
         ):
-            return PathVerdict(path, resolved, True)
+            # `PathVerdict(path, resolved, True)` without its `__new__`'s Python frame.
+            return _tuple_new(PathVerdict, (path, resolved, True, None))
         shown = f"{path!r}" if path == resolved else f"{path!r} resolves to {resolved} and"
         return PathVerdict(
             path,
@@ -292,7 +319,7 @@ def probe(candidate: str) -> str | None:
         mode = os.lstat(candidate).st_mode
     except (OSError, ValueError):
         return None
-    if not stat.S_ISLNK(mode):
+    if not S_ISLNK(mode):
         return None
     return _link_target(candidate)
 
@@ -304,6 +331,9 @@ def _link_target(link: str) -> str:
     except OSError:
         return UNREADABLE_LINK
 
+
+_NOT_NAMES = frozenset({"", ".", ".."})
+"""Path components that name no entry: an empty one (`//`, a trailing `/`), `.` and `..`."""
 
 UNREADABLE_LINK = "\x00unreadable"
 """`probe`'s answer for a symlink whose target cannot be read (no real target holds NUL)."""
@@ -325,13 +355,54 @@ def _resolve(
     and `probe` would answer None. It is recorded with that answer all the
     same, so a kept verdict still asks about it (`decision_cache`).
     """
-    current = "/" if path.startswith("/") else base
-    pending = path.split("/")
-    pending.reverse()
+    lstat = os.lstat
     hops = 0
     gone: str | None = None
     """The name whose lookup failed, with a `/`, while `current` is below it."""
-    lstat = os.lstat
+    if path.startswith("/") or base == "/":
+        current = "/" if path.startswith("/") else base
+        pending = path.split("/")
+        pending.reverse()
+    else:
+        # The leading names of a relative path (the common case: `src/app.py`), as the
+        # loop below takes them, without its tests for what they are not: each is looked
+        # up once, in order, and recorded. The first that is empty, `.` or `..` (not
+        # looked up), missing or a symlink (looked up and recorded) hands the loop the
+        # state it would have reached: the same lookups, answers and result.
+        names = path.split("/")
+        current = base
+        taken = 0
+        target: str | None = None
+        for name in names:
+            if name in _NOT_NAMES:
+                break
+            candidate = f"{current}/{name}"
+            taken += 1
+            try:
+                mode = lstat(candidate).st_mode
+            except (OSError, ValueError):
+                gone = candidate + "/"
+            else:
+                target = _link_target(candidate) if S_ISLNK(mode) else None
+            if probes is not None:
+                probes.append((candidate, target))
+            if target is not None:
+                break
+            current = candidate
+            if gone is not None:
+                break
+        else:
+            return current  # every name there and none a symlink
+        pending = names[taken:]
+        pending.reverse()
+        if target is not None:
+            # The symlink step of the loop below, for the name just looked up.
+            hops = 1
+            if target == UNREADABLE_LINK:
+                return None
+            if target.startswith("/"):
+                current = "/"
+            pending.extend(reversed(target.split("/")))
     while pending:
         part = pending.pop()
         if not part or part == ".":
@@ -352,7 +423,7 @@ def _resolve(
                 target = None
                 gone = candidate + "/"
             else:
-                target = _link_target(candidate) if stat.S_ISLNK(mode) else None
+                target = _link_target(candidate) if S_ISLNK(mode) else None
         if probes is not None:
             probes.append((candidate, target))
         if target is None:

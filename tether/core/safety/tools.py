@@ -28,6 +28,7 @@ __all__ = [
     "classification_key",
     "tool_kind",
     "validate_input",
+    "well_formed",
 ]
 
 MAX_COMMAND_CHARS = 100_000
@@ -235,7 +236,7 @@ def validate_input(tool_name: Any, tool_input: Any) -> tuple[InputProblem, ...]:
     Structural problems (not a dict, a wrong type, a missing field, NUL bytes,
     invalid Unicode, a huge value) deny; an unexpected field asks a person.
     """
-    if type(tool_input) is dict and _well_formed(tool_name, tool_input):
+    if type(tool_input) is dict and well_formed(tool_name, tool_input):
         return ()
     if not isinstance(tool_name, str) or not tool_name:
         return (InputProblem(message=f"the tool name {_show(tool_name)} is not a name"),)
@@ -287,7 +288,7 @@ def validate_input(tool_name: Any, tool_input: Any) -> tuple[InputProblem, ...]:
     return tuple(problems)
 
 
-def _well_formed(tool_name: Any, tool_input: dict[Any, Any]) -> bool:
+def well_formed(tool_name: Any, tool_input: dict[Any, Any]) -> bool:
     """Whether a call to a known tool is plainly well-formed: the common case, decided fast.
 
     True only when `validate_input`'s full check would find no problem: every

@@ -39,7 +39,7 @@ from itertools import pairwise
 
 from tether.core.safety.registry import REGISTRY, commands_given_as_words
 
-__all__ = ["TreeReads", "Walk", "walk_of"]
+__all__ = ["WALKING_PROGRAMS", "WALKING_TOOLS", "TreeReads", "Walk", "walk_of"]
 
 _RECENT_NS = 2_000_000_000
 """Directories changed this recently are not cached (file-system clock granularity)."""
@@ -245,6 +245,11 @@ _PROGRAMS: dict[str, Callable[[list[str], bool], Walk | None]] = {
     "zip": lambda w, _: _zip(w),
 }
 """Programs that may read a whole tree, and how their options say they walk it."""
+
+WALKING_PROGRAMS = frozenset(_PROGRAMS)
+"""The programs `walk_of` may find a walk for (for any other, it finds none)."""
+WALKING_TOOLS = frozenset({"Grep", "Glob"})
+"""The tools `walk_of` finds a walk for when the part has no program."""
 
 
 @dataclass(frozen=True, slots=True)
