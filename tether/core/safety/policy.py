@@ -786,7 +786,14 @@ class PolicyEngine:
         if len(parts) == 1:
             # One part (most calls): the loop below with one part chooses it, and
             # `_rule_list` of its one rule is its name.
-            chosen, rank = self._part_values(tool_name, parts[0])
+            part = parts[0]
+            plans = self._plain.get(tool_name) if not part.facts else None
+            plan = plans.get(part.program) if plans is not None else None
+            if plan is not None:
+                # `_part_values`'s own first step, without its frame.
+                chosen, rank = self._decide_plain(tool_name, part, plan), 0
+            else:
+                chosen, rank = self._part_values(tool_name, part)
             action = chosen["action"]
             rule = chosen["rule"]
             return built(
