@@ -813,8 +813,14 @@ class PolicyEngine:
         denied: dict[str, Any] | None = None
         asking: dict[str, Any] | None = None
         rank = 0
+        plans = self._plain.get(tool_name)
         for part in parts:
-            decision, part_rank = self._part_values(tool_name, part)
+            plan = plans.get(part.program) if plans is not None and not part.facts else None
+            if plan is not None:
+                # `_part_values`'s own first step, without its frame.
+                decision, part_rank = self._decide_plain(tool_name, part, plan), 0
+            else:
+                decision, part_rank = self._part_values(tool_name, part)
             decisions.append(decision)
             if part_rank > rank:
                 rank = part_rank
