@@ -26,13 +26,18 @@ _Model = TypeVar("_Model", bound=BaseModel)
 
 _new = object.__new__
 _set = object.__setattr__
+# The slots every model has, set through their descriptors: the same slots
+# `object.__setattr__` reaches, without looking each name up on the class.
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def built(cls: type[_Model], values: dict[str, Any]) -> _Model:
     """A `cls` holding `values` (every field, each of its type), not validated again."""
     model = _new(cls)
     _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", set(values))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    _set_fields_set(model, set(values))
+    _set_extra(model, None)
+    _set_private(model, None)
     return model

@@ -49,7 +49,7 @@ from tether.core.safety.patterns import (
     path_glob_problem,
     regex_problem,
 )
-from tether.core.safety.tools import classification_key
+from tether.core.safety.tools import TOOLS, ToolKind, classification_key
 
 __all__ = [
     "Action",
@@ -88,6 +88,9 @@ class Action(StrEnum):
 
 
 _STRICTNESS = {Action.ALLOW: 0, Action.REQUIRE_APPROVAL: 1, Action.DENY: 2}
+# The actions as plain names: on Python 3.11 `Action.DENY` goes through the enum
+# class's `__getattr__` hook, a cost on every part of every call.
+_ALLOW, _DENY, _REQUIRE_APPROVAL = Action.ALLOW, Action.DENY, Action.REQUIRE_APPROVAL
 
 
 def _action(value: Any) -> Action:
@@ -261,6 +264,7 @@ class _Matcher:
     name: str
     line: int
     allows: bool
+    strictness: int
     tools: frozenset[str]
     tool_globs: tuple[Callable[[str], object], ...]
     programs: frozenset[str]
@@ -290,6 +294,7 @@ class _Matcher:
             name=rule.name,
             line=rule.line,
             allows=rule.action is Action.ALLOW,
+            strictness=_STRICTNESS[rule.action],
             tools=frozenset(t for t in rule.tools if not _is_glob(t)),
             tool_globs=tuple(_glob_matcher(t) for t in rule.tools if _is_glob(t)),
             programs=frozenset(p for p in programs if not _is_glob(p)),
@@ -347,6 +352,30 @@ class _Matcher:
             return False
         return not self.paths or self._matches_path(part)
 
+    def plain_entry(self, tool_name: str, program: str) -> _Entry | None:
+        """This rule for a part of `tool_name` running `program` with no facts, or None.
+
+        None when the rule cannot match such a part whatever its words: a tool or
+        program it does not name, fact kinds it needs (the part has none), a risk
+        level above none. Otherwise the entry holds what is left to test, only the
+        part's words and paths (`_Residual`), or None when nothing is: the rule
+        matches every such part. The conditions decided here are `matches`'s own
+        tests with the tool, the program, no kinds and rank 0 put in.
+        """
+        if (self.tools or self.tool_globs) and not (
+            tool_name in self.tools or any(g(tool_name) for g in self.tool_globs)
+        ):
+            return None
+        if (self.programs or self.program_globs) and not (
+            program in self.programs or any(g(program) for g in self.program_globs)
+        ):
+            return None
+        if self.facts or (self.min_rank is not None and self.min_rank > 0):
+            return None
+        if not (self.subcommands or self.commands or self.patterns or self.paths):
+            return (None, self)
+        return (_residual(self), self)
+
     def _matches_command(self, part: CallPart) -> bool:
         if part.program is None:
             return False
@@ -367,6 +396,48 @@ class _Matcher:
         candidates = [posixpath.normpath(use.path) for use in part.paths if use.path]
         candidates.extend(part.resolved)
         return any(p.match(c) for p in self.paths for c in candidates)
+
+
+def _residual(matcher: _Matcher) -> _Residual:
+    """What is left of `matcher`'s test once the tool and program are known: words and paths.
+
+    `_Matcher.matches` with its tool, program, fact and level tests taken as passed
+    (`plain_entry` decided them). A rule naming one-word subcommands and nothing
+    else (most rules that are left with a test) gets a test of just that.
+    """
+    first, longer = matcher.first_words, matcher.longer
+    if not (matcher.commands or matcher.patterns or matcher.paths or longer):
+
+        def subcommand(part: CallPart) -> bool:
+            words = part.subcommand
+            return bool(words) and words[0] in first
+
+        return subcommand
+
+    subs = bool(matcher.subcommands)
+    commands, patterns, paths = bool(matcher.commands), bool(matcher.patterns), bool(matcher.paths)
+
+    def residual(part: CallPart) -> bool:
+        if subs:
+            words = part.subcommand
+            if not (words and words[0] in first):
+                for prefix in longer:
+                    if words[: len(prefix)] == prefix:
+                        break
+                else:
+                    return False
+        if commands and not matcher._matches_command(part):
+            return False
+        if patterns and not matcher._matches_pattern(part.text):
+            return False
+        return not paths or matcher._matches_path(part)
+
+    return residual
+
+
+_Residual = Callable[[CallPart], bool]
+_Entry = tuple[_Residual | None, _Matcher]
+"""A rule as a plain part meets it: what is left to test (None: nothing), and the rule."""
 
 
 class RuleIndex:
@@ -408,6 +479,30 @@ class RuleIndex:
                 continue
             for key in keys:
                 index[key] = index.get(key, 0) | bit
+
+    def plain(self, tool_name: str, program: str) -> tuple[_Entry, ...]:
+        """The rules a part of `tool_name` running `program`, with no facts, can meet, in order.
+
+        Only the candidates `first_matcher` would try for such a part, less those
+        `plain_entry` rules out; the list ends at the first rule left with nothing
+        to test, since it matches every such part and no later rule is reached.
+        """
+        candidates = self._always | self._by_tool.get(tool_name, 0)
+        candidates |= self._by_program.get(program, 0)
+        entries: list[_Entry] = []
+        while candidates:
+            lowest = candidates & -candidates
+            entry = self._matchers[lowest.bit_length() - 1].plain_entry(tool_name, program)
+            candidates ^= lowest
+            if entry is not None:
+                entries.append(entry)
+                if entry[0] is None:
+                    break
+        return tuple(entries)
+
+    def programs(self) -> frozenset[str]:
+        """The programs the file's rules name literally."""
+        return frozenset(self._by_program)
 
     def first_match(
         self,
@@ -456,7 +551,13 @@ def _glob_matcher(pattern: str) -> Callable[[str], object]:
 
 
 def _is_glob(text: str) -> bool:
-    return any(c in text for c in "*?[")
+    """Whether `text` matches anything but itself as a glob (`[` alone, unclosed, is literal).
+
+    `fnmatch` reads an unclosed `[` as the character itself: when its regex is the
+    escaped text, the pattern matches exactly the text, and a set lookup is the
+    same test (it lets a program like `[` be indexed by name).
+    """
+    return any(c in text for c in "*?[") and fnmatch.translate(text) != f"(?s:{re.escape(text)})\\Z"
 
 
 def _split_words(text: str) -> list[str]:
@@ -571,6 +672,7 @@ class PolicyEngine:
         # Each file's rules indexed, beside the file's name (all a decision takes from it).
         self._compiled = tuple((policy.name, RuleIndex(policy.rules)) for policy in policies)
         self._compiled_layers = tuple((policy.name, RuleIndex(policy.rules)) for policy in layers)
+        self._plain = self._plain_plans()
         self._classifier = classifier
         self._cache: OrderedDict[tuple[str, ...], Classification] = OrderedDict()
         self._cache_size = cache_size
@@ -591,6 +693,32 @@ class PolicyEngine:
             ),
             None,
         )
+
+    def _plain_plans(self) -> dict[str, dict[str, _Plan]]:
+        """Each shell tool's plans, by program, for parts without facts (`_decide_plain`).
+
+        Made from the rules alone, once per engine (an engine is never changed: new
+        rules make a new engine). A program no rule names literally has no plan, and
+        its parts take the general way.
+        """
+        named: set[str] = set()
+        for _, index in (*self._compiled, *self._compiled_layers):
+            named |= index.programs()
+        plans: dict[str, dict[str, _Plan]] = {}
+        for tool_name in _SHELL_TOOLS:
+            plans[tool_name] = {
+                program: (
+                    tuple(
+                        (name, index.plain(tool_name, program)) for name, index in self._compiled
+                    ),
+                    tuple(
+                        (name, index.plain(tool_name, program))
+                        for name, index in self._compiled_layers
+                    ),
+                )
+                for program in named
+            }
+        return plans
 
     @property
     def policies(self) -> tuple[Policy, ...]:
@@ -634,87 +762,121 @@ class PolicyEngine:
 
     def evaluate(self, classification: Classification) -> PolicyDecision:
         """Decide allow, deny or require_approval for `classification`."""
-        tool_name = classification.tool_name
-        parts = classification.parts
-        if classification.facts:
+        # Read through the instance dict: a pydantic model's attributes cost a hook each.
+        fields = classification.__dict__
+        tool_name = fields["tool_name"]
+        parts = fields["parts"]
+        if fields["facts"]:
             parts = (
                 *parts,
-                CallPart(text=classification.command or tool_name, facts=classification.facts),
+                CallPart(text=fields["command"] or tool_name, facts=fields["facts"]),
             )
         if not parts:
             return built(
                 PolicyDecision,
                 {
-                    "action": Action.ALLOW,
+                    "action": _ALLOW,
                     "rule": None,
                     "policy": None,
                     "reason": "the command runs nothing",
-                    "risk_level": RiskLevel.NONE,
+                    "risk_level": _LEVELS[0],
                     "parts": (),
                 },
             )
         if len(parts) == 1:
             # One part (most calls): the loop below with one part chooses it, and
             # `_rule_list` of its one rule is its name.
-            chosen, rank = self._decide_part(tool_name, parts[0])
-            reason = chosen.reason
-            if chosen.action is Action.ALLOW and chosen.rule:
-                reason = f"allowed by rule {chosen.rule!r}"
+            part = parts[0]
+            plans = self._plain.get(tool_name) if not part.facts else None
+            plan = plans.get(part.program) if plans is not None else None
+            if plan is not None:
+                # `_part_values`'s own first step, without its frame.
+                chosen, rank = self._decide_plain(tool_name, part, plan), 0
+            else:
+                chosen, rank = self._part_values(tool_name, part)
+            action = chosen["action"]
+            rule = chosen["rule"]
             return built(
                 PolicyDecision,
                 {
-                    "action": chosen.action,
-                    "rule": chosen.rule,
-                    "policy": chosen.policy,
-                    "reason": reason,
+                    "action": action,
+                    "rule": rule,
+                    "policy": chosen["policy"],
+                    "reason": f"allowed by rule {rule!r}"
+                    if action is _ALLOW and rule
+                    else chosen["reason"],
                     "risk_level": _LEVELS[rank],
-                    "parts": (chosen,),
+                    "parts": (built(PartDecision, chosen),),
                 },
             )
-        decisions: list[PartDecision] = []
-        denied: PartDecision | None = None
-        asking: PartDecision | None = None
+        decisions: list[dict[str, Any]] = []
+        denied: dict[str, Any] | None = None
+        asking: dict[str, Any] | None = None
         rank = 0
+        plans = self._plain.get(tool_name)
         for part in parts:
-            decision, part_rank = self._decide_part(tool_name, part)
+            plan = plans.get(part.program) if plans is not None and not part.facts else None
+            if plan is not None:
+                # `_part_values`'s own first step, without its frame.
+                decision, part_rank = self._decide_plain(tool_name, part, plan), 0
+            else:
+                decision, part_rank = self._part_values(tool_name, part)
             decisions.append(decision)
             if part_rank > rank:
                 rank = part_rank
-            action = decision.action
-            if action is Action.DENY:
+            action = decision["action"]
+            if action is _DENY:
                 if denied is None:
                     denied = decision
-            elif action is Action.REQUIRE_APPROVAL and (
+            elif action is _REQUIRE_APPROVAL and (
                 asking is None
                 # "Could not analyse" (too large, unparsable) explains an ask better than
                 # any one command guessed from the text: the first such ask is shown.
-                or ("not_understood" in decision.facts and "not_understood" not in asking.facts)
+                or (
+                    "not_understood" in decision["facts"]
+                    and "not_understood" not in asking["facts"]
+                )
             ):
                 asking = decision
         chosen = denied or asking or decisions[0]
-        if chosen.action is Action.ALLOW:
-            rules = sorted({d.rule for d in decisions if d.rule})
-            reason = f"allowed by {_rule_list(rules)}" if rules else chosen.reason
+        if chosen["action"] is _ALLOW:
+            rules = {d["rule"] for d in decisions if d["rule"]}
+            reason = f"allowed by {_rule_list(sorted(rules))}" if rules else chosen["reason"]
         else:
-            reason = chosen.reason
+            reason = chosen["reason"]
         # Every value below is already of its field's type (`built` says why it skips
         # validation); the call's risk level is the highest of its parts' facts, the
         # classification's own facts being the last part's.
         return built(
             PolicyDecision,
             {
-                "action": chosen.action,
-                "rule": chosen.rule,
-                "policy": chosen.policy,
+                "action": chosen["action"],
+                "rule": chosen["rule"],
+                "policy": chosen["policy"],
                 "reason": reason,
                 "risk_level": _LEVELS[rank],
-                "parts": tuple(decisions),
+                "parts": tuple([built(PartDecision, d) for d in decisions]),
             },
         )
 
     def _decide_part(self, tool_name: str, part: CallPart) -> tuple[PartDecision, int]:
         """The part's decision, and its risk rank (its highest fact's)."""
+        values, rank = self._part_values(tool_name, part)
+        return built(PartDecision, values), rank
+
+    def _part_values(self, tool_name: str, part: CallPart) -> tuple[dict[str, Any], int]:
+        """The fields of the part's `PartDecision`, and its risk rank (its highest fact's).
+
+        Plain values, not the model: the call's decision reads them as it combines
+        the parts, and each model is built once, at the end.
+        """
         facts = part.facts
+        if not facts:
+            plans = self._plain.get(tool_name)
+            if plans is not None:
+                plan = plans.get(part.program)  # type: ignore[arg-type]
+                if plan is not None:
+                    return self._decide_plain(tool_name, part, plan), 0
         rank = 0
         critical: RiskFact | None = None
         if facts:
@@ -733,14 +895,14 @@ class PolicyEngine:
             # Every value is of its field's type (`built` says why it is not validated).
             floor = {
                 "text": part.text,
-                "action": Action.DENY,
+                "action": _DENY,
                 "rule": f"{FLOOR_RULE}:{critical.kind}",
                 "policy": FLOOR_LAYER,
                 "reason": _floor_reason(critical, tool_name, part),
                 "facts": kinds_in_order,
                 "line": 0,
             }
-            return built(PartDecision, floor), rank
+            return floor, rank
         # The deciding rule and its file, as plain values: the reason is worded once,
         # for the rule that decides in the end.
         rule: _Matcher | None = None
@@ -751,11 +913,11 @@ class PolicyEngine:
                 continue
             if rule is None or _STRICTNESS[found.action] > _STRICTNESS[rule.action]:
                 rule, source = found, name
-            if found.action is Action.DENY:
+            if found.action is _DENY:
                 break
         action = self._default_action if rule is None else rule.action
         for name, index in self._compiled_layers:
-            if action is Action.DENY:
+            if action is _DENY:
                 break
             found = index.first_matcher(tool_name, part, kinds, rank)
             if found is None or found.action is action:
@@ -763,14 +925,14 @@ class PolicyEngine:
             if found.allows and (part.opaque or not kinds.isdisjoint(NEVER_AUTO_ALLOWED)):
                 continue  # a layer relaxes only a part the analysis saw all of
             rule, source, action = found, name, found.action
-        if action is Action.ALLOW and not kinds.isdisjoint(NEVER_AUTO_ALLOWED):
+        if action is _ALLOW and not kinds.isdisjoint(NEVER_AUTO_ALLOWED):
             # What no policy may allow: what the analysis could not see.
             worst = next(f for f in facts if f.kind in NEVER_AUTO_ALLOWED)
             reason = (
                 f"{_subject(tool_name, part)}: {FACTS[worst.kind].summary} "
                 f"({worst.detail}); that is never allowed without a person"
             )
-            action = Action.REQUIRE_APPROVAL
+            action = _REQUIRE_APPROVAL
         elif rule is None:
             reason = f"{_subject(tool_name, part)}: no rule matches; the default is {action.value}"
         else:
@@ -784,9 +946,81 @@ class PolicyEngine:
             "facts": kinds_in_order,
             "line": 0 if rule is None else rule.line,
         }
-        return built(PartDecision, values), rank
+        return values, rank
+
+    def _decide_plain(self, tool_name: str, part: CallPart, plan: _Plan) -> dict[str, Any]:
+        """`_part_values` for a part without facts, from its tool's and program's plan.
+
+        The same steps as the general way, on fewer rules: each file's entries are
+        the candidates its index would try, in file order, less the rules that
+        cannot match a part with this tool and program and no facts (their outcome
+        is known already, `RuleIndex.plain`). With no facts there is no floor, no
+        fact detail in a reason, and nothing `NEVER_AUTO_ALLOWED`; the risk rank is 0.
+        """
+        rule: _Matcher | None = None
+        source = ""
+        for name, entries in plan[0]:
+            found = None
+            for test, candidate in entries:
+                if test is None or test(part):
+                    found = candidate
+                    break
+            if found is None:
+                continue
+            if rule is None or found.strictness > rule.strictness:
+                rule, source = found, name
+            if found.action is _DENY:
+                break
+        action = self._default_action if rule is None else rule.action
+        for name, entries in plan[1]:
+            if action is _DENY:
+                break
+            found = None
+            for test, candidate in entries:
+                if test is None or test(part):
+                    found = candidate
+                    break
+            if found is None:
+                continue
+            if found.action is action or (found.allows and part.opaque):
+                continue  # a layer relaxes only a part the analysis saw all of
+            rule, source, action = found, name, found.action
+        text = part.text
+        if text:
+            shown = text if len(text) <= 120 else text[:117] + "..."
+            subject = (
+                f"{tool_name} `{shown}`" if part.program is not None else f"{tool_name} {shown}"
+            )
+        else:
+            subject = tool_name
+        if rule is None:
+            return {
+                "text": text,
+                "action": action,
+                "rule": None,
+                "policy": None,
+                "reason": f"{subject}: no rule matches; the default is {action.value}",
+                "facts": (),
+                "line": 0,
+            }
+        return {
+            "text": text,
+            "action": action,
+            "rule": rule.name,
+            "policy": source,
+            # `_Matcher.reason` without facts: no fact's detail follows.
+            "reason": subject + rule.reason_tail if rule.allows else rule.reason_head + subject,
+            "facts": (),
+            "line": rule.line,
+        }
 
 
+_FileEntries = tuple[tuple[str, tuple[_Entry, ...]], ...]
+"""Each file's name and entries, in order."""
+_Plan = tuple[_FileEntries, _FileEntries]
+"""A plain part's rules: the base files' entries, then the layers'."""
+
+_SHELL_TOOLS = tuple(name for name, spec in TOOLS.items() if spec.kind is ToolKind.SHELL)
 _RANKS = {level: level.rank for level in RiskLevel}
 _LEVELS = tuple(sorted(RiskLevel, key=lambda level: level.rank))
 _CRITICAL = RiskLevel.CRITICAL.rank
@@ -810,4 +1044,4 @@ def _subject(tool_name: str, part: CallPart) -> str:
 def _rule_list(rules: Sequence[str]) -> str:
     if len(rules) == 1:
         return f"rule {rules[0]!r}"
-    return "rules " + ", ".join(repr(r) for r in rules)
+    return "rules " + ", ".join(map(repr, rules))

@@ -1,0 +1,296 @@
+"""The engine's plans for parts without facts decide exactly as the general way does.
+
+`PolicyEngine` decides a shell part without facts from a plan made when the
+engine is built: for its program, each file's rules that can match such a part,
+with only their word and path tests left (`RuleIndex.plain`). Every test here
+holds that shortcut to the general way (the rule index, itself held to a scan of
+every rule in `test_rule_index.py`) and to a plain scan of the files: the whole
+decision, model for model, over every corpus call under every preset and with
+layers, and over generated rule sets and parts. A broken plan must fail them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tether.core.safety.classify import CallPart, Classification, Classifier
+from tether.core.safety.facts import PathUse, make_fact
+from tether.core.safety.pipeline import SafetyPipeline
+from tether.core.safety.policy import (
+    Action,
+    Policy,
+    PolicyDecision,
+    PolicyEngine,
+    PolicyRule,
+    RuleIndex,
+)
+
+P = pytest.param
+_CORPUS = Path(__file__).parent / "corpus"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# A layer above the base with rules of every kind a plan must carry: literal and
+# glob programs, subcommands of one and more words, command globs, patterns and
+# paths, and an allow the layer may only apply to a part the analysis saw whole.
+_LAYER = Policy.model_validate(
+    yaml.safe_load(
+        """
+        name: team
+        layer: user
+        rules:
+          - {name: team-status, programs: [git], subcommands: [status], action: deny}
+          - {name: team-log, programs: [git], subcommands: [log -p], action: ask}
+          - {name: team-py, programs: ['py*'], action: allow}
+          - {name: team-npm, commands: ['npm run *'], action: allow}
+          - {name: team-echo, tools: [Bash], command_patterns: ['^echo x'], action: ask}
+          - {name: team-src, programs: [cat, ls], path_patterns: ['src/**'], action: deny}
+          - {name: team-ls, programs: [ls, '['], action: allow}
+          - {name: team-cd, programs: [cd], action: ask}
+        """
+    )
+)
+
+
+def _corpus_calls() -> list[tuple[str, Any]]:
+    calls: list[tuple[str, Any]] = []
+    for path in sorted(_CORPUS.glob("*.yaml")):
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        for case in document["cases"]:
+            if "cmd" in case:
+                calls.append(("Bash", {"command": case["cmd"]}))
+            else:
+                calls.append((case["tool"], case["input"]))
+    return calls
+
+
+@pytest.fixture(scope="module")
+def corpus_classifications(shared_pipelines: dict[str, SafetyPipeline]) -> list[Classification]:
+    """Every corpus call as the engine sees it: classified, paths resolved."""
+    pipeline = shared_pipelines["default"]
+    found = []
+    for tool, tool_input in _corpus_calls():
+        verdict = pipeline.decide(tool, tool_input)
+        if verdict.classification is not None:
+            found.append(verdict.classification)
+    assert len(found) > 1000
+    return found
+
+
+def _without_plans(engine: PolicyEngine) -> PolicyEngine:
+    """The same engine deciding every part the general way."""
+    general = PolicyEngine(engine.policies, engine.classifier, layers=engine.layers)
+    general._plain = {}
+    return general
+
+
+def _mismatches(engine: PolicyEngine, classifications: list[Classification]) -> list[str]:
+    general = _without_plans(engine)
+    wrong = []
+    for classification in classifications:
+        got, expected = engine.evaluate(classification), general.evaluate(classification)
+        # Every field, every part: action, rule, file, reason, facts and line.
+        if got.model_dump() != expected.model_dump():
+            wrong.append(f"{classification.command or classification.tool_name!r}: {got.reason}")
+    return wrong
+
+
+ENGINES = [
+    P(("default",), (), id="default"),
+    P(("strict",), (), id="strict"),
+    P(("permissive",), (), id="permissive"),
+    P(("dev-tools",), (), id="dev-tools"),
+    P(("default", "dev-tools"), (), id="default+dev-tools"),
+    P(("default",), (_LAYER,), id="default-with-layer"),
+    P(("strict", "dev-tools"), (_LAYER,), id="strict+dev-tools-with-layer"),
+]
+
+
+@pytest.mark.parametrize(("base", "layers"), ENGINES)
+def test_every_corpus_call_is_decided_as_the_general_way_decides_it(
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    corpus_classifications: list[Classification],
+    base: tuple[str, ...],
+    layers: tuple[Policy, ...],
+) -> None:
+    engine = PolicyEngine([presets[name] for name in base], classifier, layers=layers)
+    assert _mismatches(engine, corpus_classifications) == []
+
+
+def test_most_corpus_parts_take_a_plan(
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    corpus_classifications: list[Classification],
+) -> None:
+    """The differential tests above are about the plans only if the plans are used."""
+    engine = PolicyEngine([presets["default"]], classifier)
+    plans = engine._plain["Bash"]
+    parts = [p for c in corpus_classifications if c.tool_name == "Bash" for p in c.parts]
+    planned = [p for p in parts if not p.facts and p.program in plans]
+    assert len(planned) > 300
+
+
+def _part(program: str, *words: str, **fields: Any) -> CallPart:
+    fields.setdefault("text", " ".join((program, *words)))
+    return CallPart(program=program, args=words, **fields)
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        P(_part("git", "status", subcommand=("status",)), ("deny", "team-status"), id="layer-deny"),
+        P(_part("git", "log", "-p", subcommand=("log", "-p")), ("ask", "team-log"), id="two-words"),
+        P(_part("git", "log", subcommand=("log",)), ("allow", "git-read"), id="prefix-only"),
+        P(_part("pytest", "-q"), ("allow", "test-runners"), id="base-allow-kept"),
+        P(_part("ls", "d/a", resolved=("/p/d/a",)), ("allow", "read-only-shell"), id="path"),
+        P(_part("ls", "d", resolved=("/p/src/a",)), ("deny", "team-src"), id="resolved"),
+        P(_part("ls", paths=(PathUse("src/a", "read"),)), ("deny", "team-src"), id="path-given"),
+        P(_part("[", "-f", "x"), ("allow", "read-only-shell"), id="bracket-program"),
+        P(_part("npm", "run", "x", opaque=True), ("ask", None), id="opaque-wildcard"),
+        P(_part("npm", "run", "x"), ("allow", "team-npm"), id="command-glob"),
+        P(_part("echo", "x"), ("ask", "team-echo"), id="pattern-tightens"),
+        P(_part("cd", "src"), ("ask", "team-cd"), id="layer-asks"),
+    ],
+)
+def test_a_plan_finds_the_rule_a_scan_finds(
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    target: CallPart,
+    expected: tuple[str, str | None],
+) -> None:
+    engine = PolicyEngine([presets["default"]], classifier, layers=[_LAYER])
+    assert target.program in engine._plain["Bash"]
+    decision = engine.evaluate(Classification(tool_name="Bash", kind="shell", parts=(target,)))
+    assert (decision.action.value, decision.parts[0].rule) == (
+        Action.parse(expected[0]).value,
+        expected[1],
+    )
+    general = _without_plans(engine).evaluate(
+        Classification(tool_name="Bash", kind="shell", parts=(target,))
+    )
+    assert decision == general
+
+
+def test_a_broken_plan_fails_the_differential_test(
+    monkeypatch: pytest.MonkeyPatch,
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    corpus_classifications: list[Classification],
+) -> None:
+    """A plan that forgets a rule's subcommand test (a plausible slip) is caught."""
+    real = RuleIndex.plain
+
+    def careless(self: RuleIndex, tool_name: str, program: str) -> tuple[Any, ...]:
+        return tuple((None, matcher) for _, matcher in real(self, tool_name, program))
+
+    monkeypatch.setattr(RuleIndex, "plain", careless)
+    engine = PolicyEngine([presets["default"]], classifier)
+    assert _mismatches(engine, corpus_classifications) != []
+
+
+# -- generated rule sets and parts ---------------------------------------------------
+
+_PROGRAMS = ["git", "ls", "LS", "curl", "rm", "pytest", "npm", "cat", "make", "["]
+_rule_specs = st.fixed_dictionaries(
+    {"action": st.sampled_from(["allow", "ask", "deny"])},
+    optional={
+        "tools": st.lists(st.sampled_from(["Bash", "Read", "mcp__*", "B*", "[BR]*"]), min_size=1),
+        "programs": st.lists(st.sampled_from([*_PROGRAMS, "py*", "g?t", "[cl]*"]), min_size=1),
+        "subcommands": st.lists(st.sampled_from(["status", "run test", "x", ""]), min_size=1),
+        "commands": st.lists(st.sampled_from(["git *", "npm run *", "ls -la", "rm -r? *"])),
+        "command_patterns": st.lists(st.sampled_from([r"^git\b", "force", "x$"]), max_size=2),
+        "path_patterns": st.lists(st.sampled_from(["*.py", "/etc/**", "src/**", "a?"])),
+        "risk_facts": st.lists(st.sampled_from(["network", "file_write"]), min_size=1),
+        "min_risk_level": st.sampled_from(["none", "low", "high"]),
+    },
+)
+_parts = st.builds(
+    lambda program, words, sub, path, resolved, opaque, facts: CallPart(
+        program=program,
+        subcommand=tuple(sub),
+        text=" ".join([program, *words]),
+        facts=tuple(make_fact(kind) for kind in facts),
+        paths=tuple(PathUse(p, "read") for p in path),
+        resolved=tuple(resolved),
+        args=tuple(words),
+        opaque=opaque,
+    ),
+    st.sampled_from(_PROGRAMS),
+    st.lists(st.sampled_from(["run", "test", "-la", "status", "--force", "x"]), max_size=3),
+    st.lists(st.sampled_from(["status", "run", "test", "x"]), max_size=2),
+    st.lists(st.sampled_from(["src/a.py", "a1", "../x"]), max_size=2),
+    st.lists(st.sampled_from(["/etc/hosts", "/p/src/m.py"]), max_size=1),
+    st.booleans(),
+    # Mostly no facts (the planned case); sometimes some, which take the general way.
+    st.lists(st.sampled_from(["network", "file_write"]), max_size=1) | st.just([]),
+)
+
+
+def _policy(name: str, specs: list[dict[str, Any]], layer: str = "base") -> Policy:
+    rules = []
+    for number, spec in enumerate(specs):
+        fields = {"name": f"{name}{number}", **spec}
+        if "subcommands" in fields and "programs" not in fields:
+            fields["programs"] = ["git"]
+        matchers = ("tools", "programs", "commands", "command_patterns", "path_patterns")
+        if not any(fields.get(k) for k in (*matchers, "risk_facts", "min_risk_level")):
+            fields["min_risk_level"] = "none"
+        rules.append(PolicyRule.model_validate(fields))
+    return Policy(name=name, layer=layer, rules=tuple(rules))
+
+
+def _scan(engine: PolicyEngine, part: CallPart) -> tuple[Action, str | None]:
+    """A part's action and rule, every file scanned rule by rule (docs/policies.md)."""
+    strictness = {Action.ALLOW: 0, Action.REQUIRE_APPROVAL: 1, Action.DENY: 2}
+    best: PolicyRule | None = None
+    for policy in engine.policies:
+        rule = policy.first_match("Bash", part)
+        if rule is not None and (best is None or strictness[rule.action] > strictness[best.action]):
+            best = rule
+        if rule is not None and rule.action is Action.DENY:
+            break
+    action = engine.default_action if best is None else best.action
+    for layer in engine.layers:
+        if action is Action.DENY:
+            break
+        rule = layer.first_match("Bash", part)
+        if rule is None or rule.action is action:
+            continue
+        if rule.action is Action.ALLOW and part.opaque:
+            continue
+        best, action = rule, rule.action
+    return action, None if best is None else best.name
+
+
+@settings(
+    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    files=st.lists(st.lists(_rule_specs, max_size=8), min_size=1, max_size=3),
+    layers=st.lists(st.lists(_rule_specs, max_size=5), max_size=2),
+    parts=st.lists(_parts, min_size=1, max_size=5),
+)
+def test_generated_rules_and_parts_are_decided_as_the_general_way_and_a_scan_decide(
+    classifier: Classifier,
+    files: list[list[dict[str, Any]]],
+    layers: list[list[dict[str, Any]]],
+    parts: list[CallPart],
+) -> None:
+    engine = PolicyEngine(
+        [_policy(f"f{n}_", specs) for n, specs in enumerate(files)],
+        classifier,
+        layers=[_policy(f"l{n}_", specs, "user") for n, specs in enumerate(layers)],
+    )
+    general = _without_plans(engine)
+    classification = Classification(tool_name="Bash", kind="shell", parts=tuple(parts))
+    decision: PolicyDecision = engine.evaluate(classification)
+    assert decision.model_dump() == general.evaluate(classification).model_dump()
+    for part, decided in zip(parts, decision.parts, strict=True):
+        if not part.facts:
+            assert (decided.action, decided.rule) == _scan(engine, part)
