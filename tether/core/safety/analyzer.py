@@ -446,7 +446,7 @@ class CommandAnalyzer:
         f = Findings(command)
         called = []
         for processor, when, unless in self._plan_of(command.program):
-            if when and not any(attrgetter(field)(f) for field in when):
+            if when and not any(_holds(test, f) for test in when):
                 continue
             if any(attrgetter(field)(f) for field in unless):
                 continue
@@ -467,18 +467,35 @@ class CommandAnalyzer:
         return self.analyze(command).facts
 
 
-_Step = tuple[Processor, tuple[str, ...], tuple[str, ...]]
-"""(processor, when, unless): it runs when `when` is empty or a field it names is set,
-and none `unless` names is; each field read from the findings (`command.redirects`)."""
+_PROGRAM_PATH = "/"
+"""The test `Needs.program_path` declares: a `/` in the program word (no field path is
+spelled so: each is checked to be made of attribute names)."""
+_Test = str | frozenset[str]
+"""One reason a step runs: a field path read from the findings (`command.redirects`),
+`_PROGRAM_PATH`, or words the command's one argument is one of (`Needs.sole_argument`)."""
+_Step = tuple[Processor, tuple[_Test, ...], tuple[str, ...]]
+"""(processor, when, unless): it runs when `when` is empty or a test it names holds,
+and no field `unless` names is set; each field read from the findings."""
 _Plan = tuple[_Step, ...]
+
+
+def _holds(test: _Test, f: Findings) -> bool:
+    """Whether `test` holds for `f`, read as the compiled plan reads it."""
+    if test == _PROGRAM_PATH:
+        return "/" in f.command.program_text
+    if isinstance(test, str):
+        return bool(attrgetter(test)(f))
+    args = f.command.args
+    return len(args) == 1 and args[0] in test
 
 
 def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
     """Which processors run, in order, for each program named in a `Needs`, and for the rest.
 
     A processor that declared fields runs when the command or the findings so far
-    have one of them set; one that declared `unless` fields is skipped when one is
-    set. A processor that needs programs alone is left out of the plan of every
+    have one of them set (or what else it declared holds: a program word with a `/`,
+    a sole argument it names); one that declared `unless` fields is skipped when one
+    is set. A processor that needs programs alone is left out of the plan of every
     other program. A family member (`mkfs.ext4`) is planned as its name and its
     family's together, since the registry gives it its family's spec.
     """
@@ -492,11 +509,17 @@ def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
                 steps.append((processor, (), ()))
                 continue
             unless = _fields(need.unless)
-            if names & need.programs or not (need.programs or need.fields or need.found):
+            if names & need.programs or not need.narrowed:
                 steps.append((processor, (), unless))
-            elif need.fields or need.found:
-                when = _fields((*(f"command.{name}" for name in need.fields), *need.found))
-                steps.append((processor, when, unless))
+            elif need.triggered:
+                when: list[_Test] = list(
+                    _fields((*(f"command.{name}" for name in need.fields), *need.found))
+                )
+                if need.program_path:
+                    when.append(_PROGRAM_PATH)
+                if need.sole_argument:
+                    when.append(need.sole_argument)
+                steps.append((processor, tuple(when), unless))
         return tuple(steps)
 
     plans = {}
@@ -534,7 +557,17 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
         scope[f"p{index}"] = processor
         tests = []
         if when:
-            tests.append("(" + " or ".join(f"f.{field}" for field in when) + ")")
+            reads = []
+            for test in when:
+                if test == _PROGRAM_PATH:
+                    reads.append('"/" in command.program_text')
+                elif isinstance(test, str):
+                    reads.append(f"f.{test}")
+                else:
+                    # The words are bound by name: the code stays one per shape.
+                    scope[f"w{index}"] = test
+                    reads.append(f"(len(command.args) == 1 and command.args[0] in w{index})")
+            tests.append("(" + " or ".join(reads) + ")")
         if unless:
             tests.append("not (" + " or ".join(f"f.{field}" for field in unless) + ")")
         if tests:
