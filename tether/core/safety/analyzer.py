@@ -399,6 +399,7 @@ class CommandAnalyzer:
         self._passes = (
             tuple(passes) if passes is not None else (ListedArguments(paths), runs_downloads)
         )
+        self._watched = _watched(self._passes)
         self._plans, self._plan = _plans(self._processors)
         # Each plan as one function with its tests written out (`_compile`), built here
         # once: a command costs one call per processor that runs and nothing per one
@@ -412,10 +413,29 @@ class CommandAnalyzer:
         return self._processors
 
     def analyze_script(self, script: ShellScript) -> ScriptAnalysis:
-        """Analyse every command of `script`, and the script as a whole."""
-        commands = [self.analyze(command) for command in script.commands]
-        for step in self._passes:
-            commands = step(commands)
+        """Analyse every command of `script`, and the script as a whole.
+
+        The passes over the line run when a command has what one of them declared it
+        needs (`Needs`: a field set, a program named), or when one declared nothing;
+        otherwise each would return the line unchanged, and none is called.
+        """
+        runners = self._runners
+        watched = self._watched
+        wanted = watched is None
+        commands = []
+        for command in script.commands:
+            run = runners.get(command.program)
+            commands.append(run(command) if run is not None else self.analyze(command))
+            if not wanted:
+                programs, fields = watched  # type: ignore[misc]
+                wanted = command.program in programs or any(
+                    getattr(command, name) for name in fields
+                )
+        if wanted:
+            for step in self._passes:
+                commands = step(commands)
+        if not (script.problems or script.recursive_functions):
+            return ScriptAnalysis(commands=tuple(commands))
         facts: list[RiskFact] = []
         for problem in script.problems:
             facts.append(make_fact("not_understood", problem))
@@ -530,6 +550,23 @@ def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
     return plans, plan(set())
 
 
+def _watched(passes: Sequence[SequencePass]) -> tuple[frozenset[str], tuple[str, ...]] | None:
+    """The programs and command fields some pass declared it needs (None: a pass declared
+    nothing, or more than programs and fields, and every line runs through them all)."""
+    programs: set[str] = set()
+    fields: list[str] = []
+    for step in passes:
+        need = _needs_of(step)
+        if need is None or need.found or need.unless or need.program_path or need.sole_argument:
+            return None
+        for name in need.fields:
+            if not name.isidentifier() or iskeyword(name):
+                raise ValueError(f"a pass's Needs names {name!r}, which is no field name")
+        programs.update(need.programs)
+        fields.extend(need.fields)
+    return frozenset(programs), tuple(fields)
+
+
 def _fields(fields: Iterable[str]) -> tuple[str, ...]:
     """Field paths checked to be attribute names (they are written into a plan's code)."""
     checked = tuple(fields)
@@ -593,6 +630,6 @@ _PLAN_CODE: dict[str, CodeType] = {}
 """Compiled plan code by its source: plans of one shape share it, in a build and across builds."""
 
 
-def _needs_of(processor: Processor) -> Needs | None:
+def _needs_of(processor: Processor | SequencePass) -> Needs | None:
     need = getattr(processor, "needs", None)
     return need if isinstance(need, Needs) else None
