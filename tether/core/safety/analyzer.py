@@ -428,9 +428,10 @@ class CommandAnalyzer:
             commands.append(run(command) if run is not None else self.analyze(command))
             if not wanted:
                 programs, fields = watched  # type: ignore[misc]
-                wanted = command.program in programs or any(
-                    getattr(command, name) for name in fields
-                )
+                wanted = command.program in programs
+                for name in fields:  # a loop, not a generator: usually one field
+                    if getattr(command, name):
+                        wanted = True
         if wanted:
             for step in self._passes:
                 commands = step(commands)
