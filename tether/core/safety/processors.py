@@ -358,7 +358,10 @@ class CredentialPaths:
 def default_subcommand(f: Findings) -> None:
     """The leading operands, for policy matching, when no earlier step named the subcommand."""
     if not f.subcommand:
-        f.subcommand = tuple(a for a in f.command.args if not a.startswith("-"))[:3]
+        args = f.command.args
+        if not args:
+            return  # `()`, what the reading below gives
+        f.subcommand = tuple([a for a in args if not a.startswith("-")][:3])
 
 
 def default_processors(
