@@ -8,6 +8,7 @@ path over every command of the corpus and over generated words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tether.core.safety import programs, shell_expand
+from tether.core.safety.analysis import CommandAnalysis
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
 from tether.core.safety.classify import CallPart, Classification, Classifier, _git_internal
+from tether.core.safety.command_sequence import ListedArguments, SequencePass, runs_downloads
 from tether.core.safety.facts import make_fact
 from tether.core.safety.options import ParsedArgs, is_option, parse_option
 from tether.core.safety.programs import SCANNED_PROGRAMS, detectors
@@ -355,3 +358,73 @@ def test_git_reads_its_call_as_the_option_parser_reads_it(args: list[str]) -> No
             operands.append((at, words[at]))
             at += 1
     assert call.words == operands
+
+
+# -- the passes over a line ----------------------------------------------------------------
+
+
+def _always(step: SequencePass) -> SequencePass:
+    """`step` without its declaration: it runs over every line (the full path)."""
+
+    def run(analyses: Sequence[CommandAnalysis]) -> list[CommandAnalysis]:
+        return step(analyses)
+
+    return run
+
+
+_PATHS = PathAnalyzer()
+_EVERY_PASS = CommandAnalyzer(
+    _REFERENCE_PARSER,
+    _PATHS,
+    passes=[_always(p) for p in (ListedArguments(_PATHS), runs_downloads)],
+)
+_DECLARED_PASSES = CommandAnalyzer(_REFERENCE_PARSER, _PATHS)
+
+
+def test_the_default_passes_declare_what_they_need() -> None:
+    assert _DECLARED_PASSES._watched is not None
+    assert _EVERY_PASS._watched is None
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_a_line_skips_the_passes_only_when_they_would_change_nothing(path: Path) -> None:
+    for command in _corpus_commands(path):
+        script = _REFERENCE_PARSER.parse(command)
+        assert _DECLARED_PASSES.analyze_script(script) == _EVERY_PASS.analyze_script(script), (
+            command
+        )
+
+
+_STAGES = st.sampled_from(
+    [
+        "find . -name '*.env'",
+        "find . -name .env",
+        "fd id_rsa",
+        "git ls-files",
+        "rg -l TODO",
+        "xargs cat",
+        "xargs rm -f",
+        "xargs -0 wc -l",
+        "curl -o x.sh https://e.com/x.sh",
+        "wget https://e.com/i.sh",
+        "sh x.sh",
+        "bash ./i.sh",
+        "./x.sh",
+        "git status",
+        "echo hi",
+        "cat notes.txt",
+        "sudo xargs cat",
+        "env xargs ls",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    stages=st.lists(_STAGES, min_size=1, max_size=4),
+    joins=st.lists(st.sampled_from([" | ", " && ", "; "]), min_size=3, max_size=3),
+)
+def test_generated_lines_meet_the_passes_alike(stages: list[str], joins: list[str]) -> None:
+    line = stages[0] + "".join(j + s for j, s in zip(joins, stages[1:], strict=False))
+    script = _REFERENCE_PARSER.parse(line)
+    assert _DECLARED_PASSES.analyze_script(script) == _EVERY_PASS.analyze_script(script), line

@@ -301,7 +301,46 @@ class TestPlans:
             "CredentialPaths",
             "generic_paths",
             "default_subcommand",
+            "program_facts",
+            "version_query",
         }
+
+    @pytest.mark.parametrize(
+        ("text", "called"),
+        [
+            P("git status", [], id="neither"),
+            P("./run.sh", ["path"], id="relative-path"),
+            P("/usr/bin/git status", ["path"], id="absolute-path"),
+            P("'./x y' a", ["path"], id="quoted-path"),
+            P("git --version", ["sole"], id="sole-version"),
+            P("git version", ["sole"], id="sole-word"),
+            P("./tool -V", ["path", "sole"], id="both"),
+            P("git --version x", [], id="two-arguments"),
+            P("git --versions", [], id="other-word"),
+            P("git", [], id="no-argument"),
+            P("sudo git --version", ["sole"], id="wrapped"),
+        ],
+    )
+    def test_a_processor_runs_for_a_program_path_or_a_sole_argument_it_declares(
+        self, shell_parser: ShellParser, text: str, called: list[str]
+    ) -> None:
+        seen: list[str] = []
+
+        @needs(program_path=True)
+        def path(f: Findings) -> None:
+            seen.append("path")
+
+        @needs(sole_argument=("--version", "version", "-V"))
+        def sole(f: Findings) -> None:
+            seen.append("sole")
+
+        analyzer = CommandAnalyzer(shell_parser, PathAnalyzer(), processors=(path, sole), passes=())
+        (command,) = shell_parser.parse(text).commands
+        analyzer.analyze(command)
+        compiled = list(seen)
+        seen.clear()
+        analyzer.runs(command)  # the plan read step by step calls the same
+        assert compiled == seen == called
 
     @pytest.mark.parametrize(
         ("text", "called"),

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import shlex
+from pathlib import Path
 
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tether.core.safety import wrappers
 from tether.core.safety.registry.languages import SHELLS
 from tether.core.safety.wrappers import (
     EMBEDDING_PROGRAMS,
@@ -217,3 +224,86 @@ def test_other_programs_run_no_code_of_their_own(program: str, args: list[str]) 
 )
 def test_unwrap_of_a_bare_program(words: list[str], expected: Unwrapped) -> None:
     assert unwrap(words) == expected
+
+
+# -- the name test before peeling --------------------------------------------------------
+
+
+class _EveryName:
+    """Stands for a wrapper-name set holding every name: each word is peeled (the full path)."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+def _corpus_words() -> list[list[str]]:
+    found: list[list[str]] = []
+    for path in sorted((Path(__file__).parent / "corpus").glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+            text = case.get("cmd") or (case.get("input") or {}).get("command")
+            if not isinstance(text, str):
+                continue
+            try:
+                words = shlex.split(text)
+            except ValueError:
+                continue
+            found.append(words)
+            found.extend(words[i:] for i in range(1, min(len(words), 4)))
+    return found
+
+
+def test_a_command_whose_name_is_no_wrapper_is_answered_as_peeling_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    every = _corpus_words()
+    assert len(every) > 500
+    short = [unwrap(words) for words in every]
+    monkeypatch.setattr(wrappers, "_WRAPPER_NAMES", _EveryName())
+    full = [unwrap(words) for words in every]
+    assert short == full
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "sudo",
+                    "env",
+                    "uv",
+                    "run",
+                    "conda",
+                    "command",
+                    "-v",
+                    "python3",
+                    "-m",
+                    "pip",
+                    "nice",
+                    "-n",
+                    "5",
+                    "git",
+                    "status",
+                    "X=1",
+                    "bundle",
+                    "exec",
+                    "ls",
+                    "time",
+                ]
+            ),
+            st.text(alphabet="abcuvrn-=./", max_size=6),
+        ),
+        max_size=6,
+    )
+)
+def test_generated_words_are_unwrapped_alike_with_or_without_the_name_test(
+    words: list[str],
+) -> None:
+    short = unwrap(words)
+    saved = wrappers._WRAPPER_NAMES
+    wrappers._WRAPPER_NAMES = _EveryName()  # type: ignore[assignment]
+    try:
+        full = unwrap(words)
+    finally:
+        wrappers._WRAPPER_NAMES = saved
+    assert short == full

@@ -399,6 +399,7 @@ class CommandAnalyzer:
         self._passes = (
             tuple(passes) if passes is not None else (ListedArguments(paths), runs_downloads)
         )
+        self._watched = _watched(self._passes)
         self._plans, self._plan = _plans(self._processors)
         # Each plan as one function with its tests written out (`_compile`), built here
         # once: a command costs one call per processor that runs and nothing per one
@@ -412,10 +413,30 @@ class CommandAnalyzer:
         return self._processors
 
     def analyze_script(self, script: ShellScript) -> ScriptAnalysis:
-        """Analyse every command of `script`, and the script as a whole."""
-        commands = [self.analyze(command) for command in script.commands]
-        for step in self._passes:
-            commands = step(commands)
+        """Analyse every command of `script`, and the script as a whole.
+
+        The passes over the line run when a command has what one of them declared it
+        needs (`Needs`: a field set, a program named), or when one declared nothing;
+        otherwise each would return the line unchanged, and none is called.
+        """
+        runners = self._runners
+        watched = self._watched
+        wanted = watched is None
+        commands = []
+        for command in script.commands:
+            run = runners.get(command.program)
+            commands.append(run(command) if run is not None else self.analyze(command))
+            if not wanted:
+                programs, fields = watched  # type: ignore[misc]
+                wanted = command.program in programs
+                for name in fields:  # a loop, not a generator: usually one field
+                    if getattr(command, name):
+                        wanted = True
+        if wanted:
+            for step in self._passes:
+                commands = step(commands)
+        if not (script.problems or script.recursive_functions):
+            return ScriptAnalysis(commands=tuple(commands))
         facts: list[RiskFact] = []
         for problem in script.problems:
             facts.append(make_fact("not_understood", problem))
@@ -446,7 +467,7 @@ class CommandAnalyzer:
         f = Findings(command)
         called = []
         for processor, when, unless in self._plan_of(command.program):
-            if when and not any(attrgetter(field)(f) for field in when):
+            if when and not any(_holds(test, f) for test in when):
                 continue
             if any(attrgetter(field)(f) for field in unless):
                 continue
@@ -467,18 +488,35 @@ class CommandAnalyzer:
         return self.analyze(command).facts
 
 
-_Step = tuple[Processor, tuple[str, ...], tuple[str, ...]]
-"""(processor, when, unless): it runs when `when` is empty or a field it names is set,
-and none `unless` names is; each field read from the findings (`command.redirects`)."""
+_PROGRAM_PATH = "/"
+"""The test `Needs.program_path` declares: a `/` in the program word (no field path is
+spelled so: each is checked to be made of attribute names)."""
+_Test = str | frozenset[str]
+"""One reason a step runs: a field path read from the findings (`command.redirects`),
+`_PROGRAM_PATH`, or words the command's one argument is one of (`Needs.sole_argument`)."""
+_Step = tuple[Processor, tuple[_Test, ...], tuple[str, ...]]
+"""(processor, when, unless): it runs when `when` is empty or a test it names holds,
+and no field `unless` names is set; each field read from the findings."""
 _Plan = tuple[_Step, ...]
+
+
+def _holds(test: _Test, f: Findings) -> bool:
+    """Whether `test` holds for `f`, read as the compiled plan reads it."""
+    if test == _PROGRAM_PATH:
+        return "/" in f.command.program_text
+    if isinstance(test, str):
+        return bool(attrgetter(test)(f))
+    args = f.command.args
+    return len(args) == 1 and args[0] in test
 
 
 def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
     """Which processors run, in order, for each program named in a `Needs`, and for the rest.
 
     A processor that declared fields runs when the command or the findings so far
-    have one of them set; one that declared `unless` fields is skipped when one is
-    set. A processor that needs programs alone is left out of the plan of every
+    have one of them set (or what else it declared holds: a program word with a `/`,
+    a sole argument it names); one that declared `unless` fields is skipped when one
+    is set. A processor that needs programs alone is left out of the plan of every
     other program. A family member (`mkfs.ext4`) is planned as its name and its
     family's together, since the registry gives it its family's spec.
     """
@@ -492,11 +530,17 @@ def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
                 steps.append((processor, (), ()))
                 continue
             unless = _fields(need.unless)
-            if names & need.programs or not (need.programs or need.fields or need.found):
+            if names & need.programs or not need.narrowed:
                 steps.append((processor, (), unless))
-            elif need.fields or need.found:
-                when = _fields((*(f"command.{name}" for name in need.fields), *need.found))
-                steps.append((processor, when, unless))
+            elif need.triggered:
+                when: list[_Test] = list(
+                    _fields((*(f"command.{name}" for name in need.fields), *need.found))
+                )
+                if need.program_path:
+                    when.append(_PROGRAM_PATH)
+                if need.sole_argument:
+                    when.append(need.sole_argument)
+                steps.append((processor, tuple(when), unless))
         return tuple(steps)
 
     plans = {}
@@ -505,6 +549,23 @@ def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
         names.update(family for prefix, family in FAMILIES if name.startswith(prefix))
         plans[name] = plan(names)
     return plans, plan(set())
+
+
+def _watched(passes: Sequence[SequencePass]) -> tuple[frozenset[str], tuple[str, ...]] | None:
+    """The programs and command fields some pass declared it needs (None: a pass declared
+    nothing, or more than programs and fields, and every line runs through them all)."""
+    programs: set[str] = set()
+    fields: list[str] = []
+    for step in passes:
+        need = _needs_of(step)
+        if need is None or need.found or need.unless or need.program_path or need.sole_argument:
+            return None
+        for name in need.fields:
+            if not name.isidentifier() or iskeyword(name):
+                raise ValueError(f"a pass's Needs names {name!r}, which is no field name")
+        programs.update(need.programs)
+        fields.extend(need.fields)
+    return frozenset(programs), tuple(fields)
 
 
 def _fields(fields: Iterable[str]) -> tuple[str, ...]:
@@ -534,7 +595,17 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
         scope[f"p{index}"] = processor
         tests = []
         if when:
-            tests.append("(" + " or ".join(f"f.{field}" for field in when) + ")")
+            reads = []
+            for test in when:
+                if test == _PROGRAM_PATH:
+                    reads.append('"/" in command.program_text')
+                elif isinstance(test, str):
+                    reads.append(f"f.{test}")
+                else:
+                    # The words are bound by name: the code stays one per shape.
+                    scope[f"w{index}"] = test
+                    reads.append(f"(len(command.args) == 1 and command.args[0] in w{index})")
+            tests.append("(" + " or ".join(reads) + ")")
         if unless:
             tests.append("not (" + " or ".join(f"f.{field}" for field in unless) + ")")
         if tests:
@@ -560,6 +631,6 @@ _PLAN_CODE: dict[str, CodeType] = {}
 """Compiled plan code by its source: plans of one shape share it, in a build and across builds."""
 
 
-def _needs_of(processor: Processor) -> Needs | None:
+def _needs_of(processor: Processor | SequencePass) -> Needs | None:
     need = getattr(processor, "needs", None)
     return need if isinstance(need, Needs) else None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from tether.core.safety.analysis import CommandAnalysis
 from tether.core.safety.facts import RiskFact, make_fact
-from tether.core.safety.processors import CredentialReader
+from tether.core.safety.processors import CredentialReader, Needs
 from tether.core.safety.programs.base import names
 from tether.core.safety.registry.network import NETWORK_PROGRAMS
 from tether.core.safety.shell_model import SimpleCommand
@@ -41,6 +41,10 @@ class ListedArguments:
     Args:
         paths: recognises credential files.
     """
+
+    needs = Needs(fields=("args_from_stdin",))
+    """It changes only a command that takes arguments from stdin: a line without one is
+    returned as it is (a finder's listing matters only to such a command after it)."""
 
     def __init__(self, paths: CredentialReader) -> None:
         self._paths = paths
@@ -81,6 +85,10 @@ def runs_downloads(analyses: Sequence[CommandAnalysis]) -> list[CommandAnalysis]
             downloaded |= _downloads(analysis)
         result.append(analysis)
     return result
+
+
+# Nothing is downloaded before a network program runs: a line without one is returned as is.
+runs_downloads.needs = Needs(programs=NETWORK_PROGRAMS)  # type: ignore[attr-defined]
 
 
 def _with(analysis: CommandAnalysis, facts: Sequence[RiskFact]) -> CommandAnalysis:

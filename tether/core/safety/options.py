@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = [
     "Option",
@@ -39,31 +40,19 @@ class OptionSpec:
     """`-5` is an option (`head -5`, `nice -10`), not an operand."""
 
 
-@dataclass(frozen=True, slots=True)
-class Option:
-    """One option as given: its name (`-u`, `--user`) and value, if any."""
+class Option(NamedTuple):
+    """One option as given: its name (`-u`, `--user`) and value, if any.
+
+    A named tuple: vetting reads several per call on every fresh check, and a tuple
+    is built without a Python-level setter per field.
+    """
 
     name: str
     value: str | None
-    index: int
+    # The field shadows `tuple.index`, which no caller of an option uses.
+    index: int  # type: ignore[assignment]
     """Index of the argument holding the option (its value may be in the next one)."""
     value_index: int | None = None
-
-    def __init__(
-        self, name: str, value: str | None, index: int, value_index: int | None = None
-    ) -> None:
-        # The generated frozen `__init__` sets each field by `object.__setattr__` looked up
-        # per field; the slots' own setters do the same, at a third less, for the many
-        # options read on every call (the dataclass keeps an `__init__` a class defines).
-        _set_name(self, name)
-        _set_value(self, value)
-        _set_index(self, index)
-        _set_value_index(self, value_index)
-
-
-_set_name, _set_value, _set_index, _set_value_index = (
-    getattr(Option, name).__set__ for name in Option.__dataclass_fields__
-)
 
 
 @dataclass(slots=True)

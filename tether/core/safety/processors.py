@@ -91,6 +91,24 @@ class Needs:
     unless: tuple[str, ...] = ()
     """`Findings` fields any one of which, set, makes it add nothing: it is skipped then,
     whatever the fields above say (`generic_paths` once the paths are named)."""
+    program_path: bool = False
+    """It runs when the program word is written as a path (`./run.sh`, `/usr/bin/rm`:
+    a `/` in `SimpleCommand.program_text`)."""
+    sole_argument: frozenset[str] = frozenset()
+    """It runs when the command has exactly one argument and it is one of these
+    (`X --version`)."""
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether anything here narrows when it runs (a processor without any runs always)."""
+        return bool(self.programs or self.fields or self.found or self.program_path) or bool(
+            self.sole_argument
+        )
+
+    @property
+    def triggered(self) -> bool:
+        """Whether something about the command itself, not its program, makes it run."""
+        return bool(self.fields or self.found or self.program_path or self.sole_argument)
 
 
 _P = TypeVar("_P", bound=Processor)
@@ -101,9 +119,13 @@ def needs(
     programs: Iterable[str] = (),
     found: tuple[str, ...] = (),
     unless: tuple[str, ...] = (),
+    program_path: bool = False,
+    sole_argument: Iterable[str] = (),
 ) -> Callable[[_P], _P]:
     """Declare what `processor` needs (`Needs`); it is returned unchanged otherwise."""
-    declared = Needs(fields, frozenset(programs), found, unless)
+    declared = Needs(
+        fields, frozenset(programs), found, unless, program_path, frozenset(sole_argument)
+    )
 
     def declare(processor: _P) -> _P:
         processor.needs = declared  # type: ignore[attr-defined]
@@ -131,6 +153,9 @@ _HARMLESS_DEVICES = names(
 _NETWORK_DEVICE = re.compile(r"^/dev/(tcp|udp)/")
 
 
+# Each test below needs one of these set: wrappers (a privileged one, or their facts), a
+# program only known at run time, or a program word with a `/`.
+@needs("wrappers", "wrapper_facts", "dynamic_program", program_path=True)
 def program_facts(f: Findings) -> None:
     """Wrappers that gain privileges, a program only known at run time, a program file."""
     c = f.command
@@ -333,7 +358,10 @@ class CredentialPaths:
 def default_subcommand(f: Findings) -> None:
     """The leading operands, for policy matching, when no earlier step named the subcommand."""
     if not f.subcommand:
-        f.subcommand = tuple(a for a in f.command.args if not a.startswith("-"))[:3]
+        args = f.command.args
+        if not args:
+            return  # `()`, what the reading below gives
+        f.subcommand = tuple([a for a in args if not a.startswith("-")][:3])
 
 
 def default_processors(
@@ -415,6 +443,7 @@ def _git_setting_runs_command(name: str, value: str) -> bool:
     return False
 
 
+@needs(sole_argument=VERSION_WORDS)  # its first test, declared: nothing to do otherwise
 def version_query(f: Findings) -> None:
     """`X --version`: harmless only where the flag really prints a version, stdin untouched."""
     command = f.command

@@ -200,6 +200,8 @@ def unwrap(words: Sequence[str], first: str | None = None) -> Unwrapped:
     if not words:
         return _NOTHING_RUN
     name = first if first is not None else program_name(words[0])
+    if name not in _WRAPPER_NAMES:
+        return _UNWRAPPED  # `_peel_one` would find no wrapper: no call for the common case
     step = _peel_one(name, words, 0)
     if step is None:
         return _UNWRAPPED  # the common case: the first word is the program
@@ -287,13 +289,20 @@ class _Step:
     facts: list[str] = field(default_factory=list)
 
 
+_PYTHONS = frozenset({"python", "python2", "python3", "pypy", "pypy3"})
+_WRAPPER_NAMES = frozenset(
+    {"command", *_SIMPLE_WRAPPERS, *_PYTHONS, *(name for name, _ in _RUN_WRAPPERS)}
+)
+"""Every name `_peel_one` may find a wrapper under: for any other it answers None."""
+
+
 def _peel_one(name: str, words: Sequence[str], index: int) -> _Step | None:
     """One wrapper at `words[index]`, or None when the word is not a wrapper."""
-    if name in {"command"}:
+    if name == "command":
         return _peel_command(words, index)
     if name in _SIMPLE_WRAPPERS:
         return _peel_simple(name, words, index)
-    if name in {"python", "python2", "python3", "pypy", "pypy3"}:
+    if name in _PYTHONS:
         return _peel_python_module(words, index)
     if index + 1 < len(words):
         spec = _RUN_WRAPPERS.get((name, words[index + 1]))

@@ -47,8 +47,10 @@ class Findings:
         """Shell code that inline code in another language hands to a shell."""
 
     def fact(self, kind: str, detail: str | None = None) -> None:
-        if any(f.kind == kind for f in self.facts):
-            return
+        # A plain loop: a generator per fact costs more than the few facts it reads.
+        for found in self.facts:
+            if found.kind == kind:
+                return
         self.facts.append(make_fact(kind, detail if detail is not None else self.command.text))
 
     def has(self, kind: str) -> bool:

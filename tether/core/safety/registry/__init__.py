@@ -112,6 +112,8 @@ REGISTRY = Registry(
 
 
 compile_at_once()
+_SPECS = REGISTRY.unrealised()
+"""The registry's own table (`lookup` reads it without a method call per command)."""
 
 
 def nodes(root: Node) -> Iterator[Node]:
@@ -145,12 +147,14 @@ def lookup(program: str) -> Node | None:
 
     A family member without a spec of its own (`mkfs.ext4`) has its family's.
     """
-    spec = REGISTRY.get(program)
-    if spec is None:
-        for prefix, family in FAMILIES:
-            if program.startswith(prefix):
-                return REGISTRY[family]
-    return spec
+    # `REGISTRY.get`, inline: looked up for every command a spec describes.
+    spec = _SPECS.get(program)
+    if spec is not None:
+        return spec if spec.ready else realise(spec)
+    for prefix, family in FAMILIES:
+        if program.startswith(prefix):
+            return REGISTRY[family]
+    return None
 
 
 def commands_given_as_words(program: str) -> frozenset[str]:

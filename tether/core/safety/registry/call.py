@@ -75,6 +75,11 @@ class Call:
         options = self.options
         if not options:
             return False
+        # An option given under one of `names` itself is the common answer (`rm -r`):
+        # found without looking up any spec, as the loop below would find it.
+        for option in options:
+            if option.name in names:
+                return True
         wanted: set[str | int] = set(names)
         for name in names:
             spec = self._spec(name)

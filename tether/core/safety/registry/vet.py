@@ -82,6 +82,14 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                 continue
             # `-5` where the spec takes no numeric options is an operand (`expr 3 + -5`).
             if node.numeric or not (arg[1:].isdigit() and "-" + arg[1] not in node.options):
+                if len(arg) == 2 and arg[1] not in node.parsing.short_values and not node.follows:
+                    # `-q`: what `parse_option_into` reads from a two-letter word whose
+                    # letter takes no value (an optional value can only be attached, and
+                    # a numeric `-5` is named as written), without the call.
+                    given.append(Option(arg, None, index))
+                    owners.append(node)
+                    index += 1
+                    continue
                 before = len(given)
                 index = parse_option_into(args, index, node.parsing, given)
                 if not node.follows:
