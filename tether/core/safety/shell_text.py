@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 
-from tether.core.safety.shell_expand import expand_command
+from tether.core.safety.shell_expand import expand_command, plain_command
 from tether.core.safety.shell_model import SimpleCommand, WalkContext
 from tether.core.safety.shell_plain import literal_output
 from tether.core.safety.shell_words import Word
@@ -69,7 +69,6 @@ _PRINTERS = frozenset({"echo", "printf", "pwd", "cat"})
 _TOP_LEVEL = WalkContext()
 _FIRST_STAGE = WalkContext(subshell=True)
 """The first stage of a pipeline at the top level: in a subshell, nothing piped in."""
-_new = tuple.__new__
 
 
 def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
@@ -86,8 +85,8 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
     else:
         # Blanks part every token but a `;`, which may touch the words beside it.
         tokens = text.replace(";", " ; ").split() if ";" in text else text.split(" ")
-    groups: list[tuple[list[Word], bool]] = []
-    words: list[Word] = []
+    groups: list[tuple[list[str], bool]] = []
+    words: list[str] = []
     stages = 1  # of the pipeline being read
     opens = True  # that pipeline opens a statement: the line's first, or after a `;`
     for token in tokens:
@@ -119,7 +118,7 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
             if "'" in token:
                 # Quotes pair up and hold no quote: what is left is the joined text.
                 token = token.replace("'", "")
-            words.append(_new(Word, (token, False, False, False, (), ())))
+            words.append(token)
     groups.append((words, False))
     if len(groups) > limit:
         return None
@@ -141,11 +140,16 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
             ctx = _FIRST_STAGE
         else:
             ctx = _TOP_LEVEL
-        expansion = expand_command(words, ctx, (), ())
-        command = expansion.command
-        if expansion.problems or expansion.nested or command.program == "let":
-            return None  # nested code, problems, arithmetic: the walk's own work
-        commands.append(command)
+        # Every word is its text: not dynamic, no glob, nothing substituted (`Word(text)`).
+        found = plain_command(words, ctx)
+        if found is None:  # a wrapper, embedded code: the whole expansion
+            expansion = expand_command([Word(text) for text in words], ctx, (), ())
+            if expansion.problems or expansion.nested:
+                return None  # nested code, problems: the walk's own work
+            found = expansion.command
+        if found.program == "let":
+            return None  # arithmetic: the walk's own work
+        commands.append(found)
         piped = pipe
         if not pipe:
             upstream = ()
