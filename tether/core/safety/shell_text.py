@@ -77,6 +77,13 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
     `text` must be within the shell bounds (`exceeded_bound`); `limit` is how many
     commands the script may hold (more: None, the walk reports it).
     """
+    at = text.find("2>&1")
+    if at >= 0:
+        # The commonest reason to leave a long line, found before the costlier match
+        # below: a `2>&1` after a list or a pipe (`a && b 2>&1 | c`; see the loop).
+        head = text[text.rfind(";", 0, at) + 1 : at]
+        if "|" in head or "&" in head:
+            return None
     if _LINE.fullmatch(text) is None:
         return None
     # Each command's words, and whether a pipe joins it to the next command.
