@@ -5,7 +5,8 @@ a bare tree-sitter parse of the command terminated by a newline (the line the
 walk parses: `parse_line`) and `ShellParser().parse` (tree-sitter plus the walk
 that turns the tree into commands, the expansion stage included), and on a
 checkout that has them, the same parse with the one-pass lane off (`plan`: plain
-trees walked by their plan) and with the plain lane off (`general`).
+trees walked by their plan) and with the plain lane off (`general`); on a checkout
+with the text lane, the parse with it off (`tree`).
 Reported per command: medians of the rounds of the per-round medians, in µs, and
 the walk as a multiple of the tree-sitter parse ((parse - tree-sitter) / tree-sitter).
 
@@ -52,8 +53,12 @@ def _measure_round() -> dict[str, dict[str, float]]:
 
     bare = Parser(Language(tree_sitter_bash.language()))
     parsers: dict[str, Callable[[str], object]] = {"parse": ShellParser().parse}
+    with contextlib.suppress(TypeError):  # a checkout without the text lane
+        parsers["tree"] = ShellParser(text_lane=False).parse  # type: ignore[call-arg]
     with contextlib.suppress(TypeError):  # a checkout without the one-pass lane
         parsers["plan"] = ShellParser(one_pass=False).parse  # type: ignore[call-arg]
+    with contextlib.suppress(TypeError):  # the plan, not the text lane, where there is one
+        parsers["plan"] = ShellParser(one_pass=False, text_lane=False).parse  # type: ignore[call-arg]
     with contextlib.suppress(TypeError):  # a checkout with one lane only has no switch
         parsers["general"] = ShellParser(plain_lane=False).parse  # type: ignore[call-arg]
     clock = time.perf_counter
@@ -86,8 +91,8 @@ def main() -> None:
         runs = {"this checkout": [_measure_round() for _ in range(sides.rounds)]}
     print(f"ShellParser.parse vs tree-sitter alone (µs; medians of {sides.rounds} rounds)")
     print(
-        "walk = (parse - tree-sitter) / tree-sitter; plan = the one-pass lane off; "
-        "general = the plain lane off"
+        "walk = (parse - tree-sitter) / tree-sitter; tree = the text lane off; "
+        "plan = the one-pass lane off too; general = the plain lane off"
     )
     for label, rounds in runs.items():
         print(f"\n{label}")
@@ -95,7 +100,7 @@ def main() -> None:
             summary = _summary(rounds, command)
             row = f"  {command[:40]:40} ts {summary['ts']:6.1f}  parse {summary['parse']:7.1f}"
             row += f" (walk {summary['walk']:4.2f}x)"
-            for lane in ("plan", "general"):
+            for lane in ("tree", "plan", "general"):
                 if lane in summary:
                     row += f"  {lane} {summary[lane]:7.1f} (walk {summary['walk_' + lane]:4.2f}x)"
             print(row)
@@ -105,7 +110,7 @@ def _summary(rounds: list[dict[str, Any]], command: str) -> dict[str, float]:
     entries = [r[command] for r in rounds]
     summary = {name: statistics.median(e[name] for e in entries) * 1e6 for name in entries[0]}
     summary["walk"] = statistics.median((e["parse"] - e["ts"]) / e["ts"] for e in entries)
-    for lane in ("plan", "general"):
+    for lane in ("tree", "plan", "general"):
         if lane in entries[0]:
             summary["walk_" + lane] = statistics.median(
                 (e[lane] - e["ts"]) / e["ts"] for e in entries

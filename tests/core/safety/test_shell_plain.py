@@ -48,8 +48,9 @@ def _corpus_commands() -> Iterator[str]:
                 yield case["cmd"]
 
 
-_PLAIN_LANE = ShellParser()
-_PLAN = ShellParser(one_pass=False)
+# The text lane off: it reads many plain lines before any tree (`test_shell_text`).
+_PLAIN_LANE = ShellParser(text_lane=False)
+_PLAN = ShellParser(one_pass=False, text_lane=False)
 _GENERAL = ShellParser(plain_lane=False)
 
 
@@ -354,8 +355,11 @@ class TestTheLanesLimits:
         assert ("the command is nested too deeply to analyse" in plain.problems) == too_deep
 
     def test_too_many_commands_are_cut_alike(self) -> None:
-        parser, general = ShellParser(max_commands=3), ShellParser(max_commands=3, plain_lane=False)
-        plan = ShellParser(max_commands=3, one_pass=False)
+        parser, general = (
+            ShellParser(max_commands=3, text_lane=False),
+            ShellParser(max_commands=3, plain_lane=False),
+        )
+        plan = ShellParser(max_commands=3, one_pass=False, text_lane=False)
         text = "a; b; c; d; e"
         assert parser.parse(text) == general.parse(text) == plan.parse(text)
         assert parser.parse(text).problems == ("more than 3 commands in one call",)
@@ -366,9 +370,11 @@ class TestTheLanesLimits:
         # At the limit every command is recorded; one more and the walk's overflow shows.
         text = joiner.join(["ls"] * count)
         for limit in (count - 1, count, count + 1):
-            lanes = ShellParser(max_commands=limit).parse(text)
+            lanes = ShellParser(max_commands=limit, text_lane=False).parse(text)
             assert lanes == ShellParser(max_commands=limit, plain_lane=False).parse(text)
-            assert lanes == ShellParser(max_commands=limit, one_pass=False).parse(text)
+            assert lanes == ShellParser(max_commands=limit, one_pass=False, text_lane=False).parse(
+                text
+            )
             assert bool(lanes.problems) == (count > limit)
 
     def test_nested_code_over_the_limit_is_cut_alike(self) -> None:
@@ -456,7 +462,11 @@ class TestABrokenLaneIsCaught:
 
     def _differing(self) -> list[str]:
         texts = [str(param.values[0]) for param in ONE_PASS]
-        return [text for text in texts if ShellParser().parse(text) != _GENERAL.parse(text)]
+        return [
+            text
+            for text in texts
+            if ShellParser(text_lane=False).parse(text) != _GENERAL.parse(text)
+        ]
 
     def test_a_lane_that_loses_what_a_pipe_carries(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(shell_plain, "literal_output", lambda commands: None)

@@ -41,6 +41,7 @@ from tether.core.safety.shell_model import (
     WalkContext,
 )
 from tether.core.safety.shell_plain import NeedsWalk, NotPlain, PlainLane
+from tether.core.safety.shell_text import text_commands
 from tether.core.safety.shell_walk import LANGUAGE, Walk, read_code
 
 __all__ = [
@@ -77,6 +78,7 @@ class ShellParser:
         plain_lane: bool = True,
         one_pass: bool = True,
         terminated: bool = True,
+        text_lane: bool = True,
     ) -> None:
         self._parser = Parser(LANGUAGE)
         self._max_nesting = max_nesting
@@ -87,6 +89,8 @@ class ShellParser:
         """Off only to compare the lanes: plain trees are then walked by their plan."""
         self._terminated = terminated
         """Off only to compare the parses: every text is then parsed as given (`parse_line`)."""
+        self._text_lane = text_lane and plain_lane
+        """Off only to compare the lanes: every line is then parsed (`shell_text`)."""
         self._lane = PlainLane(LANGUAGE)
 
     def parse(self, command: str) -> ShellScript:
@@ -99,6 +103,11 @@ class ShellParser:
         # then the plain lane with no walk at all: most commands are plain, and a plain
         # line that runs no nested code has no problem and defines no function.
         if self._max_nesting >= 0 and exceeded_bound(command) is None:
+            if self._text_lane:
+                # A line of bare words has one reading: its commands from its text alone.
+                found = text_commands(command, self._max_commands)
+                if found is not None:
+                    return _new(ShellScript, (command, tuple(found), (), ()))
             text, data, root = read_code(self._parser, command, terminated=self._terminated)
             plan = self._plain_lane and text.isascii() and not root.has_error
             if plan and self._one_pass:

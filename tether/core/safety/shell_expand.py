@@ -37,6 +37,7 @@ __all__ = [
     "expand_assignments",
     "expand_command",
     "is_walked_shell_code",
+    "plain_command",
 ]
 
 
@@ -239,6 +240,20 @@ def expand_command(
 _FIELDS = len(SimpleCommand._fields)
 
 
+def plain_command(texts: list[str], ctx: WalkContext) -> SimpleCommand | None:
+    """`expand_command(...).command` of words that hold nothing to expand, or None.
+
+    `texts` are the words' texts, of words neither dynamic nor a glob nor a process
+    substitution, reading no variable and substituting nothing (bare and single-quoted
+    words, `Word(text)`); the command has no assignment before it. None when the full
+    pass has more to do (a wrapper, embedded code, `alias`): the caller runs it then.
+    """
+    first = program_name(texts[0]) if texts[0] else ""
+    if unwrap(texts, first) is not NOT_WRAPPED:
+        return None
+    return _plain_record(texts, first, ctx)
+
+
 def _plain(
     words: Sequence[Word], texts: list[str], program: str, ctx: WalkContext
 ) -> Expansion | None:
@@ -254,6 +269,12 @@ def _plain(
     for w in words:
         if w.dynamic or w.glob or w.procsub or w.sources or w.variables:
             return None
+    command = _plain_record(texts, program, ctx)
+    return None if command is None else Expansion(command)
+
+
+def _plain_record(texts: list[str], program: str, ctx: WalkContext) -> SimpleCommand | None:
+    """`_plain`'s record of the plain words `texts`, or None when the program runs code."""
     if program in EMBEDDING_PROGRAMS:
         found = embedded_commands(program, texts[1:])
         if found.scripts or found.argvs or found.stdin_script:
@@ -293,7 +314,7 @@ def _plain(
             " ".join([program or "<unknown>", *args]),
         ),
     )
-    return Expansion(command)
+    return command
 
 
 assert _FIELDS == 25, "_plain builds every field of SimpleCommand in order"

@@ -1,0 +1,302 @@
+"""The text lane gives exactly the script the tree walk gives, field for field.
+
+`ShellParser()` (text lane first) runs against `ShellParser(text_lane=False)` (the
+tree-sitter parse and the plain lanes) and the general walk over every corpus
+command, hand-picked spellings at the lane's edges (the grammar's quirks among
+them: the lane must read a line as the grammar does, or leave it), generated lines
+of the lane's alphabet, and generated lines with one character or word from just
+outside it. A lane broken on purpose is caught by the same comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tether.core.safety import shell_text
+from tether.core.safety.shell import ShellParser, ShellScript
+from tether.core.safety.shell_model import WalkContext
+from tether.core.safety.shell_text import text_commands
+
+_CORPUS = Path(__file__).parent / "corpus"
+_TEXT = ShellParser()
+_TREE = ShellParser(text_lane=False)
+_GENERAL = ShellParser(plain_lane=False)
+
+
+def _corpus_commands() -> Iterator[str]:
+    for path in sorted(_CORPUS.glob("*.yaml")):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for case in document["cases"]:
+            if isinstance(case, dict) and isinstance(case.get("cmd"), str):
+                yield case["cmd"]
+
+
+def _both(text: str) -> tuple[ShellScript, ShellScript]:
+    """The script with the text lane, and the tree walk's (the general walk agreeing)."""
+    lane, tree = _TEXT.parse(text), _TREE.parse(text)
+    assert _GENERAL.parse(text) == tree
+    return lane, tree
+
+
+def _differing(texts: Iterable[str]) -> list[str]:
+    return [text for text in texts if _TEXT.parse(text) != _TREE.parse(text)]
+
+
+TAKEN = [
+    pytest.param("git status", id="two-words"),
+    pytest.param("cd src && pytest -q", id="and-list"),
+    pytest.param("rm -rf /", id="rm"),
+    pytest.param("git status && git diff --stat | head -20", id="list-and-pipe"),
+    pytest.param(
+        "cd src && git ls-files -- '*.py' | grep -v '^tests/' | xargs wc -l | sort -rn "
+        "| head -n 20 && git log --oneline --since='2 weeks ago' -- . | cut -c1-72 | head -30",
+        id="bench-pipeline-head",
+    ),
+    pytest.param("a || b; c ; d;e", id="every-list-operator"),
+    pytest.param("a | b && c | d || e | f", id="pipes-in-lists"),
+    pytest.param("x && a | b | c || d", id="long-pipeline-after-and"),
+    pytest.param("a | b | c ; d | e | f", id="long-pipelines-in-a-sequence"),
+    pytest.param("a | b || c", id="two-stages-then-or"),
+    pytest.param("ls -la ./src/a.py b:c d,e f+g h%i j@k", id="punctuation-in-arguments"),
+    pytest.param("git log --since=2 --format=%H -c a.b=c", id="equals-in-options"),
+    pytest.param("head -20 -n 3 1 0x1F 64", id="numbers"),
+    pytest.param("1 2", id="number-program"),
+    pytest.param("echo 'a b' '' 'x'y z'w' 'it''s'", id="single-quotes-and-concatenations"),
+    pytest.param("grep -E '^a$|b{2}' '*.py' '$(rm -rf /)' '\\n'", id="quoted-specials"),
+    pytest.param("'git' status", id="quoted-program"),
+    pytest.param("'/usr/bin/RM' -rf /", id="quoted-program-path"),
+    pytest.param("make 2>&1 | tail -5", id="descriptor-copy"),
+    pytest.param("make 2>&1 && ls", id="descriptor-copy-then-and"),
+    pytest.param("make 2>&1; ls 2>&1 | wc", id="descriptor-copies"),
+    pytest.param("echo /etc/passwd | xargs cat", id="known-stdin-text"),
+    pytest.param("printf 'rm -rf /' | sh", id="printf-into-shell"),
+    pytest.param("pwd | cat | cat", id="pwd-output-piped"),
+    pytest.param("echo 'a\\tb' | cat", id="echo-escapes-piped"),
+    pytest.param("sudo rm -rf /", id="wrapper"),
+    pytest.param("timeout 5 nice -n 1 git status", id="wrappers"),
+    pytest.param("xargs -P 4 rm", id="xargs"),
+    pytest.param("ls a;b", id="semicolon-between-words"),
+]
+
+LEFT = [
+    # Characters outside the alphabet, one each.
+    *(
+        pytest.param(f"ls a{char}b", id=f"char-{ord(char):02x}")
+        for char in '~#!*?[]{}$`"\\^&<>()\t\n\r\x00\x7f' + "\u00e9"
+    ),
+    pytest.param("echo 'caf\u00e9'", id="non-ascii-in-quotes"),
+    pytest.param("echo 'a\nb'", id="newline-in-quotes"),
+    pytest.param("echo 'a\tb'", id="tab-in-quotes"),
+    pytest.param("echo 'unclosed", id="unclosed-quote"),
+    pytest.param('echo "a b"', id="double-quotes"),
+    # Blanks.
+    pytest.param(" git status", id="leading-blank"),
+    pytest.param("git status ", id="trailing-blank"),
+    pytest.param("git  status", id="two-blanks"),
+    pytest.param("git\tstatus", id="tab"),
+    pytest.param("git status\n", id="trailing-newline"),
+    pytest.param("ls\npwd", id="newline-between"),
+    pytest.param("", id="empty"),
+    pytest.param(" ", id="blank"),
+    # Operators out of place.
+    pytest.param("&& ls", id="and-first"),
+    pytest.param("ls &&", id="and-last"),
+    pytest.param("ls && && pwd", id="empty-command"),
+    pytest.param("ls ; ; pwd", id="empty-statement"),
+    pytest.param("ls;", id="trailing-semicolon"),
+    pytest.param("; ls", id="leading-semicolon"),
+    pytest.param("ls |& wc", id="stderr-pipe"),
+    pytest.param("ls ;; pwd", id="double-semicolon"),
+    pytest.param("ls & pwd", id="background"),
+    pytest.param("ls | | wc", id="empty-stage"),
+    pytest.param("ls  && pwd", id="two-blanks-before-an-operator"),
+    # Words the shell or the grammar reads otherwise.
+    *(
+        pytest.param(spelling.format(word), id=f"{word}-{position}")
+        for word in sorted(shell_text._KEYWORDS)
+        for position, spelling in enumerate(["{} x", "ls {}", "ls && {} x", "ls | {}"])
+    ),
+    pytest.param("if true; then ls; fi", id="if-statement"),
+    pytest.param("for x in a b; do ls; done", id="for-loop"),
+    pytest.param("let x=1", id="let"),
+    pytest.param("a=b cmd", id="assignment-prefix"),
+    pytest.param("a=b", id="bare-assignment"),
+    pytest.param("A+=b ls", id="append-assignment"),
+    pytest.param("ls && a=b", id="assignment-later"),
+    pytest.param("'a=b' ls", id="quoted-assignment-like-program"),
+    pytest.param("make CC=gcc", id="assignment-like-argument"),
+    pytest.param("make _x+=1", id="append-like-argument"),
+    pytest.param("test a == b", id="double-equals"),
+    pytest.param("ls =a", id="leading-equals"),
+    pytest.param("ls a==b", id="double-equals-inside"),
+    # The grammar's quirks: it reads these otherwise than the shell, or errs.
+    pytest.param("a | b | c && d", id="long-pipeline-then-and"),
+    pytest.param("a | b | c || d", id="long-pipeline-then-or"),
+    pytest.param("x; a | b | c && d", id="long-pipeline-after-semicolon-then-and"),
+    pytest.param("x@y", id="at-in-a-program"),
+    pytest.param("x% y", id="percent-in-a-program"),
+    pytest.param("b+:c d", id="plus-colon-in-a-program"),
+    pytest.param("g++ -o x x.c", id="plus-in-a-program"),
+    pytest.param("- x%", id="dash-program"),
+    pytest.param(
+        "cd src && pytest -q -x tests/unit 2>&1 | tail -n 25 | grep -E 'passed|failed' "
+        "|| echo 'no test summary found'",
+        id="bench-pipeline-tail",
+    ),
+    pytest.param("make 2>&1 x", id="word-after-descriptor-copy"),
+    pytest.param("ls a|b", id="pipe-between-words"),
+    pytest.param("a && b 2>&1 | c", id="descriptor-copy-after-and"),
+    pytest.param("a | b 2>&1 | c", id="descriptor-copy-in-a-later-stage"),
+    pytest.param("a || b 2>&1", id="descriptor-copy-after-or"),
+    pytest.param("2>&1 make", id="descriptor-copy-first"),
+    pytest.param("make 12>&1", id="other-descriptor"),
+    pytest.param("make >&2", id="to-stderr"),
+    pytest.param("make > log", id="file-redirect"),
+    # Commands whose expansion needs the walk.
+    pytest.param("bash -c 'git status | head'", id="shell-code"),
+    pytest.param("ls && sh -c 'ls'", id="shell-code-later"),
+    pytest.param("git -c core.pager=less log", id="git-config-code"),
+    pytest.param("eval ls", id="eval"),
+    pytest.param("xargs -P 0 rm", id="flood"),
+    pytest.param("alias ll=ls", id="alias"),
+]
+
+
+class TestTheLaneAgreesWithTheTree:
+    def test_on_every_corpus_command(self) -> None:
+        commands = list(dict.fromkeys(_corpus_commands()))
+        assert len(commands) > 1500  # the corpus was read
+        assert _differing(commands) == []
+        general = [text for text in commands if _GENERAL.parse(text) != _TREE.parse(text)]
+        assert general == []
+        # The lane is not idle: most everyday commands are bare words.
+        taken = sum(text_commands(text, 128) is not None for text in commands)
+        assert taken > len(commands) // 2
+
+    @pytest.mark.parametrize("text", TAKEN)
+    def test_on_spellings_the_lane_takes(self, text: str) -> None:
+        assert text_commands(text, 128) is not None
+        lane, tree = _both(text)
+        assert lane == tree
+        assert lane.commands
+
+    @pytest.mark.parametrize("text", LEFT)
+    def test_on_spellings_the_lane_leaves_to_the_tree(self, text: str) -> None:
+        assert text_commands(text, 128) is None
+        lane, tree = _both(text)
+        assert lane == tree
+
+    @pytest.mark.parametrize("count", [1, 2, 3, 4])
+    @pytest.mark.parametrize("joiner", ["; ", " | ", " && "])
+    def test_the_command_limit_is_met_exactly(self, count: int, joiner: str) -> None:
+        text = joiner.join(["ls"] * count)
+        for limit in (count - 1, count, count + 1):
+            lanes = ShellParser(max_commands=limit).parse(text)
+            assert lanes == ShellParser(max_commands=limit, text_lane=False).parse(text)
+            assert bool(lanes.problems) == (count > limit)
+        assert text_commands(text, count) is not None
+        assert text_commands(text, count - 1) is None
+
+    def test_a_line_past_the_bounds_is_not_read(self) -> None:
+        text = " | ".join(["cat"] * 30)  # more pipeline stages than the bounds allow
+        lane, tree = _both(text)
+        assert lane == tree
+        assert lane.problems
+
+
+_BARE = "abcgimrstzAZ_./:@%+,=-0123456789"
+_NAME = st.text(alphabet="abcgimrstz_./:,-0123456789", min_size=1, max_size=8)
+_QUOTED = st.text(alphabet="ab $|&;<>(){}\"\\`#*=@%+~!'", max_size=8).map(
+    lambda text: "'" + text.replace("'", "") + "'"
+)
+_PIECE = st.one_of(st.text(alphabet=_BARE, min_size=1, max_size=8), _QUOTED)
+_WORD = st.one_of(
+    st.lists(_PIECE, min_size=1, max_size=3).map("".join),
+    st.sampled_from(
+        ["git", "echo", "printf", "pwd", "cat", "xargs", "sudo", "env", "sh", "let", "2>&1"]
+    ),
+    st.sampled_from(sorted(shell_text._KEYWORDS)),
+    st.sampled_from(["a=b", "A+=c", "=", "==", "-a", "-o", "--x=y", "%1", "@x", "1"]),
+)
+_COMMAND = st.tuples(st.one_of(_NAME, _WORD), st.lists(_WORD, max_size=4)).map(
+    lambda parts: " ".join([parts[0], *parts[1]])
+)
+_OPERATOR = st.sampled_from([" && ", " || ", " | ", " | ", " | ", "; ", " ; ", ";", " ;"])
+_LINE = st.tuples(_COMMAND, st.lists(st.tuples(_OPERATOR, _COMMAND), max_size=7)).map(
+    lambda parts: parts[0] + "".join(operator + command for operator, command in parts[1])
+)
+_OUTSIDE = st.one_of(
+    st.sampled_from([*'~#!*?[]{}$`"\\^&|;<>()\t\n ', "|&", ";;", "&&", "&", "\u00e9"]),
+    st.sampled_from(sorted(shell_text._KEYWORDS)).map(lambda word: f" {word} "),
+)
+
+
+class TestGeneratedLines:
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(text=_LINE)
+    def test_lines_of_the_alphabet(self, text: str) -> None:
+        lane, tree = _both(text)
+        assert lane == tree
+
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(text=_LINE, outside=_OUTSIDE, where=st.floats(min_value=0, max_value=1))
+    def test_lines_with_something_from_outside_the_alphabet(
+        self, text: str, outside: str, where: float
+    ) -> None:
+        at = round(where * len(text))
+        text = text[:at] + outside + text[at:]
+        lane, tree = _both(text)
+        assert lane == tree
+
+
+_CAUGHT = [
+    *(param.values[0] for param in TAKEN),
+    *(param.values[0] for param in LEFT),
+]
+
+
+class TestABrokenLaneIsCaught:
+    """Each of the lane's rules, broken, changes some script the comparison sees."""
+
+    def _caught(self) -> bool:
+        return bool(_differing(_CAUGHT)) or bool(_differing(dict.fromkeys(_corpus_commands())))
+
+    def test_the_lane_as_it_is_passes(self) -> None:
+        assert not self._caught()
+
+    def test_keywords_read_as_words(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(shell_text, "_KEYWORDS", frozenset())
+        assert self._caught()
+
+    def test_a_lane_that_loses_what_a_pipe_carries(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(shell_text, "literal_output", lambda commands: None)
+        assert "echo /etc/passwd | xargs cat" in _differing(_CAUGHT)
+
+    def test_a_first_stage_outside_a_subshell(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(shell_text, "_FIRST_STAGE", WalkContext())
+        assert self._caught()
+
+    def test_assignments_read_as_words(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(shell_text, "_ODD_EQUALS", shell_text.re.compile("(?!)"))
+        assert self._caught()
+
+    def test_odd_names_read_as_words(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(shell_text, "_ODD_NAME", shell_text.re.compile("(?!)"))
+        assert self._caught()
+
+    def test_long_pipelines_read_as_the_shell_reads_them(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(shell_text, "_MISREAD_STAGES", 10**9)
+        assert self._caught()
+
+    def test_a_wider_alphabet(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        wider = shell_text._LINE.pattern.replace("A-Za-z0-9", "A-Za-z0-9~*")
+        monkeypatch.setattr(shell_text, "_LINE", shell_text.re.compile(wider))
+        assert self._caught()
