@@ -20,7 +20,19 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.built import built
-from tether.core.safety.classify import CallPart, Classification
+from tether.core.safety.classify import (  # CallPart's slot setters: one list, kept in classify
+    CallPart,
+    Classification,
+    _set_args,
+    _set_facts,
+    _set_opaque,
+    _set_paths,
+    _set_program,
+    _set_resolved,
+    _set_subcommand,
+    _set_subshell,
+    _set_text,
+)
 from tether.core.safety.decision_cache import DecisionCache, Probes, Recheck
 from tether.core.safety.facts import PathUse, RiskFact, RiskLevel, make_fact
 from tether.core.safety.path_facts import resolved_credential_reason
@@ -633,20 +645,6 @@ def _credential_fact(verdict: PathVerdict, reason: str) -> RiskFact:
 
 
 _new = object.__new__
-# The slot setters of CallPart's fields, in order: a frozen dataclass's fields are set the
-# same way by its own constructor (`object.__setattr__` reaches the same slot descriptors).
-# A test pins CallPart's fields to this list.
-(
-    _set_program,
-    _set_subcommand,
-    _set_text,
-    _set_facts,
-    _set_paths,
-    _set_resolved,
-    _set_subshell,
-    _set_args,
-    _set_opaque,
-) = (getattr(CallPart, name).__set__ for name in CallPart.__dataclass_fields__)
 
 
 def _checked(
