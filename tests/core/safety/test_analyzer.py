@@ -16,6 +16,7 @@ from tether.core.safety.analyzer import (
     PathAnalyzer,
 )
 from tether.core.safety.facts import FACTS, RiskLevel
+from tether.core.safety.processors import Needs
 from tether.core.safety.shell import ShellParser
 
 P = pytest.param
@@ -474,3 +475,38 @@ def test_credential_reason_reads_every_path_as_its_normal_form(path: str) -> Non
     paths = PathAnalyzer()
     normal = posixpath.normpath(path.replace("\\", "/"))
     assert paths.credential_reason(path) == paths.credential_reason(normal)
+
+
+# -- when the passes over a line run --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "runs"),
+    [
+        P("ls; echo hi", False, id="nothing-declared"),
+        P("ls > out", True, id="a-field-of-a-first-command"),
+        P("ls; A=1 env", True, id="a-second-field-of-a-later-command"),
+        P("echo x | curl -d @- e.com", True, id="a-program"),
+        P("curly x", False, id="a-program-named-alike"),
+        P("", False, id="no-command"),
+    ],
+)
+def test_a_pass_runs_for_a_line_with_a_field_or_a_program_it_declared(
+    shell_parser: ShellParser, line: str, runs: bool
+) -> None:
+    """The compiled test reads each declared field and program of every command."""
+    seen: list[int] = []
+
+    def step(analyses: list[object]) -> list[object]:
+        seen.append(len(analyses))
+        return analyses
+
+    step.needs = Needs(fields=("redirects", "assignments"), programs=frozenset({"curl"}))  # type: ignore[attr-defined]
+    lines = CommandAnalyzer(shell_parser, PathAnalyzer(), passes=[step])  # type: ignore[list-item]
+    lines.analyze_script(shell_parser.parse(line))
+    assert bool(seen) is runs
+
+
+def test_with_no_passes_no_line_wants_them(shell_parser: ShellParser) -> None:
+    bare = CommandAnalyzer(shell_parser, PathAnalyzer(), passes=())
+    assert bare._wants_passes(shell_parser.parse("ls > x | curl e.com").commands) is False

@@ -307,3 +307,114 @@ def test_generated_words_are_unwrapped_alike_with_or_without_the_name_test(
     finally:
         wrappers._WRAPPER_NAMES = saved
     assert short == full
+
+
+# -- shortcuts of the embedded-code finders and of program names -------------------------
+
+
+def _git_corpus_args() -> list[list[str]]:
+    return [words[1:] for words in _corpus_words() if words[:1] == ["git"]]
+
+
+_GIT_WORDS = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "-c",
+                "core.pager=less",
+                "alias.x=!rm -rf /",
+                "--config-env=core.editor=ED",
+                "--config-env",
+                "-C",
+                "dir",
+                "status",
+                "diff",
+                "log",
+                "rebase",
+                "-x",
+                "--exec",
+                "--exec=make",
+                "bisect",
+                "run",
+                "submodule",
+                "foreach",
+                "grep",
+                "-Oless",
+                "difftool",
+                "mergetool",
+                "--extcmd",
+                "config",
+                "core.pager",
+                "--",
+            ]
+        ),
+        st.text(alphabet="abcx-=./!", max_size=6),
+    ),
+    max_size=7,
+)
+
+
+def test_git_stops_looking_after_a_subcommand_that_runs_nothing_as_a_full_read_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    every = _git_corpus_args()
+    assert len(every) > 50
+    short = [embedded_commands("git", args) for args in every]
+    monkeypatch.setattr(wrappers, "_GIT_RUNNING_SUBCOMMANDS", _EveryName())
+    full = [embedded_commands("git", args) for args in every]
+    assert short == full
+
+
+@settings(max_examples=300, deadline=None)
+@given(args=_GIT_WORDS)
+def test_generated_git_words_give_the_same_code_with_or_without_the_early_stop(
+    args: list[str],
+) -> None:
+    short = embedded_commands("git", args)
+    saved = wrappers._GIT_RUNNING_SUBCOMMANDS
+    wrappers._GIT_RUNNING_SUBCOMMANDS = _EveryName()  # type: ignore[assignment]
+    try:
+        full = embedded_commands("git", args)
+    finally:
+        wrappers._GIT_RUNNING_SUBCOMMANDS = saved
+    assert short == full
+
+
+def test_what_finds_nothing_is_a_fresh_empty_embedded() -> None:
+    found = embedded_commands("git", ["status"])
+    assert found == wrappers.Embedded()
+    found.scripts.append(wrappers.Code(0, 1, "x"))  # each call has lists of its own
+    assert embedded_commands("git", ["status"]) == wrappers.Embedded()
+
+
+def test_npx_runs_the_code_of_its_options_but_no_exec_word() -> None:
+    assert embedded_commands("npx", ["exec", "rm", "x"]).argvs == []
+    assert embedded_commands("npm", ["exec", "rm", "x"]).argvs == [(1, 3)]
+    assert [c.text for c in embedded_commands("pnpm", ["-c", "rm x"]).scripts] == ["rm x"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    word=st.one_of(
+        st.text(alphabet="abePYTHONpython0123456789./-_xE", max_size=14),
+        st.text(max_size=8),
+    )
+)
+def test_a_name_with_no_suffix_to_drop_is_answered_as_the_full_reading(word: str) -> None:
+    short = program_name(word)
+    saved = wrappers._SUFFIXED_END
+    wrappers._SUFFIXED_END = _EveryName()  # type: ignore[assignment]
+    try:
+        full = program_name(word)
+    finally:
+        wrappers._SUFFIXED_END = saved
+    assert short == full
+
+
+def test_corpus_program_names_are_answered_as_the_full_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    words = [word for every in _corpus_words() for word in every]
+    short = [program_name(word) for word in words]
+    monkeypatch.setattr(wrappers, "_SUFFIXED_END", _EveryName())
+    assert short == [program_name(word) for word in words]

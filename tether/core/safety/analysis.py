@@ -1,14 +1,13 @@
 """What the analysis of a shell command produces: facts and paths per simple command.
 
-Lean immutable objects: one `CommandAnalysis` is built per simple command on
-every fresh gate call (a named tuple: a fifth of a frozen dataclass's cost to
-build), and only the classifier reads them.
+Lean immutable objects: one `CommandAnalysis` is built per simple command and
+one `ScriptAnalysis` per line on every fresh gate call (named tuples: a fifth
+of a frozen dataclass's cost to build), and only the classifier reads them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from tether.core.safety.facts import PathUse, RiskFact, RiskLevel
@@ -40,8 +39,7 @@ class CommandAnalysis(NamedTuple):
         return max_level(self.facts)
 
 
-@dataclass(frozen=True, slots=True)
-class ScriptAnalysis:
+class ScriptAnalysis(NamedTuple):
     """Every command of a shell command analysed, plus facts about the whole."""
 
     commands: tuple[CommandAnalysis, ...]

@@ -30,6 +30,8 @@ from tether.core.safety.registry.layered import ProgramLookup
 from tether.core.safety.registry.system import FAMILIES
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
+_tuple_new = tuple.__new__
+
 __all__ = [
     "CommandAnalysis",
     "CommandAnalyzer",
@@ -400,6 +402,7 @@ class CommandAnalyzer:
             tuple(passes) if passes is not None else (ListedArguments(paths), runs_downloads)
         )
         self._watched = _watched(self._passes)
+        self._wants_passes = _wanting(self._watched)
         self._plans, self._plan = _plans(self._processors)
         # Each plan as one function with its tests written out (`_compile`), built here
         # once: a command costs one call per processor that runs and nothing per one
@@ -420,29 +423,23 @@ class CommandAnalyzer:
         otherwise each would return the line unchanged, and none is called.
         """
         runners = self._runners
-        watched = self._watched
-        wanted = watched is None
         commands = []
         for command in script.commands:
             run = runners.get(command.program)
-            commands.append(run(command) if run is not None else self.analyze(command))
-            if not wanted:
-                programs, fields = watched  # type: ignore[misc]
-                wanted = command.program in programs
-                for name in fields:  # a loop, not a generator: usually one field
-                    if getattr(command, name):
-                        wanted = True
-        if wanted:
+            if run is None:
+                run = self._unplanned(command.program)
+            commands.append(run(command))
+        if self._wants_passes(script.commands):
             for step in self._passes:
                 commands = step(commands)
         if not (script.problems or script.recursive_functions):
-            return ScriptAnalysis(commands=tuple(commands))
+            return _tuple_new(ScriptAnalysis, (tuple(commands), ()))
         facts: list[RiskFact] = []
         for problem in script.problems:
             facts.append(make_fact("not_understood", problem))
         for name in script.recursive_functions:
             facts.append(make_fact("fork_bomb", f"function {name!r} calls itself"))
-        return ScriptAnalysis(commands=tuple(commands), facts=tuple(facts))
+        return _tuple_new(ScriptAnalysis, (tuple(commands), tuple(facts)))
 
     def analyze(self, command: SimpleCommand) -> CommandAnalysis:
         """The facts and paths of one simple command.
@@ -454,12 +451,15 @@ class CommandAnalyzer:
         """
         run = self._runners.get(command.program)
         if run is None:
-            run = self._runner
-            for prefix, family in FAMILIES:
-                if command.program.startswith(prefix):
-                    run = self._runners.get(family, self._runner)
-                    break
+            run = self._unplanned(command.program)
         return run(command)
+
+    def _unplanned(self, program: str) -> Callable[[SimpleCommand], CommandAnalysis]:
+        """The compiled plan of a program no `Needs` names: its family's, or the default."""
+        for prefix, family in FAMILIES:
+            if program.startswith(prefix):
+                return self._runners.get(family, self._runner)
+        return self._runner
 
     def runs(self, command: SimpleCommand) -> tuple[Processor, ...]:
         """The processors `analyze` calls for `command`, in order (read from the plan's
@@ -568,6 +568,36 @@ def _watched(passes: Sequence[SequencePass]) -> tuple[frozenset[str], tuple[str,
     return frozenset(programs), tuple(fields)
 
 
+def _wanting(
+    watched: tuple[frozenset[str], tuple[str, ...]] | None,
+) -> Callable[[Sequence[SimpleCommand]], bool]:
+    """Whether a line's commands have what some pass declared it needs, as one function.
+
+    Written out like a plan (`_compile`): one test per command, with the programs bound
+    by name and the fields (checked by `_watched` to be field names) read directly.
+    """
+    if watched is None:
+        return _always
+    programs, fields = watched
+    tests = " or ".join(["command.program in programs", *(f"command.{name}" for name in fields)])
+    source = "\n".join(
+        [
+            "def wants(commands):",
+            "    for command in commands:",
+            f"        if {tests}:",
+            "            return True",
+            "    return False",
+        ]
+    )
+    scope: dict[str, object] = {"programs": programs}
+    exec(_compiled(source, "<passes' needs>"), scope)
+    return scope["wants"]  # type: ignore[return-value]
+
+
+def _always(commands: Sequence[SimpleCommand]) -> bool:
+    return True
+
+
 def _fields(fields: Iterable[str]) -> tuple[str, ...]:
     """Field paths checked to be attribute names (they are written into a plan's code)."""
     checked = tuple(fields)
@@ -600,7 +630,8 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
                 if test == _PROGRAM_PATH:
                     reads.append('"/" in command.program_text')
                 elif isinstance(test, str):
-                    reads.append(f"f.{test}")
+                    # `command.x` from the local: the one `f.command` holds, one load less.
+                    reads.append(test if test.startswith("command.") else f"f.{test}")
                 else:
                     # The words are bound by name: the code stays one per shape.
                     scope[f"w{index}"] = test
@@ -617,18 +648,21 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
     if CommandAnalysis._fields != ("command", "facts", "paths", "subcommand"):
         raise TypeError("CommandAnalysis changed its fields: change the plan's last line too")
     lines.append("    return _tuple_new(CommandAnalysis, (command, facts, paths, f.subcommand))")
-    source = "\n".join(lines)
+    exec(_compiled("\n".join(lines), "<analysis plan>"), scope)
+    return scope["analyze"]  # type: ignore[return-value]
+
+
+def _compiled(source: str, name: str) -> CodeType:
     code = _PLAN_CODE.get(source)
     if code is None:
         # Compiling is what costs (about 0.1 ms a plan, hundreds of plans at each build);
         # the code depends only on the plan's shape, the processors are bound by `scope`.
-        code = _PLAN_CODE[source] = compile(source, "<analysis plan>", "exec")
-    exec(code, scope)
-    return scope["analyze"]  # type: ignore[return-value]
+        code = _PLAN_CODE[source] = compile(source, name, "exec")
+    return code
 
 
 _PLAN_CODE: dict[str, CodeType] = {}
-"""Compiled plan code by its source: plans of one shape share it, in a build and across builds."""
+"""Compiled code by its source: plans of one shape share it, in a build and across builds."""
 
 
 def _needs_of(processor: Processor | SequencePass) -> Needs | None:

@@ -154,15 +154,15 @@ class Classifier:
         analysis = self._commands.analyze_script(script)
         parts = []
         for simple, facts, paths, subcommand in analysis.commands:
-            if not facts and not paths:
-                if not simple.program:
-                    continue  # a bare `NAME=value` runs nothing
-                if simple.code_walked:
-                    continue  # `bash -c CODE` is a wrapper: CODE's commands are the parts
             if paths:
-                hooks = [u.path for u in paths if u.access == "write" and _git_internal(u.path)]
-                if hooks:
-                    facts = (*facts, make_fact("git_hooks", f"writes {hooks[0]}"))
+                for use in paths:
+                    if use.access == "write" and _git_internal(use.path):
+                        facts = (*facts, make_fact("git_hooks", f"writes {use.path}"))
+                        break
+            elif not facts and (not simple.program or simple.code_walked):
+                # A bare `NAME=value` runs nothing; `bash -c CODE` is a wrapper: CODE's
+                # commands are the parts.
+                continue
             # Made field by field through the slots (`_set_*`): the frozen dataclass's own
             # constructor costs half as much again, once per command of every fresh call.
             part = _new(CallPart)
@@ -175,18 +175,16 @@ class Classifier:
             _set_subshell(part, simple.subshell)
             _set_args(part, simple.args)
             # Opaque: some word is only known at run time (see `CallPart.opaque`).
-            _set_opaque(
-                part,
-                bool(
-                    simple.dynamic_program
-                    or simple.dynamic_args
-                    or simple.glob_args
-                    or simple.procsub_args
-                    or simple.dynamic_code
-                    or simple.substituted
-                    or simple.args_from_stdin
-                ),
+            known = not (
+                simple.dynamic_program
+                or simple.dynamic_args
+                or simple.glob_args
+                or simple.procsub_args
+                or simple.dynamic_code
+                or simple.substituted
+                or simple.args_from_stdin
             )
+            _set_opaque(part, not known)
             parts.append(part)
         # Every field given, each of its type (`built`): what validation would make.
         return built(

@@ -8,9 +8,10 @@ and a one-line meaning, and docs/policies.md prints the same table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -52,7 +53,13 @@ class FactInfo(BaseModel):
     summary: str
 
 
-@dataclass(frozen=True, slots=True)
+# The frozen dataclasses below write their own `__init__` (`init=False`): the generated
+# one sets each field through `object.__setattr__`, which finds the slot by name on every
+# call; theirs sets it through the slot's descriptor, kept once (`_slot_setters`), at
+# about half the cost. The analysis makes several of each per command on every fresh call.
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class RiskFact:
     """Something risky a tool call would do: a kind from `FACTS`, its level, and where.
 
@@ -64,12 +71,17 @@ class RiskFact:
     level: RiskLevel
     detail: str = ""
 
+    def __init__(self, kind: str, level: RiskLevel, detail: str = "") -> None:
+        _set_kind(self, kind)
+        _set_level(self, level)
+        _set_detail(self, detail)
+
 
 PathAccess = Literal["read", "write", "delete", "exec", "cd", "list", "arg"]
 """How a path is used; "arg" is an argument of an unknown program that may be a path."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class PathUse:
     """A path a tool call names, as written (`~/.ssh/id_rsa`, `../x`, `$OUT`)."""
 
@@ -80,6 +92,14 @@ class PathUse:
     glob: bool = False
     """Contains unquoted `*`, `?` or `[...]`: the shell expands it to existing files."""
 
+    def __init__(
+        self, path: str, access: PathAccess, dynamic: bool = False, glob: bool = False
+    ) -> None:
+        _set_path(self, path)
+        _set_access(self, access)
+        _set_dynamic(self, dynamic)
+        _set_glob(self, glob)
+
     @classmethod
     def model_construct(
         cls, *, path: str, access: PathAccess, dynamic: bool = False, glob: bool = False
@@ -87,6 +107,19 @@ class PathUse:
         """The constructor under the name program handlers written against the former
         pydantic model still call."""
         return cls(path, access, dynamic, glob)
+
+
+def _slot_setters(cls: type, *fields: str) -> tuple[Callable[[Any, Any], None], ...]:
+    """The `__set__` of each of `cls`'s field slots, checked to be its fields, in order."""
+    if tuple(cls.__dataclass_fields__) != fields:  # type: ignore[attr-defined]
+        raise TypeError(f"{cls.__name__} changed its fields: change its __init__ too")
+    return tuple(getattr(cls, name).__set__ for name in fields)
+
+
+_set_kind, _set_level, _set_detail = _slot_setters(RiskFact, "kind", "level", "detail")
+_set_path, _set_access, _set_dynamic, _set_glob = _slot_setters(
+    PathUse, "path", "access", "dynamic", "glob"
+)
 
 
 _C = RiskLevel.CRITICAL
@@ -180,7 +213,11 @@ NEVER_AUTO_ALLOWED = frozenset(
 what the analysis could not see, it cannot vouch for."""
 
 
+_LEVELS = {kind: info.level for kind, info in FACTS.items()}
+"""Each kind's level, read from `FACTS` once (a plain dict: no model attribute per fact)."""
+
+
 def make_fact(kind: str, detail: str = "") -> RiskFact:
     """A fact of `kind` (a key of `FACTS`) at its catalogue level."""
     # The kind is checked against FACTS here (a KeyError for an unknown kind).
-    return RiskFact(kind, FACTS[kind].level, detail)
+    return RiskFact(kind, _LEVELS[kind], detail)

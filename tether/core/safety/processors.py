@@ -208,14 +208,15 @@ class VetOptions:
         self.needs = Needs(programs=programs.names if programs is not None else frozenset(REGISTRY))
 
     def __call__(self, f: Findings) -> None:
-        command = f.command
-        spec = self._spec_of(command.program)
-        if spec is None or not command.program or f.subcommand[:1] == ("help",):
+        program = f.command.program
+        spec = self._spec_of(program)
+        if spec is None or not program:
+            return
+        subcommand = f.subcommand
+        if subcommand and subcommand[0] == "help":
             return  # `git commit --help` prints a page
-        name_paths = not f.handled_paths
-        words = vet(f, spec, name_paths=name_paths)
+        f.subcommand = vet(f, spec, name_paths=not f.handled_paths)
         f.handled_paths = True
-        f.subcommand = words
         if self._programs is not None:
             self._contributed(f, self._programs)
 

@@ -50,6 +50,8 @@ def program_name(word: str) -> str:
     if "/" in word:
         word = word.rpartition("/")[2]
     name = word.lower()
+    if name[-1:] not in _SUFFIXED_END:
+        return name  # the common case: neither `.exe` nor a version to drop
     if name[-4:] == ".exe":
         name = name[:-4]
     # Only a name ending in a digit or a dot can carry a version (`_VERSIONED`).
@@ -61,6 +63,8 @@ def program_name(word: str) -> str:
 
 
 _VERSION_END = frozenset("0123456789.")
+_SUFFIXED_END = _VERSION_END | {"e"}
+"""How a name with a suffix to drop ends: `.exe`, or a version (`_VERSION_END`)."""
 
 
 class Code(NamedTuple):
@@ -452,6 +456,8 @@ _FIND_EXEC = commands_given_as_words("find")
 _FD_EXEC = commands_given_as_words("fd")
 
 _GIT_EXEC_KEYS = COMMAND_KEYS
+_GIT_RUNNING_SUBCOMMANDS = _names("rebase bisect submodule grep difftool mergetool config")
+"""The subcommands after which `_git_embedded` looks for code (`rebase -x`, `bisect run`)."""
 
 
 def embedded_commands(program: str, args: Sequence[str]) -> Embedded:
@@ -459,77 +465,85 @@ def embedded_commands(program: str, args: Sequence[str]) -> Embedded:
 
     `args` excludes the program word; the ranges index into `args`.
     """
-    found = Embedded()
+    # Made field by field: `Embedded()` runs the dataclass's `__init__` (a call through the
+    # class, with its defaults), once for every git, find or ssh command of a fresh call.
+    found = _new(Embedded)
+    found.scripts = []
+    found.argvs = []
+    found.stdin_script = False
     finder = _EMBEDDERS.get(program)
     if finder is not None:
-        finder(program, args, found)
+        finder(args, found)
     return found
 
 
-def _eval_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+_new = object.__new__
+
+
+def _eval_embedded(args: Sequence[str], found: Embedded) -> None:
     if args:
         found.scripts.append(_join_code(args, 0, len(args)))
 
 
-def _su_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+def _su_embedded(args: Sequence[str], found: Embedded) -> None:
     parsed = parse_args(args, _SU_SPEC)
     options = parsed.value_options("-c", "--command", "--session-command")
     found.scripts.extend(_option_code(args, option) for option in options)
 
 
-def _sg_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+def _sg_embedded(args: Sequence[str], found: Embedded) -> None:
     if len(args) >= 2:
         command = 2 if args[1] == "-c" else 1
         if command < len(args):
             found.scripts.append(_join_code(args, command, command + 1))
 
 
-def _trap_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+def _trap_embedded(args: Sequence[str], found: Embedded) -> None:
     if args and args[0] not in {"-p", "-l", "-", "--"}:
         found.scripts.append(_join_code(args, 0, 1))
 
 
-def _go_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+def _go_embedded(args: Sequence[str], found: Embedded) -> None:
     if args[:1] in (["test"], ["run"], ["build"]):
         _option_scripts(args, found, {"-exec", "--exec", "-toolexec", "--toolexec"})
 
 
-def _node_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+def _npx_embedded(args: Sequence[str], found: Embedded) -> None:
     _option_scripts(args, found, {"-c", "--call"})
-    if program != "npx":
-        _package_exec(args, found)
 
 
-def _nix_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+def _node_embedded(args: Sequence[str], found: Embedded) -> None:
+    """npm and pnpm: npx's `-c`, and the command of `exec` (npx runs no `exec` word)."""
+    _npx_embedded(args, found)
+    _package_exec(args, found)
+
+
+def _nix_embedded(args: Sequence[str], found: Embedded) -> None:
     if args[:1] in (["develop"], ["shell"]):
         _nix_command(args, found)
 
 
-def _direnv_embedded(program: str, args: Sequence[str], found: Embedded) -> None:
+def _direnv_embedded(args: Sequence[str], found: Embedded) -> None:
     if args[:1] == ["exec"] and len(args) > 2:
         found.argvs.append((2, len(args)))  # `direnv exec DIR CMD ARGS...`
 
 
-def _options_running(*names: str) -> Callable[[str, Sequence[str], Embedded], None]:
+_Finder = Callable[[Sequence[str], Embedded], None]
+"""What finds the code a program runs itself: it reads the arguments, adds to `found`."""
+
+
+def _options_running(*names: str) -> _Finder:
     """A finder for programs whose only embedded code is the value of `names` options."""
     wanted = set(names)
 
-    def finder(program: str, args: Sequence[str], found: Embedded) -> None:
+    def finder(args: Sequence[str], found: Embedded) -> None:
         _option_scripts(args, found, wanted)
 
     return finder
 
 
-def _args_only(
-    finder: Callable[[Sequence[str], Embedded], None],
-) -> Callable[[str, Sequence[str], Embedded], None]:
-    return lambda program, args, found: finder(args, found)
-
-
-def _table(
-    *entries: tuple[str | frozenset[str], Callable[[str, Sequence[str], Embedded], None]],
-) -> dict[str, Callable[[str, Sequence[str], Embedded], None]]:
-    table: dict[str, Callable[[str, Sequence[str], Embedded], None]] = {}
+def _table(*entries: tuple[str | frozenset[str], _Finder]) -> dict[str, _Finder]:
+    table: dict[str, _Finder] = {}
     for programs, finder in entries:
         for program in programs.split() if isinstance(programs, str) else sorted(programs):
             table[program] = finder
@@ -686,6 +700,8 @@ def _git_embedded(args: Sequence[str], found: Embedded) -> None:
             if arg.startswith("-"):
                 index += 1
                 continue
+            if arg not in _GIT_RUNNING_SUBCOMMANDS:
+                return  # every test below is of one of those subcommands
             subcommand = arg
             index += 1
             continue
@@ -782,22 +798,23 @@ def _after_key(option: str) -> str:
 # Program -> what finds the code it runs itself: a dict looked up once per command, so a
 # program that runs nothing of its own (most) costs one lookup, not a chain of tests.
 _EMBEDDERS = _table(
-    (SHELLS, _args_only(_shell_embedded)),
+    (SHELLS, _shell_embedded),
     ("eval", _eval_embedded),
     ("su runuser", _su_embedded),
     ("sg", _sg_embedded),
     ("trap", _trap_embedded),
-    ("find", _args_only(_find_embedded)),
-    ("git", _args_only(_git_embedded)),
-    ("ssh scp sftp", _args_only(_ssh_embedded)),
+    ("find", _find_embedded),
+    ("git", _git_embedded),
+    ("ssh scp sftp", _ssh_embedded),
     ("rsync", _options_running("-e", "--rsh")),
-    ("tar gtar bsdtar", _args_only(_tar_embedded)),
+    ("tar gtar bsdtar", _tar_embedded),
     ("zip", _options_running("-TT", "--unzip-command")),
     ("go", _go_embedded),
-    ("npm npx pnpm", _node_embedded),
-    ("yarn bun", _args_only(_package_exec)),
-    ("systemd-run", _args_only(_systemd_run_embedded)),
-    ("fd fdfind", _args_only(_fd_embedded)),
+    ("npm pnpm", _node_embedded),
+    ("npx", _npx_embedded),
+    ("yarn bun", _package_exec),
+    ("systemd-run", _systemd_run_embedded),
+    ("fd fdfind", _fd_embedded),
     ("rg ripgrep", _options_running("--pre")),
     ("sort gsort", _options_running("--compress-program")),
     ("man", _options_running("-P", "--pager", "--html", "-H")),

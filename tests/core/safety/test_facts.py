@@ -1,0 +1,84 @@
+"""Risk facts and path uses: their own constructors make what the generated ones would."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tether.core.safety.facts import FACTS, PathUse, RiskFact, RiskLevel, make_fact
+
+
+def _generated(cls: type, *args: Any, **kwargs: Any) -> Any:
+    """What the dataclass's generated `__init__` would make: each field set by name."""
+    values = dict(zip([f.name for f in dataclasses.fields(cls)], args, strict=False))
+    values.update(kwargs)
+    made = object.__new__(cls)
+    for field in dataclasses.fields(cls):
+        value = values.get(field.name, field.default)
+        assert value is not dataclasses.MISSING, field.name
+        object.__setattr__(made, field.name, value)
+    return made
+
+
+def _same(ours: Any, theirs: Any) -> None:
+    assert type(ours) is type(theirs)
+    assert dataclasses.astuple(ours) == dataclasses.astuple(theirs)
+    assert ours == theirs
+    assert hash(ours) == hash(theirs)
+    assert repr(ours) == repr(theirs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    path=st.text(max_size=12),
+    access=st.sampled_from(["read", "write", "delete", "exec", "cd", "list", "arg"]),
+    dynamic=st.booleans(),
+    glob=st.booleans(),
+)
+def test_a_path_use_holds_what_the_generated_constructor_would(
+    path: str, access: Any, dynamic: bool, glob: bool
+) -> None:
+    _same(PathUse(path, access, dynamic, glob), _generated(PathUse, path, access, dynamic, glob))
+    _same(
+        PathUse(path=path, access=access, glob=glob),
+        _generated(PathUse, path=path, access=access, glob=glob),
+    )
+    _same(PathUse(path, access), _generated(PathUse, path, access))
+    _same(
+        PathUse.model_construct(path=path, access=access, dynamic=dynamic),
+        _generated(PathUse, path, access, dynamic),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(kind=st.sampled_from(sorted(FACTS)), detail=st.text(max_size=12))
+def test_a_risk_fact_holds_what_the_generated_constructor_would(kind: str, detail: str) -> None:
+    level = FACTS[kind].level
+    _same(RiskFact(kind, level, detail), _generated(RiskFact, kind, level, detail))
+    _same(RiskFact(kind=kind, level=level), _generated(RiskFact, kind, level))
+    _same(make_fact(kind, detail), _generated(RiskFact, kind, level, detail))
+
+
+def test_facts_and_paths_stay_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        make_fact("network").kind = "x"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PathUse("a", "read").path = "b"  # type: ignore[misc]
+
+
+def test_a_changed_copy_goes_through_the_constructor() -> None:
+    use = PathUse("a", "read")
+    assert dataclasses.replace(use, glob=True) == PathUse("a", "read", glob=True)
+    fact = make_fact("network", "x")
+    assert dataclasses.replace(fact, detail="y") == RiskFact("network", RiskLevel.HIGH, "y")
+
+
+def test_every_kind_is_made_at_its_catalogue_level() -> None:
+    for kind, info in FACTS.items():
+        assert make_fact(kind).level is info.level
+    with pytest.raises(KeyError):
+        make_fact("no_such_kind")
