@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tether.core.safety.classify import Classifier
+from tether.core.safety.classify import Classification, Classifier
 from tether.core.safety.tools import ToolKind
 
 P = pytest.param
@@ -153,3 +153,7 @@ def test_other_tools(
     assert part.fact_kinds == facts
     if paths is not None:
         assert [(u.path, u.access) for u in part.paths] == paths
+    # Made without validation (`built`) or validated: the same model, every field given.
+    assert set(result.__dict__) == set(Classification.model_fields)
+    assert Classification.model_validate(result.model_dump()) == result
+    assert result.model_dump() == Classification(**dict(result)).model_dump()

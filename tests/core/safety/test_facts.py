@@ -1,14 +1,18 @@
-"""Risk facts and path uses: their own constructors make what the generated ones would."""
+"""Risk facts, path uses and call parts: their written constructors make what the generated
+ones would."""
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tether.core.safety.built import slot_setters
+from tether.core.safety.classify import CallPart
 from tether.core.safety.facts import FACTS, PathUse, RiskFact, RiskLevel, make_fact
 
 
@@ -82,3 +86,42 @@ def test_every_kind_is_made_at_its_catalogue_level() -> None:
         assert make_fact(kind).level is info.level
     with pytest.raises(KeyError):
         make_fact("no_such_kind")
+
+
+@pytest.mark.parametrize("cls", [RiskFact, PathUse, CallPart], ids=lambda c: c.__name__)
+def test_each_written_constructor_takes_the_fields_in_order_with_their_defaults(cls: type) -> None:
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    fields = dataclasses.fields(cls)
+    assert [p.name for p in parameters] == [f.name for f in fields]
+    for parameter, field in zip(parameters, fields, strict=True):
+        expected = (
+            inspect.Parameter.empty if field.default is dataclasses.MISSING else field.default
+        )
+        assert parameter.default == expected, field.name
+        assert field.default_factory is dataclasses.MISSING, field.name
+
+
+def test_a_call_part_holds_what_the_generated_constructor_would() -> None:
+    fact = make_fact("file_read", "x")
+    use = PathUse("src", "read")
+    given = {
+        "program": "ls",
+        "subcommand": ("a",),
+        "text": "ls src",
+        "facts": (fact,),
+        "paths": (use,),
+        "resolved": ("/p/src",),
+        "subshell": True,
+        "args": ("src",),
+        "opaque": True,
+    }
+    _same(CallPart(**given), _generated(CallPart, **given))
+    _same(CallPart(*given.values()), _generated(CallPart, **given))
+    _same(CallPart(text="t"), _generated(CallPart, text="t"))
+
+
+def test_slot_setters_refuse_fields_that_are_not_the_class_s_in_order() -> None:
+    with pytest.raises(TypeError, match="update its setters"):
+        slot_setters(PathUse, "access", "path", "dynamic", "glob")
+    with pytest.raises(TypeError, match="update its setters"):
+        slot_setters(PathUse, "path", "access")

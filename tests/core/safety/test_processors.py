@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tether.core.safety import processors
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
@@ -133,6 +135,15 @@ class TestProcessors:
         found.subcommand = ("x",)
         processors.default_subcommand(found)
         assert found.subcommand == ("x",)
+
+    @settings(max_examples=300, deadline=None)
+    @given(args=st.lists(st.sampled_from(["-v", "--x=1", "-", "run", "a", "", "b c"]), max_size=8))
+    def test_default_subcommand_is_the_first_three_words_that_are_no_options(
+        self, args: list[str]
+    ) -> None:
+        found = Findings(SimpleCommand(program="tool", args=tuple(args)))
+        processors.default_subcommand(found)
+        assert found.subcommand == tuple([a for a in args if not a.startswith("-")][:3])
 
 
 class TestPasses:

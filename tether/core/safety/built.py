@@ -12,15 +12,20 @@ its loop over the fields (aliases, defaults) costs more than validating.
 The caller gives every field of the model, each already of its type: the
 tests rebuild each kind of model the pipeline returns through validation and
 compare them.
+
+The slotted frozen dataclasses the analysis makes per command (`RiskFact`,
+`PathUse`, `CallPart`) are made the same way: each field set through its slot's
+descriptor (`slot_setters`), not through `object.__setattr__` by name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-__all__ = ["built"]
+__all__ = ["built", "slot_setters"]
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -41,3 +46,17 @@ def built(cls: type[_Model], values: dict[str, Any]) -> _Model:
     _set_extra(model, None)
     _set_private(model, None)
     return model
+
+
+def slot_setters(cls: type, *fields: str) -> tuple[Callable[[Any, Any], None], ...]:
+    """The `__set__` of each of `cls`'s field slots, in the order given.
+
+    `fields` must be the dataclass's fields in their order, which is checked: a field
+    added or moved is a `TypeError` at import, not a part missing a field.
+    """
+    declared = tuple(getattr(cls, "__dataclass_fields__", ()))
+    if declared != fields:
+        raise TypeError(
+            f"{cls.__name__} has the fields {declared}, not {fields}: update its setters"
+        )
+    return tuple(getattr(cls, name).__set__ for name in fields)

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer, max_level
-from tether.core.safety.built import built
+from tether.core.safety.built import built, slot_setters
 from tether.core.safety.facts import PathAccess, PathUse, RiskFact, RiskLevel, make_fact
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.shell_words import brace_expand
@@ -28,12 +28,13 @@ from tether.core.safety.tools import ToolKind, tool_kind
 __all__ = ["CallPart", "Classification", "Classifier"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class CallPart:
     """One thing a call does: a simple command of a Bash call, or the whole of another tool.
 
     A slotted dataclass built once per command on every fresh call; the
     `Classification` model holding the parts is what is handed on and serialised.
+    Its `__init__` sets each field through its slot (`_set_*`), as `RiskFact`'s does.
     """
 
     program: str | None = None
@@ -52,6 +53,28 @@ class CallPart:
     opaque: bool = False
     """Some of the command's words are only known at run time (a variable, a glob, a
     substitution, arguments from stdin): a `commands:` wildcard never matches them."""
+
+    def __init__(
+        self,
+        program: str | None = None,
+        subcommand: tuple[str, ...] = (),
+        text: str = "",
+        facts: tuple[RiskFact, ...] = (),
+        paths: tuple[PathUse, ...] = (),
+        resolved: tuple[str, ...] = (),
+        subshell: bool = False,
+        args: tuple[str, ...] = (),
+        opaque: bool = False,
+    ) -> None:
+        _set_program(self, program)
+        _set_subcommand(self, subcommand)
+        _set_text(self, text)
+        _set_facts(self, facts)
+        _set_paths(self, paths)
+        _set_resolved(self, resolved)
+        _set_subshell(self, subshell)
+        _set_args(self, args)
+        _set_opaque(self, opaque)
 
     @property
     def fact_kinds(self) -> frozenset[str]:
@@ -75,7 +98,18 @@ _new = object.__new__
     _set_subshell,
     _set_args,
     _set_opaque,
-) = (getattr(CallPart, name).__set__ for name in CallPart.__dataclass_fields__)
+) = slot_setters(
+    CallPart,
+    "program",
+    "subcommand",
+    "text",
+    "facts",
+    "paths",
+    "resolved",
+    "subshell",
+    "args",
+    "opaque",
+)
 
 
 class Classification(BaseModel):
@@ -241,9 +275,11 @@ class Classifier:
                     break
         text = uses[0].path if uses else ""
         part = CallPart(text=text, facts=tuple(facts), paths=tuple(uses))
-        # Validated, not `model_construct`ed: pydantic's validator is one C call, while
-        # `model_construct` walks the fields in Python (about four times as long here).
-        return Classification(tool_name=tool_name, kind=kind, parts=(part,))
+        # Every field given, each of its type (`built`), as `_shell` makes its classification.
+        return built(
+            Classification,
+            {"tool_name": tool_name, "kind": kind, "command": None, "parts": (part,), "facts": ()},
+        )
 
 
 def _path_readings(path: str) -> list[str]:

@@ -8,12 +8,13 @@ and a one-line meaning, and docs/policies.md prints the same table.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from tether.core.safety.built import slot_setters
 
 __all__ = [
     "FACTS",
@@ -55,7 +56,7 @@ class FactInfo(BaseModel):
 
 # The frozen dataclasses below write their own `__init__` (`init=False`): the generated
 # one sets each field through `object.__setattr__`, which finds the slot by name on every
-# call; theirs sets it through the slot's descriptor, kept once (`_slot_setters`), at
+# call; theirs sets it through the slot's descriptor, kept once (`slot_setters`), at
 # about half the cost. The analysis makes several of each per command on every fresh call.
 
 
@@ -109,15 +110,8 @@ class PathUse:
         return cls(path, access, dynamic, glob)
 
 
-def _slot_setters(cls: type, *fields: str) -> tuple[Callable[[Any, Any], None], ...]:
-    """The `__set__` of each of `cls`'s field slots, checked to be its fields, in order."""
-    if tuple(cls.__dataclass_fields__) != fields:  # type: ignore[attr-defined]
-        raise TypeError(f"{cls.__name__} changed its fields: change its __init__ too")
-    return tuple(getattr(cls, name).__set__ for name in fields)
-
-
-_set_kind, _set_level, _set_detail = _slot_setters(RiskFact, "kind", "level", "detail")
-_set_path, _set_access, _set_dynamic, _set_glob = _slot_setters(
+_set_kind, _set_level, _set_detail = slot_setters(RiskFact, "kind", "level", "detail")
+_set_path, _set_access, _set_dynamic, _set_glob = slot_setters(
     PathUse, "path", "access", "dynamic", "glob"
 )
 

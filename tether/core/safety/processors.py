@@ -362,7 +362,14 @@ def default_subcommand(f: Findings) -> None:
         args = f.command.args
         if not args:
             return  # `()`, what the reading below gives
-        f.subcommand = tuple([a for a in args if not a.startswith("-")][:3])
+        # The first three words that are no options: a loop that stops at the third.
+        words: list[str] = []
+        for arg in args:
+            if not arg.startswith("-"):
+                words.append(arg)
+                if len(words) == 3:
+                    break
+        f.subcommand = tuple(words)
 
 
 def default_processors(

@@ -679,6 +679,12 @@ def _git_embedded(args: Sequence[str], found: Embedded) -> None:
     while index < len(args):
         arg = args[index]
         if subcommand is None:
+            if arg[:1] != "-":  # none of the option tests below holds for it
+                if arg not in _GIT_RUNNING_SUBCOMMANDS:
+                    return  # every test below is of one of those subcommands
+                subcommand = arg
+                index += 1
+                continue
             if arg == "-c" and index + 1 < len(args):
                 _git_config_value(args, index + 1, found)
                 index += 2
@@ -697,13 +703,7 @@ def _git_embedded(args: Sequence[str], found: Embedded) -> None:
             if arg in {"-C", "--git-dir", "--work-tree", "--namespace"}:
                 index += 2
                 continue
-            if arg.startswith("-"):
-                index += 1
-                continue
-            if arg not in _GIT_RUNNING_SUBCOMMANDS:
-                return  # every test below is of one of those subcommands
-            subcommand = arg
-            index += 1
+            index += 1  # another global option
             continue
         if subcommand == "rebase" and arg in {"-x", "--exec"} and index + 1 < len(args):
             found.scripts.append(_join_code(args, index + 1, index + 2))
