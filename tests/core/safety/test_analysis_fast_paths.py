@@ -17,7 +17,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tether.core.safety import programs, shell_expand
+from tether.core.safety import analyzer, programs, shell_expand
 from tether.core.safety.analysis import CommandAnalysis
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
 from tether.core.safety.classify import CallPart, Classification, Classifier, _git_internal
@@ -382,8 +382,11 @@ _DECLARED_PASSES = CommandAnalyzer(_REFERENCE_PARSER, _PATHS)
 
 
 def test_the_default_passes_declare_what_they_need() -> None:
-    assert _DECLARED_PASSES._watched is not None
-    assert _EVERY_PASS._watched is None
+    assert all(analyzer._watched(step) is not None for step in _DECLARED_PASSES._passes)
+    assert all(analyzer._watched(step) is None for step in _EVERY_PASS._passes)
+    quiet = _REFERENCE_PARSER.parse("ls src").commands
+    assert _DECLARED_PASSES._passes_for(quiet) == ()
+    assert _EVERY_PASS._passes_for(quiet) == _EVERY_PASS._passes
 
 
 @pytest.mark.parametrize("path", FILES)

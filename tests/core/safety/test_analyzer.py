@@ -509,4 +509,47 @@ def test_a_pass_runs_for_a_line_with_a_field_or_a_program_it_declared(
 
 def test_with_no_passes_no_line_wants_them(shell_parser: ShellParser) -> None:
     bare = CommandAnalyzer(shell_parser, PathAnalyzer(), passes=())
-    assert bare._wants_passes(shell_parser.parse("ls > x | curl e.com").commands) is False
+    assert bare._passes_for(shell_parser.parse("ls > x | curl e.com").commands) == ()
+
+
+def _pass(seen: list[str], name: str, need: Needs | None) -> object:
+    def step(analyses: list[object]) -> list[object]:
+        seen.append(name)
+        return analyses
+
+    if need is not None:
+        step.needs = need  # type: ignore[attr-defined]
+    return step
+
+
+@pytest.mark.parametrize(
+    ("line", "ran"),
+    [
+        P("ls", ["always"], id="only-the-undeclared"),
+        P("ls > x", ["redirects", "always"], id="one-declared"),
+        P("curl e.com; ls > x", ["redirects", "always", "curl"], id="both-in-their-order"),
+        P("curl e.com", ["always", "curl"], id="the-other"),
+    ],
+)
+def test_each_pass_runs_on_the_lines_it_declared_in_the_order_given(
+    shell_parser: ShellParser, line: str, ran: list[str]
+) -> None:
+    seen: list[str] = []
+    passes = [
+        _pass(seen, "redirects", Needs(fields=("redirects",))),
+        _pass(seen, "always", None),
+        _pass(seen, "curl", Needs(programs=frozenset({"curl"}))),
+        _pass(seen, "never", Needs()),
+    ]
+    lines = CommandAnalyzer(shell_parser, PathAnalyzer(), passes=passes)  # type: ignore[arg-type]
+    lines.analyze_script(shell_parser.parse(line))
+    assert seen == ran
+
+
+def test_passes_past_the_declared_limit_run_on_every_line(shell_parser: ShellParser) -> None:
+    seen: list[str] = []
+    limit = analyzer._MAX_WATCHED
+    passes = [_pass(seen, str(i), Needs(fields=("redirects",))) for i in range(limit + 2)]
+    lines = CommandAnalyzer(shell_parser, PathAnalyzer(), passes=passes)  # type: ignore[arg-type]
+    lines.analyze_script(shell_parser.parse("ls"))
+    assert seen == [str(limit), str(limit + 1)]

@@ -401,8 +401,7 @@ class CommandAnalyzer:
         self._passes = (
             tuple(passes) if passes is not None else (ListedArguments(paths), runs_downloads)
         )
-        self._watched = _watched(self._passes)
-        self._wants_passes = _wanting(self._watched)
+        self._passes_for = _selecting(self._passes)
         self._plans, self._plan = _plans(self._processors)
         # Each plan as one function with its tests written out (`_compile`), built here
         # once: a command costs one call per processor that runs and nothing per one
@@ -418,9 +417,9 @@ class CommandAnalyzer:
     def analyze_script(self, script: ShellScript) -> ScriptAnalysis:
         """Analyse every command of `script`, and the script as a whole.
 
-        The passes over the line run when a command has what one of them declared it
-        needs (`Needs`: a field set, a program named), or when one declared nothing;
-        otherwise each would return the line unchanged, and none is called.
+        Each pass over the line runs when a command has what it declared it needs
+        (`Needs`: a field set, a program named), or on every line when it declared
+        nothing else; otherwise it would return the line unchanged, and is not called.
         """
         runners = self._runners
         commands = []
@@ -429,9 +428,8 @@ class CommandAnalyzer:
             if run is None:
                 run = self._unplanned(command.program)
             commands.append(run(command))
-        if self._wants_passes(script.commands):
-            for step in self._passes:
-                commands = step(commands)
+        for step in self._passes_for(script.commands):
+            commands = step(commands)
         if not (script.problems or script.recursive_functions):
             return _tuple_new(ScriptAnalysis, (tuple(commands), ()))
         facts: list[RiskFact] = []
@@ -551,51 +549,63 @@ def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
     return plans, plan(set())
 
 
-def _watched(passes: Sequence[SequencePass]) -> tuple[frozenset[str], tuple[str, ...]] | None:
-    """The programs and command fields some pass declared it needs (None: a pass declared
-    nothing, or more than programs and fields, and every line runs through them all)."""
-    programs: set[str] = set()
-    fields: list[str] = []
-    for step in passes:
-        need = _needs_of(step)
-        if need is None or need.found or need.unless or need.program_path or need.sole_argument:
-            return None
-        for name in need.fields:
-            if not name.isidentifier() or iskeyword(name):
-                raise ValueError(f"a pass's Needs names {name!r}, which is no field name")
-        programs.update(need.programs)
-        fields.extend(need.fields)
-    return frozenset(programs), tuple(fields)
+def _watched(step: SequencePass) -> tuple[frozenset[str], tuple[str, ...]] | None:
+    """The programs and command fields a pass declared it needs (None: it declared nothing,
+    or more than programs and fields, and every line runs through it)."""
+    need = _needs_of(step)
+    if need is None or need.found or need.unless or need.program_path or need.sole_argument:
+        return None
+    for name in need.fields:
+        if not name.isidentifier() or iskeyword(name):
+            raise ValueError(f"a pass's Needs names {name!r}, which is no field name")
+    return need.programs, need.fields
 
 
-def _wanting(
-    watched: tuple[frozenset[str], tuple[str, ...]] | None,
-) -> Callable[[Sequence[SimpleCommand]], bool]:
-    """Whether a line's commands have what some pass declared it needs, as one function.
+_MAX_WATCHED = 8
+"""Passes read by declaration at most (a table of 2**8 selections); any further run always."""
 
-    Written out like a plan (`_compile`): one test per command, with the programs bound
-    by name and the fields (checked by `_watched` to be field names) read directly.
+
+def _selecting(
+    passes: Sequence[SequencePass],
+) -> Callable[[Sequence[SimpleCommand]], tuple[SequencePass, ...]]:
+    """The passes a line needs, in their order, as one function of its commands.
+
+    Each pass that declared programs and fields (`_watched`) has a bit, set by a command
+    of one of its programs or with one of its fields set; the bits of the line index a
+    table of the passes to run, made here once. A pass that declared nothing else runs
+    on every line. Written out like a plan (`_compile`): the programs bound by name, the
+    fields (checked to be field names) read directly.
     """
-    if watched is None:
-        return _always
-    programs, fields = watched
-    tests = " or ".join(["command.program in programs", *(f"command.{name}" for name in fields)])
-    source = "\n".join(
-        [
-            "def wants(commands):",
-            "    for command in commands:",
-            f"        if {tests}:",
-            "            return True",
-            "    return False",
-        ]
+    watched: list[tuple[int, frozenset[str], tuple[str, ...]]] = []
+    for index, step in enumerate(passes):
+        declared = _watched(step)
+        if declared is not None and len(watched) < _MAX_WATCHED:
+            watched.append((index, *declared))
+    bits = {index: 1 << bit for bit, (index, _, _) in enumerate(watched)}
+    table = tuple(
+        tuple(
+            step for index, step in enumerate(passes) if index not in bits or wanted & bits[index]
+        )
+        for wanted in range(1 << len(watched))
     )
-    scope: dict[str, object] = {"programs": programs}
-    exec(_compiled(source, "<passes' needs>"), scope)
-    return scope["wants"]  # type: ignore[return-value]
-
-
-def _always(commands: Sequence[SimpleCommand]) -> bool:
-    return True
+    scope: dict[str, object] = {"table": table}
+    lines = ["def select(commands):", "    wanted = 0", "    for command in commands:"]
+    tests = 0
+    for index, programs, fields in watched:
+        reads = [f"command.{name}" for name in fields]
+        if programs:
+            scope[f"programs{index}"] = programs
+            reads.insert(0, f"command.program in programs{index}")
+        if reads:  # a pass that named nothing has nothing to do on any line
+            lines.append(f"        if {' or '.join(reads)}:")
+            lines.append(f"            wanted |= {bits[index]}")
+            tests += 1
+    if not tests:
+        lines[1:] = ["    return table[0]"]
+    else:
+        lines.append("    return table[wanted]")
+    exec(_compiled("\n".join(lines), "<passes' needs>"), scope)
+    return scope["select"]  # type: ignore[return-value]
 
 
 def _fields(fields: Iterable[str]) -> tuple[str, ...]:
