@@ -30,8 +30,6 @@ from tether.core.safety.registry.layered import ProgramLookup
 from tether.core.safety.registry.system import FAMILIES
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
-_tuple_new = tuple.__new__
-
 __all__ = [
     "CommandAnalysis",
     "CommandAnalyzer",
@@ -364,6 +362,9 @@ def _glob_match(pattern: str, name: str) -> bool:
 
 
 # -- commands -----------------------------------------------------------------------------
+
+_tuple_new = tuple.__new__
+"""Builds the analyses as their named tuples' own `__new__` does, without its frame."""
 
 
 class CommandAnalyzer:

@@ -197,8 +197,8 @@ class Classifier:
                 # A bare `NAME=value` runs nothing; `bash -c CODE` is a wrapper: CODE's
                 # commands are the parts.
                 continue
-            # Made field by field through the slots (`_set_*`): the frozen dataclass's own
-            # constructor costs half as much again, once per command of every fresh call.
+            # Made field by field through the slots (`_set_*`), here: even CallPart's own
+            # constructor adds a call through the class, once per command of every fresh call.
             part = _new(CallPart)
             _set_program(part, simple.program or None)
             _set_subcommand(part, subcommand)
