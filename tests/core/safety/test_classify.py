@@ -153,6 +153,12 @@ def test_other_tools(
     assert part.fact_kinds == facts
     if paths is not None:
         assert [(u.path, u.access) for u in part.paths] == paths
-    # Parts made through their slots hold what validation would make of them.
+    # Built without validation: what validation of the given fields would make.
+    validated = Classification(
+        tool_name=result.tool_name, kind=result.kind, parts=result.parts, facts=result.facts
+    )
+    assert result == validated
+    assert result.model_fields_set == validated.model_fields_set - {"facts"}
+    assert set(result.__dict__) == set(Classification.model_fields)
     assert Classification.model_validate(result.model_dump()) == result
     assert result.model_dump() == Classification(**dict(result)).model_dump()

@@ -38,11 +38,15 @@ _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
-def built(cls: type[_Model], values: dict[str, Any]) -> _Model:
-    """A `cls` holding `values` (every field, each of its type), not validated again."""
+def built(cls: type[_Model], values: dict[str, Any], given: frozenset[str] | None = None) -> _Model:
+    """A `cls` holding `values` (every field, each of its type), not validated again.
+
+    `given` names the fields validation would count as set (`model_fields_set`) when
+    the others hold their defaults; every field in `values` when None.
+    """
     model = _new(cls)
     _set(model, "__dict__", values)
-    _set_fields_set(model, set(values))
+    _set_fields_set(model, set(values if given is None else given))
     _set_extra(model, None)
     _set_private(model, None)
     return model

@@ -275,9 +275,16 @@ class Classifier:
                     break
         text = uses[0].path if uses else ""
         part = CallPart(text=text, facts=tuple(facts), paths=tuple(uses))
-        # Validated, not `model_construct`ed: pydantic's validator is one C call, while
-        # `model_construct` walks the fields in Python (about four times as long here).
-        return Classification(tool_name=tool_name, kind=kind, parts=(part,))
+        # Every field of its type (`built`), and set as validation of the three given
+        # fields would count them: `command` and `facts` keep their defaults.
+        return built(
+            Classification,
+            {"tool_name": tool_name, "kind": kind, "command": None, "parts": (part,), "facts": ()},
+            _FILE_TOOL_GIVEN,
+        )
+
+
+_FILE_TOOL_GIVEN = frozenset({"tool_name", "kind", "parts"})
 
 
 def _path_readings(path: str) -> list[str]:
