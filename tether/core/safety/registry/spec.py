@@ -157,6 +157,13 @@ class Node:
     follows: bool = field(default=True, compare=False, repr=False)
     """Some option takes a second word or a command line (`jq --arg`, `fd -x`): set from
     the options when the node is compiled; True (look it up) on a node no plan compiled."""
+    quiet: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    """Options that vetting, given without a value, finds listed and nothing more: no
+    fact, nothing cleared, no pattern (`-q`). Set when the node is compiled; empty (vet
+    each one) on a node no plan compiled."""
+    quiet_values: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    """Options that vetting, given with a value, finds listed and nothing more: the above,
+    and a plain value the option takes (`-n 20`)."""
     unread: str | None = field(default=None, compare=False, repr=False)
     """The option text `sub()` was given, until `realise` reads it into `options`."""
     plan: list[tuple[Node, Node | None]] | None = field(default=None, compare=False, repr=False)
@@ -349,6 +356,18 @@ def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
     # What vetting would otherwise ask of every option word, settled once per node.
     node.whole = any(len(name) > 2 and name[1] != "-" for name in node.options)
     node.follows = any(o.second is not None or o.role == "argv" for o in node.options.values())
+    # What `vet._options` would find of each option: nothing but that it is listed.
+    quiet = {
+        n: o
+        for n, o in node.options.items()
+        if o.fact is None and o.clears is None and not o.pattern
+    }
+    node.quiet = frozenset(quiet)
+    node.quiet_values = frozenset(
+        n
+        for n, o in quiet.items()
+        if o.role == "value" and (o.takes_value or o.optional_value or node.any_options)
+    )
     node.parsing = OptionSpec(
         short_values=frozenset(short_values),
         long_values=frozenset(long_values),
