@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
 from tether.core.safety.classify import Classification, Classifier
-from tether.core.safety.options import Option
+from tether.core.safety.options import Option, parse_option_into
 from tether.core.safety.programs import Findings, analyze_program
 from tether.core.safety.registry import REGISTRY, lookup
 from tether.core.safety.registry.call import Call
@@ -322,3 +322,18 @@ def test_a_short_or_double_dash_word_is_never_a_whole_word_option(word: str) -> 
         for node in (lookup("pytest"), lookup("xxd"), lookup("npm"), lookup("find")):
             assert node is not None
             assert not _whole_word(word, node)
+
+
+def test_a_word_read_without_the_option_reader_reads_as_it_would() -> None:
+    """The walk names `-q` and `--oneline` itself when the node's letters and long names
+    say they take no value; the reader gives exactly that option for each such word."""
+    for node in _NODES:
+        parsing = node.parsing
+        for arg in [*node.options, "--zz-unlisted", "-Z", "-5", "---x", "--a-b"]:
+            short = len(arg) == 2 and arg[0] == "-" and arg[1] not in parsing.short_values
+            long = arg.startswith("--") and "=" not in arg and arg not in parsing.long_values
+            if not (short or long) or arg == "--" or arg[0] != "-":
+                continue
+            read: list[Option] = []
+            assert parse_option_into((arg, "next"), 0, parsing, read) == 1, (node.name, arg)
+            assert read == [Option(arg, None, 0)], (node.name, arg)

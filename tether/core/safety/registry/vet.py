@@ -84,10 +84,15 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                 continue
             # `-5` where the spec takes no numeric options is an operand (`expr 3 + -5`).
             if node.numeric or not (arg[1:].isdigit() and "-" + arg[1] not in node.options):
-                if len(arg) == 2 and arg[1] not in node.parsing.short_values and not node.follows:
-                    # `-q`: what `parse_option_into` reads from a two-letter word whose
-                    # letter takes no value (an optional value can only be attached, and
-                    # a numeric `-5` is named as written), without the call.
+                parsing = node.parsing
+                if not node.follows and (
+                    (len(arg) == 2 and arg[1] not in parsing.short_values)
+                    or (arg[1] == "-" and "=" not in arg and arg not in parsing.long_values)
+                ):
+                    # `-q`, `--oneline`: what `parse_option_into` reads from a two-letter
+                    # word whose letter takes no value (an optional value can only be
+                    # attached, and a numeric `-5` is named as written), or from a `--`
+                    # word with no `=` that takes no value: the word, without the call.
                     option = Option(arg, None, index)
                     given.append(option)
                     if arg not in node.quiet:
@@ -95,7 +100,7 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                     index += 1
                     continue
                 before = len(given)
-                index = parse_option_into(args, index, node.parsing, given)
+                index = parse_option_into(args, index, parsing, given)
                 for at in range(before, len(given)):
                     option = given[at]
                     # `_pend`, inline: this loop reads most option words.
