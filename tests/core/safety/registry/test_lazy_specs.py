@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tether.core.safety.registry import REGISTRY, Registry, _merge, spec
 from tether.core.safety.registry.spec import program, realise, sub
@@ -270,3 +272,38 @@ def test_the_registry_reads_as_a_mapping_of_compiled_specs() -> None:
     assert node.parsing.long_values == frozenset({"--lines"})
     assert dict(registry.items()) == {"one": node}
     assert "git" in REGISTRY and REGISTRY["git"].ready
+
+
+_WHOLE_TEXT = re.compile(
+    r"\s*(?:[-+][^\s|=!]*(?:\|[-+][^\s|=!]*)*(?:==?[rwltdxf?cgo]?)?(?:![^\s]*)?(?:\s+|\Z))*"
+)
+"""The check as one pattern over the whole option text: what checking token by token,
+each spelling once, must agree with."""
+
+
+@pytest.mark.usefixtures("deferring")
+@settings(max_examples=300, deadline=None)
+@given(
+    tokens=st.lists(
+        st.one_of(
+            st.sampled_from([*_SPELLINGS, "-q", "--ok", "-n|--lines="]), st.text("-+=|!rq a")
+        ),
+        max_size=4,
+    )
+)
+def test_an_option_text_is_checked_token_by_token_as_a_whole(tokens: list[str]) -> None:
+    text = " ".join(tokens)
+    try:
+        spec._parse_options(text)
+    except ValueError:
+        refused = True
+    else:
+        refused = False
+    # Checked twice: the second time every well-written spelling has been seen.
+    for _ in range(2):
+        try:
+            spec._check_options(text)
+        except ValueError:
+            assert refused and _WHOLE_TEXT.fullmatch(text) is None
+        else:
+            assert _WHOLE_TEXT.fullmatch(text) is not None or not refused

@@ -16,18 +16,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
 from tether.core.safety.classify import Classification, Classifier
-from tether.core.safety.options import Option
+from tether.core.safety.options import Option, parse_option_into
 from tether.core.safety.programs import Findings, analyze_program
 from tether.core.safety.registry import REGISTRY, lookup
 from tether.core.safety.registry.call import Call
 from tether.core.safety.registry.spec import Node, Opt
-from tether.core.safety.registry.vet import _NOTHING_CLEARED, _operands, _whole_word, vet
+from tether.core.safety.registry.vet import (
+    _NOTHING_CLEARED,
+    _operands,
+    _options,
+    _whole_word,
+    vet,
+)
 from tether.core.safety.shell import ShellParser, SimpleCommand
 
 _CORPUS = Path(__file__).parent.parent / "corpus"
@@ -53,14 +60,20 @@ _NODES = _every_node()
 @contextmanager
 def _full_walk() -> Iterator[None]:
     """Every node as a node no plan compiled: each word looked up in its options."""
-    saved = [(node, node.whole, node.follows) for node in _NODES]
+    saved = [(node, node.whole, node.follows, node.quiet, node.quiet_values) for node in _NODES]
     for node in _NODES:
         node.whole = node.follows = True
+        node.quiet = node.quiet_values = frozenset()
     try:
         yield
     finally:
-        for node, whole, follows in saved:
-            node.whole, node.follows = whole, follows
+        for node, whole, follows, quiet, quiet_values in saved:
+            node.whole, node.follows, node.quiet, node.quiet_values = (
+                whole,
+                follows,
+                quiet,
+                quiet_values,
+            )
 
 
 def test_the_flags_say_what_the_options_hold() -> None:
@@ -70,6 +83,29 @@ def test_the_flags_say_what_the_options_hold() -> None:
             assert not any(len(n) > 2 and n[1] != "-" for n in node.options), node.name
         if not node.follows:
             assert all(o.second is None and o.role != "argv" for o in node.options.values())
+        assert node.quiet_values <= node.quiet <= node.options.keys()
+
+
+@pytest.mark.parametrize("with_value", [False, True], ids=["alone", "with-value"])
+def test_a_quiet_option_adds_nothing_when_vetted(with_value: bool) -> None:
+    """What `_options` does with each option a node lists as quiet: nothing at all."""
+    for node in _NODES:
+        for name in node.quiet_values if with_value else node.quiet:
+            f = Findings(SimpleCommand(node.name, node.name, (name, "/etc/x")))
+            option = Option(name, "/etc/x" if with_value else None, 0, 1 if with_value else None)
+            answer = _options(f, [(option, node)], True)
+            assert answer == (_NOTHING_CLEARED, False, False), (node.name, name)
+            assert (f.facts, f.paths, f.shell_strings) == ([], [], []), (node.name, name)
+
+
+def test_some_options_are_quiet_and_some_are_not() -> None:
+    head, grep, rm = lookup("head"), lookup("grep"), lookup("rm")
+    assert head is not None and grep is not None and rm is not None
+    assert "-n" in head.quiet_values and "-q" in head.quiet
+    assert "-e" not in grep.quiet  # it gives the pattern
+    assert "-r" in rm.quiet  # its meaning is the `delete_targets` detector's
+    assert "-f" not in grep.quiet  # it gives the pattern, from a file it reads
+    assert "--color" in grep.quiet_values and "-X" not in grep.quiet  # `-X` is unvetted
 
 
 def test_some_nodes_take_each_shortcut() -> None:
@@ -286,3 +322,18 @@ def test_a_short_or_double_dash_word_is_never_a_whole_word_option(word: str) -> 
         for node in (lookup("pytest"), lookup("xxd"), lookup("npm"), lookup("find")):
             assert node is not None
             assert not _whole_word(word, node)
+
+
+def test_a_word_read_without_the_option_reader_reads_as_it_would() -> None:
+    """The walk names `-q` and `--oneline` itself when the node's letters and long names
+    say they take no value; the reader gives exactly that option for each such word."""
+    for node in _NODES:
+        parsing = node.parsing
+        for arg in [*node.options, "--zz-unlisted", "-Z", "-5", "---x", "--a-b"]:
+            short = len(arg) == 2 and arg[0] == "-" and arg[1] not in parsing.short_values
+            long = arg.startswith("--") and "=" not in arg and arg not in parsing.long_values
+            if not (short or long) or arg == "--" or arg[0] != "-":
+                continue
+            read: list[Option] = []
+            assert parse_option_into((arg, "next"), 0, parsing, read) == 1, (node.name, arg)
+            assert read == [Option(arg, None, 0)], (node.name, arg)

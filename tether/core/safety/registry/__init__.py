@@ -132,7 +132,11 @@ def nodes(root: Node) -> Iterator[Node]:
 
 
 def _check_detectors() -> None:
+    checked: set[int] = set()
     for name, root in REGISTRY.unrealised().items():
+        if id(root) in checked:
+            continue  # the same spec under another name (`grep egrep fgrep`)
+        checked.add(id(root))
         for node in nodes(root):
             for detector in node.detect:
                 if detector not in DETECTORS:

@@ -19,13 +19,12 @@ the rest, with the spec's own option syntax:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tether.core.safety.options import Option, parse_option_into
-from tether.core.safety.registry import REGISTRY
-from tether.core.safety.registry.git import runs_command
-from tether.core.safety.registry.spec import Node, words
+from tether.core.safety.registry.git import SPECS, runs_command
+from tether.core.safety.registry.spec import Node, realise, words
 
 if TYPE_CHECKING:
     from tether.core.safety.programs.base import Findings
@@ -37,6 +36,8 @@ Detector = Callable[["Findings"], None]
 # Settings that hold or lead to credentials (`http.extraHeader: Authorization: ...`).
 _CREDENTIAL_KEY = re.compile(r"credential|extraheader|token|password", re.IGNORECASE)
 _HOOK_KEYS = frozenset({"core.hookspath", "core.fsmonitor"})
+_GIT = SPECS["git"]
+"""The registry's spec of git (`REGISTRY["git"]`), compiled when a call first reads it."""
 
 
 class _Call:
@@ -44,8 +45,8 @@ class _Call:
 
     __slots__ = ("globals", "help", "node", "rest", "rest_at", "sub", "words")
 
-    def __init__(self, args: Sequence[str]) -> None:
-        root = REGISTRY["git"]
+    def __init__(self, args: tuple[str, ...]) -> None:
+        root = _GIT if _GIT.ready else realise(_GIT)
         self.globals: list[Option] = []
         """The options before the subcommand (`-c KEY=VALUE`, `-C DIR`)."""
         index = 0
@@ -54,12 +55,12 @@ class _Call:
             index = parse_option_into(args, index, root.parsing, self.globals)
         self.sub = args[index] if index < count else ""
         self.rest_at = index + 1
-        self.rest = tuple(args[index + 1 :])
+        self.rest = args[index + 1 :]
         # Only a lone `-h` is help: `git grep -h KEY -- .env` hides file names.
         self.help = "--help" in self.rest or self.rest == ("-h",)
         """`git X --help` only prints a page (read once for both detectors that ask)."""
         self.node: Node | None = root.subs.get(self.sub)
-        self.words = self.positionals()
+        self.words = self.positionals() if self.rest else []
         """Operands after the subcommand, read once per call (a plain attribute: the
         detectors read it without a call)."""
 
@@ -69,7 +70,7 @@ class _Call:
         found: list[tuple[int, str]] = []
         if not args:
             return found
-        spec = (node or self.node or REGISTRY["git"].subs["commit"]).parsing
+        spec = (node or self.node or _GIT.subs["commit"]).parsing
         skipped: list[Option] = []  # the options are read only to step over their values
         index = 0
         count = len(args)
@@ -129,8 +130,8 @@ def git_pathspecs(f: Findings) -> None:
     f.handled_paths = True
     call = _call(f.command.args)
     rest = call.rest
-    if not call.sub:
-        return
+    if not call.sub or not rest:
+        return  # `git status`: no word to name as a path (nor `--help`)
     if call.help:
         f.subcommand = ("help", call.sub)
         return
@@ -162,7 +163,7 @@ def git_changes(f: Findings) -> None:
     sub = call.sub
     if not sub or call.help:
         return
-    words = [text for _, text in call.words]
+    words = [text for _, text in call.words] if call.words else []
     text = f.command.text
     if sub.startswith("credential"):
         # `git credential fill` prints the stored password or token.

@@ -88,6 +88,11 @@ _OPERAND_ROLES = {
 }
 
 
+_NO_VALUES = OptionSpec()
+"""How a node no plan compiled reads its option words: no option takes a value (one
+frozen value, shared)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Opt:
     """One option: its spellings, whether it takes a value, what the value is, its fact."""
@@ -150,13 +155,20 @@ class Node:
     hands them to rustfmt); None when they are not vetted (`cargo test -- --nocapture`)."""
     compiled: bool = field(default=False, compare=False, repr=False)
     """A `program()` plan compiles this node (set when the plan is made)."""
-    parsing: OptionSpec = field(default_factory=OptionSpec)
+    parsing: OptionSpec = field(default=_NO_VALUES)
     whole: bool = field(default=True, compare=False, repr=False)
     """Some single-dash option is a whole word (`xxd -EBCDIC`): set from the options when
     the node is compiled; True (look it up) on a node no plan compiled."""
     follows: bool = field(default=True, compare=False, repr=False)
     """Some option takes a second word or a command line (`jq --arg`, `fd -x`): set from
     the options when the node is compiled; True (look it up) on a node no plan compiled."""
+    quiet: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    """Options that vetting, given without a value, finds listed and nothing more: no
+    fact, nothing cleared, no pattern (`-q`). Set when the node is compiled; empty (vet
+    each one) on a node no plan compiled."""
+    quiet_values: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    """Options that vetting, given with a value, finds listed and nothing more: the above,
+    and a plain value the option takes (`-n 20`)."""
     unread: str | None = field(default=None, compare=False, repr=False)
     """The option text `sub()` was given, until `realise` reads it into `options`."""
     plan: list[tuple[Node, Node | None]] | None = field(default=None, compare=False, repr=False)
@@ -202,17 +214,22 @@ def _parse_options(text: str) -> dict[str, Opt]:
     return options
 
 
-_WELL_WRITTEN = re.compile(
-    r"\s*(?:[-+][^\s|=!]*(?:\|[-+][^\s|=!]*)*(?:==?[rwltdxf?cgo]?)?(?:![^\s]*)?(?:\s+|\Z))*"
-)
-"""Option text `_parse_options` reads without an error (a name starts with `-` or `+`,
-a role is one of `ROLES`): checked when a spec is written, so a mistake is refused
+_WELL_WRITTEN = re.compile(r"[-+][^\s|=!]*(?:\|[-+][^\s|=!]*)*(?:==?[rwltdxf?cgo]?)?(?:![^\s]*)?")
+"""One option token `_parse_options` reads without an error (a name starts with `-` or
+`+`, a role is one of `ROLES`): checked when a spec is written, so a mistake is refused
 there, while reading it waits for the program's first lookup."""
+
+_WELL_WRITTEN_SEEN: set[str] = set()
+"""Tokens already checked while the registry's tables import: they repeat (some 12,000
+tokens, 3,300 distinct), and checking each spelling once is a fifth of the import."""
 
 
 def _check_options(text: str) -> None:
-    if _WELL_WRITTEN.fullmatch(text) is None:
-        _parse_options(text)  # raises the error naming the token
+    for token in text.split():
+        if token not in _WELL_WRITTEN_SEEN:
+            if _WELL_WRITTEN.fullmatch(token) is None:
+                _parse_options(text)  # raises the error naming the token
+            _WELL_WRITTEN_SEEN.add(token)
 
 
 def _parse_operands(text: str) -> tuple[tuple[str, ...], str | None]:
@@ -270,6 +287,7 @@ def compile_at_once() -> None:
     once its tables are read)."""
     global _deferring
     _deferring = False
+    _WELL_WRITTEN_SEEN.clear()  # later specs are read at once, which checks them
 
 
 _REALISING = threading.RLock()
@@ -349,6 +367,18 @@ def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
     # What vetting would otherwise ask of every option word, settled once per node.
     node.whole = any(len(name) > 2 and name[1] != "-" for name in node.options)
     node.follows = any(o.second is not None or o.role == "argv" for o in node.options.values())
+    # What `vet._options` would find of each option: nothing but that it is listed.
+    quiet = {
+        n: o
+        for n, o in node.options.items()
+        if o.fact is None and o.clears is None and not o.pattern
+    }
+    node.quiet = frozenset(quiet)
+    node.quiet_values = frozenset(
+        n
+        for n, o in quiet.items()
+        if o.role == "value" and (o.takes_value or o.optional_value or node.any_options)
+    )
     node.parsing = OptionSpec(
         short_values=frozenset(short_values),
         long_values=frozenset(long_values),

@@ -56,8 +56,9 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     passed_on = 0
     """Operands after `--`: handed to another program (`npm test -- --watch`), not targets."""
     given: list[Option] = []
-    owners: list[Node] = []
-    """The node each of `given` was read under (parallel lists: no pair per option)."""
+    pending: list[tuple[Option, Node]] = []
+    """The options `_options` vets, each with the node it was read under: those the node
+    does not list as quiet (a quiet one would only be found listed)."""
     detecting = bool(root.detect)
     """A node on the path names detectors to run on the call."""
     index = 0
@@ -68,7 +69,7 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             if node.passes_to is not None:
                 # `cargo fmt -- --check`: the words after `--` are options of the program
                 # the subcommand hands them to, vetted against that program's spec.
-                _passed_options(args, index + 1, node.passes_to, given, owners)
+                _passed_options(args, index + 1, node.passes_to, given, pending)
             operands.extend((i, args[i]) for i in range(index + 1, count))
             passed_on = count - index - 1
             break
@@ -78,28 +79,39 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             # of two letters (`-q`) or a `--` one, since its name is no longer than it.
             whole = node.whole and len(arg) > 2 and arg[1] != "-"
             if node.words or (whole and _whole_word(arg, node)):
-                index = _word_option(f, args, index, node, given, owners)
+                index = _word_option(f, args, index, node, given)
+                _pend(given[-1], node, pending)
                 continue
             # `-5` where the spec takes no numeric options is an operand (`expr 3 + -5`).
             if node.numeric or not (arg[1:].isdigit() and "-" + arg[1] not in node.options):
-                if len(arg) == 2 and arg[1] not in node.parsing.short_values and not node.follows:
-                    # `-q`: what `parse_option_into` reads from a two-letter word whose
-                    # letter takes no value (an optional value can only be attached, and
-                    # a numeric `-5` is named as written), without the call.
-                    given.append(Option(arg, None, index))
-                    owners.append(node)
+                parsing = node.parsing
+                if not node.follows and (
+                    (len(arg) == 2 and arg[1] not in parsing.short_values)
+                    or (arg[1] == "-" and "=" not in arg and arg not in parsing.long_values)
+                ):
+                    # `-q`, `--oneline`: what `parse_option_into` reads from a two-letter
+                    # word whose letter takes no value (an optional value can only be
+                    # attached, and a numeric `-5` is named as written), or from a `--`
+                    # word with no `=` that takes no value: the word, without the call.
+                    option = Option(arg, None, index)
+                    given.append(option)
+                    if arg not in node.quiet:
+                        pending.append((option, node))
                     index += 1
                     continue
                 before = len(given)
-                index = parse_option_into(args, index, node.parsing, given)
-                if not node.follows:
-                    # No option of the node takes a second word or a command line
-                    # (settled when it was compiled): the loop below would only append.
-                    owners.extend([node] * (len(given) - before))
-                    continue
+                index = parse_option_into(args, index, parsing, given)
                 for at in range(before, len(given)):
-                    owners.append(node)
                     option = given[at]
+                    # `_pend`, inline: this loop reads most option words.
+                    if option.name not in (
+                        node.quiet if option.value is None else node.quiet_values
+                    ):
+                        pending.append((option, node))
+                    if not node.follows:
+                        # No option of the node takes a second word or a command line
+                        # (settled when it was compiled): nothing more to read.
+                        continue
                     spec = node.options.get(option.name)
                     if spec is None:
                         continue
@@ -128,8 +140,8 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
         index += 1
     # Option values are always named by role (`--config=/tmp/x`, `-C DIR`), also for a
     # program whose handler names its operands: the spec is where options are known.
-    if given:
-        cleared, pattern_given, target = _options(f, given, owners, True)
+    if pending:
+        cleared, pattern_given, target = _options(f, pending, True)
     else:
         cleared, pattern_given, target = _NOTHING_CLEARED, False, False
     own = len(operands) - passed_on
@@ -147,15 +159,27 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                 DETECTORS[name](f, call)
     if len(words) >= 3 or not operands:
         return tuple(words[:3])
-    return (*words, *[text for _, text in operands[: 3 - len(words)]])
+    for _, text in operands[: 3 - len(words)]:  # a loop: a comprehension is one more call
+        words.append(text)
+    return tuple(words)
 
 
 _NOTHING_CLEARED: frozenset[str] = frozenset()
 """What no option clears: the answer for a call without options."""
 
 
+def _pend(option: Option, node: Node, pending: list[tuple[Option, Node]]) -> None:
+    """Hold `option` for `_options`, unless `node` lists it as quiet (for how it was given)."""
+    if option.name not in (node.quiet if option.value is None else node.quiet_values):
+        pending.append((option, node))
+
+
 def _passed_options(
-    args: tuple[str, ...], start: int, target: Node, given: list[Option], owners: list[Node]
+    args: tuple[str, ...],
+    start: int,
+    target: Node,
+    given: list[Option],
+    pending: list[tuple[Option, Node]],
 ) -> None:
     index = start
     before = len(given)
@@ -166,7 +190,8 @@ def _passed_options(
             index = parse_option_into(args, index, target.parsing, given)
         else:
             index += 1
-    owners.extend([target] * (len(given) - before))
+    for option in given[before:]:
+        _pend(option, target, pending)
 
 
 def _second_word(f: Findings, args: tuple[str, ...], index: int, node: Node, option: Option) -> int:
@@ -182,12 +207,7 @@ def _second_word(f: Findings, args: tuple[str, ...], index: int, node: Node, opt
 
 
 def _word_option(
-    f: Findings,
-    args: tuple[str, ...],
-    index: int,
-    node: Node,
-    given: list[Option],
-    owners: list[Node],
+    f: Findings, args: tuple[str, ...], index: int, node: Node, given: list[Option]
 ) -> int:
     """`-name x`, `-run=X`, `--run X`, `-exec cmd {} ;`: options that are whole words."""
     arg = args[index]
@@ -196,7 +216,6 @@ def _word_option(
     if spec is None and name.startswith("--"):
         spec = node.options.get(name[1:])
         name = name[1:] if spec is not None else name
-    owners.append(node)
     if spec is not None and spec.role == "argv":
         given.append(Option(name, None, index))
         return _command_end(args, index + 1) + 1
@@ -231,14 +250,14 @@ def _negative_number(arg: str, node: Node) -> bool:
 
 
 def _options(
-    f: Findings, given: list[Option], owners: list[Node], name_paths: bool
+    f: Findings, pending: list[tuple[Option, Node]], name_paths: bool
 ) -> tuple[AbstractSet[str], bool, bool]:
     """Vet the options; returns the node facts they clear, whether one gave the leading
     value operand (`grep -e PAT`), and whether one named a target (`cp -t DIR`)."""
     command = f.command
     cleared: AbstractSet[str] = _NOTHING_CLEARED
     pattern_given = target = False
-    for option, node in zip(given, owners, strict=True):
+    for option, node in pending:
         spec = node.options.get(option.name)
         if spec is not None:
             # Only an option the node lists by its own name gives a pattern or a target.
@@ -331,8 +350,9 @@ def _operands(
             _unvetted(f, f"{command.program} {unknown[0]}: not a target its spec lists")
     written = False
     last = node.last if not target and own > 0 else None
+    final = len(roles) - 1  # the last role repeats
     for position, (index, text) in enumerate(operands):
-        role = roles[min(position, len(roles) - 1)]
+        role = roles[position if position < final else final]
         if last is not None and position == own - 1:
             role = last
         if role in {"value", "none"}:
