@@ -123,6 +123,46 @@ def test_every_corpus_call_is_decided_as_the_general_way_decides_it(
     assert _mismatches(engine, corpus_classifications) == []
 
 
+def _without_fixed_outcomes(engine: PolicyEngine) -> PolicyEngine:
+    """The same engine following every plan part by part (none taken as fixed)."""
+    stepwise = PolicyEngine(engine.policies, engine.classifier, layers=engine.layers)
+    stepwise._plain = {
+        tool: {program: (*plan[:2], None) for program, plan in plans.items()}
+        for tool, plans in engine._plain.items()
+    }
+    return stepwise
+
+
+@pytest.mark.parametrize(("base", "layers"), ENGINES)
+def test_a_fixed_outcome_is_what_following_the_plan_chooses(
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    corpus_classifications: list[Classification],
+    base: tuple[str, ...],
+    layers: tuple[Policy, ...],
+) -> None:
+    """A plan whose outcome is the same for every part decides it once: as its steps do."""
+    engine = PolicyEngine([presets[name] for name in base], classifier, layers=layers)
+    stepwise = _without_fixed_outcomes(engine)
+    for classification in corpus_classifications:
+        got, expected = engine.evaluate(classification), stepwise.evaluate(classification)
+        assert got.model_dump() == expected.model_dump()
+
+
+def test_most_plans_have_a_fixed_outcome_and_a_tested_one_has_none(
+    classifier: Classifier, presets: dict[str, Policy]
+) -> None:
+    """Programs with one rule (`pytest`) are decided once; `git`'s subcommands per part,
+    and so is every part a layer may decide (the layer reads whether it is opaque)."""
+    plans = PolicyEngine([presets["default"]], classifier)._plain["Bash"]
+    assert plans["pytest"][2] is not None
+    assert plans["git"][2] is None
+    assert sum(plan[2] is not None for plan in plans.values()) > len(plans) // 2
+    layered = PolicyEngine([presets["default"]], classifier, layers=[_LAYER])._plain["Bash"]
+    # `team-echo` names the tool Bash: it is a candidate for every Bash part.
+    assert all(plan[2] is None for plan in layered.values())
+
+
 def test_most_corpus_parts_take_a_plan(
     classifier: Classifier,
     presets: dict[str, Policy],

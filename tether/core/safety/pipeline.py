@@ -248,6 +248,17 @@ class SafetyPipeline:
         if len(parts) == 1:
             part = parts[0]
             uses = part.paths
+            if not uses:
+                program = part.program
+                if not part.facts and (
+                    program not in WALKING_PROGRAMS
+                    if program is not None
+                    else classification.tool_name not in WALKING_TOOLS
+                ):
+                    # No path, no tree walked, nothing deleted (`git status`): nothing to
+                    # check or add, as `_check_one` finds.
+                    return classification, None
+                return self._check_one(classification, part, start, file_tool)
             if len(uses) == 1:
                 use = uses[0]
                 if not use.glob and not use.dynamic:
@@ -390,7 +401,7 @@ class SafetyPipeline:
                     extra.append(
                         make_fact("unresolved_path", f"{unresolved} is only known at run time")
                     )
-                if "credential_access" not in kinds:
+                if read and "credential_access" not in kinds:
                     credential = self._credential(read, credentials)
                     if credential is not None:
                         extra.append(credential)
@@ -508,6 +519,10 @@ class SafetyPipeline:
         relative_unknown: str | None = None
         read_dynamic: str | None = None
         listed_dynamic: str | None = None
+        # The directories a path is checked against: a relative one against each
+        # place a subshell's `cd` may have left too (made once per part, not per path).
+        here = (current,)
+        everywhere = (current, *others) if others else here
         for use in part.paths:
             path = use.path
             relative = not path.startswith(("/", "~"))
@@ -527,7 +542,7 @@ class SafetyPipeline:
                     read_dynamic = path  # (it may be empty: `>$EMPTY` names "")
                 continue
             verdicts = listed if listing else read
-            for base in (current, *others) if relative and others else (current,):
+            for base in everywhere if relative else here:
                 if use.glob:
                     verdicts.extend(sandbox.check_glob(path, base, file_tool=file_tool))
                     continue
@@ -728,9 +743,12 @@ class _Directories:
             else:
                 self.known = False
             return
-        targets = [u for u in part.paths if u.access == "cd"]
+        for use in part.paths:
+            if use.dynamic and use.access == "cd":
+                self.known = False  # a `cd` to a place only known at run time
+                return
         resolved = [v.resolved for v in checked if v.resolved is not None and v.allowed]
-        if any(u.dynamic for u in targets) or not resolved:
+        if not resolved:
             self.known = False
             return
         if part.subshell:
