@@ -243,22 +243,24 @@ class SafetyPipeline:
         start = directory.resolved
         if not directory.allowed or start is None:
             return classification, self._sandbox_deny(classification, [directory])
-        file_tool = classification.kind in _FILE_KINDS
         parts = classification.parts
+        tool_name = classification.tool_name
+        for part in parts:
+            program = part.program
+            if part.paths or (
+                program in WALKING_PROGRAMS if program is not None else tool_name in WALKING_TOOLS
+            ):
+                break
+        else:
+            # No part names a path or walks a tree (`git status && git diff | head`): each
+            # is a part `_check_parts` passes on as it came (a `cd` with no path moves
+            # nothing any later path is checked against; a recursive delete with no path
+            # deletes no approved directory): nothing to check or add.
+            return classification, None
+        file_tool = classification.kind in _FILE_KINDS
         if len(parts) == 1:
             part = parts[0]
             uses = part.paths
-            if not uses:
-                program = part.program
-                if not part.facts and (
-                    program not in WALKING_PROGRAMS
-                    if program is not None
-                    else classification.tool_name not in WALKING_TOOLS
-                ):
-                    # No path, no tree walked, nothing deleted (`git status`): nothing to
-                    # check or add, as `_check_one` finds.
-                    return classification, None
-                return self._check_one(classification, part, start, file_tool)
             if len(uses) == 1:
                 use = uses[0]
                 if not use.glob and not use.dynamic:
