@@ -243,21 +243,8 @@ class SafetyPipeline:
         start = directory.resolved
         if not directory.allowed or start is None:
             return classification, self._sandbox_deny(classification, [directory])
-        parts = classification.parts
-        tool_name = classification.tool_name
-        for part in parts:
-            program = part.program
-            if part.paths or (
-                program in WALKING_PROGRAMS if program is not None else tool_name in WALKING_TOOLS
-            ):
-                break
-        else:
-            # No part names a path or walks a tree (`git status && git diff | head`): each
-            # is a part `_check_parts` passes on as it came (a `cd` with no path moves
-            # nothing any later path is checked against; a recursive delete with no path
-            # deletes no approved directory): nothing to check or add.
-            return classification, None
         file_tool = classification.kind in _FILE_KINDS
+        parts = classification.parts
         if len(parts) == 1:
             part = parts[0]
             uses = part.paths
@@ -265,11 +252,35 @@ class SafetyPipeline:
                 use = uses[0]
                 if not use.glob and not use.dynamic:
                     return self._check_path(classification, part, use, start, file_tool)
+            elif not uses:
+                program = part.program
+                if (
+                    program not in WALKING_PROGRAMS
+                    if program is not None
+                    else classification.tool_name not in WALKING_TOOLS
+                ):
+                    return classification, None  # (see below: one such part)
             for use in uses:
                 if use.glob or use.dynamic:
                     break
             else:
                 return self._check_one(classification, part, start, file_tool)
+        else:
+            tool_name = classification.tool_name
+            for part in parts:
+                program = part.program
+                if part.paths or (
+                    program in WALKING_PROGRAMS
+                    if program is not None
+                    else tool_name in WALKING_TOOLS
+                ):
+                    break
+            else:
+                # No part names a path or walks a tree (`git status && git diff | head`):
+                # each is a part `_check_parts` passes on as it came (a `cd` with no path
+                # moves nothing a later path is checked against; a recursive delete with
+                # no path deletes no approved directory): nothing to check or add.
+                return classification, None
         return self._check_parts(classification, start, file_tool)
 
     def _check_path(
