@@ -11,6 +11,9 @@ layers, and over generated rule sets and parts. A broken plan must fail them.
 
 from __future__ import annotations
 
+import fnmatch
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tether.core.safety import policy as policy_module
 from tether.core.safety.classify import CallPart, Classification, Classifier
 from tether.core.safety.facts import PathUse, make_fact
 from tether.core.safety.pipeline import SafetyPipeline
@@ -334,3 +338,50 @@ def test_generated_rules_and_parts_are_decided_as_the_general_way_and_a_scan_dec
     for part, decided in zip(parts, decision.parts, strict=True):
         if not part.facts:
             assert (decided.action, decided.rule) == _scan(engine, part)
+
+
+# -- compiling rules ------------------------------------------------------------------
+
+
+def _shlex_words(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        P("status", id="word"),
+        P("run  test", id="two-spaces"),
+        P(" log -p ", id="edges"),
+        P("", id="empty"),
+        P("a#b #c", id="hash"),
+        P("x\ty", id="tab"),
+        P("x\x0by", id="vertical-tab"),
+        P("x\u00a0y", id="no-break-space"),
+        P("'run test'", id="quoted"),
+        P('a\\ b "c', id="escape-and-unclosed"),
+        P("é ü", id="non-ascii"),
+    ],
+)
+def test_subcommand_words_are_split_as_shlex_splits_them(text: str) -> None:
+    assert policy_module._split_words(text) == _shlex_words(text)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet=" \t\x0b'\"\\#*?[]!-az.é\u00a0", max_size=12))
+def test_any_subcommand_is_split_as_shlex_splits_it(text: str) -> None:
+    assert policy_module._split_words(text) == _shlex_words(text)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet="*?[]!-az.\\^", max_size=8))
+def test_a_name_is_a_glob_exactly_when_it_matches_more_than_itself(text: str) -> None:
+    """`_is_glob` against its definition: some other text matches, or a `fnmatch` regex
+    that is not the escaped text (the reference reads every pattern character)."""
+    reference = any(c in text for c in "*?[") and (
+        fnmatch.translate(text) != f"(?s:{re.escape(text)})\\Z"
+    )
+    assert policy_module._is_glob(text) == reference

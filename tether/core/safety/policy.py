@@ -557,14 +557,24 @@ def _is_glob(text: str) -> bool:
     escaped text, the pattern matches exactly the text, and a set lookup is the
     same test (it lets a program like `[` be indexed by name).
     """
-    return any(c in text for c in "*?[") and fnmatch.translate(text) != f"(?s:{re.escape(text)})\\Z"
+    if "*" not in text and "?" not in text and "[" not in text:
+        return False
+    return fnmatch.translate(text) != f"(?s:{re.escape(text)})\\Z"
 
 
 def _split_words(text: str) -> list[str]:
+    if text.isascii() and text.isprintable() and not _QUOTING.intersection(text):
+        # Printable ASCII without quotes or backslashes: shlex splits it at its spaces
+        # and nothing else, as `str.split` does (most subcommands: `status`, `run test`).
+        return text.split()
     try:
         return shlex.split(text)
     except ValueError:
         return text.split()
+
+
+_QUOTING = frozenset("'\"\\")
+"""What `shlex` reads as more than a word character or a space: quotes and the escape."""
 
 
 class Policy(BaseModel):
