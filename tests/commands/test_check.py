@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tether
 from tether.cli import main
+from tether.commands import check as check_command
 
 _SOURCE_ROOT = Path(tether.__file__).resolve().parent.parent
 
@@ -317,3 +320,47 @@ def test_a_plugin_that_would_stop_the_daemon_stops_check_with_one_line(
     assert status != 0 and out == ""
     assert expected in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _outcome(read: Any, text: str) -> tuple[str, Any]:
+    """What reading `text` gives: the value, or the error's type and message."""
+    try:
+        return "value", read(text)
+    except (ValueError, RecursionError) as error:
+        return type(error).__name__, str(error)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('{"tool_name": "Bash", "tool_input": {"command": "ls"}}', id="call"),
+        pytest.param('{"a": 1} {"b": 2}', id="extra-value"),
+        pytest.param('{"a": 1}  ', id="trailing-space"),
+        pytest.param('{"a": 1}\t\r', id="trailing-json-whitespace"),
+        pytest.param('{"a": 1}\x0c', id="trailing-form-feed"),
+        pytest.param(' {"a": 1}', id="leading-space"),
+        pytest.param('\ufeff{"a": 1}', id="byte-order-mark"),
+        pytest.param('{"a": 1', id="unclosed"),
+        pytest.param("", id="empty"),
+        pytest.param("nul", id="bad-literal"),
+        pytest.param('"text"', id="string"),
+        pytest.param("NaN", id="nan"),
+        pytest.param("1e400", id="huge-float"),
+        pytest.param("1" * 5000, id="too-many-digits-long"),
+        pytest.param("1" * 399, id="many-digits-short"),
+        pytest.param('{"a": "\\ud800"}', id="lone-surrogate"),
+        pytest.param("[" * 199 + "]" * 199, id="nested-in-bound"),
+        pytest.param("[" * 200 + "]" * 200, id="nested-past-bound"),
+        pytest.param("[" * 100_000, id="nested-too-deeply"),
+        pytest.param('{"a": 1, "a": 2}', id="repeated-key"),
+    ],
+)
+def test_a_batch_line_is_read_as_json_loads_reads_it(text: str) -> None:
+    """The batch's own reading of a stripped line: the same value or the same error."""
+    assert _outcome(check_command._loads, text) == _outcome(json.loads, text)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet='{}[]":,0123456789.eE+-tfnrul \\ab\t\x0c', max_size=60))
+def test_any_short_text_is_read_as_json_loads_reads_it(text: str) -> None:
+    assert _outcome(check_command._loads, text) == _outcome(json.loads, text)

@@ -12,7 +12,6 @@ import argparse
 import io
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -142,7 +141,10 @@ def _run_batch(pipeline: SafetyPipeline, source: str, cwd: str | None) -> int:
     buffer: list[str] = []
     render = _Rendered()
     try:
-        for number, line in _lines(stream):
+        for number, raw in enumerate(stream, start=1):
+            line = raw.strip()
+            if not line:
+                continue  # blank lines are skipped (their numbers still count)
             buffer.append(_batch_line(pipeline, number, line, cwd, render))
             if len(buffer) >= 512:
                 out.write("".join(buffer))
@@ -153,13 +155,6 @@ def _run_batch(pipeline: SafetyPipeline, source: str, cwd: str | None) -> int:
     out.write("".join(buffer))
     out.flush()
     return 0
-
-
-def _lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-    for number, raw in enumerate(stream, start=1):
-        line = raw.strip()
-        if line:
-            yield number, line
 
 
 def _batch_line(
@@ -174,7 +169,7 @@ def _batch_line(
     except UnicodeDecodeError as error:
         return _bad_line(number, f"line {number} is not valid UTF-8 (byte {error.start})")
     try:
-        item = json.loads(text)
+        item = _loads(text)
     except (ValueError, RecursionError) as error:
         return _bad_line(number, f"line {number} is not JSON: {_json_problem(error)}")
     if not isinstance(item, dict):
@@ -187,14 +182,47 @@ def _batch_line(
     # What json.dumps writes for {"line": …, "id": …, **the verdict, "error": …}, with
     # the verdict's part encoded once per verdict (a repeated call reuses its verdict).
     body = (render or _Rendered()).body(shown, verdict)
+    malformed = verdict.violation_type in _MALFORMED
+    if not malformed and "id" not in item:
+        return f'{{"line": {number}, {body}}}\n'  # (most lines)
     head = f'{{"line": {number}, '
     if "id" in item:
         head += f'"id": {json.dumps(item["id"])}, '
     tail = "}"
-    if verdict.violation_type in {"invalid_input", "error"}:
+    if malformed:
         # A malformed call is a malformed line too: say so as the other bad lines do.
         tail = f', "error": {json.dumps(f"line {number}: {verdict.reason}")}}}'
     return f"{head}{body}{tail}\n"
+
+
+_MALFORMED = frozenset({"invalid_input", "error"})
+"""The violation types of a call that is malformed (its line says so as an error)."""
+
+_raw_decode = json.JSONDecoder().raw_decode
+
+_SCANNED_CHARS = 400
+"""The longest line `_loads` scans itself: it nests at most 200 levels, far inside the
+recursion limit, so reading it a frame or two less deep than `json.loads` reads it
+cannot decide whether it is too deeply nested."""
+
+
+def _loads(text: str) -> Any:
+    """`json.loads(text)` for a line stripped of whitespace: one scan of the text.
+
+    `json.loads` skips whitespace before and after the value (a stripped line has
+    none to skip) and checks that nothing follows it. Anything else (a longer
+    line, a value that ends early, any error) goes to `json.loads` itself, which
+    returns or raises what it does.
+    """
+    if len(text) > _SCANNED_CHARS:
+        return json.loads(text)
+    try:
+        item, end = _raw_decode(text)
+    except ValueError:
+        return json.loads(text)
+    if end != len(text):
+        return json.loads(text)
+    return item
 
 
 class _Rendered:

@@ -31,6 +31,7 @@ from tether.core.safety.classify import Classification, Classifier
 from tether.core.safety.pipeline import SafetyPipeline, Verdict
 from tether.core.safety.policy import Action, Policy, PolicyDecision, PolicyEngine, _rule_list
 from tether.core.safety.sandbox import UNREADABLE_LINK, SandboxEnforcer, probe
+from tether.core.safety.tree_reads import WALKING_PROGRAMS
 
 _CORPUS = Path(__file__).parent / "corpus"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -268,6 +269,25 @@ def test_one_plain_part_is_checked_as_part_by_part_over_the_corpus(
         assert fast == full, command
         compared += len(classification.parts) == 1
     assert compared > 500  # the shortcut was taken
+
+
+def test_a_call_naming_no_path_and_walking_no_tree_is_checked_as_part_by_part(
+    tricky_pipeline: SafetyPipeline,
+) -> None:
+    """`_check_paths` hands such a call back as it came, before any part-by-part step:
+    the steps give the same (a `cd` or `popd` with no path, a recursive delete with
+    none, facts of every kind included)."""
+    untouched = several = 0
+    for command in COMMANDS:
+        classification = tricky_pipeline.policy.classify("Bash", {"command": command})
+        if any(part.paths or part.program in WALKING_PROGRAMS for part in classification.parts):
+            continue
+        fast, full = _both(tricky_pipeline, classification)
+        assert fast == full, command
+        assert fast[0] is classification and fast[1] is None, command
+        untouched += 1
+        several += len(classification.parts) > 1
+    assert untouched > 300 and several > 100  # the shortcut was taken, for lines too
 
 
 _FILE_PATHS = [

@@ -11,6 +11,9 @@ layers, and over generated rule sets and parts. A broken plan must fail them.
 
 from __future__ import annotations
 
+import fnmatch
+import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tether.core.safety import policy as policy_module
 from tether.core.safety.classify import CallPart, Classification, Classifier
 from tether.core.safety.facts import PathUse, make_fact
 from tether.core.safety.pipeline import SafetyPipeline
@@ -121,6 +125,46 @@ def test_every_corpus_call_is_decided_as_the_general_way_decides_it(
 ) -> None:
     engine = PolicyEngine([presets[name] for name in base], classifier, layers=layers)
     assert _mismatches(engine, corpus_classifications) == []
+
+
+def _without_fixed_outcomes(engine: PolicyEngine) -> PolicyEngine:
+    """The same engine following every plan part by part (none taken as fixed)."""
+    stepwise = PolicyEngine(engine.policies, engine.classifier, layers=engine.layers)
+    stepwise._plain = {
+        tool: {program: (*plan[:2], None) for program, plan in plans.items()}
+        for tool, plans in engine._plain.items()
+    }
+    return stepwise
+
+
+@pytest.mark.parametrize(("base", "layers"), ENGINES)
+def test_a_fixed_outcome_is_what_following_the_plan_chooses(
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    corpus_classifications: list[Classification],
+    base: tuple[str, ...],
+    layers: tuple[Policy, ...],
+) -> None:
+    """A plan whose outcome is the same for every part decides it once: as its steps do."""
+    engine = PolicyEngine([presets[name] for name in base], classifier, layers=layers)
+    stepwise = _without_fixed_outcomes(engine)
+    for classification in corpus_classifications:
+        got, expected = engine.evaluate(classification), stepwise.evaluate(classification)
+        assert got.model_dump() == expected.model_dump()
+
+
+def test_most_plans_have_a_fixed_outcome_and_a_tested_one_has_none(
+    classifier: Classifier, presets: dict[str, Policy]
+) -> None:
+    """Programs with one rule (`pytest`) are decided once; `git`'s subcommands per part,
+    and so is every part a layer may decide (the layer reads whether it is opaque)."""
+    plans = PolicyEngine([presets["default"]], classifier)._plain["Bash"]
+    assert plans["pytest"][2] is not None
+    assert plans["git"][2] is None
+    assert sum(plan[2] is not None for plan in plans.values()) > len(plans) // 2
+    layered = PolicyEngine([presets["default"]], classifier, layers=[_LAYER])._plain["Bash"]
+    # `team-echo` names the tool Bash: it is a candidate for every Bash part.
+    assert all(plan[2] is None for plan in layered.values())
 
 
 def test_most_corpus_parts_take_a_plan(
@@ -294,3 +338,50 @@ def test_generated_rules_and_parts_are_decided_as_the_general_way_and_a_scan_dec
     for part, decided in zip(parts, decision.parts, strict=True):
         if not part.facts:
             assert (decided.action, decided.rule) == _scan(engine, part)
+
+
+# -- compiling rules ------------------------------------------------------------------
+
+
+def _shlex_words(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        P("status", id="word"),
+        P("run  test", id="two-spaces"),
+        P(" log -p ", id="edges"),
+        P("", id="empty"),
+        P("a#b #c", id="hash"),
+        P("x\ty", id="tab"),
+        P("x\x0by", id="vertical-tab"),
+        P("x\u00a0y", id="no-break-space"),
+        P("'run test'", id="quoted"),
+        P('a\\ b "c', id="escape-and-unclosed"),
+        P("é ü", id="non-ascii"),
+    ],
+)
+def test_subcommand_words_are_split_as_shlex_splits_them(text: str) -> None:
+    assert policy_module._split_words(text) == _shlex_words(text)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet=" \t\x0b'\"\\#*?[]!-az.é\u00a0", max_size=12))
+def test_any_subcommand_is_split_as_shlex_splits_it(text: str) -> None:
+    assert policy_module._split_words(text) == _shlex_words(text)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet="*?[]!-az.\\^", max_size=8))
+def test_a_name_is_a_glob_exactly_when_it_matches_more_than_itself(text: str) -> None:
+    """`_is_glob` against its definition: some other text matches, or a `fnmatch` regex
+    that is not the escaped text (the reference reads every pattern character)."""
+    reference = any(c in text for c in "*?[") and (
+        fnmatch.translate(text) != f"(?s:{re.escape(text)})\\Z"
+    )
+    assert policy_module._is_glob(text) == reference

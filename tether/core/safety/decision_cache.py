@@ -84,10 +84,10 @@ class DecisionCache:
     def get(self, key: tuple[Any, ...]) -> Verdict | None:
         """The verdict kept for `key` if every lookup it depended on answers as before."""
         entries = self._entries
-        entry = entries.get(key)
+        # Taken out while it is checked: one that no longer holds stays out.
+        entry = entries.pop(key, None)
         if entry is None:
             return None
-        del entries[key]
         verdict, probes, rechecks = entry
         for candidate, answer in probes:
             if probe(candidate) != answer:

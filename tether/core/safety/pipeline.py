@@ -252,11 +252,35 @@ class SafetyPipeline:
                 use = uses[0]
                 if not use.glob and not use.dynamic:
                     return self._check_path(classification, part, use, start, file_tool)
+            elif not uses:
+                program = part.program
+                if (
+                    program not in WALKING_PROGRAMS
+                    if program is not None
+                    else classification.tool_name not in WALKING_TOOLS
+                ):
+                    return classification, None  # (see below: one such part)
             for use in uses:
                 if use.glob or use.dynamic:
                     break
             else:
                 return self._check_one(classification, part, start, file_tool)
+        else:
+            tool_name = classification.tool_name
+            for part in parts:
+                program = part.program
+                if part.paths or (
+                    program in WALKING_PROGRAMS
+                    if program is not None
+                    else tool_name in WALKING_TOOLS
+                ):
+                    break
+            else:
+                # No part names a path or walks a tree (`git status && git diff | head`):
+                # each is a part `_check_parts` passes on as it came (a `cd` with no path
+                # moves nothing a later path is checked against; a recursive delete with
+                # no path deletes no approved directory): nothing to check or add.
+                return classification, None
         return self._check_parts(classification, start, file_tool)
 
     def _check_path(
@@ -390,7 +414,7 @@ class SafetyPipeline:
                     extra.append(
                         make_fact("unresolved_path", f"{unresolved} is only known at run time")
                     )
-                if "credential_access" not in kinds:
+                if read and "credential_access" not in kinds:
                     credential = self._credential(read, credentials)
                     if credential is not None:
                         extra.append(credential)
@@ -508,6 +532,10 @@ class SafetyPipeline:
         relative_unknown: str | None = None
         read_dynamic: str | None = None
         listed_dynamic: str | None = None
+        # The directories a path is checked against: a relative one against each
+        # place a subshell's `cd` may have left too (made once per part, not per path).
+        here = (current,)
+        everywhere = (current, *others) if others else here
         for use in part.paths:
             path = use.path
             relative = not path.startswith(("/", "~"))
@@ -527,7 +555,7 @@ class SafetyPipeline:
                     read_dynamic = path  # (it may be empty: `>$EMPTY` names "")
                 continue
             verdicts = listed if listing else read
-            for base in (current, *others) if relative and others else (current,):
+            for base in everywhere if relative else here:
                 if use.glob:
                     verdicts.extend(sandbox.check_glob(path, base, file_tool=file_tool))
                     continue
@@ -728,9 +756,12 @@ class _Directories:
             else:
                 self.known = False
             return
-        targets = [u for u in part.paths if u.access == "cd"]
+        for use in part.paths:
+            if use.dynamic and use.access == "cd":
+                self.known = False  # a `cd` to a place only known at run time
+                return
         resolved = [v.resolved for v in checked if v.resolved is not None and v.allowed]
-        if any(u.dynamic for u in targets) or not resolved:
+        if not resolved:
             self.known = False
             return
         if part.subshell:

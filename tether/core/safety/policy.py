@@ -557,14 +557,24 @@ def _is_glob(text: str) -> bool:
     escaped text, the pattern matches exactly the text, and a set lookup is the
     same test (it lets a program like `[` be indexed by name).
     """
-    return any(c in text for c in "*?[") and fnmatch.translate(text) != f"(?s:{re.escape(text)})\\Z"
+    if "*" not in text and "?" not in text and "[" not in text:
+        return False
+    return fnmatch.translate(text) != f"(?s:{re.escape(text)})\\Z"
 
 
 def _split_words(text: str) -> list[str]:
+    if text.isascii() and text.isprintable() and not _QUOTING.intersection(text):
+        # Printable ASCII without quotes or backslashes: shlex splits it at its spaces
+        # and nothing else, as `str.split` does (most subcommands: `status`, `run test`).
+        return text.split()
     try:
         return shlex.split(text)
     except ValueError:
         return text.split()
+
+
+_QUOTING = frozenset("'\"\\")
+"""What `shlex` reads as more than a word character or a space: quotes and the escape."""
 
 
 class Policy(BaseModel):
@@ -672,7 +682,6 @@ class PolicyEngine:
         # Each file's rules indexed, beside the file's name (all a decision takes from it).
         self._compiled = tuple((policy.name, RuleIndex(policy.rules)) for policy in policies)
         self._compiled_layers = tuple((policy.name, RuleIndex(policy.rules)) for policy in layers)
-        self._plain = self._plain_plans()
         self._classifier = classifier
         self._cache: OrderedDict[tuple[str, ...], Classification] = OrderedDict()
         self._cache_size = cache_size
@@ -693,6 +702,7 @@ class PolicyEngine:
             ),
             None,
         )
+        self._plain = self._plain_plans()  # (reads the default action)
 
     def _plain_plans(self) -> dict[str, dict[str, _Plan]]:
         """Each shell tool's plans, by program, for parts without facts (`_decide_plain`).
@@ -706,19 +716,44 @@ class PolicyEngine:
             named |= index.programs()
         plans: dict[str, dict[str, _Plan]] = {}
         for tool_name in _SHELL_TOOLS:
-            plans[tool_name] = {
-                program: (
-                    tuple(
-                        (name, index.plain(tool_name, program)) for name, index in self._compiled
-                    ),
-                    tuple(
-                        (name, index.plain(tool_name, program))
-                        for name, index in self._compiled_layers
-                    ),
+            by_program: dict[str, _Plan] = {}
+            for program in named:
+                base = tuple(
+                    (name, index.plain(tool_name, program)) for name, index in self._compiled
                 )
-                for program in named
-            }
+                layers = tuple(
+                    (name, index.plain(tool_name, program)) for name, index in self._compiled_layers
+                )
+                by_program[program] = (base, layers, self._fixed_outcome(base, layers))
+            plans[tool_name] = by_program
         return plans
+
+    def _fixed_outcome(self, base: _FileEntries, layers: _FileEntries) -> _Outcome | None:
+        """The rule, file and action `_decide_plain`'s steps choose for every part, or None.
+
+        Most programs' plans test nothing: each base file's first entry matches every
+        part (`pytest`, `cat`: one rule for the program) or the file has none, and no
+        layer has an entry. The steps then choose the same for every part; they are
+        taken here, once, as `_decide_plain` takes them. None when an entry tests the
+        part's words or paths, or a layer could apply (it reads whether the part is
+        opaque): those plans are followed part by part.
+        """
+        rule: _Matcher | None = None
+        source = ""
+        for name, entries in base:
+            if not entries:
+                continue
+            test, found = entries[0]
+            if test is not None:
+                return None
+            if rule is None or found.strictness > rule.strictness:
+                rule, source = found, name
+            if found.action is _DENY:
+                break
+        action = self._default_action if rule is None else rule.action
+        if action is not _DENY and any(entries for _, entries in layers):
+            return None
+        return rule, source, action
 
     @property
     def policies(self) -> tuple[Policy, ...]:
@@ -957,34 +992,38 @@ class PolicyEngine:
         is known already, `RuleIndex.plain`). With no facts there is no floor, no
         fact detail in a reason, and nothing `NEVER_AUTO_ALLOWED`; the risk rank is 0.
         """
-        rule: _Matcher | None = None
-        source = ""
-        for name, entries in plan[0]:
-            found = None
-            for test, candidate in entries:
-                if test is None or test(part):
-                    found = candidate
+        fixed = plan[2]
+        if fixed is not None:
+            rule, source, action = fixed  # (the steps below, taken once: `_fixed_outcome`)
+        else:
+            rule = None
+            source = ""
+            for name, entries in plan[0]:
+                found = None
+                for test, candidate in entries:
+                    if test is None or test(part):
+                        found = candidate
+                        break
+                if found is None:
+                    continue
+                if rule is None or found.strictness > rule.strictness:
+                    rule, source = found, name
+                if found.action is _DENY:
                     break
-            if found is None:
-                continue
-            if rule is None or found.strictness > rule.strictness:
-                rule, source = found, name
-            if found.action is _DENY:
-                break
-        action = self._default_action if rule is None else rule.action
-        for name, entries in plan[1]:
-            if action is _DENY:
-                break
-            found = None
-            for test, candidate in entries:
-                if test is None or test(part):
-                    found = candidate
+            action = self._default_action if rule is None else rule.action
+            for name, entries in plan[1]:
+                if action is _DENY:
                     break
-            if found is None:
-                continue
-            if found.action is action or (found.allows and part.opaque):
-                continue  # a layer relaxes only a part the analysis saw all of
-            rule, source, action = found, name, found.action
+                found = None
+                for test, candidate in entries:
+                    if test is None or test(part):
+                        found = candidate
+                        break
+                if found is None:
+                    continue
+                if found.action is action or (found.allows and part.opaque):
+                    continue  # a layer relaxes only a part the analysis saw all of
+                rule, source, action = found, name, found.action
         text = part.text
         if text:
             shown = text if len(text) <= 120 else text[:117] + "..."
@@ -1017,8 +1056,11 @@ class PolicyEngine:
 
 _FileEntries = tuple[tuple[str, tuple[_Entry, ...]], ...]
 """Each file's name and entries, in order."""
-_Plan = tuple[_FileEntries, _FileEntries]
-"""A plain part's rules: the base files' entries, then the layers'."""
+_Outcome = tuple[_Matcher | None, str, Action]
+"""The deciding rule (None: the default action), its file's name, and the action."""
+_Plan = tuple[_FileEntries, _FileEntries, _Outcome | None]
+"""A plain part's rules: the base files' entries, then the layers', and the outcome
+when it is the same for every part (`PolicyEngine._fixed_outcome`)."""
 
 _SHELL_TOOLS = tuple(name for name, spec in TOOLS.items() if spec.kind is ToolKind.SHELL)
 _RANKS = {level: level.rank for level in RiskLevel}

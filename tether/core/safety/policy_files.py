@@ -5,9 +5,9 @@ every problem (YAML syntax, a duplicated key, an unknown field, a bad action,
 an unknown risk fact, a regex that does not compile) is a `ConfigError`
 naming the file, the line (the rule's line for a bad rule) and what to fix.
 
-A file is read once by libyaml (PyYAML's C parser) when it is installed: its
-events are checked for depth and aliases as they are collected, then composed
-and constructed in Python. Anything unusual about the text, and every error,
+A file is read by libyaml (PyYAML's C parser) when it is installed: its events
+are checked for depth and aliases first, then libyaml composes it (a second,
+cheap pass) and it is constructed in Python. Anything unusual about the text, and every error,
 sends the file through the pure-Python reader instead, the one that writes the
 error messages: a person sees the same message, file and line whichever reader
 ran, and a file either reader refuses is refused.
@@ -24,8 +24,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 from yaml.constructor import ConstructorError
-from yaml.events import Event
 from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.resolver import Resolver
 
 from tether.core.safety.policy import Policy
 from tether.exceptions import ConfigError
@@ -193,12 +193,11 @@ def _read_fast(text: str) -> tuple[Node, Any] | None:
     before anything recursive reads them (libyaml's own composer recurses in C,
     where a deep document would overflow the stack).
     """
-    if _CParser is None or _UNUSUAL.search(text):
+    if _CComposer is None or _UNUSUAL.search(text):
         return None
-    events: list[Event] = []
     depth = 0
     try:
-        parser = _CParser(text)
+        parser = _CComposer(text)
         while True:
             event = parser.get_event()
             if event is None:
@@ -211,14 +210,15 @@ def _read_fast(text: str) -> tuple[Node, Any] | None:
                     return None
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
-            events.append(event)
-            if isinstance(event, yaml.StreamEndEvent):
+            elif isinstance(event, yaml.StreamEndEvent):
                 break
-        loader = _EventLoader(events)
-        root = loader.get_single_node()
+        # Bounded and alias-free: libyaml may now compose it (its recursion is as deep
+        # as the document, 32 levels at most), reading the text a second time. Its
+        # nodes are the pure-Python composer's, tags resolved by the same resolver.
+        root = _CComposer(text).get_single_node()
         if root is None:
             return None
-        return root, loader.construct_document(root)
+        return root, _StrictLoader("").construct_document(root)
     except (yaml.YAMLError, RecursionError):
         return None
 
@@ -329,35 +329,20 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-class _EventLoader(_StrictLoader):
-    """`_StrictLoader` composing and constructing from events already parsed (by libyaml)."""
-
-    def __init__(self, events: list[Event]) -> None:
-        super().__init__("")
-        self._events = events
-        self._next = 0
-
-    def check_event(self, *choices: Any) -> bool:
-        if self._next >= len(self._events):
-            return False
-        return not choices or isinstance(self._events[self._next], choices)
-
-    def peek_event(self) -> Event:
-        return self._events[self._next]
-
-    def get_event(self) -> Event:
-        event = self._events[self._next]
-        self._next += 1
-        return event
-
-
-_CParser: type[CParser] | None
+_CComposer: type[Any] | None
 try:
     from yaml._yaml import CParser
 
-    _CParser = CParser
+    class _LibyamlComposer(CParser, Resolver):
+        """libyaml's parser and composer, resolving tags as `_StrictLoader` does."""
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            Resolver.__init__(self)
+
+    _CComposer = _LibyamlComposer
 except ImportError:  # PyYAML built without libyaml: every file takes the pure-Python reader
-    _CParser = None
+    _CComposer = None
 
 
 def _check_rule_names(data: dict[str, Any], root: Node, label: str) -> None:
