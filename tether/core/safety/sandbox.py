@@ -358,7 +358,8 @@ def _resolve(
 
     While walking, the root is the empty string: every name is then joined as
     `current + "/" + name`, and `..` cuts `current` at its last `/`, with no
-    test for the root on the way (it is given back as `/`).
+    test for the root on the way (it is given back as `/`). `base` is what
+    resolution gives, so it never ends in `/` unless it is the root.
     """
     lstat = os.lstat
     if path.startswith("/"):
@@ -385,16 +386,18 @@ def _resolve(
             mode = lstat(candidate).st_mode
         except (OSError, ValueError):
             gone = candidate + "/"
+            current = candidate
         else:
-            if S_ISLNK(mode):
-                target = _link_target(candidate)
+            if not S_ISLNK(mode):
+                if probes is not None:
+                    probes.append((candidate, None))
+                current = candidate
+                continue
+            target = _link_target(candidate)
+        # Missing (`current` is below it now) or a symlink (`current` is where it is).
         if probes is not None:
             probes.append((candidate, target))
-        if target is not None:
-            break
-        current = candidate
-        if gone is not None:
-            break
+        break
     else:
         return current  # every name there and none a symlink (so at least one name)
     pending = names[taken:]
