@@ -203,28 +203,29 @@ class SandboxEnforcer:
         """Whether `path` (relative to the resolved directory `base`) may be used."""
         if self._approved is None:
             self.approved_directories  # noqa: B018 - resolves the directories on first use
-        if not file_tool and path.startswith("/dev/"):
-            device = posixpath.normpath(path)
-            if device in HARMLESS_DEVICES or _is_fd(device):
-                return PathVerdict(path, device, True)
         # `resolve`, spelled out: this runs for every path of every call.
-        expanded = self._expand(path) if path.startswith("~") else path
-        if expanded is None or "\x00" in expanded:
-            resolved = None
+        if path.startswith("~"):
+            expanded = self._expand(path)
+            if expanded is None or "\x00" in expanded:
+                resolved = None
+            else:
+                resolved = _resolve(base, expanded, self._probes)
+            if resolved is None:
+                return PathVerdict(path, None, False, f"{path!r} is another user's home directory")
         else:
-            resolved = _resolve(base, expanded, self._probes)
-        if resolved is None:
-            reason = (
-                f"{path!r} is another user's home directory"
-                if path.startswith("~")
-                else f"{path!r} cannot be resolved"
-            )
-            return PathVerdict(path, None, False, reason)
+            if not file_tool and path.startswith("/dev/"):
+                device = posixpath.normpath(path)
+                if device in HARMLESS_DEVICES or _is_fd(device):
+                    return PathVerdict(path, device, True)
+            resolved = None if "\x00" in path else _resolve(base, path, self._probes)
+            if resolved is None:
+                return PathVerdict(path, None, False, f"{path!r} cannot be resolved")
         approved, approved_prefixes = self._approved_inside
         if self._protected_apart and (
-            resolved in approved or resolved.startswith(approved_prefixes)
+            resolved.startswith(approved_prefixes) or resolved in approved
         ):
-            # `_is_inside`, spelled out: inside an approved directory, and (apart) not protected.
+            # `_is_inside`, spelled out (a path inside a directory first: the common case),
+            # and (apart) not protected.
             return _tuple_new(PathVerdict, (path, resolved, True, None))
         # `_is_inside`, spelled out likewise (with no protected paths both tests are empty).
         protected, protected_prefixes = self._protected_inside
@@ -354,65 +355,71 @@ def _resolve(
     path from its root, so looking it up fails at (or before) the same name,
     and `probe` would answer None. It is recorded with that answer all the
     same, so a kept verdict still asks about it (`decision_cache`).
+
+    While walking, the root is the empty string: every name is then joined as
+    `current + "/" + name`, and `..` cuts `current` at its last `/`, with no
+    test for the root on the way (it is given back as `/`). `base` is what
+    resolution gives, so it never ends in `/` unless it is the root.
     """
     lstat = os.lstat
-    hops = 0
+    if path.startswith("/"):
+        current = ""
+        names = path[1:].split("/")
+    else:
+        current = "" if base == "/" else base
+        names = path.split("/")
+    # The leading names (the common case: `src/app.py`, `/home/me/project/x`), as the
+    # loop below takes them, without its tests for what they are not: each is looked
+    # up once, in order, and recorded. The first that is empty, `.` or `..` (not looked
+    # up), missing or a symlink (looked up and recorded) hands the loop the state it
+    # would have reached: the same lookups, answers and result.
     gone: str | None = None
     """The name whose lookup failed, with a `/`, while `current` is below it."""
-    if path.startswith("/") or base == "/":
-        current = "/" if path.startswith("/") else base
-        pending = path.split("/")
-        pending.reverse()
-    else:
-        # The leading names of a relative path (the common case: `src/app.py`), as the
-        # loop below takes them, without its tests for what they are not: each is looked
-        # up once, in order, and recorded. The first that is empty, `.` or `..` (not
-        # looked up), missing or a symlink (looked up and recorded) hands the loop the
-        # state it would have reached: the same lookups, answers and result.
-        names = path.split("/")
-        current = base
-        taken = 0
-        target: str | None = None
-        for name in names:
-            if name in _NOT_NAMES:
-                break
-            candidate = f"{current}/{name}"
-            taken += 1
-            try:
-                mode = lstat(candidate).st_mode
-            except (OSError, ValueError):
-                gone = candidate + "/"
-            else:
-                target = _link_target(candidate) if S_ISLNK(mode) else None
-            if probes is not None:
-                probes.append((candidate, target))
-            if target is not None:
-                break
+    target: str | None = None
+    taken = 0
+    for name in names:
+        if name in _NOT_NAMES:
+            break
+        candidate = f"{current}/{name}"
+        taken += 1
+        try:
+            mode = lstat(candidate).st_mode
+        except (OSError, ValueError):
+            gone = candidate + "/"
             current = candidate
-            if gone is not None:
-                break
         else:
-            return current  # every name there and none a symlink
-        pending = names[taken:]
-        pending.reverse()
-        if target is not None:
-            # The symlink step of the loop below, for the name just looked up.
-            hops = 1
-            if target == UNREADABLE_LINK:
-                return None
-            if target.startswith("/"):
-                current = "/"
-            pending.extend(reversed(target.split("/")))
+            if not S_ISLNK(mode):
+                if probes is not None:
+                    probes.append((candidate, None))
+                current = candidate
+                continue
+            target = _link_target(candidate)
+        # Missing (`current` is below it now) or a symlink (`current` is where it is).
+        if probes is not None:
+            probes.append((candidate, target))
+        break
+    else:
+        return current  # every name there and none a symlink (so at least one name)
+    pending = names[taken:]
+    pending.reverse()
+    hops = 0
+    if target is not None:
+        # The symlink step of the loop below, for the name just looked up.
+        hops = 1
+        if target == UNREADABLE_LINK:
+            return None
+        if target.startswith("/"):
+            current = ""
+        pending.extend(reversed(target.split("/")))
     while pending:
         part = pending.pop()
-        if not part or part == ".":
+        if part in _NOT_NAMES:
+            if part == "..":
+                current = current[: current.rfind("/")]  # (the root stays the root)
+                if gone is not None and not (current + "/").startswith(gone):
+                    gone = None  # climbed back above the failed name: ask again
             continue
-        if part == "..":
-            current = posixpath.dirname(current) or "/"
-            if gone is not None and not (current + "/").startswith(gone):
-                gone = None  # climbed back above the failed name: ask again
-            continue
-        candidate = current + part if current.endswith("/") else f"{current}/{part}"
+        candidate = f"{current}/{part}"
         if gone is not None:
             target = None  # below a failed lookup: what `probe` answers there
         else:
@@ -433,6 +440,6 @@ def _resolve(
         if hops > _MAX_SYMLINKS or target == UNREADABLE_LINK:
             return None
         if target.startswith("/"):
-            current = "/"
+            current = ""
         pending.extend(reversed(target.split("/")))
-    return current
+    return current or "/"
