@@ -214,3 +214,40 @@ async def test_sandbox_denials_reach_the_audit_log_through_the_engine(
     assert len(violations) == 1
     assert violations[0]["risk_level"] == "high"
     assert violations[0]["tool_name"] == "Write"
+
+
+_USER_LAYER = """\
+extends: default
+rules:
+  - name: compose-up
+    commands: ["docker compose up"]
+    action: allow
+    examples:
+      {examples}
+"""
+
+
+@pytest.mark.parametrize(
+    ("examples", "passes"),
+    [
+        pytest.param('allow: ["docker compose up"]', True, id="holds"),
+        pytest.param('deny: ["docker compose up"]', False, id="contradicts-its-rule"),
+        pytest.param('allow: ["rm -rf /"]', False, id="floor-still-denies"),
+    ],
+)
+def test_the_top_layers_examples_are_checked_with_every_layer(
+    project_dir: Path, tmp_path: Path, examples: str, passes: bool
+) -> None:
+    """The last stage of the examples is the pipeline's own engine, with every layer."""
+    from tether.app import build_safety_pipeline, check_policy_examples
+
+    user_file = tmp_path / "user.yaml"
+    user_file.write_text(_USER_LAYER.format(examples=examples))
+    config = TetherConfig(approved_directories=(project_dir,), user_policy_file=user_file)
+    if passes:
+        pipeline = build_safety_pipeline(config)
+        results = check_policy_examples(pipeline)
+        assert results and all(result.passed for result in results)
+    else:
+        with pytest.raises(ConfigError, match=r"user\.yaml"):
+            build_safety_pipeline(config)

@@ -369,7 +369,13 @@ def check_policy_examples(pipeline: SafetyPipeline) -> list[examples.ExampleResu
         stages: list[tuple[tuple[Policy, ...], SafetyPipeline]] = []
         for count in range(len(layers) + 1):
             files = engine.policies if count == 0 else (layers[count - 1],)
-            partial = PolicyEngine(engine.policies, engine.classifier, layers=layers[:count])
+            # The last stage holds every layer: it is the pipeline's own engine
+            # (whose classifications depend on the call alone), not another one built.
+            partial = (
+                engine
+                if count == len(layers)
+                else PolicyEngine(engine.policies, engine.classifier, layers=layers[:count])
+            )
             stages.append((files, SafetyPipeline(partial, sandbox, pipeline.paths)))
         return examples.check_examples(stages, scratch)
 

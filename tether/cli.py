@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -14,11 +15,21 @@ __all__ = ["build_parser", "main"]
 
 _EXIT_USER_ERROR = 2
 
+# In the order `tether --help` lists them.
+_COMMANDS = ("run", "check", "policy", "rules", "plugins")
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The `tether` parser; with `command`, the one subcommand `command` names alone.
+
+    A command line that starts with a subcommand's name is parsed the same by
+    either: argparse hands everything after the name to that subcommand's
+    parser. Building the others' parsers (a few milliseconds each) would be
+    start-up spent on nothing.
+    """
     # Registering a subcommand imports its module; `check` and `run` import the
     # safety pipeline (see `_build_parser_uncollected`).
-    from tether.commands import check, plugins, policy, rules, run
+    from tether.commands import run
 
     parser = argparse.ArgumentParser(
         prog="tether",
@@ -29,11 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tether {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    run.register(subparsers)
-    check.register(subparsers)
-    policy.register(subparsers)
-    rules.register(subparsers)
-    plugins.register(subparsers)
+    for name in _COMMANDS if command is None else (command,):
+        importlib.import_module(f"tether.commands.{name}").register(subparsers)
     parser.set_defaults(handler=run.run)
     # `tether --dir X` starts Tether. The same option before a subcommand would be
     # overwritten by the subcommand's own default: `main` refuses that form.
@@ -56,8 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the `tether` command; returns the exit status (2 for a user error)."""
     from tether.commands import run
 
-    parser = _build_parser_uncollected()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    command = arguments[0] if arguments and arguments[0] in _COMMANDS else None
+    parser = _build_parser_uncollected(command)
+    args = parser.parse_args(arguments)
     if args.leading_directory is not None:
         if args.handler is not run.run:
             parser.error("put --dir after the command, e.g. `tether check --dir PATH ...`")
@@ -82,8 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def _build_parser_uncollected() -> argparse.ArgumentParser:
-    """`build_parser()` with the cyclic garbage collector paused (see `collector_paused`).
+def _build_parser_uncollected(command: str | None = None) -> argparse.ArgumentParser:
+    """`build_parser(command)` with the cyclic garbage collector paused (see `collector_paused`).
 
     Building the parser imports the subcommands, and with them the safety
     pipeline: program specs, compiled patterns and models that live as long as
@@ -92,4 +102,4 @@ def _build_parser_uncollected() -> argparse.ArgumentParser:
     from tether.commands.collector import collector_paused
 
     with collector_paused():
-        return build_parser()
+        return build_parser(command)
