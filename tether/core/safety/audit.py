@@ -588,16 +588,19 @@ class AuditLogger:
             raise self._write_error(1, error) from error
 
     def write_attempt(
-        self, session_id: str, tool_name: str, tool_input: Any, body: str, tail: str
+        self, session_id: str, tool_name: str, call: str, body: str, tail: str
     ) -> int | None:
         """`write_tool_attempt` for the gate's every allow and deny; returns the `seq`.
 
-        `body` is the entry's judged fields as `attempt_body` writes them (once per
-        verdict) and `tail` its last fields as `fields_text` writes them (once per
-        directory): only the call itself is encoded here. The line is the one
-        `log_tool_attempt` writes. None, and nothing written, when the entry cannot
-        be written in place or at once (see `log_now`; a line to end first) or a
-        value needs the careful path: the caller then logs it so.
+        `call` is the entry's `tool_input` as JSON text, as the entry writes it
+        (no string in it longer than `MAX_STRING_LENGTH`: the gate writes it for
+        the flat inputs agents send), `body` its judged fields as `attempt_body`
+        writes them (once per verdict) and `tail` its last fields as
+        `fields_text` writes them (once per directory): nothing is encoded here
+        but the names. The line is the one `log_tool_attempt` writes. None, and
+        nothing written, when the entry cannot be written in place or at once
+        (see `log_now`; a line to end first) or a name needs the careful path:
+        the caller then logs it so.
 
         Raises:
             AuditError: the entry could not be written (it is not in the file).
@@ -612,9 +615,6 @@ class AuditLogger:
         if type(session_id) is not str or len(session_id) > limit:
             return None
         if type(tool_name) is not str or len(tool_name) > limit:
-            return None
-        call = _field_text(tool_input)
-        if call is None:
             return None
         sequence = self._sequence + 1
         data = (
