@@ -649,14 +649,48 @@ class AuditLogger:
     async def log_security_violation(
         self, session_id: str, tool_name: str, reason: str, risk_level: str
     ) -> int:
-        """Record a sandbox escape attempt or another security violation."""
-        return await self.log(
-            "security_violation",
-            session_id=session_id,
-            tool_name=tool_name,
-            reason=reason,
-            risk_level=risk_level,
-        )
+        """Record a sandbox escape attempt or another security violation.
+
+        Written as `log_now` writes an entry, without a turn of the event loop:
+        the AuditPlugin records one for every sandbox denial, from its
+        `tool.denied` handler, and a handler that finishes without suspending
+        costs the bus no task and no timer (`EventBus.emit`). The line, built
+        here from literal keys when every value is short text, is the one `log`
+        writes.
+
+        Raises:
+            AuditError: the entry could not be written.
+        """
+        if self._writes_in_place():
+            limit = MAX_STRING_LENGTH
+            if (
+                type(session_id) is str
+                and type(tool_name) is str
+                and type(reason) is str
+                and type(risk_level) is str
+                and len(session_id) <= limit
+                and len(tool_name) <= limit
+                and len(reason) <= limit
+                and len(risk_level) <= limit
+            ):
+                sequence = self._sequence + 1
+                text = (
+                    f'{{"seq": {sequence}, "timestamp": "{self._stamp()}", '
+                    f'"event_type": "security_violation", "session_id": {json_string(session_id)}, '
+                    f'"tool_name": {json_string(tool_name)}, "reason": {json_string(reason)}, '
+                    f'"risk_level": {json_string(risk_level)}}}\n'
+                )
+                try:
+                    return self._write_lines(text, sequence)
+                except OSError as error:
+                    raise self._write_error(1, error) from error
+        fields = {
+            "session_id": session_id,
+            "tool_name": tool_name,
+            "reason": reason,
+            "risk_level": risk_level,
+        }
+        return await self._log("security_violation", fields, checkpoint=False)
 
     async def log(self, event_type: str, /, **fields: Any) -> int:
         """Record an entry of `event_type` with `fields`; returns its `seq`.
