@@ -25,6 +25,7 @@ import asyncio
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
@@ -877,14 +878,17 @@ class ToolGatekeeper:
         if decision.allowed:
             data["tool_input"] = tool_input
             data["approval"] = decision.approval
-            await self._bus.emit(Event(name=TOOL_ALLOWED, data=data))
+            await self._bus.emit(_event(TOOL_ALLOWED, data))
             return
+        violation_type = decision.violation_type or "policy"
         data["reason"] = decision.reason
-        data["violation_type"] = decision.violation_type or "policy"
+        data["violation_type"] = violation_type
+        # Each event gets a dict of its own, copied before a handler could change the first.
+        violation = dict(data) if violation_type == "sandbox" else None
         if self._bus.listened(TOOL_DENIED):
-            await self._bus.emit(Event(name=TOOL_DENIED, data=data))
-        if data["violation_type"] == "sandbox" and self._bus.listened(SAFETY_VIOLATION):
-            await self._bus.emit(Event(name=SAFETY_VIOLATION, data=dict(data)))
+            await self._bus.emit(_event(TOOL_DENIED, data))
+        if violation is not None and self._bus.listened(SAFETY_VIOLATION):
+            await self._bus.emit(_event(SAFETY_VIOLATION, violation))
         _log_denied(decision, tool_name)
 
 
@@ -1206,6 +1210,22 @@ def _built(values: dict[str, Any], fields_set: frozenset[str]) -> GateDecision:
     _set_extra(decision, None)
     _set_private(decision, None)
     return decision
+
+
+_EVENT_FIELDS = frozenset({"name", "data"})
+
+
+def _event(name: str, data: dict[str, Any]) -> Event:
+    """The Event `Event(name=name, data=data)` builds, stamped now, for a dict of the
+    gate's own making (str keys) that nothing else holds; `_built` says why it is
+    not validated again (validating copies the dict and costs ~1.8 µs per event).
+    A test holds the two equal."""
+    event: Event = _new_object(Event)
+    _set_dict(event, {"name": name, "data": data, "timestamp": datetime.now(UTC)})
+    _set_fields_set(event, set(_EVENT_FIELDS))
+    _set_extra(event, None)
+    _set_private(event, None)
+    return event
 
 
 def _decision_fields(verdict: Verdict) -> dict[str, Any]:
