@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import structlog
 
+from tether import log as log_module
 from tether.log import apply_deferred_logging, configure_logging, get_logger
 
 
@@ -203,3 +204,122 @@ def test_threads_logging_their_first_lines_at_once_all_reach_the_console(
     assert len(lines) == 8
     assert all("from_thread" in line for line in lines)
     assert len(logging.getLogger().handlers) == 1
+
+
+# Filtering where the call is made: below the configured level a module logger's
+# method returns before structlog (or the logger's own assembly) is touched.
+
+
+class _CountedAssembly:
+    """Counts the module loggers' trips to their assembled structlog logger."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        current = log_module._ModuleLogger._current
+
+        def counted(logger: Any) -> Any:
+            self.calls += 1
+            return current(logger)
+
+        monkeypatch.setattr(log_module._ModuleLogger, "_current", counted)
+
+
+_LEVELS = [
+    pytest.param("debug", 10, id="debug"),
+    pytest.param("info", 20, id="info"),
+    pytest.param("warning", 30, id="warning"),
+    pytest.param("error", 40, id="error"),
+    pytest.param("exception", 40, id="exception"),
+    pytest.param("critical", 50, id="critical"),
+]
+
+
+@pytest.mark.parametrize(("method", "number"), _LEVELS)
+@pytest.mark.parametrize("deferred", [False, True], ids=["eager", "deferred"])
+def test_a_call_below_the_level_does_no_work(
+    monkeypatch: pytest.MonkeyPatch, method: str, number: int, deferred: bool
+) -> None:
+    """Below the level: no assembly, no processor; at or above it: logged."""
+    assembly = _CountedAssembly(monkeypatch)
+    logger = get_logger("tether.test")
+    for configured in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        configure_logging(configured, deferred=deferred)
+        apply_deferred_logging()  # the processors must be in place to be spied on
+        rendered = _spy_on_rendering()
+        before = assembly.calls
+        getattr(logger, method)("at_level", value=1)
+        kept = number >= logging.getLevelName(configured)
+        assert rendered == (["at_level"] if kept else []), configured
+        assert assembly.calls == before + kept, configured
+
+
+def test_a_deferred_call_below_the_level_does_no_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    assembly = _CountedAssembly(monkeypatch)
+    configure_logging("WARNING", deferred=True)
+    get_logger("tether.test").info("dropped")
+    get_logger("tether.test").debug("dropped")
+    assert assembly.calls == 0
+    get_logger("tether.test").warning("kept")
+    assert assembly.calls == 1
+
+
+def test_the_level_a_call_is_dropped_below_follows_every_configuration() -> None:
+    logger = get_logger("tether.test")
+    seen: list[list[str]] = []
+    for level, console_level in [
+        ("WARNING", None),
+        ("DEBUG", None),
+        ("INFO", "CRITICAL"),
+        ("ERROR", None),
+        ("INFO", None),
+    ]:
+        configure_logging(level, console_level=console_level)
+        rendered = _spy_on_rendering()
+        for method in ("debug", "info", "warning", "error", "critical"):
+            getattr(logger, method)(method)
+        seen.append(rendered)
+    assert seen == [
+        ["warning", "error", "critical"],
+        ["debug", "info", "warning", "error", "critical"],
+        ["critical"],
+        ["error", "critical"],
+        ["info", "warning", "error", "critical"],
+    ]
+
+
+def test_a_log_file_lowers_the_level_a_call_is_dropped_below(tmp_path: Path) -> None:
+    """The console shows only CRITICAL, the file keeps INFO: an info line is written."""
+    configure_logging("ERROR")
+    get_logger("tether.test").info("dropped")
+    configure_logging("INFO", tmp_path, console_level="CRITICAL")
+    get_logger("tether.test").info("written")
+    get_logger("tether.test").debug("dropped")
+    for handler in logging.getLogger().handlers:
+        handler.close()
+    lines = (tmp_path / "tether.log").read_text().splitlines()
+    assert [json.loads(line)["event"] for line in lines] == ["written"]
+
+
+@pytest.mark.parametrize("deferred", [False, True], ids=["eager", "deferred"])
+def test_a_reset_behind_the_modules_back_drops_nothing_more(deferred: bool) -> None:
+    """What the test suite does between tests: the level configured before no longer holds."""
+    logger = get_logger("tether.test")
+    configure_logging("ERROR", deferred=deferred)
+    logger.info("dropped")
+    structlog.reset_defaults()
+    for handler in list(logging.getLogger().handlers):
+        logging.getLogger().removeHandler(handler)
+    with structlog.testing.capture_logs() as captured:
+        logger.debug("seen_by_the_defaults")
+        logger.info("seen_again")
+    assert [entry["event"] for entry in captured] == ["seen_by_the_defaults", "seen_again"]
+
+
+def test_structlog_configured_anew_decides_for_itself() -> None:
+    """A plugin that configures structlog itself, with its own level, is obeyed."""
+    logger = get_logger("tether.test")
+    configure_logging("ERROR")
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    with structlog.testing.capture_logs() as captured:
+        logger.debug("shown")
+    assert [entry["event"] for entry in captured] == ["shown"]

@@ -68,14 +68,18 @@ def configure_logging(
     Code that uses structlog directly (a plugin) must call `apply_deferred_logging()`
     first.
     """
-    global _deferred
+    global _deferred, _lowest, _filtering
     if deferred and log_dir is None:
-        _deferred = _Deferred(level, console_level, console_tracebacks)
+        pending = _Deferred(level, console_level, console_tracebacks)
+        _lowest = 0  # nothing is dropped early while the handlers change
+        _filtering = None  # an earlier eager configuration no longer holds
+        _deferred = pending
         root = logging.getLogger()
         for handler in list(root.handlers):
             root.removeHandler(handler)
-        root.addHandler(_deferred)
+        root.addHandler(pending)
         root.setLevel(logging.getLevelName(level.upper()))
+        _lowest = pending.lowest
         return
     _deferred = None
     _configure(level, log_dir, console_level, console_tracebacks)
@@ -143,10 +147,38 @@ def _apply_deferred() -> None:
         _deferred = None
 
 
-def _filtered_while_deferred(level: int) -> bool:
-    """A call at `level` that the pending configuration would drop (a no-op there too)."""
-    pending = _deferred  # read once: another thread may set logging up meanwhile
-    return pending is not None and level < pending.lowest and _still_deferred()
+# The level a `get_logger` call must reach to be logged at all: the lowest level
+# some handler of the configuration `configure_logging` set up shows or writes.
+# A module logger's level method compares with it first, so a call below it
+# costs a comparison and a return (structlog's own filtering costs an assembly
+# check and a call into its bound logger, ~11,000 instructions). 0 when no such
+# configuration is in place: every call then goes to structlog as it is.
+_lowest = 0
+# The structlog wrapper class (filtering at `_lowest`) the eager configuration
+# installed, and structlog's record of its configuration: `_lowest` holds only
+# while that class is still the configured one. Tests and plugins reconfigure
+# or reset structlog without telling this module.
+_filtering: Any = None
+_structlog_config: Any = None
+
+
+def _still_filtering() -> bool:
+    """Whether the configuration `_lowest` was set for is still in place (else forget it).
+
+    Deferred: while its handler stands on the root logger. Eager: while
+    structlog's wrapper class is the one it configured, which drops what is
+    below `_lowest` anyway; dropping it here first changes nothing.
+    """
+    global _lowest
+    if _deferred is not None and _still_deferred():
+        return True
+    config = _structlog_config
+    if _deferred is None and config is not None and config.default_wrapper_class is _filtering:
+        return True
+    # Replaced behind this module's back (structlog reset or configured anew, the
+    # root logger's handlers swapped): every call goes to structlog, which decides.
+    _lowest = 0
+    return False
 
 
 _structlog_module: Any = None
@@ -164,7 +196,9 @@ def _structlog() -> Any:
 def _configure(
     level: str, log_dir: Path | None, console_level: str | None, console_tracebacks: bool
 ) -> None:
+    global _lowest, _filtering, _structlog_config
     structlog = _structlog()
+    _lowest = 0  # nothing is dropped early while the configuration changes
     numeric = logging.getLevelName(level.upper())
     shown = logging.getLevelName((console_level or level).upper())
     # Filter where the call is made, at the lowest level some handler keeps: a
@@ -211,12 +245,18 @@ def _configure(
     for handler in handlers:
         root.addHandler(handler)
     root.setLevel(numeric)
+    filtering = structlog.make_filtering_bound_logger(lowest)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.make_filtering_bound_logger(lowest),
+        wrapper_class=filtering,
         cache_logger_on_first_use=False,
     )
+    # structlog's record of its configuration (read by its proxies the same way);
+    # `get_config()` would build a dict on every call.
+    _structlog_config = structlog._config._CONFIG
+    _filtering = filtering
+    _lowest = lowest
 
 
 class _ModuleLogger:
@@ -226,8 +266,9 @@ class _ModuleLogger:
     on every call unless loggers are cached on first use, and caching would pin
     a module to the configuration it first saw (tests and the REPL configure
     logging more than once). This proxy keeps the assembled logger while the
-    configuration's parts are the same objects: a call filtered out below the
-    configured level then costs a lookup and a no-op, not an assembly.
+    configuration's parts are the same objects, and each level method first
+    compares its level with the lowest one `configure_logging` shows or writes
+    (`_lowest`): a call below it returns at once, before any of that.
     """
 
     __slots__ = ("_bound", "_made_with", "_name")
@@ -264,32 +305,32 @@ class _ModuleLogger:
     # The levels, spelled out: a lookup that falls through to `__getattr__` raises
     # and catches an AttributeError first, which costs more than the call.
     def debug(self, event: str, *args: Any, **fields: Any) -> Any:
-        if _deferred is not None and _filtered_while_deferred(10):
+        if _lowest > 10 and _still_filtering():
             return None
         return self._current().debug(event, *args, **fields)
 
     def info(self, event: str, *args: Any, **fields: Any) -> Any:
-        if _deferred is not None and _filtered_while_deferred(20):
+        if _lowest > 20 and _still_filtering():
             return None
         return self._current().info(event, *args, **fields)
 
     def warning(self, event: str, *args: Any, **fields: Any) -> Any:
-        if _deferred is not None and _filtered_while_deferred(30):
+        if _lowest > 30 and _still_filtering():
             return None
         return self._current().warning(event, *args, **fields)
 
     def error(self, event: str, *args: Any, **fields: Any) -> Any:
-        if _deferred is not None and _filtered_while_deferred(40):
+        if _lowest > 40 and _still_filtering():
             return None
         return self._current().error(event, *args, **fields)
 
     def exception(self, event: str, *args: Any, **fields: Any) -> Any:
-        if _deferred is not None and _filtered_while_deferred(40):
+        if _lowest > 40 and _still_filtering():
             return None
         return self._current().exception(event, *args, **fields)
 
     def critical(self, event: str, *args: Any, **fields: Any) -> Any:
-        if _deferred is not None and _filtered_while_deferred(50):
+        if _lowest > 50 and _still_filtering():
             return None
         return self._current().critical(event, *args, **fields)
 

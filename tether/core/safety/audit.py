@@ -148,11 +148,16 @@ class _Stamper:
         self._prefix = ""
 
     def __call__(self) -> str:
-        seconds, rest = divmod(time.time_ns(), 1_000_000_000)
+        micros = _time_ns() // 1000
+        seconds = micros // 1_000_000
         if seconds != self._second:
             self._second = seconds
-            self._prefix = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        return f"{self._prefix}.{rest // 1000:06d}+00:00"
+            self._prefix = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        # Six digits, zero-padded: the digits after the leading 1 (a format spec costs more).
+        return f"{self._prefix}{str(micros % 1_000_000 + 1_000_000)[1:]}+00:00"
+
+
+_time_ns = time.time_ns
 
 
 def _may_hold_a_long_string(text: str) -> bool:
@@ -588,16 +593,19 @@ class AuditLogger:
             raise self._write_error(1, error) from error
 
     def write_attempt(
-        self, session_id: str, tool_name: str, tool_input: Any, body: str, tail: str
+        self, session_id: str, tool_name: str, call: str, body: str, tail: str
     ) -> int | None:
         """`write_tool_attempt` for the gate's every allow and deny; returns the `seq`.
 
-        `body` is the entry's judged fields as `attempt_body` writes them (once per
-        verdict) and `tail` its last fields as `fields_text` writes them (once per
-        directory): only the call itself is encoded here. The line is the one
-        `log_tool_attempt` writes. None, and nothing written, when the entry cannot
-        be written in place or at once (see `log_now`; a line to end first) or a
-        value needs the careful path: the caller then logs it so.
+        `call` is the entry's `tool_input` as JSON text, as the entry writes it
+        (no string in it longer than `MAX_STRING_LENGTH`: the gate writes it for
+        the flat inputs agents send), `body` its judged fields as `attempt_body`
+        writes them (once per verdict) and `tail` its last fields as
+        `fields_text` writes them (once per directory): nothing is encoded here
+        but the names. The line is the one `log_tool_attempt` writes. None, and
+        nothing written, when the entry cannot be written in place or at once
+        (see `log_now`; a line to end first) or a name needs the careful path:
+        the caller then logs it so.
 
         Raises:
             AuditError: the entry could not be written (it is not in the file).
@@ -612,9 +620,6 @@ class AuditLogger:
         if type(session_id) is not str or len(session_id) > limit:
             return None
         if type(tool_name) is not str or len(tool_name) > limit:
-            return None
-        call = _field_text(tool_input)
-        if call is None:
             return None
         sequence = self._sequence + 1
         data = (
@@ -649,14 +654,48 @@ class AuditLogger:
     async def log_security_violation(
         self, session_id: str, tool_name: str, reason: str, risk_level: str
     ) -> int:
-        """Record a sandbox escape attempt or another security violation."""
-        return await self.log(
-            "security_violation",
-            session_id=session_id,
-            tool_name=tool_name,
-            reason=reason,
-            risk_level=risk_level,
-        )
+        """Record a sandbox escape attempt or another security violation.
+
+        Written as `log_now` writes an entry, without a turn of the event loop:
+        the AuditPlugin records one for every sandbox denial, from its
+        `tool.denied` handler, and a handler that finishes without suspending
+        costs the bus no task and no timer (`EventBus.emit`). The line, built
+        here from literal keys when every value is short text, is the one `log`
+        writes.
+
+        Raises:
+            AuditError: the entry could not be written.
+        """
+        if self._writes_in_place():
+            limit = MAX_STRING_LENGTH
+            if (
+                type(session_id) is str
+                and type(tool_name) is str
+                and type(reason) is str
+                and type(risk_level) is str
+                and len(session_id) <= limit
+                and len(tool_name) <= limit
+                and len(reason) <= limit
+                and len(risk_level) <= limit
+            ):
+                sequence = self._sequence + 1
+                text = (
+                    f'{{"seq": {sequence}, "timestamp": "{self._stamp()}", '
+                    f'"event_type": "security_violation", "session_id": {json_string(session_id)}, '
+                    f'"tool_name": {json_string(tool_name)}, "reason": {json_string(reason)}, '
+                    f'"risk_level": {json_string(risk_level)}}}\n'
+                )
+                try:
+                    return self._write_lines(text, sequence)
+                except OSError as error:
+                    raise self._write_error(1, error) from error
+        fields = {
+            "session_id": session_id,
+            "tool_name": tool_name,
+            "reason": reason,
+            "risk_level": risk_level,
+        }
+        return await self._log("security_violation", fields, checkpoint=False)
 
     async def log(self, event_type: str, /, **fields: Any) -> int:
         """Record an entry of `event_type` with `fields`; returns its `seq`.
