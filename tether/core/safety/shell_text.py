@@ -42,7 +42,11 @@ from tether.core.safety.shell_words import Word
 __all__ = ["text_commands"]
 
 _BARE = r"A-Za-z0-9_./:@%+,=\-"
-_WORD = rf"(?:[{_BARE}]|'[ -&(-~]*')+"
+_WORD = rf"(?:[{_BARE}]++|'[ -&(-~]*+')++"
+"""A word: bare characters and single-quoted strings. Possessive (`++`): a run of bare
+characters, a quoted string and a word each end where nothing could extend them (a
+blank, an operator or the end follows a word; `'` closes the quoted string, which holds
+none), so giving some back never finds another match; it only costs backtracking."""
 _OPERATOR = r"(?: (?:&&|\|\|?) | ?; ?)"
 _COMMAND = rf"{_WORD}(?: {_WORD})*(?: 2>&1)?"
 _LINE = re.compile(rf"{_COMMAND}(?:{_OPERATOR}{_COMMAND})*")
