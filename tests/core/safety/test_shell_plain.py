@@ -136,6 +136,7 @@ ONE_PASS = [
     pytest.param("git status", id="two-words"),
     pytest.param("git status -s --branch", id="bare-words"),
     pytest.param("ls *.py src/?? a]b ~/x", id="bare-globs"),
+    pytest.param("ls *.py src/?? -- ~/x", id="bare-glob-words"),
     pytest.param("ls [ab]* x[", id="bracket-concatenations"),
     pytest.param("head -20 -n 3 1 0x1F 64 +3 1.5", id="bare-numbers"),
     pytest.param("1 2", id="number-program"),
@@ -473,12 +474,11 @@ class TestABrokenLaneIsCaught:
         assert "echo /etc/passwd | xargs cat" in self._differing()
 
     def test_a_lane_that_reads_no_glob(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        def unglobbed(lane: PlainLane, node: object, span: str) -> list[Word] | None:
-            words = PlainLane._bare_words(lane, node, span.replace("*", "x"))  # type: ignore[arg-type]
-            return None if words is None else [w._replace(glob=False) for w in words]
+        def unglobbed(pieces: list[str], span: str) -> list[Word]:
+            return [Word(piece) for piece in pieces]
 
-        monkeypatch.setattr(PlainLane, "_bare_words", unglobbed)
-        assert "ls *.py src/?? a]b ~/x" in self._differing()
+        monkeypatch.setattr(shell_plain, "_bare", unglobbed)
+        assert "ls *.py src/?? -- ~/x" in self._differing()
 
     def test_a_lane_that_forgets_a_redirect(self, monkeypatch: pytest.MonkeyPatch) -> None:
         read = PlainLane._read_nodes

@@ -255,6 +255,61 @@ class TestGeneratedLines:
         assert lane == tree
 
 
+_ADVERSARIAL = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [*"ab z-=/.'\"\\$`#*?[]{}~!^&|;<>() \t\n\r\x00\x01\x1b\x7f", "2>&1", "<<E\nx\nE\n"]
+        ),
+        st.sampled_from(["\u00e9", "\u2028", "\u00a0", "\ufeff", "\U0001f600"]),
+    ),
+    max_size=16,
+).map("".join)
+"""Pieces of shell text the lane must read as the tree does, or leave (one character
+each but for a descriptor copy and a here-document)."""
+
+
+class TestAdversarialSpellings:
+    """Quotes, escapes, globs, `$`, backquotes, comments, newlines, here-documents,
+    non-ASCII and control characters: the text lane reads the tree's script or leaves."""
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            pytest.param("echo 'a' \"b\"", id="both-quotes"),
+            pytest.param("echo a\\ b", id="escaped-blank"),
+            pytest.param("echo `ls`", id="backquotes"),
+            pytest.param("ls # comment", id="comment"),
+            pytest.param("ls #", id="bare-hash"),
+            pytest.param("cat <<E\nrm -rf /\nE", id="heredoc"),
+            pytest.param("cat <<'E' | sh\nrm\nE", id="quoted-heredoc-into-shell"),
+            pytest.param("echo $'\\x72m'", id="ansi-c"),
+            pytest.param("echo 'a\x01b'", id="control-in-quotes"),
+            pytest.param("echo a\x1bb", id="escape-char"),
+            pytest.param("echo \u00e9 | cat", id="non-ascii-word"),
+            pytest.param("ls\u00a0-la", id="no-break-space"),
+            pytest.param("ls 2>&1\n", id="descriptor-copy-then-newline"),
+            pytest.param("ls 2>&1 2>&1", id="two-descriptor-copies"),
+            pytest.param("ls a'b'c 'x'\"y\"", id="mixed-concatenation"),
+        ],
+    )
+    def test_hand_picked(self, text: str) -> None:
+        lane, tree = _both(text)
+        assert lane == tree
+
+    @settings(max_examples=500, deadline=None, database=None)
+    @given(text=_ADVERSARIAL)
+    def test_generated(self, text: str) -> None:
+        lane, tree = _both(text)
+        assert lane == tree
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(line=_LINE, noise=_ADVERSARIAL, where=st.floats(min_value=0, max_value=1))
+    def test_lines_with_adversarial_pieces(self, line: str, noise: str, where: float) -> None:
+        at = round(where * len(line))
+        lane, tree = _both(line[:at] + noise + line[at:])
+        assert lane == tree
+
+
 _CAUGHT = [
     *(param.values[0] for param in TAKEN),
     *(param.values[0] for param in LEFT),

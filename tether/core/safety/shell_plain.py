@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 from tree_sitter import Language, Node
 
-from tether.core.safety.shell_expand import expand_command
+from tether.core.safety.shell_expand import expand_command, plain_command
 from tether.core.safety.shell_model import Redirect, SimpleCommand, WalkContext
 from tether.core.safety.shell_words import Word, ansi_c, brace_expand
 
@@ -122,6 +122,15 @@ def _add(into: list[Word], raw: str, glob: bool, *, literal: bool) -> None:
         into.extend(_new(Word, (piece, False, glob, False, (), ())) for piece in pieces)
     else:
         into.append(_new(Word, (raw, False, glob, False, (), ())))
+
+
+def _bare(pieces: list[str], span: str) -> list[Word]:
+    """The words of the bare texts `pieces` of a command's text `span` (`_bare_words`)."""
+    if "*" in span or "?" in span or "[" in span:
+        return [
+            _new(Word, (piece, False, bool(_GLOB.search(piece)), False, (), ())) for piece in pieces
+        ]
+    return [_new(Word, (piece, False, False, False, (), ())) for piece in pieces]
 
 
 # `Word` and `Redirect` built straight from their fields (every field given, in order):
@@ -299,13 +308,21 @@ class PlainReader:
     def _bare_words(self, node: Node, span: str) -> list[Word] | None:
         """The words of a command of bare words (`git status -s`), read from its text `span`.
 
+        Its words are `_bare_texts`, each the word `_read_command` builds: its text, a
+        glob when it holds `*?[`. None when the command is not of bare words.
+        """
+        pieces = self._bare_texts(node, span)
+        return None if pieces is None else _bare(pieces, span)
+
+    def _bare_texts(self, node: Node, span: str) -> list[str] | None:
+        """The texts of the words of a command of bare words, read from its text `span`.
+
         `span` holds only characters that need no quoting, blanks between them: no
         quote, backslash, `$`, brace, redirection, comment or NUL. When the command's
         children are a name holding a word (or a number) and then words and numbers, one
         per blank-separated piece of `span`, they are those pieces in order (a word never
-        holds a blank; pieces that touch are a `concatenation`, which is not read here),
-        and each is the word `_read_command` builds below: its text, a glob when it holds
-        `*?[`. None when the children are anything else (a concatenation, an assignment).
+        holds a blank; pieces that touch are a `concatenation`, which is not read here).
+        None when the children are anything else (a concatenation, an assignment).
         """
         pieces = span.split()
         children = node.children
@@ -320,12 +337,7 @@ class PlainReader:
         for index in range(1, len(children)):
             if children[index].kind_id not in bare:
                 return None
-        if "*" in span or "?" in span or "[" in span:
-            return [
-                _new(Word, (piece, False, bool(_GLOB.search(piece)), False, (), ()))
-                for piece in pieces
-            ]
-        return [_new(Word, (piece, False, False, False, (), ())) for piece in pieces]
+        return pieces
 
     def _words(self, node: Node, category: int | None, text: str, into: list[Word]) -> None:
         """The words one argument node is, as the general walk builds them, added to `into`.
@@ -545,7 +557,19 @@ class PlainLane(PlainReader):
         """A command: `Walk.plain` of its `PlainCommand`, then `Walk.emit` of its words."""
         text = self._text
         span = text[node.start_byte : node.end_byte]
-        words = self._bare_words(node, span) if _BARE_COMMAND.fullmatch(span) else None
+        words: list[Word] | None = None
+        if _BARE_COMMAND.fullmatch(span):
+            pieces = self._bare_texts(node, span)
+            if pieces is not None:
+                if "*" not in span and "?" not in span and "[" not in span and not ctx.extra_args:
+                    # Words that are their texts and nothing more (no glob): the record
+                    # is `plain_command`'s, with no `Word` built (`expand_command`'s
+                    # `_plain` of them builds the same one).
+                    command = plain_command(pieces, ctx)
+                    if command is not None and command.program != "let":
+                        self._into.append(command)
+                        return
+                words = _bare(pieces, span)
         if words is None:  # `_read_command`
             words, redirects, stdin_file = self._read_nodes(node, text)
             if redirects:

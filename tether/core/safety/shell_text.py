@@ -42,7 +42,11 @@ from tether.core.safety.shell_words import Word
 __all__ = ["text_commands"]
 
 _BARE = r"A-Za-z0-9_./:@%+,=\-"
-_WORD = rf"(?:[{_BARE}]|'[ -&(-~]*')+"
+_WORD = rf"(?:[{_BARE}]++|'[ -&(-~]*+')++"
+"""A word: bare characters and single-quoted strings. Possessive (`++`): a run of bare
+characters, a quoted string and a word each end where nothing could extend them (a
+blank, an operator or the end follows a word; `'` closes the quoted string, which holds
+none), so giving some back never finds another match; it only costs backtracking."""
 _OPERATOR = r"(?: (?:&&|\|\|?) | ?; ?)"
 _COMMAND = rf"{_WORD}(?: {_WORD})*(?: 2>&1)?"
 _LINE = re.compile(rf"{_COMMAND}(?:{_OPERATOR}{_COMMAND})*")
@@ -86,24 +90,52 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
             return None
     if _LINE.fullmatch(text) is None:
         return None
-    # Each command's words, and whether a pipe joins it to the next command.
+    # The line's tokens: words, `2>&1`s and operators.
     if "'" in text:
         tokens = _TOKEN.findall(text)
     else:
         # Blanks part every token but a `;`, which may touch the words beside it.
         tokens = text.replace(";", " ; ").split() if ";" in text else text.split(" ")
-    groups: list[tuple[list[str], bool]] = []
+    # One pass: a command is expanded when the operator after it (or the end) is read,
+    # which says whether a pipe joins it to the next.
+    commands: list[SimpleCommand] = []
     words: list[str] = []
     stages = 1  # of the pipeline being read
     opens = True  # that pipeline opens a statement: the line's first, or after a `;`
-    for token in tokens:
+    upstream: tuple[str, ...] = ()  # the programs piped into the next stage
+    piped = False  # the command being read is a later stage of a pipeline
+    for token in (*tokens, ";"):  # (the end closes the last command as a `;` would)
         if token in _OPERATORS:
             pipe = token == "|"
-            groups.append((words, pipe))
+            if len(commands) >= limit:
+                return None  # one more command than the script may hold: the walk's
+            if piped:
+                # A later stage: piped from the programs before it, fed what the stage
+                # before it prints when that is known (`PlainLane._lane_pipeline`).
+                before = commands[-1]
+                program = before.program
+                if program:
+                    upstream += (program,)
+                printed = literal_output((before,)) if program in _PRINTERS else None
+                ctx = _TOP_LEVEL.piped(printed, upstream)
+            else:
+                ctx = _FIRST_STAGE if pipe else _TOP_LEVEL
+            # Every word is its text: not dynamic, no glob, nothing substituted (`Word(text)`).
+            found = plain_command(words, ctx)
+            if found is None:  # a wrapper, embedded code: the whole expansion
+                expansion = expand_command([Word(text) for text in words], ctx, (), ())
+                if expansion.problems or expansion.nested:
+                    return None  # nested code, problems: the walk's own work
+                found = expansion.command
+            if found.program == "let":
+                return None  # arithmetic: the walk's own work
+            commands.append(found)
             words = []
+            piped = pipe
             if pipe:
                 stages += 1
                 continue
+            upstream = ()
             if stages >= _MISREAD_STAGES and opens and token != ";":
                 return None
             stages, opens = 1, token == ";"
@@ -126,38 +158,4 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                 # Quotes pair up and hold no quote: what is left is the joined text.
                 token = token.replace("'", "")
             words.append(token)
-    groups.append((words, False))
-    if len(groups) > limit:
-        return None
-    commands: list[SimpleCommand] = []
-    ctx = _TOP_LEVEL
-    upstream: tuple[str, ...] = ()
-    piped = False
-    for words, pipe in groups:
-        if piped:
-            # A later stage: piped from the programs before it, fed what the stage
-            # before it prints when that is known (`PlainLane._lane_pipeline`).
-            before = commands[-1]
-            program = before.program
-            if program:
-                upstream += (program,)
-            printed = literal_output((before,)) if program in _PRINTERS else None
-            ctx = _TOP_LEVEL.piped(printed, upstream)
-        elif pipe:
-            ctx = _FIRST_STAGE
-        else:
-            ctx = _TOP_LEVEL
-        # Every word is its text: not dynamic, no glob, nothing substituted (`Word(text)`).
-        found = plain_command(words, ctx)
-        if found is None:  # a wrapper, embedded code: the whole expansion
-            expansion = expand_command([Word(text) for text in words], ctx, (), ())
-            if expansion.problems or expansion.nested:
-                return None  # nested code, problems: the walk's own work
-            found = expansion.command
-        if found.program == "let":
-            return None  # arithmetic: the walk's own work
-        commands.append(found)
-        piped = pipe
-        if not pipe:
-            upstream = ()
     return commands
