@@ -126,6 +126,11 @@ _CONTENT_READS = [
     pytest.param("ack -n TODO src", id="ack-no-recurse-still-reads-the-top"),
     pytest.param("ag TODO", id="ag-no-path"),
     pytest.param("ag TODO src", id="ag"),
+    # Names git lists, read by xargs.
+    pytest.param("git ls-files | xargs cat", id="git-ls-files-xargs"),
+    pytest.param("git ls-files -o -z | xargs -0 grep -n x", id="git-ls-files-others-xargs"),
+    pytest.param("git diff --name-only | xargs cat", id="git-diff-names-xargs"),
+    pytest.param("git -C src log --name-only --format= | xargs cat", id="git-log-names-xargs"),
 ]
 
 
@@ -401,12 +406,15 @@ def test_calls_that_read_no_whole_tree_are_not_walked(program: str, text: str | 
         ("gzip", "gzip -rc src", "all", True),
         ("gunzip", "gunzip -r --stdout -f src", "all", True),
         ("zstd", "zstd --recursive -c src", "all", True),
+        ("git", "git ls-files | xargs cat", "files", True),
+        ("git", "git status --porcelain | xargs cat", "files", True),
+        ("git", "git grep --no-index -l x | xargs cat", "all", True),
     ],
 )
 def test_every_spelling_of_a_tree_read_is_walked(
     program: str, text: str, follow: str, hidden: bool
 ) -> None:
-    walk = walk_of("Bash", program, text, piped=False)
+    walk = walk_of("Bash", program, text, piped="xargs" in text)
     assert walk is not None
     assert walk.contents
     assert (walk.follow, walk.hidden) == (follow, hidden)

@@ -199,7 +199,17 @@ def _compressor(words: list[str]) -> Walk | None:
     return Walk(contents=True, follow="all")
 
 
-def _git(words: list[str]) -> Walk | None:
+def _git(words: list[str], piped: bool) -> Walk | None:
+    walk = _git_subcommand(words)
+    if walk is None and piped:
+        # `git ls-files | xargs cat`: git lists files of the tree (tracked ones, or
+        # `-o` the others; `status`, `diff --name-only` and `log --name-only` list
+        # names too) and xargs reads them, through links to files.
+        return Walk(contents=True, follow="files")
+    return walk
+
+
+def _git_subcommand(words: list[str]) -> Walk | None:
     """`git grep` and `git diff` of two paths: git's global options, then the subcommand."""
     index = 0
     while index < len(words) and words[index].startswith("-") and words[index] != "--":
@@ -350,7 +360,7 @@ _PROGRAMS: dict[str, Callable[[list[str], bool], Walk | None]] = {
     "diff": lambda w, _: _diff(w),
     "gdiff": lambda w, _: _diff(w),
     "colordiff": lambda w, _: _diff(w),
-    "git": lambda w, _: _git(w),
+    "git": _git,
     "find": _find,
     "gfind": _find,
     "fd": _fd,
