@@ -484,3 +484,28 @@ def test_a_command_is_read_into_the_words_shlex_finds(text: str) -> None:
     except ValueError:
         expected = None
     assert tree_reads._words(text) == expected
+
+
+_GIT_WORDS = [
+    *("grep", "diff", "gr'ep", 'di"ff', "g\\rep", "-C", "src", "-c", "x=1", "--no-index"),
+    *("--no-pager", "status", "log", "ls-files", "--", "a", "b", "-e", "'", "-p"),
+]
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    words=st.lists(
+        st.sampled_from(_GIT_WORDS),
+        max_size=6,
+    )
+)
+def test_the_quick_answer_for_git_is_the_parsed_one(words: list[str]) -> None:
+    """`git` calls without grep, diff or quoting skip the split: the same answer as with it."""
+    text = " ".join(["git", *words])
+    parsed = tree_reads._words(text)
+    expected = (
+        tree_reads.Walk(contents=True, follow="all")
+        if parsed is None
+        else tree_reads._git(parsed, piped=False)
+    )
+    assert walk_of("Bash", "git", text, piped=False) == expected

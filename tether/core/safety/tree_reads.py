@@ -340,10 +340,18 @@ def walk_of(tool_name: str, program: str | None, text: str, piped: bool) -> Walk
     handler = _PROGRAMS.get(program)
     if handler is None:
         return None
+    if program == "git" and not piped and not _GIT_MAY_WALK.search(text):
+        # Most git calls (`git status`, `git log`) walk nothing, and without these
+        # letters, or a quote or backslash that could spell them, no word of the
+        # call is `grep` or `diff`: no need to split it into words.
+        return None
     words = _words(text)
     if words is None:
         return Walk(contents=True, follow="all")  # not read: walk as the widest reader would
     return handler(words, piped)
+
+
+_GIT_MAY_WALK = re.compile(r"grep|diff|['\"\\]")
 
 
 _PROGRAMS: dict[str, Callable[[list[str], bool], Walk | None]] = {
