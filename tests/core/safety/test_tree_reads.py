@@ -16,6 +16,7 @@ from tether.core.config import ConfigError, load_config
 from tether.core.safety import tree_reads
 from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.pipeline import SafetyPipeline, Verdict
+from tether.core.safety.registry import REGISTRY
 from tether.core.safety.tree_reads import TreeReads, Walk, walk_of
 
 _OLD = 1_000_000_000  # 2001: directories this old are cacheable
@@ -92,6 +93,44 @@ _CONTENT_READS = [
     pytest.param("find src -name '*.py' -print0 | xargs -0 grep -n x", id="find-xargs-grep"),
     pytest.param("cd src && grep -rn TODO .", id="after-cd"),
     pytest.param("fd -t f . src | xargs cat", id="fd-xargs"),
+    # grep's -d/--directories in every spelling: any value but read or skip recurses.
+    pytest.param("grep -d recurse TODO src", id="grep-d-recurse"),
+    pytest.param("grep -drecurse TODO src", id="grep-d-attached"),
+    pytest.param("grep -i -drecurse TODO src", id="grep-d-attached-after-option"),
+    pytest.param("grep -id recurse TODO src", id="grep-bundle-d-next-word"),
+    pytest.param("grep -idrecurse TODO src", id="grep-bundle-d-attached"),
+    pytest.param("grep -Hnd recurse TODO src", id="grep-bundle-d-last"),
+    pytest.param("grep --directories recurse TODO src", id="grep-directories-next-word"),
+    pytest.param("grep -d rec TODO src", id="grep-d-abbreviated"),
+    pytest.param("grep -d read -d recurse TODO src", id="grep-d-twice"),
+    pytest.param("grep -d recurse TODO", id="grep-d-no-path"),
+    pytest.param("grep -d recurse TODO -- src", id="grep-d-after-dashes"),
+    pytest.param("egrep -d recurse TODO src", id="egrep-d"),
+    pytest.param("fgrep -drecurse TODO src", id="fgrep-d"),
+    pytest.param("zgrep -r TODO src", id="zgrep-r"),
+    # Other programs that walk a tree.
+    pytest.param("diff -r src/pkg src", id="diff-r"),
+    pytest.param("diff -r . src/pkg", id="diff-r-second-root"),
+    pytest.param("diff --recursive src src/pkg", id="diff-long"),
+    pytest.param("diff -Nur src src/pkg", id="diff-bundle"),
+    pytest.param("colordiff -r src src/pkg", id="colordiff"),
+    pytest.param("git grep -e TODO", id="git-grep-tracked"),
+    pytest.param("git grep TODO -- src", id="git-grep-pathspec"),
+    pytest.param("git grep --no-index TODO src", id="git-grep-no-index"),
+    pytest.param("git grep --untracked -e TODO", id="git-grep-untracked"),
+    pytest.param("git --no-pager -C src grep --untracked -e TODO", id="git-grep-after-globals"),
+    pytest.param("git diff --no-index src/pkg src", id="git-diff-no-index"),
+    pytest.param("git diff src/pkg src", id="git-diff-two-paths"),
+    pytest.param("ack TODO", id="ack-no-path"),
+    pytest.param("ack TODO src", id="ack"),
+    pytest.param("ack -n TODO src", id="ack-no-recurse-still-reads-the-top"),
+    pytest.param("ag TODO", id="ag-no-path"),
+    pytest.param("ag TODO src", id="ag"),
+    # Names git lists, read by xargs.
+    pytest.param("git ls-files | xargs cat", id="git-ls-files-xargs"),
+    pytest.param("git ls-files -o -z | xargs -0 grep -n x", id="git-ls-files-others-xargs"),
+    pytest.param("git diff --name-only | xargs cat", id="git-diff-names-xargs"),
+    pytest.param("git -C src log --name-only --format= | xargs cat", id="git-log-names-xargs"),
 ]
 
 
@@ -124,6 +163,20 @@ def test_a_credential_file_in_the_tree_asks_and_is_named(
         pytest.param("grep -rn --exclude='.env' TODO src", "allow", id="grep-exclude"),
         pytest.param("grep -rn --exclude-dir=conf TODO src", "allow", id="grep-exclude-dir"),
         pytest.param("grep -n TODO src/app.py", "allow", id="not-recursive"),
+        pytest.param("grep -d read TODO src", "allow", id="grep-d-read"),
+        pytest.param("grep -dskip TODO src", "allow", id="grep-d-skip"),
+        pytest.param("grep --directories=read TODO src", "allow", id="grep-directories-read"),
+        pytest.param("grep -e -d recurse src", "allow", id="grep-d-is-the-pattern"),
+        pytest.param("grep -er TODO src", "allow", id="grep-r-is-e-value"),
+        pytest.param("grep -d recurse --exclude=.env TODO src", "allow", id="grep-d-exclude"),
+        pytest.param("ag TODO src", "allow", id="ag-skips-hidden"),
+        pytest.param("ag -u TODO src", "require_approval", id="ag-u"),
+        pytest.param("ag --hidden TODO src", "require_approval", id="ag-hidden"),
+        pytest.param("ack TODO src", "require_approval", id="ack-reads-hidden"),
+        pytest.param("diff src/app.py src/pkg/core.py", "allow", id="diff-two-files"),
+        pytest.param(
+            "git diff --no-index src/app.py src/pkg/core.py", "allow", id="git-diff-files"
+        ),
     ],
 )
 def test_what_the_program_skips_is_not_held_against_it(
@@ -284,6 +337,28 @@ def test_a_recently_changed_tree_is_walked_again(
         ("cp", "cp a b"),
         ("cat", "cat src/a"),
         ("zip", "zip a.zip b"),
+        ("grep", "grep -d read x src"),
+        ("grep", "grep -dskip x src"),
+        ("grep", "grep --directories=read x src"),
+        ("grep", "grep -e -d recurse src"),
+        ("grep", "grep -ed recurse src"),
+        ("diff", "diff -u a b"),
+        ("diff", "diff -U r a b"),
+        ("diff", "diff -Ur a b"),
+        ("diff", "diff -x r a b"),
+        ("git", "git status"),
+        ("git", "git log -p"),
+        ("git", "git diff"),
+        ("git", "git diff HEAD"),
+        ("git", "git diff --cached src"),
+        ("git", "git diff -U 3 src"),
+        ("git", "git -C grep log"),
+        ("git", "git -c grep.x=1 status"),
+        ("git", "git --git-dir grep status"),
+        ("git", "git show HEAD:grep"),
+        ("gzip", "gzip -c a"),
+        ("gzip", "gzip -S r a"),
+        ("zstd", "zstd -d a.zst"),
     ],
 )
 def test_calls_that_read_no_whole_tree_are_not_walked(program: str, text: str | None) -> None:
@@ -291,6 +366,91 @@ def test_calls_that_read_no_whole_tree_are_not_walked(program: str, text: str | 
         assert walk_of("Bash", program, "rg x src", piped=False) is not None
         return
     assert walk_of("Bash", program, text, piped=False) is None
+
+
+@pytest.mark.parametrize(
+    ("program", "text", "follow", "hidden"),
+    [
+        ("grep", "grep -d recurse x", "none", True),
+        ("grep", "grep -drecurse x", "none", True),
+        ("grep", "grep -idrecurse x", "none", True),
+        ("grep", "grep -id recurse x", "none", True),
+        ("grep", "grep --directories recurse x", "none", True),
+        ("grep", "grep -dr x", "none", True),  # an ambiguous value: not proven harmless
+        ("grep", "grep -R -d recurse x", "all", True),
+        ("ggrep", "ggrep -d recurse x", "none", True),
+        ("zgrep", "zgrep -r x .", "none", True),
+        ("diff", "diff -r a b", "all", True),
+        ("diff", "diff -Nur a b", "all", True),
+        ("diff", "diff -r --no-dereference a b", "none", True),
+        ("gdiff", "gdiff --recursive a b", "all", True),
+        ("colordiff", "colordiff -ru a b", "all", True),
+        ("git", "git grep x", "none", True),
+        ("git", "git -C src --no-pager grep -n x", "none", True),
+        ("git", "git grep --no-index x", "all", True),
+        ("git", "git grep --untracked x", "all", True),
+        ("git", "git diff --no-index a b", "all", True),
+        ("git", "git diff a b", "all", True),
+        ("git", "git diff -U 3 a b", "all", True),
+        ("git", "git diff -- a b", "all", True),
+        ("ack", "ack x", "none", True),
+        ("ack-grep", "ack-grep -n x", "none", True),
+        ("ack", "ack --follow x", "all", True),
+        ("ag", "ag x", "none", False),
+        ("ag", "ag -u x", "none", True),
+        ("ag", "ag --hidden -f x", "all", True),
+        ("ripgrep", "ripgrep x", "none", False),
+        ("gfind", "gfind . -exec cat {} +", "files", True),
+        ("gtar", "gtar -cf a.tar src", "none", True),
+        ("gcp", "gcp -r src dst", "none", True),
+        ("gzip", "gzip -rc src", "all", True),
+        ("gunzip", "gunzip -r --stdout -f src", "all", True),
+        ("zstd", "zstd --recursive -c src", "all", True),
+        ("git", "git ls-files | xargs cat", "files", True),
+        ("git", "git status --porcelain | xargs cat", "files", True),
+        ("git", "git grep --no-index -l x | xargs cat", "all", True),
+    ],
+)
+def test_every_spelling_of_a_tree_read_is_walked(
+    program: str, text: str, follow: str, hidden: bool
+) -> None:
+    walk = walk_of("Bash", program, text, piped="xargs" in text)
+    assert walk is not None
+    assert walk.contents
+    assert (walk.follow, walk.hidden) == (follow, hidden)
+
+
+def test_every_name_of_a_walking_program_walks() -> None:
+    """A program the registry knows by several names (`grep`, `ggrep`) walks under each."""
+    names: dict[int, list[str]] = {}
+    for name, node in REGISTRY.items():
+        names.setdefault(id(node), []).append(name)
+    for program in tree_reads.WALKING_PROGRAMS:
+        if program in REGISTRY:
+            assert set(names[id(REGISTRY[program])]) <= tree_reads.WALKING_PROGRAMS, program
+
+
+@pytest.mark.parametrize(
+    ("words", "letters", "values"),
+    [
+        (["-d", "recurse", "x"], "d", {"-d": "recurse\0"}),
+        (["-drecurse", "x"], "d", {"-d": "recurse\0"}),
+        (["-idrecurse", "x"], "id", {"-d": "recurse\0"}),
+        (["-id", "recurse", "x"], "id", {"-d": "recurse\0"}),
+        (["-d", "read", "-d", "recurse"], "dd", {"-d": "read\0recurse\0"}),
+        (["-er", "x"], "e", {"-e": "r\0"}),
+        (["-e", "-r", "x"], "e", {"-e": "-r\0"}),
+        (["-nr", "--directories=skip"], "nr", {"--directories": "skip\0"}),
+        (["--directories", "recurse"], "", {"--directories": "recurse\0"}),
+        (["--", "-d", "recurse"], "", {}),
+        (["-d"], "d", {"-d": "\0"}),
+    ],
+)
+def test_short_options_keep_their_values(
+    words: list[str], letters: str, values: dict[str, str]
+) -> None:
+    valued, valued_longs = tree_reads._valued("grep")
+    assert tree_reads._short_flags(words, valued, valued_longs) == (letters, values)
 
 
 @pytest.mark.parametrize(
@@ -324,3 +484,28 @@ def test_a_command_is_read_into_the_words_shlex_finds(text: str) -> None:
     except ValueError:
         expected = None
     assert tree_reads._words(text) == expected
+
+
+_GIT_WORDS = [
+    *("grep", "diff", "gr'ep", 'di"ff', "g\\rep", "-C", "src", "-c", "x=1", "--no-index"),
+    *("--no-pager", "status", "log", "ls-files", "--", "a", "b", "-e", "'", "-p"),
+]
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    words=st.lists(
+        st.sampled_from(_GIT_WORDS),
+        max_size=6,
+    )
+)
+def test_the_quick_answer_for_git_is_the_parsed_one(words: list[str]) -> None:
+    """`git` calls without grep, diff or quoting skip the split: the same answer as with it."""
+    text = " ".join(["git", *words])
+    parsed = tree_reads._words(text)
+    expected = (
+        tree_reads.Walk(contents=True, follow="all")
+        if parsed is None
+        else tree_reads._git(parsed, piped=False)
+    )
+    assert walk_of("Bash", "git", text, piped=False) == expected

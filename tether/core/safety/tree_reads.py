@@ -1,8 +1,9 @@
 """Reads of a whole tree, checked against what is really on disk.
 
 `grep -rn TODO src`, `rg key`, `find src -exec cat {} +`, `find | xargs cat`,
-`tar -c src`, `cp -r src x` and the Grep and Glob tools read every file under
-a directory. The sandbox checks the directory's own path; this module walks
+`tar -c src`, `cp -r src x`, `diff -r a b`, `git grep x`, `ack x` and the Grep
+and Glob tools read every file under a directory. The sandbox checks the
+directory's own path; this module walks
 the tree the way the program would (which names it skips, which links it
 follows) and reports the first credential file it would read, or the first
 link it would follow out of the approved directories. Glob returns names, not
@@ -74,6 +75,14 @@ _RG_VALUED, _RG_VALUED_LONGS = _valued("rg")
 _FD_VALUED, _FD_VALUED_LONGS = _valued("fd")
 _TAR_VALUED, _TAR_VALUED_LONGS = _valued("tar")
 _ZIP_VALUED, _ZIP_VALUED_LONGS = _valued("zip")
+_DIFF_VALUED, _DIFF_VALUED_LONGS = _valued("diff")
+_ACK_VALUED, _ACK_VALUED_LONGS = _valued("ack")
+_AG_VALUED, _AG_VALUED_LONGS = _valued("ag")
+_GIT_VALUED, _GIT_VALUED_LONGS = _valued("git")
+_GIT_GREP = REGISTRY["git"].subs["grep"].parsing
+_GIT_DIFF = REGISTRY["git"].subs["diff"].parsing
+_COMPRESSORS = "gzip gunzip bzip2 bunzip2 xz unxz zstd unzstd lz4 lzma unlzma compress uncompress"
+_GZIP_VALUED, _GZIP_VALUED_LONGS = _valued("gzip")
 _FIND_EXEC = commands_given_as_words("find")
 
 
@@ -95,10 +104,12 @@ _SHLEX_SPACE = re.compile("[ \t\r\n]+")
 def _short_flags(
     words: Sequence[str], valued: frozenset[str], valued_longs: frozenset[str] = frozenset()
 ) -> tuple[str, dict[str, str]]:
-    """The letters of bundled short options, and the long options with their values.
+    """The letters of bundled short options, and the options with their values.
 
     An option that takes a value takes the rest of its word, or the next word
-    (`-e -r` searches for "-r"; it does not recurse).
+    (`-e -r` searches for "-r"; it does not recurse). A short option's value is
+    kept under its letter (`-drecurse`, `-id recurse`: "-d" holds "recurse"),
+    a long option's under its name.
     """
     letters: list[str] = []
     longs: dict[str, str] = {}
@@ -118,8 +129,12 @@ def _short_flags(
             for position, letter in enumerate(word[1:], start=2):
                 letters.append(letter)
                 if letter in valued:
-                    if position == len(word):
-                        index += 1  # the value is the next word
+                    value = word[position:]
+                    if not value and index < len(words):
+                        value = words[index]  # the value is the next word
+                        index += 1
+                    key = "-" + letter
+                    longs[key] = longs.get(key, "") + value + "\0"
                     break
     return "".join(letters), longs
 
@@ -128,11 +143,18 @@ def _values(longs: dict[str, str], name: str) -> tuple[str, ...]:
     return tuple(v for v in longs.get(name, "").split("\0") if v)
 
 
+_NOT_RECURSING = frozenset({"read", "skip"})
+"""The values of grep's `--directories` that read no tree (any other recurses, or is refused)."""
+
+
 def _grep(words: list[str]) -> Walk | None:
     letters, longs = _short_flags(words, _GREP_VALUED, _GREP_VALUED_LONGS)
     recurse_all = "R" in letters or "--dereference-recursive" in longs
     recursive = recurse_all or "r" in letters or "--recursive" in longs
-    recursive = recursive or "recurse" in _values(longs, "--directories")
+    # `-d recurse` is `-r`; grep also takes a unique abbreviation (`-d rec`), so every
+    # value but the two that do not recurse counts as recursing.
+    directories = (*_values(longs, "-d"), *_values(longs, "--directories"))
+    recursive = recursive or any(v not in _NOT_RECURSING for v in directories)
     if not recursive:
         return None
     return Walk(
@@ -142,6 +164,100 @@ def _grep(words: list[str]) -> Walk | None:
         exclude=_values(longs, "--exclude"),
         exclude_dirs=_values(longs, "--exclude-dir"),
     )
+
+
+def _diff(words: list[str]) -> Walk | None:
+    letters, longs = _short_flags(words, _DIFF_VALUED, _DIFF_VALUED_LONGS)
+    if "r" not in letters and "--recursive" not in longs:
+        return None
+    # diff compares what links point to unless told not to; its `--exclude` patterns
+    # are not applied here, which can only make a call ask.
+    return Walk(contents=True, follow="none" if "--no-dereference" in longs else "all")
+
+
+def _ack(words: list[str]) -> Walk:
+    # ack searches the working directory's tree when no path is given, and descends
+    # even with `-n` (which only stops below the first level): always a walk.
+    _, longs = _short_flags(words, _ACK_VALUED, _ACK_VALUED_LONGS)
+    follow = "--follow" in longs and "--nofollow" not in longs
+    return Walk(contents=True, follow="all" if follow else "none")
+
+
+def _ag(words: list[str]) -> Walk:
+    # Like ripgrep, ag skips hidden names unless `--hidden` or `-u` says otherwise.
+    letters, longs = _short_flags(words, _AG_VALUED, _AG_VALUED_LONGS)
+    hidden = "u" in letters or "--hidden" in longs or "--unrestricted" in longs
+    follow = "f" in letters or "--follow" in longs
+    return Walk(contents=True, follow="all" if follow else "none", hidden=hidden)
+
+
+def _compressor(words: list[str]) -> Walk | None:
+    """`gzip -rc src` prints every file under src, compressed (and `gunzip -rcf` as it is)."""
+    letters, longs = _short_flags(words, _GZIP_VALUED, _GZIP_VALUED_LONGS)
+    if "r" not in letters and "--recursive" not in longs:
+        return None
+    return Walk(contents=True, follow="all")
+
+
+def _git(words: list[str], piped: bool) -> Walk | None:
+    walk = _git_subcommand(words)
+    if walk is None and piped:
+        # `git ls-files | xargs cat`: git lists files of the tree (tracked ones, or
+        # `-o` the others; `status`, `diff --name-only` and `log --name-only` list
+        # names too) and xargs reads them, through links to files.
+        return Walk(contents=True, follow="files")
+    return walk
+
+
+def _git_subcommand(words: list[str]) -> Walk | None:
+    """`git grep` and `git diff` of two paths: git's global options, then the subcommand."""
+    index = 0
+    while index < len(words) and words[index].startswith("-") and words[index] != "--":
+        word = words[index]
+        index += 1
+        takes_value = (word[1:] in _GIT_VALUED and len(word) == 2) or (
+            "=" not in word and word in _GIT_VALUED_LONGS
+        )
+        if takes_value:
+            index += 1  # `-C dir`, `-c key=value`, `--git-dir dir`
+    if index >= len(words):
+        return None
+    subcommand, rest = words[index], words[index + 1 :]
+    if subcommand == "grep":
+        _, longs = _short_flags(rest, _GIT_GREP.short_values, _GIT_GREP.long_values)
+        # Without --no-index or --untracked git greps the tracked files only; but a
+        # tracked `.env` is still a credential file in the tree, and which files are
+        # tracked is not read here: the walk counts every file, which can only ask.
+        # A tracked link is never followed; an untracked one may be.
+        tracked = "--no-index" not in longs and "--untracked" not in longs
+        return Walk(contents=True, follow="none" if tracked else "all")
+    if subcommand == "diff" and ("--no-index" in rest or _two_operands(rest)):
+        # `--no-index` compares two paths as `diff -r` would; so does a diff of two
+        # paths outside a repository or outside its working tree, which is not read
+        # here: any two operands count (revisions name no directory, so they walk
+        # nothing).
+        return Walk(contents=True, follow="all")
+    return None
+
+
+def _two_operands(words: list[str]) -> bool:
+    """Whether `git diff`'s words hold exactly two operands (options and their values aside)."""
+    operands = 0
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if word == "--":
+            operands += len(words) - index
+            break
+        if word.startswith("-") and len(word) > 1:
+            if len(word) == 2 and word[1] in _GIT_DIFF.short_values:
+                index += 1  # `-U 3`: the next word is the value
+            elif "=" not in word and word in _GIT_DIFF.long_values:
+                index += 1
+            continue
+        operands += 1
+    return operands == 2
 
 
 def _rg(words: list[str]) -> Walk:
@@ -224,27 +340,50 @@ def walk_of(tool_name: str, program: str | None, text: str, piped: bool) -> Walk
     handler = _PROGRAMS.get(program)
     if handler is None:
         return None
+    if program == "git" and not piped and not _GIT_MAY_WALK.search(text):
+        # Most git calls (`git status`, `git log`) walk nothing, and without these
+        # letters, or a quote or backslash that could spell them, no word of the
+        # call is `grep` or `diff`: no need to split it into words.
+        return None
     words = _words(text)
     if words is None:
         return Walk(contents=True, follow="all")  # not read: walk as the widest reader would
     return handler(words, piped)
 
 
+_GIT_MAY_WALK = re.compile(r"grep|diff|['\"\\]")
+
+
 _PROGRAMS: dict[str, Callable[[list[str], bool], Walk | None]] = {
     "grep": lambda w, _: _grep(w),
     "egrep": lambda w, _: _grep(w),
     "fgrep": lambda w, _: _grep(w),
+    "ggrep": lambda w, _: _grep(w),
+    "zgrep": lambda w, _: _grep(w),
     "rg": lambda w, _: _rg(w),
+    "ripgrep": lambda w, _: _rg(w),
+    "ack": lambda w, _: _ack(w),
+    "ack-grep": lambda w, _: _ack(w),
+    "ag": lambda w, _: _ag(w),
+    "diff": lambda w, _: _diff(w),
+    "gdiff": lambda w, _: _diff(w),
+    "colordiff": lambda w, _: _diff(w),
+    "git": _git,
     "find": _find,
+    "gfind": _find,
     "fd": _fd,
     "fdfind": _fd,
     "tar": lambda w, _: _tar(w),
     "bsdtar": lambda w, _: _tar(w),
+    "gtar": lambda w, _: _tar(w),
     "cp": lambda w, _: _copy(w, "rRa", "L"),
+    "gcp": lambda w, _: _copy(w, "rRa", "L"),
     "rsync": lambda w, _: _copy(w, "ra", "L"),
     "zip": lambda w, _: _zip(w),
+    **dict.fromkeys(_COMPRESSORS.split(), lambda w, _: _compressor(w)),
 }
-"""Programs that may read a whole tree, and how their options say they walk it."""
+"""Programs that may read a whole tree, and how their options say they walk it (every
+name the registry gives the same spec is listed: the tests hold it so)."""
 
 WALKING_PROGRAMS = frozenset(_PROGRAMS)
 """The programs `walk_of` may find a walk for (for any other, it finds none)."""
