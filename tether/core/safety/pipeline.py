@@ -8,6 +8,7 @@ unexpected failure is a deny that says so.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
 from functools import partial
@@ -619,6 +620,11 @@ class SafetyPipeline:
         roots = [v.resolved for v in checked if v.resolved is not None and v.allowed]
         if not roots and not part.paths:
             roots = [current]  # `grep -r x`, `rg x`, Grep without a path: the working directory
+        elif not any(map(os.path.lexists, roots)):
+            # No word names a tree that exists: the words were patterns or revisions, not
+            # roots (`git grep KEY`, `git ls-tree -r HEAD | xargs cat`), and the program
+            # reads from where it stands. Walk that rather than nothing.
+            roots = [current]
         approved = self._sandbox.approved_directories
         finding = self._trees.check(walk, roots, approved)
         # The walk reads whole directories: a kept verdict asks it again (cheap while
