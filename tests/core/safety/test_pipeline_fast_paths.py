@@ -287,7 +287,9 @@ def test_a_call_naming_no_path_and_walking_no_tree_is_checked_as_part_by_part(
         assert fast[0] is classification and fast[1] is None, command
         untouched += 1
         several += len(classification.parts) > 1
-    assert untouched > 300 and several > 100  # the shortcut was taken, for lines too
+    # The shortcut was taken, for lines too (git is a walking program, `git grep`, so
+    # lines with a git part are not among them).
+    assert untouched > 300 and several > 50
 
 
 _FILE_PATHS = [
