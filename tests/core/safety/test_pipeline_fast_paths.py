@@ -31,7 +31,7 @@ from tether.core.safety.classify import Classification, Classifier
 from tether.core.safety.pipeline import SafetyPipeline, Verdict
 from tether.core.safety.policy import Action, Policy, PolicyDecision, PolicyEngine, _rule_list
 from tether.core.safety.sandbox import UNREADABLE_LINK, SandboxEnforcer, probe
-from tether.core.safety.tree_reads import WALKING_PROGRAMS
+from tether.core.safety.tree_reads import may_walk
 
 _CORPUS = Path(__file__).parent / "corpus"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -280,16 +280,18 @@ def test_a_call_naming_no_path_and_walking_no_tree_is_checked_as_part_by_part(
     untouched = several = 0
     for command in COMMANDS:
         classification = tricky_pipeline.policy.classify("Bash", {"command": command})
-        if any(part.paths or part.program in WALKING_PROGRAMS for part in classification.parts):
+        piped = "xargs" in (classification.command or "")
+        if any(
+            part.paths or may_walk("Bash", part.program, part.text, piped)
+            for part in classification.parts
+        ):
             continue
         fast, full = _both(tricky_pipeline, classification)
         assert fast == full, command
         assert fast[0] is classification and fast[1] is None, command
         untouched += 1
         several += len(classification.parts) > 1
-    # The shortcut was taken, for lines too (git is a walking program, `git grep`, so
-    # lines with a git part are not among them).
-    assert untouched > 300 and several > 50
+    assert untouched > 300 and several > 100  # the shortcut was taken, for lines too
 
 
 _FILE_PATHS = [

@@ -17,7 +17,7 @@ from tether.core.safety import tree_reads
 from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.pipeline import SafetyPipeline, Verdict
 from tether.core.safety.registry import REGISTRY
-from tether.core.safety.tree_reads import TreeReads, Walk, walk_of
+from tether.core.safety.tree_reads import TreeReads, Walk, may_walk, walk_of
 
 _OLD = 1_000_000_000  # 2001: directories this old are cacheable
 
@@ -509,3 +509,45 @@ def test_the_quick_answer_for_git_is_the_parsed_one(words: list[str]) -> None:
         else tree_reads._git(parsed, piped=False)
     )
     assert walk_of("Bash", "git", text, piped=False) == expected
+
+
+_MAY_WALK_TEXTS = (
+    "git status",
+    "git log --oneline -5",
+    "git grep KEY",
+    "git -C src grep --no-index KEY",
+    "git diff --no-index a b",
+    "git diff a b",
+    "git 'gr'ep KEY",
+    'git "diff" a b',
+    "git gr\\ep KEY",
+    "git ls-files",
+    "git ls-files -o",
+    "git show HEAD",
+    "grep -r KEY .",
+    "grep KEY file",
+    "diff -r a b",
+    "ack KEY",
+    "cat file",
+    "find . -exec cat {} +",
+)
+
+
+@pytest.mark.parametrize("text", _MAY_WALK_TEXTS)
+@pytest.mark.parametrize("piped", [False, True])
+def test_may_walk_is_false_only_where_walk_of_finds_no_walk(text: str, piped: bool) -> None:
+    """The pipeline skips its path steps for a part `may_walk` rules out: that part must
+    be one `walk_of` finds no walk for, under every tool name and with or without xargs."""
+    program = text.split()[0]
+    for tool_name in ("Bash", "Grep", "Glob", "Read"):
+        for name in (program, None):
+            if may_walk(tool_name, name, text, piped):
+                continue
+            assert walk_of(tool_name, name, text, piped) is None, (tool_name, name, text)
+            if name is not None and name in tree_reads._PROGRAMS:
+                # The program's own reading of its words, which `walk_of` skips here.
+                words = tree_reads._words(text)
+                assert words is not None and tree_reads._PROGRAMS[name](words, piped) is None
+    # And it does rule out the everyday git calls that name no grep or diff.
+    if text in {"git status", "git log --oneline -5", "git show HEAD"} and not piped:
+        assert not may_walk("Bash", "git", text, piped)

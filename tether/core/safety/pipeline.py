@@ -40,7 +40,14 @@ from tether.core.safety.path_facts import resolved_credential_reason
 from tether.core.safety.policy import Action, PolicyDecision, PolicyEngine
 from tether.core.safety.sandbox import PathVerdict, SandboxEnforcer
 from tether.core.safety.tools import InputProblem, ToolKind, validate_input, well_formed
-from tether.core.safety.tree_reads import WALKING_PROGRAMS, WALKING_TOOLS, TreeReads, Walk, walk_of
+from tether.core.safety.tree_reads import (
+    WALKING_PROGRAMS,
+    WALKING_TOOLS,
+    TreeReads,
+    Walk,
+    may_walk,
+    walk_of,
+)
 from tether.log import get_logger
 
 __all__ = ["Layer", "SafetyPipeline", "Verdict"]
@@ -253,14 +260,13 @@ class SafetyPipeline:
                 use = uses[0]
                 if not use.glob and not use.dynamic:
                     return self._check_path(classification, part, use, start, file_tool)
-            elif not uses:
-                program = part.program
-                if (
-                    program not in WALKING_PROGRAMS
-                    if program is not None
-                    else classification.tool_name not in WALKING_TOOLS
-                ):
-                    return classification, None  # (see below: one such part)
+            elif not uses and not may_walk(
+                classification.tool_name,
+                part.program,
+                part.text,
+                "xargs" in (classification.command or ""),
+            ):
+                return classification, None  # (see below: one such part)
             for use in uses:
                 if use.glob or use.dynamic:
                     break
@@ -268,13 +274,9 @@ class SafetyPipeline:
                 return self._check_one(classification, part, start, file_tool)
         else:
             tool_name = classification.tool_name
+            piped = "xargs" in (classification.command or "")
             for part in parts:
-                program = part.program
-                if part.paths or (
-                    program in WALKING_PROGRAMS
-                    if program is not None
-                    else tool_name in WALKING_TOOLS
-                ):
+                if part.paths or may_walk(tool_name, part.program, part.text, piped):
                     break
             else:
                 # No part names a path or walks a tree (`git status && git diff | head`):

@@ -40,7 +40,7 @@ from itertools import pairwise
 
 from tether.core.safety.registry import REGISTRY, commands_given_as_words
 
-__all__ = ["WALKING_PROGRAMS", "WALKING_TOOLS", "TreeReads", "Walk", "walk_of"]
+__all__ = ["WALKING_PROGRAMS", "WALKING_TOOLS", "TreeReads", "Walk", "may_walk", "walk_of"]
 
 _RECENT_NS = 2_000_000_000
 """Directories changed this recently are not cached (file-system clock granularity)."""
@@ -337,14 +337,9 @@ def walk_of(tool_name: str, program: str | None, text: str, piped: bool) -> Walk
         if tool_name == "Glob":
             return Walk(contents=False, follow="all")
         return None
-    handler = _PROGRAMS.get(program)
-    if handler is None:
+    if not may_walk(tool_name, program, text, piped):
         return None
-    if program == "git" and not piped and not _GIT_MAY_WALK.search(text):
-        # Most git calls (`git status`, `git log`) walk nothing, and without these
-        # letters, or a quote or backslash that could spell them, no word of the
-        # call is `grep` or `diff`: no need to split it into words.
-        return None
+    handler = _PROGRAMS[program]
     words = _words(text)
     if words is None:
         return Walk(contents=True, follow="all")  # not read: walk as the widest reader would
@@ -352,6 +347,22 @@ def walk_of(tool_name: str, program: str | None, text: str, piped: bool) -> Walk
 
 
 _GIT_MAY_WALK = re.compile(r"grep|diff|['\"\\]")
+
+
+def may_walk(tool_name: str, program: str | None, text: str, piped: bool) -> bool:
+    """Whether `walk_of` may find a walk for this part: False only where it surely finds none.
+
+    Decided without reading the call's words, so the pipeline can skip its path steps for
+    parts that walk nothing (`git status`) as cheaply as for programs that never walk.
+    """
+    if program is None:
+        return tool_name in WALKING_TOOLS
+    if program not in _PROGRAMS:
+        return False
+    # Most git calls (`git status`, `git log`) walk nothing, and without these letters,
+    # or a quote or backslash that could spell them, no word of the call is `grep` or
+    # `diff`; a git listing handed to `xargs` is read from the tree whatever it says.
+    return program != "git" or piped or _GIT_MAY_WALK.search(text) is not None
 
 
 _PROGRAMS: dict[str, Callable[[list[str], bool], Walk | None]] = {
