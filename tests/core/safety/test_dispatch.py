@@ -20,6 +20,7 @@ from tether.core.safety.processors import Needs, Processor, default_processors, 
 from tether.core.safety.programs import Findings
 from tether.core.safety.registry.layered import Extra, ProgramLookup
 from tether.core.safety.registry.spec import program
+from tether.core.safety.registry.system import FAMILIES
 from tether.core.safety.shell import ShellParser, SimpleCommand
 
 P = pytest.param
@@ -447,12 +448,131 @@ class TestPlansAreCompiledOncePerShape:
 
         parser = ShellParser()
         first = CommandAnalyzer(parser, PathAnalyzer(), ProgramLookup())
+        for name in first._named:
+            first._unplanned(name)  # every named program's plan, as its first command builds it
         shapes = dict(module._PLAN_CODE)
         codes = {runner.__code__ for runner in first._runners.values()}
         assert len(codes) <= len(shapes)
         assert len(codes) < len(first._runners)  # hundreds of plans, a handful of shapes
         second = CommandAnalyzer(ShellParser(), PathAnalyzer(), ProgramLookup())
+        for name in second._named:
+            second._unplanned(name)
         assert shapes == module._PLAN_CODE  # nothing compiled again
+        assert second._runners.keys() == first._runners.keys()
         for name, runner in second._runners.items():
             assert runner.__code__ is first._runners[name].__code__
             assert runner is not first._runners[name]  # bound to the build's own processors
+
+
+_Step = tuple[Processor, tuple[object, ...], tuple[str, ...]]
+
+
+def _eager_plans(
+    sequence: tuple[Processor, ...],
+) -> tuple[dict[str, tuple[_Step, ...]], tuple[_Step, ...]]:
+    """Every plan built at once, as the analyzer built them before it built them on first
+    use: one per program a `Needs` names (with its families' names), and the default."""
+    declared = [getattr(p, "needs", None) for p in sequence]
+
+    def plan(names: set[str]) -> tuple[_Step, ...]:
+        steps: list[_Step] = []
+        for processor, need in zip(sequence, declared, strict=True):
+            if not isinstance(need, Needs):
+                steps.append((processor, (), ()))
+            elif names & need.programs or not need.narrowed:
+                steps.append((processor, (), need.unless))
+            elif need.triggered:
+                when: list[object] = [f"command.{name}" for name in need.fields]
+                when += need.found
+                if need.program_path:
+                    when.append("/")
+                if need.sole_argument:
+                    when.append(need.sole_argument)
+                steps.append((processor, tuple(when), need.unless))
+        return tuple(steps)
+
+    named = set().union(*(n.programs for n in declared if isinstance(n, Needs)))
+    plans = {
+        name: plan({name, *(family for prefix, family in FAMILIES if name.startswith(prefix))})
+        for name in named
+    }
+    return plans, plan(set())
+
+
+def _eager_plan_of(
+    plans: dict[str, tuple[_Step, ...]], default: tuple[_Step, ...], program: str
+) -> tuple[_Step, ...]:
+    if program in plans:
+        return plans[program]
+    for prefix, family in FAMILIES:
+        if program.startswith(prefix):
+            return plans.get(family, default)
+    return default
+
+
+# Programs no `Needs` names, family members and near misses among them.
+_UNNAMED = (
+    "",
+    "frobnicate-not-known",
+    "mkfs.ext4",
+    "mkfs.",
+    "mkfsx",
+    "newfs_msdos",
+    "MKFS.EXT4",
+    "/usr/bin/git",
+    "git ",
+    "__class__",
+    "constructor",
+    "x" * 5000,
+)
+
+
+class TestPlansAreBuiltOnFirstUse:
+    """A named program's plan is built on its first command, and is the one a build of
+    every plan at once made; nothing is kept under a program word no `Needs` names."""
+
+    @pytest.mark.parametrize(
+        "programs",
+        [P(None, id="registry"), P(_contributions(), id="with-contributions")],
+    )
+    def test_each_plan_is_the_one_built_eagerly(
+        self, shell_parser: ShellParser, programs: ProgramLookup | None
+    ) -> None:
+        analyzer = CommandAnalyzer(shell_parser, PathAnalyzer(), programs)
+        plans, default = _eager_plans(analyzer.processors)
+        assert len(plans) > 100 and analyzer._named == plans.keys()
+        names = [*plans, *(name + "x" for name in plans), *(name[:-1] for name in plans)]
+        for name in [*names, *_UNNAMED]:
+            expected = _eager_plan_of(plans, default, name)
+            assert analyzer._plan_of(name) == expected, name
+            assert analyzer._unplanned(name) is analyzer._unplanned(name), name
+        assert analyzer._runners.keys() <= plans.keys()
+
+    def test_a_runner_is_compiled_from_its_program_s_plan(
+        self, shell_parser: ShellParser, commands: list[SimpleCommand]
+    ) -> None:
+        """Each command, first met or not, gets the analysis of the eager plan's runner."""
+        from tether.core.safety.analyzer import _compile
+
+        analyzer = CommandAnalyzer(shell_parser, PathAnalyzer())
+        plans, default = _eager_plans(analyzer.processors)
+        eager = {name: _compile(plan, name) for name, plan in plans.items()}
+        fallback = _compile(default, "default")
+        differ = []
+        for command in commands:
+            program = command.program
+            run = eager.get(program) or eager.get(
+                next((family for prefix, family in FAMILIES if program.startswith(prefix)), ""),
+                fallback,
+            )
+            if analyzer.analyze(command) != run(command):
+                differ.append(command.text)
+        assert differ == []
+        assert analyzer._runners.keys() <= plans.keys()
+
+    def test_an_unnamed_program_keeps_nothing(self, shell_parser: ShellParser) -> None:
+        analyzer = CommandAnalyzer(shell_parser, PathAnalyzer())
+        for name in _UNNAMED:
+            analyzer._unplanned(name)
+        # At most the families named (`mkfs.ext4` runs `mkfs`'s plan), never the word.
+        assert set(analyzer._runners) <= {family for _, family in FAMILIES}

@@ -403,12 +403,16 @@ class CommandAnalyzer:
             tuple(passes) if passes is not None else (ListedArguments(paths), runs_downloads)
         )
         self._passes_for = _selecting(self._passes)
-        self._plans, self._plan = _plans(self._processors)
-        # Each plan as one function with its tests written out (`_compile`), built here
-        # once: a command costs one call per processor that runs and nothing per one
-        # skipped, instead of a loop that calls a getter per declared field.
-        self._runners = {name: _compile(plan, name) for name, plan in self._plans.items()}
+        self._choices = _choices(self._processors)
+        self._named: frozenset[str] = frozenset().union(*(c[1] for c in self._choices))
+        self._plan = _plan(self._choices, frozenset())
+        # Each plan as one function with its tests written out (`_compile`): a command
+        # costs one call per processor that runs and nothing per one skipped, instead of
+        # a loop that calls a getter per declared field. The default one is built here;
+        # a named program's on its first command (`_planned`): of the hundreds the
+        # processors name, a run meets a few, and each costs a plan and a function.
         self._runner = _compile(self._plan, "default")
+        self._runners: dict[str, Callable[[SimpleCommand], CommandAnalysis]] = {}
 
     @property
     def processors(self) -> tuple[Processor, ...]:
@@ -454,11 +458,34 @@ class CommandAnalyzer:
         return run(command)
 
     def _unplanned(self, program: str) -> Callable[[SimpleCommand], CommandAnalysis]:
-        """The compiled plan of a program no `Needs` names: its family's, or the default."""
+        """The compiled plan of a program not met yet or no `Needs` names: its own, its
+        family's, or the default."""
+        name = self._planned(program)
+        if name is None:
+            return self._runner
+        run = self._runners.get(name)
+        if run is None:
+            # Kept by a name some `Needs` names (a finite set), never by the program
+            # word as given: that comes from untrusted input.
+            run = self._runners[name] = _compile(self._plan_for(name), name)
+        return run
+
+    def _planned(self, program: str) -> str | None:
+        """The name whose plan `program` runs: itself when a `Needs` names it, else its
+        family's when a `Needs` names that; None: the default plan."""
+        if program in self._named:
+            return program
         for prefix, family in FAMILIES:
             if program.startswith(prefix):
-                return self._runners.get(family, self._runner)
-        return self._runner
+                return family if family in self._named else None
+        return None
+
+    def _plan_for(self, name: str) -> _Plan:
+        """The plan of a named program: as its name and its family's together, since the
+        registry gives a family member (`mkfs.ext4`) its family's spec."""
+        names = {name}
+        names.update(family for prefix, family in FAMILIES if name.startswith(prefix))
+        return _plan(self._choices, frozenset(names))
 
     def runs(self, command: SimpleCommand) -> tuple[Processor, ...]:
         """The processors `analyze` calls for `command`, in order (read from the plan's
@@ -475,13 +502,8 @@ class CommandAnalyzer:
         return tuple(called)
 
     def _plan_of(self, program: str) -> _Plan:
-        plan = self._plans.get(program)
-        if plan is not None:
-            return plan
-        for prefix, family in FAMILIES:
-            if program.startswith(prefix):
-                return self._plans.get(family, self._plan)
-        return self._plan
+        name = self._planned(program)
+        return self._plan if name is None else self._plan_for(name)
 
     def _facts_of(self, command: SimpleCommand) -> tuple[RiskFact, ...]:
         return self.analyze(command).facts
@@ -509,45 +531,51 @@ def _holds(test: _Test, f: Findings) -> bool:
     return len(args) == 1 and args[0] in test
 
 
-def _plans(processors: Sequence[Processor]) -> tuple[dict[str, _Plan], _Plan]:
-    """Which processors run, in order, for each program named in a `Needs`, and for the rest.
+_Choice = tuple[Processor, frozenset[str], _Step, _Step | None]
+"""(processor, programs, named, other): a processor's step in the plan of a program its
+`Needs` names (`programs`), and in the plan of any other (None: it is left out)."""
+
+
+def _choices(processors: Sequence[Processor]) -> tuple[_Choice, ...]:
+    """Each processor's steps, read from its `Needs` once (field names checked here).
 
     A processor that declared fields runs when the command or the findings so far
     have one of them set (or what else it declared holds: a program word with a `/`,
     a sole argument it names); one that declared `unless` fields is skipped when one
     is set. A processor that needs programs alone is left out of the plan of every
-    other program. A family member (`mkfs.ext4`) is planned as its name and its
-    family's together, since the registry gives it its family's spec.
+    other program.
     """
-    declared = [_needs_of(p) for p in processors]
-    programs = set().union(*(n.programs for n in declared if n is not None))
+    choices: list[_Choice] = []
+    for processor in processors:
+        need = _needs_of(processor)
+        if need is None:
+            step: _Step = (processor, (), ())
+            choices.append((processor, frozenset(), step, step))
+            continue
+        unless = _fields(need.unless)
+        named: _Step = (processor, (), unless)
+        other: _Step | None = named if not need.narrowed else None
+        if need.narrowed and need.triggered:
+            when: list[_Test] = list(
+                _fields((*(f"command.{name}" for name in need.fields), *need.found))
+            )
+            if need.program_path:
+                when.append(_PROGRAM_PATH)
+            if need.sole_argument:
+                when.append(need.sole_argument)
+            other = (processor, tuple(when), unless)
+        choices.append((processor, need.programs, named, other))
+    return tuple(choices)
 
-    def plan(names: set[str]) -> _Plan:
-        steps: list[_Step] = []
-        for processor, need in zip(processors, declared, strict=True):
-            if need is None:
-                steps.append((processor, (), ()))
-                continue
-            unless = _fields(need.unless)
-            if names & need.programs or not need.narrowed:
-                steps.append((processor, (), unless))
-            elif need.triggered:
-                when: list[_Test] = list(
-                    _fields((*(f"command.{name}" for name in need.fields), *need.found))
-                )
-                if need.program_path:
-                    when.append(_PROGRAM_PATH)
-                if need.sole_argument:
-                    when.append(need.sole_argument)
-                steps.append((processor, tuple(when), unless))
-        return tuple(steps)
 
-    plans = {}
-    for name in programs:
-        names = {name}
-        names.update(family for prefix, family in FAMILIES if name.startswith(prefix))
-        plans[name] = plan(names)
-    return plans, plan(set())
+def _plan(choices: Sequence[_Choice], names: frozenset[str]) -> _Plan:
+    """Which processors run, in order, for a program known by `names` (none: the rest)."""
+    steps = []
+    for _, programs, named, other in choices:
+        step = named if names & programs else other
+        if step is not None:
+            steps.append(step)
+    return tuple(steps)
 
 
 def _watched(step: SequencePass) -> tuple[frozenset[str], tuple[str, ...]] | None:
@@ -666,7 +694,7 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
 def _compiled(source: str, name: str) -> CodeType:
     code = _PLAN_CODE.get(source)
     if code is None:
-        # Compiling is what costs (about 0.1 ms a plan, hundreds of plans at each build);
+        # Compiling is what costs (about 0.1 ms a plan, and a process builds many);
         # the code depends only on the plan's shape, the processors are bound by `scope`.
         code = _PLAN_CODE[source] = compile(source, name, "exec")
     return code
