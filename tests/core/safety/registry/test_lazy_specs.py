@@ -307,3 +307,96 @@ def test_an_option_text_is_checked_token_by_token_as_a_whole(tokens: list[str]) 
             assert refused and _WHOLE_TEXT.fullmatch(text) is None
         else:
             assert _WHOLE_TEXT.fullmatch(text) is not None or not refused
+
+
+def _derived_as_written_first(node: spec.Node) -> tuple[object, ...]:
+    """What compiling a node derives from its options, as `_compile` first wrote it (one
+    pass per field), to hold its single pass to."""
+    options = node.options
+    short_values, long_values, attached = set(), set(), set()
+    for name, opt in options.items():
+        if name.startswith("--") or (name.startswith("-") and len(name) > 2):
+            if opt.takes_value:
+                long_values.add(name)
+        elif len(name) == 2:
+            if opt.takes_value:
+                short_values.add(name[1])
+            elif opt.optional_value:
+                attached.add(name[1])
+    quiet = {
+        n: o for n, o in options.items() if o.fact is None and o.clears is None and not o.pattern
+    }
+    return (
+        tuple((name[:-1], opt) for name, opt in options.items() if name.endswith("*")),
+        any(len(name) > 2 and name[1] != "-" for name in options),
+        any(o.second is not None or o.role == "argv" for o in options.values()),
+        frozenset(quiet),
+        frozenset(
+            n
+            for n, o in quiet.items()
+            if o.role == "value" and (o.takes_value or o.optional_value or node.any_options)
+        ),
+        spec.OptionSpec(
+            short_values=frozenset(short_values),
+            long_values=frozenset(long_values),
+            optional_attached=frozenset(attached),
+            numeric_flags=node.numeric,
+        ),
+    )
+
+
+def _derived(node: spec.Node) -> tuple[object, ...]:
+    return (node.prefixes, node.whole, node.follows, node.quiet, node.quiet_values, node.parsing)
+
+
+def test_every_compiled_node_derives_what_one_pass_per_field_derives() -> None:
+    from tether.core.safety.registry import nodes
+
+    differ = []
+    for name in REGISTRY:
+        for node in nodes(REGISTRY[name]):
+            if node.compiled and _derived(node) != _derived_as_written_first(node):
+                differ.append(f"{name} {node.name}")
+    assert differ == []
+
+
+_NAMES = st.text("-+*ab", min_size=0, max_size=4).filter(
+    lambda name: name.startswith(("-", "+")) and "|" not in name
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    tokens=st.lists(
+        st.tuples(_NAMES, st.sampled_from(["", "=", "=?", "=c", "==", "=r", "!f", "!~f", "^="])),
+        max_size=6,
+    ),
+    any_options=st.booleans(),
+)
+def test_a_node_of_any_option_names_derives_what_one_pass_per_field_derives(
+    tokens: list[tuple[str, str]], any_options: bool
+) -> None:
+    """Names of every length and first characters: `--`, `+-`, `-`, `-*`, `+ab`."""
+    text = " ".join(name + suffix for name, suffix in tokens)
+    root = program("prog", text, any_options=any_options, numeric=any_options)["prog"]
+    assert _derived(root) == _derived_as_written_first(root)
+
+
+@pytest.mark.parametrize("options", _SPELLINGS)
+def test_an_option_read_again_is_what_reading_it_afresh_gives(
+    options: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tokens are read once and their `Opt`s shared; a refused one is refused every time."""
+    try:
+        kept = spec._parse_options(options)
+    except ValueError as error:
+        for _ in range(2):
+            with pytest.raises(ValueError, match=re.escape(str(error))):
+                spec._parse_options(options)
+        assert not any(token in spec._READ for token in options.split() if token in str(error))
+        return
+    again = spec._parse_options(options)
+    monkeypatch.setattr(spec, "_READ", {})
+    afresh = spec._parse_options(options)
+    assert kept == again == afresh
+    assert list(kept) == list(afresh)  # in the same order

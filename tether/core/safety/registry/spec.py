@@ -186,32 +186,46 @@ class Node:
 def _parse_options(text: str) -> dict[str, Opt]:
     options: dict[str, Opt] = {}
     for token in text.split():
-        spelled, _, fact_text = token.partition("!")
-        names_text, equals, role_letter = spelled.partition("=")
-        second = None
-        if role_letter.startswith("="):
-            second = ROLES.get(role_letter[1:], "")
-            role_letter = ""
-        pattern = names_text.endswith("^")
-        names_text = names_text.removesuffix("^")
-        if role_letter not in ROLES or second == "":
-            raise ValueError(f"option {token!r}: unknown role {role_letter!r}")
-        clears = fact_text[1:] if fact_text.startswith("~") else None
-        opt = Opt(
-            names=tuple(names_text.split("|")),
-            takes_value=bool(equals) and role_letter not in {"?", "c"},
-            optional_value=role_letter == "?",
-            role=ROLES[role_letter],
-            fact=None if clears is not None or not fact_text else fact_text,
-            clears=clears,
-            pattern=pattern,
-            second=second,
-        )
+        opt = _READ.get(token)
+        if opt is None:
+            opt = _READ[token] = _parse_option(token)
         for name in opt.names:
-            if not name.startswith("-") and not name.startswith("+"):
-                raise ValueError(f"option {token!r}: {name!r} is not an option")
             options[name] = opt
     return options
+
+
+_READ: dict[str, Opt] = {}
+"""Each option token read so far, by its text: tokens repeat across a program's nodes (git's
+97 nodes spell some 5,100 options in 570 tokens), and an `Opt` is frozen, so the nodes share
+it. Only static spec text is read here; a token that is refused is not kept."""
+
+
+def _parse_option(token: str) -> Opt:
+    spelled, _, fact_text = token.partition("!")
+    names_text, equals, role_letter = spelled.partition("=")
+    second = None
+    if role_letter.startswith("="):
+        second = ROLES.get(role_letter[1:], "")
+        role_letter = ""
+    pattern = names_text.endswith("^")
+    names_text = names_text.removesuffix("^")
+    if role_letter not in ROLES or second == "":
+        raise ValueError(f"option {token!r}: unknown role {role_letter!r}")
+    clears = fact_text[1:] if fact_text.startswith("~") else None
+    opt = Opt(
+        names=tuple(names_text.split("|")),
+        takes_value=bool(equals) and role_letter not in {"?", "c"},
+        optional_value=role_letter == "?",
+        role=ROLES[role_letter],
+        fact=None if clears is not None or not fact_text else fact_text,
+        clears=clears,
+        pattern=pattern,
+        second=second,
+    )
+    for name in opt.names:
+        if not name.startswith("-") and not name.startswith("+"):
+            raise ValueError(f"option {token!r}: {name!r} is not an option")
+    return opt
 
 
 _WELL_WRITTEN = re.compile(r"[-+][^\s|=!]*(?:\|[-+][^\s|=!]*)*(?:==?[rwltdxf?cgo]?)?(?:![^\s]*)?")
@@ -349,14 +363,23 @@ def _run(plan: list[tuple[Node, Node | None]]) -> None:
 def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
     if node.inherit:
         node.options = {**inherited, **node.options}
-    node.prefixes = tuple(
-        (name[:-1], opt) for name, opt in node.options.items() if name.endswith("*")
-    )
+    prefixes = []
     short_values = set()
     long_values = set()
     attached = set()
+    quiet = set()
+    quiet_values = set()
+    whole = follows = False
+    any_options = node.any_options
+    # One pass over the options settles what vetting would otherwise ask of every
+    # option word (`whole`, `follows`), and what `vet._options` would find of each:
+    # nothing but that it is listed (`quiet`, `quiet_values`).
     for name, opt in node.options.items():
-        if name.startswith("--") or (name.startswith("-") and len(name) > 2):
+        if name.endswith("*"):
+            prefixes.append((name[:-1], opt))
+        if len(name) > 2 and name[1] != "-":
+            whole = True
+        if name == "--" or (len(name) > 2 and name[0] == "-"):
             if opt.takes_value:
                 long_values.add(name)
         elif len(name) == 2:
@@ -364,21 +387,17 @@ def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
                 short_values.add(name[1])
             elif opt.optional_value:
                 attached.add(name[1])
-    # What vetting would otherwise ask of every option word, settled once per node.
-    node.whole = any(len(name) > 2 and name[1] != "-" for name in node.options)
-    node.follows = any(o.second is not None or o.role == "argv" for o in node.options.values())
-    # What `vet._options` would find of each option: nothing but that it is listed.
-    quiet = {
-        n: o
-        for n, o in node.options.items()
-        if o.fact is None and o.clears is None and not o.pattern
-    }
+        if opt.second is not None or opt.role == "argv":
+            follows = True
+        if opt.fact is None and opt.clears is None and not opt.pattern:
+            quiet.add(name)
+            if opt.role == "value" and (opt.takes_value or opt.optional_value or any_options):
+                quiet_values.add(name)
+    node.prefixes = tuple(prefixes)
+    node.whole = whole
+    node.follows = follows
     node.quiet = frozenset(quiet)
-    node.quiet_values = frozenset(
-        n
-        for n, o in quiet.items()
-        if o.role == "value" and (o.takes_value or o.optional_value or node.any_options)
-    )
+    node.quiet_values = frozenset(quiet_values)
     node.parsing = OptionSpec(
         short_values=frozenset(short_values),
         long_values=frozenset(long_values),
