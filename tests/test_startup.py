@@ -53,6 +53,8 @@ _NOT_IN_CHECK = (
     "tether.agents.base",
     "telegram",
     "claude_agent_sdk",
+    # Plugins' program knowledge: without an enabled plugin there is none to read.
+    "tether.core.safety.contributions",
     # Logging is set up when something is logged; a check that logs nothing
     # never loads structlog. No event loop runs: asyncio is never imported.
     "structlog",

@@ -12,7 +12,6 @@ from tether.core.config import TetherConfig, load_config
 from tether.core.safety import examples
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
 from tether.core.safety.classify import Classifier
-from tether.core.safety.contributions import contributed_policy
 from tether.core.safety.layers import load_layers
 from tether.core.safety.pipeline import SafetyPipeline
 from tether.core.safety.policy import Policy, PolicyEngine
@@ -284,9 +283,14 @@ def build_safety_pipeline(
     classifier = Classifier(parser, CommandAnalyzer(parser, paths, programs), paths)
     layered = load_layers(config.policy_files, config.user_policy_file)
     base = layered.base
-    contributed = contributed_policy(programs) if programs is not None else None
-    if contributed is not None:
-        base = (*base, contributed)
+    if programs is not None:
+        # Imported here: only plugins' program knowledge needs it (and its model, whose
+        # schema is a few milliseconds of every start-up without plugins).
+        from tether.core.safety.contributions import contributed_policy
+
+        contributed = contributed_policy(programs)
+        if contributed is not None:
+            base = (*base, contributed)
     policy = PolicyEngine(base, classifier, layers=layered.layers)
     sandbox = SandboxEnforcer(config.approved_directories, protected=_own_files(config))
     trees = TreeReads(
