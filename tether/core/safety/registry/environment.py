@@ -23,7 +23,7 @@ changes no program's environment, unless it is one of the loading ones
 
 from __future__ import annotations
 
-import re
+from tether.core.safety.registry.lazy import LazyPattern
 
 __all__ = [
     "ASSIGNING_PROGRAMS",
@@ -66,7 +66,7 @@ EXEC_VARIABLES = frozenset(
 )
 """Variables whose value is a command some program will run (`GIT_PAGER="sh -c ..."`)."""
 
-LOADS_CODE = re.compile(
+LOADS_CODE = LazyPattern(
     r"^(PATH|HOME|XDG_[A-Z_]+|LD_[A-Z_]+|DYLD_[A-Z_]+|BASH_ENV|ENV|BASH_FUNC_.*|PROMPT_COMMAND|"
     r"PS4|SHELLOPTS|BASHOPTS|IFS|CDPATH|GLOBIGNORE|GIT_[A-Z_]+|SSH_[A-Z_]+|SUDO_ASKPASS|"
     r"PAGER|MANPAGER|SYSTEMD_PAGER|BAT_PAGER|DELTA_PAGER|AWS_PAGER|EDITOR|VISUAL|FCEDIT|"
@@ -145,7 +145,7 @@ HARMLESS_VALUES: dict[str, frozenset[str]] = {
 }
 """Variables that are harmless only with these values (`PAGER=cat git diff`)."""
 
-_PLAIN_VALUE = re.compile(r"^[\w.,:+@%/ -]*$")
+_PLAIN_VALUE = LazyPattern(r"^[\w.,:+@%/ -]*$")
 
 
 def is_harmless(name: str, value: str) -> bool:
@@ -159,7 +159,7 @@ def is_harmless(name: str, value: str) -> bool:
 
 
 _DECLARERS = frozenset({"declare", "typeset", "local", "readonly", "export"})
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*")
+_NAME = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_]*")
 
 
 _READ_VALUES = frozenset({"-a", "-d", "-i", "-n", "-N", "-p", "-t", "-u"})

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 
+from tether.core.safety.registry.lazy import LazyPattern
 from tether.core.safety.registry.spec import Node, alias, program, sub
 
 __all__ = ["COMMAND_KEYS", "SPECS", "runs_command"]
 
-COMMAND_KEYS = re.compile(
+COMMAND_KEYS = LazyPattern(
     r"^(alias\..+|core\.(pager|editor|sshcommand|fsmonitor|askpass|hookspath|gitproxy|"
     r"alternaterefscommand)|"
     r"(diff|merge|filter|difftool|mergetool|trailer|man)\..+\.(command|textconv|driver|clean|"
@@ -33,7 +34,7 @@ COMMAND_KEYS = re.compile(
 )
 """Every git setting that git documents as running a command (or loading settings that do)."""
 
-_HARMLESS_PAGER = re.compile(r"^(core\.pager|pager\..+)$", re.IGNORECASE)
+_HARMLESS_PAGER = LazyPattern(r"^(core\.pager|pager\..+)$", re.IGNORECASE)
 
 
 def runs_command(key: str, value: str | None) -> bool:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tether.core.safety.registry.lazy import LazyPattern
+
 __all__ = ["ScriptUse", "awk_features", "jq_features", "sed_script"]
 
 
@@ -196,8 +198,8 @@ def _substitute(text: str, i: int, use: ScriptUse) -> int:
 
 # -- awk ----------------------------------------------------------------------------------
 
-_AWK_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?')
-_AWK_AFTER_OPERAND = re.compile(r"[\w)\]$.]\s*$")
+_AWK_STRING = LazyPattern(r'"(?:[^"\\]|\\.)*"?')
+_AWK_AFTER_OPERAND = LazyPattern(r"[\w)\]$.]\s*$")
 
 
 def awk_features(program: str) -> set[str]:
@@ -254,7 +256,7 @@ def awk_features(program: str) -> set[str]:
 
 # -- jq -----------------------------------------------------------------------------------
 
-_JQ_MODULE = re.compile(r"(?:^|[^\w$.])(import|include)\s*\"")
+_JQ_MODULE = LazyPattern(r"(?:^|[^\w$.])(import|include)\s*\"")
 
 
 def jq_features(program: str) -> set[str]:

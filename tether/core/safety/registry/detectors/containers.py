@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tether.core.safety.registry.call import Call
+from tether.core.safety.registry.lazy import LazyPattern
 
 if TYPE_CHECKING:
     from tether.core.safety.programs.base import Findings
@@ -77,7 +78,7 @@ _DOCKER_VALUES = _HOST_NAMESPACES | frozenset(
         "--entrypoint",
     ]
 )
-_UNCONFINED = re.compile(
+_UNCONFINED = LazyPattern(
     r"^((seccomp|apparmor|systempaths)[:=]unconfined|label[:=]disabled?|"
     r"no-new-privileges[:=]false)$",
     re.IGNORECASE,
@@ -165,7 +166,7 @@ def _volume(args: Sequence[str], index: int) -> str | None:
     return source if source.startswith(("/", ".", "~")) else None
 
 
-_PRIVILEGED_POD = re.compile(
+_PRIVILEGED_POD = LazyPattern(
     r"\"(privileged|hostPID|hostNetwork|hostIPC|allowPrivilegeEscalation)\"\s*:\s*true|"
     r"\"hostPath\"|--privileged(=true)?\b",
     re.IGNORECASE,

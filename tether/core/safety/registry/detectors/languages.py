@@ -6,12 +6,12 @@ a script does depends on its text, which `registry/scripts.py` reads.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from tether.core.safety.facts import PathAccess
 from tether.core.safety.registry.call import Call
 from tether.core.safety.registry.detectors.words import is_secret_name
+from tether.core.safety.registry.lazy import LazyPattern
 from tether.core.safety.registry.scripts import awk_features, jq_features, sed_script
 
 if TYPE_CHECKING:
@@ -71,20 +71,20 @@ def sed_program(f: Findings, call: Call) -> None:
             f.fact("unvetted", f"{f.command.text} ({use.unknown[0]})")
 
 
-_AWK_LOAD = re.compile(r"@load\b")
-_AWK_EXEC = re.compile(r"\bsystem\s*\(|\|\s*getline|\bprintf?\b[^;{}]*\|\s*\"|\|&")
-_AWK_COMMAND = re.compile(
+_AWK_LOAD = LazyPattern(r"@load\b")
+_AWK_EXEC = LazyPattern(r"\bsystem\s*\(|\|\s*getline|\bprintf?\b[^;{}]*\|\s*\"|\|&")
+_AWK_COMMAND = LazyPattern(
     r"(?:system\s*\(|\|\s*)\s*\"((?:[^\"\\]|\\.)*)\"|\"((?:[^\"\\]|\\.)*)\"\s*\|\s*getline"
 )
-_AWK_WRITE = re.compile(r"\bprintf?\b[^;{}]*>{1,2}\s*\"?[^\s;}\"=]")
+_AWK_WRITE = LazyPattern(r"\bprintf?\b[^;{}]*>{1,2}\s*\"?[^\s;}\"=]")
 # `getline < "file"` reads a file, `print > "file"` writes one: literal names are paths,
 # any other expression is a file only known at run time.
-_AWK_GETLINE = re.compile(
+_AWK_GETLINE = LazyPattern(
     r"\bgetline\b\s*(?:[A-Za-z_$][\w$\[\]]*\s*)?<\s*(?:\"((?:[^\"\\]|\\.)*)\"|(\S))"
 )
-_AWK_OUTPUT = re.compile(r"\bprintf?\b[^;{}|]*?>{1,2}\s*(?:\"((?:[^\"\\]|\\.)*)\"|(\S))")
-_AWK_TO_SHELL = re.compile(r"\|&?\s*\"\s*(/bin/|/usr/bin/)?(sh|bash|zsh|dash|ksh)(\s+-s)?\s*\"")
-_AWK_ENVIRON = re.compile(r"\bENVIRON\b(\s*\[\s*\"([^\"]*)\"\s*\])?")
+_AWK_OUTPUT = LazyPattern(r"\bprintf?\b[^;{}|]*?>{1,2}\s*(?:\"((?:[^\"\\]|\\.)*)\"|(\S))")
+_AWK_TO_SHELL = LazyPattern(r"\|&?\s*\"\s*(/bin/|/usr/bin/)?(sh|bash|zsh|dash|ksh)(\s+-s)?\s*\"")
+_AWK_ENVIRON = LazyPattern(r"\bENVIRON\b(\s*\[\s*\"([^\"]*)\"\s*\])?")
 
 
 def awk_program(f: Findings, call: Call) -> None:
@@ -128,7 +128,7 @@ def _awk_text(f: Findings, program: str) -> None:
 
 
 def _awk_files(f: Findings, program: str) -> None:
-    accesses: tuple[tuple[re.Pattern[str], PathAccess], ...] = (
+    accesses: tuple[tuple[LazyPattern, PathAccess], ...] = (
         (_AWK_GETLINE, "read"),
         (_AWK_OUTPUT, "write"),
     )
@@ -147,11 +147,11 @@ def _awk_files(f: Findings, program: str) -> None:
 
 
 # `env`, `$ENV` (jq), `env(NAME)`, `strenv(NAME)` (yq): the environment, whole or by name.
-_JQ_ENV = re.compile(
+_JQ_ENV = LazyPattern(
     r"(?<![\w.$])(?:str)?env\s*\(\s*\"?([A-Za-z_]\w*)|"
     r"(?<![\w.$])(?:\$ENV|env)\b(?:\s*\.\s*\"?([A-Za-z_]\w*)|\s*\[\s*\"([A-Za-z_]\w*)\"\s*\])?"
 )
-_YQ_LOAD = re.compile(r"\bload(?:_str|_xml|_props|_base64)?\s*\(\s*\"([^\"]*)\"")
+_YQ_LOAD = LazyPattern(r"\bload(?:_str|_xml|_props|_base64)?\s*\(\s*\"([^\"]*)\"")
 
 
 def _environment(f: Findings, program: str) -> None:
@@ -195,7 +195,7 @@ def yq_expression(f: Findings, call: Call) -> None:
             f.text_path(match.group(1), "read")
 
 
-_EX_SHELL = re.compile(
+_EX_SHELL = LazyPattern(
     r"(?:^|[|:\s])(?:\d*,?\d*|%)?(?:r(?:ead)?\s*|w(?:rite)?\s*)?!\s*(.+)|"
     r"(?:system|systemlist|execute|jobstart|termopen|term_start)\s*\(\s*['\"](.*?)['\"]"
 )

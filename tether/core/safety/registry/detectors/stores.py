@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from tether.core.safety.registry.call import Call
+from tether.core.safety.registry.lazy import LazyPattern
 
 if TYPE_CHECKING:
     from tether.core.safety.programs.base import Findings
@@ -80,7 +81,7 @@ def secret_reads(f: Findings, call: Call) -> None:
             f.fact("cloud_destruction", f"{c.text} (deletes a repository)")
 
 
-_DESTROY = re.compile(r"^(delete|destroy|terminate|rb|purge|deregister|drop)([-_].*)?$", re.I)
+_DESTROY = LazyPattern(r"^(delete|destroy|terminate|rb|purge|deregister|drop)([-_].*)?$", re.I)
 _RECURSIVE = frozenset({"-r", "-R", "--recursive"})
 
 
@@ -124,24 +125,24 @@ def infrastructure_changes(f: Findings, call: Call) -> None:
         f.fact("network")
 
 
-_SQL_DESTROY = re.compile(
+_SQL_DESTROY = LazyPattern(
     r"\b(drop\s+(table|database|schema|view|index|user|role|collection|keyspace|"
     r"materialized)|truncate\b|delete\s+from\s+[\w.\"`\[\]]+\s*(;|$)|flushall|flushdb|"
     r"dropdatabase\s*\(|\.drop\s*\(\s*\)|alter\s+table\s+\S+\s+drop\b)",
     re.IGNORECASE,
 )
-_SQL_COMMENT = re.compile(r"/\*.*?(\*/|$)|--[^\n]*|#[^\n]*", re.DOTALL)
-_ALWAYS_TRUE = re.compile(
+_SQL_COMMENT = LazyPattern(r"/\*.*?(\*/|$)|--[^\n]*|#[^\n]*", re.DOTALL)
+_ALWAYS_TRUE = LazyPattern(
     r"\bwhere\s+(?:not\s+false|true|1|1\s*=\s*1|(?P<q>'[^']*'|\d+)\s*=\s*(?P=q)|"
     r"(?P<c>[\w.\"`]+)\s*=\s*(?P=c)|(?P<d>[\w.\"`]+)\s+is\s+not\s+null\s+or\s+(?P=d)\s+is\s+null|"
     r"1\s*<>\s*0|0\s*=\s*0)\s*$",
     re.IGNORECASE,
 )
-_UNFILTERED_UPDATE = re.compile(
+_UNFILTERED_UPDATE = LazyPattern(
     r"^\s*update\s+\S+\s+set\b(?!.*\bwhere\b)", re.IGNORECASE | re.DOTALL
 )
-_DELETE = re.compile(r"^\s*delete\s+from\b", re.IGNORECASE)
-_MEANING = re.compile(
+_DELETE = LazyPattern(r"^\s*delete\s+from\b", re.IGNORECASE)
+_MEANING = LazyPattern(
     r"\bdrop\s+owned\b|\breassign\s+owned\b|"
     r"\.(deleteMany|remove|delete_many|drop|dropDatabase|deleteAll)\s*\(\s*(\{\s*\})?\s*\)|"
     r"\bflushall\b|\bflushdb\b",

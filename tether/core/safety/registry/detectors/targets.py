@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from tether.core.safety.facts import PathUse
 from tether.core.safety.registry.call import Call
 from tether.core.safety.registry.detectors.words import broad_target, is_block_device
+from tether.core.safety.registry.lazy import LazyPattern
 
 if TYPE_CHECKING:
     from tether.core.safety.programs.base import Findings
@@ -22,7 +22,7 @@ __all__ = [
     "setuid_mode",
 ]
 
-_SETUID = re.compile(r"^[ugoa]*[+=][rwxXt]*s|^[0-7]?[2-7][0-7]{3}$")
+_SETUID = LazyPattern(r"^[ugoa]*[+=][rwxXt]*s|^[0-7]?[2-7][0-7]{3}$")
 _MODE_LETTERS = frozenset({"-r", "-w", "-x", "-X", "-s", "-t"})
 _DELETERS = frozenset({"rm", "rmdir", "unlink", "shred", "srm"})
 
