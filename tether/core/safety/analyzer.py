@@ -460,6 +460,8 @@ class CommandAnalyzer:
     def _unplanned(self, program: str) -> Callable[[SimpleCommand], CommandAnalysis]:
         """The compiled plan of a program not met yet or no `Needs` names: its own, its
         family's, or the default."""
+        if program not in self._named and not program.startswith(_FAMILY_PREFIXES):
+            return self._runner  # the common case, settled without a call
         name = self._planned(program)
         if name is None:
             return self._runner
@@ -508,6 +510,9 @@ class CommandAnalyzer:
     def _facts_of(self, command: SimpleCommand) -> tuple[RiskFact, ...]:
         return self.analyze(command).facts
 
+
+_FAMILY_PREFIXES = tuple(prefix for prefix, _ in FAMILIES)
+"""What a program word of a family starts with (`CommandAnalyzer._planned` says which)."""
 
 _PROGRAM_PATH = "/"
 """The test `Needs.program_path` declares: a `/` in the program word (no field path is
