@@ -409,7 +409,7 @@ class CommandAnalyzer:
         # Each plan as one function with its tests written out (`_compile`): a command
         # costs one call per processor that runs and nothing per one skipped, instead of
         # a loop that calls a getter per declared field. The default one is built here;
-        # a named program's on its first command (`_planned`): of the hundreds the
+        # a named program's on its first command (`_unplanned`): of the hundreds the
         # processors name, a run meets a few, and each costs a plan and a function.
         self._runner = _compile(self._plan, "default")
         self._runners: dict[str, Callable[[SimpleCommand], CommandAnalysis]] = {}
