@@ -93,7 +93,7 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                     # word whose letter takes no value (an optional value can only be
                     # attached, and a numeric `-5` is named as written), or from a `--`
                     # word with no `=` that takes no value: the word, without the call.
-                    option = Option(arg, None, index)
+                    option = _new(Option, (arg, None, index, None))
                     given.append(option)
                     if arg not in node.quiet:
                         pending.append((option, node))
@@ -164,6 +164,9 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     return tuple(words)
 
 
+_new = tuple.__new__
+"""Builds an `Option` as its own `__new__` does, without that Python-level frame."""
+
 _NOTHING_CLEARED: frozenset[str] = frozenset()
 """What no option clears: the answer for a call without options."""
 
@@ -217,17 +220,17 @@ def _word_option(
         spec = node.options.get(name[1:])
         name = name[1:] if spec is not None else name
     if spec is not None and spec.role == "argv":
-        given.append(Option(name, None, index))
+        given.append(_new(Option, (name, None, index, None)))
         return _command_end(args, index + 1) + 1
     if equals:
-        option = Option(name, value, index, index)
+        option = _new(Option, (name, value, index, index))
         given.append(option)
         return _second_word(f, args, index + 1, node, option)
     if spec is not None and spec.takes_value and index + 1 < len(args):
-        option = Option(name, args[index + 1], index, index + 1)
+        option = _new(Option, (name, args[index + 1], index, index + 1))
         given.append(option)
         return _second_word(f, args, index + 2, node, option)
-    given.append(Option(name, None, index))
+    given.append(_new(Option, (name, None, index, None)))
     return index + 1
 
 
