@@ -82,8 +82,15 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                 index = _word_option(f, args, index, node, given)
                 _pend(given[-1], node, pending)
                 continue
+            digits = arg[1:].isdigit()
+            if digits and node.numeric and node.parsing.numeric_flags and arg not in node.options:
+                # `head -20`: what `parse_option_into` reads from it (the word as the name,
+                # no value), which `_options` would pass over as numeric and unlisted.
+                given.append(_new(Option, (arg, None, index, None)))
+                index += 1
+                continue
             # `-5` where the spec takes no numeric options is an operand (`expr 3 + -5`).
-            if node.numeric or not (arg[1:].isdigit() and "-" + arg[1] not in node.options):
+            if node.numeric or not (digits and "-" + arg[1] not in node.options):
                 parsing = node.parsing
                 if not node.follows and (
                     (len(arg) == 2 and arg[1] not in parsing.short_values)
