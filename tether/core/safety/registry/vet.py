@@ -367,11 +367,11 @@ def _operands(
             role = last
         if role in {"value", "none"}:
             continue
-        if role == "write" and text not in _QUIET:
+        if role == "write":
+            if text in _QUIET:
+                continue  # `/dev/null`, `-`: neither a write nor a path
             written = True
         if name_paths:
-            if role == "write" and text in _QUIET:
-                continue
             f.arg(index, _OPERAND_ACCESS[role])  # type: ignore[arg-type]
     if written and "file_write" not in cleared:
         f.fact("file_write")  # `gzip -c x` names x, but writes only to stdout
