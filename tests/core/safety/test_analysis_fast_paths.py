@@ -17,13 +17,20 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tether.core.safety import analyzer, programs, shell_expand
+from tether.core.safety import analyzer, processors, programs, shell_expand
 from tether.core.safety.analysis import CommandAnalysis
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
 from tether.core.safety.classify import CallPart, Classification, Classifier, _git_internal
 from tether.core.safety.command_sequence import ListedArguments, SequencePass, runs_downloads
-from tether.core.safety.facts import make_fact
-from tether.core.safety.options import ParsedArgs, is_option, parse_option
+from tether.core.safety.facts import PathUse, make_fact
+from tether.core.safety.options import (
+    Option,
+    OptionSpec,
+    ParsedArgs,
+    is_option,
+    parse_option,
+    parse_option_into,
+)
 from tether.core.safety.programs import SCANNED_PROGRAMS, detectors
 from tether.core.safety.registry import REGISTRY, lookup
 from tether.core.safety.registry.detect_git import _Call
@@ -431,3 +438,76 @@ def test_generated_lines_meet_the_passes_alike(stages: list[str], joins: list[st
     line = stages[0] + "".join(j + s for j, s in zip(joins, stages[1:], strict=False))
     script = _REFERENCE_PARSER.parse(line)
     assert _DECLARED_PASSES.analyze_script(script) == _EVERY_PASS.analyze_script(script), line
+
+
+# -- values built without their constructors --------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(args=st.lists(_ARG, min_size=1, max_size=6), numeric=st.booleans())
+def test_an_option_read_is_the_one_its_class_builds(args: list[str], numeric: bool) -> None:
+    # `parse_option_into` builds options as `tuple.__new__` of their fields: each is an
+    # `Option` equal, field for field, to the one `Option(...)` builds from them.
+    words = tuple(args)
+    spec = OptionSpec(frozenset("ou"), frozenset({"--pre"}), frozenset("i"), False, numeric)
+    found: list[Option] = []
+    index = 0
+    while index < len(words):
+        if is_option(words[index]):
+            index = parse_option_into(words, index, spec, found)
+        else:
+            index += 1
+    for option in found:
+        assert type(option) is Option
+        assert option == Option(option.name, option.value, option.index, option.value_index)
+        assert option._asdict() == Option(*option)._asdict()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "rm -rf /",
+        "cat a.txt > out.txt",
+        "git show HEAD:.env",
+        "cp -t dest a b",
+        "dd if=/dev/zero of=disk.img",
+        "tar xzf x.tgz -C out",
+        "git log --oneline -- src",
+        "grep -r --include=*.py TODO src",
+        "xargs -a list.txt cat",
+        "find . -name '*.py' -exec wc -l {} +",
+    ],
+)
+def test_a_path_named_is_the_one_its_class_builds(command: str) -> None:
+    # `Findings.arg` and `Findings.text_path` set a path's slots themselves.
+    for analysis in _REFERENCE_ANALYZER.analyze_script(_REFERENCE_PARSER.parse(command)).commands:
+        for use in analysis.paths:
+            built = PathUse(use.path, use.access, use.dynamic, use.glob)
+            assert type(use) is PathUse
+            assert use == built
+            assert use.__getstate__() == built.__getstate__()
+
+
+_VETTED_BY_CLASS = CommandAnalyzer(
+    _REFERENCE_PARSER,
+    _PATHS,
+    processors=tuple(
+        processors.VetOptions() if p is processors.vet_options else p
+        for p in _DECLARED_PASSES.processors
+    ),
+)
+
+
+def test_the_default_sequence_vets_with_the_function() -> None:
+    assert processors.vet_options in _DECLARED_PASSES.processors
+    assert processors.vet_options.needs == processors.VetOptions().needs
+    assert any(isinstance(p, processors.VetOptions) for p in _VETTED_BY_CLASS.processors)
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_vet_options_vets_as_a_vet_options_instance_does(path: Path) -> None:
+    for command in _corpus_commands(path):
+        script = _REFERENCE_PARSER.parse(command)
+        ours = _DECLARED_PASSES.analyze_script(script)
+        theirs = _VETTED_BY_CLASS.analyze_script(script)
+        assert ours == theirs, command

@@ -293,7 +293,7 @@ class TestPlans:
         }
         assert declared == {
             "analyze_program",
-            "VetOptions",
+            "vet_options",
             "uploads",
             "redirects",
             "environment",

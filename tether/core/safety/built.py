@@ -30,9 +30,9 @@ __all__ = ["built", "slot_setters"]
 _Model = TypeVar("_Model", bound=BaseModel)
 
 _new = object.__new__
-_set = object.__setattr__
-# The slots every model has, set through their descriptors: the same slots
-# `object.__setattr__` reaches, without looking each name up on the class.
+# The slots every model has, `__dict__` among them, set through their descriptors: the
+# same slots `object.__setattr__` reaches, without looking each name up on the class.
+_set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
@@ -45,7 +45,7 @@ def built(cls: type[_Model], values: dict[str, Any], given: frozenset[str] | Non
     the others hold their defaults; every field in `values` when None.
     """
     model = _new(cls)
-    _set(model, "__dict__", values)
+    _set_dict(model, values)
     _set_fields_set(model, set(values if given is None else given))
     _set_extra(model, None)
     _set_private(model, None)

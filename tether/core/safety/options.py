@@ -55,6 +55,11 @@ class Option(NamedTuple):
     value_index: int | None = None
 
 
+_new_option = tuple.__new__
+"""Builds an `Option` as its own `__new__` does (`tuple.__new__` of its four fields),
+without that Python-level frame: vetting reads several options per call."""
+
+
 @dataclass(slots=True)
 class ParsedArgs:
     """Options and operands, each with its index in the argument list."""
@@ -122,15 +127,15 @@ def parse_option_into(
     if arg.startswith("--") and len(arg) > 2:
         name, equals, value = arg.partition("=")
         if equals:
-            options.append(Option(name, value, index, index))
+            options.append(_new_option(Option, (name, value, index, index)))
         elif name in spec.long_values and index + 1 < len(args):
-            options.append(Option(name, args[index + 1], index, index + 1))
+            options.append(_new_option(Option, (name, args[index + 1], index, index + 1)))
             return index + 2
         else:
-            options.append(Option(name, None, index))
+            options.append(_new_option(Option, (name, None, index, None)))
         return index + 1
     if spec.numeric_flags and arg[1:].isdigit():
-        options.append(Option("-" + arg[1:], None, index))
+        options.append(_new_option(Option, ("-" + arg[1:], None, index, None)))
         return index + 1
     # `-abc` / `-uroot` / `-u root`
     position = 1
@@ -139,18 +144,22 @@ def parse_option_into(
         letter = arg[position]
         if letter in spec.optional_attached:
             rest = arg[position + 1 :]
-            options.append(Option("-" + letter, rest or None, index, index if rest else None))
+            options.append(
+                _new_option(Option, ("-" + letter, rest or None, index, index if rest else None))
+            )
             return index + 1
         if letter in spec.short_values:
             rest = arg[position + 1 :]
             if rest:
-                options.append(Option("-" + letter, rest, index, index))
+                options.append(_new_option(Option, ("-" + letter, rest, index, index)))
                 return index + 1
             if index + 1 < len(args):
-                options.append(Option("-" + letter, args[index + 1], index, index + 1))
+                options.append(
+                    _new_option(Option, ("-" + letter, args[index + 1], index, index + 1))
+                )
                 return index + 2
-            options.append(Option("-" + letter, None, index))
+            options.append(_new_option(Option, ("-" + letter, None, index, None)))
             return index + 1
-        options.append(Option("-" + letter, None, index))
+        options.append(_new_option(Option, ("-" + letter, None, index, None)))
         position += 1
     return index + 1

@@ -235,8 +235,21 @@ class VetOptions:
                 return
 
 
-vet_options: Processor = VetOptions()
-"""The allowlist rule over the registry alone (`VetOptions` with no contributions)."""
+# A function, not a `VetOptions()`: it runs for every command a spec describes, and a
+# call of an instance goes through its class's `__call__`, twice a function call's cost.
+@needs(programs=REGISTRY)
+def vet_options(f: Findings) -> None:
+    """The allowlist rule over the registry alone: `VetOptions()`'s call, read as written
+    there with the registry's `lookup` (a change to one is a change to both)."""
+    program = f.command.program
+    spec = lookup(program)
+    if spec is None or not program:
+        return
+    subcommand = f.subcommand
+    if subcommand and subcommand[0] == "help":
+        return  # `git commit --help` prints a page
+    f.subcommand = vet(f, spec, name_paths=not f.handled_paths)
+    f.handled_paths = True
 
 
 class NestedShell:
@@ -388,7 +401,7 @@ def default_processors(
     return (
         program_facts,
         program_handler,
-        vet_options if programs is None else VetOptions(programs, paths),
+        vet_options if programs is None or programs.plain else VetOptions(programs, paths),
         uploads,
         version_query,
         NestedShell(parser, facts_of),

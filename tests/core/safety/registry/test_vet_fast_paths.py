@@ -98,6 +98,31 @@ def test_a_quiet_option_adds_nothing_when_vetted(with_value: bool) -> None:
             assert (f.facts, f.paths, f.shell_strings) == ([], [], []), (node.name, name)
 
 
+@pytest.mark.parametrize("word", ["-5", "-20", "-0", "-007", "-\u0663", "-\u00b2"])
+def test_an_unlisted_numeric_option_adds_nothing_when_vetted(word: str) -> None:
+    """What the numeric shortcut skips: the option word read (the word, no value), then
+    vetted by `_options`, which adds nothing, on every node that takes numeric options."""
+    for node in _NODES:
+        if not (node.numeric and node.parsing.numeric_flags) or word in node.options:
+            continue
+        read: list[Option] = []
+        assert parse_option_into((word, "x"), 0, node.parsing, read) == 1
+        assert read == [Option(word, None, 0)], (node.name, word)
+        f = Findings(SimpleCommand(node.name, node.name, (word, "x")))
+        answer = _options(f, [(read[0], node)], True)
+        assert answer == (_NOTHING_CLEARED, False, False), (node.name, word)
+        assert (f.facts, f.paths, f.shell_strings) == ([], [], []), (node.name, word)
+
+
+def test_the_numeric_shortcut_reads_the_word_as_the_option_parser_does() -> None:
+    head = lookup("head")
+    assert head is not None and head.numeric and head.parsing.numeric_flags
+    f = Findings(SimpleCommand("head", "head", ("-20", "-n", "3", "a.txt")))
+    assert vet(f, head, name_paths=True) == ("a.txt",)
+    assert [p.path for p in f.paths] == ["a.txt"]
+    assert f.facts == []
+
+
 def test_some_options_are_quiet_and_some_are_not() -> None:
     head, grep, rm = lookup("head"), lookup("grep"), lookup("rm")
     assert head is not None and grep is not None and rm is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from tether.core.safety.built import slot_setters
 from tether.core.safety.facts import PathAccess, PathUse, RiskFact, make_fact
 from tether.core.safety.options import OptionSpec, ParsedArgs, parse_args
 from tether.core.safety.registry.detectors.words import (
@@ -62,21 +63,24 @@ class Findings:
         if index in command.procsub_args:
             return  # `<(cmd)`: a pipe from a command that is judged on its own
         if 0 <= index < len(command.args):
-            # Positional, straight to the dataclass: `model_construct` is the same call
-            # behind a keyword layer, once per path of every command.
-            self.paths.append(
-                PathUse(
-                    command.args[index],
-                    access,
-                    index in command.dynamic_args,  # a procsub index returned above
-                    index in command.glob_args,
-                )
-            )
+            # What `PathUse(...)` makes, through its slots (`_set_*`): without the call
+            # through the class and its `__init__`, once per path of every command.
+            use = _new(PathUse)
+            _set_path(use, command.args[index])
+            _set_access(use, access)
+            _set_dynamic(use, index in command.dynamic_args)  # a procsub index returned above
+            _set_glob(use, index in command.glob_args)
+            self.paths.append(use)
 
     def text_path(self, text: str, access: PathAccess, *, dynamic: bool = False) -> None:
         """A path found inside a word (`of=/dev/sda`, `--output=x`, `file:///etc/passwd`)."""
         if text:
-            self.paths.append(PathUse(text, access, dynamic, False))
+            use = _new(PathUse)  # as in `arg`
+            _set_path(use, text)
+            _set_access(use, access)
+            _set_dynamic(use, dynamic)
+            _set_glob(use, False)
+            self.paths.append(use)
 
     def option_path(self, parsed: ParsedArgs, options: Iterable[str], access: PathAccess) -> None:
         wanted = set(options)
@@ -89,6 +93,11 @@ class Findings:
         for index, _ in parsed.operands[start:]:
             self.arg(index, access)
 
+
+_new = object.__new__
+_set_path, _set_access, _set_dynamic, _set_glob = slot_setters(
+    PathUse, "path", "access", "dynamic", "glob"
+)
 
 Handler = Callable[[Findings], None]
 

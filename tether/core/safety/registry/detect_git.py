@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from tether.core.safety.options import Option, parse_option_into
 from tether.core.safety.registry.git import SPECS, runs_command
-from tether.core.safety.registry.spec import Node, realise, words
+from tether.core.safety.registry.spec import realise, words
 
 if TYPE_CHECKING:
     from tether.core.safety.programs.base import Findings
@@ -54,36 +54,33 @@ class _Call:
         while index < count and len(args[index]) > 1 and args[index][0] == "-":  # is_option
             index = parse_option_into(args, index, root.parsing, self.globals)
         self.sub = args[index] if index < count else ""
-        self.rest_at = index + 1
-        self.rest = args[index + 1 :]
+        rest_at = self.rest_at = index + 1
+        rest = self.rest = args[rest_at:]
         # Only a lone `-h` is help: `git grep -h KEY -- .env` hides file names.
-        self.help = "--help" in self.rest or self.rest == ("-h",)
+        self.help = "--help" in rest or rest == ("-h",)
         """`git X --help` only prints a page (read once for both detectors that ask)."""
-        self.node: Node | None = root.subs.get(self.sub)
-        self.words = self.positionals() if self.rest else []
-        """Operands after the subcommand, read once per call (a plain attribute: the
-        detectors read it without a call)."""
-
-    def positionals(self, node: Node | None = None) -> list[tuple[int, str]]:
-        """Operands after the subcommand (up to `--`), with their argument indexes."""
-        args = self.rest
+        node = self.node = root.subs.get(self.sub)
         found: list[tuple[int, str]] = []
-        if not args:
-            return found
-        spec = (node or self.node or _GIT.subs["commit"]).parsing
-        skipped: list[Option] = []  # the options are read only to step over their values
+        self.words = found
+        """Operands after the subcommand (up to `--`), with their argument indexes, read
+        once per call (a plain attribute: the detectors read it without a call)."""
+        if not rest:
+            return
+        # The options are read only to step over their values; read here, not in a
+        # method of their own, since every git call with words after its subcommand does.
+        spec = (node or _GIT.subs["commit"]).parsing
+        skipped: list[Option] = []
         index = 0
-        count = len(args)
+        count = len(rest)
         while index < count:
-            arg = args[index]
+            arg = rest[index]
             if arg == "--":
                 break
             if len(arg) > 1 and arg[0] == "-":  # is_option
-                index = parse_option_into(args, index, spec, skipped)
+                index = parse_option_into(rest, index, spec, skipped)
                 continue
-            found.append((self.rest_at + index, arg))
+            found.append((rest_at + index, arg))
             index += 1
-        return found
 
 
 _last: tuple[tuple[str, ...], _Call] | None = None

@@ -82,8 +82,15 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                 index = _word_option(f, args, index, node, given)
                 _pend(given[-1], node, pending)
                 continue
+            digits = arg[1:].isdigit()
+            if digits and node.numeric and node.parsing.numeric_flags and arg not in node.options:
+                # `head -20`: what `parse_option_into` reads from it (the word as the name,
+                # no value), which `_options` would pass over as numeric and unlisted.
+                given.append(_new(Option, (arg, None, index, None)))
+                index += 1
+                continue
             # `-5` where the spec takes no numeric options is an operand (`expr 3 + -5`).
-            if node.numeric or not (arg[1:].isdigit() and "-" + arg[1] not in node.options):
+            if node.numeric or not (digits and "-" + arg[1] not in node.options):
                 parsing = node.parsing
                 if not node.follows and (
                     (len(arg) == 2 and arg[1] not in parsing.short_values)
@@ -93,7 +100,7 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                     # word whose letter takes no value (an optional value can only be
                     # attached, and a numeric `-5` is named as written), or from a `--`
                     # word with no `=` that takes no value: the word, without the call.
-                    option = Option(arg, None, index)
+                    option = _new(Option, (arg, None, index, None))
                     given.append(option)
                     if arg not in node.quiet:
                         pending.append((option, node))
@@ -164,6 +171,9 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     return tuple(words)
 
 
+_new = tuple.__new__
+"""Builds an `Option` as its own `__new__` does, without that Python-level frame."""
+
 _NOTHING_CLEARED: frozenset[str] = frozenset()
 """What no option clears: the answer for a call without options."""
 
@@ -217,17 +227,17 @@ def _word_option(
         spec = node.options.get(name[1:])
         name = name[1:] if spec is not None else name
     if spec is not None and spec.role == "argv":
-        given.append(Option(name, None, index))
+        given.append(_new(Option, (name, None, index, None)))
         return _command_end(args, index + 1) + 1
     if equals:
-        option = Option(name, value, index, index)
+        option = _new(Option, (name, value, index, index))
         given.append(option)
         return _second_word(f, args, index + 1, node, option)
     if spec is not None and spec.takes_value and index + 1 < len(args):
-        option = Option(name, args[index + 1], index, index + 1)
+        option = _new(Option, (name, args[index + 1], index, index + 1))
         given.append(option)
         return _second_word(f, args, index + 2, node, option)
-    given.append(Option(name, None, index))
+    given.append(_new(Option, (name, None, index, None)))
     return index + 1
 
 
@@ -357,11 +367,11 @@ def _operands(
             role = last
         if role in {"value", "none"}:
             continue
-        if role == "write" and text not in _QUIET:
+        if role == "write":
+            if text in _QUIET:
+                continue  # `/dev/null`, `-`: neither a write nor a path
             written = True
         if name_paths:
-            if role == "write" and text in _QUIET:
-                continue
             f.arg(index, _OPERAND_ACCESS[role])  # type: ignore[arg-type]
     if written and "file_write" not in cleared:
         f.fact("file_write")  # `gzip -c x` names x, but writes only to stdout
