@@ -131,9 +131,15 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                 ctx = _TOP_LEVEL.piped(printed, upstream)
             else:
                 ctx = _FIRST_STAGE if pipe else _TOP_LEVEL
-            found = _command(words, ctx)
-            if found is None:
-                return None
+            # (`_command`, inline: a call per command is a cost on every check.)
+            found = plain_command(words, ctx)
+            if found is None:  # a wrapper, embedded code: the whole expansion
+                expansion = expand_command([Word(text) for text in words], ctx, (), ())
+                if expansion.problems or expansion.nested:
+                    return None  # nested code, problems: the walk's own work
+                found = expansion.command
+            if found.program == "let":
+                return None  # arithmetic: the walk's own work
             commands.append(found)
             words = []
             piped = pipe
@@ -150,10 +156,17 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                 # (`a && b 2>&1 | c` is `{ a && b; } 2>&1 | c` to it).
                 return _grouped(tokens, limit)
         else:
-            word = _word(token, first=not words)
-            if word is None:
+            # (`_word`, inline: a call per word is a cost on every check.)
+            if token in _KEYWORDS:
                 return None
-            words.append(word)
+            if words:
+                if "=" in token and _ODD_EQUALS.match(token):
+                    return None
+            elif "=" in token or token[0] == "-" or _ODD_NAME.search(token):
+                return None
+            if "'" in token:
+                token = token.replace("'", "")
+            words.append(token)
     return commands
 
 
