@@ -242,7 +242,11 @@ def _grouped(tokens: list[str], limit: int) -> list[SimpleCommand] | None:
                 operators.append(token)
                 continue
             group = _statement(units, operators)
-            if group is None or not _run(group, _TOP_LEVEL, commands, limit):
+            if group is None:
+                return None
+            try:
+                _run(group, _TOP_LEVEL, commands, limit)
+            except _Leave:
                 return None
             units, operators = [], []
         elif token == "2>&1":
@@ -309,30 +313,34 @@ def _opening(units: list[_Group], operators: list[str], start: int) -> tuple[_Gr
     return _Pipeline(tuple(units[start : end + 1])), end + 1
 
 
-def _run(group: _Group, ctx: WalkContext, into: list[SimpleCommand], limit: int) -> bool:
-    """Append the commands of `group` run in `ctx` to `into`, as `PlainLane` walks them;
-    False when one needs the walk or `into` would hold more than `limit`."""
+class _Leave(Exception):  # noqa: N818 -- a way out of the lane, not a failure
+    """Raised by `_run` at a command that needs the walk, or one past the limit."""
+
+
+def _run(group: _Group, ctx: WalkContext, into: list[SimpleCommand], limit: int) -> None:
+    """Append the commands of `group` run in `ctx` to `into`, as `PlainLane` walks them.
+
+    Raises `_Leave` at a command that needs the walk or would make `into` hold more
+    than `limit`.
+    """
     if isinstance(group, list):
-        if len(into) >= limit:
-            return False
-        command = _command(group, ctx)
+        command = _command(group, ctx) if len(into) < limit else None
         if command is None:
-            return False
+            raise _Leave
         into.append(command)
-        return True
-    if isinstance(group, _Sequence):
-        return all(_run(item, ctx, into, limit) for item in group.items)
-    # `PlainLane._lane_pipeline`: a later stage is piped from the programs of every
-    # stage before it, fed what the one before it prints when that is known.
-    stage_ctx = ctx if ctx.subshell else ctx._replace(subshell=True)
-    upstream: tuple[str, ...] = ()
-    before = -1
-    for stage in group.stages:
-        if before >= 0:
-            produced = into[before:]
-            upstream += tuple([command.program for command in produced if command.program])
-            stage_ctx = ctx.piped(literal_output(produced), upstream)
-        before = len(into)
-        if not _run(stage, stage_ctx, into, limit):
-            return False
-    return True
+    elif isinstance(group, _Sequence):
+        for item in group.items:
+            _run(item, ctx, into, limit)
+    else:
+        # `PlainLane._lane_pipeline`: a later stage is piped from the programs of every
+        # stage before it, fed what the one before it prints when that is known.
+        stage_ctx = ctx if ctx.subshell else ctx._replace(subshell=True)
+        upstream: tuple[str, ...] = ()
+        before = -1
+        for stage in group.stages:
+            if before >= 0:
+                produced = into[before:]
+                upstream += tuple([command.program for command in produced if command.program])
+                stage_ctx = ctx.piped(literal_output(produced), upstream)
+            before = len(into)
+            _run(stage, stage_ctx, into, limit)
