@@ -230,7 +230,7 @@ class TestTheLaneAgreesWithTheTree:
         assert lane == tree
 
     @pytest.mark.parametrize("count", [1, 2, 3, 4])
-    @pytest.mark.parametrize("joiner", ["; ", " | ", " && "])
+    @pytest.mark.parametrize("joiner", ["; ", " | ", " && ", " 2>&1 && "])
     def test_the_command_limit_is_met_exactly(self, count: int, joiner: str) -> None:
         text = joiner.join(["ls"] * count)
         for limit in (count - 1, count, count + 1):
