@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from tether.core.safety import shell_expand
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.shell_expand import (
     NestedArgv,
     NestedScript,
     expand_command,
     is_walked_shell_code,
+    plain_command,
 )
 from tether.core.safety.shell_model import WalkContext
 from tether.core.safety.shell_words import Word
@@ -137,3 +139,27 @@ def test_commands_behind_shells_and_environments_are_walked(
 ) -> None:
     script = shell_parser.parse(command)
     assert inner in {(c.program, c.args) for c in script.commands}
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        P(["git", "status"], id="program-as-written"),
+        P(["ls"], id="no-arguments"),
+        P(["", "a", "b"], id="empty-program"),
+        P([""], id="empty-program-alone"),
+        P(["/usr/bin/ls", "-l"], id="program-path"),
+        P(["LS", "x"], id="upper-case-program"),
+        P(["python3.12", "-V"], id="versioned-program"),
+        P(["a b", "c"], id="program-with-a-blank"),
+    ],
+)
+def test_a_plain_command_is_the_full_expansions_record(
+    texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`plain_command` builds the record the full pass of `expand_command` builds."""
+    ctx = WalkContext(subshell=True)
+    plain = plain_command(texts, ctx)
+    assert plain is not None
+    monkeypatch.setattr(shell_expand, "_plain", lambda *_: None)  # the full pass
+    assert plain._asdict() == expand_command(_words(*texts), ctx, (), ()).command._asdict()

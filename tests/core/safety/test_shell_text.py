@@ -10,6 +10,7 @@ outside it. A lane broken on purpose is caught by the same comparison.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -82,6 +83,29 @@ TAKEN = [
     pytest.param("timeout 5 nice -n 1 git status", id="wrappers"),
     pytest.param("xargs -P 4 rm", id="xargs"),
     pytest.param("ls a;b", id="semicolon-between-words"),
+    # The grammar's grouping, read as the grammar reads it.
+    pytest.param("a | b | c && d", id="long-pipeline-then-and"),
+    pytest.param("a | b | c || d", id="long-pipeline-then-or"),
+    pytest.param("x; a | b | c && d", id="long-pipeline-after-semicolon-then-and"),
+    pytest.param("a | b | c && d && e", id="long-pipeline-then-two-lists"),
+    pytest.param("a | b | c && d | e | f && g", id="long-pipeline-opening-the-rest"),
+    pytest.param("a | b | c && d | e && f", id="long-pipeline-then-a-pipe-then-and"),
+    pytest.param("echo x | cat | cat && pwd | cat", id="long-pipeline-what-a-pipe-carries"),
+    pytest.param(
+        "cd src && pytest -q -x tests/unit 2>&1 | tail -n 25 | grep -E 'passed|failed' "
+        "|| echo 'no test summary found'",
+        id="bench-pipeline-tail",
+    ),
+    pytest.param("a && b 2>&1 | c", id="descriptor-copy-after-and"),
+    pytest.param("a || b 2>&1", id="descriptor-copy-after-or"),
+    pytest.param("a && b 2>&1 | c | d && e", id="descriptor-copy-then-a-long-pipeline"),
+    pytest.param("a 2>&1 && b 2>&1", id="descriptor-copies-after-a-list"),
+    pytest.param("a 2>&1 | b | c && d", id="descriptor-copy-opening-a-long-pipeline"),
+    pytest.param("echo a && pwd 2>&1 | cat | cat || cat", id="descriptor-copy-what-pipes-carry"),
+    pytest.param("a && b 2>&1 ; c | d | e && f", id="descriptor-copy-then-a-statement"),
+    pytest.param("a && b 2>&1;c 2>&1 | d", id="descriptor-copies-touching-semicolons"),
+    pytest.param("a | b | c && d 2>&1 && e", id="long-pipeline-then-a-descriptor-copy"),
+    pytest.param("a | b | c && sudo d 2>&1 | xargs e", id="wrappers-in-groups"),
 ]
 
 LEFT = [
@@ -136,24 +160,37 @@ LEFT = [
     pytest.param("ls =a", id="leading-equals"),
     pytest.param("ls a==b", id="double-equals-inside"),
     # The grammar's quirks: it reads these otherwise than the shell, or errs.
-    pytest.param("a | b | c && d", id="long-pipeline-then-and"),
-    pytest.param("a | b | c || d", id="long-pipeline-then-or"),
-    pytest.param("x; a | b | c && d", id="long-pipeline-after-semicolon-then-and"),
     pytest.param("x@y", id="at-in-a-program"),
     pytest.param("x% y", id="percent-in-a-program"),
     pytest.param("b+:c d", id="plus-colon-in-a-program"),
     pytest.param("g++ -o x x.c", id="plus-in-a-program"),
     pytest.param("- x%", id="dash-program"),
-    pytest.param(
-        "cd src && pytest -q -x tests/unit 2>&1 | tail -n 25 | grep -E 'passed|failed' "
-        "|| echo 'no test summary found'",
-        id="bench-pipeline-tail",
-    ),
     pytest.param("make 2>&1 x", id="word-after-descriptor-copy"),
     pytest.param("ls a|b", id="pipe-between-words"),
-    pytest.param("a && b 2>&1 | c", id="descriptor-copy-after-and"),
     pytest.param("a | b 2>&1 | c", id="descriptor-copy-in-a-later-stage"),
-    pytest.param("a || b 2>&1", id="descriptor-copy-after-or"),
+    pytest.param("a | b 2>&1 && c", id="descriptor-copy-after-a-pipeline"),
+    pytest.param("a | b | c | d && e", id="longer-pipeline-then-and"),
+    pytest.param("a | b | c | d && e && f", id="longer-pipeline-then-two-lists"),
+    pytest.param("a | b | c && d | e | f | g && h", id="longer-pipeline-opening-the-rest"),
+    pytest.param("a | b | c | d 2>&1 && e", id="descriptor-copy-after-a-longer-pipeline"),
+    pytest.param("a | b | c 2>&1 | d && e", id="descriptor-copy-in-a-long-pipeline"),
+    pytest.param(" && ".join(["a 2>&1"] * 9), id="too-many-descriptor-copies"),
+    pytest.param("a && b 2>&1 | sh -c 'ls'", id="descriptor-copy-then-shell-code"),
+    pytest.param("a && b 2>&1 | let x=1", id="descriptor-copy-then-let"),
+    pytest.param("a && b 2>&1 | c && if", id="descriptor-copy-then-a-keyword"),
+    pytest.param("a && b 2>&1 | x=1 c", id="descriptor-copy-then-an-assignment"),
+    pytest.param("a && b 2>&1x | c", id="descriptor-copy-glued-to-a-word"),
+    pytest.param("a && b 2>& 1 | c", id="descriptor-copy-with-a-blank"),
+    pytest.param("a && b >&- | c", id="descriptor-closed"),
+    pytest.param("a && b &> f | c", id="both-streams-to-a-file"),
+    pytest.param("a && b 2>&1 |& c", id="descriptor-copy-then-stderr-pipe"),
+    pytest.param("a && b 2>&1 | c ||", id="or-at-the-end"),
+    pytest.param("|| a && b 2>&1 | c", id="or-at-the-start"),
+    pytest.param("a && b 2>&1 | c # x", id="descriptor-copy-then-a-comment"),
+    pytest.param("a && b 2>&1\n| c", id="descriptor-copy-then-a-newline"),
+    pytest.param("a && b 2>&1 | echo '\u00e9'", id="descriptor-copy-then-non-ascii"),
+    pytest.param('a && b 2>&1 | echo "x"', id="descriptor-copy-then-double-quotes"),
+    pytest.param("a && b 2>&1 | echo 'it'\\''s'", id="descriptor-copy-then-escaped-quote"),
     pytest.param("2>&1 make", id="descriptor-copy-first"),
     pytest.param("make 12>&1", id="other-descriptor"),
     pytest.param("make >&2", id="to-stderr"),
@@ -193,7 +230,7 @@ class TestTheLaneAgreesWithTheTree:
         assert lane == tree
 
     @pytest.mark.parametrize("count", [1, 2, 3, 4])
-    @pytest.mark.parametrize("joiner", ["; ", " | ", " && "])
+    @pytest.mark.parametrize("joiner", ["; ", " | ", " && ", " 2>&1 && "])
     def test_the_command_limit_is_met_exactly(self, count: int, joiner: str) -> None:
         text = joiner.join(["ls"] * count)
         for limit in (count - 1, count, count + 1):
@@ -231,6 +268,21 @@ _OPERATOR = st.sampled_from([" && ", " || ", " | ", " | ", " | ", "; ", " ; ", "
 _LINE = st.tuples(_COMMAND, st.lists(st.tuples(_OPERATOR, _COMMAND), max_size=7)).map(
     lambda parts: parts[0] + "".join(operator + command for operator, command in parts[1])
 )
+_GROUPED_LINE = st.tuples(
+    _COMMAND,
+    st.lists(
+        st.tuples(st.sampled_from([" && ", " || ", " | ", " | ", "; "]), _COMMAND, st.booleans()),
+        max_size=9,
+    ),
+    st.booleans(),
+).map(
+    lambda parts: (
+        parts[0]
+        + (" 2>&1" if parts[2] else "")
+        + "".join(op + command + (" 2>&1" if copy else "") for op, command, copy in parts[1])
+    )
+)
+"""Lines of pipes, lists and `2>&1`s: the groupings the grammar reads its own way."""
 _OUTSIDE = st.one_of(
     st.sampled_from([*'~#!*?[]{}$`"\\^&|;<>()\t\n ', "|&", ";;", "&&", "&", "\u00e9"]),
     st.sampled_from(sorted(shell_text._KEYWORDS)).map(lambda word: f" {word} "),
@@ -253,6 +305,31 @@ class TestGeneratedLines:
         text = text[:at] + outside + text[at:]
         lane, tree = _both(text)
         assert lane == tree
+
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(text=_GROUPED_LINE)
+    def test_lines_the_grammar_groups_its_own_way(self, text: str) -> None:
+        lane, tree = _both(text)
+        assert lane == tree
+
+
+_GROUPED_UNITS = ["echo a", "cat", "pwd", "ls x", "xargs cat", "printf 'b c'", "git status"]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+def test_every_grouping_of_a_few_commands(count: int) -> None:
+    """Every line of `count` commands joined by `&&`, `||`, `|`, `;`, each command with
+    or without a `2>&1` after it: the lane reads it as the tree, or leaves it."""
+    differing = []
+    for operators in itertools.product(["&&", "||", "|", ";"], repeat=count - 1):
+        for copies in itertools.product(["", " 2>&1"], repeat=count):
+            units = [_GROUPED_UNITS[(count + index) % 7] for index in range(count)]
+            text = units[0] + copies[0]
+            for index, operator in enumerate(operators):
+                text += f" {operator} {units[index + 1]}{copies[index + 1]}"
+            if _TEXT.parse(text) != _TREE.parse(text):
+                differing.append(text)
+    assert differing == []
 
 
 _ADVERSARIAL = st.lists(

@@ -311,7 +311,10 @@ def _plain_record(texts: list[str], program: str, ctx: WalkContext) -> SimpleCom
             ctx.function,
             ctx.depth,
             ctx.subshell,
-            " ".join([program or "<unknown>", *args]),
+            # (The words themselves when the program is its word as written: no new list.)
+            " ".join(texts)
+            if program and program == texts[0]
+            else " ".join([program or "<unknown>", *args]),
         ),
     )
     return command

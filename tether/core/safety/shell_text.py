@@ -20,7 +20,13 @@ A line is read only when it is made of:
 - single blanks between words, and the operators `&&`, `||`, `|`, `;` between
   commands, with at most one blank on each side;
 - the one redirection `2>&1` (a descriptor copy: it names no file and adds
-  nothing to the command) among a command's arguments.
+  nothing to the command) closing a command.
+The grammar groups some such lines otherwise than the shell, and the lane
+groups them as the grammar does (`_grouped`): a `2>&1` closes all of its
+statement before it (`a && b 2>&1 | c` is `{ a && b; } 2>&1 | c`), and a
+pipeline of three stages that opens a statement, then `&&` or `||`, is
+`a | (b | c && REST)`. Where the grammar's grouping is more tangled (a `2>&1`
+after a later pipeline stage, a longer pipeline before a list) the lane leaves.
 And in it no word may be one the shell or the grammar reads as a keyword or a
 declaration (`if`, `done`, `export`, `unset`, `time`, ...), no command's first
 word may hold `=` (an assignment), and no later word may start like one
@@ -33,6 +39,7 @@ parser walks the tree instead.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from tether.core.safety.shell_expand import expand_command, plain_command
 from tether.core.safety.shell_model import SimpleCommand, WalkContext
@@ -68,6 +75,10 @@ _MISREAD_STAGES = 3
 """A pipeline of this many stages that opens a statement, then `&&` or `||`, is one the
 grammar misreads: `a | b | c && d` as `a | (b | c && d)`. The lane leaves it to the walk,
 which reads the tree (and so the script stays the tree's)."""
+_MAX_COPIES = 8
+"""At most this many `2>&1`s in a line the lane reads: each one after a list nests the
+grammar's tree a level deeper, and with `MAX_COMMANDS` commands and this many the tree
+stays well within the walk's depth bound (`shell_walk._MAX_NODE_DEPTH`)."""
 _PRINTERS = frozenset({"echo", "printf", "pwd", "cat"})
 """The programs whose output `literal_output` may know (as `PlainLane`)."""
 _TOP_LEVEL = WalkContext()
@@ -81,13 +92,6 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
     `text` must be within the shell bounds (`exceeded_bound`); `limit` is how many
     commands the script may hold (more: None, the walk reports it).
     """
-    at = text.find("2>&1")
-    if at >= 0:
-        # The commonest reason to leave a long line, found before the costlier match
-        # below: a `2>&1` after a list or a pipe (`a && b 2>&1 | c`; see the loop).
-        head = text[text.rfind(";", 0, at) + 1 : at]
-        if "|" in head or "&" in head:
-            return None
     if _LINE.fullmatch(text) is None:
         return None
     # The line's tokens: words, `2>&1`s and operators.
@@ -96,6 +100,13 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
     else:
         # Blanks part every token but a `;`, which may touch the words beside it.
         tokens = text.replace(";", " ; ").split() if ";" in text else text.split(" ")
+    at = text.find("2>&1")
+    if at >= 0:
+        # A `2>&1` after a list or a pipe (`a && b 2>&1 | c`), found before the pass
+        # below expands the commands before it only to find it (see the loop).
+        head = text[text.rfind(";", 0, at) + 1 : at]
+        if "|" in head or "&" in head:
+            return _grouped(tokens, limit)
     # One pass: a command is expanded when the operator after it (or the end) is read,
     # which says whether a pipe joins it to the next.
     commands: list[SimpleCommand] = []
@@ -120,7 +131,7 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                 ctx = _TOP_LEVEL.piped(printed, upstream)
             else:
                 ctx = _FIRST_STAGE if pipe else _TOP_LEVEL
-            # Every word is its text: not dynamic, no glob, nothing substituted (`Word(text)`).
+            # (`_command`, inline: a call per command is a cost on every check.)
             found = plain_command(words, ctx)
             if found is None:  # a wrapper, embedded code: the whole expansion
                 expansion = expand_command([Word(text) for text in words], ctx, (), ())
@@ -137,25 +148,199 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                 continue
             upstream = ()
             if stages >= _MISREAD_STAGES and opens and token != ";":
-                return None
+                return _grouped(tokens, limit)  # the grammar's own grouping
             stages, opens = 1, token == ";"
         elif token == "2>&1":
             if stages > 1 or not opens:
                 # The grammar hangs a redirection on all of the list or pipeline before it
                 # (`a && b 2>&1 | c` is `{ a && b; } 2>&1 | c` to it).
-                return None
+                return _grouped(tokens, limit)
         else:
+            # (`_word`, inline: a call per word is a cost on every check.)
             if token in _KEYWORDS:
                 return None
             if words:
                 if "=" in token and _ODD_EQUALS.match(token):
-                    # (`NAME=` may be an assignment; the grammar reads `==` as an operator.)
                     return None
             elif "=" in token or token[0] == "-" or _ODD_NAME.search(token):
-                # An assignment; a name the grammar errs at (`x@y`, `a+:`, `- x%`).
                 return None
             if "'" in token:
-                # Quotes pair up and hold no quote: what is left is the joined text.
                 token = token.replace("'", "")
             words.append(token)
     return commands
+
+
+def _word(token: str, *, first: bool) -> str | None:
+    """The text of the word `token` (the program word when `first`), or None when the
+    shell or the grammar may read it as something else than a word."""
+    if token in _KEYWORDS:
+        return None
+    if not first:
+        if "=" in token and _ODD_EQUALS.match(token):
+            # (`NAME=` may be an assignment; the grammar reads `==` as an operator.)
+            return None
+    elif "=" in token or token[0] == "-" or _ODD_NAME.search(token):
+        # An assignment; a name the grammar errs at (`x@y`, `a+:`, `- x%`).
+        return None
+    # Quotes pair up and hold no quote: what is left is the joined text.
+    return token.replace("'", "") if "'" in token else token
+
+
+def _command(words: list[str], ctx: WalkContext) -> SimpleCommand | None:
+    """The command of the words `words` run in `ctx`, or None when it needs the walk."""
+    # Every word is its text: not dynamic, no glob, nothing substituted (`Word(text)`).
+    found = plain_command(words, ctx)
+    if found is None:  # a wrapper, embedded code: the whole expansion
+        expansion = expand_command([Word(text) for text in words], ctx, (), ())
+        if expansion.problems or expansion.nested:
+            return None  # nested code, problems: the walk's own work
+        found = expansion.command
+    if found.program == "let":
+        return None  # arithmetic: the walk's own work
+    return found
+
+
+class _Pipeline(NamedTuple):
+    """Stages joined by pipes: each in a subshell, a later one piped from those before."""
+
+    stages: tuple[_Group, ...]
+
+
+class _Sequence(NamedTuple):
+    """A list, or a statement with `2>&1` after it: each item in turn, in one context
+    (the grammar's `list` and `redirected_statement`; a descriptor copy adds nothing)."""
+
+    items: tuple[_Group, ...]
+
+
+_Group = list[str] | _Pipeline | _Sequence
+"""A command (its words), or a group of them as the grammar reads the line."""
+
+
+def _grouped(tokens: list[str], limit: int) -> list[SimpleCommand] | None:
+    """`text_commands` of a line the grammar groups otherwise than the shell, or None.
+
+    A `2>&1` closes the whole statement before it: everything since the statement
+    began becomes one group with the redirection (`a && b 2>&1 | c` is
+    `{ a && b; } 2>&1 | c`), the first of the statement read on (`_statement`). A
+    `2>&1` after a pipe's later stage is grouped otherwise again (`a | b | c | d 2>&1 &&
+    e` hangs it on `c | d`): None. Commands are expanded as the walk would, group by
+    group (`_run`).
+    """
+    if tokens.count("2>&1") > _MAX_COPIES:
+        return None
+    commands: list[SimpleCommand] = []
+    units: list[_Group] = []  # the statement's commands and groups, in order
+    operators: list[str] = []  # operators[i] joins units[i] and units[i + 1]
+    words: list[str] = []
+    for token in (*tokens, ";"):
+        if token in _OPERATORS:
+            if words:  # (none when a `2>&1` closed the command)
+                units.append(words)
+                words = []
+            if token != ";":
+                operators.append(token)
+                continue
+            group = _statement(units, operators)
+            if group is None:
+                return None
+            try:
+                _run(group, _TOP_LEVEL, commands, limit)
+            except _Leave:
+                return None
+            units, operators = [], []
+        elif token == "2>&1":
+            if operators and operators[-1] == "|":
+                return None
+            units.append(words)
+            words = []
+            group = _statement(units, operators)
+            if group is None:
+                return None
+            units, operators = [group], []
+        else:
+            word = _word(token, first=not words)
+            if word is None:
+                return None
+            words.append(word)
+    return commands
+
+
+def _statement(units: list[_Group], operators: list[str]) -> _Group | None:
+    """The statement `units` joined by `operators`, grouped as the grammar groups it.
+
+    Its first pipeline opens it (`_opening`); the lists after it are left-associative,
+    pipes binding tighter, and one after a list is read as the shell reads it.
+    """
+    opened = _opening(units, operators, 0)
+    if opened is None:
+        return None
+    group, at = opened
+    if at == len(units):
+        return group
+    items = [group]
+    while at < len(units):
+        end = at
+        while end < len(operators) and operators[end] == "|":
+            end += 1
+        items.append(units[at] if end == at else _Pipeline(tuple(units[at : end + 1])))
+        at = end + 1
+    return _Sequence(tuple(items))
+
+
+def _opening(units: list[_Group], operators: list[str], start: int) -> tuple[_Group, int] | None:
+    """The pipeline that opens at `units[start]`, and the index of the unit after it.
+
+    The grammar reads a pipeline of `_MISREAD_STAGES` stages that opens a statement and
+    a list operator after it as `a | (b | c && REST)`, where REST opens in turn and
+    takes one pipeline: `a | b | c && d && e` is `(a | (b | c && d)) && e`. With more
+    stages it nests further (`a | b | c | d && e && f` is `a | (b | (c | d && e) &&
+    f)`), which the lane leaves: None.
+    """
+    end = start
+    while end < len(operators) and operators[end] == "|":
+        end += 1
+    if end == start:
+        return units[start], start + 1
+    if end < len(operators) and end - start + 1 >= _MISREAD_STAGES:
+        if end - start + 1 > _MISREAD_STAGES:
+            return None
+        rest = _opening(units, operators, end + 1)
+        if rest is None:
+            return None
+        tail = _Sequence((_Pipeline(tuple(units[start + 1 : end + 1])), rest[0]))
+        return _Pipeline((units[start], tail)), rest[1]
+    return _Pipeline(tuple(units[start : end + 1])), end + 1
+
+
+class _Leave(Exception):  # noqa: N818 -- a way out of the lane, not a failure
+    """Raised by `_run` at a command that needs the walk, or one past the limit."""
+
+
+def _run(group: _Group, ctx: WalkContext, into: list[SimpleCommand], limit: int) -> None:
+    """Append the commands of `group` run in `ctx` to `into`, as `PlainLane` walks them.
+
+    Raises `_Leave` at a command that needs the walk or would make `into` hold more
+    than `limit`.
+    """
+    if isinstance(group, list):
+        command = _command(group, ctx) if len(into) < limit else None
+        if command is None:
+            raise _Leave
+        into.append(command)
+    elif isinstance(group, _Sequence):
+        for item in group.items:
+            _run(item, ctx, into, limit)
+    else:
+        # `PlainLane._lane_pipeline`: a later stage is piped from the programs of every
+        # stage before it, fed what the one before it prints when that is known.
+        stage_ctx = ctx if ctx.subshell else ctx._replace(subshell=True)
+        upstream: tuple[str, ...] = ()
+        before = -1
+        for stage in group.stages:
+            if before >= 0:
+                produced = into[before:]
+                upstream += tuple([command.program for command in produced if command.program])
+                stage_ctx = ctx.piped(literal_output(produced), upstream)
+            before = len(into)
+            _run(stage, stage_ctx, into, limit)
