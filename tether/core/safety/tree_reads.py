@@ -36,6 +36,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import cache
 from itertools import pairwise
 
 from tether.core.safety.registry import REGISTRY, commands_given_as_words
@@ -63,27 +64,26 @@ class Walk:
     exclude_dirs: tuple[str, ...] = ()
 
 
-def _valued(program: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The short letters and long options that take a value, as the program's spec says."""
-    parsing = REGISTRY[program].parsing
-    return parsing.short_values, parsing.long_values
+@cache
+def _valued(program: str, *subcommand: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The short letters and long options that take a value, as the program's spec says.
+
+    Read when a call first needs them, not at import: compiling the specs (git's above
+    all) is a good part of start-up, and most runs walk no tree with most of them.
+    """
+    node = REGISTRY[program]
+    for name in subcommand:
+        node = node.subs[name]
+    return node.parsing.short_values, node.parsing.long_values
 
 
-# Options taking a value in a bundle of short options: the rest of the word is the value.
-_GREP_VALUED, _GREP_VALUED_LONGS = _valued("grep")
-_RG_VALUED, _RG_VALUED_LONGS = _valued("rg")
-_FD_VALUED, _FD_VALUED_LONGS = _valued("fd")
-_TAR_VALUED, _TAR_VALUED_LONGS = _valued("tar")
-_ZIP_VALUED, _ZIP_VALUED_LONGS = _valued("zip")
-_DIFF_VALUED, _DIFF_VALUED_LONGS = _valued("diff")
-_ACK_VALUED, _ACK_VALUED_LONGS = _valued("ack")
-_AG_VALUED, _AG_VALUED_LONGS = _valued("ag")
-_GIT_VALUED, _GIT_VALUED_LONGS = _valued("git")
-_GIT_GREP = REGISTRY["git"].subs["grep"].parsing
-_GIT_DIFF = REGISTRY["git"].subs["diff"].parsing
+@cache
+def _find_exec() -> frozenset[str]:
+    """find's options followed by a command's words (`-exec`), read when first needed."""
+    return commands_given_as_words("find")
+
+
 _COMPRESSORS = "gzip gunzip bzip2 bunzip2 xz unxz zstd unzstd lz4 lzma unlzma compress uncompress"
-_GZIP_VALUED, _GZIP_VALUED_LONGS = _valued("gzip")
-_FIND_EXEC = commands_given_as_words("find")
 
 
 def _words(text: str) -> list[str] | None:
@@ -148,7 +148,7 @@ _NOT_RECURSING = frozenset({"read", "skip"})
 
 
 def _grep(words: list[str]) -> Walk | None:
-    letters, longs = _short_flags(words, _GREP_VALUED, _GREP_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("grep"))
     recurse_all = "R" in letters or "--dereference-recursive" in longs
     recursive = recurse_all or "r" in letters or "--recursive" in longs
     # `-d recurse` is `-r`; grep also takes a unique abbreviation (`-d rec`), so every
@@ -167,7 +167,7 @@ def _grep(words: list[str]) -> Walk | None:
 
 
 def _diff(words: list[str]) -> Walk | None:
-    letters, longs = _short_flags(words, _DIFF_VALUED, _DIFF_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("diff"))
     if "r" not in letters and "--recursive" not in longs:
         return None
     # diff compares what links point to unless told not to; its `--exclude` patterns
@@ -178,14 +178,14 @@ def _diff(words: list[str]) -> Walk | None:
 def _ack(words: list[str]) -> Walk:
     # ack searches the working directory's tree when no path is given, and descends
     # even with `-n` (which only stops below the first level): always a walk.
-    _, longs = _short_flags(words, _ACK_VALUED, _ACK_VALUED_LONGS)
+    _, longs = _short_flags(words, *_valued("ack"))
     follow = "--follow" in longs and "--nofollow" not in longs
     return Walk(contents=True, follow="all" if follow else "none")
 
 
 def _ag(words: list[str]) -> Walk:
     # Like ripgrep, ag skips hidden names unless `--hidden` or `-u` says otherwise.
-    letters, longs = _short_flags(words, _AG_VALUED, _AG_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("ag"))
     hidden = "u" in letters or "--hidden" in longs or "--unrestricted" in longs
     follow = "f" in letters or "--follow" in longs
     return Walk(contents=True, follow="all" if follow else "none", hidden=hidden)
@@ -193,7 +193,7 @@ def _ag(words: list[str]) -> Walk:
 
 def _compressor(words: list[str]) -> Walk | None:
     """`gzip -rc src` prints every file under src, compressed (and `gunzip -rcf` as it is)."""
-    letters, longs = _short_flags(words, _GZIP_VALUED, _GZIP_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("gzip"))
     if "r" not in letters and "--recursive" not in longs:
         return None
     return Walk(contents=True, follow="all")
@@ -211,12 +211,13 @@ def _git(words: list[str], piped: bool) -> Walk | None:
 
 def _git_subcommand(words: list[str]) -> Walk | None:
     """`git grep` and `git diff` of two paths: git's global options, then the subcommand."""
+    valued, valued_longs = _valued("git")
     index = 0
     while index < len(words) and words[index].startswith("-") and words[index] != "--":
         word = words[index]
         index += 1
-        takes_value = (word[1:] in _GIT_VALUED and len(word) == 2) or (
-            "=" not in word and word in _GIT_VALUED_LONGS
+        takes_value = (word[1:] in valued and len(word) == 2) or (
+            "=" not in word and word in valued_longs
         )
         if takes_value:
             index += 1  # `-C dir`, `-c key=value`, `--git-dir dir`
@@ -224,7 +225,7 @@ def _git_subcommand(words: list[str]) -> Walk | None:
         return None
     subcommand, rest = words[index], words[index + 1 :]
     if subcommand == "grep":
-        _, longs = _short_flags(rest, _GIT_GREP.short_values, _GIT_GREP.long_values)
+        _, longs = _short_flags(rest, *_valued("git", "grep"))
         # Without --no-index or --untracked git greps the tracked files only; but a
         # tracked `.env` is still a credential file in the tree, and which files are
         # tracked is not read here: the walk counts every file, which can only ask.
@@ -242,6 +243,7 @@ def _git_subcommand(words: list[str]) -> Walk | None:
 
 def _two_operands(words: list[str]) -> bool:
     """Whether `git diff`'s words hold exactly two operands (options and their values aside)."""
+    valued, valued_longs = _valued("git", "diff")
     operands = 0
     index = 0
     while index < len(words):
@@ -251,9 +253,9 @@ def _two_operands(words: list[str]) -> bool:
             operands += len(words) - index
             break
         if word.startswith("-") and len(word) > 1:
-            if len(word) == 2 and word[1] in _GIT_DIFF.short_values:
+            if len(word) == 2 and word[1] in valued:
                 index += 1  # `-U 3`: the next word is the value
-            elif "=" not in word and word in _GIT_DIFF.long_values:
+            elif "=" not in word and word in valued_longs:
                 index += 1
             continue
         operands += 1
@@ -261,7 +263,7 @@ def _two_operands(words: list[str]) -> bool:
 
 
 def _rg(words: list[str]) -> Walk:
-    letters, longs = _short_flags(words, _RG_VALUED, _RG_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("rg"))
     unrestricted = letters.count("u")
     hidden = "." in letters or "--hidden" in longs or unrestricted >= 2
     follow = "L" in letters or "--follow" in longs
@@ -271,7 +273,7 @@ def _rg(words: list[str]) -> Walk:
 
 
 def _find(words: list[str], piped: bool) -> Walk | None:
-    runs = any(w in _FIND_EXEC for w in words)
+    runs = not _find_exec().isdisjoint(words)
     if not runs and not piped:
         return None
     follow = any(w in {"-L", "-follow"} for w in words)
@@ -282,7 +284,7 @@ def _find(words: list[str], piped: bool) -> Walk | None:
 
 
 def _fd(words: list[str], piped: bool) -> Walk | None:
-    letters, longs = _short_flags(words, _FD_VALUED, _FD_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("fd"))
     runs = bool({"x", "X"} & set(letters)) or bool({"--exec", "--exec-batch"} & longs.keys())
     if not runs and not piped:
         return None
@@ -296,7 +298,7 @@ def _tar(words: list[str]) -> Walk | None:
     letters, longs = _short_flags(
         ["-" + first if first[:1] not in {"-", ""} else first], frozenset()
     )
-    rest_letters, rest_longs = _short_flags(words[1:], _TAR_VALUED, _TAR_VALUED_LONGS)
+    rest_letters, rest_longs = _short_flags(words[1:], *_valued("tar"))
     letters += rest_letters
     longs.update(rest_longs)
     if "c" not in letters and "--create" not in longs and "r" not in letters:
@@ -318,7 +320,7 @@ def _copy(words: list[str], recursive_letters: str, follow_letters: str) -> Walk
 
 
 def _zip(words: list[str]) -> Walk | None:
-    letters, longs = _short_flags(words, _ZIP_VALUED, _ZIP_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("zip"))
     if "r" not in letters and "--recurse-paths" not in longs:
         return None
     # zip follows links unless told to store them (-y).
