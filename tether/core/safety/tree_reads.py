@@ -41,7 +41,15 @@ from itertools import pairwise
 
 from tether.core.safety.registry import REGISTRY, commands_given_as_words
 
-__all__ = ["WALKING_PROGRAMS", "WALKING_TOOLS", "TreeReads", "Walk", "may_walk", "walk_of"]
+__all__ = [
+    "WALKING_PROGRAMS",
+    "WALKING_TOOLS",
+    "CallWalks",
+    "TreeReads",
+    "Walk",
+    "may_walk",
+    "walk_of",
+]
 
 _RECENT_NS = 2_000_000_000
 """Directories changed this recently are not cached (file-system clock granularity)."""
@@ -408,6 +416,32 @@ WALKING_TOOLS = frozenset({"Grep", "Glob"})
 class _Record:
     finding: str | None
     directories: tuple[tuple[str, int], ...]
+    plain: bool = False
+    """Each directory was listed once, reached from its parent's listing: no link to a
+    directory followed, none reached twice, none that could not be looked at. The walk
+    from any directory listed then lists just the part below it, by the same names."""
+
+
+_NOTHING = _Record(None, ())
+"""No directory there: nothing to walk (the sandbox checked the name itself)."""
+
+
+class CallWalks:
+    """What the tree reads of one call found, for the same call's other tree reads.
+
+    `git ls-files | xargs wc -l && git log -- . | cut …` reads the working tree from
+    two parts, and one read's roots may lie inside a tree another already walked: with
+    this, each is listed once per call. Make one per call and drop it with the call:
+    nothing in it is checked against the file system again, and between two calls the
+    tree can change.
+    """
+
+    __slots__ = ("clean", "records")
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[Walk, str, tuple[str, ...]], _Record] = {}
+        self.clean: dict[tuple[Walk, tuple[str, ...]], set[str]] = {}
+        """Per walk: the directories listed by plain walks that found nothing."""
 
 
 class _BoundError(Exception):
@@ -435,14 +469,37 @@ class TreeReads:
         self._max_seconds = max_seconds
         self._cache: OrderedDict[tuple[object, ...], _Record] = OrderedDict()
 
-    def check(self, walk: Walk, roots: Sequence[str], approved: Sequence[str]) -> str | None:
-        """The first reason this tree read cannot be vouched for, or None."""
+    def check(
+        self,
+        walk: Walk,
+        roots: Sequence[str],
+        approved: Sequence[str],
+        call: CallWalks | None = None,
+    ) -> str | None:
+        """The first reason this tree read cannot be vouched for, or None.
+
+        `call`: what this call's other tree reads found (`CallWalks`); without it, only
+        the roots of this read share what their walks found.
+        """
+        if call is None:
+            call = CallWalks()
+        kept = tuple(approved)
+        clean = call.clean.setdefault((walk, kept), set())
         for root in dict.fromkeys(roots):
-            key = (walk, root, tuple(approved))
-            record = self._cache.get(key)
-            if record is None or not _unchanged(record.directories):
-                record = self._walk(walk, root, approved)
-                self._remember(key, record)
+            if root in clean:
+                # Listed by a plain walk of this call that found nothing: the walk from
+                # here is part of that one, so it finds nothing either.
+                continue
+            key = (walk, root, kept)
+            record = call.records.get(key)
+            if record is None:
+                record = self._cache.get(key)
+                if record is None or not _unchanged(record.directories):
+                    record = self._walk(walk, root, approved)
+                    self._remember(key, record)
+                call.records[key] = record
+                if record.finding is None and record.plain:
+                    clean.update([path for path, _ in record.directories])
             if record.finding is not None:
                 return record.finding
         return None
@@ -463,33 +520,51 @@ class TreeReads:
         try:
             info = os.stat(root)  # noqa: PTH116 - no Path objects on the gate's hot path
         except OSError:
-            return _Record(None, ())  # nothing there to read (the sandbox checked the name)
+            return _NOTHING  # nothing there to read (the sandbox checked the name)
         if not stat.S_ISDIR(info.st_mode):
-            return _Record(None, ())  # one file: the sandbox already checked it
+            return _NOTHING  # one file: the sandbox already checked it
         directories: list[tuple[str, int]] = []
         try:
-            finding = self._scan(walk, root, approved, directories)
+            finding, plain = self._scan(walk, root, info, approved, directories)
         except _BoundError as bound:
             return _Record(str(bound), ())
-        return _Record(finding, tuple(directories))
+        return _Record(finding, tuple(directories), plain)
 
     def _scan(
-        self, walk: Walk, root: str, approved: Sequence[str], directories: list[tuple[str, int]]
-    ) -> str | None:
+        self,
+        walk: Walk,
+        root: str,
+        info: os.stat_result | None,
+        approved: Sequence[str],
+        directories: list[tuple[str, int]],
+    ) -> tuple[str | None, bool]:
+        """The first finding below `root`, and whether the walk was plain (`_Record`).
+
+        `info`: the root's `stat`, taken by the caller (each other directory is looked
+        at when its turn comes).
+        """
         deadline = time.monotonic() + self._max_seconds
         entries = 0
+        plain = True
         seen: set[tuple[int, int]] = set()
         pending = [root]
+        linked: list[str] = []  # the links to directories followed
         while pending:
             directory = pending.pop()
-            try:
-                info = os.stat(directory)  # noqa: PTH116
-            except OSError:
-                continue
-            if (info.st_dev, info.st_ino) in seen:
+            if info is None:
+                try:
+                    info = os.stat(directory)  # noqa: PTH116
+                except OSError:
+                    plain = False  # gone since it was listed: what it holds is unknown
+                    continue
+            identity = (info.st_dev, info.st_ino)
+            mtime = info.st_mtime_ns
+            info = None
+            if identity in seen:
+                plain = False
                 continue  # a link loop, or a directory reached twice
-            seen.add((info.st_dev, info.st_ino))
-            directories.append((directory, info.st_mtime_ns))
+            seen.add(identity)
+            directories.append((directory, mtime))
             try:
                 with os.scandir(directory) as listing:
                     found = list(listing)
@@ -499,6 +574,7 @@ class TreeReads:
                     f"{directory} cannot be listed, so what it holds is unknown"
                 ) from None
             except OSError:
+                plain = False
                 continue
             entries += len(found)
             if entries > self._max_entries:
@@ -509,54 +585,71 @@ class TreeReads:
                 raise _BoundError(
                     f"{root} took longer than {self._max_seconds * 1000:g} ms to check"
                 )
-            # A file is judged by its name and two parent directories (the longest
-            # credential path pattern, `.config/gh/hosts.yml`); the directory's own
-            # path once (`.aws/…`, `.mozilla/…`): a short string is much cheaper to test.
-            held = self._credential(directory + "/x") if walk.contents else None
-            tail = "/".join(directory.rsplit("/", 2)[-2:]) + "/"
-            for entry in found:
-                finding = self._entry(walk, entry, approved, pending, (held, tail))
-                if finding is not None:
-                    return finding
-        return None
+            finding = self._entries(walk, directory, found, approved, pending, linked)
+            if finding is not None:
+                return finding, plain
+        return None, plain and not linked
 
-    def _entry(
+    def _entries(
         self,
         walk: Walk,
-        entry: os.DirEntry[str],
+        directory: str,
+        found: list[os.DirEntry[str]],
         approved: Sequence[str],
         pending: list[str],
-        where: tuple[str | None, str],
+        linked: list[str],
     ) -> str | None:
-        name = entry.name
-        if not walk.hidden and name.startswith("."):
-            return None
-        try:
-            link = entry.is_symlink()
-            is_dir = entry.is_dir(follow_symlinks=True)
-        except OSError:
-            return None
-        if is_dir and any(fnmatchcase(name, p) for p in walk.exclude_dirs):
-            return None
-        if link:
-            if walk.follow == "none" or (walk.follow == "files" and is_dir):
-                return None
-            target = os.path.realpath(entry.path)
-            if not _inside(target, approved):
-                return f"{entry.path} is a link to {target}, outside the approved directories"
-            if is_dir:
-                pending.append(target)
-                return None
-            if not _reads(walk, name):
-                return None
-            return _found(entry.path, self._credential(target))
-        if is_dir:
-            pending.append(entry.path)
-            return None
-        if not _reads(walk, name):
-            return None
-        held, tail = where
-        return _found(entry.path, held or self._credential(tail + name))
+        """The first finding among one directory's entries; the directories to walk next
+        are added to `pending` (and to `linked` when reached through a link)."""
+        where: tuple[str | None, str] | None = None
+        for entry in found:
+            name = entry.name
+            if not walk.hidden and name.startswith("."):
+                continue
+            try:
+                link = entry.is_symlink()
+                if link and walk.follow == "none":
+                    continue  # not followed, whatever it points to
+                # From the listing's file type, without a `stat`, but for a link.
+                is_dir = entry.is_dir()
+            except OSError:
+                continue
+            if (
+                is_dir
+                and walk.exclude_dirs
+                and any(fnmatchcase(name, p) for p in walk.exclude_dirs)
+            ):
+                continue
+            if link:
+                if walk.follow == "files" and is_dir:
+                    continue
+                target = os.path.realpath(entry.path)
+                if not _inside(target, approved):
+                    return f"{entry.path} is a link to {target}, outside the approved directories"
+                if is_dir:
+                    pending.append(target)
+                    linked.append(target)
+                elif _reads(walk, name):
+                    reason = self._credential(target)
+                    if reason is not None:
+                        return _found(entry.path, reason)
+            elif is_dir:
+                pending.append(entry.path)
+            elif _reads(walk, name):
+                if where is None:
+                    # A file is judged by its name and two parent directories (the longest
+                    # credential path pattern, `.config/gh/hosts.yml`); the directory's own
+                    # path once (`.aws/…`, `.mozilla/…`): a short string is much cheaper to
+                    # test. Only for a directory with a file to read.
+                    where = (
+                        self._credential(directory + "/x"),
+                        "/".join(directory.rsplit("/", 2)[-2:]) + "/",
+                    )
+                held, tail = where
+                reason = held or self._credential(tail + name)
+                if reason is not None:
+                    return _found(entry.path, reason)
+        return None
 
 
 def _reads(walk: Walk, name: str) -> bool:
