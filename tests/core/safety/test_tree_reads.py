@@ -456,6 +456,40 @@ def test_short_options_keep_their_values(
     assert tree_reads._short_flags(words, valued, valued_longs) == (letters, values)
 
 
+_GREP_WORDS = [
+    *("-d", "recurse", "read", "skip", "rec", "-drecurse", "-dskip", "-id", "-r", "-R"),
+    *("--directories", "--directories=read", "--directories=rec", "--recursive", "-e", "-i"),
+    *("--include=*.py", "--exclude-dir", "vendor", "x", "--"),
+]
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(words=st.lists(st.sampled_from(_GREP_WORDS), max_size=6))
+def test_grep_reads_its_directory_options_only_when_they_are_there(words: list[str]) -> None:
+    """`_grep` skips the `-d` values when no `-d` is given: the answer of reading them."""
+    letters, longs = tree_reads._short_flags(words, *tree_reads._valued("grep"))
+    recurse_all = "R" in letters or "--dereference-recursive" in longs
+    directories = (*tree_reads._values(longs, "-d"), *tree_reads._values(longs, "--directories"))
+    recursive = (
+        recurse_all
+        or "r" in letters
+        or "--recursive" in longs
+        or any(v not in {"read", "skip"} for v in directories)
+    )
+    expected = (
+        Walk(
+            contents=True,
+            follow="all" if recurse_all else "none",
+            include=tree_reads._values(longs, "--include"),
+            exclude=tree_reads._values(longs, "--exclude"),
+            exclude_dirs=tree_reads._values(longs, "--exclude-dir"),
+        )
+        if recursive
+        else None
+    )
+    assert tree_reads._grep(words) == expected
+
+
 _SPECS_READ = [
     ("grep",),
     ("rg",),

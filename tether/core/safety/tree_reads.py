@@ -159,10 +159,11 @@ def _grep(words: list[str]) -> Walk | None:
     letters, longs = _short_flags(words, *_valued("grep"))
     recurse_all = "R" in letters or "--dereference-recursive" in longs
     recursive = recurse_all or "r" in letters or "--recursive" in longs
-    # `-d recurse` is `-r`; grep also takes a unique abbreviation (`-d rec`), so every
-    # value but the two that do not recurse counts as recursing.
-    directories = (*_values(longs, "-d"), *_values(longs, "--directories"))
-    recursive = recursive or any(v not in _NOT_RECURSING for v in directories)
+    if not recursive and ("-d" in longs or "--directories" in longs):
+        # `-d recurse` is `-r`; grep also takes a unique abbreviation (`-d rec`), so every
+        # value but the two that do not recurse counts as recursing.
+        directories = (*_values(longs, "-d"), *_values(longs, "--directories"))
+        recursive = any(v not in _NOT_RECURSING for v in directories)
     if not recursive:
         return None
     return Walk(
