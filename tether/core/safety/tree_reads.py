@@ -437,12 +437,18 @@ class CallWalks:
     tree can change.
     """
 
-    __slots__ = ("clean", "records")
+    __slots__ = ("_kinds",)
 
     def __init__(self) -> None:
-        self.records: dict[tuple[Walk, str, tuple[str, ...]], _Record] = {}
-        self.clean: dict[tuple[Walk, tuple[str, ...]], set[str]] = {}
-        """Per walk: the directories listed by plain walks that found nothing."""
+        self._kinds: dict[tuple[Walk, tuple[str, ...]], tuple[dict[str, _Record], set[str]]] = {}
+
+    def of(self, walk: Walk, approved: tuple[str, ...]) -> tuple[dict[str, _Record], set[str]]:
+        """For one kind of walk: its records by root, and the directories listed by its
+        plain walks that found nothing."""
+        kind = self._kinds.get((walk, approved))
+        if kind is None:
+            kind = self._kinds[walk, approved] = ({}, set())
+        return kind
 
 
 class _BoundError(Exception):
@@ -482,28 +488,34 @@ class TreeReads:
         `call`: what this call's other tree reads found (`CallWalks`); without it, only
         the roots of this read share what their walks found.
         """
-        if call is None:
-            call = CallWalks()
         kept = tuple(approved)
-        clean = call.clean.setdefault((walk, kept), set())
+        if call is None:
+            if len(roots) == 1:
+                return self._record(walk, roots[0], kept).finding  # nothing to share
+            call = CallWalks()
+        records, clean = call.of(walk, kept)
         for root in dict.fromkeys(roots):
             if root in clean:
                 # Listed by a plain walk of this call that found nothing: the walk from
                 # here is part of that one, so it finds nothing either.
                 continue
-            key = (walk, root, kept)
-            record = call.records.get(key)
+            record = records.get(root)
             if record is None:
-                record = self._cache.get(key)
-                if record is None or not _unchanged(record.directories):
-                    record = self._walk(walk, root, approved)
-                    self._remember(key, record)
-                call.records[key] = record
+                record = records[root] = self._record(walk, root, kept)
                 if record.finding is None and record.plain:
                     clean.update([path for path, _ in record.directories])
             if record.finding is not None:
                 return record.finding
         return None
+
+    def _record(self, walk: Walk, root: str, approved: tuple[str, ...]) -> _Record:
+        """What a walk from `root` finds: kept while the tree is unchanged, or walked."""
+        key = (walk, root, approved)
+        record = self._cache.get(key)
+        if record is None or not _unchanged(record.directories):
+            record = self._walk(walk, root, approved)
+            self._remember(key, record)
+        return record
 
     def _remember(self, key: tuple[object, ...], record: _Record) -> None:
         now = time.time_ns()
