@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shlex
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -451,6 +454,100 @@ def test_short_options_keep_their_values(
 ) -> None:
     valued, valued_longs = tree_reads._valued("grep")
     assert tree_reads._short_flags(words, valued, valued_longs) == (letters, values)
+
+
+_GREP_WORDS = [
+    *("-d", "recurse", "read", "skip", "rec", "-drecurse", "-dskip", "-id", "-r", "-R"),
+    *("--directories", "--directories=read", "--directories=rec", "--recursive", "-e", "-i"),
+    *("--include=*.py", "--exclude-dir", "vendor", "x", "--"),
+]
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(words=st.lists(st.sampled_from(_GREP_WORDS), max_size=6))
+def test_grep_reads_its_directory_options_only_when_they_are_there(words: list[str]) -> None:
+    """`_grep` skips the `-d` values when no `-d` is given: the answer of reading them."""
+    letters, longs = tree_reads._short_flags(words, *tree_reads._valued("grep"))
+    recurse_all = "R" in letters or "--dereference-recursive" in longs
+    directories = (*tree_reads._values(longs, "-d"), *tree_reads._values(longs, "--directories"))
+    recursive = (
+        recurse_all
+        or "r" in letters
+        or "--recursive" in longs
+        or any(v not in {"read", "skip"} for v in directories)
+    )
+    expected = (
+        Walk(
+            contents=True,
+            follow="all" if recurse_all else "none",
+            include=tree_reads._values(longs, "--include"),
+            exclude=tree_reads._values(longs, "--exclude"),
+            exclude_dirs=tree_reads._values(longs, "--exclude-dir"),
+        )
+        if recursive
+        else None
+    )
+    assert tree_reads._grep(words) == expected
+
+
+_SPECS_READ = [
+    ("grep",),
+    ("rg",),
+    ("fd",),
+    ("tar",),
+    ("zip",),
+    ("diff",),
+    ("ack",),
+    ("ag",),
+    ("git",),
+    ("git", "grep"),
+    ("git", "diff"),
+    ("gzip",),
+]
+
+
+def test_importing_the_module_compiles_no_spec() -> None:
+    """The option tables are read when a walk first needs them, not at import."""
+    code = (
+        "import tether.core.safety.tree_reads\n"
+        "from tether.core.safety.registry import REGISTRY\n"
+        "print(sorted(n for n, s in REGISTRY.unrealised().items() if s.ready))\n"
+    )
+    source = str(Path(tree_reads.__file__).resolve().parents[3])  # this checkout's tether
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": source},
+    )
+    # Only what the registry's own import compiles (find and fd, for wrapper unwrapping).
+    assert set(ast.literal_eval(done.stdout)) <= {"find", "fd", "gfind", "fdfind"}
+
+
+@pytest.mark.parametrize("spec", _SPECS_READ, ids="-".join)
+def test_the_tables_read_when_needed_are_the_specs(spec: tuple[str, ...]) -> None:
+    """The same tables the module built at import before (each spec's value-taking options)."""
+    node = REGISTRY[spec[0]]
+    for name in spec[1:]:
+        node = node.subs[name]
+    tables = tree_reads._valued(*spec)
+    assert tables == (node.parsing.short_values, node.parsing.long_values)
+    assert tree_reads._valued(*spec) is tables  # read once
+
+
+def test_the_tables_hold_what_the_walks_rely_on() -> None:
+    assert {"d", "e", "f"} <= tree_reads._valued("grep")[0]
+    assert {"--include", "--exclude", "--exclude-dir", "--directories"} <= (
+        tree_reads._valued("grep")[1]
+    )
+    assert tree_reads._valued("git") == (
+        frozenset({"C", "c"}),
+        frozenset({"--git-dir", "--work-tree", "--namespace", "--config-env"}),
+    )
+    assert "U" in tree_reads._valued("git", "diff")[0]
+    assert tree_reads._find_exec() == {"-exec", "-execdir", "-ok", "-okdir"}
 
 
 @pytest.mark.parametrize(

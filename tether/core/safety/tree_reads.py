@@ -36,11 +36,20 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import cache
 from itertools import pairwise
 
 from tether.core.safety.registry import REGISTRY, commands_given_as_words
 
-__all__ = ["WALKING_PROGRAMS", "WALKING_TOOLS", "TreeReads", "Walk", "may_walk", "walk_of"]
+__all__ = [
+    "WALKING_PROGRAMS",
+    "WALKING_TOOLS",
+    "CallWalks",
+    "TreeReads",
+    "Walk",
+    "may_walk",
+    "walk_of",
+]
 
 _RECENT_NS = 2_000_000_000
 """Directories changed this recently are not cached (file-system clock granularity)."""
@@ -63,27 +72,26 @@ class Walk:
     exclude_dirs: tuple[str, ...] = ()
 
 
-def _valued(program: str) -> tuple[frozenset[str], frozenset[str]]:
-    """The short letters and long options that take a value, as the program's spec says."""
-    parsing = REGISTRY[program].parsing
-    return parsing.short_values, parsing.long_values
+@cache
+def _valued(program: str, *subcommand: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The short letters and long options that take a value, as the program's spec says.
+
+    Read when a call first needs them, not at import: compiling the specs (git's above
+    all) is a good part of start-up, and most runs walk no tree with most of them.
+    """
+    node = REGISTRY[program]
+    for name in subcommand:
+        node = node.subs[name]
+    return node.parsing.short_values, node.parsing.long_values
 
 
-# Options taking a value in a bundle of short options: the rest of the word is the value.
-_GREP_VALUED, _GREP_VALUED_LONGS = _valued("grep")
-_RG_VALUED, _RG_VALUED_LONGS = _valued("rg")
-_FD_VALUED, _FD_VALUED_LONGS = _valued("fd")
-_TAR_VALUED, _TAR_VALUED_LONGS = _valued("tar")
-_ZIP_VALUED, _ZIP_VALUED_LONGS = _valued("zip")
-_DIFF_VALUED, _DIFF_VALUED_LONGS = _valued("diff")
-_ACK_VALUED, _ACK_VALUED_LONGS = _valued("ack")
-_AG_VALUED, _AG_VALUED_LONGS = _valued("ag")
-_GIT_VALUED, _GIT_VALUED_LONGS = _valued("git")
-_GIT_GREP = REGISTRY["git"].subs["grep"].parsing
-_GIT_DIFF = REGISTRY["git"].subs["diff"].parsing
+@cache
+def _find_exec() -> frozenset[str]:
+    """find's options followed by a command's words (`-exec`), read when first needed."""
+    return commands_given_as_words("find")
+
+
 _COMPRESSORS = "gzip gunzip bzip2 bunzip2 xz unxz zstd unzstd lz4 lzma unlzma compress uncompress"
-_GZIP_VALUED, _GZIP_VALUED_LONGS = _valued("gzip")
-_FIND_EXEC = commands_given_as_words("find")
 
 
 def _words(text: str) -> list[str] | None:
@@ -148,13 +156,14 @@ _NOT_RECURSING = frozenset({"read", "skip"})
 
 
 def _grep(words: list[str]) -> Walk | None:
-    letters, longs = _short_flags(words, _GREP_VALUED, _GREP_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("grep"))
     recurse_all = "R" in letters or "--dereference-recursive" in longs
     recursive = recurse_all or "r" in letters or "--recursive" in longs
-    # `-d recurse` is `-r`; grep also takes a unique abbreviation (`-d rec`), so every
-    # value but the two that do not recurse counts as recursing.
-    directories = (*_values(longs, "-d"), *_values(longs, "--directories"))
-    recursive = recursive or any(v not in _NOT_RECURSING for v in directories)
+    if not recursive and ("-d" in longs or "--directories" in longs):
+        # `-d recurse` is `-r`; grep also takes a unique abbreviation (`-d rec`), so every
+        # value but the two that do not recurse counts as recursing.
+        directories = (*_values(longs, "-d"), *_values(longs, "--directories"))
+        recursive = any(v not in _NOT_RECURSING for v in directories)
     if not recursive:
         return None
     return Walk(
@@ -167,7 +176,7 @@ def _grep(words: list[str]) -> Walk | None:
 
 
 def _diff(words: list[str]) -> Walk | None:
-    letters, longs = _short_flags(words, _DIFF_VALUED, _DIFF_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("diff"))
     if "r" not in letters and "--recursive" not in longs:
         return None
     # diff compares what links point to unless told not to; its `--exclude` patterns
@@ -178,14 +187,14 @@ def _diff(words: list[str]) -> Walk | None:
 def _ack(words: list[str]) -> Walk:
     # ack searches the working directory's tree when no path is given, and descends
     # even with `-n` (which only stops below the first level): always a walk.
-    _, longs = _short_flags(words, _ACK_VALUED, _ACK_VALUED_LONGS)
+    _, longs = _short_flags(words, *_valued("ack"))
     follow = "--follow" in longs and "--nofollow" not in longs
     return Walk(contents=True, follow="all" if follow else "none")
 
 
 def _ag(words: list[str]) -> Walk:
     # Like ripgrep, ag skips hidden names unless `--hidden` or `-u` says otherwise.
-    letters, longs = _short_flags(words, _AG_VALUED, _AG_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("ag"))
     hidden = "u" in letters or "--hidden" in longs or "--unrestricted" in longs
     follow = "f" in letters or "--follow" in longs
     return Walk(contents=True, follow="all" if follow else "none", hidden=hidden)
@@ -193,7 +202,7 @@ def _ag(words: list[str]) -> Walk:
 
 def _compressor(words: list[str]) -> Walk | None:
     """`gzip -rc src` prints every file under src, compressed (and `gunzip -rcf` as it is)."""
-    letters, longs = _short_flags(words, _GZIP_VALUED, _GZIP_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("gzip"))
     if "r" not in letters and "--recursive" not in longs:
         return None
     return Walk(contents=True, follow="all")
@@ -211,12 +220,13 @@ def _git(words: list[str], piped: bool) -> Walk | None:
 
 def _git_subcommand(words: list[str]) -> Walk | None:
     """`git grep` and `git diff` of two paths: git's global options, then the subcommand."""
+    valued, valued_longs = _valued("git")
     index = 0
     while index < len(words) and words[index].startswith("-") and words[index] != "--":
         word = words[index]
         index += 1
-        takes_value = (word[1:] in _GIT_VALUED and len(word) == 2) or (
-            "=" not in word and word in _GIT_VALUED_LONGS
+        takes_value = (word[1:] in valued and len(word) == 2) or (
+            "=" not in word and word in valued_longs
         )
         if takes_value:
             index += 1  # `-C dir`, `-c key=value`, `--git-dir dir`
@@ -224,7 +234,7 @@ def _git_subcommand(words: list[str]) -> Walk | None:
         return None
     subcommand, rest = words[index], words[index + 1 :]
     if subcommand == "grep":
-        _, longs = _short_flags(rest, _GIT_GREP.short_values, _GIT_GREP.long_values)
+        _, longs = _short_flags(rest, *_valued("git", "grep"))
         # Without --no-index or --untracked git greps the tracked files only; but a
         # tracked `.env` is still a credential file in the tree, and which files are
         # tracked is not read here: the walk counts every file, which can only ask.
@@ -242,6 +252,7 @@ def _git_subcommand(words: list[str]) -> Walk | None:
 
 def _two_operands(words: list[str]) -> bool:
     """Whether `git diff`'s words hold exactly two operands (options and their values aside)."""
+    valued, valued_longs = _valued("git", "diff")
     operands = 0
     index = 0
     while index < len(words):
@@ -251,9 +262,9 @@ def _two_operands(words: list[str]) -> bool:
             operands += len(words) - index
             break
         if word.startswith("-") and len(word) > 1:
-            if len(word) == 2 and word[1] in _GIT_DIFF.short_values:
+            if len(word) == 2 and word[1] in valued:
                 index += 1  # `-U 3`: the next word is the value
-            elif "=" not in word and word in _GIT_DIFF.long_values:
+            elif "=" not in word and word in valued_longs:
                 index += 1
             continue
         operands += 1
@@ -261,7 +272,7 @@ def _two_operands(words: list[str]) -> bool:
 
 
 def _rg(words: list[str]) -> Walk:
-    letters, longs = _short_flags(words, _RG_VALUED, _RG_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("rg"))
     unrestricted = letters.count("u")
     hidden = "." in letters or "--hidden" in longs or unrestricted >= 2
     follow = "L" in letters or "--follow" in longs
@@ -271,7 +282,7 @@ def _rg(words: list[str]) -> Walk:
 
 
 def _find(words: list[str], piped: bool) -> Walk | None:
-    runs = any(w in _FIND_EXEC for w in words)
+    runs = not _find_exec().isdisjoint(words)
     if not runs and not piped:
         return None
     follow = any(w in {"-L", "-follow"} for w in words)
@@ -282,7 +293,7 @@ def _find(words: list[str], piped: bool) -> Walk | None:
 
 
 def _fd(words: list[str], piped: bool) -> Walk | None:
-    letters, longs = _short_flags(words, _FD_VALUED, _FD_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("fd"))
     runs = bool({"x", "X"} & set(letters)) or bool({"--exec", "--exec-batch"} & longs.keys())
     if not runs and not piped:
         return None
@@ -296,7 +307,7 @@ def _tar(words: list[str]) -> Walk | None:
     letters, longs = _short_flags(
         ["-" + first if first[:1] not in {"-", ""} else first], frozenset()
     )
-    rest_letters, rest_longs = _short_flags(words[1:], _TAR_VALUED, _TAR_VALUED_LONGS)
+    rest_letters, rest_longs = _short_flags(words[1:], *_valued("tar"))
     letters += rest_letters
     longs.update(rest_longs)
     if "c" not in letters and "--create" not in longs and "r" not in letters:
@@ -318,7 +329,7 @@ def _copy(words: list[str], recursive_letters: str, follow_letters: str) -> Walk
 
 
 def _zip(words: list[str]) -> Walk | None:
-    letters, longs = _short_flags(words, _ZIP_VALUED, _ZIP_VALUED_LONGS)
+    letters, longs = _short_flags(words, *_valued("zip"))
     if "r" not in letters and "--recurse-paths" not in longs:
         return None
     # zip follows links unless told to store them (-y).
@@ -406,6 +417,38 @@ WALKING_TOOLS = frozenset({"Grep", "Glob"})
 class _Record:
     finding: str | None
     directories: tuple[tuple[str, int], ...]
+    plain: bool = False
+    """Each directory was listed once, reached from its parent's listing: no link to a
+    directory followed, none reached twice, none that could not be looked at. The walk
+    from any directory listed then lists just the part below it, by the same names."""
+
+
+_NOTHING = _Record(None, ())
+"""No directory there: nothing to walk (the sandbox checked the name itself)."""
+
+
+class CallWalks:
+    """What the tree reads of one call found, for the same call's other tree reads.
+
+    `git ls-files | xargs wc -l && git log -- . | cut …` reads the working tree from
+    two parts, and one read's roots may lie inside a tree another already walked: with
+    this, each is listed once per call. Make one per call and drop it with the call:
+    nothing in it is checked against the file system again, and between two calls the
+    tree can change.
+    """
+
+    __slots__ = ("_kinds",)
+
+    def __init__(self) -> None:
+        self._kinds: dict[tuple[Walk, tuple[str, ...]], tuple[dict[str, _Record], set[str]]] = {}
+
+    def of(self, walk: Walk, approved: tuple[str, ...]) -> tuple[dict[str, _Record], set[str]]:
+        """For one kind of walk: its records by root, and the directories listed by its
+        plain walks that found nothing."""
+        kind = self._kinds.get((walk, approved))
+        if kind is None:
+            kind = self._kinds[walk, approved] = ({}, set())
+        return kind
 
 
 class _BoundError(Exception):
@@ -433,17 +476,46 @@ class TreeReads:
         self._max_seconds = max_seconds
         self._cache: OrderedDict[tuple[object, ...], _Record] = OrderedDict()
 
-    def check(self, walk: Walk, roots: Sequence[str], approved: Sequence[str]) -> str | None:
-        """The first reason this tree read cannot be vouched for, or None."""
+    def check(
+        self,
+        walk: Walk,
+        roots: Sequence[str],
+        approved: Sequence[str],
+        call: CallWalks | None = None,
+    ) -> str | None:
+        """The first reason this tree read cannot be vouched for, or None.
+
+        `call`: what this call's other tree reads found (`CallWalks`); without it, only
+        the roots of this read share what their walks found.
+        """
+        kept = tuple(approved)
+        if call is None:
+            if len(roots) == 1:
+                return self._record(walk, roots[0], kept).finding  # nothing to share
+            call = CallWalks()
+        records, clean = call.of(walk, kept)
         for root in dict.fromkeys(roots):
-            key = (walk, root, tuple(approved))
-            record = self._cache.get(key)
-            if record is None or not _unchanged(record.directories):
-                record = self._walk(walk, root, approved)
-                self._remember(key, record)
+            if root in clean:
+                # Listed by a plain walk of this call that found nothing: the walk from
+                # here is part of that one, so it finds nothing either.
+                continue
+            record = records.get(root)
+            if record is None:
+                record = records[root] = self._record(walk, root, kept)
+                if record.finding is None and record.plain:
+                    clean.update([path for path, _ in record.directories])
             if record.finding is not None:
                 return record.finding
         return None
+
+    def _record(self, walk: Walk, root: str, approved: tuple[str, ...]) -> _Record:
+        """What a walk from `root` finds: kept while the tree is unchanged, or walked."""
+        key = (walk, root, approved)
+        record = self._cache.get(key)
+        if record is None or not _unchanged(record.directories):
+            record = self._walk(walk, root, approved)
+            self._remember(key, record)
+        return record
 
     def _remember(self, key: tuple[object, ...], record: _Record) -> None:
         now = time.time_ns()
@@ -461,33 +533,51 @@ class TreeReads:
         try:
             info = os.stat(root)  # noqa: PTH116 - no Path objects on the gate's hot path
         except OSError:
-            return _Record(None, ())  # nothing there to read (the sandbox checked the name)
+            return _NOTHING  # nothing there to read (the sandbox checked the name)
         if not stat.S_ISDIR(info.st_mode):
-            return _Record(None, ())  # one file: the sandbox already checked it
+            return _NOTHING  # one file: the sandbox already checked it
         directories: list[tuple[str, int]] = []
         try:
-            finding = self._scan(walk, root, approved, directories)
+            finding, plain = self._scan(walk, root, info, approved, directories)
         except _BoundError as bound:
             return _Record(str(bound), ())
-        return _Record(finding, tuple(directories))
+        return _Record(finding, tuple(directories), plain)
 
     def _scan(
-        self, walk: Walk, root: str, approved: Sequence[str], directories: list[tuple[str, int]]
-    ) -> str | None:
+        self,
+        walk: Walk,
+        root: str,
+        info: os.stat_result | None,
+        approved: Sequence[str],
+        directories: list[tuple[str, int]],
+    ) -> tuple[str | None, bool]:
+        """The first finding below `root`, and whether the walk was plain (`_Record`).
+
+        `info`: the root's `stat`, taken by the caller (each other directory is looked
+        at when its turn comes).
+        """
         deadline = time.monotonic() + self._max_seconds
         entries = 0
+        plain = True
         seen: set[tuple[int, int]] = set()
         pending = [root]
+        linked: list[str] = []  # the links to directories followed
         while pending:
             directory = pending.pop()
-            try:
-                info = os.stat(directory)  # noqa: PTH116
-            except OSError:
-                continue
-            if (info.st_dev, info.st_ino) in seen:
+            if info is None:
+                try:
+                    info = os.stat(directory)  # noqa: PTH116
+                except OSError:
+                    plain = False  # gone since it was listed: what it holds is unknown
+                    continue
+            identity = (info.st_dev, info.st_ino)
+            mtime = info.st_mtime_ns
+            info = None
+            if identity in seen:
+                plain = False
                 continue  # a link loop, or a directory reached twice
-            seen.add((info.st_dev, info.st_ino))
-            directories.append((directory, info.st_mtime_ns))
+            seen.add(identity)
+            directories.append((directory, mtime))
             try:
                 with os.scandir(directory) as listing:
                     found = list(listing)
@@ -497,6 +587,7 @@ class TreeReads:
                     f"{directory} cannot be listed, so what it holds is unknown"
                 ) from None
             except OSError:
+                plain = False
                 continue
             entries += len(found)
             if entries > self._max_entries:
@@ -507,54 +598,71 @@ class TreeReads:
                 raise _BoundError(
                     f"{root} took longer than {self._max_seconds * 1000:g} ms to check"
                 )
-            # A file is judged by its name and two parent directories (the longest
-            # credential path pattern, `.config/gh/hosts.yml`); the directory's own
-            # path once (`.aws/…`, `.mozilla/…`): a short string is much cheaper to test.
-            held = self._credential(directory + "/x") if walk.contents else None
-            tail = "/".join(directory.rsplit("/", 2)[-2:]) + "/"
-            for entry in found:
-                finding = self._entry(walk, entry, approved, pending, (held, tail))
-                if finding is not None:
-                    return finding
-        return None
+            finding = self._entries(walk, directory, found, approved, pending, linked)
+            if finding is not None:
+                return finding, plain
+        return None, plain and not linked
 
-    def _entry(
+    def _entries(
         self,
         walk: Walk,
-        entry: os.DirEntry[str],
+        directory: str,
+        found: list[os.DirEntry[str]],
         approved: Sequence[str],
         pending: list[str],
-        where: tuple[str | None, str],
+        linked: list[str],
     ) -> str | None:
-        name = entry.name
-        if not walk.hidden and name.startswith("."):
-            return None
-        try:
-            link = entry.is_symlink()
-            is_dir = entry.is_dir(follow_symlinks=True)
-        except OSError:
-            return None
-        if is_dir and any(fnmatchcase(name, p) for p in walk.exclude_dirs):
-            return None
-        if link:
-            if walk.follow == "none" or (walk.follow == "files" and is_dir):
-                return None
-            target = os.path.realpath(entry.path)
-            if not _inside(target, approved):
-                return f"{entry.path} is a link to {target}, outside the approved directories"
-            if is_dir:
-                pending.append(target)
-                return None
-            if not _reads(walk, name):
-                return None
-            return _found(entry.path, self._credential(target))
-        if is_dir:
-            pending.append(entry.path)
-            return None
-        if not _reads(walk, name):
-            return None
-        held, tail = where
-        return _found(entry.path, held or self._credential(tail + name))
+        """The first finding among one directory's entries; the directories to walk next
+        are added to `pending` (and to `linked` when reached through a link)."""
+        where: tuple[str | None, str] | None = None
+        for entry in found:
+            name = entry.name
+            if not walk.hidden and name.startswith("."):
+                continue
+            try:
+                link = entry.is_symlink()
+                if link and walk.follow == "none":
+                    continue  # not followed, whatever it points to
+                # From the listing's file type, without a `stat`, but for a link.
+                is_dir = entry.is_dir()
+            except OSError:
+                continue
+            if (
+                is_dir
+                and walk.exclude_dirs
+                and any(fnmatchcase(name, p) for p in walk.exclude_dirs)
+            ):
+                continue
+            if link:
+                if walk.follow == "files" and is_dir:
+                    continue
+                target = os.path.realpath(entry.path)
+                if not _inside(target, approved):
+                    return f"{entry.path} is a link to {target}, outside the approved directories"
+                if is_dir:
+                    pending.append(target)
+                    linked.append(target)
+                elif _reads(walk, name):
+                    reason = self._credential(target)
+                    if reason is not None:
+                        return _found(entry.path, reason)
+            elif is_dir:
+                pending.append(entry.path)
+            elif _reads(walk, name):
+                if where is None:
+                    # A file is judged by its name and two parent directories (the longest
+                    # credential path pattern, `.config/gh/hosts.yml`); the directory's own
+                    # path once (`.aws/…`, `.mozilla/…`): a short string is much cheaper to
+                    # test. Only for a directory with a file to read.
+                    where = (
+                        self._credential(directory + "/x"),
+                        "/".join(directory.rsplit("/", 2)[-2:]) + "/",
+                    )
+                held, tail = where
+                reason = held or self._credential(tail + name)
+                if reason is not None:
+                    return _found(entry.path, reason)
+        return None
 
 
 def _reads(walk: Walk, name: str) -> bool:
