@@ -98,6 +98,11 @@ _LEVEL = attrgetter("level")
 _FACTS = attrgetter("facts")
 _NONE_CHECKED: list[PathVerdict] = []
 """What a part without paths checked (never appended to)."""
+# The members as plain names: on Python 3.11 a member read through its enum class goes
+# through the class's `__getattr__` hook, a cost on every call.
+_ALLOW, _DENY = Action.ALLOW, Action.DENY
+_POLICY, _SANDBOX = Layer.POLICY, Layer.SANDBOX
+_CRITICAL, _HIGH = RiskLevel.CRITICAL, RiskLevel.HIGH
 
 
 class SafetyPipeline:
@@ -219,9 +224,9 @@ class SafetyPipeline:
         decision = self._policy.evaluate(classification)
         action = decision.action
         reason = decision.reason
-        layer = Layer.POLICY
+        layer = _POLICY
         rule = decision.rule
-        if action is Action.ALLOW and problems:
+        if action is _ALLOW and problems:
             # An unexpected field might change what the tool does: a person decides.
             action, layer, rule = Action.REQUIRE_APPROVAL, Layer.INPUT, None
             reason = "; ".join(p.message for p in problems[:3])
@@ -236,7 +241,7 @@ class SafetyPipeline:
                 "policy": decision.policy,
                 "risk_level": decision.risk_level,
                 "risk_facts": _fact_kinds(classification, decision),
-                "violation_type": "policy" if action is Action.DENY else None,
+                "violation_type": "policy" if action is _DENY else None,
                 "classification": classification,
                 "policy_decision": decision,
                 "problems": problems,
@@ -275,15 +280,27 @@ class SafetyPipeline:
         else:
             tool_name = classification.tool_name
             piped = "xargs" in (classification.command or "")
+            first = 0
             for part in parts:
-                if part.paths or may_walk(tool_name, part.program, part.text, piped):
+                if part.paths:
                     break
+                program = part.program
+                if program is None:
+                    walks = tool_name in WALKING_TOOLS
+                else:
+                    walks = program in WALKING_PROGRAMS
+                if walks and may_walk(tool_name, program, part.text, piped):
+                    break
+                first += 1
             else:
-                # No part names a path or walks a tree (`git status && git diff | head`):
+                # No part names a path or walks a tree (`git status && git log | head`):
                 # each is a part `_check_parts` passes on as it came (a `cd` with no path
                 # moves nothing a later path is checked against; a recursive delete with
                 # no path deletes no approved directory): nothing to check or add.
                 return classification, None
+            # The parts before the first that names a path or may walk a tree are passed
+            # on as they came, likewise: `_check_parts` starts at that part.
+            return self._check_parts(classification, start, file_tool, first)
         return self._check_parts(classification, start, file_tool)
 
     def _check_path(
@@ -348,14 +365,22 @@ class SafetyPipeline:
         ), None
 
     def _check_parts(
-        self, classification: Classification, start: str, file_tool: bool
+        self, classification: Classification, start: str, file_tool: bool, first: int = 0
     ) -> tuple[Classification, Verdict | None]:
-        """`_check_paths` part by part, from the resolved working directory `start`."""
+        """`_check_paths` part by part, from the resolved working directory `start`.
+
+        The parts before `first` name no path and walk no tree: each is passed on as
+        it came, and only moves the working directory (a `cd` with no path).
+        """
         directories = _Directories(start)
         tool_name = classification.tool_name
         # Whether the line hands a list of files to xargs: the same for every part.
         piped = "xargs" in (classification.command or "")
-        parts: list[CallPart] = []
+        given = classification.parts
+        parts: list[CallPart] = list(given[:first])
+        for part in parts:
+            if part.program in _DIRECTORY_CHANGES:
+                directories.change(part, _NONE_CHECKED)
         violations: list[PathVerdict] = []
         changed = False
         # Each distinct (path, directory) of the call is resolved once (see `_check_uses`),
@@ -365,11 +390,16 @@ class SafetyPipeline:
         credentials: dict[str, str | None] = {}
         check = self._sandbox.check
         others = directories.others  # (grows in place as subshells `cd`)
-        for part in classification.parts:
+        shortcuts = self._shortcuts
+        for part in given[first:] if first else given:
             program = part.program
             walks = (
                 program in WALKING_PROGRAMS if program is not None else tool_name in WALKING_TOOLS
             )
+            if walks and shortcuts:
+                # A program that may walk but surely does not here (`git status`): no
+                # walk for `walk_of` to find (`may_walk`), so none is looked for.
+                walks = may_walk(tool_name, program, part.text, piped)
             if not part.paths and not walks:
                 # Nothing to resolve and no tree to walk (a recursive delete without a
                 # path deletes no approved directory): the part as it came.
@@ -653,13 +683,13 @@ class SafetyPipeline:
         # `classification.fact_kinds` and `risk_level` in C-level passes over the facts:
         # the call's own, then each part's. At least high: only critical ranks above it.
         facts = (*classification.facts, *chain.from_iterable(map(_FACTS, classification.parts)))
-        level = RiskLevel.CRITICAL if RiskLevel.CRITICAL in map(_LEVEL, facts) else RiskLevel.HIGH
+        level = _CRITICAL if _CRITICAL in map(_LEVEL, facts) else _HIGH
         # Every value is of its field's type already (`built` says why it is not validated).
         return built(
             Verdict,
             {
-                "decision": Action.DENY,
-                "layer": Layer.SANDBOX,
+                "decision": _DENY,
+                "layer": _SANDBOX,
                 "reason": f"{first.reason}{more}",
                 "rule": "sandbox",
                 "policy": None,
