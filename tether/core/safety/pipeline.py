@@ -423,30 +423,35 @@ class SafetyPipeline:
                     and (path.startswith(("/", "~")) or (directories.known and not others))
                 ):
                     # `_check_uses` for one plain path with one directory to check it
-                    # against: the same lookup in the same table, without its passes.
+                    # against: the same lookup in the same table, without its passes,
+                    # and the steps below for its one verdict.
                     key = (path, current, file_tool)
                     verdict = seen.get(key)
                     if verdict is None:
                         verdict = seen[key] = check(path, current, file_tool=file_tool)
+                    checked = [verdict]
                     if use.access in _NAMES_ONLY:
-                        read, listed = _NONE_CHECKED, [verdict]
+                        read, listed = _NONE_CHECKED, checked
                     else:
-                        read, listed = [verdict], _NONE_CHECKED
-                    unresolved = None
-                else:
-                    read, listed, unresolved = self._check_uses(part, directories, file_tool, seen)
-                checked = [*read, *listed] if listed else read
-                usable: list[str] = []
-                for verdict in checked:
+                        read, listed = checked, _NONE_CHECKED
                     if not verdict.allowed:
                         violations.append(verdict)
                     elif verdict.resolved is not None:
-                        usable.append(verdict.resolved)
-                resolved = tuple(usable)
-                if unresolved is not None and "unresolved_path" not in kinds:
-                    extra.append(
-                        make_fact("unresolved_path", f"{unresolved} is only known at run time")
-                    )
+                        resolved = (verdict.resolved,)
+                else:
+                    read, listed, unresolved = self._check_uses(part, directories, file_tool, seen)
+                    checked = [*read, *listed] if listed else read
+                    usable: list[str] = []
+                    for verdict in checked:
+                        if not verdict.allowed:
+                            violations.append(verdict)
+                        elif verdict.resolved is not None:
+                            usable.append(verdict.resolved)
+                    resolved = tuple(usable)
+                    if unresolved is not None and "unresolved_path" not in kinds:
+                        extra.append(
+                            make_fact("unresolved_path", f"{unresolved} is only known at run time")
+                        )
                 if read and "credential_access" not in kinds:
                     credential = self._credential(read, credentials)
                     if credential is not None:
@@ -767,7 +772,7 @@ def _fact_kinds(classification: Classification, decision: PolicyDecision) -> tup
         return parts[0].facts
     if classification.facts:
         parts = (parts[-1], *parts[:-1])
-    return tuple(dict.fromkeys([kind for part in parts for kind in part.facts]))
+    return tuple(dict.fromkeys(chain.from_iterable(map(_FACTS, parts))))
 
 
 class _Directories:
@@ -798,13 +803,16 @@ class _Directories:
             if use.dynamic and use.access == "cd":
                 self.known = False  # a `cd` to a place only known at run time
                 return
-        resolved = [v.resolved for v in checked if v.resolved is not None and v.allowed]
-        if not resolved:
+        last = None
+        for verdict in checked:
+            if verdict.resolved is not None and verdict.allowed:
+                last = verdict.resolved
+        if last is None:
             self.known = False
             return
         if part.subshell:
-            self.others.extend(resolved)
+            self.others.extend(v.resolved for v in checked if v.resolved is not None and v.allowed)
             return
         if part.program == "pushd":
             self.stack.append(self.current)
-        self.current = resolved[-1]
+        self.current = last

@@ -32,7 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -905,6 +905,7 @@ class PolicyEngine:
                 },
             )
         decisions: list[dict[str, Any]] = []
+        models: list[PartDecision] = []
         denied: dict[str, Any] | None = None
         asking: dict[str, Any] | None = None
         rank = 0
@@ -917,6 +918,7 @@ class PolicyEngine:
             else:
                 decision, part_rank = self._general_values(tool_name, part)
             decisions.append(decision)
+            models.append(built(PartDecision, decision))
             if part_rank > rank:
                 rank = part_rank
             action = decision["action"]
@@ -935,8 +937,16 @@ class PolicyEngine:
                 asking = decision
         chosen = denied or asking or decisions[0]
         if chosen["action"] is _ALLOW:
-            rules = {d["rule"] for d in decisions if d["rule"]}
-            reason = f"allowed by {_rule_list(sorted(rules))}" if rules else chosen["reason"]
+            # Every part allowed: by the rules named, each once (a part the default
+            # allowed names none; a rule's name is never empty).
+            rules = set(map(_RULE, decisions))
+            rules.discard(None)
+            if len(rules) == 1:
+                reason = f"allowed by rule {rules.pop()!r}"  # (`_rule_list` of one)
+            elif rules:
+                reason = f"allowed by {_rule_list(sorted(rules))}"
+            else:
+                reason = chosen["reason"]
         else:
             reason = chosen["reason"]
         # Every value below is already of its field's type (`built` says why it skips
@@ -950,7 +960,7 @@ class PolicyEngine:
                 "policy": chosen["policy"],
                 "reason": reason,
                 "risk_level": _LEVELS[rank],
-                "parts": tuple([built(PartDecision, d) for d in decisions]),
+                "parts": tuple(models),
             },
         )
 
@@ -1165,6 +1175,7 @@ _RANKS = {level: level.rank for level in RiskLevel}
 _LEVELS = tuple(sorted(RiskLevel, key=lambda level: level.rank))
 _CRITICAL = RiskLevel.CRITICAL.rank
 _KIND = attrgetter("kind")
+_RULE = itemgetter("rule")
 
 
 def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
