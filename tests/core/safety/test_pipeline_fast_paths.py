@@ -563,3 +563,19 @@ def test_lines_over_generated_trees_are_checked_as_part_by_part(
     classification = pipeline.policy.classify("Bash", {"command": command})
     fast, full = _both(pipeline, classification)
     assert fast == full, command
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["grep -r x /etc", "grep -r x out", "cat out/id_rsa; grep -r x .", "rm -rf / src"],
+)
+def test_a_denied_path_is_the_decision_and_no_tree_is_walked_for_it(
+    tricky_pipeline: SafetyPipeline, command: str
+) -> None:
+    """Once a path is denied, what else the call would reveal is never used: no tree is
+    walked, so a kept deny asks nothing but its lookups again."""
+    tricky_pipeline.clear_caches()
+    verdict = tricky_pipeline.decide("Bash", {"command": command})
+    assert verdict.decision is Action.DENY and verdict.violation_type == "sandbox"
+    assert tricky_pipeline._rechecks == []
+    assert tricky_pipeline.decide("Bash", {"command": command}) == verdict

@@ -328,6 +328,9 @@ class SafetyPipeline:
             reason = self._credential_reason(resolved)
             if reason is not None:
                 extra.append(_credential_fact(one, reason))
+        if not one.allowed:
+            # The deny is the decision: what else the path would reveal is never used.
+            return classification, self._sandbox_deny(classification, (one,))
         program = part.program
         tool_name = classification.tool_name
         if "recursive_delete" in kinds or (
@@ -337,8 +340,6 @@ class SafetyPipeline:
             piped = "xargs" in (classification.command or "")
             read = _NONE_CHECKED if listing else ones
             self._whole_tree_facts(extra, tool_name, part, piped, base, ones, read, kinds)
-        if not one.allowed:
-            return classification, self._sandbox_deny(classification, (one,))
         if resolved is None:  # (an allowed path is always resolved)
             return _checked(classification, part, extra, ()), None
         # The part with the path's facts and resolved path, every other field as it
@@ -452,13 +453,16 @@ class SafetyPipeline:
                         extra.append(
                             make_fact("unresolved_path", f"{unresolved} is only known at run time")
                         )
-                if read and "credential_access" not in kinds:
+                if read and not violations and "credential_access" not in kinds:
                     credential = self._credential(read, credentials)
                     if credential is not None:
                         extra.append(credential)
             else:
                 checked = read = listed = _NONE_CHECKED
-            if walks or "recursive_delete" in kinds:
+            # Once a path is denied, the deny is the decision: what else a part would
+            # reveal is never used (its paths are still checked: each is named in the
+            # deny, and a `cd` moves where later paths resolve).
+            if (walks or "recursive_delete" in kinds) and not violations:
                 self._whole_tree_facts(extra, tool_name, part, piped, current, checked, read, kinds)
             if extra or resolved:
                 part = _checked_part(part, extra, resolved)
@@ -537,15 +541,16 @@ class SafetyPipeline:
                 violations.append(verdict)
             elif verdict.resolved is not None:
                 usable.append(verdict.resolved)
-        if not violations and "credential_access" not in kinds:
+        if violations:
+            # The deny is the decision: what else the paths would reveal is never used.
+            return classification, self._sandbox_deny(classification, violations)
+        if "credential_access" not in kinds:
             credential = self._credential(read, {})
             if credential is not None:
                 extra.append(credential)
         if whole_trees:
             piped = "xargs" in (classification.command or "")
             self._whole_tree_facts(extra, tool_name, part, piped, base, checked, read, kinds)
-        if violations:
-            return classification, self._sandbox_deny(classification, violations)
         return _checked(classification, part, extra, tuple(usable)), None
 
     def _check_uses(
