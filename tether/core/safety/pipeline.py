@@ -226,6 +226,9 @@ class SafetyPipeline:
         reason = decision.reason
         layer = _POLICY
         rule = decision.rule
+        decided = decision.parts
+        # `_fact_kinds`'s one-part case without its frame (most calls).
+        kinds = decided[0].facts if len(decided) == 1 else _fact_kinds(classification, decision)
         if action is _ALLOW and problems:
             # An unexpected field might change what the tool does: a person decides.
             action, layer, rule = Action.REQUIRE_APPROVAL, Layer.INPUT, None
@@ -240,7 +243,7 @@ class SafetyPipeline:
                 "rule": rule,
                 "policy": decision.policy,
                 "risk_level": decision.risk_level,
-                "risk_facts": _fact_kinds(classification, decision),
+                "risk_facts": kinds,
                 "violation_type": "policy" if action is _DENY else None,
                 "classification": classification,
                 "policy_decision": decision,
