@@ -1121,11 +1121,8 @@ class PolicyEngine:
             subject = tool_name
         if fact is None:
             kinds: tuple[str, ...] = ()
-            detail = ""
         else:
             kinds = (fact.kind,)
-            # `_Matcher.reason`'s detail: a rule naming facts names this one (`entries`).
-            detail = f" — {fact.detail}" if fact.detail else ""
             if never and action is _ALLOW:
                 return {
                     "text": text,
@@ -1149,8 +1146,11 @@ class PolicyEngine:
             }
         if rule.allows:
             reason = subject + rule.reason_tail
+        elif fact is not None and rule.facts and fact.detail:
+            # `_Matcher.reason`'s detail: a rule naming facts names this one (`entries`).
+            reason = f"{rule.reason_head}{subject} — {fact.detail}"
         else:
-            reason = rule.reason_head + subject + (detail if rule.facts else "")
+            reason = rule.reason_head + subject
         return {
             "text": text,
             "action": action,
