@@ -292,11 +292,15 @@ class SafetyPipeline:
                     walks = tool_name in WALKING_TOOLS
                 else:
                     walks = program in WALKING_PROGRAMS
-                if walks and may_walk(tool_name, program, part.text, piped):
+                if (
+                    walks
+                    and may_walk(tool_name, program, part.text, piped)
+                    and walk_of(tool_name, program, part.text, piped) is not None
+                ):
                     break
                 first += 1
             else:
-                # No part names a path or walks a tree (`git status && git log | head`):
+                # No part names a path or walks a tree (`git status && git diff | head`):
                 # each is a part `_check_parts` passes on as it came (a `cd` with no path
                 # moves nothing a later path is checked against; a recursive delete with
                 # no path deletes no approved directory): nothing to check or add.
