@@ -124,3 +124,27 @@ def test_a_file_tool_is_classified_as_validation_would_build_it(
     assert built == validated
     assert built.model_dump(mode="json") == validated.model_dump(mode="json")
     assert built.model_fields_set == {"tool_name", "kind", "parts"}
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    tool=st.sampled_from(["Read", "Write", "Edit", "MultiEdit", "NotebookEdit", "Grep", "Glob"]),
+    path=_PATHS
+    | st.sampled_from([".git/hooks/pre-commit", "x/.GIT/config", ".env", "~/.ssh/id_rsa"]),
+    notebook=st.none() | _PATHS,
+    extra=st.sampled_from([{}, {"offset": 3}, {"glob": "*.env"}, {"path": "src"}]),
+)
+def test_a_file_tool_naming_one_path_is_classified_as_the_general_way(
+    tool: str, path: str, notebook: str | None, extra: dict[str, object]
+) -> None:
+    """`classify`'s one-path shortcut (`_one_path`) makes what `_file_tool` makes, and a
+    call it must not take (a `:` or `\\`, a notebook path, a directory tool) is left alone."""
+    tool_input: dict[str, object] = {"file_path": path, **extra}
+    if notebook is not None:
+        tool_input["notebook_path"] = notebook
+    kind = _CLASSIFIER.classify(tool, tool_input).kind
+    general = _CLASSIFIER._file_tool(tool, kind, tool_input)
+    got = _CLASSIFIER.classify(tool, tool_input)
+    assert got == general
+    assert got.model_dump(mode="json") == general.model_dump(mode="json")
+    assert got.model_fields_set == general.model_fields_set

@@ -437,6 +437,11 @@ _LINES = [
     "cat {p} {q}; cd {q} && rm -rf {p}",
     "ls {p} && grep -r x {q}",
     "cd {p}; cd {q}; cat ~/{q}",
+    # Parts naming no path before the first that does: `_check_paths` starts there.
+    "git status && cd && cat {q}",
+    "popd; git log | grep -r x; cat {q}",
+    "git diff && (cd) && cat {p} {q}",
+    "git status; git grep x; cd {p} && cat {q}",
 ]
 
 
@@ -526,3 +531,51 @@ def test_verdicts_of_one_part_calls_are_whole(shared_pipelines: dict[str, Safety
             verdict = pipeline.decide(tool, tool_input)
             assert isinstance(verdict, Verdict)
             assert Verdict.model_validate(verdict.model_dump()) == verdict
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(tree=_TREE, p=_PATHS, q=_PATHS, line=st.sampled_from(_LINES))
+def test_lines_over_generated_trees_are_checked_as_part_by_part(
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    tmp_path: Path,
+    tree: Any,
+    p: str,
+    q: str,
+    line: str,
+) -> None:
+    """`_check_paths` starts the part-by-part steps at the first part naming a path or
+    walking a tree; from the first part, they give the same."""
+    root = tmp_path / "p"
+    root.mkdir(exist_ok=True)
+    _clear(root)
+    _build(root, tree)
+    pipeline = SafetyPipeline(
+        PolicyEngine([presets["default"]], classifier),
+        SandboxEnforcer([root], home=root),
+        PathAnalyzer(),
+    )
+    command = line.format(p=p or ".", q=q or ".")
+    classification = pipeline.policy.classify("Bash", {"command": command})
+    fast, full = _both(pipeline, classification)
+    assert fast == full, command
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["grep -r x /etc", "grep -r x out", "cat out/id_rsa; grep -r x .", "rm -rf / src"],
+)
+def test_a_denied_path_is_the_decision_and_no_tree_is_walked_for_it(
+    tricky_pipeline: SafetyPipeline, command: str
+) -> None:
+    """Once a path is denied, what else the call would reveal is never used: no tree is
+    walked, so a kept deny asks nothing but its lookups again."""
+    tricky_pipeline.clear_caches()
+    verdict = tricky_pipeline.decide("Bash", {"command": command})
+    assert verdict.decision is Action.DENY and verdict.violation_type == "sandbox"
+    assert tricky_pipeline._rechecks == []
+    assert tricky_pipeline.decide("Bash", {"command": command}) == verdict

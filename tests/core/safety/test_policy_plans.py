@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from tether.core.safety import policy as policy_module
 from tether.core.safety.classify import CallPart, Classification, Classifier
-from tether.core.safety.facts import PathUse, make_fact
+from tether.core.safety.facts import PathUse, RiskFact, RiskLevel, make_fact
 from tether.core.safety.pipeline import SafetyPipeline
 from tether.core.safety.policy import (
     Action,
@@ -34,6 +34,7 @@ from tether.core.safety.policy import (
     PolicyRule,
     RuleIndex,
 )
+from tether.core.safety.tools import tool_kind
 
 P = pytest.param
 _CORPUS = Path(__file__).parent / "corpus"
@@ -90,6 +91,7 @@ def _without_plans(engine: PolicyEngine) -> PolicyEngine:
     """The same engine deciding every part the general way."""
     general = PolicyEngine(engine.policies, engine.classifier, layers=engine.layers)
     general._plain = {}
+    general._one_fact = {}
     return general
 
 
@@ -133,6 +135,10 @@ def _without_fixed_outcomes(engine: PolicyEngine) -> PolicyEngine:
     stepwise._plain = {
         tool: {program: (*plan[:2], None) for program, plan in plans.items()}
         for tool, plans in engine._plain.items()
+    }
+    stepwise._one_fact = {
+        tool: {kind: ((*plan[:2], None), level, rank) for kind, (plan, level, rank) in one.items()}
+        for tool, one in engine._one_fact.items()
     }
     return stepwise
 
@@ -244,13 +250,17 @@ _PROGRAMS = ["git", "ls", "LS", "curl", "rm", "pytest", "npm", "cat", "make", "[
 _rule_specs = st.fixed_dictionaries(
     {"action": st.sampled_from(["allow", "ask", "deny"])},
     optional={
-        "tools": st.lists(st.sampled_from(["Bash", "Read", "mcp__*", "B*", "[BR]*"]), min_size=1),
+        "tools": st.lists(
+            st.sampled_from(["Bash", "Read", "Write", "mcp__*", "B*", "[BR]*", "Web*"]), min_size=1
+        ),
         "programs": st.lists(st.sampled_from([*_PROGRAMS, "py*", "g?t", "[cl]*"]), min_size=1),
         "subcommands": st.lists(st.sampled_from(["status", "run test", "x", ""]), min_size=1),
         "commands": st.lists(st.sampled_from(["git *", "npm run *", "ls -la", "rm -r? *"])),
         "command_patterns": st.lists(st.sampled_from([r"^git\b", "force", "x$"]), max_size=2),
         "path_patterns": st.lists(st.sampled_from(["*.py", "/etc/**", "src/**", "a?"])),
-        "risk_facts": st.lists(st.sampled_from(["network", "file_write"]), min_size=1),
+        "risk_facts": st.lists(
+            st.sampled_from(["network", "file_write", "file_read", "web_search"]), min_size=1
+        ),
         "min_risk_level": st.sampled_from(["none", "low", "high"]),
     },
 )
@@ -385,3 +395,101 @@ def test_a_name_is_a_glob_exactly_when_it_matches_more_than_itself(text: str) ->
         fnmatch.translate(text) != f"(?s:{re.escape(text)})\\Z"
     )
     assert policy_module._is_glob(text) == reference
+
+
+# -- one-fact plans (the file tools, WebFetch, WebSearch) -------------------------------
+
+_TOOL_FACTS = {
+    "Read": "file_read",
+    "NotebookRead": "file_read",
+    "Write": "file_write",
+    "Edit": "file_write",
+    "WebFetch": "network",
+    "WebSearch": "web_search",
+}
+_tool_parts = st.builds(
+    lambda tool, text, level, detail, path, resolved, opaque: (
+        tool,
+        CallPart(
+            text=text,
+            # Mostly the fact the tool's kind gives, at its level; sometimes another level
+            # (a fact a plugin made), which the plan does not take.
+            facts=(
+                RiskFact(_TOOL_FACTS[tool], level, detail)
+                if level is not None
+                else make_fact(_TOOL_FACTS[tool], detail),
+            ),
+            paths=tuple(PathUse(p, "read") for p in path),
+            resolved=tuple(resolved),
+            opaque=opaque,
+        ),
+    ),
+    st.sampled_from(sorted(_TOOL_FACTS)),
+    st.sampled_from(["", "src/a.py", "x" * 130, "https://example.com/force"]),
+    st.sampled_from([RiskLevel.LOW, RiskLevel.HIGH, RiskLevel.CRITICAL]) | st.just(None),
+    st.sampled_from(["", "Read", "fetches x"]),
+    st.lists(st.sampled_from(["src/a.py", "a1", "../x"]), max_size=2),
+    st.lists(st.sampled_from(["/etc/hosts", "/p/src/m.py"]), max_size=1),
+    st.booleans(),
+)
+
+
+@settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    files=st.lists(st.lists(_rule_specs, max_size=8), min_size=1, max_size=3),
+    layers=st.lists(st.lists(_rule_specs, max_size=5), max_size=2),
+    call=_tool_parts,
+)
+def test_a_tool_part_with_its_one_fact_is_decided_as_the_general_way_decides_it(
+    classifier: Classifier,
+    files: list[list[dict[str, Any]]],
+    layers: list[list[dict[str, Any]]],
+    call: tuple[str, CallPart],
+) -> None:
+    tool, part = call
+    engine = PolicyEngine(
+        [_policy(f"f{n}_", specs) for n, specs in enumerate(files)],
+        classifier,
+        layers=[_policy(f"l{n}_", specs, "user") for n, specs in enumerate(layers)],
+    )
+    assert _TOOL_FACTS[tool] in engine._one_fact[tool]
+    classification = Classification(tool_name=tool, kind=tool_kind(tool), parts=(part,))
+    decision = engine.evaluate(classification)
+    assert decision.model_dump() == _without_plans(engine).evaluate(classification).model_dump()
+    assert decision == _without_fixed_outcomes(engine).evaluate(classification)
+
+
+def test_a_broken_one_fact_plan_fails_the_differential_test(
+    monkeypatch: pytest.MonkeyPatch,
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    corpus_classifications: list[Classification],
+) -> None:
+    """A one-fact plan that forgets a rule's path test (a plausible slip) is caught: the
+    corpus reads and writes credential and project paths under path rules."""
+    real = RuleIndex.entries
+
+    def careless(
+        self: RuleIndex, tool_name: str, program: str | None, kinds: frozenset[str], rank: int
+    ) -> tuple[Any, ...]:
+        entries = real(self, tool_name, program, kinds, rank)
+        if not kinds:
+            return entries  # the plain plans as they are
+        return tuple((None, matcher) for _, matcher in entries)
+
+    monkeypatch.setattr(RuleIndex, "entries", careless)
+    engine = PolicyEngine([presets["strict"]], classifier, layers=[_LAYER_FILES])
+    assert _mismatches(engine, corpus_classifications) != []
+
+
+_LAYER_FILES = Policy.model_validate(
+    {
+        "name": "team-files",
+        "layer": "user",
+        "rules": [
+            {"name": "no-src", "tools": ["Read"], "path_patterns": ["**/src/**"], "action": "deny"},
+        ],
+    }
+)

@@ -246,6 +246,12 @@ class PathAnalyzer:
         normal = slashed.lower()
         if glob and any(c in normal for c in "*?["):
             return self._glob_reason(normal)
+        pieces = normal.split("/")
+        name = pieces[-1]
+        if name and _SEGMENT_HINTS.isdisjoint(pieces):
+            # `_plain_reason` for a path none of whose segments names a credential
+            # directory or starts a location pattern (most paths): the name decides.
+            return _name_reason(name)
         return self._plain_reason(normal)
 
     def _plain_reason(self, normal: str) -> str | None:

@@ -25,7 +25,7 @@ from tether.core.safety.shell import ShellParser
 from tether.core.safety.shell_words import brace_expand
 from tether.core.safety.tools import ToolKind, tool_kind
 
-__all__ = ["CallPart", "Classification", "Classifier"]
+__all__ = ["KIND_FACTS", "CallPart", "Classification", "Classifier"]
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -138,6 +138,19 @@ class Classification(BaseModel):
         return max_level(self.all_facts)
 
 
+KIND_FACTS: dict[ToolKind, str] = {
+    ToolKind.READ: "file_read",
+    ToolKind.WRITE: "file_write",
+    ToolKind.NETWORK: "network",
+    ToolKind.WEB_SEARCH: "web_search",
+    ToolKind.INTERNAL: "agent_internal",
+    ToolKind.SKILL: "skill",
+    ToolKind.MCP: "mcp_tool",
+}
+"""The fact every call of a tool of this kind carries (a shell call has none of its own;
+a tool of any other kind carries `unknown_tool`). The policy plans for these facts."""
+
+
 # Case-insensitive: on macOS and Windows file systems `.GIT/HOOKS` is `.git/hooks`.
 _GIT_INTERNALS = re.compile(r"(^|/)\.git/(hooks(/|$)|config$)", re.IGNORECASE)
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
@@ -160,25 +173,28 @@ class Classifier:
     def classify(self, tool_name: str, tool_input: Mapping[str, Any]) -> Classification:
         """Classify a call whose input has passed `validate_input`."""
         kind = tool_kind(tool_name)
-        if kind is ToolKind.SHELL:
+        if kind is _SHELL:
             return self._shell(tool_name, str(tool_input.get("command", "")))
-        if kind is ToolKind.READ:
-            return self._file_tool(tool_name, kind, tool_input)
-        if kind is ToolKind.WRITE:
+        if kind is _READ or kind is _WRITE:
+            path = tool_input.get("file_path")
+            if (
+                type(path) is str
+                and tool_name not in _DIRECTORY_TOOLS
+                and ":" not in path
+                and "\\" not in path
+                and "notebook_path" not in tool_input
+            ):
+                return self._one_path(tool_name, kind, path)
             return self._file_tool(tool_name, kind, tool_input)
         if kind is ToolKind.NETWORK:
             url = str(tool_input.get("url", ""))
             paths: tuple[PathUse, ...] = ()
             if url.lower().startswith("file://"):
                 paths = (PathUse(path=url[7:] or "/", access="read"),)
-            part = CallPart(text=url, facts=(make_fact("network", f"fetches {url}"),), paths=paths)
+            fact = make_fact(KIND_FACTS[kind], f"fetches {url}")
+            part = CallPart(text=url, facts=(fact,), paths=paths)
             return Classification(tool_name=tool_name, kind=kind, parts=(part,))
-        fact_kind = {
-            ToolKind.WEB_SEARCH: "web_search",
-            ToolKind.INTERNAL: "agent_internal",
-            ToolKind.SKILL: "skill",
-            ToolKind.MCP: "mcp_tool",
-        }.get(kind, "unknown_tool")
+        fact_kind = KIND_FACTS.get(kind, "unknown_tool")
         text = str(tool_input.get("query", "")) if kind is ToolKind.WEB_SEARCH else ""
         part = CallPart(text=text, facts=(make_fact(fact_kind, tool_name),))
         return Classification(tool_name=tool_name, kind=kind, parts=(part,))
@@ -225,17 +241,54 @@ class Classifier:
             Classification,
             {
                 "tool_name": tool_name,
-                "kind": ToolKind.SHELL,
+                "kind": _SHELL,
                 "command": command,
                 "parts": tuple(parts),
                 "facts": analysis.facts,
             },
         )
 
+    def _one_path(self, tool_name: str, kind: ToolKind, path: str) -> Classification:
+        """`_file_tool` for a Read, Write or Edit naming one plain path (the common call).
+
+        The same steps for a `file_path` with no `:` or `\\` (so no other reading), no
+        `notebook_path`, and a tool that names no directory and filters nothing; the
+        tests hold it to `_file_tool`.
+        """
+        write = kind is _WRITE
+        use = PathUse(path, "write" if write else "read")
+        fact = make_fact(KIND_FACTS[kind], tool_name)
+        reason = self._paths.credential_reason(path)
+        if reason is None and not (write and _git_internal(path)):
+            facts: tuple[RiskFact, ...] = (fact,)
+        else:
+            found = [fact]
+            if reason is not None:
+                found.append(make_fact("credential_access", f"{path}: {reason}"))
+            if write and _git_internal(path):
+                found.append(make_fact("git_hooks", f"writes {path}"))
+            facts = tuple(found)
+        # Made field by field through the slots, as `_shell` makes its parts.
+        part = _new(CallPart)
+        _set_program(part, None)
+        _set_subcommand(part, ())
+        _set_text(part, path)
+        _set_facts(part, facts)
+        _set_paths(part, (use,))
+        _set_resolved(part, ())
+        _set_subshell(part, False)
+        _set_args(part, ())
+        _set_opaque(part, False)
+        return built(
+            Classification,
+            {"tool_name": tool_name, "kind": kind, "command": None, "parts": (part,), "facts": ()},
+            _FILE_TOOL_GIVEN,
+        )
+
     def _file_tool(
         self, tool_name: str, kind: ToolKind, tool_input: Mapping[str, Any]
     ) -> Classification:
-        access: PathAccess = "write" if kind is ToolKind.WRITE else "read"
+        access: PathAccess = "write" if kind is _WRITE else "read"
         uses: list[PathUse] = []
         for field in ("file_path", "notebook_path"):
             value = tool_input.get(field)
@@ -245,7 +298,7 @@ class Classifier:
                 # `file:` scheme, a drive letter or a backslash): the common path skips it.
                 if ":" in value or "\\" in value:
                     uses.extend(PathUse(v, access) for v in _path_readings(value))
-        if tool_name in {"Glob", "Grep", "LS"}:
+        if tool_name in _DIRECTORY_TOOLS:
             base = tool_input.get("path")
             directory = base if isinstance(base, str) and base else "."
             # Grep reads the contents of what `path` names; Glob and LS list names.
@@ -256,7 +309,7 @@ class Classifier:
             if tool_name == "Glob" and isinstance(pattern, str):
                 roots = dict.fromkeys(_glob_root(directory, p) for p in _glob_alternatives(pattern))
                 uses.extend(PathUse(path=root, access="list") for root in roots)
-        facts = [make_fact("file_write" if access == "write" else "file_read", tool_name)]
+        facts = [make_fact(KIND_FACTS[kind], tool_name)]
         for use in uses:
             reason = self._paths.credential_reason(use.path) if use.access != "list" else None
             if reason is not None:
@@ -285,6 +338,11 @@ class Classifier:
 
 
 _FILE_TOOL_GIVEN = frozenset({"tool_name", "kind", "parts"})
+_DIRECTORY_TOOLS = frozenset({"Glob", "Grep", "LS"})
+"""The file tools that name a directory (`path`) and may filter what they read."""
+# The kinds as plain names: on Python 3.11 a member read through its enum class goes
+# through the class's `__getattr__` hook, a cost on every call.
+_SHELL, _READ, _WRITE = ToolKind.SHELL, ToolKind.READ, ToolKind.WRITE
 
 
 def _path_readings(path: str) -> list[str]:

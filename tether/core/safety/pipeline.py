@@ -98,6 +98,11 @@ _LEVEL = attrgetter("level")
 _FACTS = attrgetter("facts")
 _NONE_CHECKED: list[PathVerdict] = []
 """What a part without paths checked (never appended to)."""
+# The members as plain names: on Python 3.11 a member read through its enum class goes
+# through the class's `__getattr__` hook, a cost on every call.
+_ALLOW, _DENY = Action.ALLOW, Action.DENY
+_POLICY, _SANDBOX = Layer.POLICY, Layer.SANDBOX
+_CRITICAL, _HIGH = RiskLevel.CRITICAL, RiskLevel.HIGH
 
 
 class SafetyPipeline:
@@ -219,9 +224,12 @@ class SafetyPipeline:
         decision = self._policy.evaluate(classification)
         action = decision.action
         reason = decision.reason
-        layer = Layer.POLICY
+        layer = _POLICY
         rule = decision.rule
-        if action is Action.ALLOW and problems:
+        decided = decision.parts
+        # `_fact_kinds`'s one-part case without its frame (most calls).
+        kinds = decided[0].facts if len(decided) == 1 else _fact_kinds(classification, decision)
+        if action is _ALLOW and problems:
             # An unexpected field might change what the tool does: a person decides.
             action, layer, rule = Action.REQUIRE_APPROVAL, Layer.INPUT, None
             reason = "; ".join(p.message for p in problems[:3])
@@ -235,8 +243,8 @@ class SafetyPipeline:
                 "rule": rule,
                 "policy": decision.policy,
                 "risk_level": decision.risk_level,
-                "risk_facts": _fact_kinds(classification, decision),
-                "violation_type": "policy" if action is Action.DENY else None,
+                "risk_facts": kinds,
+                "violation_type": "policy" if action is _DENY else None,
                 "classification": classification,
                 "policy_decision": decision,
                 "problems": problems,
@@ -275,15 +283,31 @@ class SafetyPipeline:
         else:
             tool_name = classification.tool_name
             piped = "xargs" in (classification.command or "")
+            first = 0
             for part in parts:
-                if part.paths or may_walk(tool_name, part.program, part.text, piped):
+                if part.paths:
                     break
+                program = part.program
+                if program is None:
+                    walks = tool_name in WALKING_TOOLS
+                else:
+                    walks = program in WALKING_PROGRAMS
+                if (
+                    walks
+                    and may_walk(tool_name, program, part.text, piped)
+                    and walk_of(tool_name, program, part.text, piped) is not None
+                ):
+                    break
+                first += 1
             else:
                 # No part names a path or walks a tree (`git status && git diff | head`):
                 # each is a part `_check_parts` passes on as it came (a `cd` with no path
                 # moves nothing a later path is checked against; a recursive delete with
                 # no path deletes no approved directory): nothing to check or add.
                 return classification, None
+            # The parts before the first that names a path or may walk a tree are passed
+            # on as they came, likewise: `_check_parts` starts at that part.
+            return self._check_parts(classification, start, file_tool, first)
         return self._check_parts(classification, start, file_tool)
 
     def _check_path(
@@ -311,6 +335,9 @@ class SafetyPipeline:
             reason = self._credential_reason(resolved)
             if reason is not None:
                 extra.append(_credential_fact(one, reason))
+        if not one.allowed:
+            # The deny is the decision: what else the path would reveal is never used.
+            return classification, self._sandbox_deny(classification, (one,))
         program = part.program
         tool_name = classification.tool_name
         if "recursive_delete" in kinds or (
@@ -320,8 +347,6 @@ class SafetyPipeline:
             piped = "xargs" in (classification.command or "")
             read = _NONE_CHECKED if listing else ones
             self._whole_tree_facts(extra, tool_name, part, piped, base, ones, read, kinds)
-        if not one.allowed:
-            return classification, self._sandbox_deny(classification, (one,))
         if resolved is None:  # (an allowed path is always resolved)
             return _checked(classification, part, extra, ()), None
         # The part with the path's facts and resolved path, every other field as it
@@ -348,14 +373,22 @@ class SafetyPipeline:
         ), None
 
     def _check_parts(
-        self, classification: Classification, start: str, file_tool: bool
+        self, classification: Classification, start: str, file_tool: bool, first: int = 0
     ) -> tuple[Classification, Verdict | None]:
-        """`_check_paths` part by part, from the resolved working directory `start`."""
+        """`_check_paths` part by part, from the resolved working directory `start`.
+
+        The parts before `first` name no path and walk no tree: each is passed on as
+        it came, and only moves the working directory (a `cd` with no path).
+        """
         directories = _Directories(start)
         tool_name = classification.tool_name
         # Whether the line hands a list of files to xargs: the same for every part.
         piped = "xargs" in (classification.command or "")
-        parts: list[CallPart] = []
+        given = classification.parts
+        parts: list[CallPart] = list(given[:first])
+        for part in parts:
+            if part.program in _DIRECTORY_CHANGES:
+                directories.change(part, _NONE_CHECKED)
         violations: list[PathVerdict] = []
         changed = False
         # Each distinct (path, directory) of the call is resolved once (see `_check_uses`),
@@ -365,11 +398,16 @@ class SafetyPipeline:
         credentials: dict[str, str | None] = {}
         check = self._sandbox.check
         others = directories.others  # (grows in place as subshells `cd`)
-        for part in classification.parts:
+        shortcuts = self._shortcuts
+        for part in given[first:] if first else given:
             program = part.program
             walks = (
                 program in WALKING_PROGRAMS if program is not None else tool_name in WALKING_TOOLS
             )
+            if walks and shortcuts:
+                # A program that may walk but surely does not here (`git status`): no
+                # walk for `walk_of` to find (`may_walk`), so none is looked for.
+                walks = may_walk(tool_name, program, part.text, piped)
             if not part.paths and not walks:
                 # Nothing to resolve and no tree to walk (a recursive delete without a
                 # path deletes no approved directory): the part as it came.
@@ -393,37 +431,45 @@ class SafetyPipeline:
                     and (path.startswith(("/", "~")) or (directories.known and not others))
                 ):
                     # `_check_uses` for one plain path with one directory to check it
-                    # against: the same lookup in the same table, without its passes.
+                    # against: the same lookup in the same table, without its passes,
+                    # and the steps below for its one verdict.
                     key = (path, current, file_tool)
                     verdict = seen.get(key)
                     if verdict is None:
                         verdict = seen[key] = check(path, current, file_tool=file_tool)
+                    checked = [verdict]
                     if use.access in _NAMES_ONLY:
-                        read, listed = _NONE_CHECKED, [verdict]
+                        read, listed = _NONE_CHECKED, checked
                     else:
-                        read, listed = [verdict], _NONE_CHECKED
-                    unresolved = None
-                else:
-                    read, listed, unresolved = self._check_uses(part, directories, file_tool, seen)
-                checked = [*read, *listed] if listed else read
-                usable: list[str] = []
-                for verdict in checked:
+                        read, listed = checked, _NONE_CHECKED
                     if not verdict.allowed:
                         violations.append(verdict)
                     elif verdict.resolved is not None:
-                        usable.append(verdict.resolved)
-                resolved = tuple(usable)
-                if unresolved is not None and "unresolved_path" not in kinds:
-                    extra.append(
-                        make_fact("unresolved_path", f"{unresolved} is only known at run time")
-                    )
-                if read and "credential_access" not in kinds:
+                        resolved = (verdict.resolved,)
+                else:
+                    read, listed, unresolved = self._check_uses(part, directories, file_tool, seen)
+                    checked = [*read, *listed] if listed else read
+                    usable: list[str] = []
+                    for verdict in checked:
+                        if not verdict.allowed:
+                            violations.append(verdict)
+                        elif verdict.resolved is not None:
+                            usable.append(verdict.resolved)
+                    resolved = tuple(usable)
+                    if unresolved is not None and "unresolved_path" not in kinds:
+                        extra.append(
+                            make_fact("unresolved_path", f"{unresolved} is only known at run time")
+                        )
+                if read and not violations and "credential_access" not in kinds:
                     credential = self._credential(read, credentials)
                     if credential is not None:
                         extra.append(credential)
             else:
                 checked = read = listed = _NONE_CHECKED
-            if walks or "recursive_delete" in kinds:
+            # Once a path is denied, the deny is the decision: what else a part would
+            # reveal is never used (its paths are still checked: each is named in the
+            # deny, and a `cd` moves where later paths resolve).
+            if (walks or "recursive_delete" in kinds) and not violations:
                 self._whole_tree_facts(extra, tool_name, part, piped, current, checked, read, kinds)
             if extra or resolved:
                 part = _checked_part(part, extra, resolved)
@@ -502,15 +548,16 @@ class SafetyPipeline:
                 violations.append(verdict)
             elif verdict.resolved is not None:
                 usable.append(verdict.resolved)
-        if not violations and "credential_access" not in kinds:
+        if violations:
+            # The deny is the decision: what else the paths would reveal is never used.
+            return classification, self._sandbox_deny(classification, violations)
+        if "credential_access" not in kinds:
             credential = self._credential(read, {})
             if credential is not None:
                 extra.append(credential)
         if whole_trees:
             piped = "xargs" in (classification.command or "")
             self._whole_tree_facts(extra, tool_name, part, piped, base, checked, read, kinds)
-        if violations:
-            return classification, self._sandbox_deny(classification, violations)
         return _checked(classification, part, extra, tuple(usable)), None
 
     def _check_uses(
@@ -653,13 +700,13 @@ class SafetyPipeline:
         # `classification.fact_kinds` and `risk_level` in C-level passes over the facts:
         # the call's own, then each part's. At least high: only critical ranks above it.
         facts = (*classification.facts, *chain.from_iterable(map(_FACTS, classification.parts)))
-        level = RiskLevel.CRITICAL if RiskLevel.CRITICAL in map(_LEVEL, facts) else RiskLevel.HIGH
+        level = _CRITICAL if _CRITICAL in map(_LEVEL, facts) else _HIGH
         # Every value is of its field's type already (`built` says why it is not validated).
         return built(
             Verdict,
             {
-                "decision": Action.DENY,
-                "layer": Layer.SANDBOX,
+                "decision": _DENY,
+                "layer": _SANDBOX,
                 "reason": f"{first.reason}{more}",
                 "rule": "sandbox",
                 "policy": None,
@@ -737,7 +784,7 @@ def _fact_kinds(classification: Classification, decision: PolicyDecision) -> tup
         return parts[0].facts
     if classification.facts:
         parts = (parts[-1], *parts[:-1])
-    return tuple(dict.fromkeys([kind for part in parts for kind in part.facts]))
+    return tuple(dict.fromkeys(chain.from_iterable(map(_FACTS, parts))))
 
 
 class _Directories:
@@ -768,13 +815,16 @@ class _Directories:
             if use.dynamic and use.access == "cd":
                 self.known = False  # a `cd` to a place only known at run time
                 return
-        resolved = [v.resolved for v in checked if v.resolved is not None and v.allowed]
-        if not resolved:
+        last = None
+        for verdict in checked:
+            if verdict.resolved is not None and verdict.allowed:
+                last = verdict.resolved
+        if last is None:
             self.known = False
             return
         if part.subshell:
-            self.others.extend(resolved)
+            self.others.extend(v.resolved for v in checked if v.resolved is not None and v.allowed)
             return
         if part.program == "pushd":
             self.stack.append(self.current)
-        self.current = resolved[-1]
+        self.current = last

@@ -32,13 +32,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tether.core.safety.built import built
-from tether.core.safety.classify import CallPart, Classification, Classifier
+from tether.core.safety.classify import KIND_FACTS, CallPart, Classification, Classifier
 from tether.core.safety.facts import FACTS, NEVER_AUTO_ALLOWED, RiskFact, RiskLevel
 from tether.core.safety.floor import FLOOR_FACTS, FLOOR_LAYER, FLOOR_RULE
 from tether.core.safety.patterns import (
@@ -88,6 +88,7 @@ class Action(StrEnum):
 
 
 _STRICTNESS = {Action.ALLOW: 0, Action.REQUIRE_APPROVAL: 1, Action.DENY: 2}
+_NO_KINDS: frozenset[str] = frozenset()
 # The actions as plain names: on Python 3.11 `Action.DENY` goes through the enum
 # class's `__getattr__` hook, a cost on every part of every call.
 _ALLOW, _DENY, _REQUIRE_APPROVAL = Action.ALLOW, Action.DENY, Action.REQUIRE_APPROVAL
@@ -352,25 +353,31 @@ class _Matcher:
             return False
         return not self.paths or self._matches_path(part)
 
-    def plain_entry(self, tool_name: str, program: str) -> _Entry | None:
-        """This rule for a part of `tool_name` running `program` with no facts, or None.
+    def plain_entry(
+        self, tool_name: str, program: str | None, kinds: frozenset[str] = _NO_KINDS, rank: int = 0
+    ) -> _Entry | None:
+        """This rule for a part of `tool_name` running `program` with the fact kinds
+        `kinds` and the risk rank `rank` (no facts, rank 0: a plain part), or None.
 
         None when the rule cannot match such a part whatever its words: a tool or
-        program it does not name, fact kinds it needs (the part has none), a risk
-        level above none. Otherwise the entry holds what is left to test, only the
-        part's words and paths (`_Residual`), or None when nothing is: the rule
-        matches every such part. The conditions decided here are `matches`'s own
-        tests with the tool, the program, no kinds and rank 0 put in.
+        program it does not name, fact kinds it needs (the part has none of them), a
+        risk level above the part's. Otherwise the entry holds what is left to test,
+        only the part's words and paths (`_Residual`), or None when nothing is: the
+        rule matches every such part. The conditions decided here are `matches`'s own
+        tests with the tool, the program, the kinds and the rank put in.
         """
         if (self.tools or self.tool_globs) and not (
             tool_name in self.tools or any(g(tool_name) for g in self.tool_globs)
         ):
             return None
-        if (self.programs or self.program_globs) and not (
-            program in self.programs or any(g(program) for g in self.program_globs)
+        if (self.programs or self.program_globs) and (
+            program is None
+            or not (program in self.programs or any(g(program) for g in self.program_globs))
         ):
             return None
-        if self.facts or (self.min_rank is not None and self.min_rank > 0):
+        if self.facts and self.facts.isdisjoint(kinds):
+            return None
+        if self.min_rank is not None and rank < self.min_rank:
             return None
         if not (self.subcommands or self.commands or self.patterns or self.paths):
             return (None, self)
@@ -487,12 +494,22 @@ class RuleIndex:
         `plain_entry` rules out; the list ends at the first rule left with nothing
         to test, since it matches every such part and no later rule is reached.
         """
+        return self.entries(tool_name, program, _NO_KINDS, 0)
+
+    def entries(
+        self, tool_name: str, program: str | None, kinds: frozenset[str], rank: int
+    ) -> tuple[_Entry, ...]:
+        """`plain` for a part with the fact kinds `kinds` and the risk rank `rank`."""
         candidates = self._always | self._by_tool.get(tool_name, 0)
-        candidates |= self._by_program.get(program, 0)
+        if program is not None:
+            candidates |= self._by_program.get(program, 0)
+        for kind in kinds:
+            candidates |= self._by_fact.get(kind, 0)
         entries: list[_Entry] = []
         while candidates:
             lowest = candidates & -candidates
-            entry = self._matchers[lowest.bit_length() - 1].plain_entry(tool_name, program)
+            matcher = self._matchers[lowest.bit_length() - 1]
+            entry = matcher.plain_entry(tool_name, program, kinds, rank)
             candidates ^= lowest
             if entry is not None:
                 entries.append(entry)
@@ -703,6 +720,7 @@ class PolicyEngine:
             None,
         )
         self._plain = self._plain_plans()  # (reads the default action)
+        self._one_fact = self._one_fact_plans()
 
     def _plain_plans(self) -> dict[str, dict[str, _Plan]]:
         """Each shell tool's plans, by program, for parts without facts (`_decide_plain`).
@@ -726,6 +744,35 @@ class PolicyEngine:
                 )
                 by_program[program] = (base, layers, self._fixed_outcome(base, layers))
             plans[tool_name] = by_program
+        return plans
+
+    def _one_fact_plans(self) -> dict[str, dict[str, tuple[_Plan, RiskLevel, int]]]:
+        """Each named tool's plan for a part with one fact, the one its kind gives every
+        call (a Read's `file_read`), at its catalogue level: `_decide_plain` with the fact.
+
+        Plans only for a fact the floor does not take (a critical one is denied before
+        any rule is read). Made once per engine, like `_plain_plans`.
+        """
+        plans: dict[str, dict[str, tuple[_Plan, RiskLevel, int]]] = {}
+        for tool_name, spec in TOOLS.items():
+            kind = KIND_FACTS.get(spec.kind)
+            if kind is None:
+                continue
+            level = FACTS[kind].level
+            rank = _RANKS[level]
+            if kind in FLOOR_FACTS or rank == _CRITICAL:
+                continue
+            kinds = frozenset((kind,))
+            base = tuple(
+                (name, index.entries(tool_name, None, kinds, rank))
+                for name, index in self._compiled
+            )
+            layers = tuple(
+                (name, index.entries(tool_name, None, kinds, rank))
+                for name, index in self._compiled_layers
+            )
+            plan = (base, layers, self._fixed_outcome(base, layers))
+            plans[tool_name] = {kind: (plan, level, rank)}
         return plans
 
     def _fixed_outcome(self, base: _FileEntries, layers: _FileEntries) -> _Outcome | None:
@@ -822,13 +869,26 @@ class PolicyEngine:
             # One part (most calls): the loop below with one part chooses it, and
             # `_rule_list` of its one rule is its name.
             part = parts[0]
-            plans = self._plain.get(tool_name) if not part.facts else None
-            plan = plans.get(part.program) if plans is not None else None
+            # `_part_values`, without its frame.
+            facts = part.facts
+            plan: _Plan | None = None
+            fact: RiskFact | None = None
+            rank = 0
+            if not facts:
+                plans = self._plain.get(tool_name)
+                if plans is not None:
+                    plan = plans.get(part.program)
+            elif len(facts) == 1:
+                fact = facts[0]
+                ones = self._one_fact.get(tool_name)
+                if ones is not None:
+                    found = ones.get(fact.kind)
+                    if found is not None and fact.level is found[1]:
+                        plan, rank = found[0], found[2]
             if plan is not None:
-                # `_part_values`'s own first step, without its frame.
-                chosen, rank = self._decide_plain(tool_name, part, plan), 0
+                chosen = self._decide_plain(tool_name, part, plan, fact)
             else:
-                chosen, rank = self._part_values(tool_name, part)
+                chosen, rank = self._general_values(tool_name, part)
             action = chosen["action"]
             rule = chosen["rule"]
             return built(
@@ -845,6 +905,7 @@ class PolicyEngine:
                 },
             )
         decisions: list[dict[str, Any]] = []
+        models: list[PartDecision] = []
         denied: dict[str, Any] | None = None
         asking: dict[str, Any] | None = None
         rank = 0
@@ -853,10 +914,11 @@ class PolicyEngine:
             plan = plans.get(part.program) if plans is not None and not part.facts else None
             if plan is not None:
                 # `_part_values`'s own first step, without its frame.
-                decision, part_rank = self._decide_plain(tool_name, part, plan), 0
+                decision, part_rank = self._decide_plain(tool_name, part, plan, None), 0
             else:
-                decision, part_rank = self._part_values(tool_name, part)
+                decision, part_rank = self._general_values(tool_name, part)
             decisions.append(decision)
+            models.append(built(PartDecision, decision))
             if part_rank > rank:
                 rank = part_rank
             action = decision["action"]
@@ -875,8 +937,16 @@ class PolicyEngine:
                 asking = decision
         chosen = denied or asking or decisions[0]
         if chosen["action"] is _ALLOW:
-            rules = {d["rule"] for d in decisions if d["rule"]}
-            reason = f"allowed by {_rule_list(sorted(rules))}" if rules else chosen["reason"]
+            # Every part allowed: by the rules named, each once (a part the default
+            # allowed names none; a rule's name is never empty).
+            rules = set(map(_RULE, decisions))
+            rules.discard(None)
+            if len(rules) == 1:
+                reason = f"allowed by rule {rules.pop()!r}"  # (`_rule_list` of one)
+            elif rules:
+                reason = f"allowed by {_rule_list(sorted(rules))}"
+            else:
+                reason = chosen["reason"]
         else:
             reason = chosen["reason"]
         # Every value below is already of its field's type (`built` says why it skips
@@ -890,7 +960,7 @@ class PolicyEngine:
                 "policy": chosen["policy"],
                 "reason": reason,
                 "risk_level": _LEVELS[rank],
-                "parts": tuple([built(PartDecision, d) for d in decisions]),
+                "parts": tuple(models),
             },
         )
 
@@ -903,7 +973,8 @@ class PolicyEngine:
         """The fields of the part's `PartDecision`, and its risk rank (its highest fact's).
 
         Plain values, not the model: the call's decision reads them as it combines
-        the parts, and each model is built once, at the end.
+        the parts, and each model is built once, at the end. From a plan when the
+        part has one (`_decide_plain`), else the general way (`_general_values`).
         """
         facts = part.facts
         if not facts:
@@ -911,7 +982,18 @@ class PolicyEngine:
             if plans is not None:
                 plan = plans.get(part.program)  # type: ignore[arg-type]
                 if plan is not None:
-                    return self._decide_plain(tool_name, part, plan), 0
+                    return self._decide_plain(tool_name, part, plan, None), 0
+        elif len(facts) == 1:
+            ones = self._one_fact.get(tool_name)
+            if ones is not None:
+                found = ones.get(facts[0].kind)
+                if found is not None and facts[0].level is found[1]:
+                    return self._decide_plain(tool_name, part, found[0], facts[0]), found[2]
+        return self._general_values(tool_name, part)
+
+    def _general_values(self, tool_name: str, part: CallPart) -> tuple[dict[str, Any], int]:
+        """`_part_values` the general way: the floor, then each file's first match."""
+        facts = part.facts
         rank = 0
         critical: RiskFact | None = None
         if facts:
@@ -983,15 +1065,20 @@ class PolicyEngine:
         }
         return values, rank
 
-    def _decide_plain(self, tool_name: str, part: CallPart, plan: _Plan) -> dict[str, Any]:
-        """`_part_values` for a part without facts, from its tool's and program's plan.
+    def _decide_plain(
+        self, tool_name: str, part: CallPart, plan: _Plan, fact: RiskFact | None
+    ) -> dict[str, Any]:
+        """`_general_values` for a part without facts, or with the one `fact` (not
+        critical, at its catalogue level), from the plan for its tool and program or fact.
 
         The same steps as the general way, on fewer rules: each file's entries are
         the candidates its index would try, in file order, less the rules that
-        cannot match a part with this tool and program and no facts (their outcome
-        is known already, `RuleIndex.plain`). With no facts there is no floor, no
-        fact detail in a reason, and nothing `NEVER_AUTO_ALLOWED`; the risk rank is 0.
+        cannot match a part with this tool, program and fact (their outcome is known
+        already, `RuleIndex.entries`). With no facts there is no floor, no fact detail
+        in a reason, and nothing `NEVER_AUTO_ALLOWED`; with one below critical there
+        is no floor, and a reason's detail is that fact's.
         """
+        never = fact is not None and fact.kind in NEVER_AUTO_ALLOWED
         fixed = plan[2]
         if fixed is not None:
             rule, source, action = fixed  # (the steps below, taken once: `_fixed_outcome`)
@@ -1021,7 +1108,7 @@ class PolicyEngine:
                         break
                 if found is None:
                     continue
-                if found.action is action or (found.allows and part.opaque):
+                if found.action is action or (found.allows and (part.opaque or never)):
                     continue  # a layer relaxes only a part the analysis saw all of
                 rule, source, action = found, name, found.action
         text = part.text
@@ -1032,6 +1119,21 @@ class PolicyEngine:
             )
         else:
             subject = tool_name
+        if fact is None:
+            kinds: tuple[str, ...] = ()
+        else:
+            kinds = (fact.kind,)
+            if never and action is _ALLOW:
+                return {
+                    "text": text,
+                    "action": _REQUIRE_APPROVAL,
+                    "rule": None if rule is None else rule.name,
+                    "policy": None if rule is None else source,
+                    "reason": f"{subject}: {FACTS[fact.kind].summary} ({fact.detail}); "
+                    "that is never allowed without a person",
+                    "facts": kinds,
+                    "line": 0 if rule is None else rule.line,
+                }
         if rule is None:
             return {
                 "text": text,
@@ -1039,17 +1141,23 @@ class PolicyEngine:
                 "rule": None,
                 "policy": None,
                 "reason": f"{subject}: no rule matches; the default is {action.value}",
-                "facts": (),
+                "facts": kinds,
                 "line": 0,
             }
+        if rule.allows:
+            reason = subject + rule.reason_tail
+        elif fact is not None and rule.facts and fact.detail:
+            # `_Matcher.reason`'s detail: a rule naming facts names this one (`entries`).
+            reason = f"{rule.reason_head}{subject} — {fact.detail}"
+        else:
+            reason = rule.reason_head + subject
         return {
             "text": text,
             "action": action,
             "rule": rule.name,
             "policy": source,
-            # `_Matcher.reason` without facts: no fact's detail follows.
-            "reason": subject + rule.reason_tail if rule.allows else rule.reason_head + subject,
-            "facts": (),
+            "reason": reason,
+            "facts": kinds,
             "line": rule.line,
         }
 
@@ -1066,8 +1174,8 @@ _SHELL_TOOLS = tuple(name for name, spec in TOOLS.items() if spec.kind is ToolKi
 _RANKS = {level: level.rank for level in RiskLevel}
 _LEVELS = tuple(sorted(RiskLevel, key=lambda level: level.rank))
 _CRITICAL = RiskLevel.CRITICAL.rank
-_NO_KINDS: frozenset[str] = frozenset()
 _KIND = attrgetter("kind")
+_RULE = itemgetter("rule")
 
 
 def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
