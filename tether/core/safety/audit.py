@@ -147,7 +147,7 @@ class _Stamper:
         self._second: int | None = None
         self._prefix = ""
 
-    def __call__(self) -> str:
+    def now(self) -> str:
         micros = _time_ns() // 1000
         seconds = micros // 1_000_000
         if seconds != self._second:
@@ -488,7 +488,9 @@ class AuditLogger:
         self._pending: list[tuple[str, asyncio.Future[int]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
-        self._stamp = _Stamper()
+        # The bound method, not the object: calling an object goes through its type's
+        # call slot, a method is called as a plain function.
+        self._stamp = _Stamper().now
 
     @property
     def path(self) -> Path:

@@ -931,12 +931,14 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
     the verdict is freed (the gate then forgets it, by its `key`).
     """
 
-    __slots__ = ("_fields", "_summary", "body", "final", "key")
+    __slots__ = ("_judged", "_summary", "body", "final", "key")
     key: int
     _summary: str
     final: GateDecision | None
     """The decision settled on the verdict alone (None for an ask)."""
-    _fields: str | None
+    _judged: str | None
+    """`, "classification": SUMMARY, "decision": FIELDS` (None for an ask): `final`'s
+    `decision` field is its tail, from `_JUDGED_JOINT` past the summary."""
     body: str | None
 
     def __init__(
@@ -966,7 +968,7 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
             )
         self._summary = summary
         if action is _ASK:
-            self.final = self._fields = self.body = None
+            self.final = self._judged = self.body = None
             return
         layer = values["layer"]
         rule = values["rule"]
@@ -1000,22 +1002,29 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
             },
             _ALLOW_FIELDS if allowed else _DENY_FIELDS,
         )
-        # Shared by every reuse of the verdict: the log encodes it and keeps nothing.
-        fields = self._fields = (
+        # The two fields as the entry writes them (`attempt_body`), in one piece: the
+        # part of the line the verdict decides, written once per verdict and shared
+        # by every reuse of it (the log encodes it and keeps nothing). The `decision`
+        # field alone is its tail (`final_fields`), cut only where it is asked for.
+        judged = self._judged = (
+            f', "classification": {summary}, "decision": '
             f'{{"allowed": {"true" if allowed else "false"}, '
             f'"decision": {_ENCODED[action]}, "layer": {_ENCODED[layer]}, '
             f'"rule": {json_string(rule) if rule is not None else "null"}, '
             f'"reason": {json_string(reason)}, '
             '"approval": null, "approval_id": null, "learned_rules": []}'
         )
-        # The two fields as the entry writes them (`attempt_body`): the part of
-        # the line the verdict decides, written once per verdict. Text this short
-        # holds no string longer than the log keeps, which is all `attempt_body`
-        # looks for.
-        if len(summary) <= MAX_STRING_LENGTH and len(fields) <= MAX_STRING_LENGTH:
-            self.body = f', "classification": {summary}, "decision": {fields}'
+        # Fields this short hold no string longer than the log keeps, which is all
+        # `attempt_body` looks for; it writes the same text for longer ones or None.
+        if (
+            len(summary) <= MAX_STRING_LENGTH
+            and len(judged) - len(summary) <= MAX_STRING_LENGTH + _JUDGED_JOINT
+        ):
+            self.body = judged
         else:
-            self.body = attempt_body(JSONText(summary), JSONText(fields))
+            self.body = attempt_body(
+                JSONText(summary), JSONText(judged[len(summary) + _JUDGED_JOINT :])
+            )
 
     @property
     def summary(self) -> JSONText:
@@ -1025,8 +1034,10 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
     @property
     def final_fields(self) -> JSONText | None:
         """The entry's `decision` field for `final`, as JSON text (None for an ask)."""
-        fields = self._fields
-        return JSONText(fields) if fields is not None else None
+        judged = self._judged
+        if judged is None:
+            return None
+        return JSONText(judged[len(self._summary) + _JUDGED_JOINT :])
 
     def refused(self, approval_id: str) -> tuple[GateDecision, JSONText | dict[str, Any]]:
         """The decision refusing an ask nobody can answer, and its `decision` audit field.
@@ -1064,8 +1075,8 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
 
     def fields(self, decision: GateDecision) -> JSONText | dict[str, Any]:
         """The `decision` field of the call's `tool_attempt` entry for `decision`."""
-        if decision is self.final and self._fields is not None:
-            return JSONText(self._fields)
+        if decision is self.final and self._judged is not None:
+            return JSONText(self._judged[len(self._summary) + _JUDGED_JOINT :])
         verdict = self()
         assert verdict is not None  # the caller holds it
         return {
@@ -1079,6 +1090,9 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
             "learned_rules": list(decision.learned_rules),
         }
 
+
+# Where the `decision` field starts in `_Derived._judged`, past its summary.
+_JUDGED_JOINT = len(', "classification": ') + len(', "decision": ')
 
 # Every value the gate's audit summary takes from an enum, as a JSON string, built once.
 _ENCODED: dict[str, str] = {
