@@ -222,3 +222,47 @@ def test_a_symlink_changed_between_two_calls_changes_the_decision(
     verdict = pipeline.decide("Bash", command)
     assert verdict.decision is Action.DENY
     assert verdict.layer is Layer.SANDBOX
+
+
+@pytest.mark.parametrize(
+    ("command", "once"),
+    [
+        ("grep -r foo . && grep -r bar src", True),
+        ("grep -r foo . | grep -r bar .", True),
+        ("grep -r a . ; grep -r b src/deep ; grep -r c src", True),
+        # A wider walk after a narrower one lists the narrower tree again; walks of
+        # different kinds (what they skip differs) share nothing.
+        ("grep -r foo src | grep -r bar .", False),
+        ("git ls-files | xargs wc -l && grep -r x src", False),
+    ],
+)
+def test_a_tree_two_parts_read_is_listed_once_per_call_and_afresh_by_the_next(
+    make_pipeline: MakePipeline,
+    project_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    once: bool,
+) -> None:
+    # A tree read again, or inside a clean tree already walked, in the same call is
+    # answered from that walk; the next call walks afresh, so a credential file
+    # written between the two calls is found.
+    import tether.core.safety.tree_reads as tree_reads
+
+    (project_dir / "src" / "deep").mkdir(parents=True, exist_ok=True)
+    (project_dir / "src" / "deep" / "notes.txt").write_text("x\n")
+    listed: list[str] = []
+    scandir = tree_reads.os.scandir
+
+    def counted(path: str) -> object:
+        listed.append(str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(tree_reads.os, "scandir", counted)
+    pipeline = make_pipeline()
+    assert bash(pipeline, command).decision is Action.ALLOW
+    assert (len(listed) == len(set(listed))) is once, listed
+    (project_dir / "src" / "deep" / ".env").write_text("KEY=1\n")
+    pipeline.clear_caches()
+    verdict = bash(pipeline, command)
+    assert verdict.decision is not Action.ALLOW
+    assert "tree_read" in verdict.risk_facts

@@ -43,6 +43,7 @@ from tether.core.safety.tools import InputProblem, ToolKind, validate_input, wel
 from tether.core.safety.tree_reads import (
     WALKING_PROGRAMS,
     WALKING_TOOLS,
+    CallWalks,
     TreeReads,
     Walk,
     may_walk,
@@ -135,6 +136,8 @@ class SafetyPipeline:
         self._volatile = False
         """Set while deciding when the verdict read what no lookup witnesses (a glob)."""
         self._rechecks: list[Recheck] = []
+        # What this call's tree reads found, shared by its other tree reads (one per call).
+        self._walks: CallWalks | None = None
         """The tree reads made while deciding, with their findings, to be asked again."""
         self._shortcuts = True
         """Whether `_check_parts` takes its one-path shortcut (the tests turn it off to
@@ -172,6 +175,7 @@ class SafetyPipeline:
             probes: Probes = []
             self._volatile = False
             self._rechecks = []
+            self._walks = None
             self._sandbox.record_probes(probes)
             try:
                 verdict = self._decide(tool_name, tool_input, cwd)
@@ -675,7 +679,9 @@ class SafetyPipeline:
             # reads from where it stands. Walk that rather than nothing.
             roots = [current]
         approved = self._sandbox.approved_directories
-        finding = self._trees.check(walk, roots, approved)
+        if self._walks is None:
+            self._walks = CallWalks()
+        finding = self._trees.check(walk, roots, approved, self._walks)
         # The walk reads whole directories: a kept verdict asks it again (cheap while
         # the tree is unchanged: `TreeReads` keeps walks by directory mtimes).
         self._rechecks.append((partial(self._trees.check, walk, tuple(roots), approved), finding))
