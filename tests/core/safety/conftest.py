@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import posixpath
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from tether.core.safety.pipeline import SafetyPipeline
 from tether.core.safety.policy import Policy, PolicyEngine
 from tether.core.safety.policy_files import PRESETS, load_policy
 from tether.core.safety.preview import ApprovalPreview
-from tether.core.safety.sandbox import SandboxEnforcer
+from tether.core.safety.sandbox import UNREADABLE_LINK, SandboxEnforcer, probe
 from tether.core.safety.shell import ShellParser
 
 MakePipeline = Callable[..., SafetyPipeline]
@@ -182,3 +183,32 @@ def gate(
     audit_logger: AuditLogger,
 ) -> ToolGatekeeper:
     return ToolGatekeeper(make_pipeline(), approvals, event_bus, audit_logger)
+
+
+def reference_resolve(base: str, path: str, probes: list[tuple[str, str | None]]) -> str | None:
+    """`path` resolved from `base` the careful way, for tests of the sandbox's fast lookup:
+    every component looked up with `probe`, `..` applied to where the walk really is, at
+    most 40 links followed (None past that, or at a link that cannot be read)."""
+    current = "/" if path.startswith("/") else base
+    pending = path.split("/")[::-1]
+    hops = 0
+    while pending:
+        part = pending.pop()
+        if not part or part == ".":
+            continue
+        if part == "..":
+            current = posixpath.dirname(current) or "/"
+            continue
+        candidate = current + part if current.endswith("/") else f"{current}/{part}"
+        target = probe(candidate)
+        probes.append((candidate, target))
+        if target is None:
+            current = candidate
+            continue
+        hops += 1
+        if hops > 40 or target == UNREADABLE_LINK:
+            return None
+        if target.startswith("/"):
+            current = "/"
+        pending.extend(reversed(target.split("/")))
+    return current

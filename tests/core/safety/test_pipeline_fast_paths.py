@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import os
-import posixpath
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,12 +24,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.core.safety.conftest import reference_resolve
 from tether.core.safety import sandbox as sandbox_module
 from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.classify import Classification, Classifier
 from tether.core.safety.pipeline import SafetyPipeline, Verdict
 from tether.core.safety.policy import Action, Policy, PolicyDecision, PolicyEngine, _rule_list
-from tether.core.safety.sandbox import UNREADABLE_LINK, SandboxEnforcer, probe
+from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.tree_reads import may_walk
 
 _CORPUS = Path(__file__).parent / "corpus"
@@ -56,33 +56,6 @@ def test_the_corpus_is_read() -> None:
 
 
 # -- resolution ---------------------------------------------------------------------
-
-
-def _reference_resolve(base: str, path: str, probes: list[tuple[str, str | None]]) -> str | None:
-    """Every component looked up with `probe`, as the system would walk it."""
-    current = "/" if path.startswith("/") else base
-    pending = path.split("/")[::-1]
-    hops = 0
-    while pending:
-        part = pending.pop()
-        if not part or part == ".":
-            continue
-        if part == "..":
-            current = posixpath.dirname(current) or "/"
-            continue
-        candidate = current + part if current.endswith("/") else f"{current}/{part}"
-        target = probe(candidate)
-        probes.append((candidate, target))
-        if target is None:
-            current = candidate
-            continue
-        hops += 1
-        if hops > 40 or target == UNREADABLE_LINK:
-            return None
-        if target.startswith("/"):
-            current = "/"
-        pending.extend(reversed(target.split("/")))
-    return current
 
 
 _NAMES = ["a", "b", "c", "d"]
@@ -147,7 +120,7 @@ def test_resolution_is_the_plain_walk_over_generated_trees(
         spelled = f"{base}/{path}" if absolute else path
         got: list[tuple[str, str | None]] = []
         want: list[tuple[str, str | None]] = []
-        assert sandbox_module._resolve(base, spelled, got) == _reference_resolve(
+        assert sandbox_module._resolve(base, spelled, got) == reference_resolve(
             base, spelled, want
         ), spelled
         assert got == want, spelled
@@ -177,7 +150,7 @@ def test_a_symlink_reached_by_climbing_back_from_a_missing_name_is_followed(
         probes: list[tuple[str, str | None]] = []
         want: list[tuple[str, str | None]] = []
         resolved = sandbox_module._resolve(base, path, probes)
-        assert resolved == _reference_resolve(base, path, want), path
+        assert resolved == reference_resolve(base, path, want), path
         assert resolved is not None and resolved.startswith(f"{base}/real"), path
         assert probes == want, path
 
