@@ -5,8 +5,11 @@ single-dash word (`node.whole`) and whether any takes further words
 (`node.follows`); a node no plan compiled keeps both True, which is the full
 walk (every word looked up). Forcing both True on every node is therefore the
 full path, and it must find the same facts, paths and subcommand for every
-corpus command and for generated words. The operand step is skipped for a
-call without operands: it must add nothing for any node of any spec.
+corpus command and for generated words. The same holds for the words a node
+reads as themselves and finds quiet (`node.plain`, empty on a node no plan
+compiled) and for operands one role says all of (`node.uniform`, None there).
+The operand step is skipped for a call without operands: it must add nothing
+for any node of any spec.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from tether.core.safety.registry.vet import (
     _operands,
     _options,
     _whole_word,
+    _word_option,
     vet,
 )
 from tether.core.safety.shell import ShellParser, SimpleCommand
@@ -57,23 +61,25 @@ def _every_node() -> list[Node]:
 _NODES = _every_node()
 
 
+_DERIVED = ("whole", "follows", "quiet", "quiet_values", "plain", "uniform")
+"""What compiling a node sets for vetting's shortcuts."""
+
+
 @contextmanager
 def _full_walk() -> Iterator[None]:
-    """Every node as a node no plan compiled: each word looked up in its options."""
-    saved = [(node, node.whole, node.follows, node.quiet, node.quiet_values) for node in _NODES]
+    """Every node as a node no plan compiled: each word looked up in its options, each
+    operand read by `_operands`."""
+    saved = [(node, [getattr(node, name) for name in _DERIVED]) for node in _NODES]
     for node in _NODES:
         node.whole = node.follows = True
-        node.quiet = node.quiet_values = frozenset()
+        node.quiet = node.quiet_values = node.plain = frozenset()
+        node.uniform = None
     try:
         yield
     finally:
-        for node, whole, follows, quiet, quiet_values in saved:
-            node.whole, node.follows, node.quiet, node.quiet_values = (
-                whole,
-                follows,
-                quiet,
-                quiet_values,
-            )
+        for node, values in saved:
+            for name, value in zip(_DERIVED, values, strict=True):
+                setattr(node, name, value)
 
 
 def test_the_flags_say_what_the_options_hold() -> None:
@@ -84,6 +90,82 @@ def test_the_flags_say_what_the_options_hold() -> None:
         if not node.follows:
             assert all(o.second is None and o.role != "argv" for o in node.options.values())
         assert node.quiet_values <= node.quiet <= node.options.keys()
+        assert node.plain <= node.quiet
+        for word in node.plain:
+            opt = node.options[word]
+            assert not opt.takes_value and opt.second is None and opt.role != "argv"
+        if node.uniform is not None:
+            assert node.operands == (node.uniform,) and node.uniform not in {"write", "none"}
+            assert node.keyed is None and node.last is None and not node.one_target
+            assert node.operand_values is None
+
+
+def test_a_plain_word_is_read_as_itself_and_adds_nothing_when_vetted() -> None:
+    """What the walk skips for a word in `node.plain`: the option reader (or the whole-word
+    reader) gives the word alone, and `_options` adds nothing for it."""
+    for node in _NODES:
+        for word in node.plain:
+            read: list[Option] = []
+            assert parse_option_into((word, "next"), 0, node.parsing, read) == 1, word
+            assert read == [Option(word, None, 0)], (node.name, word)
+            whole: list[Option] = []
+            f = Findings(SimpleCommand(node.name, node.name, (word, "next")))
+            assert _word_option(f, (word, "next"), 0, node, whole) == 1, (node.name, word)
+            assert whole == read, (node.name, word)
+            assert _options(f, [(read[0], node)], True) == (_NOTHING_CLEARED, False, False)
+            assert (f.facts, f.paths, f.shell_strings) == ([], [], []), (node.name, word)
+
+
+def test_some_nodes_read_plain_words_and_uniform_operands() -> None:
+    rm, pytest_, git = lookup("rm"), lookup("pytest"), lookup("git")
+    assert rm is not None and pytest_ is not None and git is not None
+    assert "-q" in pytest_.plain and "--no-header" in pytest_.plain
+    assert "-p" not in pytest_.plain  # it takes a value
+    assert "--oneline" in git.subs["log"].plain and "--stat" in git.subs["diff"].plain
+    assert rm.uniform == "delete" and lookup("cd").uniform == "cd"  # type: ignore[union-attr]
+    assert lookup("cp").uniform is None  # type: ignore[union-attr]  # `cp a b DEST`
+    assert lookup("tee").uniform is None  # type: ignore[union-attr]  # it writes
+    assert lookup("grep").uniform is None  # type: ignore[union-attr]  # a pattern, then files
+
+
+def _vet_node(node: Node, args: tuple[str, ...], dynamic: tuple[int, ...] = ()) -> object:
+    f = Findings(SimpleCommand(node.name or "x", node.name or "x", args, dynamic_args=dynamic))
+    words = vet(f, node, name_paths=True)
+    return (words, f.facts, f.paths, f.shell_strings)
+
+
+def test_every_option_word_of_every_node_is_vetted_alike_by_the_full_walk() -> None:
+    """Each listed spelling, alone and before a value and a path, under the node itself."""
+    cases = [(node, name) for node in _NODES for name in node.options if name[:1] == "-"]
+    assert len(cases) > 10_000
+    short = [_vet_node(node, (name, "20", "/tmp/x")) for node, name in cases]
+    with _full_walk():
+        full = [_vet_node(node, (name, "20", "/tmp/x")) for node, name in cases]
+    for (node, name), ours, theirs in zip(cases, short, full, strict=True):
+        assert ours == theirs, (node.name, name)
+
+
+_OPERANDS = [
+    ("src",),
+    ("/", "~", "."),
+    ("/dev/null", "-", "k=v"),
+    ("a", "--", "-x", "/etc/passwd"),
+    ("--", "b"),
+    ("a", "b", "c", "d"),
+]
+
+
+@pytest.mark.parametrize("args", _OPERANDS, ids=[" ".join(a) for a in _OPERANDS])
+def test_operands_of_every_node_are_vetted_alike_by_the_full_walk(
+    args: tuple[str, ...],
+) -> None:
+    """Quiet targets, `KEY=VALUE`, several operands and those after `--`, on every node."""
+    dynamic = (len(args) - 1,)
+    short = [_vet_node(node, args, dynamic) for node in _NODES]
+    with _full_walk():
+        full = [_vet_node(node, args, dynamic) for node in _NODES]
+    for node, ours, theirs in zip(_NODES, short, full, strict=True):
+        assert ours == theirs, node.name
 
 
 @pytest.mark.parametrize("with_value", [False, True], ids=["alone", "with-value"])

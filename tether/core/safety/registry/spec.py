@@ -169,6 +169,15 @@ class Node:
     quiet_values: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     """Options that vetting, given with a value, finds listed and nothing more: the above,
     and a plain value the option takes (`-n 20`)."""
+    plain: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    """Option words the walk reads as themselves and vetting finds listed and nothing more:
+    quiet, taking no next word, followed by nothing (`-q`, `--oneline`). Set when the node
+    is compiled; empty (read each word) on a node no plan compiled."""
+    uniform: str | None = field(default=None, compare=False, repr=False)
+    """The role of every operand (up to `max_operands`), when that role alone says what
+    each one is: one role, not written nor `none`, no keys, targets, listed values or last
+    role (`rm`: delete). Set when the node is compiled; None (the general reading) on a
+    node no plan compiled."""
     unread: str | None = field(default=None, compare=False, repr=False)
     """The option text `sub()` was given, until `realise` reads it into `options`."""
     plan: list[tuple[Node, Node | None]] | None = field(default=None, compare=False, repr=False)
@@ -398,6 +407,31 @@ def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
     node.follows = follows
     node.quiet = frozenset(quiet)
     node.quiet_values = frozenset(quiet_values)
+    # What the walk reads of these words is the word alone (a letter or a `--` name that
+    # takes no value), and what `vet._options` finds of them is nothing: `vet` takes each
+    # with one lookup.
+    node.plain = frozenset(
+        name
+        for name in quiet
+        if name[0] == "-"
+        and (
+            (len(name) == 2 and name[1] != "-" and name[1] not in short_values)
+            or (len(name) > 2 and name[1] == "-" and name not in long_values)
+        )
+        and node.options[name].second is None
+        and node.options[name].role != "argv"
+    )
+    # A written operand is tested against the quiet targets and a `none` one is unvetted:
+    # neither is said by its role alone.
+    simple_operands = (
+        len(node.operands) == 1
+        and node.operands[0] not in {"write", "none"}
+        and node.keyed is None
+        and not node.one_target
+        and node.operand_values is None
+        and node.last is None
+    )
+    node.uniform = node.operands[0] if simple_operands else None
     node.parsing = OptionSpec(
         short_values=frozenset(short_values),
         long_values=frozenset(long_values),

@@ -74,6 +74,11 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             passed_on = count - index - 1
             break
         if len(arg) > 1 and arg[0] == "-":  # an option word (`is_option`)
+            if arg in node.plain:
+                # `-q`, `--oneline`: read as the word, and quiet (`Node.plain`).
+                given.append(_new(Option, (arg, None, index, None)))
+                index += 1
+                continue
             # `node.whole` is False only when no single-dash name of the node is a whole
             # word, and then `_whole_word` is False for every word; so it is for a word
             # of two letters (`-q`) or a `--` one, since its name is no longer than it.
@@ -158,7 +163,15 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             if kind not in cleared:
                 f.fact(kind, detail)
     if operands:  # `_operands` finds nothing to say of a call without operands
-        _operands(f, node, operands, name_paths, own, pattern_given, target, cleared)
+        role = node.uniform
+        if role is None or (node.max_operands is not None and own > node.max_operands):
+            _operands(f, node, operands, name_paths, own, pattern_given, target, cleared)
+        elif name_paths and role != "value":
+            # What `_operands` does when one role says all (`Node.uniform`): each operand
+            # is a path of that role.
+            access = _OPERAND_ACCESS[role]
+            for index, _ in operands:
+                f.arg(index, access)  # type: ignore[arg-type]
     if detecting:
         call = Call(tuple(path), tuple(words), tuple(given), tuple(operands))
         for step in path:
