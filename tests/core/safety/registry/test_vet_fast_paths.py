@@ -30,7 +30,7 @@ from tether.core.safety.options import Option, parse_option_into
 from tether.core.safety.programs import Findings, analyze_program
 from tether.core.safety.registry import REGISTRY, lookup
 from tether.core.safety.registry.call import Call
-from tether.core.safety.registry.spec import Node, Opt
+from tether.core.safety.registry.spec import Node, Opt, program
 from tether.core.safety.registry.vet import (
     _NOTHING_CLEARED,
     _operands,
@@ -91,6 +91,7 @@ def test_the_flags_say_what_the_options_hold() -> None:
             assert all(o.second is None and o.role != "argv" for o in node.options.values())
         assert node.quiet_values <= node.quiet <= node.options.keys()
         assert node.plain <= node.quiet
+        assert node.valued == node.parsing.short_values | node.parsing.optional_attached
         for word in node.plain:
             opt = node.options[word]
             assert not opt.takes_value and opt.second is None and opt.role != "argv"
@@ -143,6 +144,39 @@ def test_every_option_word_of_every_node_is_vetted_alike_by_the_full_walk() -> N
         full = [_vet_node(node, (name, "20", "/tmp/x")) for node, name in cases]
     for (node, name), ours, theirs in zip(cases, short, full, strict=True):
         assert ours == theirs, (node.name, name)
+
+
+def _bundles(node: Node) -> list[str]:
+    """Single-dash words of two or three of the node's letters, in both orders, and with
+    a letter no spec lists, a `-` or an `=` among them."""
+    letters = [name[1] for name in node.options if len(name) == 2 and name[0] == "-"]
+    words = {"-" + a + b for a in letters[:6] for b in letters[-6:]}
+    words |= {"-" + b + a + "Z" for a in letters[:3] for b in letters[-3:]}
+    words |= {"-" + a + "-" + b for a in letters[:2] for b in letters[-2:]}
+    words |= {"-" + a + "=x" for a in letters[:3]}
+    return sorted(words)
+
+
+def test_bundled_letters_of_every_node_are_vetted_alike_by_the_full_walk() -> None:
+    """`-rf`: letters read one by one, some taking a value (`-n5`, `-vn 5`), some not."""
+    cases = [(node, word) for node in _NODES for word in _bundles(node)]
+    assert len(cases) > 10_000
+    short = [_vet_node(node, (word, "20", "/tmp/x")) for node, word in cases]
+    with _full_walk():
+        full = [_vet_node(node, (word, "20", "/tmp/x")) for node, word in cases]
+    for (node, word), ours, theirs in zip(cases, short, full, strict=True):
+        assert ours == theirs, (node.name, word)
+
+
+def test_a_listed_number_of_a_numeric_node_is_one_option_not_its_digits() -> None:
+    """`-10` where `-10` is listed is the option reader's one word, never `-1` and `-0`."""
+    node = program("zz-numeric", "-10 -1!file_write -0", numeric=True)["zz-numeric"]
+    f = Findings(SimpleCommand("zz-numeric", "zz-numeric", ("-10", "x")))
+    assert vet(f, node, name_paths=True) == ("x",)
+    assert f.facts == []
+    f = Findings(SimpleCommand("zz-numeric", "zz-numeric", ("-01", "x")))
+    vet(f, node, name_paths=True)
+    assert f.facts == []  # an unlisted number: the option reader's one word too
 
 
 _OPERANDS = [
@@ -303,6 +337,10 @@ _ARG = st.one_of(
             "--",
             "-r",
             "-rf",
+            "-rn",
+            "-xvf",
+            "-a-b",
+            "-ne",
             "-R",
             "-5",
             "-n",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tether.core.safety.options import Option
 from tether.core.safety.registry.spec import Node, Opt
 
@@ -13,16 +15,18 @@ class Call:
 
     Options are asked for by any one spelling: `call.has("-r")` is true for
     `-r`, `-R` and `--recursive` alike when the spec lists them as one option.
+    A call is read while its detectors run and is kept by none: vetting hands
+    it the lists it built, not copies.
     """
 
     __slots__ = ("_specs", "node", "operands", "options", "path", "words")
 
     def __init__(
         self,
-        path: tuple[Node, ...],
-        words: tuple[str, ...],
-        options: tuple[Option, ...],
-        operands: tuple[tuple[int, str], ...],
+        path: Sequence[Node],
+        words: Sequence[str],
+        options: Sequence[Option],
+        operands: Sequence[tuple[int, str]],
     ) -> None:
         self.path = path
         """The spec nodes from the program down to its subcommand."""

@@ -169,6 +169,9 @@ class Node:
     quiet_values: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     """Options that vetting, given with a value, finds listed and nothing more: the above,
     and a plain value the option takes (`-n 20`)."""
+    valued: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    """Letters whose single-dash option takes a value, attached or not (`-n 5`, `-i.bak`):
+    the option reader's `short_values` and `optional_attached` in one set."""
     plain: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     """Option words the walk reads as themselves and vetting finds listed and nothing more:
     quiet, taking no next word, followed by nothing (`-q`, `--oneline`). Set when the node
@@ -432,6 +435,7 @@ def _compile(node: Node, inherited: Mapping[str, Opt]) -> None:
         and node.last is None
     )
     node.uniform = node.operands[0] if simple_operands else None
+    node.valued = frozenset(short_values | attached)
     node.parsing = OptionSpec(
         short_values=frozenset(short_values),
         long_values=frozenset(long_values),

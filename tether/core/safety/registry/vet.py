@@ -59,8 +59,8 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     pending: list[tuple[Option, Node]] = []
     """The options `_options` vets, each with the node it was read under: those the node
     does not list as quiet (a quiet one would only be found listed)."""
-    detecting = bool(root.detect)
-    """A node on the path names detectors to run on the call."""
+    detecting = root.detect
+    """Not empty when a node on the path names detectors to run on the call."""
     index = 0
     count = len(args)
     while index < count:
@@ -70,7 +70,8 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                 # `cargo fmt -- --check`: the words after `--` are options of the program
                 # the subcommand hands them to, vetted against that program's spec.
                 _passed_options(args, index + 1, node.passes_to, given, pending)
-            operands.extend((i, args[i]) for i in range(index + 1, count))
+            # (index, word) pairs by `enumerate`: a generator would make `args` a cell.
+            operands.extend(enumerate(args[index + 1 :], index + 1))
             passed_on = count - index - 1
             break
         if len(arg) > 1 and arg[0] == "-":  # an option word (`is_option`)
@@ -87,7 +88,8 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                 index = _word_option(f, args, index, node, given)
                 _pend(given[-1], node, pending)
                 continue
-            digits = arg[1:].isdigit()
+            letters = arg[1:]
+            digits = letters.isdigit()
             if digits and node.numeric and node.parsing.numeric_flags and arg not in node.options:
                 # `head -20`: what `parse_option_into` reads from it (the word as the name,
                 # no value), which `_options` would pass over as numeric and unlisted.
@@ -109,6 +111,23 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                     given.append(option)
                     if arg not in node.quiet:
                         pending.append((option, node))
+                    index += 1
+                    continue
+                if (
+                    not node.follows
+                    and arg[1] != "-"
+                    and not digits
+                    and node.valued.isdisjoint(letters)
+                ):
+                    # `-rf`: what `parse_option_into` reads from a single-dash word none of
+                    # whose letters takes a value (`Node.valued`): an option per letter.
+                    quiet = node.quiet
+                    for letter in letters:
+                        name = "-" + letter
+                        option = _new(Option, (name, None, index, None))
+                        given.append(option)
+                        if name not in quiet:
+                            pending.append((option, node))
                     index += 1
                     continue
                 before = len(given)
@@ -139,17 +158,20 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
                 child = node.other
             if child is not None:
                 node = child
-                detecting = detecting or bool(node.detect)
+                detecting = node.detect or detecting
                 path.append(node)
                 words.append(arg)
                 index += 1
                 continue
             if node.operands == ("none",):
                 _unvetted(f, f"{command.program} {' '.join([*words, arg])}: an unknown subcommand")
-                operands.extend((i, args[i]) for i in range(index, count))
+                operands.extend(enumerate(args[index:], index))
                 break
         operands.append((index, arg))
         index += 1
+    if not (pending or operands or node.facts or detecting):
+        # `git status`, `pytest -q`: nothing more to vet, name or detect.
+        return tuple(words) if len(words) <= 3 else tuple(words[:3])
     # Option values are always named by role (`--config=/tmp/x`, `-C DIR`), also for a
     # program whose handler names its operands: the spec is where options are known.
     if pending:
@@ -173,12 +195,13 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             for index, _ in operands:
                 f.arg(index, access)  # type: ignore[arg-type]
     if detecting:
-        call = Call(tuple(path), tuple(words), tuple(given), tuple(operands))
+        # The lists as they are: the call lives only while its detectors run.
+        call = Call(path, words, given, operands)
         for step in path:
             for name in step.detect:
                 DETECTORS[name](f, call)
     if len(words) >= 3 or not operands:
-        return tuple(words[:3])
+        return tuple(words) if len(words) <= 3 else tuple(words[:3])
     for _, text in operands[: 3 - len(words)]:  # a loop: a comprehension is one more call
         words.append(text)
     return tuple(words)
