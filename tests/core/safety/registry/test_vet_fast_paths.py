@@ -66,11 +66,11 @@ _DERIVED = ("whole", "follows", "quiet", "quiet_values", "plain", "uniform")
 
 
 @contextmanager
-def _full_walk() -> Iterator[None]:
-    """Every node as a node no plan compiled: each word looked up in its options, each
-    operand read by `_operands`."""
-    saved = [(node, [getattr(node, name) for name in _DERIVED]) for node in _NODES]
-    for node in _NODES:
+def _full_walk(nodes: list[Node] = _NODES) -> Iterator[None]:
+    """Every node (of the registry) as a node no plan compiled: each word looked up in its
+    options, each operand read by `_operands`."""
+    saved = [(node, [getattr(node, name) for name in _DERIVED]) for node in nodes]
+    for node in nodes:
         node.whole = node.follows = True
         node.quiet = node.quiet_values = node.plain = frozenset()
         node.uniform = None
@@ -135,13 +135,17 @@ def _vet_node(node: Node, args: tuple[str, ...], dynamic: tuple[int, ...] = ()) 
     return (words, f.facts, f.paths, f.shell_strings)
 
 
-def test_every_option_word_of_every_node_is_vetted_alike_by_the_full_walk() -> None:
-    """Each listed spelling, alone and before a value and a path, under the node itself."""
+@pytest.mark.parametrize("after", [("20", "/tmp/x"), ()], ids=["before-words", "last-word"])
+def test_every_option_word_of_every_node_is_vetted_alike_by_the_full_walk(
+    after: tuple[str, ...],
+) -> None:
+    """Each listed spelling, before a value and a path or as the last word (an option that
+    takes a value finds none), under the node itself."""
     cases = [(node, name) for node in _NODES for name in node.options if name[:1] == "-"]
     assert len(cases) > 10_000
-    short = [_vet_node(node, (name, "20", "/tmp/x")) for node, name in cases]
+    short = [_vet_node(node, (name, *after)) for node, name in cases]
     with _full_walk():
-        full = [_vet_node(node, (name, "20", "/tmp/x")) for node, name in cases]
+        full = [_vet_node(node, (name, *after)) for node, name in cases]
     for (node, name), ours, theirs in zip(cases, short, full, strict=True):
         assert ours == theirs, (node.name, name)
 
@@ -158,12 +162,18 @@ def _bundles(node: Node) -> list[str]:
 
 
 def test_bundled_letters_of_every_node_are_vetted_alike_by_the_full_walk() -> None:
-    """`-rf`: letters read one by one, some taking a value (`-n5`, `-vn 5`), some not."""
-    cases = [(node, word) for node in _NODES for word in _bundles(node)]
+    """`-rf`: letters read one by one, some taking a value (`-n5`, `-vn 5`), some not;
+    before a value and a path, and as the last word."""
+    cases = [
+        (node, (word, *after))
+        for node in _NODES
+        for word in _bundles(node)
+        for after in (("20", "/tmp/x"), ())
+    ]
     assert len(cases) > 10_000
-    short = [_vet_node(node, (word, "20", "/tmp/x")) for node, word in cases]
+    short = [_vet_node(node, args) for node, args in cases]
     with _full_walk():
-        full = [_vet_node(node, (word, "20", "/tmp/x")) for node, word in cases]
+        full = [_vet_node(node, args) for node, args in cases]
     for (node, word), ours, theirs in zip(cases, short, full, strict=True):
         assert ours == theirs, (node.name, word)
 
@@ -177,6 +187,17 @@ def test_a_listed_number_of_a_numeric_node_is_one_option_not_its_digits() -> Non
     f = Findings(SimpleCommand("zz-numeric", "zz-numeric", ("-01", "x")))
     vet(f, node, name_paths=True)
     assert f.facts == []  # an unlisted number: the option reader's one word too
+
+
+def test_a_letter_that_may_take_an_attached_value_never_takes_the_next_word() -> None:
+    """`+x=?` beside `-x=`: the option reader takes an attached value for `x` first, so
+    `-x a/b` leaves `a/b` an operand, as the full walk reads it."""
+    node = program("zz-both", "-x= +x=?")["zz-both"]
+    assert "x" in node.parsing.short_values and "x" in node.parsing.optional_attached
+    short = _vet_node(node, ("-x", "a/b"))
+    with _full_walk([node]):
+        assert short == _vet_node(node, ("-x", "a/b"))
+    assert short[0] == ("a/b",)
 
 
 _OPERANDS = [

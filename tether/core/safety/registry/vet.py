@@ -99,37 +99,48 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             # `-5` where the spec takes no numeric options is an operand (`expr 3 + -5`).
             if node.numeric or not (digits and "-" + arg[1] not in node.options):
                 parsing = node.parsing
-                if not node.follows and (
-                    (len(arg) == 2 and arg[1] not in parsing.short_values)
-                    or (arg[1] == "-" and "=" not in arg and arg not in parsing.long_values)
-                ):
-                    # `-q`, `--oneline`: what `parse_option_into` reads from a two-letter
-                    # word whose letter takes no value (an optional value can only be
-                    # attached, and a numeric `-5` is named as written), or from a `--`
-                    # word with no `=` that takes no value: the word, without the call.
-                    option = _new(Option, (arg, None, index, None))
-                    given.append(option)
-                    if arg not in node.quiet:
-                        pending.append((option, node))
-                    index += 1
-                    continue
-                if (
-                    not node.follows
-                    and arg[1] != "-"
-                    and not digits
-                    and node.valued.isdisjoint(letters)
-                ):
-                    # `-rf`: what `parse_option_into` reads from a single-dash word none of
-                    # whose letters takes a value (`Node.valued`): an option per letter.
-                    quiet = node.quiet
-                    for letter in letters:
-                        name = "-" + letter
-                        option = _new(Option, (name, None, index, None))
-                        given.append(option)
-                        if name not in quiet:
-                            pending.append((option, node))
-                    index += 1
-                    continue
+                if not node.follows:
+                    # No option of the node takes a second word or a command line (settled
+                    # when it was compiled): the words most calls give are read here as
+                    # `parse_option_into` reads them, without the call.
+                    if arg[1] == "-":
+                        if "=" not in arg and arg not in parsing.long_values:
+                            # `--stat`: a `--` word with no `=` that takes no value.
+                            option = _new(Option, (arg, None, index, None))
+                            given.append(option)
+                            if arg not in node.quiet:
+                                pending.append((option, node))
+                            index += 1
+                            continue
+                    elif not digits:  # `-5`: the reader's (a number may be one option)
+                        if node.valued.isdisjoint(letters):
+                            # `-q`, `-rf`: no letter takes a value: an option per letter.
+                            quiet = node.quiet
+                            for letter in letters:
+                                name = "-" + letter
+                                option = _new(Option, (name, None, index, None))
+                                given.append(option)
+                                if name not in quiet:
+                                    pending.append((option, node))
+                            index += 1
+                            continue
+                        first = letters[0]
+                        if first in parsing.short_values and first not in parsing.optional_attached:
+                            # `-c1-72`, `-n 20`: the first letter takes a value, the rest of
+                            # the word or else the next word.
+                            name = "-" + first
+                            value: str | None = None
+                            value_index: int | None = None
+                            if len(letters) > 1:
+                                value, value_index = letters[1:], index
+                            elif index + 1 < count:
+                                value, value_index = args[index + 1], index + 1
+                            option = _new(Option, (name, value, index, value_index))
+                            given.append(option)
+                            if name not in (node.quiet if value is None else node.quiet_values):
+                                pending.append((option, node))
+                            index = index + 1 if value_index is None else value_index + 1
+                            continue
                 before = len(given)
                 index = parse_option_into(args, index, parsing, given)
                 for at in range(before, len(given)):
