@@ -266,28 +266,20 @@ class SafetyPipeline:
         file_tool = classification.kind in _FILE_KINDS
         parts = classification.parts
         if len(parts) == 1:
+            index = 0
             part = parts[0]
-            uses = part.paths
-            if len(uses) == 1:
-                use = uses[0]
-                if not use.glob and not use.dynamic:
-                    return self._check_path(classification, part, use, start, file_tool)
-            elif not uses and not may_walk(
+            if not part.paths and not may_walk(
                 classification.tool_name,
                 part.program,
                 part.text,
                 "xargs" in (classification.command or ""),
             ):
                 return classification, None  # (see below: one such part)
-            for use in uses:
-                if use.glob or use.dynamic:
-                    break
-            else:
-                return self._check_one(classification, part, start, file_tool)
         else:
             tool_name = classification.tool_name
             piped = "xargs" in (classification.command or "")
-            first = 0
+            index = 0
+            moved = False
             for part in parts:
                 if part.paths:
                     break
@@ -296,13 +288,11 @@ class SafetyPipeline:
                     walks = tool_name in WALKING_TOOLS
                 else:
                     walks = program in WALKING_PROGRAMS
-                if (
-                    walks
-                    and may_walk(tool_name, program, part.text, piped)
-                    and walk_of(tool_name, program, part.text, piped) is not None
-                ):
+                # (`walk_of` asks `may_walk` first: a part it rules out costs no more.)
+                if walks and walk_of(tool_name, program, part.text, piped) is not None:
                     break
-                first += 1
+                moved = moved or program in _DIRECTORY_CHANGES
+                index += 1
             else:
                 # No part names a path or walks a tree (`git status && git diff | head`):
                 # each is a part `_check_parts` passes on as it came (a `cd` with no path
@@ -311,12 +301,29 @@ class SafetyPipeline:
                 return classification, None
             # The parts before the first that names a path or may walk a tree are passed
             # on as they came, likewise: `_check_parts` starts at that part.
-            return self._check_parts(classification, start, file_tool, first)
-        return self._check_parts(classification, start, file_tool)
+            if moved:
+                return self._check_parts(classification, start, file_tool, index)
+            for later in parts[index + 1 :]:
+                if later.paths or may_walk(tool_name, later.program, later.text, piped):
+                    return self._check_parts(classification, start, file_tool, index)
+            # The only part to check (`cd src && pytest -q`), with nothing before it that
+            # moves the working directory: it is checked as a call of that part alone
+            # would be (where it leaves the directory moves no later path: there is none).
+            part = parts[index]
+        uses = part.paths
+        if len(uses) == 1:
+            use = uses[0]
+            if not use.glob and not use.dynamic:
+                return self._check_path(classification, index, part, use, start, file_tool)
+        for use in uses:
+            if use.glob or use.dynamic:
+                return self._check_parts(classification, start, file_tool, index)
+        return self._check_one(classification, index, part, start, file_tool)
 
     def _check_path(
         self,
         classification: Classification,
+        index: int,
         part: CallPart,
         use: PathUse,
         base: str,
@@ -324,24 +331,19 @@ class SafetyPipeline:
     ) -> tuple[Classification, Verdict | None]:
         """`_check_one` for a part naming one path (a file tool's, `cd src`'s): its
         verdict alone, with no lists or tables; the same steps in the same order."""
-        facts = part.facts
-        kinds = set(map(_KIND, facts)) if facts else _NO_KINDS
         one = self._sandbox.check(use.path, base, file_tool=file_tool)
-        resolved = one.resolved
-        listing = use.access in _NAMES_ONLY
-        extra: list[RiskFact] = []
-        if (
-            resolved is not None
-            and one.allowed
-            and not listing
-            and "credential_access" not in kinds
-        ):
-            reason = self._credential_reason(resolved)
-            if reason is not None:
-                extra.append(_credential_fact(one, reason))
         if not one.allowed:
             # The deny is the decision: what else the path would reveal is never used.
             return classification, self._sandbox_deny(classification, (one,))
+        resolved = one.resolved
+        facts = part.facts
+        kinds = set(map(_KIND, facts)) if facts else _NO_KINDS
+        listing = use.access in _NAMES_ONLY
+        extra: list[RiskFact] = []
+        if resolved is not None and not listing and "credential_access" not in kinds:
+            reason = self._credential_reason(resolved)
+            if reason is not None:
+                extra.append(_credential_fact(one, reason))
         program = part.program
         tool_name = classification.tool_name
         if "recursive_delete" in kinds or (
@@ -352,7 +354,7 @@ class SafetyPipeline:
             read = _NONE_CHECKED if listing else ones
             self._whole_tree_facts(extra, tool_name, part, piped, base, ones, read, kinds)
         if resolved is None:  # (an allowed path is always resolved)
-            return _checked(classification, part, extra, ()), None
+            return _checked(classification, index, part, extra, ()), None
         # The part with the path's facts and resolved path, every other field as it
         # was, and the call around it: built directly (see `_checked`).
         checked = _new(CallPart)
@@ -365,13 +367,16 @@ class SafetyPipeline:
         _set_subshell(checked, part.subshell)
         _set_args(checked, part.args)
         _set_opaque(checked, part.opaque)
+        given = classification.parts
         return built(
             Classification,
             {
                 "tool_name": tool_name,
                 "kind": classification.kind,
                 "command": classification.command,
-                "parts": (checked,),
+                "parts": (checked,)
+                if len(given) == 1
+                else (*given[:index], checked, *given[index + 1 :]),
                 "facts": classification.facts,
             },
         ), None
@@ -499,19 +504,27 @@ class SafetyPipeline:
         return checked_classification, None
 
     def _check_one(
-        self, classification: Classification, part: CallPart, base: str, file_tool: bool
+        self,
+        classification: Classification,
+        index: int,
+        part: CallPart,
+        base: str,
+        file_tool: bool,
     ) -> tuple[Classification, Verdict | None]:
-        """`_check_paths` for a call of one part with no glob and no path only known at
-        run time (a Read, a Write, most commands): the same steps, in the same order,
-        without what only a later part or such a path needs.
+        """`_check_paths` for the one part at `index` of a call that has only it to check,
+        with no glob and no path only known at run time (a Read, a Write, most commands):
+        the same steps, in the same order, without what only a later part or such a path
+        needs.
 
-        With one part, the working directory is `base` throughout (a `cd` moves it
-        only for the parts after it) and there is no other directory a subshell's
-        `cd` may have left; with no dynamic path nothing is unresolved, and with no
-        glob nothing is volatile. A part whose program reads no whole tree and that
-        deletes nothing recursively has no whole-tree fact to look for (`walk_of`
-        finds no walk for it). A denied path's other findings are never used: the
-        deny is the decision. The tests hold it to the general steps.
+        The parts before it name no path, walk no tree and change no directory, and
+        none after it names a path or may walk a tree: the working directory is `base`
+        throughout (a `cd` moves it only for the parts after it, which use none) and
+        there is no other directory a subshell's `cd` may have left; with no dynamic
+        path nothing is unresolved, and with no glob nothing is volatile. A part whose
+        program reads no whole tree and that deletes nothing recursively has no
+        whole-tree fact to look for (`walk_of` finds no walk for it). A denied path's
+        other findings are never used: the deny is the decision. The tests hold it to
+        the general steps.
         """
         facts = part.facts
         kinds = set(map(_KIND, facts)) if facts else _NO_KINDS
@@ -529,7 +542,7 @@ class SafetyPipeline:
                     extra, tool_name, part, piped, base, _NONE_CHECKED, _NONE_CHECKED, kinds
                 )
                 if extra:
-                    return _checked(classification, part, extra, ()), None
+                    return _checked(classification, index, part, extra, ()), None
             return classification, None  # nothing to add: the classification as it came
         read: list[PathVerdict] = []
         listed: list[PathVerdict] = []
@@ -562,7 +575,7 @@ class SafetyPipeline:
         if whole_trees:
             piped = "xargs" in (classification.command or "")
             self._whole_tree_facts(extra, tool_name, part, piped, base, checked, read, kinds)
-        return _checked(classification, part, extra, tuple(usable)), None
+        return _checked(classification, index, part, extra, tuple(usable)), None
 
     def _check_uses(
         self,
@@ -738,24 +751,30 @@ _new = object.__new__
 
 def _checked(
     classification: Classification,
+    index: int,
     part: CallPart,
     extra: Sequence[RiskFact],
     resolved: tuple[str, ...],
 ) -> Classification:
-    """The call of the one part `part`, with the checked paths' facts and resolved paths.
+    """The call with its part `part` at `index` given the checked paths' facts and
+    resolved paths.
 
     The classification as it came when there is nothing to add; else the checked part
     and the classification around it, built directly (every value is of its type).
     """
     if not extra and not resolved:
         return classification
+    given = classification.parts
+    checked = _checked_part(part, extra, resolved)
     return built(
         Classification,
         {
             "tool_name": classification.tool_name,
             "kind": classification.kind,
             "command": classification.command,
-            "parts": (_checked_part(part, extra, resolved),),
+            "parts": (checked,)
+            if len(given) == 1
+            else (*given[:index], checked, *given[index + 1 :]),
             "facts": classification.facts,
         },
     )
