@@ -154,6 +154,13 @@ CASES = [
         id="grep-tool-tree-gains-a-key",
     ),
     pytest.param(
+        "Bash",
+        {"command": "cd src && grep -r needle ../docs"},
+        None,
+        lambda p, o: (p / "docs").mkdir() or (p / "docs" / ".env").write_text("K=1"),
+        id="bash-tree-read-root-comes-to-exist",
+    ),
+    pytest.param(
         "Read",
         {"file_path": "src/loop.txt"},
         None,

@@ -683,21 +683,23 @@ class SafetyPipeline:
         checked: Sequence[PathVerdict],
     ) -> RiskFact | None:
         """A walk of what a whole-tree read would really reach (see `tree_reads`)."""
-        roots = [v.resolved for v in checked if v.resolved is not None and v.allowed]
-        if not roots and not part.paths:
-            roots = [current]  # `grep -r x`, `rg x`, Grep without a path: the working directory
-        elif not any(map(os.path.lexists, roots)):
-            # No word names a tree that exists: the words were patterns or revisions, not
-            # roots (`git grep KEY`, `git ls-tree -r HEAD | xargs cat`), and the program
-            # reads from where it stands. Walk that rather than nothing.
-            roots = [current]
+        trees = self._trees
         approved = self._sandbox.approved_directories
         if self._walks is None:
             self._walks = CallWalks()
-        finding = self._trees.check(walk, roots, approved, self._walks)
+        named = tuple([v.resolved for v in checked if v.resolved is not None and v.allowed])
+        if not named and not part.paths:
+            # `grep -r x`, `rg x`, Grep without a path: the working directory.
+            finding = trees.check(walk, (current,), approved, self._walks)
+            again = partial(trees.check, walk, (current,), approved)
+        else:
+            finding = trees.check(walk, _roots(named, current), approved, self._walks)
+            # Whether a named root exists is no lookup of the path's resolution (a name
+            # missing and a directory answer alike): a kept verdict asks it again too.
+            again = partial(_reach, trees, walk, named, current, approved)
         # The walk reads whole directories: a kept verdict asks it again (cheap while
         # the tree is unchanged: `TreeReads` keeps walks by directory mtimes).
-        self._rechecks.append((partial(self._trees.check, walk, tuple(roots), approved), finding))
+        self._rechecks.append((again, finding))
         return None if finding is None else make_fact("tree_read", finding)
 
     def _deletes_project(self, part: CallPart, checked: Sequence[PathVerdict]) -> list[RiskFact]:
@@ -737,6 +739,27 @@ class SafetyPipeline:
                 "problems": (),
             },
         )
+
+
+def _roots(named: tuple[str, ...], current: str) -> tuple[str, ...]:
+    """Where a tree read naming the resolved paths `named` walks from."""
+    if any(map(os.path.lexists, named)):
+        return named
+    # No word names a tree that exists: the words were patterns or revisions, not roots
+    # (`git grep KEY`, `git ls-tree -r HEAD | xargs cat`), and the program reads from
+    # where it stands. Walk that rather than nothing.
+    return (current,)
+
+
+def _reach(
+    trees: TreeReads,
+    walk: Walk,
+    named: tuple[str, ...],
+    current: str,
+    approved: tuple[str, ...],
+) -> str | None:
+    """What a tree read naming `named` finds now, its roots chosen afresh (`_roots`)."""
+    return trees.check(walk, _roots(named, current), approved)
 
 
 def _credential_fact(verdict: PathVerdict, reason: str) -> RiskFact:
