@@ -720,7 +720,13 @@ class SafetyPipeline:
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
         # `classification.fact_kinds` and `risk_level` in C-level passes over the facts:
         # the call's own, then each part's. At least high: only critical ranks above it.
-        facts = (*classification.facts, *chain.from_iterable(map(_FACTS, classification.parts)))
+        parts = classification.parts
+        if len(parts) == 1:
+            facts = parts[0].facts
+            if classification.facts:
+                facts = (*classification.facts, *facts)
+        else:
+            facts = (*classification.facts, *chain.from_iterable(map(_FACTS, parts)))
         level = _CRITICAL if _CRITICAL in map(_LEVEL, facts) else _HIGH
         # Every value is of its field's type already (`built` says why it is not validated).
         return built(
