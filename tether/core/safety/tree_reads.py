@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cache
 from itertools import pairwise
+from typing import NamedTuple
 
 from tether.core.safety.registry import REGISTRY, commands_given_as_words
 
@@ -56,9 +57,13 @@ _RECENT_NS = 2_000_000_000
 _CACHE_SIZE = 256
 
 
-@dataclass(frozen=True, slots=True)
-class Walk:
-    """How one program walks a tree."""
+class Walk(NamedTuple):
+    """How one program walks a tree.
+
+    A named tuple: one is made for each part that reads a tree, and the walk caches
+    hash it as a key (`CallWalks`, `TreeReads`); a frozen dataclass took four times a
+    tuple's instructions to build, and hashed in Python.
+    """
 
     contents: bool
     """It reads file contents (credential files count), not only names."""
