@@ -268,7 +268,8 @@ class SafetyPipeline:
         if len(parts) == 1:
             index = 0
             part = parts[0]
-            if not part.paths and not may_walk(
+            uses = part.paths
+            if not uses and not may_walk(
                 classification.tool_name,
                 part.program,
                 part.text,
@@ -310,7 +311,7 @@ class SafetyPipeline:
             # moves the working directory: it is checked as a call of that part alone
             # would be (where it leaves the directory moves no later path: there is none).
             part = parts[index]
-        uses = part.paths
+            uses = part.paths
         if len(uses) == 1:
             use = uses[0]
             if not use.glob and not use.dynamic:
