@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tether.core.safety.decision_cache import DecisionCache
 from tether.core.safety.pipeline import SafetyPipeline, Verdict
@@ -154,6 +156,13 @@ CASES = [
         id="grep-tool-tree-gains-a-key",
     ),
     pytest.param(
+        "Bash",
+        {"command": "cd src && grep -r needle ../docs"},
+        None,
+        lambda p, o: (p / "docs").mkdir() or (p / "docs" / ".env").write_text("K=1"),
+        id="bash-tree-read-root-comes-to-exist",
+    ),
+    pytest.param(
         "Read",
         {"file_path": "src/loop.txt"},
         None,
@@ -213,6 +222,31 @@ def test_inputs_that_compare_equal_in_python_are_different_keys(
 ) -> None:
     cache = DecisionCache()
     assert cache.key("Bash", first, None, "/home/u") != cache.key("Bash", second, None, "/home/u")
+
+
+def _reference_key(tool_input: dict[str, Any]) -> tuple[Any, ...]:
+    """Each field as its name, its value's type and its value: what makes two inputs one."""
+    return tuple((name, type(value), value) for name, value in tool_input.items())
+
+
+_SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-2, max_value=2),
+    st.sampled_from([0.0, -0.0, 1.0, 2.0]),
+    st.sampled_from(["", "0", "1", "ls", "True", "None"]),
+)
+_INPUT = st.dictionaries(st.sampled_from(["command", "timeout", "a"]), _SCALAR, max_size=3)
+
+
+@settings(max_examples=400, deadline=None)
+@given(first=_INPUT, second=_INPUT)
+def test_two_inputs_share_a_key_only_when_each_field_is_the_same_value_of_the_same_type(
+    first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    cache = DecisionCache()
+    same = cache.key("Bash", first, None, "/h") == cache.key("Bash", second, None, "/h")
+    assert same == (_reference_key(first) == _reference_key(second)), (first, second)
 
 
 @pytest.mark.parametrize(

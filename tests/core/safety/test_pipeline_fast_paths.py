@@ -244,6 +244,34 @@ def test_one_plain_part_is_checked_as_part_by_part_over_the_corpus(
     assert compared > 500  # the shortcut was taken
 
 
+def test_the_one_part_to_check_of_a_line_is_checked_as_part_by_part_over_the_corpus(
+    tricky_pipeline: SafetyPipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line with one part naming a path or walking a tree, and no directory change
+    before it (`cd src && pytest -q`), is checked as a call of that part alone: the
+    part-by-part steps give the same."""
+    general = tricky_pipeline._check_parts
+    calls: list[int] = []
+
+    def counted(*args: Any) -> Any:
+        calls.append(1)
+        return general(*args)
+
+    alone = 0
+    for command in COMMANDS:
+        classification = tricky_pipeline.policy.classify("Bash", {"command": command})
+        if len(classification.parts) < 2:
+            continue
+        calls.clear()
+        with monkeypatch.context() as patch:
+            patch.setattr(tricky_pipeline, "_check_parts", counted)
+            fast, full = _both(tricky_pipeline, classification)
+        assert fast == full, command
+        # (The one call is `_both`'s own; a line naming no path has nothing to check.)
+        alone += len(calls) == 1 and any(part.paths for part in classification.parts)
+    assert alone > 100  # the shortcut was taken
+
+
 def test_a_call_naming_no_path_and_walking_no_tree_is_checked_as_part_by_part(
     tricky_pipeline: SafetyPipeline,
 ) -> None:
@@ -415,6 +443,18 @@ _LINES = [
     "popd; git log | grep -r x; cat {q}",
     "git diff && (cd) && cat {p} {q}",
     "git status; git grep x; cd {p} && cat {q}",
+    # One part to check among several: checked as a call of that part alone.
+    "cd {p} && pytest -q",
+    "git status && cat {p} {q} | head -5",
+    "git diff --stat; rm -rf {p} && echo done",
+    "git log | grep -r x {p} | wc -l",
+    "(cd {p}) && git status",
+    "cat {p} && git diff --stat",
+    # ... and not: a directory moved before it, a later part naming a path or walking.
+    "cd; cat {q} && git status",
+    "popd && ls {p}",
+    "cat {p}; git grep x",
+    "ls {p} | xargs cat",
 ]
 
 

@@ -571,16 +571,61 @@ def test_bad_bounds_are_refused_naming_the_variable(
 @settings(max_examples=400, deadline=None, database=None)
 @given(
     text=st.text(
-        alphabet=st.sampled_from(list("ab-r =#;|$*\t\n\r\x0b\x0c\xa0\u2003'\"\\")), max_size=16
+        alphabet=st.sampled_from(
+            list("ab-r =#;|$*\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u2003'\"\\")
+        ),
+        max_size=16,
     )
 )
 def test_a_command_is_read_into_the_words_shlex_finds(text: str) -> None:
-    """The quick split of text without quotes or backslashes gives shlex's words."""
+    """The quick splits of text without quotes or backslashes give shlex's words."""
     try:
         expected: list[str] | None = shlex.split(text)[1:]
     except ValueError:
         expected = None
     assert tree_reads._words(text) == expected
+
+
+def test_the_quick_split_knows_every_ascii_space_str_split_splits_at() -> None:
+    """`str.split` is shlex's split only for ASCII text without the spaces shlex keeps."""
+    kept = {chr(c) for c in range(128) if chr(c).isspace()} - set(" \t\r\n")
+    assert {c for c in map(chr, range(128)) if tree_reads._QUOTING_OR_ODD_SPACE.match(c)} == {
+        *kept,
+        *"'\"\\",
+    }
+
+
+_OPTION_WORDS = [
+    *("-r", "-R", "-d", "recurse", "read", "skip", "-e", "--recursive", "--directories"),
+    *("--directories=recurse", "--dereference-recursive", "-a", "--archive", "-y", "x"),
+    *("--recurse-paths", "-", "--", "-ir", "-l", "-Nr", "-L", "-drecurse", "-dskip", "-v"),
+    *("-E", "--include=*.py", "'-r'", "\\-r", "-\x0br", "\u00e9-r", "-\u00e9r", "-c", "--x"),
+]
+
+
+@settings(max_examples=600, deadline=None, database=None)
+@given(
+    program=st.sampled_from(sorted(tree_reads._OPTION_MAY_WALK)),
+    words=st.lists(st.sampled_from(_OPTION_WORDS), max_size=5),
+    gap=st.sampled_from([" ", "  ", "\t", " \n"]),
+)
+def test_a_program_that_walks_only_when_told_may_walk_only_with_such_an_option(
+    program: str, words: list[str], gap: str
+) -> None:
+    """`grep -v x`, `diff a b`, `cp a b`: no option that recurses, so no walk."""
+    text = gap.join([program, *words])
+    if may_walk("Bash", program, text, piped=True):
+        return
+    assert walk_of("Bash", program, text, piped=True) is None, text
+    parsed = tree_reads._words(text)
+    assert parsed is not None and tree_reads._PROGRAMS[program](parsed, True) is None, text
+
+
+def test_the_filters_are_ruled_out() -> None:
+    for text in ("grep -v ^tests/", "grep -E passed|failed|error", "diff a b", "cp a b"):
+        assert not may_walk("Bash", text.split()[0], text, piped=False), text
+    for text in ("grep -rn x", "grep -d recurse x", "diff -Nr a b", "cp -a a b", "gzip -r x"):
+        assert may_walk("Bash", text.split()[0], text, piped=False), text
 
 
 _GIT_WORDS = [

@@ -67,19 +67,28 @@ class DecisionCache:
             type(tool_input) is not dict and not isinstance(tool_input, Mapping)
         ):
             return None
-        fields: list[tuple[str, type, Any]] = []
+        items = tuple(tool_input.items())
         chars = len(tool_name)
-        for name, value in tool_input.items():
+        typed = False
+        for name, value in items:
             kind = type(value)
-            if type(name) is not str or kind not in _SCALARS:
-                return None
             if kind is str:
                 chars += len(value)
-            fields.append((name, kind, value))
+            elif kind not in _SCALARS:
+                return None
+            elif value is not None:
+                typed = True
+            if type(name) is not str:
+                return None
         if chars > _MAX_KEY_CHARS:
             return None
         where = None if cwd is None else str(cwd)
-        return (tool_name, where, home, tuple(fields))
+        if not typed:
+            # Text and None only: two such values are equal only when of one type.
+            return (tool_name, where, home, items)
+        # 1, 1.0 and True are equal (and hash alike) but are not the same input: the
+        # values' types are part of the key.
+        return (tool_name, where, home, items, tuple([type(value) for _, value in items]))
 
     def get(self, key: tuple[Any, ...]) -> Verdict | None:
         """The verdict kept for `key` if every lookup it depended on answers as before."""

@@ -266,28 +266,21 @@ class SafetyPipeline:
         file_tool = classification.kind in _FILE_KINDS
         parts = classification.parts
         if len(parts) == 1:
+            index = 0
             part = parts[0]
             uses = part.paths
-            if len(uses) == 1:
-                use = uses[0]
-                if not use.glob and not use.dynamic:
-                    return self._check_path(classification, part, use, start, file_tool)
-            elif not uses and not may_walk(
+            if not uses and not may_walk(
                 classification.tool_name,
                 part.program,
                 part.text,
                 "xargs" in (classification.command or ""),
             ):
                 return classification, None  # (see below: one such part)
-            for use in uses:
-                if use.glob or use.dynamic:
-                    break
-            else:
-                return self._check_one(classification, part, start, file_tool)
         else:
             tool_name = classification.tool_name
             piped = "xargs" in (classification.command or "")
-            first = 0
+            index = 0
+            moved = False
             for part in parts:
                 if part.paths:
                     break
@@ -296,13 +289,11 @@ class SafetyPipeline:
                     walks = tool_name in WALKING_TOOLS
                 else:
                     walks = program in WALKING_PROGRAMS
-                if (
-                    walks
-                    and may_walk(tool_name, program, part.text, piped)
-                    and walk_of(tool_name, program, part.text, piped) is not None
-                ):
+                # (`walk_of` asks `may_walk` first: a part it rules out costs no more.)
+                if walks and walk_of(tool_name, program, part.text, piped) is not None:
                     break
-                first += 1
+                moved = moved or program in _DIRECTORY_CHANGES
+                index += 1
             else:
                 # No part names a path or walks a tree (`git status && git diff | head`):
                 # each is a part `_check_parts` passes on as it came (a `cd` with no path
@@ -311,12 +302,29 @@ class SafetyPipeline:
                 return classification, None
             # The parts before the first that names a path or may walk a tree are passed
             # on as they came, likewise: `_check_parts` starts at that part.
-            return self._check_parts(classification, start, file_tool, first)
-        return self._check_parts(classification, start, file_tool)
+            if moved:
+                return self._check_parts(classification, start, file_tool, index)
+            for later in parts[index + 1 :]:
+                if later.paths or may_walk(tool_name, later.program, later.text, piped):
+                    return self._check_parts(classification, start, file_tool, index)
+            # The only part to check (`cd src && pytest -q`), with nothing before it that
+            # moves the working directory: it is checked as a call of that part alone
+            # would be (where it leaves the directory moves no later path: there is none).
+            part = parts[index]
+            uses = part.paths
+        if len(uses) == 1:
+            use = uses[0]
+            if not use.glob and not use.dynamic:
+                return self._check_path(classification, index, part, use, start, file_tool)
+        for use in uses:
+            if use.glob or use.dynamic:
+                return self._check_parts(classification, start, file_tool, index)
+        return self._check_one(classification, index, part, start, file_tool)
 
     def _check_path(
         self,
         classification: Classification,
+        index: int,
         part: CallPart,
         use: PathUse,
         base: str,
@@ -324,24 +332,19 @@ class SafetyPipeline:
     ) -> tuple[Classification, Verdict | None]:
         """`_check_one` for a part naming one path (a file tool's, `cd src`'s): its
         verdict alone, with no lists or tables; the same steps in the same order."""
-        facts = part.facts
-        kinds = set(map(_KIND, facts)) if facts else _NO_KINDS
         one = self._sandbox.check(use.path, base, file_tool=file_tool)
-        resolved = one.resolved
-        listing = use.access in _NAMES_ONLY
-        extra: list[RiskFact] = []
-        if (
-            resolved is not None
-            and one.allowed
-            and not listing
-            and "credential_access" not in kinds
-        ):
-            reason = self._credential_reason(resolved)
-            if reason is not None:
-                extra.append(_credential_fact(one, reason))
         if not one.allowed:
             # The deny is the decision: what else the path would reveal is never used.
             return classification, self._sandbox_deny(classification, (one,))
+        resolved = one.resolved
+        facts = part.facts
+        kinds = set(map(_KIND, facts)) if facts else _NO_KINDS
+        listing = use.access in _NAMES_ONLY
+        extra: list[RiskFact] = []
+        if resolved is not None and not listing and "credential_access" not in kinds:
+            reason = self._credential_reason(resolved)
+            if reason is not None:
+                extra.append(_credential_fact(one, reason))
         program = part.program
         tool_name = classification.tool_name
         if "recursive_delete" in kinds or (
@@ -352,7 +355,7 @@ class SafetyPipeline:
             read = _NONE_CHECKED if listing else ones
             self._whole_tree_facts(extra, tool_name, part, piped, base, ones, read, kinds)
         if resolved is None:  # (an allowed path is always resolved)
-            return _checked(classification, part, extra, ()), None
+            return _checked(classification, index, part, extra, ()), None
         # The part with the path's facts and resolved path, every other field as it
         # was, and the call around it: built directly (see `_checked`).
         checked = _new(CallPart)
@@ -365,13 +368,16 @@ class SafetyPipeline:
         _set_subshell(checked, part.subshell)
         _set_args(checked, part.args)
         _set_opaque(checked, part.opaque)
+        given = classification.parts
         return built(
             Classification,
             {
                 "tool_name": tool_name,
                 "kind": classification.kind,
                 "command": classification.command,
-                "parts": (checked,),
+                "parts": (checked,)
+                if len(given) == 1
+                else (*given[:index], checked, *given[index + 1 :]),
                 "facts": classification.facts,
             },
         ), None
@@ -499,19 +505,27 @@ class SafetyPipeline:
         return checked_classification, None
 
     def _check_one(
-        self, classification: Classification, part: CallPart, base: str, file_tool: bool
+        self,
+        classification: Classification,
+        index: int,
+        part: CallPart,
+        base: str,
+        file_tool: bool,
     ) -> tuple[Classification, Verdict | None]:
-        """`_check_paths` for a call of one part with no glob and no path only known at
-        run time (a Read, a Write, most commands): the same steps, in the same order,
-        without what only a later part or such a path needs.
+        """`_check_paths` for the one part at `index` of a call that has only it to check,
+        with no glob and no path only known at run time (a Read, a Write, most commands):
+        the same steps, in the same order, without what only a later part or such a path
+        needs.
 
-        With one part, the working directory is `base` throughout (a `cd` moves it
-        only for the parts after it) and there is no other directory a subshell's
-        `cd` may have left; with no dynamic path nothing is unresolved, and with no
-        glob nothing is volatile. A part whose program reads no whole tree and that
-        deletes nothing recursively has no whole-tree fact to look for (`walk_of`
-        finds no walk for it). A denied path's other findings are never used: the
-        deny is the decision. The tests hold it to the general steps.
+        The parts before it name no path, walk no tree and change no directory, and
+        none after it names a path or may walk a tree: the working directory is `base`
+        throughout (a `cd` moves it only for the parts after it, which use none) and
+        there is no other directory a subshell's `cd` may have left; with no dynamic
+        path nothing is unresolved, and with no glob nothing is volatile. A part whose
+        program reads no whole tree and that deletes nothing recursively has no
+        whole-tree fact to look for (`walk_of` finds no walk for it). A denied path's
+        other findings are never used: the deny is the decision. The tests hold it to
+        the general steps.
         """
         facts = part.facts
         kinds = set(map(_KIND, facts)) if facts else _NO_KINDS
@@ -529,7 +543,7 @@ class SafetyPipeline:
                     extra, tool_name, part, piped, base, _NONE_CHECKED, _NONE_CHECKED, kinds
                 )
                 if extra:
-                    return _checked(classification, part, extra, ()), None
+                    return _checked(classification, index, part, extra, ()), None
             return classification, None  # nothing to add: the classification as it came
         read: list[PathVerdict] = []
         listed: list[PathVerdict] = []
@@ -562,7 +576,7 @@ class SafetyPipeline:
         if whole_trees:
             piped = "xargs" in (classification.command or "")
             self._whole_tree_facts(extra, tool_name, part, piped, base, checked, read, kinds)
-        return _checked(classification, part, extra, tuple(usable)), None
+        return _checked(classification, index, part, extra, tuple(usable)), None
 
     def _check_uses(
         self,
@@ -670,21 +684,23 @@ class SafetyPipeline:
         checked: Sequence[PathVerdict],
     ) -> RiskFact | None:
         """A walk of what a whole-tree read would really reach (see `tree_reads`)."""
-        roots = [v.resolved for v in checked if v.resolved is not None and v.allowed]
-        if not roots and not part.paths:
-            roots = [current]  # `grep -r x`, `rg x`, Grep without a path: the working directory
-        elif not any(map(os.path.lexists, roots)):
-            # No word names a tree that exists: the words were patterns or revisions, not
-            # roots (`git grep KEY`, `git ls-tree -r HEAD | xargs cat`), and the program
-            # reads from where it stands. Walk that rather than nothing.
-            roots = [current]
+        trees = self._trees
         approved = self._sandbox.approved_directories
         if self._walks is None:
             self._walks = CallWalks()
-        finding = self._trees.check(walk, roots, approved, self._walks)
+        named = tuple([v.resolved for v in checked if v.resolved is not None and v.allowed])
+        if not named and not part.paths:
+            # `grep -r x`, `rg x`, Grep without a path: the working directory.
+            finding = trees.check(walk, (current,), approved, self._walks)
+            again = partial(trees.check, walk, (current,), approved)
+        else:
+            finding = trees.check(walk, _roots(named, current), approved, self._walks)
+            # Whether a named root exists is no lookup of the path's resolution (a name
+            # missing and a directory answer alike): a kept verdict asks it again too.
+            again = partial(_reach, trees, walk, named, current, approved)
         # The walk reads whole directories: a kept verdict asks it again (cheap while
         # the tree is unchanged: `TreeReads` keeps walks by directory mtimes).
-        self._rechecks.append((partial(self._trees.check, walk, tuple(roots), approved), finding))
+        self._rechecks.append((again, finding))
         return None if finding is None else make_fact("tree_read", finding)
 
     def _deletes_project(self, part: CallPart, checked: Sequence[PathVerdict]) -> list[RiskFact]:
@@ -705,7 +721,13 @@ class SafetyPipeline:
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
         # `classification.fact_kinds` and `risk_level` in C-level passes over the facts:
         # the call's own, then each part's. At least high: only critical ranks above it.
-        facts = (*classification.facts, *chain.from_iterable(map(_FACTS, classification.parts)))
+        parts = classification.parts
+        if len(parts) == 1:
+            facts = parts[0].facts
+            if classification.facts:
+                facts = (*classification.facts, *facts)
+        else:
+            facts = (*classification.facts, *chain.from_iterable(map(_FACTS, parts)))
         level = _CRITICAL if _CRITICAL in map(_LEVEL, facts) else _HIGH
         # Every value is of its field's type already (`built` says why it is not validated).
         return built(
@@ -726,6 +748,27 @@ class SafetyPipeline:
         )
 
 
+def _roots(named: tuple[str, ...], current: str) -> tuple[str, ...]:
+    """Where a tree read naming the resolved paths `named` walks from."""
+    if any(map(os.path.lexists, named)):
+        return named
+    # No word names a tree that exists: the words were patterns or revisions, not roots
+    # (`git grep KEY`, `git ls-tree -r HEAD | xargs cat`), and the program reads from
+    # where it stands. Walk that rather than nothing.
+    return (current,)
+
+
+def _reach(
+    trees: TreeReads,
+    walk: Walk,
+    named: tuple[str, ...],
+    current: str,
+    approved: tuple[str, ...],
+) -> str | None:
+    """What a tree read naming `named` finds now, its roots chosen afresh (`_roots`)."""
+    return trees.check(walk, _roots(named, current), approved)
+
+
 def _credential_fact(verdict: PathVerdict, reason: str) -> RiskFact:
     """The fact that `verdict`'s path is a credential file (through a symlink, shown so)."""
     resolved = verdict.resolved
@@ -738,24 +781,30 @@ _new = object.__new__
 
 def _checked(
     classification: Classification,
+    index: int,
     part: CallPart,
     extra: Sequence[RiskFact],
     resolved: tuple[str, ...],
 ) -> Classification:
-    """The call of the one part `part`, with the checked paths' facts and resolved paths.
+    """The call with its part `part` at `index` given the checked paths' facts and
+    resolved paths.
 
     The classification as it came when there is nothing to add; else the checked part
     and the classification around it, built directly (every value is of its type).
     """
     if not extra and not resolved:
         return classification
+    given = classification.parts
+    checked = _checked_part(part, extra, resolved)
     return built(
         Classification,
         {
             "tool_name": classification.tool_name,
             "kind": classification.kind,
             "command": classification.command,
-            "parts": (_checked_part(part, extra, resolved),),
+            "parts": (checked,)
+            if len(given) == 1
+            else (*given[:index], checked, *given[index + 1 :]),
             "facts": classification.facts,
         },
     )

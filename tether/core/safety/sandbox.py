@@ -116,6 +116,8 @@ class SandboxEnforcer:
         self._protected_inside: _Inside = (frozenset(), ())
         self._protected_apart = False
         self._default_directory: PathVerdict | None = None
+        self._described = ""
+        """The approved directories as a deny's reason names them."""
 
     @property
     def approved_directories(self) -> tuple[str, ...]:
@@ -142,6 +144,7 @@ class SandboxEnforcer:
             self._protected_apart = not any(
                 _is_inside(p, self._approved_inside) for p in self._protected
             ) and not any(_is_inside(d, self._protected_inside) for d in approved)
+            self._described = ", ".join(approved)
             self._approved = approved  # last: the rest is ready once this is set
         return self._approved
 
@@ -245,12 +248,8 @@ class SandboxEnforcer:
             # `PathVerdict(path, resolved, True)` without its `__new__`'s Python frame.
             return _tuple_new(PathVerdict, (path, resolved, True, None))
         shown = f"{path!r}" if path == resolved else f"{path!r} resolves to {resolved} and"
-        return PathVerdict(
-            path,
-            resolved,
-            False,
-            f"{shown} is outside the approved directories ({self._describe()})",
-        )
+        reason = f"{shown} is outside the approved directories ({self._described})"
+        return _tuple_new(PathVerdict, (path, resolved, False, reason))
 
     def check_glob(self, pattern: str, base: str, *, file_tool: bool) -> list[PathVerdict]:
         """A glob: its fixed leading directories, and every file it matches now."""
@@ -287,7 +286,8 @@ class SandboxEnforcer:
         return self.home + ("/" + rest if rest else "")
 
     def _describe(self) -> str:
-        return ", ".join(self.approved_directories)
+        self.approved_directories  # noqa: B018 - resolves the directories on first use
+        return self._described
 
 
 _Inside = tuple[frozenset[str], tuple[str, ...]]

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cache
 from itertools import pairwise
+from typing import NamedTuple
 
 from tether.core.safety.registry import REGISTRY, commands_given_as_words
 
@@ -56,9 +57,13 @@ _RECENT_NS = 2_000_000_000
 _CACHE_SIZE = 256
 
 
-@dataclass(frozen=True, slots=True)
-class Walk:
-    """How one program walks a tree."""
+class Walk(NamedTuple):
+    """How one program walks a tree.
+
+    A named tuple: one is made for each part that reads a tree, and the walk caches
+    hash it as a key (`CallWalks`, `TreeReads`); a frozen dataclass took four times a
+    tuple's instructions to build, and hashed in Python.
+    """
 
     contents: bool
     """It reads file contents (credential files count), not only names."""
@@ -95,9 +100,13 @@ _COMPRESSORS = "gzip gunzip bzip2 bunzip2 xz unxz zstd unzstd lz4 lzma unlzma co
 
 
 def _words(text: str) -> list[str] | None:
-    if not _QUOTING.search(text):
+    if text.isascii() and not _QUOTING_OR_ODD_SPACE.search(text):
         # Without quotes or backslashes, shlex's POSIX split (no comments) is a split
-        # at its four whitespace characters: the same words, without its tokenizer.
+        # at its four whitespace characters; in ASCII text without the six others that
+        # `str.split` splits at (\v, \f, \x1c-\x1f), that is `str.split`'s.
+        return text.split()[1:]
+    if not _QUOTING.search(text):
+        # The same split, at shlex's four whitespace characters alone.
         return [word for word in _SHLEX_SPACE.split(text) if word][1:]
     try:
         return shlex.split(text)[1:]
@@ -106,6 +115,7 @@ def _words(text: str) -> list[str] | None:
 
 
 _QUOTING = re.compile(r"['\"\\]")
+_QUOTING_OR_ODD_SPACE = re.compile(r"['\"\\\x0b\x0c\x1c-\x1f]")
 _SHLEX_SPACE = re.compile("[ \t\r\n]+")
 
 
@@ -360,20 +370,45 @@ def walk_of(tool_name: str, program: str | None, text: str, piped: bool) -> Walk
 _GIT_MAY_WALK = re.compile(r"grep|diff|['\"\\]")
 
 
+def _option_with(letters: str) -> re.Pattern[str]:
+    """Text with a quote or a backslash, or a word starting with `-` that holds one of
+    `letters` (words are split at shlex's whitespace, as `_words` splits them)."""
+    return re.compile(rf"['\"\\]|(?:^|[ \t\r\n])-[^ \t\r\n]*[{letters}]")
+
+
+# Programs that walk only when an option says so (`_grep`, `_diff`, `_compressor`, `_zip`,
+# `_copy`): each such option is a word starting with `-` (a bundle of letters or a long
+# name) that holds one of these letters: `-r`, `-R`, `-d recurse`, `--recursive`,
+# `--directories`, `--dereference-recursive`; `-a`, `--archive`; `--recurse-paths`.
+_GREP_MAY_WALK = _option_with("rRd")
+_R_MAY_WALK = _option_with("r")
+_OPTION_MAY_WALK: dict[str, re.Pattern[str]] = {
+    **dict.fromkeys(("grep", "egrep", "fgrep", "ggrep", "zgrep"), _GREP_MAY_WALK),
+    **dict.fromkeys(("diff", "gdiff", "colordiff", "zip", *_COMPRESSORS.split()), _R_MAY_WALK),
+    **dict.fromkeys(("cp", "gcp"), _option_with("rRa")),
+    "rsync": _option_with("ra"),
+}
+
+
 def may_walk(tool_name: str, program: str | None, text: str, piped: bool) -> bool:
     """Whether `walk_of` may find a walk for this part: False only where it surely finds none.
 
     Decided without reading the call's words, so the pipeline can skip its path steps for
-    parts that walk nothing (`git status`) as cheaply as for programs that never walk.
+    parts that walk nothing (`git status`, `grep -v x`) as cheaply as for programs that
+    never walk.
     """
     if program is None:
         return tool_name in WALKING_TOOLS
     if program not in _PROGRAMS:
         return False
-    # Most git calls (`git status`, `git log`) walk nothing, and without these letters,
-    # or a quote or backslash that could spell them, no word of the call is `grep` or
-    # `diff`; a git listing handed to `xargs` is read from the tree whatever it says.
-    return program != "git" or piped or _GIT_MAY_WALK.search(text) is not None
+    if program == "git":
+        # Most git calls (`git status`, `git log`) walk nothing, and without these letters,
+        # or a quote or backslash that could spell them, no word of the call is `grep` or
+        # `diff`; a git listing handed to `xargs` is read from the tree whatever it says.
+        return piped or _GIT_MAY_WALK.search(text) is not None
+    # A filter (`| grep -v x`, `| diff - b`) names no option that recurses.
+    needs = _OPTION_MAY_WALK.get(program)
+    return needs is None or needs.search(text) is not None
 
 
 _PROGRAMS: dict[str, Callable[[list[str], bool], Walk | None]] = {
