@@ -300,14 +300,19 @@ def well_formed(tool_name: Any, tool_input: dict[Any, Any]) -> bool:
     objects, a subclass, an unknown field, a problem) goes through the full
     check, which words the problems.
     """
-    fields = _FAST_FIELDS.get(tool_name) if type(tool_name) is str else None
-    if fields is None or len(tool_input) > _FAST_MAX_FIELDS:
+    known = _FAST_FIELDS.get(tool_name) if type(tool_name) is str else None
+    if known is None or len(tool_input) > _FAST_MAX_FIELDS:
         return False
+    fields, required = known
+    # Each required field present counts one (a dict's keys are distinct): all of them
+    # are there when the count is the number the tool requires.
+    present = 0
     for key, value in tool_input.items():
         check = fields.get(key) if type(key) is str else None
         if check is None:
             return False
-        kind, limit, non_empty = check
+        kind, limit, non_empty, needed = check
+        present += needed
         value_type = type(value)
         if kind == "str":
             if value_type is not str:
@@ -328,7 +333,7 @@ def well_formed(tool_name: Any, tool_input: dict[Any, Any]) -> bool:
                 return False
         elif kind != "bool" or value_type is not bool:
             return False
-    return tool_input.keys() >= _FAST_REQUIRED[tool_name]
+    return present == required
 
 
 def _limit(field: str) -> int:
@@ -339,20 +344,24 @@ def _limit(field: str) -> int:
 
 
 _FAST_MAX_FIELDS = 64
-_FAST_FIELDS: dict[str, dict[str, tuple[FieldType, int, bool]]] = {
-    spec.name: {
-        field: (kind, _limit(field) if field in spec.interpreted else 0, field in _NON_EMPTY)
-        for field, (kind, _) in spec.fields.items()
-    }
+_FAST_FIELDS: dict[str, tuple[dict[str, tuple[FieldType, int, bool, int]], int]] = {
+    spec.name: (
+        {
+            field: (
+                kind,
+                _limit(field) if field in spec.interpreted else 0,
+                field in _NON_EMPTY,
+                1 if required else 0,
+            )
+            for field, (kind, required) in spec.fields.items()
+        },
+        sum(1 for _, required in spec.fields.values() if required),
+    )
     for spec in TOOLS.values()
     if spec.name != "MultiEdit"  # its edits are checked one by one: always the full check
 }
-"""Per tool: each field's type, its length limit when Tether reads it (0: not read), and
-whether it must not be empty."""
-_FAST_REQUIRED = {
-    spec.name: frozenset(field for field, (_, required) in spec.fields.items() if required)
-    for spec in TOOLS.values()
-}
+"""Per tool: each field's type, its length limit when Tether reads it (0: not read),
+whether it must not be empty, and 1 when it is required; then how many are required."""
 
 
 def _field_problem(field: str, kind: FieldType, value: Any, interpreted: bool) -> str | None:
