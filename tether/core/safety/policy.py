@@ -669,6 +669,20 @@ class PolicyDecision(BaseModel):
     parts: tuple[PartDecision, ...] = ()
 
 
+_PART_FIELDS = frozenset(PartDecision.model_fields)
+_DECISION_FIELDS = frozenset(PolicyDecision.model_fields)
+"""Every field of each decision: the engine gives them all, so validation would count
+all of them as set (`built` copies the set from this one instead of from the values)."""
+
+
+class _AllowedBy(dict[str, str]):
+    """The reason of a call that one rule allowed, by the rule's name: each engine words
+    its rules' reasons once, at construction, and any other name when it is asked for."""
+
+    def __missing__(self, rule: str) -> str:
+        return f"allowed by rule {rule!r}"
+
+
 _DEFAULT_ACTION = Action.REQUIRE_APPROVAL
 _DEFAULT_TIMEOUT = 300.0
 
@@ -721,6 +735,9 @@ class PolicyEngine:
         )
         self._plain = self._plain_plans()  # (reads the default action)
         self._one_fact = self._one_fact_plans()
+        self._allowed_by = _AllowedBy(
+            (rule.name, f"allowed by rule {rule.name!r}") for p in every for rule in p.rules
+        )
 
     def _plain_plans(self) -> dict[str, dict[str, _Plan]]:
         """Each shell tool's plans, by program, for parts without facts (`_decide_plain`).
@@ -742,7 +759,9 @@ class PolicyEngine:
                 layers = tuple(
                     (name, index.plain(tool_name, program)) for name, index in self._compiled_layers
                 )
-                by_program[program] = (base, layers, self._fixed_outcome(base, layers))
+                fixed = self._fixed_outcome(base, layers)
+                words = None if fixed is not None else self._word_outcomes(base, layers)
+                by_program[program] = (base, layers, fixed, words)
             plans[tool_name] = by_program
         return plans
 
@@ -771,7 +790,7 @@ class PolicyEngine:
                 (name, index.entries(tool_name, None, kinds, rank))
                 for name, index in self._compiled_layers
             )
-            plan = (base, layers, self._fixed_outcome(base, layers))
+            plan = (base, layers, self._fixed_outcome(base, layers), None)
             plans[tool_name] = {kind: (plan, level, rank)}
         return plans
 
@@ -801,6 +820,34 @@ class PolicyEngine:
         if action is not _DENY and any(entries for _, entries in layers):
             return None
         return rule, source, action
+
+    def _word_outcomes(
+        self, base: _FileEntries, layers: _FileEntries
+    ) -> dict[str, _Outcome] | None:
+        """For a plan with no fixed outcome: the outcome for a part whose subcommand
+        starts with each word the plan's one-word subcommand tests name, where that word
+        decides the plan (None when no word does).
+
+        A rule whose only test left is its one-word subcommands (`git-read`: status,
+        log, diff...) matches such a part exactly when the word is one of them: with
+        the word known, the rule's entry tests nothing or is dropped (`_given_word`).
+        When the plan then tests nothing, `_fixed_outcome` takes its steps once, for
+        every part starting with that word (`git status`), and `_decide_plain` looks
+        the word up instead of following the plan.
+        """
+        words = {
+            word
+            for _, entries in (*base, *layers)
+            for test, matcher in entries
+            if test is not None and _first_word_test(matcher)
+            for word in matcher.first_words
+        }
+        outcomes: dict[str, _Outcome] = {}
+        for word in words:
+            fixed = self._fixed_outcome(_given_word(base, word), _given_word(layers, word))
+            if fixed is not None:
+                outcomes[word] = fixed
+        return outcomes or None
 
     @property
     def policies(self) -> tuple[Policy, ...]:
@@ -864,6 +911,7 @@ class PolicyEngine:
                     "risk_level": _LEVELS[0],
                     "parts": (),
                 },
+                _DECISION_FIELDS,
             )
         if len(parts) == 1:
             # One part (most calls): the loop below with one part chooses it, and
@@ -897,12 +945,13 @@ class PolicyEngine:
                     "action": action,
                     "rule": rule,
                     "policy": chosen["policy"],
-                    "reason": f"allowed by rule {rule!r}"
+                    "reason": self._allowed_by[rule]
                     if action is _ALLOW and rule
                     else chosen["reason"],
                     "risk_level": _LEVELS[rank],
-                    "parts": (built(PartDecision, chosen),),
+                    "parts": (built(PartDecision, chosen, _PART_FIELDS),),
                 },
+                _DECISION_FIELDS,
             )
         decisions: list[dict[str, Any]] = []
         models: list[PartDecision] = []
@@ -918,7 +967,7 @@ class PolicyEngine:
             else:
                 decision, part_rank = self._general_values(tool_name, part)
             decisions.append(decision)
-            models.append(built(PartDecision, decision))
+            models.append(built(PartDecision, decision, _PART_FIELDS))
             if part_rank > rank:
                 rank = part_rank
             action = decision["action"]
@@ -942,7 +991,7 @@ class PolicyEngine:
             rules = set(map(_RULE, decisions))
             rules.discard(None)
             if len(rules) == 1:
-                reason = f"allowed by rule {rules.pop()!r}"  # (`_rule_list` of one)
+                reason = self._allowed_by[rules.pop()]
             elif rules:
                 reason = f"allowed by {_rule_list(sorted(rules))}"
             else:
@@ -962,12 +1011,13 @@ class PolicyEngine:
                 "risk_level": _LEVELS[rank],
                 "parts": tuple(models),
             },
+            _DECISION_FIELDS,
         )
 
     def _decide_part(self, tool_name: str, part: CallPart) -> tuple[PartDecision, int]:
         """The part's decision, and its risk rank (its highest fact's)."""
         values, rank = self._part_values(tool_name, part)
-        return built(PartDecision, values), rank
+        return built(PartDecision, values, _PART_FIELDS), rank
 
     def _part_values(self, tool_name: str, part: CallPart) -> tuple[dict[str, Any], int]:
         """The fields of the part's `PartDecision`, and its risk rank (its highest fact's).
@@ -1080,6 +1130,10 @@ class PolicyEngine:
         """
         never = fact is not None and fact.kind in NEVER_AUTO_ALLOWED
         fixed = plan[2]
+        if fixed is None and plan[3] is not None:
+            words = part.subcommand
+            if words:
+                fixed = plan[3].get(words[0])  # (`_word_outcomes`)
         if fixed is not None:
             rule, source, action = fixed  # (the steps below, taken once: `_fixed_outcome`)
         else:
@@ -1166,9 +1220,35 @@ _FileEntries = tuple[tuple[str, tuple[_Entry, ...]], ...]
 """Each file's name and entries, in order."""
 _Outcome = tuple[_Matcher | None, str, Action]
 """The deciding rule (None: the default action), its file's name, and the action."""
-_Plan = tuple[_FileEntries, _FileEntries, _Outcome | None]
-"""A plain part's rules: the base files' entries, then the layers', and the outcome
-when it is the same for every part (`PolicyEngine._fixed_outcome`)."""
+_Plan = tuple[_FileEntries, _FileEntries, _Outcome | None, dict[str, _Outcome] | None]
+"""A plain part's rules: the base files' entries, then the layers', the outcome when
+it is the same for every part (`PolicyEngine._fixed_outcome`), and else the outcomes
+fixed by the subcommand's first word (`PolicyEngine._word_outcomes`)."""
+
+
+def _first_word_test(matcher: _Matcher) -> bool:
+    """Whether the test `_residual` leaves for `matcher` is its one-word subcommands alone."""
+    return not (matcher.commands or matcher.patterns or matcher.paths or matcher.longer)
+
+
+def _given_word(files: _FileEntries, word: str) -> _FileEntries:
+    """`files`' entries for a part whose subcommand starts with `word`: each one-word
+    subcommand test is decided (the entry tests nothing, or is dropped), and a file's
+    entries end at the first that tests nothing, as `RuleIndex.entries` ends them."""
+    given = []
+    for name, entries in files:
+        kept: list[_Entry] = []
+        for test, matcher in entries:
+            if test is not None and _first_word_test(matcher):
+                if word not in matcher.first_words:
+                    continue
+                test = None
+            kept.append((test, matcher))
+            if test is None:
+                break
+        given.append((name, tuple(kept)))
+    return tuple(given)
+
 
 _SHELL_TOOLS = tuple(name for name, spec in TOOLS.items() if spec.kind is ToolKind.SHELL)
 _RANKS = {level: level.rank for level in RiskLevel}
