@@ -1053,23 +1053,27 @@ class PolicyEngine:
                     rank = fact_rank
                 if critical is None and (fact.kind in FLOOR_FACTS or fact_rank == _CRITICAL):
                     critical = fact  # `floor_fact`'s answer: the first critical fact
-            kinds_in_order = tuple(dict.fromkeys(map(_KIND, facts)))
-            kinds = frozenset(kinds_in_order)
+            if len(facts) == 1:
+                kinds_in_order: tuple[str, ...] = (facts[0].kind,)
+            else:
+                kinds_in_order = tuple(dict.fromkeys(map(_KIND, facts)))
         else:
             kinds_in_order = ()
-            kinds = _NO_KINDS
         if critical is not None:
+            kind = critical.kind
+            words = _FLOOR_WORDS.get(kind) or _floor_words(kind)
             # Every value is of its field's type (`built` says why it is not validated).
             floor = {
                 "text": part.text,
                 "action": _DENY,
-                "rule": f"{FLOOR_RULE}:{critical.kind}",
+                "rule": words[0],
                 "policy": FLOOR_LAYER,
-                "reason": _floor_reason(critical, tool_name, part),
+                "reason": _floor_reason(words[1], critical, tool_name, part),
                 "facts": kinds_in_order,
                 "line": 0,
             }
             return floor, rank
+        kinds = frozenset(kinds_in_order) if facts else _NO_KINDS
         # The deciding rule and its file, as plain values: the reason is worded once,
         # for the rule that decides in the end.
         rule: _Matcher | None = None
@@ -1258,10 +1262,21 @@ _KIND = attrgetter("kind")
 _RULE = itemgetter("rule")
 
 
-def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
-    summary = FACTS[fact.kind].summary if fact.kind in FACTS else fact.kind
-    detail = f" — {fact.detail}" if fact.detail else ""
-    return f"{summary} [{FLOOR_RULE}: {fact.kind}]: {_subject(tool_name, part)}{detail}"
+def _floor_words(kind: str) -> tuple[str, str]:
+    """A floor denial's rule name, and its reason's words before the call's subject."""
+    summary = FACTS[kind].summary if kind in FACTS else kind
+    return f"{FLOOR_RULE}:{kind}", f"{summary} [{FLOOR_RULE}: {kind}]: "
+
+
+_FLOOR_WORDS = {kind: _floor_words(kind) for kind in FACTS}
+"""`_floor_words` of each catalogued kind, worded once (a fact the catalogue does not
+know, which the floor denies at the critical level, is worded when it is denied)."""
+
+
+def _floor_reason(head: str, fact: RiskFact, tool_name: str, part: CallPart) -> str:
+    if fact.detail:
+        return f"{head}{_subject(tool_name, part)} — {fact.detail}"
+    return head + _subject(tool_name, part)
 
 
 def _subject(tool_name: str, part: CallPart) -> str:
