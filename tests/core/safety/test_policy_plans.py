@@ -155,12 +155,16 @@ def test_a_fixed_outcome_is_what_following_the_plan_chooses(
     base: tuple[str, ...],
     layers: tuple[Policy, ...],
 ) -> None:
-    """A plan whose outcome is the same for every part decides it once: as its steps do."""
+    """A plan whose outcome is the same for every part decides it once: as its steps do,
+    each part's fields in the same order (an outcome's fields are copied, not written)."""
     engine = PolicyEngine([presets[name] for name in base], classifier, layers=layers)
     stepwise = _without_fixed_outcomes(engine)
     for classification in corpus_classifications:
         got, expected = engine.evaluate(classification), stepwise.evaluate(classification)
         assert got.model_dump() == expected.model_dump()
+        assert [list(part.__dict__.items()) for part in got.parts] == [
+            list(part.__dict__.items()) for part in expected.parts
+        ]
 
 
 def test_most_plans_have_a_fixed_outcome_and_a_tested_one_has_none(
@@ -256,7 +260,7 @@ def test_a_subcommand_word_fixes_the_outcome_where_it_decides_every_test(
     plans = PolicyEngine([presets["default"]], classifier)._plain["Bash"]
     words = plans["git"][3]
     assert words is not None
-    rule, source, action = words["status"]
+    rule, source, action, _ = words["status"]
     assert (rule is not None and rule.name, source, action) == ("git-read", "default", "allow")
     layered = PolicyEngine([presets["default"]], classifier, layers=[_LAYER])._plain["Bash"]
     assert layered["git"][3] is None

@@ -790,11 +790,13 @@ class PolicyEngine:
                 (name, index.entries(tool_name, None, kinds, rank))
                 for name, index in self._compiled_layers
             )
-            plan = (base, layers, self._fixed_outcome(base, layers), None)
+            plan = (base, layers, self._fixed_outcome(base, layers, (kind,)), None)
             plans[tool_name] = {kind: (plan, level, rank)}
         return plans
 
-    def _fixed_outcome(self, base: _FileEntries, layers: _FileEntries) -> _Outcome | None:
+    def _fixed_outcome(
+        self, base: _FileEntries, layers: _FileEntries, kinds: tuple[str, ...] = ()
+    ) -> _Outcome | None:
         """The rule, file and action `_decide_plain`'s steps choose for every part, or None.
 
         Most programs' plans test nothing: each base file's first entry matches every
@@ -803,6 +805,9 @@ class PolicyEngine:
         taken here, once, as `_decide_plain` takes them. None when an entry tests the
         part's words or paths, or a layer could apply (it reads whether the part is
         opaque): those plans are followed part by part.
+
+        With a rule, the outcome holds the part's fields too, all but its text and
+        reason, for a part with the fact kinds `kinds` (the plan's).
         """
         rule: _Matcher | None = None
         source = ""
@@ -819,7 +824,18 @@ class PolicyEngine:
         action = self._default_action if rule is None else rule.action
         if action is not _DENY and any(entries for _, entries in layers):
             return None
-        return rule, source, action
+        if rule is None:
+            return None, source, action, None
+        fields = {
+            "text": "",
+            "action": action,
+            "rule": rule.name,
+            "policy": source,
+            "reason": "",
+            "facts": kinds,
+            "line": rule.line,
+        }
+        return rule, source, action, fields
 
     def _word_outcomes(
         self, base: _FileEntries, layers: _FileEntries
@@ -993,7 +1009,8 @@ class PolicyEngine:
             if len(rules) == 1:
                 reason = self._allowed_by[rules.pop()]
             elif rules:
-                reason = f"allowed by {_rule_list(sorted(rules))}"
+                # `_rule_list` of several, in one piece.
+                reason = "allowed by rules " + ", ".join(map(repr, sorted(rules)))
             else:
                 reason = chosen["reason"]
         else:
@@ -1139,8 +1156,10 @@ class PolicyEngine:
             if words:
                 fixed = plan[3].get(words[0])  # (`_word_outcomes`)
         if fixed is not None:
-            rule, source, action = fixed  # (the steps below, taken once: `_fixed_outcome`)
+            # The steps below, taken once (`_fixed_outcome`), and the fields they give.
+            rule, source, action, fields = fixed
         else:
+            fields = None
             rule = None
             source = ""
             for name, entries in plan[0]:
@@ -1209,6 +1228,12 @@ class PolicyEngine:
             reason = f"{rule.reason_head}{subject} — {fact.detail}"
         else:
             reason = rule.reason_head + subject
+        if fields is not None:
+            # The outcome's fields, the same in the same order, with this part's words.
+            values = fields.copy()
+            values["text"] = text
+            values["reason"] = reason
+            return values
         return {
             "text": text,
             "action": action,
@@ -1222,8 +1247,9 @@ class PolicyEngine:
 
 _FileEntries = tuple[tuple[str, tuple[_Entry, ...]], ...]
 """Each file's name and entries, in order."""
-_Outcome = tuple[_Matcher | None, str, Action]
-"""The deciding rule (None: the default action), its file's name, and the action."""
+_Outcome = tuple[_Matcher | None, str, Action, dict[str, Any] | None]
+"""The deciding rule (None: the default action), its file's name, the action, and a
+part's fields but its text and reason (None without a rule)."""
 _Plan = tuple[_FileEntries, _FileEntries, _Outcome | None, dict[str, _Outcome] | None]
 """A plain part's rules: the base files' entries, then the layers', the outcome when
 it is the same for every part (`PolicyEngine._fixed_outcome`), and else the outcomes
