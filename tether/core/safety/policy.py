@@ -1115,7 +1115,9 @@ class PolicyEngine:
             rule, source, action = found, name, found.action
         if action is _ALLOW and not kinds.isdisjoint(NEVER_AUTO_ALLOWED):
             # What no policy may allow: what the analysis could not see.
-            worst = next(f for f in facts if f.kind in NEVER_AUTO_ALLOWED)
+            for worst in facts:  # (the first such fact: one is there)
+                if worst.kind in NEVER_AUTO_ALLOWED:
+                    break
             reason = (
                 f"{_subject(tool_name, part)}: {FACTS[worst.kind].summary} "
                 f"({worst.detail}); that is never allowed without a person"
