@@ -179,6 +179,14 @@ _INTERNAL = frozenset(
 )
 _SKILLS = frozenset({"Skill", "SlashCommand"})
 _MCP_BUILTINS = frozenset({"ListMcpResourcesTool", "ReadMcpResourceTool"})
+_NAMED_KINDS: dict[str, ToolKind] = {
+    **dict.fromkeys(_MCP_BUILTINS, ToolKind.MCP),
+    **dict.fromkeys(_SKILLS, ToolKind.SKILL),
+    **dict.fromkeys(_INTERNAL, ToolKind.INTERNAL),
+    **{name: spec.kind for name, spec in TOOLS.items()},
+}
+"""The kind of each tool known by name, in one lookup (a spec's kind first, as
+`tool_kind` tested them: a later entry wins)."""
 _NON_EMPTY = frozenset({"command", "file_path", "notebook_path", "pattern", "url", "query"})
 """Fields whose empty value means nothing: the call is malformed."""
 
@@ -208,14 +216,10 @@ def classification_key(tool_name: str, tool_input: Mapping[str, Any]) -> tuple[s
 
 def tool_kind(tool_name: str) -> ToolKind:
     """The kind of `tool_name`: shell, read, write, network, internal, MCP... or unknown."""
-    spec = TOOLS.get(tool_name)
-    if spec is not None:
-        return spec.kind
-    if tool_name in _INTERNAL:
-        return ToolKind.INTERNAL
-    if tool_name in _SKILLS:
-        return ToolKind.SKILL
-    if tool_name.startswith("mcp__") or tool_name in _MCP_BUILTINS:
+    kind = _NAMED_KINDS.get(tool_name)
+    if kind is not None:
+        return kind
+    if tool_name.startswith("mcp__"):
         return ToolKind.MCP
     return ToolKind.UNKNOWN
 
