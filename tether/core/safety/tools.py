@@ -167,8 +167,16 @@ TOOLS: dict[str, ToolSpec] = {
 }
 """The tools whose input Tether reads, with their fields."""
 
-_KEY_FIELDS = {spec.name: (spec.interpreted, frozenset(spec.fields)) for spec in TOOLS.values()}
-"""Per tool: the fields its classification reads, and every field it knows."""
+_KEY_FIELDS = {
+    spec.name: (
+        spec.interpreted[0] if len(spec.interpreted) == 1 else None,
+        spec.interpreted,
+        frozenset(spec.fields),
+    )
+    for spec in TOOLS.values()
+}
+"""Per tool: the one field its classification reads (None: several), the fields it
+reads, and every field it knows."""
 
 _INTERNAL = frozenset(
     [
@@ -203,9 +211,9 @@ def classification_key(tool_name: str, tool_input: Mapping[str, Any]) -> tuple[s
     fields = _KEY_FIELDS.get(tool_name)
     if fields is None:
         return (tool_name,)
-    interpreted, known = fields
-    if len(interpreted) == 1:
-        key: tuple[str, ...] = (tool_name, str(tool_input.get(interpreted[0], "\x00")))
+    field, interpreted, known = fields
+    if field is not None:
+        key: tuple[str, ...] = (tool_name, str(tool_input.get(field, "\x00")))
     else:
         key = (tool_name, *[str(tool_input.get(field, "\x00")) for field in interpreted])
     if known.issuperset(tool_input):
