@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tether.core.safety.classify import CallPart, Classification, Classifier
-from tether.core.safety.facts import PathUse, make_fact
+from tether.core.safety.facts import FACTS, PathUse, RiskFact, RiskLevel, make_fact
 from tether.core.safety.floor import FLOOR_FACTS, FLOOR_LAYER
 from tether.core.safety.policy import Action, Policy, PolicyEngine, PolicyRule
 from tether.core.safety.tools import ToolKind
@@ -204,6 +204,26 @@ def test_the_floor_denies_every_critical_fact_whatever_the_files_say(
     assert decision.action is Action.DENY
     assert decision.rule == f"floor:{fact}"
     assert decision.policy == FLOOR_LAYER
+
+
+@pytest.mark.parametrize("fact", [*sorted(FLOOR_FACTS), "plugin_secret"])
+@pytest.mark.parametrize("detail", ["", "rm -rf /"])
+@pytest.mark.parametrize("text", ["rm -rf /", "", "x" * 121], ids=["text", "no-text", "long"])
+def test_a_floor_denial_is_worded_with_its_kind_summary_and_detail(
+    classifier: Classifier, fact: str, detail: str, text: str
+) -> None:
+    """The floor's words, taken from a table made once, read as the catalogue words them;
+    a critical fact the catalogue does not know (a plugin's) is named by its kind."""
+    critical = RiskFact(kind=fact, level=RiskLevel.CRITICAL, detail=detail)
+    target = CallPart(program="rm", text=text, facts=(critical,))
+    decision = evaluate(classifier, [policy(rule(programs=["rm"]))], shell(target))
+    summary = FACTS[fact].summary if fact in FACTS else fact
+    shown = text if len(text) <= 120 else text[:117] + "..."
+    subject = f"Bash `{shown}`" if text else "Bash"
+    tail = f" — {detail}" if detail else ""
+    assert decision.parts[0].reason == f"{summary} [floor: {fact}]: {subject}{tail}"
+    assert decision.reason == decision.parts[0].reason
+    assert (decision.rule, decision.parts[0].facts) == (f"floor:{fact}", (fact,))
 
 
 def test_whole_call_facts_are_judged_too(classifier: Classifier) -> None:

@@ -130,14 +130,18 @@ def test_every_corpus_call_is_decided_as_the_general_way_decides_it(
 
 
 def _without_fixed_outcomes(engine: PolicyEngine) -> PolicyEngine:
-    """The same engine following every plan part by part (none taken as fixed)."""
+    """The same engine following every plan part by part (none taken as fixed, for every
+    part or for a subcommand's first word)."""
     stepwise = PolicyEngine(engine.policies, engine.classifier, layers=engine.layers)
     stepwise._plain = {
-        tool: {program: (*plan[:2], None) for program, plan in plans.items()}
+        tool: {program: (*plan[:2], None, None) for program, plan in plans.items()}
         for tool, plans in engine._plain.items()
     }
     stepwise._one_fact = {
-        tool: {kind: ((*plan[:2], None), level, rank) for kind, (plan, level, rank) in one.items()}
+        tool: {
+            kind: ((*plan[:2], None, None), level, rank)
+            for kind, (plan, level, rank) in one.items()
+        }
         for tool, one in engine._one_fact.items()
     }
     return stepwise
@@ -151,12 +155,16 @@ def test_a_fixed_outcome_is_what_following_the_plan_chooses(
     base: tuple[str, ...],
     layers: tuple[Policy, ...],
 ) -> None:
-    """A plan whose outcome is the same for every part decides it once: as its steps do."""
+    """A plan whose outcome is the same for every part decides it once: as its steps do,
+    each part's fields in the same order (an outcome's fields are copied, not written)."""
     engine = PolicyEngine([presets[name] for name in base], classifier, layers=layers)
     stepwise = _without_fixed_outcomes(engine)
     for classification in corpus_classifications:
         got, expected = engine.evaluate(classification), stepwise.evaluate(classification)
         assert got.model_dump() == expected.model_dump()
+        assert [list(part.__dict__.items()) for part in got.parts] == [
+            list(part.__dict__.items()) for part in expected.parts
+        ]
 
 
 def test_most_plans_have_a_fixed_outcome_and_a_tested_one_has_none(
@@ -240,6 +248,64 @@ def test_a_broken_plan_fails_the_differential_test(
         return tuple((None, matcher) for _, matcher in real(self, tool_name, program))
 
     monkeypatch.setattr(RuleIndex, "plain", careless)
+    engine = PolicyEngine([presets["default"]], classifier)
+    assert _mismatches(engine, corpus_classifications) != []
+
+
+def test_a_subcommand_word_fixes_the_outcome_where_it_decides_every_test(
+    classifier: Classifier, presets: dict[str, Policy]
+) -> None:
+    """`git status` is decided by its first word once the plan is made; a word a layer
+    tests further (`log -p`), or any word under a layer that reads opaqueness, is not."""
+    plans = PolicyEngine([presets["default"]], classifier)._plain["Bash"]
+    words = plans["git"][3]
+    assert words is not None
+    rule, source, action, _ = words["status"]
+    assert (rule is not None and rule.name, source, action) == ("git-read", "default", "allow")
+    layered = PolicyEngine([presets["default"]], classifier, layers=[_LAYER])._plain["Bash"]
+    assert layered["git"][3] is None
+
+
+@pytest.mark.parametrize(("base", "layers"), ENGINES)
+def test_every_first_word_outcome_is_what_following_the_plan_chooses(
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    base: tuple[str, ...],
+    layers: tuple[Policy, ...],
+) -> None:
+    """Each word's outcome, for parts starting with that word in every way a plan reads
+    a part (more words, options, opaque, paths), against the plan followed step by step."""
+    engine = PolicyEngine([presets[name] for name in base], classifier, layers=layers)
+    stepwise = _without_fixed_outcomes(engine)
+    checked = 0
+    for program, plan in engine._plain["Bash"].items():
+        for word in plan[3] or ():
+            for target in (
+                _part(program, word, subcommand=(word,)),
+                _part(program, word, "x", "--force", subcommand=(word, "x")),
+                _part(program, word, "-v", subcommand=(word,), opaque=True),
+                _part(program, word, "/etc", subcommand=(word,), resolved=("/etc",)),
+            ):
+                classification = Classification(tool_name="Bash", kind="shell", parts=(target,))
+                got = engine.evaluate(classification).model_dump()
+                assert got == stepwise.evaluate(classification).model_dump(), (program, word)
+                checked += 1
+    if base == ("default",) and not layers:
+        assert checked > 100
+
+
+def test_a_word_outcome_that_forgets_the_word_fails_the_differential_test(
+    monkeypatch: pytest.MonkeyPatch,
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    corpus_classifications: list[Classification],
+) -> None:
+    """Word outcomes made as if every one-word subcommand test passed are caught."""
+
+    def careless(files: Any, word: str) -> Any:
+        return tuple((name, tuple((None, m) for _, m in entries[:1])) for name, entries in files)
+
+    monkeypatch.setattr(policy_module, "_given_word", careless)
     engine = PolicyEngine([presets["default"]], classifier)
     assert _mismatches(engine, corpus_classifications) != []
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tether.core.safety import tools
 from tether.core.safety.tools import (
     MAX_COMMAND_CHARS,
     MAX_PATH_CHARS,
@@ -126,6 +127,28 @@ def test_well_formed_input_has_no_problem(tool_name: str, tool_input: dict[str, 
 )
 def test_tool_kinds(tool_name: str, kind: ToolKind) -> None:
     assert tool_kind(tool_name) is kind
+
+
+def _reference_kind(tool_name: str) -> ToolKind:
+    """`tool_kind` as the spec, then each named set, then the MCP prefix decide it."""
+    spec = TOOLS.get(tool_name)
+    if spec is not None:
+        return spec.kind
+    if tool_name in tools._INTERNAL:
+        return ToolKind.INTERNAL
+    if tool_name in tools._SKILLS:
+        return ToolKind.SKILL
+    if tool_name.startswith("mcp__") or tool_name in tools._MCP_BUILTINS:
+        return ToolKind.MCP
+    return ToolKind.UNKNOWN
+
+
+def test_every_named_tool_has_the_kind_its_spec_or_set_gives() -> None:
+    """The one-lookup table answers as the chain of tests it replaced, named or not."""
+    names = [*TOOLS, *tools._INTERNAL, *tools._SKILLS, *tools._MCP_BUILTINS]
+    odd = ["mcp__", "mcp_x", "MCP__x", "", " Bash", "Bash ", "task", "mcp__Bash", "Agent\x00"]
+    for name in [*names, *odd, *(name.lower() for name in names)]:
+        assert tool_kind(name) is _reference_kind(name), name
 
 
 @pytest.mark.parametrize(

@@ -669,6 +669,20 @@ class PolicyDecision(BaseModel):
     parts: tuple[PartDecision, ...] = ()
 
 
+_PART_FIELDS = frozenset(PartDecision.model_fields)
+_DECISION_FIELDS = frozenset(PolicyDecision.model_fields)
+"""Every field of each decision: the engine gives them all, so validation would count
+all of them as set (`built` copies the set from this one instead of from the values)."""
+
+
+class _AllowedBy(dict[str, str]):
+    """The reason of a call that one rule allowed, by the rule's name: each engine words
+    its rules' reasons once, at construction, and any other name when it is asked for."""
+
+    def __missing__(self, rule: str) -> str:
+        return f"allowed by rule {rule!r}"
+
+
 _DEFAULT_ACTION = Action.REQUIRE_APPROVAL
 _DEFAULT_TIMEOUT = 300.0
 
@@ -721,6 +735,9 @@ class PolicyEngine:
         )
         self._plain = self._plain_plans()  # (reads the default action)
         self._one_fact = self._one_fact_plans()
+        self._allowed_by = _AllowedBy(
+            (rule.name, f"allowed by rule {rule.name!r}") for p in every for rule in p.rules
+        )
 
     def _plain_plans(self) -> dict[str, dict[str, _Plan]]:
         """Each shell tool's plans, by program, for parts without facts (`_decide_plain`).
@@ -742,7 +759,9 @@ class PolicyEngine:
                 layers = tuple(
                     (name, index.plain(tool_name, program)) for name, index in self._compiled_layers
                 )
-                by_program[program] = (base, layers, self._fixed_outcome(base, layers))
+                fixed = self._fixed_outcome(base, layers)
+                words = None if fixed is not None else self._word_outcomes(base, layers)
+                by_program[program] = (base, layers, fixed, words)
             plans[tool_name] = by_program
         return plans
 
@@ -771,11 +790,13 @@ class PolicyEngine:
                 (name, index.entries(tool_name, None, kinds, rank))
                 for name, index in self._compiled_layers
             )
-            plan = (base, layers, self._fixed_outcome(base, layers))
+            plan = (base, layers, self._fixed_outcome(base, layers, (kind,)), None)
             plans[tool_name] = {kind: (plan, level, rank)}
         return plans
 
-    def _fixed_outcome(self, base: _FileEntries, layers: _FileEntries) -> _Outcome | None:
+    def _fixed_outcome(
+        self, base: _FileEntries, layers: _FileEntries, kinds: tuple[str, ...] = ()
+    ) -> _Outcome | None:
         """The rule, file and action `_decide_plain`'s steps choose for every part, or None.
 
         Most programs' plans test nothing: each base file's first entry matches every
@@ -784,6 +805,9 @@ class PolicyEngine:
         taken here, once, as `_decide_plain` takes them. None when an entry tests the
         part's words or paths, or a layer could apply (it reads whether the part is
         opaque): those plans are followed part by part.
+
+        With a rule, the outcome holds the part's fields too, all but its text and
+        reason, for a part with the fact kinds `kinds` (the plan's).
         """
         rule: _Matcher | None = None
         source = ""
@@ -800,7 +824,46 @@ class PolicyEngine:
         action = self._default_action if rule is None else rule.action
         if action is not _DENY and any(entries for _, entries in layers):
             return None
-        return rule, source, action
+        if rule is None:
+            return None, source, action, None
+        fields = {
+            "text": "",
+            "action": action,
+            "rule": rule.name,
+            "policy": source,
+            "reason": "",
+            "facts": kinds,
+            "line": rule.line,
+        }
+        return rule, source, action, fields
+
+    def _word_outcomes(
+        self, base: _FileEntries, layers: _FileEntries
+    ) -> dict[str, _Outcome] | None:
+        """For a plan with no fixed outcome: the outcome for a part whose subcommand
+        starts with each word the plan's one-word subcommand tests name, where that word
+        decides the plan (None when no word does).
+
+        A rule whose only test left is its one-word subcommands (`git-read`: status,
+        log, diff...) matches such a part exactly when the word is one of them: with
+        the word known, the rule's entry tests nothing or is dropped (`_given_word`).
+        When the plan then tests nothing, `_fixed_outcome` takes its steps once, for
+        every part starting with that word (`git status`), and `_decide_plain` looks
+        the word up instead of following the plan.
+        """
+        words = {
+            word
+            for _, entries in (*base, *layers)
+            for test, matcher in entries
+            if test is not None and _first_word_test(matcher)
+            for word in matcher.first_words
+        }
+        outcomes: dict[str, _Outcome] = {}
+        for word in words:
+            fixed = self._fixed_outcome(_given_word(base, word), _given_word(layers, word))
+            if fixed is not None:
+                outcomes[word] = fixed
+        return outcomes or None
 
     @property
     def policies(self) -> tuple[Policy, ...]:
@@ -864,6 +927,7 @@ class PolicyEngine:
                     "risk_level": _LEVELS[0],
                     "parts": (),
                 },
+                _DECISION_FIELDS,
             )
         if len(parts) == 1:
             # One part (most calls): the loop below with one part chooses it, and
@@ -897,12 +961,13 @@ class PolicyEngine:
                     "action": action,
                     "rule": rule,
                     "policy": chosen["policy"],
-                    "reason": f"allowed by rule {rule!r}"
+                    "reason": self._allowed_by[rule]
                     if action is _ALLOW and rule
                     else chosen["reason"],
                     "risk_level": _LEVELS[rank],
-                    "parts": (built(PartDecision, chosen),),
+                    "parts": (built(PartDecision, chosen, _PART_FIELDS),),
                 },
+                _DECISION_FIELDS,
             )
         decisions: list[dict[str, Any]] = []
         models: list[PartDecision] = []
@@ -918,7 +983,7 @@ class PolicyEngine:
             else:
                 decision, part_rank = self._general_values(tool_name, part)
             decisions.append(decision)
-            models.append(built(PartDecision, decision))
+            models.append(built(PartDecision, decision, _PART_FIELDS))
             if part_rank > rank:
                 rank = part_rank
             action = decision["action"]
@@ -942,9 +1007,10 @@ class PolicyEngine:
             rules = set(map(_RULE, decisions))
             rules.discard(None)
             if len(rules) == 1:
-                reason = f"allowed by rule {rules.pop()!r}"  # (`_rule_list` of one)
+                reason = self._allowed_by[rules.pop()]
             elif rules:
-                reason = f"allowed by {_rule_list(sorted(rules))}"
+                # `_rule_list` of several, in one piece.
+                reason = "allowed by rules " + ", ".join(map(repr, sorted(rules)))
             else:
                 reason = chosen["reason"]
         else:
@@ -962,12 +1028,13 @@ class PolicyEngine:
                 "risk_level": _LEVELS[rank],
                 "parts": tuple(models),
             },
+            _DECISION_FIELDS,
         )
 
     def _decide_part(self, tool_name: str, part: CallPart) -> tuple[PartDecision, int]:
         """The part's decision, and its risk rank (its highest fact's)."""
         values, rank = self._part_values(tool_name, part)
-        return built(PartDecision, values), rank
+        return built(PartDecision, values, _PART_FIELDS), rank
 
     def _part_values(self, tool_name: str, part: CallPart) -> tuple[dict[str, Any], int]:
         """The fields of the part's `PartDecision`, and its risk rank (its highest fact's).
@@ -1003,23 +1070,27 @@ class PolicyEngine:
                     rank = fact_rank
                 if critical is None and (fact.kind in FLOOR_FACTS or fact_rank == _CRITICAL):
                     critical = fact  # `floor_fact`'s answer: the first critical fact
-            kinds_in_order = tuple(dict.fromkeys(map(_KIND, facts)))
-            kinds = frozenset(kinds_in_order)
+            if len(facts) == 1:
+                kinds_in_order: tuple[str, ...] = (facts[0].kind,)
+            else:
+                kinds_in_order = tuple(dict.fromkeys(map(_KIND, facts)))
         else:
             kinds_in_order = ()
-            kinds = _NO_KINDS
         if critical is not None:
+            kind = critical.kind
+            words = _FLOOR_WORDS.get(kind) or _floor_words(kind)
             # Every value is of its field's type (`built` says why it is not validated).
             floor = {
                 "text": part.text,
                 "action": _DENY,
-                "rule": f"{FLOOR_RULE}:{critical.kind}",
+                "rule": words[0],
                 "policy": FLOOR_LAYER,
-                "reason": _floor_reason(critical, tool_name, part),
+                "reason": _floor_reason(words[1], critical, tool_name, part),
                 "facts": kinds_in_order,
                 "line": 0,
             }
             return floor, rank
+        kinds = frozenset(kinds_in_order) if facts else _NO_KINDS
         # The deciding rule and its file, as plain values: the reason is worded once,
         # for the rule that decides in the end.
         rule: _Matcher | None = None
@@ -1044,7 +1115,9 @@ class PolicyEngine:
             rule, source, action = found, name, found.action
         if action is _ALLOW and not kinds.isdisjoint(NEVER_AUTO_ALLOWED):
             # What no policy may allow: what the analysis could not see.
-            worst = next(f for f in facts if f.kind in NEVER_AUTO_ALLOWED)
+            for worst in facts:  # (the first such fact: one is there)
+                if worst.kind in NEVER_AUTO_ALLOWED:
+                    break
             reason = (
                 f"{_subject(tool_name, part)}: {FACTS[worst.kind].summary} "
                 f"({worst.detail}); that is never allowed without a person"
@@ -1080,9 +1153,15 @@ class PolicyEngine:
         """
         never = fact is not None and fact.kind in NEVER_AUTO_ALLOWED
         fixed = plan[2]
+        if fixed is None and plan[3] is not None:
+            words = part.subcommand
+            if words:
+                fixed = plan[3].get(words[0])  # (`_word_outcomes`)
         if fixed is not None:
-            rule, source, action = fixed  # (the steps below, taken once: `_fixed_outcome`)
+            # The steps below, taken once (`_fixed_outcome`), and the fields they give.
+            rule, source, action, fields = fixed
         else:
+            fields = None
             rule = None
             source = ""
             for name, entries in plan[0]:
@@ -1151,6 +1230,12 @@ class PolicyEngine:
             reason = f"{rule.reason_head}{subject} — {fact.detail}"
         else:
             reason = rule.reason_head + subject
+        if fields is not None:
+            # The outcome's fields, the same in the same order, with this part's words.
+            values = fields.copy()
+            values["text"] = text
+            values["reason"] = reason
+            return values
         return {
             "text": text,
             "action": action,
@@ -1164,11 +1249,38 @@ class PolicyEngine:
 
 _FileEntries = tuple[tuple[str, tuple[_Entry, ...]], ...]
 """Each file's name and entries, in order."""
-_Outcome = tuple[_Matcher | None, str, Action]
-"""The deciding rule (None: the default action), its file's name, and the action."""
-_Plan = tuple[_FileEntries, _FileEntries, _Outcome | None]
-"""A plain part's rules: the base files' entries, then the layers', and the outcome
-when it is the same for every part (`PolicyEngine._fixed_outcome`)."""
+_Outcome = tuple[_Matcher | None, str, Action, dict[str, Any] | None]
+"""The deciding rule (None: the default action), its file's name, the action, and a
+part's fields but its text and reason (None without a rule)."""
+_Plan = tuple[_FileEntries, _FileEntries, _Outcome | None, dict[str, _Outcome] | None]
+"""A plain part's rules: the base files' entries, then the layers', the outcome when
+it is the same for every part (`PolicyEngine._fixed_outcome`), and else the outcomes
+fixed by the subcommand's first word (`PolicyEngine._word_outcomes`)."""
+
+
+def _first_word_test(matcher: _Matcher) -> bool:
+    """Whether the test `_residual` leaves for `matcher` is its one-word subcommands alone."""
+    return not (matcher.commands or matcher.patterns or matcher.paths or matcher.longer)
+
+
+def _given_word(files: _FileEntries, word: str) -> _FileEntries:
+    """`files`' entries for a part whose subcommand starts with `word`: each one-word
+    subcommand test is decided (the entry tests nothing, or is dropped), and a file's
+    entries end at the first that tests nothing, as `RuleIndex.entries` ends them."""
+    given = []
+    for name, entries in files:
+        kept: list[_Entry] = []
+        for test, matcher in entries:
+            if test is not None and _first_word_test(matcher):
+                if word not in matcher.first_words:
+                    continue
+                test = None
+            kept.append((test, matcher))
+            if test is None:
+                break
+        given.append((name, tuple(kept)))
+    return tuple(given)
+
 
 _SHELL_TOOLS = tuple(name for name, spec in TOOLS.items() if spec.kind is ToolKind.SHELL)
 _RANKS = {level: level.rank for level in RiskLevel}
@@ -1178,10 +1290,21 @@ _KIND = attrgetter("kind")
 _RULE = itemgetter("rule")
 
 
-def _floor_reason(fact: RiskFact, tool_name: str, part: CallPart) -> str:
-    summary = FACTS[fact.kind].summary if fact.kind in FACTS else fact.kind
-    detail = f" — {fact.detail}" if fact.detail else ""
-    return f"{summary} [{FLOOR_RULE}: {fact.kind}]: {_subject(tool_name, part)}{detail}"
+def _floor_words(kind: str) -> tuple[str, str]:
+    """A floor denial's rule name, and its reason's words before the call's subject."""
+    summary = FACTS[kind].summary if kind in FACTS else kind
+    return f"{FLOOR_RULE}:{kind}", f"{summary} [{FLOOR_RULE}: {kind}]: "
+
+
+_FLOOR_WORDS = {kind: _floor_words(kind) for kind in FACTS}
+"""`_floor_words` of each catalogued kind, worded once (a fact the catalogue does not
+know, which the floor denies at the critical level, is worded when it is denied)."""
+
+
+def _floor_reason(head: str, fact: RiskFact, tool_name: str, part: CallPart) -> str:
+    if fact.detail:
+        return f"{head}{_subject(tool_name, part)} — {fact.detail}"
+    return head + _subject(tool_name, part)
 
 
 def _subject(tool_name: str, part: CallPart) -> str:

@@ -167,8 +167,16 @@ TOOLS: dict[str, ToolSpec] = {
 }
 """The tools whose input Tether reads, with their fields."""
 
-_KEY_FIELDS = {spec.name: (spec.interpreted, frozenset(spec.fields)) for spec in TOOLS.values()}
-"""Per tool: the fields its classification reads, and every field it knows."""
+_KEY_FIELDS = {
+    spec.name: (
+        spec.interpreted[0] if len(spec.interpreted) == 1 else None,
+        spec.interpreted,
+        frozenset(spec.fields),
+    )
+    for spec in TOOLS.values()
+}
+"""Per tool: the one field its classification reads (None: several), the fields it
+reads, and every field it knows."""
 
 _INTERNAL = frozenset(
     [
@@ -179,6 +187,14 @@ _INTERNAL = frozenset(
 )
 _SKILLS = frozenset({"Skill", "SlashCommand"})
 _MCP_BUILTINS = frozenset({"ListMcpResourcesTool", "ReadMcpResourceTool"})
+_NAMED_KINDS: dict[str, ToolKind] = {
+    **dict.fromkeys(_MCP_BUILTINS, ToolKind.MCP),
+    **dict.fromkeys(_SKILLS, ToolKind.SKILL),
+    **dict.fromkeys(_INTERNAL, ToolKind.INTERNAL),
+    **{name: spec.kind for name, spec in TOOLS.items()},
+}
+"""The kind of each tool known by name, in one lookup (a spec's kind first, as
+`tool_kind` tested them: a later entry wins)."""
 _NON_EMPTY = frozenset({"command", "file_path", "notebook_path", "pattern", "url", "query"})
 """Fields whose empty value means nothing: the call is malformed."""
 
@@ -195,9 +211,9 @@ def classification_key(tool_name: str, tool_input: Mapping[str, Any]) -> tuple[s
     fields = _KEY_FIELDS.get(tool_name)
     if fields is None:
         return (tool_name,)
-    interpreted, known = fields
-    if len(interpreted) == 1:
-        key: tuple[str, ...] = (tool_name, str(tool_input.get(interpreted[0], "\x00")))
+    field, interpreted, known = fields
+    if field is not None:
+        key: tuple[str, ...] = (tool_name, str(tool_input.get(field, "\x00")))
     else:
         key = (tool_name, *[str(tool_input.get(field, "\x00")) for field in interpreted])
     if known.issuperset(tool_input):
@@ -208,14 +224,10 @@ def classification_key(tool_name: str, tool_input: Mapping[str, Any]) -> tuple[s
 
 def tool_kind(tool_name: str) -> ToolKind:
     """The kind of `tool_name`: shell, read, write, network, internal, MCP... or unknown."""
-    spec = TOOLS.get(tool_name)
-    if spec is not None:
-        return spec.kind
-    if tool_name in _INTERNAL:
-        return ToolKind.INTERNAL
-    if tool_name in _SKILLS:
-        return ToolKind.SKILL
-    if tool_name.startswith("mcp__") or tool_name in _MCP_BUILTINS:
+    kind = _NAMED_KINDS.get(tool_name)
+    if kind is not None:
+        return kind
+    if tool_name.startswith("mcp__"):
         return ToolKind.MCP
     return ToolKind.UNKNOWN
 
@@ -300,14 +312,19 @@ def well_formed(tool_name: Any, tool_input: dict[Any, Any]) -> bool:
     objects, a subclass, an unknown field, a problem) goes through the full
     check, which words the problems.
     """
-    fields = _FAST_FIELDS.get(tool_name) if type(tool_name) is str else None
-    if fields is None or len(tool_input) > _FAST_MAX_FIELDS:
+    known = _FAST_FIELDS.get(tool_name) if type(tool_name) is str else None
+    if known is None or len(tool_input) > _FAST_MAX_FIELDS:
         return False
+    fields, required = known
+    # Each required field present counts one (a dict's keys are distinct): all of them
+    # are there when the count is the number the tool requires.
+    present = 0
     for key, value in tool_input.items():
         check = fields.get(key) if type(key) is str else None
         if check is None:
             return False
-        kind, limit, non_empty = check
+        kind, limit, non_empty, needed = check
+        present += needed
         value_type = type(value)
         if kind == "str":
             if value_type is not str:
@@ -328,7 +345,7 @@ def well_formed(tool_name: Any, tool_input: dict[Any, Any]) -> bool:
                 return False
         elif kind != "bool" or value_type is not bool:
             return False
-    return tool_input.keys() >= _FAST_REQUIRED[tool_name]
+    return present == required
 
 
 def _limit(field: str) -> int:
@@ -339,20 +356,24 @@ def _limit(field: str) -> int:
 
 
 _FAST_MAX_FIELDS = 64
-_FAST_FIELDS: dict[str, dict[str, tuple[FieldType, int, bool]]] = {
-    spec.name: {
-        field: (kind, _limit(field) if field in spec.interpreted else 0, field in _NON_EMPTY)
-        for field, (kind, _) in spec.fields.items()
-    }
+_FAST_FIELDS: dict[str, tuple[dict[str, tuple[FieldType, int, bool, int]], int]] = {
+    spec.name: (
+        {
+            field: (
+                kind,
+                _limit(field) if field in spec.interpreted else 0,
+                field in _NON_EMPTY,
+                1 if required else 0,
+            )
+            for field, (kind, required) in spec.fields.items()
+        },
+        sum(1 for _, required in spec.fields.values() if required),
+    )
     for spec in TOOLS.values()
     if spec.name != "MultiEdit"  # its edits are checked one by one: always the full check
 }
-"""Per tool: each field's type, its length limit when Tether reads it (0: not read), and
-whether it must not be empty."""
-_FAST_REQUIRED = {
-    spec.name: frozenset(field for field, (_, required) in spec.fields.items() if required)
-    for spec in TOOLS.values()
-}
+"""Per tool: each field's type, its length limit when Tether reads it (0: not read),
+whether it must not be empty, and 1 when it is required; then how many are required."""
 
 
 def _field_problem(field: str, kind: FieldType, value: Any, interpreted: bool) -> str | None:
