@@ -377,7 +377,12 @@ class ToolGatekeeper:
         derived = self._derived(verdict)
         final = derived.final
         body = derived.body
-        tail = self._tail(cwd, self._sandbox.approved_directories, False)
+        approved = self._sandbox.approved_directories
+        tail_of = self._tail_of
+        if tail_of[0] is cwd and tail_of[1] is approved:  # `_tail`, spelled out
+            tail = self._tails[0]
+        else:
+            tail = self._tail(cwd, approved, False)
         if final is None or body is None or tail is None:
             return None
         try:
@@ -1016,7 +1021,8 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
         )
         # Fields this short hold no string longer than the log keeps, which is all
         # `attempt_body` looks for; it writes the same text for longer ones or None.
-        if (
+        # (Most are shorter than the limit together: one length then tells.)
+        if len(judged) <= MAX_STRING_LENGTH or (
             len(summary) <= MAX_STRING_LENGTH
             and len(judged) - len(summary) <= MAX_STRING_LENGTH + _JUDGED_JOINT
         ):
