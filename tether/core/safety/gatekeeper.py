@@ -966,10 +966,16 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
         if classification is None:
             summary = f'{{"risk_level": {_ENCODED[risk_level]}, "risk_facts": {facts}{rest}'
         else:
+            parts = classification.parts
+            if len(parts) == 1:  # most calls: one command, one path
+                part = parts[0]
+                kinds = _kinds(part.facts) if part.facts else "[]"
+                listed = f'{{"command": {json_string(part.text)}, "facts": {kinds}}}'
+            else:
+                listed = _parts(parts)
             summary = (
                 f'{{"risk_level": {_ENCODED[risk_level]}, "risk_facts": {facts}, '
-                f'"kind": {_ENCODED[classification.kind]}, '
-                f'"parts": [{_parts(classification.parts)}]{rest}'
+                f'"kind": {_ENCODED[classification.kind]}, "parts": [{listed}]{rest}'
             )
         self._summary = summary
         if action is _ASK:
@@ -1122,12 +1128,8 @@ _FACTLESS_JOINT = ', "facts": []}, {"command": '
 
 
 def _parts(parts: tuple[CallPart, ...]) -> str:
-    """The summary's `parts` (up to 20) as JSON, without the brackets."""
-    if len(parts) == 1:  # most calls: one command, one path
-        part = parts[0]
-        facts = part.facts
-        kinds = _kinds(facts) if facts else "[]"
-        return f'{{"command": {json_string(part.text)}, "facts": {kinds}}}'
+    """The summary's `parts` (up to 20) as JSON, without the brackets (`_Derived` writes
+    a single part itself)."""
     parts = parts[:20]
     if not parts:
         return ""
