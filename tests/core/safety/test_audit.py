@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict
 
+from tether.core.safety import audit as audit_module
 from tether.core.safety.audit import (
     MAX_STRING_LENGTH,
     AuditLogger,
@@ -741,6 +742,47 @@ async def test_timestamps_are_written_as_isoformat_writes_them(log_path: Path) -
         stamp = datetime.fromisoformat(entry["timestamp"])
         assert stamp.isoformat(timespec="microseconds") == entry["timestamp"]
         assert before - timedelta(milliseconds=1) <= stamp <= after + timedelta(milliseconds=1)
+
+
+_SECOND = 10**9
+
+
+@pytest.mark.parametrize(
+    "readings",
+    [
+        pytest.param([1_767_225_600 * _SECOND + 123_456_789], id="mid-second"),
+        pytest.param(
+            [
+                1_767_225_600 * _SECOND,
+                1_767_225_600 * _SECOND + 999_999_999,
+                1_767_225_601 * _SECOND,
+                1_767_225_601 * _SECOND + 1_000,
+            ],
+            id="across-a-second",
+        ),
+        pytest.param(
+            [1_767_225_601 * _SECOND + 5_000, 1_767_225_600 * _SECOND + 999_999_000],
+            id="clock-stepped-back",
+        ),
+        pytest.param(
+            [1_767_225_600 * _SECOND + 7, 1_767_225_609 * _SECOND + 999],
+            id="seconds-apart",
+        ),
+    ],
+)
+def test_the_stamp_is_the_clock_reading_as_isoformat_writes_it(
+    readings: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every reading, in any order, is written as `datetime.isoformat` writes its
+    microsecond (the stamper formats a second once and counts from its start)."""
+    clock = iter(readings)
+    monkeypatch.setattr(audit_module, "_time_ns", lambda: next(clock))
+    stamp = audit_module._Stamper().now
+    for nanos in readings:
+        expected = datetime.fromtimestamp(nanos // _SECOND, UTC).replace(
+            microsecond=nanos // 1000 % 1_000_000
+        )
+        assert stamp() == expected.isoformat(timespec="microseconds")
 
 
 _run_alphabet = st.sampled_from(['"', "\\", "a", "é", "\n", " "])

@@ -244,6 +244,45 @@ async def test_the_entry_is_the_documented_line(
     assert first == second
 
 
+async def test_each_entry_names_its_own_session_tool_and_directory(
+    make_pipeline: MakePipeline, event_bus: EventBus, tmp_path: Path, project_dir: Path
+) -> None:
+    """Calls in a row that change their session, tool or directory (or keep them) are
+    each written with their own: nothing the log or the gate keeps from the call
+    before (the names' text, the directory's fields) leaks into the next entry."""
+    audit = AuditLogger(tmp_path / "audit.jsonl")
+    approvals = ApprovalCoordinator(event_bus=event_bus, audit_logger=audit)
+    gate = ToolGatekeeper(make_pipeline(), approvals, event_bus, audit)
+    src = project_dir / "src"
+    calls: list[tuple[str, str, dict[str, Any], Path | None]] = [
+        ("s1", "Bash", {"command": "git status"}, None),
+        ("s1", "Bash", {"command": "ls"}, None),
+        ("s1", "Read", {"file_path": "src/app.py"}, None),
+        ("s2", "Read", {"file_path": "src/app.py"}, project_dir),
+        ("s2", "Bash", {"command": "rm -rf /"}, src),
+        ("s1", "Bash", {"command": "git status"}, src),
+        ("s1", "Bash", {"command": "git status"}, None),
+        ("", "Bash", {"command": "ls"}, None),
+        ("s1", "", {"command": "ls"}, None),
+    ]
+    for session_id, tool_name, tool_input, cwd in calls:
+        await gate.check(tool_name, tool_input, session_id, 42, user_id=7, cwd=cwd)
+    await audit.close()
+    lines = (tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(calls)
+    approved = [str(project_dir.resolve())]  # noqa: ASYNC240 - a test's own fixture path
+    for line, (session_id, tool_name, tool_input, cwd) in zip(lines, calls, strict=True):
+        entry = json.loads(line)
+        assert line == json.dumps(entry, ensure_ascii=False)
+        assert (entry["session_id"], entry["tool_name"], entry["tool_input"]) == (
+            session_id,
+            tool_name,
+            tool_input,
+        )
+        assert entry["cwd"] == (str(cwd) if cwd is not None else approved[0])
+        assert entry["approved_directories"] == approved
+
+
 # -- previews --------------------------------------------------------------------------
 
 

@@ -140,23 +140,32 @@ class _Stamper:
     """The current UTC time as `datetime.isoformat(timespec="microseconds")` writes it.
 
     The date and time of day are formatted once per second; entries within the
-    second share them (a tenth of what `datetime.now().isoformat()` costs).
+    second share them (a tenth of what `datetime.now().isoformat()` costs). The
+    microseconds are counted from the start of that second, kept in nanoseconds:
+    the clock's reading less it is a small number, cheap to divide, where the
+    reading itself takes several of Python's digits.
     """
 
     def __init__(self) -> None:
-        self._second: int | None = None
+        # The first nanosecond of the second `_prefix` spells (none yet: any reading
+        # is out of range and formats its own second).
+        self._second_ns = -(10**18)
         self._prefix = ""
 
     def now(self) -> str:
-        micros = _time_ns() // 1000
-        seconds = micros // 1_000_000
-        if seconds != self._second:
-            self._second = seconds
+        nanos = _time_ns()
+        micros = (nanos - self._second_ns) // 1000
+        if micros >= 1_000_000 or micros < 0:  # another second (or the clock stepped back)
+            seconds = nanos // 1_000_000_000
+            self._second_ns = seconds * 1_000_000_000
+            micros = (nanos - self._second_ns) // 1000
             self._prefix = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        # Six digits, zero-padded: the digits after the leading 1 (a format spec costs more).
-        return f"{self._prefix}{str(micros % 1_000_000 + 1_000_000)[1:]}+00:00"
+        # Six digits, zero-padded, from two table entries (a format spec costs more).
+        return f"{self._prefix}{_DIGITS[micros // 1000]}{_DIGITS[micros % 1000]}+00:00"
 
 
+# 000 to 999, for the timestamp's six digits of microseconds.
+_DIGITS = tuple(f"{number:03d}" for number in range(1000))
 _time_ns = time.time_ns
 
 
@@ -491,6 +500,9 @@ class AuditLogger:
         # The bound method, not the object: calling an object goes through its type's
         # call slot, a method is called as a plain function.
         self._stamp = _Stamper().now
+        # The session and tool `write_attempt` last wrote, and their fields' text from
+        # `"event_type"` to `"tool_input": ` (a session's calls mostly name both again).
+        self._named: tuple[str | None, str | None, str] = (None, None, "")
 
     @property
     def path(self) -> Path:
@@ -618,17 +630,23 @@ class AuditLogger:
         writer = self._writer
         if writer is not None and not writer.done():
             return None
-        limit = MAX_STRING_LENGTH
-        if type(session_id) is not str or len(session_id) > limit:
+        if type(session_id) is not str or type(tool_name) is not str:
             return None
-        if type(tool_name) is not str or len(tool_name) > limit:
-            return None
+        named = self._named
+        if session_id == named[0] and tool_name == named[1]:  # a session's calls in a row
+            head = named[2]
+        else:
+            limit = MAX_STRING_LENGTH
+            if len(session_id) > limit or len(tool_name) > limit:
+                return None
+            head = (
+                f'"event_type": "tool_attempt", "session_id": {json_string(session_id)}, '
+                f'"tool_name": {json_string(tool_name)}, "tool_input": '
+            )
+            self._named = (session_id, tool_name, head)
         sequence = self._sequence + 1
         data = (
-            f'{{"seq": {sequence}, "timestamp": "{self._stamp()}", '
-            '"event_type": "tool_attempt", '
-            f'"session_id": {json_string(session_id)}, "tool_name": {json_string(tool_name)}, '
-            f'"tool_input": {call}{body}{tail}}}\n'
+            f'{{"seq": {sequence}, "timestamp": "{self._stamp()}", {head}{call}{body}{tail}}}\n'
         ).encode("utf-8", "backslashreplace")
         written = 0
         try:

@@ -377,7 +377,12 @@ class ToolGatekeeper:
         derived = self._derived(verdict)
         final = derived.final
         body = derived.body
-        tail = self._tail(cwd, self._sandbox.approved_directories, False)
+        approved = self._sandbox.approved_directories
+        tail_of = self._tail_of
+        if tail_of[0] is cwd and tail_of[1] is approved:  # `_tail`, spelled out
+            tail = self._tails[0]
+        else:
+            tail = self._tail(cwd, approved, False)
         if final is None or body is None or tail is None:
             return None
         try:
@@ -961,10 +966,16 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
         if classification is None:
             summary = f'{{"risk_level": {_ENCODED[risk_level]}, "risk_facts": {facts}{rest}'
         else:
+            parts = classification.parts
+            if len(parts) == 1:  # most calls: one command, one path
+                part = parts[0]
+                kinds = _kinds(part.facts) if part.facts else "[]"
+                listed = f'{{"command": {json_string(part.text)}, "facts": {kinds}}}'
+            else:
+                listed = _parts(parts)
             summary = (
                 f'{{"risk_level": {_ENCODED[risk_level]}, "risk_facts": {facts}, '
-                f'"kind": {_ENCODED[classification.kind]}, '
-                f'"parts": [{_parts(classification.parts)}]{rest}'
+                f'"kind": {_ENCODED[classification.kind]}, "parts": [{listed}]{rest}'
             )
         self._summary = summary
         if action is _ASK:
@@ -1016,7 +1027,8 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
         )
         # Fields this short hold no string longer than the log keeps, which is all
         # `attempt_body` looks for; it writes the same text for longer ones or None.
-        if (
+        # (Most are shorter than the limit together: one length then tells.)
+        if len(judged) <= MAX_STRING_LENGTH or (
             len(summary) <= MAX_STRING_LENGTH
             and len(judged) - len(summary) <= MAX_STRING_LENGTH + _JUDGED_JOINT
         ):
@@ -1116,12 +1128,8 @@ _FACTLESS_JOINT = ', "facts": []}, {"command": '
 
 
 def _parts(parts: tuple[CallPart, ...]) -> str:
-    """The summary's `parts` (up to 20) as JSON, without the brackets."""
-    if len(parts) == 1:  # most calls: one command, one path
-        part = parts[0]
-        facts = part.facts
-        kinds = _kinds(facts) if facts else "[]"
-        return f'{{"command": {json_string(part.text)}, "facts": {kinds}}}'
+    """The summary's `parts` (up to 20) as JSON, without the brackets (`_Derived` writes
+    a single part itself)."""
     parts = parts[:20]
     if not parts:
         return ""
