@@ -36,6 +36,7 @@ from tether.core.safety.programs.base import Findings
 from tether.core.safety.registry import REGISTRY, detect_git, lookup
 from tether.core.safety.registry.detect_git import _Call
 from tether.core.safety.registry.layered import ProgramLookup
+from tether.core.safety.registry.system import FAMILIES
 from tether.core.safety.shell import ShellParser, ShellScript
 from tether.core.safety.shell_expand import expand_command
 from tether.core.safety.shell_model import WalkContext
@@ -627,3 +628,21 @@ def test_vet_options_vets_as_a_vet_options_instance_does(path: Path) -> None:
         ours = _DECLARED_PASSES.analyze_script(script)
         theirs = _VETTED_BY_CLASS.analyze_script(script)
         assert ours == theirs, command
+
+
+def test_vet_options_finds_each_program_the_spec_lookup_finds() -> None:
+    # `vet_options` reads a compiled spec of the program's own without `lookup`, and asks
+    # `lookup` for any other (a family member, one not compiled yet, an unknown word).
+    by_class = processors.VetOptions()
+    family = [f"{prefix}x" for prefix, _ in FAMILIES]
+    for program in [*sorted(REGISTRY.unrealised()), *family, "no-such-program", ""]:
+        command = _REFERENCE_PARSER.parse("x --version -q a").commands[0]._replace(program=program)
+        ours, theirs = Findings(command), Findings(command)
+        processors.vet_options(ours)
+        by_class(theirs)
+        assert (ours.facts, ours.paths, ours.subcommand, ours.handled_paths) == (
+            theirs.facts,
+            theirs.paths,
+            theirs.subcommand,
+            theirs.handled_paths,
+        ), program

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from keyword import iskeyword
 from operator import attrgetter
-from types import CodeType
+from types import CodeType, FunctionType
 
 from tether.core.safety.analysis import CommandAnalysis, ScriptAnalysis, max_level
 from tether.core.safety.command_sequence import ListedArguments, SequencePass, runs_downloads
@@ -247,11 +247,11 @@ class PathAnalyzer:
         if glob and any(c in normal for c in "*?["):
             return self._glob_reason(normal)
         pieces = normal.split("/")
-        name = pieces[-1]
-        if name and _SEGMENT_HINTS.isdisjoint(pieces):
+        if _SEGMENT_HINTS.isdisjoint(pieces):
             # `_plain_reason` for a path none of whose segments names a credential
-            # directory or starts a location pattern (most paths): the name decides.
-            return _name_reason(name)
+            # directory or starts a location pattern (most paths): the name decides. Only
+            # `/` and `//` end in a `/` once normal, and then the name is the path itself.
+            return _name_reason(pieces[-1] or normal)
         return self._plain_reason(normal)
 
     def _plain_reason(self, normal: str) -> str | None:
@@ -672,7 +672,7 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
     }
     lines = ["def analyze(command):", "    f = Findings(command)"]
     for index, (processor, when, unless) in enumerate(plan):
-        scope[f"p{index}"] = processor
+        scope[f"p{index}"] = _direct(processor)
         tests = []
         if when:
             reads = []
@@ -700,6 +700,23 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
     lines.append("    return _tuple_new(CommandAnalysis, (command, facts, paths, f.subcommand))")
     exec(_compiled("\n".join(lines), "<analysis plan>"), scope)
     return scope["analyze"]  # type: ignore[return-value]
+
+
+def _direct(processor: Processor) -> Processor:
+    """What a call of `processor` runs: an instance's `__call__` bound once, or itself.
+
+    A call of an instance looks its class's `__call__` up and binds it on every call
+    (`CredentialPaths()`, on every command naming a path); the method bound here is the
+    one that call would make.
+    """
+    if isinstance(processor, FunctionType):
+        return processor
+    # The class's own `__call__` (a function to bind), not a test of being callable.
+    call = getattr(type(processor), "__call__", None)  # noqa: B004
+    if isinstance(call, FunctionType):
+        bound: Processor = call.__get__(processor)
+        return bound
+    return processor
 
 
 def _compiled(source: str, name: str) -> CodeType:
