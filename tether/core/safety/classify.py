@@ -20,7 +20,14 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer, max_level
 from tether.core.safety.built import built, slot_setters
-from tether.core.safety.facts import PathAccess, PathUse, RiskFact, RiskLevel, make_fact
+from tether.core.safety.facts import (
+    PathAccess,
+    PathUse,
+    RiskFact,
+    RiskLevel,
+    make_fact,
+    open_slots,
+)
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.shell_words import brace_expand
 from tether.core.safety.tools import ToolKind, tool_kind
@@ -112,20 +119,8 @@ _new = object.__new__
 )
 
 
-class _OpenPart:
-    """A `CallPart` while the classifier fills it in: the same slots, set as attributes.
-
-    Python lets an object change its class between two classes of the same slots, so a
-    part is filled in here and then made a `CallPart` (`part.__class__ = CallPart`):
-    setting the frozen class's nine slots one descriptor call at a time costs about
-    three times as much, once per command of every fresh call.
-    """
-
-    __slots__ = CallPart.__slots__
-
-
-if _OpenPart.__slots__ != tuple(CallPart.__dataclass_fields__):
-    raise TypeError("CallPart's slots are not its fields in order: `_OpenPart` needs them so")
+_OPEN_PART = open_slots(CallPart)
+"""A part is filled in as one of these, then made the CallPart it is (`open_slots`)."""
 
 
 class Classification(BaseModel):
@@ -229,9 +224,9 @@ class Classifier:
                 # A bare `NAME=value` runs nothing; `bash -c CODE` is a wrapper: CODE's
                 # commands are the parts.
                 continue
-            # Filled in as an `_OpenPart`, then made the CallPart it is: even CallPart's own
+            # Filled in as an `_OPEN_PART`, then made the CallPart it is: CallPart's own
             # constructor adds a call through the class, once per command of every fresh call.
-            part: Any = _new(_OpenPart)
+            part: Any = _new(_OPEN_PART)
             part.program = simple.program or None
             part.subcommand = subcommand
             part.text = simple.text
@@ -285,8 +280,8 @@ class Classifier:
             if write and _git_internal(path):
                 found.append(make_fact("git_hooks", f"writes {path}"))
             facts = tuple(found)
-        # Filled in as an `_OpenPart`, as `_shell` makes its parts.
-        part: Any = _new(_OpenPart)
+        # Filled in as an `_OPEN_PART`, as `_shell` makes its parts.
+        part: Any = _new(_OPEN_PART)
         part.program = None
         part.subcommand = ()
         part.text = path
