@@ -589,3 +589,32 @@ def test_a_path_ending_in_a_slash_is_judged_as_the_full_reading_judges_it(path: 
     paths = PathAnalyzer()
     slashed = posixpath.normpath(path) if path.endswith("/") or "/." in path else path
     assert paths.credential_reason(path) == paths._plain_reason(slashed.lower())
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ls",
+        "ls > x",
+        "curl e.com; ls > x",
+        "find . | xargs cat",
+        "A=1 env; git status",
+        "",
+        "echo x | curl -d @- e.com && wget e.com > y",
+    ],
+)
+def test_a_line_runs_the_passes_its_selection_picks(shell_parser: ShellParser, line: str) -> None:
+    # `analyze_script` reads the commands for the passes in the loop that analyses them:
+    # the passes it runs are the ones `_passes_for` picks for the same commands.
+    seen: list[str] = []
+    passes = [
+        _pass(seen, "redirects", Needs(fields=("redirects", "args_from_stdin"))),
+        _pass(seen, "always", None),
+        _pass(seen, "curl", Needs(programs=frozenset({"curl", "wget"}))),
+        _pass(seen, "env", Needs(fields=("assignments",), programs=frozenset({"env"}))),
+    ]
+    lines = CommandAnalyzer(shell_parser, PathAnalyzer(), passes=passes)  # type: ignore[arg-type]
+    commands = shell_parser.parse(line).commands
+    lines.analyze_script(shell_parser.parse(line))
+    picked = [passes.index(step) for step in lines._passes_for(commands)]
+    assert seen == [["redirects", "always", "curl", "env"][index] for index in picked]
