@@ -724,7 +724,9 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
             lines.append(f"        p{index}(f)")
         else:
             lines.append(f"    p{index}(f)")
-    lines.append("    facts, paths = tuple(f.facts), tuple(f.paths)")
+    # Most commands find neither facts nor paths: the empty tuple without a call for it.
+    lines.append("    facts = tuple(f.facts) if f.facts else ()")
+    lines.append("    paths = tuple(f.paths) if f.paths else ()")
     if CommandAnalysis._fields != ("command", "facts", "paths", "subcommand"):
         raise TypeError("CommandAnalysis changed its fields: change the plan's last line too")
     lines.append("    return _tuple_new(CommandAnalysis, (command, facts, paths, f.subcommand))")
