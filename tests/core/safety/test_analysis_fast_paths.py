@@ -32,9 +32,11 @@ from tether.core.safety.options import (
     parse_option_into,
 )
 from tether.core.safety.programs import SCANNED_PROGRAMS, detectors
-from tether.core.safety.registry import REGISTRY, lookup
+from tether.core.safety.programs.base import Findings
+from tether.core.safety.registry import REGISTRY, detect_git, lookup
 from tether.core.safety.registry.detect_git import _Call
 from tether.core.safety.registry.layered import ProgramLookup
+from tether.core.safety.registry.system import FAMILIES
 from tether.core.safety.shell import ShellParser, ShellScript
 from tether.core.safety.shell_expand import expand_command
 from tether.core.safety.shell_model import WalkContext
@@ -121,6 +123,7 @@ def test_every_shortcut_gives_the_classification_of_the_full_path(
         programs._SCANS.clear()  # the detectors compiled afresh from the spec
         with monkeypatch.context() as patch:
             patch.setattr(shell_expand, "_plain", lambda *_: None)
+            patch.setattr(detect_git, "_no_operand", lambda _: False)  # git read in full
             full = _LAYERED.classify("Bash", {"command": command})
         assert short == full, command
         assert _dump(short) == _dump(full), command
@@ -367,6 +370,120 @@ def test_git_reads_its_call_as_the_option_parser_reads_it(args: list[str]) -> No
     assert call.words == operands
 
 
+_GIT_WORD = st.sampled_from(
+    [
+        "status",
+        "diff",
+        "log",
+        "restore",
+        "stash",
+        "branch",
+        "checkout",
+        "config",
+        "push",
+        "remote",
+        "clone",
+        "credential",
+        "credential-store",
+        "no-such-sub",
+        "help",
+        "",
+        "-",
+        "-h",
+        "--help",
+        "--",
+        "--stat",
+        "--output=out.txt",
+        "--output",
+        "-C",
+        "-c",
+        "core.pager=sh",
+        "--exec-path=/tmp",
+        "--version",
+        "-5",
+        "-n",
+        "--staged",
+        "--list",
+        "HEAD:.env",
+        ":.env",
+        ".",
+        "add",
+        "drop",
+        "src/app.py",
+        "+main",
+        "-x",
+    ]
+)
+
+
+def _git_findings(words: tuple[str, ...]) -> tuple[object, ...]:
+    """What git's three detectors find for `git WORDS`, field by field."""
+    command = _REFERENCE_PARSER.parse("git").commands[0]._replace(args=words)
+    f = Findings(command)
+    for name in ("git_settings", "git_pathspecs", "git_changes"):
+        detectors()[name](f)
+    return (f.facts, f.paths, f.subcommand, f.handled_paths, f.shell_strings)
+
+
+def _git_read_in_full(words: tuple[str, ...]) -> tuple[object, ...]:
+    """`_git_findings` with every call read in full (no shortcut for a short call)."""
+    keep = detect_git._no_operand
+    detect_git._no_operand = lambda _: False  # type: ignore[assignment]
+    try:
+        return _git_findings(words)
+    finally:
+        detect_git._no_operand = keep
+
+
+@settings(max_examples=600, deadline=None)
+@given(words=st.lists(_GIT_WORD, max_size=4))
+def test_git_detectors_skip_the_reading_only_where_it_finds_no_operand(
+    words: list[str],
+) -> None:
+    # A call of a subcommand alone, or with one option word, lets git_pathspecs and
+    # git_changes return before reading it: what they find so is what the full reading
+    # finds, word for word.
+    args = tuple(words)
+    assert _git_findings(args) == _git_read_in_full(args), args
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        pytest.param(("status",), id="status"),
+        pytest.param(("diff", "--stat"), id="diff-stat"),
+        pytest.param(("no-such-sub",), id="unknown"),
+        pytest.param(("restore",), id="restore"),
+        pytest.param(("credential",), id="credential"),
+        pytest.param(("diff", "--"), id="dashes"),
+        pytest.param(("diff", "--help"), id="help"),
+        pytest.param(("diff", "-h"), id="lone-h"),
+        pytest.param(("diff", "--output=.env"), id="output"),
+        pytest.param(("show", "HEAD:.env"), id="operand"),
+        pytest.param(("--version",), id="global-option"),
+        pytest.param(("-C", "src"), id="global-option-value"),
+    ],
+)
+def test_short_git_calls_find_what_the_full_reading_finds(words: tuple[str, ...]) -> None:
+    assert _git_findings(words) == _git_read_in_full(words)
+
+
+def test_git_calls_without_operands_are_told_apart() -> None:
+    for words in [("status",), ("diff", "--stat"), ("log", "-5"), ("no-such-sub",)]:
+        assert detect_git._no_operand(words), words
+    for words in [
+        ("--version",),
+        ("-c", "x=y"),
+        ("diff", "--"),
+        ("diff", "--help"),
+        ("diff", "-h"),
+        ("diff", "--output=x"),
+        ("show", "HEAD"),
+        ("diff", "-"),
+    ]:
+        assert not detect_git._no_operand(words), words
+
+
 # -- the passes over a line ----------------------------------------------------------------
 
 
@@ -511,3 +628,21 @@ def test_vet_options_vets_as_a_vet_options_instance_does(path: Path) -> None:
         ours = _DECLARED_PASSES.analyze_script(script)
         theirs = _VETTED_BY_CLASS.analyze_script(script)
         assert ours == theirs, command
+
+
+def test_vet_options_finds_each_program_the_spec_lookup_finds() -> None:
+    # `vet_options` reads a compiled spec of the program's own without `lookup`, and asks
+    # `lookup` for any other (a family member, one not compiled yet, an unknown word).
+    by_class = processors.VetOptions()
+    family = [f"{prefix}x" for prefix, _ in FAMILIES]
+    for program in [*sorted(REGISTRY.unrealised()), *family, "no-such-program", ""]:
+        command = _REFERENCE_PARSER.parse("x --version -q a").commands[0]._replace(program=program)
+        ours, theirs = Findings(command), Findings(command)
+        processors.vet_options(ours)
+        by_class(theirs)
+        assert (ours.facts, ours.paths, ours.subcommand, ours.handled_paths) == (
+            theirs.facts,
+            theirs.paths,
+            theirs.subcommand,
+            theirs.handled_paths,
+        ), program

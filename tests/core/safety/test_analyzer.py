@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tether.core.safety import analyzer
+from tether.core.safety import analyzer, processors
 from tether.core.safety.analyzer import (
     _ANY_PATH_PATTERN,
     _PATH_PATTERNS,
@@ -17,6 +17,7 @@ from tether.core.safety.analyzer import (
 )
 from tether.core.safety.facts import FACTS, RiskLevel
 from tether.core.safety.processors import Needs
+from tether.core.safety.programs import Findings
 from tether.core.safety.shell import ShellParser
 
 P = pytest.param
@@ -553,3 +554,67 @@ def test_passes_past_the_declared_limit_run_on_every_line(shell_parser: ShellPar
     lines = CommandAnalyzer(shell_parser, PathAnalyzer(), passes=passes)  # type: ignore[arg-type]
     lines.analyze_script(shell_parser.parse("ls"))
     assert seen == [str(limit), str(limit + 1)]
+
+
+class _Counting:
+    """A processor written as a class with `__call__` (as `CredentialPaths` is)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, f: Findings) -> None:
+        self.seen.append(f.command.text)
+
+
+def test_a_plan_calls_an_instance_through_its_own_bound_call() -> None:
+    processor = _Counting()
+    direct = analyzer._direct(processor)
+    assert getattr(direct, "__self__", None) is processor
+    assert getattr(direct, "__func__", None) is _Counting.__call__
+    for function in (processors.vet_options, processors.redirects, len):
+        assert analyzer._direct(function) is function  # type: ignore[arg-type]
+
+
+def test_an_instance_processor_runs_once_per_command_in_its_plan(
+    shell_parser: ShellParser,
+) -> None:
+    processor = _Counting()
+    commands = CommandAnalyzer(shell_parser, PathAnalyzer(), processors=(processor,))
+    commands.analyze_script(shell_parser.parse("ls src && git status"))
+    assert processor.seen == ["ls src", "git status"]
+
+
+@pytest.mark.parametrize("path", ["/", "//", "///", "/./", "a/..", "/tmp/", "~/", "./", "x//"])
+def test_a_path_ending_in_a_slash_is_judged_as_the_full_reading_judges_it(path: str) -> None:
+    paths = PathAnalyzer()
+    slashed = posixpath.normpath(path) if path.endswith("/") or "/." in path else path
+    assert paths.credential_reason(path) == paths._plain_reason(slashed.lower())
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ls",
+        "ls > x",
+        "curl e.com; ls > x",
+        "find . | xargs cat",
+        "A=1 env; git status",
+        "",
+        "echo x | curl -d @- e.com && wget e.com > y",
+    ],
+)
+def test_a_line_runs_the_passes_its_selection_picks(shell_parser: ShellParser, line: str) -> None:
+    # `analyze_script` reads the commands for the passes in the loop that analyses them:
+    # the passes it runs are the ones `_passes_for` picks for the same commands.
+    seen: list[str] = []
+    passes = [
+        _pass(seen, "redirects", Needs(fields=("redirects", "args_from_stdin"))),
+        _pass(seen, "always", None),
+        _pass(seen, "curl", Needs(programs=frozenset({"curl", "wget"}))),
+        _pass(seen, "env", Needs(fields=("assignments",), programs=frozenset({"env"}))),
+    ]
+    lines = CommandAnalyzer(shell_parser, PathAnalyzer(), passes=passes)  # type: ignore[arg-type]
+    commands = shell_parser.parse(line).commands
+    lines.analyze_script(shell_parser.parse(line))
+    picked = [passes.index(step) for step in lines._passes_for(commands)]
+    assert seen == [["redirects", "always", "curl", "env"][index] for index in picked]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
-from tether.core.safety.classify import Classification, Classifier
+from tether.core.safety.classify import CallPart, Classification, Classifier
 from tether.core.safety.tools import ToolKind
 
 P = pytest.param
@@ -162,3 +163,34 @@ def test_other_tools(
     assert set(result.__dict__) == set(Classification.model_fields)
     assert Classification.model_validate(result.model_dump()) == result
     assert result.model_dump() == Classification(**dict(result)).model_dump()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        P("git status", id="one"),
+        P("cd src && pytest -q | tail -3", id="several"),
+        P("ls $DIR *.py", id="opaque"),
+        P("rm -rf /", id="facts-and-paths"),
+    ],
+)
+def test_a_part_filled_in_is_a_callpart_as_its_constructor_builds_it(
+    classifier: Classifier, command: str
+) -> None:
+    for part in classifier.classify("Bash", {"command": command}).parts:
+        built = CallPart(**{name: getattr(part, name) for name in CallPart.__dataclass_fields__})
+        assert type(part) is CallPart
+        assert part == built
+        assert part.__getstate__() == built.__getstate__()
+        assert hash(part) == hash(built)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            part.text = "changed"  # type: ignore[misc]
+
+
+def test_a_file_tool_part_is_a_callpart_as_its_constructor_builds_it(
+    classifier: Classifier,
+) -> None:
+    (part,) = classifier.classify("Read", {"file_path": "src/app.py"}).parts
+    built = CallPart(**{name: getattr(part, name) for name in CallPart.__dataclass_fields__})
+    assert type(part) is CallPart
+    assert part.__getstate__() == built.__getstate__()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tether.core.safety.built import slot_setters
 from tether.core.safety.classify import CallPart
-from tether.core.safety.facts import FACTS, PathUse, RiskFact, RiskLevel, make_fact
+from tether.core.safety.facts import FACTS, PathUse, RiskFact, RiskLevel, make_fact, open_slots
 
 
 def _generated(cls: type, *args: Any, **kwargs: Any) -> Any:
@@ -125,3 +125,45 @@ def test_slot_setters_refuse_fields_that_are_not_the_class_s_in_order() -> None:
         slot_setters(PathUse, "access", "path", "dynamic", "glob")
     with pytest.raises(TypeError, match="update its setters"):
         slot_setters(PathUse, "path", "access")
+
+
+@pytest.mark.parametrize("cls", [RiskFact, PathUse, CallPart], ids=lambda c: c.__name__)
+def test_an_object_filled_in_through_open_slots_becomes_one_of_its_class(cls: type) -> None:
+    # `open_slots`' class has the same slots, so Python lets a filled-in object take `cls`:
+    # it is then what the constructor makes, frozen as any other.
+    values = {
+        "kind": "network",
+        "level": RiskLevel.HIGH,
+        "detail": "d",
+        "path": "src",
+        "access": "read",
+        "dynamic": True,
+        "glob": False,
+        "program": "ls",
+        "subcommand": ("a",),
+        "text": "ls src",
+        "facts": (),
+        "paths": (),
+        "resolved": (),
+        "subshell": False,
+        "args": ("src",),
+        "opaque": True,
+    }
+    given = {field.name: values[field.name] for field in dataclasses.fields(cls)}
+    filled: Any = object.__new__(open_slots(cls))
+    for name, value in given.items():
+        setattr(filled, name, value)
+    filled.__class__ = cls
+    _same(filled, cls(**given))
+    assert hash(filled) == hash(cls(**given))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        filled.__setattr__(next(iter(given)), "changed")
+
+
+def test_open_slots_refuses_a_class_whose_slots_are_not_its_fields() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Unslotted:
+        name: str
+
+    with pytest.raises(TypeError, match="not its fields"):
+        open_slots(Unslotted)

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from keyword import iskeyword
 from operator import attrgetter
-from types import CodeType
+from types import CodeType, FunctionType
 
 from tether.core.safety.analysis import CommandAnalysis, ScriptAnalysis, max_level
 from tether.core.safety.command_sequence import ListedArguments, SequencePass, runs_downloads
@@ -247,11 +247,11 @@ class PathAnalyzer:
         if glob and any(c in normal for c in "*?["):
             return self._glob_reason(normal)
         pieces = normal.split("/")
-        name = pieces[-1]
-        if name and _SEGMENT_HINTS.isdisjoint(pieces):
+        if _SEGMENT_HINTS.isdisjoint(pieces):
             # `_plain_reason` for a path none of whose segments names a credential
-            # directory or starts a location pattern (most paths): the name decides.
-            return _name_reason(name)
+            # directory or starts a location pattern (most paths): the name decides. Only
+            # `/` and `//` end in a `/` once normal, and then the name is the path itself.
+            return _name_reason(pieces[-1] or normal)
         return self._plain_reason(normal)
 
     def _plain_reason(self, normal: str) -> str | None:
@@ -419,6 +419,8 @@ class CommandAnalyzer:
         # processors name, a run meets a few, and each costs a plan and a function.
         self._runner = _compile(self._plan, "default")
         self._runners: dict[str, Callable[[SimpleCommand], CommandAnalysis]] = {}
+        # Each command's runner, then the passes `_passes_for` picks, in one loop.
+        self._analyze_lines = _analyzing(self._passes, self._runners, self._unplanned)
 
     @property
     def processors(self) -> tuple[Processor, ...]:
@@ -432,15 +434,7 @@ class CommandAnalyzer:
         (`Needs`: a field set, a program named), or on every line when it declared
         nothing else; otherwise it would return the line unchanged, and is not called.
         """
-        runners = self._runners
-        commands = []
-        for command in script.commands:
-            run = runners.get(command.program)
-            if run is None:
-                run = self._unplanned(command.program)
-            commands.append(run(command))
-        for step in self._passes_for(script.commands):
-            commands = step(commands)
+        commands = self._analyze_lines(script.commands)
         if not (script.problems or script.recursive_functions):
             return _tuple_new(ScriptAnalysis, (tuple(commands), ()))
         facts: list[RiskFact] = []
@@ -605,10 +599,9 @@ _MAX_WATCHED = 8
 """Passes read by declaration at most (a table of 2**8 selections); any further run always."""
 
 
-def _selecting(
-    passes: Sequence[SequencePass],
-) -> Callable[[Sequence[SimpleCommand]], tuple[SequencePass, ...]]:
-    """The passes a line needs, in their order, as one function of its commands.
+def _selection(passes: Sequence[SequencePass]) -> tuple[dict[str, object], list[str]]:
+    """The table of the passes each selection runs, and the code that reads one `command`
+    into the selection `wanted` (`_selecting` and `_analyzing` write it into a loop).
 
     Each pass that declared programs and fields (`_watched`) has a bit, set by a command
     of one of its programs or with one of its fields set; the bits of the line index a
@@ -629,23 +622,60 @@ def _selecting(
         for wanted in range(1 << len(watched))
     )
     scope: dict[str, object] = {"table": table}
-    lines = ["def select(commands):", "    wanted = 0", "    for command in commands:"]
-    tests = 0
+    tests: list[str] = []
     for index, programs, fields in watched:
         reads = [f"command.{name}" for name in fields]
         if programs:
             scope[f"programs{index}"] = programs
             reads.insert(0, f"command.program in programs{index}")
         if reads:  # a pass that named nothing has nothing to do on any line
-            lines.append(f"        if {' or '.join(reads)}:")
-            lines.append(f"            wanted |= {bits[index]}")
-            tests += 1
-    if not tests:
-        lines[1:] = ["    return table[0]"]
-    else:
+            tests.append(f"if {' or '.join(reads)}:")
+            tests.append(f"    wanted |= {bits[index]}")
+    return scope, tests
+
+
+def _selecting(
+    passes: Sequence[SequencePass],
+) -> Callable[[Sequence[SimpleCommand]], tuple[SequencePass, ...]]:
+    """The passes a line needs, in their order, as one function of its commands."""
+    scope, tests = _selection(passes)
+    if tests:
+        lines = ["def select(commands):", "    wanted = 0", "    for command in commands:"]
+        lines.extend(f"        {test}" for test in tests)
         lines.append("    return table[wanted]")
+    else:
+        lines = ["def select(commands):", "    return table[0]"]
     exec(_compiled("\n".join(lines), "<passes' needs>"), scope)
     return scope["select"]  # type: ignore[return-value]
+
+
+def _analyzing(
+    passes: Sequence[SequencePass],
+    runners: dict[str, Callable[[SimpleCommand], CommandAnalysis]],
+    unplanned: Callable[[str], Callable[[SimpleCommand], CommandAnalysis]],
+) -> Callable[[Sequence[SimpleCommand]], list[CommandAnalysis]]:
+    """A line's commands analysed, then the passes `_selecting` would pick run over them:
+    one loop that runs each command's plan and reads the command for the passes, instead
+    of a second call and loop over the line for the passes alone."""
+    scope, tests = _selection(passes)
+    scope["get"] = runners.get
+    scope["unplanned"] = unplanned
+    lines = [
+        "def analyze_lines(commands):",
+        "    analyses = []",
+        "    wanted = 0",
+        "    for command in commands:",
+        "        run = get(command.program)",
+        "        if run is None:",
+        "            run = unplanned(command.program)",
+        "        analyses.append(run(command))",
+        *(f"        {test}" for test in tests),
+        "    for step in table[wanted]:",
+        "        analyses = step(analyses)",
+        "    return analyses",
+    ]
+    exec(_compiled("\n".join(lines), "<analysis of a line>"), scope)
+    return scope["analyze_lines"]  # type: ignore[return-value]
 
 
 def _fields(fields: Iterable[str]) -> tuple[str, ...]:
@@ -672,7 +702,7 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
     }
     lines = ["def analyze(command):", "    f = Findings(command)"]
     for index, (processor, when, unless) in enumerate(plan):
-        scope[f"p{index}"] = processor
+        scope[f"p{index}"] = _direct(processor)
         tests = []
         if when:
             reads = []
@@ -694,12 +724,31 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
             lines.append(f"        p{index}(f)")
         else:
             lines.append(f"    p{index}(f)")
-    lines.append("    facts, paths = tuple(f.facts), tuple(f.paths)")
+    # Most commands find neither facts nor paths: the empty tuple without a call for it.
+    lines.append("    facts = tuple(f.facts) if f.facts else ()")
+    lines.append("    paths = tuple(f.paths) if f.paths else ()")
     if CommandAnalysis._fields != ("command", "facts", "paths", "subcommand"):
         raise TypeError("CommandAnalysis changed its fields: change the plan's last line too")
     lines.append("    return _tuple_new(CommandAnalysis, (command, facts, paths, f.subcommand))")
     exec(_compiled("\n".join(lines), "<analysis plan>"), scope)
     return scope["analyze"]  # type: ignore[return-value]
+
+
+def _direct(processor: Processor) -> Processor:
+    """What a call of `processor` runs: an instance's `__call__` bound once, or itself.
+
+    A call of an instance looks its class's `__call__` up and binds it on every call
+    (`CredentialPaths()`, on every command naming a path); the method bound here is the
+    one that call would make.
+    """
+    if isinstance(processor, FunctionType):
+        return processor
+    # The class's own `__call__` (a function to bind), not a test of being callable.
+    call = getattr(type(processor), "__call__", None)  # noqa: B004
+    if isinstance(call, FunctionType):
+        bound: Processor = call.__get__(processor)
+        return bound
+    return processor
 
 
 def _compiled(source: str, name: str) -> CodeType:

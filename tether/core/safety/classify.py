@@ -20,7 +20,14 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer, max_level
 from tether.core.safety.built import built, slot_setters
-from tether.core.safety.facts import PathAccess, PathUse, RiskFact, RiskLevel, make_fact
+from tether.core.safety.facts import (
+    PathAccess,
+    PathUse,
+    RiskFact,
+    RiskLevel,
+    make_fact,
+    open_slots,
+)
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.shell_words import brace_expand
 from tether.core.safety.tools import ToolKind, tool_kind
@@ -110,6 +117,10 @@ _new = object.__new__
     "args",
     "opaque",
 )
+
+
+_OPEN_PART = open_slots(CallPart)
+"""A part is filled in as one of these, then made the CallPart it is (`open_slots`)."""
 
 
 class Classification(BaseModel):
@@ -213,17 +224,17 @@ class Classifier:
                 # A bare `NAME=value` runs nothing; `bash -c CODE` is a wrapper: CODE's
                 # commands are the parts.
                 continue
-            # Made field by field through the slots (`_set_*`), here: even CallPart's own
+            # Filled in as an `_OPEN_PART`, then made the CallPart it is: CallPart's own
             # constructor adds a call through the class, once per command of every fresh call.
-            part = _new(CallPart)
-            _set_program(part, simple.program or None)
-            _set_subcommand(part, subcommand)
-            _set_text(part, simple.text)
-            _set_facts(part, facts)
-            _set_paths(part, paths)
-            _set_resolved(part, ())
-            _set_subshell(part, simple.subshell)
-            _set_args(part, simple.args)
+            part: Any = _new(_OPEN_PART)
+            part.program = simple.program or None
+            part.subcommand = subcommand
+            part.text = simple.text
+            part.facts = facts
+            part.paths = paths
+            part.resolved = ()
+            part.subshell = simple.subshell
+            part.args = simple.args
             # Opaque: some word is only known at run time (see `CallPart.opaque`).
             known = not (
                 simple.dynamic_program
@@ -234,7 +245,8 @@ class Classifier:
                 or simple.substituted
                 or simple.args_from_stdin
             )
-            _set_opaque(part, not known)
+            part.opaque = not known
+            part.__class__ = CallPart
             parts.append(part)
         # Every field given, each of its type (`built`): what validation would make.
         return built(
@@ -268,17 +280,18 @@ class Classifier:
             if write and _git_internal(path):
                 found.append(make_fact("git_hooks", f"writes {path}"))
             facts = tuple(found)
-        # Made field by field through the slots, as `_shell` makes its parts.
-        part = _new(CallPart)
-        _set_program(part, None)
-        _set_subcommand(part, ())
-        _set_text(part, path)
-        _set_facts(part, facts)
-        _set_paths(part, (use,))
-        _set_resolved(part, ())
-        _set_subshell(part, False)
-        _set_args(part, ())
-        _set_opaque(part, False)
+        # Filled in as an `_OPEN_PART`, as `_shell` makes its parts.
+        part: Any = _new(_OPEN_PART)
+        part.program = None
+        part.subcommand = ()
+        part.text = path
+        part.facts = facts
+        part.paths = (use,)
+        part.resolved = ()
+        part.subshell = False
+        part.args = ()
+        part.opaque = False
+        part.__class__ = CallPart
         return built(
             Classification,
             {"tool_name": tool_name, "kind": kind, "command": None, "parts": (part,), "facts": ()},

@@ -267,7 +267,7 @@ class TestSharedReading:
     @pytest.mark.parametrize(
         "text",
         [
-            P("git status", id="git"),
+            P("git log --oneline -- src", id="git"),
             P("git -c core.pager=less log -- .env", id="git-settings-and-pathspec"),
             P("git", id="git-without-arguments"),
         ],
@@ -292,6 +292,29 @@ class TestSharedReading:
         assert first == second
         # Three detectors, one reading per command; `git` alone reads the one empty tuple.
         assert len(readings) == (1 if text == "git" else 2)
+
+    @pytest.mark.parametrize(
+        "text", [P("git status", id="alone"), P("git diff --stat", id="option")]
+    )
+    def test_git_without_operands_is_not_read(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        command_analyzer: CommandAnalyzer,
+        shell_parser: ShellParser,
+        text: str,
+    ) -> None:
+        # A subcommand alone or with one option word has no operand to read.
+        readings: list[tuple[str, ...]] = []
+        real = detect_git._Call
+
+        def counted(args: tuple[str, ...]) -> object:
+            readings.append(args)
+            return real(args)
+
+        monkeypatch.setattr(detect_git, "_Call", counted)
+        analysis = command_analyzer.analyze(shell_parser.parse(text).commands[0])
+        assert analysis.facts == ()
+        assert readings == []
 
     def test_curl_is_read_once_per_command_and_again_for_the_next(
         self,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from tether.core.safety.built import slot_setters
-from tether.core.safety.facts import PathAccess, PathUse, RiskFact, make_fact
+from tether.core.safety.facts import PathAccess, PathUse, RiskFact, make_fact, open_slots
 from tether.core.safety.options import OptionSpec, ParsedArgs, parse_args
 from tether.core.safety.registry.detectors.words import (
     broad_target,
@@ -63,23 +63,25 @@ class Findings:
         if index in command.procsub_args:
             return  # `<(cmd)`: a pipe from a command that is judged on its own
         if 0 <= index < len(command.args):
-            # What `PathUse(...)` makes, through its slots (`_set_*`): without the call
-            # through the class and its `__init__`, once per path of every command.
-            use = _new(PathUse)
-            _set_path(use, command.args[index])
-            _set_access(use, access)
-            _set_dynamic(use, index in command.dynamic_args)  # a procsub index returned above
-            _set_glob(use, index in command.glob_args)
+            # What `PathUse(...)` makes, filled in as an object of its slots (`open_slots`):
+            # without the call through the class and its `__init__`, once per path.
+            use: Any = _new(_OPEN_PATH)
+            use.path = command.args[index]
+            use.access = access
+            use.dynamic = index in command.dynamic_args  # a procsub index returned above
+            use.glob = index in command.glob_args
+            use.__class__ = PathUse
             self.paths.append(use)
 
     def text_path(self, text: str, access: PathAccess, *, dynamic: bool = False) -> None:
         """A path found inside a word (`of=/dev/sda`, `--output=x`, `file:///etc/passwd`)."""
         if text:
-            use = _new(PathUse)  # as in `arg`
-            _set_path(use, text)
-            _set_access(use, access)
-            _set_dynamic(use, dynamic)
-            _set_glob(use, False)
+            use: Any = _new(_OPEN_PATH)  # as in `arg`
+            use.path = text
+            use.access = access
+            use.dynamic = dynamic
+            use.glob = False
+            use.__class__ = PathUse
             self.paths.append(use)
 
     def option_path(self, parsed: ParsedArgs, options: Iterable[str], access: PathAccess) -> None:
@@ -95,9 +97,7 @@ class Findings:
 
 
 _new = object.__new__
-_set_path, _set_access, _set_dynamic, _set_glob = slot_setters(
-    PathUse, "path", "access", "dynamic", "glob"
-)
+_OPEN_PATH = open_slots(PathUse)
 
 Handler = Callable[[Findings], None]
 

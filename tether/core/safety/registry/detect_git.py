@@ -122,10 +122,43 @@ def git_settings(f: Findings) -> None:
             f.fact("code_execution", f"{f.command.text} (git programs from another directory)")
 
 
+def _no_operand(args: tuple[str, ...]) -> bool:
+    """Whether a call of one or two words is a subcommand alone (`git status`) or with one
+    option word (`git diff --stat`) other than `--`, a help request or an `--output=`.
+
+    Such a call has no global option (its subcommand is its first word) and no operand
+    (an option's value would be a word after it): neither `git_pathspecs` nor
+    `git_changes` has a word to read past the subcommand.
+    """
+    sub = args[0]
+    if len(sub) > 1 and sub[0] == "-":
+        return False  # a global option: the subcommand, if any, comes later
+    if len(args) == 1:
+        return True
+    option = args[1]
+    return (
+        len(option) > 1
+        and option[0] == "-"
+        and option not in _READ_ALONE
+        and option[:9] != "--output="
+    )
+
+
+_READ_ALONE = frozenset({"--", "--help", "-h"})
+"""Option words `git_pathspecs` reads after a subcommand: what follows `--` is a pathspec,
+and a help request prints a page."""
+
+
 def git_pathspecs(f: Findings) -> None:
     """Pathspecs, `REV:path` (`git show HEAD:.env` prints that file), `clone`'s target."""
     f.handled_paths = True
-    call = _call(f.command.args)
+    args = f.command.args
+    count = len(args)
+    if count < 2 or (count == 2 and _no_operand(args)):
+        # Nothing after the subcommand (`git status`, `git --version`), or one option word
+        # (`git diff --stat`): no operand, `REV:path`, `--output=` or `--help` to read.
+        return
+    call = _call(args)
     rest = call.rest
     if not call.sub or not rest:
         return  # `git status`: no word to name as a path (nor `--help`)
@@ -156,7 +189,16 @@ def git_pathspecs(f: Findings) -> None:
 
 def git_changes(f: Findings) -> None:
     """What a subcommand's operands make it do."""
-    call = _call(f.command.args)
+    args = f.command.args
+    if 0 < len(args) < 3 and _no_operand(args):
+        sub = args[0]
+        # A subcommand the spec lists, with no operand (`git status`, `git diff --stat`):
+        # neither an unknown one nor a word below it, nothing for `_CHANGES` to read
+        # (those are read in full even so), no credential store asked.
+        root = _GIT if _GIT.ready else realise(_GIT)
+        if sub in root.subs and sub not in _CHANGES and sub[:10] != "credential":
+            return
+    call = _call(args)
     sub = call.sub
     if not sub or call.help:
         return

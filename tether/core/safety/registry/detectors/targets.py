@@ -37,9 +37,13 @@ def delete_targets(f: Findings, call: Call) -> None:
         f.fact("file_delete")
         return
     # Each test only reads the call: the cheapest goes first (`rm -rf /` needs no other).
-    broad = c.args_from_stdin or any(
-        broad_target(text, i in c.dynamic_args, i in c.glob_args) for i, text in targets
-    )
+    broad = c.args_from_stdin
+    if not broad:
+        # A loop, not `any()` over a generator: one target is the common case.
+        for i, text in targets:
+            if broad_target(text, i in c.dynamic_args, i in c.glob_args):
+                broad = True
+                break
     broad = broad or call.has("--no-preserve-root")
     f.fact("destructive_delete" if broad else "recursive_delete")
 
