@@ -81,6 +81,10 @@ grammar's tree a level deeper, and with `MAX_COMMANDS` commands and this many th
 stays well within the walk's depth bound (`shell_walk._MAX_NODE_DEPTH`)."""
 _PRINTERS = frozenset({"echo", "printf", "pwd", "cat"})
 """The programs whose output `literal_output` may know (as `PlainLane`)."""
+_PLAIN = Word("")[1:]
+"""The fields of a word after its text, for a word that is only its text (`Word(text)`,
+built as the tuple it is: the named tuple's constructor is a Python call per word)."""
+_new = tuple.__new__
 _TOP_LEVEL = WalkContext()
 _FIRST_STAGE = WalkContext(subshell=True)
 """The first stage of a pipeline at the top level: in a subshell, nothing piped in."""
@@ -134,7 +138,9 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
             # (`_command`, inline: a call per command is a cost on every check.)
             found = plain_command(words, ctx)
             if found is None:  # a wrapper, embedded code: the whole expansion
-                expansion = expand_command([Word(text) for text in words], ctx, (), ())
+                expansion = expand_command(
+                    [_new(Word, (text, *_PLAIN)) for text in words], ctx, (), ()
+                )
                 if expansion.problems or expansion.nested:
                     return None  # nested code, problems: the walk's own work
                 found = expansion.command
@@ -191,7 +197,7 @@ def _command(words: list[str], ctx: WalkContext) -> SimpleCommand | None:
     # Every word is its text: not dynamic, no glob, nothing substituted (`Word(text)`).
     found = plain_command(words, ctx)
     if found is None:  # a wrapper, embedded code: the whole expansion
-        expansion = expand_command([Word(text) for text in words], ctx, (), ())
+        expansion = expand_command([_new(Word, (text, *_PLAIN)) for text in words], ctx, (), ())
         if expansion.problems or expansion.nested:
             return None  # nested code, problems: the walk's own work
         found = expansion.command
