@@ -58,8 +58,6 @@ _OPERATOR = r"(?: (?:&&|\|\|?) | ?; ?)"
 _COMMAND = rf"{_WORD}(?: {_WORD})*(?: 2>&1)?"
 _LINE = re.compile(rf"{_COMMAND}(?:{_OPERATOR}{_COMMAND})*")
 """A line the lane reads: commands of words (and `2>&1`s) joined by operators."""
-_TOKEN = re.compile(rf"2>&1|{_WORD}|&&|\|\||\||;")
-"""One token of a line `_LINE` matched: the descriptor copy, a word, an operator."""
 _OPERATORS = frozenset({"&&", "||", "|", ";"})
 _ODD_EQUALS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=|=|.*==")
 _ODD_NAME = re.compile(r"[@%+]")
@@ -100,7 +98,7 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
         return None
     # The line's tokens: words, `2>&1`s and operators.
     if "'" in text:
-        tokens = _TOKEN.findall(text)
+        tokens = _quoted_tokens(text)
     else:
         # Blanks part every token but a `;`, which may touch the words beside it.
         tokens = text.replace(";", " ; ").split() if ";" in text else text.split(" ")
@@ -174,6 +172,39 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                 token = token.replace("'", "")
             words.append(token)
     return commands
+
+
+def _quoted_tokens(text: str) -> list[str]:
+    """The tokens of the line `text` that `_LINE` matched, quotes kept: its
+    descriptor copies, words and operators in order.
+
+    Its quotes pair up and a quoted string holds none, so splitting at them leaves the
+    quoted strings at odd places; what lies between them splits at blanks and `;` as a
+    line without quotes does, and a piece that touches a quoted string is part of its word.
+    """
+    tokens: list[str] = []
+    glued = False  # the last token touches what comes next: nothing parts them
+    for index, part in enumerate(text.split("'")):
+        if index & 1:
+            if glued:
+                tokens[-1] += f"'{part}'"
+            else:
+                tokens.append(f"'{part}'")
+            glued = True
+            continue
+        pieces = part.replace(";", " ; ").split(" ") if ";" in part else part.split(" ")
+        first = pieces[0]
+        if first:
+            if glued:
+                tokens[-1] += first
+            else:
+                tokens.append(first)
+        if len(pieces) > 1:
+            tokens.extend(filter(None, pieces[1:]))
+            glued = pieces[-1] != ""
+        elif first:
+            glued = True
+    return tokens
 
 
 def _word(token: str, *, first: bool) -> str | None:
