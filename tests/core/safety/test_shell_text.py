@@ -432,3 +432,31 @@ class TestABrokenLaneIsCaught:
         wider = shell_text._LINE.pattern.replace("A-Za-z0-9", "A-Za-z0-9~*")
         monkeypatch.setattr(shell_text, "_LINE", shell_text.re.compile(wider))
         assert self._caught()
+
+
+_TOKEN = shell_text.re.compile(rf"2>&1|{shell_text._WORD}|&&|\|\||\||;")
+"""One token of a line the lane reads: the descriptor copy, a word, an operator."""
+_QUOTED_PIECES = [
+    *["a", "b1", "--x=y", "x'y'z", "2>&1", ";", " ; ", " && ", " || ", " | ", " "],
+    *["'q r'", "''", "'|;&'", "'a''b'", "'a'b'c'", "'\"'", "'; x'", "' '", "'2>&1'"],
+]
+
+
+class TestQuotedTokens:
+    """A line with quotes is split into the tokens a regular expression of them finds."""
+
+    @settings(max_examples=600, deadline=None, database=None)
+    @given(text=st.lists(st.sampled_from(_QUOTED_PIECES), min_size=1, max_size=10).map("".join))
+    def test_generated_pieces(self, text: str) -> None:
+        if shell_text._LINE.fullmatch(text) is not None and "'" in text:
+            assert shell_text._quoted_tokens(text) == _TOKEN.findall(text)
+
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(text=_LINE)
+    def test_generated_lines(self, text: str) -> None:
+        if shell_text._LINE.fullmatch(text) is not None and "'" in text:
+            assert shell_text._quoted_tokens(text) == _TOKEN.findall(text)
+
+    @pytest.mark.parametrize("text", [param.values[0] for param in TAKEN if "'" in param.values[0]])
+    def test_the_lines_the_lane_takes(self, text: str) -> None:
+        assert shell_text._quoted_tokens(text) == _TOKEN.findall(text)

@@ -167,15 +167,17 @@ def exceeded_bound(text: str, bounds: ShellBounds = BOUNDS) -> str | None:
     Linear in the text and stops at the first bound crossed, so its own cost is
     bounded by the bounds, not by the input.
     """
-    if (
-        bounds is BOUNDS
-        and len(text) <= _SHORT
-        and text.isascii()
-        and len(text.encode().translate(None, _UNCOUNTED)) <= _FEW
-    ):
-        # A short ASCII text: within `chars`, no astral character, at most `_SHORT`
-        # `$`s, and within every other bound by count (`within_by_count`).
-        return None
+    if bounds is BOUNDS and text.isascii() and len(text) <= BOUNDS.chars:
+        # An ASCII text within `chars` holds no astral character; what is left of the
+        # checks before the scan is the `$` count, and `within_by_count` proves the scan
+        # finds nothing. Both read one translation of the text (`_KINDS`).
+        if len(text) <= _FEW:
+            return None  # no more characters than `_FEW`, so no more counted ones
+        kinds = text.encode().translate(_KINDS)
+        if len(kinds) - kinds.count(0) <= _FEW:
+            return None  # few counted characters, `$` among them: within every bound
+        if kinds.count(b"$") <= BOUNDS.expansions and _within(kinds, text, BOUNDS):
+            return None
     if len(text) > bounds.chars:
         return f"{len(text):,} characters (the limit is {bounds.chars:,})"
     dollars = text.count("$")
@@ -203,31 +205,55 @@ def within_by_count(text: str, bounds: ShellBounds = BOUNDS) -> bool:
     bound is within its limit the scan returns None, so it need not run (ordinary
     commands, and the ~300-character pipeline, take this path in a few count calls).
     """
-    if len(text.encode("utf-8", "surrogatepass").translate(None, _UNCOUNTED)) <= _few(bounds):
-        # Every count below is at most the number of counted characters in the text (a
-        # `<<` takes two `<`): when that total is within the smallest limit, so is each.
-        return True
-    count = text.count
-    pipes = count("|")
-    newlines = count("\n")
-    separators = pipes + count("&") + count(";") + newlines
-    opens = count("(") + count("`")
+    kinds = text.encode("utf-8", "surrogatepass").translate(_KINDS)
+    # Every count `_within` takes is at most the number of counted characters in the text
+    # (a `<<` takes two `<`): when that total is within the smallest limit, so is each.
+    return len(kinds) - kinds.count(0) <= _few(bounds) or _within(kinds, text, bounds)
+
+
+def _within(kinds: bytes, text: str, bounds: ShellBounds) -> bool:
+    """`within_by_count` of `text`, whose UTF-8 bytes translate to `kinds` (`_KINDS`)."""
+    count = kinds.count
+    pipes = count(b"|")
+    newlines = count(b"\n")
+    separators = pipes + count(b";") + newlines
+    opens = count(b"(")
+    heredoc_marks = count(b"<")
     return (
         pipes <= bounds.pipes
         and separators <= bounds.separators
         and separators <= bounds.opaque_separators
-        and count(" ") + count("\t") + count("\r") + newlines <= bounds.words
-        and count("<<") <= bounds.heredocs
-        and count("<") + count(">") <= bounds.redirections
+        and count(b" ") + newlines <= bounds.words
+        # (Each `<<` takes two `<`: with few of them there are few `<<` too.)
+        and (heredoc_marks <= 2 * bounds.heredocs + 1 or text.count("<<") <= bounds.heredocs)
+        and heredoc_marks + count(b">") <= bounds.redirections
         and opens <= bounds.substitutions
-        and count(")") <= bounds.unmatched
-        and opens + count('"') + count("[") + count("{") <= bounds.depth
+        and count(b")") <= bounds.unmatched
+        and opens + count(b"[") <= bounds.depth
     )
 
 
-# The characters `within_by_count` counts; `bytes.translate` deletes every other byte.
-_COUNTED = frozenset(b'|&;\n \t\r()`"[{<>')
-_UNCOUNTED = bytes(b for b in range(256) if b not in _COUNTED)
+# What `within_by_count` counts, each byte translated to the kind it counts as (and `$`,
+# which `exceeded_bound` counts); `bytes.translate` makes every other byte a 0.
+_KIND_OF = {
+    "|": "|",  # pipes (and separators)
+    "&": ";",  # separators
+    ";": ";",
+    "\n": "\n",  # separators and words
+    " ": " ",  # words
+    "\t": " ",
+    "\r": " ",
+    "<": "<",  # redirections; two make a here-document
+    ">": ">",
+    "(": "(",  # substitutions (and nesting)
+    "`": "(",
+    ")": ")",  # `)` closing nothing
+    '"': "[",  # nesting
+    "[": "[",
+    "{": "[",
+    "$": "$",  # expansions
+}
+_KINDS = bytes(ord(_KIND_OF.get(chr(byte), "\0")) for byte in range(256))
 
 
 def _few(bounds: ShellBounds) -> int:
@@ -398,5 +424,6 @@ class _Scan:
 
 
 _FEW = _few(ShellBounds())
-_SHORT = min(BOUNDS.chars, BOUNDS.expansions)
-"""Characters a text may hold and be within `chars` and `expansions` by its length alone."""
+"""The most counted characters a text may hold and be within every bound by count alone;
+`expansions` too, when `$`s are counted with them (`exceeded_bound`)."""
+assert BOUNDS.expansions >= _FEW, "exceeded_bound counts `$` among the few"

@@ -472,6 +472,8 @@ def _unbounded_parallelism(texts: Sequence[str]) -> str | None:
             continue
         for position in range(index + 1, min(len(texts), index + 32)):
             word = texts[position]
+            if word[:1] != "-":
+                continue  # every option below starts with a dash
             following = texts[position + 1] if position + 1 < len(texts) else ""
             for option in options:
                 if word == option:

@@ -58,8 +58,6 @@ _OPERATOR = r"(?: (?:&&|\|\|?) | ?; ?)"
 _COMMAND = rf"{_WORD}(?: {_WORD})*(?: 2>&1)?"
 _LINE = re.compile(rf"{_COMMAND}(?:{_OPERATOR}{_COMMAND})*")
 """A line the lane reads: commands of words (and `2>&1`s) joined by operators."""
-_TOKEN = re.compile(rf"2>&1|{_WORD}|&&|\|\||\||;")
-"""One token of a line `_LINE` matched: the descriptor copy, a word, an operator."""
 _OPERATORS = frozenset({"&&", "||", "|", ";"})
 _ODD_EQUALS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=|=|.*==")
 _ODD_NAME = re.compile(r"[@%+]")
@@ -81,6 +79,10 @@ grammar's tree a level deeper, and with `MAX_COMMANDS` commands and this many th
 stays well within the walk's depth bound (`shell_walk._MAX_NODE_DEPTH`)."""
 _PRINTERS = frozenset({"echo", "printf", "pwd", "cat"})
 """The programs whose output `literal_output` may know (as `PlainLane`)."""
+_PLAIN = Word("")[1:]
+"""The fields of a word after its text, for a word that is only its text (`Word(text)`,
+built as the tuple it is: the named tuple's constructor is a Python call per word)."""
+_new = tuple.__new__
 _TOP_LEVEL = WalkContext()
 _FIRST_STAGE = WalkContext(subshell=True)
 """The first stage of a pipeline at the top level: in a subshell, nothing piped in."""
@@ -96,7 +98,7 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
         return None
     # The line's tokens: words, `2>&1`s and operators.
     if "'" in text:
-        tokens = _TOKEN.findall(text)
+        tokens = _quoted_tokens(text)
     else:
         # Blanks part every token but a `;`, which may touch the words beside it.
         tokens = text.replace(";", " ; ").split() if ";" in text else text.split(" ")
@@ -134,7 +136,9 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
             # (`_command`, inline: a call per command is a cost on every check.)
             found = plain_command(words, ctx)
             if found is None:  # a wrapper, embedded code: the whole expansion
-                expansion = expand_command([Word(text) for text in words], ctx, (), ())
+                expansion = expand_command(
+                    [_new(Word, (text, *_PLAIN)) for text in words], ctx, (), ()
+                )
                 if expansion.problems or expansion.nested:
                     return None  # nested code, problems: the walk's own work
                 found = expansion.command
@@ -170,6 +174,39 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
     return commands
 
 
+def _quoted_tokens(text: str) -> list[str]:
+    """The tokens of the line `text` that `_LINE` matched, quotes kept: its
+    descriptor copies, words and operators in order.
+
+    Its quotes pair up and a quoted string holds none, so splitting at them leaves the
+    quoted strings at odd places; what lies between them splits at blanks and `;` as a
+    line without quotes does, and a piece that touches a quoted string is part of its word.
+    """
+    tokens: list[str] = []
+    glued = False  # the last token touches what comes next: nothing parts them
+    for index, part in enumerate(text.split("'")):
+        if index & 1:
+            if glued:
+                tokens[-1] += f"'{part}'"
+            else:
+                tokens.append(f"'{part}'")
+            glued = True
+            continue
+        pieces = part.replace(";", " ; ").split(" ") if ";" in part else part.split(" ")
+        first = pieces[0]
+        if first:
+            if glued:
+                tokens[-1] += first
+            else:
+                tokens.append(first)
+        if len(pieces) > 1:
+            tokens.extend(filter(None, pieces[1:]))
+            glued = pieces[-1] != ""
+        elif first:
+            glued = True
+    return tokens
+
+
 def _word(token: str, *, first: bool) -> str | None:
     """The text of the word `token` (the program word when `first`), or None when the
     shell or the grammar may read it as something else than a word."""
@@ -191,7 +228,7 @@ def _command(words: list[str], ctx: WalkContext) -> SimpleCommand | None:
     # Every word is its text: not dynamic, no glob, nothing substituted (`Word(text)`).
     found = plain_command(words, ctx)
     if found is None:  # a wrapper, embedded code: the whole expansion
-        expansion = expand_command([Word(text) for text in words], ctx, (), ())
+        expansion = expand_command([_new(Word, (text, *_PLAIN)) for text in words], ctx, (), ())
         if expansion.problems or expansion.nested:
             return None  # nested code, problems: the walk's own work
         found = expansion.command
