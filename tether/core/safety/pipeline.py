@@ -21,19 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.built import built
-from tether.core.safety.classify import (  # CallPart's slot setters: one list, kept in classify
-    CallPart,
-    Classification,
-    _set_args,
-    _set_facts,
-    _set_opaque,
-    _set_paths,
-    _set_program,
-    _set_resolved,
-    _set_subcommand,
-    _set_subshell,
-    _set_text,
-)
+from tether.core.safety.classify import _OPEN_PART, CallPart, Classification
 from tether.core.safety.decision_cache import DecisionCache, Probes, Recheck
 from tether.core.safety.facts import PathUse, RiskFact, RiskLevel, make_fact
 from tether.core.safety.path_facts import resolved_credential_reason
@@ -358,16 +346,7 @@ class SafetyPipeline:
             return _checked(classification, index, part, extra, ()), None
         # The part with the path's facts and resolved path, every other field as it
         # was, and the call around it: built directly (see `_checked`).
-        checked = _new(CallPart)
-        _set_program(checked, program)
-        _set_subcommand(checked, part.subcommand)
-        _set_text(checked, part.text)
-        _set_facts(checked, (*facts, *extra) if extra else facts)
-        _set_paths(checked, part.paths)
-        _set_resolved(checked, (resolved,))
-        _set_subshell(checked, part.subshell)
-        _set_args(checked, part.args)
-        _set_opaque(checked, part.opaque)
+        checked = _checked_part(part, extra, (resolved,))
         given = classification.parts
         return built(
             Classification,
@@ -812,18 +791,20 @@ def _checked(
 
 def _checked_part(part: CallPart, extra: Sequence[RiskFact], resolved: tuple[str, ...]) -> CallPart:
     """`part` with `extra` after its facts and the paths `resolved`, every other field as
-    it was: built slot by slot (`dataclasses.replace` looks up the fields on every call)."""
-    checked = _new(CallPart)
-    _set_program(checked, part.program)
-    _set_subcommand(checked, part.subcommand)
-    _set_text(checked, part.text)
-    _set_facts(checked, (*part.facts, *extra) if extra else part.facts)
-    _set_paths(checked, part.paths)
-    _set_resolved(checked, resolved)
-    _set_subshell(checked, part.subshell)
-    _set_args(checked, part.args)
-    _set_opaque(checked, part.opaque)
-    return checked
+    it was: filled in as classify fills in a part (`open_slots`), since
+    `dataclasses.replace` looks up the fields on every call."""
+    checked: Any = _new(_OPEN_PART)
+    checked.program = part.program
+    checked.subcommand = part.subcommand
+    checked.text = part.text
+    checked.facts = (*part.facts, *extra) if extra else part.facts
+    checked.paths = part.paths
+    checked.resolved = resolved
+    checked.subshell = part.subshell
+    checked.args = part.args
+    checked.opaque = part.opaque
+    checked.__class__ = CallPart
+    return checked  # type: ignore[no-any-return]
 
 
 def _fact_kinds(classification: Classification, decision: PolicyDecision) -> tuple[str, ...]:
