@@ -264,6 +264,19 @@ def test_what_a_detector_does_not_claim(
 class TestSharedReading:
     """Detectors of one command share one reading of it; a fresh call reads afresh."""
 
+    @pytest.fixture
+    def readings(self, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+        """Every reading of a git call's words (`detect_git._Call`), in order."""
+        seen: list[tuple[str, ...]] = []
+        real = detect_git._Call
+
+        def counted(args: tuple[str, ...]) -> object:
+            seen.append(args)
+            return real(args)
+
+        monkeypatch.setattr(detect_git, "_Call", counted)
+        return seen
+
     @pytest.mark.parametrize(
         "text",
         [
@@ -274,19 +287,11 @@ class TestSharedReading:
     )
     def test_git_is_read_once_per_command_and_again_for_the_next(
         self,
-        monkeypatch: pytest.MonkeyPatch,
+        readings: list[tuple[str, ...]],
         command_analyzer: CommandAnalyzer,
         shell_parser: ShellParser,
         text: str,
     ) -> None:
-        readings: list[tuple[str, ...]] = []
-        real = detect_git._Call
-
-        def counted(args: tuple[str, ...]) -> object:
-            readings.append(args)
-            return real(args)
-
-        monkeypatch.setattr(detect_git, "_Call", counted)
         first = command_analyzer.analyze(shell_parser.parse(text).commands[0])
         second = command_analyzer.analyze(shell_parser.parse(text).commands[0])
         assert first == second
@@ -298,20 +303,12 @@ class TestSharedReading:
     )
     def test_git_without_operands_is_not_read(
         self,
-        monkeypatch: pytest.MonkeyPatch,
+        readings: list[tuple[str, ...]],
         command_analyzer: CommandAnalyzer,
         shell_parser: ShellParser,
         text: str,
     ) -> None:
         # A subcommand alone or with one option word has no operand to read.
-        readings: list[tuple[str, ...]] = []
-        real = detect_git._Call
-
-        def counted(args: tuple[str, ...]) -> object:
-            readings.append(args)
-            return real(args)
-
-        monkeypatch.setattr(detect_git, "_Call", counted)
         analysis = command_analyzer.analyze(shell_parser.parse(text).commands[0])
         assert analysis.facts == ()
         assert readings == []
