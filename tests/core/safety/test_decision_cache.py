@@ -288,3 +288,56 @@ def test_a_denial_is_kept_and_reused_too(make_pipeline: MakePipeline) -> None:
     first = pipeline.decide("Bash", {"command": "rm -rf /"})
     assert first.decision is Action.DENY
     assert pipeline.decide("Bash", {"command": "rm -rf /"}) is first
+
+
+@pytest.mark.parametrize("repeats", [1, 2, 5], ids=["one-lookup", "two-lookups", "five-lookups"])
+def test_put_missed_keeps_what_put_keeps(
+    make_pipeline: MakePipeline, tmp_path: Path, repeats: int
+) -> None:
+    """`put_missed` (the pipeline's put after a miss) reuses and drops a verdict as
+    `put` does, whether its lookups are kept as given or set apart, repeats included."""
+    verdict = make_pipeline().decide("Bash", {"command": "ls"})
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "a")
+    plain = str(tmp_path / "plain")
+    probes: list[tuple[str, str | None]] = [(str(link), str(tmp_path / "a"))]
+    probes += [(plain, None)] * (repeats - 1)
+    caches = {"put": DecisionCache(), "put_missed": DecisionCache()}
+    key = caches["put"].key("Bash", {"command": "cat link"}, None, "/h")
+    assert key is not None
+    caches["put"].put(key, verdict, list(probes))
+    caches["put_missed"].put_missed(key, verdict, list(probes))
+    assert [cache.get(key) for cache in caches.values()] == [verdict, verdict]
+    _relink(link, tmp_path / "b")
+    assert [cache.get(key) for cache in caches.values()] == [None, None]
+    assert [len(cache) for cache in caches.values()] == [0, 0]
+
+
+def test_put_missed_is_bounded_and_drops_the_least_recently_used(
+    make_pipeline: MakePipeline,
+) -> None:
+    cache = DecisionCache(size=2)
+    verdict = make_pipeline().decide("Bash", {"command": "ls"})
+    keys = [cache.key("Bash", {"command": f"ls {index}"}, None, "/h") for index in range(3)]
+    for key in keys[:2]:
+        assert key is not None
+        cache.put_missed(key, verdict, [])
+    assert keys[0] is not None and cache.get(keys[0]) is verdict  # now the most recent
+    assert keys[2] is not None
+    cache.put_missed(keys[2], verdict, [])
+    assert len(cache) == 2
+    assert keys[1] is not None and cache.get(keys[1]) is None
+    assert cache.get(keys[0]) is verdict
+
+
+def test_a_call_without_a_tree_read_keeps_no_recheck_and_one_with_keeps_its_own(
+    make_pipeline: MakePipeline,
+) -> None:
+    """A call's rechecks are made with its first tree read: a call after a tree read
+    keeps none of that call's rechecks."""
+    pipeline = make_pipeline()
+    pipeline.decide("Bash", {"command": "grep -r needle ."})
+    pipeline.decide("Read", {"file_path": "src/app.py"})
+    kept = {key[0]: entry[2] for key, entry in pipeline._decisions._entries.items()}
+    assert len(kept["Bash"]) == 1
+    assert kept["Read"] == ()

@@ -155,6 +155,21 @@ def test_working_directory_must_be_inside(sandbox: SandboxEnforcer, project_dir:
     assert not sandbox.working_directory("/tmp").allowed
 
 
+def test_the_default_working_directory_is_the_first_approved_whenever_asked(
+    tmp_path: Path,
+) -> None:
+    """Asked first, or after a given directory, or again (the kept answer): the same."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for first in (None, str(tmp_path / "b")):
+        fresh = SandboxEnforcer([tmp_path / "a", tmp_path / "b"])
+        if first is not None:
+            assert fresh.working_directory(first).resolved == str(tmp_path / "b")
+        answers = [fresh.working_directory(None) for _ in range(2)]
+        expected = (str(tmp_path / "a"), str(tmp_path / "a"), True, None)
+        assert [tuple(answer) for answer in answers] == [expected, expected]
+
+
 def test_a_glob_is_checked_match_by_match(sandbox: SandboxEnforcer, project_dir: Path) -> None:
     (project_dir / "src" / "escape").symlink_to("/etc/passwd")
     assert not all(v.allowed for v in sandbox.check_glob("src/*", base(sandbox), file_tool=False))

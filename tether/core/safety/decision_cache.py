@@ -22,7 +22,7 @@ built only from plain JSON scalars (the type is part of the key, so `1` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +39,7 @@ Probes = list[tuple[str, str | None]]
 Recheck = tuple[Callable[[], object], object]
 """A file-system fact the verdict used: how to ask for it again, and what it was."""
 
-_Entry = tuple["Verdict", tuple[tuple[str, str | None], ...], tuple[Recheck, ...]]
+_Entry = tuple["Verdict", Sequence[tuple[str, str | None]], tuple[Recheck, ...]]
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -118,6 +118,28 @@ class DecisionCache:
         entries = self._entries
         entries.pop(key, None)  # (re)inserted last: the most recently used
         entries[key] = (verdict, tuple(dict.fromkeys(probes)), rechecks)
+        while len(entries) > self._size:
+            del entries[next(iter(entries))]
+
+    def put_missed(
+        self,
+        key: tuple[Any, ...],
+        verdict: Verdict,
+        probes: Probes,
+        rechecks: tuple[Recheck, ...] = (),
+    ) -> None:
+        """`put` for a key that is not kept: one that `get` just missed (it takes the key
+        out), as the pipeline's are. Nothing to take out first: the key is hashed once.
+
+        A list of one or two lookups is kept as given (the pipeline's, which nothing
+        appends to once its decision is made). A lookup made twice (`a ./a`, two paths in one
+        directory) is otherwise kept once: a reuse asks it once. Among one or two,
+        asking one twice costs a reuse one lookup, less than setting them apart
+        costs every verdict kept.
+        """
+        entries = self._entries
+        kept = probes if len(probes) < 3 else tuple(dict.fromkeys(probes))
+        entries[key] = (verdict, kept, rechecks)
         while len(entries) > self._size:
             del entries[next(iter(entries))]
 

@@ -124,9 +124,10 @@ class SafetyPipeline:
         self._volatile = False
         """Set while deciding when the verdict read what no lookup witnesses (a glob)."""
         self._rechecks: list[Recheck] = []
+        """The tree reads made while deciding, with their findings, to be asked again
+        (made anew with `_walks`: only a call whose `_walks` is set made any)."""
         # What this call's tree reads found, shared by its other tree reads (one per call).
         self._walks: CallWalks | None = None
-        """The tree reads made while deciding, with their findings, to be asked again."""
         self._shortcuts = True
         """Whether `_check_parts` takes its one-path shortcut (the tests turn it off to
         hold it to the general steps)."""
@@ -162,15 +163,17 @@ class SafetyPipeline:
                     return kept
             probes: Probes = []
             self._volatile = False
-            self._rechecks = []
-            self._walks = None
+            self._walks = None  # (`_tree_read` starts this call's rechecks with its walks)
             self._sandbox.record_probes(probes)
             try:
                 verdict = self._decide(tool_name, tool_input, cwd)
             finally:
                 self._sandbox.record_probes(None)
             if key is not None and not self._volatile:
-                self._decisions.put(key, verdict, probes, tuple(self._rechecks))
+                # No tree read, no recheck: most calls make no list for them.
+                rechecks = () if self._walks is None else tuple(self._rechecks)
+                # `get` missed: the key is not kept, nothing to take out first.
+                self._decisions.put_missed(key, verdict, probes, rechecks)
             return verdict
         except Exception as error:  # the safety path fails closed, whatever broke
             logger.error(
@@ -666,7 +669,9 @@ class SafetyPipeline:
         trees = self._trees
         approved = self._sandbox.approved_directories
         if self._walks is None:
+            # This call's first tree read: its walks and the rechecks of its findings.
             self._walks = CallWalks()
+            self._rechecks = []
         named = tuple([v.resolved for v in checked if v.resolved is not None and v.allowed])
         if not named and not part.paths:
             # `grep -r x`, `rg x`, Grep without a path: the working directory.

@@ -170,11 +170,12 @@ class SandboxEnforcer:
 
     def working_directory(self, cwd: Path | str | None) -> PathVerdict:
         """The session's working directory resolved and checked (None: the first approved)."""
+        if cwd is None and self._default_directory is not None:
+            return self._default_directory  # (most calls: no directory given)
         approved = self.approved_directories
         if cwd is None:
-            if self._default_directory is None:
-                # The first approved directory, resolved once: it is never looked up again.
-                self._default_directory = PathVerdict(approved[0], approved[0], True)
+            # The first approved directory, resolved once: it is never looked up again.
+            self._default_directory = PathVerdict(approved[0], approved[0], True)
             return self._default_directory
         text = str(cwd)
         resolved = self.resolve(text, approved[0])
