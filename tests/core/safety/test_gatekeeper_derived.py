@@ -136,6 +136,22 @@ def test_every_final_decision_has_its_own_set_of_given_fields(
     assert first.model_fields_set is not second.model_fields_set
 
 
+def test_a_final_decision_has_its_own_fields_and_leaves_the_templates_as_they_were(
+    make_pipeline: MakePipeline,
+) -> None:
+    # `_Derived` copies `_ALLOWED` or `_DENIED` and sets the verdict's fields in the copy.
+    allowed_before, denied_before = dict(gate_module._ALLOWED), dict(gate_module._DENIED)
+    pipeline = make_pipeline()
+    allow = gate_module._Derived(pipeline.decide("Bash", {"command": "git status"})).final
+    deny = gate_module._Derived(pipeline.decide("Bash", {"command": "rm -rf /"})).final
+    assert allow is not None and deny is not None
+    assert (allow.allowed, deny.allowed) == (True, False)
+    assert allow.__dict__ is not gate_module._ALLOWED
+    assert deny.__dict__ is not gate_module._DENIED
+    assert allowed_before == gate_module._ALLOWED
+    assert denied_before == gate_module._DENIED
+
+
 class _Counted:
     """Wraps a function of the gate module and counts its calls."""
 
