@@ -294,6 +294,44 @@ def test_every_first_word_outcome_is_what_following_the_plan_chooses(
         assert checked > 100
 
 
+@pytest.mark.parametrize(("base", "layers"), ENGINES)
+def test_a_call_of_several_parts_takes_each_allowed_outcome_as_its_plan_does(
+    classifier: Classifier,
+    presets: dict[str, Policy],
+    base: tuple[str, ...],
+    layers: tuple[Policy, ...],
+) -> None:
+    """`evaluate` words a part its plan's outcome allows without `_decide_plain`: the same
+    fields in the same order as the plan followed step by step, for every program's
+    plan and first word, with texts a subject shortens, quotes or leaves empty."""
+    engine = PolicyEngine([presets[name] for name in base], classifier, layers=layers)
+    stepwise = _without_fixed_outcomes(engine)
+    long = "x" * 130
+    checked = 0
+    for program, plan in engine._plain["Bash"].items():
+        for word in (None, *(plan[3] or ())):
+            sub = () if word is None else (word,)
+            first = _part(program, *sub, subcommand=sub)
+            for second in (
+                _part(program, *sub, long, subcommand=sub),
+                _part(program, *sub, "`a`", subcommand=sub, text=f"{program} `a` {long[:3]}"),
+                _part(program, *sub, subcommand=sub, text=""),
+                _part("cd", "src", subcommand=("src",)),
+            ):
+                classification = Classification(
+                    tool_name="Bash", kind="shell", parts=(first, second)
+                )
+                got = engine.evaluate(classification)
+                expected = stepwise.evaluate(classification)
+                assert got.model_dump() == expected.model_dump(), (program, word)
+                assert [list(part.__dict__.items()) for part in got.parts] == [
+                    list(part.__dict__.items()) for part in expected.parts
+                ]
+                checked += got.action is Action.ALLOW
+    if base == ("default",) and not layers:
+        assert checked > 50
+
+
 def test_a_word_outcome_that_forgets_the_word_fails_the_differential_test(
     monkeypatch: pytest.MonkeyPatch,
     classifier: Classifier,

@@ -979,7 +979,23 @@ class PolicyEngine:
             plan = plans.get(part.program) if plans is not None and not part.facts else None
             if plan is not None:
                 # `_part_values`'s own first step, without its frame.
-                decision, part_rank = self._decide_plain(tool_name, part, plan, None), 0
+                fixed = plan[2]
+                if fixed is None and plan[3] is not None and part.subcommand:
+                    fixed = plan[3].get(part.subcommand[0])
+                rule = None if fixed is None else fixed[0]
+                text = part.text
+                if rule is not None and rule.allows and text:
+                    # `_decide_plain` for a part its plan's outcome allows by a rule (most
+                    # parts of a call), without its frame: the outcome's fields, with the
+                    # part's text and reason (a planned part names a program: `_subject`
+                    # quotes its text).
+                    decision = fixed[3].copy()  # type: ignore[index,union-attr]
+                    decision["text"] = text
+                    shown = text if len(text) <= 120 else text[:117] + "..."
+                    decision["reason"] = f"{tool_name} `{shown}`{rule.reason_tail}"
+                else:
+                    decision = self._decide_plain(tool_name, part, plan, None)
+                part_rank = 0
             else:
                 decision, part_rank = self._general_values(tool_name, part)
             decisions.append(decision)
