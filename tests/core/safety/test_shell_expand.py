@@ -9,6 +9,7 @@ from tether.core.safety.shell import ShellParser
 from tether.core.safety.shell_expand import (
     NestedArgv,
     NestedScript,
+    context_fields,
     expand_command,
     is_walked_shell_code,
     plain_command,
@@ -161,5 +162,27 @@ def test_a_plain_command_is_the_full_expansions_record(
     ctx = WalkContext(subshell=True)
     plain = plain_command(texts, ctx)
     assert plain is not None
+    monkeypatch.setattr(shell_expand, "_plain", lambda *_: None)  # the full pass
+    assert plain._asdict() == expand_command(_words(*texts), ctx, (), ()).command._asdict()
+
+
+_CONTEXTS = [
+    WalkContext(),
+    WalkContext(subshell=True),
+    WalkContext().piped("text\n", ("echo",)),
+    WalkContext(depth=2, source="bash -c", function="f", stdin="heredoc", stdin_text="x"),
+]
+
+
+@pytest.mark.parametrize("ctx", _CONTEXTS)
+@pytest.mark.parametrize("texts", [["git", "status"], ["LS", "-l"], ["", "a"]])
+def test_a_plain_command_of_given_context_fields_is_the_full_expansions_record(
+    texts: list[str], ctx: WalkContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`plain_command` with its context's fields built beforehand (as the text lane
+    holds them) builds the record the full pass builds in that context."""
+    plain = plain_command(texts, ctx, context_fields(ctx))
+    assert plain is not None
+    assert plain == plain_command(texts, ctx)
     monkeypatch.setattr(shell_expand, "_plain", lambda *_: None)  # the full pass
     assert plain._asdict() == expand_command(_words(*texts), ctx, (), ()).command._asdict()

@@ -418,9 +418,26 @@ class TestABrokenLaneIsCaught:
         monkeypatch.setattr(shell_text, "_ODD_EQUALS", shell_text.re.compile("(?!)"))
         assert self._caught()
 
-    def test_odd_names_read_as_words(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(shell_text, "_ODD_NAME", shell_text.re.compile("(?!)"))
+    def test_odd_first_words_read_as_words(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # A first word as any other (`=`, `@`, `%`, `+`, a leading `-`).
+        line = shell_text._LINE.pattern.replace(shell_text._FIRST_WORD, shell_text._WORD)
+        assert line != shell_text._LINE.pattern
+        monkeypatch.setattr(shell_text, "_LINE", shell_text.re.compile(line))
         assert self._caught()
+
+    def test_each_odd_first_word_is_left(self) -> None:
+        """Each character `_FIRST_WORD` turns away, bare or quoted, first or after an
+        operator: the lane leaves the line, and the walk reads it as the tree does."""
+        lines = [
+            f"{head}{before}{odd}{after} x"
+            for head in ["", "y && ", "y | ", "y; "]
+            for odd in ["=", "@", "%", "+", "a=", "+="]
+            for before, after in [("a", "b"), ("'a", "b'"), ("", "")]
+        ] + ["-a x", "- x%", "y && -a", "y;-a"]
+        for text in lines:
+            assert shell_text.text_commands(text, 100) is None, text
+            lane, tree = _both(text)
+            assert lane == tree, text
 
     def test_long_pipelines_read_as_the_shell_reads_them(
         self, monkeypatch: pytest.MonkeyPatch

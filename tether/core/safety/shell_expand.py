@@ -34,6 +34,7 @@ __all__ = [
     "Expansion",
     "NestedArgv",
     "NestedScript",
+    "context_fields",
     "expand_assignments",
     "expand_command",
     "is_walked_shell_code",
@@ -240,18 +241,50 @@ def expand_command(
 _FIELDS = len(SimpleCommand._fields)
 
 
-def plain_command(texts: list[str], ctx: WalkContext) -> SimpleCommand | None:
+def plain_command(
+    texts: list[str], ctx: WalkContext, fields: tuple[object, ...] | None = None
+) -> SimpleCommand | None:
     """`expand_command(...).command` of words that hold nothing to expand, or None.
 
     `texts` are the words' texts, of words neither dynamic nor a glob nor a process
     substitution, reading no variable and substituting nothing (bare and single-quoted
     words, `Word(text)`); the command has no assignment before it. None when the full
     pass has more to do (a wrapper, embedded code, `alias`): the caller runs it then.
+    `fields` is `context_fields(ctx)` when the caller holds it (built once for a context
+    many commands run in).
     """
     first = program_name(texts[0]) if texts[0] else ""
     if unwrap(texts, first) is not NOT_WRAPPED:
         return None
-    return _plain_record(texts, first, ctx)
+    return _plain_record(texts, first, context_fields(ctx) if fields is None else fields)
+
+
+def context_fields(ctx: WalkContext) -> tuple[object, ...]:
+    """The fields of a plain command's record run in `ctx` after its words (fourth to
+    twenty-fourth): its context alone decides them (`_plain_record`)."""
+    return (
+        False,
+        (),
+        (),
+        (),
+        False,
+        False,
+        (),
+        (),
+        (),
+        ctx.redirects,
+        (),
+        (),
+        (),
+        ctx.stdin,
+        ctx.stdin_text,
+        ctx.piped_from,
+        False,
+        ctx.source,
+        ctx.function,
+        ctx.depth,
+        ctx.subshell,
+    )
 
 
 def _plain(
@@ -269,12 +302,15 @@ def _plain(
     for w in words:
         if w.dynamic or w.glob or w.procsub or w.sources or w.variables:
             return None
-    command = _plain_record(texts, program, ctx)
+    command = _plain_record(texts, program, context_fields(ctx))
     return None if command is None else Expansion(command)
 
 
-def _plain_record(texts: list[str], program: str, ctx: WalkContext) -> SimpleCommand | None:
-    """`_plain`'s record of the plain words `texts`, or None when the program runs code."""
+def _plain_record(
+    texts: list[str], program: str, fields: tuple[object, ...]
+) -> SimpleCommand | None:
+    """`_plain`'s record of the plain words `texts` run where `fields`
+    (`context_fields`) says, or None when the program runs code."""
     if program in EMBEDDING_PROGRAMS:
         found = embedded_commands(program, texts[1:])
         if found.scripts or found.argvs or found.stdin_script:
@@ -290,27 +326,7 @@ def _plain_record(texts: list[str], program: str, ctx: WalkContext) -> SimpleCom
             program,
             texts[0],
             tuple(args),
-            False,
-            (),
-            (),
-            (),
-            False,
-            False,
-            (),
-            (),
-            (),
-            ctx.redirects,
-            (),
-            (),
-            (),
-            ctx.stdin,
-            ctx.stdin_text,
-            ctx.piped_from,
-            False,
-            ctx.source,
-            ctx.function,
-            ctx.depth,
-            ctx.subshell,
+            *fields,
             # (The words themselves when the program is its word as written: no new list.)
             " ".join(texts)
             if program and program == texts[0]
@@ -321,6 +337,7 @@ def _plain_record(texts: list[str], program: str, ctx: WalkContext) -> SimpleCom
 
 
 assert _FIELDS == 25, "_plain builds every field of SimpleCommand in order"
+assert len(context_fields(WalkContext())) == _FIELDS - 4, "the fields between words and text"
 
 
 def _substituted(

@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from tether.core.safety.shell_expand import expand_command, plain_command
+from tether.core.safety.shell_expand import context_fields, expand_command, plain_command
 from tether.core.safety.shell_model import SimpleCommand, WalkContext
 from tether.core.safety.shell_plain import literal_output
 from tether.core.safety.shell_words import Word
@@ -54,13 +54,16 @@ _WORD = rf"(?:[{_BARE}]++|'[ -&(-~]*+')++"
 characters, a quoted string and a word each end where nothing could extend them (a
 blank, an operator or the end follows a word; `'` closes the quoted string, which holds
 none), so giving some back never finds another match; it only costs backtracking."""
+_FIRST_WORD = r"(?!-)(?:[A-Za-z0-9_./:,\-]++|'[ -$&(-*,-<>?A-~]*+')++"
+"""A command's first word: a word (`_WORD`) with no `=` (an assignment), no `@`, `%` or
+`+` (names the grammar errs at: `x@y`, `a+:`, `- x%`), quoted or not, and no leading `-`.
+(The quoted class is `_WORD`'s printable characters but those four.)"""
 _OPERATOR = r"(?: (?:&&|\|\|?) | ?; ?)"
-_COMMAND = rf"{_WORD}(?: {_WORD})*(?: 2>&1)?"
+_COMMAND = rf"{_FIRST_WORD}(?: {_WORD})*(?: 2>&1)?"
 _LINE = re.compile(rf"{_COMMAND}(?:{_OPERATOR}{_COMMAND})*")
 """A line the lane reads: commands of words (and `2>&1`s) joined by operators."""
 _OPERATORS = frozenset({"&&", "||", "|", ";"})
 _ODD_EQUALS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=|=|.*==")
-_ODD_NAME = re.compile(r"[@%+]")
 _KEYWORDS = frozenset(
     # The shell's reserved words, and the grammar's keywords and declaration commands.
     re.findall(
@@ -86,6 +89,9 @@ _new = tuple.__new__
 _TOP_LEVEL = WalkContext()
 _FIRST_STAGE = WalkContext(subshell=True)
 """The first stage of a pipeline at the top level: in a subshell, nothing piped in."""
+_TOP_LEVEL_FIELDS = context_fields(_TOP_LEVEL)
+_FIRST_STAGE_FIELDS = context_fields(_FIRST_STAGE)
+"""The record fields of the two contexts most commands run in, built once."""
 
 
 def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
@@ -131,10 +137,13 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                     upstream += (program,)
                 printed = literal_output((before,)) if program in _PRINTERS else None
                 ctx = _TOP_LEVEL.piped(printed, upstream)
+                fields = context_fields(ctx)
+            elif pipe:
+                ctx, fields = _FIRST_STAGE, _FIRST_STAGE_FIELDS
             else:
-                ctx = _FIRST_STAGE if pipe else _TOP_LEVEL
+                ctx, fields = _TOP_LEVEL, _TOP_LEVEL_FIELDS
             # (`_command`, inline: a call per command is a cost on every check.)
-            found = plain_command(words, ctx)
+            found = plain_command(words, ctx, fields)
             if found is None:  # a wrapper, embedded code: the whole expansion
                 expansion = expand_command(
                     [_new(Word, (text, *_PLAIN)) for text in words], ctx, (), ()
@@ -163,11 +172,8 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
             # (`_word`, inline: a call per word is a cost on every check.)
             if token in _KEYWORDS:
                 return None
-            if words:
-                if "=" in token and _ODD_EQUALS.match(token):
-                    return None
-            elif "=" in token or token[0] == "-" or _ODD_NAME.search(token):
-                return None
+            if words and "=" in token and _ODD_EQUALS.match(token):
+                return None  # (a first word's odd names `_LINE` turned away)
             if "'" in token:
                 token = token.replace("'", "")
             words.append(token)
@@ -209,15 +215,14 @@ def _quoted_tokens(text: str) -> list[str]:
 
 def _word(token: str, *, first: bool) -> str | None:
     """The text of the word `token` (the program word when `first`), or None when the
-    shell or the grammar may read it as something else than a word."""
+    shell or the grammar may read it as something else than a word.
+
+    (`_LINE` holds a first word to `_FIRST_WORD`: no assignment, no odd name.)
+    """
     if token in _KEYWORDS:
         return None
-    if not first:
-        if "=" in token and _ODD_EQUALS.match(token):
-            # (`NAME=` may be an assignment; the grammar reads `==` as an operator.)
-            return None
-    elif "=" in token or token[0] == "-" or _ODD_NAME.search(token):
-        # An assignment; a name the grammar errs at (`x@y`, `a+:`, `- x%`).
+    if not first and "=" in token and _ODD_EQUALS.match(token):
+        # (`NAME=` may be an assignment; the grammar reads `==` as an operator.)
         return None
     # Quotes pair up and hold no quote: what is left is the joined text.
     return token.replace("'", "") if "'" in token else token
