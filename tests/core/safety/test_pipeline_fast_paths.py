@@ -458,6 +458,21 @@ _LINES = [
 ]
 
 
+def _pipeline_over(
+    tmp_path: Path, tree: Any, classifier: Classifier, presets: dict[str, Policy]
+) -> SafetyPipeline:
+    """A default-policy pipeline over a project made afresh from the generated `tree`."""
+    root = tmp_path / "p"
+    root.mkdir(exist_ok=True)
+    _clear(root)
+    _build(root, tree)
+    return SafetyPipeline(
+        PolicyEngine([presets["default"]], classifier),
+        SandboxEnforcer([root], home=root),
+        PathAnalyzer(),
+    )
+
+
 @settings(
     max_examples=150,
     deadline=None,
@@ -473,15 +488,7 @@ def test_one_path_of_a_part_over_generated_trees(
     q: str,
     line: str,
 ) -> None:
-    root = tmp_path / "p"
-    root.mkdir(exist_ok=True)
-    _clear(root)
-    _build(root, tree)
-    pipeline = SafetyPipeline(
-        PolicyEngine([presets["default"]], classifier),
-        SandboxEnforcer([root], home=root),
-        PathAnalyzer(),
-    )
+    pipeline = _pipeline_over(tmp_path, tree, classifier, presets)
     command = line.format(p=p or ".", q=q or ".")
     classification = pipeline.policy.classify("Bash", {"command": command})
     fast, full = _with_and_without_shortcut(pipeline, classification)
@@ -563,15 +570,7 @@ def test_lines_over_generated_trees_are_checked_as_part_by_part(
 ) -> None:
     """`_check_paths` starts the part-by-part steps at the first part naming a path or
     walking a tree; from the first part, they give the same."""
-    root = tmp_path / "p"
-    root.mkdir(exist_ok=True)
-    _clear(root)
-    _build(root, tree)
-    pipeline = SafetyPipeline(
-        PolicyEngine([presets["default"]], classifier),
-        SandboxEnforcer([root], home=root),
-        PathAnalyzer(),
-    )
+    pipeline = _pipeline_over(tmp_path, tree, classifier, presets)
     command = line.format(p=p or ".", q=q or ".")
     classification = pipeline.policy.classify("Bash", {"command": command})
     fast, full = _both(pipeline, classification)

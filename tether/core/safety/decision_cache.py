@@ -115,11 +115,8 @@ class DecisionCache:
         rechecks: tuple[Recheck, ...] = (),
     ) -> None:
         """Keep `verdict` with the lookups and re-checkable facts it depended on."""
-        entries = self._entries
-        entries.pop(key, None)  # (re)inserted last: the most recently used
-        entries[key] = (verdict, tuple(dict.fromkeys(probes)), rechecks)
-        while len(entries) > self._size:
-            del entries[next(iter(entries))]
+        self._entries.pop(key, None)  # (re)inserted last: the most recently used
+        self.put_missed(key, verdict, probes, rechecks)
 
     def put_missed(
         self,
