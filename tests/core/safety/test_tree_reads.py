@@ -8,6 +8,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -693,3 +694,34 @@ def test_may_walk_is_false_only_where_walk_of_finds_no_walk(text: str, piped: bo
     # And it does rule out the everyday git calls that name no grep or diff.
     if text in {"git status", "git log --oneline -5", "git show HEAD"} and not piped:
         assert not may_walk("Bash", "git", text, piped)
+
+
+def test_a_walk_is_kept_while_the_tree_is_unchanged_and_forgotten_by_clear(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `clear` is what makes the next call fresh (`SafetyPipeline.clear_caches`): it
+    # walks again, as the first call after start-up does, however old the tree is.
+    root = tmp_path / "tree"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text("x\n")
+    aged = time.time() - 60  # older than the mark below which a directory is not trusted
+    for directory in (root, root / "src"):
+        os.utime(directory, (aged, aged))
+    listed: list[str] = []
+    scandir = tree_reads.os.scandir
+
+    def counted(path: str) -> object:
+        listed.append(str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(tree_reads.os, "scandir", counted)
+    trees = TreeReads(PathAnalyzer().credential_reason)
+    walk = Walk(contents=True, follow="none")
+    assert trees.check(walk, [str(root)], [str(tmp_path)]) is None
+    walked = len(listed)
+    assert walked >= 2
+    assert trees.check(walk, [str(root)], [str(tmp_path)]) is None
+    assert len(listed) == walked  # kept: the directories' mtimes are unchanged
+    trees.clear()
+    assert trees.check(walk, [str(root)], [str(tmp_path)]) is None
+    assert len(listed) == 2 * walked

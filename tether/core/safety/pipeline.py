@@ -145,9 +145,11 @@ class SafetyPipeline:
         return self._paths
 
     def clear_caches(self) -> None:
-        """Forget every kept verdict and classification (the next calls are decided afresh)."""
+        """Forget every kept verdict, classification and tree walk: the next calls
+        are decided afresh, as the first call after start-up is."""
         self._decisions.clear()
         self._policy.clear_cache()
+        self._trees.clear()
 
     def decide(self, tool_name: Any, tool_input: Any, *, cwd: Path | str | None = None) -> Verdict:
         """The decision for a call; never raises (a failure is a deny that says so).

@@ -543,6 +543,10 @@ class TreeReads:
                 return record.finding
         return None
 
+    def clear(self) -> None:
+        """Forget every kept walk: the next tree read walks again."""
+        self._cache.clear()
+
     def _record(self, walk: Walk, root: str, approved: tuple[str, ...]) -> _Record:
         """What a walk from `root` finds: kept while the tree is unchanged, or walked."""
         key = (walk, root, approved)
