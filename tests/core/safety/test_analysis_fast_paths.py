@@ -37,7 +37,7 @@ from tether.core.safety.registry import REGISTRY, detect_git, lookup
 from tether.core.safety.registry.detect_git import _Call
 from tether.core.safety.registry.layered import ProgramLookup
 from tether.core.safety.registry.system import FAMILIES
-from tether.core.safety.shell import ShellParser, ShellScript
+from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 from tether.core.safety.shell_expand import expand_command
 from tether.core.safety.shell_model import WalkContext
 from tether.core.safety.shell_words import Word
@@ -646,3 +646,92 @@ def test_vet_options_finds_each_program_the_spec_lookup_finds() -> None:
             theirs.subcommand,
             theirs.handled_paths,
         ), program
+
+
+# -- the registry's steps bound into a program's plan -----------------------------------
+
+_BOUND_ARGS = [
+    "",
+    "--help",
+    "-h",
+    "status",
+    "status --help",
+    "-q a",
+    "-rf /",
+    "-n 20 a.txt",
+    "--version",
+    "-c core.pager=less log",
+    "log --oneline -- src",
+    "run -x 'rm -rf /' a",
+    "HEAD:.env b c d",
+    "-- --check",
+]
+
+
+def _stepwise(analyzer: CommandAnalyzer, command: SimpleCommand) -> CommandAnalysis:
+    """The analysis of `command` by its plan read step by step, each processor called."""
+    f = Findings(command)
+    for processor in analyzer.runs(command):
+        processor(f)
+    return CommandAnalysis(
+        command=command, facts=tuple(f.facts), paths=tuple(f.paths), subcommand=f.subcommand
+    )
+
+
+def test_a_plan_s_bound_registry_steps_run_what_the_processors_would() -> None:
+    """A program's plan runs its spec's detectors and vets against its spec, both looked
+    up once, when the plan is compiled: the same analysis as calling `analyze_program`
+    and `vet_options`, which look them up by the command's program, for every program
+    the processors name, every family member, and argument shapes each step reads."""
+    analyzer = CommandAnalyzer(_REFERENCE_PARSER, _PATHS)
+    family = [f"{prefix}x" for prefix, _ in FAMILIES]
+    names = [*sorted(analyzer._named), *family, "no-such-program"]
+    differ = []
+    for args in _BOUND_ARGS:
+        template = _REFERENCE_PARSER.parse(f"x {args}").commands[0]
+        for name in names:
+            command = template._replace(program=name, text=f"{name} {args}")
+            programs._SCANS.clear()  # the general path looks each program's detectors up
+            ours = analyzer.analyze(command)
+            theirs = _stepwise(analyzer, command)
+            if ours != theirs or ours.paths != theirs.paths:
+                differ.append(command.text)
+    assert differ == []
+    # The plans compiled above bind the registry's steps: no call of either processor.
+    bound = analyzer._runners["git"].__globals__.values()
+    assert not any(v is programs.analyze_program or v is processors.vet_options for v in bound)
+    assert lookup("git") in list(bound)
+
+
+def test_a_plan_binds_the_spec_and_detectors_lookup_gives_each_program_it_runs_for() -> None:
+    # Every program a named plan runs for (its name, or a family member without a spec
+    # of its own) has the spec and detectors of the plan's name: what is bound is what
+    # the processors would look up.
+    analyzer = CommandAnalyzer(_REFERENCE_PARSER, _PATHS)
+    family = [f"{prefix}x" for prefix, _ in FAMILIES]
+    for program in [*sorted(analyzer._named), *family]:
+        name = analyzer._planned(program)
+        if name is None:
+            continue
+        assert lookup(program) is lookup(name), program
+        assert programs.scanners(program) == programs.scanners(name), program
+
+
+def test_a_plan_s_findings_start_as_the_constructor_makes_them() -> None:
+    seen: list[Findings] = []
+
+    def capture(f: Findings) -> None:
+        seen.append(f)
+
+    analyzer = CommandAnalyzer(_REFERENCE_PARSER, _PATHS, processors=(capture,), passes=())
+    for text in ["git status", "rm -rf /", "cat a > b"]:
+        (command,) = _REFERENCE_PARSER.parse(text).commands
+        seen.clear()
+        analyzer.analyze(command)
+        (ours,) = seen
+        theirs = Findings(command)
+        assert type(ours) is Findings
+        assert {s: getattr(ours, s) for s in Findings.__slots__} == {
+            s: getattr(theirs, s) for s in Findings.__slots__
+        }
+        assert ours.facts is not theirs.facts and ours.paths is not theirs.paths

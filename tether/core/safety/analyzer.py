@@ -24,8 +24,9 @@ from types import CodeType, FunctionType
 from tether.core.safety.analysis import CommandAnalysis, ScriptAnalysis, max_level
 from tether.core.safety.command_sequence import ListedArguments, SequencePass, runs_downloads
 from tether.core.safety.facts import RiskFact, make_fact
-from tether.core.safety.processors import Needs, Processor, default_processors
-from tether.core.safety.programs import Findings
+from tether.core.safety.processors import Needs, Processor, default_processors, vet_options
+from tether.core.safety.programs import Findings, analyze_program, scanners
+from tether.core.safety.registry import lookup, vet
 from tether.core.safety.registry.layered import ProgramLookup
 from tether.core.safety.registry.system import FAMILIES
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
@@ -417,7 +418,7 @@ class CommandAnalyzer:
         # a loop that calls a getter per declared field. The default one is built here;
         # a named program's on its first command (`_unplanned`): of the hundreds the
         # processors name, a run meets a few, and each costs a plan and a function.
-        self._runner = _compile(self._plan, "default")
+        self._runner = _compile(self._plan, None)
         self._runners: dict[str, Callable[[SimpleCommand], CommandAnalysis]] = {}
         # Each command's runner, then the passes `_passes_for` picks, in one loop.
         self._analyze_lines = _analyzing(self._passes, self._runners, self._unplanned)
@@ -687,21 +688,43 @@ def _fields(fields: Iterable[str]) -> tuple[str, ...]:
     return checked
 
 
-def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysis]:
+def _compile(plan: _Plan, program: str | None) -> Callable[[SimpleCommand], CommandAnalysis]:
     """`plan` as one function from a command to its analysis, each step's test written out.
 
     The code is made only from the plan: processors are bound by position, and the
-    field names were checked to be attribute names (`_fields`).
+    field names were checked to be attribute names (`_fields`). `program` names the
+    program whose plan it is (None: the default plan); the registry's two steps (the
+    program's detectors, vetting against its spec) are bound to what they would look
+    up for it on every command (`_program_step`).
     """
     # The analysis is made as CommandAnalysis's own `__new__` makes it (`tuple.__new__` of
-    # its fields), without that Python-level frame, once per command.
+    # its fields), without that Python-level frame, once per command; and so are the
+    # findings, as `Findings.__init__` fills them in (without the call through the class).
     scope: dict[str, object] = {
         "Findings": Findings,
         "CommandAnalysis": CommandAnalysis,
         "_tuple_new": tuple.__new__,
+        "_new": object.__new__,
+        "vet": vet,
     }
-    lines = ["def analyze(command):", "    f = Findings(command)"]
+    if Findings.__slots__ != _FINDINGS_SLOTS:
+        raise TypeError("Findings changed its slots: change the plan's first lines too")
+    lines = [
+        "def analyze(command):",
+        "    f = _new(Findings)",
+        "    f.command = command",
+        "    f.facts = []",
+        "    f.paths = []",
+        "    f.subcommand = ()",
+        "    f.handled_paths = False",
+        "    f.shell_strings = []",
+    ]
     for index, (processor, when, unless) in enumerate(plan):
+        if program is not None and not when and not unless:
+            bound = _program_step(processor, program, index, scope)
+            if bound is not None:
+                lines.extend(bound)
+                continue
         scope[f"p{index}"] = _direct(processor)
         tests = []
         if when:
@@ -732,6 +755,43 @@ def _compile(plan: _Plan, name: str) -> Callable[[SimpleCommand], CommandAnalysi
     lines.append("    return _tuple_new(CommandAnalysis, (command, facts, paths, f.subcommand))")
     exec(_compiled("\n".join(lines), "<analysis plan>"), scope)
     return scope["analyze"]  # type: ignore[return-value]
+
+
+_FINDINGS_SLOTS = ("command", "facts", "handled_paths", "paths", "shell_strings", "subcommand")
+"""The slots `Findings.__init__` fills in, which a plan's first lines fill in as it does."""
+
+
+def _program_step(
+    processor: Processor, program: str, index: int, scope: dict[str, object]
+) -> list[str] | None:
+    """The lines of a step of `program`'s plan that runs the registry's knowledge of it,
+    bound when the plan is compiled; None for any other step (it is called as it is).
+
+    `analyze_program` runs the detectors its spec names and `vet_options` vets against
+    its spec, each looking the spec up by the command's program on every command. Every
+    command this plan runs for has the spec of `program` (the plan's own name, or its
+    family's: `lookup` gives a family member without a spec of its own its family's), and
+    specs are static data, so the detectors and the spec are looked up here, once: the
+    step runs what the processor would run, without its call and lookup.
+    """
+    if processor is analyze_program:
+        lines = []
+        for position, handler in enumerate(scanners(program)):
+            scope[f"s{index}_{position}"] = handler
+            lines.append(f"    s{index}_{position}(f)")
+        return lines
+    if processor is vet_options:
+        spec = lookup(program)
+        if spec is None:
+            return []  # `vet_options` returns at once for a program without a spec
+        scope[f"s{index}"] = spec
+        # `vet_options` past its lookup, as written there (a test holds the two alike).
+        return [
+            '    if not (f.subcommand and f.subcommand[0] == "help"):',
+            f"        f.subcommand = vet(f, s{index}, name_paths=not f.handled_paths)",
+            "        f.handled_paths = True",
+        ]
+    return None
 
 
 def _direct(processor: Processor) -> Processor:

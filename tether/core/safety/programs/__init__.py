@@ -37,6 +37,7 @@ __all__ = [
     "detectors",
     "is_block_device",
     "is_secret_name",
+    "scanners",
 ]
 
 
@@ -67,16 +68,22 @@ met: compiled from the spec's static `scan`, never from a call, and bounded by
 `SCANNED_PROGRAMS`."""
 
 
+def scanners(program: str) -> tuple[Handler, ...]:
+    """The whole-call detectors `analyze_program` runs for `program`, in order: those its
+    spec names in `scan` (none for a program without a spec)."""
+    spec = lookup(program)
+    if spec is None or not spec.scan:
+        return ()
+    table = detectors()
+    return tuple(table[name] for name in spec.scan)
+
+
 def analyze_program(findings: Findings) -> None:
     """Run the whole-call detectors the program's spec names."""
     program = findings.command.program
     handlers = _SCANS.get(program)
     if handlers is None:
-        spec = lookup(program)
-        if spec is None or not spec.scan:
-            return
-        table = detectors()
-        handlers = tuple(table[name] for name in spec.scan)
+        handlers = scanners(program)
         if program in SCANNED_PROGRAMS:
             _SCANS[program] = handlers
     for handler in handlers:
