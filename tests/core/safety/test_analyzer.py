@@ -458,6 +458,11 @@ def test_a_path_taken_as_normal_is_what_normpath_gives(path: str) -> None:
         assert posixpath.normpath(path) == path
 
 
+def test_the_root_is_taken_as_normal() -> None:
+    assert analyzer._is_normal("/") and posixpath.normpath("/") == "/"
+    assert not analyzer._is_normal("//") and not analyzer._is_normal("/a/")
+
+
 @pytest.mark.parametrize(
     "path",
     [

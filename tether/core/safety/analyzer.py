@@ -242,7 +242,12 @@ class PathAnalyzer:
             path = unicodedata.normalize("NFKC", path)
         slashed = path.replace("\\", "/")
         # `not _is_normal(slashed)`, inline: only a path normpath would change is normalised.
-        if slashed.startswith(".") or "/." in slashed or "//" in slashed or slashed.endswith("/"):
+        if (
+            slashed.startswith(".")
+            or "/." in slashed
+            or "//" in slashed
+            or (slashed.endswith("/") and slashed != "/")
+        ):
             slashed = posixpath.normpath(slashed)
         normal = slashed.lower()
         if glob and any(c in normal for c in "*?["):
@@ -356,9 +361,12 @@ def _is_normal(path: str) -> bool:
     """Whether `posixpath.normpath` would return `path` unchanged (the common case).
 
     A `.` or `..` component starts the path or follows a `/`; an empty one comes
-    from `//` or a trailing `/`. A path with none of these is already normal.
+    from `//` or a trailing `/`. A path with none of these is already normal, and so is
+    the root, `/` (`rm -rf /`): its one `/` is no trailing one.
     """
-    return not (path.startswith(".") or "/." in path or "//" in path or path.endswith("/"))
+    return not (
+        path.startswith(".") or "/." in path or "//" in path or (path.endswith("/") and path != "/")
+    )
 
 
 def _glob_match(pattern: str, name: str) -> bool:

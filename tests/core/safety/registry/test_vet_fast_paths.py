@@ -14,6 +14,7 @@ for any node of any spec.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,7 +31,7 @@ from tether.core.safety.options import Option, parse_option_into
 from tether.core.safety.programs import Findings, analyze_program
 from tether.core.safety.registry import REGISTRY, lookup
 from tether.core.safety.registry.call import Call
-from tether.core.safety.registry.spec import Node, Opt, program
+from tether.core.safety.registry.spec import Node, Opt, program, sub
 from tether.core.safety.registry.vet import (
     _NOTHING_CLEARED,
     _operands,
@@ -503,3 +504,35 @@ def test_a_word_read_without_the_option_reader_reads_as_it_would() -> None:
             read: list[Option] = []
             assert parse_option_into((arg, "next"), 0, parsing, read) == 1, (node.name, arg)
             assert read == [Option(arg, None, 0)], (node.name, arg)
+
+
+@pytest.mark.parametrize(
+    ("program_name", "args"),
+    [
+        pytest.param("rm", ("-rf", "/"), id="rm"),
+        pytest.param("cd", ("src",), id="cd"),
+        pytest.param("cd", (), id="cd-alone"),
+        pytest.param("x", ("s", "-q", "a"), id="subcommand"),
+    ],
+)
+def test_the_call_detectors_get_is_the_one_its_class_builds(
+    program_name: str, args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `vet` fills in the call's slots itself, without `Call(...)`.
+    specs = {"x": next(iter(program("x", subs={"s": sub("-q", detect="cd_home")}).values()))}
+    root = specs.get(program_name) or lookup(program_name)
+    assert root is not None
+    # The module, not the function the registry's package exports under its name.
+    vet_module = importlib.import_module("tether.core.safety.registry.vet")
+    seen: list[Call] = []
+    monkeypatch.setitem(vet_module.DETECTORS, "cd_home", lambda f, call: seen.append(call))
+    monkeypatch.setitem(vet_module.DETECTORS, "delete_targets", lambda f, call: seen.append(call))
+    vet(Findings(SimpleCommand(program_name, program_name, args)), root, name_paths=True)
+    assert seen
+    for ours in seen:
+        theirs = Call(ours.path, ours.words, ours.options, ours.operands)
+        assert type(ours) is Call
+        assert {s: getattr(ours, s) for s in Call.__slots__} == {
+            s: getattr(theirs, s) for s in Call.__slots__
+        }
+        assert ours.node is ours.path[-1]

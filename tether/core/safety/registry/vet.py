@@ -206,8 +206,16 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             for index, _ in operands:
                 f.arg(index, access)  # type: ignore[arg-type]
     if detecting:
-        # The lists as they are: the call lives only while its detectors run.
-        call = Call(path, words, given, operands)
+        # The lists as they are: the call lives only while its detectors run. Filled in as
+        # `Call.__init__` fills it in, without the call through the class (a test holds
+        # the two alike).
+        call = _object_new(Call)
+        call.path = path
+        call.node = node
+        call.words = words
+        call.options = given
+        call.operands = operands
+        call._specs = None
         for step in path:
             for name in step.detect:
                 DETECTORS[name](f, call)
@@ -220,6 +228,9 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
 
 _new = tuple.__new__
 """Builds an `Option` as its own `__new__` does, without that Python-level frame."""
+
+_object_new = object.__new__
+"""Makes a `Call` to fill in (`vet`), as its class would before its `__init__`."""
 
 _NOTHING_CLEARED: frozenset[str] = frozenset()
 """What no option clears: the answer for a call without options."""
