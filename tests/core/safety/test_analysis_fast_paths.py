@@ -447,6 +447,27 @@ def test_git_detectors_skip_the_reading_only_where_it_finds_no_operand(
     assert _git_findings(args) == _git_read_in_full(args), args
 
 
+def _git_called(words: tuple[str, ...]) -> tuple[object, ...]:
+    """What `git_call`, git's one scanned detector, finds for `git WORDS`."""
+    command = _REFERENCE_PARSER.parse("git").commands[0]._replace(args=words)
+    f = Findings(command)
+    detectors()["git_call"](f)
+    return (f.facts, f.paths, f.subcommand, f.handled_paths, f.shell_strings)
+
+
+def test_git_s_spec_scans_with_the_one_detector_of_the_three() -> None:
+    spec = lookup("git")
+    assert spec is not None and spec.scan == ("git_call",)
+
+
+@settings(max_examples=600, deadline=None)
+@given(words=st.lists(_GIT_WORD, max_size=4))
+def test_git_call_finds_what_the_three_detectors_find_in_order(words: list[str]) -> None:
+    # Its shortcut for a listed subcommand alone or with one option word included.
+    args = tuple(words)
+    assert _git_called(args) == _git_findings(args) == _git_read_in_full(args), args
+
+
 @pytest.mark.parametrize(
     "words",
     [
@@ -466,6 +487,7 @@ def test_git_detectors_skip_the_reading_only_where_it_finds_no_operand(
 )
 def test_short_git_calls_find_what_the_full_reading_finds(words: tuple[str, ...]) -> None:
     assert _git_findings(words) == _git_read_in_full(words)
+    assert _git_called(words) == _git_read_in_full(words)
 
 
 def test_git_calls_without_operands_are_told_apart() -> None:

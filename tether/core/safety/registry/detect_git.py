@@ -2,7 +2,7 @@
 
 The spec (`registry/git.py`) says which subcommands only read, which options
 take values and which options force, discard or delete. These detectors read
-the rest, with the spec's own option syntax:
+the rest, with the spec's own option syntax (`git_call` runs the three, in this order):
 
 - `git_settings`: `-c KEY=VALUE` and `--config-env KEY=VAR` of a setting that
   runs a command (`COMMAND_KEYS`), `--exec-path=DIR`;
@@ -282,6 +282,27 @@ def _config(f: Findings, call: _Call, words: list[str]) -> None:
     f.fact("git_mutation", f"{text} (changes git settings)")
 
 
+def git_call(f: Findings) -> None:
+    """git's three detectors in order: `git_settings`, `git_pathspecs`, `git_changes`.
+
+    A call of a subcommand the spec lists, alone or with one option word (`git status`,
+    `git diff --stat`), is told apart once for the three: it has no global option (its
+    first word is the subcommand), so `git_settings` finds nothing; `git_pathspecs` has
+    no word past the subcommand to read and only says the paths are named; and
+    `git_changes` returns as its own shortcut does.
+    """
+    args = f.command.args
+    if 0 < len(args) < 3 and _no_operand(args):
+        sub = args[0]
+        root = _GIT if _GIT.ready else realise(_GIT)
+        if sub in root.subs and sub not in _CHANGES and sub[:10] != "credential":
+            f.handled_paths = True
+            return
+    git_settings(f)
+    git_pathspecs(f)
+    git_changes(f)
+
+
 _CHANGES: dict[str, Callable[[Findings, _Call, list[str]], None]] = {
     "branch": _branch_or_tag,
     "tag": _branch_or_tag,
@@ -293,6 +314,7 @@ _CHANGES: dict[str, Callable[[Findings, _Call, list[str]], None]] = {
 }
 
 DETECTORS: dict[str, Detector] = {
+    "git_call": git_call,
     "git_settings": git_settings,
     "git_pathspecs": git_pathspecs,
     "git_changes": git_changes,

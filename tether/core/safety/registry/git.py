@@ -374,6 +374,6 @@ SPECS: dict[str, Node] = {
         _GLOBAL,
         operands="-",
         subs=_SUBS,
-        scan="git_settings git_pathspecs git_changes",
+        scan="git_call",  # git_settings, git_pathspecs, git_changes: in that order
     )
 }
