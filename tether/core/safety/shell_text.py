@@ -41,10 +41,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from tether.core.safety.shell_expand import context_fields, expand_command, plain_command
+from tether.core.safety.shell_expand import bare_command, context_fields
 from tether.core.safety.shell_model import SimpleCommand, WalkContext
 from tether.core.safety.shell_plain import literal_output
-from tether.core.safety.shell_words import Word
 
 __all__ = ["text_commands"]
 
@@ -82,10 +81,6 @@ grammar's tree a level deeper, and with `MAX_COMMANDS` commands and this many th
 stays well within the walk's depth bound (`shell_walk._MAX_NODE_DEPTH`)."""
 _PRINTERS = frozenset({"echo", "printf", "pwd", "cat"})
 """The programs whose output `literal_output` may know (as `PlainLane`)."""
-_PLAIN = Word("")[1:]
-"""The fields of a word after its text, for a word that is only its text (`Word(text)`,
-built as the tuple it is: the named tuple's constructor is a Python call per word)."""
-_new = tuple.__new__
 _TOP_LEVEL = WalkContext()
 _FIRST_STAGE = WalkContext(subshell=True)
 """The first stage of a pipeline at the top level: in a subshell, nothing piped in."""
@@ -143,16 +138,9 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
             else:
                 ctx, fields = _TOP_LEVEL, _TOP_LEVEL_FIELDS
             # (`_command`, inline: a call per command is a cost on every check.)
-            found = plain_command(words, ctx, fields)
-            if found is None:  # a wrapper, embedded code: the whole expansion
-                expansion = expand_command(
-                    [_new(Word, (text, *_PLAIN)) for text in words], ctx, (), ()
-                )
-                if expansion.problems or expansion.nested:
-                    return None  # nested code, problems: the walk's own work
-                found = expansion.command
-            if found.program == "let":
-                return None  # arithmetic: the walk's own work
+            found = bare_command(words, ctx, fields)
+            if found is None or found.program == "let":
+                return None  # nested code, problems, arithmetic: the walk's own work
             commands.append(found)
             words = []
             piped = pipe
@@ -231,14 +219,9 @@ def _word(token: str, *, first: bool) -> str | None:
 def _command(words: list[str], ctx: WalkContext) -> SimpleCommand | None:
     """The command of the words `words` run in `ctx`, or None when it needs the walk."""
     # Every word is its text: not dynamic, no glob, nothing substituted (`Word(text)`).
-    found = plain_command(words, ctx)
-    if found is None:  # a wrapper, embedded code: the whole expansion
-        expansion = expand_command([_new(Word, (text, *_PLAIN)) for text in words], ctx, (), ())
-        if expansion.problems or expansion.nested:
-            return None  # nested code, problems: the walk's own work
-        found = expansion.command
-    if found.program == "let":
-        return None  # arithmetic: the walk's own work
+    found = bare_command(words, ctx)
+    if found is None or found.program == "let":
+        return None  # nested code, problems, arithmetic: the walk's own work
     return found
 
 
