@@ -61,6 +61,13 @@ _OPERATOR = r"(?: (?:&&|\|\|?) | ?; ?)"
 _COMMAND = rf"{_FIRST_WORD}(?: {_WORD})*(?: 2>&1)?"
 _LINE = re.compile(rf"{_COMMAND}(?:{_OPERATOR}{_COMMAND})*")
 """A line the lane reads: commands of words (and `2>&1`s) joined by operators."""
+_SKELETON_WORD = rf"[{_BARE}']++"
+_SKELETON_FIRST_WORD = r"(?!-)[A-Za-z0-9_./:,\-']++"
+_SKELETON_COMMAND = rf"{_SKELETON_FIRST_WORD}(?: {_SKELETON_WORD})*(?: 2>&1)?"
+_SKELETON = re.compile(rf"{_SKELETON_COMMAND}(?:{_OPERATOR}{_SKELETON_COMMAND})*")
+"""`_LINE` of a line whose quoted strings are emptied, or `'='` for one a first word may
+not hold (`_line_tokens`): each word is then one run of characters, which the regular
+expression engine reads in a fraction of the steps a word of quoted strings takes."""
 _OPERATORS = frozenset({"&&", "||", "|", ";"})
 _ODD_EQUALS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=|=|.*==")
 _KEYWORDS = frozenset(
@@ -95,14 +102,9 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
     `text` must be within the shell bounds (`exceeded_bound`); `limit` is how many
     commands the script may hold (more: None, the walk reports it).
     """
-    if _LINE.fullmatch(text) is None:
+    tokens = _line_tokens(text)
+    if tokens is None:
         return None
-    # The line's tokens: words, `2>&1`s and operators.
-    if "'" in text:
-        tokens = _quoted_tokens(text)
-    else:
-        # Blanks part every token but a `;`, which may touch the words beside it.
-        tokens = text.replace(";", " ; ").split() if ";" in text else text.split(" ")
     at = text.find("2>&1")
     if at >= 0:
         # A `2>&1` after a list or a pipe (`a && b 2>&1 | c`), found before the pass
@@ -163,42 +165,52 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
             if words and "=" in token and _ODD_EQUALS.match(token):
                 return None  # (a first word's odd names `_LINE` turned away)
             if "'" in token:
+                # (`_unquoted`, inline.)
                 token = token.replace("'", "")
+                if "\0" in token:
+                    token = token.replace("\0", " ")
+                if "\1" in token:
+                    token = token.replace("\1", ";")
             words.append(token)
     return commands
 
 
-def _quoted_tokens(text: str) -> list[str]:
-    """The tokens of the line `text` that `_LINE` matched, quotes kept: its
-    descriptor copies, words and operators in order.
+def _line_tokens(text: str) -> list[str] | None:
+    """The tokens of the line `text` when `_LINE` matches it, else None: its descriptor
+    copies, words and operators in order, each word with its quotes (`_unquoted` gives its
+    text: blanks and `;`s inside quotes are hidden from the split).
 
-    Its quotes pair up and a quoted string holds none, so splitting at them leaves the
-    quoted strings at odd places; what lies between them splits at blanks and `;` as a
-    line without quotes does, and a piece that touches a quoted string is part of its word.
+    Split at its quotes, a line that `_LINE` matches has its quoted strings at odd
+    places, each of printable ASCII; with those emptied (`'='` for one holding a
+    character a first word may not hold) it is a line `_SKELETON` matches, and the
+    other way round (a test holds the two to `_LINE`).
     """
-    tokens: list[str] = []
-    glued = False  # the last token touches what comes next: nothing parts them
-    for index, part in enumerate(text.split("'")):
-        if index & 1:
-            if glued:
-                tokens[-1] += f"'{part}'"
-            else:
-                tokens.append(f"'{part}'")
-            glued = True
-            continue
-        pieces = part.replace(";", " ; ").split(" ") if ";" in part else part.split(" ")
-        first = pieces[0]
-        if first:
-            if glued:
-                tokens[-1] += first
-            else:
-                tokens.append(first)
-        if len(pieces) > 1:
-            tokens.extend(filter(None, pieces[1:]))
-            glued = pieces[-1] != ""
-        elif first:
-            glued = True
-    return tokens
+    if "'" not in text:
+        if _SKELETON.fullmatch(text) is None:
+            return None
+        # Blanks part every token but a `;`, which may touch the words beside it.
+        return text.replace(";", " ; ").split() if ";" in text else text.split(" ")
+    parts = text.split("'")
+    if not len(parts) & 1:
+        return None  # a quote left open
+    skeleton = parts[:]
+    for index in range(1, len(parts), 2):
+        inside = parts[index]
+        if inside:
+            if not (inside.isascii() and inside.isprintable()):
+                return None
+            odd = "=" in inside or "@" in inside or "%" in inside or "+" in inside
+            skeleton[index] = "=" if odd else ""
+            # Its blanks and `;`s hidden from the split into tokens, as characters no
+            # line `_LINE` matches holds (`_unquoted` brings them back).
+            if " " in inside:
+                inside = parts[index] = inside.replace(" ", "\0")
+            if ";" in inside:
+                parts[index] = inside.replace(";", "\1")
+    if _SKELETON.fullmatch("'".join(skeleton)) is None:
+        return None
+    line = "'".join(parts)
+    return line.replace(";", " ; ").split() if ";" in line else line.split(" ")
 
 
 def _word(token: str, *, first: bool) -> str | None:
@@ -212,8 +224,19 @@ def _word(token: str, *, first: bool) -> str | None:
     if not first and "=" in token and _ODD_EQUALS.match(token):
         # (`NAME=` may be an assignment; the grammar reads `==` as an operator.)
         return None
-    # Quotes pair up and hold no quote: what is left is the joined text.
-    return token.replace("'", "") if "'" in token else token
+    return _unquoted(token) if "'" in token else token
+
+
+def _unquoted(token: str) -> str:
+    """The text of a word token holding quotes: they pair up, and a quoted string holds
+    none, so what is left without them is the joined text, once what `_line_tokens` hid
+    in it is brought back."""
+    token = token.replace("'", "")
+    if "\0" in token:
+        token = token.replace("\0", " ")
+    if "\1" in token:
+        token = token.replace("\1", ";")
+    return token
 
 
 def _command(words: list[str], ctx: WalkContext) -> SimpleCommand | None:
