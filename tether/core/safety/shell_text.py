@@ -103,8 +103,8 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
     commands the script may hold (more: None, the walk reports it).
     """
     tokens = _line_tokens(text)
-    if tokens is None:
-        return None
+    if tokens is None or not _KEYWORDS.isdisjoint(tokens):
+        return None  # (a keyword anywhere leaves the lane: `_grouped` leaves at it too)
     at = text.find("2>&1")
     if at >= 0:
         # A `2>&1` after a list or a pipe (`a && b 2>&1 | c`), found before the pass
@@ -159,9 +159,7 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                 # (`a && b 2>&1 | c` is `{ a && b; } 2>&1 | c` to it).
                 return _grouped(tokens, limit)
         else:
-            # (`_word`, inline: a call per word is a cost on every check.)
-            if token in _KEYWORDS:
-                return None
+            # (`_word`, inline, past the keywords: a call per word is a cost on every check.)
             if words and "=" in token and _ODD_EQUALS.match(token):
                 return None  # (a first word's odd names `_LINE` turned away)
             if "'" in token:
@@ -217,10 +215,9 @@ def _word(token: str, *, first: bool) -> str | None:
     """The text of the word `token` (the program word when `first`), or None when the
     shell or the grammar may read it as something else than a word.
 
-    (`_LINE` holds a first word to `_FIRST_WORD`: no assignment, no odd name.)
+    (`text_commands` turns away a line holding a keyword; `_LINE` holds a first word to
+    `_FIRST_WORD`: no assignment, no odd name.)
     """
-    if token in _KEYWORDS:
-        return None
     if not first and "=" in token and _ODD_EQUALS.match(token):
         # (`NAME=` may be an assignment; the grammar reads `==` as an operator.)
         return None
@@ -239,13 +236,21 @@ def _unquoted(token: str) -> str:
     return token
 
 
-def _command(words: list[str], ctx: WalkContext) -> SimpleCommand | None:
-    """The command of the words `words` run in `ctx`, or None when it needs the walk."""
+def _command(
+    words: list[str],
+    ctx: WalkContext,
+    fields: tuple[object, ...],
+    into: list[SimpleCommand],
+    limit: int,
+) -> None:
+    """Append the command of the words `words` run in `ctx` (`fields`: its
+    `context_fields`) to `into`; `_Leave` when it needs the walk or would make `into`
+    hold more than `limit`."""
     # Every word is its text: not dynamic, no glob, nothing substituted (`Word(text)`).
-    found = bare_command(words, ctx)
+    found = bare_command(words, ctx, fields) if len(into) < limit else None
     if found is None or found.program == "let":
-        return None  # nested code, problems, arithmetic: the walk's own work
-    return found
+        raise _Leave  # nested code, problems, arithmetic, the limit: the walk's own work
+    into.append(found)
 
 
 class _Pipeline(NamedTuple):
@@ -293,7 +298,7 @@ def _grouped(tokens: list[str], limit: int) -> list[SimpleCommand] | None:
             if group is None:
                 return None
             try:
-                _run(group, _TOP_LEVEL, commands, limit)
+                _run(group, _TOP_LEVEL, _TOP_LEVEL_FIELDS, commands, limit)
             except _Leave:
                 return None
             units, operators = [], []
@@ -365,30 +370,52 @@ class _Leave(Exception):  # noqa: N818 -- a way out of the lane, not a failure
     """Raised by `_run` at a command that needs the walk, or one past the limit."""
 
 
-def _run(group: _Group, ctx: WalkContext, into: list[SimpleCommand], limit: int) -> None:
-    """Append the commands of `group` run in `ctx` to `into`, as `PlainLane` walks them.
+def _run(
+    group: _Group,
+    ctx: WalkContext,
+    fields: tuple[object, ...],
+    into: list[SimpleCommand],
+    limit: int,
+) -> None:
+    """Append the commands of `group` run in `ctx` (`fields`: its `context_fields`) to
+    `into`, as `PlainLane` walks them.
 
     Raises `_Leave` at a command that needs the walk or would make `into` hold more
-    than `limit`.
+    than `limit`. A command of a group is read here, without a call of its own.
     """
     if isinstance(group, list):
-        command = _command(group, ctx) if len(into) < limit else None
-        if command is None:
-            raise _Leave
-        into.append(command)
+        _command(group, ctx, fields, into, limit)
     elif isinstance(group, _Sequence):
         for item in group.items:
-            _run(item, ctx, into, limit)
+            if type(item) is list:
+                _command(item, ctx, fields, into, limit)
+            else:
+                _run(item, ctx, fields, into, limit)
     else:
         # `PlainLane._lane_pipeline`: a later stage is piped from the programs of every
-        # stage before it, fed what the one before it prints when that is known.
-        stage_ctx = ctx if ctx.subshell else ctx._replace(subshell=True)
+        # stage before it, fed what the one before it prints when that is known. (A
+        # context the lane stands in is the top level's or a subshell's.)
+        if not ctx.subshell:
+            ctx, fields = _FIRST_STAGE, _FIRST_STAGE_FIELDS
+        stage_ctx, stage_fields = ctx, fields
         upstream: tuple[str, ...] = ()
         before = -1
         for stage in group.stages:
             if before >= 0:
-                produced = into[before:]
-                upstream += tuple([command.program for command in produced if command.program])
-                stage_ctx = ctx.piped(literal_output(produced), upstream)
+                if len(into) == before + 1:
+                    command = into[before]
+                    program = command.program
+                    if program:
+                        upstream += (program,)
+                    printed = literal_output((command,)) if program in _PRINTERS else None
+                else:
+                    produced = into[before:]
+                    upstream += tuple([c.program for c in produced if c.program])
+                    printed = literal_output(produced)
+                stage_ctx = ctx.piped(printed, upstream)
+                stage_fields = context_fields(stage_ctx)
             before = len(into)
-            _run(stage, stage_ctx, into, limit)
+            if type(stage) is list:
+                _command(stage, stage_ctx, stage_fields, into, limit)
+            else:
+                _run(stage, stage_ctx, stage_fields, into, limit)
