@@ -159,9 +159,11 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                 # (`a && b 2>&1 | c` is `{ a && b; } 2>&1 | c` to it).
                 return _grouped(tokens, limit)
         else:
-            # (`_word`, inline, past the keywords: a call per word is a cost on every check.)
+            # A later word that may be an assignment (`NAME=`), or holds `==` (an operator
+            # to the grammar), leaves the lane. (A first word's odd names `_LINE` turned
+            # away.)
             if words and "=" in token and _ODD_EQUALS.match(token):
-                return None  # (a first word's odd names `_LINE` turned away)
+                return None
             if "'" in token:
                 # (`_unquoted`, inline.)
                 token = token.replace("'", "")
@@ -209,19 +211,6 @@ def _line_tokens(text: str) -> list[str] | None:
         return None
     line = "'".join(parts)
     return line.replace(";", " ; ").split() if ";" in line else line.split(" ")
-
-
-def _word(token: str, *, first: bool) -> str | None:
-    """The text of the word `token` (the program word when `first`), or None when the
-    shell or the grammar may read it as something else than a word.
-
-    (`text_commands` turns away a line holding a keyword; `_LINE` holds a first word to
-    `_FIRST_WORD`: no assignment, no odd name.)
-    """
-    if not first and "=" in token and _ODD_EQUALS.match(token):
-        # (`NAME=` may be an assignment; the grammar reads `==` as an operator.)
-        return None
-    return _unquoted(token) if "'" in token else token
 
 
 def _unquoted(token: str) -> str:
@@ -278,7 +267,7 @@ def _grouped(tokens: list[str], limit: int) -> list[SimpleCommand] | None:
     `{ a && b; } 2>&1 | c`), the first of the statement read on (`_statement`). A
     `2>&1` after a pipe's later stage is grouped otherwise again (`a | b | c | d 2>&1 &&
     e` hangs it on `c | d`): None. Commands are expanded as the walk would, group by
-    group (`_run`).
+    group (`_run`). `tokens` hold no keyword (`text_commands` leaves at one).
     """
     if tokens.count("2>&1") > _MAX_COPIES:
         return None
@@ -312,10 +301,11 @@ def _grouped(tokens: list[str], limit: int) -> list[SimpleCommand] | None:
                 return None
             units, operators = [group], []
         else:
-            word = _word(token, first=not words)
-            if word is None:
+            # A later word that may be an assignment (`NAME=`), or holds `==` (an operator
+            # to the grammar), leaves the lane, as in `text_commands`.
+            if words and "=" in token and _ODD_EQUALS.match(token):
                 return None
-            words.append(word)
+            words.append(_unquoted(token) if "'" in token else token)
     return commands
 
 
