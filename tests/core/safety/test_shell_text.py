@@ -504,3 +504,15 @@ class TestLineTokens:
         for text in ["echo '\0'", "echo '\1'", "echo a\0b", "echo '\0 ;'"]:
             assert shell_text._line_tokens(text) is None
             assert text_commands(text, 128) is None
+
+
+@pytest.mark.parametrize("printed", [None, "", "a b\n"])
+@pytest.mark.parametrize("upstream", [(), ("echo",), ("git", "grep", "xargs")])
+def test_a_later_stages_fields_are_its_contexts(
+    printed: str | None, upstream: tuple[str, ...]
+) -> None:
+    """The fields the lane builds for a later stage are `context_fields` of its context,
+    nested in a first stage or a later one too."""
+    fields = (*shell_text._PIPED_HEAD, printed, upstream, *shell_text._PIPED_TAIL)
+    for ctx in [WalkContext(), WalkContext(subshell=True), WalkContext().piped("x", ("y",))]:
+        assert fields == shell_text.context_fields(ctx.piped(printed, upstream))

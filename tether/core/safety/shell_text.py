@@ -94,6 +94,13 @@ _FIRST_STAGE = WalkContext(subshell=True)
 _TOP_LEVEL_FIELDS = context_fields(_TOP_LEVEL)
 _FIRST_STAGE_FIELDS = context_fields(_FIRST_STAGE)
 """The record fields of the two contexts most commands run in, built once."""
+_PIPED_HEAD = context_fields(_TOP_LEVEL.piped(None, ()))[:14]
+_PIPED_TAIL = context_fields(_TOP_LEVEL.piped(None, ()))[16:]
+"""The record fields of a later stage at the top level (`_TOP_LEVEL.piped`) but its
+stdin text and the programs it is piped from, which lie between the two: its fields
+are built from them without the context's (a context in the lane is the top level's,
+a first stage's or a later one's, and `piped` sets all that the three differ in)."""
+assert context_fields(_TOP_LEVEL.piped("t", ("p",))) == (*_PIPED_HEAD, "t", ("p",), *_PIPED_TAIL)
 
 
 def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
@@ -105,6 +112,7 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
     tokens = _line_tokens(text)
     if tokens is None or not _KEYWORDS.isdisjoint(tokens):
         return None  # (a keyword anywhere leaves the lane: `_grouped` leaves at it too)
+    tokens.append(";")  # (the end closes the last command as a `;` would)
     at = text.find("2>&1")
     if at >= 0:
         # A `2>&1` after a list or a pipe (`a && b 2>&1 | c`), found before the pass
@@ -120,7 +128,7 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
     opens = True  # that pipeline opens a statement: the line's first, or after a `;`
     upstream: tuple[str, ...] = ()  # the programs piped into the next stage
     piped = False  # the command being read is a later stage of a pipeline
-    for token in (*tokens, ";"):  # (the end closes the last command as a `;` would)
+    for token in tokens:
         if token in _OPERATORS:
             pipe = token == "|"
             if len(commands) >= limit:
@@ -134,7 +142,7 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                     upstream += (program,)
                 printed = literal_output((before,)) if program in _PRINTERS else None
                 ctx = _TOP_LEVEL.piped(printed, upstream)
-                fields = context_fields(ctx)
+                fields = (*_PIPED_HEAD, printed, upstream, *_PIPED_TAIL)
             elif pipe:
                 ctx, fields = _FIRST_STAGE, _FIRST_STAGE_FIELDS
             else:
@@ -267,7 +275,8 @@ def _grouped(tokens: list[str], limit: int) -> list[SimpleCommand] | None:
     `{ a && b; } 2>&1 | c`), the first of the statement read on (`_statement`). A
     `2>&1` after a pipe's later stage is grouped otherwise again (`a | b | c | d 2>&1 &&
     e` hangs it on `c | d`): None. Commands are expanded as the walk would, group by
-    group (`_run`). `tokens` hold no keyword (`text_commands` leaves at one).
+    group (`_run`). `tokens` hold no keyword (`text_commands` leaves at one), and a
+    `;` closes them.
     """
     if tokens.count("2>&1") > _MAX_COPIES:
         return None
@@ -275,7 +284,7 @@ def _grouped(tokens: list[str], limit: int) -> list[SimpleCommand] | None:
     units: list[_Group] = []  # the statement's commands and groups, in order
     operators: list[str] = []  # operators[i] joins units[i] and units[i + 1]
     words: list[str] = []
-    for token in (*tokens, ";"):
+    for token in tokens:
         if token in _OPERATORS:
             if words:  # (none when a `2>&1` closed the command)
                 units.append(words)
@@ -403,7 +412,7 @@ def _run(
                     upstream += tuple([c.program for c in produced if c.program])
                     printed = literal_output(produced)
                 stage_ctx = ctx.piped(printed, upstream)
-                stage_fields = context_fields(stage_ctx)
+                stage_fields = (*_PIPED_HEAD, printed, upstream, *_PIPED_TAIL)
             before = len(into)
             if type(stage) is list:
                 _command(stage, stage_ctx, stage_fields, into, limit)
