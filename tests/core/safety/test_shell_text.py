@@ -106,6 +106,15 @@ TAKEN = [
     pytest.param("a && b 2>&1;c 2>&1 | d", id="descriptor-copies-touching-semicolons"),
     pytest.param("a | b | c && d 2>&1 && e", id="long-pipeline-then-a-descriptor-copy"),
     pytest.param("a | b | c && sudo d 2>&1 | xargs e", id="wrappers-in-groups"),
+    # Blanks and `;`s inside quotes, hidden from the split and brought back.
+    pytest.param("a && b '2>&1' | c", id="quoted-descriptor-copy"),
+    pytest.param("echo 'a;b' | grep 'x y;z' && ls", id="quoted-semicolons-and-blanks"),
+    pytest.param("echo 'a ; b';ls", id="quoted-semicolon-touching-one"),
+    pytest.param("x 'a'';''b' | cat | cat && echo ';'", id="quoted-semicolons-glued"),
+    pytest.param("a | b | c && d 'e f' 2>&1 | g", id="quoted-blank-in-a-group"),
+    pytest.param("echo ' ' ''", id="quoted-blank-and-empty"),
+    pytest.param("printf 'a b;c' | xargs echo", id="quoted-text-fed-to-xargs"),
+    pytest.param("'ls' '-la' | head", id="quoted-dash-words"),
 ]
 
 LEFT = [
