@@ -59,8 +59,9 @@ _FIRST_WORD = r"(?!-)(?:[A-Za-z0-9_./:,\-]++|'[ -$&(-*,-<>?A-~]*+')++"
 (The quoted class is `_WORD`'s printable characters but those four.)"""
 _OPERATOR = r"(?: (?:&&|\|\|?) | ?; ?)"
 _COMMAND = rf"{_FIRST_WORD}(?: {_WORD})*(?: 2>&1)?"
-_LINE = re.compile(rf"{_COMMAND}(?:{_OPERATOR}{_COMMAND})*")
-"""A line the lane reads: commands of words (and `2>&1`s) joined by operators."""
+_LINE = rf"{_COMMAND}(?:{_OPERATOR}{_COMMAND})*"
+"""A line the lane reads: commands of words (and `2>&1`s) joined by operators. The
+lane reads it through `_SKELETON` (`_line_tokens`), so only the tests compile it."""
 _SKELETON_WORD = rf"[{_BARE}']++"
 _SKELETON_FIRST_WORD = r"(?!-)[A-Za-z0-9_./:,\-']++"
 _SKELETON_COMMAND = rf"{_SKELETON_FIRST_WORD}(?: {_SKELETON_WORD})*(?: 2>&1)?"
