@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tether.core.safety import shell_expand
 from tether.core.safety.shell import ShellParser
@@ -186,3 +188,50 @@ def test_a_plain_command_of_given_context_fields_is_the_full_expansions_record(
     assert plain == plain_command(texts, ctx)
     monkeypatch.setattr(shell_expand, "_plain", lambda *_: None)  # the full pass
     assert plain._asdict() == expand_command(_words(*texts), ctx, (), ()).command._asdict()
+
+
+_BARE_TEXTS = [
+    ["git", "status"],
+    ["xargs", "wc", "-l"],
+    ["xargs", "-P", "0", "rm"],
+    ["parallel", "-j0", "gzip"],
+    ["xargs", "--max-procs=0", "rm"],
+    ["sudo", "-u", "x", "rm", "-rf", "/"],
+    ["timeout", "5", "nice", "-n", "1", "git", "status"],
+    ["env", "GIT_PAGER=less", "git", "log"],
+    ["env"],
+    ["bash", "-c", "ls"],
+    ["sh", "-c", "cat {}"],
+    ["git", "-c", "core.pager=less", "log"],
+    ["find", ".", "-exec", "rm", "{}", ";"],
+    ["eval", "ls"],
+    ["alias", "ll=ls -l"],
+    ["let", "x=1"],
+    ["", "a"],
+    ["/usr/bin/XARGS", "-0", "echo"],
+]
+
+
+@pytest.mark.parametrize("ctx", _CONTEXTS)
+@pytest.mark.parametrize("texts", _BARE_TEXTS)
+def test_a_bare_command_is_the_expansions_lone_command(texts: list[str], ctx: WalkContext) -> None:
+    """`bare_command` is `expand_command`'s command when the expansion holds nothing
+    else, and None when it holds nested work or a problem."""
+    expansion = expand_command(_words(*texts), ctx, (), ())
+    expected = None if expansion.nested or expansion.problems else expansion.command
+    assert shell_expand.bare_command(texts, ctx) == expected
+    assert shell_expand.bare_command(texts, ctx, context_fields(ctx)) == expected
+
+
+_PARALLEL_WORDS = [
+    *["xargs", "parallel", "/usr/bin/xargs", "-P", "-P0", "-P=0", "0", "0%", " 0", "4"],
+    *["-j", "-j0", "-j=0%", "--jobs", "--jobs=0", "--max-procs", "--max-procs=0"],
+    *["--max-procs0", "-jP", "--", "-", "a -P 0", "x", "-0", "-n", "--null", ""],
+]
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(texts=st.lists(st.sampled_from(_PARALLEL_WORDS), min_size=1, max_size=6))
+def test_the_parallelism_check_skips_only_lines_without_its_options(texts: list[str]) -> None:
+    """The blank-joined look for the options gives the word-by-word answer."""
+    assert shell_expand._unbounded_parallelism(texts) == shell_expand._unbounded_option(texts)

@@ -106,6 +106,15 @@ TAKEN = [
     pytest.param("a && b 2>&1;c 2>&1 | d", id="descriptor-copies-touching-semicolons"),
     pytest.param("a | b | c && d 2>&1 && e", id="long-pipeline-then-a-descriptor-copy"),
     pytest.param("a | b | c && sudo d 2>&1 | xargs e", id="wrappers-in-groups"),
+    # Blanks and `;`s inside quotes, hidden from the split and brought back.
+    pytest.param("a && b '2>&1' | c", id="quoted-descriptor-copy"),
+    pytest.param("echo 'a;b' | grep 'x y;z' && ls", id="quoted-semicolons-and-blanks"),
+    pytest.param("echo 'a ; b';ls", id="quoted-semicolon-touching-one"),
+    pytest.param("x 'a'';''b' | cat | cat && echo ';'", id="quoted-semicolons-glued"),
+    pytest.param("a | b | c && d 'e f' 2>&1 | g", id="quoted-blank-in-a-group"),
+    pytest.param("echo ' ' ''", id="quoted-blank-and-empty"),
+    pytest.param("printf 'a b;c' | xargs echo", id="quoted-text-fed-to-xargs"),
+    pytest.param("'ls' '-la' | head", id="quoted-dash-words"),
 ]
 
 LEFT = [
@@ -420,9 +429,11 @@ class TestABrokenLaneIsCaught:
 
     def test_odd_first_words_read_as_words(self, monkeypatch: pytest.MonkeyPatch) -> None:
         # A first word as any other (`=`, `@`, `%`, `+`, a leading `-`).
-        line = shell_text._LINE.pattern.replace(shell_text._FIRST_WORD, shell_text._WORD)
-        assert line != shell_text._LINE.pattern
-        monkeypatch.setattr(shell_text, "_LINE", shell_text.re.compile(line))
+        line = shell_text._SKELETON.pattern.replace(
+            shell_text._SKELETON_FIRST_WORD, shell_text._SKELETON_WORD
+        )
+        assert line != shell_text._SKELETON.pattern
+        monkeypatch.setattr(shell_text, "_SKELETON", shell_text.re.compile(line))
         assert self._caught()
 
     def test_each_odd_first_word_is_left(self) -> None:
@@ -446,34 +457,73 @@ class TestABrokenLaneIsCaught:
         assert self._caught()
 
     def test_a_wider_alphabet(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        wider = shell_text._LINE.pattern.replace("A-Za-z0-9", "A-Za-z0-9~*")
-        monkeypatch.setattr(shell_text, "_LINE", shell_text.re.compile(wider))
+        wider = shell_text._SKELETON.pattern.replace("A-Za-z0-9", "A-Za-z0-9~*")
+        monkeypatch.setattr(shell_text, "_SKELETON", shell_text.re.compile(wider))
         assert self._caught()
 
 
+_SPEC_LINE = shell_text.re.compile(shell_text._LINE)
+"""The line the lane reads, as its specification spells it."""
 _TOKEN = shell_text.re.compile(rf"2>&1|{shell_text._WORD}|&&|\|\||\||;")
 """One token of a line the lane reads: the descriptor copy, a word, an operator."""
 _QUOTED_PIECES = [
     *["a", "b1", "--x=y", "x'y'z", "2>&1", ";", " ; ", " && ", " || ", " | ", " "],
     *["'q r'", "''", "'|;&'", "'a''b'", "'a'b'c'", "'\"'", "'; x'", "' '", "'2>&1'"],
+    *["'a=b'", "'@'", "'%'", "'+'", "-", "'-'", "'", "'\t'", "'\u00e9'", "=", "@x"],
 ]
 
 
-class TestQuotedTokens:
-    """A line with quotes is split into the tokens a regular expression of them finds."""
+def _shown(tokens: list[str]) -> list[str]:
+    """Tokens with what `_line_tokens` hid brought back (their quotes kept)."""
+    return [token.replace("\0", " ").replace("\1", ";") for token in tokens]
+
+
+class TestLineTokens:
+    """A line is read exactly when `_LINE` matches it, into the tokens a regular
+    expression of them finds."""
+
+    def _check(self, text: str) -> None:
+        tokens = shell_text._line_tokens(text)
+        if _SPEC_LINE.fullmatch(text) is None:
+            assert tokens is None
+        else:
+            assert tokens is not None
+            assert _shown(tokens) == _TOKEN.findall(text)
 
     @settings(max_examples=600, deadline=None, database=None)
     @given(text=st.lists(st.sampled_from(_QUOTED_PIECES), min_size=1, max_size=10).map("".join))
     def test_generated_pieces(self, text: str) -> None:
-        if shell_text._LINE.fullmatch(text) is not None and "'" in text:
-            assert shell_text._quoted_tokens(text) == _TOKEN.findall(text)
+        self._check(text)
 
     @settings(max_examples=400, deadline=None, database=None)
     @given(text=_LINE)
     def test_generated_lines(self, text: str) -> None:
-        if shell_text._LINE.fullmatch(text) is not None and "'" in text:
-            assert shell_text._quoted_tokens(text) == _TOKEN.findall(text)
+        self._check(text)
 
-    @pytest.mark.parametrize("text", [param.values[0] for param in TAKEN if "'" in param.values[0]])
-    def test_the_lines_the_lane_takes(self, text: str) -> None:
-        assert shell_text._quoted_tokens(text) == _TOKEN.findall(text)
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(line=_LINE, noise=_ADVERSARIAL, where=st.floats(min_value=0, max_value=1))
+    def test_lines_with_adversarial_pieces(self, line: str, noise: str, where: float) -> None:
+        at = round(where * len(line))
+        self._check(line[:at] + noise + line[at:])
+
+    @pytest.mark.parametrize("text", [*(p.values[0] for p in TAKEN), *(p.values[0] for p in LEFT)])
+    def test_the_spellings_above(self, text: str) -> None:
+        self._check(text)
+
+    def test_hidden_characters_in_quotes_are_not_read(self) -> None:
+        """The two characters that hide a blank and a `;` are not taken from the line."""
+        for text in ["echo '\0'", "echo '\1'", "echo a\0b", "echo '\0 ;'"]:
+            assert shell_text._line_tokens(text) is None
+            assert text_commands(text, 128) is None
+
+
+@pytest.mark.parametrize("printed", [None, "", "a b\n"])
+@pytest.mark.parametrize("upstream", [(), ("echo",), ("git", "grep", "xargs")])
+def test_a_later_stages_fields_are_its_contexts(
+    printed: str | None, upstream: tuple[str, ...]
+) -> None:
+    """The fields the lane builds for a later stage are `context_fields` of its context,
+    nested in a first stage or a later one too."""
+    fields = (*shell_text._PIPED_HEAD, printed, upstream, *shell_text._PIPED_TAIL)
+    for ctx in [WalkContext(), WalkContext(subshell=True), WalkContext().piped("x", ("y",))]:
+        assert fields == shell_text.context_fields(ctx.piped(printed, upstream))

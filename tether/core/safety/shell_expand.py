@@ -34,6 +34,7 @@ __all__ = [
     "Expansion",
     "NestedArgv",
     "NestedScript",
+    "bare_command",
     "context_fields",
     "expand_assignments",
     "expand_command",
@@ -138,6 +139,48 @@ def expand_command(
         plain = _plain(words, texts, first, ctx)
         if plain is not None:
             return plain
+    return _expanded(words, texts, first, peeled, ctx, assignments, assignment_words)
+
+
+def bare_command(
+    texts: list[str], ctx: WalkContext, fields: tuple[object, ...] | None = None
+) -> SimpleCommand | None:
+    """`expand_command(...).command` of words that are only their texts (`Word(text)`,
+    as `plain_command` takes), when the expansion is that command alone; None when it
+    holds nested work or a problem (the walk's own work).
+
+    `plain_command` when it answers, else the full pass, with the program's name and
+    its wrappers found once for both (`expand_command` would find them again).
+    """
+    first = program_name(texts[0]) if texts[0] else ""
+    peeled = unwrap(texts, first)
+    if peeled is NOT_WRAPPED:
+        command = _plain_record(texts, first, context_fields(ctx) if fields is None else fields)
+        if command is not None:
+            return command
+    # (`_plain` of these words is `_plain_record`'s answer: none of them is flagged.)
+    words = [_new(Word, (text, *_BARE_WORD)) for text in texts]
+    expansion = _expanded(words, texts, first, peeled, ctx, (), ())
+    return None if expansion.problems or expansion.nested else expansion.command
+
+
+_new = tuple.__new__
+_BARE_WORD = Word("")[1:]
+"""The fields of a word after its text, for a word that is only its text (`Word(text)`,
+built as the tuple it is: the named tuple's constructor is a Python call per word)."""
+
+
+def _expanded(
+    words: Sequence[Word],
+    texts: list[str],
+    first: str,
+    peeled: Unwrapped,
+    ctx: WalkContext,
+    assignments: tuple[tuple[str, str], ...],
+    assignment_words: Sequence[Word],
+) -> Expansion:
+    """`expand_command`'s full pass, past the plain record: `texts` are the texts of
+    `words`, `first` the program name of the first, `peeled` its wrappers."""
     if peeled.args_from_stdin and ctx.stdin_text is not None and ctx.stdin != "none":
         # `echo /etc/passwd | xargs cat`: what xargs reads is known, so are the arguments.
         words = [*words, *(Word(text) for text in ctx.stdin_text.split()[:64])]
@@ -483,6 +526,16 @@ _PARALLEL_OPTIONS = {
 
 def _unbounded_parallelism(texts: Sequence[str]) -> str | None:
     """`xargs -P 0`, `parallel -j0`: no limit on how many processes run at once."""
+    # Each option below is read from a word after the program's that starts with it:
+    # in the words joined by blanks, a blank comes before it (xargs' `-0 -n 1`: none).
+    joined = " ".join(texts)
+    if " -P" not in joined and " -j" not in joined and " --" not in joined:
+        return None
+    return _unbounded_option(texts)
+
+
+def _unbounded_option(texts: Sequence[str]) -> str | None:
+    """`_unbounded_parallelism`, word by word."""
     for index, text in enumerate(texts):
         options = _PARALLEL_OPTIONS.get(text.rsplit("/", 1)[-1])
         if options is None:

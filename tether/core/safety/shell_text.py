@@ -41,10 +41,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from tether.core.safety.shell_expand import context_fields, expand_command, plain_command
+from tether.core.safety.shell_expand import bare_command, context_fields
 from tether.core.safety.shell_model import SimpleCommand, WalkContext
 from tether.core.safety.shell_plain import literal_output
-from tether.core.safety.shell_words import Word
 
 __all__ = ["text_commands"]
 
@@ -60,8 +59,16 @@ _FIRST_WORD = r"(?!-)(?:[A-Za-z0-9_./:,\-]++|'[ -$&(-*,-<>?A-~]*+')++"
 (The quoted class is `_WORD`'s printable characters but those four.)"""
 _OPERATOR = r"(?: (?:&&|\|\|?) | ?; ?)"
 _COMMAND = rf"{_FIRST_WORD}(?: {_WORD})*(?: 2>&1)?"
-_LINE = re.compile(rf"{_COMMAND}(?:{_OPERATOR}{_COMMAND})*")
-"""A line the lane reads: commands of words (and `2>&1`s) joined by operators."""
+_LINE = rf"{_COMMAND}(?:{_OPERATOR}{_COMMAND})*"
+"""A line the lane reads: commands of words (and `2>&1`s) joined by operators. The
+lane reads it through `_SKELETON` (`_line_tokens`), so only the tests compile it."""
+_SKELETON_WORD = rf"[{_BARE}']++"
+_SKELETON_FIRST_WORD = r"(?!-)[A-Za-z0-9_./:,\-']++"
+_SKELETON_COMMAND = rf"{_SKELETON_FIRST_WORD}(?: {_SKELETON_WORD})*(?: 2>&1)?"
+_SKELETON = re.compile(rf"{_SKELETON_COMMAND}(?:{_OPERATOR}{_SKELETON_COMMAND})*")
+"""`_LINE` of a line whose quoted strings are emptied, or `'='` for one a first word may
+not hold (`_line_tokens`): each word is then one run of characters, which the regular
+expression engine reads in a fraction of the steps a word of quoted strings takes."""
 _OPERATORS = frozenset({"&&", "||", "|", ";"})
 _ODD_EQUALS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=|=|.*==")
 _KEYWORDS = frozenset(
@@ -82,16 +89,19 @@ grammar's tree a level deeper, and with `MAX_COMMANDS` commands and this many th
 stays well within the walk's depth bound (`shell_walk._MAX_NODE_DEPTH`)."""
 _PRINTERS = frozenset({"echo", "printf", "pwd", "cat"})
 """The programs whose output `literal_output` may know (as `PlainLane`)."""
-_PLAIN = Word("")[1:]
-"""The fields of a word after its text, for a word that is only its text (`Word(text)`,
-built as the tuple it is: the named tuple's constructor is a Python call per word)."""
-_new = tuple.__new__
 _TOP_LEVEL = WalkContext()
 _FIRST_STAGE = WalkContext(subshell=True)
 """The first stage of a pipeline at the top level: in a subshell, nothing piped in."""
 _TOP_LEVEL_FIELDS = context_fields(_TOP_LEVEL)
 _FIRST_STAGE_FIELDS = context_fields(_FIRST_STAGE)
 """The record fields of the two contexts most commands run in, built once."""
+_PIPED_HEAD = context_fields(_TOP_LEVEL.piped(None, ()))[:14]
+_PIPED_TAIL = context_fields(_TOP_LEVEL.piped(None, ()))[16:]
+"""The record fields of a later stage at the top level (`_TOP_LEVEL.piped`) but its
+stdin text and the programs it is piped from, which lie between the two: its fields
+are built from them without the context's (a context in the lane is the top level's,
+a first stage's or a later one's, and `piped` sets all that the three differ in)."""
+assert context_fields(_TOP_LEVEL.piped("t", ("p",))) == (*_PIPED_HEAD, "t", ("p",), *_PIPED_TAIL)
 
 
 def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
@@ -100,14 +110,10 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
     `text` must be within the shell bounds (`exceeded_bound`); `limit` is how many
     commands the script may hold (more: None, the walk reports it).
     """
-    if _LINE.fullmatch(text) is None:
-        return None
-    # The line's tokens: words, `2>&1`s and operators.
-    if "'" in text:
-        tokens = _quoted_tokens(text)
-    else:
-        # Blanks part every token but a `;`, which may touch the words beside it.
-        tokens = text.replace(";", " ; ").split() if ";" in text else text.split(" ")
+    tokens = _line_tokens(text)
+    if tokens is None or not _KEYWORDS.isdisjoint(tokens):
+        return None  # (a keyword anywhere leaves the lane: `_grouped` leaves at it too)
+    tokens.append(";")  # (the end closes the last command as a `;` would)
     at = text.find("2>&1")
     if at >= 0:
         # A `2>&1` after a list or a pipe (`a && b 2>&1 | c`), found before the pass
@@ -123,7 +129,7 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
     opens = True  # that pipeline opens a statement: the line's first, or after a `;`
     upstream: tuple[str, ...] = ()  # the programs piped into the next stage
     piped = False  # the command being read is a later stage of a pipeline
-    for token in (*tokens, ";"):  # (the end closes the last command as a `;` would)
+    for token in tokens:
         if token in _OPERATORS:
             pipe = token == "|"
             if len(commands) >= limit:
@@ -137,22 +143,15 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                     upstream += (program,)
                 printed = literal_output((before,)) if program in _PRINTERS else None
                 ctx = _TOP_LEVEL.piped(printed, upstream)
-                fields = context_fields(ctx)
+                fields = (*_PIPED_HEAD, printed, upstream, *_PIPED_TAIL)
             elif pipe:
                 ctx, fields = _FIRST_STAGE, _FIRST_STAGE_FIELDS
             else:
                 ctx, fields = _TOP_LEVEL, _TOP_LEVEL_FIELDS
             # (`_command`, inline: a call per command is a cost on every check.)
-            found = plain_command(words, ctx, fields)
-            if found is None:  # a wrapper, embedded code: the whole expansion
-                expansion = expand_command(
-                    [_new(Word, (text, *_PLAIN)) for text in words], ctx, (), ()
-                )
-                if expansion.problems or expansion.nested:
-                    return None  # nested code, problems: the walk's own work
-                found = expansion.command
-            if found.program == "let":
-                return None  # arithmetic: the walk's own work
+            found = bare_command(words, ctx, fields)
+            if found is None or found.program == "let":
+                return None  # nested code, problems, arithmetic: the walk's own work
             commands.append(found)
             words = []
             piped = pipe
@@ -169,77 +168,87 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                 # (`a && b 2>&1 | c` is `{ a && b; } 2>&1 | c` to it).
                 return _grouped(tokens, limit)
         else:
-            # (`_word`, inline: a call per word is a cost on every check.)
-            if token in _KEYWORDS:
-                return None
+            # A later word that may be an assignment (`NAME=`), or holds `==` (an operator
+            # to the grammar), leaves the lane. (A first word's odd names `_LINE` turned
+            # away.)
             if words and "=" in token and _ODD_EQUALS.match(token):
-                return None  # (a first word's odd names `_LINE` turned away)
+                return None
             if "'" in token:
+                # (`_unquoted`, inline.)
                 token = token.replace("'", "")
+                if "\0" in token:
+                    token = token.replace("\0", " ")
+                if "\1" in token:
+                    token = token.replace("\1", ";")
             words.append(token)
     return commands
 
 
-def _quoted_tokens(text: str) -> list[str]:
-    """The tokens of the line `text` that `_LINE` matched, quotes kept: its
-    descriptor copies, words and operators in order.
+def _line_tokens(text: str) -> list[str] | None:
+    """The tokens of the line `text` when `_LINE` matches it, else None: its descriptor
+    copies, words and operators in order, each word with its quotes (`_unquoted` gives its
+    text: blanks and `;`s inside quotes are hidden from the split).
 
-    Its quotes pair up and a quoted string holds none, so splitting at them leaves the
-    quoted strings at odd places; what lies between them splits at blanks and `;` as a
-    line without quotes does, and a piece that touches a quoted string is part of its word.
+    Split at its quotes, a line that `_LINE` matches has its quoted strings at odd
+    places, each of printable ASCII; with those emptied (`'='` for one holding a
+    character a first word may not hold) it is a line `_SKELETON` matches, and the
+    other way round (a test holds the two to `_LINE`).
     """
-    tokens: list[str] = []
-    glued = False  # the last token touches what comes next: nothing parts them
-    for index, part in enumerate(text.split("'")):
-        if index & 1:
-            if glued:
-                tokens[-1] += f"'{part}'"
-            else:
-                tokens.append(f"'{part}'")
-            glued = True
-            continue
-        pieces = part.replace(";", " ; ").split(" ") if ";" in part else part.split(" ")
-        first = pieces[0]
-        if first:
-            if glued:
-                tokens[-1] += first
-            else:
-                tokens.append(first)
-        if len(pieces) > 1:
-            tokens.extend(filter(None, pieces[1:]))
-            glued = pieces[-1] != ""
-        elif first:
-            glued = True
-    return tokens
-
-
-def _word(token: str, *, first: bool) -> str | None:
-    """The text of the word `token` (the program word when `first`), or None when the
-    shell or the grammar may read it as something else than a word.
-
-    (`_LINE` holds a first word to `_FIRST_WORD`: no assignment, no odd name.)
-    """
-    if token in _KEYWORDS:
+    if "'" not in text:
+        if _SKELETON.fullmatch(text) is None:
+            return None
+        # Blanks part every token but a `;`, which may touch the words beside it.
+        return text.replace(";", " ; ").split() if ";" in text else text.split(" ")
+    parts = text.split("'")
+    if not len(parts) & 1:
+        return None  # a quote left open
+    skeleton = parts[:]
+    for index in range(1, len(parts), 2):
+        inside = parts[index]
+        if inside:
+            if not (inside.isascii() and inside.isprintable()):
+                return None
+            odd = "=" in inside or "@" in inside or "%" in inside or "+" in inside
+            skeleton[index] = "=" if odd else ""
+            # Its blanks and `;`s hidden from the split into tokens, as characters no
+            # line `_LINE` matches holds (`_unquoted` brings them back).
+            if " " in inside:
+                inside = parts[index] = inside.replace(" ", "\0")
+            if ";" in inside:
+                parts[index] = inside.replace(";", "\1")
+    if _SKELETON.fullmatch("'".join(skeleton)) is None:
         return None
-    if not first and "=" in token and _ODD_EQUALS.match(token):
-        # (`NAME=` may be an assignment; the grammar reads `==` as an operator.)
-        return None
-    # Quotes pair up and hold no quote: what is left is the joined text.
-    return token.replace("'", "") if "'" in token else token
+    line = "'".join(parts)
+    return line.replace(";", " ; ").split() if ";" in line else line.split(" ")
 
 
-def _command(words: list[str], ctx: WalkContext) -> SimpleCommand | None:
-    """The command of the words `words` run in `ctx`, or None when it needs the walk."""
+def _unquoted(token: str) -> str:
+    """The text of a word token holding quotes: they pair up, and a quoted string holds
+    none, so what is left without them is the joined text, once what `_line_tokens` hid
+    in it is brought back."""
+    token = token.replace("'", "")
+    if "\0" in token:
+        token = token.replace("\0", " ")
+    if "\1" in token:
+        token = token.replace("\1", ";")
+    return token
+
+
+def _command(
+    words: list[str],
+    ctx: WalkContext,
+    fields: tuple[object, ...],
+    into: list[SimpleCommand],
+    limit: int,
+) -> None:
+    """Append the command of the words `words` run in `ctx` (`fields`: its
+    `context_fields`) to `into`; `_Leave` when it needs the walk or would make `into`
+    hold more than `limit`."""
     # Every word is its text: not dynamic, no glob, nothing substituted (`Word(text)`).
-    found = plain_command(words, ctx)
-    if found is None:  # a wrapper, embedded code: the whole expansion
-        expansion = expand_command([_new(Word, (text, *_PLAIN)) for text in words], ctx, (), ())
-        if expansion.problems or expansion.nested:
-            return None  # nested code, problems: the walk's own work
-        found = expansion.command
-    if found.program == "let":
-        return None  # arithmetic: the walk's own work
-    return found
+    found = bare_command(words, ctx, fields) if len(into) < limit else None
+    if found is None or found.program == "let":
+        raise _Leave  # nested code, problems, arithmetic, the limit: the walk's own work
+    into.append(found)
 
 
 class _Pipeline(NamedTuple):
@@ -267,7 +276,8 @@ def _grouped(tokens: list[str], limit: int) -> list[SimpleCommand] | None:
     `{ a && b; } 2>&1 | c`), the first of the statement read on (`_statement`). A
     `2>&1` after a pipe's later stage is grouped otherwise again (`a | b | c | d 2>&1 &&
     e` hangs it on `c | d`): None. Commands are expanded as the walk would, group by
-    group (`_run`).
+    group (`_run`). `tokens` hold no keyword (`text_commands` leaves at one), and a
+    `;` closes them.
     """
     if tokens.count("2>&1") > _MAX_COPIES:
         return None
@@ -275,7 +285,7 @@ def _grouped(tokens: list[str], limit: int) -> list[SimpleCommand] | None:
     units: list[_Group] = []  # the statement's commands and groups, in order
     operators: list[str] = []  # operators[i] joins units[i] and units[i + 1]
     words: list[str] = []
-    for token in (*tokens, ";"):
+    for token in tokens:
         if token in _OPERATORS:
             if words:  # (none when a `2>&1` closed the command)
                 units.append(words)
@@ -287,7 +297,7 @@ def _grouped(tokens: list[str], limit: int) -> list[SimpleCommand] | None:
             if group is None:
                 return None
             try:
-                _run(group, _TOP_LEVEL, commands, limit)
+                _run(group, _TOP_LEVEL, _TOP_LEVEL_FIELDS, commands, limit)
             except _Leave:
                 return None
             units, operators = [], []
@@ -301,10 +311,11 @@ def _grouped(tokens: list[str], limit: int) -> list[SimpleCommand] | None:
                 return None
             units, operators = [group], []
         else:
-            word = _word(token, first=not words)
-            if word is None:
+            # A later word that may be an assignment (`NAME=`), or holds `==` (an operator
+            # to the grammar), leaves the lane, as in `text_commands`.
+            if words and "=" in token and _ODD_EQUALS.match(token):
                 return None
-            words.append(word)
+            words.append(_unquoted(token) if "'" in token else token)
     return commands
 
 
@@ -359,30 +370,52 @@ class _Leave(Exception):  # noqa: N818 -- a way out of the lane, not a failure
     """Raised by `_run` at a command that needs the walk, or one past the limit."""
 
 
-def _run(group: _Group, ctx: WalkContext, into: list[SimpleCommand], limit: int) -> None:
-    """Append the commands of `group` run in `ctx` to `into`, as `PlainLane` walks them.
+def _run(
+    group: _Group,
+    ctx: WalkContext,
+    fields: tuple[object, ...],
+    into: list[SimpleCommand],
+    limit: int,
+) -> None:
+    """Append the commands of `group` run in `ctx` (`fields`: its `context_fields`) to
+    `into`, as `PlainLane` walks them.
 
     Raises `_Leave` at a command that needs the walk or would make `into` hold more
-    than `limit`.
+    than `limit`. A command of a group is read here, without a call of its own.
     """
     if isinstance(group, list):
-        command = _command(group, ctx) if len(into) < limit else None
-        if command is None:
-            raise _Leave
-        into.append(command)
+        _command(group, ctx, fields, into, limit)
     elif isinstance(group, _Sequence):
         for item in group.items:
-            _run(item, ctx, into, limit)
+            if type(item) is list:
+                _command(item, ctx, fields, into, limit)
+            else:
+                _run(item, ctx, fields, into, limit)
     else:
         # `PlainLane._lane_pipeline`: a later stage is piped from the programs of every
-        # stage before it, fed what the one before it prints when that is known.
-        stage_ctx = ctx if ctx.subshell else ctx._replace(subshell=True)
+        # stage before it, fed what the one before it prints when that is known. (A
+        # context the lane stands in is the top level's or a subshell's.)
+        if not ctx.subshell:
+            ctx, fields = _FIRST_STAGE, _FIRST_STAGE_FIELDS
+        stage_ctx, stage_fields = ctx, fields
         upstream: tuple[str, ...] = ()
         before = -1
         for stage in group.stages:
             if before >= 0:
-                produced = into[before:]
-                upstream += tuple([command.program for command in produced if command.program])
-                stage_ctx = ctx.piped(literal_output(produced), upstream)
+                if len(into) == before + 1:
+                    command = into[before]
+                    program = command.program
+                    if program:
+                        upstream += (program,)
+                    printed = literal_output((command,)) if program in _PRINTERS else None
+                else:
+                    produced = into[before:]
+                    upstream += tuple([c.program for c in produced if c.program])
+                    printed = literal_output(produced)
+                stage_ctx = ctx.piped(printed, upstream)
+                stage_fields = (*_PIPED_HEAD, printed, upstream, *_PIPED_TAIL)
             before = len(into)
-            _run(stage, stage_ctx, into, limit)
+            if type(stage) is list:
+                _command(stage, stage_ctx, stage_fields, into, limit)
+            else:
+                _run(stage, stage_ctx, stage_fields, into, limit)
