@@ -10,13 +10,17 @@
   `_check_uses` over every corpus command and generated trees and lines.
 - `PolicyEngine.evaluate` decides a call of one part without its loop: held to
   the loop's choice over every corpus command and preset.
+- `_fact_kinds` takes the one part with facts as it is: held to the general pass
+  over generated parts' kinds (repeats across parts, the call's own part last).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from itertools import chain
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -28,7 +32,7 @@ from tests.core.safety.conftest import reference_resolve
 from tether.core.safety import sandbox as sandbox_module
 from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.classify import Classification, Classifier
-from tether.core.safety.pipeline import SafetyPipeline, Verdict
+from tether.core.safety.pipeline import SafetyPipeline, Verdict, _fact_kinds
 from tether.core.safety.policy import Action, Policy, PolicyDecision, PolicyEngine, _rule_list
 from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.tree_reads import may_walk
@@ -591,3 +595,30 @@ def test_a_denied_path_is_the_decision_and_no_tree_is_walked_for_it(
     assert verdict.decision is Action.DENY and verdict.violation_type == "sandbox"
     assert tricky_pipeline._rechecks == []
     assert tricky_pipeline.decide("Bash", {"command": command}) == verdict
+
+
+# -- fact kinds ---------------------------------------------------------------------
+
+_KINDS = st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=3, unique=True).map(tuple)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.just(()), _KINDS),
+        min_size=2,
+        max_size=6,
+    ),
+    st.booleans(),
+)
+def test_a_calls_fact_kinds_are_the_general_pass(
+    kinds: list[tuple[str, ...]], own_facts: bool
+) -> None:
+    """Each part's kinds without repeats (as the policy lists them), the call's own part
+    last when it has facts: the kinds in the order `classification.fact_kinds` gives."""
+    parts = tuple(SimpleNamespace(facts=k) for k in kinds)
+    classification = SimpleNamespace(facts=("own",) if own_facts else ())
+    ordered = (parts[-1], *parts[:-1]) if own_facts else parts
+    expected = tuple(dict.fromkeys(chain.from_iterable(p.facts for p in ordered)))
+    got = _fact_kinds(classification, SimpleNamespace(parts=parts))  # type: ignore[arg-type]
+    assert got == expected

@@ -825,6 +825,17 @@ def _fact_kinds(classification: Classification, decision: PolicyDecision) -> tup
     parts = decision.parts
     if len(parts) == 1:
         return parts[0].facts
+    # Most calls of several parts have facts in one part at most (`cd src && pytest -q`
+    # in none): that part's kinds, already without repeats, are the call's, wherever the
+    # part stands. Only two parts with facts need the general pass.
+    only: tuple[str, ...] = ()
+    for part in parts:
+        if part.facts:
+            if only:
+                break
+            only = part.facts
+    else:
+        return only
     if classification.facts:
         parts = (parts[-1], *parts[:-1])
     return tuple(dict.fromkeys(chain.from_iterable(map(_FACTS, parts))))
