@@ -32,7 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -733,11 +733,12 @@ class PolicyEngine:
             ),
             None,
         )
-        self._plain = self._plain_plans()  # (reads the default action)
-        self._one_fact = self._one_fact_plans()
         self._allowed_by = _AllowedBy(
             (rule.name, f"allowed by rule {rule.name!r}") for p in every for rule in p.rules
         )
+        # (The plans read the default action and the allows' reasons.)
+        self._plain = self._plain_plans()
+        self._one_fact = self._one_fact_plans()
 
     def _plain_plans(self) -> dict[str, dict[str, _Plan]]:
         """Each shell tool's plans, by program, for parts without facts (`_decide_plain`).
@@ -790,12 +791,18 @@ class PolicyEngine:
                 (name, index.entries(tool_name, None, kinds, rank))
                 for name, index in self._compiled_layers
             )
-            plan = (base, layers, self._fixed_outcome(base, layers, (kind,)), None)
+            never = kind in NEVER_AUTO_ALLOWED
+            plan = (base, layers, self._fixed_outcome(base, layers, (kind,), rank, never), None)
             plans[tool_name] = {kind: (plan, level, rank)}
         return plans
 
     def _fixed_outcome(
-        self, base: _FileEntries, layers: _FileEntries, kinds: tuple[str, ...] = ()
+        self,
+        base: _FileEntries,
+        layers: _FileEntries,
+        kinds: tuple[str, ...] = (),
+        rank: int = 0,
+        never: bool = False,
     ) -> _Outcome | None:
         """The rule, file and action `_decide_plain`'s steps choose for every part, or None.
 
@@ -807,7 +814,11 @@ class PolicyEngine:
         opaque): those plans are followed part by part.
 
         With a rule, the outcome holds the part's fields too, all but its text and
-        reason, for a part with the fact kinds `kinds` (the plan's).
+        reason, for a part with the fact kinds `kinds` (the plan's). When the rule
+        allows, it holds what `evaluate` words such a part with (`_Allowed`), the
+        decision of a call of that one part at the risk rank `rank` among it; not when
+        the plan's fact is one `never` allowed without a person (`_decide_plain` raises
+        that allow to an ask).
         """
         rule: _Matcher | None = None
         source = ""
@@ -825,7 +836,7 @@ class PolicyEngine:
         if action is not _DENY and any(entries for _, entries in layers):
             return None
         if rule is None:
-            return None, source, action, None
+            return None, source, action, None, None
         fields = {
             "text": "",
             "action": action,
@@ -835,7 +846,18 @@ class PolicyEngine:
             "facts": kinds,
             "line": rule.line,
         }
-        return rule, source, action, fields
+        if action is not _ALLOW or never:
+            return rule, source, action, fields, None
+        # The loop in `evaluate` with one part: it chooses that part, and the reason of
+        # one rule's allow is `_rule_list` of its name.
+        call = {
+            "action": action,
+            "rule": rule.name,
+            "policy": source,
+            "reason": self._allowed_by[rule.name],
+            "risk_level": _LEVELS[rank],
+        }
+        return rule, source, action, fields, (rule.reason_tail, fields, call)
 
     def _word_outcomes(
         self, base: _FileEntries, layers: _FileEntries
@@ -950,6 +972,28 @@ class PolicyEngine:
                     if found is not None and fact.level is found[1]:
                         plan, rank = found[0], found[2]
             if plan is not None:
+                fixed = plan[2]
+                if fixed is None and plan[3] is not None:
+                    words = part.subcommand
+                    if words:
+                        fixed = plan[3].get(words[0])
+                allowed = None if fixed is None else fixed[4]
+                text = part.text
+                if allowed is not None and text:
+                    # `_decide_plain` for a part its plan's outcome allows by a rule,
+                    # without its frame, in a call made from the outcome (`_subject`
+                    # quotes the text of a part that names a program).
+                    shown = text if len(text) <= 120 else text[:117] + "..."
+                    values = allowed[1].copy()
+                    values["text"] = text
+                    values["reason"] = (
+                        f"{tool_name} `{shown}`{allowed[0]}"
+                        if part.program is not None
+                        else f"{tool_name} {shown}{allowed[0]}"
+                    )
+                    call = allowed[2].copy()
+                    call["parts"] = (built(PartDecision, values, _PART_FIELDS),)
+                    return built(PolicyDecision, call, _DECISION_FIELDS)
                 chosen = self._decide_plain(tool_name, part, plan, fact)
             else:
                 chosen, rank = self._general_values(tool_name, part)
@@ -969,8 +1013,9 @@ class PolicyEngine:
                 },
                 _DECISION_FIELDS,
             )
-        decisions: list[dict[str, Any]] = []
         models: list[PartDecision] = []
+        # The rules that allowed parts, each once (a part the default allowed names none).
+        allowing: set[str] = set()
         denied: dict[str, Any] | None = None
         asking: dict[str, Any] | None = None
         rank = 0
@@ -982,64 +1027,63 @@ class PolicyEngine:
                 fixed = plan[2]
                 if fixed is None and plan[3] is not None and part.subcommand:
                     fixed = plan[3].get(part.subcommand[0])
-                rule = None if fixed is None else fixed[0]
+                allowed = None if fixed is None else fixed[4]
                 text = part.text
-                if rule is not None and rule.allows and text:
+                if allowed is not None and text:
                     # `_decide_plain` for a part its plan's outcome allows by a rule (most
                     # parts of a call), without its frame: the outcome's fields, with the
                     # part's text and reason (a planned part names a program: `_subject`
                     # quotes its text).
-                    decision = fixed[3].copy()  # type: ignore[index,union-attr]
-                    decision["text"] = text
+                    values = allowed[1].copy()
+                    values["text"] = text
                     shown = text if len(text) <= 120 else text[:117] + "..."
-                    decision["reason"] = f"{tool_name} `{shown}`{rule.reason_tail}"
-                else:
-                    decision = self._decide_plain(tool_name, part, plan, None)
+                    values["reason"] = f"{tool_name} `{shown}`{allowed[0]}"
+                    models.append(built(PartDecision, values, _PART_FIELDS))
+                    allowing.add(values["rule"])
+                    continue
+                decision = self._decide_plain(tool_name, part, plan, None)
                 part_rank = 0
             else:
                 decision, part_rank = self._general_values(tool_name, part)
-            decisions.append(decision)
             models.append(built(PartDecision, decision, _PART_FIELDS))
             if part_rank > rank:
                 rank = part_rank
             action = decision["action"]
-            if action is _DENY:
+            if action is _ALLOW:
+                if decision["rule"] is not None:
+                    allowing.add(decision["rule"])
+            elif action is _DENY:
                 if denied is None:
                     denied = decision
-            elif action is _REQUIRE_APPROVAL and (
-                asking is None
+            elif asking is None or (
                 # "Could not analyse" (too large, unparsable) explains an ask better than
                 # any one command guessed from the text: the first such ask is shown.
-                or (
-                    "not_understood" in decision["facts"]
-                    and "not_understood" not in asking["facts"]
-                )
+                "not_understood" in decision["facts"] and "not_understood" not in asking["facts"]
             ):
                 asking = decision
-        chosen = denied or asking or decisions[0]
-        if chosen["action"] is _ALLOW:
-            # Every part allowed: by the rules named, each once (a part the default
-            # allowed names none; a rule's name is never empty).
-            rules = set(map(_RULE, decisions))
-            rules.discard(None)
-            if len(rules) == 1:
-                reason = self._allowed_by[rules.pop()]
-            elif rules:
+        deciding = denied or asking
+        if deciding is None:
+            # Every part allowed: the first part's rule and file (a model's fields are
+            # the values it was built from), and the rules named.
+            deciding = models[0].__dict__
+            if len(allowing) == 1:
+                reason = self._allowed_by[allowing.pop()]
+            elif allowing:
                 # `_rule_list` of several, in one piece.
-                reason = "allowed by rules " + ", ".join(map(repr, sorted(rules)))
+                reason = "allowed by rules " + ", ".join(map(repr, sorted(allowing)))
             else:
-                reason = chosen["reason"]
+                reason = deciding["reason"]
         else:
-            reason = chosen["reason"]
+            reason = deciding["reason"]
         # Every value below is already of its field's type (`built` says why it skips
         # validation); the call's risk level is the highest of its parts' facts, the
         # classification's own facts being the last part's.
         return built(
             PolicyDecision,
             {
-                "action": chosen["action"],
-                "rule": chosen["rule"],
-                "policy": chosen["policy"],
+                "action": deciding["action"],
+                "rule": deciding["rule"],
+                "policy": deciding["policy"],
                 "reason": reason,
                 "risk_level": _LEVELS[rank],
                 "parts": tuple(models),
@@ -1175,7 +1219,7 @@ class PolicyEngine:
                 fixed = plan[3].get(words[0])  # (`_word_outcomes`)
         if fixed is not None:
             # The steps below, taken once (`_fixed_outcome`), and the fields they give.
-            rule, source, action, fields = fixed
+            rule, source, action, fields, _ = fixed
         else:
             fields = None
             rule = None
@@ -1265,9 +1309,14 @@ class PolicyEngine:
 
 _FileEntries = tuple[tuple[str, tuple[_Entry, ...]], ...]
 """Each file's name and entries, in order."""
-_Outcome = tuple[_Matcher | None, str, Action, dict[str, Any] | None]
-"""The deciding rule (None: the default action), its file's name, the action, and a
-part's fields but its text and reason (None without a rule)."""
+_Allowed = tuple[str, dict[str, Any], dict[str, Any]]
+"""A part allowed by its plan's outcome: the reason's words after the part's subject,
+the part's fields but its text and reason, and the fields but the parts of the decision
+of a call of that one part."""
+_Outcome = tuple[_Matcher | None, str, Action, dict[str, Any] | None, _Allowed | None]
+"""The deciding rule (None: the default action), its file's name, the action, a part's
+fields but its text and reason (None without a rule), and when the rule allows, how
+such a part is worded (`PolicyEngine._fixed_outcome`)."""
 _Plan = tuple[_FileEntries, _FileEntries, _Outcome | None, dict[str, _Outcome] | None]
 """A plain part's rules: the base files' entries, then the layers', the outcome when
 it is the same for every part (`PolicyEngine._fixed_outcome`), and else the outcomes
@@ -1303,7 +1352,6 @@ _RANKS = {level: level.rank for level in RiskLevel}
 _LEVELS = tuple(sorted(RiskLevel, key=lambda level: level.rank))
 _CRITICAL = RiskLevel.CRITICAL.rank
 _KIND = attrgetter("kind")
-_RULE = itemgetter("rule")
 
 
 def _floor_words(kind: str) -> tuple[str, str]:
