@@ -69,7 +69,7 @@ from tether.core.safety.preview import (
 )
 from tether.core.safety.prompts import INTERACTIVE_TOOLS, AgentPrompt, answers_input, parse_prompt
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
-from tether.core.safety.tools import ToolKind
+from tether.core.safety.tools import TOOLS, ToolKind
 from tether.core.types import ChatId, GateDecision, UserId
 from tether.exceptions import AuditError, ConfigError
 from tether.log import get_logger
@@ -1412,6 +1412,8 @@ def _flat(tool_input: Any) -> bool:
     return True
 
 
+# The fields of the tools Tether knows, each as `_flat_text` writes its key: `"name": `.
+_KEY_TEXTS = {field: f"{json_string(field)}: " for spec in TOOLS.values() for field in spec.fields}
 # Integers written by `_flat_text`; a longer one (its digits are costly, and past
 # Python's limit on them not written at all) takes the log's careful path.
 _SHORT_INT = 10**18
@@ -1431,10 +1433,15 @@ def _flat_text(tool_input: Any) -> str | None:
     """
     if type(tool_input) is not dict or len(tool_input) > _MAX_ITEMS:
         return None
-    items = []
+    text = ""
     for key, value in tool_input.items():
-        if type(key) is not str or len(key) > _MAX_KEY:
+        if type(key) is not str:
             return None
+        name = _KEY_TEXTS.get(key)
+        if name is None:
+            if len(key) > _MAX_KEY:
+                return None
+            name = f"{json_string(key)}: "
         kind = type(value)
         if kind is str:
             if len(value) > MAX_STRING_LENGTH or not value.isascii():
@@ -1448,8 +1455,9 @@ def _flat_text(tool_input: Any) -> str | None:
             value_text = int.__repr__(value)
         else:
             return None
-        items.append(f"{json_string(key)}: {value_text}")
-    return f"{{{', '.join(items)}}}"
+        # Each item added as it is written (most inputs have one), not kept in a list to join.
+        text = f"{text}, {name}{value_text}" if text else f"{{{name}{value_text}"
+    return f"{text}}}" if text else "{}"
 
 
 def _bounded_input(tool_input: Any) -> tuple[Any, bool]:
