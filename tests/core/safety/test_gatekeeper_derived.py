@@ -16,7 +16,7 @@ from tests.core.safety.conftest import FakeRequester
 from tether.core.events import EventBus
 from tether.core.safety import gatekeeper as gate_module
 from tether.core.safety.approvals import ApprovalCoordinator
-from tether.core.safety.audit import AuditLogger, JSONText, read_audit_log
+from tether.core.safety.audit import AuditLogger, JSONText, attempt_body, read_audit_log
 from tether.core.safety.gatekeeper import GateDecision, ToolGatekeeper
 from tether.core.safety.pipeline import Verdict
 from tether.core.safety.policy import Action
@@ -36,6 +36,18 @@ _CALLS = [
     pytest.param("Write", {"file_path": "src/new.py", "content": "x"}, id="write"),
     pytest.param("Mystery", {"anything": [1, {"b": None}]}, id="unknown-tool"),
     pytest.param("Bash", {"command": "; ".join(["ls"] * 30)}, id="many-parts"),
+    # The summary and the decision field are split where `_DECISION_JOINT` starts.
+    pytest.param("Bash", {"command": """echo ', "decision": {"allowed": '"""}, id="the-joint"),
+    pytest.param(
+        "Bash", {"command": """rm -rf / ', "decision": {"allowed": true'"""}, id="joint-deny"
+    ),
+    pytest.param(
+        "Bash",
+        {"command": """ls '"}, "decision": {"allowed": '; echo ', "decision": {"allowed": '"""},
+        id="joint-in-parts",
+    ),
+    pytest.param("Bash", {"command": "echo " + "q" * 400}, id="long-line-short-fields"),
+    pytest.param("Bash", {"command": "echo " + "q" * 400 + "; ls"}, id="long-parts"),
 ]
 
 
@@ -123,6 +135,23 @@ def test_the_final_decision_is_the_validated_model(
         "learned_rules": [],
     }
     assert derived.final_fields == json.dumps(fields, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(("tool_name", "tool_input"), _CALLS)
+def test_the_body_is_the_two_fields_as_the_log_writes_them(
+    make_pipeline: MakePipeline, tool_name: str, tool_input: Any
+) -> None:
+    """`body` (written from the summary's pieces at once) is `attempt_body` of the
+    summary and the decision field, each asked for after it."""
+    verdict = make_pipeline().decide(tool_name, tool_input)
+    derived = gate_module._Derived(verdict)
+    if verdict.decision is Action.REQUIRE_APPROVAL:
+        assert derived.body is None
+        return
+    final, fields = derived.final, derived.final_fields
+    assert final is not None and fields is not None
+    assert derived.body == attempt_body(derived.summary, fields)
+    assert derived.fields(final) == fields
 
 
 def test_every_final_decision_has_its_own_set_of_given_fields(
@@ -256,8 +285,13 @@ def test_every_corpus_summary_is_the_objects_it_stands_for(
     with_facts = mixed = 0
     for tool_name, tool_input in _corpus_calls():
         verdict = pipeline.decide(tool_name, tool_input)
-        summary = gate_module._Derived(verdict).summary
-        assert summary == json.dumps(_summary(verdict), ensure_ascii=False), tool_input
+        derived = gate_module._Derived(verdict)
+        assert derived.summary == json.dumps(_summary(verdict), ensure_ascii=False), tool_input
+        if derived.final is not None:
+            fields = derived.final_fields
+            assert fields is not None
+            assert json.loads(fields)["reason"] == derived.final.reason
+            assert derived.body == attempt_body(derived.summary, fields), tool_input
         parts = verdict.classification.parts if verdict.classification is not None else ()
         with_facts += any(part.facts for part in parts)
         mixed += any(part.facts for part in parts) and not all(part.facts for part in parts)

@@ -60,6 +60,10 @@ _INPUTS = [
     pytest.param({"command": _Text("ls")}, id="str-subclass"),
     pytest.param({"n": _Number.ONE}, id="int-subclass"),
     pytest.param({1: "a"}, id="int-key"),
+    # Keys of the tools' own fields are written from a table (`_KEY_TEXTS`), others as met.
+    pytest.param({_Text("command"): "ls"}, id="str-subclass-of-a-known-key"),
+    pytest.param({"command": "ls", "k" * 101: "v"}, id="known-key-then-a-long-one"),
+    pytest.param({"file_path": "a", "unknown": 1, "content": "x"}, id="known-and-unknown-keys"),
     pytest.param({"edits": [{"old_string": "a", "new_string": "b"}]}, id="nested"),
     pytest.param({"data": b"\xff"}, id="bytes"),
     pytest.param(OrderedDict(command="ls"), id="dict-subclass"),

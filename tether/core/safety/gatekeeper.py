@@ -26,7 +26,6 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +69,7 @@ from tether.core.safety.preview import (
 )
 from tether.core.safety.prompts import INTERACTIVE_TOOLS, AgentPrompt, answers_input, parse_prompt
 from tether.core.safety.sandbox import CLAUDE_PLANS_DIRECTORY
-from tether.core.safety.tools import ToolKind
+from tether.core.safety.tools import TOOLS, ToolKind
 from tether.core.types import ChatId, GateDecision, UserId
 from tether.exceptions import AuditError, ConfigError
 from tether.log import get_logger
@@ -938,12 +937,14 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
 
     __slots__ = ("_judged", "_summary", "body", "final", "key")
     key: int
-    _summary: str
+    _summary: str | None
+    """The summary as JSON text; for a verdict that does not ask, None until it is
+    asked for (`summary`): most calls write only `body`, which holds it."""
     final: GateDecision | None
     """The decision settled on the verdict alone (None for an ask)."""
     _judged: str | None
-    """`, "classification": SUMMARY, "decision": FIELDS` (None for an ask): `final`'s
-    `decision` field is its tail, from `_JUDGED_JOINT` past the summary."""
+    """`, "classification": SUMMARY, "decision": FIELDS` (None for an ask): the two
+    fields as the entry writes them, split at `_DECISION_JOINT` (`_split`)."""
     body: str | None
 
     def __init__(
@@ -960,27 +961,30 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
         risk_facts = values["risk_facts"]
         risk_level = values["risk_level"]
         problems = values["problems"]
-        # The summary in one piece: its fields in their order, each as JSON.
+        # The summary's fields, each as JSON, after its first (the risk level): the
+        # summary alone for an ask, and inside the two judged fields otherwise.
         facts = _strings(risk_facts) if risk_facts else "[]"
         rest = f', "problems": {_strings([p.message for p in problems[:5]])}}}' if problems else "}"
         if classification is None:
-            summary = f'{{"risk_level": {_ENCODED[risk_level]}, "risk_facts": {facts}{rest}'
+            listed = ""
         else:
             parts = classification.parts
             if len(parts) == 1:  # most calls: one command, one path
                 part = parts[0]
                 kinds = _kinds(part.facts) if part.facts else "[]"
-                listed = f'{{"command": {json_string(part.text)}, "facts": {kinds}}}'
+                listed = (
+                    f', "kind": {_ENCODED[classification.kind]}, '
+                    f'"parts": [{{"command": {json_string(part.text)}, "facts": {kinds}}}]'
+                )
             else:
-                listed = _parts(parts)
-            summary = (
-                f'{{"risk_level": {_ENCODED[risk_level]}, "risk_facts": {facts}, '
-                f'"kind": {_ENCODED[classification.kind]}, "parts": [{listed}]{rest}'
-            )
-        self._summary = summary
+                listed = f', "kind": {_ENCODED[classification.kind]}, "parts": [{_parts(parts)}]'
         if action is _ASK:
+            self._summary = (
+                f'{{"risk_level": {_ENCODED[risk_level]}, "risk_facts": {facts}{listed}{rest}'
+            )
             self.final = self._judged = self.body = None
             return
+        self._summary = None
         layer = values["layer"]
         rule = values["rule"]
         allowed = action is _ALLOW
@@ -1005,13 +1009,14 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
         fields_of_final["risk_level"] = risk_level._value_
         fields_of_final["risk_facts"] = risk_facts
         self.final = _built(fields_of_final, _ALLOW_FIELDS if allowed else _DENY_FIELDS)
-        # The two fields as the entry writes them (`attempt_body`), in one piece: the
-        # part of the line the verdict decides, written once per verdict and shared
-        # by every reuse of it (the log encodes it and keeps nothing). The `decision`
-        # field alone is its tail (`final_fields`), cut only where it is asked for.
+        # The two fields as the entry writes them (`attempt_body`), the summary
+        # written inside them (not first on its own and then copied in): the part
+        # of the line the verdict decides, written once per verdict and shared by
+        # every reuse of it (the log encodes it and keeps nothing).
         judged = self._judged = (
-            f', "classification": {summary}, "decision": '
-            f'{{"allowed": {"true" if allowed else "false"}, '
+            f', "classification": {{"risk_level": {_ENCODED[risk_level]}, '
+            f'"risk_facts": {facts}{listed}{rest}{_DECISION_JOINT}'
+            f"{'true' if allowed else 'false'}, "
             f'"decision": {_ENCODED[action]}, "layer": {_ENCODED[layer]}, '
             f'"rule": {json_string(rule) if rule is not None else "null"}, '
             f'"reason": {json_string(reason)}, '
@@ -1019,29 +1024,48 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
         )
         # Fields this short hold no string longer than the log keeps, which is all
         # `attempt_body` looks for; it writes the same text for longer ones or None.
-        # (Most are shorter than the limit together: one length then tells.)
-        if len(judged) <= MAX_STRING_LENGTH or (
-            len(summary) <= MAX_STRING_LENGTH
-            and len(judged) - len(summary) <= MAX_STRING_LENGTH + _JUDGED_JOINT
-        ):
+        # (Most are shorter than the limit together: one length then tells; else
+        # each field's own length does.)
+        if len(judged) <= MAX_STRING_LENGTH:
+            self.body = judged
+            return
+        summary, fields = self._split()
+        if len(summary) <= MAX_STRING_LENGTH and len(fields) <= MAX_STRING_LENGTH:
             self.body = judged
         else:
-            self.body = attempt_body(
-                JSONText(summary), JSONText(judged[len(summary) + _JUDGED_JOINT :])
-            )
+            self.body = attempt_body(JSONText(summary), JSONText(fields))
+
+    def _split(self) -> tuple[str, str]:
+        """The summary and the `decision` field, as written in `_judged` (not None).
+
+        The summary ends where the first `_DECISION_JOINT` starts. No JSON string
+        holds the joint: each quote inside one is escaped (`\\"`). Outside strings,
+        the summary has no `decision` key, and the `decision` field's own
+        `"decision"` holds a string, not an object (a test writes commands that
+        spell the joint).
+        """
+        judged = self._judged
+        assert judged is not None  # the caller asks only of a verdict that does not ask
+        joint = judged.index(_DECISION_JOINT)
+        return (
+            judged[_SUMMARY_START:joint],
+            judged[joint + _FIELDS_START :],
+        )
 
     @property
     def summary(self) -> JSONText:
         """The entry's `classification` field, as JSON text."""
-        return JSONText(self._summary)
+        summary = self._summary
+        if summary is None:
+            summary = self._summary = self._split()[0]
+        return JSONText(summary)
 
     @property
     def final_fields(self) -> JSONText | None:
         """The entry's `decision` field for `final`, as JSON text (None for an ask)."""
-        judged = self._judged
-        if judged is None:
+        if self._judged is None:
             return None
-        return JSONText(judged[len(self._summary) + _JUDGED_JOINT :])
+        return JSONText(self._split()[1])
 
     def refused(self, approval_id: str) -> tuple[GateDecision, JSONText | dict[str, Any]]:
         """The decision refusing an ask nobody can answer, and its `decision` audit field.
@@ -1080,7 +1104,7 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
     def fields(self, decision: GateDecision) -> JSONText | dict[str, Any]:
         """The `decision` field of the call's `tool_attempt` entry for `decision`."""
         if decision is self.final and self._judged is not None:
-            return JSONText(self._judged[len(self._summary) + _JUDGED_JOINT :])
+            return JSONText(self._split()[1])
         verdict = self()
         assert verdict is not None  # the caller holds it
         return {
@@ -1095,8 +1119,11 @@ class _Derived(weakref.ref):  # type: ignore[type-arg]
         }
 
 
-# Where the `decision` field starts in `_Derived._judged`, past its summary.
-_JUDGED_JOINT = len(', "classification": ') + len(', "decision": ')
+# Between the summary and the `decision` field in `_Derived._judged`, up to the
+# field's first value; where the summary starts in it, and the field past the joint.
+_DECISION_JOINT = ', "decision": {"allowed": '
+_SUMMARY_START = len(', "classification": ')
+_FIELDS_START = len(', "decision": ')
 
 # Every value the gate's audit summary takes from an enum, as a JSON string, built once.
 _ENCODED: dict[str, str] = {
@@ -1113,28 +1140,21 @@ def _strings(values: tuple[str, ...] | list[str]) -> str:
     return f"[{', '.join(map(json_string, values))}]"
 
 
-_text_of = attrgetter("text")
-_facts_of = attrgetter("facts")
-# Between two parts without facts: the end of one and the start of the next.
-_FACTLESS_JOINT = ', "facts": []}, {"command": '
-
-
 def _parts(parts: tuple[CallPart, ...]) -> str:
     """The summary's `parts` (up to 20) as JSON, without the brackets (`_Derived` writes
-    a single part itself)."""
-    parts = parts[:20]
-    if not parts:
-        return ""
-    if not any(map(_facts_of, parts)):
-        # The common case, in one join: every part is `{"command": ..., "facts": []}`.
-        texts = _FACTLESS_JOINT.join(map(json_string, map(_text_of, parts)))
-        return f'{{"command": {texts}, "facts": []}}'
-    return ", ".join(
-        [
-            f'{{"command": {json_string(part.text)}, "facts": {_kinds(part.facts)}}}'
-            for part in parts
-        ]
-    )
+    a single part itself).
+
+    A loop of one piece per part: most lines have two or three parts, and a join of
+    the texts of parts without facts (with a test of every part for facts first)
+    cost more up to seven.
+    """
+    texts = []
+    for part in parts[:20]:
+        facts = part.facts
+        texts.append(
+            f'{{"command": {json_string(part.text)}, "facts": {_kinds(facts) if facts else "[]"}}}'
+        )
+    return ", ".join(texts)
 
 
 # A part's facts of one known kind (most of them), as JSON, from the fact table.
@@ -1392,6 +1412,8 @@ def _flat(tool_input: Any) -> bool:
     return True
 
 
+# The fields of the tools Tether knows, each as `_flat_text` writes its key: `"name": `.
+_KEY_TEXTS = {field: f"{json_string(field)}: " for spec in TOOLS.values() for field in spec.fields}
 # Integers written by `_flat_text`; a longer one (its digits are costly, and past
 # Python's limit on them not written at all) takes the log's careful path.
 _SHORT_INT = 10**18
@@ -1411,10 +1433,15 @@ def _flat_text(tool_input: Any) -> str | None:
     """
     if type(tool_input) is not dict or len(tool_input) > _MAX_ITEMS:
         return None
-    items = []
+    text = ""
     for key, value in tool_input.items():
-        if type(key) is not str or len(key) > _MAX_KEY:
+        if type(key) is not str:
             return None
+        name = _KEY_TEXTS.get(key)
+        if name is None:
+            if len(key) > _MAX_KEY:
+                return None
+            name = f"{json_string(key)}: "
         kind = type(value)
         if kind is str:
             if len(value) > MAX_STRING_LENGTH or not value.isascii():
@@ -1428,8 +1455,9 @@ def _flat_text(tool_input: Any) -> str | None:
             value_text = int.__repr__(value)
         else:
             return None
-        items.append(f"{json_string(key)}: {value_text}")
-    return f"{{{', '.join(items)}}}"
+        # Each item added as it is written (most inputs have one), not kept in a list to join.
+        text = f"{text}, {name}{value_text}" if text else f"{{{name}{value_text}"
+    return f"{text}}}" if text else "{}"
 
 
 def _bounded_input(tool_input: Any) -> tuple[Any, bool]:
