@@ -523,16 +523,7 @@ class PlainLane(PlainReader):
             if before >= 0:
                 # A later stage: piped from the programs before it, fed what the one
                 # before it prints when that is known (`literal_output`).
-                if len(into) == before + 1:
-                    command = into[before]
-                    program = command.program
-                    if program:
-                        upstream += (program,)
-                    printed = literal_output((command,)) if program in _PRINTERS else None
-                else:
-                    produced = into[before:]
-                    upstream += tuple([c.program for c in produced if c.program])
-                    printed = literal_output(produced)
+                printed, upstream = stage_output(into, before, upstream)
                 stage_ctx = ctx.piped(printed, upstream)
             before = len(into)
             if category == _COMMAND and direct:
@@ -608,6 +599,22 @@ def literal_output(commands: Sequence[SimpleCommand]) -> str | None:
     return None
 
 
+def stage_output(
+    into: Sequence[SimpleCommand], before: int, upstream: tuple[str, ...]
+) -> tuple[str | None, tuple[str, ...]]:
+    """What the stage after the commands `into[before:]` of a pipeline is fed (when
+    known: `literal_output`), and the programs it is piped from, `upstream` with theirs."""
+    if len(into) == before + 1:
+        command = into[before]
+        program = command.program
+        if program:
+            upstream += (program,)
+        return (literal_output((command,)) if program in PRINTERS else None), upstream
+    produced = into[before:]
+    upstream += tuple([c.program for c in produced if c.program])
+    return literal_output(produced), upstream
+
+
 _ECHO_OPTION = re.compile(r"-[neE]+")
-_PRINTERS = frozenset({"echo", "printf", "pwd", "cat"})
+PRINTERS = frozenset({"echo", "printf", "pwd", "cat"})
 """The programs whose output `literal_output` may know."""

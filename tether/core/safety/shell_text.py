@@ -43,7 +43,7 @@ from typing import NamedTuple
 
 from tether.core.safety.shell_expand import bare_command, context_fields
 from tether.core.safety.shell_model import SimpleCommand, WalkContext
-from tether.core.safety.shell_plain import literal_output
+from tether.core.safety.shell_plain import PRINTERS, literal_output, stage_output
 
 __all__ = ["text_commands"]
 
@@ -87,8 +87,6 @@ _MAX_COPIES = 8
 """At most this many `2>&1`s in a line the lane reads: each one after a list nests the
 grammar's tree a level deeper, and with `MAX_COMMANDS` commands and this many the tree
 stays well within the walk's depth bound (`shell_walk._MAX_NODE_DEPTH`)."""
-_PRINTERS = frozenset({"echo", "printf", "pwd", "cat"})
-"""The programs whose output `literal_output` may know (as `PlainLane`)."""
 _TOP_LEVEL = WalkContext()
 _FIRST_STAGE = WalkContext(subshell=True)
 """The first stage of a pipeline at the top level: in a subshell, nothing piped in."""
@@ -141,7 +139,7 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                 program = before.program
                 if program:
                     upstream += (program,)
-                printed = literal_output((before,)) if program in _PRINTERS else None
+                printed = literal_output((before,)) if program in PRINTERS else None
                 ctx = _TOP_LEVEL.piped(printed, upstream)
                 fields = (*_PIPED_HEAD, printed, upstream, *_PIPED_TAIL)
             elif pipe:
@@ -402,16 +400,7 @@ def _run(
         before = -1
         for stage in group.stages:
             if before >= 0:
-                if len(into) == before + 1:
-                    command = into[before]
-                    program = command.program
-                    if program:
-                        upstream += (program,)
-                    printed = literal_output((command,)) if program in _PRINTERS else None
-                else:
-                    produced = into[before:]
-                    upstream += tuple([c.program for c in produced if c.program])
-                    printed = literal_output(produced)
+                printed, upstream = stage_output(into, before, upstream)
                 stage_ctx = ctx.piped(printed, upstream)
                 stage_fields = (*_PIPED_HEAD, printed, upstream, *_PIPED_TAIL)
             before = len(into)
