@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tether.core.events import Event, EventBus
+from tether.core.safety import tree_reads
 from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
 from tether.core.safety.approvals import ApprovalCoordinator
 from tether.core.safety.audit import AuditLogger
@@ -212,3 +213,17 @@ def reference_resolve(base: str, path: str, probes: list[tuple[str, str | None]]
             current = "/"
         pending.extend(reversed(target.split("/")))
     return current
+
+
+@pytest.fixture
+def listed_directories(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every directory the tree reads list from now on, in order (a walk's work)."""
+    listed: list[str] = []
+    scandir = tree_reads.os.scandir
+
+    def counted(path: str) -> object:
+        listed.append(str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(tree_reads.os, "scandir", counted)
+    return listed

@@ -239,25 +239,16 @@ def test_a_symlink_changed_between_two_calls_changes_the_decision(
 def test_a_tree_two_parts_read_is_listed_once_per_call_and_afresh_by_the_next(
     make_pipeline: MakePipeline,
     project_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    listed_directories: list[str],
     command: str,
     once: bool,
 ) -> None:
     # A tree read again, or inside a clean tree already walked, in the same call is
     # answered from that walk; the next call walks afresh, so a credential file
     # written between the two calls is found.
-    import tether.core.safety.tree_reads as tree_reads
-
     (project_dir / "src" / "deep").mkdir(parents=True, exist_ok=True)
     (project_dir / "src" / "deep" / "notes.txt").write_text("x\n")
-    listed: list[str] = []
-    scandir = tree_reads.os.scandir
-
-    def counted(path: str) -> object:
-        listed.append(str(path))
-        return scandir(path)
-
-    monkeypatch.setattr(tree_reads.os, "scandir", counted)
+    listed = listed_directories
     pipeline = make_pipeline()
     assert bash(pipeline, command).decision is Action.ALLOW
     assert (len(listed) == len(set(listed))) is once, listed

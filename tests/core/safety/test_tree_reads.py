@@ -697,7 +697,7 @@ def test_may_walk_is_false_only_where_walk_of_finds_no_walk(text: str, piped: bo
 
 
 def test_a_walk_is_kept_while_the_tree_is_unchanged_and_forgotten_by_clear(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, listed_directories: list[str]
 ) -> None:
     # `clear` is what makes the next call fresh (`SafetyPipeline.clear_caches`): it
     # walks again, as the first call after start-up does, however old the tree is.
@@ -707,14 +707,7 @@ def test_a_walk_is_kept_while_the_tree_is_unchanged_and_forgotten_by_clear(
     aged = time.time() - 60  # older than the mark below which a directory is not trusted
     for directory in (root, root / "src"):
         os.utime(directory, (aged, aged))
-    listed: list[str] = []
-    scandir = tree_reads.os.scandir
-
-    def counted(path: str) -> object:
-        listed.append(str(path))
-        return scandir(path)
-
-    monkeypatch.setattr(tree_reads.os, "scandir", counted)
+    listed = listed_directories
     trees = TreeReads(PathAnalyzer().credential_reason)
     walk = Walk(contents=True, follow="none")
     assert trees.check(walk, [str(root)], [str(tmp_path)]) is None
