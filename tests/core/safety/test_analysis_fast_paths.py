@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tether.core.safety import analyzer, processors, programs, shell_expand
 from tether.core.safety.analysis import CommandAnalysis
-from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
+from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer, _quiet_when_plain
 from tether.core.safety.classify import CallPart, Classification, Classifier, _git_internal
 from tether.core.safety.command_sequence import ListedArguments, SequencePass, runs_downloads
 from tether.core.safety.facts import PathUse, make_fact
@@ -723,6 +723,49 @@ def test_a_plan_s_bound_registry_steps_run_what_the_processors_would() -> None:
     bound = analyzer._runners["git"].__globals__.values()
     assert not any(v is programs.analyze_program or v is processors.vet_options for v in bound)
     assert lookup("git") in list(bound)
+
+
+def test_a_plan_skips_vetting_a_call_of_plain_words_as_vetting_would_find_nothing() -> None:
+    """A plan whose spec finds nothing in a call of plain words alone (`pytest -q`) skips
+    `vet` for one: the same analysis as the processors', for every program the
+    processors name, with its plain words alone, together, and beside other words."""
+    analyzer = CommandAnalyzer(_REFERENCE_PARSER, _PATHS)
+    template = _REFERENCE_PARSER.parse("x").commands[0]
+    differ = []
+    skipping = 0
+    for name in sorted(analyzer._named):
+        spec = lookup(name)
+        if spec is None:
+            continue
+        skipping += not spec.subs and _quiet_when_plain(spec)
+        plain = sorted(spec.plain)[:12]
+        shapes = [(), *((word,) for word in plain), tuple(plain), tuple(reversed(plain))]
+        shapes += [(*plain[:2], "src"), ("src", *plain[:1]), (*plain[:1], "--", *plain[1:2])]
+        for args in shapes:
+            command = template._replace(program=name, text=" ".join((name, *args)), args=args)
+            programs._SCANS.clear()  # the general path looks each program's detectors up
+            ours = analyzer.analyze(command)
+            theirs = _stepwise(analyzer, command)
+            if ours != theirs or ours.paths != theirs.paths:
+                differ.append(command.text)
+    assert differ == []
+    assert skipping > 100
+    # `pytest -q` is not vetted; `pytest -q x` and `git status` are.
+    calls: list[str] = []
+
+    def counted(vet: Any) -> Any:
+        def vet_counted(f: Findings, spec: Any, **options: bool) -> Any:
+            calls.append(f.command.text)
+            return vet(f, spec, **options)
+
+        return vet_counted
+
+    for name in ("pytest", "git"):
+        scope = analyzer._runners[name].__globals__
+        scope["vet"] = counted(scope["vet"])
+    for text in ("pytest -q", "pytest", "pytest -q x", "git status"):
+        analyzer.analyze(_REFERENCE_PARSER.parse(text).commands[0])
+    assert calls == ["pytest -q x", "git status"]
 
 
 def test_a_plan_binds_the_spec_and_detectors_lookup_gives_each_program_it_runs_for() -> None:

@@ -28,6 +28,7 @@ from tether.core.safety.processors import Needs, Processor, default_processors, 
 from tether.core.safety.programs import Findings, analyze_program, scanners
 from tether.core.safety.registry import lookup, vet
 from tether.core.safety.registry.layered import ProgramLookup
+from tether.core.safety.registry.spec import Node
 from tether.core.safety.registry.system import FAMILIES
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
 
@@ -793,13 +794,30 @@ def _program_step(
         if spec is None:
             return []  # `vet_options` returns at once for a program without a spec
         scope[f"s{index}"] = spec
+        vetted = f"vet(f, s{index}, name_paths=not f.handled_paths)"
+        # A root with subcommands is left to `vet`: its calls mostly name one (`git
+        # status`), and the test would only add to their cost.
+        if not spec.subs and _quiet_when_plain(spec):
+            # `pytest -q`, `ls -la`, `pytest` alone: nothing to vet, name or detect.
+            vetted = f"() if s{index}.plain.issuperset(command.args) else {vetted}"
         # `vet_options` past its lookup, as written there (a test holds the two alike).
         return [
             '    if not (f.subcommand and f.subcommand[0] == "help"):',
-            f"        f.subcommand = vet(f, s{index}, name_paths=not f.handled_paths)",
+            f"        f.subcommand = {vetted}",
             "        f.handled_paths = True",
         ]
     return None
+
+
+def _quiet_when_plain(root: Node) -> bool:
+    """Whether `vet` of a call of `root` whose words are all in `root.plain` (or that has
+    no words) returns () and adds nothing.
+
+    `vet` reads each such word alone and holds it for nothing (`Node.plain`: quiet,
+    taking no value), so its walk ends at the root with no operand, no option to vet and
+    no subcommand word; what is left is the root's own facts and detectors.
+    """
+    return not (root.facts or root.detect)
 
 
 def _direct(processor: Processor) -> Processor:

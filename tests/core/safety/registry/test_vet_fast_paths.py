@@ -25,7 +25,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer
+from tether.core.safety.analyzer import CommandAnalyzer, PathAnalyzer, _quiet_when_plain
 from tether.core.safety.classify import Classification, Classifier
 from tether.core.safety.options import Option, parse_option_into
 from tether.core.safety.programs import Findings, analyze_program
@@ -284,6 +284,44 @@ def test_the_operand_step_adds_nothing_for_no_operands() -> None:
             f = Findings(SimpleCommand(node.name, node.name, ()))
             _operands(f, node, [], name_paths, 0, False, False, _NOTHING_CLEARED)
             assert (f.facts, f.paths, f.subcommand, f.shell_strings) == ([], [], (), []), node
+
+
+def test_a_call_of_plain_words_only_vets_to_nothing_where_the_plan_says_so() -> None:
+    """`_quiet_when_plain`, which lets a plan skip `vet` for a call whose words are all
+    in the root's `plain` (`pytest -q`): for every node it holds for, `vet` of no words,
+    of each plain word, and of all of them in either order (also as unknown at run time
+    or globbed, which a plain word's reading ignores) returns () and adds nothing."""
+    checked = 0
+    for node in _NODES:
+        if not _quiet_when_plain(node):
+            continue
+        words = sorted(node.plain)
+        calls = [(), *((word,) for word in words), tuple(words), tuple(reversed(words))]
+        for args in calls:
+            everywhere = tuple(range(len(args)))
+            for dynamic, globbed in (((), ()), (everywhere, everywhere)):
+                for name_paths in (True, False):
+                    command = SimpleCommand(
+                        node.name or "x",
+                        node.name or "x",
+                        args,
+                        dynamic_args=dynamic,
+                        glob_args=globbed,
+                    )
+                    f = Findings(command)
+                    assert vet(f, node, name_paths=name_paths) == (), (node.name, args)
+                    assert (f.facts, f.paths, f.shell_strings) == ([], [], []), (node.name, args)
+                    checked += 1
+    assert checked > 10_000
+    # Where it does not hold, a call of no words finds something: a detector's path
+    # (`cd` alone goes home), a node's own fact (`git push` uses the network).
+    cd, git = lookup("cd"), lookup("git")
+    assert cd is not None and git is not None
+    for node, name in ((cd, "cd"), (git.subs["push"], "git")):
+        assert not _quiet_when_plain(node)
+        f = Findings(SimpleCommand(name, name, ()))
+        vet(f, node, name_paths=True)
+        assert f.facts or f.paths, name
 
 
 def _corpus_commands() -> list[str]:
