@@ -324,6 +324,48 @@ def test_a_call_of_plain_words_only_vets_to_nothing_where_the_plan_says_so() -> 
         assert f.facts or f.paths, name
 
 
+_WORDS_SPECS = (
+    program(
+        "zz-words",
+        "-q -v --all",
+        subs={"run": sub("-x", operands="r"), "show": sub(subs={"deep": sub()})},
+        operands="r",
+    )["zz-words"],
+    # The words are taken after the detectors ran, as they are without them.
+    program("zz-words-detected", "-q -v --all", operands="r", detect="cd_home")[
+        "zz-words-detected"
+    ],
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    args=st.lists(
+        st.sampled_from(["-q", "-v", "--all", "-x", "run", "show", "deep", "a", "b", "--"]),
+        max_size=6,
+    ),
+    root=st.sampled_from(_WORDS_SPECS),
+)
+def test_the_subcommand_words_are_the_subcommands_then_the_operands_three_at_most(
+    args: list[str], root: Node
+) -> None:
+    """What `vet` returns, also where it takes a call's one operand at once (`cd src`)."""
+    node, taken, operands = root, [], []
+    for index, word in enumerate(args):
+        if word == "--":
+            operands.extend(args[index + 1 :])
+            break
+        if word.startswith("-"):
+            continue
+        if word in node.subs and not operands:
+            node = node.subs[word]
+            taken.append(word)
+        else:
+            operands.append(word)
+    f = Findings(SimpleCommand(root.name, root.name, tuple(args)))
+    assert vet(f, root, name_paths=True) == tuple([*taken, *operands][:3])
+
+
 def _corpus_commands() -> list[str]:
     commands: list[str] = []
     for path in sorted(_CORPUS.glob("*.yaml")):

@@ -219,6 +219,8 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
         for step in path:
             for name in step.detect:
                 DETECTORS[name](f, call)
+    if len(operands) == 1 and not words:
+        return (operands[0][1],)  # `cd src`, `rm -rf /`: what the loop below takes, at once
     if len(words) >= 3 or not operands:
         return tuple(words) if len(words) <= 3 else tuple(words[:3])
     for _, text in operands[: 3 - len(words)]:  # a loop: a comprehension is one more call
