@@ -589,6 +589,20 @@ def test_an_instance_processor_runs_once_per_command_in_its_plan(
     assert processor.seen == ["ls src", "git status"]
 
 
+@settings(max_examples=800, deadline=None, database=None)
+@given(
+    path=st.text(alphabet="ab./\\~-_ \n", min_size=1, max_size=30)
+    | st.sampled_from(
+        ["/", ".", "./.env", "a/", "/.ssh/id_rsa", ".ssh/", "id_rsa/", "x/secrets.json/"]
+    )
+)
+def test_credential_reason_normalises_every_path_normpath_would_change(path: str) -> None:
+    # `credential_reason` reads the first and last letters itself to tell a path normpath
+    # leaves alone (`_is_normal`, inline): it judges every path as its normal form.
+    normal = posixpath.normpath(path.replace("\\", "/")).lower()
+    assert PathAnalyzer().credential_reason(path) == PathAnalyzer()._plain_reason(normal)
+
+
 @pytest.mark.parametrize("path", ["/", "//", "///", "/./", "a/..", "/tmp/", "~/", "./", "x//"])
 def test_a_path_ending_in_a_slash_is_judged_as_the_full_reading_judges_it(path: str) -> None:
     paths = PathAnalyzer()
