@@ -610,9 +610,12 @@ _MAX_WATCHED = 8
 """Passes read by declaration at most (a table of 2**8 selections); any further run always."""
 
 
-def _selection(passes: Sequence[SequencePass]) -> tuple[dict[str, object], list[str]]:
+def _selection(
+    passes: Sequence[SequencePass], program: str = "command.program"
+) -> tuple[dict[str, object], list[str]]:
     """The table of the passes each selection runs, and the code that reads one `command`
-    into the selection `wanted` (`_selecting` and `_analyzing` write it into a loop).
+    (its program read as `program`) into the selection `wanted` (`_selecting` and
+    `_analyzing` write it into a loop).
 
     Each pass that declared programs and fields (`_watched`) has a bit, set by a command
     of one of its programs or with one of its fields set; the bits of the line index a
@@ -638,7 +641,7 @@ def _selection(passes: Sequence[SequencePass]) -> tuple[dict[str, object], list[
         reads = [f"command.{name}" for name in fields]
         if programs:
             scope[f"programs{index}"] = programs
-            reads.insert(0, f"command.program in programs{index}")
+            reads.insert(0, f"{program} in programs{index}")
         if reads:  # a pass that named nothing has nothing to do on any line
             tests.append(f"if {' or '.join(reads)}:")
             tests.append(f"    wanted |= {bits[index]}")
@@ -668,7 +671,9 @@ def _analyzing(
     """A line's commands analysed, then the passes `_selecting` would pick run over them:
     one loop that runs each command's plan and reads the command for the passes, instead
     of a second call and loop over the line for the passes alone."""
-    scope, tests = _selection(passes)
+    # The program is read once into a local: a named tuple's field costs several times
+    # a local's read, and the runner and the passes' tests both want it.
+    scope, tests = _selection(passes, "program")
     scope["get"] = runners.get
     scope["unplanned"] = unplanned
     lines = [
@@ -676,9 +681,10 @@ def _analyzing(
         "    analyses = []",
         "    wanted = 0",
         "    for command in commands:",
-        "        run = get(command.program)",
+        "        program = command.program",
+        "        run = get(program)",
         "        if run is None:",
-        "            run = unplanned(command.program)",
+        "            run = unplanned(program)",
         "        analyses.append(run(command))",
         *(f"        {test}" for test in tests),
         "    for step in table[wanted]:",
