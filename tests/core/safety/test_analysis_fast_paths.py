@@ -682,6 +682,8 @@ _BOUND_ARGS = [
     "-rf /",
     "-n 20 a.txt",
     "--version",
+    "--version --version",
+    "-V",
     "-c core.pager=less log",
     "log --oneline -- src",
     "run -x 'rm -rf /' a",

@@ -752,9 +752,11 @@ def _compile(plan: _Plan, program: str | None) -> Callable[[SimpleCommand], Comm
                     # `command.x` from the local: the one `f.command` holds, one load less.
                     reads.append(test if test.startswith("command.") else f"f.{test}")
                 else:
-                    # The words are bound by name: the code stays one per shape.
-                    scope[f"w{index}"] = test
-                    reads.append(f"(len(command.args) == 1 and command.args[0] in w{index})")
+                    # The words are bound by name: the code stays one per shape. Bound as
+                    # the calls of one word each (`("--version",)`): one set test of the
+                    # words, read once, says whether they are one word and which.
+                    scope[f"w{index}"] = frozenset((word,) for word in test)
+                    reads.append(f"command.args in w{index}")
             tests.append("(" + " or ".join(reads) + ")")
         if unless:
             tests.append("not (" + " or ".join(f"f.{field}" for field in unless) + ")")
