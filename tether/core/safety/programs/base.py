@@ -62,11 +62,12 @@ class Findings:
         command = self.command
         if index in command.procsub_args:
             return  # `<(cmd)`: a pipe from a command that is judged on its own
-        if 0 <= index < len(command.args):
+        args = command.args  # read once: a named tuple's field costs several local reads
+        if 0 <= index < len(args):
             # What `PathUse(...)` makes, filled in as an object of its slots (`open_slots`):
             # without the call through the class and its `__init__`, once per path.
             use: Any = _new(_OPEN_PATH)
-            use.path = command.args[index]
+            use.path = args[index]
             use.access = access
             use.dynamic = index in command.dynamic_args  # a procsub index returned above
             use.glob = index in command.glob_args
