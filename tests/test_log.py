@@ -323,3 +323,65 @@ def test_structlog_configured_anew_decides_for_itself() -> None:
     with structlog.testing.capture_logs() as captured:
         logger.debug("shown")
     assert [entry["event"] for entry in captured] == ["shown"]
+
+
+def _shown_and_enabled(logger: Any) -> list[tuple[str, bool, bool]]:
+    """For each level: its name, whether a call renders a line, what is_enabled_for says."""
+    rendered = _spy_on_rendering()
+    seen = []
+    for method, number in [(p.values[0], p.values[1]) for p in _LEVELS]:
+        enabled = logger.is_enabled_for(number)
+        before = len(rendered)
+        getattr(logger, method)("at_level")
+        seen.append((method, len(rendered) > before, enabled))
+    return seen
+
+
+@pytest.mark.parametrize("deferred", [False, True], ids=["eager", "deferred"])
+@pytest.mark.parametrize(
+    ("level", "console_level"),
+    [
+        pytest.param("DEBUG", None, id="debug"),
+        pytest.param("INFO", None, id="info"),
+        pytest.param("INFO", "CRITICAL", id="repl-console-critical"),
+        pytest.param("WARNING", "DEBUG", id="root-level-wins"),
+        pytest.param("ERROR", None, id="error"),
+        pytest.param("CRITICAL", None, id="critical"),
+    ],
+)
+def test_is_enabled_for_says_whether_a_call_logs(
+    level: str, console_level: str | None, deferred: bool
+) -> None:
+    """What a caller skips on False is what the level method would have dropped."""
+    logger = get_logger("tether.test")
+    configure_logging(level, console_level=console_level, deferred=deferred)
+    apply_deferred_logging()  # the processors must be in place to be spied on
+    seen = _shown_and_enabled(logger)
+    assert [(method, shown) for method, shown, _ in seen] == [
+        (method, enabled) for method, _, enabled in seen
+    ]
+    assert any(shown for _, shown, _ in seen)
+
+
+def test_is_enabled_for_a_deferred_configuration_sets_nothing_up() -> None:
+    configure_logging("WARNING", deferred=True)
+    logger = get_logger("tether.test")
+    assert not logger.is_enabled_for(logging.INFO)
+    assert logger.is_enabled_for(logging.WARNING)
+    assert log_module._still_deferred()
+
+
+@pytest.mark.parametrize("deferred", [False, True], ids=["eager", "deferred"])
+def test_is_enabled_for_after_a_reset_lets_structlog_decide(deferred: bool) -> None:
+    """Reset behind the module's back (or configured anew by a plugin): every level is
+    enabled here, and structlog's own configuration decides what is shown."""
+    logger = get_logger("tether.test")
+    configure_logging("ERROR", deferred=deferred)
+    assert not logger.is_enabled_for(logging.DEBUG)
+    structlog.reset_defaults()
+    for handler in list(logging.getLogger().handlers):
+        logging.getLogger().removeHandler(handler)
+    assert all(logger.is_enabled_for(number) for number in (10, 20, 30, 40, 50))
+    configure_logging("ERROR")
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG))
+    assert logger.is_enabled_for(logging.DEBUG)

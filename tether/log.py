@@ -302,6 +302,14 @@ class _ModuleLogger:
             )
         return self._bound
 
+    def is_enabled_for(self, level: int) -> bool:
+        """Whether a call at `level` (`logging.INFO`, ...) may log a line: False only
+        where the level methods below drop it before anything is built, so a caller
+        on a hot path can skip gathering the line's values (structlog's filtering
+        loggers name theirs the same). True while no configuration of
+        `configure_logging` is in place: structlog then decides, as for any call."""
+        return level >= _lowest or not _still_filtering()
+
     # The levels, spelled out: a lookup that falls through to `__getattr__` raises
     # and catches an AttributeError first, which costs more than the call.
     def debug(self, event: str, *args: Any, **fields: Any) -> Any:

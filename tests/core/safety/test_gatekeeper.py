@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from tests.core.safety.conftest import EventLog, FakeRequester
 from tether.core.config import TetherConfig
@@ -17,6 +18,7 @@ from tether.core.safety.audit import AuditLogger, read_audit_log
 from tether.core.safety.gatekeeper import GateDecision, ToolGatekeeper, describe_for_approval
 from tether.core.safety.learned import Lifetime
 from tether.core.safety.pipeline import SafetyPipeline
+from tether.log import configure_logging
 from tether.plugins.base import PluginContext
 from tether.plugins.builtin.audit_plugin import AuditPlugin
 
@@ -506,3 +508,36 @@ async def test_with_nobody_listening_the_record_is_the_same(
         _entry_fields(e) for e in attempts(audit_logger)
     ]
     await quiet.close()
+
+
+@pytest.mark.parametrize(
+    ("level", "logged"),
+    [
+        pytest.param(None, True, id="unconfigured"),
+        pytest.param("INFO", True, id="info"),
+        pytest.param("WARNING", False, id="warning"),
+        pytest.param("ERROR", False, id="error"),
+    ],
+)
+@pytest.mark.parametrize(
+    "command", [pytest.param("rm -rf /", id="sandbox"), pytest.param("sudo ls", id="policy")]
+)
+async def test_a_denial_nobody_hears_is_logged_where_info_is_shown(
+    gate: ToolGatekeeper, level: str | None, logged: bool, command: str
+) -> None:
+    """The gate asks the level before gathering the line: the same lines as logging it."""
+    if level is not None:
+        configure_logging(level)
+    with structlog.testing.capture_logs() as captured:
+        decision = await check(gate, "Bash", {"command": command})
+    assert not decision.allowed
+    expected = {
+        "event": "tool_denied",
+        "log_level": "info",
+        "tool_name": "Bash",
+        "violation_type": decision.violation_type,
+        "rule": decision.rule,
+    }
+    assert [entry for entry in captured if entry["event"] == "tool_denied"] == (
+        [expected] if logged else []
+    )

@@ -22,6 +22,7 @@ mode is stored once, in the session; the gate derives what it approves from it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -95,6 +96,7 @@ EDIT_MODE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 _ALLOW = Action.ALLOW
 _DENY = Action.DENY
 _ASK = Action.REQUIRE_APPROVAL
+_INFO = logging.INFO
 
 
 class ToolGatekeeper:
@@ -911,6 +913,10 @@ def _unrecorded(decision: GateDecision, tool_name: str, error: Exception) -> Gat
 
 
 def _log_denied(decision: GateDecision, tool_name: str) -> None:
+    # Asked first: where INFO is not shown (the REPL, the bench, `tether check`),
+    # the line's values are not gathered and the call not made.
+    if not logger.is_enabled_for(_INFO):
+        return
     logger.info(
         "tool_denied",
         tool_name=tool_name,
