@@ -81,6 +81,7 @@ def test_the_open_class_is_a_model_of_no_fields_that_sets_attributes_plainly() -
     assert _OpenModel.model_fields == {}
     assert _OpenModel.__setattr__ is object.__setattr__
     assert _OpenModel.__delattr__ is object.__delattr__
+    assert _OpenModel.__init__ is object.__init__  # made by a call that validates nothing
     for cls in (Classification, PartDecision, PolicyDecision, Verdict):
         assert cls.__basicsize__ == _OpenModel.__basicsize__
         assert cls.__bases__ == (BaseModel,)

@@ -35,8 +35,6 @@ __all__ = ["built", "slot_setters"]
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
-_new: Callable[[type], Any] = object.__new__
-
 
 class _OpenModel(BaseModel):
     """A model of no fields whose attributes are plain slot stores: `built` fills an
@@ -45,6 +43,9 @@ class _OpenModel(BaseModel):
 
     __setattr__ = object.__setattr__
     __delattr__ = object.__delattr__  # (both, or Python's own setattr hook calls this one)
+    # Made by a call of the class, which validates nothing: cheaper than `object.__new__`,
+    # which takes its class in a tuple of arguments and slices it off again.
+    __init__ = object.__init__
 
 
 def built(cls: type[_Model], values: dict[str, Any], given: frozenset[str] | None = None) -> _Model:
@@ -54,7 +55,7 @@ def built(cls: type[_Model], values: dict[str, Any], given: frozenset[str] | Non
     the others hold their defaults; every field in `values` when None. `values` is the
     model's own from then on: the caller makes it for this model and keeps no hold on it.
     """
-    model: _Model = _new(_OpenModel)
+    model: _Model = _OpenModel()
     model.__dict__ = values
     model.__pydantic_fields_set__ = set(values if given is None else given)
     model.__pydantic_extra__ = None
