@@ -60,6 +60,26 @@ def test_lean_parts_are_immutable_values(classifier: Classifier) -> None:
         first.parts[0].text = "ls"  # type: ignore[misc]
 
 
+@pytest.mark.parametrize(
+    "command", [P("cd src && pytest -q", id="plain"), P("ls ((", id="not-understood")]
+)
+def test_a_shell_classification_is_the_validated_one(classifier: Classifier, command: str) -> None:
+    """Every field counts as set, as validating all five would, in a set of its own."""
+    ours = classifier.classify("Bash", {"command": command})
+    theirs = Classification(
+        tool_name="Bash",
+        kind=ToolKind.SHELL,
+        command=command,
+        parts=ours.parts,
+        facts=ours.facts,
+    )
+    assert ours == theirs
+    assert ours.model_fields_set == theirs.model_fields_set == set(Classification.model_fields)
+    assert type(ours.model_fields_set) is set
+    again = classifier.classify("Bash", {"command": command})
+    assert ours.model_fields_set is not again.model_fields_set
+
+
 def test_bare_assignment_is_not_a_part(classifier: Classifier) -> None:
     result = classifier.classify("Bash", {"command": "X=1; ls"})
     assert [p.program for p in result.parts] == ["ls"]

@@ -322,6 +322,38 @@ class TestGeneratedLines:
         assert lane == tree
 
 
+def _words_quoted(text: str) -> str | None:
+    """`text`, a bare line the lane reads, with each word quoted (`'git' 'status'`); None
+    for a line that is not bare (a quote, an `=` or a `2>&1`) or that the lane leaves."""
+    if "'" in text or "=" in text or "2>&1" in text or text_commands(text, 128) is None:
+        return None
+    tokens = text.replace(";", " ; ").split()
+    return " ".join(t if t in {"&&", "||", "|", ";"} else f"'{t}'" for t in tokens)
+
+
+_BARE_LINES = [
+    text
+    for text in [*(str(p.values[0]) for p in TAKEN), "a;b c ; d", "ls -la | head -20 || echo x"]
+    if _words_quoted(text) is not None
+]
+
+
+@pytest.mark.parametrize("text", _BARE_LINES)
+def test_a_bare_line_reads_as_its_words_quoted(text: str) -> None:
+    """A bare line takes its words as they stand; the same line with each word quoted goes
+    through the unquoting and `=` tests, and must read the same."""
+    assert len(_BARE_LINES) >= 8
+    assert text_commands(str(_words_quoted(text)), 128) == text_commands(text, 128)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(text=_LINE)
+def test_generated_bare_lines_read_as_their_words_quoted(text: str) -> None:
+    quoted = _words_quoted(text)
+    if quoted is not None:
+        assert text_commands(quoted, 128) == text_commands(text, 128)
+
+
 _GROUPED_UNITS = ["echo a", "cat", "pwd", "ls x", "xargs cat", "printf 'b c'", "git status"]
 
 

@@ -9,6 +9,12 @@ took a third of the pipeline's own time. `built` makes the same object as
 validation would, field for field; pydantic's `model_construct` does too, but
 its loop over the fields (aliases, defaults) costs more than validating.
 
+A model's four slots (`__dict__` and pydantic's three) are filled in on an object of
+`_OpenModel`, a model class of the same layout whose attributes are set as plain
+slots, and the object is then given its class (`obj.__class__ = cls`), as `open_slots`
+does for the slotted dataclasses: a model's own `__setattr__` refuses (frozen), and a
+call of each slot's descriptor costs about three times the store.
+
 The caller gives every field of the model, each already of its type: the
 tests rebuild each kind of model the pipeline returns through validation and
 compare them.
@@ -29,26 +35,32 @@ __all__ = ["built", "slot_setters"]
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
-_new = object.__new__
-# The slots every model has, `__dict__` among them, set through their descriptors: the
-# same slots `object.__setattr__` reaches, without looking each name up on the class.
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+class _OpenModel(BaseModel):
+    """A model of no fields whose attributes are plain slot stores: `built` fills an
+    object of it in, then makes it the model's class. Python allows that change between
+    classes of one layout: a model class that adds no slots of its own to BaseModel's."""
+
+    __setattr__ = object.__setattr__
+    __delattr__ = object.__delattr__  # (both, or Python's own setattr hook calls this one)
+    # Made by a call of the class, which validates nothing: cheaper than `object.__new__`,
+    # which takes its class in a tuple of arguments and slices it off again.
+    __init__ = object.__init__
 
 
 def built(cls: type[_Model], values: dict[str, Any], given: frozenset[str] | None = None) -> _Model:
     """A `cls` holding `values` (every field, each of its type), not validated again.
 
     `given` names the fields validation would count as set (`model_fields_set`) when
-    the others hold their defaults; every field in `values` when None.
+    the others hold their defaults; every field in `values` when None. `values` is the
+    model's own from then on: the caller makes it for this model and keeps no hold on it.
     """
-    model = _new(cls)
-    _set_dict(model, values)
-    _set_fields_set(model, set(values if given is None else given))
-    _set_extra(model, None)
-    _set_private(model, None)
+    model: _Model = _OpenModel()
+    model.__dict__ = values
+    model.__pydantic_fields_set__ = set(values if given is None else given)
+    model.__pydantic_extra__ = None
+    model.__pydantic_private__ = None
+    model.__class__ = cls
     return model
 
 

@@ -119,6 +119,9 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
         head = text[text.rfind(";", 0, at) + 1 : at]
         if "|" in head or "&" in head:
             return _grouped(tokens, limit)
+    # A line with no quote, no `=` and no `2>&1` (most lines): each token that is not an
+    # operator is a word as it stands, with nothing to unquote and no test to pass.
+    bare = at < 0 and "'" not in text and "=" not in text
     # One pass: a command is expanded when the operator after it (or the end) is read,
     # which says whether a pipe joins it to the next.
     commands: list[SimpleCommand] = []
@@ -160,6 +163,8 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
             if stages >= _MISREAD_STAGES and opens and token != ";":
                 return _grouped(tokens, limit)  # the grammar's own grouping
             stages, opens = 1, token == ";"
+        elif bare:
+            words.append(token)
         elif token == "2>&1":
             if stages > 1 or not opens:
                 # The grammar hangs a redirection on all of the list or pipeline before it
