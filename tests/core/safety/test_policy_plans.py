@@ -621,3 +621,23 @@ _LAYER_FILES = Policy.model_validate(
         ],
     }
 )
+
+
+def test_a_call_allowed_by_several_rules_quotes_their_names_as_rule_list_does(
+    classifier: Classifier,
+) -> None:
+    """The names quoted once per engine are `repr`'s, in the order `_rule_list` sorts them,
+    whatever quotes a name holds; a name the engine's files do not hold is quoted when
+    asked for."""
+    names = ["z-plain", "it's", 'say "hi"', "back\\slash"]
+    rules = [
+        {"name": name, "programs": [program], "action": "allow"}
+        for name, program in zip(names, ("ls", "pwd", "true", "date"), strict=True)
+    ]
+    engine = PolicyEngine([Policy.model_validate({"name": "quoting", "rules": rules})], classifier)
+    parts = (_part("ls"), _part("pwd"), _part("true"), _part("date"), _part("ls", "-a"))
+    decision = engine.evaluate(Classification(tool_name="Bash", kind="shell", parts=parts))
+    assert decision.action is Action.ALLOW
+    assert decision.reason == "allowed by " + policy_module._rule_list(sorted(names))
+    for name in (*names, "unknown 'one'"):
+        assert engine._quoted[name] == repr(name)

@@ -683,6 +683,14 @@ class _AllowedBy(dict[str, str]):
         return f"allowed by rule {rule!r}"
 
 
+class _Quoted(dict[str, str]):
+    """Each rule's name as `_rule_list` quotes it (`repr`), worded once per engine, and
+    any other name when it is asked for."""
+
+    def __missing__(self, rule: str) -> str:
+        return repr(rule)
+
+
 _DEFAULT_ACTION = Action.REQUIRE_APPROVAL
 _DEFAULT_TIMEOUT = 300.0
 
@@ -736,6 +744,7 @@ class PolicyEngine:
         self._allowed_by = _AllowedBy(
             (rule.name, f"allowed by rule {rule.name!r}") for p in every for rule in p.rules
         )
+        self._quoted = _Quoted((rule.name, repr(rule.name)) for p in every for rule in p.rules)
         # (The plans read the default action and the allows' reasons.)
         self._plain = self._plain_plans()
         self._one_fact = self._one_fact_plans()
@@ -1069,8 +1078,10 @@ class PolicyEngine:
             if len(allowing) == 1:
                 reason = self._allowed_by[allowing.pop()]
             elif allowing:
-                # `_rule_list` of several, in one piece.
-                reason = "allowed by rules " + ", ".join(map(repr, sorted(allowing)))
+                # `_rule_list` of several, in one piece, with the names quoted at construction.
+                reason = "allowed by rules " + ", ".join(
+                    map(self._quoted.__getitem__, sorted(allowing))
+                )
             else:
                 reason = deciding["reason"]
         else:
