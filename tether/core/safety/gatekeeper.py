@@ -30,8 +30,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from tether.core.events import (
     APPROVAL_RESOLVED,
     SAFETY_VIOLATION,
@@ -50,6 +48,7 @@ from tether.core.safety.audit import (
     fields_text,
     json_string,
 )
+from tether.core.safety.built import built
 from tether.core.safety.classify import CallPart
 from tether.core.safety.facts import FACTS, NEVER_AUTO_ALLOWED, RiskFact, RiskLevel
 from tether.core.safety.gate_hooks import GateCall, GateReviewer
@@ -1205,13 +1204,6 @@ _ALLOW_FIELDS = frozenset(
 )
 _DENY_FIELDS = _ALLOW_FIELDS | {"violation_type"}
 _REFUSED_FIELDS = _DENY_FIELDS | {"approval", "approval_id"}
-_new_object = object.__new__
-# The model's slots, set through their own descriptors (`object.__setattr__`
-# looks each one up first).
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 # The fields of a decision settled on the verdict alone, in the model's order:
 # copied, with what comes from the verdict set in the copy (`_Derived`).
 _ALLOWED: dict[str, Any] = {
@@ -1241,15 +1233,10 @@ def _built(values: dict[str, Any], fields_set: frozenset[str]) -> GateDecision:
     Not validated again, and not `model_construct` (which resolves each default
     in Python and costs more than validating): every value is already of its
     field's type, taken from a validated Verdict (str, str | None, tuple of str)
-    or a literal. This is how pydantic itself builds a model without
-    validation; a test checks that the result equals the validated model.
+    or a literal. It is made as the pipeline makes its models (`built`); a test
+    checks that the result equals the validated model.
     """
-    decision: GateDecision = _new_object(GateDecision)
-    _set_dict(decision, values)
-    _set_fields_set(decision, set(fields_set))
-    _set_extra(decision, None)
-    _set_private(decision, None)
-    return decision
+    return built(GateDecision, values, fields_set)
 
 
 _EVENT_FIELDS = frozenset({"name", "data"})
@@ -1260,12 +1247,7 @@ def _event(name: str, data: dict[str, Any]) -> Event:
     gate's own making (str keys) that nothing else holds; `_built` says why it is
     not validated again (validating copies the dict and costs ~1.8 µs per event).
     A test holds the two equal."""
-    event: Event = _new_object(Event)
-    _set_dict(event, {"name": name, "data": data, "timestamp": datetime.now(UTC)})
-    _set_fields_set(event, set(_EVENT_FIELDS))
-    _set_extra(event, None)
-    _set_private(event, None)
-    return event
+    return built(Event, {"name": name, "data": data, "timestamp": datetime.now(UTC)}, _EVENT_FIELDS)
 
 
 def _decision_fields(verdict: Verdict) -> dict[str, Any]:
