@@ -339,3 +339,37 @@ def test_a_fact_is_ranked_by_the_level_it_carries(
     decision = engine.evaluate(classification)
     assert decision.risk_level is RiskLevel.CRITICAL
     assert (decision.action, decision.rule) == (Action.DENY, "floor:file_read")
+
+
+@pytest.mark.parametrize(
+    ("tool", "tool_input"),
+    [
+        pytest.param("Bash", {"command": "cd src && pytest -q"}, id="one-part-of-several"),
+        pytest.param("Bash", {"command": "cat src/app.py"}, id="one-part"),
+        pytest.param("Bash", {"command": "cat src/app.py notes.txt"}, id="paths-of-one-part"),
+        pytest.param("Bash", {"command": "cd src && cat app.py | grep -r x ."}, id="part-by-part"),
+        pytest.param("Bash", {"command": "cat src/app.py; ls src/*.py"}, id="glob"),
+        pytest.param("Read", {"file_path": "src/app.py"}, id="read"),
+        pytest.param("Write", {"file_path": "notes.txt", "content": "x"}, id="write"),
+    ],
+)
+def test_a_checked_call_is_the_classified_one_with_its_parts_replaced(
+    shared_pipelines: dict[str, SafetyPipeline], tool: str, tool_input: dict[str, Any]
+) -> None:
+    """The checked classification takes the classified call's fields from its `__dict__`:
+    every field, in the model's order, all of them set, each the classified value but the
+    parts."""
+    pipeline = shared_pipelines["default"]
+    pipeline.clear_caches()
+    classified = pipeline.policy.classify(tool, tool_input)
+    checked, violation = pipeline._check_paths(classified, None)
+    assert violation is None
+    assert checked is not classified, "the call gets resolved paths"
+    fields = list(type(checked).model_fields)
+    assert list(checked.__dict__) == fields
+    assert checked.model_fields_set == set(fields)
+    for name in fields:
+        if name != "parts":
+            assert getattr(checked, name) is getattr(classified, name), name
+    assert len(checked.parts) == len(classified.parts)
+    _assert_as_validated(checked)

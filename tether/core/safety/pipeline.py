@@ -356,13 +356,10 @@ class SafetyPipeline:
         return built(
             Classification,
             {
-                "tool_name": tool_name,
-                "kind": classification.kind,
-                "command": classification.command,
+                **classification.__dict__,
                 "parts": (checked,)
                 if len(given) == 1
                 else (*given[:index], checked, *given[index + 1 :]),
-                "facts": classification.facts,
             },
         ), None
 
@@ -477,14 +474,7 @@ class SafetyPipeline:
             return classification, None  # nothing to add: the classification as it came
         # Every value is of its field's type already (`built` says why it is not validated).
         checked_classification = built(
-            Classification,
-            {
-                "tool_name": tool_name,
-                "kind": classification.kind,
-                "command": classification.command,
-                "parts": tuple(parts),
-                "facts": classification.facts,
-            },
+            Classification, {**classification.__dict__, "parts": tuple(parts)}
         )
         return checked_classification, None
 
@@ -782,16 +772,16 @@ def _checked(
         return classification
     given = classification.parts
     checked = _checked_part(part, extra, resolved)
+    # The call's fields as they are (a model's `__dict__` holds every field, in order),
+    # its parts replaced: one read of the dict, where each field read by name goes
+    # through pydantic's `__getattr__` hook, a generic lookup on every call.
     return built(
         Classification,
         {
-            "tool_name": classification.tool_name,
-            "kind": classification.kind,
-            "command": classification.command,
+            **classification.__dict__,
             "parts": (checked,)
             if len(given) == 1
             else (*given[:index], checked, *given[index + 1 :]),
-            "facts": classification.facts,
         },
     )
 
