@@ -219,11 +219,13 @@ class SafetyPipeline:
             if violation is not None:
                 return violation
         decision = self._policy.evaluate(classification)
-        action = decision.action
-        reason = decision.reason
+        # The decision's fields read from its `__dict__` at once (`_checked` says why).
+        fields = decision.__dict__
+        action = fields["action"]
+        reason = fields["reason"]
         layer = _POLICY
-        rule = decision.rule
-        decided = decision.parts
+        rule = fields["rule"]
+        decided = fields["parts"]
         # `_fact_kinds`'s one-part case without its frame (most calls).
         kinds = decided[0].facts if len(decided) == 1 else _fact_kinds(classification, decision)
         if action is _ALLOW and problems:
@@ -238,8 +240,8 @@ class SafetyPipeline:
                 "layer": layer,
                 "reason": reason,
                 "rule": rule,
-                "policy": decision.policy,
-                "risk_level": decision.risk_level,
+                "policy": fields["policy"],
+                "risk_level": fields["risk_level"],
                 "risk_facts": kinds,
                 "violation_type": "policy" if action is _DENY else None,
                 "classification": classification,
