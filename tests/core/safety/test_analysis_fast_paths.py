@@ -702,6 +702,14 @@ def _stepwise(analyzer: CommandAnalyzer, command: SimpleCommand) -> CommandAnaly
     )
 
 
+def _plan_as_stepwise(analyzer: CommandAnalyzer, command: SimpleCommand) -> bool:
+    """Whether the plan's analysis of `command` is the processors' one, step by step."""
+    programs._SCANS.clear()  # the general path looks each program's detectors up
+    ours = analyzer.analyze(command)
+    theirs = _stepwise(analyzer, command)
+    return ours == theirs and ours.paths == theirs.paths
+
+
 def test_a_plan_s_bound_registry_steps_run_what_the_processors_would() -> None:
     """A program's plan runs its spec's detectors and vets against its spec, both looked
     up once, when the plan is compiled: the same analysis as calling `analyze_program`
@@ -715,10 +723,7 @@ def test_a_plan_s_bound_registry_steps_run_what_the_processors_would() -> None:
         template = _REFERENCE_PARSER.parse(f"x {args}").commands[0]
         for name in names:
             command = template._replace(program=name, text=f"{name} {args}")
-            programs._SCANS.clear()  # the general path looks each program's detectors up
-            ours = analyzer.analyze(command)
-            theirs = _stepwise(analyzer, command)
-            if ours != theirs or ours.paths != theirs.paths:
+            if not _plan_as_stepwise(analyzer, command):
                 differ.append(command.text)
     assert differ == []
     # The plans compiled above bind the registry's steps: no call of either processor.
@@ -745,10 +750,7 @@ def test_a_plan_skips_vetting_a_call_of_plain_words_as_vetting_would_find_nothin
         shapes += [(*plain[:2], "src"), ("src", *plain[:1]), (*plain[:1], "--", *plain[1:2])]
         for args in shapes:
             command = template._replace(program=name, text=" ".join((name, *args)), args=args)
-            programs._SCANS.clear()  # the general path looks each program's detectors up
-            ours = analyzer.analyze(command)
-            theirs = _stepwise(analyzer, command)
-            if ours != theirs or ours.paths != theirs.paths:
+            if not _plan_as_stepwise(analyzer, command):
                 differ.append(command.text)
     assert differ == []
     assert skipping > 100
