@@ -238,7 +238,8 @@ def test_corpus_case(case: Case, worlds: tuple[_World, _World]) -> None:
         # A one-line failure: hundreds of strict xfails must stay cheap to report.
         pytest.fail(
             f"{case.source}.yaml #{case.number}: expected {case.expect}, got {got} "
-            f"(rule {verdict.rule}, facts {list(verdict.risk_facts)}): {case.why}",
+            f"(rule {verdict.rule}, facts {list(verdict.risk_facts)}, "
+            f"reason {verdict.reason[:300]!r}): {case.why}",
             pytrace=False,
         )
 

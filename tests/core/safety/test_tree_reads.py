@@ -261,6 +261,40 @@ def test_past_the_time_bound_it_asks_and_says_why(project: Path) -> None:
     assert finding is not None and "longer than 0 ms" in finding
 
 
+@pytest.mark.parametrize(
+    ("tool", "tool_input"),
+    [
+        ("Bash", {"command": "ack API_KEY"}),
+        ("Bash", {"command": "grep -rn TODO src"}),
+        ("Bash", {"command": "rg -uu TODO"}),
+        ("Bash", {"command": "cd src && grep -R TODO ."}),
+        ("Grep", {"pattern": "TODO"}),
+    ],
+)
+def test_a_pause_of_the_process_is_not_a_slow_tree(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tool: str, tool_input: dict
+) -> None:
+    # As a full garbage collection of a large heap pauses it: the clean tree is allowed.
+    pipeline = _pipeline(project, tmp_path / "state", tree_read_max_seconds=0.05)
+    real, listings = os.scandir, [0]
+
+    def paused_once(path: str) -> object:
+        listings[0] += 1
+        if listings[0] == 1:
+            time.sleep(0.15)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", paused_once)
+    verdict = pipeline.decide(tool, tool_input, cwd=str(project))
+    assert verdict.decision.value == "allow", verdict.reason
+    # Paused at every listing, the tree is slow: the call asks and says so.
+    pipeline.clear_caches()
+    monkeypatch.setattr(os, "scandir", lambda path: time.sleep(0.15) or real(path))
+    verdict = pipeline.decide(tool, tool_input, cwd=str(project))
+    assert verdict.decision.value == "require_approval"
+    assert "took longer than 50 ms to check" in verdict.reason
+
+
 def test_a_huge_tree_is_cut_off_quickly(tmp_path: Path) -> None:
     root = tmp_path / "huge"
     for n in range(50):

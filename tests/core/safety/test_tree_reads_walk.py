@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -320,3 +321,105 @@ def test_a_call_answers_as_fresh_walks_would(
         for part in parts:
             roots = [str(directories[at % len(directories)]) for at in part]
             assert trees.check(walk, roots, approved, call) == _fresh(walk, roots, approved)
+
+
+# A pause is not a slow tree. The walk's clock runs while the whole process is paused
+# (a full garbage collection of a large heap, a busy machine), so a walk cut by time is
+# walked once more before the call is refused; only a tree slow both times is.
+
+_BOUND = 0.05  # seconds: the walks below take well under a millisecond unpaused
+_PAUSE = 0.15  # longer than the bound: one pause alone cuts a walk
+
+
+def _pausing(monkeypatch: pytest.MonkeyPatch, at: Sequence[int] | None) -> list[str]:
+    """The directories listed, in order; the listings numbered in `at` (every one when
+    None) pause the process for `_PAUSE` seconds first."""
+    seen: list[str] = []
+    real = os.scandir
+
+    def pausing(path: str) -> Iterator[os.DirEntry[str]]:
+        if at is None or len(seen) in at:
+            time.sleep(_PAUSE)
+        seen.append(path)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", pausing)
+    return seen
+
+
+_DIRECTORIES = 4  # the project, src, src/pkg and docs
+
+
+@pytest.mark.parametrize("walk", _WALKS)
+@pytest.mark.parametrize("at", [0, 1, _DIRECTORIES - 1])
+def test_a_pause_during_a_walk_is_not_a_slow_tree(
+    base: Path, monkeypatch: pytest.MonkeyPatch, walk: Walk, at: int
+) -> None:
+    listed = _pausing(monkeypatch, [at])
+    trees = TreeReads(_CREDENTIAL, max_seconds=_BOUND)
+    assert trees.check(walk, [str(base)], _approved(base)) is None
+    # The first walk was cut after the pause; the second listed the whole tree.
+    assert len(listed) == at + 1 + _DIRECTORIES
+
+
+@pytest.mark.parametrize("at", [0, 1, 2])
+def test_the_second_walk_still_finds_what_the_tree_holds(
+    base: Path, monkeypatch: pytest.MonkeyPatch, at: int
+) -> None:
+    _files(base, ["src/pkg/.env"])
+    link = base / "docs" / "out"
+    link.symlink_to(base.parent.parent / "outside")
+    _pausing(monkeypatch, [at])
+    trees = TreeReads(_CREDENTIAL, max_seconds=_BOUND)
+    found = trees.check(_ALL, [str(base)], _approved(base))
+    assert found is not None and "longer than" not in found
+    assert found == _fresh(_ALL, [str(base)], _approved(base))
+
+
+@pytest.mark.parametrize(("first", "second"), [(0, 0), (0, 2), (3, 1)])
+def test_a_pause_in_both_walks_asks_and_says_why(
+    base: Path, monkeypatch: pytest.MonkeyPatch, first: int, second: int
+) -> None:
+    # `second` counts listings of the second walk, which starts after `first + 1`.
+    _pausing(monkeypatch, [first, first + 1 + second])
+    trees = TreeReads(_CREDENTIAL, max_seconds=_BOUND)
+    found = trees.check(_NONE, [str(base)], _approved(base))
+    assert found is not None and "took longer than 50 ms to check" in found
+
+
+def test_a_tree_slow_to_list_is_refused_after_two_walks(
+    base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = _pausing(monkeypatch, None)
+    trees = TreeReads(_CREDENTIAL, max_seconds=_BOUND)
+    found = trees.check(_NONE, [str(base)], _approved(base))
+    assert found is not None and "took longer than 50 ms to check" in found
+    # Each walk stops at its first listing past the bound: two listings, no third walk.
+    assert len(listed) == 2
+    # Nothing is kept of a walk cut short: the next call walks (and is refused) again.
+    assert trees.check(_NONE, [str(base)], _approved(base)) == found
+    assert len(listed) == 4
+
+
+def test_a_shared_call_answers_from_the_second_walk(
+    base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = _pausing(monkeypatch, [0])
+    trees = TreeReads(_CREDENTIAL, max_seconds=_BOUND)
+    call = CallWalks()
+    roots = [str(base), str(base / "src"), str(base / "docs")]
+    assert trees.check(_NONE, roots, _approved(base), call) is None
+    # The roots inside the project are answered from its (second) walk: no listing more.
+    assert len(listed) == 1 + _DIRECTORIES
+
+
+def test_the_second_walk_is_kept_like_any_other(
+    base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for directory, _, _ in os.walk(base):
+        os.utime(directory, (1_000_000_000, 1_000_000_000))  # old enough to be kept
+    listed = _pausing(monkeypatch, [0])
+    trees = TreeReads(_CREDENTIAL, max_seconds=_BOUND)
+    assert trees.check(_NONE, [str(base)], _approved(base)) is None
+    assert trees.check(_NONE, [str(base)], _approved(base)) is None
+    assert len(listed) == 1 + _DIRECTORIES  # the second check listed nothing

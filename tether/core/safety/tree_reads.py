@@ -11,7 +11,11 @@ contents, so for it only such links count.
 
 It runs at the sandbox stage, never inside the cached classification: the
 answer depends on the file system. The walk is bounded in entries and time;
-past the bound the call is not vouched for and the reason says so.
+past the bound the call is not vouched for and the reason says so. A walk cut
+by time is walked once more first: the clock also runs while the whole process
+is paused (a full garbage collection of a large heap takes hundreds of
+milliseconds, and so can a busy machine), and such a pause rarely comes twice
+in a row, while a tree that is really slow to list is slow both times.
 
 Results are cached per (root, walk) with the modification time of every
 directory the walk visited. Safety argument: whether a walk finds something
@@ -490,6 +494,10 @@ class _BoundError(Exception):
     pass
 
 
+class _OutOfTimeError(_BoundError):
+    """The walk's clock ran out (`TreeReads._walk` walks once more before it gives up)."""
+
+
 class TreeReads:
     """Walks trees for the sandbox stage, bounded and cached.
 
@@ -577,7 +585,13 @@ class TreeReads:
             return _NOTHING  # one file: the sandbox already checked it
         directories: list[tuple[str, int]] = []
         try:
-            finding, plain = self._scan(walk, root, info, approved, directories)
+            try:
+                finding, plain = self._scan(walk, root, info, approved, directories)
+            except _OutOfTimeError:
+                # Perhaps the process was paused, not the tree slow: a second walk,
+                # from scratch, decides (the module's docstring says why).
+                directories.clear()
+                finding, plain = self._scan(walk, root, None, approved, directories)
         except _BoundError as bound:
             return _Record(str(bound), ())
         return _Record(finding, tuple(directories), plain)
@@ -634,7 +648,7 @@ class TreeReads:
                     f"{root} has more than {self._max_entries} entries, too many to check"
                 )
             if time.monotonic() > deadline:
-                raise _BoundError(
+                raise _OutOfTimeError(
                     f"{root} took longer than {self._max_seconds * 1000:g} ms to check"
                 )
             finding = self._entries(walk, directory, found, approved, pending, linked)
