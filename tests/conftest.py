@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import structlog
+from hypothesis import HealthCheck, settings
 
 from tether.core.config import TetherConfig
+
+# A worker holds every collected test and module, and a full garbage collection of that
+# heap took up to 0.8 s (measured with `gc.callbacks` over the whole suite). Hypothesis
+# would take such a pause for a slow example (its deadline) or slow generation (a health
+# check) and fail a test that is not slow: neither is what these tests are about.
+settings.register_profile("tether", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("tether")
+
+
+@pytest.fixture
+def no_collector_pauses() -> Iterator[None]:
+    """No cyclic garbage collection during the test, for a test that times something.
+
+    Such a pause (see above) is charged to whatever the test times: a handler's
+    timeout, a parse bound, a reply that must not wait. Collection resumes at the next
+    allocation after the test.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @pytest.fixture(autouse=True)

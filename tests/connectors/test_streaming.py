@@ -239,6 +239,7 @@ async def test_long_reply_is_split_and_a_shorter_final_text_removes_the_extra_me
     assert [kind for kind, _, _ in writer.log].count("delete") == 2
 
 
+@pytest.mark.usefixtures("no_collector_pauses")
 async def test_update_does_not_wait_for_a_slow_chat() -> None:
     writer = RecordingWriter(delay=0.3)
     reply = StreamingReply(writer, 1, throttle_seconds=0.0)

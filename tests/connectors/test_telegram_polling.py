@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import pytest
 from structlog.testing import capture_logs
 
 from tether.connectors.base import IncomingMessage
@@ -13,6 +14,9 @@ from tether.connectors.telegram import TelegramConnector
 
 from .conftest import Handlers
 from .fake_bot_api import FakeBotApi
+
+# These tests time things: a collector pause would be charged to them (`no_collector_pauses`).
+pytestmark = pytest.mark.usefixtures("no_collector_pauses")
 
 MakeConnector = Callable[..., TelegramConnector]
 

@@ -18,6 +18,9 @@ from tether.connectors.telegram_retry import (
 )
 from tether.exceptions import ConnectorError
 
+# These tests time things: a collector pause would be charged to them (`no_collector_pauses`).
+pytestmark = pytest.mark.usefixtures("no_collector_pauses")
+
 FAST = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
 
 

@@ -230,6 +230,7 @@ async def test_messages_in_one_chat_run_one_at_a_time_in_order(
     assert len(queued) == 3
 
 
+@pytest.mark.usefixtures("no_collector_pauses")
 async def test_different_chats_run_in_parallel(make_engine: Callable[..., Any]) -> None:
     agent = ScriptedAgent([Wait(0.3), Say("done")])
     engine = await make_engine(agent)

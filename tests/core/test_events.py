@@ -25,6 +25,9 @@ from tether.core.events import (
     HandlerStats,
 )
 
+# These tests time things: a collector pause would be charged to them (`no_collector_pauses`).
+pytestmark = pytest.mark.usefixtures("no_collector_pauses")
+
 
 def _stats_for(bus: EventBus, handler_name: str) -> HandlerStats:
     (stats,) = [s for s in bus.stats() if s.handler.endswith(handler_name)]

@@ -20,6 +20,9 @@ from tether.core.events import (
     EventBus,
 )
 
+# These tests time things: a collector pause would be charged to them (`no_collector_pauses`).
+pytestmark = pytest.mark.usefixtures("no_collector_pauses")
+
 
 class HomeMadeExit(BaseException):
     """A plugin's own BaseException, outside the Exception tree."""

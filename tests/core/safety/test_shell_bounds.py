@@ -25,6 +25,9 @@ from tether.core.safety.shell_bounds import (
 )
 from tether.core.safety.tools import MAX_COMMAND_CHARS
 
+# These tests time things: a collector pause would be charged to them (`no_collector_pauses`).
+pytestmark = pytest.mark.usefixtures("no_collector_pauses")
+
 # Generous: a bounded parse takes milliseconds; this only catches a blow-up
 # (before the bounds, 4,000 pipeline stages took over a second).
 _BOUNDED_SECONDS = 1.0
