@@ -32,7 +32,7 @@ from tests.core.safety.conftest import reference_resolve
 from tether.core.safety import sandbox as sandbox_module
 from tether.core.safety.analyzer import PathAnalyzer
 from tether.core.safety.classify import Classification, Classifier
-from tether.core.safety.pipeline import SafetyPipeline, Verdict, _fact_kinds
+from tether.core.safety.pipeline import SafetyPipeline, Verdict, _fact_kinds, _names_handed_on
 from tether.core.safety.policy import Action, Policy, PolicyDecision, PolicyEngine, _rule_list
 from tether.core.safety.sandbox import SandboxEnforcer
 from tether.core.safety.tree_reads import may_walk
@@ -285,7 +285,7 @@ def test_a_call_naming_no_path_and_walking_no_tree_is_checked_as_part_by_part(
     untouched = several = 0
     for command in COMMANDS:
         classification = tricky_pipeline.policy.classify("Bash", {"command": command})
-        piped = "xargs" in (classification.command or "")
+        piped = _names_handed_on(classification)
         if any(
             part.paths or may_walk("Bash", part.program, part.text, piped)
             for part in classification.parts

@@ -268,12 +268,13 @@ class SafetyPipeline:
                 classification.tool_name,
                 part.program,
                 part.text,
+                # One part: no later part to hand names to (`_names_handed_on`).
                 "xargs" in (classification.command or ""),
             ):
                 return classification, None  # (see below: one such part)
         else:
             tool_name = classification.tool_name
-            piped = "xargs" in (classification.command or "")
+            piped = _names_handed_on(classification)
             index = 0
             moved = False
             for part in parts:
@@ -346,7 +347,7 @@ class SafetyPipeline:
             program in WALKING_PROGRAMS if program is not None else tool_name in WALKING_TOOLS
         ):
             ones = [one]
-            piped = "xargs" in (classification.command or "")
+            piped = _names_handed_on(classification)
             read = _NONE_CHECKED if listing else ones
             self._whole_tree_facts(extra, tool_name, part, piped, base, ones, read, kinds)
         if resolved is None:  # (an allowed path is always resolved)
@@ -376,7 +377,7 @@ class SafetyPipeline:
         directories = _Directories(start)
         tool_name = classification.tool_name
         # Whether the line hands a list of files to xargs: the same for every part.
-        piped = "xargs" in (classification.command or "")
+        piped = _names_handed_on(classification)
         given = classification.parts
         parts: list[CallPart] = list(given[:first])
         for part in parts:
@@ -514,7 +515,7 @@ class SafetyPipeline:
         extra: list[RiskFact] = []
         if not uses:
             if whole_trees:
-                piped = "xargs" in (classification.command or "")
+                piped = _names_handed_on(classification)
                 self._whole_tree_facts(
                     extra, tool_name, part, piped, base, _NONE_CHECKED, _NONE_CHECKED, kinds
                 )
@@ -550,7 +551,7 @@ class SafetyPipeline:
             if credential is not None:
                 extra.append(credential)
         if whole_trees:
-            piped = "xargs" in (classification.command or "")
+            piped = _names_handed_on(classification)
             self._whole_tree_facts(extra, tool_name, part, piped, base, checked, read, kinds)
         return _checked(classification, index, part, extra, tuple(usable)), None
 
@@ -724,6 +725,25 @@ class SafetyPipeline:
                 "problems": (),
             },
         )
+
+
+def _names_handed_on(classification: Classification) -> bool:
+    """Whether a listing's names may become another program's arguments (`walk_of`'s
+    `piped`): `find . | xargs cat`, and every spelling of it.
+
+    The program that takes them is known by what the shell model made of it, never
+    by the text: `xa''rgs`, `x\\args`, `xa${u}rgs` and `parallel` take names from
+    stdin too. Such a part's arguments are known only at run time, so it is opaque; a
+    listing comes first, so any opaque part after the first counts. That also counts
+    a later part opaque for another reason (a glob, a variable): it walks a tree more
+    often than needed, never less.
+    """
+    later = False
+    for part in classification.parts:
+        if later and part.opaque:
+            return True
+        later = True
+    return "xargs" in (classification.command or "")
 
 
 def _roots(named: tuple[str, ...], current: str) -> tuple[str, ...]:
