@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from tree_sitter import Node, Parser
+from tree_sitter import Node, Parser, Query, QueryCursor
 
 from tether.core.safety.shell_arith import ArithmeticWalk
 from tether.core.safety.shell_bounds import exceeded_bound
@@ -50,7 +50,7 @@ from tether.core.safety.shell_words import (
     word_from,
 )
 
-__all__ = ["LANGUAGE", "Walk", "parse_line", "read_code", "respell"]
+__all__ = ["LANGUAGE", "Walk", "misread_comment", "parse_line", "read_code", "respell"]
 
 _MAX_NODE_DEPTH = 150
 _FALLBACK_WORDS = 64
@@ -165,6 +165,10 @@ class Walk(ArithmeticWalk):
         leaves them (`shell_plain`). `lane` False: the lane was tried already and
         left; `plan` False as well: it left where the plan stops too (`NotPlain`).
         """
+        if b"#" in data and misread_comment(data, root):
+            # The rest of the line is hidden from the tree: look for denials in the text.
+            self.problem(MISREAD_COMMENT)
+            self._fallback(text, ctx)
         outer = self.source, self.source_text, self.variables, self.uncollected
         ascii_text = text if text.isascii() else None
         plain = self.plain_lane and ascii_text is not None and not root.has_error
@@ -692,6 +696,41 @@ def read_code(parser: Parser, text: str, *, terminated: bool = True) -> tuple[st
     if root.has_error and "{" in text:
         return respell(parser, text, data, root, terminated=terminated)
     return text, data, root
+
+
+_COMMENTS = Query(LANGUAGE, "(comment) @comment")
+_COMMENT_OPENERS = frozenset(b" \t\n;&|()<>")
+"""The bytes after which bash may start a comment: its blanks and metacharacters, unescaped."""
+MISREAD_COMMENT = (
+    "a `#` the parser reads as a comment but the shell does not (it follows an escaped "
+    "blank, a carriage return or other word text), so the rest of the line is hidden"
+)
+
+
+def misread_comment(data: bytes, root: Node) -> bool:
+    """True when the tree of `data` has a comment bash does not read as one.
+
+    Bash starts a comment only at a `#` that opens a word: at the start of the text
+    or after an unescaped blank or metacharacter. tree-sitter-bash also opens one
+    after an escaped blank (`echo \\ #; rm -rf ~` is `echo ' #'` then `rm` to bash)
+    and after a carriage return, vertical tab or form feed (word text to bash), and
+    then drops the rest of the line. Line continuations are joined before the parse
+    (`read_code`), so the byte before a comment is what bash sees before it too.
+    """
+    for node in QueryCursor(_COMMENTS).captures(root).get("comment", ()):
+        start = node.start_byte
+        if start == 0:
+            continue
+        if data[start - 1] not in _COMMENT_OPENERS:
+            return True
+        backslashes = 0
+        index = start - 2
+        while index >= 0 and data[index] == 0x5C:
+            backslashes += 1
+            index -= 1
+        if backslashes % 2:
+            return True
+    return False
 
 
 def respell(
