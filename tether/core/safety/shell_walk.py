@@ -69,6 +69,17 @@ _STATEMENTS = _names(
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
 _NOTHING_GLUED: dict[int, list[Node] | None] = {}
+_LOOP_VALUES = 16
+"""The words of a `for` list judged as assignments to its variable: enough to see each
+kind, and bounded (the command budget counts each)."""
+_QUOTING = re.compile(r"""\\(.)|['"]""", re.DOTALL)
+
+
+def _unquoted(text: str) -> str:
+    """`text` with its quotes and escapes taken off: near enough to judge a value by."""
+    return _QUOTING.sub(r"\1", text) if "'" in text or '"' in text or "\\" in text else text
+
+
 _PLAIN = PlainLane(LANGUAGE)
 """The lane of the walks built without one of their own (each parser has its own)."""
 _ENDS_A_LINE = frozenset({b"\n", b"\\"})
@@ -289,6 +300,8 @@ class Walk(ArithmeticWalk):
                     self.arithmetic(self.text(node)[2:-2], ctx)
                 elif kind in _LOOPS:
                     self.loop(node, ctx)
+                    if kind == "for_statement":
+                        self.loop_variable(node, ctx)
                 for child in node.named_children:
                     child_kind = child.type
                     if child_kind in _STATEMENTS:
@@ -299,6 +312,30 @@ class Walk(ArithmeticWalk):
                         self.scan(child, ctx)
         finally:
             self.level -= 1
+
+    def loop_variable(self, node: Node, ctx: WalkContext) -> None:
+        """`for NAME in WORDS` (and `select`) assigns NAME each word: judged as `NAME=word`.
+
+        The words' substitutions are walked with the loop's other children; this only
+        judges the assignments (`for PATH in src; do ls; done` runs ./src/ls).
+        """
+        variable = node.child_by_field_name("variable")
+        if variable is None:
+            return
+        name = self.text(variable)
+        values = node.children_by_field_name("value")
+        if not values:
+            # `for NAME; do`: the positional parameters, unknown here.
+            self.emit([], ctx, ((name, ""),), assignment_words=[Word("", dynamic=True)])
+            return
+        for value in values[:_LOOP_VALUES]:
+            self.assigned(name, _unquoted(self.text(value)), ctx)
+
+    def assigned(self, name: str, value: str, ctx: WalkContext) -> None:
+        if self.collecting:
+            return
+        dynamic = "$" in value or "`" in value
+        self.emit([], ctx, ((name, value),), assignment_words=[Word(value, dynamic=dynamic)])
 
     def statement_redirect(self, node: Node, ctx: WalkContext) -> None:
         # A redirect with no command (`> file` alone truncates it).
