@@ -52,6 +52,9 @@ _ELEMENT_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\[(@|\*|-?[0-9]{1
 # `${!name}` and `${!name:-x}`, not `${!prefix*}` (names only) or `${!array[@]}` (keys).
 _INDIRECT_EXPANSION = re.compile(r"^\$\{!([A-Za-z_][A-Za-z0-9_]*)(?:[:#%/^,][^}]*)?\}$")
 _DEFAULT_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-=+?])(.*)\}$", re.DOTALL)
+_SLICE_EXPANSION = re.compile(
+    r"^\$\{(?:[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?|[@*]|[0-9]+):(?![-=+?])(.*)\}$", re.DOTALL
+)
 # `${V:=w}`, `${V=w}`, `${A[k]:=w}`: assigns w to V (or the element) when V is unset or empty.
 _ASSIGNING_EXPANSION = re.compile(
     r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?:?=(.*)\}$", re.DOTALL
@@ -338,6 +341,11 @@ class WordBuilder(ABC):
             if assigning:
                 name, word = assigning.groups()
                 self.assigned(name, re.sub(r"""\\(.)|['"]""", r"\1", word), ctx or WalkContext())
+        if ":" in text:
+            sliced = _SLICE_EXPANSION.match(text)
+            if sliced:
+                # `${s:OFFSET:LENGTH}`: both are arithmetic (`${s:x}` with x='a[$(cmd)]').
+                self.arithmetic(sliced.group(1), ctx or WalkContext())
         simple = _SPECIAL_EXPANSION.match(text)
         if simple:
             return self.variable(simple.group(1), quoted=quoted)

@@ -19,6 +19,8 @@ from typing import Literal, NamedTuple
 from tether.core.safety.shell_words import Word
 
 __all__ = [
+    "ARITHMETIC_PROGRAMS",
+    "NAME_TAKERS",
     "Redirect",
     "ShellScript",
     "SimpleCommand",
@@ -167,3 +169,33 @@ class WalkContext(NamedTuple):
 
 
 _new = tuple.__new__
+
+
+NAME_TAKERS: dict[str, str | None] = {
+    # The builtins that take variable names, and the option before the name (None: any
+    # argument may be one). Bash evaluates a subscript in such a name as arithmetic:
+    # `read 'a[$(cmd)]'` runs cmd.
+    "test": "-v",
+    "[": "-v",
+    "printf": "-v",
+    "read": None,
+    "mapfile": None,
+    "readarray": None,
+    "wait": None,
+    "getopts": None,
+    "unset": None,
+}
+ARITHMETIC_PROGRAMS = frozenset({"let", *NAME_TAKERS})
+"""The programs whose arguments may be evaluated as arithmetic (`let`, a name's subscript):
+a command of one is the walk's to judge (`evaluates_arithmetic`), not a lane's."""
+
+
+def evaluates_arithmetic(command: SimpleCommand) -> bool:
+    """Whether the walk must judge `command`'s arguments as arithmetic.
+
+    `let` always; a builtin taking variable names when an argument holds a `[` (an
+    array element, its subscript evaluated) or is only known at run time.
+    """
+    if command.program == "let":
+        return True
+    return bool(command.dynamic_args) or any("[" in arg for arg in command.args)

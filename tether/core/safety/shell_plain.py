@@ -39,7 +39,13 @@ from typing import NamedTuple
 from tree_sitter import Language, Node
 
 from tether.core.safety.shell_expand import expand_command, plain_command
-from tether.core.safety.shell_model import Redirect, SimpleCommand, WalkContext
+from tether.core.safety.shell_model import (
+    ARITHMETIC_PROGRAMS,
+    Redirect,
+    SimpleCommand,
+    WalkContext,
+    evaluates_arithmetic,
+)
 from tether.core.safety.shell_words import Word, ansi_c, brace_expand
 
 __all__ = [
@@ -557,7 +563,10 @@ class PlainLane(PlainReader):
                     # is `plain_command`'s, with no `Word` built (`expand_command`'s
                     # `_plain` of them builds the same one).
                     command = plain_command(pieces, ctx)
-                    if command is not None and command.program != "let":
+                    if command is not None and (
+                        command.program not in ARITHMETIC_PROGRAMS
+                        or not evaluates_arithmetic(command)
+                    ):
                         self._into.append(command)
                         return
                 words = _bare(pieces, span)
@@ -573,7 +582,11 @@ class PlainLane(PlainReader):
             ctx = ctx._replace(extra_args=())
         expansion = expand_command(words, ctx, (), ())
         command = expansion.command
-        if expansion.problems or expansion.nested or command.program == "let":
+        if (
+            expansion.problems
+            or expansion.nested
+            or (command.program in ARITHMETIC_PROGRAMS and evaluates_arithmetic(command))
+        ):
             raise NeedsWalk  # nested code, problems, arithmetic: `emit`'s own work
         self._into.append(command)
 

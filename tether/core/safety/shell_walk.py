@@ -19,7 +19,7 @@ from typing import Any
 
 from tree_sitter import Node, Parser, Query, QueryCursor
 
-from tether.core.safety.shell_arith import ArithmeticWalk
+from tether.core.safety.shell_arith import ArithmeticWalk, unquoted
 from tether.core.safety.shell_bounds import exceeded_bound
 from tether.core.safety.shell_expand import (
     Expansion,
@@ -28,7 +28,13 @@ from tether.core.safety.shell_expand import (
     expand_command,
 )
 from tether.core.safety.shell_frag import LANGUAGE
-from tether.core.safety.shell_model import Redirect, SimpleCommand, StdinKind, WalkContext
+from tether.core.safety.shell_model import (
+    NAME_TAKERS,
+    Redirect,
+    SimpleCommand,
+    StdinKind,
+    WalkContext,
+)
 from tether.core.safety.shell_plain import (
     NeedsWalk,
     NotPlain,
@@ -72,12 +78,6 @@ _NOTHING_GLUED: dict[int, list[Node] | None] = {}
 _LOOP_VALUES = 16
 """The words of a `for` list judged as assignments to its variable: enough to see each
 kind, and bounded (the command budget counts each)."""
-_QUOTING = re.compile(r"""\\(.)|['"]""", re.DOTALL)
-
-
-def _unquoted(text: str) -> str:
-    """`text` with its quotes and escapes taken off: near enough to judge a value by."""
-    return _QUOTING.sub(r"\1", text) if "'" in text or '"' in text or "\\" in text else text
 
 
 _PLAIN = PlainLane(LANGUAGE)
@@ -286,10 +286,19 @@ class Walk(ArithmeticWalk):
                 self.declaration(node, ctx)
             elif kind == "unset_command":
                 self.emit([Word("unset"), *self.words_of(node.named_children, ctx)], ctx, ())
+                unset_text = self.text(node)
+                if "[" in unset_text and "]" in unset_text:
+                    # The grammar splits `a[x]` into words of its own: the subscripts
+                    # are read from the text, every one, quoted or not (`name_operand`).
+                    subscripts = unset_text[unset_text.index("[") + 1 : unset_text.rindex("]")]
+                    self.arithmetic(unquoted(subscripts), ctx, literal=True)
             elif kind == "test_command":
                 self.scan(node, ctx)
-                if self.text(node).startswith("[["):
+                test_text = self.text(node)
+                if test_text.startswith("[["):
                     self.arithmetic_tests(node, ctx)
+                if "-v" in test_text or "-R" in test_text:
+                    self.name_tests(node, ctx)
                 self.emit([Word("test")], ctx, ())
             elif kind == "comment":
                 return
@@ -329,7 +338,7 @@ class Walk(ArithmeticWalk):
             self.emit([], ctx, ((name, ""),), assignment_words=[Word("", dynamic=True)])
             return
         for value in values[:_LOOP_VALUES]:
-            self.assigned(name, _unquoted(self.text(value)), ctx)
+            self.assigned(name, unquoted(self.text(value)), ctx)
 
     def assigned(self, name: str, value: str, ctx: WalkContext) -> None:
         if self.collecting:
@@ -532,8 +541,17 @@ class Walk(ArithmeticWalk):
             name = self.text(name_node).split("[", 1)[0]
         if value_node is None:
             return name, Word("")
+        if value_node.type == "array" and "]=" in self.text(value_node):
+            self.array_keys(value_node, ctx)
         frag = self.frag(value_node, quoted=False, ctx=ctx)
         return name, word_from(frag, frag.texts[0])
+
+    def array_keys(self, node: Node, ctx: WalkContext) -> None:
+        """`a=([KEY]=value)`: an indexed array's keys are arithmetic, quoted or not."""
+        for element in node.named_children:
+            text = self.text(element)
+            if text.startswith("[") and "]=" in text:
+                self.arithmetic(unquoted(text[1 : text.rindex("]=")]), ctx, literal=True)
 
     def declaration(self, node: Node, ctx: WalkContext) -> None:
         keyword = next((self.text(c) for c in node.children if not c.is_named), "declare")
@@ -693,10 +711,32 @@ class Walk(ArithmeticWalk):
                 self.arithmetic(text, ctx, literal=True)
                 if command.is_dynamic(index):
                     self.problem("let evaluates a value known only at run time")
+        elif command.program in NAME_TAKERS:
+            self.name_operands(command, ctx)
         if ctx.function is not None:
             self.calls.setdefault(ctx.function, set()).add(command.program)
         if expansion.problems or expansion.nested:  # most commands have neither
             self.walk_nested(expansion)
+
+    def name_operands(self, command: SimpleCommand, ctx: WalkContext) -> None:
+        """The arguments a builtin takes as variable names, judged by `name_operand`.
+
+        `test -v NAME` and `printf -v NAME` name one; `read`, `mapfile`, `readarray`,
+        `wait -p`, `getopts` and `unset` take names as operands and option values,
+        so each of their arguments is read as one (`read -p 'a [y/n]'` names none).
+        """
+        args = command.args
+        flag = NAME_TAKERS[command.program]
+        for index, arg in enumerate(args):
+            if flag is None:
+                operand = arg
+            elif arg == flag and index + 1 < len(args):
+                operand, index = args[index + 1], index + 1
+            elif arg.startswith(flag) and len(arg) > len(flag) and command.program == "printf":
+                operand = arg[len(flag) :]
+            else:
+                continue
+            self.name_operand(operand, ctx, dynamic=command.is_dynamic(index))
 
     def carry_out(self, expansion: Expansion) -> None:
         """Record an expanded command, then walk its nested code and commands in order."""
