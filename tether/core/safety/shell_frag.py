@@ -158,7 +158,7 @@ class WordBuilder(ABC):
             elif "var" in captures:
                 name = self.text(captures["var"][0])
                 for node in captures.get("values", []):
-                    known.remember(name, self.frag(node, quoted=False))
+                    known.remember(name, self.frag(node, quoted=False), expanded=True)
                 if not captures.get("values"):
                     known.forget(name)  # `for x; do` iterates over "$@"
             elif "cmd" in captures and self.text(captures["cmd"][0]) in _ASSIGNING_COMMANDS:

@@ -19,13 +19,14 @@ from typing import Literal, NamedTuple
 from tether.core.safety.shell_words import Word
 
 __all__ = [
-    "ARITHMETIC_PROGRAMS",
     "NAME_TAKERS",
+    "WALKED_PROGRAMS",
     "Redirect",
     "ShellScript",
     "SimpleCommand",
     "StdinKind",
     "WalkContext",
+    "needs_walk",
 ]
 
 StdinKind = Literal["none", "pipe", "heredoc", "herestring", "file"]
@@ -40,6 +41,9 @@ class Redirect(NamedTuple):
     """The target contains something only known at run time (`> "$LOG"`)."""
     sources: tuple[str, ...] = ()
     """Programs behind a process-substitution target (`< <(curl ...)`)."""
+    glob: bool = False
+    """The target is an unquoted glob (`< .e*`): the file it names is known at run time,
+    so the target is `dynamic` too."""
 
     @property
     def writes(self) -> bool:
@@ -185,17 +189,21 @@ NAME_TAKERS: dict[str, str | None] = {
     "getopts": None,
     "unset": None,
 }
-ARITHMETIC_PROGRAMS = frozenset({"let", *NAME_TAKERS})
-"""The programs whose arguments may be evaluated as arithmetic (`let`, a name's subscript):
-a command of one is the walk's to judge (`evaluates_arithmetic`), not a lane's."""
+WALKED_PROGRAMS = frozenset({"let", "shopt", *NAME_TAKERS})
+"""The programs whose arguments the walk itself may have to judge (`needs_walk`): a
+command of one leaves the lanes when it does."""
 
 
-def evaluates_arithmetic(command: SimpleCommand) -> bool:
-    """Whether the walk must judge `command`'s arguments as arithmetic.
+def needs_walk(command: SimpleCommand) -> bool:
+    """Whether the walk must judge `command` (of `WALKED_PROGRAMS`) beyond its record.
 
-    `let` always; a builtin taking variable names when an argument holds a `[` (an
-    array element, its subscript evaluated) or is only known at run time.
+    `let` always (arithmetic); `shopt` when it sets options (some widen globs); a
+    builtin taking variable names when an argument holds a `[` (an array element,
+    its subscript evaluated as arithmetic) or is only known at run time.
     """
-    if command.program == "let":
+    program = command.program
+    if program == "let":
         return True
+    if program == "shopt":
+        return any(arg.startswith("-") and "s" in arg for arg in command.args)
     return bool(command.dynamic_args) or any("[" in arg for arg in command.args)

@@ -43,10 +43,10 @@ from typing import NamedTuple
 
 from tether.core.safety.shell_expand import bare_command, context_fields
 from tether.core.safety.shell_model import (
-    ARITHMETIC_PROGRAMS,
+    WALKED_PROGRAMS,
     SimpleCommand,
     WalkContext,
-    evaluates_arithmetic,
+    needs_walk,
 )
 from tether.core.safety.shell_plain import PRINTERS, literal_output, stage_output
 
@@ -156,9 +156,7 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                 ctx, fields = _TOP_LEVEL, _TOP_LEVEL_FIELDS
             # (`_command`, inline: a call per command is a cost on every check.)
             found = bare_command(words, ctx, fields)
-            if found is None or (
-                found.program in ARITHMETIC_PROGRAMS and evaluates_arithmetic(found)
-            ):
+            if found is None or (found.program in WALKED_PROGRAMS and needs_walk(found)):
                 return None  # nested code, problems, arithmetic: the walk's own work
             commands.append(found)
             words = []
@@ -256,7 +254,7 @@ def _command(
     hold more than `limit`."""
     # Every word is its text: not dynamic, no glob, nothing substituted (`Word(text)`).
     found = bare_command(words, ctx, fields) if len(into) < limit else None
-    if found is None or (found.program in ARITHMETIC_PROGRAMS and evaluates_arithmetic(found)):
+    if found is None or (found.program in WALKED_PROGRAMS and needs_walk(found)):
         raise _Leave  # nested code, problems, arithmetic, the limit: the walk's own work
     into.append(found)
 

@@ -75,6 +75,9 @@ _STATEMENTS = _names(
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
 _NOTHING_GLUED: dict[int, list[Node] | None] = {}
+_GLOB_OPTIONS = frozenset({"dotglob", "globstar", "nocaseglob", "extglob", "globasciiranges"})
+"""Shell options that widen what a glob matches (hidden files, any depth, any case, more
+patterns, other ranges)."""
 _LOOP_VALUES = 16
 """The words of a `for` list judged as assignments to its variable: enough to see each
 kind, and bounded (the command budget counts each)."""
@@ -500,7 +503,13 @@ class Walk(ArithmeticWalk):
         if op.endswith("&") and (text.isdigit() or text == "-"):
             return None  # `2>&1`, `>&-`: descriptors, not files
         sources = tuple(target.sources) if target.procsub else ()
-        return Redirect(op=op, target=text, dynamic=target.dynamic, sources=sources)
+        return Redirect(
+            op=op,
+            target=text,
+            dynamic=target.dynamic or target.glob,
+            sources=sources,
+            glob=target.glob,
+        )
 
     def stdin_sources(self, redirects: Sequence[Redirect], stdin: StdinKind) -> tuple[str, ...]:
         if stdin == "herestring":
@@ -713,6 +722,8 @@ class Walk(ArithmeticWalk):
                     self.problem("let evaluates a value known only at run time")
         elif command.program in NAME_TAKERS:
             self.name_operands(command, ctx)
+        elif command.program == "shopt":
+            self.glob_options(command)
         if ctx.function is not None:
             self.calls.setdefault(ctx.function, set()).add(command.program)
         if expansion.problems or expansion.nested:  # most commands have neither
@@ -737,6 +748,22 @@ class Walk(ArithmeticWalk):
             else:
                 continue
             self.name_operand(operand, ctx, dynamic=command.is_dynamic(index))
+
+    def glob_options(self, command: SimpleCommand) -> None:
+        """`shopt -s dotglob` (and the like) changes what every later glob matches.
+
+        Globs are judged by the names they match with bash's defaults: `*` matches no
+        hidden file. Setting an option that widens them is not followed, so not allowed.
+        """
+        if not any(arg.startswith("-") and "s" in arg for arg in command.args):
+            return
+        for index, arg in enumerate(command.args):
+            if arg in _GLOB_OPTIONS or command.is_dynamic(index):
+                self.problem(
+                    f"shopt -s {arg or 'with a name known at run time'} changes what later "
+                    "globs match (hidden files such as .env too), which is not followed"
+                )
+                return
 
     def carry_out(self, expansion: Expansion) -> None:
         """Record an expanded command, then walk its nested code and commands in order."""
