@@ -42,7 +42,7 @@ from tether.core.safety.shell_model import (
 )
 from tether.core.safety.shell_plain import NeedsWalk, NotPlain, PlainLane
 from tether.core.safety.shell_text import text_commands
-from tether.core.safety.shell_walk import LANGUAGE, Walk, read_code
+from tether.core.safety.shell_walk import LANGUAGE, Walk, misread_comment, read_code
 
 __all__ = [
     "MAX_COMMANDS",
@@ -110,6 +110,8 @@ class ShellParser:
                     return _new(ShellScript, (command, tuple(found), (), ()))
             text, data, root = read_code(self._parser, command, terminated=self._terminated)
             plan = self._plain_lane and text.isascii() and not root.has_error
+            if plan and b"#" in data and misread_comment(data, root):
+                plan = False  # the walk reports the comment (the lanes skip comments)
             if plan and self._one_pass:
                 commands: list[SimpleCommand] = []
                 try:

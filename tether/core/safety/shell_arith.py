@@ -17,7 +17,7 @@ from tree_sitter import Node
 from tether.core.safety.shell_frag import WordBuilder
 from tether.core.safety.shell_model import WalkContext
 
-__all__ = ["ArithmeticWalk"]
+__all__ = ["ArithmeticWalk", "unquoted"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ARITHMETIC_TESTS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
@@ -25,6 +25,17 @@ _ARITHMETIC_TESTS = frozenset({"-eq", "-ne", "-lt", "-le", "-gt", "-ge"})
 _COMMAND_IN_TEXT = re.compile(r"\$\((?!\()|`")
 _WRITTEN_SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
 _CODE_IN_VALUE = re.compile(r"\$\(|`|\$\{|\[")
+# An array element named in a string: `a[SUBSCRIPT]`, the subscript evaluated as arithmetic.
+_ELEMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\[(.*)\]$", re.DOTALL)
+_QUOTING = re.compile(r"""\\(.)|['"]""", re.DOTALL)
+_NAME_TESTS = frozenset({"-v", "-R"})
+"""`[[ -v NAME ]]`, `[[ -R NAME ]]`: the operand is a variable name, its subscript arithmetic."""
+_SIMPLE_EXPANSION = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
+
+
+def unquoted(text: str) -> str:
+    """`text` with its quotes and escapes taken off: near enough to judge a value by."""
+    return _QUOTING.sub(r"\1", text) if "'" in text or '"' in text or "\\" in text else text
 
 
 class ArithmeticWalk(WordBuilder):
@@ -104,6 +115,47 @@ class ArithmeticWalk(WordBuilder):
                     if operand is not None:
                         self.arithmetic(self.text(operand).lstrip("$"), ctx)
             stack.extend(current.named_children)
+
+    def name_operand(self, operand: str, ctx: WalkContext, *, dynamic: bool = False) -> None:
+        """A string a builtin takes as a variable name (`read`, `unset`, `[ -v`, `printf -v`).
+
+        Bash evaluates the subscript of an array element named so as arithmetic:
+        `[ -v 'a[$(cmd)]' ]` runs cmd, and so does `[ -v 'a[x]' ]` when x holds
+        `$(cmd)`. A name only known at run time may hold such a subscript.
+        """
+        if self.collecting:
+            return
+        if dynamic:
+            self.problem(
+                "a variable name known only at run time is given to a builtin: "
+                "a subscript in it is evaluated and can run code"
+            )
+        element = _ELEMENT_NAME.search(operand)
+        if element is not None:
+            self.arithmetic(element.group(1), ctx, literal=True)
+
+    def name_tests(self, node: Node, ctx: WalkContext) -> None:
+        """`[[ -v NAME ]]`: the operand is a variable name (`name_operand`), however written."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            stack.extend(current.named_children)
+            operator = current.child_by_field_name("operator")
+            if current.type != "unary_expression" or operator is None:
+                continue
+            if self.text(operator) not in _NAME_TESTS:
+                continue
+            for operand in current.named_children[1:]:
+                text = unquoted(self.text(operand))
+                simple = _SIMPLE_EXPANSION.match(text)
+                values = self.variables.texts(simple.group(1)) if simple is not None else None
+                if values is not None:
+                    for value, _ in values:
+                        self.name_operand(value, ctx)
+                elif operand.type in {"raw_string", "ansi_c_string"}:
+                    self.name_operand(text.removeprefix("$"), ctx)  # (quoted: no expansion)
+                else:
+                    self.name_operand(text, ctx, dynamic="$" in text or "`" in text)
 
     def prompt(self, text: str, ctx: WalkContext) -> None:
         """`${x@P}` expands x as a prompt string: the substitutions in its value run."""

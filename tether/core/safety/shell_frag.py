@@ -52,6 +52,13 @@ _ELEMENT_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\[(@|\*|-?[0-9]{1
 # `${!name}` and `${!name:-x}`, not `${!prefix*}` (names only) or `${!array[@]}` (keys).
 _INDIRECT_EXPANSION = re.compile(r"^\$\{!([A-Za-z_][A-Za-z0-9_]*)(?:[:#%/^,][^}]*)?\}$")
 _DEFAULT_EXPANSION = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-=+?])(.*)\}$", re.DOTALL)
+_SLICE_EXPANSION = re.compile(
+    r"^\$\{(?:[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?|[@*]|[0-9]+):(?![-=+?])(.*)\}$", re.DOTALL
+)
+# `${V:=w}`, `${V=w}`, `${A[k]:=w}`: assigns w to V (or the element) when V is unset or empty.
+_ASSIGNING_EXPANSION = re.compile(
+    r"^\$\{([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?:?=(.*)\}$", re.DOTALL
+)
 
 
 class WordBuilder(ABC):
@@ -93,6 +100,10 @@ class WordBuilder(ABC):
     @abstractmethod
     def prompt(self, text: str, ctx: WalkContext) -> None:
         """Judge a `${x@P}` prompt expansion."""
+
+    @abstractmethod
+    def assigned(self, name: str, value: str, ctx: WalkContext) -> None:
+        """Judge an assignment made by a word (`${V:=w}`) as the statement `name=value`."""
 
     def text(self, node: Node) -> str:
         ascii_text = self.source_text
@@ -147,7 +158,7 @@ class WordBuilder(ABC):
             elif "var" in captures:
                 name = self.text(captures["var"][0])
                 for node in captures.get("values", []):
-                    known.remember(name, self.frag(node, quoted=False))
+                    known.remember(name, self.frag(node, quoted=False), expanded=True)
                 if not captures.get("values"):
                     known.forget(name)  # `for x; do` iterates over "$@"
             elif "cmd" in captures and self.text(captures["cmd"][0]) in _ASSIGNING_COMMANDS:
@@ -325,6 +336,16 @@ class WordBuilder(ABC):
                 self.arithmetic(index, ctx or WalkContext())
         if text.endswith("@P}"):
             self.prompt(text, ctx or WalkContext())
+        if "=" in text:
+            assigning = _ASSIGNING_EXPANSION.match(text)
+            if assigning:
+                name, word = assigning.groups()
+                self.assigned(name, re.sub(r"""\\(.)|['"]""", r"\1", word), ctx or WalkContext())
+        if ":" in text:
+            sliced = _SLICE_EXPANSION.match(text)
+            if sliced:
+                # `${s:OFFSET:LENGTH}`: both are arithmetic (`${s:x}` with x='a[$(cmd)]').
+                self.arithmetic(sliced.group(1), ctx or WalkContext())
         simple = _SPECIAL_EXPANSION.match(text)
         if simple:
             return self.variable(simple.group(1), quoted=quoted)

@@ -19,11 +19,14 @@ from typing import Literal, NamedTuple
 from tether.core.safety.shell_words import Word
 
 __all__ = [
+    "NAME_TAKERS",
+    "WALKED_PROGRAMS",
     "Redirect",
     "ShellScript",
     "SimpleCommand",
     "StdinKind",
     "WalkContext",
+    "needs_walk",
 ]
 
 StdinKind = Literal["none", "pipe", "heredoc", "herestring", "file"]
@@ -38,6 +41,9 @@ class Redirect(NamedTuple):
     """The target contains something only known at run time (`> "$LOG"`)."""
     sources: tuple[str, ...] = ()
     """Programs behind a process-substitution target (`< <(curl ...)`)."""
+    glob: bool = False
+    """The target is an unquoted glob (`< .e*`): the file it names is known at run time,
+    so the target is `dynamic` too."""
 
     @property
     def writes(self) -> bool:
@@ -167,3 +173,37 @@ class WalkContext(NamedTuple):
 
 
 _new = tuple.__new__
+
+
+NAME_TAKERS: dict[str, str | None] = {
+    # The builtins that take variable names, and the option before the name (None: any
+    # argument may be one). Bash evaluates a subscript in such a name as arithmetic:
+    # `read 'a[$(cmd)]'` runs cmd.
+    "test": "-v",
+    "[": "-v",
+    "printf": "-v",
+    "read": None,
+    "mapfile": None,
+    "readarray": None,
+    "wait": None,
+    "getopts": None,
+    "unset": None,
+}
+WALKED_PROGRAMS = frozenset({"let", "shopt", *NAME_TAKERS})
+"""The programs whose arguments the walk itself may have to judge (`needs_walk`): a
+command of one leaves the lanes when it does."""
+
+
+def needs_walk(command: SimpleCommand) -> bool:
+    """Whether the walk must judge `command` (of `WALKED_PROGRAMS`) beyond its record.
+
+    `let` always (arithmetic); `shopt` when it sets options (some widen globs); a
+    builtin taking variable names when an argument holds a `[` (an array element,
+    its subscript evaluated as arithmetic) or is only known at run time.
+    """
+    program = command.program
+    if program == "let":
+        return True
+    if program == "shopt":
+        return any(arg.startswith("-") and "s" in arg for arg in command.args)
+    return bool(command.dynamic_args) or any("[" in arg for arg in command.args)

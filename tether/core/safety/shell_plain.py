@@ -39,7 +39,13 @@ from typing import NamedTuple
 from tree_sitter import Language, Node
 
 from tether.core.safety.shell_expand import expand_command, plain_command
-from tether.core.safety.shell_model import Redirect, SimpleCommand, WalkContext
+from tether.core.safety.shell_model import (
+    WALKED_PROGRAMS,
+    Redirect,
+    SimpleCommand,
+    WalkContext,
+    needs_walk,
+)
 from tether.core.safety.shell_words import Word, ansi_c, brace_expand
 
 __all__ = [
@@ -113,6 +119,8 @@ _STDIN_OPS = frozenset({"<", "0<"})
 _BARE_COMMAND = re.compile(r"[A-Za-z0-9_./:,+%@=~^*?\[\] \t-]*")
 """A command's text of bare words: characters that need no quoting, and blanks."""
 _GLOB = re.compile(r"[*?\[]")
+_GLOB_CHARACTERS = frozenset("*?[")
+"""The characters that make an unquoted word a glob."""
 
 
 def _add(into: list[Word], raw: str, glob: bool, *, literal: bool) -> None:
@@ -421,21 +429,24 @@ class PlainReader:
         if descriptor is not None:
             # The descriptor is the first child, before the operator: the `descriptor` field.
             op = text[descriptor.start_byte : descriptor.end_byte] + op
+        glob = False
         if target_category == _WORD:
             target_text = text[target.start_byte : target.end_byte]
             if "\\" in target_text:
                 raise NotPlain
+            glob = not _GLOB_CHARACTERS.isdisjoint(target_text)
         elif target_category == _NUMBER:
             target_text = text[target.start_byte : target.end_byte]
         elif target_category == _RAW:
             target_text = text[target.start_byte + 1 : target.end_byte - 1]
         elif target_category == _CONCAT:
-            target_text = self._concatenation(target, text)[0]
+            target_text, glob, _ = self._concatenation(target, text)
         else:
             raise NotPlain
         if op.endswith("&") and (target_text.isdigit() or target_text == "-"):
             return None  # `2>&1`, `>&-`: descriptors, not files
-        return _new(Redirect, (op, target_text, False, ()))
+        # A glob target names a file only known at run time (`Walk.file_redirect`).
+        return _new(Redirect, (op, target_text, glob, (), glob))
 
 
 class PlainLane(PlainReader):
@@ -557,7 +568,9 @@ class PlainLane(PlainReader):
                     # is `plain_command`'s, with no `Word` built (`expand_command`'s
                     # `_plain` of them builds the same one).
                     command = plain_command(pieces, ctx)
-                    if command is not None and command.program != "let":
+                    if command is not None and (
+                        command.program not in WALKED_PROGRAMS or not needs_walk(command)
+                    ):
                         self._into.append(command)
                         return
                 words = _bare(pieces, span)
@@ -573,7 +586,11 @@ class PlainLane(PlainReader):
             ctx = ctx._replace(extra_args=())
         expansion = expand_command(words, ctx, (), ())
         command = expansion.command
-        if expansion.problems or expansion.nested or command.program == "let":
+        if (
+            expansion.problems
+            or expansion.nested
+            or (command.program in WALKED_PROGRAMS and needs_walk(command))
+        ):
             raise NeedsWalk  # nested code, problems, arithmetic: `emit`'s own work
         self._into.append(command)
 
@@ -583,8 +600,8 @@ def literal_output(commands: Sequence[SimpleCommand]) -> str | None:
     if len(commands) != 1:
         return None
     command = commands[0]
-    if command.dynamic_program or command.dynamic_args:
-        return None
+    if command.dynamic_program or command.dynamic_args or command.glob_args:
+        return None  # (`echo .e*` prints the names the glob matches, known at run time)
     # Escapes are decoded: `echo -e`, zsh's and sh's echo and printf's format all do.
     if command.program == "echo":
         text = " ".join(a for a in command.args if not _ECHO_OPTION.fullmatch(a))

@@ -42,7 +42,12 @@ import re
 from typing import NamedTuple
 
 from tether.core.safety.shell_expand import bare_command, context_fields
-from tether.core.safety.shell_model import SimpleCommand, WalkContext
+from tether.core.safety.shell_model import (
+    WALKED_PROGRAMS,
+    SimpleCommand,
+    WalkContext,
+    needs_walk,
+)
 from tether.core.safety.shell_plain import PRINTERS, literal_output, stage_output
 
 __all__ = ["text_commands"]
@@ -151,7 +156,7 @@ def text_commands(text: str, limit: int) -> list[SimpleCommand] | None:
                 ctx, fields = _TOP_LEVEL, _TOP_LEVEL_FIELDS
             # (`_command`, inline: a call per command is a cost on every check.)
             found = bare_command(words, ctx, fields)
-            if found is None or found.program == "let":
+            if found is None or (found.program in WALKED_PROGRAMS and needs_walk(found)):
                 return None  # nested code, problems, arithmetic: the walk's own work
             commands.append(found)
             words = []
@@ -249,7 +254,7 @@ def _command(
     hold more than `limit`."""
     # Every word is its text: not dynamic, no glob, nothing substituted (`Word(text)`).
     found = bare_command(words, ctx, fields) if len(into) < limit else None
-    if found is None or found.program == "let":
+    if found is None or (found.program in WALKED_PROGRAMS and needs_walk(found)):
         raise _Leave  # nested code, problems, arithmetic, the limit: the walk's own work
     into.append(found)
 

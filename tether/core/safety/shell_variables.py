@@ -37,10 +37,13 @@ any of them is an unquoted glob."""
 class Variables:
     """The variables assigned in one script and the values each may take."""
 
-    __slots__ = ("_values", "hints")
+    __slots__ = ("_values", "expanded", "hints")
 
     def __init__(self) -> None:
         self._values: dict[str, list[Value] | None] = {}
+        self.expanded: set[str] = set()
+        """Variables bound to what a glob expands to (`for f in .e*`, `f=(*)`): their
+        values are judged as the glob, quoted or not (`cat "$f"` reads what `.e*` matches)."""
         self.hints: dict[str, list[str]] = {}
         """Variable -> the statements that assign it at run time (`printf -v x ... 'a[$(cmd)]'`)."""
 
@@ -52,8 +55,16 @@ class Variables:
 
     # -- what the line assigns -----------------------------------------------------------
 
-    def remember(self, name: str, frag: Fragment, *, append: bool = False) -> None:
-        """`name=VALUE` (or `name+=VALUE`): one more value, or unknown when it is dynamic."""
+    def remember(
+        self, name: str, frag: Fragment, *, append: bool = False, expanded: bool = False
+    ) -> None:
+        """`name=VALUE` (or `name+=VALUE`): one more value, or unknown when it is dynamic.
+
+        `expanded`: the value is a word the shell expands before binding it (a `for`
+        list's), so a glob in it binds the names it matches (`expanded`).
+        """
+        if expanded and frag.glob:
+            self.expanded.add(name)
         if frag.dynamic:
             self.forget(name)
             return
@@ -78,6 +89,8 @@ class Variables:
             return
         items = tuple(e.texts[0] for e in elements)
         glob = any(e.glob for e in elements)
+        if glob:
+            self.expanded.add(name)  # `x=(*.pem)`: the elements are the names matched
         known = self._values.get(name, [])
         if known is None:
             return
@@ -183,7 +196,7 @@ class Variables:
         breaks = " \t\n" + separators
         return Fragment(
             texts[:MAX_CANDIDATES],
-            glob=glob and not quoted,
+            glob=glob and (not quoted or name in self.expanded),
             literal=False,
             # Unquoted, the value is split into words: `x='rm -rf /'; $x` runs rm.
             split=not quoted and any(any(c in breaks for c in t) for t in texts),

@@ -17,9 +17,9 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from tree_sitter import Node, Parser
+from tree_sitter import Node, Parser, Query, QueryCursor
 
-from tether.core.safety.shell_arith import ArithmeticWalk
+from tether.core.safety.shell_arith import ArithmeticWalk, unquoted
 from tether.core.safety.shell_bounds import exceeded_bound
 from tether.core.safety.shell_expand import (
     Expansion,
@@ -28,7 +28,13 @@ from tether.core.safety.shell_expand import (
     expand_command,
 )
 from tether.core.safety.shell_frag import LANGUAGE
-from tether.core.safety.shell_model import Redirect, SimpleCommand, StdinKind, WalkContext
+from tether.core.safety.shell_model import (
+    NAME_TAKERS,
+    Redirect,
+    SimpleCommand,
+    StdinKind,
+    WalkContext,
+)
 from tether.core.safety.shell_plain import (
     NeedsWalk,
     NotPlain,
@@ -50,7 +56,7 @@ from tether.core.safety.shell_words import (
     word_from,
 )
 
-__all__ = ["LANGUAGE", "Walk", "parse_line", "read_code", "respell"]
+__all__ = ["LANGUAGE", "Walk", "misread_comment", "parse_line", "read_code", "respell"]
 
 _MAX_NODE_DEPTH = 150
 _FALLBACK_WORDS = 64
@@ -69,6 +75,14 @@ _STATEMENTS = _names(
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
 _NOTHING_GLUED: dict[int, list[Node] | None] = {}
+_GLOB_OPTIONS = frozenset({"dotglob", "globstar", "nocaseglob", "extglob", "globasciiranges"})
+"""Shell options that widen what a glob matches (hidden files, any depth, any case, more
+patterns, other ranges)."""
+_LOOP_VALUES = 16
+"""The words of a `for` list judged as assignments to its variable: enough to see each
+kind, and bounded (the command budget counts each)."""
+
+
 _PLAIN = PlainLane(LANGUAGE)
 """The lane of the walks built without one of their own (each parser has its own)."""
 _ENDS_A_LINE = frozenset({b"\n", b"\\"})
@@ -165,6 +179,10 @@ class Walk(ArithmeticWalk):
         leaves them (`shell_plain`). `lane` False: the lane was tried already and
         left; `plan` False as well: it left where the plan stops too (`NotPlain`).
         """
+        if b"#" in data and misread_comment(data, root):
+            # The rest of the line is hidden from the tree: look for denials in the text.
+            self.problem(MISREAD_COMMENT)
+            self._fallback(text, ctx)
         outer = self.source, self.source_text, self.variables, self.uncollected
         ascii_text = text if text.isascii() else None
         plain = self.plain_lane and ascii_text is not None and not root.has_error
@@ -271,10 +289,19 @@ class Walk(ArithmeticWalk):
                 self.declaration(node, ctx)
             elif kind == "unset_command":
                 self.emit([Word("unset"), *self.words_of(node.named_children, ctx)], ctx, ())
+                unset_text = self.text(node)
+                if "[" in unset_text and "]" in unset_text:
+                    # The grammar splits `a[x]` into words of its own: the subscripts
+                    # are read from the text, every one, quoted or not (`name_operand`).
+                    subscripts = unset_text[unset_text.index("[") + 1 : unset_text.rindex("]")]
+                    self.arithmetic(unquoted(subscripts), ctx, literal=True)
             elif kind == "test_command":
                 self.scan(node, ctx)
-                if self.text(node).startswith("[["):
+                test_text = self.text(node)
+                if test_text.startswith("[["):
                     self.arithmetic_tests(node, ctx)
+                if "-v" in test_text or "-R" in test_text:
+                    self.name_tests(node, ctx)
                 self.emit([Word("test")], ctx, ())
             elif kind == "comment":
                 return
@@ -285,6 +312,8 @@ class Walk(ArithmeticWalk):
                     self.arithmetic(self.text(node)[2:-2], ctx)
                 elif kind in _LOOPS:
                     self.loop(node, ctx)
+                    if kind == "for_statement":
+                        self.loop_variable(node, ctx)
                 for child in node.named_children:
                     child_kind = child.type
                     if child_kind in _STATEMENTS:
@@ -295,6 +324,30 @@ class Walk(ArithmeticWalk):
                         self.scan(child, ctx)
         finally:
             self.level -= 1
+
+    def loop_variable(self, node: Node, ctx: WalkContext) -> None:
+        """`for NAME in WORDS` (and `select`) assigns NAME each word: judged as `NAME=word`.
+
+        The words' substitutions are walked with the loop's other children; this only
+        judges the assignments (`for PATH in src; do ls; done` runs ./src/ls).
+        """
+        variable = node.child_by_field_name("variable")
+        if variable is None:
+            return
+        name = self.text(variable)
+        values = node.children_by_field_name("value")
+        if not values:
+            # `for NAME; do`: the positional parameters, unknown here.
+            self.emit([], ctx, ((name, ""),), assignment_words=[Word("", dynamic=True)])
+            return
+        for value in values[:_LOOP_VALUES]:
+            self.assigned(name, unquoted(self.text(value)), ctx)
+
+    def assigned(self, name: str, value: str, ctx: WalkContext) -> None:
+        if self.collecting:
+            return
+        dynamic = "$" in value or "`" in value
+        self.emit([], ctx, ((name, value),), assignment_words=[Word(value, dynamic=dynamic)])
 
     def statement_redirect(self, node: Node, ctx: WalkContext) -> None:
         # A redirect with no command (`> file` alone truncates it).
@@ -450,7 +503,13 @@ class Walk(ArithmeticWalk):
         if op.endswith("&") and (text.isdigit() or text == "-"):
             return None  # `2>&1`, `>&-`: descriptors, not files
         sources = tuple(target.sources) if target.procsub else ()
-        return Redirect(op=op, target=text, dynamic=target.dynamic, sources=sources)
+        return Redirect(
+            op=op,
+            target=text,
+            dynamic=target.dynamic or target.glob,
+            sources=sources,
+            glob=target.glob,
+        )
 
     def stdin_sources(self, redirects: Sequence[Redirect], stdin: StdinKind) -> tuple[str, ...]:
         if stdin == "herestring":
@@ -491,8 +550,17 @@ class Walk(ArithmeticWalk):
             name = self.text(name_node).split("[", 1)[0]
         if value_node is None:
             return name, Word("")
+        if value_node.type == "array" and "]=" in self.text(value_node):
+            self.array_keys(value_node, ctx)
         frag = self.frag(value_node, quoted=False, ctx=ctx)
         return name, word_from(frag, frag.texts[0])
+
+    def array_keys(self, node: Node, ctx: WalkContext) -> None:
+        """`a=([KEY]=value)`: an indexed array's keys are arithmetic, quoted or not."""
+        for element in node.named_children:
+            text = self.text(element)
+            if text.startswith("[") and "]=" in text:
+                self.arithmetic(unquoted(text[1 : text.rindex("]=")]), ctx, literal=True)
 
     def declaration(self, node: Node, ctx: WalkContext) -> None:
         keyword = next((self.text(c) for c in node.children if not c.is_named), "declare")
@@ -652,10 +720,50 @@ class Walk(ArithmeticWalk):
                 self.arithmetic(text, ctx, literal=True)
                 if command.is_dynamic(index):
                     self.problem("let evaluates a value known only at run time")
+        elif command.program in NAME_TAKERS:
+            self.name_operands(command, ctx)
+        elif command.program == "shopt":
+            self.glob_options(command)
         if ctx.function is not None:
             self.calls.setdefault(ctx.function, set()).add(command.program)
         if expansion.problems or expansion.nested:  # most commands have neither
             self.walk_nested(expansion)
+
+    def name_operands(self, command: SimpleCommand, ctx: WalkContext) -> None:
+        """The arguments a builtin takes as variable names, judged by `name_operand`.
+
+        `test -v NAME` and `printf -v NAME` name one; `read`, `mapfile`, `readarray`,
+        `wait -p`, `getopts` and `unset` take names as operands and option values,
+        so each of their arguments is read as one (`read -p 'a [y/n]'` names none).
+        """
+        args = command.args
+        flag = NAME_TAKERS[command.program]
+        for index, arg in enumerate(args):
+            if flag is None:
+                operand = arg
+            elif arg == flag and index + 1 < len(args):
+                operand, index = args[index + 1], index + 1
+            elif arg.startswith(flag) and len(arg) > len(flag) and command.program == "printf":
+                operand = arg[len(flag) :]
+            else:
+                continue
+            self.name_operand(operand, ctx, dynamic=command.is_dynamic(index))
+
+    def glob_options(self, command: SimpleCommand) -> None:
+        """`shopt -s dotglob` (and the like) changes what every later glob matches.
+
+        Globs are judged by the names they match with bash's defaults: `*` matches no
+        hidden file. Setting an option that widens them is not followed, so not allowed.
+        """
+        if not any(arg.startswith("-") and "s" in arg for arg in command.args):
+            return
+        for index, arg in enumerate(command.args):
+            if arg in _GLOB_OPTIONS or command.is_dynamic(index):
+                self.problem(
+                    f"shopt -s {arg or 'with a name known at run time'} changes what later "
+                    "globs match (hidden files such as .env too), which is not followed"
+                )
+                return
 
     def carry_out(self, expansion: Expansion) -> None:
         """Record an expanded command, then walk its nested code and commands in order."""
@@ -692,6 +800,41 @@ def read_code(parser: Parser, text: str, *, terminated: bool = True) -> tuple[st
     if root.has_error and "{" in text:
         return respell(parser, text, data, root, terminated=terminated)
     return text, data, root
+
+
+_COMMENTS = Query(LANGUAGE, "(comment) @comment")
+_COMMENT_OPENERS = frozenset(b" \t\n;&|()<>")
+"""The bytes after which bash may start a comment: its blanks and metacharacters, unescaped."""
+MISREAD_COMMENT = (
+    "a `#` the parser reads as a comment but the shell does not (it follows an escaped "
+    "blank, a carriage return or other word text), so the rest of the line is hidden"
+)
+
+
+def misread_comment(data: bytes, root: Node) -> bool:
+    """True when the tree of `data` has a comment bash does not read as one.
+
+    Bash starts a comment only at a `#` that opens a word: at the start of the text
+    or after an unescaped blank or metacharacter. tree-sitter-bash also opens one
+    after an escaped blank (`echo \\ #; rm -rf ~` is `echo ' #'` then `rm` to bash)
+    and after a carriage return, vertical tab or form feed (word text to bash), and
+    then drops the rest of the line. Line continuations are joined before the parse
+    (`read_code`), so the byte before a comment is what bash sees before it too.
+    """
+    for node in QueryCursor(_COMMENTS).captures(root).get("comment", ()):
+        start = node.start_byte
+        if start == 0:
+            continue
+        if data[start - 1] not in _COMMENT_OPENERS:
+            return True
+        backslashes = 0
+        index = start - 2
+        while index >= 0 and data[index] == 0x5C:
+            backslashes += 1
+            index -= 1
+        if backslashes % 2:
+            return True
+    return False
 
 
 def respell(
