@@ -305,6 +305,10 @@ def redirects(f: Findings) -> None:
                 f.fact("file_write", f"{f.command.text} {redirect.op} {target}")
 
 
+_COMMAND_TABLES = frozenset({"BASH_CMDS", "BASH_ALIASES"})
+"""Bash's command hash table and alias table: what a program name runs."""
+
+
 # Nothing set and nothing read is the only case it returns at once for (see below).
 @needs("assignments", "variables", programs=ASSIGNING_PROGRAMS)
 def environment(f: Findings) -> None:
@@ -325,6 +329,11 @@ def environment(f: Findings) -> None:
         harmless = name not in runtime and is_harmless(name, values.get(name, ""))
         if LOADS_CODE.match(name) and not harmless:
             f.fact("env_change", f"sets {name}")
+        if name in _COMMAND_TABLES:
+            # `BASH_CMDS[ls]=/bin/rm; ls -rf ~` runs rm: every later program name may
+            # run another file, so no later command is what the analysis read (and the
+            # floor would not see `rm -rf ~`): never allowed, in any preset.
+            f.fact("dynamic_command", f"sets {name}: a program name may then run another file")
     for name, value in (*pairs, *((n, values.get(n, "")) for n in shell)):
         if _git_setting_runs_command(name, value):
             f.fact("git_hooks", f"{name} sets a git setting that runs commands")

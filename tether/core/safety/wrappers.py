@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from tether.core.safety.options import Option, OptionSpec, ParsedArgs, parse_args
 from tether.core.safety.registry import commands_given_as_words
-from tether.core.safety.registry.environment import EXEC_VARIABLES
+from tether.core.safety.registry.environment import EXEC_VARIABLES, imports_warning_category
 from tether.core.safety.registry.git import COMMAND_KEYS
 from tether.core.safety.registry.languages import INTERPRETERS, SHELLS
 
@@ -151,7 +151,16 @@ _SIMPLE_WRAPPERS: dict[str, OptionSpec] = {
         "--process-slot-var",
         attached="eil",
     ),
-    "parallel": _spec("jSd", "--jobs --sshlogin --delimiter --joblog --results"),
+    "parallel": _spec(
+        "jSdnNLsIEPCa",
+        "--jobs --sshlogin --delimiter --joblog --results --max-args --max-replace-args "
+        "--max-lines --max-chars --replace --eof --max-procs --colsep --arg-file --timeout "
+        "--delay --retries --halt --tagstring --block --block-size --recend --recstart --header "
+        "--load --memfree --trim --res --slf --sshloginfile --basefile --bf --transfer "
+        "--transferfile --tf --return --ssh --sshdelay --tmpdir --tempdir --workdir --wd "
+        "--shebang-wrap --compress-program --decompress-program --arg-file-sep --env",
+        attached="ile",
+    ),
     "strace": _spec("eopsuEabIOPSX", "--output --trace --attach --user --env --string-limit"),
     "ltrace": _spec("eopsuaADlFLn", "--output"),
     "nsenter": _spec("tSG", "--target --setuid --setgid", attached="mutinpUCrw"),
@@ -345,7 +354,21 @@ def _peel_command(words: Sequence[str], index: int) -> _Step | None:
     return _Step(parsed.end if parsed.end < len(words) else None)
 
 
+_PYTHON_QUIET_LETTERS = frozenset("bBEIOPqsSuvRhV")
+"""Interpreter flags before `-m` that leave the module's run as it is: bytecode, isolation,
+optimisation, buffering and verbosity. Not `-i` (reads code from stdin once the module
+is done: `python3 -i -m pip --version < notes.txt` runs the file), `-d`, `-x`."""
+_PYTHON_QUIET_X = _names(
+    "dev utf8 importtime faulthandler tracemalloc showrefcount no_debug_ranges "
+    "warn_default_encoding int_max_str_digits frozen_modules perf"
+)
+"""`-X NAME[=VALUE]` options that neither write files nor load code. Not
+`pycache_prefix` (writes bytecode where it says) or `presite` (imports a module)."""
+
+
 def _peel_python_module(words: Sequence[str], index: int) -> _Step | None:
+    """`python -m MODULE`: the module is the program, when every interpreter option
+    before it is harmless (any other leaves python judged as running code)."""
     position = index + 1
     while position < len(words):
         word = words[position]
@@ -353,10 +376,25 @@ def _peel_python_module(words: Sequence[str], index: int) -> _Step | None:
             return _Step(position + 1, "python -m")
         if word.startswith("-m") and len(word) > 2:
             return None  # `-mpytest` is rare; judged as python with inline arguments
-        if not word.startswith("-") or word in {"-c", "-"}:
+        if not word.startswith("-") or word in {"-c", "-"} or word.startswith("--"):
             return None
-        if word in {"-W", "-X", "-Q"}:
-            position += 1
+        for at, letter in enumerate(word[1:], 2):
+            if letter in _PYTHON_QUIET_LETTERS:
+                continue
+            if letter not in {"W", "X"}:
+                return None
+            value = word[at:]
+            if not value:
+                position += 1
+                value = words[position] if position < len(words) else ""
+            harmless = (
+                not imports_warning_category(value)
+                if letter == "W"
+                else value.partition("=")[0] in _PYTHON_QUIET_X
+            )
+            if not harmless:
+                return None
+            break
         position += 1
     return None
 
@@ -388,6 +426,8 @@ def _peel_simple(name: str, words: Sequence[str], index: int) -> _Step | None:
         _option_paths(parsed, step, {"-o": "write", "--output": "write"})
     if name == "xargs":
         _option_paths(parsed, step, {"-a": "read", "--arg-file": "read"})
+    if name == "parallel":
+        _parallel_options(parsed, step)
     if name in {"timeout", "gtimeout", "taskset", "chrt"}:
         if name == "taskset" and parsed.has("-p", "--pid"):
             return step
@@ -412,6 +452,38 @@ def _peel_simple(name: str, words: Sequence[str], index: int) -> _Step | None:
         return step
     step.next = position if position < len(words) else None
     return step
+
+
+_PARALLEL_QUIET = _names(
+    # How many, how split, in which order, what is shown: the commands run are the same.
+    "-0 --null -X --xargs -m -k --keep-order -q --quote -v --verbose -t -u --ungroup --group "
+    "--line-buffer --lb -r --no-run-if-empty --plus --bar --eta --progress --will-cite "
+    "--no-notice --tag --dry-run --dryrun --pipe --round-robin --silent "
+    "-j --jobs -P --max-procs -n --max-args -N --max-replace-args -L --max-lines -l -s "
+    "--max-chars -d --delimiter -I --replace -i -E --eof -e --colsep -C --timeout --delay "
+    "--retries --halt --tagstring --block --block-size --recend --recstart --header --load "
+    "--memfree --trim"
+)
+"""GNU parallel's options that change neither what it runs nor where: any other asks."""
+_PARALLEL_REMOTE = _names(
+    "-S --sshlogin --slf --sshloginfile --basefile --bf --transfer --transferfile --tf "
+    "--return --trc --cleanup --ssh --sshdelay --onall --nonall --controlmaster -M"
+)
+"""Options that run the commands on other machines, copying files there and back."""
+
+
+def _parallel_options(parsed: ParsedArgs, step: _Step) -> None:
+    """GNU parallel runs a program on names it reads (stdin, `-a FILE`, `::::`): its own
+    options are an allowlist, since some run it remotely (`-S`), write files
+    (`--results`, `--joblog`, `--tmpdir`), run other programs (`--ssh`,
+    `--compress-program`, `--shebang-wrap`) or read names from a file (`-a`)."""
+    for option in parsed.options:
+        if option.name in _PARALLEL_QUIET:
+            continue
+        if option.name in _PARALLEL_REMOTE and "network" not in step.facts:
+            step.facts.append("network")
+        if "unvetted" not in step.facts:
+            step.facts.append("unvetted")
 
 
 def _peel_flock(words: Sequence[str], parsed: ParsedArgs, step: _Step) -> _Step:

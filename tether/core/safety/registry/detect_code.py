@@ -29,6 +29,7 @@ from tether.core.safety.options import OptionSpec, parse_args
 from tether.core.safety.programs.base import broad_target, is_secret_name, names
 from tether.core.safety.registry.languages import SHELLS
 from tether.core.safety.registry.network import NETWORK_PROGRAMS
+from tether.core.safety.registry.shell_options import set_option_problem, shopt_problem
 
 if TYPE_CHECKING:
     from tether.core.safety.programs.base import Findings
@@ -298,6 +299,7 @@ def _shell(f: Findings) -> None:
     index = 0
     takes_command = False
     reads_stdin = False
+    problem: str | None = None
     while index < len(args):
         arg = args[index]
         if arg == "--":
@@ -309,10 +311,22 @@ def _shell(f: Findings) -> None:
         if arg.startswith(("-", "+")) and len(arg) > 1:
             takes_command = takes_command or "c" in arg[1:]
             reads_stdin = reads_stdin or "s" in arg[1:]
-            index += 2 if arg[1:].endswith(("o", "O")) else 1
+            if arg[1:].endswith(("o", "O")):
+                if index + 1 < len(args) and problem is None:
+                    problem = _shell_option_problem(arg, args[index + 1])
+                index += 2
+            else:
+                if arg[0] == "-" and "H" in arg and problem is None:
+                    problem = "-H turns on history expansion: `!` words rewrite its lines"
+                index += 1
             continue
         break
     f.handled_paths = True
+    if problem is not None:
+        # `bash -O dotglob -c 'cat *'`: the string's globs are not what the analyser
+        # expands, whether or not the string is walked as the shell's own code.
+        f.fact("shell_state", f"{c.text} ({problem})")
+        f.fact("not_understood", f"{c.text} ({problem})")  # asks in every preset
     if takes_command and c.code_walked:
         return  # a wrapper of its -c string, whose commands are judged on their own
     if takes_command:
@@ -328,6 +342,14 @@ def _shell(f: Findings) -> None:
         _script(f, index)
     elif not (args and all(a in _SHELL_VERSION_FLAGS for a in args)):
         _stdin_code(f, explicit=index < len(args))
+
+
+def _shell_option_problem(flag: str, name: str) -> str | None:
+    """`bash -o NAME` / `+o NAME` is `set`'s option, `-O NAME` / `+O NAME` `shopt`'s."""
+    on = flag[0] == "-"
+    if flag[-1] == "o":
+        return set_option_problem(name, on)
+    return shopt_problem(name, on)
 
 
 def _eval(f: Findings) -> None:

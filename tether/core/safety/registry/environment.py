@@ -32,6 +32,7 @@ __all__ = [
     "LOADS_CODE",
     "SEARCH_PATHS",
     "builtin_assignments",
+    "imports_warning_category",
     "is_harmless",
 ]
 
@@ -68,6 +69,10 @@ EXEC_VARIABLES = frozenset(
 
 LOADS_CODE = LazyPattern(
     r"^(PATH|HOME|XDG_[A-Z_]+|LD_[A-Z_]+|DYLD_[A-Z_]+|BASH_ENV|ENV|BASH_FUNC_.*|PROMPT_COMMAND|"
+    # Bash's command hash table and alias table (`BASH_CMDS[git]=/bin/rm` sends `git` to
+    # any file), the paths `enable -f` searches, which programs a search skips, and the
+    # compatibility level (it changes how later lines parse and expand).
+    r"BASH_CMDS|BASH_ALIASES|BASH_LOADABLES_PATH|EXECIGNORE|BASH_COMPAT|"
     r"PS4|SHELLOPTS|BASHOPTS|IFS|CDPATH|GLOBIGNORE|GIT_[A-Z_]+|SSH_[A-Z_]+|SUDO_ASKPASS|"
     r"PAGER|MANPAGER|SYSTEMD_PAGER|BAT_PAGER|DELTA_PAGER|AWS_PAGER|EDITOR|VISUAL|FCEDIT|"
     r"BROWSER|NODE_OPTIONS|PYTHONSTARTUP|PYTHONHOME|PYTHONUSERBASE|PYTHONEXECUTABLE|"
@@ -148,13 +153,46 @@ HARMLESS_VALUES: dict[str, frozenset[str]] = {
 _PLAIN_VALUE = LazyPattern(r"^[\w.,:+@%/ -]*$")
 
 
+def imports_warning_category(value: str) -> bool:
+    """Whether Python warning filters (`PYTHONWARNINGS`, `python -W`; each
+    `action:message:category:module:lineno`, comma-separated) import a module.
+
+    Python imports the module a dotted category names at start-up
+    (`ignore::src.evil.W` runs src/evil.py); a name without a dot is a built-in class.
+    """
+    for spec in value.split(","):
+        fields = spec.split(":")
+        if len(fields) > 2 and "." in fields[2]:
+            return True
+    return False
+
+
+def _builtin_warning_categories(value: str) -> bool:
+    return not imports_warning_category(value)
+
+
+def _no_file_named(value: str) -> bool:
+    """`TZ`, `TERM`: a zone or terminal name, not a file of the caller's choice
+    (`TZ=:/path`, `TERM=../x` name the file the library reads)."""
+    return not value.lstrip(":").startswith("/") and ".." not in value
+
+
+_VALUE_CHECKS = {
+    "PYTHONWARNINGS": _builtin_warning_categories,
+    "TZ": _no_file_named,
+    "TERM": _no_file_named,
+}
+"""Harmless variables whose values could name code or a file: the values that do not."""
+
+
 def is_harmless(name: str, value: str) -> bool:
     """Whether setting `name=value` for a command leaves what the command does unchanged."""
     allowed = HARMLESS_VALUES.get(name)
     if allowed is not None:
         return value.strip() in allowed
     if name in _HARMLESS or name.startswith(_HARMLESS_PREFIX):
-        return bool(_PLAIN_VALUE.match(value))
+        check = _VALUE_CHECKS.get(name)
+        return bool(_PLAIN_VALUE.match(value)) and (check is None or check(value))
     return False
 
 
@@ -203,8 +241,8 @@ def builtin_assignments(program: str, args: tuple[str, ...]) -> tuple[list[str],
     elif program == "printf":
         for index, arg in enumerate(args[:-1]):
             if arg == "-v":
-                shell.append(args[index + 1])
-        shell.extend(a[2:] for a in args if a.startswith("-v") and len(a) > 2)
+                shell.append(_variable(args[index + 1]))
+        shell.extend(_variable(a[2:]) for a in args if a.startswith("-v") and len(a) > 2)
     elif program in _READERS:
         takes_value = _READERS[program]
         names: list[str] = []
@@ -213,12 +251,19 @@ def builtin_assignments(program: str, args: tuple[str, ...]) -> tuple[list[str],
             arg = args[index]
             if arg.startswith("-") and len(arg) > 1:
                 if arg == "-a" and index + 1 < len(args):
-                    shell.append(args[index + 1])  # `read -a NAME`: the array
+                    shell.append(_variable(args[index + 1]))  # `read -a NAME`: the array
                 index += 2 if arg in takes_value else 1
                 continue
             names.append(arg)
             index += 1
         if program == "getopts":
             names = names[1:2]
-        shell.extend(n for n in names if _NAME.fullmatch(n))
+        shell.extend(_variable(n) for n in names if _NAME.match(n))
     return exported, shell
+
+
+def _variable(word: str) -> str:
+    """The variable a name operand assigns: `BASH_CMDS[ls]` and `PATH[0]` assign an
+    element of BASH_CMDS and PATH itself (element 0 of a plain variable is the variable)."""
+    name, bracket, _ = word.partition("[")
+    return name if bracket and _NAME.fullmatch(name) else word

@@ -423,15 +423,19 @@ SPECS: dict[str, Node] = {
     **program("unset", "-f -v -n", operands="v"),
     **program(
         "set",
-        "-e -u -x -o= +o= -v +e +u +x +v -E -T -f +f -C +C -B +B -h -H +H -m +m -b -a +a -P",
+        # `set_options` judges the letters and `-o` names as bash reads them (`+o NAME` too);
+        # `-H` (history expansion) is left out here as well.
+        "-e -u -x -o= +o= -v +e +u +x +v -E -T -f +f -C +C -B +B -h +H -m +m -b -a +a -P",
         operands="v",
-        detect="declared_variables",
+        detect="declared_variables set_options",
     ),
     **program("shopt", "-s -u -q -p -o", operands="v", detect="shell_options"),
     **program("wait", "-n -f -p=", operands="v"),
     **program("exit return", "", operands="v", max_operands=1),
     **program("read", "-r -s -a= -d= -e -i= -n= -N= -p= -t= -u=", operands="v"),
-    **program("mapfile readarray", "-d= -n= -O= -s= -t -u= -C= -c=", operands="v"),
+    # `-C CALLBACK` is shell code, evaluated every `-c` lines with the index and the line
+    # appended (`help mapfile`): a command run, its text judged as `eval`'s would be.
+    **program("mapfile readarray", "-d= -n= -O= -s= -t -u= -C=x -c=", operands="v"),
     **program("printenv", _HELP + " -0|--null", operands="v", detect="printed_variables"),
     # -- archives, listed -------------------------------------------------------------------
     **program(

@@ -61,6 +61,7 @@ DETECTORS: dict[str, Detector] = {
     "listed_variables": environment.listed_variables,
     "process_environment": environment.process_environment,
     "shell_options": environment.shell_options,
+    "set_options": environment.set_options,
     # containers, clouds, stores
     "container_settings": containers.container_settings,
     "cluster_changes": containers.cluster_changes,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from tether.core.safety.registry.call import Call
 from tether.core.safety.registry.detectors.words import is_secret_name
+from tether.core.safety.registry.shell_options import set_option_problem, shopt_problem
 
 if TYPE_CHECKING:
     from tether.core.safety.programs.base import Findings
@@ -15,6 +16,7 @@ __all__ = [
     "listed_variables",
     "printed_variables",
     "process_environment",
+    "set_options",
     "shell_options",
 ]
 
@@ -66,6 +68,75 @@ def process_environment(f: Findings, call: Call) -> None:
 
 
 def shell_options(f: Findings, call: Call) -> None:
-    """`shopt -s expand_aliases`: aliases defined in the line then run as commands."""
-    if any(text == "expand_aliases" for _, text in call.operands):
-        f.fact("shell_state", f"{f.command.text} (turns on aliases)")
+    """`shopt -s NAME` / `shopt -u NAME`: an option outside `registry/shell_options.py`'s
+    lists (`expand_aliases`, `dotglob`, `globstar`, `-u globskipdots`, `-s -o history`)
+    changes what later lines run or which files their globs name."""
+    on = call.has("-s")
+    off = call.has("-u")
+    if not (on or off):
+        return  # `shopt`, `shopt -p NAME`, `shopt -q NAME`: a query changes nothing
+    set_names = call.has("-o")
+    dynamic = f.command.dynamic_args
+    for index, name in call.operands:
+        # `-s` and `-u` together is bash's error; judged as both, the stricter.
+        problems = [
+            set_option_problem(name, d) if set_names else shopt_problem(name, d)
+            for d in (True, False)
+            if (on if d else off)
+        ]
+        problem = next((p for p in problems if p is not None), None)
+        if index in dynamic:
+            problem = f"{name}: a shell option only known at run time"
+        if problem is not None:
+            _changes_reading(f, problem)
+            return
+
+
+def _changes_reading(f: Findings, problem: str) -> None:
+    """A shell option that changes how later lines read: `shell_state` names it in the
+    reason; `not_understood` (the lines after it are not read as bash will read them)
+    keeps it from being allowed in any preset, permissive too."""
+    f.fact("shell_state", f"{f.command.text} ({problem})")
+    f.fact("not_understood", f"{f.command.text} ({problem})")
+
+
+_SET_LETTERS_ON = frozenset("euxvETfCBhmbaP")
+"""`set -X` letters that leave the model as it is (as `SET_ON` for their long names).
+Not `H` (history expansion), `k` (assignments anywhere), `n`, `p`, `t`."""
+_SET_LETTERS_OFF = _SET_LETTERS_ON | {"H"}
+
+
+def set_options(f: Findings, call: Call) -> None:
+    """`set -H`, `set -o history`, `set +o interactive-comments`: options outside
+    `registry/shell_options.py`'s lists change how bash reads the lines after them.
+
+    Read from the words as bash's `set` reads them, not from the spec's reading:
+    bash takes `+o NAME` and `+H` as options, and an `o` anywhere in a letter
+    cluster takes the next word as its name (`set -eo pipefail`, `set -Ho history`).
+    """
+    args = f.command.args
+    dynamic = f.command.dynamic_args
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in {"--", "-"} or len(arg) < 2 or arg[0] not in {"-", "+"}:
+            return  # the positional parameters start here
+        on = arg[0] == "-"
+        problem = None
+        for letter in arg[1:]:
+            if letter == "o":
+                if index + 1 >= len(args):
+                    continue  # `set -o`: prints the options (the letters go on: `-oH`)
+                index += 1
+                name = args[index]
+                problem = set_option_problem(name, on)
+                if index in dynamic:
+                    problem = f"{name}: a shell option only known at run time"
+            elif letter == "H" and on:
+                problem = "-H turns on history expansion: `!` words rewrite the lines after it"
+            elif letter not in (_SET_LETTERS_ON if on else _SET_LETTERS_OFF):
+                problem = f"{arg[0]}{letter}: a shell option the analyser does not model"
+            if problem is not None:
+                _changes_reading(f, problem)
+                return
+        index += 1
