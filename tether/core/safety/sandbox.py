@@ -297,39 +297,45 @@ def _expand_glob(pattern: str, base: str) -> Iterator[str]:
     sure (the locale's `[[=e=]]`, a bracket that may have been quoted) as matching more:
     every file bash could name is then checked. As bash does by default, a name starting
     with a dot is matched only by a segment starting with one, and `.` and `..` by none.
+    Lazy, depth first, as `glob.iglob` is: the caller stops after enough matches.
     """
-    absolute = pattern.startswith("/")
     segments = [s for s in pattern.split("/") if s]
-    if not segments:
-        return
-    trailing = pattern.endswith("/")
-    found = ["/" if absolute else ""]
-    last = len(segments) - 1
-    for position, segment in enumerate(segments):
-        more = position < last or trailing  # directories only
-        if not any(c in segment for c in "*?["):
-            found = [f"{prefix}{segment}" + ("/" if more else "") for prefix in found]
-            continue
-        match = matcher(segment, Reading.UNQUOTED)
-        hidden = segment.startswith(".")
-        following: list[str] = []
-        for prefix in found:
-            try:
-                with os.scandir(posixpath.join(base, prefix) if prefix else base) as listing:
-                    for entry in listing:
-                        name = entry.name
-                        if (hidden or name[:1] != ".") and match(name):
-                            if more and not _is_directory(entry):
-                                continue
-                            following.append(f"{prefix}{name}" + ("/" if more else ""))
-            except OSError:
-                continue
-        found = following
-        if not found:
-            return
-    for path in found:
-        if os.path.lexists(posixpath.join(base, path)):
+    if segments:
+        yield from _expand_from(
+            "/" if pattern.startswith("/") else "", segments, pattern.endswith("/"), base
+        )
+
+
+def _expand_from(prefix: str, segments: list[str], trailing: bool, base: str) -> Iterator[str]:
+    segment, rest = segments[0], segments[1:]
+    more = bool(rest) or trailing  # directories only
+    if not any(c in segment for c in "*?["):
+        candidates: Iterator[str] = iter((segment,))
+        checked = False
+    else:
+        candidates = _matching_names(prefix, segment, more, base)
+        checked = True
+    for name in candidates:
+        path = f"{prefix}{name}" + ("/" if more else "")
+        if rest:
+            yield from _expand_from(path, rest, trailing, base)
+        elif checked or os.path.lexists(posixpath.join(base, path)):
             yield path
+
+
+def _matching_names(prefix: str, segment: str, directories: bool, base: str) -> Iterator[str]:
+    match = matcher(segment, Reading.UNQUOTED)
+    hidden = segment.startswith(".")
+    try:
+        with os.scandir(posixpath.join(base, prefix) if prefix else base) as listing:
+            entries = list(listing)
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        visible = hidden or name[:1] != "."
+        if visible and match(name) and (not directories or _is_directory(entry)):
+            yield name
 
 
 def _is_directory(entry: os.DirEntry[str]) -> bool:
