@@ -12,7 +12,6 @@ sandbox has resolved them, symlinks.
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
 import re
 import unicodedata
@@ -31,6 +30,7 @@ from tether.core.safety.registry.layered import ProgramLookup
 from tether.core.safety.registry.spec import Node
 from tether.core.safety.registry.system import FAMILIES
 from tether.core.safety.shell import ShellParser, ShellScript, SimpleCommand
+from tether.core.safety.shell_glob import Reading, matcher
 
 __all__ = [
     "CommandAnalysis",
@@ -300,7 +300,9 @@ class PathAnalyzer:
         # A pattern that also matches ordinary names is too broad to call a credential
         # read by itself (the sandbox then checks the files it matches); a dot-file
         # pattern is not, since `.env` is what it would reveal.
-        if not name.startswith(".") and any(_glob_match(name, s) for s in _ORDINARY_SAMPLES):
+        if not name.startswith(".") and any(
+            _glob_match(name, s, Reading.NARROW) for s in _ORDINARY_SAMPLES
+        ):
             return None
         for sample in _CREDENTIAL_SAMPLES:
             if _glob_match(name, sample):
@@ -371,11 +373,16 @@ def _is_normal(path: str) -> bool:
     )
 
 
-def _glob_match(pattern: str, name: str) -> bool:
+def _glob_match(pattern: str, name: str, reading: Reading = Reading.WIDE) -> bool:
+    """Whether the glob `pattern` may match `name` in any case (`WIDE`: whatever the locale
+    makes of `[[=e=]]`), or surely matches it as written (`NARROW`), as bash reads it."""
     # As bash does by default: a leading dot is only matched by a leading dot.
     if name.startswith(".") and not pattern.startswith("."):
         return False
-    return fnmatch.fnmatchcase(name, pattern)
+    # The pattern is lower-cased already; a case-blind match keeps `[^A-Z]` (now `[^a-z]`)
+    # matching `e`, as it does.
+    fold = reading is Reading.WIDE
+    return matcher(pattern, reading, escapes=True, fold=fold)(name) is not None
 
 
 # -- commands -----------------------------------------------------------------------------

@@ -14,14 +14,15 @@ Nothing else outside the approved directories is reachable.
 
 from __future__ import annotations
 
-import glob
 import itertools
 import os
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from stat import S_ISLNK
 from typing import NamedTuple
+
+from tether.core.safety.shell_glob import Reading, matcher
 
 __all__ = [
     "CLAUDE_PLANS_DIRECTORY",
@@ -262,9 +263,7 @@ class SandboxEnforcer:
         expanded = self._expand(pattern)
         if expanded is None:
             return verdicts
-        root = base if not expanded.startswith("/") else None
-        # str-based glob: it takes a root directory and keeps bash's dot-file rule.
-        matches = glob.iglob(expanded, root_dir=root)  # noqa: PTH207
+        matches = _expand_glob(expanded, base)
         for match in itertools.islice(matches, _MAX_GLOB_MATCHES + 1):
             verdicts.append(self.check(match, base, file_tool=file_tool))
         if len(verdicts) > _MAX_GLOB_MATCHES + 1:
@@ -289,6 +288,61 @@ class SandboxEnforcer:
     def _describe(self) -> str:
         self.approved_directories  # noqa: B018 - resolves the directories on first use
         return self._described
+
+
+def _expand_glob(pattern: str, base: str) -> Iterator[str]:
+    """The paths bash may expand `pattern` to (relative to `base` when it is relative).
+
+    Each segment is read as bash reads it (`shell_glob`), and where its meaning is not
+    sure (the locale's `[[=e=]]`, a bracket that may have been quoted) as matching more:
+    every file bash could name is then checked. As bash does by default, a name starting
+    with a dot is matched only by a segment starting with one, and `.` and `..` by none.
+    Lazy, depth first, as `glob.iglob` is: the caller stops after enough matches.
+    """
+    segments = [s for s in pattern.split("/") if s]
+    if segments:
+        yield from _expand_from(
+            "/" if pattern.startswith("/") else "", segments, pattern.endswith("/"), base
+        )
+
+
+def _expand_from(prefix: str, segments: list[str], trailing: bool, base: str) -> Iterator[str]:
+    segment, rest = segments[0], segments[1:]
+    more = bool(rest) or trailing  # directories only
+    if not any(c in segment for c in "*?["):
+        candidates: Iterator[str] = iter((segment,))
+        checked = False
+    else:
+        candidates = _matching_names(prefix, segment, more, base)
+        checked = True
+    for name in candidates:
+        path = f"{prefix}{name}" + ("/" if more else "")
+        if rest:
+            yield from _expand_from(path, rest, trailing, base)
+        elif checked or os.path.lexists(posixpath.join(base, path)):
+            yield path
+
+
+def _matching_names(prefix: str, segment: str, directories: bool, base: str) -> Iterator[str]:
+    match = matcher(segment, Reading.UNQUOTED)
+    hidden = segment.startswith(".")
+    try:
+        with os.scandir(posixpath.join(base, prefix) if prefix else base) as listing:
+            entries = list(listing)
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        visible = hidden or name[:1] != "."
+        if visible and match(name) and (not directories or _is_directory(entry)):
+            yield name
+
+
+def _is_directory(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()  # follows a link, as bash does
+    except OSError:
+        return False
 
 
 _Inside = tuple[frozenset[str], tuple[str, ...]]

@@ -39,12 +39,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from functools import cache
 from itertools import pairwise
 from typing import NamedTuple
 
 from tether.core.safety.registry import REGISTRY, commands_given_as_words
+from tether.core.safety.shell_glob import Reading, matcher
 
 __all__ = [
     "WALKING_PROGRAMS",
@@ -159,6 +159,11 @@ def _short_flags(
                     longs[key] = longs.get(key, "") + value + "\0"
                     break
     return "".join(letters), longs
+
+
+def _count(longs: dict[str, str], name: str) -> int:
+    """How often a long option without a value was given (`_short_flags` keeps one `\\0` each)."""
+    return longs.get(name, "").count("\0")
 
 
 def _values(longs: dict[str, str], name: str) -> tuple[str, ...]:
@@ -287,7 +292,8 @@ def _two_operands(words: list[str]) -> bool:
 
 def _rg(words: list[str]) -> Walk:
     letters, longs = _short_flags(words, *_valued("rg"))
-    unrestricted = letters.count("u")
+    # Each `-u` or `--unrestricted` raises the level: 1 reads ignored files, 2 hidden ones.
+    unrestricted = letters.count("u") + _count(longs, "--unrestricted")
     hidden = "." in letters or "--hidden" in longs or unrestricted >= 2
     follow = "L" in letters or "--follow" in longs
     # .gitignore is not read here: a name ripgrep would skip as ignored still counts,
@@ -300,10 +306,29 @@ def _find(words: list[str], piped: bool) -> Walk | None:
     if not runs and not piped:
         return None
     follow = any(w in {"-L", "-follow"} for w in words)
-    only_files = any(w == "-type" and n == "f" for w, n in pairwise(words))
     # Without -L, find reports a link as a link: `cat {}` still reads through a link to a
-    # file unless `-type f` leaves links out.
+    # file unless `-type f` leaves links out. It does only in a plain conjunction: with
+    # `-o`, `!`, `-not`, parentheses or `,` the action may run on what `-type f` did not
+    # pass (`-type f -o -type l -exec cat {} +`, `-not -type f`).
+    # The test must come before every action, too (`-print -type f` prints all).
+    only_files = False
+    if _FIND_NOT_PLAIN.isdisjoint(words):
+        actions = _find_exec() | _FIND_PRINTS
+        for word, following in pairwise(words):
+            if word in actions:
+                break
+            if word == "-type" and following == "f":
+                only_files = True
+                break
     return Walk(contents=True, follow="all" if follow else ("none" if only_files else "files"))
+
+
+_FIND_NOT_PLAIN = frozenset({"-o", "-or", "!", "-not", "(", ")", ","})
+"""find's operators that make an expression more than a conjunction of its tests."""
+_FIND_PRINTS = frozenset(
+    {"-print", "-print0", "-printf", "-fprint", "-fprint0", "-fprintf", "-ls", "-fls"}
+)
+"""find's actions that hand names on (those that run a command are `_find_exec`)."""
 
 
 def _fd(words: list[str], piped: bool) -> Walk | None:
@@ -311,7 +336,8 @@ def _fd(words: list[str], piped: bool) -> Walk | None:
     runs = bool({"x", "X"} & set(letters)) or bool({"--exec", "--exec-batch"} & longs.keys())
     if not runs and not piped:
         return None
-    hidden = "H" in letters or "--hidden" in longs or "u" in letters
+    # `-u`/`--unrestricted` is `--hidden --no-ignore`.
+    hidden = "H" in letters or "u" in letters or "--hidden" in longs or "--unrestricted" in longs
     follow = "L" in letters or "--follow" in longs
     return Walk(contents=True, follow="all" if follow else "none", hidden=hidden)
 
@@ -683,7 +709,7 @@ class TreeReads:
             if (
                 is_dir
                 and walk.exclude_dirs
-                and any(fnmatchcase(name, p) for p in walk.exclude_dirs)
+                and any(_matches(name, p, Reading.NARROW) for p in walk.exclude_dirs)
             ):
                 continue
             if link:
@@ -722,9 +748,17 @@ def _reads(walk: Walk, name: str) -> bool:
     """Whether the program opens a file of this name (`--include`, `--exclude`)."""
     if not walk.contents:
         return False
-    if walk.include and not any(fnmatchcase(name, p) for p in walk.include):
+    # What a pattern surely excludes and what it may include: a pattern whose meaning the
+    # locale decides (`[[=e=]]`) then reads more files, never fewer.
+    if walk.include and not any(_matches(name, p, Reading.WIDE) for p in walk.include):
         return False
-    return not any(fnmatchcase(name, p) for p in walk.exclude)
+    return not any(_matches(name, p, Reading.NARROW) for p in walk.exclude)
+
+
+def _matches(name: str, pattern: str, reading: Reading) -> bool:
+    """Whether grep's glibc `fnmatch` matches `name` (a backslash quotes, and a leading dot
+    needs no dot) with `pattern`, in a reading (`shell_glob`)."""
+    return matcher(pattern, reading, escapes=True)(name) is not None
 
 
 def _found(path: str, reason: str | None) -> str | None:
