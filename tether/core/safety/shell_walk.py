@@ -78,10 +78,6 @@ _NOTHING_GLUED: dict[int, list[Node] | None] = {}
 _GLOB_OPTIONS = frozenset({"dotglob", "globstar", "nocaseglob", "extglob", "globasciiranges"})
 """Shell options that widen what a glob matches (hidden files, any depth, any case, more
 patterns, other ranges)."""
-_LOOP_VALUES = 16
-"""The words of a `for` list judged as assignments to its variable: enough to see each
-kind, and bounded (the command budget counts each)."""
-
 
 _PLAIN = PlainLane(LANGUAGE)
 """The lane of the walks built without one of their own (each parser has its own)."""
@@ -340,8 +336,10 @@ class Walk(ArithmeticWalk):
             # `for NAME; do`: the positional parameters, unknown here.
             self.emit([], ctx, ((name, ""),), assignment_words=[Word("", dynamic=True)])
             return
-        for value in values[:_LOOP_VALUES]:
-            self.assigned(name, unquoted(self.text(value)), ctx)
+        # Every distinct word, each a command of its own (the command budget bounds
+        # them): a value past some cap could be the one the rule does not find harmless.
+        for text in dict.fromkeys(unquoted(self.text(value)) for value in values):
+            self.assigned(name, text, ctx)
 
     def assigned(self, name: str, value: str, ctx: WalkContext) -> None:
         if self.collecting:
