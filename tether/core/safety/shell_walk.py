@@ -75,6 +75,8 @@ _STATEMENTS = _names(
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
 _NOTHING_GLUED: dict[int, list[Node] | None] = {}
+_NAME_TESTERS = frozenset({"test", "[", "unset"})
+"""Builtins in `NAME_TAKERS` that name a variable without assigning it."""
 _GLOB_OPTIONS = frozenset({"dotglob", "globstar", "nocaseglob", "extglob", "globasciiranges"})
 """Shell options that widen what a glob matches (hidden files, any depth, any case, more
 patterns, other ranges)."""
@@ -746,6 +748,13 @@ class Walk(ArithmeticWalk):
             else:
                 continue
             self.name_operand(operand, ctx, dynamic=command.is_dynamic(index))
+            if command.program not in _NAME_TESTERS and "[" in operand:
+                # `read 'PATH[0]'` assigns PATH (element 0 of a scalar is the scalar),
+                # which the rule reads from plain names only: judged as `PATH=<unknown>`.
+                base = operand.partition("[")[0]
+                if base.isidentifier():
+                    bare = ctx._replace(redirects=())  # (the builtin's redirects are its own)
+                    self.emit([], bare, ((base, ""),), assignment_words=[Word("", dynamic=True)])
 
     def glob_options(self, command: SimpleCommand) -> None:
         """`shopt -s dotglob` (and the like) changes what every later glob matches.
