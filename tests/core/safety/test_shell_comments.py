@@ -7,6 +7,7 @@ import pytest
 from tether.core.safety.shell import ShellParser
 from tether.core.safety.shell_text import text_commands
 from tether.core.safety.shell_walk import MISREAD_COMMENT
+from tether.core.safety.shell_words import join_continuations
 
 _HIDING = [
     pytest.param("echo \\ #; echo HIDDEN", id="escaped-space"),
@@ -51,3 +52,18 @@ def test_text_lane_leaves_comment_lines_to_the_walk(line: str) -> None:
 )
 def test_comments_bash_reads_as_comments_are_understood(line: str) -> None:
     assert ShellParser().parse(line).problems == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        pytest.param(
+            "echo \\ #\\\necho x", "echo \\ #echo x", id="escaped-blank-then-continuation"
+        ),
+        pytest.param("ls # a \\\nrm", "ls # a \\\nrm", id="comment-keeps-its-backslash"),
+        pytest.param("echo \\\\ #x\\\ny", "echo \\\\ #x\\\ny", id="escaped-backslash-then-comment"),
+    ],
+)
+def test_continuations_are_joined_where_bash_joins_them(text: str, joined: str) -> None:
+    """A `#` after an escaped blank is word text: a backslash-newline after it is joined."""
+    assert join_continuations(text) == joined

@@ -75,13 +75,11 @@ _STATEMENTS = _names(
 _REDIRECTS = frozenset({"file_redirect", "heredoc_redirect", "herestring_redirect"})
 _LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"})
 _NOTHING_GLUED: dict[int, list[Node] | None] = {}
+_NAME_TESTERS = frozenset({"test", "[", "unset"})
+"""Builtins in `NAME_TAKERS` that name a variable without assigning it."""
 _GLOB_OPTIONS = frozenset({"dotglob", "globstar", "nocaseglob", "extglob", "globasciiranges"})
 """Shell options that widen what a glob matches (hidden files, any depth, any case, more
 patterns, other ranges)."""
-_LOOP_VALUES = 16
-"""The words of a `for` list judged as assignments to its variable: enough to see each
-kind, and bounded (the command budget counts each)."""
-
 
 _PLAIN = PlainLane(LANGUAGE)
 """The lane of the walks built without one of their own (each parser has its own)."""
@@ -340,8 +338,10 @@ class Walk(ArithmeticWalk):
             # `for NAME; do`: the positional parameters, unknown here.
             self.emit([], ctx, ((name, ""),), assignment_words=[Word("", dynamic=True)])
             return
-        for value in values[:_LOOP_VALUES]:
-            self.assigned(name, unquoted(self.text(value)), ctx)
+        # Every distinct word, each a command of its own (the command budget bounds
+        # them): a value past some cap could be the one the rule does not find harmless.
+        for text in dict.fromkeys(unquoted(self.text(value)) for value in values):
+            self.assigned(name, text, ctx)
 
     def assigned(self, name: str, value: str, ctx: WalkContext) -> None:
         if self.collecting:
@@ -748,6 +748,13 @@ class Walk(ArithmeticWalk):
             else:
                 continue
             self.name_operand(operand, ctx, dynamic=command.is_dynamic(index))
+            if command.program not in _NAME_TESTERS and "[" in operand:
+                # `read 'PATH[0]'` assigns PATH (element 0 of a scalar is the scalar),
+                # which the rule reads from plain names only: judged as `PATH=<unknown>`.
+                base = operand.partition("[")[0]
+                if base.isidentifier():
+                    bare = ctx._replace(redirects=())  # (the builtin's redirects are its own)
+                    self.emit([], bare, ((base, ""),), assignment_words=[Word("", dynamic=True)])
 
     def glob_options(self, command: SimpleCommand) -> None:
         """`shopt -s dotglob` (and the like) changes what every later glob matches.

@@ -261,6 +261,7 @@ def join_continuations(text: str) -> str:
     out: list[str] = []
     index, size = 0, len(text)
     single = double = False
+    escaped = -1  # where the last escaped character stands (`\\ #` opens no comment)
     while index < size:
         char = text[index]
         if single:
@@ -268,13 +269,18 @@ def join_continuations(text: str) -> str:
         elif char == "\\" and index + 1 < size:
             if text[index + 1] != "\n":
                 out.append(text[index : index + 2])
+                escaped = index + 1
             index += 2
             continue
         elif char == '"':
             double = not double
         elif char == "'" and not double:
             single = True
-        elif char == "#" and not double and (index == 0 or text[index - 1] in _WORD_BREAKS):
+        elif (
+            char == "#"
+            and not double
+            and (index == 0 or (text[index - 1] in _WORD_BREAKS and escaped != index - 1))
+        ):
             end = text.find("\n", index)
             end = size if end < 0 else end
             out.append(text[index:end])
