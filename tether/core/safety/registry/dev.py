@@ -470,9 +470,12 @@ SPECS: dict[str, Node] = {
         _HELP,
         operands="-",
         subs={
+            # `-A` is `--allow-all`: the tests get the network, subprocesses and writes that
+            # plain `deno test` denies them.
             "test": sub(
-                "-A --allow-read=? --allow-env=? --parallel --filter= --fail-fast=? "
-                "--coverage=? --doc --no-check --watch -q|--quiet --reload --trace-leaks "
+                "-A|--allow-all!unvetted --allow-read=? --allow-env=? --parallel --filter= "
+                "--fail-fast=? --coverage=? --doc --no-check --watch -q|--quiet --reload "
+                "--trace-leaks "
                 "--shuffle=? --reporter= --junit-path=w --permit-no-files --config=r -c=r",
                 operands="r",
             ),
