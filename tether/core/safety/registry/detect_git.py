@@ -266,6 +266,9 @@ _CONFIG_READS = frozenset(
 def _config(f: Findings, call: _Call, words: list[str]) -> None:
     text = f.command.text
     reading = any(a.split("=")[0] in _CONFIG_READS for a in call.rest)
+    if words[:1] == ["list"] and "--name-only" not in call.rest:
+        # Every setting, the tokens denied one by one among them (`http.*.extraheader`).
+        f.fact("unvetted", f"{text} (prints every setting, tokens included)")
     if reading or words[:1] in (["get"], ["list"]):
         if any(_CREDENTIAL_KEY.search(w) for w in words):
             f.fact("secrets_read", f"{text} (reads credential settings)")

@@ -67,6 +67,15 @@ _RUSTFMT_OPTIONS = (
     "--check!~file_write --diff!~file_write --edition= --config-path=r --config= --emit= "
     "-l|--files-with-diff -q|--quiet -v|--verbose --color= " + _HELP
 )
+_LIBTEST = sub(
+    "--include-ignored --ignored --force-run-in-process --exclude-should-panic --test --bench "
+    "--list --logfile=w --nocapture --no-capture --test-threads= --skip= -q|--quiet --exact "
+    "--color= --format= --show-output -Z= --report-time --ensure-time --shuffle "
+    "--shuffle-seed= -h|--help",
+    operands="v",
+)
+"""Rust's test harness, which `cargo test -- ARGS` runs with ARGS."""
+
 # `cargo fmt -- --check`: the words after `--` are rustfmt's options.
 _RUSTFMT = sub(_RUSTFMT_OPTIONS, operands="r", facts="file_write")
 
@@ -179,7 +188,9 @@ _FORMATTERS_CHECK = "--check!~file_write --diff!~file_write"
 
 SPECS: dict[str, Node] = {
     # -- test runners ---------------------------------------------------------------------
-    **program("pytest py.test", _PYTEST, operands="a"),
+    # pytest reads options after `--` too (`pytest -- --junitxml=F` writes F), and more
+    # options from an `@FILE` operand.
+    **program("pytest py.test", _PYTEST, operands="a", dashdash=False, response_files=True),
     **program(
         "unittest",
         "-v|--verbose -q|--quiet -f|--failfast -c|--catch -b|--buffer -k= --locals "
@@ -324,18 +335,10 @@ SPECS: dict[str, Node] = {
         "-v|--verbose -vv -q|--quiet --color= --frozen --locked --offline " + _HELP,
         operands="-",
         subs={
-            **alias(
-                sub(_CARGO_BUILD, operands="v"),
-                "test",
-                "t",
-                "build",
-                "b",
-                "check",
-                "c",
-                "bench",
-                "doc",
-                "d",
-            ),
+            **alias(sub(_CARGO_BUILD, operands="v"), "build", "b", "check", "c", "doc", "d"),
+            # `cargo test -- ARGS` hands ARGS to the test binary (libtest): vetted as its
+            # options (`--logfile PATH` writes PATH).
+            **alias(sub(_CARGO_BUILD, operands="v", passes_to=_LIBTEST), "test", "t", "bench"),
             "clippy": sub(
                 _CARGO_BUILD + " --fix!file_write --allow-dirty --allow-staged --no-deps",
                 operands="v",
@@ -467,9 +470,12 @@ SPECS: dict[str, Node] = {
         _HELP,
         operands="-",
         subs={
+            # `-A` is `--allow-all`: the tests get the network, subprocesses and writes that
+            # plain `deno test` denies them.
             "test": sub(
-                "-A --allow-read=? --allow-env=? --parallel --filter= --fail-fast=? "
-                "--coverage=? --doc --no-check --watch -q|--quiet --reload --trace-leaks "
+                "-A|--allow-all!unvetted --allow-read=? --allow-env=? --parallel --filter= "
+                "--fail-fast=? --coverage=? --doc --no-check --watch -q|--quiet --reload "
+                "--trace-leaks "
                 "--shuffle=? --reporter= --junit-path=w --permit-no-files --config=r -c=r",
                 operands="r",
             ),
@@ -654,7 +660,10 @@ SPECS: dict[str, Node] = {
     **{
         name: node
         for name, options in _LINT_PY.items()
-        for name, node in program(name, options, operands="r").items()
+        # mypy reads more options from an `@FILE` operand (argparse's prefix).
+        for name, node in program(
+            name, options, operands="r", response_files=name == "mypy"
+        ).items()
     },
     **program(
         "ruff",

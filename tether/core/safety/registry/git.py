@@ -174,7 +174,11 @@ _SUBS: dict[str, Node] = {
         "-v|--verbose",
         operands="-",
         inherit=False,
-        subs={"show": _read("-n"), "get-url": _read("--push --all")},
+        # `remote show NAME` asks the remote (ssh or https) unless `-n` keeps it local.
+        subs={
+            "show": _read("-n!~network", facts="network"),
+            "get-url": _read("--push --all"),
+        },
     ),
     "stash": sub(
         "",
@@ -182,9 +186,12 @@ _SUBS: dict[str, Node] = {
         inherit=False,
         subs={"list": _LOG_NODE, "show": _read(_DIFF + " -u|--include-untracked --only-untracked")},
     ),
+    # `--list` prints every setting, the tokens Tether denies one by one among them
+    # (`http.<url>.extraheader`, credential helpers): a person looks first.
     "config": _read(
-        "-l|--list --get --get-all --get-regexp --get-urlmatch --get-color --get-colorbool "
-        "--show-origin --show-scope --name-only --global --system --local --worktree "
+        "-l|--list!unvetted --get --get-all --get-regexp --get-urlmatch --get-color "
+        "--get-colorbool --show-origin --show-scope --name-only --global --system --local "
+        "--worktree "
         "-f|--file=r --blob= -z|--null --type= --bool --int --bool-or-int --path "
         "--expiry-date --default= --includes --no-includes --fixed-value",
         subs={
@@ -193,9 +200,12 @@ _SUBS: dict[str, Node] = {
                 "--show-scope --name-only --type= --default= -z|--null --global "
                 "--system --local --worktree -f|--file=r --includes --no-includes"
             ),
+            # `list` prints every setting unless `--name-only`: its other options are
+            # marked so, and `git config list` alone is the detector's (`_config`).
             "list": _read(
-                "--name-only --show-origin --show-scope -z|--null --global "
-                "--system --local --worktree -f|--file=r --includes --no-includes"
+                "--name-only --show-origin!unvetted --show-scope!unvetted -z|--null!unvetted "
+                "--global!unvetted --system!unvetted --local!unvetted --worktree!unvetted "
+                "-f|--file=r!unvetted --includes!unvetted --no-includes!unvetted"
             ),
         },
     ),

@@ -206,8 +206,9 @@ def awk_features(program: str) -> set[str]:
     """What an awk program does beyond reading and printing.
 
     `pipe` (`print | cmd`, `cmd | getline`, `|&`), `system`, `directive`
-    (`@include`, `@load`), `network` (`/inet/...` special files), `environ`
-    and `output` (`print > file`) are read outside strings and regular
+    (`@include`, `@load`), `network` (`/inet/...` special files), `environ`,
+    `argv` (the program changes the files it reads), `symtab` (variables by
+    name) and `output` (`print > file`) are read outside strings and regular
     expressions, so `/a|b/` and `"x > y"` are not taken for them.
     """
     features: set[str] = set()
@@ -247,6 +248,10 @@ def awk_features(program: str) -> set[str]:
         features.add("directive")
     if re.search(r"\b(ENVIRON|PROCINFO)\b", code):
         features.add("environ")
+    if re.search(r"\bARGV\b", code):
+        features.add("argv")
+    if re.search(r"\bSYMTAB\b", code):
+        features.add("symtab")
     for statement in re.split(r"[;{}\n]", code):
         in_print = bool(re.search(r"\bprintf?\b", statement))
         if in_print and re.search(r">", statement.split("print", 1)[-1]):

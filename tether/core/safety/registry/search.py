@@ -99,7 +99,11 @@ SPECS: dict[str, Node] = {
         "--follow --nofollow -1 --match= -m|--max-count= --noenv " + _HELP,
         operands="v r",
     ),
-    **program("find gfind", _FIND, operands="l", words=True, detect="find_expression"),
+    # find's `--` ends only its leading options (-H -L -P -D -O): the expression follows,
+    # `-fprint FILE` and all (`find -- src -fprint .git/config`).
+    **program(
+        "find gfind", _FIND, operands="l", words=True, detect="find_expression", dashdash=False
+    ),
     **program("fd fdfind", _FD, operands="v l", detect="fd_exec"),
     **program(
         "sed gsed",

@@ -31,7 +31,9 @@ notation (docs/safety.md, "How to add a program"):
   spec does not list does (`docker run` is container work), its call is
   still not vetted; `nocase`: subcommands are matched ignoring case.
 - `passes_to` is the spec of the program that receives the words after `--`
-  (`cargo fmt -- --check` is rustfmt's `--check`);
+  (`cargo fmt -- --check` is rustfmt's `--check`); `dashdash=False`: `--` does
+  not end the options (pytest reads options after it; find's `--` ends only its
+  leading options); `response_files`: an `@FILE` operand holds more options;
 - `scan` names whole-call detectors (`registry/detect_*.py`) that the
   program step runs on every call of the program, before the spec vets it
   (`scan="curl_sent_files file_urls"`): the meaning of a value (`-d @file`
@@ -152,7 +154,13 @@ class Node:
     on every call (a program's root only)."""
     passes_to: Node | None = None
     """The spec of the program that receives the words after `--` (`cargo fmt -- --check`
-    hands them to rustfmt); None when they are not vetted (`cargo test -- --nocapture`)."""
+    hands them to rustfmt); None when they are not vetted (`cargo run -- x`)."""
+    dashdash: bool = True
+    """`--` ends the options. False: the program reads options after it too (pytest), or
+    it ends only the leading options (`find -- src -fprint F`): the words go on being
+    vetted."""
+    response_files: bool = False
+    """An operand `@FILE` is read as more options (pytest, mypy): not vetted."""
     compiled: bool = field(default=False, compare=False, repr=False)
     """A `program()` plan compiles this node (set when the plan is made)."""
     parsing: OptionSpec = field(default=_NO_VALUES)
@@ -464,6 +472,8 @@ def sub(
     detect: str = "",
     other: Node | None = None,
     nocase: bool = False,
+    dashdash: bool = True,
+    response_files: bool = False,
 ) -> Node:
     """A subcommand (or a program's root) written in the notation above."""
     roles, last = _parse_operands(operands)
@@ -493,6 +503,8 @@ def sub(
         words=words,
         one_target=one_target,
         passes_to=passes_to,
+        dashdash=dashdash,
+        response_files=response_files,
     )
 
 
@@ -515,6 +527,8 @@ def program(
     scan: str = "",
     other: Node | None = None,
     nocase: bool = False,
+    dashdash: bool = True,
+    response_files: bool = False,
 ) -> dict[str, Node]:
     """A program's spec under each of its names (`grep egrep fgrep`)."""
     root = sub(
@@ -533,6 +547,8 @@ def program(
         detect=detect,
         other=other,
         nocase=nocase,
+        dashdash=dashdash,
+        response_files=response_files,
     )
     root.scan = tuple(scan.split())
     _name_subs(root)

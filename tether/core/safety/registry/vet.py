@@ -66,6 +66,9 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
     while index < count:
         arg = args[index]
         if arg == "--":
+            if not node.dashdash:
+                index += 1  # `pytest -- --junitxml=F`, `find -- . -fprint F`: options go on
+                continue
             if node.passes_to is not None:
                 # `cargo fmt -- --check`: the words after `--` are options of the program
                 # the subcommand hands them to, vetted against that program's spec.
@@ -205,6 +208,8 @@ def vet(f: Findings, root: Node, *, name_paths: bool) -> tuple[str, ...]:
             access = _OPERAND_ACCESS[role]
             for index, _ in operands:
                 f.arg(index, access)  # type: ignore[arg-type]
+        if node.response_files:
+            _response_files(f, operands)
     if detecting:
         # The lists as they are: the call lives only while its detectors run. Filled in as
         # `Call.__init__` fills it in, without the call through the class (a test holds
@@ -435,6 +440,14 @@ def _operands(
             f.arg(index, _OPERAND_ACCESS[role])  # type: ignore[arg-type]
     if written and "file_write" not in cleared:
         f.fact("file_write")  # `gzip -c x` names x, but writes only to stdout
+
+
+def _response_files(f: Findings, operands: list[tuple[int, str]]) -> None:
+    """`pytest @args.txt`: the file's lines are options, which no spec vets."""
+    for _, text in operands:
+        if text.startswith("@"):
+            _unvetted(f, f"{f.command.program} {text}: reads more options from a file")
+            return
 
 
 def _keyed(

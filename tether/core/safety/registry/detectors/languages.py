@@ -80,8 +80,12 @@ _AWK_WRITE = LazyPattern(r"\bprintf?\b[^;{}]*>{1,2}\s*\"?[^\s;}\"=]")
 # `getline < "file"` reads a file, `print > "file"` writes one: literal names are paths,
 # any other expression is a file only known at run time.
 _AWK_GETLINE = LazyPattern(
-    r"\bgetline\b\s*(?:[A-Za-z_$][\w$\[\]]*\s*)?<\s*(?:\"((?:[^\"\\]|\\.)*)\"|(\S))"
+    # Any lvalue between `getline` and `<` (`a["k"]`, `$ 1`, `$(0)`, `a [1]`): a `<` later in
+    # the statement is taken for the file too, which asks more, never less.
+    r"\bgetline\b[^;{}\n<|]*<\s*(?:\"((?:[^\"\\]|\\.)*)\"|(\S))"
 )
+_AWK_QUIET_W = frozenset({"version", "v", "usage", "help"})
+"""`awk -W VALUE` values that only print (mawk's version query is `-W version`)."""
 _AWK_OUTPUT = LazyPattern(r"\bprintf?\b[^;{}|]*?>{1,2}\s*(?:\"((?:[^\"\\]|\\.)*)\"|(\S))")
 _AWK_TO_SHELL = LazyPattern(r"\|&?\s*\"\s*(/bin/|/usr/bin/)?(sh|bash|zsh|dash|ksh)(\s+-s)?\s*\"")
 _AWK_ENVIRON = LazyPattern(r"\bENVIRON\b(\s*\[\s*\"([^\"]*)\"\s*\])?")
@@ -96,6 +100,15 @@ def awk_program(f: Findings, call: Call) -> None:
         operands = operands[1:]
     if "inplace" in call.values("-i"):
         f.fact("file_write")
+    for value in call.values("-W"):
+        # gawk's `-W NAME[=VALUE]` is `--NAME`: `-W source=`, `-W exec=`, `-W load=`,
+        # `-W dump-variables=FILE`; mawk's `-W exec FILE` runs a file. Only a version or
+        # usage query passes.
+        if value not in _AWK_QUIET_W:
+            # Not understood rather than unvetted: the spec lists `-W`, what it carries is
+            # another option this reading does not follow.
+            f.fact("not_understood", f"{f.command.text} (-W {value}: an awk option not vetted)")
+            break
     if call.has("-l") or any(_AWK_LOAD.search(p) for p in programs):
         f.fact("code_execution", f"{f.command.text} (gawk loads a compiled extension)")
     if any("/inet/" in value for value in call.values("-v")) or any(
@@ -125,6 +138,12 @@ def _awk_text(f: Findings, program: str) -> None:
         f.fact("run_script", f"{f.command.text} (the awk program loads another file)")
     if "output" in features:
         f.fact("file_write", f"{f.command.text} (the awk program writes a file)")
+    if "argv" in features:
+        # `BEGIN{ARGV[1]="/root/.ssh/id_rsa"; ARGC=2}`: the program picks the files it reads.
+        f.fact("unresolved_path", f"{f.command.text} (the awk program sets the files it reads)")
+    if "symtab" in features:
+        # `SYMTAB["ENV" "IRON"]`: any variable by a name built at run time.
+        f.fact("unvetted", f"{f.command.text} (the awk program reaches variables by name)")
 
 
 def _awk_files(f: Findings, program: str) -> None:
@@ -154,9 +173,15 @@ _JQ_ENV = LazyPattern(
 _YQ_LOAD = LazyPattern(r"\bload(?:_str|_xml|_props|_base64)?\s*\(\s*\"([^\"]*)\"")
 
 
+_JQ_GAP = LazyPattern(r"\$(?:\s|#[^\n]*(?:\n|$))+")
+"""Blanks and comments after `$`: jq reads `$ ENV` and `$#c<newline>ENV` as `$ENV`."""
+
+
 def _environment(f: Findings, program: str) -> None:
     if "env" not in program.lower():
         return
+    if "$" in program:
+        program = _JQ_GAP.sub("$", program)
     for match in _JQ_ENV.finditer(program):
         name = match.group(1) or match.group(2) or match.group(3)
         if name is None:
