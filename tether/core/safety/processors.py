@@ -297,7 +297,9 @@ def redirects(f: Findings) -> None:
         if target in _HARMLESS_DEVICES or target.startswith("/dev/fd/"):
             continue
         access: PathAccess = "write" if redirect.writes else "read"
-        f.paths.append(PathUse(path=target, access=access, dynamic=redirect.dynamic, glob=False))
+        f.paths.append(
+            PathUse(path=target, access=access, dynamic=redirect.dynamic, glob=redirect.glob)
+        )
         if redirect.writes:
             if is_block_device(target):
                 f.fact("disk_destruction", f"writes to the disk device {target}")
