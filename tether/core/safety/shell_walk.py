@@ -77,9 +77,6 @@ _LOOPS = frozenset({"while_statement", "for_statement", "c_style_for_statement"}
 _NOTHING_GLUED: dict[int, list[Node] | None] = {}
 _NAME_TESTERS = frozenset({"test", "[", "unset"})
 """Builtins in `NAME_TAKERS` that name a variable without assigning it."""
-_GLOB_OPTIONS = frozenset({"dotglob", "globstar", "nocaseglob", "extglob", "globasciiranges"})
-"""Shell options that widen what a glob matches (hidden files, any depth, any case, more
-patterns, other ranges)."""
 
 _PLAIN = PlainLane(LANGUAGE)
 """The lane of the walks built without one of their own (each parser has its own)."""
@@ -722,8 +719,6 @@ class Walk(ArithmeticWalk):
                     self.problem("let evaluates a value known only at run time")
         elif command.program in NAME_TAKERS:
             self.name_operands(command, ctx)
-        elif command.program == "shopt":
-            self.glob_options(command)
         if ctx.function is not None:
             self.calls.setdefault(ctx.function, set()).add(command.program)
         if expansion.problems or expansion.nested:  # most commands have neither
@@ -755,22 +750,6 @@ class Walk(ArithmeticWalk):
                 if base.isidentifier():
                     bare = ctx._replace(redirects=())  # (the builtin's redirects are its own)
                     self.emit([], bare, ((base, ""),), assignment_words=[Word("", dynamic=True)])
-
-    def glob_options(self, command: SimpleCommand) -> None:
-        """`shopt -s dotglob` (and the like) changes what every later glob matches.
-
-        Globs are judged by the names they match with bash's defaults: `*` matches no
-        hidden file. Setting an option that widens them is not followed, so not allowed.
-        """
-        if not any(arg.startswith("-") and "s" in arg for arg in command.args):
-            return
-        for index, arg in enumerate(command.args):
-            if arg in _GLOB_OPTIONS or command.is_dynamic(index):
-                self.problem(
-                    f"shopt -s {arg or 'with a name known at run time'} changes what later "
-                    "globs match (hidden files such as .env too), which is not followed"
-                )
-                return
 
     def carry_out(self, expansion: Expansion) -> None:
         """Record an expanded command, then walk its nested code and commands in order."""
