@@ -403,6 +403,20 @@ class TestTheLanesLimits:
         assert command.redirects is None
 
 
+def _grouped_across_blanks(slow: object, span: str) -> bool:
+    """Whether tree-sitter made one word of text bash splits at a blank (`] [a`).
+
+    In a command with no quote or backslash a blank always ends a word for bash, so a
+    word holding one comes from the grammar's grouping of bracket spans. The reading
+    that splits there (the bare words) is bash's; the node by node one follows the
+    grammar. Rare in generated text, so the comparison knows the case.
+    """
+    if slow is None or any(c in span for c in "'\"\\"):
+        return False
+    words = slow[0]  # type: ignore[index]
+    return any(" " in word.text or "\t" in word.text for word in words)
+
+
 class TestTheBareWords:
     """`_bare_words` reads a command of bare words as the node by node reading does."""
 
@@ -431,8 +445,10 @@ class TestTheBareWords:
                 fast = _LANE._read_command(node, text)
             except NotPlain:
                 fast = None
-            assert fast == slow, text
             span = text[node.start_byte : node.end_byte]
+            if fast != slow and _grouped_across_blanks(slow, span):
+                continue
+            assert fast == slow, text
             if shell_plain._BARE_COMMAND.fullmatch(span) and _LANE._bare_words(node, span):
                 read += 1
         return read
