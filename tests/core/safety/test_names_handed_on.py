@@ -12,19 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tether.app import build_safety_pipeline
-from tether.core.config import load_config
+from tests.core.safety.test_tree_reads import _pipeline
 from tether.core.safety.pipeline import SafetyPipeline
-
-
-def _pipeline(project: Path, state: Path) -> SafetyPipeline:
-    config = load_config(
-        approved_directories=(project,),
-        policy_files=("default",),
-        audit_log_path=state / "audit.jsonl",
-        storage_path=state / "tether.db",
-    )
-    return build_safety_pipeline(config)
 
 
 @pytest.fixture
