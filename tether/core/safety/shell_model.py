@@ -189,7 +189,7 @@ NAME_TAKERS: dict[str, str | None] = {
     "getopts": None,
     "unset": None,
 }
-WALKED_PROGRAMS = frozenset({"let", "shopt", *NAME_TAKERS})
+WALKED_PROGRAMS = frozenset({"let", *NAME_TAKERS})
 """The programs whose arguments the walk itself may have to judge (`needs_walk`): a
 command of one leaves the lanes when it does."""
 
@@ -197,13 +197,11 @@ command of one leaves the lanes when it does."""
 def needs_walk(command: SimpleCommand) -> bool:
     """Whether the walk must judge `command` (of `WALKED_PROGRAMS`) beyond its record.
 
-    `let` always (arithmetic); `shopt` when it sets options (some widen globs); a
-    builtin taking variable names when an argument holds a `[` (an array element,
-    its subscript evaluated as arithmetic) or is only known at run time.
+    `let` always (arithmetic); a builtin taking variable names when an argument holds a
+    `[` (an array element, its subscript evaluated as arithmetic) or is only known at
+    run time.
     """
     program = command.program
     if program == "let":
         return True
-    if program == "shopt":
-        return any(arg.startswith("-") and "s" in arg for arg in command.args)
     return bool(command.dynamic_args) or any("[" in arg for arg in command.args)
